@@ -1,0 +1,106 @@
+"""ember: a PyTorch-compatible deep learning framework in Python, on NumPy.
+
+``import ember as torch`` runs ordinary PyTorch programs on the CPU.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ember import _dtype
+from ember._device import device
+from ember._dtype import (bfloat16, complex64, complex128, dtype, float16, float32, float64,
+                          get_default_dtype, int8, int16, int32, int64, promote_types,
+                          set_default_dtype, uint8)
+from ember._dtype import bool_ as bool  # noqa: A001  (torch.bool)
+from ember._random import (Generator, default_generator, get_rng_state, initial_seed,
+                           manual_seed, seed, set_rng_state)
+from ember._tensor import Size, Tensor
+from ember._tensor_str import get_printoptions, set_printoptions  # noqa: F401
+from ember import _ops
+from ember._ops.core import FUNCTIONS as _FUNCTIONS
+from ember import autograd
+from ember.autograd import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                            is_inference_mode_enabled, no_grad, set_grad_enabled)
+
+half, float, double = float16, float32, float64  # noqa: A001
+cfloat, cdouble, complex32 = complex64, complex128, complex64
+short, int, long = int16, int32, int64  # noqa: A001
+chalf = complex64
+
+globals().update({k: v for k, v in _FUNCTIONS.items() if not k.endswith("_") or k in (
+    "abs_", "exp_", "relu_", "sigmoid_", "tanh_", "neg_", "clamp_", "sqrt_")})
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_storage(obj):
+    return False
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return input.item() != 0
+
+
+def numel(input):
+    return input.numel()
+
+
+def typename(obj):
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def result_type(tensor1, tensor2):
+    from ember._dtype import result_type_ts, result_type_tt
+
+    a_t, b_t = isinstance(tensor1, Tensor), isinstance(tensor2, Tensor)
+    if a_t and b_t:
+        return result_type_tt(tensor1.dtype, tensor1.ndim == 0, tensor2.dtype, tensor2.ndim == 0)
+    if a_t:
+        return result_type_ts(tensor1.dtype, tensor2)
+    return result_type_ts(tensor2.dtype, tensor1)
+
+
+def can_cast(from_, to):
+    return not (from_.category > to.category or (to.category == 0 and from_.category != 0))
+
+
+def get_num_threads():
+    import os
+
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n):
+    """Accepted for compatibility; NumPy's BLAS thread count is set by its environment."""
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """ember's CPU kernels are deterministic; accepted for compatibility."""
+
+
+def are_deterministic_algorithms_enabled():
+    return True
+
+
+def compile(model=None, **kwargs):
+    """Eager ember needs no compile step: returns the model (or a decorator) unchanged."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+strided = "torch.strided"
+preserve_format = contiguous_format = channels_last = "torch.memory_format"

@@ -1,0 +1,76 @@
+"""The NumPy (CPU) backend: the array module plus the few kernels NumPy lacks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+xp = np
+
+try:  # SciPy is optional: when present its special functions are fast and exact.
+    from scipy import special as _sp
+except ImportError:  # pragma: no cover - depends on the environment
+    _sp = None
+
+
+def _vectorize(f):
+    v = np.vectorize(f, otypes=[np.float64])
+
+    def call(x):
+        return v(x.astype(np.float64)).astype(x.dtype) if x.size else x.copy()
+
+    return call
+
+
+def _special(name, fallback):
+    if _sp is not None:
+        f = getattr(_sp, name)
+        return lambda x: f(x).astype(x.dtype, copy=False)
+    return _vectorize(fallback)
+
+
+erf = _special("erf", math.erf)
+erfc = _special("erfc", math.erfc)
+lgamma = _special("gammaln", math.lgamma)
+
+
+def _erfinv_scalar(y):
+    if y <= -1.0:
+        return -math.inf if y == -1.0 else math.nan
+    if y >= 1.0:
+        return math.inf if y == 1.0 else math.nan
+    # Initial guess (Giles' approximation) refined by Newton steps on erf.
+    w = -math.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        w -= 2.5
+        p = 2.81022636e-08
+        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941):
+            p = c + p * w
+    else:
+        w = math.sqrt(w) - 3.0
+        p = -0.000200214257
+        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                  -0.0076224613, 0.00943887047, 1.00167406, 2.83297682):
+            p = c + p * w
+    x = p * y
+    for _ in range(2):
+        err = math.erf(x) - y
+        x -= err / (2.0 / math.sqrt(math.pi) * math.exp(-x * x))
+    return x
+
+
+erfinv = _special("erfinv", _erfinv_scalar)
+
+
+def digamma(x):
+    if _sp is not None:
+        return _sp.digamma(x).astype(x.dtype, copy=False)
+    raise NotImplementedError("digamma needs SciPy on this backend")
+
+
+def scatter_add(target, index, values):
+    """target[index] += values with correct accumulation for repeated indices."""
+    np.add.at(target, index, values)
+    return target

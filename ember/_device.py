@@ -1,0 +1,66 @@
+"""Device objects. Only the CPU exists until the GPU backend lands."""
+
+from __future__ import annotations
+
+
+class device:
+    """``ember.device("cpu")``; ``"cuda"`` raises until the CuPy backend exists."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int):
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device() expected a string or device, got {type!r}")
+        if ":" in type:
+            type, idx = type.split(":", 1)
+            if index is not None:
+                raise RuntimeError("device string with an index and a separate index given")
+            try:
+                index = int(idx)
+            except ValueError:
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'") from None
+        if type not in ("cpu", "cuda", "meta", "mps"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, meta, mps device type at start of device string: "
+                f"{type}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def check_device(d) -> device:
+    """Normalise a device argument; reject devices this build cannot run on."""
+    if d is None or d is CPU:
+        return CPU
+    d = device(d)
+    if d.type != "cpu":
+        raise RuntimeError(
+            f"ember: device '{d}' is not available: this build runs on the CPU only "
+            "(the CUDA backend is not implemented yet; pass device='cpu').")
+    return CPU

@@ -1,0 +1,193 @@
+"""Graph recording: grad mode, graph nodes and saved tensors.
+
+This is the part of autograd that every op touches on its hot path, so it lives below the
+op table (layer 1); the backward engine and the user-facing API are in ``ember.autograd``.
+
+NOTE [ Edges ]
+A node's ``next`` tuple has one entry per tensor input of the op:
+  * ``None``             the input does not require grad;
+  * a ``Tensor``         a leaf that requires grad: the engine accumulates into its ``.grad``
+                         (PyTorch's AccumulateGrad node, without allocating one per leaf);
+  * a ``Node``           output 0 of a single-output op;
+  * ``(Node, nr)``       output ``nr`` of a multi-output op (``op.multi`` is True).
+A tensor's ``_grad_fn`` slot holds exactly what an edge to it must hold, so recording an
+input edge is one attribute read: ``x._grad_fn or x``.
+
+NOTE [ Saved tensors ]
+Inputs needed by a backward formula are saved as the Tensor objects themselves, together with
+their version at save time; the output is saved as its raw array and version counter (saving
+the Tensor would make a reference cycle output -> node -> output). Unpacking checks versions,
+so a tensor modified in place after being saved makes backward raise, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+
+class _GradMode:
+    __slots__ = ("enabled", "inference")
+
+    def __init__(self):
+        self.enabled = True
+        self.inference = False
+
+
+GRAD = _GradMode()
+
+
+class _Freed:
+    __slots__ = ()
+
+
+FREED = _Freed()
+
+_MSG_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """A recorded op application (PyTorch's ``grad_fn``)."""
+
+    __slots__ = ("op", "next", "saved", "versions", "params", "shape", "dtype", "out",
+                 "pre_hooks", "hooks", "__weakref__")
+
+    # -- PyTorch-compatible introspection --------------------------------------------
+    def name(self):
+        return self.op.node_name
+
+    def __repr__(self):
+        return f"<{self.op.node_name} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        from ember.autograd.graph import edge_to_pair
+
+        return tuple(edge_to_pair(e) for e in self.next)
+
+    @property
+    def metadata(self):
+        return {}
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node's backward."""
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(fn)
+        return _RemovableHandle(self.hooks, fn)
+
+    def register_prehook(self, fn):
+        return self._add_pre_hook(-1, fn)
+
+    def _add_pre_hook(self, nr, fn):
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        lst = self.pre_hooks.setdefault(nr, [])
+        lst.append(fn)
+        return _RemovableHandle(lst, fn)
+
+    # -- ctx API used by backward formulas ------------------------------------------
+    @property
+    def inputs(self):
+        """The saved inputs, version-checked (Tensors, or raw Python values)."""
+        saved = self.saved
+        if saved is FREED:
+            raise RuntimeError(_MSG_FREED)
+        versions = self.versions
+        if versions is not None:
+            for t, v in zip(saved, versions):
+                if v is not None:
+                    c = t._version
+                    cur = c[0] if c else 0
+                    if cur != v:
+                        _raise_modified(t, self, cur, v)
+        return saved
+
+    @property
+    def output(self):
+        """The saved output as a Tensor (attached to this node when grad mode is on)."""
+        out = self.out
+        if out is FREED:
+            raise RuntimeError(_MSG_FREED)
+        data, counter, v = out
+        if counter[0] != v:
+            from ember._tensor import Tensor
+
+            _raise_modified(Tensor._wrap(data), self, counter[0], v, output=True)
+        return _output_tensor(data, self)
+
+    @property
+    def needs_input_grad(self):
+        return tuple(e is not None for e in self.next)
+
+    def _release(self):
+        if self.saved is not None:
+            self.saved = FREED
+        if self.out is not None:
+            self.out = FREED
+
+
+def _output_tensor(data, node):
+    from ember._tensor import Tensor
+
+    t = Tensor._wrap(data)
+    if GRAD.enabled:
+        t._requires_grad = True
+        t._grad_fn = node
+    return t
+
+
+def _raise_modified(t, node, cur, v, output=False):
+    what = f"output 0 of {node.op.node_name}" if output else f"an input of {node.op.node_name}"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{t.type()} {list(t.shape)}], which is {what}, is at version "
+        f"{cur}; expected version {v} instead. Hint: the tensor was changed in place after "
+        "it was saved for backward; use an out-of-place op or .clone() it first."
+    )
+
+
+class _RemovableHandle:
+    __slots__ = ("lst", "fn")
+
+    def __init__(self, lst, fn):
+        self.lst = lst
+        self.fn = fn
+
+    def remove(self):
+        try:
+            self.lst.remove(self.fn)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def save_inputs(node, tensors):
+    """Save input tensors on ``node`` with their current versions (None for non-tensors)."""
+    node.saved = tensors
+    versions = None
+    for i, t in enumerate(tensors):
+        c = getattr(t, "_version", None)
+        if c:  # a counter exists and is non-zero somewhere: remember exact values
+            if versions is None:
+                versions = [0 if hasattr(x, "_version") else None for x in tensors]
+            versions[i] = c[0]
+    if versions is None:
+        # All counters absent: version 0 everywhere; non-tensors are skipped by the check.
+        versions = tuple(0 if hasattr(x, "_version") else None for x in tensors)
+    node.versions = versions
+
+
+def save_output(node, y):
+    c = y._version
+    if c is None:
+        c = y._version = [0]
+    node.out = (y._data, c, c[0])

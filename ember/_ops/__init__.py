@@ -1,0 +1,37 @@
+"""The op table. Importing this package defines every op and attaches the generated methods
+and operators to Tensor (see NOTE [ The op pattern ] in core.py)."""
+
+from ember._ops import blas, creation, elementwise, index, reduce, shape  # noqa: F401
+from ember._ops.core import FUNCTIONS, METHODS, OPS  # noqa: F401
+from ember._tensor import Tensor
+
+E = elementwise._binary_defs
+
+
+def _attach():
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)
+    # Python operators go straight to each op's core, skipping the keyword-argument layer.
+    for dunder, op in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
+                       ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
+                       ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
+        d = E[op]
+        setattr(Tensor, f"__{dunder}__", d.core)
+        setattr(Tensor, f"__r{dunder}__", d.rcore)
+        setattr(Tensor, f"__i{dunder}__", d.inplace)
+    for dunder in ("eq", "ne", "lt", "le", "gt", "ge"):
+        setattr(Tensor, f"__{dunder}__", E[dunder].core)
+    Tensor.__div__ = Tensor.__truediv__
+    Tensor.__neg__ = elementwise.neg
+    Tensor.__pos__ = lambda self: self
+    Tensor.__abs__ = elementwise.abs
+    Tensor.__invert__ = _invert
+
+
+def _invert(self):
+    if self._data.dtype.kind == "b":
+        return elementwise.logical_not(self)
+    return elementwise.bitwise_not(self)
+
+
+_attach()

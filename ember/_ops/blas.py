@@ -1,0 +1,268 @@
+"""Matrix products: matmul, mm, bmm, mv, dot, outer, addmm, baddbmm, einsum."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
+from ember._tensor import Tensor
+
+xp = np
+
+
+def _check_dtypes(name, a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        bad = a if not isinstance(a, Tensor) else b
+        raise TypeError(f"{name}(): argument must be Tensor, not {type(bad).__name__}")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{name}: expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype._short.lower()} != {b.dtype._short.lower()}")
+
+
+def _matmul_fwd(a, b):
+    return xp.matmul(a, b)
+
+
+_MATMUL = OpDef("matmul", _matmul_fwd, None, save="x", onnx="MatMul",
+                node_name="MmBackward0")
+
+
+@_MATMUL.grad
+def _(ctx, g):
+    a, b = ctx.inputs
+    a1, b1 = a._data.ndim == 1, b._data.ndim == 1
+    a2 = a.unsqueeze(0) if a1 else a
+    b2 = b.unsqueeze(-1) if b1 else b
+    if a1 and b1:
+        g2 = g.reshape(1, 1)
+    else:
+        g2 = g.unsqueeze(-2) if a1 else g
+        g2 = g2.unsqueeze(-1) if b1 else g2
+    ga = gb = None
+    if ctx.next[0] is not None:
+        bt = b2.mT.conj() if b2.is_complex() else b2.mT
+        ga = g2 @ bt
+        if a1:
+            ga = ga.squeeze(-2) if ga.ndim > 1 else ga
+    if ctx.next[1] is not None:
+        at = a2.mT.conj() if a2.is_complex() else a2.mT
+        gb = at @ g2
+        if b1:
+            gb = gb.squeeze(-1)
+    return ga, gb
+
+
+def _matmul_shape_error(name, a, b):
+    sa, sb = a._data.shape, b._data.shape
+    if len(sa) == 2 and len(sb) == 2:
+        return RuntimeError(f"{name}: mat1 and mat2 shapes cannot be multiplied "
+                            f"({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
+    return RuntimeError(f"{name}: shapes {list(sa)} and {list(sb)} cannot be multiplied")
+
+
+@register
+def matmul(input, other, *, out=None):
+    _check_dtypes("matmul", input, other)
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{input._data.ndim}D and {other._data.ndim}D")
+    try:
+        r = apply(_MATMUL, (input, other))
+    except RuntimeError:
+        raise _matmul_shape_error("matmul", input, other) from None
+    return write_out("matmul", out, r) if out is not None else r
+
+
+METHODS["__matmul__"] = matmul
+METHODS["__rmatmul__"] = lambda self, other: matmul(other, self)
+
+
+def _fixed_rank(name, a, b, ra, rb):
+    _check_dtypes(name, a, b)
+    if a._data.ndim != ra:
+        raise RuntimeError(f"{name}: Expected {ra}-D tensor for argument #1 'self', but got "
+                           f"{a._data.ndim}-D tensor of shape {list(a.shape)}")
+    if b._data.ndim != rb:
+        raise RuntimeError(f"{name}: Expected {rb}-D tensor for argument #2, but got "
+                           f"{b._data.ndim}-D tensor of shape {list(b.shape)}")
+
+
+@register
+def mm(input, mat2, *, out=None):
+    _fixed_rank("mm", input, mat2, 2, 2)
+    if input._data.shape[1] != mat2._data.shape[0]:
+        raise _matmul_shape_error("mm", input, mat2)
+    r = apply(_MATMUL, (input, mat2))
+    return write_out("mm", out, r) if out is not None else r
+
+
+@register
+def bmm(input, mat2, *, out=None):
+    _fixed_rank("bmm", input, mat2, 3, 3)
+    sa, sb = input._data.shape, mat2._data.shape
+    if sa[0] != sb[0] or sa[2] != sb[1]:
+        raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    r = apply(_MATMUL, (input, mat2))
+    return write_out("bmm", out, r) if out is not None else r
+
+
+@register
+def mv(input, vec, *, out=None):
+    _fixed_rank("mv", input, vec, 2, 1)
+    if input._data.shape[1] != vec._data.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
+                           f"({input._data.shape[0]}x{input._data.shape[1]}), vec "
+                           f"({vec._data.shape[0]})")
+    return apply(_MATMUL, (input, vec))
+
+
+@register
+def dot(input, other, *, out=None):
+    _fixed_rank("dot", input, other, 1, 1)
+    if input._data.shape != other._data.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] "
+                           f"and src [{other._data.shape[0]}] to have the same number of "
+                           "elements, but got {} and {} elements respectively".format(
+                               input._data.shape[0], other._data.shape[0]))
+    return apply(_MATMUL, (input, other))
+
+
+FUNCTIONS["inner"] = METHODS["inner"] = lambda input, other: (input * other).sum(-1) \
+    if input.ndim <= 1 and other.ndim <= 1 else matmul(input, other.mT)
+
+
+@register
+def vdot(input, other):
+    return dot(input.conj() if input.is_complex() else input, other)
+
+
+@register
+def outer(input, vec2):
+    _fixed_rank("outer", input, vec2, 1, 1)
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+FUNCTIONS["ger"] = METHODS["ger"] = outer
+
+
+@register(inplace=True)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    p = mm(mat1, mat2)
+    if alpha != 1:
+        p = p * alpha
+    r = p + (input if beta == 1 else input * beta) if beta != 0 else p + input * 0
+    if r.shape != p.shape:
+        raise RuntimeError(f"addmm: input of shape {list(input.shape)} is not broadcastable to "
+                           f"{list(p.shape)}")
+    return write_out("addmm", out, r) if out is not None else r
+
+
+@register(inplace=True)
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    return (input * beta if beta != 1 else input) + mv(mat, vec) * alpha
+
+
+@register(inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    return (input * beta if beta != 1 else input) + bmm(batch1, batch2) * alpha
+
+
+@register(inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    return (input * beta if beta != 1 else input) + bmm(batch1, batch2).sum(0) * alpha
+
+
+@register(inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    return (input * beta if beta != 1 else input) + outer(vec1, vec2) * alpha
+
+
+# ------------------------------------------------------------------ einsum
+def _parse_einsum(eq, shapes):
+    """Normalise an equation: expand '...', make the output explicit."""
+    eq = eq.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
+                           f"equation ({len(shapes)} operands, {len(terms)} subscripts)")
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in string.ascii_letters if c not in used]
+    ell_n = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            ell_n = max(ell_n, len(s) - (len(t) - 3))
+    ell = "".join(free[:ell_n])
+    new_terms = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_n - k:] if k else "")
+        if len(t) != len(s):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) "
+                               f"does not match the number of dimensions ({len(s)}) for operand")
+        new_terms.append(t)
+    if rhs is None:
+        counts = {}
+        for t in new_terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    return new_terms, rhs
+
+
+def _einsum_fwd(*arrays_and_eq):
+    *arrays, eq = arrays_and_eq
+    return xp.einsum(eq, *arrays, optimize=len(arrays) > 2)
+
+
+_EINSUM = OpDef("einsum", _einsum_fwd, None, save="x", onnx="Einsum")
+
+
+@_EINSUM.grad
+def _(ctx, g):
+    ops = ctx.inputs
+    eq = ctx.params[0]
+    lhs, rhs = eq.split("->")
+    terms = lhs.split(",")
+    grads = []
+    for i, (t, e) in enumerate(zip(terms, ctx.next)):
+        if e is None:
+            grads.append(None)
+            continue
+        if len(set(t)) != len(t):
+            raise RuntimeError("einsum backward: repeated subscripts within one operand "
+                               f"('{t}') are not differentiable in ember yet")
+        others = [(terms[j], ops[j]) for j in range(len(ops)) if j != i]
+        avail = set(rhs) | set("".join(s for s, _ in others))
+        target = "".join(c for c in t if c in avail)
+        sub = ",".join([rhs] + [s for s, _ in others]) + "->" + target
+        gi = einsum(sub, g, *[o for _, o in others])
+        if target != t:  # letters summed away in the forward: broadcast back
+            shape = ops[i]._data.shape
+            gi = gi.reshape(tuple(shape[k] if c in avail else 1 for k, c in enumerate(t)))
+            gi = gi.expand(shape)
+        grads.append(gi)
+    return tuple(grads)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    terms, rhs = _parse_einsum(equation, [o._data.shape for o in operands])
+    eq = ",".join(terms) + "->" + rhs
+    try:
+        return apply(_EINSUM, tuple(operands), (eq,))
+    except RuntimeError as e:
+        raise RuntimeError(f"einsum(): {e}") from None
+
+
+FUNCTIONS["einsum"] = einsum

@@ -1,0 +1,368 @@
+"""The op pattern: OpDef records, the apply paths that run them, and variant generation.
+
+NOTE [ The op pattern ]
+An op is one ``OpDef``: an array-level forward (raw backend arrays in, raw array out), a
+backward formula written in ember ops (so it is itself differentiable when
+``create_graph=True``), and metadata (what to save, differentiability, dtype rule, view or
+not, ONNX name, fusibility). Families build their OpDefs with one call each:
+
+    unary("tanh", np.tanh, lambda g, x, y: g * (1 - y * y), save="y", onnx="Tanh")
+
+``unary``/``binary`` also generate the public function, the Tensor method, the in-place
+method (``tanh_``) and the ``out=`` keyword from that one record and register them in
+``FUNCTIONS``/``METHODS``; ``ember/__init__.py`` and the Tensor class are filled from those
+tables. Ops with richer signatures (reductions, shape ops, indexing) write a small public
+wrapper that normalises arguments and calls ``apply(op, inputs, params)``; the wrapper is
+registered with ``@register``. Tracing and export hook in at ``emit`` where every recorded op
+passes by name with its inputs and params.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._graph import GRAD, Node, save_inputs, save_output
+from ember._tensor import Tensor, _new
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+_FROM_NP = D.FROM_NP
+
+FUNCTIONS: dict = {}  # public name -> callable, exported as ember.<name>
+METHODS: dict = {}  # method name -> callable, attached to Tensor
+OPS: dict = {}  # op name -> OpDef
+
+
+class OpDef:
+    """One op: forward on raw arrays, backward in ember ops, metadata."""
+
+    __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
+                 "node_name", "onnx", "fusible", "dtype_rule", "doc")
+
+    def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
+                 multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
+                 doc=None):
+        self.name = name
+        self.fwd = fwd
+        self.bwd = bwd
+        self.save_x = "x" in save
+        self.save_y = "y" in save
+        self.differentiable = differentiable
+        self.view = view
+        self.multi = multi
+        self.onnx = onnx
+        self.fusible = fusible
+        self.dtype_rule = dtype_rule
+        self.doc = doc
+        self.node_name = node_name or (
+            "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0")
+        OPS[name] = self
+
+    def grad(self, bwd):
+        """Decorator: attach the backward formula ``bwd(ctx, grad) -> tuple of grads``."""
+        self.bwd = bwd
+        return bwd
+
+    def backward(self, node, g):
+        if self.bwd is None:
+            raise RuntimeError(f"the derivative for '{self.name}' is not implemented")
+        return self.bwd(node, g)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def op(name, **meta):
+    """Decorator form: ``@op("sum") def sum_fwd(x, axes, keepdim): ...``; then
+    ``@sum_fwd.grad def _(ctx, g): ...`` attaches the formula next to it."""
+
+    def deco(fwd):
+        return OpDef(name, fwd, **meta)
+
+    return deco
+
+
+def register(fn=None, *, name=None, method=True, function=True, inplace=False):
+    """Publish a wrapper as ``ember.<name>`` and/or ``Tensor.<name>``; ``inplace=True`` also
+    generates ``Tensor.<name>_`` via the generic in-place path."""
+
+    def deco(f):
+        n = name or f.__name__.rstrip("_") if f.__name__ != "_" else name
+        if function:
+            FUNCTIONS[n] = f
+        if method:
+            METHODS[n] = f
+        if inplace:
+            METHODS[n + "_"] = make_inplace(f, n + "_")
+        return f
+
+    return deco(fn) if fn is not None else deco
+
+
+# --------------------------------------------------------------------------- wrapping
+def wrap(data):
+    """Raw array -> Tensor (no grad). Keep NumPy 0-d results as arrays, not scalars."""
+    if data.__class__ is not _ndarray:
+        data = _asarray(data)
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = False
+    t._grad_fn = None
+    t._grad = None
+    t._version = None
+    t._base = None
+    t._meta = None
+    return t
+
+
+def _edge(t):
+    g = t._grad_fn
+    if g is not None:
+        return g
+    return t if t._requires_grad else None
+
+
+def record(op, y, inputs, params=None):
+    """Attach a graph node for ``op`` to output ``y`` (all inputs are Tensors)."""
+    n = _new(Node)
+    n.op = op
+    n.next = tuple([_edge(t) for t in inputs])
+    n.params = params
+    if op.save_x:
+        save_inputs(n, inputs)
+    else:
+        n.saved = None
+        n.versions = None
+    n.out = None
+    if op.save_y:
+        save_output(n, y)
+    d = y._data
+    n.shape = d.shape
+    n.dtype = d.dtype
+    n.pre_hooks = None
+    n.hooks = None
+    y._grad_fn = n
+    y._requires_grad = True
+    return n
+
+
+def emit(op, data, inputs, params=None):
+    """Wrap the forward result of ``op`` and record it if any input requires grad."""
+    y = wrap(data)
+    if op.view:
+        _mark_view(y, inputs[0], op, params)
+    if GRAD.enabled and op.differentiable:
+        for t in inputs:
+            if t._requires_grad:
+                record(op, y, inputs, params)
+                break
+    return y
+
+
+def _mark_view(y, x, op, params):
+    base = x._base if x._base is not None else x
+    y._base = base
+    y._version = base._version if base._version is not None else base._share_version()
+    if x._version is None:
+        x._version = y._version
+    y._meta = {"view": (x, op, params)}
+
+
+def apply(op, inputs, params=()):
+    """Run a generic op: ``op.fwd(*arrays, *params)``; record with ``params`` as ctx.params."""
+    try:
+        r = op.fwd(*[t._data for t in inputs], *params)
+    except (ValueError, np.exceptions.AxisError) as e:
+        raise RuntimeError(f"{op.name}(): {e} (input shapes "
+                           f"{[list(t._data.shape) for t in inputs]})") from None
+    if op.multi:
+        return emit_multi(op, r, inputs, params)
+    return emit(op, r, inputs, params)
+
+
+def emit_multi(op, results, inputs, params=None):
+    """Several outputs from one node; outputs that are not differentiable pass None."""
+    outs = tuple(wrap(r) for r in results)
+    if GRAD.enabled and op.differentiable and any(t._requires_grad for t in inputs):
+        n = record(op, outs[0], inputs, params)
+        n.shape = [o._data.shape for o in outs]
+        n.dtype = [o._data.dtype for o in outs]
+        for i, o in enumerate(outs):
+            if o._data.dtype.kind in "fcV":
+                o._grad_fn = (n, i)
+                o._requires_grad = True
+            else:
+                o._grad_fn = None
+                o._requires_grad = False
+    return outs
+
+
+# --------------------------------------------------------------------------- errors
+def shape_error(name, a, b):
+    sa, sb = a.shape, b.shape
+    nd = max(len(sa), len(sb))
+    pa = (1,) * (nd - len(sa)) + tuple(sa)
+    pb = (1,) * (nd - len(sb)) + tuple(sb)
+    for i in range(nd - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"{name}(): The size of tensor a ({pa[i]}) must match the size of tensor b "
+                f"({pb[i]}) at non-singleton dimension {i} (shapes {list(sa)} and {list(sb)})")
+    return RuntimeError(f"{name}(): shapes {list(sa)} and {list(sb)} are not broadcastable")
+
+
+def _type_error(name, arg, value):
+    return TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------- out= and in-place
+_CAN_CAST = {  # may a result of category [row] be written into a tensor of category [col]?
+    (D.BOOL, D.BOOL): True, (D.INT, D.BOOL): False, (D.FLOAT, D.BOOL): False,
+    (D.COMPLEX, D.BOOL): False, (D.FLOAT, D.INT): False, (D.COMPLEX, D.INT): False,
+    (D.COMPLEX, D.FLOAT): False,
+}
+
+
+def check_cast(name, res_dtype, out_dtype):
+    if not _CAN_CAST.get((res_dtype.category, out_dtype.category), True):
+        raise RuntimeError(f"{name}: result type {res_dtype._short} can't be cast to the "
+                           f"desired output type {out_dtype._short}")
+
+
+def write_out(name, out, res):
+    """Implement ``out=``: resize ``out`` if needed, cast-check, copy, bump its version."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if GRAD.enabled and (res._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    check_cast(name, res.dtype, out.dtype)
+    if out._data.shape != res._data.shape:
+        if out._base is not None:
+            raise RuntimeError(f"{name}(): cannot resize a view used as out= from "
+                               f"{list(out.shape)} to {list(res.shape)}")
+        out._data = np.empty(res._data.shape, out._data.dtype)
+    np.copyto(out._data, res._data, casting="unsafe")
+    out._bump()
+    return out
+
+
+def make_inplace(fn, name):
+    """The in-place variant of an out-of-place op ``fn(self, *args)`` (generic path)."""
+
+    def inplace(self, *args, **kwargs):
+        return inplace_apply(fn, name, self, args, kwargs)
+
+    inplace.__name__ = name
+    inplace.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
+    return inplace
+
+
+def _check_inplace_autograd(name, self):
+    if self._grad_fn is None and self._requires_grad:
+        raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    base = self._base
+    if base is not None and base._grad_fn is None and base._requires_grad:
+        raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being used "
+                           "in an in-place operation.")
+
+
+def inplace_apply(fn, name, self, args, kwargs):
+    """Run ``fn`` out of place and write the result into ``self``'s memory.
+
+    With grad recording, ``self`` is rebased onto the new node (PyTorch's history rewrite):
+    the op sees an alias carrying self's old autograd identity and a copy of its old values,
+    so formulas that need the old input still get it. See NOTE [ In-place on views ].
+    """
+    if not isinstance(self, Tensor):
+        raise _type_error(name, "self", self)
+    needs_grad = GRAD.enabled and (
+        self._requires_grad or any(getattr(a, "_requires_grad", False) for a in args)
+        or (self._base is not None and self._base._requires_grad))
+    if not needs_grad:
+        res = fn(self, *args, **kwargs)
+        _copy_into(name, self, res)
+        return self
+    _check_inplace_autograd(name, self)
+    old = wrap(self._data.copy())
+    old._grad_fn = self._grad_fn
+    old._requires_grad = self._requires_grad
+    res = fn(old, *args, **kwargs)
+    _copy_into(name, self, res)
+    if res._requires_grad:
+        self._grad_fn = res._grad_fn
+        self._requires_grad = True
+        if self._base is not None:
+            _rebase_view(self, res)
+    return self
+
+
+def _copy_into(name, self, res):
+    d = self._data
+    r = res._data
+    if r.shape != d.shape:
+        try:
+            bshape = np.broadcast_shapes(r.shape, d.shape)
+        except ValueError:
+            bshape = None
+        if bshape != d.shape:
+            raise RuntimeError(f"{name}: output with shape {list(d.shape)} doesn't match the "
+                               f"broadcast shape {list(bshape or r.shape)}")
+    if r.dtype is not d.dtype:
+        check_cast(name, _FROM_NP[r.dtype], _FROM_NP[d.dtype])
+    try:
+        np.copyto(d, r, casting="unsafe")
+    except ValueError as e:
+        raise RuntimeError(f"{name}: {e}") from None
+    self._bump()
+
+
+# NOTE [ In-place on views ]
+# When an in-place op changes a view ``v`` of ``base`` under autograd, ``base``'s history is
+# rewritten too: base gets a COPY_SLICES node whose inputs are base's old history and v's new
+# value, and v's history becomes "the same view, taken of the new base". A view remembers how
+# it was made (``_meta["view"] = (parent, op, params)``) so it can be replayed on any tensor.
+# Other views of the same base taken earlier keep their old history (PyTorch regenerates
+# them lazily; ember does not yet).
+def replay_view(view, t):
+    chain = []
+    v = view
+    while v._base is not None and v._meta and "view" in v._meta:
+        parent, vop, params = v._meta["view"]
+        chain.append((vop, params))
+        v = parent
+    for vop, params in reversed(chain):
+        t = apply(vop, (t,), params)
+    return t
+
+
+def _rebase_view(view, res):
+    base = view._base
+    old_base = wrap(base._data)
+    old_base._grad_fn = base._grad_fn
+    old_base._requires_grad = base._requires_grad
+    y = wrap(base._data)
+    record(COPY_SLICES, y, (old_base, res), params=view)
+    base._grad_fn = y._grad_fn
+    base._requires_grad = True
+    prev = GRAD.enabled
+    GRAD.enabled = True
+    try:
+        view._grad_fn = replay_view(view, base)._grad_fn
+    finally:
+        GRAD.enabled = prev
+
+
+def _copy_slices_bwd(ctx, g):
+    from ember.autograd.grad_mode import no_grad
+
+    view = ctx.params
+    gb = g.clone()
+    with no_grad():
+        replay_view(view, gb).fill_(0)
+    return gb, replay_view(view, g).clone()
+
+
+COPY_SLICES = OpDef("copy_slices", None, _copy_slices_bwd, node_name="CopySlices")

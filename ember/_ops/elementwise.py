@@ -1,0 +1,821 @@
+"""Elementwise ops: unary math, binary arithmetic, comparisons, logical ops, where, clamp.
+
+Each op is one ``unary(...)``/``binary(...)`` line: name, array forward, backward formula(s)
+in ember ops, and metadata. See NOTE [ The op pattern ] in core.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as _np
+
+from ember import _dtype as D
+from ember._backends import DEFAULT as B
+from ember._graph import GRAD, Node, save_inputs
+from ember._ops.core import (FUNCTIONS, METHODS, OpDef, _check_inplace_autograd, apply,
+                             check_cast, emit, inplace_apply, make_inplace, record, register,
+                             shape_error, write_out)
+from ember._tensor import Tensor, _new
+
+xp = B.xp
+_ndarray = xp.ndarray
+_asarray = xp.asarray
+_FROM_NP = D.FROM_NP
+_number = (int, float, bool, complex)
+_INTLIKE = "biu"
+
+
+def _default_float_np():
+    return D._default[0].np
+
+
+# =============================================================================== unary
+def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, onnx=None,
+          method=True, inplace=True, node_name=None):
+    """Define a unary elementwise op and publish ``ember.name``, ``Tensor.name``, ``name_``.
+
+    ``bwd(g, x, y)`` gives the input's gradient; ``x``/``y`` are the saved input/output
+    (None unless named in ``save``). ``to_float``: integer inputs compute in the default
+    float dtype (PyTorch's rule for exp, sin, ...).
+    """
+    if bwd is not None:
+        def backward(n, g, _f=bwd, _sx="x" in save, _sy="y" in save):
+            return (_f(g, n.inputs[0] if _sx else None, n.output if _sy else None),)
+    else:
+        backward = None
+    opdef = OpDef(name, fwd, backward, save=save, differentiable=differentiable and bwd is not
+                  None, onnx=onnx, fusible=True, node_name=node_name)
+    is_ufunc = isinstance(fwd, xp.ufunc)
+
+    def fn(input, *, out=None):
+        try:
+            d = input._data
+        except AttributeError:
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
+                            f"{type(input).__name__}") from None
+        if to_float and d.dtype.kind in _INTLIKE:
+            d = d.astype(_default_float_np())
+        r = fwd(d)
+        if r.__class__ is not _ndarray:
+            r = _asarray(r)
+        y = _new(Tensor)
+        y._data = r
+        y._requires_grad = False
+        y._grad_fn = None
+        y._grad = None
+        y._version = None
+        y._base = None
+        y._meta = None
+        if input._requires_grad and GRAD.enabled and opdef.differentiable:
+            record(opdef, y, (input,))
+        if out is not None:
+            return write_out(name, out, y)
+        return y
+
+    def fn_(self):
+        d = self._data
+        if is_ufunc and not (GRAD.enabled and (self._requires_grad or self._base is not None
+                                               and self._base._requires_grad)):
+            if to_float and d.dtype.kind in _INTLIKE:
+                check_cast(name + "_", D.get_default_dtype(), _FROM_NP[d.dtype])
+            try:
+                fwd(d, out=d)
+            except ValueError as e:
+                raise RuntimeError(f"{name}_(): {e}") from None
+            self._bump()
+            return self
+        return inplace_apply(fn, name + "_", self, (), {})
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.op = opdef
+    FUNCTIONS[name] = fn
+    if method:
+        METHODS[name] = fn
+    if inplace:
+        fn_.__name__ = name + "_"
+        METHODS[name + "_"] = fn_
+        FUNCTIONS[name + "_"] = fn_
+    return fn
+
+
+def _zero_grad(g, x, y):
+    return g * 0
+
+
+def _sigmoid(x):
+    # 0.5 * tanh(x / 2) + 0.5 is exact, overflow-free and needs one transcendental.
+    r = xp.tanh(x * x.dtype.type(0.5))
+    r *= x.dtype.type(0.5)
+    r += x.dtype.type(0.5)
+    return r
+
+
+def _relu(x):
+    return xp.maximum(x, x.dtype.type(0))
+
+
+def _rsqrt(x):
+    return 1 / xp.sqrt(x)
+
+
+def _sign(x):
+    return xp.sign(x) if x.dtype.kind != "b" else x.copy()
+
+
+def _abs(x):
+    return xp.abs(x) if x.dtype.kind != "b" else x.copy()
+
+
+def _neg(x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return xp.negative(x)
+
+
+exp = unary("exp", xp.exp, lambda g, x, y: g * y, save="y", onnx="Exp")
+exp2 = unary("exp2", xp.exp2, lambda g, x, y: g * y * math.log(2.0), save="y")
+expm1 = unary("expm1", xp.expm1, lambda g, x, y: g * (y + 1), save="y")
+log = unary("log", xp.log, lambda g, x, y: g / x, onnx="Log")
+log2 = unary("log2", xp.log2, lambda g, x, y: g / (x * math.log(2.0)))
+log10 = unary("log10", xp.log10, lambda g, x, y: g / (x * math.log(10.0)))
+log1p = unary("log1p", xp.log1p, lambda g, x, y: g / (x + 1))
+sqrt = unary("sqrt", xp.sqrt, lambda g, x, y: g / (2 * y), save="y", onnx="Sqrt")
+rsqrt = unary("rsqrt", _rsqrt, lambda g, x, y: -0.5 * g * y * y * y, save="y")
+sin = unary("sin", xp.sin, lambda g, x, y: g * x.cos(), onnx="Sin")
+cos = unary("cos", xp.cos, lambda g, x, y: -g * x.sin(), onnx="Cos")
+tan = unary("tan", xp.tan, lambda g, x, y: g * (1 + y * y), save="y", onnx="Tan")
+asin = unary("asin", xp.arcsin, lambda g, x, y: g * (1 - x * x).rsqrt())
+acos = unary("acos", xp.arccos, lambda g, x, y: -g * (1 - x * x).rsqrt())
+atan = unary("atan", xp.arctan, lambda g, x, y: g / (1 + x * x))
+sinh = unary("sinh", xp.sinh, lambda g, x, y: g * x.cosh())
+cosh = unary("cosh", xp.cosh, lambda g, x, y: g * x.sinh())
+tanh = unary("tanh", xp.tanh, lambda g, x, y: g * (1 - y * y), save="y", onnx="Tanh")
+asinh = unary("asinh", xp.arcsinh, lambda g, x, y: g * (x * x + 1).rsqrt())
+acosh = unary("acosh", xp.arccosh, lambda g, x, y: g * (x * x - 1).rsqrt())
+atanh = unary("atanh", xp.arctanh, lambda g, x, y: g / (1 - x * x))
+sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: g * y * (1 - y), save="y", onnx="Sigmoid")
+erf = unary("erf", B.erf, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
+erfc = unary("erfc", B.erfc, lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
+erfinv = unary("erfinv", B.erfinv,
+               lambda g, x, y: g * (math.sqrt(math.pi) / 2) * (y * y).exp(), save="y")
+reciprocal = unary("reciprocal", xp.reciprocal, lambda g, x, y: -g * y * y, save="y")
+relu = unary("relu", _relu, lambda g, x, y: g * (y > 0), save="y", to_float=False,
+             onnx="Relu")
+neg = unary("neg", _neg, lambda g, x, y: -g, save="", to_float=False, onnx="Neg")
+abs = unary("abs", _abs, lambda g, x, y: g * x.sign(), to_float=False, onnx="Abs")
+sign = unary("sign", _sign, _zero_grad, save="", to_float=False, onnx="Sign")
+floor = unary("floor", xp.floor, _zero_grad, save="", to_float=False, onnx="Floor")
+ceil = unary("ceil", xp.ceil, _zero_grad, save="", to_float=False, onnx="Ceil")
+trunc = unary("trunc", xp.trunc, _zero_grad, save="", to_float=False)
+frac = unary("frac", lambda x: x - xp.trunc(x), lambda g, x, y: g, save="", to_float=False)
+square = unary("square", xp.square, lambda g, x, y: 2 * g * x, to_float=False)
+lgamma = unary("lgamma", B.lgamma, lambda g, x, y: g * x.digamma())
+digamma = unary("digamma", B.digamma, None)
+FUNCTIONS["negative"] = METHODS["negative"] = neg
+FUNCTIONS["absolute"] = METHODS["absolute"] = abs
+FUNCTIONS["arcsin"], FUNCTIONS["arccos"], FUNCTIONS["arctan"] = asin, acos, atan
+METHODS["arcsin"], METHODS["arccos"], METHODS["arctan"] = asin, acos, atan
+FUNCTIONS["fix"] = METHODS["fix"] = trunc
+for _n in ("abs", "neg"):
+    METHODS[{"abs": "absolute_", "neg": "negative_"}[_n]] = METHODS[_n + "_"]
+
+_round0 = OpDef("round", xp.round, lambda n, g: (g * 0,), node_name="RoundBackward0")
+
+
+@register(inplace=True)
+def round(input, *, decimals=0, out=None):
+    d = input._data
+    if d.dtype.kind in _INTLIKE and decimals >= 0:
+        r = emit(_round0, d.copy(), (input,))
+    else:
+        r = emit(_round0, xp.round(d, decimals), (input,))
+    return write_out("round", out, r) if out is not None else r
+
+
+_sgn_op = OpDef("sgn", lambda x: x / xp.where(x == 0, 1, xp.abs(x)) if x.dtype.kind == "c"
+                else _sign(x), lambda n, g: (g * 0,))
+
+
+@register(inplace=True)
+def sgn(input):
+    return apply(_sgn_op, (input,))
+
+
+# =============================================================================== binary
+_binary_defs = {}
+
+
+def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_bool=False,
+           differentiable=True, onnx=None, ints_only=False, node_name=None):
+    """Define a binary elementwise op with broadcasting and PyTorch type promotion.
+
+    ``bwd_a(g, a, b, y)``/``bwd_b(...)`` give each input's gradient (the engine sums them back
+    to the input's shape, NOTE [ Edges ]); ``a``/``b`` may be Python scalars.
+    """
+    def backward(n, g):
+        a, b = n.inputs if n.saved is not None else (None, None)
+        y = n.output if save_y else None
+        ea, eb = n.next
+        return (bwd_a(g, a, b, y) if ea is not None else None,
+                bwd_b(g, a, b, y) if eb is not None else None)
+
+    save_y = "y" in save
+    opdef = OpDef(name, fwd, backward if bwd_a else None, save=save, onnx=onnx, fusible=True,
+                  differentiable=differentiable and bwd_a is not None, node_name=node_name,
+                  dtype_rule="bool" if out_bool else ("float" if to_float else "promote"))
+
+    def core(x, y):
+        """x, y: Tensors or Python scalars (at least one Tensor)."""
+        if x.__class__ is Tensor or isinstance(x, Tensor):
+            a = x._data
+            if y.__class__ is Tensor or isinstance(y, Tensor):
+                b = y._data
+                if a.dtype is not b.dtype:
+                    rt = D.result_type_tt(_FROM_NP[a.dtype], a.ndim == 0,
+                                          _FROM_NP[b.dtype], b.ndim == 0).np
+                    a = a.astype(rt, copy=False)
+                    b = b.astype(rt, copy=False)
+                tensors = (x, y)
+            else:
+                y = _scalar(y, name)
+                if y.__class__ is Tensor:
+                    return core(x, y)
+                rt = D.result_type_ts(_FROM_NP[a.dtype], y).np
+                if rt is not a.dtype:
+                    a = a.astype(rt)
+                b = y
+                tensors = None
+        else:
+            x = _scalar(x, name)
+            if x.__class__ is Tensor:
+                return core(x, y)
+            b = y._data
+            rt = D.result_type_ts(_FROM_NP[b.dtype], x).np
+            if rt is not b.dtype:
+                b = b.astype(rt)
+            a = x
+            tensors = None
+        if to_float and (a.dtype if tensors or a.__class__ is _ndarray else b.dtype).kind \
+                in _INTLIKE:
+            a = _asarray(a).astype(_default_float_np())
+            b = _asarray(b).astype(_default_float_np())
+        try:
+            r = fwd(a, b)
+        except ValueError as e:
+            if "broadcast" in str(e):
+                raise shape_error(name, _asarray(a), _asarray(b)) from None
+            raise RuntimeError(f"{name}(): {e}") from None
+        except TypeError as e:
+            raise RuntimeError(f"{name}(): not implemented for dtypes "
+                               f"{_asarray(a).dtype}/{_asarray(b).dtype} ({e})") from None
+        if r.__class__ is not _ndarray:
+            r = _asarray(r)
+        out = _new(Tensor)
+        out._data = r
+        out._requires_grad = False
+        out._grad_fn = None
+        out._grad = None
+        out._version = None
+        out._base = None
+        out._meta = None
+        if GRAD.enabled and opdef.differentiable:
+            if tensors is not None:
+                if x._requires_grad or y._requires_grad:
+                    _record2(opdef, out, x, y)
+            elif x.__class__ is not _ndarray and getattr(x, "_requires_grad", False) or \
+                    getattr(y, "_requires_grad", False):
+                _record2(opdef, out, x, y)
+        return out
+
+    def fn(input, other, *, out=None):
+        if out is not None:
+            return write_out(name, out, core(input, other))
+        return core(input, other)
+
+    def rfn(self, other):
+        return core(other, self)
+
+    def fn_(self, other):
+        if not isinstance(self, Tensor):
+            raise TypeError(f"{name}_(): self must be a Tensor")
+        if GRAD.enabled and (self._requires_grad or getattr(other, "_requires_grad", False)
+                             or (self._base is not None and self._base._requires_grad)):
+            return inplace_apply(core, name + "_", self, (other,), {})
+        res = core(self, other)
+        d = self._data
+        r = res._data
+        if r.shape != d.shape or r.dtype is not d.dtype:
+            from ember._ops.core import _copy_into
+
+            _copy_into(name + "_", self, res)
+            return self
+        xp.copyto(d, r)
+        self._bump()
+        return self
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.op = opdef
+    fn.core = core
+    fn.rcore = rfn
+    fn.inplace = fn_
+    _binary_defs[name] = fn
+    FUNCTIONS[name] = fn
+    METHODS[name] = fn
+    METHODS[name + "_"] = fn_
+    return fn
+
+
+def _record2(opdef, out, x, y):
+    """Record a binary node; scalar operands get a None edge and are saved as values."""
+    n = _new(Node)
+    n.op = opdef
+    ex = ey = None
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        ex = x._grad_fn if x._grad_fn is not None else (x if x._requires_grad else None)
+    if y.__class__ is Tensor or isinstance(y, Tensor):
+        ey = y._grad_fn if y._grad_fn is not None else (y if y._requires_grad else None)
+    n.next = (ex, ey)
+    n.params = None
+    n.out = None
+    if opdef.save_x:
+        save_inputs(n, (x, y))
+    else:
+        n.saved = None
+        n.versions = None
+    if opdef.save_y:
+        from ember._graph import save_output
+
+        save_output(n, out)
+    d = out._data
+    n.shape = d.shape
+    n.dtype = d.dtype
+    n.pre_hooks = None
+    n.hooks = None
+    out._grad_fn = n
+    out._requires_grad = True
+
+
+def _scalar(v, name):
+    """Normalise a non-Tensor operand: Python number, NumPy scalar or array-like."""
+    if v.__class__ in _number:
+        return v
+    if isinstance(v, _np.generic):
+        return v.item()
+    if isinstance(v, _number):
+        return v
+    if isinstance(v, _ndarray):
+        return Tensor._wrap(v)
+    raise TypeError(f"{name}(): unsupported operand type {type(v).__name__}; expected a "
+                    "Tensor or a number")
+
+
+def _unbroadcast_scalar(g, a):
+    return g
+
+
+def _pow_grad_a(g, a, b, y):
+    if isinstance(b, Tensor):
+        return g * b * a.pow(b - 1)
+    if b == 0:
+        return g * 0
+    return g * b * a.pow(b - 1)
+
+
+def _pow_grad_b(g, a, b, y):
+    if isinstance(a, Tensor):
+        # d/db a**b = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0.
+        return g * (y * where(a == 0, 1.0, a).log()).masked_fill((a == 0) & (b >= 0), 0)
+    return g * y * math.log(a) if a > 0 else g * 0
+
+
+def _pow(a, b):
+    try:
+        return xp.power(a, b)
+    except ValueError as e:
+        raise RuntimeError(str(e)) from None
+
+
+def _div_floor(a, b):
+    if _asarray(a).dtype.kind in _INTLIKE and (_asarray(b) == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+    return xp.floor_divide(a, b)
+
+
+def _max_grad(mine, other_is_a):
+    def f(g, a, b, y):
+        a_, b_ = (a, b) if other_is_a else (b, a)
+        eq = a_ == b_
+        keep = (a_ > b_) if mine == "max" else (a_ < b_)
+        return g * (keep + eq * 0.5)
+
+    return f
+
+
+def _remainder(a, b):
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        if _asarray(a).dtype.kind in "iu" and (_asarray(b) == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+        return xp.remainder(a, b)
+
+
+def _fmod(a, b):
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        if _asarray(a).dtype.kind in "iu" and (_asarray(b) == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+        return xp.fmod(a, b)
+
+
+def _true_div(a, b):
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        return xp.true_divide(a, b)
+
+
+add = binary("add", xp.add, lambda g, a, b, y: g, lambda g, a, b, y: g, save="", onnx="Add")
+sub = binary("sub", xp.subtract, lambda g, a, b, y: g, lambda g, a, b, y: -g, save="",
+             onnx="Sub")
+mul = binary("mul", xp.multiply, lambda g, a, b, y: g * b, lambda g, a, b, y: g * a,
+             onnx="Mul")
+div = binary("div", _true_div, lambda g, a, b, y: g / b, lambda g, a, b, y: -g * y / b,
+             save="xy", to_float=True, onnx="Div")
+pow = binary("pow", _pow, _pow_grad_a, _pow_grad_b, save="xy", onnx="Pow")
+maximum = binary("maximum", xp.maximum, _max_grad("max", True), _max_grad("max", False),
+                 onnx="Max")
+minimum = binary("minimum", xp.minimum, _max_grad("min", True), _max_grad("min", False),
+                 onnx="Min")
+fmax = binary("fmax", xp.fmax, _max_grad("max", True), _max_grad("max", False))
+fmin = binary("fmin", xp.fmin, _max_grad("min", True), _max_grad("min", False))
+remainder = binary("remainder", _remainder, lambda g, a, b, y: g,
+                   lambda g, a, b, y: -g * (a / b).floor())
+fmod = binary("fmod", _fmod, lambda g, a, b, y: g, lambda g, a, b, y: -g * (a / b).trunc())
+floor_divide = binary("floor_divide", _div_floor, differentiable=False)
+atan2 = binary("atan2", xp.arctan2, lambda g, a, b, y: g * b / (a * a + b * b),
+               lambda g, a, b, y: -g * a / (a * a + b * b), to_float=True)
+
+# Comparisons and logical/bitwise ops: not differentiable, bool (or integer) results.
+eq = binary("eq", xp.equal, out_bool=True, onnx="Equal")
+ne = binary("ne", xp.not_equal, out_bool=True)
+lt = binary("lt", xp.less, out_bool=True, onnx="Less")
+le = binary("le", xp.less_equal, out_bool=True, onnx="LessOrEqual")
+gt = binary("gt", xp.greater, out_bool=True, onnx="Greater")
+ge = binary("ge", xp.greater_equal, out_bool=True, onnx="GreaterOrEqual")
+logical_and = binary("logical_and", xp.logical_and, out_bool=True, onnx="And")
+logical_or = binary("logical_or", xp.logical_or, out_bool=True, onnx="Or")
+logical_xor = binary("logical_xor", xp.logical_xor, out_bool=True, onnx="Xor")
+bitwise_and = binary("bitwise_and", xp.bitwise_and, ints_only=True)
+bitwise_or = binary("bitwise_or", xp.bitwise_or, ints_only=True)
+bitwise_xor = binary("bitwise_xor", xp.bitwise_xor, ints_only=True)
+
+for _alias, _orig in dict(multiply=mul, subtract=sub, divide=div, true_divide=div,
+                          greater=gt, greater_equal=ge, less=lt, less_equal=le,
+                          not_equal=ne, arctan2=atan2).items():
+    FUNCTIONS[_alias] = METHODS[_alias] = _orig
+    METHODS[_alias + "_"] = _orig.inplace
+
+
+def _logical_not(x):
+    return xp.logical_not(x)
+
+
+logical_not = unary("logical_not", _logical_not, None, save="", to_float=False,
+                    differentiable=False)
+
+
+def _bitwise_not(x):
+    if x.dtype.kind not in _INTLIKE:
+        raise RuntimeError(f"bitwise_not: not implemented for '{_FROM_NP[x.dtype]._short}'")
+    return xp.invert(x)
+
+
+bitwise_not = unary("bitwise_not", _bitwise_not, None, save="", to_float=False,
+                    differentiable=False)
+_isnan = unary("isnan", xp.isnan, None, save="", to_float=False, differentiable=False,
+               inplace=False)
+_isinf = unary("isinf", xp.isinf, None, save="", to_float=False, differentiable=False,
+               inplace=False)
+_isfinite = unary("isfinite", xp.isfinite, None, save="", to_float=False,
+                  differentiable=False, inplace=False)
+
+# add/sub take alpha; div takes rounding_mode: wrap the generated functions.
+_add_core, _sub_core, _div_core = add.core, sub.core, div.core
+
+
+def _alpha(other, alpha):
+    return other * alpha if alpha != 1 else other
+
+
+@register(name="add")
+def add(input, other, *, alpha=1, out=None):
+    r = _add_core(input, _alpha(other, alpha) if alpha != 1 else other)
+    return write_out("add", out, r) if out is not None else r
+
+
+@register(name="sub")
+def sub(input, other, *, alpha=1, out=None):
+    r = _sub_core(input, _alpha(other, alpha) if alpha != 1 else other)
+    return write_out("sub", out, r) if out is not None else r
+
+
+@register(name="div")
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        r = _div_core(input, other)
+    elif rounding_mode == "floor":
+        r = floor_divide.core(input, other)
+    elif rounding_mode == "trunc":
+        r = _div_core(input, other).trunc() if _is_float(input, other) else \
+            _trunc_int_div(input, other)
+    else:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    return write_out("div", out, r) if out is not None else r
+
+
+def _is_float(a, b):
+    ka = a._data.dtype.kind if isinstance(a, Tensor) else ("f" if isinstance(a, float) else "i")
+    kb = b._data.dtype.kind if isinstance(b, Tensor) else ("f" if isinstance(b, float) else "i")
+    return ka in "fcV" or kb in "fcV"
+
+
+def _trunc_int_div(a, b):
+    q = floor_divide.core(a, b)
+    r = remainder.core(a, b)
+    return q + ((r != 0) & ((r < 0) != (b < 0 if isinstance(b, Tensor) else b < 0)))
+
+
+def _wrap_inplace(f, name):
+    def f_(self, other, **kw):
+        if GRAD.enabled and (self._requires_grad or getattr(other, "_requires_grad", False)):
+            return inplace_apply(f, name, self, (other,), kw)
+        return inplace_apply(f, name, self, (other,), kw)
+
+    return f_
+
+
+def _add_(self, other, *, alpha=1):
+    return _binary_defs["add"].inplace(self, _alpha(other, alpha) if alpha != 1 else other)
+
+
+def _sub_(self, other, *, alpha=1):
+    return _binary_defs["sub"].inplace(self, _alpha(other, alpha) if alpha != 1 else other)
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _binary_defs["div"].inplace(self, other)
+    return inplace_apply(div, "div_", self, (other,), {"rounding_mode": rounding_mode})
+
+
+METHODS["add_"], METHODS["sub_"], METHODS["div_"] = _add_, _sub_, _div_
+METHODS["subtract_"], METHODS["divide_"], METHODS["true_divide_"] = _sub_, _div_, _div_
+FUNCTIONS["subtract"] = METHODS["subtract"] = sub
+FUNCTIONS["divide"] = METHODS["divide"] = div
+
+
+# =============================================================================== dtype cast
+def _cast_bwd(n, g):
+    return (g.to(_FROM_NP[n.params]),)
+
+
+_CAST = OpDef("to_copy", None, _cast_bwd, node_name="ToCopyBackward0")
+
+
+def _to_dtype(x, dtype):
+    d = x._data
+    y = emit(_CAST, d.astype(dtype.np), (x,), d.dtype) if dtype.category >= D.FLOAT else \
+        Tensor._wrap(d.astype(dtype.np))
+    return y
+
+
+# =============================================================================== where, clamp
+def _where_fwd(c, a, b):
+    return xp.where(c, a, b)
+
+
+_WHERE = OpDef("where", _where_fwd, None, save="x", onnx="Where")
+
+
+@_WHERE.grad
+def _(ctx, g):
+    c = ctx.inputs[0]
+    z = g * 0
+    return None, where(c, g, z), where(c, z, g)
+
+
+def _as_tensor_like(v, ref_dtype):
+    if isinstance(v, Tensor):
+        return v
+    return Tensor._wrap(_asarray(v, dtype=D.result_type_ts(ref_dtype, v).np)) \
+        if v.__class__ in _number else Tensor._wrap(_asarray(v))
+
+
+@register(method=True)
+def where(condition, input=None, other=None, *, out=None):
+    """``where(cond, x, y)`` selects elementwise; ``where(cond)`` is ``nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError("where(): argument 'condition' must be Tensor")
+    if condition._data.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}")
+    xt, yt = isinstance(input, Tensor), isinstance(other, Tensor)
+    if xt and yt:
+        rt = D.result_type_tt(input.dtype, input.ndim == 0, other.dtype, other.ndim == 0)
+    elif xt:
+        rt = D.result_type_ts(input.dtype, other)
+    elif yt:
+        rt = D.result_type_ts(other.dtype, input)
+    else:
+        rt = D._combine(D.scalar_dtype(input), D.scalar_dtype(other))
+    a = input.to(rt) if xt else Tensor._wrap(_asarray(input, dtype=rt.np))
+    b = other.to(rt) if yt else Tensor._wrap(_asarray(other, dtype=rt.np))
+    try:
+        r = apply(_WHERE, (condition, a, b))
+    except RuntimeError:
+        raise shape_error("where", condition._data, xp.broadcast_to(a._data, a._data.shape)
+                          if a.ndim else a._data) from None
+    return write_out("where", out, r) if out is not None else r
+
+
+def _clamp_fwd(x, lo, hi):
+    if lo is not None and hi is not None:
+        return xp.minimum(xp.maximum(x, lo), hi)
+    if lo is not None:
+        return xp.maximum(x, lo)
+    return xp.minimum(x, hi)
+
+
+_CLAMP = OpDef("clamp", _clamp_fwd, None, save="x", onnx="Clip")
+
+
+@_CLAMP.grad
+def _(ctx, g):
+    x, = ctx.inputs
+    lo, hi = ctx.params
+    mask = None
+    if lo is not None:
+        mask = x >= lo
+    if hi is not None:
+        mask = (x <= hi) if mask is None else mask & (x <= hi)
+    return (g * mask,)
+
+
+@register(inplace=True)
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min)
+        if max is not None:
+            r = minimum(r, max)
+    else:
+        d = input._data
+        if d.dtype.kind in _INTLIKE and (isinstance(min, float) or isinstance(max, float)):
+            input = input.to(D.get_default_dtype())
+        r = apply(_CLAMP, (input,), (min, max))
+    return write_out("clamp", out, r) if out is not None else r
+
+
+FUNCTIONS["clip"] = METHODS["clip"] = clamp
+METHODS["clip_"] = METHODS["clamp_"]
+
+
+@register(inplace=True)
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+@register(inplace=True)
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+@register(method=True)
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        v = value.to(input.dtype)
+    else:
+        v = Tensor._wrap(_asarray(value, dtype=input._data.dtype))
+    r = where(mask, v, input)
+    if r.shape != input.shape:
+        raise RuntimeError(f"masked_fill: mask of shape {list(mask.shape)} is not broadcastable "
+                           f"to input of shape {list(input.shape)}")
+    return r
+
+
+METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")
+
+
+@register(method=True)
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+@register(method=True)
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+@register(method=True)
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+METHODS["addcmul_"] = make_inplace(addcmul, "addcmul_")
+METHODS["addcdiv_"] = make_inplace(addcdiv, "addcdiv_")
+METHODS["lerp_"] = make_inplace(lerp, "lerp_")
+
+
+@register(method=True)
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._wrap(xp.isclose(input._data, other._data if isinstance(other, Tensor)
+                                   else other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@register(method=True)
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+@register(method=True)
+def equal(input, other):
+    return input.shape == other.shape and bool((input._data == other._data).all())
+
+
+@register(method=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    d = input._data
+    r = xp.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
+    return where(Tensor._wrap(xp.isfinite(d)), input, Tensor._wrap(r))
+
+
+# =============================================================================== in-place basics
+@register(function=False)
+def zero_(self):
+    return fill_(self, 0)
+
+
+@register(function=False)
+def fill_(self, value):
+    if GRAD.enabled and (self._requires_grad or getattr(value, "_requires_grad", False)):
+        _check_inplace_autograd("fill_", self)
+        v = value if isinstance(value, Tensor) else value
+        return inplace_apply(lambda s, v: where(Tensor._wrap(xp.ones(s._data.shape, bool)),
+                                                v if isinstance(v, Tensor) else
+                                                Tensor._wrap(_asarray(v, s._data.dtype)), s)
+                             * 1 if False else _fill_like(s, v), "fill_", self, (v,), {})
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        value = value.item()
+    try:
+        self._data[...] = value
+    except ValueError as e:
+        raise RuntimeError(f"fill_: {e}") from None
+    self._bump()
+    return self
+
+
+def _fill_like(s, v):
+    if isinstance(v, Tensor):
+        return v.to(s.dtype).expand(s.shape) * 1 + s * 0
+    return s * 0 + v
+
+
+@register(function=False)
+def copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
+    if GRAD.enabled and (self._requires_grad or src._requires_grad):
+        _check_inplace_autograd("copy_", self)
+        return inplace_apply(lambda s, v: v.to(s.dtype).expand(s.shape) + s * 0, "copy_",
+                             self, (src,), {})
+    try:
+        xp.copyto(self._data, src._data, casting="unsafe")
+    except ValueError as e:
+        raise RuntimeError(f"copy_(): the size of src {list(src.shape)} must be broadcastable "
+                           f"to self {list(self.shape)} ({e})") from None
+    self._bump()
+    return self
+
+
+@register(method=True)
+def clone(input, *, memory_format=None):
+    return apply(_CLONE, (input,))
+
+
+_CLONE = OpDef("clone", lambda x: x.copy(), lambda n, g: (g,), onnx="Identity")

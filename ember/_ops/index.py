@@ -1,0 +1,261 @@
+"""Indexing: ``__getitem__`` (views for basic keys, gathers for advanced ones) and
+``__setitem__``, with gradients; repeated indices accumulate in backward."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember._graph import GRAD
+from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
+from ember._tensor import Tensor
+
+xp = np
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _norm_key(key, x):
+    """Turn a PyTorch index into a NumPy one; report whether it is basic (a view)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    basic = True
+    for k in key:
+        if isinstance(k, bool):
+            # Python bools index like a 0-dim bool mask (adds a dim of size 1 or 0).
+            out.append(np.asarray(k))
+            basic = False
+        elif isinstance(k, _BASIC):
+            if isinstance(k, slice):
+                if k.step is not None and (k.step.__index__() if not isinstance(k.step, int)
+                                           else k.step) <= 0:
+                    raise ValueError("step must be greater than zero")
+                k = slice(_idx(k.start), _idx(k.stop), _idx(k.step))
+            out.append(k)
+        elif isinstance(k, Tensor):
+            a = k._data
+            if a.dtype.kind not in "biu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 f"tensors (got {k.dtype})")
+            out.append(a)
+            basic = False
+        elif isinstance(k, np.integer):
+            out.append(int(k))
+        elif isinstance(k, (list, tuple, np.ndarray)):
+            a = np.asarray([v.item() if isinstance(v, Tensor) else v for v in k]
+                           if isinstance(k, (list, tuple)) else k)
+            if a.dtype.kind not in "biu":
+                if a.size == 0:
+                    a = a.astype(np.int64)
+                else:
+                    raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                     f"tensors (got {a.dtype})")
+            out.append(a)
+            basic = False
+        elif hasattr(k, "__index__"):
+            out.append(k.__index__())
+        else:
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"byte Variables are valid indices (got {type(k).__name__})")
+    n_ell = sum(1 for k in out if k is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(1 if not isinstance(k, np.ndarray) or k.dtype.kind != "b" else k.ndim
+               for k in out if k is not None and k is not Ellipsis)
+    if used > x._data.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x._data.ndim}")
+    return tuple(out), basic
+
+
+def _idx(v):
+    if v is None or isinstance(v, int):
+        return v
+    return v.__index__()
+
+
+def _getitem_fwd(x, key, shape=None):
+    try:
+        return x[key]
+    except IndexError as e:
+        raise IndexError(_torch_index_msg(str(e))) from None
+
+
+def _torch_index_msg(msg):
+    return msg.replace("axis", "dimension")
+
+
+_INDEX_VIEW = OpDef("select_view", _getitem_fwd, None, view=True,
+                    node_name="SliceBackward0", onnx="Slice")
+_INDEX = OpDef("index", _getitem_fwd, None, node_name="IndexBackward0", onnx="Gather")
+
+
+def _index_bwd(ctx, g):
+    key, shape = ctx.params
+    return (_scatter_into_zeros(g, shape, key, accumulate=ctx.op is _INDEX),)
+
+
+_INDEX_VIEW.bwd = _index_bwd
+_INDEX.bwd = _index_bwd
+
+
+def _scatter_fwd(g, shape, key, accumulate):
+    z = xp.zeros(shape, g.dtype)
+    if accumulate:
+        xp.add.at(z, key, g)
+    else:
+        z[key] = g
+    return z
+
+
+_SCATTER_ZEROS = OpDef("index_backward", _scatter_fwd, None, node_name="IndexPutBackward0")
+
+
+@_SCATTER_ZEROS.grad
+def _(ctx, gg):
+    shape, key, accumulate = ctx.params
+    return (index_view(gg, key) if not accumulate else apply(_INDEX, (gg,), (key, shape)),)
+
+
+def _scatter_into_zeros(g, shape, key, accumulate=False):
+    return apply(_SCATTER_ZEROS, (g,), (tuple(shape), key, accumulate))
+
+
+def index_view(x, key):
+    """A basic-indexing view (ints, slices, None, Ellipsis)."""
+    return apply(_INDEX_VIEW, (x,), (key, x._data.shape))
+
+
+def getitem(self, key):
+    # Fast path: a plain int or slice on a tensor.
+    if key.__class__ is int or key.__class__ is slice and key.step is None:
+        if self._data.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        return apply(_INDEX_VIEW, (self,), (key, self._data.shape))
+    k, basic = _norm_key(key, self)
+    if basic:
+        return apply(_INDEX_VIEW, (self,), (k, self._data.shape))
+    return apply(_INDEX, (self,), (k, self._data.shape))
+
+
+# ------------------------------------------------------------------ setitem / index_put
+def _index_put_fwd(x, v, key, accumulate):
+    y = x.copy()
+    if accumulate:
+        xp.add.at(y, key, v.astype(x.dtype, copy=False))
+    else:
+        y[key] = v
+    return y
+
+
+_INDEX_PUT = OpDef("index_put", _index_put_fwd, None, onnx="ScatterND")
+
+
+@_INDEX_PUT.grad
+def _(ctx, g):
+    key, accumulate = ctx.params
+    gx = g
+    if not accumulate and ctx.next[0] is not None:
+        gx = _INDEX_PUT_ZERO(g, key)
+    gv = None
+    if ctx.next[1] is not None:
+        gv = apply(_INDEX, (g,), (key, g._data.shape))
+    return gx, gv
+
+
+def _zero_at(x, key):
+    y = x.copy()
+    y[key] = 0
+    return y
+
+
+_ZERO_AT = OpDef("index_fill_zero", _zero_at, lambda ctx, g: (_INDEX_PUT_ZERO(g, ctx.params[0]),),
+                 node_name="IndexPutBackward0")
+
+
+def _INDEX_PUT_ZERO(g, key):
+    return apply(_ZERO_AT, (g,), (key,))
+
+
+def _value_tensor(value, x):
+    if isinstance(value, Tensor):
+        return value if value.dtype is x.dtype else value.to(x.dtype)
+    try:
+        return Tensor._wrap(np.asarray(value, dtype=x._data.dtype))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"can't assign a {type(value).__name__} to a {x.type()}: {e}") from None
+
+
+def index_put(input, indices, values, accumulate=False):
+    k, _ = _norm_key(tuple(indices), input)
+    return _index_put(input, k, _value_tensor(values, input), accumulate)
+
+
+def _index_put(x, key, v, accumulate):
+    try:
+        return apply(_INDEX_PUT, (x, v), (key, accumulate))
+    except IndexError as e:
+        raise IndexError(_torch_index_msg(str(e))) from None
+    except RuntimeError as e:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
+                           f"broadcast to indexing result of shape "
+                           f"{list(x._data[key].shape)} ({e})") from None
+
+
+def setitem(self, key, value):
+    k, _ = _norm_key(key, self)
+    if GRAD.enabled and (self._requires_grad or getattr(value, "_requires_grad", False) or
+                         (self._base is not None and self._base._requires_grad)):
+        v = _value_tensor(value, self)
+        inplace_apply(lambda s, vv: _index_put(s, k, vv, False), "setitem", self, (v,), {})
+        return
+    d = self._data
+    try:
+        if isinstance(value, Tensor):
+            d[k] = value._data
+        else:
+            d[k] = value
+    except IndexError as e:
+        raise IndexError(_torch_index_msg(str(e))) from None
+    except ValueError as e:
+        raise RuntimeError(f"setitem: shape mismatch assigning to index of tensor with shape "
+                           f"{list(self.shape)}: {e}") from None
+    except TypeError as e:
+        raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}") from None
+    self._bump()
+
+
+METHODS["__getitem__"] = getitem
+METHODS["__setitem__"] = setitem
+METHODS["index_put"] = index_put
+
+
+@register(function=False)
+def index_put_(self, indices, values, accumulate=False):
+    k, _ = _norm_key(tuple(indices), self)
+    v = _value_tensor(values, self)
+    return inplace_apply(lambda s, vv: _index_put(s, k, vv, accumulate), "index_put_", self,
+                         (v,), {})
+
+
+def nonzero(input, *, as_tuple=False):
+    nz = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
+    if as_tuple:
+        return tuple(Tensor._wrap(a.astype(np.int64)) for a in nz)
+    return Tensor._wrap(np.stack(nz, axis=1).astype(np.int64) if nz else
+                        np.zeros((0, 0), np.int64))
+
+
+def masked_select(input, mask):
+    a, m = np.broadcast_arrays(input._data, mask._data)
+    if a.shape != input._data.shape:
+        input = input.expand(a.shape)
+    return getitem(input, Tensor._wrap(np.ascontiguousarray(m)))
+
+
+METHODS["nonzero"] = nonzero
+METHODS["masked_select"] = masked_select
+from ember._ops.core import FUNCTIONS  # noqa: E402
+
+FUNCTIONS["nonzero"] = nonzero
+FUNCTIONS["masked_select"] = masked_select
+FUNCTIONS["index_put"] = index_put

@@ -1,0 +1,528 @@
+"""Reductions (sum, mean, prod, max/min, var/std, norm, logsumexp, all/any), scans, softmax."""
+
+from __future__ import annotations
+
+import builtins
+import collections
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register, write_out
+from ember._tensor import Tensor, _wrap_dim
+
+xp = np
+
+values_indices = collections.namedtuple("return_types", ["values", "indices"])
+min_max = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def _axes(dim, nd, name):
+    """dim argument -> tuple of non-negative axes (None -> all)."""
+    if dim is None:
+        return tuple(range(nd))
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return tuple(range(nd))
+        axes = tuple(_wrap_dim(d, nd, name) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"{name}(): dim {axes} appears multiple times in the list of dims")
+        return axes
+    return (_wrap_dim(dim, nd, name),)
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Gradient of a reduction: restore reduced dims, then broadcast to ``shape``."""
+    if not keepdim:
+        g = g.reshape(_keep_shape(shape, axes))
+    return g.expand(shape)
+
+
+# ------------------------------------------------------------------ sum / mean / prod
+def _sum_fwd(x, axes, keepdim, dtype, shape):
+    return xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+
+
+_SUM = OpDef("sum", _sum_fwd, lambda ctx, g: (_expand_back(g, ctx.params[3], ctx.params[0],
+                                                           ctx.params[1]),), onnx="ReduceSum")
+
+
+def _red_dtype(x, dtype):
+    if dtype is not None:
+        return D.to_dtype(dtype).np
+    k = x._data.dtype.kind
+    return np.int64 if k in "biu" else None
+
+
+@register
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    d = input._data
+    axes = _axes(dim, d.ndim, "sum")
+    r = apply(_SUM, (input,), (axes, keepdim, _red_dtype(input, dtype), d.shape))
+    return write_out("sum", out, r) if out is not None else r
+
+
+FUNCTIONS["sum"].__doc__ = "Sum over ``dim`` (all dims when None); integers sum to int64."
+
+
+def _mean_fwd(x, axes, keepdim, dtype, shape):
+    return xp.mean(x, axis=axes, keepdims=keepdim, dtype=dtype)
+
+
+def _mean_bwd(ctx, g):
+    axes, keepdim, _, shape = ctx.params
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return (_expand_back(g, shape, axes, keepdim) / builtins.max(n, 1),)
+
+
+_MEAN = OpDef("mean", _mean_fwd, _mean_bwd, onnx="ReduceMean")
+
+
+@register
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    d = input._data
+    if dtype is None and d.dtype.kind not in "fcV":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype._short}")
+    axes = _axes(dim, d.ndim, "mean")
+    npd = D.to_dtype(dtype).np if dtype is not None else None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = apply(_MEAN, (input,), (axes, keepdim, npd, d.shape))
+    return write_out("mean", out, r) if out is not None else r
+
+
+def _prod_fwd(x, axes, keepdim, dtype, shape):
+    return xp.prod(x, axis=axes, keepdims=keepdim, dtype=dtype)
+
+
+_PROD = OpDef("prod", _prod_fwd, None, save="xy", onnx="ReduceProd")
+
+
+@_PROD.grad
+def _(ctx, g):
+    x, = ctx.inputs
+    y = ctx.output
+    axes, keepdim, _, shape = ctx.params
+    g = _expand_back(g, shape, axes, keepdim)
+    y = _expand_back(y, shape, axes, keepdim)
+    zero = x == 0
+    if not bool(zero.any()):
+        return (g * y / x,)
+    # With zeros: the product of the others is prod(x with this zero replaced by 1) when it is
+    # the only zero in its slice, else 0.
+    x1 = x.masked_fill(zero, 1)
+    p_nz = _expand_back(x1.prod(axes if len(axes) > 1 else axes[0], keepdim=True)
+                        if axes else x1, shape, axes, True)
+    cnt = _expand_back(zero.sum(axes, keepdim=True), shape, axes, True)
+    others = (p_nz * (cnt == 1)).where(zero, y / x.masked_fill(zero, 1))
+    return (g * others,)
+
+
+@register
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    d = input._data
+    if isinstance(dim, (list, tuple)):
+        raise TypeError("prod(): argument 'dim' must be int, not tuple")
+    axes = _axes(dim, d.ndim, "prod")
+    return apply(_PROD, (input,), (axes, keepdim, _red_dtype(input, dtype), d.shape))
+
+
+# ------------------------------------------------------------------ max / min family
+def _evenly(g, x, y, axes, keepdim, shape):
+    """Gradient of amax/amin/max(): split evenly among the tied extreme elements."""
+    yb = _expand_back(y, shape, axes, keepdim)
+    mask = (x == yb)
+    cnt = _expand_back(mask.sum(axes, keepdim=True), shape, axes, True)
+    return _expand_back(g, shape, axes, keepdim) * mask / cnt
+
+
+def _amax_fwd(x, axes, keepdim, shape, is_max):
+    if x.size == 0 and builtins.any(shape[a] == 0 for a in axes):
+        raise RuntimeError(f"{'amax' if is_max else 'amin'}(): Expected reduction dim to be "
+                           "specified for input.numel() == 0. Specify the reduction dim with "
+                           "the 'dim' argument.")
+    return (xp.max if is_max else xp.min)(x, axis=axes, keepdims=keepdim)
+
+
+_AMAX = OpDef("amax", _amax_fwd, None, save="xy", onnx="ReduceMax")
+
+
+@_AMAX.grad
+def _(ctx, g):
+    x, = ctx.inputs
+    axes, keepdim, shape, _ = ctx.params
+    return (_evenly(g, x, ctx.output, axes, keepdim, shape),)
+
+
+@register
+def amax(input, dim=(), keepdim=False):
+    d = input._data
+    return apply(_AMAX, (input,), (_axes(dim, d.ndim, "amax"), keepdim, d.shape, True))
+
+
+@register
+def amin(input, dim=(), keepdim=False):
+    d = input._data
+    return apply(_AMAX, (input,), (_axes(dim, d.ndim, "amin"), keepdim, d.shape, False))
+
+
+def _arg_fwd(x, axis, keepdim, is_max):
+    if x.ndim == 0:
+        return xp.zeros((), np.int64)
+    if x.size == 0:
+        raise IndexError(f"{'argmax' if is_max else 'argmin'}(): Expected reduction dim to be "
+                         "specified for input.numel() == 0.")
+    if axis is None:
+        r = (xp.argmax if is_max else xp.argmin)(x.reshape(-1))
+        r = np.asarray(r, dtype=np.int64)
+        return r.reshape((1,) * x.ndim) if keepdim else r
+    return (xp.argmax if is_max else xp.argmin)(x, axis=axis, keepdims=keepdim).astype(np.int64)
+
+
+_ARGMAX = OpDef("argmax", _arg_fwd, None, differentiable=False, onnx="ArgMax")
+
+
+@register
+def argmax(input, dim=None, keepdim=False):
+    d = input._data
+    ax = None if dim is None else _wrap_dim(dim, d.ndim, "argmax")
+    return apply(_ARGMAX, (input,), (ax, keepdim, True))
+
+
+@register
+def argmin(input, dim=None, keepdim=False):
+    d = input._data
+    ax = None if dim is None else _wrap_dim(dim, d.ndim, "argmin")
+    return apply(_ARGMAX, (input,), (ax, keepdim, False))
+
+
+def _max_dim_fwd(x, axis, keepdim, is_max):
+    if x.shape and x.shape[axis] == 0 if x.ndim else False:
+        raise IndexError(f"{'max' if is_max else 'min'}(): Expected reduction dim {axis} to have "
+                         "non-zero size.")
+    idx = (xp.argmax if is_max else xp.argmin)(x, axis=axis, keepdims=True) if x.ndim else \
+        np.zeros((), np.int64)
+    vals = xp.take_along_axis(x, idx, axis=axis) if x.ndim else x.copy()
+    if not keepdim and x.ndim:
+        idx = idx.squeeze(axis)
+        vals = vals.squeeze(axis)
+    return vals, idx.astype(np.int64)
+
+
+_MAX_DIM = OpDef("max_dim", _max_dim_fwd, None, multi=True, save="x",
+                 node_name="MaxBackward0")
+
+
+@_MAX_DIM.grad
+def _(ctx, grads):
+    g = grads[0]
+    axis, keepdim, _ = ctx.params
+    x, = ctx.inputs
+    if x.ndim == 0:
+        return (g,)
+    # the indices were not saved (an output); recompute them from the saved input
+    _, idx = _max_dim_fwd(x._data, axis, True, ctx.params[2])
+    from ember._ops.index import _scatter_into_zeros
+
+    if not keepdim:
+        g = g.unsqueeze(axis)
+    key = _take_key(idx, axis)
+    return (_scatter_into_zeros(g, x._data.shape, key),)
+
+
+def _take_key(idx, axis):
+    """A NumPy fancy-index tuple selecting idx along ``axis`` (idx has keepdim shape)."""
+    key = list(np.ix_(*[np.arange(s) for s in idx.shape]))
+    key[axis] = idx
+    return tuple(key)
+
+
+def _minmax(input, dim, keepdim, other, is_max, name):
+    if isinstance(dim, Tensor):
+        other = dim
+        dim = None
+    if other is not None:
+        from ember._ops.elementwise import maximum, minimum
+
+        return (maximum if is_max else minimum)(input, other)
+    d = input._data
+    if dim is None:
+        if d.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return apply(_AMAX, (input,), (tuple(range(d.ndim)), False, d.shape, is_max))
+    ax = _wrap_dim(dim, d.ndim, name)
+    v, i = apply(_MAX_DIM, (input,), (ax, keepdim, is_max))
+    return values_indices(v, i)
+
+
+@register
+def max(input, dim=None, keepdim=False, *, other=None):
+    return _minmax(input, dim, keepdim, other, True, "max")
+
+
+@register
+def min(input, dim=None, keepdim=False, *, other=None):
+    return _minmax(input, dim, keepdim, other, False, "min")
+
+
+@register
+def aminmax(input, *, dim=None, keepdim=False):
+    return min_max(amin(input, () if dim is None else dim, keepdim),
+                   amax(input, () if dim is None else dim, keepdim))
+
+
+# ------------------------------------------------------------------ statistics
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_args(dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):  # legacy var(input, unbiased)
+        unbiased, dim = dim, None
+    return dim, _correction(unbiased, correction), keepdim
+
+
+@register
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    dim, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
+                           f"{input.dtype}")
+    axes = _axes(dim, input._data.ndim, "var")
+    n = 1
+    for a in axes:
+        n *= input._data.shape[a]
+    dev = input - input.mean(axes, keepdim=True)
+    sq = (dev * dev.conj()).real if input.is_complex() else dev * dev
+    return sq.sum(axes, keepdim=keepdim) / builtins.max(n - corr, 0)
+
+
+@register
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+@register
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    d, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    return var(input, d, keepdim=keepdim, correction=corr), mean(input, d, keepdim)
+
+
+@register
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    d, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    return std(input, d, keepdim=keepdim, correction=corr), mean(input, d, keepdim)
+
+
+# ------------------------------------------------------------------ norms
+def _norm_fwd(x, p, axes, keepdim):
+    a = xp.abs(x)
+    if p == 2:
+        r = xp.sqrt(xp.sum((a * a), axis=axes, keepdims=keepdim))
+    elif p == float("inf"):
+        r = xp.max(a, axis=axes, keepdims=keepdim) if a.size else xp.zeros(())
+    elif p == float("-inf"):
+        r = xp.min(a, axis=axes, keepdims=keepdim)
+    elif p == 0:
+        r = xp.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+    elif p == 1:
+        r = xp.sum(a, axis=axes, keepdims=keepdim)
+    else:
+        r = xp.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    return r.astype(a.dtype, copy=False)
+
+
+_NORM = OpDef("norm", _norm_fwd, None, save="xy", node_name="LinalgVectorNormBackward0")
+
+
+@_NORM.grad
+def _(ctx, g):
+    x, = ctx.inputs
+    y = ctx.output
+    p, axes, keepdim = ctx.params
+    shape = x._data.shape
+    g = _expand_back(g, shape, axes, keepdim)
+    y = _expand_back(y, shape, axes, keepdim)
+    if p == 0:
+        return (g * 0,)
+    if p == 1:
+        return (g * x.sgn(),)
+    if p in (float("inf"), float("-inf")):
+        ax = x.abs()
+        mask = ax == y
+        cnt = _expand_back(mask.sum(axes, keepdim=True), shape, axes, True)
+        return (g * x.sgn() * mask / cnt,)
+    if p == 2:
+        # d||x|| = x / ||x||, defined as 0 at the origin (PyTorch's convention).
+        return (g * x / y.masked_fill(y == 0, float("inf")),)
+    return (g * x * x.abs().pow(p - 2) / y.pow(p - 1).masked_fill(y == 0, float("inf")),)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    if x._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype._short}")
+    if dtype is not None:
+        x = x.to(dtype)
+    axes = _axes(dim, x._data.ndim, "vector_norm")
+    return apply(_NORM, (x,), (float(ord), axes, keepdim))
+
+
+@register
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        from ember import linalg
+
+        return linalg.matrix_norm(input, "nuc", dim or (-2, -1), keepdim)
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def _lse_fwd(x, axes, keepdim):
+    if x.size == 0:
+        return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
+    m = xp.max(x, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    r = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+    return r if keepdim else xp.squeeze(r, axis=axes)
+
+
+_LSE = OpDef("logsumexp", _lse_fwd, None, save="xy", onnx="ReduceLogSumExp")
+
+
+@_LSE.grad
+def _(ctx, g):
+    x, = ctx.inputs
+    axes, keepdim = ctx.params
+    shape = x._data.shape
+    return (_expand_back(g, shape, axes, keepdim) *
+            (x - _expand_back(ctx.output, shape, axes, keepdim)).exp(),)
+
+
+@register
+def logsumexp(input, dim, keepdim=False):
+    if input._data.dtype.kind in "biu":
+        input = input.to(D.get_default_dtype())
+    return apply(_LSE, (input,), (_axes(dim, input._data.ndim, "logsumexp"), keepdim))
+
+
+def _bool_red(np_fn, name):
+    op = OpDef(name, lambda x, axes, keepdim: np_fn(x, axis=axes, keepdims=keepdim),
+               None, differentiable=False)
+
+    def f(input, dim=None, keepdim=False, *, out=None):
+        d = input._data
+        r = emit(op, np.asarray(np_fn(d, axis=_axes(dim, d.ndim, name), keepdims=keepdim)),
+                 (input,))
+        if d.dtype == np.uint8:
+            r = Tensor._wrap(r._data.astype(np.uint8))
+        return write_out(name, out, r) if out is not None else r
+
+    f.__name__ = name
+    FUNCTIONS[name] = METHODS[name] = f
+    return f
+
+
+all = _bool_red(np.all, "all")
+any = _bool_red(np.any, "any")
+
+
+@register
+def count_nonzero(input, dim=None):
+    d = input._data
+    return Tensor._wrap(np.asarray(np.count_nonzero(d, axis=_axes(dim, d.ndim, "count_nonzero")),
+                                   dtype=np.int64))
+
+
+# ------------------------------------------------------------------ softmax family, scans
+def _softmax_fwd(x, dim):
+    m = xp.max(x, axis=dim, keepdims=True) if x.size else 0
+    e = xp.exp(x - m)
+    e /= xp.sum(e, axis=dim, keepdims=True)
+    return e
+
+
+_SOFTMAX = OpDef("softmax", _softmax_fwd, None, save="y", onnx="Softmax",
+                 node_name="SoftmaxBackward0")
+
+
+@_SOFTMAX.grad
+def _(ctx, g):
+    y = ctx.output
+    dim, = ctx.params
+    gy = g * y
+    return (gy - y * gy.sum(dim, keepdim=True),)
+
+
+def _log_softmax_fwd(x, dim):
+    if x.size == 0:
+        return x.copy()
+    m = xp.max(x, axis=dim, keepdims=True)
+    s = x - m
+    s -= xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
+    return s
+
+
+_LOG_SOFTMAX = OpDef("log_softmax", _log_softmax_fwd, None, save="y", onnx="LogSoftmax",
+                     node_name="LogSoftmaxBackward0")
+
+
+@_LOG_SOFTMAX.grad
+def _(ctx, g):
+    y = ctx.output
+    dim, = ctx.params
+    return (g - y.exp() * g.sum(dim, keepdim=True),)
+
+
+def _softmax_input(input, dim, dtype, name):
+    if dim is None:
+        raise TypeError(f"{name}() missing required argument 'dim'")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                           f"'{input.dtype._short}'")
+    return input, _wrap_dim(dim, input._data.ndim, name)
+
+
+@register
+def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    input, d = _softmax_input(input, dim, dtype, "softmax")
+    return apply(_SOFTMAX, (input,), (d,))
+
+
+@register
+def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    input, d = _softmax_input(input, dim, dtype, "log_softmax")
+    return apply(_LOG_SOFTMAX, (input,), (d,))
+
+
+def _cumsum_fwd(x, dim, dtype):
+    return xp.cumsum(x, axis=dim, dtype=dtype)
+
+
+_CUMSUM = OpDef("cumsum", _cumsum_fwd,
+                lambda ctx, g: (g.flip(ctx.params[0]).cumsum(ctx.params[0])
+                                .flip(ctx.params[0]),), onnx="CumSum")
+
+
+@register(inplace=True)
+def cumsum(input, dim, *, dtype=None):
+    d = input._data
+    if d.ndim == 0:
+        return input.clone()
+    return apply(_CUMSUM, (input,), (_wrap_dim(dim, d.ndim, "cumsum"),
+                                     _red_dtype(input, dtype)))

@@ -1,0 +1,570 @@
+"""Shape ops. Views (view, permute, transpose, expand, squeeze, narrow, ...) share memory and
+the version counter with their base; their backward formulas are shape ops again."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register
+from ember._tensor import Size, Tensor, _wrap_dim
+
+xp = np
+
+
+def _shape_arg(shape, name="view"):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = tuple(shape[0])
+    out = []
+    for s in shape:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element "
+                            f"of type {type(s).__name__}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _infer(shape, numel, name):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+# ------------------------------------------------------------------ view / reshape
+def _reshape_bwd(ctx, g):
+    return (g.reshape(ctx.params[1]),)
+
+
+_VIEW = OpDef("view", lambda x, shape, _in: xp.reshape(x, shape, copy=False), _reshape_bwd,
+              view=True, onnx="Reshape")
+_RESHAPE_COPY = OpDef("reshape", lambda x, shape, _in: xp.reshape(x, shape), _reshape_bwd,
+                      node_name="UnsafeViewBackward0", onnx="Reshape")
+
+
+@register(function=False)
+def view(input, *shape):
+    if len(shape) == 1 and (isinstance(shape[0], D.dtype) or
+                            (isinstance(shape[0], type) and shape[0] is not tuple)):
+        return _view_dtype(input, D.to_dtype(shape[0]))
+    shape = _infer(_shape_arg(shape), input._data.size, "view")
+    try:
+        return apply(_VIEW, (input,), (shape, input._data.shape))
+    except RuntimeError:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one "
+            f"dimension spans across two contiguous subspaces): input shape "
+            f"{list(input.shape)}, requested {list(shape)}. Use .reshape(...) instead.") from None
+
+
+def _view_dtype(input, dt):
+    from ember._ops.core import _mark_view, wrap
+
+    try:
+        y = wrap(input._data.view(dt.np))
+    except ValueError as e:
+        raise RuntimeError(f"view(dtype): {e}") from None
+    _mark_view(y, input, _VIEW, None)
+    return y
+
+
+@register
+def reshape(input, *shape):
+    shape = _infer(_shape_arg(shape, "reshape"), input._data.size, "reshape")
+    d = input._data
+    if d.shape == shape:
+        return apply(_VIEW, (input,), (shape, d.shape))
+    try:
+        xp.reshape(d, shape, copy=False)
+        viewable = True
+    except ValueError:
+        viewable = False
+    return apply(_VIEW if viewable else _RESHAPE_COPY, (input,), (shape, d.shape))
+
+
+@register(function=False)
+def view_as(input, other):
+    return view(input, other.shape)
+
+
+@register(function=False)
+def reshape_as(input, other):
+    return reshape(input, other.shape)
+
+
+@register
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, 1)
+    s = _wrap_dim(start_dim, nd, "flatten")
+    e = _wrap_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = input._data.shape
+    n = 1
+    for k in shp[s:e + 1]:
+        n *= k
+    return reshape(input, shp[:s] + (n,) + shp[e + 1:])
+
+
+@register
+def unflatten(input, dim, sizes):
+    shp = input._data.shape
+    d = _wrap_dim(dim, len(shp), "unflatten")
+    sizes = tuple(sizes)
+    sizes = _infer(sizes, shp[d], "unflatten")
+    return view(input, shp[:d] + sizes + shp[d + 1:]) if input.is_contiguous() else \
+        reshape(input, shp[:d] + sizes + shp[d + 1:])
+
+
+@register
+def ravel(input):
+    return reshape(input, -1)
+
+
+# ------------------------------------------------------------------ permutations
+_PERMUTE = OpDef("permute", lambda x, dims: xp.transpose(x, dims), None, view=True,
+                 onnx="Transpose")
+
+
+@_PERMUTE.grad
+def _(ctx, g):
+    dims = ctx.params[0]
+    inv = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inv[d] = i
+    return (g.permute(*inv),)
+
+
+@register
+def permute(input, *dims):
+    dims = _shape_arg(dims, "permute")
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, nd, "permute") for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return apply(_PERMUTE, (input,), (dims,))
+
+
+_TRANSPOSE = OpDef("transpose", lambda x, a, b: xp.swapaxes(x, a, b),
+                   lambda ctx, g: (g.transpose(*ctx.params),), view=True, onnx="Transpose")
+
+
+@register
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    a = _wrap_dim(dim0, nd, "transpose")
+    b = _wrap_dim(dim1, nd, "transpose")
+    if nd == 0:
+        return apply(_VIEW, (input,), ((), ()))
+    return apply(_TRANSPOSE, (input,), (a, b))
+
+
+FUNCTIONS["swapaxes"] = FUNCTIONS["swapdims"] = transpose
+METHODS["swapaxes"] = METHODS["swapdims"] = transpose
+
+
+@register
+def t(input):
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else apply(
+        _VIEW, (input,), (input._data.shape, input._data.shape))
+
+
+@register
+def adjoint(input):
+    return transpose(input, -2, -1).conj() if input.is_complex() else transpose(input, -2, -1)
+
+
+_MOVEDIM = OpDef("movedim", lambda x, s, d: xp.moveaxis(x, s, d),
+                 lambda ctx, g: (g.movedim(ctx.params[1], ctx.params[0]),), view=True)
+
+
+@register
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    s = (source,) if isinstance(source, int) else tuple(source)
+    d = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(s) != len(d):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(s)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(d)} dims)")
+    s = tuple(_wrap_dim(x, nd, "movedim") for x in s)
+    d = tuple(_wrap_dim(x, nd, "movedim") for x in d)
+    return apply(_MOVEDIM, (input,), (s, d))
+
+
+FUNCTIONS["moveaxis"] = METHODS["moveaxis"] = movedim
+
+
+# ------------------------------------------------------------------ squeeze / unsqueeze / expand
+@register
+def squeeze(input, dim=None):
+    shp = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shp if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = {_wrap_dim(d, len(shp), "squeeze") for d in dims} if shp else set()
+        new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
+    return apply(_VIEW, (input,), (new, shp))
+
+
+@register
+def unsqueeze(input, dim):
+    shp = input._data.shape
+    d = _wrap_dim(dim, len(shp) + 1, "unsqueeze")
+    return apply(_VIEW, (input,), (shp[:d] + (1,) + shp[d:], shp))
+
+
+def _expand_fwd(x, shape):
+    return xp.broadcast_to(x, shape)
+
+
+# The engine sums a gradient back to its input's shape, so expand's formula is the identity.
+_EXPAND = OpDef("expand", _expand_fwd, lambda ctx, g: (g,), view=True, onnx="Expand")
+
+
+@register(function=False)
+def expand(input, *sizes):
+    sizes = _shape_arg(sizes, "expand")
+    shp = input._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the "
+                           "number of sizes provided ({}) must be greater or equal to the number "
+                           "of dimensions in the tensor ({})".format(len(sizes), len(shp)))
+    lead = len(sizes) - len(shp)
+    new = []
+    for i, s in enumerate(sizes):
+        if s == -1:
+            if i < lead:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing "
+                                   "dimension")
+            s = shp[i - lead]
+        elif i >= lead and shp[i - lead] != 1 and shp[i - lead] != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({shp[i - lead]}) at non-singleton dimension {i}.  Target "
+                               f"sizes: {list(sizes)}.  Tensor sizes: {list(shp)}")
+        new.append(s)
+    new = tuple(new)
+    if new == shp:
+        return apply(_VIEW, (input,), (shp, shp))
+    return apply(_EXPAND, (input,), (new,))
+
+
+@register(function=False)
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+@register
+def broadcast_to(input, size):
+    return expand(input, tuple(size))
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    try:
+        shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    except ValueError:
+        raise RuntimeError("broadcast_tensors: shapes " + ", ".join(
+            str(list(t.shape)) for t in tensors) + " are not broadcastable") from None
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                          for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: "
+                           f"{shapes}") from None
+
+
+FUNCTIONS["broadcast_tensors"] = broadcast_tensors
+FUNCTIONS["broadcast_shapes"] = broadcast_shapes
+
+
+@register(function=False)
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return apply(_CONTIG, (input,))
+
+
+_CONTIG = OpDef("contiguous", lambda x: xp.ascontiguousarray(x), lambda ctx, g: (g,),
+                node_name="CloneBackward0")
+
+
+# ------------------------------------------------------------------ slicing views
+@register
+def narrow(input, dim, start, length):
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, nd, "narrow")
+    size = input._data.shape[d]
+    if isinstance(start, Tensor):
+        start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    from ember._ops.index import index_view
+
+    idx = [slice(None)] * nd
+    idx[d] = slice(start, start + length)
+    return index_view(input, tuple(idx))
+
+
+@register
+def select(input, dim, index):
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, nd, "select")
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    from ember._ops.index import index_view
+
+    idx = [slice(None)] * nd
+    idx[d] = index + size if index < 0 else index
+    return index_view(input, tuple(idx))
+
+
+@register
+def unbind(input, dim=0):
+    d = _wrap_dim(dim, input._data.ndim, "unbind")
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+@register
+def split(tensor, split_size_or_sections, dim=0):
+    d = _wrap_dim(dim, tensor._data.ndim, "split")
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+@register
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    d = _wrap_dim(dim, input._data.ndim, "chunk")
+    n = input._data.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(input, max(size, 1), d) if n else tuple(
+        narrow(input, d, 0, 0) for _ in range(chunks))
+
+
+@register
+def tensor_split(input, indices_or_sections, dim=0):
+    d = _wrap_dim(dim, input._data.ndim, "tensor_split")
+    n = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+    else:
+        idx = [0] + [min(max(i, 0), n) for i in indices_or_sections] + [n]
+        sizes = [max(b - a, 0) for a, b in zip(idx[:-1], idx[1:])]
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, d, start, s))
+        start += s
+    return tuple(out)
+
+
+# ------------------------------------------------------------------ joining
+def _cat_fwd(*arrays_and_dim):
+    *arrays, dim = arrays_and_dim
+    return xp.concatenate(arrays, axis=dim)
+
+
+_CAT = OpDef("cat", _cat_fwd, None, onnx="Concat")
+
+
+@_CAT.grad
+def _(ctx, g):
+    dim, sizes = ctx.params
+    return tuple(split(g, sizes, dim))
+
+
+def _check_seq(tensors, name):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+
+
+def _promote_all(tensors):
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = D.promote_types(dt, t.dtype)
+    return [t if t.dtype is dt else t.to(dt) for t in tensors]
+
+
+def cat(tensors, dim=0, *, out=None):
+    _check_seq(tensors, "cat")
+    # PyTorch skips 1-D empty tensors (legacy behaviour) when concatenating.
+    ts = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or [tensors[0]]
+    ts = _promote_all(ts)
+    nd = ts[0]._data.ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, nd, "cat")
+    ref = ts[0]._data.shape
+    for i, t in enumerate(ts):
+        s = t._data.shape
+        if len(s) != nd or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
+                               f"size {ref} but got size {s} for tensor number {i} in the list.")
+    sizes = [t._data.shape[d] for t in ts]
+    r = emit(_CAT, xp.concatenate([t._data for t in ts], axis=d), tuple(ts), (d, sizes))
+    if out is not None:
+        from ember._ops.core import write_out
+
+        return write_out("cat", out, r)
+    return r
+
+
+def stack(tensors, dim=0, *, out=None):
+    _check_seq(tensors, "stack")
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
+                               f"at entry 0 and {list(t.shape)} at entry {i}")
+    d = _wrap_dim(dim, len(ref) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+
+
+for _f in (cat, stack):
+    FUNCTIONS[_f.__name__] = _f
+FUNCTIONS["concat"] = FUNCTIONS["concatenate"] = cat
+
+
+def hstack(tensors):
+    tensors = [t if t.ndim else t.reshape(1) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def dstack(tensors):
+    ts = []
+    for t in tensors:
+        if t.ndim == 0:
+            t = t.reshape(1, 1, 1)
+        elif t.ndim == 1:
+            t = t.reshape(1, -1, 1)
+        elif t.ndim == 2:
+            t = t.unsqueeze(-1)
+        ts.append(t)
+    return cat(ts, 2)
+
+
+for _f in (hstack, vstack, dstack):
+    FUNCTIONS[_f.__name__] = _f
+FUNCTIONS["row_stack"] = vstack
+
+
+# ------------------------------------------------------------------ copies: flip, roll, repeat
+_FLIP = OpDef("flip", lambda x, dims: xp.flip(x, dims).copy(),
+              lambda ctx, g: (g.flip(ctx.params[0]),))
+
+
+@register
+def flip(input, *dims):
+    dims = _shape_arg(dims, "flip")
+    nd = input._data.ndim
+    return apply(_FLIP, (input,), (tuple(_wrap_dim(d, nd, "flip") for d in dims),))
+
+
+_ROLL = OpDef("roll", lambda x, shifts, dims: xp.roll(x, shifts, dims),
+              lambda ctx, g: (g.roll(tuple(-s for s in ctx.params[0]), ctx.params[1]),))
+
+
+@register
+def roll(input, shifts, dims=None):
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).view(input.shape)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return apply(_ROLL, (input,), (shifts, dims))
+
+
+@register
+def repeat(input, *sizes):
+    sizes = _shape_arg(sizes, "repeat")
+    nd = input._data.ndim
+    if len(sizes) < nd:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    x = input.reshape((1,) * (len(sizes) - nd) + tuple(input.shape))
+    # repeat == expand an interleaved singleton per dim, then merge: gradients come for free.
+    shp = x.shape
+    inter = []
+    for r, s in zip(sizes, shp):
+        inter += [1, s]
+    y = x.reshape(inter)
+    target = []
+    for r, s in zip(sizes, shp):
+        target += [r, s]
+    return y.expand(target).reshape(tuple(r * s for r, s in zip(sizes, shp)))
+
+
+@register
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, dims)

@@ -1,0 +1,644 @@
+"""The Tensor: a NumPy array (owned or viewed) plus dtype, version counter and grad fields.
+
+Ops are not written here: they are defined once in ``ember/_ops`` and attached to Tensor as
+methods by the op registry (see ARCHITECTURE.md). This file holds what is intrinsic to a
+tensor object: metadata accessors, conversion, the NumPy bridge and autograd fields.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._device import CPU, check_device
+from ember._graph import GRAD
+
+_ndarray = np.ndarray
+
+
+class Tensor:
+    """A multi-dimensional array with autograd support.
+
+    Slots (NOTE [ Tensor slots ]): ``_data`` is the backend array; ``_version`` is a one-item
+    list shared with every view of the same memory (created lazily: None means version 0);
+    ``_grad_fn`` is the edge to the node that produced this tensor (NOTE [ Edges ]);
+    ``_base`` is the tensor whose memory a view shares; ``_meta`` is a dict for rarely used
+    state (hooks, retain_grad, view replay information, names).
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_version", "_base", "_meta",
+                 "__weakref__")
+
+    __array_priority__ = 1000  # make ndarray.__add__(tensor) defer to Tensor.__radd__
+
+    def __init__(self, *args, **kwargs):
+        # Legacy constructor: Tensor(2, 3) -> uninitialised float tensor; Tensor([1, 2]).
+        from ember._ops.creation import _legacy_new
+
+        t = _legacy_new(args, kwargs)
+        self._data = t._data
+        self._requires_grad = False
+        self._grad_fn = None
+        self._grad = None
+        self._version = None
+        self._base = None
+        self._meta = None
+
+    @staticmethod
+    def _wrap(data):
+        """Wrap a raw array without copying (no grad)."""
+        t = _new(Tensor)
+        t._data = data
+        t._requires_grad = False
+        t._grad_fn = None
+        t._grad = None
+        t._version = None
+        t._base = None
+        t._meta = None
+        return t
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def dtype(self):
+        return D.FROM_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def is_meta(self):
+        return False
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def stride(self, dim=None):
+        isz = self._data.itemsize
+        st = tuple(s // isz for s in self._data.strides)
+        if dim is None:
+            return st
+        return st[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self):
+        base = self._base._data if self._base is not None else None
+        if base is None:
+            return 0
+        return (self._data.__array_interface__["data"][0]
+                - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def is_contiguous(self, memory_format=None):
+        d = self._data
+        if d.flags.c_contiguous:
+            return True
+        # PyTorch ignores strides of size-1 dims; NumPy usually does too, but not always.
+        expected = 1
+        for n, s in zip(reversed(d.shape), reversed(d.strides)):
+            if n != 1 and s != expected * d.itemsize:
+                return False
+            expected *= n
+        return True
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f" or self.dtype is D.bfloat16
+
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self):
+        return self.dtype.is_signed
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return "torch." + self.dtype._short + "Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            short = dtype.rsplit(".", 1)[-1][: -len("Tensor")]
+            dtype = next(d for d in D.ALL if d._short == short)
+        return self.to(D.to_dtype(dtype))
+
+    def get_device(self):
+        return -1
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __hash__(self):
+        return id(self)
+
+    # ------------------------------------------------------------------ autograd fields
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(bool(value))
+
+    def requires_grad_(self, requires_grad=True):
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc" and self.dtype is not D.bfloat16:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients "
+                f"(got {self.dtype})")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        g = self._grad_fn
+        return g[0] if g.__class__ is tuple else g
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._meta_get("retains_grad") and GRAD.enabled:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: expected "
+                                   f"{list(self.shape)}, got {list(value.shape)}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: expected "
+                                   f"{self.dtype}, got {value.dtype}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return bool(self._meta_get("retains_grad"))
+
+    def _meta_get(self, key):
+        m = self._meta
+        return None if m is None else m.get(key)
+
+    def _meta_set(self, key, value):
+        if self._meta is None:
+            self._meta = {}
+        self._meta[key] = value
+
+    @property
+    def _version_value(self):
+        c = self._version
+        return c[0] if c else 0
+
+    def _bump(self):
+        """Record an in-place modification (shared by all views of this memory)."""
+        c = self._version
+        if c is None:
+            self._version = [1]
+        else:
+            c[0] += 1
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError("data must be a Tensor")
+        self._data = value._data
+        self._version = None
+
+    @property
+    def _base_tensor(self):
+        return self._base
+
+    def detach(self):
+        t = Tensor._wrap(self._data)
+        t._version = self._share_version()
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad and self._grad_fn is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def _share_version(self):
+        c = self._version
+        if c is None:
+            c = self._version = [0]
+        return c
+
+    def retain_grad(self):
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._meta_get("retains_grad"):
+            return
+        self._meta_set("retains_grad", True)
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def _retain(grad):
+            t = ref()
+            if t is not None:
+                g = grad.detach()
+                if t._grad is None:
+                    t._grad = Tensor._wrap(g._data.copy())
+                else:
+                    t._grad = Tensor._wrap(t._grad._data + g._data)
+            return None
+
+        self._hook_list().append(_retain)
+
+    def _hook_list(self):
+        g = self._grad_fn
+        if g is None:
+            hooks = self._meta_get("hooks")
+            if hooks is None:
+                hooks = []
+                self._meta_set("hooks", hooks)
+            return hooks
+        node, nr = (g if g.__class__ is tuple else (g, 0))
+        if node.pre_hooks is None:
+            node.pre_hooks = {}
+        return node.pre_hooks.setdefault(nr, [])
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> Tensor or None`` to run when this tensor's grad is computed."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from ember._graph import _RemovableHandle
+
+        lst = self._hook_list()
+        # retain_grad's hook always runs last (PyTorch semantics), so insert before it.
+        if lst and self._meta_get("retains_grad") and self._grad_fn is not None:
+            lst.insert(len(lst) - 1, hook)
+        else:
+            lst.append(hook)
+        return _RemovableHandle(lst, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from ember.autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        if copy:
+            return a.copy()
+        return a
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        v = self._data.reshape(()).item() if self._data.ndim else self._data.item()
+        if self._data.dtype.kind == "V" or self.dtype is D.bfloat16:
+            v = float(self._data.astype(np.float32).reshape(()))
+        return v
+
+    def tolist(self):
+        d = self._data
+        if self.dtype is D.bfloat16:
+            d = d.astype(np.float32)
+        return d.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(())[()])
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __repr__(self):
+        from ember._tensor_str import tensor_repr
+
+        suffixes = []
+        d = self.dtype
+        data = self._data
+        if data.size == 0 and data.shape != (0,):
+            suffixes.append(f"size={tuple(data.shape)}")
+        if d not in (D.get_default_dtype(), D.int64, D.bool_) and not (
+                d is D.complex64 and D.get_default_dtype() is D.float32) and not (
+                d is D.complex128 and D.get_default_dtype() is D.float64):
+            suffixes.append(f"dtype={d!r}")
+        if self._grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            suffixes.append("requires_grad=True")
+        if d is D.bfloat16:
+            data = data.astype(np.float32)
+        return tensor_repr(data, suffixes)
+
+    __str__ = __repr__
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __reversed__(self):
+        return iter(self.flip(0).unbind(0)) if self._data.ndim else iter([self])
+
+    def __contains__(self, element):
+        return bool((self == element).any())
+
+    def __reduce_ex__(self, proto):
+        from ember._ops.creation import _rebuild_tensor
+
+        return (_rebuild_tensor, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        new = _new(type(self))
+        for s in Tensor.__slots__[:-1]:
+            object.__setattr__(new, s, None)
+        new._data = self._data.copy()
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        if hasattr(self, "__dict__"):
+            import copy
+
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __copy__(self):
+        return self.__deepcopy__({})
+
+    # dtype conversion shortcuts: PyTorch methods of the same names.
+    def float(self, memory_format=None):
+        return self.to(D.float32)
+
+    def double(self, memory_format=None):
+        return self.to(D.float64)
+
+    def half(self, memory_format=None):
+        return self.to(D.float16)
+
+    def bfloat16(self, memory_format=None):
+        return self.to(D.bfloat16)
+
+    def long(self, memory_format=None):
+        return self.to(D.int64)
+
+    def int(self, memory_format=None):
+        return self.to(D.int32)
+
+    def short(self, memory_format=None):
+        return self.to(D.int16)
+
+    def char(self, memory_format=None):
+        return self.to(D.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(D.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(D.bool_)
+
+    def cfloat(self, memory_format=None):
+        return self.to(D.complex64)
+
+    def cdouble(self, memory_format=None):
+        return self.to(D.complex128)
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        check_device("cuda" if device is None else device)
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None):
+        return False
+
+    def share_memory_(self):
+        return self
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, D.dtype):
+                dtype = a
+            elif a is None or isinstance(a, bool):
+                continue
+            else:
+                dev = a
+        if dev is not None:
+            check_device(dev)
+        if dtype is None or D.to_dtype(dtype) is self.dtype:
+            if copy:
+                return self.clone()
+            return self
+        from ember._ops.elementwise import _to_dtype
+
+        return _to_dtype(self, D.to_dtype(dtype))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from ember._ops.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def _new_factory(name):
+        def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+            from ember._ops import creation
+
+            return getattr(creation, name)(*size, dtype=dtype or self.dtype,
+                                           requires_grad=requires_grad, **kw)
+
+        method.__name__ = "new_" + name
+        return method
+
+    new_zeros = _new_factory("zeros")
+    new_ones = _new_factory("ones")
+    new_empty = _new_factory("empty")
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from ember._ops.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    del _new_factory
+
+    @property
+    def T(self):
+        n = self._data.ndim
+        return self.permute(*range(n - 1, -1, -1)) if n > 1 else self
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self):
+        return self.T.conj() if self.is_complex() else self.T
+
+    @property
+    def mH(self):
+        return self.mT.conj() if self.is_complex() else self.mT
+
+    @property
+    def names(self):
+        return (None,) * self._data.ndim
+
+
+_new = object.__new__
+
+
+class Size(tuple):
+    """``torch.Size``: a tuple of ints with a PyTorch-style repr."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+def _wrap_dim(dim, ndim, op="op"):
+    """Normalise a possibly negative dim, raising IndexError like PyTorch."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim

@@ -1,0 +1,105 @@
+"""ember.autograd: backward, grad, grad modes, custom Functions, gradcheck.
+
+The recording side (nodes, saved tensors, grad mode flag) lives in ``ember/_graph.py`` because
+every op touches it; this package is the user-facing API and the engine.
+"""
+
+from __future__ import annotations
+
+from ember._tensor import Tensor
+from ember.autograd import functional, graph  # noqa: F401
+from ember.autograd.engine import run_backward
+from ember.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: F401
+from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa
+                                      is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: F401
+
+Variable = Tensor  # PyTorch's compatibility alias: Variable(t) returns t
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs, grad_outputs, create_graph):
+    from ember._ops.creation import ones_like
+
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs is not None else None
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs "
+                                   f"(got output of shape {list(out.shape)})")
+            if out._data.dtype.kind not in "fcV":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs"
+                                   f" but got {out.dtype}")
+            g = ones_like(out)
+        else:
+            if not isinstance(g, Tensor):
+                from ember._ops.creation import tensor
+
+                g = tensor(g, dtype=out.dtype)
+            if g.shape != out.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{list(g.shape)} and output[{i}] has a shape of "
+                                   f"{list(out.shape)}.")
+            if not create_graph:
+                g = g.detach()
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    if grad_tensors is not None and len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _as_tuple(inputs)
+    if inputs is not None and len(inputs) == 0:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for t in tensors:
+        if not t._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+    grads = _make_grads(tensors, grad_tensors, create_graph)
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` change)."""
+    single = isinstance(inputs, Tensor)
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in outputs:
+        if not t._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+    grads = _make_grads(outputs, grad_outputs, create_graph)
+    res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                       allow_unused=allow_unused, accumulate=False)
+    if materialize_grads:
+        from ember._ops.creation import zeros_like
+
+        res = [zeros_like(t) if r is None else r for t, r in zip(inputs, res)]
+    if not create_graph:
+        res = [r.detach() if r is not None else None for r in res]
+    return tuple(res)
+
+
+__all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad",
+           "enable_grad", "set_grad_enabled", "inference_mode", "functional"]

@@ -1,0 +1,286 @@
+"""The backward engine: dependency counting over the recorded graph, no recursion.
+
+Gradients flowing into a node are checked against the node's output metadata (shape and
+dtype, recorded at forward time): a broadcast input's gradient is summed back to its shape
+and a promoted one cast back to its dtype here, once, so backward formulas never deal with
+broadcasting (NOTE [ Edges ] in ember/_graph.py).
+"""
+
+from __future__ import annotations
+
+from ember._graph import FREED, GRAD, Node
+from ember._tensor import Tensor
+
+
+def _sum_to(g, shape):
+    """Reduce ``g`` to ``shape`` by summing broadcast dimensions."""
+    gs = g._data.shape
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    if lead < 0:
+        return g.reshape(shape)
+    dims = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and gs[lead + i] != 1:
+            dims.append(lead + i)
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    elif g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _fit(g, shape, dtype):
+    if g._data.shape != shape:
+        try:
+            g = _sum_to(g, shape)
+        except Exception:
+            raise RuntimeError(f"Function backward returned an invalid gradient: got shape "
+                               f"{list(g.shape)}, expected {list(shape)}") from None
+    if g._data.dtype is not dtype:
+        if dtype.kind not in "fcV":
+            return None
+        g = g.to(_np_to_dtype(dtype)) if GRAD.enabled else Tensor._wrap(g._data.astype(dtype))
+    return g
+
+
+def _np_to_dtype(d):
+    from ember._dtype import FROM_NP
+
+    return FROM_NP[d]
+
+
+def _edge_meta(e):
+    """(shape, dtype) expected of a gradient flowing into edge ``e``."""
+    c = e.__class__
+    if c is Node:
+        return e.shape, e.dtype
+    if c is tuple:
+        n, nr = e
+        return n.shape[nr], n.dtype[nr]
+    d = e._data
+    return d.shape, d.dtype
+
+
+def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False,
+                 accumulate=True):
+    """Backpropagate ``grads`` from ``roots``.
+
+    With ``accumulate``, gradients of leaves (or of ``inputs`` when given) are accumulated
+    into ``.grad``; otherwise the gradients w.r.t. ``inputs`` are returned (autograd.grad).
+    """
+    # --- targets for grad()/backward(inputs=...): leaves by identity, non-leaves by edge.
+    captured = None
+    target_of = None
+    if inputs is not None:
+        target_of = {}
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError("inputs to autograd.grad must be Tensors")
+            if not t._requires_grad:
+                raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not "
+                                   "require grad")
+            g = t._grad_fn
+            key = id(t) if g is None else (id(g[0]), g[1]) if g.__class__ is tuple else (id(g), 0)
+            target_of.setdefault(key, []).append(i)
+        captured = [None] * len(inputs)
+
+    # --- discover the graph and count dependencies (iterative DFS).
+    buffers = {}
+    deps = {}
+    root_nodes = []
+    for r, g in zip(roots, grads):
+        e = r._grad_fn
+        if e is None:
+            if not r._requires_grad:
+                raise RuntimeError("element 0 of tensors does not require grad and does not "
+                                   "have a grad_fn")
+            _deliver_leaf(r, g, create_graph, accumulate, target_of, captured)
+            continue
+        node, nr = (e if e.__class__ is tuple else (e, 0))
+        _add_buffer(buffers, node, nr, g)
+        if node not in deps:
+            deps[node] = 0
+            root_nodes.append(node)
+    stack = list(root_nodes)
+    seen = set(stack)
+    while stack:
+        n = stack.pop()
+        for e in n.next:
+            if e is None:
+                continue
+            c = e.__class__
+            if c is tuple:
+                e = e[0]
+            elif c is not Node:
+                continue
+            deps[e] = deps.get(e, 0) + 1
+            if e not in seen:
+                seen.add(e)
+                stack.append(e)
+
+    ready = [n for n in root_nodes if deps[n] == 0]
+    prev = GRAD.enabled
+    GRAD.enabled = bool(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            g = buffers.pop(node)
+            op = node.op
+            multi = op.multi
+            # tensor hooks and retain_grad registered on this node's outputs
+            if node.pre_hooks:
+                g = _run_pre_hooks(node, g, multi)
+            if target_of is not None:
+                _capture_nonleaf(node, g, multi, target_of, captured)
+            if multi:
+                g = [gg if gg is not None else _zeros(node.shape[i], node.dtype[i])
+                     for i, gg in enumerate(g)]
+            if node.saved is FREED or node.out is FREED:
+                from ember._graph import _MSG_FREED
+
+                raise RuntimeError(_MSG_FREED)
+            grads_in = op.backward(node, g)
+            if node.hooks:
+                for h in node.hooks:
+                    r = h(grads_in, (g,) if not multi else tuple(g))
+                    if r is not None:
+                        grads_in = tuple(r)
+            if not retain_graph:
+                node._release()
+            nxt = node.next
+            if len(grads_in) != len(nxt):
+                raise RuntimeError(f"function {op.node_name} returned an incorrect number of "
+                                   f"gradients (expected {len(nxt)}, got {len(grads_in)})")
+            for e, gi in zip(nxt, grads_in):
+                if e is None or gi is None:
+                    continue
+                if not isinstance(gi, Tensor):
+                    raise TypeError(f"{op.node_name} returned a {type(gi).__name__} as a "
+                                    "gradient; expected a Tensor or None")
+                shape, dtype = _edge_meta(e)
+                if gi._data.shape != shape or gi._data.dtype is not dtype:
+                    gi = _fit(gi, shape, dtype)
+                    if gi is None:
+                        continue
+                c = e.__class__
+                if c is Node:
+                    _add_buffer(buffers, e, 0, gi, False)
+                    d = deps[e] - 1
+                    deps[e] = d
+                    if d == 0:
+                        ready.append(e)
+                elif c is tuple:
+                    n2, nr = e
+                    _add_buffer(buffers, n2, nr, gi, True)
+                    d = deps[n2] - 1
+                    deps[n2] = d
+                    if d == 0:
+                        ready.append(n2)
+                else:
+                    _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
+    finally:
+        GRAD.enabled = prev
+
+    if captured is not None:
+        for i, t in enumerate(inputs):
+            if accumulate:
+                if captured[i] is not None:
+                    _accumulate(t, captured[i], create_graph)
+            elif captured[i] is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+    return captured
+
+
+def _zeros(shape, dtype):
+    import numpy as np
+
+    return Tensor._wrap(np.zeros(shape, dtype))
+
+
+def _add_buffer(buffers, node, nr, g, multi=None):
+    if multi is None:
+        multi = node.op.multi
+    if not multi:
+        prev = buffers.get(node)
+        buffers[node] = g if prev is None else prev + g
+        return
+    lst = buffers.get(node)
+    if lst is None:
+        lst = buffers[node] = [None] * len(node.shape)
+    lst[nr] = g if lst[nr] is None else lst[nr] + g
+
+
+def _run_pre_hooks(node, g, multi):
+    hooks = node.pre_hooks
+    if not multi:
+        for fn in list(hooks.get(0, ())):
+            r = fn(g)
+            if r is not None:
+                g = r
+        return g
+    g = list(g)
+    for nr, fns in hooks.items():
+        if nr >= 0 and g[nr] is not None:
+            for fn in list(fns):
+                r = fn(g[nr])
+                if r is not None:
+                    g[nr] = r
+    return g
+
+
+def _capture_nonleaf(node, g, multi, target_of, captured):
+    if multi:
+        for nr, gg in enumerate(g):
+            idx = target_of.get((id(node), nr))
+            if idx is not None:
+                for i in idx:
+                    captured[i] = gg
+    else:
+        idx = target_of.get((id(node), 0))
+        if idx is not None:
+            for i in idx:
+                captured[i] = g
+
+
+def _deliver_leaf(t, g, create_graph, accumulate, target_of, captured):
+    hooks = t._meta_get("hooks") if t._meta is not None else None
+    if hooks:
+        for fn in list(hooks):
+            r = fn(g)
+            if r is not None:
+                g = r
+    if target_of is not None:
+        idx = target_of.get(id(t))
+        if idx is not None:
+            for i in idx:
+                captured[i] = g if captured[i] is None else captured[i] + g
+        # grad() never touches .grad; backward(inputs=...) accumulates only into the
+        # listed inputs, which run_backward does once at the end.
+        return
+    _accumulate(t, g, create_graph)
+
+
+def _accumulate(t, g, create_graph):
+    if g._data.shape != t._data.shape:
+        g = _sum_to(g, t._data.shape)
+    if g._data.dtype is not t._data.dtype:
+        g = Tensor._wrap(g._data.astype(t._data.dtype))
+    cur = t._grad
+    if cur is None:
+        # Own the buffer: the incoming gradient may alias another tensor's gradient.
+        t._grad = g if create_graph else Tensor._wrap(g._data.copy())
+    elif create_graph or cur._requires_grad:
+        t._grad = cur + g
+    else:
+        cur._data += g._data
+        cur._bump()
+    hooks = t._meta_get("post_accumulate_hooks") if t._meta is not None else None
+    if hooks:
+        for fn in list(hooks):
+            fn(t)

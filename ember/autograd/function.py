@@ -1,0 +1,183 @@
+"""Custom differentiable functions: ``class F(ember.autograd.Function)``."""
+
+from __future__ import annotations
+
+from ember._graph import FREED, GRAD, Node, _raise_modified
+from ember._ops.core import OpDef, _edge, wrap
+from ember._tensor import Tensor, _new
+
+
+class FunctionCtx:
+    """The ``ctx`` object passed to ``forward``/``backward`` of a custom Function."""
+
+    def __init__(self):
+        self._saved = ()
+        self._versions = ()
+        self._node = None
+        self.needs_input_grad = ()
+        self._dirty = ()
+        self._non_diff = ()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors):
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument is of "
+                                f"type {type(t).__name__}")
+        self._saved = tensors
+        self._versions = tuple(t._version_value if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._node is not None and self._node.saved is FREED:
+            from ember._graph import _MSG_FREED
+
+            raise RuntimeError(_MSG_FREED)
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._version_value != v:
+                _raise_modified(t, self._node, t._version_value, v)
+        return self._saved
+
+    saved_variables = saved_tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._op = OpDef(f"fn_{name}", None, _function_backward, multi=True,
+                        node_name=f"{name}Backward")
+        cls._op.fwd = cls
+        from ember._ops.core import OPS
+
+        OPS.pop(f"fn_{name}", None)  # user Functions are not part of the op table
+
+
+def _function_backward(node, grads):
+    ctx = node.params
+    cls = node.op.fwd
+    res = cls.backward(ctx, *grads)
+    if not isinstance(res, tuple):
+        res = (res,)
+    pos = ctx._tensor_pos
+    if len(res) < max(pos, default=-1) + 1:
+        raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of "
+                           f"gradients (expected {len(ctx.needs_input_grad)}, got {len(res)})")
+    return tuple(res[i] if i < len(res) else None for i in pos)
+
+
+class Function(metaclass=_FunctionMeta):
+    """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call
+    ``F.apply(*args)``. Alternatively define ``forward(*args)`` and
+    ``setup_context(ctx, inputs, output)`` (PyTorch 2 style)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx._tensor_pos = tensor_pos
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        separate = cls.setup_context is not Function.setup_context
+        prev = GRAD.enabled
+        GRAD.enabled = False
+        try:
+            if separate:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            GRAD.enabled = prev
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        inputs = [args[i] for i in tensor_pos]
+        if not (GRAD.enabled and any(t._requires_grad for t in inputs)):
+            return out
+        node = _new(Node)
+        node.op = cls._op
+        node.next = tuple(_edge(t) for t in inputs)
+        node.params = ctx
+        node.saved = ()
+        node.versions = None
+        node.out = None
+        node.pre_hooks = None
+        node.hooks = None
+        ctx._node = node
+        new_outs = []
+        shapes, dtypes = [], []
+        dirty = {id(t) for t in ctx._dirty}
+        non_diff = {id(t) for t in ctx._non_diff}
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                new_outs.append(o)
+                shapes.append(())
+                dtypes.append(None)
+                continue
+            if id(o) in dirty:
+                o._bump()
+                t = o
+            elif any(o is a for a in inputs) or o._grad_fn is not None or o._requires_grad:
+                t = o.detach() if not any(o is a for a in inputs) else wrap(o._data)
+                if any(o is a for a in inputs):
+                    t._base = o
+            else:
+                t = o
+            shapes.append(o._data.shape)
+            dtypes.append(o._data.dtype)
+            if id(o) not in non_diff and o._data.dtype.kind in "fcV":
+                t._grad_fn = (node, i)
+                t._requires_grad = True
+            new_outs.append(t)
+        node.shape = shapes
+        node.dtype = dtypes
+        return new_outs[0] if single else tuple(new_outs)
+
+
+def once_differentiable(fn):
+    """Decorator for ``backward``: run it with grad mode off (no double backward)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        prev = GRAD.enabled
+        GRAD.enabled = False
+        try:
+            return fn(ctx, *args)
+        finally:
+            GRAD.enabled = prev
+
+    return wrapper
+
+
+class InplaceFunction(Function):
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
+
+class NestedIOFunction(Function):
+    pass

@@ -97,13 +97,10 @@ class Node:
         if saved is FREED:
             raise RuntimeError(_MSG_FREED)
         versions = self.versions
-        if versions is not None:
-            for t, v in zip(saved, versions):
-                if v is not None:
-                    c = t._version
-                    cur = c[0] if c else 0
-                    if cur != v:
-                        _raise_modified(t, self, cur, v)
+        for i, t in enumerate(saved):
+            c = getattr(t, "_version", None)
+            if c and c[0] != (0 if versions is None else versions[i]):
+                _raise_modified(t, self, c[0], 0 if versions is None else versions[i])
         return saved
 
     @property
@@ -171,18 +168,19 @@ class _RemovableHandle:
 
 
 def save_inputs(node, tensors):
-    """Save input tensors on ``node`` with their current versions (None for non-tensors)."""
+    """Save input tensors (or scalar values) on ``node`` with their current versions.
+
+    ``versions`` stays None in the common case where no saved tensor has been modified in
+    place yet (all at version 0), so saving costs one loop of attribute reads.
+    """
     node.saved = tensors
     versions = None
     for i, t in enumerate(tensors):
         c = getattr(t, "_version", None)
-        if c:  # a counter exists and is non-zero somewhere: remember exact values
+        if c and c[0]:
             if versions is None:
-                versions = [0 if hasattr(x, "_version") else None for x in tensors]
+                versions = [0] * len(tensors)
             versions[i] = c[0]
-    if versions is None:
-        # All counters absent: version 0 everywhere; non-tensors are skipped by the check.
-        versions = tuple(0 if hasattr(x, "_version") else None for x in tensors)
     node.versions = versions
 
 

@@ -423,9 +423,15 @@ class Tensor:
         data = self._data
         if data.size == 0 and data.shape != (0,):
             suffixes.append(f"size={tuple(data.shape)}")
-        if d not in (D.get_default_dtype(), D.int64, D.bool_) and not (
-                d is D.complex64 and D.get_default_dtype() is D.float32) and not (
-                d is D.complex128 and D.get_default_dtype() is D.float64):
+        default = D.get_default_dtype()
+        # Values print unambiguously for int64/bool/default complex, so PyTorch omits their
+        # dtype; an empty tensor has no values, so only the default float dtype is implied.
+        if data.size == 0:
+            implied = d is default
+        else:
+            implied = d is default or d is D.int64 or d is D.bool_ or d is (
+                D.complex128 if default is D.float64 else D.complex64)
+        if not implied:
             suffixes.append(f"dtype={d!r}")
         if self._grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")

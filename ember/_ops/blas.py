@@ -7,6 +7,7 @@ import string
 import numpy as np
 
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
+from ember._ops.shape import _TRANSPOSE
 from ember._tensor import Tensor
 
 xp = np
@@ -29,26 +30,28 @@ _MATMUL = OpDef("matmul", _matmul_fwd, None, save="x", onnx="MatMul",
                 node_name="MmBackward0")
 
 
+def _mT(x):
+    nd = x._data.ndim
+    t = apply(_TRANSPOSE, (x,), (nd - 2, nd - 1))
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
 @_MATMUL.grad
 def _(ctx, g):
     a, b = ctx.inputs
     a1, b1 = a._data.ndim == 1, b._data.ndim == 1
-    a2 = a.unsqueeze(0) if a1 else a
-    b2 = b.unsqueeze(-1) if b1 else b
-    if a1 and b1:
-        g2 = g.reshape(1, 1)
-    else:
-        g2 = g.unsqueeze(-2) if a1 else g
-        g2 = g2.unsqueeze(-1) if b1 else g2
+    if a1 or b1:  # treat vectors as matrices, then drop the added dims
+        a = a.unsqueeze(0) if a1 else a
+        b = b.unsqueeze(-1) if b1 else b
+        g = g.reshape(1, 1) if a1 and b1 else g.unsqueeze(-2) if a1 else g
+        g = g.unsqueeze(-1) if b1 and not a1 else g
     ga = gb = None
     if ctx.next[0] is not None:
-        bt = b2.mT.conj() if b2.is_complex() else b2.mT
-        ga = g2 @ bt
+        ga = apply(_MATMUL, (g, _mT(b)))
         if a1:
-            ga = ga.squeeze(-2) if ga.ndim > 1 else ga
+            ga = ga.squeeze(-2)
     if ctx.next[1] is not None:
-        at = a2.mT.conj() if a2.is_complex() else a2.mT
-        gb = at @ g2
+        gb = apply(_MATMUL, (_mT(a), g))
         if b1:
             gb = gb.squeeze(-1)
     return ga, gb

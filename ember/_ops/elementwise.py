@@ -136,6 +136,36 @@ def _neg(x):
     return xp.negative(x)
 
 
+# Activation gradients are ops of their own (one dispatch instead of three), with their own
+# formulas so that double backward still works: d/dg and d/dy of the fused expression.
+def _tanh_bwd_fwd(g, y):
+    return g * (1 - y * y)
+
+
+def _sigmoid_bwd_fwd(g, y):
+    return g * (y * (1 - y))
+
+
+def _threshold_bwd_fwd(g, y):
+    return xp.where(y > 0, g, xp.zeros((), g.dtype))
+
+
+_TANH_BWD = OpDef("tanh_backward", _tanh_bwd_fwd,
+                  lambda ctx, gg: _pair_grads(ctx, gg, lambda g, y: gg * (1 - y * y),
+                                              lambda g, y: -2 * gg * g * y), save="x")
+_SIGMOID_BWD = OpDef("sigmoid_backward", _sigmoid_bwd_fwd,
+                     lambda ctx, gg: _pair_grads(ctx, gg, lambda g, y: gg * y * (1 - y),
+                                                 lambda g, y: gg * g * (1 - 2 * y)), save="x")
+_THRESHOLD_BWD = OpDef("threshold_backward", _threshold_bwd_fwd,
+                       lambda ctx, gg: (gg * (ctx.inputs[1] > 0), None), save="x")
+
+
+def _pair_grads(ctx, gg, fg, fy):
+    g, y = ctx.inputs
+    ng, ny = ctx.next
+    return (fg(g, y) if ng is not None else None, fy(g, y) if ny is not None else None)
+
+
 exp = unary("exp", xp.exp, lambda g, x, y: g * y, save="y", onnx="Exp")
 exp2 = unary("exp2", xp.exp2, lambda g, x, y: g * y * math.log(2.0), save="y")
 expm1 = unary("expm1", xp.expm1, lambda g, x, y: g * (y + 1), save="y")
@@ -153,17 +183,20 @@ acos = unary("acos", xp.arccos, lambda g, x, y: -g * (1 - x * x).rsqrt())
 atan = unary("atan", xp.arctan, lambda g, x, y: g / (1 + x * x))
 sinh = unary("sinh", xp.sinh, lambda g, x, y: g * x.cosh())
 cosh = unary("cosh", xp.cosh, lambda g, x, y: g * x.sinh())
-tanh = unary("tanh", xp.tanh, lambda g, x, y: g * (1 - y * y), save="y", onnx="Tanh")
+tanh = unary("tanh", xp.tanh, lambda g, x, y: apply(_TANH_BWD, (g, y)), save="y",
+             onnx="Tanh")
 asinh = unary("asinh", xp.arcsinh, lambda g, x, y: g * (x * x + 1).rsqrt())
 acosh = unary("acosh", xp.arccosh, lambda g, x, y: g * (x * x - 1).rsqrt())
 atanh = unary("atanh", xp.arctanh, lambda g, x, y: g / (1 - x * x))
-sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: g * y * (1 - y), save="y", onnx="Sigmoid")
+sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: apply(_SIGMOID_BWD, (g, y)), save="y",
+                onnx="Sigmoid")
 erf = unary("erf", B.erf, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
 erfc = unary("erfc", B.erfc, lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
 erfinv = unary("erfinv", B.erfinv,
                lambda g, x, y: g * (math.sqrt(math.pi) / 2) * (y * y).exp(), save="y")
 reciprocal = unary("reciprocal", xp.reciprocal, lambda g, x, y: -g * y * y, save="y")
-relu = unary("relu", _relu, lambda g, x, y: g * (y > 0), save="y", to_float=False,
+relu = unary("relu", _relu, lambda g, x, y: apply(_THRESHOLD_BWD, (g, y)), save="y",
+             to_float=False,
              onnx="Relu")
 neg = unary("neg", _neg, lambda g, x, y: -g, save="", to_float=False, onnx="Neg")
 abs = unary("abs", _abs, lambda g, x, y: g * x.sign(), to_float=False, onnx="Abs")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register, write_out
+from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
 
 xp = np
@@ -37,14 +38,14 @@ def _keep_shape(shape, axes):
 
 def _expand_back(g, shape, axes, keepdim):
     """Gradient of a reduction: restore reduced dims, then broadcast to ``shape``."""
-    if not keepdim:
-        g = g.reshape(_keep_shape(shape, axes))
-    return g.expand(shape)
+    if not keepdim and g._data.ndim:  # a 0-dim g expands directly
+        g = apply(_VIEW, (g,), (_keep_shape(shape, axes), g._data.shape))
+    return apply(_EXPAND, (g,), (shape,)) if g._data.shape != shape else g
 
 
 # ------------------------------------------------------------------ sum / mean / prod
 def _sum_fwd(x, axes, keepdim, dtype, shape):
-    return xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+    return xp.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)
 
 
 _SUM = OpDef("sum", _sum_fwd, lambda ctx, g: (_expand_back(g, ctx.params[3], ctx.params[0],

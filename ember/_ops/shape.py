@@ -15,8 +15,16 @@ xp = np
 
 
 def _shape_arg(shape, name="view"):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
-        shape = tuple(shape[0])
+    if len(shape) == 1 and shape[0].__class__ is not int:
+        if isinstance(shape[0], (tuple, list, Size)):
+            shape = tuple(shape[0])
+    for s in shape:
+        if s.__class__ is not int:
+            return _shape_arg_slow(shape, name)
+    return shape
+
+
+def _shape_arg_slow(shape, name):
     out = []
     for s in shape:
         if isinstance(s, Tensor):
@@ -51,8 +59,12 @@ def _reshape_bwd(ctx, g):
     return (g.reshape(ctx.params[1]),)
 
 
-_VIEW = OpDef("view", lambda x, shape, _in: xp.reshape(x, shape, copy=False), _reshape_bwd,
-              view=True, onnx="Reshape")
+def _view_fwd(x, shape, _in):
+    # A C-contiguous array always reshapes to a view; otherwise ask NumPy not to copy.
+    return x.reshape(shape) if x.flags.c_contiguous else xp.reshape(x, shape, copy=False)
+
+
+_VIEW = OpDef("view", _view_fwd, _reshape_bwd, view=True, onnx="Reshape")
 _RESHAPE_COPY = OpDef("reshape", lambda x, shape, _in: xp.reshape(x, shape), _reshape_bwd,
                       node_name="UnsafeViewBackward0", onnx="Reshape")
 
@@ -89,11 +101,12 @@ def reshape(input, *shape):
     d = input._data
     if d.shape == shape:
         return apply(_VIEW, (input,), (shape, d.shape))
-    try:
-        xp.reshape(d, shape, copy=False)
-        viewable = True
-    except ValueError:
-        viewable = False
+    viewable = True
+    if not d.flags.c_contiguous:
+        try:
+            xp.reshape(d, shape, copy=False)
+        except ValueError:
+            viewable = False
     return apply(_VIEW if viewable else _RESHAPE_COPY, (input,), (shape, d.shape))
 
 
@@ -240,7 +253,16 @@ def unsqueeze(input, dim):
 
 
 def _expand_fwd(x, shape):
-    return xp.broadcast_to(x, shape)
+    if not x.flags.c_contiguous:
+        return xp.broadcast_to(x, shape)
+    # Same result as np.broadcast_to, built directly (broadcast_to costs ~2us per call).
+    lead = len(shape) - x.ndim
+    strides = [0] * lead
+    for n, st, t in zip(x.shape, x.strides, shape[lead:]):
+        strides.append(0 if n == 1 and t != 1 else st)
+    r = xp.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    r.flags.writeable = False  # several elements share memory: in-place writes are refused
+    return r
 
 
 # The engine sums a gradient back to its input's shape, so expand's formula is the identity.

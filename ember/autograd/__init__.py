@@ -6,13 +6,17 @@ every op touches it; this package is the user-facing API and the engine.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ember._tensor import Tensor
 from ember.autograd import functional, graph  # noqa: F401
-from ember.autograd.engine import run_backward
+from ember.autograd.engine import _calibrate, run_backward
 from ember.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: F401
+
+_calibrate()
 
 Variable = Tensor  # PyTorch's compatibility alias: Variable(t) returns t
 
@@ -26,8 +30,6 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grad_outputs, create_graph):
-    from ember._ops.creation import ones_like
-
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
@@ -38,7 +40,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
             if out._data.dtype.kind not in "fcV":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs"
                                    f" but got {out.dtype}")
-            g = ones_like(out)
+            g = Tensor._wrap(np.ones(out._data.shape, out._data.dtype))
         else:
             if not isinstance(g, Tensor):
                 from ember._ops.creation import tensor

@@ -8,6 +8,8 @@ broadcasting (NOTE [ Edges ] in ember/_graph.py).
 
 from __future__ import annotations
 
+import sys
+
 from ember._graph import FREED, GRAD, Node
 from ember._tensor import Tensor
 
@@ -53,18 +55,6 @@ def _np_to_dtype(d):
     return FROM_NP[d]
 
 
-def _edge_meta(e):
-    """(shape, dtype) expected of a gradient flowing into edge ``e``."""
-    c = e.__class__
-    if c is Node:
-        return e.shape, e.dtype
-    if c is tuple:
-        n, nr = e
-        return n.shape[nr], n.dtype[nr]
-    d = e._data
-    return d.shape, d.dtype
-
-
 def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False,
                  accumulate=True):
     """Backpropagate ``grads`` from ``roots``.
@@ -88,7 +78,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_un
             target_of.setdefault(key, []).append(i)
         captured = [None] * len(inputs)
 
-    # --- discover the graph and count dependencies (iterative DFS).
+    # --- discover the graph and count dependencies (iterative DFS, no recursion).
     buffers = {}
     deps = {}
     root_nodes = []
@@ -106,25 +96,26 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_un
             deps[node] = 0
             root_nodes.append(node)
     stack = list(root_nodes)
-    seen = set(stack)
+    _Node = Node
     while stack:
-        n = stack.pop()
-        for e in n.next:
-            if e is None:
-                continue
+        for e in stack.pop().next:
             c = e.__class__
-            if c is tuple:
-                e = e[0]
-            elif c is not Node:
-                continue
-            deps[e] = deps.get(e, 0) + 1
-            if e not in seen:
-                seen.add(e)
+            if c is not _Node:
+                if c is tuple:
+                    e = e[0]
+                else:
+                    continue  # None or a leaf tensor
+            d = deps.get(e)
+            if d is None:
+                deps[e] = 1
                 stack.append(e)
+            else:
+                deps[e] = d + 1
 
     ready = [n for n in root_nodes if deps[n] == 0]
     prev = GRAD.enabled
     GRAD.enabled = bool(create_graph)
+    _Node, _Tensor = Node, Tensor
     try:
         while ready:
             node = ready.pop()
@@ -139,18 +130,19 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_un
             if multi:
                 g = [gg if gg is not None else _zeros(node.shape[i], node.dtype[i])
                      for i, gg in enumerate(g)]
-            if node.saved is FREED or node.out is FREED:
-                from ember._graph import _MSG_FREED
-
-                raise RuntimeError(_MSG_FREED)
-            grads_in = op.backward(node, g)
+            if op.bwd is None:
+                raise RuntimeError(f"the derivative for '{op.name}' is not implemented")
+            grads_in = op.bwd(node, g)
             if node.hooks:
                 for h in node.hooks:
                     r = h(grads_in, (g,) if not multi else tuple(g))
                     if r is not None:
                         grads_in = tuple(r)
             if not retain_graph:
-                node._release()
+                if node.saved is not None:
+                    node.saved = FREED
+                if node.out is not None:
+                    node.out = FREED
             nxt = node.next
             if len(grads_in) != len(nxt):
                 raise RuntimeError(f"function {op.node_name} returned an incorrect number of "
@@ -158,29 +150,40 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_un
             for e, gi in zip(nxt, grads_in):
                 if e is None or gi is None:
                     continue
-                if not isinstance(gi, Tensor):
+                if gi.__class__ is not _Tensor and not isinstance(gi, _Tensor):
                     raise TypeError(f"{op.node_name} returned a {type(gi).__name__} as a "
                                     "gradient; expected a Tensor or None")
-                shape, dtype = _edge_meta(e)
-                if gi._data.shape != shape or gi._data.dtype is not dtype:
-                    gi = _fit(gi, shape, dtype)
-                    if gi is None:
-                        continue
                 c = e.__class__
-                if c is Node:
-                    _add_buffer(buffers, e, 0, gi, False)
+                if c is _Node:
+                    gd = gi._data
+                    if gd.shape != e.shape or gd.dtype is not e.dtype:
+                        gi = _fit(gi, e.shape, e.dtype)
+                        if gi is None:
+                            continue
+                    prev_g = buffers.get(e)
+                    buffers[e] = gi if prev_g is None else prev_g + gi
                     d = deps[e] - 1
                     deps[e] = d
                     if d == 0:
                         ready.append(e)
                 elif c is tuple:
                     n2, nr = e
+                    shape, dtype = n2.shape[nr], n2.dtype[nr]
+                    if gi._data.shape != shape or gi._data.dtype is not dtype:
+                        gi = _fit(gi, shape, dtype)
+                        if gi is None:
+                            continue
                     _add_buffer(buffers, n2, nr, gi, True)
                     d = deps[n2] - 1
                     deps[n2] = d
                     if d == 0:
                         ready.append(n2)
                 else:
+                    ed = e._data
+                    if gi._data.shape != ed.shape or gi._data.dtype is not ed.dtype:
+                        gi = _fit(gi, ed.shape, ed.dtype)
+                        if gi is None:
+                            continue
                     _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
     finally:
         GRAD.enabled = prev
@@ -266,6 +269,10 @@ def _deliver_leaf(t, g, create_graph, accumulate, target_of, captured):
     _accumulate(t, g, create_graph)
 
 
+_refcount = sys.getrefcount
+_OWNED = 0  # refs to a gradient nobody else holds, as seen from _accumulate: see _calibrate
+
+
 def _accumulate(t, g, create_graph):
     if g._data.shape != t._data.shape:
         g = _sum_to(g, t._data.shape)
@@ -273,8 +280,16 @@ def _accumulate(t, g, create_graph):
         g = Tensor._wrap(g._data.astype(t._data.dtype))
     cur = t._grad
     if cur is None:
-        # Own the buffer: the incoming gradient may alias another tensor's gradient.
-        t._grad = g if create_graph else Tensor._wrap(g._data.copy())
+        # The gradient may alias another tensor (add's backward hands the same g to both
+        # inputs; a user's grad_output; a view): copy it unless nothing else can see it.
+        # Reference counts: the caller's frame, our argument and getrefcount's own.
+        if create_graph:
+            t._grad = g
+        elif (g._base is None and g._data.base is None and _refcount(g) <= _OWNED
+              and _refcount(g._data) <= 2):
+            t._grad = g
+        else:
+            t._grad = Tensor._wrap(g._data.copy())
     elif create_graph or cur._requires_grad:
         t._grad = cur + g
     else:
@@ -284,3 +299,33 @@ def _accumulate(t, g, create_graph):
     if hooks:
         for fn in list(hooks):
             fn(t)
+
+
+def _calibrate():
+    """Measure how many references an unaliased gradient has when it reaches _accumulate.
+
+    The count depends on the interpreter (frames, zip's reused result tuple), so it is
+    measured once here rather than hard-coded; a gradient held anywhere else (twice in one
+    backward's result, by the user, by a view) has more and is copied.
+    """
+    global _refcount, _OWNED
+    import numpy as np
+
+    seen = []
+
+    def spy(obj):
+        n = sys.getrefcount(obj) - 1  # as getrefcount would report it inside _accumulate
+        seen.append(n)
+        return n
+
+    _refcount = spy
+    prev = GRAD.enabled
+    GRAD.enabled = True
+    try:
+        x = Tensor._wrap(np.ones(2)).requires_grad_()
+        y = x * 2.0
+        run_backward((y,), (Tensor._wrap(np.ones(2)),), False, False)
+    finally:
+        GRAD.enabled = prev
+        _refcount = sys.getrefcount
+    _OWNED = seen[0] if seen else 0

@@ -125,8 +125,18 @@ class Tensor:
         return self._data.nbytes
 
     def stride(self, dim=None):
-        isz = self._data.itemsize
-        st = tuple(s // isz for s in self._data.strides)
+        d = self._data
+        if d.size == 0:
+            # NumPy reports arbitrary (often zero) strides for empty arrays; PyTorch gives the
+            # contiguous strides, computed with every size clamped to at least 1.
+            st, acc = [], 1
+            for n in reversed(d.shape):
+                st.append(acc)
+                acc *= max(n, 1)
+            st = tuple(reversed(st))
+        else:
+            isz = d.itemsize
+            st = tuple(s // isz for s in d.strides)
         if dim is None:
             return st
         return st[_wrap_dim(dim, self._data.ndim, "stride")]
@@ -165,9 +175,8 @@ class Tensor:
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
             return "torch." + self.dtype._short + "Tensor"
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            short = dtype.rsplit(".", 1)[-1][: -len("Tensor")]
-            dtype = next(d for d in D.ALL if d._short == short)
+        if isinstance(dtype, str):
+            dtype = _dtype_from_type_string(dtype)
         return self.to(D.to_dtype(dtype))
 
     def get_device(self):
@@ -286,9 +295,10 @@ class Tensor:
         return self._base
 
     def detach(self):
+        # Shares memory and the version counter (in-place changes through it are still seen
+        # by saved-tensor checks) but is not an autograd view: in-place ops on it are allowed.
         t = Tensor._wrap(self._data)
         t._version = self._share_version()
-        t._base = self._base if self._base is not None else self
         return t
 
     def detach_(self):
@@ -356,9 +366,8 @@ class Tensor:
         return _RemovableHandle(lst, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from ember.autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        """Accumulate the gradient of this tensor w.r.t. graph leaves into their ``.grad``."""
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, *, force=False):
@@ -368,6 +377,10 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            # np.asarray(t) must not silently drop the graph (PyTorch refuses the same way).
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
         a = self._data
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
@@ -390,18 +403,26 @@ class Tensor:
             d = d.astype(np.float32)
         return d.tolist()
 
+    def _scalar_value(self):
+        # float()/int()/complex() raise ValueError for non-scalars in PyTorch (item(): Runtime).
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar_value())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar_value())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar_value())
 
     def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        n = self._data.size
+        if n != 1:
+            what = "no values" if n == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return bool(self._data.reshape(())[()])
 
     def __index__(self):
@@ -598,6 +619,9 @@ class Tensor:
 
     @property
     def mT(self):
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
     @property
@@ -614,6 +638,15 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def _autograd_backward(*args, **kwargs):
+    # Bound on first use: ember.autograd sits above this module (layering).
+    global _autograd_backward
+    from ember.autograd import backward
+
+    _autograd_backward = backward
+    return backward(*args, **kwargs)
 
 
 class Size(tuple):
@@ -637,8 +670,31 @@ class Size(tuple):
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
 
+    def __radd__(self, other):  # (1,) + Size: Python asks the subclass first
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+def _dtype_from_type_string(name):
+    """``t.type("torch.LongTensor")`` and friends; CUDA type names need a GPU."""
+    if name.startswith("torch.cuda."):
+        from ember._device import check_device
+
+        check_device("cuda")
+    short = name.rsplit(".", 1)[-1]
+    if short.endswith("Tensor"):
+        short = short[: -len("Tensor")]
+        for d in D.ALL:
+            if d._short == short:
+                return d
+    raise ValueError(f"invalid type: '{name}'")
 
 
 def _wrap_dim(dim, ndim, op="op"):

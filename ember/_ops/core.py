@@ -88,7 +88,7 @@ def register(fn=None, *, name=None, method=True, function=True, inplace=False):
     generates ``Tensor.<name>_`` via the generic in-place path."""
 
     def deco(f):
-        n = name or f.__name__.rstrip("_") if f.__name__ != "_" else name
+        n = name or f.__name__
         if function:
             FUNCTIONS[n] = f
         if method:

@@ -51,7 +51,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
                                    f"{list(g.shape)} and output[{i}] has a shape of "
                                    f"{list(out.shape)}.")
             if not create_graph:
-                g = g.detach()
+                g = Tensor._wrap(g._data)  # detached alias; the engine never writes into it
         grads.append(g)
     return grads
 
@@ -59,6 +59,17 @@ def _make_grads(outputs, grad_outputs, create_graph):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves."""
+    if tensors.__class__ is Tensor and inputs is None and not create_graph:
+        # fast path for the common `loss.backward()` / `y.backward(g)`
+        if not tensors._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+        g = grad_tensors if grad_tensors is not None else grad_variables
+        if g is not None and g.__class__ is not Tensor:
+            g = _as_tuple(g)[0] if isinstance(g, (list, tuple)) else g
+        grads = _make_grads((tensors,), None if g is None else (g,), False)
+        run_backward((tensors,), grads, bool(retain_graph), False)
+        return
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if grad_tensors is not None and len(grad_tensors) != len(tensors):
@@ -79,7 +90,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` change)."""
-    single = isinstance(inputs, Tensor)
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs)

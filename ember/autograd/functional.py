@@ -51,7 +51,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """Return ``(func(inputs), J v)`` via the double-vjp trick."""
     from ember._ops.creation import ones_like, zeros_like
 
-    single_in = isinstance(inputs, Tensor)
     xs = _prep(inputs, True)
     out = func(*xs)
     single_out = isinstance(out, Tensor)
@@ -70,7 +69,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """Full Jacobian by one vjp per output element."""
-    from ember._ops.creation import stack, zeros_like
+    from ember._ops.creation import zeros_like
+    from ember._ops.shape import stack
 
     single_in = isinstance(inputs, Tensor)
     xs = _prep(inputs, True)

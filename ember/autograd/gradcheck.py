@@ -75,20 +75,18 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             import warnings
 
             warnings.warn("Input #%d requires gradient and is not a double precision floating "
-                          "point. gradcheck is designed for float64 inputs." % i)
-    from ember.autograd.grad_mode import no_grad
-
+                          "point. gradcheck is designed for float64 inputs." % i, stacklevel=2)
     analytical = _analytical_jacobian(func, inputs, diff_idx)
-    with no_grad():
-        for j, i in enumerate(diff_idx):
-            numerical = _numerical_jacobian(func, inputs, i, eps).real
-            a = analytical[j]
-            if numerical.shape != a.shape or not np.allclose(a, numerical, rtol=rtol, atol=atol):
-                msg = (f"Jacobian mismatch for output 0 with respect to input {i},\n"
-                       f"numerical:{numerical}\nanalytical:{a}\n")
-                if raise_exception:
-                    raise GradcheckError(msg)
-                return False
+    # Numerical Jacobians run with grad mode on: func may itself differentiate (gradgradcheck).
+    for j, i in enumerate(diff_idx):
+        numerical = _numerical_jacobian(func, inputs, i, eps).real
+        a = analytical[j]
+        if numerical.shape != a.shape or not np.allclose(a, numerical, rtol=rtol, atol=atol):
+            msg = (f"Jacobian mismatch for output 0 with respect to input {i},\n"
+                   f"numerical:{numerical}\nanalytical:{a}\n")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
     return True
 
 

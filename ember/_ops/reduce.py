@@ -22,6 +22,10 @@ def _axes(dim, nd, name):
     """dim argument -> tuple of non-negative axes (None -> all)."""
     if dim is None:
         return tuple(range(nd))
+    if nd == 0:  # a 0-dim tensor accepts dim 0 / -1 and reduces nothing
+        for d in (dim if isinstance(dim, (list, tuple)) else (dim,)):
+            _wrap_dim(d, 0, name)
+        return ()
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
             return tuple(range(nd))

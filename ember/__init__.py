@@ -9,9 +9,9 @@ __version__ = "0.1.0"
 
 from ember import _dtype
 from ember._device import device
-from ember._dtype import (bfloat16, complex64, complex128, dtype, float16, float32, float64,
-                          get_default_dtype, int8, int16, int32, int64, promote_types,
-                          set_default_dtype, uint8)
+from ember._dtype import (bfloat16, can_cast, complex64, complex128, dtype, float16, float32,
+                          float64, get_default_dtype, int8, int16, int32, int64, promote_types,
+                          result_type, set_default_dtype, uint8)
 from ember._dtype import bool_ as bool  # noqa: A001  (torch.bool)
 from ember._random import (Generator, default_generator, get_rng_state, initial_seed,
                            manual_seed, seed, set_rng_state)
@@ -62,21 +62,6 @@ def typename(obj):
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
 
 
-def result_type(tensor1, tensor2):
-    from ember._dtype import result_type_ts, result_type_tt
-
-    a_t, b_t = isinstance(tensor1, Tensor), isinstance(tensor2, Tensor)
-    if a_t and b_t:
-        return result_type_tt(tensor1.dtype, tensor1.ndim == 0, tensor2.dtype, tensor2.ndim == 0)
-    if a_t:
-        return result_type_ts(tensor1.dtype, tensor2)
-    return result_type_ts(tensor2.dtype, tensor1)
-
-
-def can_cast(from_, to):
-    return not (from_.category > to.category or (to.category == 0 and from_.category != 0))
-
-
 def get_num_threads():
     import os
 
@@ -104,3 +89,26 @@ def compile(model=None, **kwargs):
 
 strided = "torch.strided"
 preserve_format = contiguous_format = channels_last = "torch.memory_format"
+
+
+# Libraries above the core (layer 3+) load on first use, keeping `import ember` fast.
+_LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "special",
+                 "distributions", "serialization", "random", "testing", "backends", "cuda",
+                 "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides")
+_LAZY_ATTRS = {"save": "serialization", "load": "serialization"}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        try:
+            return importlib.import_module("ember." + name)
+        except ModuleNotFoundError as e:
+            if e.name == "ember." + name:
+                raise AttributeError(f"module 'ember' has no attribute '{name}' (ember.{name} "
+                                     "is not implemented yet)") from None
+            raise
+    if name in _LAZY_ATTRS:
+        return getattr(importlib.import_module("ember." + _LAZY_ATTRS[name]), name)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

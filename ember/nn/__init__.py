@@ -1,0 +1,8 @@
+"""ember.nn: modules, functional, init, parameters (PyTorch's torch.nn)."""
+
+from ember.nn import functional, init  # noqa: F401
+from ember.nn.modules import *  # noqa: F401,F403
+from ember.nn.modules import __all__ as _modules_all
+from ember.nn.parameter import Buffer, Parameter  # noqa: F401
+
+__all__ = ["Parameter", "Buffer", "functional", "init", *_modules_all]

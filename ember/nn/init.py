@@ -1,0 +1,1 @@
+"""``ember.nn.init``: parameter initialisation schemes (filled in by the nn work)."""

@@ -12,4 +12,4 @@ for _info in sorted(_pkgutil.iter_modules(__path__), key=lambda m: m.name != "mo
     for _name in getattr(_mod, "__all__", ()):
         globals()[_name] = getattr(_mod, _name)
         __all__.append(_name)
-del _info, _mod
+_info = _mod = None

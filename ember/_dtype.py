@@ -97,11 +97,12 @@ def from_np(np_dtype) -> dtype:
         if d.kind == "U" or d.kind == "O" or d.kind == "S":
             raise TypeError(f"can't convert np.ndarray of type {d}. The only supported types "
                             "are: float64, float32, float16, complex64, complex128, int64, "
-                            "int32, int16, int8, uint8, and bool.")
-        # uint16/32/64 and friends: PyTorch has limited support; widen to a supported type.
+                            "int32, int16, int8, uint8, and bool.") from None
+        # uint16/32/64: PyTorch has barely-supported types for these; ember widens to the
+        # narrowest signed type that holds every value (uint64 has none: int64 is closest).
         if d.kind == "u":
-            return int64
-        raise TypeError(f"unsupported NumPy dtype {d}")
+            return int32 if d.itemsize <= 2 else int64
+        raise TypeError(f"unsupported NumPy dtype {d}") from None
 
 
 def to_dtype(d) -> dtype:
@@ -143,8 +144,24 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     key = (a, b)
     r = _promote_cache.get(key)
     if r is None:
+        _check_dtype_arg("promote_types", "type1", a)
+        _check_dtype_arg("promote_types", "type2", b)
         r = _promote_cache[key] = _promote_uncached(a, b)
     return r
+
+
+def _check_dtype_arg(fn, arg, value):
+    if value.__class__ is not dtype:
+        raise TypeError(f"{fn}(): argument '{arg}' must be torch.dtype, not "
+                        f"{type(value).__name__}")
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """``torch.can_cast``: casting may not lower the category (complex -> float, float ->
+    integer, anything non-bool -> bool); widths do not matter."""
+    _check_dtype_arg("can_cast", "from_", from_)
+    _check_dtype_arg("can_cast", "to", to)
+    return from_.category <= to.category and (to.category != BOOL or from_.category == BOOL)
 
 
 def _promote_uncached(a, b):
@@ -235,6 +252,20 @@ def result_type_tt(a: dtype, a0: bool, b: dtype, b0: bool) -> dtype:
     if a0:
         return _combine(b, a)
     return _combine(a, b)
+
+
+def result_type(a, b) -> dtype:
+    """``torch.result_type`` for any mix of tensors and Python numbers."""
+    a_dt = getattr(a, "dtype", None).__class__ is dtype and hasattr(a, "ndim")
+    b_dt = getattr(b, "dtype", None).__class__ is dtype and hasattr(b, "ndim")
+    if a_dt and b_dt:
+        return result_type_tt(a.dtype, a.ndim == 0, b.dtype, b.ndim == 0)
+    if a_dt:
+        return result_type_ts(a.dtype, b)
+    if b_dt:
+        return result_type_ts(b.dtype, a)
+    # Two numbers: both are "wrapped numbers" of the same priority.
+    return promote_types(scalar_dtype(a), scalar_dtype(b))
 
 
 def result_type_ts(a: dtype, scalar) -> dtype:

@@ -45,6 +45,8 @@ def _fit(g, shape, dtype):
     if g._data.dtype is not dtype:
         if dtype.kind not in "fcV":
             return None
+        if g._data.dtype.kind == "c" and dtype.kind != "c":
+            g = g.real  # a real input's gradient is the real part (PyTorch's convention)
         g = g.to(_np_to_dtype(dtype)) if GRAD.enabled else Tensor._wrap(g._data.astype(dtype))
     return g
 

@@ -149,7 +149,16 @@ def record(op, y, inputs, params=None):
 
 def emit(op, data, inputs, params=None):
     """Wrap the forward result of ``op`` and record it if any input requires grad."""
-    y = wrap(data)
+    if data.__class__ is not _ndarray:
+        data = _asarray(data)
+    y = _new(Tensor)
+    y._data = data
+    y._requires_grad = False
+    y._grad_fn = None
+    y._grad = None
+    y._version = None
+    y._base = None
+    y._meta = None
     if op.view:
         _mark_view(y, inputs[0], op, params)
     if GRAD.enabled and op.differentiable:
@@ -172,7 +181,10 @@ def _mark_view(y, x, op, params):
 def apply(op, inputs, params=()):
     """Run a generic op: ``op.fwd(*arrays, *params)``; record with ``params`` as ctx.params."""
     try:
-        r = op.fwd(*[t._data for t in inputs], *params)
+        if len(inputs) == 1:
+            r = op.fwd(inputs[0]._data, *params)
+        else:
+            r = op.fwd(*[t._data for t in inputs], *params)
     except (ValueError, np.exceptions.AxisError) as e:
         raise RuntimeError(f"{op.name}(): {e} (input shapes "
                            f"{[list(t._data.shape) for t in inputs]})") from None

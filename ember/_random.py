@@ -48,6 +48,8 @@ class Generator:
         return Tensor._wrap(np.frombuffer(blob.encode(), dtype=np.uint8).copy())
 
     def set_state(self, new_state):
+        if getattr(new_state, "dtype", None) is not _uint8():
+            raise TypeError("RNG state must be a torch.ByteTensor")
         try:
             d = json.loads(bytes(np.asarray(new_state._data, dtype=np.uint8)).decode())
             bg = np.random.PCG64()
@@ -66,6 +68,12 @@ class Generator:
         bg = np.random.PCG64()
         bg.state = d["state"]
         self._np = np.random.Generator(bg)
+
+
+def _uint8():
+    from ember._dtype import uint8
+
+    return uint8
 
 
 default_generator = Generator()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections import abc as _abc
 
 import numpy as np
 
@@ -16,27 +17,130 @@ from ember._tensor import Tensor
 xp = np
 
 
-def _infer_np_dtype(data):
-    """PyTorch's dtype inference for Python data: floats take the default dtype."""
-    arr = np.asarray(data)
+_PY_NUMBERS = frozenset((int, float, bool, complex))
+_SEQ = (list, tuple)
+
+
+def _infer_np_dtype(arr):
+    """PyTorch's dtype for an array NumPy built from Python numbers: floats take the default
+    dtype, complex the default complex type, ints int64."""
     k = arr.dtype.kind
     if k == "f":
-        return arr, D.get_default_dtype().np
+        return D.get_default_dtype().np
     if k == "c":
-        return arr, D.default_complex().np
-    if k in "iu":
-        return arr, np.int64 if k == "i" or arr.dtype.itemsize >= 8 else arr.dtype
+        return D.default_complex().np
+    if k == "i":
+        return np.int64
     if k == "b":
-        return arr, np.bool_
-    if k == "O":
-        raise TypeError(f"Could not infer dtype of {type(_first(data)).__name__}")
-    raise TypeError(f"can't convert data of type {arr.dtype} to a tensor")
+        return np.bool_
+    # NumPy only picks uint64 (or object) for ints outside int64's range.
+    raise ValueError("Overflow when unpacking long long")
 
 
-def _first(data):
-    while isinstance(data, (list, tuple)) and data:
-        data = data[0]
-    return data
+def _leaf_types(seq, acc):
+    """Collect the types of the non-sequence leaves of nested lists/tuples into ``acc``.
+
+    One ``set(map(type, row))`` per innermost row keeps the scan at C speed for the common
+    all-numbers case; only rows that hold sequences are walked in Python.
+    """
+    types = set(map(type, seq))
+    if list in types or tuple in types:
+        types.discard(list)
+        types.discard(tuple)
+        for x in seq:
+            if x.__class__ in _SEQ or isinstance(x, _SEQ):
+                _leaf_types(x, acc)
+    acc |= types
+
+
+def _leaf_dtype(x):
+    if x.__class__ in _PY_NUMBERS:
+        return D.scalar_dtype(x)
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return D.from_np(x.dtype)
+    if isinstance(x, str):
+        raise TypeError("new(): invalid data type 'str'")
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+
+
+def _seq_dtype(data):
+    """The promoted dtype of every leaf (PyTorch infers it element by element)."""
+    out = None
+    stack = [data]
+    while stack:
+        for x in stack.pop():
+            if isinstance(x, _SEQ):
+                stack.append(x)
+            else:
+                d = _leaf_dtype(x)
+                out = d if out is None else D.promote_types(out, d)
+    return out
+
+
+def _detensor(data):
+    """Nested sequences with Tensors/arrays inside -> nested lists NumPy can read."""
+    out = []
+    for x in data:
+        if isinstance(x, Tensor):
+            out.append(x.tolist())
+        elif isinstance(x, _SEQ):
+            out.append(_detensor(x))
+        else:
+            out.append(x)
+    return out
+
+
+def _ragged_error(data):
+    """The error PyTorch gives for nested sequences that do not form a rectangle."""
+    shape = []
+    x = data
+    while isinstance(x, _SEQ):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def check(x, dim):
+        if dim == len(shape):
+            if isinstance(x, _SEQ):
+                return TypeError(f"'{type(x).__name__}' object cannot be interpreted as a "
+                                 "number")
+            return None
+        if not isinstance(x, _SEQ):
+            return TypeError("not a sequence")
+        if len(x) != shape[dim]:
+            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} "
+                              f"(got {len(x)})")
+        for y in x:
+            e = check(y, dim + 1)
+            if e is not None:
+                return e
+        return None
+
+    return check(data, 0) or ValueError("expected a rectangular nested sequence")
+
+
+def _np_array(data, npd):
+    """``np.array`` with PyTorch's errors for ragged data and out-of-range integers."""
+    try:
+        return np.array(data, dtype=npd)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {D.from_np(npd).name} without "
+                           "overflow") from None
+    except ValueError as e:
+        if isinstance(data, _SEQ) and "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise _ragged_error(data) from None
+        raise
+
+
+def _from_ndarray(arr, dtype):
+    if dtype is not None:
+        return arr.astype(dtype.np)
+    d = D.from_np(arr.dtype)  # raises TypeError for unsupported dtypes (strings, objects)
+    # astype also converts dtypes ember lacks (uint16/32/64) to their widened type.
+    return arr.astype(d.np, copy=True)
 
 
 def _to_array(data, dtype):
@@ -44,44 +148,32 @@ def _to_array(data, dtype):
     if isinstance(data, Tensor):
         arr = data._data
         return arr.astype(dtype.np) if dtype is not None else arr.copy()
-    if isinstance(data, np.ndarray):
-        if dtype is None:
-            D.from_np(data.dtype)  # raises TypeError for unsupported dtypes
-            return data.copy()
-        return data.astype(dtype.np)
-    if isinstance(data, (list, tuple)) and _has_tensor(data):
-        data = _detensor(data)
-    if isinstance(data, str) or (isinstance(data, (list, tuple)) and _has_str(data)):
-        raise TypeError(f"new(): invalid data type '{type(_first(data)).__name__}'")
-    try:
-        if dtype is not None:
-            return np.array(data, dtype=dtype.np)
-        arr, npd = _infer_np_dtype(data)
-    except ValueError as e:
-        raise ValueError(f"expected sequence of equal-length lists ({e})") from None
-    return arr.astype(npd, copy=True)
-
-
-def _has_tensor(data):
-    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _has_tensor(x))
-               for x in data)
-
-
-def _has_str(data):
-    return any(isinstance(x, str) or (isinstance(x, (list, tuple)) and _has_str(x))
-               for x in data)
-
-
-def _detensor(data):
-    out = []
-    for x in data:
-        if isinstance(x, Tensor):
-            out.append(x.tolist())
-        elif isinstance(x, (list, tuple)):
-            out.append(_detensor(x))
+    if isinstance(data, (np.ndarray, np.generic)):
+        # NumPy scalars keep their dtype like 0-d arrays (torch.tensor(np.float64(1)) is
+        # float64), unlike Python floats.
+        return _from_ndarray(np.asarray(data), dtype)
+    if isinstance(data, _SEQ):
+        leaves = set()
+        _leaf_types(data, leaves)
+        if not leaves <= _PY_NUMBERS:
+            # Tensors, NumPy scalars/arrays or invalid leaves: PyTorch promotes the dtypes of
+            # all leaves (a float64 0-dim tensor in a list gives a float64 result).
+            inferred = _seq_dtype(data)
+            dtype = dtype or inferred or D.get_default_dtype()
+            return _np_array(_detensor(data), dtype.np)
+    elif data.__class__ not in _PY_NUMBERS and not isinstance(data, (int, float, complex)):
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if isinstance(data, _abc.Sequence):
+            data = list(data)  # range and other sequence types
         else:
-            out.append(x)
-    return out
+            raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    if dtype is not None:
+        return _np_array(data, dtype.np)
+    arr = _np_array(data, None)
+    if arr.dtype.kind == "O":  # ints beyond uint64, or other oddities
+        raise ValueError("Overflow when unpacking long long")
+    return arr.astype(_infer_np_dtype(arr), copy=False)
 
 
 def _finish(arr, requires_grad):
@@ -104,8 +196,8 @@ def as_tensor(data, dtype=None, device=None):
     dt = D.to_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
         return data if dt is None or dt is data.dtype else data.to(dt)
-    if isinstance(data, np.ndarray) and (dt is None or dt.np == data.dtype):
-        D.from_np(data.dtype)
+    if isinstance(data, np.ndarray) and data.dtype in D.FROM_NP and (
+            dt is None or dt.np == data.dtype):
         return Tensor._wrap(data)
     return Tensor._wrap(_to_array(data, dt))
 
@@ -117,10 +209,14 @@ def from_numpy(ndarray):
     """Zero-copy: the tensor and the array share memory in both directions."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    D.from_np(ndarray.dtype)
     if not ndarray.dtype.isnative:
         raise ValueError("given numpy array has byte order different from the native byte "
                          "order. Conversion between byte orders is currently not supported.")
+    if ndarray.dtype not in D.FROM_NP:
+        # Sharing memory needs the exact element type; ember has no uint16/32/64.
+        raise TypeError(f"can't convert np.ndarray of type {ndarray.dtype}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, "
+                        "int32, int16, int8, uint8, and bool.")
     return Tensor._wrap(ndarray)
 
 
@@ -209,17 +305,28 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    for v in vals:
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
+    if dtype is None:
+        is_float = any(isinstance(v, (float, np.floating)) for v in vals)
+        dtype = D.get_default_dtype() if is_float else D.int64
+    dt = D.to_dtype(dtype)
+    if dt.category <= D.INT:
+        # An integer arange converts its bounds and step to integers first.
+        vals = [int(v) for v in vals]
     start, end, step = vals
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
     if (end - start) / step < 0:
         raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
-    if dtype is None:
-        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in vals) else D.int64
-    dt = D.to_dtype(dtype)
-    # PyTorch computes the length in double precision, then value i as start + i * step.
-    n = int(np.ceil((end - start) / step))
+    # PyTorch computes the length in double precision, then value i as start + i * step;
+    # integer ranges are computed exactly (doubles lose precision beyond 2**53).
+    if all(isinstance(v, numbers.Integral) for v in vals):
+        n = -((start - end) // step)
+    else:
+        n = int(np.ceil((end - start) / step))
     arr = (start + np.arange(n, dtype=np.float64 if dt.category >= D.FLOAT else np.int64)
            * step).astype(dt.np)
     if out is not None:
@@ -262,34 +369,44 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 
 # ----------------------------------------------------------------------------- random
-def _float_np(dtype):
+def _random_floats(op, kernel, sample, size, dtype, generator):
+    """Draw ``sample(gen, shape, np_float_dtype)`` for a floating or complex ``dtype``; complex
+    tensors get independent real and imaginary parts, each of half the variance (PyTorch)."""
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    if dt.category != D.FLOAT:
-        raise RuntimeError(f"random floats are not implemented for dtype {dt}")
-    return dt.np
+    if dt.category < D.FLOAT:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dt._short}\'')
+    g = _gen(generator)
+    shape = _size(size, op)
+    real = dt.to_real()
+    npf = np.float64 if real is D.float64 else np.float32
+    arr = sample(g, shape, npf)
+    if dt.category == D.COMPLEX:
+        arr = arr + 1j * sample(g, shape, npf)
+        if sample is _normal:  # unit variance overall, as for real normals
+            arr *= np.sqrt(0.5)
+    return arr.astype(dt.np, copy=False)
 
 
-def _sample(arr_f32_or_64, npd):
-    return arr_f32_or_64 if arr_f32_or_64.dtype == npd else arr_f32_or_64.astype(npd)
+def _uniform(g, shape, npf):
+    return g.random(shape, dtype=npf)
+
+
+def _normal(g, shape, npf):
+    return g.standard_normal(shape, dtype=npf)
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     check_device(device)
-    npd = _float_np(dtype)
-    g = _gen(generator)
-    arr = g.random(_size(size, "rand"), dtype=np.float64 if npd == np.float64 else np.float32)
-    return _finish(_sample(arr, npd), requires_grad)
+    arr = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
+    return _finish(arr, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     check_device(device)
-    npd = _float_np(dtype)
-    g = _gen(generator)
-    arr = g.standard_normal(_size(size, "randn"),
-                            dtype=np.float64 if npd == np.float64 else np.float32)
-    return _finish(_sample(arr, npd), requires_grad)
+    arr = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
+    return _finish(arr, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
@@ -301,6 +418,12 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    for name, v in (("low", low), ("high", high)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+            raise TypeError(f"randint(): argument '{name}' must be int, not {type(v).__name__}")
+    low, high = int(low), int(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
@@ -424,6 +547,7 @@ for _f in (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zer
            multinomial):
     FUNCTIONS[_f.__name__] = _f
 FUNCTIONS["range"] = range_
+FUNCTIONS["asarray"] = asarray  # an alias: its __name__ is as_tensor
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):

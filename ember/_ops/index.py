@@ -63,7 +63,30 @@ def _norm_key(key, x):
                for k in out if k is not None and k is not Ellipsis)
     if used > x._data.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x._data.ndim}")
+    if not basic:
+        _check_masks(out, x._data.shape)
     return tuple(out), basic
+
+
+def _check_masks(key, shape):
+    """Raise PyTorch's IndexError for a bool mask whose shape does not match the dims it
+    covers (NumPy's own message talks about 'boolean index' and 'axis')."""
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            return  # dims after an ellipsis are counted from the end; NumPy reports those
+        if k is None:
+            continue
+        if isinstance(k, np.ndarray) and k.dtype.kind == "b" and k.ndim:
+            covered = shape[dim:dim + k.ndim]
+            for i, (m, n) in enumerate(zip(k.shape, covered)):
+                if m != n:
+                    raise IndexError(f"The shape of the mask {list(k.shape)} at index {i} does "
+                                     f"not match the shape of the indexed tensor "
+                                     f"{list(covered)} at index {i}")
+            dim += k.ndim
+        else:
+            dim += 1
 
 
 def _idx(v):
@@ -217,9 +240,13 @@ def setitem(self, key, value):
     except IndexError as e:
         raise IndexError(_torch_index_msg(str(e))) from None
     except ValueError as e:
+        if not d.flags.writeable:  # an expand()ed view: NumPy marks broadcasts read-only
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.") from None
         raise RuntimeError(f"setitem: shape mismatch assigning to index of tensor with shape "
                            f"{list(self.shape)}: {e}") from None
-    except TypeError as e:
+    except TypeError:
         raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}") from None
     self._bump()
 

@@ -1,0 +1,408 @@
+"""More shape ops: tril/triu, diag family, trace, repeat_interleave, meshgrid, atleast_nd,
+column_stack, tensordot, kron, cdist, cartesian_prod, block_diag, as_strided, unfold,
+fliplr/flipud/rot90, tril_indices/triu_indices. Most are compositions of existing ops
+(so their gradients need no new formula); the rest are OpDefs with their own backward."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, make_inplace
+from ember._ops.index import _INDEX
+from ember._ops.shape import cat, stack
+from ember._tensor import Tensor, _wrap_dim
+
+xp = np
+
+
+def _publish(fn, name=None, method=True, inplace=False):
+    n = name or fn.__name__
+    FUNCTIONS[n] = fn
+    if method:
+        METHODS[n] = fn
+    if inplace:
+        METHODS[n + "_"] = make_inplace(fn, n + "_")
+
+
+# ------------------------------------------------------------------ triangles
+_TRIL = OpDef("tril", lambda x, k: xp.tril(x, k), lambda ctx, g: (g.tril(ctx.params[0]),))
+_TRIU = OpDef("triu", lambda x, k: xp.triu(x, k), lambda ctx, g: (g.triu(ctx.params[0]),))
+
+
+def _check_2d(name, input):
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions (got shape "
+                           f"{list(input.shape)})")
+
+
+def tril(input, diagonal=0):
+    _check_2d("tril", input)
+    return apply(_TRIL, (input,), (diagonal,))
+
+
+def triu(input, diagonal=0):
+    _check_2d("triu", input)
+    return apply(_TRIU, (input,), (diagonal,))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    r, c = np.tril_indices(row, offset, col)
+    return Tensor._wrap(np.stack([r, c]).astype(np.int64))
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    r, c = np.triu_indices(row, offset, col)
+    return Tensor._wrap(np.stack([r, c]).astype(np.int64))
+
+
+# ------------------------------------------------------------------ diagonals
+def _diag_key(shape, offset, d1, d2):
+    """Fancy-index key selecting the ``offset`` diagonal of dims d1, d2 (moved last)."""
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        m = max(min(n1, n2 - offset), 0)
+        i, j = np.arange(m), np.arange(m) + offset
+    else:
+        m = max(min(n1 + offset, n2), 0)
+        i, j = np.arange(m) - offset, np.arange(m)
+    key = [slice(None)] * len(shape)
+    key[d1], key[d2] = i, j
+    return tuple(key)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input._data.ndim
+    d1, d2 = _wrap_dim(dim1, nd, "diagonal"), _wrap_dim(dim2, nd, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    key = _diag_key(input._data.shape, offset, d1, d2)
+    r = apply(_INDEX, (input,), (key, input._data.shape))
+    # NumPy puts the advanced-indexed dim first when d1, d2 aren't adjacent; PyTorch puts it
+    # last. Move it there.
+    adjacent = abs(d1 - d2) == 1
+    src = min(d1, d2) if adjacent else 0
+    return r.movedim(src, -1) if r._data.ndim > 1 or not adjacent else r
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input._data.ndim + 1
+    d1, d2 = _wrap_dim(dim1, nd, "diag_embed"), _wrap_dim(dim2, nd, "diag_embed")
+    n = input._data.shape[-1] + abs(offset)
+    base = [s for s in input._data.shape[:-1]]
+    out_shape = []
+    it = iter(base)
+    for k in range(nd):
+        out_shape.append(n if k in (d1, d2) else next(it))
+    # build the output as zeros with the diagonal filled: a differentiable index_put
+    from ember._ops.index import _INDEX_PUT
+
+    z = Tensor._wrap(np.zeros(out_shape, input._data.dtype))
+    key = _diag_key(tuple(out_shape), offset, d1, d2)
+    sel_shape = np.zeros(out_shape)[key].shape
+    # the selected block has the diagonal dim first (non-adjacent) or at min(d1, d2)
+    adjacent = abs(d1 - d2) == 1
+    src = input.movedim(-1, min(d1, d2) if adjacent else 0)
+    return apply(_INDEX_PUT, (z, src.reshape(sel_shape)), (key, False))
+
+
+def diag(input, diagonal=0):
+    nd = input._data.ndim
+    if nd == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if nd == 2:
+        return globals()["diagonal"](input, diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D")
+
+
+def diagflat(input, offset=0):
+    return diag(input.reshape(-1), offset)
+
+
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{input._data.ndim}")
+    return diagonal(input).sum()
+
+
+# ------------------------------------------------------------------ repetition & grids
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated
+        r = input._data
+        return Tensor._wrap(np.repeat(np.arange(r.size), r).astype(np.int64))
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _wrap_dim(dim, x._data.ndim, "repeat_interleave")
+    n = x._data.shape[d] if x._data.ndim else 1
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if reps.ndim and reps.size not in (1, n):
+        raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along "
+                           f"dim, but got repeats.size(0) = {reps.size} and input.size({d}) = {n}")
+    if (reps < 0).any():
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)))
+    key = (slice(None),) * d + (idx,)
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    return apply(_INDEX, (x,), (key, x._data.shape))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing}")
+    ts = [t.reshape(-1) for t in tensors]
+    shape = [t.shape[0] for t in ts]
+    outs = []
+    for i, t in enumerate(ts):
+        v = [1] * len(ts)
+        v[i] = shape[i]
+        outs.append(t.reshape(v).expand(shape))
+    if indexing == "xy" and len(ts) >= 2:  # Cartesian indexing: swap the first two axes
+        outs = [o.transpose(0, 1) for o in outs]
+    return tuple(outs)
+
+
+def atleast_1d(*tensors):
+    res = [t.reshape(1) if t.ndim == 0 else t for t in _seq(tensors)]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def atleast_2d(*tensors):
+    res = [t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t
+           for t in _seq(tensors)]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def atleast_3d(*tensors):
+    def up(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        if t.ndim == 2:
+            return t.unsqueeze(-1)
+        return t
+
+    res = [up(t) for t in _seq(tensors)]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def _seq(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return list(tensors[0])
+    return list(tensors)
+
+
+def column_stack(tensors):
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, int):
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    da = [_wrap_dim(d, a.ndim, "tensordot") for d in da]
+    db = [_wrap_dim(d, b.ndim, "tensordot") for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
+                               f"size {a.shape[x]} in dim {x} and second has size {b.shape[y]} "
+                               f"in dim {y}")
+    fa = [d for d in range(a.ndim) if d not in da]
+    fb = [d for d in range(b.ndim) if d not in db]
+    k = int(np.prod([a.shape[d] for d in da])) if da else 1
+    am = a.permute(*fa, *da).reshape(-1, k)
+    bm = b.permute(*db, *fb).reshape(k, -1)
+    return (am @ bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+
+
+def kron(input, other):
+    nd = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+    sa, sb = a.shape, b.shape
+    ai = a.reshape([s for d in sa for s in (d, 1)])
+    bi = b.reshape([s for d in sb for s in (1, d)])
+    return (ai * bi).reshape([x * y for x, y in zip(sa, sb)])
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, "
+                           f"X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return diff.norm(p, dim=-1)
+
+
+def cartesian_prod(*tensors):
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def block_diag(*tensors):
+    mats = [t.reshape(1, -1) if t.ndim == 1 else t.reshape(1, 1) if t.ndim == 0 else t
+            for t in tensors]
+    from ember import _dtype as D
+
+    dt = mats[0].dtype
+    for m in mats[1:]:
+        dt = D.promote_types(dt, m.dtype)
+    cols = sum(m.shape[1] for m in mats)
+    rows, c0 = [], 0
+    for m in mats:
+        m = m.to(dt)
+        left = Tensor._wrap(np.zeros((m.shape[0], c0), dt.np))
+        right = Tensor._wrap(np.zeros((m.shape[0], cols - c0 - m.shape[1]), dt.np))
+        rows.append(cat([left, m, right], 1))
+        c0 += m.shape[1]
+    return cat(rows, 0) if rows else Tensor._wrap(np.zeros((0, 0), np.float32))
+
+
+# ------------------------------------------------------------------ strided views
+def _strided_index(shape, stride, offset):
+    """Flat element indices a strided view reads: offset + sum_k i_k * stride_k."""
+    idx = np.full(tuple(shape), offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(shape, stride)):
+        v = [1] * len(shape)
+        v[k] = n
+        idx = idx + np.arange(n).reshape(v) * s
+    return idx
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view with explicit sizes and strides (in elements) over ``input``'s memory.
+
+    Strides are relative to ``input``'s first element, which must be contiguous; the
+    gradient scatters back through the same element map (overlaps accumulate).
+    """
+    size, stride = tuple(size), tuple(stride)
+    off = storage_offset or 0
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape ({len(size)} vs "
+                           f"{len(stride)})")
+    x = input.contiguous()
+    flat_idx = _strided_index(size, stride, off)
+    n = x._data.size
+    if flat_idx.size and (flat_idx.min() < 0 or flat_idx.max() >= n):
+        raise RuntimeError(f"as_strided: setStorage: sizes {list(size)}, strides {list(stride)},"
+                           f" storage offset {off} require more elements than the input's {n}")
+    return apply(_AS_STRIDED, (x,), (size, stride, off, x._data.shape))
+
+
+def _as_strided_fwd(x, size, stride, off, in_shape):
+    isz = x.itemsize
+    base = x.reshape(-1)
+    return np.lib.stride_tricks.as_strided(base[off:] if off else base, size,
+                                           tuple(s * isz for s in stride), writeable=True)
+
+
+_AS_STRIDED = OpDef("as_strided", _as_strided_fwd, None, view=True)
+
+
+@_AS_STRIDED.grad
+def _(ctx, g):
+    from ember._ops.index import _INDEX_PUT
+
+    size, stride, off, in_shape = ctx.params
+    flat_idx = _strided_index(size, stride, off)
+    z = Tensor._wrap(np.zeros(int(np.prod(in_shape)), g._data.dtype))
+    return (apply(_INDEX_PUT, (z, g), ((flat_idx,), True)).reshape(in_shape),)
+
+
+def unfold(input, dimension, size, step):
+    """``Tensor.unfold``: all windows of ``size`` elements with stride ``step`` along a dim,
+    as a new last dim (a view)."""
+    nd = input._data.ndim
+    d = _wrap_dim(dimension, nd, "unfold") if nd else 0
+    n = input._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return apply(_UNFOLD, (input,), (d, size, step, input._data.shape))
+
+
+def _unfold_fwd(x, d, size, step, in_shape):
+    if x.ndim == 0:
+        return x.reshape(1)
+    w = np.lib.stride_tricks.sliding_window_view(x, size, axis=d)
+    sl = [slice(None)] * w.ndim
+    sl[d] = slice(None, None, step)
+    return w[tuple(sl)]
+
+
+_UNFOLD = OpDef("unfold", _unfold_fwd, None, view=True, node_name="UnfoldBackward0")
+
+
+@_UNFOLD.grad
+def _(ctx, g):
+    d, size, step, in_shape = ctx.params
+    if not in_shape:  # 0-dim input: one window holding the element
+        return (g.reshape(()),)
+    nd = g._data.ndim - 1
+    n_win = g._data.shape[d]
+    # element (.., w, .., k) came from position w * step + k along d
+    pos = (np.arange(n_win)[:, None] * step + np.arange(size)[None, :])
+    shape = [1] * (nd + 1)
+    shape[d], shape[-1] = n_win, size
+    pos = pos.reshape(shape)
+    full = list(g._data.shape)
+    key = []
+    for k in range(nd):
+        if k == d:
+            key.append(np.broadcast_to(pos, full))
+        else:
+            v = [1] * (nd + 1)
+            v[k] = full[k]
+            key.append(np.broadcast_to(np.arange(full[k]).reshape(v), full))
+    from ember._ops.index import _INDEX_PUT
+
+    z = Tensor._wrap(np.zeros(in_shape, g._data.dtype))
+    return (apply(_INDEX_PUT, (z, g), (tuple(key), True)),)
+
+
+def fliplr(input):
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return input.flip(1)
+
+
+def flipud(input):
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return input.flip(0)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    d0, d1 = (_wrap_dim(d, input.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip(d0, d1)
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
+
+
+for _f in (tril, triu, diagonal, diag_embed, diag, diagflat, trace, repeat_interleave, kron,
+           fliplr, flipud, rot90, tensordot):
+    _publish(_f, inplace=_f in (tril, triu))
+for _f in (meshgrid, atleast_1d, atleast_2d, atleast_3d, column_stack, cdist, cartesian_prod,
+           block_diag, tril_indices, triu_indices):
+    _publish(_f, method=False)
+_publish(as_strided)
+METHODS["unfold"] = unfold

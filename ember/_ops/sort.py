@@ -1,0 +1,466 @@
+"""Sorting, selection, order statistics and scans: sort/argsort/topk/kthvalue/median/mode/
+quantile, unique, searchsorted/bucketize, bincount/histc, cumprod/cummax/cummin/
+logcumsumexp, nansum/nanmean, diff.
+
+Selections compute their indices on raw arrays and then *gather* the values, so their
+gradients are gather's (scatter into zeros) — one definition, reused.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply
+from ember._ops.scatter import gather
+from ember._tensor import Tensor, _wrap_dim
+
+xp = np
+values_indices = collections.namedtuple("return_types", ["values", "indices"])
+
+
+def _publish(fn, name=None, method=True):
+    n = name or fn.__name__
+    FUNCTIONS[n] = fn
+    if method:
+        METHODS[n] = fn
+
+
+def _dim(input, dim, name):
+    return _wrap_dim(dim, input._data.ndim, name) if input._data.ndim else 0
+
+
+def _idx_tensor(idx):
+    return Tensor._wrap(np.ascontiguousarray(idx, dtype=np.int64))
+
+
+def _gather_1d_safe(input, d, idx):
+    """gather for 0-dim inputs too."""
+    if input._data.ndim == 0:
+        return input.clone()
+    return gather(input, d, _idx_tensor(idx))
+
+
+# ------------------------------------------------------------------ sort family
+def _argsort(a, axis, descending, stable=True):
+    kind = "stable"
+    if not descending:
+        return np.argsort(a, axis=axis, kind=kind)
+    # Stable descending: sort the reversed array ascending, reverse back, remap indices.
+    n = a.shape[axis]
+    rev = np.flip(a, axis=axis)
+    idx = np.argsort(rev, axis=axis, kind=kind)
+    return n - 1 - np.flip(idx, axis=axis)
+
+
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):
+    d = _dim(input, dim, "sort")
+    if input._data.ndim == 0:
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+    idx = _argsort(input._data, d, descending)
+    return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    d = _dim(input, dim, "argsort")
+    if input._data.ndim == 0:
+        return _idx_tensor(np.zeros((), np.int64))
+    return _idx_tensor(_argsort(input._data, d, descending))
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    d = _dim(input, dim, "topk")
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk(): selected index k ({k}) out of range for dimension {d} of "
+                           f"size {n}")
+    if input._data.ndim == 0:
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+    idx = np.take(_argsort(input._data, d, largest), np.arange(k), axis=d)
+    return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    d = _dim(input, dim, "kthvalue")
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k ({k}) out of range for dimension "
+                           f"{d} of size {n}")
+    return _select_rank(input, d, k - 1, keepdim)
+
+
+def _select_rank(input, d, rank, keepdim, data=None):
+    a = input._data if data is None else data
+    if a.ndim == 0:
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+    idx = np.take(np.argsort(a, axis=d, kind="stable"), [rank], axis=d)
+    v = gather(input, d, _idx_tensor(idx))
+    i = _idx_tensor(idx)
+    if not keepdim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return values_indices(v, i)
+
+
+def median(input, dim=None, keepdim=False, *, out=None):
+    """Lower median (PyTorch's convention); with ``dim`` also its index."""
+    if dim is None:
+        flat = input.reshape(-1)
+        n = flat._data.size
+        if n == 0:
+            return Tensor._wrap(np.asarray(np.nan, input._data.dtype))
+        return _select_rank(flat, 0, (n - 1) // 2, False).values
+    d = _dim(input, dim, "median")
+    n = input._data.shape[d] if input._data.ndim else 1
+    return _select_rank(input, d, (n - 1) // 2, keepdim)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    a = input._data
+    if dim is None:
+        flat = input.reshape(-1)
+        valid = int((~np.isnan(flat._data)).sum()) if a.dtype.kind == "f" else a.size
+        if valid == 0:
+            return Tensor._wrap(np.asarray(np.nan, a.dtype))
+        return _select_rank(flat, 0, (valid - 1) // 2, False).values
+    d = _dim(input, dim, "nanmedian")
+    # NaNs sort last; each slice's median rank depends on its own count of non-NaNs.
+    order = np.argsort(a, axis=d, kind="stable")
+    valid = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else \
+        np.full([1 if i == d else s for i, s in enumerate(a.shape)], a.shape[d])
+    rank = np.maximum((valid - 1) // 2, 0)
+    idx = np.take_along_axis(order, rank, axis=d)
+    v = gather(input, d, _idx_tensor(idx))
+    i = _idx_tensor(idx)
+    if not keepdim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return values_indices(v, i)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """Most frequent value along ``dim`` (the smallest among ties) and an index of it."""
+    d = _dim(input, dim, "mode")
+    a = input._data
+    if a.ndim == 0:
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+    moved = np.moveaxis(a, d, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    best_idx = np.empty(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        vals, counts = np.unique(row, return_counts=True)
+        v = vals[np.argmax(counts)]  # np.unique sorts, so argmax picks the smallest tie
+        best_idx[r] = np.nonzero(row == v)[0][-1]
+    idx = np.moveaxis(best_idx.reshape(moved.shape[:-1] + (1,)), -1, d)
+    v = gather(input, d, _idx_tensor(idx))
+    i = _idx_tensor(idx)
+    if not keepdim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return values_indices(v, i)
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    qt = q if isinstance(q, Tensor) else Tensor._wrap(np.asarray(q, input._data.dtype))
+    qa = qt._data
+    if qa.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if qa.size and (qa.min() < 0 or qa.max() > 1):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
+                         f"midpoint or nearest. Got {interpolation}")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _dim(input, dim, name)
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    s = sort(x, d).values  # NaNs sort last
+    n = s._data.shape[d]
+    if ignore_nan:
+        cnt = (~np.isnan(s._data)).sum(axis=d, keepdims=True)
+    else:
+        cnt = np.full([1 if i == d else k for i, k in enumerate(s._data.shape)], n)
+    outs = []
+    for qv in np.atleast_1d(qa):
+        pos = qv * (cnt - 1)
+        lo = np.floor(pos).astype(np.int64).clip(0, max(n - 1, 0))
+        hi = np.ceil(pos).astype(np.int64).clip(0, max(n - 1, 0))
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = np.round(pos).astype(np.int64).clip(0, max(n - 1, 0))
+        vlo = gather(s, d, _idx_tensor(lo))
+        vhi = gather(s, d, _idx_tensor(hi))
+        if interpolation == "midpoint":
+            w = Tensor._wrap(np.where(hi > lo, 0.5, 0.0).astype(s._data.dtype))
+        elif interpolation == "linear":
+            w = Tensor._wrap((pos - lo).astype(s._data.dtype))
+        else:
+            w = Tensor._wrap(np.zeros(lo.shape, s._data.dtype))
+        r = vlo + (vhi - vlo) * w
+        if not ignore_nan:
+            has_nan = np.isnan(s._data).any(axis=d, keepdims=True)
+            if has_nan.any():
+                r = r.masked_fill(Tensor._wrap(has_nan), float("nan"))
+        elif (cnt == 0).any():
+            r = r.masked_fill(Tensor._wrap(cnt == 0), float("nan"))
+        if not keepdim:
+            r = r.squeeze(d)
+        elif dim is None:
+            r = r.reshape((1,) * input._data.ndim)
+        outs.append(r)
+    if qa.ndim == 0:
+        return outs[0]
+    from ember._ops.shape import stack
+
+    return stack(outs, 0)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+# ------------------------------------------------------------------ unique / search / counts
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    a = input._data
+    if dim is None:
+        vals, inv, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(a.shape)
+    else:
+        d = _dim(input, dim, "unique")
+        vals, inv, counts = np.unique(a, axis=d, return_inverse=True, return_counts=True)
+        inv = inv.reshape(-1)
+    res = [Tensor._wrap(vals)]
+    if return_inverse:
+        res.append(_idx_tensor(inv))
+    if return_counts:
+        res.append(_idx_tensor(counts))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    a = input._data
+    if dim is not None:
+        d = _dim(input, dim, "unique_consecutive")
+        m = np.moveaxis(a, d, 0)
+        keep = np.ones(m.shape[0], bool)
+        if m.shape[0] > 1:
+            keep[1:] = (m[1:] != m[:-1]).reshape(m.shape[0] - 1, -1).any(axis=1)
+        vals = np.moveaxis(m[keep], 0, d)
+    else:
+        flat = a.reshape(-1)
+        keep = np.ones(flat.size, bool)
+        if flat.size > 1:
+            keep[1:] = flat[1:] != flat[:-1]
+        vals = flat[keep]
+    starts = np.nonzero(keep)[0]
+    res = [Tensor._wrap(np.ascontiguousarray(vals))]
+    if return_inverse:
+        inv = np.cumsum(keep) - 1
+        res.append(_idx_tensor(inv.reshape(a.shape) if dim is None else inv))
+    if return_counts:
+        res.append(_idx_tensor(np.diff(np.append(starts, keep.size))))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    side = side or ("right" if right else "left")
+    seq = sorted_sequence._data
+    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
+    srt = sorter._data if sorter is not None else None
+    if seq.ndim <= 1:
+        r = np.searchsorted(seq, vals, side=side, sorter=srt)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError(f"searchsorted(): boundaries tensor should be 1 dimension or the "
+                               f"first N-1 dimensions of boundaries tensor and input value "
+                               f"tensor must match, but we got boundaries tensor "
+                               f"{list(seq.shape)} and input value tensor {list(vals.shape)}")
+        s2 = seq.reshape(-1, seq.shape[-1])
+        v2 = vals.reshape(-1, vals.shape[-1])
+        o2 = None if srt is None else srt.reshape(-1, srt.shape[-1])
+        r = np.stack([np.searchsorted(s2[i], v2[i], side=side,
+                                      sorter=None if o2 is None else o2[i])
+                      for i in range(s2.shape[0])]).reshape(vals.shape)
+    return Tensor._wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries._data.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input, weights=None, minlength=0):
+    a = input._data
+    if a.ndim != 1 or a.dtype.kind not in "iu":
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs (got "
+                           f"{list(input.shape)} {input.dtype})")
+    if a.size and a.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights._data
+    r = np.bincount(a, weights=w, minlength=minlength)
+    if weights is None:
+        return Tensor._wrap(r.astype(np.int64))
+    dt = weights._data.dtype
+    return Tensor._wrap(r.astype(dt if dt.kind == "f" and dt.itemsize >= 4 else np.float64))
+
+
+def histc(input, bins=100, min=0, max=0, *, out=None):
+    a = input._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"histc: not implemented for '{input.dtype._short}'")
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"histc: max must be larger than min (got min={min}, max={max})")
+    counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+    return Tensor._wrap(counts.astype(a.dtype))
+
+
+# ------------------------------------------------------------------ scans
+def _cumprod_fwd(x, dim):
+    return np.cumprod(x, axis=dim)
+
+
+_CUMPROD = OpDef("cumprod", _cumprod_fwd, None, save="xy")
+
+
+@_CUMPROD.grad
+def _(ctx, g):
+    (x,) = ctx.inputs
+    y = ctx.output
+    (dim,) = ctx.params
+    if not bool((x == 0).any()):
+        # d y_j / d x_i = y_j / x_i for j >= i: a reversed cumulative sum of g * y.
+        return ((g * y).flip(dim).cumsum(dim).flip(dim) / x,)
+    # With zeros: O(n^2) but exact — for each i, the running products with x_i set to 1.
+    from ember._ops.elementwise import where
+    from ember._ops.shape import cat
+
+    n = x._data.shape[dim]
+    shape = [1] * x._data.ndim
+    shape[dim] = n
+    pos = Tensor._wrap(np.arange(n).reshape(shape))
+    parts = []
+    for i in range(n):
+        yr = where(pos == i, 1.0, x).cumprod(dim)
+        parts.append((g * yr).masked_fill(pos < i, 0).sum(dim, keepdim=True))
+    return (cat(parts, dim),)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu":
+        input = input.to(D.int64)
+    if input._data.ndim == 0:
+        return input.clone()
+    return apply(_CUMPROD, (input,), (_dim(input, dim, "cumprod"),))
+
+
+def _cum_ext(input, dim, is_max, name):
+    d = _dim(input, dim, name)
+    a = input._data
+    if a.ndim == 0:
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+    m = np.moveaxis(a, d, -1)
+    acc = (np.maximum if is_max else np.minimum).accumulate(m, axis=-1)
+    n = m.shape[-1]
+    pos = np.broadcast_to(np.arange(n), m.shape)
+    # the latest element equal to the running extreme (PyTorch reports the last tie)
+    idx = np.maximum.accumulate(np.where(m == acc, pos, -1), axis=-1)
+    if m.dtype.kind == "f":  # NaN propagates: from the first NaN on, point at it
+        first_nan = np.minimum.accumulate(np.where(np.isnan(m), pos, n), axis=-1)
+        idx = np.where(first_nan < n, first_nan, idx)
+    idx = np.moveaxis(idx, -1, d)
+    return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
+
+
+def cummax(input, dim):
+    return _cum_ext(input, dim, True, "cummax")
+
+
+def cummin(input, dim):
+    return _cum_ext(input, dim, False, "cummin")
+
+
+def _lcse_fwd(x, dim):
+    return np.logaddexp.accumulate(x, axis=dim)
+
+
+_LOGCUMSUMEXP = OpDef("logcumsumexp", _lcse_fwd, None, save="xy")
+
+
+@_LOGCUMSUMEXP.grad
+def _(ctx, g):
+    (x,) = ctx.inputs
+    y = ctx.output
+    (dim,) = ctx.params
+    # grad_i = sum_{j >= i} g_j exp(x_i - y_j), computed in log space for stability
+    w = (g * (-y).exp()).flip(dim).cumsum(dim).flip(dim)
+    return (w * x.exp(),)
+
+
+def logcumsumexp(input, dim):
+    if input._data.dtype.kind in "biu":
+        input = input.to(D.get_default_dtype())
+    if input._data.ndim == 0:
+        return input.clone()
+    return apply(_LOGCUMSUMEXP, (input,), (_dim(input, dim, "logcumsumexp"),))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    if input._data.dtype.kind == "f":
+        input = input.masked_fill(input.isnan(), 0)
+    return input.sum(dim, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {input.dtype._short}")
+    valid = ~input.isnan()
+    return nansum(input, dim, keepdim, dtype=dtype) / valid.sum(dim, keepdim=keepdim)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    from ember._ops.shape import cat
+
+    d = _dim(input, dim, "diff")
+    x = input
+    if prepend is not None or append is not None:
+        parts = [t if isinstance(t, Tensor) else Tensor._wrap(np.asarray(t, x._data.dtype))
+                 for t in (prepend, x, append) if t is not None]
+        x = cat(parts, d)
+    for _ in range(n):
+        m = x._data.shape[d]
+        if m == 0:
+            break
+        a, b = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+        x = (a != b) if x._data.dtype == np.bool_ else a - b
+    return x
+
+
+for _f in (sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile, nanquantile,
+           unique, unique_consecutive, bincount, histc, cumprod, cummax, cummin, logcumsumexp,
+           nansum, nanmean, diff):
+    _publish(_f)
+_publish(searchsorted, method=False)
+_publish(bucketize)

@@ -98,7 +98,7 @@ class Node:
             raise RuntimeError(_MSG_FREED)
         versions = self.versions
         for i, t in enumerate(saved):
-            c = getattr(t, "_version", None)
+            c = getattr(t, "_vc", None)
             if c and c[0] != (0 if versions is None else versions[i]):
                 _raise_modified(t, self, c[0], 0 if versions is None else versions[i])
         return saved
@@ -176,7 +176,7 @@ def save_inputs(node, tensors):
     node.saved = tensors
     versions = None
     for i, t in enumerate(tensors):
-        c = getattr(t, "_version", None)
+        c = getattr(t, "_vc", None)
         if c and c[0]:
             if versions is None:
                 versions = [0] * len(tensors)
@@ -185,7 +185,7 @@ def save_inputs(node, tensors):
 
 
 def save_output(node, y):
-    c = y._version
+    c = y._vc
     if c is None:
-        c = y._version = [0]
+        c = y._vc = [0]
     node.out = (y._data, c, c[0])

@@ -19,14 +19,14 @@ _ndarray = np.ndarray
 class Tensor:
     """A multi-dimensional array with autograd support.
 
-    Slots (NOTE [ Tensor slots ]): ``_data`` is the backend array; ``_version`` is a one-item
+    Slots (NOTE [ Tensor slots ]): ``_data`` is the backend array; ``_vc`` (version counter) is a one-item
     list shared with every view of the same memory (created lazily: None means version 0);
     ``_grad_fn`` is the edge to the node that produced this tensor (NOTE [ Edges ]);
     ``_base`` is the tensor whose memory a view shares; ``_meta`` is a dict for rarely used
     state (hooks, retain_grad, view replay information, names).
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_version", "_base", "_meta",
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_vc", "_base", "_meta",
                  "__weakref__")
 
     __array_priority__ = 1000  # make ndarray.__add__(tensor) defer to Tensor.__radd__
@@ -40,7 +40,7 @@ class Tensor:
         self._requires_grad = False
         self._grad_fn = None
         self._grad = None
-        self._version = None
+        self._vc = None
         self._base = None
         self._meta = None
 
@@ -52,7 +52,7 @@ class Tensor:
         t._requires_grad = False
         t._grad_fn = None
         t._grad = None
-        t._version = None
+        t._vc = None
         t._base = None
         t._meta = None
         return t
@@ -267,15 +267,16 @@ class Tensor:
         self._meta[key] = value
 
     @property
-    def _version_value(self):
-        c = self._version
+    def _version(self):
+        """How many times this memory was modified in place (PyTorch's ``t._version``)."""
+        c = self._vc
         return c[0] if c else 0
 
     def _bump(self):
         """Record an in-place modification (shared by all views of this memory)."""
-        c = self._version
+        c = self._vc
         if c is None:
-            self._version = [1]
+            self._vc = [1]
         else:
             c[0] += 1
 
@@ -288,7 +289,7 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError("data must be a Tensor")
         self._data = value._data
-        self._version = None
+        self._vc = None
 
     @property
     def _base_tensor(self):
@@ -298,7 +299,7 @@ class Tensor:
         # Shares memory and the version counter (in-place changes through it are still seen
         # by saved-tensor checks) but is not an autograd view: in-place ops on it are allowed.
         t = Tensor._wrap(self._data)
-        t._version = self._share_version()
+        t._vc = self._share_version()
         return t
 
     def detach_(self):
@@ -309,9 +310,9 @@ class Tensor:
         return self
 
     def _share_version(self):
-        c = self._version
+        c = self._vc
         if c is None:
-            c = self._version = [0]
+            c = self._vc = [0]
         return c
 
     def retain_grad(self):

@@ -62,13 +62,7 @@ def test_tensor_tensor_promotion_matches_torch(a, b):
 
 def _scalar_params():
     for name, kind in itertools.product(NAMES, SCALARS):
-        marks = ()
-        if name == "bfloat16" and kind == "float":
-            # elementwise.py binary core: result_type says bfloat16, but the NumPy kernel
-            # gets `bfloat16_array + python_float`, which ml_dtypes computes in float32.
-            marks = pytest.mark.xfail(reason="bfloat16 tensor + Python float gives float32 "
-                                             "(elementwise binary core)", strict=True)
-        yield pytest.param(name, kind, marks=marks)
+        yield pytest.param(name, kind)
 
 
 @pytest.mark.parametrize("name,kind", list(_scalar_params()))
@@ -163,16 +157,11 @@ def test_promotion_follows_default_dtype(float64_default):
     assert repr(ember.result_type(1.5, 1)) == str(torch.result_type(1.5, 1))
 
 
-@pytest.mark.xfail(reason="elementwise.py: sub() of two bool tensors returns bool instead of "
-                          "raising torch's RuntimeError (use logical_xor)", strict=True)
 def test_bool_subtraction_raises():
     with pytest.raises(RuntimeError, match="Subtraction"):
         ember.ones(2, dtype=ember.bool) - ember.ones(2, dtype=ember.bool)
 
 
-@pytest.mark.xfail(reason="elementwise.py: lt/gt/le/ge on complex tensors compare like "
-                          "NumPy (lexicographically) instead of raising NotImplementedError",
-                   strict=True)
 def test_ordering_complex_raises():
     with pytest.raises(RuntimeError):  # torch: NotImplementedError (a RuntimeError)
         ember.ones(2, dtype=ember.complex64) < ember.ones(2, dtype=ember.complex64)

@@ -110,7 +110,7 @@ def wrap(data):
     t._requires_grad = False
     t._grad_fn = None
     t._grad = None
-    t._version = None
+    t._vc = None
     t._base = None
     t._meta = None
     return t
@@ -156,7 +156,7 @@ def emit(op, data, inputs, params=None):
     y._requires_grad = False
     y._grad_fn = None
     y._grad = None
-    y._version = None
+    y._vc = None
     y._base = None
     y._meta = None
     if op.view:
@@ -172,9 +172,9 @@ def emit(op, data, inputs, params=None):
 def _mark_view(y, x, op, params):
     base = x._base if x._base is not None else x
     y._base = base
-    y._version = base._version if base._version is not None else base._share_version()
-    if x._version is None:
-        x._version = y._version
+    y._vc = base._vc if base._vc is not None else base._share_version()
+    if x._vc is None:
+        x._vc = y._vc
     y._meta = {"view": (x, op, params)}
 
 

@@ -25,7 +25,7 @@ class FunctionCtx:
                 raise TypeError("save_for_backward can only save variables, but argument is of "
                                 f"type {type(t).__name__}")
         self._saved = tensors
-        self._versions = tuple(t._version_value if t is not None else 0 for t in tensors)
+        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
 
     @property
     def saved_tensors(self):
@@ -34,8 +34,8 @@ class FunctionCtx:
 
             raise RuntimeError(_MSG_FREED)
         for t, v in zip(self._saved, self._versions):
-            if t is not None and t._version_value != v:
-                _raise_modified(t, self._node, t._version_value, v)
+            if t is not None and t._version != v:
+                _raise_modified(t, self._node, t._version, v)
         return self._saved
 
     saved_variables = saved_tensors

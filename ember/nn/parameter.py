@@ -23,7 +23,7 @@ class Parameter(Tensor):
         self._requires_grad = False
         self._grad_fn = None
         self._grad = None
-        self._version = data._share_version()
+        self._vc = data._share_version()
         self._base = None
         self._meta = None
         if requires_grad:
@@ -70,7 +70,7 @@ class Buffer(Tensor):
         self._requires_grad = data._requires_grad
         self._grad_fn = None
         self._grad = None
-        self._version = data._share_version()
+        self._vc = data._share_version()
         self._base = None
         self._meta = None
         self.persistent = persistent

@@ -13,6 +13,7 @@ from ember._dtype import (bfloat16, can_cast, complex64, complex128, dtype, floa
                           float64, get_default_dtype, int8, int16, int32, int64, promote_types,
                           result_type, set_default_dtype, uint8)
 from ember._dtype import bool_ as bool  # noqa: A001  (torch.bool)
+from ember._dtype import finfo, iinfo
 from ember._random import (Generator, default_generator, get_rng_state, initial_seed,
                            manual_seed, seed, set_rng_state)
 from ember._tensor import Size, Tensor

@@ -275,3 +275,47 @@ def result_type_ts(a: dtype, scalar) -> dtype:
     if r is None:
         r = _scalar_cache[key] = _combine(a, scalar_dtype(scalar))
     return r
+
+
+class finfo:
+    """Machine limits of a floating dtype (``ember.finfo(ember.float32).eps``)."""
+
+    def __init__(self, type=None):
+        d = to_dtype(type) if type is not None else get_default_dtype()
+        if d.category not in (FLOAT, COMPLEX):
+            raise TypeError(f"finfo(): argument 'type' must be a floating dtype, got {d}")
+        d = d.to_real()
+        import numpy
+
+        info = ml_dtypes.finfo(d.np) if d is bfloat16 else numpy.finfo(d.np)
+        self.dtype = d.name
+        self.bits = d.itemsize * 8
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0 ** -int(info.precision)  # exact decimal, as PyTorch reports
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``ember.iinfo(ember.int32).max``)."""
+
+    def __init__(self, type):
+        d = to_dtype(type)
+        if d.category not in (INT, BOOL):
+            raise TypeError(f"iinfo(): argument 'type' must be an integer dtype, got {d}")
+        import numpy
+
+        info = numpy.iinfo(d.np) if d is not bool_ else numpy.iinfo(numpy.uint8)
+        self.dtype = d.name
+        self.bits = d.itemsize * 8
+        self.max = int(info.max) if d is not bool_ else 1
+        self.min = int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

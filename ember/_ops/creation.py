@@ -493,6 +493,32 @@ def random_(self, from_=0, to=None, *, generator=None):
     return _fill_random(self, _gen(generator).integers(from_, to, self._data.shape))
 
 
+def geometric_(self, p, *, generator=None):
+    """Number of Bernoulli(p) trials up to and including the first success (support 1, 2...)."""
+    if not 0 < p <= 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1], but got p={p}")
+    return _fill_random(self, _gen(generator).geometric(p, self._data.shape))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    return _fill_random(self, _gen(generator).lognormal(mean, std, self._data.shape))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    return _fill_random(self, median + sigma * _gen(generator).standard_cauchy(self._data.shape))
+
+
+def poisson(input, generator=None):
+    """Sample Poisson(rate) elementwise, with ``input`` holding the rates."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"poisson: expected a floating-point rate tensor, got {input.dtype}")
+    if (input._data < 0).any():
+        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+    return Tensor._wrap(_gen(generator).poisson(input._data).astype(input._data.dtype))
+
+
 def bernoulli(input, p=None, *, generator=None, out=None):
     probs = input._data if p is None else np.full(input._data.shape, p)
     arr = (_gen(generator).random(input._data.shape) < probs).astype(input._data.dtype)
@@ -536,8 +562,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     return Tensor._wrap(arr[0] if single else arr.reshape(p.shape[:-1] + (num_samples,)))
 
 
-for _n in ("uniform_", "normal_", "bernoulli_", "exponential_", "random_"):
+for _n in ("uniform_", "normal_", "bernoulli_", "exponential_", "random_", "geometric_",
+           "log_normal_", "cauchy_"):
     METHODS[_n] = globals()[_n]
+FUNCTIONS["poisson"] = poisson
 METHODS["bernoulli"] = bernoulli
 METHODS["multinomial"] = multinomial
 

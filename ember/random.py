@@ -1,0 +1,24 @@
+"""``ember.random``: the default generator's seed/state functions and ``fork_rng``."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ember._random import (default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                           set_rng_state)
+
+__all__ = ["fork_rng", "get_rng_state", "initial_seed", "manual_seed", "seed", "set_rng_state"]
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
+             device_type="cuda"):
+    """Run the block with a copy of the RNG state; restore the state afterwards."""
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)

@@ -119,7 +119,8 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
                            f"({input._data.shape[0]}x{input._data.shape[1]}), vec "
                            f"({vec._data.shape[0]})")
-    return apply(_MATMUL, (input, vec))
+    r = apply(_MATMUL, (input, vec))
+    return write_out("mv", out, r) if out is not None else r
 
 
 @register
@@ -130,7 +131,8 @@ def dot(input, other, *, out=None):
                            f"and src [{other._data.shape[0]}] to have the same number of "
                            "elements, but got {} and {} elements respectively".format(
                                input._data.shape[0], other._data.shape[0]))
-    return apply(_MATMUL, (input, other))
+    r = apply(_MATMUL, (input, other))
+    return write_out("dot", out, r) if out is not None else r
 
 
 FUNCTIONS["inner"] = METHODS["inner"] = lambda input, other: (input * other).sum(-1) \
@@ -143,44 +145,62 @@ def vdot(input, other):
 
 
 @register
-def outer(input, vec2):
-    _fixed_rank("outer", input, vec2, 1, 1)
-    return input.unsqueeze(1) * vec2.unsqueeze(0)
+def outer(input, vec2, *, out=None):
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        bad, which = (input, "self") if input._data.ndim != 1 else (vec2, "vec2")
+        raise RuntimeError(f"outer: Expected 1-D argument {which}, but got "
+                           f"{bad._data.ndim}-D")
+    r = input.unsqueeze(1) * vec2.unsqueeze(0)
+    return write_out("outer", out, r) if out is not None else r
 
 
 FUNCTIONS["ger"] = METHODS["ger"] = outer
 
 
-@register(inplace=True)
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    p = mm(mat1, mat2)
+def _add_scaled(name, input, p, beta, alpha, out):
+    """``beta * input + alpha * p`` for the add* family. With beta == 0 the input is ignored
+    (NaN and inf in it do not propagate, as documented for PyTorch), but it must still
+    broadcast to the product's shape."""
     if alpha != 1:
         p = p * alpha
-    r = p + (input if beta == 1 else input * beta) if beta != 0 else p + input * 0
-    if r.shape != p.shape:
-        raise RuntimeError(f"addmm: input of shape {list(input.shape)} is not broadcastable to "
-                           f"{list(p.shape)}")
-    return write_out("addmm", out, r) if out is not None else r
+    if input._data.shape != p._data.shape:
+        try:
+            shape = np.broadcast_shapes(input._data.shape, p._data.shape)
+        except ValueError:
+            shape = None
+        if shape != p._data.shape:
+            raise RuntimeError(f"{name}: input of shape {list(input.shape)} is not broadcastable "
+                               f"to {list(p.shape)}")
+    if beta == 0:
+        r = p
+    else:
+        r = p + (input if beta == 1 else input * beta)
+    return write_out(name, out, r) if out is not None else r
+
+
+@register(inplace=True)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    return _add_scaled("addmm", input, mm(mat1, mat2), beta, alpha, out)
 
 
 @register(inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
-    return (input * beta if beta != 1 else input) + mv(mat, vec) * alpha
+    return _add_scaled("addmv", input, mv(mat, vec), beta, alpha, out)
 
 
 @register(inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return (input * beta if beta != 1 else input) + bmm(batch1, batch2) * alpha
+    return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha, out)
 
 
 @register(inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return (input * beta if beta != 1 else input) + bmm(batch1, batch2).sum(0) * alpha
+    return _add_scaled("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha, out)
 
 
 @register(inplace=True)
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
-    return (input * beta if beta != 1 else input) + outer(vec1, vec2) * alpha
+    return _add_scaled("addr", input, outer(vec1, vec2), beta, alpha, out)
 
 
 # ------------------------------------------------------------------ einsum
@@ -241,20 +261,41 @@ def _(ctx, g):
         if e is None:
             grads.append(None)
             continue
-        if len(set(t)) != len(t):
-            raise RuntimeError("einsum backward: repeated subscripts within one operand "
-                               f"('{t}') are not differentiable in ember yet")
         others = [(terms[j], ops[j]) for j in range(len(ops)) if j != i]
         avail = set(rhs) | set("".join(s for s, _ in others))
-        target = "".join(c for c in t if c in avail)
+        shape = ops[i]._data.shape
+        size = dict(zip(t, shape))
+        u = "".join(dict.fromkeys(t))  # t's letters, each once ('ii' -> 'i')
+        target = "".join(c for c in u if c in avail)
         sub = ",".join([rhs] + [s for s, _ in others]) + "->" + target
         gi = einsum(sub, g, *[o for _, o in others])
-        if target != t:  # letters summed away in the forward: broadcast back
-            shape = ops[i]._data.shape
-            gi = gi.reshape(tuple(shape[k] if c in avail else 1 for k, c in enumerate(t)))
-            gi = gi.expand(shape)
+        if target != u:  # letters summed away in the forward: broadcast back
+            gi = gi.reshape(tuple(size[c] if c in avail else 1 for c in u))
+            gi = gi.expand(tuple(size[c] for c in u))
+        if u != t:  # repeated letters read a diagonal: write the gradient back onto it
+            gi = _embed_diagonal(gi, u, t, shape)
         grads.append(gi)
     return tuple(grads)
+
+
+def _embed_diagonal(gu, u, t, shape):
+    """``gu`` indexed by the distinct letters ``u`` of ``t`` -> a tensor indexed by ``t``
+    that is zero off the diagonals: each repeat of a letter gets a fresh letter tied to the
+    first occurrence by an identity matrix, so the result stays differentiable."""
+    from ember._ops.creation import eye
+
+    free = iter(c for c in string.ascii_letters if c not in t)
+    seen, new_t, eyes = set(), [], []
+    for c, n in zip(t, shape):
+        if c in seen:
+            f = next(free)
+            new_t.append(f)
+            eyes.append((c + f, n))
+        else:
+            seen.add(c)
+            new_t.append(c)
+    eq = ",".join([u] + [s for s, _ in eyes]) + "->" + "".join(new_t)
+    return einsum(eq, gu, *[eye(n, dtype=gu.dtype) for _, n in eyes])
 
 
 def einsum(equation, *operands):

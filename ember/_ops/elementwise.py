@@ -64,7 +64,7 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
         y._requires_grad = False
         y._grad_fn = None
         y._grad = None
-        y._version = None
+        y._vc = None
         y._base = None
         y._meta = None
         if input._requires_grad and GRAD.enabled and opdef.differentiable:
@@ -113,6 +113,8 @@ def _sigmoid(x):
 
 
 def _relu(x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return xp.maximum(x, x.dtype.type(0))
 
 
@@ -125,7 +127,21 @@ def _sign(x):
 
 
 def _abs(x):
-    return xp.abs(x) if x.dtype.kind != "b" else x.copy()
+    if x.dtype.kind == "b":
+        raise _not_implemented("abs", x.dtype)
+    return xp.abs(x)
+
+
+def _not_implemented(name, np_dtype):
+    """PyTorch's error for a kernel that has no implementation for a dtype."""
+    return NotImplementedError(f'"{name}_cpu" not implemented for '
+                               f"'{_FROM_NP[_np.dtype(np_dtype)]._short}'")
+
+
+def _frac(x):
+    if x.dtype.kind in _INTLIKE:
+        raise _not_implemented("frac", x.dtype)
+    return x - xp.trunc(x)
 
 
 def _neg(x):
@@ -204,7 +220,7 @@ sign = unary("sign", _sign, _zero_grad, save="", to_float=False, onnx="Sign")
 floor = unary("floor", xp.floor, _zero_grad, save="", to_float=False, onnx="Floor")
 ceil = unary("ceil", xp.ceil, _zero_grad, save="", to_float=False, onnx="Ceil")
 trunc = unary("trunc", xp.trunc, _zero_grad, save="", to_float=False)
-frac = unary("frac", lambda x: x - xp.trunc(x), lambda g, x, y: g, save="", to_float=False)
+frac = unary("frac", _frac, lambda g, x, y: g, save="", to_float=False)
 square = unary("square", xp.square, lambda g, x, y: 2 * g * x, to_float=False)
 lgamma = unary("lgamma", B.lgamma, lambda g, x, y: g * x.digamma())
 digamma = unary("digamma", B.digamma, None)
@@ -221,8 +237,12 @@ _round0 = OpDef("round", xp.round, lambda n, g: (g * 0,), node_name="RoundBackwa
 
 @register(inplace=True)
 def round(input, *, decimals=0, out=None):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"round(): argument 'input' must be Tensor, not {type(input).__name__}")
     d = input._data
-    if d.dtype.kind in _INTLIKE and decimals >= 0:
+    if d.dtype.kind in _INTLIKE:
+        if decimals != 0:
+            raise _not_implemented("round", d.dtype)
         r = emit(_round0, d.copy(), (input,))
     else:
         r = emit(_round0, xp.round(d, decimals), (input,))
@@ -234,8 +254,11 @@ _sgn_op = OpDef("sgn", lambda x: x / xp.where(x == 0, 1, xp.abs(x)) if x.dtype.k
 
 
 @register(inplace=True)
-def sgn(input):
-    return apply(_sgn_op, (input,))
+def sgn(input, *, out=None):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sgn(): argument 'input' must be Tensor, not {type(input).__name__}")
+    r = apply(_sgn_op, (input,))
+    return write_out("sgn", out, r) if out is not None else r
 
 
 # =============================================================================== binary
@@ -280,7 +303,8 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
                 rt = D.result_type_ts(_FROM_NP[a.dtype], y).np
                 if rt is not a.dtype:
                     a = a.astype(rt)
-                b = y
+                # NumPy's weak-scalar rule doesn't cover ml_dtypes' bfloat16: make it strong
+                b = y if rt.num < 256 else rt.type(y)
                 tensors = None
         else:
             x = _scalar(x, name)
@@ -290,7 +314,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
             rt = D.result_type_ts(_FROM_NP[b.dtype], x).np
             if rt is not b.dtype:
                 b = b.astype(rt)
-            a = x
+            a = x if rt.num < 256 else rt.type(x)
             tensors = None
         if to_float and (a.dtype if tensors or a.__class__ is _ndarray else b.dtype).kind \
                 in _INTLIKE:
@@ -303,8 +327,11 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
                 raise shape_error(name, _asarray(a), _asarray(b)) from None
             raise RuntimeError(f"{name}(): {e}") from None
         except TypeError as e:
-            raise RuntimeError(f"{name}(): not implemented for dtypes "
-                               f"{_asarray(a).dtype}/{_asarray(b).dtype} ({e})") from None
+            if name == "sub" and _asarray(a).dtype == _np.bool_:
+                raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                                   "supported. Use the `^` or `logical_xor()` operator "
+                                   "instead.") from None
+            raise _binary_dtype_error(name, a, b, e) from None
         if r.__class__ is not _ndarray:
             r = _asarray(r)
         out = _new(Tensor)
@@ -312,7 +339,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         out._requires_grad = False
         out._grad_fn = None
         out._grad = None
-        out._version = None
+        out._vc = None
         out._base = None
         out._meta = None
         if GRAD.enabled and opdef.differentiable:
@@ -346,7 +373,12 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
 
             _copy_into(name + "_", self, res)
             return self
-        xp.copyto(d, r)
+        try:
+            xp.copyto(d, r)
+        except ValueError:  # read-only memory: an expanded tensor
+            raise RuntimeError(f"{name}_(): unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location. Please "
+                               "clone() the tensor before performing the operation.") from None
         self._bump()
         return self
 
@@ -361,6 +393,17 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     METHODS[name] = fn
     METHODS[name + "_"] = fn_
     return fn
+
+
+def _binary_dtype_error(name, a, b, e):
+    """NumPy has no loop for these dtypes: PyTorch raises NotImplementedError naming the
+    kernel and the unsupported dtype (a float for the bitwise ops)."""
+    da, db = _asarray(a).dtype, _asarray(b).dtype
+    bad = db if da.kind in _INTLIKE and db.kind not in _INTLIKE else da
+    try:
+        return _not_implemented(name, bad)
+    except KeyError:  # not an ember dtype
+        return RuntimeError(f"{name}(): not implemented for dtypes {da}/{db} ({e})")
 
 
 def _record2(opdef, out, x, y):
@@ -427,10 +470,8 @@ def _pow_grad_b(g, a, b, y):
 
 
 def _pow(a, b):
-    try:
-        return xp.power(a, b)
-    except ValueError as e:
-        raise RuntimeError(str(e)) from None
+    # ValueErrors (broadcasting, negative integer powers) become RuntimeErrors in core()
+    return xp.power(a, b)
 
 
 def _div_floor(a, b):
@@ -440,11 +481,29 @@ def _div_floor(a, b):
 
 
 def _max_grad(mine, other_is_a):
+    """Gradient of maximum/minimum for one operand: all of it where this operand wins or a
+    NaN is involved (every NaN comparison is False), half of it at ties, none where it
+    loses (PyTorch's convention)."""
+
     def f(g, a, b, y):
         a_, b_ = (a, b) if other_is_a else (b, a)
-        eq = a_ == b_
-        keep = (a_ > b_) if mine == "max" else (a_ < b_)
-        return g * (keep + eq * 0.5)
+        lose = (a_ < b_) if mine == "max" else (a_ > b_)
+        return where(a_ == b_, g * 0.5, g).masked_fill(lose, 0)
+
+    return f
+
+
+def _fmax_grad(mine, other_is_a):
+    """Gradient of fmax/fmin: all of it goes to the selected operand; the first operand wins
+    ties and beats a NaN second operand."""
+
+    def f(g, a, b, y):
+        keep = (a >= b) if mine == "max" else (a <= b)
+        if isinstance(b, Tensor):
+            keep = keep | b.isnan()
+        if not other_is_a:
+            keep = keep.logical_not()
+        return g * keep
 
     return f
 
@@ -480,8 +539,8 @@ maximum = binary("maximum", xp.maximum, _max_grad("max", True), _max_grad("max",
                  onnx="Max")
 minimum = binary("minimum", xp.minimum, _max_grad("min", True), _max_grad("min", False),
                  onnx="Min")
-fmax = binary("fmax", xp.fmax, _max_grad("max", True), _max_grad("max", False))
-fmin = binary("fmin", xp.fmin, _max_grad("min", True), _max_grad("min", False))
+fmax = binary("fmax", xp.fmax, _fmax_grad("max", True), _fmax_grad("max", False))
+fmin = binary("fmin", xp.fmin, _fmax_grad("min", True), _fmax_grad("min", False))
 remainder = binary("remainder", _remainder, lambda g, a, b, y: g,
                    lambda g, a, b, y: -g * (a / b).floor())
 fmod = binary("fmod", _fmod, lambda g, a, b, y: g, lambda g, a, b, y: -g * (a / b).trunc())
@@ -492,10 +551,22 @@ atan2 = binary("atan2", xp.arctan2, lambda g, a, b, y: g * b / (a * a + b * b),
 # Comparisons and logical/bitwise ops: not differentiable, bool (or integer) results.
 eq = binary("eq", xp.equal, out_bool=True, onnx="Equal")
 ne = binary("ne", xp.not_equal, out_bool=True)
-lt = binary("lt", xp.less, out_bool=True, onnx="Less")
-le = binary("le", xp.less_equal, out_bool=True, onnx="LessOrEqual")
-gt = binary("gt", xp.greater, out_bool=True, onnx="Greater")
-ge = binary("ge", xp.greater_equal, out_bool=True, onnx="GreaterOrEqual")
+def _ordered(ufunc, name):
+    """An ordering comparison: complex numbers have no order (PyTorch refuses them)."""
+    def f(a, b):
+        if getattr(a, "dtype", None) is not None and a.dtype.kind == "c" or \
+                getattr(b, "dtype", None) is not None and b.dtype.kind == "c" or \
+                isinstance(a, complex) or isinstance(b, complex):
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
+        return ufunc(a, b)
+
+    return f
+
+
+lt = binary("lt", _ordered(xp.less, "lt"), out_bool=True, onnx="Less")
+le = binary("le", _ordered(xp.less_equal, "le"), out_bool=True, onnx="LessOrEqual")
+gt = binary("gt", _ordered(xp.greater, "gt"), out_bool=True, onnx="Greater")
+ge = binary("ge", _ordered(xp.greater_equal, "ge"), out_bool=True, onnx="GreaterOrEqual")
 logical_and = binary("logical_and", xp.logical_and, out_bool=True, onnx="And")
 logical_or = binary("logical_or", xp.logical_or, out_bool=True, onnx="Or")
 logical_xor = binary("logical_xor", xp.logical_xor, out_bool=True, onnx="Xor")
@@ -520,7 +591,7 @@ logical_not = unary("logical_not", _logical_not, None, save="", to_float=False,
 
 def _bitwise_not(x):
     if x.dtype.kind not in _INTLIKE:
-        raise RuntimeError(f"bitwise_not: not implemented for '{_FROM_NP[x.dtype]._short}'")
+        raise _not_implemented("bitwise_not", x.dtype)
     return xp.invert(x)
 
 
@@ -575,9 +646,11 @@ def _is_float(a, b):
 
 
 def _trunc_int_div(a, b):
+    # floor(a / b) is one below trunc(a / b) where the quotient is negative and inexact, i.e.
+    # the signs of a and b differ (the remainder takes b's sign, so it cannot tell).
     q = floor_divide.core(a, b)
     r = remainder.core(a, b)
-    return q + ((r != 0) & ((r < 0) != (b < 0 if isinstance(b, Tensor) else b < 0)))
+    return q + ((r != 0) & ((a < 0) != (b < 0)))
 
 
 def _wrap_inplace(f, name):
@@ -646,7 +719,7 @@ def _as_tensor_like(v, ref_dtype):
         if v.__class__ in _number else Tensor._wrap(_asarray(v))
 
 
-@register(method=True)
+@register(method=False)
 def where(condition, input=None, other=None, *, out=None):
     """``where(cond, x, y)`` selects elementwise; ``where(cond)`` is ``nonzero(as_tuple=True)``."""
     if input is None and other is None:
@@ -673,6 +746,14 @@ def where(condition, input=None, other=None, *, out=None):
         raise shape_error("where", condition._data, xp.broadcast_to(a._data, a._data.shape)
                           if a.ndim else a._data) from None
     return write_out("where", out, r) if out is not None else r
+
+
+def _where_method(self, condition, y):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, y)
+
+
+METHODS["where"] = _where_method
 
 
 def _clamp_fwd(x, lo, hi):
@@ -703,17 +784,55 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min)
-        if max is not None:
-            r = minimum(r, max)
+        r = _clamp_tensor(input, min, max)
     else:
         d = input._data
         if d.dtype.kind in _INTLIKE and (isinstance(min, float) or isinstance(max, float)):
             input = input.to(D.get_default_dtype())
         r = apply(_CLAMP, (input,), (min, max))
     return write_out("clamp", out, r) if out is not None else r
+
+
+def _clamp_t_fwd(x, *bounds_and_which):
+    *bounds, which = bounds_and_which
+    if which == "min":
+        return xp.maximum(x, bounds[0])
+    if which == "max":
+        return xp.minimum(x, bounds[0])
+    return xp.minimum(xp.maximum(x, bounds[0]), bounds[1])
+
+
+_CLAMP_T = OpDef("clamp_tensor", _clamp_t_fwd, None, save="x", node_name="ClampBackward0")
+
+
+@_CLAMP_T.grad
+def _(ctx, g):
+    # PyTorch's convention, ties included: x keeps the gradient where lo <= x <= hi; a bound
+    # gets it only where it is the value selected (lo where x < lo < hi, hi where x > hi or
+    # the bounds cross). Shapes are broadcast; the engine sums each back to its input.
+    which, = ctx.params
+    x, *bounds = ctx.inputs
+    if which == "min":
+        lo, = bounds
+        return g * (x >= lo), g * (x < lo)
+    if which == "max":
+        hi, = bounds
+        return g * (x <= hi), g * (x > hi)
+    lo, hi = bounds
+    return g * ((x >= lo) & (x <= hi)), g * ((x < lo) & (lo < hi)), g * ((x > hi) | (lo > hi))
+
+
+def _clamp_tensor(input, min, max):
+    """clamp with at least one Tensor bound: one node, operands promoted together."""
+    bounds = [b for b in (min, max) if b is not None]
+    rt = input.dtype
+    for b in bounds:
+        rt = D.result_type_tt(rt, False, b.dtype, b.ndim == 0) if isinstance(b, Tensor) else \
+            D.result_type_ts(rt, b)
+    ts = [t.to(rt) if isinstance(t, Tensor) else Tensor._wrap(_asarray(t, dtype=rt.np))
+          for t in (input, *bounds)]
+    which = "both" if len(bounds) == 2 else ("min" if min is not None else "max")
+    return apply(_CLAMP_T, tuple(ts), (which,))
 
 
 FUNCTIONS["clip"] = METHODS["clip"] = clamp
@@ -753,18 +872,26 @@ METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")
 
 
 @register(method=True)
-def lerp(input, end, weight):
-    return input + weight * (end - input)
+def lerp(input, end, weight, *, out=None):
+    # (end - input) first: a shape error then names the operands in PyTorch's order
+    r = input + (end - input) * weight
+    return write_out("lerp", out, r) if out is not None else r
 
 
 @register(method=True)
-def addcmul(input, tensor1, tensor2, *, value=1):
-    return input + value * tensor1 * tensor2
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    r = input + value * tensor1 * tensor2
+    return write_out("addcmul", out, r) if out is not None else r
 
 
 @register(method=True)
-def addcdiv(input, tensor1, tensor2, *, value=1):
-    return input + value * tensor1 / tensor2
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if all(t._data.dtype.kind in _INTLIKE for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. Use addcmul(input, tensor1, 1 / tensor2) or div instead.")
+    r = input + value * tensor1 / tensor2
+    return write_out("addcdiv", out, r) if out is not None else r
 
 
 METHODS["addcmul_"] = make_inplace(addcmul, "addcmul_")
@@ -774,6 +901,8 @@ METHODS["lerp_"] = make_inplace(lerp, "lerp_")
 
 @register(method=True)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{input.dtype._short} did not match {other.dtype._short}")
     return Tensor._wrap(xp.isclose(input._data, other._data if isinstance(other, Tensor)
                                    else other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
@@ -788,11 +917,12 @@ def equal(input, other):
     return input.shape == other.shape and bool((input._data == other._data).all())
 
 
-@register(method=True)
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+@register(method=True, inplace=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     d = input._data
     r = xp.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
-    return where(Tensor._wrap(xp.isfinite(d)), input, Tensor._wrap(r))
+    r = where(Tensor._wrap(xp.isfinite(d)), input, Tensor._wrap(r))
+    return write_out("nan_to_num", out, r) if out is not None else r
 
 
 # =============================================================================== in-place basics

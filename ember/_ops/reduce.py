@@ -75,6 +75,9 @@ FUNCTIONS["sum"].__doc__ = "Sum over ``dim`` (all dims when None); integers sum 
 
 
 def _mean_fwd(x, axes, keepdim, dtype, shape):
+    if x.size == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
+        s = xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+        return xp.true_divide(s, 0, out=s) if s.ndim else s.dtype.type(s / 0)
     return xp.mean(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
 
@@ -122,8 +125,10 @@ def _(ctx, g):
     # With zeros: the product of the others is prod(x with this zero replaced by 1) when it is
     # the only zero in its slice, else 0.
     x1 = x.masked_fill(zero, 1)
-    p_nz = _expand_back(x1.prod(axes if len(axes) > 1 else axes[0], keepdim=True)
-                        if axes else x1, shape, axes, True)
+    p_nz = x1
+    for a in axes:  # prod() takes one dim at a time; a full reduction has several
+        p_nz = p_nz.prod(a, keepdim=True)
+    p_nz = _expand_back(p_nz, shape, axes, True)
     cnt = _expand_back(zero.sum(axes, keepdim=True), shape, axes, True)
     others = (p_nz * (cnt == 1)).where(zero, y / x.masked_fill(zero, 1))
     return (g * others,)
@@ -280,6 +285,9 @@ def min(input, dim=None, keepdim=False, *, other=None):
 
 @register
 def aminmax(input, *, dim=None, keepdim=False):
+    if dim is None and input._data.size == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
     return min_max(amin(input, () if dim is None else dim, keepdim),
                    amax(input, () if dim is None else dim, keepdim))
 
@@ -401,7 +409,8 @@ def _lse_fwd(x, axes, keepdim):
         return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
     m = xp.max(x, axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
-    r = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # an all -inf slice gives -inf, quietly
+        r = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
     return r if keepdim else xp.squeeze(r, axis=axes)
 
 
@@ -498,8 +507,8 @@ def _softmax_input(input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
-        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
-                           f"'{input.dtype._short}'")
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                                  f"'{input.dtype._short}'")
     return input, _wrap_dim(dim, input._data.ndim, name)
 
 
@@ -527,7 +536,8 @@ _CUMSUM = OpDef("cumsum", _cumsum_fwd,
 @register(inplace=True)
 def cumsum(input, dim, *, dtype=None):
     d = input._data
-    if d.ndim == 0:
-        return input.clone()
+    if d.ndim == 0:  # a 0-d scan is the identity, but still promotes integers to int64
+        _wrap_dim(dim, 0, "cumsum")
+        return apply(_CUMSUM, (input.reshape(1),), (0, _red_dtype(input, dtype))).reshape(())
     return apply(_CUMSUM, (input,), (_wrap_dim(dim, d.ndim, "cumsum"),
                                      _red_dtype(input, dtype)))

@@ -141,6 +141,12 @@ def unflatten(input, dim, sizes):
     shp = input._data.shape
     d = _wrap_dim(dim, len(shp), "unflatten")
     sizes = tuple(sizes)
+    known = 1
+    for s in sizes:
+        known *= s if s != -1 else 1
+    if (-1 not in sizes and known != shp[d]) or (-1 in sizes and (known == 0 or shp[d] % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shp[d]}) in the input tensor")
     sizes = _infer(sizes, shp[d], "unflatten")
     return view(input, shp[:d] + sizes + shp[d + 1:]) if input.is_contiguous() else \
         reshape(input, shp[:d] + sizes + shp[d + 1:])
@@ -274,9 +280,9 @@ def expand(input, *sizes):
     sizes = _shape_arg(sizes, "expand")
     shp = input._data.shape
     if len(sizes) < len(shp):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the "
-                           "number of sizes provided ({}) must be greater or equal to the number "
-                           "of dimensions in the tensor ({})".format(len(sizes), len(shp)))
+        raise RuntimeError(f"expand({input.type()}{{{list(shp)}}}, size={list(sizes)}): the "
+                           f"number of sizes provided ({len(sizes)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({len(shp)})")
     lead = len(sizes) - len(shp)
     new = []
     for i, s in enumerate(sizes):
@@ -395,7 +401,8 @@ def split(tensor, split_size_or_sections, dim=0):
         if s <= 0 and n > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s > 0 else [0]
+        # an empty dim still splits into one (empty) piece
+        sizes = ([s] * (n // s) + ([n % s] if n % s else [])) or [0] if s > 0 else [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
@@ -426,6 +433,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = input._data.shape[d]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
     else:
@@ -561,6 +570,11 @@ def roll(input, shifts, dims=None):
     if dims is None:
         return roll(input.flatten(), shifts, 0).view(input.shape)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    nd = input._data.ndim
+    dims = tuple(_wrap_dim(d, nd, "roll") for d in dims)
     return apply(_ROLL, (input,), (shifts, dims))
 
 
@@ -575,7 +589,7 @@ def repeat(input, *sizes):
     # repeat == expand an interleaved singleton per dim, then merge: gradients come for free.
     shp = x.shape
     inter = []
-    for r, s in zip(sizes, shp):
+    for s in shp:
         inter += [1, s]
     y = x.reshape(inter)
     target = []

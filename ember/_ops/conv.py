@@ -1,0 +1,399 @@
+"""Convolution ops: N-d convolution, transposed convolution and the weight gradient, all through
+im2col / col2im and one (batched over groups) BLAS matrix product.
+
+NOTE [ Convolution as three ops ]
+Three OpDefs cover convolution and its derivatives, each the others' backward:
+
+* ``convolution(x, w[, b])``             y = conv(x, w) (+ b)
+* ``convolution_transpose(x, w[, b])``   y = conv^T(x, w) (+ b), the adjoint in x
+* ``convolution_weight(x, g)``           dL/dw of conv(x, w) given g = dL/dy
+
+d conv / dx is ``convolution_transpose(g, w)``; d conv / dw is ``convolution_weight(x, g)``;
+d conv^T / dx is ``convolution(g, w)``; d conv^T / dw is ``convolution_weight(g, x)`` (the
+transposed convolution's input plays the role of the convolution's output gradient); and
+``convolution_weight`` is bilinear in (x, g), so its own derivatives are a transposed
+convolution and a convolution again. Double backward therefore works everywhere.
+
+Layout (measured on this kind of machine: the fastest of window-view tensordot, per-sample
+GEMM and a single GEMM): the padded input is copied by a loop over *kernel offsets* (a handful
+of strided slice copies, never a loop over pixels) into ``cols`` of shape
+``(C, *kernel, N, *out)``, so that ``W (G, O/G, C/G*K) @ cols (G, C/G*K, N*P)`` is one GEMM
+per group; the result ``(O, N, *out)`` is transposed back to NCHW in one copy. col2im is the
+same loop with ``+=`` (a scatter-add without ``np.add.at``).
+
+A convolution's padding is stored as two tuples (``lo``, ``hi``) so that ``padding='same'``
+with an even kernel (extra padding on the right, as in PyTorch) and the cropping needed in
+transposed-convolution backward (negative ``hi``) use one code path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ember._ops.core import FUNCTIONS, OpDef, apply
+from ember._tensor import Tensor
+
+xp = np
+
+
+# --------------------------------------------------------------------------- array kernels
+def _pad_t(x, lo, hi):
+    """``x`` (N, C, *S) -> padded array transposed to (C, N, *S'); negative pads crop."""
+    nd = len(lo)
+    crop = tuple(slice(max(-a, 0), s - max(-b, 0)) for a, b, s in zip(lo, hi, x.shape[2:]))
+    x = x[(slice(None), slice(None)) + crop]
+    xt = x.transpose(1, 0, *range(2, 2 + nd))
+    if all(a <= 0 for a in lo) and all(b <= 0 for b in hi):
+        return xt
+    shape = xt.shape[:2] + tuple(s + max(a, 0) + max(b, 0) for s, a, b in zip(xt.shape[2:], lo,
+                                                                              hi))
+    buf = xp.zeros(shape, x.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(max(a, 0), max(a, 0) + s)
+                                           for a, s in zip(lo, xt.shape[2:]))] = xt
+    return buf
+
+
+def _out_size(length, k, s, d):
+    return (length - d * (k - 1) - 1) // s + 1
+
+
+def _im2col(xt, ks, s, d, out):
+    """(C, N, *S) padded -> cols (C, *ks, N, *out) by one strided copy per kernel offset."""
+    c, n = xt.shape[:2]
+    cols = xp.empty((c, *ks, n, *out), xt.dtype)
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        sl = tuple(slice(ki * di, ki * di + si * (oi - 1) + 1, si)
+                   for ki, di, si, oi in zip(kidx, d, s, out))
+        cols[(slice(None),) + kidx] = xt[(slice(None), slice(None)) + sl]
+    return cols
+
+
+def _col2im(cols, ks, s, d, inp, full):
+    """cols (C, *ks, N, *inp) -> (C, N, *full), summing overlapping windows."""
+    c = cols.shape[0]
+    n = cols.shape[1 + len(ks)]
+    buf = xp.zeros((c, n, *full), cols.dtype)
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        sl = tuple(slice(ki * di, ki * di + si * (ii - 1) + 1, si)
+                   for ki, di, si, ii in zip(kidx, d, s, inp))
+        buf[(slice(None), slice(None)) + sl] += cols[(slice(None),) + kidx]
+    return buf
+
+
+def _to_nc(a):
+    """(C, N, *S) -> contiguous (N, C, *S)."""
+    return xp.ascontiguousarray(a.swapaxes(0, 1))
+
+
+def _conv_fwd(*args):
+    *arrs, p = args
+    x, w = arrs[0], arrs[1]
+    s, lo, hi, d, g = p
+    ks = w.shape[2:]
+    xt = _pad_t(x, lo, hi)
+    out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xt.shape[2:], ks, s, d))
+    cols = _im2col(xt, ks, s, d, out)
+    o = w.shape[0]
+    n = x.shape[0]
+    if g == 1:
+        res = w.reshape(o, -1) @ cols.reshape(-1, n * math.prod(out))
+    else:
+        res = xp.matmul(w.reshape(g, o // g, -1), cols.reshape(g, -1, n * math.prod(out)))
+    res = res.reshape(o, n, *out)
+    if len(arrs) == 3:
+        res += arrs[2].reshape((o,) + (1,) * (len(out) + 1))
+    return _to_nc(res)
+
+
+def _conv_t_fwd(*args):
+    *arrs, p = args
+    x, w = arrs[0], arrs[1]
+    s, lo, d, g, out = p
+    ks = w.shape[2:]
+    n, cin = x.shape[:2]
+    inp = x.shape[2:]
+    cout = w.shape[1] * g
+    xt = x.swapaxes(0, 1).reshape(g, cin // g, -1)
+    wt = w.reshape(g, cin // g, -1)
+    cols = xp.empty((g, wt.shape[2], xt.shape[2]), x.dtype)
+    for i in range(g):  # 2-D GEMMs with a transposed view (see _conv_w_fwd)
+        xp.matmul(wt[i].T, xt[i], out=cols[i])
+    cols = cols.reshape(cout, *ks, n, *inp)
+    full = tuple(max((i - 1) * si + di * (k - 1) + 1, a + o)
+                 for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out))
+    buf = _col2im(cols, ks, s, d, inp, full)
+    res = buf[(slice(None), slice(None)) + tuple(slice(a, a + o) for a, o in zip(lo, out))]
+    if len(arrs) == 3:
+        res += arrs[2].reshape((cout,) + (1,) * (len(out) + 1))
+    return _to_nc(res)
+
+
+def _conv_w_fwd(x, gy, p):
+    s, lo, hi, d, g, ks = p
+    xt = _pad_t(x, lo, hi)
+    out = gy.shape[2:]
+    cols = _im2col(xt, ks, s, d, out)
+    n, o = gy.shape[:2]
+    gt = gy.swapaxes(0, 1).reshape(g, o // g, -1)
+    c2 = cols.reshape(g, -1, n * math.prod(out))
+    # One 2-D GEMM per group: NumPy's batched matmul does not hand a transposed operand to
+    # BLAS (measured 20x slower here), a 2-D product with a transposed view does.
+    gw = xp.empty((g, o // g, c2.shape[1]), gy.dtype)
+    for i in range(g):
+        xp.matmul(gt[i], c2[i].T, out=gw[i])
+    return gw.reshape(o, x.shape[1] // g, *ks)
+
+
+# --------------------------------------------------------------------------- the three ops
+CONV = OpDef("convolution", _conv_fwd, save="x", onnx="Conv", node_name="ConvolutionBackward0")
+CONV_T = OpDef("convolution_transpose", _conv_t_fwd, save="x", onnx="ConvTranspose",
+               node_name="ConvolutionBackward0")
+CONV_W = OpDef("convolution_weight", _conv_w_fwd, save="x",
+               node_name="ConvolutionBackwardBackward0")
+
+
+def _bias_grad(g):
+    return g.sum([0, *range(2, g.ndim)])
+
+
+@CONV.grad
+def _(ctx, g):
+    ins = ctx.inputs
+    x, w = ins[0], ins[1]
+    s, lo, hi, d, groups = ctx.params[0]
+    gx = gw = gb = None
+    if ctx.next[0] is not None:
+        gx = apply(CONV_T, (g, w), ((s, lo, d, groups, tuple(x.shape[2:])),))
+    if ctx.next[1] is not None:
+        gw = apply(CONV_W, (x, g), ((s, lo, hi, d, groups, tuple(w.shape[2:])),))
+    if len(ins) == 3 and ctx.next[2] is not None:
+        gb = _bias_grad(g)
+    return (gx, gw, gb) if len(ins) == 3 else (gx, gw)
+
+
+def _t_as_conv_pads(inp, s, d, ks, lo, out):
+    """Padding (lo, hi) that makes a convolution of the transposed output land on ``inp``."""
+    hi = tuple((i - 1) * si + di * (k - 1) + 1 - a - o
+               for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out))
+    return lo, hi
+
+
+@CONV_T.grad
+def _(ctx, g):
+    ins = ctx.inputs
+    x, w = ins[0], ins[1]
+    s, lo, d, groups, out = ctx.params[0]
+    lo, hi = _t_as_conv_pads(x.shape[2:], s, d, w.shape[2:], lo, out)
+    gx = gw = gb = None
+    if ctx.next[0] is not None:
+        gx = apply(CONV, (g, w), ((s, lo, hi, d, groups),))
+    if ctx.next[1] is not None:
+        gw = apply(CONV_W, (g, x), ((s, lo, hi, d, groups, tuple(w.shape[2:])),))
+    if len(ins) == 3 and ctx.next[2] is not None:
+        gb = _bias_grad(g)
+    return (gx, gw, gb) if len(ins) == 3 else (gx, gw)
+
+
+@CONV_W.grad
+def _(ctx, ggw):
+    x, gy = ctx.inputs
+    s, lo, hi, d, groups, ks = ctx.params[0]
+    gx = ggy = None
+    if ctx.next[0] is not None:
+        gx = apply(CONV_T, (gy, ggw), ((s, lo, d, groups, tuple(x.shape[2:])),))
+    if ctx.next[1] is not None:
+        ggy = apply(CONV, (x, ggw), ((s, lo, hi, d, groups),))
+    return gx, ggy
+
+
+# --------------------------------------------------------------------------- argument checks
+def _tuple(v, n, name, arg):
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * n
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise RuntimeError(f"{name}(): expected {arg} to be a single integer value or a list of "
+                           f"{n} values to match the convolution dimensions, but got "
+                           f"{arg}={list(v)}")
+    return v
+
+
+def _batchify(name, x, nd):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.ndim == nd + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != nd + 2:
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(x.shape)}")
+    return x, False
+
+
+def _check_dtypes(name, x, w, b):
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"{name}(): Input type ({x.dtype._short}) and weight type "
+                           f"({w.dtype._short}) should be the same")
+    if b is not None and b.dtype != w.dtype:
+        raise RuntimeError(f"{name}(): Input type ({x.dtype._short}) and bias type "
+                           f"({b.dtype._short}) should be the same")
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}(): expected a floating point input, got {x.dtype}")
+
+
+def _fmt(shape, sep=" x "):
+    return "(" + sep.join(str(s) for s in shape) + ")"
+
+
+def convolution(name, input, weight, bias, stride, padding, dilation, groups, nd):
+    """Shared implementation of conv1d/2d/3d (argument checks, then the ``convolution`` op)."""
+    x, unbatched = _batchify(name, input, nd)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not "
+                        f"{type(weight).__name__}")
+    _check_dtypes(name, x, weight, bias)
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{name}(): expected weight to be {nd + 2}-D, but got "
+                           f"{weight.ndim}-D weight of size {list(weight.shape)}")
+    s = _tuple(stride, nd, name, "stride")
+    d = _tuple(dilation, nd, name, "dilation")
+    groups = int(groups)
+    ks = tuple(weight.shape[2:])
+    o, cg = weight.shape[:2]
+    if groups <= 0:
+        raise RuntimeError(f"{name}(): non-positive groups is not supported")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{name}(): non-positive stride is not supported")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{name}(): dilation should be greater than zero")
+    if x.shape[1] != cg * groups:
+        raise RuntimeError(f"{name}(): Given groups={groups}, weight of size {list(weight.shape)},"
+                           f" expected input{list(x.shape)} to have {cg * groups} channels, but "
+                           f"got {x.shape[1]} channels instead")
+    if o % groups:
+        raise RuntimeError(f"{name}(): Given groups={groups}, expected weight to be divisible by "
+                           f"{groups} at dimension 0, but got weight of size "
+                           f"{list(weight.shape)} instead")
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(f"{name}(): Given weight of size {list(weight.shape)}, expected bias "
+                           f"to be 1-dimensional with {o} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    if isinstance(padding, str):
+        if padding == "valid":
+            lo = hi = (0,) * nd
+        elif padding == "same":
+            if any(v != 1 for v in s):
+                raise ValueError(f"{name}(): padding='same' is not supported for strided "
+                                 "convolutions")
+            tot = tuple(di * (k - 1) for di, k in zip(d, ks))
+            lo = tuple(t // 2 for t in tot)
+            hi = tuple(t - t // 2 for t in tot)
+        else:
+            raise ValueError(f"{name}(): Invalid padding string '{padding}', should be one of "
+                             "['valid', 'same']")
+    else:
+        lo = hi = _tuple(padding, nd, name, "padding")
+        if any(v < 0 for v in lo):
+            raise RuntimeError(f"{name}(): negative padding is not supported")
+    padded = tuple(L + a + b for L, a, b in zip(x.shape[2:], lo, hi))
+    eff = tuple(di * (k - 1) + 1 for di, k in zip(d, ks))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"{name}(): Calculated padded input size per channel: {_fmt(padded)}."
+                           f" Kernel size: {_fmt(eff)}. Kernel size can't be greater than "
+                           "actual input size")
+    ins = (x, weight) if bias is None else (x, weight, bias)
+    y = apply(CONV, ins, ((s, lo, hi, d, groups),))
+    return y.squeeze(0) if unbatched else y
+
+
+def convolution_transpose(name, input, weight, bias, stride, padding, output_padding, groups,
+                          dilation, nd, output_size=None):
+    """Shared implementation of conv_transpose1d/2d/3d."""
+    x, unbatched = _batchify(name, input, nd)
+    _check_dtypes(name, x, weight, bias)
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{name}(): expected weight to be {nd + 2}-D, but got "
+                           f"{weight.ndim}-D weight of size {list(weight.shape)}")
+    s = _tuple(stride, nd, name, "stride")
+    p = _tuple(padding, nd, name, "padding")
+    op_ = _tuple(output_padding, nd, name, "output_padding")
+    d = _tuple(dilation, nd, name, "dilation")
+    groups = int(groups)
+    ks = tuple(weight.shape[2:])
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"{name}(): Given transposed=1, weight of size "
+                           f"{list(weight.shape)}, expected input{list(x.shape)} to have "
+                           f"{weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"{name}(): Given groups={groups}, expected weight to be divisible by "
+                           f"{groups} at dimension 0, but got weight of size "
+                           f"{list(weight.shape)} instead")
+    if any(a >= si and a >= di for a, si, di in zip(op_, s, d)):
+        raise RuntimeError(f"{name}(): output padding must be smaller than either stride or "
+                           f"dilation, but got output_padding={list(op_)}, stride={list(s)}, "
+                           f"dilation={list(d)}")
+    cout = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (cout,):
+        raise RuntimeError(f"{name}(): Given transposed=1, weight of size {list(weight.shape)}, "
+                           f"expected bias to be 1-dimensional with {cout} elements, but got "
+                           f"bias of size {list(bias.shape)} instead")
+    out = tuple((i - 1) * si - 2 * pi + di * (k - 1) + oi + 1
+                for i, si, pi, di, k, oi in zip(x.shape[2:], s, p, d, ks, op_))
+    if output_size is not None:
+        want = tuple(int(v) for v in output_size)[-nd:]
+        for o, w_, si in zip(out, want, s):
+            if not (o - op_[0] <= w_ < o - op_[0] + si):
+                raise ValueError(f"{name}(): requested an output size of {list(want)}, but "
+                                 f"valid sizes range from {[v - a for v, a in zip(out, op_)]} "
+                                 f"to {[v - a + si - 1 for v, a in zip(out, op_)]} (for an "
+                                 f"input of {list(x.shape[2:])})")
+        out = want
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"{name}(): Given input size per channel: {_fmt(x.shape[2:])}. "
+                           f"Calculated output size per channel: {_fmt(out)}. Output size is "
+                           "too small")
+    ins = (x, weight) if bias is None else (x, weight, bias)
+    y = apply(CONV_T, ins, ((s, p, d, groups, out),))
+    return y.squeeze(0) if unbatched else y
+
+
+def _make_conv(nd):
+    name = f"conv{nd}d"
+
+    def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        return convolution(name, input, weight, bias, stride, padding, dilation, groups, nd)
+
+    conv.__name__ = conv.__qualname__ = name
+    conv.__doc__ = (f"Applies a {nd}-D convolution over an input of shape (N, C_in, *spatial).\n\n"
+                    "    Args: input, weight (C_out, C_in/groups, *kernel), bias (C_out), stride,"
+                    "\n    padding (int, tuple, 'valid' or 'same'), dilation, groups.\n")
+    FUNCTIONS[name] = conv
+    return conv
+
+
+def _make_conv_t(nd):
+    name = f"conv_transpose{nd}d"
+
+    def conv_t(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+               dilation=1):
+        return convolution_transpose(name, input, weight, bias, stride, padding, output_padding,
+                                     groups, dilation, nd)
+
+    conv_t.__name__ = conv_t.__qualname__ = name
+    conv_t.__doc__ = (f"Applies a {nd}-D transposed convolution (the adjoint of conv{nd}d).\n\n"
+                      "    Args: input, weight (C_in, C_out/groups, *kernel), bias, stride, "
+                      "padding,\n    output_padding, groups, dilation.\n")
+    FUNCTIONS[name] = conv_t
+    return conv_t
+
+
+conv1d = _make_conv(1)
+conv2d = _make_conv(2)
+conv3d = _make_conv(3)
+conv_transpose1d = _make_conv_t(1)
+conv_transpose2d = _make_conv_t(2)
+conv_transpose3d = _make_conv_t(3)

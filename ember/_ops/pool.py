@@ -1,0 +1,473 @@
+"""Pooling, padding and window ops: max/avg pooling, gather/scatter over flattened spatial
+positions, constant and index padding, unfold/fold.
+
+NOTE [ Pooling ops in pairs ]
+Every op here is linear in its differentiable input (max pooling is, once the argmax is
+fixed), so each pair of ops is mutually adjoint and each is the other's backward:
+
+* ``spatial_gather`` / ``spatial_scatter``   (max pooling, adaptive max pooling, max unpooling,
+  grid sampling): gather at precomputed flat spatial indices, and scatter-add back;
+* ``avg_pool`` / ``avg_pool_backward``;
+* ``constant_pad_nd`` with pads ``p`` / with pads ``-p`` (cropping is padding by a negative
+  amount, and the adjoint of zero padding);
+* ``take_axis`` / ``take_axis_backward`` (index-based padding modes and nearest/linear
+  interpolation along one axis);
+* ``im2col`` / ``col2im`` (``F.unfold`` / ``F.fold``).
+
+Double backward therefore needs no extra code. Max pooling computes the running maximum with
+one strided slice per kernel offset (a handful of array passes, never a loop over pixels) and
+emits the values directly as the output of a ``spatial_gather`` node holding the indices.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ember._ops.conv import _col2im, _im2col, _pad_t, _to_nc
+from ember._ops.core import FUNCTIONS, OpDef, apply, emit
+from ember._tensor import Tensor
+
+xp = np
+
+
+# --------------------------------------------------------------------------- gather / scatter
+def _gather_fwd(x, idx, out_shape, in_shape):
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    return xp.take_along_axis(flat, idx, axis=2).reshape(out_shape)
+
+
+def _scatter_fwd(g, idx, in_shape, src_shape):
+    n, c = in_shape[:2]
+    length = math.prod(in_shape[2:])
+    idx = xp.broadcast_to(idx, (n, c, idx.shape[2]))
+    off = (xp.arange(n * c, dtype=xp.int64) * length).reshape(n, c, 1)
+    res = xp.bincount((idx + off).reshape(-1), weights=g.reshape(-1), minlength=n * c * length)
+    return res.astype(g.dtype, copy=False).reshape(in_shape)
+
+
+GATHER = OpDef("spatial_gather", _gather_fwd, node_name="MaxPoolWithIndicesBackward0")
+SCATTER = OpDef("spatial_scatter", _scatter_fwd, node_name="MaxUnpoolBackward0")
+# params: gather (idx, out_shape, in_shape); scatter (idx, out_shape, in_shape) likewise, so
+# each one's backward is the other with the two shapes swapped.
+GATHER.grad(lambda ctx, g: (apply(SCATTER, (g,), (ctx.params[0], ctx.params[2],
+                                                    ctx.params[1])),))
+SCATTER.grad(lambda ctx, g: (apply(GATHER, (g,), (ctx.params[0], ctx.params[2],
+                                                   ctx.params[1])),))
+
+
+def gather_spatial(x, idx, out_shape):
+    """Values of ``x`` (N, C, *S) at flat spatial indices ``idx`` (N or 1, C or 1, M)."""
+    return apply(GATHER, (x,), (idx, tuple(out_shape), tuple(x.shape)))
+
+
+def scatter_spatial(g, idx, in_shape):
+    """Scatter-add ``g`` into zeros of ``in_shape`` at flat spatial indices ``idx``."""
+    return apply(SCATTER, (g,), (idx, tuple(in_shape), tuple(g.shape)))
+
+
+# --------------------------------------------------------------------------- sizes
+def _tuple(v, n, name, arg):
+    if v is None:
+        return None
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * n
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise RuntimeError(f"{name}(): {arg} must either be a single int, or a tuple of {n} "
+                           f"ints, got {list(v)}")
+    return v
+
+
+def pool_out_size(length, k, s, p, d, ceil_mode):
+    """PyTorch's pooling output length (with its ceil_mode rule for the last window)."""
+    num = length + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    o = num // s + 1
+    if ceil_mode and (o - 1) * s >= length + p:
+        o -= 1
+    return o
+
+
+def _pool_args(name, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D input tensor, but got "
+                           f"{x.ndim}D input of size {list(x.shape)}")
+    ks = _tuple(kernel_size, nd, name, "kernel_size")
+    s = _tuple(stride, nd, name, "stride") if stride not in (None, ()) and \
+        not (isinstance(stride, (list, tuple)) and len(stride) == 0) else ks
+    p = _tuple(padding, nd, name, "padding")
+    d = _tuple(dilation, nd, name, "dilation")
+    if any(v <= 0 for v in ks) or any(v <= 0 for v in s) or any(v <= 0 for v in d):
+        raise RuntimeError(f"{name}(): kernel_size, stride and dilation must be greater than "
+                           f"zero, but got kernel_size={list(ks)}, stride={list(s)}, "
+                           f"dilation={list(d)}")
+    for pi, k, di in zip(p, ks, d):
+        if pi < 0 or pi > (di * (k - 1) + 1) // 2:
+            raise RuntimeError(f"{name}(): pad should be at most half of effective kernel size,"
+                               f" but got pad={pi}, kernel_size={k} and dilation={di}")
+    spatial = tuple(x.shape[-nd:])
+    out = tuple(pool_out_size(L, k, si, pi, di, ceil_mode)
+                for L, k, si, pi, di in zip(spatial, ks, s, p, d))
+    if any(o <= 0 for o in out):
+        c = x.shape[-nd - 1]
+        raise RuntimeError(f"{name}(): Given input size: ({c}x{'x'.join(map(str, spatial))}). "
+                           f"Calculated output size: ({c}x{'x'.join(map(str, out))}). Output "
+                           "size is too small")
+    return ks, s, p, d, out
+
+
+def _batch(x, nd):
+    return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
+
+
+# --------------------------------------------------------------------------- max pooling
+def _padded(x, lo, hi, fill):
+    """(N, C, *S) -> (N, C, *S') padded with ``fill`` (hi may be larger than needed)."""
+    if not any(lo) and not any(hi):
+        return x
+    shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
+    buf = xp.full(shape, fill, x.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in
+                                           zip(lo, x.shape[2:]))] = x
+    return buf
+
+
+def _windows_hi(spatial, ks, s, p, d, out):
+    return tuple(max((o - 1) * si + di * (k - 1) + 1 - L - pi, 0)
+                 for L, k, si, pi, di, o in zip(spatial, ks, s, p, d, out))
+
+
+def _slices(ks, s, d, out):
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        yield (slice(None), slice(None)) + tuple(
+            slice(ki * di, ki * di + si * (oi - 1) + 1, si)
+            for ki, di, si, oi in zip(kidx, d, s, out))
+
+
+def max_pool_arg(x, ks, s, p, d, out):
+    """Array-level max pooling: (values, kernel offset of each maximum as a small int).
+
+    Measured fastest here: a running ``np.maximum`` over the strided kernel-offset slices,
+    then one equality pass per offset (in reverse, so the first maximum wins as in PyTorch).
+    """
+    spatial = x.shape[2:]
+    fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    xpad = _padded(x, p, _windows_hi(spatial, ks, s, p, d, out), fill)
+    sl = [xpad[k] for k in _slices(ks, s, d, out)]
+    best = sl[0].copy()
+    for v in sl[1:]:
+        xp.maximum(best, v, out=best)
+    kdt = xp.int8 if len(sl) < 128 else xp.int32
+    arg = xp.zeros(best.shape, kdt)
+    for kf in range(len(sl) - 1, 0, -1):
+        xp.copyto(arg, kf, where=sl[kf] == best)
+    if x.dtype.kind == "f":
+        nan = xp.isnan(best)
+        if nan.any():  # NaN propagates: the first NaN in the window is the "maximum"
+            for kf in range(len(sl) - 1, -1, -1):
+                xp.copyto(arg, kf, where=nan & xp.isnan(sl[kf]))
+    return best, arg
+
+
+def flat_indices(arg, ks, s, p, d, out, spatial):
+    """Kernel offsets -> flat indices into the (unpadded) input's spatial positions."""
+    kpos = xp.unravel_index(arg.astype(xp.int64), ks) if len(ks) > 1 else \
+        (arg.astype(xp.int64),)
+    flat = 0
+    stride = 1
+    nd = len(ks)
+    for i in range(nd - 1, -1, -1):
+        o = xp.arange(out[i], dtype=xp.int64).reshape((out[i],) + (1,) * (nd - 1 - i))
+        flat = flat + (o * s[i] - p[i] + kpos[i] * d[i]) * stride
+        stride *= spatial[i]
+    return flat
+
+
+def max_pool_indices(x, ks, s, p, d, out):
+    """(values, flat spatial indices) of max pooling."""
+    best, arg = max_pool_arg(x, ks, s, p, d, out)
+    return best, flat_indices(arg, ks, s, p, d, out, x.shape[2:])
+
+
+def _select_fwd(x, arg, ks, s, p, d, out):
+    """Values of x at the recorded window maxima (the max pooling of x with fixed argmax)."""
+    xpad = _padded(x, p, _windows_hi(x.shape[2:], ks, s, p, d, out), 0)
+    res = xp.zeros(arg.shape, x.dtype)
+    for kf, sl in enumerate(_slices(ks, s, d, out)):
+        xp.copyto(res, xpad[sl], where=arg == kf)
+    return res
+
+
+def _select_bwd_fwd(g, arg, ks, s, p, d, out, spatial):
+    hi = _windows_hi(spatial, ks, s, p, d, out)
+    full = tuple(L + a + b for L, a, b in zip(spatial, p, hi))
+    buf = xp.zeros(g.shape[:2] + full, g.dtype)
+    zero = g.dtype.type(0)
+    for kf, sl in enumerate(_slices(ks, s, d, out)):
+        buf[sl] += xp.where(arg == kf, g, zero)
+    return xp.ascontiguousarray(buf[(slice(None), slice(None)) + tuple(
+        slice(a, a + L) for a, L in zip(p, spatial))])
+
+
+MAX_POOL = OpDef("max_pool", lambda x, arg, ks, s, p, d, out, spatial: _select_fwd(
+    x, arg, ks, s, p, d, out), onnx="MaxPool", node_name="MaxPool2DWithIndicesBackward0")
+MAX_POOL_BWD = OpDef("max_pool_backward", _select_bwd_fwd,
+                     node_name="MaxPool2DWithIndicesBackwardBackward0")
+MAX_POOL.grad(lambda ctx, g: (apply(MAX_POOL_BWD, (g,), ctx.params),))
+MAX_POOL_BWD.grad(lambda ctx, g: (apply(MAX_POOL, (g,), ctx.params),))
+
+
+def max_pool(name, input, nd, kernel_size, stride=None, padding=0, dilation=1,
+             ceil_mode=False, return_indices=False):
+    """Shared implementation of max_pool1d/2d/3d (values, and indices when asked)."""
+    ks, s, p, d, out = _pool_args(name, input, nd, kernel_size, stride, padding, dilation,
+                                  ceil_mode)
+    x, unb = _batch(input, nd)
+    vals, arg = max_pool_arg(x._data, ks, s, p, d, out)
+    spatial = tuple(x.shape[2:])
+    y = emit(MAX_POOL, vals, (x,), (arg, ks, s, p, d, out, spatial))
+    if unb:
+        y = y.squeeze(0)
+    if return_indices:
+        idx = flat_indices(arg, ks, s, p, d, out, spatial)
+        return y, Tensor._wrap(idx[0] if unb else idx)
+    return y
+
+
+# --------------------------------------------------------------------------- avg pooling
+def _divisor(spatial, ks, s, p, out, count_include_pad, divisor_override):
+    if divisor_override:
+        return None
+    div = 1
+    nd = len(ks)
+    for i, (L, k, si, pi, o) in enumerate(zip(spatial, ks, s, p, out)):
+        start = xp.arange(o) * si - pi
+        end = xp.minimum(start + k, L + pi)
+        size = end - start
+        if not count_include_pad:
+            size = xp.minimum(end, L) - xp.maximum(start, 0)
+        div = div * size.reshape((o,) + (1,) * (nd - 1 - i))
+    return div
+
+
+def _avg_fwd(x, ks, s, p, out, div, override, in_spatial):
+    hi = _windows_hi(x.shape[2:], ks, s, p, (1,) * len(ks), out)
+    xpad = _padded(x, p, hi, 0)
+    acc = None
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        sl = tuple(slice(ki, ki + si * (oi - 1) + 1, si) for ki, si, oi in zip(kidx, s, out))
+        v = xpad[(slice(None), slice(None)) + sl]
+        if acc is None:
+            acc = v.copy() if v.dtype.kind == "f" else v.astype(xp.float64)
+        else:
+            acc += v
+    if override:
+        acc /= override
+    else:
+        acc /= div
+    return acc.astype(x.dtype, copy=False)
+
+
+def _avg_bwd_fwd(g, ks, s, p, out, div, override, in_spatial):
+    g = g / override if override else g / div
+    full = tuple(max(L + 2 * pi, (o - 1) * si + k)
+                 for L, pi, o, si, k in zip(in_spatial, p, out, s, ks))
+    n, c = g.shape[:2]
+    buf = xp.zeros((n, c, *full), g.dtype)
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        sl = tuple(slice(ki, ki + si * (oi - 1) + 1, si) for ki, si, oi in zip(kidx, s, out))
+        buf[(slice(None), slice(None)) + sl] += g
+    return xp.ascontiguousarray(
+        buf[(slice(None), slice(None)) + tuple(slice(pi, pi + L) for pi, L in
+                                               zip(p, in_spatial))])
+
+
+AVG_POOL = OpDef("avg_pool", _avg_fwd, onnx="AveragePool", node_name="AvgPool2DBackward0")
+AVG_POOL_BWD = OpDef("avg_pool_backward", _avg_bwd_fwd,
+                     node_name="AvgPool2DBackwardBackward0")
+AVG_POOL.grad(lambda ctx, g: (apply(AVG_POOL_BWD, (g,), ctx.params),))
+AVG_POOL_BWD.grad(lambda ctx, g: (apply(AVG_POOL, (g,), ctx.params),))
+
+
+def avg_pool(name, input, nd, kernel_size, stride=None, padding=0, ceil_mode=False,
+             count_include_pad=True, divisor_override=None):
+    """Shared implementation of avg_pool1d/2d/3d."""
+    ks, s, p, _, out = _pool_args(name, input, nd, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{name}(): divisor must be not zero")
+    x, unb = _batch(input, nd)
+    spatial = tuple(x.shape[2:])
+    div = _divisor(spatial, ks, s, p, out, count_include_pad, divisor_override)
+    y = apply(AVG_POOL, (x,), (ks, s, p, out, div, divisor_override, spatial))
+    return y.squeeze(0) if unb else y
+
+
+# --------------------------------------------------------------------------- padding
+def _pad_const_fwd(x, pads, value):
+    """``pads``: ((lo, hi), ...) for the trailing dims; negative entries crop."""
+    nd = len(pads)
+    lead = x.ndim - nd
+    shape = x.shape[:lead] + tuple(L + a + b for L, (a, b) in zip(x.shape[lead:], pads))
+    if any(v < 0 for v in shape):
+        raise RuntimeError(f"constant_pad_nd(): The input size {list(x.shape)}, plus negative "
+                           f"padding {list(pads)} resulted in a negative output size")
+    y = xp.full(shape, value, x.dtype)
+    src = tuple(slice(max(-a, 0), L - max(-b, 0)) for L, (a, b) in zip(x.shape[lead:], pads))
+    dst = tuple(slice(max(a, 0), max(a, 0) + (s.stop - s.start)) for s, (a, _) in
+                zip(src, pads))
+    lead_sl = (slice(None),) * lead
+    y[lead_sl + dst] = x[lead_sl + src]
+    return y
+
+
+PAD_CONST = OpDef("constant_pad_nd", _pad_const_fwd, onnx="Pad",
+                  node_name="ConstantPadNdBackward0")
+PAD_CONST.grad(lambda ctx, g: (apply(PAD_CONST, (g,), (tuple((-a, -b) for a, b in
+                                                            ctx.params[0]), 0)),))
+
+
+def _take_fwd(x, idx, axis, length):
+    return xp.take(x, idx, axis=axis)
+
+
+def _take_bwd_fwd(g, idx, axis, length):
+    shape = list(g.shape)
+    shape[axis] = length
+    out = xp.zeros(shape, g.dtype)
+    xp.add.at(out, (slice(None),) * (axis % g.ndim) + (idx,), g)
+    return out
+
+
+TAKE = OpDef("take_axis", _take_fwd, onnx="Gather", node_name="IndexSelectBackward0")
+TAKE_BWD = OpDef("take_axis_backward", _take_bwd_fwd, node_name="IndexAddBackward0")
+TAKE.grad(lambda ctx, g: (apply(TAKE_BWD, (g,), ctx.params),))
+TAKE_BWD.grad(lambda ctx, g: (apply(TAKE, (g,), ctx.params),))
+
+
+def take_axis(x, idx, axis):
+    """``x`` indexed by the integer array ``idx`` along ``axis`` (differentiable in x)."""
+    axis = axis % x.ndim
+    return apply(TAKE, (x,), (xp.asarray(idx, xp.int64), axis, x.shape[axis]))
+
+
+# --------------------------------------------------------------------------- unfold / fold
+def _unfold_fwd(x, ks, s, p, d, out, size):
+    xt = _pad_t(x, p, p)
+    cols = _im2col(xt, ks, s, d, out)  # (C, *ks, N, *out)
+    c, n = x.shape[1], x.shape[0]
+    cols = cols.reshape(c * math.prod(ks), n, -1)
+    return xp.ascontiguousarray(cols.swapaxes(0, 1))
+
+
+def _fold_fwd(cols, ks, s, p, d, out, size):
+    n, ck, _ = cols.shape
+    c = ck // math.prod(ks)
+    arr = cols.swapaxes(0, 1).reshape(c, *ks, n, *out)
+    full = tuple(L + 2 * pi for L, pi in zip(size, p))
+    buf = _col2im(arr, ks, s, d, out, full)
+    crop = buf[(slice(None), slice(None)) + tuple(slice(pi, pi + L) for pi, L in zip(p, size))]
+    return _to_nc(crop)
+
+
+UNFOLD = OpDef("im2col", _unfold_fwd, node_name="Im2ColBackward0")
+FOLD = OpDef("col2im", _fold_fwd, node_name="Col2ImBackward0")
+UNFOLD.grad(lambda ctx, g: (apply(FOLD, (g,), ctx.params),))
+FOLD.grad(lambda ctx, g: (apply(UNFOLD, (g,), ctx.params),))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding local blocks: (N, C, *S) -> (N, C * prod(kernel_size), L)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"unfold(): argument 'input' must be Tensor, not {type(input).__name__}")
+    nd = input.ndim - 2
+    if nd < 1:
+        raise RuntimeError(f"unfold(): Expected 3D or 4D (batch mode) tensor, got "
+                           f"{input.ndim}D input of size {list(input.shape)}")
+    if input.ndim == 3:  # PyTorch: 3-D input is unbatched (C, H, W)
+        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    ks = _tuple(kernel_size, nd, "unfold", "kernel_size")
+    d = _tuple(dilation, nd, "unfold", "dilation")
+    p = _tuple(padding, nd, "unfold", "padding")
+    s = _tuple(stride, nd, "unfold", "stride")
+    size = tuple(input.shape[2:])
+    out = tuple((L + 2 * pi - di * (k - 1) - 1) // si + 1
+                for L, pi, di, k, si in zip(size, p, d, ks, s))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"unfold(): Given input with spatial size {list(size)}, "
+                           f"kernel_size={list(ks)}, dilation={list(d)}, padding={list(p)}, "
+                           f"calculated shape of the array of sliding blocks as {list(out)}, "
+                           "but its components must be at least one.")
+    return apply(UNFOLD, (input,), (ks, s, p, d, out, size))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Combine sliding local blocks into a tensor: the adjoint of :func:`unfold`."""
+    if input.ndim == 2:
+        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding,
+                    stride).squeeze(0)
+    if input.ndim != 3:
+        raise RuntimeError(f"fold(): Expected 2D or 3D (batch mode) input tensor, got "
+                           f"{input.ndim}D input of size {list(input.shape)}")
+    size = _tuple(output_size, 2, "fold", "output_size")
+    nd = len(size)
+    ks = _tuple(kernel_size, nd, "fold", "kernel_size")
+    d = _tuple(dilation, nd, "fold", "dilation")
+    p = _tuple(padding, nd, "fold", "padding")
+    s = _tuple(stride, nd, "fold", "stride")
+    k = math.prod(ks)
+    if input.shape[1] % k:
+        raise RuntimeError(f"fold(): Expected size of input's dimension 1 to be divisible by the"
+                           f" product of kernel_size, but got input.size(1)={input.shape[1]} "
+                           f"and kernel_size={list(ks)}")
+    out = tuple((L + 2 * pi - di * (kk - 1) - 1) // si + 1
+                for L, pi, di, kk, si in zip(size, p, d, ks, s))
+    if math.prod(out) != input.shape[2]:
+        raise RuntimeError(f"fold(): Given output_size={list(size)}, kernel_size={list(ks)}, "
+                           f"dilation={list(d)}, padding={list(p)}, stride={list(s)}, expected "
+                           f"size of input's dimension 2 to match the calculated number of "
+                           f"sliding blocks {' * '.join(map(str, out))} = {math.prod(out)}, but "
+                           f"got input.size(2)={input.shape[2]}.")
+    return apply(FOLD, (input,), (ks, s, p, d, out, size))
+
+
+# --------------------------------------------------------------------------- public (torch.*)
+def _publish(name, f):
+    f.__name__ = f.__qualname__ = name
+    FUNCTIONS[name] = f
+    return f
+
+
+def _mp(nd):
+    def f(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+          return_indices=False):
+        return max_pool(f"max_pool{nd}d", input, nd, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
+
+    f.__doc__ = f"{nd}-D max pooling over (N, C, *spatial); see ``nn.MaxPool{nd}d``."
+    return _publish(f"max_pool{nd}d", f)
+
+
+def _ap(nd):
+    def f(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+          divisor_override=None):
+        return avg_pool(f"avg_pool{nd}d", input, nd, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+
+    f.__doc__ = f"{nd}-D average pooling over (N, C, *spatial); see ``nn.AvgPool{nd}d``."
+    return f
+
+
+max_pool1d = _mp(1)
+max_pool2d = _mp(2)
+max_pool3d = _mp(3)
+avg_pool1d = _publish("avg_pool1d", _ap(1))
+avg_pool2d = _ap(2)
+avg_pool3d = _ap(3)
+avg_pool2d.__name__, avg_pool3d.__name__ = "avg_pool2d", "avg_pool3d"

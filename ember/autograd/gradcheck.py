@@ -34,7 +34,10 @@ def _numerical_jacobian(fn, inputs, idx, eps):
         cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
                     if plus else np.zeros(0))
     del flat
-    return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
+    if not cols:  # an empty input: the Jacobian has one row per output element, no columns
+        n_out = sum(o._data.size for o in _tuple(fn(*inputs)) if isinstance(o, Tensor))
+        return np.zeros((n_out, 0))
+    return np.stack(cols, axis=1)
 
 
 def _analytical_jacobian(fn, inputs, diff_idx):

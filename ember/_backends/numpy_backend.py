@@ -74,3 +74,23 @@ def scatter_add(target, index, values):
     """target[index] += values with correct accumulation for repeated indices."""
     np.add.at(target, index, values)
     return target
+
+
+def polygamma(n, x):
+    if _sp is not None:
+        return _sp.polygamma(n, x).astype(x.dtype, copy=False)
+    raise NotImplementedError("polygamma needs SciPy on this backend")
+
+
+def i1(x):
+    if _sp is not None:
+        return _sp.i1(x).astype(x.dtype, copy=False)
+    # Power series sum_k (x/2)^(2k+1) / (k! (k+1)!): fine for the moderate |x| where
+    # I1 stays finite in float32.
+    xd = x.astype(np.float64)
+    term = xd / 2
+    out = term.copy()
+    for k in range(1, 200):
+        term = term * (xd / 2) ** 2 / (k * (k + 1))
+        out += term
+    return out.astype(x.dtype)

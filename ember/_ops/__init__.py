@@ -4,7 +4,8 @@ and operators to Tensor (see NOTE [ The op pattern ] in core.py)."""
 from ember._ops import blas, creation, elementwise, index, reduce, shape  # noqa: F401
 from ember._ops import conv  # noqa: F401
 from ember._ops import pool  # noqa: F401
-from ember._ops import complex, scatter, shape_extra, sort  # noqa: F401
+from ember._ops import complex, math_extra, scatter, shape_extra, sort  # noqa: F401
+from ember._ops import linalg_ops  # noqa: F401
 from ember._ops.core import FUNCTIONS, METHODS, OPS  # noqa: F401
 from ember._tensor import Tensor
 

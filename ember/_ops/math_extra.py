@@ -1,0 +1,182 @@
+"""More elementwise math: hypot, logaddexp(2), xlogy, copysign, float_power, sinc, i0, logit,
+polygamma, ldexp, frexp, deg2rad/rad2deg, signbit, heaviside, gcd/lcm, nextafter, shifts.
+
+Each op is one ``unary``/``binary`` record (NOTE [ The op pattern ] in core.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._backends import DEFAULT as B
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
+from ember._ops.elementwise import binary, unary, where
+from ember._tensor import Tensor
+
+xp = B.xp
+
+
+def _nz_div(num, den):
+    """num / den, 0 where den == 0 (for gradients defined as 0 at singular points)."""
+    return where(den == 0, 0.0, num / den.masked_fill(den == 0, 1))
+
+
+hypot = binary("hypot", xp.hypot, lambda g, a, b, y: g * _nz_div(a, y),
+               lambda g, a, b, y: g * _nz_div(b, y), save="xy", to_float=True)
+logaddexp = binary("logaddexp", xp.logaddexp, lambda g, a, b, y: g * (a - y).exp(),
+                   lambda g, a, b, y: g * (b - y).exp(), save="xy", to_float=True)
+logaddexp2 = binary("logaddexp2", xp.logaddexp2,
+                    lambda g, a, b, y: g * ((a - y) * math.log(2.0)).exp(),
+                    lambda g, a, b, y: g * ((b - y) * math.log(2.0)).exp(), save="xy",
+                    to_float=True)
+
+
+def _xlogy(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = xp.where(x == 0, xp.zeros((), np.result_type(x, y)), x * xp.log(y))
+        return xp.where(xp.isnan(y), y, r).astype(np.result_type(x, y), copy=False)
+
+
+xlogy = binary("xlogy", _xlogy,
+               lambda g, a, b, y: g * (b.log() if isinstance(b, Tensor) else math.log(b)),
+               lambda g, a, b, y: g * a / b, save="x", to_float=True)
+
+
+def _copysign_grad(g, a, b, y):
+    return g * _nz_div(y, a)
+
+
+copysign = binary("copysign", xp.copysign, _copysign_grad, lambda g, a, b, y: g * 0,
+                  save="xy", to_float=True)
+
+
+def _float_power(a, b):
+    ka = np.asarray(a).dtype.kind
+    kb = np.asarray(b).dtype.kind
+    dt = np.complex128 if "c" in (ka, kb) else np.float64
+    return xp.power(np.asarray(a, dt), np.asarray(b, dt))
+
+
+def _fp_grad_a(g, a, b, y):
+    return g * b * _as64(a).pow(b - 1) if isinstance(b, Tensor) or b != 0 else g * 0
+
+
+def _fp_grad_b(g, a, b, y):
+    if isinstance(a, Tensor):
+        la = where(a == 0, 1.0, _as64(a)).log()
+        return g * (y * la).masked_fill((a == 0) & (b >= 0), 0)
+    return g * y * math.log(a) if a > 0 else g * 0
+
+
+def _as64(t):
+    return t.double() if isinstance(t, Tensor) and t.dtype.category < D.COMPLEX else t
+
+
+float_power = binary("float_power", _float_power, _fp_grad_a, _fp_grad_b, save="xy")
+bitwise_left_shift = binary("bitwise_left_shift", xp.left_shift, ints_only=True)
+bitwise_right_shift = binary("bitwise_right_shift", xp.right_shift, ints_only=True)
+gcd = binary("gcd", xp.gcd, ints_only=True)
+lcm = binary("lcm", xp.lcm, ints_only=True)
+nextafter = binary("nextafter", xp.nextafter, differentiable=False)
+heaviside = binary("heaviside", xp.heaviside, differentiable=False)
+METHODS["__lshift__"] = bitwise_left_shift.core
+METHODS["__rshift__"] = bitwise_right_shift.core
+
+
+def _sinc(x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return xp.sinc(x).astype(x.dtype, copy=False)
+
+
+def _sinc_grad(g, x, y):
+    # d sinc/dx = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0
+    return g * _nz_div((x * math.pi).cos() - y, x)
+
+
+sinc = unary("sinc", _sinc, lambda g, x, y: _sinc_grad(g, x, y), save="xy")
+i0 = unary("i0", lambda x: xp.i0(x).astype(x.dtype, copy=False),
+           lambda g, x, y: g * apply(_I1, (x,)))
+_I1 = OpDef("special_i1", B.i1, None)
+deg2rad = unary("deg2rad", lambda x: x * x.dtype.type(math.pi / 180),
+                lambda g, x, y: g * (math.pi / 180), save="")
+rad2deg = unary("rad2deg", lambda x: x * x.dtype.type(180 / math.pi),
+                lambda g, x, y: g * (180 / math.pi), save="")
+signbit = unary("signbit", xp.signbit, None, save="", to_float=False, differentiable=False,
+                inplace=False)
+
+
+@register
+def positive(input):
+    if input._data.dtype.kind == "b":
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def _logit_fwd(x, eps):
+    if eps is not None:
+        x = xp.clip(x, eps, 1 - eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.log(x / (1 - x))
+
+
+_LOGIT = OpDef("logit", _logit_fwd, None, save="x")
+
+
+@_LOGIT.grad
+def _(ctx, g):
+    (x,) = ctx.inputs
+    (eps,) = ctx.params
+    gx = g / (x * (1 - x))
+    if eps is not None:
+        gx = gx.masked_fill((x < eps) | (x > 1 - eps), 0)
+    return (gx,)
+
+
+@register(inplace=True)
+def logit(input, eps=None, *, out=None):
+    if input._data.dtype.kind in "biu":
+        input = input.to(D.get_default_dtype())
+    r = apply(_LOGIT, (input,), (eps,))
+    return write_out("logit", out, r) if out is not None else r
+
+
+_POLYGAMMA = OpDef("polygamma", lambda x, n: B.polygamma(n, x), None, save="x")
+
+
+@_POLYGAMMA.grad
+def _(ctx, g):
+    (x,) = ctx.inputs
+    (n,) = ctx.params
+    return (g * apply(_POLYGAMMA, (x,), (n + 1,)),)
+
+
+def polygamma(n, input, *, out=None):
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n (got {n})")
+    if input._data.dtype.kind in "biu":
+        input = input.to(D.get_default_dtype())
+    r = apply(_POLYGAMMA, (input,), (n,))
+    return write_out("polygamma", out, r) if out is not None else r
+
+
+FUNCTIONS["polygamma"] = polygamma
+METHODS["polygamma"] = lambda self, n: polygamma(n, self)
+
+
+@register
+def ldexp(input, other, *, out=None):
+    r = input * (2.0 ** other if not isinstance(other, Tensor) else
+                 Tensor._wrap(np.asarray(2.0)).pow(other))
+    return write_out("ldexp", out, r) if out is not None else r
+
+
+@register
+def frexp(input, *, out=None):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got "
+                           f"{input.dtype}")
+    m, e = np.frexp(input._data)
+    return Tensor._wrap(m), Tensor._wrap(e.astype(np.int32))

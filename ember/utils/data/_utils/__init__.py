@@ -1,0 +1,1 @@
+"""Internals of the DataLoader: collation, fetching, worker processes."""

@@ -1,0 +1,910 @@
+"""``nn.functional`` losses.
+
+``cross_entropy`` with class indices (the loss of nearly every classifier) is one fused
+OpDef: log-sum-exp, pick, weight, ignore and reduce in one pass over the logits, and a
+backward ``softmax - one_hot`` without materialising ``log_softmax``. The other losses are
+compositions of ember ops written in their numerically stable forms (log-sum-exp, softplus
+via ``max(z, 0) + log1p(exp(-|z|))``, BCE on logits).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._graph import GRAD
+from ember._ops.core import OpDef, apply, emit
+from ember._tensor import Tensor
+from ember.nn._functional_basic import _composite_grad, logsigmoid, pairwise_distance
+
+__all__ = [
+    "l1_loss", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "smooth_l1_loss", "huber_loss",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "margin_ranking_loss", "hinge_embedding_loss",
+    "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss",
+]
+
+
+# --------------------------------------------------------------------------- reduction
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  "reduction='{}' instead.".format(
+                      "mean" if (size_average is None or size_average) and
+                      (reduce is None or reduce) else ("sum" if reduce is None or reduce
+                                                       else "none")), stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return "mean"
+    if reduce:
+        return "sum"
+    return "none"
+
+
+def _check_reduction(reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _t(x, name, arg):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+
+
+def _warn_size(name, input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
+                      f"size ({input.shape}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            raise RuntimeError(f"{name}(): input of shape {list(input.shape)} and target of "
+                               f"shape {list(target.shape)} are not broadcastable") from None
+
+
+# --------------------------------------------------------------------------- regression
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum) absolute error.
+
+    Example::
+
+        >>> F.l1_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
+        tensor(1.5000)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size("l1_loss", input, target)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum) squared error.
+
+    Example::
+
+        >>> F.mse_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
+        tensor(2.5000)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size("mse_loss", input, target)
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Quadratic below ``beta`` (``0.5 d^2 / beta``), linear above (``|d| - beta / 2``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    ad = (input - target).abs()
+    if beta == 0:
+        return _reduce(ad, reduction)
+    from ember import where
+
+    loss = where(ad < beta, ad * ad * (0.5 / beta), ad - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """Quadratic below ``delta`` (``0.5 d^2``), linear above (``delta * (|d| - delta/2)``)."""
+    _check_reduction(reduction)
+    _warn_size("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    from ember import where
+
+    ad = (input - target).abs()
+    loss = where(ad <= delta, ad * ad * 0.5, (ad - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# --------------------------------------------------------------------------- classification
+def _check_class_target(name, input, target):
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{D.FROM_NP[target._data.dtype]._short.capitalize()} ({name}: "
+                           f"input {list(input.shape)} {input.dtype}, target "
+                           f"{list(target.shape)} {target.dtype})")
+    nd = input.dim()
+    if nd == 1:
+        if target.dim() != 0:
+            raise RuntimeError(f"{name}(): expected a 0-D target for 1-D input of shape "
+                               f"{list(input.shape)}, got target of shape {list(target.shape)}")
+        return
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if target.dim() >= 1 and target.shape[0] != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    expected = [input.shape[0]] + list(input.shape[2:])
+    if list(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
+
+
+def _flat_classes(input, target):
+    """(M, C) logits and (M,) targets with the class dimension last (views where possible)."""
+    x = input._data
+    if x.ndim == 1:
+        return x[None, :], target._data.reshape(1).astype(np.int64)
+    if x.ndim > 2:
+        x = np.moveaxis(x, 1, -1)
+    return x.reshape(-1, input.shape[1]), target._data.reshape(-1).astype(np.int64)
+
+
+def _check_bounds(t, c, ignore_index):
+    valid = t != ignore_index
+    tv = t[valid]
+    if tv.size and (tv.min() < 0 or tv.max() >= c):
+        bad = tv.min() if tv.min() < 0 else tv.max()
+        raise IndexError(f"Target {bad} is out of bounds.")
+    return valid
+
+
+def _ce_fwd_arrays(x2, t, w, ignore_index, reduction):
+    m = x2.max(axis=1, keepdims=True)
+    sh = x2 - m
+    e = np.exp(sh)
+    s = e.sum(axis=1, keepdims=True)
+    valid = _check_bounds(t, x2.shape[1], ignore_index)
+    tc = np.where(valid, t, 0)
+    picked = np.take_along_axis(sh, tc[:, None], axis=1)[:, 0]
+    nll = np.log(s[:, 0]) - picked
+    wt = (w[tc] if w is not None else np.ones_like(nll)) * valid
+    loss = nll * wt
+    return loss, e / s, tc, wt
+
+
+def _ce_bwd_arrays(g_rows, prob, tc, wt):
+    gx = prob * (g_rows * wt)[:, None]
+    gx[np.arange(len(tc)), tc] -= g_rows * wt
+    return gx
+
+
+def _ce_composite(x, w, ignore_index, reduction, target):
+    return _nll_composed(x.log_softmax(1 if x.dim() > 1 else 0), target, w, ignore_index,
+                         reduction)
+
+
+def _ce_bwd(ctx, g):
+    target, w, ignore_index, reduction, prob, tc, wt, denom, shape = ctx.params
+    if GRAD.enabled:  # create_graph: differentiate the composed form
+        return _composite_grad(ctx, g, lambda x, *_: _ce_composite(x, w, ignore_index,
+                                                                    reduction, target))
+    gd = g._data
+    if reduction == "none":
+        g_rows = gd.reshape(-1)
+    else:
+        g_rows = np.full(len(tc), gd / denom if reduction == "mean" else gd, prob.dtype)
+    gx = _ce_bwd_arrays(g_rows.astype(prob.dtype, copy=False), prob, tc, wt)
+    if len(shape) > 2:
+        n, c = shape[0], shape[1]
+        gx = np.moveaxis(gx.reshape((n,) + tuple(shape[2:]) + (c,)), -1, 1)
+    return (Tensor._wrap(gx.reshape(shape).astype(prob.dtype, copy=False)),)
+
+
+_CROSS_ENTROPY = OpDef("cross_entropy", None, _ce_bwd, save="x",
+                       node_name="NllLossBackward0", onnx="SoftmaxCrossEntropyLoss")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy between logits and class indices or class probabilities.
+
+    Args:
+        input: logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: int64 class indices ``()``/``(N)``/``(N, d1, ...)``, or probabilities with
+            the input's shape.
+        weight: per-class weights ``(C,)``.
+        ignore_index: target value that contributes neither loss nor gradient (indices).
+        reduction: ``'none'``, ``'mean'`` (weighted mean over non-ignored targets) or
+            ``'sum'``.
+        label_smoothing: mix ``label_smoothing / C`` of the uniform distribution into the
+            target.
+
+    Example::
+
+        >>> F.cross_entropy(ember.zeros(2, 4), ember.tensor([0, 3]))
+        tensor(1.3863)
+    """
+    _t(input, "cross_entropy", "input")
+    _t(target, "cross_entropy", "target")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"cross_entropy(): expected floating-point logits, got "
+                           f"{input.dtype}")
+    class_dim = 0 if input.dim() == 1 else 1
+    c = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.shape[0] != c):
+        raise RuntimeError(f"cross_entropy(): weight tensor should be defined either for all "
+                           f"{c} classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    if target._data.dtype.kind == "f":
+        if tuple(target.shape) != tuple(input.shape):
+            if target.dim() == input.dim() - 1:
+                raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                                   f"{target.dtype._short.capitalize()}")
+            raise RuntimeError(f"cross_entropy(): probability targets must have the input's "
+                               f"shape {list(input.shape)}, got {list(target.shape)}")
+        return _ce_probs(input, target, weight, reduction, label_smoothing, class_dim)
+    _check_class_target("cross_entropy", input, target)
+    if label_smoothing > 0 or (weight is not None and weight._requires_grad):
+        logp = input.log_softmax(class_dim)
+        nll = _nll_composed(logp, target, weight, ignore_index, reduction)
+        if label_smoothing == 0:
+            return nll
+        return _smooth_term(logp, target, weight, ignore_index, reduction, label_smoothing,
+                            class_dim, c, nll)
+    x2, t = _flat_classes(input, target)
+    w = None if weight is None else weight._data.astype(x2.dtype, copy=False)
+    loss, prob, tc, wt = _ce_fwd_arrays(x2, t, w, ignore_index, reduction)
+    denom = 1.0
+    if reduction == "none":
+        out = loss.reshape(target.shape)
+    elif reduction == "sum":
+        out = np.asarray(loss.sum(), x2.dtype)
+    else:
+        denom = wt.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(loss.sum() / denom, x2.dtype)
+    out = out.astype(x2.dtype, copy=False)
+    return emit(_CROSS_ENTROPY, out, (input,),
+                (target, w, ignore_index, reduction, prob, tc, wt, denom, tuple(input.shape)))
+
+
+def _smooth_term(logp, target, weight, ignore_index, reduction, eps, class_dim, c, nll):
+    shape = [1] * logp.dim()
+    shape[class_dim] = c
+    wl = logp * weight.reshape(shape) if weight is not None else logp
+    smooth = -wl.sum(class_dim)
+    keep = Tensor._wrap((target._data != ignore_index).astype(logp._data.dtype))
+    smooth = smooth * keep
+    if reduction == "mean":
+        if weight is not None:
+            tv = target._data[target._data != ignore_index].astype(np.int64)
+            ret = smooth.sum() / weight[Tensor._wrap(tv)].sum()
+        else:
+            ret = smooth.sum() / float(keep._data.sum())
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return nll * (1 - eps) + ret * (eps / c)
+
+
+def _ce_probs(input, target, weight, reduction, eps, class_dim):
+    c = input.shape[class_dim]
+    logp = input.log_softmax(class_dim)
+    if eps > 0:
+        target = target * (1 - eps) + eps / c
+    prod = logp * target
+    if weight is not None:
+        shape = [1] * input.dim()
+        shape[class_dim] = c
+        prod = prod * weight.reshape(shape)
+    loss = -prod.sum(class_dim)
+    if reduction == "mean":
+        n = input.numel() // c if input.numel() else 0
+        return loss.sum() / n if n else loss.sum() / 0.0
+    return _reduce(loss, reduction)
+
+
+def _nll_none_fwd(x2, tc, wt):
+    return -np.take_along_axis(x2, tc[:, None], axis=1)[:, 0] * wt
+
+
+def _nll_bwd_fwd(g, tc, wt, c):
+    gx = np.zeros((len(tc), c), g.dtype)
+    gx[np.arange(len(tc)), tc] = -g * wt
+    return gx
+
+
+_NLL_BWD = OpDef("nll_loss_backward", _nll_bwd_fwd, None, node_name="NllLossBackwardBackward0")
+_NLL = OpDef("nll_loss", _nll_none_fwd, None, node_name="NllLossBackward0",
+             onnx="NegativeLogLikelihoodLoss")
+
+
+def _nll_composed(logp, target, weight, ignore_index, reduction):
+    """``nll_loss`` as a differentiable node over (M, C) plus ember-op reduction."""
+    class_dim = 0 if logp.dim() == 1 else 1
+    c = logp.shape[class_dim]
+    x = logp.movedim(class_dim, -1).reshape(-1, c) if logp.dim() > 2 else \
+        (logp.reshape(1, c) if logp.dim() == 1 else logp)
+    t = target._data.reshape(-1).astype(np.int64)
+    valid = _check_bounds(t, c, ignore_index)
+    tc = np.where(valid, t, 0)
+    wd = weight._data[tc] if weight is not None else np.ones(len(t), logp._data.dtype)
+    wt = (wd * valid).astype(logp._data.dtype)
+    loss = _nll_apply(x, tc, wt, c)
+    if weight is not None and weight._requires_grad:
+        # weights that require grad: compose the weighting with ember ops
+        w_sel = weight[Tensor._wrap(tc)] * Tensor._wrap(valid.astype(logp._data.dtype))
+        loss = _nll_apply(x, tc, valid.astype(logp._data.dtype), c) * w_sel
+        denom = w_sel.sum()
+    else:
+        denom = float(wt.sum())
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / denom
+
+
+def _nll_apply(x, tc, wt, c):
+    y = apply(_NLL, (x,), (tc, wt))
+    n = y._grad_fn
+    if n is not None:
+        n.params = (tc, wt, c)
+    return y
+
+
+def _nll_grad(ctx, g):
+    tc, wt, c = ctx.params
+    return (apply(_NLL_BWD, (g,), (tc, wt, c)),)
+
+
+def _nll_bwd_grad(ctx, gg):
+    tc, wt, c = ctx.params
+    return (apply(_NLL, (gg,), (tc, wt)),)
+
+
+_NLL.bwd = _nll_grad
+_NLL_BWD.bwd = _nll_bwd_grad
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of class indices given log-probabilities.
+
+    Example::
+
+        >>> F.nll_loss(ember.tensor([[-1.0, -2.0]]), ember.tensor([1]))
+        tensor(2.)
+    """
+    _t(input, "nll_loss", "input")
+    _t(target, "nll_loss", "target")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_class_target("nll_loss", input, target)
+    c = input.shape[0 if input.dim() == 1 else 1]
+    if weight is not None and (weight.dim() != 1 or weight.shape[0] != c):
+        raise RuntimeError(f"nll_loss(): weight tensor should be defined either for all {c} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    return _nll_composed(input, target, weight, ignore_index, reduction)
+
+
+def _check_same_size(name, input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        if name == "binary_cross_entropy":
+            raise ValueError(f"Using a target size ({target.shape}) that is different to the "
+                             f"input size ({input.shape}) is deprecated. Please ensure they "
+                             "have the same size.")
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """BCE on probabilities; log terms are clamped at -100 as in PyTorch.
+
+    Example::
+
+        >>> F.binary_cross_entropy(ember.tensor([0.5]), ember.tensor([1.0]))
+        tensor(0.6931)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_size("binary_cross_entropy", input, target)
+    xd = input._data
+    if xd.size and (xd.min() < 0 or xd.max() > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * input.log().clamp_min(-100) + (1 - target) * (1 - input).log()
+             .clamp_min(-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _softplus_neg(x):
+    """``log(1 + exp(-x))`` stably: ``max(-x, 0) + log1p(exp(-|x|))``."""
+    return (-x).clamp_min(0) + (-x.abs()).exp().log1p()
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE on logits, stable for any logit magnitude.
+
+    ``loss = (1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x))``, times ``weight``.
+
+    Example::
+
+        >>> F.binary_cross_entropy_with_logits(ember.tensor([0.0]), ember.tensor([1.0]))
+        tensor(0.6931)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_size("binary_cross_entropy_with_logits", input, target)
+    sp = _softplus_neg(input)
+    if pos_weight is not None:
+        lw = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + lw * sp
+    else:
+        loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL divergence ``sum target * (log target - input)``, ``input`` given as log-probs.
+
+    Args:
+        reduction: ``'batchmean'`` (the mathematical KL per sample), ``'mean'`` (per
+            element; warns, as PyTorch), ``'sum'`` or ``'none'``.
+        log_target: ``target`` is given as log-probabilities.
+
+    Example::
+
+        >>> F.kl_div(ember.tensor([[-0.5, -1.0]]), ember.tensor([[0.5, 0.5]]),
+        ...          reduction="batchmean")
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                      "the support size.'batchmean' divides only by the batch size, and aligns "
+                      "with the KL div math definition.'mean' will be changed to behave the "
+                      "same as 'batchmean' in the next major release.", stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        from ember import where
+
+        pos = target > 0
+        safe = where(pos, target, 1.0)
+        loss = target * safe.log() - target * input
+    if reduction == "batchmean":
+        if input.dim() == 0:
+            return loss.sum()
+        return loss.sum() / input.shape[0]
+    return _reduce(loss, reduction)
+
+
+# --------------------------------------------------------------------------- margins
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-y x))`` for targets ``y`` in {-1, 1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _reduce(_softplus_neg(input * target), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average=None, reduce=None,
+                                reduction: str = "mean") -> Tensor:
+    """Per-class BCE-with-logits averaged over classes, for multi-label targets in {0, 1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    cd = input.dim() - 1
+    loss = loss.sum(cd) / input.shape[cd]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """Multi-class hinge: ``sum_{j != y} max(0, margin - x_y + x_j)^p / C``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    n, c = x.shape
+    t = target._data.reshape(-1).astype(np.int64)
+    if len(t) != n:
+        raise RuntimeError(f"multi_margin_loss(): inconsistent target size: {list(target.shape)} "
+                           f"for input of size: {list(input.shape)}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError("target out of range")
+    ti = Tensor._wrap(t)
+    xy = x[Tensor._wrap(np.arange(n)), ti].unsqueeze(1)
+    z = (x - xy + margin).clamp_min(0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[ti].unsqueeze(1)
+    notself = np.ones((n, c), x._data.dtype)
+    notself[np.arange(n), t] = 0
+    loss = (z * Tensor._wrap(notself)).sum(1) / c
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge: targets are class indices padded with -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    t = target._data.reshape(x.shape).astype(np.int64)
+    n, c = x.shape
+    is_target = np.zeros((n, c), bool)
+    pairs_y, pairs_i = [], []
+    for i in range(n):
+        for j in range(c):
+            if t[i, j] < 0:
+                break
+            is_target[i, t[i, j]] = True
+            pairs_i.append(i)
+            pairs_y.append(t[i, j])
+    if not pairs_i:
+        loss = x.sum(1) * 0
+    else:
+        rows = Tensor._wrap(np.array(pairs_i))
+        xy = x[rows, Tensor._wrap(np.array(pairs_y))].unsqueeze(1)
+        z = (1 - xy + x[rows]).clamp_min(0) * Tensor._wrap((~is_target[pairs_i]).astype(
+            x._data.dtype))
+        per = z.sum(1) / c
+        loss = _scatter_rows(per, np.array(pairs_i), n)
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def _scatter_rows(v, rows, n):
+    onehot = np.zeros((n, len(rows)), v._data.dtype)
+    onehot[rows, np.arange(len(rows))] = 1
+    return Tensor._wrap(onehot).matmul(v)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {input1.shape}, input2: {input2.shape}, "
+                           f"target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    from ember import where
+
+    zero = input * 0
+    m = where(target != 1, (margin - input).clamp_min(0), zero)
+    s = where(target != -1, input, zero)
+    return _reduce(m + s, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos`` where ``y == 1``, ``max(0, cos - margin)`` where ``y == -1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.shape != input2.shape:
+        raise RuntimeError(f"cosine_embedding_loss(): input1 {list(input1.shape)} and input2 "
+                           f"{list(input2.shape)} must have the same shape")
+    from ember import where
+
+    d = input1.dim() - 1
+    eps = 1e-12
+    prod = (input1 * input2).sum(d)
+    m1 = (input1 * input1).sum(d) + eps
+    m2 = (input2 * input2).sum(d) + eps
+    cos = prod / (m1 * m2).sqrt()
+    zero = cos * 0
+    pos = where(target == 1, 1 - cos, zero)
+    neg = where(target == -1, (cos - margin).clamp_min(0), zero)
+    return _reduce(pos + neg, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` with the p-norm pairwise distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not (anchor.dim() == positive.dim() == negative.dim()):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {anchor.dim()}D, "
+                           f"positive {positive.dim()}D, and negative {negative.dim()}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        from ember import minimum
+
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """Triplet loss with a custom ``distance_function`` (default: pairwise distance)."""
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than "
+                         f"0, got {margin} instead")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        from ember import minimum
+
+        d_neg = minimum(d_neg, dist(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+# --------------------------------------------------------------------------- likelihoods
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Poisson negative log likelihood (``exp(x) - t x`` for log-rate input).
+
+    ``full`` adds the Stirling term ``t log t - t + 0.5 log(2 pi t)`` for ``t > 1``.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        td = target._data
+        mask = td > 1
+        safe = np.where(mask, td, 1.0)
+        st = np.where(mask, safe * np.log(safe) - safe + 0.5 * np.log(2 * math.pi * safe), 0)
+        loss = loss + Tensor._wrap(st.astype(loss._data.dtype))
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Gaussian negative log likelihood ``0.5 (log var + (x - t)^2 / var)``.
+
+    ``var`` may have the input's shape, or lack its last dimension (one variance per
+    sample), or be a float; it is clamped to ``eps`` without blocking its gradient.
+    """
+    if isinstance(var, (int, float)):
+        var = Tensor._wrap(np.full(input.shape, float(var), input._data.dtype))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    clamped = np.maximum(var._data, eps).astype(var._data.dtype)
+    var = var + Tensor._wrap(clamped - var._data)  # value clamped, gradient passes through
+    d = input - target
+    loss = 0.5 * (var.log() + d * d / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+# --------------------------------------------------------------------------- CTC
+def _logsumexp2(a, b):
+    m = np.maximum(a, b)
+    m_safe = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        return np.where(np.isfinite(m), m_safe + np.log(np.exp(a - m_safe) + np.exp(b - m_safe)),
+                        m)
+
+
+def _ctc_one(lp, tgt, blank):
+    """Forward-backward in log space for one sequence; returns (nll, grad wrt lp)."""
+    t_len, c = lp.shape
+    ext = np.full(2 * len(tgt) + 1, blank, np.int64)
+    ext[1::2] = tgt
+    s_len = len(ext)
+    neg = -np.inf
+    # may state s skip from s-2 (a label different from the one two back)?
+    skip = np.zeros(s_len, bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.full((t_len, s_len), neg)
+    alpha[0, 0] = lp[0, ext[0]]
+    if s_len > 1:
+        alpha[0, 1] = lp[0, ext[1]]
+    for t in range(1, t_len):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] = _logsumexp2(a[1:], prev[:-1])
+        two = np.full(s_len, neg)
+        two[2:] = np.where(skip[2:], prev[:-2], neg)
+        a = _logsumexp2(a, two)
+        alpha[t] = a + lp[t, ext]
+    beta = np.full((t_len, s_len), neg)
+    beta[-1, -1] = lp[-1, ext[-1]]
+    if s_len > 1:
+        beta[-1, -2] = lp[-1, ext[-2]]
+    skip_fwd = np.zeros(s_len, bool)  # may s jump to s+2?
+    skip_fwd[:-2] = skip[2:]
+    for t in range(t_len - 2, -1, -1):
+        nxt = beta[t + 1]
+        b = nxt.copy()
+        b[:-1] = _logsumexp2(b[:-1], nxt[1:])
+        two = np.full(s_len, neg)
+        two[:-2] = np.where(skip_fwd[:-2], nxt[2:], neg)
+        b = _logsumexp2(b, two)
+        beta[t] = b + lp[t, ext]
+    ll = alpha[-1, -1] if s_len == 1 else _logsumexp2(alpha[-1, -1], alpha[-1, -2])
+    # d(-ll)/d lp[t, k] = exp(lp) - (1/p) sum_{s: ext[s]=k} alpha beta / exp(lp)  (log-softmax
+    # inputs), written here for raw log-prob inputs: -exp(logsum_{s:ext=k}(a+b) - lp - ll)
+    ab = alpha + beta
+    grad = np.zeros((t_len, c))
+    if np.isfinite(ll):
+        for k in np.unique(ext):
+            cols = ab[:, ext == k]
+            m = cols.max(axis=1)
+            ms = np.where(np.isfinite(m), m, 0)
+            with np.errstate(divide="ignore"):
+                lse = np.where(np.isfinite(m), ms + np.log(np.exp(cols - ms[:, None]).sum(1)), m)
+            grad[:, k] = -np.exp(lse - lp[:, k] - ll)
+    return -ll, grad
+
+
+def _ctc_fwd_all(lp, targets, in_lens, tgt_lens, blank):
+    t_max, n, c = lp.shape
+    losses = np.zeros(n)
+    grads = np.zeros((t_max, n, c))
+    offs = np.concatenate([[0], np.cumsum(tgt_lens)])
+    for b in range(n):
+        if targets.ndim == 2:
+            tgt = targets[b, :tgt_lens[b]]
+        else:
+            tgt = targets[offs[b]:offs[b + 1]]
+        tl = in_lens[b]
+        if tl == 0:
+            losses[b] = 0.0 if len(tgt) == 0 else np.inf
+            continue
+        nll, g = _ctc_one(lp[:tl, b].astype(np.float64), np.asarray(tgt, np.int64), blank)
+        losses[b] = nll
+        grads[:tl, b] = g
+    return losses, grads
+
+
+def _ctc_bwd(ctx, g):
+    grads, = ctx.params
+    gd = np.asarray(g._data, np.float64)
+    gr = grads * gd.reshape(1, -1, 1)
+    x, = ctx.inputs
+    return (Tensor._wrap(np.nan_to_num(gr, nan=0.0).astype(x._data.dtype)),)
+
+
+_CTC = OpDef("ctc_loss", None, _ctc_bwd, save="x", node_name="CtcLossBackward0")
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
+             blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist temporal classification loss (forward-backward in log space).
+
+    Args:
+        log_probs: ``(T, N, C)`` or ``(T, C)`` log-probabilities (e.g. ``log_softmax``).
+        targets: ``(N, S)`` padded, or 1-D concatenated target sequences.
+        input_lengths: ``(N,)`` lengths of the inputs.
+        target_lengths: ``(N,)`` lengths of the targets.
+        blank: the blank label.
+        reduction: ``'mean'`` divides each loss by its target length, then averages.
+        zero_infinity: replace infinite losses (impossible alignments) and their gradients
+            by zero.
+
+    Example::
+
+        >>> lp = ember.randn(5, 1, 3).log_softmax(2)
+        >>> F.ctc_loss(lp, ember.tensor([[1, 2]]), [5], [2])
+    """
+    _check_reduction(reduction)
+    unbatched = log_probs.dim() == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    if lp.dim() != 3:
+        raise RuntimeError(f"ctc_loss(): log_probs must be 3-D (T, N, C) or 2-D (T, C), got "
+                           f"shape {list(log_probs.shape)}")
+    n = lp.shape[1]
+
+    def as_arr(v):
+        if isinstance(v, Tensor):
+            return v._data.reshape(-1).astype(np.int64)
+        return np.asarray(v, np.int64).reshape(-1)
+
+    in_lens, tgt_lens = as_arr(input_lengths), as_arr(target_lengths)
+    tg = targets._data.astype(np.int64)
+    if unbatched and tg.ndim == 1 and len(tgt_lens) == 1:
+        tg = tg.reshape(1, -1) if tg.size == tgt_lens[0] else tg
+    if len(in_lens) != n or len(tgt_lens) != n:
+        raise RuntimeError(f"ctc_loss(): input_lengths and target_lengths must have one entry "
+                           f"per batch element ({n}), got {len(in_lens)} and {len(tgt_lens)}")
+    if (in_lens > lp.shape[0]).any():
+        raise RuntimeError(f"Expected input_lengths to have value at most {lp.shape[0]}, but "
+                           f"got value {in_lens.max()}")
+    losses, grads = _ctc_fwd_all(lp._data, tg, in_lens, tgt_lens, blank)
+    if zero_infinity:
+        inf = ~np.isfinite(losses)
+        losses[inf] = 0.0
+        grads[:, inf] = 0
+    per = emit(_CTC, losses.astype(lp._data.dtype), (lp,), (grads,))
+    if unbatched:
+        per = per.reshape(())
+    if reduction == "mean":
+        denom = Tensor._wrap(np.maximum(tgt_lens, 1).astype(lp._data.dtype))
+        return (per / (denom if not unbatched else denom.reshape(()))).mean()
+    if reduction == "sum":
+        return per.sum()
+    return per
+

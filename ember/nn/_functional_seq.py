@@ -1,0 +1,559 @@
+"""``nn.functional``: recurrent layer kernels and attention.
+
+NOTE [ Fused recurrent layers ]
+A recurrent layer (one direction of one layer of RNN/LSTM/GRU) is ONE op over the whole
+sequence: ``lstm_layer(xproj, h0, c0, w_hh[, w_hr])`` etc., where ``xproj = x @ W_ih^T + b``
+is computed beforehand for all time steps with a single matrix product. The forward loop
+runs on raw arrays (one small GEMM and a few fused elementwise passes per step) and keeps the
+gate activations; the backward is a named op that runs backpropagation through time on raw
+arrays, accumulating the recurrent weight's gradient with one GEMM after the loop. This
+replaces ~10 recorded ops per time step by one node per layer.
+
+Variable-length (packed) batches run on the padded (T, B, ...) layout sorted by decreasing
+length: ``batch_sizes[t]`` rows are active at step t, inactive rows keep their state and
+produce zeros, so each sequence's final state is its state at its own last step.
+
+Double backward: when the backward runs with ``create_graph=True``, the formula recomputes
+the layer with ordinary differentiable ember ops (``_*_layer_composite``) and differentiates
+that, so higher-order gradients are correct, just slower.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import ember
+from ember._graph import GRAD
+from ember._ops.core import OpDef, apply, emit_multi
+from ember._tensor import Tensor
+
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+xp = np
+
+
+def _sigmoid(x):
+    r = xp.tanh(x * x.dtype.type(0.5))
+    r *= x.dtype.type(0.5)
+    r += x.dtype.type(0.5)
+    return r
+
+
+# --------------------------------------------------------------------------- LSTM layer
+def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
+    t_len, b, g4 = xproj.shape
+    hs = g4 // 4
+    p = h0.shape[1]
+    dt = xproj.dtype
+    acts = xp.empty((t_len, b, g4), dt)
+    cs = xp.empty((t_len + 1, b, hs), dt)
+    tcs = xp.empty((t_len, b, hs), dt)
+    hraw = xp.empty((t_len, b, hs), dt) if whr is not None else None
+    hs_all = xp.empty((t_len + 1, b, p), dt)
+    hs_all[0] = h0
+    cs[0] = c0
+    out = xp.zeros((t_len, b, p), dt)
+    whh_t = whh.T
+    whr_t = whr.T if whr is not None else None
+    for t in range(t_len):
+        n = b if bs is None else bs[t]
+        h = hs_all[t]
+        c = cs[t]
+        gates = xproj[t, :n] + h[:n] @ whh_t
+        a = acts[t]
+        a[:n] = _sigmoid(gates)  # gate order i, f, g, o; g is tanh, the rest sigmoid
+        a[:n, 2 * hs:3 * hs] = xp.tanh(gates[:, 2 * hs:3 * hs])
+        i, f, g, o = a[:n, :hs], a[:n, hs:2 * hs], a[:n, 2 * hs:3 * hs], a[:n, 3 * hs:]
+        cn = f * c[:n]
+        cn += i * g
+        cs[t + 1, :n] = cn
+        tc = xp.tanh(cn)
+        tcs[t, :n] = tc
+        hn = o * tc
+        if whr is not None:
+            hraw[t, :n] = hn
+            hn = hn @ whr_t
+        hs_all[t + 1, :n] = hn
+        out[t, :n] = hn
+        if n < b:  # finished sequences keep their state
+            cs[t + 1, n:] = c[n:]
+            hs_all[t + 1, n:] = h[n:]
+            a[n:] = 0
+            tcs[t, n:] = 0
+            if hraw is not None:
+                hraw[t, n:] = 0
+    saved = (acts, cs, tcs, hs_all, hraw)
+    return (out, hs_all[t_len].copy(), cs[t_len].copy()), saved
+
+
+def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
+    acts, cs, tcs, hs_all, hraw = saved
+    t_len, b, g4 = acts.shape
+    hs = g4 // 4
+    dgates = xp.zeros_like(acts)
+    dh = ghn.copy()
+    dc = gcn.copy()
+    gwhr = xp.zeros_like(whr) if whr is not None else None
+    for t in range(t_len - 1, -1, -1):
+        n = b if bs is None else bs[t]
+        dh_t = dh[:n] + gout[t, :n]
+        if whr is not None:
+            gwhr += dh_t.T @ hraw[t, :n]
+            dh_t = dh_t @ whr
+        a = acts[t, :n]
+        i, f, g, o = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:3 * hs], a[:, 3 * hs:]
+        tc = tcs[t, :n]
+        dct = dc[:n] + dh_t * o * (1 - tc * tc)
+        dg_ = dgates[t, :n]
+        dg_[:, :hs] = dct * g * i * (1 - i)
+        dg_[:, hs:2 * hs] = dct * cs[t, :n] * f * (1 - f)
+        dg_[:, 2 * hs:3 * hs] = dct * i * (1 - g * g)
+        dg_[:, 3 * hs:] = dh_t * tc * o * (1 - o)
+        dc[:n] = dct * f
+        dh[:n] = dg_ @ whh
+    gwhh = dgates.reshape(-1, g4).T @ hs_all[:-1].reshape(-1, hs_all.shape[2])
+    return dgates, dh, dc, gwhh, gwhr
+
+
+def _lstm_layer_composite(xproj, h0, c0, whh, whr, bs):
+    """The same layer in differentiable ember ops (reference and double-backward path)."""
+    t_len, b = xproj.shape[:2]
+    hs = xproj.shape[2] // 4
+    h, c = h0, c0
+    outs = []
+    for t in range(t_len):
+        n = b if bs is None else bs[t]
+        gates = xproj[t, :n] + h[:n] @ whh.t()
+        i, f, g, o = gates.split(hs, 1)
+        cn = i.sigmoid() * g.tanh() + f.sigmoid() * c[:n]
+        hn = o.sigmoid() * cn.tanh()
+        if whr is not None:
+            hn = hn @ whr.t()
+        outs.append(hn if n == b else ember.cat([hn, hn.new_zeros((b - n, hn.shape[1]))]))
+        h = hn if n == b else ember.cat([hn, h[n:]])
+        c = cn if n == b else ember.cat([cn, c[n:]])
+    return ember.stack(outs), h, c
+
+
+def _grad_composite(ctx, grads, composite):
+    ins = ctx.inputs
+    with ember.enable_grad():
+        outs = composite(*ins)
+    wanted = [i for i, e in enumerate(ctx.next) if e is not None]
+    gs = ember.autograd.grad(outs, [ins[i] for i in wanted], grads, create_graph=True,
+                             allow_unused=True)
+    res = [None] * len(ins)
+    for i, g in zip(wanted, gs):
+        res[i] = g
+    return tuple(res)
+
+
+def _lstm_layer_bwd(ctx, grads):
+    ins = ctx.inputs
+    bs, saved = ctx.params
+    if GRAD.enabled:
+        return _grad_composite(ctx, grads, lambda x, h, c, w, r=None: _lstm_layer_composite(
+            x, h, c, w, r, bs))
+    whh = ins[3]._data
+    whr = ins[4]._data if len(ins) == 5 else None
+    r = apply(LSTM_LAYER_BWD, tuple(grads), (whh, whr, bs, saved))
+    dgates, dh0, dc0, gwhh = r[:4]
+    return (dgates, dh0, dc0, gwhh) + ((r[4],) if whr is not None else ())
+
+
+LSTM_LAYER = OpDef("lstm_layer", None, _lstm_layer_bwd, save="x", multi=True, onnx="LSTM",
+                   node_name="LstmLayerBackward0")
+LSTM_LAYER_BWD = OpDef(
+    "lstm_layer_backward",
+    lambda go, gh, gc, whh, whr, bs, saved: tuple(
+        a for a in _lstm_bwd_arrays(go, gh, gc, whh, whr, bs, saved) if a is not None),
+    None, multi=True, differentiable=False)
+
+
+def lstm_layer(xproj, h0, c0, whh, whr=None, batch_sizes=None):
+    """One LSTM direction over a whole sequence: returns (output, h_n, c_n).
+
+    Args:
+        xproj: (T, B, 4H) input projections ``x @ W_ih^T + b_ih + b_hh`` for all steps.
+        h0, c0: (B, P) and (B, H) initial states (P = proj_size or H).
+        whh: (4H, P) recurrent weight; whr: optional (P, H) projection weight.
+        batch_sizes: active rows per step for a sorted packed batch, or None.
+    """
+    ins = (xproj, h0, c0, whh) + ((whr,) if whr is not None else ())
+    outs, saved = _lstm_fwd(xproj._data, h0._data, c0._data, whh._data,
+                            None if whr is None else whr._data, batch_sizes)
+    return emit_multi(LSTM_LAYER, outs, ins, (batch_sizes, saved))
+
+
+# --------------------------------------------------------------------------- GRU layer
+def _gru_fwd(xproj, h0, whh, bhh, bs):
+    t_len, b, g3 = xproj.shape
+    hs = g3 // 3
+    dt = xproj.dtype
+    acts = xp.zeros((t_len, b, g3), dt)  # r, z, n
+    ghn = xp.zeros((t_len, b, hs), dt)  # the recurrent part of n's pre-activation
+    hs_all = xp.empty((t_len + 1, b, hs), dt)
+    hs_all[0] = h0
+    out = xp.zeros((t_len, b, hs), dt)
+    whh_t = whh.T
+    for t in range(t_len):
+        n = b if bs is None else bs[t]
+        h = hs_all[t]
+        gh = h[:n] @ whh_t
+        if bhh is not None:
+            gh += bhh
+        x = xproj[t, :n]
+        rz = _sigmoid(x[:, :2 * hs] + gh[:, :2 * hs])
+        r, z = rz[:, :hs], rz[:, hs:]
+        nn_ = xp.tanh(x[:, 2 * hs:] + r * gh[:, 2 * hs:])
+        hn = nn_ + z * (h[:n] - nn_)
+        acts[t, :n, :2 * hs] = rz
+        acts[t, :n, 2 * hs:] = nn_
+        ghn[t, :n] = gh[:, 2 * hs:]
+        hs_all[t + 1, :n] = hn
+        out[t, :n] = hn
+        if n < b:
+            hs_all[t + 1, n:] = h[n:]
+    return (out, hs_all[t_len].copy()), (acts, ghn, hs_all)
+
+
+def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
+    acts, ghn, hs_all = saved
+    t_len, b, g3 = acts.shape
+    hs = g3 // 3
+    dx = xp.zeros_like(acts)
+    dgh = xp.zeros_like(acts)
+    dh = ghn_.copy()
+    for t in range(t_len - 1, -1, -1):
+        n = b if bs is None else bs[t]
+        dh_t = dh[:n] + gout[t, :n]
+        a = acts[t, :n]
+        r, z, nn_ = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:]
+        hp = hs_all[t, :n]
+        dn = dh_t * (1 - z) * (1 - nn_ * nn_)
+        dz = dh_t * (hp - nn_) * z * (1 - z)
+        dr = dn * ghn[t, :n] * r * (1 - r)
+        dxt = dx[t, :n]
+        dxt[:, :hs] = dr
+        dxt[:, hs:2 * hs] = dz
+        dxt[:, 2 * hs:] = dn
+        dght = dgh[t, :n]
+        dght[:, :2 * hs] = dxt[:, :2 * hs]
+        dght[:, 2 * hs:] = dn * r
+        dh[:n] = dh_t * z + dght @ whh
+    gwhh = dgh.reshape(-1, g3).T @ hs_all[:-1].reshape(-1, hs)
+    gbhh = dgh.reshape(-1, g3).sum(0) if has_bias else None
+    return dx, dh, gwhh, gbhh
+
+
+def _gru_layer_composite(xproj, h0, whh, bhh=None, bs=None):
+    t_len, b = xproj.shape[:2]
+    hs = xproj.shape[2] // 3
+    h = h0
+    outs = []
+    for t in range(t_len):
+        n = b if bs is None else bs[t]
+        gh = h[:n] @ whh.t()
+        if bhh is not None:
+            gh = gh + bhh
+        xr, xz, xn = xproj[t, :n].split(hs, 1)
+        hr, hz, hn_ = gh.split(hs, 1)
+        r = (xr + hr).sigmoid()
+        z = (xz + hz).sigmoid()
+        nn_ = (xn + r * hn_).tanh()
+        hn = (1 - z) * nn_ + z * h[:n]
+        outs.append(hn if n == b else ember.cat([hn, hn.new_zeros((b - n, hs))]))
+        h = hn if n == b else ember.cat([hn, h[n:]])
+    return ember.stack(outs), h
+
+
+def _gru_layer_bwd(ctx, grads):
+    ins = ctx.inputs
+    bs, saved = ctx.params
+    if GRAD.enabled:
+        return _grad_composite(ctx, grads, lambda *a: _gru_layer_composite(
+            *a[:len(ins)], bs=bs))
+    has_bias = len(ins) == 4
+    r = apply(GRU_LAYER_BWD, tuple(grads), (ins[2]._data, has_bias, bs, saved))
+    return tuple(r)
+
+
+GRU_LAYER = OpDef("gru_layer", None, _gru_layer_bwd, save="x", multi=True, onnx="GRU",
+                  node_name="GruLayerBackward0")
+GRU_LAYER_BWD = OpDef(
+    "gru_layer_backward",
+    lambda go, gh, whh, has_bias, bs, saved: tuple(
+        a for a in _gru_bwd_arrays(go, gh, whh, has_bias, bs, saved) if a is not None),
+    None, multi=True, differentiable=False)
+
+
+def gru_layer(xproj, h0, whh, bhh=None, batch_sizes=None):
+    """One GRU direction over a whole sequence: returns (output, h_n).
+
+    ``xproj`` = x @ W_ih^T + b_ih for all steps; ``bhh`` stays inside the recurrence because
+    the new-gate term multiplies it by the reset gate (PyTorch's formulation).
+    """
+    ins = (xproj, h0, whh) + ((bhh,) if bhh is not None else ())
+    outs, saved = _gru_fwd(xproj._data, h0._data, whh._data,
+                           None if bhh is None else bhh._data, batch_sizes)
+    return emit_multi(GRU_LAYER, outs, ins, (batch_sizes, saved))
+
+
+# --------------------------------------------------------------------------- Elman RNN layer
+def _rnn_fwd(xproj, h0, whh, relu, bs):
+    t_len, b, hs = xproj.shape
+    hs_all = xp.empty((t_len + 1, b, hs), xproj.dtype)
+    hs_all[0] = h0
+    out = xp.zeros((t_len, b, hs), xproj.dtype)
+    whh_t = whh.T
+    for t in range(t_len):
+        n = b if bs is None else bs[t]
+        a = xproj[t, :n] + hs_all[t, :n] @ whh_t
+        hn = xp.maximum(a, 0) if relu else xp.tanh(a)
+        hs_all[t + 1, :n] = hn
+        out[t, :n] = hn
+        if n < b:
+            hs_all[t + 1, n:] = hs_all[t, n:]
+    return (out, hs_all[t_len].copy()), hs_all
+
+
+def _rnn_bwd_arrays(gout, ghn, whh, relu, bs, hs_all):
+    t_len, b, hs = gout.shape
+    da = xp.zeros_like(gout)
+    dh = ghn.copy()
+    for t in range(t_len - 1, -1, -1):
+        n = b if bs is None else bs[t]
+        h = hs_all[t + 1, :n]
+        dh_t = dh[:n] + gout[t, :n]
+        d = dh_t * (h > 0) if relu else dh_t * (1 - h * h)
+        da[t, :n] = d
+        dh[:n] = d @ whh
+    gwhh = da.reshape(-1, hs).T @ hs_all[:-1].reshape(-1, hs)
+    return da, dh, gwhh
+
+
+def _rnn_layer_composite(xproj, h0, whh, relu=False, bs=None):
+    t_len, b = xproj.shape[:2]
+    h = h0
+    outs = []
+    for t in range(t_len):
+        n = b if bs is None else bs[t]
+        a = xproj[t, :n] + h[:n] @ whh.t()
+        hn = a.relu() if relu else a.tanh()
+        outs.append(hn if n == b else ember.cat([hn, hn.new_zeros((b - n, hn.shape[1]))]))
+        h = hn if n == b else ember.cat([hn, h[n:]])
+    return ember.stack(outs), h
+
+
+def _rnn_layer_bwd(ctx, grads):
+    bs, relu, hs_all = ctx.params
+    if GRAD.enabled:
+        return _grad_composite(ctx, grads, lambda *a: _rnn_layer_composite(*a[:3], relu, bs))
+    whh = ctx.inputs[2]._data
+    return tuple(apply(RNN_LAYER_BWD, tuple(grads), (whh, relu, bs, hs_all)))
+
+
+RNN_LAYER = OpDef("rnn_layer", None, _rnn_layer_bwd, save="x", multi=True, onnx="RNN",
+                  node_name="RnnLayerBackward0")
+RNN_LAYER_BWD = OpDef("rnn_layer_backward", _rnn_bwd_arrays, None, multi=True,
+                      differentiable=False)
+
+
+def rnn_layer(xproj, h0, whh, nonlinearity="tanh", batch_sizes=None):
+    """One Elman RNN direction: h_t = act(xproj_t + h_{t-1} @ W_hh^T); returns (out, h_n)."""
+    relu = nonlinearity == "relu"
+    outs, hs_all = _rnn_fwd(xproj._data, h0._data, whh._data, relu, batch_sizes)
+    return emit_multi(RNN_LAYER, outs, (xproj, h0, whh), (batch_sizes, relu, hs_all))
+
+
+# --------------------------------------------------------------------------- attention
+def _dropout(x, p, training=True):
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = Tensor._wrap((ember.rand(*x.shape)._data >= p).astype(x._data.dtype) / (1 - p))
+    return x * keep
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q K^T * scale + mask) V over the last two dims of (..., L, E) / (..., S, E).
+
+    Args:
+        attn_mask: bool (True = may attend) or float (added to the scores), broadcastable
+            to (..., L, S).
+        dropout_p: dropout on the attention weights; is_causal: mask out future positions.
+        scale: defaults to 1/sqrt(E).
+
+    Example:
+        >>> q = k = v = ember.randn(2, 4, 5, 8)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        ember.Size([2, 4, 5, 8])
+    """
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise RuntimeError("scaled_dot_product_attention(): query, key and value must be at "
+                           f"least 2-D, got {list(query.shape)}, {list(key.shape)}, "
+                           f"{list(value.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention(): query's embedding size "
+                           f"({query.shape[-1]}) must equal key's ({key.shape[-1]}); shapes "
+                           f"{list(query.shape)} and {list(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention(): key and value must have the same "
+                           f"sequence length, got {list(key.shape)} and {list(value.shape)}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention(): explicit attn_mask should not be set "
+                           "when is_causal=True")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(rep, -3) if hasattr(key, "repeat_interleave") else \
+            key.unsqueeze(-3).expand(*key.shape[:-2], rep, *key.shape[-2:]).flatten(-4, -3)
+        value = value.unsqueeze(-3).expand(*value.shape[:-2], rep, *value.shape[-2:]) \
+            .flatten(-4, -3)
+    L, S = query.shape[-2], key.shape[-2]
+    sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ember.matmul(query, key.transpose(-2, -1)) * sc
+    if is_causal:
+        keep = np.tril(np.ones((L, S), bool))
+        scores = scores.masked_fill(Tensor._wrap(~keep), float("-inf"))
+    elif attn_mask is not None:
+        if attn_mask.dtype == ember.bool:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    w = ember.softmax(scores, -1)
+    if dropout_p > 0:
+        w = _dropout(w, dropout_p)
+    return ember.matmul(w, value)
+
+
+def _linear(x, w, b):
+    y = ember.matmul(x, w.t())
+    return y + b if b is not None else y
+
+
+def _merge_masks(key_padding_mask, attn_mask, bsz, nh, tgt, src, dtype):
+    """Both masks as one float mask (B, nh, L, S) (or None), bool True = masked out."""
+    mask = None
+    if attn_mask is not None:
+        if attn_mask.dtype == ember.bool:
+            m = ember.zeros(*attn_mask.shape, dtype=dtype).masked_fill(attn_mask, float("-inf"))
+        else:
+            m = attn_mask.to(dtype)
+        if m.ndim == 2:
+            if tuple(m.shape) != (tgt, src):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {list(m.shape)}, but should"
+                                   f" be {[tgt, src]}.")
+            m = m.reshape(1, 1, tgt, src)
+        elif m.ndim == 3:
+            if tuple(m.shape) != (bsz * nh, tgt, src):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {list(m.shape)}, but should"
+                                   f" be {[bsz * nh, tgt, src]}.")
+            m = m.reshape(bsz, nh, tgt, src)
+        else:
+            raise RuntimeError(f"attn_mask's dimension {m.ndim} is not supported")
+        mask = m
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (bsz, src):
+            raise RuntimeError(f"expected key_padding_mask of shape {[bsz, src]}, but got "
+                               f"{list(key_padding_mask.shape)}")
+        if key_padding_mask.dtype == ember.bool:
+            k = ember.zeros(bsz, src, dtype=dtype).masked_fill(key_padding_mask, float("-inf"))
+        else:
+            k = key_padding_mask.to(dtype)
+        k = k.reshape(bsz, 1, 1, src)
+        mask = k if mask is None else mask + k
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """Multi-head attention on (L, N, E) / (S, N, E) inputs (PyTorch's functional form).
+
+    Returns ``(attn_output (L, N, E), attn_weights or None)``; weights are averaged over
+    heads when ``average_attn_weights`` (shape (N, L, S)), else (N, heads, L, S).
+    """
+    unbatched = query.ndim == 2
+    if unbatched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt, bsz, e = query.shape
+    src = key.shape[0]
+    if e != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
+                             f"got {e}")
+    hd = e // num_heads
+    if hd * num_heads != e:
+        raise AssertionError(f"embed_dim {e} not divisible by num_heads {num_heads}")
+    if key.shape[:2] != value.shape[:2]:
+        raise AssertionError(f"key shape {list(key.shape)} does not match value shape "
+                             f"{list(value.shape)}")
+    if is_causal and attn_mask is None:
+        attn_mask = Tensor._wrap(~np.tril(np.ones((tgt, src), bool)))
+    if not use_separate_proj_weight:
+        wq, wk, wv = in_proj_weight.chunk(3)
+    else:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    bq = bk = bv = None
+    if in_proj_bias is not None:
+        bq, bk, bv = in_proj_bias.chunk(3)
+    if query is key and key is value and not use_separate_proj_weight:
+        q, k, v = _linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
+    else:
+        q = _linear(query, wq, bq)
+        k = _linear(key, wk, bk)
+        v = _linear(value, wv, bv)
+    if bias_k is not None and bias_v is not None:
+        k = ember.cat([k, bias_k.expand(1, bsz, e)])
+        v = ember.cat([v, bias_v.expand(1, bsz, e)])
+        if attn_mask is not None:
+            attn_mask = _pad_last(attn_mask)
+        if key_padding_mask is not None:
+            key_padding_mask = _pad_last(key_padding_mask)
+    # (L, N, E) -> (N, heads, L, hd)
+    q = q.reshape(tgt, bsz, num_heads, hd).permute(1, 2, 0, 3)
+    k = (static_k.reshape(bsz, num_heads, -1, hd) if static_k is not None else
+         k.reshape(k.shape[0], bsz, num_heads, hd).permute(1, 2, 0, 3))
+    v = (static_v.reshape(bsz, num_heads, -1, hd) if static_v is not None else
+         v.reshape(v.shape[0], bsz, num_heads, hd).permute(1, 2, 0, 3))
+    if add_zero_attn:
+        k = ember.cat([k, k.new_zeros((bsz, num_heads, 1, hd))], 2)
+        v = ember.cat([v, v.new_zeros((bsz, num_heads, 1, hd))], 2)
+        if attn_mask is not None:
+            attn_mask = _pad_last(attn_mask)
+        if key_padding_mask is not None:
+            key_padding_mask = _pad_last(key_padding_mask)
+    s_len = k.shape[2]
+    mask = _merge_masks(key_padding_mask, attn_mask, bsz, num_heads, tgt, s_len, q.dtype)
+    scores = ember.matmul(q * (1.0 / math.sqrt(hd)), k.transpose(-2, -1))
+    if mask is not None:
+        scores = scores + mask
+    w = ember.softmax(scores, -1)
+    if training and dropout_p > 0:
+        w = _dropout(w, dropout_p)
+    out = ember.matmul(w, v)  # (N, heads, L, hd)
+    out = out.permute(2, 0, 1, 3).reshape(tgt, bsz, e)
+    out = _linear(out, out_proj_weight, out_proj_bias)
+    weights = None
+    if need_weights:
+        weights = w.mean(1) if average_attn_weights else w
+    if unbatched:
+        out = out.squeeze(1)
+        if weights is not None:
+            weights = weights.squeeze(0)
+    return out, weights
+
+
+def _pad_last(m):
+    pad = ember.zeros(*m.shape[:-1], 1, dtype=m.dtype)
+    return ember.cat([m, pad], -1)

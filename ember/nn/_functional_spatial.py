@@ -1,0 +1,598 @@
+"""``nn.functional``: convolution, pooling, padding, resampling and sampling-grid functions.
+
+The heavy kernels are ops in ``ember/_ops/conv.py`` and ``ember/_ops/pool.py``; this file
+normalises arguments like PyTorch does and composes the rest (adaptive pooling, LP pooling,
+interpolation, grid sampling, pixel shuffle) from differentiable ops.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+import ember
+from ember._ops import conv as _conv
+from ember._ops import pool as _pool
+from ember._tensor import Tensor
+
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
+    "max_pool2d_with_indices", "max_unpool1d", "max_unpool2d", "avg_pool1d", "avg_pool2d",
+    "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d", "pad", "interpolate", "upsample",
+    "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "unfold",
+    "fold", "grid_sample", "affine_grid",
+]
+
+conv1d = _conv.conv1d
+conv2d = _conv.conv2d
+conv3d = _conv.conv3d
+conv_transpose1d = _conv.conv_transpose1d
+conv_transpose2d = _conv.conv_transpose2d
+conv_transpose3d = _conv.conv_transpose3d
+max_pool1d = _pool.max_pool1d
+max_pool2d = _pool.max_pool2d
+max_pool3d = _pool.max_pool3d
+avg_pool1d = _pool.avg_pool1d
+avg_pool2d = _pool.avg_pool2d
+avg_pool3d = _pool.avg_pool3d
+unfold = _pool.unfold
+fold = _pool.fold
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """:func:`max_pool1d` returning ``(values, indices)``."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """:func:`max_pool2d` returning ``(values, indices)``."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# --------------------------------------------------------------------------- unpooling
+def _max_unpool(name, nd, input, indices, kernel_size, stride, padding, output_size):
+    ks = _pool._tuple(kernel_size, nd, name, "kernel_size")
+    s = _pool._tuple(stride, nd, name, "stride") if stride is not None else ks
+    p = _pool._tuple(padding, nd, name, "padding")
+    unb = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unb else input
+    idx = indices.unsqueeze(0) if unb else indices
+    if tuple(idx.shape) != tuple(x.shape):
+        raise RuntimeError(f"{name}(): Expected shape of indices to be same as that of the input "
+                           f"tensor ({list(x.shape)}) but got indices tensor with shape: "
+                           f"{list(idx.shape)}")
+    default = tuple((i - 1) * si - 2 * pi + k for i, si, pi, k in
+                    zip(x.shape[2:], s, p, ks))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)[-nd:]
+        for o, dflt, si in zip(out, default, s):
+            if not dflt - si < o < dflt + si:
+                raise ValueError(f"{name}(): invalid output_size {list(out)} (dim should be "
+                                 f"between {[v - a for v, a in zip(default, s)]} and "
+                                 f"{[v + a for v, a in zip(default, s)]})")
+    n, c = x.shape[:2]
+    ia = idx._data.reshape(n, c, -1).astype(np.int64)
+    total = math.prod(out)
+    if ia.size and (ia.min() < 0 or ia.max() >= total):
+        raise RuntimeError(f"{name}(): Found an invalid max index: {int(ia.max())} (output "
+                           f"volumes are of size {'x'.join(map(str, out))})")
+    y = _pool.scatter_spatial(x, ia, (n, c, *out))
+    return y.squeeze(0) if unb else y
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Partial inverse of :func:`max_pool1d`: puts values back at ``indices``, zeros elsewhere.
+    """
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Partial inverse of :func:`max_pool2d`.
+
+    Example:
+        >>> y, i = F.max_pool2d(x, 2, return_indices=True); F.max_unpool2d(y, i, 2)
+    """
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+# --------------------------------------------------------------------------- adaptive pooling
+def _adaptive_sizes(name, input, nd, output_size):
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{input.ndim}D input of size {list(input.shape)}")
+    if isinstance(output_size, numbers.Integral):
+        output_size = (output_size,) * nd
+    out = tuple(input.shape[-nd + i] if v is None else int(v)
+                for i, v in enumerate(tuple(output_size)))
+    if len(out) != nd:
+        raise ValueError(f"{name}(): output_size must be {nd} integers, got {list(out)}")
+    if any(o <= 0 for o in out) or any(s == 0 for s in input.shape[-nd:]):
+        raise RuntimeError(f"{name}(): elements of output_size must be greater than or equal "
+                           f"to 0, and the input's spatial sizes non-zero; got output_size="
+                           f"{list(out)} for input of size {list(input.shape)}")
+    return out
+
+
+def _bins(length, out):
+    """PyTorch's adaptive bins: [floor(i*L/out), ceil((i+1)*L/out))."""
+    i = np.arange(out)
+    return (i * length) // out, -((-(i + 1) * length) // out)
+
+
+def _avg_matrix(length, out, dtype):
+    start, end = _bins(length, out)
+    m = np.zeros((out, length), dtype)
+    for i, (a, b) in enumerate(zip(start, end)):
+        m[i, a:b] = 1.0 / (b - a)
+    return Tensor._wrap(m)
+
+
+def _adaptive_avg(name, input, nd, output_size):
+    out = _adaptive_sizes(name, input, nd, output_size)
+    dt = input._data.dtype
+    y = input
+    # Averaging over bins is linear and separable: one small matrix product per spatial dim.
+    for i, o in enumerate(out):
+        ax = input.ndim - nd + i
+        L = input.shape[ax]
+        if L == o:
+            continue
+        m = _avg_matrix(L, o, dt)
+        y = ember.matmul(y.movedim(ax, -1), m.t()).movedim(-1, ax)
+    return y if y is not input else input.clone()
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average pooling over (N, C, L) into ``output_size`` bins."""
+    return _adaptive_avg("adaptive_avg_pool1d", input, 1, output_size)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling over (N, C, H, W) into ``output_size`` bins (``None`` keeps a size).
+
+    Example:
+        >>> F.adaptive_avg_pool2d(ember.randn(2, 3, 7, 7), 1).shape
+        ember.Size([2, 3, 1, 1])
+    """
+    return _adaptive_avg("adaptive_avg_pool2d", input, 2, output_size)
+
+
+def _adaptive_max(name, input, nd, output_size, return_indices):
+    out = _adaptive_sizes(name, input, nd, output_size)
+    unb = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unb else input
+    a = x._data
+    spatial = a.shape[2:]
+    if all(L % o == 0 for L, o in zip(spatial, out)):
+        ks = tuple(L // o for L, o in zip(spatial, out))
+        vals, idx = _pool.max_pool_indices(a, ks, ks, (0,) * nd, (1,) * nd, out)
+    else:
+        bins = [_bins(L, o) for L, o in zip(spatial, out)]
+        n, c = a.shape[:2]
+        vals = np.empty((n, c, *out), a.dtype)
+        idx = np.empty((n, c, *out), np.int64)
+        strides = [math.prod(spatial[i + 1:]) for i in range(nd)]
+        for cell in np.ndindex(*out):
+            sl = tuple(slice(b[0][j], b[1][j]) for b, j in zip(bins, cell))
+            win = a[(slice(None), slice(None)) + sl].reshape(n, c, -1)
+            k = np.argmax(win, axis=2)
+            nan = np.isnan(win).any(axis=2) if a.dtype.kind == "f" else None
+            if nan is not None and nan.any():
+                k = np.where(nan, np.argmax(np.isnan(win), axis=2), k)
+            wshape = tuple(s.stop - s.start for s in sl)
+            kpos = np.unravel_index(k, wshape)
+            flat = sum((s.start + kp) * st for s, kp, st in zip(sl, kpos, strides))
+            idx[(slice(None), slice(None)) + cell] = flat
+            vals[(slice(None), slice(None)) + cell] = np.take_along_axis(win, k[..., None],
+                                                                         2)[..., 0]
+    n, c = vals.shape[:2]
+    y = _pool.emit(_pool.GATHER, vals, (x,), (idx.reshape(n, c, -1), vals.shape,
+                                              tuple(x.shape)))
+    if unb:
+        y, idx = y.squeeze(0), idx[0]
+    if return_indices:
+        return y, Tensor._wrap(idx)
+    return y
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling over (N, C, L) into ``output_size`` bins."""
+    return _adaptive_max("adaptive_max_pool1d", input, 1, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling over (N, C, H, W) into ``output_size`` bins (PyTorch's bin edges)."""
+    return _adaptive_max("adaptive_max_pool2d", input, 2, output_size, return_indices)
+
+
+# --------------------------------------------------------------------------- LP pooling
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    ks = _pool._tuple(kernel_size, nd, f"lp_pool{nd}d", "kernel_size")
+    pool = avg_pool1d if nd == 1 else avg_pool2d
+    if stride is not None:
+        out = pool(input.pow(norm_type), ks, stride, 0, ceil_mode)
+    else:
+        out = pool(input.pow(norm_type), ks, padding=0, ceil_mode=ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(math.prod(ks)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling: (sum over the window of x**p) ** (1/p)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """2-D power-average pooling: (sum over the window of x**p) ** (1/p)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+# --------------------------------------------------------------------------- padding
+def _pad_index(mode, length, lo, hi):
+    i = np.arange(-lo, length + hi)
+    if mode == "reflect":
+        period = 2 * (length - 1)
+        if period == 0:
+            return np.zeros_like(i)
+        i = np.abs(i) % period
+        return np.where(i >= length, period - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, length - 1)
+    return i % length  # circular
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the trailing dimensions: ``pad = (left, right, top, bottom, ...)`` from the last dim.
+
+    Args:
+        input: tensor to pad.
+        pad: an even-length sequence of pads, last dimension first; negative pads crop.
+        mode: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        value: fill value for ``'constant'`` (default 0).
+
+    Example:
+        >>> F.pad(ember.ones(1, 2, 2), (1, 1), value=0.).shape
+        ember.Size([1, 2, 4])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError(f"pad(): Padding length must be divisible by 2, got {len(pad)}")
+    nd = len(pad) // 2
+    if nd > input.ndim:
+        raise RuntimeError(f"pad(): Padding length should be less than or equal to two times "
+                           f"the input dimension but got padding length {len(pad)} and input "
+                           f"of dimension {input.ndim}")
+    pairs = tuple((pad[2 * (nd - 1 - i)], pad[2 * (nd - 1 - i) + 1]) for i in range(nd))
+    if mode == "constant":
+        return ember._ops.core.apply(_pool.PAD_CONST, (input,),
+                                     (pairs, 0 if value is None else value))
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad(): Unrecognised padding mode {mode}")
+    if value not in (None, 0):
+        raise ValueError(f"pad(): Padding mode \"{mode}\" doesn't take in value argument")
+    if not 1 <= nd <= 3 or input.ndim not in (nd + 1, nd + 2):
+        raise NotImplementedError(f"pad(): Only 2D, 3D, 4D, 5D padding with non-constant "
+                                  f"padding are supported for now (got a {input.ndim}-D input "
+                                  f"and {len(pad)} pads in mode '{mode}')")
+    y = input
+    for i, (a, b) in enumerate(pairs):
+        ax = input.ndim - nd + i
+        L = input.shape[ax]
+        if mode == "reflect" and (a >= L or b >= L):
+            raise RuntimeError(f"pad(): Argument #4: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding ({a}, {b}) at "
+                               f"dimension {ax} of input {list(input.shape)}")
+        if mode == "circular" and (a > L or b > L):
+            raise RuntimeError(f"pad(): Padding value causes wrapping around more than once "
+                               f"(padding ({a}, {b}) at dimension {ax} of input "
+                               f"{list(input.shape)})")
+        if a == 0 and b == 0:
+            continue
+        y = _pool.take_axis(y, _pad_index(mode, L, a, b), ax)
+    return y if y is not input else input.clone()
+
+
+# --------------------------------------------------------------------------- interpolation
+def _interp_sizes(input, nd, size, scale_factor, recompute_scale_factor):
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate(): either size or scale_factor should be defined "
+                         "(and not both)")
+    spatial = input.shape[2:]
+    if size is not None:
+        out = (int(size),) * nd if isinstance(size, numbers.Integral) else \
+            tuple(int(v) for v in size)
+        if len(out) != nd:
+            raise ValueError(f"interpolate(): Input and output must have the same number of "
+                             f"spatial dimensions, but got input with spatial dimensions of "
+                             f"{list(spatial)} and output size of {list(out)}. Please provide "
+                             "input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                             "(o1, o2, ...,oK) format.")
+        return out, (None,) * nd
+    sf = (float(scale_factor),) * nd if isinstance(scale_factor, numbers.Real) else \
+        tuple(float(v) for v in scale_factor)
+    if len(sf) != nd:
+        raise ValueError(f"interpolate(): scale_factor must have {nd} entries, got {list(sf)}")
+    out = tuple(int(math.floor(L * f)) for L, f in zip(spatial, sf))
+    return out, ((None,) * nd if recompute_scale_factor else sf)
+
+
+def _src_scale(L, o, align_corners, sf):
+    if align_corners:
+        return (L - 1) / (o - 1) if o > 1 else 0.0
+    return 1.0 / sf if sf is not None else L / o
+
+
+def _linear_axis(y, ax, L, o, align_corners, sf, dtype, cubic=False):
+    scale = _src_scale(L, o, align_corners, sf)
+    dst = np.arange(o, dtype=np.float64)
+    src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
+    shape = [1] * y.ndim
+    shape[ax] = o
+    if cubic:
+        i0 = np.floor(src).astype(np.int64)
+        t = src - i0
+        a = -0.75
+        ws = [((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+              ((a + 2) * t - (a + 3)) * t * t + 1,
+              ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1]
+        ws.append(1 - ws[0] - ws[1] - ws[2])
+        acc = None
+        for j, w in enumerate(ws):
+            idx = np.clip(i0 - 1 + j, 0, L - 1)
+            term = _pool.take_axis(y, idx, ax) * Tensor._wrap(w.astype(dtype).reshape(shape))
+            acc = term if acc is None else acc + term
+        return acc
+    src = np.maximum(src, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), L - 1)
+    i1 = np.minimum(i0 + 1, L - 1)
+    l1 = (src - i0).astype(dtype).reshape(shape)
+    l0 = (1 - l1).astype(dtype)
+    return (_pool.take_axis(y, i0, ax) * Tensor._wrap(l0)
+            + _pool.take_axis(y, i1, ax) * Tensor._wrap(l1))
+
+
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resample (N, C, *spatial) to ``size`` or by ``scale_factor``.
+
+    Args:
+        input: 3-D, 4-D or 5-D tensor.
+        size: output spatial size; or ``scale_factor``: multiplier(s) for it.
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'``, ``'bicubic'``,
+            ``'trilinear'`` or ``'area'``.
+        align_corners: for the linear modes, map corner pixels' centres onto each other.
+
+    Example:
+        >>> F.interpolate(ember.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear").shape
+        ember.Size([1, 1, 4, 4])
+    """
+    if antialias:
+        raise NotImplementedError("interpolate(): antialias=True is not implemented in ember")
+    nd = input.ndim - 2
+    if nd < 1 or nd > 3:
+        raise NotImplementedError(f"interpolate(): Input Error: Only 3D, 4D and 5D input Tensors "
+                                  f"supported (got {input.ndim}D) for the modes: nearest | "
+                                  "linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError("interpolate(): align_corners option can only be set with the "
+                         "interpolating modes: linear | bilinear | bicubic | trilinear")
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
+        raise NotImplementedError(f"interpolate(): Got {input.ndim}D input, but {mode} mode "
+                                  f"needs {_MODE_DIMS[mode] + 2}D input")
+    out, sfs = _interp_sizes(input, nd, size, scale_factor, recompute_scale_factor)
+    if mode == "area":
+        return [adaptive_avg_pool1d, adaptive_avg_pool2d, None][nd - 1](input, out) if nd < 3 \
+            else _adaptive_avg("adaptive_avg_pool3d", input, 3, out)
+    dtype = input._data.dtype
+    y = input
+    for i, (o, sf) in enumerate(zip(out, sfs)):
+        ax = 2 + i
+        L = input.shape[ax]
+        if mode in ("nearest", "nearest-exact"):
+            scale = _src_scale(L, o, False, sf)
+            dst = np.arange(o, dtype=np.float64)
+            # PyTorch computes nearest source indices in float32 whatever the dtype.
+            sc = np.float32(scale)
+            d32 = dst.astype(np.float32)
+            src = np.floor((d32 + np.float32(0.5)) * sc) if mode == "nearest-exact" else \
+                np.floor(d32 * sc)
+            y = _pool.take_axis(y, np.minimum(src.astype(np.int64), L - 1), ax)
+        elif mode in _MODE_DIMS:
+            y = _linear_axis(y, ax, L, o, bool(align_corners), sf, dtype,
+                             cubic=mode == "bicubic")
+        else:
+            raise NotImplementedError(f"interpolate(): unsupported mode '{mode}'")
+    return y if y is not input else input.clone()
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of :func:`interpolate`."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(..., mode='nearest')``."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(..., mode='bilinear', align_corners=True)``."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --------------------------------------------------------------------------- pixel shuffle
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r).
+
+    Example:
+        >>> F.pixel_shuffle(ember.randn(1, 8, 3, 3), 2).shape
+        ember.Size([1, 2, 6, 6])
+    """
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    nl = len(lead)
+    y = input.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(nl), nl, nl + 3, nl + 1, nl + 4, nl + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W): the inverse of :func:`pixel_shuffle`."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but got input of size {list(input.shape)} and "
+                           f"downscale_factor={r}")
+    nl = len(lead)
+    y = input.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(nl), nl, nl + 2, nl + 4, nl + 1, nl + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+# --------------------------------------------------------------------------- grid sampling
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, lo, hi):
+    # Reflect into [lo, hi] (PyTorch's reflect_coordinates), on a detached copy of the
+    # coordinates' integer part so the gradient sign flips where the reflection does.
+    span = hi - lo
+    if span <= 0:
+        return coord * 0
+    c = (coord - lo).abs()
+    flips = np.floor(c._data / span)
+    extra = c - Tensor._wrap(flips * span)
+    even = Tensor._wrap((flips % 2 == 0).astype(c._data.dtype))
+    return even * (extra + lo) + (1 - even) * (span - extra + lo)
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Sample ``input`` (N, C, H, W) at ``grid`` (N, Ho, Wo, 2) locations in [-1, 1].
+
+    Differentiable in both the input and the grid (bilinear mode).
+
+    Args:
+        mode: ``'bilinear'`` or ``'nearest'``.
+        padding_mode: ``'zeros'``, ``'border'`` or ``'reflection'``.
+        align_corners: whether -1 and 1 are the centres (True) or the edges of corner pixels.
+    """
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample(): mode '{mode}' is not implemented in ember "
+                                  "(bilinear and nearest are)")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sample(): expected 4D input and grid with last dim 2 (only "
+                           f"2-D sampling is implemented), got input {list(input.shape)} and "
+                           f"grid {list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got input with sizes {list(input.shape)} and grid with sizes "
+                           f"{list(grid.shape)}")
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
+                           f"but input has {input.dtype} and grid has {grid.dtype}")
+    ac = bool(align_corners)
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1:3]
+    ix = _unnormalize(grid[..., 0], w, ac)
+    iy = _unnormalize(grid[..., 1], h, ac)
+    if padding_mode == "border":
+        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
+    elif padding_mode == "reflection":
+        if ac:
+            ix, iy = _reflect(ix, 0, w - 1), _reflect(iy, 0, h - 1)
+        else:
+            ix, iy = _reflect(ix, -0.5, w - 0.5), _reflect(iy, -0.5, h - 0.5)
+        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
+    dt = input._data.dtype
+
+    def sample(xi, yi):
+        valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        flat = (np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)).reshape(n, 1, -1)
+        v = _pool.gather_spatial(input, flat.astype(np.int64), (n, c, ho, wo))
+        return v, Tensor._wrap(valid.astype(dt).reshape(n, 1, ho, wo))
+
+    if mode == "nearest":
+        xi = np.rint(ix._data).astype(np.int64)
+        yi = np.rint(iy._data).astype(np.int64)
+        v, m = sample(xi, yi)
+        # The grid's gradient is zero here, as in PyTorch (defined, not None).
+        return v * m + ix.unsqueeze(1) * 0
+    x0 = np.floor(ix._data).astype(np.int64)
+    y0 = np.floor(iy._data).astype(np.int64)
+    fx = (ix - Tensor._wrap(x0.astype(dt))).unsqueeze(1)
+    fy = (iy - Tensor._wrap(y0.astype(dt))).unsqueeze(1)
+    out = None
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            v, m = sample(x0 + dx, y0 + dy)
+            term = v * (wx * wy * m)
+            out = term if out is None else out + term
+    return out
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """Sampling grid (N, H, W, 2) for the affine maps ``theta`` (N, 2, 3), for grid_sample."""
+    size = tuple(int(s) for s in size)
+    if len(size) != 4:
+        raise NotImplementedError(f"affine_grid(): only 2-D affine grids (size of length 4) are"
+                                  f" implemented in ember, got size={list(size)}")
+    n, _, h, w = size
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3) or theta.shape[0] != n:
+        raise ValueError(f"affine_grid(): Expected a batch of 2D affine matrices of shape Nx2x3 "
+                         f"for size {list(size)}. Got {list(theta.shape)}.")
+    if min(h, w) <= 0:
+        raise ValueError(f"affine_grid(): Expected non-zero, positive output size. Got "
+                         f"{list(size)}")
+    ac = bool(align_corners)
+
+    def lin(k):
+        if k <= 1:
+            return np.zeros(k)
+        v = np.linspace(-1.0, 1.0, k)
+        return v if ac else v * (k - 1) / k
+
+    dt = theta._data.dtype
+    base = np.empty((h, w, 3), dt)
+    base[..., 0] = lin(w)[None, :]
+    base[..., 1] = lin(h)[:, None]
+    base[..., 2] = 1
+    grid = ember.matmul(Tensor._wrap(base.reshape(1, h * w, 3)), theta.transpose(1, 2))
+    return grid.reshape(n, h, w, 2)

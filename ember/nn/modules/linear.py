@@ -1,0 +1,170 @@
+"""Linear layers: Identity, Linear, Bilinear, LazyLinear."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ember import _dtype as D
+from ember._ops.creation import empty
+from ember._tensor import Tensor
+from ember.nn import _functional_basic as F
+from ember.nn import init
+from ember.nn.modules.module import Module
+from ember.nn.parameter import Parameter
+
+__all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
+
+
+def _factory(device, dtype):
+    from ember._device import check_device
+
+    check_device(device)
+    return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+
+
+class Identity(Module):
+    """Return the input unchanged (arguments are accepted and ignored).
+
+    Example::
+
+        >>> nn.Identity(54, unused="x")(ember.ones(2)).shape
+        torch.Size([2])
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+
+    Weight and bias start from U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's
+    ``kaiming_uniform_(a=sqrt(5))``).
+
+    Shape: input ``(*, in_features)``, output ``(*, out_features)``.
+
+    Example::
+
+        >>> nn.Linear(20, 30)(ember.randn(128, 20)).shape
+        torch.Size([128, 30])
+    """
+
+    __constants__ = ["in_features", "out_features"]
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        dt = _factory(device, dtype)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in_features), dtype=dt))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw weight and bias from PyTorch's default distributions."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` with ``A`` of shape ``(out, in1, in2)``.
+
+    Example::
+
+        >>> nn.Bilinear(20, 30, 40)(ember.randn(128, 20), ember.randn(128, 30)).shape
+        torch.Size([128, 40])
+    """
+
+    __constants__ = ["in1_features", "in2_features", "out_features"]
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        dt = _factory(device, dtype)
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dt))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(in1_features), 1/sqrt(in1_features)) for weight and bias."""
+        bound = 1 / math.sqrt(self.weight.size(1))
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class LazyLinear(Linear):
+    """A Linear whose ``in_features`` is inferred from the first input.
+
+    Example::
+
+        >>> m = nn.LazyLinear(4); m(ember.randn(2, 7)); m.in_features
+        7
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+        Module.__init__(self)
+        self._dt = _factory(device, dtype)
+        self.in_features = 0
+        self.out_features = out_features
+        self.weight = Parameter(empty((0,), dtype=self._dt))
+        if bias:
+            self.bias = Parameter(empty((0,), dtype=self._dt))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.in_features:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor) -> None:
+        """Create weight and bias for ``input.shape[-1]`` features and become a Linear."""
+        self.in_features = input.shape[-1]
+        self.weight = Parameter(empty((self.out_features, self.in_features), dtype=self._dt))
+        if self.bias is not None:
+            self.bias = Parameter(empty(self.out_features, dtype=self._dt))
+        self.reset_parameters()
+        del self._dt
+        self.__class__ = self.cls_to_become
+
+    def forward(self, input: Tensor) -> Tensor:
+        self.initialize_parameters(input)
+        return F.linear(input, self.weight, self.bias)

@@ -1,0 +1,118 @@
+"""Gradient clipping: ``clip_grad_norm_``, ``clip_grad_value_``."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+
+from ember._tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_"]
+
+
+def _as_list(tensors) -> list:
+    if isinstance(tensors, Tensor):
+        return [tensors]
+    return list(tensors)
+
+
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """The ``norm_type``-norm of all ``tensors`` together (as if concatenated).
+
+    Example::
+
+        >>> nn.utils.get_total_norm([ember.tensor([3.0]), ember.tensor([4.0])])
+        tensor(5.)
+    """
+    tensors = _as_list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor._wrap(np.asarray(0.0, np.float32))
+    dt = tensors[0]._data.dtype
+    if norm_type == math.inf:
+        total = max(float(np.abs(t._data).max()) if t._data.size else 0.0 for t in tensors)
+    elif norm_type == -math.inf:
+        total = min(float(np.abs(t._data).min()) for t in tensors if t._data.size)
+    elif norm_type == 2.0:
+        # one BLAS dot per tensor: no temporaries
+        total = math.sqrt(sum(float(np.dot(d, d)) for d in
+                              (t._data.reshape(-1).astype(np.float64) if t._data.dtype.kind
+                               != "f" or t._data.dtype.itemsize < 4 else t._data.reshape(-1)
+                               for t in tensors)))
+    elif norm_type == 0:
+        total = float(sum(np.count_nonzero(t._data) for t in tensors))
+    else:
+        s = sum(float((np.abs(t._data.astype(np.float64)) ** norm_type).sum()) for t in tensors)
+        total = s ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped. To disable "
+                           "this error and scale the gradients by the non-finite norm anyway, "
+                           "set `error_if_nonfinite=False`")
+    return Tensor._wrap(np.asarray(total, dt))
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
+                          foreach: bool | None = None) -> None:
+    """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` when that is below 1."""
+    params = [p for p in _as_list(parameters) if p.grad is not None]
+    coef = float(max_norm) / (float(total_norm) + 1e-6)
+    if coef < 1:
+        for p in params:
+            g = p.grad
+            g._data *= g._data.dtype.type(coef)
+            g._bump()
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Rescale gradients in place so that their total norm is at most ``max_norm``.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors whose ``.grad`` is clipped.
+        max_norm: the largest allowed total norm.
+        norm_type: the p of the norm (``inf`` for the max norm).
+        error_if_nonfinite: raise if the total norm is nan or inf.
+        foreach: accepted for compatibility.
+
+    Returns:
+        The total norm before clipping (a 0-dim Tensor).
+
+    Example::
+
+        >>> total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    """
+    params = [p for p in _as_list(parameters) if p.grad is not None]
+    grads = [p.grad for p in params]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(params, max_norm, total, foreach)
+    return total
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Deprecated alias of :func:`clip_grad_norm_`."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clamp every gradient element to ``[-clip_value, clip_value]`` in place.
+
+    Example::
+
+        >>> nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    """
+    clip_value = float(clip_value)
+    for p in _as_list(parameters):
+        g = p.grad
+        if g is not None:
+            np.clip(g._data, -clip_value, clip_value, out=g._data)
+            g._bump()

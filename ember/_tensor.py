@@ -554,7 +554,20 @@ class Tensor:
         return False
 
     def share_memory_(self):
-        return self
+        """Move this tensor's memory into shared memory (in place); see ember.multiprocessing.
+
+        The shared-memory storage lives with the process-sharing machinery; it is loaded on
+        first use so that `import ember` stays light.
+        """
+        from ember.multiprocessing.reductions import share_memory_
+
+        return share_memory_(self)
+
+    def is_shared(self):
+        """Whether this tensor's memory is shared between processes."""
+        from ember.multiprocessing.reductions import is_shared
+
+        return is_shared(self)
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``."""

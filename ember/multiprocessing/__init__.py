@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import multiprocessing as _mp
 
-from ember._tensor import Tensor as _Tensor
-from ember.multiprocessing.reductions import init_reductions, is_shared, share_memory_
+from ember.multiprocessing.reductions import init_reductions
 from ember.multiprocessing.spawn import (ProcessContext, ProcessException,
                                          ProcessExitedException, ProcessRaisedException,
                                          spawn, start_processes)
@@ -31,9 +30,6 @@ from ember.multiprocessing.spawn import (ProcessContext, ProcessException,
 for _name in _mp.__all__:
     globals()[_name] = getattr(_mp, _name)
 
-# Tensor methods defined here until they move into ember/_tensor.py.
-_Tensor.share_memory_ = share_memory_
-_Tensor.is_shared = is_shared
 init_reductions()
 
 _SHARING_STRATEGIES = frozenset({"file_descriptor"})

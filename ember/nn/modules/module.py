@@ -800,7 +800,8 @@ class Module:
                 g.zero_()
 
     def share_memory(self) -> Module:
-        return self
+        """Move every parameter and buffer into shared memory (for Hogwild training)."""
+        return self._apply(lambda t: t.share_memory_())
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on ``self``.

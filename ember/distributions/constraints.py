@@ -1,0 +1,329 @@
+"""Constraints on distribution parameters and supports (``torch.distributions.constraints``).
+
+A constraint's ``check(value)`` returns a bool tensor over the batch shape (event dims
+reduced), which ``Distribution`` uses for ``validate_args``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember._ops.core import wrap
+
+__all__ = [
+    "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
+    "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval",
+    "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+    "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+    "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square",
+    "symmetric", "unit_interval",
+]
+
+
+class Constraint:
+    """Base class: a region of valid values. ``event_dim`` dims are checked together."""
+
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return self.__class__.__name__[1:] + "()"
+
+
+class _Dependent(Constraint):
+    """Placeholder for constraints that depend on other parameters (checks nothing)."""
+
+    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        self._is_discrete = is_discrete
+        self._event_dim = event_dim
+
+    @property
+    def is_discrete(self):
+        if self._is_discrete is NotImplemented:
+            raise NotImplementedError(".is_discrete cannot be determined statically")
+        return self._is_discrete
+
+    @property
+    def event_dim(self):
+        if self._event_dim is NotImplemented:
+            raise NotImplementedError(".event_dim cannot be determined statically")
+        return self._event_dim
+
+    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        if is_discrete is NotImplemented:
+            is_discrete = self._is_discrete
+        if event_dim is NotImplemented:
+            event_dim = self._event_dim
+        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
+
+    def check(self, x):
+        raise ValueError("Cannot determine validity of dependent constraint")
+
+
+def is_dependent(constraint):
+    """True for ``dependent`` placeholders (skipped by argument validation)."""
+    return isinstance(constraint, _Dependent)
+
+
+class _DependentProperty(property, _Dependent):
+    """A property that is also a dependent constraint (e.g. ``Uniform.support``)."""
+
+    def __init__(self, fn=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        property.__init__(self, fn)
+        self._is_discrete = is_discrete
+        self._event_dim = event_dim
+
+    def __call__(self, fn):
+        return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
+
+
+class _IndependentConstraint(Constraint):
+    """Reinterprets ``reinterpreted_batch_ndims`` batch dims of a constraint as event dims."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        n = self.reinterpreted_batch_ndims
+        if result.ndim < n:
+            raise ValueError(f"Expected value.dim() >= {n + self.base_constraint.event_dim} but "
+                             f"got {value.ndim}")
+        if n:
+            result = result.reshape(tuple(result.shape[:result.ndim - n]) + (-1,)).all(-1)
+        return result
+
+    def __repr__(self):
+        return f"IndependentConstraint({self.base_constraint!r}, " \
+               f"{self.reinterpreted_batch_ndims})"
+
+
+def _b(a):
+    return wrap(np.asarray(a, dtype=bool))
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def check(self, value):
+        v = value._data
+        return _b((v == 0) | (v == 1))
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        v = value._data
+        return _b(((v == 0) | (v == 1)).all(-1) & (v.sum(-1) == 1))
+
+
+class _IntegerInterval(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        v = value._data
+        return _b((v % 1 == 0) & (_raw(self.lower_bound) <= v) & (v <= _raw(self.upper_bound)))
+
+    def __repr__(self):
+        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _IntegerGreaterThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        v = value._data
+        return _b((v % 1 == 0) & (v >= _raw(self.lower_bound)))
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+def _raw(x):
+    return x._data if hasattr(x, "_data") else x
+
+
+class _Real(Constraint):
+    def check(self, value):
+        v = value._data
+        return _b(v == v)  # False for nan
+
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return _b(_raw(self.lower_bound) < value._data)
+
+    def __repr__(self):
+        return f"GreaterThan(lower_bound={self.lower_bound})"
+
+
+class _GreaterThanEq(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return _b(_raw(self.lower_bound) <= value._data)
+
+    def __repr__(self):
+        return f"GreaterThanEq(lower_bound={self.lower_bound})"
+
+
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return _b(value._data < _raw(self.upper_bound))
+
+    def __repr__(self):
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
+class _Interval(Constraint):
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        v = value._data
+        return _b((_raw(self.lower_bound) <= v) & (v <= _raw(self.upper_bound)))
+
+    def __repr__(self):
+        return f"Interval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _HalfOpenInterval(_Interval):
+    def check(self, value):
+        v = value._data
+        return _b((_raw(self.lower_bound) <= v) & (v < _raw(self.upper_bound)))
+
+    def __repr__(self):
+        return f"HalfOpenInterval(lower_bound={self.lower_bound}, " \
+               f"upper_bound={self.upper_bound})"
+
+
+class _Simplex(Constraint):
+    event_dim = 1
+
+    def check(self, value):
+        v = value._data
+        return _b(np.all(v >= 0, axis=-1) & (np.abs(v.sum(-1) - 1) < 1e-6))
+
+
+class _Square(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        v = value._data
+        return _b(np.full(v.shape[:-2], v.shape[-1] == v.shape[-2], dtype=bool))
+
+
+class _Symmetric(_Square):
+    def check(self, value):
+        v = value._data
+        if v.shape[-1] != v.shape[-2]:
+            return _b(np.zeros(v.shape[:-2], bool))
+        return _b(np.isclose(v, np.swapaxes(v, -1, -2), atol=1e-6).all((-2, -1)))
+
+
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        v = value._data
+        return _b((np.tril(v) == v).reshape(v.shape[:-2] + (-1,)).min(-1))
+
+
+class _LowerCholesky(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        v = value._data
+        tri = (np.tril(v) == v).reshape(v.shape[:-2] + (-1,)).min(-1)
+        pos = (np.diagonal(v, 0, -2, -1) > 0).min(-1)
+        return _b(tri & pos)
+
+
+class _CorrCholesky(_LowerCholesky):
+    def check(self, value):
+        v = value._data
+        unit = np.abs(np.linalg.norm(v, axis=-1) - 1) <= 1e-4 * v.shape[-1]
+        return _b(super().check(value)._data & unit.all(-1))
+
+
+class _PositiveDefinite(_Symmetric):
+    def check(self, value):
+        sym = super().check(value)._data
+        v = value._data
+        if v.shape[-1] != v.shape[-2]:
+            return _b(sym)
+        with np.errstate(all="ignore"):
+            ev = np.linalg.eigvalsh(np.nan_to_num(v))
+        return _b(sym & (ev > 0).all(-1))
+
+
+class _PositiveSemidefinite(_Symmetric):
+    def check(self, value):
+        sym = super().check(value)._data
+        v = value._data
+        ev = np.linalg.eigvalsh(np.nan_to_num(v))
+        return _b(sym & (ev >= 0).all(-1))
+
+
+class _Cat(Constraint):
+    def __init__(self, cseq, dim=0, lengths=None):
+        self.cseq, self.dim, self.lengths = list(cseq), dim, lengths
+
+    def check(self, value):
+        raise NotImplementedError("constraints.cat.check is not implemented in ember")
+
+
+dependent = _Dependent()
+dependent_property = _DependentProperty
+independent = _IndependentConstraint
+boolean = _Boolean()
+one_hot = _OneHot()
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+integer_interval = _IntegerInterval
+real = _Real()
+real_vector = independent(real, 1)
+positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+unit_interval = _Interval(0.0, 1.0)
+interval = _Interval
+half_open_interval = _HalfOpenInterval
+simplex = _Simplex()
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_definite = _PositiveDefinite()
+positive_semidefinite = _PositiveSemidefinite()
+cat = _Cat

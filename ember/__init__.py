@@ -95,7 +95,8 @@ preserve_format = contiguous_format = channels_last = "torch.memory_format"
 # Libraries above the core (layer 3+) load on first use, keeping `import ember` fast.
 _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "special",
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
-                 "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides")
+                 "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
+                 "vision")
 _LAZY_ATTRS = {"save": "serialization", "load": "serialization"}
 
 

@@ -109,7 +109,8 @@ def angle(input):
 
 
 def _vr_fwd(x):
-    return x.view(x.real.dtype).reshape(x.shape + (2,))
+    # NumPy can't change the dtype of a 0-d array in a view: go through a 1-element view
+    return x.reshape(x.shape or (1,)).view(x.real.dtype).reshape(x.shape + (2,))
 
 
 _VIEW_AS_REAL = OpDef("view_as_real", _vr_fwd, lambda ctx, g: (view_as_complex(g),),

@@ -31,8 +31,24 @@ def _default_float_np():
 
 
 # =============================================================================== unary
+# NOTE [ Complex gradients ]
+# PyTorch's gradient for complex inputs is the conjugate Wirtinger derivative: for a
+# holomorphic f with real coefficients (exp, sin, mul, div, pow, ...) the incoming gradient is
+# multiplied by conj(f'(z)) = f'(conj z). The family wrappers therefore hand formulas the
+# conjugated saved values when the gradient is complex, and the formulas stay written for
+# the real case. Non-holomorphic ops (abs, angle, real, imag) opt out and write their own.
+def _conj(v):
+    if v is None:
+        return None
+    if v.__class__ is complex:
+        return v.conjugate()
+    if getattr(v, "_data", None) is not None and v._data.dtype.kind == "c":
+        return v.conj()
+    return v
+
+
 def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, onnx=None,
-          method=True, inplace=True, node_name=None):
+          method=True, inplace=True, node_name=None, holomorphic=True):
     """Define a unary elementwise op and publish ``ember.name``, ``Tensor.name``, ``name_``.
 
     ``bwd(g, x, y)`` gives the input's gradient; ``x``/``y`` are the saved input/output
@@ -41,7 +57,11 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
     """
     if bwd is not None:
         def backward(n, g, _f=bwd, _sx="x" in save, _sy="y" in save):
-            return (_f(g, n.inputs[0] if _sx else None, n.output if _sy else None),)
+            x = n.inputs[0] if _sx else None
+            y = n.output if _sy else None
+            if holomorphic and g._data.dtype.kind == "c":
+                x, y = _conj(x), _conj(y)  # NOTE [ Complex gradients ]
+            return (_f(g, x, y),)
     else:
         backward = None
     opdef = OpDef(name, fwd, backward, save=save, differentiable=differentiable and bwd is not
@@ -215,7 +235,8 @@ relu = unary("relu", _relu, lambda g, x, y: apply(_THRESHOLD_BWD, (g, y)), save=
              to_float=False,
              onnx="Relu")
 neg = unary("neg", _neg, lambda g, x, y: -g, save="", to_float=False, onnx="Neg")
-abs = unary("abs", _abs, lambda g, x, y: g * x.sign(), to_float=False, onnx="Abs")
+abs = unary("abs", _abs, lambda g, x, y: g * x.sgn(), to_float=False, onnx="Abs",
+            holomorphic=False)
 sign = unary("sign", _sign, _zero_grad, save="", to_float=False, onnx="Sign")
 floor = unary("floor", xp.floor, _zero_grad, save="", to_float=False, onnx="Floor")
 ceil = unary("ceil", xp.ceil, _zero_grad, save="", to_float=False, onnx="Ceil")
@@ -275,6 +296,8 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     def backward(n, g):
         a, b = n.inputs if n.saved is not None else (None, None)
         y = n.output if save_y else None
+        if g._data.dtype.kind == "c":  # NOTE [ Complex gradients ]
+            a, b, y = _conj(a), _conj(b), _conj(y)
         ea, eb = n.next
         return (bwd_a(g, a, b, y) if ea is not None else None,
                 bwd_b(g, a, b, y) if eb is not None else None)

@@ -142,11 +142,15 @@ class Tensor:
         return st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self):
-        base = self._base._data if self._base is not None else None
-        if base is None:
+        """Offset (in elements) of the first element from the start of the memory block."""
+        d = self._data
+        root = d
+        while isinstance(root.base, np.ndarray):  # the array that owns the memory
+            root = root.base
+        if root is d:
             return 0
-        return (self._data.__array_interface__["data"][0]
-                - base.__array_interface__["data"][0]) // self._data.itemsize
+        return (d.__array_interface__["data"][0]
+                - root.__array_interface__["data"][0]) // d.itemsize
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]

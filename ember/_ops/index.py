@@ -97,9 +97,14 @@ def _idx(v):
 
 def _getitem_fwd(x, key, shape=None):
     try:
-        return x[key]
+        r = x[key]
     except IndexError as e:
         raise IndexError(_torch_index_msg(str(e))) from None
+    if r.__class__ is not np.ndarray:
+        # All dims indexed by ints: NumPy returns a scalar copy; a trailing Ellipsis gives the
+        # 0-dim view PyTorch returns.
+        r = x[(key if key.__class__ is tuple else (key,)) + (Ellipsis,)]
+    return r
 
 
 def _torch_index_msg(msg):

@@ -1,0 +1,348 @@
+"""``LBFGS``: limited-memory BFGS with an optional strong-Wolfe line search (minFunc's)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.optim.optimizer import Optimizer, _check, _to_scalar
+
+__all__ = ["LBFGS"]
+
+# NOTE [ LBFGS scalars ]
+# PyTorch keeps many LBFGS scalars (dot products, step lengths, curvature ratios) as 0-dim
+# tensors of the parameters' dtype. Here they are NumPy scalars of that dtype, which follow
+# the same promotion with Python floats (NEP 50), so float32 runs round like PyTorch's.
+
+
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
+    """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to bounds."""
+    if bounds is not None:
+        xmin_bound, xmax_bound = bounds
+    else:
+        xmin_bound, xmax_bound = (x1, x2) if x1 <= x2 else (x2, x1)
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 ** 2 - g1 * g2
+    if d2_square >= 0:
+        d2 = np.sqrt(d2_square)
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(min_pos, xmin_bound), xmax_bound)
+    return (xmin_bound + xmax_bound) / 2.0
+
+
+def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
+                  max_ls=25):
+    """Line search along ``d`` for a step ``t`` meeting the strong Wolfe conditions
+    (bracketing, then zoom by cubic interpolation). Returns (f, g, t, evaluations)."""
+    d_norm = np.abs(d).max()
+    g = g.copy()
+    f_new, g_new = obj_func(x, t, d)
+    ls_func_evals = 1
+    gtd_new = g_new.dot(d)
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
+    done = False
+    ls_iter = 0
+    bracket = bracket_f = bracket_g = bracket_gtd = None
+    while ls_iter < max_ls:
+        # Armijo fails, or the function went up: the minimum is bracketed.
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe holds
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+            break
+        # Extrapolate.
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        tmp = t
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
+                               bounds=(min_step, max_step))
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = g_new.dot(d)
+        ls_iter += 1
+    if ls_iter == max_ls:
+        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
+
+    # Zoom: shrink the bracket until a point satisfies the strong Wolfe conditions.
+    insuf_progress = False
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
+                               bracket[1], bracket_f[1], bracket_gtd[1])
+        # Keep t away from the bracket's ends unless progress has been made.
+        eps = 0.1 * (max(bracket) - min(bracket))
+        if min(max(bracket) - t, t - min(bracket)) < eps:
+            if insuf_progress or t >= max(bracket) or t <= min(bracket):
+                if abs(t - max(bracket)) < abs(t - min(bracket)):
+                    t = max(bracket) - eps
+                else:
+                    t = min(bracket) + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = g_new.dot(d)
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
+            bracket[high_pos], bracket_f[high_pos] = t, f_new
+            bracket_g[high_pos], bracket_gtd[high_pos] = g_new.copy(), gtd_new
+            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
+                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
+                bracket_g[high_pos] = bracket_g[low_pos]
+                bracket_gtd[high_pos] = bracket_gtd[low_pos]
+            bracket[low_pos], bracket_f[low_pos] = t, f_new
+            bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+
+def _unwrap(v):
+    """State value -> working value: Tensors to arrays (0-dim ones to NumPy scalars)."""
+    if isinstance(v, Tensor):
+        a = v._data
+        return a[()] if a.ndim == 0 else a
+    if isinstance(v, list):
+        return [_unwrap(x) for x in v]
+    return v
+
+
+def _wrap(v):
+    """Working value -> state value: arrays and NumPy scalars become ember Tensors."""
+    if isinstance(v, np.ndarray):
+        return Tensor._wrap(v)
+    if isinstance(v, np.generic):
+        return Tensor._wrap(np.asarray(v))
+    if isinstance(v, list):
+        return [_wrap(x) for x in v]
+    return v
+
+
+class LBFGS(Optimizer):
+    """L-BFGS (PyTorch's algorithm, after minFunc). ``step`` needs a closure that clears the
+    gradients, computes the loss, calls ``backward`` and returns the loss.
+
+    Args:
+        params: parameters (one group only).
+        lr: learning rate (default 1).
+        max_iter: iterations per ``step`` (default 20).
+        max_eval: function evaluations per ``step`` (default ``max_iter * 5 // 4``).
+        tolerance_grad: stop when the gradient's max-abs falls below (default 1e-7).
+        tolerance_change: stop when loss or step change less (default 1e-9).
+        history_size: curvature pairs kept (default 100).
+        line_search_fn: None or ``"strong_wolfe"``.
+
+    Example::
+
+        >>> opt = ember.optim.LBFGS([x], line_search_fn="strong_wolfe")
+        >>> def closure():
+        ...     opt.zero_grad(); loss = f(x); loss.backward(); return loss
+        >>> opt.step(closure)
+    """
+
+    _state_keys = frozenset({"func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro",
+                             "H_diag", "prev_flat_grad", "prev_loss", "al"})
+
+    def __init__(self, params: Iterable, lr: float = 1, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        _check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError(f"only 'strong_wolfe' is supported, got {line_search_fn!r}")
+        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
+                        tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+                        history_size=history_size, line_search_fn=line_search_fn)
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._params = self.param_groups[0]["params"]
+
+    def _gather_flat_grad(self) -> np.ndarray:
+        views = []
+        for p in self._params:
+            g = p._grad
+            a = np.zeros(p._data.size, p._data.dtype) if g is None else g._data.reshape(-1)
+            views.append(a.view(a.real.dtype) if a.dtype.kind == "c" else a)
+        return np.concatenate(views)
+
+    def _add_grad(self, step_size, update: np.ndarray) -> None:
+        offset = 0
+        for p in self._params:
+            x = p._data
+            real = x.view(x.real.dtype) if x.dtype.kind == "c" else x
+            n = real.size
+            real += (step_size * update[offset:offset + n]).reshape(real.shape)
+            offset += n
+            p._bump()
+
+    def _clone_param(self) -> list[np.ndarray]:
+        return [p._data.copy() for p in self._params]
+
+    def _set_param(self, params_data) -> None:
+        for p, data in zip(self._params, params_data):
+            p._data[...] = data
+            p._bump()
+
+    def _directional_evaluate(self, closure, x, t, d):
+        self._add_grad(t, d)
+        loss = float(self._eval_closure(closure))
+        flat_grad = self._gather_flat_grad()
+        self._set_param(x)
+        return loss, flat_grad
+
+    def step(self, closure: Callable):
+        """Perform up to ``max_iter`` L-BFGS iterations.
+
+        Args:
+            closure: re-evaluates the model (zero_grad, loss, backward) and returns the loss.
+        """
+        if closure is None:
+            raise RuntimeError("LBFGS.step() requires a closure that re-evaluates the model "
+                               "and returns the loss")
+        group = self.param_groups[0]
+        lr = _to_scalar(group["lr"])
+        max_iter, max_eval = group["max_iter"], group["max_eval"]
+        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
+        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
+
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        orig_loss = self._eval_closure(closure)
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._gather_flat_grad()
+        if np.abs(flat_grad).max() <= tolerance_grad:  # already optimal
+            return orig_loss
+
+        d = _unwrap(state.get("d"))
+        t = _unwrap(state.get("t"))
+        old_dirs = _unwrap(state.get("old_dirs"))
+        old_stps = _unwrap(state.get("old_stps"))
+        ro = _unwrap(state.get("ro"))
+        H_diag = _unwrap(state.get("H_diag"))
+        prev_flat_grad = _unwrap(state.get("prev_flat_grad"))
+        prev_loss = _unwrap(state.get("prev_loss"))
+        if prev_flat_grad is not None:
+            prev_flat_grad = np.array(prev_flat_grad, copy=True)
+
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            # Direction: the two-loop recursion over the stored curvature pairs.
+            if state["n_iter"] == 1:
+                d = np.negative(flat_grad)
+                old_dirs, old_stps, ro = [], [], []
+                H_diag = 1
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = y.dot(s)
+                if ys > 1e-10:
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_stps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_stps.append(s)
+                    ro.append(1.0 / ys)
+                    H_diag = ys / y.dot(y)
+                num_old = len(old_dirs)
+                if "al" not in state:
+                    state["al"] = [None] * history_size
+                al = state["al"]
+                q = np.negative(flat_grad)
+                for i in range(num_old - 1, -1, -1):
+                    al[i] = old_stps[i].dot(q) * ro[i]
+                    q += old_dirs[i] * (-al[i])
+                d = r = q * H_diag
+                for i in range(num_old):
+                    be_i = old_dirs[i].dot(r) * ro[i]
+                    r += old_stps[i] * (al[i] - be_i)
+
+            if prev_flat_grad is None:
+                prev_flat_grad = flat_grad.copy()
+            else:
+                prev_flat_grad[...] = flat_grad
+            prev_loss = loss
+
+            # Step length.
+            if state["n_iter"] == 1:
+                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+            else:
+                t = lr
+            gtd = flat_grad.dot(d)
+            if gtd > -tolerance_change:  # not a descent direction
+                break
+
+            ls_func_evals = 0
+            if line_search_fn is not None:
+                x_init = self._clone_param()
+
+                def obj_func(x, t, d):
+                    return self._directional_evaluate(closure, x, t, d)
+
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
+                self._add_grad(t, d)
+                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+            else:
+                self._add_grad(t, d)
+                if n_iter != max_iter:
+                    loss = float(self._eval_closure(closure))
+                    flat_grad = self._gather_flat_grad()
+                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                    ls_func_evals = 1
+            current_evals += ls_func_evals
+            state["func_evals"] += ls_func_evals
+
+            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                break
+            if np.abs(d * t).max() <= tolerance_change:
+                break
+            if abs(loss - prev_loss) < tolerance_change:
+                break
+
+        state["d"] = _wrap(d)
+        state["t"] = _wrap(t)
+        state["old_dirs"] = _wrap(old_dirs)
+        state["old_stps"] = _wrap(old_stps)
+        state["ro"] = _wrap(ro)
+        state["H_diag"] = _wrap(H_diag)
+        state["prev_flat_grad"] = _wrap(prev_flat_grad)
+        state["prev_loss"] = prev_loss
+        if "al" in state:
+            state["al"] = _wrap(_unwrap(state["al"]))
+        return orig_loss

@@ -1,0 +1,592 @@
+"""``Optimizer``: the base class of every ember optimizer (PyTorch's ``torch.optim.Optimizer``).
+
+An optimizer holds ``param_groups`` (a list of dicts: ``"params"`` plus that group's
+hyperparameters, filled from ``defaults``) and ``state`` (a dict keyed by parameter holding
+that parameter's buffers). ``state_dict()`` packs both in PyTorch's layout, with parameters
+replaced by integer indices in group order, so a dict saved by PyTorch loads here and the
+reverse (convert tensors through NumPy).
+
+NOTE [ The optimizer hot path ]
+Built-in optimizers update parameters in place on the raw NumPy arrays (``p._data``,
+``p._grad._data`` and state buffers' ``_data``) with in-place ufuncs and ``out=``: no graph
+is recorded and no ember op is dispatched, so a step over many small tensors costs little
+more than the NumPy calls. Each step bumps the parameter's version counter (``p._bump()``),
+so autograd still sees that the parameter changed. The arithmetic follows PyTorch's
+single-tensor implementations operation by operation (same formulas, same order, scalars
+computed in Python floats, 0-dim ``step`` tensors in float32), so trajectories agree to
+float rounding.
+
+Writing a new optimizer takes one short subclass. ``step`` may use ember tensor ops under
+``no_grad`` (simple) or raw arrays (fast)::
+
+    import ember
+    from ember.optim import Optimizer
+
+    class SignSGD(Optimizer):
+        '''SGD on the sign of the gradient, with optional momentum.'''
+
+        def __init__(self, params, lr=1e-2, momentum=0.0):
+            if lr < 0.0:
+                raise ValueError(f"Invalid learning rate: {lr}")
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @ember.no_grad()
+        def step(self, closure=None):
+            loss = self._eval_closure(closure)   # runs closure() with grad enabled
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    d = p.grad.sign()
+                    if group["momentum"]:
+                        buf = self.state[p].setdefault("buf", ember.zeros_like(p))
+                        buf.mul_(group["momentum"]).add_(d)
+                        d = buf
+                    p.sub_(group["lr"] * d)
+            return loss
+
+Step hooks, per-group options, ``add_param_group``, ``zero_grad`` and ``state_dict`` /
+``load_state_dict`` (including the ``"buf"`` state above) come from the base class.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._tensor import Tensor
+
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]
+
+
+class _RequiredParameter:
+    """Singleton marking a hyperparameter that every param group must give."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class RemovableHandle:
+    """Handle returned by the ``register_*_hook`` methods; ``remove()`` unregisters."""
+
+    _next_id = 0
+
+    def __init__(self, hooks_dict: dict) -> None:
+        import weakref
+
+        self._ref = weakref.ref(hooks_dict) if hasattr(hooks_dict, "__weakref__") else None
+        self._dict = hooks_dict if self._ref is None else None
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        d = self._ref() if self._ref is not None else self._dict
+        if d is not None and self.id in d:
+            del d[self.id]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+_GLOBAL_STEP_PRE_HOOKS: OrderedDict = OrderedDict()
+_GLOBAL_STEP_POST_HOOKS: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Register a pre-hook run before every optimizer's ``step``: ``hook(opt, args, kwargs)``.
+
+    It may return ``None`` or a tuple ``(new_args, new_kwargs)``.
+    """
+    handle = RemovableHandle(_GLOBAL_STEP_PRE_HOOKS)
+    _GLOBAL_STEP_PRE_HOOKS[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Register a post-hook run after every optimizer's ``step``: ``hook(opt, args, kwargs)``."""
+    handle = RemovableHandle(_GLOBAL_STEP_POST_HOOKS)
+    _GLOBAL_STEP_POST_HOOKS[handle.id] = hook
+    return handle
+
+
+def _hooked_step(step: Callable) -> Callable:
+    """Wrap a subclass's ``step`` so step pre/post hooks run around it (once per call)."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        self._opt_called = True  # read by lr_scheduler's "step order" warning
+        if self._in_step:  # a subclass's step calling super().step(): hooks already ran
+            return step(self, *args, **kwargs)
+        pre = self._optimizer_step_pre_hooks
+        post = self._optimizer_step_post_hooks
+        if not (pre or post or _GLOBAL_STEP_PRE_HOOKS or _GLOBAL_STEP_POST_HOOKS):
+            self._in_step = True
+            try:
+                return step(self, *args, **kwargs)
+            finally:
+                self._in_step = False
+        for hook in chain(_GLOBAL_STEP_PRE_HOOKS.values(), pre.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{step.__qualname__} must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+        self._in_step = True
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            self._in_step = False
+        for hook in chain(post.values(), _GLOBAL_STEP_POST_HOOKS.values()):
+            hook(self, args, kwargs)
+        return out
+
+    wrapper._ember_hooked = True
+    return wrapper
+
+
+def _scalar_np_dtype():
+    """dtype of 0-dim state scalars (``step``): float64 under a float64 default, else float32."""
+    return np.float64 if D.get_default_dtype() is D.float64 else np.float32
+
+
+def _is_tensor_like(v) -> bool:
+    """True for ember Tensors, NumPy arrays and foreign tensors (e.g. a PyTorch state_dict)."""
+    if isinstance(v, (Tensor, np.ndarray)):
+        return True
+    return hasattr(v, "numpy") and hasattr(v, "detach") and hasattr(v, "shape")
+
+
+def _as_array(v) -> np.ndarray:
+    if isinstance(v, Tensor):
+        return v._data
+    if isinstance(v, np.ndarray):
+        return v
+    return np.asarray(v.detach().cpu().numpy())  # a foreign (e.g. PyTorch) tensor
+
+
+def _typename(obj) -> str:
+    if isinstance(obj, Tensor):
+        return obj.type()
+    return type(obj).__module__ + "." + type(obj).__name__ if type(obj).__module__ not in (
+        "builtins",) else type(obj).__name__
+
+
+class Optimizer:
+    """Base class for all optimizers.
+
+    Args:
+        params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts (param
+            groups: ``{"params": [...], "lr": ...}``) giving per-group options.
+        defaults: hyperparameter defaults, used by groups that don't set them.
+
+    Example::
+
+        >>> w = ember.nn.Parameter(ember.ones(3))
+        >>> opt = ember.optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); opt.zero_grad()
+        >>> w
+        Parameter containing:
+        tensor([0.8000, 0.8000, 0.8000], requires_grad=True)
+    """
+
+    # Subclasses may list state keys their step creates; load_state_dict then rejects state
+    # with other keys (a state_dict from a different optimizer). None: accept anything.
+    _state_keys: frozenset | None = None
+    # Group keys a saved group may lack (filled from defaults, like PyTorch's __setstate__):
+    # flags added in later PyTorch versions. Every other key of defaults must be present.
+    _optional_group_keys = frozenset({"foreach", "maximize", "capturable", "differentiable",
+                                      "fused", "decoupled_weight_decay", "amsgrad", "nesterov",
+                                      "centered"})
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_ember_hooked", False):
+            cls.step = _hooked_step(step)
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._in_step = False
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got " + params.type())
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ pickling, repr
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+                     "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                     "_optimizer_load_state_dict_pre_hooks",
+                     "_optimizer_load_state_dict_post_hooks"):
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self.__dict__.setdefault("_in_step", False)
+        for group in self.param_groups:
+            for k, v in self.defaults.items():
+                if k in self._optional_group_keys:
+                    group.setdefault(k, v)
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a param group (a dict with ``"params"`` and optional per-group options).
+
+        Args:
+            param_group: ``{"params": tensors, **options}``; missing options take the
+                optimizer's defaults.
+
+        Example::
+
+            >>> opt.add_param_group({"params": [extra_weight], "lr": 1e-4})
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            params = list(params)
+        tensors, names = [], []
+        for p in params:
+            if isinstance(p, tuple):
+                names.append(p[0])
+                tensors.append(p[1])
+            else:
+                tensors.append(p)
+        group = dict(param_group)
+        group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. Some "
+                                 "param names are missing")
+            group["param_names"] = names
+        for p in tensors:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + _typename(p))
+            if not self.defaults.get("differentiable", None) and not (
+                    p._grad_fn is None or p._meta_get("retains_grad")):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            group.setdefault(name, default)
+        if len({id(p) for p in tensors}) != len(tensors):
+            # PyTorch warns ("in future, this will cause an error"); ember errors now, since a
+            # parameter updated twice per step is always a bug.
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        seen = set()
+        for g in self.param_groups:
+            seen.update(id(p) for p in g["params"])
+            if ("param_names" in group) != ("param_names" in g):
+                txt = "with names" if "param_names" in group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {txt} to the optimizer")
+        if any(id(p) in seen for p in tensors):
+            raise ValueError("some parameters appear in more than one parameter group")
+        # PyTorch stores the caller's dict itself; keep that (schedulers and users mutate it).
+        param_group.clear()
+        param_group.update(group)
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ step / grads
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized parameters.
+
+        Args:
+            set_to_none: set ``.grad`` to None (default) instead of filling it with zeros.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    if g._grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g._requires_grad = False
+                    g._data[...] = 0
+                    g._bump()
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one optimization step (subclasses implement it).
+
+        Args:
+            closure: re-evaluates the model and returns the loss (needed by LBFGS).
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    def _eval_closure(closure):
+        """Run ``closure()`` with grad enabled (steps may be called under no_grad)."""
+        if closure is None:
+            return None
+        from ember.autograd import enable_grad
+
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ hooks
+    def _register(self, table: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(table)
+        table[handle.id] = hook
+        if prepend:
+            table.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs)`` run before ``step``.
+
+        It may return ``(new_args, new_kwargs)`` to replace step's arguments.
+        """
+        return self._register(self._optimizer_step_pre_hooks, hook, False)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs)`` run after ``step``."""
+        return self._register(self._optimizer_step_post_hooks, hook, False)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
+        """Register ``hook(optimizer)`` run before ``state_dict`` builds the dict."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
+        """Register ``hook(optimizer, state_dict)`` run after; it may return a new dict."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
+        """Register ``hook(optimizer, state_dict)`` run before loading; may return a new dict."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
+        """Register ``hook(optimizer)`` run after ``load_state_dict``."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    # ------------------------------------------------------------------ state dict
+    def state_dict(self) -> dict[str, Any]:
+        """Return the state as ``{"state": {index: {...}}, "param_groups": [...]}``.
+
+        Parameters are replaced by their index in group order (PyTorch's layout); the state
+        tensors are the live buffers (not copies), as in PyTorch: deep-copy or save the dict
+        to keep a snapshot.
+
+        Example::
+
+            >>> sd = opt.state_dict(); sd["param_groups"][0]["params"]
+            [0, 1]
+        """
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
+        mapping: dict[int, int] = {}
+        start = 0
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            for i, p in enumerate(g["params"], start):
+                mapping.setdefault(id(p), i)
+            packed["params"] = [mapping[id(p)] for p in g["params"]]
+            start += len(packed["params"])
+            groups.append(packed)
+        state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v
+                 for k, v in self.state.items()}
+        sd = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            result = hook(self, sd)
+            if result is not None:
+                sd = result
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict produced by ``state_dict()`` (ember's or PyTorch's).
+
+        Tensors are copied (cast to the parameter's dtype, except ``step``), so the loaded
+        optimizer never shares buffers with the dict. Everything is checked before anything
+        changes: a mismatch raises ValueError and leaves the optimizer untouched.
+
+        Args:
+            state_dict: the dict to load.
+        """
+        state_dict = dict(state_dict)
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        if "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("loaded state dict must have keys 'state' and 'param_groups', got "
+                             f"{sorted(state_dict)}")
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        name = type(self).__name__
+        for s in saved_groups:
+            missing = [k for k in self.defaults
+                       if k not in s and k not in self._optional_group_keys]
+            if missing:
+                raise ValueError(f"loaded state dict is not a {name} state dict: its parameter "
+                                 f"groups lack {name}'s options {missing}")
+        id_map = dict(zip(chain.from_iterable(s["params"] for s in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        new_state: defaultdict = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                if self._state_keys is not None and isinstance(v, dict):
+                    unknown = sorted(set(v) - self._state_keys, key=str)
+                    if unknown:
+                        raise ValueError(f"loaded state dict is not a {name} state dict: "
+                                         f"parameter {k} has state {unknown}, which {name} "
+                                         "does not use")
+                new_state[id_map[k]] = self._cast_state(id_map[k], v)
+            else:
+                new_state[k] = copy.deepcopy(v)
+        new_groups = []
+        for g, s in zip(groups, saved_groups):
+            s["params"] = g["params"]
+            if "param_names" in g and "param_names" not in s:
+                s["param_names"] = g["param_names"]
+            new_groups.append(s)
+        self.__setstate__({"state": new_state, "param_groups": new_groups})
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
+
+    @staticmethod
+    def _cast_state(param: Tensor, value, key=None):
+        """Copy a state value for ``param``: tensors become ember Tensors in param's dtype
+        (``step`` keeps its own dtype), containers are copied element by element."""
+        if _is_tensor_like(value):
+            arr = _as_array(value)
+            if key != "step" and param._data.dtype.kind in "fc" and arr.dtype.kind in "fc":
+                arr = arr.astype(param._data.dtype, copy=True)
+            else:
+                arr = np.array(arr, copy=True)
+            return Tensor._wrap(arr)
+        if isinstance(value, dict):
+            return {k: Optimizer._cast_state(param, v, k) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(Optimizer._cast_state(param, v) for v in value)
+        return copy.deepcopy(value)
+
+    # ------------------------------------------------------------------ helpers for steps
+    def _step_tensor(self, value: float = 0.0) -> Tensor:
+        """A 0-dim state scalar (``step``) as PyTorch 2 stores it."""
+        return Tensor._wrap(np.array(value, dtype=_scalar_np_dtype()))
+
+
+# ---------------------------------------------------------------------- array helpers
+# Shared by the built-in optimizers' steps (NOTE [ The optimizer hot path ]).
+
+def _to_scalar(x):
+    """A hyperparameter that may be a 1-element Tensor, as a Python number."""
+    return float(x) if isinstance(x, Tensor) else x
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:
+    """``start.lerp_(end, weight)`` with PyTorch's two-sided formula (exact at both ends)."""
+    w = start.dtype.type(weight) if start.dtype.kind == "f" else weight
+    np.subtract(end, start, out=tmp)
+    if abs(w) < 0.5:
+        tmp *= w
+        start += tmp
+    else:
+        tmp *= 1 - w
+        np.subtract(end, tmp, out=start)
+
+
+def _real(a: np.ndarray) -> np.ndarray:
+    """The working view of a parameter, gradient or state array: in-place ufuncs on it
+    update the original. 0-dim arrays become 1-element views (NumPy ufuncs turn 0-dim
+    results into scalars, which can't be written in place); complex arrays are viewed as
+    real pairs along the last axis (PyTorch's ``view_as_real``)."""
+    if a.dtype.kind != "c":
+        return a if a.ndim else a.reshape(1)
+    if not a.ndim:
+        a = a.reshape(1)
+    if not a.flags.c_contiguous:
+        # A copy would silently drop the in-place update.
+        raise RuntimeError("ember.optim: complex parameters and gradients must be contiguous "
+                           f"(got strides {a.strides} for shape {a.shape})")
+    return a.view(a.real.dtype)
+
+
+def _grad_array(x: np.ndarray, g: np.ndarray, maximize: bool,
+                weight_decay: float) -> np.ndarray:
+    """The gradient after ``maximize`` and coupled weight decay ``g + wd * x`` (a new array
+    when changed: ``p.grad`` itself is never written). ``x``, ``g``: working views."""
+    if maximize:
+        g = np.negative(g)
+        if weight_decay != 0:
+            g += np.multiply(x, weight_decay)
+        return g
+    if weight_decay != 0:
+        tmp = np.multiply(x, weight_decay)
+        np.add(g, tmp, out=tmp)
+        return tmp
+    return g
+
+
+def _inc_step(step: Tensor) -> float:
+    """``step += 1`` on a 0-dim state tensor; returns the stored value as a Python float.
+
+    Writing through ``[...]`` is ~30x cheaper than an in-place ufunc on a 0-dim array."""
+    a = step._data
+    a[...] = float(a) + 1.0
+    return float(a)
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)

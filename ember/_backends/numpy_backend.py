@@ -8,10 +8,21 @@ import numpy as np
 
 xp = np
 
-try:  # SciPy is optional: when present its special functions are fast and exact.
-    from scipy import special as _sp
-except ImportError:  # pragma: no cover - depends on the environment
-    _sp = None
+_SP = []
+
+
+def _scipy_special():
+    """SciPy's special functions if installed (fast and exact), else None.
+
+    Imported on first use: it costs ~150 ms, and `import ember` should stay quick.
+    """
+    if not _SP:
+        try:
+            from scipy import special
+        except ImportError:  # pragma: no cover - depends on the environment
+            special = None
+        _SP.append(special)
+    return _SP[0]
 
 
 def _vectorize(f):
@@ -24,10 +35,15 @@ def _vectorize(f):
 
 
 def _special(name, fallback):
-    if _sp is not None:
-        f = getattr(_sp, name)
-        return lambda x: f(x).astype(x.dtype, copy=False)
-    return _vectorize(fallback)
+    slow = _vectorize(fallback)
+
+    def call(x):
+        sp = _scipy_special()
+        if sp is None:
+            return slow(x)
+        return getattr(sp, name)(x).astype(x.dtype, copy=False)
+
+    return call
 
 
 erf = _special("erf", math.erf)
@@ -65,8 +81,9 @@ erfinv = _special("erfinv", _erfinv_scalar)
 
 
 def digamma(x):
-    if _sp is not None:
-        return _sp.digamma(x).astype(x.dtype, copy=False)
+    sp = _scipy_special()
+    if sp is not None:
+        return sp.digamma(x).astype(x.dtype, copy=False)
     raise NotImplementedError("digamma needs SciPy on this backend")
 
 
@@ -77,14 +94,16 @@ def scatter_add(target, index, values):
 
 
 def polygamma(n, x):
-    if _sp is not None:
-        return _sp.polygamma(n, x).astype(x.dtype, copy=False)
+    sp = _scipy_special()
+    if sp is not None:
+        return sp.polygamma(n, x).astype(x.dtype, copy=False)
     raise NotImplementedError("polygamma needs SciPy on this backend")
 
 
 def i1(x):
-    if _sp is not None:
-        return _sp.i1(x).astype(x.dtype, copy=False)
+    sp = _scipy_special()
+    if sp is not None:
+        return sp.i1(x).astype(x.dtype, copy=False)
     # Power series sum_k (x/2)^(2k+1) / (k! (k+1)!): fine for the moderate |x| where
     # I1 stays finite in float32.
     xd = x.astype(np.float64)

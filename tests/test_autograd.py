@@ -393,3 +393,20 @@ def test_functional_jacobian_and_hessian_match_pytorch():
     he = ember.autograd.functional.hessian(h(ember), ember.tensor(a))
     ht = torch.autograd.functional.hessian(h(torch), torch.tensor(a))
     np.testing.assert_allclose(he.numpy(), ht.numpy(), rtol=1e-10)
+
+
+def test_other_views_see_history_rewritten_through_a_sibling_view():
+    # x[:2] was taken before x[0] was changed in place: its gradient must flow through the
+    # new history of x (PyTorch regenerates such views lazily; so does ember).
+    a = rand(3, requires_grad=True)
+    x = a.clone()
+    v1, v2 = x[0], x[:2]
+    v1.mul_(2)
+    (v2 * 1).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 1.0, 0.0])
+    b = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = b.clone()
+    tail = y[1:]
+    y[:2].mul_(3)
+    (tail * tail).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 36.0, 6.0])

@@ -117,6 +117,8 @@ def wrap(data):
 
 
 def _edge(t):
+    if t._base is not None:
+        refresh_view(t)
     g = t._grad_fn
     if g is not None:
         return g
@@ -175,7 +177,7 @@ def _mark_view(y, x, op, params):
     y._vc = base._vc if base._vc is not None else base._share_version()
     if x._vc is None:
         x._vc = y._vc
-    y._meta = {"view": (x, op, params)}
+    y._meta = {"view": (x, op, params), "base_fn": base._grad_fn, "tracked": GRAD.enabled}
 
 
 def apply(op, inputs, params=()):
@@ -298,6 +300,8 @@ def inplace_apply(fn, name, self, args, kwargs):
         _copy_into(name, self, res)
         return self
     _check_inplace_autograd(name, self)
+    if self._base is not None:
+        refresh_view(self)
     old = wrap(self._data.copy())
     old._grad_fn = self._grad_fn
     old._requires_grad = self._requires_grad
@@ -336,8 +340,8 @@ def _copy_into(name, self, res):
 # rewritten too: base gets a COPY_SLICES node whose inputs are base's old history and v's new
 # value, and v's history becomes "the same view, taken of the new base". A view remembers how
 # it was made (``_meta["view"] = (parent, op, params)``) so it can be replayed on any tensor.
-# Other views of the same base taken earlier keep their old history (PyTorch regenerates
-# them lazily; ember does not yet).
+# Other views of the same base taken earlier are regenerated lazily, like PyTorch's: a view
+# records its base's grad_fn, and ``refresh_view`` replays it when the base has moved on.
 def replay_view(view, t):
     chain = []
     v = view
@@ -348,6 +352,30 @@ def replay_view(view, t):
     for vop, params in reversed(chain):
         t = apply(vop, (t,), params)
     return t
+
+
+def refresh_view(t):
+    """Regenerate a view's history if an in-place op elsewhere rewrote its base's history.
+
+    A view records its base's grad_fn when its own history was last set; if the base has
+    moved on (an in-place op through another view, or on the base), the view is replayed on
+    the base so gradients flow through the new history (PyTorch does the same lazily).
+    """
+    m = t._meta
+    if m is None or "view" not in m:
+        return
+    base = t._base
+    if m.get("base_fn") is base._grad_fn or not m.get("tracked"):
+        return
+    prev = GRAD.enabled
+    GRAD.enabled = True
+    try:
+        fresh = replay_view(t, base)
+    finally:
+        GRAD.enabled = prev
+    t._grad_fn = fresh._grad_fn
+    t._requires_grad = fresh._requires_grad
+    m["base_fn"] = base._grad_fn
 
 
 def _rebase_view(view, res):
@@ -365,6 +393,7 @@ def _rebase_view(view, res):
         view._grad_fn = replay_view(view, base)._grad_fn
     finally:
         GRAD.enabled = prev
+    view._meta["base_fn"] = base._grad_fn
 
 
 def _copy_slices_bwd(ctx, g):

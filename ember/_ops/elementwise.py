@@ -14,6 +14,7 @@ from ember import _dtype as D
 from ember._backends import DEFAULT as B
 from ember._graph import GRAD, Node, save_inputs
 from ember._ops.core import (FUNCTIONS, METHODS, OpDef, _check_inplace_autograd, apply,
+                             refresh_view,
                              check_cast, emit, inplace_apply, make_inplace, record, register,
                              shape_error, write_out)
 from ember._tensor import Tensor, _new
@@ -435,8 +436,12 @@ def _record2(opdef, out, x, y):
     n.op = opdef
     ex = ey = None
     if x.__class__ is Tensor or isinstance(x, Tensor):
+        if x._base is not None:
+            refresh_view(x)
         ex = x._grad_fn if x._grad_fn is not None else (x if x._requires_grad else None)
     if y.__class__ is Tensor or isinstance(y, Tensor):
+        if y._base is not None:
+            refresh_view(y)
         ey = y._grad_fn if y._grad_fn is not None else (y if y._requires_grad else None)
     n.next = (ex, ey)
     n.params = None

@@ -78,7 +78,7 @@ def main():
     print(f"machine: {platform.machine()} {platform.processor() or ''}; python "
           f"{platform.python_version()}; numpy {np.__version__}; ember {ember.__version__}"
           + (f"; torch {torch.__version__}" if torch else ""))
-    print(f"| case | ember (us) | torch (us) | ratio |")
+    print("| case | ember (us) | torch (us) | ratio |")
     print("|---|---|---|---|")
     for case in cases(ember):
         e = results[("ember", case)]

@@ -19,8 +19,9 @@ _ndarray = np.ndarray
 class Tensor:
     """A multi-dimensional array with autograd support.
 
-    Slots (NOTE [ Tensor slots ]): ``_data`` is the backend array; ``_vc`` (version counter) is a one-item
-    list shared with every view of the same memory (created lazily: None means version 0);
+    Slots (NOTE [ Tensor slots ]): ``_data`` is the backend array; ``_vc`` (the version
+    counter) is a one-item list shared with every view of the same memory (created lazily:
+    None means version 0; ``_version`` reads it as an int);
     ``_grad_fn`` is the edge to the node that produced this tensor (NOTE [ Edges ]);
     ``_base`` is the tensor whose memory a view shares; ``_meta`` is a dict for rarely used
     state (hooks, retain_grad, view replay information, names).

@@ -88,6 +88,9 @@ def compile(model=None, **kwargs):
     return model
 
 
+import math as _math
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 strided = "torch.strided"
 preserve_format = contiguous_format = channels_last = "torch.memory_format"
 

@@ -110,6 +110,12 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
 
     fn.__name__ = name
     fn.__qualname__ = name
+    fn.__doc__ = (f"{name}(input, *, out=None) -> Tensor\n\n"
+                  f"Elementwise ``{name}`` of ``input`` (a new tensor; ``Tensor.{name}_`` works "
+                  f"in place)."
+                  f"{' Integer inputs compute in the default float dtype.' if to_float else ''}"
+                  f"{' Differentiable.' if opdef.differentiable else ' Not differentiable.'}"
+                  f"\n\nExample:\n    >>> ember.{name}(ember.tensor([0.5, 1.0]))")
     fn.op = opdef
     FUNCTIONS[name] = fn
     if method:
@@ -243,9 +249,22 @@ floor = unary("floor", xp.floor, _zero_grad, save="", to_float=False, onnx="Floo
 ceil = unary("ceil", xp.ceil, _zero_grad, save="", to_float=False, onnx="Ceil")
 trunc = unary("trunc", xp.trunc, _zero_grad, save="", to_float=False)
 frac = unary("frac", _frac, lambda g, x, y: g, save="", to_float=False)
-square = unary("square", xp.square, lambda g, x, y: 2 * g * x, to_float=False)
-lgamma = unary("lgamma", B.lgamma, lambda g, x, y: g * x.digamma())
-digamma = unary("digamma", B.digamma, None)
+def _square(x):
+    # bool squares to int64, as PyTorch (NumPy would give int8)
+    return xp.square(x.astype(xp.int64) if x.dtype.kind == "b" else x)
+
+
+square = unary("square", _square, lambda g, x, y: 2 * g * x, to_float=False)
+def _lgamma(x):
+    r = B.lgamma(x)
+    if x.dtype.kind == "f":  # lgamma(-inf) is +inf (|Gamma| grows without bound), as PyTorch
+        r = xp.where(xp.isneginf(x), x.dtype.type(xp.inf), r)
+    return r
+
+
+lgamma = unary("lgamma", _lgamma, lambda g, x, y: g * x.digamma())
+# d/dx digamma = polygamma(1, x); polygamma lives in math_extra (which imports this file)
+digamma = unary("digamma", B.digamma, lambda g, x, y: g * FUNCTIONS["polygamma"](1, x))
 FUNCTIONS["negative"] = METHODS["negative"] = neg
 FUNCTIONS["absolute"] = METHODS["absolute"] = abs
 FUNCTIONS["arcsin"], FUNCTIONS["arccos"], FUNCTIONS["arctan"] = asin, acos, atan
@@ -408,6 +427,13 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
 
     fn.__name__ = name
     fn.__qualname__ = name
+    fn.__doc__ = (f"{name}(input, other, *, out=None) -> Tensor\n\n"
+                  f"Elementwise ``{name}`` of ``input`` and ``other`` (tensors or numbers), with "
+                  f"broadcasting and PyTorch's type promotion"
+                  f"{'; returns a bool tensor' if out_bool else ''}."
+                  f"{' Differentiable.' if opdef.differentiable else ' Not differentiable.'}"
+                  f"\n\nExample:\n    >>> ember.{name}(ember.tensor([1.0, 2.0]), "
+                  f"ember.tensor(3.0))")
     fn.op = opdef
     fn.core = core
     fn.rcore = rfn
@@ -640,8 +666,15 @@ def _alpha(other, alpha):
     return other * alpha if alpha != 1 else other
 
 
+def _all_bool(a, b):
+    return all(isinstance(t, Tensor) and t._data.dtype.kind == "b" for t in (a, b))
+
+
 @register(name="add")
 def add(input, other, *, alpha=1, out=None):
+    if alpha != 1 and isinstance(alpha, int) and _all_bool(input, other):
+        other = other & bool(alpha)  # bool + alpha * bool stays bool, as PyTorch
+        alpha = 1
     r = _add_core(input, _alpha(other, alpha) if alpha != 1 else other)
     return write_out("add", out, r) if out is not None else r
 

@@ -113,3 +113,24 @@ def i1(x):
         term = term * (xd / 2) ** 2 / (k * (k + 1))
         out += term
     return out.astype(x.dtype)
+
+
+_INT_OF_SIZE = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def masked_select_zero(g, mask):
+    """``g`` where ``mask`` else exactly 0 (``np.where(mask, g, 0)``), branch-free.
+
+    ``np.where``/``copyto(where=)`` branch per element: on the unpredictable masks of ReLU
+    and max-pool gradients they ran ~20x slower here (10 ms vs 0.45 ms for 1.4M floats).
+    ``g * mask`` is as fast but turns inf/NaN at masked-out positions into NaN; AND-ing the
+    bit pattern with 0 or all-ones gives exact zeros.
+    """
+    it = _INT_OF_SIZE.get(g.dtype.itemsize)
+    if it is None or g.dtype.kind not in "fc" or g.dtype.kind == "c":
+        return xp.where(mask, g, xp.zeros((), g.dtype))
+    g = np.asarray(g)
+    m = xp.broadcast_to(mask, g.shape).view(xp.int8).astype(it)
+    xp.negative(m, out=m)  # 0 / -1 (all bits set)
+    xp.bitwise_and(g.view(it), m, out=m)
+    return m.view(g.dtype)

@@ -21,6 +21,14 @@ of strided slice copies, never a loop over pixels) into ``cols`` of shape
 per group; the result ``(O, N, *out)`` is transposed back to NCHW in one copy. col2im is the
 same loop with ``+=`` (a scatter-add without ``np.add.at``).
 
+Channels-last variant: when the spatial rows are short and channels many (the deep layers of
+a CNN: 8x8 or smaller maps, 64+ channels), the strided copies above loop over rows of a few
+elements and dominate. There the same three ops run in ``(N, *S, C)`` layout instead: the
+copies move contiguous channel vectors, ``cols`` is ``(N, *out, C, *kernel)`` (contraction
+order ``C, *kernel`` matches the weight's own layout, so the weight is never copied) and the
+GEMMs are ``cols @ W^T``, ``g @ W`` and ``g^T @ cols``. Measured on 32x64x8x8: im2col 0.63 ->
+0.16 ms, col2im 1.58 -> 0.51 ms; ``_channels_last`` picks the layout (groups == 1 only).
+
 A convolution's padding is stored as two tuples (``lo``, ``hi``) so that ``padding='same'``
 with an even kernel (extra padding on the right, as in PyTorch) and the cropping needed in
 transposed-convolution backward (negative ``hi``) use one code path.
@@ -88,11 +96,99 @@ def _to_nc(a):
     return xp.ascontiguousarray(a.swapaxes(0, 1))
 
 
+def _channels_last(c, out, g):
+    """Whether the channels-last kernels beat the (C, N, *S) ones for this shape."""
+    return g == 1 and c >= 8 and len(out) > 0 and c >= out[-1]
+
+
+def _pad_l(x, lo, hi):
+    """``x`` (N, C, *S) -> padded array in (N, *S', C) layout; negative pads crop."""
+    nd = len(lo)
+    crop = tuple(slice(max(-a, 0), s - max(-b, 0)) for a, b, s in zip(lo, hi, x.shape[2:]))
+    xl = x[(slice(None), slice(None)) + crop].transpose(0, *range(2, 2 + nd), 1)
+    shape = (xl.shape[0],) + tuple(s + max(a, 0) + max(b, 0) for s, a, b in
+                                   zip(xl.shape[1:-1], lo, hi)) + (xl.shape[-1],)
+    buf = xp.zeros(shape, x.dtype)
+    buf[(slice(None),) + tuple(slice(max(a, 0), max(a, 0) + n) for a, n in
+                               zip(lo, xl.shape[1:-1]))] = xl
+    return buf
+
+
+def _im2col_l(xl, ks, s, d, out):
+    """(N, *S, C) padded -> cols (N, *out, C, *ks), one strided copy per kernel offset."""
+    n, c = xl.shape[0], xl.shape[-1]
+    cols = xp.empty((n, *out, c, *ks), xl.dtype)
+    nd = len(ks)
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        sl = tuple(slice(ki * di, ki * di + si * (oi - 1) + 1, si)
+                   for ki, di, si, oi in zip(kidx, d, s, out))
+        cols[(slice(None),) * (nd + 2) + kidx] = xl[(slice(None),) + sl]
+    return cols
+
+
+def _col2im_l(cols, ks, s, d, inp, full):
+    """cols (N, *inp, C, *ks) -> (N, *full, C), summing overlapping windows."""
+    nd = len(ks)
+    n, c = cols.shape[0], cols.shape[1 + nd]
+    buf = xp.zeros((n, *full, c), cols.dtype)
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        sl = tuple(slice(ki * di, ki * di + si * (ii - 1) + 1, si)
+                   for ki, di, si, ii in zip(kidx, d, s, inp))
+        buf[(slice(None),) + sl] += cols[(slice(None),) * (nd + 2) + kidx]
+    return buf
+
+
+def _l_to_nc(a):
+    """(N, *S, C) -> contiguous (N, C, *S)."""
+    return xp.ascontiguousarray(xp.moveaxis(a, -1, 1))
+
+
+def _conv_fwd_l(x, w, b, s, lo, hi, d):
+    ks = w.shape[2:]
+    xl = _pad_l(x, lo, hi)
+    out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xl.shape[1:-1], ks, s, d))
+    cols = _im2col_l(xl, ks, s, d, out)
+    o, n = w.shape[0], x.shape[0]
+    res = cols.reshape(n * math.prod(out), -1) @ w.reshape(o, -1).T  # (N*P, O)
+    if b is not None:
+        res += b
+    return _l_to_nc(res.reshape(n, *out, o))
+
+
+def _conv_t_fwd_l(x, w, b, s, lo, d, out):
+    ks = w.shape[2:]
+    n, cin = x.shape[:2]
+    inp = x.shape[2:]
+    cout = w.shape[1]
+    xl = x.transpose(0, *range(2, x.ndim), 1).reshape(-1, cin)  # (N*P, Cin), one copy
+    cols = (xl @ w.reshape(cin, -1)).reshape(n, *inp, cout, *ks)
+    full = tuple(max((i - 1) * si + di * (k - 1) + 1, a + o)
+                 for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out))
+    buf = _col2im_l(cols, ks, s, d, inp, full)
+    res = buf[(slice(None),) + tuple(slice(a, a + o) for a, o in zip(lo, out))]
+    if b is not None:
+        res += b
+    return _l_to_nc(res)
+
+
+def _conv_w_fwd_l(x, gy, s, lo, hi, d, ks):
+    xl = _pad_l(x, lo, hi)
+    out = gy.shape[2:]
+    cols = _im2col_l(xl, ks, s, d, out)
+    n, o = gy.shape[:2]
+    gl = gy.reshape(n, o, -1).transpose(1, 0, 2).reshape(o, -1)  # (O, N*P)
+    gw = gl @ cols.reshape(gl.shape[1], -1)
+    return gw.reshape(o, x.shape[1], *ks)
+
+
 def _conv_fwd(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, hi, d, g = p
     ks = w.shape[2:]
+    if _channels_last(x.shape[1], tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
+                                        in zip(x.shape[2:], lo, hi, ks, s, d)), g):
+        return _conv_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
     xt = _pad_t(x, lo, hi)
     out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xt.shape[2:], ks, s, d))
     cols = _im2col(xt, ks, s, d, out)
@@ -112,6 +208,8 @@ def _conv_t_fwd(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, d, g, out = p
+    if _channels_last(w.shape[1] * g, x.shape[2:], g):
+        return _conv_t_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
     ks = w.shape[2:]
     n, cin = x.shape[:2]
     inp = x.shape[2:]
@@ -133,6 +231,8 @@ def _conv_t_fwd(*args):
 
 def _conv_w_fwd(x, gy, p):
     s, lo, hi, d, g, ks = p
+    if _channels_last(x.shape[1], gy.shape[2:], g):
+        return _conv_w_fwd_l(x, gy, s, lo, hi, d, ks)
     xt = _pad_t(x, lo, hi)
     out = gy.shape[2:]
     cols = _im2col(xt, ks, s, d, out)

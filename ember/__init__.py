@@ -64,13 +64,26 @@ def typename(obj):
 
 
 def get_num_threads():
-    import os
+    """Threads the BLAS library uses for matrix products."""
+    from ember._backends import DEFAULT
 
-    return os.cpu_count() or 1
+    return DEFAULT.get_num_threads()
 
 
 def set_num_threads(n):
-    """Accepted for compatibility; NumPy's BLAS thread count is set by its environment."""
+    """Limit BLAS threads (needs the optional ``threadpoolctl`` package, else a warning)."""
+    import builtins  # this module rebinds int/bool/float to dtypes, as torch does
+
+    if not isinstance(n, builtins.int) or isinstance(n, builtins.bool) or n < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
+    from ember._backends import DEFAULT
+
+    if not DEFAULT.set_num_threads(n):
+        import warnings
+
+        warnings.warn("ember.set_num_threads has no effect without the threadpoolctl package "
+                      "(pip install threadpoolctl); set OPENBLAS_NUM_THREADS before starting "
+                      "Python instead", RuntimeWarning, stacklevel=2)
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

@@ -103,3 +103,15 @@ def test_assert_close():
     with pytest.raises(AssertionError, match="shape"):
         assert_close(ember.ones(2), ember.ones(3))
     assert_close(ember.tensor([float("nan")]), ember.tensor([float("nan")]), equal_nan=True)
+
+
+def test_set_num_threads_limits_blas():
+    pytest.importorskip("threadpoolctl")
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        assert ember.get_num_threads() == 1
+    finally:
+        ember.set_num_threads(before)
+    with pytest.raises(RuntimeError, match="positive integer"):
+        ember.set_num_threads(0)

@@ -134,3 +134,32 @@ def masked_select_zero(g, mask):
     xp.negative(m, out=m)  # 0 / -1 (all bits set)
     xp.bitwise_and(g.view(it), m, out=m)
     return m.view(g.dtype)
+
+
+# -------------------------------------------------------------------- BLAS threads
+_THREAD_LIMIT = []
+
+
+def set_num_threads(n: int) -> bool:
+    """Limit the BLAS library's threads (through threadpoolctl, when installed).
+
+    Returns whether the limit could be applied. Small matrix products on a busy machine run
+    far faster with one thread, so scripts call this like ``torch.set_num_threads``.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    _THREAD_LIMIT[:] = [threadpool_limits(limits=int(n), user_api="blas")]
+    return True
+
+
+def get_num_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        import os
+
+        return os.cpu_count() or 1
+    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return max(counts) if counts else 1

@@ -48,8 +48,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
                 g = tensor(g, dtype=out.dtype)
             if g.shape != out.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                                   f"{list(g.shape)} and output[{i}] has a shape of "
-                                   f"{list(out.shape)}.")
+                                   f"{g.shape} and output[{i}] has a shape of {out.shape}.")
             if not create_graph:
                 g = Tensor._wrap(g._data)  # detached alias; the engine never writes into it
         grads.append(g)
@@ -60,14 +59,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves."""
     if tensors.__class__ is Tensor and inputs is None and not create_graph:
-        # fast path for the common `loss.backward()` / `y.backward(g)`
-        if not tensors._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                               "grad_fn")
+        # fast path for the common `loss.backward()` / `y.backward(g)`; checks in PyTorch's
+        # order (the gradient's shape first, then whether there is a graph)
         g = grad_tensors if grad_tensors is not None else grad_variables
         if g is not None and g.__class__ is not Tensor:
             g = _as_tuple(g)[0] if isinstance(g, (list, tuple)) else g
         grads = _make_grads((tensors,), None if g is None else (g,), False)
+        if not tensors._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
         run_backward((tensors,), grads, bool(retain_graph), False)
         return
     tensors = _as_tuple(tensors)
@@ -79,11 +79,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     inputs = _as_tuple(inputs)
     if inputs is not None and len(inputs) == 0:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grads = _make_grads(tensors, grad_tensors, create_graph)
     for t in tensors:
         if not t._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a "
                                "grad_fn")
-    grads = _make_grads(tensors, grad_tensors, create_graph)
     run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
 
 

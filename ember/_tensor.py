@@ -145,13 +145,15 @@ class Tensor:
     def storage_offset(self):
         """Offset (in elements) of the first element from the start of the memory block."""
         d = self._data
+        ptr = d.__array_interface__["data"][0]
+        starts = []
         root = d
         while isinstance(root.base, np.ndarray):  # the array that owns the memory
             root = root.base
-        if root is d:
-            return 0
-        return (d.__array_interface__["data"][0]
-                - root.__array_interface__["data"][0]) // d.itemsize
+        starts.append(root.__array_interface__["data"][0])
+        if self._base is not None:  # e.g. memory re-mapped into shared memory as one block
+            starts.append(self._base._data.__array_interface__["data"][0])
+        return max(0, (ptr - min(starts)) // d.itemsize)
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]

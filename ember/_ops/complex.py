@@ -84,8 +84,11 @@ register(_imag, name="imag", method=False)
 
 
 def _angle_fwd(x):
-    r = xp.angle(x)
-    return r if x.dtype.kind == "c" else r.astype(x.dtype)
+    if x.dtype.kind == "c":
+        return xp.angle(x)
+    # real inputs: pi where x < 0, else 0 (so -0.0 -> 0, as PyTorch), NaN stays NaN
+    r = xp.where(x < 0, x.dtype.type(xp.pi), x.dtype.type(0))
+    return xp.where(xp.isnan(x), x, r).astype(x.dtype, copy=False)
 
 
 _ANGLE = OpDef("angle", _angle_fwd, None, save="x")

@@ -557,6 +557,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         if tot <= 0:
             raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
                                "probabilities <= 0)")
+        if not replacement and np.count_nonzero(row) < num_samples:
+            raise RuntimeError("multinomial: invalid multinomial distribution (with "
+                               "replacement=False, not enough non-negative category to sample)")
         rows.append(g.choice(row.size, size=num_samples, replace=replacement, p=row / tot))
     arr = np.stack(rows).astype(np.int64)
     return Tensor._wrap(arr[0] if single else arr.reshape(p.shape[:-1] + (num_samples,)))

@@ -150,7 +150,12 @@ def _rsqrt(x):
 
 
 def _sign(x):
-    return xp.sign(x) if x.dtype.kind != "b" else x.copy()
+    if x.dtype.kind == "b":
+        return x.copy()
+    r = xp.sign(x)
+    if x.dtype.kind == "f":  # sign(NaN) is 0 in PyTorch
+        r = xp.where(xp.isnan(x), x.dtype.type(0), r)
+    return r
 
 
 def _abs(x):
@@ -199,7 +204,7 @@ _TANH_BWD = OpDef("tanh_backward", _tanh_bwd_fwd,
 _SIGMOID_BWD = OpDef("sigmoid_backward", _sigmoid_bwd_fwd,
                      lambda ctx, gg: _pair_grads(ctx, gg, lambda g, y: gg * y * (1 - y),
                                                  lambda g, y: gg * g * (1 - 2 * y)), save="x")
-_THRESHOLD_BWD = OpDef("threshold_backward", _threshold_bwd_fwd,
+_THRESHOLD_BWD = OpDef("relu_backward", _threshold_bwd_fwd,
                        lambda ctx, gg: (gg * (ctx.inputs[1] > 0), None), save="x")
 
 

@@ -81,7 +81,16 @@ bitwise_right_shift = binary("bitwise_right_shift", xp.right_shift, ints_only=Tr
 gcd = binary("gcd", xp.gcd, ints_only=True)
 lcm = binary("lcm", xp.lcm, ints_only=True)
 nextafter = binary("nextafter", xp.nextafter, differentiable=False)
-heaviside = binary("heaviside", xp.heaviside, differentiable=False)
+def _heaviside(a, b):
+    # NumPy computes bool inputs in float16; PyTorch keeps the promoted dtype
+    dt = np.result_type(a, b)
+    r = xp.heaviside(a, b)
+    if np.asarray(a).dtype.kind == "f":  # heaviside(NaN, v) is 0 in PyTorch (NaN > 0 fails)
+        r = xp.where(xp.isnan(a), 0, r)
+    return r.astype(dt, copy=False)
+
+
+heaviside = binary("heaviside", _heaviside, differentiable=False)
 METHODS["__lshift__"] = bitwise_left_shift.core
 METHODS["__rshift__"] = bitwise_right_shift.core
 
@@ -99,7 +108,14 @@ def _sinc_grad(g, x, y):
 sinc = unary("sinc", _sinc, lambda g, x, y: _sinc_grad(g, x, y), save="xy")
 i0 = unary("i0", lambda x: xp.i0(x).astype(x.dtype, copy=False),
            lambda g, x, y: g * apply(_I1, (x,)))
-_I1 = OpDef("special_i1", B.i1, None)
+_I1 = OpDef("special_i1", B.i1, None, save="xy")
+
+
+@_I1.grad
+def _(ctx, g):
+    # d/dx I1 = I0 - I1 / x, whose limit at x = 0 is 1/2 (so i0 has a second derivative)
+    x, y = ctx.inputs[0], ctx.output
+    return (g * (x.i0() - where(x == 0, 0.5, y / x.masked_fill(x == 0, 1))),)
 deg2rad = unary("deg2rad", lambda x: x * x.dtype.type(math.pi / 180),
                 lambda g, x, y: g * (math.pi / 180), save="")
 rad2deg = unary("rad2deg", lambda x: x * x.dtype.type(180 / math.pi),
@@ -168,8 +184,12 @@ METHODS["polygamma"] = lambda self, n: polygamma(n, self)
 
 @register
 def ldexp(input, other, *, out=None):
-    r = input * (2.0 ** other if not isinstance(other, Tensor) else
-                 Tensor._wrap(np.asarray(2.0)).pow(other))
+    # 2 ** other in the result's float dtype (the default float for integer/bool operands)
+    # (the multiplication then promotes the two by PyTorch's rules, 0-dim operands included)
+    rt = input.dtype if input._data.dtype.kind in "fcV" else D.get_default_dtype()
+    bt = other.dtype if isinstance(other, Tensor) and other._data.dtype.kind in "fcV" else rt
+    r = input.to(rt) * (2.0 ** other if not isinstance(other, Tensor) else
+                        Tensor._wrap(np.asarray(2.0, bt.np)).pow(other))
     return write_out("ldexp", out, r) if out is not None else r
 
 

@@ -446,6 +446,7 @@ def _bool_red(np_fn, name):
         return write_out(name, out, r) if out is not None else r
 
     f.__name__ = name
+    f.op = op
     FUNCTIONS[name] = METHODS[name] = f
     return f
 

@@ -33,7 +33,8 @@ def _dim(input, dim, name):
 
 
 def _idx_tensor(idx):
-    return Tensor._wrap(np.ascontiguousarray(idx, dtype=np.int64))
+    # ascontiguousarray promotes 0-d to 1-d: keep the index's own shape
+    return Tensor._wrap(np.ascontiguousarray(idx, dtype=np.int64).reshape(np.shape(idx)))
 
 
 def _gather_1d_safe(input, d, idx):
@@ -109,14 +110,29 @@ def _select_rank(input, d, rank, keepdim, data=None):
 
 def median(input, dim=None, keepdim=False, *, out=None):
     """Lower median (PyTorch's convention); with ``dim`` also its index."""
+    a = input._data
     if dim is None:
         flat = input.reshape(-1)
         n = flat._data.size
         if n == 0:
             return Tensor._wrap(np.asarray(np.nan, input._data.dtype))
+        if a.dtype.kind == "f" and np.isnan(a).any():  # NaN propagates, as PyTorch
+            return _select_rank(flat, 0, n - 1, False).values  # NaNs sort last
         return _select_rank(flat, 0, (n - 1) // 2, False).values
     d = _dim(input, dim, "median")
     n = input._data.shape[d] if input._data.ndim else 1
+    if a.dtype.kind == "f" and a.ndim and np.isnan(a).any():
+        # slices holding NaN report their first NaN (value and index), as PyTorch
+        srt = np.sort(a, axis=d, kind="stable")
+        nan_rows = np.isnan(np.take(srt, [n - 1], axis=d))
+        med = np.take(np.argsort(a, axis=d, kind="stable"), [(n - 1) // 2], axis=d)
+        first_nan = np.argmax(np.isnan(a), axis=d)[(slice(None),) * d + (None,)]
+        idx = np.where(nan_rows, first_nan, med)
+        v = gather(input, d, _idx_tensor(idx))
+        i = _idx_tensor(idx)
+        if not keepdim:
+            v, i = v.squeeze(d), i.squeeze(d)
+        return values_indices(v, i)
     return _select_rank(input, d, (n - 1) // 2, keepdim)
 
 
@@ -211,7 +227,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
                 r = r.masked_fill(Tensor._wrap(has_nan), float("nan"))
         elif (cnt == 0).any():
             r = r.masked_fill(Tensor._wrap(cnt == 0), float("nan"))
-        if not keepdim:
+        if not keepdim or input._data.ndim == 0:  # a 0-dim input keeps no dims
             r = r.squeeze(d)
         elif dim is None:
             r = r.reshape((1,) * input._data.ndim)

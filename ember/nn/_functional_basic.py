@@ -19,7 +19,7 @@ import numpy as np
 from ember import _dtype as D
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply, emit, inplace_apply
-from ember._backends.numpy_backend import masked_select_zero
+from ember._ops.elementwise import relu as _core_relu
 from ember._random import _gen
 from ember._tensor import Tensor
 
@@ -184,23 +184,8 @@ def _float_input(x, name):
     return x
 
 
-def _relu_fwd(x):
-    if x.dtype.kind == "b":
-        raise RuntimeError("Boolean inputs not supported for relu")
-    return np.maximum(x, x.dtype.type(0))
-
-
-def _relu_dfwd(g, y):
-    # branch-free select: np.where on ReLU's random sign pattern was ~20x slower
-    return masked_select_zero(g, y > 0)
-
-
-_RELU = _activation("relu", _relu_fwd, _relu_dfwd, lambda g, y: g * (y > 0), save="y",
-                    node_name="ReluBackward0")
-
-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(0, x)``: one fused op whose backward is a branch-free select.
+    """``max(0, x)``: the core ``relu`` op (its backward is one branch-free select).
 
     Example::
 
@@ -208,7 +193,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([0., 2.])
     """
     _t(input, "relu")
-    return _maybe_inplace(lambda x: apply(_RELU, (x,)), "relu_", input, (), inplace)
+    return _maybe_inplace(_core_relu, "relu_", input, (), inplace)
 
 
 def relu_(input: Tensor) -> Tensor:

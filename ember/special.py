@@ -1,0 +1,128 @@
+"""``ember.special``: PyTorch's ``torch.special`` functions.
+
+Most are the op table's own ops under SciPy-style names (``expit`` is ``sigmoid``, ``gammaln``
+is ``lgamma``, ``psi`` is ``digamma``); the kernels that exist only here (``i0e``, ``i1``,
+``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``, ``zeta``) are
+records in ``ember/_ops/extra_more.py`` with their gradients. Every function is
+differentiable where PyTorch's is (``zeta`` is not).
+
+Example:
+    >>> import ember
+    >>> ember.special.expit(ember.tensor([0.0]))
+    tensor([0.5000])
+"""
+
+from __future__ import annotations
+
+import ember
+from ember._ops import extra_more as _x
+from ember._tensor import Tensor
+
+__all__ = ["expit", "logit", "erf", "erfc", "erfinv", "erfcx", "gammaln", "digamma", "psi",
+           "polygamma", "multigammaln", "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "sinc",
+           "entr", "ndtr", "ndtri", "log_ndtr", "logsumexp", "log_softmax", "softmax", "round",
+           "expm1", "exp2", "log1p", "zeta"]
+
+i0e, i1, i1e = _x.i0e, _x.i1, _x.i1e
+erfcx, ndtr, ndtri, log_ndtr, entr = _x.erfcx, _x.ndtr, _x.ndtri, _x.log_ndtr, _x.entr
+
+
+def _unary(name, doc):
+    fn = getattr(ember, name)
+
+    def f(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        return fn(input, out=out)
+
+    f.__doc__ = doc
+    return f
+
+
+expit = _unary("sigmoid", "The logistic sigmoid ``1 / (1 + exp(-x))``.")
+erf = _unary("erf", "The error function.")
+erfc = _unary("erfc", "The complementary error function ``1 - erf(x)``.")
+erfinv = _unary("erfinv", "The inverse error function on (-1, 1).")
+gammaln = _unary("lgamma", "The log of the absolute value of the gamma function.")
+digamma = _unary("digamma", "The logarithmic derivative of the gamma function.")
+psi = digamma
+i0 = _unary("i0", "The modified Bessel function of the first kind of order 0.")
+sinc = _unary("sinc", "The normalised sinc ``sin(pi x) / (pi x)`` (1 at 0).")
+expm1 = _unary("expm1", "``exp(x) - 1``, accurate near 0.")
+exp2 = _unary("exp2", "``2 ** x``.")
+log1p = _unary("log1p", "``log(1 + x)``, accurate near 0.")
+for _f, _n in ((expit, "expit"), (erf, "erf"), (erfc, "erfc"), (erfinv, "erfinv"),
+               (gammaln, "gammaln"), (digamma, "digamma"), (i0, "i0"), (sinc, "sinc"),
+               (expm1, "expm1"), (exp2, "exp2"), (log1p, "log1p")):
+    _f.__name__ = _f.__qualname__ = _n
+
+
+def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
+    """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given.
+
+    Example:
+        >>> ember.special.logit(ember.tensor([0.5]))
+        tensor([0.])
+    """
+    return ember.logit(input, eps, out=out)
+
+
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The ``n``-th derivative of digamma."""
+    return ember.polygamma(n, input, out=out)
+
+
+def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
+    """The multivariate log-gamma function of dimension ``p`` (``torch.mvlgamma``).
+
+    Example:
+        >>> ember.special.multigammaln(ember.tensor([2.5]), 2)
+        tensor([0.8570])
+    """
+    r = ember.mvlgamma(input, p)
+    return ember._ops.core.write_out("multigammaln", out, r) if out is not None else r
+
+
+def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
+    """``input * log(other)``, 0 where ``input == 0``; either operand may be a scalar."""
+    return ember.xlogy(input, other, out=out)
+
+
+def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
+    """``input * log1p(other)``, 0 where ``input == 0``; either operand may be a scalar.
+
+    Example:
+        >>> ember.special.xlog1py(ember.tensor([0.0, 2.0]), ember.tensor([-1.0, 0.0]))
+        tensor([0., 0.])
+    """
+    return _x.xlog1py(input, other, out=out)
+
+
+def zeta(input, other, *, out: Tensor | None = None) -> Tensor:
+    """The Hurwitz zeta function ``sum_{k>=0} (k + other) ** -input`` (not differentiable).
+
+    Example:
+        >>> ember.special.zeta(ember.tensor([2.0]), 1.0)  # pi**2 / 6
+        tensor([1.6449])
+    """
+    return _x.zeta(input, other, out=out)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim``, computed stably."""
+    r = ember.logsumexp(input, dim, keepdim)
+    return ember._ops.core.write_out("logsumexp", out, r) if out is not None else r
+
+
+def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Softmax over ``dim`` (optionally computed in ``dtype``)."""
+    return ember.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Log-softmax over ``dim`` (optionally computed in ``dtype``)."""
+    return ember.log_softmax(input, dim, dtype=dtype)
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
+    """Round half to even, to ``decimals`` decimal places."""
+    return ember.round(input, decimals=decimals, out=out)
+

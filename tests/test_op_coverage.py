@@ -33,11 +33,17 @@ import numpy as np
 import pytest
 
 import ember
+import ember.distributions  # noqa: F401  (every library that defines records, imported up
+import ember.fft  # noqa: F401      front so the record list doesn't depend on test order)
+import ember.linalg  # noqa: F401
+import ember.special  # noqa: F401
+import ember.vision  # noqa: F401
 import ember.nn._functional_seq as FS
 import ember.nn.functional as F
 from ember._ops import elementwise
 from ember._ops.__main__ import public_names
 from ember._ops.core import FUNCTIONS, METHODS, OPS, OpDef
+from ember.distributions import _special as _DS
 from op_db import OPS_BY_NAME, OP_DB
 from test_ops import _fresh, _to_ember, call
 from test_ops_extra import CASES
@@ -426,6 +432,25 @@ RECORD_RULES = {
                                               _t(3), _t(3, seed=1))),
     "special_zeta": ("tests/test_special.py::test_matches_scipy",
                      lambda: ember.special.zeta(ember.tensor([2.0, 3.0]), 1.5)),
+    # ember.fft kernels (tested in tests/test_fft.py; real views keep gradcheck real)
+    "fft_c2c": ("tests/test_fft.py::test_gradgradcheck",
+                lambda: _gg(lambda x: ember.view_as_real(ember.fft.fft(x)), _t(4))),
+    "fft_r2c": ("tests/test_fft.py::test_gradgradcheck",
+                lambda: _gg(lambda x: ember.view_as_real(ember.fft.rfft(x)), _t(4))),
+    "fft_c2r": ("tests/test_fft.py::test_gradgradcheck",
+                lambda: _gg(lambda x: ember.fft.irfft(ember.fft.rfft(x)), _t(4))),
+    "fft_resize": ("tests/test_fft.py::test_gradgradcheck",
+                   lambda: _gg(lambda x: ember.view_as_real(ember.fft.fft(x, n=6)), _t(4))),
+    # ember.distributions' special functions and gamma sampler
+    "distributions_digamma": ("tests/test_distributions.py::test_special_functions",
+                              lambda: _gg(lambda x: _DS.digamma(x.exp() + 0.5), _t(3))),
+    "distributions_lgamma": ("tests/test_distributions.py::test_special_functions",
+                             lambda: _gg(lambda x: _DS.lgamma(x.exp() + 0.5), _t(3))),
+    "distributions_polygamma": ("tests/test_distributions.py::test_special_functions",
+                                lambda: _gg(lambda x: _DS.polygamma(1, x.exp() + 0.5), _t(3))),
+    "distributions_standard_gamma": (
+        "tests/test_distributions.py::test_rsample_gradients",
+        lambda: _gg(lambda x: ember.distributions.Gamma(x.exp() + 1.0, 1.0).rsample(), _t(3))),
     # ember.linalg kernels
     "linalg_cholesky": (f"{_LIN}::test_gradcheck_cholesky_triangular",
                         lambda: _gg(ember.linalg.cholesky, _spd())),

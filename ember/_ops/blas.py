@@ -22,8 +22,7 @@ def _check_dtypes(name, a, b):
                            f"{a.dtype._short.lower()} != {b.dtype._short.lower()}")
 
 
-def _matmul_fwd(a, b):
-    return xp.matmul(a, b)
+_matmul_fwd = xp.matmul
 
 
 _MATMUL = OpDef("matmul", _matmul_fwd, None, save="x", onnx="MatMul",
@@ -94,8 +93,13 @@ def _fixed_rank(name, a, b, ra, rb):
 
 @register
 def mm(input, mat2, *, out=None):
-    _fixed_rank("mm", input, mat2, 2, 2)
-    if input._data.shape[1] != mat2._data.shape[0]:
+    try:
+        a, b = input._data, mat2._data
+        ok = a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
+    except AttributeError:
+        ok = False
+    if not ok:  # find and report what is wrong
+        _fixed_rank("mm", input, mat2, 2, 2)
         raise _matmul_shape_error("mm", input, mat2)
     r = apply(_MATMUL, (input, mat2))
     return write_out("mm", out, r) if out is not None else r

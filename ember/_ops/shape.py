@@ -185,7 +185,7 @@ def permute(input, *dims):
     return apply(_PERMUTE, (input,), (dims,))
 
 
-_TRANSPOSE = OpDef("transpose", lambda x, a, b: xp.swapaxes(x, a, b),
+_TRANSPOSE = OpDef("transpose", lambda x, a, b: x.swapaxes(a, b),
                    lambda ctx, g: (g.transpose(*ctx.params),), view=True, onnx="Transpose")
 
 
@@ -208,8 +208,9 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else apply(
-        _VIEW, (input,), (input._data.shape, input._data.shape))
+    if input._data.ndim == 2:
+        return apply(_TRANSPOSE, (input,), (0, 1))
+    return apply(_VIEW, (input,), (input._data.shape, input._data.shape))
 
 
 @register

@@ -57,7 +57,10 @@ def _float_power(a, b):
     ka = np.asarray(a).dtype.kind
     kb = np.asarray(b).dtype.kind
     dt = np.complex128 if "c" in (ka, kb) else np.float64
-    return xp.power(np.asarray(a, dt), np.asarray(b, dt))
+    # float_power follows C's pow at the edges (pow(-inf, 0.5) is +inf), as PyTorch does;
+    # NumPy's power gives NaN there, its float_power doesn't.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return xp.float_power(np.asarray(a, dt), np.asarray(b, dt))
 
 
 def _fp_grad_a(g, a, b, y):

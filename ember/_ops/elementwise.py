@@ -509,10 +509,6 @@ def _scalar(v, name):
                     "Tensor or a number")
 
 
-def _unbroadcast_scalar(g, a):
-    return g
-
-
 def _pow_grad_a(g, a, b, y):
     if isinstance(b, Tensor):
         return g * b * a.pow(b - 1)
@@ -719,15 +715,6 @@ def _trunc_int_div(a, b):
     return q + ((r != 0) & ((a < 0) != (b < 0)))
 
 
-def _wrap_inplace(f, name):
-    def f_(self, other, **kw):
-        if GRAD.enabled and (self._requires_grad or getattr(other, "_requires_grad", False)):
-            return inplace_apply(f, name, self, (other,), kw)
-        return inplace_apply(f, name, self, (other,), kw)
-
-    return f_
-
-
 def _add_(self, other, *, alpha=1):
     return _binary_defs["add"].inplace(self, _alpha(other, alpha) if alpha != 1 else other)
 
@@ -774,8 +761,9 @@ _WHERE = OpDef("where", _where_fwd, None, save="x", onnx="Where")
 @_WHERE.grad
 def _(ctx, g):
     c = ctx.inputs[0]
-    z = g * 0
-    return None, where(c, g, z), where(c, z, g)
+    z = Tensor._wrap(xp.zeros((), g._data.dtype))  # not g * 0: that turns inf into NaN
+    na, nb = ctx.next[1] is not None, ctx.next[2] is not None
+    return None, where(c, g, z) if na else None, where(c, z, g) if nb else None
 
 
 def _as_tensor_like(v, ref_dtype):
@@ -1001,11 +989,7 @@ def zero_(self):
 def fill_(self, value):
     if GRAD.enabled and (self._requires_grad or getattr(value, "_requires_grad", False)):
         _check_inplace_autograd("fill_", self)
-        v = value if isinstance(value, Tensor) else value
-        return inplace_apply(lambda s, v: where(Tensor._wrap(xp.ones(s._data.shape, bool)),
-                                                v if isinstance(v, Tensor) else
-                                                Tensor._wrap(_asarray(v, s._data.dtype)), s)
-                             * 1 if False else _fill_like(s, v), "fill_", self, (v,), {})
+        return inplace_apply(_overwritten, "fill_", self, (value,), {})
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
@@ -1019,10 +1003,12 @@ def fill_(self, value):
     return self
 
 
-def _fill_like(s, v):
-    if isinstance(v, Tensor):
-        return v.to(s.dtype).expand(s.shape) * 1 + s * 0
-    return s * 0 + v
+def _overwritten(s, v):
+    """``s``'s shape filled with ``v``, still connected to ``s`` with a zero gradient, so an
+    in-place fill/copy rewrites ``s``'s history (and never turns inf in ``s`` into NaN, as
+    ``s * 0 + v`` would)."""
+    vt = v.to(s.dtype) if isinstance(v, Tensor) else Tensor._wrap(_asarray(v, s._data.dtype))
+    return where(Tensor._wrap(xp.zeros(s._data.shape, bool)), s, vt)
 
 
 @register(function=False)
@@ -1031,8 +1017,7 @@ def copy_(self, src, non_blocking=False):
         raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
     if GRAD.enabled and (self._requires_grad or src._requires_grad):
         _check_inplace_autograd("copy_", self)
-        return inplace_apply(lambda s, v: v.to(s.dtype).expand(s.shape) + s * 0, "copy_",
-                             self, (src,), {})
+        return inplace_apply(_overwritten, "copy_", self, (src,), {})
     try:
         xp.copyto(self._data, src._data, casting="unsafe")
     except ValueError as e:

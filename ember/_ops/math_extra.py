@@ -13,7 +13,7 @@ import numpy as np
 from ember import _dtype as D
 from ember._backends import DEFAULT as B
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
-from ember._ops.elementwise import binary, unary, where
+from ember._ops.elementwise import binary, pow, unary, where
 from ember._tensor import Tensor
 
 xp = B.xp
@@ -187,12 +187,12 @@ METHODS["polygamma"] = lambda self, n: polygamma(n, self)
 
 @register
 def ldexp(input, other, *, out=None):
-    # 2 ** other in the result's float dtype (the default float for integer/bool operands)
-    # (the multiplication then promotes the two by PyTorch's rules, 0-dim operands included)
-    rt = input.dtype if input._data.dtype.kind in "fcV" else D.get_default_dtype()
-    bt = other.dtype if isinstance(other, Tensor) and other._data.dtype.kind in "fcV" else rt
-    r = input.to(rt) * (2.0 ** other if not isinstance(other, Tensor) else
-                        Tensor._wrap(np.asarray(2.0, bt.np)).pow(other))
+    # input * 2.0 ** other, promoted by PyTorch's rules exactly as that expression is
+    # (2.0 ** an integer tensor is in the default float dtype)
+    two_pow = (2.0 ** other) if not isinstance(other, Tensor) else pow(2.0, other)
+    r = input * two_pow
+    if r._data.dtype.kind in "biu":
+        r = r.to(D.get_default_dtype())
     return write_out("ldexp", out, r) if out is not None else r
 
 

@@ -1203,25 +1203,34 @@ def _ln_bwd(ctx, g):
     xd, gd = x._data, g._data
     axes = tuple(range(xd.ndim - k, xd.ndim))
     lead = tuple(range(xd.ndim - k))
-    xhat = (xd - mean) * invstd
+    w = inputs[1]._data if has_w else None
+    # Few full-size temporaries, updated in place: on large inputs each fresh array costs
+    # page faults as well as a pass over memory.
+    xhat = xd - mean
+    xhat *= invstd
+    gdx = gd * xhat  # d/dw before the weight is folded in
+    gw = gdx.sum(axis=lead).astype(xd.dtype) if has_w and ctx.next[1] is not None else None
+    gb = gd.sum(axis=lead).astype(xd.dtype) if has_b and ctx.next[-1] is not None else None
     res = []
     if ctx.next[0] is not None:
-        gxhat = gd * inputs[1]._data if has_w else gd
-        n = 1
-        for a in axes:
-            n *= xd.shape[a]
-        gx = gxhat - gxhat.mean(axis=axes, keepdims=True) - \
-            xhat * (gxhat * xhat).mean(axis=axes, keepdims=True)
+        if has_w:
+            gdx *= w  # now gxhat * xhat
+            gxhat = gd * w
+        else:
+            gxhat = gd
+        m1 = gxhat.mean(axis=axes, keepdims=True)
+        m2 = gdx.mean(axis=axes, keepdims=True)
+        xhat *= m2
+        gx = gxhat - m1
+        gx -= xhat
         gx *= invstd
         res.append(Tensor._wrap(gx.astype(xd.dtype, copy=False)))
     else:
         res.append(None)
     if has_w:
-        res.append(Tensor._wrap((gd * xhat).sum(axis=lead).astype(xd.dtype))
-                   if ctx.next[1] is not None else None)
+        res.append(Tensor._wrap(gw) if gw is not None else None)
     if has_b:
-        res.append(Tensor._wrap(gd.sum(axis=lead).astype(xd.dtype))
-                   if ctx.next[-1] is not None else None)
+        res.append(Tensor._wrap(gb) if gb is not None else None)
     return tuple(res)
 
 

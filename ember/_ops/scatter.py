@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, make_inplace
+from ember._ops.core import OpDef, apply, register
 from ember._ops.index import _INDEX, _INDEX_PUT
 from ember._tensor import Tensor, _wrap_dim
 
@@ -325,18 +325,9 @@ def argwhere(input):
 
 
 # ------------------------------------------------------------------ publish
-def _publish(fn, name=None, inplace=True, method=True):
-    n = name or fn.__name__
-    FUNCTIONS[n] = fn
-    if method:
-        METHODS[n] = fn
-    if inplace:
-        METHODS[n + "_"] = make_inplace(fn, n + "_")
-
-
 for _f in (gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_copy,
            index_fill, index_reduce, masked_scatter):
-    _publish(_f, inplace=_f not in (gather, index_select))
+    register(_f, inplace=_f not in (gather, index_select))
 for _f in (take, take_along_dim, argwhere):
-    _publish(_f, inplace=False)
+    register(_f)
 

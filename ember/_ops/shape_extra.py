@@ -7,21 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, make_inplace
+from ember._ops.core import METHODS, OpDef, apply, register
 from ember._ops.index import _INDEX
 from ember._ops.shape import cat, stack
 from ember._tensor import Tensor, _wrap_dim
 
 xp = np
-
-
-def _publish(fn, name=None, method=True, inplace=False):
-    n = name or fn.__name__
-    FUNCTIONS[n] = fn
-    if method:
-        METHODS[n] = fn
-    if inplace:
-        METHODS[n + "_"] = make_inplace(fn, n + "_")
 
 
 # ------------------------------------------------------------------ triangles
@@ -400,9 +391,9 @@ def rot90(input, k=1, dims=(0, 1)):
 
 for _f in (tril, triu, diagonal, diag_embed, diag, diagflat, trace, repeat_interleave, kron,
            fliplr, flipud, rot90, tensordot):
-    _publish(_f, inplace=_f in (tril, triu))
+    register(_f, inplace=_f in (tril, triu))
 for _f in (meshgrid, atleast_1d, atleast_2d, atleast_3d, column_stack, cdist, cartesian_prod,
            block_diag, tril_indices, triu_indices):
-    _publish(_f, method=False)
-_publish(as_strided)
+    register(_f, method=False)
+register(as_strided)
 METHODS["unfold"] = unfold

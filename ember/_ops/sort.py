@@ -13,19 +13,12 @@ import collections
 import numpy as np
 
 from ember import _dtype as D
-from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply
+from ember._ops.core import OpDef, apply, register
 from ember._ops.scatter import gather
 from ember._tensor import Tensor, _wrap_dim
 
 xp = np
 values_indices = collections.namedtuple("return_types", ["values", "indices"])
-
-
-def _publish(fn, name=None, method=True):
-    n = name or fn.__name__
-    FUNCTIONS[n] = fn
-    if method:
-        METHODS[n] = fn
 
 
 def _dim(input, dim, name):
@@ -477,6 +470,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 for _f in (sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile, nanquantile,
            unique, unique_consecutive, bincount, histc, cumprod, cummax, cummin, logcumsumexp,
            nansum, nanmean, diff):
-    _publish(_f)
-_publish(searchsorted, method=False)
-_publish(bucketize)
+    register(_f)
+register(searchsorted, method=False)
+register(bucketize)

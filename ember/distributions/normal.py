@@ -22,19 +22,8 @@ def _noise(sampler, shape, like):
     return wrap(np.asarray(sampler(gen, tuple(shape)), dtype=like._data.dtype))
 
 
-class Normal(Distribution):
-    """Normal (Gaussian) distribution ``N(loc, scale^2)``; reparameterised.
-
-    Args:
-        loc: mean.
-        scale: standard deviation (> 0).
-
-    Example::
-
-        >>> ember.manual_seed(0)
-        >>> ember.distributions.Normal(0.0, 1.0).log_prob(ember.tensor(0.0))
-        tensor(-0.9189)
-    """
+class _LocScale(Distribution):
+    """Shared by location-scale families on the real line: parameters, expand, mean, mode."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -45,7 +34,7 @@ class Normal(Distribution):
         super().__init__(Size(self.loc.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
+        new = self._get_checked_instance(type(self), _instance)
         batch_shape = Size(batch_shape)
         new.loc = self.loc.expand(batch_shape)
         new.scale = self.scale.expand(batch_shape)
@@ -60,6 +49,21 @@ class Normal(Distribution):
     @property
     def mode(self):
         return self.loc
+
+
+class Normal(_LocScale):
+    """Normal (Gaussian) distribution ``N(loc, scale^2)``; reparameterised.
+
+    Args:
+        loc: mean.
+        scale: standard deviation (> 0).
+
+    Example::
+
+        >>> ember.manual_seed(0)
+        >>> ember.distributions.Normal(0.0, 1.0).log_prob(ember.tensor(0.0))
+        tensor(-0.9189)
+    """
 
     @property
     def stddev(self):
@@ -93,7 +97,7 @@ class Normal(Distribution):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """Laplace distribution with location ``loc`` and scale ``scale``; reparameterised.
 
     Example::
@@ -101,31 +105,6 @@ class Laplace(Distribution):
         >>> ember.distributions.Laplace(0.0, 1.0).entropy()
         tensor(1.6931)
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(Size(self.loc.shape), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -578,24 +578,7 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, D.dtype):
-                dtype = a
-            elif a is None or isinstance(a, bool):
-                continue
-            else:
-                dev = a
-        if dev is not None:
-            check_device(dev)
+        dtype, copy = parse_to_args(args, kwargs)
         if dtype is None or D.to_dtype(dtype) is self.dtype:
             if copy:
                 return self.clone()
@@ -659,6 +642,34 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def parse_to_args(args, kwargs, allow_copy=True):
+    """The arguments of ``to(...)`` (Tensor.to and Module.to): returns (dtype, copy).
+
+    Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
+    keywords; a device other than the CPU raises, as ember has no other yet.
+    """
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False) if allow_copy else False
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments: unexpected "
+                        f"keyword(s) {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, D.dtype):
+            dtype = a
+        elif a is None or isinstance(a, bool):
+            continue
+        else:
+            dev = a
+    if dev is not None:
+        check_device(dev)
+    return dtype, copy
 
 
 def _autograd_backward(*args, **kwargs):

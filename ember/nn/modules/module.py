@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from ember import _dtype as D
 from ember._device import check_device
-from ember._tensor import Tensor
+from ember._tensor import Tensor, parse_to_args
 from ember.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module"]
@@ -850,24 +850,7 @@ class Module:
 
             >>> net.to(ember.float64)
         """
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments: unexpected "
-                            f"keyword(s) {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, D.dtype):
-                dtype = a
-            elif a is None or isinstance(a, bool):
-                continue
-            else:
-                dev = a
-        if dev is not None:
-            check_device(dev)
+        dtype, _ = parse_to_args(args, kwargs, allow_copy=False)
         if dtype is None:
             return self
         dtype = D.to_dtype(dtype)

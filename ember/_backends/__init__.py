@@ -1,5 +1,37 @@
-"""Array backends. Only NumPy exists for now; the CuPy backend will sit beside it."""
+"""Array backends, one per kind of device array, chosen from the arrays themselves.
+
+A backend is a module (or object) exposing ``name``, ``device_type``, ``xp`` (its array
+module) and the few kernels array modules lack. ``backend_of(array)`` finds it from the
+array's class; forwards take their array module from it (``xp_of(a)``) instead of naming
+NumPy, so the same record runs on NumPy, CuPy or a test backend.
+"""
 
 from ember._backends import numpy_backend
 
 DEFAULT = numpy_backend
+_BY_TYPE = {numpy_backend.xp.ndarray: numpy_backend}
+_REGISTERED = [numpy_backend]
+
+
+def register_backend(backend, array_types):
+    """Make ``backend`` the one for arrays of ``array_types`` (classes)."""
+    for t in array_types:
+        _BY_TYPE[t] = backend
+    if backend not in _REGISTERED:
+        _REGISTERED.append(backend)
+
+
+def backend_of(array):
+    """The backend owning ``array`` (NumPy's for NumPy arrays and scalars)."""
+    b = _BY_TYPE.get(array.__class__)
+    if b is not None:
+        return b
+    for t, b in _BY_TYPE.items():
+        if isinstance(array, t):
+            return b
+    return DEFAULT
+
+
+def xp_of(array):
+    """The array module for ``array``: ``numpy`` for host arrays, the backend's otherwise."""
+    return backend_of(array).xp

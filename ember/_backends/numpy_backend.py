@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 xp = np
+name = "numpy"
+device_type = "cpu"
 
 _SP = []
 

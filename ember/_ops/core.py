@@ -35,14 +35,26 @@ OPS: dict = {}  # op name -> OpDef
 
 
 class OpDef:
-    """One op: forward on raw arrays, backward in ember ops, metadata."""
+    """One op: forward on raw arrays, backward in ember ops, metadata.
+
+    Metadata a compiler, exporter or interception mode can read:
+      ``attrs``          names of the non-tensor arguments (``params``), in the order the
+                         forward takes them; ``node.attrs`` maps them to values
+      ``kind``           "elementwise", "reduction", "view" or "opaque"
+      ``mutates``        indices of the inputs the op writes in place
+      ``random``         the op draws from a generator (its state is an input of the record)
+      ``data_dependent`` the output's shape depends on the input's values (nonzero, unique)
+      ``expr``           for elementwise ops, a scalar expression over ``a``/``b`` for codegen
+    """
 
     __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
-                 "node_name", "onnx", "fusible", "dtype_rule", "doc")
+                 "node_name", "onnx", "fusible", "dtype_rule", "doc", "attrs", "kind",
+                 "mutates", "random", "data_dependent", "expr", "shape_rule")
 
     def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
                  multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
-                 doc=None):
+                 doc=None, attrs=(), kind=None, mutates=(), random=False, data_dependent=False,
+                 expr=None, shape_rule=None):
         self.name = name
         self.fwd = fwd
         self.bwd = bwd
@@ -55,9 +67,26 @@ class OpDef:
         self.fusible = fusible
         self.dtype_rule = dtype_rule
         self.doc = doc
+        self.attrs = tuple(attrs)
+        self.kind = kind or ("elementwise" if fusible else "view" if view else "opaque")
+        self.mutates = tuple(mutates)
+        self.random = random
+        self.data_dependent = data_dependent
+        self.expr = expr
+        self.shape_rule = shape_rule
         self.node_name = node_name or (
             "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0")
         OPS[name] = self
+
+    def named(self, params):
+        """The record's attributes as a dict ``{name: value}`` (positional names ``argN``
+        for attributes the record has not named)."""
+        if params is None:
+            return {}
+        if not isinstance(params, tuple):
+            params = (params,)
+        names = self.attrs
+        return {(names[i] if i < len(names) else f"arg{i}"): v for i, v in enumerate(params)}
 
     def grad(self, bwd):
         """Decorator: attach the backward formula ``bwd(ctx, grad) -> tuple of grads``."""

@@ -10,7 +10,7 @@ committed (``docs/api/`` is in ``.gitignore``); rebuild it whenever docstrings c
 
 Docstrings are written in Google style (``Args:``, ``Returns:``, ``Example:``) with
 reStructuredText literals (````code````), which is pdoc's ``google`` docformat. Private
-modules (``ember._ops``, ``ember.nn._functional_basic``, ...) are left out: their public
+modules (``ember._ops``, ``ember.nn._functional_linear``, ...) are left out: their public
 names are documented where users reach them (``ember.tanh`` on the ``ember`` page,
 ``ember.nn.functional.relu`` on the ``ember.nn.functional`` page).
 """

@@ -18,7 +18,9 @@ from ember import _dtype as D
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply, emit
 from ember._tensor import Tensor
-from ember.nn._functional_basic import _composite_grad, logsigmoid, pairwise_distance
+from ember.nn._functional_activation import logsigmoid
+from ember.nn._functional_common import _composite_grad
+from ember.nn._functional_distance import pairwise_distance
 
 __all__ = [
     "l1_loss", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",

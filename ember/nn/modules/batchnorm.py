@@ -7,7 +7,7 @@ from typing import Any
 from ember import _dtype as D
 from ember._ops.creation import empty, ones, tensor, zeros
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_norm as F
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_distance as F
 from ember.nn.modules.module import Module
 
 __all__ = ["PairwiseDistance", "CosineSimilarity"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_dropout as F
 from ember.nn.modules.module import Module
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_norm as F
 from ember.nn.modules.batchnorm import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

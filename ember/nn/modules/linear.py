@@ -8,7 +8,7 @@ from typing import Any
 from ember import _dtype as D
 from ember._ops.creation import empty
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_linear as F
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as FB
+from ember.nn import _functional_distance as FB
 from ember.nn import _functional_loss as F
 from ember.nn.modules.module import Module
 

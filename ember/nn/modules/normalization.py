@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ember._ops.creation import empty
 from ember._tensor import Tensor
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_norm as F
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter

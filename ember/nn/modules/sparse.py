@@ -5,7 +5,7 @@ from __future__ import annotations
 from ember._ops.creation import empty
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
-from ember.nn import _functional_basic as F
+from ember.nn import _functional_embedding as F
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter

@@ -1,0 +1,99 @@
+"""``nn.functional``: linear, bilinear, identity."""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from ember import _dtype as D
+from ember._ops.core import OpDef, apply
+from ember._tensor import Tensor
+from ember.nn._functional_common import _t
+
+__all__ = ["linear", "bilinear", "identity"]
+
+
+# --------------------------------------------------------------------------- linear
+def _linear_fwd(x, w, b=None):
+    y = np.matmul(x, w.T)
+    if b is not None:
+        y += b
+    return y
+
+
+def _linear_bwd(ctx, g):
+    x, w = ctx.inputs[0], ctx.inputs[1]
+    nx, nw = ctx.next[0], ctx.next[1]
+    out = w.shape[0]
+    gx = g.matmul(w) if nx is not None else None
+    gw = gb = None
+    if nw is not None:
+        gw = g.reshape(-1, out).t().mm(x.reshape(-1, x.shape[-1]))
+    if len(ctx.next) == 3 and ctx.next[2] is not None:
+        gb = g.reshape(-1, out).sum(0)
+    return (gx, gw) if len(ctx.next) == 2 else (gx, gw, gb)
+
+
+_LINEAR = OpDef("linear", _linear_fwd, _linear_bwd, save="x", onnx="Gemm",
+                node_name="AddmmBackward0")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y = input @ weight.T + bias``: one fused node (NOTE [ Fused nn kernels ]).
+
+    Args:
+        input: ``(*, in_features)``.
+        weight: ``(out_features, in_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Example::
+
+        >>> F.linear(ember.randn(2, 3), ember.randn(4, 3)).shape
+        torch.Size([2, 4])
+    """
+    _t(input, "linear")
+    _t(weight, "linear", "weight")
+    xd, wd = input._data, weight._data
+    if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
+        if wd.ndim == 1 and xd.ndim >= 1 and xd.shape[-1] == wd.shape[0]:
+            y = input.matmul(weight)
+            return y + bias if bias is not None else y
+        raise RuntimeError(
+            f"linear(): input has {xd.shape[-1] if xd.ndim else 0} features in its last "
+            f"dimension (input shape {list(xd.shape)}) but the weight expects "
+            f"in_features={wd.shape[-1] if wd.ndim else 0} (weight shape {list(wd.shape)})")
+    if xd.dtype != wd.dtype:
+        raise RuntimeError(f"linear(): input and weight must have the same dtype, but got "
+                           f"{D.FROM_NP[xd.dtype]} and {D.FROM_NP[wd.dtype]}")
+    if bias is None:
+        return apply(_LINEAR, (input, weight))
+    if bias._data.dtype != wd.dtype:
+        raise RuntimeError(f"linear(): bias and weight must have the same dtype, but got "
+                           f"{bias.dtype} and {weight.dtype}")
+    return apply(_LINEAR, (input, weight, bias))
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
+             ) -> Tensor:
+    """``y_k = input1 @ weight[k] @ input2 + bias_k``.
+
+    Example::
+
+        >>> F.bilinear(ember.randn(2, 3), ember.randn(2, 4), ember.randn(5, 3, 4)).shape
+        torch.Size([2, 5])
+    """
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input1 and input2 must have the same batch shape, "
+                           f"got {list(input1.shape)} and {list(input2.shape)}")
+    if weight.dim() != 3 or input1.shape[-1] != weight.shape[1] or \
+            input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): expected weight of shape [out, {input1.shape[-1]}, "
+                           f"{input2.shape[-1]}], got {list(weight.shape)}")
+    from ember import einsum
+
+    y = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return y + bias if bias is not None else y
+
+
+def identity(input: Tensor) -> Tensor:
+    return input

@@ -62,17 +62,23 @@ def save(obj: Any, f: FileLike, pickle_module=pickle, pickle_protocol: int = DEF
           _disable_byteorder_record)
 
 
-def load(f: FileLike, map_location=None, pickle_module=None, *, weights_only: bool = True,
-         mmap: bool = False, **pickle_load_args) -> Any:
+def load(f: FileLike, map_location=None, pickle_module=None, *,
+         weights_only: bool | None = None, mmap: bool | None = None,
+         **pickle_load_args) -> Any:
     """Load an object saved by :func:`save` or ``torch.save`` (zip or legacy format).
 
-    With ``weights_only=True`` (the default) the pickle is run by ember's restricted
+    With ``weights_only=True`` -- the default, also when ``weights_only=None`` or the argument
+    is left out, as in PyTorch >= 2.6 -- the pickle is run by ember's restricted
     interpreter: it builds tensors, parameters, dtypes, ``Size``, devices, ``OrderedDict``
     and plain Python containers and scalars, and refuses anything else with
     ``pickle.UnpicklingError`` naming the refused global; nothing in the file can run
-    code. ``weights_only=False`` is the explicit opt-in to full pickle (which can execute
+    code. Only an explicit ``weights_only=False`` opts into full pickle (which can execute
     arbitrary code from the file: use it only for files you trust); PyTorch class names
     then map to ember's (``torch.nn.modules.linear.Linear`` -> ``ember.nn...Linear``).
+    Any other value of ``weights_only`` raises ``TypeError``. As in PyTorch, the environment
+    variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` forces safe loads even when ``False`` is
+    passed, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns an *unspecified*
+    ``weights_only`` into ``False`` with a ``UserWarning``.
 
     Args:
         f: a path, ``os.PathLike`` or a binary file object.
@@ -80,10 +86,15 @@ def load(f: FileLike, map_location=None, pickle_module=None, *, weights_only: bo
             ``ember.device`` names one location for all; a dict maps saved locations to new
             ones; a callable ``(storage, location) -> storage or None`` decides per storage.
             ember runs on the CPU, so storages saved on a GPU need ``map_location="cpu"``.
-        pickle_module: only with ``weights_only=False``: an alternative pickle module.
-        weights_only: restrict loading to tensors and plain data (default True).
+        pickle_module: only with ``weights_only=False``: an alternative pickle module. (PyTorch
+            turns an unspecified ``weights_only`` into ``False`` when ``pickle_module`` is
+            given; ember stays safe: the standard :mod:`pickle` is accepted and ignored by
+            the safe loader, any other module needs an explicit ``weights_only=False``.)
+        weights_only: restrict loading to tensors and plain data (``None``, the default,
+            means True).
         mmap: map the storages from the file (copy-on-write) instead of reading them, so a
             large checkpoint loads without a second copy in memory; ``f`` must be a path.
+            ``None`` (the default) means False.
         pickle_load_args: ``encoding`` for Python 2 strings (default ``"utf-8"``); other
             keyword arguments of :class:`pickle.Unpickler` with ``weights_only=False``.
 

@@ -8,6 +8,7 @@ import mmap as _mmap
 import os
 import pickle
 import sys
+import warnings
 
 import numpy as np
 
@@ -172,11 +173,60 @@ def _open(f):
                     f"{type(f).__name__}")
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=False,
+_TRUE_ENV = ("1", "y", "yes", "true")
+
+
+def _resolve_weights_only(weights_only, pickle_module):
+    """The effective ``weights_only`` flag: safe unless the caller passed ``False`` itself.
+
+    NOTE [ weights_only defaults ]
+    PyTorch >= 2.6 reads ``weights_only=None`` (and a missing argument) as True, so any code
+    that forwards the argument must stay safe when it forwards ``None``. Only the literal
+    ``False`` runs the full unpickler; other values are refused rather than tested for
+    truth (``0`` or ``""`` must not open the door). PyTorch's two environment overrides are
+    honoured: ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` wins over everything, and
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` only changes an unspecified flag, with the same
+    ``UserWarning`` PyTorch prints. Where PyTorch would fall back to full pickle because a
+    ``pickle_module`` was given, ember stays safe (see ``load``).
+    """
+    if weights_only is not None and weights_only is not True and weights_only is not False:
+        raise TypeError(f"ember.load: weights_only must be True, False or None, got "
+                        f"{weights_only!r} ({type(weights_only).__name__})")
+    force_safe = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE_ENV
+    force_unsafe = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE_ENV
+    if force_safe and force_unsafe:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or "
+                           "`TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should be set, but both were "
+                           "set.")
+    if force_safe:
+        return True
+    if weights_only is None:
+        if force_unsafe:
+            warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, "
+                          "since the `weights_only` argument was not explicitly passed to "
+                          "`ember.load`, forcing weights_only=False.", UserWarning,
+                          stacklevel=3)
+            return False
+        if pickle_module is not None and pickle_module is not pickle:
+            raise RuntimeError(
+                f"ember.load: pickle_module={getattr(pickle_module, '__name__', pickle_module)}"
+                " needs an explicit weights_only=False (PyTorch silently switches to full "
+                "pickle here; ember does not, because full pickle can run code from the file)")
+        return True
+    return weights_only
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
+    unspecified = weights_only is None
+    weights_only = _resolve_weights_only(weights_only, pickle_module)
+    if weights_only and unspecified and pickle_module is pickle:
+        pickle_module = None  # the safe loader reads what the standard module writes
     if pickle_module is not None and weights_only:
         raise RuntimeError("ember.load: pickle_module cannot be given with weights_only=True "
                            "(the safe loader is ember's own)")
+    if mmap is not None and mmap is not True and mmap is not False:
+        raise TypeError(f"ember.load: mmap must be a bool, got {type(mmap).__name__}")
     encoding = pickle_load_args.pop("encoding", "utf-8")
     if pickle_load_args and weights_only:
         raise TypeError(f"ember.load: unexpected arguments {sorted(pickle_load_args)}")

@@ -125,6 +125,36 @@ class CheckpointError(RuntimeError):
 ArchiveError = CheckpointError
 
 
+def _check_name(name: str) -> None:
+    """Refuse record names that could address anything outside the archive's folder.
+
+    PyTorch refuses archives whose records are not all in one top-level folder; names with
+    ``..``, ``.`` or empty components, absolute paths, drive letters, backslashes or NUL
+    bytes are refused here as well, so nothing that later extracts or maps records by name
+    can be steered outside that folder.
+    """
+    bad = None
+    if not name:
+        bad = "an empty name"
+    elif "\x00" in name:
+        bad = "a NUL byte"
+    elif "\\" in name:
+        bad = "a backslash"
+    elif name.startswith("/"):
+        bad = "an absolute path"
+    elif len(name) > 1 and name[1] == ":":
+        bad = "a drive letter"
+    else:
+        parts = name.split("/")
+        if any(p in ("..", ".") for p in parts):
+            bad = "a '..' or '.' path component"
+        elif any(p == "" for p in parts[:-1]) or parts[-1] == "":
+            bad = "an empty path component"
+    if bad is not None:
+        raise ArchiveError(f"ember.load: record name {name[:200]!r} holds {bad}; refusing the "
+                           "archive")
+
+
 class ZipReader:
     """Locate and read the stored records of a checkpoint archive.
 
@@ -146,12 +176,30 @@ class ZipReader:
             raise ArchiveError(f"ember.load: not a valid checkpoint archive ({e})") from None
         self.records = {}
         for info in infos:
+            _check_name(info.orig_filename)  # zipfile cuts .filename at a NUL byte
+            if info.filename in self.records:
+                raise ArchiveError(f"ember.load: the archive holds record "
+                                   f"{info.filename!r} twice")
             self.records[info.filename] = self._locate(info)
-        names = [n for n in self.records if n == "data.pkl" or n.endswith("/data.pkl")]
-        if not names:
+        if not self.records:
+            raise ArchiveError("ember.load: the archive is empty (is it a checkpoint written "
+                               "by torch.save / ember.save?)")
+        # As in PyTorch, every record sits in the first record's top-level folder.
+        first = next(iter(self.records))
+        if "/" not in first:
+            raise ArchiveError(f"ember.load: record {first!r} is not in a folder (checkpoint "
+                               "records sit under one top-level folder such as 'archive/')")
+        self.prefix = first[:first.index("/") + 1]
+        for n in self.records:
+            if not n.startswith(self.prefix):
+                raise ArchiveError(f"ember.load: record {n!r} is not in the archive's folder "
+                                   f"{self.prefix!r}")
+        if self.prefix + "data.pkl" not in self.records:
             raise ArchiveError("ember.load: the archive has no data.pkl record (is it a "
                                "checkpoint written by torch.save / ember.save?)")
-        self.prefix = names[0][: -len("data.pkl")]
+        if not (self.has("version") or self.has(".data/version")):
+            raise ArchiveError("ember.load: the archive has no version record (PyTorch "
+                               "refuses such archives too)")
 
     def _locate(self, info):
         if info.compress_type != zipfile.ZIP_STORED:
@@ -172,6 +220,13 @@ class ZipReader:
         if len(head) != _LOCAL.size or head[:4] != b"PK\x03\x04":
             raise ArchiveError(f"ember.load: bad local header for record {info.filename!r}")
         name_len, extra_len = struct.unpack("<HH", head[26:30])
+        # The local header must name the same record as the central directory: readers that
+        # trust one or the other would otherwise see different archives.
+        local_name = self._f.read(name_len)
+        if local_name != info.orig_filename.encode("utf-8") and \
+                local_name != info.orig_filename.encode("cp437", "replace"):
+            raise ArchiveError(f"ember.load: record {info.filename!r} has a different name "
+                               f"({local_name[:100]!r}) in its local header")
         start = ho + _LOCAL.size + name_len + extra_len
         if start + size > self.file_size:
             raise ArchiveError(

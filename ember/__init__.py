@@ -86,12 +86,100 @@ def set_num_threads(n):
                       "Python instead", RuntimeWarning, stacklevel=2)
 
 
+# [mode, warn_only] as last set: ember's CPU kernels are all deterministic, so the mode is
+# honoured whatever it is; it is stored so that programs reading it back see what they set.
+_deterministic = [False, False]
+
+
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    """ember's CPU kernels are deterministic; accepted for compatibility."""
+    """Ask for deterministic algorithms (every ember CPU kernel already is one).
+
+    Args:
+        mode: bool, whether to require deterministic algorithms.
+        warn_only: bool, warn instead of raising for nondeterministic ops (ember has none).
+
+    Example::
+
+        >>> ember.use_deterministic_algorithms(True)
+        >>> ember.are_deterministic_algorithms_enabled()
+        True
+        >>> ember.use_deterministic_algorithms(False)
+    """
+    import builtins
+
+    for name, v in (("mode", mode), ("warn_only", warn_only)):
+        if not isinstance(v, builtins.bool):
+            raise TypeError(f"use_deterministic_algorithms(): argument '{name}' must be bool, "
+                            f"not {type(v).__name__}")
+    _deterministic[:] = [mode, warn_only]
 
 
 def are_deterministic_algorithms_enabled():
-    return True
+    """Whether ``use_deterministic_algorithms(True)`` is in effect (default False, as PyTorch).
+
+    Example::
+
+        >>> ember.are_deterministic_algorithms_enabled()
+        False
+    """
+    return _deterministic[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    """Whether ``use_deterministic_algorithms`` was called with ``warn_only=True``.
+
+    Example::
+
+        >>> ember.is_deterministic_algorithms_warn_only_enabled()
+        False
+    """
+    return _deterministic[1]
+
+
+def set_float32_matmul_precision(precision):
+    """Set the internal precision allowed for float32 matrix products.
+
+    "highest" keeps full float32; "high" and "medium" *permit* TF32/bfloat16 internally
+    (PyTorch's semantics). ember always multiplies float32 at full precision, which every
+    setting allows; the value is stored and tied to ``backends.cuda.matmul.allow_tf32``.
+
+    Args:
+        precision: "highest", "high" or "medium"; another string warns and changes nothing
+            (as PyTorch), a non-string raises RuntimeError.
+
+    Example::
+
+        >>> ember.set_float32_matmul_precision("high")
+        >>> ember.get_float32_matmul_precision()
+        'high'
+        >>> ember.set_float32_matmul_precision("highest")
+    """
+    from ember import backends
+
+    if not isinstance(precision, str):
+        raise RuntimeError("set_float32_matmul_precision expects a str, but got "
+                           f"{type(precision).__name__}")
+    if precision not in backends._MATMUL_PRECISIONS:
+        import warnings
+
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "set_float32_matmul_precision call has no effect.", UserWarning,
+                      stacklevel=2)
+        return
+    backends._fp32_matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision():
+    """The float32 matmul precision last set: "highest" (default), "high" or "medium".
+
+    Example::
+
+        >>> ember.get_float32_matmul_precision()
+        'highest'
+    """
+    from ember import backends
+
+    return backends._fp32_matmul_precision[0]
 
 
 def compile(model=None, **kwargs):
@@ -112,7 +200,7 @@ preserve_format = contiguous_format = channels_last = "torch.memory_format"
 _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "special",
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
                  "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
-                 "vision")
+                 "vision", "accelerator", "cpu", "as_torch")
 _LAZY_ATTRS = {"save": "serialization", "load": "serialization"}
 
 

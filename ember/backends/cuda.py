@@ -1,0 +1,121 @@
+"""``ember.backends.cuda``: CUDA's flags (not built: ember has no CUDA backend yet).
+
+``matmul.allow_tf32`` is tied to :func:`ember.set_float32_matmul_precision` as in PyTorch
+(True means precision "high"); the scaled-dot-product-attention switches choose among CUDA
+kernels, so they are recorded and read back but change nothing on the CPU.
+
+Example::
+
+    >>> ember.backends.cuda.matmul.allow_tf32 = True
+    >>> ember.get_float32_matmul_precision()
+    'high'
+    >>> ember.backends.cuda.matmul.allow_tf32 = False
+"""
+
+from __future__ import annotations
+
+from ember import backends as _b
+
+
+def is_built() -> bool:
+    """Whether ember was built with CUDA: False.
+
+    Example::
+
+        >>> ember.backends.cuda.is_built()
+        False
+    """
+    return False
+
+
+class _CuBLASFlags:
+    """``backends.cuda.matmul``: cuBLAS's precision flags, with PyTorch's checks."""
+
+    _reduced = {"allow_fp16_reduced_precision_reduction": True,
+                "allow_bf16_reduced_precision_reduction": True}
+
+    def __init__(self):
+        object.__setattr__(self, "_values", dict(self._reduced, fp32_precision="none"))
+
+    def __getattr__(self, name):
+        if name == "allow_tf32":
+            return _b._fp32_matmul_precision[0] != "highest"
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        raise AttributeError(f"Unknown attribute {name}")
+
+    def __setattr__(self, name, value):
+        if name == "allow_tf32":
+            _b._check_bool("set_allow_tf32_cublas", value)
+            _b._fp32_matmul_precision[0] = "high" if value else "highest"
+        elif name in self._reduced:
+            ok = isinstance(value, bool) or (isinstance(value, (tuple, list)) and value
+                                            and all(isinstance(v, bool) for v in value))
+            if not ok:
+                raise TypeError(f"{name} expects a bool or a tuple/list of bools, but got "
+                                f"{type(value)}")
+            self._values[name] = value
+        elif name == "fp32_precision":
+            if value not in ("none", "ieee", "tf32"):
+                raise RuntimeError(f"fp32_precision: unknown precision {value!r}")
+            self._values[name] = value
+        else:
+            raise AttributeError(f"Unknown attribute {name}")
+
+    def __repr__(self):
+        return "<ember.backends.cuda.matmul>"
+
+
+matmul = _CuBLASFlags()
+
+_SDP = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+
+def _sdp_pair(kind):
+    def enable(enabled: bool) -> None:
+        _SDP[kind] = _b._check_bool(f"enable_{kind}_sdp", enabled)
+
+    def query() -> bool:
+        return _SDP[kind]
+
+    enable.__name__, query.__name__ = f"enable_{kind}_sdp", f"{kind}_sdp_enabled"
+    enable.__doc__ = (f"Allow or forbid CUDA's {kind} attention kernel (recorded; no effect on "
+                      "the CPU).")
+    query.__doc__ = f"Whether CUDA's {kind} attention kernel is allowed (default True)."
+    return enable, query
+
+
+enable_flash_sdp, flash_sdp_enabled = _sdp_pair("flash")
+enable_mem_efficient_sdp, mem_efficient_sdp_enabled = _sdp_pair("mem_efficient")
+enable_math_sdp, math_sdp_enabled = _sdp_pair("math")
+enable_cudnn_sdp, cudnn_sdp_enabled = _sdp_pair("cudnn")
+del _sdp_pair
+
+
+def is_flash_attention_available() -> bool:
+    """Whether CUDA's flash attention kernel exists here: False.
+
+    Example::
+
+        >>> ember.backends.cuda.is_flash_attention_available()
+        False
+    """
+    return False
+
+
+def preferred_linalg_library(backend=None):
+    """Which CUDA linear-algebra library to prefer; only ``None``/"default" apply here.
+
+    Args:
+        backend: None (query), or "default"; "cusolver"/"magma" need CUDA.
+
+    Example::
+
+        >>> ember.backends.cuda.preferred_linalg_library()
+        'default'
+    """
+    if backend in (None, "default"):
+        return "default"
+    raise RuntimeError(f"preferred_linalg_library({backend!r}): CUDA is not available in "
+                       "this build")

@@ -1,0 +1,637 @@
+"""PyTorch's ``torch._foreach_*`` family: one op applied to every tensor of a list.
+
+Optimizers (``ember.optim``) and EMA/SWA code update hundreds of parameters per step; these
+ops let them do it in a few dispatches instead of a few per parameter, on whatever backend the
+arrays live on.
+
+NOTE [ Foreach records ]
+Each ``_foreach_<op>`` and ``_foreach_<op>_`` is one ``OpDef``. Its inputs are *lists* of
+tensors (``self``, and for list overloads ``other``/``tensor1``/``tensor2``/``weight``), so
+its forward takes one list of raw arrays per tensor-list argument, then the named attributes:
+``fwd(lists, *attrs)``. ``mutates=(0,)`` on the in-place records means "every tensor of the
+first list". Overloads share a record: a Python number or a tuple of numbers (one per tensor)
+travels in the ``scalar``/``value``/``weight`` attribute; a single 0-dim tensor travels as a
+second list of length one, broadcast over the first. Forwards take their array module from
+the arrays (``xp_of``) and update in place with ``out=``, so nothing is allocated per tensor
+beyond what the arithmetic needs.
+
+``_dispatch`` is the one way into these records. Without autograd it runs the forward on the
+raw arrays, then wraps the outputs (out-of-place) or bumps the version of every mutated
+tensor (in-place, which returns None like PyTorch's). When grad mode is on and a tensor needs
+a gradient, it runs the record's per-tensor composite of ordinary ember ops instead, so
+gradients flow (out-of-place) and in-place history rewriting and leaf checks behave exactly as
+for ``Tensor.add_`` and friends. ``Optimizer(differentiable=True)`` relies on that.
+
+Arithmetic follows PyTorch's CPU kernels operation by operation: ``addcdiv`` computes
+``self + (value * t1) / t2``, ``addcmul`` ``self + (value * t1) * t2``, ``lerp`` the
+two-sided formula that is exact at both ends, and Python numbers take the array's dtype
+(NumPy's NEP 50 rule, the same as PyTorch's wrapped scalars).
+
+Example::
+
+    >>> ps = [ember.ones(2), ember.zeros(3)]
+    >>> ember._foreach_mul_(ps, 0.5)
+    >>> ember._foreach_add(ps, 1.0)[0]
+    tensor([1.5000, 1.5000])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ember import _dtype as D
+from ember._backends import xp_of
+from ember._graph import GRAD
+from ember._ops.core import OpDef, register, wrap
+from ember._tensor import Tensor
+
+__all__: list[str] = []  # filled by _publish
+
+
+# =============================================================================== dispatch
+def _needs_grad(lists):
+    for lst in lists:
+        for t in lst:
+            if t._requires_grad:
+                return True
+    return False
+
+
+def _dispatch(op, lists, params):
+    """Run foreach record ``op`` on tensor lists ``lists`` with attributes ``params``.
+
+    Returns a list of tensors (out-of-place) or None (in-place). See NOTE [ Foreach records ].
+    """
+    if GRAD.enabled and _needs_grad(lists):
+        return _SLOW[op.name](lists, params)
+    arrays = tuple([t._data for t in lst] for lst in lists)
+    try:
+        out = op.fwd(arrays, *params)
+    except (TypeError, ValueError) as e:  # NumPy casting / broadcasting / read-only errors
+        raise RuntimeError(f"{op.name}(): {e} (shapes "
+                           f"{[[list(a.shape) for a in lst] for lst in arrays]})") from None
+    if op.mutates:
+        for t in lists[0]:
+            t._bump()
+        return None
+    return [wrap(a) for a in out]
+
+
+# record name -> its per-tensor composite ``slow(lists, params)`` of ordinary ember ops, run
+# under autograd (NOTE [ Foreach records ]). Kept beside the records, not in a subclass: test
+# and interception code swap a record's class, which needs OpDef's exact slot layout.
+_SLOW: dict = {}
+
+
+def _record(name, fwd, slow, attrs, doc):
+    inplace = name.endswith("_")
+    op = OpDef(name, fwd, None, differentiable=False, multi=not inplace,
+               mutates=(0,) if inplace else (), attrs=attrs, kind="elementwise", doc=doc)
+    _SLOW[name] = slow
+    return op
+
+
+def _publish(fn, name):
+    fn.__name__ = fn.__qualname__ = name
+    register(fn, name=name, method=False)
+    __all__.append(name)
+    return fn
+
+
+# =============================================================================== arguments
+def _tensor_list(name, arg, value, n=None):
+    if isinstance(value, Tensor) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name}(): argument '{arg}' must be a list of Tensors, not "
+                        f"{type(value).__name__}")
+    for t in value:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be a list of Tensors, but it "
+                            f"holds a {type(t).__name__}")
+    if n is None:
+        if not value:
+            raise RuntimeError(f"{name}(): Tensor list must have at least one tensor.")
+    elif len(value) != n:
+        raise RuntimeError(f"{name}(): Tensor lists must have the same number of tensors, got "
+                           f"{n} and {len(value)}")
+    return list(value)
+
+
+def _number(name, arg, v):
+    """A Python number from a number, a NumPy scalar or a one-element tensor."""
+    if isinstance(v, (bool, int, float, complex)):
+        return v
+    if isinstance(v, numbers.Number):  # a NumPy scalar: as a Python number, so that it takes
+        return v.item() if hasattr(v, "item") else v  # the array's dtype (NEP 50)
+    if isinstance(v, Tensor) and v.numel() == 1:
+        return v.item()
+    raise TypeError(f"{name}(): argument '{arg}' must be a Number, a list of Numbers or of "
+                    f"Tensors, or a Tensor, not {type(v).__name__}")
+
+
+def _scalars(name, arg, values, n):
+    if len(values) != n:
+        raise RuntimeError(f"{name}(): Tensor list must have same number of elements as scalar "
+                           f"list ({n} tensors, {len(values)} scalars)")
+    return tuple(_number(name, arg, v) for v in values)
+
+
+def _other(name, xs, other, arg="other"):
+    """Split an overloaded ``other`` into (extra tensor lists, scalar attribute)."""
+    if isinstance(other, Tensor):
+        if other.dim() != 0:
+            raise RuntimeError(f"{name}(): scalar tensor expected to be 0 dim but it has "
+                               f"{other.dim()} dimensions")
+        return [other], None
+    if isinstance(other, (list, tuple)):
+        if other and all(isinstance(t, Tensor) for t in other):
+            return _tensor_list(name, arg, other, len(xs)), None
+        return None, _scalars(name, arg, other, len(xs))
+    return None, _number(name, arg, other)
+
+
+def _each(scalar, n):
+    return scalar if isinstance(scalar, tuple) else (scalar,) * n
+
+
+def _others(lists):
+    """The second list, a one-tensor list broadcast over the first."""
+    xs, ys = lists[0], lists[1]
+    return ys * len(xs) if len(ys) == 1 and len(xs) != 1 else ys
+
+
+# =============================================================================== dtypes
+def _result_np(x, other_arr=None, scalar=None, true_div=False):
+    """PyTorch's result dtype (as a NumPy dtype) of ``x op other`` (array or scalar)."""
+    dx = D.FROM_NP[x.dtype]
+    if other_arr is not None:
+        r = D.result_type_tt(dx, x.ndim == 0, D.FROM_NP[other_arr.dtype], other_arr.ndim == 0)
+    elif scalar is not None:
+        r = D.result_type_ts(dx, scalar)
+    else:
+        r = dx
+    if true_div and r.category < D.FLOAT:
+        r = D.get_default_dtype()
+    return r.np
+
+
+def _cast(r, dt):
+    xp = xp_of(r)
+    r = xp.asarray(r)
+    return r if r.dtype == dt else r.astype(dt)
+
+
+# =============================================================================== binary family
+_BINARY = {  # name -> (array-module function, ember method for the composite, true division)
+    "add": ("add", "add", False),
+    "sub": ("subtract", "sub", False),
+    "mul": ("multiply", "mul", False),
+    "div": ("divide", "div", True),
+    "maximum": ("maximum", "maximum", False),
+    "minimum": ("minimum", "minimum", False),
+}
+_HAS_ALPHA = ("add", "sub")
+
+
+def _binary_fwds(ufunc, true_div):
+    def fwd_(lists, scalar, alpha):
+        xs = lists[0]
+        f = getattr(xp_of(xs[0]), ufunc)
+        if len(lists) == 1:
+            for x, s in zip(xs, _each(scalar, len(xs))):
+                f(x, s, out=x)
+        elif alpha == 1:
+            for x, y in zip(xs, _others(lists)):
+                f(x, y, out=x)
+        else:
+            mul = xp_of(xs[0]).multiply
+            for x, y in zip(xs, _others(lists)):
+                f(x, mul(y, alpha), out=x)
+
+    def fwd(lists, scalar, alpha):
+        xs = lists[0]
+        f = getattr(xp_of(xs[0]), ufunc)
+        out = []
+        if len(lists) == 1:
+            for x, s in zip(xs, _each(scalar, len(xs))):
+                out.append(_cast(f(x, s), _result_np(x, scalar=s, true_div=true_div)))
+        else:
+            mul = xp_of(xs[0]).multiply
+            for x, y in zip(xs, _others(lists)):
+                r = f(x, y) if alpha == 1 else f(x, mul(y, alpha))
+                out.append(_cast(r, _result_np(x, y, true_div=true_div)))
+        return out
+
+    return fwd_, fwd
+
+
+def _binary_slow(method, inplace):
+    def slow(lists, params):
+        scalar, alpha = params
+        xs = lists[0]
+        kw = {"alpha": alpha} if alpha != 1 else {}
+        if len(lists) == 1:
+            pairs = zip(xs, _each(scalar, len(xs)))
+        else:
+            pairs = zip(xs, _others(lists))
+        if method in ("maximum", "minimum"):
+            # maximum with a number is clamp; a tensor is used as the other operand directly.
+            def op(x, o):
+                if isinstance(o, Tensor):
+                    return getattr(x, method)(o)
+                return x.clamp_min(o) if method == "maximum" else x.clamp_max(o)
+            if not inplace:
+                return [op(x, o) for x, o in pairs]
+            for x, o in pairs:
+                x.copy_(op(x, o))
+            return None
+        if not inplace:
+            return [getattr(x, method)(o, **kw) for x, o in pairs]
+        for x, o in pairs:
+            getattr(x, method + "_")(o, **kw)
+        return None
+
+    return slow
+
+
+def _make_binary(short, ufunc, method, true_div):
+    fwd_, fwd = _binary_fwds(ufunc, true_div)
+    has_alpha = short in _HAS_ALPHA
+    for inplace, f in ((False, fwd), (True, fwd_)):
+        name = f"_foreach_{short}" + ("_" if inplace else "")
+        op = _record(name, f, _binary_slow(method, inplace), ("scalar", "alpha"),
+                     f"``{short}`` of every tensor of a list with a number, a list of numbers, "
+                     "a list of tensors or one 0-dim tensor.")
+
+        def wrapper(self, other, *, alpha=1, _op=op, _name=name):
+            xs = _tensor_list(_name, "self", self)
+            more, scalar = _other(_name, xs, other)
+            if alpha != 1:
+                if not has_alpha:
+                    raise TypeError(f"{_name}() got an unexpected keyword argument 'alpha'")
+                if more is None:
+                    raise TypeError(f"{_name}(): 'alpha' is only accepted with a tensor or a "
+                                    "list of tensors as 'other'")
+                alpha = _number(_name, "alpha", alpha)
+            lists = (xs,) if more is None else (xs, more)
+            return _dispatch(_op, lists, (scalar, alpha))
+
+        wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
+
+        Args:
+            self: list of tensors{' (updated in place; returns None)' if inplace else ''}.
+            other: a number, a list of numbers or of tensors (one per tensor), or a 0-dim
+                tensor.
+            alpha: multiplier of ``other`` when it holds tensors{'' if has_alpha else
+                                                                  ' (not accepted)'}.
+
+        Example::
+
+            >>> ember.{name}([ember.ones(2)], 2.0)
+        """
+        _publish(wrapper, name)
+
+
+for _short, (_uf, _meth, _td) in _BINARY.items():
+    _make_binary(_short, _uf, _meth, _td)
+
+
+# =============================================================================== addcmul / addcdiv
+def _pointwise_fwds(ufunc):
+    def fwd_(lists, value):
+        xs, t1s, t2s = lists
+        xp = xp_of(xs[0])
+        f, mul, add = getattr(xp, ufunc), xp.multiply, xp.add
+        for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
+            # PyTorch's CPU kernel: self + value * t1 OP t2, evaluated left to right
+            tmp = mul(a, v) if v != 1 else a.copy()
+            f(tmp, b, out=tmp)
+            add(x, tmp, out=x)
+
+    def fwd(lists, value):
+        xs, t1s, t2s = lists
+        xp = xp_of(xs[0])
+        f, mul = getattr(xp, ufunc), xp.multiply
+        out = []
+        for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
+            tmp = mul(a, v) if v != 1 else a
+            out.append(_cast(x + f(tmp, b), _result_np(x, a)))
+        return out
+
+    return fwd_, fwd
+
+
+def _pointwise_slow(method, inplace):
+    def slow(lists, params):
+        (value,) = params
+        xs, t1s, t2s = lists
+        res = [getattr(x, method + ("_" if inplace else ""))(a, b, value=v)
+               for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs)))]
+        return None if inplace else res
+
+    return slow
+
+
+def _make_pointwise(short, ufunc):
+    fwd_, fwd = _pointwise_fwds(ufunc)
+    for inplace, f in ((False, fwd), (True, fwd_)):
+        name = f"_foreach_{short}" + ("_" if inplace else "")
+        op = _record(name, f, _pointwise_slow(short, inplace), ("value",),
+                     f"``self + value * tensor1 {'*' if short == 'addcmul' else '/'} tensor2``"
+                     " for every tensor of a list.")
+
+        def wrapper(self, tensor1, tensor2, value=1, _op=op, _name=name):
+            xs = _tensor_list(_name, "self", self)
+            t1 = _tensor_list(_name, "tensor1", tensor1, len(xs))
+            t2 = _tensor_list(_name, "tensor2", tensor2, len(xs))
+            if isinstance(value, Tensor) and value.dim() == 1:
+                value = value.tolist()  # PyTorch's Tensor overload: one scalar per tensor
+            if isinstance(value, (list, tuple)):
+                value = _scalars(_name, "scalars", value, len(xs))
+            else:
+                value = _number(_name, "value", value)
+            return _dispatch(_op, (xs, t1, t2), (value,))
+
+        wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
+
+        Args:
+            self: list of tensors{' (updated in place; returns None)' if inplace else ''}.
+            tensor1, tensor2: lists of tensors, one per tensor of ``self``.
+            value: a number, a list of numbers or a 1-D tensor of them (one per tensor).
+
+        Example::
+
+            >>> ember.{name}([ember.ones(2)], [ember.ones(2)], [ember.ones(2)], 0.5)
+        """
+        _publish(wrapper, name)
+
+
+_make_pointwise("addcmul", "multiply")
+_make_pointwise("addcdiv", "divide")
+
+
+# =============================================================================== lerp
+def _lerp_into(xp, x, end, w, out):
+    """PyTorch's lerp: ``x + w (end - x)`` for |w| < 0.5, else ``end - (end - x)(1 - w)``."""
+    tmp = xp.subtract(end, x)
+    if isinstance(w, (int, float)):
+        if abs(w) < 0.5:
+            tmp *= w
+            xp.add(x, tmp, out=out)
+        else:
+            tmp *= 1 - w
+            xp.subtract(end, tmp, out=out)
+        return out
+    # tensor weights: choose the formula per element
+    small = xp.abs(w) < 0.5
+    lo = x + w * tmp
+    hi = end - tmp * (1 - w)
+    xp.copyto(out, xp.where(small, lo, hi), casting="same_kind")
+    return out
+
+
+def _lerp_fwd_(lists, weight):
+    xs, ends = lists[0], lists[1]
+    xp = xp_of(xs[0])
+    ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
+    for x, e, w in zip(xs, ends, ws):
+        _lerp_into(xp, x, e, w, x)
+
+
+def _lerp_fwd(lists, weight):
+    xs, ends = lists[0], lists[1]
+    xp = xp_of(xs[0])
+    ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
+    out = []
+    for x, e, w in zip(xs, ends, ws):
+        dt = _result_np(x, e)
+        out.append(_lerp_into(xp, x, e, w, xp.empty(xp.broadcast_shapes(x.shape, e.shape), dt)))
+    return out
+
+
+def _lerp_slow(inplace):
+    def slow(lists, params):
+        (weight,) = params
+        xs, ends = lists[0], lists[1]
+        ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
+        res = [getattr(x, "lerp_" if inplace else "lerp")(e, w) for x, e, w in zip(xs, ends, ws)]
+        return None if inplace else res
+
+    return slow
+
+
+for _inplace, _f in ((False, _lerp_fwd), (True, _lerp_fwd_)):
+    _name = "_foreach_lerp" + ("_" if _inplace else "")
+    _op = _record(_name, _f, _lerp_slow(_inplace), ("weight",),
+                  "``self + weight * (end - self)`` for every tensor of a list.")
+
+    def _lerp_wrapper(self, tensors1, weight, _op=_op, _name=_name):
+        xs = _tensor_list(_name, "self", self)
+        ends = _tensor_list(_name, "tensors1", tensors1, len(xs))
+        if isinstance(weight, (list, tuple)) and weight and all(
+                isinstance(w, Tensor) for w in weight):
+            return _dispatch(_op, (xs, ends, _tensor_list(_name, "weights", weight, len(xs))),
+                             (None,))
+        if isinstance(weight, (list, tuple)):
+            w = _scalars(_name, "weight", weight, len(xs))
+        else:
+            w = _number(_name, "weight", weight)
+        return _dispatch(_op, (xs, ends), (w,))
+
+    _lerp_wrapper.__doc__ = f"""``torch.{_name}``: {_op.doc}
+
+    Args:
+        self: list of tensors{' (updated in place; returns None)' if _inplace else ''}.
+        tensors1: list of end points, one per tensor.
+        weight: a number, a list of numbers, or a list of tensors (one per tensor).
+
+    Example::
+
+        >>> ember.{_name}([ember.zeros(2)], [ember.ones(2)], 0.25)
+    """
+    _publish(_lerp_wrapper, _name)
+
+
+# =============================================================================== unary family
+_UNARY = {  # name -> (array-module function, ember method, result is floating)
+    "sqrt": ("sqrt", "sqrt", True),
+    "neg": ("negative", "neg", False),
+    "sign": ("sign", "sign", False),
+    "abs": ("abs", "abs", False),
+    "reciprocal": ("reciprocal", "reciprocal", True),
+    "exp": ("exp", "exp", True),
+}
+
+
+def _make_unary(short, ufunc, method, floating):
+    def fwd_(lists):
+        xs = lists[0]
+        f = getattr(xp_of(xs[0]), ufunc)
+        for x in xs:
+            f(x, out=x)
+
+    def fwd(lists):
+        xs = lists[0]
+        f = getattr(xp_of(xs[0]), ufunc)
+        out = []
+        for x in xs:
+            src = x
+            if floating and x.dtype.kind in "biu":
+                src = x.astype(D.get_default_dtype().np)
+            elif x.dtype.kind == "b" and short in ("neg", "sign"):
+                if short == "neg":
+                    raise RuntimeError("_foreach_neg(): Negation, the `-` operator, on a bool "
+                                       "tensor is not supported.")
+                out.append(x.copy())
+                continue
+            out.append(_cast(f(src), src.dtype if ufunc != "abs" or src.dtype.kind != "c"
+                             else src.real.dtype))
+        return out
+
+    def slow(lists, params, _inplace):
+        del params
+        res = [getattr(x, method + ("_" if _inplace else ""))() for x in lists[0]]
+        return None if _inplace else res
+
+    for inplace, f in ((False, fwd), (True, fwd_)):
+        name = f"_foreach_{short}" + ("_" if inplace else "")
+        op = _record(name, f, lambda ls, ps, _i=inplace: slow(ls, ps, _i), (),
+                     f"``{short}`` of every tensor of a list.")
+
+        def wrapper(self, _op=op, _name=name):
+            return _dispatch(_op, (_tensor_list(_name, "self", self),), ())
+
+        wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
+
+        Args:
+            self: list of tensors{' (updated in place; returns None)' if inplace else ''}.
+
+        Example::
+
+            >>> ember.{name}([ember.ones(2)])
+        """
+        _publish(wrapper, name)
+
+
+for _short, (_uf, _meth, _fl) in _UNARY.items():
+    _make_unary(_short, _uf, _meth, _fl)
+
+
+# =============================================================================== zero_, copy_, norm
+def _zero_fwd_(lists):
+    for x in lists[0]:
+        x.fill(0)
+
+
+_ZERO = _record("_foreach_zero_", _zero_fwd_,
+                lambda ls, ps: [x.zero_() for x in ls[0]] and None, (),
+                "Fill every tensor of a list with zeros.")
+
+
+def _foreach_zero_(self):
+    """``torch._foreach_zero_``: fill every tensor of a list with zeros (returns None).
+
+    Args:
+        self: list of tensors.
+
+    Example::
+
+        >>> ember._foreach_zero_([ember.ones(2), ember.ones(3)])
+    """
+    return _dispatch(_ZERO, (_tensor_list("_foreach_zero_", "self", self),), ())
+
+
+_publish(_foreach_zero_, "_foreach_zero_")
+
+
+def _copy_fwd_(lists, non_blocking):
+    del non_blocking  # host copies are synchronous; the flag only matters across devices
+    xs, srcs = lists
+    copyto = xp_of(xs[0]).copyto
+    for x, s in zip(xs, srcs):
+        copyto(x, s, casting="unsafe")
+
+
+_COPY = _record("_foreach_copy_", _copy_fwd_,
+                lambda ls, ps: [x.copy_(s) for x, s in zip(*ls)] and None, ("non_blocking",),
+                "Copy every tensor of ``src`` into the matching tensor of ``self``.")
+
+
+def _foreach_copy_(self, src, non_blocking=False):
+    """``torch._foreach_copy_``: copy ``src[i]`` into ``self[i]`` (broadcast, cast; None).
+
+    Args:
+        self: list of destination tensors.
+        src: list of source tensors, one per destination.
+        non_blocking: accepted as PyTorch does; host copies complete before returning.
+
+    Example::
+
+        >>> dst = [ember.zeros(2)]; ember._foreach_copy_(dst, [ember.ones(2)])
+    """
+    xs = _tensor_list("_foreach_copy_", "self", self)
+    return _dispatch(_COPY, (xs, _tensor_list("_foreach_copy_", "src", src, len(xs))),
+                     (bool(non_blocking),))
+
+
+_publish(_foreach_copy_, "_foreach_copy_")
+
+
+def _norm_fwd(lists, ord, dtype):
+    xs = lists[0]
+    xp = xp_of(xs[0])
+    out = []
+    for x in xs:
+        if x.dtype.kind not in "fc":
+            raise RuntimeError(f"_foreach_norm(): input dtype should be either floating point "
+                               f"or complex, got {D.FROM_NP[x.dtype]}")
+        a = x if dtype is None else x.astype(dtype)
+        a = xp.abs(a.reshape(-1))
+        if ord == 2:
+            r = xp.sqrt(xp.dot(a, a)) if a.size else xp.zeros((), a.dtype)
+        elif ord == float("inf"):
+            r = a.max() if a.size else xp.zeros((), a.dtype)
+        elif ord == 1:
+            r = a.sum()
+        elif ord == 0:
+            r = (a != 0).sum()
+        else:
+            r = (a ** ord).sum() ** (1.0 / ord)
+        out.append(xp.asarray(r, dtype=a.dtype))
+    return out
+
+
+def _norm_slow(lists, params):
+    ord, dtype = params
+    dt = None if dtype is None else D.from_np(dtype)
+    return [x.norm(ord) if dt is None else x.to(dt).norm(ord) for x in lists[0]]
+
+
+_NORM = _record("_foreach_norm", _norm_fwd, _norm_slow, ("ord", "dtype"),
+                "The vector ``ord``-norm of every tensor of a list (0-dim tensors).")
+
+
+def _foreach_norm(self, ord=2, dtype=None):
+    """``torch._foreach_norm``: the vector norm of every tensor of a list.
+
+    Args:
+        self: list of floating or complex tensors.
+        ord: the order of the norm (2, 1, inf, 0 or any positive number; default 2).
+        dtype: compute and return in this floating dtype.
+
+    Returns:
+        list of 0-dim tensors (real for complex input).
+
+    Example::
+
+        >>> ember._foreach_norm([ember.tensor([3.0, 4.0])])
+        [tensor(5.)]
+    """
+    xs = _tensor_list("_foreach_norm", "self", self)
+    ord = _number("_foreach_norm", "ord", ord)
+    if ord < 0:
+        raise RuntimeError(f"_foreach_norm(): ord must be non-negative, got {ord}")
+    np_dtype = None if dtype is None else D.to_dtype(dtype).np
+    return _dispatch(_NORM, (xs,), (ord, np_dtype))
+
+
+_publish(_foreach_norm, "_foreach_norm")

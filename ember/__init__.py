@@ -30,7 +30,8 @@ short, int, long = int16, int32, int64  # noqa: A001
 chalf = complex64
 
 globals().update({k: v for k, v in _FUNCTIONS.items() if not k.endswith("_") or k in (
-    "abs_", "exp_", "relu_", "sigmoid_", "tanh_", "neg_", "clamp_", "sqrt_")})
+    "abs_", "exp_", "relu_", "sigmoid_", "tanh_", "neg_", "clamp_", "sqrt_")
+    or k.startswith("_foreach_")})
 
 
 def is_tensor(obj):

@@ -18,7 +18,52 @@ from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: F401
 
 _calibrate()
 
-Variable = Tensor  # PyTorch's compatibility alias: Variable(t) returns t
+
+class _VariableMeta(type):
+    # Every tensor is a Variable (PyTorch: isinstance(torch.ones(1), Variable) is True).
+    def __instancecheck__(cls, other):
+        return isinstance(other, Tensor)
+
+    def __subclasscheck__(cls, other):
+        return isinstance(other, type) and issubclass(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's pre-0.4 wrapper, kept for old code: ``Variable(t)`` returns a tensor.
+
+    As in PyTorch, the result is a new leaf that shares ``data``'s memory (and version
+    counter) with no history, and ``requires_grad`` is honoured. ``volatile`` has no effect
+    (it warns, as PyTorch does); use ``ember.no_grad()`` instead.
+
+    Args:
+        data: a tensor (anything else is a ``TypeError``); omitted gives an empty tensor.
+        requires_grad: whether the returned leaf records operations for autograd.
+        volatile: removed; accepted with a ``UserWarning``.
+
+    Example:
+        >>> x = Variable(ember.randn(1, 10), requires_grad=True)
+        >>> x.requires_grad, x.is_leaf
+        (True, True)
+    """
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        import warnings
+
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with "
+                          "ember.no_grad():` instead.", UserWarning, stacklevel=2)
+        if data is None:
+            from ember._ops.creation import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{type(data).__name__}")
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
+
 
 
 def _as_tuple(x):

@@ -11,12 +11,12 @@ import numpy as np
 from ember._ops.core import wrap
 
 __all__ = [
-    "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
-    "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-    "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-    "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
-    "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square",
-    "symmetric", "unit_interval",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky",
+    "dependent", "dependent_property", "greater_than", "greater_than_eq", "half_open_interval",
+    "independent", "integer_interval", "interval", "is_dependent", "less_than",
+    "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer",
+    "one_hot", "positive", "positive_definite", "positive_integer", "positive_semidefinite",
+    "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
 
 
@@ -293,11 +293,111 @@ class _PositiveSemidefinite(_Symmetric):
 
 
 class _Cat(Constraint):
+    """Constraint ``cseq[i]`` on the i-th block (``lengths[i]`` long) along ``dim``."""
+
     def __init__(self, cseq, dim=0, lengths=None):
-        self.cseq, self.dim, self.lengths = list(cseq), dim, lengths
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"constraints.cat: {len(self.lengths)} lengths for "
+                             f"{len(self.cseq)} constraints")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
-        raise NotImplementedError("constraints.cat.check is not implemented in ember")
+        from ember._ops.shape import cat
+
+        if not -value.ndim <= self.dim < value.ndim:
+            raise ValueError(f"constraints.cat: dim {self.dim} out of range for a "
+                             f"{value.ndim}-d value")
+        parts, start = [], 0
+        for c, n in zip(self.cseq, self.lengths):
+            parts.append(c.check(value.narrow(self.dim, start, n)))
+            start += n
+        return cat(parts, self.dim)
+
+
+class _Stack(Constraint):
+    """Constraint ``cseq[i]`` on the i-th slice along ``dim`` (as ``torch.stack`` builds it)."""
+
+    def __init__(self, cseq, dim=0):
+        self.cseq = list(cseq)
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        d = max(c.event_dim for c in self.cseq)
+        return d + 1 if self.dim + d < 0 else d
+
+    def check(self, value):
+        from ember._ops.shape import stack
+
+        if not -value.ndim <= self.dim < value.ndim:
+            raise ValueError(f"constraints.stack: dim {self.dim} out of range for a "
+                             f"{value.ndim}-d value")
+        if value.shape[self.dim] != len(self.cseq):
+            raise ValueError(f"constraints.stack: expected {len(self.cseq)} slices along dim "
+                             f"{self.dim}, got {value.shape[self.dim]}")
+        return stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)],
+                     self.dim)
+
+
+class _Multinomial(Constraint):
+    """Nonnegative counts whose sum over the last dim is at most ``upper_bound`` (the
+    weaker check PyTorch makes too)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        v = x._data
+        return _b((v >= 0).all(-1) & (v.sum(-1) <= _raw(self.upper_bound)))
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The component's constraint, checked on a value with the mixture dim added back.
+
+    Args:
+        base_constraint: the component distribution's support.
+    """
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise TypeError(f"base_constraint must be a Constraint, got "
+                            f"{type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        if value.ndim < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.ndim}")
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        keep = value.ndim - self.event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.base_constraint!r})"
 
 
 dependent = _Dependent()
@@ -327,3 +427,5 @@ symmetric = _Symmetric()
 positive_definite = _PositiveDefinite()
 positive_semidefinite = _PositiveSemidefinite()
 cat = _Cat
+stack = _Stack
+multinomial = _Multinomial

@@ -373,6 +373,30 @@ class Tensor:
             lst.append(hook)
         return _RemovableHandle(lst, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)`` to run after a gradient was accumulated into ``.grad``.
+
+        Only leaves that require grad have one (the engine calls these after accumulating).
+
+        Example:
+            >>> w = ember.ones(2, requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda p: print(p.grad))
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        from ember._graph import _RemovableHandle
+
+        hooks = self._meta_get("post_accumulate_hooks")
+        if hooks is None:
+            hooks = []
+            self._meta_set("post_accumulate_hooks", hooks)
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor w.r.t. graph leaves into their ``.grad``."""
         _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -57,8 +57,48 @@ def _np_to_dtype(d):
     return FROM_NP[d]
 
 
+# NOTE [ End-of-backward callbacks ]
+# ``queue_callback(fn)`` (PyTorch: ``Variable._execution_engine.queue_callback``) runs ``fn``
+# once the backward pass that is running finishes, after every gradient was accumulated:
+# DistributedDataParallel waits for its gradient all-reduces there. One list per
+# run_backward call (a stack, for backward passes started inside hooks); callbacks may queue
+# more callbacks. They are dropped, not run, when the backward pass raises.
+_CALLBACKS = []
+
+
+def queue_callback(fn):
+    """Run ``fn()`` when the current backward pass finishes (only valid during backward)."""
+    if not _CALLBACKS:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _CALLBACKS[-1].append(fn)
+
+
+class _ExecutionEngine:
+    """The object PyTorch exposes as ``Variable._execution_engine``."""
+
+    queue_callback = staticmethod(queue_callback)
+
+
+execution_engine = _ExecutionEngine()
+
+
 def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False,
                  accumulate=True):
+    """Backpropagate ``grads`` from ``roots``, then run queued end-of-backward callbacks."""
+    mine = []
+    _CALLBACKS.append(mine)
+    try:
+        out = _run_backward(roots, grads, retain_graph, create_graph, inputs, allow_unused,
+                            accumulate)
+        while mine:
+            mine.pop(0)()
+    finally:
+        _CALLBACKS.pop()
+    return out
+
+
+def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False,
+                  accumulate=True):
     """Backpropagate ``grads`` from ``roots``.
 
     With ``accumulate``, gradients of leaves (or of ``inputs`` when given) are accumulated

@@ -1,0 +1,1441 @@
+"""Process groups and collectives on MPI (PyTorch's ``torch.distributed`` API).
+
+NOTE [ Collectives on MPI ]
+Every collective is one MPI non-blocking call on the tensor's own array (no copy when the
+tensor is C-contiguous; data movement travels as bytes so every dtype works) and a
+``Work`` that completes it. A blocking call is the same call followed by ``Work.wait``.
+Waiting drives MPI's progress engine with ``MPI_Test`` in a loop that checks a deadline
+(the group's ``timeout``) and, after the first second, the failure watchdog (NOTE [ Lost
+ranks ]). That is as fast as MPI's own blocking calls (which also busy-poll) and is what
+lets a lost peer end the wait: MPI alone would wait forever.
+
+Reductions run in the tensor's dtype except float16/bfloat16, which MPI lacks: they are
+widened to float32, reduced, and rounded back once. ``AVG`` is ``SUM`` divided by the group
+size; ``bool`` reduces with the logical ops (SUM/MAX = or, PRODUCT/MIN = and) as PyTorch does.
+Results are written into the caller's tensors, whose version counters are bumped.
+
+NOTE [ Lost ranks ]
+Each rank runs a heartbeat thread that bumps its key in the group's store, and a rank that
+dies with an uncaught exception records itself as failed in the store (``sys.excepthook``).
+A wait longer than one second polls the store twice a second: a recorded failure, a
+heartbeat unchanged for ``_LOST_AFTER`` seconds, or losing the store (whose host is rank 0)
+raise ``DistBackendError`` naming the rank; at the deadline the error names the ranks whose
+heartbeats stalled. Under ``mpiexec`` the launcher itself usually ends the job first (hydra
+kills the remaining ranks when one exits abnormally); with ``-disable-auto-cleanup``, or
+under launchers that don't, the watchdog is what ends the wait.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import os
+import pickle
+import sys
+import threading
+import time
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.distributed import _mpi
+from ember.distributed._store import (DistBackendError, FileStore, PrefixStore, Store,
+                                      TCPStore)
+
+default_pg_timeout = datetime.timedelta(minutes=30)
+_HEARTBEAT = 0.5   # seconds between heartbeats
+_LOST_AFTER = 10.0  # a heartbeat unchanged this long means the rank is gone
+_BACKENDS = ("mpi", "gloo")
+
+
+class RedOpType(enum.IntEnum):
+    SUM = 0
+    AVG = 1
+    PRODUCT = 2
+    MIN = 3
+    MAX = 4
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+    PREMUL_SUM = 8
+
+
+class ReduceOp:
+    """Reduction operations (``ReduceOp.SUM``, ``AVG``, ``PRODUCT``, ``MIN``, ``MAX``,
+    ``BAND``, ``BOR``, ``BXOR``).
+
+    Example:
+        >>> dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    """
+
+    RedOpType = RedOpType
+    SUM = RedOpType.SUM
+    AVG = RedOpType.AVG
+    PRODUCT = RedOpType.PRODUCT
+    MIN = RedOpType.MIN
+    MAX = RedOpType.MAX
+    BAND = RedOpType.BAND
+    BOR = RedOpType.BOR
+    BXOR = RedOpType.BXOR
+    PREMUL_SUM = RedOpType.PREMUL_SUM
+
+    def __init__(self, op=RedOpType.SUM):
+        self.op = _red_op(op)
+
+    def __eq__(self, other):
+        return _red_op(other) == self.op
+
+    def __hash__(self):
+        return hash(self.op)
+
+    def __repr__(self):
+        return f"ReduceOp({self.op.name})"
+
+
+reduce_op = ReduceOp  # PyTorch's deprecated alias
+
+
+def _red_op(op):
+    if isinstance(op, ReduceOp):
+        return op.op
+    if isinstance(op, RedOpType):
+        return op
+    if isinstance(op, int) and not isinstance(op, bool) and 0 <= op <= 8:
+        return RedOpType(op)
+    raise ValueError(f"ember.distributed: unknown reduce op {op!r}")
+
+
+class Backend(str):
+    """Backend names: ``Backend.MPI`` is native; ``Backend.GLOO`` is accepted and served by MPI.
+
+    Example:
+        >>> Backend("gloo")
+        'gloo'
+    """
+
+    MPI = "mpi"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UNDEFINED = "undefined"
+
+    def __new__(cls, name):
+        if not isinstance(name, str):
+            raise ValueError(f"Backend name must be a string, but got: {name!r}")
+        return super().__new__(cls, name.lower())
+
+
+def _parse_backend(backend):
+    if backend is None:
+        return "mpi"
+    name = str(backend).lower()
+    # PyTorch's "device:backend" list form ("cpu:gloo,cuda:nccl"): only the CPU entry matters.
+    if ":" in name:
+        parts = dict(p.split(":", 1) for p in name.split(",") if ":" in p)
+        if "cpu" not in parts:
+            raise RuntimeError(f"ember.distributed: backend {backend!r} names no CPU backend")
+        name = parts["cpu"]
+    if name not in _BACKENDS:
+        raise RuntimeError(f"ember.distributed: backend {backend!r} is not available; ember "
+                           f"runs collectives on MPI and accepts 'mpi' or 'gloo'")
+    return name
+
+
+# ------------------------------------------------------------------------ process groups
+class ProcessGroup:
+    """A set of ranks with its own MPI communicator.
+
+    ``rank()``/``size()`` are this process's position in the group and the group's size.
+
+    Example:
+        >>> g = dist.new_group([0, 1]); g.size()
+        2
+    """
+
+    def __init__(self, comm, ranks, backend, timeout, watchdog):
+        self._comm = comm
+        self._ranks = list(ranks)
+        self._g2l = {g: i for i, g in enumerate(self._ranks)}
+        self._backend = backend
+        self._timeout = timeout.total_seconds()
+        self._watchdog = watchdog
+
+    def rank(self):
+        return self._comm.Get_rank()
+
+    def size(self):
+        return len(self._ranks)
+
+    def name(self):
+        return self._backend
+
+    @property
+    def ranks(self):
+        return list(self._ranks)
+
+    def __repr__(self):
+        return f"ProcessGroup(backend={self._backend!r}, ranks={self._ranks})"
+
+
+class _NonMember:
+    def __repr__(self):
+        return "GroupMember.NON_GROUP_MEMBER"
+
+
+class GroupMember:
+    """``GroupMember.WORLD`` (the default group) and ``GroupMember.NON_GROUP_MEMBER``."""
+
+    WORLD = None
+    NON_GROUP_MEMBER = _NonMember()
+
+
+class group:  # noqa: N801  (PyTorch's spelling: dist.group.WORLD)
+    WORLD = None
+
+
+class _State:
+    def __init__(self):
+        self.default = None
+        self.store = None
+        self.backend = None
+        self.watchdog = None
+        self.groups = []
+
+
+_S = _State()
+
+
+def _not_init_error():
+    return ValueError("Default process group has not been initialized, please make sure to "
+                      "call init_process_group.")
+
+
+def _pg(group_arg):
+    if _S.default is None:
+        raise _not_init_error()
+    if group_arg is None or group_arg is GroupMember.WORLD:
+        return _S.default
+    if group_arg is GroupMember.NON_GROUP_MEMBER:
+        return None
+    if not isinstance(group_arg, ProcessGroup):
+        raise TypeError(f"ember.distributed: group must be a ProcessGroup, got "
+                        f"{type(group_arg).__name__}")
+    if group_arg._comm is None:
+        return None
+    return group_arg
+
+
+def is_available():
+    """True when MPI (mpi4py) is installed.
+
+    Example:
+        >>> dist.is_available()
+        True
+    """
+    return _mpi.available()
+
+
+def is_initialized():
+    """Whether the default process group exists."""
+    return _S.default is not None
+
+
+def is_mpi_available():
+    return _mpi.available()
+
+
+def is_gloo_available():
+    return _mpi.available()  # served by MPI
+
+
+def is_nccl_available():
+    return False
+
+
+def is_torchelastic_launched():
+    return "TORCHELASTIC_RUN_ID" in os.environ
+
+
+def get_backend(group=None):
+    """The backend name the group was created with ("mpi" or "gloo")."""
+    pg = _pg(group)
+    if pg is None:
+        raise ValueError("Invalid process group specified")
+    return pg._backend
+
+
+def get_rank(group=None):
+    """This process's rank in ``group`` (the default group when None); -1 if not a member.
+
+    Example:
+        >>> dist.get_rank()
+        0
+    """
+    pg = _pg(group)
+    return -1 if pg is None else pg.rank()
+
+
+def get_world_size(group=None):
+    """Number of ranks in ``group``; -1 if this process is not a member."""
+    pg = _pg(group)
+    return -1 if pg is None else pg.size()
+
+
+def get_global_rank(group, group_rank):
+    """The default-group rank of ``group_rank`` in ``group``."""
+    pg = _pg(group)
+    if pg is None or not 0 <= group_rank < pg.size():
+        raise ValueError(f"Group rank {group_rank} is not part of group {group}")
+    return pg._ranks[group_rank]
+
+
+def get_group_rank(group, global_rank):
+    """The rank in ``group`` of default-group rank ``global_rank``."""
+    pg = _pg(group)
+    if pg is None or global_rank not in pg._g2l:
+        raise ValueError(f"Global rank {global_rank} is not part of group {group}")
+    return pg._g2l[global_rank]
+
+
+def get_process_group_ranks(group):
+    """The default-group ranks of ``group``'s members, in group order."""
+    pg = _pg(group)
+    return [] if pg is None else list(pg._ranks)
+
+
+def _root(pg, global_rank, group_rank, what, default_zero=True):
+    """Translate PyTorch's (global ``src``/``dst``, ``group_src``/``group_dst``) to a group rank."""
+    if group_rank is not None:
+        if global_rank is not None:
+            raise ValueError(f"{what}: pass the global rank or the group rank, not both")
+        if not 0 <= group_rank < pg.size():
+            raise ValueError(f"{what}: group rank {group_rank} is out of range for a group "
+                             f"of size {pg.size()}")
+        return group_rank
+    if global_rank is None:
+        if not default_zero:
+            raise ValueError(f"{what}: either the global rank or the group rank must be set")
+        return 0
+    r = pg._g2l.get(global_rank)
+    if r is None:
+        raise ValueError(f"{what}: global rank {global_rank} is not part of group "
+                         f"{pg._ranks}")
+    return r
+
+
+# ------------------------------------------------------------------------ init / destroy
+def _env_int(name, what):
+    v = os.environ.get(name)
+    if v is None:
+        raise ValueError(f"Error initializing torch.distributed using {what} rendezvous: "
+                         f"environment variable {name} expected, but not set")
+    return int(v)
+
+
+def _store_from_init_method(init_method, rank, world_size, timeout):
+    """(store, rank, world_size) for PyTorch's env:// tcp:// file:// init methods."""
+    if init_method.startswith("env://"):
+        if rank < 0:
+            rank = _env_int("RANK", "env://")
+        if world_size < 0:
+            world_size = _env_int("WORLD_SIZE", "env://")
+        addr = os.environ.get("MASTER_ADDR")
+        if addr is None:
+            raise ValueError("Error initializing torch.distributed using env:// rendezvous: "
+                             "environment variable MASTER_ADDR expected, but not set")
+        port = _env_int("MASTER_PORT", "env://")
+        return TCPStore(addr, port, world_size, rank == 0, timeout, False), rank, world_size
+    if init_method.startswith("tcp://"):
+        from urllib.parse import parse_qs, urlparse
+
+        u = urlparse(init_method)
+        q = parse_qs(u.query)
+        if rank < 0 and "rank" in q:
+            rank = int(q["rank"][0])
+        if world_size < 0 and "world_size" in q:
+            world_size = int(q["world_size"][0])
+        if rank < 0 or world_size < 0:
+            raise ValueError("tcp:// init_method needs rank and world_size")
+        return (TCPStore(u.hostname, u.port, world_size, rank == 0, timeout, False), rank,
+                world_size)
+    if init_method.startswith("file://"):
+        if rank < 0 or world_size < 0:
+            raise ValueError("file:// init_method needs rank and world_size")
+        return FileStore(init_method[len("file://"):], world_size), rank, world_size
+    raise ValueError(f"ember.distributed: unsupported init_method {init_method!r} (use env://, "
+                     "tcp:// or file://)")
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
+                       store=None, group_name="", pg_options=None, device_id=None):
+    """Create the default process group.
+
+    Ranks started by ``mpiexec``/``srun``/``python -m ember.distributed.run`` take rank and
+    size from MPI (a ``rank`` argument reorders them). Independent processes
+    (``multiprocessing``, ``mp.spawn``) rendezvous through ``init_method`` or ``store`` and
+    are joined into one MPI communicator (NOTE [ The spawn path ] in ``_spawn.py``).
+
+    Args:
+        backend: "mpi" (default) or "gloo" (accepted, served by MPI).
+        init_method: "env://" (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE),
+            "tcp://host:port", or "file:///path".
+        timeout: how long a collective may wait for its peers (``datetime.timedelta``,
+            default 30 minutes) before raising ``DistBackendError``.
+        world_size, rank: as in PyTorch; -1 takes them from MPI or the environment.
+        store: a ``Store`` for rendezvous (then ``rank`` and ``world_size`` are required).
+        group_name, pg_options, device_id: PyTorch's; only CPU ``device_id`` is accepted.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo")   # under mpiexec -n 2
+        >>> dist.get_world_size()
+        2
+    """
+    if _S.default is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    name = _parse_backend(backend)
+    if device_id is not None and str(getattr(device_id, "type", device_id)) != "cpu":
+        raise NotImplementedError(f"init_process_group: device_id={device_id!r} (ember runs "
+                                  "collectives on the CPU)")
+    if pg_options is not None:
+        raise NotImplementedError("init_process_group: pg_options is not supported")
+    if store is not None and init_method is not None:
+        raise ValueError("Cannot specify both init_method and store.")
+    timeout = default_pg_timeout if timeout is None else timeout
+    if not isinstance(timeout, datetime.timedelta):
+        raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got "
+                        f"{type(timeout).__name__}")
+    MPI = _mpi.mpi()
+    world = MPI.COMM_WORLD
+    if store is not None and (rank < 0 or world_size < 0):
+        raise ValueError("world_size and rank must be specified when a store is given")
+
+    if world.Get_size() > 1:
+        comm, store = _init_from_mpi(world, init_method, store, rank, world_size, timeout)
+    else:
+        # A process of its own (mp.spawn, a script, or `mpiexec -n 1` each): rendezvous
+        # through the store, then join the others over MPI (NOTE [ The spawn path ]).
+        if init_method is None and store is None and "MASTER_ADDR" in os.environ:
+            init_method = "env://"
+        if init_method is not None:
+            store, rank, world_size = _store_from_init_method(init_method, rank, world_size,
+                                                              timeout)
+        if world_size in (-1, 1):
+            comm = world.Dup()
+            if store is None:
+                from ember.distributed._store import HashStore
+
+                store = HashStore()
+        else:
+            if store is None:
+                raise ValueError(f"init_process_group: world_size={world_size} in a process "
+                                 "not started by an MPI launcher needs init_method or store "
+                                 "for rendezvous")
+            if not 0 <= rank < world_size:
+                raise ValueError(f"init_process_group: rank {rank} out of range for "
+                                 f"world_size {world_size}")
+            from ember.distributed._spawn import join_singletons
+
+            comm = join_singletons(store, rank, world_size, timeout)
+    store.set_timeout(timeout)
+    size = comm.Get_size()
+    watchdog = _Watchdog(store, comm.Get_rank(), size)
+    pg = ProcessGroup(comm, range(size), name, timeout, watchdog)
+    _S.default, _S.store, _S.backend, _S.watchdog = pg, store, name, watchdog
+    GroupMember.WORLD = group.WORLD = pg
+    watchdog.start()
+
+
+def _init_from_mpi(world, init_method, store, rank, world_size, timeout):
+    MPI = _mpi.mpi()
+    n = world.Get_size()
+    if world_size not in (-1, n):
+        raise ValueError(f"init_process_group: world_size={world_size} but MPI started {n} "
+                         "ranks")
+    want = world.Get_rank() if rank < 0 else rank
+    wanted = world.allgather(want)
+    if sorted(wanted) != list(range(n)):
+        raise ValueError(f"init_process_group: the ranks asked for, {wanted}, are not a "
+                         f"permutation of 0..{n - 1}")
+    # A rank argument (or RANK from the environment) may order ranks differently from MPI.
+    comm = world.Split(0, want) if wanted != list(range(n)) else world.Dup()
+    r = comm.Get_rank()
+    if store is None:
+        if init_method is None and "MASTER_ADDR" in os.environ and "MASTER_PORT" in os.environ:
+            init_method = "env://"
+        if init_method is not None:
+            if init_method.startswith("env://") and "RANK" not in os.environ:
+                os.environ["RANK"] = str(r)
+                os.environ.setdefault("WORLD_SIZE", str(n))
+            store, _, _ = _store_from_init_method(init_method, r, n, timeout)
+        else:
+            # Plain mpiexec: rank 0 serves a store (for the watchdog and users) on a free port.
+            import socket
+
+            hosts = comm.allgather(socket.gethostname())
+            addr = "127.0.0.1" if len(set(hosts)) == 1 else hosts[0]
+            port = 0
+            if r == 0:
+                store = TCPStore(addr, 0, n, True, timeout, False)
+                port = store.port
+            port = comm.bcast(port, root=0)
+            if r != 0:
+                store = TCPStore(addr, port, n, False, timeout, False)
+    del MPI
+    return comm, store
+
+
+def destroy_process_group(group=None):
+    """Destroy ``group``, or every group and the default one when None.
+
+    Example:
+        >>> dist.destroy_process_group()
+    """
+    if _S.default is None:
+        raise _not_init_error()
+    if group is None or group is GroupMember.WORLD:
+        for g in _S.groups:
+            _free(g)
+        _S.groups = []
+        if _S.watchdog is not None:
+            _S.watchdog.stop()
+        _free(_S.default)
+        store = _S.store
+        _S.default = _S.store = _S.backend = _S.watchdog = None
+        GroupMember.WORLD = group_ns.WORLD = None
+        if isinstance(store, TCPStore):
+            store.close()
+        return
+    if group in _S.groups:
+        _S.groups.remove(group)
+        _free(group)
+
+
+group_ns = group
+
+
+def _free(pg):
+    if pg._comm is not None and not _mpi.FAILED[0]:
+        try:
+            pg._comm.Free()
+        except Exception:  # noqa: BLE001 - freeing is best effort at teardown
+            pass
+    pg._comm = None
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization=False, group_desc=None, device_id=None,
+              sort_ranks=True):
+    """Create a group of a subset of ranks (every rank of the default group must call it,
+    unless ``use_local_synchronization``, where only the members do).
+
+    Returns the group; on non-members, ``GroupMember.NON_GROUP_MEMBER``.
+
+    Example:
+        >>> g = dist.new_group([0, 2])
+        >>> if dist.get_rank() in (0, 2): dist.all_reduce(t, group=g)
+    """
+    world = _pg(None)
+    if pg_options is not None:
+        raise NotImplementedError("new_group: pg_options is not supported")
+    name = world._backend if backend is None else _parse_backend(backend)
+    n = world.size()
+    ranks = list(range(n)) if ranks is None else list(ranks)
+    if len(set(ranks)) != len(ranks) or any(not 0 <= r < n for r in ranks):
+        raise ValueError(f"new_group: ranks {ranks} must be distinct ranks of 0..{n - 1}")
+    if sort_ranks:
+        ranks = sorted(ranks)
+    MPI = _mpi.mpi()
+    mpi_group = world._comm.Get_group().Incl(ranks)
+    if use_local_synchronization:
+        if world.rank() not in ranks:
+            return GroupMember.NON_GROUP_MEMBER
+        comm = world._comm.Create_group(mpi_group)
+    else:
+        comm = world._comm.Create(mpi_group)
+    mpi_group.Free()
+    if comm == MPI.COMM_NULL:
+        return GroupMember.NON_GROUP_MEMBER
+    t = datetime.timedelta(seconds=world._timeout) if timeout is None else timeout
+    pg = ProcessGroup(comm, ranks, name, t, world._watchdog)
+    _S.groups.append(pg)
+    return pg
+
+
+# ------------------------------------------------------------------------ watchdog
+class _Watchdog:
+    """Heartbeats and failure marks in the store (NOTE [ Lost ranks ])."""
+
+    def __init__(self, store, rank, size):
+        self.store = store
+        self.rank = rank
+        self.size = size
+        self._stop = threading.Event()
+        self._thread = None
+        self._seen = {}  # rank -> (last heartbeat value, monotonic time it last changed)
+        self._prev_hook = None
+
+    def start(self):
+        if self.size == 1:
+            return
+        self.store.set(f"__ember/hb/{self.rank}", "0")
+        self._thread = threading.Thread(target=self._beat, name="ember-dist-heartbeat",
+                                        daemon=True)
+        self._thread.start()
+        self._prev_hook = sys.excepthook
+        sys.excepthook = self._excepthook
+
+    def stop(self):
+        self._stop.set()
+        if sys.excepthook == self._excepthook:
+            sys.excepthook = self._prev_hook
+
+    def _beat(self):
+        n = 0
+        while not self._stop.wait(_HEARTBEAT):
+            n += 1
+            try:
+                self.store.set(f"__ember/hb/{self.rank}", str(n))
+            except Exception:  # noqa: BLE001 - the store's host is gone; waits will say so
+                return
+
+    def _excepthook(self, tp, value, tb):
+        _mpi.FAILED[0] = True
+        try:
+            self.store.set(f"__ember/failed/{self.rank}", f"{tp.__name__}: {value}"[:500])
+            self.store.add("__ember/nfailed", 1)
+        except Exception:  # noqa: BLE001 - best effort while dying
+            pass
+        (self._prev_hook or sys.__excepthook__)(tp, value, tb)
+
+    def check(self, pg, what, final=False):
+        """Raise DistBackendError if a member of ``pg`` is known lost (or stalled, if final)."""
+        now = time.monotonic()
+        try:
+            failed = []
+            if self.store.add("__ember/nfailed", 0) > 0:
+                for r in pg._ranks:
+                    if self.store.check([f"__ember/failed/{r}"]):
+                        failed.append((r, self.store.get(f"__ember/failed/{r}").decode()))
+            stalled = []
+            for r in pg._ranks:
+                if r == self.rank:
+                    continue
+                v = self.store.get(f"__ember/hb/{r}") if self.store.check(
+                    [f"__ember/hb/{r}"]) else b""
+                last = self._seen.get(r)
+                if last is None or last[0] != v:
+                    self._seen[r] = (v, now)
+                elif now - last[1] > (3 * _HEARTBEAT if final else _LOST_AFTER):
+                    stalled.append(r)
+        except Exception as e:  # noqa: BLE001 - the store's host (rank 0) is gone
+            _mpi.FAILED[0] = True
+            raise DistBackendError(f"{what}: lost rank 0 (the store's host is unreachable: "
+                                   f"{e})") from None
+        if failed:
+            _mpi.FAILED[0] = True
+            desc = "; ".join(f"rank {r} failed with {m}" for r, m in failed)
+            raise DistBackendError(f"{what}: {desc}")
+        if stalled and (final or len(stalled) < pg.size() - 1 or pg.size() == 2):
+            _mpi.FAILED[0] = True
+            raise DistBackendError(f"{what}: lost rank(s) {stalled} (no heartbeat for "
+                                   f"{now - min(self._seen[r][1] for r in stalled):.1f}s)")
+
+
+# ------------------------------------------------------------------------ Work
+class Work:
+    """Handle of an asynchronous collective (``async_op=True``).
+
+    Example:
+        >>> w = dist.all_reduce(t, async_op=True); w.wait()
+        True
+    """
+
+    __slots__ = ("_pg", "_reqs", "_finish", "_what", "_done", "_exc", "_result", "_status")
+
+    def __init__(self, pg, reqs, finish, what, result=None, status=None):
+        self._pg = pg
+        self._reqs = reqs
+        self._finish = finish
+        self._what = what
+        self._done = False
+        self._exc = None
+        self._result = result
+        self._status = status
+
+    def _complete(self):
+        self._done = True
+        if self._finish is not None:
+            f, self._finish = self._finish, None
+            f()
+
+    def is_completed(self):
+        """Whether the operation finished (drives MPI's progress once)."""
+        if not self._done and _mpi.mpi().Request.Testall(self._reqs, self._status):
+            self._complete()
+        return self._done
+
+    def wait(self, timeout=None):
+        """Block until done; raise DistBackendError on timeout or a lost peer."""
+        if self._done:
+            if self._exc is not None:
+                raise self._exc
+            return True
+        t = self._pg._timeout if timeout is None else (
+            timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout)
+        try:
+            _progress(self._pg, self._reqs, t, self._what, self._status)
+        except DistBackendError as e:
+            self._exc = e
+            raise
+        self._complete()
+        return True
+
+    def is_success(self):
+        return self._done and self._exc is None
+
+    def exception(self):
+        return self._exc
+
+    def result(self):
+        return self._result if self._result is not None else []
+
+    def synchronize(self):
+        self.wait()
+
+    def source_rank(self):
+        if self._status is None or not self._done:
+            raise RuntimeError("source_rank: only completed receives have a source rank")
+        return self._pg._ranks[self._status[0].Get_source()]
+
+    def get_future(self):
+        return _Future(self)
+
+
+class _Future:
+    """The small part of ``torch.futures.Future`` DDP communication hooks use."""
+
+    def __init__(self, work):
+        self._work = work
+
+    def wait(self):
+        self._work.wait()
+        return self._work.result()
+
+    def value(self):
+        return self._work.result()
+
+    def done(self):
+        return self._work.is_completed()
+
+
+def _progress(pg, reqs, timeout, what, status=None):
+    MPI = _mpi.mpi()
+    testall = MPI.Request.Testall
+    if testall(reqs, status):
+        return
+    start = time.monotonic()
+    deadline = start + timeout
+    next_check = start + 1.0
+    spins = 0
+    while not testall(reqs, status):
+        spins += 1
+        if spins & 255:
+            continue
+        now = time.monotonic()
+        if now >= next_check:
+            pg._watchdog.check(pg, what)
+            next_check = now + _HEARTBEAT
+        if now >= deadline:
+            pg._watchdog.check(pg, what, final=True)
+            _mpi.FAILED[0] = True
+            raise DistBackendError(f"{what}: timed out after {timeout:.1f}s waiting for the "
+                                   f"other ranks of group {pg._ranks} (none reported lost)")
+        if now - start > 1.0:
+            # Past the first second this is a wait for a straggler, not a transfer: stop
+            # hogging a core the straggler may need.
+            time.sleep(1e-4)
+
+
+# ------------------------------------------------------------------------ helpers
+def _check_tensor(t, what, name="tensor"):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what}: {name} must be a Tensor, got {type(t).__name__}")
+    return t._data
+
+
+def _contig(arr):
+    """(C-contiguous array to hand MPI, array to copy back into or None)."""
+    if arr.flags.c_contiguous:
+        return arr, None
+    return np.ascontiguousarray(arr), arr
+
+
+def _debug_check(pg, what, arrays, extra=()):
+    """TORCH_DISTRIBUTED_DEBUG=DETAIL: verify shapes and dtypes agree across the group."""
+    if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() != "DETAIL":
+        return
+    sig = (what, tuple((a.shape, str(a.dtype)) for a in arrays), tuple(extra))
+    sigs = _allgather_obj(pg, sig, what)
+    if any(s != sigs[0] for s in sigs):
+        desc = "; ".join(f"rank {pg._ranks[i]}: {s[1]}" for i, s in enumerate(sigs))
+        raise RuntimeError(f"{what}: mismatched tensor shapes/dtypes across ranks ({desc})")
+
+
+def _run(pg, reqs, finish, what, async_op, result=None, status=None):
+    w = Work(pg, reqs, finish, what, result, status)
+    if async_op:
+        return w
+    w.wait()
+    return None
+
+
+def _mpi_op(op, dtype, what):
+    """(MPI op, post-scale factor) for a ReduceOp on numpy ``dtype``."""
+    MPI = _mpi.mpi()
+    op = _red_op(op)
+    if op == RedOpType.PREMUL_SUM:
+        raise NotImplementedError(f"{what}: ReduceOp.PREMUL_SUM is not supported")
+    kind = dtype.kind
+    if kind == "b":
+        return {RedOpType.SUM: MPI.LOR, RedOpType.MAX: MPI.LOR, RedOpType.BOR: MPI.LOR,
+                RedOpType.PRODUCT: MPI.LAND, RedOpType.MIN: MPI.LAND,
+                RedOpType.BAND: MPI.LAND, RedOpType.BXOR: MPI.LXOR}.get(op) or _bad_op(
+                    what, op, dtype)
+    if op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR) and kind not in "iu":
+        _bad_op(what, op, dtype)
+    if op in (RedOpType.MIN, RedOpType.MAX) and kind == "c":
+        _bad_op(what, op, dtype)
+    if op == RedOpType.AVG and kind in "iu":
+        _bad_op(what, op, dtype)
+    return {RedOpType.SUM: MPI.SUM, RedOpType.AVG: MPI.SUM, RedOpType.PRODUCT: MPI.PROD,
+            RedOpType.MIN: MPI.MIN, RedOpType.MAX: MPI.MAX, RedOpType.BAND: MPI.BAND,
+            RedOpType.BOR: MPI.BOR, RedOpType.BXOR: MPI.BXOR}[op]
+
+
+def _bad_op(what, op, dtype):
+    raise RuntimeError(f"{what}: ReduceOp.{op.name} is not supported for dtype "
+                       f"{_ember_dtype_name(dtype)}")
+
+
+def _ember_dtype_name(npdtype):
+    from ember._dtype import FROM_NP
+
+    d = FROM_NP.get(npdtype)
+    return str(d) if d is not None else str(npdtype)
+
+
+def _reduce_buf(arr, what, op):
+    """(buffer in the reduction dtype, MPI datatype, MPI op, copy-back target or None)."""
+    mtype, rdt = _mpi.reduce_type(arr.dtype)
+    mop = _mpi_op(op, arr.dtype, what)
+    if rdt != arr.dtype:
+        return arr.astype(rdt), mtype, mop, arr  # float16/bfloat16 widened to float32
+    buf, back = _contig(arr)
+    return buf, mtype, mop, back
+
+
+# ------------------------------------------------------------------------ collectives
+def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+    """Copy ``tensor`` from rank ``src`` to every rank of the group, in place.
+
+    Example:
+        >>> t = ember.arange(4.) if dist.get_rank() == 0 else ember.zeros(4)
+        >>> dist.broadcast(t, src=0)
+    """
+    what = "broadcast"
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None
+    root = _root(pg, src, group_src, what, default_zero=False)
+    _debug_check(pg, what, [arr], (root,))
+    buf, back = _contig(arr)
+
+    def finish():
+        if back is not None:
+            back[...] = buf
+        tensor._bump()
+    req = pg._comm.Ibcast([_mpi.byte_view(buf), _mpi.mpi().BYTE], root=root)
+    return _run(pg, [req], finish, what, async_op, [tensor])
+
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``tensor`` across the group with ``op``; every rank gets the result in place.
+
+    Example:
+        >>> t = ember.ones(3) * (dist.get_rank() + 1)
+        >>> dist.all_reduce(t)            # every rank: 1 + 2 + ... + world_size
+    """
+    what = "all_reduce"
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None
+    _debug_check(pg, what, [arr], (int(_red_op(op)),))
+    buf, mtype, mop, back = _reduce_buf(arr, what, op)
+    scale = pg.size() if _red_op(op) == RedOpType.AVG else None
+
+    def finish():
+        if scale is not None:
+            np.divide(buf, scale, out=buf, casting="unsafe")
+        if back is not None:
+            back[...] = buf
+        tensor._bump()
+    req = pg._comm.Iallreduce(_mpi.mpi().IN_PLACE, [buf, mtype], mop)
+    return _run(pg, [req], finish, what, async_op, [tensor])
+
+
+def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
+    """Reduce ``tensor`` across the group into rank ``dst``'s tensor (others keep theirs).
+
+    Example:
+        >>> dist.reduce(t, dst=0, op=dist.ReduceOp.SUM)
+    """
+    what = "reduce"
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None
+    root = _root(pg, dst, group_dst, what)
+    _debug_check(pg, what, [arr], (root, int(_red_op(op))))
+    buf, mtype, mop, back = _reduce_buf(arr, what, op)
+    is_root = pg.rank() == root
+    scale = pg.size() if _red_op(op) == RedOpType.AVG else None
+    MPI = _mpi.mpi()
+    if is_root:
+        req = pg._comm.Ireduce(MPI.IN_PLACE, [buf, mtype], mop, root=root)
+    else:
+        req = pg._comm.Ireduce([buf, mtype], None, mop, root=root)
+
+    def finish():
+        if not is_root:
+            return
+        if scale is not None:
+            np.divide(buf, scale, out=buf, casting="unsafe")
+        if back is not None:
+            back[...] = buf
+        tensor._bump()
+    return _run(pg, [req], finish, what, async_op, [tensor])
+
+
+def _same_layout(what, ref, arrs, name):
+    for i, a in enumerate(arrs):
+        if a.shape != ref.shape or a.dtype != ref.dtype:
+            raise ValueError(f"{what}: {name}[{i}] has shape {tuple(a.shape)} and dtype "
+                             f"{_ember_dtype_name(a.dtype)}, expected {tuple(ref.shape)} and "
+                             f"{_ember_dtype_name(ref.dtype)}")
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Gather ``tensor`` from every rank into ``tensor_list`` (one tensor per rank).
+
+    Example:
+        >>> out = [ember.zeros(2) for _ in range(dist.get_world_size())]
+        >>> dist.all_gather(out, ember.full((2,), float(dist.get_rank())))
+    """
+    what = "all_gather"
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None
+    outs = [_check_tensor(t, what, "tensor_list element") for t in tensor_list]
+    if len(outs) != pg.size():
+        raise ValueError(f"{what}: tensor_list has {len(outs)} tensors, expected the group "
+                         f"size {pg.size()}")
+    _same_layout(what, arr, outs, "tensor_list")
+    _debug_check(pg, what, [arr])
+    send, _ = _contig(arr)
+    recv = np.empty((pg.size(),) + arr.shape, arr.dtype)
+    MPI = _mpi.mpi()
+
+    def finish():
+        for i, t in enumerate(tensor_list):
+            t._data[...] = recv[i]
+            t._bump()
+    req = pg._comm.Iallgather([_mpi.byte_view(send), MPI.BYTE], [_mpi.byte_view(recv),
+                                                                   MPI.BYTE])
+    return _run(pg, [req], finish, what, async_op, list(tensor_list))
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Gather every rank's ``input_tensor`` into one ``output_tensor`` (concatenated along
+    dim 0, or stacked: any output with ``world_size`` times the elements).
+
+    Example:
+        >>> out = ember.empty(2 * dist.get_world_size())
+        >>> dist.all_gather_into_tensor(out, ember.ones(2))
+    """
+    what = "all_gather_into_tensor"
+    inp = _check_tensor(input_tensor, what, "input_tensor")
+    out = _check_tensor(output_tensor, what, "output_tensor")
+    pg = _pg(group)
+    if pg is None:
+        return None
+    if out.size != inp.size * pg.size() or out.dtype != inp.dtype:
+        raise ValueError(f"{what}: output of shape {tuple(out.shape)} ({out.dtype}) must have "
+                         f"{pg.size()} x the {inp.size} elements of the input "
+                         f"({inp.dtype})")
+    _debug_check(pg, what, [inp])
+    send, _ = _contig(inp)
+    recv, back = _contig(out)
+    MPI = _mpi.mpi()
+
+    def finish():
+        if back is not None:
+            back[...] = recv
+        output_tensor._bump()
+    req = pg._comm.Iallgather([_mpi.byte_view(send), MPI.BYTE], [_mpi.byte_view(recv),
+                                                                   MPI.BYTE])
+    return _run(pg, [req], finish, what, async_op, [output_tensor])
+
+
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    """Gather ``tensor`` from every rank into ``gather_list`` on rank ``dst``.
+
+    Example:
+        >>> lst = [ember.zeros(2) for _ in range(2)] if dist.get_rank() == 0 else None
+        >>> dist.gather(ember.ones(2), lst, dst=0)
+    """
+    what = "gather"
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None
+    root = _root(pg, dst, group_dst, what)
+    is_root = pg.rank() == root
+    if is_root:
+        if gather_list is None or len(gather_list) != pg.size():
+            raise ValueError(f"{what}: the destination rank needs gather_list with "
+                             f"{pg.size()} tensors")
+        _same_layout(what, arr, [_check_tensor(t, what, "gather_list element")
+                                 for t in gather_list], "gather_list")
+    elif gather_list:
+        raise ValueError(f"{what}: gather_list must be empty on non-destination ranks")
+    _debug_check(pg, what, [arr], (root,))
+    send, _ = _contig(arr)
+    MPI = _mpi.mpi()
+    recv = np.empty((pg.size(),) + arr.shape, arr.dtype) if is_root else None
+    rspec = [_mpi.byte_view(recv), MPI.BYTE] if is_root else None
+
+    def finish():
+        if is_root:
+            for i, t in enumerate(gather_list):
+                t._data[...] = recv[i]
+                t._bump()
+    req = pg._comm.Igather([_mpi.byte_view(send), MPI.BYTE], rspec, root=root)
+    return _run(pg, [req], finish, what, async_op, list(gather_list or []))
+
+
+def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
+    """Send ``scatter_list[i]`` from rank ``src`` to rank i's ``tensor``.
+
+    Example:
+        >>> parts = [ember.full((2,), float(i)) for i in range(2)] if rank == 0 else None
+        >>> dist.scatter(out, parts, src=0)
+    """
+    what = "scatter"
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None
+    root = _root(pg, src, group_src, what)
+    is_root = pg.rank() == root
+    MPI = _mpi.mpi()
+    if is_root:
+        if scatter_list is None or len(scatter_list) != pg.size():
+            raise ValueError(f"{what}: the source rank needs scatter_list with {pg.size()} "
+                             "tensors")
+        parts = [_check_tensor(t, what, "scatter_list element") for t in scatter_list]
+        _same_layout(what, arr, parts, "scatter_list")
+        send = np.stack(parts) if parts else None
+        sspec = [_mpi.byte_view(send), MPI.BYTE]
+    else:
+        if scatter_list:
+            raise ValueError(f"{what}: scatter_list must be empty on non-source ranks")
+        sspec = None
+    _debug_check(pg, what, [arr], (root,))
+    recv, back = _contig(arr)
+
+    def finish():
+        if back is not None:
+            back[...] = recv
+        tensor._bump()
+    req = pg._comm.Iscatter(sspec, [_mpi.byte_view(recv), MPI.BYTE], root=root)
+    return _run(pg, [req], finish, what, async_op, [tensor])
+
+
+def _reduce_scatter_arrays(pg, what, out_tensor, out, send_parts, op, async_op):
+    """Reduce-scatter ``send_parts`` (one array per rank, each shaped like ``out``)."""
+    mtype, rdt = _mpi.reduce_type(out.dtype)
+    mop = _mpi_op(op, out.dtype, what)
+    send = np.empty((pg.size(),) + out.shape, rdt)
+    for i, p in enumerate(send_parts):
+        send[i] = p
+    recv = np.empty(out.shape, rdt)
+    scale = pg.size() if _red_op(op) == RedOpType.AVG else None
+
+    def finish():
+        if scale is not None:
+            np.divide(recv, scale, out=recv, casting="unsafe")
+        out[...] = recv
+        out_tensor._bump()
+    req = pg._comm.Ireduce_scatter_block([send, mtype], [recv, mtype], mop)
+    return _run(pg, [req], finish, what, async_op, [out_tensor])
+
+
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``input_list[i]`` across ranks into rank i's ``output``.
+
+    Example:
+        >>> dist.reduce_scatter(out, [ember.ones(2) for _ in range(2)])
+    """
+    what = "reduce_scatter"
+    out = _check_tensor(output, what, "output")
+    pg = _pg(group)
+    if pg is None:
+        return None
+    parts = [_check_tensor(t, what, "input_list element") for t in input_list]
+    if len(parts) != pg.size():
+        raise ValueError(f"{what}: input_list has {len(parts)} tensors, expected the group "
+                         f"size {pg.size()}")
+    _same_layout(what, out, parts, "input_list")
+    _debug_check(pg, what, [out], (int(_red_op(op)),))
+    return _reduce_scatter_arrays(pg, what, output, out, parts, op, async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``input`` (``world_size`` x the output's elements) across ranks; rank i gets
+    block i in ``output``.
+
+    Example:
+        >>> dist.reduce_scatter_tensor(out, ember.ones(2 * dist.get_world_size()))
+    """
+    what = "reduce_scatter_tensor"
+    out = _check_tensor(output, what, "output")
+    inp = _check_tensor(input, what, "input")
+    pg = _pg(group)
+    if pg is None:
+        return None
+    if inp.size != out.size * pg.size() or inp.dtype != out.dtype:
+        raise ValueError(f"{what}: input of shape {tuple(inp.shape)} ({inp.dtype}) must have "
+                         f"{pg.size()} x the {out.size} elements of the output ({out.dtype})")
+    _debug_check(pg, what, [inp], (int(_red_op(op)),))
+    parts = np.ascontiguousarray(inp).reshape((pg.size(),) + out.shape)
+    return _reduce_scatter_arrays(pg, what, output, out, list(parts), op, async_op)
+
+
+def _alltoallv(pg, what, send, scounts, recv, rcounts, finish, async_op, result):
+    MPI = _mpi.mpi()
+    sd = np.concatenate(([0], np.cumsum(scounts)[:-1])).astype(np.int64).tolist()
+    rd = np.concatenate(([0], np.cumsum(rcounts)[:-1])).astype(np.int64).tolist()
+    req = pg._comm.Ialltoallv([_mpi.byte_view(send), (list(scounts), sd), MPI.BYTE],
+                              [_mpi.byte_view(recv), (list(rcounts), rd), MPI.BYTE])
+    return _run(pg, [req], finish, what, async_op, result)
+
+
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
+    """Send ``input_tensor_list[i]`` to rank i; receive rank i's into ``output_tensor_list[i]``.
+
+    Example:
+        >>> dist.all_to_all(outs, [ember.full((1,), float(r)) for r in range(2)])
+    """
+    what = "all_to_all"
+    pg = _pg(group)
+    if pg is None:
+        return None
+    ins = [_check_tensor(t, what, "input_tensor_list element") for t in input_tensor_list]
+    outs = [_check_tensor(t, what, "output_tensor_list element") for t in output_tensor_list]
+    n = pg.size()
+    if len(ins) != n or len(outs) != n:
+        raise ValueError(f"{what}: both lists need {n} tensors (got {len(ins)} inputs, "
+                         f"{len(outs)} outputs)")
+    dtypes = {a.dtype for a in ins + outs}
+    if len(dtypes) != 1:
+        raise ValueError(f"{what}: all tensors must have one dtype, got "
+                         f"{sorted(map(_ember_dtype_name, dtypes))}")
+    send = np.concatenate([a.reshape(-1) for a in ins]) if ins else np.empty(0)
+    recv = np.empty(sum(a.size for a in outs), outs[0].dtype)
+    isz = outs[0].dtype.itemsize
+
+    def finish():
+        off = 0
+        for t, a in zip(output_tensor_list, outs):
+            a[...] = recv[off:off + a.size].reshape(a.shape)
+            off += a.size
+            t._bump()
+    return _alltoallv(pg, what, send, [a.size * isz for a in ins], recv,
+                      [a.size * isz for a in outs], finish, async_op, list(output_tensor_list))
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None,
+                      group=None, async_op=False):
+    """Split ``input`` along dim 0 (equally, or by ``input_split_sizes``), send part i to rank
+    i, and concatenate what arrives into ``output`` (split by ``output_split_sizes``).
+
+    Example:
+        >>> dist.all_to_all_single(out, ember.arange(4.))
+    """
+    what = "all_to_all_single"
+    inp = _check_tensor(input, what, "input")
+    out = _check_tensor(output, what, "output")
+    pg = _pg(group)
+    if pg is None:
+        return None
+    n = pg.size()
+    if inp.dtype != out.dtype:
+        raise ValueError(f"{what}: input dtype {_ember_dtype_name(inp.dtype)} differs from "
+                         f"output dtype {_ember_dtype_name(out.dtype)}")
+
+    def splits(arr, sizes, name):
+        rows = arr.shape[0] if arr.ndim else 1
+        if sizes is None or len(sizes) == 0:
+            if rows % n:
+                raise ValueError(f"{what}: dim 0 of {name} ({rows}) is not divisible by the "
+                                 f"group size {n}")
+            sizes = [rows // n] * n
+        sizes = [int(s) for s in sizes]
+        if len(sizes) != n or sum(sizes) != rows:
+            raise ValueError(f"{what}: {name} split sizes {sizes} must be {n} sizes summing "
+                             f"to {rows}")
+        row_bytes = (arr.size // rows if rows else 0) * arr.dtype.itemsize
+        return [s * row_bytes for s in sizes]
+    scounts = splits(inp, input_split_sizes, "input")
+    rcounts = splits(out, output_split_sizes, "output")
+    send, _ = _contig(inp)
+    recv, back = _contig(out)
+
+    def finish():
+        if back is not None:
+            back[...] = recv
+        output._bump()
+    return _alltoallv(pg, what, send, scounts, recv, rcounts, finish, async_op, [output])
+
+
+def barrier(group=None, async_op=False, device_ids=None, timeout=None):
+    """Wait until every rank of the group reaches the barrier.
+
+    Example:
+        >>> dist.barrier()
+    """
+    pg = _pg(group)
+    if pg is None:
+        return None
+    w = Work(pg, [pg._comm.Ibarrier()], None, "barrier")
+    if async_op:
+        return w
+    w.wait(timeout)
+    return None
+
+
+def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
+    """A barrier that names the ranks that did not arrive within ``timeout``."""
+    return barrier(group, timeout=timeout)
+
+
+# ------------------------------------------------------------------------ point to point
+def _p2p(tensor, peer, group, tag, group_peer, what, is_send):
+    arr = _check_tensor(tensor, what)
+    pg = _pg(group)
+    if pg is None:
+        return None, None, None
+    MPI = _mpi.mpi()
+    if peer is None and group_peer is None and not is_send:
+        p = MPI.ANY_SOURCE
+    else:
+        p = _root(pg, peer, group_peer, what, default_zero=False)
+        if p == pg.rank():
+            raise ValueError(f"{what}: invalid destination/source rank: it must not be this "
+                             f"process's own rank ({pg._ranks[p]})")
+    if is_send:
+        buf, _ = _contig(arr)
+        req = pg._comm.Isend([_mpi.byte_view(buf), MPI.BYTE], dest=p, tag=tag)
+        return pg, Work(pg, [req], None, what, [tensor]), None
+    buf, back = _contig(arr)
+    status = [MPI.Status()]
+
+    def finish():
+        if back is not None:
+            back[...] = buf
+        tensor._bump()
+    req = pg._comm.Irecv([_mpi.byte_view(buf), MPI.BYTE], source=p, tag=tag)
+    return pg, Work(pg, [req], finish, what, [tensor], status), status
+
+
+def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+    """Send ``tensor`` to rank ``dst`` (blocks until the message is handed over).
+
+    Example:
+        >>> dist.send(ember.ones(2), dst=1)
+    """
+    pg, w, _ = _p2p(tensor, dst, group, tag, group_dst, "send", True)
+    if w is not None:
+        w.wait()
+
+
+def recv(tensor, src=None, group=None, tag=0, group_src=None):
+    """Receive into ``tensor`` from rank ``src`` (any rank when None); returns the sender.
+
+    Example:
+        >>> sender = dist.recv(buf)
+    """
+    pg, w, status = _p2p(tensor, src, group, tag, group_src, "recv", False)
+    if w is None:
+        return -1
+    w.wait()
+    return pg._ranks[status[0].Get_source()]
+
+
+def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
+    """Start sending ``tensor`` to rank ``dst``; returns a ``Work``."""
+    return _p2p(tensor, dst, group, tag, group_dst, "isend", True)[1]
+
+
+def irecv(tensor, src=None, group=None, tag=0, group_src=None):
+    """Start receiving into ``tensor`` from rank ``src`` (any rank when None); returns a Work."""
+    return _p2p(tensor, src, group, tag, group_src, "irecv", False)[1]
+
+
+class P2POp:
+    """One send or receive for ``batch_isend_irecv``.
+
+    Example:
+        >>> ops = [dist.P2POp(dist.isend, t, 1), dist.P2POp(dist.irecv, r, 1)]
+        >>> for w in dist.batch_isend_irecv(ops): w.wait()
+    """
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type "
+                             "``torch.distributed.isend`` or ``torch.distributed.irecv``.")
+        self.op, self.tensor, self.peer, self.group, self.tag = op, tensor, peer, group, tag
+        self.group_peer = group_peer
+
+
+def batch_isend_irecv(p2p_op_list):
+    """Start every send/receive of the list; returns their ``Work`` handles."""
+    return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]
+
+
+# ------------------------------------------------------------------------ objects
+def _raw_wait(pg, req, what):
+    Work(pg, [req], None, what).wait()
+
+
+def _allgather_obj(pg, obj, what):
+    MPI = _mpi.mpi()
+    data = np.frombuffer(pickle.dumps(obj), np.uint8)
+    sizes = np.empty(pg.size(), np.int64)
+    _raw_wait(pg, pg._comm.Iallgather([np.array([data.size], np.int64), MPI.INT64_T],
+                                      [sizes, MPI.INT64_T]), what)
+    recv = np.empty(int(sizes.sum()), np.uint8)
+    displs = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
+    _raw_wait(pg, pg._comm.Iallgatherv([data, MPI.BYTE],
+                                       [recv, (sizes.tolist(), displs), MPI.BYTE]), what)
+    return [pickle.loads(recv[d:d + s].tobytes()) for d, s in zip(displs, sizes.tolist())]
+
+
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+    """Replace ``object_list``'s items on every rank by rank ``src``'s (picklable objects).
+
+    Example:
+        >>> objs = [{"lr": 0.1}, "x"] if dist.get_rank() == 0 else [None, None]
+        >>> dist.broadcast_object_list(objs, src=0)
+    """
+    what = "broadcast_object_list"
+    pg = _pg(group)
+    if pg is None:
+        return
+    root = _root(pg, src, group_src, what)
+    MPI = _mpi.mpi()
+    mine = pg.rank() == root
+    data = np.frombuffer(pickle.dumps(list(object_list)), np.uint8) if mine else None
+    size = np.array([data.size if mine else 0], np.int64)
+    _raw_wait(pg, pg._comm.Ibcast([size, MPI.INT64_T], root=root), what)
+    buf = data.copy() if mine else np.empty(int(size[0]), np.uint8)
+    _raw_wait(pg, pg._comm.Ibcast([buf, MPI.BYTE], root=root), what)
+    if not mine:
+        objs = pickle.loads(buf.tobytes())
+        if len(objs) != len(object_list):
+            raise ValueError(f"{what}: object_list has {len(object_list)} items here but "
+                             f"{len(objs)} on the source rank")
+        object_list[:] = objs
+
+
+def all_gather_object(object_list, obj, group=None):
+    """Fill ``object_list`` (one slot per rank) with every rank's ``obj``.
+
+    Example:
+        >>> out = [None] * dist.get_world_size(); dist.all_gather_object(out, dist.get_rank())
+    """
+    pg = _pg(group)
+    if pg is None:
+        return
+    if len(object_list) != pg.size():
+        raise ValueError(f"all_gather_object: object_list has {len(object_list)} slots, "
+                         f"expected the group size {pg.size()}")
+    object_list[:] = _allgather_obj(pg, obj, "all_gather_object")
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    """Gather every rank's ``obj`` into ``object_gather_list`` on rank ``dst``.
+
+    Example:
+        >>> out = [None] * 2 if dist.get_rank() == 0 else None
+        >>> dist.gather_object({"loss": 1.0}, out, dst=0)
+    """
+    what = "gather_object"
+    pg = _pg(group)
+    if pg is None:
+        return
+    root = _root(pg, dst, group_dst, what)
+    mine = pg.rank() == root
+    if mine and (object_gather_list is None or len(object_gather_list) != pg.size()):
+        raise ValueError(f"{what}: the destination rank needs object_gather_list with "
+                         f"{pg.size()} slots")
+    MPI = _mpi.mpi()
+    data = np.frombuffer(pickle.dumps(obj), np.uint8)
+    sizes = np.empty(pg.size(), np.int64) if mine else None
+    _raw_wait(pg, pg._comm.Igather([np.array([data.size], np.int64), MPI.INT64_T],
+                                   [sizes, MPI.INT64_T] if mine else None, root=root), what)
+    if mine:
+        recv = np.empty(int(sizes.sum()), np.uint8)
+        displs = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
+        rspec = [recv, (sizes.tolist(), displs), MPI.BYTE]
+    else:
+        rspec = None
+    _raw_wait(pg, pg._comm.Igatherv([data, MPI.BYTE], rspec, root=root), what)
+    if mine:
+        object_gather_list[:] = [pickle.loads(recv[d:d + s].tobytes())
+                                 for d, s in zip(displs, sizes.tolist())]
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
+                        group=None, group_src=None):
+    """Rank i receives ``scatter_object_input_list[i]`` (from rank ``src``) into
+    ``scatter_object_output_list[0]``."""
+    what = "scatter_object_list"
+    pg = _pg(group)
+    if pg is None:
+        return
+    root = _root(pg, src, group_src, what)
+    objs = [None]
+    if pg.rank() == root:
+        if scatter_object_input_list is None or len(scatter_object_input_list) != pg.size():
+            raise ValueError(f"{what}: the source rank needs {pg.size()} input objects")
+        objs = [list(scatter_object_input_list)]
+    broadcast_object_list(objs, src=None, group=group, group_src=root)
+    scatter_object_output_list[0] = objs[0][pg.rank()]
+
+
+__all__ = [
+    "Backend", "GroupMember", "P2POp", "ProcessGroup", "RedOpType", "ReduceOp", "Store",
+    "PrefixStore", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object",
+    "all_reduce", "all_to_all", "all_to_all_single", "barrier", "batch_isend_irecv",
+    "broadcast", "broadcast_object_list", "default_pg_timeout", "destroy_process_group",
+    "gather", "gather_object", "get_backend", "get_global_rank", "get_group_rank",
+    "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
+    "irecv", "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
+    "is_nccl_available", "is_torchelastic_launched", "isend", "monitored_barrier",
+    "new_group", "recv", "reduce", "reduce_op", "reduce_scatter", "reduce_scatter_tensor",
+    "scatter", "scatter_object_list", "send",
+]

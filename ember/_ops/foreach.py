@@ -304,6 +304,8 @@ def _pointwise_fwds(ufunc):
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
             # PyTorch's CPU kernel: self + value * t1 OP t2, evaluated left to right
             tmp = mul(a, v) if v != 1 else a.copy()
+            if not tmp.ndim:  # NumPy turns 0-dim results into scalars, which have no out=
+                tmp = xp.asarray(tmp)
             f(tmp, b, out=tmp)
             add(x, tmp, out=x)
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _inc_step, Optimizer, _check, _grad_array, _real, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
 
 __all__ = ["Adadelta"]
 
 
-class Adadelta(Optimizer):
+class Adadelta(_ListOptimizer):
     """Adadelta (Zeiler): ``v = rho v + (1 - rho) g^2``,
     ``d = sqrt(u + eps) / sqrt(v + eps) * g``, ``u = rho u + (1 - rho) d^2``, ``p -= lr d``.
 
@@ -23,7 +22,9 @@ class Adadelta(Optimizer):
         eps: term added inside the square roots (default 1e-6).
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective (default False).
-        foreach, capturable, differentiable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -45,46 +46,28 @@ class Adadelta(Optimizer):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, capturable=capturable, foreach=foreach,
                         differentiable=differentiable)
+        _check_flags("Adadelta", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["square_avg"] = self._zeros(p)
+        st["acc_delta"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            rho, eps = group["rho"], group["eps"]
-            wd, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["square_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                    st["acc_delta"] = Tensor._wrap(np.zeros_like(p._data))
-                _inc_step(st["step"])
-                x = _real(p._data)
-                g = _grad_array(x, _real(p._grad._data), maximize, wd)
-                v, u = _real(st["square_avg"]._data), _real(st["acc_delta"]._data)
-                tmp = np.multiply(g, 1 - rho)
-                tmp *= g
-                v *= rho
-                v += tmp
-                std = np.add(v, eps)
-                np.sqrt(std, out=std)
-                delta = np.add(u, eps)
-                np.sqrt(delta, out=delta)
-                delta /= std
-                delta *= g
-                np.multiply(delta, 1 - rho, out=tmp)
-                tmp *= delta
-                u *= rho
-                u += tmp
-                delta *= -lr
-                x += delta
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        rho, eps = group["rho"], group["eps"]
+        lists.steps()
+        grads = self._grads(group, lists)
+        v, u = lists.state("square_avg"), lists.state("acc_delta")
+        ember._foreach_mul_(v, rho)
+        ember._foreach_addcmul_(v, grads, grads, 1 - rho)
+        std = ember._foreach_add(v, eps)
+        ember._foreach_sqrt_(std)
+        delta = ember._foreach_add(u, eps)
+        ember._foreach_sqrt_(delta)
+        ember._foreach_div_(delta, std)
+        ember._foreach_mul_(delta, grads)
+        ember._foreach_mul_(u, rho)
+        ember._foreach_addcmul_(u, delta, delta, 1 - rho)
+        ember._foreach_add_(lists.params, delta, alpha=-lr)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _inc_step, Optimizer, _check, _grad_array, _real, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _per_step, _to_scalar
 
 __all__ = ["Adagrad"]
 
 
-class Adagrad(Optimizer):
+class Adagrad(_ListOptimizer):
     """Adagrad: ``s += g * g``, ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)``.
 
     Args:
@@ -23,7 +22,9 @@ class Adagrad(Optimizer):
         initial_accumulator_value: initial value of the sum ``s`` (default 0).
         eps: denominator term (default 1e-10).
         maximize: maximize the objective (default False).
-        foreach, differentiable, fused: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        fused: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -47,47 +48,28 @@ class Adagrad(Optimizer):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
+        _check_flags("Adagrad", foreach, fused, False, differentiable)
         super().__init__(params, defaults)
         # Like PyTorch, state exists from construction (so state_dict() before any step has it).
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p)
+                self._init_state(p, self.state[p], group)
 
-    def _init_state(self, p):
-        st = self.state[p]
+    def _init_state(self, p, st, group):
         st["step"] = self._step_tensor()
-        v = self.defaults["initial_accumulator_value"]
-        if p._data.dtype.kind == "c":
+        v = group["initial_accumulator_value"]
+        if p.dtype.is_complex:
             v = complex(v, v)
-        st["sum"] = Tensor._wrap(np.full_like(p._data, v))
-        return st
+        st["sum"] = ember.full_like(p, v, memory_format=ember.preserve_format)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
-
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            lr_decay, eps = group["lr_decay"], group["eps"]
-            wd, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p] or self._init_state(p)
-                step = _inc_step(st["step"])
-                clr = lr / (1 + (step - 1) * lr_decay)
-                x = _real(p._data)
-                g = _grad_array(x, _real(p._grad._data), maximize, wd)
-                s = _real(st["sum"]._data)
-                tmp = np.multiply(g, g)
-                s += tmp
-                std = np.sqrt(s)
-                std += eps
-                np.multiply(g, -clr, out=tmp)
-                tmp /= std
-                x += tmp
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        lr_decay = group["lr_decay"]
+        steps = lists.steps()
+        grads = self._grads(group, lists)
+        sums = lists.state("sum")
+        ember._foreach_addcmul_(sums, grads, grads, 1)
+        std = ember._foreach_sqrt(sums)
+        ember._foreach_add_(std, group["eps"])
+        ember._foreach_addcdiv_(lists.params, grads, std,
+                                _per_step(steps, lambda s: -(lr / (1 + (s - 1) * lr_decay))))

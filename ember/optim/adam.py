@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, _check, _grad_array, _inc_step, _real, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _per_step, _to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -22,7 +21,7 @@ def _check_adam_args(lr, betas, eps, weight_decay):
     _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
 
 
-class Adam(Optimizer):
+class Adam(_ListOptimizer):
     """Adam (Kingma & Ba), with AMSGrad, L2 or decoupled weight decay, and ``maximize``.
 
     Per step: ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 * v + (1 - beta2) * g * g``,
@@ -39,7 +38,10 @@ class Adam(Optimizer):
         amsgrad: use the AMSGrad variant (default False).
         maximize: maximize the objective (default False).
         decoupled_weight_decay: AdamW-style weight decay (default False).
-        foreach, capturable, differentiable, fused: accepted for compatibility.
+        foreach: None/True update all parameters with one foreach op per formula step;
+            False runs the same ops parameter by parameter (identical results).
+        differentiable: run the step under autograd (default False).
+        capturable, fused: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -59,84 +61,45 @@ class Adam(Optimizer):
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
+        _check_flags(type(self).__name__, foreach, fused, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["exp_avg"] = self._zeros(p)
+        st["exp_avg_sq"] = self._zeros(p)
+        if group["amsgrad"]:
+            st["max_exp_avg_sq"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            beta1, beta2 = (_to_scalar(b) for b in group["betas"])
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            key = None  # (step, dtype) the cached scalars below were computed for
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                st = state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["exp_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                    st["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
-                step = _inc_step(st["step"])
-                x, g = p._data, grad._data
-                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                if x.ndim == 0 or x.dtype.kind == "c":
-                    x, g, m, v = _real(x), _real(g), _real(m), _real(v)
-                if key != (step, x.dtype):
-                    # Scalars in the array's dtype: what NumPy would convert a Python float
-                    # to anyway (NEP 50), without paying that conversion in every ufunc.
-                    key = (step, x.dtype)
-                    f = x.dtype.type
-                    w = f(1 - beta1)
-                    small = abs(w) < 0.5
-                    w_ = w if small else f(1) - w
-                    b2, one_m_b2, eps_ = f(beta2), f(1 - beta2), f(eps)
-                    bc2_sqrt = f((1 - beta2 ** step) ** 0.5)
-                    neg_step_size = f(-(lr / (1 - beta1 ** step)))
-                    decay = f(1 - lr * wd)
-                if wd != 0 and decoupled:
-                    x *= decay
-                    g = _grad_array(x, g, maximize, 0)
-                else:
-                    g = _grad_array(x, g, maximize, wd)
-                tmp = np.empty_like(m)
-                # m.lerp_(g, 1 - beta1), PyTorch's two-sided formula
-                np.subtract(g, m, tmp)
-                np.multiply(tmp, w_, tmp)
-                if small:
-                    m += tmp
-                else:
-                    np.subtract(g, tmp, m)
-                # v = v * beta2 + ((1 - beta2) * g) * g
-                v *= b2
-                np.multiply(g, one_m_b2, tmp)
-                tmp *= g
-                v += tmp
-                if amsgrad:
-                    vmax = _real(st["max_exp_avg_sq"]._data)
-                    np.maximum(vmax, v, vmax)
-                    v = vmax
-                # p += (-step_size * m) / (sqrt(v) / sqrt(bias_correction2) + eps)
-                np.sqrt(v, tmp)
-                tmp /= bc2_sqrt
-                tmp += eps_
-                upd = np.multiply(m, neg_step_size)
-                upd /= tmp
-                x += upd
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+        wd = group["weight_decay"]
+        params = lists.params
+        steps = lists.steps()
+        if wd != 0 and group["decoupled_weight_decay"]:
+            ember._foreach_mul_(params, 1 - lr * wd)
+            grads = self._grads(group, lists, 0)
+        else:
+            grads = self._grads(group, lists)
+        m, v = lists.state("exp_avg"), lists.state("exp_avg_sq")
+        ember._foreach_lerp_(m, grads, 1 - beta1)
+        # v = v * beta2 + (1 - beta2) * g * g
+        ember._foreach_mul_(v, beta2)
+        ember._foreach_addcmul_(v, grads, grads, 1 - beta2)
+        if group["amsgrad"]:
+            if "max_exp_avg_sq" not in lists.states[0]:  # amsgrad switched on later
+                for p, st in zip(lists.originals, lists.states):
+                    st.setdefault("max_exp_avg_sq", self._zeros(p))
+            vmax = lists.state("max_exp_avg_sq")
+            ember._foreach_maximum_(vmax, v)
+            v = vmax
+        # p += (-step_size * m) / (sqrt(v) / sqrt(bias_correction2) + eps)
+        denom = ember._foreach_sqrt(v)
+        ember._foreach_div_(denom, _per_step(steps, lambda s: (1 - beta2 ** s) ** 0.5))
+        ember._foreach_add_(denom, group["eps"])
+        ember._foreach_addcdiv_(params, m, denom,
+                                _per_step(steps, lambda s: -(lr / (1 - beta1 ** s))))
 
 
 class AdamW(Adam):
@@ -150,7 +113,8 @@ class AdamW(Adam):
         weight_decay: decoupled weight decay (default 1e-2).
         amsgrad: use the AMSGrad variant (default False).
         maximize: maximize the objective (default False).
-        foreach, capturable, differentiable, fused: accepted for compatibility.
+        foreach, differentiable: as for ``Adam``.
+        capturable, fused: not implemented (True raises NotImplementedError).
 
     Example::
 

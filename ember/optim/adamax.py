@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
-from ember._tensor import Tensor
+import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _inc_step, Optimizer, _grad_array, _lerp_, _real, _to_scalar
+from ember.optim.optimizer import _check_flags, _ListOptimizer, _per_step, _to_scalar
 
 __all__ = ["Adamax"]
 
 
-class Adamax(Optimizer):
+class Adamax(_ListOptimizer):
     """Adamax: ``m = lerp(m, g, 1 - beta1)``, ``u = max(beta2 * u, |g| + eps)``,
     ``p -= lr / (1 - beta1^t) * m / u``.
 
@@ -24,7 +22,9 @@ class Adamax(Optimizer):
         eps: term added inside the max (default 1e-8).
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective (default False).
-        foreach, differentiable, capturable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -42,40 +42,25 @@ class Adamax(Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
+        _check_flags("Adamax", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["exp_avg"] = self._zeros(p)
+        st["exp_inf"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["exp_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                    st["exp_inf"] = Tensor._wrap(np.zeros_like(p._data))
-                step = _inc_step(st["step"])
-                x = _real(p._data)
-                g = _grad_array(x, _real(p._grad._data), maximize, wd)
-                m, u = _real(st["exp_avg"]._data), _real(st["exp_inf"]._data)
-                tmp = np.empty_like(m)
-                _lerp_(m, g, 1 - beta1, tmp)
-                u *= beta2
-                np.abs(g, out=tmp)
-                tmp += eps
-                np.maximum(u, tmp, out=u)
-                clr = lr / (1 - beta1 ** step)
-                np.multiply(m, -clr, out=tmp)
-                tmp /= u
-                x += tmp
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        beta1, beta2 = group["betas"]
+        steps = lists.steps()
+        grads = self._grads(group, lists)
+        m, u = lists.state("exp_avg"), lists.state("exp_inf")
+        ember._foreach_lerp_(m, grads, 1 - beta1)
+        # u = max(beta2 * u, |g| + eps)
+        ember._foreach_mul_(u, beta2)
+        tmp = ember._foreach_abs(grads)
+        ember._foreach_add_(tmp, group["eps"])
+        ember._foreach_maximum_(u, tmp)
+        ember._foreach_addcdiv_(lists.params, m, u,
+                                _per_step(steps, lambda s: -(lr / (1 - beta1 ** s))))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import (Optimizer, _check, _grad_array, _inc_step,
-                                   _real, _scalar_np_dtype, _to_scalar)
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
 
 __all__ = ["ASGD"]
 
 
-class ASGD(Optimizer):
+class ASGD(_ListOptimizer):
     """ASGD: ``p = p (1 - lambd eta) - eta g``; the average ``ax`` tracks ``p`` once
     ``t > t0``; ``eta = lr / (1 + lambd lr t)^alpha``, ``mu = 1 / max(1, t - t0)``.
 
@@ -25,7 +23,9 @@ class ASGD(Optimizer):
         t0: point at which averaging starts (default 1e6).
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective (default False).
-        foreach, differentiable, capturable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -45,46 +45,40 @@ class ASGD(Optimizer):
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
+        _check_flags("ASGD", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["eta"] = self._step_tensor(_to_scalar(group["lr"]))
+        st["mu"] = self._step_tensor(1.0)
+        st["ax"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        sdt = _scalar_np_dtype()
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
-            wd, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["eta"] = self._step_tensor(lr)
-                    st["mu"] = self._step_tensor(1.0)
-                    st["ax"] = Tensor._wrap(np.zeros_like(p._data))
-                x = _real(p._data)
-                g = _grad_array(x, _real(p._grad._data), maximize, wd)
-                ax = _real(st["ax"]._data)
-                step = _inc_step(st["step"])
-                eta = float(st["eta"]._data)
-                x *= 1 - lambd * eta
-                x += np.multiply(g, -eta)
-                mu = st["mu"]._data
-                if mu != 1:
-                    tmp = np.subtract(x, ax)
-                    tmp *= mu
-                    ax += tmp
-                else:
-                    ax[...] = x
-                # PyTorch builds the new values with as_tensor (default dtype), then copies:
-                # round through that dtype too, in case eta/mu were loaded as float64.
-                st["eta"]._data[...] = sdt(lr / ((1 + lambd * lr * step) ** alpha))
-                st["mu"]._data[...] = sdt(1 / max(1, step - t0))
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
+        params, grads = lists.params, self._grads(group, lists)
+        ax = lists.state("ax")
+        steps = lists.steps()
+        eta_t = [st["eta"] for st in lists.states]
+        mu_t = [st["mu"] for st in lists.states]
+        etas = [float(t._data) for t in eta_t]
+        mus = [float(t._data) for t in mu_t]
+        # p = p * (1 - lambd * eta) - eta * g
+        ember._foreach_mul_(params, tuple(1 - lambd * e for e in etas))
+        ember._foreach_add_(params, ember._foreach_mul(grads, tuple(-e for e in etas)))
+        # ax += (p - ax) * mu, or ax = p while mu == 1
+        avg = [i for i, mu in enumerate(mus) if mu != 1]
+        same = [i for i, mu in enumerate(mus) if mu == 1]
+        if avg:
+            a = [ax[i] for i in avg]
+            d = ember._foreach_sub([params[i] for i in avg], a)
+            ember._foreach_mul_(d, tuple(mus[i] for i in avg))
+            ember._foreach_add_(a, d)
+        if same:
+            ember._foreach_copy_([ax[i] for i in same], [params[i] for i in same])
+        # new eta and mu: PyTorch makes each a tensor of the default dtype (as_tensor of a
+        # Python float), then copies it into the state, whatever that state's dtype
+        ember._foreach_copy_(eta_t, list(ember.tensor(
+            [lr / ((1 + lambd * lr * s) ** alpha) for s in steps])))
+        ember._foreach_copy_(mu_t, list(ember.tensor([1 / max(1, s - t0) for s in steps])))

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
-from ember._tensor import Tensor
+import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import (Optimizer, _check, _grad_array, _inc_step,
-                                   _lerp_, _real, _to_scalar)
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _per_step, _to_scalar
 
 __all__ = ["NAdam"]
 
 
-class NAdam(Optimizer):
+class NAdam(_ListOptimizer):
     """NAdam.
 
     With ``mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))`` and ``mu_product`` their
@@ -30,7 +27,9 @@ class NAdam(Optimizer):
         momentum_decay: momentum decay psi (default 4e-3).
         decoupled_weight_decay: AdamW-style decay (NAdamW) (default False).
         maximize: maximize the objective (default False).
-        foreach, capturable, differentiable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -51,59 +50,40 @@ class NAdam(Optimizer):
                         momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable)
+        _check_flags("NAdam", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["mu_product"] = self._step_tensor(1.0)
+        st["exp_avg"] = self._zeros(p)
+        st["exp_avg_sq"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            psi = group["momentum_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["mu_product"] = self._step_tensor(1.0)
-                    st["exp_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                    st["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
-                step = _inc_step(st["step"])
-                bias_correction2 = 1 - beta2 ** step
-                x, g = _real(p._data), _real(p._grad._data)
-                if wd != 0 and decoupled:
-                    x *= 1 - lr * wd
-                    g = _grad_array(x, g, maximize, 0)
-                else:
-                    g = _grad_array(x, g, maximize, wd)
-                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
-                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
-                mu_product = st["mu_product"]._data
-                mu_product *= mu  # a 0-dim state tensor: rounded to its dtype, as in PyTorch
-                m, v = _real(st["exp_avg"]._data), _real(st["exp_avg_sq"]._data)
-                tmp = np.empty_like(m)
-                _lerp_(m, g, 1 - beta1, tmp)
-                v *= beta2
-                np.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v += tmp
-                np.divide(v, bias_correction2, out=tmp)
-                np.sqrt(tmp, out=tmp)
-                prod = float(mu_product)
-                prod_next = prod * mu_next
-                tmp += eps
-                upd = np.multiply(g, -lr * (1.0 - mu) / (1.0 - prod))
-                upd /= tmp
-                x += upd
-                np.multiply(m, (-lr * mu_next) / (1.0 - prod_next), out=upd)
-                upd /= tmp
-                x += upd
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        beta1, beta2 = group["betas"]
+        wd, psi = group["weight_decay"], group["momentum_decay"]
+        params = lists.params
+        steps = lists.steps()
+        if wd != 0 and group["decoupled_weight_decay"]:
+            ember._foreach_mul_(params, 1 - lr * wd)
+            grads = self._grads(group, lists, 0)
+        else:
+            grads = self._grads(group, lists)
+        mus = [beta1 * (1.0 - 0.5 * (0.96 ** (s * psi))) for s in steps]
+        mus_next = [beta1 * (1.0 - 0.5 * (0.96 ** ((s + 1) * psi))) for s in steps]
+        # mu_product is a 0-dim state tensor: rounded to its dtype, as in PyTorch
+        mu_products = [st["mu_product"] for st in lists.states]
+        ember._foreach_mul_(mu_products, tuple(mus))
+        prods = [float(t._data) for t in mu_products]
+        m, v = lists.state("exp_avg"), lists.state("exp_avg_sq")
+        ember._foreach_lerp_(m, grads, 1 - beta1)
+        ember._foreach_mul_(v, beta2)
+        ember._foreach_addcmul_(v, grads, grads, 1 - beta2)
+        denom = ember._foreach_div(v, _per_step(steps, lambda s: 1 - beta2 ** s))
+        ember._foreach_sqrt_(denom)
+        ember._foreach_add_(denom, group["eps"])
+        ember._foreach_addcdiv_(params, grads, denom, tuple(
+            -lr * (1.0 - mu) / (1.0 - prod) for mu, prod in zip(mus, prods)))
+        ember._foreach_addcdiv_(params, m, denom, tuple(
+            (-lr * mu_next) / (1.0 - prod * mu_next) for mu_next, prod in zip(mus_next, prods)))

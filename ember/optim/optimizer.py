@@ -7,17 +7,26 @@ replaced by integer indices in group order, so a dict saved by PyTorch loads her
 reverse (convert tensors through NumPy).
 
 NOTE [ The optimizer hot path ]
-Built-in optimizers update parameters in place on the raw NumPy arrays (``p._data``,
-``p._grad._data`` and state buffers' ``_data``) with in-place ufuncs and ``out=``: no graph
-is recorded and no ember op is dispatched, so a step over many small tensors costs little
-more than the NumPy calls. Each step bumps the parameter's version counter (``p._bump()``),
-so autograd still sees that the parameter changed. The arithmetic follows PyTorch's
-single-tensor implementations operation by operation (same formulas, same order, scalars
-computed in Python floats, 0-dim ``step`` tensors in float32), so trajectories agree to
-float rounding.
+Built-in optimizers derive from ``_ListOptimizer``: its ``step`` gathers, per param group, the
+parameters that have a gradient, their gradients and their state into lists (``_Lists``,
+the one per-parameter loop), then the optimizer's ``_update`` runs its algorithm on whole
+lists with the ``ember._foreach_*`` records (``ember/_ops/foreach.py``): one dispatch per
+formula step for all parameters, each record taking its array module from the arrays, so a
+step runs on any backend. The arithmetic follows PyTorch's single-tensor implementations
+operation by operation (same formulas, same order, scalars computed in Python floats, 0-dim
+``step`` tensors in float32), so trajectories agree to float rounding. Per-parameter scalars
+that depend on the step count (bias corrections) are one number when every parameter has
+taken the same number of steps and a list of numbers otherwise.
+
+The lists hide three special cases from the algorithms: complex tensors are viewed as real
+pairs (PyTorch's ``view_as_real``), float16/bfloat16 tensors are worked on as float32 copies
+written back after the update (PyTorch's fused kernels' "opmath"), and ``foreach=False``
+runs the same records on one-tensor lists, parameter by parameter. ``differentiable=True``
+runs the step with grad mode on: the foreach records then take their per-tensor composites of
+ordinary ember ops, so the update is recorded by autograd.
 
 Writing a new optimizer takes one short subclass. ``step`` may use ember tensor ops under
-``no_grad`` (simple) or raw arrays (fast)::
+``no_grad`` (simple) or the ``ember._foreach_*`` ops on lists (fast)::
 
     import ember
     from ember.optim import Optimizer
@@ -53,14 +62,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import numbers
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
-import numpy as np
-
+import ember
 from ember import _dtype as D
+from ember._graph import GRAD
 from ember._tensor import Tensor
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
@@ -160,24 +170,23 @@ def _hooked_step(step: Callable) -> Callable:
     return wrapper
 
 
-def _scalar_np_dtype():
+def _scalar_dtype():
     """dtype of 0-dim state scalars (``step``): float64 under a float64 default, else float32."""
-    return np.float64 if D.get_default_dtype() is D.float64 else np.float32
+    return D.float64 if D.get_default_dtype() is D.float64 else D.float32
 
 
-def _is_tensor_like(v) -> bool:
-    """True for ember Tensors, NumPy arrays and foreign tensors (e.g. a PyTorch state_dict)."""
-    if isinstance(v, (Tensor, np.ndarray)):
-        return True
-    return hasattr(v, "numpy") and hasattr(v, "detach") and hasattr(v, "shape")
-
-
-def _as_array(v) -> np.ndarray:
+def _as_tensor(v) -> Tensor | None:
+    """``v`` as an ember Tensor when it is tensor-like (an ember Tensor, a host array, or a
+    foreign tensor such as one from a PyTorch state_dict), else None."""
     if isinstance(v, Tensor):
-        return v._data
-    if isinstance(v, np.ndarray):
-        return v
-    return np.asarray(v.detach().cpu().numpy())  # a foreign (e.g. PyTorch) tensor
+        return v.detach()
+    if isinstance(v, numbers.Number) or not hasattr(v, "shape"):
+        return None
+    if hasattr(v, "detach") and hasattr(v, "numpy"):  # a foreign (e.g. PyTorch) tensor
+        return ember.tensor(v.detach().cpu().numpy())
+    if hasattr(v, "__array__") or hasattr(v, "__array_interface__"):
+        return ember.tensor(v)
+    return None
 
 
 def _typename(obj) -> str:
@@ -507,13 +516,13 @@ class Optimizer:
     def _cast_state(param: Tensor, value, key=None):
         """Copy a state value for ``param``: tensors become ember Tensors in param's dtype
         (``step`` keeps its own dtype), containers are copied element by element."""
-        if _is_tensor_like(value):
-            arr = _as_array(value)
-            if key != "step" and param._data.dtype.kind in "fc" and arr.dtype.kind in "fc":
-                arr = arr.astype(param._data.dtype, copy=True)
-            else:
-                arr = np.array(arr, copy=True)
-            return Tensor._wrap(arr)
+        t = _as_tensor(value)
+        if t is not None:
+            pd, td = param.dtype, t.dtype
+            if (key != "step" and td is not pd and pd.category in (D.FLOAT, D.COMPLEX)
+                    and td.category in (D.FLOAT, D.COMPLEX)):
+                return t.to(pd)  # a new tensor
+            return t.clone()
         if isinstance(value, dict):
             return {k: Optimizer._cast_state(param, v, k) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -523,70 +532,196 @@ class Optimizer:
     # ------------------------------------------------------------------ helpers for steps
     def _step_tensor(self, value: float = 0.0) -> Tensor:
         """A 0-dim state scalar (``step``) as PyTorch 2 stores it."""
-        return Tensor._wrap(np.array(value, dtype=_scalar_np_dtype()))
+        return ember.tensor(value, dtype=_scalar_dtype())
 
 
-# ---------------------------------------------------------------------- array helpers
-# Shared by the built-in optimizers' steps (NOTE [ The optimizer hot path ]).
+
+
+# ---------------------------------------------------------------------- the shared step loop
+# Shared by the built-in optimizers (NOTE [ The optimizer hot path ]).
 
 def _to_scalar(x):
     """A hyperparameter that may be a 1-element Tensor, as a Python number."""
     return float(x) if isinstance(x, Tensor) else x
 
 
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:
-    """``start.lerp_(end, weight)`` with PyTorch's two-sided formula (exact at both ends)."""
-    w = start.dtype.type(weight) if start.dtype.kind == "f" else weight
-    np.subtract(end, start, out=tmp)
-    if abs(w) < 0.5:
-        tmp *= w
-        start += tmp
-    else:
-        tmp *= 1 - w
-        np.subtract(end, tmp, out=start)
-
-
-def _real(a: np.ndarray) -> np.ndarray:
-    """The working view of a parameter, gradient or state array: in-place ufuncs on it
-    update the original. 0-dim arrays become 1-element views (NumPy ufuncs turn 0-dim
-    results into scalars, which can't be written in place); complex arrays are viewed as
-    real pairs along the last axis (PyTorch's ``view_as_real``)."""
-    if a.dtype.kind != "c":
-        return a if a.ndim else a.reshape(1)
-    if not a.ndim:
-        a = a.reshape(1)
-    if not a.flags.c_contiguous:
-        # A copy would silently drop the in-place update.
-        raise RuntimeError("ember.optim: complex parameters and gradients must be contiguous "
-                           f"(got strides {a.strides} for shape {a.shape})")
-    return a.view(a.real.dtype)
-
-
-def _grad_array(x: np.ndarray, g: np.ndarray, maximize: bool,
-                weight_decay: float) -> np.ndarray:
-    """The gradient after ``maximize`` and coupled weight decay ``g + wd * x`` (a new array
-    when changed: ``p.grad`` itself is never written). ``x``, ``g``: working views."""
-    if maximize:
-        g = np.negative(g)
-        if weight_decay != 0:
-            g += np.multiply(x, weight_decay)
-        return g
-    if weight_decay != 0:
-        tmp = np.multiply(x, weight_decay)
-        np.add(g, tmp, out=tmp)
-        return tmp
-    return g
-
-
-def _inc_step(step: Tensor) -> float:
-    """``step += 1`` on a 0-dim state tensor; returns the stored value as a Python float.
-
-    Writing through ``[...]`` is ~30x cheaper than an in-place ufunc on a 0-dim array."""
-    a = step._data
-    a[...] = float(a) + 1.0
-    return float(a)
-
-
 def _check(cond: bool, message: str) -> None:
     if not cond:
         raise ValueError(message)
+
+
+def _check_flags(name: str, foreach=None, fused=None, capturable=False, differentiable=False,
+                 differentiable_ok=True) -> None:
+    """Refuse the implementation flags ember cannot honour, naming them (PyTorch's
+    ``foreach``/``fused``/``capturable``/``differentiable`` constructor arguments)."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if fused:
+        raise NotImplementedError(f"{name}(fused=True): ember has no fused optimizer kernels; "
+                                  "leave fused unset (the foreach ops are the fast path)")
+    if capturable:
+        raise NotImplementedError(f"{name}(capturable=True): ember has no graph capture, so "
+                                  "there is nothing to make capturable; leave it False")
+    if differentiable and not differentiable_ok:
+        raise NotImplementedError(f"{name}(differentiable=True) is not implemented in ember")
+
+
+def _per_step(steps: list, fn):
+    """``fn(step)`` per parameter: one number when every parameter is at the same step (the
+    usual case, one scalar for the whole foreach call), else a tuple with one per parameter."""
+    s0 = steps[0]
+    if steps.count(s0) == len(steps):
+        return fn(s0)
+    return tuple(fn(s) for s in steps)
+
+
+_HALF = (D.float16.np, D.bfloat16.np)
+_SPECIAL = frozenset((D.float16.np, D.bfloat16.np, D.complex64.np, D.complex128.np))
+
+
+class _Lists:
+    """One param group's tensors for one step, as lists (the shared per-parameter loop).
+
+    ``params``/``grads`` hold the parameters that have a gradient and those gradients;
+    ``states`` their state dicts (filled by ``init`` the first time), ``originals`` the
+    parameters themselves. Complex tensors appear as real views and float16/bfloat16 ones as
+    float32 working copies (``finish`` writes them back), so algorithms never see either.
+    """
+
+    __slots__ = ("originals", "params", "grads", "states", "special", "_back")
+
+    def __init__(self, originals, grads, states, special):
+        self.originals = originals
+        self.states = states
+        self.special = special
+        self._back = []  # (originals, working copies) to write back in finish()
+        if special:
+            self.params = self._work(originals)
+            self.grads = self._work(grads, write_back=False)
+        else:
+            self.params = originals
+            self.grads = grads
+
+    def _work(self, ts, write_back=True):
+        out, src, dst = [], [], []
+        for t in ts:
+            d = t._data.dtype
+            if d.kind == "c":
+                t = ember.view_as_real(t if t.dim() else t.reshape(1))
+            elif d in _HALF:
+                w = t.float()
+                if write_back:
+                    src.append(w)
+                    dst.append(t)
+                t = w
+            out.append(t)
+        if dst:
+            self._back.append((dst, src))
+        return out
+
+    def state(self, key: str) -> list:
+        """The state tensors ``key`` of every parameter (working views, see the class)."""
+        ts = [st[key] for st in self.states]
+        return self._work(ts) if self.special else ts
+
+    def steps(self) -> list[float]:
+        """Add one to every parameter's ``step`` and return the new counts as floats."""
+        steps = [st["step"] for st in self.states]
+        ember._foreach_add_(steps, 1.0)
+        return [float(t._data) for t in steps]
+
+    def split(self):
+        """One-parameter lists, for ``foreach=False``."""
+        for i, p in enumerate(self.originals):
+            yield _Lists([p], [self.grads[i] if not self.special else p._grad],
+                         [self.states[i]], self.special)
+
+    def finish(self) -> None:
+        for dst, src in self._back:
+            ember._foreach_copy_(dst, src)
+        self._back = []
+        if self.special:  # complex parameters were updated through views: bump them too
+            for p in self.originals:
+                if p._data.dtype.kind == "c":
+                    p._bump()
+
+
+class _ListOptimizer(Optimizer):
+    """Base of the built-in optimizers: ``step`` runs ``_update(group, lists)`` on every
+    param group (NOTE [ The optimizer hot path ]). Subclasses define ``_init_state(p, st, group)``
+    (fill a parameter's empty state dict) and ``_update``.
+    """
+
+    def _init_state(self, p: Tensor, st: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    def _update(self, group: dict, lists: _Lists) -> None:
+        raise NotImplementedError
+
+    def _gather(self, group: dict) -> _Lists | None:
+        """The parameters of ``group`` that have a gradient, with gradients and state."""
+        params, grads, states = [], [], []
+        special = False
+        state = self.state
+        init = self._init_state
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            st = state.get(p)
+            if not st:
+                # an optimizer without per-parameter state (plain SGD) keeps none, as PyTorch
+                st = {}
+                init(p, st, group)
+                if st:
+                    state[p] = st
+            params.append(p)
+            grads.append(g)
+            states.append(st)
+            if p._data.dtype in _SPECIAL:
+                special = True
+        if not params:
+            return None
+        return _Lists(params, grads, states, special)
+
+    def step(self, closure: Callable | None = None):
+        """Perform one optimization step.
+
+        Args:
+            closure: optional callable that re-evaluates the model and returns the loss.
+        """
+        loss = self._eval_closure(closure)
+        prev = GRAD.enabled
+        try:
+            for group in self.param_groups:
+                # PyTorch runs steps with grad mode set to `differentiable`
+                GRAD.enabled = bool(group.get("differentiable", False))
+                lists = self._gather(group)
+                if lists is None:
+                    continue
+                if group.get("foreach") is False:
+                    for one in lists.split():
+                        self._update(group, one)
+                        one.finish()
+                else:
+                    self._update(group, lists)
+                    lists.finish()
+        finally:
+            GRAD.enabled = prev
+        return loss
+
+    def _zeros(self, p: Tensor) -> Tensor:
+        """A zero state buffer shaped and typed like ``p`` (PyTorch's zeros_like)."""
+        return ember.zeros_like(p, memory_format=ember.preserve_format)
+
+    @staticmethod
+    def _grads(group: dict, lists: _Lists, weight_decay=None) -> list:
+        """The gradients after ``maximize`` (negated) and coupled weight decay
+        (``g + wd * p``); new tensors when changed, ``p.grad`` itself is never written."""
+        grads = lists.grads
+        if group["maximize"]:
+            grads = ember._foreach_neg(grads)
+        wd = group["weight_decay"] if weight_decay is None else weight_decay
+        if wd != 0:
+            grads = ember._foreach_add(grads, lists.params, alpha=wd)
+        return grads

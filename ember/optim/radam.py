@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
-from ember._tensor import Tensor
+import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _inc_step, Optimizer, _grad_array, _lerp_, _real, _to_scalar
+from ember.optim.optimizer import _check_flags, _ListOptimizer, _to_scalar
 
 __all__ = ["RAdam"]
 
 
-class RAdam(Optimizer):
+class RAdam(_ListOptimizer):
     """RAdam.
 
     With ``rho_inf = 2 / (1 - beta2) - 1`` and ``rho_t = rho_inf - 2 t beta2^t / (1 -
@@ -28,7 +26,9 @@ class RAdam(Optimizer):
         weight_decay: weight decay (default 0).
         decoupled_weight_decay: AdamW-style decay (RAdamW) (default False).
         maximize: maximize the objective (default False).
-        foreach, capturable, differentiable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -47,58 +47,45 @@ class RAdam(Optimizer):
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
+        _check_flags("RAdam", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["exp_avg"] = self._zeros(p)
+        st["exp_avg_sq"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["exp_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                    st["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._data))
-                step = _inc_step(st["step"])
-                x, g = _real(p._data), _real(p._grad._data)
-                if wd != 0 and decoupled:
-                    x *= 1 - lr * wd
-                    g = _grad_array(x, g, maximize, 0)
-                else:
-                    g = _grad_array(x, g, maximize, wd)
-                m, v = _real(st["exp_avg"]._data), _real(st["exp_avg_sq"]._data)
-                tmp = np.empty_like(m)
-                _lerp_(m, g, 1 - beta1, tmp)
-                v *= beta2
-                np.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v += tmp
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                upd = np.divide(m, bias_correction1)
-                rho_inf = 2 / (1 - beta2) - 1
-                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-                upd *= lr
-                if rho_t > 5.0:
-                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
-                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    # PyTorch computes `scalar / tensor` as `tensor.reciprocal() * scalar`.
-                    np.sqrt(v, out=tmp)
-                    tmp += eps
-                    np.reciprocal(tmp, out=tmp)
-                    tmp *= bias_correction2 ** 0.5
-                    upd *= tmp
-                    upd *= rect
-                x -= upd
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        beta1, beta2 = group["betas"]
+        wd = group["weight_decay"]
+        params = lists.params
+        steps = lists.steps()
+        if wd != 0 and group["decoupled_weight_decay"]:
+            ember._foreach_mul_(params, 1 - lr * wd)
+            grads = self._grads(group, lists, 0)
+        else:
+            grads = self._grads(group, lists)
+        m, v = lists.state("exp_avg"), lists.state("exp_avg_sq")
+        ember._foreach_lerp_(m, grads, 1 - beta1)
+        ember._foreach_mul_(v, beta2)
+        ember._foreach_addcmul_(v, grads, grads, 1 - beta2)
+        rho_inf = 2 / (1 - beta2) - 1
+        bc2 = [1 - beta2 ** s for s in steps]
+        rho = [rho_inf - 2 * s * (beta2 ** s) / b for s, b in zip(steps, bc2)]
+        # update = lr * m / bias_correction1, times the rectified adaptive lr where rho_t > 5
+        upd = ember._foreach_div(m, tuple(1 - beta1 ** s for s in steps))
+        ember._foreach_mul_(upd, lr)
+        idx = [i for i, r in enumerate(rho) if r > 5.0]
+        if idx:
+            sub = [v[i] for i in idx]
+            tmp = ember._foreach_sqrt(sub)
+            ember._foreach_add_(tmp, group["eps"])
+            ember._foreach_reciprocal_(tmp)
+            ember._foreach_mul_(tmp, tuple(bc2[i] ** 0.5 for i in idx))
+            u = [upd[i] for i in idx]
+            ember._foreach_mul_(u, tmp)
+            ember._foreach_mul_(u, tuple(
+                ((rho[i] - 4) * (rho[i] - 2) * rho_inf
+                 / ((rho_inf - 4) * (rho_inf - 2) * rho[i])) ** 0.5 for i in idx))
+        ember._foreach_sub_(params, upd)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import (Optimizer, _check, _grad_array, _inc_step,
-                                   _lerp_, _real, _to_scalar)
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(_ListOptimizer):
     """RMSprop: ``v = alpha v + (1 - alpha) g^2``; ``d = sqrt(v) + eps`` (``centered``:
     ``sqrt(v - mean_g^2) + eps``); ``p -= lr g / d``, or with momentum ``b = momentum b +
     g / d; p -= lr b``.
@@ -27,7 +25,9 @@ class RMSprop(Optimizer):
         momentum: momentum factor (default 0).
         centered: normalise by the estimated variance of the gradient (default False).
         maximize: maximize the objective (default False).
-        capturable, foreach, differentiable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        differentiable: run the step under autograd (default False).
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -51,58 +51,37 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                         maximize=maximize, differentiable=differentiable)
+        _check_flags("RMSprop", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        st["step"] = self._step_tensor()
+        st["square_avg"] = self._zeros(p)
+        if group["momentum"] > 0:
+            st["momentum_buffer"] = self._zeros(p)
+        if group["centered"]:
+            st["grad_avg"] = self._zeros(p)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
-            wd, maximize, centered = group["weight_decay"], group["maximize"], group["centered"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["step"] = self._step_tensor()
-                    st["square_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                    if momentum > 0:
-                        st["momentum_buffer"] = Tensor._wrap(np.zeros_like(p._data))
-                    if centered:
-                        st["grad_avg"] = Tensor._wrap(np.zeros_like(p._data))
-                _inc_step(st["step"])
-                x = _real(p._data)
-                g = _grad_array(x, _real(p._grad._data), maximize, wd)
-                v = _real(st["square_avg"]._data)
-                tmp = np.multiply(g, 1 - alpha)
-                tmp *= g
-                v *= alpha
-                v += tmp
-                if centered:
-                    ga = _real(st["grad_avg"]._data)
-                    _lerp_(ga, g, 1 - alpha, tmp)
-                    avg = np.negative(ga)
-                    avg *= ga
-                    avg += v
-                    np.sqrt(avg, out=avg)
-                else:
-                    avg = np.sqrt(v)
-                avg += eps
-                if momentum > 0:
-                    buf = _real(st["momentum_buffer"]._data)
-                    buf *= momentum
-                    np.divide(g, avg, out=tmp)
-                    buf += tmp
-                    np.multiply(buf, -lr, out=tmp)
-                    x += tmp
-                else:
-                    np.multiply(g, -lr, out=tmp)
-                    tmp /= avg
-                    x += tmp
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        alpha, momentum = group["alpha"], group["momentum"]
+        lists.steps()
+        params, grads = lists.params, self._grads(group, lists)
+        v = lists.state("square_avg")
+        ember._foreach_mul_(v, alpha)
+        ember._foreach_addcmul_(v, grads, grads, 1 - alpha)
+        if group["centered"]:
+            ga = lists.state("grad_avg")
+            ember._foreach_lerp_(ga, grads, 1 - alpha)
+            avg = ember._foreach_addcmul(v, ga, ga, -1)
+            ember._foreach_sqrt_(avg)
+        else:
+            avg = ember._foreach_sqrt(v)
+        ember._foreach_add_(avg, group["eps"])
+        if momentum > 0:
+            buf = lists.state("momentum_buffer")
+            ember._foreach_mul_(buf, momentum)
+            ember._foreach_addcdiv_(buf, grads, avg)
+            ember._foreach_add_(params, buf, alpha=-lr)
+        else:
+            ember._foreach_addcdiv_(params, grads, avg, -lr)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _inc_step, Optimizer, _check, _real, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
 
 __all__ = ["Rprop"]
 
 
-class Rprop(Optimizer):
+class Rprop(_ListOptimizer):
     """Rprop: each coordinate's step size grows by ``etas[1]`` while the gradient keeps its
     sign and shrinks by ``etas[0]`` when it flips (then that coordinate skips one update),
     clamped to ``step_sizes``; ``p -= sign(g) * step_size``.
@@ -23,7 +22,8 @@ class Rprop(Optimizer):
         etas: (decrease, increase) factors, ``0 < etaminus < 1 < etaplus`` (default (0.5, 1.2)).
         step_sizes: (minimal, maximal) step size (default (1e-6, 50)).
         maximize: maximize the objective (default False).
-        capturable, foreach, differentiable: accepted for compatibility.
+        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        capturable, differentiable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -44,44 +44,35 @@ class Rprop(Optimizer):
         defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach,
                         maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
+        # differentiable: the sign masks below are written in place per element
+        _check_flags("Rprop", foreach, None, capturable, differentiable, differentiable_ok=False)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        lr = _to_scalar(group["lr"])
+        st["step"] = self._step_tensor()
+        st["prev"] = self._zeros(p)
+        st["step_size"] = ember.full_like(p, complex(lr, lr) if p.dtype.is_complex else lr,
+                                          memory_format=ember.preserve_format)
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    lr = _to_scalar(group["lr"])
-                    st["step"] = self._step_tensor()
-                    st["prev"] = Tensor._wrap(np.zeros_like(p._data))
-                    st["step_size"] = Tensor._wrap(np.full_like(
-                        p._data, complex(lr, lr) if p._data.dtype.kind == "c" else lr))
-                _inc_step(st["step"])
-                x, g = _real(p._data), _real(p._grad._data)
-                g = np.negative(g) if maximize else np.array(g, copy=True)
-                prev, ss = _real(st["prev"]._data), _real(st["step_size"]._data)
-                sign = np.multiply(g, prev)
-                np.sign(sign, out=sign)
-                sign[sign > 0] = etaplus
-                sign[sign < 0] = etaminus
-                sign[sign == 0] = 1
-                ss *= sign
-                np.clip(ss, step_size_min, step_size_max, out=ss)
-                g[sign == etaminus] = 0
-                np.sign(g, out=sign)
-                sign *= ss
-                x -= sign
-                prev[...] = g
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        lists.steps()
+        grads = lists.grads
+        # a copy: coordinates whose gradient changed sign are zeroed below
+        grads = ember._foreach_neg(grads) if group["maximize"] else ember._foreach_mul(grads, 1)
+        prev, ss = lists.state("prev"), lists.state("step_size")
+        signs = ember._foreach_mul(grads, prev)
+        ember._foreach_sign_(signs)
+        for s, g in zip(signs, grads):
+            pos, neg, zero = s > 0, s < 0, s == 0
+            s.masked_fill_(pos, etaplus).masked_fill_(neg, etaminus).masked_fill_(zero, 1)
+            g.masked_fill_(s == etaminus, 0)
+        ember._foreach_mul_(ss, signs)
+        ember._foreach_maximum_(ss, step_size_min)  # clamp(min, max)
+        ember._foreach_minimum_(ss, step_size_max)
+        upd = ember._foreach_sign(grads)
+        ember._foreach_mul_(upd, ss)
+        ember._foreach_sub_(lists.params, upd)
+        ember._foreach_copy_(prev, grads)

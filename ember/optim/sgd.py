@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
-
+import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, _check, _grad_array, _real, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(_ListOptimizer):
     """Stochastic gradient descent (PyTorch's algorithm box, step for step).
 
     ``g = grad (+ weight_decay * p)``; with momentum ``b = momentum * b + (1 - dampening) * g``
@@ -27,7 +26,11 @@ class SGD(Optimizer):
         weight_decay: L2 penalty (default 0).
         nesterov: use Nesterov momentum (default False).
         maximize: maximize the objective instead of minimizing (default False).
-        foreach, differentiable, fused: accepted for compatibility (ember has one path).
+        foreach: None/True update all parameters with one foreach op per formula step;
+            False runs the same ops parameter by parameter (identical results).
+        differentiable: run the step under autograd so the update can be differentiated
+            (default False).
+        fused: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -51,54 +54,35 @@ class SGD(Optimizer):
                         foreach=foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_flags("SGD", foreach, fused, False, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable | None = None):
-        """Perform one optimization step.
+    def _init_state(self, p, st, group):
+        pass  # the momentum buffer is created from the first gradient, in _update
 
-        Args:
-            closure: optional callable that re-evaluates the model and returns the loss.
-        """
-        loss = self._eval_closure(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = _to_scalar(group["lr"])
-            wd = group["weight_decay"]
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            key = None  # dtype the cached scalars below were converted to
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                x, g = p._data, grad._data
-                if x.ndim == 0 or x.dtype.kind == "c":
-                    x, g = _real(x), _real(g)
-                if key is not x.dtype:
-                    # Scalars in the array's dtype (what NumPy converts Python floats to).
-                    key = x.dtype
-                    f = key.type
-                    neg_lr, mom, one_m_damp = f(-lr), f(momentum), f(1 - dampening)
-                g = _grad_array(x, g, maximize, wd)
-                if momentum != 0:
-                    st = state[p]
-                    buf = st.get("momentum_buffer")
-                    if buf is None:
-                        buf = st["momentum_buffer"] = Tensor._wrap(
-                            np.array(g, copy=True).reshape(p._data.shape))
-                        b = _real(buf._data)
-                    else:
-                        # buf = buf * momentum + (1 - dampening) * g
-                        b = _real(buf._data)
-                        b *= mom
-                        if dampening != 0:
-                            b += np.multiply(g, one_m_damp)
-                        else:
-                            b += g
-                        buf._bump()
-                    g = g + np.multiply(b, mom) if nesterov else b
-                x += np.multiply(g, neg_lr)
-                p._bump()
-        return loss
+    def _update(self, group, lists):
+        lr = _to_scalar(group["lr"])
+        momentum = group["momentum"]
+        params, grads = lists.params, self._grads(group, lists)
+        if momentum != 0:
+            states = lists.states
+            fresh = [i for i, st in enumerate(states) if st.get("momentum_buffer") is None]
+            for i in fresh:
+                states[i]["momentum_buffer"] = self._zeros(lists.originals[i])
+                self.state[lists.originals[i]] = states[i]
+            bufs = lists.state("momentum_buffer")
+            if fresh:  # first step: the buffer is a copy of the gradient
+                ember._foreach_copy_([bufs[i] for i in fresh], [grads[i] for i in fresh])
+            fs = set(fresh)
+            old = [i for i in range(len(bufs)) if i not in fs] if fresh else None
+            obufs = bufs if old is None else [bufs[i] for i in old]
+            if obufs:
+                ograds = grads if old is None else [grads[i] for i in old]
+                # buf = buf * momentum + (1 - dampening) * grad
+                ember._foreach_mul_(obufs, momentum)
+                ember._foreach_add_(obufs, ograds, alpha=1 - group["dampening"])
+            if group["nesterov"]:
+                grads = ember._foreach_add(grads, bufs, alpha=momentum)
+            else:
+                grads = bufs
+        ember._foreach_add_(params, grads, alpha=-lr)

@@ -23,27 +23,21 @@ from collections.abc import Callable, Iterable
 from copy import deepcopy
 from typing import Any
 
-import numpy as np
-
 import ember
 from ember._tensor import Tensor
 from ember.nn import Module
 from ember.optim.lr_scheduler import LRScheduler, _format_param
-from ember.optim.optimizer import Optimizer, _lerp_
+from ember.optim.optimizer import Optimizer
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn",
            "get_swa_multi_avg_fn", "get_ema_avg_fn", "get_swa_avg_fn"]
 
 
 def _lerp_list_(averaged: list[Tensor], current: list[Tensor], weight: float) -> None:
-    """``averaged[i].lerp_(current[i], weight)`` in place on the raw arrays."""
-    for a, c in zip(averaged, current):
-        arr = a._data
-        # lerp's two-sided formula needs a scratch array; 0-dim arrays work as 1-element views.
-        work = arr if arr.ndim else arr.reshape(1)
-        cur = c._data if c._data.ndim else c._data.reshape(1)
-        _lerp_(work, cur, weight, np.empty_like(work))
-        a._bump()
+    """``averaged[i].lerp_(current[i], weight)`` for every pair, as one foreach op (PyTorch's
+    ``_foreach_lerp_``: exact at both ends)."""
+    with ember.no_grad():
+        ember._foreach_lerp_(averaged, current, weight)
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:

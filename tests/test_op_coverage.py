@@ -399,6 +399,12 @@ RECORD_RULES = {
                  lambda: _gg(lambda x: F.ctc_loss(x.log_softmax(2), ember.tensor([[1, 2]]),
                                                   ember.tensor([4]), ember.tensor([2])),
                              _t(4, 1, 3))),
+    "batch_norm_stats": ("tests/nn/test_records.py::"
+                         "test_batch_norm_running_stats_are_a_declared_mutation",
+                         lambda: _gg(lambda x: F.batch_norm(x, ember.zeros(3), ember.ones(3),
+                                                            training=True), _t(4, 3))),
+    "native_dropout": ("tests/nn/test_records.py::test_dropout_is_one_random_record",
+                       lambda: _gg(lambda x: F.dropout(x, 0.5), _t(4, 3))),
     **{k: ("tests/nn/test_rnn.py::test_fused_layers_gradcheck_and_double_backward", f)
        for k, f in (
            ("lstm_layer", lambda: _gg(lambda a, b, c, w: FS.lstm_layer(a, b, c, w)[2],

@@ -7,12 +7,24 @@ on raw arrays. A backward that must itself be differentiable (``create_graph=Tru
 grad mode is on while the formula runs) takes a second path: it rebuilds the op from
 differentiable ember ops (``_composite_grad``) and differentiates that, so double backward
 is exact without a hand-written second-order formula for every kernel.
+
+NOTE [ Forward state as outputs ]
+A fused kernel whose backward needs values computed in its forward (batch-norm mean and
+inverse std, the log-softmax of cross-entropy, CTC's alpha-beta gradient, LSTM gate
+activations, a dropout mask) is a multi-output record: its forward returns the public
+outputs followed by that state, so a compiler replaying the record gets everything from
+``fwd(*arrays, *attrs)`` and its attributes stay plain values (no arrays in ``params``).
+The public function hands back only what PyTorch returns: ``_keep_state`` drops the state
+outputs, keeps their arrays on the node (``node.out``, freed with the node's other saved
+values after backward) and shrinks the node's output list to the public outputs, so the
+engine neither expects nor zero-fills gradients for the state. Backward formulas read it
+with ``_state(ctx)``. Nothing can modify the state in place (no tensor of it escapes), so
+it needs no version check.
 """
 
 from __future__ import annotations
 
-
-
+from ember._graph import _MSG_FREED, FREED
 from ember._ops.core import inplace_apply
 from ember._tensor import Tensor
 
@@ -56,3 +68,38 @@ def _float_input(x, name):
     if x._data.dtype.kind in "biu":
         raise RuntimeError(f"\"{name}\" not implemented for '{x.dtype._short}'")
     return x
+
+
+def _keep_state(outs, k):
+    """Split a multi-output record's outputs into its ``k`` public outputs and its
+    forward-time state (NOTE [ Forward state as outputs ]).
+
+    Args:
+        outs: the tuple ``apply`` returned for a ``multi=True`` record.
+        k: how many leading outputs are public.
+
+    Returns:
+        ``outs[0]`` when ``k == 1``, else the tuple ``outs[:k]``.
+
+    Example::
+
+        >>> y = _keep_state(apply(_LAYER_NORM, (x,), attrs), 1)
+    """
+    e = outs[0]._grad_fn
+    if e is not None:
+        node = e[0]
+        node.out = tuple([o._data for o in outs[k:]])
+        node.shape = node.shape[:k]
+        node.dtype = node.dtype[:k]
+        for o in outs[k:]:
+            o._grad_fn = None
+            o._requires_grad = False
+    return outs[0] if k == 1 else outs[:k]
+
+
+def _state(ctx):
+    """The forward-time state arrays ``_keep_state`` stored on the node ``ctx``."""
+    st = ctx.out
+    if st is FREED:
+        raise RuntimeError(_MSG_FREED)
+    return st

@@ -1,40 +1,93 @@
-"""``nn.functional``: dropout and its feature and alpha variants."""
+"""``nn.functional``: dropout and its feature and alpha variants.
+
+Every variant is one random record, ``native_dropout(x, p, mask_dims, alpha) -> (y, mask)``
+(PyTorch's ``native_dropout`` returns the same pair): the mask is drawn inside the forward
+from ember's default generator (``random=True``, so a trace replays it with fresh
+randomness and ``ember.manual_seed`` reproduces it) and kept as forward state for the
+backward ``g * mask`` (NOTE [ Forward state as outputs ]).
+"""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from ember._backends import xp_of
+from ember._ops.core import OpDef, apply
 from ember._random import _gen
 from ember._tensor import Tensor
-from ember.nn._functional_common import _maybe_inplace
+from ember.nn._functional_common import _keep_state, _maybe_inplace, _state
 
 __all__ = [
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
 ]
 
+_ALPHA_P = 1.7580993408473766  # -SELU's negative saturation value (scale * alpha)
 
-# --------------------------------------------------------------------------- dropout
+
+# --------------------------------------------------------------------------- the record
+def _dropout_fwd(x, p, mask_dims, alpha):
+    """``native_dropout`` record: ``(x, p, mask_dims, alpha)`` -> ``(y, mask)``.
+
+    The mask varies over the first ``mask_dims`` dimensions of ``x`` (all of them when
+    None) and broadcasts over the rest (feature dropout). Plain dropout: ``y = x * mask``
+    with ``mask = keep / (1 - p)``. Alpha dropout (``alpha=True``) keeps SELU's mean and
+    variance: ``y = x * mask + (1 - keep) * c`` with ``mask = keep * a``.
+    """
+    xp = xp_of(x)
+    dt = x.dtype
+    nd = x.ndim if mask_dims is None else mask_dims
+    shape = tuple(x.shape[:nd]) + (1,) * (x.ndim - nd)
+    if p == 1:  # nothing kept, nothing drawn
+        mask = xp.zeros(shape, dt)
+        return x * mask, mask
+    keep = _gen(None).random(shape) >= p
+    if not alpha:
+        mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
+        return x * mask, mask
+    keep = keep.astype(xp.float64)
+    a = 1.0 / math.sqrt((_ALPHA_P * _ALPHA_P * p + 1) * (1 - p))
+    mask = (keep * a).astype(dt)
+    y = x * mask
+    y += ((keep - 1) * (_ALPHA_P * a) + _ALPHA_P * a * p).astype(dt)
+    return y, mask
+
+
+def _dropout_bwd(ctx, grads):
+    mask, = _state(ctx)
+    return (grads[0] * Tensor._wrap(mask),)
+
+
+_DROPOUT = OpDef("native_dropout", _dropout_fwd, _dropout_bwd, multi=True, random=True,
+                 attrs=("p", "mask_dims", "alpha"), node_name="NativeDropoutBackward0",
+                 onnx="Dropout")
+
+
 def _check_p(p):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(shape, p, dtype):
-    return (_gen(None).random(shape) >= p).astype(dtype)
+def _run(input, p, mask_dims, alpha, inplace, name):
+    attrs = (float(p), mask_dims, alpha)
+
+    def fn(x):
+        return _keep_state(apply(_DROPOUT, (x,), attrs), 1)
+
+    return _maybe_inplace(fn, name, input, (), inplace)
 
 
-def _apply_mask(input, mask, inplace, name):
-    m = Tensor._wrap(mask)
-    return _maybe_inplace(lambda x, m: x * m, name, input, (m,), inplace)
-
-
+# --------------------------------------------------------------------------- public API
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     The mask comes from ember's default generator, so ``ember.manual_seed`` reproduces it.
+
+    Args:
+        input: any shape.
+        p: probability of zeroing an element.
+        training: apply dropout (identity when False).
+        inplace: write the result into ``input``.
 
     Example::
 
@@ -44,12 +97,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p(p)
     if not training or p == 0:
         return input
-    dt = input._data.dtype
-    if p == 1:
-        mask = np.zeros(input.shape, dt)
-    else:
-        mask = _keep_mask(input.shape, p, dt) * dt.type(1.0 / (1.0 - p))
-    return _apply_mask(input, mask, inplace, "dropout_")
+    return _run(input, p, None, False, inplace, "dropout_")
 
 
 def _feature_dropout(input, p, training, inplace, name, batched_ndim):
@@ -60,14 +108,7 @@ def _feature_dropout(input, p, training, inplace, name, batched_ndim):
                            f"received a {nd}D input of shape {list(input.shape)}")
     if not training or p == 0:
         return input
-    lead = 1 if nd == batched_ndim else 0
-    shape = tuple(input.shape[:lead + 1]) + (1,) * (nd - lead - 1)
-    dt = input._data.dtype
-    if p == 1:
-        mask = np.zeros(shape, dt)
-    else:
-        mask = _keep_mask(shape, p, dt) * dt.type(1.0 / (1.0 - p))
-    return _apply_mask(input, mask, inplace, name + "_")
+    return _run(input, p, 2 if nd == batched_ndim else 1, False, inplace, name + "_")
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -91,26 +132,13 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     return _feature_dropout(input, p, training, inplace, "dropout3d", 5)
 
 
-_ALPHA_P = 1.7580993408473766  # -SELU's negative saturation value (scale * alpha)
-
-
 def _alpha_dropout(input, p, training, inplace, feature):
     _check_p(p)
     if not training or p == 0:
         return input
-    dt = input._data.dtype
     if p == 1:
         return input * 0
-    shape = tuple(input.shape)
-    if feature:
-        shape = shape[:2] + (1,) * (len(shape) - 2)
-    keep = _keep_mask(shape, p, np.float64)
-    a = 1.0 / math.sqrt((_ALPHA_P * _ALPHA_P * p + 1) * (1 - p))
-    b = (keep - 1) * (_ALPHA_P * a) + _ALPHA_P * a * p
-    mul = Tensor._wrap((keep * a).astype(dt))
-    add = Tensor._wrap(b.astype(dt))
-    return _maybe_inplace(lambda x, m, c: x * m + c, "alpha_dropout_", input, (mul, add),
-                          inplace)
+    return _run(input, p, 2 if feature else None, True, inplace, "alpha_dropout_")
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,

@@ -3,13 +3,13 @@ normalisation; normalize."""
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ember._graph import GRAD
-from ember._ops.core import OpDef, emit
+from ember._backends import xp_of
+from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
-from ember.nn._functional_common import _float_input
+from ember.nn._functional_common import _float_input, _keep_state, _state
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
@@ -22,18 +22,56 @@ def _stat_shape(nd, c):
     return (1, c) + (1,) * (nd - 2)
 
 
-def _bn_train_fwd(x, w, b, eps):
+def _bn_stats(x, eps):
+    """Per-channel batch mean, biased variance and inverse std of ``x`` (N, C, *)."""
+    xp = xp_of(x)
     axes = (0,) + tuple(range(2, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean
-    var = np.square(xc).mean(axis=axes, keepdims=True)
-    invstd = 1.0 / np.sqrt(var + eps)
+    var = xp.square(xc).mean(axis=axes, keepdims=True)
+    invstd = 1.0 / xp.sqrt(var + eps)
+    return xc, mean, var, invstd
+
+
+def _bn_normalise(x, xc, invstd, w, b):
     y = xc * invstd
     if w is not None:
         y *= w.reshape(_stat_shape(x.ndim, -1))
     if b is not None:
         y += b.reshape(_stat_shape(x.ndim, -1))
-    return y.astype(x.dtype, copy=False), mean, var, invstd
+    return y.astype(x.dtype, copy=False)
+
+
+def _affine(arrays, has_w, has_b):
+    return (arrays[0] if has_w else None), (arrays[has_w] if has_b else None)
+
+
+def _bn_fwd(x, *args):
+    """``batch_norm`` record: ``(x[, weight][, bias], eps, has_weight, has_bias)`` ->
+    ``(y, mean, invstd)``; mean and invstd (shape ``(C,)``) are saved for backward."""
+    *arrays, eps, has_w, has_b = args
+    w, b = _affine(arrays, has_w, has_b)
+    xc, mean, _, invstd = _bn_stats(x, eps)
+    y = _bn_normalise(x, xc, invstd, w, b)
+    return y, mean.reshape(-1), invstd.reshape(-1)
+
+
+def _bn_stats_fwd(x, running_mean, running_var, *args):
+    """``batch_norm_stats`` record: :func:`_bn_fwd` that also updates the running
+    statistics in place (inputs 1 and 2, declared in ``mutates``) with ``momentum`` and the
+    unbiased variance, as PyTorch does."""
+    *arrays, eps, momentum, has_w, has_b = args
+    w, b = _affine(arrays, has_w, has_b)
+    xc, mean, var, invstd = _bn_stats(x, eps)
+    n = x.size // x.shape[1]
+    m = momentum
+    running_mean *= 1 - m
+    running_mean += (m * mean.reshape(-1)).astype(running_mean.dtype, copy=False)
+    running_var *= 1 - m
+    running_var += (m * var.reshape(-1) * (n / max(n - 1, 1))).astype(running_var.dtype,
+                                                                       copy=False)
+    y = _bn_normalise(x, xc, invstd, w, b)
+    return y, mean.reshape(-1), invstd.reshape(-1)
 
 
 def _bn_composite(x, w, b, eps, has_w, has_b):
@@ -49,30 +87,31 @@ def _bn_composite(x, w, b, eps, has_w, has_b):
     return y
 
 
-def _bn_bwd(ctx, g):
+def _bn_bwd(ctx, grads):
+    g = grads[0]
     inputs = ctx.inputs
-    eps, has_w, has_b, mean, invstd = ctx.params
+    # the stats variant has running_mean/running_var as inputs 1 and 2: no gradient
+    k = 2 if ctx.op is _BATCH_NORM_STATS else 0
+    eps, has_w, has_b = ctx.params[0], ctx.params[-2], ctx.params[-1]
     x = inputs[0]
-    w = inputs[1] if has_w else None
+    aff = inputs[1 + k:]
+    w = aff[0] if has_w else None
     if GRAD.enabled:
-        def comp(*ins):
-            ws = ins[1] if has_w else None
-            bs = ins[1 + has_w] if has_b else None
-            return _bn_composite(ins[0], ws, bs, eps, has_w, has_b)
-
         from ember.autograd import grad as _grad
 
         idx = [i for i, e in enumerate(ctx.next) if e is not None]
-        y = comp(*inputs)
+        y = _bn_composite(x, w, aff[has_w] if has_b else None, eps, has_w, has_b)
         gs = _grad(y, [inputs[i] for i in idx], g, create_graph=True, allow_unused=True)
         out = [None] * len(inputs)
         for i, gi in zip(idx, gs):
             out[i] = gi
         return tuple(out)
+    mean, invstd = _state(ctx)
     xd, gd = x._data, g._data
     axes = (0,) + tuple(range(2, xd.ndim))
     shape = _stat_shape(xd.ndim, -1)
-    xhat = (xd - mean) * invstd
+    invstd = invstd.reshape(shape)
+    xhat = (xd - mean.reshape(shape)) * invstd
     gsum = gd.sum(axis=axes)
     gxhat_sum = (gd * xhat).sum(axis=axes)
     res = []
@@ -85,16 +124,21 @@ def _bn_bwd(ctx, g):
         res.append(Tensor._wrap(gx.astype(xd.dtype, copy=False)))
     else:
         res.append(None)
+    res.extend([None] * k)
     if has_w:
-        res.append(Tensor._wrap(gxhat_sum.astype(xd.dtype)) if ctx.next[1] is not None
+        res.append(Tensor._wrap(gxhat_sum.astype(xd.dtype)) if ctx.next[1 + k] is not None
                    else None)
     if has_b:
         res.append(Tensor._wrap(gsum.astype(xd.dtype)) if ctx.next[-1] is not None else None)
     return tuple(res)
 
 
-_BATCH_NORM = OpDef("batch_norm", None, _bn_bwd, save="x",
+_BATCH_NORM = OpDef("batch_norm", _bn_fwd, _bn_bwd, save="x", multi=True,
+                    attrs=("eps", "has_weight", "has_bias"),
                     node_name="NativeBatchNormBackward0", onnx="BatchNormalization")
+_BATCH_NORM_STATS = OpDef("batch_norm_stats", _bn_stats_fwd, _bn_bwd, save="x", multi=True,
+                          attrs=("eps", "momentum", "has_weight", "has_bias"), mutates=(1, 2),
+                          node_name="NativeBatchNormBackward0", onnx="BatchNormalization")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -104,7 +148,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     In training, batch statistics are used and ``running_mean``/``running_var`` (if given)
     are updated in place with ``momentum`` (the unbiased variance, as PyTorch); otherwise
-    the running statistics are used.
+    the running statistics are used. Training runs one record: ``batch_norm``, or
+    ``batch_norm_stats`` (which declares the running statistics as mutated inputs) when
+    there are statistics to update.
+
+    Args:
+        input: ``(N, C, *)``.
+        running_mean, running_var: ``(C,)`` buffers, or None.
+        weight, bias: ``(C,)`` affine parameters, or None.
+        training: use batch statistics (and update the running ones).
+        momentum: weight of the new batch statistics in the running ones.
+        eps: added to the variance.
 
     Example::
 
@@ -126,30 +180,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if size == 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
-        xd = input._data
-        y, mean, var, invstd = _bn_train_fwd(
-            xd, None if weight is None else weight._data, None if bias is None else bias._data,
-            eps)
-        if running_mean is not None or running_var is not None:
-            n = xd.size // c
-            m = momentum
-            if running_mean is not None:
-                rm = running_mean._data
-                rm *= 1 - m
-                rm += (m * mean.reshape(-1)).astype(rm.dtype)
-                running_mean._bump()
-            if running_var is not None:
-                rv = running_var._data
-                rv *= 1 - m
-                rv += (m * var.reshape(-1) * (n / max(n - 1, 1))).astype(rv.dtype)
-                running_var._bump()
-        inputs = [input]
-        if weight is not None:
-            inputs.append(weight)
-        if bias is not None:
-            inputs.append(bias)
-        return emit(_BATCH_NORM, y, tuple(inputs),
-                    (eps, weight is not None, bias is not None, mean, invstd))
+        affine = tuple(t for t in (weight, bias) if t is not None)
+        has_w, has_b = weight is not None, bias is not None
+        if running_mean is None and running_var is None:
+            outs = apply(_BATCH_NORM, (input,) + affine, (float(eps), has_w, has_b))
+            return _keep_state(outs, 1)
+        # a lone running statistic: the record updates both, the missing one in a scratch
+        rm = running_mean if running_mean is not None else _scratch(running_var)
+        rv = running_var if running_var is not None else _scratch(running_mean)
+        # bump first so the versions saved with the inputs are the post-update ones
+        rm._bump()
+        rv._bump()
+        outs = apply(_BATCH_NORM_STATS, (input, rm, rv) + affine,
+                     (float(eps), float(momentum), has_w, has_b))
+        return _keep_state(outs, 1)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm(): running_mean and running_var must be defined in "
                            "evaluation mode (training=False)")
@@ -163,11 +207,22 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return input * scale.reshape(shape).to(input.dtype) + shift.reshape(shape).to(input.dtype)
 
 
-def _ln_fwd(x, w, b, k, eps):
+def _scratch(like):
+    d = like._data
+    return Tensor._wrap(xp_of(d).zeros(d.shape, d.dtype))
+
+
+def _ln_fwd(x, *args):
+    """``layer_norm`` record: ``(x[, weight][, bias], normalized_ndim, eps, has_weight,
+    has_bias)`` -> ``(y, mean, invstd)``; mean and invstd (keepdim shape) are saved for
+    backward."""
+    *arrays, k, eps, has_w, has_b = args
+    w, b = _affine(arrays, has_w, has_b)
+    xp = xp_of(x)
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean
-    invstd = 1.0 / np.sqrt(np.square(xc).mean(axis=axes, keepdims=True) + eps)
+    invstd = 1.0 / xp.sqrt(xp.square(xc).mean(axis=axes, keepdims=True) + eps)
     y = xc * invstd
     if w is not None:
         y *= w
@@ -176,24 +231,23 @@ def _ln_fwd(x, w, b, k, eps):
     return y.astype(x.dtype, copy=False), mean, invstd
 
 
-def _ln_bwd(ctx, g):
+def _ln_bwd(ctx, grads):
+    g = grads[0]
     inputs = ctx.inputs
-    k, eps, has_w, has_b, mean, invstd = ctx.params
+    k, eps, has_w, has_b = ctx.params
     x = inputs[0]
     if GRAD.enabled:
-        def comp(*ins):
-            return _ln_composite(ins[0], ins[1] if has_w else None,
-                                 ins[1 + has_w] if has_b else None, k, eps)
-
         from ember.autograd import grad as _grad
 
         idx = [i for i, e in enumerate(ctx.next) if e is not None]
-        y = comp(*inputs)
+        y = _ln_composite(x, inputs[1] if has_w else None, inputs[1 + has_w] if has_b else None,
+                          k, eps)
         gs = _grad(y, [inputs[i] for i in idx], g, create_graph=True, allow_unused=True)
         out = [None] * len(inputs)
         for i, gi in zip(idx, gs):
             out[i] = gi
         return tuple(out)
+    mean, invstd = _state(ctx)
     xd, gd = x._data, g._data
     axes = tuple(range(xd.ndim - k, xd.ndim))
     lead = tuple(range(xd.ndim - k))
@@ -239,7 +293,8 @@ def _ln_composite(x, w, b, k, eps):
     return y
 
 
-_LAYER_NORM = OpDef("layer_norm", None, _ln_bwd, save="x",
+_LAYER_NORM = OpDef("layer_norm", _ln_fwd, _ln_bwd, save="x", multi=True,
+                    attrs=("normalized_ndim", "eps", "has_weight", "has_bias"),
                     node_name="NativeLayerNormBackward0", onnx="LayerNormalization")
 
 
@@ -265,11 +320,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         if t is not None and tuple(t.shape) != ns:
             raise RuntimeError(f"layer_norm(): expected {name} of shape {list(ns)}, got "
                                f"{list(t.shape)}")
-    y, mean, invstd = _ln_fwd(input._data, None if weight is None else weight._data,
-                              None if bias is None else bias._data, k, eps)
-    inputs = [input] + [t for t in (weight, bias) if t is not None]
-    return emit(_LAYER_NORM, y, tuple(inputs),
-                (k, eps, weight is not None, bias is not None, mean, invstd))
+    inputs = (input,) + tuple(t for t in (weight, bias) if t is not None)
+    outs = apply(_LAYER_NORM, inputs, (k, float(eps), weight is not None, bias is not None))
+    return _keep_state(outs, 1)
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

@@ -26,8 +26,10 @@ import numpy as np
 
 import ember
 from ember._graph import GRAD
-from ember._ops.core import OpDef, apply, emit_multi
+from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
+from ember.nn._functional_common import _keep_state, _state
+from ember.nn._functional_dropout import dropout
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -84,12 +86,22 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
             tcs[t, n:] = 0
             if hraw is not None:
                 hraw[t, n:] = 0
-    saved = (acts, cs, tcs, hs_all, hraw)
-    return (out, hs_all[t_len].copy(), cs[t_len].copy()), saved
+    state = (acts, cs, tcs, hs_all) + ((hraw,) if hraw is not None else ())
+    return (out, hs_all[t_len].copy(), cs[t_len].copy()) + state
+
+
+def _lstm_layer_fwd(xproj, h0, c0, whh, *args):
+    """``lstm_layer`` record: ``(xproj, h0, c0, w_hh[, w_hr], batch_sizes)`` ->
+    ``(output, h_n, c_n, acts, cs, tcs, hs[, hraw])``: the public outputs, then the
+    forward state backward reads (gate activations, cell states, tanh of the cells,
+    hidden states, pre-projection hidden states)."""
+    *whr, bs = args
+    return _lstm_fwd(xproj, h0, c0, whh, whr[0] if whr else None, bs)
 
 
 def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
-    acts, cs, tcs, hs_all, hraw = saved
+    acts, cs, tcs, hs_all = saved[:4]
+    hraw = saved[4] if whr is not None else None
     t_len, b, g4 = acts.shape
     hs = g4 // 4
     dgates = xp.zeros_like(acts)
@@ -152,24 +164,34 @@ def _grad_composite(ctx, grads, composite):
 
 def _lstm_layer_bwd(ctx, grads):
     ins = ctx.inputs
-    bs, saved = ctx.params
+    bs, = ctx.params
     if GRAD.enabled:
         return _grad_composite(ctx, grads, lambda x, h, c, w, r=None: _lstm_layer_composite(
             x, h, c, w, r, bs))
-    whh = ins[3]._data
-    whr = ins[4]._data if len(ins) == 5 else None
-    r = apply(LSTM_LAYER_BWD, tuple(grads), (whh, whr, bs, saved))
-    dgates, dh0, dc0, gwhh = r[:4]
-    return (dgates, dh0, dc0, gwhh) + ((r[4],) if whr is not None else ())
+    state = tuple(Tensor._wrap(a) for a in _state(ctx))
+    return tuple(apply(LSTM_LAYER_BWD, tuple(grads) + tuple(ins[3:]) + state, (bs,)))
 
 
-LSTM_LAYER = OpDef("lstm_layer", None, _lstm_layer_bwd, save="x", multi=True, onnx="LSTM",
-                   node_name="LstmLayerBackward0")
-LSTM_LAYER_BWD = OpDef(
-    "lstm_layer_backward",
-    lambda go, gh, gc, whh, whr, bs, saved: tuple(
-        a for a in _lstm_bwd_arrays(go, gh, gc, whh, whr, bs, saved) if a is not None),
-    None, multi=True, differentiable=False)
+def _lstm_layer_bwd_fwd(go, gh, gc, whh, *args):
+    """``lstm_layer_backward`` record: ``(grad_output, grad_h_n, grad_c_n, w_hh[, w_hr],
+    acts, cs, tcs, hs[, hraw], batch_sizes)`` -> ``(grad_xproj, grad_h0, grad_c0,
+    grad_w_hh[, grad_w_hr])``."""
+    *arrays, bs = args
+    proj = len(arrays) == 6
+    whr = arrays[0] if proj else None
+    r = _lstm_bwd_arrays(go, gh, gc, whh, whr, bs, tuple(arrays[proj:]))
+    return r if proj else r[:4]
+
+
+LSTM_LAYER = OpDef("lstm_layer", _lstm_layer_fwd, _lstm_layer_bwd, save="x", multi=True,
+                   onnx="LSTM", attrs=("batch_sizes",), node_name="LstmLayerBackward0")
+LSTM_LAYER_BWD = OpDef("lstm_layer_backward", _lstm_layer_bwd_fwd, None, multi=True,
+                       differentiable=False, attrs=("batch_sizes",))
+
+
+def _sizes(batch_sizes):
+    """``batch_sizes`` as a record attribute: a tuple of ints, or None."""
+    return None if batch_sizes is None else tuple(int(b) for b in batch_sizes)
 
 
 def lstm_layer(xproj, h0, c0, whh, whr=None, batch_sizes=None):
@@ -182,9 +204,7 @@ def lstm_layer(xproj, h0, c0, whh, whr=None, batch_sizes=None):
         batch_sizes: active rows per step for a sorted packed batch, or None.
     """
     ins = (xproj, h0, c0, whh) + ((whr,) if whr is not None else ())
-    outs, saved = _lstm_fwd(xproj._data, h0._data, c0._data, whh._data,
-                            None if whr is None else whr._data, batch_sizes)
-    return emit_multi(LSTM_LAYER, outs, ins, (batch_sizes, saved))
+    return _keep_state(apply(LSTM_LAYER, ins, (_sizes(batch_sizes),)), 3)
 
 
 # --------------------------------------------------------------------------- GRU layer
@@ -216,7 +236,15 @@ def _gru_fwd(xproj, h0, whh, bhh, bs):
         out[t, :n] = hn
         if n < b:
             hs_all[t + 1, n:] = h[n:]
-    return (out, hs_all[t_len].copy()), (acts, ghn, hs_all)
+    return out, hs_all[t_len].copy(), acts, ghn, hs_all
+
+
+def _gru_layer_fwd(xproj, h0, whh, *args):
+    """``gru_layer`` record: ``(xproj, h0, w_hh[, b_hh], batch_sizes)`` -> ``(output, h_n,
+    acts, ghn, hs)``: the public outputs, then the forward state backward reads (gate
+    activations, the recurrent part of the new gate, hidden states)."""
+    *bhh, bs = args
+    return _gru_fwd(xproj, h0, whh, bhh[0] if bhh else None, bs)
 
 
 def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
@@ -271,22 +299,26 @@ def _gru_layer_composite(xproj, h0, whh, bhh=None, bs=None):
 
 def _gru_layer_bwd(ctx, grads):
     ins = ctx.inputs
-    bs, saved = ctx.params
+    bs, = ctx.params
     if GRAD.enabled:
         return _grad_composite(ctx, grads, lambda *a: _gru_layer_composite(
             *a[:len(ins)], bs=bs))
     has_bias = len(ins) == 4
-    r = apply(GRU_LAYER_BWD, tuple(grads), (ins[2]._data, has_bias, bs, saved))
-    return tuple(r)
+    state = tuple(Tensor._wrap(a) for a in _state(ctx))
+    return tuple(apply(GRU_LAYER_BWD, tuple(grads) + (ins[2],) + state, (has_bias, bs)))
 
 
-GRU_LAYER = OpDef("gru_layer", None, _gru_layer_bwd, save="x", multi=True, onnx="GRU",
-                  node_name="GruLayerBackward0")
-GRU_LAYER_BWD = OpDef(
-    "gru_layer_backward",
-    lambda go, gh, whh, has_bias, bs, saved: tuple(
-        a for a in _gru_bwd_arrays(go, gh, whh, has_bias, bs, saved) if a is not None),
-    None, multi=True, differentiable=False)
+def _gru_layer_bwd_fwd(go, gh, whh, acts, ghn, hs_all, has_bias, bs):
+    """``gru_layer_backward`` record: ``(grad_output, grad_h_n, w_hh, acts, ghn, hs,
+    has_bias, batch_sizes)`` -> ``(grad_xproj, grad_h0, grad_w_hh[, grad_b_hh])``."""
+    r = _gru_bwd_arrays(go, gh, whh, has_bias, bs, (acts, ghn, hs_all))
+    return r if has_bias else r[:3]
+
+
+GRU_LAYER = OpDef("gru_layer", _gru_layer_fwd, _gru_layer_bwd, save="x", multi=True,
+                  onnx="GRU", attrs=("batch_sizes",), node_name="GruLayerBackward0")
+GRU_LAYER_BWD = OpDef("gru_layer_backward", _gru_layer_bwd_fwd, None, multi=True,
+                      differentiable=False, attrs=("has_bias", "batch_sizes"))
 
 
 def gru_layer(xproj, h0, whh, bhh=None, batch_sizes=None):
@@ -296,9 +328,7 @@ def gru_layer(xproj, h0, whh, bhh=None, batch_sizes=None):
     the new-gate term multiplies it by the reset gate (PyTorch's formulation).
     """
     ins = (xproj, h0, whh) + ((bhh,) if bhh is not None else ())
-    outs, saved = _gru_fwd(xproj._data, h0._data, whh._data,
-                           None if bhh is None else bhh._data, batch_sizes)
-    return emit_multi(GRU_LAYER, outs, ins, (batch_sizes, saved))
+    return _keep_state(apply(GRU_LAYER, ins, (_sizes(batch_sizes),)), 2)
 
 
 # --------------------------------------------------------------------------- Elman RNN layer
@@ -316,7 +346,7 @@ def _rnn_fwd(xproj, h0, whh, relu, bs):
         out[t, :n] = hn
         if n < b:
             hs_all[t + 1, n:] = hs_all[t, n:]
-    return (out, hs_all[t_len].copy()), hs_all
+    return out, hs_all[t_len].copy(), hs_all
 
 
 def _rnn_bwd_arrays(gout, ghn, whh, relu, bs, hs_all):
@@ -348,34 +378,36 @@ def _rnn_layer_composite(xproj, h0, whh, relu=False, bs=None):
 
 
 def _rnn_layer_bwd(ctx, grads):
-    bs, relu, hs_all = ctx.params
+    relu, bs = ctx.params
     if GRAD.enabled:
         return _grad_composite(ctx, grads, lambda *a: _rnn_layer_composite(*a[:3], relu, bs))
-    whh = ctx.inputs[2]._data
-    return tuple(apply(RNN_LAYER_BWD, tuple(grads), (whh, relu, bs, hs_all)))
+    hs_all, = _state(ctx)
+    return tuple(apply(RNN_LAYER_BWD, tuple(grads) + (ctx.inputs[2], Tensor._wrap(hs_all)),
+                       (relu, bs)))
 
 
-RNN_LAYER = OpDef("rnn_layer", None, _rnn_layer_bwd, save="x", multi=True, onnx="RNN",
-                  node_name="RnnLayerBackward0")
-RNN_LAYER_BWD = OpDef("rnn_layer_backward", _rnn_bwd_arrays, None, multi=True,
-                      differentiable=False)
+def _rnn_layer_bwd_fwd(gout, ghn, whh, hs_all, relu, bs):
+    """``rnn_layer_backward`` record: ``(grad_output, grad_h_n, w_hh, hs, relu,
+    batch_sizes)`` -> ``(grad_xproj, grad_h0, grad_w_hh)``."""
+    return _rnn_bwd_arrays(gout, ghn, whh, relu, bs, hs_all)
+
+
+RNN_LAYER = OpDef("rnn_layer", _rnn_fwd, _rnn_layer_bwd, save="x", multi=True, onnx="RNN",
+                  attrs=("relu", "batch_sizes"), node_name="RnnLayerBackward0")
+RNN_LAYER_BWD = OpDef("rnn_layer_backward", _rnn_layer_bwd_fwd, None, multi=True,
+                      differentiable=False, attrs=("relu", "batch_sizes"))
 
 
 def rnn_layer(xproj, h0, whh, nonlinearity="tanh", batch_sizes=None):
     """One Elman RNN direction: h_t = act(xproj_t + h_{t-1} @ W_hh^T); returns (out, h_n)."""
     relu = nonlinearity == "relu"
-    outs, hs_all = _rnn_fwd(xproj._data, h0._data, whh._data, relu, batch_sizes)
-    return emit_multi(RNN_LAYER, outs, (xproj, h0, whh), (batch_sizes, relu, hs_all))
+    return _keep_state(apply(RNN_LAYER, (xproj, h0, whh), (relu, _sizes(batch_sizes))), 2)
 
 
 # --------------------------------------------------------------------------- attention
 def _dropout(x, p, training=True):
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * 0
-    keep = Tensor._wrap((ember.rand(*x.shape)._data >= p).astype(x._data.dtype) / (1 - p))
-    return x * keep
+    # the attention weights' dropout is F.dropout's random record, like every other mask
+    return dropout(x, p, training)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from ember import _dtype
-from ember._device import device
+from ember._device import device, get_default_device, set_default_device
 from ember._dtype import (bfloat16, can_cast, complex64, complex128, dtype, float16, float32,
                           float64, get_default_dtype, int8, int16, int32, int64, promote_types,
                           result_type, set_default_dtype, uint8)

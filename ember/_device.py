@@ -1,4 +1,4 @@
-"""Device objects. Only the CPU exists until the GPU backend lands."""
+"""Device objects: the CPU and the data-less ``meta`` device; CUDA waits for its backend."""
 
 from __future__ import annotations
 
@@ -50,15 +50,47 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    # ``with ember.device("meta"):`` makes it the default device of factory functions.
+    def __enter__(self):
+        _DEFAULT.append(check_device(self, allow_meta=True))
+        return self
+
+    def __exit__(self, *exc):
+        _DEFAULT.pop()
+        return False
+
 
 CPU = device("cpu")
+META = device("meta")
+_DEFAULT = [CPU]  # the default device stack: set_default_device sets the bottom entry
 
 
-def check_device(d) -> device:
+def get_default_device() -> device:
+    """The device factory functions use when none is given (``torch.get_default_device``)."""
+    return _DEFAULT[-1]
+
+
+def set_default_device(d) -> None:
+    """Set the device factory functions use when none is given (None means the CPU)."""
+    _DEFAULT[0] = CPU if d is None else check_device(d, allow_meta=True)
+
+
+def factory_device(d) -> device:
+    """A factory function's ``device=`` argument, with the default device for None."""
+    if d is None:
+        return _DEFAULT[-1]
+    return check_device(d, allow_meta=True)
+
+
+def check_device(d, allow_meta=False) -> device:
     """Normalise a device argument; reject devices this build cannot run on."""
     if d is None or d is CPU:
         return CPU
     d = device(d)
+    if d.type == "meta":
+        if allow_meta:
+            return META
+        raise NotImplementedError("this operation does not support the 'meta' device")
     if d.type != "cpu":
         raise RuntimeError(
             f"ember: device '{d}' is not available: this build runs on the CPU only "

@@ -45,18 +45,8 @@ class Tensor:
         self._base = None
         self._meta = None
 
-    @staticmethod
-    def _wrap(data):
-        """Wrap a raw array without copying (no grad)."""
-        t = _new(Tensor)
-        t._data = data
-        t._requires_grad = False
-        t._grad_fn = None
-        t._grad = None
-        t._vc = None
-        t._base = None
-        t._meta = None
-        return t
+    # ``Tensor._wrap(array)`` wraps a raw backend array without copying (no grad): it is
+    # ``make_tensor``, attached below the class.
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -74,15 +64,18 @@ class Tensor:
 
     @property
     def device(self):
-        return CPU
+        d = self._data
+        if d.__class__ is _ndarray:
+            return CPU
+        return device_of_array(d)
 
     @property
     def is_cuda(self):
-        return False
+        return self.device.type == "cuda"
 
     @property
     def is_cpu(self):
-        return True
+        return self.device.type == "cpu"
 
     @property
     def is_sparse(self):
@@ -94,7 +87,7 @@ class Tensor:
 
     @property
     def is_meta(self):
-        return False
+        return self.device.type == "meta"
 
     @property
     def layout(self):
@@ -406,7 +399,13 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self._data
+        d = self._data
+        if d.__class__ is not _ndarray:
+            dev = self.device
+            if dev.type != "cpu":
+                raise TypeError(f"can't convert {dev.type} device type tensor to numpy. Use "
+                                "Tensor.cpu() to copy the tensor to host memory first.")
+        return d
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:
@@ -421,6 +420,8 @@ class Tensor:
         return a
 
     def item(self):
+        if self._data.__class__ is not _ndarray and self.device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
@@ -474,6 +475,17 @@ class Tensor:
         suffixes = []
         d = self.dtype
         data = self._data
+        if data.__class__ is not _ndarray:
+            dev = self.device
+            suffixes = [f"device='{dev}'", f"size={tuple(data.shape)}"]
+            if d is not D.get_default_dtype():
+                suffixes.append(f"dtype={d!r}")
+            if self._grad_fn is not None:
+                suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+            elif self._requires_grad:
+                suffixes.append("requires_grad=True")
+            if dev.type == "meta":
+                return "tensor(..., " + ", ".join(suffixes) + ")"
         if data.size == 0 and data.shape != (0,):
             suffixes.append(f"size={tuple(data.shape)}")
         default = D.get_default_dtype()
@@ -573,7 +585,7 @@ class Tensor:
         return self.to(D.complex128)
 
     def cpu(self, memory_format=None):
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         check_device("cuda" if device is None else device)
@@ -602,14 +614,20 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``."""
-        dtype, copy = parse_to_args(args, kwargs)
-        if dtype is None or D.to_dtype(dtype) is self.dtype:
+        dtype, copy, dev = parse_to_args(args, kwargs, with_device=True)
+        t = self
+        if dev is not None and dev != self.device:
+            from ember._ops.elementwise import to_device
+
+            t = to_device(self, dev)
+            copy = False
+        if dtype is None or D.to_dtype(dtype) is t.dtype:
             if copy:
-                return self.clone()
-            return self
+                return t.clone()
+            return t
         from ember._ops.elementwise import _to_dtype
 
-        return _to_dtype(self, D.to_dtype(dtype))
+        return _to_dtype(t, D.to_dtype(dtype))
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -668,7 +686,42 @@ class Tensor:
 _new = object.__new__
 
 
-def parse_to_args(args, kwargs, allow_copy=True):
+def make_tensor(data):
+    """The one place a Tensor object is built: wrap a raw backend array (no copy, no grad).
+
+    Every op output, view, creation result and ``Tensor._wrap`` goes through here, so a new
+    slot or a new backend touches one function (NOTE [ The dispatch spine ] in _ops/core.py).
+    """
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = False
+    t._grad_fn = None
+    t._grad = None
+    t._vc = None
+    t._base = None
+    t._meta = None
+    return t
+
+
+Tensor._wrap = staticmethod(make_tensor)
+
+_DEVICES = {}
+
+
+def device_of_array(array):
+    """The ``ember.device`` of a raw array, from the backend that owns it."""
+    from ember._backends import backend_of
+
+    b = backend_of(array)
+    dev = _DEVICES.get(b)
+    if dev is None:
+        from ember._device import device
+
+        dev = _DEVICES[b] = device(b.device_type) if b.device_type != "cpu" else CPU
+    return dev
+
+
+def parse_to_args(args, kwargs, allow_copy=True, with_device=False):
     """The arguments of ``to(...)`` (Tensor.to and Module.to): returns (dtype, copy).
 
     Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
@@ -685,6 +738,7 @@ def parse_to_args(args, kwargs, allow_copy=True):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
+            dev = a.device
         elif isinstance(a, D.dtype):
             dtype = a
         elif a is None or isinstance(a, bool):
@@ -692,7 +746,9 @@ def parse_to_args(args, kwargs, allow_copy=True):
         else:
             dev = a
     if dev is not None:
-        check_device(dev)
+        dev = check_device(dev, allow_meta=with_device)
+    if with_device:
+        return dtype, copy, dev
     return dtype, copy
 
 

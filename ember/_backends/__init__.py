@@ -6,11 +6,11 @@ array's class; forwards take their array module from it (``xp_of(a)``) instead o
 NumPy, so the same record runs on NumPy, CuPy or a test backend.
 """
 
-from ember._backends import numpy_backend
+from ember._backends import meta_backend, numpy_backend
 
 DEFAULT = numpy_backend
-_BY_TYPE = {numpy_backend.xp.ndarray: numpy_backend}
-_REGISTERED = [numpy_backend]
+_BY_TYPE = {numpy_backend.xp.ndarray: numpy_backend, meta_backend.MetaArray: meta_backend}
+_REGISTERED = [numpy_backend, meta_backend]
 
 
 def register_backend(backend, array_types):
@@ -35,3 +35,11 @@ def backend_of(array):
 def xp_of(array):
     """The array module for ``array``: ``numpy`` for host arrays, the backend's otherwise."""
     return backend_of(array).xp
+
+
+def for_device(device_type):
+    """The backend serving ``device_type`` ("cpu", "meta", ...); None if there is none."""
+    for b in _REGISTERED:
+        if b.device_type == device_type:
+            return b
+    return None

@@ -13,8 +13,21 @@ method (``tanh_``) and the ``out=`` keyword from that one record and register th
 ``FUNCTIONS``/``METHODS``; ``ember/__init__.py`` and the Tensor class are filled from those
 tables. Ops with richer signatures (reductions, shape ops, indexing) write a small public
 wrapper that normalises arguments and calls ``apply(op, inputs, params)``; the wrapper is
-registered with ``@register``. Tracing and export hook in at ``emit`` where every recorded op
-passes by name with its inputs and params.
+registered with ``@register``.
+
+NOTE [ The dispatch spine ]
+Every op call reaches its record through one door, ``dispatch(op, inputs, params)``
+(``apply`` is the same function): it tests one flag for active interception modes, then runs
+``op.impl`` — for generic records ``_run``: take the raw arrays, pick the path from their
+class (NumPy arrays run straight; any other backend's arrays go through ``_run_foreign``,
+which checks that all inputs live on one device and takes that backend's route, e.g. the
+``meta`` device's shape inference), call the record's forward, wrap the outputs in one place
+(``make_tensor``) and record an autograd node when an input requires grad. The unary/binary
+families keep their own inlined copy of that sequence (the per-op hot path, measured in
+benchmarks/overhead.py) but test the same flag first and publish ``impl`` so that modes and
+the generic path run them the same way. With a mode installed, ``_intercept`` hands the mode
+the record, its inputs and its params, and a ``run`` callable for the rest of the chain
+(the mode is disabled while its own handler runs, as PyTorch's dispatch modes are).
 """
 
 from __future__ import annotations
@@ -23,7 +36,8 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._graph import GRAD, Node, save_inputs, save_output
-from ember._tensor import Tensor, _new
+from ember._backends import _BY_TYPE as _BACKEND_TYPES
+from ember._tensor import Tensor, _new, make_tensor
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -49,7 +63,7 @@ class OpDef:
 
     __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
                  "node_name", "onnx", "fusible", "dtype_rule", "doc", "attrs", "kind",
-                 "mutates", "random", "data_dependent", "expr", "shape_rule")
+                 "mutates", "random", "data_dependent", "expr", "shape_rule", "impl")
 
     def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
                  multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
@@ -74,6 +88,7 @@ class OpDef:
         self.data_dependent = data_dependent
         self.expr = expr
         self.shape_rule = shape_rule
+        self.impl = _run  # how dispatch runs it once modes are done (families override)
         self.node_name = node_name or (
             "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0")
         OPS[name] = self
@@ -100,6 +115,22 @@ class OpDef:
 
     def __repr__(self):
         return f"<op {self.name}>"
+
+    def __call__(self, *inputs, **attrs):
+        """Run the record directly: ``op(*tensors, **named attrs)`` (modes see it too)."""
+        return dispatch(self, inputs, self.unnamed(attrs))
+
+    def unnamed(self, attrs):
+        """The positional params tuple for ``attrs`` as ``named`` gives them."""
+        if not attrs:
+            return ()
+        names = self.attrs
+        keys = [names[i] if i < len(names) else f"arg{i}" for i in range(len(attrs))]
+        try:
+            return tuple(attrs[k] for k in keys)
+        except KeyError as e:
+            raise TypeError(f"{self.name}(): unknown or missing attribute {e} (expected "
+                            f"{keys})") from None
 
 
 def op(name, **meta):
@@ -130,19 +161,19 @@ def register(fn=None, *, name=None, method=True, function=True, inplace=False):
 
 
 # --------------------------------------------------------------------------- wrapping
+def as_array(data):
+    """A forward's result as a backend array: NumPy scalars and Python values become 0-d
+    NumPy arrays; arrays of a registered backend (NumPy, meta, ...) pass unchanged."""
+    if data.__class__ in _BACKEND_TYPES:
+        return data
+    return _asarray(data)
+
+
 def wrap(data):
     """Raw array -> Tensor (no grad). Keep NumPy 0-d results as arrays, not scalars."""
     if data.__class__ is not _ndarray:
-        data = _asarray(data)
-    t = _new(Tensor)
-    t._data = data
-    t._requires_grad = False
-    t._grad_fn = None
-    t._grad = None
-    t._vc = None
-    t._base = None
-    t._meta = None
-    return t
+        data = as_array(data)
+    return make_tensor(data)
 
 
 def _edge(t):
@@ -179,17 +210,20 @@ def record(op, y, inputs, params=None):
 
 
 def emit(op, data, inputs, params=None):
-    """Wrap the forward result of ``op`` and record it if any input requires grad."""
+    """Wrap the forward result of ``op`` and record it if any input requires grad.
+
+    Callers that computed ``data`` themselves (records whose forward is still inline) pass
+    through here; active modes see them through ``_intercept`` as well.
+    """
+    if MODES:
+        return _intercept(op, inputs, params, precomputed=(data,))
+    return _emit(op, data, inputs, params)
+
+
+def _emit(op, data, inputs, params):
     if data.__class__ is not _ndarray:
-        data = _asarray(data)
-    y = _new(Tensor)
-    y._data = data
-    y._requires_grad = False
-    y._grad_fn = None
-    y._grad = None
-    y._vc = None
-    y._base = None
-    y._meta = None
+        data = as_array(data)
+    y = make_tensor(data)
     if op.view:
         _mark_view(y, inputs[0], op, params)
     if GRAD.enabled and op.differentiable:
@@ -209,23 +243,111 @@ def _mark_view(y, x, op, params):
     y._meta = {"view": (x, op, params), "base_fn": base._grad_fn, "tracked": GRAD.enabled}
 
 
-def apply(op, inputs, params=()):
-    """Run a generic op: ``op.fwd(*arrays, *params)``; record with ``params`` as ctx.params."""
+# --------------------------------------------------------------------------- dispatch
+MODES: list = []  # active record-level interception modes, innermost last
+
+
+def dispatch(op, inputs, params=()):
+    """Run record ``op`` on ``inputs`` (Tensors) with ``params`` (its attributes, in the
+    order its forward takes them). See NOTE [ The dispatch spine ]."""
+    if MODES:
+        return _intercept(op, inputs, params)
+    return op.impl(op, inputs, params)
+
+
+apply = dispatch
+
+
+def _run(op, inputs, params):
+    """The generic record path below the modes: forward on raw arrays, wrap, record."""
+    if not inputs:
+        return _run_factory(op, params)
+    if len(inputs) == 1:
+        a = inputs[0]._data
+        if a.__class__ is not _ndarray:
+            return _run_foreign(op, inputs, params)
+        arrays = (a,)
+    else:
+        arrays = [t._data for t in inputs]
+        for a in arrays:
+            if a.__class__ is not _ndarray:
+                return _run_foreign(op, inputs, params)
     try:
-        if len(inputs) == 1:
-            r = op.fwd(inputs[0]._data, *params)
-        else:
-            r = op.fwd(*[t._data for t in inputs], *params)
+        r = op.fwd(*arrays, *params)
     except (ValueError, np.exceptions.AxisError) as e:
         raise RuntimeError(f"{op.name}(): {e} (input shapes "
                            f"{[list(t._data.shape) for t in inputs]})") from None
     if op.multi:
-        return emit_multi(op, r, inputs, params)
-    return emit(op, r, inputs, params)
+        return _emit_multi(op, r, inputs, params)
+    return _emit(op, r, inputs, params)
+
+
+def _run_factory(op, params):
+    """A creation record (no tensor inputs): its last attribute is the device, which picks
+    the backend; other devices build their array from the record's shape rule."""
+    dev = params[-1]
+    if dev.type == "cpu":
+        r = op.fwd(*params[:-1])
+    else:
+        from ember._backends import for_device
+
+        b = for_device(dev.type)
+        r = b.factory(op, params[:-1], op.shape_rule(*params[:-1]))
+    if op.multi:
+        return _emit_multi(op, r, (), params)
+    return _emit(op, r, (), params)
+
+
+def _run_foreign(op, inputs, params):
+    """Inputs not all NumPy arrays: check they share one device, then let that device's
+    backend run the record (``backend.run(op, arrays, params)``; default: the forward)."""
+    from ember._backends import backend_of
+
+    backends = {backend_of(t._data) for t in inputs}
+    if len(backends) > 1:
+        kinds = sorted(b.device_type for b in backends)
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                           f"least two devices, {kinds[0]} and {kinds[1]}! (when checking "
+                           f"arguments for {op.name})")
+    (b,) = backends
+    arrays = [t._data for t in inputs]
+    run = getattr(b, "run", None)
+    r = run(op, arrays, params) if run is not None else op.fwd(*arrays, *params)
+    if op.multi:
+        return _emit_multi(op, r, inputs, params)
+    return _emit(op, r, inputs, params)
+
+
+def _intercept(op, inputs, params, precomputed=None):
+    """Hand the call to the innermost mode, disabled while its handler runs."""
+    mode = MODES.pop()
+    try:
+        def run(ins=inputs, ps=params):
+            if precomputed is not None:
+                if ins is not inputs and tuple(ins) != tuple(inputs):
+                    raise NotImplementedError(
+                        f"{op.name}: this record computes outside its forward and cannot be "
+                        "re-run on other inputs by a mode")
+                if MODES:
+                    return _intercept(op, inputs, params, precomputed)
+                r = precomputed[0]
+                return _emit_multi(op, r, inputs, params) if op.multi else \
+                    _emit(op, r, inputs, params)
+            return dispatch(op, tuple(ins), ps)
+
+        return mode.__ember_dispatch__(op, tuple(inputs), params, run)
+    finally:
+        MODES.append(mode)
 
 
 def emit_multi(op, results, inputs, params=None):
     """Several outputs from one node; outputs that are not differentiable pass None."""
+    if MODES:
+        return _intercept(op, inputs, params, precomputed=(results,))
+    return _emit_multi(op, results, inputs, params)
+
+
+def _emit_multi(op, results, inputs, params):
     outs = tuple(wrap(r) for r in results)
     if GRAD.enabled and op.differentiable and any(t._requires_grad for t in inputs):
         n = record(op, outs[0], inputs, params)
@@ -239,6 +361,33 @@ def emit_multi(op, results, inputs, params=None):
                 o._grad_fn = None
                 o._requires_grad = False
     return outs
+
+
+class DispatchMode:
+    """Record-level interception (in the spirit of PyTorch's ``TorchDispatchMode``).
+
+    Subclasses override ``__ember_dispatch__(op, inputs, params, run)``: ``op`` is the
+    ``OpDef`` (``op.named(params)`` gives its attributes by name), ``inputs`` its Tensor
+    inputs (Python numbers for scalar operands of binary ops), and ``run(inputs, params)``
+    runs the rest of the chain (outer modes, then the record) and returns its outputs. Used
+    as a context manager; nested modes see calls innermost first. Ops that backward
+    formulas run pass through too, so a mode sees the backward pass as well.
+    """
+
+    def __ember_dispatch__(self, op, inputs, params, run):
+        return run(inputs, params)
+
+    def __enter__(self):
+        MODES.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        # Remove this mode even if an inner one was left installed by an error.
+        for i in range(len(MODES) - 1, -1, -1):
+            if MODES[i] is self:
+                del MODES[i]
+                break
+        return False
 
 
 # --------------------------------------------------------------------------- errors

@@ -8,9 +8,9 @@ from collections import abc as _abc
 import numpy as np
 
 from ember import _dtype as D
-from ember._device import check_device
+from ember._device import check_device, factory_device
 from ember._graph import GRAD
-from ember._ops.core import FUNCTIONS, METHODS, write_out
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, dispatch, write_out
 from ember._random import _gen
 from ember._tensor import Tensor
 
@@ -183,19 +183,62 @@ def _finish(arr, requires_grad):
     return t
 
 
+# NOTE [ Factory records ]
+# Functions that make a tensor from nothing (zeros, arange, eye, rand, ...) are records of
+# kind "factory" with no tensor inputs: their attributes are the forward's arguments plus the
+# device, last, which picks the backend (NOTE [ The dispatch spine ]). ``shape_rule`` gives
+# (shape, dtype) from the attributes, so devices without data (meta) need no forward. Random
+# factories are marked ``random=True``; their generator is an attribute (None: the default
+# one), so replaying the record draws fresh values, as eager does.
+def _factory_op(name, fwd, shape_rule, attrs, random=False):
+    return OpDef(name, fwd, None, differentiable=False, kind="factory", random=random,
+                 attrs=attrs + ("device",), shape_rule=shape_rule)
+
+
+def _create(op, params, device, requires_grad):
+    t = dispatch(op, (), params + (factory_device(device),))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _shape_dt(shape, dt, *rest):
+    return shape, dt
+
+
+_FILLED_FWD = {"zeros": np.zeros, "ones": np.ones, "empty": np.zeros}
+_ZEROS, _ONES, _EMPTY = (
+    _factory_op(n, _FILLED_FWD[n], _shape_dt, ("size", "dtype")) for n in ("zeros", "ones",
+                                                                            "empty"))
+_FULL = _factory_op("full", lambda shape, dt, v: np.full(shape, v, dtype=dt), _shape_dt,
+                    ("size", "dtype", "fill_value"))
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Copy ``data`` (list, number, ndarray, Tensor) into a new leaf tensor."""
-    check_device(device)
+    dev = factory_device(device)
     dt = D.to_dtype(dtype) if dtype is not None else None
-    return _finish(_to_array(data, dt), requires_grad)
+    return _finish(_on_device(_to_array(data, dt), dev), requires_grad)
+
+
+def _on_device(arr, dev):
+    """Host data placed on ``dev`` (the host array itself for the CPU)."""
+    if dev.type == "cpu":
+        return arr
+    from ember._backends import for_device
+
+    return for_device(dev.type).from_host(arr)
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a Tensor or ndarray when no conversion is needed."""
-    check_device(device)
     dt = D.to_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
-        return data if dt is None or dt is data.dtype else data.to(dt)
+        return data.to(device=device, dtype=dt) if device is not None else \
+            data if dt is None or dt is data.dtype else data.to(dt)
+    dev = factory_device(device)
+    if dev.type != "cpu":
+        return Tensor._wrap(_on_device(_to_array(data, dt), dev))
     if isinstance(data, np.ndarray) and data.dtype in D.FROM_NP and (
             dt is None or dt.np == data.dtype):
         return Tensor._wrap(data)
@@ -243,65 +286,71 @@ def _dt(dtype, default=None):
     return D.to_dtype(dtype).np
 
 
-def _filled(name, fill):
+def _filled(name, op):
     def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
-        check_device(device)
         shape = _size(size, name)
-        arr = fill(shape, _dt(dtype, out.dtype if out is not None else None))
+        params = (shape, _dt(dtype, out.dtype if out is not None else None))
         if out is not None:
-            return write_out(name, out, Tensor._wrap(arr))
-        return _finish(arr, requires_grad)
+            return write_out(name, out, _create(op, params, device, False))
+        return _create(op, params, device, requires_grad)
 
     f.__name__ = name
     return f
 
 
-zeros = _filled("zeros", np.zeros)
-ones = _filled("ones", np.ones)
-empty = _filled("empty", np.zeros)  # zero-filled: no uninitialised memory leaks out
+zeros = _filled("zeros", _ZEROS)
+ones = _filled("ones", _ONES)
+empty = _filled("empty", _EMPTY)  # zero-filled: no uninitialised memory leaks out
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
-    check_device(device)
     shape = _size((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:
-        if isinstance(fill_value, Tensor):
-            fill_value = fill_value.item()
         dtype = D.scalar_dtype(fill_value)
-    arr = np.full(shape, fill_value, dtype=_dt(dtype))
+    params = (shape, _dt(dtype), fill_value)
     if out is not None:
-        return write_out("full", out, Tensor._wrap(arr))
-    return _finish(arr, requires_grad)
+        return write_out("full", out, _create(_FULL, params, device, False))
+    return _create(_FULL, params, device, requires_grad)
 
 
-def _like(name, fill):
+def _like(name, op):
     def f(input, *, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None):
-        check_device(device)
-        arr = fill(input._data.shape, _dt(dtype, input.dtype))
-        return _finish(arr, requires_grad)
+        params = (input._data.shape, _dt(dtype, input.dtype))
+        return _create(op, params, input.device if device is None else device, requires_grad)
 
     f.__name__ = name
     return f
 
 
-zeros_like = _like("zeros_like", np.zeros)
-ones_like = _like("ones_like", np.ones)
-empty_like = _like("empty_like", np.zeros)
+zeros_like = _like("zeros_like", _ZEROS)
+ones_like = _like("ones_like", _ONES)
+empty_like = _like("empty_like", _EMPTY)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    check_device(device)
-    return _finish(np.full(input._data.shape, fill_value, _dt(dtype, input.dtype)),
-                   requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    params = (input._data.shape, _dt(dtype, input.dtype), fill_value)
+    return _create(_FULL, params, input.device if device is None else device, requires_grad)
+
+
+def _arange_fwd(start, step, n, dt):
+    return (start + np.arange(n, dtype=np.float64 if dt.kind in "fcV" else np.int64)
+            * step).astype(dt)
+
+
+_ARANGE = _factory_op("arange", _arange_fwd, lambda start, step, n, dt: ((n,), dt),
+                      ("start", "step", "length", "dtype"))
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
-    check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -327,11 +376,10 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         n = -((start - end) // step)
     else:
         n = int(np.ceil((end - start) / step))
-    arr = (start + np.arange(n, dtype=np.float64 if dt.category >= D.FLOAT else np.int64)
-           * step).astype(dt.np)
+    params = (start, step, max(int(n), 0), dt.np)
     if out is not None:
-        return write_out("arange", out, Tensor._wrap(arr))
-    return _finish(arr, requires_grad)
+        return write_out("arange", out, _create(_ARANGE, params, device, False))
+    return _create(_ARANGE, params, device, requires_grad)
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -343,40 +391,52 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(arr, requires_grad)
 
 
+_LINSPACE = _factory_op(
+    "linspace", lambda a, b, n, dt: np.linspace(a, b, n, dtype=np.float64).astype(dt),
+    lambda a, b, n, dt: ((n,), dt), ("start", "end", "steps", "dtype"))
+_LOGSPACE = _factory_op(
+    "logspace", lambda a, b, n, base, dt: np.logspace(a, b, n, base=base).astype(dt),
+    lambda a, b, n, base, dt: ((n,), dt), ("start", "end", "steps", "base", "dtype"))
+_EYE = _factory_op("eye", lambda n, m, dt: np.eye(n, m, dtype=dt),
+                   lambda n, m, dt: ((n, m), dt), ("n", "m", "dtype"))
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    check_device(device)
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
-    arr = np.linspace(float(start), float(end), int(steps), dtype=np.float64).astype(_dt(dtype))
-    return _finish(arr, requires_grad)
+    params = (float(start), float(end), int(steps), _dt(dtype))
+    return _create(_LINSPACE, params, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    check_device(device)
-    arr = np.logspace(float(start), float(end), int(steps), base=base).astype(_dt(dtype))
-    return _finish(arr, requires_grad)
+    params = (float(start), float(end), int(steps), float(base), _dt(dtype))
+    return _create(_LOGSPACE, params, device, requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye(): n and m must be non-negative, got n={n}, m={m}")
-    arr = np.eye(n, m if m is not None else n, dtype=_dt(dtype))
+    params = (int(n), int(m if m is not None else n), _dt(dtype))
     if out is not None:
-        return write_out("eye", out, Tensor._wrap(arr))
-    return _finish(arr, requires_grad)
+        return write_out("eye", out, _create(_EYE, params, device, False))
+    return _create(_EYE, params, device, requires_grad)
 
 
 # ----------------------------------------------------------------------------- random
 def _random_floats(op, kernel, sample, size, dtype, generator):
-    """Draw ``sample(gen, shape, np_float_dtype)`` for a floating or complex ``dtype``; complex
-    tensors get independent real and imaginary parts, each of half the variance (PyTorch)."""
+    """The attributes of a random float factory; see ``_draw_floats``."""
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
     if dt.category < D.FLOAT:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{dt._short}\'')
+    return (_size(size, op), dt.np, generator)
+
+
+def _draw_floats(sample, shape, npdt, generator):
+    """Draw ``sample(gen, shape, np_float_dtype)`` for a floating or complex dtype; complex
+    tensors get independent real and imaginary parts, each of half the variance (PyTorch)."""
+    dt = D.FROM_NP[np.dtype(npdt)]
     g = _gen(generator)
-    shape = _size(size, op)
     real = dt.to_real()
     npf = np.float64 if real is D.float64 else np.float32
     arr = sample(g, shape, npf)
@@ -395,23 +455,31 @@ def _normal(g, shape, npf):
     return g.standard_normal(shape, dtype=npf)
 
 
+_RAND = _factory_op("rand", lambda shape, dt, g: _draw_floats(_uniform, shape, dt, g),
+                     _shape_dt, ("size", "dtype", "generator"), random=True)
+_RANDN = _factory_op("randn", lambda shape, dt, g: _draw_floats(_normal, shape, dt, g),
+                     _shape_dt, ("size", "dtype", "generator"), random=True)
+_RANDINT = _factory_op(
+    "randint", lambda shape, dt, g, lo, hi: _gen(g).integers(lo, hi, shape, dtype=np.int64)
+    .astype(dt), _shape_dt, ("size", "dtype", "generator", "low", "high"), random=True)
+_RANDPERM = _factory_op("randperm", lambda n, dt, g: _gen(g).permutation(n).astype(dt),
+                        lambda n, dt, g: ((n,), dt), ("n", "dtype", "generator"), random=True)
+
+
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
-    check_device(device)
-    arr = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
-    return _finish(arr, requires_grad)
+    params = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
+    return _create(_RAND, params, device, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
-    check_device(device)
-    arr = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
-    return _finish(arr, requires_grad)
+    params = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
+    return _create(_RANDN, params, device, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False):
-    check_device(device)
     if size is None:  # randint(high, size)
         if high is None:
             raise TypeError("randint() missing required argument 'size'")
@@ -427,16 +495,15 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    arr = _gen(generator).integers(low, high, _size((tuple(size),), "randint"), dtype=np.int64)
-    return _finish(arr.astype(_dt(dtype, D.int64)), requires_grad)
+    params = (_size((tuple(size),), "randint"), _dt(dtype, D.int64), generator, low, high)
+    return _create(_RANDINT, params, device, requires_grad)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
-    check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
-    return _finish(_gen(generator).permutation(n).astype(_dt(dtype, D.int64)), requires_grad)
+    return _create(_RANDPERM, (int(n), _dt(dtype, D.int64), generator), device, requires_grad)
 
 
 def rand_like(input, *, dtype=None, generator=None, **kw):

@@ -13,11 +13,12 @@ import numpy as _np
 from ember import _dtype as D
 from ember._backends import DEFAULT as B
 from ember._graph import GRAD, Node, save_inputs
-from ember._ops.core import (FUNCTIONS, METHODS, OpDef, _check_inplace_autograd, apply,
-                             refresh_view,
+from ember._ops.core import _type_error, as_array
+from ember._ops.core import (FUNCTIONS, METHODS, MODES, OpDef, _check_inplace_autograd,
+                             _intercept, apply, refresh_view,
                              check_cast, emit, inplace_apply, make_inplace, record, register,
                              shape_error, write_out)
-from ember._tensor import Tensor, _new
+from ember._tensor import Tensor, _new, make_tensor
 
 xp = B.xp
 _ndarray = xp.ndarray
@@ -70,29 +71,28 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
     is_ufunc = isinstance(fwd, xp.ufunc)
 
     def fn(input, *, out=None):
+        if MODES:  # NOTE [ The dispatch spine ]
+            if not isinstance(input, Tensor):
+                raise _type_error(name, "input", input)
+            y = _intercept(opdef, (input,), ())
+            return write_out(name, out, y) if out is not None else y
         try:
             d = input._data
         except AttributeError:
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
-                            f"{type(input).__name__}") from None
+            raise _type_error(name, "input", input) from None
         if to_float and d.dtype.kind in _INTLIKE:
             d = d.astype(_default_float_np())
         r = fwd(d)
         if r.__class__ is not _ndarray:
-            r = _asarray(r)
-        y = _new(Tensor)
-        y._data = r
-        y._requires_grad = False
-        y._grad_fn = None
-        y._grad = None
-        y._vc = None
-        y._base = None
-        y._meta = None
+            r = as_array(r)
+        y = make_tensor(r)
         if input._requires_grad and GRAD.enabled and opdef.differentiable:
             record(opdef, y, (input,))
         if out is not None:
             return write_out(name, out, y)
         return y
+
+    opdef.impl = lambda op, inputs, params: fn(inputs[0])
 
     def fn_(self):
         d = self._data
@@ -334,10 +334,14 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
 
     def core(x, y):
         """x, y: Tensors or Python scalars (at least one Tensor)."""
+        if MODES:  # NOTE [ The dispatch spine ]: scalar operands reach modes as numbers
+            return _intercept(opdef, (x, y), ())
         if x.__class__ is Tensor or isinstance(x, Tensor):
             a = x._data
             if y.__class__ is Tensor or isinstance(y, Tensor):
                 b = y._data
+                if a.__class__ is not b.__class__:
+                    a, b = _same_device(name, a, b)
                 if a.dtype is not b.dtype:
                     rt = D.result_type_tt(_FROM_NP[a.dtype], a.ndim == 0,
                                           _FROM_NP[b.dtype], b.ndim == 0).np
@@ -381,15 +385,8 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
                                    "instead.") from None
             raise _binary_dtype_error(name, a, b, e) from None
         if r.__class__ is not _ndarray:
-            r = _asarray(r)
-        out = _new(Tensor)
-        out._data = r
-        out._requires_grad = False
-        out._grad_fn = None
-        out._grad = None
-        out._vc = None
-        out._base = None
-        out._meta = None
+            r = as_array(r)
+        out = make_tensor(r)
         if GRAD.enabled and opdef.differentiable:
             if tensors is not None:
                 if x._requires_grad or y._requires_grad:
@@ -398,6 +395,8 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
                     getattr(y, "_requires_grad", False):
                 _record2(opdef, out, x, y)
         return out
+
+    opdef.impl = lambda op, inputs, params: core(*inputs)
 
     def fn(input, other, *, out=None):
         if out is not None:
@@ -448,6 +447,23 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     METHODS[name] = fn
     METHODS[name + "_"] = fn_
     return fn
+
+
+def _same_device(name, a, b):
+    """Operands from two backends: a 0-d host tensor joins the other's device (PyTorch lets
+    CPU scalars mix with any device); anything else is PyTorch's device-mismatch error."""
+    from ember._backends import backend_of
+
+    ba, bb = backend_of(a), backend_of(b)
+    if ba is bb:
+        return a, b
+    if bb.device_type == "cpu" and b.ndim == 0:
+        return a, ba.from_host(b)
+    if ba.device_type == "cpu" and a.ndim == 0:
+        return bb.from_host(a), b
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {ba.device_type} and {bb.device_type}! (when checking "
+                       f"arguments for {name})")
 
 
 def _binary_dtype_error(name, a, b, e):
@@ -529,8 +545,20 @@ def _pow(a, b):
     return xp.power(a, b)
 
 
+def _int_zero_divisor(a, b):
+    """Integer division by zero raises in PyTorch; only host values can be checked (a meta
+    array has none, so its shape rule goes on, as PyTorch's meta kernels do)."""
+    if getattr(a, "dtype", None) is None:
+        a = _asarray(a)
+    if a.dtype.kind not in "biu":
+        return False
+    if b.__class__ is not _ndarray and not isinstance(b, (int, float, _np.generic)):
+        return False
+    return bool((_asarray(b) == 0).any())
+
+
 def _div_floor(a, b):
-    if _asarray(a).dtype.kind in _INTLIKE and (_asarray(b) == 0).any():
+    if _int_zero_divisor(a, b):
         raise RuntimeError("ZeroDivisionError")
     return xp.floor_divide(a, b)
 
@@ -565,14 +593,14 @@ def _fmax_grad(mine, other_is_a):
 
 def _remainder(a, b):
     with _np.errstate(divide="ignore", invalid="ignore"):
-        if _asarray(a).dtype.kind in "iu" and (_asarray(b) == 0).any():
+        if _int_zero_divisor(a, b) and getattr(a, "dtype", _asarray(a).dtype).kind in "iu":
             raise RuntimeError("ZeroDivisionError")
         return xp.remainder(a, b)
 
 
 def _fmod(a, b):
     with _np.errstate(divide="ignore", invalid="ignore"):
-        if _asarray(a).dtype.kind in "iu" and (_asarray(b) == 0).any():
+        if _int_zero_divisor(a, b) and getattr(a, "dtype", _asarray(a).dtype).kind in "iu":
             raise RuntimeError("ZeroDivisionError")
         return xp.fmod(a, b)
 
@@ -737,17 +765,38 @@ FUNCTIONS["divide"] = METHODS["divide"] = div
 
 # =============================================================================== dtype cast
 def _cast_bwd(n, g):
-    return (g.to(_FROM_NP[n.params]),)
+    return (g.to(_FROM_NP[n.params[0]]),)
 
 
-_CAST = OpDef("to_copy", None, _cast_bwd, node_name="ToCopyBackward0")
+# Casting to a non-float dtype ends the graph (the record is not differentiable there).
+_CAST = OpDef("to_copy", lambda a, src, dst: a.astype(dst), _cast_bwd,
+              node_name="ToCopyBackward0", attrs=("src_dtype", "dtype"))
+_CAST_NODIFF = OpDef("to_copy_nondiff", lambda a, src, dst: a.astype(dst),
+                     differentiable=False, attrs=("src_dtype", "dtype"))
 
 
 def _to_dtype(x, dtype):
-    d = x._data
-    y = emit(_CAST, d.astype(dtype.np), (x,), d.dtype) if dtype.category >= D.FLOAT else \
-        Tensor._wrap(d.astype(dtype.np))
-    return y
+    op = _CAST if dtype.category >= D.FLOAT else _CAST_NODIFF
+    return apply(op, (x,), (x._data.dtype, dtype.np))
+
+
+def _to_device_fwd(a, src, dst):
+    from ember._backends import for_device
+
+    if src == dst:
+        return a.copy()
+    host = a if src == "cpu" else for_device(src).to_host(a)
+    return host if dst == "cpu" else for_device(dst).from_host(host)
+
+
+_TO_DEVICE = OpDef("to_device", _to_device_fwd,
+                   lambda n, g: (apply(_TO_DEVICE, (g,), (n.params[1], n.params[0])),),
+                   node_name="ToCopyBackward0", attrs=("src_device", "device"))
+
+
+def to_device(x, dev):
+    """``x`` on device ``dev`` (an ``ember.device``): a differentiable copy across backends."""
+    return apply(_TO_DEVICE, (x,), (x.device.type, dev.type))
 
 
 # =============================================================================== where, clamp

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from ember import _dtype as D
+from ember._backends import xp_of
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register
 from ember._tensor import Size, Tensor, _wrap_dim
 
@@ -449,12 +450,12 @@ def tensor_split(input, indices_or_sections, dim=0):
 
 
 # ------------------------------------------------------------------ joining
-def _cat_fwd(*arrays_and_dim):
-    *arrays, dim = arrays_and_dim
-    return xp.concatenate(arrays, axis=dim)
+def _cat_fwd(*arrays_dim_sizes):
+    *arrays, dim, sizes = arrays_dim_sizes
+    return xp_of(arrays[0]).concatenate(arrays, axis=dim)
 
 
-_CAT = OpDef("cat", _cat_fwd, None, onnx="Concat")
+_CAT = OpDef("cat", _cat_fwd, None, onnx="Concat", attrs=("dim", "sizes"))
 
 
 @_CAT.grad
@@ -497,8 +498,8 @@ def cat(tensors, dim=0, *, out=None):
         if len(s) != nd or any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
                                f"size {ref} but got size {s} for tensor number {i} in the list.")
-    sizes = [t._data.shape[d] for t in ts]
-    r = emit(_CAT, xp.concatenate([t._data for t in ts], axis=d), tuple(ts), (d, sizes))
+    sizes = tuple(t._data.shape[d] for t in ts)
+    r = apply(_CAT, tuple(ts), (d, sizes))
     if out is not None:
         from ember._ops.core import write_out
 

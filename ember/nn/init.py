@@ -276,3 +276,24 @@ kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
+
+
+def _skip_meta(fn):
+    """Initialisers have nothing to fill on the ``meta`` device: return the tensor as is
+    (after the argument check), as PyTorch's do."""
+    import functools
+
+    @functools.wraps(fn)
+    def init_fn(tensor, *args, **kwargs):
+        if isinstance(tensor, Tensor) and tensor.is_meta:
+            return tensor
+        return fn(tensor, *args, **kwargs)
+
+    return init_fn
+
+
+for _name in ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+              "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+              "kaiming_normal_", "orthogonal_", "sparse_"):
+    globals()[_name] = _skip_meta(globals()[_name])
+del _name

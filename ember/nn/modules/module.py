@@ -271,6 +271,41 @@ def _annotate(e: BaseException, module) -> None:
 
 
 # --------------------------------------------------------------------------- Module
+def _with_device(init):
+    """Wrap a Module subclass's ``__init__`` that takes ``device=``: its factory calls run
+    with that device as the default (NOTE [ Layer devices ])."""
+    import functools
+    import inspect
+
+    try:
+        params = list(inspect.signature(init).parameters)
+    except (TypeError, ValueError):
+        return init
+    if "device" not in params:
+        return init
+    pos = params.index("device")  # counting self
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        dev = kwargs.get("device") if "device" in kwargs else \
+            args[pos - 1] if len(args) >= pos else None
+        if dev is None:
+            return init(self, *args, **kwargs)
+        from ember._device import device, factory_device
+
+        with device(factory_device(dev)):
+            return init(self, *args, **kwargs)
+
+    __init__._ember_device_wrapped = True
+    return __init__
+
+
+# NOTE [ Layer devices ]
+# PyTorch layers take ``device=`` and create their parameters there. Rather than thread the
+# argument through every ``empty``/``zeros`` call of every layer, a subclass whose
+# ``__init__`` takes ``device`` has it wrapped (``__init_subclass__``): when a device is
+# given, the constructor runs inside ``with ember.device(dev)``, the default device of
+# factory functions, so every tensor it creates lands there (``device="meta"`` included).
 class Module:
     """Base class for all neural network modules; subclass it and define ``forward``.
 
@@ -295,6 +330,12 @@ class Module:
     training: bool
     call_super_init = False
     _compiled_call_impl = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_ember_device_wrapped", False):
+            cls.__init__ = _with_device(init)
 
     def __init__(self, *args, **kwargs) -> None:
         if self.call_super_init is False and bool(kwargs):
@@ -850,31 +891,36 @@ class Module:
 
             >>> net.to(ember.float64)
         """
-        dtype, _ = parse_to_args(args, kwargs, allow_copy=False)
-        if dtype is None:
+        dtype, _, dev = parse_to_args(args, kwargs, allow_copy=False, with_device=True)
+        if dtype is None and dev is None:
             return self
-        dtype = D.to_dtype(dtype)
-        if not (dtype.is_floating_point or dtype.is_complex):
-            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
-                            f"got desired dtype={dtype}")
+        if dtype is not None:
+            dtype = D.to_dtype(dtype)
+            if not (dtype.is_floating_point or dtype.is_complex):
+                raise TypeError("nn.Module.to only accepts floating point or complex dtypes, "
+                                f"but got desired dtype={dtype}")
 
         def convert(t):
-            if t.is_floating_point() or t.is_complex():
-                return t.to(dtype)
-            return t
+            if dtype is not None and (t.is_floating_point() or t.is_complex()):
+                return t.to(device=dev, dtype=dtype)
+            return t.to(device=dev) if dev is not None else t
 
         return self._apply(convert)
 
     def cpu(self) -> Module:
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
         check_device("cuda" if device is None else device)
         return self
 
     def to_empty(self, *, device=None, recurse: bool = True) -> Module:
-        check_device(device)
-        return self
+        """Move parameters and buffers to ``device`` with fresh, uninitialised storage (ember
+        zero-fills it): how a model built on the ``meta`` device gets real memory. Call
+        ``reset_parameters()`` (or load a state dict) afterwards to give it values."""
+        from ember._ops.creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def type(self, dst_type) -> Module:
         dst_type = D.to_dtype(dst_type) if not isinstance(dst_type, str) else dst_type

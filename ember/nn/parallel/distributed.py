@@ -1,0 +1,386 @@
+"""``DistributedDataParallel``: data-parallel training over ember.distributed (MPI).
+
+NOTE [ DDP buckets and overlap ]
+At construction rank 0's parameters and buffers are broadcast, so every replica starts equal.
+Parameters that require grad are grouped, in reverse registration order (roughly the order
+backward produces their gradients), into buckets of one dtype and at most ``bucket_cap_mb``
+(the first bucket is capped at 1 MB so communication starts early, as in PyTorch). Each
+bucket owns one flat buffer.
+
+Each forward (in grad mode) counts, by walking the recorded graph from the outputs, how many
+gradient contributions each parameter will receive; ember's engine accumulates each
+contribution separately, so a shared parameter is ready only after its last one. A
+post-accumulate-grad hook on every parameter counts down; when a bucket's parameters are all
+ready and every earlier bucket has been started, its gradients are copied into the buffer and
+an asynchronous all-reduce (``ReduceOp.AVG``) starts while backward continues with earlier
+layers. Starting buckets strictly in order keeps every rank's sequence of collectives the
+same whatever order hooks fire in. Every hook also polls the outstanding reductions, which is
+what drives MPI's progress during backward. An end-of-backward callback (``queue_callback``)
+waits for the reductions and writes the averaged gradients back into ``.grad`` (or makes
+``.grad`` a view of the bucket with ``gradient_as_bucket_view``).
+
+Parameters with no contribution: with ``find_unused_parameters`` they are ready at once and
+contribute zeros; a mask all-reduced beside the buckets says which were used on some rank,
+and those get the averaged gradient, the rest keep ``.grad`` untouched. Without it, as in
+PyTorch, backward ends with an error naming them. Inside ``no_sync()`` the hooks do nothing
+and gradients accumulate locally; the first synchronized backward averages the sum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.nn.modules.module import Module
+
+__all__ = ["DistributedDataParallel"]
+
+_FIRST_BUCKET_BYTES = 1024 * 1024
+
+
+def _flatten_outputs(out, acc):
+    if isinstance(out, Tensor):
+        acc.append(out)
+    elif isinstance(out, (list, tuple)):
+        for o in out:
+            _flatten_outputs(o, acc)
+    elif isinstance(out, dict):
+        for o in out.values():
+            _flatten_outputs(o, acc)
+    return acc
+
+
+def _count_contributions(outputs, wanted):
+    """How many gradient contributions each parameter in ``wanted`` (id -> index) receives
+    in a backward from ``outputs``."""
+    from ember._graph import Node
+
+    counts = [0] * len(wanted)
+    seen = set()
+    stack = []
+    for t in outputs:
+        e = t._grad_fn
+        if e is None:
+            continue
+        n = e[0] if e.__class__ is tuple else e
+        if id(n) not in seen:
+            seen.add(id(n))
+            stack.append(n)
+    while stack:
+        for e in stack.pop().next:
+            c = e.__class__
+            if c is Node or c is tuple:
+                n = e if c is Node else e[0]
+                if id(n) not in seen:
+                    seen.add(id(n))
+                    stack.append(n)
+            elif e is not None:
+                i = wanted.get(id(e))
+                if i is not None:
+                    counts[i] += 1
+    return counts
+
+
+class _Bucket:
+    __slots__ = ("params", "index", "offsets", "buf", "pending", "work", "tensor")
+
+    def __init__(self, params, index, dtype):
+        self.params = params
+        self.index = index  # positions in DDP's parameter list
+        self.offsets = []
+        off = 0
+        for p in params:
+            self.offsets.append(off)
+            off += p._data.size
+        self.buf = np.zeros(off, dtype)
+        self.tensor = Tensor._wrap(self.buf)
+        self.pending = 0
+        self.work = None
+
+
+class DistributedDataParallel(Module):
+    """Data-parallel training: one model replica per rank, gradients averaged by all-reduce.
+
+    Args:
+        module: the model (on the CPU).
+        device_ids, output_device: must be None for CPU modules (as in PyTorch).
+        dim: PyTorch's scatter dimension (unused on the CPU: inputs are not split).
+        broadcast_buffers: broadcast rank 0's buffers at the start of each training forward.
+        init_sync: broadcast rank 0's parameters and buffers at construction.
+        process_group: the group to average over (default: the default group).
+        bucket_cap_mb: bucket size cap in MiB (default 25).
+        find_unused_parameters: allow parameters that get no gradient in an iteration.
+        check_reduction: deprecated in PyTorch; ignored there and here.
+        gradient_as_bucket_view: make ``.grad`` views of the communication buckets (saves a
+            copy and memory).
+        static_graph: PyTorch's hint that the graph is the same each iteration; accepted
+            (ember's bookkeeping is recomputed each forward, which is correct either way).
+
+    Example:
+        >>> dist.init_process_group("gloo")
+        >>> model = DistributedDataParallel(nn.Linear(10, 1))
+        >>> model(ember.randn(8, 10)).sum().backward()   # .grad averaged over ranks
+    """
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0,
+                 broadcast_buffers=True, init_sync=True, process_group=None,
+                 bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
+                 gradient_as_bucket_view=False, static_graph=False,
+                 delay_all_reduce_named_params=None, param_to_hook_all_reduce=None,
+                 mixed_precision=None, device_mesh=None, skip_all_reduce_unused_params=False):
+        super().__init__()
+        import ember.distributed as dist
+
+        for name, val in (("delay_all_reduce_named_params", delay_all_reduce_named_params),
+                          ("param_to_hook_all_reduce", param_to_hook_all_reduce),
+                          ("mixed_precision", mixed_precision), ("device_mesh", device_mesh)):
+            if val is not None:
+                raise NotImplementedError(f"DistributedDataParallel: {name} is not supported")
+        if skip_all_reduce_unused_params:
+            raise NotImplementedError("DistributedDataParallel: skip_all_reduce_unused_params "
+                                      "is not supported")
+        if device_ids or output_device is not None:
+            raise ValueError("DistributedDataParallel device_ids and output_device arguments "
+                             "only work with single-device/multiple-device GPU modules or CPU "
+                             f"modules, but got device_ids {device_ids}, output_device "
+                             f"{output_device}, and module parameters on the CPU.")
+        if not dist.is_initialized():
+            raise ValueError("Default process group has not been initialized, please make "
+                             "sure to call init_process_group.")
+        self.module = module
+        self.device_ids = None
+        self.output_device = None
+        self.dim = dim
+        self.process_group = process_group
+        self.broadcast_buffers = broadcast_buffers
+        self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.static_graph = static_graph
+        self.require_backward_grad_sync = True
+        self.require_forward_param_sync = True
+        cap = 25.0 if bucket_cap_mb is None else float(bucket_cap_mb)
+        self.bucket_bytes_cap = int(cap * 1024 * 1024)
+        self._world = dist.get_world_size(process_group)
+
+        seen = set()
+        params = []
+        for p in module.parameters():
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                params.append(p)
+        self._params = params
+        self._param_index = {id(p): i for i, p in enumerate(params)}
+        self._verify_shapes(dist)
+        if init_sync and self._world > 1:
+            self._sync_module_states(dist)
+        self._buckets = self._build_buckets()
+        self._bucket_of = [None] * len(params)
+        for b, bucket in enumerate(self._buckets):
+            for i in bucket.index:
+                self._bucket_of[i] = b
+        self._handles = [p.register_post_accumulate_grad_hook(self._make_hook(i))
+                         for i, p in enumerate(params)]
+        self._prepared = False
+        self._queued = False
+        self._expected = [0] * len(params)
+        self._next_bucket = 0
+        self._used = None
+        self._used_work = None
+        self._unused = []
+
+    # ------------------------------------------------------------------ construction
+    def _verify_shapes(self, dist):
+        mine = [(tuple(p.shape), str(p.dtype)) for p in self._params]
+        everyone = [None] * self._world
+        dist.all_gather_object(everyone, mine, group=self.process_group)
+        for r, other in enumerate(everyone):
+            if other != mine:
+                raise RuntimeError("DistributedDataParallel: parameters differ across ranks "
+                                   f"(this rank has {len(mine)} parameters, rank {r} has "
+                                   f"{len(other)}; first shapes {mine[:3]} vs {other[:3]})")
+
+    def _group_src(self, dist):
+        # Rank 0 of the group, given as a global rank as broadcast expects.
+        return dist.get_global_rank(self.process_group, 0) if self.process_group else 0
+
+    def _sync_module_states(self, dist):
+        src = self._group_src(dist)
+        for t in list(self.module.parameters()) + list(self.module.buffers()):
+            dist.broadcast(t, src=src, group=self.process_group)
+
+    def _build_buckets(self):
+        buckets = []
+        current, cur_bytes, cur_dtype = [], 0, None
+        cap = min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
+        for i in reversed(range(len(self._params))):
+            p = self._params[i]
+            nbytes = p._data.nbytes
+            if current and (p._data.dtype != cur_dtype or cur_bytes + nbytes > cap):
+                buckets.append(current)
+                current, cur_bytes = [], 0
+                cap = self.bucket_bytes_cap
+            current.append(i)
+            cur_bytes += nbytes
+            cur_dtype = p._data.dtype
+        if current:
+            buckets.append(current)
+        return [_Bucket([self._params[i] for i in idx], idx, self._params[idx[0]]._data.dtype)
+                for idx in buckets]
+
+    # ------------------------------------------------------------------ forward
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Inside this context, backward accumulates gradients locally without averaging.
+
+        Example:
+            >>> with ddp.no_sync():
+            ...     ddp(x1).sum().backward()
+            >>> ddp(x2).sum().backward()     # averages the sum of both
+        """
+        old = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = old
+
+    def forward(self, *inputs, **kwargs):
+        import ember.distributed as dist
+        from ember.autograd import is_grad_enabled
+
+        if self.broadcast_buffers and self.require_forward_param_sync and self._world > 1 \
+                and self.module.training:
+            src = self._group_src(dist)
+            for b in self.module.buffers():
+                dist.broadcast(b, src=src, group=self.process_group)
+        out = self.module(*inputs, **kwargs)
+        if is_grad_enabled() and self.require_backward_grad_sync and self._world > 1:
+            self._prepare(out)
+        else:
+            self._prepared = False
+        return out
+
+    def _prepare(self, out):
+        counts = _count_contributions(_flatten_outputs(out, []), self._param_index)
+        self._expected = counts
+        for b in self._buckets:
+            b.pending = sum(1 for i in b.index if counts[i] > 0)
+            b.work = None
+        self._next_bucket = 0
+        self._queued = False
+        self._prepared = True
+        if self.find_unused_parameters:
+            self._used = np.array([c > 0 for c in counts], np.int32)
+            self._used_work = None
+        unused = [i for i, c in enumerate(counts) if c == 0]
+        if unused and self.find_unused_parameters:
+            self._launch_ready()
+        self._unused = unused
+
+    # ------------------------------------------------------------------ backward
+    def _make_hook(self, i):
+        def hook(param):
+            self._on_grad(i)
+        return hook
+
+    def _on_grad(self, i):
+        if not self._prepared:
+            return
+        if not self._queued:
+            from ember.autograd.engine import queue_callback
+
+            queue_callback(self._finalize)
+            self._queued = True
+        left = self._expected[i] - 1
+        if left < 0:
+            self._prepared = False
+            raise RuntimeError(
+                "Expected to mark a variable ready only once. This error is caused by a "
+                f"parameter (index {i}) receiving more gradients than DistributedDataParallel "
+                "counted in its forward: it was used outside the wrapped module's forward, or "
+                "backward ran twice in one iteration.")
+        self._expected[i] = left
+        if left == 0:
+            b = self._buckets[self._bucket_of[i]]
+            b.pending -= 1
+            if b.pending == 0:
+                self._launch_ready()
+        for b in self._buckets[:self._next_bucket]:
+            if b.work is not None:
+                b.work.is_completed()  # drives MPI's progress while backward runs
+
+    def _launch_ready(self):
+        import ember.distributed as dist
+
+        while self._next_bucket < len(self._buckets):
+            b = self._buckets[self._next_bucket]
+            if b.pending > 0:
+                return
+            buf = b.buf
+            for p, off in zip(b.params, b.offsets):
+                n = p._data.size
+                g = p._grad
+                if g is None:
+                    buf[off:off + n] = 0
+                elif not np.shares_memory(g._data, buf):
+                    buf[off:off + n] = g._data.reshape(-1)
+            b.work = dist.all_reduce(b.tensor, op=dist.ReduceOp.AVG, group=self.process_group,
+                                     async_op=True)
+            self._next_bucket += 1
+        # The used-mask goes last, so every rank issues its collectives in the same order.
+        if self.find_unused_parameters and self._used_work is None:
+            self._used_work = dist.all_reduce(Tensor._wrap(self._used), op=dist.ReduceOp.MAX,
+                                              group=self.process_group, async_op=True)
+
+    def _unfinished_message(self):
+        missing = [i for i, c in enumerate(self._expected) if c > 0 or i in self._unused]
+        return ("Expected to have finished reduction in the prior iteration before starting "
+                "a new one. This error indicates that your module has parameters that were "
+                "not used in producing loss. You can enable unused parameter detection by "
+                "passing the keyword argument `find_unused_parameters=True` to "
+                "`torch.nn.parallel.DistributedDataParallel`. Parameter indices which did not "
+                f"receive grad for rank {self._rank()}: {' '.join(map(str, missing))}")
+
+    def _rank(self):
+        import ember.distributed as dist
+
+        return dist.get_rank(self.process_group)
+
+    def _finalize(self):
+        if not self._prepared:
+            return
+        if self._next_bucket < len(self._buckets):
+            self._prepared = False
+            raise RuntimeError(self._unfinished_message())
+        self._prepared = False
+        for b in self._buckets:
+            b.work.wait()
+        used = None
+        if self.find_unused_parameters:
+            self._used_work.wait()
+            used = self._used
+        for b in self._buckets:
+            for p, off, i in zip(b.params, b.offsets, b.index):
+                if used is not None and not used[i]:
+                    continue  # unused on every rank: .grad stays as it was
+                n = p._data.size
+                flat = b.buf[off:off + n]
+                g = p._grad
+                if self.gradient_as_bucket_view:
+                    if g is None or not np.shares_memory(g._data, b.buf):
+                        p._grad = Tensor._wrap(flat.reshape(p._data.shape))
+                    else:
+                        g._bump()
+                elif g is None:
+                    p._grad = Tensor._wrap(flat.reshape(p._data.shape).copy())
+                else:
+                    g._data[...] = flat.reshape(g._data.shape)
+                    g._bump()
+
+    # ------------------------------------------------------------------ misc
+    def _get_ddp_logging_data(self):
+        return {"world_size": self._world, "bucket_cap_bytes": self.bucket_bytes_cap,
+                "num_buckets": len(self._buckets),
+                "find_unused_parameters": self.find_unused_parameters}

@@ -297,6 +297,8 @@ RECORD_RULES = {
     "tanh_backward": ("op_db:tanh", None),
     "sigmoid_backward": ("op_db:sigmoid", None),
     "index_backward": ("op_db:__getitem__", None),
+    "diagonal_backward": ("tests/test_views.py::test_diagonal_gradcheck_and_gradgradcheck",
+                          lambda: _gg(lambda x: x.diagonal(1, 0, 2) ** 2, _t(3, 2, 4))),
     "avg_pool_backward": ("tests/nn/test_pooling.py::test_gradchecks",
                           lambda: _gg(lambda t: F.avg_pool2d(t, 3, 2, 1, True, False),
                                       _t(1, 1, 5, 5))),

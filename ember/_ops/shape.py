@@ -580,29 +580,65 @@ def roll(input, shifts, dims=None):
     return apply(_ROLL, (input,), (shifts, dims))
 
 
+def _repeat_fwd(x, sizes):
+    # np.tile always allocates: PyTorch's repeat never shares memory with its input.
+    return xp.tile(x, sizes) if x.ndim or sizes else x.copy()
+
+
+def _repeat_bwd(ctx, g):
+    # Each output element is one input element: view the gradient as (r0, s0, r1, s1, ...)
+    # and sum over the repeat axes.
+    sizes, shape = ctx.params[0], ctx.params[1]
+    lead = (1,) * (len(sizes) - len(shape)) + tuple(shape)
+    inter = []
+    for r, n in zip(sizes, lead):
+        inter += [r, n]
+    gs = g.reshape(inter).sum(tuple(range(0, 2 * len(sizes), 2))) if sizes else g
+    return (gs.reshape(shape),)
+
+
+_REPEAT = OpDef("repeat", lambda x, sizes, _shape: _repeat_fwd(x, sizes), _repeat_bwd,
+                attrs=("repeats", "self_sizes"), onnx="Tile")
+
+
 @register
 def repeat(input, *sizes):
+    """Repeat ``input`` along each dim; the result is always fresh memory (never a view).
+
+    Args:
+        input: the tensor to repeat.
+        sizes: repeats per dim (ints or one sequence), at least ``input.dim()`` of them.
+
+    Example:
+        >>> ember.zeros(1, 2).repeat(2, 1).add_(1).shape
+        ember.Size([2, 2])
+    """
     sizes = _shape_arg(sizes, "repeat")
     nd = input._data.ndim
     if len(sizes) < nd:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
-    x = input.reshape((1,) * (len(sizes) - nd) + tuple(input.shape))
-    # repeat == expand an interleaved singleton per dim, then merge: gradients come for free.
-    shp = x.shape
-    inter = []
-    for s in shp:
-        inter += [1, s]
-    y = x.reshape(inter)
-    target = []
-    for r, s in zip(sizes, shp):
-        target += [r, s]
-    return y.expand(target).reshape(tuple(r * s for r, s in zip(sizes, shp)))
+    for r in sizes:
+        if r < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {r}: "
+                               f"{list(sizes)}")
+    return apply(_REPEAT, (input,), (tuple(sizes), input._data.shape))
 
 
 @register
-def tile(input, dims):
-    dims = tuple(dims)
+def tile(input, *dims):
+    """Repeat ``input`` like ``repeat``, padding ``dims`` with leading ones; always a copy.
+
+    Args:
+        input: the tensor to tile.
+        dims: repeats per dim: ints or one sequence; fewer than ``input.dim()`` are padded
+            with ones on the left.
+
+    Example:
+        >>> ember.arange(3).tile(2)
+        tensor([0, 1, 2, 0, 1, 2])
+    """
+    dims = _shape_arg(dims, "tile")
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
     return repeat(input, dims)

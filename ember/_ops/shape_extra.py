@@ -61,18 +61,61 @@ def _diag_key(shape, offset, d1, d2):
     return tuple(key)
 
 
+def _diagonal_fwd(x, offset, d1, d2, _in_shape=None):
+    from ember._backends import xp_of
+
+    r = xp_of(x).diagonal(x, offset, d1, d2)
+    # NumPy hands out the diagonal as a read-only view (a deprecation-era guard); it is a
+    # plain strided view, writable whenever its base is, as PyTorch's is.
+    if x.flags.writeable and not r.flags.writeable:
+        r.flags.writeable = True
+    return r
+
+
+def _diagonal_backward_fwd(g, shape, offset, d1, d2):
+    z = np.zeros(shape, g.dtype)
+    _diagonal_fwd(z, offset, d1, d2)[...] = g
+    return z
+
+
+_DIAGONAL_BWD = OpDef("diagonal_backward", _diagonal_backward_fwd,
+                      lambda ctx, gg: (apply(_DIAGONAL, (gg,), ctx.params[1:] + ctx.params[:1]),),
+                      attrs=("input_sizes", "offset", "dim1", "dim2"))
+_DIAGONAL = OpDef("diagonal", _diagonal_fwd, None, view=True,
+                  attrs=("offset", "dim1", "dim2", "input_sizes"))
+
+
+@_DIAGONAL.grad
+def _(ctx, g):
+    offset, d1, d2, shape = ctx.params
+    return (apply(_DIAGONAL_BWD, (g,), (shape, offset, d1, d2)),)
+
+
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The ``offset`` diagonal of dims ``dim1``/``dim2``, as a view appended as the last dim.
+
+    Writes through the result reach ``input`` and writes to ``input`` show in it (a view
+    sharing memory and the version counter, as in PyTorch).
+
+    Args:
+        input: a tensor with at least 2 dims.
+        offset: 0 the main diagonal, > 0 above it, < 0 below it.
+        dim1, dim2: the two dims the diagonal runs along.
+
+    Example:
+        >>> x = ember.zeros(3, 3)
+        >>> x.diagonal().fill_(1)
+        >>> ember.equal(x, ember.eye(3))
+        True
+    """
     nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"diagonal(): expected a tensor with at least 2 dimensions, but got "
+                           f"{nd}")
     d1, d2 = _wrap_dim(dim1, nd, "diagonal"), _wrap_dim(dim2, nd, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    key = _diag_key(input._data.shape, offset, d1, d2)
-    r = apply(_INDEX, (input,), (key, input._data.shape))
-    # NumPy puts the advanced-indexed dim first when d1, d2 aren't adjacent; PyTorch puts it
-    # last. Move it there.
-    adjacent = abs(d1 - d2) == 1
-    src = min(d1, d2) if adjacent else 0
-    return r.movedim(src, -1) if r._data.ndim > 1 or not adjacent else r
+    return apply(_DIAGONAL, (input,), (int(offset), d1, d2, input._data.shape))
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -100,8 +143,8 @@ def diag(input, diagonal=0):
     nd = input._data.ndim
     if nd == 1:
         return diag_embed(input, diagonal, 0, 1)
-    if nd == 2:
-        return globals()["diagonal"](input, diagonal)
+    if nd == 2:  # a copy, unlike Tensor.diagonal (PyTorch's diag does not return a view)
+        return globals()["diagonal"](input, diagonal).clone()
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D")
 
 
@@ -271,23 +314,51 @@ def _strided_index(shape, stride, offset):
 
 
 def as_strided(input, size, stride, storage_offset=None):
-    """A view with explicit sizes and strides (in elements) over ``input``'s memory.
+    """A view with explicit sizes and strides (in elements) over ``input``'s memory block.
 
-    Strides are relative to ``input``'s first element, which must be contiguous; the
-    gradient scatters back through the same element map (overlaps accumulate).
+    As in PyTorch, strides and ``storage_offset`` address the memory block ``input`` lives
+    in (the base it is a view of), and ``storage_offset`` defaults to ``input``'s own offset
+    in it, so ``x[1:].as_strided(s, st)`` starts at ``x[1]`` and ``x[1:].as_strided(s, st,
+    0)`` at ``x[0]``. The gradient scatters back through the same element map (overlaps
+    accumulate).
+
+    Args:
+        input: the tensor whose memory is viewed.
+        size: the view's shape.
+        stride: the view's strides, in elements.
+        storage_offset: the first element's position in the memory block.
+
+    Example:
+        >>> ember.arange(6.0).as_strided((2, 2), (1, 2))
+        tensor([[0., 2.],
+                [1., 3.]])
     """
     size, stride = tuple(size), tuple(stride)
-    off = storage_offset or 0
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape ({len(size)} vs "
                            f"{len(stride)})")
-    x = input.contiguous()
+    if any(n < 0 for n in size) or any(st < 0 for st in stride):
+        raise RuntimeError(f"as_strided: negative sizes or strides are not supported, got "
+                           f"sizes {list(size)} and strides {list(stride)}")
+    block = input._base if input._base is not None else input
+    bd = block._data
+    if not bd.flags.c_contiguous:
+        if input._base is None and storage_offset is None and bd.size <= 1:
+            block, bd = input, input._data
+        else:
+            raise NotImplementedError(
+                f"as_strided: the memory block of this tensor (shape {list(bd.shape)}, strides "
+                f"{list(block.stride())}) is not one contiguous block, so storage strides "
+                "cannot address it; call .contiguous() first")
+    start = (input.data_ptr() - block.data_ptr()) // max(bd.itemsize, 1) if bd.size else 0
+    off = start if storage_offset is None else int(storage_offset)
     flat_idx = _strided_index(size, stride, off)
-    n = x._data.size
-    if flat_idx.size and (flat_idx.min() < 0 or flat_idx.max() >= n):
+    n = bd.size
+    if off < 0 or (flat_idx.size and (flat_idx.min() < 0 or flat_idx.max() >= n)):
         raise RuntimeError(f"as_strided: setStorage: sizes {list(size)}, strides {list(stride)},"
-                           f" storage offset {off} require more elements than the input's {n}")
-    return apply(_AS_STRIDED, (x,), (size, stride, off, x._data.shape))
+                           f" storage offset {off} require more elements than the storage's "
+                           f"{n}")
+    return apply(_AS_STRIDED, (block,), (size, stride, off, bd.shape))
 
 
 def _as_strided_fwd(x, size, stride, off, in_shape):
@@ -326,7 +397,10 @@ def unfold(input, dimension, size, step):
 def _unfold_fwd(x, d, size, step, in_shape):
     if x.ndim == 0:
         return x.reshape(1)
-    w = np.lib.stride_tricks.sliding_window_view(x, size, axis=d)
+    # Windows that do not overlap (step >= size) are writable, as PyTorch's are; overlapping
+    # ones stay read-only so in-place writes are refused instead of racing.
+    w = np.lib.stride_tricks.sliding_window_view(
+        x, size, axis=d, writeable=bool(step >= size and x.flags.writeable))
     sl = [slice(None)] * w.ndim
     sl[d] = slice(None, None, step)
     return w[tuple(sl)]

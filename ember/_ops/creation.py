@@ -8,7 +8,7 @@ from collections import abc as _abc
 import numpy as np
 
 from ember import _dtype as D
-from ember._device import check_device, factory_device
+from ember._device import factory_device
 from ember._graph import GRAD
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, dispatch, write_out
 from ember._random import _gen

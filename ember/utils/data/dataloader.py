@@ -34,13 +34,16 @@ from ember.multiprocessing import _shm
 from ember.utils.data._utils import collate as _collate
 from ember.utils.data._utils.fetch import create_fetcher
 from ember.utils.data._utils.worker import ExceptionWrapper, IterableStop, worker_loop
+# Re-exported where PyTorch has them: programs import them from torch.utils.data.dataloader.
+from ember.utils.data._utils.collate import default_collate, default_convert  # noqa: F401
+from ember.utils.data._utils.worker import get_worker_info  # noqa: F401
 from ember.utils.data.dataset import Dataset, IterableDataset
 from ember.utils.data.sampler import (BatchSampler, RandomSampler, Sampler,
                                       SequentialSampler)
 
 T_co = TypeVar("T_co", covariant=True)
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 _POLL = 0.5  # seconds between liveness checks while waiting for a batch
 _JOIN_TIMEOUT = 2.0  # seconds a worker gets to exit before it is terminated

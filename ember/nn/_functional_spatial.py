@@ -489,15 +489,28 @@ def _unnormalize(coord, size, align_corners):
 
 def _reflect(coord, lo, hi):
     # Reflect into [lo, hi] (PyTorch's reflect_coordinates), on a detached copy of the
-    # coordinates' integer part so the gradient sign flips where the reflection does.
+    # coordinates' integer part so the gradient sign flips where the reflection does. The
+    # sign of ``coord - lo`` is taken as +1 at 0 (PyTorch's convention), not abs()'s 0.
     span = hi - lo
     if span <= 0:
         return coord * 0
-    c = (coord - lo).abs()
+    d = coord - lo
+    sign = Tensor._wrap(np.where(d._data < 0, -1, 1).astype(d._data.dtype))
+    c = d * sign
     flips = np.floor(c._data / span)
     extra = c - Tensor._wrap(flips * span)
     even = Tensor._wrap((flips % 2 == 0).astype(c._data.dtype))
     return even * (extra + lo) + (1 - even) * (span - extra + lo)
+
+
+def _clip(coord, hi):
+    # Clamp into [0, hi] with PyTorch's clip_coordinates gradient: 1 strictly inside, 0 on
+    # and beyond the bounds (clamp's own backward passes the gradient at the bounds, which
+    # differs exactly on the grid points an identity grid with align_corners=True hits).
+    a = coord._data
+    inside = (a > 0) & (a < hi)
+    m = Tensor._wrap(inside.astype(a.dtype))
+    return coord * m + Tensor._wrap(np.where(inside, 0, np.clip(a, 0, hi)).astype(a.dtype))
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
@@ -534,13 +547,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     ix = _unnormalize(grid[..., 0], w, ac)
     iy = _unnormalize(grid[..., 1], h, ac)
     if padding_mode == "border":
-        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
+        ix, iy = _clip(ix, w - 1), _clip(iy, h - 1)
     elif padding_mode == "reflection":
         if ac:
             ix, iy = _reflect(ix, 0, w - 1), _reflect(iy, 0, h - 1)
         else:
             ix, iy = _reflect(ix, -0.5, w - 0.5), _reflect(iy, -0.5, h - 0.5)
-        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
+        ix, iy = _clip(ix, w - 1), _clip(iy, h - 1)
     dt = input._data.dtype
 
     def sample(xi, yi):
@@ -583,13 +596,22 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
                          f"{list(size)}")
     ac = bool(align_corners)
 
-    def lin(k):
-        if k <= 1:
-            return np.zeros(k)
-        v = np.linspace(-1.0, 1.0, k)
-        return v if ac else v * (k - 1) / k
-
     dt = theta._data.dtype
+
+    def lin(k):
+        # PyTorch's linspace in the grid's dtype: start + i * step for the first half, end -
+        # (k - 1 - i) * step for the rest, so the points land on the same floats (in float32
+        # an identity grid must hit pixel centres exactly, where the gradient has kinks).
+        if k <= 1:
+            return np.zeros(k, dt)
+        one = dt.type(1)
+        step = (one + one) / dt.type(k - 1)
+        i = np.arange(k)
+        half = k // 2
+        v = np.where(i < half, -one + step * i.astype(dt),
+                     one - step * (k - 1 - i).astype(dt)).astype(dt)
+        return v if ac else (v * dt.type(k - 1) / dt.type(k)).astype(dt)
+
     base = np.empty((h, w, 3), dt)
     base[..., 0] = lin(w)[None, :]
     base[..., 1] = lin(h)[:, None]

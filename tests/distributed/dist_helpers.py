@@ -1,0 +1,40 @@
+"""Helpers for tests that start MPI jobs: they skip, with the reason, without the dist extra."""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+WORKERS = os.path.join(os.path.dirname(__file__), "workers")
+HAVE_MPI = importlib.util.find_spec("mpi4py") is not None
+
+
+def mpiexec_path():
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return beside if os.path.exists(beside) else shutil.which("mpiexec")
+
+
+needs_mpi = pytest.mark.skipif(
+    not HAVE_MPI or mpiexec_path() is None,
+    reason="needs MPI: pip install 'ember[dist]' (mpi4py and the mpich wheel with mpiexec)")
+
+
+def clean_env():
+    """This environment without MPI launcher variables (pytest itself may run under one)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "MPI_LOCAL", "HYDRA_"))}
+    for k in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        env.pop(k, None)
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def run_mpi(n, script, *args, timeout=120, mpi_args=(), env=None):
+    """Run ``workers/<script>`` under ``mpiexec -n n``; returns the CompletedProcess."""
+    cmd = [mpiexec_path(), *mpi_args, "-n", str(n), sys.executable,
+           os.path.join(WORKERS, script), *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env=env or clean_env())

@@ -38,3 +38,33 @@ def run_mpi(n, script, *args, timeout=120, mpi_args=(), env=None):
            os.path.join(WORKERS, script), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                           env=env or clean_env())
+
+
+def check_names(script):
+    """The check_* functions a worker script defines, in order."""
+    import ast
+
+    with open(os.path.join(WORKERS, script)) as f:
+        return [n.name for n in ast.parse(f.read()).body
+                if isinstance(n, ast.FunctionDef) and n.name.startswith("check_")]
+
+
+_RESULTS = {}
+
+
+def worker_results(script, n, tmp_path_factory):
+    """Run a check-worker once per (script, n) and return each rank's {check: result}."""
+    import json
+
+    key = (script, n)
+    if key not in _RESULTS:
+        out = tmp_path_factory.mktemp(script.replace(".py", "") + str(n))
+        p = run_mpi(n, script, out)
+        ranks = []
+        for r in range(n):
+            path = out / f"rank{r}.json"
+            assert path.exists(), f"rank {r} wrote no results:\n{p.stdout}\n{p.stderr}"
+            ranks.append(json.loads(path.read_text()))
+        assert p.returncode == 0, p.stderr
+        _RESULTS[key] = ranks
+    return _RESULTS[key]

@@ -250,8 +250,10 @@ class DistributedDataParallel(Module):
         import ember.distributed as dist
         from ember.autograd import is_grad_enabled
 
+        # As in PyTorch, buffers are synchronized before forwards that will be followed by a
+        # synchronized backward (grad mode on, not inside no_sync).
         if self.broadcast_buffers and self.require_forward_param_sync and self._world > 1 \
-                and self.module.training:
+                and is_grad_enabled() and self.require_backward_grad_sync:
             src = self._group_src(dist)
             for b in self.module.buffers():
                 dist.broadcast(b, src=src, group=self.process_group)
@@ -266,7 +268,10 @@ class DistributedDataParallel(Module):
         counts = _count_contributions(_flatten_outputs(out, []), self._param_index)
         self._expected = counts
         for b in self._buckets:
-            b.pending = sum(1 for i in b.index if counts[i] > 0)
+            # Without find_unused_parameters an unused parameter keeps its bucket from ever
+            # starting, and backward ends with PyTorch's error naming it.
+            b.pending = (sum(1 for i in b.index if counts[i] > 0)
+                         if self.find_unused_parameters else len(b.index))
             b.work = None
         self._next_bucket = 0
         self._queued = False

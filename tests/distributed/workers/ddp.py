@@ -1,0 +1,269 @@
+"""Run under ``mpiexec -n N``: DistributedDataParallel against single-process training.
+
+Every rank also builds the single-process reference (same initial weights, the whole batch)
+and compares. Results go to ``$OUT/rank<r>.json`` as for the collectives worker.
+"""
+
+import json
+import os
+import sys
+import traceback
+
+import numpy as np
+
+import ember
+import ember.distributed as dist
+import ember.nn as nn
+import ember.nn.functional as F
+from ember.nn.parallel import DistributedDataParallel as DDP
+from ember.utils.data import DistributedSampler, TensorDataset
+
+dist.init_process_group("gloo")
+R, N = dist.get_rank(), dist.get_world_size()
+B = 4  # per-rank batch
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(6, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
+                         nn.Linear(32, 3))
+
+
+class LeNetish(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.fc = nn.Linear(4 * 6 * 6, 10)
+
+    def forward(self, x):
+        return self.fc(F.max_pool2d(F.relu(self.conv(x)), 1).flatten(1))
+
+
+class Tied(nn.Module):
+    """A weight used twice in one forward: its gradient arrives in two contributions."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(5, 5)
+        self.out = nn.Linear(5, 2)
+
+    def forward(self, x):
+        return self.out(self.lin(F.relu(self.lin(x))))
+
+
+class Branchy(nn.Module):
+    """``b`` is used only when the flag says so (differently on different ranks)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+        self.c = nn.Linear(4, 4)
+
+    def forward(self, x, use_b):
+        h = self.a(x)
+        if use_b:
+            h = self.b(h)
+        return self.c(h)
+
+
+def replicas(make, seed_offset=0):
+    """(ddp-wrapped model, reference model with the same start): rank 0's weights win."""
+    ember.manual_seed(1000 + R + seed_offset)   # deliberately different per rank
+    local = make()
+    ddp = DDP(local, bucket_cap_mb=0.002)       # several small buckets
+    ref = make()
+    ref.load_state_dict(local.state_dict())
+    return ddp, local, ref
+
+
+def data(shape, seed=7):
+    g = ember.Generator().manual_seed(seed)
+    return ember.randn(*shape, generator=g)
+
+
+def grads(m):
+    return [p.grad.numpy().copy() for p in m.parameters()]
+
+
+def assert_grads_close(a, b, tol=1e-5):
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert np.allclose(x, y, rtol=tol, atol=tol), (i, float(np.abs(x - y).max()))
+
+
+def one_step(make, inp_shape, out_dim, **fwd):
+    ddp, local, ref = replicas(make)
+    X, Y = data((N * B,) + inp_shape), data((N * B, out_dim), seed=8)
+    F.mse_loss(ref(X, **fwd), Y).backward()
+    x, y = X[R * B:(R + 1) * B], Y[R * B:(R + 1) * B]
+    F.mse_loss(ddp(x, **fwd), y).backward()
+    assert_grads_close(grads(local), grads(ref))
+    return ddp
+
+
+# ---------------------------------------------------------------------------- checks
+def check_construction_broadcasts_rank0():
+    ember.manual_seed(R)
+    m = mlp()
+    DDP(m)
+    w = m[0].weight.detach().clone()
+    everyone = [None] * N
+    dist.all_gather_object(everyone, w.numpy())
+    assert all(np.array_equal(e, everyone[0]) for e in everyone)
+
+
+def check_mlp_grads_equal_single_process():
+    ddp = one_step(mlp, (6,), 3)
+    assert len(ddp._buckets) >= 3
+    assert list(ddp.state_dict())[0] == "module.0.weight"
+
+
+def check_lenet_grads_equal_single_process():
+    one_step(LeNetish, (1, 8, 8), 10)
+
+
+def check_shared_weight_grads():
+    one_step(Tied, (5,), 2)
+
+
+def check_three_epochs_equal_single_process():
+    ddp, local, ref = replicas(mlp)
+    X, Y = data((N * B * 3, 6)), data((N * B * 3, 3), seed=8)
+    opt = ember.optim.SGD(local.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = ember.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    ds = TensorDataset(X, Y)
+    sampler = DistributedSampler(ds, shuffle=True, seed=3)
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        mine = list(sampler)
+        everyone = [None] * N
+        dist.all_gather_object(everyone, mine)
+        assert sorted(sum(everyone, [])) == list(range(len(ds)))  # disjoint, complete
+        for step in range(len(mine) // B):
+            idx_all = [e[step * B:(step + 1) * B] for e in everyone]
+            opt_ref.zero_grad()
+            cat = ember.tensor(sum(idx_all, []))
+            F.mse_loss(ref(X[cat]), Y[cat]).backward()
+            opt_ref.step()
+            opt.zero_grad()
+            idx = ember.tensor(idx_all[R])
+            F.mse_loss(ddp(X[idx]), Y[idx]).backward()
+            opt.step()
+    for p, q in zip(local.parameters(), ref.parameters()):
+        assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def check_no_sync_accumulates():
+    ddp, local, ref = replicas(mlp)
+    X, Y = data((2 * N * B, 6)), data((2 * N * B, 3), seed=8)
+    half = N * B
+    # reference: the two global batches' gradients summed
+    F.mse_loss(ref(X[:half]), Y[:half]).backward()
+    F.mse_loss(ref(X[half:]), Y[half:]).backward()
+    with ddp.no_sync():
+        F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+    local_only = grads(local)
+    F.mse_loss(ddp(X[half + R * B:half + (R + 1) * B]),
+               Y[half + R * B:half + (R + 1) * B]).backward()
+    assert_grads_close(grads(local), grads(ref))
+    everyone = [None] * N
+    dist.all_gather_object(everyone, local_only[0])
+    assert N == 1 or not np.allclose(everyone[0], everyone[1])  # really not synced
+
+
+def check_gradient_as_bucket_view():
+    ember.manual_seed(5)
+    m = mlp()
+    ddp = DDP(m, gradient_as_bucket_view=True, bucket_cap_mb=0.002)
+    ref = mlp()
+    ref.load_state_dict(m.state_dict())
+    X, Y = data((N * B, 6)), data((N * B, 3), seed=8)
+    for _ in range(2):   # the second backward accumulates into the bucket views
+        F.mse_loss(ref(X), Y).backward()
+        F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+    assert_grads_close(grads(m), grads(ref))
+    assert any(np.shares_memory(p.grad.numpy(), b.buf) for p in m.parameters()
+               for b in ddp._buckets)
+
+
+def check_find_unused_parameters():
+    ember.manual_seed(9)
+    m = Branchy()
+    ddp = DDP(m, find_unused_parameters=True, bucket_cap_mb=0.0001)
+    ref = Branchy()
+    ref.load_state_dict(m.state_dict())
+    X, Y = data((N * B, 4)), data((N * B, 4), seed=8)
+    use_b = R == 0  # b used on rank 0 only
+    F.mse_loss(ddp(X[R * B:(R + 1) * B], use_b=use_b), Y[R * B:(R + 1) * B]).backward()
+    # reference: the average of per-rank losses' gradients
+    for r in range(N):
+        (F.mse_loss(ref(X[r * B:(r + 1) * B], use_b=r == 0), Y[r * B:(r + 1) * B]) / N
+         ).backward()
+    for (name, p), q in zip(m.named_parameters(), ref.parameters()):
+        assert p.grad is not None, name
+        assert np.allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6), name
+
+
+def check_unused_without_flag_raises():
+    ember.manual_seed(9)
+    ddp = DDP(Branchy())
+    try:
+        ddp(data((B, 4)), use_b=False).sum().backward()
+    except RuntimeError as e:
+        assert "find_unused_parameters=True" in str(e), str(e)
+    else:
+        raise AssertionError("unused parameter without find_unused_parameters not reported")
+
+
+def check_broadcast_buffers():
+    ember.manual_seed(R)
+    m = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ddp = DDP(m)
+    everyone = [None] * N
+    ddp(data((B, 3), seed=R))  # every rank's BN updates its own running stats
+    dist.all_gather_object(everyone, m[1].running_mean.numpy().copy())
+    assert N == 1 or not np.array_equal(everyone[0], everyone[1])
+    rank0 = everyone[0]
+    m.eval()                   # an eval forward updates nothing but still syncs first
+    ddp(data((B, 3), seed=R))
+    dist.all_gather_object(everyone, m[1].running_mean.numpy().copy())
+    assert all(np.array_equal(rank0, e) for e in everyone)
+    # without broadcasting, ranks keep their own statistics
+    ddp2 = DDP(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), broadcast_buffers=False)
+    for _ in range(2):
+        ddp2(data((B, 3), seed=R))
+    dist.all_gather_object(everyone, ddp2.module[1].running_mean.numpy().copy())
+    assert N == 1 or not np.array_equal(everyone[0], everyone[1])
+
+
+def check_arguments():
+    try:
+        DDP(mlp(), device_ids=[0])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("device_ids accepted for a CPU module")
+    try:
+        DDP(mlp(), mixed_precision=object())
+    except NotImplementedError as e:
+        assert "mixed_precision" in str(e)
+    else:
+        raise AssertionError("mixed_precision accepted")
+
+
+def main():
+    out_dir = sys.argv[1]
+    results = {}
+    for name, fn in list(globals().items()):
+        if name.startswith("check_"):
+            try:
+                fn()
+                results[name] = "ok"
+            except Exception:  # noqa: BLE001 - reported per check
+                results[name] = traceback.format_exc()
+            dist.barrier()
+    with open(os.path.join(out_dir, f"rank{R}.json"), "w") as f:
+        json.dump(results, f)
+    dist.destroy_process_group()
+
+
+main()

@@ -201,7 +201,7 @@ preserve_format = contiguous_format = channels_last = "torch.memory_format"
 _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "special",
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
                  "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
-                 "vision", "accelerator", "cpu", "as_torch")
+                 "vision", "accelerator", "cpu", "as_torch", "signal")
 _LAZY_ATTRS = {"save": "serialization", "load": "serialization"}
 
 

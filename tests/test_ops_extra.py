@@ -283,6 +283,20 @@ CASES = {
     "as_tensor": (lambda L: L.as_tensor([1.5, 2.0]), [], []),
     "asarray": (lambda L: L.asarray([True, False]), [], []),
     "from_numpy": (lambda L: L.from_numpy(np.arange(3, dtype=np.int32)), [], []),
+    # signal ops (_ops/signal.py); tests/test_signal.py covers their other arguments
+    "hann_window": (lambda L: L.hann_window(10, dtype=L.float64), [], []),
+    "hamming_window": (lambda L: L.hamming_window(9, False, 0.5, 0.4, dtype=L.float64), [],
+                       []),
+    "blackman_window": (lambda L: L.blackman_window(7, dtype=L.float64), [], []),
+    "bartlett_window": (lambda L: L.bartlett_window(6, False, dtype=L.float64), [], []),
+    "kaiser_window": (lambda L: L.kaiser_window(8, True, 5.0, dtype=L.float64), [], []),
+    "stft": (lambda L, x, w: L.view_as_real(L.stft(x, 8, hop_length=3, window=w,
+                                                   return_complex=True)),
+             [R(2, 30), R(8, seed=1)], [0, 1]),
+    "istft": (lambda L, x: L.istft(L.view_as_complex(x), 8, hop_length=2,
+                                   window=L.hann_window(8, dtype=L.float64)),
+              [R(5, 11, 2)], [0]),
+    "pdist": (lambda L, x: L.pdist(x, 1.5), [R(4, 3)], [0]),
 }
 
 # NumPy/SciPy references for entries (name -> ref(*arrays)): they check values and shapes

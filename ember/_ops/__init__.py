@@ -7,6 +7,7 @@ from ember._ops import pool  # noqa: F401
 from ember._ops import complex, math_extra, scatter, shape_extra, sort  # noqa: F401
 from ember._ops import linalg_ops  # noqa: F401
 from ember._ops import extra_more  # noqa: F401
+from ember._ops import signal  # noqa: F401
 from ember._ops import foreach  # noqa: F401
 from ember._ops.core import FUNCTIONS, METHODS, OPS  # noqa: F401
 from ember._tensor import Tensor

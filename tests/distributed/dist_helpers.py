@@ -68,3 +68,52 @@ def worker_results(script, n, tmp_path_factory):
         assert p.returncode == 0, p.stderr
         _RESULTS[key] = ranks
     return _RESULTS[key]
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_independent(n, mode, out_dir, under_mpiexec, how="env", timeout=60):
+    """Start ``n`` independent ranks of workers/spawned.py (bare, as mp.spawn would, or each
+    under its own ``mpiexec -n 1``); returns ({rank: result dict}, [return codes])."""
+    import json
+
+    env = clean_env()
+    env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), WORLD_SIZE=str(n))
+    procs = []
+    for r in range(n):
+        cmd = [sys.executable, os.path.join(WORKERS, "spawned.py"), str(out_dir), mode, how]
+        if under_mpiexec:
+            cmd = [mpiexec_path(), "-n", "1", *cmd]
+        procs.append(subprocess.Popen(cmd, env={**env, "RANK": str(r)},
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    codes = []
+    for p in procs:
+        try:
+            p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
+        codes.append(p.returncode)
+    results = {}
+    for r in range(n):
+        path = os.path.join(str(out_dir), f"rank{r}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                results[r] = json.load(f)
+    return results, codes
+
+
+def mpi_library():
+    """"MPICH 5.0.2", "Open MPI v5.0.3", ... (asked in a subprocess: MPI stays out of pytest)."""
+    code = ("from mpi4py import MPI; v = MPI.Get_library_version(); "
+            "print('MPICH ' + v.split('MPICH Version:')[1].split()[0] if 'MPICH Version:' in v "
+            "else v.splitlines()[0])")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=clean_env()).stdout.strip()

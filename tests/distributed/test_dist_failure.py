@@ -1,0 +1,46 @@
+"""A rank that raises or dies ends the others within the group's timeout (4 s in the workers),
+with an error naming the lost rank, never a hang: NOTE [ Lost ranks ] in _c10d.py."""
+
+import json
+import time
+
+import pytest
+from dist_helpers import needs_mpi, run_independent, run_mpi
+
+TIMEOUT = 4.0
+
+
+@needs_mpi
+def test_rank_raising_is_named_by_the_others(tmp_path):
+    # hydra would kill the survivor at once; -disable-auto-cleanup lets it see the failure.
+    t0 = time.monotonic()
+    p = run_mpi(2, "failure.py", tmp_path, "raise", mpi_args=["-disable-auto-cleanup"],
+                timeout=60)
+    wall = time.monotonic() - t0
+    res = json.loads((tmp_path / "survivor.json").read_text())
+    assert res["error"] == "DistBackendError", res
+    assert "rank 1 failed with ValueError: boom on purpose" in res["message"]
+    assert res["elapsed"] < TIMEOUT  # the failure mark is seen before the timeout
+    assert p.returncode != 0 and wall < 45
+
+
+@needs_mpi
+def test_killed_rank_ends_an_mpiexec_job(tmp_path):
+    # A rank killed by a signal: mpiexec (hydra) ends the rest of the job itself.
+    t0 = time.monotonic()
+    p = run_mpi(2, "failure.py", tmp_path, "kill", timeout=60)
+    assert p.returncode != 0 and time.monotonic() - t0 < 45
+    assert "BAD TERMINATION" in p.stdout + p.stderr
+
+
+@needs_mpi
+@pytest.mark.parametrize("mode,lost", [("kill", 1), ("kill0", 0)])
+def test_killed_rank_is_named_by_independent_ranks(tmp_path, mode, lost):
+    # Ranks in separate mpiexec jobs (the spawn path): only the watchdog can tell.
+    res, codes = run_independent(2, mode, tmp_path, under_mpiexec=True)
+    survivor = res[1 - lost]
+    assert survivor["sum"] == 3.0, res
+    assert survivor["after"].startswith("DistBackendError"), res
+    assert f"rank {lost}" in survivor["after"] or f"rank(s) [{lost}]" in survivor["after"]
+    assert survivor["elapsed"] < TIMEOUT + 1.5
+    assert codes[lost] != 0

@@ -24,6 +24,7 @@ from ember._graph import GRAD
 from ember._ops.core import OpDef, apply, wrap
 from ember._ops.reduce import vector_norm as _vector_norm
 from ember._tensor import Tensor, _wrap_dim
+from ember._ops.outarg import with_out
 
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet",
@@ -273,6 +274,7 @@ def inv(A: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     return _out(apply(_INV, (A,), ("linalg.inv",)), out)
 
 
+@with_out("linalg.inv_ex")
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     """``inv`` returning ``(inverse, info)``; info > 0 marks singular matrices (no raise)."""
     _check_matrix("linalg.inv_ex", A)
@@ -371,6 +373,7 @@ def _(ctx, grads):
     return (g_log.unsqueeze(-1).unsqueeze(-1) * _mH(inv(A)),)
 
 
+@with_out("linalg.slogdet")
 def slogdet(A: Tensor, *, out=None):
     """Sign (or phase) and log of the absolute value of the determinant.
 
@@ -471,6 +474,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Optional[Tensor] = No
     return _out(apply(_SOLVE, (A, B), (vec,)), out)
 
 
+@with_out("linalg.solve_ex")
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out=None):
     """``solve`` returning ``(result, info)``."""
     try:
@@ -601,6 +605,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Optional[Tensor] = None) ->
     return _out(_mH(L) if upper else L, out)
 
 
+@with_out("linalg.cholesky_ex")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
     """``cholesky`` returning ``(L, info)``; info = order of the failing minor, no raise."""
     _check_matrix("linalg.cholesky_ex", A)
@@ -694,6 +699,7 @@ def _(ctx, grads):
     return (_real_if(cat([gX, gY], -1), A),)
 
 
+@with_out("linalg.qr")
 def qr(A: Tensor, mode: str = "reduced", *, out=None):
     """QR decomposition ``A = Q R`` (batched).
 
@@ -780,6 +786,7 @@ def _(ctx, grads):
     return (None if gA is None else _real_if(gA, A),)
 
 
+@with_out("linalg.svd")
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     """Singular value decomposition ``A = U diag(S) Vh`` (batched).
 
@@ -799,6 +806,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     return SVDResult(*apply(_SVD, (A,), (bool(full_matrices), [])))
 
 
+@with_out("linalg.svdvals")
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
     """Singular values in descending order; differentiable even for repeated values.
 
@@ -849,6 +857,7 @@ def _(ctx, grads):
     return (_real_if((gA + _mH(gA)) * 0.5, A),)
 
 
+@with_out("linalg.eigh")
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):
     """Eigenvalues (ascending) and eigenvectors of Hermitian matrices.
 
@@ -867,6 +876,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):
     return EighResult(*apply(_EIGH, (A,), (UPLO.upper(), [])))
 
 
+@with_out("linalg.eigvalsh")
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
     """Eigenvalues of Hermitian matrices, ascending.
 
@@ -924,6 +934,7 @@ def _(ctx, grads):
     return (_real_if(gA, A),)
 
 
+@with_out("linalg.eig")
 def eig(A: Tensor, *, out=None):
     """Eigenvalues and eigenvectors of general square matrices (always complex).
 
@@ -936,6 +947,7 @@ def eig(A: Tensor, *, out=None):
     return EigResult(*apply(_EIG, (A,), ([],)))
 
 
+@with_out("linalg.eigvals")
 def eigvals(A: Tensor, *, out=None) -> Tensor:
     """Eigenvalues of general square matrices (complex).
 
@@ -1133,6 +1145,7 @@ def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
     return _out(result if result is not A else A.clone(), out)
 
 
+@with_out("linalg.matrix_rank")
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol=None,
                 out=None) -> Tensor:
     """Number of singular values above ``max(atol, rtol * s_max)`` (int64).
@@ -1426,6 +1439,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     return result
 
 
+@with_out("linalg.tensorinv")
 def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
     """Inverse of a tensor viewed as a matrix: the first ``ind`` dims are the rows."""
     shape = A.shape
@@ -1433,6 +1447,7 @@ def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
     return inv(A.reshape(rows, -1)).reshape(*shape[ind:], *shape[:ind])
 
 
+@with_out("linalg.tensorsolve")
 def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:
     """Solve ``tensordot(A, X, X.ndim) = B`` for X."""
     if dims is not None:
@@ -1453,6 +1468,7 @@ def vander(x: Tensor, *, N: Optional[int] = None) -> Tensor:
     return stack(cols[:n], -1)
 
 
+@with_out("linalg.householder_product")
 def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     """Product of Householder reflectors ``H_1 ... H_k`` (first n columns), differentiable."""
     m, n = A.shape[-2:]
@@ -1465,3 +1481,544 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
         H = eye - tau[..., i].unsqueeze(-1).unsqueeze(-1) * (v @ _mH(v))
         Q = H @ Q
     return Q
+
+
+# =========================================================================== LU, LDL, cond
+# Added for issue 19: LU and LDL^T factorisations (NumPy has no LAPACK getrf/sytrf, so both
+# run as short column loops vectorised over the batch), lu_solve/lu_unpack, cholesky_solve,
+# cholesky_inverse and cond.
+__all__ += ["cond", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "ldl_factor",
+            "ldl_factor_ex", "ldl_solve", "cholesky_solve", "cholesky_inverse", "lu_unpack"]
+
+LUFactorResult = _rt("linalg_lu_factor", ["LU", "pivots"])
+LUFactorExResult = _rt("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LUResult = _rt("linalg_lu", ["P", "L", "U"])
+LUUnpackResult = _rt("lu_unpack", ["P", "L", "U"])
+LDLFactorResult = _rt("linalg_ldl_factor", ["LD", "pivots"])
+LDLFactorExResult = _rt("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+
+
+def _out_tuple(res, out):
+    """Write a tuple of results into the tensors of ``out`` (PyTorch's ``out=`` for
+    multi-output functions) and return ``out``'s tuple type."""
+    if out is None:
+        return res
+    if not isinstance(out, (tuple, list)) or len(out) != len(res):
+        raise TypeError(f"out must be a tuple of {len(res)} tensors")
+    from ember._ops.core import write_out
+
+    return type(res)(*(write_out("linalg", o, r) for o, r in zip(out, res)))
+
+
+def _lu_np(a, pivot):
+    """Partial-pivoting LU of (..., m, n): packed LU, 1-based int32 pivots, info (the first
+    zero pivot, 1-based; 0 if none), as LAPACK's getrf."""
+    shape = a.shape
+    m, n = shape[-2:]
+    k = min(m, n)
+    lu = np.array(a.reshape((-1, m, n)), copy=True)
+    nb = lu.shape[0]
+    piv = np.tile(np.arange(1, k + 1, dtype=np.int32), (nb, 1))
+    info = np.zeros(nb, np.int32)
+    rows = np.arange(nb)
+    for j in range(k):
+        if pivot:
+            p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+            piv[:, j] = p + 1
+            swap = p != j
+            if swap.any():
+                r, pr = rows[swap], p[swap]
+                tmp = lu[r, j, :].copy()
+                lu[r, j, :] = lu[r, pr, :]
+                lu[r, pr, :] = tmp
+        d = lu[:, j, j]
+        zero = d == 0
+        info[(info == 0) & zero] = j + 1
+        scale = np.where(zero, 1, d)
+        lu[:, j + 1:, j] /= scale[:, None]
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j:j + 1] * lu[:, j:j + 1, j + 1:]
+    return (lu.reshape(shape), piv.reshape(shape[:-2] + (k,)),
+            info.reshape(shape[:-2]))
+
+
+def _perm_matrix(piv, m, dtype):
+    """P with A = P L U, from 1-based LAPACK pivots (row i was swapped with piv[i] - 1)."""
+    flat = piv.reshape((-1, piv.shape[-1]))
+    perm = np.tile(np.arange(m), (flat.shape[0], 1))
+    rows = np.arange(flat.shape[0])
+    for i in range(flat.shape[-1]):
+        p = flat[:, i].astype(np.int64) - 1
+        tmp = perm[rows, i].copy()
+        perm[rows, i] = perm[rows, p]
+        perm[rows, p] = tmp
+    # P^T A = A[perm]: P[perm[i], i] = 1
+    P = np.zeros((flat.shape[0], m, m), dtype)
+    P[rows[:, None], perm, np.arange(m)[None, :]] = 1
+    return P.reshape(piv.shape[:-1] + (m, m))
+
+
+def _lu_fwd(a, pivot, cache):
+    lu_, piv, info = _lu_np(a, pivot)
+    cache.append((piv, info))
+    return lu_
+
+
+_LU = OpDef("linalg_lu_factor", _lu_fwd, None, save="y", attrs=("pivot", "cache"),
+            node_name="LinalgLuFactorExBackward0")
+
+
+@_LU.grad
+def _(ctx, g):
+    # A = P L U (square): gA = P L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H, where the packed
+    # gradient splits into gL (strictly lower) and gU (upper), as PyTorch's lu_factor_ex.
+    A, = ctx.inputs
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise NotImplementedError("linalg.lu_factor: the derivative is implemented for "
+                                  "square matrices only in ember")
+    piv = ctx.params[-1][0][0]
+    LU = apply(_LU, ctx.inputs, ctx.params[:-1] + ([],)) if GRAD.enabled else ctx.output
+    eye = _eye_like(n, LU)
+    L = _tril(LU, -1) + eye
+    U = _triu(LU)
+    phi = _tril(_mH(L) @ _tril(g, -1), -1) + _triu(_triu(g) @ _mH(U))
+    X = solve_triangular(_mH(L), phi, upper=True, unitriangular=True)
+    X = solve_triangular(_mH(U), X, upper=False, left=False)
+    return (wrap(_perm_matrix(piv, m, A._data.dtype)) @ X,)
+
+
+def _check_lu_input(name, A):
+    _check_matrix(name, A, square=False)
+    _check_float(name, A)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out=None):
+    """LU factorisation with partial pivoting, without raising on singular matrices.
+
+    Returns ``(LU, pivots, info)``: L (unit diagonal, strictly lower part) and U packed in one
+    matrix, LAPACK's 1-based int32 row interchanges, and ``info`` > 0 where ``U[info-1,
+    info-1]`` is zero.
+
+    Args:
+        A: ``(*, m, n)`` floating tensor.
+        pivot: partial pivoting (False: no row interchanges).
+        check_errors: raise on a zero pivot.
+
+    Example::
+
+        >>> ember.linalg.lu_factor_ex(ember.tensor([[1., 2.], [3., 4.]])).pivots
+        tensor([2, 2], dtype=torch.int32)
+    """
+    _check_lu_input("linalg.lu_factor_ex", A)
+    cache = []
+    LU = apply(_LU, (A,), (bool(pivot), cache))
+    piv, info = cache[0]
+    if check_errors and (info != 0).any():
+        raise LinAlgError(f"torch.linalg.lu_factor_ex: U[{int(info.max())},"
+                          f"{int(info.max())}] is zero and using it on lu_solve would "
+                          "result in a division by zero.")
+    return _out_tuple(LUFactorExResult(LU, wrap(piv), wrap(info)), out)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
+    """LU factorisation with partial pivoting: ``(LU, pivots)`` (see :func:`lu_factor_ex`);
+    raises for a matrix whose U has a zero on the diagonal. Differentiable for square A.
+
+    Example::
+
+        >>> LU, piv = ember.linalg.lu_factor(ember.tensor([[1., 2.], [3., 4.]]))
+        >>> LU
+        tensor([[3.0000, 4.0000],
+                [0.3333, 0.6667]])
+    """
+    _check_lu_input("linalg.lu_factor", A)
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    bad = info._data
+    if (bad != 0).any():
+        i = int(bad[bad != 0].flat[0])
+        batch = "" if bad.ndim == 0 else \
+            f"(Batch element {int(np.flatnonzero(bad.reshape(-1))[0])}): "
+        raise LinAlgError(f"torch.linalg.lu_factor: {batch}U[{i},{i}] is zero and using it on "
+                          "lu_solve would result in a division by zero. If you still want to "
+                          "perform the factorization, consider calling linalg.lu(A, pivot) or "
+                          "linalg.lu_factor_ex(A, pivot)")
+    return _out_tuple(LUFactorResult(LU, piv), out)
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
+              unpack_pivots: bool = True, *, out=None):
+    """Unpack ``lu_factor``'s output into ``(P, L, U)`` with ``A = P @ L @ U``.
+
+    Args:
+        LU_data: packed factors ``(*, m, n)``.
+        LU_pivots: 1-based pivots ``(*, min(m, n))``.
+        unpack_data / unpack_pivots: skip L, U (or P), returning empty tensors in their
+            place as PyTorch does.
+
+    Example::
+
+        >>> P, L, U = ember.lu_unpack(*ember.linalg.lu_factor(ember.eye(2)))
+        >>> U
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    _check_tensor("lu_unpack", LU_data, "LU_data")
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    if LU_pivots.shape[-1] != k or LU_pivots._data.dtype.kind not in "iu":
+        raise RuntimeError(f"lu_unpack: LU_pivots must be an integer tensor of shape "
+                           f"{list(LU_data.shape[:-2]) + [k]}, got {list(LU_pivots.shape)} "
+                           f"{LU_pivots.dtype}")
+    empty = wrap(np.zeros(0, LU_data._data.dtype))
+    if unpack_data:
+        L = _tril(LU_data[..., :, :k], -1) + wrap(np.eye(m, k, dtype=LU_data._data.dtype))
+        U = _triu(LU_data[..., :k, :])
+    else:
+        L = U = empty
+    P = wrap(_perm_matrix(LU_pivots._data, m, LU_data._data.dtype)) if unpack_pivots else empty
+    return _out_tuple(LUUnpackResult(P, L, U), out)
+
+
+def lu(A: Tensor, *, pivot: bool = True, out=None):
+    """LU decomposition ``A = P L U`` with partial pivoting (differentiable for square A).
+
+    Returns ``(P, L, U)``: a permutation matrix, unit lower-trapezoidal L (m x k) and upper
+    trapezoidal U (k x n), k = min(m, n).
+
+    Example::
+
+        >>> P, L, U = ember.linalg.lu(ember.tensor([[1., 2.], [3., 4.]]))
+        >>> bool(ember.allclose(P @ L @ U, ember.tensor([[1., 2.], [3., 4.]])))
+        True
+    """
+    _check_lu_input("linalg.lu", A)
+    LU, piv, _ = lu_factor_ex(A, pivot=pivot)
+    P, L, U = lu_unpack(LU, piv)
+    return _out_tuple(LUResult(P, L, U), out)
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
+             adjoint: bool = False, out=None) -> Tensor:
+    """Solve ``A X = B`` from ``A``'s LU factorisation (``X A = B`` with ``left=False``;
+    ``A^H`` in place of ``A`` with ``adjoint=True``). Differentiable in LU and B.
+
+    Example::
+
+        >>> A = ember.tensor([[1., 2.], [3., 4.]])
+        >>> LU, piv = ember.linalg.lu_factor(A)
+        >>> ember.linalg.lu_solve(LU, piv, ember.tensor([[5.], [11.]]))
+        tensor([[1.],
+                [2.]])
+    """
+    _check_matrix("linalg.lu_solve", LU)
+    _check_tensor("linalg.lu_solve", B, "B")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 "
+                           "dimensions.")
+    _promote_pair("linalg.lu_solve", LU, B)
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
+                           f"{B.shape[-2]}x{B.shape[-1]})")
+    if not left:  # X A = B  <=>  A^H X^H = B^H
+        return _out(_mH(lu_solve(LU, pivots, _mH(B), adjoint=not adjoint)), out)
+    P = wrap(_perm_matrix(pivots._data, n, LU._data.dtype))
+    if not adjoint:  # X = U^-1 L^-1 P^T B
+        Y = solve_triangular(LU, _mT(P) @ B, upper=False, unitriangular=True)
+        X = solve_triangular(LU, Y, upper=True)
+    else:  # A^H = U^H L^H P^T: X = P L^-H U^-H B
+        Y = solve_triangular(_mH(LU), B, upper=False)
+        X = P @ solve_triangular(_mH(LU), Y, upper=True, unitriangular=True)
+    return _out(X, out)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """Solve ``A X = B`` given the Cholesky factor of ``A`` (``A = L L^H``, or ``U^H U`` with
+    ``upper=True``); batch dims broadcast. Differentiable in B and L.
+
+    Args:
+        B: right-hand sides ``(*, n, k)``.
+        L: the factor ``(*, n, n)``; only its lower (upper) triangle is read.
+
+    Example::
+
+        >>> L = ember.tensor([[2., 0.], [1., 1.]])
+        >>> ember.cholesky_solve(ember.tensor([[4.], [2.]]), L)
+        tensor([[1.],
+                [0.]])
+    """
+    _check_matrix("cholesky_solve", L, arg="input2")
+    _check_tensor("cholesky_solve", B, "input")
+    if B.ndim < 2:
+        raise RuntimeError(f"cholesky_solve: b should have at least 2 dimensions, but has "
+                           f"{B.ndim} dimensions instead")
+    _promote_pair("cholesky_solve", L, B)
+    if B.shape[-2] != L.shape[-1]:
+        raise RuntimeError(f"cholesky_solve: Incompatible matrix sizes for cholesky_solve: "
+                           f"each A matrix is {L.shape[-1]} by {L.shape[-1]} but each b matrix "
+                           f"is {B.shape[-2]} by {B.shape[-1]}")
+    if upper:  # U^H U X = B
+        X = solve_triangular(U := L, solve_triangular(_mH(U), B, upper=False), upper=True)
+    else:  # L L^H X = B
+        X = solve_triangular(_mH(L), solve_triangular(L, B, upper=False), upper=True)
+    return _out(X, out)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """Inverse of ``A = L L^H`` (``U^H U`` with ``upper=True``) from its Cholesky factor.
+
+    Example::
+
+        >>> ember.cholesky_inverse(ember.tensor([[2., 0.], [0., 1.]]))
+        tensor([[0.2500, 0.0000],
+                [0.0000, 1.0000]])
+    """
+    _check_matrix("cholesky_inverse", L, arg="input")
+    n = L.shape[-1]
+    eye = wrap(np.broadcast_to(np.eye(n, dtype=L._data.dtype), L._data.shape).copy())
+    return _out(cholesky_solve(eye, L, upper), out)
+
+
+def cond(A: Tensor, p=None, *, out=None) -> Tensor:
+    """Condition number of ``A`` in the norm ``p`` (differentiable).
+
+    ``p`` None/2/-2 use the singular values (any shape); 'fro', 'nuc', inf, -inf, 1, -1 use
+    ``matrix_norm(A, p) * matrix_norm(A^-1, p)`` (square A; inf where A is singular).
+
+    Example::
+
+        >>> ember.linalg.cond(ember.tensor([[1., 0.], [0., 4.]]))
+        tensor(4.)
+    """
+    _check_matrix("linalg.cond", A, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+        return _out(r, out)
+    if p not in ("fro", "nuc", 1, -1, _INF, -_INF):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.shape[-1] == 0:
+        return _out(wrap(np.zeros(A.shape[:-2], A._data.dtype)), out)
+    inv_a, info = inv_ex(A)
+    singular = info._data != 0
+    if singular.any():
+        safe = wrap(np.where(singular[..., None, None], np.eye(A.shape[-1], dtype=A._data.dtype),
+                             0))
+        inv_a = inv(A * wrap(~singular[..., None, None]).to(A.dtype) + safe)
+    r = matrix_norm(A, p) * matrix_norm(inv_a, p)
+    if singular.any():
+        r = r.masked_fill(wrap(singular), _INF)
+    return _out(r, out)
+
+
+# ---- LDL^T (Bunch-Kaufman)
+_BK_ALPHA = (1.0 + 17.0 ** 0.5) / 8.0
+
+
+def _ldl_one(a):
+    """LAPACK sytf2 (lower) on one real symmetric matrix: LD packed, 1-based pivots (negative
+    pairs mark 2x2 blocks), info."""
+    a = np.tril(a).astype(a.dtype, copy=True)
+    a = a + np.tril(a, -1).T  # work on the full symmetric matrix; the lower part is kept
+    n = a.shape[0]
+    ipiv = np.zeros(n, np.int32)
+    info = 0
+    k = 0
+    while k < n:
+        kstep = 1
+        absakk = abs(a[k, k])
+        if k < n - 1:
+            imax = k + 1 + int(np.argmax(np.abs(a[k + 1:, k])))
+            colmax = abs(a[imax, k])
+        else:
+            imax, colmax = k, 0.0
+        if max(absakk, colmax) == 0:
+            if info == 0:
+                info = k + 1
+            kp = k
+        else:
+            if absakk >= _BK_ALPHA * colmax:
+                kp = k
+            else:
+                rowmax = np.max(np.abs(a[imax, k:imax])) if imax > k else 0.0
+                if imax < n - 1:
+                    rowmax = max(rowmax, np.max(np.abs(a[imax + 1:, imax])))
+                if absakk >= _BK_ALPHA * colmax * (colmax / rowmax):
+                    kp = k
+                elif abs(a[imax, imax]) >= _BK_ALPHA * rowmax:
+                    kp = imax
+                else:
+                    kp, kstep = imax, 2
+            kk = k + kstep - 1
+            if kp != kk:  # symmetric interchange of rows/columns kk and kp
+                a[[kk, kp], :] = a[[kp, kk], :]
+                a[:, [kk, kp]] = a[:, [kp, kk]]
+            if kstep == 1:
+                if k < n - 1:
+                    d11 = 1.0 / a[k, k]
+                    x = a[k + 1:, k].copy()
+                    a[k + 1:, k + 1:] -= d11 * np.outer(x, x)
+                    a[k + 1:, k] = x * d11
+                    a[k, k + 1:] = a[k + 1:, k]
+            elif k < n - 2:
+                d21 = a[k + 1, k]
+                d11 = a[k + 1, k + 1] / d21
+                d22 = a[k, k] / d21
+                t = 1.0 / (d11 * d22 - 1.0)
+                d21 = t / d21
+                ck, ck1 = a[k + 2:, k].copy(), a[k + 2:, k + 1].copy()
+                wk = d21 * (d11 * ck - ck1)
+                wkp1 = d21 * (d22 * ck1 - ck)
+                a[k + 2:, k + 2:] -= np.outer(ck, wk) + np.outer(ck1, wkp1)
+                a[k + 2:, k], a[k + 2:, k + 1] = wk, wkp1
+                a[k, k + 2:], a[k + 1, k + 2:] = wk, wkp1
+        if kstep == 1:
+            ipiv[k] = kp + 1
+        else:
+            ipiv[k] = ipiv[k + 1] = -(kp + 1)
+        k += kstep
+    return np.tril(a), ipiv, info
+
+
+def _ldl_fwd(a):
+    flat = a.reshape((-1,) + a.shape[-2:])
+    res = [_ldl_one(m) for m in flat]
+    ld = np.stack([r[0] for r in res]).reshape(a.shape) if res else a.copy()
+    piv = np.stack([r[1] for r in res]).reshape(a.shape[:-1]) if res else \
+        np.zeros(a.shape[:-1], np.int32)
+    info = np.array([r[2] for r in res], np.int32).reshape(a.shape[:-2])
+    return ld, piv, info
+
+
+def _ldl_factor_ex(name, A, hermitian):
+    _check_matrix(name, A)
+    _check_float(name, A)
+    if A.is_complex():
+        raise NotImplementedError(f"{name}: complex matrices are not supported in ember")
+    if A.requires_grad and GRAD.enabled:
+        raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+    ld, piv, info = _ldl_fwd(A._data)
+    return wrap(ld), wrap(piv), wrap(info)
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False, out=None):
+    """LDL^T factorisation of a symmetric matrix with Bunch-Kaufman pivoting (LAPACK's
+    ``sytrf`` layout, lower triangle): ``(LD, pivots, info)``. Not differentiable.
+
+    Args:
+        A: ``(*, n, n)`` real symmetric (only the lower triangle is read).
+        hermitian: the same for real matrices (complex ones are not supported).
+        check_errors: raise when D is singular (``info > 0``).
+
+    Example::
+
+        >>> LD, piv, info = ember.linalg.ldl_factor_ex(ember.tensor([[4., 2.], [2., 3.]]))
+        >>> LD
+        tensor([[4.0000, 0.0000],
+                [0.5000, 2.0000]])
+    """
+    LD, piv, info = _ldl_factor_ex("linalg.ldl_factor_ex", A, hermitian)
+    if check_errors and (info._data != 0).any():
+        raise LinAlgError(f"torch.linalg.ldl_factor_ex: The factorization could not be "
+                          f"completed because the input is not invertible (info = "
+                          f"{int(info._data.max())}).")
+    return _out_tuple(LDLFactorExResult(LD, piv, info), out)
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):
+    """LDL^T factorisation with Bunch-Kaufman pivoting: ``(LD, pivots)``; raises when D is
+    singular (see :func:`ldl_factor_ex`).
+
+    Example::
+
+        >>> ember.linalg.ldl_factor(ember.tensor([[4., 2.], [2., 3.]])).pivots
+        tensor([1, 2], dtype=torch.int32)
+    """
+    LD, piv, info = _ldl_factor_ex("linalg.ldl_factor", A, hermitian)
+    if (info._data != 0).any():
+        raise LinAlgError(f"torch.linalg.ldl_factor: The factorization could not be completed "
+                          f"because the input is not invertible (info = "
+                          f"{int(info._data.max())}).")
+    return _out_tuple(LDLFactorResult(LD, piv), out)
+
+
+def _ldl_solve_one(ld, ipiv, b):
+    n = ld.shape[0]
+    b = b.copy()
+    k = 0
+    while k < n:  # L D Y = P^T B
+        if ipiv[k] > 0:
+            kp = ipiv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            b[k + 1:] -= np.outer(ld[k + 1:, k], b[k])
+            b[k] /= ld[k, k]
+            k += 1
+        else:
+            kp = -ipiv[k] - 1
+            if kp != k + 1:
+                b[[k + 1, kp]] = b[[kp, k + 1]]
+            b[k + 2:] -= np.outer(ld[k + 2:, k], b[k]) + np.outer(ld[k + 2:, k + 1], b[k + 1])
+            akm1k = ld[k + 1, k]
+            akm1 = ld[k, k] / akm1k
+            ak = ld[k + 1, k + 1] / akm1k
+            denom = akm1 * ak - 1.0
+            bkm1, bk = b[k] / akm1k, b[k + 1] / akm1k
+            b[k], b[k + 1] = (ak * bkm1 - bk) / denom, (akm1 * bk - bkm1) / denom
+            k += 2
+    k = n - 1
+    while k >= 0:  # L^T X = Y, then undo the interchanges
+        if ipiv[k] > 0:
+            b[k] -= ld[k + 1:, k] @ b[k + 1:]
+            kp = ipiv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            k -= 1
+        else:
+            b[k] -= ld[k + 1:, k] @ b[k + 1:]
+            b[k - 1] -= ld[k + 1:, k - 1] @ b[k + 1:]
+            kp = -ipiv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            k -= 2
+    return b
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
+              out=None) -> Tensor:
+    """Solve ``A X = B`` from ``ldl_factor``'s output (batch dims broadcast). Not
+    differentiable.
+
+    Example::
+
+        >>> LD, piv = ember.linalg.ldl_factor(ember.tensor([[4., 2.], [2., 3.]]))
+        >>> ember.linalg.ldl_solve(LD, piv, ember.tensor([[6.], [5.]]))
+        tensor([[1.],
+                [1.]])
+    """
+    _check_matrix("linalg.ldl_solve", LD, arg="LD")
+    _check_tensor("linalg.ldl_solve", B, "B")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.ldl_solve: The input tensor B must have at least 2 "
+                           "dimensions.")
+    _promote_pair("linalg.ldl_solve", LD, B)
+    if LD.is_complex():
+        raise NotImplementedError("linalg.ldl_solve: complex matrices are not supported in "
+                                  "ember")
+    if pivots._data.dtype != np.int32:
+        raise RuntimeError(f"linalg.ldl_solve: Expected LD and pivots to have int32 pivots, "
+                           f"got {pivots.dtype}")
+    n = LD.shape[-1]
+    if B.shape[-2] != n:
+        raise RuntimeError(f"linalg.ldl_solve: Incompatible shapes of A and B for the "
+                           f"equation AX = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if (LD.requires_grad or B.requires_grad) and GRAD.enabled:
+        raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
+    bs = np.broadcast_shapes(LD.shape[:-2], B.shape[:-2])
+    ld = np.broadcast_to(LD._data, bs + (n, n)).reshape((-1, n, n))
+    pv = np.broadcast_to(pivots._data, bs + (n,)).reshape((-1, n))
+    b = np.broadcast_to(B._data, bs + tuple(B.shape[-2:])).reshape((-1,) + tuple(B.shape[-2:]))
+    x = np.stack([_ldl_solve_one(ld[i], pv[i], b[i]) for i in range(ld.shape[0])]) \
+        if ld.shape[0] else b.copy()
+    return _out(wrap(x.reshape(bs + tuple(B.shape[-2:]))), out)

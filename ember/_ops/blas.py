@@ -9,6 +9,7 @@ import numpy as np
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.shape import _TRANSPOSE
 from ember._tensor import Tensor
+from ember._ops.outarg import with_out
 
 xp = np
 
@@ -139,11 +140,29 @@ def dot(input, other, *, out=None):
     return write_out("dot", out, r) if out is not None else r
 
 
-FUNCTIONS["inner"] = METHODS["inner"] = lambda input, other: (input * other).sum(-1) \
-    if input.ndim <= 1 and other.ndim <= 1 else matmul(input, other.mT)
+@register
+@with_out("inner")
+def inner(input, other):
+    """Inner product over the last dim: shape ``input.shape[:-1] + other.shape[:-1]``.
+
+    Example:
+        >>> ember.inner(ember.ones(2, 3), ember.ones(4, 3)).shape
+        ember.Size([2, 4])
+    """
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
+    if input.ndim <= 1 and other.ndim <= 1:
+        return (input * other).sum(-1)
+    from ember._ops.shape_extra import tensordot
+
+    return tensordot(input, other, ([-1], [-1]))
 
 
 @register
+@with_out("vdot")
 def vdot(input, other):
     return dot(input.conj() if input.is_complex() else input, other)
 

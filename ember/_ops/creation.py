@@ -13,6 +13,7 @@ from ember._graph import GRAD
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, dispatch, write_out
 from ember._random import _gen
 from ember._tensor import Tensor
+from ember._ops.outarg import with_out
 
 xp = np
 
@@ -401,6 +402,7 @@ _EYE = _factory_op("eye", lambda n, m, dt: np.eye(n, m, dtype=dt),
                    lambda n, m, dt: ((n, m), dt), ("n", "m", "dtype"))
 
 
+@with_out("linspace", dtype_from_out=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     if steps < 0:
@@ -466,18 +468,21 @@ _RANDPERM = _factory_op("randperm", lambda n, dt, g: _gen(g).permutation(n).asty
                         lambda n, dt, g: ((n,), dt), ("n", "dtype", "generator"), random=True)
 
 
+@with_out("rand", dtype_from_out=True)
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     params = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
     return _create(_RAND, params, device, requires_grad)
 
 
+@with_out("randn", dtype_from_out=True)
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     params = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
     return _create(_RANDN, params, device, requires_grad)
 
 
+@with_out("randint", dtype_from_out=True)
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False):
     if size is None:  # randint(high, size)
@@ -499,6 +504,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     return _create(_RANDINT, params, device, requires_grad)
 
 
+@with_out("randperm", dtype_from_out=True)
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     if n < 0:
@@ -586,12 +592,14 @@ def poisson(input, generator=None):
     return Tensor._wrap(_gen(generator).poisson(input._data).astype(input._data.dtype))
 
 
+@with_out("bernoulli")
 def bernoulli(input, p=None, *, generator=None, out=None):
     probs = input._data if p is None else np.full(input._data.shape, p)
     arr = (_gen(generator).random(input._data.shape) < probs).astype(input._data.dtype)
     return Tensor._wrap(arr)
 
 
+@with_out("normal", dtype_from_out=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False):
     g = _gen(generator)
@@ -607,6 +615,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return _finish(arr, requires_grad)
 
 
+@with_out("multinomial")
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     p = input._data.astype(np.float64)
     if (p < 0).any() or not np.isfinite(p).all():

@@ -7,6 +7,7 @@ import numpy as np
 
 from ember._graph import GRAD
 from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
+from ember._ops.outarg import with_out
 from ember._tensor import Tensor
 
 xp = np
@@ -269,6 +270,7 @@ def index_put_(self, indices, values, accumulate=False):
                          (v,), {})
 
 
+@with_out("nonzero")
 def nonzero(input, *, as_tuple=False):
     nz = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
     if as_tuple:
@@ -277,6 +279,7 @@ def nonzero(input, *, as_tuple=False):
                         np.zeros((0, 0), np.int64))
 
 
+@with_out("masked_select")
 def masked_select(input, mask):
     a, m = np.broadcast_arrays(input._data, mask._data)
     if a.shape != input._data.shape:

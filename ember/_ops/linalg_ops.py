@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from ember import linalg as _la
 from ember._ops.core import register
+from ember._ops.outarg import with_out
 
 
+@with_out("svd")
 def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
     """``torch.svd``: returns ``(U, S, V)`` (V, not Vh); ``some=True`` gives reduced factors.
 
@@ -36,11 +38,13 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
     return _la.TorchSVDResult(U, S, _la._mH(Vh))
 
 
+@with_out("qr")
 def qr(input, some: bool = True, *, out=None):
     """``torch.qr``: ``some=True`` is mode 'reduced', False is 'complete'."""
     return _la.qr(input, "reduced" if some else "complete")
 
 
+@with_out("cholesky")
 def cholesky(input, upper: bool = False, *, out=None):
     """``torch.cholesky`` (deprecated in PyTorch in favour of ``linalg.cholesky``)."""
     return _la.cholesky(input, upper=upper)

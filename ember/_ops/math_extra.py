@@ -15,6 +15,7 @@ from ember._backends import DEFAULT as B
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.elementwise import binary, pow, unary, where
 from ember._tensor import Tensor
+from ember._ops.outarg import with_out
 
 xp = B.xp
 
@@ -197,6 +198,7 @@ def ldexp(input, other, *, out=None):
 
 
 @register
+@with_out("frexp")
 def frexp(input, *, out=None):
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got "

@@ -11,6 +11,7 @@ from ember import _dtype as D
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register, write_out
 from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
+from ember._ops.outarg import with_out
 
 xp = np
 
@@ -171,12 +172,14 @@ def _(ctx, g):
 
 
 @register
+@with_out("amax")
 def amax(input, dim=(), keepdim=False):
     d = input._data
     return apply(_AMAX, (input,), (_axes(dim, d.ndim, "amax"), keepdim, d.shape, True))
 
 
 @register
+@with_out("amin")
 def amin(input, dim=(), keepdim=False):
     d = input._data
     return apply(_AMAX, (input,), (_axes(dim, d.ndim, "amin"), keepdim, d.shape, False))
@@ -274,16 +277,19 @@ def _minmax(input, dim, keepdim, other, is_max, name):
 
 
 @register
+@with_out("max")
 def max(input, dim=None, keepdim=False, *, other=None):
     return _minmax(input, dim, keepdim, other, True, "max")
 
 
 @register
+@with_out("min")
 def min(input, dim=None, keepdim=False, *, other=None):
     return _minmax(input, dim, keepdim, other, False, "min")
 
 
 @register
+@with_out("aminmax")
 def aminmax(input, *, dim=None, keepdim=False):
     if dim is None and input._data.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
@@ -308,6 +314,7 @@ def _var_args(dim, unbiased, keepdim, correction):
 
 
 @register
+@with_out("var")
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     dim, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
     if input._data.dtype.kind not in "fcV":
@@ -323,17 +330,20 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @register
+@with_out("std")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
 @register
+@with_out("var_mean")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     d, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
     return var(input, d, keepdim=keepdim, correction=corr), mean(input, d, keepdim)
 
 
 @register
+@with_out("std_mean")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     d, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
     return std(input, d, keepdim=keepdim, correction=corr), mean(input, d, keepdim)
@@ -427,6 +437,7 @@ def _(ctx, g):
 
 
 @register
+@with_out("logsumexp")
 def logsumexp(input, dim, keepdim=False):
     if input._data.dtype.kind in "biu":
         input = input.to(D.get_default_dtype())
@@ -535,6 +546,7 @@ _CUMSUM = OpDef("cumsum", _cumsum_fwd,
 
 
 @register(inplace=True)
+@with_out("cumsum")
 def cumsum(input, dim, *, dtype=None):
     d = input._data
     if d.ndim == 0:  # a 0-d scan is the identity, but still promotes integers to int64

@@ -14,6 +14,7 @@ import numpy as np
 from ember._ops.core import OpDef, apply, register
 from ember._ops.index import _INDEX, _INDEX_PUT
 from ember._tensor import Tensor, _wrap_dim
+from ember._ops.outarg import with_out
 
 xp = np
 
@@ -73,6 +74,7 @@ def _prep(name, input, dim, index, src=None):
     return x, idx, d
 
 
+@with_out("gather")
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     x, idx, d = _prep("gather", input, dim, index)
     r = apply(_INDEX, (x,), (_dim_key(idx, d), x._data.shape))
@@ -92,6 +94,7 @@ _REDUCE_UFUNC = {"sum": np.add, "add": np.add, "prod": np.multiply, "multiply": 
                  "amax": np.maximum, "amin": np.minimum}
 
 
+@with_out("scatter")
 def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     if src is None:
         src = value
@@ -230,6 +233,7 @@ def _index_key(name, input, dim, index):
     return (slice(None),) * d + (idx.reshape(-1),), d
 
 
+@with_out("index_select")
 def index_select(input, dim, index, *, out=None):
     key, _ = _index_key("index_select", input, dim, index)
     if input._data.ndim == 0:
@@ -254,6 +258,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return apply(_INDEX_PUT, (input, src), (key, True))
 
 
+@with_out("index_copy")
 def index_copy(input, dim, index, source):
     key, _ = _index_key("index_copy", input, dim, index)
     return apply(_INDEX_PUT, (input, _source_for("index_copy", input, key, source)),

@@ -9,7 +9,7 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._backends import xp_of
-from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register
 from ember._tensor import Size, Tensor, _wrap_dim
 
 xp = np

@@ -11,6 +11,7 @@ from ember._ops.core import METHODS, OpDef, apply, register
 from ember._ops.index import _INDEX
 from ember._ops.shape import cat, stack
 from ember._tensor import Tensor, _wrap_dim
+from ember._ops.outarg import with_out
 
 xp = np
 
@@ -26,24 +27,71 @@ def _check_2d(name, input):
                            f"{list(input.shape)})")
 
 
+@with_out("tril")
 def tril(input, diagonal=0):
     _check_2d("tril", input)
     return apply(_TRIL, (input,), (diagonal,))
 
 
+@with_out("triu")
 def triu(input, diagonal=0):
     _check_2d("triu", input)
     return apply(_TRIU, (input,), (diagonal,))
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
-    r, c = np.tril_indices(row, offset, col)
-    return Tensor._wrap(np.stack([r, c]).astype(np.int64))
+def _tri_indices(name, fn, row, col, offset, dtype, device, layout):
+    from ember import _dtype as D
+
+    dt = D.int64 if dtype is None else D.to_dtype(dtype)
+    if dt.category != D.INT:  # PyTorch: only integer index dtypes
+        raise NotImplementedError(f'"{name}" not implemented for '
+                                  f"'{dt._short if hasattr(dt, '_short') else dt}'")
+    if layout is not None and str(layout) != "torch.strided":
+        raise NotImplementedError(f"{name}(): only layout=strided is supported, got {layout}")
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{name}(): row and col must be non-negative, got row={row}, "
+                           f"col={col}")
+    r, c = fn(row, offset, col)
+    t = Tensor._wrap(np.stack([r, c]).astype(dt.np).reshape(2, -1))
+    return t if device is None else t.to(device)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
-    r, c = np.triu_indices(row, offset, col)
-    return Tensor._wrap(np.stack([r, c]).astype(np.int64))
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Row and column indices (2, N) of the lower triangle of a ``row`` x ``col`` matrix.
+
+    Args:
+        row, col: the matrix's shape.
+        offset: which diagonal bounds the triangle (0 the main one).
+        dtype: an integer dtype (default int64); others raise ``NotImplementedError``.
+        device: where the result goes.
+        layout: only ``ember.strided``.
+
+    Example:
+        >>> ember.tril_indices(2, 2, dtype=ember.int32)
+        tensor([[0, 1, 1],
+                [0, 0, 1]], dtype=torch.int32)
+    """
+    return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype, device,
+                        layout)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Row and column indices (2, N) of the upper triangle of a ``row`` x ``col`` matrix.
+
+    Args:
+        row, col: the matrix's shape.
+        offset: which diagonal bounds the triangle (0 the main one).
+        dtype: an integer dtype (default int64); others raise ``NotImplementedError``.
+        device: where the result goes.
+        layout: only ``ember.strided``.
+
+    Example:
+        >>> ember.triu_indices(2, 2)
+        tensor([[0, 0, 1],
+                [0, 1, 1]])
+    """
+    return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype, device,
+                        layout)
 
 
 # ------------------------------------------------------------------ diagonals
@@ -139,6 +187,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return apply(_INDEX_PUT, (z, src.reshape(sel_shape)), (key, False))
 
 
+@with_out("diag")
 def diag(input, diagonal=0):
     nd = input._data.ndim
     if nd == 1:
@@ -228,10 +277,12 @@ def _seq(tensors):
     return list(tensors)
 
 
+@with_out("column_stack")
 def column_stack(tensors):
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
+@with_out("tensordot")
 def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, int):
         da = list(range(a.ndim - dims, a.ndim))
@@ -255,6 +306,7 @@ def tensordot(a, b, dims=2, out=None):
     return (am @ bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
 
 
+@with_out("kron")
 def kron(input, other):
     nd = max(input.ndim, other.ndim)
     a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))

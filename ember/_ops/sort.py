@@ -16,6 +16,7 @@ from ember import _dtype as D
 from ember._ops.core import OpDef, apply, register
 from ember._ops.scatter import gather
 from ember._tensor import Tensor, _wrap_dim
+from ember._ops.outarg import with_out
 
 xp = np
 values_indices = collections.namedtuple("return_types", ["values", "indices"])
@@ -49,6 +50,7 @@ def _argsort(a, axis, descending, stable=True):
     return n - 1 - np.flip(idx, axis=axis)
 
 
+@with_out("sort")
 def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     d = _dim(input, dim, "sort")
     if input._data.ndim == 0:
@@ -64,10 +66,12 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     return _idx_tensor(_argsort(input._data, d, descending))
 
 
+@with_out("msort")
 def msort(input):
     return sort(input, 0).values
 
 
+@with_out("topk")
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = _dim(input, dim, "topk")
     n = input._data.shape[d] if input._data.ndim else 1
@@ -80,6 +84,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
 
 
+@with_out("kthvalue")
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     d = _dim(input, dim, "kthvalue")
     n = input._data.shape[d] if input._data.ndim else 1
@@ -101,6 +106,7 @@ def _select_rank(input, d, rank, keepdim, data=None):
     return values_indices(v, i)
 
 
+@with_out("median")
 def median(input, dim=None, keepdim=False, *, out=None):
     """Lower median (PyTorch's convention); with ``dim`` also its index."""
     a = input._data
@@ -151,6 +157,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return values_indices(v, i)
 
 
+@with_out("mode")
 def mode(input, dim=-1, keepdim=False):
     """Most frequent value along ``dim`` (the smallest among ties) and an index of it."""
     d = _dim(input, dim, "mode")
@@ -232,10 +239,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     return stack(outs, 0)
 
 
+@with_out("quantile")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@with_out("nanquantile")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
@@ -283,6 +292,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return res[0] if len(res) == 1 else tuple(res)
 
 
+@with_out("searchsorted")
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     side = side or ("right" if right else "left")
@@ -306,6 +316,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return Tensor._wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
 
 
+@with_out("bucketize")
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim("
@@ -328,6 +339,7 @@ def bincount(input, weights=None, minlength=0):
     return Tensor._wrap(r.astype(dt if dt.kind == "f" and dt.itemsize >= 4 else np.float64))
 
 
+@with_out("histc")
 def histc(input, bins=100, min=0, max=0, *, out=None):
     a = input._data
     if a.dtype.kind != "f":
@@ -374,6 +386,7 @@ def _(ctx, g):
     return (cat(parts, dim),)
 
 
+@with_out("cumprod")
 def cumprod(input, dim, *, dtype=None, out=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -402,10 +415,12 @@ def _cum_ext(input, dim, is_max, name):
     return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
 
 
+@with_out("cummax")
 def cummax(input, dim):
     return _cum_ext(input, dim, True, "cummax")
 
 
+@with_out("cummin")
 def cummin(input, dim):
     return _cum_ext(input, dim, False, "cummin")
 
@@ -427,6 +442,7 @@ def _(ctx, g):
     return (w * x.exp(),)
 
 
+@with_out("logcumsumexp")
 def logcumsumexp(input, dim):
     if input._data.dtype.kind in "biu":
         input = input.to(D.get_default_dtype())
@@ -441,6 +457,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return input.sum(dim, keepdim=keepdim, dtype=dtype)
 
 
+@with_out("nanmean")
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if input._data.dtype.kind not in "fc":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "

@@ -202,7 +202,7 @@ _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "sp
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
                  "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
                  "vision", "accelerator", "cpu", "as_torch", "signal")
-_LAZY_ATTRS = {"save": "serialization", "load": "serialization"}
+_LAZY_ATTRS = {"save": "serialization", "load": "serialization", "autocast": "amp"}
 
 
 def __getattr__(name):

@@ -1,0 +1,18 @@
+"""``ember.amp``: loss scaling (:class:`GradScaler`) and the ``autocast`` switch.
+
+``GradScaler`` has PyTorch's full logic (NOTE [ Loss scaling ] in ``grad_scaler.py``).
+``autocast`` accepts only ``enabled=False`` until mixed precision is written (see
+``autocast_mode.py``).
+
+Example::
+
+    >>> import ember
+    >>> scaler = ember.amp.GradScaler("cpu", enabled=False)
+    >>> scaler.scale(ember.tensor(3.0)).item()
+    3.0
+"""
+
+from ember.amp.autocast_mode import autocast, is_autocast_available
+from ember.amp.grad_scaler import GradScaler
+
+__all__ = ["GradScaler", "autocast", "is_autocast_available"]

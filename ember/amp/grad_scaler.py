@@ -1,0 +1,394 @@
+"""``GradScaler``: dynamic loss scaling for reduced-precision training (PyTorch's logic).
+
+NOTE [ Loss scaling ]
+Gradients of float16 losses underflow; multiplying the loss by a large factor ``S`` keeps
+them representable, and dividing the gradients by ``S`` before the optimizer step undoes
+it. ``S`` adapts: a step whose gradients hold inf/NaN is skipped and ``S`` is multiplied by
+``backoff_factor``; after ``growth_interval`` consecutive clean steps ``S`` is multiplied by
+``growth_factor``. Per optimizer, the stages READY -> UNSCALED -> STEPPED are tracked so
+that ``unscale_`` (e.g. before gradient clipping) and ``step`` each run once per
+``update``. The scale and the growth tracker live in 0-dim tensors (float32 and int32) as in
+PyTorch, so ``state_dict`` round-trips with it. ember's CPU has no float16 autocast yet, so
+the usual loop runs in float32 where the scaling is exact (a power-of-two factor) and
+harmless; the logic is the same for any dtype.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from enum import Enum
+
+import ember
+
+__all__ = ["GradScaler", "OptState"]
+
+
+class OptState(Enum):
+    READY = 0
+    UNSCALED = 1
+    STEPPED = 2
+
+
+def _fresh_state():
+    return {"stage": OptState.READY, "found_inf_per_device": {}}
+
+
+class GradScaler:
+    """Scale the loss, unscale the gradients, skip steps with inf/NaN gradients.
+
+    Args:
+        device: "cpu" (ember's device); "cuda", PyTorch's default, warns and disables the
+            scaler when enabled, as PyTorch does on a machine without CUDA.
+        init_scale: the initial scale factor.
+        growth_factor: multiplies the scale after ``growth_interval`` clean steps (> 1).
+        backoff_factor: multiplies the scale after a step with inf/NaN gradients (< 1).
+        growth_interval: clean steps between growths.
+        enabled: False makes every method a passthrough (``scale`` returns its input,
+            ``step`` calls ``optimizer.step()``).
+
+    Example::
+
+        >>> import ember
+        >>> model = ember.nn.Linear(2, 1)
+        >>> opt = ember.optim.SGD(model.parameters(), lr=0.1)
+        >>> scaler = GradScaler("cpu")
+        >>> loss = model(ember.ones(4, 2)).pow(2).mean()
+        >>> scaler.scale(loss).backward()
+        >>> scaler.step(opt)
+        >>> scaler.update()
+        >>> scaler.get_scale()
+        65536.0
+    """
+
+    def __init__(self, device: str = "cuda", init_scale: float = 2.0 ** 16,
+                 growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True) -> None:
+        self._device = str(device)
+        self._enabled = enabled
+        if enabled and ember.device(self._device).type != "cpu":
+            warnings.warn(f"torch.{self._device}.amp.GradScaler is enabled, but "
+                          f"{self._device.upper()} is not available.  Disabling.", UserWarning,
+                          stacklevel=2)
+            self._enabled = False
+        if self._enabled:
+            if growth_factor <= 1.0:
+                raise ValueError("The growth factor must be > 1.0.")
+            if backoff_factor >= 1.0:
+                raise ValueError("The backoff factor must be < 1.0.")
+            self._init_scale = init_scale
+            self._scale = None
+            self._growth_factor = growth_factor
+            self._backoff_factor = backoff_factor
+            self._growth_interval = growth_interval
+            self._init_growth_tracker = 0
+            self._growth_tracker = None
+            self._per_optimizer_states = defaultdict(_fresh_state)
+
+    # ---------------------------------------------------------------- internals
+    def _check_scale_growth_tracker(self, funcname: str):
+        fix = ("This may indicate your script did not use scaler.scale(loss or outputs) "
+               "earlier in the iteration.")
+        assert self._scale is not None, f"Attempted {funcname} but _scale is None.  " + fix
+        assert self._growth_tracker is not None, (
+            f"Attempted {funcname} but _growth_tracker is None.  " + fix)
+        return self._scale, self._growth_tracker
+
+    def _lazy_init_scale_growth_tracker(self):
+        self._scale = ember.full((), self._init_scale, dtype=ember.float32)
+        self._growth_tracker = ember.full((), self._init_growth_tracker, dtype=ember.int32)
+
+    def _unscale_grads_(self, optimizer, inv_scale: float, allow_fp16: bool) -> bool:
+        found_inf = False
+        with ember.no_grad():
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if not allow_fp16 and p.grad.dtype == ember.float16:
+                        raise ValueError("Attempting to unscale FP16 gradients.")
+                    g = p.grad
+                    # PyTorch's _amp_foreach_non_finite_check_and_unscale_: test, then scale
+                    if not bool(ember.isfinite(g).all()):
+                        found_inf = True
+                    g.mul_(inv_scale)
+        return found_inf
+
+    # ---------------------------------------------------------------- public API
+    def scale(self, outputs):
+        """Multiply a tensor (or nested lists/tuples of tensors) by the scale factor.
+
+        Args:
+            outputs: a tensor, or an iterable of them (nesting allowed).
+
+        Returns:
+            The scaled outputs, in the same structure (unchanged when disabled).
+
+        Example::
+
+            >>> GradScaler("cpu", init_scale=4.0).scale(ember.tensor(2.0)).item()
+            8.0
+        """
+        if not self._enabled:
+            return outputs
+        if self._scale is None:
+            self._lazy_init_scale_growth_tracker()
+        if isinstance(outputs, ember.Tensor):
+            return outputs * self._scale
+
+        def apply(val):
+            if isinstance(val, ember.Tensor):
+                return val * self._scale
+            if isinstance(val, (list, tuple)):
+                return type(val)(apply(v) for v in val)
+            if hasattr(val, "__iter__"):
+                return map(apply, val)
+            raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+        return apply(outputs)
+
+    def unscale_(self, optimizer) -> None:
+        """Divide ``optimizer``'s gradients by the scale in place (e.g. before clipping).
+
+        Args:
+            optimizer: the optimizer whose parameters' gradients to unscale.
+
+        Example::
+
+            >>> p = ember.nn.Parameter(ember.ones(1))
+            >>> opt = ember.optim.SGD([p], lr=1.0)
+            >>> s = GradScaler("cpu", init_scale=8.0)
+            >>> s.scale(p.sum()).backward()
+            >>> s.unscale_(opt)
+            >>> p.grad.tolist()
+            [1.0]
+        """
+        if not self._enabled:
+            return
+        self._check_scale_growth_tracker("unscale_")
+        state = self._per_optimizer_states[id(optimizer)]
+        if state["stage"] is OptState.UNSCALED:
+            raise RuntimeError("unscale_() has already been called on this optimizer since "
+                               "the last update().")
+        if state["stage"] is OptState.STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        # float64 reciprocal then float32, as PyTorch computes inv_scale
+        inv_scale = float(ember.tensor(1.0 / float(self._scale.double()),
+                                       dtype=ember.float32))
+        found = self._unscale_grads_(optimizer, inv_scale, allow_fp16=False)
+        state["found_inf_per_device"] = {"cpu": ember.tensor(float(found))}
+        state["stage"] = OptState.UNSCALED
+
+    def step(self, optimizer, *args, **kwargs):
+        """Unscale (if not done yet) and step ``optimizer`` unless gradients hold inf/NaN.
+
+        Args:
+            optimizer: the optimizer to step.
+            *args, **kwargs: passed to ``optimizer.step`` (no ``closure`` when enabled).
+
+        Returns:
+            What ``optimizer.step`` returned, or None when the step was skipped.
+
+        Example::
+
+            >>> p = ember.nn.Parameter(ember.ones(1))
+            >>> s = GradScaler("cpu")
+            >>> s.scale(p * float("inf")).sum().backward()
+            >>> s.step(ember.optim.SGD([p], lr=1.0))  # skipped: p unchanged
+            >>> p.tolist()
+            [1.0]
+        """
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is "
+                               "enabled.")
+        self._check_scale_growth_tracker("step")
+        state = self._per_optimizer_states[id(optimizer)]
+        if state["stage"] is OptState.STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if state["stage"] is OptState.READY:
+            self.unscale_(optimizer)
+        assert len(state["found_inf_per_device"]) > 0, (
+            "No inf checks were recorded for this optimizer.")
+        retval = None
+        if not sum(float(v) for v in state["found_inf_per_device"].values()):
+            retval = optimizer.step(*args, **kwargs)
+        state["stage"] = OptState.STEPPED
+        return retval
+
+    def update(self, new_scale=None) -> None:
+        """Adapt the scale after the iteration's steps (or set it to ``new_scale``).
+
+        Args:
+            new_scale: a float or a one-element tensor to use as the scale; None applies the
+                growth/backoff rule of NOTE [ Loss scaling ].
+
+        Example::
+
+            >>> s = GradScaler("cpu")
+            >>> _ = s.scale(ember.ones(1))
+            >>> s.update(new_scale=1024.0)
+            >>> s.get_scale()
+            1024.0
+        """
+        if not self._enabled:
+            return
+        scale, tracker = self._check_scale_growth_tracker("update")
+        if new_scale is not None:
+            if isinstance(new_scale, float):
+                scale.fill_(new_scale)
+            else:
+                reason = ("new_scale should be a float or a 1-element torch.FloatTensor "
+                          "with requires_grad=False.")
+                assert isinstance(new_scale, ember.Tensor), reason
+                assert new_scale.numel() == 1, reason
+                assert new_scale.requires_grad is False, reason
+                scale.copy_(new_scale.reshape(()))
+        else:
+            found_infs = [float(v) for st in self._per_optimizer_states.values()
+                          for v in st["found_inf_per_device"].values()]
+            assert len(found_infs) > 0, "No inf checks were recorded prior to update."
+            if sum(found_infs):
+                scale.mul_(self._backoff_factor)
+                tracker.fill_(0)
+            else:
+                successful = int(tracker) + 1
+                if successful == self._growth_interval:
+                    grown = float(scale) * self._growth_factor
+                    # the product is rounded to float32 before the finiteness test, as
+                    # PyTorch's kernel computes it in the scale's dtype
+                    grown_t = ember.tensor(grown, dtype=ember.float32)
+                    if bool(ember.isfinite(grown_t)):
+                        scale.copy_(grown_t)
+                    tracker.fill_(0)
+                else:
+                    tracker.fill_(successful)
+        self._per_optimizer_states = defaultdict(_fresh_state)
+
+    def get_scale(self) -> float:
+        """The current scale factor (1.0 when disabled).
+
+        Example::
+
+            >>> GradScaler("cpu", init_scale=32.0).get_scale()
+            32.0
+        """
+        if not self._enabled:
+            return 1.0
+        return self._init_scale if self._scale is None else float(self._scale)
+
+    def get_growth_factor(self) -> float:
+        """The factor applied after ``growth_interval`` clean steps."""
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        """Set the growth factor.
+
+        Args:
+            new_factor: the new factor (> 1).
+        """
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self) -> float:
+        """The factor applied after a step with inf/NaN gradients."""
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        """Set the backoff factor.
+
+        Args:
+            new_factor: the new factor (< 1).
+        """
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self) -> int:
+        """Clean steps between growths."""
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        """Set the growth interval.
+
+        Args:
+            new_interval: the number of clean steps.
+        """
+        self._growth_interval = new_interval
+
+    def _get_growth_tracker(self) -> int:
+        if not self._enabled:
+            return 0
+        if self._growth_tracker is None:
+            return self._init_growth_tracker
+        return int(self._growth_tracker)
+
+    def is_enabled(self) -> bool:
+        """Whether the scaler scales (False after ``enabled=False`` or disabling).
+
+        Example::
+
+            >>> GradScaler("cpu", enabled=False).is_enabled()
+            False
+        """
+        return self._enabled
+
+    def state_dict(self) -> dict:
+        """The scale, factors, interval and growth tracker (empty when disabled).
+
+        Example::
+
+            >>> sorted(GradScaler("cpu").state_dict())
+            ['_growth_tracker', 'backoff_factor', 'growth_factor', 'growth_interval', 'scale']
+        """
+        if not self._enabled:
+            return {}
+        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval,
+                "_growth_tracker": self._get_growth_tracker()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned.
+
+        Args:
+            state_dict: a dict from :meth:`state_dict` (PyTorch's GradScaler's works too).
+
+        Example::
+
+            >>> s = GradScaler("cpu")
+            >>> s.load_state_dict({"scale": 8.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+            ...                    "growth_interval": 10, "_growth_tracker": 3})
+            >>> s.get_scale(), s._get_growth_tracker()
+            (8.0, 3)
+        """
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError("The source state dict is empty, possibly because it was "
+                               "saved from a disabled instance of GradScaler.")
+        self._init_scale = state_dict["scale"]
+        if self._scale is not None:
+            self._scale.fill_(state_dict["scale"])
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
+        self._init_growth_tracker = state_dict["_growth_tracker"]
+        if self._growth_tracker is not None:
+            self._growth_tracker.fill_(state_dict["_growth_tracker"])
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if self._enabled:
+            assert len(self._per_optimizer_states) == 0, (
+                "A GradScaler instance may only be pickled at the beginning of an iteration, "
+                "or at the end after scaler.update().")
+            state["_init_scale"] = self.get_scale()
+            state["_init_growth_tracker"] = self._get_growth_tracker()
+            state["_scale"] = None
+            state["_growth_tracker"] = None
+            state["_per_optimizer_states"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self._enabled:
+            self._per_optimizer_states = defaultdict(_fresh_state)

@@ -1,0 +1,61 @@
+"""``ember.cpu.amp``: PyTorch's deprecated ``torch.cpu.amp`` spellings.
+
+``GradScaler(...)`` is ``ember.amp.GradScaler("cpu", ...)`` with PyTorch's FutureWarning;
+``autocast(enabled=False)`` works, ``enabled=True`` raises NotImplementedError (mixed
+precision is not written yet; see ``ember/amp/autocast_mode.py``).
+
+Example::
+
+    >>> import warnings, ember
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     s = ember.cpu.amp.GradScaler(enabled=False)
+    >>> s.is_enabled()
+    False
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import ember
+from ember.amp import autocast as _autocast
+from ember.amp.grad_scaler import GradScaler as _GradScaler
+
+__all__ = ["GradScaler", "autocast"]
+
+
+class GradScaler(_GradScaler):
+    """``ember.amp.GradScaler("cpu", ...)`` under its deprecated name (warns).
+
+    Args:
+        init_scale, growth_factor, backoff_factor, growth_interval, enabled: as
+            :class:`ember.amp.GradScaler`.
+    """
+
+    def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
+                 backoff_factor: float = 0.5, growth_interval: int = 2000,
+                 enabled: bool = True) -> None:
+        warnings.warn("`torch.cpu.amp.GradScaler(args...)` is deprecated. Please use "
+                      "`torch.amp.GradScaler('cpu', args...)` instead.", FutureWarning,
+                      stacklevel=2)
+        super().__init__("cpu", init_scale=init_scale, growth_factor=growth_factor,
+                         backoff_factor=backoff_factor, growth_interval=growth_interval,
+                         enabled=enabled)
+
+
+class autocast(_autocast):
+    """``ember.amp.autocast("cpu", ...)`` under PyTorch's deprecated name.
+
+    Args:
+        enabled: must be False for now (True raises NotImplementedError).
+        dtype: the reduced dtype (default bfloat16, PyTorch's CPU default).
+        cache_enabled: PyTorch's weight-cast cache flag.
+    """
+
+    def __init__(self, enabled: bool = True, dtype=None, cache_enabled: bool = True):
+        warnings.warn("`torch.cpu.amp.autocast(args...)` is deprecated. Please use "
+                      "`torch.amp.autocast('cpu', args...)` instead.", FutureWarning,
+                      stacklevel=2)
+        super().__init__("cpu", dtype=ember.bfloat16 if dtype is None else dtype,
+                         enabled=enabled, cache_enabled=cache_enabled)

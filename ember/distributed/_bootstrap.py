@@ -44,7 +44,13 @@ def torchrun_env(environ=None):
 
 def run(target):
     """Export the torchrun variables and run ``target`` (``[-m|--no-python] name args...``)."""
-    os.environ.update(torchrun_env())
+    env = torchrun_env()
+    os.environ.update(env)
+    run_dir = os.environ.get("EMBER_RUN_DIR")
+    if run_dir:
+        # Tell the launcher which process is which rank, for its failure report.
+        with open(os.path.join(run_dir, f"rank{env['RANK']}"), "w") as f:
+            f.write(f"{os.getpid()} {os.uname().nodename}")
     if not target:
         raise SystemExit("ember.distributed._bootstrap: nothing to run")
     if target[0] == "--no-python":

@@ -207,20 +207,39 @@ def main(argv=None):
 
 
 def _supervise(cmd, env):
-    # Own session: signals we forward reach mpiexec and every rank, and nothing survives us.
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    import tempfile
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
+    with tempfile.TemporaryDirectory(prefix="ember-run-") as run_dir:
+        env = {**env, "EMBER_RUN_DIR": run_dir}
+        # Own session: signals we forward reach mpiexec and every rank, and nothing
+        # survives us.
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
 
-    old = signal.signal(signal.SIGTERM, on_term)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        _stop(proc)
-        return 128 + signal.SIGINT
-    finally:
-        signal.signal(signal.SIGTERM, old)
+        def on_term(signum, frame):
+            raise KeyboardInterrupt
+
+        old = signal.signal(signal.SIGTERM, on_term)
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            _stop(proc)
+            code = 128 + signal.SIGINT
+        finally:
+            signal.signal(signal.SIGTERM, old)
+        if code != 0:
+            _report(run_dir, code)
+        return code
+
+
+def _report(run_dir, code):
+    """Print which process was which rank (mpiexec's own failure message names PIDs)."""
+    rows = []
+    for name in sorted(os.listdir(run_dir), key=lambda n: int(n[4:]) if n[4:].isdigit() else 0):
+        with open(os.path.join(run_dir, name)) as f:
+            pid, _, host = f.read().partition(" ")
+        rows.append(f"{name[:4]} {name[4:]}: pid {pid} on {host}")
+    print(f"ember.distributed.run: the job failed (exit status {code}); "
+          + ("; ".join(rows) if rows else "no rank started"), file=sys.stderr)
 
 
 def _stop(proc):

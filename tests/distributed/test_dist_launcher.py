@@ -1,0 +1,107 @@
+"""python -m ember.distributed.run: torchrun's flags and environment, and Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from dist_helpers import WORKERS, clean_env, needs_mpi
+
+from ember.distributed._bootstrap import torchrun_env
+
+
+def _launch(*args, env=None, **kw):
+    cmd = [sys.executable, "-m", "ember.distributed.run", *map(str, args)]
+    return cmd, {**clean_env(), **(env or {})}
+
+
+def test_torchrun_env_from_hydra_and_slurm():
+    hydra = torchrun_env({"PMI_RANK": "3", "PMI_SIZE": "4", "MPI_LOCALRANKID": "1",
+                          "MPI_LOCALNRANKS": "2"})
+    assert hydra == {"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1",
+                     "LOCAL_WORLD_SIZE": "2", "GROUP_RANK": "1", "GROUP_WORLD_SIZE": "2",
+                     "ROLE_RANK": "3", "ROLE_WORLD_SIZE": "4"}
+    slurm = torchrun_env({"SLURM_PROCID": "5", "SLURM_NTASKS": "8", "SLURM_LOCALID": "1",
+                          "SLURM_NTASKS_PER_NODE": "4"})
+    assert (slurm["RANK"], slurm["LOCAL_RANK"], slurm["GROUP_RANK"]) == ("5", "1", "1")
+    assert torchrun_env({})["WORLD_SIZE"] == "1"
+
+
+def test_bad_flags_are_refused():
+    from ember.distributed.run import main
+
+    for argv in (["--nnodes", "1:4", "x.py"], ["--max_restarts", "2", "x.py"]):
+        try:
+            main(argv)
+        except NotImplementedError:
+            continue
+        raise AssertionError(f"{argv} accepted")
+
+
+@needs_mpi
+def test_examples_style_ddp_script_runs_unchanged(tmp_path):
+    cmd, env = _launch("--standalone", "--nproc_per_node", 2,
+                       os.path.join(WORKERS, "example_ddp.py"), "--epochs", 2,
+                       env={"OUT_DIR": str(tmp_path)})
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    for r in range(2):
+        assert f"rank {r} local_rank {r} done" in p.stdout
+    import ember
+
+    sd = ember.load(str(tmp_path / "model.pt"))
+    assert sorted(sd) == ["module.net1.bias", "module.net1.weight", "module.net2.bias",
+                          "module.net2.weight"]
+
+
+@needs_mpi
+def test_failed_rank_fails_the_launcher_with_a_rank_table(tmp_path):
+    script = tmp_path / "fail.py"
+    script.write_text("import os, sys\nimport ember.distributed as dist\n"
+                      "dist.init_process_group('gloo')\n"
+                      "sys.exit(3) if dist.get_rank() == 1 else dist.barrier()\n")
+    cmd, env = _launch("--standalone", "--nproc_per_node", 2, script)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode != 0
+    assert "the job failed" in p.stderr and "rank 1: pid" in p.stderr, p.stderr
+
+
+@needs_mpi
+def test_ctrl_c_ends_every_rank(tmp_path):
+    cmd, env = _launch("--standalone", "--nproc_per_node", 2,
+                       os.path.join(WORKERS, "sleeper.py"), tmp_path)
+    launcher = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not all((tmp_path / f"pid{r}").exists() for r in range(2)):
+            assert time.monotonic() < deadline, "ranks did not start"
+            assert launcher.poll() is None, launcher.communicate()
+            time.sleep(0.1)
+        time.sleep(0.2)
+        pids = [int((tmp_path / f"pid{r}").read_text()) for r in range(2)]
+        t0 = time.monotonic()
+        launcher.send_signal(signal.SIGINT)
+        launcher.communicate(timeout=30)
+        assert time.monotonic() - t0 < 15
+        assert launcher.returncode != 0
+        time.sleep(0.2)
+        for pid in pids:
+            assert not _alive(pid), f"rank pid {pid} survived Ctrl-C"
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.communicate()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie awaiting its parent counts as gone
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -17,6 +17,9 @@ from ember._dtype import finfo, iinfo
 from ember._random import (Generator, default_generator, get_rng_state, initial_seed,
                            manual_seed, seed, set_rng_state)
 from ember._tensor import Size, Tensor
+from ember._legacy_types import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor,
+                                 DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+                                 ShortTensor)
 from ember._tensor_str import get_printoptions, set_printoptions  # noqa: F401
 from ember import _ops
 from ember._ops.core import FUNCTIONS as _FUNCTIONS

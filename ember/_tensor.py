@@ -682,6 +682,44 @@ class Tensor:
     def names(self):
         return (None,) * self._data.ndim
 
+    # ------------------------------------------------------------------ legacy and modes
+    def new(self, *args, device=None, **kwargs):
+        """Legacy constructor with this tensor's dtype: ``t.new(2, 3)``, ``t.new([1, 2])``.
+
+        Args:
+            *args: nothing (empty tensor), sizes (ints or one ``Size``; uninitialised), one
+                sequence of data, or one tensor of the same dtype (returned as is).
+            device: None or the CPU.
+
+        Returns:
+            Tensor: of ``self.dtype``.
+
+        Example::
+
+            >>> ember.ones(1, dtype=ember.int64).new([1.5, 2]).tolist()
+            [1, 2]
+        """
+        from ember._legacy_types import construct
+
+        return construct("new", self.dtype, args, device, kwargs)
+
+    def is_inference(self):
+        """Whether this is an inference tensor: always False in ember.
+
+        PyTorch marks tensors created under ``inference_mode`` and forbids them in autograd
+        later; ember's ``inference_mode`` is ``no_grad`` and its tensors carry no such
+        restriction, so none is an inference tensor (code that clones when this is True
+        simply does not need to).
+
+        Example::
+
+            >>> with ember.inference_mode():
+            ...     t = ember.ones(1)
+            >>> t.is_inference()
+            False
+        """
+        return False
+
 
 _new = object.__new__
 

@@ -15,14 +15,15 @@ size; ``bool`` reduces with the logical ops (SUM/MAX = or, PRODUCT/MIN = and) as
 Results are written into the caller's tensors, whose version counters are bumped.
 
 NOTE [ Lost ranks ]
-Each rank runs a heartbeat thread that bumps its key in the group's store, and a rank that
-dies with an uncaught exception records itself as failed in the store (``sys.excepthook``).
-A wait longer than one second polls the store twice a second: a recorded failure, a
-heartbeat unchanged for ``_LOST_AFTER`` seconds, or losing the store (whose host is rank 0)
-raise ``DistBackendError`` naming the rank; at the deadline the error names the ranks whose
-heartbeats stalled. Under ``mpiexec`` the launcher itself usually ends the job first (hydra
-kills the remaining ranks when one exits abnormally); with ``-disable-auto-cleanup``, or
-under launchers that don't, the watchdog is what ends the wait.
+Each rank runs a heartbeat thread that bumps its key in the group's store. A rank that dies
+with an uncaught exception records itself as failed in the store (``sys.excepthook``); one
+that exits otherwise (``sys.exit``, the script's end) records that it left. A wait longer
+than one second polls the store twice a second: a recorded failure or exit, a heartbeat
+unchanged for ``_LOST_AFTER`` seconds, or losing the store (whose host is rank 0) raise
+``DistBackendError`` naming the rank; at the deadline the error names the ranks whose
+heartbeats stalled. Under ``mpiexec``, hydra usually ends the job first (it kills the other
+ranks when one is killed by a signal); with ``-disable-auto-cleanup``, in jobs joined through
+the spawn path, or under launchers that don't clean up, the watchdog is what ends the wait.
 """
 
 from __future__ import annotations
@@ -583,11 +584,21 @@ class _Watchdog:
         self._thread.start()
         self._prev_hook = sys.excepthook
         sys.excepthook = self._excepthook
+        _mpi.AT_EXIT.append(self._mark_exit)
 
     def stop(self):
         self._stop.set()
         if sys.excepthook == self._excepthook:
             sys.excepthook = self._prev_hook
+        if self._mark_exit in _mpi.AT_EXIT:
+            _mpi.AT_EXIT.remove(self._mark_exit)
+
+    def _mark_exit(self):
+        # A rank leaving with the group alive (sys.exit, end of script) will never join
+        # another collective: peers still waiting on it fail now instead of at the timeout.
+        self._stop.set()
+        self.store.set(f"__ember/exited/{self.rank}", "1")
+        self.store.add("__ember/nexited", 1)
 
     def _beat(self):
         n = 0
@@ -616,6 +627,10 @@ class _Watchdog:
                 for r in pg._ranks:
                     if self.store.check([f"__ember/failed/{r}"]):
                         failed.append((r, self.store.get(f"__ember/failed/{r}").decode()))
+            exited = []
+            if self.store.add("__ember/nexited", 0) > 0:
+                exited = [r for r in pg._ranks if r != self.rank
+                          and self.store.check([f"__ember/exited/{r}"])]
             stalled = []
             for r in pg._ranks:
                 if r == self.rank:
@@ -635,6 +650,10 @@ class _Watchdog:
             _mpi.FAILED[0] = True
             desc = "; ".join(f"rank {r} failed with {m}" for r, m in failed)
             raise DistBackendError(f"{what}: {desc}")
+        if exited:
+            _mpi.FAILED[0] = True
+            raise DistBackendError(f"{what}: rank(s) {exited} exited while this operation was "
+                                   "waiting for them")
         if stalled and (final or len(stalled) < pg.size() - 1 or pg.size() == 2):
             _mpi.FAILED[0] = True
             raise DistBackendError(f"{what}: lost rank(s) {stalled} (no heartbeat for "

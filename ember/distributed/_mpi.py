@@ -17,6 +17,7 @@ import numpy as np
 
 _MPI = None
 FAILED = [False]  # set when a peer was lost or this rank dies with an exception
+AT_EXIT = []  # callables run at interpreter exit before MPI_Finalize (the watchdog's mark)
 
 # Environment variables that MPI launchers set in the processes they start.
 _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMI_FD", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE",
@@ -51,6 +52,11 @@ def mpi():
 
 
 def _finalize():
+    for fn in AT_EXIT:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - best effort while exiting
+            pass
     MPI = _MPI
     if FAILED[0] or MPI is None:
         return

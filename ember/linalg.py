@@ -1516,8 +1516,8 @@ def _lu_np(a, pivot):
     shape = a.shape
     m, n = shape[-2:]
     k = min(m, n)
-    lu = np.array(a.reshape((-1, m, n)), copy=True)
-    nb = lu.shape[0]
+    nb = int(np.prod(shape[:-2], dtype=np.int64))
+    lu = np.array(a.reshape((nb, m, n)), copy=True)
     piv = np.tile(np.arange(1, k + 1, dtype=np.int32), (nb, 1))
     info = np.zeros(nb, np.int32)
     rows = np.arange(nb)
@@ -1543,7 +1543,7 @@ def _lu_np(a, pivot):
 
 def _perm_matrix(piv, m, dtype):
     """P with A = P L U, from 1-based LAPACK pivots (row i was swapped with piv[i] - 1)."""
-    flat = piv.reshape((-1, piv.shape[-1]))
+    flat = piv.reshape((int(np.prod(piv.shape[:-1], dtype=np.int64)), piv.shape[-1]))
     perm = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for i in range(flat.shape[-1]):
@@ -1563,7 +1563,7 @@ def _lu_fwd(a, pivot, cache):
     return lu_
 
 
-_LU = OpDef("linalg_lu_factor", _lu_fwd, None, save="y", attrs=("pivot", "cache"),
+_LU = OpDef("linalg_lu_factor", _lu_fwd, None, save="xy", attrs=("pivot", "cache"),
             node_name="LinalgLuFactorExBackward0")
 
 
@@ -1759,7 +1759,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
                            f"each A matrix is {L.shape[-1]} by {L.shape[-1]} but each b matrix "
                            f"is {B.shape[-2]} by {B.shape[-1]}")
     if upper:  # U^H U X = B
-        X = solve_triangular(U := L, solve_triangular(_mH(U), B, upper=False), upper=True)
+        X = solve_triangular(L, solve_triangular(_mH(L), B, upper=False), upper=True)
     else:  # L L^H X = B
         X = solve_triangular(_mH(L), solve_triangular(L, B, upper=False), upper=True)
     return _out(X, out)
@@ -1851,9 +1851,12 @@ def _ldl_one(a):
                 else:
                     kp, kstep = imax, 2
             kk = k + kstep - 1
-            if kp != kk:  # symmetric interchange of rows/columns kk and kp
-                a[[kk, kp], :] = a[[kp, kk], :]
-                a[:, [kk, kp]] = a[:, [kp, kk]]
+            if kp != kk:  # interchange rows/columns kk and kp of the trailing block only:
+                # earlier columns of L stay as they are (LAPACK's P(k) L(k) product form)
+                sub = a[k:, k:]
+                i, j = kk - k, kp - k
+                sub[[i, j], :] = sub[[j, i], :]
+                sub[:, [i, j]] = sub[:, [j, i]]
             if kstep == 1:
                 if k < n - 1:
                     d11 = 1.0 / a[k, k]

@@ -297,6 +297,16 @@ CASES = {
                                    window=L.hann_window(8, dtype=L.float64)),
               [R(5, 11, 2)], [0]),
     "pdist": (lambda L, x: L.pdist(x, 1.5), [R(4, 3)], [0]),
+    # LU / Cholesky solves (linalg.py, published by _ops/linalg_factor.py);
+    # tests/test_linalg_more.py covers their other arguments
+    "lu": (lambda L, a: L.lu(a)[0], [R(2, 3, 3)], [0]),
+    "lu_solve": (lambda L, a, b: L.lu_solve(b, *L.linalg.lu_factor(a)),
+                 [R(3, 3), R(3, 2, seed=1)], [0, 1]),
+    "lu_unpack": (lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a))[2], [R(3, 3)], [0]),
+    "cholesky_solve": (lambda L, b, m: L.cholesky_solve(b, L.linalg.cholesky(
+        m @ m.mT + 3 * L.eye(3, dtype=L.float64))), [R(3, 2), R(3, 3, seed=1)], [0, 1]),
+    "cholesky_inverse": (lambda L, m: L.cholesky_inverse(L.linalg.cholesky(
+        m @ m.mT + 3 * L.eye(3, dtype=L.float64)), upper=False), [R(3, 3)], [0]),
 }
 
 # NumPy/SciPy references for entries (name -> ref(*arrays)): they check values and shapes

@@ -8,6 +8,7 @@ from ember._ops import complex, math_extra, scatter, shape_extra, sort  # noqa: 
 from ember._ops import linalg_ops  # noqa: F401
 from ember._ops import extra_more  # noqa: F401
 from ember._ops import signal  # noqa: F401
+from ember._ops import linalg_factor  # noqa: F401
 from ember._ops import foreach  # noqa: F401
 from ember._ops.core import FUNCTIONS, METHODS, OPS  # noqa: F401
 from ember._tensor import Tensor

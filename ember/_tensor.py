@@ -48,6 +48,31 @@ class Tensor:
     # ``Tensor._wrap(array)`` wraps a raw backend array without copying (no grad): it is
     # ``make_tensor``, attached below the class.
 
+    # -- function-level interception (NOTE [ Installing function-level interception ]) --
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        from ember.overrides import _default_torch_function
+
+        return _default_torch_function(cls, func, types, args, kwargs)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        from ember.overrides import _subclass_defined
+
+        _subclass_defined(cls)
+
+    def as_subclass(self, cls):
+        """This tensor's data, autograd history and version counter, as an instance of
+        ``cls`` (a Tensor subclass), without copying."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"as_subclass(): cls must be a Tensor subclass, got {cls!r}")
+        t = _new(cls)
+        for s in Tensor.__slots__[:-1]:
+            object.__setattr__(t, s, getattr(self, s))
+        t._grad = None
+        t._meta = None
+        return t
+
     # ------------------------------------------------------------------ metadata
     @property
     def shape(self):

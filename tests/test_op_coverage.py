@@ -293,6 +293,15 @@ RECORD_RULES = {
     "to_copy": ("op_db:softmax.dtype", None),
     "copy_slices": ("tests/test_autograd.py::test_inplace_on_view_updates_base_history",
                     _inplace_on_view),
+    # the dispatch spine's records (tests/test_dispatch.py)
+    **{k: ("tests/test_dispatch.py::test_factories_and_random_ops_are_records", f)
+       for k, f in (("rand", lambda: ember.rand(2)), ("randn", lambda: ember.randn(2)),
+                    ("randint", lambda: ember.randint(0, 4, (3,))),
+                    ("randperm", lambda: ember.randperm(5)))},
+    "to_copy_nondiff": ("tests/test_dispatch.py::test_records_carry_replayable_metadata",
+                        lambda: ember.ones(2, requires_grad=True).to(ember.int64)),
+    "to_device": ("tests/test_dispatch.py::test_to_meta_and_back_keeps_autograd",
+                  lambda: ember.ones(2, requires_grad=True).to("meta")),
     # backward ops: exercised by gradgradcheck of their forward op
     "tanh_backward": ("op_db:tanh", None),
     "sigmoid_backward": ("op_db:sigmoid", None),

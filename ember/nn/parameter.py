@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ember._tensor import Tensor
+from ember.overrides import _disabled_torch_function_impl
 
 
 class Parameter(Tensor):
@@ -10,6 +11,9 @@ class Parameter(Tensor):
 
     It shares memory with the tensor it is built from (like PyTorch's, which aliases data).
     """
+
+    # Results of ops on parameters are plain tensors (PyTorch's Parameter opts out too).
+    __torch_function__ = classmethod(_disabled_torch_function_impl)
 
     def __new__(cls, data=None, requires_grad=True):
         import numpy as np
@@ -59,6 +63,8 @@ def _rebuild_parameter(data, requires_grad):
 
 class Buffer(Tensor):
     """``nn.Buffer``: marks a tensor to be registered as a module buffer."""
+
+    __torch_function__ = classmethod(_disabled_torch_function_impl)
 
     def __new__(cls, data=None, *, persistent=True):
         import numpy as np

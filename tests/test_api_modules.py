@@ -838,3 +838,22 @@ def test_cpu_amp_spellings_and_autocast_switch():
         with ember.cpu.amp.autocast(enabled=False):
             pass
     assert ember.amp.is_autocast_available("cpu") is False
+
+
+def test_custom_fwd_bwd_decorators():
+    class Scale(ember.autograd.Function):
+        @staticmethod
+        @ember.amp.custom_fwd(device_type="cpu", cast_inputs=ember.float32)
+        def forward(ctx, x):
+            return x * 3
+
+        @staticmethod
+        @ember.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            return g * 3
+
+    x = ember.ones(2, requires_grad=True)
+    Scale.apply(x).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    with pytest.raises(TypeError):
+        ember.amp.custom_fwd(lambda: 0)  # device_type is required, as in PyTorch

@@ -12,7 +12,7 @@ Example::
     3.0
 """
 
-from ember.amp.autocast_mode import autocast, is_autocast_available
+from ember.amp.autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available
 from ember.amp.grad_scaler import GradScaler
 
-__all__ = ["GradScaler", "autocast", "is_autocast_available"]
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["autocast", "is_autocast_available"]
+__all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]
 
 
 def is_autocast_available(device_type: str) -> bool:
@@ -77,3 +77,66 @@ class autocast:
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
+    """Decorate a custom Function's ``forward`` for use under autocast (PyTorch's API).
+
+    Under an enabled autocast PyTorch would cast floating inputs to ``cast_inputs`` and run
+    ``forward`` with autocast off; autocast cannot be enabled in ember yet, so ``forward``
+    runs unchanged, which is exactly PyTorch's behaviour outside autocast.
+
+    Args:
+        fwd: the forward to wrap (omit to use as ``@custom_fwd(device_type=...)``).
+        device_type: "cpu" or "cuda" (required, as PyTorch).
+        cast_inputs: dtype for floating inputs inside an enabled autocast region.
+
+    Example::
+
+        >>> class Double(ember.autograd.Function):
+        ...     @staticmethod
+        ...     @ember.amp.custom_fwd(device_type="cpu")
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     @ember.amp.custom_bwd(device_type="cpu")
+        ...     def backward(ctx, g):
+        ...         return g * 2
+        >>> Double.apply(ember.ones(1)).tolist()
+        [2.0]
+    """
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        return fwd(*args, **kwargs)
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type: str):
+    """Decorate a custom Function's ``backward`` to run with the forward's autocast state.
+
+    Args:
+        bwd: the backward to wrap (omit to use as ``@custom_bwd(device_type=...)``).
+        device_type: "cpu" or "cuda" (required, as PyTorch).
+
+    Example::
+
+        >>> f = ember.amp.custom_bwd(lambda ctx, g: g, device_type="cpu")
+        >>> f(None, 3)
+        3
+    """
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        return bwd(*args, **kwargs)
+
+    return decorate_bwd

@@ -34,7 +34,7 @@ chalf = complex64
 
 globals().update({k: v for k, v in _FUNCTIONS.items() if not k.endswith("_") or k in (
     "abs_", "exp_", "relu_", "sigmoid_", "tanh_", "neg_", "clamp_", "sqrt_")
-    or k.startswith("_foreach_")})
+    or k.startswith(("_foreach_", "_fused_"))})
 
 
 def is_tensor(obj):

@@ -9,9 +9,10 @@ Each ``_foreach_<op>`` and ``_foreach_<op>_`` is one ``OpDef``. Its inputs are *
 tensors (``self``, and for list overloads ``other``/``tensor1``/``tensor2``/``weight``), so
 its forward takes one list of raw arrays per tensor-list argument, then the named attributes:
 ``fwd(lists, *attrs)``. ``mutates=(0,)`` on the in-place records means "every tensor of the
-first list". Overloads share a record: a Python number or a tuple of numbers (one per tensor)
-travels in the ``scalar``/``value``/``weight`` attribute; a single 0-dim tensor travels as a
-second list of length one, broadcast over the first. Forwards take their array module from
+first list" (the fused optimizer records mutate several lists). Overloads share a record: a
+Python number or a tuple of numbers (one per tensor) travels in the
+``scalar``/``value``/``weight`` attribute; a single 0-dim tensor travels as a second list of
+length one, broadcast over the first. Forwards take their array module from
 the arrays (``xp_of``) and update in place with ``out=``, so nothing is allocated per tensor
 beyond what the arithmetic needs.
 
@@ -70,9 +71,11 @@ def _dispatch(op, lists, params):
     except (TypeError, ValueError) as e:  # NumPy casting / broadcasting / read-only errors
         raise RuntimeError(f"{op.name}(): {e} (shapes "
                            f"{[[list(a.shape) for a in lst] for lst in arrays]})") from None
-    if op.mutates:
-        for t in lists[0]:
-            t._bump()
+    mutates = op.mutates
+    if mutates:
+        for i in mutates:
+            for t in lists[i]:
+                t._bump()
         return None
     return [wrap(a) for a in out]
 
@@ -83,10 +86,11 @@ def _dispatch(op, lists, params):
 _SLOW: dict = {}
 
 
-def _record(name, fwd, slow, attrs, doc):
+def _record(name, fwd, slow, attrs, doc, mutates=(0,)):
     inplace = name.endswith("_")
     op = OpDef(name, fwd, None, differentiable=False, multi=not inplace,
-               mutates=(0,) if inplace else (), attrs=attrs, kind="elementwise", doc=doc)
+               mutates=mutates if inplace else (), attrs=attrs,
+               kind="elementwise" if mutates == (0,) else "opaque", doc=doc)
     _SLOW[name] = slow
     return op
 
@@ -175,9 +179,38 @@ def _result_np(x, other_arr=None, scalar=None, true_div=False):
 
 
 def _cast(r, dt):
-    xp = xp_of(r)
-    r = xp.asarray(r)
+    if not getattr(r, "ndim", 0):  # NumPy returns scalars for 0-dim results
+        r = xp_of(r).asarray(r)
     return r if r.dtype == dt else r.astype(dt)
+
+
+class _Scratch:
+    """Temporaries for an in-place kernel: one flat buffer per dtype, sized for the largest
+    tensor of the call, handed out as views shaped like each tensor. Fresh memory costs page
+    faults on every first touch, so one buffer per call is much cheaper than one per tensor.
+    """
+
+    __slots__ = ("xp", "sizes", "bufs")
+
+    def __init__(self, xp, arrays):
+        self.xp = xp
+        sizes = {}
+        for a in arrays:
+            d = a.dtype
+            if a.size > sizes.get(d, -1):
+                sizes[d] = a.size
+        self.sizes = sizes
+        self.bufs = {}
+
+    def like(self, a):
+        """Scratch space shaped and typed like ``a`` (contents undefined)."""
+        d = a.dtype
+        b = self.bufs.get(d)
+        if b is None:
+            b = self.bufs[d] = self.xp.empty(self.sizes.get(d, a.size), d)
+        if b.size < a.size:  # a dtype only met through promotion
+            b = self.bufs[d] = self.xp.empty(a.size, d)
+        return b[:a.size].reshape(a.shape)
 
 
 # =============================================================================== binary family
@@ -301,12 +334,14 @@ def _pointwise_fwds(ufunc):
         xs, t1s, t2s = lists
         xp = xp_of(xs[0])
         f, mul, add = getattr(xp, ufunc), xp.multiply, xp.add
+        scratch = _Scratch(xp, xs)
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
-            # PyTorch's CPU kernel: self + value * t1 OP t2, evaluated left to right
-            tmp = mul(a, v) if v != 1 else a.copy()
-            if not tmp.ndim:  # NumPy turns 0-dim results into scalars, which have no out=
-                tmp = xp.asarray(tmp)
-            f(tmp, b, out=tmp)
+            # PyTorch's CPU kernel: self + value * t1 OP t2, evaluated left to right, in
+            # self's dtype
+            tmp = scratch.like(x) if a.shape == x.shape else xp.empty(
+                xp.broadcast_shapes(a.shape, b.shape), x.dtype)
+            mul(a, v, out=tmp, casting="same_kind")
+            f(tmp, b, out=tmp, casting="same_kind")
             add(x, tmp, out=x)
 
     def fwd(lists, value):
@@ -372,17 +407,24 @@ _make_pointwise("addcdiv", "divide")
 
 
 # =============================================================================== lerp
-def _lerp_into(xp, x, end, w, out):
-    """PyTorch's lerp: ``x + w (end - x)`` for |w| < 0.5, else ``end - (end - x)(1 - w)``."""
-    tmp = xp.subtract(end, x)
+def _lerp_into(xp, x, end, w, out, tmp=None):
+    """PyTorch's lerp: ``x + w (end - x)`` for |w| < 0.5, else ``end - (end - x)(1 - w)``;
+    ``tmp``: scratch space shaped like ``out``."""
     if isinstance(w, (int, float)):
+        if tmp is None:
+            tmp = xp.subtract(end, x)
+            if not tmp.ndim:
+                tmp = xp.asarray(tmp)
+        else:
+            xp.subtract(end, x, out=tmp)
         if abs(w) < 0.5:
-            tmp *= w
+            xp.multiply(tmp, w, out=tmp)
             xp.add(x, tmp, out=out)
         else:
-            tmp *= 1 - w
+            xp.multiply(tmp, 1 - w, out=tmp)
             xp.subtract(end, tmp, out=out)
         return out
+    tmp = xp.subtract(end, x)
     # tensor weights: choose the formula per element
     small = xp.abs(w) < 0.5
     lo = x + w * tmp
@@ -395,8 +437,9 @@ def _lerp_fwd_(lists, weight):
     xs, ends = lists[0], lists[1]
     xp = xp_of(xs[0])
     ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
+    scratch = _Scratch(xp, xs)
     for x, e, w in zip(xs, ends, ws):
-        _lerp_into(xp, x, e, w, x)
+        _lerp_into(xp, x, e, w, x, scratch.like(x) if e.shape == x.shape else None)
 
 
 def _lerp_fwd(lists, weight):
@@ -637,3 +680,193 @@ def _foreach_norm(self, ord=2, dtype=None):
 
 
 _publish(_foreach_norm, "_foreach_norm")
+
+
+# =============================================================================== fused optimizers
+# NOTE [ Fused optimizer records ]
+# PyTorch's ``_fused_adam_``/``_fused_adamw_``/``_fused_sgd_``: a whole optimizer update as one
+# record, looping once over the parameters and running every formula step on one parameter
+# while its arrays are in cache, instead of one pass over all parameters per formula step.
+# On host arrays that is the fastest shape (a foreach pass per formula step costs a Python
+# loop iteration and a version bump per tensor, ~1 us each), so ember's Adam/AdamW/SGD use
+# them by default; ``foreach=True`` picks the foreach records. The per-parameter arithmetic
+# is the same sequence of operations as the foreach path (PyTorch's single-tensor formulas),
+# so the two give identical trajectories. Scalars are converted to each array's dtype once
+# per (dtype, step), which is what NumPy would do for Python floats anyway (NEP 50).
+# Complex and 0-dim tensors must arrive as real, at-least-1-dim views (ember.optim does that).
+
+def _no_autograd(name):
+    def slow(lists, params):
+        raise RuntimeError(f"{name}(): the fused optimizer kernels do not support autograd "
+                           "(use differentiable=True without fused)")
+    return slow
+
+
+def _grad_work(xp, x, g, maximize, wd, decoupled):
+    """The gradient after ``maximize`` and coupled weight decay (a new array when changed)."""
+    if maximize:
+        g = xp.negative(g)
+    if wd != 0 and not decoupled:
+        tmp = xp.multiply(x, wd)
+        # (0-dim inputs give NumPy scalars, which take no out=)
+        g = xp.add(g, tmp, out=tmp) if tmp.ndim else g + tmp
+    return g
+
+
+def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximize, decoupled):
+    xs, gs, ms, vs, vmaxs, steps = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, sub, add, sqrt = xp.multiply, xp.subtract, xp.add, xp.sqrt
+    key = None
+    w = 1 - beta1
+    small = abs(w) < 0.5
+    for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
+        step = float(steps[i])
+        if key != (step, x.dtype):
+            key = (step, x.dtype)
+            f = x.dtype.type
+            w_ = f(w if small else 1 - w)
+            b2, one_m_b2, eps_ = f(beta2), f(1 - beta2), f(eps)
+            bc2_sqrt = f((1 - beta2 ** step) ** 0.5)
+            neg_step_size = f(-(lr / (1 - beta1 ** step)))
+            decay = f(1 - lr * weight_decay)
+        if weight_decay != 0 and decoupled:
+            x *= decay
+        g = _grad_work(xp, x, g, maximize, weight_decay, decoupled)
+        tmp = xp.empty_like(m)
+        # m.lerp_(g, 1 - beta1), PyTorch's two-sided formula
+        sub(g, m, out=tmp)
+        mul(tmp, w_, out=tmp)
+        if small:
+            add(m, tmp, out=m)
+        else:
+            sub(g, tmp, out=m)
+        # v = v * beta2 + ((1 - beta2) * g) * g
+        mul(v, b2, out=v)
+        mul(g, one_m_b2, out=tmp)
+        mul(tmp, g, out=tmp)
+        add(v, tmp, out=v)
+        if amsgrad:
+            vmax = vmaxs[i]
+            xp.maximum(vmax, v, out=vmax)
+            v = vmax
+        # p += (-step_size * m) / (sqrt(v) / sqrt(bias_correction2) + eps)
+        sqrt(v, out=tmp)
+        tmp /= bc2_sqrt
+        tmp += eps_
+        upd = mul(m, neg_step_size)
+        upd /= tmp
+        add(x, upd, out=x)
+
+
+for _name, _dec in (("_fused_adam_", False), ("_fused_adamw_", True)):
+    _op = _record(_name, lambda lists, *a, _d=_dec: _fused_adam_fwd(lists, *a, _d),
+                  _no_autograd(_name),
+                  ("lr", "beta1", "beta2", "weight_decay", "eps", "amsgrad", "maximize"),
+                  "A whole Adam update" + (" with decoupled weight decay" if _dec else "")
+                  + " (NOTE [ Fused optimizer records ]).", mutates=(0, 2, 3, 4))
+
+    def _fused_adam(self, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *,
+                    lr, beta1, beta2, weight_decay, eps, amsgrad, maximize, grad_scale=None,
+                    found_inf=None, _op=_op, _name=_name):
+        if grad_scale is not None or found_inf is not None:
+            raise NotImplementedError(f"{_name}(): grad_scale/found_inf (AMP gradient "
+                                      "scaling) are not implemented in ember")
+        xs = _tensor_list(_name, "self", self)
+        n = len(xs)
+        lists = (xs, _tensor_list(_name, "grads", grads, n),
+                 _tensor_list(_name, "exp_avgs", exp_avgs, n),
+                 _tensor_list(_name, "exp_avg_sqs", exp_avg_sqs, n),
+                 _tensor_list(_name, "max_exp_avg_sqs", max_exp_avg_sqs, n) if amsgrad
+                 else [], _tensor_list(_name, "state_steps", state_steps, n))
+        return _dispatch(_op, lists, (float(lr), float(beta1), float(beta2),
+                                      float(weight_decay), float(eps), bool(amsgrad),
+                                      bool(maximize)))
+
+    _fused_adam.__doc__ = f"""``torch.{_name}``: {_op.doc}
+
+    The step counters are read, not incremented (PyTorch increments them before the call).
+
+    Args:
+        self: parameters (updated in place; returns None).
+        grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps: one tensor per
+            parameter (``max_exp_avg_sqs`` only read with ``amsgrad``).
+        lr, beta1, beta2, weight_decay, eps, amsgrad, maximize: Adam's hyperparameters.
+        grad_scale, found_inf: not implemented (must be None).
+
+    Example::
+
+        >>> p, g = [ember.ones(2)], [ember.ones(2)]
+        >>> ember.{_name}(p, g, [ember.zeros(2)], [ember.zeros(2)], [], [ember.tensor(1.0)],
+        ...     lr=0.1, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False,
+        ...     maximize=False)
+    """
+    _publish(_fused_adam, _name)
+
+
+def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maximize,
+                   is_first_step):
+    xs, gs, bufs = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add = xp.multiply, xp.add
+    key = None
+    for i, (x, g) in enumerate(zip(xs, gs)):
+        if key is not x.dtype:
+            key = x.dtype
+            f = key.type
+            neg_lr, mom, one_m_damp = f(-lr), f(momentum), f(1 - dampening)
+        g = _grad_work(xp, x, g, maximize, weight_decay, False)
+        if momentum != 0:
+            b = bufs[i]
+            if is_first_step:
+                xp.copyto(b, g)
+            else:
+                # buf = buf * momentum + (1 - dampening) * g
+                mul(b, mom, out=b)
+                add(b, mul(g, one_m_damp) if dampening != 0 else g, out=b)
+            g = add(g, mul(b, mom)) if nesterov else b
+        add(x, mul(g, neg_lr), out=x)
+
+
+_FUSED_SGD = _record("_fused_sgd_", _fused_sgd_fwd, _no_autograd("_fused_sgd_"),
+                     ("weight_decay", "momentum", "lr", "dampening", "nesterov", "maximize",
+                      "is_first_step"),
+                     "A whole SGD update (NOTE [ Fused optimizer records ]).", mutates=(0, 2))
+
+
+def _fused_sgd_(self, grads, momentum_buffer_list, *, weight_decay, momentum, lr, dampening,
+                nesterov, maximize, is_first_step, grad_scale=None, found_inf=None):
+    """``torch._fused_sgd_``: a whole SGD update (NOTE [ Fused optimizer records ]).
+
+    Args:
+        self: parameters (updated in place; returns None).
+        grads: one gradient per parameter.
+        momentum_buffer_list: one buffer per parameter (empty when ``momentum`` is 0); on
+            ``is_first_step`` the buffers receive the gradients.
+        weight_decay, momentum, lr, dampening, nesterov, maximize: SGD's hyperparameters.
+        is_first_step: the buffers are new (PyTorch's first momentum step).
+        grad_scale, found_inf: not implemented (must be None).
+
+    Example::
+
+        >>> p = [ember.ones(2)]
+        >>> ember._fused_sgd_(p, [ember.ones(2)], [], weight_decay=0.0, momentum=0.0, lr=0.1,
+        ...     dampening=0.0, nesterov=False, maximize=False, is_first_step=False)
+    """
+    if grad_scale is not None or found_inf is not None:
+        raise NotImplementedError("_fused_sgd_(): grad_scale/found_inf (AMP gradient scaling) "
+                                  "are not implemented in ember")
+    xs = _tensor_list("_fused_sgd_", "self", self)
+    n = len(xs)
+    bufs = (_tensor_list("_fused_sgd_", "momentum_buffer_list", momentum_buffer_list, n)
+            if momentum != 0 else [])
+    return _dispatch(_FUSED_SGD, (xs, _tensor_list("_fused_sgd_", "grads", grads, n), bufs),
+                     (float(weight_decay), float(momentum), float(lr), float(dampening),
+                      bool(nesterov), bool(maximize), bool(is_first_step)))
+
+
+_publish(_fused_sgd_, "_fused_sgd_")

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _per_step, _to_scalar
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _to_scalar,
+                                   _use_fused)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -41,7 +42,10 @@ class Adam(_ListOptimizer):
         foreach: None/True update all parameters with one foreach op per formula step;
             False runs the same ops parameter by parameter (identical results).
         differentiable: run the step under autograd (default False).
-        capturable, fused: not implemented (True raises NotImplementedError).
+        fused: True runs PyTorch's ``_fused_adam_`` record: the whole update per parameter
+            in one loop. It is also what None (the default) runs unless ``foreach=True`` or
+            ``differentiable=True`` is given; all paths give identical results.
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 
@@ -61,7 +65,8 @@ class Adam(_ListOptimizer):
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
-        _check_flags(type(self).__name__, foreach, fused, capturable, differentiable)
+        _check_flags(type(self).__name__, foreach, fused, capturable, differentiable,
+                     fused_ok=True)
         super().__init__(params, defaults)
 
     def _init_state(self, p, st, group):
@@ -77,6 +82,18 @@ class Adam(_ListOptimizer):
         wd = group["weight_decay"]
         params = lists.params
         steps = lists.steps()
+        if group["amsgrad"] and "max_exp_avg_sq" not in lists.states[0]:
+            for p, st in zip(lists.originals, lists.states):  # amsgrad switched on later
+                st.setdefault("max_exp_avg_sq", self._zeros(p))
+        if _use_fused(group):
+            fused = ember._fused_adamw_ if group["decoupled_weight_decay"] else \
+                ember._fused_adam_
+            fused(params, lists.grads, lists.state("exp_avg"), lists.state("exp_avg_sq"),
+                  lists.state("max_exp_avg_sq") if group["amsgrad"] else [],
+                  [st["step"] for st in lists.states], lr=lr, beta1=beta1, beta2=beta2,
+                  weight_decay=wd, eps=group["eps"], amsgrad=group["amsgrad"],
+                  maximize=group["maximize"])
+            return
         if wd != 0 and group["decoupled_weight_decay"]:
             ember._foreach_mul_(params, 1 - lr * wd)
             grads = self._grads(group, lists, 0)
@@ -88,9 +105,6 @@ class Adam(_ListOptimizer):
         ember._foreach_mul_(v, beta2)
         ember._foreach_addcmul_(v, grads, grads, 1 - beta2)
         if group["amsgrad"]:
-            if "max_exp_avg_sq" not in lists.states[0]:  # amsgrad switched on later
-                for p, st in zip(lists.originals, lists.states):
-                    st.setdefault("max_exp_avg_sq", self._zeros(p))
             vmax = lists.state("max_exp_avg_sq")
             ember._foreach_maximum_(vmax, v)
             v = vmax
@@ -113,8 +127,8 @@ class AdamW(Adam):
         weight_decay: decoupled weight decay (default 1e-2).
         amsgrad: use the AMSGrad variant (default False).
         maximize: maximize the objective (default False).
-        foreach, differentiable: as for ``Adam``.
-        capturable, fused: not implemented (True raises NotImplementedError).
+        foreach, differentiable, fused: as for ``Adam``.
+        capturable: not implemented (True raises NotImplementedError).
 
     Example::
 

@@ -551,19 +551,31 @@ def _check(cond: bool, message: str) -> None:
 
 
 def _check_flags(name: str, foreach=None, fused=None, capturable=False, differentiable=False,
-                 differentiable_ok=True) -> None:
+                 differentiable_ok=True, fused_ok=False) -> None:
     """Refuse the implementation flags ember cannot honour, naming them (PyTorch's
     ``foreach``/``fused``/``capturable``/``differentiable`` constructor arguments)."""
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-    if fused:
-        raise NotImplementedError(f"{name}(fused=True): ember has no fused optimizer kernels; "
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and not fused_ok:
+        raise NotImplementedError(f"{name}(fused=True): ember has no fused kernel for {name}; "
                                   "leave fused unset (the foreach ops are the fast path)")
     if capturable:
         raise NotImplementedError(f"{name}(capturable=True): ember has no graph capture, so "
                                   "there is nothing to make capturable; leave it False")
     if differentiable and not differentiable_ok:
         raise NotImplementedError(f"{name}(differentiable=True) is not implemented in ember")
+
+
+def _use_fused(group: dict) -> bool:
+    """Whether a step runs the fused record (NOTE [ Fused optimizer records ] in
+    ``ember/_ops/foreach.py``): when asked for, and by default, unless ``foreach`` was chosen
+    or the step must be differentiable."""
+    fused = group.get("fused")
+    if fused:
+        return True
+    return fused is None and group.get("foreach") is None and not group["differentiable"]
 
 
 def _per_step(steps: list, fn):

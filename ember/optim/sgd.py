@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar, _use_fused
 
 __all__ = ["SGD"]
 
@@ -30,7 +30,9 @@ class SGD(_ListOptimizer):
             False runs the same ops parameter by parameter (identical results).
         differentiable: run the step under autograd so the update can be differentiated
             (default False).
-        fused: not implemented (True raises NotImplementedError).
+        fused: True runs PyTorch's ``_fused_sgd_`` record (the whole update per parameter in
+            one loop), as does None (the default) unless ``foreach=True`` or
+            ``differentiable=True`` is given; all paths give identical results.
 
     Example::
 
@@ -54,7 +56,7 @@ class SGD(_ListOptimizer):
                         foreach=foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        _check_flags("SGD", foreach, fused, False, differentiable)
+        _check_flags("SGD", foreach, fused, False, differentiable, fused_ok=True)
         super().__init__(params, defaults)
 
     def _init_state(self, p, st, group):
@@ -63,7 +65,7 @@ class SGD(_ListOptimizer):
     def _update(self, group, lists):
         lr = _to_scalar(group["lr"])
         momentum = group["momentum"]
-        params, grads = lists.params, self._grads(group, lists)
+        fresh = bufs = None
         if momentum != 0:
             states = lists.states
             fresh = [i for i, st in enumerate(states) if st.get("momentum_buffer") is None]
@@ -71,6 +73,24 @@ class SGD(_ListOptimizer):
                 states[i]["momentum_buffer"] = self._zeros(lists.originals[i])
                 self.state[lists.originals[i]] = states[i]
             bufs = lists.state("momentum_buffer")
+        if _use_fused(group):
+            kw = dict(weight_decay=group["weight_decay"], momentum=momentum, lr=lr,
+                      dampening=group["dampening"], nesterov=group["nesterov"],
+                      maximize=group["maximize"])
+            if not fresh:
+                ember._fused_sgd_(lists.params, lists.grads, bufs or [], is_first_step=False,
+                                  **kw)
+                return
+            fs = set(fresh)
+            old = [i for i in range(len(bufs)) if i not in fs]
+            for idx, first in ((fresh, True), (old, False)):
+                if idx:
+                    ember._fused_sgd_([lists.params[i] for i in idx],
+                                      [lists.grads[i] for i in idx], [bufs[i] for i in idx],
+                                      is_first_step=first, **kw)
+            return
+        params, grads = lists.params, self._grads(group, lists)
+        if momentum != 0:
             if fresh:  # first step: the buffer is a copy of the gradient
                 ember._foreach_copy_([bufs[i] for i in fresh], [grads[i] for i in fresh])
             fs = set(fresh)

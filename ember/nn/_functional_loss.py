@@ -233,10 +233,12 @@ def _ce_fwd(x, target, *args):
 
 
 def _ce_bwd_arrays(g_rows, prob, tc, wt):
+    """``softmax - one_hot`` scaled per row, written over ``prob`` (which the caller owns)."""
     xp = xp_of(prob)
-    gx = prob * (g_rows * wt)[:, None]
-    gx[xp.arange(len(tc)), tc] -= g_rows * wt
-    return gx
+    gw = g_rows * wt
+    prob *= gw[:, None]
+    prob[xp.arange(len(tc)), tc] -= gw
+    return prob
 
 
 def _ce_composite(x, w, ignore_index, reduction, target):
@@ -256,6 +258,12 @@ def _ce_bwd(ctx, grads):
 
         return _composite_grad(ctx, g, comp)
     prob, = _state(ctx)
+    if prob is None:  # an earlier backward (retain_graph=True) consumed it: recompute
+        prob = _ce_fwd(*[t._data for t in inputs], ignore_index, "none", has_w)[1]
+    else:
+        # The gradient is written over the saved softmax: no (M, C) allocation, whose page
+        # faults cost more than the arithmetic with a large vocabulary.
+        ctx.out = (None,)
     xp = xp_of(prob)
     shape = x._data.shape
     t = target._data.reshape(-1).astype(xp.int64)

@@ -48,12 +48,13 @@ def _affine(arrays, has_w, has_b):
 
 def _bn_fwd(x, *args):
     """``batch_norm`` record: ``(x[, weight][, bias], eps, has_weight, has_bias)`` ->
-    ``(y, mean, invstd)``; mean and invstd (shape ``(C,)``) are saved for backward."""
+    ``(y, mean, invstd)``; mean and invstd (shape ``(1, C, 1, ...)``) are saved for
+    backward."""
     *arrays, eps, has_w, has_b = args
     w, b = _affine(arrays, has_w, has_b)
     xc, mean, _, invstd = _bn_stats(x, eps)
     y = _bn_normalise(x, xc, invstd, w, b)
-    return y, mean.reshape(-1), invstd.reshape(-1)
+    return y, mean, invstd
 
 
 def _bn_stats_fwd(x, running_mean, running_var, *args):
@@ -71,7 +72,7 @@ def _bn_stats_fwd(x, running_mean, running_var, *args):
     running_var += (m * var.reshape(-1) * (n / max(n - 1, 1))).astype(running_var.dtype,
                                                                        copy=False)
     y = _bn_normalise(x, xc, invstd, w, b)
-    return y, mean.reshape(-1), invstd.reshape(-1)
+    return y, mean, invstd
 
 
 def _bn_composite(x, w, b, eps, has_w, has_b):
@@ -110,8 +111,7 @@ def _bn_bwd(ctx, grads):
     xd, gd = x._data, g._data
     axes = (0,) + tuple(range(2, xd.ndim))
     shape = _stat_shape(xd.ndim, -1)
-    invstd = invstd.reshape(shape)
-    xhat = (xd - mean.reshape(shape)) * invstd
+    xhat = (xd - mean) * invstd
     gsum = gd.sum(axis=axes)
     gxhat_sum = (gd * xhat).sum(axis=axes)
     res = []

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 import ember
+from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
@@ -33,10 +34,8 @@ from ember.nn._functional_dropout import dropout
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
-xp = np
-
-
 def _sigmoid(x):
+    xp = xp_of(x)
     r = xp.tanh(x * x.dtype.type(0.5))
     r *= x.dtype.type(0.5)
     r += x.dtype.type(0.5)
@@ -45,6 +44,7 @@ def _sigmoid(x):
 
 # --------------------------------------------------------------------------- LSTM layer
 def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
+    xp = xp_of(xproj)
     t_len, b, g4 = xproj.shape
     hs = g4 // 4
     p = h0.shape[1]
@@ -100,6 +100,7 @@ def _lstm_layer_fwd(xproj, h0, c0, whh, *args):
 
 
 def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
+    xp = xp_of(gout)
     acts, cs, tcs, hs_all = saved[:4]
     hraw = saved[4] if whr is not None else None
     t_len, b, g4 = acts.shape
@@ -209,6 +210,7 @@ def lstm_layer(xproj, h0, c0, whh, whr=None, batch_sizes=None):
 
 # --------------------------------------------------------------------------- GRU layer
 def _gru_fwd(xproj, h0, whh, bhh, bs):
+    xp = xp_of(xproj)
     t_len, b, g3 = xproj.shape
     hs = g3 // 3
     dt = xproj.dtype
@@ -248,6 +250,7 @@ def _gru_layer_fwd(xproj, h0, whh, *args):
 
 
 def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
+    xp = xp_of(gout)
     acts, ghn, hs_all = saved
     t_len, b, g3 = acts.shape
     hs = g3 // 3
@@ -333,6 +336,7 @@ def gru_layer(xproj, h0, whh, bhh=None, batch_sizes=None):
 
 # --------------------------------------------------------------------------- Elman RNN layer
 def _rnn_fwd(xproj, h0, whh, relu, bs):
+    xp = xp_of(xproj)
     t_len, b, hs = xproj.shape
     hs_all = xp.empty((t_len + 1, b, hs), xproj.dtype)
     hs_all[0] = h0
@@ -350,6 +354,7 @@ def _rnn_fwd(xproj, h0, whh, relu, bs):
 
 
 def _rnn_bwd_arrays(gout, ghn, whh, relu, bs, hs_all):
+    xp = xp_of(gout)
     t_len, b, hs = gout.shape
     da = xp.zeros_like(gout)
     dh = ghn.copy()

@@ -90,7 +90,10 @@ def _capture(names):
             arrays, attrs = args[:len(args) - k], args[len(args) - k:]
             copies = [np.array(a, copy=True) for a in arrays]
             out = _fwd(*args)
-            seen[_op.name].append((arrays, copies, attrs, out))
+            # a copy: backward may reuse state outputs' memory (cross-entropy's softmax)
+            kept = tuple(np.array(o, copy=True) for o in out) if isinstance(out, tuple) \
+                else np.array(out, copy=True)
+            seen[_op.name].append((arrays, copies, attrs, kept))
             return out
 
         op.fwd = probe
@@ -271,3 +274,18 @@ def test_cross_entropy_record_gradients(reduction):
     w = ember.tensor([1.0, 2.0, 0.5, 1.0], dtype=ember.float64)
     assert gradcheck(lambda a: F.cross_entropy(a, t, w, reduction=reduction), (_t(3, 4, 2),))
     assert gradgradcheck(lambda a: F.cross_entropy(a, t, reduction=reduction), (_t(3, 4, 2),))
+
+
+def test_cross_entropy_backward_twice_with_retain_graph():
+    """The first backward writes the gradient over the saved softmax; a second one
+    (retain_graph=True) recomputes it from the saved logits."""
+    x = _t(5, 4, 3)
+    t = ember.tensor([[0, 1, 2], [3, 3, -100], [1, 0, 0], [2, 2, 2], [0, 3, 1]])
+    y = F.cross_entropy(x, t)
+    y.backward(retain_graph=True)
+    g1 = x.grad.clone()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g1.numpy(), rtol=1e-12)
+    ref = _t(5, 4, 3)
+    F.nll_loss(ref.log_softmax(1), t).backward()
+    np.testing.assert_allclose(g1.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12)

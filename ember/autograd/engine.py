@@ -139,6 +139,11 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
             root_nodes.append(node)
     stack = list(root_nodes)
     _Node = Node
+    # NOTE [ One accumulation per leaf ]: a leaf reached by several edges (w * w, a shared
+    # weight) gets the sum of its contributions in one accumulation, as PyTorch's
+    # AccumulateGrad does, so its tensor hooks and post-accumulate hooks run once per backward
+    # on the full gradient. leaf_deps counts edges per leaf; partial sums wait in leaf_buf.
+    leaf_deps = {}
     while stack:
         for e in stack.pop().next:
             c = e.__class__
@@ -146,7 +151,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                 if c is tuple:
                     e = e[0]
                 else:
-                    continue  # None or a leaf tensor
+                    if e is not None:  # a leaf tensor
+                        k = id(e)
+                        leaf_deps[k] = leaf_deps.get(k, 0) + 1
+                    continue
             d = deps.get(e)
             if d is None:
                 deps[e] = 1
@@ -154,6 +162,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
             else:
                 deps[e] = d + 1
 
+    leaf_buf = {}
     ready = [n for n in root_nodes if deps[n] == 0]
     prev = GRAD.enabled
     GRAD.enabled = bool(create_graph)
@@ -170,7 +179,8 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
             if target_of is not None:
                 _capture_nonleaf(node, g, multi, target_of, captured)
             if multi:
-                g = [gg if gg is not None else _zeros(node.shape[i], node.dtype[i])
+                like = next((gg for gg in g if gg is not None), None)
+                g = [gg if gg is not None else _zeros(node.shape[i], node.dtype[i], like)
                      for i, gg in enumerate(g)]
             if op.bwd is None:
                 raise RuntimeError(f"the derivative for '{op.name}' is not implemented")
@@ -226,7 +236,20 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                         gi = _fit(gi, ed.shape, ed.dtype)
                         if gi is None:
                             continue
+                    k = id(e)
+                    n = leaf_deps[k]
+                    if n > 1:
+                        leaf_deps[k] = n - 1
+                        pend = leaf_buf.get(k)
+                        leaf_buf[k] = (e, gi if pend is None else pend[1] + gi)
+                        continue
+                    pend = leaf_buf.pop(k, None)
+                    if pend is not None:
+                        gi = pend[1] + gi
                     _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
+        # Leaves some of whose edges carried no gradient (None) get what did arrive.
+        for e, gi in leaf_buf.values():
+            _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
     finally:
         GRAD.enabled = prev
 
@@ -242,10 +265,14 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
     return captured
 
 
-def _zeros(shape, dtype):
+def _zeros(shape, dtype, like=None):
+    """Zeros standing in for an output's missing gradient, on the device of ``like``."""
     import numpy as np
 
-    return Tensor._wrap(np.zeros(shape, dtype))
+    from ember._backends import xp_of
+
+    xp = xp_of(like._data) if like is not None else np
+    return Tensor._wrap(xp.zeros(shape, dtype))
 
 
 def _add_buffer(buffers, node, nr, g, multi=None):

@@ -7,17 +7,17 @@ backward produces their gradients), into buckets of one dtype and at most ``buck
 (the first bucket is capped at 1 MB so communication starts early, as in PyTorch). Each
 bucket owns one flat buffer.
 
-Each forward (in grad mode) counts, by walking the recorded graph from the outputs, how many
-gradient contributions each parameter will receive; ember's engine accumulates each
-contribution separately, so a shared parameter is ready only after its last one. A
-post-accumulate-grad hook on every parameter counts down; when a bucket's parameters are all
-ready and every earlier bucket has been started, its gradients are copied into the buffer and
-an asynchronous all-reduce (``ReduceOp.AVG``) starts while backward continues with earlier
-layers. Starting buckets strictly in order keeps every rank's sequence of collectives the
-same whatever order hooks fire in. Every hook also polls the outstanding reductions, which is
-what drives MPI's progress during backward. An end-of-backward callback (``queue_callback``)
-waits for the reductions and writes the averaged gradients back into ``.grad`` (or makes
-``.grad`` a view of the bucket with ``gradient_as_bucket_view``).
+Each forward (in grad mode) finds, by walking the recorded graph from the outputs, which
+parameters will receive a gradient; the engine accumulates each leaf once per backward, with
+all its contributions summed, so a post-accumulate-grad hook on every parameter marks it
+ready exactly once. When a bucket's parameters are all ready and every earlier bucket has
+been started, its gradients are copied into the buffer and an asynchronous all-reduce
+(``ReduceOp.AVG``) starts while backward continues with earlier layers. Starting buckets
+strictly in order keeps every rank's sequence of collectives the same whatever order hooks
+fire in. Every hook also polls the outstanding reductions, which is what drives MPI's
+progress during backward. An end-of-backward callback (``queue_callback``) waits for the
+reductions and writes the averaged gradients back into ``.grad`` (or makes ``.grad`` a view
+of the bucket with ``gradient_as_bucket_view``).
 
 Parameters with no contribution: with ``find_unused_parameters`` they are ready at once and
 contribute zeros; a mask all-reduced beside the buckets says which were used on some rank,
@@ -53,8 +53,8 @@ def _flatten_outputs(out, acc):
 
 
 def _count_contributions(outputs, wanted):
-    """How many gradient contributions each parameter in ``wanted`` (id -> index) receives
-    in a backward from ``outputs``."""
+    """How many graph edges reach each parameter in ``wanted`` (id -> index) from
+    ``outputs`` (0: the parameter gets no gradient)."""
     from ember._graph import Node
 
     counts = [0] * len(wanted)
@@ -266,7 +266,9 @@ class DistributedDataParallel(Module):
 
     def _prepare(self, out):
         counts = _count_contributions(_flatten_outputs(out, []), self._param_index)
-        self._expected = counts
+        # The engine accumulates each leaf once per backward (NOTE [ One accumulation per
+        # leaf ] in engine.py), so a reachable parameter's hook fires exactly once.
+        self._expected = [1 if c else 0 for c in counts]
         for b in self._buckets:
             # Without find_unused_parameters an unused parameter keeps its bucket from ever
             # starting, and backward ends with PyTorch's error naming it.

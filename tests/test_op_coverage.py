@@ -416,6 +416,8 @@ RECORD_RULES = {
                                                             training=True), _t(4, 3))),
     "native_dropout": ("tests/nn/test_records.py::test_dropout_is_one_random_record",
                        lambda: _gg(lambda x: F.dropout(x, 0.5), _t(4, 3))),
+    "rrelu_with_noise": ("tests/nn/test_records.py::test_rrelu_is_a_random_record",
+                         lambda: _gg(lambda x: F.rrelu(x, training=True), _t(4, 3))),
     **{k: ("tests/nn/test_rnn.py::test_fused_layers_gradcheck_and_double_backward", f)
        for k, f in (
            ("lstm_layer", lambda: _gg(lambda a, b, c, w: FS.lstm_layer(a, b, c, w)[2],

@@ -7,12 +7,14 @@ import warnings
 
 import numpy as np
 
+from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
 from ember._ops.elementwise import relu as _core_relu
 from ember._random import _gen
 from ember._tensor import Tensor
-from ember.nn._functional_common import _composite_grad, _float_input, _maybe_inplace, _t
+from ember.nn._functional_common import (_composite_grad, _float_input, _keep_state,
+                                           _maybe_inplace, _state, _t)
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu",
@@ -24,10 +26,10 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- activations
-def _activation(name, fwd, dfwd, composite, save="x", node_name=None):
+def _activation(name, fwd, dfwd, composite, save="x", node_name=None, attrs=()):
     """A fused activation: ``fwd(x, *p)`` and ``dfwd(g, x_or_y, *p)`` on arrays; the
     differentiable ``composite(x, *p)`` in ember ops serves double backward."""
-    bwd_op = OpDef(name + "_backward", dfwd, None, differentiable=False)
+    bwd_op = OpDef(name + "_backward", dfwd, None, differentiable=False, attrs=attrs)
 
     def bwd(ctx, g):
         if GRAD.enabled:
@@ -42,7 +44,7 @@ def _activation(name, fwd, dfwd, composite, save="x", node_name=None):
                 return (composite_y(g, y, *ctx.params),)
             return (apply(bwd_op, (g, y), ctx.params),)
         composite_y = composite
-    return OpDef(name, fwd, bwd, save=save, fusible=True, node_name=node_name)
+    return OpDef(name, fwd, bwd, save=save, fusible=True, node_name=node_name, attrs=attrs)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -71,7 +73,8 @@ def _hardtanh_dfwd(g, x, lo, hi):
 
 
 _HARDTANH = _activation("hardtanh", _hardtanh_fwd, _hardtanh_dfwd,
-                        lambda x, lo, hi: x.clamp(lo, hi))
+                        lambda x, lo, hi: x.clamp(lo, hi),
+                        attrs=("min_val", "max_val"))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -102,7 +105,8 @@ def _leaky_dfwd(g, x, s):
 
 
 _LEAKY = _activation("leaky_relu", _leaky_fwd, _leaky_dfwd,
-                     lambda x, s: x.clamp(min=0) + x.clamp(max=0) * s)
+                     lambda x, s: x.clamp(min=0) + x.clamp(max=0) * s,
+                     attrs=("negative_slope",))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -131,15 +135,34 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return input.clamp(min=0) + w * input.clamp(max=0)
 
 
+def _rrelu_fwd(x, lower, upper):
+    """``rrelu_with_noise`` record: ``(x, lower, upper)`` -> ``(y, noise)`` with a slope drawn
+    uniformly from ``[lower, upper]`` for each negative element (1 elsewhere); the noise is
+    the forward state of the backward ``g * noise`` (NOTE [ Forward state as outputs ])."""
+    xp = xp_of(x)
+    slopes = _gen(None).uniform(lower, upper, x.shape).astype(x.dtype)
+    noise = xp.where(x >= 0, 1, slopes).astype(x.dtype)
+    return x * noise, noise
+
+
+def _rrelu_bwd(ctx, grads):
+    noise, = _state(ctx)
+    return (grads[0] * Tensor._wrap(noise),)
+
+
+_RRELU = OpDef("rrelu_with_noise", _rrelu_fwd, _rrelu_bwd, multi=True, random=True,
+               attrs=("lower", "upper"), node_name="RreluWithNoiseBackward0")
+
+
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU: random slopes in ``[lower, upper]`` when training, else the
     mean slope."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    slopes = _gen(None).uniform(lower, upper, input.shape).astype(input._data.dtype)
-    s = Tensor._wrap(np.where(input._data >= 0, 1, slopes).astype(input._data.dtype))
-    return _maybe_inplace(lambda x, s: x * s, "rrelu_", input, (s,), inplace)
+    attrs = (float(lower), float(upper))
+    return _maybe_inplace(lambda x: _keep_state(apply(_RRELU, (x,), attrs), 1), "rrelu_",
+                          input, (), inplace)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -160,7 +183,8 @@ def _elu_comp(x, alpha, scale, input_scale):
     return x.clamp(min=0) * scale + ((x.clamp(max=0) * input_scale).expm1()) * (alpha * scale)
 
 
-_ELU = _activation("elu", _elu_fwd, _elu_dfwd, _elu_comp)
+_ELU = _activation("elu", _elu_fwd, _elu_dfwd, _elu_comp,
+                   attrs=("alpha", "scale", "input_scale"))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -234,7 +258,8 @@ def _gelu_comp(x, approx):
     return x * 0.5 * (1 + (x / _SQRT_2).erf())
 
 
-_GELU = _activation("gelu", _gelu_fwd, _gelu_dfwd, _gelu_comp)
+_GELU = _activation("gelu", _gelu_fwd, _gelu_dfwd, _gelu_comp,
+                    attrs=("approximate",))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -308,7 +333,8 @@ def _softplus_dfwd(g, x, beta, threshold):
     return np.where(z > threshold, g, g * _sig(z)).astype(g.dtype)
 
 
-_SOFTPLUS = _activation("softplus", _softplus_fwd, _softplus_dfwd, _softplus_comp)
+_SOFTPLUS = _activation("softplus", _softplus_fwd, _softplus_dfwd, _softplus_comp,
+                        attrs=("beta", "threshold"))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -395,7 +421,8 @@ def _shrink_comp(x, lambd, soft):
     return (x - x.sign() * lambd) * keep if soft else x * keep
 
 
-_SHRINK = _activation("shrink", _shrink_fwd, _shrink_dfwd, _shrink_comp)
+_SHRINK = _activation("shrink", _shrink_fwd, _shrink_dfwd, _shrink_comp,
+                      attrs=("lambd", "soft"))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -425,7 +452,8 @@ def _threshold_comp(x, th, value):
     return x * m + (1 - m) * value
 
 
-_THRESHOLD = _activation("threshold", _threshold_fwd, _threshold_dfwd, _threshold_comp)
+_THRESHOLD = _activation("threshold", _threshold_fwd, _threshold_dfwd, _threshold_comp,
+                         attrs=("threshold", "value"))
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:

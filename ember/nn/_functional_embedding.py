@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember._graph import save_inputs
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
 from ember.nn._functional_common import _t
@@ -49,27 +50,39 @@ def _embedding_bwd_fwd(g, idx, num_weights, padding_idx, scale_grad):
     return gw
 
 
-_EMBEDDING_BWD = OpDef("embedding_backward", _embedding_bwd_fwd, None,
+_ATTRS = ("num_weights", "padding_idx", "scale_grad_by_freq")
+_EMBEDDING_BWD = OpDef("embedding_backward", _embedding_bwd_fwd, None, save="x", attrs=_ATTRS,
                        node_name="EmbeddingBackwardBackward0")
-_EMBEDDING = OpDef("embedding", _embedding_fwd, None, node_name="EmbeddingBackward0",
-                   onnx="Gather")
+_EMBEDDING = OpDef("embedding", _embedding_fwd, None, attrs=_ATTRS,
+                   node_name="EmbeddingBackward0", onnx="Gather")
+
+
+def _lookup(weight, idx, attrs):
+    """Run the ``embedding`` record ``(weight, indices)``; its node saves only the indices
+    (as PyTorch's does), so updating the weight in place before backward is allowed."""
+    y = apply(_EMBEDDING, (weight, idx), attrs)
+    node = y._grad_fn
+    if node is not None:
+        save_inputs(node, (idx,))
+    return y
 
 
 @_EMBEDDING.grad
 def _(ctx, g):
-    return (apply(_EMBEDDING_BWD, (g,), ctx.params),)
+    idx, = ctx.inputs
+    return (apply(_EMBEDDING_BWD, (g, idx), ctx.params), None)
 
 
 @_EMBEDDING_BWD.grad
 def _(ctx, gg):
-    idx, num, padding_idx, scale_grad = ctx.params
+    num, padding_idx, scale_grad = ctx.params
     if scale_grad:
         raise RuntimeError("double backward of embedding with scale_grad_by_freq is not "
                            "implemented")
     if padding_idx is not None:
         gg = gg.clone()
         gg._data[padding_idx] = 0
-    return (apply(_EMBEDDING, (gg,), (idx, num, None, False)),)
+    return (_lookup(gg, ctx.inputs[1], (num, None, False)), None)
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):
@@ -122,7 +135,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                          f"num_embeddings={n})")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    return apply(_EMBEDDING, (weight,), (idx, n, padding_idx, scale_grad_by_freq))
+    return _lookup(weight, Tensor._wrap(idx), (n, padding_idx, bool(scale_grad_by_freq)))
 
 
 def _segment_sum_fwd(x, seg, nseg):
@@ -131,13 +144,14 @@ def _segment_sum_fwd(x, seg, nseg):
     return out
 
 
-_SEGMENT_SUM = OpDef("segment_sum", _segment_sum_fwd, None, node_name="EmbeddingBagBackward0")
+_SEGMENT_SUM = OpDef("segment_sum", _segment_sum_fwd, None, save="x",
+                     attrs=("num_segments",), node_name="EmbeddingBagBackward0")
 
 
 @_SEGMENT_SUM.grad
 def _(ctx, g):
-    seg, _ = ctx.params
-    return (g[Tensor._wrap(seg)],)
+    seg = ctx.inputs[1]
+    return (g[seg], None)
 
 
 def _segment_max_fwd(x, seg, nseg):
@@ -148,15 +162,15 @@ def _segment_max_fwd(x, seg, nseg):
 
 
 _SEGMENT_MAX = OpDef("segment_max", _segment_max_fwd, None, save="xy",
-                     node_name="EmbeddingBagBackward0")
+                     attrs=("num_segments",), node_name="EmbeddingBagBackward0")
 
 
 @_SEGMENT_MAX.grad
 def _(ctx, g):
-    seg, nseg = ctx.params
-    x, = ctx.inputs
+    nseg, = ctx.params
+    x, st = ctx.inputs
+    seg = st._data
     y = ctx.output
-    st = Tensor._wrap(seg)
     hit = (x == y[st]).to(g.dtype)
     # one winner per bag and column: the first position that attains the max
     hd = hit._data
@@ -167,7 +181,7 @@ def _(ctx, g):
         take = (hd[i] > 0) & ~seen[s]
         first[i] = take
         seen[s] |= take
-    return (g[st] * Tensor._wrap(first),)
+    return (g[st] * Tensor._wrap(first), None)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
@@ -238,9 +252,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         psw = per_sample_weights[Tensor._wrap(np.nonzero(keep)[0])] if not keep.all() \
             else per_sample_weights
         emb = emb * psw.unsqueeze(-1)
+    seg_t = Tensor._wrap(seg_k)
     if mode == "max":
-        return apply(_SEGMENT_MAX, (emb,), (seg_k, nseg))
-    out = apply(_SEGMENT_SUM, (emb,), (seg_k, nseg))
+        return apply(_SEGMENT_MAX, (emb, seg_t), (nseg,))
+    out = apply(_SEGMENT_SUM, (emb, seg_t), (nseg,))
     if mode == "mean":
         counts = np.bincount(seg_k, minlength=nseg).astype(out._data.dtype)
         out = out / Tensor._wrap(np.maximum(counts, 1)[:, None])

@@ -50,6 +50,19 @@ CALLS = {
     "rnn_layer": lambda: FS.rnn_layer(_t(3, 2, 3), _t(2, 3, seed=1), _t(3, 3, seed=2),
                                       "relu"),
     "native_dropout": lambda: F.dropout2d(_t(2, 3, 4, 4), 0.4),
+    "rrelu_with_noise": lambda: F.rrelu(_t(3, 4), 0.1, 0.3, training=True),
+    "embedding": lambda: F.embedding(ember.tensor([[0, 2], [1, 2]]), _t(3, 4), padding_idx=1),
+    "segment_sum": lambda: F.embedding_bag(ember.tensor([0, 2, 1, 2]), _t(3, 4),
+                                           ember.tensor([0, 3]), mode="mean"),
+    "segment_max": lambda: F.embedding_bag(ember.tensor([[0, 2], [1, 2]]), _t(3, 4),
+                                           mode="max"),
+    "hardtanh": lambda: F.hardtanh(_t(3, 4), -0.5, 0.5),
+    "leaky_relu": lambda: F.leaky_relu(_t(3, 4), 0.2),
+    "elu": lambda: F.celu(_t(3, 4), 0.7),
+    "gelu": lambda: F.gelu(_t(3, 4), approximate="tanh"),
+    "softplus": lambda: F.softplus(_t(3, 4), 2.0, 10.0),
+    "shrink": lambda: F.softshrink(_t(3, 4), 0.3),
+    "threshold": lambda: F.threshold(_t(3, 4), 0.1, -1.0),
 }
 # records reached by each call (the backward records run in its first-order backward)
 REACHES = {
@@ -58,7 +71,16 @@ REACHES = {
     "lstm_layer_proj": ("lstm_layer", "lstm_layer_backward"),
     "gru_layer": ("gru_layer", "gru_layer_backward"),
     "rnn_layer": ("rnn_layer", "rnn_layer_backward"),
+    "embedding": ("embedding", "embedding_backward"),
+    "hardtanh": ("hardtanh", "hardtanh_backward"),
+    "leaky_relu": ("leaky_relu", "leaky_relu_backward"),
+    "elu": ("elu", "elu_backward"),
+    "gelu": ("gelu", "gelu_backward"),
+    "softplus": ("softplus", "softplus_backward"),
+    "shrink": ("shrink", "shrink_backward"),
+    "threshold": ("threshold", "threshold_backward"),
 }
+RANDOM = ("native_dropout", "rrelu_with_noise")
 TOUCHED = sorted({r for k in CALLS for r in REACHES.get(k, (k,))})
 
 
@@ -139,7 +161,7 @@ def test_node_params_are_the_named_attrs(key):
     hash(params)
 
 
-@pytest.mark.parametrize("key", sorted(k for k in CALLS if k != "native_dropout"))
+@pytest.mark.parametrize("key", sorted(k for k in CALLS if k not in RANDOM))
 def test_replaying_the_record_reproduces_its_outputs(key):
     """``fwd(*arrays, *attrs)`` alone recomputes every output (state included) from copies
     of the inputs taken before the call, so a compiler can replay the record."""
@@ -289,3 +311,24 @@ def test_cross_entropy_backward_twice_with_retain_graph():
     ref = _t(5, 4, 3)
     F.nll_loss(ref.log_softmax(1), t).backward()
     np.testing.assert_allclose(g1.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_rrelu_is_a_random_record():
+    x = _t(4, 5)
+    ember.manual_seed(3)
+    y1 = F.rrelu(x, 0.1, 0.3, training=True)
+    ember.manual_seed(3)
+    y2 = F.rrelu(x, 0.1, 0.3, training=True)
+    np.testing.assert_array_equal(y1.detach().numpy(), y2.detach().numpy())
+    xd, yd = x.detach().numpy(), y1.detach().numpy()
+    np.testing.assert_array_equal(yd[xd >= 0], xd[xd >= 0])
+    slope = yd[xd < 0] / xd[xd < 0]
+    assert ((slope >= 0.1) & (slope <= 0.3)).all()
+    assert OPS["rrelu_with_noise"].random
+    assert gradcheck(lambda a: (ember.manual_seed(1), F.rrelu(a, 0.1, 0.3, True))[1], (x,))
+    z = _t(4, 5, grad=False)
+    ember.manual_seed(2)
+    ref = F.rrelu(z, training=True)
+    ember.manual_seed(2)
+    assert F.rrelu_(z, training=True) is z
+    np.testing.assert_array_equal(z.numpy(), ref.numpy())

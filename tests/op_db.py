@@ -1925,5 +1925,229 @@ _reg(OpInfo("__invert__", ref=np.invert, op=lambda mod, x: ~x, method=False,
 _reg(OpInfo("__abs__", ref=np.abs, op=lambda mod, x: abs(x), method=False,
             sample_inputs=unary_samples(), dtypes=FLOAT_INT))
 
+
+# ------------------------------------------------------------------ foreach and fused records
+# torch._foreach_* take lists of tensors; samples hold lists of arrays of mixed shapes (0-dim
+# included). In-place entries return the updated list so values can be compared.
+_FE_SHAPES = ((2, 3), (4,), ())
+
+
+def _fe_list(dtype, rng, low=-3.0, high=3.0, avoid_zero=False):
+    return [make(s, dtype, rng, low, high, avoid_zero=avoid_zero) for s in _FE_SHAPES]
+
+
+def _fe_call(name, inplace):
+    def op(mod, xs, *args, **kw):
+        r = getattr(mod, name)(xs, *args, **kw)
+        if inplace:
+            assert r is xs, f"{name} returns the list it was given"
+            return xs
+        return r
+    return op
+
+
+def _fe_binary_samples(short):
+    def gen(dtype, rng):
+        div = short == "div"
+        xs = lambda: _fe_list(dtype, rng)  # noqa: E731
+        ys = lambda: _fe_list(dtype, rng, 0.5 if div else -3.0, 3.0)  # noqa: E731
+        out = [SampleInput(xs(), (1.5,), desc="scalar"),
+               SampleInput(xs(), ([0.5, -2.0, 3.0] if not div else [0.5, 2.0, 3.0],),
+                           desc="scalar list"),
+               SampleInput(xs(), (ys(),), desc="tensor list")]
+        if short in ("add", "sub"):
+            out.append(SampleInput(xs(), (ys(),), {"alpha": 0.7}, desc="alpha"))
+        if short in ("add", "sub", "mul", "div"):
+            out.append(SampleInput(xs(), (np.array(1.25, dtype),), desc="0-dim tensor"))
+        return out
+    return gen
+
+
+def _fe_binary_ref(np_fn):
+    def ref(xs, other, alpha=1):
+        if isinstance(other, list):
+            if isinstance(other[0], np.ndarray):
+                return [np_fn(x, np.multiply(y, alpha)).astype(x.dtype) for x, y in zip(xs, other)]
+            return [np_fn(x, s).astype(x.dtype) for x, s in zip(xs, other)]
+        return [np_fn(x, other).astype(x.dtype) for x in xs]
+    return ref
+
+
+for _s, _fn in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                ("div", np.true_divide), ("maximum", np.maximum), ("minimum", np.minimum)):
+    for _ip in (False, True):
+        _n = f"_foreach_{_s}" + ("_" if _ip else "")
+        _reg(OpInfo(_n, ref=_fe_binary_ref(_fn), sample_inputs=_fe_binary_samples(_s),
+                    op=_fe_call(_n, _ip), method=False, differentiable=False))
+
+_FE_UNARY = {"sqrt": (np.sqrt, 0.1, 3.0), "neg": (np.negative, -3.0, 3.0),
+             "sign": (np.sign, -3.0, 3.0), "abs": (np.abs, -3.0, 3.0),
+             "reciprocal": (np.reciprocal, 0.5, 3.0), "exp": (np.exp, -3.0, 3.0)}
+for _s, (_fn, _lo, _hi) in _FE_UNARY.items():
+    for _ip in (False, True):
+        _n = f"_foreach_{_s}" + ("_" if _ip else "")
+        _reg(OpInfo(_n, ref=lambda xs, _f=_fn: [_f(x).astype(x.dtype) for x in xs],
+                    sample_inputs=lambda dt, rng, _l=_lo, _h=_hi: [
+                        SampleInput(_fe_list(dt, rng, _l, _h))],
+                    op=_fe_call(_n, _ip), method=False, differentiable=False))
+
+
+def _fe_pointwise_samples(div):
+    def gen(dtype, rng):
+        def t2():
+            return _fe_list(dtype, rng, 0.5, 3.0) if div else _fe_list(dtype, rng)
+        return [SampleInput(_fe_list(dtype, rng), (_fe_list(dtype, rng), t2()), desc="value 1"),
+                SampleInput(_fe_list(dtype, rng), (_fe_list(dtype, rng), t2(), -0.25),
+                            desc="value"),
+                SampleInput(_fe_list(dtype, rng), (_fe_list(dtype, rng), t2(), [0.5, -1.5, 2.0]),
+                            desc="scalar list")]
+    return gen
+
+
+def _fe_pointwise_ref(np_fn):
+    def ref(xs, t1, t2, value=1):
+        vs = value if isinstance(value, list) else [value] * len(xs)
+        return [(x + np_fn(np.multiply(a, v), b)).astype(x.dtype)
+                for x, a, b, v in zip(xs, t1, t2, vs)]
+    return ref
+
+
+for _s, _fn in (("addcmul", np.multiply), ("addcdiv", np.true_divide)):
+    for _ip in (False, True):
+        _n = f"_foreach_{_s}" + ("_" if _ip else "")
+        _reg(OpInfo(_n, ref=_fe_pointwise_ref(_fn), sample_inputs=_fe_pointwise_samples(
+            _s == "addcdiv"), op=_fe_call(_n, _ip), method=False, differentiable=False))
+
+
+def _fe_lerp_samples(dtype, rng):
+    return [SampleInput(_fe_list(dtype, rng), (_fe_list(dtype, rng), w), desc=d)
+            for w, d in ((0.3, "small weight"), (0.8, "large weight"),
+                         ([0.1, 0.6, 0.9], "scalar list"),
+                         (_fe_list(dtype, rng, 0.0, 1.0), "tensor weights"))]
+
+
+def _fe_lerp_ref(xs, ends, weight):
+    ws = weight if isinstance(weight, list) else [weight] * len(xs)
+    return [_lerp_ref(x, e, np.asarray(w, x.dtype)).astype(x.dtype)
+            for x, e, w in zip(xs, ends, ws)]
+
+
+for _ip in (False, True):
+    _n = "_foreach_lerp" + ("_" if _ip else "")
+    _reg(OpInfo(_n, ref=_fe_lerp_ref, sample_inputs=_fe_lerp_samples, op=_fe_call(_n, _ip),
+                method=False, differentiable=False))
+
+_reg(OpInfo("_foreach_zero_", ref=lambda xs: [np.zeros_like(x) for x in xs],
+            sample_inputs=lambda dt, rng: [SampleInput(_fe_list(dt, rng))],
+            op=_fe_call("_foreach_zero_", True), method=False, differentiable=False))
+_reg(OpInfo("_foreach_copy_", ref=lambda xs, src: [s.astype(x.dtype) for x, s in zip(xs, src)],
+            sample_inputs=lambda dt, rng: [
+                SampleInput(_fe_list(dt, rng), (_fe_list(dt, rng),)),
+                SampleInput(_fe_list(dt, rng), (_fe_list(_other_dtype(dt), rng),),
+                            desc="cast")],
+            op=_fe_call("_foreach_copy_", True), method=False, differentiable=False))
+
+
+def _fe_norm_ref(xs, ord=2):
+    out = []
+    for x in xs:
+        a = np.abs(x.astype(np.float64).ravel())
+        v = a.max(initial=0.0) if ord == INF else (a ** ord).sum() ** (1.0 / ord)
+        out.append(np.asarray(v, x.dtype))
+    return out
+
+
+_reg(OpInfo("_foreach_norm", ref=_fe_norm_ref,
+            sample_inputs=lambda dt, rng: [SampleInput(_fe_list(dt, rng), kwargs={"ord": o},
+                                                       desc=f"ord {o}")
+                                           for o in (2, 1, INF, 3)],
+            op=_fe_call("_foreach_norm", False), method=False, differentiable=False))
+
+
+def _fe_adam_ref(decoupled):
+    def ref(xs, gs, ms, vs, vmaxs, steps, *, lr, beta1, beta2, weight_decay, eps, amsgrad,
+            maximize):
+        out_x, out_m, out_v = [], [], []
+        for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
+            t = float(steps[i])
+            x, g = x.astype(np.float64), g.astype(np.float64) * (-1 if maximize else 1)
+            if decoupled:
+                x = x * (1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * x
+            m = m + (1 - beta1) * (g - m)
+            v = beta2 * v + (1 - beta2) * g * g
+            vv = np.maximum(vmaxs[i], v) if amsgrad else v
+            x = x - lr / (1 - beta1 ** t) * m / (np.sqrt(vv) / np.sqrt(1 - beta2 ** t) + eps)
+            dt = xs[i].dtype
+            out_x.append(x.astype(dt))
+            out_m.append(m.astype(dt))
+            out_v.append(v.astype(dt))
+        return out_x + out_m + out_v
+    return ref
+
+
+def _fe_adam_samples(dtype, rng):
+    out = []
+    for amsgrad, maximize, wd in ((False, False, 0.0), (True, True, 0.1)):
+        vs = _fe_list(dtype, rng, 0.1, 1.0)
+        out.append(SampleInput(
+            _fe_list(dtype, rng),
+            (_fe_list(dtype, rng), _fe_list(dtype, rng), vs,
+             [np.asarray(v + 0.05, dtype) for v in vs] if amsgrad else [],
+             [np.array(t, np.float32) for t in (1.0, 3.0, 3.0)]),
+            dict(lr=0.1, beta1=0.9, beta2=0.99, weight_decay=wd, eps=1e-8, amsgrad=amsgrad,
+                 maximize=maximize), desc=f"amsgrad={amsgrad} maximize={maximize} wd={wd}"))
+    return out
+
+
+def _fe_fused_adam_op(name):
+    def op(mod, xs, gs, ms, vs, vmaxs, steps, **kw):
+        assert getattr(mod, name)(xs, gs, ms, vs, vmaxs, steps, **kw) is None
+        return xs + ms + vs
+    return op
+
+
+for _n, _dec in (("_fused_adam_", False), ("_fused_adamw_", True)):
+    _reg(OpInfo(_n, ref=_fe_adam_ref(_dec), sample_inputs=_fe_adam_samples,
+                op=_fe_fused_adam_op(_n), method=False, differentiable=False,
+                atol={F32: 1e-5, F64: 1e-12}, rtol={F32: 1e-4, F64: 1e-10}))
+
+
+def _fe_sgd_ref(xs, gs, bufs, *, weight_decay, momentum, lr, dampening, nesterov, maximize,
+                is_first_step):
+    out_x, out_b = [], []
+    for i, (x, g) in enumerate(zip(xs, gs)):
+        g = (-g if maximize else g) + weight_decay * x
+        if momentum:
+            b = g.copy() if is_first_step else momentum * bufs[i] + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+            out_b.append(b.astype(x.dtype))
+        out_x.append((x - lr * g).astype(x.dtype))
+    return out_x + out_b
+
+
+def _fe_sgd_samples(dtype, rng):
+    out = []
+    for mom, nest, first, damp in ((0.0, False, False, 0.0), (0.9, True, True, 0.0),
+                                   (0.9, False, False, 0.3)):
+        out.append(SampleInput(
+            _fe_list(dtype, rng), (_fe_list(dtype, rng), _fe_list(dtype, rng) if mom else []),
+            dict(weight_decay=0.05, momentum=mom, lr=0.1, dampening=damp, nesterov=nest,
+                 maximize=damp > 0, is_first_step=first),
+            desc=f"momentum={mom} nesterov={nest} first={first} dampening={damp}"))
+    return out
+
+
+def _fe_fused_sgd_op(mod, xs, gs, bufs, **kw):
+    assert mod._fused_sgd_(xs, gs, bufs, **kw) is None
+    return xs + bufs
+
+
+_reg(OpInfo("_fused_sgd_", ref=_fe_sgd_ref, sample_inputs=_fe_sgd_samples, op=_fe_fused_sgd_op,
+            method=False, differentiable=False, atol={F32: 1e-5, F64: 1e-12},
+            rtol={F32: 1e-5, F64: 1e-10}))
+
+
 OPS_BY_NAME = {o.name: o for o in OP_DB}
 assert len(OPS_BY_NAME) == len(OP_DB), "duplicate OpInfo names"

@@ -18,7 +18,8 @@ beyond what the arithmetic needs.
 
 ``_dispatch`` is the one way into these records. Without autograd it runs the forward on the
 raw arrays, then wraps the outputs (out-of-place) or bumps the version of every mutated
-tensor (in-place, which returns None like PyTorch's). When grad mode is on and a tensor needs
+tensor (in-place; the public in-place ops return the list they were given, the fused
+records None, as PyTorch's do). When grad mode is on and a tensor needs
 a gradient, it runs the record's per-tensor composite of ordinary ember ops instead, so
 gradients flow (out-of-place) and in-place history rewriting and leaf checks behave exactly as
 for ``Tensor.add_`` and friends. ``Optimizer(differentiable=True)`` relies on that.
@@ -96,10 +97,23 @@ def _record(name, fwd, slow, attrs, doc, mutates=(0,)):
 
 
 def _publish(fn, name):
+    if name.startswith("_foreach_") and name.endswith("_"):
+        fn = _returning_self(fn)
     fn.__name__ = fn.__qualname__ = name
     register(fn, name=name, method=False)
     __all__.append(name)
     return fn
+
+
+def _returning_self(fn):
+    """PyTorch's in-place foreach ops return the very list they were given."""
+
+    def inplace(self, *args, **kwargs):
+        fn(self, *args, **kwargs)
+        return self
+
+    inplace.__doc__ = fn.__doc__
+    return inplace
 
 
 # =============================================================================== arguments
@@ -311,7 +325,7 @@ def _make_binary(short, ufunc, method, true_div):
         wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
 
         Args:
-            self: list of tensors{' (updated in place; returns None)' if inplace else ''}.
+            self: list of tensors{' (updated in place; returned)' if inplace else ''}.
             other: a number, a list of numbers or of tensors (one per tensor), or a 0-dim
                 tensor.
             alpha: multiplier of ``other`` when it holds tensors{'' if has_alpha else
@@ -391,7 +405,7 @@ def _make_pointwise(short, ufunc):
         wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
 
         Args:
-            self: list of tensors{' (updated in place; returns None)' if inplace else ''}.
+            self: list of tensors{' (updated in place; returned)' if inplace else ''}.
             tensor1, tensor2: lists of tensors, one per tensor of ``self``.
             value: a number, a list of numbers or a 1-D tensor of them (one per tensor).
 
@@ -485,7 +499,7 @@ for _inplace, _f in ((False, _lerp_fwd), (True, _lerp_fwd_)):
     _lerp_wrapper.__doc__ = f"""``torch.{_name}``: {_op.doc}
 
     Args:
-        self: list of tensors{' (updated in place; returns None)' if _inplace else ''}.
+        self: list of tensors{' (updated in place; returned)' if _inplace else ''}.
         tensors1: list of end points, one per tensor.
         weight: a number, a list of numbers, or a list of tensors (one per tensor).
 
@@ -548,7 +562,7 @@ def _make_unary(short, ufunc, method, floating):
         wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
 
         Args:
-            self: list of tensors{' (updated in place; returns None)' if inplace else ''}.
+            self: list of tensors{' (updated in place; returned)' if inplace else ''}.
 
         Example::
 
@@ -573,7 +587,7 @@ _ZERO = _record("_foreach_zero_", _zero_fwd_,
 
 
 def _foreach_zero_(self):
-    """``torch._foreach_zero_``: fill every tensor of a list with zeros (returns None).
+    """``torch._foreach_zero_``: fill every tensor of a list with zeros (returns the list).
 
     Args:
         self: list of tensors.
@@ -602,7 +616,8 @@ _COPY = _record("_foreach_copy_", _copy_fwd_,
 
 
 def _foreach_copy_(self, src, non_blocking=False):
-    """``torch._foreach_copy_``: copy ``src[i]`` into ``self[i]`` (broadcast, cast; None).
+    """``torch._foreach_copy_``: copy ``src[i]`` into ``self[i]`` (broadcast, cast; returns
+    ``self``).
 
     Args:
         self: list of destination tensors.

@@ -364,6 +364,23 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return y
 
 
+def _instance_stats_fwd(x, running_mean, running_var, momentum):
+    """``instance_norm_update_stats`` record: ``(x (N, C, L), running_mean, running_var,
+    momentum)`` -> ``(mean, var)`` of the instances averaged over the batch (unbiased
+    variance, as PyTorch), blended into the running statistics in place (inputs 1 and 2)."""
+    mean = x.mean(axis=(0, 2))
+    var = x.var(axis=2, ddof=1).mean(axis=0)
+    running_mean *= 1 - momentum
+    running_mean += (momentum * mean).astype(running_mean.dtype, copy=False)
+    running_var *= 1 - momentum
+    running_var += (momentum * var).astype(running_var.dtype, copy=False)
+    return mean, var
+
+
+_INSTANCE_STATS = OpDef("instance_norm_update_stats", _instance_stats_fwd, None, multi=True,
+                        differentiable=False, attrs=("momentum",), mutates=(1, 2))
+
+
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
@@ -390,19 +407,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         x = input.reshape(n, c, -1)
         y = layer_norm(x, (x.shape[-1],), None, None, eps).reshape(input.shape)
         if running_mean is not None or running_var is not None:
-            xd = x._data
-            mean = xd.mean(axis=(0, 2))
-            var = xd.var(axis=2, ddof=1).mean(axis=0)
-            if running_mean is not None:
-                rm = running_mean._data
-                rm *= 1 - momentum
-                rm += (momentum * mean).astype(rm.dtype)
-                running_mean._bump()
-            if running_var is not None:
-                rv = running_var._data
-                rv *= 1 - momentum
-                rv += (momentum * var).astype(rv.dtype)
-                running_var._bump()
+            rm = running_mean if running_mean is not None else _scratch(running_var)
+            rv = running_var if running_var is not None else _scratch(running_mean)
+            apply(_INSTANCE_STATS, (x.detach(), rm, rv), (float(momentum),))
+            rm._bump()
+            rv._bump()
     else:
         shape = _stat_shape(input.dim(), c)
         y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()

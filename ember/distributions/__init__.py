@@ -6,10 +6,14 @@ reproducible (not bit-identical to PyTorch's streams).
 
 from ember.distributions import constraints, transforms  # noqa: F401
 from ember.distributions.binomial import Binomial, Geometric, Multinomial, NegativeBinomial
-from ember.distributions.categorical import Bernoulli, Categorical, OneHotCategorical
-from ember.distributions.cauchy import Cauchy, Chi2, StudentT
+from ember.distributions.categorical import (Bernoulli, Categorical, OneHotCategorical,
+                                             OneHotCategoricalStraightThrough)
+from ember.distributions.cauchy import Cauchy, Chi2, FisherSnedecor, StudentT
+from ember.distributions.continuous_bernoulli import ContinuousBernoulli
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.gamma import Beta, Dirichlet, Gamma, Poisson
+from ember.distributions.generalized_pareto import GeneralizedPareto
 from ember.distributions.kl import kl_divergence, register_kl
 from ember.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from ember.distributions.mixture_same_family import MixtureSameFamily
@@ -18,6 +22,9 @@ from ember.distributions.normal import Exponential, Laplace, Normal, Uniform
 from ember.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from ember.distributions.transformed_distribution import (Gumbel, HalfCauchy, HalfNormal,
                                                           LogNormal, TransformedDistribution)
+from ember.distributions.transformed_families import (InverseGamma, Kumaraswamy,
+                                                      LogisticNormal, Pareto, Weibull)
+from ember.distributions.von_mises import VonMises
 from ember.distributions.transforms import (AbsTransform, AffineTransform, CatTransform,
                                             ComposeTransform, CorrCholeskyTransform,
                                             CumulativeDistributionTransform, ExpTransform,
@@ -35,6 +42,9 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
            "Normal", "OneHotCategorical", "Poisson", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
+           "ContinuousBernoulli", "ExponentialFamily", "FisherSnedecor", "GeneralizedPareto",
+           "InverseGamma", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough",
+           "Pareto", "VonMises", "Weibull",
            "biject_to", "kl_divergence", "register_kl", "transform_to",
            "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
            "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",

@@ -13,7 +13,7 @@ from ember.distributions.distribution import Distribution
 from ember.distributions.utils import (broadcast_all, lazy_property, logits_to_probs,
                                        probs_to_logits)
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 def _one_of(probs, logits):
@@ -304,3 +304,22 @@ class OneHotCategorical(Distribution):
 
     def __repr__(self):
         return "OneHotCategorical(" + repr(self._categorical)[len("Categorical("):]
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """``OneHotCategorical`` whose ``rsample`` passes gradients straight through: the value is
+    a one-hot sample, the gradient that of ``probs`` (Bengio et al. 2013).
+
+    Example::
+
+        >>> p = ember.tensor([0.3, 0.7], requires_grad=True)
+        >>> OneHotCategoricalStraightThrough(probs=p).rsample().requires_grad
+        True
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

@@ -1,10 +1,13 @@
-"""Cauchy, Chi2 and StudentT: the heavy-tailed families on the real line."""
+"""Cauchy, Chi2, StudentT and FisherSnedecor: heavy-tailed families and the ratios of
+gamma variables behind them."""
 
 from __future__ import annotations
 
 import math
 
 import ember
+import numbers
+
 from ember._tensor import Size
 from ember.distributions import constraints
 from ember.distributions._special import digamma, lgamma
@@ -13,7 +16,7 @@ from ember.distributions.gamma import Gamma
 from ember.distributions.normal import _LocScale, _noise
 from ember.distributions.utils import broadcast_all
 
-__all__ = ["Cauchy", "Chi2", "StudentT"]
+__all__ = ["Cauchy", "Chi2", "StudentT", "FisherSnedecor"]
 
 
 class Cauchy(_LocScale):
@@ -152,3 +155,73 @@ class StudentT(Distribution):
         return (self.scale.log() + 0.5 * (self.df + 1)
                 * (digamma(0.5 * (self.df + 1)) - digamma(0.5 * self.df))
                 + 0.5 * self.df.log() + lbeta)
+
+
+class FisherSnedecor(Distribution):
+    """Fisher-Snedecor F distribution with ``df1`` and ``df2`` degrees of freedom: the ratio
+    ``(X1 / df1) / (X2 / df2)`` of chi-squared variables; reparameterised.
+
+    Example::
+
+        >>> FisherSnedecor(ember.tensor(4.0), ember.tensor(6.0)).mean
+        tensor(1.5000)
+    """
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=None):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        scalar = isinstance(df1, numbers.Number) and isinstance(df2, numbers.Number)
+        super().__init__(Size() if scalar else Size(self.df1.shape),
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(FisherSnedecor, _instance)
+        batch_shape = Size(batch_shape)
+        new.df1 = self.df1.expand(batch_shape)
+        new.df2 = self.df2.expand(batch_shape)
+        new._gamma1 = self._gamma1.expand(batch_shape)
+        new._gamma2 = self._gamma2.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        df2 = self.df2.masked_fill(self.df2 <= 2, math.nan)
+        return df2 / (df2 - 2)
+
+    @property
+    def mode(self):
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        return mode.masked_fill(self.df1 <= 2, math.nan)
+
+    @property
+    def variance(self):
+        df2 = self.df2.masked_fill(self.df2 <= 4, math.nan)
+        return 2 * df2.pow(2) * (self.df1 + df2 - 2) / (self.df1 * (df2 - 2).pow(2) * (df2 - 4))
+
+    def rsample(self, sample_shape=Size()):
+        import numpy as np
+
+        shape = tuple(self._extended_shape(sample_shape))
+        # X1 ~ Gamma(df1 / 2, df1), X2 ~ Gamma(df2 / 2, df2): X1 / X2 ~ F(df1, df2)
+        X1 = self._gamma1.rsample(sample_shape).reshape(shape)
+        X2 = self._gamma2.rsample(sample_shape).reshape(shape)
+        tiny = float(np.finfo(X2._data.dtype).tiny)
+        return (X1 / X2.clamp(min=tiny)).clamp(min=tiny)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        ct1 = self.df1 * 0.5
+        ct2 = self.df2 * 0.5
+        ct3 = self.df1 / self.df2
+        t1 = lgamma(ct1 + ct2) - lgamma(ct1) - lgamma(ct2)
+        t2 = ct1 * ct3.log() + (ct1 - 1) * value.log()
+        t3 = (ct1 + ct2) * (ct3 * value).log1p()
+        return t1 + t2 - t3

@@ -43,3 +43,5 @@ def _invert(self):
 
 
 _attach()
+
+from ember._ops import rules  # noqa: E402,F401  (last: it annotates every record above)

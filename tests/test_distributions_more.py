@@ -542,3 +542,58 @@ def test_every_registered_kl_pair_matches_torch():
         close(ke, kt, rtol=1e-6, atol=1e-9)
         checked += 1
     assert checked >= 80
+
+
+def _spd(n=3, batch=(2,)):
+    M = RNG.standard_normal(batch + (n, n))
+    return M @ np.swapaxes(M, -1, -2) + np.eye(n)
+
+
+@needs_torch
+@pytest.mark.parametrize("param", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_matches_torch(param):
+    S = _spd()
+    P = np.linalg.cholesky(S) if param == "scale_tril" else S
+    df = np.array([4.0, 6.5])
+    e = D.Wishart(t(df), **{param: t(P)})
+    d = TD.Wishart(torch.tensor(df), **{param: torch.tensor(P)})
+    X = d.sample((3,))
+    close(e.log_prob(t(X.numpy())), d.log_prob(X), rtol=1e-9)
+    for what in ("mean", "variance", "covariance_matrix", "precision_matrix", "scale_tril"):
+        close(getattr(e, what), getattr(d, what), rtol=1e-9, atol=1e-10)
+    close(e.entropy(), d.entropy(), rtol=1e-9)
+    close(D.ExponentialFamily.entropy(e), d.entropy(), rtol=1e-9)
+    e2 = D.Wishart(t(df * 1.1), precision_matrix=t(S))
+    d2 = TD.Wishart(torch.tensor(df * 1.1), precision_matrix=torch.tensor(S))
+    close(D.kl_divergence(e, e2), TD.kl_divergence(d, d2).detach(), rtol=1e-9)
+
+
+def test_wishart_samples_and_lkj():
+    S = _spd(batch=())
+    w = D.Wishart(t(5.0), covariance_matrix=t(S))
+    ember.manual_seed(0)
+    s = w.sample((20000,)).numpy()
+    close(s.mean(0), 5.0 * S, rtol=0.05, atol=0.1)
+    assert bool(C.positive_definite.check(t(s[:50])).all())
+    with pytest.raises(ValueError, match="df"):
+        D.Wishart(t(1.5), covariance_matrix=t(S))
+    lk = D.LKJCholesky(3, t([0.5, 2.0]))
+    L = lk.sample((100,))
+    assert tuple(L.shape) == (100, 2, 3, 3)
+    assert bool(C.corr_cholesky.check(L).all())
+    # dim 2: the correlation is 2 Beta(c, c) - 1, whose variance is 1 / (2c + 1)
+    r = D.LKJCholesky(2, 2.0).sample((20000,)).numpy()[:, 1, 0]
+    assert abs(r.var() - 0.2) < 0.01
+    with pytest.raises(ValueError):
+        D.LKJCholesky(1)
+
+
+@needs_torch
+def test_lkj_log_prob_matches_torch():
+    for conc in (0.5, 1.0, 3.0):
+        e = D.LKJCholesky(4, t([conc, 2.0]))
+        d = TD.LKJCholesky(4, torch.tensor([conc, 2.0], dtype=torch.float64))
+        v = d.sample((5,))
+        close(e.log_prob(t(v.numpy())), d.log_prob(v), rtol=1e-10)
+    assert gradcheck(lambda c: D.LKJCholesky(3, c).log_prob(t(v.numpy()[:, 0, :3, :3])),
+                     (t([1.5], True),))

@@ -25,6 +25,7 @@ from ember.distributions.transformed_distribution import (Gumbel, HalfCauchy, Ha
 from ember.distributions.transformed_families import (InverseGamma, Kumaraswamy,
                                                       LogisticNormal, Pareto, Weibull)
 from ember.distributions.von_mises import VonMises
+from ember.distributions.wishart import LKJCholesky, Wishart
 from ember.distributions.transforms import (AbsTransform, AffineTransform, CatTransform,
                                             ComposeTransform, CorrCholeskyTransform,
                                             CumulativeDistributionTransform, ExpTransform,
@@ -44,7 +45,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
            "ContinuousBernoulli", "ExponentialFamily", "FisherSnedecor", "GeneralizedPareto",
            "InverseGamma", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough",
-           "Pareto", "VonMises", "Weibull",
+           "Pareto", "VonMises", "Weibull", "LKJCholesky", "Wishart",
            "biject_to", "kl_divergence", "register_kl", "transform_to",
            "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
            "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",

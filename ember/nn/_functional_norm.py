@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._graph import GRAD
+from ember._graph import GRAD, save_inputs
 from ember._backends import xp_of
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
@@ -90,23 +90,24 @@ def _bn_composite(x, w, b, eps, has_w, has_b):
 
 def _bn_bwd(ctx, grads):
     g = grads[0]
+    # saved: (x[, weight][, bias]) for both variants; the stats variant's running_mean and
+    # running_var (inputs 1 and 2) are not saved and get no gradient
     inputs = ctx.inputs
-    # the stats variant has running_mean/running_var as inputs 1 and 2: no gradient
     k = 2 if ctx.op is _BATCH_NORM_STATS else 0
     eps, has_w, has_b = ctx.params[0], ctx.params[-2], ctx.params[-1]
     x = inputs[0]
-    aff = inputs[1 + k:]
-    w = aff[0] if has_w else None
+    w = inputs[1] if has_w else None
     if GRAD.enabled:
         from ember.autograd import grad as _grad
 
-        idx = [i for i, e in enumerate(ctx.next) if e is not None]
-        y = _bn_composite(x, w, aff[has_w] if has_b else None, eps, has_w, has_b)
+        nxt = ctx.next[:1] + ctx.next[1 + k:]
+        idx = [i for i, e in enumerate(nxt) if e is not None]
+        y = _bn_composite(x, w, inputs[1 + has_w] if has_b else None, eps, has_w, has_b)
         gs = _grad(y, [inputs[i] for i in idx], g, create_graph=True, allow_unused=True)
         out = [None] * len(inputs)
         for i, gi in zip(idx, gs):
             out[i] = gi
-        return tuple(out)
+        return tuple(out[:1]) + (None,) * k + tuple(out[1:])
     mean, invstd = _state(ctx)
     xd, gd = x._data, g._data
     axes = (0,) + tuple(range(2, xd.ndim))
@@ -136,7 +137,7 @@ def _bn_bwd(ctx, grads):
 _BATCH_NORM = OpDef("batch_norm", _bn_fwd, _bn_bwd, save="x", multi=True,
                     attrs=("eps", "has_weight", "has_bias"),
                     node_name="NativeBatchNormBackward0", onnx="BatchNormalization")
-_BATCH_NORM_STATS = OpDef("batch_norm_stats", _bn_stats_fwd, _bn_bwd, save="x", multi=True,
+_BATCH_NORM_STATS = OpDef("batch_norm_stats", _bn_stats_fwd, _bn_bwd, multi=True,
                           attrs=("eps", "momentum", "has_weight", "has_bias"), mutates=(1, 2),
                           node_name="NativeBatchNormBackward0", onnx="BatchNormalization")
 
@@ -188,11 +189,16 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         # a lone running statistic: the record updates both, the missing one in a scratch
         rm = running_mean if running_mean is not None else _scratch(running_var)
         rv = running_var if running_var is not None else _scratch(running_mean)
-        # bump first so the versions saved with the inputs are the post-update ones
-        rm._bump()
-        rv._bump()
         outs = apply(_BATCH_NORM_STATS, (input, rm, rv) + affine,
                      (float(eps), float(momentum), has_w, has_b))
+        rm._bump()
+        rv._bump()
+        e = outs[0]._grad_fn
+        if e is not None:
+            # backward needs x and the affine parameters; the running statistics are not
+            # saved, so a second forward of the layer (updating them again) before this
+            # backward is fine, as in PyTorch
+            save_inputs(e[0], (input,) + affine)
         return _keep_state(outs, 1)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm(): running_mean and running_var must be defined in "

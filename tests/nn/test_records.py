@@ -366,3 +366,18 @@ def test_instance_norm_running_stats_are_a_declared_mutation():
     assert rm._version > 0 and rv._version > 0
     assert gradcheck(lambda a: F.instance_norm(a, ember.zeros(3, dtype=ember.float64),
                                                None, momentum=0.25), (x,))
+
+
+def test_batch_norm_twice_before_backward():
+    """Two training forwards of one layer (a GAN discriminator on real and fake batches)
+    update the running statistics twice before backward: they are not saved for it."""
+    bn = ember.nn.BatchNorm1d(3).double()
+    a, b = _t(4, 3), _t(5, 3, seed=1)
+    (bn(a).pow(2).sum() + bn(b).pow(2).sum()).backward()
+    ref_a, ref_b = _t(4, 3), _t(5, 3, seed=1)
+    (F.batch_norm(ref_a, None, None, bn.weight, bn.bias, training=True).pow(2).sum()
+     + F.batch_norm(ref_b, None, None, bn.weight, bn.bias, training=True).pow(2).sum()
+     ).backward()
+    np.testing.assert_allclose(a.grad.numpy(), ref_a.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), ref_b.grad.numpy(), rtol=1e-12)
+    assert bn.num_batches_tracked.item() == 2

@@ -52,7 +52,7 @@ class device:
 
     # ``with ember.device("meta"):`` makes it the default device of factory functions.
     def __enter__(self):
-        _DEFAULT.append(check_device(self, allow_meta=True))
+        _DEFAULT.append(check_device(self, routed=True))
         return self
 
     def __exit__(self, *exc):
@@ -72,27 +72,38 @@ def get_default_device() -> device:
 
 def set_default_device(d) -> None:
     """Set the device factory functions use when none is given (None means the CPU)."""
-    _DEFAULT[0] = CPU if d is None else check_device(d, allow_meta=True)
+    _DEFAULT[0] = CPU if d is None else check_device(d, routed=True)
 
 
 def factory_device(d) -> device:
     """A factory function's ``device=`` argument, with the default device for None."""
     if d is None:
         return _DEFAULT[-1]
-    return check_device(d, allow_meta=True)
+    return check_device(d, routed=True)
 
 
-def check_device(d, allow_meta=False) -> device:
-    """Normalise a device argument; reject devices this build cannot run on."""
+def check_device(d, routed=False) -> device:
+    """Normalise a device argument; reject devices this build cannot run on.
+
+    ``routed``: the caller places its result on the device (factories, ``to``); other
+    callers only accept the CPU. A device type is available when a backend serves it
+    (``ember._backends.for_device``): the CPU and ``meta`` always, others once registered.
+    """
     if d is None or d is CPU:
         return CPU
     d = device(d)
+    if d.type == "cpu":
+        return CPU
     if d.type == "meta":
-        if allow_meta:
+        if routed:
             return META
         raise NotImplementedError("this operation does not support the 'meta' device")
-    if d.type != "cpu":
+    from ember._backends import for_device
+
+    if for_device(d.type) is None:
         raise RuntimeError(
-            f"ember: device '{d}' is not available: this build runs on the CPU only "
-            "(the CUDA backend is not implemented yet; pass device='cpu').")
-    return CPU
+            f"ember: device '{d}' is not available: no backend serves '{d.type}' in this "
+            "process (the CUDA backend needs the 'cuda' extra and a GPU; pass device='cpu').")
+    if not routed:
+        raise NotImplementedError(f"this operation does not support the '{d.type}' device")
+    return d if d.index is not None else device(d.type, 0)

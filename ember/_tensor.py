@@ -780,7 +780,8 @@ def device_of_array(array):
     if dev is None:
         from ember._device import device
 
-        dev = _DEVICES[b] = device(b.device_type) if b.device_type != "cpu" else CPU
+        dev = _DEVICES[b] = CPU if b.device_type == "cpu" else \
+            device(b.device_type, getattr(b, "device_index", None))
     return dev
 
 
@@ -809,7 +810,7 @@ def parse_to_args(args, kwargs, allow_copy=True, with_device=False):
         else:
             dev = a
     if dev is not None:
-        dev = check_device(dev, allow_meta=with_device)
+        dev = check_device(dev, routed=with_device)
     if with_device:
         return dtype, copy, dev
     return dtype, copy

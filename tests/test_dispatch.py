@@ -87,7 +87,6 @@ OFF_SPINE = {
     "allclose": "returns a Python bool (composite of isclose + all)",
     "equal": "returns a Python bool",
     "contiguous": "returns self or a clone; the clone's record is checked by clone",
-    "count_nonzero": "reduction computed on the host array (reduce.py's emit-free path)",
     "isclose": "composite computed on host arrays",
 }
 
@@ -255,21 +254,9 @@ def test_meta_model_without_allocating_then_to_empty():
 # Op-table entries whose forward does not run on meta arrays yet. Each reached for values or
 # used a host NumPy call behind the backend's back, which is what the meta device finds.
 META_GAPS = {
-    "all": "reduce.py: result computed through np.asarray on the host",
-    "any": "reduce.py: result computed through np.asarray on the host",
-    "argmax": "reduce.py: result computed through np.asarray on the host",
-    "argmin": "reduce.py: result computed through np.asarray on the host",
-    "count_nonzero": "reduce.py: result computed through np.asarray on the host",
     "allclose": "returns a Python bool, which needs values (PyTorch's meta refuses too)",
     "equal": "returns a Python bool, which needs values (PyTorch's meta refuses too)",
-    "broadcast_to": "np.lib.stride_tricks.as_strided on a non-NumPy array",
-    "expand": "np.lib.stride_tricks.as_strided on a non-NumPy array",
     "index_put": "stand-in indexing result differs from the value's shape check",
-    "masked_fill": "a 0-d NumPy fill value mixed with meta in where()",
-    "std": "correction arithmetic on a NumPy scalar count",
-    "std_mean": "correction arithmetic on a NumPy scalar count",
-    "var": "correction arithmetic on a NumPy scalar count",
-    "var_mean": "correction arithmetic on a NumPy scalar count",
 }
 
 

@@ -21,6 +21,14 @@ def register_backend(backend, array_types):
         _REGISTERED.append(backend)
 
 
+def unregister_backend(backend):
+    """Forget ``backend`` (tests that register a temporary one)."""
+    for t in [t for t, b in _BY_TYPE.items() if b is backend]:
+        del _BY_TYPE[t]
+    if backend in _REGISTERED:
+        _REGISTERED.remove(backend)
+
+
 def backend_of(array):
     """The backend owning ``array`` (NumPy's for NumPy arrays and scalars)."""
     b = _BY_TYPE.get(array.__class__)
@@ -43,3 +51,27 @@ def for_device(device_type):
         if b.device_type == device_type:
             return b
     return None
+
+
+class _Kernels:
+    """Backend kernels (``erf``, ``masked_select_zero``, ``scatter_add``, ...) dispatched on
+    the backend of the call's first array argument, so a record's forward names the kernel
+    once and runs it on whatever device its inputs live: ``KERNELS.erf(x)``."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args, **kwargs):
+            for a in args:
+                b = _BY_TYPE.get(a.__class__)
+                if b is not None:
+                    return getattr(b, name)(*args, **kwargs)
+            return getattr(DEFAULT, name)(*args, **kwargs)
+
+        call.__name__ = name
+        setattr(self, name, call)  # built once per kernel name
+        return call
+
+
+KERNELS = _Kernels()

@@ -380,3 +380,18 @@ def run(op, arrays, params):
     if op.shape_rule is not None:
         return op.shape_rule(*arrays, *params)
     return op.fwd(*arrays, *params)
+
+
+def __getattr__(kernel):
+    """Backend kernels (erf, lgamma, masked_select_zero, scatter_add, ...) on meta arrays:
+    every one of them is shaped like its first array argument, so that is the result."""
+    if kernel.startswith("__"):
+        raise AttributeError(kernel)
+
+    def shaped_like_first(*args, **kwargs):
+        for a in args:
+            if isinstance(a, MetaArray):
+                return MetaArray(a.shape, a.dtype)
+        raise TypeError(f"meta kernel {kernel}: no meta array among its arguments")
+
+    return shaped_like_first

@@ -41,6 +41,7 @@ import math
 
 import numpy as np
 
+from ember._backends import xp_of
 from ember._ops.core import FUNCTIONS, OpDef, apply
 from ember._tensor import Tensor
 
@@ -50,6 +51,7 @@ xp = np
 # --------------------------------------------------------------------------- array kernels
 def _pad_t(x, lo, hi):
     """``x`` (N, C, *S) -> padded array transposed to (C, N, *S'); negative pads crop."""
+    xp = xp_of(x)  # this device's array module
     nd = len(lo)
     crop = tuple(slice(max(-a, 0), s - max(-b, 0)) for a, b, s in zip(lo, hi, x.shape[2:]))
     x = x[(slice(None), slice(None)) + crop]
@@ -70,6 +72,7 @@ def _out_size(length, k, s, d):
 
 def _im2col(xt, ks, s, d, out):
     """(C, N, *S) padded -> cols (C, *ks, N, *out) by one strided copy per kernel offset."""
+    xp = xp_of(xt)  # this device's array module
     c, n = xt.shape[:2]
     cols = xp.empty((c, *ks, n, *out), xt.dtype)
     for kidx in itertools.product(*[range(k) for k in ks]):
@@ -81,6 +84,7 @@ def _im2col(xt, ks, s, d, out):
 
 def _col2im(cols, ks, s, d, inp, full):
     """cols (C, *ks, N, *inp) -> (C, N, *full), summing overlapping windows."""
+    xp = xp_of(cols)  # this device's array module
     c = cols.shape[0]
     n = cols.shape[1 + len(ks)]
     buf = xp.zeros((c, n, *full), cols.dtype)
@@ -93,6 +97,7 @@ def _col2im(cols, ks, s, d, inp, full):
 
 def _to_nc(a):
     """(C, N, *S) -> contiguous (N, C, *S)."""
+    xp = xp_of(a)  # this device's array module
     return xp.ascontiguousarray(a.swapaxes(0, 1))
 
 
@@ -103,6 +108,7 @@ def _channels_last(c, out, g):
 
 def _pad_l(x, lo, hi):
     """``x`` (N, C, *S) -> padded array in (N, *S', C) layout; negative pads crop."""
+    xp = xp_of(x)  # this device's array module
     nd = len(lo)
     crop = tuple(slice(max(-a, 0), s - max(-b, 0)) for a, b, s in zip(lo, hi, x.shape[2:]))
     xl = x[(slice(None), slice(None)) + crop].transpose(0, *range(2, 2 + nd), 1)
@@ -116,6 +122,7 @@ def _pad_l(x, lo, hi):
 
 def _im2col_l(xl, ks, s, d, out):
     """(N, *S, C) padded -> cols (N, *out, C, *ks), one strided copy per kernel offset."""
+    xp = xp_of(xl)  # this device's array module
     n, c = xl.shape[0], xl.shape[-1]
     cols = xp.empty((n, *out, c, *ks), xl.dtype)
     nd = len(ks)
@@ -128,6 +135,7 @@ def _im2col_l(xl, ks, s, d, out):
 
 def _col2im_l(cols, ks, s, d, inp, full):
     """cols (N, *inp, C, *ks) -> (N, *full, C), summing overlapping windows."""
+    xp = xp_of(cols)  # this device's array module
     nd = len(ks)
     n, c = cols.shape[0], cols.shape[1 + nd]
     buf = xp.zeros((n, *full, c), cols.dtype)
@@ -140,6 +148,7 @@ def _col2im_l(cols, ks, s, d, inp, full):
 
 def _l_to_nc(a):
     """(N, *S, C) -> contiguous (N, C, *S)."""
+    xp = xp_of(a)  # this device's array module
     return xp.ascontiguousarray(xp.moveaxis(a, -1, 1))
 
 
@@ -205,6 +214,7 @@ def _conv_fwd(*args):
 
 
 def _conv_t_fwd(*args):
+    xp = xp_of(args[0])  # this device's array module
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, d, g, out = p
@@ -230,6 +240,7 @@ def _conv_t_fwd(*args):
 
 
 def _conv_w_fwd(x, gy, p):
+    xp = xp_of(x)  # this device's array module
     s, lo, hi, d, g, ks = p
     if _channels_last(x.shape[1], gy.shape[2:], g):
         return _conv_w_fwd_l(x, gy, s, lo, hi, d, ks)

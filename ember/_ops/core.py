@@ -305,12 +305,23 @@ def _run_foreign(op, inputs, params):
 
     backends = {backend_of(t._data) for t in inputs}
     if len(backends) > 1:
+        # 0-d CPU tensors join another device's op, as PyTorch's CPU scalars do
+        dev = [b for b in backends if b.device_type != "cpu"]
+        if len(dev) == 1 and all(t._data.ndim == 0 for t in inputs
+                                 if t._data.__class__ is _ndarray):
+            (b,) = dev
+            arrays = [b.from_host(t._data) if t._data.__class__ is _ndarray else t._data
+                      for t in inputs]
+            return _finish_foreign(op, b, arrays, inputs, params)
         kinds = sorted(b.device_type for b in backends)
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                            f"least two devices, {kinds[0]} and {kinds[1]}! (when checking "
                            f"arguments for {op.name})")
     (b,) = backends
-    arrays = [t._data for t in inputs]
+    return _finish_foreign(op, b, [t._data for t in inputs], inputs, params)
+
+
+def _finish_foreign(op, b, arrays, inputs, params):
     run = getattr(b, "run", None)
     r = run(op, arrays, params) if run is not None else op.fwd(*arrays, *params)
     if op.multi:

@@ -11,7 +11,8 @@ import math
 import numpy as _np
 
 from ember import _dtype as D
-from ember._backends import DEFAULT as B
+from ember._backends import DEFAULT
+from ember._backends import KERNELS as B
 from ember._graph import GRAD, Node, save_inputs
 from ember._ops.core import _type_error, as_array
 from ember._ops.core import (FUNCTIONS, METHODS, MODES, OpDef, _check_inplace_autograd,
@@ -20,7 +21,7 @@ from ember._ops.core import (FUNCTIONS, METHODS, MODES, OpDef, _check_inplace_au
                              shape_error, write_out)
 from ember._tensor import Tensor, _new, make_tensor
 
-xp = B.xp
+xp = DEFAULT.xp
 _ndarray = xp.ndarray
 _asarray = xp.asarray
 _FROM_NP = D.FROM_NP
@@ -368,8 +369,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
                 b = b.astype(rt)
             a = x if rt.num < 256 else rt.type(x)
             tensors = None
-        if to_float and (a.dtype if tensors or a.__class__ is _ndarray else b.dtype).kind \
-                in _INTLIKE:
+        if to_float and (b if a.__class__ in _number else a).dtype.kind in _INTLIKE:
             a = _asarray(a).astype(_default_float_np())
             b = _asarray(b).astype(_default_float_np())
         try:

@@ -16,14 +16,15 @@ from collections import namedtuple
 import numpy as np
 
 from ember import _dtype as D
-from ember._backends import DEFAULT as B
+from ember._backends import DEFAULT
+from ember._backends import KERNELS as B
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, make_inplace, register, write_out
 from ember._ops.elementwise import _not_implemented, binary, unary, where
 from ember._ops.index import _INDEX, _INDEX_PUT
 from ember._ops.math_extra import _I1
 from ember._tensor import Tensor, _wrap_dim
 
-xp = B.xp
+xp = DEFAULT.xp
 
 try:  # SciPy is optional: exact kernels when present, series/identities otherwise.
     from scipy import special as _sp

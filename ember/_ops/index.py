@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember._graph import GRAD
+from ember._backends import xp_of
 from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
 from ember._ops.outarg import with_out
 from ember._tensor import Tensor
@@ -101,7 +102,7 @@ def _getitem_fwd(x, key, shape=None):
         r = x[key]
     except IndexError as e:
         raise IndexError(_torch_index_msg(str(e))) from None
-    if r.__class__ is not np.ndarray:
+    if r.__class__ is not np.ndarray and r.__class__ is not x.__class__:
         # All dims indexed by ints: NumPy returns a scalar copy; a trailing Ellipsis gives the
         # 0-dim view PyTorch returns.
         r = x[(key if key.__class__ is tuple else (key,)) + (Ellipsis,)]
@@ -127,7 +128,7 @@ _INDEX.bwd = _index_bwd
 
 
 def _scatter_fwd(g, shape, key, accumulate):
-    z = xp.zeros(shape, g.dtype)
+    z = xp_of(g).zeros(shape, g.dtype)
     if accumulate:
         xp.add.at(z, key, g)
     else:

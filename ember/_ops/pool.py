@@ -26,12 +26,14 @@ import math
 
 import numpy as np
 
-from ember._backends.numpy_backend import masked_select_zero
+from ember._backends import KERNELS
 from ember._ops.conv import _col2im, _im2col, _pad_t, _to_nc
+from ember._backends import xp_of
 from ember._ops.core import FUNCTIONS, OpDef, apply, emit
 from ember._tensor import Tensor
 
 xp = np
+masked_select_zero = KERNELS.masked_select_zero
 
 
 # --------------------------------------------------------------------------- gather / scatter
@@ -42,6 +44,7 @@ def _gather_fwd(x, idx, out_shape, in_shape):
 
 
 def _scatter_fwd(g, idx, in_shape, src_shape):
+    xp = xp_of(g)  # this device's array module
     n, c = in_shape[:2]
     length = math.prod(in_shape[2:])
     idx = xp.broadcast_to(idx, (n, c, idx.shape[2]))
@@ -131,6 +134,7 @@ def _batch(x, nd):
 # --------------------------------------------------------------------------- max pooling
 def _padded(x, lo, hi, fill):
     """(N, C, *S) -> (N, C, *S') padded with ``fill`` (hi may be larger than needed)."""
+    xp = xp_of(x)  # this device's array module
     if not any(lo) and not any(hi):
         return x
     shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
@@ -162,6 +166,7 @@ def max_pool_arg(x, ks, s, p, d, out):
     merged arithmetically (``arg += (k - arg) * eq``: masked copies branch per element and
     were 9x slower on random data).
     """
+    xp = xp_of(x)  # this device's array module
     spatial = x.shape[2:]
     fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     xpad = _padded(x, p, _windows_hi(spatial, ks, s, p, d, out), fill)
@@ -188,6 +193,7 @@ def max_pool_arg(x, ks, s, p, d, out):
 
 def flat_indices(arg, ks, s, p, d, out, spatial):
     """Kernel offsets -> flat indices into the (unpadded) input's spatial positions."""
+    xp = xp_of(arg)  # this device's array module
     kpos = xp.unravel_index(arg.astype(xp.int64), ks) if len(ks) > 1 else \
         (arg.astype(xp.int64),)
     flat = 0
@@ -208,6 +214,7 @@ def max_pool_indices(x, ks, s, p, d, out):
 
 def _select_fwd(x, arg, ks, s, p, d, out):
     """Values of x at the recorded window maxima (the max pooling of x with fixed argmax)."""
+    xp = xp_of(x)  # this device's array module
     xpad = _padded(x, p, _windows_hi(x.shape[2:], ks, s, p, d, out), 0)
     res = xp.zeros(arg.shape, x.dtype)
     for kf, sl in enumerate(_slices(ks, s, d, out)):
@@ -216,6 +223,7 @@ def _select_fwd(x, arg, ks, s, p, d, out):
 
 
 def _select_bwd_fwd(g, arg, ks, s, p, d, out, spatial):
+    xp = xp_of(g)  # this device's array module
     hi = _windows_hi(spatial, ks, s, p, d, out)
     full = tuple(L + a + b for L, a, b in zip(spatial, p, hi))
     # Windows that do not overlap (stride >= dilated kernel) write each input position at
@@ -259,7 +267,7 @@ def max_pool(name, input, nd, kernel_size, stride=None, padding=0, dilation=1,
 
 
 # --------------------------------------------------------------------------- avg pooling
-def _divisor(spatial, ks, s, p, out, count_include_pad, divisor_override):
+def _divisor(xp, spatial, ks, s, p, out, count_include_pad, divisor_override):
     if divisor_override:
         return None
     div = 1
@@ -274,7 +282,9 @@ def _divisor(spatial, ks, s, p, out, count_include_pad, divisor_override):
     return div
 
 
-def _avg_fwd(x, ks, s, p, out, div, override, in_spatial):
+def _avg_fwd(x, ks, s, p, out, count_include_pad, override, in_spatial):
+    xp = xp_of(x)
+    div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, override)
     hi = _windows_hi(x.shape[2:], ks, s, p, (1,) * len(ks), out)
     xpad = _padded(x, p, hi, 0)
     acc = None
@@ -292,7 +302,9 @@ def _avg_fwd(x, ks, s, p, out, div, override, in_spatial):
     return acc.astype(x.dtype, copy=False)
 
 
-def _avg_bwd_fwd(g, ks, s, p, out, div, override, in_spatial):
+def _avg_bwd_fwd(g, ks, s, p, out, count_include_pad, override, in_spatial):
+    xp = xp_of(g)  # this device's array module
+    div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, override)
     g = g / override if override else g / div
     full = tuple(max(L + 2 * pi, (o - 1) * si + k)
                  for L, pi, o, si, k in zip(in_spatial, p, out, s, ks))
@@ -306,9 +318,12 @@ def _avg_bwd_fwd(g, ks, s, p, out, div, override, in_spatial):
                                                zip(p, in_spatial))])
 
 
-AVG_POOL = OpDef("avg_pool", _avg_fwd, onnx="AveragePool", node_name="AvgPool2DBackward0")
+_AVG_ATTRS = ("kernel_size", "stride", "padding", "output_size", "count_include_pad",
+              "divisor_override", "input_size")
+AVG_POOL = OpDef("avg_pool", _avg_fwd, onnx="AveragePool", node_name="AvgPool2DBackward0",
+                 attrs=_AVG_ATTRS)
 AVG_POOL_BWD = OpDef("avg_pool_backward", _avg_bwd_fwd,
-                     node_name="AvgPool2DBackwardBackward0")
+                     node_name="AvgPool2DBackwardBackward0", attrs=_AVG_ATTRS)
 AVG_POOL.grad(lambda ctx, g: (apply(AVG_POOL_BWD, (g,), ctx.params),))
 AVG_POOL_BWD.grad(lambda ctx, g: (apply(AVG_POOL, (g,), ctx.params),))
 
@@ -321,14 +336,15 @@ def avg_pool(name, input, nd, kernel_size, stride=None, padding=0, ceil_mode=Fal
         raise RuntimeError(f"{name}(): divisor must be not zero")
     x, unb = _batch(input, nd)
     spatial = tuple(x.shape[2:])
-    div = _divisor(spatial, ks, s, p, out, count_include_pad, divisor_override)
-    y = apply(AVG_POOL, (x,), (ks, s, p, out, div, divisor_override, spatial))
+    y = apply(AVG_POOL, (x,), (ks, s, p, out, bool(count_include_pad), divisor_override,
+                               spatial))
     return y.squeeze(0) if unb else y
 
 
 # --------------------------------------------------------------------------- padding
 def _pad_const_fwd(x, pads, value):
     """``pads``: ((lo, hi), ...) for the trailing dims; negative entries crop."""
+    xp = xp_of(x)  # this device's array module
     nd = len(pads)
     lead = x.ndim - nd
     shape = x.shape[:lead] + tuple(L + a + b for L, (a, b) in zip(x.shape[lead:], pads))
@@ -355,6 +371,7 @@ def _take_fwd(x, idx, axis, length):
 
 
 def _take_bwd_fwd(g, idx, axis, length):
+    xp = xp_of(g)  # this device's array module
     shape = list(g.shape)
     shape[axis] = length
     out = xp.zeros(shape, g.dtype)
@@ -370,12 +387,14 @@ TAKE_BWD.grad(lambda ctx, g: (apply(TAKE, (g,), ctx.params),))
 
 def take_axis(x, idx, axis):
     """``x`` indexed by the integer array ``idx`` along ``axis`` (differentiable in x)."""
+    xp = xp_of(x)  # this device's array module
     axis = axis % x.ndim
     return apply(TAKE, (x,), (xp.asarray(idx, xp.int64), axis, x.shape[axis]))
 
 
 # --------------------------------------------------------------------------- unfold / fold
 def _unfold_fwd(x, ks, s, p, d, out, size):
+    xp = xp_of(x)  # this device's array module
     xt = _pad_t(x, p, p)
     cols = _im2col(xt, ks, s, d, out)  # (C, *ks, N, *out)
     c, n = x.shape[1], x.shape[0]

@@ -8,7 +8,8 @@ import collections
 import numpy as np
 
 from ember import _dtype as D
-from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, emit, register, write_out
+from ember._backends import xp_of
+from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
@@ -78,7 +79,7 @@ FUNCTIONS["sum"].__doc__ = "Sum over ``dim`` (all dims when None); integers sum 
 def _mean_fwd(x, axes, keepdim, dtype, shape):
     if x.size == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
         s = xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
-        return xp.true_divide(s, 0, out=s) if s.ndim else s.dtype.type(s / 0)
+        return xp.true_divide(s, 0, out=s) if s.ndim else s / s.dtype.type(0)
     return xp.mean(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
 
@@ -187,18 +188,26 @@ def amin(input, dim=(), keepdim=False):
 
 def _arg_fwd(x, axis, keepdim, is_max):
     if x.ndim == 0:
-        return xp.zeros((), np.int64)
+        return xp_of(x).zeros((), np.int64)
     if x.size == 0:
-        raise IndexError(f"{'argmax' if is_max else 'argmin'}(): Expected reduction dim to be "
-                         "specified for input.numel() == 0.")
+        name = "argmax" if is_max else "argmin"
+        if axis is None:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        if x.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+        # reducing a non-empty dim of an empty tensor: an empty result (PyTorch's too)
+        shape = tuple(1 if k == axis else n for k, n in enumerate(x.shape)) if keepdim else \
+            x.shape[:axis] + x.shape[axis + 1:]
+        return xp_of(x).zeros(shape, np.int64)
     if axis is None:
-        r = (xp.argmax if is_max else xp.argmin)(x.reshape(-1))
-        r = np.asarray(r, dtype=np.int64)
+        r = (xp.argmax if is_max else xp.argmin)(x.reshape(-1)).astype(np.int64)
         return r.reshape((1,) * x.ndim) if keepdim else r
     return (xp.argmax if is_max else xp.argmin)(x, axis=axis, keepdims=keepdim).astype(np.int64)
 
 
-_ARGMAX = OpDef("argmax", _arg_fwd, None, differentiable=False, onnx="ArgMax")
+_ARGMAX = OpDef("argmax", _arg_fwd, None, differentiable=False, onnx="ArgMax",
+                attrs=("dim", "keepdim", "is_max"), kind="reduction")
 
 
 @register
@@ -220,7 +229,7 @@ def _max_dim_fwd(x, axis, keepdim, is_max):
         raise IndexError(f"{'max' if is_max else 'min'}(): Expected reduction dim {axis} to have "
                          "non-zero size.")
     idx = (xp.argmax if is_max else xp.argmin)(x, axis=axis, keepdims=True) if x.ndim else \
-        np.zeros((), np.int64)
+        xp_of(x).zeros((), np.int64)
     vals = xp.take_along_axis(x, idx, axis=axis) if x.ndim else x.copy()
     if not keepdim and x.ndim:
         idx = idx.squeeze(axis)
@@ -446,14 +455,13 @@ def logsumexp(input, dim, keepdim=False):
 
 def _bool_red(np_fn, name):
     op = OpDef(name, lambda x, axes, keepdim: np_fn(x, axis=axes, keepdims=keepdim),
-               None, differentiable=False)
+               None, differentiable=False, attrs=("dim", "keepdim"), kind="reduction")
 
     def f(input, dim=None, keepdim=False, *, out=None):
         d = input._data
-        r = emit(op, np.asarray(np_fn(d, axis=_axes(dim, d.ndim, name), keepdims=keepdim)),
-                 (input,))
+        r = apply(op, (input,), (_axes(dim, d.ndim, name), keepdim))
         if d.dtype == np.uint8:
-            r = Tensor._wrap(r._data.astype(np.uint8))
+            r = r.to(D.uint8)
         return write_out(name, out, r) if out is not None else r
 
     f.__name__ = name
@@ -466,11 +474,15 @@ all = _bool_red(np.all, "all")
 any = _bool_red(np.any, "any")
 
 
+_COUNT_NONZERO = OpDef("count_nonzero",
+                       lambda x, axes: (x != 0).sum(axis=axes, dtype=np.int64),
+                       differentiable=False, attrs=("dim",), kind="reduction")
+
+
 @register
 def count_nonzero(input, dim=None):
     d = input._data
-    return Tensor._wrap(np.asarray(np.count_nonzero(d, axis=_axes(dim, d.ndim, "count_nonzero")),
-                                   dtype=np.int64))
+    return apply(_COUNT_NONZERO, (input,), (_axes(dim, d.ndim, "count_nonzero"),))
 
 
 # ------------------------------------------------------------------ softmax family, scans

@@ -261,8 +261,8 @@ def unsqueeze(input, dim):
 
 
 def _expand_fwd(x, shape):
-    if not x.flags.c_contiguous:
-        return xp.broadcast_to(x, shape)
+    if x.__class__ is not xp.ndarray or not x.flags.c_contiguous:
+        return xp_of(x).broadcast_to(x, shape)
     # Same result as np.broadcast_to, built directly (broadcast_to costs ~2us per call).
     lead = len(shape) - x.ndim
     strides = [0] * lead
@@ -345,7 +345,7 @@ def contiguous(input, memory_format=None):
     return apply(_CONTIG, (input,))
 
 
-_CONTIG = OpDef("contiguous", lambda x: xp.ascontiguousarray(x), lambda ctx, g: (g,),
+_CONTIG = OpDef("contiguous", lambda x: xp_of(x).ascontiguousarray(x), lambda ctx, g: (g,),
                 node_name="CloneBackward0")
 
 

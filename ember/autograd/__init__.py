@@ -6,7 +6,6 @@ every op touches it; this package is the user-facing API and the engine.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ember._tensor import Tensor
 from ember.autograd import functional, graph  # noqa: F401
@@ -85,7 +84,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
             if out._data.dtype.kind not in "fcV":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs"
                                    f" but got {out.dtype}")
-            g = Tensor._wrap(np.ones(out._data.shape, out._data.dtype))
+            g = _ones_like(out)
         else:
             if not isinstance(g, Tensor):
                 from ember._ops.creation import tensor
@@ -160,3 +159,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "functional"]
+
+
+def _ones_like(t):
+    """The implicit gradient of a scalar output: ones on its device (a factory record)."""
+    from ember._ops.creation import ones_like
+
+    return ones_like(t.detach())

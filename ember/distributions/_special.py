@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ember._backends import numpy_backend as B
+from ember._backends import KERNELS as B
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
 

@@ -149,7 +149,7 @@ def _adaptive_avg(name, input, nd, output_size):
         L = input.shape[ax]
         if L == o:
             continue
-        m = _avg_matrix(L, o, dt)
+        m = _avg_matrix(L, o, dt).to(input.device)  # a host constant, moved to the data
         y = ember.matmul(y.movedim(ax, -1), m.t()).movedim(-1, ax)
     return y if y is not input else input.clone()
 

@@ -19,7 +19,7 @@ __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
 def _factory(device, dtype):
     from ember._device import check_device
 
-    check_device(device, allow_meta=True)  # the device itself: NOTE [ Layer devices ]
+    check_device(device, routed=True)  # the device itself: NOTE [ Layer devices ]
     return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
 
 

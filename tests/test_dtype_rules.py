@@ -362,9 +362,46 @@ KNOWN = {
                          "in int8 (NumPy's bool arithmetic)")
        for name in ("pow", "remainder", "fmod", "floor_divide", "bitwise_left_shift",
                     "bitwise_right_shift")},
+    **{name: (lambda ins: ins[0] is ember.bfloat16,
+              "bfloat16 operands come out float32 (ml_dtypes' matmul); PyTorch keeps bfloat16")
+       for name in ("matmul", "linear")},
     "nextafter": (_any_not_float, "bool/integer operands: PyTorch raises NotImplementedError, "
                                   "ember returns NumPy's float16/float32/float64"),
 }
+
+
+def _odd_dtypes(mode):
+    """Complex, float16 and bfloat16 inputs through the common non-family ops, forward and
+    backward (the op table is mostly float32/float64/integer)."""
+    from ember.nn import functional as F
+
+    def calls(x):
+        e = ember.eye(2, dtype=x.dtype)
+        return [
+            lambda: x.sum(), lambda: x.sum(0), lambda: x.mean(), lambda: x.prod(1),
+            lambda: x.cumsum(0), lambda: x.norm(), lambda: ember.linalg.vector_norm(x, 1),
+            lambda: x.abs(), lambda: x.exp(), lambda: x.flip(0), lambda: ember.cat([x, x]),
+            lambda: x @ x, lambda: ember.where(x.real > 1, x, 0), lambda: x[0],
+            lambda: x[:, [1, 0]], lambda: x.reshape(4), lambda: x.t(), lambda: x.sqrt(),
+            lambda: x.sigmoid(), lambda: x.tanh(), lambda: x.angle(), lambda: x.real,
+            lambda: x.conj(), lambda: x.sgn(), lambda: x.logsumexp(0), lambda: x.softmax(0),
+            lambda: ember.linalg.inv(x + 3 * e), lambda: ember.linalg.det(x),
+            lambda: ember.linalg.svd(x), lambda: ember.linalg.eigh(x + x.mH),
+            lambda: ember.linalg.eig(x.detach()), lambda: ember.linalg.slogdet(x),
+            lambda: ember.linalg.qr(x), lambda: ember.fft.fft(x), lambda: ember.fft.rfft(x),
+            lambda: ember.fft.irfft(x), lambda: x.argmax(), lambda: x.max(0),
+            lambda: x.clamp(0, 1), lambda: x.isnan(), lambda: x * 2.5, lambda: x + 1j,
+            lambda: x.pow(2), lambda: x.square(), lambda: x.reciprocal(),
+            lambda: x.to(ember.float64), lambda: x.cumprod(0), lambda: x.var(),
+            lambda: x.std(0), lambda: x.all(), lambda: x.tril(), lambda: x.diagonal(),
+            lambda: ember.view_as_real(x), lambda: ember.linalg.matrix_norm(x),
+            lambda: F.linear(x, x), lambda: ember.linalg.solve(x + 3 * e, x)]
+
+    base = ember.tensor([[1 + 1j, 2], [3, 4j]], dtype=ember.complex128)
+    for dt in (ember.complex128, ember.complex64, ember.float16, ember.bfloat16):
+        x = (base if dt.is_complex else base.real).to(dt).requires_grad_(True)
+        for fn in calls(x):
+            _run_quietly(mode, fn)
 
 
 def _mismatches(seen, known=None):
@@ -392,6 +429,7 @@ def observed():
     _library(mode)
     _foreach(mode)
     _sweep(mode)
+    _odd_dtypes(mode)
     return mode.seen
 
 

@@ -406,7 +406,7 @@ for _n in _names("""
         linalg_det linalg_cholesky linalg_pinv linalg_lu_factor segment_sum segment_max
         fft_resize fft_c2c_same hardtanh leaky_relu elu gelu silu mish softplus softsign
         hardswish hardsigmoid shrink threshold log_sigmoid distributions_standard_gamma
-        nll_loss_backward embedding index_backward index_put cumprod norm softmax
+        nll_loss_backward embedding index_backward index_put cumprod softmax
         log_softmax linalg_solve_triangular
         """):
     RULES[_n] = same
@@ -437,7 +437,8 @@ for _n in _names("eq ne lt le gt ge logical_and logical_or logical_xor logical_n
                  "isinf isfinite isposinf isneginf isreal signbit all any"):
     RULES[_n] = bool_
 RULES.update({
-    "abs": real, "real": real, "imag": real, "view_as_real": real, "angle": real_float,
+    "abs": real, "norm": real, "real": real, "imag": real, "view_as_real": real,
+    "angle": real_float,
     "view_as_complex": _to_complex_first, "fft_r2c": _to_complex_first,
     "fft_c2c": _to_complex_first, "fft_c2r": real,
     "argmax": int64, "max_dim": index_and_same,

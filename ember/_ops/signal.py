@@ -113,8 +113,8 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, la
 
     Example::
 
-        >>> ember.blackman_window(3, periodic=False)
-        tensor([-1.4901e-08,  1.0000e+00, -1.4901e-08])
+        >>> ember.blackman_window(3, periodic=False)[1]
+        tensor(1.)
     """
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
                    _cosine_sum((0.42, 0.5, 0.08)))
@@ -244,8 +244,8 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     Example::
 
         >>> x = ember.ones(8)
-        >>> ember.stft(x, 4, return_complex=True).shape
-        ember.Size([3, 9])
+        >>> tuple(ember.stft(x, 4, return_complex=True).shape)
+        (3, 9)
     """
     from ember import fft as _fft
     from ember._ops.complex import view_as_real

@@ -40,8 +40,8 @@ class LogitRelaxedBernoulli(Distribution):
     Example::
 
         >>> d = LogitRelaxedBernoulli(ember.tensor(0.5), probs=ember.tensor(0.3))
-        >>> d.rsample().shape
-        ember.Size([])
+        >>> tuple(d.rsample().shape)
+        ()
     """
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -110,8 +110,8 @@ class RelaxedBernoulli(TransformedDistribution):
     Example::
 
         >>> d = RelaxedBernoulli(ember.tensor(0.5), probs=ember.tensor([0.1, 0.9]))
-        >>> d.rsample().shape
-        ember.Size([2])
+        >>> tuple(d.rsample().shape)
+        (2,)
     """
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -145,8 +145,8 @@ class ExpRelaxedCategorical(Distribution):
     Example::
 
         >>> d = ExpRelaxedCategorical(ember.tensor(1.0), probs=ember.tensor([0.2, 0.8]))
-        >>> d.rsample().exp().sum()
-        tensor(1.0000)
+        >>> bool(ember.isclose(d.rsample().exp().sum(), ember.tensor(1.0)))
+        True
     """
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -210,8 +210,8 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     Example::
 
         >>> d = RelaxedOneHotCategorical(ember.tensor(0.5), logits=ember.zeros(3))
-        >>> d.rsample().sum()
-        tensor(1.0000)
+        >>> bool(ember.isclose(d.rsample().sum(), ember.tensor(1.0)))
+        True
     """
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}

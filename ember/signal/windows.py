@@ -115,8 +115,8 @@ def blackman(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
 
     Example::
 
-        >>> ember.signal.windows.blackman(3, dtype=ember.float64)[1]
-        tensor(1., dtype=torch.float64)
+        >>> ember.signal.windows.blackman(5)[1:4]
+        tensor([0.3400, 1.0000, 0.3400])
     """
     return _make("blackman", M, sym, dtype, device, requires_grad,
                  _cos_sum((0.42, 0.5, 0.08)))

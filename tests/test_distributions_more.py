@@ -597,3 +597,27 @@ def test_lkj_log_prob_matches_torch():
         close(e.log_prob(t(v.numpy())), d.log_prob(v), rtol=1e-10)
     assert gradcheck(lambda c: D.LKJCholesky(3, c).log_prob(t(v.numpy()[:, 0, :3, :3])),
                      (t([1.5], True),))
+
+
+def test_exponential_family_members_agree_with_their_closed_forms():
+    """Normal, Exponential, Gamma, Beta, Dirichlet, Poisson, Bernoulli are exponential
+    families (as in PyTorch): the Bregman-divergence KL and (where the carrier measure is
+    known) the log-normaliser entropy equal the closed forms."""
+    from ember.distributions.kl import _kl_expfamily_expfamily
+
+    pairs = [
+        (D.Normal(t([0.3, -1.0]), t([1.5, 0.7])), D.Normal(t([1.0, 0.0]), t([0.5, 2.0]))),
+        (D.Exponential(t([0.5, 2.0])), D.Exponential(t([1.5, 0.3]))),
+        (D.Gamma(t([2.0, 0.7]), t([3.0, 1.5])), D.Gamma(t([1.0, 2.0]), t([0.5, 1.0]))),
+        (D.Beta(t([2.0, 0.7]), t([3.0, 1.5])), D.Beta(t([1.0, 2.0]), t([0.5, 1.0]))),
+        (D.Dirichlet(t([[1.0, 2.0, 0.5]])), D.Dirichlet(t([[2.0, 1.0, 1.5]]))),
+        (D.Poisson(t([0.5, 4.0])), D.Poisson(t([1.0, 2.0]))),
+        (D.Bernoulli(probs=t([0.2, 0.7])), D.Bernoulli(probs=t([0.5, 0.4]))),
+    ]
+    for p, q in pairs:
+        assert isinstance(p, D.ExponentialFamily)
+        close(_kl_expfamily_expfamily(p, q), D.kl_divergence(p, q), rtol=1e-8, atol=1e-10)
+        if not isinstance(p, (D.Beta, D.Dirichlet, D.Poisson)):  # carrier measure unknown
+            close(D.ExponentialFamily.entropy(p), p.entropy(), rtol=1e-8, atol=1e-10)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        _kl_expfamily_expfamily(D.Normal(0.0, 1.0), D.Exponential(1.0))

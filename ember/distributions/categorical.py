@@ -10,6 +10,7 @@ from ember._ops.core import wrap
 from ember._tensor import Size, Tensor
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import (broadcast_all, lazy_property, logits_to_probs,
                                        probs_to_logits)
 
@@ -26,7 +27,7 @@ def _bce_with_logits(logits, target):
     return logits.clamp(min=0) - logits * target + (-logits.abs()).exp().log1p()
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Bernoulli distribution parameterised by ``probs`` or ``logits`` (not both).
 
     Example::
@@ -111,6 +112,16 @@ class Bernoulli(Distribution):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
+
+    # exponential family: theta = logit(probs)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.probs.log() - (-self.probs).log1p(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
 
 class Categorical(Distribution):

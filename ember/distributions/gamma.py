@@ -11,6 +11,7 @@ from ember._tensor import Size
 from ember.distributions import constraints
 from ember.distributions._special import digamma, lgamma, xlogy
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import broadcast_all
 
 __all__ = ["Gamma", "Beta", "Dirichlet", "Poisson"]
@@ -69,7 +70,7 @@ def _finish(new, self, batch_shape, event_shape=Size()):
     return new
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma distribution with ``concentration`` (shape) and ``rate`` (1 / scale).
 
     Example::
@@ -131,8 +132,18 @@ class Gamma(Distribution):
         r = sp.gammainc(self.concentration._data, (self.rate * value)._data)
         return wrap(np.asarray(r, dtype=self.rate._data.dtype))
 
+    # exponential family: theta = (concentration - 1, -rate)
+    _mean_carrier_measure = 0
 
-class Dirichlet(Distribution):
+    @property
+    def _natural_params(self):
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
+
+
+class Dirichlet(ExponentialFamily):
     """Dirichlet distribution over the simplex (event shape ``(K,)``).
 
     Example::
@@ -197,8 +208,16 @@ class Dirichlet(Distribution):
         return (lgamma(c).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0)
                 - ((c - 1.0) * digamma(c)).sum(-1))
 
+    # exponential family: theta = concentration
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """Beta distribution with ``concentration1`` (alpha) and ``concentration0`` (beta).
 
     Example::
@@ -257,8 +276,16 @@ class Beta(Distribution):
         return (lgamma(a) + lgamma(b) - lgamma(t) - (a - 1) * digamma(a)
                 - (b - 1) * digamma(b) + (t - 2) * digamma(t))
 
+    # exponential family: theta = (concentration1, concentration0)
+    @property
+    def _natural_params(self):
+        return self.concentration1, self.concentration0
 
-class Poisson(Distribution):
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)
+
+
+class Poisson(ExponentialFamily):
     """Poisson distribution with ``rate`` (> = 0); samples are float counts, as in PyTorch.
 
     Example::
@@ -302,3 +329,11 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - lgamma(value + 1)
+
+    # exponential family: theta = log(rate)
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()

@@ -11,6 +11,7 @@ from ember._ops.core import wrap
 from ember._tensor import Size
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import broadcast_all
 
 __all__ = ["Normal", "Laplace", "Exponential", "Uniform"]
@@ -51,7 +52,7 @@ class _LocScale(Distribution):
         return self.loc
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """Normal (Gaussian) distribution ``N(loc, scale^2)``; reparameterised.
 
     Args:
@@ -96,6 +97,16 @@ class Normal(_LocScale):
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
+    # exponential family: theta = (loc / scale^2, -1 / (2 scale^2))
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
+
 
 class Laplace(_LocScale):
     """Laplace distribution with location ``loc`` and scale ``scale``; reparameterised.
@@ -139,7 +150,7 @@ class Laplace(_LocScale):
         return 1 + (2 * self.scale).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential distribution with rate ``rate``; reparameterised.
 
     Example::
@@ -200,6 +211,16 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - self.rate.log()
+
+    # exponential family: theta = -rate
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
 
 class Uniform(Distribution):

@@ -512,3 +512,44 @@ def test_infer_on_real_inputs():
     assert rules.infer("linalg_eig", (ember.eye(2),)) == [ember.complex64, ember.complex64]
     with pytest.raises(KeyError):
         rules.rule_for("no_such_record")
+
+
+def test_family_rules_agree_with_pytorch():
+    """Every unary/binary family op over the dtype sweep (tensors, 0-dim tensors, numbers):
+    wherever PyTorch accepts the call, the record's rule predicts PyTorch's result dtype."""
+    torch = pytest.importorskip("torch")
+
+    def to_torch(v):
+        if isinstance(v, ember.Tensor):
+            return torch.from_numpy(v.to(ember.float32).numpy()).to(getattr(torch, v.dtype.name)) \
+                if v.dtype is ember.bfloat16 else torch.from_numpy(v.numpy().copy())
+        return v
+
+    vec = [ember.tensor([1, 0, 2]).to(dt) for dt in SWEEP]
+    zero_dim = [ember.tensor(3).to(dt) for dt in SWEEP]
+    numbers = [True, 2, 0.5, 1 + 1j]
+    compared, wrong = 0, []
+    for name, fn in FUNCTIONS.items():
+        if getattr(fn, "op", None) is None or not fn.op.fusible or name.endswith("_"):
+            continue  # family ops only (fusible): their public result is the record's
+        tfn = getattr(torch, name, None)
+        if tfn is None:
+            continue
+        if name in _binary_defs:
+            argsets = [(a, b) for a in vec for b in vec + zero_dim + numbers]
+        else:
+            argsets = [(a,) for a in vec + zero_dim]
+        for args in argsets:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # PyTorch's "ComplexHalf is experimental"
+                    want = tfn(*[to_torch(a) for a in args]).dtype
+            except Exception:  # PyTorch refuses: nothing to predict
+                continue
+            want = getattr(ember, str(want).split(".")[-1])
+            compared += 1
+            got = rules.infer(fn.op, args)
+            if got != [want]:
+                wrong.append((name, rules.input_types(args), got, want))
+    assert compared > 5000
+    assert wrong == []

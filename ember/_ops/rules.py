@@ -14,9 +14,15 @@ ember dtype per output) where ``ins`` describes the record's inputs in order:
 * a list of these for a tensor-list input (the ``_foreach_*`` records).
 
 ``input_types(inputs)`` builds ``ins`` from real inputs; ``infer(op, inputs, params)`` runs
-the record's rule on them. The named rules cover the common shapes (``same``, ``promote``,
-``float``, ``bool``, ``int64``, ``sum``, ``real``, ``complex``, ``index_and_same``,
-``from_attr``, ...); a record that fits none gets a small function of its own in this file.
+the record's rule on them. The named rules (``NAMED``) cover the common shapes: ``same``
+(the first tensor input's dtype), ``promote`` (PyTorch's promotion of every tensor and
+number input), ``float`` (promote, then integers and bool become the default float),
+``float_first``, ``bool``, ``int64``, ``sum`` (integers and bool -> int64), ``real``
+(complex -> its real dtype), ``complex``, ``index_and_same`` ((values, int64 indices)),
+``nothing`` (in-place records that return no tensor); ``from_attr(pos)`` and ``factory(pos)``
+read a dtype attribute (``to_copy``, ``sum(dtype=...)``, creation records). A record that
+fits none gets a small function of its own in this file. Rules read the default dtype when
+they run, so they follow ``set_default_dtype``.
 
 Rules live here, in ``RULES`` (record name -> rule) next to ``KINDS`` (record name -> kind
 where the record's own default is wrong), rather than in each record's file: one place to
@@ -70,17 +76,18 @@ def input_types(inputs):
         if d is not None:
             dt = D.FROM_NP[d.dtype]
             out.append(dt if d.ndim else Dim0(dt))
-        elif isinstance(x, bool):
-            out.append(bool)
-        elif isinstance(x, _SCALAR_TYPES):
-            out.append(x.__class__)
-        else:  # a NumPy scalar behaves as the Python number of its category
-            out.append(_scalar_type(D.scalar_dtype(x)))
+        else:
+            out.append(number_type(x))
     return out
 
 
-def _scalar_type(dt):
-    return (bool, int, float, complex)[dt.category]
+def number_type(x):
+    """The Python type standing for number ``x`` in ``ins`` (a NumPy scalar counts as the
+    Python number of its category, as in PyTorch)."""
+    t = x.__class__
+    if t in _SCALAR_TYPES:
+        return t
+    return (bool, int, float, complex)[D.scalar_dtype(x).category]
 
 
 def _dtype_of(t):
@@ -94,10 +101,6 @@ def _dtype_of(t):
 
 _SCALAR_DTYPE = {bool: lambda: D.bool_, int: lambda: D.int64, float: D.get_default_dtype,
                  complex: D.default_complex}
-
-
-def _tensors(ins):
-    return [t for t in ins if t is not None and t not in _SCALAR_TYPES]
 
 
 def first(ins):
@@ -191,19 +194,14 @@ def real_float(ins, params):
     return [to_float(to_real(first(ins)))]
 
 
+def complex_(ins, params):
+    """The complex dtype holding the first input (``fft``, ``view_as_complex``)."""
+    return [to_complex(first(ins))]
+
+
 def index_and_same(ins, params):
     """(values, indices): ``max(dim)``, ``sort``, ``topk``, ``kthvalue``."""
     return [first(ins), D.int64]
-
-
-def same_as(i):
-    """One output with the dtype of input ``i``."""
-
-    def rule(ins, params):
-        return [_dtype_of(ins[i])]
-
-    rule.__name__ = f"same_as_{i}"
-    return rule
 
 
 def from_attr(pos, default=same):
@@ -220,32 +218,9 @@ def from_attr(pos, default=same):
     return rule
 
 
-def each_same(ins, params):
-    """One output per tensor input, each with that input's dtype (``_foreach_*``)."""
-    return [_dtype_of(t) for t in _tensors(ins)]
-
-
 def nothing(ins, params):
     """In-place records that return no tensor."""
     return []
-
-
-def tuple_of(*rules):
-    """Several outputs, output ``i`` from ``rules[i]`` (each giving one dtype)."""
-
-    def rule(ins, params):
-        return [r(ins, params)[0] for r in rules]
-
-    return rule
-
-
-def const(*dtypes):
-    """Fixed output dtypes, given as ember dtypes."""
-
-    def rule(ins, params):
-        return list(dtypes)
-
-    return rule
 
 
 def output_dtypes(out):
@@ -255,6 +230,12 @@ def output_dtypes(out):
     if isinstance(out, (tuple, list)):
         return [o.dtype if hasattr(o, "_data") else None for o in out]
     return [out.dtype]
+
+
+# The named vocabulary (what a serialised graph or a reader calls each common rule).
+NAMED = {"same": same, "promote": promote, "float": float_, "float_first": float_first,
+         "bool": bool_, "int64": int64, "sum": sum_, "real": real, "real_float": real_float,
+         "complex": complex_, "index_and_same": index_and_same, "nothing": nothing}
 
 
 # --------------------------------------------------------------------------- per-record rules
@@ -279,17 +260,13 @@ def _where(ins, params):
 
 def _clamp(ins, params):
     """``clamp(x, lo, hi)`` with number bounds: PyTorch promotes ``x`` with the bounds."""
-    return [result_type(list(ins) + [b.__class__ for b in params if b is not None])]
+    return [result_type(list(ins) + [number_type(b) for b in params if b is not None])]
 
 
 def _float_power(ins, params):
     """``float_power``: float64, or complex128 when any operand is complex."""
     rt = result_type(ins)
     return [D.complex128 if rt.category == D.COMPLEX else D.float64]
-
-
-def _to_complex_first(ins, params):
-    return [to_complex(first(ins))]
 
 
 def _slogdet(ins, params):
@@ -313,7 +290,8 @@ def _eig(ins, params):
 
 
 def _ctc(ins, params):
-    """(loss, log_alpha): the forward variables are kept in float64 whatever the input."""
+    """(losses, d losses / d log_probs): the recursions run in float64 and the saved
+    gradient stays float64 (the losses are cast back to the input's dtype)."""
     return [first(ins), D.float64]
 
 
@@ -351,9 +329,9 @@ def foreach_each(ins, params, *, with_scalar=True, post=None):
     for i, x in enumerate(lists[0]):
         group = [x] + [lst[i] if len(lst) > 1 else lst[0] for lst in lists[1:]]
         if isinstance(scalar, tuple):
-            group.append(scalar[i].__class__)
+            group.append(number_type(scalar[i]))
         elif scalar is not None:
-            group.append(scalar.__class__)
+            group.append(number_type(scalar))
         rt = result_type(group)
         out.append(post(rt) if post is not None else rt)
     return out
@@ -439,8 +417,8 @@ for _n in _names("eq ne lt le gt ge logical_and logical_or logical_xor logical_n
 RULES.update({
     "abs": real, "norm": real, "real": real, "imag": real, "view_as_real": real,
     "angle": real_float,
-    "view_as_complex": _to_complex_first, "fft_r2c": _to_complex_first,
-    "fft_c2c": _to_complex_first, "fft_c2r": real,
+    "view_as_complex": complex_, "fft_r2c": complex_,
+    "fft_c2c": complex_, "fft_c2r": real,
     "argmax": int64, "max_dim": index_and_same,
     "sum": from_attr(2, sum_), "prod": from_attr(2, sum_), "mean": from_attr(2, same),
     "cumsum": from_attr(1, sum_), "count_nonzero": int64,

@@ -857,3 +857,23 @@ def test_custom_fwd_bwd_decorators():
     assert x.grad.tolist() == [3.0, 3.0]
     with pytest.raises(TypeError):
         ember.amp.custom_fwd(lambda: 0)  # device_type is required, as in PyTorch
+
+
+def test_sdp_flags_roundtrip_and_context():
+    cuda = ember.backends.cuda
+    assert cuda.flash_sdp_enabled() and cuda.math_sdp_enabled()
+    cuda.enable_flash_sdp(False)
+    try:
+        assert cuda.flash_sdp_enabled() is False
+        with pytest.raises(RuntimeError, match="expects a bool"):
+            cuda.enable_math_sdp(1)
+    finally:
+        cuda.enable_flash_sdp(True)
+    with pytest.warns(FutureWarning, match="sdp_kernel"):
+        ctx = cuda.sdp_kernel(enable_math=False)
+    with ctx:
+        assert cuda.math_sdp_enabled() is False and cuda.flash_sdp_enabled() is True
+    assert cuda.math_sdp_enabled() is True
+    assert cuda.preferred_linalg_library() == "default"
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        cuda.preferred_linalg_library("magma")

@@ -88,7 +88,9 @@ def _ok(r):
     return r.stdout
 
 
-@pytest.mark.parametrize("ctx,epochs", [("default", 15), ("spawn", 2)])
+@pytest.mark.parametrize("ctx,epochs", [
+    ("default", 15), ("spawn", 2),
+    pytest.param("forkserver", 2, marks=pytest.mark.slow)])
 def test_training_script_with_workers(tmp_path, ctx, epochs):
     # fork (Linux's default) inherits the interpreter; spawn re-runs the script in each
     # worker, where `import torch` must find the shim on the copied sys.path.

@@ -119,3 +119,44 @@ def preferred_linalg_library(backend=None):
         return "default"
     raise RuntimeError(f"preferred_linalg_library({backend!r}): CUDA is not available in "
                        "this build")
+
+
+class sdp_kernel:
+    """Deprecated context manager choosing CUDA attention kernels (recorded, then restored).
+
+    Args:
+        enable_flash, enable_math, enable_mem_efficient, enable_cudnn: bools, as the
+            ``enable_*_sdp`` functions.
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     with ember.backends.cuda.sdp_kernel(enable_flash=False):
+        ...         ember.backends.cuda.flash_sdp_enabled()
+        False
+    """
+
+    def __init__(self, enable_flash: bool = True, enable_math: bool = True,
+                 enable_mem_efficient: bool = True, enable_cudnn: bool = True):
+        import warnings
+
+        warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this "
+                      "context manager will be removed. Please see "
+                      "`torch.nn.attention.sdpa_kernel()` for the new context manager, with "
+                      "updated signature.", FutureWarning, stacklevel=2)
+        self.new = {"flash": enable_flash, "math": enable_math,
+                    "mem_efficient": enable_mem_efficient, "cudnn": enable_cudnn}
+        for kind, v in self.new.items():
+            _b._check_bool(f"enable_{kind}_sdp", v)
+        self.prev = None
+
+    def __enter__(self):
+        self.prev = dict(_SDP)
+        _SDP.update(self.new)
+        return self
+
+    def __exit__(self, *exc):
+        _SDP.update(self.prev)
+        return False

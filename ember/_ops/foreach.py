@@ -289,7 +289,8 @@ def _binary_slow(method, inplace):
             if not inplace:
                 return [op(x, o) for x, o in pairs]
             for x, o in pairs:
-                x.copy_(op(x, o))
+                # on a clone: the op saves its input, which copy_ is about to overwrite
+                x.copy_(op(x.clone(), o))
             return None
         if not inplace:
             return [getattr(x, method)(o, **kw) for x, o in pairs]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _temp_op, _to_scalar
 
 __all__ = ["Adadelta"]
 
@@ -62,12 +62,10 @@ class Adadelta(_ListOptimizer):
         v, u = lists.state("square_avg"), lists.state("acc_delta")
         ember._foreach_mul_(v, rho)
         ember._foreach_addcmul_(v, grads, grads, 1 - rho)
-        std = ember._foreach_add(v, eps)
-        ember._foreach_sqrt_(std)
-        delta = ember._foreach_add(u, eps)
-        ember._foreach_sqrt_(delta)
-        ember._foreach_div_(delta, std)
-        ember._foreach_mul_(delta, grads)
+        std = _temp_op(group, "sqrt", ember._foreach_add(v, eps))
+        delta = _temp_op(group, "sqrt", ember._foreach_add(u, eps))
+        delta = _temp_op(group, "div", delta, std)
+        delta = _temp_op(group, "mul", delta, grads)
         ember._foreach_mul_(u, rho)
         ember._foreach_addcmul_(u, delta, delta, 1 - rho)
         ember._foreach_add_(lists.params, delta, alpha=-lr)

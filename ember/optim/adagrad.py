@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _per_step, _to_scalar
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _temp_op,
+                                   _to_scalar)
 
 __all__ = ["Adagrad"]
 
@@ -69,7 +70,6 @@ class Adagrad(_ListOptimizer):
         grads = self._grads(group, lists)
         sums = lists.state("sum")
         ember._foreach_addcmul_(sums, grads, grads, 1)
-        std = ember._foreach_sqrt(sums)
-        ember._foreach_add_(std, group["eps"])
+        std = _temp_op(group, "add", ember._foreach_sqrt(sums), group["eps"])
         ember._foreach_addcdiv_(lists.params, grads, std,
                                 _per_step(steps, lambda s: -(lr / (1 + (s - 1) * lr_decay))))

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _to_scalar,
-                                   _use_fused)
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _temp_op,
+                                   _to_scalar, _use_fused)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -110,8 +110,8 @@ class Adam(_ListOptimizer):
             v = vmax
         # p += (-step_size * m) / (sqrt(v) / sqrt(bias_correction2) + eps)
         denom = ember._foreach_sqrt(v)
-        ember._foreach_div_(denom, _per_step(steps, lambda s: (1 - beta2 ** s) ** 0.5))
-        ember._foreach_add_(denom, group["eps"])
+        denom = _temp_op(group, "div", denom, _per_step(steps, lambda s: (1 - beta2 ** s) ** 0.5))
+        denom = _temp_op(group, "add", denom, group["eps"])
         ember._foreach_addcdiv_(params, m, denom,
                                 _per_step(steps, lambda s: -(lr / (1 - beta1 ** s))))
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _check_flags, _ListOptimizer, _per_step, _to_scalar
+from ember.optim.optimizer import _check_flags, _ListOptimizer, _per_step, _temp_op, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -59,8 +59,7 @@ class Adamax(_ListOptimizer):
         ember._foreach_lerp_(m, grads, 1 - beta1)
         # u = max(beta2 * u, |g| + eps)
         ember._foreach_mul_(u, beta2)
-        tmp = ember._foreach_abs(grads)
-        ember._foreach_add_(tmp, group["eps"])
+        tmp = _temp_op(group, "add", ember._foreach_abs(grads), group["eps"])
         ember._foreach_maximum_(u, tmp)
         ember._foreach_addcdiv_(lists.params, m, u,
                                 _per_step(steps, lambda s: -(lr / (1 - beta1 ** s))))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _temp_op, _to_scalar
 
 __all__ = ["ASGD"]
 
@@ -73,7 +73,7 @@ class ASGD(_ListOptimizer):
         if avg:
             a = [ax[i] for i in avg]
             d = ember._foreach_sub([params[i] for i in avg], a)
-            ember._foreach_mul_(d, tuple(mus[i] for i in avg))
+            d = _temp_op(group, "mul", d, tuple(mus[i] for i in avg))
             ember._foreach_add_(a, d)
         if same:
             ember._foreach_copy_([ax[i] for i in same], [params[i] for i in same])

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.optim.optimizer import Optimizer, _check, _to_scalar
+from ember.optim.optimizer import _check, Optimizer, _to_scalar
 
 __all__ = ["LBFGS"]
 

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _per_step, _to_scalar
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _temp_op,
+                                   _to_scalar)
 
 __all__ = ["NAdam"]
 
@@ -81,8 +82,8 @@ class NAdam(_ListOptimizer):
         ember._foreach_mul_(v, beta2)
         ember._foreach_addcmul_(v, grads, grads, 1 - beta2)
         denom = ember._foreach_div(v, _per_step(steps, lambda s: 1 - beta2 ** s))
-        ember._foreach_sqrt_(denom)
-        ember._foreach_add_(denom, group["eps"])
+        denom = _temp_op(group, "sqrt", denom)
+        denom = _temp_op(group, "add", denom, group["eps"])
         ember._foreach_addcdiv_(params, grads, denom, tuple(
             -lr * (1.0 - mu) / (1.0 - prod) for mu, prod in zip(mus, prods)))
         ember._foreach_addcdiv_(params, m, denom, tuple(

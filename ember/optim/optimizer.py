@@ -652,10 +652,6 @@ class _Lists:
         for dst, src in self._back:
             ember._foreach_copy_(dst, src)
         self._back = []
-        if self.special:  # complex parameters were updated through views: bump them too
-            for p in self.originals:
-                if p._data.dtype.kind == "c":
-                    p._bump()
 
 
 class _ListOptimizer(Optimizer):
@@ -737,3 +733,13 @@ class _ListOptimizer(Optimizer):
         if wd != 0:
             grads = ember._foreach_add(grads, lists.params, alpha=wd)
         return grads
+
+
+def _temp_op(group: dict, name: str, xs: list, *args, **kwargs) -> list:
+    """``ember._foreach_<name>_`` on a step's temporaries ``xs``, returning them; out of place
+    when the step is differentiable, where overwriting a value autograd saved (a ``sqrt``
+    output, say) would break backward."""
+    if group["differentiable"]:
+        return getattr(ember, "_foreach_" + name)(xs, *args, **kwargs)
+    getattr(ember, "_foreach_" + name + "_")(xs, *args, **kwargs)
+    return xs

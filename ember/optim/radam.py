@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _check_flags, _ListOptimizer, _to_scalar
+from ember.optim.optimizer import _check_flags, _ListOptimizer, _temp_op, _to_scalar
 
 __all__ = ["RAdam"]
 
@@ -75,17 +75,17 @@ class RAdam(_ListOptimizer):
         rho = [rho_inf - 2 * s * (beta2 ** s) / b for s, b in zip(steps, bc2)]
         # update = lr * m / bias_correction1, times the rectified adaptive lr where rho_t > 5
         upd = ember._foreach_div(m, tuple(1 - beta1 ** s for s in steps))
-        ember._foreach_mul_(upd, lr)
+        upd = _temp_op(group, "mul", upd, lr)
         idx = [i for i, r in enumerate(rho) if r > 5.0]
         if idx:
             sub = [v[i] for i in idx]
-            tmp = ember._foreach_sqrt(sub)
-            ember._foreach_add_(tmp, group["eps"])
-            ember._foreach_reciprocal_(tmp)
-            ember._foreach_mul_(tmp, tuple(bc2[i] ** 0.5 for i in idx))
-            u = [upd[i] for i in idx]
-            ember._foreach_mul_(u, tmp)
-            ember._foreach_mul_(u, tuple(
+            tmp = _temp_op(group, "add", ember._foreach_sqrt(sub), group["eps"])
+            tmp = _temp_op(group, "reciprocal", tmp)
+            tmp = _temp_op(group, "mul", tmp, tuple(bc2[i] ** 0.5 for i in idx))
+            u = _temp_op(group, "mul", [upd[i] for i in idx], tmp)
+            u = _temp_op(group, "mul", u, tuple(
                 ((rho[i] - 4) * (rho[i] - 2) * rho_inf
                  / ((rho_inf - 4) * (rho_inf - 2) * rho[i])) ** 0.5 for i in idx))
+            for i, t in zip(idx, u):
+                upd[i] = t
         ember._foreach_sub_(params, upd)

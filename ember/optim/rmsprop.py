@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _temp_op, _to_scalar
 
 __all__ = ["RMSprop"]
 
@@ -73,11 +73,10 @@ class RMSprop(_ListOptimizer):
         if group["centered"]:
             ga = lists.state("grad_avg")
             ember._foreach_lerp_(ga, grads, 1 - alpha)
-            avg = ember._foreach_addcmul(v, ga, ga, -1)
-            ember._foreach_sqrt_(avg)
+            avg = _temp_op(group, "sqrt", ember._foreach_addcmul(v, ga, ga, -1))
         else:
             avg = ember._foreach_sqrt(v)
-        ember._foreach_add_(avg, group["eps"])
+        avg = _temp_op(group, "add", avg, group["eps"])
         if momentum > 0:
             buf = lists.state("momentum_buffer")
             ember._foreach_mul_(buf, momentum)

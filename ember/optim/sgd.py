@@ -91,8 +91,10 @@ class SGD(_ListOptimizer):
             return
         params, grads = lists.params, self._grads(group, lists)
         if momentum != 0:
-            if fresh:  # first step: the buffer is a copy of the gradient
-                ember._foreach_copy_([bufs[i] for i in fresh], [grads[i] for i in fresh])
+            if fresh:  # first step: the buffer is a copy of the gradient (detached, as in
+                # PyTorch: no gradient flows through the first buffer)
+                ember._foreach_copy_([bufs[i] for i in fresh],
+                                     [grads[i].detach() for i in fresh])
             fs = set(fresh)
             old = [i for i in range(len(bufs)) if i not in fs] if fresh else None
             obufs = bufs if old is None else [bufs[i] for i in old]

@@ -417,6 +417,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         # through the store, then join the others over MPI (NOTE [ The spawn path ]).
         if init_method is None and store is None and "MASTER_ADDR" in os.environ:
             init_method = "env://"
+        if (init_method or "").startswith("env://") and _mpi.launched_by_mpi() and \
+                "RANK" not in os.environ and rank < 0:
+            rank, world_size = 0, 1 if world_size < 0 else world_size  # `mpiexec -n 1`
         if init_method is not None:
             store, rank, world_size = _store_from_init_method(init_method, rank, world_size,
                                                               timeout)

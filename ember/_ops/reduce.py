@@ -530,7 +530,8 @@ def _softmax_input(input, dim, dtype, name):
         raise TypeError(f"{name}() missing required argument 'dim'")
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
+    elif input._data.dtype.kind in "biu" and input._data.size:
+        # (PyTorch skips its kernel, and this dtype check, for empty input: see below)
         raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
                                   f"'{input.dtype._short}'")
     return input, _wrap_dim(dim, input._data.ndim, name)
@@ -539,12 +540,16 @@ def _softmax_input(input, dim, dtype, name):
 @register
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     input, d = _softmax_input(input, dim, dtype, "softmax")
+    if input._data.dtype.kind in "biu":  # empty: PyTorch returns it in its own dtype
+        return input.clone()
     return apply(_SOFTMAX, (input,), (d,))
 
 
 @register
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     input, d = _softmax_input(input, dim, dtype, "log_softmax")
+    if input._data.dtype.kind in "biu":  # empty: PyTorch returns it in its own dtype
+        return input.clone()
     return apply(_LOG_SOFTMAX, (input,), (d,))
 
 

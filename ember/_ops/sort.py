@@ -23,7 +23,9 @@ values_indices = collections.namedtuple("return_types", ["values", "indices"])
 
 
 def _dim(input, dim, name):
-    return _wrap_dim(dim, input._data.ndim, name) if input._data.ndim else 0
+    # A 0-dim tensor has one dim for indexing purposes (dim -1 or 0), as in PyTorch.
+    return _wrap_dim(dim, input._data.ndim, name) if input._data.ndim else \
+        (_wrap_dim(dim, 0, name) and 0)
 
 
 def _idx_tensor(idx):
@@ -114,7 +116,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
         flat = input.reshape(-1)
         n = flat._data.size
         if n == 0:
-            return Tensor._wrap(np.asarray(np.nan, input._data.dtype))
+            return Tensor._wrap(_empty_median(a.dtype))
         if a.dtype.kind == "f" and np.isnan(a).any():  # NaN propagates, as PyTorch
             return _select_rank(flat, 0, n - 1, False).values  # NaNs sort last
         return _select_rank(flat, 0, (n - 1) // 2, False).values
@@ -135,15 +137,27 @@ def median(input, dim=None, keepdim=False, *, out=None):
     return _select_rank(input, d, (n - 1) // 2, keepdim)
 
 
+def _empty_median(dt):
+    # PyTorch's median of an empty tensor is NaN converted to the dtype as the CPU does:
+    # True for bool, the lowest value of signed integers, 0 for uint8.
+    if dt.kind in "fc":
+        return np.asarray(np.nan, dt)
+    if dt.kind == "b":
+        return np.asarray(True)
+    return np.asarray(np.iinfo(dt).min if dt.kind == "i" else 0, dt)
+
+
 def nanmedian(input, dim=None, keepdim=False):
     a = input._data
     if dim is None:
         flat = input.reshape(-1)
         valid = int((~np.isnan(flat._data)).sum()) if a.dtype.kind == "f" else a.size
         if valid == 0:
-            return Tensor._wrap(np.asarray(np.nan, a.dtype))
+            return Tensor._wrap(_empty_median(a.dtype))
         return _select_rank(flat, 0, (valid - 1) // 2, False).values
     d = _dim(input, dim, "nanmedian")
+    if a.ndim == 0:
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
     # NaNs sort last; each slice's median rank depends on its own count of non-NaNs.
     order = np.argsort(a, axis=d, kind="stable")
     valid = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else \
@@ -170,7 +184,8 @@ def mode(input, dim=-1, keepdim=False):
     for r, row in enumerate(flat):
         vals, counts = np.unique(row, return_counts=True)
         v = vals[np.argmax(counts)]  # np.unique sorts, so argmax picks the smallest tie
-        best_idx[r] = np.nonzero(row == v)[0][-1]
+        hit = np.isnan(row) if v != v else row == v  # NaN never equals itself
+        best_idx[r] = np.nonzero(hit)[0][-1]
     idx = np.moveaxis(best_idx.reshape(moved.shape[:-1] + (1,)), -1, d)
     v = gather(input, d, _idx_tensor(idx))
     i = _idx_tensor(idx)
@@ -426,6 +441,16 @@ def cummin(input, dim):
 
 
 def _lcse_fwd(x, dim):
+    if x.dtype.kind == "c":
+        # log(cumsum(exp(x))) shifted by each slice's largest real part; NumPy's logaddexp
+        # has no complex loop.
+        if x.shape[dim] == 0:
+            return x.copy()
+        re = x.real
+        m = np.max(np.where(np.isfinite(re), re, -np.inf), axis=dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        with np.errstate(all="ignore"):
+            return (np.log(np.cumsum(np.exp(x - m), axis=dim)) + m).astype(x.dtype)
     return np.logaddexp.accumulate(x, axis=dim)
 
 
@@ -437,15 +462,20 @@ def _(ctx, g):
     (x,) = ctx.inputs
     y = ctx.output
     (dim,) = ctx.params
-    # grad_i = sum_{j >= i} g_j exp(x_i - y_j), computed in log space for stability
-    w = (g * (-y).exp()).flip(dim).cumsum(dim).flip(dim)
-    return (w * x.exp(),)
+    # grad_i = sum_{j >= i} g_j exp(x_i - y_j) (conjugated for complex input: PyTorch's
+    # convention for holomorphic functions)
+    ey, ex = (-y).exp(), x.exp()
+    if x.is_complex():
+        ey, ex = ey.conj(), ex.conj()
+    w = (g * ey).flip(dim).cumsum(dim).flip(dim)
+    return (w * ex,)
 
 
 @with_out("logcumsumexp")
 def logcumsumexp(input, dim):
-    if input._data.dtype.kind in "biu":
-        input = input.to(D.get_default_dtype())
+    if input._data.dtype.kind in "biu":  # PyTorch has no integer kernel either
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
+                                  f"'{input.dtype._short}'")
     if input._data.ndim == 0:
         return input.clone()
     return apply(_LOGCUMSUMEXP, (input,), (_dim(input, dim, "logcumsumexp"),))

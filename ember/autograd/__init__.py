@@ -133,19 +133,57 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Return the gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` change)."""
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` change).
+
+    Args:
+        outputs: tensor(s) to differentiate.
+        inputs: tensor(s) to differentiate with respect to.
+        grad_outputs: the vector(s) of the vector-Jacobian product (ones for scalars).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the backward pass, for higher-order derivatives.
+        only_inputs: deprecated and ignored (a warning when False), as in PyTorch.
+        allow_unused: return None for inputs the outputs do not depend on, rather than
+            raising.
+        is_grads_batched: the first dim of every ``grad_outputs`` entry is a batch: one
+            vector-Jacobian product per batch entry, stacked along a new first dim (ember
+            runs them one after the other; PyTorch uses vmap).
+        materialize_grads: zeros instead of None for unused inputs (implies allow_unused).
+
+    Example:
+        >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> ember.autograd.grad((x ** 2).sum(), x)
+        (tensor([2., 4.]),)
+    """
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs)
+    if not only_inputs:
+        import warnings
+
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to "
+                      "True). To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
     if allow_unused is None:
         allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     if retain_graph is None:
         retain_graph = create_graph
     for t in outputs:
         if not t._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a "
                                "grad_fn")
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     grads = _make_grads(outputs, grad_outputs, create_graph)
+    return _grad_once(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
+                      materialize_grads)
+
+
+def _grad_once(outputs, inputs, grads, retain_graph, create_graph, allow_unused,
+               materialize_grads):
     res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
                        allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
@@ -154,6 +192,52 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         res = [zeros_like(t) if r is None else r for t, r in zip(inputs, res)]
     if not create_graph:
         res = [r.detach() if r is not None else None for r in res]
+    return tuple(res)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``is_grads_batched=True``: one backward per batch entry of ``grad_outputs``."""
+    from ember._ops.shape import stack
+
+    if grad_outputs is None or len(grad_outputs) != len(outputs) or any(
+            g is None for g in grad_outputs):
+        raise RuntimeError("grad(): is_grads_batched=True needs a batched grad_outputs entry "
+                           "for every output")
+    batch = None
+    for i, (g, out) in enumerate(zip(grad_outputs, outputs)):
+        if not isinstance(g, Tensor) or g.dim() != out.dim() + 1 or \
+                tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError(f"If `is_grads_batched=True`, we interpret the first dimension "
+                               f"of each grad_output as the batch dimension. The sizes of the "
+                               f"remaining dimensions are expected to match the shape of "
+                               f"corresponding output, but a mismatch was detected: "
+                               f"grad_output[{i}] has a shape of "
+                               f"{list(getattr(g, 'shape', ()))} and output[{i}] has a shape "
+                               f"of {list(out.shape)}.")
+        if batch is None:
+            batch = g.shape[0]
+        elif g.shape[0] != batch:
+            raise RuntimeError(f"grad(): the batch sizes of grad_outputs differ ({batch} and "
+                               f"{g.shape[0]})")
+    per_input = [[] for _ in inputs]
+    for b in range(batch):
+        grads = _make_grads(outputs, tuple(g[b] for g in grad_outputs), create_graph)
+        keep = retain_graph or b < batch - 1
+        res = _grad_once(outputs, inputs, grads, keep, create_graph, allow_unused, False)
+        for k, r in enumerate(res):
+            per_input[k].append(r)
+    if batch == 0:
+        from ember._ops.creation import zeros
+
+        return tuple(zeros((0,) + tuple(t.shape), dtype=t.dtype) for t in inputs)
+    res = [None if any(r is None for r in rs) else stack(rs) for rs in per_input]
+    if materialize_grads:
+        # PyTorch materializes an unused input's gradient as zeros_like(input), without the
+        # batch dim.
+        from ember._ops.creation import zeros_like
+
+        res = [zeros_like(t) if r is None else r for t, r in zip(inputs, res)]
     return tuple(res)
 
 

@@ -135,7 +135,7 @@ def test_trajectory_matches_torch(case, dtype):
     t_params, t_opt = _run_torch(name, copy.deepcopy(kwargs), arrays)
     tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
     for e, t in zip(e_params, t_params):
-        assert e.dtype == ember.float32 if dtype == np.float32 else ember.float64
+        assert e.dtype == (ember.float32 if dtype == np.float32 else ember.float64)
         np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), **tol)
         # Same state keys and values.
         es, ts = e_opt.state[e], t_opt.state[t]

@@ -1144,8 +1144,22 @@ class Module:
                                   f"model is {param.shape}.")
                 continue
             try:
-                with no_grad():
-                    param.copy_(input_param)
+                if local_metadata.get("assign_to_params_buffers", False):
+                    # PyTorch's assign=True: the module takes the given tensor itself (its
+                    # dtype and memory); a parameter stays a Parameter with its
+                    # requires_grad, a buffer becomes the given tensor.
+                    from ember.nn.parameter import Parameter
+
+                    if isinstance(param, Parameter):
+                        if not isinstance(input_param, Parameter):
+                            input_param = Parameter(input_param,
+                                                    requires_grad=param.requires_grad)
+                        else:
+                            input_param.requires_grad_(param.requires_grad)
+                    setattr(self, name, input_param)
+                else:
+                    with no_grad():
+                        param.copy_(input_param)
             except Exception as ex:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
                                   f"in the model are {param.shape} and whose dimensions in the "
@@ -1176,7 +1190,10 @@ class Module:
             state_dict: a mapping from dotted names to tensors (ember's or NumPy arrays).
             strict: raise if keys are missing or unexpected (the report is returned either
                 way as ``_IncompatibleKeys(missing_keys, unexpected_keys)``).
-            assign: accepted for compatibility; values are copied into existing tensors.
+            assign: False copies values into the existing tensors (keeping their dtype and
+                memory); True makes the module hold the given tensors themselves, as
+                PyTorch does: parameters are wrapped as ``Parameter`` (keeping the module's
+                ``requires_grad``), buffers are replaced.
 
         Example::
 
@@ -1195,6 +1212,9 @@ class Module:
 
         def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            if assign:  # passed through the metadata, as PyTorch does, so overrides of
+                # _load_from_state_dict keep their signature
+                local_metadata = {**local_metadata, "assign_to_params_buffers": True}
             module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
                                          missing_keys, unexpected_keys, error_msgs)
             for name, child in module._modules.items():

@@ -373,3 +373,36 @@ def test_extra_ops_reach_a_record():
                            for o in outs):
             off.add(name)
     assert off == set(OFF_SPINE_EXTRA)
+
+
+def test_random_ops_are_records_that_mutate_or_draw():
+    x = ember.empty(4)
+    p = ember.full((4,), 0.5)
+    calls = [
+        ("uniform_", lambda: x.uniform_(0, 1)), ("normal_", lambda: x.normal_()),
+        ("bernoulli_", lambda: x.bernoulli_(0.5)),
+        ("bernoulli_tensor_", lambda: x.bernoulli_(p)),
+        ("exponential_", lambda: x.exponential_()), ("random_", lambda: x.random_(0, 5)),
+        ("geometric_", lambda: x.geometric_(0.5)), ("log_normal_", lambda: x.log_normal_()),
+        ("cauchy_", lambda: x.cauchy_()), ("bernoulli", lambda: ember.bernoulli(p)),
+        ("poisson", lambda: ember.poisson(p)),
+        ("normal_tensor", lambda: ember.normal(p, 1.0)),
+        ("normal", lambda: ember.normal(0.0, 1.0, (3,))),
+        ("multinomial", lambda: ember.multinomial(p, 2)),
+    ]
+    for name, call in calls:
+        v = x._version
+        with Provenance() as prov:
+            call()
+        assert prov.names == [name], (name, prov.names)
+        assert OPS[name].random
+        if name.endswith("_"):
+            assert OPS[name].mutates == (0,) and x._version == v + 1, name
+    ember.manual_seed(3)
+    a = ember.empty(5).normal_()
+    ember.manual_seed(3)
+    assert ember.equal(ember.empty(5).normal_(), a)  # the default generator's stream
+    # no data to fill on meta: a 10 GB tensor is "initialised" without allocating
+    big = ember.empty(50_000, 50_000, device="meta")
+    assert big.uniform_(-1, 1) is big and big.normal_() is big
+    assert ember.bernoulli(ember.ones(3, device="meta")).is_meta

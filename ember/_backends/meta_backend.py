@@ -385,8 +385,10 @@ def run(op, arrays, params):
 def __getattr__(kernel):
     """Backend kernels (erf, lgamma, masked_select_zero, scatter_add, ...) on meta arrays:
     every one of them is shaped like its first array argument, so that is the result."""
-    if kernel.startswith("__"):
-        raise AttributeError(kernel)
+    from ember._backends import numpy_backend
+
+    if kernel.startswith("_") or not callable(getattr(numpy_backend, kernel, None)):
+        raise AttributeError(f"module 'meta_backend' has no attribute '{kernel}'")
 
     def shaped_like_first(*args, **kwargs):
         for a in args:

@@ -8,6 +8,7 @@ from collections import abc as _abc
 import numpy as np
 
 from ember import _dtype as D
+from ember._backends import xp_of
 from ember._device import factory_device
 from ember._graph import GRAD
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, dispatch, write_out
@@ -529,30 +530,78 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, **kw):
                    generator=generator)
 
 
-def _fill_random(self, arr):
+# In-place samplers are records that mutate their input (NOTE [ Factory records ]): the
+# values are drawn on the host from the generator attribute and written into the tensor's
+# memory on its own device; on ``meta`` there is nothing to write (the shape rule).
+def _fill_fwd(draw):
+    def fwd(x, *attrs):
+        g, args = attrs[-1], attrs[:-1]
+        x[...] = xp_of(x).asarray(draw(_gen(g), x.shape, *args))
+        return x
+
+    return fwd
+
+
+def _fill_op(name, draw, attrs):
+    return OpDef(name, _fill_fwd(draw), None, differentiable=False, mutates=(0,), random=True,
+                 attrs=attrs + ("generator",), shape_rule=lambda x, *a: x)
+
+
+_FILLS = {
+    "uniform_": _fill_op("uniform_", lambda g, shape, a, b: g.uniform(a, b, shape),
+                         ("from", "to")),
+    "normal_": _fill_op("normal_", lambda g, shape, m, s: g.normal(m, s, shape),
+                        ("mean", "std")),
+    "bernoulli_": _fill_op("bernoulli_", lambda g, shape, p: g.random(shape) < p, ("p",)),
+    "exponential_": _fill_op("exponential_",
+                             lambda g, shape, lambd: g.exponential(1.0 / lambd, shape),
+                             ("lambd",)),
+    "random_": _fill_op("random_", lambda g, shape, lo, hi: g.integers(lo, hi, shape),
+                        ("from", "to")),
+    "geometric_": _fill_op("geometric_", lambda g, shape, p: g.geometric(p, shape), ("p",)),
+    "log_normal_": _fill_op("log_normal_", lambda g, shape, m, s: g.lognormal(m, s, shape),
+                            ("mean", "std")),
+    "cauchy_": _fill_op("cauchy_",
+                        lambda g, shape, m, s: m + s * g.standard_cauchy(shape),
+                        ("median", "sigma")),
+}
+
+
+def _bernoulli_tensor_fwd(x, p, g):
+    x[...] = _gen(g).random(x.shape) < xp_of(p).asarray(p)
+    return x
+
+
+_FILL_BERNOULLI_T = OpDef("bernoulli_tensor_", _bernoulli_tensor_fwd, None,
+                          differentiable=False, mutates=(0,), random=True,
+                          attrs=("generator",), shape_rule=lambda x, p, g: x)
+
+
+def _fill_random(self, op, params, inputs=None):
     if GRAD.enabled and self._requires_grad and self._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
-    self._data[...] = arr
+    dispatch(op, inputs or (self,), params)
     self._bump()
     return self
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    return _fill_random(self, _gen(generator).uniform(a, b, self._data.shape))
+    return _fill_random(self, _FILLS["uniform_"], (a, b, generator))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_random(self, _gen(generator).normal(mean, std, self._data.shape))
+    return _fill_random(self, _FILLS["normal_"], (mean, std, generator))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    p = p._data if isinstance(p, Tensor) else p
-    return _fill_random(self, _gen(generator).random(self._data.shape) < p)
+    if isinstance(p, Tensor):
+        return _fill_random(self, _FILL_BERNOULLI_T, (generator,), (self, p))
+    return _fill_random(self, _FILLS["bernoulli_"], (p, generator))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill_random(self, _gen(generator).exponential(1.0 / lambd, self._data.shape))
+    return _fill_random(self, _FILLS["exponential_"], (lambd, generator))
 
 
 def random_(self, from_=0, to=None, *, generator=None):
@@ -563,61 +612,94 @@ def random_(self, from_=0, to=None, *, generator=None):
             to = 2 ** (np.finfo(self._data.dtype).nmant + 1)
         if from_ != 0:
             from_, to = 0, from_
-    return _fill_random(self, _gen(generator).integers(from_, to, self._data.shape))
+    return _fill_random(self, _FILLS["random_"], (from_, to, generator))
 
 
 def geometric_(self, p, *, generator=None):
     """Number of Bernoulli(p) trials up to and including the first success (support 1, 2...)."""
     if not 0 < p <= 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1], but got p={p}")
-    return _fill_random(self, _gen(generator).geometric(p, self._data.shape))
+    return _fill_random(self, _FILLS["geometric_"], (p, generator))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    return _fill_random(self, _gen(generator).lognormal(mean, std, self._data.shape))
+    return _fill_random(self, _FILLS["log_normal_"], (mean, std, generator))
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    return _fill_random(self, median + sigma * _gen(generator).standard_cauchy(self._data.shape))
+    return _fill_random(self, _FILLS["cauchy_"], (median, sigma, generator))
+
+
+def _poisson_fwd(rates, g):
+    if rates.__class__ is np.ndarray and (rates < 0).any():
+        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+    return xp_of(rates).asarray(_gen(g).poisson(rates).astype(rates.dtype))
+
+
+_POISSON = OpDef("poisson", _poisson_fwd, None, differentiable=False, random=True,
+                 attrs=("generator",), shape_rule=lambda r, g: r.copy())
 
 
 def poisson(input, generator=None):
     """Sample Poisson(rate) elementwise, with ``input`` holding the rates."""
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"poisson: expected a floating-point rate tensor, got {input.dtype}")
-    if (input._data < 0).any():
-        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._wrap(_gen(generator).poisson(input._data).astype(input._data.dtype))
+    return dispatch(_POISSON, (input,), (generator,))
+
+
+def _bernoulli_fwd(probs, p, g):
+    src = probs if p is None else p
+    draws = _gen(g).random(probs.shape) < (src if p is not None else xp_of(probs).asarray(src))
+    return xp_of(probs).asarray(draws.astype(probs.dtype))
+
+
+_BERNOULLI = OpDef("bernoulli", _bernoulli_fwd, None, differentiable=False, random=True,
+                   attrs=("p", "generator"), shape_rule=lambda x, p, g: x.copy())
 
 
 @with_out("bernoulli")
 def bernoulli(input, p=None, *, generator=None, out=None):
-    probs = input._data if p is None else np.full(input._data.shape, p)
-    arr = (_gen(generator).random(input._data.shape) < probs).astype(input._data.dtype)
-    return Tensor._wrap(arr)
+    return dispatch(_BERNOULLI, (input,), (p, generator))
+
+
+def _normal_tt_fwd(m, s, g):
+    shape = np.broadcast_shapes(m.shape, s.shape)
+    r = m + s * xp_of(m).asarray(_gen(g).standard_normal(shape))
+    return r.astype(m.dtype)
+
+
+_NORMAL_T = OpDef("normal_tensor", _normal_tt_fwd, None, differentiable=False, random=True,
+                  attrs=("generator",))
+_NORMAL = _factory_op("normal", lambda shape, dt, m, s, g: _gen(g).normal(m, s, shape)
+                      .astype(dt), _shape_dt, ("size", "dtype", "mean", "std", "generator"),
+                      random=True)
 
 
 @with_out("normal", dtype_from_out=True)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False):
-    g = _gen(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
         ref = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        return Tensor._wrap((m + s * g.standard_normal(shape)).astype(ref._data.dtype))
+        m = mean if isinstance(mean, Tensor) else ember_full_like(ref, mean)
+        s_ = std if isinstance(std, Tensor) else ember_full_like(ref, std)
+        return dispatch(_NORMAL_T, (m.detach(), s_.detach()), (generator,))
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
-    arr = g.normal(mean, std, _size((tuple(size),), "normal")).astype(_dt(dtype))
-    return _finish(arr, requires_grad)
+    params = (_size((tuple(size),), "normal"), _dt(dtype), mean, std, generator)
+    return _create(_NORMAL, params, device, requires_grad)
 
 
-@with_out("multinomial")
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    p = input._data.astype(np.float64)
+def ember_full_like(ref, value):
+    """A 0-d tensor holding ``value`` in ``ref``'s dtype and device (broadcasts in ops)."""
+    return Tensor._wrap(xp_of(ref._data).asarray(np.asarray(value, ref._data.dtype)))
+
+
+def _multinomial_fwd(probs, num_samples, replacement, g):
+    p = probs.astype(np.float64)
+    if p.__class__ is not np.ndarray:
+        raise NotImplementedError("multinomial: sampling runs on host arrays only")
     if (p < 0).any() or not np.isfinite(p).all():
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
                            "element < 0")
@@ -626,7 +708,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if not replacement and num_samples > p2.shape[-1]:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
                            "without replacement")
-    g = _gen(generator)
+    gen = _gen(g)
     rows = []
     for row in p2:
         tot = row.sum()
@@ -636,9 +718,26 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         if not replacement and np.count_nonzero(row) < num_samples:
             raise RuntimeError("multinomial: invalid multinomial distribution (with "
                                "replacement=False, not enough non-negative category to sample)")
-        rows.append(g.choice(row.size, size=num_samples, replace=replacement, p=row / tot))
+        rows.append(gen.choice(row.size, size=num_samples, replace=replacement, p=row / tot))
     arr = np.stack(rows).astype(np.int64)
-    return Tensor._wrap(arr[0] if single else arr.reshape(p.shape[:-1] + (num_samples,)))
+    return arr[0] if single else arr.reshape(p.shape[:-1] + (num_samples,))
+
+
+_MULTINOMIAL = OpDef(
+    "multinomial", _multinomial_fwd, None, differentiable=False, random=True,
+    attrs=("num_samples", "replacement", "generator"),
+    shape_rule=lambda p, n, r, g: _meta_like(p, p.shape[:-1] + (n,), np.int64))
+
+
+def _meta_like(a, shape, dtype):
+    from ember._backends import backend_of
+
+    return backend_of(a).xp.empty(shape, dtype)
+
+
+@with_out("multinomial")
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    return dispatch(_MULTINOMIAL, (input,), (int(num_samples), bool(replacement), generator))
 
 
 for _n in ("uniform_", "normal_", "bernoulli_", "exponential_", "random_", "geometric_",

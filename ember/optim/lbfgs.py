@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-import numpy as np
+import math
 
+import ember
 from ember._tensor import Tensor
 from ember.optim.optimizer import _check, Optimizer, _to_scalar
 
 __all__ = ["LBFGS"]
 
 # NOTE [ LBFGS scalars ]
-# PyTorch keeps many LBFGS scalars (dot products, step lengths, curvature ratios) as 0-dim
-# tensors of the parameters' dtype. Here they are NumPy scalars of that dtype, which follow
-# the same promotion with Python floats (NEP 50), so float32 runs round like PyTorch's.
+# As in PyTorch, the flat gradient, directions and curvature pairs are ember tensors, and the
+# scalars derived from them (dot products, step lengths, curvature ratios) 0-dim tensors of
+# the parameters' dtype: float32 runs round like PyTorch's, and everything runs through ember
+# ops, so on any backend.
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -26,7 +28,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square >= 0:
-        d2 = np.sqrt(d2_square)
+        d2 = d2_square.sqrt() if isinstance(d2_square, Tensor) else math.sqrt(d2_square)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
@@ -39,8 +41,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
                   max_ls=25):
     """Line search along ``d`` for a step ``t`` meeting the strong Wolfe conditions
     (bracketing, then zoom by cubic interpolation). Returns (f, g, t, evaluations)."""
-    d_norm = np.abs(d).max()
-    g = g.copy()
+    d_norm = d.abs().max()
+    g = g.clone()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
     gtd_new = g_new.dot(d)
@@ -52,7 +54,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         # Armijo fails, or the function went up: the minimum is bracketed.
         if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
             bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+            bracket_g, bracket_gtd = [g_prev, g_new.clone()], [gtd_prev, gtd_new]
             break
         if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe holds
             bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
@@ -60,7 +62,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
             break
         if gtd_new >= 0:
             bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+            bracket_g, bracket_gtd = [g_prev, g_new.clone()], [gtd_prev, gtd_new]
             break
         # Extrapolate.
         min_step = t + 0.01 * (t - t_prev)
@@ -68,7 +70,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         tmp = t
         t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
                                bounds=(min_step, max_step))
-        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.clone(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
         gtd_new = g_new.dot(d)
@@ -103,7 +105,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new
-            bracket_g[high_pos], bracket_gtd[high_pos] = g_new.copy(), gtd_new
+            bracket_g[high_pos], bracket_gtd[high_pos] = g_new.clone(), gtd_new
             low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
         else:
             if abs(gtd_new) <= -c2 * gtd:
@@ -113,29 +115,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
                 bracket_g[high_pos] = bracket_g[low_pos]
                 bracket_gtd[high_pos] = bracket_gtd[low_pos]
             bracket[low_pos], bracket_f[low_pos] = t, f_new
-            bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
+            bracket_g[low_pos], bracket_gtd[low_pos] = g_new.clone(), gtd_new
     return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
-
-
-def _unwrap(v):
-    """State value -> working value: Tensors to arrays (0-dim ones to NumPy scalars)."""
-    if isinstance(v, Tensor):
-        a = v._data
-        return a[()] if a.ndim == 0 else a
-    if isinstance(v, list):
-        return [_unwrap(x) for x in v]
-    return v
-
-
-def _wrap(v):
-    """Working value -> state value: arrays and NumPy scalars become ember Tensors."""
-    if isinstance(v, np.ndarray):
-        return Tensor._wrap(v)
-    if isinstance(v, np.generic):
-        return Tensor._wrap(np.asarray(v))
-    if isinstance(v, list):
-        return [_wrap(x) for x in v]
-    return v
 
 
 class LBFGS(Optimizer):
@@ -186,31 +167,36 @@ class LBFGS(Optimizer):
         super().__setstate__(state)
         self._params = self.param_groups[0]["params"]
 
-    def _gather_flat_grad(self) -> np.ndarray:
+    @staticmethod
+    def _real(t: Tensor) -> Tensor:
+        return ember.view_as_real(t) if t.is_complex() else t
+
+    def _gather_flat_grad(self) -> Tensor:
         views = []
         for p in self._params:
             g = p._grad
-            a = np.zeros(p._data.size, p._data.dtype) if g is None else g._data.reshape(-1)
-            views.append(a.view(a.real.dtype) if a.dtype.kind == "c" else a)
-        return np.concatenate(views)
+            if g is None:
+                views.append(self._real(p).new_zeros(self._real(p).numel()))
+            else:
+                views.append(self._real(g).reshape(-1))
+        return ember.cat(views, 0)
 
-    def _add_grad(self, step_size, update: np.ndarray) -> None:
+    def _add_grad(self, step_size, update: Tensor) -> None:
         offset = 0
+        step_size = _to_scalar(step_size)
         for p in self._params:
-            x = p._data
-            real = x.view(x.real.dtype) if x.dtype.kind == "c" else x
-            n = real.size
-            real += (step_size * update[offset:offset + n]).reshape(real.shape)
+            real = self._real(p)
+            n = real.numel()
+            # (step * update) + p, rounded as PyTorch's add_(update, alpha=step)
+            real.add_((update[offset:offset + n] * step_size).view_as(real))
             offset += n
-            p._bump()
 
-    def _clone_param(self) -> list[np.ndarray]:
-        return [p._data.copy() for p in self._params]
+    def _clone_param(self) -> list[Tensor]:
+        return [p.detach().clone() for p in self._params]
 
     def _set_param(self, params_data) -> None:
         for p, data in zip(self._params, params_data):
-            p._data[...] = data
-            p._bump()
+            p.copy_(data)
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)
@@ -225,6 +211,10 @@ class LBFGS(Optimizer):
         Args:
             closure: re-evaluates the model (zero_grad, loss, backward) and returns the loss.
         """
+        with ember.no_grad():
+            return self._step(closure)
+
+    def _step(self, closure: Callable):
         if closure is None:
             raise RuntimeError("LBFGS.step() requires a closure that re-evaluates the model "
                                "and returns the loss")
@@ -243,19 +233,19 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tolerance_grad:  # already optimal
+        if flat_grad.abs().max() <= tolerance_grad:  # already optimal
             return orig_loss
 
-        d = _unwrap(state.get("d"))
-        t = _unwrap(state.get("t"))
-        old_dirs = _unwrap(state.get("old_dirs"))
-        old_stps = _unwrap(state.get("old_stps"))
-        ro = _unwrap(state.get("ro"))
-        H_diag = _unwrap(state.get("H_diag"))
-        prev_flat_grad = _unwrap(state.get("prev_flat_grad"))
-        prev_loss = _unwrap(state.get("prev_loss"))
+        d = state.get("d")
+        t = state.get("t")
+        old_dirs = state.get("old_dirs")
+        old_stps = state.get("old_stps")
+        ro = state.get("ro")
+        H_diag = state.get("H_diag")
+        prev_flat_grad = state.get("prev_flat_grad")
+        prev_loss = state.get("prev_loss")
         if prev_flat_grad is not None:
-            prev_flat_grad = np.array(prev_flat_grad, copy=True)
+            prev_flat_grad = prev_flat_grad.clone()
 
         n_iter = 0
         while n_iter < max_iter:
@@ -263,7 +253,7 @@ class LBFGS(Optimizer):
             state["n_iter"] += 1
             # Direction: the two-loop recursion over the stored curvature pairs.
             if state["n_iter"] == 1:
-                d = np.negative(flat_grad)
+                d = flat_grad.neg()
                 old_dirs, old_stps, ro = [], [], []
                 H_diag = 1
             else:
@@ -283,7 +273,7 @@ class LBFGS(Optimizer):
                 if "al" not in state:
                     state["al"] = [None] * history_size
                 al = state["al"]
-                q = np.negative(flat_grad)
+                q = flat_grad.neg()
                 for i in range(num_old - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]
                     q += old_dirs[i] * (-al[i])
@@ -293,14 +283,14 @@ class LBFGS(Optimizer):
                     r += old_stps[i] * (al[i] - be_i)
 
             if prev_flat_grad is None:
-                prev_flat_grad = flat_grad.copy()
+                prev_flat_grad = flat_grad.clone()
             else:
-                prev_flat_grad[...] = flat_grad
+                prev_flat_grad.copy_(flat_grad)
             prev_loss = loss
 
             # Step length.
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+                t = min(1.0, 1.0 / flat_grad.abs().sum()) * lr
             else:
                 t = lr
             gtd = flat_grad.dot(d)
@@ -317,32 +307,30 @@ class LBFGS(Optimizer):
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
                     obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
                 self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                opt_cond = flat_grad.abs().max() <= tolerance_grad
             else:
                 self._add_grad(t, d)
                 if n_iter != max_iter:
                     loss = float(self._eval_closure(closure))
                     flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                    opt_cond = flat_grad.abs().max() <= tolerance_grad
                     ls_func_evals = 1
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
 
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tolerance_change:
+            if (d * t).abs().max() <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break
 
-        state["d"] = _wrap(d)
-        state["t"] = _wrap(t)
-        state["old_dirs"] = _wrap(old_dirs)
-        state["old_stps"] = _wrap(old_stps)
-        state["ro"] = _wrap(ro)
-        state["H_diag"] = _wrap(H_diag)
-        state["prev_flat_grad"] = _wrap(prev_flat_grad)
+        state["d"] = d
+        state["t"] = t
+        state["old_dirs"] = old_dirs
+        state["old_stps"] = old_stps
+        state["ro"] = ro
+        state["H_diag"] = H_diag
+        state["prev_flat_grad"] = prev_flat_grad
         state["prev_loss"] = prev_loss
-        if "al" in state:
-            state["al"] = _wrap(_unwrap(state["al"]))
         return orig_loss

@@ -600,8 +600,8 @@ class _Watchdog:
         # A rank leaving with the group alive (sys.exit, end of script) will never join
         # another collective: peers still waiting on it fail now instead of at the timeout.
         self._stop.set()
-        self.store.set(f"__ember/exited/{self.rank}", "1")
-        self.store.add("__ember/nexited", 1)
+        self._bounded(lambda: (self.store.set(f"__ember/exited/{self.rank}", "1"),
+                               self.store.add("__ember/nexited", 1)))
 
     def _beat(self):
         n = 0
@@ -614,12 +614,27 @@ class _Watchdog:
 
     def _excepthook(self, tp, value, tb):
         _mpi.FAILED[0] = True
-        try:
-            self.store.set(f"__ember/failed/{self.rank}", f"{tp.__name__}: {value}"[:500])
-            self.store.add("__ember/nfailed", 1)
-        except Exception:  # noqa: BLE001 - best effort while dying
-            pass
+        msg = f"{tp.__name__}: {value}"[:500]
+        self._bounded(lambda: (self.store.set(f"__ember/failed/{self.rank}", msg),
+                               self.store.add("__ember/nfailed", 1)))
         (self._prev_hook or sys.__excepthook__)(tp, value, tb)
+
+    @staticmethod
+    def _bounded(fn, seconds=0.5):
+        """Run a store update while exiting, giving up after ``seconds``.
+
+        The store's host may already be inside MPI_Finalize, which holds the GIL, so its
+        server cannot answer; waiting for it would keep this rank from reaching
+        MPI_Finalize, which waits for this rank: a deadlock at exit.
+        """
+        def run():
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - best effort while exiting
+                pass
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+        th.join(seconds)
 
     def check(self, pg, what, final=False):
         """Raise DistBackendError if a member of ``pg`` is known lost (or stalled, if final)."""

@@ -2,10 +2,12 @@
 with an error naming the lost rank, never a hang: NOTE [ Lost ranks ] in _c10d.py."""
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
-from dist_helpers import needs_mpi, run_independent, run_mpi
+from dist_helpers import clean_env, mpiexec_path, needs_mpi, run_independent, run_mpi
 
 TIMEOUT = 4.0
 
@@ -44,3 +46,18 @@ def test_killed_rank_is_named_by_independent_ranks(tmp_path, mode, lost):
     assert f"rank {lost}" in survivor["after"] or f"rank(s) [{lost}]" in survivor["after"]
     assert survivor["elapsed"] < TIMEOUT + 1.5
     assert codes[lost] != 0
+
+
+@needs_mpi
+def test_exit_without_destroy_does_not_hang(tmp_path):
+    # Rank 0 (the store's host) reaches MPI_Finalize first; rank 1's exit mark must not wait
+    # for rank 0's store server, or both would wait for each other.
+    script = tmp_path / "exit.py"
+    script.write_text("import time\nimport ember, ember.distributed as dist\n"
+                      "dist.init_process_group('mpi')\ndist.all_reduce(ember.ones(1))\n"
+                      "time.sleep(0.5 * dist.get_rank())\n")
+    t0 = time.monotonic()
+    p = subprocess.run([mpiexec_path(), "-n", "2", sys.executable, str(script)],
+                       capture_output=True, text=True, timeout=60, env=clean_env())
+    assert p.returncode == 0, p.stderr
+    assert time.monotonic() - t0 < 30

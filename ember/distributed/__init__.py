@@ -20,7 +20,7 @@ from ember.distributed._c10d import (  # noqa: F401
     all_gather_into_tensor, all_gather_object, all_reduce, all_to_all, all_to_all_single,
     barrier, batch_isend_irecv, broadcast, broadcast_object_list, default_pg_timeout,
     destroy_process_group, gather, gather_object, get_backend, get_global_rank,
-    get_group_rank, get_process_group_ranks, get_rank, get_world_size, group,
+    get_group_rank, get_node_local_rank, get_process_group_ranks, get_rank, get_world_size, group,
     init_process_group, irecv, is_available, is_gloo_available, is_initialized,
     is_mpi_available, is_nccl_available, is_torchelastic_launched, isend, monitored_barrier,
     new_group, recv, reduce, reduce_op, reduce_scatter, reduce_scatter_tensor, scatter,
@@ -28,6 +28,8 @@ from ember.distributed._c10d import (  # noqa: F401
 from ember.distributed._store import (  # noqa: F401
     DistBackendError, DistError, DistStoreError, FileStore, HashStore, PrefixStore, Store,
     TCPStore)
+
+from ember.distributed import _c10d as distributed_c10d  # noqa: F401  (PyTorch's name)
 
 DistNetworkError = DistError
 
@@ -38,8 +40,8 @@ __all__ = [
     "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
     "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast", "broadcast_object_list",
     "default_pg_timeout", "destroy_process_group", "gather", "gather_object", "get_backend",
-    "get_global_rank", "get_group_rank", "get_process_group_ranks", "get_rank",
-    "get_world_size", "group", "init_process_group", "irecv", "is_available",
+    "get_global_rank", "get_group_rank", "get_node_local_rank", "get_process_group_ranks",
+    "get_rank", "get_world_size", "group", "init_process_group", "irecv", "is_available",
     "is_gloo_available", "is_initialized", "is_mpi_available", "is_nccl_available",
     "is_torchelastic_launched", "isend", "monitored_barrier", "new_group", "recv", "reduce",
     "reduce_op", "reduce_scatter", "reduce_scatter_tensor", "scatter", "scatter_object_list",

@@ -281,6 +281,35 @@ def get_world_size(group=None):
     return -1 if pg is None else pg.size()
 
 
+def get_node_local_rank(fallback_rank=None):
+    """This process's rank on its machine (LOCAL_RANK, as set by the launcher).
+
+    Example:
+        >>> dist.get_node_local_rank(fallback_rank=0)
+        0
+    """
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not in the environment; start the ranks with "
+                       "python -m ember.distributed.run or pass fallback_rank")
+
+
+def _get_default_group():
+    """The default process group (PyTorch's private helper, used by some libraries)."""
+    if _S.default is None:
+        raise _not_init_error()
+    return _S.default
+
+
+def _get_default_store():
+    """The store the default group was created with."""
+    if _S.default is None:
+        raise _not_init_error()
+    return _S.store
+
+
 def get_global_rank(group, group_rank):
     """The default-group rank of ``group_rank`` in ``group``."""
     pg = _pg(group)
@@ -1470,6 +1499,7 @@ __all__ = [
     "all_reduce", "all_to_all", "all_to_all_single", "barrier", "batch_isend_irecv",
     "broadcast", "broadcast_object_list", "default_pg_timeout", "destroy_process_group",
     "gather", "gather_object", "get_backend", "get_global_rank", "get_group_rank",
+    "get_node_local_rank",
     "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
     "irecv", "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
     "is_nccl_available", "is_torchelastic_launched", "isend", "monitored_barrier",

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from dist_helpers import WORKERS, clean_env, needs_mpi
 
 from ember.distributed._bootstrap import torchrun_env
@@ -40,6 +41,22 @@ def test_bad_flags_are_refused():
 
 
 @needs_mpi
+def test_pytorch_ddp_script_runs_unchanged_with_as_torch(tmp_path):
+    # `import torch` in the script: ember.as_torch maps it, and reaches the ranks mpiexec
+    # starts through PYTHONPATH (NOTE [ as_torch in child processes ]).
+    cmd = [sys.executable, "-m", "ember.as_torch", "-m", "ember.distributed.run",
+           "--standalone", "--nproc_per_node", "2",
+           os.path.join(WORKERS, "torch_ddp_script.py"), "--epochs", "1"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                       env={**clean_env(), "OUT_DIR": str(tmp_path)})
+    assert p.returncode == 0, p.stdout + p.stderr
+    for r in range(2):
+        assert f"rank {r} local_rank {r} done on ember" in p.stdout
+    assert (tmp_path / "model.pt").exists()
+
+
+@needs_mpi
+@pytest.mark.slow
 def test_examples_style_ddp_script_runs_unchanged(tmp_path):
     cmd, env = _launch("--standalone", "--nproc_per_node", 2,
                        os.path.join(WORKERS, "example_ddp.py"), "--epochs", 2,

@@ -1,0 +1,290 @@
+"""ember.distributed on MPI: all_reduce bandwidth, DDP step time, communication overlap.
+
+Run: python benchmarks/distributed.py [--quick] [--ranks 2]
+Starts the ranks itself with mpiexec (one thread each) and prints, side by side:
+
+1. all_reduce of float32, 4 KB .. 64 MB on the local ranks: ember ``dist.all_reduce`` vs raw
+   mpi4py ``Allreduce`` on the same buffers (target: ember >= 0.95x), and PyTorch's gloo
+   ``all_reduce`` when torch is installed. Bandwidth is algorithm bandwidth: bytes / time.
+2. DDP training step (forward, backward, SGD step) for an MLP and LeNet: 2 ranks x 1 thread
+   vs 1 rank x 1 thread (scaling efficiency = time(1 rank) / time(2 ranks) at a fixed
+   per-rank batch), and PyTorch DDP over gloo on the same settings.
+3. Overlap, for an MLP in >= 4 buckets: backward alone (``no_sync``), backward with DDP's
+   overlapped bucket all-reduces, and backward followed by one blocking all-reduce per
+   gradient (no overlap).
+
+Don't run it while tests or other jobs use the CPU: compare numbers from one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SIZES = [4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
+
+
+# ---------------------------------------------------------------------------- workers
+def _reps(nbytes, quick):
+    base = max(3, min(2000, int(2e8 / max(nbytes, 1))))
+    return max(3, base // 20) if quick else base
+
+
+def _time(fn, reps, barrier):
+    fn()  # warm-up
+    barrier()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def worker_allreduce(quick):
+    import numpy as np
+    from mpi4py import MPI
+
+    import ember
+    import ember.distributed as dist
+
+    dist.init_process_group("mpi")
+    comm = MPI.COMM_WORLD
+    rows = []
+    for nbytes in SIZES:
+        arr = np.ones(nbytes // 4, np.float32)
+        t = ember.from_numpy(arr)
+        reps = _reps(nbytes, quick)
+        raw = _time(lambda a=arr: comm.Allreduce(MPI.IN_PLACE, a), reps, comm.Barrier)
+        ours = _time(lambda x=t: dist.all_reduce(x), reps, comm.Barrier)
+        rows.append({"bytes": nbytes, "mpi4py_s": raw, "ember_s": ours})
+    if comm.Get_rank() == 0:
+        print("RESULT " + json.dumps(rows), flush=True)
+
+
+def worker_torch_allreduce(quick):
+    import torch
+    import torch.distributed as tdist
+
+    _torch_env()
+    tdist.init_process_group("gloo")
+    rows = []
+    for nbytes in SIZES:
+        t = torch.ones(nbytes // 4)
+        reps = _reps(nbytes, quick)
+        rows.append({"bytes": nbytes,
+                     "gloo_s": _time(lambda x=t: tdist.all_reduce(x), reps, tdist.barrier)})
+    if tdist.get_rank() == 0:
+        print("RESULT " + json.dumps(rows), flush=True)
+    tdist.destroy_process_group()
+
+
+def _torch_env():
+    # torch's env:// rendezvous, from hydra's rank variables.
+    os.environ.setdefault("RANK", os.environ.get("PMI_RANK", "0"))
+    os.environ.setdefault("WORLD_SIZE", os.environ.get("PMI_SIZE", "1"))
+
+
+def _models(lib):
+    nn = lib.nn
+    F = nn.functional
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 4 * 4, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x.flatten(1))))))
+
+    def mlp():
+        return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                             nn.Linear(512, 10))
+    return {"mlp": (mlp, (64, 784)), "lenet": (LeNet, (64, 1, 28, 28))}
+
+
+def _step_time(lib, ddp, shape, steps):
+    x = lib.randn(*shape)
+    y = lib.randint(0, 10, (shape[0],))
+    opt = lib.optim.SGD(ddp.parameters(), lr=0.01)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(ddp(x), y).backward()
+        opt.step()
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def worker_ddp(quick):
+    import ember
+    import ember.distributed as dist
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("mpi")
+    out = {}
+    for name, (make, shape) in _models(ember).items():
+        ember.manual_seed(0)
+        out[name] = _step_time(ember, DDP(make()), shape, 5 if quick else 30)
+    if dist.get_rank() == 0:
+        print("RESULT " + json.dumps(out), flush=True)
+
+
+def worker_torch_ddp(quick):
+    import torch
+    import torch.distributed as tdist
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    _torch_env()
+    torch.set_num_threads(1)
+    tdist.init_process_group("gloo")
+    out = {}
+    for name, (make, shape) in _models(torch).items():
+        torch.manual_seed(0)
+        out[name] = _step_time(torch, DDP(make()), shape, 5 if quick else 30)
+    if tdist.get_rank() == 0:
+        print("RESULT " + json.dumps(out), flush=True)
+    tdist.destroy_process_group()
+
+
+def worker_overlap(quick):
+    import ember
+    import ember.distributed as dist
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("mpi")
+    nn = ember.nn
+    ember.manual_seed(0)
+    model = nn.Sequential(*[m for _ in range(6) for m in (nn.Linear(512, 512), nn.ReLU())],
+                          nn.Linear(512, 10))
+    ddp = DDP(model, bucket_cap_mb=1)
+    assert len(ddp._buckets) >= 4
+    x, y = ember.randn(64, 512), ember.randint(0, 10, (64,))
+    loss_fn = nn.CrossEntropyLoss()
+    steps = 5 if quick else 30
+
+    def median(fn):
+        for _ in range(3):
+            fn()
+        ts = []
+        for _ in range(steps):
+            dist.barrier()
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+        return sorted(ts)[len(ts) // 2]
+
+    def backward_alone():
+        with ddp.no_sync():
+            loss_fn(ddp(x), y).backward()
+
+    def backward_overlapped():
+        loss_fn(ddp(x), y).backward()
+
+    def backward_then_reduce():
+        with ddp.no_sync():
+            loss_fn(ddp(x), y).backward()
+        for p in model.parameters():
+            dist.all_reduce(p.grad, op=dist.ReduceOp.AVG)
+    out = {"buckets": len(ddp._buckets), "backward_alone": median(backward_alone),
+           "backward_ddp_overlapped": median(backward_overlapped),
+           "backward_then_allreduce": median(backward_then_reduce)}
+    if dist.get_rank() == 0:
+        print("RESULT " + json.dumps(out), flush=True)
+
+
+WORKERS = {"allreduce": worker_allreduce, "torch_allreduce": worker_torch_allreduce,
+           "ddp": worker_ddp, "torch_ddp": worker_torch_ddp, "overlap": worker_overlap}
+
+
+# ---------------------------------------------------------------------------- driver
+def _mpiexec():
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return beside if os.path.exists(beside) else shutil.which("mpiexec")
+
+
+def _launch(kind, ranks, quick):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+    cmd = [_mpiexec(), "-n", str(ranks), sys.executable, os.path.abspath(__file__),
+           "--worker", kind] + (["--quick"] if quick else [])
+    with tempfile.TemporaryDirectory():
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"{kind} on {ranks} ranks failed:\n{p.stdout}\n{p.stderr}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
+    ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        WORKERS[args.worker](args.quick)
+        return
+    if _mpiexec() is None:
+        raise SystemExit("needs MPI: pip install 'ember[dist]'")
+    try:
+        import torch  # noqa: F401
+
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    n = args.ranks
+
+    print(f"== all_reduce float32, {n} ranks: algorithm bandwidth in MB/s")
+    ours = _launch("allreduce", n, args.quick)
+    gloo = _launch("torch_allreduce", n, args.quick) if have_torch else None
+    print(f"{'size':>8} {'mpi4py':>10} {'ember':>10} {'ember/mpi':>10} {'gloo':>10}")
+    for i, row in enumerate(ours):
+        mb = row["bytes"] / 1e6
+        g = f"{mb / gloo[i]['gloo_s']:10.0f}" if gloo else f"{'-':>10}"
+        print(f"{row['bytes'] >> 10:>6}KB {mb / row['mpi4py_s']:10.0f} "
+              f"{mb / row['ember_s']:10.0f} {row['mpi4py_s'] / row['ember_s']:10.2f} {g}")
+
+    print("\n== DDP step (forward+backward+SGD), per-rank batch 64, ms (median)")
+    one = _launch("ddp", 1, args.quick)
+    many = _launch("ddp", n, args.quick)
+    tmany = _launch("torch_ddp", n, args.quick) if have_torch else None
+    print(f"{'model':>6} {'1 rank':>8} {f'{n} ranks':>8} {'efficiency':>10} "
+          f"{f'torch {n}r':>9}")
+    for name in one:
+        t = f"{tmany[name] * 1e3:9.2f}" if tmany else f"{'-':>9}"
+        print(f"{name:>6} {one[name] * 1e3:8.2f} {many[name] * 1e3:8.2f} "
+              f"{one[name] / many[name]:10.2f} {t}")
+
+    print(f"\n== overlap, {n} ranks, MLP 6x512 in >= 4 buckets, ms (median)")
+    ov = _launch("overlap", n, args.quick)
+    print(f"buckets {ov['buckets']}: backward alone {ov['backward_alone'] * 1e3:.2f}, "
+          f"with DDP (overlapped) {ov['backward_ddp_overlapped'] * 1e3:.2f}, "
+          f"backward then all-reduce {ov['backward_then_allreduce'] * 1e3:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,3 +67,12 @@ def test_matches_pytorch():
         e, t = Variable(ember.ones(2), **kwargs), TV(torch.ones(2), **kwargs)
         assert (e.requires_grad, e.is_leaf, type(e).__name__) == (
             t.requires_grad, t.is_leaf, type(t).__name__)
+
+
+def test_execution_engine_queue_callback():
+    ran = []
+    x = ember.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    y.register_hook(lambda g: Variable._execution_engine.queue_callback(lambda: ran.append(1)))
+    y.backward()
+    assert ran == [1] and ember.equal(x.grad, ember.full((2,), 2.0))

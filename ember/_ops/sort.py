@@ -13,6 +13,7 @@ import collections
 import numpy as np
 
 from ember import _dtype as D
+from ember._backends import empty_on, xp_of
 from ember._ops.core import OpDef, apply, register
 from ember._ops.scatter import gather
 from ember._tensor import Tensor, _wrap_dim
@@ -24,8 +25,10 @@ values_indices = collections.namedtuple("return_types", ["values", "indices"])
 
 def _dim(input, dim, name):
     # A 0-dim tensor has one dim for indexing purposes (dim -1 or 0), as in PyTorch.
-    return _wrap_dim(dim, input._data.ndim, name) if input._data.ndim else \
-        (_wrap_dim(dim, 0, name) and 0)
+    if input._data.ndim:
+        return _wrap_dim(dim, input._data.ndim, name)
+    _wrap_dim(dim, 0, name)  # raises IndexError for anything but -1 and 0
+    return 0
 
 
 def _idx_tensor(idx):
@@ -52,20 +55,33 @@ def _argsort(a, axis, descending, stable=True):
     return n - 1 - np.flip(idx, axis=axis)
 
 
+def _argsort_fwd(a, axis, descending, k):
+    """Indices that sort ``a`` along ``axis`` (the first ``k`` of them when k is not None)."""
+    if a.ndim == 0:
+        return xp_of(a).zeros((), np.int64)
+    idx = _argsort(a, axis, descending)
+    if k is not None:
+        idx = np.take(idx, np.arange(k), axis=axis)
+    return idx.astype(np.int64, copy=False)
+
+
+# Index-producing records: the values then come from gather (differentiable).
+_ARGSORT = OpDef("argsort", _argsort_fwd, None, differentiable=False,
+                 attrs=("dim", "descending", "k"))
+
+
 @with_out("sort")
 def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     d = _dim(input, dim, "sort")
+    idx = apply(_ARGSORT, (input,), (d, bool(descending), None))
     if input._data.ndim == 0:
-        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
-    idx = _argsort(input._data, d, descending)
-    return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
+        return values_indices(input.clone(), idx)
+    return values_indices(gather(input, d, idx), idx)
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
     d = _dim(input, dim, "argsort")
-    if input._data.ndim == 0:
-        return _idx_tensor(np.zeros((), np.int64))
-    return _idx_tensor(_argsort(input._data, d, descending))
+    return apply(_ARGSORT, (input,), (d, bool(descending), None))
 
 
 @with_out("msort")
@@ -80,10 +96,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if not 0 <= k <= n:
         raise RuntimeError(f"topk(): selected index k ({k}) out of range for dimension {d} of "
                            f"size {n}")
+    idx = apply(_ARGSORT, (input,), (d, bool(largest), int(k)))
     if input._data.ndim == 0:
-        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
-    idx = np.take(_argsort(input._data, d, largest), np.arange(k), axis=d)
-    return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
+        return values_indices(input.clone(), idx)
+    return values_indices(gather(input, d, idx), idx)
 
 
 @with_out("kthvalue")
@@ -265,32 +281,24 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
 
 
 # ------------------------------------------------------------------ unique / search / counts
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    a = input._data
+def _unique_fwd(a, dim):
+    """(values, inverse, counts) of ``a`` (flattened when dim is None)."""
     if dim is None:
         vals, inv, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
         inv = inv.reshape(a.shape)
     else:
-        d = _dim(input, dim, "unique")
-        vals, inv, counts = np.unique(a, axis=d, return_inverse=True, return_counts=True)
+        vals, inv, counts = np.unique(a, axis=dim, return_inverse=True, return_counts=True)
         inv = inv.reshape(-1)
-    res = [Tensor._wrap(vals)]
-    if return_inverse:
-        res.append(_idx_tensor(inv))
-    if return_counts:
-        res.append(_idx_tensor(counts))
-    return res[0] if len(res) == 1 else tuple(res)
+    return vals, inv.astype(np.int64), counts.astype(np.int64)
 
 
-def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    a = input._data
+def _unique_consecutive_fwd(a, dim):
     if dim is not None:
-        d = _dim(input, dim, "unique_consecutive")
-        m = np.moveaxis(a, d, 0)
+        m = np.moveaxis(a, dim, 0)
         keep = np.ones(m.shape[0], bool)
         if m.shape[0] > 1:
             keep[1:] = (m[1:] != m[:-1]).reshape(m.shape[0] - 1, -1).any(axis=1)
-        vals = np.moveaxis(m[keep], 0, d)
+        vals = np.moveaxis(m[keep], 0, dim)
     else:
         flat = a.reshape(-1)
         keep = np.ones(flat.size, bool)
@@ -298,22 +306,53 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
             keep[1:] = flat[1:] != flat[:-1]
         vals = flat[keep]
     starts = np.nonzero(keep)[0]
-    res = [Tensor._wrap(np.ascontiguousarray(vals))]
+    inv = np.cumsum(keep) - 1
+    inv = inv.reshape(a.shape) if dim is None else inv
+    counts = np.diff(np.append(starts, keep.size))
+    return np.ascontiguousarray(vals), inv.astype(np.int64), counts.astype(np.int64)
+
+
+# Data-dependent records: their output shapes depend on the input's values.
+_UNIQUE = OpDef("unique", _unique_fwd, None, differentiable=False, multi=True,
+                data_dependent=True, attrs=("dim",))
+_UNIQUE_CONSECUTIVE = OpDef("unique_consecutive", _unique_consecutive_fwd, None,
+                            differentiable=False, multi=True, data_dependent=True,
+                            attrs=("dim",))
+
+
+def _pick(res, return_inverse, return_counts):
+    vals, inv, counts = res
+    out = [vals]
     if return_inverse:
-        inv = np.cumsum(keep) - 1
-        res.append(_idx_tensor(inv.reshape(a.shape) if dim is None else inv))
+        out.append(inv)
     if return_counts:
-        res.append(_idx_tensor(np.diff(np.append(starts, keep.size))))
-    return res[0] if len(res) == 1 else tuple(res)
+        out.append(counts)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    d = None if dim is None else _dim(input, dim, "unique")
+    return _pick(apply(_UNIQUE, (input,), (d,)), return_inverse, return_counts)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    d = None if dim is None else _dim(input, dim, "unique_consecutive")
+    return _pick(apply(_UNIQUE_CONSECUTIVE, (input,), (d,)), return_inverse, return_counts)
 
 
 @with_out("searchsorted")
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     side = side or ("right" if right else "left")
-    seq = sorted_sequence._data
-    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
-    srt = sorter._data if sorter is not None else None
+    if not isinstance(input, Tensor):
+        input = Tensor._wrap(np.asarray(input))
+    ins = (sorted_sequence, input) if sorter is None else (sorted_sequence, input, sorter)
+    return apply(_SEARCHSORTED, ins, (side, bool(out_int32)))
+
+
+def _searchsorted_fwd(seq, vals, *rest):
+    *srt, side, out_int32 = rest
+    srt = srt[0] if srt else None
     if seq.ndim <= 1:
         r = np.searchsorted(seq, vals, side=side, sorter=srt)
     else:
@@ -328,7 +367,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         r = np.stack([np.searchsorted(s2[i], v2[i], side=side,
                                       sorter=None if o2 is None else o2[i])
                       for i in range(s2.shape[0])]).reshape(vals.shape)
-    return Tensor._wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
+    return np.asarray(r, dtype=np.int32 if out_int32 else np.int64)
+
+
+_SEARCHSORTED = OpDef("searchsorted", _searchsorted_fwd, None, differentiable=False,
+                      attrs=("side", "out_int32"))
 
 
 @with_out("bucketize")
@@ -346,12 +389,22 @@ def bincount(input, weights=None, minlength=0):
                            f"{list(input.shape)} {input.dtype})")
     if a.size and a.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    w = None if weights is None else weights._data
+    ins = (input,) if weights is None else (input, weights)
+    return apply(_BINCOUNT, ins, (int(minlength),))
+
+
+def _bincount_fwd(a, *rest):
+    *w, minlength = rest
+    w = w[0] if w else None
     r = np.bincount(a, weights=w, minlength=minlength)
-    if weights is None:
-        return Tensor._wrap(r.astype(np.int64))
-    dt = weights._data.dtype
-    return Tensor._wrap(r.astype(dt if dt.kind == "f" and dt.itemsize >= 4 else np.float64))
+    if w is None:
+        return r.astype(np.int64)
+    dt = w.dtype
+    return r.astype(dt if dt.kind == "f" and dt.itemsize >= 4 else np.float64)
+
+
+_BINCOUNT = OpDef("bincount", _bincount_fwd, None, differentiable=False, data_dependent=True,
+                  attrs=("minlength",))
 
 
 @with_out("histc")
@@ -366,8 +419,16 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError(f"histc: max must be larger than min (got min={min}, max={max})")
+    return apply(_HISTC, (input,), (int(bins), lo, hi))
+
+
+def _histc_fwd(a, bins, lo, hi):
     counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
-    return Tensor._wrap(counts.astype(a.dtype))
+    return counts.astype(a.dtype)
+
+
+_HISTC = OpDef("histc", _histc_fwd, None, differentiable=False, attrs=("bins", "min", "max"),
+               shape_rule=lambda a, bins, lo, hi: empty_on(a, (bins,), a.dtype))
 
 
 # ------------------------------------------------------------------ scans

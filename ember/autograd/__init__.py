@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ember._tensor import Tensor
 from ember.autograd import functional, graph  # noqa: F401
-from ember.autograd.engine import _calibrate, run_backward
+from ember.autograd.engine import _calibrate, execution_engine, run_backward
 from ember.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -44,6 +44,9 @@ class Variable(metaclass=_VariableMeta):
         >>> x.requires_grad, x.is_leaf
         (True, True)
     """
+
+    # PyTorch code reaches the engine as Variable._execution_engine (queue_callback).
+    _execution_engine = execution_engine
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
         import warnings

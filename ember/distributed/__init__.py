@@ -16,7 +16,7 @@ Example:
 """
 
 from ember.distributed._c10d import (  # noqa: F401
-    Backend, GroupMember, P2POp, ProcessGroup, RedOpType, ReduceOp, Work, all_gather,
+    Backend, DebugLevel, GroupMember, P2POp, ProcessGroup, RedOpType, ReduceOp, Work, all_gather,
     all_gather_into_tensor, all_gather_object, all_reduce, all_to_all, all_to_all_single,
     barrier, batch_isend_irecv, broadcast, broadcast_object_list, default_pg_timeout,
     destroy_process_group, gather, gather_object, get_backend, get_global_rank,
@@ -24,7 +24,7 @@ from ember.distributed._c10d import (  # noqa: F401
     init_process_group, irecv, is_available, is_gloo_available, is_initialized,
     is_mpi_available, is_nccl_available, is_torchelastic_launched, isend, monitored_barrier,
     new_group, recv, reduce, reduce_op, reduce_scatter, reduce_scatter_tensor, scatter,
-    scatter_object_list, send)
+    scatter_object_list, send, set_debug_level, set_debug_level_from_env, get_debug_level)
 from ember.distributed._store import (  # noqa: F401
     DistBackendError, DistError, DistStoreError, FileStore, HashStore, PrefixStore, Store,
     TCPStore)
@@ -34,7 +34,7 @@ from ember.distributed import _c10d as distributed_c10d  # noqa: F401  (PyTorch'
 DistNetworkError = DistError
 
 __all__ = [
-    "Backend", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError",
+    "Backend", "DebugLevel", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError",
     "FileStore", "GroupMember", "HashStore", "P2POp", "PrefixStore", "ProcessGroup",
     "RedOpType", "ReduceOp", "Store", "TCPStore", "Work", "all_gather",
     "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
@@ -45,5 +45,5 @@ __all__ = [
     "is_gloo_available", "is_initialized", "is_mpi_available", "is_nccl_available",
     "is_torchelastic_launched", "isend", "monitored_barrier", "new_group", "recv", "reduce",
     "reduce_op", "reduce_scatter", "reduce_scatter_tensor", "scatter", "scatter_object_list",
-    "send",
+    "send", "set_debug_level", "set_debug_level_from_env", "get_debug_level",
 ]

@@ -193,8 +193,39 @@ class group:  # noqa: N801  (PyTorch's spelling: dist.group.WORLD)
     WORLD = None
 
 
+class DebugLevel(enum.IntEnum):
+    """``set_debug_level``'s levels; TORCH_DISTRIBUTED_DEBUG=OFF/INFO/DETAIL sets it at init."""
+
+    OFF = 0
+    INFO = 1
+    DETAIL = 2
+
+
+def set_debug_level(level):
+    """At DETAIL, collectives first check that every rank passes tensors of one shape and
+    dtype, and report the ranks that differ (costs one extra collective per call).
+
+    Example:
+        >>> dist.set_debug_level(dist.DebugLevel.DETAIL)
+    """
+    _S.detail = DebugLevel(level) == DebugLevel.DETAIL
+
+
+def get_debug_level():
+    return DebugLevel.DETAIL if _S.detail else DebugLevel.OFF
+
+
+def set_debug_level_from_env():
+    """Read TORCH_DISTRIBUTED_DEBUG (OFF, INFO or DETAIL)."""
+    v = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()
+    if v not in DebugLevel.__members__:
+        raise ValueError(f"TORCH_DISTRIBUTED_DEBUG={v!r}: expected OFF, INFO or DETAIL")
+    set_debug_level(DebugLevel[v])
+
+
 class _State:
     def __init__(self):
+        self.detail = False
         self.default = None
         self.store = None
         self.backend = None
@@ -470,6 +501,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 
             comm = join_singletons(store, rank, world_size, timeout)
     store.set_timeout(timeout)
+    set_debug_level_from_env()
     size = comm.Get_size()
     watchdog = _Watchdog(store, comm.Get_rank(), size)
     pg = ProcessGroup(comm, range(size), name, timeout, watchdog)
@@ -795,15 +827,20 @@ class _Future:
 
 
 def _progress(pg, reqs, timeout, what, status=None):
-    MPI = _mpi.mpi()
-    testall = MPI.Request.Testall
-    if testall(reqs, status):
+    if len(reqs) == 1 and status is None:
+        test = reqs[0].Test
+    else:
+        testall = _mpi.mpi().Request.Testall
+
+        def test():
+            return testall(reqs, status)
+    if test():
         return
     start = time.monotonic()
     deadline = start + timeout
     next_check = start + 1.0
     spins = 0
-    while not testall(reqs, status):
+    while not test():
         spins += 1
         if spins & 255:
             continue
@@ -838,7 +875,7 @@ def _contig(arr):
 
 def _debug_check(pg, what, arrays, extra=()):
     """TORCH_DISTRIBUTED_DEBUG=DETAIL: verify shapes and dtypes agree across the group."""
-    if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() != "DETAIL":
+    if not _S.detail:
         return
     sig = (what, tuple((a.shape, str(a.dtype)) for a in arrays), tuple(extra))
     sigs = _allgather_obj(pg, sig, what)
@@ -925,6 +962,20 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     return _run(pg, [req], finish, what, async_op, [tensor])
 
 
+_AR_SPECS = {}  # (op, numpy dtype) -> (MPI datatype, MPI op, reduction dtype, is AVG)
+
+
+def _ar_spec(op, dtype, what):
+    key = (op, dtype)
+    spec = _AR_SPECS.get(key)
+    if spec is None:
+        mtype, rdt = _mpi.reduce_type(dtype)
+        mop = _mpi_op(op, dtype, what)
+        spec = (mtype, mop, None if rdt == dtype else rdt, _red_op(op) == RedOpType.AVG)
+        _AR_SPECS[key] = spec
+    return spec
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` across the group with ``op``; every rank gets the result in place.
 
@@ -932,14 +983,23 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         >>> t = ember.ones(3) * (dist.get_rank() + 1)
         >>> dist.all_reduce(t)            # every rank: 1 + 2 + ... + world_size
     """
+    # The hot path of DDP and of small reductions: cached specs, no closures when blocking.
     what = "all_reduce"
     arr = _check_tensor(tensor, what)
-    pg = _pg(group)
+    pg = _S.default if group is None and _S.default is not None else _pg(group)
     if pg is None:
         return None
-    _debug_check(pg, what, [arr], (int(_red_op(op)),))
-    buf, mtype, mop, back = _reduce_buf(arr, what, op)
-    scale = pg.size() if _red_op(op) == RedOpType.AVG else None
+    if _S.detail:
+        _debug_check(pg, what, [arr], (int(_red_op(op)),))
+    mtype, mop, widen, avg = _ar_spec(op, arr.dtype, what)
+    if widen is not None:
+        buf, back = arr.astype(widen), arr  # float16/bfloat16 reduce in float32
+    elif arr.flags.c_contiguous:
+        buf, back = arr, None
+    else:
+        buf, back = np.ascontiguousarray(arr), arr
+    req = pg._comm.Iallreduce(_IN_PLACE[0] or _in_place(), [buf, mtype], mop)
+    scale = pg.size() if avg else None
 
     def finish():
         if scale is not None:
@@ -947,8 +1007,19 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         if back is not None:
             back[...] = buf
         tensor._bump()
-    req = pg._comm.Iallreduce(_mpi.mpi().IN_PLACE, [buf, mtype], mop)
-    return _run(pg, [req], finish, what, async_op, [tensor])
+    if async_op:
+        return Work(pg, [req], finish, what, [tensor])
+    _progress(pg, [req], pg._timeout, what)
+    finish()
+    return None
+
+
+_IN_PLACE = [None]
+
+
+def _in_place():
+    _IN_PLACE[0] = _mpi.mpi().IN_PLACE
+    return _IN_PLACE[0]
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -1494,15 +1565,14 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
 
 
 __all__ = [
-    "Backend", "GroupMember", "P2POp", "ProcessGroup", "RedOpType", "ReduceOp", "Store",
-    "PrefixStore", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object",
-    "all_reduce", "all_to_all", "all_to_all_single", "barrier", "batch_isend_irecv",
-    "broadcast", "broadcast_object_list", "default_pg_timeout", "destroy_process_group",
-    "gather", "gather_object", "get_backend", "get_global_rank", "get_group_rank",
-    "get_node_local_rank",
-    "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
-    "irecv", "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
-    "is_nccl_available", "is_torchelastic_launched", "isend", "monitored_barrier",
-    "new_group", "recv", "reduce", "reduce_op", "reduce_scatter", "reduce_scatter_tensor",
-    "scatter", "scatter_object_list", "send",
+    "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
+    "all_to_all_single", "Backend", "barrier", "batch_isend_irecv", "broadcast",
+    "broadcast_object_list", "DebugLevel", "default_pg_timeout", "destroy_process_group", "gather",
+    "gather_object", "get_backend", "get_debug_level", "get_global_rank", "get_group_rank",
+    "get_node_local_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group",
+    "GroupMember", "init_process_group", "irecv", "is_available", "is_gloo_available",
+    "is_initialized", "is_mpi_available", "is_nccl_available", "is_torchelastic_launched", "isend",
+    "monitored_barrier", "new_group", "P2POp", "PrefixStore", "ProcessGroup", "recv", "RedOpType",
+    "reduce", "reduce_op", "reduce_scatter", "reduce_scatter_tensor", "ReduceOp", "scatter",
+    "scatter_object_list", "send", "set_debug_level", "set_debug_level_from_env", "Store", "Work"
 ]

@@ -36,7 +36,8 @@ def test_killed_rank_ends_an_mpiexec_job(tmp_path):
 
 
 @needs_mpi
-@pytest.mark.parametrize("mode,lost", [("kill", 1), ("kill0", 0)])
+@pytest.mark.parametrize("mode,lost", [("kill", 1),
+                                       pytest.param("kill0", 0, marks=pytest.mark.slow)])
 def test_killed_rank_is_named_by_independent_ranks(tmp_path, mode, lost):
     # Ranks in separate mpiexec jobs (the spawn path): only the watchdog can tell.
     res, codes = run_independent(2, mode, tmp_path, under_mpiexec=True)

@@ -73,6 +73,7 @@ def test_examples_style_ddp_script_runs_unchanged(tmp_path):
 
 
 @needs_mpi
+@pytest.mark.slow
 def test_failed_rank_fails_the_launcher_with_a_rank_table(tmp_path):
     script = tmp_path / "fail.py"
     script.write_text("import os, sys\nimport ember.distributed as dist\n"

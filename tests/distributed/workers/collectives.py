@@ -344,7 +344,7 @@ def check_errors():
 
 
 def check_detail_mode_reports_mismatch():
-    os.environ["TORCH_DISTRIBUTED_DEBUG"] = "DETAIL"
+    dist.set_debug_level(dist.DebugLevel.DETAIL)
     try:
         dist.all_reduce(ember.ones(2 + R))
     except RuntimeError as e:
@@ -352,7 +352,7 @@ def check_detail_mode_reports_mismatch():
     else:
         raise AssertionError("shape mismatch not reported")
     finally:
-        del os.environ["TORCH_DISTRIBUTED_DEBUG"]
+        dist.set_debug_level(dist.DebugLevel.OFF)
 
 
 def main():

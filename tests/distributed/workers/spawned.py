@@ -1,7 +1,8 @@
 """One independently started rank (not under a multi-rank mpiexec): env:// rendezvous.
 
-argv: out_dir mode [env|tcp|file] (the init_method). The test starts world_size of these, with MASTER_ADDR, MASTER_PORT,
-RANK and WORLD_SIZE set, either bare (what mp.spawn makes) or each under ``mpiexec -n 1``.
+argv: out_dir mode [env|tcp|file] (the init_method). The test starts world_size of these,
+with MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE set, either bare (what mp.spawn makes)
+or each under ``mpiexec -n 1``.
 mode "sum": all_reduce the ranks and report; "kill"/"kill0": rank 1 / rank 0 SIGKILLs itself
 after the join and the survivors report how their next collective failed.
 Each rank writes out_dir/rank<RANK>.json.

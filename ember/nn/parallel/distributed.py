@@ -11,13 +11,13 @@ Each forward (in grad mode) finds, by walking the recorded graph from the output
 parameters will receive a gradient; the engine accumulates each leaf once per backward, with
 all its contributions summed, so a post-accumulate-grad hook on every parameter marks it
 ready exactly once. When a bucket's parameters are all ready and every earlier bucket has
-been started, its gradients are copied into the buffer and an asynchronous all-reduce
-(``ReduceOp.AVG``) starts while backward continues with earlier layers. Starting buckets
-strictly in order keeps every rank's sequence of collectives the same whatever order hooks
-fire in. Every hook also polls the outstanding reductions, which is what drives MPI's
-progress during backward. An end-of-backward callback (``queue_callback``) waits for the
-reductions and writes the averaged gradients back into ``.grad`` (or makes ``.grad`` a view
-of the bucket with ``gradient_as_bucket_view``).
+been started, its gradients are copied into the buffer and an asynchronous all-reduce (a
+sum, divided by the world size at the end) starts while backward continues with earlier
+layers. Starting buckets strictly in order keeps every rank's sequence of collectives the
+same whatever order hooks fire in. Every hook also polls the outstanding reductions, which
+is what drives MPI's progress during backward. An end-of-backward callback
+(``queue_callback``) waits for the reductions and writes the averaged gradients back into
+``.grad`` (or makes ``.grad`` a view of the bucket with ``gradient_as_bucket_view``).
 
 Parameters with no contribution: with ``find_unused_parameters`` they are ready at once and
 contribute zeros; a mask all-reduced beside the buckets says which were used on some rank,
@@ -189,6 +189,8 @@ class DistributedDataParallel(Module):
         self._used = None
         self._used_work = None
         self._unused = []
+        self._join = None
+        self._divisor = self._world
 
     # ------------------------------------------------------------------ construction
     def _verify_shapes(self, dist):
@@ -247,22 +249,107 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = old
 
     def forward(self, *inputs, **kwargs):
-        import ember.distributed as dist
         from ember.autograd import is_grad_enabled
 
+        syncing = is_grad_enabled() and self.require_backward_grad_sync and self._world > 1
+        if self._join is not None and self._world > 1:
+            self._join_step(syncing)
         # As in PyTorch, buffers are synchronized before forwards that will be followed by a
         # synchronized backward (grad mode on, not inside no_sync).
-        if self.broadcast_buffers and self.require_forward_param_sync and self._world > 1 \
-                and is_grad_enabled() and self.require_backward_grad_sync:
-            src = self._group_src(dist)
-            for b in self.module.buffers():
-                dist.broadcast(b, src=src, group=self.process_group)
+        if syncing and self.broadcast_buffers and self.require_forward_param_sync:
+            self._sync_buffers()
         out = self.module(*inputs, **kwargs)
-        if is_grad_enabled() and self.require_backward_grad_sync and self._world > 1:
+        if syncing:
             self._prepare(out)
         else:
             self._prepared = False
         return out
+
+    def _sync_buffers(self):
+        import ember.distributed as dist
+
+        src = self._group_src(dist)
+        for b in self.module.buffers():
+            dist.broadcast(b, src=src, group=self.process_group)
+
+    # ------------------------------------------------------------------ join
+    def join(self, divide_by_initial_world_size=True, enable=True,
+             throw_on_early_termination=False):
+        """Context manager for uneven inputs: ranks that run out of batches keep answering
+        the others' collectives (with zero gradients) until every rank is done.
+
+        NOTE [ DDP join ]: inside the context every forward first all-reduces (1, syncing)
+        over the group, so each rank learns how many are still active and whether this
+        iteration reduces gradients. A rank leaving the loop enters ``__exit__``, which
+        shadows iterations with (0, 0): it mirrors the buffer broadcast and each bucket's
+        all-reduce (zeros), in the order active ranks issue them, until the sum of active
+        flags is 0. Gradients are divided by the initial world size (PyTorch's default) or,
+        with ``divide_by_initial_world_size=False``, by the number of active ranks. At the
+        end, the last rank to join broadcasts its parameters and buffers, since ranks that
+        joined early skipped the later optimizer steps.
+
+        Args:
+            divide_by_initial_world_size: see above.
+            enable: False makes the context do nothing.
+            throw_on_early_termination: raise on every rank as soon as one runs out.
+
+        Example:
+            >>> with ddp.join():
+            ...     for x, y in my_uneven_loader:
+            ...         loss_fn(ddp(x), y).backward(); opt.step(); opt.zero_grad()
+        """
+        return _Join(self, divide_by_initial_world_size, enable, throw_on_early_termination)
+
+    def _join_flags(self, active, syncing):
+        import ember.distributed as dist
+
+        flags = Tensor._wrap(np.array([active, syncing], np.int64))
+        dist.all_reduce(flags, group=self.process_group)
+        return int(flags._data[0]), int(flags._data[1])
+
+    def _join_step(self, syncing):
+        active, _ = self._join_flags(1, int(syncing))
+        cfg = self._join
+        if active < self._world and cfg.throw:
+            raise RuntimeError("Detected at least one rank that exhausted inputs. Throwing "
+                               "across all ranks.")
+        self._divisor = self._world if cfg.divide_by_initial else active
+        cfg.iters += 1
+
+    def _join_final_sync(self, iters):
+        """Copy the last joiner's parameters and buffers to everyone (ranks that joined early
+        skipped the later optimizer steps)."""
+        import ember.distributed as dist
+
+        me = dist.get_rank(self.process_group)
+        key = Tensor._wrap(np.array([iters * self._world + me], np.int64))
+        dist.all_reduce(key, op=dist.ReduceOp.MAX, group=self.process_group)
+        src = int(key._data[0]) % self._world
+        if self.process_group is not None:
+            src = dist.get_global_rank(self.process_group, src)
+        for t in list(self.module.parameters()) + list(self.module.buffers()):
+            dist.broadcast(t, src=src, group=self.process_group)
+
+    def _join_shadow(self):
+        import ember.distributed as dist
+
+        while True:
+            active, syncing = self._join_flags(0, 0)
+            if active == 0:
+                return
+            if self._join.throw:
+                raise RuntimeError("Detected at least one rank that exhausted inputs. "
+                                   "Throwing across all ranks.")
+            if not syncing:
+                continue
+            if self.broadcast_buffers and self.require_forward_param_sync:
+                self._sync_buffers()
+            for b in self._buckets:
+                b.buf[...] = 0
+                dist.all_reduce(b.tensor, group=self.process_group)
+            if self.find_unused_parameters:
+                dist.all_reduce(Tensor._wrap(np.zeros(len(self._params), np.int32)),
+                                op=dist.ReduceOp.MAX, group=self.process_group)
 
     def _prepare(self, out):
         counts = _count_contributions(_flatten_outputs(out, []), self._param_index)
@@ -333,8 +420,7 @@ class DistributedDataParallel(Module):
                     buf[off:off + n] = 0
                 elif not np.shares_memory(g._data, buf):
                     buf[off:off + n] = g._data.reshape(-1)
-            b.work = dist.all_reduce(b.tensor, op=dist.ReduceOp.AVG, group=self.process_group,
-                                     async_op=True)
+            b.work = dist.all_reduce(b.tensor, group=self.process_group, async_op=True)
             self._next_bucket += 1
         # The used-mask goes last, so every rank issues its collectives in the same order.
         if self.find_unused_parameters and self._used_work is None:
@@ -364,6 +450,7 @@ class DistributedDataParallel(Module):
         self._prepared = False
         for b in self._buckets:
             b.work.wait()
+            np.divide(b.buf, self._divisor, out=b.buf, casting="unsafe")
         used = None
         if self.find_unused_parameters:
             self._used_work.wait()
@@ -391,3 +478,31 @@ class DistributedDataParallel(Module):
         return {"world_size": self._world, "bucket_cap_bytes": self.bucket_bytes_cap,
                 "num_buckets": len(self._buckets),
                 "find_unused_parameters": self.find_unused_parameters}
+
+
+class _Join:
+    """What ``DistributedDataParallel.join`` returns (NOTE [ DDP join ])."""
+
+    def __init__(self, ddp, divide_by_initial, enable, throw):
+        self.ddp = ddp
+        self.divide_by_initial = divide_by_initial
+        self.enable = enable
+        self.throw = throw
+        self.iters = 0
+
+    def __enter__(self):
+        self.iters = 0
+        if self.enable:
+            self.ddp._join = self
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        ddp = self.ddp
+        try:
+            if self.enable and exc_type is None and ddp._world > 1:
+                ddp._join_shadow()
+                ddp._join_final_sync(self.iters)
+        finally:
+            ddp._join = None
+            ddp._divisor = ddp._world
+        return False

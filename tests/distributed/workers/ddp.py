@@ -235,6 +235,47 @@ def check_broadcast_buffers():
     assert N == 1 or not np.array_equal(everyone[0], everyone[1])
 
 
+def check_join_uneven_inputs():
+    ddp, local, ref = replicas(mlp)
+    nb = [r + 1 for r in range(N)]  # rank r has r + 1 batches
+    X, Y = data((sum(nb) * B, 6)), data((sum(nb) * B, 3), seed=8)
+    start = [sum(nb[:r]) * B for r in range(N)]
+
+    def batch(r, i):
+        s = start[r] + i * B
+        return X[s:s + B], Y[s:s + B]
+    opt = ember.optim.SGD(local.parameters(), lr=0.1)
+    with ddp.join():
+        for i in range(nb[R]):
+            opt.zero_grad()
+            x, y = batch(R, i)
+            F.mse_loss(ddp(x), y).backward()
+            opt.step()
+    # reference: step i averages (over the initial world size) the ranks that still had data
+    opt_ref = ember.optim.SGD(ref.parameters(), lr=0.1)
+    for i in range(max(nb)):
+        opt_ref.zero_grad()
+        for r in range(N):
+            if i < nb[r]:
+                x, y = batch(r, i)
+                (F.mse_loss(ref(x), y) / N).backward()
+        opt_ref.step()
+    for p, q in zip(local.parameters(), ref.parameters()):
+        assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def check_join_throw_on_early_termination():
+    ddp, local, _ = replicas(mlp)
+    raised = False
+    try:
+        with ddp.join(throw_on_early_termination=True):
+            for i in range(R + 1):
+                F.mse_loss(ddp(data((B, 6))), data((B, 3))).backward()
+    except RuntimeError as e:
+        raised = "exhausted inputs" in str(e)
+    assert raised or N == 1
+
+
 def check_arguments():
     try:
         DDP(mlp(), device_ids=[0])

@@ -1487,8 +1487,10 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
 # Added for issue 19: LU and LDL^T factorisations (NumPy has no LAPACK getrf/sytrf, so both
 # run as short column loops vectorised over the batch), lu_solve/lu_unpack, cholesky_solve,
 # cholesky_inverse and cond.
+# (cholesky_solve, cholesky_inverse and lu_unpack are top-level only in PyTorch: they are
+# private here and published as ember.* by _ops/linalg_factor.py)
 __all__ += ["cond", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "ldl_factor",
-            "ldl_factor_ex", "ldl_solve", "cholesky_solve", "cholesky_inverse", "lu_unpack"]
+            "ldl_factor_ex", "ldl_solve"]
 
 LUFactorResult = _rt("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = _rt("linalg_lu_factor_ex", ["LU", "pivots", "info"])
@@ -1507,7 +1509,8 @@ def _out_tuple(res, out):
         raise TypeError(f"out must be a tuple of {len(res)} tensors")
     from ember._ops.core import write_out
 
-    return type(res)(*(write_out("linalg", o, r) for o, r in zip(out, res)))
+    written = [write_out("linalg", o, r) for o, r in zip(out, res)]
+    return type(res)(*written) if hasattr(res, "_fields") else tuple(written)
 
 
 def _lu_np(a, pivot):
@@ -1645,7 +1648,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
     return _out_tuple(LUFactorResult(LU, piv), out)
 
 
-def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
+def _lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True, *, out=None):
     """Unpack ``lu_factor``'s output into ``(P, L, U)`` with ``A = P @ L @ U``.
 
@@ -1693,7 +1696,7 @@ def lu(A: Tensor, *, pivot: bool = True, out=None):
     """
     _check_lu_input("linalg.lu", A)
     LU, piv, _ = lu_factor_ex(A, pivot=pivot)
-    P, L, U = lu_unpack(LU, piv)
+    P, L, U = _lu_unpack(LU, piv)
     return _out_tuple(LUResult(P, L, U), out)
 
 
@@ -1733,7 +1736,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     return _out(X, out)
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+def _cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """Solve ``A X = B`` given the Cholesky factor of ``A`` (``A = L L^H``, or ``U^H U`` with
     ``upper=True``); batch dims broadcast. Differentiable in B and L.
 
@@ -1765,7 +1768,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
     return _out(X, out)
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+def _cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """Inverse of ``A = L L^H`` (``U^H U`` with ``upper=True``) from its Cholesky factor.
 
     Example::
@@ -1777,7 +1780,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     _check_matrix("cholesky_inverse", L, arg="input")
     n = L.shape[-1]
     eye = wrap(np.broadcast_to(np.eye(n, dtype=L._data.dtype), L._data.shape).copy())
-    return _out(cholesky_solve(eye, L, upper), out)
+    return _out(_cholesky_solve(eye, L, upper), out)
 
 
 def cond(A: Tensor, p=None, *, out=None) -> Tensor:

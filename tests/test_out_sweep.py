@@ -130,6 +130,11 @@ SPECIFIC = {
     "logspace": lambda: (0.0, 2.0, 5),
     "mode": lambda: (I(3, 4, hi=3), 1),
     "aminmax": lambda: (T(3, 4),),
+    # LU / LDL^T solves take the factorisation first
+    "lu_solve": lambda: (T(3, 2), *ember.linalg.lu_factor(SPD())),
+    "lu_unpack": lambda: tuple(ember.linalg.lu_factor(SPD())),
+    "linalg.lu_solve": lambda: (*ember.linalg.lu_factor(SPD()), T(3, 2)),
+    "linalg.ldl_solve": lambda: (*ember.linalg.ldl_factor(SPD()), T(3, 2)),
 }
 SPECIFIC_KW = {
     "linalg.solve_triangular": {"upper": True},

@@ -39,6 +39,7 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
 
 register(lu)
 register(lu_solve)
-register(_la.lu_unpack, name="lu_unpack", method=False)
-register(_la.cholesky_solve, name="cholesky_solve")
-register(_la.cholesky_inverse, name="cholesky_inverse")
+for _f, _name in ((_la._lu_unpack, "lu_unpack"), (_la._cholesky_solve, "cholesky_solve"),
+                  (_la._cholesky_inverse, "cholesky_inverse")):
+    _f.__name__ = _f.__qualname__ = _name  # top-level in PyTorch: named as published
+    register(_f, name=_name, method=_name != "lu_unpack")

@@ -206,7 +206,7 @@ class Wishart(ExponentialFamily):
     def precision_matrix(self):
         L = self._unbroadcasted_scale_tril
         eye = ember.eye(self._event_shape[-1], dtype=L.dtype)
-        return self._full(linalg.cholesky_solve(eye, L))
+        return self._full(linalg._cholesky_solve(eye, L))
 
     def _df(self):
         return self.df.reshape(tuple(self._batch_shape) + (1, 1))
@@ -263,7 +263,7 @@ class Wishart(ExponentialFamily):
         return (-nu * (p * _LOG_2 / 2 + L.diagonal(dim1=-2, dim2=-1).log().sum(-1))
                 - _mvlgamma(nu / 2, p)
                 + (nu - p - 1) / 2 * linalg.slogdet(value).logabsdet
-                - linalg.cholesky_solve(value, L).diagonal(dim1=-2, dim2=-1).sum(-1) / 2)
+                - linalg._cholesky_solve(value, L).diagonal(dim1=-2, dim2=-1).sum(-1) / 2)
 
     def entropy(self):
         nu = self.df

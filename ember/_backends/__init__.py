@@ -45,6 +45,11 @@ def xp_of(array):
     return backend_of(array).xp
 
 
+def empty_on(array, shape, dtype):
+    """An uninitialised array of ``shape``/``dtype`` on ``array``'s backend (shape rules)."""
+    return backend_of(array).xp.empty(shape, dtype)
+
+
 def for_device(device_type):
     """The backend serving ``device_type`` ("cpu", "meta", ...); None if there is none."""
     for b in _REGISTERED:

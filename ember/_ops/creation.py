@@ -8,7 +8,7 @@ from collections import abc as _abc
 import numpy as np
 
 from ember import _dtype as D
-from ember._backends import xp_of
+from ember._backends import empty_on, xp_of
 from ember._device import factory_device
 from ember._graph import GRAD
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, dispatch, write_out
@@ -389,8 +389,12 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if end is None:
         start, end = 0, start
     n = int(np.floor((end - start) / step)) + 1
-    arr = (start + np.arange(n) * step).astype(_dt(dtype))
-    return _finish(arr, requires_grad)
+    return _create(_RANGE, (start, step, max(n, 0), _dt(dtype)), device, requires_grad)
+
+
+_RANGE = _factory_op("range", lambda start, step, n, dt: (start + np.arange(n) * step)
+                     .astype(dt), lambda start, step, n, dt: ((n,), dt),
+                     ("start", "step", "length", "dtype"))
 
 
 _LINSPACE = _factory_op(
@@ -726,13 +730,7 @@ def _multinomial_fwd(probs, num_samples, replacement, g):
 _MULTINOMIAL = OpDef(
     "multinomial", _multinomial_fwd, None, differentiable=False, random=True,
     attrs=("num_samples", "replacement", "generator"),
-    shape_rule=lambda p, n, r, g: _meta_like(p, p.shape[:-1] + (n,), np.int64))
-
-
-def _meta_like(a, shape, dtype):
-    from ember._backends import backend_of
-
-    return backend_of(a).xp.empty(shape, dtype)
+    shape_rule=lambda p, n, r, g: empty_on(p, p.shape[:-1] + (n,), np.int64))
 
 
 @with_out("multinomial")

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember import _dtype as D
-from ember._backends import DEFAULT
+from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, make_inplace, register, write_out
 from ember._ops.elementwise import _not_implemented, binary, unary, where
@@ -330,13 +330,11 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density=False
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the "
                            f"same dtype, but got input {input.dtype} (histogram expects a "
                            f"floating point input)")
-    w = None
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
             raise RuntimeError(f"histogram: if weight tensor is provided it should have the "
                                f"same shape as the input tensor ({list(weight.shape)} vs "
                                f"{list(input.shape)})")
-        w = weight._data.reshape(-1)
     if isinstance(bins, Tensor):
         edges = bins._data
         if edges.ndim != 1 or edges.size < 1:
@@ -360,15 +358,25 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density=False
                                f"max {hi}")
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5  # PyTorch widens an empty range by one unit
-        edges = np.linspace(lo, hi, bins + 1).astype(d.dtype)
-    flat = d.reshape(-1)
-    hist, _ = np.histogram(flat, bins=edges.astype(np.float64), weights=w)
+        bins = FUNCTIONS["linspace"](lo, hi, bins + 1, dtype=input.dtype, device=input.device)
+    ins = (input, bins) if weight is None else (input, bins, weight)
+    return _Histogram(*apply(_HISTOGRAM, ins, (bool(density),)))
+
+
+def _histogram_fwd(d, edges, *rest):
+    *w, density = rest
+    w = w[0].reshape(-1) if w else None
+    hist, _ = np.histogram(d.reshape(-1), bins=edges.astype(np.float64), weights=w)
     hist = hist.astype(d.dtype)
     if density:
         widths = np.diff(edges).astype(d.dtype)
         total = hist.sum()
         hist = hist / (total * widths) if total else hist / widths * 0
-    return _Histogram(Tensor._wrap(hist.astype(d.dtype)), Tensor._wrap(edges.astype(d.dtype)))
+    return hist.astype(d.dtype), edges.astype(d.dtype)
+
+
+_HISTOGRAM = OpDef("histogram", _histogram_fwd, None, differentiable=False, multi=True,
+                   attrs=("density",))
 
 
 @register(method=False)
@@ -382,11 +390,21 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin(): expected at least one of elements and test_elements to be a "
                         "Tensor")
-    a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
-    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    if a.dtype.kind == "c" or b.dtype.kind == "c":
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    a = elements if isinstance(elements, Tensor) else _like_device(ref, elements)
+    b = test_elements if isinstance(test_elements, Tensor) else _like_device(ref, test_elements)
+    if a._data.dtype.kind == "c" or b._data.dtype.kind == "c":
         raise _not_implemented("isin", np.complex64)
-    return Tensor._wrap(np.isin(a, b, invert=invert))
+    return apply(_ISIN, (a, b), (bool(invert),))
+
+
+def _like_device(ref, value):
+    """A Python value as a tensor on ``ref``'s device."""
+    return Tensor._wrap(np.asarray(value)).to(ref.device)
+
+
+_ISIN = OpDef("isin", lambda a, b, invert: xp_of(a).isin(a, b, invert=invert), None,
+              differentiable=False, attrs=("invert",))
 
 
 # =============================================================================== combinatorics

@@ -272,12 +272,21 @@ def index_put_(self, indices, values, accumulate=False):
 
 
 @with_out("nonzero")
+def _nonzero_fwd(x):
+    xp = xp_of(x)
+    if not x.ndim:  # a 0-dim tensor: one row of no coordinates if it is nonzero (PyTorch)
+        return xp.zeros((int(bool(x)), 0), np.int64)
+    return xp.stack(xp.nonzero(x), axis=1).astype(np.int64)
+
+
+_NONZERO = OpDef("nonzero", _nonzero_fwd, None, differentiable=False, data_dependent=True)
+
+
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
     if as_tuple:
-        return tuple(Tensor._wrap(a.astype(np.int64)) for a in nz)
-    return Tensor._wrap(np.stack(nz, axis=1).astype(np.int64) if nz else
-                        np.zeros((0, 0), np.int64))
+        x = input if input._data.ndim else input.reshape(1)
+        return tuple(apply(_NONZERO, (x,)).unbind(1))
+    return apply(_NONZERO, (input,))
 
 
 @with_out("masked_select")

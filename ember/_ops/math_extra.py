@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import _dtype as D
-from ember._backends import DEFAULT
+from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.elementwise import binary, pow, unary, where
@@ -204,5 +204,8 @@ def frexp(input, *, out=None):
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got "
                            f"{input.dtype}")
-    m, e = np.frexp(input._data)
-    return Tensor._wrap(m), Tensor._wrap(e.astype(np.int32))
+    return apply(_FREXP, (input,))
+
+
+_FREXP = OpDef("frexp", lambda x: (lambda m, e: (m, e.astype(np.int32)))(*xp_of(x).frexp(x)),
+               None, differentiable=False, multi=True)

@@ -51,9 +51,33 @@ def _tri_indices(name, fn, row, col, offset, dtype, device, layout):
     if row < 0 or col < 0:
         raise RuntimeError(f"{name}(): row and col must be non-negative, got row={row}, "
                            f"col={col}")
-    r, c = fn(row, offset, col)
-    t = Tensor._wrap(np.stack([r, c]).astype(dt.np).reshape(2, -1))
-    return t if device is None else t.to(device)
+    from ember._ops.creation import _create
+
+    return _create(_TRI_INDICES[name], (int(row), int(col), int(offset), dt.np), device, False)
+
+
+def _tri_fwd(fn):
+    def fwd(row, col, offset, dt):
+        r, c = fn(row, offset, col)
+        return np.stack([r, c]).astype(dt).reshape(2, -1)
+
+    return fwd
+
+
+def _tri_count(lower):
+    def rule(row, col, offset, dt):
+        k = offset if lower else offset - 1  # upper = all minus the strict lower part
+        n = sum(max(0, min(col, i + k + 1)) for i in range(row))
+        return ((2, n if lower else row * col - n), dt)
+
+    return rule
+
+
+_TRI_INDICES = {
+    name: OpDef(name, _tri_fwd(fn), None, differentiable=False, kind="factory",
+                attrs=("row", "col", "offset", "dtype", "device"), shape_rule=_tri_count(low))
+    for name, fn, low in (("tril_indices", np.tril_indices, True),
+                          ("triu_indices", np.triu_indices, False))}
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):

@@ -475,9 +475,14 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 def _cum_ext(input, dim, is_max, name):
     d = _dim(input, dim, name)
-    a = input._data
-    if a.ndim == 0:
-        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+    if input._data.ndim == 0:
+        return values_indices(input.clone(), apply(_ARGSORT, (input,), (0, False, None)))
+    idx = apply(_CUM_EXT_IDX, (input,), (d, bool(is_max)))
+    return values_indices(gather(input, d, idx), idx)
+
+
+def _cum_ext_idx_fwd(a, d, is_max):
+    """Where the running max (min) along ``d`` was last attained."""
     m = np.moveaxis(a, d, -1)
     acc = (np.maximum if is_max else np.minimum).accumulate(m, axis=-1)
     n = m.shape[-1]
@@ -487,8 +492,11 @@ def _cum_ext(input, dim, is_max, name):
     if m.dtype.kind == "f":  # NaN propagates: from the first NaN on, point at it
         first_nan = np.minimum.accumulate(np.where(np.isnan(m), pos, n), axis=-1)
         idx = np.where(first_nan < n, first_nan, idx)
-    idx = np.moveaxis(idx, -1, d)
-    return values_indices(gather(input, d, _idx_tensor(idx)), _idx_tensor(idx))
+    return np.ascontiguousarray(np.moveaxis(idx, -1, d)).astype(np.int64, copy=False)
+
+
+_CUM_EXT_IDX = OpDef("cummax_indices", _cum_ext_idx_fwd, None, differentiable=False,
+                     attrs=("dim", "is_max"))
 
 
 @with_out("cummax")

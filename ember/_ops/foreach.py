@@ -16,7 +16,9 @@ length one, broadcast over the first. Forwards take their array module from
 the arrays (``xp_of``) and update in place with ``out=``, so nothing is allocated per tensor
 beyond what the arithmetic needs.
 
-``_dispatch`` is the one way into these records. Without autograd it runs the forward on the
+``_dispatch`` is the one way into these records: it passes them to the spine's
+``core.dispatch`` with the tensor lists as inputs (so interception modes see each call once,
+lists and all), which runs ``op.impl``. Without autograd that runs the forward on the
 raw arrays, then wraps the outputs (out-of-place) or bumps the version of every mutated
 tensor (in-place; the public in-place ops return the list they were given, the fused
 records None, as PyTorch's do). When grad mode is on and a tensor needs
@@ -42,12 +44,14 @@ from __future__ import annotations
 import numbers
 
 from ember import _dtype as D
-from ember._backends import xp_of
+from ember._backends import DEFAULT, backend_of, xp_of
 from ember._graph import GRAD
-from ember._ops.core import OpDef, register, wrap
+from ember._ops.core import OpDef, dispatch, register, wrap
 from ember._tensor import Tensor
 
 __all__: list[str] = []  # filled by _publish
+
+_HOST = DEFAULT.xp.ndarray  # the host backend's array class (for a host-only fast path)
 
 
 # =============================================================================== dispatch
@@ -60,15 +64,26 @@ def _needs_grad(lists):
 
 
 def _dispatch(op, lists, params):
-    """Run foreach record ``op`` on tensor lists ``lists`` with attributes ``params``.
+    """Run foreach record ``op`` on tensor lists ``lists`` with attributes ``params``, through
+    the dispatch spine (``core.dispatch``: interception modes see the record with its lists).
 
     Returns a list of tensors (out-of-place) or None (in-place). See NOTE [ Foreach records ].
     """
+    return dispatch(op, lists, params)
+
+
+def _impl(op, lists, params):
+    """The records' path below the modes (``op.impl``)."""
     if GRAD.enabled and _needs_grad(lists):
         return _SLOW[op.name](lists, params)
     arrays = tuple([t._data for t in lst] for lst in lists)
+    first = arrays[0][0] if arrays[0] else None
     try:
-        out = op.fwd(arrays, *params)
+        if op.mutates and first is not None and first.__class__ is not _HOST and \
+                backend_of(first).device_type == "meta":
+            out = None  # writes into data-less arrays are no-ops (and steps have no value)
+        else:
+            out = op.fwd(arrays, *params)
     except (TypeError, ValueError) as e:  # NumPy casting / broadcasting / read-only errors
         raise RuntimeError(f"{op.name}(): {e} (shapes "
                            f"{[[list(a.shape) for a in lst] for lst in arrays]})") from None
@@ -96,6 +111,7 @@ def _record(name, fwd, slow, attrs, doc, mutates=(0,)):
     op = OpDef(name, fwd, None, differentiable=False, multi=not inplace,
                mutates=mutates if inplace else (), attrs=attrs,
                kind="elementwise" if mutates == (0,) else "opaque", doc=doc)
+    op.impl = _impl
     _SLOW[name] = slow
     return op
 
@@ -249,8 +265,9 @@ def _binary_fwds(ufunc, true_div):
         f = getattr(xp_of(xs[0]), ufunc)
         if len(lists) == 1:
             for x, s in zip(xs, _each(scalar, len(xs))):
-                if ufunc == "add" and not x.ndim and x.dtype.kind == "f" and \
-                        s.__class__ in (int, float) and x.dtype.type(s) == s:
+                if ufunc == "add" and x.__class__ is _HOST and not x.ndim and \
+                        x.dtype.kind == "f" and s.__class__ in (int, float) and \
+                        x.dtype.type(s) == s:
                     # 0-dim counters (optimizer steps): a ufunc call on a 0-dim array costs
                     # ~20x this. Same result: both operands are exact in x's dtype and a
                     # float64 sum rounds to it correctly (53 >= 2 * 24 + 2 bits).

@@ -159,6 +159,7 @@ class ProcessGroup:
         self._backend = backend
         self._timeout = timeout.total_seconds()
         self._watchdog = watchdog
+        self._mb_seq = 0  # monitored_barrier calls, for their store keys
 
     def rank(self):
         return self._comm.Get_rank()
@@ -191,6 +192,9 @@ class GroupMember:
 
 class group:  # noqa: N801  (PyTorch's spelling: dist.group.WORLD)
     WORLD = None
+
+
+group_ns = group  # for functions whose ``group`` parameter hides the class
 
 
 class DebugLevel(enum.IntEnum):
@@ -511,7 +515,6 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 
 
 def _init_from_mpi(world, init_method, store, rank, world_size, timeout):
-    MPI = _mpi.mpi()
     n = world.Get_size()
     if world_size not in (-1, n):
         raise ValueError(f"init_process_group: world_size={world_size} but MPI started {n} "
@@ -545,7 +548,6 @@ def _init_from_mpi(world, init_method, store, rank, world_size, timeout):
             port = comm.bcast(port, root=0)
             if r != 0:
                 store = TCPStore(addr, port, n, False, timeout, False)
-    del MPI
     return comm, store
 
 
@@ -575,9 +577,6 @@ def destroy_process_group(group=None):
         _free(group)
 
 
-group_ns = group
-
-
 def _free(pg):
     if pg._comm is not None and not _mpi.FAILED[0]:
         try:
@@ -602,6 +601,9 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     world = _pg(None)
     if pg_options is not None:
         raise NotImplementedError("new_group: pg_options is not supported")
+    if device_id is not None and str(getattr(device_id, "type", device_id)) != "cpu":
+        raise NotImplementedError(f"new_group: device_id={device_id!r} (ember runs "
+                                  "collectives on the CPU)")
     name = world._backend if backend is None else _parse_backend(backend)
     n = world.size()
     ranks = list(range(n)) if ranks is None else list(ranks)
@@ -1365,8 +1367,30 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
 
 
 def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
-    """A barrier that names the ranks that did not arrive within ``timeout``."""
-    return barrier(group, timeout=timeout)
+    """A barrier that, on timeout, names the ranks that did not arrive.
+
+    Each rank records its arrival in the store before waiting, so the error can list every
+    rank that never came (``wait_all_ranks`` is accepted: all of them are always listed).
+
+    Example:
+        >>> dist.monitored_barrier(timeout=datetime.timedelta(seconds=30))
+    """
+    pg = _pg(group)
+    if pg is None:
+        return None
+    pg._mb_seq += 1
+    key = f"__ember/mb/{','.join(map(str, pg._ranks))}/{pg._mb_seq}/"
+    store = _S.store
+    store.set(key + str(pg._ranks[pg.rank()]), "1")
+    t = pg._timeout if timeout is None else (
+        timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout)
+    try:
+        barrier(group, timeout=t)
+    except DistBackendError as e:
+        missing = [r for r in pg._ranks if not store.check([key + str(r)])]
+        raise DistBackendError(f"monitored_barrier: rank(s) {missing} did not reach the "
+                               f"barrier within {t:.1f}s ({e})") from None
+    return None
 
 
 # ------------------------------------------------------------------------ point to point

@@ -62,3 +62,19 @@ def test_exit_without_destroy_does_not_hang(tmp_path):
                        capture_output=True, text=True, timeout=60, env=clean_env())
     assert p.returncode == 0, p.stderr
     assert time.monotonic() - t0 < 30
+
+
+@needs_mpi
+def test_monitored_barrier_names_the_missing_rank(tmp_path):
+    script = tmp_path / "mb.py"
+    script.write_text(
+        "import datetime, json, sys, time\nimport ember.distributed as dist\n"
+        "dist.init_process_group('mpi')\n"
+        "if dist.get_rank() == 1:\n    time.sleep(4)\nelse:\n"
+        "    try:\n        dist.monitored_barrier(timeout=datetime.timedelta(seconds=1.5))\n"
+        "        msg = 'no error'\n    except dist.DistBackendError as e:\n        msg = str(e)\n"
+        f"    open({str(tmp_path / 'out.txt')!r}, 'w').write(msg)\n")
+    subprocess.run([mpiexec_path(), "-n", "2", sys.executable, str(script)],
+                   capture_output=True, text=True, timeout=60, env=clean_env())
+    msg = (tmp_path / "out.txt").read_text()
+    assert "monitored_barrier: rank(s) [1] did not reach the barrier" in msg, msg

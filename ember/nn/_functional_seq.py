@@ -4,10 +4,13 @@ NOTE [ Fused recurrent layers ]
 A recurrent layer (one direction of one layer of RNN/LSTM/GRU) is ONE op over the whole
 sequence: ``lstm_layer(xproj, h0, c0, w_hh[, w_hr])`` etc., where ``xproj = x @ W_ih^T + b``
 is computed beforehand for all time steps with a single matrix product. The forward loop
-runs on raw arrays (one small GEMM and a few fused elementwise passes per step) and keeps the
-gate activations; the backward is a named op that runs backpropagation through time on raw
-arrays, accumulating the recurrent weight's gradient with one GEMM after the loop. This
-replaces ~10 recorded ops per time step by one node per layer.
+runs on raw arrays (one small GEMM and a few fused elementwise passes per step) and returns
+the gate activations and states as extra outputs (NOTE [ Forward state as outputs ] in
+``_functional_common.py``); the backward is a named record (``lstm_layer_backward`` etc.,
+taking those arrays as inputs) that runs backpropagation through time on raw arrays,
+accumulating the recurrent weight's gradient with one GEMM after the loop. This replaces ~10
+recorded ops per time step by one node per layer. Attributes are plain values
+(``batch_sizes`` a tuple of ints or None).
 
 Variable-length (packed) batches run on the padded (T, B, ...) layout sorted by decreasing
 length: ``batch_sizes[t]`` rows are active at step t, inactive rows keep their state and

@@ -160,6 +160,32 @@ def register(fn=None, *, name=None, method=True, function=True, inplace=False):
     return deco(fn) if fn is not None else deco
 
 
+# --------------------------------------------------------------------------- lazy libraries
+class LazyModule:
+    """A library module (layer 3, e.g. ``ember.linalg``) imported on first attribute use, so
+    ops that publish its functions under top-level names keep ``import ember`` light."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+
+        mod = importlib.import_module(self._name)
+        return getattr(mod, attr)
+
+
+def forward_to(lazy, attr, name):
+    """A function named ``name`` that calls ``lazy.<attr>`` (resolved at call time)."""
+
+    def f(*args, **kwargs):
+        return getattr(lazy, attr)(*args, **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``torch.{name}``: see ``{lazy._name}.{attr}``."
+    return f
+
+
 # --------------------------------------------------------------------------- wrapping
 def as_array(data):
     """A forward's result as a backend array: NumPy scalars and Python values become 0-d

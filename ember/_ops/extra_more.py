@@ -26,10 +26,13 @@ from ember._tensor import Tensor, _wrap_dim
 
 xp = DEFAULT.xp
 
-try:  # SciPy is optional: exact kernels when present, series/identities otherwise.
-    from scipy import special as _sp
-except ImportError:  # pragma: no cover - depends on the environment
-    _sp = None
+
+def _sp():
+    """SciPy's special functions, loaded on first use (optional: exact kernels when present,
+    series/identities otherwise); importing SciPy costs ~0.5 s, which `import ember` avoids."""
+    from ember._backends.numpy_backend import _scipy_special
+
+    return _scipy_special()
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -165,10 +168,13 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 # ``ember.special`` reaches these through ``special_unary``; each is one record whose backward
 # formula is written in ember ops (so double backward works where the formula is smooth).
 def _kernel(sp_name, fallback):
-    if _sp is not None:
-        f = getattr(_sp, sp_name)
-        return lambda x: np.asarray(f(x)).astype(x.dtype, copy=False)
-    return fallback
+    def k(x):
+        sp = _sp()
+        if sp is None:
+            return fallback(x)
+        return np.asarray(getattr(sp, sp_name)(x)).astype(x.dtype, copy=False)
+
+    return k
 
 
 def _i0e_fb(x):
@@ -283,9 +289,10 @@ _xlog1py_fn = binary("special_xlog1py", _xlog1py,
 
 
 def _zeta(x, q):
-    if _sp is None:
+    sp = _sp()
+    if sp is None:
         raise NotImplementedError("zeta needs SciPy on the NumPy backend")
-    return np.asarray(_sp.zeta(x, q)).astype(np.result_type(x, q), copy=False)
+    return np.asarray(sp.zeta(x, q)).astype(np.result_type(x, q), copy=False)
 
 
 _zeta_fn = binary("special_zeta", _zeta, to_float=True, differentiable=False)

@@ -4,8 +4,9 @@ and their Tensor methods), as ``_ops/linalg_ops.py`` does for the older ones."""
 
 from __future__ import annotations
 
-from ember import linalg as _la
-from ember._ops.core import register
+from ember._ops.core import LazyModule, forward_to, register
+
+_la = LazyModule("ember.linalg")  # a library module (layer 3): loaded on first use
 
 
 def lu(A, pivot: bool = True, get_infos: bool = False, out=None):
@@ -39,7 +40,6 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
 
 register(lu)
 register(lu_solve)
-for _f, _name in ((_la._lu_unpack, "lu_unpack"), (_la._cholesky_solve, "cholesky_solve"),
-                  (_la._cholesky_inverse, "cholesky_inverse")):
-    _f.__name__ = _f.__qualname__ = _name  # top-level in PyTorch: named as published
-    register(_f, name=_name, method=_name != "lu_unpack")
+for _attr, _name in (("_lu_unpack", "lu_unpack"), ("_cholesky_solve", "cholesky_solve"),
+                     ("_cholesky_inverse", "cholesky_inverse")):
+    register(forward_to(_la, _attr, _name), name=_name, method=_name != "lu_unpack")

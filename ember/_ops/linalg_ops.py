@@ -6,9 +6,10 @@ top-level names and Tensor methods for it, so ``_ops/__init__`` needs one import
 
 from __future__ import annotations
 
-from ember import linalg as _la
-from ember._ops.core import register
+from ember._ops.core import LazyModule, forward_to, register
 from ember._ops.outarg import with_out
+
+_la = LazyModule("ember.linalg")  # a library module (layer 3): loaded on first use
 
 
 @with_out("svd")
@@ -65,10 +66,13 @@ def slogdet(input):
     return _la.slogdet(input)
 
 
-for _fn, _name in ((_la.det, "det"), (_la.inv, "inverse"), (_la.logdet, "logdet"),
+for _fn, _name in ((forward_to(_la, "det", "det"), "det"),
+                   (forward_to(_la, "inv", "inverse"), "inverse"),
+                   (forward_to(_la, "logdet", "logdet"), "logdet"),
                    (slogdet, "slogdet"), (cholesky, "cholesky"), (qr, "qr"), (svd, "svd"),
                    (pinverse, "pinverse"), (matrix_power, "matrix_power"),
-                   (_la._cross_top, "cross"), (_la.matrix_exp, "matrix_exp")):
+                   (forward_to(_la, "_cross_top", "cross"), "cross"),
+                   (forward_to(_la, "matrix_exp", "matrix_exp"), "matrix_exp")):
     register(_fn, name=_name)
 
 

@@ -240,8 +240,35 @@ def _factories():
     return calls
 
 
+def _random_and_data_dependent():
+    x = ember.empty(3, dtype=ember.float64)
+    xi = ember.zeros(3, dtype=ember.int32)
+    p = ember.tensor([0.2, 0.5, 0.3])
+    idx = ember.tensor([0, 2, 2])
+    return [
+        lambda: x.uniform_(), lambda: x.normal_(), lambda: x.bernoulli_(0.3),
+        lambda: xi.bernoulli_(0.3), lambda: x.exponential_(), lambda: x.random_(0, 5),
+        lambda: xi.random_(0, 5), lambda: x.geometric_(0.5), lambda: x.log_normal_(),
+        lambda: x.cauchy_(), lambda: x.bernoulli_(p.double()), lambda: xi.bernoulli_(p),
+        lambda: ember.poisson(p), lambda: ember.bernoulli(p), lambda: ember.bernoulli(p, 0.3),
+        lambda: ember.normal(p, p), lambda: ember.normal(p, 1.0),
+        lambda: ember.normal(0.0, 1.0, (3,)),
+        lambda: ember.normal(0.0, 1.0, (3,), dtype=ember.float64),
+        lambda: ember.multinomial(p, 2), lambda: ember.range(0, 3),
+        lambda: ember.range(0, 3, dtype=ember.int32), lambda: ember.frexp(p),
+        lambda: ember.bincount(idx), lambda: ember.bincount(idx, p),
+        lambda: ember.bincount(idx, p.double()), lambda: ember.bincount(idx, idx),
+        lambda: ember.searchsorted(ember.tensor([1, 3]), ember.tensor([2]), out_int32=True),
+        lambda: ember.searchsorted(p.sort().values, p), lambda: ember.histc(p),
+        lambda: ember.unique(p, return_inverse=True, return_counts=True),
+        lambda: ember.unique_consecutive(idx, return_counts=True),
+        lambda: ember.nonzero(p), lambda: ember.isin(p, 0.5), lambda: ember.histogram(p, 3),
+        lambda: ember.tril_indices(3, 3, dtype=ember.int32), lambda: ember.triu_indices(3, 2),
+        lambda: ember.argsort(p), lambda: ember.cummax(p, 0)]
+
+
 def _library(mode):
-    for fn in _library_calls() + _factories():
+    for fn in _library_calls() + _factories() + _random_and_data_dependent():
         _run_quietly(mode, lambda: _flat(fn()))
 
 
@@ -255,16 +282,7 @@ def _flat(out):
 
 
 def _foreach(mode):
-    """The ``_foreach_*`` and fused optimizer records run outside dispatch (NOTE [ Foreach
-    records ]): watch their one door, ``foreach._dispatch``, instead."""
-    from ember._ops import foreach
-
-    door = foreach._dispatch
-
-    def watched(op, lists, params):
-        out = door(op, lists, params)
-        mode.seen.append((op, rules.input_types(lists), params, rules.output_dtypes(out)))
-        return out
+    """The ``_foreach_*`` records (tensor lists as inputs) and the fused optimizer records."""
 
     def lists():
         return ([ember.tensor([1.5, -2.0]), ember.tensor([[0.5]], dtype=ember.float64)],
@@ -302,12 +320,8 @@ def _foreach(mode):
                 p.grad = ember.ones(3)
                 o.step()
         calls.append(step)
-    foreach._dispatch = watched
-    try:
-        for fn in calls:
-            _run_quietly(DispatchMode(), fn)
-    finally:
-        foreach._dispatch = door
+    for fn in calls:
+        _run_quietly(mode, fn)
 
 
 SWEEP = (ember.bool, ember.uint8, ember.int8, ember.int16, ember.int32, ember.int64,

@@ -313,6 +313,30 @@ def _lstm_backward(ins, params):
     return [first(ins)] * (5 if len(ins) > 8 else 4)
 
 
+def _bincount(ins, params):
+    """No weights: int64 counts; float weights: their dtype; other weights: float64."""
+    w = ins[1] if len(ins) > 1 else None
+    if w is None:
+        return [D.int64]
+    dt = _dtype_of(w)
+    return [dt if dt.category == D.FLOAT else D.float64]
+
+
+def _searchsorted(ins, params):
+    """int64 positions, int32 with the ``out_int32`` attribute."""
+    return [D.int32 if params[1] else D.int64]
+
+
+def _unique(ins, params):
+    # values, inverse indices, counts
+    return [first(ins), D.int64, D.int64]
+
+
+def _frexp(ins, params):
+    # mantissa, int32 exponent
+    return [first(ins), D.int32]
+
+
 def _gru_backward(ins, params):
     # dx, dh, dwhh and, with a recurrent bias (attribute has_bias), dbhh
     return [first(ins)] * (4 if params[0] else 3)
@@ -384,7 +408,9 @@ for _n in _names("""
         linalg_det linalg_cholesky linalg_pinv linalg_lu_factor segment_sum segment_max
         fft_resize fft_c2c_same hardtanh leaky_relu elu gelu silu mish softplus softsign
         hardswish hardsigmoid shrink threshold log_sigmoid distributions_standard_gamma
-        nll_loss_backward embedding index_backward index_put cumprod softmax
+        nll_loss_backward embedding index_backward index_put cumprod softmax histc poisson
+        bernoulli uniform_ normal_ bernoulli_ exponential_ random_ geometric_ log_normal_
+        cauchy_ bernoulli_tensor_
         log_softmax linalg_solve_triangular
         """):
     RULES[_n] = same
@@ -397,7 +423,7 @@ for _n in _names("""
         hardtanh_backward leaky_relu_backward elu_backward gelu_backward silu_backward
         mish_backward softplus_backward softsign_backward hardswish_backward
         hardsigmoid_backward shrink_backward threshold_backward log_sigmoid_backward
-        embedding_backward nll_loss
+        embedding_backward nll_loss normal_tensor
         """):
     RULES[_n] = promote
 for _n in _names("div atan2 hypot logaddexp logaddexp2 xlogy copysign special_xlog1py "
@@ -419,13 +445,18 @@ RULES.update({
     "angle": real_float,
     "view_as_complex": complex_, "fft_r2c": complex_,
     "fft_c2c": complex_, "fft_c2r": real,
-    "argmax": int64, "max_dim": index_and_same,
+    "argmax": int64, "max_dim": index_and_same, "argsort": int64, "cummax_indices": int64,
+    "nonzero": int64, "multinomial": int64, "isin": bool_, "bincount": _bincount,
+    "searchsorted": _searchsorted, "unique": _unique, "unique_consecutive": _unique,
+    "frexp": _frexp, "histogram": _all_same(2),
     "sum": from_attr(2, sum_), "prod": from_attr(2, sum_), "mean": from_attr(2, same),
     "cumsum": from_attr(1, sum_), "count_nonzero": int64,
     "to_copy": from_attr(1), "to_copy_nondiff": from_attr(1),
     "zeros": factory(1), "ones": factory(1), "empty": factory(1), "full": factory(1),
     "arange": factory(3), "linspace": factory(3), "logspace": factory(4), "eye": factory(2),
     "rand": factory(1), "randn": factory(1), "randint": factory(1), "randperm": factory(1),
+    "range": factory(3), "normal": factory(1), "tril_indices": factory(3),
+    "triu_indices": factory(3),
     "where": _where, "clamp": _clamp, "square": _square, "float_power": _float_power,
     "linalg_slogdet": _slogdet, "linalg_svd": _svd, "linalg_eigh": _eigh, "linalg_eig": _eig,
     "linalg_qr": _all_same(2), "native_dropout": _all_same(2),

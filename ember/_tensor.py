@@ -202,6 +202,8 @@ class Tensor:
             return "torch." + self.dtype._short + "Tensor"
         if isinstance(dtype, str):
             dtype = _dtype_from_type_string(dtype)
+        elif isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), D.dtype):
+            dtype = dtype.dtype  # a legacy type: t.type(ember.FloatTensor)
         return self.to(D.to_dtype(dtype))
 
     def get_device(self):

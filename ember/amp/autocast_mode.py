@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import functools
+import warnings
 
 __all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]
 
@@ -56,6 +57,13 @@ class autocast:
         if not isinstance(device_type, str):
             raise ValueError("Expected `device_type` of type `str`, got: "
                              f"`{type(device_type)}`")
+        if enabled and device_type == "cuda":
+            from ember import cuda
+
+            if not cuda.is_available():  # PyTorch disables itself the same way
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
+                              "autocast.", UserWarning, stacklevel=2)
+                enabled = False
         if enabled:
             raise NotImplementedError(
                 f"autocast(device_type={device_type!r}, enabled=True): automatic mixed "

@@ -49,3 +49,11 @@ def empty_cache() -> None:
 def _no_cuda(what):
     raise RuntimeError(f"ember.cuda.{what}(): no CUDA device is available: this build runs on "
                        "the CPU only (the CUDA backend is not implemented yet).")
+
+
+def __getattr__(name):
+    if name == "amp":  # torch.cuda.amp, loaded on first use
+        import importlib
+
+        return importlib.import_module("ember.cuda.amp")
+    raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")

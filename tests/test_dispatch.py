@@ -401,3 +401,32 @@ def test_random_ops_are_records_that_mutate_or_draw():
     big = ember.empty(50_000, 50_000, device="meta")
     assert big.uniform_(-1, 1) is big and big.normal_() is big
     assert ember.bernoulli(ember.ones(3, device="meta")).is_meta
+
+
+def test_elementwise_scalar_expressions_match_their_records():
+    """NOTE [ Scalar expressions ]: each op.expr, evaluated with NumPy, equals the record."""
+    from ember._backends import numpy_backend
+    from ember._ops.elementwise import EXPRS
+
+    vocab = {n: getattr(np, n) for n in (
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan",
+        "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+        "abs", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "where",
+        "power", "maximum", "minimum", "fmax", "fmin", "arctan2", "fmod", "remainder",
+        "logical_and", "logical_or", "logical_xor", "logical_not")}
+    vocab.update(erf=numpy_backend.erf, erfc=numpy_backend.erfc)
+    vals = np.array([-2.5, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 3.0, np.inf, -np.inf, np.nan])
+    a, b = np.meshgrid(vals, vals[::-1] + 0.0)
+    a, b = a.ravel(), b.ravel()
+    assert len(EXPRS) >= 60
+    for name, expr in EXPRS.items():
+        op = OPS[name]
+        assert op.expr == expr and op.kind == "elementwise", name
+        binary = "b" in expr.replace("abs", "").replace("arctan2", "").replace("sub", "")
+        with np.errstate(all="ignore"):
+            want = eval(expr, {"__builtins__": {}}, {**vocab, "a": a, "b": b})
+            got = op(ember.from_numpy(a), ember.from_numpy(b)) if binary else \
+                op(ember.from_numpy(a))
+        np.testing.assert_allclose(np.asarray(want, dtype=np.float64),
+                                   got.numpy().astype(np.float64), rtol=1e-12, atol=0,
+                                   equal_nan=True, err_msg=f"{name}: {expr}")

@@ -15,7 +15,7 @@ from ember._backends import DEFAULT
 from ember._backends import KERNELS as B
 from ember._graph import GRAD, Node, save_inputs
 from ember._ops.core import _type_error, as_array
-from ember._ops.core import (FUNCTIONS, METHODS, MODES, OpDef, _check_inplace_autograd,
+from ember._ops.core import (FUNCTIONS, METHODS, MODES, OPS, OpDef, _check_inplace_autograd,
                              _intercept, apply, refresh_view,
                              check_cast, emit, inplace_apply, make_inplace, record, register,
                              shape_error, write_out)
@@ -797,6 +797,39 @@ _TO_DEVICE = OpDef("to_device", _to_device_fwd,
 def to_device(x, dev):
     """``x`` on device ``dev`` (an ``ember.device``): a differentiable copy across backends."""
     return apply(_TO_DEVICE, (x,), (x.device.type, dev.type))
+
+
+# =============================================================================== expressions
+# NOTE [ Scalar expressions ]
+# Each fusible elementwise record carries ``op.expr``: its value as one scalar expression
+# over ``a`` (and ``b``), the inputs after promotion to the computation dtype, in Python
+# syntax with a fixed vocabulary whose meaning is NumPy's function of the same name
+# (``maximum`` propagates NaN, ``where(c, x, y)`` selects). A code generator translates it
+# to C or CUDA C; tests/test_dispatch.py evaluates every expression with NumPy and checks it
+# against the record on values that include zeros, negatives, infinities and NaN.
+EXPRS = {
+    "exp": "exp(a)", "exp2": "exp2(a)", "expm1": "expm1(a)", "log": "log(a)",
+    "log2": "log2(a)", "log10": "log10(a)", "log1p": "log1p(a)", "sqrt": "sqrt(a)",
+    "rsqrt": "1 / sqrt(a)", "sin": "sin(a)", "cos": "cos(a)", "tan": "tan(a)",
+    "asin": "arcsin(a)", "acos": "arccos(a)", "atan": "arctan(a)", "sinh": "sinh(a)",
+    "cosh": "cosh(a)", "tanh": "tanh(a)", "asinh": "arcsinh(a)", "acosh": "arccosh(a)",
+    "atanh": "arctanh(a)", "sigmoid": "1 / (1 + exp(-a))", "reciprocal": "1 / a",
+    "relu": "maximum(a, 0)", "neg": "-a", "abs": "abs(a)", "floor": "floor(a)",
+    "ceil": "ceil(a)", "trunc": "trunc(a)", "frac": "a - trunc(a)", "square": "a * a",
+    "sign": "where(isnan(a), 0, sign(a))", "erf": "erf(a)", "erfc": "erfc(a)",
+    "add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "pow": "power(a, b)",
+    "maximum": "maximum(a, b)", "minimum": "minimum(a, b)", "fmax": "fmax(a, b)",
+    "fmin": "fmin(a, b)", "atan2": "arctan2(a, b)", "fmod": "fmod(a, b)",
+    "remainder": "remainder(a, b)",
+    "eq": "a == b", "ne": "a != b", "lt": "a < b", "le": "a <= b", "gt": "a > b",
+    "ge": "a >= b", "logical_and": "logical_and(a, b)", "logical_or": "logical_or(a, b)",
+    "logical_xor": "logical_xor(a, b)", "logical_not": "logical_not(a)",
+    "isnan": "isnan(a)", "isinf": "isinf(a)", "isfinite": "isfinite(a)",
+    "tanh_backward": "a * (1 - b * b)", "sigmoid_backward": "a * (b * (1 - b))",
+    "relu_backward": "where(b > 0, a, 0)",
+}
+for _name, _expr in EXPRS.items():
+    OPS[_name].expr = _expr
 
 
 # =============================================================================== where, clamp

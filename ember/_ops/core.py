@@ -303,9 +303,18 @@ def _run(op, inputs, params):
     except (ValueError, np.exceptions.AxisError) as e:
         raise RuntimeError(f"{op.name}(): {e} (input shapes "
                            f"{[list(t._data.shape) for t in inputs]})") from None
+    if op.mutates:
+        _bump_mutated(op, inputs)
     if op.multi:
         return _emit_multi(op, r, inputs, params)
     return _emit(op, r, inputs, params)
+
+
+def _bump_mutated(op, inputs):
+    """A record that writes into some inputs (``op.mutates``) bumps their version counters
+    here, once, so saved-tensor checks see the write (wrappers never bump by hand)."""
+    for i in op.mutates:
+        inputs[i]._bump()
 
 
 def _run_factory(op, params):
@@ -350,6 +359,8 @@ def _run_foreign(op, inputs, params):
 def _finish_foreign(op, b, arrays, inputs, params):
     run = getattr(b, "run", None)
     r = run(op, arrays, params) if run is not None else op.fwd(*arrays, *params)
+    if op.mutates:
+        _bump_mutated(op, inputs)
     if op.multi:
         return _emit_multi(op, r, inputs, params)
     return _emit(op, r, inputs, params)

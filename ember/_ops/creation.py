@@ -585,8 +585,7 @@ def _fill_random(self, op, params, inputs=None):
     if GRAD.enabled and self._requires_grad and self._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
-    dispatch(op, inputs or (self,), params)
-    self._bump()
+    dispatch(op, inputs or (self,), params)  # bumps self's version (op.mutates)
     return self
 
 

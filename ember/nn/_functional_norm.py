@@ -190,9 +190,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         rm = running_mean if running_mean is not None else _scratch(running_var)
         rv = running_var if running_var is not None else _scratch(running_mean)
         outs = apply(_BATCH_NORM_STATS, (input, rm, rv) + affine,
-                     (float(eps), float(momentum), has_w, has_b))
-        rm._bump()
-        rv._bump()
+                     (float(eps), float(momentum), has_w, has_b))  # bumps rm, rv
         e = outs[0]._grad_fn
         if e is not None:
             # backward needs x and the affine parameters; the running statistics are not
@@ -415,9 +413,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if running_mean is not None or running_var is not None:
             rm = running_mean if running_mean is not None else _scratch(running_var)
             rv = running_var if running_var is not None else _scratch(running_mean)
-            apply(_INSTANCE_STATS, (x.detach(), rm, rv), (float(momentum),))
-            rm._bump()
-            rv._bump()
+            apply(_INSTANCE_STATS, (x.detach(), rm, rv), (float(momentum),))  # bumps rm, rv
     else:
         shape = _stat_shape(input.dim(), c)
         y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()

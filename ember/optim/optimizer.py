@@ -354,6 +354,7 @@ class Optimizer:
         Args:
             set_to_none: set ``.grad`` to None (default) instead of filling it with zeros.
         """
+        zero = []
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad
@@ -366,8 +367,9 @@ class Optimizer:
                         g.detach_()
                     else:
                         g._requires_grad = False
-                    g._data[...] = 0
-                    g._bump()
+                    zero.append(g)
+        if zero:  # one foreach op for all of them, as PyTorch's zero_grad
+            ember._foreach_zero_(zero)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step (subclasses implement it).
@@ -568,6 +570,17 @@ def _check_flags(name: str, foreach=None, fused=None, capturable=False, differen
         raise NotImplementedError(f"{name}(differentiable=True) is not implemented in ember")
 
 
+def _check_differentiable_hyperparameters(group: dict) -> None:
+    """Steps use hyperparameters as Python numbers, so a gradient with respect to a Tensor
+    hyperparameter (PyTorch allows one for ``lr`` and the betas under ``differentiable``)
+    would be silently zero: refuse it."""
+    for k, v in group.items():
+        vs = v if isinstance(v, tuple) else (v,)
+        if k != "params" and any(isinstance(x, Tensor) and x.requires_grad for x in vs):
+            raise NotImplementedError(f"differentiable=True with a hyperparameter that "
+                                      f"requires grad ({k!r}) is not implemented in ember")
+
+
 def _use_fused(group: dict) -> bool:
     """Whether a step runs the fused record (NOTE [ Fused optimizer records ] in
     ``ember/_ops/foreach.py``): when asked for, and by default, unless ``foreach`` was chosen
@@ -703,7 +716,9 @@ class _ListOptimizer(Optimizer):
         try:
             for group in self.param_groups:
                 # PyTorch runs steps with grad mode set to `differentiable`
-                GRAD.enabled = bool(group.get("differentiable", False))
+                GRAD.enabled = diff = bool(group.get("differentiable", False))
+                if diff:
+                    _check_differentiable_hyperparameters(group)
                 lists = self._gather(group)
                 if lists is None:
                     continue

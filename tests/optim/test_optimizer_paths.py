@@ -99,6 +99,15 @@ def _meta_step(lib, steps=1, **kw):
     return w0.grad.detach().numpy(), G.grad.detach().numpy()
 
 
+def test_differentiable_refuses_hyperparameters_that_require_grad():
+    p = ember.ones(2, requires_grad=True) * 1.0
+    p.grad = ember.ones(2)
+    lr = ember.tensor(0.1, requires_grad=True)
+    opt = optim.SGD([p], lr=lr, differentiable=True)
+    with pytest.raises(NotImplementedError, match="'lr'"):
+        opt.step()
+
+
 def test_differentiable_sgd_matches_the_analytic_gradient():
     # two plain SGD steps with a fixed gradient G: p = w0 - 2 lr G
     lr = 0.1

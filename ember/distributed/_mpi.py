@@ -26,7 +26,10 @@ _LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMI_FD", "PMIX_RANK", "OMPI_COMM_WORL
 
 def available():
     """Whether mpi4py can be imported (without initializing MPI)."""
-    return importlib.util.find_spec("mpi4py") is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):  # a broken or blocked (sys.modules entry None) mpi4py
+        return False
 
 
 def launched_by_mpi():

@@ -9,7 +9,10 @@ import sys
 import pytest
 
 WORKERS = os.path.join(os.path.dirname(__file__), "workers")
-HAVE_MPI = importlib.util.find_spec("mpi4py") is not None
+try:
+    HAVE_MPI = importlib.util.find_spec("mpi4py") is not None
+except (ImportError, ValueError):
+    HAVE_MPI = False
 
 
 def mpiexec_path():

@@ -39,8 +39,8 @@ class Adam(_ListOptimizer):
         amsgrad: use the AMSGrad variant (default False).
         maximize: maximize the objective (default False).
         decoupled_weight_decay: AdamW-style weight decay (default False).
-        foreach: None/True update all parameters with one foreach op per formula step;
-            False runs the same ops parameter by parameter (identical results).
+        foreach: True updates all parameters with one foreach op per formula step; False
+            is PyTorch's per-parameter loop, which the fused record is.
         differentiable: run the step under autograd (default False).
         fused: True runs PyTorch's ``_fused_adam_`` record: the whole update per parameter
             in one loop. It is also what None (the default) runs unless ``foreach=True`` or
@@ -52,6 +52,7 @@ class Adam(_ListOptimizer):
         >>> opt = ember.optim.Adam(model.parameters(), lr=1e-3)
     """
 
+    _has_fused = True
     _state_keys = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def __init__(self, params: Iterable, lr: float = 1e-3,

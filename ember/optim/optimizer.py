@@ -582,13 +582,15 @@ def _check_differentiable_hyperparameters(group: dict) -> None:
 
 
 def _use_fused(group: dict) -> bool:
-    """Whether a step runs the fused record (NOTE [ Fused optimizer records ] in
-    ``ember/_ops/foreach.py``): when asked for, and by default, unless ``foreach`` was chosen
-    or the step must be differentiable."""
+    """Whether a step of an optimizer that has a fused record runs it (NOTE [ Fused
+    optimizer records ] in ``ember/_ops/foreach.py``): when asked for, and by default unless
+    ``foreach=True`` was chosen or the step must be differentiable. ``foreach=False`` (PyTorch's
+    per-parameter for-loop) also runs it: the record is that loop, every formula step done
+    on one parameter before the next."""
     fused = group.get("fused")
     if fused:
         return True
-    return fused is None and group.get("foreach") is None and not group["differentiable"]
+    return fused is None and group.get("foreach") is not True and not group["differentiable"]
 
 
 def _per_step(steps: list, fn):
@@ -673,6 +675,8 @@ class _ListOptimizer(Optimizer):
     (fill a parameter's empty state dict) and ``_update``.
     """
 
+    _has_fused = False  # the optimizer's _update can run a fused record (_use_fused)
+
     def _init_state(self, p: Tensor, st: dict, group: dict) -> None:
         raise NotImplementedError
 
@@ -722,7 +726,8 @@ class _ListOptimizer(Optimizer):
                 lists = self._gather(group)
                 if lists is None:
                     continue
-                if group.get("foreach") is False:
+                if group.get("foreach") is False and not (self._has_fused
+                                                          and _use_fused(group)):
                     for one in lists.split():
                         self._update(group, one)
                         one.finish()

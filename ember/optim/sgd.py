@@ -26,8 +26,8 @@ class SGD(_ListOptimizer):
         weight_decay: L2 penalty (default 0).
         nesterov: use Nesterov momentum (default False).
         maximize: maximize the objective instead of minimizing (default False).
-        foreach: None/True update all parameters with one foreach op per formula step;
-            False runs the same ops parameter by parameter (identical results).
+        foreach: True updates all parameters with one foreach op per formula step; False
+            is PyTorch's per-parameter loop, which the fused record is.
         differentiable: run the step under autograd so the update can be differentiated
             (default False).
         fused: True runs PyTorch's ``_fused_sgd_`` record (the whole update per parameter in
@@ -40,6 +40,7 @@ class SGD(_ListOptimizer):
         >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
+    _has_fused = True
     _state_keys = frozenset({"momentum_buffer"})
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0,

@@ -37,6 +37,7 @@ import numpy as np
 from ember import _dtype as D
 from ember._graph import GRAD, Node, save_inputs, save_output
 from ember._backends import _BY_TYPE as _BACKEND_TYPES
+from ember._backends import xp_of
 from ember._tensor import Tensor, _new, make_tensor
 
 _ndarray = np.ndarray
@@ -554,11 +555,28 @@ def _copy_into(name, self, res):
                                f"broadcast shape {list(bshape or r.shape)}")
     if r.dtype is not d.dtype:
         check_cast(name, _FROM_NP[r.dtype], _FROM_NP[d.dtype])
+    if MODES or r.__class__ is not _ndarray or d.__class__ is not _ndarray:
+        dispatch(COPY_INTO, (self, res), (name,))  # the write is a record too (a mutation)
+        return
     try:
         np.copyto(d, r, casting="unsafe")
     except ValueError as e:
         raise RuntimeError(f"{name}: {e}") from None
     self._bump()
+
+
+def _copy_into_fwd(dst, src, name):
+    try:
+        xp_of(dst).copyto(dst, src, casting="unsafe")
+    except ValueError as e:
+        raise RuntimeError(f"{name}: {e}") from None
+    return dst
+
+
+# The write of an in-place op (or copy_) into its destination: a record that mutates input 0,
+# so modes and tracers see every in-place update as ``op`` followed by ``copy_``.
+COPY_INTO = OpDef("copy_", _copy_into_fwd, None, differentiable=False, mutates=(0,),
+                  attrs=("op_name",), shape_rule=lambda dst, src, name: dst)
 
 
 # NOTE [ In-place on views ]

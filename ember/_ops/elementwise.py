@@ -15,8 +15,8 @@ from ember._backends import DEFAULT
 from ember._backends import KERNELS as B
 from ember._graph import GRAD, Node, save_inputs
 from ember._ops.core import _type_error, as_array
-from ember._ops.core import (FUNCTIONS, METHODS, MODES, OPS, OpDef, _check_inplace_autograd,
-                             _intercept, apply, refresh_view,
+from ember._ops.core import (COPY_INTO, FUNCTIONS, METHODS, MODES, OPS, OpDef,
+                             _check_inplace_autograd, _intercept, apply, refresh_view,
                              check_cast, emit, inplace_apply, make_inplace, record, register,
                              shape_error, write_out)
 from ember._tensor import Tensor, _new, make_tensor
@@ -97,8 +97,8 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
 
     def fn_(self):
         d = self._data
-        if is_ufunc and not (GRAD.enabled and (self._requires_grad or self._base is not None
-                                               and self._base._requires_grad)):
+        if is_ufunc and not MODES and not (GRAD.enabled and (
+                self._requires_grad or self._base is not None and self._base._requires_grad)):
             if to_float and d.dtype.kind in _INTLIKE:
                 check_cast(name + "_", D.get_default_dtype(), _FROM_NP[d.dtype])
             try:
@@ -415,7 +415,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         res = core(self, other)
         d = self._data
         r = res._data
-        if r.shape != d.shape or r.dtype is not d.dtype:
+        if r.shape != d.shape or r.dtype is not d.dtype or MODES:
             from ember._ops.core import _copy_into
 
             _copy_into(name + "_", self, res)
@@ -1077,12 +1077,20 @@ def fill_(self, value):
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
         value = value.item()
+    apply(_FILL, (self,), (value,))  # bumps self's version (op.mutates)
+    return self
+
+
+def _fill_fwd(x, value):
     try:
-        self._data[...] = value
+        x[...] = value
     except ValueError as e:
         raise RuntimeError(f"fill_: {e}") from None
-    self._bump()
-    return self
+    return x
+
+
+_FILL = OpDef("fill_", _fill_fwd, None, differentiable=False, mutates=(0,), attrs=("value",),
+              shape_rule=lambda x, value: x)
 
 
 def _overwritten(s, v):
@@ -1100,12 +1108,13 @@ def copy_(self, src, non_blocking=False):
     if GRAD.enabled and (self._requires_grad or src._requires_grad):
         _check_inplace_autograd("copy_", self)
         return inplace_apply(_overwritten, "copy_", self, (src,), {})
+    if src._data.__class__ is not self._data.__class__ and src.device != self.device:
+        src = src.to(self.device)  # copy_ crosses devices, as in PyTorch
     try:
-        xp.copyto(self._data, src._data, casting="unsafe")
-    except ValueError as e:
+        apply(COPY_INTO, (self, src), ("copy_()",))  # bumps self's version (op.mutates)
+    except RuntimeError as e:
         raise RuntimeError(f"copy_(): the size of src {list(src.shape)} must be broadcastable "
                            f"to self {list(self.shape)} ({e})") from None
-    self._bump()
     return self
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ember._graph import GRAD
 from ember._backends import xp_of
+from ember._ops.core import MODES
 from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
 from ember._ops.outarg import with_out
 from ember._tensor import Tensor
@@ -233,8 +234,9 @@ def _index_put(x, key, v, accumulate):
 
 def setitem(self, key, value):
     k, _ = _norm_key(key, self)
-    if GRAD.enabled and (self._requires_grad or getattr(value, "_requires_grad", False) or
-                         (self._base is not None and self._base._requires_grad)):
+    if MODES or GRAD.enabled and (self._requires_grad or getattr(value, "_requires_grad", False)
+                                  or (self._base is not None and self._base._requires_grad)):
+        # (with modes installed, the write is seen as index_put + copy_ records)
         v = _value_tensor(value, self)
         inplace_apply(lambda s, vv: _index_put(s, k, vv, False), "setitem", self, (v,), {})
         return

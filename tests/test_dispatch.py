@@ -430,3 +430,18 @@ def test_elementwise_scalar_expressions_match_their_records():
         np.testing.assert_allclose(np.asarray(want, dtype=np.float64),
                                    got.numpy().astype(np.float64), rtol=1e-12, atol=0,
                                    equal_nan=True, err_msg=f"{name}: {expr}")
+
+
+def test_in_place_writes_are_visible_as_copy_records():
+    x, y = ember.ones(3), ember.ones(3)
+    with Provenance() as p:
+        x.add_(y)
+        x.exp_()
+        x.copy_(y)
+        x.fill_(2)
+        x[0] = 5
+    assert p.names == ["add", "copy_", "exp", "copy_", "copy_", "fill_", "index_put", "copy_"]
+    assert OPS["copy_"].mutates == (0,) and OPS["fill_"].mutates == (0,)
+    assert x.tolist() == [5.0, 2.0, 2.0] and x._version == 5
+    m = ember.zeros(3, device="meta")
+    assert m.copy_(ember.ones(3)) is m  # copy_ crosses devices, as in PyTorch

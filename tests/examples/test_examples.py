@@ -61,7 +61,18 @@ def test_digits_cnn_smoke(tmp_path, capsys):
     digits = load_example("digits_cnn")
     m = digits.main(["--epochs", "2", "--max-steps", "3", "--out", str(tmp_path)])
     assert m["epochs_done"] == 2 and m["start_epoch"] == 0
-    assert 0.0 <= m["val_acc"] <= 1.0 and math.isfinite(m["val_loss"])
+    assert math.isfinite(m["val_loss"])
+    # The reported accuracy is the saved model's, recomputed here independently.
+    model = digits.DigitsNet()
+    model.load_state_dict(ember.load(tmp_path / "checkpoint.pt")["model"])
+    model.eval()
+    _, val_loader = digits.make_loaders(seed=0, batch_size=64)
+    correct = n = 0
+    with ember.no_grad():
+        for x, y in val_loader:
+            correct += int((model(x).argmax(1) == y).sum())
+            n += len(y)
+    assert n == 359 and m["val_acc"] == correct / n
     assert is_png(tmp_path / "curves.png")
     assert json.loads((tmp_path / "metrics.json").read_text())["epochs_done"] == 2
     ckpt = ember.load(tmp_path / "checkpoint.pt")  # weights-only load of everything saved
@@ -134,8 +145,9 @@ def test_digits_cnn_full_run_reaches_97_percent(tmp_path):
     _digits_deps()
     digits = load_example("digits_cnn")
     m = digits.main(["--no-progress", "--out", str(tmp_path)])
-    assert m["val_acc"] >= 0.97
-    assert m["seconds"] < 120
+    # RESULTS.md claims 98.89% (355/359); margin: two images
+    assert m["val_acc"] >= 353 / 359
+    assert m["seconds"] < 120  # the main job's two-minute budget
 
 
 # ------------------------------------------------------------------ char LSTM
@@ -183,7 +195,9 @@ def test_char_lstm_generate_uses_temperature():
 def test_char_lstm_full_run(tmp_path):
     char = load_example("char_lstm")
     m = char.main(["--out", str(tmp_path)])
-    assert m["val_ppl"] < 8.0
+    # RESULTS.md claims validation perplexity 100.5 -> 5.79; margin: 5%
+    assert m["initial_val_ppl"] > 90
+    assert m["val_ppl"] < 5.79 * 1.05
 
 
 # ------------------------------------------------------------------ REINFORCE CartPole
@@ -211,9 +225,14 @@ def test_reinforce_cartpole_smoke(tmp_path):
 def test_reinforce_cartpole_solves(tmp_path):
     pytest.importorskip("gymnasium")
     cart = load_example("reinforce_cartpole")
-    m = cart.main(["--out", str(tmp_path), "--log-every", "1000"])
-    assert m["solved_at"] is not None and m["train_avg100"] >= 195
-    assert m["eval_avg"] >= 195
+    # CartPole-v1's own threshold is a 100-episode average of 475 (195 was v0's): train to
+    # it, then the policy must hold it over 100 fresh evaluation episodes. (With the
+    # script's default target of 195 the policy stops early: at seed 0 it averaged 417.5 in
+    # evaluation; trained to 475 it reached it at episode 1027 and evaluated at 490.1.)
+    m = cart.main(["--out", str(tmp_path), "--log-every", "1000", "--target", "475"])
+    assert m["solved_at"] is not None
+    assert m["train_avg100"] >= 475
+    assert m["eval_avg"] >= 475
 
 
 # ------------------------------------------------------------------ VAE
@@ -248,7 +267,9 @@ def test_vae_digits_full_run(tmp_path):
     for name in ("sklearn", "matplotlib"):
         pytest.importorskip(name)
     m = load_example("vae_digits").main(["--out", str(tmp_path)])
-    assert m["val_elbo"] > -26.0
+    # RESULTS.md claims a held-out ELBO of -44.5 -> -23.76 nats/image; margin: 0.5 nat
+    assert m["initial_val_elbo"] < -40
+    assert m["val_elbo"] > -23.76 - 0.5
 
 
 # ------------------------------------------------------------------ DCGAN
@@ -278,7 +299,22 @@ def test_dcgan_digits_full_run(tmp_path):
     for name in ("sklearn", "matplotlib"):
         pytest.importorskip(name)
     m = load_example("dcgan_digits").main(["--out", str(tmp_path)])
-    assert m["inception_score"] > 4.0
+    # RESULTS.md claims a classifier Inception score of 5.92 (real digits 7.46); margin: 0.4
+    assert m["inception_score"] > 5.92 - 0.4
+
+
+# ------------------------------------------------------------------ Hogwild
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs the fork start method")
+def test_hogwild_full_run():
+    # RESULTS.md claims a test loss of 0.924 -> 0.060 (2 processes x 300 steps); margin 0.02
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import hogwild
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    before, after = hogwild.main(procs=2, steps=300, start_method="fork")
+    assert before > 0.8 and after < 0.08
 
 
 # ------------------------------------------------------------------ the talk's tour
@@ -330,4 +366,7 @@ def test_digits_cnn_runs_under_pytorch(tmp_path):
     with contextlib.redirect_stdout(None):
         m = digits_torch.main(["--epochs", "1", "--max-steps", "3", "--no-progress",
                                "--out", str(tmp_path)])
-    assert m["epochs_done"] == 1 and 0.0 <= m["val_acc"] <= 1.0
+    assert m["epochs_done"] == 1 and math.isfinite(m["val_loss"])
+    # an accuracy over the 359 held-out images, as recorded in metrics.json
+    assert round(m["val_acc"] * 359) == pytest.approx(m["val_acc"] * 359, abs=1e-9)
+    assert json.loads((tmp_path / "metrics.json").read_text())["val_acc"] == m["val_acc"]

@@ -1001,19 +1001,21 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     else:
         buf, back = np.ascontiguousarray(arr), arr
     req = pg._comm.Iallreduce(_IN_PLACE[0] or _in_place(), [buf, mtype], mop)
-    scale = pg.size() if avg else None
-
-    def finish():
-        if scale is not None:
-            np.divide(buf, scale, out=buf, casting="unsafe")
-        if back is not None:
-            back[...] = buf
-        tensor._bump()
     if async_op:
-        return Work(pg, [req], finish, what, [tensor])
-    _progress(pg, [req], pg._timeout, what)
-    finish()
+        return Work(pg, [req], lambda: _ar_finish(tensor, buf, back, avg, pg), what,
+                    [tensor])
+    if not req.Test():
+        _progress(pg, [req], pg._timeout, what)
+    _ar_finish(tensor, buf, back, avg, pg)
     return None
+
+
+def _ar_finish(tensor, buf, back, avg, pg):
+    if avg:
+        np.divide(buf, pg.size(), out=buf, casting="unsafe")
+    if back is not None:
+        back[...] = buf
+    tensor._bump()
 
 
 _IN_PLACE = [None]

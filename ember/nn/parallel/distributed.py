@@ -401,9 +401,12 @@ class DistributedDataParallel(Module):
             b.pending -= 1
             if b.pending == 0:
                 self._launch_ready()
+        # One test of the oldest unfinished reduction drives MPI's progress engine for all
+        # of them while backward runs.
         for b in self._buckets[:self._next_bucket]:
-            if b.work is not None:
-                b.work.is_completed()  # drives MPI's progress while backward runs
+            if b.work is not None and not b.work._done:
+                b.work.is_completed()
+                break
 
     def _launch_ready(self):
         import ember.distributed as dist

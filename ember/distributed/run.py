@@ -106,6 +106,16 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _first_host(hostfile):
+    """The first host of an MPICH (``host:slots``) or Open MPI (``host slots=n``) hostfile."""
+    with open(hostfile) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if line:
+                return line.split()[0].split(":")[0]
+    raise SystemExit(f"ember.distributed.run: hostfile {hostfile} lists no host")
+
+
 def _find_mpiexec(explicit):
     if explicit:
         return explicit
@@ -189,6 +199,9 @@ def main(argv=None):
         addr, port = host, int(p) if p else port
     if args.standalone:
         addr, port = "127.0.0.1", _free_port()
+    elif args.hostfile and addr == "127.0.0.1":
+        # Rank 0 (which serves the store) runs on the hostfile's first host.
+        addr = _first_host(args.hostfile)
     env = _worker_env(args, nproc, nnodes, addr, port)
     mpiexec = _find_mpiexec(args.mpiexec)
     cmd = [mpiexec, "-n", str(nproc * nnodes)]

@@ -7,6 +7,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# NOTE [ Quiet kernels ]
+# PyTorch prints nothing for log(0), sqrt(-1), overflow or inf * 0: it returns inf/NaN. The
+# NumPy kernels ember runs would warn, so RuntimeWarnings raised from ember's own modules are
+# ignored. A warnings filter, not np.errstate: it costs nothing on the per-op path (errstate
+# costs ~1-2 us per call), and it leaves NumPy's behaviour in the user's own code alone; a
+# filter the user adds later (``-W error``, ``filterwarnings``) still takes precedence.
+import warnings as _warnings
+
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
+del _warnings
+
 from ember import _dtype
 from ember._device import device, get_default_device, set_default_device
 from ember._dtype import (bfloat16, can_cast, complex64, complex128, dtype, float16, float32,

@@ -11,7 +11,7 @@ import math
 import numpy as _np
 
 from ember import _dtype as D
-from ember._backends import DEFAULT
+from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._graph import GRAD, Node, save_inputs
 from ember._ops.core import _type_error, as_array
@@ -540,8 +540,45 @@ def _pow_grad_b(g, a, b, y):
     return g * y * math.log(a) if a > 0 else g * 0
 
 
+def _square_x(a):
+    return a * a
+
+
+def _cube_x(a):
+    r = a * a
+    r *= a
+    return r
+
+
+def _rsqrt_x(a):
+    r = xp_of(a).sqrt(a)
+    return xp_of(a).reciprocal(r, out=r)
+
+
+def _inv_square_x(a):
+    r = a * a
+    return xp_of(a).reciprocal(r, out=r)
+
+
+# NOTE [ pow fast paths ]
+# pow with exponent 2, 3, 0.5, -0.5, -1 or -2 is a multiplication, a square root or a
+# reciprocal, as PyTorch's scalar-exponent kernel computes it: x ** 3 on 4M floats is much
+# faster than the generic power routine, and the results equal PyTorch's bit for bit,
+# signed zeros, infinities and NaN included (sqrt(-inf) is NaN, as PyTorch's). Other
+# exponents (4 included) keep the correctly rounded generic routine, as PyTorch does.
+_POW_FLOAT = {2: _square_x, 3: _cube_x, 0.5: lambda a: xp_of(a).sqrt(a),
+              -0.5: _rsqrt_x, -1: lambda a: xp_of(a).reciprocal(a), -2: _inv_square_x}
+_POW_INT = {2: _square_x, 3: _cube_x}
+
+
 def _pow(a, b):
     # ValueErrors (broadcasting, negative integer powers) become RuntimeErrors in core()
+    if b.__class__ is int or b.__class__ is float:
+        kind = getattr(a, "dtype", None)
+        kind = kind.kind if kind is not None else None
+        f = _POW_FLOAT.get(b) if kind == "f" else _POW_INT.get(b) if kind in ("i", "u") else None
+        if f is not None and a.__class__ is not bool:
+            return f(a)
     return xp.power(a, b)
 
 

@@ -52,6 +52,7 @@ from ember._tensor import Tensor
 __all__: list[str] = []  # filled by _publish
 
 _HOST = DEFAULT.xp.ndarray  # the host backend's array class (for a host-only fast path)
+_PY_OPS = {"add": float.__add__, "subtract": float.__sub__, "multiply": float.__mul__}
 
 
 # =============================================================================== dispatch
@@ -264,14 +265,15 @@ def _binary_fwds(ufunc, true_div):
         xs = lists[0]
         f = getattr(xp_of(xs[0]), ufunc)
         if len(lists) == 1:
+            py = _PY_OPS.get(ufunc)
             for x, s in zip(xs, _each(scalar, len(xs))):
-                if ufunc == "add" and x.__class__ is _HOST and not x.ndim and \
-                        x.dtype.kind == "f" and s.__class__ in (int, float) and \
-                        x.dtype.type(s) == s:
-                    # 0-dim counters (optimizer steps): a ufunc call on a 0-dim array costs
-                    # ~20x this. Same result: both operands are exact in x's dtype and a
-                    # float64 sum rounds to it correctly (53 >= 2 * 24 + 2 bits).
-                    x.fill(float(x) + s)
+                if py is not None and x.__class__ is _HOST and not x.ndim and \
+                        x.dtype.kind == "f" and s.__class__ in (int, float):
+                    # 0-dim state (optimizer steps, NAdam's mu_product): a ufunc call on a
+                    # 0-dim array costs ~20x this. Same result: s rounded to x's dtype first
+                    # (NEP 50), then a float64 +, - or * of two values of that dtype rounds
+                    # back to it correctly (53 >= 2 * 24 + 2 bits).
+                    x.fill(py(float(x), float(x.dtype.type(s))))
                 else:
                     f(x, s, out=x)
         elif alpha == 1:
@@ -383,8 +385,11 @@ def _pointwise_fwds(ufunc):
             # self's dtype
             tmp = scratch.like(x) if a.shape == x.shape else xp.empty(
                 xp.broadcast_shapes(a.shape, b.shape), x.dtype)
-            mul(a, v, out=tmp, casting="same_kind")
-            f(tmp, b, out=tmp, casting="same_kind")
+            if v == 1:  # 1 * t1 is t1 exactly: skip that pass
+                f(a, b, out=tmp, casting="same_kind")
+            else:
+                mul(a, v, out=tmp, casting="same_kind")
+                f(tmp, b, out=tmp, casting="same_kind")
             add(x, tmp, out=x)
 
     def fwd(lists, value):

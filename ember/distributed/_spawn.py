@@ -19,15 +19,32 @@ pmodels/mpich#7805); Open MPI and older MPICH accept it. That failure is reporte
 
 from __future__ import annotations
 
+import time
+
 from ember.distributed import _mpi
 from ember.distributed._store import DistBackendError
 
 _PORT_KEY = "__ember/spawn/port"
+_ARRIVED = "__ember/spawn/arrived/"
 
 
 def join_singletons(store, rank, world_size, timeout):
     """Return an intracommunicator of ``world_size`` processes ordered by ``rank``."""
     MPI = _mpi.mpi()
+    # MPI_Comm_accept has no timeout: publish the port only once every rank has arrived, so
+    # a rank that never starts fails the rendezvous (naming it) instead of hanging the rest.
+    store.set(f"{_ARRIVED}{rank}", "1")
+    if rank == 0:
+        t = timeout.total_seconds()
+        deadline = time.monotonic() + t
+        while True:
+            missing = [r for r in range(world_size) if not store.check([f"{_ARRIVED}{r}"])]
+            if not missing:
+                break
+            if time.monotonic() > deadline:
+                raise DistBackendError(f"init_process_group: rank(s) {missing} did not join "
+                                       f"the rendezvous within {t:.0f}s")
+            time.sleep(0.01)
     try:
         if rank == 0:
             port = MPI.Open_port()

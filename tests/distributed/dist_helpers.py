@@ -81,15 +81,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_independent(n, mode, out_dir, under_mpiexec, how="env", timeout=60):
+def run_independent(n, mode, out_dir, under_mpiexec, how="env", timeout=60, ranks=None):
     """Start ``n`` independent ranks of workers/spawned.py (bare, as mp.spawn would, or each
-    under its own ``mpiexec -n 1``); returns ({rank: result dict}, [return codes])."""
+    under its own ``mpiexec -n 1``), or only ``ranks`` of them; returns ({rank: result dict},
+    [return codes])."""
     import json
 
     env = clean_env()
     env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), WORLD_SIZE=str(n))
     procs = []
-    for r in range(n):
+    for r in range(n) if ranks is None else ranks:
         cmd = [sys.executable, os.path.join(WORKERS, "spawned.py"), str(out_dir), mode, how]
         if under_mpiexec:
             cmd = [mpiexec_path(), "-n", "1", *cmd]

@@ -31,3 +31,9 @@ def test_bare_singletons_join_or_fail_fast_with_the_reason(tmp_path):
             assert "ember.distributed.run" in res[r]["error"]
     else:
         assert res == {r: {"rank": r, "size": 2, "sum": 3.0} for r in range(2)}, res
+
+
+@needs_mpi
+def test_missing_rank_fails_the_rendezvous_by_name(tmp_path):
+    res, codes = run_independent(2, "sum", tmp_path, under_mpiexec=True, ranks=[0])
+    assert "rank(s) [1] did not join the rendezvous" in res[0]["error"], res

@@ -20,9 +20,11 @@ rank of a job from one place, which is what clusters already do well, so:
   syntax accepted by the respective mpiexec); it starts ``nproc_per_node`` ranks per host.
   Launchers started on the other nodes (``--node_rank`` > 0, the torchrun habit) exit with a
   message saying so rather than starting a second, separate job.
-- Several machines, Slurm or an existing mpiexec: ``srun python -m ember.distributed.run
-  train.py`` (or ``mpiexec -f hosts -n 8 python -m ember.distributed.run train.py``): the
-  launcher notices it is already one rank of an MPI job and only sets the environment.
+- Several machines, Slurm or an existing mpiexec: ``srun --mpi=pmi2 python -m
+  ember.distributed.run train.py`` (the MPI library must be able to use Slurm's PMI; not
+  tested here, where there is no Slurm: on clusters prefer the site's MPI and mpi4py), or
+  ``mpiexec -f hosts -n 8 python -m ember.distributed.run train.py``: the launcher notices
+  it is already one rank of an MPI job and only sets the environment.
 
 Ctrl-C (SIGINT) or SIGTERM on the launcher is forwarded to the whole job: SIGINT first, then
 SIGTERM and SIGKILL to the job's process group if ranks linger, so nothing is left running.

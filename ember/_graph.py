@@ -34,6 +34,20 @@ class _GradMode:
 GRAD = _GradMode()
 
 
+_NODE_CLASSES: dict = {}
+
+
+def node_class(name):
+    """The ``grad_fn`` class named ``name`` (``MulBackward0``): a slot-less subclass of
+    ``Node``, one per name, so ``type(t.grad_fn).__name__`` reads as in PyTorch. Edges test
+    ``e.__class__.__base__ is Node`` (NOTE [ Edges ])."""
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = _NODE_CLASSES[name] = type(name, (Node,), {"__slots__": (),
+                                                          "__module__": "ember.autograd"})
+    return cls
+
+
 class _Freed:
     __slots__ = ()
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import _dtype as D
-from ember._graph import GRAD, Node, save_inputs, save_output
+from ember._graph import GRAD, node_class, save_inputs, save_output
 from ember._backends import _BY_TYPE as _BACKEND_TYPES
 from ember._backends import xp_of
 from ember._tensor import Tensor, _new, make_tensor
@@ -64,7 +64,8 @@ class OpDef:
 
     __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
                  "node_name", "onnx", "fusible", "dtype_rule", "doc", "attrs", "kind",
-                 "mutates", "random", "data_dependent", "expr", "shape_rule", "impl")
+                 "mutates", "random", "data_dependent", "expr", "shape_rule", "impl",
+                 "node_cls")
 
     def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
                  multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
@@ -92,6 +93,7 @@ class OpDef:
         self.impl = _run  # how dispatch runs it once modes are done (families override)
         self.node_name = node_name or (
             "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0")
+        self.node_cls = node_class(self.node_name)
         OPS[name] = self
 
     def named(self, params):
@@ -214,7 +216,7 @@ def _edge(t):
 
 def record(op, y, inputs, params=None):
     """Attach a graph node for ``op`` to output ``y`` (all inputs are Tensors)."""
-    n = _new(Node)
+    n = _new(op.node_cls)
     n.op = op
     n.next = tuple([_edge(t) for t in inputs])
     n.params = params

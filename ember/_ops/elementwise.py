@@ -13,7 +13,7 @@ import numpy as _np
 from ember import _dtype as D
 from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
-from ember._graph import GRAD, Node, save_inputs
+from ember._graph import GRAD, save_inputs
 from ember._ops.core import _type_error, as_array
 from ember._ops.core import (COPY_INTO, FUNCTIONS, METHODS, MODES, OPS, OpDef,
                              _check_inplace_autograd, _intercept, apply, refresh_view,
@@ -479,7 +479,7 @@ def _binary_dtype_error(name, a, b, e):
 
 def _record2(opdef, out, x, y):
     """Record a binary node; scalar operands get a None edge and are saved as values."""
-    n = _new(Node)
+    n = _new(opdef.node_cls)
     n.op = opdef
     ex = ey = None
     if x.__class__ is Tensor or isinstance(x, Tensor):

@@ -147,7 +147,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
     while stack:
         for e in stack.pop().next:
             c = e.__class__
-            if c is not _Node:
+            if c.__base__ is not _Node:  # a grad_fn class (NOTE [ Edges ])
                 if c is tuple:
                     e = e[0]
                 else:
@@ -206,7 +206,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                     raise TypeError(f"{op.node_name} returned a {type(gi).__name__} as a "
                                     "gradient; expected a Tensor or None")
                 c = e.__class__
-                if c is _Node:
+                if c.__base__ is _Node:
                     gd = gi._data
                     if gd.shape != e.shape or gd.dtype is not e.dtype:
                         gi = _fit(gi, e.shape, e.dtype)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ember._graph import FREED, GRAD, Node, _raise_modified
+from ember._graph import FREED, GRAD, _raise_modified
 from ember._ops.core import OpDef, _edge, wrap
 from ember._tensor import Tensor, _new
 
@@ -118,7 +118,7 @@ class Function(metaclass=_FunctionMeta):
         inputs = [args[i] for i in tensor_pos]
         if not (GRAD.enabled and any(t._requires_grad for t in inputs)):
             return out
-        node = _new(Node)
+        node = _new(cls._op.node_cls)
         node.op = cls._op
         node.next = tuple(_edge(t) for t in inputs)
         node.params = ctx

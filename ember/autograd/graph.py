@@ -34,7 +34,7 @@ def edge_to_pair(e):
     """An edge (NOTE [ Edges ]) as PyTorch's ``(node, output_nr)`` pair."""
     if e is None:
         return (None, 0)
-    if e.__class__ is Node:
+    if e.__class__.__base__ is Node:
         return (e, 0)
     if e.__class__ is tuple:
         return e

@@ -71,8 +71,8 @@ def _count_contributions(outputs, wanted):
     while stack:
         for e in stack.pop().next:
             c = e.__class__
-            if c is Node or c is tuple:
-                n = e if c is Node else e[0]
+            if c.__base__ is Node or c is tuple:
+                n = e if c is not tuple else e[0]
                 if id(n) not in seen:
                     seen.add(id(n))
                     stack.append(n)

@@ -34,7 +34,7 @@ two-sided formula that is exact at both ends, and Python numbers take the array'
 Example::
 
     >>> ps = [ember.ones(2), ember.zeros(3)]
-    >>> ember._foreach_mul_(ps, 0.5)
+    >>> _ = ember._foreach_mul_(ps, 0.5)  # in place; returns ps
     >>> ember._foreach_add(ps, 1.0)[0]
     tensor([1.5000, 1.5000])
 """

@@ -213,7 +213,12 @@ def main(argv=None) -> None:
     ap.add_argument("--only", default=None, help="comma-separated: mlp,lenet,lstm,resnet18")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads(N)")
     ap.add_argument("--no-torch", action="store_true", help="time ember alone")
+    ap.add_argument("--lib", choices=["ember", "torch"], default=None,
+                    help="time one framework alone (benchmarks/ab.py's method)")
+    ap.add_argument("--json", action="store_true", help="print {benchmark: seconds} as JSON")
     args = ap.parse_args(argv)
+    if args.lib:
+        return _one_lib(args)
     torch = None
     if not args.no_torch:
         try:
@@ -252,6 +257,32 @@ def main(argv=None) -> None:
     for name, te, tt, n in rows:
         print(f"| {name} | {te * 1e3:.1f} | {tt * 1e3:.1f} | {n / te:.0f} | {n / tt:.0f} | "
               f"{tt / te:.2f} |")
+
+
+def _one_lib(args) -> None:
+    """Median seconds per step of one framework's models (its own initial weights)."""
+    import json
+
+    if args.lib == "torch":
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        lib = torch
+    else:
+        torch, lib = None, ember
+    reps = args.reps or (3 if args.quick else 20)
+    warmup = 1 if args.quick else 3
+    only = set(args.only.split(",")) if args.only else None
+    out = {}
+    for key, name, builder, x, y, make_step, _n in _workloads(np.random.default_rng(0)):
+        if only and key not in only:
+            continue
+        lib.manual_seed(0)
+        model = _build(lib, builder, torch)
+        step = make_step(lib, model, lib.from_numpy(x), None if y is None else lib.from_numpy(y))
+        out[name] = _median_times([step], reps, warmup)[0]
+    print(json.dumps(out) if args.json else out)
 
 
 if __name__ == "__main__":

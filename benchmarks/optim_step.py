@@ -76,7 +76,12 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=0,
                     help="torch.set_num_threads (0: PyTorch's default); NumPy's ufuncs use one")
+    ap.add_argument("--lib", choices=["ember", "torch", "torch-foreach"], default=None,
+                    help="time one framework alone (benchmarks/ab.py's method)")
+    ap.add_argument("--json", action="store_true", help="print {optimizer: seconds} as JSON")
     args = ap.parse_args()
+    if args.lib:
+        return _one_lib(args)
     if torch is not None and args.threads:
         torch.set_num_threads(args.threads)
     shp = shapes(args.scale)
@@ -104,6 +109,25 @@ def main() -> None:
             tl, tf = times[1:]
             line += f"{tl:>12.3f}{e / tl:>8.2f}{tf:>15.3f}{e / tf:>8.2f}"
         print(line)
+
+
+def _one_lib(args) -> None:
+    import json
+
+    if args.lib != "ember" and args.threads:
+        torch.set_num_threads(args.threads)
+    shp = shapes(args.scale)
+    out = {}
+    for label, kw in [("Adam", dict(lr=1e-3)), ("SGD momentum", dict(lr=1e-2, momentum=0.9)),
+                      ("AdamW amsgrad", dict(lr=1e-3, amsgrad=True))]:
+        name = label.split()[0]
+        if args.lib == "ember":
+            opt = getattr(ember.optim, name)(make("ember", shp), **kw)
+        else:
+            opt = getattr(torch.optim, name)(make("torch", shp),
+                                             foreach=args.lib == "torch-foreach", **kw)
+        out[label] = bench([opt], args.steps, args.repeat)[0] * 1e-3
+    print(json.dumps(out) if args.json else out)
 
 
 if __name__ == "__main__":

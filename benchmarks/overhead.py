@@ -59,29 +59,58 @@ def measure(fn, number, repeat):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--lib", choices=["ember", "torch", "both"], default="both",
+                   help="time one framework (benchmarks/ab.py runs each in its own process)")
+    p.add_argument("--mode", choices=["none", "dispatch", "function"], default="none",
+                   help="ember with a no-op DispatchMode or TorchFunctionMode installed")
+    p.add_argument("--json", action="store_true", help="print {case: seconds} as JSON")
     args = p.parse_args()
-    import ember
+    libs = {}
+    if args.lib in ("ember", "both"):
+        import ember
 
-    libs = {"ember": ember}
-    try:
-        import torch
+        libs["ember"] = ember
+        if args.mode == "dispatch":
+            from ember._ops.core import DispatchMode
 
-        torch.set_num_threads(1)
-        libs["torch"] = torch
-    except ImportError:
-        torch = None
+            DispatchMode().__enter__()
+        elif args.mode == "function":
+            from ember.overrides import TorchFunctionMode
+
+            class _NoOp(TorchFunctionMode):
+                def __torch_function__(self, func, types, args=(), kwargs=None):
+                    return func(*args, **(kwargs or {}))
+
+            _NoOp().__enter__()
+    torch = None
+    if args.lib in ("torch", "both"):
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+            libs["torch"] = torch
+        except ImportError:
+            torch = None
     results = {}
     for name, lib in libs.items():
         for case, fn in cases(lib).items():
             number = 20000 if "bwd" not in case else 3000
             results[(name, case)] = measure(fn, number, args.repeat)
+    if args.json:
+        import json
+
+        (name,) = libs if len(libs) == 1 else ("both",)
+        print(json.dumps({case: t * 1e-6 for (_, case), t in results.items()}))
+        return
+    import ember
+
     print(f"machine: {platform.machine()} {platform.processor() or ''}; python "
           f"{platform.python_version()}; numpy {np.__version__}; ember {ember.__version__}"
           + (f"; torch {torch.__version__}" if torch else ""))
     print("| case | ember (us) | torch (us) | ratio |")
     print("|---|---|---|---|")
     for case in cases(ember):
-        e = results[("ember", case)]
+        e = results.get(("ember", case), float("nan"))
         t = results.get(("torch", case))
         ratio = f"{e / t:.2f}" if t else "-"
         tt = f"{t:.2f}" if t else "-"

@@ -314,6 +314,9 @@ RECORD_RULES = {
                     ("normal", lambda: ember.normal(0.0, 1.0, (3,))),
                     ("multinomial", lambda: ember.multinomial(ember.ones(3), 2)))},
     "cummax_indices": ("cases:cummax_idx", None),
+    **{k: ("tests/test_dispatch.py::test_in_place_writes_are_visible_as_copy_records", f)
+       for k, f in (("copy_", lambda: ember.zeros(3).copy_(ember.ones(3))),
+                    ("fill_", lambda: ember.zeros(3).fill_(2.0)))},
     "to_copy_nondiff": ("tests/test_dispatch.py::test_records_carry_replayable_metadata",
                         lambda: ember.ones(2, requires_grad=True).to(ember.int64)),
     "to_device": ("tests/test_dispatch.py::test_to_meta_and_back_keeps_autograd",

@@ -467,7 +467,7 @@ RULES.update({
     "lstm_layer": _lstm, "lstm_layer_backward": _lstm_backward,
     "gru_layer": _all_same(5), "gru_layer_backward": _gru_backward,
     "rnn_layer": _all_same(3), "rnn_layer_backward": _all_same(3),
-    "copy_slices": same,
+    "copy_slices": same, "copy_": same, "fill_": same,
     "_foreach_norm": _foreach_norm,
     "_fused_adam_": nothing, "_fused_adamw_": nothing, "_fused_sgd_": nothing,
     "_foreach_zero_": nothing, "_foreach_copy_": nothing,

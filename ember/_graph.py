@@ -134,12 +134,6 @@ class Node:
     def needs_input_grad(self):
         return tuple(e is not None for e in self.next)
 
-    def _release(self):
-        if self.saved is not None:
-            self.saved = FREED
-        if self.out is not None:
-            self.out = FREED
-
 
 def _output_tensor(data, node):
     from ember._tensor import Tensor

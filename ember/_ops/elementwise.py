@@ -885,13 +885,6 @@ def _(ctx, g):
     return None, where(c, g, z) if na else None, where(c, z, g) if nb else None
 
 
-def _as_tensor_like(v, ref_dtype):
-    if isinstance(v, Tensor):
-        return v
-    return Tensor._wrap(_asarray(v, dtype=D.result_type_ts(ref_dtype, v).np)) \
-        if v.__class__ in _number else Tensor._wrap(_asarray(v))
-
-
 @register(method=False)
 def where(condition, input=None, other=None, *, out=None):
     """``where(cond, x, y)`` selects elementwise; ``where(cond)`` is ``nonzero(as_tuple=True)``."""

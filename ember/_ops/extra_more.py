@@ -49,13 +49,6 @@ def _float_input(x):
     return x.to(D.get_default_dtype()) if x._data.dtype.kind in "biu" else x
 
 
-def _needs_scipy(name):
-    def f(*a):
-        raise NotImplementedError(f"{name} needs SciPy on the NumPy backend")
-
-    return f
-
-
 # =============================================================================== aliases
 for _alias, _orig in (("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh")):
     FUNCTIONS[_alias] = METHODS[_alias] = FUNCTIONS[_orig]

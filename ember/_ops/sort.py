@@ -36,13 +36,6 @@ def _idx_tensor(idx):
     return Tensor._wrap(np.ascontiguousarray(idx, dtype=np.int64).reshape(np.shape(idx)))
 
 
-def _gather_1d_safe(input, d, idx):
-    """gather for 0-dim inputs too."""
-    if input._data.ndim == 0:
-        return input.clone()
-    return gather(input, d, _idx_tensor(idx))
-
-
 # ------------------------------------------------------------------ sort family
 def _argsort(a, axis, descending, stable=True):
     kind = "stable"

@@ -9,6 +9,8 @@ with a module-level NumPy function and mixes it with device data fails loudly he
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 name = "strict"
@@ -181,3 +183,26 @@ def __getattr__(kernel):
         return _wrap(f(*_unwrap(args), **_unwrap(kwargs)))
 
     return call
+
+
+def _fixture():
+    import pytest
+
+    from ember import _tensor
+    from ember._backends import register_backend, unregister_backend
+
+    @pytest.fixture
+    def strict():
+        """This backend registered as the ``cuda`` device for one test."""
+        register_backend(sys.modules[__name__], [StrictArray])
+        _tensor._DEVICES.clear()
+        try:
+            yield
+        finally:
+            unregister_backend(sys.modules[__name__])
+            _tensor._DEVICES.clear()
+
+    return strict
+
+
+strict = _fixture()

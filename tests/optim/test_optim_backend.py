@@ -16,9 +16,8 @@ import pytest
 import ember
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # tests/
-import strict_backend as SB  # noqa: E402
-from ember import _tensor, optim  # noqa: E402
-from ember._backends import register_backend, unregister_backend  # noqa: E402
+from ember import optim  # noqa: E402
+from strict_backend import strict  # noqa: E402, F401  (the fixture)
 from ember.nn import Parameter  # noqa: E402
 
 SHAPES = [(3, 4), (5,), ()]
@@ -37,17 +36,6 @@ CASES = [
     ("ASGD", dict(lr=0.05, t0=2)),
 ]
 PATHS = [dict(), dict(foreach=True), dict(foreach=False)]
-
-
-@pytest.fixture
-def strict():
-    register_backend(SB, [SB.StrictArray])
-    _tensor._DEVICES.clear()
-    try:
-        yield
-    finally:
-        unregister_backend(SB)
-        _tensor._DEVICES.clear()
 
 
 def _run(name, kwargs, device, steps=6):

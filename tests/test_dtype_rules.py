@@ -373,9 +373,6 @@ def _any_not_float(ins):
 # record -> (which inputs, why). Bugs in the records, listed so the test stays exact: a fix
 # must remove its entry (test_known_departures_are_still_real checks each is still hit).
 KNOWN = {
-    "avg_pool_backward": (lambda ins: ins[0] is ember.float32,
-                          "divides float32 gradients by an int64 count array, giving float64 "
-                          "(the engine casts .grad back, so only the record's dtype is wrong)"),
     **{name: (_all_bool, "bool operands: PyTorch raises NotImplementedError, ember computes "
                          "in int8 (NumPy's bool arithmetic)")
        for name in ("pow", "remainder", "fmod", "floor_divide", "bitwise_left_shift",

@@ -305,7 +305,7 @@ def _avg_fwd(x, ks, s, p, out, count_include_pad, override, in_spatial):
 def _avg_bwd_fwd(g, ks, s, p, out, count_include_pad, override, in_spatial):
     xp = xp_of(g)  # this device's array module
     div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, override)
-    g = g / override if override else g / div
+    g = g / override if override else g / div.astype(g.dtype)  # keep g's dtype
     full = tuple(max(L + 2 * pi, (o - 1) * si + k)
                  for L, pi, o, si, k in zip(in_spatial, p, out, s, ks))
     n, c = g.shape[:2]

@@ -3,7 +3,7 @@
 Most are the op table's own ops under SciPy-style names (``expit`` is ``sigmoid``, ``gammaln``
 is ``lgamma``, ``psi`` is ``digamma``); the kernels that exist only here (``i0e``, ``i1``,
 ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``, ``zeta``) are
-records in ``ember/_ops/extra_more.py`` with their gradients. Every function is
+records in ``ember/_ops/special_kernels.py`` with their gradients. Every function is
 differentiable where PyTorch's is (``zeta`` is not).
 
 Example:
@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 import ember
-from ember._ops import extra_more as _x
+from ember._ops import special_kernels as _x
 from ember._tensor import Tensor
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "erfcx", "gammaln", "digamma", "psi",

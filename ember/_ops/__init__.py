@@ -4,9 +4,9 @@ and operators to Tensor (see NOTE [ The op pattern ] in core.py)."""
 from ember._ops import blas, creation, elementwise, index, reduce, shape  # noqa: F401
 from ember._ops import conv  # noqa: F401
 from ember._ops import pool  # noqa: F401
-from ember._ops import complex, math_extra, scatter, shape_extra, sort  # noqa: F401
+from ember._ops import complex, elementwise_math, matrices, scatter, sort  # noqa: F401
 from ember._ops import linalg_ops  # noqa: F401
-from ember._ops import extra_more  # noqa: F401
+from ember._ops import composite, special_kernels  # noqa: F401
 from ember._ops import signal  # noqa: F401
 from ember._ops import linalg_factor  # noqa: F401
 from ember._ops import foreach  # noqa: F401

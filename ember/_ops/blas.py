@@ -156,7 +156,7 @@ def inner(input, other):
                            f"got shapes {list(input.shape)} and {list(other.shape)}")
     if input.ndim <= 1 and other.ndim <= 1:
         return (input * other).sum(-1)
-    from ember._ops.shape_extra import tensordot
+    from ember._ops.matrices import tensordot
 
     return tensordot(input, other, ([-1], [-1]))
 

@@ -455,6 +455,17 @@ def shape_error(name, a, b):
     return RuntimeError(f"{name}(): shapes {list(sa)} and {list(sb)} are not broadcastable")
 
 
+def check_tensor(name, v, arg="input"):
+    """PyTorch's TypeError when argument ``arg`` of op ``name`` is not a Tensor."""
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(v).__name__}")
+
+
+def float_input(x):
+    """Integer/bool inputs compute in the default float dtype (PyTorch's rule for math)."""
+    return x.to(D.get_default_dtype()) if x._data.dtype.kind in "biu" else x
+
+
 def _type_error(name, arg, value):
     return TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 

@@ -269,7 +269,7 @@ def _lgamma(x):
 
 
 lgamma = unary("lgamma", _lgamma, lambda g, x, y: g * x.digamma())
-# d/dx digamma = polygamma(1, x); polygamma lives in math_extra (which imports this file)
+# d/dx digamma = polygamma(1, x); polygamma lives in elementwise_math (which imports this file)
 digamma = unary("digamma", B.digamma, lambda g, x, y: g * FUNCTIONS["polygamma"](1, x))
 FUNCTIONS["negative"] = METHODS["negative"] = neg
 FUNCTIONS["absolute"] = METHODS["absolute"] = abs

@@ -467,6 +467,9 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 
 def _cum_ext(input, dim, is_max, name):
+    if input._data.size == 0:  # PyTorch returns empty results without checking dim
+        return values_indices(input.clone(), Tensor._wrap(np.zeros(input._data.shape,
+                                                                   np.int64)))
     d = _dim(input, dim, name)
     if input._data.ndim == 0:
         return values_indices(input.clone(), apply(_ARGSORT, (input,), (0, False, None)))

@@ -10,7 +10,7 @@ import pytest
 
 import ember
 from ember.serialization._zip import ZipWriter
-from tests.test_serialization_security import PAYLOAD_NAMES, Evil, _payloads, archive
+from test_serialization_security import PAYLOAD_NAMES, Evil, _payloads, archive
 
 
 @pytest.fixture

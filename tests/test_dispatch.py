@@ -445,3 +445,29 @@ def test_in_place_writes_are_visible_as_copy_records():
     assert x.tolist() == [5.0, 2.0, 2.0] and x._version == 5
     m = ember.zeros(3, device="meta")
     assert m.copy_(ember.ones(3)) is m  # copy_ crosses devices, as in PyTorch
+
+
+def test_every_dispatched_record_names_its_attributes():
+    """Records a compiler replays carry named attributes, not positional params."""
+    unnamed = {}
+
+    class Check(DispatchMode):
+        def __ember_dispatch__(self, op, inputs, params, run):
+            p = params if isinstance(params, tuple) else () if params is None else (params,)
+            if len(p) > len(op.attrs):
+                unnamed[op.name] = len(p) - len(op.attrs)
+            return run(inputs, params)
+
+    with Check():
+        for info in OP_DB:
+            for s in samples(info, info.dtypes[0])[:2]:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        out = call(info, ember, s, _to_ember)
+                    except Exception:
+                        continue
+                for o in _outs(out):
+                    if isinstance(o, ember.Tensor) and o.requires_grad:
+                        o.sum().backward()
+    assert unnamed == {}

@@ -271,6 +271,7 @@ def _einsum_fwd(*arrays_and_eq):
 
 
 _EINSUM = OpDef("einsum", _einsum_fwd, None, save="x", onnx="Einsum")
+_EINSUM.attrs = ('equation',)
 
 
 @_EINSUM.grad

@@ -17,7 +17,7 @@ from ember._graph import GRAD, save_inputs
 from ember._ops.core import _type_error, as_array
 from ember._ops.core import (COPY_INTO, FUNCTIONS, METHODS, MODES, OPS, OpDef,
                              _check_inplace_autograd, _intercept, apply, refresh_view,
-                             check_cast, emit, inplace_apply, make_inplace, record, register,
+                             check_cast, inplace_apply, make_inplace, record, register,
                              shape_error, write_out)
 from ember._tensor import Tensor, _new, make_tensor
 
@@ -279,7 +279,14 @@ FUNCTIONS["fix"] = METHODS["fix"] = trunc
 for _n in ("abs", "neg"):
     METHODS[{"abs": "absolute_", "neg": "negative_"}[_n]] = METHODS[_n + "_"]
 
-_round0 = OpDef("round", xp.round, lambda n, g: (g * 0,), node_name="RoundBackward0")
+def _round_fwd(x, decimals):
+    if x.dtype.kind in _INTLIKE:
+        return x.copy()  # integers are already round (decimals != 0 is refused)
+    return xp_of(x).round(x, decimals)
+
+
+_round0 = OpDef("round", _round_fwd, lambda n, g: (g * 0,), node_name="RoundBackward0",
+                attrs=("decimals",))
 
 
 @register(inplace=True)
@@ -290,9 +297,7 @@ def round(input, *, decimals=0, out=None):
     if d.dtype.kind in _INTLIKE:
         if decimals != 0:
             raise _not_implemented("round", d.dtype)
-        r = emit(_round0, d.copy(), (input,))
-    else:
-        r = emit(_round0, xp.round(d, decimals), (input,))
+    r = apply(_round0, (input,), (int(decimals),))
     return write_out("round", out, r) if out is not None else r
 
 
@@ -931,6 +936,7 @@ def _clamp_fwd(x, lo, hi):
 
 
 _CLAMP = OpDef("clamp", _clamp_fwd, None, save="x", onnx="Clip")
+_CLAMP.attrs = ('min', 'max')
 
 
 @_CLAMP.grad
@@ -969,6 +975,7 @@ def _clamp_t_fwd(x, *bounds_and_which):
 
 
 _CLAMP_T = OpDef("clamp_tensor", _clamp_t_fwd, None, save="x", node_name="ClampBackward0")
+_CLAMP_T.attrs = ('which',)
 
 
 @_CLAMP_T.grad

@@ -116,6 +116,7 @@ def _torch_index_msg(msg):
 
 _INDEX_VIEW = OpDef("select_view", _getitem_fwd, None, view=True,
                     node_name="SliceBackward0", onnx="Slice")
+_INDEX_VIEW.attrs = ('indices', 'input_shape')
 _INDEX = OpDef("index", _getitem_fwd, None, node_name="IndexBackward0", onnx="Gather")
 
 
@@ -179,6 +180,7 @@ def _index_put_fwd(x, v, key, accumulate):
 
 
 _INDEX_PUT = OpDef("index_put", _index_put_fwd, None, onnx="ScatterND")
+_INDEX_PUT.attrs = ('indices', 'accumulate')
 
 
 @_INDEX_PUT.grad

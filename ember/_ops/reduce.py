@@ -56,6 +56,7 @@ def _sum_fwd(x, axes, keepdim, dtype, shape):
 
 _SUM = OpDef("sum", _sum_fwd, lambda ctx, g: (_expand_back(g, ctx.params[3], ctx.params[0],
                                                            ctx.params[1]),), onnx="ReduceSum")
+_SUM.attrs = ('dim', 'keepdim', 'dtype', 'input_shape')
 
 
 def _red_dtype(x, dtype):
@@ -92,6 +93,7 @@ def _mean_bwd(ctx, g):
 
 
 _MEAN = OpDef("mean", _mean_fwd, _mean_bwd, onnx="ReduceMean")
+_MEAN.attrs = ('dim', 'keepdim', 'dtype', 'input_shape')
 
 
 @register
@@ -112,6 +114,7 @@ def _prod_fwd(x, axes, keepdim, dtype, shape):
 
 
 _PROD = OpDef("prod", _prod_fwd, None, save="xy", onnx="ReduceProd")
+_PROD.attrs = ('dim', 'keepdim', 'dtype', 'input_shape')
 
 
 @_PROD.grad
@@ -163,6 +166,7 @@ def _amax_fwd(x, axes, keepdim, shape, is_max):
 
 
 _AMAX = OpDef("amax", _amax_fwd, None, save="xy", onnx="ReduceMax")
+_AMAX.attrs = ('dim', 'keepdim', 'input_shape', 'is_max')
 
 
 @_AMAX.grad
@@ -239,6 +243,7 @@ def _max_dim_fwd(x, axis, keepdim, is_max):
 
 _MAX_DIM = OpDef("max_dim", _max_dim_fwd, None, multi=True, save="x",
                  node_name="MaxBackward0")
+_MAX_DIM.attrs = ('dim', 'keepdim', 'is_max')
 
 
 @_MAX_DIM.grad
@@ -377,6 +382,7 @@ def _norm_fwd(x, p, axes, keepdim):
 
 
 _NORM = OpDef("norm", _norm_fwd, None, save="xy", node_name="LinalgVectorNormBackward0")
+_NORM.attrs = ('ord', 'dim', 'keepdim')
 
 
 @_NORM.grad
@@ -434,6 +440,7 @@ def _lse_fwd(x, axes, keepdim):
 
 
 _LSE = OpDef("logsumexp", _lse_fwd, None, save="xy", onnx="ReduceLogSumExp")
+_LSE.attrs = ('dim', 'keepdim')
 
 
 @_LSE.grad
@@ -495,6 +502,7 @@ def _softmax_fwd(x, dim):
 
 _SOFTMAX = OpDef("softmax", _softmax_fwd, None, save="y", onnx="Softmax",
                  node_name="SoftmaxBackward0")
+_SOFTMAX.attrs = ('dim',)
 
 
 @_SOFTMAX.grad
@@ -516,6 +524,7 @@ def _log_softmax_fwd(x, dim):
 
 _LOG_SOFTMAX = OpDef("log_softmax", _log_softmax_fwd, None, save="y", onnx="LogSoftmax",
                      node_name="LogSoftmaxBackward0")
+_LOG_SOFTMAX.attrs = ('dim',)
 
 
 @_LOG_SOFTMAX.grad
@@ -560,6 +569,7 @@ def _cumsum_fwd(x, dim, dtype):
 _CUMSUM = OpDef("cumsum", _cumsum_fwd,
                 lambda ctx, g: (g.flip(ctx.params[0]).cumsum(ctx.params[0])
                                 .flip(ctx.params[0]),), onnx="CumSum")
+_CUMSUM.attrs = ('dim', 'dtype')
 
 
 @register(inplace=True)

@@ -66,6 +66,7 @@ def _view_fwd(x, shape, _in):
 
 
 _VIEW = OpDef("view", _view_fwd, _reshape_bwd, view=True, onnx="Reshape")
+_VIEW.attrs = ('size', 'input_shape')
 _RESHAPE_COPY = OpDef("reshape", lambda x, shape, _in: xp.reshape(x, shape), _reshape_bwd,
                       node_name="UnsafeViewBackward0", onnx="Reshape")
 
@@ -161,6 +162,7 @@ def ravel(input):
 # ------------------------------------------------------------------ permutations
 _PERMUTE = OpDef("permute", lambda x, dims: xp.transpose(x, dims), None, view=True,
                  onnx="Transpose")
+_PERMUTE.attrs = ('dims',)
 
 
 @_PERMUTE.grad
@@ -188,6 +190,7 @@ def permute(input, *dims):
 
 _TRANSPOSE = OpDef("transpose", lambda x, a, b: x.swapaxes(a, b),
                    lambda ctx, g: (g.transpose(*ctx.params),), view=True, onnx="Transpose")
+_TRANSPOSE.attrs = ('dim0', 'dim1')
 
 
 @register
@@ -221,6 +224,7 @@ def adjoint(input):
 
 _MOVEDIM = OpDef("movedim", lambda x, s, d: xp.moveaxis(x, s, d),
                  lambda ctx, g: (g.movedim(ctx.params[1], ctx.params[0]),), view=True)
+_MOVEDIM.attrs = ('source', 'destination')
 
 
 @register
@@ -275,6 +279,7 @@ def _expand_fwd(x, shape):
 
 # The engine sums a gradient back to its input's shape, so expand's formula is the identity.
 _EXPAND = OpDef("expand", _expand_fwd, lambda ctx, g: (g,), view=True, onnx="Expand")
+_EXPAND.attrs = ('size',)
 
 
 @register(function=False)
@@ -553,6 +558,7 @@ FUNCTIONS["row_stack"] = vstack
 # ------------------------------------------------------------------ copies: flip, roll, repeat
 _FLIP = OpDef("flip", lambda x, dims: xp.flip(x, dims).copy(),
               lambda ctx, g: (g.flip(ctx.params[0]),))
+_FLIP.attrs = ('dims',)
 
 
 @register
@@ -564,6 +570,7 @@ def flip(input, *dims):
 
 _ROLL = OpDef("roll", lambda x, shifts, dims: xp.roll(x, shifts, dims),
               lambda ctx, g: (g.roll(tuple(-s for s in ctx.params[0]), ctx.params[1]),))
+_ROLL.attrs = ('shifts', 'dims')
 
 
 @register

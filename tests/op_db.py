@@ -2149,5 +2149,241 @@ _reg(OpInfo("_fused_sgd_", ref=_fe_sgd_ref, sample_inputs=_fe_sgd_samples, op=_f
             rtol={F32: 1e-5, F64: 1e-10}))
 
 
+
+# The other optimizers' fused records (NOTE [ Fused records of the other optimizers ]):
+# float64 references written from the algorithms' formulas; only _fused_adagrad_ exists in
+# PyTorch, so the others have no oracle.
+_FE_OPT_TOL = dict(atol={F32: 1e-5, F64: 1e-12}, rtol={F32: 1e-4, F64: 1e-10})
+_NO_TORCH_KERNEL = {"test_torch": "PyTorch has no such kernel (an ember record)"}
+
+
+def _fe_g(x, g, maximize, weight_decay):
+    x64 = x.astype(np.float64)
+    return x64, (-1 if maximize else 1) * g.astype(np.float64) + weight_decay * x64
+
+
+def _fe_rmsprop_ref(xs, gs, vs, gas, bufs, *, lr, alpha, eps, weight_decay, momentum,
+                    centered, maximize):
+    ox, ov, oa, ob = [], [], [], []
+    for i, (x, g, v) in enumerate(zip(xs, gs, vs)):
+        dt = x.dtype
+        x, g = _fe_g(x, g, maximize, weight_decay)
+        v = alpha * v + (1 - alpha) * g * g
+        if centered:
+            ga = gas[i] + (1 - alpha) * (g - gas[i])
+            avg = np.sqrt(v - ga * ga) + eps
+            oa.append(ga.astype(dt))
+        else:
+            avg = np.sqrt(v) + eps
+        if momentum > 0:
+            b = momentum * bufs[i] + g / avg
+            x = x - lr * b
+            ob.append(b.astype(dt))
+        else:
+            x = x - lr * g / avg
+        ox.append(x.astype(dt))
+        ov.append(v.astype(dt))
+    return ox + ov + oa + ob
+
+
+def _fe_rmsprop_samples(dtype, rng):
+    out = []
+    for centered, momentum, maximize, wd in ((False, 0.0, False, 0.0), (True, 0.9, True, 0.1)):
+        out.append(SampleInput(
+            _fe_list(dtype, rng),
+            (_fe_list(dtype, rng), _fe_list(dtype, rng, 0.1, 1.0),
+             _fe_list(dtype, rng, -0.1, 0.1) if centered else [],
+             _fe_list(dtype, rng) if momentum else []),
+            dict(lr=0.01, alpha=0.9, eps=1e-8, weight_decay=wd, momentum=momentum,
+                 centered=centered, maximize=maximize),
+            desc=f"centered={centered} momentum={momentum} maximize={maximize} wd={wd}"))
+    return out
+
+
+def _fe_rmsprop_op(mod, xs, gs, vs, gas, bufs, **kw):
+    assert mod._fused_rmsprop_(xs, gs, vs, gas, bufs, **kw) is None
+    return xs + vs + gas + bufs
+
+
+def _fe_steps(*ts):
+    return [np.array(t, np.float32) for t in ts]
+
+
+def _fe_adagrad_ref(xs, gs, sums, steps, *, lr, lr_decay, weight_decay, eps, maximize):
+    ox, os_ = [], []
+    for x, g, s, t in zip(xs, gs, sums, steps):
+        dt = x.dtype
+        x, g = _fe_g(x, g, maximize, weight_decay)
+        s = s + g * g
+        x = x - lr / (1 + (float(t) - 1) * lr_decay) * g / (np.sqrt(s) + eps)
+        ox.append(x.astype(dt))
+        os_.append(s.astype(dt))
+    return ox + os_
+
+
+def _fe_adagrad_samples(dtype, rng):
+    return [SampleInput(_fe_list(dtype, rng),
+                        (_fe_list(dtype, rng), _fe_list(dtype, rng, 0.0, 1.0),
+                         _fe_steps(1.0, 3.0, 3.0)),
+                        dict(lr=0.1, lr_decay=lr_decay, weight_decay=wd, eps=1e-10,
+                             maximize=maximize),
+                        desc=f"lr_decay={lr_decay} wd={wd} maximize={maximize}")
+            for lr_decay, wd, maximize in ((0.0, 0.0, False), (0.1, 0.1, True))]
+
+
+def _fe_adagrad_op(mod, xs, gs, sums, steps, **kw):
+    assert mod._fused_adagrad_(xs, gs, sums, steps, **kw) is None
+    return xs + sums
+
+
+def _fe_adadelta_ref(xs, gs, vs, us, *, lr, rho, eps, weight_decay, maximize):
+    ox, ov, ou = [], [], []
+    for x, g, v, u in zip(xs, gs, vs, us):
+        dt = x.dtype
+        x, g = _fe_g(x, g, maximize, weight_decay)
+        v = rho * v + (1 - rho) * g * g
+        d = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * d * d
+        ox.append((x - lr * d).astype(dt))
+        ov.append(v.astype(dt))
+        ou.append(u.astype(dt))
+    return ox + ov + ou
+
+
+def _fe_adadelta_samples(dtype, rng):
+    return [SampleInput(_fe_list(dtype, rng),
+                        (_fe_list(dtype, rng), _fe_list(dtype, rng, 0.0, 1.0),
+                         _fe_list(dtype, rng, 0.0, 1.0)),
+                        dict(lr=0.5, rho=0.9, eps=1e-6, weight_decay=wd, maximize=maximize),
+                        desc=f"wd={wd} maximize={maximize}")
+            for wd, maximize in ((0.0, False), (0.1, True))]
+
+
+def _fe_adadelta_op(mod, xs, gs, vs, us, **kw):
+    assert mod._fused_adadelta_(xs, gs, vs, us, **kw) is None
+    return xs + vs + us
+
+
+def _fe_adamax_ref(xs, gs, ms, us, steps, *, lr, beta1, beta2, eps, weight_decay, maximize):
+    ox, om, ou = [], [], []
+    for x, g, m, u, t in zip(xs, gs, ms, us, steps):
+        dt = x.dtype
+        x, g = _fe_g(x, g, maximize, weight_decay)
+        m = m + (1 - beta1) * (g - m)
+        u = np.maximum(beta2 * u, np.abs(g) + eps)
+        ox.append((x - lr / (1 - beta1 ** float(t)) * m / u).astype(dt))
+        om.append(m.astype(dt))
+        ou.append(u.astype(dt))
+    return ox + om + ou
+
+
+def _fe_adamax_samples(dtype, rng):
+    return [SampleInput(_fe_list(dtype, rng),
+                        (_fe_list(dtype, rng), _fe_list(dtype, rng),
+                         _fe_list(dtype, rng, 0.0, 1.0), _fe_steps(1.0, 3.0, 3.0)),
+                        dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd,
+                             maximize=maximize), desc=f"wd={wd} maximize={maximize}")
+            for wd, maximize in ((0.0, False), (0.1, True))]
+
+
+def _fe_adamax_op(mod, xs, gs, ms, us, steps, **kw):
+    assert mod._fused_adamax_(xs, gs, ms, us, steps, **kw) is None
+    return xs + ms + us
+
+
+def _fe_nadam_ref(xs, gs, ms, vs, mps, steps, *, lr, beta1, beta2, eps, weight_decay,
+                  momentum_decay, decoupled_weight_decay, maximize):
+    ox, om, ov, op = [], [], [], []
+    for x, g, m, v, mp, t in zip(xs, gs, ms, vs, mps, steps):
+        dt, t = x.dtype, float(t)
+        x, g = _fe_g(x, g, maximize, 0.0 if decoupled_weight_decay else weight_decay)
+        if decoupled_weight_decay:
+            x = x * (1 - lr * weight_decay)
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu1 = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        mp = float(mp) * mu
+        m = m + (1 - beta1) * (g - m)
+        v = beta2 * v + (1 - beta2) * g * g
+        d = np.sqrt(v / (1 - beta2 ** t)) + eps
+        x = x - lr * (1 - mu) / (1 - mp) * g / d - lr * mu1 / (1 - mp * mu1) * m / d
+        ox.append(x.astype(dt))
+        om.append(m.astype(dt))
+        ov.append(v.astype(dt))
+        op.append(np.asarray(mp, dt))
+    return ox + om + ov + op
+
+
+def _fe_nadam_samples(dtype, rng):
+    out = []
+    for decoupled, maximize, wd in ((False, False, 0.0), (False, True, 0.1), (True, False, 0.1)):
+        out.append(SampleInput(
+            _fe_list(dtype, rng),
+            (_fe_list(dtype, rng), _fe_list(dtype, rng), _fe_list(dtype, rng, 0.1, 1.0),
+             [np.array(p, dtype) for p in (1.0, 0.5, 0.5)], _fe_steps(1.0, 3.0, 3.0)),
+            dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd,
+                 momentum_decay=4e-3, decoupled_weight_decay=decoupled, maximize=maximize),
+            desc=f"decoupled={decoupled} maximize={maximize} wd={wd}"))
+    return out
+
+
+def _fe_nadam_op(mod, xs, gs, ms, vs, mps, steps, **kw):
+    assert mod._fused_nadam_(xs, gs, ms, vs, mps, steps, **kw) is None
+    return xs + ms + vs + mps
+
+
+def _fe_radam_ref(xs, gs, ms, vs, steps, *, lr, beta1, beta2, eps, weight_decay,
+                  decoupled_weight_decay, maximize):
+    ox, om, ov = [], [], []
+    rho_inf = 2 / (1 - beta2) - 1
+    for x, g, m, v, t in zip(xs, gs, ms, vs, steps):
+        dt, t = x.dtype, float(t)
+        x, g = _fe_g(x, g, maximize, 0.0 if decoupled_weight_decay else weight_decay)
+        if decoupled_weight_decay:
+            x = x * (1 - lr * weight_decay)
+        m = m + (1 - beta1) * (g - m)
+        v = beta2 * v + (1 - beta2) * g * g
+        rho = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+        upd = lr * m / (1 - beta1 ** t)
+        if rho > 5:
+            r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            upd = upd * r * np.sqrt(1 - beta2 ** t) / (np.sqrt(v) + eps)
+        ox.append((x - upd).astype(dt))
+        om.append(m.astype(dt))
+        ov.append(v.astype(dt))
+    return ox + om + ov
+
+
+def _fe_radam_samples(dtype, rng):
+    out = []
+    for decoupled, maximize, wd in ((False, False, 0.0), (False, True, 0.1), (True, False, 0.1)):
+        out.append(SampleInput(
+            _fe_list(dtype, rng),
+            (_fe_list(dtype, rng), _fe_list(dtype, rng), _fe_list(dtype, rng, 0.1, 1.0),
+             _fe_steps(1.0, 6.0, 20.0)),  # rho_t <= 5 at step 1, > 5 at steps 6 and 20
+            dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=wd,
+                 decoupled_weight_decay=decoupled, maximize=maximize),
+            desc=f"decoupled={decoupled} maximize={maximize} wd={wd}"))
+    return out
+
+
+def _fe_radam_op(mod, xs, gs, ms, vs, steps, **kw):
+    assert mod._fused_radam_(xs, gs, ms, vs, steps, **kw) is None
+    return xs + ms + vs
+
+
+for _n, _ref, _smp, _op, _skips in (
+        ("_fused_rmsprop_", _fe_rmsprop_ref, _fe_rmsprop_samples, _fe_rmsprop_op,
+         _NO_TORCH_KERNEL),
+        ("_fused_adagrad_", _fe_adagrad_ref, _fe_adagrad_samples, _fe_adagrad_op, {}),
+        ("_fused_adadelta_", _fe_adadelta_ref, _fe_adadelta_samples, _fe_adadelta_op,
+         _NO_TORCH_KERNEL),
+        ("_fused_adamax_", _fe_adamax_ref, _fe_adamax_samples, _fe_adamax_op,
+         _NO_TORCH_KERNEL),
+        ("_fused_nadam_", _fe_nadam_ref, _fe_nadam_samples, _fe_nadam_op, _NO_TORCH_KERNEL),
+        ("_fused_radam_", _fe_radam_ref, _fe_radam_samples, _fe_radam_op, _NO_TORCH_KERNEL)):
+    _reg(OpInfo(_n, ref=_ref, sample_inputs=_smp, op=_op, method=False, differentiable=False,
+                skips=dict(_skips), **_FE_OPT_TOL))
+
+
 OPS_BY_NAME = {o.name: o for o in OP_DB}
 assert len(OPS_BY_NAME) == len(OP_DB), "duplicate OpInfo names"

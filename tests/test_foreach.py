@@ -224,6 +224,40 @@ def test_records_declare_mutation_and_attributes():
     assert OPS["_foreach_add"].attrs == ("scalar", "alpha")
     assert OPS["_fused_adam_"].mutates == (0, 2, 3, 4)
     assert OPS["_fused_sgd_"].mutates == (0, 2)
+    for name, mutates in (("_fused_rmsprop_", (0, 2, 3, 4)), ("_fused_adagrad_", (0, 2)),
+                          ("_fused_adadelta_", (0, 2, 3)), ("_fused_adamax_", (0, 2, 3)),
+                          ("_fused_nadam_", (0, 2, 3, 4)), ("_fused_radam_", (0, 2, 3))):
+        assert OPS[name].mutates == mutates, name
+    assert OPS["_fused_adagrad_"].attrs == ("lr", "lr_decay", "weight_decay", "eps", "maximize")
+
+
+def test_other_fused_records_bump_mutated_lists_and_check_arguments():
+    p, g, s = ember.ones(3), ember.ones(3), ember.zeros(3)
+    kw = dict(lr=0.1, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False)
+    assert ember._fused_adagrad_([p], [g], [s], [ember.tensor(1.0)], **kw) is None
+    assert (p._version, s._version, g._version) == (1, 1, 0)
+    np.testing.assert_allclose(p.numpy(), 1 - 0.1 * 1 / (1 + 1e-10))
+    # RMSprop's optional lists may be empty; the others must match self
+    v = ember.zeros(3)
+    ember._fused_rmsprop_([p], [g], [v], [], [], lr=0.1, alpha=0.9, eps=1e-8,
+                          weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
+    assert (p._version, v._version) == (2, 1)
+    with pytest.raises(RuntimeError, match="same number of tensors, got 1 and 2"):
+        ember._fused_adagrad_([p], [g, g], [s], [ember.tensor(1.0)], **kw)
+    with pytest.raises(TypeError, match="missing required keyword-only argument 'eps'"):
+        ember._fused_adagrad_([p], [g], [s], [ember.tensor(1.0)],
+                              **{k: v for k, v in kw.items() if k != "eps"})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'betas'"):
+        ember._fused_adagrad_([p], [g], [s], [ember.tensor(1.0)], betas=(0.9, 0.9), **kw)
+    with pytest.raises(TypeError, match="takes 4 tensor lists"):
+        ember._fused_adagrad_([p], [g], [s], **kw)
+    with pytest.raises(NotImplementedError, match="grad_scale"):
+        ember._fused_adagrad_([p], [g], [s], [ember.tensor(1.0)], grad_scale=ember.tensor(1.0),
+                              **kw)
+    with pytest.raises(RuntimeError, match="autograd"):
+        ember._fused_adadelta_([ember.ones(2, requires_grad=True) * 1.0], [ember.ones(2)],
+                               [ember.zeros(2)], [ember.zeros(2)], lr=1.0, rho=0.9, eps=1e-6,
+                               weight_decay=0.0, maximize=False)
 
 
 # ----------------------------------------------------------------------------- vs PyTorch

@@ -919,3 +919,365 @@ def _fused_sgd_(self, grads, momentum_buffer_list, *, weight_decay, momentum, lr
 
 
 _publish(_fused_sgd_, "_fused_sgd_")
+
+
+# =============================================================================== more fused records
+# NOTE [ Fused records of the other optimizers ]
+# RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam get one record each, shaped like
+# ``_fused_adam_`` (NOTE [ Fused optimizer records ]): one loop over the parameters, every
+# formula step of one parameter done before the next, on the raw arrays with ``out=``. Their
+# temporaries come from one ``_Scratch`` buffer per role and dtype (allocated once per call),
+# so a step allocates nothing per tensor. Each formula step is the very operation the foreach
+# path runs (same ufunc, same operand order, same scalars, which NumPy rounds to the array's
+# dtype as it does for Python floats), so both paths give bit-identical trajectories;
+# tests/optim/test_optimizer_paths.py checks that. Only ``_fused_adagrad_`` is a PyTorch
+# name; the others are ember's (PyTorch has no fused kernels for them).
+
+def _grad_into(xp, x, g, maximize, wd, scratch):
+    """The gradient after ``maximize`` and coupled weight decay ``wd`` (``-g + wd * x``), in
+    a scratch buffer when changed; the foreach path's ``_grads``, operation for operation
+    (``t - g`` is ``(-g) + t`` exactly: IEEE subtraction adds the negation)."""
+    if wd == 0:
+        return xp.negative(g, out=scratch.like(x)) if maximize else g
+    buf = scratch.like(x)
+    xp.multiply(x, wd, out=buf)
+    if maximize:
+        return xp.subtract(buf, g, out=buf)
+    return xp.add(g, buf, out=buf)
+
+
+def _addc_(xp, f, x, a, b, v, one, tmp):
+    """``x += (v * a) f b`` in place (``_foreach_addcmul_``/``addcdiv_``'s order); ``one``:
+    ``v`` is 1, whose multiply is skipped as there."""
+    if one:
+        f(a, b, out=tmp)
+    else:
+        xp.multiply(a, v, out=tmp)
+        f(tmp, b, out=tmp)
+    xp.add(x, tmp, out=x)
+
+
+def _axpy_(xp, x, y, alpha, alpha_is_one, tmp):
+    """``x += y * alpha`` (``_foreach_add_(xs, ys, alpha=alpha)``)."""
+    xp.add(x, y if alpha_is_one else xp.multiply(y, alpha, out=tmp), out=x)
+
+
+class _Consts:
+    """Scalars of a step converted to one array dtype, recomputed only when the (dtype, step)
+    key changes (the usual case: once per call)."""
+
+    __slots__ = ("key", "vals")
+
+    def __init__(self):
+        self.key = None
+        self.vals = ()
+
+    def get(self, key, f, vals):
+        """``vals`` converted by the scalar type ``f`` (cached while ``key`` is unchanged)."""
+        if self.key is None or key != self.key:  # (a dtype compares equal to None)
+            self.key = key
+            self.vals = tuple(f(v) for v in vals)
+        return self.vals
+
+
+def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+    xs, gs, vs, gas, bufs = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
+    s_g, s_t, s_d = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    w = 1 - alpha
+    cs = _Consts()
+    for i, (x, g, v) in enumerate(zip(xs, gs, vs)):
+        f = x.dtype.type
+        a_, w_, wd_, eps_, mom_, nlr_ = cs.get(x.dtype, f, (
+            alpha, w, weight_decay, eps, momentum, -lr))
+        g = _grad_into(xp, x, g, maximize, wd_, s_g)
+        tmp, avg = s_t.like(x), s_d.like(x)
+        # v = v * alpha + ((1 - alpha) * g) * g
+        mul(v, a_, out=v)
+        _addc_(xp, mul, v, g, g, w_, w == 1, tmp)
+        if centered:
+            ga = gas[i]
+            _lerp_into(xp, ga, g, w, ga, tmp)
+            # avg = sqrt(v + (-1 * ga) * ga)
+            mul(ga, -1, out=avg)
+            mul(avg, ga, out=avg)
+            add(v, avg, out=avg)
+            sqrt(avg, out=avg)
+        else:
+            sqrt(v, out=avg)
+        add(avg, eps_, out=avg)
+        if momentum > 0:
+            b = bufs[i]
+            mul(b, mom_, out=b)
+            _addc_(xp, div, b, g, avg, 1, True, tmp)
+            _axpy_(xp, x, b, nlr_, -lr == 1, tmp)
+        else:
+            _addc_(xp, div, x, g, avg, nlr_, -lr == 1, tmp)
+
+
+def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
+    xs, gs, sums, steps = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
+    s_g, s_t, s_d = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    cs = _Consts()
+    for i, (x, g, s) in enumerate(zip(xs, gs, sums)):
+        step = float(steps[i])
+        f = x.dtype.type
+        clr = -(lr / (1 + (step - 1) * lr_decay))
+        wd_, eps_, clr_ = cs.get((x.dtype, step), f, (
+            weight_decay, eps, clr))
+        g = _grad_into(xp, x, g, maximize, wd_, s_g)
+        tmp, std = s_t.like(x), s_d.like(x)
+        _addc_(xp, mul, s, g, g, 1, True, tmp)  # s += g * g
+        sqrt(s, out=std)
+        add(std, eps_, out=std)
+        _addc_(xp, div, x, g, std, clr_, clr == 1, tmp)
+
+
+def _fused_adadelta_fwd(lists, lr, rho, eps, weight_decay, maximize):
+    xs, gs, vs, us = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
+    s_g, s_t, s_s, s_d = (_Scratch(xp, xs) for _ in range(4))
+    w = 1 - rho
+    cs = _Consts()
+    for x, g, v, u in zip(xs, gs, vs, us):
+        f = x.dtype.type
+        rho_, w_, wd_, eps_, nlr_ = cs.get(x.dtype, f, (
+            rho, w, weight_decay, eps, -lr))
+        g = _grad_into(xp, x, g, maximize, wd_, s_g)
+        tmp, std, delta = s_t.like(x), s_s.like(x), s_d.like(x)
+        mul(v, rho_, out=v)
+        _addc_(xp, mul, v, g, g, w_, w == 1, tmp)
+        add(v, eps_, out=std)
+        sqrt(std, out=std)
+        # delta = sqrt(u + eps) / std * g
+        add(u, eps_, out=delta)
+        sqrt(delta, out=delta)
+        div(delta, std, out=delta)
+        mul(delta, g, out=delta)
+        mul(u, rho_, out=u)
+        _addc_(xp, mul, u, delta, delta, w_, w == 1, tmp)
+        _axpy_(xp, x, delta, nlr_, -lr == 1, tmp)
+
+
+def _fused_adamax_fwd(lists, lr, beta1, beta2, eps, weight_decay, maximize):
+    xs, gs, ms, us, steps = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add = xp.multiply, xp.add
+    s_g, s_t, s_a = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    w = 1 - beta1
+    cs = _Consts()
+    for i, (x, g, m, u) in enumerate(zip(xs, gs, ms, us)):
+        step = float(steps[i])
+        f = x.dtype.type
+        clr = -(lr / (1 - beta1 ** step))
+        b2_, wd_, eps_, clr_ = cs.get((x.dtype, step), f, (
+            beta2, weight_decay, eps, clr))
+        g = _grad_into(xp, x, g, maximize, wd_, s_g)
+        tmp, a = s_t.like(x), s_a.like(x)
+        _lerp_into(xp, m, g, w, m, tmp)
+        # u = max(beta2 * u, |g| + eps)
+        mul(u, b2_, out=u)
+        xp.abs(g, out=a)
+        add(a, eps_, out=a)
+        xp.maximum(u, a, out=u)
+        _addc_(xp, xp.divide, x, m, u, clr_, clr == 1, tmp)
+
+
+def _fused_nadam_fwd(lists, lr, beta1, beta2, eps, weight_decay, momentum_decay,
+                     decoupled_weight_decay, maximize):
+    xs, gs, ms, vs, mus_prod, steps = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
+    s_g, s_t, s_d = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    w, w2 = 1 - beta1, 1 - beta2
+    decoupled = decoupled_weight_decay and weight_decay != 0
+    psi = momentum_decay
+    cs = _Consts()
+    for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
+        step = float(steps[i])
+        f = x.dtype.type
+        if decoupled:
+            mul(x, 1 - lr * weight_decay, out=x)
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
+        mp = mus_prod[i]
+        mp *= mu  # a 0-dim state tensor: rounded to its dtype, as in PyTorch
+        prod = float(mp)
+        c1 = -lr * (1.0 - mu) / (1.0 - prod)
+        c2 = (-lr * mu_next) / (1.0 - prod * mu_next)
+        b2_, w2_, wd_, eps_, bc2_ = cs.get((x.dtype, step), f, (
+            beta2, w2, 0 if decoupled_weight_decay else weight_decay, eps, 1 - beta2 ** step))
+        g = _grad_into(xp, x, g, maximize, wd_, s_g)
+        tmp, d = s_t.like(x), s_d.like(x)
+        _lerp_into(xp, m, g, w, m, tmp)
+        mul(v, b2_, out=v)
+        _addc_(xp, mul, v, g, g, w2_, w2 == 1, tmp)
+        # d = sqrt(v / (1 - beta2^t)) + eps
+        div(v, bc2_, out=d)
+        sqrt(d, out=d)
+        add(d, eps_, out=d)
+        _addc_(xp, div, x, g, d, f(c1), c1 == 1, tmp)
+        _addc_(xp, div, x, m, d, f(c2), c2 == 1, tmp)
+
+
+def _fused_radam_fwd(lists, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay,
+                     maximize):
+    xs, gs, ms, vs, steps = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add = xp.multiply, xp.add
+    s_g, s_t, s_u = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    w, w2 = 1 - beta1, 1 - beta2
+    decoupled = decoupled_weight_decay and weight_decay != 0
+    rho_inf = 2 / (1 - beta2) - 1
+    cs = _Consts()
+    for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
+        step = float(steps[i])
+        f = x.dtype.type
+        if decoupled:
+            mul(x, 1 - lr * weight_decay, out=x)
+        bc2 = 1 - beta2 ** step
+        rho = rho_inf - 2 * step * (beta2 ** step) / bc2
+        rect = ((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)) ** 0.5 \
+            if rho > 5.0 else 1.0
+        b2_, w2_, wd_, eps_, lr_, bc1_, bc2s_, rect_ = cs.get((x.dtype, step), f, (
+            beta2, w2, 0 if decoupled_weight_decay else weight_decay, eps, lr,
+            1 - beta1 ** step, bc2 ** 0.5, rect))
+        g = _grad_into(xp, x, g, maximize, wd_, s_g)
+        tmp, upd = s_t.like(x), s_u.like(x)
+        _lerp_into(xp, m, g, w, m, tmp)
+        mul(v, b2_, out=v)
+        _addc_(xp, mul, v, g, g, w2_, w2 == 1, tmp)
+        # update = lr * m / (1 - beta1^t), times the rectified adaptive lr where rho_t > 5
+        xp.divide(m, bc1_, out=upd)
+        mul(upd, lr_, out=upd)
+        if rho > 5.0:
+            xp.sqrt(v, out=tmp)
+            add(tmp, eps_, out=tmp)
+            xp.reciprocal(tmp, out=tmp)
+            mul(tmp, bc2s_, out=tmp)
+            mul(upd, tmp, out=upd)
+            mul(upd, rect_, out=upd)
+        xp.subtract(x, upd, out=x)
+
+
+def _fused_wrapper(name, op, list_args, optional, attrs, example):
+    """The public function of a fused record: tensor lists (``optional`` ones may be empty),
+    then keyword-only hyperparameters ``attrs`` (name, converter) in the record's order."""
+    import inspect
+
+    def fn(*args, grad_scale=None, found_inf=None, **kw):
+        if grad_scale is not None or found_inf is not None:
+            raise NotImplementedError(f"{name}(): grad_scale/found_inf (AMP gradient "
+                                      "scaling) are not implemented in ember")
+        if len(args) != len(list_args):
+            raise TypeError(f"{name}() takes {len(list_args)} tensor lists "
+                            f"({', '.join(list_args)}), got {len(args)}")
+        unknown = set(kw) - {a for a, _ in attrs}
+        if unknown:
+            raise TypeError(f"{name}() got an unexpected keyword argument "
+                            f"'{sorted(unknown)[0]}'")
+        missing = [a for a, _ in attrs if a not in kw]
+        if missing:
+            raise TypeError(f"{name}() missing required keyword-only argument '{missing[0]}'")
+        xs = _tensor_list(name, list_args[0], args[0])
+        n = len(xs)
+        lists = [xs]
+        for arg, v in zip(list_args[1:], args[1:]):
+            if arg in optional and isinstance(v, (list, tuple)) and not v:
+                lists.append([])
+            else:
+                lists.append(_tensor_list(name, arg, v, n))
+        return _dispatch(op, tuple(lists), tuple(conv(kw[a]) for a, conv in attrs))
+
+    P = inspect.Parameter
+    fn.__signature__ = inspect.Signature(
+        [P(a, P.POSITIONAL_OR_KEYWORD) for a in list_args]
+        + [P(a, P.KEYWORD_ONLY) for a, _ in attrs]
+        + [P(a, P.KEYWORD_ONLY, default=None) for a in ("grad_scale", "found_inf")])
+    fn.__doc__ = f"""``{name}``: {op.doc}
+
+    The step counters are read, not incremented (the optimizer increments them first).
+
+    Args:
+        {', '.join(list_args)}: tensor lists, one tensor per parameter (``self`` and the
+            state lists are updated in place; returns None){'; ' + ', '.join(optional)
+                                                            + ' may be empty' if optional else ''}.
+        {', '.join(a for a, _ in attrs)}: the optimizer's hyperparameters.
+        grad_scale, found_inf: not implemented (must be None).
+
+    Example::
+
+        >>> {example}
+    """
+    _publish(fn, name)
+    return fn
+
+
+_FLOAT, _BOOL = float, bool
+for _name, _fwd, _lists, _opt, _attrs, _mut, _what, _ex in (
+        ("_fused_rmsprop_", _fused_rmsprop_fwd,
+         ("self", "grads", "square_avgs", "grad_avgs", "momentum_buffer_list"),
+         ("grad_avgs", "momentum_buffer_list"),
+         (("lr", _FLOAT), ("alpha", _FLOAT), ("eps", _FLOAT), ("weight_decay", _FLOAT),
+          ("momentum", _FLOAT), ("centered", _BOOL), ("maximize", _BOOL)), (0, 2, 3, 4),
+         "RMSprop", "ember._fused_rmsprop_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[], [], lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, "
+         "centered=False, maximize=False)"),
+        ("_fused_adagrad_", _fused_adagrad_fwd, ("self", "grads", "state_sums", "state_steps"),
+         (), (("lr", _FLOAT), ("lr_decay", _FLOAT), ("weight_decay", _FLOAT), ("eps", _FLOAT),
+              ("maximize", _BOOL)), (0, 2),
+         "Adagrad", "ember._fused_adagrad_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[ember.tensor(1.0)], lr=0.01, lr_decay=0.0, weight_decay=0.0, eps=1e-10, "
+         "maximize=False)"),
+        ("_fused_adadelta_", _fused_adadelta_fwd,
+         ("self", "grads", "square_avgs", "acc_deltas"), (),
+         (("lr", _FLOAT), ("rho", _FLOAT), ("eps", _FLOAT), ("weight_decay", _FLOAT),
+          ("maximize", _BOOL)), (0, 2, 3),
+         "Adadelta", "ember._fused_adadelta_([ember.ones(2)], [ember.ones(2)], "
+         "[ember.zeros(2)], [ember.zeros(2)], lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, "
+         "maximize=False)"),
+        ("_fused_adamax_", _fused_adamax_fwd,
+         ("self", "grads", "exp_avgs", "exp_infs", "state_steps"), (),
+         (("lr", _FLOAT), ("beta1", _FLOAT), ("beta2", _FLOAT), ("eps", _FLOAT),
+          ("weight_decay", _FLOAT), ("maximize", _BOOL)), (0, 2, 3),
+         "Adamax", "ember._fused_adamax_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[ember.zeros(2)], [ember.tensor(1.0)], lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, "
+         "weight_decay=0.0, maximize=False)"),
+        ("_fused_nadam_", _fused_nadam_fwd,
+         ("self", "grads", "exp_avgs", "exp_avg_sqs", "mu_products", "state_steps"), (),
+         (("lr", _FLOAT), ("beta1", _FLOAT), ("beta2", _FLOAT), ("eps", _FLOAT),
+          ("weight_decay", _FLOAT), ("momentum_decay", _FLOAT),
+          ("decoupled_weight_decay", _BOOL), ("maximize", _BOOL)), (0, 2, 3, 4),
+         "NAdam (``mu_products`` are multiplied by this step's momentum coefficient)",
+         "ember._fused_nadam_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[ember.zeros(2)], [ember.tensor(1.0)], [ember.tensor(1.0)], lr=2e-3, beta1=0.9, "
+         "beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, "
+         "decoupled_weight_decay=False, maximize=False)"),
+        ("_fused_radam_", _fused_radam_fwd,
+         ("self", "grads", "exp_avgs", "exp_avg_sqs", "state_steps"), (),
+         (("lr", _FLOAT), ("beta1", _FLOAT), ("beta2", _FLOAT), ("eps", _FLOAT),
+          ("weight_decay", _FLOAT), ("decoupled_weight_decay", _BOOL), ("maximize", _BOOL)),
+         (0, 2, 3), "RAdam",
+         "ember._fused_radam_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[ember.zeros(2)], [ember.tensor(1.0)], lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, "
+         "weight_decay=0.0, decoupled_weight_decay=False, maximize=False)")):
+    _op = _record(_name, _fwd, _no_autograd(_name), tuple(a for a, _ in _attrs),
+                  f"A whole {_what} update (NOTE [ Fused records of the other optimizers ]).",
+                  mutates=_mut)
+    _fused_wrapper(_name, _op, _lists, _opt, _attrs, _ex)

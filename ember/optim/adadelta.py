@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _temp_op, _to_scalar
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _temp_op,
+                                   _to_scalar, _use_fused)
 
 __all__ = ["Adadelta"]
 
@@ -31,6 +32,7 @@ class Adadelta(_ListOptimizer):
         >>> opt = ember.optim.Adadelta(model.parameters())
     """
 
+    _has_fused = True  # its default path is the _fused_adadelta_ record
     _state_keys = frozenset({"step", "square_avg", "acc_delta"})
 
     def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9,
@@ -58,6 +60,12 @@ class Adadelta(_ListOptimizer):
         lr = _to_scalar(group["lr"])
         rho, eps = group["rho"], group["eps"]
         lists.steps()
+        if _use_fused(group):
+            ember._fused_adadelta_(lists.params, lists.grads, lists.state("square_avg"),
+                                   lists.state("acc_delta"), lr=lr, rho=rho, eps=eps,
+                                   weight_decay=group["weight_decay"],
+                                   maximize=group["maximize"])
+            return
         grads = self._grads(group, lists)
         v, u = lists.state("square_avg"), lists.state("acc_delta")
         ember._foreach_mul_(v, rho)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import ember
 from ember._tensor import Tensor
 from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _temp_op,
-                                   _to_scalar)
+                                   _to_scalar, _use_fused)
 
 __all__ = ["Adagrad"]
 
@@ -32,6 +32,7 @@ class Adagrad(_ListOptimizer):
         >>> opt = ember.optim.Adagrad(model.parameters(), lr=0.1)
     """
 
+    _has_fused = True  # its default path is the _fused_adagrad_ record
     _state_keys = frozenset({"step", "sum"})
 
     def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0,
@@ -49,7 +50,7 @@ class Adagrad(_ListOptimizer):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
-        _check_flags("Adagrad", foreach, fused, False, differentiable)
+        _check_flags("Adagrad", foreach, fused, False, differentiable, fused_ok=True)
         super().__init__(params, defaults)
         # Like PyTorch, state exists from construction (so state_dict() before any step has it).
         for group in self.param_groups:
@@ -67,6 +68,12 @@ class Adagrad(_ListOptimizer):
         lr = _to_scalar(group["lr"])
         lr_decay = group["lr_decay"]
         steps = lists.steps()
+        if _use_fused(group):
+            ember._fused_adagrad_(lists.params, lists.grads, lists.state("sum"),
+                                  [st["step"] for st in lists.states], lr=lr,
+                                  lr_decay=lr_decay, weight_decay=group["weight_decay"],
+                                  eps=group["eps"], maximize=group["maximize"])
+            return
         grads = self._grads(group, lists)
         sums = lists.state("sum")
         ember._foreach_addcmul_(sums, grads, grads, 1)

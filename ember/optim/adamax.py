@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _check_flags, _ListOptimizer, _per_step, _temp_op, _to_scalar
+from ember.optim.optimizer import (_check_flags, _ListOptimizer, _per_step, _temp_op,
+                                   _to_scalar, _use_fused)
 
 __all__ = ["Adamax"]
 
@@ -31,6 +32,7 @@ class Adamax(_ListOptimizer):
         >>> opt = ember.optim.Adamax(model.parameters())
     """
 
+    _has_fused = True  # its default path is the _fused_adamax_ record
     _state_keys = frozenset({"step", "exp_avg", "exp_inf"})
 
     def __init__(self, params: Iterable, lr: float = 2e-3,
@@ -54,6 +56,13 @@ class Adamax(_ListOptimizer):
         lr = _to_scalar(group["lr"])
         beta1, beta2 = group["betas"]
         steps = lists.steps()
+        if _use_fused(group):
+            ember._fused_adamax_(lists.params, lists.grads, lists.state("exp_avg"),
+                                 lists.state("exp_inf"), [st["step"] for st in lists.states],
+                                 lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                                 weight_decay=group["weight_decay"],
+                                 maximize=group["maximize"])
+            return
         grads = self._grads(group, lists)
         m, u = lists.state("exp_avg"), lists.state("exp_inf")
         ember._foreach_lerp_(m, grads, 1 - beta1)

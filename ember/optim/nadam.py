@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import ember
 from ember.optim.adam import _check_adam_args
 from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _temp_op,
-                                   _to_scalar)
+                                   _to_scalar, _use_fused)
 
 __all__ = ["NAdam"]
 
@@ -37,6 +37,7 @@ class NAdam(_ListOptimizer):
         >>> opt = ember.optim.NAdam(model.parameters(), lr=2e-3)
     """
 
+    _has_fused = True  # its default path is the _fused_nadam_ record
     _state_keys = frozenset({"step", "mu_product", "exp_avg", "exp_avg_sq"})
 
     def __init__(self, params: Iterable, lr: float = 2e-3,
@@ -66,6 +67,16 @@ class NAdam(_ListOptimizer):
         wd, psi = group["weight_decay"], group["momentum_decay"]
         params = lists.params
         steps = lists.steps()
+        if _use_fused(group):
+            states = lists.states
+            ember._fused_nadam_(params, lists.grads, lists.state("exp_avg"),
+                                lists.state("exp_avg_sq"), [st["mu_product"] for st in states],
+                                [st["step"] for st in states], lr=lr, beta1=beta1,
+                                beta2=beta2, eps=group["eps"], weight_decay=wd,
+                                momentum_decay=psi,
+                                decoupled_weight_decay=group["decoupled_weight_decay"],
+                                maximize=group["maximize"])
+            return
         if wd != 0 and group["decoupled_weight_decay"]:
             ember._foreach_mul_(params, 1 - lr * wd)
             grads = self._grads(group, lists, 0)

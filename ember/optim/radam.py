@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember.optim.adam import _check_adam_args
-from ember.optim.optimizer import _check_flags, _ListOptimizer, _temp_op, _to_scalar
+from ember.optim.optimizer import (_check_flags, _ListOptimizer, _temp_op, _to_scalar,
+                                   _use_fused)
 
 __all__ = ["RAdam"]
 
@@ -35,6 +36,7 @@ class RAdam(_ListOptimizer):
         >>> opt = ember.optim.RAdam(model.parameters())
     """
 
+    _has_fused = True  # its default path is the _fused_radam_ record
     _state_keys = frozenset({"step", "exp_avg", "exp_avg_sq"})
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
@@ -61,6 +63,14 @@ class RAdam(_ListOptimizer):
         wd = group["weight_decay"]
         params = lists.params
         steps = lists.steps()
+        if _use_fused(group):
+            ember._fused_radam_(params, lists.grads, lists.state("exp_avg"),
+                                lists.state("exp_avg_sq"), [st["step"] for st in lists.states],
+                                lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                                weight_decay=wd,
+                                decoupled_weight_decay=group["decoupled_weight_decay"],
+                                maximize=group["maximize"])
+            return
         if wd != 0 and group["decoupled_weight_decay"]:
             ember._foreach_mul_(params, 1 - lr * wd)
             grads = self._grads(group, lists, 0)

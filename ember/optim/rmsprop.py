@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _temp_op, _to_scalar
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _temp_op,
+                                   _to_scalar, _use_fused)
 
 __all__ = ["RMSprop"]
 
@@ -34,6 +35,7 @@ class RMSprop(_ListOptimizer):
         >>> opt = ember.optim.RMSprop(model.parameters(), lr=1e-3, momentum=0.9)
     """
 
+    _has_fused = True  # its default path is the _fused_rmsprop_ record
     _state_keys = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99,
@@ -66,6 +68,14 @@ class RMSprop(_ListOptimizer):
         lr = _to_scalar(group["lr"])
         alpha, momentum = group["alpha"], group["momentum"]
         lists.steps()
+        if _use_fused(group):
+            ember._fused_rmsprop_(
+                lists.params, lists.grads, lists.state("square_avg"),
+                lists.state("grad_avg") if group["centered"] else [],
+                lists.state("momentum_buffer") if momentum > 0 else [], lr=lr, alpha=alpha,
+                eps=group["eps"], weight_decay=group["weight_decay"], momentum=momentum,
+                centered=group["centered"], maximize=group["maximize"])
+            return
         params, grads = lists.params, self._grads(group, lists)
         v = lists.state("square_avg")
         ember._foreach_mul_(v, alpha)

@@ -18,7 +18,10 @@ from ember.nn import Parameter
 
 from test_optimizers import CASES, _case_id, _init_arrays, _run_ember, _run_torch
 
-FUSED = ("Adam", "AdamW", "SGD")
+# optimizers that accept fused=True (PyTorch's fused kernels)
+FUSED = ("Adam", "AdamW", "SGD", "Adagrad")
+# optimizers whose default path is a fused record (NOTE [ Fused optimizer records ])
+FUSED_RECORDS = FUSED + ("RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam")
 PATHS = [pytest.param(dict(foreach=True), id="foreach"),
          pytest.param(dict(foreach=False), id="per-param"),
          pytest.param(dict(fused=True), id="fused")]
@@ -46,8 +49,8 @@ def test_every_path_matches_torch(case, flags):
         assert set(es) == set(ts)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in FUSED],
-                         ids=[_case_id(c) for c in CASES if c[0] in FUSED])
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] in FUSED_RECORDS],
+                         ids=[_case_id(c) for c in CASES if c[0] in FUSED_RECORDS])
 def test_fused_and_foreach_paths_agree_exactly(case):
     """No oracle needed: the fused records and the foreach records run the same sequence of
     float32 operations, so their trajectories are bit for bit equal."""
@@ -62,7 +65,7 @@ def test_fused_and_foreach_paths_agree_exactly(case):
 
 def test_flags_refused_or_honoured():
     p = [Parameter(ember.ones(2))]
-    for name in ("Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"):
+    for name in ("RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"):
         cls = getattr(optim, name)
         if "fused" in cls.__init__.__code__.co_varnames:
             with pytest.raises(NotImplementedError, match="fused"):
@@ -83,6 +86,8 @@ def test_flags_refused_or_honoured():
     for name in FUSED:
         getattr(optim, name)(p, lr=0.1, fused=True)
     optim.Adagrad(p, foreach=False)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        optim.Adagrad(p, fused=True, foreach=True)
 
 
 def _meta_step(lib, steps=1, **kw):
@@ -210,3 +215,76 @@ def test_step_works_on_any_backend_array_module():
     for mod in (O.optimizer, O.sgd, O.adam, O.adagrad, O.rmsprop, O.rprop, O.adadelta,
                 O.adamax, O.nadam, O.radam, O.asgd):
         assert "np" not in vars(mod) and "numpy" not in vars(mod), mod.__name__
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(lr=0.01, alpha=0.0)),  # 1 - alpha == 1: the multiply is skipped
+    ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict(lr=0.5, rho=0.0, weight_decay=0.1)),
+    ("Adamax", dict(lr=0.05, betas=(0.2, 0.9), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.8), weight_decay=0.1, maximize=True)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+], ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()))
+def test_fused_records_agree_bitwise_on_mixed_tensors(name, kw):
+    """Default (fused record), foreach and per-parameter paths on float32, float64, float16,
+    complex64 and 0-dim parameters, with one parameter that skips steps (so the per-step
+    scalars differ between parameters): bit for bit equal parameters and state."""
+    rng = np.random.default_rng(3)
+    inits = [rng.standard_normal((4, 3)).astype(np.float32),
+             rng.standard_normal(5).astype(np.float64),
+             np.asarray(rng.standard_normal(()), np.float32),
+             rng.standard_normal(6).astype(np.float16),
+             (rng.standard_normal(3) + 1j * rng.standard_normal(3)).astype(np.complex64)]
+
+    def run(flags):
+        ps = [Parameter(ember.tensor(a.copy())) for a in inits]
+        opt = getattr(optim, name)(ps, **kw, **flags)
+        g_rng = np.random.default_rng(4)
+        for step in range(5):
+            for i, (p, a) in enumerate(zip(ps, inits)):
+                g = g_rng.standard_normal(a.shape)
+                if a.dtype.kind == "c":
+                    g = g + 1j * g_rng.standard_normal(a.shape)
+                p.grad = None if (step == 1 and i == 0) else ember.tensor(
+                    np.asarray(g, a.dtype))
+            opt.step()
+        return ps, opt
+
+    ref_ps, ref_opt = run(dict())
+    for flags in (dict(foreach=True), dict(foreach=False)):
+        ps, opt = run(flags)
+        for r, p in zip(ref_ps, ps):
+            assert p.dtype == r.dtype
+            np.testing.assert_array_equal(p.detach().numpy(), r.detach().numpy())
+            rs, st = ref_opt.state[r], opt.state[p]
+            assert set(rs) == set(st)
+            for k in rs:
+                np.testing.assert_array_equal(st[k].numpy(), rs[k].numpy(), err_msg=k)
+
+
+def test_fused_records_run_by_default_and_not_with_foreach():
+    """The default step of each optimizer with a fused record dispatches that record once
+    per param group (foreach=False too: the record is the per-parameter loop); foreach=True
+    dispatches none."""
+    from ember._ops import core
+
+    for name, record in (("RMSprop", "_fused_rmsprop_"), ("Adagrad", "_fused_adagrad_"),
+                         ("Adadelta", "_fused_adadelta_"), ("Adamax", "_fused_adamax_"),
+                         ("NAdam", "_fused_nadam_"), ("RAdam", "_fused_radam_")):
+        op = core.OPS[record]
+        for flags, want in ((dict(), 1), (dict(foreach=False), 1), (dict(foreach=True), 0)):
+            ps = [Parameter(ember.ones(3)), Parameter(ember.ones(2))]
+            for p in ps:
+                p.grad = ember.ones(p.shape)
+            opt = getattr(optim, name)(ps, **flags)
+            calls = []
+            fwd = op.fwd
+            op.fwd = lambda *a, _f=fwd: calls.append(1) or _f(*a)
+            try:
+                opt.step()
+            finally:
+                op.fwd = fwd
+            assert len(calls) == want, (name, flags)

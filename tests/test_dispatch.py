@@ -347,8 +347,6 @@ OFF_SPINE_EXTRA = {
     **dict.fromkeys(["broadcast_shapes", "is_nonzero", "is_same_size", "is_conj", "positive",
                      "resolve_neg"], "a query or the input itself"),
     **dict.fromkeys(["tensor", "as_tensor", "asarray", "from_numpy"], "leaf from host data"),
-    **dict.fromkeys(["bartlett_window", "blackman_window", "hamming_window", "hann_window",
-                     "kaiser_window"], "computed on the host, then wrapped: not yet a record"),
 }
 
 

@@ -456,6 +456,8 @@ RULES.update({
     "arange": factory(3), "linspace": factory(3), "logspace": factory(4), "eye": factory(2),
     "rand": factory(1), "randn": factory(1), "randint": factory(1), "randperm": factory(1),
     "range": factory(3), "normal": factory(1), "tril_indices": factory(3),
+    "hann_window": factory(3), "hamming_window": factory(3), "blackman_window": factory(3),
+    "bartlett_window": factory(3), "kaiser_window": factory(3),
     "triu_indices": factory(3),
     "where": _where, "clamp": _clamp, "square": _square, "float_power": _float_power,
     "linalg_slogdet": _slogdet, "linalg_svd": _svd, "linalg_eigh": _eigh, "linalg_eig": _eig,

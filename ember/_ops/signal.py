@@ -24,8 +24,8 @@ import warnings
 import numpy as np
 
 from ember import _dtype as D
-from ember._device import check_device
 from ember._ops.core import register, wrap
+from ember._ops.creation import _create, _factory_op
 from ember._tensor import Tensor
 
 _WINDOW_NAMES = ("hann_window", "hamming_window", "blackman_window", "bartlett_window",
@@ -33,11 +33,13 @@ _WINDOW_NAMES = ("hann_window", "hamming_window", "blackman_window", "bartlett_w
 
 
 # =============================================================================== windows
-def _window(name, window_length, periodic, dtype, device, requires_grad, fn):
-    """Shared argument handling: ``fn(n, N)`` evaluates the symmetric window of length N at
-    positions n; a periodic window of length L is the symmetric one of length L + 1 without
-    its last point."""
-    check_device(device)
+def _window(name, window_length, periodic, dtype, device, requires_grad, args, layout=None):
+    """Shared argument handling, then the window's factory record (NOTE [ Factory records ]):
+    attributes ``(window_length, periodic, args, dtype, device)``, where ``args`` holds the
+    window's own parameters (cosine coefficients, Kaiser's beta)."""
+    if layout is not None and str(layout) != "torch.strided":
+        raise NotImplementedError(f"{name}(): only layout=torch.strided is supported, got "
+                                  f"{layout}")
     if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
         raise TypeError(f"{name}(): argument 'window_length' must be int, not "
                         f"{type(window_length).__name__}")
@@ -47,25 +49,37 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, fn):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     if dt.category != D.FLOAT:
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
-    if window_length == 0:
-        arr = np.zeros(0)
-    elif window_length == 1:
-        arr = np.ones(1)
-    else:
-        N = window_length + 1 if periodic else window_length
-        arr = fn(np.arange(window_length, dtype=np.float64), N)
-    t = wrap(np.ascontiguousarray(arr.astype(dt.np)))
-    if requires_grad:
-        t.requires_grad_()
-    return t
+    params = (int(window_length), bool(periodic), tuple(float(a) for a in args), dt.np)
+    return _create(_WINDOW_OPS[name], params, device, requires_grad)
 
 
-def _cosine_sum(coeffs):
-    def fn(n, N):
+def _window_values(kind, L, periodic, args, npdt):
+    """The window's values: the symmetric window of length N at positions n; a periodic
+    window of length L is the symmetric one of length L + 1 without its last point."""
+    if L <= 1:
+        return np.ones(L, npdt)
+    N = L + 1 if periodic else L
+    n = np.arange(L, dtype=np.float64)
+    if kind == "bartlett":
+        arr = 1 - np.abs(2 * n / (N - 1) - 1)
+    elif kind == "kaiser":
+        (beta,) = args
+        r = 2 * n / (N - 1) - 1
+        arr = np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
+    else:  # a sum of cosines with coefficients ``args``
         x = 2 * math.pi * n / (N - 1)
-        return sum(((-1) ** k) * a * np.cos(k * x) for k, a in enumerate(coeffs))
+        arr = sum(((-1) ** k) * a * np.cos(k * x) for k, a in enumerate(args))
+    return np.ascontiguousarray(arr.astype(npdt))
 
-    return fn
+
+_WINDOW_OPS = {
+    name: _factory_op(name, (lambda L, periodic, args, dt, _k=kind:
+                             _window_values(_k, L, periodic, args, dt)),
+                      lambda L, periodic, args, dt: ((L,), dt),
+                      ("window_length", "periodic", "args", "dtype"))
+    for name, kind in (("hann_window", "cosine"), ("hamming_window", "cosine"),
+                       ("blackman_window", "cosine"), ("bartlett_window", "bartlett"),
+                       ("kaiser_window", "kaiser"))}
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
@@ -85,7 +99,7 @@ def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout
         tensor([0.0000, 0.5000, 1.0000, 0.5000])
     """
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
-                   _cosine_sum((0.5, 0.5)))
+                   (0.5, 0.5), layout)
 
 
 def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
@@ -104,7 +118,7 @@ def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.5
         tensor([0.0800, 1.0000, 0.0800])
     """
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   _cosine_sum((alpha, beta)))
+                   (alpha, beta), layout)
 
 
 def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
@@ -117,7 +131,7 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, la
         tensor(1.)
     """
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
-                   _cosine_sum((0.42, 0.5, 0.08)))
+                   (0.42, 0.5, 0.08), layout)
 
 
 def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
@@ -130,7 +144,7 @@ def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, la
         tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
+                   (), layout)
 
 
 def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *,
@@ -147,11 +161,8 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
         >>> ember.kaiser_window(3, periodic=False, beta=0.0)
         tensor([1., 1., 1.])
     """
-    def fn(n, N):
-        r = 2 * n / (N - 1) - 1
-        return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
-
-    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, fn)
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
+                   (beta,), layout)
 
 
 for _f in (hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window):

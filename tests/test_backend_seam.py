@@ -111,6 +111,10 @@ LAYERS = {
     "LSTM": (lambda: nn.LSTM(3, 4), (5, 2, 3), None),
     "GRU": (lambda: nn.GRU(3, 4, batch_first=True), (2, 5, 3), None),
     "RNN": (lambda: nn.RNN(3, 4), (5, 2, 3), None),
+    "LSTM-bidirectional-2-layers": (lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+                                    (5, 2, 3), None),
+    "LSTMCell": (lambda: nn.LSTMCell(3, 4), (2, 3), None),
+    "GRUCell": (lambda: nn.GRUCell(3, 4), (2, 3), None),
     "MultiheadAttention": (_SelfAttention, (3, 2, 4), None),
     "TransformerEncoderLayer": (lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0),
                                 (3, 2, 4), None),
@@ -124,13 +128,8 @@ LAYERS = {
                  lambda y: F.mse_loss(y, ember.zeros(2, 3, device=y.device))),
 }
 
-# Layers whose kernels still compute on host arrays: each is the work left for the seam.
-LAYER_GAPS = {
-    "Embedding": "embedding backward groups indices with np.flatnonzero on the host",
-    "LSTM": "fused RNN layers build host arrays for states and gates",
-    "GRU": "fused RNN layers build host arrays for states and gates",
-    "RNN": "fused RNN layers build host arrays for states and gates",
-}
+# Layers whose kernels still compute on host arrays (name -> reason): none left.
+LAYER_GAPS: dict = {}
 
 
 def _run_layer(build, shape, loss, device):

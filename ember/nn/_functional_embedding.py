@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember._graph import save_inputs
+from ember._backends import xp_of
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
 from ember.nn._functional_common import _t
@@ -28,23 +29,24 @@ def _embedding_fwd(w, idx, num_weights, padding_idx, scale_grad):
 
 
 def _embedding_bwd_fwd(g, idx, num_weights, padding_idx, scale_grad):
+    xp = xp_of(g)  # the gradient's device (NOTE [ The dispatch spine ])
     d = g.shape[-1]
     flat_idx = idx.reshape(-1)
     g2 = g.reshape(-1, d)
     if scale_grad:
-        counts = np.bincount(flat_idx, minlength=num_weights)
+        counts = xp.bincount(flat_idx, minlength=num_weights)
         g2 = g2 / counts[flat_idx][:, None].astype(g.dtype)
+    gw = xp.zeros((num_weights, d), g.dtype)
     if flat_idx.size > 4 * num_weights:
-        # many lookups per row: a dense one-hot product beats np.add.at's slow scatter
-        gw = np.zeros((num_weights, d), g.dtype)
-        np.add.at(gw, flat_idx, g2)
+        # many lookups per row: the unbuffered scatter-add beats sorting
+        xp.add.at(gw, flat_idx, g2)
     else:
-        order = np.argsort(flat_idx, kind="stable")
+        order = xp.argsort(flat_idx, kind="stable")
         sidx = flat_idx[order]
-        gw = np.zeros((num_weights, d), g.dtype)
         if sidx.size:
-            starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
-            gw[sidx[starts]] = np.add.reduceat(g2[order], starts, axis=0)
+            first = xp.concatenate([xp.ones(1, bool), sidx[1:] != sidx[:-1]])
+            starts = xp.flatnonzero(first)
+            gw[sidx[starts]] = xp.add.reduceat(g2[order], starts, axis=0)
     if padding_idx is not None:
         gw[padding_idx] = 0
     return gw

@@ -149,7 +149,7 @@ class RNNBase(Module):
             for t, b in enumerate(bs):
                 src[t * batch:t * batch + b] = np.arange(off, off + b)
                 off += b
-            zero = ember.zeros(1, *data.shape[1:], dtype=data.dtype)
+            zero = ember.zeros(1, *data.shape[1:], dtype=data.dtype, device=data.device)
             x = _pool.take_axis(ember.cat([data, zero]), src, 0).reshape(t_len, batch, -1)
             batch_sizes = bs if bs[-1] != batch else None
         else:
@@ -176,8 +176,8 @@ class RNNBase(Module):
         h_shape = (self.num_layers * dirs, batch, real_h)
         c_shape = (self.num_layers * dirs, batch, self.hidden_size)
         if hx is None:
-            h0 = ember.zeros(*h_shape, dtype=x.dtype)
-            c0 = ember.zeros(*c_shape, dtype=x.dtype) if is_lstm else None
+            h0 = ember.zeros(*h_shape, dtype=x.dtype, device=x.device)
+            c0 = ember.zeros(*c_shape, dtype=x.dtype, device=x.device) if is_lstm else None
         else:
             if is_lstm:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
@@ -379,7 +379,7 @@ class RNNCellBase(Module):
 
     def _state(self, hx, x, unb, name):
         if hx is None:
-            return ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+            return ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
         h = hx.unsqueeze(0) if unb else hx
         if tuple(h.shape) != (x.shape[0], self.hidden_size):
             want = [x.shape[0], self.hidden_size] if not unb else [self.hidden_size]
@@ -432,7 +432,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx=None):
         x, unb = self._prep(input, hx, "LSTMCell")
         if hx is None:
-            h = c = ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+            h = c = ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
         else:
             h = self._state(hx[0], x, unb, "LSTMCell")
             c = self._state(hx[1], x, unb, "LSTMCell")

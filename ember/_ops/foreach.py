@@ -266,14 +266,18 @@ def _binary_fwds(ufunc, true_div):
         f = getattr(xp_of(xs[0]), ufunc)
         if len(lists) == 1:
             py = _PY_OPS.get(ufunc)
+            last = rounded = None
             for x, s in zip(xs, _each(scalar, len(xs))):
                 if py is not None and x.__class__ is _HOST and not x.ndim and \
                         x.dtype.kind == "f" and s.__class__ in (int, float):
                     # 0-dim state (optimizer steps, NAdam's mu_product): a ufunc call on a
                     # 0-dim array costs ~20x this. Same result: s rounded to x's dtype first
                     # (NEP 50), then a float64 +, - or * of two values of that dtype rounds
-                    # back to it correctly (53 >= 2 * 24 + 2 bits).
-                    x.fill(py(float(x), float(x.dtype.type(s))))
+                    # back to it correctly (53 >= 2 * 24 + 2 bits); the store rounds once.
+                    if (x.dtype, s) != last:  # (one conversion per dtype and scalar)
+                        last = (x.dtype, s)
+                        rounded = float(x.dtype.type(s))
+                    x[()] = py(float(x), rounded)
                 else:
                     f(x, s, out=x)
         elif alpha == 1:
@@ -923,61 +927,92 @@ _publish(_fused_sgd_, "_fused_sgd_")
 
 # =============================================================================== more fused records
 # NOTE [ Fused records of the other optimizers ]
-# RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam get one record each, shaped like
-# ``_fused_adam_`` (NOTE [ Fused optimizer records ]): one loop over the parameters, every
-# formula step of one parameter done before the next, on the raw arrays with ``out=``. Their
-# temporaries come from one ``_Scratch`` buffer per role and dtype (allocated once per call),
-# so a step allocates nothing per tensor. Each formula step is the very operation the foreach
-# path runs (same ufunc, same operand order, same scalars, which NumPy rounds to the array's
-# dtype as it does for Python floats), so both paths give bit-identical trajectories;
-# tests/optim/test_optimizer_paths.py checks that. Only ``_fused_adagrad_`` is a PyTorch
+# RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD get one record each, shaped
+# like ``_fused_adam_`` (NOTE [ Fused optimizer records ]): one loop over the parameters,
+# every formula step of one parameter done before the next, on the raw arrays with ``out``.
+# Each formula step is the very operation the foreach path runs (same ufunc, same operand
+# order, scalars rounded to the array's dtype as NumPy does for Python floats), so both paths
+# give bit-identical trajectories; tests/optim/test_optimizer_paths.py checks that. On this
+# workload (hundreds of small tensors) the cost is per ufunc call more than per element, so
+# the loops keep calls cheap: temporaries are views of one buffer per role and dtype, made
+# once per shape (``_Work``); scalars are 0-dim arrays of the data's dtype on the host (a
+# NumPy scalar or Python float operand costs a conversion per call; other backends get
+# NumPy scalars); ``out`` is passed positionally. Only ``_fused_adagrad_`` is a PyTorch
 # name; the others are ember's (PyTorch has no fused kernels for them).
 
-def _grad_into(xp, x, g, maximize, wd, scratch):
-    """The gradient after ``maximize`` and coupled weight decay ``wd`` (``-g + wd * x``), in
-    a scratch buffer when changed; the foreach path's ``_grads``, operation for operation
-    (``t - g`` is ``(-g) + t`` exactly: IEEE subtraction adds the negation)."""
+class _Work:
+    """``k`` scratch arrays shaped and typed like a tensor: views of one flat buffer per role
+    and dtype, sized for the call's largest tensor, and made once per shape."""
+
+    __slots__ = ("xp", "k", "sizes", "bufs", "views")
+
+    def __init__(self, xp, arrays, k):
+        self.xp = xp
+        self.k = k
+        sizes = {}
+        for a in arrays:
+            if a.size > sizes.get(a.dtype, -1):
+                sizes[a.dtype] = a.size
+        self.sizes = sizes
+        self.bufs = {}
+        self.views = {}
+
+    def get(self, a):
+        """``k`` arrays like ``a`` (contents undefined)."""
+        v = self.views.get(a.shape)
+        if v is None or v[0].dtype != a.dtype:
+            d = a.dtype
+            bufs = self.bufs.get(d)
+            if bufs is None or bufs[0].size < a.size:
+                n = max(self.sizes.get(d, 0), a.size)
+                bufs = self.bufs[d] = [self.xp.empty(n, d) for _ in range(self.k)]
+            v = self.views[a.shape] = tuple(b[:a.size].reshape(a.shape) for b in bufs)
+        return v
+
+
+def _consts(x, vals):
+    """A step's scalars in ``x``'s dtype: 0-dim arrays on the host, NumPy scalars elsewhere.
+    The kernels remake them only when the dtype (or step) changes: once per call usually."""
+    if x.__class__ is _HOST:
+        asarray, d = xp_of(x).asarray, x.dtype
+        return tuple(asarray(v, d) for v in vals)
+    f = x.dtype.type
+    return tuple(f(v) for v in vals)
+
+
+def _grad_into(xp, x, g, maximize, wd, buf):
+    """The gradient after ``maximize`` and coupled weight decay ``wd`` (a 0-dim array or
+    scalar; ``-g + wd * x``), in ``buf`` when changed: the foreach path's ``_grads``,
+    operation for operation (``t - g`` is ``(-g) + t`` exactly: IEEE subtraction adds the
+    negation)."""
     if wd == 0:
-        return xp.negative(g, out=scratch.like(x)) if maximize else g
-    buf = scratch.like(x)
-    xp.multiply(x, wd, out=buf)
+        return xp.negative(g, buf) if maximize else g
+    xp.multiply(x, wd, buf)
     if maximize:
-        return xp.subtract(buf, g, out=buf)
-    return xp.add(g, buf, out=buf)
+        return xp.subtract(buf, g, buf)
+    return xp.add(g, buf, buf)
 
 
 def _addc_(xp, f, x, a, b, v, one, tmp):
     """``x += (v * a) f b`` in place (``_foreach_addcmul_``/``addcdiv_``'s order); ``one``:
     ``v`` is 1, whose multiply is skipped as there."""
     if one:
-        f(a, b, out=tmp)
+        f(a, b, tmp)
     else:
-        xp.multiply(a, v, out=tmp)
-        f(tmp, b, out=tmp)
-    xp.add(x, tmp, out=x)
+        xp.multiply(a, v, tmp)
+        f(tmp, b, tmp)
+    xp.add(x, tmp, x)
 
 
-def _axpy_(xp, x, y, alpha, alpha_is_one, tmp):
-    """``x += y * alpha`` (``_foreach_add_(xs, ys, alpha=alpha)``)."""
-    xp.add(x, y if alpha_is_one else xp.multiply(y, alpha, out=tmp), out=x)
-
-
-class _Consts:
-    """Scalars of a step converted to one array dtype, recomputed only when the (dtype, step)
-    key changes (the usual case: once per call)."""
-
-    __slots__ = ("key", "vals")
-
-    def __init__(self):
-        self.key = None
-        self.vals = ()
-
-    def get(self, key, f, vals):
-        """``vals`` converted by the scalar type ``f`` (cached while ``key`` is unchanged)."""
-        if self.key is None or key != self.key:  # (a dtype compares equal to None)
-            self.key = key
-            self.vals = tuple(f(v) for v in vals)
-        return self.vals
+def _lerp_(xp, m, g, small, w, tmp):
+    """``m.lerp_(g, weight)``, PyTorch's two-sided formula: ``small`` is |weight| < 0.5 and
+    ``w`` the weight (small) or 1 - weight (not), in the arrays' dtype."""
+    xp.subtract(g, m, tmp)
+    xp.multiply(tmp, w, tmp)
+    if small:
+        xp.add(m, tmp, m)
+    else:
+        xp.subtract(g, tmp, m)
 
 
 def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, maximize):
@@ -986,34 +1021,38 @@ def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, 
         return
     xp = xp_of(xs[0])
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
-    s_g, s_t, s_d = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    work = _Work(xp, xs, 3)
     w = 1 - alpha
-    cs = _Consts()
+    small = abs(w) < 0.5
+    last = None
+    grad_work = maximize or weight_decay != 0
     for i, (x, g, v) in enumerate(zip(xs, gs, vs)):
-        f = x.dtype.type
-        a_, w_, wd_, eps_, mom_, nlr_ = cs.get(x.dtype, f, (
-            alpha, w, weight_decay, eps, momentum, -lr))
-        g = _grad_into(xp, x, g, maximize, wd_, s_g)
-        tmp, avg = s_t.like(x), s_d.like(x)
+        if x.dtype is not last:
+            last = x.dtype
+            a_, w_, lw_, wd_, eps_, mom_, nlr_, m1_ = _consts(x, (
+                alpha, w, w if small else 1 - w, weight_decay, eps, momentum, -lr, -1))
+        gb, tmp, avg = work.get(x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
         # v = v * alpha + ((1 - alpha) * g) * g
-        mul(v, a_, out=v)
+        mul(v, a_, v)
         _addc_(xp, mul, v, g, g, w_, w == 1, tmp)
         if centered:
             ga = gas[i]
-            _lerp_into(xp, ga, g, w, ga, tmp)
+            _lerp_(xp, ga, g, small, lw_, tmp)
             # avg = sqrt(v + (-1 * ga) * ga)
-            mul(ga, -1, out=avg)
-            mul(avg, ga, out=avg)
-            add(v, avg, out=avg)
-            sqrt(avg, out=avg)
+            mul(ga, m1_, avg)
+            mul(avg, ga, avg)
+            add(v, avg, avg)
+            sqrt(avg, avg)
         else:
-            sqrt(v, out=avg)
-        add(avg, eps_, out=avg)
+            sqrt(v, avg)
+        add(avg, eps_, avg)
         if momentum > 0:
             b = bufs[i]
-            mul(b, mom_, out=b)
+            mul(b, mom_, b)
             _addc_(xp, div, b, g, avg, 1, True, tmp)
-            _axpy_(xp, x, b, nlr_, -lr == 1, tmp)
+            add(x, mul(b, nlr_, tmp), x)  # _foreach_add_(params, bufs, alpha=-lr)
         else:
             _addc_(xp, div, x, g, avg, nlr_, -lr == 1, tmp)
 
@@ -1024,19 +1063,21 @@ def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
         return
     xp = xp_of(xs[0])
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
-    s_g, s_t, s_d = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
-    cs = _Consts()
+    work = _Work(xp, xs, 3)
+    last = None
+    grad_work = maximize or weight_decay != 0
     for i, (x, g, s) in enumerate(zip(xs, gs, sums)):
         step = float(steps[i])
-        f = x.dtype.type
         clr = -(lr / (1 + (step - 1) * lr_decay))
-        wd_, eps_, clr_ = cs.get((x.dtype, step), f, (
-            weight_decay, eps, clr))
-        g = _grad_into(xp, x, g, maximize, wd_, s_g)
-        tmp, std = s_t.like(x), s_d.like(x)
+        if (x.dtype, step) != last:
+            last = (x.dtype, step)
+            wd_, eps_, clr_ = _consts(x, (weight_decay, eps, clr))
+        gb, tmp, std = work.get(x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
         _addc_(xp, mul, s, g, g, 1, True, tmp)  # s += g * g
-        sqrt(s, out=std)
-        add(std, eps_, out=std)
+        sqrt(s, std)
+        add(std, eps_, std)
         _addc_(xp, div, x, g, std, clr_, clr == 1, tmp)
 
 
@@ -1046,27 +1087,29 @@ def _fused_adadelta_fwd(lists, lr, rho, eps, weight_decay, maximize):
         return
     xp = xp_of(xs[0])
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
-    s_g, s_t, s_s, s_d = (_Scratch(xp, xs) for _ in range(4))
+    work = _Work(xp, xs, 4)
     w = 1 - rho
-    cs = _Consts()
+    last = None
+    grad_work = maximize or weight_decay != 0
     for x, g, v, u in zip(xs, gs, vs, us):
-        f = x.dtype.type
-        rho_, w_, wd_, eps_, nlr_ = cs.get(x.dtype, f, (
-            rho, w, weight_decay, eps, -lr))
-        g = _grad_into(xp, x, g, maximize, wd_, s_g)
-        tmp, std, delta = s_t.like(x), s_s.like(x), s_d.like(x)
-        mul(v, rho_, out=v)
+        if x.dtype is not last:
+            last = x.dtype
+            rho_, w_, wd_, eps_, nlr_ = _consts(x, (rho, w, weight_decay, eps, -lr))
+        gb, tmp, std, delta = work.get(x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
+        mul(v, rho_, v)
         _addc_(xp, mul, v, g, g, w_, w == 1, tmp)
-        add(v, eps_, out=std)
-        sqrt(std, out=std)
+        add(v, eps_, std)
+        sqrt(std, std)
         # delta = sqrt(u + eps) / std * g
-        add(u, eps_, out=delta)
-        sqrt(delta, out=delta)
-        div(delta, std, out=delta)
-        mul(delta, g, out=delta)
-        mul(u, rho_, out=u)
+        add(u, eps_, delta)
+        sqrt(delta, delta)
+        div(delta, std, delta)
+        mul(delta, g, delta)
+        mul(u, rho_, u)
         _addc_(xp, mul, u, delta, delta, w_, w == 1, tmp)
-        _axpy_(xp, x, delta, nlr_, -lr == 1, tmp)
+        add(x, mul(delta, nlr_, tmp), x)  # _foreach_add_(params, delta, alpha=-lr)
 
 
 def _fused_adamax_fwd(lists, lr, beta1, beta2, eps, weight_decay, maximize):
@@ -1075,22 +1118,26 @@ def _fused_adamax_fwd(lists, lr, beta1, beta2, eps, weight_decay, maximize):
         return
     xp = xp_of(xs[0])
     mul, add = xp.multiply, xp.add
-    s_g, s_t, s_a = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    work = _Work(xp, xs, 3)
     w = 1 - beta1
-    cs = _Consts()
+    small = abs(w) < 0.5
+    last = None
+    grad_work = maximize or weight_decay != 0
     for i, (x, g, m, u) in enumerate(zip(xs, gs, ms, us)):
         step = float(steps[i])
-        f = x.dtype.type
         clr = -(lr / (1 - beta1 ** step))
-        b2_, wd_, eps_, clr_ = cs.get((x.dtype, step), f, (
-            beta2, weight_decay, eps, clr))
-        g = _grad_into(xp, x, g, maximize, wd_, s_g)
-        tmp, a = s_t.like(x), s_a.like(x)
-        _lerp_into(xp, m, g, w, m, tmp)
+        if (x.dtype, step) != last:
+            last = (x.dtype, step)
+            lw_, b2_, wd_, eps_, clr_ = _consts(x, (
+                w if small else 1 - w, beta2, weight_decay, eps, clr))
+        gb, tmp, a = work.get(x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
+        _lerp_(xp, m, g, small, lw_, tmp)
         # u = max(beta2 * u, |g| + eps)
-        mul(u, b2_, out=u)
-        xp.abs(g, out=a)
-        add(a, eps_, out=a)
+        mul(u, b2_, u)
+        xp.abs(g, a)
+        add(a, eps_, a)
         xp.maximum(u, a, out=u)
         _addc_(xp, xp.divide, x, m, u, clr_, clr == 1, tmp)
 
@@ -1102,16 +1149,16 @@ def _fused_nadam_fwd(lists, lr, beta1, beta2, eps, weight_decay, momentum_decay,
         return
     xp = xp_of(xs[0])
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
-    s_g, s_t, s_d = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    work = _Work(xp, xs, 3)
     w, w2 = 1 - beta1, 1 - beta2
+    small = abs(w) < 0.5
     decoupled = decoupled_weight_decay and weight_decay != 0
     psi = momentum_decay
-    cs = _Consts()
+    last = last2 = None
+    cwd = 0 if decoupled_weight_decay else weight_decay
+    grad_work = maximize or cwd != 0
     for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
         step = float(steps[i])
-        f = x.dtype.type
-        if decoupled:
-            mul(x, 1 - lr * weight_decay, out=x)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
         mp = mus_prod[i]
@@ -1119,19 +1166,28 @@ def _fused_nadam_fwd(lists, lr, beta1, beta2, eps, weight_decay, momentum_decay,
         prod = float(mp)
         c1 = -lr * (1.0 - mu) / (1.0 - prod)
         c2 = (-lr * mu_next) / (1.0 - prod * mu_next)
-        b2_, w2_, wd_, eps_, bc2_ = cs.get((x.dtype, step), f, (
-            beta2, w2, 0 if decoupled_weight_decay else weight_decay, eps, 1 - beta2 ** step))
-        g = _grad_into(xp, x, g, maximize, wd_, s_g)
-        tmp, d = s_t.like(x), s_d.like(x)
-        _lerp_into(xp, m, g, w, m, tmp)
-        mul(v, b2_, out=v)
+        if (x.dtype, step) != last:
+            last = (x.dtype, step)
+            decay_, lw_, b2_, w2_, wd_, eps_, bc2_ = _consts(x, (
+                1 - lr * weight_decay, w if small else 1 - w, beta2, w2, cwd, eps,
+                1 - beta2 ** step))
+        if (x.dtype, c1, c2) != last2:
+            last2 = (x.dtype, c1, c2)
+            c1_, c2_ = _consts(x, (c1, c2))
+        gb, tmp, d = work.get(x)
+        if decoupled:
+            mul(x, decay_, x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
+        _lerp_(xp, m, g, small, lw_, tmp)
+        mul(v, b2_, v)
         _addc_(xp, mul, v, g, g, w2_, w2 == 1, tmp)
         # d = sqrt(v / (1 - beta2^t)) + eps
-        div(v, bc2_, out=d)
-        sqrt(d, out=d)
-        add(d, eps_, out=d)
-        _addc_(xp, div, x, g, d, f(c1), c1 == 1, tmp)
-        _addc_(xp, div, x, m, d, f(c2), c2 == 1, tmp)
+        div(v, bc2_, d)
+        sqrt(d, d)
+        add(d, eps_, d)
+        _addc_(xp, div, x, g, d, c1_, c1 == 1, tmp)
+        _addc_(xp, div, x, m, d, c2_, c2 == 1, tmp)
 
 
 def _fused_radam_fwd(lists, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay,
@@ -1141,39 +1197,44 @@ def _fused_radam_fwd(lists, lr, beta1, beta2, eps, weight_decay, decoupled_weigh
         return
     xp = xp_of(xs[0])
     mul, add = xp.multiply, xp.add
-    s_g, s_t, s_u = _Scratch(xp, xs), _Scratch(xp, xs), _Scratch(xp, xs)
+    work = _Work(xp, xs, 3)
     w, w2 = 1 - beta1, 1 - beta2
+    small = abs(w) < 0.5
     decoupled = decoupled_weight_decay and weight_decay != 0
     rho_inf = 2 / (1 - beta2) - 1
-    cs = _Consts()
+    last = None
+    cwd = 0 if decoupled_weight_decay else weight_decay
+    grad_work = maximize or cwd != 0
     for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
         step = float(steps[i])
-        f = x.dtype.type
-        if decoupled:
-            mul(x, 1 - lr * weight_decay, out=x)
         bc2 = 1 - beta2 ** step
         rho = rho_inf - 2 * step * (beta2 ** step) / bc2
         rect = ((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)) ** 0.5 \
             if rho > 5.0 else 1.0
-        b2_, w2_, wd_, eps_, lr_, bc1_, bc2s_, rect_ = cs.get((x.dtype, step), f, (
-            beta2, w2, 0 if decoupled_weight_decay else weight_decay, eps, lr,
-            1 - beta1 ** step, bc2 ** 0.5, rect))
-        g = _grad_into(xp, x, g, maximize, wd_, s_g)
-        tmp, upd = s_t.like(x), s_u.like(x)
-        _lerp_into(xp, m, g, w, m, tmp)
-        mul(v, b2_, out=v)
+        if (x.dtype, step) != last:
+            last = (x.dtype, step)
+            decay_, lw_, b2_, w2_, wd_, eps_, lr_, bc1_, bc2s_, rect_ = _consts(x, (
+                1 - lr * weight_decay, w if small else 1 - w, beta2, w2, cwd, eps, lr,
+                1 - beta1 ** step, bc2 ** 0.5, rect))
+        gb, tmp, upd = work.get(x)
+        if decoupled:
+            mul(x, decay_, x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
+        _lerp_(xp, m, g, small, lw_, tmp)
+        mul(v, b2_, v)
         _addc_(xp, mul, v, g, g, w2_, w2 == 1, tmp)
         # update = lr * m / (1 - beta1^t), times the rectified adaptive lr where rho_t > 5
-        xp.divide(m, bc1_, out=upd)
-        mul(upd, lr_, out=upd)
+        xp.divide(m, bc1_, upd)
+        mul(upd, lr_, upd)
         if rho > 5.0:
-            xp.sqrt(v, out=tmp)
-            add(tmp, eps_, out=tmp)
-            xp.reciprocal(tmp, out=tmp)
-            mul(tmp, bc2s_, out=tmp)
-            mul(upd, tmp, out=upd)
-            mul(upd, rect_, out=upd)
-        xp.subtract(x, upd, out=x)
+            xp.sqrt(v, tmp)
+            add(tmp, eps_, tmp)
+            xp.reciprocal(tmp, tmp)
+            mul(tmp, bc2s_, tmp)
+            mul(upd, tmp, upd)
+            mul(upd, rect_, upd)
+        xp.subtract(x, upd, x)
 
 
 def _fused_wrapper(name, op, list_args, optional, attrs, example):

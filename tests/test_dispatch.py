@@ -256,7 +256,6 @@ def test_meta_model_without_allocating_then_to_empty():
 META_GAPS = {
     "allclose": "returns a Python bool, which needs values (PyTorch's meta refuses too)",
     "equal": "returns a Python bool, which needs values (PyTorch's meta refuses too)",
-    "index_put": "stand-in indexing result differs from the value's shape check",
 }
 
 

@@ -100,7 +100,10 @@ class MetaArray(np.lib.mixins.NDArrayOperatorsMixin):
     __int__ = __index__ = __float__
 
     def __setitem__(self, key, value):
-        _standin(self)[key]  # validate the index; writing to no data is a no-op
+        if _has_bool_meta(key):
+            raise NotImplementedError("indexing a meta tensor with a boolean mask: the "
+                                      "selection depends on the mask's values")
+        _standin(self)[_standins(key)]  # validate the index; writing to no data is a no-op
 
     def fill(self, value):
         pass
@@ -137,6 +140,8 @@ class MetaArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     # -- NumPy protocols ----------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if method == "at":  # an unbuffered in-place update (np.add.at): no data to update
+            return None
         if method == "__call__" and ufunc.signature is None:
             shape = np.broadcast_shapes(*[_shape(x) for x in inputs])
             with np.errstate(all="ignore"):

@@ -468,3 +468,33 @@ def test_every_dispatched_record_names_its_attributes():
                     if isinstance(o, ember.Tensor) and o.requires_grad:
                         o.sum().backward()
     assert unnamed == {}
+
+
+# Entries whose primitive is a record of another name (the call is still exactly one record).
+RECORD_OF = {"div": "floor_divide", "clamp": "clamp_tensor", "reshape": "view"}
+
+
+def test_each_primitive_dispatches_its_record_exactly_once():
+    """For every op-table entry named after a record, with and without gradients: exactly one
+    dispatch of that record per call (no double dispatch, no bypass)."""
+    bad = {}
+    for info in OP_DB:
+        name = info.name.split(".")[0]
+        if name not in OPS or name == "contiguous":  # contiguous returns a contiguous input
+            continue
+        for grad in (False, True):
+            for s in samples(info, info.dtypes[0])[:2]:
+                def conv(a, grad=grad):
+                    t = _to_ember(a)
+                    return t.requires_grad_(True) if grad and t.is_floating_point() else t
+
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        with Provenance() as p:
+                            call(info, ember, s, conv)
+                    except Exception:
+                        continue
+                if p.names.count(name) != 1 and p.names != [RECORD_OF.get(name)]:
+                    bad[(info.name, grad)] = p.names
+    assert bad == {}

@@ -27,6 +27,14 @@ except ImportError:
     torch = None
 
 
+# (label, kwargs): the optimizer is the label's first word
+CONFIGS = [("Adam", dict(lr=1e-3)), ("SGD momentum", dict(lr=1e-2, momentum=0.9)),
+           ("AdamW amsgrad", dict(lr=1e-3, amsgrad=True)),
+           ("RMSprop", dict(lr=1e-2)), ("Adagrad", dict(lr=1e-2)), ("Adadelta", dict()),
+           ("Adamax", dict(lr=2e-3)), ("NAdam", dict(lr=2e-3)), ("RAdam", dict(lr=1e-3)),
+           ("Rprop", dict(lr=1e-2)), ("ASGD", dict(lr=1e-2))]
+
+
 def shapes(scale: float = 1.0) -> list[tuple[int, ...]]:
     rng = np.random.default_rng(0)
     sides = [16, 32, 64, 128, 256]
@@ -90,8 +98,7 @@ def main() -> None:
           f"numpy {np.__version__}" + (f", torch {torch.__version__} "
                                        f"({torch.get_num_threads()} threads)" if torch else "")
           + f"; {platform.processor() or platform.machine()}")
-    configs = [("Adam", dict(lr=1e-3)), ("SGD momentum", dict(lr=1e-2, momentum=0.9)),
-               ("AdamW amsgrad", dict(lr=1e-3, amsgrad=True))]
+    configs = CONFIGS
     header = f"{'optimizer':<16}{'ember ms':>10}"
     if torch is not None:
         header += f"{'torch loop':>12}{'ratio':>8}{'torch foreach':>15}{'ratio':>8}"
@@ -118,8 +125,7 @@ def _one_lib(args) -> None:
         torch.set_num_threads(args.threads)
     shp = shapes(args.scale)
     out = {}
-    for label, kw in [("Adam", dict(lr=1e-3)), ("SGD momentum", dict(lr=1e-2, momentum=0.9)),
-                      ("AdamW amsgrad", dict(lr=1e-3, amsgrad=True))]:
+    for label, kw in CONFIGS:
         name = label.split()[0]
         if args.lib == "ember":
             opt = getattr(ember.optim, name)(make("ember", shp), **kw)

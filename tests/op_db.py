@@ -2371,6 +2371,66 @@ def _fe_radam_op(mod, xs, gs, ms, vs, steps, **kw):
     return xs + ms + vs
 
 
+def _fe_rprop_ref(xs, gs, prevs, sizes, *, etaminus, etaplus, step_size_min, step_size_max,
+                  maximize):
+    ox, op, os_ = [], [], []
+    for x, g, prev, ss in zip(xs, gs, prevs, sizes):
+        dt = x.dtype
+        g = (-1 if maximize else 1) * g.astype(np.float64)
+        sg = np.sign(g * prev)
+        factor = np.where(sg > 0, etaplus, np.where(sg < 0, etaminus, 1.0))
+        g = np.where(sg < 0, 0.0, g)
+        ss = np.clip(ss * factor, step_size_min, step_size_max)
+        ox.append((x - np.sign(g) * ss).astype(dt))
+        op.append(g.astype(dt))
+        os_.append(ss.astype(dt))
+    return ox + op + os_
+
+
+def _fe_rprop_samples(dtype, rng):
+    out = []
+    for maximize in (False, True):
+        gs = _fe_list(dtype, rng)
+        prevs = _fe_list(dtype, rng)
+        prevs[0].flat[0] = 0.0  # a zero product keeps the step size
+        out.append(SampleInput(
+            _fe_list(dtype, rng), (gs, prevs, _fe_list(dtype, rng, 0.01, 0.1)),
+            dict(etaminus=0.5, etaplus=1.2, step_size_min=0.02, step_size_max=0.09,
+                 maximize=maximize), desc=f"maximize={maximize}"))
+    return out
+
+
+def _fe_rprop_op(mod, xs, gs, prevs, sizes, **kw):
+    assert mod._fused_rprop_(xs, gs, prevs, sizes, **kw) is None
+    return xs + prevs + sizes
+
+
+def _fe_asgd_ref(xs, gs, axs, etas, mus, *, lambd, weight_decay, maximize):
+    ox, oa = [], []
+    for x, g, ax, eta, mu in zip(xs, gs, axs, etas, mus):
+        dt, eta, mu = x.dtype, float(eta), float(mu)
+        x, g = _fe_g(x, g, maximize, weight_decay)
+        x = x * (1 - lambd * eta) - eta * g
+        ax = ax + (x - ax) * mu if mu != 1 else x
+        ox.append(x.astype(dt))
+        oa.append(np.asarray(ax, dt))
+    return ox + oa
+
+
+def _fe_asgd_samples(dtype, rng):
+    return [SampleInput(_fe_list(dtype, rng),
+                        (_fe_list(dtype, rng), _fe_list(dtype, rng), _fe_steps(0.05, 0.05, 0.02),
+                         _fe_steps(1.0, 0.5, 0.25)),
+                        dict(lambd=1e-2, weight_decay=wd, maximize=maximize),
+                        desc=f"wd={wd} maximize={maximize}")
+            for wd, maximize in ((0.0, False), (0.1, True))]
+
+
+def _fe_asgd_op(mod, xs, gs, axs, etas, mus, **kw):
+    assert mod._fused_asgd_(xs, gs, axs, etas, mus, **kw) is None
+    return xs + axs
+
+
 for _n, _ref, _smp, _op, _skips in (
         ("_fused_rmsprop_", _fe_rmsprop_ref, _fe_rmsprop_samples, _fe_rmsprop_op,
          _NO_TORCH_KERNEL),
@@ -2380,7 +2440,9 @@ for _n, _ref, _smp, _op, _skips in (
         ("_fused_adamax_", _fe_adamax_ref, _fe_adamax_samples, _fe_adamax_op,
          _NO_TORCH_KERNEL),
         ("_fused_nadam_", _fe_nadam_ref, _fe_nadam_samples, _fe_nadam_op, _NO_TORCH_KERNEL),
-        ("_fused_radam_", _fe_radam_ref, _fe_radam_samples, _fe_radam_op, _NO_TORCH_KERNEL)):
+        ("_fused_radam_", _fe_radam_ref, _fe_radam_samples, _fe_radam_op, _NO_TORCH_KERNEL),
+        ("_fused_rprop_", _fe_rprop_ref, _fe_rprop_samples, _fe_rprop_op, _NO_TORCH_KERNEL),
+        ("_fused_asgd_", _fe_asgd_ref, _fe_asgd_samples, _fe_asgd_op, _NO_TORCH_KERNEL)):
     _reg(OpInfo(_n, ref=_ref, sample_inputs=_smp, op=_op, method=False, differentiable=False,
                 skips=dict(_skips), **_FE_OPT_TOL))
 

@@ -226,7 +226,8 @@ def test_records_declare_mutation_and_attributes():
     assert OPS["_fused_sgd_"].mutates == (0, 2)
     for name, mutates in (("_fused_rmsprop_", (0, 2, 3, 4)), ("_fused_adagrad_", (0, 2)),
                           ("_fused_adadelta_", (0, 2, 3)), ("_fused_adamax_", (0, 2, 3)),
-                          ("_fused_nadam_", (0, 2, 3, 4)), ("_fused_radam_", (0, 2, 3))):
+                          ("_fused_nadam_", (0, 2, 3, 4)), ("_fused_radam_", (0, 2, 3)),
+                          ("_fused_rprop_", (0, 2, 3)), ("_fused_asgd_", (0, 2))):
         assert OPS[name].mutates == mutates, name
     assert OPS["_fused_adagrad_"].attrs == ("lr", "lr_decay", "weight_decay", "eps", "maximize")
 

@@ -1237,6 +1237,71 @@ def _fused_radam_fwd(lists, lr, beta1, beta2, eps, weight_decay, decoupled_weigh
         xp.subtract(x, upd, x)
 
 
+def _fused_rprop_fwd(lists, etaminus, etaplus, step_size_min, step_size_max, maximize):
+    xs, gs, prevs, sizes = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, copyto = xp.multiply, xp.copyto
+    work = _Work(xp, xs, 3)
+    last = None
+    for x, g, prev, ss in zip(xs, gs, prevs, sizes):
+        if x.dtype is not last:
+            last = x.dtype
+            em_, ep_, one_, zero_, lo_, hi_ = _consts(x, (
+                etaminus, etaplus, 1, 0, step_size_min, step_size_max))
+        gw, sg, tmp = work.get(x)
+        # a copy of the gradient: coordinates whose gradient changed sign are zeroed below
+        if maximize:
+            xp.negative(g, gw)
+        else:
+            mul(g, one_, gw)
+        # the step size factor: etaplus where g * prev > 0, etaminus where < 0, else 1
+        mul(gw, prev, sg)
+        xp.sign(sg, sg)
+        pos, neg, zero = xp.greater(sg, 0), xp.less(sg, 0), xp.equal(sg, 0)
+        copyto(sg, ep_, where=pos)
+        copyto(sg, em_, where=neg)
+        copyto(sg, one_, where=zero)
+        copyto(gw, zero_, where=xp.equal(sg, em_))
+        mul(ss, sg, ss)
+        xp.maximum(ss, lo_, out=ss)  # clamp(min, max)
+        xp.minimum(ss, hi_, out=ss)
+        xp.sign(gw, tmp)
+        mul(tmp, ss, tmp)
+        xp.subtract(x, tmp, x)
+        copyto(prev, gw)
+
+
+def _fused_asgd_fwd(lists, lambd, weight_decay, maximize):
+    xs, gs, axs, etas, mus = lists
+    if not xs:
+        return
+    xp = xp_of(xs[0])
+    mul, add = xp.multiply, xp.add
+    work = _Work(xp, xs, 2)
+    last = None
+    grad_work = maximize or weight_decay != 0
+    for i, (x, g, ax) in enumerate(zip(xs, gs, axs)):
+        eta, mu = float(etas[i]), float(mus[i])
+        if (x.dtype, eta, mu) != last:
+            last = (x.dtype, eta, mu)
+            decay_, neta_, wd_, mu_ = _consts(x, (1 - lambd * eta, -eta, weight_decay, mu))
+        gb, tmp = work.get(x)
+        if grad_work:
+            g = _grad_into(xp, x, g, maximize, wd_, gb)
+        # p = p * (1 - lambd * eta) + g * -eta
+        mul(x, decay_, x)
+        add(x, mul(g, neta_, tmp), x)
+        # ax += (p - ax) * mu, or ax = p while mu == 1
+        if mu != 1:
+            xp.subtract(x, ax, tmp)
+            mul(tmp, mu_, tmp)
+            add(ax, tmp, ax)
+        else:
+            xp.copyto(ax, x)
+
+
 def _fused_wrapper(name, op, list_args, optional, attrs, example):
     """The public function of a fused record: tensor lists (``optional`` ones may be empty),
     then keyword-only hyperparameters ``attrs`` (name, converter) in the record's order."""
@@ -1337,7 +1402,19 @@ for _name, _fwd, _lists, _opt, _attrs, _mut, _what, _ex in (
          (0, 2, 3), "RAdam",
          "ember._fused_radam_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
          "[ember.zeros(2)], [ember.tensor(1.0)], lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, "
-         "weight_decay=0.0, decoupled_weight_decay=False, maximize=False)")):
+         "weight_decay=0.0, decoupled_weight_decay=False, maximize=False)"),
+        ("_fused_rprop_", _fused_rprop_fwd, ("self", "grads", "prevs", "step_sizes"), (),
+         (("etaminus", _FLOAT), ("etaplus", _FLOAT), ("step_size_min", _FLOAT),
+          ("step_size_max", _FLOAT), ("maximize", _BOOL)), (0, 2, 3),
+         "Rprop", "ember._fused_rprop_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[ember.full((2,), 0.01)], etaminus=0.5, etaplus=1.2, step_size_min=1e-6, "
+         "step_size_max=50.0, maximize=False)"),
+        ("_fused_asgd_", _fused_asgd_fwd, ("self", "grads", "axs", "etas", "mus"), (),
+         (("lambd", _FLOAT), ("weight_decay", _FLOAT), ("maximize", _BOOL)), (0, 2),
+         "ASGD (``etas`` and ``mus`` are read; the optimizer updates them after)",
+         "ember._fused_asgd_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
+         "[ember.tensor(0.01)], [ember.tensor(1.0)], lambd=1e-4, weight_decay=0.0, "
+         "maximize=False)")):
     _op = _record(_name, _fwd, _no_autograd(_name), tuple(a for a, _ in _attrs),
                   f"A whole {_what} update (NOTE [ Fused records of the other optimizers ]).",
                   mutates=_mut)

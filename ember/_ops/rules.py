@@ -474,6 +474,7 @@ RULES.update({
     "_fused_adam_": nothing, "_fused_adamw_": nothing, "_fused_sgd_": nothing,
     "_fused_rmsprop_": nothing, "_fused_adagrad_": nothing, "_fused_adadelta_": nothing,
     "_fused_adamax_": nothing, "_fused_nadam_": nothing, "_fused_radam_": nothing,
+    "_fused_rprop_": nothing, "_fused_asgd_": nothing,
     "_foreach_zero_": nothing, "_foreach_copy_": nothing,
 })
 for _n, _rule in (("add", _foreach_each), ("sub", _foreach_each), ("mul", _foreach_each),

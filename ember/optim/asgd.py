@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _temp_op, _to_scalar
+from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _temp_op,
+                                   _to_scalar, _use_fused)
 
 __all__ = ["ASGD"]
 
@@ -32,6 +33,7 @@ class ASGD(_ListOptimizer):
         >>> opt = ember.optim.ASGD(model.parameters(), lr=0.05, t0=100)
     """
 
+    _has_fused = True  # its default path is the _fused_asgd_ record
     _state_keys = frozenset({"step", "eta", "mu", "ax"})
 
     def __init__(self, params: Iterable, lr: float = 1e-2, lambd: float = 1e-4,
@@ -57,11 +59,26 @@ class ASGD(_ListOptimizer):
     def _update(self, group, lists):
         lr = _to_scalar(group["lr"])
         lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
-        params, grads = lists.params, self._grads(group, lists)
-        ax = lists.state("ax")
+        params, ax = lists.params, lists.state("ax")
         steps = lists.steps()
         eta_t = [st["eta"] for st in lists.states]
         mu_t = [st["mu"] for st in lists.states]
+        if _use_fused(group):
+            ember._fused_asgd_(params, lists.grads, ax, eta_t, mu_t, lambd=lambd,
+                               weight_decay=group["weight_decay"], maximize=group["maximize"])
+        else:
+            self._foreach_update(group, lists, ax, eta_t, mu_t)
+        # new eta and mu: PyTorch makes each a tensor of the default dtype (as_tensor of a
+        # Python float), then copies it into the state, whatever that state's dtype
+        ember._foreach_copy_(eta_t, list(ember.tensor(
+            [lr / ((1 + lambd * lr * s) ** alpha) for s in steps])))
+        ember._foreach_copy_(mu_t, list(ember.tensor([1 / max(1, s - t0) for s in steps])))
+
+    def _foreach_update(self, group, lists, ax, eta_t, mu_t):
+        """The parameter and average update on the foreach records (``foreach=True``,
+        ``differentiable=True``); the default path runs ``_fused_asgd_``."""
+        lambd = group["lambd"]
+        params, grads = lists.params, self._grads(group, lists)
         etas = [float(t._data) for t in eta_t]
         mus = [float(t._data) for t in mu_t]
         # p = p * (1 - lambd * eta) - eta * g
@@ -77,8 +94,3 @@ class ASGD(_ListOptimizer):
             ember._foreach_add_(a, d)
         if same:
             ember._foreach_copy_([ax[i] for i in same], [params[i] for i in same])
-        # new eta and mu: PyTorch makes each a tensor of the default dtype (as_tensor of a
-        # Python float), then copies it into the state, whatever that state's dtype
-        ember._foreach_copy_(eta_t, list(ember.tensor(
-            [lr / ((1 + lambd * lr * s) ** alpha) for s in steps])))
-        ember._foreach_copy_(mu_t, list(ember.tensor([1 / max(1, s - t0) for s in steps])))

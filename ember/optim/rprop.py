@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import ember
 from ember._tensor import Tensor
-from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar
+from ember.optim.optimizer import _check, _check_flags, _ListOptimizer, _to_scalar, _use_fused
 
 __all__ = ["Rprop"]
 
@@ -30,6 +30,7 @@ class Rprop(_ListOptimizer):
         >>> opt = ember.optim.Rprop(model.parameters())
     """
 
+    _has_fused = True  # its default path is the _fused_rprop_ record
     _state_keys = frozenset({"step", "prev", "step_size"})
 
     def __init__(self, params: Iterable, lr: float = 1e-2,
@@ -59,6 +60,12 @@ class Rprop(_ListOptimizer):
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]
         lists.steps()
+        if _use_fused(group):
+            ember._fused_rprop_(lists.params, lists.grads, lists.state("prev"),
+                                lists.state("step_size"), etaminus=etaminus, etaplus=etaplus,
+                                step_size_min=step_size_min, step_size_max=step_size_max,
+                                maximize=group["maximize"])
+            return
         grads = lists.grads
         # a copy: coordinates whose gradient changed sign are zeroed below
         grads = ember._foreach_neg(grads) if group["maximize"] else ember._foreach_mul(grads, 1)

@@ -21,7 +21,7 @@ from test_optimizers import CASES, _case_id, _init_arrays, _run_ember, _run_torc
 # optimizers that accept fused=True (PyTorch's fused kernels)
 FUSED = ("Adam", "AdamW", "SGD", "Adagrad")
 # optimizers whose default path is a fused record (NOTE [ Fused optimizer records ])
-FUSED_RECORDS = FUSED + ("RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam")
+FUSED_RECORDS = FUSED + ("RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")
 PATHS = [pytest.param(dict(foreach=True), id="foreach"),
          pytest.param(dict(foreach=False), id="per-param"),
          pytest.param(dict(fused=True), id="fused")]
@@ -227,6 +227,8 @@ def test_step_works_on_any_backend_array_module():
     ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
     ("RAdam", dict(lr=0.05, betas=(0.9, 0.8), weight_decay=0.1, maximize=True)),
     ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    ("ASGD", dict(lr=0.05, t0=2, lambd=1e-2, weight_decay=0.1, maximize=True)),
 ], ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()))
 def test_fused_records_agree_bitwise_on_mixed_tensors(name, kw):
     """Default (fused record), foreach and per-parameter paths on float32, float64, float16,
@@ -273,7 +275,8 @@ def test_fused_records_run_by_default_and_not_with_foreach():
 
     for name, record in (("RMSprop", "_fused_rmsprop_"), ("Adagrad", "_fused_adagrad_"),
                          ("Adadelta", "_fused_adadelta_"), ("Adamax", "_fused_adamax_"),
-                         ("NAdam", "_fused_nadam_"), ("RAdam", "_fused_radam_")):
+                         ("NAdam", "_fused_nadam_"), ("RAdam", "_fused_radam_"),
+                         ("Rprop", "_fused_rprop_"), ("ASGD", "_fused_asgd_")):
         op = core.OPS[record]
         for flags, want in ((dict(), 1), (dict(foreach=False), 1), (dict(foreach=True), 0)):
             ps = [Parameter(ember.ones(3)), Parameter(ember.ones(2))]

@@ -2405,7 +2405,8 @@ def _fe_rprop_op(mod, xs, gs, prevs, sizes, **kw):
     return xs + prevs + sizes
 
 
-def _fe_asgd_ref(xs, gs, axs, etas, mus, *, lambd, weight_decay, maximize):
+def _fe_asgd_ref(xs, gs, axs, etas, mus, *, lambd, weight_decay, maximize, new_etas,
+                 new_mus):
     ox, oa = [], []
     for x, g, ax, eta, mu in zip(xs, gs, axs, etas, mus):
         dt, eta, mu = x.dtype, float(eta), float(mu)
@@ -2414,21 +2415,24 @@ def _fe_asgd_ref(xs, gs, axs, etas, mus, *, lambd, weight_decay, maximize):
         ax = ax + (x - ax) * mu if mu != 1 else x
         ox.append(x.astype(dt))
         oa.append(np.asarray(ax, dt))
-    return ox + oa
+    return (ox + oa + [np.asarray(v, e.dtype) for v, e in zip(new_etas, etas)]
+            + [np.asarray(v, m.dtype) for v, m in zip(new_mus, mus)])
 
 
 def _fe_asgd_samples(dtype, rng):
     return [SampleInput(_fe_list(dtype, rng),
-                        (_fe_list(dtype, rng), _fe_list(dtype, rng), _fe_steps(0.05, 0.05, 0.02),
-                         _fe_steps(1.0, 0.5, 0.25)),
-                        dict(lambd=1e-2, weight_decay=wd, maximize=maximize),
+                        (_fe_list(dtype, rng), _fe_list(dtype, rng),
+                         [np.array(t, dtype) for t in (0.05, 0.05, 0.02)],
+                         [np.array(t, dtype) for t in (1.0, 0.5, 0.25)]),
+                        dict(lambd=1e-2, weight_decay=wd, maximize=maximize,
+                             new_etas=(0.04, 0.04, 0.01), new_mus=(0.5, 0.25, 0.125)),
                         desc=f"wd={wd} maximize={maximize}")
             for wd, maximize in ((0.0, False), (0.1, True))]
 
 
 def _fe_asgd_op(mod, xs, gs, axs, etas, mus, **kw):
     assert mod._fused_asgd_(xs, gs, axs, etas, mus, **kw) is None
-    return xs + axs
+    return xs + axs + etas + mus
 
 
 for _n, _ref, _smp, _op, _skips in (

@@ -227,7 +227,7 @@ def test_records_declare_mutation_and_attributes():
     for name, mutates in (("_fused_rmsprop_", (0, 2, 3, 4)), ("_fused_adagrad_", (0, 2)),
                           ("_fused_adadelta_", (0, 2, 3)), ("_fused_adamax_", (0, 2, 3)),
                           ("_fused_nadam_", (0, 2, 3, 4)), ("_fused_radam_", (0, 2, 3)),
-                          ("_fused_rprop_", (0, 2, 3)), ("_fused_asgd_", (0, 2))):
+                          ("_fused_rprop_", (0, 2, 3)), ("_fused_asgd_", (0, 2, 3, 4))):
         assert OPS[name].mutates == mutates, name
     assert OPS["_fused_adagrad_"].attrs == ("lr", "lr_decay", "weight_decay", "eps", "maximize")
 

@@ -1251,20 +1251,19 @@ def _fused_rprop_fwd(lists, etaminus, etaplus, step_size_min, step_size_max, max
             em_, ep_, one_, zero_, lo_, hi_ = _consts(x, (
                 etaminus, etaplus, 1, 0, step_size_min, step_size_max))
         gw, sg, tmp = work.get(x)
-        # a copy of the gradient: coordinates whose gradient changed sign are zeroed below
         if maximize:
-            xp.negative(g, gw)
-        else:
-            mul(g, one_, gw)
-        # the step size factor: etaplus where g * prev > 0, etaminus where < 0, else 1
-        mul(gw, prev, sg)
+            g = xp.negative(g, gw)
+        # the step size factor: etaplus where g * prev > 0, etaminus where < 0, 1 where 0
+        # (NaN stays NaN); two-way selects are cheaper than half-dense masked writes, and the
+        # zeros and NaNs are few
+        mul(g, prev, sg)
         xp.sign(sg, sg)
-        pos, neg, zero = xp.greater(sg, 0), xp.less(sg, 0), xp.equal(sg, 0)
-        copyto(sg, ep_, where=pos)
-        copyto(sg, em_, where=neg)
-        copyto(sg, one_, where=zero)
-        copyto(gw, zero_, where=xp.equal(sg, em_))
-        mul(ss, sg, ss)
+        fac = xp.where(xp.greater(sg, 0), ep_, em_)
+        copyto(fac, one_, where=xp.equal(sg, 0))
+        copyto(fac, sg, where=xp.isnan(sg))
+        # a new array: coordinates whose gradient changed sign are zeroed
+        gw = xp.where(xp.equal(fac, em_), zero_, g)
+        mul(ss, fac, ss)
         xp.maximum(ss, lo_, out=ss)  # clamp(min, max)
         xp.minimum(ss, hi_, out=ss)
         xp.sign(gw, tmp)
@@ -1273,7 +1272,7 @@ def _fused_rprop_fwd(lists, etaminus, etaplus, step_size_min, step_size_max, max
         copyto(prev, gw)
 
 
-def _fused_asgd_fwd(lists, lambd, weight_decay, maximize):
+def _fused_asgd_fwd(lists, lambd, weight_decay, maximize, new_etas, new_mus):
     xs, gs, axs, etas, mus = lists
     if not xs:
         return
@@ -1300,6 +1299,8 @@ def _fused_asgd_fwd(lists, lambd, weight_decay, maximize):
             add(ax, tmp, ax)
         else:
             xp.copyto(ax, x)
+        etas[i][()] = new_etas[i]
+        mus[i][()] = new_mus[i]
 
 
 def _fused_wrapper(name, op, list_args, optional, attrs, example):
@@ -1329,7 +1330,12 @@ def _fused_wrapper(name, op, list_args, optional, attrs, example):
                 lists.append([])
             else:
                 lists.append(_tensor_list(name, arg, v, n))
-        return _dispatch(op, tuple(lists), tuple(conv(kw[a]) for a, conv in attrs))
+        params = tuple(conv(kw[a]) for a, conv in attrs)
+        for (a, _), v in zip(attrs, params):
+            if isinstance(v, tuple) and len(v) != n:
+                raise RuntimeError(f"{name}(): '{a}' must hold one number per tensor ({n} "
+                                   f"tensors, {len(v)} numbers)")
+        return _dispatch(op, tuple(lists), params)
 
     P = inspect.Parameter
     fn.__signature__ = inspect.Signature(
@@ -1356,6 +1362,12 @@ def _fused_wrapper(name, op, list_args, optional, attrs, example):
 
 
 _FLOAT, _BOOL = float, bool
+
+
+def _floats(v):
+    return tuple(float(x) for x in v)
+
+
 for _name, _fwd, _lists, _opt, _attrs, _mut, _what, _ex in (
         ("_fused_rmsprop_", _fused_rmsprop_fwd,
          ("self", "grads", "square_avgs", "grad_avgs", "momentum_buffer_list"),
@@ -1410,11 +1422,12 @@ for _name, _fwd, _lists, _opt, _attrs, _mut, _what, _ex in (
          "[ember.full((2,), 0.01)], etaminus=0.5, etaplus=1.2, step_size_min=1e-6, "
          "step_size_max=50.0, maximize=False)"),
         ("_fused_asgd_", _fused_asgd_fwd, ("self", "grads", "axs", "etas", "mus"), (),
-         (("lambd", _FLOAT), ("weight_decay", _FLOAT), ("maximize", _BOOL)), (0, 2),
-         "ASGD (``etas`` and ``mus`` are read; the optimizer updates them after)",
+         (("lambd", _FLOAT), ("weight_decay", _FLOAT), ("maximize", _BOOL),
+          ("new_etas", _floats), ("new_mus", _floats)), (0, 2, 3, 4),
+         "ASGD (``etas`` and ``mus`` are read, then set to ``new_etas``/``new_mus``)",
          "ember._fused_asgd_([ember.ones(2)], [ember.ones(2)], [ember.zeros(2)], "
          "[ember.tensor(0.01)], [ember.tensor(1.0)], lambd=1e-4, weight_decay=0.0, "
-         "maximize=False)")):
+         "maximize=False, new_etas=(0.01,), new_mus=(1.0,))")):
     _op = _record(_name, _fwd, _no_autograd(_name), tuple(a for a, _ in _attrs),
                   f"A whole {_what} update (NOTE [ Fused records of the other optimizers ]).",
                   mutates=_mut)

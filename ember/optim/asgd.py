@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import ember
+from ember import _dtype as D
 from ember._tensor import Tensor
 from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _temp_op,
                                    _to_scalar, _use_fused)
@@ -63,16 +64,20 @@ class ASGD(_ListOptimizer):
         steps = lists.steps()
         eta_t = [st["eta"] for st in lists.states]
         mu_t = [st["mu"] for st in lists.states]
-        if _use_fused(group):
-            ember._fused_asgd_(params, lists.grads, ax, eta_t, mu_t, lambd=lambd,
-                               weight_decay=group["weight_decay"], maximize=group["maximize"])
-        else:
-            self._foreach_update(group, lists, ax, eta_t, mu_t)
         # new eta and mu: PyTorch makes each a tensor of the default dtype (as_tensor of a
         # Python float), then copies it into the state, whatever that state's dtype
-        ember._foreach_copy_(eta_t, list(ember.tensor(
-            [lr / ((1 + lambd * lr * s) ** alpha) for s in steps])))
-        ember._foreach_copy_(mu_t, list(ember.tensor([1 / max(1, s - t0) for s in steps])))
+        new_etas = [lr / ((1 + lambd * lr * s) ** alpha) for s in steps]
+        new_mus = [1 / max(1, s - t0) for s in steps]
+        if _use_fused(group):
+            rnd = D.get_default_dtype().np.type  # the rounding through the default dtype
+            ember._fused_asgd_(params, lists.grads, ax, eta_t, mu_t, lambd=lambd,
+                               weight_decay=group["weight_decay"], maximize=group["maximize"],
+                               new_etas=[float(rnd(v)) for v in new_etas],
+                               new_mus=[float(rnd(v)) for v in new_mus])
+            return
+        self._foreach_update(group, lists, ax, eta_t, mu_t)
+        ember._foreach_copy_(eta_t, list(ember.tensor(new_etas)))
+        ember._foreach_copy_(mu_t, list(ember.tensor(new_mus)))
 
     def _foreach_update(self, group, lists, ax, eta_t, mu_t):
         """The parameter and average update on the foreach records (``foreach=True``,

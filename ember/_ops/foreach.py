@@ -1242,7 +1242,7 @@ def _fused_rprop_fwd(lists, etaminus, etaplus, step_size_min, step_size_max, max
     if not xs:
         return
     xp = xp_of(xs[0])
-    mul, copyto = xp.multiply, xp.copyto
+    mul, copyto, equal = xp.multiply, xp.copyto, xp.equal
     work = _Work(xp, xs, 3)
     last = None
     for x, g, prev, ss in zip(xs, gs, prevs, sizes):
@@ -1250,26 +1250,25 @@ def _fused_rprop_fwd(lists, etaminus, etaplus, step_size_min, step_size_max, max
             last = x.dtype
             em_, ep_, one_, zero_, lo_, hi_ = _consts(x, (
                 etaminus, etaplus, 1, 0, step_size_min, step_size_max))
-        gw, sg, tmp = work.get(x)
+        gb, prod, upd = work.get(x)
         if maximize:
-            g = xp.negative(g, gw)
-        # the step size factor: etaplus where g * prev > 0, etaminus where < 0, 1 where 0
-        # (NaN stays NaN); two-way selects are cheaper than half-dense masked writes, and the
-        # zeros and NaNs are few
-        mul(g, prev, sg)
-        xp.sign(sg, sg)
-        fac = xp.where(xp.greater(sg, 0), ep_, em_)
-        copyto(fac, one_, where=xp.equal(sg, 0))
-        copyto(fac, sg, where=xp.isnan(sg))
-        # a new array: coordinates whose gradient changed sign are zeroed
-        gw = xp.where(xp.equal(fac, em_), zero_, g)
+            g = xp.negative(g, gb)
+        # The step size factor: etaplus where g * prev > 0, etaminus where < 0, 1 where 0,
+        # NaN where NaN: the foreach path's sign() and masked fills, taken from the product
+        # directly (its sign has the same comparisons); a select for the dense part, masked
+        # writes for the usually few zeros and NaNs.
+        mul(g, prev, prod)
+        fac = xp.where(xp.greater(prod, 0), ep_, em_)
+        copyto(fac, one_, where=equal(prod, 0))
+        copyto(fac, prod, where=xp.isnan(prod))
+        # prev = g, zeroed where the gradient changed sign (it skips this update)
+        copyto(prev, g)
+        copyto(prev, zero_, where=equal(fac, em_))
         mul(ss, fac, ss)
-        xp.maximum(ss, lo_, out=ss)  # clamp(min, max)
-        xp.minimum(ss, hi_, out=ss)
-        xp.sign(gw, tmp)
-        mul(tmp, ss, tmp)
-        xp.subtract(x, tmp, x)
-        copyto(prev, gw)
+        xp.clip(ss, lo_, hi_, out=ss)  # max(min) then min(max), as the foreach path
+        xp.sign(prev, upd)
+        mul(upd, ss, upd)
+        xp.subtract(x, upd, x)
 
 
 def _fused_asgd_fwd(lists, lambd, weight_decay, maximize, new_etas, new_mus):

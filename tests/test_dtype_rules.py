@@ -109,6 +109,9 @@ def _library_calls():
             lambda t=t: F.conv_transpose2d(t(1, 2, 4, 4), t(2, 3, 3, 3, seed=1)),
             lambda t=t: F.conv1d(t(1, 2, 6), t(3, 2, 3, seed=1), stride=2),
             lambda t=t: F.max_pool2d(t(1, 2, 4, 4), 2),
+            # its gradient's own backward reaches max_pool_gather
+            lambda t=t: (lambda x: ember.autograd.grad((F.max_pool2d(x, 2) ** 2).sum(), x,
+                                                       create_graph=True)[0])(t(1, 2, 4, 4)),
             lambda t=t: F.max_pool2d(t(1, 2, 5, 5), 3, stride=2, padding=1,
                                      return_indices=True),
             lambda t=t: F.avg_pool2d(t(1, 2, 4, 4), 2),

@@ -330,6 +330,12 @@ RECORD_RULES = {
     "avg_pool_backward": ("tests/nn/test_pooling.py::test_gradchecks",
                           lambda: _gg(lambda t: F.avg_pool2d(t, 3, 2, 1, True, False),
                                       _t(1, 1, 5, 5))),
+    "max_pool_gather": ("tests/nn/test_pooling.py::test_gradchecks",
+                        lambda: (lambda x: ember.autograd.grad(
+                            (F.max_pool2d(x, 2) ** 2).sum(), x, create_graph=True)[0].sum()
+                            .backward())(_t(1, 1, 4, 4))),
+    "max_pool_indices": ("tests/nn/test_pooling.py::test_max_unpool_matches_torch",
+                         lambda: F.max_pool2d(_t(1, 1, 4, 4), 2, return_indices=True)),
     "max_pool_backward": ("tests/nn/test_pooling.py::test_gradchecks",
                           lambda: _gg(lambda t: F.max_pool2d(t, 2, 1, dilation=2),
                                       _t(1, 1, 5, 5))),

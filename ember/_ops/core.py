@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import _dtype as D
-from ember._graph import GRAD, node_class, save_inputs, save_output
+from ember._graph import _MSG_FREED, FREED, GRAD, node_class, save_inputs, save_output
 from ember._backends import _BY_TYPE as _BACKEND_TYPES
 from ember._backends import xp_of
 from ember._tensor import Tensor, _new, make_tensor
@@ -412,6 +412,41 @@ def _emit_multi(op, results, inputs, params):
                 o._grad_fn = None
                 o._requires_grad = False
     return outs
+
+
+def keep_state(outs, k):
+    """Split a multi-output record's outputs into its ``k`` public outputs and its
+    forward-time state (NOTE [ Forward state as outputs ] in nn/_functional_common.py).
+
+    Args:
+        outs: the tuple ``apply`` returned for a ``multi=True`` record.
+        k: how many leading outputs are public.
+
+    Returns:
+        ``outs[0]`` when ``k == 1``, else the tuple ``outs[:k]``.
+
+    Example::
+
+        >>> y = keep_state(apply(_LAYER_NORM, (x,), attrs), 1)
+    """
+    e = outs[0]._grad_fn
+    if e is not None:
+        node = e[0]
+        node.out = tuple([o._data for o in outs[k:]])
+        node.shape = node.shape[:k]
+        node.dtype = node.dtype[:k]
+        for o in outs[k:]:
+            o._grad_fn = None
+            o._requires_grad = False
+    return outs[0] if k == 1 else outs[:k]
+
+
+def state_of(ctx):
+    """The forward-time state arrays ``keep_state`` stored on the node ``ctx``."""
+    st = ctx.out
+    if st is FREED:
+        raise RuntimeError(_MSG_FREED)
+    return st
 
 
 class DispatchMode:

@@ -29,7 +29,7 @@ import numpy as np
 from ember._backends import KERNELS
 from ember._ops.conv import _col2im, _im2col, _pad_t, _to_nc
 from ember._backends import xp_of
-from ember._ops.core import FUNCTIONS, OpDef, apply, emit
+from ember._ops.core import FUNCTIONS, OpDef, apply, keep_state, state_of
 from ember._tensor import Tensor
 
 xp = np
@@ -241,12 +241,42 @@ def _select_bwd_fwd(g, arg, ks, s, p, d, out, spatial):
         slice(a, a + L) for a, L in zip(p, spatial))])
 
 
-MAX_POOL = OpDef("max_pool", lambda x, arg, ks, s, p, d, out, spatial: _select_fwd(
-    x, arg, ks, s, p, d, out), onnx="MaxPool", node_name="MaxPool2DWithIndicesBackward0")
-MAX_POOL_BWD = OpDef("max_pool_backward", _select_bwd_fwd,
+# NOTE [ Max pooling records ]
+# ``max_pool`` computes the maxima and, as forward-time state (NOTE [ Forward state as
+# outputs ]), the kernel offset of each (an int8 array); its backward scatters the gradient
+# there (``max_pool_backward``, inputs g and the offsets), whose own derivative gathers
+# at the same offsets (``max_pool_gather``). The offsets are tensor inputs, never arrays in
+# the attributes, so every record replays from ``fwd(*arrays, *attrs)``.
+_POOL_ATTRS = ("kernel_size", "stride", "padding", "dilation", "output_size", "input_size")
+MAX_POOL = OpDef("max_pool", lambda x, ks, s, p, d, out, spatial: max_pool_arg(x, ks, s, p, d,
+                                                                              out),
+                 onnx="MaxPool", node_name="MaxPool2DWithIndicesBackward0", multi=True,
+                 attrs=_POOL_ATTRS)
+MAX_POOL_SELECT = OpDef("max_pool_gather", lambda x, arg, ks, s, p, d, out, spatial:
+                        _select_fwd(x, arg, ks, s, p, d, out), attrs=_POOL_ATTRS, save="x",
+                        node_name="MaxPool2DWithIndicesBackward0")
+MAX_POOL_BWD = OpDef("max_pool_backward", _select_bwd_fwd, attrs=_POOL_ATTRS, save="x",
                      node_name="MaxPool2DWithIndicesBackwardBackward0")
-MAX_POOL.grad(lambda ctx, g: (apply(MAX_POOL_BWD, (g,), ctx.params),))
-MAX_POOL_BWD.grad(lambda ctx, g: (apply(MAX_POOL, (g,), ctx.params),))
+
+
+@MAX_POOL.grad
+def _(ctx, g):
+    (arg,) = state_of(ctx)
+    return (apply(MAX_POOL_BWD, (g[0], Tensor._wrap(arg)), ctx.params),)
+
+
+@MAX_POOL_SELECT.grad
+def _(ctx, g):
+    return (apply(MAX_POOL_BWD, (g, ctx.inputs[1]), ctx.params), None)
+
+
+@MAX_POOL_BWD.grad
+def _(ctx, gg):
+    return (apply(MAX_POOL_SELECT, (gg, ctx.inputs[1]), ctx.params), None)
+
+
+_FLAT_INDICES = OpDef("max_pool_indices", flat_indices, None, differentiable=False,
+                      attrs=_POOL_ATTRS)
 
 
 def max_pool(name, input, nd, kernel_size, stride=None, padding=0, dilation=1,
@@ -255,14 +285,14 @@ def max_pool(name, input, nd, kernel_size, stride=None, padding=0, dilation=1,
     ks, s, p, d, out = _pool_args(name, input, nd, kernel_size, stride, padding, dilation,
                                   ceil_mode)
     x, unb = _batch(input, nd)
-    vals, arg = max_pool_arg(x._data, ks, s, p, d, out)
-    spatial = tuple(x.shape[2:])
-    y = emit(MAX_POOL, vals, (x,), (arg, ks, s, p, d, out, spatial))
+    attrs = (ks, s, p, d, out, tuple(x.shape[2:]))
+    y, arg = apply(MAX_POOL, (x,), attrs)
+    keep_state((y, arg), 1)
     if unb:
         y = y.squeeze(0)
     if return_indices:
-        idx = flat_indices(arg, ks, s, p, d, out, spatial)
-        return y, Tensor._wrap(idx[0] if unb else idx)
+        idx = apply(_FLAT_INDICES, (arg,), attrs)
+        return y, idx.squeeze(0) if unb else idx
     return y
 
 

@@ -397,13 +397,22 @@ def _names(text):
     return text.split()
 
 
+def _max_pool(ins, params):
+    """Values in the input's dtype, and the kernel offset of each maximum as forward-time
+    state: int8 for kernels of fewer than 128 positions, else int32 (pool.max_pool_arg)."""
+    n = 1
+    for k in params[0]:
+        n *= k
+    return [_dtype_of(ins[0]), D.int8 if n < 128 else D.int32]
+
+
 RULES: dict = {}
 for _n in _names("""
         view reshape permute transpose movedim expand contiguous cat flip roll repeat
         clone select_view index index_fill_zero tril triu diagonal as_strided unfold
         diagonal_backward amax neg sign floor ceil trunc frac round sgn bitwise_not relu
         conj to_device constant_pad_nd take_axis take_axis_backward im2col col2im
-        spatial_gather spatial_scatter max_pool max_pool_backward avg_pool avg_pool_backward
+        spatial_gather spatial_scatter max_pool_gather max_pool_backward avg_pool avg_pool_backward
         scatter_reduce linalg_diagonal linalg_diag_embed linalg_tril linalg_triu linalg_inv
         linalg_det linalg_cholesky linalg_pinv linalg_lu_factor segment_sum segment_max
         fft_resize fft_c2c_same hardtanh leaky_relu elu gelu silu mish softplus softsign
@@ -469,7 +478,8 @@ RULES.update({
     "lstm_layer": _lstm, "lstm_layer_backward": _lstm_backward,
     "gru_layer": _all_same(5), "gru_layer_backward": _gru_backward,
     "rnn_layer": _all_same(3), "rnn_layer_backward": _all_same(3),
-    "copy_slices": same, "copy_": same, "fill_": same,
+    "copy_slices": same, "copy_": same, "fill_": same, "max_pool_indices": int64,
+    "max_pool": _max_pool,
     "_foreach_norm": _foreach_norm,
     "_fused_adam_": nothing, "_fused_adamw_": nothing, "_fused_sgd_": nothing,
     "_fused_rmsprop_": nothing, "_fused_adagrad_": nothing, "_fused_adadelta_": nothing,

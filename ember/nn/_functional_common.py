@@ -24,8 +24,9 @@ it needs no version check.
 
 from __future__ import annotations
 
-from ember._graph import _MSG_FREED, FREED
 from ember._ops.core import inplace_apply
+from ember._ops.core import keep_state as _keep_state  # noqa: F401  (used by nn's records)
+from ember._ops.core import state_of as _state  # noqa: F401
 from ember._tensor import Tensor
 
 __all__: list = []
@@ -68,38 +69,3 @@ def _float_input(x, name):
     if x._data.dtype.kind in "biu":
         raise RuntimeError(f"\"{name}\" not implemented for '{x.dtype._short}'")
     return x
-
-
-def _keep_state(outs, k):
-    """Split a multi-output record's outputs into its ``k`` public outputs and its
-    forward-time state (NOTE [ Forward state as outputs ]).
-
-    Args:
-        outs: the tuple ``apply`` returned for a ``multi=True`` record.
-        k: how many leading outputs are public.
-
-    Returns:
-        ``outs[0]`` when ``k == 1``, else the tuple ``outs[:k]``.
-
-    Example::
-
-        >>> y = _keep_state(apply(_LAYER_NORM, (x,), attrs), 1)
-    """
-    e = outs[0]._grad_fn
-    if e is not None:
-        node = e[0]
-        node.out = tuple([o._data for o in outs[k:]])
-        node.shape = node.shape[:k]
-        node.dtype = node.dtype[:k]
-        for o in outs[k:]:
-            o._grad_fn = None
-            o._requires_grad = False
-    return outs[0] if k == 1 else outs[:k]
-
-
-def _state(ctx):
-    """The forward-time state arrays ``_keep_state`` stored on the node ``ctx``."""
-    st = ctx.out
-    if st is FREED:
-        raise RuntimeError(_MSG_FREED)
-    return st

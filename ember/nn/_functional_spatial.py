@@ -15,6 +15,7 @@ import numpy as np
 import ember
 from ember._ops import conv as _conv
 from ember._ops import pool as _pool
+from ember._ops.core import emit
 from ember._tensor import Tensor
 
 __all__ = [
@@ -198,7 +199,7 @@ def _adaptive_max(name, input, nd, output_size, return_indices):
             vals[(slice(None), slice(None)) + cell] = np.take_along_axis(win, k[..., None],
                                                                          2)[..., 0]
     n, c = vals.shape[:2]
-    y = _pool.emit(_pool.GATHER, vals, (x,), (idx.reshape(n, c, -1), vals.shape,
+    y = emit(_pool.GATHER, vals, (x,), (idx.reshape(n, c, -1), vals.shape,
                                               tuple(x.shape)))
     if unb:
         y, idx = y.squeeze(0), idx[0]

@@ -498,3 +498,20 @@ def test_each_primitive_dispatches_its_record_exactly_once():
                 if p.names.count(name) != 1 and p.names != [RECORD_OF.get(name)]:
                     bad[(info.name, grad)] = p.names
     assert bad == {}
+
+
+def test_out_resize_warns_like_pytorch_and_the_write_is_a_record():
+    out = ember.zeros(2)
+    with pytest.warns(UserWarning, match="was resized since it had shape \\[2\\]"):
+        ember.add(ember.ones(3), 1, out=out)
+    assert out.tolist() == [2.0, 2.0, 2.0]
+    empty = ember.empty(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # resizing an empty out is silent, as in PyTorch
+        ember.add(ember.ones(2), 1, out=empty)
+    one = ember.ones(2)
+    with Provenance() as p:
+        ember.add(one, 1, out=empty)
+    assert p.names == ["add", "copy_"]
+    with pytest.raises(RuntimeError, match="same device"):
+        ember.add(ember.ones(2), 1, out=ember.empty(2, device="meta"))

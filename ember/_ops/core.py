@@ -531,9 +531,18 @@ def write_out(name, out, res):
         if out._base is not None:
             raise RuntimeError(f"{name}(): cannot resize a view used as out= from "
                                f"{list(out.shape)} to {list(res.shape)}")
-        out._data = np.empty(res._data.shape, out._data.dtype)
-    np.copyto(out._data, res._data, casting="unsafe")
-    out._bump()
+        if out._data.size:
+            import warnings
+
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape "
+                          f"{list(res.shape)}. This behavior is deprecated, and in a future "
+                          "PyTorch release outputs will not be resized unless they have zero "
+                          "elements. You can explicitly reuse an out tensor t by resizing it, "
+                          "inplace, to zero elements with t.resize_(0).", UserWarning,
+                          stacklevel=3)
+        out._data = xp_of(out._data).empty(res._data.shape, out._data.dtype)
+    dispatch(COPY_INTO, (out, res), (f"{name}()",))  # the write is a record; bumps out
     return out
 
 

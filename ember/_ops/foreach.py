@@ -1064,21 +1064,29 @@ def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
     xp = xp_of(xs[0])
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
     work = _Work(xp, xs, 3)
-    last = None
+    last_dt = last_step = None
     grad_work = maximize or weight_decay != 0
-    for i, (x, g, s) in enumerate(zip(xs, gs, sums)):
-        step = float(steps[i])
-        clr = -(lr / (1 + (step - 1) * lr_decay))
-        if (x.dtype, step) != last:
-            last = (x.dtype, step)
+    for x, g, s, t in zip(xs, gs, sums, steps):
+        step = float(t)
+        if step != last_step or x.dtype is not last_dt:
+            last_dt, last_step = x.dtype, step
+            clr = -(lr / (1 + (step - 1) * lr_decay))
             wd_, eps_, clr_ = _consts(x, (weight_decay, eps, clr))
         gb, tmp, std = work.get(x)
         if grad_work:
             g = _grad_into(xp, x, g, maximize, wd_, gb)
-        _addc_(xp, mul, s, g, g, 1, True, tmp)  # s += g * g
+        # s += g * g (addcmul with value 1)
+        mul(g, g, tmp)
+        add(s, tmp, s)
         sqrt(s, std)
         add(std, eps_, std)
-        _addc_(xp, div, x, g, std, clr_, clr == 1, tmp)
+        # x += (clr * g) / std (addcdiv)
+        if clr == 1:
+            div(g, std, tmp)
+        else:
+            mul(g, clr_, tmp)
+            div(tmp, std, tmp)
+        add(x, tmp, x)
 
 
 def _fused_adadelta_fwd(lists, lr, rho, eps, weight_decay, maximize):

@@ -23,7 +23,9 @@ class Adadelta(_ListOptimizer):
         eps: term added inside the square roots (default 1e-6).
         weight_decay: L2 penalty (default 0).
         maximize: maximize the objective (default False).
-        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        foreach: True: one foreach op per formula step for all parameters; None (default)
+            and False run the ``_fused_adadelta_`` record, the whole update parameter by parameter
+            (PyTorch's per-parameter loop; faster on the host). All give identical results.
         differentiable: run the step under autograd (default False).
         capturable: not implemented (True raises NotImplementedError).
 

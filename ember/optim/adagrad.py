@@ -23,9 +23,11 @@ class Adagrad(_ListOptimizer):
         initial_accumulator_value: initial value of the sum ``s`` (default 0).
         eps: denominator term (default 1e-10).
         maximize: maximize the objective (default False).
-        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        foreach: True: one foreach op per formula step for all parameters; None (default)
+            and False run the ``_fused_adagrad_`` record, the whole update parameter by parameter
+            (PyTorch's per-parameter loop; faster on the host). All give identical results.
         differentiable: run the step under autograd (default False).
-        fused: not implemented (True raises NotImplementedError).
+        fused: True runs PyTorch's ``_fused_adagrad_`` record (also the default path).
 
     Example::
 

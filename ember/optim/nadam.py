@@ -28,7 +28,9 @@ class NAdam(_ListOptimizer):
         momentum_decay: momentum decay psi (default 4e-3).
         decoupled_weight_decay: AdamW-style decay (NAdamW) (default False).
         maximize: maximize the objective (default False).
-        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        foreach: True: one foreach op per formula step for all parameters; None (default)
+            and False run the ``_fused_nadam_`` record, the whole update parameter by parameter
+            (PyTorch's per-parameter loop; faster on the host). All give identical results.
         differentiable: run the step under autograd (default False).
         capturable: not implemented (True raises NotImplementedError).
 

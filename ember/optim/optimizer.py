@@ -18,6 +18,15 @@ operation by operation (same formulas, same order, scalars computed in Python fl
 that depend on the step count (bias corrections) are one number when every parameter has
 taken the same number of steps and a list of numbers otherwise.
 
+By default (``foreach`` unset or False, not ``differentiable``) every built-in optimizer but
+LBFGS hands the whole update to its fused record instead (``_fused_adam_``, ``_fused_sgd_``,
+``_fused_rmsprop_``, ... in ``ember/_ops/foreach.py``; ``_has_fused`` and ``_use_fused``):
+one dispatch per param group whose loop runs every formula step on one parameter before the
+next. It is the same sequence of operations as the foreach path, so results are bit for bit
+the same, and on host arrays it is faster (one pass per formula step over hundreds of small
+tensors pays a loop iteration and a version bump per tensor). ``foreach=True`` keeps the
+foreach records.
+
 The lists hide three special cases from the algorithms: complex tensors are viewed as real
 pairs (PyTorch's ``view_as_real``), float16/bfloat16 tensors are worked on as float32 copies
 written back after the update (PyTorch's fused kernels' "opmath"), and ``foreach=False``

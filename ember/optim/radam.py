@@ -27,7 +27,9 @@ class RAdam(_ListOptimizer):
         weight_decay: weight decay (default 0).
         decoupled_weight_decay: AdamW-style decay (RAdamW) (default False).
         maximize: maximize the objective (default False).
-        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        foreach: True: one foreach op per formula step for all parameters; None (default)
+            and False run the ``_fused_radam_`` record, the whole update parameter by parameter
+            (PyTorch's per-parameter loop; faster on the host). All give identical results.
         differentiable: run the step under autograd (default False).
         capturable: not implemented (True raises NotImplementedError).
 

@@ -26,7 +26,9 @@ class RMSprop(_ListOptimizer):
         momentum: momentum factor (default 0).
         centered: normalise by the estimated variance of the gradient (default False).
         maximize: maximize the objective (default False).
-        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        foreach: True: one foreach op per formula step for all parameters; None (default)
+            and False run the ``_fused_rmsprop_`` record, the whole update parameter by parameter
+            (PyTorch's per-parameter loop; faster on the host). All give identical results.
         differentiable: run the step under autograd (default False).
         capturable: not implemented (True raises NotImplementedError).
 

@@ -22,7 +22,9 @@ class Rprop(_ListOptimizer):
         etas: (decrease, increase) factors, ``0 < etaminus < 1 < etaplus`` (default (0.5, 1.2)).
         step_sizes: (minimal, maximal) step size (default (1e-6, 50)).
         maximize: maximize the objective (default False).
-        foreach: None/True: one foreach op per formula step; False: parameter by parameter.
+        foreach: True: one foreach op per formula step for all parameters; None (default)
+            and False run the ``_fused_rprop_`` record, the whole update parameter by parameter
+            (PyTorch's per-parameter loop; faster on the host). All give identical results.
         capturable, differentiable: not implemented (True raises NotImplementedError).
 
     Example::

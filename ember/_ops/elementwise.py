@@ -326,7 +326,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     """
     def backward(n, g):
         a, b = n.inputs if n.saved is not None else (None, None)
-        y = n.output if save_y else None
+        y = n.output if save_y and n.out is not None else None
         if g._data.dtype.kind == "c":  # NOTE [ Complex gradients ]
             a, b, y = _conj(a), _conj(b), _conj(y)
         ea, eb = n.next
@@ -482,6 +482,15 @@ def _binary_dtype_error(name, a, b, e):
         return RuntimeError(f"{name}(): not implemented for dtypes {da}/{db} ({e})")
 
 
+# NOTE [ What a binary node saves ]
+# With a Python scalar operand, a node keeps only what its formula needs, as PyTorch's do:
+# ``t * 2`` and ``t / 2`` keep nothing but the scalar, ``t ** 2`` keeps ``t`` (not the
+# result), ``2 ** t`` and ``2 / t`` keep the result. So editing the result in place
+# afterwards (``sq = (x - t) ** 2; sq[mask] = 0``, ``(z @ z.T / tau).fill_diagonal_(-inf)``)
+# is allowed where PyTorch allows it. op name -> (keep when b is the scalar, when a is).
+_SCALAR_SAVES = {"mul": ("", ""), "div": ("", "xy"), "pow": ("x", "y")}
+
+
 def _record2(opdef, out, x, y):
     """Record a binary node; scalar operands get a None edge and are saved as values."""
     n = _new(opdef.node_cls)
@@ -498,12 +507,21 @@ def _record2(opdef, out, x, y):
     n.next = (ex, ey)
     n.params = None
     n.out = None
-    if opdef.save_x:
+    n.saved = None
+    n.versions = None
+    save_x, save_y = opdef.save_x, opdef.save_y
+    if (save_x or save_y) and (x.__class__ in _number or y.__class__ in _number):
+        keep = _SCALAR_SAVES.get(opdef.name)
+        if keep is not None:  # NOTE [ What a binary node saves ]
+            keep = keep[0] if y.__class__ in _number else keep[1]
+            save_y = save_y and "y" in keep
+            if save_x and "x" not in keep:  # the scalar is all the formula needs
+                save_x = False
+                n.saved = (x if x.__class__ in _number else None,
+                           y if y.__class__ in _number else None)
+    if save_x:
         save_inputs(n, (x, y))
-    else:
-        n.saved = None
-        n.versions = None
-    if opdef.save_y:
+    if save_y:
         from ember._graph import save_output
 
         save_output(n, out)

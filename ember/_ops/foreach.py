@@ -741,8 +741,9 @@ _publish(_foreach_norm, "_foreach_norm")
 # record, looping once over the parameters and running every formula step on one parameter
 # while its arrays are in cache, instead of one pass over all parameters per formula step.
 # On host arrays that is the fastest shape (a foreach pass per formula step costs a Python
-# loop iteration and a version bump per tensor, ~1 us each), so ember's Adam/AdamW/SGD use
-# them by default; ``foreach=True`` picks the foreach records. The per-parameter arithmetic
+# loop iteration and a version bump per tensor, ~1 us each), so ember's Adam/AdamW/SGD (and
+# the other optimizers, NOTE [ Fused records of the other optimizers ]) use them by default;
+# ``foreach=True`` picks the foreach records. The per-parameter arithmetic
 # is the same sequence of operations as the foreach path (PyTorch's single-tensor formulas),
 # so the two give identical trajectories. Scalars are converted to each array's dtype once
 # per (dtype, step), which is what NumPy would do for Python floats anyway (NEP 50).

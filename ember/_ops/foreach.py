@@ -1024,7 +1024,7 @@ def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, 
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
     work = _Work(xp, xs, 3)
     w = 1 - alpha
-    small = abs(w) < 0.5
+    small, w_one = abs(w) < 0.5, w == 1
     last = None
     grad_work = maximize or weight_decay != 0
     for i, (x, g, v) in enumerate(zip(xs, gs, vs)):
@@ -1037,7 +1037,12 @@ def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, 
             g = _grad_into(xp, x, g, maximize, wd_, gb)
         # v = v * alpha + ((1 - alpha) * g) * g
         mul(v, a_, v)
-        _addc_(xp, mul, v, g, g, w_, w == 1, tmp)
+        if w_one:
+            mul(g, g, tmp)
+        else:
+            mul(g, w_, tmp)
+            mul(tmp, g, tmp)
+        add(v, tmp, v)
         if centered:
             ga = gas[i]
             _lerp_(xp, ga, g, small, lw_, tmp)
@@ -1054,8 +1059,10 @@ def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, 
             mul(b, mom_, b)
             _addc_(xp, div, b, g, avg, 1, True, tmp)
             add(x, mul(b, nlr_, tmp), x)  # _foreach_add_(params, bufs, alpha=-lr)
-        else:
-            _addc_(xp, div, x, g, avg, nlr_, -lr == 1, tmp)
+        else:  # x += (-lr * g) / avg
+            mul(g, nlr_, tmp)
+            div(tmp, avg, tmp)
+            add(x, tmp, x)
 
 
 def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):

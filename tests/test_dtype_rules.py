@@ -364,10 +364,6 @@ def _sweep(mode):
                 _run_quietly(mode, lambda: red(src, 1, dtype=dt))
 
 
-def _all_bool(ins):
-    return all(rules._dtype_of(t) is ember.bool for t in ins)
-
-
 def _any_not_float(ins):
     return any(rules._dtype_of(t).category < 2 for t in ins)
 
@@ -376,10 +372,6 @@ def _any_not_float(ins):
 # record -> (which inputs, why). Bugs in the records, listed so the test stays exact: a fix
 # must remove its entry (test_known_departures_are_still_real checks each is still hit).
 KNOWN = {
-    **{name: (_all_bool, "bool operands: PyTorch raises NotImplementedError, ember computes "
-                         "in int8 (NumPy's bool arithmetic)")
-       for name in ("pow", "remainder", "fmod", "floor_divide", "bitwise_left_shift",
-                    "bitwise_right_shift")},
     **{name: (lambda ins: ins[0] is ember.bfloat16,
               "bfloat16 operands come out float32 (ml_dtypes' matmul); PyTorch keeps bfloat16")
        for name in ("matmul", "linear")},

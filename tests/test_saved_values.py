@@ -65,3 +65,15 @@ def test_edits_pytorch_refuses_are_still_refused():
     r.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         r.sum().backward()
+
+
+def test_bool_operands_refused_as_pytorch_refuses_them():
+    b = ember.tensor([True, False])
+    for f, kernel in ((lambda: b ** b, "pow"), (lambda: b % b, "remainder_cpu"),
+                      (lambda: ember.fmod(b, b), "fmod_cpu"), (lambda: b // b, "div_floor_cpu"),
+                      (lambda: b << b, "lshift_cpu"), (lambda: b >> b, "rshift_cpu")):
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for'):
+            f()
+    assert (b ** True).tolist() == [True, False] and (b ** True).dtype == ember.bool
+    assert (b ** False).tolist() == [True, True]
+    assert (b ** 2).dtype == ember.int64

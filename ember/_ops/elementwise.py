@@ -594,8 +594,28 @@ _POW_FLOAT = {2: _square_x, 3: _cube_x, 0.5: lambda a: xp_of(a).sqrt(a),
 _POW_INT = {2: _square_x, 3: _cube_x}
 
 
+def _both_bool(a, b):
+    """Both operands (after promotion) bool: PyTorch has no kernel for these ops on Bool."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    return (da.kind if da is not None else "b" if a.__class__ is bool else "") == "b" and \
+        (db.kind if db is not None else "b" if b.__class__ is bool else "") == "b"
+
+
+def _no_bool(kernel, fwd):
+    def f(a, b):
+        if _both_bool(a, b):
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        return fwd(a, b)
+
+    return f
+
+
 def _pow(a, b):
     # ValueErrors (broadcasting, negative integer powers) become RuntimeErrors in core()
+    if _both_bool(a, b):
+        if b.__class__ is bool:  # x ** True is x, x ** False is 1: still bool, as PyTorch
+            return a.copy() if b else xp_of(a).ones(a.shape, bool)
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if b.__class__ is int or b.__class__ is float:
         kind = getattr(a, "dtype", None)
         kind = kind.kind if kind is not None else None
@@ -618,6 +638,8 @@ def _int_zero_divisor(a, b):
 
 
 def _div_floor(a, b):
+    if _both_bool(a, b):
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
     if _int_zero_divisor(a, b):
         raise RuntimeError("ZeroDivisionError")
     return xp.floor_divide(a, b)
@@ -652,6 +674,8 @@ def _fmax_grad(mine, other_is_a):
 
 
 def _remainder(a, b):
+    if _both_bool(a, b):
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
     with _np.errstate(divide="ignore", invalid="ignore"):
         if _int_zero_divisor(a, b) and getattr(a, "dtype", _asarray(a).dtype).kind in "iu":
             raise RuntimeError("ZeroDivisionError")
@@ -659,6 +683,8 @@ def _remainder(a, b):
 
 
 def _fmod(a, b):
+    if _both_bool(a, b):
+        raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     with _np.errstate(divide="ignore", invalid="ignore"):
         if _int_zero_divisor(a, b) and getattr(a, "dtype", _asarray(a).dtype).kind in "iu":
             raise RuntimeError("ZeroDivisionError")

@@ -14,6 +14,7 @@ from ember import _dtype as D
 from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
+from ember._ops.elementwise import _no_bool
 from ember._ops.elementwise import binary, pow, unary, where
 from ember._tensor import Tensor
 from ember._ops.outarg import with_out
@@ -81,8 +82,10 @@ def _as64(t):
 
 
 float_power = binary("float_power", _float_power, _fp_grad_a, _fp_grad_b, save="xy")
-bitwise_left_shift = binary("bitwise_left_shift", xp.left_shift, ints_only=True)
-bitwise_right_shift = binary("bitwise_right_shift", xp.right_shift, ints_only=True)
+bitwise_left_shift = binary("bitwise_left_shift", _no_bool("lshift_cpu", xp.left_shift),
+                            ints_only=True)
+bitwise_right_shift = binary("bitwise_right_shift", _no_bool("rshift_cpu", xp.right_shift),
+                             ints_only=True)
 gcd = binary("gcd", xp.gcd, ints_only=True)
 lcm = binary("lcm", xp.lcm, ints_only=True)
 nextafter = binary("nextafter", xp.nextafter, differentiable=False)

@@ -756,6 +756,11 @@ def make_tensor(data):
 
     Every op output, view, creation result and ``Tensor._wrap`` goes through here, so a new
     slot or a new backend touches one function (NOTE [ The dispatch spine ] in _ops/core.py).
+
+    NOTE [ Hot path ]: the three per-op paths (``core._emit`` and the unary/binary family
+    fast paths in ``_ops/elementwise.py``) repeat these seven slot stores inline; a call costs
+    ~7% of ``a + b`` (measured with benchmarks/ab.py). tests/test_dispatch.py checks that
+    their tensors carry exactly the slots this function sets.
     """
     t = _new(Tensor)
     t._data = data

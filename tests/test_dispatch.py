@@ -515,3 +515,16 @@ def test_out_resize_warns_like_pytorch_and_the_write_is_a_record():
     assert p.names == ["add", "copy_"]
     with pytest.raises(RuntimeError, match="same device"):
         ember.add(ember.ones(2), 1, out=ember.empty(2, device="meta"))
+
+
+def test_inlined_tensor_construction_matches_make_tensor():
+    """NOTE [ Hot path ]: the per-op paths build tensors exactly as make_tensor does."""
+    from ember._tensor import make_tensor
+
+    ref = make_tensor(np.ones(2))
+    slots = [s for s in ember.Tensor.__slots__ if s != "__weakref__"]
+    a = ember.ones(2)
+    for t in (a + a, a.exp(), a.sum(), ember.cat([a, a])):
+        assert [getattr(t, s) is None for s in slots[2:]] == \
+            [getattr(ref, s) is None for s in slots[2:]]
+        assert t._requires_grad is False and t._data.__class__ is np.ndarray

@@ -252,7 +252,14 @@ def emit(op, data, inputs, params=None):
 def _emit(op, data, inputs, params):
     if data.__class__ is not _ndarray:
         data = as_array(data)
-    y = make_tensor(data)
+    y = _new(Tensor)  # make_tensor's body, inlined (NOTE [ Hot path ] in _tensor.py)
+    y._data = data
+    y._requires_grad = False
+    y._grad_fn = None
+    y._grad = None
+    y._vc = None
+    y._base = None
+    y._meta = None
     if op.view:
         _mark_view(y, inputs[0], op, params)
     if GRAD.enabled and op.differentiable:
@@ -281,7 +288,21 @@ def dispatch(op, inputs, params=()):
     order its forward takes them). See NOTE [ The dispatch spine ]."""
     if MODES:
         return _intercept(op, inputs, params)
-    return op.impl(op, inputs, params)
+    if op.impl is not _run or len(inputs) != 1:
+        return op.impl(op, inputs, params)
+    # _run's one-input case, inlined: the per-op hot path (benchmarks/overhead.py)
+    a = inputs[0]._data
+    if a.__class__ is not _ndarray:
+        return _run_foreign(op, inputs, params)
+    try:
+        r = op.fwd(a, *params)
+    except (ValueError, np.exceptions.AxisError) as e:
+        raise RuntimeError(f"{op.name}(): {e} (input shapes {[list(a.shape)]})") from None
+    if op.mutates:
+        _bump_mutated(op, inputs)
+    if op.multi:
+        return _emit_multi(op, r, inputs, params)
+    return _emit(op, r, inputs, params)
 
 
 apply = dispatch

@@ -19,7 +19,7 @@ from ember._ops.core import (COPY_INTO, FUNCTIONS, METHODS, MODES, OPS, OpDef,
                              _check_inplace_autograd, _intercept, apply, refresh_view,
                              check_cast, inplace_apply, make_inplace, record, register,
                              shape_error, write_out)
-from ember._tensor import Tensor, _new, make_tensor
+from ember._tensor import Tensor, _new
 
 xp = DEFAULT.xp
 _ndarray = xp.ndarray
@@ -86,7 +86,14 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
         r = fwd(d)
         if r.__class__ is not _ndarray:
             r = as_array(r)
-        y = make_tensor(r)
+        y = _new(Tensor)  # make_tensor's body, inlined (NOTE [ Hot path ] in _tensor.py)
+        y._data = r
+        y._requires_grad = False
+        y._grad_fn = None
+        y._grad = None
+        y._vc = None
+        y._base = None
+        y._meta = None
         if input._requires_grad and GRAD.enabled and opdef.differentiable:
             record(opdef, y, (input,))
         if out is not None:
@@ -391,7 +398,14 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
             raise _binary_dtype_error(name, a, b, e) from None
         if r.__class__ is not _ndarray:
             r = as_array(r)
-        out = make_tensor(r)
+        out = _new(Tensor)  # make_tensor's body, inlined (NOTE [ Hot path ] in _tensor.py)
+        out._data = r
+        out._requires_grad = False
+        out._grad_fn = None
+        out._grad = None
+        out._vc = None
+        out._base = None
+        out._meta = None
         if GRAD.enabled and opdef.differentiable:
             if tensors is not None:
                 if x._requires_grad or y._requires_grad:

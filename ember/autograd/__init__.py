@@ -6,6 +6,9 @@ every op touches it; this package is the user-facing API and the engine.
 
 from __future__ import annotations
 
+from numpy import ndarray as _ndarray
+from numpy import ones as _np_ones
+
 
 from ember._tensor import Tensor
 from ember.autograd import functional, graph  # noqa: F401
@@ -249,7 +252,11 @@ __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradche
 
 
 def _ones_like(t):
-    """The implicit gradient of a scalar output: ones on its device (a factory record)."""
+    """The implicit gradient of a scalar output: ones on its device (host arrays directly,
+    the per-backward hot path; other devices through the factory record)."""
+    d = t._data
+    if d.__class__ is _ndarray:
+        return Tensor._wrap(_np_ones(d.shape, d.dtype))
     from ember._ops.creation import ones_like
 
     return ones_like(t.detach())

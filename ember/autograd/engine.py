@@ -143,6 +143,9 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
     # weight) gets the sum of its contributions in one accumulation, as PyTorch's
     # AccumulateGrad does, so its tensor hooks and post-accumulate hooks run once per backward
     # on the full gradient. leaf_deps counts edges per leaf; partial sums wait in leaf_buf.
+    # Only leaves met more than once get an entry in leaf_deps (the usual graph has none),
+    # so delivery costs one truthiness test per leaf.
+    seen_leaves = set()
     leaf_deps = {}
     while stack:
         for e in stack.pop().next:
@@ -153,7 +156,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                 else:
                     if e is not None:  # a leaf tensor
                         k = id(e)
-                        leaf_deps[k] = leaf_deps.get(k, 0) + 1
+                        if k in seen_leaves:
+                            leaf_deps[k] = leaf_deps.get(k, 1) + 1
+                        else:
+                            seen_leaves.add(k)
                     continue
             d = deps.get(e)
             if d is None:
@@ -236,16 +242,17 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                         gi = _fit(gi, ed.shape, ed.dtype)
                         if gi is None:
                             continue
-                    k = id(e)
-                    n = leaf_deps[k]
-                    if n > 1:
-                        leaf_deps[k] = n - 1
-                        pend = leaf_buf.get(k)
-                        leaf_buf[k] = (e, gi if pend is None else pend[1] + gi)
-                        continue
-                    pend = leaf_buf.pop(k, None)
-                    if pend is not None:
-                        gi = pend[1] + gi
+                    if leaf_deps:
+                        k = id(e)
+                        n = leaf_deps.get(k, 1)
+                        if n > 1:
+                            leaf_deps[k] = n - 1
+                            pend = leaf_buf.get(k)
+                            leaf_buf[k] = (e, gi if pend is None else pend[1] + gi)
+                            continue
+                        pend = leaf_buf.pop(k, None)
+                        if pend is not None:
+                            gi = pend[1] + gi
                     _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
         # Leaves some of whose edges carried no gradient (None) get what did arrive.
         for e, gi in leaf_buf.values():

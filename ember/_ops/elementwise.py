@@ -521,12 +521,28 @@ def _record2(opdef, out, x, y):
     n.next = (ex, ey)
     n.params = None
     n.out = None
+    if opdef.save_x or opdef.save_y:
+        _save2(opdef, n, x, y, out)
+    else:
+        n.saved = None
+        n.versions = None
+    d = out._data
+    n.shape = d.shape
+    n.dtype = d.dtype
+    n.pre_hooks = None
+    n.hooks = None
+    out._grad_fn = n
+    out._requires_grad = True
+
+
+def _save2(opdef, n, x, y, out):
+    """What a binary node keeps for backward (NOTE [ What a binary node saves ])."""
+    save_x, save_y = opdef.save_x, opdef.save_y
     n.saved = None
     n.versions = None
-    save_x, save_y = opdef.save_x, opdef.save_y
-    if (save_x or save_y) and (x.__class__ in _number or y.__class__ in _number):
+    if x.__class__ in _number or y.__class__ in _number:
         keep = _SCALAR_SAVES.get(opdef.name)
-        if keep is not None:  # NOTE [ What a binary node saves ]
+        if keep is not None:
             keep = keep[0] if y.__class__ in _number else keep[1]
             save_y = save_y and "y" in keep
             if save_x and "x" not in keep:  # the scalar is all the formula needs
@@ -539,13 +555,6 @@ def _record2(opdef, out, x, y):
         from ember._graph import save_output
 
         save_output(n, out)
-    d = out._data
-    n.shape = d.shape
-    n.dtype = d.dtype
-    n.pre_hooks = None
-    n.hooks = None
-    out._grad_fn = n
-    out._requires_grad = True
 
 
 def _scalar(v, name):

@@ -26,12 +26,11 @@ from ember.distributed._c10d import (  # noqa: F401
     new_group, recv, reduce, reduce_op, reduce_scatter, reduce_scatter_tensor, scatter,
     scatter_object_list, send, set_debug_level, set_debug_level_from_env, get_debug_level)
 from ember.distributed._store import (  # noqa: F401
-    DistBackendError, DistError, DistStoreError, FileStore, HashStore, PrefixStore, Store,
-    TCPStore)
+    DistBackendError, DistError, DistNetworkError, DistStoreError, FileStore, HashStore,
+    PrefixStore, Store, TCPStore)
 
 from ember.distributed import _c10d as distributed_c10d  # noqa: F401  (PyTorch's name)
 
-DistNetworkError = DistError
 
 __all__ = [
     "Backend", "DebugLevel", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError",

@@ -15,6 +15,7 @@ throughput.
 from __future__ import annotations
 
 import datetime
+import errno
 import fcntl
 import os
 import socket
@@ -35,6 +36,10 @@ class DistError(RuntimeError):
 
 class DistStoreError(DistError):
     """A store operation failed or timed out."""
+
+
+class DistNetworkError(DistError):
+    """A network operation failed (as PyTorch's: the master could not listen, ...)."""
 
 
 class DistBackendError(DistError):
@@ -454,7 +459,7 @@ class TCPStore(Store):
         self.world_size = world_size
         self._server = None
         if is_master:
-            self._server = _Server(("", int(port)), _Handler)
+            self._server = self._listen(int(port))
             self._server.table = _Table()
             threading.Thread(target=self._server.serve_forever, args=(0.05,),
                              name="ember-TCPStore", daemon=True).start()
@@ -472,12 +477,31 @@ class TCPStore(Store):
                                          f"waiting for {world_size} workers to connect")
                 time.sleep(0.01)
 
+    def _listen(self, port):
+        # A client that started first may hold the port for an instant (see _connect's
+        # self-connect check); a port that stays taken fails after one second, naming it.
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                return _Server(("", port), _Handler)
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE or port == 0 or time.monotonic() > deadline:
+                    raise DistNetworkError(f"TCPStore: the master could not listen on port "
+                                         f"{port}: {e}") from e
+                time.sleep(0.02)
+
     def _connect(self):
         deadline = time.monotonic() + self._timeout
         delay = 0.01
         while True:
             try:
                 s = socket.create_connection((self.host, self.port), timeout=10)
+                if s.getsockname() == s.getpeername():
+                    # TCP self-connect: with no listener yet, the kernel can pick the
+                    # master's port as this socket's own ephemeral port and "connect" it
+                    # to itself, which would also keep the master from binding. Drop it.
+                    s.close()
+                    raise ConnectionRefusedError("connected to itself (no listener yet)")
                 s.settimeout(None)
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 return s

@@ -74,11 +74,21 @@ def worker_results(script, n, tmp_path_factory):
 
 
 def free_port():
+    """A free port below Linux's ephemeral range (32768-60999), so that no socket of the
+    ranks themselves (a client's outgoing port, MPI's own listeners) can take it between
+    this call and the master's bind."""
+    import random
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(100):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def run_independent(n, mode, out_dir, under_mpiexec, how="env", timeout=60, ranks=None):

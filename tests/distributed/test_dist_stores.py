@@ -90,6 +90,50 @@ def test_tcp_store_master_waits_for_workers():
     master.close()
 
 
+def test_tcp_store_client_drops_a_self_connection(monkeypatch):
+    # With no listener yet, connect() can land on the master's own port as its ephemeral
+    # port and connect the socket to itself (a CI run lost a rendezvous this way). Make the
+    # first attempt do exactly that: the client must drop it and reach the real master.
+    import socket
+
+    from ember.distributed import _store
+
+    master = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
+    real, tries = socket.create_connection, []
+
+    def first_self_connected(addr, timeout=None):
+        tries.append(addr)
+        if len(tries) == 1:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            s.connect(("127.0.0.1", s.getsockname()[1]))
+            assert s.getsockname() == s.getpeername()
+            return s
+        return real(addr, timeout=timeout)
+
+    monkeypatch.setattr(_store.socket, "create_connection", first_self_connected)
+    client = dist.TCPStore("127.0.0.1", master.port)
+    assert len(tries) == 2
+    client.set("k", "v")
+    assert master.get("k") == b"v"
+    client.close()
+    master.close()
+
+
+def test_tcp_store_master_port_taken_names_it():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        t0 = time.monotonic()
+        with pytest.raises(dist.DistNetworkError, match=f"could not listen on port {port}"):
+            dist.TCPStore("127.0.0.1", port, is_master=True, wait_for_workers=False)
+        assert time.monotonic() - t0 < 5
+    assert issubclass(dist.DistNetworkError, dist.DistError)
+
+
 def test_tcp_store_refuses_unsupported_arguments():
     with pytest.raises(NotImplementedError, match="multi_tenant"):
         dist.TCPStore("127.0.0.1", 0, is_master=True, multi_tenant=True)

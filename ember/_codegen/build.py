@@ -1,0 +1,142 @@
+"""Building C kernels: the system compiler, a content-hashed disk cache, ctypes loading.
+
+NOTE [ Kernel cache ]
+A kernel's shared object is named by the SHA-256 of everything that decides its bytes:
+the C source, the compiler command and flags, the compiler's version line, the machine
+(``platform.machine()``, ``platform.system()``) and a format version. It lives in
+``$EMBER_CACHE_DIR`` (default ``~/.cache/ember/kernels``) and is written atomically: the
+compiler writes a private temporary file in the same directory, which is then renamed over
+the final name (``os.replace``), so concurrent processes never load a half-written file and
+at worst both compile the same kernel. An in-process dict keyed by the same hash holds the
+loaded ``ctypes`` function, so each kernel is compiled at most once per machine and loaded at
+most once per process; a second process with a warm cache pays only ``dlopen``.
+
+Flags: ``-O3 -fopenmp -fPIC -shared -fno-math-errno -fno-trapping-math
+-ffp-contract=off``. No ``-ffast-math`` (NaN/inf semantics and rounding must stay
+NumPy's); ``-fno-math-errno`` only lets ``sqrt`` compile to one instruction;
+``-ffp-contract=off`` forbids fusing ``a * b + c`` into an FMA, which would round
+differently from NumPy. No ``-march=native``: the baseline ISA (SSE2 on x86-64) keeps a cached
+object valid on every machine that shares the cache directory (a home directory on a
+cluster) and keeps results identical across them; the kernels are memory-bound, so wider
+vectors gain little. ``$EMBER_CC_FLAGS`` appends flags (part of the key).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+
+FORMAT = 1
+FLAGS = ["-O3", "-fopenmp", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math",
+         "-ffp-contract=off", "-std=gnu99"]
+
+_LOCK = threading.Lock()
+_LOADED = {}      # hash -> ctypes.CDLL
+_COMPILER = []    # [(path or None, version line)], found once per process
+STATS = {"compiled": 0, "loaded_from_disk": 0, "compile_seconds": 0.0}
+
+
+class CompilerMissing(RuntimeError):
+    """No working C compiler (``$CC`` or ``cc``) with OpenMP."""
+
+
+def cache_dir():
+    d = os.environ.get("EMBER_CACHE_DIR")
+    if not d:
+        d = os.path.join(os.path.expanduser("~"), ".cache", "ember", "kernels")
+    return d
+
+
+def compiler():
+    """``(path, version)`` of the C compiler, or ``(None, reason)`` when there is none."""
+    if _COMPILER:
+        return _COMPILER[0]
+    cc = os.environ.get("CC") or "cc"
+    path = shutil.which(cc)
+    found = (None, f"no C compiler {cc!r} on PATH")
+    if path is not None:
+        try:
+            r = subprocess.run([path, "--version"], capture_output=True, text=True,
+                               timeout=30)
+            ver = (r.stdout or r.stderr).splitlines()[0] if r.returncode == 0 else ""
+            found = (path, ver) if r.returncode == 0 else (None, f"{cc} --version failed")
+        except (OSError, subprocess.SubprocessError, IndexError) as e:
+            found = (None, f"{cc} does not run: {e}")
+    _COMPILER.append(found)
+    return found
+
+
+def _flags():
+    extra = os.environ.get("EMBER_CC_FLAGS", "").split()
+    return FLAGS + extra
+
+
+def key_of(source):
+    """The content hash naming ``source``'s shared object (NOTE [ Kernel cache ])."""
+    path, ver = compiler()
+    h = hashlib.sha256()
+    for part in (str(FORMAT), source, os.path.basename(path or ""), ver, " ".join(_flags()),
+                 platform.machine(), platform.system()):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def load(source):
+    """The ``ctypes.CDLL`` of ``source``: from this process's cache, the disk cache, or
+    compiled now. Raises ``CompilerMissing`` without a working compiler."""
+    path, ver = compiler()
+    if path is None:
+        raise CompilerMissing(ver)
+    key = key_of(source)
+    lib = _LOADED.get(key)
+    if lib is not None:
+        return lib
+    with _LOCK:
+        lib = _LOADED.get(key)
+        if lib is not None:
+            return lib
+        d = cache_dir()
+        so = os.path.join(d, f"k{key}.so")
+        if os.path.exists(so):
+            try:
+                lib = ctypes.CDLL(so)
+                STATS["loaded_from_disk"] += 1
+            except OSError:  # a foreign or damaged file: rebuild it
+                lib = None
+        if lib is None:
+            lib = _compile(path, source, d, so)
+        _LOADED[key] = lib
+        return lib
+
+
+def _compile(cc, source, d, so):
+    import time
+
+    os.makedirs(d, exist_ok=True)
+    t0 = time.perf_counter()
+    fd, tmp_c = tempfile.mkstemp(suffix=".c", prefix=".tmp", dir=d)
+    tmp_so = tmp_c[:-2] + ".so"
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        r = subprocess.run([cc, *_flags(), tmp_c, "-o", tmp_so, "-lm"], capture_output=True,
+                           text=True, timeout=120)
+        if r.returncode != 0:
+            raise CompilerMissing(f"C compiler failed on a generated kernel:\n{r.stderr[-2000:]}")
+        os.replace(tmp_so, so)  # atomic: readers see the old name absent or complete
+    finally:
+        for p in (tmp_c, tmp_so):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
+    STATS["compiled"] += 1
+    STATS["compile_seconds"] += time.perf_counter() - t0
+    return ctypes.CDLL(so)

@@ -1,0 +1,684 @@
+"""The C dialect: kernel IR -> C99 with OpenMP loops the compiler vectorises.
+
+NOTE [ C kernels ]
+Every value computes in the dtype NumPy would use (``Node.loop``), so float32 math stays in
+float32 (``tanhf``, ``expf``) and results equal NumPy's up to the libraries' rounding of
+transcendental functions. Semantics C does not give for free are spelled out:
+``maximum``/``minimum`` propagate NaN (and return the second operand on ties, as NumPy),
+integer ``+ - *`` and negation wrap (computed on unsigned types: signed overflow is
+undefined in C), integer ``remainder``/``fmod`` by 0 give 0 and by -1 give 0 (NumPy's
+results, which C would trap on), float -> int casts give the type's minimum for NaN, inf
+and out-of-range values (what NumPy gives on x86), and ``remainder`` on floats follows
+NumPy's ``divmod``. Anything else (integer ``power``, dtypes other than
+bool/int32/int64/float32/float64) raises ``Unsupported`` and the NumPy executor runs the
+program. float32 ``erf`` uses the same rational approximation as the NumPy backend's
+``erf`` for float32 (max relative error ~4e-7), so eager results match either way.
+
+Loops: the generated function receives the collapsed shape, per-operand byte strides and
+pointers; the innermost loop is specialised per operand as contiguous (``p[i]``),
+broadcast (loaded once) or strided, under ``#pragma omp simd``; outer work is cut into
+fixed-size blocks (``BLOCK`` elements) shared among threads by ``omp parallel for``.
+Reductions accumulate float32 sums in double and never split a reduction across threads
+in a thread-count-dependent way: a row is reduced by one thread, or, for few long rows
+(``chunked``), in fixed ``BLOCK``-sized chunks whose partials are combined in order, so
+results are bitwise identical for any ``OMP_NUM_THREADS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember._codegen.ir import REDUCTIONS, Unsupported
+
+BLOCK = 16384          # elements per parallel work item (independent of the thread count)
+PARALLEL_MIN = 65536   # smaller problems run on one thread (thread start-up costs more)
+MAX_DIMS = 16
+
+_CT = {"bool": "uint8_t", "int32": "int32_t", "int64": "int64_t", "float32": "float",
+       "float64": "double"}
+_UT = {"int32": "uint32_t", "int64": "uint64_t"}
+_INT_MIN = {"int32": "INT32_MIN", "int64": "INT64_MIN"}
+_INT_BOUNDS = {"int32": (-2.0 ** 31, 2.0 ** 31), "int64": (-2.0 ** 63, 2.0 ** 63)}
+
+PRELUDE = r"""
+#include <stdint.h>
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+/* erf for float32: x P(x^2) / Q(x^2) on [-4, 4], the NumPy backend's approximation */
+static inline float ember_erf32(float x) {
+    x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f; p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f; p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f; p = p * x2 + -1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f; q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f; q = q * x2 + -1.42647390514189e-02f;
+    return x * p / q;
+}
+static inline float ember_remf(float a, float b) {
+    float m = fmodf(a, b);
+    if (b == 0.0f) return m;
+    if (m != 0.0f) { if ((b < 0.0f) != (m < 0.0f)) m += b; }
+    else m = copysignf(0.0f, b);
+    return m;
+}
+static inline double ember_rem(double a, double b) {
+    double m = fmod(a, b);
+    if (b == 0.0) return m;
+    if (m != 0.0) { if ((b < 0.0) != (m < 0.0)) m += b; }
+    else m = copysign(0.0, b);
+    return m;
+}
+static inline int32_t ember_rem_i32(int32_t a, int32_t b) {
+    if (b == 0 || b == -1) return 0;
+    int32_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+}
+static inline int64_t ember_rem_i64(int64_t a, int64_t b) {
+    if (b == 0 || b == -1) return 0;
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+}
+"""
+
+_FLOAT_FN = {
+    "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2",
+    "log10": "log10", "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
+    "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh", "arccosh": "acosh",
+    "arctanh": "atanh", "absolute": "fabs", "floor": "floor", "ceil": "ceil",
+    "trunc": "trunc", "erfc": "erfc", "power": "pow", "arctan2": "atan2", "fmod": "fmod",
+    "fmax": "fmax", "fmin": "fmin",
+}
+_CMP = {"equal": "==", "not_equal": "!=", "less": "<", "less_equal": "<=", "greater": ">",
+        "greater_equal": ">="}
+_ARITH = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
+
+
+def ctype(dt):
+    t = _CT.get(np.dtype(dt).name)
+    if t is None:
+        raise Unsupported(f"dtype {np.dtype(dt)} has no C kernel")
+    return t
+
+
+def literal(value, dt):
+    """``value`` (a Python number) converted to ``dt`` as NumPy converts a weak scalar, as a
+    C expression."""
+    dt = np.dtype(dt)
+    name = dt.name
+    if name == "bool":
+        return "((uint8_t)1)" if value else "((uint8_t)0)"
+    if dt.kind in "iu":
+        if isinstance(value, float):
+            raise Unsupported("float literal in an integer loop")
+        v = int(value)
+        info = np.iinfo(dt)
+        if not info.min <= v <= info.max:
+            raise Unsupported(f"literal {v} does not fit {dt}")
+        if name == "int64":
+            return f"((int64_t){v}LL)" if v != info.min else "INT64_MIN"
+        return f"((int32_t){v})"
+    x = float(dt.type(value))
+    t = ctype(dt)
+    if math.isnan(x):
+        return f"(({t})NAN)"
+    if math.isinf(x):
+        return f"(({t})INFINITY)" if x > 0 else f"(-({t})INFINITY)"
+    return f"(({t}){x.hex()})"
+
+
+def convert(expr, src, dst):
+    """C expression converting ``expr`` from dtype ``src`` to ``dst`` as NumPy's cast."""
+    src, dst = np.dtype(src), np.dtype(dst)
+    if src == dst:
+        return expr
+    t = ctype(dst)
+    ctype(src)
+    if dst.kind == "b":
+        return f"((uint8_t)(({expr}) != 0))"
+    if src.kind == "f" and dst.kind in "iu":
+        lo, hi = _INT_BOUNDS[dst.name]
+        return (f"(({expr}) >= {lo.hex()} && ({expr}) < {hi.hex()} ? ({t})({expr}) : "
+                f"{_INT_MIN[dst.name]})")
+    return f"(({t})({expr}))"
+
+
+def _f(dt):
+    return "f" if dt.name == "float32" else ""
+
+
+def op_expr(node, a):
+    """C expression for ``node`` given its arguments ``a`` (already in the loop dtypes)."""
+    op = node.op
+    lt = node.loop[0] if node.loop else None
+    kind = lt.kind if lt is not None else None
+    if op == "where":
+        return f"({a[0]} ? {a[1]} : {a[2]})"
+    if op == "cast":
+        return convert(a[0], node.loop[0], node.dtype)
+    if op in _CMP:
+        return f"((uint8_t)({a[0]} {_CMP[op]} {a[1]}))"
+    if op == "logical_not":
+        return f"((uint8_t)({a[0]} == 0))"
+    if op in ("logical_and", "logical_or", "logical_xor"):
+        sym = {"logical_and": "&", "logical_or": "|", "logical_xor": "!="}[op]
+        return f"((uint8_t)(({a[0]} != 0) {sym} ({a[1]} != 0)))"
+    if kind == "f":
+        t = ctype(lt)
+        f = _f(lt)
+        if op in _ARITH:
+            return f"({a[0]} {_ARITH[op]} {a[1]})"
+        if op == "negative":
+            return f"(-{a[0]})"
+        if op == "square":
+            return f"({a[0]} * {a[0]})"
+        if op == "reciprocal":
+            return f"(({t})1 / {a[0]})"
+        if op == "sign":
+            x = a[0]
+            return f"({x} > 0 ? ({t})1 : ({x} < 0 ? ({t})-1 : ({x} == 0 ? ({t})0 : {x})))"
+        if op == "isnan":
+            return f"((uint8_t)({a[0]} != {a[0]}))"
+        if op == "isinf":
+            return f"((uint8_t)(isinf({a[0]}) != 0))"
+        if op == "isfinite":
+            return f"((uint8_t)(isfinite({a[0]}) != 0))"
+        if op == "maximum":
+            return f"(({a[0]} > {a[1]} || {a[0]} != {a[0]}) ? {a[0]} : {a[1]})"
+        if op == "minimum":
+            return f"(({a[0]} < {a[1]} || {a[0]} != {a[0]}) ? {a[0]} : {a[1]})"
+        if op == "remainder":
+            return f"ember_rem{f}({a[0]}, {a[1]})"
+        if op == "erf":
+            return f"ember_erf32({a[0]})" if f else f"erf({a[0]})"
+        if op in _FLOAT_FN:
+            return f"{_FLOAT_FN[op]}{f}({', '.join(a)})"
+        raise Unsupported(f"{op} on {lt}")
+    if kind in "iu" and lt.name in _UT:
+        t, u = ctype(lt), _UT[lt.name]
+        if op in ("add", "subtract", "multiply"):
+            return f"(({t})(({u}){a[0]} {_ARITH[op]} ({u}){a[1]}))"
+        if op == "negative":
+            return f"(({t})(({u})0 - ({u}){a[0]}))"
+        if op == "square":
+            return f"(({t})(({u}){a[0]} * ({u}){a[0]}))"
+        if op == "absolute":
+            return f"({a[0]} < 0 ? ({t})(({u})0 - ({u}){a[0]}) : {a[0]})"
+        if op in ("floor", "ceil", "trunc"):
+            return a[0]
+        if op == "sign":
+            return f"(({t})(({a[0]} > 0) - ({a[0]} < 0)))"
+        if op in ("maximum", "fmax"):
+            return f"({a[0]} > {a[1]} ? {a[0]} : {a[1]})"
+        if op in ("minimum", "fmin"):
+            return f"({a[0]} < {a[1]} ? {a[0]} : {a[1]})"
+        if op == "fmod":
+            return f"(({a[1]} == 0 || {a[1]} == -1) ? ({t})0 : ({t})({a[0]} % {a[1]}))"
+        if op == "remainder":
+            return f"ember_rem_i{lt.itemsize * 8}({a[0]}, {a[1]})"
+        if op in ("isnan", "isinf"):
+            return "((uint8_t)0)"
+        if op == "isfinite":
+            return "((uint8_t)1)"
+        raise Unsupported(f"{op} on {lt}")
+    if kind == "b":
+        if op in ("add", "maximum", "fmax"):
+            return f"((uint8_t)({a[0]} | {a[1]}))"
+        if op in ("multiply", "minimum", "fmin"):
+            return f"((uint8_t)({a[0]} & {a[1]}))"
+        if op in ("absolute", "floor", "ceil", "trunc"):
+            return a[0]
+        if op in ("isnan", "isinf"):
+            return "((uint8_t)0)"
+        if op == "isfinite":
+            return "((uint8_t)1)"
+    raise Unsupported(f"{op} on {lt}")
+
+
+def check(program):
+    """Raise ``Unsupported`` unless every node of ``program`` has a C form."""
+    for n in program.nodes:
+        if n.op == "const" and n.dtype is None:
+            continue
+        ctype(n.dtype)
+        for lt in n.loop or ():
+            ctype(lt)
+        if n.op in REDUCTIONS or n.op in ("input", "const", "rindex"):
+            continue
+        op_expr(n, ["a"] * len(n.args))
+    for _, dt in program.outputs:
+        ctype(dt)
+
+
+class _Names:
+    """C names and typed expressions of nodes while emitting one scope."""
+
+    def __init__(self):
+        self.var = {}
+
+    def arg(self, node, loop_dt):
+        if node.op == "const" and node.dtype is None:
+            return literal(node.value, loop_dt)
+        return convert(self.var[node.id], node.dtype, loop_dt)
+
+
+def _value_code(n, names, lines, indent):
+    """Append a declaration computing elementwise node ``n`` (its args are in ``names``)."""
+    if n.op == "const":
+        lines.append(f"{indent}const {ctype(n.dtype)} v{n.id} = {literal(n.value, n.dtype)};")
+    else:
+        args = [names.arg(a, lt) for a, lt in zip(n.args, n.loop)]
+        lines.append(f"{indent}const {ctype(n.dtype)} v{n.id} = {op_expr(n, args)};")
+    names.var[n.id] = f"v{n.id}"
+
+
+def _closure(roots, stop):
+    """Nodes the ``roots`` need, in topological (id) order, not descending into ``stop``."""
+    seen, stack = {}, list(roots)
+    while stack:
+        n = stack.pop()
+        if n.id in seen or stop(n):
+            continue
+        seen[n.id] = n
+        stack.extend(n.args)
+    return [seen[i] for i in sorted(seen)]
+
+
+def _load(k, mode, t):
+    if mode == "1":
+        return f"(({t}*)b{k})[i]"
+    if mode == "0":
+        return f"s{k}"
+    return f"*({t}*)(b{k} + i * st{k})"
+
+
+# ----------------------------------------------------------------------- elementwise
+def emit_elementwise(program, name, modes):
+    """C source of an elementwise kernel ``name`` specialised for the innermost-dimension
+    ``modes`` of its operands (inputs then outputs: ``'1'`` contiguous, ``'0'`` broadcast,
+    ``'g'`` strided).
+
+    Signature: ``void name(int64_t nd, const int64_t *shape, const int64_t *strides,
+    char *const *ptrs, int64_t nthreads)``; ``strides`` holds ``nd`` byte strides per
+    operand.
+    """
+    check(program)
+    ins, outs = program.inputs, program.outputs
+    nops = len(ins) + len(outs)
+    L = []
+    w = L.append
+    w(f"void {name}(int64_t nd, const int64_t *shape, const int64_t *strides, "
+      f"char *const *ptrs, int64_t nthreads) {{")
+    w("    int64_t inner = shape[nd - 1], outer = 1;")
+    w("    for (int64_t d = 0; d < nd - 1; d++) outer *= shape[d];")
+    w("    int64_t total = outer * inner;")
+    w("    if (total == 0) return;")
+    w(f"    int64_t rpb = inner >= {BLOCK} ? 1 : {BLOCK} / inner;")
+    w(f"    int64_t cblocks = inner >= {BLOCK} ? (inner + {BLOCK} - 1) / {BLOCK} : 1;")
+    w("    int64_t nblocks = ((outer + rpb - 1) / rpb) * cblocks;")
+    w(f"    int nt = (total >= {PARALLEL_MIN} && nblocks > 1) ? (int)nthreads : 1;")
+    w("    #pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)")
+    w("    for (int64_t blk = 0; blk < nblocks; blk++) {")
+    w("        int64_t r0 = (blk / cblocks) * rpb, cb = blk % cblocks;")
+    w("        int64_t r1 = r0 + rpb < outer ? r0 + rpb : outer;")
+    w(f"        int64_t c0 = cb * {BLOCK}, c1 = c0 + {BLOCK} < inner ? c0 + {BLOCK} : inner;")
+    w(f"        int64_t idx[{MAX_DIMS}];")
+    w("        int64_t rem = r0;")
+    w("        for (int64_t d = nd - 2; d >= 0; d--) { idx[d] = rem % shape[d]; "
+      "rem /= shape[d]; }")
+    for k in range(nops):
+        w(f"        char *p{k} = ptrs[{k}];")
+        w(f"        const int64_t st{k} = strides[{k} * nd + nd - 1];")
+        w(f"        for (int64_t d = 0; d < nd - 1; d++) p{k} += idx[d] * strides[{k} * nd + d];")
+    w("        for (int64_t r = r0; r < r1; r++) {")
+    names = _Names()
+    for k, n in enumerate(ins):
+        t = ctype(n.dtype)
+        w(f"            char *b{k} = p{k};")
+        if modes[k] == "0":
+            w(f"            const {t} s{k} = *({t}*)b{k};")
+    for j in range(len(outs)):
+        w(f"            char *b{len(ins) + j} = p{len(ins) + j};")
+    w("            #pragma omp simd")
+    w("            for (int64_t i = c0; i < c1; i++) {")
+    body = []
+    for k, n in enumerate(ins):
+        body.append(f"                const {ctype(n.dtype)} v{n.id} = "
+                    f"{_load(k, modes[k], ctype(n.dtype))};")
+        names.var[n.id] = f"v{n.id}"
+    for n in _closure([o for o, _ in outs], lambda n: n.op == "input"):
+        if n.op == "const" and n.dtype is None:
+            continue
+        _value_code(n, names, body, "                ")
+    for j, (o, dt) in enumerate(outs):
+        k = len(ins) + j
+        t = ctype(dt)
+        val = names.arg(o, dt)
+        if modes[k] == "1":
+            body.append(f"                (({t}*)b{k})[i] = {val};")
+        else:
+            body.append(f"                *({t}*)(b{k} + i * st{k}) = {val};")
+    L.extend(body)
+    w("            }")
+    w("            for (int64_t d = nd - 2; d >= 0; d--) {")
+    for k in range(nops):
+        w(f"                p{k} += strides[{k} * nd + d];")
+    w("                if (++idx[d] < shape[d]) break;")
+    for k in range(nops):
+        w(f"                p{k} -= strides[{k} * nd + d] * shape[d];")
+    w("                idx[d] = 0;")
+    w("            }")
+    w("        }")
+    w("    }")
+    w("}")
+    return "\n".join(L)
+
+
+# ----------------------------------------------------------------------- staged
+_ACC = {  # reduction -> (accumulator C type, init, combine) by loop-dtype kind
+    "sum": "+", "mean": "+", "prod": "*",
+}
+
+
+def _acc_type(red):
+    """Accumulator C type of reduction node ``red``."""
+    src = red.loop[0]
+    if red.op in ("sum", "mean"):
+        if src.kind == "f" or red.op == "mean":
+            return "double"
+        return "uint64_t"
+    if red.op == "prod":
+        if src.kind == "f":
+            return ctype(src)
+        return "uint64_t"
+    return ctype(src)  # max / min
+
+
+def _acc_init(red):
+    t = _acc_type(red)
+    src = red.loop[0]
+    if red.op in ("sum", "mean"):
+        return "0"
+    if red.op == "prod":
+        return "1"
+    if src.kind == "f":
+        return f"(({t})INFINITY)" if red.op == "min" else f"(-({t})INFINITY)"
+    if src.kind == "b":
+        return "1" if red.op == "min" else "0"
+    return (_INT_MIN[src.name] if red.op == "max" else
+            {"int32": "INT32_MAX", "int64": "INT64_MAX"}[src.name])
+
+
+def _acc_update(red, acc, val):
+    """Statements folding ``val`` (in the reduction's source dtype) into ``acc``."""
+    src = red.loop[0]
+    t = _acc_type(red)
+    if red.op in ("sum", "mean", "prod"):
+        sym = "+" if red.op != "prod" else "*"
+        return f"{acc} {sym}= ({t})({val});"
+    if src.kind == "b":
+        return f"{acc} {'|' if red.op == 'max' else '&'}= {val};"
+    cmp = ">" if red.op == "max" else "<"
+    s = f"{acc} = ({val}) {cmp} {acc} ? ({val}) : {acc};"
+    if src.kind == "f":
+        s += f" {acc}_nan |= ({val}) != ({val});"
+    return s
+
+
+def _acc_clause(red, acc):
+    src = red.loop[0]
+    if red.op in ("sum", "mean"):
+        c = f"reduction(+:{acc})"
+    elif red.op == "prod":
+        c = f"reduction(*:{acc})"
+    elif src.kind == "b":
+        c = f"reduction({'|' if red.op == 'max' else '&'}:{acc})"
+    else:
+        c = f"reduction({red.op}:{acc})"
+        if src.kind == "f":
+            c += f" reduction(|:{acc}_nan)"
+    return c
+
+
+def _acc_final(red, acc, count):
+    """C expression of the reduction's result (in ``red.dtype``) from its accumulator."""
+    src = red.loop[0]
+    t = ctype(red.dtype)
+    if red.op == "mean":
+        return f"(({t})({acc} / (double)({count})))"
+    if red.op in ("max", "min") and src.kind == "f":
+        return f"({acc}_nan ? ({t})NAN : ({t}){acc})"
+    if _acc_type(red) == "uint64_t":
+        return f"(({t})(int64_t){acc})"
+    return f"(({t}){acc})"
+
+
+def chunkable(program):
+    """Whether a staged program can be split into fixed chunks of each row: one stage of
+    reductions and no full-size outputs."""
+    return program.levels == 1 and not any(o.full for o, _ in program.outputs)
+
+
+def emit_staged(program, name, nk, nr, modes, chunked=False):
+    """C source of a staged (multi-pass reduction) kernel.
+
+    Operands are the inputs, then the outputs (full-size ones varying over the reduced axes,
+    reduced ones with stride 0 there). The collapsed iteration space is ``nk`` kept dims
+    (outer, parallel) then ``nr`` reduced dims; ``modes`` specialises the innermost reduced
+    dim per operand. Pass ``p`` walks each row once, computing every reduction of level
+    ``p`` (recomputing the elementwise values it needs); row values follow; a last pass
+    writes the full-size outputs.
+
+    Signature: ``void name(const int64_t *shape, const int64_t *strides, char *const
+    *ptrs, int64_t nthreads, int64_t *scratch)``: ``shape`` holds the ``nk + nr`` sizes,
+    ``strides`` ``nk + nr`` byte strides per operand, ``scratch`` room for the chunked
+    variant's partials (8 bytes per reduction per chunk per row).
+    """
+    check(program)
+    ins, outs = program.inputs, program.outputs
+    nops = len(ins) + len(outs)
+    nd = nk + nr
+    reds = [n for n in program.nodes if n.op in REDUCTIONS]
+    levels = program.levels
+    full_outs = [(j, o, dt) for j, (o, dt) in enumerate(outs) if o.full]
+    row_outs = [(j, o, dt) for j, (o, dt) in enumerate(outs) if not o.full]
+    L = []
+    w = L.append
+    w(f"void {name}(const int64_t *shape, const int64_t *strides, char *const *ptrs, "
+      f"int64_t nthreads, int64_t *scratch) {{")
+    w("    int64_t K = 1, R = 1;")
+    w(f"    for (int d = 0; d < {nk}; d++) K *= shape[d];")
+    w(f"    for (int d = {nk}; d < {nd}; d++) R *= shape[d];")
+    w("    if (K == 0) return;")
+    w(f"    const int64_t inner = shape[{nd - 1}];")
+    for k in range(nops):
+        w(f"    const int64_t st{k} = strides[{k * nd + nd - 1}];")
+    if chunked:
+        w(f"    const int64_t nch = (R + {BLOCK} - 1) / {BLOCK};")
+        w("    const int64_t work = K * nch;")
+    else:
+        w("    const int64_t work = K;")
+    w(f"    int nt = (K * R >= {PARALLEL_MIN} && work > 1) ? (int)nthreads : 1;")
+
+    def kept_bases(var, indent):
+        w(f"{indent}int64_t rem = {var};")
+        for k in range(nops):
+            w(f"{indent}char *p{k} = ptrs[{k}];")
+        for d in range(nk - 1, -1, -1):
+            w(f"{indent}{{ int64_t ix = rem % shape[{d}]; rem /= shape[{d}];")
+            for k in range(nops):
+                w(f"{indent}  p{k} += ix * strides[{k * nd + d}];")
+            w(f"{indent}}}")
+
+    names = _Names()
+    for n in program.nodes:
+        if n.op == "input":
+            names.var[n.id] = f"v{n.id}"
+
+    def row_loop(indent, reds_here, full_here, lo="0", hi="R"):
+        """A walk over reduced indices [lo, hi) folding ``reds_here`` and writing the
+        full outputs ``full_here``."""
+        roots = [r.args[0] for r in reds_here] + [o for _, o, _ in full_here]
+        need = _closure(roots, lambda n: not n.full or n.op == "input")
+        inner_names = _Names()
+        inner_names.var = dict(names.var)
+        if nr == 1:
+            w(f"{indent}{{ const int64_t i0 = {lo}, i1 = {hi};")
+            for k in range(nops):
+                w(f"{indent}  char *b{k} = p{k};")
+            w(f"{indent}  const int64_t rbase = 0;")
+            ind2 = indent + "  "
+        else:
+            # outer reduced dims by an odometer starting at flat index lo
+            w(f"{indent}{{ int64_t ridx[{nr}]; int64_t rr = ({lo}) / inner;")
+            w(f"{indent}  for (int d = {nr - 2}; d >= 0; d--) {{ ridx[d] = rr % "
+              f"shape[{nk} + d]; rr /= shape[{nk} + d]; }}")
+            for k in range(nops):
+                w(f"{indent}  char *q{k} = p{k};")
+                w(f"{indent}  for (int d = 0; d < {nr - 1}; d++) q{k} += ridx[d] * "
+                  f"strides[{k * nd + nk} + d];")
+            w(f"{indent}  for (int64_t row = ({lo}) / inner; row * inner < ({hi}); row++) {{")
+            ind2 = indent + "    "
+            w(f"{ind2}const int64_t rbase = row * inner;")
+            w(f"{ind2}const int64_t i0 = ({lo}) > rbase ? ({lo}) - rbase : 0;")
+            w(f"{ind2}const int64_t i1 = ({hi}) - rbase < inner ? ({hi}) - rbase : inner;")
+            for k in range(nops):
+                w(f"{ind2}char *b{k} = q{k};")
+        for k, n in enumerate(ins):
+            if modes[k] == "0":
+                w(f"{ind2}const {ctype(n.dtype)} s{k} = *({ctype(n.dtype)}*)b{k};")
+        clauses = " ".join(_acc_clause(r, f"a{r.id}") for r in reds_here)
+        w(f"{ind2}#pragma omp simd {clauses}")
+        w(f"{ind2}for (int64_t i = i0; i < i1; i++) {{")
+        ind3 = ind2 + "  "
+        used = {n.id for n in need} | {a.id for n in need for a in n.args} | \
+            {r.args[0].id for r in reds_here} | {o.id for _, o, _ in full_here}
+        for k, n in enumerate(ins):
+            if n.id in used:
+                w(f"{ind3}const {ctype(n.dtype)} v{n.id} = {_load(k, modes[k], ctype(n.dtype))};")
+        lines = []
+        for n in need:
+            if n.op == "rindex":
+                lines.append(f"{ind3}const int64_t v{n.id} = rbase + i;")
+                inner_names.var[n.id] = f"v{n.id}"
+            elif n.op != "input":
+                _value_code(n, inner_names, lines, ind3)
+        L.extend(lines)
+        for r in reds_here:
+            w(ind3 + _acc_update(r, f"a{r.id}", inner_names.arg(r.args[0], r.loop[0])))
+        for j, o, dt in full_here:
+            k = len(ins) + j
+            val = inner_names.arg(o, dt)
+            t = ctype(dt)
+            if modes[k] == "1":
+                w(f"{ind3}(({t}*)b{k})[i] = {val};")
+            else:
+                w(f"{ind3}*({t}*)(b{k} + i * st{k}) = {val};")
+        w(f"{ind2}}}")
+        if nr > 1:
+            w(f"{ind2}for (int d = {nr - 2}; d >= 0; d--) {{")
+            for k in range(nops):
+                w(f"{ind2}  q{k} += strides[{k * nd + nk} + d];")
+            w(f"{ind2}  if (++ridx[d] < shape[{nk} + d]) break;")
+            for k in range(nops):
+                w(f"{ind2}  q{k} -= strides[{k * nd + nk} + d] * shape[{nk} + d];")
+            w(f"{ind2}  ridx[d] = 0;")
+            w(f"{ind2}}}")
+            w(f"{indent}  }}")
+        w(f"{indent}}}")
+
+    def decl_accs(reds_here, indent):
+        for r in reds_here:
+            w(f"{indent}{_acc_type(r)} a{r.id} = {_acc_init(r)};")
+            if r.op in ("max", "min") and r.loop[0].kind == "f":
+                w(f"{indent}int a{r.id}_nan = 0;")
+
+    def row_values(level, indent):
+        """Declare the row values of ``level`` (reductions finished, then what follows)."""
+        for n in program.nodes:
+            if n.full or n.level != level or n.op == "input":
+                continue
+            if n.op == "const" and n.dtype is None:
+                continue
+            if n.op in REDUCTIONS:
+                w(f"{indent}const {ctype(n.dtype)} v{n.id} = {_acc_final(n, f'a{n.id}', 'R')};")
+                names.var[n.id] = f"v{n.id}"
+            else:
+                lines = []
+                _value_code(n, names, lines, indent)
+                L.extend(lines)
+
+    def write_rows(indent):
+        for j, o, dt in row_outs:
+            k = len(ins) + j
+            w(f"{indent}*({ctype(dt)}*)p{k} = {names.arg(o, dt)};")
+
+    if chunked:
+        acc_slots = {r.id: i for i, r in enumerate(reds)}
+        nacc = len(reds)
+        w("    #pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)")
+        w("    for (int64_t wi = 0; wi < work; wi++) {")
+        w("        int64_t kk = wi / nch, ch = wi % nch;")
+        kept_bases("kk", "        ")
+        decl_accs(reds, "        ")
+        row_loop("        ", reds, [], lo=f"ch * {BLOCK}",
+                 hi=f"(ch * {BLOCK} + {BLOCK} < R ? ch * {BLOCK} + {BLOCK} : R)")
+        for r in reds:
+            s = acc_slots[r.id]
+            w(f"        memcpy(&scratch[(wi * {nacc} + {s}) * 2], &a{r.id}, sizeof(a{r.id}));")
+            if r.op in ("max", "min") and r.loop[0].kind == "f":
+                w(f"        scratch[(wi * {nacc} + {s}) * 2 + 1] = a{r.id}_nan;")
+        w("    }")
+        w("    #pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)")
+        w("    for (int64_t kk = 0; kk < K; kk++) {")
+        kept_bases("kk", "        ")
+        decl_accs(reds, "        ")
+        w("        for (int64_t ch = 0; ch < nch; ch++) {")
+        for r in reds:
+            s = acc_slots[r.id]
+            t = _acc_type(r)
+            w(f"            {{ {t} x; memcpy(&x, &scratch[((kk * nch + ch) * {nacc} + {s}) * 2],"
+              f" sizeof(x));")
+            if r.op in ("sum", "mean"):
+                w(f"              a{r.id} += x; }}")
+            elif r.op == "prod":
+                w(f"              a{r.id} *= x; }}")
+            elif r.loop[0].kind == "b":
+                w(f"              a{r.id} {'|' if r.op == 'max' else '&'}= x; }}")
+            else:
+                cmp = ">" if r.op == "max" else "<"
+                w(f"              a{r.id} = x {cmp} a{r.id} ? x : a{r.id};")
+                if r.loop[0].kind == "f":
+                    w(f"              a{r.id}_nan |= (int)scratch[((kk * nch + ch) * {nacc} + "
+                      f"{s}) * 2 + 1];")
+                w("            }")
+        w("        }")
+        row_values(1, "        ")
+        write_rows("        ")
+        w("    }")
+    else:
+        w("    #pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)")
+        w("    for (int64_t kk = 0; kk < K; kk++) {")
+        kept_bases("kk", "        ")
+        row_values(0, "        ")
+        for lv in range(1, levels + 1):
+            here = [r for r in reds if r.level == lv]
+            decl_accs(here, "        ")
+            row_loop("        ", here, [])
+            row_values(lv, "        ")
+        if full_outs:
+            row_loop("        ", [], full_outs)
+        write_rows("        ")
+        w("    }")
+    w("}")
+    return "\n".join(L)

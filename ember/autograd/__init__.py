@@ -17,6 +17,10 @@ from ember.autograd.function import Function, FunctionCtx, once_differentiable  
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from ember.autograd import profiler  # noqa: F401  (light: ranges and the collector)
+from ember.autograd.anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa
+                                         is_anomaly_enabled, set_detect_anomaly)
+from ember.autograd.graph import set_graph_growth_warning  # noqa: F401
 
 _calibrate()
 
@@ -248,7 +252,9 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
 
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad",
-           "enable_grad", "set_grad_enabled", "inference_mode", "functional"]
+           "enable_grad", "set_grad_enabled", "inference_mode", "functional", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+           "set_graph_growth_warning"]
 
 
 def _ones_like(t):

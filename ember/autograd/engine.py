@@ -12,6 +12,10 @@ import sys
 
 from ember._graph import FREED, GRAD, Node
 from ember._tensor import Tensor
+from ember.autograd import anomaly_mode as _anomaly
+from ember.autograd.graph import _WATCH
+from ember.autograd.profiler import _ACTIVE as _PROFILING
+from ember.autograd.profiler import _engine_node
 
 
 def _sum_to(g, shape):
@@ -85,6 +89,8 @@ execution_engine = _ExecutionEngine()
 def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False,
                  accumulate=True):
     """Backpropagate ``grads`` from ``roots``, then run queued end-of-backward callbacks."""
+    if _WATCH:  # set_graph_growth_warning(True): one list test per backward when off
+        _WATCH[0](roots)
     mine = []
     _CALLBACKS.append(mine)
     try:
@@ -170,6 +176,9 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
 
     leaf_buf = {}
     ready = [n for n in root_nodes if deps[n] == 0]
+    # Anomaly mode or a running profiler: each node's backward goes through _slow_bwd (one
+    # local test per node otherwise; NOTE [ Anomaly mode rides on a dispatch mode ]).
+    slow = _anomaly.STATE[0] or bool(_PROFILING)
     prev = GRAD.enabled
     GRAD.enabled = bool(create_graph)
     _Node, _Tensor = Node, Tensor
@@ -190,7 +199,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                      for i, gg in enumerate(g)]
             if op.bwd is None:
                 raise RuntimeError(f"the derivative for '{op.name}' is not implemented")
-            grads_in = op.bwd(node, g)
+            grads_in = _slow_bwd(node, g) if slow else op.bwd(node, g)
             if node.hooks:
                 for h in node.hooks:
                     r = h(grads_in, (g,) if not multi else tuple(g))
@@ -270,6 +279,26 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                                    "used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
     return captured
+
+
+def _slow_bwd(node, g):
+    """One node's backward under anomaly mode (NaN check, forward traceback on errors)
+    and/or inside the profiler's engine ranges."""
+    if not _anomaly.STATE[0]:
+        return _engine_node(node, g)
+    cur = _anomaly.CURRENT
+    prev = cur[0]
+    cur[0] = node  # nodes made by this formula (create_graph) remember their parent
+    try:
+        grads = _engine_node(node, g) if _PROFILING else node.op.bwd(node, g)
+        if _anomaly.STATE[1]:
+            _anomaly.check_nan(node, grads)
+        return grads
+    except Exception as e:
+        _anomaly.annotate(node, e)
+        raise
+    finally:
+        cur[0] = prev
 
 
 def _zeros(shape, dtype, like=None):

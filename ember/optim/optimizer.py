@@ -81,6 +81,8 @@ import ember
 from ember import _dtype as D
 from ember._graph import GRAD
 from ember._tensor import Tensor
+from ember.autograd.profiler import _ACTIVE as _PROFILING
+from ember.autograd.profiler import record_function as _record_function
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
@@ -147,6 +149,12 @@ def _hooked_step(step: Callable) -> Callable:
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if _PROFILING and not self._in_step:  # a profiler runs: PyTorch's named range
+            with _record_function(f"Optimizer.step#{type(self).__name__}.step"):
+                return hooked(self, *args, **kwargs)
+        return hooked(self, *args, **kwargs)
+
+    def hooked(self, *args, **kwargs):
         self._opt_called = True  # read by lr_scheduler's "step order" warning
         if self._in_step:  # a subclass's step calling super().step(): hooks already ran
             return step(self, *args, **kwargs)
@@ -363,6 +371,12 @@ class Optimizer:
         Args:
             set_to_none: set ``.grad`` to None (default) instead of filling it with zeros.
         """
+        if _PROFILING:  # a profiler runs: PyTorch's named range
+            with _record_function(f"Optimizer.zero_grad#{type(self).__name__}.zero_grad"):
+                return self._zero_grad(set_to_none)
+        return self._zero_grad(set_to_none)
+
+    def _zero_grad(self, set_to_none):
         zero = []
         for group in self.param_groups:
             for p in group["params"]:

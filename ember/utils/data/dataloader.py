@@ -30,6 +30,8 @@ import warnings
 import weakref
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
+from ember.autograd.profiler import _ACTIVE as _PROFILING
+from ember.autograd.profiler import record_function as _record_function
 from ember.multiprocessing import _shm
 from ember.utils.data._utils import collate as _collate
 from ember.utils.data._utils.fetch import create_fetcher
@@ -305,7 +307,11 @@ class _BaseDataLoaderIter:
         raise NotImplementedError
 
     def __next__(self) -> Any:
-        data = self._next_data()
+        if _PROFILING:  # a profiler runs: the wait shows as PyTorch's named range
+            with _record_function(f"enumerate(DataLoader)#{type(self).__name__}.__next__"):
+                data = self._next_data()
+        else:
+            data = self._next_data()
         self._num_yielded += 1
         n = self._IterableDataset_len_called
         if (self._dataset_kind == _DatasetKind.Iterable and n is not None

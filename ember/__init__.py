@@ -86,13 +86,16 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Limit BLAS threads (needs the optional ``threadpoolctl`` package, else a warning)."""
+    """Limit BLAS threads (needs the optional ``threadpoolctl`` package, else a warning) and
+    the OpenMP threads of generated kernels."""
     import builtins  # this module rebinds int/bool/float to dtypes, as torch does
 
     if not isinstance(n, builtins.int) or isinstance(n, builtins.bool) or n < 1:
         raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
     from ember._backends import DEFAULT
+    from ember._codegen.kernel import set_num_threads as _kernel_threads
 
+    _kernel_threads(n)  # OpenMP threads of the generated kernels (ember/_codegen)
     if not DEFAULT.set_num_threads(n):
         import warnings
 

@@ -37,6 +37,8 @@ from ember._ops.core import FUNCTIONS as _FUNCTIONS
 from ember import autograd
 from ember.autograd import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                             is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ember.autograd.anomaly_mode import (is_anomaly_check_nan_enabled,  # noqa: F401
+                                         is_anomaly_enabled, set_anomaly_enabled)
 
 half, float, double = float16, float32, float64  # noqa: A001
 cfloat, cdouble, complex32 = complex64, complex128, complex64
@@ -104,17 +106,28 @@ def set_num_threads(n):
                       "Python instead", RuntimeWarning, stacklevel=2)
 
 
-# [mode, warn_only] as last set: ember's CPU kernels are all deterministic, so the mode is
-# honoured whatever it is; it is stored so that programs reading it back see what they set.
-_deterministic = [False, False]
+# [mode, warn_only] as last set (NOTE [ Nondeterministic ops in ember ]: kernels without a
+# deterministic algorithm call ember._deterministic.alert_not_deterministic; ember's CPU path
+# has none).
+from ember._deterministic import STATE as _deterministic  # noqa: E402
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    """Ask for deterministic algorithms (every ember CPU kernel already is one).
+    """Require deterministic algorithms: ops without one raise PyTorch's RuntimeError
+    ("... does not have a deterministic implementation, but you set
+    'torch.use_deterministic_algorithms(True)' ...") or, with ``warn_only``, warn.
+
+    Which ember ops are nondeterministic: none on the CPU (NumPy kernels, ``np.add.at``
+    for scatter-add/index_add/index_put(accumulate=True)/embedding backward, BLAS at a fixed
+    thread count and the generated C kernels all repeat bit for bit), so the flag changes no
+    result there; a kernel that is not deterministic calls
+    ``ember._deterministic.alert_not_deterministic`` (NOTE [ Nondeterministic ops in
+    ember ]). ``empty`` is zero-filled, so no uninitialised memory leaks out either way. The
+    reproducibility recipe is in docs/debugging.md.
 
     Args:
         mode: bool, whether to require deterministic algorithms.
-        warn_only: bool, warn instead of raising for nondeterministic ops (ember has none).
+        warn_only: bool, warn instead of raising for nondeterministic ops.
 
     Example::
 

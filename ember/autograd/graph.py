@@ -46,7 +46,7 @@ def _dtype_name(d):
     from ember._dtype import FROM_NP
 
     try:
-        return str(FROM_NP[d]).replace("ember.", "")
+        return str(FROM_NP[d]).split(".")[-1]
     except (KeyError, TypeError):
         return str(d)
 
@@ -125,7 +125,7 @@ def format_graph(t, params=None):
             extra = f", {no_grad} input(s) without grad" if no_grad else ""
             lines.append(f"{indent}{branch}{n.op.node_name} #{k}{out} -> {shape} {dt}{extra}")
             kids = [x for x in n.next if x is not None]
-            child_indent = indent + ("   " if branch in ("", "└─ ") else "│  ")
+            child_indent = indent + ("" if branch == "" else "   " if branch == "└─ " else "│  ")
             for i in range(len(kids) - 1, -1, -1):
                 stack.append((kids[i], child_indent, "└─ " if i == len(kids) - 1 else "├─ "))
         else:

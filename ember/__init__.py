@@ -213,11 +213,13 @@ def get_float32_matmul_precision():
     return backends._fp32_matmul_precision[0]
 
 
-def compile(model=None, **kwargs):
-    """Eager ember needs no compile step: returns the model (or a decorator) unchanged."""
-    if model is None:
-        return lambda m: m
-    return model
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """``torch.compile`` on ember's tracing JIT: see ``ember.jit._compile.compile``."""
+    from ember.jit._compile import compile as _compile
+
+    return _compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                    options=options, disable=disable)
 
 
 import math as _math

@@ -15,6 +15,11 @@ from ember._graph import GRAD
 
 _ndarray = np.ndarray
 
+# Observers of tensor->Python conversions (item, bool, tolist, numpy): the tracer turns them
+# into guards or TracerWarnings (NOTE [ Guards ] in ember/jit/_compile.py). Empty, they
+# cost one truthiness test per conversion.
+CONVERSION_HOOKS = []
+
 
 class Tensor:
     """A multi-dimensional array with autograd support.
@@ -432,6 +437,8 @@ class Tensor:
             if dev.type != "cpu":
                 raise TypeError(f"can't convert {dev.type} device type tensor to numpy. Use "
                                 "Tensor.cpu() to copy the tensor to host memory first.")
+        if CONVERSION_HOOKS:
+            CONVERSION_HOOKS[-1](self, "numpy", d)
         return d
 
     def __array__(self, dtype=None, copy=None):
@@ -440,6 +447,8 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         a = self._data
+        if CONVERSION_HOOKS:
+            CONVERSION_HOOKS[-1](self, "numpy", a)
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         if copy:
@@ -455,13 +464,18 @@ class Tensor:
         v = self._data.reshape(()).item() if self._data.ndim else self._data.item()
         if self._data.dtype.kind == "V" or self.dtype is D.bfloat16:
             v = float(self._data.astype(np.float32).reshape(()))
+        if CONVERSION_HOOKS:
+            CONVERSION_HOOKS[-1](self, "item", v)
         return v
 
     def tolist(self):
         d = self._data
         if self.dtype is D.bfloat16:
             d = d.astype(np.float32)
-        return d.tolist()
+        v = d.tolist()
+        if CONVERSION_HOOKS:
+            CONVERSION_HOOKS[-1](self, "tolist", v)
+        return v
 
     def _scalar_value(self):
         # float()/int()/complex() raise ValueError for non-scalars in PyTorch (item(): Runtime).
@@ -483,7 +497,10 @@ class Tensor:
         if n != 1:
             what = "no values" if n == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
-        return bool(self._data.reshape(())[()])
+        v = bool(self._data.reshape(())[()])
+        if CONVERSION_HOOKS:
+            CONVERSION_HOOKS[-1](self, "bool", v)
+        return v
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

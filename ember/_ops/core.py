@@ -65,17 +65,24 @@ class OpDef:
     __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
                  "node_name", "onnx", "fusible", "dtype_rule", "doc", "attrs", "kind",
                  "mutates", "random", "data_dependent", "expr", "shape_rule", "impl",
-                 "node_cls")
+                 "node_cls", "save_idx", "public")
 
     def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
                  multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
                  doc=None, attrs=(), kind=None, mutates=(), random=False, data_dependent=False,
-                 expr=None, shape_rule=None):
+                 expr=None, shape_rule=None, public=0):
         self.name = name
         self.fwd = fwd
         self.bwd = bwd
-        self.save_x = "x" in save
-        self.save_y = "y" in save
+        # save: "x" (all inputs), "y" (the output), "xy", or a tuple of input positions
+        # (positions past the end of a call's inputs are skipped: optional inputs)
+        self.save_idx = tuple(save) if isinstance(save, tuple) else None
+        self.save_x = self.save_idx is not None or "x" in save
+        self.save_y = self.save_idx is None and "y" in save
+        # public=k: a multi record whose outputs past the first k are forward-time state
+        # for its backward (NOTE [ Forward state as outputs ]): dispatch keeps them on the
+        # node and returns outputs[0] (k == 1) or outputs[:k]
+        self.public = public
         self.differentiable = differentiable
         self.view = view
         self.multi = multi
@@ -221,7 +228,9 @@ def record(op, y, inputs, params=None):
     n.next = tuple([_edge(t) for t in inputs])
     n.params = params
     if op.save_x:
-        save_inputs(n, inputs)
+        idx = op.save_idx
+        save_inputs(n, inputs if idx is None else
+                    tuple([inputs[i] for i in idx if i < len(inputs)]))
     else:
         n.saved = None
         n.versions = None
@@ -407,6 +416,7 @@ def _intercept(op, inputs, params, precomputed=None):
                     _emit(op, r, inputs, params)
             return dispatch(op, tuple(ins), ps)
 
+        run.precomputed = precomputed is not None  # a tracer cannot replay such a record
         return mode.__ember_dispatch__(op, tuple(inputs), params, run)
     finally:
         MODES.append(mode)
@@ -432,6 +442,8 @@ def _emit_multi(op, results, inputs, params):
             else:
                 o._grad_fn = None
                 o._requires_grad = False
+    if op.public:
+        return keep_state(outs, op.public)
     return outs
 
 
@@ -607,11 +619,15 @@ def inplace_apply(fn, name, self, args, kwargs):
     _check_inplace_autograd(name, self)
     if self._base is not None:
         refresh_view(self)
-    old = wrap(self._data.copy())
-    old._grad_fn = self._grad_fn
-    old._requires_grad = self._requires_grad
+    if MODES:  # a record, so a tracer sees where the old value comes from
+        old = dispatch(OPS["clone"], (self,), ())
+    else:
+        old = wrap(self._data.copy())
+        old._grad_fn = self._grad_fn
+        old._requires_grad = self._requires_grad
     res = fn(old, *args, **kwargs)
-    _copy_into(name, self, res)
+    if _copy_into(name, self, res):
+        return self  # the copy_ record rewrote self's history itself
     if res._requires_grad:
         self._grad_fn = res._grad_fn
         self._requires_grad = True
@@ -635,12 +651,13 @@ def _copy_into(name, self, res):
         check_cast(name, _FROM_NP[r.dtype], _FROM_NP[d.dtype])
     if MODES or r.__class__ is not _ndarray or d.__class__ is not _ndarray:
         dispatch(COPY_INTO, (self, res), (name,))  # the write is a record too (a mutation)
-        return
+        return True
     try:
         np.copyto(d, r, casting="unsafe")
     except ValueError as e:
         raise RuntimeError(f"{name}: {e}") from None
     self._bump()
+    return False
 
 
 def _copy_into_fwd(dst, src, name):
@@ -655,6 +672,24 @@ def _copy_into_fwd(dst, src, name):
 # so modes and tracers see every in-place update as ``op`` followed by ``copy_``.
 COPY_INTO = OpDef("copy_", _copy_into_fwd, None, differentiable=False, mutates=(0,),
                   attrs=("op_name",), shape_rule=lambda dst, src, name: dst)
+
+
+def _copy_into_impl(op, inputs, params):
+    """The copy_ record: write, then (under grad) give the destination the source's
+    history, as the eager in-place path does, so a replay of ``op`` + ``copy_`` rewrites
+    history exactly as the original in-place call did (NOTE [ In-place on views ])."""
+    out = _run(op, inputs, params)
+    dst, src = inputs
+    if GRAD.enabled and isinstance(src, Tensor) and src._requires_grad and \
+            src._grad_fn is not None:
+        dst._grad_fn = src._grad_fn
+        dst._requires_grad = True
+        if dst._base is not None:
+            _rebase_view(dst, src)
+    return out
+
+
+COPY_INTO.impl = _copy_into_impl
 
 
 # NOTE [ In-place on views ]

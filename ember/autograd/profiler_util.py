@@ -240,6 +240,9 @@ class EventList(list):
             avg.add(ev)
             if group_by_stack_n > 0:
                 avg.stack = list(ev.stack[:group_by_stack_n])
+        if not group_by_input_shape:  # as PyTorch: shapes only label rows grouped by them
+            for avg in groups.values():
+                avg.input_shapes = []
         out = EventList(groups.values(), base_ns=self._base_ns,
                         wall_offset_ns=self._wall_offset_ns)
         out._stack_n = group_by_stack_n

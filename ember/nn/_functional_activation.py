@@ -13,8 +13,7 @@ from ember._ops.core import OpDef, apply
 from ember._ops.elementwise import relu as _core_relu
 from ember._random import _gen
 from ember._tensor import Tensor
-from ember.nn._functional_common import (_composite_grad, _float_input, _keep_state,
-                                           _maybe_inplace, _state, _t)
+from ember.nn._functional_common import (_composite_grad, _float_input, _maybe_inplace, _state, _t)
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu",
@@ -150,7 +149,7 @@ def _rrelu_bwd(ctx, grads):
     return (grads[0] * Tensor._wrap(noise),)
 
 
-_RRELU = OpDef("rrelu_with_noise", _rrelu_fwd, _rrelu_bwd, multi=True, random=True,
+_RRELU = OpDef("rrelu_with_noise", _rrelu_fwd, _rrelu_bwd, multi=True, public=1, random=True,
                attrs=("lower", "upper"), node_name="RreluWithNoiseBackward0")
 
 
@@ -161,7 +160,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     attrs = (float(lower), float(upper))
-    return _maybe_inplace(lambda x: _keep_state(apply(_RRELU, (x,), attrs), 1), "rrelu_",
+    return _maybe_inplace(lambda x: apply(_RRELU, (x,), attrs), "rrelu_",
                           input, (), inplace)
 
 

@@ -15,7 +15,7 @@ from ember._backends import xp_of
 from ember._ops.core import OpDef, apply
 from ember._random import _gen
 from ember._tensor import Tensor
-from ember.nn._functional_common import _keep_state, _maybe_inplace, _state
+from ember.nn._functional_common import _maybe_inplace, _state
 
 __all__ = [
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
@@ -57,7 +57,7 @@ def _dropout_bwd(ctx, grads):
     return (grads[0] * Tensor._wrap(mask),)
 
 
-_DROPOUT = OpDef("native_dropout", _dropout_fwd, _dropout_bwd, multi=True, random=True,
+_DROPOUT = OpDef("native_dropout", _dropout_fwd, _dropout_bwd, multi=True, public=1, random=True,
                  attrs=("p", "mask_dims", "alpha"), node_name="NativeDropoutBackward0",
                  onnx="Dropout")
 
@@ -71,7 +71,7 @@ def _run(input, p, mask_dims, alpha, inplace, name):
     attrs = (float(p), mask_dims, alpha)
 
     def fn(x):
-        return _keep_state(apply(_DROPOUT, (x,), attrs), 1)
+        return apply(_DROPOUT, (x,), attrs)
 
     return _maybe_inplace(fn, name, input, (), inplace)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._graph import save_inputs
 from ember._backends import xp_of
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
@@ -55,18 +54,15 @@ def _embedding_bwd_fwd(g, idx, num_weights, padding_idx, scale_grad):
 _ATTRS = ("num_weights", "padding_idx", "scale_grad_by_freq")
 _EMBEDDING_BWD = OpDef("embedding_backward", _embedding_bwd_fwd, None, save="x", attrs=_ATTRS,
                        node_name="EmbeddingBackwardBackward0")
-_EMBEDDING = OpDef("embedding", _embedding_fwd, None, attrs=_ATTRS,
+# the node saves only the indices (as PyTorch's does), so updating the weight in place
+# before backward is allowed
+_EMBEDDING = OpDef("embedding", _embedding_fwd, None, attrs=_ATTRS, save=(1,),
                    node_name="EmbeddingBackward0", onnx="Gather")
 
 
 def _lookup(weight, idx, attrs):
-    """Run the ``embedding`` record ``(weight, indices)``; its node saves only the indices
-    (as PyTorch's does), so updating the weight in place before backward is allowed."""
-    y = apply(_EMBEDDING, (weight, idx), attrs)
-    node = y._grad_fn
-    if node is not None:
-        save_inputs(node, (idx,))
-    return y
+    """Run the ``embedding`` record ``(weight, indices)``."""
+    return apply(_EMBEDDING, (weight, idx), attrs)
 
 
 @_EMBEDDING.grad

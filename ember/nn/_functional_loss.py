@@ -20,7 +20,7 @@ from ember._backends import xp_of
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
 from ember.nn._functional_activation import logsigmoid
-from ember.nn._functional_common import _composite_grad, _keep_state, _state
+from ember.nn._functional_common import _composite_grad, _state
 from ember.nn._functional_distance import pairwise_distance
 
 __all__ = [
@@ -283,7 +283,7 @@ def _ce_bwd(ctx, grads):
         ((None,) if has_w else ())
 
 
-_CROSS_ENTROPY = OpDef("cross_entropy", _ce_fwd, _ce_bwd, save="x", multi=True,
+_CROSS_ENTROPY = OpDef("cross_entropy", _ce_fwd, _ce_bwd, save="x", multi=True, public=1,
                        attrs=("ignore_index", "reduction", "has_weight"),
                        node_name="NllLossBackward0", onnx="SoftmaxCrossEntropyLoss")
 
@@ -342,8 +342,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _smooth_term(logp, target, weight, ignore_index, reduction, label_smoothing,
                             class_dim, c, nll)
     inputs = (input, target) + ((weight,) if weight is not None else ())
-    outs = apply(_CROSS_ENTROPY, inputs, (int(ignore_index), reduction, weight is not None))
-    return _keep_state(outs, 1)
+    return apply(_CROSS_ENTROPY, inputs, (int(ignore_index), reduction, weight is not None))
 
 
 def _smooth_term(logp, target, weight, ignore_index, reduction, eps, class_dim, c, nll):
@@ -899,7 +898,7 @@ def _ctc_bwd(ctx, grads):
     return (Tensor._wrap(xp.nan_to_num(gr, nan=0.0).astype(x._data.dtype)), None, None, None)
 
 
-_CTC = OpDef("ctc_loss", _ctc_fwd, _ctc_bwd, save="x", multi=True,
+_CTC = OpDef("ctc_loss", _ctc_fwd, _ctc_bwd, save="x", multi=True, public=1,
              attrs=("blank", "zero_infinity"), node_name="CtcLossBackward0")
 
 
@@ -945,9 +944,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     if (in_lens > lp.shape[0]).any():
         raise RuntimeError(f"Expected input_lengths to have value at most {lp.shape[0]}, but "
                            f"got value {in_lens.max()}")
-    outs = apply(_CTC, (lp, Tensor._wrap(tg), Tensor._wrap(in_lens), Tensor._wrap(tgt_lens)),
-                 (int(blank), bool(zero_infinity)))
-    per = _keep_state(outs, 1)
+    per = apply(_CTC, (lp, Tensor._wrap(tg), Tensor._wrap(in_lens), Tensor._wrap(tgt_lens)),
+                (int(blank), bool(zero_infinity)))
     if unbatched:
         per = per.reshape(())
     if reduction == "mean":

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._graph import GRAD, save_inputs
+from ember._graph import GRAD
 from ember._backends import xp_of
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
-from ember.nn._functional_common import _float_input, _keep_state, _state
+from ember.nn._functional_common import _float_input, _state
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
@@ -134,10 +134,13 @@ def _bn_bwd(ctx, grads):
     return tuple(res)
 
 
-_BATCH_NORM = OpDef("batch_norm", _bn_fwd, _bn_bwd, save="x", multi=True,
+_BATCH_NORM = OpDef("batch_norm", _bn_fwd, _bn_bwd, save="x", multi=True, public=1,
                     attrs=("eps", "has_weight", "has_bias"),
                     node_name="NativeBatchNormBackward0", onnx="BatchNormalization")
-_BATCH_NORM_STATS = OpDef("batch_norm_stats", _bn_stats_fwd, _bn_bwd, multi=True,
+# saves x and the affine parameters (inputs 0, 3, 4), not the running statistics: a second
+# forward of the layer (updating them again) before this backward is fine, as in PyTorch
+_BATCH_NORM_STATS = OpDef("batch_norm_stats", _bn_stats_fwd, _bn_bwd, multi=True, public=1,
+                          save=(0, 3, 4),
                           attrs=("eps", "momentum", "has_weight", "has_bias"), mutates=(1, 2),
                           node_name="NativeBatchNormBackward0", onnx="BatchNormalization")
 
@@ -184,20 +187,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         affine = tuple(t for t in (weight, bias) if t is not None)
         has_w, has_b = weight is not None, bias is not None
         if running_mean is None and running_var is None:
-            outs = apply(_BATCH_NORM, (input,) + affine, (float(eps), has_w, has_b))
-            return _keep_state(outs, 1)
+            return apply(_BATCH_NORM, (input,) + affine, (float(eps), has_w, has_b))
         # a lone running statistic: the record updates both, the missing one in a scratch
         rm = running_mean if running_mean is not None else _scratch(running_var)
         rv = running_var if running_var is not None else _scratch(running_mean)
-        outs = apply(_BATCH_NORM_STATS, (input, rm, rv) + affine,
+        return apply(_BATCH_NORM_STATS, (input, rm, rv) + affine,
                      (float(eps), float(momentum), has_w, has_b))  # bumps rm, rv
-        e = outs[0]._grad_fn
-        if e is not None:
-            # backward needs x and the affine parameters; the running statistics are not
-            # saved, so a second forward of the layer (updating them again) before this
-            # backward is fine, as in PyTorch
-            save_inputs(e[0], (input,) + affine)
-        return _keep_state(outs, 1)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm(): running_mean and running_var must be defined in "
                            "evaluation mode (training=False)")
@@ -297,7 +292,7 @@ def _ln_composite(x, w, b, k, eps):
     return y
 
 
-_LAYER_NORM = OpDef("layer_norm", _ln_fwd, _ln_bwd, save="x", multi=True,
+_LAYER_NORM = OpDef("layer_norm", _ln_fwd, _ln_bwd, save="x", multi=True, public=1,
                     attrs=("normalized_ndim", "eps", "has_weight", "has_bias"),
                     node_name="NativeLayerNormBackward0", onnx="LayerNormalization")
 
@@ -325,8 +320,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
             raise RuntimeError(f"layer_norm(): expected {name} of shape {list(ns)}, got "
                                f"{list(t.shape)}")
     inputs = (input,) + tuple(t for t in (weight, bias) if t is not None)
-    outs = apply(_LAYER_NORM, inputs, (k, float(eps), weight is not None, bias is not None))
-    return _keep_state(outs, 1)
+    return apply(_LAYER_NORM, inputs, (k, float(eps), weight is not None, bias is not None))
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

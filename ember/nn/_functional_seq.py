@@ -32,7 +32,7 @@ from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
-from ember.nn._functional_common import _keep_state, _state
+from ember.nn._functional_common import _state
 from ember.nn._functional_dropout import dropout
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -188,6 +188,7 @@ def _lstm_layer_bwd_fwd(go, gh, gc, whh, *args):
 
 
 LSTM_LAYER = OpDef("lstm_layer", _lstm_layer_fwd, _lstm_layer_bwd, save="x", multi=True,
+                    public=3,
                    onnx="LSTM", attrs=("batch_sizes",), node_name="LstmLayerBackward0")
 LSTM_LAYER_BWD = OpDef("lstm_layer_backward", _lstm_layer_bwd_fwd, None, multi=True,
                        differentiable=False, attrs=("batch_sizes",))
@@ -208,7 +209,7 @@ def lstm_layer(xproj, h0, c0, whh, whr=None, batch_sizes=None):
         batch_sizes: active rows per step for a sorted packed batch, or None.
     """
     ins = (xproj, h0, c0, whh) + ((whr,) if whr is not None else ())
-    return _keep_state(apply(LSTM_LAYER, ins, (_sizes(batch_sizes),)), 3)
+    return apply(LSTM_LAYER, ins, (_sizes(batch_sizes),))
 
 
 # --------------------------------------------------------------------------- GRU layer
@@ -321,7 +322,7 @@ def _gru_layer_bwd_fwd(go, gh, whh, acts, ghn, hs_all, has_bias, bs):
     return r if has_bias else r[:3]
 
 
-GRU_LAYER = OpDef("gru_layer", _gru_layer_fwd, _gru_layer_bwd, save="x", multi=True,
+GRU_LAYER = OpDef("gru_layer", _gru_layer_fwd, _gru_layer_bwd, save="x", multi=True, public=2,
                   onnx="GRU", attrs=("batch_sizes",), node_name="GruLayerBackward0")
 GRU_LAYER_BWD = OpDef("gru_layer_backward", _gru_layer_bwd_fwd, None, multi=True,
                       differentiable=False, attrs=("has_bias", "batch_sizes"))
@@ -334,7 +335,7 @@ def gru_layer(xproj, h0, whh, bhh=None, batch_sizes=None):
     the new-gate term multiplies it by the reset gate (PyTorch's formulation).
     """
     ins = (xproj, h0, whh) + ((bhh,) if bhh is not None else ())
-    return _keep_state(apply(GRU_LAYER, ins, (_sizes(batch_sizes),)), 2)
+    return apply(GRU_LAYER, ins, (_sizes(batch_sizes),))
 
 
 # --------------------------------------------------------------------------- Elman RNN layer
@@ -401,6 +402,7 @@ def _rnn_layer_bwd_fwd(gout, ghn, whh, hs_all, relu, bs):
 
 
 RNN_LAYER = OpDef("rnn_layer", _rnn_fwd, _rnn_layer_bwd, save="x", multi=True, onnx="RNN",
+                   public=2,
                   attrs=("relu", "batch_sizes"), node_name="RnnLayerBackward0")
 RNN_LAYER_BWD = OpDef("rnn_layer_backward", _rnn_layer_bwd_fwd, None, multi=True,
                       differentiable=False, attrs=("relu", "batch_sizes"))
@@ -409,7 +411,7 @@ RNN_LAYER_BWD = OpDef("rnn_layer_backward", _rnn_layer_bwd_fwd, None, multi=True
 def rnn_layer(xproj, h0, whh, nonlinearity="tanh", batch_sizes=None):
     """One Elman RNN direction: h_t = act(xproj_t + h_{t-1} @ W_hh^T); returns (out, h_n)."""
     relu = nonlinearity == "relu"
-    return _keep_state(apply(RNN_LAYER, (xproj, h0, whh), (relu, _sizes(batch_sizes))), 2)
+    return apply(RNN_LAYER, (xproj, h0, whh), (relu, _sizes(batch_sizes)))
 
 
 # --------------------------------------------------------------------------- attention

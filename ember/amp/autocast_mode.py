@@ -1,27 +1,95 @@
-"""``autocast`` placeholder: only ``enabled=False`` works until mixed precision lands.
+"""``autocast``: automatic mixed precision on the CPU (bfloat16 or float16), PyTorch's lists.
 
-Automatic mixed precision (running chosen ops in bfloat16/float16) belongs on ember's
-dispatch path and is not written yet. Scripts that build ``autocast(..., enabled=False)``
-(the usual "AMP off" switch) run unchanged; ``enabled=True`` raises NotImplementedError
-rather than silently computing in float32.
+NOTE [ Autocast on records and wrappers ]
+Inside ``autocast("cpu", dtype=ember.bfloat16)`` some ops run in the lower precision
+(matrix products and convolutions), some are kept in float32 (losses, reductions that lose
+precision, decompositions, FFTs), some promote mixed inputs to the widest float type, and
+the rest run in whatever dtype their inputs have. PyTorch decides per ATen op; ember decides
+in two places:
 
-Example::
+- records (``_AutocastMode``, a ``DispatchMode``): every dispatched record is looked up by
+  name in ``LOWER_RECORDS``/``FP32_RECORDS``; eligible float inputs (float32 for the lower
+  list; float16/bfloat16 for the float32 list; float64 never) are cast with the
+  differentiable ``to``. This is where nn layers are caught, because modules call their
+  kernels directly rather than through the public namespaces.
+- wrappers (``_PATCHES``): public functions that are *composites* of several records
+  (``addmm`` is matmul + add, ``mse_loss`` is sub, mul, mean) would otherwise get a mixed
+  result (a bfloat16 product plus a float32 addend is float32). While an autocast region
+  is active these names are replaced, in the namespaces that hold them (``ember``,
+  ``Tensor``, ``nn.functional`` and the private modules nn layers call), by wrappers that
+  cast the inputs by the op's policy and run the composite with record-level autocast
+  suspended, as PyTorch runs a composite's inner ops (lower-precision composites keep the
+  record rule on, so their product is computed as ``_run_lower`` does). Ops that PyTorch leaves alone but
+  that ember builds from a lower-precision record (``mv``, ``dot``, ``outer``, ``addmv``)
+  are suspended the same way, so they keep their input dtype.
 
-    >>> import ember
-    >>> with ember.amp.autocast("cpu", enabled=False):
-    ...     y = ember.ones(2) * 2
+Installing the mode and the wrappers costs microseconds, once per outermost region. The
+weight cast cache (``cache_enabled=True``, the default) keeps one cast per leaf tensor that
+requires grad for the life of the outermost region, as PyTorch's does. Backward formulas
+are records too; they pass the mode like any other (a matmul in backward runs in the lower
+precision, which is what its bfloat16 inputs give anyway).
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
+import importlib
+import sys
 
-__all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]
+from ember import _dtype as D
+from ember._ops.core import DispatchMode
+from ember._tensor import Tensor
+
+__all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available",
+           "is_autocast_enabled", "get_autocast_dtype"]
+
+# records that run in the lower precision (PyTorch's CPU lower_precision_fp list)
+LOWER_RECORDS = frozenset({"matmul", "linear", "convolution", "convolution_transpose",
+                           "lstm_layer", "einsum"})
+# records kept in float32 (PyTorch's CPU fp32 list, as ember's records implement them)
+FP32_RECORDS = frozenset({
+    "cross_entropy", "nll_loss", "ctc_loss", "prod", "fft_c2c", "fft_r2c", "fft_c2r",
+    "linalg_inv", "linalg_cholesky", "linalg_solve", "linalg_svd", "linalg_qr", "linalg_eig",
+    "linalg_eigh", "linalg_pinv", "linalg_lu_factor", "linalg_solve_triangular",
+    "_cdist_forward", "histc",
+})
+
+# records ember computes only in float32/float64 (their kernels refuse bfloat16): inside a
+# region they run on float32 copies of low-precision inputs and return the low precision,
+# the dtype PyTorch's bfloat16 kernels give
+EMULATE_RECORDS = frozenset({"max_pool", "avg_pool", "max_pool_indices"})
+
+# public composites: name -> (policy, [(module name or "Tensor", attribute), ...])
+_LOWER, _FP32, _PROMOTE, _KEEP = "lower", "fp32", "promote", "keep"
+_COMPOSITES = {
+    _LOWER: ["matmul", "mm", "bmm", "multi_head_attention_forward", "addmm", "baddbmm", "addbmm", "vecdot", "prelu", "scaled_dot_product_attention",
+             "tensordot"],
+    _FP32: ["cross_entropy", "nll_loss", "ctc_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+            "binary_cross_entropy", "binary_cross_entropy_with_logits",
+            "margin_ranking_loss", "soft_margin_loss", "hinge_embedding_loss",
+            "cosine_embedding_loss", "poisson_nll_loss", "multilabel_margin_loss",
+            "multi_margin_loss", "triplet_margin_loss", "multilabel_soft_margin_loss",
+            "gaussian_nll_loss", "cdist", "pdist", "trace", "quantile", "nanquantile",
+            "polar", "cholesky_solve", "cholesky_inverse", "inverse", "pinverse", "lu_solve",
+            "matrix_rank", "cond", "svdvals", "eigvals", "eigvalsh", "tensorinv",
+            "tensorsolve", "lstsq", "stft", "istft", "grid_sample"],
+    _PROMOTE: ["cat", "stack", "index_copy", "concat", "concatenate", "hstack", "vstack",
+               "dstack"],
+    _KEEP: ["mv", "dot", "vdot", "inner", "outer", "ger", "addmv", "addr", "chain_matmul",
+            "multi_dot", "kron", "cross", "bilinear"],
+}
+_OWNERS = ("ember", "ember.linalg", "ember.nn.functional", "ember.nn._functional_loss",
+           "ember.nn._functional_linear", "ember.nn._functional_activation",
+           "ember.nn._functional_distance", "ember.nn._functional_spatial",
+           "ember.nn._functional_seq", "ember.fft",
+           "ember._ops.signal")
+
+_STACK: list = []  # active regions, innermost last: (device_type, enabled, dtype, cache)
+_STATE = {"mode": None, "patched": [], "suspended": 0, "cache": {}}
 
 
 def is_autocast_available(device_type: str) -> bool:
-    """Whether autocast works for ``device_type``: False everywhere until it is written.
+    """Whether autocast works for ``device_type``: True for "cpu" (ember's device).
 
     Args:
         device_type: "cpu", "cuda", ...
@@ -29,27 +97,246 @@ def is_autocast_available(device_type: str) -> bool:
     Example::
 
         >>> ember.amp.is_autocast_available("cpu")
-        False
+        True
     """
-    return False
+    return device_type == "cpu"
 
 
-class autocast:
-    """Mixed-precision context manager/decorator; only ``enabled=False`` is supported.
+def _current(device_type="cpu"):
+    for dev, enabled, dtype, cache in reversed(_STACK):
+        if dev == device_type:
+            return enabled, dtype, cache
+    return False, _DEFAULT_DTYPE.get(device_type, D.bfloat16), True
+
+
+_DEFAULT_DTYPE = {"cpu": D.bfloat16, "cuda": D.float16}
+
+
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    """Whether an enabled autocast region for ``device_type`` is active.
 
     Args:
-        device_type: "cpu" or "cuda" (as PyTorch).
-        dtype: the reduced dtype (recorded; unused while disabled).
-        enabled: must be False (True raises NotImplementedError: not implemented yet).
-        cache_enabled: PyTorch's weight-cast cache flag (no effect while disabled).
+        device_type: the device type (PyTorch's default, "cuda", is never enabled here).
 
     Example::
 
-        >>> @ember.amp.autocast("cpu", enabled=False)
-        ... def f(x):
-        ...     return x + 1
-        >>> f(ember.zeros(1)).tolist()
-        [1.0]
+        >>> with ember.autocast("cpu"):
+        ...     ember.amp.is_autocast_enabled("cpu")
+        True
+    """
+    return _current(device_type)[0]
+
+
+def get_autocast_dtype(device_type: str):
+    """The lower-precision dtype autocast uses for ``device_type``.
+
+    Args:
+        device_type: "cpu" (default bfloat16) or "cuda" (float16).
+
+    Example::
+
+        >>> ember.amp.get_autocast_dtype("cpu")
+        torch.bfloat16
+    """
+    return _current(device_type)[1]
+
+
+def _eligible_lower(t):
+    return isinstance(t, Tensor) and t._data.dtype.kind == "f" and t._data.dtype.itemsize == 4
+
+
+def _cast(t, dtype, cache):
+    """``t.to(dtype)``, through the weight cache for leaves that require grad."""
+    if cache and t._requires_grad and t._grad_fn is None:
+        key = (id(t), dtype)
+        hit = _STATE["cache"].get(key)
+        if hit is not None and hit[0] is t and hit[1] == t._version:
+            return hit[2]
+        out = t.to(dtype)
+        _STATE["cache"][key] = (t, t._version, out)
+        return out
+    return t.to(dtype)
+
+
+def _cast_lower(v, dtype, cache):
+    if _eligible_lower(v) and v.dtype is not dtype:
+        return _cast(v, dtype, cache)
+    if isinstance(v, (list, tuple)):
+        return type(v)(_cast_lower(x, dtype, cache) for x in v)
+    return v
+
+
+def _cast_fp32(v, cache):
+    if isinstance(v, Tensor) and v.dtype in (D.bfloat16, D.float16):
+        return _cast(v, D.float32, cache)
+    if isinstance(v, (list, tuple)):
+        return type(v)(_cast_fp32(x, cache) for x in v)
+    return v
+
+
+def _widest(vals, acc=None):
+    """The promoted dtype of the floating tensors in ``vals`` (nested lists walked)."""
+    for v in vals:
+        if isinstance(v, Tensor) and v.dtype.is_floating_point:
+            acc = v.dtype if acc is None else D.promote_types(acc, v.dtype)
+        elif isinstance(v, (list, tuple)):
+            acc = _widest(v, acc)
+    return acc
+
+
+def _cast_promote(v, dtype, cache):
+    if isinstance(v, Tensor) and v.dtype.is_floating_point and v.dtype is not dtype:
+        return _cast(v, dtype, cache)
+    if isinstance(v, (list, tuple)):
+        return type(v)(_cast_promote(x, dtype, cache) for x in v)
+    return v
+
+
+class _AutocastMode(DispatchMode):
+    """Record-level half of NOTE [ Autocast on records and wrappers ]."""
+
+    def __ember_dispatch__(self, op, inputs, params, run):
+        name = op.name
+        if name in EMULATE_RECORDS:
+            return _run_emulated(inputs, params, run)
+        if _STATE["suspended"] or (name not in LOWER_RECORDS and name not in FP32_RECORDS):
+            return run(inputs, params)
+        enabled, dtype, cache = _current("cpu")
+        if not enabled:
+            return run(inputs, params)
+        if name in LOWER_RECORDS:
+            return _run_lower(inputs, params, run, dtype, cache)
+        else:
+            new = tuple(_cast(t, D.float32, cache) if isinstance(t, Tensor)
+                        and t.dtype in (D.bfloat16, D.float16) else t for t in inputs)
+        return run(new, params)
+
+
+def _run_emulated(inputs, params, run):
+    low = [t.dtype for t in inputs if isinstance(t, Tensor) and t.dtype in (D.bfloat16,
+                                                                           D.float16)]
+    if not low:
+        return run(inputs, params)
+    new = tuple(t.to(D.float32) if isinstance(t, Tensor) and t.dtype in (D.bfloat16,
+                                                                         D.float16) else t
+                for t in inputs)
+    out = run(new, params)
+    if isinstance(out, Tensor):
+        return out.to(low[0]) if out.dtype is D.float32 else out
+    return type(out)(o.to(low[0]) if isinstance(o, Tensor) and o.dtype is D.float32 else o
+                     for o in out)
+
+
+def _run_lower(inputs, params, run, dtype, cache):
+    """A lower-precision record: inputs rounded to ``dtype``, computed with float32
+    accumulation, the result rounded to ``dtype`` (what PyTorch's CPU bfloat16 kernels do;
+    ember's own kernels refuse or widen bfloat16, so the record runs on the rounded values
+    in float32). Every cast is the differentiable ``to``, so float32 weights get float32
+    gradients."""
+    low = (D.bfloat16, D.float16)
+    new = []
+    any_low = False
+    for t in inputs:
+        if _eligible_lower(t) and t.dtype is not dtype:
+            t = _cast(t, dtype, cache)
+        if isinstance(t, Tensor) and t.dtype in low:
+            any_low = True
+            t = t.to(D.float32)
+        new.append(t)
+    out = run(tuple(new), params)
+    if not any_low:
+        return out
+    if isinstance(out, Tensor):
+        return out.to(dtype) if out.dtype is D.float32 else out
+    return type(out)(o.to(dtype) if isinstance(o, Tensor) and o.dtype is D.float32 else o
+                     for o in out)
+
+
+def _patched(f, policy):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        enabled, dtype, cache = _current("cpu")
+        if not enabled or _STATE["suspended"] or kwargs.get("dtype") is not None:
+            return f(*args, **kwargs)
+        if policy == _LOWER:
+            args = _cast_lower(args, dtype, cache)
+            kwargs = {k: _cast_lower(v, dtype, cache) for k, v in kwargs.items()}
+        elif policy == _FP32:
+            args = _cast_fp32(args, cache)
+            kwargs = {k: _cast_fp32(v, cache) for k, v in kwargs.items()}
+        elif policy == _PROMOTE:
+            w = _widest(list(args) + list(kwargs.values()))
+            if w is not None:
+                args = _cast_promote(args, w, cache)
+                kwargs = {k: _cast_promote(v, w, cache) for k, v in kwargs.items()}
+        if policy == _LOWER:
+            # inputs are in the lower precision now; the composite's records (matmul, add)
+            # keep it, the product through the record-level rule
+            return f(*args, **kwargs)
+        _STATE["suspended"] += 1
+        try:
+            return f(*args, **kwargs)
+        finally:
+            _STATE["suspended"] -= 1
+
+    wrapper._ember_autocast_plain = f
+    return wrapper
+
+
+def _install():
+    mode = _AutocastMode()
+    mode.__enter__()
+    _STATE["mode"] = mode
+    patched = _STATE["patched"]
+    owners = [sys.modules.get(n) or importlib.import_module(n) for n in _OWNERS]
+    owners.append(Tensor)
+    for policy, names in _COMPOSITES.items():
+        for name in names:
+            for owner in owners:
+                f = owner.__dict__.get(name) if isinstance(owner, type) else \
+                    getattr(owner, name, None)
+                if f is None or not callable(f) or hasattr(f, "_ember_autocast_plain"):
+                    continue
+                patched.append((owner, name, f))
+                setattr(owner, name, _patched(f, policy))
+
+
+def _uninstall():
+    for owner, name, f in reversed(_STATE["patched"]):
+        setattr(owner, name, f)
+    _STATE["patched"] = []
+    if _STATE["mode"] is not None:
+        _STATE["mode"].__exit__(None, None, None)
+        _STATE["mode"] = None
+    _STATE["cache"] = {}
+
+
+class autocast:
+    """Run the ops of a region in mixed precision (PyTorch's ``torch.autocast``).
+
+    On the CPU, ops of PyTorch's lower-precision list (matmul, linear, convolutions, bmm,
+    addmm, baddbmm, ...) run in ``dtype``; ops of its float32 list (losses, ``prod``,
+    decompositions, FFTs, ``cdist``, ...) run in float32; ``cat``/``stack``/``index_copy``
+    promote mixed inputs; other ops run in their inputs' dtype. NOTE [ Autocast on records
+    and wrappers ] says how. Usable as a context manager or a decorator; regions nest
+    (an inner ``enabled=False`` region turns it off).
+
+    Args:
+        device_type: "cpu" (or "cuda", which warns and disables itself without a GPU).
+        dtype: the lower precision: ``ember.bfloat16`` (the CPU default) or
+            ``ember.float16``.
+        enabled: False makes the region a no-op (the usual "AMP off" switch).
+        cache_enabled: keep one cast per weight (leaf requiring grad) within the outermost
+            region (default True, as PyTorch).
+
+    Example::
+
+        >>> import ember
+        >>> lin = ember.nn.Linear(4, 2)
+        >>> with ember.autocast("cpu", dtype=ember.bfloat16):
+        ...     y = lin(ember.ones(3, 4))
+        >>> y.dtype
+        torch.bfloat16
     """
 
     def __init__(self, device_type: str, dtype=None, enabled: bool = True,
@@ -61,27 +348,45 @@ class autocast:
             from ember import cuda
 
             if not cuda.is_available():  # PyTorch disables itself the same way
+                import warnings
+
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
                               "autocast.", UserWarning, stacklevel=2)
                 enabled = False
-        if enabled:
-            raise NotImplementedError(
-                f"autocast(device_type={device_type!r}, enabled=True): automatic mixed "
-                "precision is not implemented in ember yet; pass enabled=False (the model "
-                "then runs in its own dtype) or cast the model with .to(ember.bfloat16)")
-        self.device, self.fast_dtype, self._enabled = device_type, dtype, False
-        self._cache_enabled = cache_enabled
+        if device_type not in ("cpu", "cuda"):
+            if enabled:
+                raise RuntimeError(f"User specified an unsupported autocast device_type "
+                                   f"'{device_type}'")
+        self.device = device_type
+        self.fast_dtype = _DEFAULT_DTYPE.get(device_type, D.bfloat16) if dtype is None \
+            else dtype
+        if enabled and device_type == "cpu" and self.fast_dtype not in (D.bfloat16,
+                                                                         D.float16):
+            import warnings
+
+            warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling "
+                          "autocast.\nCPU Autocast only supports dtype of torch.bfloat16, "
+                          "torch.float16 currently.", UserWarning, stacklevel=2)
+            enabled = False
+        self._enabled = bool(enabled)
+        self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
 
     def __enter__(self):
+        _STACK.append((self.device, self._enabled, self.fast_dtype, self._cache_enabled))
+        if self.device == "cpu" and self._enabled and _STATE["mode"] is None:
+            _install()
         return self
 
     def __exit__(self, *exc):
+        _STACK.pop()
+        if _STATE["mode"] is not None and not any(e for d, e, _, _ in _STACK if d == "cpu"):
+            _uninstall()
         return False
 
     def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self:
+            with autocast(self.device, self.fast_dtype, self._enabled, self._cache_enabled):
                 return func(*args, **kwargs)
 
         return wrapper
@@ -90,9 +395,9 @@ class autocast:
 def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
     """Decorate a custom Function's ``forward`` for use under autocast (PyTorch's API).
 
-    Under an enabled autocast PyTorch would cast floating inputs to ``cast_inputs`` and run
-    ``forward`` with autocast off; autocast cannot be enabled in ember yet, so ``forward``
-    runs unchanged, which is exactly PyTorch's behaviour outside autocast.
+    Inside an enabled region, ``cast_inputs=None`` runs ``forward`` with the region's state
+    (and records it for :func:`custom_bwd`); a dtype casts floating inputs to it and runs
+    ``forward`` with autocast off.
 
     Args:
         fwd: the forward to wrap (omit to use as ``@custom_fwd(device_type=...)``).
@@ -103,15 +408,16 @@ def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
 
         >>> class Double(ember.autograd.Function):
         ...     @staticmethod
-        ...     @ember.amp.custom_fwd(device_type="cpu")
+        ...     @ember.amp.custom_fwd(device_type="cpu", cast_inputs=ember.float32)
         ...     def forward(ctx, x):
         ...         return x * 2
         ...     @staticmethod
         ...     @ember.amp.custom_bwd(device_type="cpu")
         ...     def backward(ctx, g):
         ...         return g * 2
-        >>> Double.apply(ember.ones(1)).tolist()
-        [2.0]
+        >>> with ember.autocast("cpu"):
+        ...     Double.apply(ember.ones(1, dtype=ember.bfloat16)).dtype
+        torch.float32
     """
     if not isinstance(device_type, str):
         raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
@@ -120,7 +426,23 @@ def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
 
     @functools.wraps(fwd)
     def decorate_fwd(*args, **kwargs):
-        return fwd(*args, **kwargs)
+        ctx = args[0]
+        enabled, dtype, _ = _current(device_type)
+        ctx._fwd_used_autocast = enabled
+        ctx._dtype = dtype
+        if cast_inputs is None or not enabled:
+            return fwd(*args, **kwargs)
+
+        def cast(v):
+            if isinstance(v, Tensor) and v.dtype.is_floating_point and v.dtype is not \
+                    D.float64:
+                return v.to(cast_inputs)
+            if isinstance(v, (list, tuple)):
+                return type(v)(cast(x) for x in v)
+            return v
+
+        with autocast(device_type, enabled=False):
+            return fwd(*cast(args), **{k: cast(v) for k, v in kwargs.items()})
 
     return decorate_fwd
 
@@ -145,6 +467,11 @@ def custom_bwd(bwd=None, *, device_type: str):
 
     @functools.wraps(bwd)
     def decorate_bwd(*args, **kwargs):
-        return bwd(*args, **kwargs)
+        ctx = args[0]
+        enabled = getattr(ctx, "_fwd_used_autocast", None)
+        if enabled is None:
+            return bwd(*args, **kwargs)
+        with autocast(device_type, enabled=enabled, dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
 
     return decorate_bwd

@@ -136,8 +136,28 @@ def _fold(op, inputs, params, lvl, foldable):
     return tuple(unfold(a) for a in r) if op.multi else unfold(r)
 
 
-# record name -> indices of the inputs whose leading dimension is the record's batch
+def _scatter_rule(op, inputs, params, lvl):
+    """index_backward: scatter a batched gradient into batched zeros (prefixed key)."""
+    (g,) = inputs
+    shape, key, accumulate = params
+    d = g._data
+    if not is_batched(d, lvl) or not isinstance(d.value, np.ndarray):
+        return None
+    z = np.zeros((d.batch_size,) + tuple(shape), d.dtype)
+    pk = _batched._phys_key(key, BatchedArray(z, lvl))
+    if pk is None:
+        return None
+    if accumulate:
+        np.add.at(z, pk, d.value)
+    else:
+        z[pk] = d.value
+    return BatchedArray(z, lvl)
+
+
+# record name -> indices of the inputs whose leading dimension is the record's batch, or a
+# rule function(op, inputs, params, level) -> batched result or None (no rule applies)
 RECORD_RULES = {
+    "index_backward": _scatter_rule,
     "convolution": (0,), "convolution_transpose": (0,),
     "max_pool": (0,), "max_pool_backward": (0, 1), "max_pool_gather": (0, 1),
     "max_pool_indices": (0,), "avg_pool": (0,), "avg_pool_backward": (0,),
@@ -148,18 +168,26 @@ def _tensors(inputs):
     return [t for t in inputs if isinstance(t, Tensor)]
 
 
-def _record_loop(op, inputs, params, lvl, size):
-    from ember.autograd.grad_mode import no_grad
+def _fwd(op, arrays, params):
+    """The record's forward on (possibly batched) arrays; where it cannot run on batched
+    arrays, once per example of the innermost level present, recursively."""
+    if op.kind == "factory" and not arrays:
+        return op.fwd(*params[:-1])
+    try:
+        return op.fwd(*arrays, *params)
+    except Exception:
+        lvl = _batched._max_level(arrays)
+        if lvl == 0:
+            raise
+    n = _batched._batch_size(arrays, lvl)
+    return _batched._stack([_fwd(op, _batched._slice_at(list(arrays), lvl, i), params)
+                            for i in range(n)], lvl)
 
-    outs = []
-    with no_grad():
-        for i in range(size):
-            ins = tuple(make_tensor(t._data.value[i])
-                        if isinstance(t, Tensor) and is_batched(t._data, lvl) else t
-                        for t in inputs)
-            r = dispatch(op, ins, params)
-            outs.append(tuple(o._data if isinstance(o, Tensor) else o for o in r)
-                        if isinstance(r, (tuple, list)) else r._data)
+
+def _record_loop(op, inputs, params, lvl, size):
+    """Run the record's forward once per example of level ``lvl`` and stack the results."""
+    arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+    outs = [_fwd(op, _batched._slice_at(arrays, lvl, i), params) for i in range(size)]
     return _batched._stack(outs, lvl)
 
 
@@ -200,7 +228,11 @@ class _VmapMode(DispatchMode):
                 inputs = tuple(new)
         rule = RECORD_RULES.get(op.name) if here else None
         if rule is not None:
-            data = _fold(op, inputs, params, lvl, rule)
+            try:
+                data = rule(op, inputs, params, lvl) if callable(rule) else \
+                    _fold(op, inputs, params, lvl, rule)
+            except Exception:
+                data = None  # the generic paths below decide (and report) instead
             if data is not None:
                 return self._emit(op, data, inputs, params)
         prev = _batched.CURRENT_OP[0]

@@ -1,0 +1,117 @@
+"""The speed paths of issue 18 give the results and gradients of the plain formulas: cdist's
+GEMM and blocked forms, unique's counting path for integers, cumsum, grid_sample's fused
+forward and convolution's GEMM layouts. NumPy references always; PyTorch as an oracle when
+installed."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from ember._ops import matrices as M
+from ember.autograd import gradcheck, gradgradcheck
+
+try:
+    import torch
+except ImportError:  # the oracle comparisons skip; the NumPy references still run
+    torch = None
+
+INF = float("inf")
+MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+         "donot_use_mm_for_euclid_dist")
+
+
+def _cdist_ref(a, b, p):
+    d = np.abs(a[..., :, None, :] - b[..., None, :, :])
+    if p == 0:
+        return (d != 0).sum(-1).astype(a.dtype)
+    if math.isinf(p):
+        return d.max(-1) if d.shape[-1] else np.zeros(d.shape[:-1], a.dtype)
+    return (d ** p).sum(-1) ** (1 / p)
+
+
+# ----------------------------------------------------------------------------- cdist
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 2.0, 3.0, INF])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shapes", [((5, 3), (4, 3)), ((30, 3), (4, 3)), ((2, 5, 3), (4, 3)),
+                                    ((5, 0), (4, 0)), ((0, 3), (4, 3))])
+def test_cdist_matches_numpy(p, mode, shapes):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    got = ember.cdist(ember.tensor(a), ember.tensor(b), p, mode).numpy()
+    np.testing.assert_allclose(got, _cdist_ref(a, b, p), rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("block", [1 << 18, 7, 1])  # coordinate loop, blocks, one by one
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 2.0, 3.0, INF])
+def test_cdist_blocks_gradcheck(monkeypatch, block, p):
+    monkeypatch.setattr(M, "_CDIST_BLOCK", block)
+    rng = np.random.default_rng(1)
+    a = ember.tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    mode = "donot_use_mm_for_euclid_dist"
+    np.testing.assert_allclose(ember.cdist(a, b, p, mode).detach().numpy(),
+                               _cdist_ref(a.detach().numpy(), b.detach().numpy(), p),
+                               rtol=1e-10, atol=1e-12)
+    if p != 0:  # p = 0 counts differences: piecewise constant
+        assert gradcheck(lambda x, y: ember.cdist(x, y, p, mode), (a, b))
+        assert gradgradcheck(lambda x, y: ember.cdist(x, y, p, mode), (a, b))
+
+
+def test_cdist_euclid_gradcheck():
+    rng = np.random.default_rng(2)
+    a = ember.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal((2, 5, 4)), requires_grad=True)
+    f = lambda x, y: ember.cdist(x, y, compute_mode="use_mm_for_euclid_dist")  # noqa: E731
+    assert gradcheck(f, (a, b))
+    assert gradgradcheck(f, (a, b))
+
+
+def test_cdist_zero_distance_gradient_is_zero():
+    # PyTorch's subgradient at coinciding points is 0 in every path and every p.
+    a = ember.tensor([[1.0, 2.0], [0.0, 0.0]], requires_grad=True)
+    b = ember.tensor([[1.0, 2.0]], requires_grad=True)
+    for p in (0.5, 1.0, 2.0, 3.0):
+        for mode in MODES:
+            g = ember.autograd.grad(ember.cdist(a, b, p, mode)[0].sum(), [a])[0]
+            assert np.array_equal(g.numpy(), np.zeros((2, 2))), (p, mode)
+
+
+def test_cdist_errors():
+    a = ember.ones(2, 3)
+    with pytest.raises(ValueError, match="not a valid value for compute_mode"):
+        ember.cdist(a, a, compute_mode="fast")
+    with pytest.raises(RuntimeError, match="non-negative p"):
+        ember.cdist(a, a, p=-1)
+    with pytest.raises(RuntimeError, match="floating-point dtypes"):
+        ember.cdist(a.long(), a.long())
+    with pytest.raises(RuntimeError, match="same number of columns"):
+        ember.cdist(a, ember.ones(2, 4))
+    with pytest.raises(RuntimeError, match="expected scalar type"):
+        ember.cdist(a, a.double())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 2.0, 3.0, INF])
+@pytest.mark.parametrize("mode", MODES)
+def test_cdist_matches_torch(dtype, p, mode):
+    if torch is None:
+        pytest.skip("PyTorch (the oracle) is not installed")
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2, 31, 5)).astype(dtype)  # > 25 rows: the default takes the GEMM
+    b = rng.standard_normal((3, 1, 7, 5)).astype(dtype)
+    a[0, 0] = b[0, 0, 0]  # a coinciding pair (not for the GEMM form: cancellation noise)
+    mm = p == 2 and mode != MODES[2]
+    if mm:
+        a[0, 0] += 0.5
+    w = rng.standard_normal((3, 2, 31, 7)).astype(dtype)
+    res = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = lib.cdist(x, y, p, mode)
+        res.append([out.detach().numpy(), *(g.numpy() for g in lib.autograd.grad(
+            (out * lib.tensor(w)).sum(), [x, y]))])
+    tol = (2e-4 if dtype == "float32" else 1e-9) * (10 if mm else 1)
+    for e, t in zip(*res):
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol)

@@ -343,8 +343,6 @@ def kron(input, other):
     return (ai * bi).reshape([x * y for x, y in zip(sa, sb)])
 
 
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    if x1.ndim < 2 or x2.ndim < 2:
 # NOTE [ cdist without an N x M x D intermediate ]
 # Two records, as PyTorch's two paths. ``_euclidean_dist`` (p = 2 where compute_mode asks for
 # it: always with "use_mm_for_euclid_dist", for more than 25 rows on either side by default)
@@ -520,7 +518,7 @@ def _euclid_grad(ctx, g):
 _EUCLID = OpDef("_euclidean_dist", _euclid_fwd, _euclid_grad, save="xy")
 
 
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, "
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """p-norm distances between the rows of ``x1`` (..., N, D) and ``x2`` (..., M, D).
 
     Args:
@@ -537,6 +535,8 @@ _EUCLID = OpDef("_euclidean_dist", _euclid_fwd, _euclid_grad, save="xy")
     """
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, "
                            f"X2 got: {x2.ndim}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "

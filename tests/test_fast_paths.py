@@ -115,3 +115,26 @@ def test_cdist_matches_torch(dtype, p, mode):
     tol = (2e-4 if dtype == "float32" else 1e-9) * (10 if mm else 1)
     for e, t in zip(*res):
         np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
+
+
+# ----------------------------------------------------------------------------- unique
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool"])
+@pytest.mark.parametrize("case", ["small", "negative", "wide", "single", "matrix"])
+def test_unique_counting_matches_sorting(dtype, case):
+    rng = np.random.default_rng(4)
+    a = {"small": rng.integers(0, 100, 1000), "negative": rng.integers(-120, 120, 3000),
+         "wide": rng.integers(-2 ** 40, 2 ** 40, 50),  # too wide for a table: np.unique
+         "single": np.array([3]), "matrix": rng.integers(-3, 4, (7, 5))}[case].astype(dtype)
+    vals, inv, counts = ember.unique(ember.tensor(a), return_inverse=True, return_counts=True)
+    rv, ri, rc = np.unique(a, return_inverse=True, return_counts=True)
+    assert vals.dtype == ember.tensor(a).dtype and inv.dtype == counts.dtype == ember.int64
+    np.testing.assert_array_equal(vals.numpy(), rv)
+    np.testing.assert_array_equal(inv.numpy(), ri.reshape(a.shape))
+    np.testing.assert_array_equal(counts.numpy(), rc)
+    np.testing.assert_array_equal(ember.unique(ember.tensor(a)).numpy(), rv)
+
+
+def test_unique_empty_integer():
+    vals, inv, counts = ember.unique(ember.zeros(0, dtype=ember.int64), return_inverse=True,
+                                     return_counts=True)
+    assert vals.shape == inv.shape == counts.shape == (0,)

@@ -274,8 +274,35 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
 
 
 # ------------------------------------------------------------------ unique / search / counts
+def _unique_by_counting(a):
+    """(values, inverse, counts) of integer ``a`` by counting, or None where its value range
+    is too wide for a table. O(n + range) instead of the O(n log n) argsort np.unique needs
+    for the inverse."""
+    flat = a.reshape(-1)
+    if flat.dtype == np.bool_:
+        flat = flat.view(np.uint8)
+    lo, hi = int(flat.min()), int(flat.max())
+    if hi - lo > max(2 * flat.size, 1 << 16):
+        return None
+    # In intp before the shift: narrow types would wrap (int8 -128 - -128 is fine, 127 - -128
+    # is not); the range check above keeps every shifted value small.
+    shifted = flat if flat.dtype == np.intp else flat.astype(np.intp)
+    if lo:
+        shifted = shifted - lo
+    table = np.bincount(shifted, minlength=hi - lo + 1)
+    present = np.flatnonzero(table)
+    vals = (present + lo).astype(a.dtype)
+    rank = np.cumsum(table > 0) - 1
+    return vals, rank[shifted].reshape(a.shape), table[present]
+
+
 def _unique_fwd(a, dim):
     """(values, inverse, counts) of ``a`` (flattened when dim is None)."""
+    if dim is None and a.size and a.dtype.kind in "biu" and type(a) is np.ndarray:
+        res = _unique_by_counting(a)
+        if res is not None:
+            vals, inv, counts = res
+            return vals, inv.astype(np.int64), counts.astype(np.int64)
     if dim is None:
         vals, inv, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
         inv = inv.reshape(a.shape)

@@ -49,6 +49,14 @@ PRELUDE = r"""
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+/* x86-64: each kernel is cloned for AVX2 (x86-64-v3) and the baseline; the loader picks one
+   by the CPU, so one cached object serves every x86-64 machine. FP contraction is off, so
+   both clones round every operation alike. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define EMBER_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define EMBER_KERNEL
+#endif
 /* erf for float32: x P(x^2) / Q(x^2) on [-4, 4], the NumPy backend's approximation */
 static inline float ember_erf32(float x) {
     x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
@@ -61,6 +69,40 @@ static inline float ember_erf32(float x) {
     q = q * x2 + -2.13374055278905e-04f; q = q * x2 + -1.68282697438203e-03f;
     q = q * x2 + -7.37332916720468e-03f; q = q * x2 + -1.42647390514189e-02f;
     return x * p / q;
+}
+/* exp for float32, branch-free so loops vectorise (glibc's expf is a call per element):
+   n = round(x / ln 2) by the 1.5 * 2^23 trick, r = x - n ln 2 in two parts (Cody-Waite),
+   e^r by a degree-7 polynomial (Cephes' coefficients), 2^n applied in two halves so that
+   subnormal results and overflow to inf come out right; NaN stays NaN. Max error ~1 ulp. */
+static inline float ember_expf(float x) {
+    x = x > 89.0f ? 89.0f : (x < -104.0f ? -104.0f : x);
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float n = t - 12582912.0f;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f; p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f; p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    int32_t ni = (int32_t)n;
+    int32_t n1 = ni / 2, n2 = ni - ni / 2;
+    union { int32_t i; float f; } s1, s2;
+    s1.i = (n1 + 127) << 23; s2.i = (n2 + 127) << 23;
+    return p * s1.f * s2.f;
+}
+/* tanh for float32: an odd polynomial below |x| = 0.625 (Cephes' coefficients), else
+   sign(x) (1 - 2 / (e^{2|x|} + 1)); both computed, one selected, so loops vectorise. */
+static inline float ember_tanhf(float x) {
+    float ax = x < 0.0f ? -x : x;
+    float z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f; p = p * z + -5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f; p = p * z + -3.33332819422e-1f;
+    float small = p * z * x + x;
+    float big = 1.0f - 2.0f / (ember_expf(2.0f * ax) + 1.0f);
+    big = x < 0.0f ? -big : big;
+    return ax < 0.625f ? small : big;
 }
 static inline float ember_remf(float a, float b) {
     float m = fmodf(a, b);
@@ -201,6 +243,8 @@ def op_expr(node, a):
             return f"ember_rem{f}({a[0]}, {a[1]})"
         if op == "erf":
             return f"ember_erf32({a[0]})" if f else f"erf({a[0]})"
+        if op in ("exp", "tanh") and f:
+            return f"ember_{op}f({a[0]})"
         if op in _FLOAT_FN:
             return f"{_FLOAT_FN[op]}{f}({', '.join(a)})"
         raise Unsupported(f"{op} on {lt}")
@@ -317,7 +361,7 @@ def emit_elementwise(program, name, modes):
     nops = len(ins) + len(outs)
     L = []
     w = L.append
-    w(f"void {name}(int64_t nd, const int64_t *shape, const int64_t *strides, "
+    w(f"EMBER_KERNEL void {name}(int64_t nd, const int64_t *shape, const int64_t *strides, "
       f"char *const *ptrs, int64_t nthreads) {{")
     w("    int64_t inner = shape[nd - 1], outer = 1;")
     w("    for (int64_t d = 0; d < nd - 1; d++) outer *= shape[d];")
@@ -494,7 +538,7 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
     row_outs = [(j, o, dt) for j, (o, dt) in enumerate(outs) if not o.full]
     L = []
     w = L.append
-    w(f"void {name}(const int64_t *shape, const int64_t *strides, char *const *ptrs, "
+    w(f"EMBER_KERNEL void {name}(const int64_t *shape, const int64_t *strides, char *const *ptrs, "
       f"int64_t nthreads, int64_t *scratch) {{")
     w("    int64_t K = 1, R = 1;")
     w(f"    for (int d = 0; d < {nk}; d++) K *= shape[d];")

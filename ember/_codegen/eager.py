@@ -1,0 +1,96 @@
+"""Kernels behind eager's memory-bound composite ops (GELU, layer norm, softmax,
+cross-entropy, batch norm, RNN gates, Adam).
+
+NOTE [ Eager ops on generated kernels ]
+Each function here takes the raw arrays of a record's forward (or first-order backward)
+and returns its results computed by one generated kernel, or ``None`` when the kernels do
+not cover the call: arrays that are not host NumPy arrays (other backends keep their
+forwards), dtypes other than float32/float64, or kernels running on the NumPy executor
+(``EMBER_JIT_DISABLE=1``, no compiler) — then the record's own NumPy code runs, which is
+faster than the executor. The programs spell out the NumPy forwards they replace
+operation by operation (same literals, same dtypes), so results match them up to the
+rounding of transcendental functions and the order of sums. Kernels are built on first
+use (``cached``) and then come from the process cache; compiled objects from the disk
+cache (NOTE [ Kernel cache ]).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember._codegen import elementwise_kernel, staged_kernel
+from ember._codegen.kernel import disabled
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _ok(*arrays):
+    """Whether the generated kernels take these arrays (host NumPy, one float dtype)."""
+    dt = arrays[0].dtype
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dt:
+            return False
+    return dt in _FLOATS and not disabled()
+
+
+_K = {}
+
+
+def _kernel(key, make):
+    """The kernel ``make()`` builds, built once per process under ``key``."""
+    k = _K.get(key)
+    if k is None:
+        k = _K[key] = make()
+    return k
+
+
+def _run(k, arrays, out=None):
+    if k.backend != "c":
+        return None
+    return k(arrays, out=out)
+
+
+# ----------------------------------------------------------------------------- GELU
+def _gelu_prog(approx):
+    if approx == "tanh":
+        return [("inner", f"(x + x * x * x * 0.044715) * {_SQRT_2_PI!r}"),
+                ("y", "x * 0.5 * (1 + tanh(inner))")]
+    return [("y", f"x * 0.5 * (1 + erf(x / {_SQRT_2!r}))")]
+
+
+def _gelu_bwd_prog(approx):
+    if approx == "tanh":
+        return [("x2", "x * x"), ("t", f"tanh((x + x2 * x * 0.044715) * {_SQRT_2_PI!r})"),
+                ("d", f"0.5 * (1 + t) + 0.5 * x * (1 - t * t) * {_SQRT_2_PI!r} * "
+                      "(1 + 3 * 0.044715 * x2)"),
+                ("gx", "g * d")]
+    return [("d", f"0.5 * (1 + erf(x / {_SQRT_2!r})) + x * exp(-0.5 * x * x) * "
+                  f"{_INV_SQRT_2PI!r}"),
+            ("gx", "g * d")]
+
+
+def gelu(x, approx):
+    """GELU forward (``approximate`` = ``"none"`` or ``"tanh"``) or None."""
+    if not _ok(x):
+        return None
+    dt = x.dtype.name
+    k = _kernel(("gelu", approx, dt), lambda: elementwise_kernel(
+        [("x", dt)], _gelu_prog(approx), [("y", dt)]))
+    r = _run(k, [x])
+    return None if r is None else r[0]
+
+
+def gelu_backward(g, x, approx):
+    """``g * gelu'(x)`` or None."""
+    if not _ok(g, x):
+        return None
+    dt = x.dtype.name
+    k = _kernel(("gelu_backward", approx, dt), lambda: elementwise_kernel(
+        [("g", dt), ("x", dt)], _gelu_bwd_prog(approx), [("gx", dt)]))
+    r = _run(k, [g, x])
+    return None if r is None else r[0]

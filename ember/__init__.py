@@ -234,7 +234,8 @@ _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "sp
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
                  "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
                  "vision", "accelerator", "cpu", "as_torch", "signal")
-_LAZY_ATTRS = {"save": "serialization", "load": "serialization", "autocast": "amp"}
+_LAZY_ATTRS = {"save": "serialization", "load": "serialization", "autocast": "amp",
+               "is_autocast_enabled": "amp", "get_autocast_dtype": "amp"}
 
 
 def __getattr__(name):

@@ -1,8 +1,8 @@
 """``ember.amp``: loss scaling (:class:`GradScaler`) and the ``autocast`` switch.
 
 ``GradScaler`` has PyTorch's full logic (NOTE [ Loss scaling ] in ``grad_scaler.py``).
-``autocast`` accepts only ``enabled=False`` until mixed precision is written (see
-``autocast_mode.py``).
+``autocast("cpu", dtype=ember.bfloat16)`` runs PyTorch's CPU op lists in mixed precision
+(NOTE [ Autocast on records and wrappers ] in ``autocast_mode.py``).
 
 Example::
 
@@ -12,7 +12,9 @@ Example::
     3.0
 """
 
-from ember.amp.autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available
+from ember.amp.autocast_mode import (autocast, custom_bwd, custom_fwd, get_autocast_dtype,
+                                     is_autocast_available, is_autocast_enabled)
 from ember.amp.grad_scaler import GradScaler
 
-__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "get_autocast_dtype",
+           "is_autocast_available", "is_autocast_enabled"]

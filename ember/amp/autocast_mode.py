@@ -54,15 +54,19 @@ FP32_RECORDS = frozenset({
     "_cdist_forward", "histc",
 })
 
-# records ember computes only in float32/float64 (their kernels refuse bfloat16): inside a
-# region they run on float32 copies of low-precision inputs and return the low precision,
-# the dtype PyTorch's bfloat16 kernels give
-EMULATE_RECORDS = frozenset({"max_pool", "avg_pool", "max_pool_indices"})
+# public ops whose ember kernels refuse bfloat16 (pooling): inside a region they run on
+# float32 copies of low-precision inputs and return the low precision, the dtype PyTorch's
+# bfloat16 kernels give (wrapper level: their records have several outputs, which the
+# wrappers split themselves)
+_EMULATE = "emulate"
 
 # public composites: name -> (policy, [(module name or "Tensor", attribute), ...])
 _LOWER, _FP32, _PROMOTE, _KEEP = "lower", "fp32", "promote", "keep"
 _COMPOSITES = {
-    _LOWER: ["matmul", "mm", "bmm", "multi_head_attention_forward", "addmm", "baddbmm", "addbmm", "vecdot", "prelu", "scaled_dot_product_attention",
+    # ember's convolution wrappers refuse bfloat16: rounded inputs, float32 kernel
+    "lower_emulate": ["convolution", "convolution_transpose", "conv1d", "conv2d", "conv3d",
+                      "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"],
+    _LOWER: ["matmul", "mm", "bmm", "linear", "multi_head_attention_forward", "addmm", "baddbmm", "addbmm", "vecdot", "prelu", "scaled_dot_product_attention",
              "tensordot"],
     _FP32: ["cross_entropy", "nll_loss", "ctc_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
             "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -75,6 +79,10 @@ _COMPOSITES = {
             "tensorsolve", "lstsq", "stft", "istft", "grid_sample"],
     _PROMOTE: ["cat", "stack", "index_copy", "concat", "concatenate", "hstack", "vstack",
                "dstack"],
+    _EMULATE: ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
+               "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+               "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+               "adaptive_max_pool3d", "max_pool2d_with_indices", "_fn"],
     _KEEP: ["mv", "dot", "vdot", "inner", "outer", "ger", "addmv", "addr", "chain_matmul",
             "multi_dot", "kron", "cross", "bilinear"],
 }
@@ -82,7 +90,10 @@ _OWNERS = ("ember", "ember.linalg", "ember.nn.functional", "ember.nn._functional
            "ember.nn._functional_linear", "ember.nn._functional_activation",
            "ember.nn._functional_distance", "ember.nn._functional_spatial",
            "ember.nn._functional_seq", "ember.fft",
-           "ember._ops.signal")
+           "ember._ops.signal", "ember._ops.conv")
+# pooling layers bind their functional at class creation (``_fn``)
+_POOL_CLASSES = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
+                 "AvgPool3d")
 
 _STACK: list = []  # active regions, innermost last: (device_type, enabled, dtype, cache)
 _STATE = {"mode": None, "patched": [], "suspended": 0, "cache": {}}
@@ -184,6 +195,17 @@ def _widest(vals, acc=None):
     return acc
 
 
+def _low_dtype(vals):
+    for v in vals:
+        if isinstance(v, Tensor) and v.dtype in (D.bfloat16, D.float16):
+            return v.dtype
+        if isinstance(v, (list, tuple)):
+            d = _low_dtype(v)
+            if d is not None:
+                return d
+    return None
+
+
 def _cast_promote(v, dtype, cache):
     if isinstance(v, Tensor) and v.dtype.is_floating_point and v.dtype is not dtype:
         return _cast(v, dtype, cache)
@@ -197,8 +219,6 @@ class _AutocastMode(DispatchMode):
 
     def __ember_dispatch__(self, op, inputs, params, run):
         name = op.name
-        if name in EMULATE_RECORDS:
-            return _run_emulated(inputs, params, run)
         if _STATE["suspended"] or (name not in LOWER_RECORDS and name not in FP32_RECORDS):
             return run(inputs, params)
         enabled, dtype, cache = _current("cpu")
@@ -210,21 +230,6 @@ class _AutocastMode(DispatchMode):
             new = tuple(_cast(t, D.float32, cache) if isinstance(t, Tensor)
                         and t.dtype in (D.bfloat16, D.float16) else t for t in inputs)
         return run(new, params)
-
-
-def _run_emulated(inputs, params, run):
-    low = [t.dtype for t in inputs if isinstance(t, Tensor) and t.dtype in (D.bfloat16,
-                                                                           D.float16)]
-    if not low:
-        return run(inputs, params)
-    new = tuple(t.to(D.float32) if isinstance(t, Tensor) and t.dtype in (D.bfloat16,
-                                                                         D.float16) else t
-                for t in inputs)
-    out = run(new, params)
-    if isinstance(out, Tensor):
-        return out.to(low[0]) if out.dtype is D.float32 else out
-    return type(out)(o.to(low[0]) if isinstance(o, Tensor) and o.dtype is D.float32 else o
-                     for o in out)
 
 
 def _run_lower(inputs, params, run, dtype, cache):
@@ -264,6 +269,34 @@ def _patched(f, policy):
         elif policy == _FP32:
             args = _cast_fp32(args, cache)
             kwargs = {k: _cast_fp32(v, cache) for k, v in kwargs.items()}
+        elif policy == "lower_emulate":
+            args = _cast_lower(args, dtype, cache)
+            kwargs = {k: _cast_lower(v, dtype, cache) for k, v in kwargs.items()}
+            low = _low_dtype(list(args) + list(kwargs.values()))
+            if low is not None:
+                args = _cast_fp32(args, False)
+                kwargs = {k: _cast_fp32(v, False) for k, v in kwargs.items()}
+                _STATE["suspended"] += 1
+                try:
+                    out = f(*args, **kwargs)
+                finally:
+                    _STATE["suspended"] -= 1
+                return out.to(dtype) if isinstance(out, Tensor) and out.dtype is D.float32 \
+                    else out
+        elif policy == _EMULATE:
+            low = _low_dtype(list(args) + list(kwargs.values()))
+            if low is not None:
+                args = _cast_fp32(args, False)
+                kwargs = {k: _cast_fp32(v, False) for k, v in kwargs.items()}
+                _STATE["suspended"] += 1
+                try:
+                    out = f(*args, **kwargs)
+                finally:
+                    _STATE["suspended"] -= 1
+                if isinstance(out, Tensor):
+                    return out.to(low) if out.dtype is D.float32 else out
+                return type(out)(o.to(low) if isinstance(o, Tensor) and o.dtype is D.float32
+                                 else o for o in out)
         elif policy == _PROMOTE:
             w = _widest(list(args) + list(kwargs.values()))
             if w is not None:
@@ -290,15 +323,20 @@ def _install():
     patched = _STATE["patched"]
     owners = [sys.modules.get(n) or importlib.import_module(n) for n in _OWNERS]
     owners.append(Tensor)
+    pooling = importlib.import_module("ember.nn.modules.pooling")
+    owners.extend(getattr(pooling, c) for c in _POOL_CLASSES)
     for policy, names in _COMPOSITES.items():
         for name in names:
             for owner in owners:
                 f = owner.__dict__.get(name) if isinstance(owner, type) else \
                     getattr(owner, name, None)
-                if f is None or not callable(f) or hasattr(f, "_ember_autocast_plain"):
+                plain = f.__func__ if isinstance(f, staticmethod) else f
+                if plain is None or not callable(plain) or \
+                        hasattr(plain, "_ember_autocast_plain"):
                     continue
                 patched.append((owner, name, f))
-                setattr(owner, name, _patched(f, policy))
+                w = _patched(plain, policy)
+                setattr(owner, name, staticmethod(w) if isinstance(f, staticmethod) else w)
 
 
 def _uninstall():
@@ -428,8 +466,9 @@ def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
     def decorate_fwd(*args, **kwargs):
         ctx = args[0]
         enabled, dtype, _ = _current(device_type)
-        ctx._fwd_used_autocast = enabled
         ctx._dtype = dtype
+        # with cast_inputs the forward runs with autocast off, and so will the backward
+        ctx._fwd_used_autocast = enabled if cast_inputs is None else False
         if cast_inputs is None or not enabled:
             return fwd(*args, **kwargs)
 

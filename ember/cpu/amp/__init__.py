@@ -1,8 +1,7 @@
 """``ember.cpu.amp``: PyTorch's deprecated ``torch.cpu.amp`` spellings.
 
-``GradScaler(...)`` is ``ember.amp.GradScaler("cpu", ...)`` with PyTorch's FutureWarning;
-``autocast(enabled=False)`` works, ``enabled=True`` raises NotImplementedError (mixed
-precision is not written yet; see ``ember/amp/autocast_mode.py``).
+``GradScaler(...)`` is ``ember.amp.GradScaler("cpu", ...)`` and ``autocast(...)`` is
+``ember.amp.autocast("cpu", ...)`` (bfloat16 by default), each with PyTorch's FutureWarning.
 
 Example::
 
@@ -48,7 +47,7 @@ class autocast(_autocast):
     """``ember.amp.autocast("cpu", ...)`` under PyTorch's deprecated name.
 
     Args:
-        enabled: must be False for now (True raises NotImplementedError).
+        enabled: False makes the region a no-op.
         dtype: the reduced dtype (default bfloat16, PyTorch's CPU default).
         cache_enabled: PyTorch's weight-cast cache flag.
     """

@@ -19,8 +19,9 @@ in two places:
   ``Tensor``, ``nn.functional`` and the private modules nn layers call), by wrappers that
   cast the inputs by the op's policy and run the composite with record-level autocast
   suspended, as PyTorch runs a composite's inner ops (lower-precision composites keep the
-  record rule on, so their product is computed as ``_run_lower`` does). Ops that PyTorch leaves alone but
-  that ember builds from a lower-precision record (``mv``, ``dot``, ``outer``, ``addmv``)
+  record rule on, so their product is computed as ``_run_lower`` does). Ops that PyTorch
+  leaves alone but that ember builds from a lower-precision record (``mv``, ``dot``,
+  ``outer``, ``addmv``)
   are suspended the same way, so they keep their input dtype.
 
 Installing the mode and the wrappers costs microseconds, once per outermost region. The
@@ -66,9 +67,11 @@ _COMPOSITES = {
     # ember's convolution wrappers refuse bfloat16: rounded inputs, float32 kernel
     "lower_emulate": ["convolution", "convolution_transpose", "conv1d", "conv2d", "conv3d",
                       "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"],
-    _LOWER: ["matmul", "mm", "bmm", "linear", "multi_head_attention_forward", "addmm", "baddbmm", "addbmm", "vecdot", "prelu", "scaled_dot_product_attention",
+    _LOWER: ["matmul", "mm", "bmm", "linear", "multi_head_attention_forward", "addmm",
+             "baddbmm", "addbmm", "vecdot", "prelu", "scaled_dot_product_attention",
              "tensordot"],
-    _FP32: ["cross_entropy", "nll_loss", "ctc_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+    _FP32: ["cross_entropy", "nll_loss", "ctc_loss", "mse_loss", "l1_loss", "smooth_l1_loss",
+            "huber_loss", "kl_div",
             "binary_cross_entropy", "binary_cross_entropy_with_logits",
             "margin_ranking_loss", "soft_margin_loss", "hinge_embedding_loss",
             "cosine_embedding_loss", "poisson_nll_loss", "multilabel_margin_loss",

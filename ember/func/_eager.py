@@ -313,8 +313,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError(f"{api}: Expected primals to be a non-empty tuple of Tensors.")
     for p, t in zip(flat_p, flat_t):
         if not isinstance(p, Tensor) or not isinstance(t, Tensor):
+            bad = p if not isinstance(p, Tensor) else t
             raise RuntimeError(f"{api}: Expected primals to be a tuple of Tensors, got a tuple "
-                               f"with an element of type {type(p if not isinstance(p, Tensor) else t)}")
+                               f"with an element of type {type(bad)}")
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"{api}: Expected primals and tangents to have the same shape, "
                                f"got {tuple(p.shape)} and {tuple(t.shape)}")
@@ -549,7 +550,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
         res = vmap(col, out_dims=(-1, None) if not has_aux else (-1, None, None),
                    randomness=randomness)(*tans)
-        tang, out = res[0], res[1]
+        tang = res[0]
         flat_t, o_spec = tree_flatten(tang)
         jac_per_out = []
         for o in flat_t:

@@ -34,7 +34,7 @@ import numpy as np
 
 from ember._backends import numpy_backend, register_backend
 from ember._graph import GRAD
-from ember._ops.core import DispatchMode, MODES, dispatch, emit, emit_multi
+from ember._ops.core import MODES, DispatchMode, emit, emit_multi
 from ember._tensor import Tensor, make_tensor
 from ember.autograd.function import Function
 from ember.func import _batched

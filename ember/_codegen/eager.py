@@ -94,3 +94,49 @@ def gelu_backward(g, x, approx):
         [("g", dt), ("x", dt)], _gelu_bwd_prog(approx), [("gx", dt)]))
     r = _run(k, [g, x])
     return None if r is None else r[0]
+
+
+# ----------------------------------------------------------------------------- layer norm
+def layer_norm(x, w, b, k, eps):
+    """``(y, mean, invstd)`` of layer norm over the last ``k`` dims (``w``/``b`` may be None),
+    mean and invstd with kept size-1 dims, or None."""
+    arrays = [x] + [a for a in (w, b) if a is not None]
+    if not _ok(*arrays) or x.ndim < k or x.size == 0:
+        return None
+    dt = x.dtype.name
+    key = ("layer_norm", dt, k, eps, w is not None, b is not None)
+
+    def make():
+        ins = [("x", dt)] + [(n, dt) for n, a in (("w", w), ("b", b)) if a is not None]
+        y = "xc * invstd" + (" * w" if w is not None else "") + (" + b" if b is not None
+                                                                   else "")
+        body = [("mean", "mean(x)"), ("xc", "x - mean"),
+                ("invstd", f"1.0 / sqrt(mean(xc * xc) + {float(eps)!r})"), ("y", y)]
+        return staged_kernel(ins, body, [("y", dt), ("mean", dt), ("invstd", dt)],
+                             axis=tuple(range(-k, 0)), keepdim=True)
+
+    return _run(_kernel(key, make), arrays)
+
+
+def layer_norm_backward(g, x, mean, invstd, w, k, need_gx, need_gdx):
+    """``(gx, g * xhat)`` of layer norm (either None when not needed), or None."""
+    arrays = [g, x, mean, invstd] + ([w] if w is not None else [])
+    if not _ok(*arrays) or not (need_gx or need_gdx) or x.size == 0:
+        return None
+    dt = x.dtype.name
+    key = ("layer_norm_backward", dt, k, w is not None, need_gx, need_gdx)
+
+    def make():
+        ins = [("g", dt), ("x", dt), ("mean", dt), ("invstd", dt)] + \
+            ([("w", dt)] if w is not None else [])
+        body = [("xhat", "(x - mean) * invstd"), ("gdx", "g * xhat"),
+                ("gxhat", "g * w" if w is not None else "g"),
+                ("m1", "mean(gxhat)"), ("m2", "mean(gxhat * xhat)"),
+                ("gx", "(gxhat - m1 - xhat * m2) * invstd")]
+        outs = ([("gx", dt)] if need_gx else []) + ([("gdx", dt)] if need_gdx else [])
+        return staged_kernel(ins, body, outs, axis=tuple(range(-k, 0)), keepdim=True)
+
+    r = _run(_kernel(key, make), arrays)
+    if r is None:
+        return None
+    return (r[0] if need_gx else None), (r[-1] if need_gdx else None)

@@ -138,3 +138,28 @@ def test_unique_empty_integer():
     vals, inv, counts = ember.unique(ember.zeros(0, dtype=ember.int64), return_inverse=True,
                                      return_counts=True)
     assert vals.shape == inv.shape == counts.shape == (0,)
+
+
+# ----------------------------------------------------------------------------- cumsum
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "bool", "uint8"])
+@pytest.mark.parametrize("shape,dim", [((600, 300), 0), ((5, 700, 60), 1), ((300, 3, 100), 0),
+                                       ((40, 40, 40), 2), ((2, 5000, 1), 1), ((3000,), 0)])
+def test_cumsum_slice_loop_is_bit_identical(dtype, shape, dim):
+    a = (np.random.default_rng(5).standard_normal(shape) * 5).astype(dtype)
+    for out_dtype in (None, ember.float64, ember.int64):
+        got = ember.cumsum(ember.tensor(a), dim, dtype=out_dtype).numpy()
+        want = np.cumsum(a.astype(np.int64) if a.dtype.kind in "bu" and out_dtype is None
+                         else a, axis=dim, dtype=None if out_dtype is None else
+                         np.dtype(str(out_dtype).split(".")[-1]))
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_cumsum_slice_loop_gradient():
+    rng = np.random.default_rng(6)
+    x = ember.tensor(rng.standard_normal((20, 300)), requires_grad=True)  # slices of 300
+    w = rng.standard_normal((20, 300))
+    (g,) = ember.autograd.grad((ember.cumsum(x, 0) * ember.tensor(w)).sum(), [x])
+    np.testing.assert_allclose(g.numpy(), np.cumsum(w[::-1], 0)[::-1], rtol=1e-12)
+    small = ember.tensor(rng.standard_normal((3, 4, 2)), requires_grad=True)
+    assert gradcheck(lambda t: ember.cumsum(t, 1), (small,))

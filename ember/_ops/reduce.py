@@ -563,6 +563,21 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
 
 
 def _cumsum_fwd(x, dim, dtype):
+    # NumPy's accumulate walks one element at a time along the axis (about 3-10 ns per
+    # element, a serial chain). Along any axis but the last, the slices across it are
+    # independent: adding whole slices in a loop vectorises, and sums in the same order
+    # (out[i] = out[i - 1] + x[i]), so the result is bit-identical.
+    n = x.shape[dim] if x.ndim else 1
+    if (x.ndim >= 2 and dim != x.ndim - 1 and 2 <= n <= 4096 and x.size >= 256 * n
+            and type(x) is np.ndarray
+            and np.can_cast(x.dtype, x.dtype if dtype is None else dtype, "safe")):
+        res_dt = np.add.accumulate(x[:0]).dtype if dtype is None else np.dtype(dtype)
+        out = np.empty(x.shape, res_dt)
+        xv, ov = np.moveaxis(x, dim, 0), np.moveaxis(out, dim, 0)
+        ov[0] = xv[0]
+        for i in range(1, n):
+            np.add(ov[i - 1], xv[i], out=ov[i])
+        return out
     return xp.cumsum(x, axis=dim, dtype=dtype)
 
 

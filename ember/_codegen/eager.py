@@ -140,3 +140,23 @@ def layer_norm_backward(g, x, mean, invstd, w, k, need_gx, need_gdx):
     if r is None:
         return None
     return (r[0] if need_gx else None), (r[-1] if need_gdx else None)
+
+
+# ----------------------------------------------------------------------------- softmax
+def softmax(x, dim, log=False):
+    """softmax (``log``: log_softmax) of ``x`` along ``dim`` or None."""
+    if not _ok(x) or x.size == 0:
+        return None
+    dt = x.dtype.name
+    key = ("log_softmax" if log else "softmax", dt, dim % x.ndim if x.ndim else 0, x.ndim)
+
+    def make():
+        if log:
+            body = [("m", "max(x)"), ("s", "x - m"), ("y", "s - log(sum(exp(s)))")]
+        else:
+            body = [("m", "max(x)"), ("e", "exp(x - m)"), ("y", "e / sum(e)")]
+        return staged_kernel([("x", dt)], body, [("y", dt)],
+                             axis=(dim % x.ndim,) if x.ndim else None)
+
+    r = _run(_kernel(key, make), [x])
+    return None if r is None else r[0]

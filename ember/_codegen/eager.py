@@ -160,3 +160,40 @@ def softmax(x, dim, log=False):
 
     r = _run(_kernel(key, make), [x])
     return None if r is None else r[0]
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+def cross_entropy(x, tc):
+    """``(-log_softmax(x)[i, tc[i]] per row, softmax(x))`` of (M, C) logits and (M,) int64
+    class indices (already checked and clamped), or None."""
+    if not _ok(x) or x.ndim != 2 or x.size == 0 or type(tc) is not np.ndarray:
+        return None
+    dt = x.dtype.name
+
+    def make():
+        body = [("m", "max(x)"), ("e", "exp(x - m)"), ("s", "sum(e)"),
+                ("picked", "sum(where(rindex == t, x, 0)) - m"), ("nll", "log(s) - picked"),
+                ("prob", "e / s")]
+        return staged_kernel([("x", dt), ("t", "int64")], body,
+                             [("nll", dt), ("prob", dt)], axis=-1)
+
+    return _run(_kernel(("cross_entropy", dt), make),
+                [x, tc.astype(np.int64, copy=False)[:, None]])
+
+
+def cross_entropy_backward(prob, gw, tc):
+    """Write ``softmax - one_hot`` scaled by the row weights ``gw`` over ``prob`` (M, C);
+    False when the kernels do not cover the call."""
+    if not _ok(prob, gw) or prob.ndim != 2 or not prob.flags.c_contiguous or \
+            type(tc) is not np.ndarray:
+        return False
+    dt = prob.dtype.name
+
+    def make():
+        body = [("pg", "p * g"), ("gx", "where(rindex == t, pg - g, pg)")]
+        return staged_kernel([("p", dt), ("g", dt), ("t", "int64")], body, [("gx", dt)],
+                             axis=-1)
+
+    r = _run(_kernel(("cross_entropy_backward", dt), make),
+             [prob, gw[:, None], tc.astype(np.int64, copy=False)[:, None]], out=[prob])
+    return r is not None

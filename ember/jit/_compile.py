@@ -182,13 +182,12 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         grad = self._needs_grad(tensors)
         for plan in plans:
-            env = bind_inputs(plan.graph, tensors, self._module)
             try:
                 if grad:
-                    return interpret(plan.graph, env)
+                    return interpret(plan.graph, bind_inputs(plan.graph, tensors, self._module))
                 if plan.steps is None:
                     _optimise(plan, self._fuse)
-                return _run_steps(plan, env)
+                return _run_steps(plan, bind_inputs(plan.opt, tensors, self._module))
             except GuardFailure:
                 continue
         return self._trace(key, args, kwargs)

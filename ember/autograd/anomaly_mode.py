@@ -75,10 +75,23 @@ def _nodes_of(out, exclude):
     return res
 
 
+def _generated(filename):
+    # Code ember generates at run time (argument-checking wrappers) is compiled under names
+    # like "<checked zeros>"; the user's own "<stdin>"/"<string>"/IPython cells are not.
+    return (filename.startswith("<") and filename not in ("<stdin>", "<string>")
+            and not filename.startswith("<ipython"))
+
+
+def is_internal(filename):
+    """Whether a frame's ``filename`` belongs to ember (its files or generated wrappers)."""
+    return filename.startswith(_EMBER_DIR + os.sep) or _generated(filename)
+
+
 def _user_stack(stack):
     """``stack`` without the trailing frames of ember's dispatch machinery."""
     end = len(stack)
-    while end > 1 and stack[end - 1].filename.startswith(_CORE):
+    while end > 1 and (stack[end - 1].filename.startswith(_CORE)
+                       or _generated(stack[end - 1].filename)):
         end -= 1
     return stack[:end]
 
@@ -86,7 +99,7 @@ def _user_stack(stack):
 def user_line(stack):
     """The innermost frame of ``stack`` outside the ember package (the user's line)."""
     for fr in reversed(stack):
-        if not fr.filename.startswith(_EMBER_DIR + os.sep):
+        if not is_internal(fr.filename):
             return fr
     return stack[-1] if stack else None
 
@@ -285,7 +298,7 @@ def _outside_ember():
     import sys
 
     level, f = 1, sys._getframe(1)
-    while f is not None and f.f_code.co_filename.startswith(_EMBER_DIR + os.sep):
+    while f is not None and is_internal(f.f_code.co_filename):
         level += 1
         f = f.f_back
     return level

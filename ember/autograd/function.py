@@ -29,14 +29,17 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        if self._node is not None and self._node.saved is FREED:
+        # Once the node exists the saved tensors live on it (node.saved), so the engine's
+        # release after a backward without retain_graph frees them, as for built-in ops.
+        saved = self._saved if self._node is None else self._node.saved
+        if saved is FREED:
             from ember._graph import _MSG_FREED
 
             raise RuntimeError(_MSG_FREED)
-        for t, v in zip(self._saved, self._versions):
+        for t, v in zip(saved, self._versions):
             if t is not None and t._version != v:
                 _raise_modified(t, self._node, t._version, v)
-        return self._saved
+        return saved
 
     saved_variables = saved_tensors
 
@@ -122,7 +125,8 @@ class Function(metaclass=_FunctionMeta):
         node.op = cls._op
         node.next = tuple(_edge(t) for t in inputs)
         node.params = ctx
-        node.saved = ()
+        node.saved = ctx._saved
+        ctx._saved = ()
         node.versions = None
         node.out = None
         node.pre_hooks = None

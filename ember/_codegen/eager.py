@@ -197,3 +197,59 @@ def cross_entropy_backward(prob, gw, tc):
     r = _run(_kernel(("cross_entropy_backward", dt), make),
              [prob, gw[:, None], tc.astype(np.int64, copy=False)[:, None]], out=[prob])
     return r is not None
+
+
+# ----------------------------------------------------------------------------- batch norm
+def _bn_axes(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _per_channel(a, nd):
+    return a.reshape((1, -1) + (1,) * (nd - 2))
+
+
+def batch_norm(x, w, b, eps):
+    """``(y, mean, var, invstd)`` of training-mode batch norm over ``(N, C, *)`` (statistics
+    with shape ``(1, C, 1, ...)``; ``w``/``b`` (C,) or None), or None."""
+    arrays = [x] + [_per_channel(a, x.ndim) for a in (w, b) if a is not None]
+    if not _ok(*arrays) or x.ndim < 2 or x.size == 0:
+        return None
+    dt = x.dtype.name
+    key = ("batch_norm", dt, x.ndim, eps, w is not None, b is not None)
+
+    def make():
+        ins = [("x", dt)] + [(n, dt) for n, a in (("w", w), ("b", b)) if a is not None]
+        y = "xc * invstd" + (" * w" if w is not None else "") + (" + b" if b is not None
+                                                                   else "")
+        body = [("mean", "mean(x)"), ("xc", "x - mean"), ("var", "mean(xc * xc)"),
+                ("invstd", f"1.0 / sqrt(var + {float(eps)!r})"), ("y", y)]
+        return staged_kernel(ins, body, [("y", dt), ("mean", dt), ("var", dt),
+                                         ("invstd", dt)], axis=_bn_axes(x), keepdim=True)
+
+    return _run(_kernel(key, make), arrays)
+
+
+def batch_norm_backward(g, x, mean, invstd, w, need_gx):
+    """``(gx or None, sum(g * xhat), sum(g))`` per channel (shape ``(1, C, 1, ...)``) of
+    training-mode batch norm, or None."""
+    arrays = [g, x, mean, invstd] + ([_per_channel(w, x.ndim)] if w is not None else [])
+    if not _ok(*arrays) or x.ndim < 2 or x.size == 0:
+        return None
+    dt = x.dtype.name
+    key = ("batch_norm_backward", dt, x.ndim, w is not None, need_gx)
+
+    def make():
+        ins = [("g", dt), ("x", dt), ("mean", dt), ("invstd", dt)] + \
+            ([("w", dt)] if w is not None else [])
+        scale = "invstd * w" if w is not None else "invstd"
+        # dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat))
+        body = [("xhat", "(x - mean) * invstd"), ("gxhat", "g * xhat"),
+                ("gsum", "sum(g)"), ("gxhat_sum", "sum(gxhat)"),
+                ("gx", f"(g - mean(g) - xhat * mean(gxhat)) * ({scale})")]
+        outs = ([("gx", dt)] if need_gx else []) + [("gxhat_sum", dt), ("gsum", dt)]
+        return staged_kernel(ins, body, outs, axis=_bn_axes(x), keepdim=True)
+
+    r = _run(_kernel(key, make), arrays)
+    if r is None:
+        return None
+    return (r[0] if need_gx else None), r[-2], r[-1]

@@ -136,14 +136,22 @@ def _fold(op, inputs, params, lvl, foldable):
     return tuple(unfold(a) for a in r) if op.multi else unfold(r)
 
 
+def _zeros_nested(v, shape, dtype):
+    """Zeros of physical ``shape`` with the outer batch levels that ``v`` carries."""
+    if isinstance(v, BatchedArray):
+        return BatchedArray(_zeros_nested(v.value, (v.value.shape[0],) + tuple(shape), dtype),
+                            v.level)
+    return np.zeros(shape, dtype)
+
+
 def _scatter_rule(op, inputs, params, lvl):
     """index_backward: scatter a batched gradient into batched zeros (prefixed key)."""
     (g,) = inputs
     shape, key, accumulate = params
     d = g._data
-    if not is_batched(d, lvl) or not isinstance(d.value, np.ndarray):
+    if not is_batched(d, lvl):
         return None
-    z = np.zeros((d.batch_size,) + tuple(shape), d.dtype)
+    z = _zeros_nested(d.value, (d.batch_size,) + tuple(shape), d.dtype)
     pk = _batched._phys_key(key, BatchedArray(z, lvl))
     if pk is None:
         return None
@@ -195,9 +203,19 @@ class _VmapMode(DispatchMode):
     """The dispatch mode behind ``vmap`` (NOTE [ vmap on the dispatch spine ])."""
 
     def __ember_dispatch__(self, op, inputs, params, run):
-        lvl, size, randomness = LEVELS[-1]
         ts = _tensors(inputs)
-        batched = any(is_batched(t._data) for t in ts)
+        # the innermost level among the inputs (a level that has ended can still reach
+        # here: backward of a graph recorded inside it, or a level-crossing transform)
+        lvl = _batched._max_level([t._data for t in ts])
+        batched = lvl > 0
+        randomness = LEVELS[-1][2] if LEVELS else "error"
+        size = None
+        for t in ts:
+            if is_batched(t._data, lvl):
+                size = t._data.batch_size
+                break
+        if size is None and LEVELS:
+            lvl, size = LEVELS[-1][0], LEVELS[-1][1]
         if op.random:
             if randomness == "error":
                 raise RuntimeError(

@@ -353,10 +353,17 @@ def test_record_function_decorator_and_legacy_alias():
     def f(x):
         return x * 2
 
+    @record_function("rec")
+    def rec(n):
+        return ember.ones(1) if n == 0 else rec(n - 1) + 1
+
     with ember.autograd.profiler.profile(record_shapes=True) as prof:
         f(ember.ones(2))
+        rec(2)
     ev = next(e for e in prof.function_events if e.name == "my_fn")
     assert [c.name for c in ev.cpu_children] == ["aten::mul"]
+    recs = [e for e in prof.function_events if e.name == "rec"]
+    assert len(recs) == 3 and recs[1].cpu_parent is recs[0] and recs[2].cpu_parent is recs[1]
     assert "my_fn" in prof.key_averages().table()
     assert prof.self_cpu_time_total > 0
     assert ember.autograd.profiler.record_function is record_function

@@ -241,6 +241,10 @@ class record_function(contextlib.ContextDecorator):
         self.args = args
         self._open = None
 
+    def _recreate_cm(self):
+        # As a decorator, each call (recursive ones too) gets its own range.
+        return type(self)(self.name, self.args)
+
     def __enter__(self):
         if _ACTIVE:
             self._open = [(c, c.open(self.name, "user_annotation")) for c in _ACTIVE]

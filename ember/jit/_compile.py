@@ -36,7 +36,7 @@ import warnings
 from ember._graph import GRAD
 from ember._ops import core as C
 from ember.jit import _passes
-from ember.jit._exec import GuardFailure, bind_inputs, check_guard, interpret, output, run_node
+from ember.jit._exec import GuardFailure, bind_inputs, check_guard, output, run_node
 from ember.jit._signature import describe, signature
 from ember.jit._tracer import TracerWarning, trace_run
 
@@ -51,13 +51,15 @@ class GraphBreakError(RuntimeError):
 class _Plan:
     """One trace of one signature, with what is needed to replay it."""
 
-    __slots__ = ("graph", "opt", "steps", "breaks", "guard_safe", "stats", "needs_grad")
+    __slots__ = ("graph", "opt", "steps", "gsteps", "breaks", "guard_safe", "stats",
+                 "needs_grad")
 
     def __init__(self, graph, breaks):
         self.graph = graph
         self.breaks = list(breaks)
         self.opt = None
         self.steps = None
+        self.gsteps = None
         self.stats = {}
         self.needs_grad = False
         # guards are safe when no impure node precedes the last of them
@@ -69,8 +71,7 @@ class _Plan:
 
 
 def _optimise(plan, fuse):
-    from ember.jit import _fusion
-
+    """Run the passes once per trace (plan.opt); the fused step lists come per mode."""
     g = _passes.copy_graph(plan.graph)
     st = plan.stats
     st["nodes_traced"] = len(g.nodes)
@@ -79,11 +80,25 @@ def _optimise(plan, fuse):
     st["cse"] = _passes.cse(g)
     st["simplified"] = _passes.simplify(g)
     st["dce"] += _passes.dce(g)
+    plan.opt = g
+    plan.steps = _steps(plan, fuse, grad=False)
+
+
+def _steps(plan, fuse, grad):
+    """The step list: ("node", node) or ("kernel", group); with ``grad``, groups are
+    autograd-aware records (NOTE [ Fused gradients ])."""
+    from ember.jit import _fusion
+
+    g = plan.opt
     steps = [("node", n) for n in g.nodes]
     kernels = []
     if fuse and os.environ.get("EMBER_JIT_DISABLE") != "1":
         live = {v for v in g.outputs if hasattr(v, "kind")} | {gd.value for gd in g.guards}
-        groups = [gr for gr in _fusion.find_groups(g.nodes, live) if _fusion.build(gr)]
+        if grad:
+            groups = [gr for gr in _fusion.find_groups(g.nodes, live, _fusion.grad_fusible)
+                      if _fusion.build_grad(gr)]
+        else:
+            groups = [gr for gr in _fusion.find_groups(g.nodes, live) if _fusion.build(gr)]
         last = {id(gr.nodes[-1]): gr for gr in groups}
         member = {id(n) for gr in groups for n in gr.nodes}
         steps = []
@@ -93,26 +108,31 @@ def _optimise(plan, fuse):
             elif id(n) not in member:
                 steps.append(("node", n))
         kernels = groups
-    st["kernels"] = len(kernels)
-    st["fused_nodes"] = sum(len(gr.nodes) for gr in kernels)
-    st["nodes_run"] = sum(1 for s in steps if s[0] == "node")
-    plan.opt, plan.steps = g, steps
+    tag = "grad_" if grad else ""
+    plan.stats[tag + "kernels"] = len(kernels)
+    plan.stats[tag + "fused_nodes"] = sum(len(gr.nodes) for gr in kernels)
+    plan.stats[tag + "nodes_run"] = sum(1 for s in steps if s[0] == "node")
+    return steps
 
 
-def _run_steps(plan, env):
+def _run_steps(plan, env, steps):
     g = plan.opt
     guards = g.guards
     gi = 0
     pos_of = {id(n): i for i, n in enumerate(plan.graph.nodes)}
-    for kind, s in plan.steps:
+    for kind, s in steps:
         if kind == "node":
             run_node(env, s)
             here = pos_of.get(id(s), -1) + 1
         else:
-            arrays = [env[v]._data for v in s.inputs]
-            res = s.kernel(arrays)
-            for v, a in zip(s.outputs, res):
-                env[v] = C.wrap(a)
+            if s.op is not None:  # autograd-aware fused record
+                out = C.dispatch(s.op, tuple(env[v] for v in s.inputs), ())
+                for v, t in zip(s.outputs, out if s.op.multi else (out,)):
+                    env[v] = t
+            else:
+                res = s.kernel([env[v]._data for v in s.inputs])
+                for v, a in zip(s.outputs, res):
+                    env[v] = C.wrap(a)
             here = pos_of.get(id(s.nodes[-1]), -1) + 1
         while gi < len(guards) and guards[gi].pos <= here and guards[gi].value in env:
             check_guard(guards[gi], env[guards[gi].value])
@@ -183,11 +203,15 @@ class CompiledFunction:
         grad = self._needs_grad(tensors)
         for plan in plans:
             try:
-                if grad:
-                    return interpret(plan.graph, bind_inputs(plan.graph, tensors, self._module))
-                if plan.steps is None:
+                if plan.opt is None:
                     _optimise(plan, self._fuse)
-                return _run_steps(plan, bind_inputs(plan.opt, tensors, self._module))
+                if grad:
+                    if plan.gsteps is None:
+                        plan.gsteps = _steps(plan, self._fuse, grad=True)
+                    steps = plan.gsteps
+                else:
+                    steps = plan.steps
+                return _run_steps(plan, bind_inputs(plan.opt, tensors, self._module), steps)
             except GuardFailure:
                 continue
         return self._trace(key, args, kwargs)

@@ -47,7 +47,7 @@ def _names(expr):
 
 
 class Group:
-    __slots__ = ("nodes", "shape", "inputs", "outputs", "kernel", "program")
+    __slots__ = ("nodes", "shape", "inputs", "outputs", "kernel", "program", "op")
 
     def __init__(self, shape):
         self.nodes = []
@@ -56,9 +56,10 @@ class Group:
         self.outputs = []
         self.kernel = None
         self.program = None
+        self.op = None
 
 
-def find_groups(nodes, live_after):
+def find_groups(nodes, live_after, ok=None):
     """Partition fusible runs of ``nodes`` into groups (lists of at least two nodes).
 
     ``live_after``: Values used outside the node list (graph outputs, guards)."""
@@ -71,7 +72,7 @@ def find_groups(nodes, live_after):
             producer.clear()  # a fusion group never spans an impure node
             continue
         vals = [x for x in n.inputs if isinstance(x, Value)]
-        if not fusible(n):
+        if not (ok or fusible)(n):
             for v in vals:  # a reader outside the group closes the group that makes v
                 gr = producer.get(v)
                 if gr is not None:
@@ -194,3 +195,172 @@ def build(g):
     except (ValueError, NotImplementedError):
         return False
     return True
+
+
+# ----------------------------------------------------------------------------- gradients
+# NOTE [ Fused gradients ]
+# With gradients needed, a fusion group becomes one autograd node: its forward is the
+# group's kernel, its backward a second generated kernel that recomputes the group's values
+# from the saved inputs and runs reverse mode over the group's program. Each record's
+# derivative below is its backward formula written in the kernel syntax (``g``: the
+# incoming gradient, ``a``/``b``: the operands, ``y``: the record's output), with PyTorch's
+# conventions (``maximum`` splits the gradient at ties, ``relu`` passes none at 0, ``abs``
+# has 0 at 0). Records without an entry (and groups mixing dtypes, or ``pow`` with a
+# tensor or zero exponent) are not fused when gradients are needed. Under
+# ``create_graph=True`` the backward replays the group's records eagerly instead, so higher
+# derivatives come from the records' own formulas.
+DERIV = {
+    "add": ("g", "g"), "sub": ("g", "-g"), "mul": ("g * b", "g * a"),
+    "div": ("g / b", "-g * a / (b * b)"), "neg": ("-g",), "exp": ("g * y",),
+    "expm1": ("g * (y + 1)",), "log": ("g / a",), "log1p": ("g / (1 + a)",),
+    "sqrt": ("g / (2 * y)",), "rsqrt": ("-0.5 * g * y * y * y",),
+    "reciprocal": ("-g * y * y",), "tanh": ("g * (1 - y * y)",),
+    "sigmoid": ("g * (1 - y) * y",), "relu": ("where(y > 0, g, 0)",),
+    "sin": ("g * cos(a)",), "cos": ("-g * sin(a)",), "square": ("2 * a * g",),
+    "abs": ("g * sign(a)",), "erf": ("g * 1.1283791670955126 * exp(-(a * a))",),
+    "maximum": ("where(a == b, g / 2, where(a < b, 0, g))",
+                "where(a == b, g / 2, where(a > b, 0, g))"),
+    "minimum": ("where(a == b, g / 2, where(a > b, 0, g))",
+                "where(a == b, g / 2, where(a < b, 0, g))"),
+    "pow": ("g * b * power(a, b - 1)",),
+}
+
+
+def grad_fusible(n):
+    if not fusible(n) or n.op.name not in DERIV:
+        return False
+    y = n.outputs[0]
+    dt = _np_name(y.dtype)
+    if dt not in ("float32", "float64"):
+        return False
+    for x in n.inputs:
+        if isinstance(x, Value) and _np_name(x.dtype) != dt:
+            return False
+    if n.op.name == "pow":
+        b = n.inputs[1]
+        return not isinstance(b, Value) and b != 0
+    return True
+
+
+def _subst(expr, env):
+    class _S(ast.NodeTransformer):
+        def visit_Name(self, node):  # noqa: N802 - ast's visitor naming
+            src = env.get(node.id)
+            return node if src is None else ast.parse(src, mode="eval").body
+
+    return ast.unparse(_S().visit(ast.parse(expr, mode="eval")))
+
+
+def lower_backward(g):
+    """The backward program of group ``g``: inputs (group inputs, then one gradient per
+    group output), the forward lines recomputed, then reverse mode; outputs: one gradient
+    (of the group's full shape) per group input, or None where nothing flows."""
+    inputs, body, outputs = g.program
+    dt = outputs[0][1]
+    names = {id(v): f"x{i}" for i, v in enumerate(g.inputs)}
+    for k, n in enumerate(g.nodes):
+        names[id(n.outputs[0])] = f"t{k}"
+    grads_in = [(f"go{i}", dt) for i in range(len(g.outputs))]
+    terms = {}
+    for i, v in enumerate(g.outputs):
+        terms.setdefault(names[id(v)], []).append(f"go{i}")
+    lines = list(body)
+    for k in range(len(g.nodes) - 1, -1, -1):
+        n = g.nodes[k]
+        t = terms.get(f"t{k}")
+        if not t:
+            continue
+        adj = f"d{k}"
+        lines.append((adj, " + ".join(t)))
+        srcs = []
+        for x in n.inputs:
+            if isinstance(x, Value):
+                srcs.append(names[id(x)])
+            else:
+                srcs.append(repr(float(x)) if type(x) is float else repr(int(x)))
+        env = {"g": adj, "a": srcs[0], "b": srcs[1] if len(srcs) > 1 else "0", "y": f"t{k}"}
+        for x, d in zip(n.inputs, DERIV[n.op.name]):
+            if isinstance(x, Value):
+                terms.setdefault(names[id(x)], []).append(f"({_subst(d, env)})")
+    outs = []
+    for i in range(len(g.inputs)):
+        t = terms.get(f"x{i}")
+        if t:
+            lines.append((f"gx{i}", f'astype({" + ".join(t)}, "{dt}")'))
+            outs.append((f"gx{i}", dt))
+        else:
+            outs.append(None)
+    return inputs + grads_in, lines, outs
+
+
+def _sum_to(a, shape):
+    if a.shape == tuple(shape):
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and a.shape[i + lead] != 1)
+    r = a.sum(axis=axes, keepdims=True) if axes else a
+    return r.reshape(shape)
+
+
+def build_grad(g):
+    """Make group ``g`` an autograd-aware record (``g.op``); False when it cannot be."""
+    from ember._codegen import elementwise_kernel
+    from ember._ops.core import OPS, OpDef
+
+    if not all(grad_fusible(n) for n in g.nodes):
+        return False
+    if g.kernel is None and not build(g):
+        return False
+    inputs, body, outs = lower_backward(g)
+    live = [o for o in outs if o is not None]
+    try:
+        bk = elementwise_kernel(inputs=inputs, body=body, outputs=live) if live else None
+    except (ValueError, NotImplementedError):
+        return False
+    kernel, nouts, group = g.kernel, len(g.outputs), g
+
+    def fwd(*arrays):
+        r = kernel(list(arrays))
+        return tuple(r) if nouts > 1 else r[0]
+
+    def bwd(ctx, grads):
+        from ember._graph import GRAD
+        from ember._tensor import Tensor
+
+        xs = ctx.inputs
+        gs = list(grads) if nouts > 1 else [grads]
+        if GRAD.enabled:  # create_graph: the records' own formulas, differentiable
+            return _eager_group_grads(group, xs, gs, ctx.next)
+        res = bk([x._data for x in xs] + [gg._data for gg in gs]) if bk is not None else []
+        it = iter(res)
+        out = []
+        for k, (x, o) in enumerate(zip(xs, outs)):
+            a = next(it) if o is not None else None
+            out.append(None if a is None or ctx.next[k] is None
+                       else Tensor._wrap(_sum_to(a, x._data.shape)))
+        return tuple(out)
+
+    op = OpDef(f"fused_kernel_{id(g):x}", fwd, bwd, save="x", multi=nouts > 1,
+               node_name="CompiledFunctionBackward")
+    OPS.pop(op.name, None)  # a per-graph record, not part of the op table
+    g.op = op
+    return True
+
+
+def _eager_group_grads(g, xs, gs, nxt):
+    """Gradients of group ``g`` by replaying its records on ``xs`` (differentiable)."""
+    from ember._ops import core as C
+    from ember.autograd import grad as _grad
+
+    env = {id(v): t for v, t in zip(g.inputs, xs)}
+    for n in g.nodes:
+        ins = tuple(env[id(x)] if isinstance(x, Value) else x for x in n.inputs)
+        env[id(n.outputs[0])] = C.dispatch(n.op, ins, n.params)
+    outs = [env[id(v)] for v in g.outputs]
+    want = [i for i, t in enumerate(xs) if nxt[i] is not None and t.requires_grad]
+    got = _grad(outs, [xs[i] for i in want], gs, create_graph=True, allow_unused=True)
+    res = [None] * len(xs)
+    for i, r in zip(want, got):
+        res[i] = r
+    return tuple(res)

@@ -276,8 +276,8 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """The output of ``func(*primals)`` and its directional derivative along ``tangents``.
 
-    Computed exactly by differentiating a vjp with respect to its cotangent (NOTE
-    [ Forward mode by double vjp ]).
+    Forward-mode AD: tangents travel with the primals through a dispatch mode, one rule per
+    record (NOTE [ Forward mode as a dispatch mode ] in ``_forward.py``).
 
     Args:
         func: a function of tensors returning a tensor or a pytree of tensors.
@@ -319,6 +319,37 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"{api}: Expected primals and tangents to have the same shape, "
                                f"got {tuple(p.shape)} and {tuple(t.shape)}")
+    from ember.func._forward import forward_jvp
+
+    prims = [p.view_as(p) if p.requires_grad else p.detach() for p in flat_p]
+    out, tangent_of = forward_jvp(lambda *ps: func(*tree_unflatten(list(ps), p_spec)),
+                                  prims, flat_t)
+    if tangent_of is None:
+        # the engine ran inside: NOTE [ Forward mode as a dispatch mode ]
+        return _jvp_by_double_vjp(func, api, flat_p, p_spec, flat_t, has_aux)
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise RuntimeError(f"{api}: output of function f should be a tuple: (output, "
+                               "aux) if has_aux is True")
+        out, aux = out
+    flat_o, o_spec = tree_flatten(out)
+    for o in flat_o:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*args) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+    tans = []
+    for o in flat_o:
+        t = tangent_of(o)
+        tans.append(ember.zeros_like(o) if t is None else t)
+    t_r = tree_unflatten(tans, o_spec)
+    if has_aux:
+        return out, t_r, aux
+    return out, t_r
+
+
+def _jvp_by_double_vjp(func, api, flat_p, p_spec, flat_t, has_aux):
+    """``jvp`` by NOTE [ Forward mode by double vjp ] (the whole function at once)."""
     fresh = set()
     with ember.enable_grad():
         diff = [_differentiable(x, fresh) for x in flat_p]

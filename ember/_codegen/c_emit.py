@@ -53,7 +53,7 @@ PRELUDE = r"""
    by the CPU, so one cached object serves every x86-64 machine. FP contraction is off, so
    both clones round every operation alike. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
-#define EMBER_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define EMBER_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EMBER_KERNEL
 #endif

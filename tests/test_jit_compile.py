@@ -344,3 +344,31 @@ def test_random_fused_chains_gradients_equal_eager(chain, shape):
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_failing_guard_never_repeats_side_effects():
+    def f(x, buf):
+        y = x * 2 if x.sum() > 0 else x * 3
+        buf.add_(1)
+        return y.exp()
+
+    cf = ember.compile(f)
+    buf = ember.zeros(1)
+    xs = [ember.ones(3), -ember.ones(3), ember.ones(3), -ember.ones(3), -ember.ones(3)]
+    for k, x in enumerate(xs, 1):
+        np.testing.assert_allclose(cf(x, buf).numpy(), f(x, ember.zeros(1)).numpy())
+        assert buf.item() == k  # exactly one increment per call
+    assert len(cf._cache[next(iter(cf._cache))]) == 2
+
+
+def test_guard_after_a_side_effect_runs_eagerly():
+    def f(x, buf):
+        buf.add_(1)
+        return x * 2 if buf.sum() > 1 else x * 3
+
+    cf = ember.compile(f)
+    buf = ember.zeros(1)
+    for k in range(1, 4):
+        assert cf(ember.ones(2), buf).tolist() == ([3.0, 3.0] if k == 1 else [2.0, 2.0])
+        assert buf.item() == k
+    assert "after an in-place write" in cf.explain()

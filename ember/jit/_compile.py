@@ -108,6 +108,8 @@ def _steps(plan, fuse, grad):
             elif id(n) not in member:
                 steps.append(("node", n))
         kernels = groups
+    # each step carries the count of traced nodes done after it (where guards are checked)
+    steps = [(k, s, g.pos[id(s if k == "node" else s.nodes[-1])] + 1) for k, s in steps]
     tag = "grad_" if grad else ""
     plan.stats[tag + "kernels"] = len(kernels)
     plan.stats[tag + "fused_nodes"] = sum(len(gr.nodes) for gr in kernels)
@@ -118,12 +120,23 @@ def _steps(plan, fuse, grad):
 def _run_steps(plan, env, steps):
     g = plan.opt
     guards = g.guards
+    if not guards:
+        for kind, s, _ in steps:
+            if kind == "node":
+                run_node(env, s)
+            elif s.op is not None:
+                out = C.dispatch(s.op, tuple([env[v] for v in s.inputs]), ())
+                for v, t in zip(s.outputs, out if s.op.multi else (out,)):
+                    env[v] = t
+            else:
+                res = s.kernel([env[v]._data for v in s.inputs])
+                for v, a in zip(s.outputs, res):
+                    env[v] = C.wrap(a)
+        return output(g, env)
     gi = 0
-    pos_of = {id(n): i for i, n in enumerate(plan.graph.nodes)}
-    for kind, s in steps:
+    for kind, s, here in steps:
         if kind == "node":
             run_node(env, s)
-            here = pos_of.get(id(s), -1) + 1
         else:
             if s.op is not None:  # autograd-aware fused record
                 out = C.dispatch(s.op, tuple(env[v] for v in s.inputs), ())
@@ -133,7 +146,6 @@ def _run_steps(plan, env, steps):
                 res = s.kernel([env[v]._data for v in s.inputs])
                 for v, a in zip(s.outputs, res):
                     env[v] = C.wrap(a)
-            here = pos_of.get(id(s.nodes[-1]), -1) + 1
         while gi < len(guards) and guards[gi].pos <= here and guards[gi].value in env:
             check_guard(guards[gi], env[guards[gi].value])
             gi += 1
@@ -194,7 +206,7 @@ class CompiledFunction:
         return out
 
     def __call__(self, *args, **kwargs):
-        key, tensors, _ = signature(args, kwargs, self._modules)
+        key, tensors, _ = signature(args, kwargs, self._modules, fast=True)
         plans = self._cache.get(key)
         if plans is None:
             return self._trace(key, args, kwargs)

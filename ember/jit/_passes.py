@@ -29,10 +29,12 @@ def copy_graph(g):
     h.inputs = list(g.inputs)
     h.consts = list(g.consts)
     h.nodes = []
-    for n in g.nodes:
+    h.pos = {}  # id(copied node) -> its index in g (guards are placed by those indices)
+    for i, n in enumerate(g.nodes):
         m = Node(n.op, n.inputs, n.params, n.outputs, n.source, n.multi)
         m.mutated = list(n.mutated)
         h.nodes.append(m)
+        h.pos[id(m)] = i
     h.outputs = list(g.outputs)
     h.out_spec = g.out_spec
     h.guards = list(g.guards)

@@ -27,8 +27,19 @@ def _leaf_key(x):
     return ("py", type(x), x)
 
 
-def signature(args, kwargs, modules=None):
-    """(key, flat tensor inputs, leaves) for one call."""
+def signature(args, kwargs, modules=None, fast=False):
+    """(key, flat tensor inputs, leaves) for one call; ``fast`` allows the short key form
+    for plain positional tensors (``ember.compile``'s hot path)."""
+    if fast and not kwargs and modules is None:
+        # the common case, without building a spec: positional plain tensors only
+        key = [len(args), GRAD.enabled]
+        for x in args:
+            if x.__class__ is not Tensor:
+                break
+            d = x._data
+            key.append((d.shape, d.dtype, d.__class__, x._requires_grad))
+        else:
+            return tuple(key), args, args
     leaves, spec = flatten((args, kwargs))
     key = [spec_str(spec), GRAD.enabled]
     tensors = []
@@ -44,6 +55,9 @@ def signature(args, kwargs, modules=None):
 def describe(key):
     """A readable form of a signature, for error messages."""
     parts = []
+    if isinstance(key[0], int):  # the fast form
+        return "(" + ", ".join(f"Tensor(dtype={k[1]}, shape={list(k[0])})" for k in key[2:]) \
+            + ")"
     for k in key[2:]:
         if isinstance(k, tuple) and k and k[0] == "T":
             _, dt, shape, dev, rg = k

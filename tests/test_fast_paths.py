@@ -163,3 +163,90 @@ def test_cumsum_slice_loop_gradient():
     np.testing.assert_allclose(g.numpy(), np.cumsum(w[::-1], 0)[::-1], rtol=1e-12)
     small = ember.tensor(rng.standard_normal((3, 4, 2)), requires_grad=True)
     assert gradcheck(lambda t: ember.cumsum(t, 1), (small,))
+
+
+# ----------------------------------------------------------------------------- convolution
+from ember._ops import conv as C  # noqa: E402
+
+CONV_CASES = [  # (nd, input shape, weight shape, kwargs)
+    (1, (3, 4, 11), (5, 4, 3), dict(padding=1)),
+    (1, (3, 4, 11), (5, 4, 1), dict(stride=2)),
+    (2, (3, 3, 9, 8), (4, 3, 3, 3), dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2))),
+    (2, (3, 3, 9, 8), (4, 3, 1, 1), {}),
+    (2, (3, 3, 9, 8), (4, 3, 1, 1), dict(stride=2)),
+    (2, (3, 3, 9, 8), (4, 3, 1, 1), dict(padding=1)),
+    (2, (3, 2, 7, 7), (3, 2, 2, 4), dict(padding="same")),
+    (3, (2, 2, 5, 4, 6), (3, 2, 2, 3, 2), dict(padding=(1, 0, 1), stride=(1, 2, 1))),
+]
+CONV_T_CASES = [
+    (1, (3, 4, 7), (4, 5, 3), dict(stride=2, padding=1, output_padding=1)),
+    (2, (3, 3, 5, 6), (3, 4, 1, 1), {}),
+    (2, (3, 3, 5, 6), (3, 4, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
+    (2, (3, 3, 5, 6), (3, 4, 1, 1), dict(stride=2, output_padding=1)),
+]
+
+
+def _conv_run(fn, xs, ws, kw, dtype=np.float64):
+    rng = np.random.default_rng(7)
+    x = ember.tensor(rng.standard_normal(xs).astype(dtype), requires_grad=True)
+    w = ember.tensor(rng.standard_normal(ws).astype(dtype), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(ws[1] if "transpose" in fn.__name__ else ws[0])
+                     .astype(dtype), requires_grad=True)
+    y = fn(x, w, b, **kw)
+    gy = ember.tensor(rng.standard_normal(tuple(y.shape)).astype(dtype))
+    return [y.detach().numpy(), *(g.numpy() for g in ember.autograd.grad(y, [x, w, b], gy))]
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("block", ["default", 1, 200])  # whole batch, per sample, partial
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_blocked_equals_whole_batch(monkeypatch, transposed, block, dtype):
+    import ember.nn.functional as F
+
+    cases = CONV_T_CASES if transposed else CONV_CASES
+    for nd, xs, ws, kw in cases:
+        fn = getattr(F, f"conv_transpose{nd}d" if transposed else f"conv{nd}d")
+        if block != "default":
+            monkeypatch.setattr(C, "_CONV_BLOCK", block)
+        got = _conv_run(fn, xs, ws, kw, dtype)
+        with monkeypatch.context() as m:
+            m.setattr(C, "_blocked", lambda x, g: False)
+            want = _conv_run(fn, xs, ws, kw, dtype)
+        tol = 1e-12 if dtype == np.float64 else 2e-5
+        for a, e in zip(got, want):
+            np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=f"{nd} {xs} {kw}")
+
+
+@pytest.mark.parametrize("block", ["default", 1])
+def test_conv_blocked_gradcheck(monkeypatch, block):
+    import ember.nn.functional as F
+
+    if block != "default":
+        monkeypatch.setattr(C, "_CONV_BLOCK", block)
+    rng = np.random.default_rng(8)
+    x = ember.tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    for ws, kw in (((3, 2, 3, 2), dict(padding=(1, 0), stride=(2, 1))), ((3, 2, 1, 1), {})):
+        w = ember.tensor(rng.standard_normal(ws), requires_grad=True)
+        assert gradcheck(lambda a, b: F.conv2d(a, b, **kw), (x, w))
+        assert gradgradcheck(lambda a, b: F.conv2d(a, b, **kw), (x, w))
+        wt = ember.tensor(rng.standard_normal((2,) + ws[:1] + ws[2:]), requires_grad=True)
+        assert gradcheck(lambda a, b: F.conv_transpose2d(a, b, **kw), (x, wt))
+
+
+def test_conv_matches_torch_large_batch():
+    if torch is None:
+        pytest.skip("PyTorch (the oracle) is not installed")
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(9)
+    for xs, ws, kw in (((5, 8, 40, 40), (6, 8, 3, 3), dict(padding=1)),
+                       ((5, 8, 40, 40), (6, 8, 1, 1), dict(stride=2))):
+        a, wa = rng.standard_normal(xs), rng.standard_normal(ws)
+        res = []
+        for lib, f in ((ember, F.conv2d), (torch, torch.nn.functional.conv2d)):
+            x, w = lib.tensor(a, requires_grad=True), lib.tensor(wa, requires_grad=True)
+            y = f(x, w, **kw)
+            res.append([y.detach().numpy(), *(g.numpy() for g in lib.autograd.grad(
+                y.sum(), [x, w]))])
+        for e, t in zip(*res):
+            np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-10)

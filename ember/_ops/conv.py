@@ -190,6 +190,157 @@ def _conv_w_fwd_l(x, gy, s, lo, hi, d, ks):
     return gw.reshape(o, x.shape[1], *ks)
 
 
+# NOTE [ Batch-blocked convolution ]
+# On the host, groups == 1 in the (C, N, *S) layout, the three ops run over blocks of ``nb``
+# samples whose im2col buffer holds about _CONV_BLOCK elements (one sample when a sample alone
+# is that large), instead of one im2col matrix for the whole batch: the packed buffer and the
+# padded block are allocated once per call and reused (a whole-batch cols matrix is tens of
+# megabytes, page-faulted in on every call and far out of cache), and with one sample per
+# block the GEMM writes straight into the NCHW output (no (O, N, P) intermediate and no
+# transposing copy). 1x1 kernels (any stride, no padding) skip im2col: the input block, or
+# its strided subsample, is the GEMM operand itself. The weight is never copied: transposes
+# are views handed to BLAS as flags (2-D matmul).
+_CONV_BLOCK = 1 << 19
+
+
+def _blocked(x, g):
+    return type(x) is np.ndarray and g == 1
+
+
+def _nb(per_sample, n):
+    return max(1, min(n, _CONV_BLOCK // max(1, per_sample)))
+
+
+def _plain_1x1(ks, lo, hi, d):
+    return all(k == 1 for k in ks) and not any(lo) and not any(hi)
+
+
+class _Packer:
+    """im2col for blocks of samples of ``x`` (N, C, *S) into one reused (C*K, nb*P) buffer
+    (views of the input itself for unpadded 1x1 kernels)."""
+
+    def __init__(self, x, ks, s, lo, hi, d, nb):
+        self.x, self.ks, self.s, self.d = x, ks, s, d
+        self.lo, self.hi = lo, hi
+        n, c = x.shape[:2]
+        crop = tuple(slice(max(-a, 0), L - max(-b, 0)) for a, b, L in zip(lo, hi, x.shape[2:]))
+        self.crop = (slice(None), slice(None)) + crop
+        inner = tuple(sl.stop - sl.start for sl in crop)
+        self.full = tuple(L + max(a, 0) + max(b, 0) for L, a, b in zip(inner, lo, hi))
+        self.out = tuple(_out_size(L, k, si, di) for L, k, si, di in
+                         zip(self.full, ks, s, d))
+        self.p = math.prod(self.out)
+        self.k = math.prod(ks)
+        self.c, self.nb = c, nb
+        self.one = _plain_1x1(ks, lo, hi, d)
+        if not self.one:
+            self.pad = None
+            if any(a > 0 for a in lo) or any(b > 0 for b in hi):
+                self.pad = np.zeros((c, nb) + self.full, x.dtype)  # borders stay zero
+                self.inner = (slice(None), slice(None)) + tuple(
+                    slice(max(a, 0), max(a, 0) + L) for a, L in zip(lo, inner))
+            self.cols = np.empty((c, *ks, nb, *self.out), x.dtype)
+
+    def block(self, n0, n1):
+        """cols (C*K, (n1-n0)*P) for samples n0..n1-1 (valid until the next call)."""
+        m = n1 - n0
+        xb = self.x[n0:n1][self.crop]
+        if self.one:
+            if any(si != 1 for si in self.s):
+                xb = xb[(slice(None), slice(None)) + tuple(
+                    slice(0, si * (o - 1) + 1, si) for si, o in zip(self.s, self.out))]
+            if m == 1:
+                return xb[0].reshape(self.c, self.p)
+            return np.ascontiguousarray(xb.swapaxes(0, 1)).reshape(self.c, m * self.p)
+        xt = xb.swapaxes(0, 1)  # (C, m, *S) view
+        if self.pad is not None:
+            pad = self.pad[:, :m]
+            pad[self.inner] = xt
+            xt = pad
+        cols = self.cols[(slice(None),) * (1 + len(self.ks)) + (slice(0, m),)]
+        for kidx in itertools.product(*[range(k) for k in self.ks]):
+            sl = tuple(slice(ki * di, ki * di + si * (oi - 1) + 1, si)
+                       for ki, di, si, oi in zip(kidx, self.d, self.s, self.out))
+            cols[(slice(None),) + kidx] = xt[(slice(None), slice(None)) + sl]
+        if m == self.nb:
+            return self.cols.reshape(self.c * self.k, m * self.p)
+        return np.ascontiguousarray(cols).reshape(self.c * self.k, m * self.p)
+
+
+def _conv_fwd_blocked(x, w, b, s, lo, hi, d):
+    n = x.shape[0]
+    o, ks = w.shape[0], w.shape[2:]
+    pk0 = _Packer(x, ks, s, lo, hi, d, 1)
+    nb = _nb(pk0.c * pk0.k * pk0.p, n)
+    pk = pk0 if nb == 1 else _Packer(x, ks, s, lo, hi, d, nb)
+    w2 = w.reshape(o, -1)
+    y = np.empty((n, o, *pk.out), np.result_type(x, w))
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        cols = pk.block(n0, n1)
+        if n1 - n0 == 1:
+            np.matmul(w2, cols, out=y[n0].reshape(o, pk.p))
+        else:
+            y[n0:n1] = (w2 @ cols).reshape(o, n1 - n0, *pk.out).swapaxes(0, 1)
+    if b is not None:
+        y += b.reshape((o,) + (1,) * len(pk.out))
+    return y
+
+
+def _conv_w_fwd_blocked(x, gy, s, lo, hi, d, ks):
+    n, o = gy.shape[:2]
+    pk0 = _Packer(x, ks, s, lo, hi, d, 1)
+    nb = _nb(pk0.c * pk0.k * pk0.p, n)
+    pk = pk0 if nb == 1 else _Packer(x, ks, s, lo, hi, d, nb)
+    gw = tmp = None
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        cols = pk.block(n0, n1)
+        gb = gy[n0].reshape(o, pk.p) if n1 - n0 == 1 else \
+            np.ascontiguousarray(gy[n0:n1].swapaxes(0, 1)).reshape(o, -1)
+        if gw is None:
+            gw = gb @ cols.T
+        else:
+            tmp = np.matmul(gb, cols.T, out=tmp)
+            gw += tmp
+    return gw.reshape(o, x.shape[1], *ks)
+
+
+def _conv_t_fwd_blocked(x, w, b, s, lo, d, out):
+    n, cin = x.shape[:2]
+    inp = x.shape[2:]
+    cout, ks = w.shape[1], w.shape[2:]
+    pin = math.prod(inp)
+    k = math.prod(ks)
+    w2t = w.reshape(cin, cout * k).T  # (Cout*K, Cin), a transposed view
+    y = np.empty((n, cout, *out), np.result_type(x, w))
+    if _plain_1x1(ks, lo, (0,) * len(ks), d) and all(si == 1 for si in s) and out == inp:
+        for i in range(n):  # the adjoint of a plain 1x1 convolution is one GEMM per sample
+            np.matmul(w2t, x[i].reshape(cin, pin), out=y[i].reshape(cout, pin))
+    else:
+        full = tuple(max((i - 1) * si + di * (kk - 1) + 1, a + o)
+                     for i, si, di, kk, a, o in zip(inp, s, d, ks, lo, out))
+        nb = _nb(cout * k * pin, n)
+        buf = np.empty((cout, nb, *full), y.dtype)
+        crop = (slice(None), slice(None)) + tuple(slice(a, a + o) for a, o in zip(lo, out))
+        for n0 in range(0, n, nb):
+            n1 = min(n, n0 + nb)
+            m = n1 - n0
+            xb = x[n0].reshape(cin, pin) if m == 1 else \
+                np.ascontiguousarray(x[n0:n1].swapaxes(0, 1)).reshape(cin, -1)
+            cols = (w2t @ xb).reshape(cout, *ks, m, *inp)
+            bb = buf[:, :m]
+            bb.fill(0)
+            for kidx in itertools.product(*[range(kk) for kk in ks]):
+                sl = tuple(slice(ki * di, ki * di + si * (ii - 1) + 1, si)
+                           for ki, di, si, ii in zip(kidx, d, s, inp))
+                bb[(slice(None), slice(None)) + sl] += cols[(slice(None),) + kidx]
+            y[n0:n1] = bb[crop].swapaxes(0, 1)
+    if b is not None:
+        y += b.reshape((cout,) + (1,) * len(out))
+    return y
+
+
 def _conv_fwd(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
@@ -198,6 +349,8 @@ def _conv_fwd(*args):
     if _channels_last(x.shape[1], tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
                                         in zip(x.shape[2:], lo, hi, ks, s, d)), g):
         return _conv_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
+    if _blocked(x, g):
+        return _conv_fwd_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
     xt = _pad_t(x, lo, hi)
     out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xt.shape[2:], ks, s, d))
     cols = _im2col(xt, ks, s, d, out)
@@ -220,6 +373,8 @@ def _conv_t_fwd(*args):
     s, lo, d, g, out = p
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
         return _conv_t_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
+    if _blocked(x, g):
+        return _conv_t_fwd_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
     ks = w.shape[2:]
     n, cin = x.shape[:2]
     inp = x.shape[2:]
@@ -244,6 +399,8 @@ def _conv_w_fwd(x, gy, p):
     s, lo, hi, d, g, ks = p
     if _channels_last(x.shape[1], gy.shape[2:], g):
         return _conv_w_fwd_l(x, gy, s, lo, hi, d, ks)
+    if _blocked(x, g):
+        return _conv_w_fwd_blocked(x, gy, s, lo, hi, d, ks)
     xt = _pad_t(x, lo, hi)
     out = gy.shape[2:]
     cols = _im2col(xt, ks, s, d, out)
@@ -259,8 +416,11 @@ def _conv_w_fwd(x, gy, p):
 
 
 # --------------------------------------------------------------------------- the three ops
-CONV = OpDef("convolution", _conv_fwd, save="x", onnx="Conv", node_name="ConvolutionBackward0")
-CONV_T = OpDef("convolution_transpose", _conv_t_fwd, save="x", onnx="ConvTranspose",
+# input and weight only: the bias gradient needs no saved value, and PyTorch's node keeps no
+# bias (editing it in place before backward is allowed there)
+CONV = OpDef("convolution", _conv_fwd, save=(0, 1), onnx="Conv",
+             node_name="ConvolutionBackward0")
+CONV_T = OpDef("convolution_transpose", _conv_t_fwd, save=(0, 1), onnx="ConvTranspose",
                node_name="ConvolutionBackward0")
 CONV_W = OpDef("convolution_weight", _conv_w_fwd, save="x",
                node_name="ConvolutionBackwardBackward0")
@@ -280,9 +440,9 @@ def _(ctx, g):
         gx = apply(CONV_T, (g, w), ((s, lo, d, groups, tuple(x.shape[2:])),))
     if ctx.next[1] is not None:
         gw = apply(CONV_W, (x, g), ((s, lo, hi, d, groups, tuple(w.shape[2:])),))
-    if len(ins) == 3 and ctx.next[2] is not None:
+    if len(ctx.next) == 3 and ctx.next[2] is not None:
         gb = _bias_grad(g)
-    return (gx, gw, gb) if len(ins) == 3 else (gx, gw)
+    return (gx, gw, gb) if len(ctx.next) == 3 else (gx, gw)
 
 
 def _t_as_conv_pads(inp, s, d, ks, lo, out):
@@ -303,9 +463,9 @@ def _(ctx, g):
         gx = apply(CONV, (g, w), ((s, lo, hi, d, groups),))
     if ctx.next[1] is not None:
         gw = apply(CONV_W, (g, x), ((s, lo, hi, d, groups, tuple(w.shape[2:])),))
-    if len(ins) == 3 and ctx.next[2] is not None:
+    if len(ctx.next) == 3 and ctx.next[2] is not None:
         gb = _bias_grad(g)
-    return (gx, gw, gb) if len(ins) == 3 else (gx, gw)
+    return (gx, gw, gb) if len(ctx.next) == 3 else (gx, gw)
 
 
 @CONV_W.grad

@@ -372,3 +372,31 @@ def test_guard_after_a_side_effect_runs_eagerly():
         assert cf(ember.ones(2), buf).tolist() == ([3.0, 3.0] if k == 1 else [2.0, 2.0])
         assert buf.item() == k
     assert "after an in-place write" in cf.explain()
+
+
+@pytest.mark.parametrize("red", ["sum", "mean"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), ((1,), False), ((0,), True),
+                                          ((0, 2), False)])
+def test_reduction_fused_after_the_chain(red, dim, keepdim):
+    def f(a, b):
+        t = (a * b).tanh() * 2 + a
+        return getattr(t, red)() if dim is None else getattr(t, red)(dim, keepdim=keepdim)
+
+    rng = np.random.default_rng(3)
+    a = ember.tensor(rng.standard_normal((4, 5, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    cf = ember.compile(f)
+    cf(a, b)
+    out = cf(a, b)
+    plan = cf._cache[next(iter(cf._cache))][0]
+    assert plan.stats["grad_kernels"] == 1 and plan.stats["grad_nodes_run"] == 0
+    ref = f(a, b)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    g1 = ember.autograd.grad(out.sum(), (a, b))
+    g2 = ember.autograd.grad(ref.sum(), (a, b))
+    for x, y in zip(g1, g2):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-13)
+    with ember.no_grad():
+        a0, b0 = a.detach(), b.detach()
+        cf(a0, b0)
+        np.testing.assert_allclose(cf(a0, b0).numpy(), ref.detach().numpy(), rtol=1e-12)

@@ -47,7 +47,7 @@ def _names(expr):
 
 
 class Group:
-    __slots__ = ("nodes", "shape", "inputs", "outputs", "kernel", "program", "op")
+    __slots__ = ("nodes", "shape", "inputs", "outputs", "kernel", "program", "op", "tail")
 
     def __init__(self, shape):
         self.nodes = []
@@ -57,6 +57,7 @@ class Group:
         self.kernel = None
         self.program = None
         self.op = None
+        self.tail = None  # a sum/mean record fused after the elementwise chain
 
 
 def find_groups(nodes, live_after, ok=None):
@@ -64,6 +65,14 @@ def find_groups(nodes, live_after, ok=None):
 
     ``live_after``: Values used outside the node list (graph outputs, guards)."""
     pos = {id(n): i for i, n in enumerate(nodes)}
+    uses = {}
+    for n in nodes:
+        for x in n.inputs:
+            for v in (x if isinstance(x, (list, tuple)) else [x]):
+                if isinstance(v, Value):
+                    uses[id(v)] = uses.get(id(v), 0) + 1
+    for v in live_after:
+        uses[id(v)] = uses.get(id(v), 0) + 1
     group_of = {}     # id(node) -> Group
     producer = {}     # Value -> Group (open groups only)
     groups = []
@@ -73,6 +82,16 @@ def find_groups(nodes, live_after, ok=None):
             continue
         vals = [x for x in n.inputs if isinstance(x, Value)]
         if not (ok or fusible)(n):
+            gr = producer.get(vals[0]) if len(vals) == 1 else None
+            if gr is not None and gr.tail is None and uses.get(id(vals[0])) == 1 and \
+                    tail_fusible(n):
+                # a reduction of a chain value nothing else reads: the chain's epilogue
+                gr.nodes.append(n)
+                gr.tail = n
+                group_of[id(n)] = gr
+                for w in [k for k, g in producer.items() if g is gr]:
+                    del producer[w]
+                continue
             for v in vals:  # a reader outside the group closes the group that makes v
                 gr = producer.get(v)
                 if gr is not None:
@@ -127,6 +146,17 @@ def find_groups(nodes, live_after, ok=None):
     return [g for g in groups if g.outputs]
 
 
+def tail_fusible(n):
+    """A sum or mean over given dims, in the input's own float dtype."""
+    if n.op.name not in ("sum", "mean") or not n.pure or n.mutated or len(n.outputs) != 1:
+        return False
+    x, y = n.inputs[0], n.outputs[0]
+    at = n.attrs
+    return (isinstance(x, Value) and isinstance(y, Value) and at.get("dtype") is None
+            and x.dtype == y.dtype and _np_name(x.dtype) in ("float32", "float64")
+            and isinstance(at.get("dim"), tuple) and len(x.shape) > 0)
+
+
 def _promote_name(a, b):
     import numpy as np
 
@@ -154,6 +184,10 @@ def lower(g):
     body = []
     for k, n in enumerate(g.nodes):
         y = n.outputs[0]
+        if n is g.tail:
+            names[id(y)] = f"t{k}"
+            body.append((f"t{k}", f"{n.op.name}({names[id(n.inputs[0])]})"))
+            continue
         out_dt = _np_name(y.dtype)
         vdts = [_np_name(x.dtype) for x in n.inputs if isinstance(x, Value)]
         compute = out_dt
@@ -185,13 +219,18 @@ def lower(g):
 def build(g):
     """Compile group ``g``'s kernel; returns False when the generator refuses it."""
     try:
-        from ember._codegen import elementwise_kernel
+        from ember._codegen import elementwise_kernel, staged_kernel
     except ImportError:
         return False
     inputs, body, outputs = lower(g)
     g.program = (inputs, body, outputs)
     try:
-        g.kernel = elementwise_kernel(inputs=inputs, body=body, outputs=outputs)
+        if g.tail is not None:
+            at = g.tail.attrs
+            g.kernel = staged_kernel(inputs=inputs, body=body, outputs=outputs,
+                                     axis=tuple(at["dim"]), keepdim=bool(at["keepdim"]))
+        else:
+            g.kernel = elementwise_kernel(inputs=inputs, body=body, outputs=outputs)
     except (ValueError, NotImplementedError):
         return False
     return True
@@ -264,7 +303,8 @@ def lower_backward(g):
     terms = {}
     for i, v in enumerate(g.outputs):
         terms.setdefault(names[id(v)], []).append(f"go{i}")
-    lines = list(body)
+    tail = g.nodes.index(g.tail) if g.tail is not None else -1
+    lines = [ln for k, ln in enumerate(body) if k != tail]  # the kernel is elementwise
     for k in range(len(g.nodes) - 1, -1, -1):
         n = g.nodes[k]
         t = terms.get(f"t{k}")
@@ -272,6 +312,16 @@ def lower_backward(g):
             continue
         adj = f"d{k}"
         lines.append((adj, " + ".join(t)))
+        if k == tail:  # its gradient arrives with the reduced dims kept (size 1)
+            x = n.inputs[0]
+            scale = ""
+            if n.op.name == "mean":
+                count = 1
+                for d in n.attrs["dim"]:
+                    count *= x.shape[d]
+                scale = f" * {1.0 / count!r}"
+            terms.setdefault(names[id(x)], []).append(f"({adj}{scale})")
+            continue
         srcs = []
         for x in n.inputs:
             if isinstance(x, Value):
@@ -308,7 +358,7 @@ def build_grad(g):
     from ember._codegen import elementwise_kernel
     from ember._ops.core import OPS, OpDef
 
-    if not all(grad_fusible(n) for n in g.nodes):
+    if not all(grad_fusible(n) for n in g.nodes if n is not g.tail):
         return False
     if g.kernel is None and not build(g):
         return False
@@ -319,6 +369,10 @@ def build_grad(g):
     except (ValueError, NotImplementedError):
         return False
     kernel, nouts, group = g.kernel, len(g.outputs), g
+    kept_shape = None
+    if g.tail is not None:
+        dims = {d % len(g.shape) for d in g.tail.attrs["dim"]}
+        kept_shape = tuple(1 if d in dims else s for d, s in enumerate(g.shape))
 
     def fwd(*arrays):
         r = kernel(list(arrays))
@@ -332,7 +386,11 @@ def build_grad(g):
         gs = list(grads) if nouts > 1 else [grads]
         if GRAD.enabled:  # create_graph: the records' own formulas, differentiable
             return _eager_group_grads(group, xs, gs, ctx.next)
-        res = bk([x._data for x in xs] + [gg._data for gg in gs]) if bk is not None else []
+        arrays = [gg._data for gg in gs]
+        for i, v in enumerate(group.outputs):
+            if group.tail is not None and v is group.tail.outputs[0]:
+                arrays[i] = arrays[i].reshape(kept_shape)  # broadcasts in the kernel
+        res = bk([x._data for x in xs] + arrays) if bk is not None else []
         it = iter(res)
         out = []
         for k, (x, o) in enumerate(zip(xs, outs)):

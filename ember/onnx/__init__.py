@@ -170,25 +170,26 @@ def _model_proto(model, args, kwargs=None, *, input_names=None, output_names=Non
         state.update(model.named_parameters(remove_duplicate=False))
         state.update((k, b) for k, b in model.named_buffers(remove_duplicate=False)
                      if b is not None)
-    saved = {k: b.detach()._data.copy() for k, b in state.items()
-             if isinstance(model, Module) and not k.endswith(tuple(
-                 n for n, _ in model.named_parameters(remove_duplicate=False)))}
+    buffers = [k for k, _ in model.named_buffers(remove_duplicate=False)] \
+        if isinstance(model, Module) else []
     ctx = select_model_mode_for_export(model, mode) if isinstance(model, Module) else \
         contextlib.nullcontext()
     with ctx:
+        out, graph = E._trace(model, args, kwargs, names)
+        n_out = len(graph.outputs)
+        outs_named = list(output_names or [])
+        if len(outs_named) > n_out:
+            raise ValueError(f"ember.onnx.export: {len(outs_named)} output_names for "
+                             f"{n_out} outputs")
+        outs_named += [f"output_{i}" for i in range(len(outs_named), n_out)]
+        in_axes, out_axes = _axes_of(dynamic_axes, names, outs_named, n_in, n_out)
+        # the extra traces for dynamic axes must not move running statistics again
+        saved = {k: state[k].detach()._data.copy() for k in buffers if k in state}
         try:
-            out, graph = E._trace(model, args, kwargs, names)
-            n_out = len(graph.outputs)
-            outs_named = list(output_names or [])
-            if len(outs_named) > n_out:
-                raise ValueError(f"ember.onnx.export: {len(outs_named)} output_names for "
-                                 f"{n_out} outputs")
-            outs_named += [f"output_{i}" for i in range(len(outs_named), n_out)]
-            in_axes, out_axes = _axes_of(dynamic_axes, names, outs_named, n_in, n_out)
             dyn = E.analyse_dynamic(model, args, kwargs, graph, in_axes, names)
         finally:
-            for k, a in saved.items():  # extra traces in training mode must not move
-                state[k]._data[...] = a      # the running statistics twice
+            for k, a in saved.items():
+                state[k]._data[...] = a
     proto = E.build_model(graph, dyn, state, opset=opset, input_names=names,
                           output_names=outs_named, export_params=export_params,
                           keep_initializers_as_inputs=bool(keep_initializers_as_inputs),

@@ -58,6 +58,12 @@ def _onnx():
     return onnx
 
 
+def _contig(a):
+    """A C-contiguous array that keeps 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 # ---------------------------------------------------------------------------- dtypes
 _ONNX_TYPE_NAMES = {"float32": "FLOAT", "float64": "DOUBLE", "float16": "FLOAT16",
                     "bfloat16": "BFLOAT16", "int64": "INT64", "int32": "INT32",
@@ -194,7 +200,7 @@ def _resized(t, axis, size):
 
     a = t.detach()._data
     idx = np.arange(size) % max(a.shape[axis], 1)
-    return Tensor._wrap(np.ascontiguousarray(np.take(a, idx, axis=axis)))
+    return Tensor._wrap(_contig(np.take(a, idx, axis=axis)))
 
 
 def _with_sizes(args, kwargs, axes_of, sizes):
@@ -387,7 +393,10 @@ class Ctx:
         outs = [self.fresh(f"/{hint}/{op_type}_out{'' if n_out == 1 else k}")
                 for k in range(n_out)]
         attrs = {k: v for k, v in attrs.items() if v is not None}
-        self.nodes.append(onnx.helper.make_node(op_type, [x or "" for x in inputs], outs,
+        inputs = [x or "" for x in inputs]
+        while inputs and not inputs[-1]:  # trailing optional inputs are left out
+            inputs.pop()
+        self.nodes.append(onnx.helper.make_node(op_type, inputs, outs,
                                                 name=self.fresh(f"/{hint}/{op_type}"),
                                                 **attrs))
         return outs[0] if n_out == 1 else outs
@@ -397,7 +406,7 @@ class Ctx:
         onnx = _onnx()
         arr = np.asarray(array)
         name = self.fresh(hint)
-        self.inits[name] = onnx.numpy_helper.from_array(np.ascontiguousarray(arr), name)
+        self.inits[name] = onnx.numpy_helper.from_array(_contig(arr), name)
         return name
 
     def ints(self, values, hint="ints"):
@@ -547,7 +556,14 @@ def live_nodes(graph, keep_dead=False):
         outs = [o for o in n.outputs if o is not None]
         outs = [e for o in outs for e in (o if isinstance(o, list) else [o])]
         outs += [e for _, m in n.mutated for e in (m if isinstance(m, list) else [m])]
-        if any(o in need for o in outs):
+        hit = any(o in need for o in outs)
+        if not hit and n.op.name == "copy_" and isinstance(n.inputs[0], Value):
+            # a write into a view is live when its base is read later (NOTE in _copy)
+            from ember.onnx._symbolic import view_chain
+
+            base, chain = view_chain(n.inputs[0])
+            hit = bool(chain) and base in need
+        if hit:
             live.add(n)
             for x in reads(n):
                 for e in (x if isinstance(x, (list, tuple)) else [x]):
@@ -588,7 +604,7 @@ def _fold(ctx, node):
     res = res if node.multi else (res,)
     for o, r in zip(node.outputs, res):
         if o is not None:
-            ctx.known[o] = np.ascontiguousarray(r.detach()._data)
+            ctx.known[o] = _contig(r.detach()._data)
             ctx.lazy[o] = f"onnx::{node.op.name}_{o.name}"
     return True
 
@@ -614,7 +630,7 @@ def build_model(graph, dyn, state, *, opset, input_names, output_names, export_p
     for v in graph.inputs:
         if v.kind in ("param", "buffer"):
             key = v.data
-            data = np.ascontiguousarray(state[key].detach()._data)
+            data = _contig(state[key].detach()._data)
             if export_params and not keep_initializers_as_inputs:
                 ctx.known[v] = data
                 ctx.lazy[v] = ctx.reserve(key)
@@ -626,7 +642,7 @@ def build_model(graph, dyn, state, *, opset, input_names, output_names, export_p
                 if export_params:
                     ctx.inits[name] = onnx.numpy_helper.from_array(data, name)
     for c in graph.consts:
-        ctx.known[c] = np.ascontiguousarray(c.data.detach()._data)
+        ctx.known[c] = _contig(c.data.detach()._data)
         ctx.lazy[c] = f"onnx::const_{c.name}"
     live = live_nodes(graph, keep_dead)
     for node in graph.nodes:
@@ -670,6 +686,10 @@ def build_model(graph, dyn, state, *, opset, input_names, output_names, export_p
             else:
                 dims.append(n)
         outputs_pb.append(h.make_tensor_value_info(name, onnx_type(v.dtype), dims))
+    if keep_initializers_as_inputs:  # every initializer, as PyTorch lists them
+        listed = {i.name for i in inits_as_inputs}
+        inits_as_inputs += [h.make_tensor_value_info(n, t.data_type, list(t.dims))
+                            for n, t in ctx.inits.items() if n not in listed]
     g = h.make_graph(ctx.nodes, "main_graph", inputs_pb + inits_as_inputs, outputs_pb,
                      initializer=list(ctx.inits.values()))
     model = h.make_model(g, opset_imports=[h.make_opsetid("", opset)],

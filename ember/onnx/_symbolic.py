@@ -112,7 +112,7 @@ def transposed(ctx, k, perm):
     """Operand ``k`` transposed by ``perm`` (at export time when it is a constant)."""
     data = ctx.constant(k)
     if data is not None:
-        return ctx.const(np.ascontiguousarray(np.transpose(data, perm)),
+        return ctx.const(np.transpose(data, perm).copy(),
                          f"{ctx.lazy.get(ctx.value(k), 'w')}.T")
     return ctx.op("Transpose", [ctx.inp(k)], perm=list(perm))
 
@@ -372,6 +372,29 @@ for _n, _t in _LOGICAL.items():
     register(_n)(_logical(_t))
 
 
+@register("bitwise_and", "bitwise_or", "bitwise_xor")
+def _bitwise(ctx, node):
+    dt = ctx.out_dtype()
+    kind = node.op.name.split("_")[1]
+    if dtype_name(dt) == "bool":
+        return ctx.op(kind.capitalize(), [ctx.inp(0, dt), ctx.inp(1, dt)])
+    if ctx.opset < 18:
+        raise UnsupportedOperatorError(node.op.name, ctx.opset, "integer bitwise ops need "
+                                       "opset 18 or newer")
+    return ctx.op("Bitwise" + kind.capitalize(), [ctx.inp(0, dt), ctx.inp(1, dt)])
+
+
+@register("bitwise_not")
+def _bitwise_not(ctx, node):
+    dt = ctx.out_dtype()
+    if dtype_name(dt) == "bool":
+        return ctx.op("Not", [ctx.inp(0)])
+    if ctx.opset < 18:
+        raise UnsupportedOperatorError(node.op.name, ctx.opset, "integer bitwise ops need "
+                                       "opset 18 or newer")
+    return ctx.op("BitwiseNot", [ctx.inp(0)])
+
+
 @register("remainder", "fmod")
 def _remainder(ctx, node):
     dt = ctx.out_dtype()
@@ -521,14 +544,15 @@ def _pad(ctx, node):
 
 def _expand_key(key, rank):
     key = key if isinstance(key, tuple) else (key,)
-    used = sum(1 for k in key if k is not None and k is not Ellipsis)
+    used = sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else 1
+               for k in key if k is not None and k is not Ellipsis)
     out = []
     for k in key:
         if k is Ellipsis:
             out.extend([slice(None)] * (rank - used))
         else:
             out.append(k)
-    if Ellipsis not in key:
+    if not any(k is Ellipsis for k in key):
         out.extend([slice(None)] * (rank - used))
     return out
 
@@ -640,7 +664,7 @@ def _index(ctx, node):
     x = node.inputs[0]
     if (len(arrays) == 1 and all(isinstance(k, slice) and k == slice(None)
                                  for i, k in enumerate(items) if i != arrays[0])
-            and None not in items):
+            and not any(k is None for k in items)):
         a = items[arrays[0]]
         if a.dtype == np.bool_:
             if a.ndim != 1:
@@ -682,33 +706,36 @@ def _index_put(ctx, node):
                   reduction="add" if accumulate else None)
 
 
+def view_chain(v):
+    """(base, [view nodes from the base to ``v``]) for a Value made by view records."""
+    chain = []
+    while v.producer is not None and v.producer.op.view and v.producer.op.name != "expand":
+        chain.append(v.producer)
+        v = v.producer.inputs[0]
+    return v, chain[::-1]
+
+
 @register("copy_")
 def _copy(ctx, node):
+    """``dst.copy_(src)`` (the write of every in-place op). Into a view, the base is
+    rewritten too (ScatterND at the view's element positions, found by running the view
+    records on an array of positions), and later reads of the base see the new value, as
+    they see the shared memory in eager."""
     dst, src = node.inputs
-    _check_view_write(ctx, node)
     y = ctx.inp(1, dst.dtype) if hasattr(src, "dtype") else ctx.scalar(src, dst.dtype)
     if getattr(src, "shape", ()) != dst.shape:
-        y = ctx.op("Expand", [y, ctx.op("Shape", [ctx.inp(0)])])
+        y = ctx.op("Expand", [y, ctx.ints(list(ctx.static_shape(dst, "copy_ broadcast")))])
+    base, chain = view_chain(dst)
+    if chain:
+        shp = ctx.static_shape(base, "an in-place write into a view")
+        pos = np.arange(math.prod(shp), dtype=np.int64).reshape(shp)
+        for n in chain:
+            pos = np.asarray(n.op.fwd(pos, *n.params))
+        coords = np.stack(np.unravel_index(pos, shp), -1).astype(np.int64) if shp else \
+            np.zeros(pos.shape + (0,), np.int64)
+        ctx.names[base] = ctx.op("ScatterND", [ctx.name_of(base), ctx.const(coords, "index"),
+                                               y])
     return [y]
-
-
-def _check_view_write(ctx, node):
-    """In-place writes through a view change its base too; the trace keeps the base's old
-    Value, so refuse when the base is read after the write."""
-    dst = node.inputs[0]
-    p = dst.producer
-    if p is None or not p.op.view:
-        return
-    base = dst
-    while base.producer is not None and base.producer.op.view:
-        base = base.producer.inputs[0]
-    nodes = ctx.graph.nodes
-    after = nodes[nodes.index(node) + 1:]
-    if any(base in n.inputs for n in after) or base in ctx.graph.outputs:
-        raise UnsupportedOperatorError(
-            f"copy_ ({node.params[0]})", ctx.opset,
-            f"an in-place write into a view of %{base.name}, which is read afterwards; write "
-            "the model without in-place updates of slices")
 
 
 # ---------------------------------------------------------------------------- reductions

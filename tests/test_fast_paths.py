@@ -250,3 +250,33 @@ def test_conv_matches_torch_large_batch():
                 y.sum(), [x, w]))])
         for e, t in zip(*res):
             np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- grid_sample
+@pytest.mark.parametrize("channels", [3, 9])  # per-sample takes, channels-last rows
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_record_is_bit_identical_to_composite(channels, dtype, mode, padding_mode,
+                                                          align_corners):
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, channels, 5, 7)).astype(dtype)
+    g = rng.uniform(-1.6, 1.6, (2, 4, 6, 2)).astype(dtype)
+    g[0, 0, 0] = (-1, 1)  # corners and pixel centres: the kinks
+    g[0, 0, 1] = (0, 0)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    fast = F.grid_sample(ember.tensor(x), ember.tensor(g), **kw)
+    slow = F.grid_sample(ember.tensor(x, requires_grad=True), ember.tensor(g), **kw)
+    assert fast.grad_fn is None and slow.grad_fn is not None
+    assert fast.dtype == slow.dtype
+    np.testing.assert_array_equal(fast.numpy(), slow.detach().numpy())
+    with ember.no_grad():
+        again = F.grid_sample(ember.tensor(x, requires_grad=True), ember.tensor(g), **kw)
+    np.testing.assert_array_equal(again.numpy(), fast.numpy())
+    if torch is not None:
+        want = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(g), **kw)
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(fast.numpy(), want.numpy(), rtol=tol, atol=tol)

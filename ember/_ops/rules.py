@@ -459,6 +459,7 @@ RULES.update({
     "searchsorted": _searchsorted, "unique": _unique, "unique_consecutive": _unique,
     "frexp": _frexp, "histogram": _all_same(2),
     "_cdist_forward": same, "_euclidean_dist": same, "_cdist_backward": _all_same(2),
+    "grid_sampler_2d": same,
     "sum": from_attr(2, sum_), "prod": from_attr(2, sum_), "mean": from_attr(2, same),
     "cumsum": from_attr(1, sum_), "count_nonzero": int64,
     "to_copy": from_attr(1), "to_copy_nondiff": from_attr(1),

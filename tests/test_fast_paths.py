@@ -280,3 +280,48 @@ def test_grid_sample_record_is_bit_identical_to_composite(channels, dtype, mode,
         want = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(g), **kw)
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(fast.numpy(), want.numpy(), rtol=tol, atol=tol)
+
+
+# ----------------------------------------------------------------------------- topk
+def _topk_ref(a, k, dim, largest):
+    # the stable full sort's first k (ties by index, NaN the largest), as before the fast path
+    b = np.moveaxis(a, dim, -1)
+    if largest:
+        idx = b.shape[-1] - 1 - np.flip(np.argsort(np.flip(b, -1), -1, kind="stable"), -1)
+    else:
+        idx = np.argsort(b, -1, kind="stable")
+    return np.moveaxis(idx[..., :k], -1, dim)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "ints", "nans", "mostly_nan", "binary"])
+@pytest.mark.parametrize("shape,dim", [((2000,), 0), ((3, 700), 1), ((600, 3), 0),
+                                       ((2, 400, 2), 1)])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_partition_matches_full_sort(kind, shape, dim, largest):
+    rng = np.random.default_rng(11)
+    a = {"normal": lambda: rng.standard_normal(shape),
+         "ties": lambda: rng.integers(0, 5, shape).astype(np.float32),
+         "ints": lambda: rng.integers(-3, 3, shape),
+         "nans": lambda: np.where(rng.random(shape) < 0.3, np.nan, rng.standard_normal(shape)),
+         "mostly_nan": lambda: np.where(rng.random(shape) < 0.995, np.nan, 1.0),
+         "binary": lambda: (rng.random(shape) < 0.5).astype(np.uint8)}[kind]()
+    for k in (1, 7, shape[dim] // 8):
+        v, i = ember.topk(ember.tensor(a), k, dim, largest)
+        want = _topk_ref(a, k, dim, largest)
+        np.testing.assert_array_equal(i.numpy(), want)
+        np.testing.assert_array_equal(v.numpy(), np.take_along_axis(a, want, dim))
+
+
+def test_topk_matches_torch_and_gradient():
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((4, 3000))
+    x = ember.tensor(a, requires_grad=True)
+    v, i = ember.topk(x, 20, 1)
+    (g,) = ember.autograd.grad(v.sum(), [x])
+    want = np.zeros_like(a)
+    np.put_along_axis(want, i.numpy(), 1.0, 1)
+    np.testing.assert_array_equal(g.numpy(), want)
+    if torch is not None:
+        tv, ti = torch.topk(torch.tensor(a), 20, 1)
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        np.testing.assert_array_equal(v.detach().numpy(), tv.numpy())

@@ -48,10 +48,45 @@ def _argsort(a, axis, descending, stable=True):
     return n - 1 - np.flip(idx, axis=axis)
 
 
+def _top_k_by_partition(a, axis, descending, k):
+    """The first ``k`` indices of the stable (descending) argsort of ``a`` along ``axis``
+    through a partition (O(n)) and a sort of the candidates, or None where that cannot
+    decide (then the caller sorts everything).
+
+    The candidates are every element at least as good as the k-th value ``t`` (NaN counts as
+    the largest, as in the full sort): they include the first k of the full order, ties at
+    ``t`` included, and a stable sort of their values taken in index order keeps the full
+    sort's order among ties, so its first k are the full sort's first k."""
+    b = np.moveaxis(a, axis, -1)
+    n = b.shape[-1]
+    kth = n - k if descending else k - 1
+    t = np.partition(b, kth, axis=-1)[..., kth:kth + 1]
+    # descending: not (b < t) also takes the NaNs; ascending: b <= t leaves them out
+    cand = np.logical_not(b < t) if descending else b <= t
+    counts = np.count_nonzero(cand, axis=-1)
+    if counts.min() < k:  # the k-th value is NaN in an ascending selection
+        return None
+    if b.ndim == 1:
+        pos = np.flatnonzero(cand)
+    elif counts.max() == k:
+        pos = np.nonzero(cand)[-1].reshape(b.shape[:-1] + (k,))
+    else:  # rows with ties at the k-th place hold different numbers of candidates
+        return None
+    sv = np.take_along_axis(b, pos, -1)
+    idx = np.take_along_axis(pos, _argsort(sv, -1, descending)[..., :k], -1)
+    return np.moveaxis(idx, -1, axis)
+
+
 def _argsort_fwd(a, axis, descending, k):
     """Indices that sort ``a`` along ``axis`` (the first ``k`` of them when k is not None)."""
     if a.ndim == 0:
         return xp_of(a).zeros((), np.int64)
+    n = a.shape[axis]
+    if (k is not None and 0 < k and n >= 256 and k * 8 <= n and type(a) is np.ndarray
+            and a.dtype.kind in "biuf"):  # complex: sorted by NumPy's own lexicographic rule
+        idx = _top_k_by_partition(a, axis, descending, k)
+        if idx is not None:
+            return idx.astype(np.int64, copy=False)
     idx = _argsort(a, axis, descending)
     if k is not None:
         idx = np.take(idx, np.arange(k), axis=axis)
@@ -431,7 +466,7 @@ _BINCOUNT = OpDef("bincount", _bincount_fwd, None, differentiable=False, data_de
 def histc(input, bins=100, min=0, max=0, *, out=None):
     a = input._data
     if a.dtype.kind != "f":
-        raise RuntimeError(f"histc: not implemented for '{input.dtype._short}'")
+        raise NotImplementedError(f"histc: not implemented for '{input.dtype._short}'")
     lo, hi = float(min), float(max)
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())
@@ -591,6 +626,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     from ember._ops.shape import cat
 
+    if n < 0:
+        raise RuntimeError(f"diff(): order must be non-negative but got {n}")
     d = _dim(input, dim, "diff")
     x = input
     if prepend is not None or append is not None:

@@ -304,6 +304,38 @@ def test_dynamic_batch_two_sizes():
         run(static, ember.randn(5, 3, 4).numpy())
 
 
+def test_dynamic_spatial_size():
+    m = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                      nn.ConvTranspose2d(4, 2, 2, stride=2), nn.BatchNorm2d(2)).eval()
+    x = ember.randn(2, 3, 8, 8)
+    axes = {"x": {0: "batch", 2: "h", 3: "w"}}
+    proto = export(m, (x,), input_names=["x"], dynamic_axes=axes)
+    for shape in ((2, 3, 8, 8), (1, 3, 12, 6)):
+        xb = ember.randn(*shape)
+        assert_close(run(proto, xb.numpy()), eager(m, xb))
+    # adaptive pooling is traced as products with resampling matrices built from the size:
+    # refused at a dynamic spatial size rather than exported right at one size only
+    pooled = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1)).eval()
+    with pytest.raises(ember.onnx.SymbolicValueError, match="built from sizes"):
+        ember.onnx.export(pooled, (x,), None, input_names=["x"], dynamic_axes=axes)
+
+
+def test_verify_reports_a_wrong_converter(monkeypatch):
+    from ember.onnx import _symbolic
+
+    def wrong_relu(ctx, node):  # Abs instead of Relu: negative inputs come out wrong
+        return ctx.op("Abs", [ctx.inp(0)])
+
+    monkeypatch.setitem(_symbolic.CONVERTERS, "relu", (wrong_relu, 13))
+    m = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+    r = ember.onnx.verify(m, (ember.randn(16, 4),), output_names=["y"])
+    assert not r.ok and r.max_abs_diff["y"] > 1e-3
+    with pytest.raises(AssertionError, match="MISMATCH"):
+        r.check()
+    with pytest.raises(AssertionError, match="differ from eager"):
+        ember.onnx.export(m, (ember.randn(16, 4),), io.BytesIO(), verify=True)
+
+
 def test_dynamic_axes_list_form_and_unfittable_size():
     m = Reshaper()
     proto = export(m, (ember.randn(4, 3, 4),), input_names=["x"], dynamic_axes={"x": [0]})

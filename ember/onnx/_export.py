@@ -228,8 +228,9 @@ class Dynamic:
         self.syms = {}        # symbol -> (input position, axis) of its first occurrence
         self.base = {}        # symbol -> traced size
         self.params = {}      # node -> {path: Expr}; path ('in', k) for number operands
-        self.bad = {}         # node -> reason a differing attribute cannot be fitted
+        self.bad = {}         # node -> {path: why a differing attribute cannot be fitted}
         self.vdims = {}       # Value -> {axis: Expr or None}: dims that vary
+        self.varying = set()  # captured constants whose shape or values change
         self.active = False
 
 
@@ -279,17 +280,27 @@ def analyse_dynamic(model, args, kwargs, graph, axes_of, names):
             if all(_same_leaf(v0, v) for v in vals.values()) and _same_leaf(v0, vj):
                 continue
             if not (_is_int(v0) and all(_is_int(v) for v in vals.values()) and _is_int(vj)):
-                dyn.bad.setdefault(node, f"attribute {_path_str(node, path)} changes with the "
-                                   f"dynamic axes ({v0!r} at the traced sizes)")
+                dyn.bad.setdefault(node, {})[path] = (
+                    f"attribute {_path_str(node, path)} changes with the dynamic axes "
+                    f"({v0!r} at the traced sizes)")
                 continue
             e = _fit(int(v0), {s: int(v) for s, v in vals.items()}, int(vj), base, var, both)
             if e is False or e is None:
-                dyn.bad.setdefault(node, f"attribute {_path_str(node, path)} = {v0} is not a "
-                                   "product or an affine function of the dynamic sizes")
+                dyn.bad.setdefault(node, {})[path] = (
+                    f"attribute {_path_str(node, path)} = {v0} is not a product or an affine "
+                    "function of the dynamic sizes")
                 continue
             fitted[path] = e
         if fitted:
             dyn.params[node] = fitted
+    # constants the Python code made from sizes (e.g. resampling matrices)
+    for i, c in enumerate(graph.consts):
+        others = [runs[s][1].consts[i] for s in base] + [g_both.consts[i]]
+        a = c.data.detach()._data
+        if any(o.data.detach()._data.shape != a.shape or
+               not np.array_equal(o.data.detach()._data, a, equal_nan=a.dtype.kind in "fc")
+               for o in others):
+            dyn.varying.add(c)
     # which dims of which values vary
     for i, v in enumerate(_values(graph)):
         shapes = {s: _values(runs[s][1])[i].shape for s in base}
@@ -338,7 +349,8 @@ def _variant_graph(model, args, kwargs, axes_of, sizes, graph, sym):
                                 f"{type(e).__name__}: {e}") from e
     ops_a = [n.op.name for n in graph.nodes]
     ops_b = [n.op.name for n in g.nodes]
-    if ops_a != ops_b or len(_values(graph)) != len(_values(g)):
+    if ops_a != ops_b or len(_values(graph)) != len(_values(g)) or \
+            len(graph.consts) != len(g.consts):
         k = next((i for i, (x, y) in enumerate(zip(ops_a, ops_b)) if x != y),
                  min(len(ops_a), len(ops_b)))
         raise OnnxExporterError(
@@ -435,6 +447,12 @@ class Ctx:
         n = self.names.get(v)
         if n is not None:
             return n
+        if v in self.dyn.varying:
+            raise SymbolicValueError(
+                f"ONNX export: {self.node.op.name if self.node else 'output'} reads %{v.name}, "
+                "a tensor the model's Python code built from sizes that follow the dynamic "
+                "axes (its shape or values change with them); the exported graph would only be "
+                "right at the traced sizes")
         if v in self.known:
             hint = self.lazy.get(v, f"onnx::{v.name}")
             n = self.names[v] = self.const(self.known[v], hint)
@@ -479,9 +497,13 @@ class Ctx:
     def shape(self, v):
         return v.shape
 
-    def static_shape(self, v, what):
-        """``v``'s shape, refusing when a dynamic axis changes it (``what`` names the use)."""
+    def static_shape(self, v, what, axes=None):
+        """``v``'s shape, refusing when a dynamic axis changes it (or changes one of
+        ``axes``, when given); ``what`` names the use."""
         dims = self.dyn.vdims.get(v)
+        if dims and axes is not None:
+            rank = len(v.shape)
+            dims = [a for a in dims if a in {x % rank for x in axes}] if rank else []
         if dims:
             raise SymbolicValueError(
                 f"ONNX export: {self.node.op.name} needs the static shape of %{v.name} "
@@ -586,7 +608,7 @@ def _fold(ctx, node):
     if any(isinstance(x, (list, tuple)) and any(isinstance(e, Value) for e in x)
            for x in node.inputs):
         return False
-    if not all(v in ctx.known for v in vals):
+    if not all(v in ctx.known and v not in ctx.dyn.varying for v in vals):
         return False
     outs = [o for o in node.outputs if o is not None and not isinstance(o, list)]
     if len(outs) != len(node.outputs):
@@ -651,10 +673,6 @@ def build_model(graph, dyn, state, *, opset, input_names, output_names, export_p
         ctx.node = node
         if do_constant_folding and _fold(ctx, node):
             continue
-        if node in dyn.bad and node.op.name not in _symbolic.DYN_TOLERANT:
-            raise SymbolicValueError(f"ONNX export: {node.op.name} (%{_first_out(node)}): "
-                                     f"{dyn.bad[node]}; the exported graph would only be "
-                                     "right at the traced sizes")
         outs = _symbolic.convert(ctx, node)
         for o, n in zip(node.outputs, outs):
             if o is None:
@@ -703,7 +721,7 @@ def build_model(graph, dyn, state, *, opset, input_names, output_names, export_p
 _IR_FOR_OPSET = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9}
 
 
-def _first_out(node):
+def first_out(node):
     o = next((o for o in node.outputs if o is not None), None)
     return o[0].name if isinstance(o, list) else getattr(o, "name", "?")
 

@@ -31,19 +31,35 @@ from ember.onnx._export import (INT64_MAX, INT64_MIN, OnnxExporterError, Symboli
                                 UnsupportedOperatorError, dtype_name, np_dtype, onnx_type)
 
 CONVERTERS = {}
-# records whose converter reads its own dynamic attributes (everything else refuses a
-# size that follows a dynamic axis unless it only computes with the listed attributes)
+# Per record: the attributes its converter computes in the graph when they follow dynamic
+# axes (DYN_OK), and those it does not read at all, or only as a hint (INFO). Any other
+# attribute that changes with the dynamic sizes is refused (NOTE [ Dynamic axes from
+# several traces ]).
 DYN_OK = {}
-DYN_TOLERANT = set()
+INFO = {}
 
 
-def register(*names, dyn=(), min_opset=13):
-    """Register a converter for the records ``names``; ``dyn`` lists the attributes it
-    computes in the graph (or only uses as information) when they follow dynamic axes."""
+def register(*names, dyn=(), info=(), min_opset=13):
+    """Register a converter for the records ``names``.
+
+    Args:
+        names: record names (``node.op.name``).
+        dyn: attributes the converter computes from the dynamic sizes (``ctx.dyn_param``).
+        info: attributes the converter ignores (ONNX recomputes them: input shapes, output
+            sizes of pooling), which may change with the dynamic sizes in any way.
+        min_opset: the first opset the converter's ONNX ops exist in.
+
+    Example::
+
+        >>> @register("relu")
+        ... def _relu(ctx, node):
+        ...     return ctx.op("Relu", [ctx.inp(0)])
+    """
     def deco(fn):
         for n in names:
             CONVERTERS[n] = (fn, min_opset)
             DYN_OK[n] = set(dyn)
+            INFO[n] = set(info)
         return fn
     return deco
 
@@ -56,14 +72,20 @@ def convert(ctx, node):
     fn, min_opset = hit
     if ctx.opset < min_opset:
         raise UnsupportedOperatorError(name, ctx.opset, f"it needs opset {min_opset} or newer")
-    allowed = DYN_OK[name]
-    for path in ctx.dyn.params.get(node, {}):
+    from ember.onnx._export import first_out
+
+    where = f"ONNX export: {name} (%{first_out(node)})"
+    for path, why in ctx.dyn.bad.get(node, {}).items():
+        if not _attr_names(node, path) & INFO[name]:
+            raise SymbolicValueError(f"{where}: {why}; the exported graph would only be right "
+                                     "at the traced sizes")
+    for path, e in ctx.dyn.params.get(node, {}).items():
         key = _attr_name(node, path)
-        if key not in allowed:
+        if not _attr_names(node, path) & (DYN_OK[name] | INFO[name]):
             raise SymbolicValueError(
-                f"ONNX export: {name}: attribute {key} follows the dynamic axes "
-                f"({ctx.dyn.params[node][path]!r}) but the ONNX converter bakes it; the "
-                "exported graph would only be right at the traced sizes")
+                f"{where}: attribute {key} follows the dynamic axes ({e!r}) but the ONNX "
+                "converter bakes it; the exported graph would only be right at the traced "
+                "sizes")
     outs = fn(ctx, node)
     if not isinstance(outs, list):
         outs = [outs]
@@ -77,6 +99,16 @@ def _attr_name(node, path):
         return f"operand{path[1]}"
     names = list(node.op.named(node.params))
     return names[path[1]] if path[1] < len(names) else f"arg{path[1]}"
+
+
+def _attr_names(node, path):
+    """The names a rule may use for the attribute at ``path``: "size", or "arg0[4]" for
+    one entry of a tuple attribute."""
+    key = _attr_name(node, path)
+    names = {key}
+    if path[0] == "p" and len(path) > 2 and isinstance(path[2], int):
+        names.add(f"{key}[{path[2]}]")
+    return names
 
 
 def _why(name):
@@ -326,14 +358,10 @@ def _compute_dtype(node):
     nums = [x for x in node.inputs if not isinstance(x, Value)]
     dt = vals[0].dtype
     for v in vals[1:]:
-        dt = D.result_type_tt(dt, len(dt_shape(vals[0])) == 0, v.dtype, len(v.shape) == 0)
+        dt = D.result_type_tt(dt, len(vals[0].shape) == 0, v.dtype, len(v.shape) == 0)
     for x in nums:
         dt = D.result_type_ts(dt, x)
     return dt
-
-
-def dt_shape(v):
-    return v.shape
 
 
 def _binary(op_type):
@@ -448,7 +476,7 @@ def _linear(ctx, node):
 
 
 # ---------------------------------------------------------------------------- shapes
-@register("view", "reshape", dyn=("size", "input_shape", "arg0", "arg1"))
+@register("view", "reshape", dyn=("size", "arg0"), info=("input_shape", "arg1"))
 def _reshape(ctx, node):
     size = node.params[0]
     shape = ctx.size_list(list(size), (0,), reshape=True)
@@ -495,7 +523,7 @@ def _movedim(ctx, node):
     return ctx.op("Transpose", [ctx.inp(0)], perm=[int(p) for p in perm])
 
 
-@register("cat", dyn=("sizes",))
+@register("cat", info=("sizes",))
 def _cat(ctx, node):
     dt = ctx.out_dtype()
     rank = len(ctx.value(0).shape)
@@ -514,7 +542,7 @@ def _flip(ctx, node):
                             ctx.ints(dims), ctx.ints([-1] * n)])
 
 
-@register("repeat", dyn=("self_sizes",))
+@register("repeat", info=("self_sizes",))
 def _repeat(ctx, node):
     reps = list(node.params[0])
     x = ctx.inp(0)
@@ -557,7 +585,7 @@ def _expand_key(key, rank):
     return out
 
 
-@register("select_view", dyn=("indices", "input_shape"))
+@register("select_view", dyn=("indices",), info=("input_shape",))
 def _select(ctx, node):
     """Basic indexing (ints, slices, None, ...) as Slice, Squeeze and Unsqueeze."""
     key, _ = node.params
@@ -610,7 +638,7 @@ def _select(ctx, node):
         elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
             i = int(k)
             d = ctx.dyn_param(path) if pos is not None else None
-            dyn_parts.append((len(starts), d, Expr_plus(d, 1) if d is not None else None))
+            dyn_parts.append((len(starts), d, _expr_plus(d, 1) if d is not None else None))
             starts.append(i)
             ends.append(INT64_MAX if i == -1 else i + 1)
             axes.append(axis)
@@ -634,7 +662,7 @@ def _select(ctx, node):
     return y
 
 
-def Expr_plus(e, k):  # noqa: N802 - reads as "Expr plus k"
+def _expr_plus(e, k):
     from ember.onnx._export import Expr
 
     return Expr(e.coef, e.syms, e.off + k)
@@ -739,16 +767,17 @@ def _copy(ctx, node):
 
 
 # ---------------------------------------------------------------------------- reductions
-def _reduce_axes(node):
+def _reduce_axes(node, dim=None, given=False):
+    """The normalised reduction axes of ``node`` (its first attribute unless ``given``)."""
     rank = len(node.inputs[0].shape)
-    dim = node.params[0]
+    dim = dim if given else node.params[0]
     if dim is None:
         return list(range(rank))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     return [_norm_axis(d, rank) for d in dims]
 
 
-@register("sum", "mean", "prod", dyn=("input_shape",))
+@register("sum", "mean", "prod", info=("input_shape",))
 def _sum(ctx, node):
     dim, keepdim, dtype, _ = node.params
     dt = ctx.out_dtype()
@@ -760,7 +789,7 @@ def _sum(ctx, node):
     return _axes_input(ctx, x, axes, op_type, keepdim)
 
 
-@register("amax", dyn=("input_shape",))
+@register("amax", info=("input_shape",))
 def _amax(ctx, node):
     _, keepdim, _, is_max = node.params
     return _axes_input(ctx, ctx.inp(0), _reduce_axes(node),
@@ -775,7 +804,7 @@ def _lse(ctx, node):
 @register("norm")
 def _norm(ctx, node):
     p, dim, keepdim = node.params
-    axes = _reduce_axes(type("N", (), {"inputs": node.inputs, "params": (dim,)}))
+    axes = _reduce_axes(node, dim, given=True)
     x = ctx.inp(0)
     if p == 2:
         return _axes_input(ctx, x, axes, "ReduceL2", keepdim)
@@ -791,7 +820,7 @@ def _all_any(ctx, node):
     dim, keepdim = node.params
     x = ctx.cast(ctx.inp(0, "bool"), "bool", "int32")
     op_type = "ReduceMin" if node.op.name == "all" else "ReduceMax"
-    axes = _reduce_axes(type("N", (), {"inputs": node.inputs, "params": (dim,)}))
+    axes = _reduce_axes(node, dim, given=True)
     return ctx.cast(_axes_input(ctx, x, axes, op_type, keepdim), "int32", "bool")
 
 
@@ -890,12 +919,15 @@ def _conv(ctx, node):
                   dilations=list(d), group=int(g))
 
 
-@register("convolution_transpose")
+@register("convolution_transpose", info=("arg0[4]",))
 def _conv_t(ctx, node):
     s, lo, d, g, out = node.params[0]
     x, w = node.inputs[0], node.inputs[1]
     ks = list(w.shape[2:])
-    inp = ctx.static_shape(x, "the spatial size of a transposed convolution")[2:]
+    # The output size is the natural one (from the input size) plus the layer's own
+    # output_padding, so the pads and output_padding found at the traced size hold at
+    # every size: ``out`` (which follows a dynamic size) is only read here.
+    inp = x.shape[2:]
     hi, opad = [], []
     for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out):
         natural = (i - 1) * si + di * (k - 1) + 1
@@ -914,7 +946,7 @@ def _ceil_mode(in_size, ks, s, p, d, out):
     return int(list(out) != floor_out)
 
 
-@register("max_pool", dyn=("output_size", "input_size"))
+@register("max_pool", info=("output_size", "input_size"))
 def _max_pool(ctx, node):
     ks, s, p, d, out, in_size = node.params
     nd = len(ks)
@@ -931,7 +963,7 @@ def _max_pool(ctx, node):
     return [y, None]
 
 
-@register("avg_pool", dyn=("output_size", "input_size"))
+@register("avg_pool", info=("output_size", "input_size"))
 def _avg_pool(ctx, node):
     ks, s, p, out, count_include_pad, override, in_size = node.params
     if override is not None:
@@ -957,8 +989,8 @@ def _layer_norm(ctx, node):
     b = ctx.inp(1 + has_w) if has_b else None
     if ctx.opset >= 17:
         if w is None:
-            w = ctx.const(np.ones(ctx.static_shape(x, "layer norm without weight")[rank - k:],
-                                  np_dtype(dt)), "ln_ones")
+            shp = ctx.static_shape(x, "layer norm without weight", range(rank - k, rank))
+            w = ctx.const(np.ones(shp[rank - k:], np_dtype(dt)), "ln_ones")
         return [ctx.op("LayerNormalization", [ctx.inp(0), w, b], axis=-k, epsilon=float(eps))]
     axes = list(range(rank - k, rank))
     xi = ctx.inp(0)
@@ -1110,13 +1142,11 @@ def _recurrent(ctx, node):
         x, wih, biases = split
         x_in = ctx.name_of(x)
         w = _weight(ctx, wih, hidden, n, order, f"{ctx.lazy.get(wih, 'W')}.onnx")
-        size = x.shape[2]
     else:
         x_in = ctx.name_of(xproj)
         perm = np.eye(n * hidden, dtype=np_dtype(dt))
         w = ctx.const(_reorder(perm, n, order)[None], f"{name}_gate_permutation")
         biases = []
-        size = n * hidden
     r = _weight(ctx, whh, hidden, n, order, f"{ctx.lazy.get(whh, 'R')}.onnx")
     # B = [Wb, Rb]: the input projection's bias and the recurrent one (zero where absent)
     wb = biases[0] if biases else None
@@ -1147,7 +1177,6 @@ def _recurrent(ctx, node):
     else:
         act = "Relu" if node.params[0] else "Tanh"
         y, yh = ctx.op("RNN", ins, n_out=2, activations=[act], **kw)
-    del size
     return [squeeze(ctx, y, [1]), squeeze(ctx, yh, [0])]
 
 

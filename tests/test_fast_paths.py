@@ -190,7 +190,8 @@ def _conv_run(fn, xs, ws, kw, dtype=np.float64):
     rng = np.random.default_rng(7)
     x = ember.tensor(rng.standard_normal(xs).astype(dtype), requires_grad=True)
     w = ember.tensor(rng.standard_normal(ws).astype(dtype), requires_grad=True)
-    b = ember.tensor(rng.standard_normal(ws[1] if "transpose" in fn.__name__ else ws[0])
+    b = ember.tensor(rng.standard_normal(ws[1] * kw.get("groups", 1) if "transpose" in
+                                         fn.__name__ else ws[0])
                      .astype(dtype), requires_grad=True)
     y = fn(x, w, b, **kw)
     gy = ember.tensor(rng.standard_normal(tuple(y.shape)).astype(dtype))
@@ -325,3 +326,53 @@ def test_topk_matches_torch_and_gradient():
         tv, ti = torch.topk(torch.tensor(a), 20, 1)
         np.testing.assert_array_equal(i.numpy(), ti.numpy())
         np.testing.assert_array_equal(v.detach().numpy(), tv.numpy())
+
+
+DW_CASES = [  # (nd, input shape, weight shape, kwargs): depthwise, one filter per channel
+    (2, (2, 4, 9, 8), (4, 1, 3, 3), dict(padding=1, groups=4)),
+    (2, (2, 4, 9, 8), (4, 1, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2),
+                                         groups=4)),
+    (1, (3, 5, 12), (5, 1, 4), dict(padding="same", groups=5)),
+    (3, (1, 3, 5, 4, 6), (3, 1, 2, 3, 2), dict(padding=(1, 0, 1), stride=2, groups=3)),
+]
+DW_T_CASES = [
+    (2, (2, 4, 5, 6), (4, 1, 3, 3), dict(stride=2, padding=1, output_padding=1, groups=4)),
+    (1, (2, 3, 7), (3, 1, 2), dict(dilation=2, groups=3)),
+]
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_depthwise_equals_grouped_gemm(monkeypatch, transposed, dtype):
+    import ember.nn.functional as F
+
+    for nd, xs, ws, kw in (DW_T_CASES if transposed else DW_CASES):
+        fn = getattr(F, f"conv_transpose{nd}d" if transposed else f"conv{nd}d")
+        got = _conv_run(fn, xs, ws, kw, dtype)
+        with monkeypatch.context() as m:
+            m.setattr(C, "_depthwise", lambda x, w, g: False)
+            m.setattr(C, "_depthwise_w", lambda x, gy, g: False)
+            want = _conv_run(fn, xs, ws, kw, dtype)
+        tol = 1e-12 if dtype == np.float64 else 2e-5
+        for a, e in zip(got, want):
+            np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=f"{nd} {xs} {kw}")
+
+
+def test_depthwise_gradcheck_and_torch():
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(13)
+    x = ember.tensor(rng.standard_normal((2, 3, 5, 4)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((3, 1, 3, 2)), requires_grad=True)
+    f = lambda a, b: F.conv2d(a, b, stride=(2, 1), padding=1, groups=3)  # noqa: E731
+    assert gradcheck(f, (x, w))
+    assert gradgradcheck(f, (x, w))
+    if torch is not None:
+        tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+        tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+        ty = torch.nn.functional.conv2d(tx, tw, stride=(2, 1), padding=1, groups=3)
+        ey = f(x, w)
+        np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+        for e, t in zip(ember.autograd.grad(ey.sum(), [x, w]),
+                        torch.autograd.grad(ty.sum(), [tx, tw])):
+            np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)

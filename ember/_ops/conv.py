@@ -341,6 +341,85 @@ def _conv_t_fwd_blocked(x, w, b, s, lo, d, out):
     return y
 
 
+# NOTE [ Depthwise convolution ]
+# groups == channels with one filter per channel (MobileNet's depthwise layers) makes the
+# GEMM of the im2col path a batch of 1 x K products, which BLAS cannot use well. On the host
+# these run as a sum over the kernel offsets of strided windows times per-channel weights
+# (forward, input gradient) and of window-gradient products reduced per channel (weight
+# gradient), with one reused temporary: K multiply-adds over the tensor, no im2col.
+def _depthwise(x, w, g):
+    return (type(x) is np.ndarray and g > 1 and g == x.shape[1] == w.shape[0]
+            and w.shape[1] == 1)
+
+
+def _depthwise_w(x, gy, g):
+    return type(x) is np.ndarray and g > 1 and g == x.shape[1] == gy.shape[1]
+
+
+def _pad_n(x, lo, hi):
+    """``x`` (N, C, *S) padded (zeros) or cropped (negative pads), in its own layout."""
+    nd = len(lo)
+    crop = tuple(slice(max(-a, 0), L - max(-b, 0)) for a, b, L in zip(lo, hi, x.shape[2:]))
+    x = x[(slice(None), slice(None)) + crop]
+    if all(a <= 0 for a in lo) and all(b <= 0 for b in hi):
+        return x
+    buf = np.zeros(x.shape[:2] + tuple(L + max(a, 0) + max(b, 0) for L, a, b in
+                                       zip(x.shape[2:], lo, hi)), x.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(max(a, 0), max(a, 0) + L)
+                                           for a, L in zip(lo, x.shape[2:nd + 2]))] = x
+    return buf
+
+
+def _windows(ks, s, d, out):
+    """(kernel offset, the strided window slices it reads) for every kernel offset."""
+    for kidx in itertools.product(*[range(k) for k in ks]):
+        yield kidx, (slice(None), slice(None)) + tuple(
+            slice(ki * di, ki * di + si * (oi - 1) + 1, si)
+            for ki, di, si, oi in zip(kidx, d, s, out))
+
+
+def _dw_fwd(x, w, b, s, lo, hi, d):
+    xp_ = _pad_n(x, lo, hi)
+    ks = w.shape[2:]
+    out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xp_.shape[2:], ks, s, d))
+    bshape = (1, w.shape[0]) + (1,) * len(out)
+    y = np.zeros(x.shape[:2] + out, np.result_type(x, w))
+    tmp = np.empty_like(y)
+    for kidx, sl in _windows(ks, s, d, out):
+        y += np.multiply(xp_[sl], w[(slice(None), 0) + kidx].reshape(bshape), out=tmp)
+    if b is not None:
+        y += b.reshape(bshape)
+    return y
+
+
+def _dw_t_fwd(x, w, b, s, lo, d, out):
+    """The adjoint of _dw_fwd in its input: windows scatter-add gy * w."""
+    ks, inp = w.shape[2:], x.shape[2:]
+    full = tuple(max((i - 1) * si + di * (k - 1) + 1, a + o)
+                 for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out))
+    bshape = (1, w.shape[0]) + (1,) * len(inp)
+    buf = np.zeros(x.shape[:2] + full, np.result_type(x, w))
+    tmp = np.empty(x.shape, buf.dtype)
+    for kidx, sl in _windows(ks, s, d, inp):
+        buf[sl] += np.multiply(x, w[(slice(None), 0) + kidx].reshape(bshape), out=tmp)
+    y = np.ascontiguousarray(buf[(slice(None), slice(None)) + tuple(
+        slice(a, a + o) for a, o in zip(lo, out))])
+    if b is not None:
+        y += b.reshape(bshape)
+    return y
+
+
+def _dw_w_fwd(x, gy, s, lo, hi, d, ks):
+    xp_ = _pad_n(x, lo, hi)
+    out = gy.shape[2:]
+    gw = np.empty((gy.shape[1], 1) + tuple(ks), np.result_type(x, gy))
+    tmp = np.empty(gy.shape, gw.dtype)
+    axes = (0,) + tuple(range(2, gy.ndim))
+    for kidx, sl in _windows(ks, s, d, out):
+        gw[(slice(None), 0) + kidx] = np.multiply(xp_[sl], gy, out=tmp).sum(axes)
+    return gw
+
+
 def _conv_fwd(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
@@ -351,6 +430,8 @@ def _conv_fwd(*args):
         return _conv_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
     if _blocked(x, g):
         return _conv_fwd_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
+    if _depthwise(x, w, g):
+        return _dw_fwd(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
     xt = _pad_t(x, lo, hi)
     out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xt.shape[2:], ks, s, d))
     cols = _im2col(xt, ks, s, d, out)
@@ -375,6 +456,8 @@ def _conv_t_fwd(*args):
         return _conv_t_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
     if _blocked(x, g):
         return _conv_t_fwd_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
+    if _depthwise(x, w, g):
+        return _dw_t_fwd(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
     ks = w.shape[2:]
     n, cin = x.shape[:2]
     inp = x.shape[2:]
@@ -401,6 +484,8 @@ def _conv_w_fwd(x, gy, p):
         return _conv_w_fwd_l(x, gy, s, lo, hi, d, ks)
     if _blocked(x, g):
         return _conv_w_fwd_blocked(x, gy, s, lo, hi, d, ks)
+    if _depthwise_w(x, gy, g):
+        return _dw_w_fwd(x, gy, s, lo, hi, d, ks)
     xt = _pad_t(x, lo, hi)
     out = gy.shape[2:]
     cols = _im2col(xt, ks, s, d, out)

@@ -522,6 +522,16 @@ SWEEP = {
                          ember.einsum("abc,abd->acd", x, x), x @ x.transpose(1, 2),
                          x.split([1, 2], 1)[1], x.narrow(2, 1, 2), x.t() if x.ndim == 2
                          else x.mT],
+    "more": lambda x: [ember.deg2rad(x), ember.rad2deg(x), ember.erfc(x), x.trunc(),
+                       x.frac(), ember.logit(x.sigmoid()), ember.logit(x.sigmoid(), eps=0.2),
+                       ember.hypot(x, x * 0.5), ember.atan2(x, x.flip(2)),
+                       ember.xlogy(x, x.abs() + 1), ember.heaviside(x.round(), x),
+                       ember.fmax(x, x * -1), ember.fmin(x, x * 0.3),
+                       ember.logaddexp(x, x * 2), ember.sinc(x), x.roll(1, 2),
+                       x.roll((1, -1), (0, 2)), x.roll(5), ember.isfinite(x / x.round()),
+                       ember.isposinf(1 / x.round()), ember.isneginf(1 / x.round()), x.sgn(),
+                       (x > 0).nonzero(), ember.linspace(0, 1, 5) + x.sum(),
+                       ember.eye(3) * x.mean(), ember.hann_window(4) * x.amax()],
 }
 
 
@@ -534,6 +544,21 @@ def test_op_sweep(group):
     x = _x()
     proto = export(M(), (x,))
     assert_close(run(proto, x.numpy()), eager(M(), x))
+    # without folding every record goes through its converter
+    proto = export(M(), (x,), do_constant_folding=False)
+    assert_close(run(proto, x.numpy()), eager(M(), x))
+
+
+def test_losses():
+    class M(nn.Module):
+        def forward(self, x, t, w):
+            return (F.cross_entropy(x, t), F.cross_entropy(x, t, reduction="none"),
+                    F.cross_entropy(x, t, weight=w, ignore_index=2, reduction="sum"),
+                    F.nll_loss(x.log_softmax(1), t))
+
+    x, t, w = ember.randn(6, 4), ember.tensor([0, 1, 2, 3, 2, 1]), ember.rand(4) + 0.5
+    proto = export(M(), (x, t, w))
+    assert_close(run(proto, x.numpy(), t.numpy(), w.numpy()), eager(M(), x, t, w))
 
 
 def test_indexed_assignment_and_inplace():

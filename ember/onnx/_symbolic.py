@@ -1191,3 +1191,203 @@ def reads(node):
 
 
 __all__ = ["CONVERTERS", "convert", "register", "reads", "OnnxExporterError"]
+
+
+# ---------------------------------------------------------------------------- more records
+@register("to_device")
+def _to_device(ctx, node):
+    return ctx.op("Identity", [ctx.inp(0)])  # an ONNX graph has no devices
+
+
+@register("sgn")
+def _sgn(ctx, node):
+    return ctx.op("Sign", [ctx.inp(0)])
+
+
+@register("isfinite", "isposinf", "isneginf")
+def _isfinite(ctx, node):
+    x = ctx.inp(0)
+    if dtype_name(node.inputs[0].dtype).startswith(("int", "uint", "bool")):
+        value = node.op.name == "isfinite"
+        return ctx.op("Expand", [ctx.scalar(value, "bool"), ctx.op("Shape", [x])])
+    if node.op.name == "isposinf":
+        return ctx.op("IsInf", [x], detect_negative=0)
+    if node.op.name == "isneginf":
+        return ctx.op("IsInf", [x], detect_positive=0)
+    return ctx.op("Not", [ctx.op("Or", [ctx.op("IsNaN", [x]), ctx.op("IsInf", [x])])])
+
+
+@register("deg2rad", "rad2deg")
+def _deg2rad(ctx, node):
+    dt = ctx.out_dtype()
+    k = math.pi / 180 if node.op.name == "deg2rad" else 180 / math.pi
+    return ctx.op("Mul", [ctx.inp(0, dt), ctx.scalar(k, dt)])
+
+
+@register("erfc")
+def _erfc(ctx, node):
+    dt = ctx.out_dtype()
+    return ctx.op("Sub", [ctx.scalar(1.0, dt), ctx.op("Erf", [ctx.inp(0, dt)])])
+
+
+def _trunc_of(ctx, x, dt):
+    neg = ctx.op("Less", [x, ctx.scalar(0, dt)])
+    return ctx.op("Where", [neg, ctx.op("Ceil", [x]), ctx.op("Floor", [x])])
+
+
+@register("trunc", "frac")
+def _trunc(ctx, node):
+    dt = ctx.out_dtype()
+    x = ctx.inp(0, dt)
+    if dtype_name(dt).startswith(("int", "uint")):
+        return ctx.op("Identity", [x]) if node.op.name == "trunc" else \
+            ctx.op("Sub", [x, x])
+    t = _trunc_of(ctx, x, dt)
+    return t if node.op.name == "trunc" else ctx.op("Sub", [x, t])
+
+
+@register("logit")
+def _logit(ctx, node):
+    dt = ctx.out_dtype()
+    x = ctx.inp(0, dt)
+    eps = node.inputs[1] if len(node.inputs) > 1 else (node.params[0] if node.params else None)
+    if eps is not None:
+        x = ctx.op("Clip", [x, ctx.scalar(float(eps), dt), ctx.scalar(1 - float(eps), dt)])
+    return ctx.op("Log", [ctx.op("Div", [x, ctx.op("Sub", [ctx.scalar(1.0, dt), x])])])
+
+
+@register("hypot")
+def _hypot(ctx, node):
+    dt = ctx.out_dtype()
+    a, b = ctx.inp(0, dt), ctx.inp(1, dt)
+    return ctx.op("Sqrt", [ctx.op("Add", [ctx.op("Mul", [a, a]), ctx.op("Mul", [b, b])])])
+
+
+@register("atan2")
+def _atan2(ctx, node):
+    dt = ctx.out_dtype()
+    y, x = ctx.inp(0, dt), ctx.inp(1, dt)
+    zero = ctx.scalar(0.0, dt)
+    r = ctx.op("Atan", [ctx.op("Div", [y, x])])
+    pi = ctx.scalar(math.pi, dt)
+    up = ctx.op("Add", [r, pi])
+    down = ctx.op("Sub", [r, pi])
+    fixed = ctx.op("Where", [ctx.op("GreaterOrEqual", [y, zero]), up, down])
+    r = ctx.op("Where", [ctx.op("Less", [x, zero]), fixed, r])
+    both0 = ctx.op("And", [ctx.op("Equal", [x, zero]), ctx.op("Equal", [y, zero])])
+    return ctx.op("Where", [both0, zero, r])  # atan2(0, 0) = 0 (NaN from 0/0 otherwise)
+
+
+@register("xlogy")
+def _xlogy(ctx, node):
+    dt = ctx.out_dtype()
+    x, y = ctx.inp(0, dt), ctx.inp(1, dt)
+    zero = ctx.scalar(0.0, dt)
+    r = ctx.op("Where", [ctx.op("Equal", [x, zero]), zero,
+                         ctx.op("Mul", [x, ctx.op("Log", [y])])])
+    return ctx.op("Where", [ctx.op("IsNaN", [y]), y, r])
+
+
+@register("heaviside")
+def _heaviside(ctx, node):
+    dt = ctx.out_dtype()
+    a, b = ctx.inp(0, dt), ctx.inp(1, dt)
+    zero = ctx.scalar(0, dt)
+    step = ctx.op("Where", [ctx.op("Greater", [a, zero]), ctx.scalar(1, dt), zero])
+    return ctx.op("Where", [ctx.op("Equal", [a, zero]), b, step])
+
+
+@register("fmax", "fmin")
+def _fmax(ctx, node):
+    dt = ctx.out_dtype()
+    a, b = ctx.inp(0, dt), ctx.inp(1, dt)
+    m = ctx.op("Max" if node.op.name == "fmax" else "Min", [a, b])
+    if not dtype_name(dt).startswith(("float", "bfloat")):
+        return m
+    # the NaN-ignoring forms: a NaN operand gives the other one
+    return ctx.op("Where", [ctx.op("IsNaN", [a]), b,
+                            ctx.op("Where", [ctx.op("IsNaN", [b]), a, m])])
+
+
+@register("logaddexp")
+def _logaddexp(ctx, node):
+    dt = ctx.out_dtype()
+    a, b = ctx.inp(0, dt), ctx.inp(1, dt)
+    m = ctx.op("Max", [a, b])
+    s = ctx.op("Add", [ctx.op("Exp", [ctx.op("Sub", [a, m])]),
+                       ctx.op("Exp", [ctx.op("Sub", [b, m])])])
+    return ctx.op("Add", [m, ctx.op("Log", [s])])
+
+
+@register("sinc")
+def _sinc(ctx, node):
+    dt = ctx.out_dtype()
+    x = ctx.inp(0, dt)
+    px = ctx.op("Mul", [x, ctx.scalar(math.pi, dt)])
+    r = ctx.op("Div", [ctx.op("Sin", [px]), px])
+    return ctx.op("Where", [ctx.op("Equal", [x, ctx.scalar(0.0, dt)]), ctx.scalar(1.0, dt), r])
+
+
+@register("roll")
+def _roll(ctx, node):
+    shifts, dims = node.params
+    x = node.inputs[0]
+    y = ctx.inp(0)
+    if not dims:  # roll of the flattened tensor
+        shp = ctx.static_shape(x, "roll without dims")
+        flat = ctx.op("Reshape", [y, ctx.ints([-1])])
+        rolled = _roll_axis(ctx, flat, math.prod(shp), shifts[0], 0)
+        return ctx.op("Reshape", [rolled, ctx.ints(list(shp))])
+    rank = len(x.shape)
+    for s, d in zip(shifts, dims):
+        d = _norm_axis(d, rank)
+        n = ctx.static_shape(x, "the rolled dimension", [d])[d]
+        y = _roll_axis(ctx, y, n, s, d)
+    return y
+
+
+def _roll_axis(ctx, y, n, s, axis):
+    s = s % n if n else 0
+    if not s:
+        return y
+    tail = ctx.op("Slice", [y, ctx.ints([n - s]), ctx.ints([n]), ctx.ints([axis])])
+    head = ctx.op("Slice", [y, ctx.ints([0]), ctx.ints([n - s]), ctx.ints([axis])])
+    return ctx.op("Concat", [tail, head], axis=axis)
+
+
+@register("nonzero")
+def _nonzero(ctx, node):
+    return ctx.op("Transpose", [ctx.op("NonZero", [ctx.inp(0)])], perm=[1, 0])
+
+
+@register("cross_entropy")
+def _cross_entropy(ctx, node):
+    ignore_index, reduction, has_w = node.params
+    x, t = node.inputs[0], node.inputs[1]
+    if len(t.shape) != len(x.shape) - 1:
+        raise UnsupportedOperatorError("cross_entropy", ctx.opset, "class-probability "
+                                       "targets are not exported (class indices only)")
+    ins = [ctx.inp(0), ctx.inp(1, "int64")] + ([ctx.inp(2)] if has_w else [])
+    return [ctx.op("SoftmaxCrossEntropyLoss", ins, reduction=reduction,
+                   ignore_index=int(ignore_index))]
+
+
+@register("nll_loss")
+def _nll_loss(ctx, node):
+    dt = ctx.out_dtype()
+    picked = ctx.op("GatherElements", [ctx.inp(0), unsqueeze(ctx, ctx.inp(1, "int64"), [1])],
+                    axis=1)
+    return ctx.op("Neg", [ctx.op("Mul", [squeeze(ctx, picked, [1]), ctx.inp(2, dt)])])
+
+
+@register("linspace", "logspace", "eye", "range", "tril_indices", "triu_indices",
+          "bartlett_window", "blackman_window", "hamming_window", "hann_window",
+          "kaiser_window")
+def _constant_factory(ctx, node):
+    """Factories of fixed values: computed by the record at export time."""
+    import ember
+    from ember._ops import core as C
+
+    with ember.no_grad():
+        t = C.dispatch(node.op, (), node.params)
+    return ctx.const(np.asarray(t.detach()._data), node.op.name)

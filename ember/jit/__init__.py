@@ -134,10 +134,11 @@ _CONTAINER_MSG = (
 
 
 class _Entry:
-    __slots__ = ("graph", "breaks", "key")
+    __slots__ = ("graph", "breaks", "key", "run")
 
     def __init__(self, graph, breaks, key):
         self.graph, self.breaks, self.key = graph, breaks, key
+        self.run = None  # NOTE [ Runners ], built on the first replay
 
 
 class TracedFunction:
@@ -199,8 +200,11 @@ class TracedFunction:
             return self._trace(key, args, kwargs)[0]
         if e.breaks:
             return self._fn(*args, **kwargs)
-        env = bind_inputs(e.graph, tensors, self._module)
-        return interpret(e.graph, env, guards=False)
+        if e.run is None:
+            from ember.jit._runner import make_runner
+
+            e.run = make_runner(e.graph, module=self._module, guards=False)
+        return e.run(*tensors)
 
     # ------------------------------------------------------------------ introspection
     def _require(self):

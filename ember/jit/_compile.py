@@ -34,9 +34,8 @@ import os
 import warnings
 
 from ember._graph import GRAD
-from ember._ops import core as C
 from ember.jit import _passes
-from ember.jit._exec import GuardFailure, bind_inputs, check_guard, output, run_node
+from ember.jit._exec import GuardFailure
 from ember.jit._signature import describe, signature
 from ember.jit._tracer import TracerWarning, trace_run
 
@@ -52,7 +51,7 @@ class _Plan:
     """One trace of one signature, with what is needed to replay it."""
 
     __slots__ = ("graph", "opt", "steps", "gsteps", "breaks", "guard_safe", "stats",
-                 "needs_grad")
+                 "needs_grad", "run", "grun")
 
     def __init__(self, graph, breaks):
         self.graph = graph
@@ -60,6 +59,8 @@ class _Plan:
         self.opt = None
         self.steps = None
         self.gsteps = None
+        self.run = None   # NOTE [ Runners ]
+        self.grun = None
         self.stats = {}
         self.needs_grad = False
         # guards are safe when no impure node precedes the last of them
@@ -115,44 +116,6 @@ def _steps(plan, fuse, grad):
     plan.stats[tag + "fused_nodes"] = sum(len(gr.nodes) for gr in kernels)
     plan.stats[tag + "nodes_run"] = sum(1 for s in steps if s[0] == "node")
     return steps
-
-
-def _run_steps(plan, env, steps):
-    g = plan.opt
-    guards = g.guards
-    if not guards:
-        for kind, s, _ in steps:
-            if kind == "node":
-                run_node(env, s)
-            elif s.op is not None:
-                out = C.dispatch(s.op, tuple([env[v] for v in s.inputs]), ())
-                for v, t in zip(s.outputs, out if s.op.multi else (out,)):
-                    env[v] = t
-            else:
-                res = s.kernel([env[v]._data for v in s.inputs])
-                for v, a in zip(s.outputs, res):
-                    env[v] = C.wrap(a)
-        return output(g, env)
-    gi = 0
-    for kind, s, here in steps:
-        if kind == "node":
-            run_node(env, s)
-        else:
-            if s.op is not None:  # autograd-aware fused record
-                out = C.dispatch(s.op, tuple(env[v] for v in s.inputs), ())
-                for v, t in zip(s.outputs, out if s.op.multi else (out,)):
-                    env[v] = t
-            else:
-                res = s.kernel([env[v]._data for v in s.inputs])
-                for v, a in zip(s.outputs, res):
-                    env[v] = C.wrap(a)
-        while gi < len(guards) and guards[gi].pos <= here and guards[gi].value in env:
-            check_guard(guards[gi], env[guards[gi].value])
-            gi += 1
-    while gi < len(guards):
-        check_guard(guards[gi], env[guards[gi].value])
-        gi += 1
-    return output(g, env)
 
 
 class CompiledFunction:
@@ -215,18 +178,25 @@ class CompiledFunction:
         grad = self._needs_grad(tensors)
         for plan in plans:
             try:
-                if plan.opt is None:
-                    _optimise(plan, self._fuse)
-                if grad:
-                    if plan.gsteps is None:
-                        plan.gsteps = _steps(plan, self._fuse, grad=True)
-                    steps = plan.gsteps
-                else:
-                    steps = plan.steps
-                return _run_steps(plan, bind_inputs(plan.opt, tensors, self._module), steps)
+                run = plan.grun if grad else plan.run
+                if run is None:
+                    run = self._prepare(plan, grad)
+                return run(*tensors)
             except GuardFailure:
                 continue
         return self._trace(key, args, kwargs)
+
+    def _prepare(self, plan, grad):
+        from ember.jit._runner import make_runner
+
+        if plan.opt is None:
+            _optimise(plan, self._fuse)
+        if grad:
+            plan.gsteps = _steps(plan, self._fuse, grad=True)
+            plan.grun = make_runner(plan.opt, plan.gsteps, self._module)
+            return plan.grun
+        plan.run = make_runner(plan.opt, plan.steps, self._module)
+        return plan.run
 
     # ------------------------------------------------------------------ reports
     def explain(self):

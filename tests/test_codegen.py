@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ember._backends import numpy_backend
 from ember._codegen import (KernelError, build, elementwise_kernel, reduction_kernel,
-                            staged_kernel)
+                            set_disabled, staged_kernel)
 from ember._ops.elementwise import EXPRS
 
 HAVE_CC = build.compiler()[0] is not None
@@ -194,7 +194,7 @@ def test_random_programs_equal_numpy_bitwise(prog):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_programs_numpy_executor(prog):
-    os.environ["EMBER_JIT_DISABLE"] = "1"
+    old = set_disabled(True)  # what EMBER_JIT_DISABLE=1 sets at import
     try:
         res = _run_program(prog)
         assume(res is not None)
@@ -204,7 +204,7 @@ def test_random_programs_numpy_executor(prog):
         for g, w in zip(k(arrays), want):
             np.testing.assert_array_equal(g, np.broadcast_to(w, shape))
     finally:
-        del os.environ["EMBER_JIT_DISABLE"]
+        set_disabled(old)
 
 
 # ------------------------------------------------------------------ reductions, staged

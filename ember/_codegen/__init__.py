@@ -42,11 +42,11 @@ from __future__ import annotations
 
 from ember._codegen.ir import KernelError, Unsupported
 from ember._codegen.kernel import (ElementwiseKernel, StagedKernel, disabled, get_num_threads,
-                                   set_num_threads)
+                                   set_disabled, set_num_threads)
 
 __all__ = ["elementwise_kernel", "reduction_kernel", "staged_kernel", "KernelError",
            "Unsupported", "ElementwiseKernel", "StagedKernel", "get_num_threads",
-           "set_num_threads", "disabled", "cached"]
+           "set_num_threads", "disabled", "set_disabled", "cached"]
 
 _CACHE = {}
 

@@ -34,6 +34,7 @@ from ember._codegen.ir import REDUCTIONS, Unsupported
 
 BLOCK = 16384          # elements per parallel work item (independent of the thread count)
 PARALLEL_MIN = 65536   # smaller problems run on one thread (thread start-up costs more)
+SUB = 1024             # float32 sums: elements per float partial before adding in double
 MAX_DIMS = 16
 
 _CT = {"bool": "uint8_t", "int32": "int32_t", "int64": "int64_t", "float32": "float",
@@ -57,6 +58,9 @@ PRELUDE = r"""
 #else
 #define EMBER_KERNEL
 #endif
+/* Operands arrive as NumPy array objects (off >= 0: the byte offset of the data pointer
+   inside the object, checked by kernel.py at import) or as data pointers (off < 0). */
+#define EMBER_DATA(obj, off) ((off) >= 0 ? *(char **)((char *)(obj) + (off)) : (char *)(obj))
 /* erf for float32: x P(x^2) / Q(x^2) on [-4, 4], the NumPy backend's approximation */
 static inline float ember_erf32(float x) {
     x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
@@ -353,8 +357,8 @@ def emit_elementwise(program, name, modes):
     ``'g'`` strided).
 
     Signature: ``void name(int64_t nd, const int64_t *shape, const int64_t *strides,
-    char *const *ptrs, int64_t nthreads)``; ``strides`` holds ``nd`` byte strides per
-    operand.
+    void *const *objs, int64_t off, int64_t nthreads)``; ``strides`` holds ``nd`` byte
+    strides per operand, ``objs`` the operands (``EMBER_DATA``).
     """
     check(program)
     ins, outs = program.inputs, program.outputs
@@ -362,7 +366,9 @@ def emit_elementwise(program, name, modes):
     L = []
     w = L.append
     w(f"EMBER_KERNEL void {name}(int64_t nd, const int64_t *shape, const int64_t *strides, "
-      f"char *const *ptrs, int64_t nthreads) {{")
+      f"void *const *objs, int64_t off, int64_t nthreads) {{")
+    w(f"    char *ptrs[{nops}];")
+    w(f"    for (int k = 0; k < {nops}; k++) ptrs[k] = EMBER_DATA(objs[k], off);")
     w("    int64_t inner = shape[nd - 1], outer = 1;")
     w("    for (int64_t d = 0; d < nd - 1; d++) outer *= shape[d];")
     w("    int64_t total = outer * inner;")
@@ -523,10 +529,10 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
     ``p`` (recomputing the elementwise values it needs); row values follow; a last pass
     writes the full-size outputs.
 
-    Signature: ``void name(const int64_t *shape, const int64_t *strides, char *const
-    *ptrs, int64_t nthreads, int64_t *scratch)``: ``shape`` holds the ``nk + nr`` sizes,
-    ``strides`` ``nk + nr`` byte strides per operand, ``scratch`` room for the chunked
-    variant's partials (8 bytes per reduction per chunk per row).
+    Signature: ``void name(const int64_t *shape, const int64_t *strides, void *const *objs,
+    int64_t off, int64_t nthreads)``: ``shape`` holds the ``nk + nr`` sizes, ``strides``
+    ``nk + nr`` byte strides per operand, ``objs`` the operands then a scratch array with
+    room for the chunked variant's partials (16 bytes per reduction per chunk per row).
     """
     check(program)
     ins, outs = program.inputs, program.outputs
@@ -538,8 +544,11 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
     row_outs = [(j, o, dt) for j, (o, dt) in enumerate(outs) if not o.full]
     L = []
     w = L.append
-    w(f"EMBER_KERNEL void {name}(const int64_t *shape, const int64_t *strides, char *const *ptrs, "
-      f"int64_t nthreads, int64_t *scratch) {{")
+    w(f"EMBER_KERNEL void {name}(const int64_t *shape, const int64_t *strides, "
+      f"void *const *objs, int64_t off, int64_t nthreads) {{")
+    w(f"    char *ptrs[{nops}];")
+    w(f"    for (int k = 0; k < {nops}; k++) ptrs[k] = EMBER_DATA(objs[k], off);")
+    w(f"    int64_t *scratch = (int64_t *)EMBER_DATA(objs[{nops}], off);")
     w("    int64_t K = 1, R = 1;")
     w(f"    for (int d = 0; d < {nk}; d++) K *= shape[d];")
     w(f"    for (int d = {nk}; d < {nd}; d++) R *= shape[d];")
@@ -563,6 +572,9 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
             for k in range(nops):
                 w(f"{indent}  p{k} += ix * strides[{k * nd + d}];")
             w(f"{indent}}}")
+        for k, n in enumerate(ins):
+            if not n.full:  # a row input: one value per kept index
+                w(f"{indent}const {ctype(n.dtype)} v{n.id} = *({ctype(n.dtype)}*)p{k};")
 
     names = _Names()
     for n in program.nodes:
@@ -599,16 +611,26 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
             for k in range(nops):
                 w(f"{ind2}char *b{k} = q{k};")
         for k, n in enumerate(ins):
-            if modes[k] == "0":
+            if modes[k] == "0" and n.full:
                 w(f"{ind2}const {ctype(n.dtype)} s{k} = *({ctype(n.dtype)}*)b{k};")
-        clauses = " ".join(_acc_clause(r, f"a{r.id}") for r in reds_here)
+        # float32 sums: float lanes over sub-blocks of SUB elements, each block's total added
+        # to the double accumulator (GCC does not vectorise a float -> double reduction)
+        lane = {r.id for r in reds_here
+                if r.loop[0].name == "float32" and _acc_type(r) == "double"}
+        w(f"{ind2}for (int64_t j0 = i0; j0 < i1; j0 += {SUB}) {{")
+        w(f"{ind2}const int64_t j1 = j0 + {SUB} < i1 ? j0 + {SUB} : i1;")
+        for r in reds_here:
+            if r.id in lane:
+                w(f"{ind2}float l{r.id} = 0.0f;")
+        clauses = " ".join(f"reduction(+:l{r.id})" if r.id in lane else
+                           _acc_clause(r, f"a{r.id}") for r in reds_here)
         w(f"{ind2}#pragma omp simd {clauses}")
-        w(f"{ind2}for (int64_t i = i0; i < i1; i++) {{")
+        w(f"{ind2}for (int64_t i = j0; i < j1; i++) {{")
         ind3 = ind2 + "  "
         used = {n.id for n in need} | {a.id for n in need for a in n.args} | \
             {r.args[0].id for r in reds_here} | {o.id for _, o, _ in full_here}
         for k, n in enumerate(ins):
-            if n.id in used:
+            if n.id in used and n.full:
                 w(f"{ind3}const {ctype(n.dtype)} v{n.id} = {_load(k, modes[k], ctype(n.dtype))};")
         lines = []
         for n in need:
@@ -619,7 +641,9 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
                 _value_code(n, inner_names, lines, ind3)
         L.extend(lines)
         for r in reds_here:
-            w(ind3 + _acc_update(r, f"a{r.id}", inner_names.arg(r.args[0], r.loop[0])))
+            val = inner_names.arg(r.args[0], r.loop[0])
+            w(ind3 + (f"l{r.id} += {val};" if r.id in lane else
+                      _acc_update(r, f"a{r.id}", val)))
         for j, o, dt in full_here:
             k = len(ins) + j
             val = inner_names.arg(o, dt)
@@ -628,6 +652,10 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
                 w(f"{ind3}(({t}*)b{k})[i] = {val};")
             else:
                 w(f"{ind3}*({t}*)(b{k} + i * st{k}) = {val};")
+        w(f"{ind2}}}")
+        for r in reds_here:
+            if r.id in lane:
+                w(f"{ind2}a{r.id} += (double)l{r.id};")
         w(f"{ind2}}}")
         if nr > 1:
             w(f"{ind2}for (int d = {nr - 2}; d >= 0; d--) {{")

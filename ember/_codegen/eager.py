@@ -172,13 +172,13 @@ def cross_entropy(x, tc):
 
     def make():
         body = [("m", "max(x)"), ("e", "exp(x - m)"), ("s", "sum(e)"),
-                ("picked", "sum(where(rindex == t, x, 0)) - m"), ("nll", "log(s) - picked"),
-                ("prob", "e / s")]
-        return staged_kernel([("x", dt), ("t", "int64")], body,
+                ("nll", "log(s) - (xt - m)"), ("prob", "e / s")]
+        return staged_kernel([("x", dt), ("xt", dt, "row")], body,
                              [("nll", dt), ("prob", dt)], axis=-1)
 
-    return _run(_kernel(("cross_entropy", dt), make),
-                [x, tc.astype(np.int64, copy=False)[:, None]])
+    # the target logit is a gather of M values, done before the kernel
+    xt = np.take_along_axis(x, tc.astype(np.int64, copy=False)[:, None], axis=1)
+    return _run(_kernel(("cross_entropy", dt), make), [x, xt])
 
 
 def cross_entropy_backward(prob, gw, tc):

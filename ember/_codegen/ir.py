@@ -130,13 +130,17 @@ class _Builder:
         self.staged = staged
         self.nodes = []  # every node, in creation order (a topological order)
         self.cse = {}
-        for name, dt in inputs:
+        for item in inputs:
+            name, dt, *kind = item
             if not isinstance(name, str) or not name.isidentifier():
                 raise KernelError(f"kernel input name {name!r} is not an identifier")
             if name in self.env:
                 raise KernelError(f"kernel input {name!r} declared twice")
+            if kind not in ([], ["row"]) or (kind and not staged):
+                raise KernelError(f"kernel input {item!r}: the third field may only be "
+                                  "'row', in staged kernels")
             n = self._add(Node("input", dtype=np.dtype(dt), name=name))
-            n.full = True
+            n.full = not kind  # a 'row' input is constant over the reduced axes
             self.env[name] = n
 
     def _add(self, node):
@@ -335,7 +339,7 @@ def parse_program(inputs, body, outputs, staged=False):
         outs.append((b.env[name], np.dtype(dt)))
     if not outs:
         raise KernelError("a kernel needs at least one output")
-    ins = [b.env[name] for name, _ in inputs]
+    ins = [b.env[item[0]] for item in inputs]
     # keep only nodes the outputs need (dead code is dropped before emitting)
     live, stack = set(), [n for n, _ in outs]
     while stack:

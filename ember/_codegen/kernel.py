@@ -13,7 +13,6 @@ from ember._codegen.ir import KernelError, Unsupported, parse_program
 
 _WARNED = []
 _THREADS = [None]
-_I64P = ctypes.POINTER(ctypes.c_int64)
 
 
 def get_num_threads():
@@ -35,9 +34,21 @@ def set_num_threads(n):
     _THREADS[0] = max(1, int(n))
 
 
+_DISABLED = [os.environ.get("EMBER_JIT_DISABLE", "0") not in ("", "0")]
+
+
 def disabled():
-    """Whether ``EMBER_JIT_DISABLE`` turns compilation off (any value but "" and "0")."""
-    return os.environ.get("EMBER_JIT_DISABLE", "0") not in ("", "0")
+    """Whether compilation is off: ``EMBER_JIT_DISABLE`` (any value but "" and "0", read at
+    import) or :func:`set_disabled`."""
+    return _DISABLED[0]
+
+
+def set_disabled(flag):
+    """Turn compilation off (True: every kernel runs on the NumPy executor) or back on;
+    returns the previous setting."""
+    old = _DISABLED[0]
+    _DISABLED[0] = bool(flag)
+    return old
 
 
 def _warn_no_compiler(reason):
@@ -50,6 +61,60 @@ def _warn_no_compiler(reason):
 
 def _addr(a):
     return a.__array_interface__["data"][0]
+
+
+def _data_offset():
+    """Byte offset of the data pointer inside a NumPy array object (right after the object
+    header in NumPy's public ``PyArrayObject_fields``), checked on arrays here; -1 when it
+    cannot be confirmed, and then kernels get data pointers (slower to gather)."""
+    import sys
+
+    if sys.implementation.name != "cpython":
+        return -1
+    probes = [np.empty(3), np.empty((4, 4), np.float32)[1:, ::2], np.empty(0), np.float64(1)]
+    probes = [p for p in probes if type(p) is np.ndarray]
+    for off in (16, 24, 32, 40):
+        if all(ctypes.c_void_p.from_address(id(p) + off).value == _addr(p) for p in probes):
+            return off
+    return -1
+
+
+_OFF = _data_offset()
+
+
+class _Pinned:
+    """An int64 array passed to ctypes by its address (kept alive with it)."""
+
+    __slots__ = ("arr", "_as_parameter_")
+
+    def __init__(self, arr):
+        self.arr = arr
+        self._as_parameter_ = ctypes.c_void_p(_addr(arr))
+
+
+def _objects(arrays, outs, extra=None):
+    """The operand list a kernel reads (``EMBER_DATA`` in c_emit): array objects, or their
+    data pointers when the object layout is not confirmed."""
+    ops = list(arrays) + list(outs)
+    if extra is not None:
+        ops.append(extra)
+    if _OFF >= 0:
+        return (ctypes.c_void_p * len(ops))(*map(id, ops))
+    return (ctypes.c_void_p * len(ops))(*map(_addr, ops))
+
+
+def _signature(arrays, dts):
+    """A plan-cache key: shapes and strides of host arrays of the declared dtypes (None:
+    take the checking path)."""
+    if len(arrays) != len(dts):
+        return None
+    key = []
+    for a, dt in zip(arrays, dts):
+        if type(a) is not np.ndarray or a.dtype != dt:
+            return None
+        key.append(a.shape)
+        key.append(a.strides)
+    return tuple(key)
 
 
 def _collapse(sizes, strides):
@@ -81,7 +146,7 @@ class _Kernel:
     kind = "kernel"
 
     def __init__(self, inputs, body, outputs, staged):
-        self.inputs = [(n, np.dtype(d)) for n, d in inputs]
+        self.inputs = [(i[0], np.dtype(i[1])) for i in inputs]
         self.program = parse_program(inputs, body, outputs, staged=staged)
         self.out_dtypes = [dt for _, dt in self.program.outputs]
         self.fallback_reason = None
@@ -90,6 +155,8 @@ class _Kernel:
         except Unsupported as e:
             self.fallback_reason = str(e)
         self._fns = {}
+        self._plans = {}
+        self._dts = [dt for _, dt in self.inputs]
 
     @property
     def backend(self):
@@ -126,6 +193,9 @@ class _Kernel:
                                  f"{getattr(o, 'dtype', type(o).__name__)} "
                                  f"{getattr(o, 'shape', '')}")
         return list(out)
+
+    def _c_allowed(self):
+        return self.fallback_reason is None and not disabled()
 
     def _use_c(self):
         if self.fallback_reason is not None or disabled():
@@ -165,37 +235,57 @@ class ElementwiseKernel(_Kernel):
         super().__init__(inputs, body, outputs, staged=False)
 
     def __call__(self, arrays, out=None):
-        arrays = self._arrays(arrays)
+        key = _signature(arrays, self._dts)
+        plan = self._plans.get(key) if key is not None else None
+        if plan is None:
+            arrays = self._arrays(arrays)
+            plan = self._plan(arrays)
+            if key is not None and (plan[0] is not None or not disabled()):
+                self._plans[key] = plan
+        if plan[0] is None or not self._c_allowed():
+            shape = plan[1]
+            outs = self._outs(out, [shape] * len(self.out_dtypes))
+            if 0 in shape:
+                return outs
+            return self._numpy(self._arrays(arrays), outs)
+        fn, shape, nd, shp, stv = plan
+        if out is None:
+            outs = [np.empty(shape, dt) for dt in self.out_dtypes]
+        else:
+            outs = self._outs(out, [shape] * len(self.out_dtypes))
+        objs = _objects(arrays, outs)
+        fn(nd, shp, stv, objs, _OFF, get_num_threads())
+        return outs
+
+    def _plan(self, arrays):
+        """``(fn, shape, nd, shape array, stride array)`` for arrays of these shapes and
+        strides, or ``(None, shape)`` for the NumPy executor."""
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
         except ValueError:
             raise ValueError(f"{self.kind}: input shapes "
                              f"{[a.shape for a in arrays]} do not broadcast") from None
-        outs = self._outs(out, [shape] * len(self.out_dtypes))
-        if 0 in shape:
-            return outs
-        if not self._use_c():
-            return self._numpy(arrays, outs)
+        if 0 in shape or not self._use_c():
+            return None, shape
+        outs = [np.empty(shape, dt) for dt in self.out_dtypes]  # stand-ins for strides
         sizes, strides = _collapse(list(shape) or [1], [_bstrides(a, shape) or [0]
                                                         for a in arrays + outs])
         if not sizes:
             sizes, strides = [1], [[0] for _ in strides]
         if len(sizes) > c_emit.MAX_DIMS:
-            return self._numpy(arrays, outs)
+            return None, shape
         nin = len(arrays)
         modes = "".join(("1" if st[-1] == a.itemsize else "0" if st[-1] == 0 and k < nin
                          else "g") for k, (st, a) in enumerate(zip(strides, arrays + outs)))
         fn = self._function(modes, lambda: c_emit.emit_elementwise(
             self.program, "ember_ew_" + modes, modes), "ember_ew_" + modes)
         if fn is None:
-            return self._numpy(arrays, outs)
-        nd = len(sizes)
+            return None, shape
+        fn.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                       ctypes.c_int64, ctypes.c_int64]
         shp = np.array(sizes, np.int64)
         stv = np.array([s for st in strides for s in st], np.int64)
-        ptrs = np.array([_addr(a) for a in arrays + outs], np.uintp)
-        fn(ctypes.c_int64(nd), ctypes.c_void_p(_addr(shp)), ctypes.c_void_p(_addr(stv)),
-           ctypes.c_void_p(_addr(ptrs)), ctypes.c_int64(get_num_threads()))
-        return outs
+        return fn, shape, len(sizes), _Pinned(shp), _Pinned(stv)
 
     def _numpy(self, arrays, outs):
         vals = numpy_exec.evaluate(self.program, arrays)
@@ -204,6 +294,7 @@ class ElementwiseKernel(_Kernel):
         return outs
 
     def source(self, modes=None):
+        """The C source of the variant for innermost-dimension ``modes``."""
         modes = modes or "1" * (len(self.inputs) + len(self.out_dtypes))
         return c_emit.PRELUDE + c_emit.emit_elementwise(self.program, "ember_ew_" + modes,
                                                         modes)
@@ -221,6 +312,8 @@ class StagedKernel(_Kernel):
             if not all(isinstance(d, int) for d in axis):
                 raise KernelError(f"{self.kind}: axis must be None, an int or a tuple of ints")
         self.axis, self.keepdim = axis, bool(keepdim)
+        self._full = [o.full for o, _ in self.program.outputs]
+        self._nred = sum(1 for n in self.program.nodes if n.op in c_emit.REDUCTIONS)
 
     def _axes(self, nd):
         if self.axis is None:
@@ -236,7 +329,33 @@ class StagedKernel(_Kernel):
         return tuple(sorted(d for d in axes if d < nd))
 
     def __call__(self, arrays, out=None):
-        arrays = self._arrays(arrays)
+        key = _signature(arrays, self._dts)
+        plan = self._plans.get(key) if key is not None else None
+        if plan is None:
+            arrays = self._arrays(arrays)
+            plan = self._plan(arrays)
+            if key is not None and (plan[0] is not None or not disabled()):
+                self._plans[key] = plan
+        fn, shapes, rest = plan
+        if fn is None or not self._c_allowed():
+            outs = self._outs(out, shapes)
+            if rest is None:
+                return outs
+            axes, shape = rest
+            return self._numpy(self._arrays(arrays), outs, axes, shape)
+        shp, stv, nscratch = rest
+        if out is None:
+            outs = [np.empty(s, dt) for s, dt in zip(shapes, self.out_dtypes)]
+        else:
+            outs = self._outs(out, shapes)
+        scratch = np.empty(nscratch, np.int64)
+        fn(shp, stv, _objects(arrays, outs, scratch), _OFF, get_num_threads())
+        return outs
+
+    def _plan(self, arrays):
+        """``(fn, output shapes, (shape array, stride array, scratch size))``, or ``(None,
+        output shapes, (axes, shape) or None)`` for the NumPy executor (None: nothing to
+        compute)."""
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
         except ValueError:
@@ -247,26 +366,28 @@ class StagedKernel(_Kernel):
         kept = [d for d in range(nd) if d not in axes]
         red_shape = tuple(1 if d in axes else shape[d] for d in range(nd)) if self.keepdim \
             else tuple(shape[d] for d in kept)
-        full = [o.full for o, _ in self.program.outputs]
-        outs = self._outs(out, [shape if f else red_shape for f in full])
+        shapes = [shape if f else red_shape for f in self._full]
         R = 1
         for d in axes:
             R *= shape[d]
         if R == 0 and any(n.op in ("max", "min") for n in self.program.nodes):
             raise ValueError(f"{self.kind}: zero-size reduction of shape {shape} over axes "
                              f"{axes} with max/min, which has no identity")
-        if 0 in [shape[d] for d in kept]:
-            return outs
-        if not self._use_c():
-            return self._numpy(arrays, outs, axes, shape)
-        ops = arrays + outs
         bst = [_bstrides(a, shape) for a in arrays]
-        for o, f in zip(outs, full):
+        for n, a, st in zip(self.program.inputs, arrays, bst):
+            if not n.full and any(st[d] and shape[d] != 1 for d in axes):
+                raise ValueError(f"{self.kind}: row input {n.name!r} of shape {a.shape} "
+                                 f"varies over the reduced axes {axes} of {shape}")
+        if 0 in [shape[d] for d in kept]:
+            return None, shapes, None
+        if not self._use_c():
+            return None, shapes, (axes, shape)
+        for s, f, dt in zip(shapes, self._full, self.out_dtypes):
+            o = np.empty(s, dt)  # a stand-in for the strides of fresh or given outputs
             if f:
                 bst.append(list(o.strides))
             else:
-                full_view = o.reshape(tuple(1 if d in axes else shape[d] for d in range(nd)))
-                st = list(full_view.strides)
+                st = o.reshape(tuple(1 if d in axes else shape[d] for d in range(nd))).strides
                 bst.append([0 if d in axes else st[d] for d in range(nd)])
         ks, kst = _collapse([shape[d] for d in kept], [[st[d] for d in kept] for st in bst])
         rs, rst = _collapse([shape[d] for d in axes], [[st[d] for d in axes] for st in bst])
@@ -275,30 +396,27 @@ class StagedKernel(_Kernel):
         if not rs:
             rs, rst = [1 if R else 0], [[0] for _ in bst]
         if len(ks) + len(rs) > c_emit.MAX_DIMS:
-            return self._numpy(arrays, outs, axes, shape)
+            return None, shapes, (axes, shape)
         nk, nr = len(ks), len(rs)
         nin = len(arrays)
-        modes = "".join(("1" if st[-1] == a.itemsize else "0" if st[-1] == 0 and k < nin
-                         else "g") for k, (st, a) in enumerate(zip(rst, ops)))
+        sizes = [a.itemsize for a in arrays] + [dt.itemsize for dt in self.out_dtypes]
+        modes = "".join(("1" if st[-1] == sz else "0" if st[-1] == 0 and k < nin
+                         else "g") for k, (st, sz) in enumerate(zip(rst, sizes)))
         chunked = c_emit.chunkable(self.program) and R >= 4 * c_emit.BLOCK
         name = f"ember_st_{nk}_{nr}_{modes}_{int(chunked)}"
         fn = self._function((nk, nr, modes, chunked), lambda: c_emit.emit_staged(
             self.program, name, nk, nr, modes, chunked), name)
         if fn is None:
-            return self._numpy(arrays, outs, axes, shape)
+            return None, shapes, (axes, shape)
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+                       ctypes.c_int64]
         K = 1
         for s in ks:
             K *= s
-        nred = sum(1 for n in self.program.nodes if n.op in c_emit.REDUCTIONS)
         nch = -(-R // c_emit.BLOCK) if chunked else 0
-        scratch = np.empty(max(1, K * nch * nred * 2), np.int64)
         shp = np.array(ks + rs, np.int64)
         stv = np.array([s for a, b in zip(kst, rst) for s in a + b], np.int64)
-        ptrs = np.array([_addr(a) for a in ops], np.uintp)
-        fn(ctypes.c_void_p(_addr(shp)), ctypes.c_void_p(_addr(stv)),
-           ctypes.c_void_p(_addr(ptrs)), ctypes.c_int64(get_num_threads()),
-           ctypes.c_void_p(_addr(scratch)))
-        return outs
+        return fn, shapes, (_Pinned(shp), _Pinned(stv), max(1, K * nch * self._nred * 2))
 
     def _numpy(self, arrays, outs, axes, shape):
         vals = numpy_exec.evaluate(self.program, arrays, axes, shape)
@@ -314,6 +432,7 @@ class StagedKernel(_Kernel):
         return outs
 
     def source(self, nk=1, nr=1, modes=None, chunked=False):
+        """The C source of one variant (``nk`` kept and ``nr`` reduced dims)."""
         modes = modes or "1" * (len(self.inputs) + len(self.out_dtypes))
         return c_emit.PRELUDE + c_emit.emit_staged(self.program, "ember_st", nk, nr, modes,
                                                    chunked)

@@ -400,3 +400,28 @@ def test_reduction_fused_after_the_chain(red, dim, keepdim):
         a0, b0 = a.detach(), b.detach()
         cf(a0, b0)
         np.testing.assert_allclose(cf(a0, b0).numpy(), ref.detach().numpy(), rtol=1e-12)
+
+
+def test_dropout_and_batchnorm_in_a_compiled_training_step_match_eager():
+    def make():
+        ember.manual_seed(0)
+        return nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3),
+                             nn.Linear(8, 2))
+
+    eager, m = make(), make()
+    cm = ember.compile(m)
+    opt_e = ember.optim.SGD(eager.parameters(), lr=0.1)
+    opt_c = ember.optim.SGD(cm.parameters(), lr=0.1)
+    x = ember.randn(16, 6)
+    for step in range(4):
+        outs = []
+        for model, opt in ((eager, opt_e), (cm, opt_c)):
+            ember.manual_seed(100 + step)  # the same dropout masks
+            loss = model(x).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            outs.append(loss.item())
+        assert outs[0] == pytest.approx(outs[1], rel=1e-6)
+    for (k, a), b in zip(eager.state_dict().items(), m.state_dict().values()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)

@@ -376,3 +376,23 @@ def test_depthwise_gradcheck_and_torch():
         for e, t in zip(ember.autograd.grad(ey.sum(), [x, w]),
                         torch.autograd.grad(ty.sum(), [tx, tw])):
             np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- adaptive avg
+@pytest.mark.parametrize("shape,out", [((2, 3, 8, 6), 1), ((2, 3, 8, 6), (4, 3)),
+                                       ((3, 8, 6), (2, None)), ((2, 3, 8, 6), (3, 4))])
+def test_adaptive_avg_pool_equal_bins(shape, out):
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(14)
+    a = rng.standard_normal(shape)
+    x = ember.tensor(a, requires_grad=True)
+    y = F.adaptive_avg_pool2d(x, out)
+    oh, ow = (out, out) if isinstance(out, int) else (out[0], out[1] or shape[-1])
+    h, w = shape[-2:]
+    # bins [floor(i*L/o), ceil((i+1)*L/o)) averaged, as PyTorch
+    ref = np.stack([np.stack([a[..., (i * h) // oh:-((-(i + 1) * h) // oh),
+                                (j * w) // ow:-((-(j + 1) * w) // ow)].mean((-2, -1))
+                              for j in range(ow)], -1) for i in range(oh)], -2)
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, out), (x,))

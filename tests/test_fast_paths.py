@@ -396,3 +396,36 @@ def test_adaptive_avg_pool_equal_bins(shape, out):
                               for j in range(ow)], -1) for i in range(oh)], -2)
     np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, out), (x,))
+
+
+# ----------------------------------------------------------------------------- take_axis
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis,length", [((4, 6, 66), 2, 64), ((4, 66, 5), 1, 64),
+                                               ((70, 3), 0, 64), ((2, 3, 200), -1, 50),
+                                               ((3, 5000), 1, 9)])  # the last: add.at
+def test_take_axis_backward_slice_loop_is_bit_identical(dtype, shape, axis, length):
+    from ember._ops import pool as P
+
+    rng = np.random.default_rng(15)
+    idx = rng.integers(0, length, shape[axis]).astype(np.int64)
+    g = rng.standard_normal(shape).astype(dtype)
+    want = np.zeros(shape[:axis % len(shape)] + (length,) + shape[axis % len(shape) + 1:],
+                    dtype)
+    np.add.at(want, (slice(None),) * (axis % len(shape)) + (idx,), g)
+    np.testing.assert_array_equal(P._take_bwd_fwd(g, idx, axis, length), want)
+
+
+def test_reflect_pad_gradient_matches_torch():
+    if torch is None:
+        pytest.skip("PyTorch (the oracle) is not installed")
+    import ember.nn.functional as F
+
+    a = np.random.default_rng(16).standard_normal((2, 3, 40, 33))
+    for mode in ("reflect", "replicate", "circular"):
+        x, tx = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y = F.pad(x, (2, 3, 1, 2), mode=mode)
+        ty = torch.nn.functional.pad(tx, (2, 3, 1, 2), mode=mode)
+        w = np.random.default_rng(17).standard_normal(tuple(ty.shape))
+        (g,) = ember.autograd.grad((y * ember.tensor(w)).sum(), [x])
+        (tg,) = torch.autograd.grad((ty * torch.tensor(w)).sum(), [tx])
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12, atol=1e-12)

@@ -253,3 +253,42 @@ def batch_norm_backward(g, x, mean, invstd, w, need_gx):
     if r is None:
         return None
     return (r[0] if need_gx else None), r[-2], r[-1]
+
+
+# ----------------------------------------------------------------------------- Adam / AdamW
+def adam_step(x, g, m, v, vmax, consts, small, amsgrad, maximize, wd_mode):
+    """One parameter's Adam/AdamW update in place (``x``, ``m``, ``v``, ``vmax``), the same
+    operation sequence as ``_fused_adam_fwd``. ``consts``: 0-d arrays of ``x``'s dtype
+    (``w``, ``beta2``, ``1 - beta2``, ``eps``, ``sqrt(bias_correction2)``, ``-step_size``,
+    ``1 - lr * weight_decay``, ``weight_decay``); ``wd_mode``: None, "coupled" or
+    "decoupled". False when the kernels do not cover the call."""
+    arrays = [x, g, m, v] + ([vmax] if amsgrad else [])
+    if not _ok(*arrays) or x.ndim == 0:
+        return False
+    for a in arrays:
+        if a.shape != x.shape or not a.flags.c_contiguous:
+            return False
+    if not (x.flags.writeable and m.flags.writeable and v.flags.writeable):
+        return False
+    dt = x.dtype.name
+    key = ("adam", dt, small, amsgrad, maximize, wd_mode)
+
+    def make():
+        names = ["w", "b2", "omb2", "eps", "bc2s", "nss", "decay", "wd"]
+        ins = [(n, dt) for n in ["x", "g", "m", "v"] + (["vmax"] if amsgrad else []) + names]
+        body = [("xd", "x * decay" if wd_mode == "decoupled" else "x"),
+                ("g1", "-g" if maximize else "g"),
+                ("gg", "g1 + xd * wd" if wd_mode == "coupled" else "g1"),
+                ("tmp", "(gg - m) * w"),
+                ("m2", "m + tmp" if small else "gg - tmp"),
+                ("v2", "v * b2 + (gg * omb2) * gg"),
+                ("vv", "maximum(vmax, v2)" if amsgrad else "v2"),
+                ("x2", "xd + (m2 * nss) / (sqrt(vv) / bc2s + eps)")]
+        outs = [("x2", dt), ("m2", dt), ("v2", dt)] + ([("vv", dt)] if amsgrad else [])
+        return elementwise_kernel(ins, body, outs)
+
+    k = _kernel(key, make)
+    if k.backend != "c":
+        return False
+    k(arrays + list(consts), out=[x, m, v] + ([vmax] if amsgrad else []))
+    return True

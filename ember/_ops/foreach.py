@@ -776,6 +776,9 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
     key = None
     w = 1 - beta1
     small = abs(w) < 0.5
+    from ember._codegen import eager
+
+    wd_mode = None if weight_decay == 0 else "decoupled" if decoupled else "coupled"
     for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
         step = float(steps[i])
         if key != (step, x.dtype):
@@ -786,6 +789,12 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
             bc2_sqrt = f((1 - beta2 ** step) ** 0.5)
             neg_step_size = f(-(lr / (1 - beta1 ** step)))
             decay = f(1 - lr * weight_decay)
+            consts = [xp.asarray(c) for c in (w_, b2, one_m_b2, eps_, bc2_sqrt,
+                                              neg_step_size, decay, f(weight_decay))]
+        # the whole update as one generated kernel (False: not covered, NumPy below)
+        if eager.adam_step(x, g, m, v, vmaxs[i] if amsgrad else None, consts, small,
+                           amsgrad, maximize, wd_mode):
+            continue
         if weight_decay != 0 and decoupled:
             x *= decay
         g = _grad_work(xp, x, g, maximize, weight_decay, decoupled)

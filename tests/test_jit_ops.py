@@ -121,6 +121,7 @@ def _traced(fn):
         return ember.jit.trace(fn, check_trace=False, strict=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("info", _CASES)
 def test_traced_equals_eager_on_the_same_inputs(info):
     _trace_all(info, False, _traced)

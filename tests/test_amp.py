@@ -147,12 +147,25 @@ def test_cache_enabled_casts_each_weight_once():
     with ember.autocast("cpu"):
         y1 = x @ w
         y2 = x @ w
-        assert len(A._STATE["cache"]) == 1
+        assert len(A._TLS.cache) == 1
         assert ember.equal(y1, y2)
-    assert A._STATE["cache"] == {}
+    assert A._TLS.cache == {}
     with ember.autocast("cpu", cache_enabled=False):
         x @ w
-        assert A._STATE["cache"] == {}
+        assert A._TLS.cache == {}
+
+
+def test_autocast_state_is_per_thread():
+    import threading
+
+    a = ember.randn(3, 3)
+    seen = {}
+    with ember.autocast("cpu"):
+        t = threading.Thread(target=lambda: seen.update(d=(a @ a).dtype))
+        t.start()
+        t.join()
+        assert (a @ a).dtype == BF
+    assert seen["d"] == ember.float32
 
 
 def test_custom_fwd_casts_and_custom_bwd_restores_state():

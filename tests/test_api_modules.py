@@ -829,15 +829,15 @@ def test_cpu_amp_spellings_and_autocast_switch():
     assert y.dtype == ember.float32
     with ember.amp.autocast("cpu", dtype=ember.bfloat16, enabled=False):
         pass
-    with pytest.raises(NotImplementedError, match="enabled=True"):
-        ember.autocast("cpu", dtype=ember.bfloat16)
+    with ember.autocast("cpu", dtype=ember.bfloat16):  # mixed precision (tests/test_amp.py)
+        assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype == ember.bfloat16
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        with pytest.raises(NotImplementedError):
-            ember.cpu.amp.autocast()
+        with ember.cpu.amp.autocast():
+            assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype == ember.bfloat16
         with ember.cpu.amp.autocast(enabled=False):
             pass
-    assert ember.amp.is_autocast_available("cpu") is False
+    assert ember.amp.is_autocast_available("cpu") is True
 
 
 def test_custom_fwd_bwd_decorators():

@@ -25,6 +25,9 @@ in two places:
   are suspended the same way, so they keep their input dtype.
 
 Installing the mode and the wrappers costs microseconds, once per outermost region. The
+regions, the suspension depth and the cache are per thread, as PyTorch's autocast state
+is; the installed mode and wrappers are process-wide while any thread has an enabled
+region, and consult the calling thread's state, so other threads run unchanged. The
 weight cast cache (``cache_enabled=True``, the default) keeps one cast per leaf tensor that
 requires grad for the life of the outermost region, as PyTorch's does. Backward formulas
 are records too; they pass the mode like any other (a matmul in backward runs in the lower
@@ -36,6 +39,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+import threading
 
 from ember import _dtype as D
 from ember._ops.core import DispatchMode
@@ -98,8 +102,21 @@ _OWNERS = ("ember", "ember.linalg", "ember.nn.functional", "ember.nn._functional
 _POOL_CLASSES = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
                  "AvgPool3d")
 
-_STACK: list = []  # active regions, innermost last: (device_type, enabled, dtype, cache)
-_STATE = {"mode": None, "patched": [], "suspended": 0, "cache": {}}
+class _Local(threading.local):
+    """Per-thread autocast state, as PyTorch's: regions (innermost last:
+    ``(device_type, enabled, dtype, cache)``), the suspension depth and the cast cache."""
+
+    def __init__(self):
+        self.stack = []
+        self.suspended = 0
+        self.cache = {}
+        self.enabled_regions = 0
+
+
+_TLS = _Local()
+# process-wide: the installed mode and wrappers, kept while any thread has an enabled region
+_STATE = {"mode": None, "patched": [], "regions": 0}
+_LOCK = threading.Lock()
 
 
 def is_autocast_available(device_type: str) -> bool:
@@ -117,7 +134,7 @@ def is_autocast_available(device_type: str) -> bool:
 
 
 def _current(device_type="cpu"):
-    for dev, enabled, dtype, cache in reversed(_STACK):
+    for dev, enabled, dtype, cache in reversed(_TLS.stack):
         if dev == device_type:
             return enabled, dtype, cache
     return False, _DEFAULT_DTYPE.get(device_type, D.bfloat16), True
@@ -163,11 +180,11 @@ def _cast(t, dtype, cache):
     """``t.to(dtype)``, through the weight cache for leaves that require grad."""
     if cache and t._requires_grad and t._grad_fn is None:
         key = (id(t), dtype)
-        hit = _STATE["cache"].get(key)
+        hit = _TLS.cache.get(key)
         if hit is not None and hit[0] is t and hit[1] == t._version:
             return hit[2]
         out = t.to(dtype)
-        _STATE["cache"][key] = (t, t._version, out)
+        _TLS.cache[key] = (t, t._version, out)
         return out
     return t.to(dtype)
 
@@ -222,7 +239,7 @@ class _AutocastMode(DispatchMode):
 
     def __ember_dispatch__(self, op, inputs, params, run):
         name = op.name
-        if _STATE["suspended"] or (name not in LOWER_RECORDS and name not in FP32_RECORDS):
+        if _TLS.suspended or (name not in LOWER_RECORDS and name not in FP32_RECORDS):
             return run(inputs, params)
         enabled, dtype, cache = _current("cpu")
         if not enabled:
@@ -264,7 +281,7 @@ def _patched(f, policy):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         enabled, dtype, cache = _current("cpu")
-        if not enabled or _STATE["suspended"] or kwargs.get("dtype") is not None:
+        if not enabled or _TLS.suspended or kwargs.get("dtype") is not None:
             return f(*args, **kwargs)
         if policy == _LOWER:
             args = _cast_lower(args, dtype, cache)
@@ -279,11 +296,11 @@ def _patched(f, policy):
             if low is not None:
                 args = _cast_fp32(args, False)
                 kwargs = {k: _cast_fp32(v, False) for k, v in kwargs.items()}
-                _STATE["suspended"] += 1
+                _TLS.suspended += 1
                 try:
                     out = f(*args, **kwargs)
                 finally:
-                    _STATE["suspended"] -= 1
+                    _TLS.suspended -= 1
                 return out.to(dtype) if isinstance(out, Tensor) and out.dtype is D.float32 \
                     else out
         elif policy == _EMULATE:
@@ -291,11 +308,11 @@ def _patched(f, policy):
             if low is not None:
                 args = _cast_fp32(args, False)
                 kwargs = {k: _cast_fp32(v, False) for k, v in kwargs.items()}
-                _STATE["suspended"] += 1
+                _TLS.suspended += 1
                 try:
                     out = f(*args, **kwargs)
                 finally:
-                    _STATE["suspended"] -= 1
+                    _TLS.suspended -= 1
                 if isinstance(out, Tensor):
                     return out.to(low) if out.dtype is D.float32 else out
                 return type(out)(o.to(low) if isinstance(o, Tensor) and o.dtype is D.float32
@@ -309,11 +326,11 @@ def _patched(f, policy):
             # inputs are in the lower precision now; the composite's records (matmul, add)
             # keep it, the product through the record-level rule
             return f(*args, **kwargs)
-        _STATE["suspended"] += 1
+        _TLS.suspended += 1
         try:
             return f(*args, **kwargs)
         finally:
-            _STATE["suspended"] -= 1
+            _TLS.suspended -= 1
 
     wrapper._ember_autocast_plain = f
     return wrapper
@@ -349,7 +366,6 @@ def _uninstall():
     if _STATE["mode"] is not None:
         _STATE["mode"].__exit__(None, None, None)
         _STATE["mode"] = None
-    _STATE["cache"] = {}
 
 
 class autocast:
@@ -413,15 +429,24 @@ class autocast:
         self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
 
     def __enter__(self):
-        _STACK.append((self.device, self._enabled, self.fast_dtype, self._cache_enabled))
-        if self.device == "cpu" and self._enabled and _STATE["mode"] is None:
-            _install()
+        _TLS.stack.append((self.device, self._enabled, self.fast_dtype, self._cache_enabled))
+        self._counted = self.device == "cpu" and self._enabled
+        if self._counted:
+            with _LOCK:
+                if _STATE["regions"] == 0:
+                    _install()
+                _STATE["regions"] += 1
         return self
 
     def __exit__(self, *exc):
-        _STACK.pop()
-        if _STATE["mode"] is not None and not any(e for d, e, _, _ in _STACK if d == "cpu"):
-            _uninstall()
+        _TLS.stack.pop()
+        if not any(d == "cpu" and e for d, e, _, _ in _TLS.stack):
+            _TLS.cache = {}  # the cast cache lives as long as the thread's outermost region
+        if self._counted:
+            with _LOCK:
+                _STATE["regions"] -= 1
+                if _STATE["regions"] == 0:
+                    _uninstall()
         return False
 
     def __call__(self, func):

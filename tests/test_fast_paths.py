@@ -295,8 +295,8 @@ def _topk_ref(a, k, dim, largest):
 
 
 @pytest.mark.parametrize("kind", ["normal", "ties", "ints", "nans", "mostly_nan", "binary"])
-@pytest.mark.parametrize("shape,dim", [((2000,), 0), ((3, 700), 1), ((600, 3), 0),
-                                       ((2, 400, 2), 1)])
+@pytest.mark.parametrize("shape,dim", [((5000,), 0), ((3, 4100), 1), ((4200, 3), 0),
+                                       ((2, 4100, 2), 1)])  # n >= 4096: the partition path
 @pytest.mark.parametrize("largest", [True, False])
 def test_topk_partition_matches_full_sort(kind, shape, dim, largest):
     rng = np.random.default_rng(11)
@@ -315,7 +315,7 @@ def test_topk_partition_matches_full_sort(kind, shape, dim, largest):
 
 def test_topk_matches_torch_and_gradient():
     rng = np.random.default_rng(12)
-    a = rng.standard_normal((4, 3000))
+    a = rng.standard_normal((4, 5000))
     x = ember.tensor(a, requires_grad=True)
     v, i = ember.topk(x, 20, 1)
     (g,) = ember.autograd.grad(v.sum(), [x])

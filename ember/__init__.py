@@ -233,7 +233,7 @@ preserve_format = contiguous_format = channels_last = "torch.memory_format"
 _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "special",
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
                  "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
-                 "vision", "accelerator", "cpu", "as_torch", "signal")
+                 "vision", "accelerator", "cpu", "as_torch", "signal", "compiler")
 _LAZY_ATTRS = {"save": "serialization", "load": "serialization", "autocast": "amp",
                "is_autocast_enabled": "amp", "get_autocast_dtype": "amp"}
 

@@ -425,3 +425,19 @@ def test_dropout_and_batchnorm_in_a_compiled_training_step_match_eager():
         assert outs[0] == pytest.approx(outs[1], rel=1e-6)
     for (k, a), b in zip(eager.state_dict().items(), m.state_dict().values()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_torch_compiler_helpers():
+    seen = []
+
+    def f(x):
+        seen.append(ember.compiler.is_compiling())
+        return ember.compiler.disable(lambda y: y * 2)(x) + 1
+
+    cf = ember.compile(f)
+    assert cf(ember.ones(2)).tolist() == [3.0, 3.0]
+    assert cf(ember.ones(2)).tolist() == [3.0, 3.0]
+    assert seen == [True] and not ember.compiler.is_compiling()
+    ember.compiler.reset()
+    cf(ember.ones(2))
+    assert seen == [True, True]

@@ -132,6 +132,9 @@ class CompiledFunction:
         self._cache = {}     # signature -> list of _Plan, or "eager" (reason in _eager)
         self._eager = {}
         functools.update_wrapper(self, fn, updated=())
+        from ember.compiler import _COMPILED
+
+        _COMPILED.add(self)
 
     def _needs_grad(self, tensors):
         if not GRAD.enabled:

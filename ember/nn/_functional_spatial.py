@@ -146,9 +146,15 @@ def _adaptive_avg(name, input, nd, output_size):
     dt = input._data.dtype
     lead = tuple(input.shape[:input.ndim - nd])
     sizes = tuple(input.shape[input.ndim - nd:])
+    if sizes != out and all(o == 1 for o in out):
+        # The global pool of every classifier head: one matrix-vector product over the
+        # flattened spatial dims (BLAS beats NumPy's sum here), its gradient an outer product.
+        L = math.prod(sizes)
+        v = Tensor._wrap(np.full((L, 1), 1 / L, dt)).to(input.device)
+        return ember.matmul(input.reshape(lead + (L,)), v).reshape(lead + out)
     if sizes != out and all(L % o == 0 for L, o in zip(sizes, out)):
-        # Equal bins (the global pool of every classifier head among them): one mean over
-        # the bins' axes of a reshaped view, no matrix products and no moved copies.
+        # Equal bins: one mean over the bins' axes of a reshaped view, no matrix products
+        # and no moved copies.
         split = tuple(v for L, o in zip(sizes, out) for v in (o, L // o))
         axes = tuple(len(lead) + 2 * i + 1 for i in range(nd))
         return input.reshape(lead + split).mean(axes)

@@ -567,7 +567,7 @@ def _grid_sample_fwd(x, grid, mode, padding_mode, ac):
     # Gathers move whole channel vectors from a channels-last copy (one np.take of rows per
     # sample: ~20x faster than take_along_axis on NCHW); with few channels, per-sample takes
     # along the flat spatial axis. Weights are (N, P) and broadcast over channels.
-    last = c >= 8
+    last = c >= 8 and mode == "bilinear"  # nearest gathers once: the copies would dominate
     if last:
         src = np.ascontiguousarray(x.reshape(n, c, h * w).transpose(0, 2, 1))
         v = np.empty((n, ix.shape[1], c), dt)

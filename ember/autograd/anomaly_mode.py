@@ -56,8 +56,19 @@ class _AnomalyMode(DispatchMode):
         out = run(inputs, params)
         for n in _nodes_of(out, before):
             if n not in _TRACES:
-                _TRACES[n] = (_user_stack(traceback.extract_stack()[:-1]), CURRENT[0])
+                _TRACES[n] = (_user_stack(stack_here(1)), CURRENT[0])
         return out
+
+
+def stack_here(skip=0):
+    """The caller's stack, outermost frame first (``traceback.extract_stack``'s order),
+    without reading source lines now: they are read when the trace is printed."""
+    import sys
+
+    st = traceback.StackSummary.extract(traceback.walk_stack(sys._getframe(skip + 1)),
+                                        lookup_lines=False)
+    st.reverse()
+    return st
 
 
 def _nodes_of(out, exclude):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import traceback
 
 from ember._ops.core import MODES, DispatchMode
 
@@ -152,9 +151,9 @@ class _Collector(DispatchMode):
 def _python_stack():
     """The Python stack of the current op, innermost first, without ember's dispatch
     frames, as PyTorch's ``with_stack`` entries (``file.py(12): fn``)."""
-    from ember.autograd.anomaly_mode import _user_stack
+    from ember.autograd.anomaly_mode import _user_stack, stack_here
 
-    frames = _user_stack(traceback.extract_stack()[:-3])
+    frames = _user_stack(stack_here(3))
     return [f"{fr.filename}({fr.lineno}): {fr.name}" for fr in reversed(frames)]
 
 

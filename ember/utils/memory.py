@@ -221,7 +221,9 @@ def live_tensors():
     """
     out = []
     for obj in gc.get_objects():
-        if not isinstance(obj, Tensor):
+        # type(), not isinstance: isinstance reads __class__, which some objects of other
+        # libraries turn into a deprecation warning
+        if not issubclass(type(obj), Tensor):
             continue
         try:
             d = obj._data

@@ -901,6 +901,10 @@ def _wrap_dim(dim, ndim, op="op"):
     """Normalise a possibly negative dim, raising IndexError like PyTorch."""
     n = ndim if ndim > 0 else 1
     if not -n <= dim < n:
+        if dim.__class__ is not int or not -2 ** 63 <= dim < 2 ** 63:
+            from ember._ops.args import int_arg  # PyTorch's TypeError/ValueError
+
+            int_arg(op, "dim", dim)
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim

@@ -1288,6 +1288,11 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """
     _check_tensor("linalg.cross", input, "input")
     _check_tensor("linalg.cross", other, "other")
+    if input.dtype is not other.dtype:  # PyTorch promotes nothing here
+        raise RuntimeError(f"linalg.cross: expected scalar type {input.dtype._short} but found "
+                           f"{other.dtype._short}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("linalg.cross: \"cross\" not implemented for 'Bool'")
     if input._data.ndim != other._data.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions. "
                            f"Got {input._data.ndim} and {other._data.ndim}")

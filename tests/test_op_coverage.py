@@ -437,8 +437,9 @@ RECORD_RULES = {
                              _t(4, 1, 3))),
     "batch_norm_stats": ("tests/nn/test_records.py::"
                          "test_batch_norm_running_stats_are_a_declared_mutation",
-                         lambda: _gg(lambda x: F.batch_norm(x, ember.zeros(3), ember.ones(3),
-                                                            training=True), _t(4, 3))),
+                         lambda: _gg(lambda x: F.batch_norm(  # stats in x's dtype, as PyTorch
+                             x, ember.zeros(3, dtype=x.dtype), ember.ones(3, dtype=x.dtype),
+                             training=True), _t(4, 3))),
     "native_dropout": ("tests/nn/test_records.py::test_dropout_is_one_random_record",
                        lambda: _gg(lambda x: F.dropout(x, 0.5), _t(4, 3))),
     "rrelu_with_noise": ("tests/nn/test_records.py::test_rrelu_is_a_random_record",

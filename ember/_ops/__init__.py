@@ -11,9 +11,31 @@ from ember._ops import signal  # noqa: F401
 from ember._ops import linalg_factor  # noqa: F401
 from ember._ops import foreach  # noqa: F401
 from ember._ops.core import FUNCTIONS, METHODS, OPS  # noqa: F401
+from ember._ops.args import REFUSE, checked
 from ember._tensor import Tensor
 
 E = elementwise._binary_defs
+
+
+def _check_wrappers():
+    # NOTE [ Argument checks by parameter name ] (args.py): wrappers published without
+    # @register get their fronts here; the unary/binary families parse their own operands.
+    fronts = {id(f.__wrapped__): f for t in (FUNCTIONS, METHODS) for f in t.values()
+              if getattr(f, "__ember_checked__", False)}  # aliases of registered wrappers
+    for table in (FUNCTIONS, METHODS, FUNCTIONS, METHODS):  # twice: aliases of fronts
+        for name, fn in list(table.items()):
+            if id(fn) in fronts:
+                table[name] = fronts[id(fn)]
+                continue
+            code = getattr(fn, "__code__", None)
+            family = hasattr(fn, "core") or (code is not None and code.co_name == "fn"
+                                             and hasattr(fn, "op"))
+            if name.startswith("_") or name.endswith("_") or (
+                    family and name not in REFUSE):  # family ops check their own operands
+                continue
+            if id(fn) not in fronts:
+                fronts[id(fn)] = checked(fn, name)
+            table[name] = fronts[id(fn)]
 
 
 def _attach():
@@ -42,6 +64,7 @@ def _invert(self):
     return elementwise.bitwise_not(self)
 
 
+_check_wrappers()
 _attach()
 
 from ember._ops import rules  # noqa: E402,F401  (last: it annotates every record above)

@@ -325,6 +325,18 @@ def _embed_diagonal(gu, u, t, shape):
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' must be str, not "
+                        f"{type(equation).__name__}")
+    for i, o in enumerate(operands):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"einsum(): expected Tensor as element {i} in argument 'tensors', "
+                            f"but got {type(o).__name__}")
+        if o.dtype is not operands[0].dtype:  # PyTorch promotes nothing here
+            raise RuntimeError(f"einsum(): expected scalar type {operands[0].dtype._short} but "
+                               f"found {o.dtype._short}")
+    if len(operands) > 1 and operands[0]._data.dtype.kind == "b":
+        raise NotImplementedError("einsum(): \"bmm\" not implemented for 'Bool'")
     terms, rhs = _parse_einsum(equation, [o._data.shape for o in operands])
     eq = ",".join(terms) + "->" + rhs
     try:

@@ -38,6 +38,7 @@ from ember import _dtype as D
 from ember._graph import _MSG_FREED, FREED, GRAD, node_class, save_inputs, save_output
 from ember._backends import _BY_TYPE as _BACKEND_TYPES
 from ember._backends import xp_of
+from ember._ops.args import checked
 from ember._tensor import Tensor, _new, make_tensor
 
 _ndarray = np.ndarray
@@ -159,12 +160,13 @@ def register(fn=None, *, name=None, method=True, function=True, inplace=False):
 
     def deco(f):
         n = name or f.__name__
+        pub = checked(f, n)  # NOTE [ Argument checks by parameter name ] (args.py)
         if function:
-            FUNCTIONS[n] = f
+            FUNCTIONS[n] = pub
         if method:
-            METHODS[n] = f
+            METHODS[n] = pub
         if inplace:
-            METHODS[n + "_"] = make_inplace(f, n + "_")
+            METHODS[n + "_"] = make_inplace(pub, n + "_")
         return f
 
     return deco(fn) if fn is not None else deco

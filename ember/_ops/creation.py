@@ -412,11 +412,21 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
              requires_grad=False):
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
+    _real_ends("linspace", start, end)
     params = (float(start), float(end), int(steps), _dt(dtype))
     return _create(_LINSPACE, params, device, requires_grad)
 
 
+def _real_ends(name, start, end):
+    for arg, v in (("start", start), ("end", end)):
+        if isinstance(v, complex) or getattr(getattr(v, "_data", None), "dtype", None) is not \
+                None and v._data.dtype.kind == "c":
+            raise NotImplementedError(f"{name}(): a complex '{arg}' is not supported by ember "
+                                      "(complex ranges are not implemented)")
+
+
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    _real_ends("logspace", start, end)
     params = (float(start), float(end), int(steps), float(base), _dt(dtype))
     return _create(_LOGSPACE, params, device, requires_grad)
 

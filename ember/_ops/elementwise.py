@@ -418,6 +418,8 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     opdef.impl = lambda op, inputs, params: core(*inputs)
 
     def fn(input, other, *, out=None):
+        if input.__class__ is not Tensor or other.__class__ is not Tensor:
+            _check_operands(name, input, other)  # operators skip this: they take arrays
         if out is not None:
             return write_out(name, out, core(input, other))
         return core(input, other)
@@ -555,6 +557,33 @@ def _save2(opdef, n, x, y, out):
         from ember._graph import save_output
 
         save_output(n, out)
+
+
+# PyTorch's function forms take a number as input only where a Scalar overload exists, and
+# refuse one as other for these (their schemas are Tensor-Tensor only)
+_NUMBER_INPUT_OK = frozenset(("add", "sub", "mul", "div", "true_divide", "floor_divide",
+                              "remainder", "pow", "float_power", "xlogy", "bitwise_and",
+                              "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                              "bitwise_right_shift"))
+_NUMBER_OTHER_REFUSED = frozenset(("atan2", "arctan2", "fmax", "fmin", "gcd", "lcm",
+                                   "heaviside", "hypot", "logaddexp", "logaddexp2",
+                                   "logical_and", "logical_or", "logical_xor", "maximum",
+                                   "minimum", "nextafter"))
+
+
+def _check_operands(name, a, b):
+    """PyTorch's TypeError for operands a binary op's function form refuses: arrays (the
+    operators accept them), and numbers where the op has no Scalar overload."""
+    for pos, arg, v in ((1, "input", a), (2, "other", b)):
+        if isinstance(v, Tensor):
+            continue
+        if isinstance(v, _ndarray) or not isinstance(v, (_number, _np.generic)) or (
+                pos == 1 and name not in _NUMBER_INPUT_OK) or (
+                pos == 2 and name in _NUMBER_OTHER_REFUSED):
+            t = type(v)
+            tn = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
+                            f"not {tn}")
 
 
 def _scalar(v, name):
@@ -800,8 +829,25 @@ _isfinite = unary("isfinite", xp.isfinite, None, save="", to_float=False,
 _add_core, _sub_core, _div_core = add.core, sub.core, div.core
 
 
-def _alpha(other, alpha):
-    return other * alpha if alpha != 1 else other
+def _alpha(other, alpha, input=None, name="add"):
+    if alpha == 1:
+        return other
+    if alpha.__class__ is not int and alpha.__class__ is not float:
+        _check_alpha(name, alpha, input, other)
+    elif alpha.__class__ is int and not -2 ** 63 <= alpha < 2 ** 63:
+        raise OverflowError(f"{name}(): argument 'alpha' is an int too big to convert")
+    return other * alpha
+
+
+def _check_alpha(name, alpha, input, other):
+    """PyTorch's refusals of an alpha its operands' dtypes cannot take."""
+    ts = [t for t in (input, other) if isinstance(t, Tensor)]
+    kinds = {t._data.dtype.kind for t in ts}
+    if isinstance(alpha, complex) and "c" not in kinds:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                           "complex number.")
+    if isinstance(alpha, bool) and kinds - {"b"}:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
 def _all_bool(a, b):
@@ -810,21 +856,31 @@ def _all_bool(a, b):
 
 @register(name="add")
 def add(input, other, *, alpha=1, out=None):
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _check_operands("add", input, other)
     if alpha != 1 and isinstance(alpha, int) and _all_bool(input, other):
         other = other & bool(alpha)  # bool + alpha * bool stays bool, as PyTorch
         alpha = 1
-    r = _add_core(input, _alpha(other, alpha) if alpha != 1 else other)
+    r = _add_core(input, _alpha(other, alpha, input) if alpha != 1 else other)
     return write_out("add", out, r) if out is not None else r
 
 
 @register(name="sub")
 def sub(input, other, *, alpha=1, out=None):
-    r = _sub_core(input, _alpha(other, alpha) if alpha != 1 else other)
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _check_operands("sub", input, other)
+    elif (input._data.dtype.kind == "b") != (other._data.dtype.kind == "b"):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    r = _sub_core(input, _alpha(other, alpha, input, "sub") if alpha != 1 else other)
     return write_out("sub", out, r) if out is not None else r
 
 
 @register(name="div")
 def div(input, other, *, rounding_mode=None, out=None):
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _check_operands("div", input, other)
     if rounding_mode is None:
         r = _div_core(input, other)
     elif rounding_mode == "floor":
@@ -832,9 +888,12 @@ def div(input, other, *, rounding_mode=None, out=None):
     elif rounding_mode == "trunc":
         r = _div_core(input, other).trunc() if _is_float(input, other) else \
             _trunc_int_div(input, other)
-    else:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                         f"but found '{rounding_mode}'")
+    elif not isinstance(rounding_mode, str):
+        raise TypeError(f"div(): argument 'rounding_mode' must be str, not "
+                        f"{type(rounding_mode).__name__}")
+    else:  # PyTorch's type for an unknown mode
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
     return write_out("div", out, r) if out is not None else r
 
 
@@ -853,11 +912,17 @@ def _trunc_int_div(a, b):
 
 
 def _add_(self, other, *, alpha=1):
-    return _binary_defs["add"].inplace(self, _alpha(other, alpha) if alpha != 1 else other)
+    if other.__class__ is not Tensor:
+        _check_operands("add_", self, other)
+    return _binary_defs["add"].inplace(self, _alpha(other, alpha, self, "add_")
+                                       if alpha != 1 else other)
 
 
 def _sub_(self, other, *, alpha=1):
-    return _binary_defs["sub"].inplace(self, _alpha(other, alpha) if alpha != 1 else other)
+    if other.__class__ is not Tensor:
+        _check_operands("sub_", self, other)
+    return _binary_defs["sub"].inplace(self, _alpha(other, alpha, self, "sub_")
+                                       if alpha != 1 else other)
 
 
 def _div_(self, other, *, rounding_mode=None):
@@ -1101,11 +1166,9 @@ def masked_fill(input, mask, value):
         v = value.to(input.dtype)
     else:
         v = Tensor._wrap(_asarray(value, dtype=input._data.dtype))
-    r = where(mask, v, input)
-    if r.shape != input.shape:
-        raise RuntimeError(f"masked_fill: mask of shape {list(mask.shape)} is not broadcastable "
-                           f"to input of shape {list(input.shape)}")
-    return r
+    # out of place, input and mask broadcast together (PyTorch's expand_outplace); the
+    # in-place form refuses a result of another shape when it copies back
+    return where(mask, v, input)
 
 
 METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")

@@ -310,7 +310,11 @@ def column_stack(tensors):
 
 @with_out("tensordot")
 def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, Tensor) and dims._data.ndim == 0:  # PyTorch reads a 0-dim tensor
+        dims = int(dims._data)
     if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         da = list(range(a.ndim - dims, a.ndim))
         db = list(range(dims))
     else:

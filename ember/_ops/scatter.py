@@ -62,6 +62,11 @@ def _check_gather_shapes(name, x, idx, dim, src=None):
                                    f"than src {list(src.shape)} at dimension {d}")
 
 
+def _empty_index(input, index):
+    return isinstance(index, Tensor) and index._data.size == 0 and isinstance(input, Tensor) \
+        and index._data.dtype.kind in "iu"
+
+
 def _prep(name, input, dim, index, src=None):
     idx = _check_index(name, index)
     x = input
@@ -76,6 +81,9 @@ def _prep(name, input, dim, index, src=None):
 
 @with_out("gather")
 def gather(input, dim, index, *, sparse_grad=False, out=None):
+    if _empty_index(input, index):  # PyTorch checks no shapes for an empty index
+        _wrap_dim(dim, input._data.ndim, "gather")
+        return input.new_empty(index.shape)
     x, idx, d = _prep("gather", input, dim, index)
     r = apply(_INDEX, (x,), (_dim_key(idx, d), x._data.shape))
     return r.reshape(()) if input._data.ndim == 0 else r
@@ -100,6 +108,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
         src = value
     if src is None:
         raise TypeError("scatter() missing required argument 'src' or 'value'")
+    if _empty_index(input, index):
+        _wrap_dim(dim, input._data.ndim, "scatter")
+        return input.clone()
     x, idx, d = _prep("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
     s = _src_tensor(src, x, idx.shape)
     key = _dim_key(idx, d)
@@ -114,6 +125,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
 
 
 def scatter_add(input, dim, index, src):
+    if _empty_index(input, index):
+        _wrap_dim(dim, input._data.ndim, "scatter_add")
+        return input.clone()
     x, idx, d = _prep("scatter_add", input, dim, index, src)
     s = _src_tensor(src, x, idx.shape)
     r = apply(_INDEX_PUT, (x, s), (_dim_key(idx, d), True))

@@ -438,6 +438,8 @@ def chunk(input, chunks, dim=0):
 def tensor_split(input, indices_or_sections, dim=0):
     d = _wrap_dim(dim, input._data.ndim, "tensor_split")
     n = input._data.shape[d]
+    if isinstance(indices_or_sections, Tensor):  # a 0-dim count or a 1-dim list of indices
+        indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:

@@ -96,13 +96,17 @@ def _make_grads(outputs, grad_outputs, create_graph):
                                    f" but got {out.dtype}")
             g = _ones_like(out)
         else:
-            if not isinstance(g, Tensor):
-                from ember._ops.creation import tensor
-
-                g = tensor(g, dtype=out.dtype)
+            if not isinstance(g, Tensor):  # PyTorch converts nothing here
+                raise TypeError(f"gradients can be either Tensors or None, but got "
+                                f"{type(g).__name__}")
             if g.shape != out.shape:
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{g.shape} and output[{i}] has a shape of {out.shape}.")
+            if (g._data.dtype.kind == "c") != (out._data.dtype.kind == "c"):
+                raise RuntimeError(f"For complex Tensors, both grad_output and output are "
+                                   f"required to have the same dtype. Mismatch in dtype: "
+                                   f"grad_output[{i}] has a dtype of {g.dtype._short} and "
+                                   f"output[{i}] has a dtype of {out.dtype._short}.")
             if not create_graph:
                 g = Tensor._wrap(g._data)  # detached alias; the engine never writes into it
         grads.append(g)

@@ -67,5 +67,5 @@ def _float(x):
 def _float_input(x, name):
     _t(x, name)
     if x._data.dtype.kind in "biu":
-        raise RuntimeError(f"\"{name}\" not implemented for '{x.dtype._short}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{x.dtype._short}'")
     return x

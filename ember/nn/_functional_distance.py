@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember._dtype import get_default_dtype
 from ember._tensor import Tensor
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
@@ -33,6 +34,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     from ember import broadcast_tensors
 
     x1, x2 = broadcast_tensors(x1, x2)
+    if x1._data.dtype.kind in "biu" or x2._data.dtype.kind in "biu":
+        # integer/bool inputs compute in the floating dtype of the other input or the
+        # default one, as in PyTorch
+        ft = x1.dtype if x1.is_floating_point() else (
+            x2.dtype if x2.is_floating_point() else get_default_dtype())
+        x1, x2 = x1.to(ft), x2.to(ft)
     n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
     n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)

@@ -33,7 +33,8 @@ def _linear_bwd(ctx, g):
     return (gx, gw) if len(ctx.next) == 2 else (gx, gw, gb)
 
 
-_LINEAR = OpDef("linear", _linear_fwd, _linear_bwd, save="x", onnx="Gemm",
+# input and weight only, as PyTorch's node (the bias gradient needs no saved value)
+_LINEAR = OpDef("linear", _linear_fwd, _linear_bwd, save=(0, 1), onnx="Gemm",
                 node_name="AddmmBackward0")
 
 

@@ -500,9 +500,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_size("binary_cross_entropy", input, target)
+    if target.dtype != input.dtype:  # PyTorch casts nothing here
+        raise RuntimeError(f"binary_cross_entropy(): Found dtype {target.dtype._short} but "
+                           f"expected {input.dtype._short}")
     xd = input._data
-    if xd.size and (xd.min() < 0 or xd.max() > 1):
+    if xd.size and not (xd.min() >= 0 and xd.max() <= 1):  # NaN fails both comparisons
         raise RuntimeError("all elements of input should be between 0 and 1")
+    td = target._data
+    if td.size and not (td.min() >= 0 and td.max() <= 1):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     loss = -(target * input.log().clamp_min(-100) + (1 - target) * (1 - input).log()
              .clamp_min(-100))
     if weight is not None:

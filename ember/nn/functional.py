@@ -2,9 +2,11 @@
 which lists its public functions in ``__all__`` (so families can live in separate files)."""
 
 import importlib as _importlib
+import inspect as _inspect
 import pkgutil as _pkgutil
 
 import ember.nn as _nn
+from ember._ops.args import checked as _checked
 
 __all__ = []
 for _info in sorted(_pkgutil.iter_modules(_nn.__path__)):
@@ -12,5 +14,7 @@ for _info in sorted(_pkgutil.iter_modules(_nn.__path__)):
         continue
     _mod = _importlib.import_module(f"ember.nn.{_info.name}")
     for _name in getattr(_mod, "__all__", ()):
-        globals()[_name] = getattr(_mod, _name)
+        _f = getattr(_mod, _name)
+        # NOTE [ Argument checks by parameter name ] (ember/_ops/args.py)
+        globals()[_name] = _checked(_f, _name) if _inspect.isfunction(_f) else _f
         __all__.append(_name)

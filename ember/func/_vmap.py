@@ -136,6 +136,18 @@ def _fold(op, inputs, params, lvl, foldable):
     return tuple(unfold(a) for a in r) if op.multi else unfold(r)
 
 
+def _elementwise_rule(op, inputs, params, lvl):
+    """Elementwise records: batched operands padded to the common rank after the batch
+    dimension, the forward run once on the physical arrays."""
+    arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+    nd = max((a.ndim for a in arrays if hasattr(a, "ndim")), default=0)
+    phys = [a._padded(nd) if is_batched(a, lvl) else a for a in arrays]
+    r = op.fwd(*phys, *params)
+    if op.multi:
+        return tuple(BatchedArray(x, lvl) for x in r)
+    return BatchedArray(r, lvl)
+
+
 def _zeros_nested(v, shape, dtype):
     """Zeros of physical ``shape`` with the outer batch levels that ``v`` carries."""
     if isinstance(v, BatchedArray):
@@ -245,6 +257,9 @@ class _VmapMode(DispatchMode):
             if changed:
                 inputs = tuple(new)
         rule = RECORD_RULES.get(op.name) if here else None
+        if rule is None and here and op.kind == "elementwise" and not op.mutates \
+                and not op.name.startswith("_foreach") and len(ts) == len(inputs):
+            rule = _elementwise_rule
         if rule is not None:
             try:
                 data = rule(op, inputs, params, lvl) if callable(rule) else \

@@ -328,8 +328,11 @@ def test_bad_programs_and_arguments():
         k([np.ones(2), np.ones(2, np.float32)])
     with pytest.raises(ValueError, match="do not broadcast"):
         k([np.ones(2, np.float32), np.ones(3, np.float32)])
-    with pytest.raises(ValueError, match="C-contiguous"):
+    with pytest.raises(ValueError, match="out arrays must be"):
         k([np.ones(2, np.float32)] * 2, out=[np.ones(3, np.float32)])
+    strided = np.zeros((2, 6), np.float32)
+    k([np.ones((2, 1), np.float32), np.arange(3, dtype=np.float32)], out=[strided[:, ::2]])
+    assert strided.tolist() == [[1, 0, 2, 0, 3, 0]] * 2
     o = np.empty((2, 3), np.float32)
     r = k([np.ones((2, 1), np.float32), np.arange(3, dtype=np.float32)], out=[o])
     assert r[0] is o and o.tolist() == [[1, 2, 3]] * 2

@@ -11,7 +11,8 @@ API::
                            body=[("t0", "x0 * x1"), ("t1", "tanh(t0)")],
                            outputs=[("t1", "float32")])
     outs = k(arrays)          # new C-contiguous arrays of the broadcast shape
-    k(arrays, out=[o])        # or written into given C-contiguous arrays
+    k(arrays, out=[o])        # or written into given arrays (any strides; C-contiguous
+                              # for staged kernels); an out may be an input (in place)
 
     r = reduction_kernel(inputs=..., body=..., reduce=("sum", "t1"), axis=None,
                          keepdim=False, epilogue=[("y", "r * 0.5")],

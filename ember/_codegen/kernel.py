@@ -181,14 +181,17 @@ class _Kernel:
         return res
 
     def _outs(self, out, shapes):
+        if out is not None and self.kind == "staged_kernel" and not all(
+                getattr(o, "flags", None) is not None and o.flags.c_contiguous for o in out):
+            raise ValueError(f"{self.kind}: out arrays must be C-contiguous")
         if out is None:
             return [np.empty(s, dt) for s, dt in zip(shapes, self.out_dtypes)]
         if len(out) != len(shapes):
             raise TypeError(f"{self.kind}: expected {len(shapes)} out arrays, got {len(out)}")
         for o, s, dt in zip(out, shapes, self.out_dtypes):
             if type(o) is not np.ndarray or o.shape != tuple(s) or o.dtype != dt or \
-                    not o.flags.c_contiguous or not o.flags.writeable:
-                raise ValueError(f"{self.kind}: out arrays must be writeable C-contiguous "
+                    not o.flags.writeable:
+                raise ValueError(f"{self.kind}: out arrays must be writeable "
                                  f"{dt} arrays of shape {tuple(s)}, got "
                                  f"{getattr(o, 'dtype', type(o).__name__)} "
                                  f"{getattr(o, 'shape', '')}")
@@ -236,10 +239,12 @@ class ElementwiseKernel(_Kernel):
 
     def __call__(self, arrays, out=None):
         key = _signature(arrays, self._dts)
+        if key is not None and out is not None:
+            key += tuple(getattr(o, "strides", None) for o in out)
         plan = self._plans.get(key) if key is not None else None
         if plan is None:
             arrays = self._arrays(arrays)
-            plan = self._plan(arrays)
+            plan = self._plan(arrays, out)
             if key is not None and (plan[0] is not None or not disabled()):
                 self._plans[key] = plan
         if plan[0] is None or not self._c_allowed():
@@ -257,9 +262,9 @@ class ElementwiseKernel(_Kernel):
         fn(nd, shp, stv, objs, _OFF, get_num_threads())
         return outs
 
-    def _plan(self, arrays):
-        """``(fn, shape, nd, shape array, stride array)`` for arrays of these shapes and
-        strides, or ``(None, shape)`` for the NumPy executor."""
+    def _plan(self, arrays, out=None):
+        """``(fn, shape, nd, shape array, stride array)`` for arrays (and outputs) of these
+        shapes and strides, or ``(None, shape)`` for the NumPy executor."""
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
         except ValueError:
@@ -267,7 +272,7 @@ class ElementwiseKernel(_Kernel):
                              f"{[a.shape for a in arrays]} do not broadcast") from None
         if 0 in shape or not self._use_c():
             return None, shape
-        outs = [np.empty(shape, dt) for dt in self.out_dtypes]  # stand-ins for strides
+        outs = self._outs(out, [shape] * len(self.out_dtypes))  # (for their strides)
         sizes, strides = _collapse(list(shape) or [1], [_bstrides(a, shape) or [0]
                                                         for a in arrays + outs])
         if not sizes:
@@ -330,10 +335,12 @@ class StagedKernel(_Kernel):
 
     def __call__(self, arrays, out=None):
         key = _signature(arrays, self._dts)
+        if key is not None and out is not None:
+            key += tuple(getattr(o, "strides", None) for o in out)
         plan = self._plans.get(key) if key is not None else None
         if plan is None:
             arrays = self._arrays(arrays)
-            plan = self._plan(arrays)
+            plan = self._plan(arrays, out)
             if key is not None and (plan[0] is not None or not disabled()):
                 self._plans[key] = plan
         fn, shapes, rest = plan
@@ -352,7 +359,7 @@ class StagedKernel(_Kernel):
         fn(shp, stv, _objects(arrays, outs, scratch), _OFF, get_num_threads())
         return outs
 
-    def _plan(self, arrays):
+    def _plan(self, arrays, out=None):
         """``(fn, output shapes, (shape array, stride array, scratch size))``, or ``(None,
         output shapes, (axes, shape) or None)`` for the NumPy executor (None: nothing to
         compute)."""
@@ -382,8 +389,7 @@ class StagedKernel(_Kernel):
             return None, shapes, None
         if not self._use_c():
             return None, shapes, (axes, shape)
-        for s, f, dt in zip(shapes, self._full, self.out_dtypes):
-            o = np.empty(s, dt)  # a stand-in for the strides of fresh or given outputs
+        for o, f in zip(self._outs(out, shapes), self._full):
             if f:
                 bst.append(list(o.strides))
             else:

@@ -157,6 +157,12 @@ def tail_fusible(n):
             and isinstance(at.get("dim"), tuple) and len(x.shape) > 0)
 
 
+# pow by these exponents computes as the eager record's fast path does (NOTE [ pow fast
+# paths ] in _ops/elementwise.py), so fused and eager results agree bit for bit
+_POW_FAST = {2: "a * a", 3: "a * a * a", 0.5: "sqrt(a)", -0.5: "1 / sqrt(a)", -1: "1 / a",
+             -2: "1 / (a * a)"}
+
+
 def _promote_name(a, b):
     import numpy as np
 
@@ -207,7 +213,12 @@ def lower(g):
                 if type(x) is bool:
                     s = "True" if x else "False"
             ops.append(s)
-        expr = ast.unparse(_Sub(ops).visit(ast.parse(n.op.expr, mode="eval")))
+        fast = _POW_FAST.get(n.inputs[1]) if n.op.name == "pow" and len(n.inputs) == 2 \
+            and type(n.inputs[1]) in (int, float) else None
+        if fast is not None and (out_dt.startswith("float") or n.inputs[1] in (2, 3)):
+            expr = fast.replace("a", f"({ops[0]})")  # eager's pow fast path, same rounding
+        else:
+            expr = ast.unparse(_Sub(ops).visit(ast.parse(n.op.expr, mode="eval")))
         expr = f'astype({expr}, "{out_dt}")'
         name = f"t{k}"
         names[id(y)] = name
@@ -329,7 +340,13 @@ def lower_backward(g):
             else:
                 srcs.append(repr(float(x)) if type(x) is float else repr(int(x)))
         env = {"g": adj, "a": srcs[0], "b": srcs[1] if len(srcs) > 1 else "0", "y": f"t{k}"}
-        for x, d in zip(n.inputs, DERIV[n.op.name]):
+        derivs = DERIV[n.op.name]
+        if n.op.name == "pow":  # b * a ** (b - 1) with eager's fast paths where they apply
+            e = n.inputs[1] - 1
+            rest = "1" if e == 0 else "a" if e == 1 else \
+                _POW_FAST[e].replace("a", "(a)") if e in _POW_FAST else f"power(a, {e!r})"
+            derivs = (f"g * b * {rest}",)
+        for x, d in zip(n.inputs, derivs):
             if isinstance(x, Value):
                 terms.setdefault(names[id(x)], []).append(f"({_subst(d, env)})")
     outs = []

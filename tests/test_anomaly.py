@@ -257,3 +257,26 @@ def test_to_dot_is_valid_graphviz_text():
     # leaves only: still a graph
     w = ember.randn(2, requires_grad=True)
     assert "leaf0 -> out" in ember.autograd.graph.to_dot(w)
+
+
+def test_custom_function_error_names_its_forward_line():
+    class Bad(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("broken backward")
+
+    line = _line_of("ANOMALY-FUNCTION-LINE")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        with ember.autograd.detect_anomaly():
+            x = ember.randn(3, requires_grad=True)
+            y = Bad.apply(x)  # ANOMALY-FUNCTION-LINE
+            with pytest.raises(ValueError, match="broken backward") as ei:
+                y.sum().backward()
+    msg = next(str(w.message) for w in rec if "Error detected in BadBackward" in str(w.message))
+    assert f"line {line}" in msg
+    assert f":{line}" in "".join(ei.value.__notes__)

@@ -15,9 +15,10 @@ line to the exception, as PyTorch does. Nodes created while a backward formula r
 double backward shows both tracebacks.
 
 As in PyTorch, only NaN is an anomaly: an infinite gradient is not reported (it usually
-becomes NaN one node later, where the check catches it). Nodes that custom ``Function``s
-and in-place writes into views (``CopySlices``) create do not pass through dispatch and
-carry no traceback; their errors are reported without one.
+becomes NaN one node later, where the check catches it). Custom ``Function`` nodes do not
+pass through dispatch: ``Function.apply`` tests the flag and keeps their traceback itself.
+The ``CopySlices`` nodes of in-place writes into views carry none; their errors are
+reported without one.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class _AnomalyMode(DispatchMode):
             if n not in _TRACES:
                 _TRACES[n] = (_user_stack(stack_here(1)), CURRENT[0])
         return out
+
+
+def note_trace(node):
+    """Keep the current stack as ``node``'s forward traceback (for nodes made outside
+    dispatch, e.g. by a custom ``Function``)."""
+    if node not in _TRACES:
+        _TRACES[node] = (_user_stack(stack_here(1)), CURRENT[0])
 
 
 def stack_here(skip=0):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ember._graph import FREED, GRAD, _raise_modified
 from ember._ops.core import OpDef, _edge, wrap
 from ember._tensor import Tensor, _new
+from ember.autograd.anomaly_mode import STATE as _ANOMALY
+from ember.autograd.anomaly_mode import note_trace as _note_trace
 
 
 class FunctionCtx:
@@ -132,6 +134,8 @@ class Function(metaclass=_FunctionMeta):
         node.pre_hooks = None
         node.hooks = None
         ctx._node = node
+        if _ANOMALY[0]:  # anomaly mode: keep the forward traceback (custom Functions do not
+            _note_trace(node)  # pass through dispatch, where built-in ops get theirs)
         new_outs = []
         shapes, dtypes = [], []
         dirty = {id(t) for t in ctx._dirty}

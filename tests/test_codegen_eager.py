@@ -169,3 +169,50 @@ def test_against_pytorch():
     lt.backward()
     np.testing.assert_allclose(le.item(), lt.item(), rtol=1e-6)
     np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@needs_cc
+@pytest.mark.parametrize("kind", ["lstm", "lstm_proj", "gru"])
+def test_recurrent_gate_kernels_match_numpy_path(kind):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    res = []
+    for off in (False, True):
+        old = set_disabled(off)
+        try:
+            ember.manual_seed(0)
+            m = nn.GRU(4, 6) if kind == "gru" else \
+                nn.LSTM(4, 6, proj_size=3 if kind == "lstm_proj" else 0)
+            xe = ember.tensor(x, requires_grad=True)
+            out = m(xe)[0]
+            packed = nn.utils.rnn.pack_padded_sequence(xe, [5, 4, 2])
+            out2 = nn.utils.rnn.pad_packed_sequence(m(packed)[0])[0]
+            (out.pow(2).sum() + out2.sum()).backward()
+            res.append([out.detach().numpy(), out2.detach().numpy(), xe.grad.numpy()] +
+                       [p.grad.numpy() for p in m.parameters()])
+        finally:
+            set_disabled(old)
+    _close(res[0], res[1], rtol=1e-5, atol=1e-6)
+
+
+@needs_cc
+@pytest.mark.parametrize("opt", ["Adam", "AdamW", "Adam_amsgrad_max"])
+def test_adam_kernel_trajectories_bit_identical(opt):
+    rng = np.random.default_rng(8)
+    w0 = rng.standard_normal((7, 5)).astype(np.float32)
+    grads = [rng.standard_normal((7, 5)).astype(np.float32) for _ in range(4)]
+    res = []
+    for off in (False, True):
+        old = set_disabled(off)
+        try:
+            p = nn.Parameter(ember.tensor(w0))
+            kw = {"amsgrad": True, "maximize": True, "weight_decay": 0.1} \
+                if opt == "Adam_amsgrad_max" else {"weight_decay": 0.05}
+            o = getattr(ember.optim, opt.split("_")[0])([p], lr=0.01, **kw)
+            for g in grads:
+                p.grad = ember.tensor(g)
+                o.step()
+            res.append(p.detach().numpy().copy())
+        finally:
+            set_disabled(old)
+    np.testing.assert_array_equal(res[0], res[1])

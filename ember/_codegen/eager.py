@@ -292,3 +292,60 @@ def adam_step(x, g, m, v, vmax, consts, small, amsgrad, maximize, wd_mode):
         return False
     k(arrays + list(consts), out=[x, m, v] + ([vmax] if amsgrad else []))
     return True
+
+
+# ----------------------------------------------------------------------------- RNN gates
+def _sig(v):
+    # the records' sigmoid: tanh(x * 0.5) * 0.5 + 0.5
+    return f"tanh(({v}) * 0.5) * 0.5 + 0.5"
+
+
+def lstm_cell(xg, hg, c, a, cn, tc, hn):
+    """One LSTM step's gate math: pre-activations ``xg + hg`` (n, 4 hs; gate order i, f, g,
+    o) and the cell ``c`` (n, hs) -> activations into ``a`` (n, 4 hs), the new cell into
+    ``cn``, its tanh into ``tc`` and the hidden state into ``hn`` (all written in place).
+    False when the kernels do not cover the call."""
+    if not _ok(xg, hg, c, a, cn, tc, hn) or xg.shape[0] == 0:
+        return False
+    dt = xg.dtype.name
+    hs = c.shape[1]
+
+    def make():
+        ins = [(f"{p}{q}", dt) for p in "xh" for q in "ifgo"] + [("c", dt)]
+        body = [("i", _sig("xi + hi")), ("f", _sig("xf + hf")), ("g", "tanh(xg + hg)"),
+                ("o", _sig("xo + ho")), ("cn", "f * c + i * g"), ("tc", "tanh(cn)"),
+                ("hn", "o * tc")]
+        return elementwise_kernel(ins, body, [(n, dt) for n in
+                                              ("i", "f", "g", "o", "cn", "tc", "hn")])
+
+    k = _kernel(("lstm_cell", dt), make)
+    if k.backend != "c":
+        return False
+    gates = [xg[:, j * hs:(j + 1) * hs] for j in range(4)] + \
+        [hg[:, j * hs:(j + 1) * hs] for j in range(4)]
+    k(gates + [c], out=[a[:, j * hs:(j + 1) * hs] for j in range(4)] + [cn, tc, hn])
+    return True
+
+
+def gru_cell(x, gh, h, a, hn):
+    """One GRU step's gate math: input part ``x`` and recurrent part ``gh`` (n, 3 hs; gate
+    order r, z, n) and the state ``h`` -> activations into ``a`` (n, 3 hs) and the new state
+    into ``hn``. False when the kernels do not cover the call."""
+    if not _ok(x, gh, h, a, hn) or x.shape[0] == 0:
+        return False
+    dt = x.dtype.name
+    hs = h.shape[1]
+
+    def make():
+        ins = [(n, dt) for n in ("xr", "xz", "xn", "hr", "hz", "hn", "h")]
+        body = [("r", _sig("xr + hr")), ("z", _sig("xz + hz")),
+                ("nn", "tanh(xn + r * hn)"), ("out", "nn + z * (h - nn)")]
+        return elementwise_kernel(ins, body, [(n, dt) for n in ("r", "z", "nn", "out")])
+
+    k = _kernel(("gru_cell", dt), make)
+    if k.backend != "c":
+        return False
+    parts = [x[:, j * hs:(j + 1) * hs] for j in range(3)] + \
+        [gh[:, j * hs:(j + 1) * hs] for j in range(3)]
+    k(parts + [h], out=[a[:, j * hs:(j + 1) * hs] for j in range(3)] + [hn])
+    return True

@@ -47,6 +47,8 @@ def _sigmoid(x):
 
 # --------------------------------------------------------------------------- LSTM layer
 def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
+    from ember._codegen import eager
+
     xp = xp_of(xproj)
     t_len, b, g4 = xproj.shape
     hs = g4 // 4
@@ -66,19 +68,25 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
         n = b if bs is None else bs[t]
         h = hs_all[t]
         c = cs[t]
-        gates = xproj[t, :n] + h[:n] @ whh_t
+        hg = h[:n] @ whh_t
         a = acts[t]
-        a[:n] = _sigmoid(gates)  # gate order i, f, g, o; g is tanh, the rest sigmoid
-        a[:n, 2 * hs:3 * hs] = xp.tanh(gates[:, 2 * hs:3 * hs])
-        i, f, g, o = a[:n, :hs], a[:n, hs:2 * hs], a[:n, 2 * hs:3 * hs], a[:n, 3 * hs:]
-        cn = f * c[:n]
-        cn += i * g
-        cs[t + 1, :n] = cn
-        tc = xp.tanh(cn)
-        tcs[t, :n] = tc
-        hn = o * tc
+        hn = hraw[t, :n] if whr is not None else hs_all[t + 1, :n]
+        # the gate math as one generated kernel writing acts, cs, tcs and hn in place
+        if not eager.lstm_cell(xproj[t, :n], hg, c[:n], a[:n], cs[t + 1, :n], tcs[t, :n],
+                               hn):
+            gates = xproj[t, :n] + hg
+            a[:n] = _sigmoid(gates)  # gate order i, f, g, o; g is tanh, the rest sigmoid
+            a[:n, 2 * hs:3 * hs] = xp.tanh(gates[:, 2 * hs:3 * hs])
+            i, f, g, o = a[:n, :hs], a[:n, hs:2 * hs], a[:n, 2 * hs:3 * hs], a[:n, 3 * hs:]
+            cn = f * c[:n]
+            cn += i * g
+            cs[t + 1, :n] = cn
+            tc = xp.tanh(cn)
+            tcs[t, :n] = tc
+            hn = o * tc
+            if whr is not None:
+                hraw[t, :n] = hn
         if whr is not None:
-            hraw[t, :n] = hn
             hn = hn @ whr_t
         hs_all[t + 1, :n] = hn
         out[t, :n] = hn
@@ -214,6 +222,8 @@ def lstm_layer(xproj, h0, c0, whh, whr=None, batch_sizes=None):
 
 # --------------------------------------------------------------------------- GRU layer
 def _gru_fwd(xproj, h0, whh, bhh, bs):
+    from ember._codegen import eager
+
     xp = xp_of(xproj)
     t_len, b, g3 = xproj.shape
     hs = g3 // 3
@@ -231,12 +241,15 @@ def _gru_fwd(xproj, h0, whh, bhh, bs):
         if bhh is not None:
             gh += bhh
         x = xproj[t, :n]
-        rz = _sigmoid(x[:, :2 * hs] + gh[:, :2 * hs])
-        r, z = rz[:, :hs], rz[:, hs:]
-        nn_ = xp.tanh(x[:, 2 * hs:] + r * gh[:, 2 * hs:])
-        hn = nn_ + z * (h[:n] - nn_)
-        acts[t, :n, :2 * hs] = rz
-        acts[t, :n, 2 * hs:] = nn_
+        hn = hs_all[t + 1, :n]
+        # the gate math as one generated kernel writing acts and hn in place
+        if not eager.gru_cell(x, gh, h[:n], acts[t, :n], hn):
+            rz = _sigmoid(x[:, :2 * hs] + gh[:, :2 * hs])
+            r, z = rz[:, :hs], rz[:, hs:]
+            nn_ = xp.tanh(x[:, 2 * hs:] + r * gh[:, 2 * hs:])
+            hn = nn_ + z * (h[:n] - nn_)
+            acts[t, :n, :2 * hs] = rz
+            acts[t, :n, 2 * hs:] = nn_
         ghn[t, :n] = gh[:, 2 * hs:]
         hs_all[t + 1, :n] = hn
         out[t, :n] = hn

@@ -418,3 +418,15 @@ def test_cprofile_sees_user_and_layer_functions():
     assert by[("activation.py", "forward")][0] == 3  # nn.ReLU.forward
     # the time inside the step is attributed to it (cumulative >= the layers' forwards)
     assert user[3] >= by[("linear.py", "forward")][3]
+
+
+def test_dataloader_range_with_workers():
+    ds = ember.utils.data.TensorDataset(ember.arange(8.0))
+    dl = ember.utils.data.DataLoader(ds, batch_size=4, num_workers=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # worker-count advice on small machines
+        with profile() as prof:
+            batches = [b for (b,) in dl]
+    assert len(batches) == 2
+    counts = {a.key: a.count for a in prof.key_averages()}
+    assert counts["enumerate(DataLoader)#_MultiProcessingDataLoaderIter.__next__"] == 3

@@ -24,7 +24,6 @@ reported without one.
 from __future__ import annotations
 
 import os
-import traceback
 import warnings
 import weakref
 
@@ -72,6 +71,7 @@ def stack_here(skip=0):
     """The caller's stack, outermost frame first (``traceback.extract_stack``'s order),
     without reading source lines now: they are read when the trace is printed."""
     import sys
+    import traceback  # here, not at import: `import ember` stays lighter
 
     st = traceback.StackSummary.extract(traceback.walk_stack(sys._getframe(skip + 1)),
                                         lookup_lines=False)
@@ -269,6 +269,8 @@ class set_detect_anomaly:
 
 # --------------------------------------------------------------------------- engine side
 def _format(stack):
+    import traceback
+
     return "".join(traceback.format_list(stack)).rstrip("\n")
 
 

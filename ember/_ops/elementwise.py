@@ -1011,7 +1011,8 @@ def _where_fwd(c, a, b):
     return xp.where(c, a, b)
 
 
-_WHERE = OpDef("where", _where_fwd, None, save="x", onnx="Where")
+# the condition only, as PyTorch's node: the branches' gradients need no values
+_WHERE = OpDef("where", _where_fwd, None, save=(0,), onnx="Where")
 
 
 @_WHERE.grad

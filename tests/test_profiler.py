@@ -430,3 +430,30 @@ def test_dataloader_range_with_workers():
     assert len(batches) == 2
     counts = {a.key: a.count for a in prof.key_averages()}
     assert counts["enumerate(DataLoader)#_MultiProcessingDataLoaderIter.__next__"] == 3
+
+
+def test_trace_id_metadata_and_refused_options(tmp_path):
+    with profile(custom_trace_id_callback=lambda: "run-42") as prof:
+        ember.ones(2) + 1
+    prof.add_metadata("job", "unit-test")
+    path = tmp_path / "t.json"
+    prof.export_chrome_trace(str(path))
+    data = json.loads(path.read_text())
+    assert data["trace_id"] == "run-42" and data["job"] == "unit-test"
+    assert prof.get_trace_id() == "run-42"
+    with pytest.raises(NotImplementedError, match="experimental_config"):
+        profile(experimental_config=object())
+    with pytest.raises(NotImplementedError, match="execution_trace_observer"):
+        profile(execution_trace_observer=object())
+    with pytest.raises(NotImplementedError, match="acc_events"):
+        ember.autograd.profiler.profile(acc_events=True)
+
+
+def test_acc_events_keeps_every_cycle():
+    s = schedule(wait=0, warmup=1, active=1, repeat=2)
+    for acc, expected in ((False, 1), (True, 2)):
+        with profile(schedule=s, acc_events=acc) as prof:
+            for _ in range(5):
+                ember.ones(3) * 2
+                prof.step()
+        assert sum(1 for e in prof.events() if e.name == "aten::mul") == expected

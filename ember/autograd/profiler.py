@@ -282,9 +282,12 @@ class profile:
         profile_memory: bool, bytes allocated per op.
         with_stack: bool, keep the Python stack of each op.
         with_modules: bool, keep the nn.Module hierarchy of each op.
-        use_kineto, use_cpu, experimental_config, acc_events, custom_trace_id_callback,
-        post_processing_timeout_s: accepted for compatibility; ember's collector is always
-            the same (``use_cpu=False`` raises NotImplementedError: there is nothing else).
+        use_kineto: bool; ember has one collector, which both settings use.
+        use_cpu: must stay True (there is nothing else to profile: NotImplementedError).
+        post_processing_timeout_s: accepted; ember's post-processing is one sort, well
+            within any limit.
+        experimental_config, custom_trace_id_callback, activity_filters, acc_events=True:
+            not implemented (NotImplementedError).
 
     Example:
         >>> with ember.autograd.profiler.profile(record_shapes=True) as prof:
@@ -303,8 +306,13 @@ class profile:
         if not use_cpu:
             raise NotImplementedError("profile(): use_cpu=False leaves nothing to profile in "
                                       "ember (it has no device activity)")
-        if activity_filters:
-            raise NotImplementedError("profile(): activity_filters is not implemented")
+        for name, v in (("activity_filters", activity_filters),
+                        ("experimental_config", experimental_config),
+                        ("custom_trace_id_callback", custom_trace_id_callback),
+                        ("acc_events", acc_events or None)):
+            if v is not None and v != {}:
+                raise NotImplementedError(f"profile(): {name} is not implemented in ember's "
+                                          "autograd profiler")
         self.enabled = enabled
         self.record_shapes = record_shapes
         self.with_flops = with_flops

@@ -287,19 +287,22 @@ class EventList(list):
     def __str__(self):
         return self.table()
 
-    def export_chrome_trace(self, path):
+    def export_chrome_trace(self, path, extra=None):
         """Write the events as Chrome trace-event JSON (loads in Perfetto and
         chrome://tracing): one complete event (``"ph": "X"``) per range with ``ts``/``dur``
         in microseconds, ``pid``/``tid``, ``cat`` and ``args`` (input shapes, stack).
 
         Args:
             path: file to write (``.gz`` writes it gzip-compressed).
+            extra: optional top-level keys to add (metadata, ``trace_id``).
 
         Example::
 
             >>> prof.export_chrome_trace("trace.json")
         """
         trace = chrome_trace(self, self._base_ns, self._wall_offset_ns, os.fspath(path))
+        if extra:
+            trace.update(extra)
         data = json.dumps(trace).encode()
         if str(path).endswith(".gz"):
             import gzip

@@ -168,9 +168,10 @@ class _KinetoProfile:
             warnings.warn(f"ember's profiler records no {a.name} device activity, disabling "
                           f"{a.name} profiling (CPU ops, including those that launch device "
                           "work, are timed)", stacklevel=3)
-        if execution_trace_observer is not None:
-            raise NotImplementedError("profile(): execution_trace_observer is not implemented "
-                                      "in ember")
+        for name, v in (("execution_trace_observer", execution_trace_observer),
+                        ("experimental_config", experimental_config)):
+            if v is not None:
+                raise NotImplementedError(f"profile(): {name} is not implemented in ember")
         self.activities = acts
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
@@ -183,6 +184,7 @@ class _KinetoProfile:
         self._collector = None
         self._events = None
         self._metadata = {}
+        self._trace_id = None
 
     def prepare_trace(self):
         pass  # NOTE [ Profiler steps and actions ]: nothing to warm up
@@ -192,6 +194,8 @@ class _KinetoProfile:
             return
         self._collector = _Collector(self.record_shapes, self.profile_memory,
                                      self.with_stack, self.with_flops, self.with_modules)
+        if self.custom_trace_id_callback is not None:
+            self._trace_id = str(self.custom_trace_id_callback())
         self._collector.start()
 
     def stop_trace(self):
@@ -231,15 +235,18 @@ class _KinetoProfile:
     def export_chrome_trace(self, path):
         """Write the last trace as Chrome trace-event JSON (Perfetto, chrome://tracing)."""
         ev = self._require_events()
-        ev.export_chrome_trace(path)
-        if self._metadata:
-            import json
+        extra = dict(self._metadata)
+        if self._trace_id is not None:
+            extra["trace_id"] = self._trace_id
+        ev.export_chrome_trace(path, extra)
 
-            with open(path) as f:
-                data = json.load(f)
-            data.update(self._metadata)
-            with open(path, "w") as f:
-                json.dump(data, f)
+    def get_trace_id(self):
+        """The id ``custom_trace_id_callback`` gave the last trace (None without one)."""
+        return self._trace_id
+
+    def set_custom_trace_id_callback(self, callback):
+        """Set the callback that names each new trace (its result is the ``trace_id``)."""
+        self.custom_trace_id_callback = callback
 
     def export_stacks(self, path, metric="self_cpu_time_total"):
         """Write flame-graph stacks (needs ``with_stack=True``)."""
@@ -271,10 +278,13 @@ class profile(_KinetoProfile):
         schedule: step -> ``ProfilerAction`` (see ``schedule``); default: record always.
         on_trace_ready: called with the profiler when a trace is complete.
         record_shapes, profile_memory, with_stack, with_flops, with_modules: bool options.
-        experimental_config, use_cuda, custom_trace_id_callback, post_processing_timeout_s:
-            accepted for compatibility (``use_cuda=True`` warns and is disabled).
+        use_cuda: True adds the CUDA activity (warns and is disabled, as above).
+        custom_trace_id_callback: called at each trace start; its result is the trace's
+            ``trace_id`` (``get_trace_id()``, and in exported traces).
+        post_processing_timeout_s: accepted; ember's post-processing is one sort.
         acc_events: bool, keep the events of every trace cycle, not only the last.
-        execution_trace_observer: not implemented (NotImplementedError).
+        experimental_config, execution_trace_observer: not implemented
+            (NotImplementedError).
 
     Example:
         >>> from ember.profiler import profile, ProfilerActivity, record_function

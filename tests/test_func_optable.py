@@ -1,7 +1,8 @@
 """ember.func over the op table: for every differentiable op and float64 sample,
 ``ember.func.jvp`` (tangent rules on the records, NOTE [ Forward mode as a dispatch mode ])
-agrees with central finite differences and with reverse mode (<J t, u> == <t, J^T u>), and
-``vmap`` over all its float inputs equals a loop over the examples."""
+agrees with central finite differences and with reverse mode (<J t, u> == <t, J^T u>),
+``vmap`` over all its float inputs equals a loop over the examples, and so do per-example
+gradients (``vmap(grad(f))``, which batches every backward formula)."""
 
 import warnings
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.func import jvp, vjp, vmap
+from ember.func import grad, jvp, vjp, vmap
 from test_ops import GRAD_OPS, _checkable, _fn_of_leaves, _skip, samples
 
 
@@ -91,3 +92,48 @@ def test_vmap_matches_a_loop_over_the_batch(info):
         checked += 1
     if not checked:
         pytest.skip("no float64 sample with array inputs")
+
+
+# ops whose backward formula branches on values: vmap raises PyTorch's data-dependent
+# control-flow error when the branch differs between examples
+DATA_DEPENDENT_BACKWARD = {"prod": "prod's backward tests `bool(zero.any())`"}
+
+
+@pytest.mark.parametrize("info", GRAD_OPS)
+def test_per_example_gradients_match_a_loop(info):
+    """vmap(grad(f)) through every differentiable op's backward equals grad per example."""
+    rng = np.random.default_rng(0)
+    checked = 0
+    for s in samples(info, np.float64):
+        leaves = _checkable(s)
+        if leaves is None or not s.grad:
+            continue
+        fn = _fn_of_leaves(info, s, leaves)
+
+        def f(*ts):
+            out = fn(*ts)
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            return sum(((o * o).sum() for o in outs if isinstance(o, ember.Tensor)
+                        and o.dtype.is_floating_point), ember.tensor(0.0, dtype=ember.float64))
+
+        an = tuple(range(len(leaves)))
+        stacks = [np.stack([a + 0.01 * k * rng.standard_normal(a.shape) for k in range(3)])
+                  for a in leaves]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                got = vmap(grad(f, argnums=an))(*[ember.from_numpy(x) for x in stacks])
+            except RuntimeError as e:
+                if "data-dependent control flow" in str(e) and \
+                        info.fn_name in DATA_DEPENDENT_BACKWARD:
+                    continue
+                raise
+            want = [grad(f, argnums=an)(*[ember.from_numpy(np.array(x[i])) for x in stacks])
+                    for i in range(3)]
+        for j, g in enumerate(got):
+            w = np.stack([ww[j].numpy() for ww in want])
+            np.testing.assert_allclose(g.numpy(), w, rtol=1e-6, atol=1e-8, equal_nan=True,
+                                       err_msg=f"{info.name} {s}")
+        checked += 1
+    if not checked and info.fn_name not in DATA_DEPENDENT_BACKWARD:
+        pytest.skip("no float64 sample off kinks with array inputs")

@@ -148,13 +148,17 @@ class BatchedArray:
             "Tensor, please try to rewrite what you're doing with other operations.")
 
     def _uniform(self, conv):
-        """A Python value for a check inside ember's own code (``if m.max() >= c``): the
-        examples' common value. User code reaches values through Tensor methods
-        (``ember._tensor``), which keep PyTorch's error; so do values that differ."""
+        """A Python value for a check inside ember's own code (``if m.max() >= c``,
+        ``if bool(zero.any())`` in a backward formula): the examples' common value. Called
+        from user code (directly or through Tensor methods) it keeps PyTorch's error; so do
+        values that differ between examples (data-dependent control flow)."""
         import sys
 
-        caller = sys._getframe(2).f_globals.get("__name__", "")
-        if not caller.startswith("ember.") or caller == "ember._tensor":
+        f = sys._getframe(2)
+        while f is not None and f.f_globals.get("__name__") == "ember._tensor":
+            f = f.f_back  # Tensor.__bool__/item: who called them decides
+        caller = f.f_globals.get("__name__", "") if f is not None else ""
+        if not caller.startswith("ember.") or caller.startswith("ember.func"):
             self._refuse()
         v = self.value
         first = v[0]

@@ -196,18 +196,21 @@ def _fwd(op, arrays, params):
     try:
         return op.fwd(*arrays, *params)
     except Exception:
-        lvl = _batched._max_level(arrays)
+        lvl = max(_batched._max_level(arrays), _batched._max_level(tuple(params)))
         if lvl == 0:
             raise
-    n = _batched._batch_size(arrays, lvl)
-    return _batched._stack([_fwd(op, _batched._slice_at(list(arrays), lvl, i), params)
+    n = _batched._batch_size(list(arrays) + list(params), lvl)
+    return _batched._stack([_fwd(op, _batched._slice_at(list(arrays), lvl, i),
+                                 _batched._slice_at(tuple(params), lvl, i))
                             for i in range(n)], lvl)
 
 
 def _record_loop(op, inputs, params, lvl, size):
     """Run the record's forward once per example of level ``lvl`` and stack the results."""
     arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-    outs = [_fwd(op, _batched._slice_at(arrays, lvl, i), params) for i in range(size)]
+    # index keys may hold batched arrays too (per-example argmax indices)
+    outs = [_fwd(op, _batched._slice_at(arrays, lvl, i),
+                 _batched._slice_at(tuple(params), lvl, i)) for i in range(size)]
     return _batched._stack(outs, lvl)
 
 
@@ -218,14 +221,12 @@ class _VmapMode(DispatchMode):
         ts = _tensors(inputs)
         # the innermost level among the inputs (a level that has ended can still reach
         # here: backward of a graph recorded inside it, or a level-crossing transform)
-        lvl = _batched._max_level([t._data for t in ts])
+        lvl = max(_batched._max_level([t._data for t in ts]),
+                  _batched._max_level(tuple(params) if isinstance(params, tuple) else ()))
         batched = lvl > 0
         randomness = LEVELS[-1][2] if LEVELS else "error"
-        size = None
-        for t in ts:
-            if is_batched(t._data, lvl):
-                size = t._data.batch_size
-                break
+        size = _batched._batch_size([t._data for t in ts] + (
+            list(params) if isinstance(params, tuple) else []), lvl) if lvl else None
         if size is None and LEVELS:
             lvl, size = LEVELS[-1][0], LEVELS[-1][1]
         if op.random:
@@ -245,7 +246,7 @@ class _VmapMode(DispatchMode):
                 return self._emit(op, data, inputs, params)
         if not batched:
             return run(inputs, params)
-        here = any(is_batched(t._data, lvl) for t in ts)
+        here = lvl > 0 and size is not None
         if here and GRAD.enabled and op.differentiable:
             new = []
             changed = False

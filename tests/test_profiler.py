@@ -230,7 +230,7 @@ def test_export_stacks(tmp_path):
 def test_chrome_trace_format_holds_every_op(tmp_path):
     model = _mlp()
     with profile(record_shapes=True) as prof:
-        with record_function("step"):
+        with record_function("step", "batch=3"):
             model(ember.randn(3, 5)).sum().backward()
     path = tmp_path / "trace.json"
     prof.export_chrome_trace(str(path))
@@ -249,6 +249,7 @@ def test_chrome_trace_format_holds_every_op(tmp_path):
     assert sum(1 for e in xs if e["name"] == "aten::linear") == 2
     # nesting: every op of the block lies inside the "step" range (µs, rounding slack)
     step = next(e for e in xs if e["name"] == "step")
+    assert step["args"]["Record function args"] == "batch=3"
     fwd = [e for e in xs if e["name"] in ("aten::linear", "aten::relu")]
     for e in fwd:
         assert step["ts"] - 0.002 <= e["ts"] and e["ts"] + e["dur"] <= step["ts"] + \

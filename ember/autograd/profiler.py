@@ -227,7 +227,8 @@ class record_function(contextlib.ContextDecorator):
 
     Args:
         name: the range's name (shown in tables and traces).
-        args: optional string kept for PyTorch compatibility (shown in the trace's args).
+        args: optional string, exported with the range (the trace's "Record function
+            args").
 
     Example:
         >>> with ember.profiler.profile() as prof:
@@ -247,6 +248,9 @@ class record_function(contextlib.ContextDecorator):
     def __enter__(self):
         if _ACTIVE:
             self._open = [(c, c.open(self.name, "user_annotation")) for c in _ACTIVE]
+            if self.args is not None:
+                for _, ev in self._open:
+                    ev.args = self.args
         return self
 
     def __exit__(self, *exc):

@@ -56,7 +56,8 @@ class FunctionEvent:
 
     __slots__ = ("id", "name", "cat", "thread", "start_ns", "end_ns", "input_shapes",
                  "input_dtypes", "stack", "cpu_parent", "cpu_children", "flops",
-                 "self_cpu_memory_usage", "module_hierarchy", "sequence_nr", "_ts_base")
+                 "self_cpu_memory_usage", "module_hierarchy", "sequence_nr", "_ts_base",
+                 "args")
 
     def __init__(self, id, name, cat, thread, start_ns):
         self.id = id
@@ -75,6 +76,7 @@ class FunctionEvent:
         self.module_hierarchy = ""
         self.sequence_nr = -1
         self._ts_base = 0
+        self.args = None
 
     # -- times (µs) --------------------------------------------------------------------
     @property
@@ -471,6 +473,8 @@ def chrome_trace(events, base_ns, wall_offset_ns, trace_name=""):
             args["Call stack"] = ";".join(e.stack)
         if e.module_hierarchy:
             args["Module Hierarchy"] = e.module_hierarchy
+        if e.args is not None:
+            args["Record function args"] = e.args
         if e.sequence_nr >= 0:
             args["Sequence number"] = e.sequence_nr
         if e.flops:

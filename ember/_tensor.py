@@ -181,7 +181,7 @@ class Tensor:
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]
 
-    def is_contiguous(self, memory_format=None):
+    def is_contiguous(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         d = self._data
         if d.flags.c_contiguous:
             return True
@@ -202,7 +202,7 @@ class Tensor:
     def is_signed(self):
         return self.dtype.is_signed
 
-    def type(self, dtype=None, non_blocking=False):
+    def type(self, dtype=None, non_blocking=False):  # noqa: ARG002 - a host-transfer hint: no effect on results
         if dtype is None:
             return "torch." + self.dtype._short + "Tensor"
         if isinstance(dtype, str):
@@ -592,46 +592,46 @@ class Tensor:
         return self.__deepcopy__({})
 
     # dtype conversion shortcuts: PyTorch methods of the same names.
-    def float(self, memory_format=None):
+    def float(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.float32)
 
-    def double(self, memory_format=None):
+    def double(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.float64)
 
-    def half(self, memory_format=None):
+    def half(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.float16)
 
-    def bfloat16(self, memory_format=None):
+    def bfloat16(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.bfloat16)
 
-    def long(self, memory_format=None):
+    def long(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.int64)
 
-    def int(self, memory_format=None):
+    def int(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.int32)
 
-    def short(self, memory_format=None):
+    def short(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.int16)
 
-    def char(self, memory_format=None):
+    def char(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.int8)
 
-    def byte(self, memory_format=None):
+    def byte(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.uint8)
 
-    def bool(self, memory_format=None):
+    def bool(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.bool_)
 
-    def cfloat(self, memory_format=None):
+    def cfloat(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.complex64)
 
-    def cdouble(self, memory_format=None):
+    def cdouble(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to(D.complex128)
 
-    def cpu(self, memory_format=None):
+    def cpu(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to("cpu")
 
-    def cuda(self, device=None, non_blocking=False, memory_format=None):
+    def cuda(self, device=None, non_blocking=False, memory_format=None):  # noqa: ARG002 - a host-transfer hint: no effect on results
         check_device("cuda" if device is None else device)
 
     def pin_memory(self, device=None):

@@ -275,7 +275,7 @@ def inv(A: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
 
 
 @with_out("linalg.inv_ex")
-def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
+def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):  # noqa: ARG001 - out= is written by @with_out
     """``inv`` returning ``(inverse, info)``; info > 0 marks singular matrices (no raise)."""
     _check_matrix("linalg.inv_ex", A)
     a = A._data
@@ -374,7 +374,7 @@ def _(ctx, grads):
 
 
 @with_out("linalg.slogdet")
-def slogdet(A: Tensor, *, out=None):
+def slogdet(A: Tensor, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """Sign (or phase) and log of the absolute value of the determinant.
 
     Args:
@@ -475,7 +475,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Optional[Tensor] = No
 
 
 @with_out("linalg.solve_ex")
-def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out=None):
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out=None):  # noqa: ARG001 - out= is written by @with_out
     """``solve`` returning ``(result, info)``."""
     try:
         r = solve(A, B, left=left)
@@ -606,7 +606,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Optional[Tensor] = None) ->
 
 
 @with_out("linalg.cholesky_ex")
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):  # noqa: ARG001 - out= is written by @with_out
     """``cholesky`` returning ``(L, info)``; info = order of the failing minor, no raise."""
     _check_matrix("linalg.cholesky_ex", A)
     try:
@@ -700,7 +700,7 @@ def _(ctx, grads):
 
 
 @with_out("linalg.qr")
-def qr(A: Tensor, mode: str = "reduced", *, out=None):
+def qr(A: Tensor, mode: str = "reduced", *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """QR decomposition ``A = Q R`` (batched).
 
     Args:
@@ -858,7 +858,7 @@ def _(ctx, grads):
 
 
 @with_out("linalg.eigh")
-def eigh(A: Tensor, UPLO: str = "L", *, out=None):
+def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues (ascending) and eigenvectors of Hermitian matrices.
 
     Args:
@@ -877,7 +877,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):
 
 
 @with_out("linalg.eigvalsh")
-def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues of Hermitian matrices, ascending.
 
     Example::
@@ -935,7 +935,7 @@ def _(ctx, grads):
 
 
 @with_out("linalg.eig")
-def eig(A: Tensor, *, out=None):
+def eig(A: Tensor, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues and eigenvectors of general square matrices (always complex).
 
     Example::
@@ -948,7 +948,7 @@ def eig(A: Tensor, *, out=None):
 
 
 @with_out("linalg.eigvals")
-def eigvals(A: Tensor, *, out=None) -> Tensor:
+def eigvals(A: Tensor, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues of general square matrices (complex).
 
     Example::
@@ -1147,7 +1147,7 @@ def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
 
 @with_out("linalg.matrix_rank")
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol=None,
-                out=None) -> Tensor:
+                out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Number of singular values above ``max(atol, rtol * s_max)`` (int64).
 
     Example::
@@ -1445,7 +1445,7 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 
 @with_out("linalg.tensorinv")
-def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
+def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Inverse of a tensor viewed as a matrix: the first ``ind`` dims are the rows."""
     shape = A.shape
     rows = int(np.prod(shape[:ind]))
@@ -1453,7 +1453,7 @@ def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:
 
 
 @with_out("linalg.tensorsolve")
-def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:
+def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Solve ``tensordot(A, X, X.ndim) = B`` for X."""
     if dims is not None:
         nd = A.ndim
@@ -1474,7 +1474,7 @@ def vander(x: Tensor, *, N: Optional[int] = None) -> Tensor:
 
 
 @with_out("linalg.householder_product")
-def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
+def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Product of Householder reflectors ``H_1 ... H_k`` (first n columns), differentiable."""
     m, n = A.shape[-2:]
     Q = wrap(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), A._data.shape).copy())

@@ -126,6 +126,20 @@ def max_dim_arg(op, arg, v):
     return v if isinstance(v, Tensor) else dim_arg(op, arg, v)
 
 
+def layout_arg(op, arg, v):
+    """A ``layout``: ember tensors are strided; other layouts are refused, never ignored.
+
+    Example:
+        >>> layout_arg("zeros", "layout", ember.strided)
+        'torch.strided'
+    """
+    from ember import strided
+
+    if v is None or v == strided:
+        return v
+    raise NotImplementedError(f"{op}(): {arg}={v} is not supported (ember tensors are strided)")
+
+
 def bool_arg(op, arg, v):
     """A ``bool`` argument: only ``True``/``False`` (PyTorch refuses ints, NumPy bools and
     tensors here).
@@ -314,6 +328,7 @@ RULES = {
     "padding": (padding_arg, int),
     "dtype": (dtype_arg, D.dtype),
     "tensors": (tensors_arg, list),
+    "layout": (layout_arg, type(None)),
 }
 _TENSOR = (tensor_arg, Tensor)
 _FLOAT = (float_arg, float)
@@ -483,7 +498,7 @@ def mixed_dtypes(op, msg, *ts):
     a = ts[0].dtype
     for t in ts[1:]:
         if t.dtype is not a:
-            raise RuntimeError(msg.format(a=a._short, b=t.dtype._short))
+            raise RuntimeError(f"{op}(): " + msg.format(a=a._short, b=t.dtype._short))
 
 
 # a Tensor attribute whose absence on an argument means "this argument is not a Tensor"

@@ -216,7 +216,7 @@ _FULL = _factory_op("full", lambda shape, dt, v: np.full(shape, v, dtype=dt), _s
                     ("size", "dtype", "fill_value"))
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
     """Copy ``data`` (list, number, ndarray, Tensor) into a new leaf tensor."""
     dev = factory_device(device)
     dt = D.to_dtype(dtype) if dtype is not None else None
@@ -289,8 +289,8 @@ def _dt(dtype, default=None):
 
 
 def _filled(name, op):
-    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None):
+    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
+          pin_memory=False, memory_format=None):  # noqa: ARG001 - a host-transfer hint: no effect on results
         shape = _size(size, name)
         params = (shape, _dt(dtype, out.dtype if out is not None else None))
         if out is not None:
@@ -306,8 +306,8 @@ ones = _filled("ones", _ONES)
 empty = _filled("empty", _EMPTY)  # zero-filled: no uninitialised memory leaks out
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False, pin_memory=False):
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - checked by the front (args.py: strided only)
+         requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
     shape = _size((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -320,8 +320,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
 
 
 def _like(name, op):
-    def f(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-          memory_format=None):
+    def f(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
+          memory_format=None):  # noqa: ARG001 - a memory-format hint: results are the same in any format
         params = (input._data.shape, _dt(dtype, input.dtype))
         return _create(op, params, input.device if device is None else device, requires_grad)
 
@@ -334,8 +334,8 @@ ones_like = _like("ones_like", _ONES)
 empty_like = _like("empty_like", _EMPTY)
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
+              memory_format=None):  # noqa: ARG001 - a memory-format hint: results are the same in any format
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     params = (input._data.shape, _dt(dtype, input.dtype), fill_value)
@@ -351,7 +351,7 @@ _ARANGE = _factory_op("arange", _arange_fwd, lambda start, step, n, dt: ((n,), d
                       ("start", "step", "length", "dtype"))
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - checked by the front (args.py: strided only)
            requires_grad=False):
     if end is None:
         start, end = 0, start
@@ -408,7 +408,7 @@ _EYE = _factory_op("eye", lambda n, m, dt: np.eye(n, m, dtype=dt),
 
 
 @with_out("linspace", dtype_from_out=True)
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
              requires_grad=False):
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
@@ -431,7 +431,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     return _create(_LOGSPACE, params, device, requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):  # noqa: ARG001 - checked by the front (args.py: strided only)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye(): n and m must be non-negative, got n={n}, m={m}")
     params = (int(n), int(m if m is not None else n), _dt(dtype))
@@ -484,21 +484,21 @@ _RANDPERM = _factory_op("randperm", lambda n, dt, g: _gen(g).permutation(n).asty
 
 
 @with_out("rand", dtype_from_out=True)
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False, pin_memory=False):
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
+         requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
     params = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
     return _create(_RAND, params, device, requires_grad)
 
 
 @with_out("randn", dtype_from_out=True)
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad=False, pin_memory=False):
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
+          requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
     params = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
     return _create(_RANDN, params, device, requires_grad)
 
 
 @with_out("randint", dtype_from_out=True)
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,  # noqa: ARG001 - out= is written by @with_out
             device=None, requires_grad=False):
     if size is None:  # randint(high, size)
         if high is None:
@@ -520,8 +520,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 
 
 @with_out("randperm", dtype_from_out=True)
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False, pin_memory=False):
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
+             requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     return _create(_RANDPERM, (int(n), _dt(dtype, D.int64), generator), device, requires_grad)
@@ -673,7 +673,7 @@ _BERNOULLI = OpDef("bernoulli", _bernoulli_fwd, None, differentiable=False, rand
 
 
 @with_out("bernoulli")
-def bernoulli(input, p=None, *, generator=None, out=None):
+def bernoulli(input, p=None, *, generator=None, out=None):  # noqa: ARG001 - out= is written by @with_out
     return dispatch(_BERNOULLI, (input,), (p, generator))
 
 
@@ -691,7 +691,7 @@ _NORMAL = _factory_op("normal", lambda shape, dt, m, s, g: _gen(g).normal(m, s, 
 
 
 @with_out("normal", dtype_from_out=True)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,  # noqa: ARG001 - out= is written by @with_out
            requires_grad=False):
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
@@ -743,7 +743,7 @@ _MULTINOMIAL = OpDef(
 
 
 @with_out("multinomial")
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):  # noqa: ARG001 - out= is written by @with_out
     return dispatch(_MULTINOMIAL, (input,), (int(num_samples), bool(replacement), generator))
 
 

@@ -135,7 +135,7 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
     return fn
 
 
-def _zero_grad(g, x, y):
+def _zero_grad(g, x, y):  # noqa: ARG001 - the backward formula's fixed signature
     return g * 0
 
 
@@ -216,7 +216,7 @@ _THRESHOLD_BWD = OpDef("relu_backward", _threshold_bwd_fwd,
                        lambda ctx, gg: (gg * (ctx.inputs[1] > 0), None), save="x")
 
 
-def _pair_grads(ctx, gg, fg, fy):
+def _pair_grads(ctx, gg, fg, fy):  # noqa: ARG001 - the backward formula's fixed signature
     g, y = ctx.inputs
     ng, ny = ctx.next
     return (fg(g, y) if ng is not None else None, fy(g, y) if ny is not None else None)
@@ -600,7 +600,7 @@ def _scalar(v, name):
                     "Tensor or a number")
 
 
-def _pow_grad_a(g, a, b, y):
+def _pow_grad_a(g, a, b, y):  # noqa: ARG001 - the backward formula's fixed signature
     if isinstance(b, Tensor):
         return g * b * a.pow(b - 1)
     if b == 0:
@@ -702,7 +702,7 @@ def _max_grad(mine, other_is_a):
     NaN is involved (every NaN comparison is False), half of it at ties, none where it
     loses (PyTorch's convention)."""
 
-    def f(g, a, b, y):
+    def f(g, a, b, y):  # noqa: ARG001 - the backward formula's fixed signature
         a_, b_ = (a, b) if other_is_a else (b, a)
         lose = (a_ < b_) if mine == "max" else (a_ > b_)
         return where(a_ == b_, g * 0.5, g).masked_fill(lose, 0)
@@ -714,7 +714,7 @@ def _fmax_grad(mine, other_is_a):
     """Gradient of fmax/fmin: all of it goes to the selected operand; the first operand wins
     ties and beats a NaN second operand."""
 
-    def f(g, a, b, y):
+    def f(g, a, b, y):  # noqa: ARG001 - the backward formula's fixed signature
         keep = (a >= b) if mine == "max" else (a <= b)
         if isinstance(b, Tensor):
             keep = keep | b.isnan()
@@ -1270,7 +1270,7 @@ def _overwritten(s, v):
 
 
 @register(function=False)
-def copy_(self, src, non_blocking=False):
+def copy_(self, src, non_blocking=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
     if GRAD.enabled and (self._requires_grad or src._requires_grad):
@@ -1287,7 +1287,7 @@ def copy_(self, src, non_blocking=False):
 
 
 @register(method=True)
-def clone(input, *, memory_format=None):
+def clone(input, *, memory_format=None):  # noqa: ARG001 - a memory-format hint: results are the same in any format
     return apply(_CLONE, (input,))
 
 

@@ -48,7 +48,7 @@ xlogy = binary("xlogy", _xlogy,
                lambda g, a, b, y: g * a / b, save="x", to_float=True)
 
 
-def _copysign_grad(g, a, b, y):
+def _copysign_grad(g, a, b, y):  # noqa: ARG001 - the backward formula's fixed signature
     return g * _nz_div(y, a)
 
 
@@ -66,7 +66,7 @@ def _float_power(a, b):
         return xp.float_power(np.asarray(a, dt), np.asarray(b, dt))
 
 
-def _fp_grad_a(g, a, b, y):
+def _fp_grad_a(g, a, b, y):  # noqa: ARG001 - the backward formula's fixed signature
     return g * b * _as64(a).pow(b - 1) if isinstance(b, Tensor) or b != 0 else g * 0
 
 
@@ -203,7 +203,7 @@ def ldexp(input, other, *, out=None):
 
 @register
 @with_out("frexp")
-def frexp(input, *, out=None):
+def frexp(input, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got "
                            f"{input.dtype}")

@@ -98,7 +98,7 @@ def _idx(v):
     return v.__index__()
 
 
-def _getitem_fwd(x, key, shape=None):
+def _getitem_fwd(x, key, shape=None):  # noqa: ARG001 - a record attribute, in the record's attrs order
     try:
         r = x[key]
     except IndexError as e:

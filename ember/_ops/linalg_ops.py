@@ -13,7 +13,7 @@ _la = LazyModule("ember.linalg")  # a library module (layer 3): loaded on first 
 
 
 @with_out("svd")
-def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
+def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """``torch.svd``: returns ``(U, S, V)`` (V, not Vh); ``some=True`` gives reduced factors.
 
     With ``compute_uv=False`` U and V are zero-filled (PyTorch's behaviour).
@@ -40,13 +40,13 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
 
 
 @with_out("qr")
-def qr(input, some: bool = True, *, out=None):
+def qr(input, some: bool = True, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """``torch.qr``: ``some=True`` is mode 'reduced', False is 'complete'."""
     return _la.qr(input, "reduced" if some else "complete")
 
 
 @with_out("cholesky")
-def cholesky(input, upper: bool = False, *, out=None):
+def cholesky(input, upper: bool = False, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """``torch.cholesky`` (deprecated in PyTorch in favour of ``linalg.cholesky``)."""
     return _la.cholesky(input, upper=upper)
 

@@ -309,7 +309,7 @@ def column_stack(tensors):
 
 
 @with_out("tensordot")
-def tensordot(a, b, dims=2, out=None):
+def tensordot(a, b, dims=2, out=None):  # noqa: ARG001 - out= is written by @with_out
     if isinstance(dims, Tensor) and dims._data.ndim == 0:  # PyTorch reads a 0-dim tensor
         dims = int(dims._data)
     if isinstance(dims, int):
@@ -648,7 +648,7 @@ def as_strided(input, size, stride, storage_offset=None):
     return apply(_AS_STRIDED, (block,), (size, stride, off, bd.shape))
 
 
-def _as_strided_fwd(x, size, stride, off, in_shape):
+def _as_strided_fwd(x, size, stride, off, in_shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     isz = x.itemsize
     base = x.reshape(-1)
     return np.lib.stride_tricks.as_strided(base[off:] if off else base, size,
@@ -681,7 +681,7 @@ def unfold(input, dimension, size, step):
     return apply(_UNFOLD, (input,), (d, size, step, input._data.shape))
 
 
-def _unfold_fwd(x, d, size, step, in_shape):
+def _unfold_fwd(x, d, size, step, in_shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     if x.ndim == 0:
         return x.reshape(1)
     # Windows that do not overlap (step >= size) are writable, as PyTorch's are; overlapping

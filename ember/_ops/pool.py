@@ -37,13 +37,13 @@ masked_select_zero = KERNELS.masked_select_zero
 
 
 # --------------------------------------------------------------------------- gather / scatter
-def _gather_fwd(x, idx, out_shape, in_shape):
+def _gather_fwd(x, idx, out_shape, in_shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     n, c = x.shape[:2]
     flat = x.reshape(n, c, -1)
     return xp.take_along_axis(flat, idx, axis=2).reshape(out_shape)
 
 
-def _scatter_fwd(g, idx, in_shape, src_shape):
+def _scatter_fwd(g, idx, in_shape, src_shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     xp = xp_of(g)  # this device's array module
     n, c = in_shape[:2]
     length = math.prod(in_shape[2:])
@@ -396,7 +396,7 @@ PAD_CONST.grad(lambda ctx, g: (apply(PAD_CONST, (g,), (tuple((-a, -b) for a, b i
                                                             ctx.params[0]), 0)),))
 
 
-def _take_fwd(x, idx, axis, length):
+def _take_fwd(x, idx, axis, length):  # noqa: ARG001 - a record attribute, in the record's attrs order
     return xp.take(x, idx, axis=axis)
 
 
@@ -431,7 +431,7 @@ def take_axis(x, idx, axis):
 
 
 # --------------------------------------------------------------------------- unfold / fold
-def _unfold_fwd(x, ks, s, p, d, out, size):
+def _unfold_fwd(x, ks, s, p, d, out, size):  # noqa: ARG001 - a record attribute, in the record's attrs order
     xp = xp_of(x)  # this device's array module
     xt = _pad_t(x, p, p)
     cols = _im2col(xt, ks, s, d, out)  # (C, *ks, N, *out)

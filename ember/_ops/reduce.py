@@ -50,7 +50,7 @@ def _expand_back(g, shape, axes, keepdim):
 
 
 # ------------------------------------------------------------------ sum / mean / prod
-def _sum_fwd(x, axes, keepdim, dtype, shape):
+def _sum_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     return xp.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)
 
 
@@ -77,7 +77,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 FUNCTIONS["sum"].__doc__ = "Sum over ``dim`` (all dims when None); integers sum to int64."
 
 
-def _mean_fwd(x, axes, keepdim, dtype, shape):
+def _mean_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     if x.size == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
         s = xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
         return xp.true_divide(s, 0, out=s) if s.ndim else s / s.dtype.type(0)
@@ -109,7 +109,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return write_out("mean", out, r) if out is not None else r
 
 
-def _prod_fwd(x, axes, keepdim, dtype, shape):
+def _prod_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
     return xp.prod(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
 

@@ -103,7 +103,7 @@ _REDUCE_UFUNC = {"sum": np.add, "add": np.add, "prod": np.multiply, "multiply": 
 
 
 @with_out("scatter")
-def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):  # noqa: ARG001 - out= is written by @with_out
     if src is None:
         src = value
     if src is None:
@@ -248,7 +248,7 @@ def _index_key(name, input, dim, index):
 
 
 @with_out("index_select")
-def index_select(input, dim, index, *, out=None):
+def index_select(input, dim, index, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     key, _ = _index_key("index_select", input, dim, index)
     if input._data.ndim == 0:
         return input.reshape(1)[index.reshape(-1)].reshape(index.shape)

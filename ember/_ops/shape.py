@@ -344,7 +344,7 @@ FUNCTIONS["broadcast_shapes"] = broadcast_shapes
 
 
 @register(function=False)
-def contiguous(input, memory_format=None):
+def contiguous(input, memory_format=None):  # noqa: ARG001 - a memory-format hint: results are the same in any format
     if input._data.flags.c_contiguous:
         return input
     return apply(_CONTIG, (input,))

@@ -131,7 +131,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 
 
 @with_out("kthvalue")
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     d = _dim(input, dim, "kthvalue")
     n = input._data.shape[d] if input._data.ndim else 1
     if not 1 <= k <= n:
@@ -153,7 +153,7 @@ def _select_rank(input, d, rank, keepdim, data=None):
 
 
 @with_out("median")
-def median(input, dim=None, keepdim=False, *, out=None):
+def median(input, dim=None, keepdim=False, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """Lower median (PyTorch's convention); with ``dim`` also its index."""
     a = input._data
     if dim is None:
@@ -299,12 +299,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 
 
 @with_out("quantile")
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: ARG001 - out= is written by @with_out
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 @with_out("nanquantile")
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: ARG001 - out= is written by @with_out
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
@@ -463,7 +463,7 @@ _BINCOUNT = OpDef("bincount", _bincount_fwd, None, differentiable=False, data_de
 
 
 @with_out("histc")
-def histc(input, bins=100, min=0, max=0, *, out=None):
+def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     a = input._data
     if a.dtype.kind != "f":
         raise NotImplementedError(f"histc: not implemented for '{input.dtype._short}'")
@@ -518,7 +518,7 @@ def _(ctx, g):
 
 
 @with_out("cumprod")
-def cumprod(input, dim, *, dtype=None, out=None):
+def cumprod(input, dim, *, dtype=None, out=None):  # noqa: ARG001 - out= is written by @with_out
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":

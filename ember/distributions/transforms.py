@@ -420,7 +420,7 @@ class ReshapeTransform(Transform):
         batch_shape = tuple(y.shape[:y.ndim - len(self.out_shape)])
         return y.reshape(batch_shape + tuple(self.in_shape))
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         batch_shape = tuple(x.shape[:x.ndim - len(self.in_shape)])
         return x.new_zeros(batch_shape)
 
@@ -468,7 +468,7 @@ class ExpTransform(Transform):
     def _inverse(self, y):
         return y.log()
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         return x
 
 
@@ -547,7 +547,7 @@ class SigmoidTransform(Transform):
         y = y.clamp(min=eps, max=1 - eps)
         return y.log() - (-y).log1p()
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         return -softplus(-x) - softplus(x)
 
 
@@ -576,7 +576,7 @@ class SoftplusTransform(Transform):
     def _inverse(self, y):
         return (-(-y).expm1()).log() + y
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         return -softplus(-x)
 
 
@@ -605,7 +605,7 @@ class TanhTransform(Transform):
     def _inverse(self, y):
         return 0.5 * ((1 + y).log() - (1 - y).log())
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
@@ -702,7 +702,7 @@ class AffineTransform(Transform):
     def _inverse(self, y):
         return (y - self.loc) / self.scale
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         shape = tuple(x.shape)
         scale = self.scale
         if isinstance(scale, numbers.Real):
@@ -882,7 +882,7 @@ class CorrCholeskyTransform(Transform):
         t = y_vec / y_cumsum_vec.sqrt()
         return 0.5 * ((1 + t).log() - (1 - t).log())
 
-    def log_abs_det_jacobian(self, x, y, intermediates=None):
+    def log_abs_det_jacobian(self, x, y, intermediates=None):  # noqa: ARG002 - PyTorch's Transform method signature
         y1m_cumsum = 1 - (y * y).cumsum(-1)
         y1m_cumsum_tril = _tril_matrix_to_vec(y1m_cumsum, diag=-2)
         stick_breaking_logdet = 0.5 * y1m_cumsum_tril.log().sum(-1)
@@ -1133,7 +1133,7 @@ class CumulativeDistributionTransform(Transform):
     def _inverse(self, y):
         return self.distribution.icdf(y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x, y):  # noqa: ARG002 - PyTorch's Transform method signature
         return self.distribution.log_prob(x)
 
     def with_cache(self, cache_size=1):

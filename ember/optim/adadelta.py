@@ -53,7 +53,7 @@ class Adadelta(_ListOptimizer):
         _check_flags("Adadelta", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, p, st, group):
+    def _init_state(self, p, st, group):  # noqa: ARG002 - the shared optimizer loop's signature
         st["step"] = self._step_tensor()
         st["square_avg"] = self._zeros(p)
         st["acc_delta"] = self._zeros(p)

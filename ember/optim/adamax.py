@@ -49,7 +49,7 @@ class Adamax(_ListOptimizer):
         _check_flags("Adamax", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, p, st, group):
+    def _init_state(self, p, st, group):  # noqa: ARG002 - the shared optimizer loop's signature
         st["step"] = self._step_tensor()
         st["exp_avg"] = self._zeros(p)
         st["exp_inf"] = self._zeros(p)

@@ -57,7 +57,7 @@ class NAdam(_ListOptimizer):
         _check_flags("NAdam", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, p, st, group):
+    def _init_state(self, p, st, group):  # noqa: ARG002 - the shared optimizer loop's signature
         st["step"] = self._step_tensor()
         st["mu_product"] = self._step_tensor(1.0)
         st["exp_avg"] = self._zeros(p)

@@ -54,7 +54,7 @@ class RAdam(_ListOptimizer):
         _check_flags("RAdam", foreach, None, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, p, st, group):
+    def _init_state(self, p, st, group):  # noqa: ARG002 - the shared optimizer loop's signature
         st["step"] = self._step_tensor()
         st["exp_avg"] = self._zeros(p)
         st["exp_avg_sq"] = self._zeros(p)

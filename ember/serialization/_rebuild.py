@@ -65,12 +65,12 @@ class TypedStorage:
     def cpu(self):
         return self
 
-    def cuda(self, device=None, non_blocking=False):
+    def cuda(self, device=None, non_blocking=False):  # noqa: ARG002 - a host-transfer hint: no effect on results
         from ember._device import check_device
 
         check_device("cuda" if device is None else device)
 
-    def to(self, device=None, non_blocking=False):
+    def to(self, device=None, non_blocking=False):  # noqa: ARG002 - a host-transfer hint: no effect on results
         from ember._device import check_device
 
         check_device(device)

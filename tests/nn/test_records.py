@@ -73,8 +73,13 @@ CALLS = {
     "instance_norm_update_stats": lambda: F.instance_norm(
         _t(2, 3, 5), ember.zeros(3, dtype=ember.float64), ember.ones(3, dtype=ember.float64),
         momentum=0.3),
+    # grid_sample without gradients is one record; the sum gives the call a backward
+    "grid_sampler_2d": lambda: F.grid_sample(
+        _t(2, 3, 4, 5, grad=False), _t(2, 2, 3, 2, seed=1, grad=False).tanh(),
+        align_corners=False) + _t(2, 3, 2, 3, seed=2),
 }
-NO_NODE = ("instance_norm_update_stats",)  # not differentiable: no graph node
+# not differentiable: no graph node
+NO_NODE = ("instance_norm_update_stats", "grid_sampler_2d")
 # records reached by each call (the backward records run in its first-order backward)
 REACHES = {
     "nll_loss": ("nll_loss", "nll_loss_backward"),

@@ -31,7 +31,7 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None, output_padding=0) -> None:
+                 device=None, dtype=None, output_padding=0) -> None:  # noqa: ARG002 - applied by the Module constructor wrapper (NOTE [ Layer devices ])
         super().__init__()
         nd = self._nd
         if groups <= 0:

@@ -33,7 +33,7 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,  # noqa: ARG002 - applied by the Module constructor wrapper (NOTE [ Layer devices ])
                  dtype=None) -> None:
         super().__init__()
         self.mode = mode
@@ -336,7 +336,7 @@ class RNNCellBase(Module):
     """Shared parameters of the cells: weight_ih, weight_hh, bias_ih, bias_hh."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None) -> None:  # noqa: ARG002 - applied by the Module constructor wrapper (NOTE [ Layer devices ])
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size

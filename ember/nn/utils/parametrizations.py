@@ -67,8 +67,8 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     """
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
 
-    def _compat_hook(state_dict, prefix, local_metadata, strict, missing_keys,
-                     unexpected_keys, error_msgs):
+    def _compat_hook(state_dict, prefix, local_metadata, strict, missing_keys,  # noqa: ARG001 - PyTorch's hook signature
+                     unexpected_keys, error_msgs):  # noqa: ARG001 - PyTorch's hook signature
         g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
         if g_key in state_dict and v_key in state_dict:
             state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)

@@ -72,7 +72,7 @@ class SpectralNorm:
         delattr(module, self.name + "_orig")
         module.register_parameter(self.name, Parameter(weight.detach()))
 
-    def __call__(self, module: Module, inputs: Any) -> None:
+    def __call__(self, module: Module, inputs: Any) -> None:  # noqa: ARG002 - PyTorch's hook signature
         setattr(module, self.name,
                 self.compute_weight(module, do_power_iteration=module.training))
 
@@ -118,7 +118,7 @@ class _WithoutModule:
     def __init__(self, hook) -> None:
         self.hook = hook
 
-    def __call__(self, module, *args) -> None:
+    def __call__(self, module, *args) -> None:  # noqa: ARG002 - PyTorch's hook signature
         self.hook(*args)
 
 
@@ -134,7 +134,7 @@ class SpectralNormLoadStateDictPreHook:
         self.fn = fn
 
     def __call__(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                 unexpected_keys, error_msgs) -> None:
+                 unexpected_keys, error_msgs) -> None:  # noqa: ARG002 - PyTorch's hook signature
         fn = self.fn
         version = local_metadata.get("spectral_norm", {}).get(fn.name + ".version", None)
         if version is not None and version >= 1:
@@ -175,7 +175,7 @@ class SpectralNormStateDictHook:
     def __init__(self, fn: SpectralNorm) -> None:
         self.fn = fn
 
-    def __call__(self, module, state_dict, prefix, local_metadata) -> None:
+    def __call__(self, module, state_dict, prefix, local_metadata) -> None:  # noqa: ARG002 - PyTorch's hook signature
         meta = local_metadata.setdefault("spectral_norm", {})
         key = self.fn.name + ".version"
         if key in meta:

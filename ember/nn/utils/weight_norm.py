@@ -87,7 +87,7 @@ class WeightNorm:
         del module._parameters[self.name + "_v"]
         setattr(module, self.name, Parameter(weight.detach()))
 
-    def __call__(self, module: Module, inputs: Any) -> None:
+    def __call__(self, module: Module, inputs: Any) -> None:  # noqa: ARG002 - PyTorch's hook signature
         setattr(module, self.name, self.compute_weight(module))
 
 

@@ -47,7 +47,7 @@ class AlexNet(nn.Module):
 
 
 @register_model
-def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:
+def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """Build an ``AlexNet`` (``weights`` must be None: nothing is downloaded).
 
     Example:

@@ -146,7 +146,7 @@ class MobileNetV2(nn.Module):
 
 
 @register_model
-def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:
+def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:  # noqa: ARG001 - display only: no progress bar is drawn
     """Build a ``MobileNetV2`` (``weights`` must be None).
 
     Example:

@@ -169,58 +169,58 @@ def _resnet(name: str, block, layers: list[int], weights: Any, kwargs: dict) -> 
 
 
 @register_model
-def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNet-18. Example: ``resnet18(num_classes=10)``."""
     return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, kwargs)
 
 
 @register_model
-def resnet34(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnet34(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNet-34."""
     return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
-def resnet50(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnet50(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNet-50."""
     return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
-def resnet101(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnet101(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNet-101."""
     return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, kwargs)
 
 
 @register_model
-def resnet152(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnet152(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNet-152."""
     return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, kwargs)
 
 
 @register_model
-def resnext50_32x4d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnext50_32x4d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNeXt-50 32x4d."""
     kwargs.update(groups=32, width_per_group=4)
     return _resnet("resnext50_32x4d", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
-def resnext101_32x8d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def resnext101_32x8d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """ResNeXt-101 32x8d."""
     kwargs.update(groups=32, width_per_group=8)
     return _resnet("resnext101_32x8d", Bottleneck, [3, 4, 23, 3], weights, kwargs)
 
 
 @register_model
-def wide_resnet50_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def wide_resnet50_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """Wide ResNet-50-2 (bottlenecks twice as wide)."""
     kwargs.update(width_per_group=128)
     return _resnet("wide_resnet50_2", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
-def wide_resnet101_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
+def wide_resnet101_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """Wide ResNet-101-2."""
     kwargs.update(width_per_group=128)
     return _resnet("wide_resnet101_2", Bottleneck, [3, 4, 23, 3], weights, kwargs)

@@ -91,48 +91,48 @@ def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict) -> V
 
 
 @register_model
-def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-11 (configuration A). Example: ``vgg11(num_classes=10)``."""
     return _vgg("vgg11", "A", False, weights, kwargs)
 
 
 @register_model
-def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-11 with batch normalization."""
     return _vgg("vgg11_bn", "A", True, weights, kwargs)
 
 
 @register_model
-def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-13 (configuration B)."""
     return _vgg("vgg13", "B", False, weights, kwargs)
 
 
 @register_model
-def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-13 with batch normalization."""
     return _vgg("vgg13_bn", "B", True, weights, kwargs)
 
 
 @register_model
-def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-16 (configuration D)."""
     return _vgg("vgg16", "D", False, weights, kwargs)
 
 
 @register_model
-def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-16 with batch normalization."""
     return _vgg("vgg16_bn", "D", True, weights, kwargs)
 
 
 @register_model
-def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-19 (configuration E)."""
     return _vgg("vgg19", "E", False, weights, kwargs)
 
 
 @register_model
-def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
+def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
     """VGG-19 with batch normalization."""
     return _vgg("vgg19_bn", "E", True, weights, kwargs)

@@ -181,7 +181,7 @@ def _vit(name: str, patch_size: int, num_layers: int, num_heads: int, hidden_dim
 
 
 @register_model
-def vit_tiny(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
+def vit_tiny(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
     """ViT-Tiny/16 (DeiT-Ti's shape: 12 layers, 3 heads, width 192, MLP 768); ember extra.
 
     ``patch_size`` may be overridden, e.g. ``vit_tiny(image_size=32, patch_size=4)``.
@@ -195,30 +195,30 @@ def vit_tiny(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> Vi
 
 
 @register_model
-def vit_b_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
+def vit_b_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
     """ViT-B/16."""
     return _vit("vit_b_16", 16, 12, 12, 768, 3072, weights, kwargs)
 
 
 @register_model
-def vit_b_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
+def vit_b_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
     """ViT-B/32."""
     return _vit("vit_b_32", 32, 12, 12, 768, 3072, weights, kwargs)
 
 
 @register_model
-def vit_l_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
+def vit_l_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
     """ViT-L/16."""
     return _vit("vit_l_16", 16, 24, 16, 1024, 4096, weights, kwargs)
 
 
 @register_model
-def vit_l_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
+def vit_l_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
     """ViT-L/32."""
     return _vit("vit_l_32", 32, 24, 16, 1024, 4096, weights, kwargs)
 
 
 @register_model
-def vit_h_14(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:
+def vit_h_14(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
     """ViT-H/14."""
     return _vit("vit_h_14", 14, 32, 16, 1280, 5120, weights, kwargs)

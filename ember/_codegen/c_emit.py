@@ -513,6 +513,31 @@ def _acc_final(red, acc, count):
     return f"(({t}){acc})"
 
 
+def _stashes(reds, levels, full_outs):
+    """``{output index: node}``: full values the last reduction pass computes anyway and
+    writes into an output's buffer, so the final pass reads them back instead of
+    recomputing them (softmax's ``exp(x - m)``: one exp per element, not two). A value
+    qualifies when it has the output's dtype and the output needs no other full value
+    (no input, no ``rindex``) besides it."""
+    if levels == 0:
+        return {}
+    last = [r.args[0] for r in reds if r.level == levels]
+    cands = [n for n in _closure(last, lambda n: not n.full or n.op == "input")
+             if n.op not in ("input", "rindex")]
+    res, taken = {}, set()
+    for j, o, dt in full_outs:
+        for e in sorted(cands, key=lambda n: -n.id):
+            if e.dtype != dt or e.id in taken:
+                continue
+            rest = _closure([o], lambda n, e=e: not n.full or n.id == e.id)
+            if any(n.op in ("input", "rindex") for n in rest):
+                continue
+            res[j] = e
+            taken.add(e.id)
+            break
+    return res
+
+
 def chunkable(program):
     """Whether a staged program can be split into fixed chunks of each row: one stage of
     reductions and no full-size outputs."""
@@ -581,11 +606,15 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
         if n.op == "input":
             names.var[n.id] = f"v{n.id}"
 
-    def row_loop(indent, reds_here, full_here, lo="0", hi="R"):
+    def row_loop(indent, reds_here, full_here, lo="0", hi="R", store=(), load=None):
         """A walk over reduced indices [lo, hi) folding ``reds_here`` and writing the
-        full outputs ``full_here``."""
-        roots = [r.args[0] for r in reds_here] + [o for _, o, _ in full_here]
-        need = _closure(roots, lambda n: not n.full or n.op == "input")
+        full outputs ``full_here``; ``store``: ``(operand, node)`` pairs also written (the
+        stash of a later pass), ``load``: ``{node id: operand}`` read back instead of
+        recomputed."""
+        load = load or {}
+        roots = [r.args[0] for r in reds_here] + [o for _, o, _ in full_here] + \
+            [e for _, e in store]
+        need = _closure(roots, lambda n: not n.full or n.op == "input" or n.id in load)
         inner_names = _Names()
         inner_names.var = dict(names.var)
         if nr == 1:
@@ -633,6 +662,11 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
             if n.id in used and n.full:
                 w(f"{ind3}const {ctype(n.dtype)} v{n.id} = {_load(k, modes[k], ctype(n.dtype))};")
         lines = []
+        for nid, k in load.items():
+            t = ctype(program.nodes_by_id[nid].dtype)
+            src = f"(({t}*)b{k})[i]" if modes[k] == "1" else f"*({t}*)(b{k} + i * st{k})"
+            lines.append(f"{ind3}const {t} v{nid} = {src};")
+            inner_names.var[nid] = f"v{nid}"
         for n in need:
             if n.op == "rindex":
                 lines.append(f"{ind3}const int64_t v{n.id} = rbase + i;")
@@ -644,10 +678,9 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
             val = inner_names.arg(r.args[0], r.loop[0])
             w(ind3 + (f"l{r.id} += {val};" if r.id in lane else
                       _acc_update(r, f"a{r.id}", val)))
-        for j, o, dt in full_here:
-            k = len(ins) + j
-            val = inner_names.arg(o, dt)
-            t = ctype(dt)
+        for k, val, t in [(len(ins) + j, inner_names.arg(o, dt), ctype(dt))
+                          for j, o, dt in full_here] + \
+                [(k, inner_names.var[e.id], ctype(e.dtype)) for k, e in store]:
             if modes[k] == "1":
                 w(f"{ind3}(({t}*)b{k})[i] = {val};")
             else:
@@ -743,13 +776,16 @@ def emit_staged(program, name, nk, nr, modes, chunked=False):
         w("    for (int64_t kk = 0; kk < K; kk++) {")
         kept_bases("kk", "        ")
         row_values(0, "        ")
+        stash = _stashes(reds, levels, full_outs)
         for lv in range(1, levels + 1):
             here = [r for r in reds if r.level == lv]
             decl_accs(here, "        ")
-            row_loop("        ", here, [])
+            row_loop("        ", here, [], store=[(len(ins) + j, e) for j, e in stash.items()]
+                     if lv == levels else ())
             row_values(lv, "        ")
         if full_outs:
-            row_loop("        ", [], full_outs)
+            row_loop("        ", [], full_outs,
+                     load={e.id: len(ins) + j for j, e in stash.items()})
         write_rows("        ")
         w("    }")
     w("}")

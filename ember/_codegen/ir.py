@@ -300,6 +300,7 @@ class Program:
 
     def __init__(self, inputs, outputs, nodes, staged):
         self.inputs, self.outputs, self.nodes, self.staged = inputs, outputs, nodes, staged
+        self.nodes_by_id = {n.id: n for n in nodes}
 
     @property
     def levels(self):

@@ -317,3 +317,65 @@ def test_functional_call_and_ensembles():
     out = vmap(lambda p, b: functional_call(base, (p, b), (x,)))(params, buffers)
     want = ember.stack([m(x) for m in models])
     assert ember.allclose(out, want, atol=1e-6)
+
+
+def test_forward_mode_through_a_cnn_equals_reverse_mode():
+    ember.manual_seed(1)
+    model = _CNN().double()
+    x = ember.randn(1, 1, 10, 10, dtype=ember.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jf = jacfwd(lambda x: model(x))(x)
+        jr = jacrev(lambda x: model(x))(x)
+    assert jf.shape == (1, 5, 1, 1, 10, 10)
+    assert ember.allclose(jf, jr, atol=1e-10)
+    t = ember.randn(1, 1, 10, 10, dtype=ember.float64)
+    _, tan = jvp(model, (x,), (t,))
+    assert ember.allclose(tan, (jr.reshape(5, 100) @ t.reshape(100)).reshape(1, 5),
+                          atol=1e-10)
+
+
+def test_forward_mode_rules_inplace_and_aux():
+    from ember.func import _forward
+
+    x = _t([0.5, -0.25, 2.0])
+    t = _t([1.0, 2.0, 3.0])
+
+    def f(x):
+        out = ember.zeros(3, dtype=ember.float64)
+        out[1:] = x[:2].tanh() * x[2]  # in-place write of a tangent-carrying value
+        return out.softmax(0), x.sum()
+
+    (y, s), (ty, ts) = jvp(f, (x,), (t,))
+    (_, _), (ty2, ts2) = _forward_free_jvp(f, x, t)
+    assert ember.allclose(ty, ty2) and ts.item() == 6.0
+    j, aux = jacrev(lambda x: (x.exp(), x * 2), has_aux=True)(x)
+    assert ember.allclose(j, ember.diag(x.exp())) and ember.allclose(aux, x * 2)
+    j, aux = jacfwd(lambda x: (x.exp(), x * 2), has_aux=True)(x)
+    assert ember.allclose(j, ember.diag(x.exp())) and ember.allclose(aux, x * 2)
+    assert "softmax" in _forward.RULES and "matmul" in _forward.RULES
+    with pytest.raises(NotImplementedError, match="random record"):
+        jvp(lambda x: F.dropout(x, 0.5), (x,), (t,))
+
+
+def _forward_free_jvp(f, x, t):
+    """The same jvp by finite differences of f (the reference for the rule test)."""
+    eps = 1e-6
+    y = f(x)
+    yp, ym = f(x + eps * t), f(x - eps * t)
+    return y, tuple((a - b) / (2 * eps) for a, b in zip(yp, ym))
+
+
+def test_all_second_order_compositions_agree():
+    def f(x):
+        return (x.sin() * x.exp()).sum() + (x ** 3).prod() + x.softmax(0)[0]
+
+    x = _t([0.3, -1.2, 0.7])
+    h = hessian(f)(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for comp in (jacrev(jacrev(f)), jacrev(jacfwd(f)), jacfwd(jacfwd(f))):
+            assert ember.allclose(comp(x), h, atol=1e-10)
+    one = ember.ones(3, dtype=ember.float64)
+    second = jvp(lambda x: jvp(f, (x,), (one,))[1], (x,), (one,))[1]  # forward over forward
+    assert abs(second.item() - h.sum().item()) < 1e-10

@@ -321,7 +321,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                                f"got {tuple(p.shape)} and {tuple(t.shape)}")
     from ember.func._forward import forward_jvp
 
-    prims = [p.view_as(p) if p.requires_grad else p.detach() for p in flat_p]
+    # aliases through the view record: distinct objects even for a repeated primal, and an
+    # outer jvp's mode maps its tangent onto them (forward over forward)
+    prims = [p.view_as(p) for p in flat_p]
     out, tangent_of = forward_jvp(lambda *ps: func(*tree_unflatten(list(ps), p_spec)),
                                   prims, flat_t)
     if tangent_of is None:

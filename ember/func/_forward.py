@@ -21,7 +21,9 @@ What the mode cannot see: tensors made from raw arrays outside any record. Backw
 formulas of fused kernels do that, so when the autograd engine runs inside the region
 (``jvp`` of a function that itself takes gradients, e.g. ``jacfwd(jacrev(f))``), the
 region's tangents could miss terms; ``jvp`` then recomputes the whole result by double
-vjp instead, which is exact. Other in-place records and random records that carry a
+vjp instead, which is exact. A record's own double-vjp fallback runs the engine too: the
+mode that runs it ignores that pass, but an outer ``jvp`` (forward over forward) cannot see
+inside it and falls back the same way. Other in-place records and random records that carry a
 tangent raise NotImplementedError naming the record rather than guessing.
 """
 
@@ -166,7 +168,15 @@ def _where(op, inputs, params, tans, out):
                        _z(tb, b) if isinstance(b, Tensor) else ember.zeros_like(out))
 
 
+def _max_pool(op, inputs, params, tans, out):
+    """The maxima's tangent: the input tangent gathered at the argmax offsets."""
+    from ember._ops.core import OPS
+
+    return (_call(OPS["max_pool_gather"], (tans[0], out[1]), params), None)
+
+
 RULES = {
+    "max_pool": _max_pool,
     # linear in all tensor inputs
     "add": _add, "sub": _sub, "cat": _linear, "neg": _linear0, "clone": _linear0,
     "contiguous": _linear0, "conj": _linear0,
@@ -216,10 +226,20 @@ class _ForwardMode(DispatchMode):
                                       f"'{op.name}' is not supported")
         rule = RULES.get(op.name)
         outs = out if isinstance(out, tuple) else (out,)
-        if rule is not None and not isinstance(out, tuple):
-            t_out = (rule(op, inputs, params, tans, out),)
+        if rule is not None:
+            t_out = rule(op, inputs, params, tans, out)
+            if not isinstance(out, tuple):
+                t_out = (t_out,)
         else:
-            t_out = _record_double_vjp(op, inputs, params, tans, outs)
+            _SUPPRESS.add(id(self))
+            try:
+                t_out = _record_double_vjp(op, inputs, params, tans, outs)
+            except Exception as e:
+                raise NotImplementedError(
+                    f"jvp: the record '{op.name}' has no tangent rule and its double-vjp "
+                    f"fallback failed ({type(e).__name__}: {e})") from e
+            finally:
+                _SUPPRESS.discard(id(self))
         for o, t in zip(outs, t_out):
             if t is not None and isinstance(o, Tensor) and (o.dtype.is_floating_point
                                                             or o.dtype.is_complex):
@@ -274,16 +294,19 @@ def _record_double_vjp(op, inputs, params, tans, outs):
     """Exact tangents of one record by differentiating its vjp (no rule needed)."""
     from ember._ops.core import dispatch
 
+    # an outer reverse-mode pass (jacrev of jvp) needs the tangent's graph
+    outer = ember.is_grad_enabled() and any(
+        isinstance(x, Tensor) and x.requires_grad for x in list(inputs) + list(tans))
     with ember.enable_grad():
         xs = []
         leaves, lt = [], []
         for x, t in zip(inputs, tans):
-            if isinstance(x, Tensor):
-                x2 = x.detach()
-                if t is not None:
-                    x2.requires_grad_()
-                    leaves.append(x2)
-                    lt.append(t)
+            if isinstance(x, Tensor) and t is not None:
+                # an alias keeps an outer graph through x; a fresh leaf otherwise
+                # (an alias through the view record, so an outer jvp keeps x's tangent)
+                x2 = x.view_as(x) if x.requires_grad else x.view_as(x).requires_grad_()
+                leaves.append(x2)
+                lt.append(t)
                 xs.append(x2)
             else:
                 xs.append(x)
@@ -300,14 +323,22 @@ def _record_double_vjp(op, inputs, params, tans, outs):
         if not pairs:
             return res
         jv = ember.autograd.grad([p[0] for p in pairs], us, [p[1] for p in pairs],
-                                 allow_unused=True, create_graph=ember.is_grad_enabled())
+                                 allow_unused=True, create_graph=outer)
     for i, v in zip(diff, jv):
         res[i] = v
     return res
 
 
+# modes whose per-record double-vjp fallback is running: their own engine watch ignores
+# those passes (an outer jvp's watch does not: it cannot see inside them)
+_SUPPRESS: set = set()
+
+
 class _EngineWatch:
     """Notes whether the autograd engine ran (NOTE [ Forward mode as a dispatch mode ])."""
+
+    def __init__(self, mode):
+        self.mode = mode
 
     def __enter__(self):
         import ember.autograd as ag
@@ -317,7 +348,8 @@ class _EngineWatch:
         self.ran = False
 
         def watched(*a, **k):
-            self.ran = True
+            if id(self.mode) not in _SUPPRESS:
+                self.ran = True
             return self.orig(*a, **k)
 
         ag.run_backward = watched
@@ -349,7 +381,7 @@ def forward_jvp(func, primals, tangents):
     mode = _ForwardMode()
     for p, t in zip(primals, tangents):
         mode.tan[id(p)] = (p, t)
-    with _EngineWatch() as w:
+    with _EngineWatch(mode) as w:
         with mode:
             out = func(*primals)
     if w.ran:

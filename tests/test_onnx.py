@@ -313,11 +313,25 @@ def test_dynamic_spatial_size():
     for shape in ((2, 3, 8, 8), (1, 3, 12, 6)):
         xb = ember.randn(*shape)
         assert_close(run(proto, xb.numpy()), eager(m, xb))
-    # adaptive pooling is traced as products with resampling matrices built from the size:
-    # refused at a dynamic spatial size rather than exported right at one size only
+    # adaptive pooling bakes sizes (resampling matrices or a reshape to h * w): either it is
+    # refused at a dynamic spatial size, or what is exported is right at other sizes too
     pooled = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1)).eval()
+    try:
+        proto = export(pooled, (x,), input_names=["x"], dynamic_axes=axes)
+    except ember.onnx.SymbolicValueError as e:
+        assert "dynamic" in str(e)
+    else:
+        xb = ember.randn(3, 3, 10, 7)
+        assert_close(run(proto, xb.numpy()), eager(pooled, xb))
+
+    # a captured tensor built from a dynamic size is refused when read
+    class Positions(nn.Module):
+        def forward(self, x):
+            return x + ember.tensor(np.arange(x.shape[1], dtype=np.float32))
+
     with pytest.raises(ember.onnx.SymbolicValueError, match="built from sizes"):
-        ember.onnx.export(pooled, (x,), None, input_names=["x"], dynamic_axes=axes)
+        ember.onnx.export(Positions(), (ember.randn(2, 5),), None, input_names=["x"],
+                          dynamic_axes={"x": {1: "n"}})
 
 
 def test_verify_reports_a_wrong_converter(monkeypatch):

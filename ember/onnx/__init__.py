@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import io
 
+from ember.onnx import errors
 from ember.onnx.errors import OnnxExporterError, SymbolicValueError, UnsupportedOperatorError
 
 __all__ = ["export", "verify", "TrainingMode", "OperatorExportTypes", "is_in_onnx_export",
@@ -393,14 +393,3 @@ def verify(model, args=(), kwargs=None, *, rtol=1e-4, atol=1e-5, **export_kwargs
     return _run_and_compare(proto, model, args, kwargs,
                             export_kwargs.get("export_params", True), rtol=rtol, atol=atol,
                             training=export_kwargs.get("training", TrainingMode.EVAL))
-
-
-def __getattr__(name):
-    if name == "errors":
-        from ember.onnx import errors
-
-        return errors
-    raise AttributeError(f"module 'ember.onnx' has no attribute {name!r}")
-
-
-del io

@@ -304,6 +304,18 @@ def test_dynamic_batch_two_sizes():
         run(static, ember.randn(5, 3, 4).numpy())
 
 
+def test_dynamic_number_operands():
+    class M(nn.Module):
+        def forward(self, x):  # sizes used as numbers in arithmetic follow the axes too
+            return x.sum(1) / x.shape[1] + x.shape[0] * 2
+
+    proto = export(M(), (ember.randn(3, 5),), input_names=["x"],
+                   dynamic_axes={"x": {0: "b", 1: "n"}})
+    for shape in ((3, 5), (4, 9), (1, 2)):
+        xb = ember.randn(*shape)
+        assert_close(run(proto, xb.numpy()), eager(M(), xb))
+
+
 def test_dynamic_spatial_size():
     m = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                       nn.ConvTranspose2d(4, 2, 2, stride=2), nn.BatchNorm2d(2)).eval()

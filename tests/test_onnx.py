@@ -561,17 +561,18 @@ SWEEP = {
 }
 
 
+@pytest.mark.parametrize("opset", [14, 17, 18])
 @pytest.mark.parametrize("group", sorted(SWEEP))
-def test_op_sweep(group):
+def test_op_sweep(group, opset):
     class M(nn.Module):
         def forward(self, x):
             return tuple(SWEEP[group](x))
 
     x = _x()
-    proto = export(M(), (x,))
+    proto = export(M(), (x,), opset_version=opset)
     assert_close(run(proto, x.numpy()), eager(M(), x))
     # without folding every record goes through its converter
-    proto = export(M(), (x,), do_constant_folding=False)
+    proto = export(M(), (x,), do_constant_folding=False, opset_version=opset)
     assert_close(run(proto, x.numpy()), eager(M(), x))
 
 

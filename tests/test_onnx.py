@@ -628,3 +628,16 @@ def test_scaled_dot_product_attention():
     proto = export(M(), (q, k, v))
     assert_close(run(proto, q.numpy(), k.numpy(), v.numpy()), eager(M(), q, k, v))
     assert math.isfinite(float(np.abs(run(proto, q.numpy(), k.numpy(), v.numpy())[0]).max()))
+
+
+def test_verbose_prints_the_graph_and_preserve_mode(capsys):
+    m = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    m.eval()
+    proto = export(m, (ember.randn(2, 3),), verbose=True,
+                   training=ember.onnx.TrainingMode.PRESERVE)
+    out = capsys.readouterr().out
+    assert "Gemm" in out and "main_graph" in out
+    assert "Dropout" not in op_types(proto)  # PRESERVE kept eval mode: no dropout
+    m.train()
+    proto = export(m, (ember.randn(2, 3),), training=ember.onnx.TrainingMode.PRESERVE)
+    assert "Dropout" in op_types(proto) and m.training

@@ -198,7 +198,9 @@ def _model_proto(model, args, kwargs=None, *, input_names=None, output_names=Non
     if verbose:
         import onnx
 
-        print(onnx.helper.printable_graph(proto.graph))
+        printer = getattr(onnx, "printer", None)
+        print(printer.to_text(proto.graph) if printer is not None else
+              onnx.helper.printable_graph(proto.graph))
     return proto, out
 
 

@@ -43,13 +43,12 @@ KNOWN: dict[str, str] = {
     # silently accepted
     "mul_#inplace:1:ndarray": "Tensor.mul_ shares its body with `*=`, which takes arrays as "
                               "PyTorch's operator does",
-    "cumprod:0:0-dim": _ZERO_DIM, "flatten:0:0-dim": _ZERO_DIM, "squeeze:0:0-dim": _ZERO_DIM,
+    "cumprod:0:0-dim": _ZERO_DIM, "flatten:0:0-dim": _ZERO_DIM,
     "repeat_interleave:0:0-dim": _ZERO_DIM,
     "norm:p:str": "norm's p takes 'fro'/'nuc' strings; other strings reach the vector norm",
     "nn.functional.normalize:p:str": "as norm:p:str",
     "norm:p:huge-int": "p is parsed as a float (a Scalar in PyTorch's schema)",
     "nn.functional.normalize:p:huge-int": "as norm:p:huge-int",
-    "squeeze:1:list": "squeeze with a repeated dim list is not checked for repeats",
     "flip:1:int-for-list": "ember.flip and Tensor.flip are one function taking *dims; PyTorch's "
                            "method takes ints, its function a list",
     "scatter_add:3:0-dim": "a 0-dim src is broadcast to the index shape",

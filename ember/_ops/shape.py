@@ -252,7 +252,11 @@ def squeeze(input, dim=None):
         new = tuple(s for s in shp if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {_wrap_dim(d, len(shp), "squeeze") for d in dims} if shp else set()
+        wrapped = [_wrap_dim(d, len(shp), "squeeze") for d in dims]  # 0-dim: -1 and 0 only
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"squeeze(): dim {max(wrapped, key=wrapped.count)} appears "
+                               "multiple times in the list of dims")
+        dims = set(wrapped) if shp else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
     return apply(_VIEW, (input,), (new, shp))
 

@@ -17,9 +17,10 @@ else do not appear twice.
 NOTE [ Dynamic axes from several traces ]
 A trace bakes sizes: ``x.view(x.size(0), -1)`` records ``view(size=[2, 12])`` and nothing
 says that 2 is the batch. To honour ``dynamic_axes`` the exporter traces the model again
-with each dynamic dimension changed on its own (size + 1), then once with all of them
-changed (size + 2). The traces must record the same records in the same order (otherwise
-the model takes another path for other sizes: an error naming the axis). Every integer
+with each dynamic dimension changed on its own (size - 1, or + 1 below 4), then once
+with all of them changed (size -/+ 2). The traces must record the same records in the same
+order (otherwise the model takes another path for other sizes: an error naming the axis).
+Every integer
 attribute (and Python-number operand) that differs between the traces is a function of the
 dynamic sizes; it is fitted as ``a * d + b`` when it depends on one dimension, or as
 ``c * d1 * d2 ...`` when it depends on several, and the fit is checked against the last
@@ -258,10 +259,13 @@ def analyse_dynamic(model, args, kwargs, graph, axes_of, names):
     dyn.active = True
     base = dyn.base
     runs = {}
+    # other sizes: smaller ones when the traced size leaves room (cheaper traces), never 1
+    # (a size-1 dimension broadcasts and may take other paths)
+    step = {s: -1 if n >= 4 else 1 for s, n in base.items()}
     for sym in base:
-        sizes = {**base, sym: base[sym] + 1}
+        sizes = {**base, sym: base[sym] + step[sym]}
         runs[sym] = (sizes, _variant_graph(model, args, kwargs, axes_of, sizes, graph, sym))
-    both = {s: n + 2 for s, n in base.items()}
+    both = {s: n + 2 * step[s] for s, n in base.items()}
     g_both = _variant_graph(model, args, kwargs, axes_of, both, graph, None)
     var = {s: runs[s][0][s] for s in base}
     # attributes and number operands

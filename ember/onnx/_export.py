@@ -20,13 +20,12 @@ says that 2 is the batch. To honour ``dynamic_axes`` the exporter traces the mod
 with each dynamic dimension changed on its own (size - 1, or + 1 below 4), then once
 with all of them changed (size -/+ 2). The traces must record the same records in the same
 order (otherwise the model takes another path for other sizes: an error naming the axis).
-Every integer
-attribute (and Python-number operand) that differs between the traces is a function of the
-dynamic sizes; it is fitted as ``a * d + b`` when it depends on one dimension, or as
-``c * d1 * d2 ...`` when it depends on several, and the fit is checked against the last
-trace. The converters that take sizes (Reshape targets, Expand shapes, Slice bounds,
-factory shapes) then compute such an entry in the graph from ``Shape`` of the input that
-carries the dimension (``Gather``/``Mul``/``Add``; a Reshape with a single dynamic entry
+Every integer attribute (and Python-number operand) that differs between the traces is a
+function of the dynamic sizes; it is fitted as ``a * d + b`` when it depends on one
+dimension, or as ``c * d1 * d2 ...`` when it depends on several, and the fit is checked
+against the last trace. The converters that take sizes (Reshape targets, Expand shapes,
+Slice bounds, factory shapes) then compute such an entry in the graph from ``Shape`` of the
+input that carries the dimension (``Gather``/``Mul``/``Add``; a Reshape with a single dynamic entry
 uses ``-1``). A converter that bakes a size which turns out to be dynamic raises
 ``SymbolicValueError`` naming the record and the attribute, instead of exporting a graph
 that is only right at the traced size. The same traces tell which dimensions of each value

@@ -12,13 +12,15 @@ loaded ``ctypes`` function, so each kernel is compiled at most once per machine 
 most once per process; a second process with a warm cache pays only ``dlopen``.
 
 Flags: ``-O3 -fopenmp -fPIC -shared -fno-math-errno -fno-trapping-math
--ffp-contract=off``. No ``-ffast-math`` (NaN/inf semantics and rounding must stay
-NumPy's); ``-fno-math-errno`` only lets ``sqrt`` compile to one instruction;
-``-ffp-contract=off`` forbids fusing ``a * b + c`` into an FMA, which would round
-differently from NumPy. No ``-march=native``: the baseline ISA (SSE2 on x86-64) keeps a cached
-object valid on every machine that shares the cache directory (a home directory on a
-cluster) and keeps results identical across them; the kernels are memory-bound, so wider
-vectors gain little. ``$EMBER_CC_FLAGS`` appends flags (part of the key).
+-ffp-contract=off`` plus the instruction-set level of this CPU (``-march=x86-64-v4`` with
+AVX-512, ``-v3`` with AVX2, else the baseline; not ``-march=native``, which would tie the
+object to one CPU model under a key that cannot name it). No ``-ffast-math`` (NaN/inf
+semantics and rounding must stay NumPy's); ``-fno-math-errno`` only lets ``sqrt`` compile to
+one instruction; ``-ffp-contract=off`` forbids fusing ``a * b + c`` into an FMA, which would
+round differently from NumPy, so every level gives the same elementwise results (vector
+width changes only the order inside a reduction's lanes). One level per object keeps the
+first compile short (cloning every kernel for three levels tripled it).
+``$EMBER_CC_FLAGS`` appends flags (part of the key).
 """
 
 from __future__ import annotations
@@ -72,9 +74,39 @@ def compiler():
     return found
 
 
+_ISA = []
+
+
+def _isa_flags():
+    """``-march=x86-64-v4``/``-v3`` when this x86-64 CPU has AVX-512/AVX2 (Linux), else
+    nothing (the baseline). Part of the cache key, so machines sharing a cache directory
+    never load an object built for an instruction set they lack."""
+    if _ISA:
+        return _ISA[0]
+    isa = []
+    if platform.machine() in ("x86_64", "AMD64") and os.path.exists("/proc/cpuinfo"):
+        try:
+            with open("/proc/cpuinfo") as f:
+                flags = set()
+                for line in f:
+                    if line.startswith("flags"):
+                        flags = set(line.split(":", 1)[1].split())
+                        break
+        except OSError:
+            flags = set()
+        v3 = {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "xsave"}
+        v4 = v3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+        if v4 <= flags:
+            isa = ["-march=x86-64-v4"]
+        elif v3 <= flags:
+            isa = ["-march=x86-64-v3"]
+    _ISA.append(isa)
+    return isa
+
+
 def _flags():
     extra = os.environ.get("EMBER_CC_FLAGS", "").split()
-    return FLAGS + extra
+    return FLAGS + _isa_flags() + extra
 
 
 def key_of(source):
@@ -128,6 +160,13 @@ def _compile(cc, source, d, so):
             f.write(source)
         r = subprocess.run([cc, *_flags(), tmp_c, "-o", tmp_so, "-lm"], capture_output=True,
                            text=True, timeout=120)
+        if r.returncode != 0 and _ISA and _ISA[0]:
+            # an older compiler without -march=x86-64-vN: build for the baseline from now on
+            # (under the baseline's key: the caller's key named the failed flags)
+            _ISA[0] = []
+            so = os.path.join(d, f"k{key_of(source)}.so")
+            r = subprocess.run([cc, *_flags(), tmp_c, "-o", tmp_so, "-lm"],
+                               capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise CompilerMissing(f"C compiler failed on a generated kernel:\n{r.stderr[-2000:]}")
         os.replace(tmp_so, so)  # atomic: readers see the old name absent or complete

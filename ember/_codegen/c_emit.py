@@ -50,14 +50,10 @@ PRELUDE = r"""
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-/* x86-64: each kernel is cloned for AVX2 (x86-64-v3) and the baseline; the loader picks one
-   by the CPU, so one cached object serves every x86-64 machine. FP contraction is off, so
-   both clones round every operation alike. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
-#define EMBER_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
+/* build.py picks the instruction set (-march=x86-64-v3/v4 where the CPU has it; the level is
+   part of the cache key). FP contraction is off, so every level rounds each operation
+   alike. */
 #define EMBER_KERNEL
-#endif
 /* Operands arrive as NumPy array objects (off >= 0: the byte offset of the data pointer
    inside the object, checked by kernel.py at import) or as data pointers (off < 0). */
 #define EMBER_DATA(obj, off) ((off) >= 0 ? *(char **)((char *)(obj) + (off)) : (char *)(obj))

@@ -158,12 +158,12 @@ def test_resnet18_round_trip_two_batch_sizes():
     from ember.vision.models import resnet18
 
     m = resnet18(num_classes=10).eval()
-    x = ember.randn(1, 3, 64, 64)
+    x = ember.randn(1, 3, 32, 32)
     proto = export(m, (x,), input_names=["input"], output_names=["logits"],
                    dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     for b in (1, 3):
-        xb = ember.randn(b, 3, 64, 64)
+        xb = ember.randn(b, 3, 32, 32)
         got = run(proto, xb.numpy())
         want = eager(m, xb)
         np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-4)

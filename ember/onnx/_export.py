@@ -305,9 +305,11 @@ def analyse_dynamic(model, args, kwargs, graph, axes_of, names):
                for o in others):
             dyn.varying.add(c)
     # which dims of which values vary
+    vals = {s: _values(runs[s][1]) for s in base}
+    vals_both = _values(g_both)
     for i, v in enumerate(_values(graph)):
-        shapes = {s: _values(runs[s][1])[i].shape for s in base}
-        sj = _values(g_both)[i].shape
+        shapes = {s: vals[s][i].shape for s in base}
+        sj = vals_both[i].shape
         dims = {}
         for ax, n0 in enumerate(v.shape):
             per = {s: shapes[s][ax] for s in base}

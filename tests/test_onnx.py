@@ -81,44 +81,65 @@ def cnn():
 
 
 class RNNModel(nn.Module):
-    """pytorch/examples' word_language_model RNNModel (encoder, recurrent, decoder)."""
+    """The architecture of pytorch/examples' word language model (recurrent variant):
+    token embedding, dropout, a stacked LSTM/GRU/RNN, dropout, a linear decoder over the
+    vocabulary flattened to (seq * batch, vocab), log-softmax; the state goes in and out."""
 
     def __init__(self, rnn_type, ntoken, ninp, nhid, nlayers, dropout=0.5, tie_weights=False):
         super().__init__()
-        self.ntoken = ntoken
+        self.ntoken, self.rnn_type, self.nhid, self.nlayers = ntoken, rnn_type, nhid, nlayers
         self.drop = nn.Dropout(dropout)
         self.encoder = nn.Embedding(ntoken, ninp)
-        if rnn_type in ["LSTM", "GRU"]:
-            self.rnn = getattr(nn, rnn_type)(ninp, nhid, nlayers, dropout=dropout)
+        if rnn_type.startswith("RNN_"):
+            self.rnn = nn.RNN(ninp, nhid, nlayers, dropout=dropout,
+                              nonlinearity=rnn_type[4:].lower())
         else:
-            nonlinearity = {"RNN_TANH": "tanh", "RNN_RELU": "relu"}[rnn_type]
-            self.rnn = nn.RNN(ninp, nhid, nlayers, nonlinearity=nonlinearity, dropout=dropout)
+            self.rnn = getattr(nn, rnn_type)(ninp, nhid, nlayers, dropout=dropout)
         self.decoder = nn.Linear(nhid, ntoken)
-        if tie_weights:
+        if tie_weights:  # one matrix for the embedding and the decoder
             self.decoder.weight = self.encoder.weight
-        self.init_weights()
-        self.rnn_type, self.nhid, self.nlayers = rnn_type, nhid, nlayers
-
-    def init_weights(self):
-        initrange = 0.1
-        nn.init.uniform_(self.encoder.weight, -initrange, initrange)
+        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+        nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
-        nn.init.uniform_(self.decoder.weight, -initrange, initrange)
 
     def forward(self, input, hidden):
-        emb = self.drop(self.encoder(input))
-        output, hidden = self.rnn(emb, hidden)
-        output = self.drop(output)
-        decoded = self.decoder(output)
-        decoded = decoded.view(-1, self.ntoken)
-        return F.log_softmax(decoded, dim=1), hidden
+        out, hidden = self.rnn(self.drop(self.encoder(input)), hidden)
+        logits = self.decoder(self.drop(out)).view(-1, self.ntoken)
+        return F.log_softmax(logits, dim=1), hidden
 
     def init_hidden(self, bsz):
-        weight = next(self.parameters())
-        if self.rnn_type == "LSTM":
-            return (weight.new_zeros(self.nlayers, bsz, self.nhid),
-                    weight.new_zeros(self.nlayers, bsz, self.nhid))
-        return weight.new_zeros(self.nlayers, bsz, self.nhid)
+        w = next(self.parameters())
+        h = w.new_zeros(self.nlayers, bsz, self.nhid)
+        return (h, w.new_zeros(self.nlayers, bsz, self.nhid)) if self.rnn_type == "LSTM" else h
+
+
+class TransformerLM(nn.Transformer):
+    """The transformer variant of the same example: sinusoidal positions in a buffer sliced
+    to the sequence length, a causal mask built from the length and cached on the module,
+    the encoder half of nn.Transformer, a decoder to the vocabulary, log-softmax."""
+
+    def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.2, max_len=64):
+        super().__init__(d_model=ninp, nhead=nhead, dim_feedforward=nhid,
+                         num_encoder_layers=nlayers)
+        pos = ember.arange(max_len, dtype=ember.float32)[:, None]
+        freq = ember.exp(ember.arange(0, ninp, 2).float() * (-math.log(10000.0) / ninp))
+        pe = ember.zeros(max_len, 1, ninp)
+        pe[:, 0, 0::2] = ember.sin(pos * freq)
+        pe[:, 0, 1::2] = ember.cos(pos * freq)
+        self.register_buffer("pe", pe)
+        self.drop = nn.Dropout(dropout)
+        self.input_emb = nn.Embedding(ntoken, ninp)
+        self.out = nn.Linear(ninp, ntoken)
+        self.ninp = ninp
+        self.src_mask = None
+
+    def forward(self, src):
+        n = len(src)
+        if self.src_mask is None or self.src_mask.size(0) != n:
+            self.src_mask = ember.log(ember.tril(ember.ones(n, n)))  # 0 on/below, -inf above
+        h = self.input_emb(src) * math.sqrt(self.ninp)
+        h = self.drop(h + self.pe[:n])
+        return F.log_softmax(self.out(self.encoder(h, mask=self.src_mask)), dim=-1)
 
 
 # ---------------------------------------------------------------------------- round trips
@@ -211,6 +232,18 @@ def test_word_language_model(rnn_type, tmp_path):
         arrays = [xb.numpy()] + ([h.numpy() for h in hb] if rnn_type == "LSTM" else
                                  [hb.numpy()])
         assert_close(run(proto, *arrays), eager(m, xb, hb))
+
+
+def test_word_language_model_transformer():
+    m = TransformerLM(50, 16, 2, 32, 2)
+    x = ember.randint(0, 50, (7, 3))
+    proto = export(m, (x,), input_names=["src"], output_names=["logp"],
+                   dynamic_axes={"src": {0: "seq", 1: "batch"}})
+    assert "Trilu" in op_types(proto)  # the mask follows the sequence length
+    m.eval()
+    for t_len, b in ((7, 3), (12, 2), (3, 5)):
+        xb = ember.randint(0, 50, (t_len, b))
+        assert_close(run(proto, xb.numpy()), eager(m, xb))
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])

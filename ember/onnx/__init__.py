@@ -175,6 +175,7 @@ def _model_proto(model, args, kwargs=None, *, input_names=None, output_names=Non
     ctx = select_model_mode_for_export(model, mode) if isinstance(model, Module) else \
         contextlib.nullcontext()
     with ctx:
+        before = E.module_state(model)
         out, graph = E._trace(model, args, kwargs, names)
         n_out = len(graph.outputs)
         outs_named = list(output_names or [])
@@ -186,7 +187,7 @@ def _model_proto(model, args, kwargs=None, *, input_names=None, output_names=Non
         # the extra traces for dynamic axes must not move running statistics again
         saved = {k: state[k].detach()._data.copy() for k in buffers if k in state}
         try:
-            dyn = E.analyse_dynamic(model, args, kwargs, graph, in_axes, names)
+            dyn = E.analyse_dynamic(model, args, kwargs, graph, in_axes, names, before)
         finally:
             for k, a in saved.items():
                 state[k]._data[...] = a

@@ -187,10 +187,28 @@ def _trace(model, args, kwargs, names):
     finally:
         jit._TRACING[0] -= 1
         _IN_EXPORT[0] -= 1
-    if tr.breaks:
+    # A forward that caches something on the module (pytorch/examples' transformer keeps
+    # its mask in self.src_mask) cannot be replayed by ember.jit, but the trace itself is
+    # a complete record of this call: export it, as PyTorch's exporter does.
+    breaks = [b for b in tr.breaks if not b.startswith("the code changed module attributes")]
+    if breaks:
         raise OnnxExporterError("ONNX export: the traced model cannot be exported: "
-                                + "; ".join(tr.breaks))
+                                + "; ".join(breaks))
     return out, tr.graph
+
+
+def module_state(model):
+    from ember.nn import Module
+
+    if not isinstance(model, Module):
+        return []
+    return [(m, dict(m.__dict__)) for m in model.modules()]
+
+
+def restore(state):
+    for m, d in state:
+        m.__dict__.clear()
+        m.__dict__.update(d)
 
 
 def _resized(t, axis, size):
@@ -234,8 +252,9 @@ class Dynamic:
         self.active = False
 
 
-def analyse_dynamic(model, args, kwargs, graph, axes_of, names):
-    """Trace again with changed sizes and fit the attributes that follow them."""
+def analyse_dynamic(model, args, kwargs, graph, axes_of, names, before=None):
+    """Trace again with changed sizes and fit the attributes that follow them; ``before``
+    (``module_state``) is the model as the base trace found it."""
     dyn = Dynamic()
     if not axes_of:
         return dyn
@@ -263,9 +282,10 @@ def analyse_dynamic(model, args, kwargs, graph, axes_of, names):
     step = {s: -1 if n >= 4 else 1 for s, n in base.items()}
     for sym in base:
         sizes = {**base, sym: base[sym] + step[sym]}
-        runs[sym] = (sizes, _variant_graph(model, args, kwargs, axes_of, sizes, graph, sym))
+        runs[sym] = (sizes, _variant_graph(model, args, kwargs, axes_of, sizes, graph, sym,
+                                           before))
     both = {s: n + 2 * step[s] for s, n in base.items()}
-    g_both = _variant_graph(model, args, kwargs, axes_of, both, graph, None)
+    g_both = _variant_graph(model, args, kwargs, axes_of, both, graph, None, before)
     var = {s: runs[s][0][s] for s in base}
     # attributes and number operands
     for i, node in enumerate(graph.nodes):
@@ -343,15 +363,20 @@ def _values(graph):
     return out
 
 
-def _variant_graph(model, args, kwargs, axes_of, sizes, graph, sym):
+def _variant_graph(model, args, kwargs, axes_of, sizes, graph, sym, before=None):
     a, kw = _with_sizes(args, kwargs, axes_of, sizes)
     what = f"dimension {sym!r} = {sizes[sym]}" if sym else \
         "all dynamic dimensions changed together"
+    state = module_state(model)
+    if before is not None:  # each extra trace starts from the model as the base trace did
+        restore(before)
     try:
         _, g = _trace(model, a, kw, None)
     except Exception as e:  # noqa: BLE001 - reported with the context
         raise OnnxExporterError(f"dynamic_axes: the model fails at other sizes ({what}): "
                                 f"{type(e).__name__}: {e}") from e
+    finally:
+        restore(state)
     ops_a = [n.op.name for n in graph.nodes]
     ops_b = [n.op.name for n in g.nodes]
     if ops_a != ops_b or len(_values(graph)) != len(_values(g)) or \

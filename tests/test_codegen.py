@@ -409,3 +409,49 @@ def test_no_compiler_and_disabled_fall_back(tmp_path):
     if HAVE_CC:
         c = _run({}, tmp_path)
         assert abs(c["sum"] - off["sum"]) <= 1e-4 * abs(off["sum"]) + 1e-2
+
+
+@needs_cc
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.sampled_from(["sum", "mean", "max", "min"]),
+       st.sampled_from([None, -1, 0, (0, -1)]), st.booleans())
+def test_random_reductions_against_numpy(prog, op, axis, keepdim):
+    inputs, body, outs, shapes, seed, layout = prog
+    rng = np.random.default_rng(seed)
+    arrays = [_make(s, dt, rng, layout) for s, (_, dt) in zip(shapes, inputs)]
+    try:
+        val = reference(inputs, body, [(body[-1][0], None)], arrays)[0]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        val = np.broadcast_to(val, shape)
+        assume(val.ndim >= (2 if axis == (0, -1) else 1 if axis is not None else 0))
+        assume(val.dtype.kind in "fi" and val.size > 0)
+        with np.errstate(all="ignore"):
+            want = getattr(np, op)(val, axis=axis, keepdims=keepdim)
+        r = reduction_kernel(inputs, body, (op, body[-1][0]), [("r", want.dtype)],
+                             axis=axis, keepdim=keepdim)
+    except (KernelError, TypeError, ValueError, OverflowError):
+        assume(False)
+    got = r(arrays)[0]
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if op in ("max", "min") or want.dtype.kind != "f":
+        np.testing.assert_array_equal(got, want)
+    else:
+        with np.errstate(all="ignore"):
+            scale = np.abs(val.astype(np.float64)).sum(axis=axis, keepdims=keepdim)
+        ok = np.isclose(got, want, rtol=1e-5, atol=0, equal_nan=True) | \
+            (np.abs(got.astype(np.float64) - want) <= 1e-6 * scale + 1e-30) | \
+            (~np.isfinite(scale))
+        assert ok.all(), (got, want)
+
+
+@needs_cc
+def test_ember_set_num_threads_reaches_kernels():
+    import ember
+    from ember._codegen import get_num_threads
+
+    old = get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        assert get_num_threads() == 1
+    finally:
+        ember.set_num_threads(old)

@@ -349,3 +349,57 @@ def gru_cell(x, gh, h, a, hn):
         [gh[:, j * hs:(j + 1) * hs] for j in range(3)]
     k(parts + [h], out=[a[:, j * hs:(j + 1) * hs] for j in range(3)] + [hn])
     return True
+
+
+def lstm_cell_backward(dh, dc, a, tc, cp, dgates, dcn):
+    """One LSTM step's gate gradients: from ``dh`` (the hidden-state gradient after any
+    projection), ``dc``, the saved activations ``a`` (n, 4 hs), ``tc`` (tanh of the cell)
+    and the previous cell ``cp``, write the gate gradients into ``dgates`` (n, 4 hs) and
+    the previous cell's gradient into ``dcn`` (may be ``dc`` itself). False when the kernels
+    do not cover the call."""
+    if not _ok(dh, dc, a, tc, cp, dgates, dcn) or dh.shape[0] == 0:
+        return False
+    dt = dh.dtype.name
+    hs = tc.shape[1]
+
+    def make():
+        ins = [(n, dt) for n in ("dh", "dc", "i", "f", "g", "o", "tc", "cp")]
+        body = [("dct", "dc + dh * o * (1 - tc * tc)"), ("di", "dct * g * i * (1 - i)"),
+                ("df", "dct * cp * f * (1 - f)"), ("dg", "dct * i * (1 - g * g)"),
+                ("do", "dh * tc * o * (1 - o)"), ("dcn", "dct * f")]
+        return elementwise_kernel(ins, body, [(n, dt) for n in
+                                              ("di", "df", "dg", "do", "dcn")])
+
+    k = _kernel(("lstm_cell_backward", dt), make)
+    if k.backend != "c":
+        return False
+    gates = [a[:, j * hs:(j + 1) * hs] for j in range(4)]
+    k([dh, dc] + gates + [tc, cp],
+      out=[dgates[:, j * hs:(j + 1) * hs] for j in range(4)] + [dcn])
+    return True
+
+
+def gru_cell_backward(dh, a, hp, ghn, dx, dgh):
+    """One GRU step's gate gradients: from ``dh``, the saved activations ``a`` (n, 3 hs:
+    r, z, n), the previous state ``hp`` and the recurrent part ``ghn`` of the new gate,
+    write the input-side gradients into ``dx`` and the recurrent-side ones into ``dgh``
+    (both n, 3 hs). False when the kernels do not cover the call."""
+    if not _ok(dh, a, hp, ghn, dx, dgh) or dh.shape[0] == 0:
+        return False
+    dt = dh.dtype.name
+    hs = hp.shape[1]
+
+    def make():
+        ins = [(n, dt) for n in ("dh", "r", "z", "nn", "hp", "ghn")]
+        body = [("dn", "dh * (1 - z) * (1 - nn * nn)"), ("dz", "dh * (hp - nn) * z * (1 - z)"),
+                ("dr", "dn * ghn * r * (1 - r)"), ("dnr", "dn * r")]
+        return elementwise_kernel(ins, body, [(n, dt) for n in
+                                              ("dr", "dz", "dn", "dr", "dz", "dnr")])
+
+    k = _kernel(("gru_cell_backward", dt), make)
+    if k.backend != "c":
+        return False
+    parts = [a[:, j * hs:(j + 1) * hs] for j in range(3)]
+    k([dh] + parts + [hp, ghn], out=[dx[:, j * hs:(j + 1) * hs] for j in range(3)] +
+      [dgh[:, j * hs:(j + 1) * hs] for j in range(3)])
+    return True

@@ -111,6 +111,8 @@ def _lstm_layer_fwd(xproj, h0, c0, whh, *args):
 
 
 def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
+    from ember._codegen import eager
+
     xp = xp_of(gout)
     acts, cs, tcs, hs_all = saved[:4]
     hraw = saved[4] if whr is not None else None
@@ -129,6 +131,11 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
         a = acts[t, :n]
         i, f, g, o = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:3 * hs], a[:, 3 * hs:]
         tc = tcs[t, :n]
+        dg_ = dgates[t, :n]
+        # the gate gradients as one generated kernel (dc updated in place)
+        if eager.lstm_cell_backward(dh_t, dc[:n], a, tc, cs[t, :n], dg_, dc[:n]):
+            dh[:n] = dg_ @ whh
+            continue
         dct = dc[:n] + dh_t * o * (1 - tc * tc)
         dg_ = dgates[t, :n]
         dg_[:, :hs] = dct * g * i * (1 - i)
@@ -267,6 +274,8 @@ def _gru_layer_fwd(xproj, h0, whh, *args):
 
 
 def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
+    from ember._codegen import eager
+
     xp = xp_of(gout)
     acts, ghn, hs_all = saved
     t_len, b, g3 = acts.shape
@@ -280,6 +289,10 @@ def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
         a = acts[t, :n]
         r, z, nn_ = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:]
         hp = hs_all[t, :n]
+        # the gate gradients as one generated kernel
+        if eager.gru_cell_backward(dh_t, a, hp, ghn[t, :n], dx[t, :n], dgh[t, :n]):
+            dh[:n] = dh_t * z + dgh[t, :n] @ whh
+            continue
         dn = dh_t * (1 - z) * (1 - nn_ * nn_)
         dz = dh_t * (hp - nn_) * z * (1 - z)
         dr = dn * ghn[t, :n] * r * (1 - r)

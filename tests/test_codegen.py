@@ -455,3 +455,27 @@ def test_ember_set_num_threads_reaches_kernels():
         assert get_num_threads() == 1
     finally:
         ember.set_num_threads(old)
+
+
+@needs_cc
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_runs_kernels(tmp_path):
+    """A child forked after the parent used OpenMP threads runs kernels on one thread
+    (GNU OpenMP's pool does not survive fork) and does not hang."""
+    script = textwrap.dedent("""
+        import os, numpy as np
+        from ember._codegen import eager, set_num_threads, get_num_threads
+        set_num_threads(2)
+        x = np.random.default_rng(0).standard_normal((512, 1024)).astype(np.float32)
+        want = eager.softmax(x, 1)
+        pid = os.fork()
+        if pid == 0:
+            ok = get_num_threads() == 1 and np.array_equal(eager.softmax(x, 1), want)
+            os._exit(0 if ok else 3)
+        _, st = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(st))
+    """)
+    env = dict(os.environ, EMBER_CACHE_DIR=str(tmp_path / "cache"))
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr

@@ -34,6 +34,17 @@ def set_num_threads(n):
     _THREADS[0] = max(1, int(n))
 
 
+def _after_fork_in_child():
+    # GNU OpenMP's thread pool does not survive fork(): a forked child (a DataLoader
+    # worker) that entered a parallel region the parent had used could hang, so children
+    # run kernels on one thread unless they call set_num_threads themselves.
+    _THREADS[0] = 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 _DISABLED = [os.environ.get("EMBER_JIT_DISABLE", "0") not in ("", "0")]
 
 

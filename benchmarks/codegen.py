@@ -55,8 +55,9 @@ def main():
     for k in cold:
         if k.endswith("_first_call_s"):
             print(f"{k[:-13]:24s} {cold[k]:18.3f} {warm[k]:14.4f}")
-    print(f"compiled: cold {cold['stats']['compiled']}, warm {warm['stats']['compiled']} "
-          f"(loaded from disk: {warm['stats']['loaded_from_disk']})")
+    print(f"compiled: cold {cold['stats']['compiled']} in {cold['stats']['compile_seconds']:.2f} s"
+          f", warm {warm['stats']['compiled']} (loaded from disk: "
+          f"{warm['stats']['loaded_from_disk']} in {warm['stats']['load_seconds'] * 1e3:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 
 FORMAT = 1
 FLAGS = ["-O3", "-fopenmp", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math",
@@ -41,7 +42,7 @@ FLAGS = ["-O3", "-fopenmp", "-fPIC", "-shared", "-fno-math-errno", "-fno-trappin
 _LOCK = threading.Lock()
 _LOADED = {}      # hash -> ctypes.CDLL
 _COMPILER = []    # [(path or None, version line)], found once per process
-STATS = {"compiled": 0, "loaded_from_disk": 0, "compile_seconds": 0.0}
+STATS = {"compiled": 0, "loaded_from_disk": 0, "compile_seconds": 0.0, "load_seconds": 0.0}
 
 
 class CompilerMissing(RuntimeError):
@@ -138,8 +139,10 @@ def load(source):
         so = os.path.join(d, f"k{key}.so")
         if os.path.exists(so):
             try:
+                t0 = time.perf_counter()
                 lib = ctypes.CDLL(so)
                 STATS["loaded_from_disk"] += 1
+                STATS["load_seconds"] += time.perf_counter() - t0
             except OSError:  # a foreign or damaged file: rebuild it
                 lib = None
         if lib is None:
@@ -149,8 +152,6 @@ def load(source):
 
 
 def _compile(cc, source, d, so):
-    import time
-
     os.makedirs(d, exist_ok=True)
     t0 = time.perf_counter()
     fd, tmp_c = tempfile.mkstemp(suffix=".c", prefix=".tmp", dir=d)

@@ -300,7 +300,10 @@ def test_fused_group_is_one_autograd_node_with_a_generated_backward():
     g1, = ember.autograd.grad(out.sum(), x)
     g2, = ember.autograd.grad(gelu_tanh(x).sum(), x)
     np.testing.assert_allclose(g1.numpy(), g2.numpy(), rtol=1e-12, atol=1e-14)
-    assert ember.autograd.gradcheck(cf, (x[:5].detach().requires_grad_(True),))
+    small = x[:5].detach().requires_grad_(True)
+    cf(small)  # the first call of a signature is the eager tracing run: warm it up, so
+    # gradcheck's reentrancy check compares the generated backward with itself
+    assert ember.autograd.gradcheck(cf, (small,))
 
 
 @settings(max_examples=40, deadline=None)

@@ -342,6 +342,18 @@ RECORD_RULES = {
     "take_axis_backward": ("tests/nn/test_pooling.py::test_gradchecks",
                            lambda: _gg(lambda t: F.pad(t, (1, 2, 2, 1), mode="reflect"),
                                        _t(1, 1, 4, 4))),
+    # issue 18's fast paths (tests/test_fast_paths.py)
+    "_cdist_forward": ("tests/test_fast_paths.py::test_cdist_blocks_gradcheck",
+                       lambda: _gg(lambda a, b: ember.cdist(a, b, 1.0), _t(3, 2), _t(2, 2))),
+    "_cdist_backward": ("tests/test_fast_paths.py::test_cdist_blocks_gradcheck",
+                        lambda: ember.cdist(_t(3, 2), _t(2, 2), 1.0).sum().backward()),
+    "_euclidean_dist": ("tests/test_fast_paths.py::test_cdist_euclid_gradcheck",
+                        lambda: _gg(lambda a, b: ember.cdist(
+                            a, b, compute_mode="use_mm_for_euclid_dist"), _t(3, 2), _t(2, 2))),
+    "grid_sampler_2d": (
+        "tests/test_fast_paths.py::test_grid_sample_record_is_bit_identical_to_composite",
+        lambda: F.grid_sample(ember.ones(1, 1, 2, 2), ember.zeros(1, 1, 1, 2),
+                              align_corners=False)),
     # nn kernels, tested with nn
     "avg_pool": ("tests/nn/test_pooling.py::test_gradchecks",
                  lambda: _gg(lambda t: F.avg_pool2d(t, 2), _t(1, 1, 4, 4))),

@@ -458,3 +458,15 @@ def test_acc_events_keeps_every_cycle():
                 ember.ones(3) * 2
                 prof.step()
         assert sum(1 for e in prof.events() if e.name == "aten::mul") == expected
+
+
+def test_tools_load_lazily():
+    import subprocess
+    import sys
+
+    code = ("import sys, ember; mods = ['ember.profiler', 'ember.utils.memory', "
+            "'ember.autograd.profiler_util', 'traceback']; "
+            "print([m for m in mods if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

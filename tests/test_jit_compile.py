@@ -160,6 +160,25 @@ _UNARY = ["exp", "tanh", "sigmoid", "relu", "neg", "abs", "sin", "sqrt", "log1p"
 _BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"]
 
 
+def _chain_values(chain, x, y, shift):
+    """The values of a random chain of (op, operand choice, constant) steps on x and y;
+    sqrt and log1p take abs(operand) + shift."""
+    vals = [x, y]
+    for op, k, c in chain:
+        a = vals[k % len(vals)]
+        if op in _BINARY:
+            b = vals[(k + 1) % len(vals)] if k % 2 else c
+            if op in ("maximum", "minimum") and not isinstance(b, ember.Tensor):
+                b = ember.full(a.shape, c, dtype=a.dtype)
+            v = getattr(ember, op)(a, b)
+        elif op in ("sqrt", "log1p"):
+            v = getattr(ember, op)(a.abs() + shift)
+        else:
+            v = getattr(ember, op)(a)
+        vals.append(v)
+    return vals
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_UNARY + _BINARY), st.integers(0, 3),
                           st.floats(-2, 2, allow_nan=False, width=32)), min_size=2,
@@ -167,19 +186,7 @@ _BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"]
        st.sampled_from(["float32", "float64"]), st.sampled_from([(5,), (3, 4), (2, 1, 3)]))
 def test_random_fused_chains_equal_eager(chain, dtype, shape):
     def f(x, y):
-        vals = [x, y]
-        for op, k, c in chain:
-            a = vals[k % len(vals)]
-            if op in _BINARY:
-                b = vals[(k + 1) % len(vals)] if k % 2 else c
-                if op in ("maximum", "minimum") and not isinstance(b, ember.Tensor):
-                    b = ember.full(a.shape, c, dtype=a.dtype)
-                v = getattr(ember, op)(a, b)
-            elif op in ("sqrt", "log1p"):
-                v = getattr(ember, op)(a.abs())
-            else:
-                v = getattr(ember, op)(a)
-            vals.append(v)
+        vals = _chain_values(chain, x, y, 0.0)
         return vals[-1], vals[-2]
 
     rng = np.random.default_rng(0)
@@ -313,19 +320,7 @@ def test_fused_group_is_one_autograd_node_with_a_generated_backward():
        st.sampled_from([(5,), (3, 4)]))
 def test_random_fused_chains_gradients_equal_eager(chain, shape):
     def f(x, y):
-        vals = [x, y]
-        for op, k, c in chain:
-            a = vals[k % len(vals)]
-            if op in _BINARY:
-                b = vals[(k + 1) % len(vals)] if k % 2 else c
-                if op in ("maximum", "minimum") and not isinstance(b, ember.Tensor):
-                    b = ember.full(a.shape, c, dtype=a.dtype)
-                v = getattr(ember, op)(a, b)
-            elif op in ("sqrt", "log1p"):
-                v = getattr(ember, op)(a.abs() + 0.5)
-            else:
-                v = getattr(ember, op)(a)
-            vals.append(v)
+        vals = _chain_values(chain, x, y, 0.5)
         return vals[-1] * 1.5 + vals[-2]
 
     rng = np.random.default_rng(1)

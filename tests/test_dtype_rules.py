@@ -156,6 +156,13 @@ def _library_calls():
                                                        t(1, 2, 3, 4, seed=2)),
             lambda t=t: F.grid_sample(t(1, 2, 3, 3), t(1, 2, 2, 2, seed=1).tanh(),
                                       align_corners=False),
+            # without gradients: the grid_sampler_2d record
+            lambda t=t: F.grid_sample(t(1, 2, 3, 3, grad=False),
+                                      t(1, 2, 2, 2, seed=1, grad=False).tanh(),
+                                      align_corners=False),
+            lambda t=t: ember.cdist(t(3, 2), t(4, 2, seed=1), p=1.0),
+            lambda t=t: ember.cdist(t(3, 2), t(4, 2, seed=1),
+                                    compute_mode="use_mm_for_euclid_dist"),
             lambda t=t: F.one_hot(idx, 4),
             lambda t=t: F.normalize(t(2, 3)),
             lambda t=t: F.glu(t(2, 4)),

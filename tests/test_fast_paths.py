@@ -177,12 +177,15 @@ CONV_CASES = [  # (nd, input shape, weight shape, kwargs)
     (2, (3, 3, 9, 8), (4, 3, 1, 1), dict(padding=1)),
     (2, (3, 2, 7, 7), (3, 2, 2, 4), dict(padding="same")),
     (3, (2, 2, 5, 4, 6), (3, 2, 2, 3, 2), dict(padding=(1, 0, 1), stride=(1, 2, 1))),
+    (2, (3, 8, 5, 4), (6, 8, 3, 3), dict(padding=1)),  # channels-last (C >= output width)
+    (2, (3, 9, 6, 5), (4, 9, 2, 3), dict(stride=2, padding=(0, 1), dilation=(2, 1))),
 ]
 CONV_T_CASES = [
     (1, (3, 4, 7), (4, 5, 3), dict(stride=2, padding=1, output_padding=1)),
     (2, (3, 3, 5, 6), (3, 4, 1, 1), {}),
     (2, (3, 3, 5, 6), (3, 4, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
     (2, (3, 3, 5, 6), (3, 4, 1, 1), dict(stride=2, output_padding=1)),
+    (2, (3, 4, 3, 3), (4, 8, 3, 3), dict(stride=2, padding=1)),  # channels-last
 ]
 
 

@@ -420,13 +420,55 @@ def _dw_w_fwd(x, gy, s, lo, hi, d, ks):
     return gw
 
 
+def _l_blocks(n, per_sample):
+    """Sample blocks for the channels-last kernels (NOTE [ Batch-blocked convolution ]):
+    their packed buffers then stay block-sized instead of whole-batch."""
+    nb = _nb(per_sample // 4, n)  # 4x the (C, N, S) block: their GEMMs have fewer rows
+    return [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
+
+
+def _conv_fwd_l_blocked(x, w, b, s, lo, hi, d, out):
+    n, o = x.shape[0], w.shape[0]
+    blocks = _l_blocks(n, x.shape[1] * math.prod(w.shape[2:]) * math.prod(out))
+    if len(blocks) == 1:
+        return _conv_fwd_l(x, w, b, s, lo, hi, d)
+    y = np.empty((n, o, *out), np.result_type(x, w))
+    for n0, n1 in blocks:
+        y[n0:n1] = _conv_fwd_l(x[n0:n1], w, b, s, lo, hi, d)
+    return y
+
+
+def _conv_t_fwd_l_blocked(x, w, b, s, lo, d, out):
+    n = x.shape[0]
+    blocks = _l_blocks(n, w.shape[1] * math.prod(w.shape[2:]) * math.prod(x.shape[2:]))
+    if len(blocks) == 1:
+        return _conv_t_fwd_l(x, w, b, s, lo, d, out)
+    y = np.empty((n, w.shape[1], *out), np.result_type(x, w))
+    for n0, n1 in blocks:
+        y[n0:n1] = _conv_t_fwd_l(x[n0:n1], w, b, s, lo, d, out)
+    return y
+
+
+def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
+    blocks = _l_blocks(x.shape[0], x.shape[1] * math.prod(ks) * math.prod(gy.shape[2:]))
+    gw = None
+    for n0, n1 in blocks:
+        part = _conv_w_fwd_l(x[n0:n1], gy[n0:n1], s, lo, hi, d, ks)
+        gw = part if gw is None else gw.__iadd__(part)
+    return gw
+
+
 def _conv_fwd(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, hi, d, g = p
     ks = w.shape[2:]
-    if _channels_last(x.shape[1], tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
-                                        in zip(x.shape[2:], lo, hi, ks, s, d)), g):
+    out_l = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
+                  in zip(x.shape[2:], lo, hi, ks, s, d))
+    if _channels_last(x.shape[1], out_l, g):
+        if _blocked(x, g):
+            return _conv_fwd_l_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d,
+                                       out_l)
         return _conv_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
     if _blocked(x, g):
         return _conv_fwd_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d)
@@ -453,6 +495,9 @@ def _conv_t_fwd(*args):
     x, w = arrs[0], arrs[1]
     s, lo, d, g, out = p
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
+        if _blocked(x, g):
+            return _conv_t_fwd_l_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d,
+                                         out)
         return _conv_t_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
     if _blocked(x, g):
         return _conv_t_fwd_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)
@@ -481,6 +526,8 @@ def _conv_w_fwd(x, gy, p):
     xp = xp_of(x)  # this device's array module
     s, lo, hi, d, g, ks = p
     if _channels_last(x.shape[1], gy.shape[2:], g):
+        if _blocked(x, g):
+            return _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks)
         return _conv_w_fwd_l(x, gy, s, lo, hi, d, ks)
     if _blocked(x, g):
         return _conv_w_fwd_blocked(x, gy, s, lo, hi, d, ks)

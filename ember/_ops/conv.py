@@ -199,7 +199,9 @@ def _conv_w_fwd_l(x, gy, s, lo, hi, d, ks):
 # block the GEMM writes straight into the NCHW output (no (O, N, P) intermediate and no
 # transposing copy). 1x1 kernels (any stride, no padding) skip im2col: the input block, or
 # its strided subsample, is the GEMM operand itself. The weight is never copied: transposes
-# are views handed to BLAS as flags (2-D matmul).
+# are views handed to BLAS as flags (2-D matmul). The channels-last kernels (small maps, many
+# channels) run per block too, with 4x larger blocks (their GEMMs have one row per output
+# pixel of the block, so fewer samples would mean short, slow GEMMs).
 _CONV_BLOCK = 1 << 19
 
 

@@ -43,7 +43,6 @@ KNOWN: dict[str, str] = {
     # silently accepted
     "mul_#inplace:1:ndarray": "Tensor.mul_ shares its body with `*=`, which takes arrays as "
                               "PyTorch's operator does",
-    "cumprod:0:0-dim": _ZERO_DIM, "flatten:0:0-dim": _ZERO_DIM,
     "repeat_interleave:0:0-dim": _ZERO_DIM,
     "norm:p:str": "norm's p takes 'fro'/'nuc' strings; other strings reach the vector norm",
     "nn.functional.normalize:p:str": "as norm:p:str",

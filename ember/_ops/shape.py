@@ -126,6 +126,8 @@ def reshape_as(input, other):
 def flatten(input, start_dim=0, end_dim=-1):
     nd = input._data.ndim
     if nd == 0:
+        _wrap_dim(start_dim, 0, "flatten")  # dims -1 and 0 only, as PyTorch
+        _wrap_dim(end_dim, 0, "flatten")
         return reshape(input, 1)
     s = _wrap_dim(start_dim, nd, "flatten")
     e = _wrap_dim(end_dim, nd, "flatten")

@@ -523,9 +523,10 @@ def cumprod(input, dim, *, dtype=None, out=None):  # noqa: ARG001 - out= is writ
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
         input = input.to(D.int64)
+    d = _dim(input, dim, "cumprod")  # a 0-dim input takes dims -1 and 0 only
     if input._data.ndim == 0:
         return input.clone()
-    return apply(_CUMPROD, (input,), (_dim(input, dim, "cumprod"),))
+    return apply(_CUMPROD, (input,), (d,))
 
 
 def _cum_ext(input, dim, is_max, name):

@@ -114,6 +114,11 @@ def find_groups(nodes, live_after, ok=None):
                     if g2 is gr:
                         producer[w] = target
                 gr.nodes = []
+        for v in vals:  # open groups this node reads without joining are closed: their
+            gr = producer.get(v)  # kernel must have run before this node
+            if gr is not None and gr is not target:
+                for w in [k for k, g2 in producer.items() if g2 is gr]:
+                    del producer[w]
         if target is None:
             target = Group(y.shape)
             groups.append(target)

@@ -65,6 +65,7 @@ class Tracer(C.DispatchMode):
         self.by_tensor = {}   # id(tensor) -> (tensor, Value): tensors kept alive, ids stable
         self.by_array = {}    # id(array) -> (array, Value): aliases made without a record
         self.breaks = []      # reasons the graph must not be replayed
+        self.break_kinds = {}  # kind ("backward", "precomputed", "module_state") -> reason
         self._n = 0
         self._engine_calls = None
 
@@ -113,11 +114,13 @@ class Tracer(C.DispatchMode):
 
         out = run(inputs, params)
         if run.precomputed:
-            self.note_break(f"{op.name} computes outside its op record and cannot be replayed")
+            self.note_break(f"{op.name} computes outside its op record and cannot be replayed",
+                            "precomputed")
         if engine._CALLBACKS:
             # An op run by a backward pass inside the traced code: the gradients it writes
             # into .grad are not records, so this trace cannot be replayed.
-            self.note_break("backward()/autograd.grad() called inside the traced code")
+            self.note_break("backward()/autograd.grad() called inside the traced code",
+                            "backward")
             return out
         ins = [self.operand(x) for x in inputs]
         outs = out if isinstance(out, (tuple, list)) else (out,)
@@ -185,7 +188,8 @@ class Tracer(C.DispatchMode):
             result = result.copy()
         self.graph.guards.append(Guard(v, kind, result, len(self.graph.nodes), where))
 
-    def note_break(self, reason):
+    def note_break(self, reason, kind):
+        self.break_kinds.setdefault(kind, reason)
         if reason not in self.breaks:
             self.breaks.append(reason)
 
@@ -294,7 +298,7 @@ def trace_run(fn, args, kwargs, module=None, mode="trace", input_names=None):
         out = fn(*args, **kwargs)
     if module is not None and module_snapshot(module) != before:
         tr.note_break("the code changed module attributes or .grad with plain Python "
-                      "(a replay would not repeat that)")
+                      "(a replay would not repeat that)", "module_state")
     outs, spec = flatten(out)
     tr.graph.out_spec = spec
     tr.graph.outputs = [tr.value_of(o) if isinstance(o, Tensor) else o for o in outs]

@@ -190,7 +190,7 @@ def _trace(model, args, kwargs, names):
     # A forward that caches something on the module (pytorch/examples' transformer keeps
     # its mask in self.src_mask) cannot be replayed by ember.jit, but the trace itself is
     # a complete record of this call: export it, as PyTorch's exporter does.
-    breaks = [b for b in tr.breaks if not b.startswith("the code changed module attributes")]
+    breaks = [r for k, r in tr.break_kinds.items() if k != "module_state"]
     if breaks:
         raise OnnxExporterError("ONNX export: the traced model cannot be exported: "
                                 + "; ".join(breaks))

@@ -431,6 +431,9 @@ def _mismatches(seen, known=None):
         try:
             want = rules.rule_for(op)(ins, params if isinstance(params, tuple) else
                                       (() if params is None else (params,)))
+            if op.public and isinstance(want, list):
+                # a record with forward state returns only its first op.public outputs
+                want = want[:op.public]
         except Exception as e:  # a rule that cannot answer is as wrong as a wrong answer
             want = f"{type(e).__name__}: {e}"
         if want != actual:

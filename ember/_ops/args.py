@@ -552,6 +552,28 @@ def checked(fn, op=None, rules=None):
 
 _FRONTS = {}
 
+# NOTE [ Pickling fronts ]
+# pickle stores a function as (module, qualname) and checks that the lookup gives the same
+# object back; a front's qualname is a key naming the wrapped function, and the module-level
+# __getattr__ below turns the key back into checked(that function), the one memoised front.
+_KEY_PREFIX = "front__"
+
+
+def _front_key(fn):
+    return _KEY_PREFIX + fn.__module__.replace(".", "_D_") + "__" + fn.__qualname__
+
+
+def __getattr__(name):
+    if not name.startswith(_KEY_PREFIX):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    mod, _, qual = name[len(_KEY_PREFIX):].rpartition("__")
+    obj = importlib.import_module(mod.replace("_D_", "."))
+    for part in qual.split("."):
+        obj = getattr(obj, part)
+    return checked(obj)
+
 
 def _make_front(fn, op, rules):
     op = op or fn.__name__
@@ -639,8 +661,12 @@ def _make_front(fn, op, rules):
     front = next(v for k, v in ns.items() if callable(v) and getattr(v, "__code__", None)
                  and v.__code__.co_filename == f"<checked {op}>")
     front.__dict__.update(fn.__dict__)
-    for a in ("__module__", "__name__", "__qualname__", "__doc__"):
+    for a in ("__name__", "__doc__"):
         setattr(front, a, getattr(fn, a, None))
+    # pickled by reference to this module, which finds (or makes) the front again: the
+    # module's own name for fn is fn itself (NOTE [ Pickling fronts ])
+    front.__module__ = __name__
+    front.__qualname__ = _front_key(fn)
     front.__wrapped__ = fn
     front.__signature__ = sig
     front.__ember_checked__ = True

@@ -231,6 +231,16 @@ def test_valid_forms_stay_accepted():
                     padding="same").shape == (1, 1, 3, 3)
 
 
+def test_fronts_keep_identity_signature_and_pickling():
+    import inspect
+    import pickle
+
+    for f in (ember.sum, ember.topk, ember.Tensor.sum, F.relu, F.conv2d, ember.divide):
+        assert pickle.loads(pickle.dumps(f)) is f
+        assert inspect.signature(f) == inspect.signature(f.__wrapped__)
+    assert ember.divide is ember.div and ember.conv2d is F.conv2d  # aliases share one front
+
+
 if __name__ == "__main__":
     res = sweep()
     print(_figures(res))

@@ -303,6 +303,11 @@ def _all_same(n):
     return rule
 
 
+def _adaptive_max_pool(ins, params):
+    # values, int64 indices, and the indices' copy kept as forward state
+    return [first(ins), D.int64, D.int64]
+
+
 def _lstm(ins, params):
     # out, h_n, c_n and the saved gates/cells (7 with a projection weight: 8)
     return [first(ins)] * (8 if len(ins) > 4 else 7)
@@ -481,7 +486,7 @@ RULES.update({
     "gru_layer": _all_same(5), "gru_layer_backward": _gru_backward,
     "rnn_layer": _all_same(3), "rnn_layer_backward": _all_same(3),
     "copy_slices": same, "copy_": same, "fill_": same, "max_pool_indices": int64,
-    "max_pool": _max_pool,
+    "max_pool": _max_pool, "adaptive_max_pool": _adaptive_max_pool,
     "_foreach_norm": _foreach_norm,
     "_fused_adam_": nothing, "_fused_adamw_": nothing, "_fused_sgd_": nothing,
     "_fused_rmsprop_": nothing, "_fused_adagrad_": nothing, "_fused_adadelta_": nothing,

@@ -15,8 +15,9 @@ import numpy as np
 import ember
 from ember._ops import conv as _conv
 from ember._ops import pool as _pool
+from ember._backends import xp_of
 from ember._graph import GRAD
-from ember._ops.core import OpDef, apply, emit
+from ember._ops.core import OpDef, apply, state_of as _state
 from ember._tensor import Tensor
 
 __all__ = [
@@ -185,11 +186,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return _adaptive_avg("adaptive_avg_pool2d", input, 2, output_size)
 
 
-def _adaptive_max(name, input, nd, output_size, return_indices):
-    out = _adaptive_sizes(name, input, nd, output_size)
-    unb = input.ndim == nd + 1
-    x = input.unsqueeze(0) if unb else input
-    a = x._data
+def _adaptive_max_fwd(a, out):
+    """``adaptive_max_pool`` record: ``(x, output_size)`` -> ``(values, indices, indices
+    copy)``; indices are flat positions in each channel's spatial block (PyTorch's), the
+    copy is the forward state of the backward (NOTE [ Forward state as outputs ])."""
+    xp = xp_of(a)
+    nd = len(out)
     spatial = a.shape[2:]
     if all(L % o == 0 for L, o in zip(spatial, out)):
         ks = tuple(L // o for L, o in zip(spatial, out))
@@ -197,29 +199,51 @@ def _adaptive_max(name, input, nd, output_size, return_indices):
     else:
         bins = [_bins(L, o) for L, o in zip(spatial, out)]
         n, c = a.shape[:2]
-        vals = np.empty((n, c, *out), a.dtype)
-        idx = np.empty((n, c, *out), np.int64)
+        vals = xp.empty((n, c, *out), a.dtype)
+        idx = xp.empty((n, c, *out), xp.int64)
         strides = [math.prod(spatial[i + 1:]) for i in range(nd)]
         for cell in np.ndindex(*out):
             sl = tuple(slice(b[0][j], b[1][j]) for b, j in zip(bins, cell))
             win = a[(slice(None), slice(None)) + sl].reshape(n, c, -1)
-            k = np.argmax(win, axis=2)
-            nan = np.isnan(win).any(axis=2) if a.dtype.kind == "f" else None
+            k = xp.argmax(win, axis=2)
+            nan = xp.isnan(win).any(axis=2) if a.dtype.kind == "f" else None
             if nan is not None and nan.any():
-                k = np.where(nan, np.argmax(np.isnan(win), axis=2), k)
+                k = xp.where(nan, xp.argmax(xp.isnan(win), axis=2), k)
             wshape = tuple(s.stop - s.start for s in sl)
-            kpos = np.unravel_index(k, wshape)
+            kpos = xp.unravel_index(k, wshape)
             flat = sum((s.start + kp) * st for s, kp, st in zip(sl, kpos, strides))
             idx[(slice(None), slice(None)) + cell] = flat
-            vals[(slice(None), slice(None)) + cell] = np.take_along_axis(win, k[..., None],
+            vals[(slice(None), slice(None)) + cell] = xp.take_along_axis(win, k[..., None],
                                                                          2)[..., 0]
-    n, c = vals.shape[:2]
-    y = emit(_pool.GATHER, vals, (x,), (idx.reshape(n, c, -1), vals.shape,
-                                              tuple(x.shape)))
+    idx = xp.asarray(idx, dtype=xp.int64)
+    return vals, idx, idx.copy()
+
+
+def _adaptive_max_bwd(ctx, grads):
+    idx, = _state(ctx)
+    g = grads[0]
+    n, c = g.shape[:2]
+    return (apply(_pool.SCATTER, (g,), (idx.reshape(n, c, -1), ctx.params[1],
+                                        tuple(g.shape))),)
+
+
+# params: (output_size, input_shape); outputs: values and int64 indices (the state copy of
+# the indices stays on the node)
+_ADAPTIVE_MAX = OpDef("adaptive_max_pool", lambda a, out, in_shape: _adaptive_max_fwd(a, out),
+                      _adaptive_max_bwd, multi=True, public=2,
+                      attrs=("output_size", "input_shape"),
+                      node_name="AdaptiveMaxPool2DBackward0")
+
+
+def _adaptive_max(name, input, nd, output_size, return_indices):
+    out = _adaptive_sizes(name, input, nd, output_size)
+    unb = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unb else input
+    y, idx = apply(_ADAPTIVE_MAX, (x,), (tuple(out), tuple(x.shape)))
     if unb:
-        y, idx = y.squeeze(0), idx[0]
+        y, idx = y.squeeze(0), idx.squeeze(0)
     if return_indices:
-        return y, Tensor._wrap(idx)
+        return y, idx
     return y
 
 

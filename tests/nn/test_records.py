@@ -50,6 +50,7 @@ CALLS = {
     "rnn_layer": lambda: FS.rnn_layer(_t(3, 2, 3), _t(2, 3, seed=1), _t(3, 3, seed=2),
                                       "relu"),
     "native_dropout": lambda: F.dropout2d(_t(2, 3, 4, 4), 0.4),
+    "adaptive_max_pool": lambda: F.adaptive_max_pool2d(_t(2, 3, 7, 5), (3, 2)),
     "rrelu_with_noise": lambda: F.rrelu(_t(3, 4), 0.1, 0.3, training=True),
     "embedding": lambda: F.embedding(ember.tensor([[0, 2], [1, 2]]), _t(3, 4), padding_idx=1),
     "segment_sum": lambda: F.embedding_bag(ember.tensor([0, 2, 1, 2]), _t(3, 4),

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ast
 
+from ember._graph import GRAD
+from ember._tensor import make_tensor
 from ember.jit._ir import Value
 
 _KERNEL_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"}
@@ -400,26 +402,25 @@ def build_grad(g):
         r = kernel(list(arrays))
         return tuple(r) if nouts > 1 else r[0]
 
-    def bwd(ctx, grads):
-        from ember._graph import GRAD
-        from ember._tensor import Tensor
+    tail_at = next((i for i, v in enumerate(g.outputs)
+                    if g.tail is not None and v is g.tail.outputs[0]), None)
+    slot = []  # input k -> position of its gradient among the kernel's outputs, or None
+    for o in outs:
+        slot.append(None if o is None else sum(s is not None for s in slot))
+    wrap = make_tensor
 
+    def bwd(ctx, grads):
         xs = ctx.inputs
-        gs = list(grads) if nouts > 1 else [grads]
         if GRAD.enabled:  # create_graph: the records' own formulas, differentiable
-            return _eager_group_grads(group, xs, gs, ctx.next)
-        arrays = [gg._data for gg in gs]
-        for i, v in enumerate(group.outputs):
-            if group.tail is not None and v is group.tail.outputs[0]:
-                arrays[i] = arrays[i].reshape(kept_shape)  # broadcasts in the kernel
-        res = bk([x._data for x in xs] + arrays) if bk is not None else []
-        it = iter(res)
-        out = []
-        for k, (x, o) in enumerate(zip(xs, outs)):
-            a = next(it) if o is not None else None
-            out.append(None if a is None or ctx.next[k] is None
-                       else Tensor._wrap(_sum_to(a, x._data.shape)))
-        return tuple(out)
+            return _eager_group_grads(group, xs, list(grads) if nouts > 1 else [grads],
+                                      ctx.next)
+        arrays = [gg._data for gg in grads] if nouts > 1 else [grads._data]
+        if tail_at is not None:  # its gradient broadcasts along the reduced dims
+            arrays[tail_at] = arrays[tail_at].reshape(kept_shape)
+        res = bk([x._data for x in xs] + arrays) if bk is not None else ()
+        nxt = ctx.next
+        return tuple([None if j is None or nxt[k] is None else
+                      wrap(_sum_to(res[j], xs[k]._data.shape)) for k, j in enumerate(slot)])
 
     op = OpDef(f"fused_kernel_{id(g):x}", fwd, bwd, save="x", multi=nouts > 1,
                node_name="CompiledFunctionBackward")

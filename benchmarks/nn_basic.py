@@ -47,7 +47,59 @@ def train_step(lib, model, x, y, f):
     return step
 
 
+def cases(lib):
+    """{case: function} for one framework (``ember`` or ``torch``)."""
+    rng = np.random.default_rng(0)
+    nn, F = lib.nn, lib.nn.functional
+    out = {}
+    x1 = lib.randn(1, 4)
+    ident, lin = nn.Identity(), nn.Linear(4, 4)
+    out["Identity() call"] = lambda: ident(x1)
+    out["Linear(4,4) call, 1x4"] = lambda: lin(x1)
+    x = lib.tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 10, 128))
+    out["MLP 784-512-512-10 step b128"] = train_step(lib, mlp(nn), x, y, F)
+    logits = lib.tensor(rng.standard_normal((256, 1000)).astype(np.float32),
+                        requires_grad=True)
+    tgt = lib.tensor(rng.integers(0, 1000, 256))
+    out["cross_entropy 256x1000 fwd+bwd"] = lambda: F.cross_entropy(logits, tgt).backward()
+    h = lib.tensor(rng.standard_normal((64, 128, 256)).astype(np.float32), requires_grad=True)
+    ln = nn.LayerNorm(256)
+    out["LayerNorm(256) 64x128x256 fwd+bwd"] = lambda: ln(h).sum().backward()
+    c = lib.tensor(rng.standard_normal((32, 64, 16, 16)).astype(np.float32),
+                   requires_grad=True)
+    bn = nn.BatchNorm2d(64)
+    out["BatchNorm2d(64) 32x64x16x16 fwd+bwd"] = lambda: bn(c).sum().backward()
+    ge = nn.GELU()
+    out["GELU 64x128x256 fwd+bwd"] = lambda: ge(h).sum().backward()
+    return out
+
+
 def main():
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--lib", choices=["ember", "torch", "both"], default="both",
+                   help="one framework per process (benchmarks/ab.py) or both side by side")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", action="store_true", help="print {case: seconds} as JSON")
+    args = p.parse_args()
+    if args.lib != "both":
+        if args.lib == "torch":
+            import torch as lib
+        else:
+            lib = ember
+        lib.set_num_threads(args.threads)
+        res = {name: bench(fn, 2.0 if "MLP" in name else 0.5)
+               for name, fn in cases(lib).items()}
+        print(json.dumps(res) if args.json else
+              "\n".join(f"{k}: {v * 1e6:.1f} us" for k, v in res.items()))
+        return
+    legacy_main()
+
+
+def legacy_main():
     rng = np.random.default_rng(0)
     rows = []
 

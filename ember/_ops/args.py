@@ -486,7 +486,7 @@ SAME_DTYPE = {
 
 # ops whose PyTorch kernels (and their dtype checks) never run on a 0-dim or an empty input
 _ZERO_DIM_PASSES = frozenset(("cummax", "cummin", "kthvalue", "median", "mode"))
-_EMPTY_PASSES = frozenset(("softmax", "log_softmax"))  # and these on an empty one
+_EMPTY_PASSES = frozenset(("softmax", "log_softmax", "amax", "amin"))  # and these on an empty one
 
 
 def refuse_dtype(op, v, exc, msg):

@@ -10,7 +10,6 @@ tensors, and modes (a profiler, another tracer) see the calls. The compiled exec
 from __future__ import annotations
 
 from ember._ops import core as C
-from ember._tensor import Tensor
 from ember.jit._ir import Value
 from ember.jit._tracer import unflatten
 
@@ -115,10 +114,3 @@ def interpret(graph, env, guards=True):
 def output(graph, env):
     leaves = [env[v] if isinstance(v, Value) else v for v in graph.outputs]
     return unflatten(graph.out_spec, leaves)
-
-
-def flat_tensor_inputs(args, kwargs):
-    from ember.jit._tracer import flatten
-
-    leaves, spec = flatten((args, kwargs))
-    return [x for x in leaves if isinstance(x, Tensor)], leaves, spec

@@ -38,7 +38,6 @@ import inspect
 import warnings
 
 from ember._tensor import Tensor
-from ember.jit._exec import bind_inputs, interpret
 from ember.jit._ir import Graph, Guard, Node, Value
 from ember.jit._pycode import python_code
 from ember.jit._signature import describe, signature
@@ -200,11 +199,7 @@ class TracedFunction:
             return self._trace(key, args, kwargs)[0]
         if e.breaks:
             return self._fn(*args, **kwargs)
-        if e.run is None:
-            from ember.jit._runner import make_runner
-
-            e.run = make_runner(e.graph, module=self._module, guards=False)
-        return e.run(*tensors)
+        return _replay(e, self._module)(*tensors)
 
     # ------------------------------------------------------------------ introspection
     def _require(self):
@@ -234,6 +229,15 @@ class TracedFunction:
     def check(self, inputs, outputs_equal=None, tolerance=1e-5):
         """Re-trace on ``inputs`` and compare the graph and outputs with this trace's."""
         return _check_trace(self, inputs, tolerance)
+
+
+def _replay(entry, module):
+    """The runner that replays ``entry``'s graph (NOTE [ Runners ]), built once."""
+    if entry.run is None:
+        from ember.jit._runner import make_runner
+
+        entry.run = make_runner(entry.graph, module=module, guards=False)
+    return entry.run
 
 
 def _has_container(spec):
@@ -288,8 +292,7 @@ def _check_trace(traced, inputs, tolerance):
                 "the trace might not generalize to other inputs", TracerWarning, stacklevel=4)
             continue
         if [v.shape for v in base.graph.inputs] == [v.shape for v in tr.graph.inputs]:
-            env = bind_inputs(base.graph, tensors, traced._module)
-            replay = interpret(base.graph, env, guards=False)
+            replay = _replay(base, traced._module)(*tensors)
             if not _close(replay, out, tolerance):
                 warnings.warn("Output nr 1. of the traced function does not match the "
                               "corresponding output of the Python function (tolerance "

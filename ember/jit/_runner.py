@@ -1,7 +1,7 @@
 """Straight-line Python for a step list (NOTE [ Runners ]).
 
 NOTE [ Runners ]
-Interpreting a graph node by node (``_exec.run_node``) costs a dictionary lookup per
+Interpreting a graph node by node would cost a dictionary lookup per
 operand and a generic loop per node. A compiled signature instead gets one generated
 Python function: each record call is a line ``v3 = dispatch(op3, (v1, v2), p3)`` on local
 variables (through ``dispatch``, so modes such as the profiler still see every record),

@@ -13,7 +13,8 @@ Starts the ranks itself with mpiexec (one thread each) and prints, side by side:
    overlapped bucket all-reduces, and backward followed by one blocking all-reduce per
    gradient (no overlap).
 
-Don't run it while tests or other jobs use the CPU: compare numbers from one run only.
+Every figure is the median over ``--rounds`` alternated rounds (default 5) with its spread;
+each framework runs in its own processes. Don't run it while tests or other jobs use the CPU.
 """
 
 from __future__ import annotations
@@ -239,10 +240,34 @@ def _launch(kind, ranks, quick):
     raise RuntimeError(f"{kind} on {ranks} ranks failed:\n{p.stdout}\n{p.stderr}")
 
 
+def _stats(values):
+    """(median, min, max) of one figure over the rounds."""
+    v = sorted(values)
+    return v[len(v) // 2], v[0], v[-1]
+
+
+def _fmt(values, scale=1.0, width=22, digits=2):
+    med, lo, hi = _stats([x * scale for x in values])
+    return f"{med:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})".rjust(width)
+
+
+def _verdict(a, b):
+    """Tie when the two spreads overlap (the method of benchmarks/RESULTS.md)."""
+    _, alo, ahi = _stats(a)
+    _, blo, bhi = _stats(b)
+    if alo <= bhi and blo <= ahi:
+        return "tie"
+    return "ember faster" if ahi < blo else "torch faster"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
     ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="alternated rounds; every figure is the median over them, with the "
+                         "spread (min-max)")
+    ap.add_argument("--json", help="write every round's raw figures to this file")
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -258,32 +283,56 @@ def main():
         have_torch = False
     n = args.ranks
 
-    print(f"== all_reduce float32, {n} ranks: algorithm bandwidth in MB/s")
-    ours = _launch("allreduce", n, args.quick)
-    gloo = _launch("torch_allreduce", n, args.quick) if have_torch else None
-    print(f"{'size':>8} {'mpi4py':>10} {'ember':>10} {'ember/mpi':>10} {'gloo':>10}")
-    for i, row in enumerate(ours):
+    # One round runs every job once, each in its own mpiexec (one framework per process);
+    # the rounds alternate the frameworks so drift on the machine hits both alike.
+    jobs = [("allreduce", n), ("ddp", 1), ("ddp", n), ("overlap", n)]
+    if have_torch:
+        jobs[1:1] = [("torch_allreduce", n)]
+        jobs += [("torch_ddp", 1), ("torch_ddp", n)]
+    raw = {f"{k}@{r}": [] for k, r in jobs}
+    for _ in range(args.rounds):
+        for kind, ranks in jobs:
+            raw[f"{kind}@{ranks}"].append(_launch(kind, ranks, args.quick))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(raw, f, indent=1)
+
+    print(f"{args.rounds} alternated rounds; median (min-max) over the rounds; one thread "
+          "per rank")
+    print(f"\n== all_reduce float32, {n} ranks: algorithm bandwidth in MB/s")
+    print(f"{'size':>8} {'mpi4py':>22} {'ember':>22} {'ember/mpi4py':>22} {'gloo':>22}")
+    ours = raw[f"allreduce@{n}"]
+    for i, row in enumerate(ours[0]):
         mb = row["bytes"] / 1e6
-        g = f"{mb / gloo[i]['gloo_s']:10.0f}" if gloo else f"{'-':>10}"
-        print(f"{row['bytes'] >> 10:>6}KB {mb / row['mpi4py_s']:10.0f} "
-              f"{mb / row['ember_s']:10.0f} {row['mpi4py_s'] / row['ember_s']:10.2f} {g}")
+        mpi = [mb / rnd[i]["mpi4py_s"] for rnd in ours]
+        emb = [mb / rnd[i]["ember_s"] for rnd in ours]
+        ratio = [rnd[i]["mpi4py_s"] / rnd[i]["ember_s"] for rnd in ours]
+        gl = (_fmt([mb / rnd[i]["gloo_s"] for rnd in raw[f"torch_allreduce@{n}"]], digits=0)
+              if have_torch else f"{'-':>22}")
+        print(f"{row['bytes'] >> 10:>6}KB {_fmt(mpi, digits=0)} {_fmt(emb, digits=0)} "
+              f"{_fmt(ratio)} {gl}")
 
-    print("\n== DDP step (forward+backward+SGD), per-rank batch 64, ms (median)")
-    one = _launch("ddp", 1, args.quick)
-    many = _launch("ddp", n, args.quick)
-    tmany = _launch("torch_ddp", n, args.quick) if have_torch else None
-    print(f"{'model':>6} {'1 rank':>8} {f'{n} ranks':>8} {'efficiency':>10} "
-          f"{f'torch {n}r':>9}")
-    for name in one:
-        t = f"{tmany[name] * 1e3:9.2f}" if tmany else f"{'-':>9}"
-        print(f"{name:>6} {one[name] * 1e3:8.2f} {many[name] * 1e3:8.2f} "
-              f"{one[name] / many[name]:10.2f} {t}")
+    print("\n== DDP step (forward+backward+SGD), per-rank batch 64, ms")
+    one, many = raw["ddp@1"], raw[f"ddp@{n}"]
+    for name in one[0]:
+        eff = [o[name] / m[name] for o, m in zip(one, many)]
+        print(f"{name}: ember 1 rank {_fmt([o[name] for o in one], 1e3)}, {n} ranks "
+              f"{_fmt([m[name] for m in many], 1e3)}, scaling efficiency {_fmt(eff)}")
+        if have_torch:
+            tone, tmany = raw["torch_ddp@1"], raw[f"torch_ddp@{n}"]
+            teff = [o[name] / m[name] for o, m in zip(tone, tmany)]
+            print(f"{' ' * len(name)}  torch 1 rank {_fmt([o[name] for o in tone], 1e3)}, "
+                  f"{n} ranks {_fmt([m[name] for m in tmany], 1e3)}, scaling efficiency "
+                  f"{_fmt(teff)}; ember/torch at {n} ranks "
+                  f"{_fmt([m[name] / t[name] for m, t in zip(many, tmany)])} "
+                  f"({_verdict([m[name] for m in many], [t[name] for t in tmany])})")
 
-    print(f"\n== overlap, {n} ranks, MLP 6x512 in >= 4 buckets, ms (median)")
-    ov = _launch("overlap", n, args.quick)
-    print(f"buckets {ov['buckets']}: backward alone {ov['backward_alone'] * 1e3:.2f}, "
-          f"with DDP (overlapped) {ov['backward_ddp_overlapped'] * 1e3:.2f}, "
-          f"backward then all-reduce {ov['backward_then_allreduce'] * 1e3:.2f}")
+    ov = raw[f"overlap@{n}"]
+    print(f"\n== overlap, {n} ranks, MLP 6x512 in {ov[0]['buckets']} buckets, ms")
+    for key, label in (("backward_alone", "backward alone (no_sync)"),
+                       ("backward_ddp_overlapped", "backward with DDP's overlapped buckets"),
+                       ("backward_then_allreduce", "backward, then one all-reduce per grad")):
+        print(f"{label:>40}: {_fmt([r[key] for r in ov], 1e3)}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""DataLoader throughput: ember.utils.data vs torch.utils.data in the same run.
+"""DataLoader throughput: ember.utils.data vs torch.utils.data, one framework per process.
 
 Three workloads, each with ``num_workers`` 0 and 2, batch 64:
 
@@ -9,7 +9,10 @@ Three workloads, each with ``num_workers`` 0 and 2, batch 64:
 * ``transfer``: a ready 3x224x224 image per item, so each 64-image batch (38.5 MB) is
   almost pure collate + transfer cost.
 
-Run: ``python benchmarks/dataloader.py [--quick]``. Prints images/s and ember/torch ratios.
+Run: ``python benchmarks/ab.py dataloader`` (each framework in its own process, rounds
+alternated: the method of benchmarks/RESULTS.md); each case's figure is seconds per batch of
+64 images. ``python benchmarks/dataloader.py --lib ember [--quick]`` prints one framework's
+images/s.
 """
 
 from __future__ import annotations
@@ -23,14 +26,7 @@ import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/benchmarks/", 1)[0])
 
-import ember  # noqa: E402
-import ember.utils.data as edata  # noqa: E402
-
-try:
-    import torch
-    import torch.utils.data as tdata
-except ImportError:  # the benchmark still reports ember's own figures
-    torch = tdata = None
+import json  # noqa: E402
 
 
 def _busy(x: np.ndarray, ms: float) -> None:
@@ -90,29 +86,34 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller datasets (smoke run)")
     ap.add_argument("--cases", default="cheap,1ms,transfer")
+    ap.add_argument("--lib", choices=["ember", "torch"], default="ember")
+    ap.add_argument("--json", action="store_true",
+                    help="print {case: seconds per batch of 64} as JSON (for ab.py)")
     args = ap.parse_args()
     q = args.quick
     cases = [("cheap", 64, 0.0, True, 2048 if not q else 512, 3),
              ("1ms", 64, 1.0, True, 512 if not q else 128, 1),
              ("transfer", 224, 0.0, False, 512 if not q else 128, 2)]
-    libs = [("ember", ember, edata)]
-    if torch is not None:
-        torch.set_num_threads(1)
-        libs.append(("torch", torch, tdata))
-    print(f"{'case':10s} {'workers':>7s} " + " ".join(f"{n + ' img/s':>12s}" for n, _, _ in libs)
-          + ("   ember/torch" if torch is not None else ""))
+    if args.lib == "torch":
+        import torch as lib
+        import torch.utils.data as base
+
+        lib.set_num_threads(1)
+    else:
+        import ember as lib
+        import ember.utils.data as base
+    out = {}
     for name, size, work, transform, n, epochs in cases:
         if name not in args.cases.split(","):
             continue
         for workers in (0, 2):
-            res = []
-            for _lname, lib, base in libs:
-                ds = make_dataset(lib, base, n, size, work, transform)
-                res.append(measure(lib, base, ds, workers, epochs))
-            line = f"{name:10s} {workers:7d} " + " ".join(f"{r:12.0f}" for r in res)
-            if len(res) == 2:
-                line += f"   {res[0] / res[1]:11.2f}x"
-            print(line, flush=True)
+            ds = make_dataset(lib, base, n, size, work, transform)
+            rate = measure(lib, base, ds, workers, epochs)
+            out[f"{name}, {workers} workers (s per batch of 64)"] = 64 / rate
+            if not args.json:
+                print(f"{name:10s} workers={workers}: {rate:10.0f} img/s", flush=True)
+    if args.json:
+        print(json.dumps(out))
 
 
 if __name__ == "__main__":

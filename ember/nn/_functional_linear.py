@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember import _dtype as D
@@ -14,7 +16,13 @@ __all__ = ["linear", "bilinear", "identity"]
 
 # --------------------------------------------------------------------------- linear
 def _linear_fwd(x, w, b=None):
-    y = np.matmul(x, w.T)
+    if x.ndim > 2:
+        # One GEMM over all leading dims: NumPy's stacked matmul runs one small GEMM per
+        # leading index (measured 2x slower for a (35, 20, 200) @ (200, 10000) LM head).
+        lead = x.shape[:-1]
+        y = np.matmul(x.reshape(math.prod(lead), x.shape[-1]), w.T).reshape(*lead, w.shape[0])
+    else:
+        y = np.matmul(x, w.T)
     if b is not None:
         y += b
     return y
@@ -24,12 +32,17 @@ def _linear_bwd(ctx, g):
     x, w = ctx.inputs[0], ctx.inputs[1]
     nx, nw = ctx.next[0], ctx.next[1]
     out = w.shape[0]
-    gx = g.matmul(w) if nx is not None else None
+    rows = math.prod(g.shape[:-1])  # not -1: out or in_features may be 0
+    gx = None
+    if nx is not None:
+        # 2-D GEMM for batched inputs, as in forward
+        gx = g.reshape(rows, out).mm(w).reshape(x.shape) if g.ndim > 2 else \
+            g.matmul(w)
     gw = gb = None
     if nw is not None:
-        gw = g.reshape(-1, out).t().mm(x.reshape(-1, x.shape[-1]))
+        gw = g.reshape(rows, out).t().mm(x.reshape(rows, x.shape[-1]))
     if len(ctx.next) == 3 and ctx.next[2] is not None:
-        gb = g.reshape(-1, out).sum(0)
+        gb = g.reshape(rows, out).sum(0)
     return (gx, gw) if len(ctx.next) == 2 else (gx, gw, gb)
 
 

@@ -329,6 +329,20 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if tangent_of is None:
         # the engine ran inside: NOTE [ Forward mode as a dispatch mode ]
         return _jvp_by_double_vjp(func, api, flat_p, p_spec, flat_t, has_aux)
+    out, aux, flat_o, o_spec = _split_jvp_output(out, api, has_aux)
+    tans = []
+    for o in flat_o:
+        t = tangent_of(o)
+        tans.append(ember.zeros_like(o) if t is None else t)
+    t_r = tree_unflatten(tans, o_spec)
+    if has_aux:
+        return out, t_r, aux
+    return out, t_r
+
+
+def _split_jvp_output(out, api, has_aux):
+    """``(out, aux, flat outputs, spec)`` of a jvp'd function's result, checked as PyTorch
+    checks it: ``(output, aux)`` with ``has_aux``, and tensors only."""
     aux = None
     if has_aux:
         if not (isinstance(out, tuple) and len(out) == 2):
@@ -340,14 +354,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if not isinstance(o, Tensor):
             raise RuntimeError(f"{api}: expected f(*args) to return only tensors, got "
                                f"unsupported type {type(o)}")
-    tans = []
-    for o in flat_o:
-        t = tangent_of(o)
-        tans.append(ember.zeros_like(o) if t is None else t)
-    t_r = tree_unflatten(tans, o_spec)
-    if has_aux:
-        return out, t_r, aux
-    return out, t_r
+    return out, aux, flat_o, o_spec
 
 
 def _jvp_by_double_vjp(func, api, flat_p, p_spec, flat_t, has_aux):
@@ -356,17 +363,7 @@ def _jvp_by_double_vjp(func, api, flat_p, p_spec, flat_t, has_aux):
     with ember.enable_grad():
         diff = [_differentiable(x, fresh) for x in flat_p]
         out = func(*tree_unflatten(diff, p_spec))
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(f"{api}: output of function f should be a tuple: (output, "
-                                   "aux) if has_aux is True")
-            out, aux = out
-        flat_o, o_spec = tree_flatten(out)
-        for o in flat_o:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"{api}: expected f(*args) to return only tensors, got "
-                                   f"unsupported type {type(o)}")
+        out, aux, flat_o, o_spec = _split_jvp_output(out, api, has_aux)
         keep = _needs_graph(flat_o, fresh) or any(t.requires_grad for t in flat_t)
         tangents_out = _jvp_double_vjp(flat_o, diff, flat_t, keep)
     out_r = _detach_tree(out, keep)

@@ -70,6 +70,17 @@ EXCLUDED = {
                     _TOP),
     "storage": (r"storage|Storage|^untyped|dlpack|^from_file$",
                 "raw storages and DLPack capsules (ember shares NumPy arrays instead)"),
+    "typing and dispatch helpers": (r"^Optional$|^Literal$|^boolean_dispatch$|"
+                                    r"^has_torch_function|^handle_torch_function$",
+                                    "names PyTorch's modules leak from their own imports: "
+                                    "``typing`` re-exports and the ``__torch_function__`` "
+                                    "plumbing (ember's lives in ``ember.overrides``)",
+                                    ("torch.nn.functional", "torch.nn.init")),
+    "fp8 and grouped GEMMs": (r"^scaled_mm$|^scaled_grouped_mm$|^grouped_mm$",
+                              "CUDA GEMM kernels for fp8 scaling recipes and Mixture-of-"
+                              "Experts grouped layouts (SM80+/SM90 bfloat16/fp8 with their "
+                              "stride rules): ember has no fp8 dtypes or such kernels",
+                              ("torch.nn.functional",)),
     "deprecated": (r"^symeig$|^eig$|^solve$|^lstsq$|^matrix_rank$|^triangular_solve$|"
                    r"^set_default_tensor_type$|^frobenius_norm$|^nuclear_norm$",
                    "removed or deprecated at the top level in PyTorch 2.x (``torch.linalg`` "

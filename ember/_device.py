@@ -1,10 +1,26 @@
-"""Device objects: the CPU and the data-less ``meta`` device; CUDA waits for its backend."""
+"""Device objects: the CPU, the data-less ``meta`` device and ``cuda`` (the CuPy backend)."""
 
 from __future__ import annotations
 
 
 class device:
-    """``ember.device("cpu")``; ``"cuda"`` raises until the CuPy backend exists."""
+    """A device: ``ember.device("cpu")``, ``ember.device("cuda:0")``, ``ember.device("cuda", 0)``.
+
+    Making the object never touches the hardware (as in PyTorch); placing data on ``cuda``
+    loads the CuPy backend (NOTE [ The CUDA backend ]) or raises a RuntimeError naming the
+    ``cuda`` extra.
+
+    Args:
+        type: "cpu", "cuda", "meta" or "mps", optionally with ":index"; an int means cuda.
+        index: the device index (None: the current one when data is placed).
+
+    Example::
+
+        >>> ember.device("cuda:0")
+        device(type='cuda', index=0)
+        >>> str(ember.device("cpu"))
+        'cpu'
+    """
 
     __slots__ = ("type", "index")
 
@@ -100,10 +116,73 @@ def check_device(d, routed=False) -> device:
         raise NotImplementedError("this operation does not support the 'meta' device")
     from ember._backends import for_device
 
-    if for_device(d.type) is None:
+    b = for_device(d.type)
+    if b is None:
+        why = ""
+        if d.type == "cuda":
+            from ember._backends import cupy_backend
+
+            why = f" ({cupy_backend.unavailable_reason()})"
         raise RuntimeError(
             f"ember: device '{d}' is not available: no backend serves '{d.type}' in this "
-            "process (the CUDA backend needs the 'cuda' extra and a GPU; pass device='cpu').")
+            f"process{why}. The CUDA backend needs the 'cuda' extra (pip install "
+            "'ember[cuda]': CuPy) and an NVIDIA GPU; pass device='cpu' to run on the CPU.")
     if not routed:
         raise NotImplementedError(f"this operation does not support the '{d.type}' device")
-    return d if d.index is not None else device(d.type, 0)
+    if d.index is None:
+        index = b.current_index() if hasattr(b, "current_index") else 0
+        return device(d.type, index)
+    if hasattr(b, "check_index"):
+        b.check_index(d.index)
+    return d
+
+
+_NO_PINNING = {
+    "pin_memory": "Cannot access accelerator device when none is available.",
+    "factory": "pin_memory=True requires a CUDA or other accelerator backend; no pinned "
+               "memory allocator is available on this system.",
+}
+
+
+def pin_host(array, what="pin_memory"):
+    """A copy of host ``array`` in page-locked memory (CUDA's pinned allocator).
+
+    Args:
+        array: a host (NumPy) array.
+        what: "pin_memory" (``Tensor.pin_memory``) or "factory" (``pin_memory=True`` on a
+            creation function): picks PyTorch's error message when there is no CUDA.
+
+    Returns:
+        A NumPy array over pinned memory, equal to ``array``.
+
+    Example::
+
+        >>> import numpy as np
+        >>> if ember.cuda.is_available():
+        ...     assert (pin_host(np.ones(3)) == 1).all()
+    """
+    from ember._backends import for_device
+
+    b = for_device("cuda")
+    if b is None or not hasattr(b, "pinned_empty"):
+        raise RuntimeError(_NO_PINNING[what])
+    out = b.pinned_empty(array.shape, array.dtype)
+    out[...] = array
+    return out
+
+
+def is_pinned_host(array) -> bool:
+    """Whether host ``array`` lives in pinned memory; never loads CuPy to answer (memory
+    can only be pinned once the CUDA backend is loaded).
+
+    Example::
+
+        >>> import numpy as np
+        >>> is_pinned_host(np.ones(3))
+        False
+    """
+    from ember._backends import cupy_backend
+
+    if not cupy_backend._STATE["loaded"]:
+        return False
+    return cupy_backend.is_pinned(array)

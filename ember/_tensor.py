@@ -631,14 +631,59 @@ class Tensor:
     def cpu(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to("cpu")
 
-    def cuda(self, device=None, non_blocking=False, memory_format=None):  # noqa: ARG002 - a host-transfer hint: no effect on results
-        check_device("cuda" if device is None else device)
+    def cuda(self, device=None, non_blocking=False, memory_format=None):  # noqa: ARG002 - non_blocking: CuPy's copies are ordered on the current stream, so a synchronous copy gives the same results; memory_format: a layout hint
+        """A copy of this tensor on a CUDA device (``self`` when it is already there).
 
-    def pin_memory(self, device=None):
-        return self
+        Args:
+            device: an index, "cuda:N" or ``ember.device`` (None: the current device).
+            non_blocking: allow an asynchronous copy (the copy may complete before return).
+            memory_format: a layout hint; results are the same in any format.
 
-    def is_pinned(self, device=None):
-        return False
+        Example::
+
+            >>> if ember.cuda.is_available():
+            ...     assert ember.ones(2).cuda().is_cuda
+        """
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        dev = check_device(device, routed=True)
+        if dev.type != "cuda":
+            raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
+        return self.to(dev)
+
+    def pin_memory(self, device=None):  # noqa: ARG002 - device: deprecated in PyTorch, pinned memory serves every device
+        """A copy of this CPU tensor in page-locked host memory (needs CUDA).
+
+        Example::
+
+            >>> if ember.cuda.is_available():
+            ...     assert ember.ones(2).pin_memory().is_pinned()
+        """
+        from ember._device import pin_host
+
+        if self._data.__class__ is not _ndarray:
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be "
+                               "pinned")
+        if self.is_pinned():
+            return self
+        return make_tensor(pin_host(self._data, "pin_memory"))
+
+    def is_pinned(self, device=None):  # noqa: ARG002 - device: deprecated in PyTorch
+        """Whether this tensor's memory is page-locked host memory.
+
+        Example::
+
+            >>> ember.ones(2).is_pinned()
+            False
+        """
+        d = self._data
+        if d.__class__ is not _ndarray:
+            return False
+        from ember._device import is_pinned_host
+
+        return is_pinned_host(d)
 
     def share_memory_(self):
         """Move this tensor's memory into shared memory (in place); see ember.multiprocessing.
@@ -802,6 +847,9 @@ def device_of_array(array):
     b = backend_of(array)
     dev = _DEVICES.get(b)
     if dev is None:
+        of = getattr(b, "device_of", None)
+        if of is not None:  # backends with several devices (CUDA) ask the array
+            return of(array)
         from ember._device import device
 
         dev = _DEVICES[b] = CPU if b.device_type == "cpu" else \

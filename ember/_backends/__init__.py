@@ -55,6 +55,13 @@ def for_device(device_type):
     for b in _REGISTERED:
         if b.device_type == device_type:
             return b
+    if device_type == "cuda":
+        # NOTE [ The CUDA backend ] (cupy_backend.py): CuPy is imported on the first request
+        # for a cuda device, never by `import ember`; a failed load is remembered.
+        from ember._backends import cupy_backend
+
+        if cupy_backend.load():
+            return cupy_backend
     return None
 
 

@@ -216,11 +216,24 @@ _FULL = _factory_op("full", lambda shape, dt, v: np.full(shape, v, dtype=dt), _s
                     ("size", "dtype", "fill_value"))
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Copy ``data`` (list, number, ndarray, Tensor) into a new leaf tensor."""
     dev = factory_device(device)
     dt = D.to_dtype(dtype) if dtype is not None else None
-    return _finish(_on_device(_to_array(data, dt), dev), requires_grad)
+    return _pin(_finish(_on_device(_to_array(data, dt), dev), requires_grad), pin_memory)
+
+
+def _pin(t, pin_memory):
+    """``pin_memory=True``: move a new CPU tensor's data into page-locked host memory (CUDA's
+    pinned allocator; PyTorch's RuntimeError without one)."""
+    if not pin_memory:
+        return t
+    if t._data.__class__ is not np.ndarray:
+        raise RuntimeError("Only dense CPU tensors can be pinned")
+    from ember._device import pin_host
+
+    t._data = pin_host(t._data, "factory")
+    return t
 
 
 def _on_device(arr, dev):
@@ -290,12 +303,12 @@ def _dt(dtype, default=None):
 
 def _filled(name, op):
     def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
-          pin_memory=False, memory_format=None):  # noqa: ARG001 - a host-transfer hint: no effect on results
+          pin_memory=False, memory_format=None):  # noqa: ARG001 - memory_format: a layout hint, results are the same in any format
         shape = _size(size, name)
         params = (shape, _dt(dtype, out.dtype if out is not None else None))
         if out is not None:
             return write_out(name, out, _create(op, params, device, False))
-        return _create(op, params, device, requires_grad)
+        return _pin(_create(op, params, device, requires_grad), pin_memory)
 
     f.__name__ = name
     return f
@@ -307,7 +320,7 @@ empty = _filled("empty", _EMPTY)  # zero-filled: no uninitialised memory leaks o
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - checked by the front (args.py: strided only)
-         requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
+         requires_grad=False, pin_memory=False):
     shape = _size((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -316,7 +329,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,  #
     params = (shape, _dt(dtype), fill_value)
     if out is not None:
         return write_out("full", out, _create(_FULL, params, device, False))
-    return _create(_FULL, params, device, requires_grad)
+    return _pin(_create(_FULL, params, device, requires_grad), pin_memory)
 
 
 def _like(name, op):
@@ -485,16 +498,16 @@ _RANDPERM = _factory_op("randperm", lambda n, dt, g: _gen(g).permutation(n).asty
 
 @with_out("rand", dtype_from_out=True)
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
-         requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
+         requires_grad=False, pin_memory=False):
     params = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
-    return _create(_RAND, params, device, requires_grad)
+    return _pin(_create(_RAND, params, device, requires_grad), pin_memory)
 
 
 @with_out("randn", dtype_from_out=True)
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
-          requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
+          requires_grad=False, pin_memory=False):
     params = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
-    return _create(_RANDN, params, device, requires_grad)
+    return _pin(_create(_RANDN, params, device, requires_grad), pin_memory)
 
 
 @with_out("randint", dtype_from_out=True)
@@ -521,10 +534,11 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 
 @with_out("randperm", dtype_from_out=True)
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
-             requires_grad=False, pin_memory=False):  # noqa: ARG001 - a host-transfer hint: no effect on results
+             requires_grad=False, pin_memory=False):
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
-    return _create(_RANDPERM, (int(n), _dt(dtype, D.int64), generator), device, requires_grad)
+    return _pin(_create(_RANDPERM, (int(n), _dt(dtype, D.int64), generator), device,
+                        requires_grad), pin_memory)
 
 
 def rand_like(input, *, dtype=None, generator=None, **kw):

@@ -911,8 +911,10 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        check_device("cuda" if device is None else device)
-        return self
+        """Move parameters and buffers to a CUDA device (an index, "cuda:N" or device)."""
+        if isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(check_device("cuda" if device is None else device, routed=True))
 
     def to_empty(self, *, device=None, recurse: bool = True) -> Module:
         """Move parameters and buffers to ``device`` with fresh, uninitialised storage (ember

@@ -209,6 +209,45 @@ def _embedding_indices(L):
     y.sum().backward()
 
 
+def _take_index(L):
+    a = _mid(L, 2, 3)
+    idx = L.tensor([5, 0])
+    y = a.take(idx)
+    idx.add_(0)
+    y.sum().backward()
+
+
+def _scatter_add_index(L):
+    a, src = _mid(L, 2, 3, seed=1), _mid(L, 1, 3, seed=2)
+    idx = L.tensor([[1, 0, 1]])
+    y = a.scatter_add(0, idx, src)
+    idx.add_(0)
+    y.sum().backward()
+
+
+def _mask_index(L):
+    a = _mid(L, 3)
+    m = L.tensor([True, False, True])
+    y = a[m]
+    m.logical_not_()
+    y.sum().backward()
+
+
+def _setitem_index(L):
+    a, v = _mid(L, 4, seed=1), _mid(L, 2, seed=2)
+    idx = L.tensor([3, 1])
+    a[idx] = v
+    idx.add_(0)
+    a.sum().backward()
+
+
+def _max_dim_keepdim_indices(L):
+    a = _mid(L, 3, 4)
+    v, i = a.max(0, keepdim=True)
+    i.zero_()
+    v.sum().backward()
+
+
 # (name, case, PyTorch raises)
 CASES = [
     *[(f"{n}(input)", _unary_input(n), True) for n in (
@@ -256,6 +295,11 @@ CASES = [
     ("edit and undo is still caught", _saved_then_restored_is_still_caught, True),
     ("layer_norm input", _layer_norm_input, True),
     ("embedding indices", _embedding_indices, True),
+    ("take index", _take_index, True),
+    ("scatter_add index", _scatter_add_index, True),
+    ("bool mask index", _mask_index, True),
+    ("setitem index", _setitem_index, True),
+    ("max(dim, keepdim) indices", _max_dim_keepdim_indices, True),
 ]
 
 
@@ -273,20 +317,11 @@ def _pow_tensor(L, edit):
     y.sum().backward()
 
 
-# departures that need changes in the recording core (_ops/core.py, _graph.py), left to the
-# lead: strict xfails, so each one fails loudly once it is fixed and must leave the list
-_INDEX_AS_ATTR = ("the index tensor reaches the record as an array attribute, not as a saved "
-                  "input, so its version is never checked")
-NEEDS_CORE = {
-    "max(dim) indices": "the max_dim node saves its input and recomputes the indices; PyTorch "
-                        "saves the indices output (a multi-output record cannot save output 1)",
-    "max(dim) input allowed": "same cause as max(dim) indices",
-    "div(output) allowed": "div saves its output for d/d(other) = -g*y/b; PyTorch saves self "
-                           "and other (needs a tensor-tensor save rule beside _SCALAR_SAVES)",
-    "tensor index": _INDEX_AS_ATTR, "gather index": _INDEX_AS_ATTR,
-    "index_select index": _INDEX_AS_ATTR, "embedding indices": _INDEX_AS_ATTR,
-    "var(input)": "var is a composite (x - mean, squared, summed): no node keeps x itself",
-}
+# departures from PyTorch, as strict xfails (each fails loudly once fixed and must leave the
+# list). Empty: max(dim) keeps its indices output (``save_out``), div keeps self and other,
+# index tensors are saved beside their records' keys (NOTE [ Index tensors in attributes ]),
+# var is one record that keeps its input
+NEEDS_CORE: dict[str, str] = {}
 
 
 def _raises(L, case):
@@ -318,12 +353,3 @@ def test_the_case_list_is_large():
     caught = sum(e for _, _, e in CASES)
     assert caught >= 29 and len(CASES) - caught >= 8
     assert set(NEEDS_CORE) <= {name for name, _, _ in CASES}
-
-
-def test_oracle_agrees_on_the_departures():
-    # the PyTorch side of every listed departure, so the list cannot hide a wrong expectation
-    if torch is None:
-        pytest.skip("needs PyTorch (the oracle)")
-    for name, case, expected in CASES:
-        if name in NEEDS_CORE:
-            assert _raises(torch, case) == expected, name

@@ -41,28 +41,36 @@ def _first(y):
     return y
 
 
+def _rest(y):
+    """The outputs after the first of a multi-output result (``max(dim)``'s indices)."""
+    return list(y[1:]) if isinstance(y, (tuple, list)) else []
+
+
 def _ember_saved(y, leaves):
     fn = y.grad_fn
     node = fn[0] if isinstance(fn, tuple) else fn
     if node is None:
         return None, None
     got = set()
+    ptrs = {lf.data_ptr(): f"in{i}" for i, lf in enumerate(leaves)}
     for t in (node.saved or ()):
-        if isinstance(t, ember.Tensor):
-            hit = [i for i, lf in enumerate(leaves) if t is lf]
-            got.add(f"in{hit[0]}" if hit else "other")
+        if isinstance(t, ember.Tensor):  # a leaf or a view at its start, as on PyTorch's side
+            got.add(ptrs.get(t.data_ptr(), "other") if t.numel() else "other")
         elif isinstance(t, (int, float, complex)):
             got.add("scalar")  # a Python number operand kept as a value
     if node.out is not None:
-        got.add("out")
+        k = node.op.save_out
+        got.add("out" if not k else f"out{k}")
     return type(fn).__name__ if not isinstance(fn, tuple) else type(node).__name__, got
 
 
-def _torch_saved(y, leaves):
+def _torch_saved(y, leaves, rest=()):
     fn = y.grad_fn
     if fn is None:
         return None, None
     ptrs = {lf.data_ptr(): f"in{i}" for i, lf in enumerate(leaves)}
+    ptrs.update({o.data_ptr(): f"out{k}" for k, o in enumerate(rest, 1)
+                 if isinstance(o, torch.Tensor) and o.numel()})
     got = set()
     for name in dir(fn):
         if not name.startswith("_saved_"):
@@ -98,34 +106,24 @@ def compare():
             _, tl = _leaves(s, lambda a: torch.from_numpy(a.copy()).requires_grad_(True))
             try:
                 ye = _first(call(info, ember, s, _to_ember, el))
-                yt = _first(call(info, torch, s, lambda a: torch.from_numpy(a.copy()), tl))
+                rt = call(info, torch, s, lambda a: torch.from_numpy(a.copy()), tl)
+                yt = _first(rt)
             except Exception:  # noqa: BLE001 - not callable the same way in both
                 continue
             if not isinstance(ye, ember.Tensor) or not isinstance(yt, torch.Tensor):
                 continue
             ne, se = _ember_saved(ye, [el[id(a)] for a in arrs])
-            nt, st = _torch_saved(yt, [tl[id(a)] for a in arrs])
+            nt, st = _torch_saved(yt, [tl[id(a)] for a in arrs], _rest(rt))
             if ne is None or nt is None:
                 continue
             rows[info.name] = (ne, se, nt, st)
     return rows
 
 
-# entry -> what differs (ember's set vs PyTorch's), kept until the record is changed; each
-# needs a change in _ops/elementwise.py's saving rules or in the recording core (the lead's)
-_DIV = ("div keeps its output too (d/d(other) = -g*y/b); PyTorch keeps self and other and "
-        "computes -g*a/b**2: a tensor-tensor save rule beside _SCALAR_SAVES")
-KNOWN: dict[str, str] = {
-    "div": _DIV, "true_divide": _DIV, "__truediv__": _DIV,
-    "erfinv": "keeps its output (the formula uses erfinv(x)); PyTorch keeps the input and "
-              "recomputes",
-    "index_put": "the indices reach the record as array attributes, so they are not saved",
-    "max.dim": "keeps the input and recomputes the indices; PyTorch keeps the indices output "
-               "(a multi-output record cannot save output 1)",
-    "outer": "a composite: the mul node keeps the reshaped views, PyTorch's keeps the inputs",
-    "sgn": "keeps nothing (the real gradient is 0); PyTorch keeps input and output for the "
-           "complex formula",
-}
+# entry -> what differs (ember's set vs PyTorch's), kept until the record is changed. Empty
+# since div keeps self and other, erfinv its input, max.dim its indices output, index_put its
+# index tensors, outer PyTorch's operands and sgn its input and output.
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

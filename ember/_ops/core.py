@@ -66,12 +66,12 @@ class OpDef:
     __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
                  "node_name", "onnx", "fusible", "dtype_rule", "doc", "attrs", "kind",
                  "mutates", "random", "data_dependent", "expr", "shape_rule", "impl",
-                 "node_cls", "save_idx", "public")
+                 "node_cls", "save_idx", "public", "save_out")
 
     def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
                  multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
                  doc=None, attrs=(), kind=None, mutates=(), random=False, data_dependent=False,
-                 expr=None, shape_rule=None, public=0):
+                 expr=None, shape_rule=None, public=0, save_out=None):
         self.name = name
         self.fwd = fwd
         self.bwd = bwd
@@ -84,6 +84,9 @@ class OpDef:
         # for its backward (NOTE [ Forward state as outputs ]): dispatch keeps them on the
         # node and returns outputs[0] (k == 1) or outputs[:k]
         self.public = public
+        # save_out=k: a multi record keeps its output k (not output 0) for backward, as
+        # PyTorch's MaxBackward0 keeps the indices; read back with ``ctx.output``
+        self.save_out = save_out
         self.differentiable = differentiable
         self.view = view
         self.multi = multi
@@ -435,6 +438,8 @@ def _emit_multi(op, results, inputs, params):
     outs = tuple(wrap(r) for r in results)
     if GRAD.enabled and op.differentiable and any(t._requires_grad for t in inputs):
         n = record(op, outs[0], inputs, params)
+        if op.save_out is not None:
+            save_output(n, outs[op.save_out])
         n.shape = [o._data.shape for o in outs]
         n.dtype = [o._data.dtype for o in outs]
         for i, o in enumerate(outs):
@@ -474,6 +479,52 @@ def keep_state(outs, k):
             o._grad_fn = None
             o._requires_grad = False
     return outs[0] if k == 1 else outs[:k]
+
+
+def save_extra(y, tensors):
+    """Keep ``tensors`` on the node that made ``y``, version-checked like saved inputs.
+
+    NOTE [ Index tensors in attributes ]
+    Indexing records (``index``, ``index_put``, ``scatter_reduce``) take their NumPy key as an
+    attribute, so a compiler can replay them; the key holds the index tensors' arrays, not
+    the tensors. PyTorch saves those index tensors for backward, so editing one in place
+    before backward raises there. Wrappers pass them here after ``apply``: they join
+    ``node.saved`` (after the record's own saved inputs) and the backward formula reads
+    ``ctx.inputs``, which checks their versions.
+
+    Args:
+        y: the output ``apply`` returned (its ``_grad_fn`` is the node just recorded).
+        tensors: the Tensors whose arrays the record's attributes hold.
+
+    Returns:
+        ``y``, unchanged.
+
+    Example::
+
+        >>> y = save_extra(apply(_INDEX, (x,), (key, x.shape)), [idx])
+    """
+    e = y._grad_fn
+    if e is not None and tensors:
+        node = e[0] if e.__class__ is tuple else e
+        save_inputs(node, (node.saved or ()) + tuple(tensors))
+    return y
+
+
+def check_extra(ctx):
+    """Check the versions of what ``save_extra`` kept on node ``ctx`` (a backward formula
+    whose own saved inputs are none calls this; ``ctx.inputs`` checks them otherwise).
+
+    Args:
+        ctx: the node whose backward formula runs.
+
+    Returns:
+        The node's saved tuple, or None when it saved nothing.
+
+    Example::
+
+        >>> check_extra(ctx)  # raises if an index tensor was edited in place
+    """
+    return ctx.inputs if ctx.saved is not None else None
 
 
 def state_of(ctx):

@@ -248,8 +248,10 @@ sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: apply(_SIGMOID_BWD, (g, y))
                 onnx="Sigmoid")
 erf = unary("erf", B.erf, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
 erfc = unary("erfc", B.erfc, lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
+# keeps its input and recomputes erfinv(x) in backward, as PyTorch's ErfinvBackward0 does (so
+# the result may be edited in place before backward)
 erfinv = unary("erfinv", B.erfinv,
-               lambda g, x, y: g * (math.sqrt(math.pi) / 2) * (y * y).exp(), save="y")
+               lambda g, x, y: g * (math.sqrt(math.pi) / 2) * x.erfinv().square().exp())
 reciprocal = unary("reciprocal", xp.reciprocal, lambda g, x, y: -g * y * y, save="y")
 relu = unary("relu", _relu, lambda g, x, y: apply(_THRESHOLD_BWD, (g, y)), save="y",
              to_float=False,
@@ -308,8 +310,19 @@ def round(input, *, decimals=0, out=None):
     return write_out("round", out, r) if out is not None else r
 
 
+def _sgn_bwd(ctx, g):
+    x, = ctx.inputs
+    y = ctx.output
+    if not x.is_complex():
+        return (g * 0,)
+    # sgn(z) = z/|z| is not holomorphic: dL/dz = (g - sgn(z)^2 conj(g)) / (2|z|), 0 at z = 0
+    a = x.abs()
+    return (((g - y * y * g.conj()) / (2 * a)).masked_fill(a == 0, 0),)
+
+
+# keeps its input and output (PyTorch's SgnBackward0 does, for the complex formula)
 _sgn_op = OpDef("sgn", lambda x: x / xp.where(x == 0, 1, xp.abs(x)) if x.dtype.kind == "c"
-                else _sign(x), lambda n, g: (g * 0,))
+                else _sign(x), _sgn_bwd, save="xy")
 
 
 @register(inplace=True)
@@ -501,10 +514,12 @@ def _binary_dtype_error(name, a, b, e):
 # NOTE [ What a binary node saves ]
 # With a Python scalar operand, a node keeps only what its formula needs, as PyTorch's do:
 # ``t * 2`` and ``t / 2`` keep nothing but the scalar, ``t ** 2`` keeps ``t`` (not the
-# result), ``2 ** t`` and ``2 / t`` keep the result. So editing the result in place
-# afterwards (``sq = (x - t) ** 2; sq[mask] = 0``, ``(z @ z.T / tau).fill_diagonal_(-inf)``)
-# is allowed where PyTorch allows it. op name -> (keep when b is the scalar, when a is).
-_SCALAR_SAVES = {"mul": ("", ""), "div": ("", "xy"), "pow": ("x", "y")}
+# result), ``2 ** t`` keeps the result. So editing the result in place afterwards
+# (``sq = (x - t) ** 2; sq[mask] = 0``, ``(z @ z.T / tau).fill_diagonal_(-inf)``) is allowed
+# where PyTorch allows it. ``2 / t`` keeps ``t`` (PyTorch computes ``t.reciprocal() * 2`` and
+# keeps the reciprocal: its result may be edited, as here; ``t`` may not be, unlike there).
+# op name -> (keep when b is the scalar, when a is).
+_SCALAR_SAVES = {"mul": ("", ""), "div": ("", "x"), "pow": ("x", "y")}
 
 
 def _record2(opdef, out, x, y):
@@ -753,8 +768,11 @@ sub = binary("sub", xp.subtract, lambda g, a, b, y: g, lambda g, a, b, y: -g, sa
              onnx="Sub")
 mul = binary("mul", xp.multiply, lambda g, a, b, y: g * b, lambda g, a, b, y: g * a,
              onnx="Mul")
-div = binary("div", _true_div, lambda g, a, b, y: g / b, lambda g, a, b, y: -g * y / b,
-             save="xy", to_float=True, onnx="Div")
+# d/d(other) = -g * (a / b) / b recomputes a / b from the saved inputs, as PyTorch's
+# DivBackward0 keeps self and other but not its result: editing the quotient in place before
+# backward is allowed
+div = binary("div", _true_div, lambda g, a, b, y: g / b, lambda g, a, b, y: -g * (a / b) / b,
+             save="x", to_float=True, onnx="Div")
 pow = binary("pow", _pow, _pow_grad_a, _pow_grad_b, save="xy", onnx="Pow")
 maximum = binary("maximum", xp.maximum, _max_grad("max", True), _max_grad("max", False),
                  onnx="Max")

@@ -9,6 +9,7 @@ from ember._graph import GRAD
 from ember._backends import xp_of
 from ember._ops.core import MODES
 from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
+from ember._ops.core import check_extra, save_extra
 from ember._ops.outarg import with_out
 from ember._tensor import Tensor
 
@@ -122,6 +123,7 @@ _INDEX = OpDef("index", _getitem_fwd, None, node_name="IndexBackward0", onnx="Ga
 
 def _index_bwd(ctx, g):
     key, shape = ctx.params
+    check_extra(ctx)  # NOTE [ Index tensors in attributes ]
     return (_scatter_into_zeros(g, shape, key, accumulate=ctx.op is _INDEX),)
 
 
@@ -166,7 +168,17 @@ def getitem(self, key):
     k, basic = _norm_key(key, self)
     if basic:
         return apply(_INDEX_VIEW, (self,), (k, self._data.shape))
-    return apply(_INDEX, (self,), (k, self._data.shape))
+    y = apply(_INDEX, (self,), (k, self._data.shape))
+    if y._grad_fn is not None:
+        save_extra(y, _index_tensors(key))
+    return y
+
+
+def _index_tensors(key):
+    """The Tensors of an index (NOTE [ Index tensors in attributes ] in core.py)."""
+    if key.__class__ is not tuple:
+        return [key] if isinstance(key, Tensor) else []
+    return [k for k in key if isinstance(k, Tensor)]
 
 
 # ------------------------------------------------------------------ setitem / index_put
@@ -186,6 +198,7 @@ _INDEX_PUT.attrs = ('indices', 'accumulate')
 @_INDEX_PUT.grad
 def _(ctx, g):
     key, accumulate = ctx.params
+    check_extra(ctx)  # NOTE [ Index tensors in attributes ]
     gx = g
     if not accumulate and ctx.next[0] is not None:
         gx = _INDEX_PUT_ZERO(g, key)
@@ -220,12 +233,12 @@ def _value_tensor(value, x):
 
 def index_put(input, indices, values, accumulate=False):
     k, _ = _norm_key(tuple(indices), input)
-    return _index_put(input, k, _value_tensor(values, input), accumulate)
+    return _index_put(input, k, _value_tensor(values, input), accumulate, _index_tensors(indices))
 
 
-def _index_put(x, key, v, accumulate):
+def _index_put(x, key, v, accumulate, tensors=()):
     try:
-        return apply(_INDEX_PUT, (x, v), (key, accumulate))
+        return save_extra(apply(_INDEX_PUT, (x, v), (key, accumulate)), tensors)
     except IndexError as e:
         raise IndexError(_torch_index_msg(str(e))) from None
     except RuntimeError as e:
@@ -240,7 +253,8 @@ def setitem(self, key, value):
                                   or (self._base is not None and self._base._requires_grad)):
         # (with modes installed, the write is seen as index_put + copy_ records)
         v = _value_tensor(value, self)
-        inplace_apply(lambda s, vv: _index_put(s, k, vv, False), "setitem", self, (v,), {})
+        ts = _index_tensors(key)
+        inplace_apply(lambda s, vv: _index_put(s, k, vv, False, ts), "setitem", self, (v,), {})
         return
     d = self._data
     try:
@@ -271,8 +285,9 @@ METHODS["index_put"] = index_put
 def index_put_(self, indices, values, accumulate=False):
     k, _ = _norm_key(tuple(indices), self)
     v = _value_tensor(values, self)
-    return inplace_apply(lambda s, vv: _index_put(s, k, vv, accumulate), "index_put_", self,
-                         (v,), {})
+    ts = _index_tensors(tuple(indices))
+    return inplace_apply(lambda s, vv: _index_put(s, k, vv, accumulate, ts), "index_put_",
+                         self, (v,), {})
 
 
 @with_out("nonzero")

@@ -228,7 +228,7 @@ def argmin(input, dim=None, keepdim=False):
     return apply(_ARGMAX, (input,), (ax, keepdim, False))
 
 
-def _max_dim_fwd(x, axis, keepdim, is_max):
+def _max_dim_fwd(x, axis, keepdim, is_max, shape=None):  # noqa: ARG001 - a record attribute, in the record's attrs order
     if x.shape and x.shape[axis] == 0 if x.ndim else False:
         raise IndexError(f"{'max' if is_max else 'min'}(): Expected reduction dim {axis} to have "
                          "non-zero size.")
@@ -241,26 +241,26 @@ def _max_dim_fwd(x, axis, keepdim, is_max):
     return vals, idx.astype(np.int64)
 
 
-_MAX_DIM = OpDef("max_dim", _max_dim_fwd, None, multi=True, save="x",
+# the node keeps the indices output and the input's shape, as PyTorch's MaxBackward0 does: the
+# input may then be edited in place before backward, the indices may not
+_MAX_DIM = OpDef("max_dim", _max_dim_fwd, None, multi=True, save="", save_out=1,
                  node_name="MaxBackward0")
-_MAX_DIM.attrs = ('dim', 'keepdim', 'is_max')
+_MAX_DIM.attrs = ('dim', 'keepdim', 'is_max', 'input_shape')
 
 
 @_MAX_DIM.grad
 def _(ctx, grads):
     g = grads[0]
-    axis, keepdim, _ = ctx.params
-    x, = ctx.inputs
-    if x.ndim == 0:
+    axis, keepdim, _, shape = ctx.params
+    idx = ctx.output._data
+    if not shape:
         return (g,)
-    # the indices were not saved (an output); recompute them from the saved input
-    _, idx = _max_dim_fwd(x._data, axis, True, ctx.params[2])
     from ember._ops.index import _scatter_into_zeros
 
     if not keepdim:
         g = g.unsqueeze(axis)
-    key = _take_key(idx, axis)
-    return (_scatter_into_zeros(g, x._data.shape, key),)
+        idx = xp_of(idx).expand_dims(idx, axis)
+    return (_scatter_into_zeros(g, shape, _take_key(idx, axis)),)
 
 
 def _take_key(idx, axis):
@@ -286,7 +286,7 @@ def _minmax(input, dim, keepdim, other, is_max, name):
                                "argument.")
         return apply(_AMAX, (input,), (tuple(range(d.ndim)), False, d.shape, is_max))
     ax = _wrap_dim(dim, d.ndim, name)
-    v, i = apply(_MAX_DIM, (input,), (ax, keepdim, is_max))
+    v, i = apply(_MAX_DIM, (input,), (ax, keepdim, is_max, d.shape))
     return values_indices(v, i)
 
 
@@ -335,12 +335,37 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
                            f"{input.dtype}")
     axes = _axes(dim, input._data.ndim, "var")
+    return apply(_VAR, (input,), (axes, corr, keepdim))
+
+
+def _var_fwd(x, axes, correction, keepdim):
     n = 1
     for a in axes:
-        n *= input._data.shape[a]
-    dev = input - input.mean(axes, keepdim=True)
-    sq = (dev * dev.conj()).real if input.is_complex() else dev * dev
-    return sq.sum(axes, keepdim=keepdim) / builtins.max(n - corr, 0)
+        n *= x.shape[a]
+    dev = x - _mean_fwd(x, axes, True, None, None)
+    sq = xp.real(dev * xp.conj(dev)) if dev.dtype.kind == "c" else dev * dev
+    s = xp.sum(sq, axis=axes, keepdims=keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.true_divide(s, s.dtype.type(builtins.max(n - correction, 0)))
+
+
+# one record, not x - mean, squared, summed: its node keeps the input, as PyTorch's
+# VarBackward0 does, so editing the input in place before backward raises there and here
+_VAR = OpDef("var", _var_fwd, None, save="x", attrs=("dim", "correction", "keepdim"),
+             kind="reduction", node_name="VarBackward0")
+
+
+@_VAR.grad
+def _(ctx, g):
+    x, = ctx.inputs
+    axes, correction, keepdim = ctx.params
+    shape = x._data.shape
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    denom = n - correction
+    dev = x - apply(_MEAN, (x,), (axes, True, None, shape))
+    return (_expand_back(g, shape, axes, keepdim) * dev * (2.0 / denom if denom else np.inf),)
 
 
 @register

@@ -455,7 +455,7 @@ for _n in _names("eq ne lt le gt ge logical_and logical_or logical_xor logical_n
                  "isinf isfinite isposinf isneginf isreal signbit all any"):
     RULES[_n] = bool_
 RULES.update({
-    "abs": real, "norm": real, "real": real, "imag": real, "view_as_real": real,
+    "abs": real, "norm": real, "var": real, "real": real, "imag": real, "view_as_real": real,
     "angle": real_float,
     "view_as_complex": complex_, "fft_r2c": complex_,
     "fft_c2c": complex_, "fft_c2r": real,
@@ -520,7 +520,7 @@ for _n in _names("""
         hardsigmoid_backward shrink_backward threshold_backward log_sigmoid_backward
         """):
     KINDS[_n] = "elementwise"
-for _n in _names("sum mean prod amax argmax max_dim norm logsumexp all any count_nonzero "
+for _n in _names("sum mean prod amax argmax max_dim norm var logsumexp all any count_nonzero "
                  "_foreach_norm"):
     KINDS[_n] = "reduction"
 del _n, _rule

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._ops.core import OpDef, apply, register
+from ember._ops.core import OpDef, apply, register, save_extra
 from ember._ops.index import _INDEX, _INDEX_PUT
 from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
@@ -85,7 +85,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         _wrap_dim(dim, input._data.ndim, "gather")
         return input.new_empty(index.shape)
     x, idx, d = _prep("gather", input, dim, index)
-    r = apply(_INDEX, (x,), (_dim_key(idx, d), x._data.shape))
+    r = save_extra(apply(_INDEX, (x,), (_dim_key(idx, d), x._data.shape)), (index,))
     return r.reshape(()) if input._data.ndim == 0 else r
 
 
@@ -115,9 +115,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None): 
     s = _src_tensor(src, x, idx.shape)
     key = _dim_key(idx, d)
     if reduce is None:
-        r = apply(_INDEX_PUT, (x, s), (key, False))
+        r = save_extra(apply(_INDEX_PUT, (x, s), (key, False)), (index,))
     elif reduce in ("add", "multiply"):
-        r = _scatter_reduce_raw(x, s, key, "sum" if reduce == "add" else "prod", True)
+        r = _scatter_reduce_raw(x, s, key, "sum" if reduce == "add" else "prod", True, index)
     else:
         raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got "
                            f"{reduce!r}")
@@ -130,7 +130,7 @@ def scatter_add(input, dim, index, src):
         return input.clone()
     x, idx, d = _prep("scatter_add", input, dim, index, src)
     s = _src_tensor(src, x, idx.shape)
-    r = apply(_INDEX_PUT, (x, s), (_dim_key(idx, d), True))
+    r = save_extra(apply(_INDEX_PUT, (x, s), (_dim_key(idx, d), True)), (index,))
     return r.reshape(()) if input._data.ndim == 0 else r
 
 
@@ -167,7 +167,7 @@ _SCATTER_REDUCE = OpDef("scatter_reduce", _scatter_reduce_fwd, None, save="xy",
 
 @_SCATTER_REDUCE.grad
 def _(ctx, g):
-    x, v = ctx.inputs
+    x, v = ctx.inputs[:2]  # then the index (NOTE [ Index tensors in attributes ])
     y = ctx.output
     key, reduce, include_self = ctx.params
     need_x, need_v = (e is not None for e in ctx.next)
@@ -218,8 +218,8 @@ def _zero_at(g, key):
                  (key, False))
 
 
-def _scatter_reduce_raw(x, s, key, reduce, include_self):
-    return apply(_SCATTER_REDUCE, (x, s), (key, reduce, include_self))
+def _scatter_reduce_raw(x, s, key, reduce, include_self, index):
+    return save_extra(apply(_SCATTER_REDUCE, (x, s), (key, reduce, include_self)), (index,))
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -228,7 +228,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                            f"amax, amin, got {reduce!r}")
     x, idx, d = _prep("scatter_reduce", input, dim, index, src)
     s = _src_tensor(src, x, idx.shape)
-    r = _scatter_reduce_raw(x, s, _dim_key(idx, d), reduce, include_self)
+    r = _scatter_reduce_raw(x, s, _dim_key(idx, d), reduce, include_self, index)
     return r.reshape(()) if input._data.ndim == 0 else r
 
 
@@ -252,7 +252,7 @@ def index_select(input, dim, index, *, out=None):  # noqa: ARG001 - out= is writ
     key, _ = _index_key("index_select", input, dim, index)
     if input._data.ndim == 0:
         return input.reshape(1)[index.reshape(-1)].reshape(index.shape)
-    return apply(_INDEX, (input,), (key, input._data.shape))
+    return save_extra(apply(_INDEX, (input,), (key, input._data.shape)), (index,))
 
 
 def _source_for(name, input, key, source):
@@ -269,14 +269,14 @@ def index_add(input, dim, index, source, *, alpha=1):
     src = _source_for("index_add", input, key, source)
     if alpha != 1:
         src = src * alpha
-    return apply(_INDEX_PUT, (input, src), (key, True))
+    return save_extra(apply(_INDEX_PUT, (input, src), (key, True)), (index,))
 
 
 @with_out("index_copy")
 def index_copy(input, dim, index, source):
     key, _ = _index_key("index_copy", input, dim, index)
-    return apply(_INDEX_PUT, (input, _source_for("index_copy", input, key, source)),
-                 (key, False))
+    return save_extra(apply(_INDEX_PUT, (input, _source_for("index_copy", input, key, source)),
+                            (key, False)), (index,))
 
 
 def index_fill(input, dim, index, value):
@@ -286,13 +286,13 @@ def index_fill(input, dim, index, value):
     if v._data.ndim:
         raise RuntimeError("index_fill(): only supports a 0-dimensional value tensor")
     shape = input._data[key].shape
-    return apply(_INDEX_PUT, (input, v.expand(shape)), (key, False))
+    return save_extra(apply(_INDEX_PUT, (input, v.expand(shape)), (key, False)), (index,))
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     key, _ = _index_key("index_reduce", input, dim, index)
     src = _source_for("index_reduce", input, key, source)
-    return _scatter_reduce_raw(input, src, key, reduce, include_self)
+    return _scatter_reduce_raw(input, src, key, reduce, include_self, index)
 
 
 # ------------------------------------------------------------------ flat and masked forms
@@ -302,7 +302,7 @@ def take(input, index):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"take(): index out of range in self (numel {n})")
     flat = input.reshape(-1)
-    return apply(_INDEX, (flat,), ((idx,), flat._data.shape))
+    return save_extra(apply(_INDEX, (flat,), ((idx,), flat._data.shape)), (index,))
 
 
 def take_along_dim(input, indices, dim=None):

@@ -133,7 +133,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                          f"num_embeddings={n})")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    return _lookup(weight, Tensor._wrap(idx), (n, padding_idx, bool(scale_grad_by_freq)))
+    # the node saves the caller's own index tensor (a converted copy shares its version), so
+    # editing the indices in place before backward raises, as in PyTorch
+    ix = input if idx is input._data else Tensor._wrap(idx)
+    if ix is not input:
+        ix._vc = input._share_version()
+    return _lookup(weight, ix, (n, padding_idx, bool(scale_grad_by_freq)))
 
 
 def _segment_sum_fwd(x, seg, nseg):

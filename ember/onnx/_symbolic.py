@@ -836,7 +836,7 @@ def _argmax(ctx, node):
 
 @register("max_dim")
 def _max_dim(ctx, node):
-    dim, keepdim, is_max = node.params
+    dim, keepdim, is_max = node.params[:3]
     rank = len(node.inputs[0].shape)
     x = ctx.inp(0)
     vals = _axes_input(ctx, x, [_norm_axis(dim, rank)], "ReduceMax" if is_max else "ReduceMin",

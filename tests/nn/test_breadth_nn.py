@@ -168,3 +168,145 @@ def test_assert_int_or_pair():
     F.assert_int_or_pair((1, 2), "k", "{} bad")
     with pytest.raises(AssertionError, match="k bad"):
         F.assert_int_or_pair((1, 2, 3), "k", "{} bad")
+
+
+# --------------------------------------------------------------------------- lazy modules
+def _sd_to_ember(sd):
+    return {k: ember.tensor(v.detach().numpy()) for k, v in sd.items()}
+
+
+_LAZY = [
+    ("LazyLinear", (4,), {}, (3, 5)),
+    ("LazyConv1d", (4, 3), {"padding": 1}, (2, 3, 7)),
+    ("LazyConv2d", (4, 3), {"stride": 2}, (2, 3, 7, 6)),
+    ("LazyConv2d", (4, 3), {"groups": 2, "bias": False}, (3, 4, 5, 5)),
+    ("LazyConv3d", (2, 2), {}, (1, 3, 4, 4, 4)),
+    ("LazyConvTranspose1d", (4, 3), {"stride": 2}, (2, 3, 5)),
+    ("LazyConvTranspose2d", (4, 3), {"groups": 2}, (1, 6, 5, 5)),
+    ("LazyConvTranspose3d", (2, 2), {"stride": 2}, (1, 3, 2, 3, 2)),
+    ("LazyBatchNorm1d", (), {}, (4, 6)),
+    ("LazyBatchNorm2d", (), {"affine": False}, (4, 3, 2, 2)),
+    ("LazyBatchNorm3d", (), {"bias": False, "momentum": None}, (2, 3, 2, 2, 2)),
+    ("LazyInstanceNorm1d", (), {}, (2, 3, 5)),
+    ("LazyInstanceNorm2d", (), {"track_running_stats": False}, (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d", (), {}, (2, 3, 2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("name,args,kw,shape", _LAZY)
+def test_lazy_module_matches_torch(name, args, kw, shape):
+    tm, em = getattr(torch.nn, name)(*args, **kw), getattr(nn, name)(*args, **kw)
+    assert repr(em) == repr(tm)
+    assert em.has_uninitialized_params() == tm.has_uninitialized_params()
+    tsd, esd = tm.state_dict(), em.state_dict()
+    assert list(esd) == list(tsd)
+    assert [type(v).__name__ for v in esd.values()] == [type(v).__name__ for v in tsd.values()]
+    x = RNG.standard_normal(shape).astype(np.float32)
+    ty = tm(torch.tensor(x))
+    ey_first = em(ember.tensor(x))
+    assert type(em).__name__ == type(tm).__name__ and type(em).__name__ == name[4:]
+    assert repr(em) == repr(tm)
+    assert not em.has_uninitialized_params() if hasattr(em, "has_uninitialized_params") \
+        else True
+    assert [(k, tuple(v.shape)) for k, v in em.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in tm.state_dict().items()]
+    assert [p.requires_grad for p in em.parameters()] == [p.requires_grad
+                                                         for p in tm.parameters()]
+    assert not em._forward_pre_hooks
+    # same values once the weights agree: load torch's state into the initialized layer
+    r = em.load_state_dict(_sd_to_ember(tm.state_dict()))
+    assert not r.missing_keys and not r.unexpected_keys
+    _close(tm(torch.tensor(x)), em(ember.tensor(x)), atol=1e-4)
+    # a fresh Lazy layer takes the state too (materialized, still Lazy until called)
+    em2 = getattr(nn, name)(*args, **kw)
+    r = em2.load_state_dict(_sd_to_ember(tm.state_dict()))
+    assert not r.missing_keys and not r.unexpected_keys
+    assert type(em2).__name__ == name and not em2.has_uninitialized_params()
+    assert ey_first.shape == tuple(ty.shape)
+
+
+def test_uninitialized_parameter_and_buffer():
+    p, tp = nn.UninitializedParameter(), torch.nn.UninitializedParameter()
+    assert repr(p) == repr(tp) == "<UninitializedParameter>"
+    assert isinstance(p, nn.Parameter) and p.requires_grad == tp.requires_grad
+    with pytest.raises(ValueError, match="uninitialized parameter"):
+        p + 1
+    with pytest.raises(ValueError):
+        tp + 1
+    with pytest.raises(RuntimeError, match="Can't access the shape"):
+        p.shape
+    with pytest.raises(RuntimeError):
+        tp.shape
+    p.materialize((2, 3))
+    tp.materialize((2, 3))
+    assert type(p) is nn.Parameter and type(tp) is torch.nn.Parameter
+    assert tuple(p.shape) == (2, 3) and p.requires_grad
+    assert (p * 0 + 1).sum().item() == 6
+    b, tb = nn.UninitializedBuffer(dtype=ember.float64), torch.nn.UninitializedBuffer(
+        dtype=torch.float64)
+    assert b.dtype == ember.float64 and b.requires_grad is tb.requires_grad is False
+    b.materialize(4)
+    assert type(b) is ember.Tensor and b.dtype == ember.float64 and tuple(b.shape) == (4,)
+    q = nn.UninitializedParameter(requires_grad=False)
+    q.materialize((1,), dtype=ember.float64)
+    assert not q.requires_grad and q.dtype == ember.float64
+
+
+def test_lazy_state_dict_round_trips():
+    import copy
+    import pickle
+
+    # placeholder -> placeholder: nothing to copy, still lazy
+    m = nn.LazyLinear(3)
+    r = m.load_state_dict(nn.LazyLinear(3).state_dict())
+    assert not r.missing_keys and type(m.weight) is nn.UninitializedParameter
+    # real -> placeholder: materialized with the checkpoint's shape, Lazy until called
+    src = nn.Linear(5, 3)
+    m = nn.LazyLinear(3)
+    m.load_state_dict(src.state_dict())
+    assert type(m) is nn.LazyLinear and tuple(m.weight.shape) == (3, 5)
+    assert np.array_equal(m.weight.detach().numpy(), src.weight.detach().numpy())
+    m(ember.randn(2, 5))
+    assert type(m) is nn.Linear and m.in_features == 5
+    tm = torch.nn.LazyLinear(3)
+    tm.load_state_dict(torch.nn.Linear(5, 3).state_dict())
+    tm(torch.randn(2, 5))
+    assert tm.in_features == m.in_features
+    # placeholder -> real: PyTorch's RuntimeError
+    with pytest.raises(RuntimeError):
+        nn.Linear(5, 3).load_state_dict(nn.LazyLinear(3).state_dict())
+    with pytest.raises(RuntimeError):
+        torch.nn.Linear(5, 3).load_state_dict(torch.nn.LazyLinear(3).state_dict())
+    # a norm layer's placeholder buffers load too
+    bn = nn.LazyBatchNorm1d()
+    bn.load_state_dict(nn.BatchNorm1d(4).state_dict())
+    assert tuple(bn.running_mean.shape) == (4,)
+    # copies, pickles and dtype moves of an unused Lazy model
+    net = nn.Sequential(nn.LazyConv2d(4, 3), nn.Flatten(), nn.LazyLinear(2)).double()
+    twin = copy.deepcopy(net)
+    back = pickle.loads(pickle.dumps(net))
+    for mod in (net, twin, back):
+        y = mod(ember.randn(1, 3, 5, 5, dtype=ember.float64))
+        assert y.dtype == ember.float64 and tuple(y.shape) == (1, 2)
+    with pytest.raises(RuntimeError, match="not been fully initialized"):
+        class Bad(nn.modules.lazy.LazyModuleMixin, nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = nn.UninitializedParameter()
+
+            def initialize_parameters(self, x):
+                pass
+
+            def forward(self, x):
+                return x
+
+        Bad()(ember.ones(1))
+
+
+def test_lazy_conv_errors_match_torch():
+    with pytest.raises(RuntimeError, match="Expected 3D"):
+        nn.LazyConv2d(4, 3)(ember.randn(2, 2, 2, 5, 5))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.LazyConv2d(4, 3, groups=2)(ember.randn(1, 3, 5, 5))
+    with pytest.raises(ValueError):
+        torch.nn.LazyConv2d(4, 3, groups=2)(torch.randn(1, 3, 5, 5))

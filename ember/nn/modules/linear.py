@@ -11,7 +11,9 @@ from ember._tensor import Tensor
 from ember.nn import _functional_linear as F
 from ember.nn import init
 from ember.nn.modules.module import Module
-from ember.nn.parameter import Parameter
+from ember.autograd.grad_mode import no_grad
+from ember.nn.modules.lazy import LazyModuleMixin
+from ember.nn.parameter import Parameter, UninitializedParameter
 
 __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
 
@@ -129,42 +131,43 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """A Linear whose ``in_features`` is inferred from the first input.
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose ``in_features`` is inferred from the first input's last dim; it
+    becomes a :class:`Linear` on that call (NOTE [ Lazy modules ] in ``lazy.py``).
+
+    Args:
+        out_features: the size of each output sample.
+        bias: learn an additive bias.
+        device, dtype: where and how the parameters are created.
 
     Example::
 
-        >>> m = nn.LazyLinear(4); m(ember.randn(2, 7)); m.in_features
+        >>> m = nn.LazyLinear(4); _ = m(ember.randn(2, 7)); m.in_features
         7
     """
 
     cls_to_become = Linear
 
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
-        Module.__init__(self)
-        self._dt = _factory(device, dtype)
-        self.in_features = 0
+        # the plain layer with no features and no bias; the placeholders replace them
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_features = out_features
-        self.weight = Parameter(empty((0,), dtype=self._dt))
         if bias:
-            self.bias = Parameter(empty((0,), dtype=self._dt))
-        else:
-            self.register_parameter("bias", None)
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
-        if self.in_features:
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
     def initialize_parameters(self, input: Tensor) -> None:
-        """Create weight and bias for ``input.shape[-1]`` features and become a Linear."""
-        self.in_features = input.shape[-1]
-        self.weight = Parameter(empty((self.out_features, self.in_features), dtype=self._dt))
-        if self.bias is not None:
-            self.bias = Parameter(empty(self.out_features, dtype=self._dt))
-        self.reset_parameters()
-        del self._dt
-        self.__class__ = self.cls_to_become
-
-    def forward(self, input: Tensor) -> Tensor:
-        self.initialize_parameters(input)
-        return F.linear(input, self.weight, self.bias)
+        """Create weight and bias for ``input.shape[-1]`` features."""
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:  # loaded from a state dict before the first call
+            self.in_features = input.shape[-1]

@@ -49,6 +49,15 @@ globals().update({k: v for k, v in _FUNCTIONS.items() if not k.endswith("_") or 
     "abs_", "exp_", "relu_", "sigmoid_", "tanh_", "neg_", "clamp_", "sqrt_")
     or k.startswith(("_foreach_", "_fused_"))})
 
+# PyTorch's second spellings of existing ops (NOTE [ Aliases of existing ops ]) and the
+# top-level names that reach libraries lazily (ember/_toplevel.py).
+from ember._ops import aliases as _aliases  # noqa: E402
+from ember import _toplevel  # noqa: E402
+
+_aliases.attach()
+globals().update({k: v for k, v in {**_aliases.TOP, **_toplevel.TOP}.items()
+                  if k not in globals()})
+
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)

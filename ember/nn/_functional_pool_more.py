@@ -40,7 +40,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
 
     Example:
         >>> F.adaptive_avg_pool3d(ember.randn(2, 3, 4, 5, 6), (2, None, 3)).shape
-        ember.Size([2, 3, 2, 5, 3])
+        torch.Size([2, 3, 2, 5, 3])
     """
     return _sp._adaptive_avg("adaptive_avg_pool3d", input, 3, output_size)
 
@@ -58,7 +58,7 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
 
     Example:
         >>> F.adaptive_max_pool3d(ember.randn(1, 2, 4, 4, 4), 2).shape
-        ember.Size([1, 2, 2, 2, 2])
+        torch.Size([1, 2, 2, 2, 2])
     """
     return _sp._adaptive_max("adaptive_max_pool3d", input, 3, output_size, return_indices)
 
@@ -98,7 +98,7 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size,
     Example:
         >>> v, i = F.adaptive_max_pool2d_with_indices(ember.randn(1, 1, 4, 4), 1)
         >>> i.shape
-        ember.Size([1, 1, 1, 1])
+        torch.Size([1, 1, 1, 1])
     """
     return _sp._adaptive_max("adaptive_max_pool2d", input, 2, output_size, True)
 
@@ -118,7 +118,7 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size,
     Example:
         >>> v, i = F.adaptive_max_pool3d_with_indices(ember.randn(1, 1, 2, 2, 2), 1)
         >>> v.shape
-        ember.Size([1, 1, 1, 1, 1])
+        torch.Size([1, 1, 1, 1, 1])
     """
     return _sp._adaptive_max("adaptive_max_pool3d", input, 3, output_size, True)
 
@@ -139,7 +139,7 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
     Example:
         >>> v, i = F.max_pool3d_with_indices(ember.randn(1, 1, 4, 4, 4), 2)
         >>> i.shape
-        ember.Size([1, 1, 2, 2, 2])
+        torch.Size([1, 1, 2, 2, 2])
     """
     return _pool.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
@@ -160,7 +160,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     Example:
         >>> y, i = F.max_pool3d(ember.randn(1, 1, 4, 4, 4), 2, return_indices=True)
         >>> F.max_unpool3d(y, i, 2).shape
-        ember.Size([1, 1, 4, 4, 4])
+        torch.Size([1, 1, 4, 4, 4])
     """
     return _sp._max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
                            output_size)
@@ -301,7 +301,7 @@ def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_r
 
     Example:
         >>> F.fractional_max_pool2d(ember.randn(1, 2, 9, 9), 2, output_size=4).shape
-        ember.Size([1, 2, 4, 4])
+        torch.Size([1, 2, 4, 4])
     """
     return _fractional("fractional_max_pool2d", 2, input, kernel_size, output_size,
                        output_ratio, return_indices, _random_samples)
@@ -325,7 +325,7 @@ def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=N
         >>> v, i = F.fractional_max_pool2d_with_indices(ember.randn(1, 1, 6, 6), 2,
         ...                                             output_ratio=0.5)
         >>> i.shape
-        ember.Size([1, 1, 3, 3])
+        torch.Size([1, 1, 3, 3])
     """
     return _fractional("fractional_max_pool2d", 2, input, kernel_size, output_size,
                        output_ratio, True, _random_samples)
@@ -348,7 +348,7 @@ def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_r
 
     Example:
         >>> F.fractional_max_pool3d(ember.randn(1, 1, 6, 6, 6), 2, output_size=3).shape
-        ember.Size([1, 1, 3, 3, 3])
+        torch.Size([1, 1, 3, 3, 3])
     """
     return _fractional("fractional_max_pool3d", 3, input, kernel_size, output_size,
                        output_ratio, return_indices, _random_samples)
@@ -372,7 +372,7 @@ def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=N
         >>> v, i = F.fractional_max_pool3d_with_indices(ember.randn(1, 1, 4, 4, 4), 2,
         ...                                             output_size=2)
         >>> v.shape
-        ember.Size([1, 1, 2, 2, 2])
+        torch.Size([1, 1, 2, 2, 2])
     """
     return _fractional("fractional_max_pool3d", 3, input, kernel_size, output_size,
                        output_ratio, True, _random_samples)

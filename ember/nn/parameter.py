@@ -162,7 +162,7 @@ class UninitializedTensorMixin:
 
         Example:
             >>> p = nn.UninitializedParameter(); p.materialize((2, 3)); p.shape
-            ember.Size([2, 3])
+            torch.Size([2, 3])
         """
         from ember._ops.creation import empty
 

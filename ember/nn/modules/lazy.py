@@ -45,7 +45,7 @@ class LazyModuleMixin:
         >>> m.has_uninitialized_params()
         True
         >>> _ = m(ember.randn(2, 3)); type(m).__name__, m.weight.shape
-        ('Linear', ember.Size([4, 3]))
+        ('Linear', torch.Size([4, 3]))
     """
 
     cls_to_become = None
@@ -189,6 +189,9 @@ def _lazy_conv(base, nd):
         out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
         device, dtype: as :class:`{base.__name__}`.
 
+    Shape:
+        As :class:`{base.__name__}`.
+
     Example:
         >>> m = nn.{name}(4, 3)
         >>> _ = m(ember.randn(1, 2{', 5' * nd}))
@@ -217,11 +220,14 @@ def _lazy_conv_transpose(base, nd):
         out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
         padding_mode, device, dtype: as :class:`{base.__name__}`.
 
+    Shape:
+        As :class:`{base.__name__}`.
+
     Example:
         >>> m = nn.{name}(4, 2, stride=2)
         >>> _ = m(ember.randn(1, 3{', 4' * nd}))
         >>> m.weight.shape[:2]
-        ember.Size([3, 4])
+        torch.Size([3, 4])
     """
     return type(name, (_LazyConvXdMixin, base), {
         "__init__": __init__, "cls_to_become": base, "__doc__": doc, "_nd": nd,
@@ -289,6 +295,9 @@ def _lazy_norm(base):
         track_running_stats: keep running statistics (default True).
         device, dtype: where and how the parameters are created.
         bias: with ``affine``, learn the shift too.
+
+    Shape:
+        As :class:`{base.__name__}`.
 
     Example:
         >>> m = nn.{name}()

@@ -140,6 +140,9 @@ class LazyLinear(LazyModuleMixin, Linear):
         bias: learn an additive bias.
         device, dtype: where and how the parameters are created.
 
+    Shape:
+        (*, H_in) -> (*, out_features), as :class:`Linear`.
+
     Example::
 
         >>> m = nn.LazyLinear(4); _ = m(ember.randn(2, 7)); m.in_features

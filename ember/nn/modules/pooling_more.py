@@ -24,7 +24,7 @@ class AdaptiveAvgPool3d(_AdaptiveNd):
 
     Example:
         >>> nn.AdaptiveAvgPool3d(1)(ember.randn(2, 3, 4, 4, 4)).shape
-        ember.Size([2, 3, 1, 1, 1])
+        torch.Size([2, 3, 1, 1, 1])
     """
 
     _max = False
@@ -40,9 +40,12 @@ class AdaptiveMaxPool3d(_AdaptiveNd):
         output_size: an int or a triple (``None`` keeps that input size).
         return_indices: also return the flat D*H*W positions of the maxima.
 
+    Shape:
+        (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size).
+
     Example:
         >>> nn.AdaptiveMaxPool3d((1, 2, 2))(ember.randn(1, 3, 4, 4, 4)).shape
-        ember.Size([1, 3, 1, 2, 2])
+        torch.Size([1, 3, 1, 2, 2])
     """
 
     _max = True
@@ -60,9 +63,12 @@ class LPPool3d(_LPPoolNd):
         stride: defaults to ``kernel_size``.
         ceil_mode: use ceil instead of floor for the output size.
 
+    Shape:
+        (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out), as AvgPool3d.
+
     Example:
         >>> nn.LPPool3d(2, 2)(ember.ones(1, 1, 4, 4, 4)).shape
-        ember.Size([1, 1, 2, 2, 2])
+        torch.Size([1, 1, 2, 2, 2])
     """
 
     def forward(self, input: Tensor) -> Tensor:
@@ -77,10 +83,14 @@ class MaxUnpool3d(_MaxUnpoolNd):
         stride: the pooling's stride (defaults to ``kernel_size``).
         padding: the pooling's padding.
 
+    Shape:
+        (N, C, D, H, W) -> (N, C, (D - 1) * stride - 2 * padding + kernel_size, ...), or
+        ``output_size``.
+
     Example:
         >>> y, i = nn.MaxPool3d(2, return_indices=True)(ember.randn(1, 1, 4, 4, 4))
         >>> nn.MaxUnpool3d(2)(y, i).shape
-        ember.Size([1, 1, 4, 4, 4])
+        torch.Size([1, 1, 4, 4, 4])
     """
 
     _nd = 3
@@ -135,9 +145,12 @@ class FractionalMaxPool2d(_FractionalMaxPoolNd):
         return_indices: also return the flat H*W positions of the maxima.
         _random_samples: an optional (N, C, 2) tensor in [0, 1) that fixes the windows.
 
+    Shape:
+        (N, C, H, W) or (C, H, W) -> (N, C, oH, oW).
+
     Example:
         >>> nn.FractionalMaxPool2d(3, output_ratio=0.5)(ember.randn(1, 2, 10, 10)).shape
-        ember.Size([1, 2, 5, 5])
+        torch.Size([1, 2, 5, 5])
     """
 
     _nd = 2
@@ -153,9 +166,12 @@ class FractionalMaxPool3d(_FractionalMaxPoolNd):
         return_indices: also return the flat T*H*W positions of the maxima.
         _random_samples: an optional (N, C, 3) tensor in [0, 1) that fixes the windows.
 
+    Shape:
+        (N, C, T, H, W) or (C, T, H, W) -> (N, C, oT, oH, oW).
+
     Example:
         >>> nn.FractionalMaxPool3d(2, output_size=3)(ember.randn(1, 1, 6, 6, 6)).shape
-        ember.Size([1, 1, 3, 3, 3])
+        torch.Size([1, 1, 3, 3, 3])
     """
 
     _nd = 3

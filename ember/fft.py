@@ -26,7 +26,8 @@ from ember._ops.core import OpDef, apply, wrap
 from ember._tensor import Tensor, _wrap_dim
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
-           "rfftn", "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
+           "rfftfreq", "fftshift", "ifftshift"]
 
 xp = np
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -354,6 +355,99 @@ def ihfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[
         tensor([1.-0.j, 0.-0.j, 0.-0.j])
     """
     return _out(_r2c("ihfft", input, n, dim, _DUAL[_norm(norm)]).conj(), out)
+
+
+def hfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
+          norm: Optional[str] = None, *, out=None) -> Tensor:
+    """N-dimensional FFT of a Hermitian-symmetric signal given by its half along the last
+    transformed dim: a real result, ``irfftn(conj(x), s, dim, norm=<dual of norm>)``.
+
+    Args:
+        input: the half signal (real or complex).
+        s: the output sizes along the transformed dims (the last defaults to
+            ``2 * (m - 1)``).
+        dim: the dims to transform (default: all, or the last ``len(s)``).
+        norm: ``'backward'`` (default: no scaling), ``'ortho'`` or ``'forward'`` (1/n).
+        out: an optional output tensor.
+
+    Returns:
+        A real tensor.
+
+    Example:
+        >>> ember.fft.hfftn(ember.ones(2, 3)).shape
+        torch.Size([2, 4])
+    """
+    x = _float_input("hfftn", input)
+    if x.is_complex():
+        x = x.conj()
+    return _out(_c2r("hfftn", x, s, dim, _DUAL[_norm(norm)]), out)
+
+
+def hfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
+          norm: Optional[str] = None, *, out=None) -> Tensor:
+    """Two-dimensional :func:`hfftn` (over the last two dims by default).
+
+    Args:
+        input: the half signal.
+        s: the output sizes of the two dims.
+        dim: the two dims.
+        norm: ``'backward'``, ``'ortho'`` or ``'forward'``.
+        out: an optional output tensor.
+
+    Returns:
+        A real tensor.
+
+    Example:
+        >>> ember.fft.hfft2(ember.ones(2, 3)).shape
+        torch.Size([2, 4])
+    """
+    x = _float_input("hfft2", input)
+    if x.is_complex():
+        x = x.conj()
+    return _out(_c2r("hfft2", x, s, dim, _DUAL[_norm(norm)]), out)
+
+
+def ihfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
+           norm: Optional[str] = None, *, out=None) -> Tensor:
+    """Inverse of :func:`hfftn` for a real signal: ``conj(rfftn(x, s, dim, norm=<dual of
+    norm>))``, keeping ``n // 2 + 1`` entries along the last transformed dim.
+
+    Args:
+        input: a real tensor.
+        s: the signal sizes (zero-padded or truncated to them).
+        dim: the dims to transform (default: all, or the last ``len(s)``).
+        norm: ``'backward'`` (default: 1/n), ``'ortho'`` or ``'forward'``.
+        out: an optional output tensor.
+
+    Returns:
+        A complex tensor.
+
+    Example:
+        >>> ember.fft.ihfftn(ember.ones(2, 4)).shape
+        torch.Size([2, 3])
+    """
+    return _out(_r2c("ihfftn", input, s, dim, _DUAL[_norm(norm)]).conj(), out)
+
+
+def ihfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
+           norm: Optional[str] = None, *, out=None) -> Tensor:
+    """Two-dimensional :func:`ihfftn` (over the last two dims by default).
+
+    Args:
+        input: a real tensor.
+        s: the signal sizes of the two dims.
+        dim: the two dims.
+        norm: ``'backward'``, ``'ortho'`` or ``'forward'``.
+        out: an optional output tensor.
+
+    Returns:
+        A complex tensor.
+
+    Example:
+        >>> ember.fft.ihfft2(ember.ones(2, 4)).shape
+        torch.Size([2, 3])
+    """
+    return _out(_r2c("ihfft2", input, s, dim, _DUAL[_norm(norm)]).conj(), out)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -607,3 +607,32 @@ def test_small_tensor_properties():
     _close(ve.hardshrink(0.5), vt.hardshrink(0.5))
     _close(ve.prelu(ember.tensor([0.3], dtype=ember.float64)),
            vt.prelu(torch.tensor([0.3], dtype=torch.float64)))
+
+
+# ------------------------------------------------------------------ fft and nn.init
+@pytest.mark.parametrize("name", ["hfft2", "hfftn", "ihfft2", "ihfftn"])
+@pytest.mark.parametrize("kw", [{}, {"norm": "ortho"}, {"s": (4, 7)},
+                                {"dim": (0, 2), "norm": "forward"}])
+def test_fft_hermitian_nd(name, kw):
+    rng = np.random.default_rng(90)
+    if name.startswith("h"):
+        arr = rng.standard_normal((3, 4, 5)) + 1j * rng.standard_normal((3, 4, 5))
+    else:
+        arr = rng.standard_normal((3, 4, 6))
+    e, t = _pair(arr, requires_grad=True)
+    ye, yt = getattr(ember.fft, name)(e, **kw), getattr(torch.fft, name)(t, **kw)
+    _close(ye, yt.resolve_conj(), rtol=1e-10, atol=1e-12)
+    ye.abs().pow(2).sum().backward()
+    yt.abs().pow(2).sum().backward()
+    _close(e.grad, t.grad, rtol=1e-8, atol=1e-10)
+
+
+def test_init_deprecated_eye_dirac():
+    import ember.nn as enn
+
+    for name, shape, args in (("eye", (2, 3), ()), ("dirac", (4, 2, 3), (2,))):
+        with pytest.warns(FutureWarning, match=f"nn.init.{name}_"):
+            e = getattr(enn.init, name)(ember.empty(*shape), *args)
+        with pytest.warns(FutureWarning):
+            t = getattr(torch.nn.init, name)(torch.empty(*shape), *args)
+        _close(e, t)

@@ -19,7 +19,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_", "orthogonal_", "sparse_", "uniform", "normal", "constant",
            "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal",
-           "sparse"]
+           "sparse", "eye", "dirac"]
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d")
@@ -276,6 +276,39 @@ kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+eye.__doc__ = """Deprecated alias of :func:`eye_` (warns FutureWarning, as PyTorch).
+
+Args:
+    tensor: a 2-D tensor, filled in place with the identity.
+
+Returns:
+    ``tensor``.
+
+Example:
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     nn.init.eye(ember.empty(2, 2)).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+"""
+dirac.__doc__ = """Deprecated alias of :func:`dirac_` (warns FutureWarning, as PyTorch).
+
+Args:
+    tensor: a 3-, 4- or 5-D tensor, filled in place with the Dirac delta.
+    groups: the number of groups along the output channels.
+
+Returns:
+    ``tensor``.
+
+Example:
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     nn.init.dirac(ember.empty(1, 1, 3)).tolist()
+    [[[0.0, 1.0, 0.0]]]
+"""
 
 
 def _skip_meta(fn):

@@ -46,3 +46,149 @@ def test_linear_batched_noncontiguous_and_empty_features():
         y.sum().backward()
         assert tuple(y.shape) == xs[:-1] + (ws[0],)
         assert tuple(x.grad.shape) == xs and tuple(w.grad.shape) == ws
+
+
+# ----------------------------------------------------------------------------- max pooling
+def _pool_case(rng, trial):
+    nd = int(rng.integers(1, 3))
+    ks = tuple(int(v) for v in rng.integers(1, 4, nd))
+    s = tuple(int(v) for v in rng.integers(1, 3, nd))
+    p = tuple(int(rng.integers(0, k // 2 + 1)) for k in ks)
+    d = tuple(int(v) for v in rng.integers(1, 3, nd))
+    sp = tuple(int(v) for v in rng.integers(max(ks) * 2, 9, nd))
+    dt = (np.float32, np.float64)[trial % 2]
+    x = rng.integers(-3, 3, (2, 3) + sp).astype(dt)  # many ties
+    if trial % 3 == 0:
+        x[rng.random(x.shape) < 0.1] = np.nan
+    if trial % 5 == 0:
+        x[rng.random(x.shape) < 0.3] = -np.inf
+    out = tuple((L + 2 * pi - di * (k - 1) - 1) // si + 1
+                for L, pi, di, k, si in zip(sp, p, d, ks, s))
+    return x, ks, s, p, d, out
+
+
+def test_max_pool_backward_kernel_equals_numpy():
+    from ember._codegen import cnn, kernel
+    from ember._ops import pool as P
+
+    rng = np.random.default_rng(0)
+    ran = 0
+    for trial in range(120):
+        x, ks, s, p, d, out = _pool_case(rng, trial)
+        y, arg = P.max_pool_arg(x, ks, s, p, d, out)
+        g = rng.standard_normal(y.shape).astype(x.dtype)
+        got = cnn.max_pool_backward(g, arg, ks, s, p, d, x.shape[2:])
+        old = kernel.set_disabled(True)
+        try:
+            want = P._select_bwd_fwd(g, arg, ks, s, p, d, out, x.shape[2:])
+        finally:
+            kernel.set_disabled(old)
+        if got is None:  # no compiler here: the NumPy code is the only path
+            continue
+        ran += 1
+        tol = 1e-6 if x.dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=str((ks, s, p, d)))
+    from ember._codegen import build
+
+    assert ran or build.compiler()[0] is None
+
+
+def test_max_pool_ties_pick_the_first_maximum():
+    # [0, 0] windows: PyTorch takes the first position (the NumPy code once took the last)
+    x = ember.zeros(1, 1, 4, requires_grad=True)
+    y, idx = F.max_pool1d(x, 2, 1, return_indices=True)
+    assert idx.tolist() == [[[0, 1, 2]]]
+    y.sum().backward()
+    assert x.grad.tolist() == [[[1.0, 1.0, 1.0, 0.0]]]
+    x = ember.tensor([[[[1.0, 1.0], [1.0, 1.0]]]], requires_grad=True)
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert idx.tolist() == [[[[0]]]]
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_max_pool_matches_torch_with_ties(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        x, ks, s, p, d, out = _pool_case(rng, 2 * trial + (dtype == ember.float64))
+        x[np.isneginf(x)] = -5  # PyTorch's index for all -inf windows is unspecified
+        nd = len(ks)
+        res = []
+        for lib in (ember, torch):
+            t = lib.tensor(x.astype(np.float64 if dtype == ember.float64 else np.float32),
+                           requires_grad=True)
+            fn = getattr(lib.nn.functional, f"max_pool{nd}d")
+            y, idx = fn(t, ks, s, p, d, return_indices=True)
+            y.backward(lib.ones_like(y))
+            res.append((y.detach().numpy(), idx.numpy(), t.grad.numpy()))
+        for a, b in zip(*res):
+            np.testing.assert_array_equal(a, b, err_msg=str((ks, s, p, d)))
+
+
+# ----------------------------------------------------------------------------- convolution
+# shapes that reach the channels-last kernels (C >= output width), both packing orders (GEMM
+# rows >= filters, and fewer: small maps), and the stride-1 input gradient as a convolution
+CL_CASES = [
+    ((6, 8, 7, 7), (5, 8, 3, 3), dict()),                       # valid, (*ks, C) order
+    ((4, 8, 6, 6), (6, 8, 3, 3), dict(padding=1)),              # same padding
+    ((2, 16, 2, 2), (40, 16, 3, 3), dict(padding=1)),           # rows < filters: old order
+    ((3, 8, 7, 6), (4, 8, 3, 2), dict(stride=2, padding=(1, 0))),
+    ((3, 9, 8, 7), (5, 9, 2, 3), dict(dilation=(2, 1), padding=(1, 2))),
+    ((3, 8, 6, 6), (7, 8, 1, 1), dict(stride=2)),
+    ((2, 10, 9), (4, 10, 3), dict(padding=2, dilation=2)),      # conv1d
+]
+
+
+def _run_conv(xs, ws, kw, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    fn = getattr(F, f"conv{len(xs) - 2}d")
+    x = ember.tensor(rng.standard_normal(xs).astype(dtype), requires_grad=True)
+    w = ember.tensor(rng.standard_normal(ws).astype(dtype), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(ws[0]).astype(dtype), requires_grad=True)
+    y = fn(x, w, b, **kw)
+    gy = ember.tensor(rng.standard_normal(tuple(y.shape)).astype(dtype))
+    return [y.detach().numpy(), *(g.numpy() for g in ember.autograd.grad(y, [x, w, b], gy))]
+
+
+@pytest.mark.parametrize("block", ["default", 1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channels_last_paths_equal_reference(monkeypatch, dtype, block):
+    from ember._ops import conv as C
+
+    if block != "default":
+        monkeypatch.setattr(C, "_CONV_BLOCK", block)
+    for xs, ws, kw in CL_CASES:
+        got = _run_conv(xs, ws, kw, dtype)
+        with monkeypatch.context() as m:  # the whole-batch (C, *kernel) order kernels
+            m.setattr(C, "_blocked", lambda x, g: False)
+            want = _run_conv(xs, ws, kw, dtype)
+        tol = 1e-11 if dtype == np.float64 else 1e-4
+        for a, e in zip(got, want):
+            np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=f"{xs} {ws} {kw}")
+
+
+def test_channels_last_paths_gradcheck():
+    rng = np.random.default_rng(5)
+    for xs, ws, kw in CL_CASES[:2] + CL_CASES[3:5]:
+        xs = (2,) + xs[1:]
+        fn = getattr(F, f"conv{len(xs) - 2}d")
+        x = ember.tensor(rng.standard_normal(xs), requires_grad=True)
+        w = ember.tensor(rng.standard_normal(ws), requires_grad=True)
+        assert gradcheck(lambda a, b: fn(a, b, **kw), (x, w))
+        assert gradgradcheck(lambda a, b: fn(a, b, **kw), (x, w))
+
+
+def test_channels_last_paths_match_torch():
+    torch = pytest.importorskip("torch")
+    for xs, ws, kw in CL_CASES:
+        got = _run_conv(xs, ws, kw, np.float64, seed=1)
+        rng = np.random.default_rng(1)
+        fn = getattr(torch.nn.functional, f"conv{len(xs) - 2}d")
+        x = torch.tensor(rng.standard_normal(xs), requires_grad=True)
+        w = torch.tensor(rng.standard_normal(ws), requires_grad=True)
+        b = torch.tensor(rng.standard_normal(ws[0]), requires_grad=True)
+        y = fn(x, w, b, **kw)
+        gy = torch.tensor(rng.standard_normal(tuple(y.shape)))
+        want = [y.detach().numpy(), *(g.numpy() for g in torch.autograd.grad(y, [x, w, b], gy))]
+        for a, e in zip(got, want):
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10, err_msg=f"{xs} {kw}")

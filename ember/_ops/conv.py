@@ -424,40 +424,166 @@ def _dw_w_fwd(x, gy, s, lo, hi, d, ks):
 
 def _l_blocks(n, per_sample):
     """Sample blocks for the channels-last kernels (NOTE [ Batch-blocked convolution ]):
-    their packed buffers then stay block-sized instead of whole-batch."""
+    their packed buffers then stay block-sized instead of whole-batch; blocks of equal size
+    (64 samples in blocks of 60 then 4 made the last GEMM short)."""
     nb = _nb(per_sample // 4, n)  # 4x the (C, N, S) block: their GEMMs have fewer rows
+    nb = -(-n // -(-n // nb))
     return [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
 
 
+# NOTE [ Channels-last windows ]
+# On the host the channels-last kernels pack ``cols`` as (N, *out, *kernel, C): kernel
+# offsets outer, channels inner. One window view of the padded (N, *S, C) block
+# (``as_strided``: sample, output position, kernel offset, channel) is then copied in one
+# call whose inner loop moves runs of ``kernel[-1] * C`` contiguous values (dilation 1), where
+# the (N, *out, C, *kernel) order took one strided copy per kernel offset with a stride-K
+# inner loop (measured 3.5-5x faster packing on LeNet/ResNet-18 shapes). The weight is
+# permuted once per call to (O, *kernel, C) to match (a few hundred KB at most), the col2im of
+# the input gradient adds channel vectors, and the NCHW results are written straight from the
+# GEMM's (N*P, O) product by one transposing assignment into the output.
+def _cl_weight(w):
+    """(O, C, *ks) -> contiguous (O, prod(ks) * C) in (O, *ks, C) order."""
+    return np.ascontiguousarray(np.moveaxis(w, 1, -1)).reshape(w.shape[0], -1)
+
+
+def _cl_pack(x, lo, hi, ks, s, d, out, buf):
+    """cols (m, *out, *ks, C) of samples ``x`` (m, C, *S) into ``buf`` (or a new array)."""
+    xl = _pad_l(x, lo, hi)
+    nd = len(ks)
+    st = xl.strides
+    view = np.lib.stride_tricks.as_strided(
+        xl, (xl.shape[0], *out, *ks, xl.shape[-1]),
+        (st[0],) + tuple(st[1 + i] * s[i] for i in range(nd))
+        + tuple(st[1 + i] * d[i] for i in range(nd)) + (st[-1],), writeable=False)
+    cols = buf[:xl.shape[0]] if buf is not None else np.empty(view.shape, xl.dtype)
+    np.copyto(cols, view)
+    return cols
+
+
+def _kc_order(rows, o):
+    """Whether the (*ks, C) packing pays for its permuted weight copy: the GEMM has at
+    least as many rows (samples x output positions) as the weight has filters (ResNet's
+    2x2 and 1x1 maps at batch 32 do not: there the weight outweighs the activations)."""
+    return rows >= o
+
+
 def _conv_fwd_l_blocked(x, w, b, s, lo, hi, d, out):
-    n, o = x.shape[0], w.shape[0]
-    blocks = _l_blocks(n, x.shape[1] * math.prod(w.shape[2:]) * math.prod(out))
-    if len(blocks) == 1:
-        return _conv_fwd_l(x, w, b, s, lo, hi, d)
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    ks = w.shape[2:]
+    p = math.prod(out)
+    blocks = _l_blocks(n, c * math.prod(ks) * p)
+    if not _kc_order(n * p, o):
+        if len(blocks) == 1:
+            return _conv_fwd_l(x, w, b, s, lo, hi, d)
+        y = np.empty((n, o, *out), np.result_type(x, w))
+        for n0, n1 in blocks:
+            y[n0:n1] = _conv_fwd_l(x[n0:n1], w, b, s, lo, hi, d)
+        return y
+    wl = _cl_weight(w)
     y = np.empty((n, o, *out), np.result_type(x, w))
+    buf = None
+    if len(blocks) > 1:
+        nb = blocks[0][1]
+        buf = np.empty((nb, *out, *ks, c), x.dtype)
     for n0, n1 in blocks:
-        y[n0:n1] = _conv_fwd_l(x[n0:n1], w, b, s, lo, hi, d)
+        m = n1 - n0
+        cols = _cl_pack(x[n0:n1], lo, hi, ks, s, d, out, buf)
+        res = cols.reshape(m * p, -1) @ wl.T  # (m*P, O)
+        if b is not None:
+            res += b
+        y[n0:n1].reshape(m, o, p)[...] = res.reshape(m, p, o).swapaxes(1, 2)
     return y
 
 
 def _conv_t_fwd_l_blocked(x, w, b, s, lo, d, out):
-    n = x.shape[0]
-    blocks = _l_blocks(n, w.shape[1] * math.prod(w.shape[2:]) * math.prod(x.shape[2:]))
-    if len(blocks) == 1:
-        return _conv_t_fwd_l(x, w, b, s, lo, d, out)
-    y = np.empty((n, w.shape[1], *out), np.result_type(x, w))
+    n, cin = x.shape[:2]
+    inp = x.shape[2:]
+    nd = len(inp)
+    cout, ks = w.shape[1], w.shape[2:]
+    pin = math.prod(inp)
+    blocks = _l_blocks(n, cout * math.prod(ks) * pin)
+    if not _kc_order(n * pin, cin):
+        if len(blocks) == 1:
+            return _conv_t_fwd_l(x, w, b, s, lo, d, out)
+        y = np.empty((n, cout, *out), np.result_type(x, w))
+        for n0, n1 in blocks:
+            y[n0:n1] = _conv_t_fwd_l(x[n0:n1], w, b, s, lo, d, out)
+        return y
+    wl = _cl_weight(w)  # (Cin, *ks, Cout)
+    full = tuple(max((i - 1) * si + di * (k - 1) + 1, a + o)
+                 for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out))
+    crop = (slice(None),) + tuple(slice(a, a + o) for a, o in zip(lo, out))
+    y = np.empty((n, cout, *out), np.result_type(x, w))
+    nb = blocks[0][1]
+    buf = np.empty((nb, *full, cout), y.dtype)
+    gl = np.empty((nb, *inp, cin), x.dtype)
     for n0, n1 in blocks:
-        y[n0:n1] = _conv_t_fwd_l(x[n0:n1], w, b, s, lo, d, out)
+        m = n1 - n0
+        g = gl[:m]
+        g.reshape(m, pin, cin)[...] = x[n0:n1].reshape(m, cin, pin).swapaxes(1, 2)
+        cols = (g.reshape(m * pin, cin) @ wl).reshape(m, *inp, *ks, cout)
+        bb = buf[:m]
+        bb.fill(0)
+        for kidx in itertools.product(*[range(k) for k in ks]):
+            sl = tuple(slice(ki * di, ki * di + si * (ii - 1) + 1, si)
+                       for ki, di, si, ii in zip(kidx, d, s, inp))
+            bb[(slice(None),) + sl] += cols[(slice(None),) * (1 + nd) + kidx]
+        y[n0:n1] = np.moveaxis(bb[crop], -1, 1)
+    if b is not None:
+        y += b.reshape((cout,) + (1,) * nd)
     return y
 
 
+# With stride 1 a transposed convolution is the convolution of its input, padded by
+# d * (k - 1) - lo in front, with the flipped kernel (in and out channels swapped). That form
+# needs no col2im scatter-add (nine strided adds over (N, *S, C) for a 3x3 kernel, ~40% of
+# the input gradient's time on LeNet's second conv) at the price of GEMM rows for every output
+# position instead of every input one: taken while that costs at most 1.5x the FLOPs (equal
+# for 'same'-padded convolutions, 1.4x for LeNet's 3x3 'valid' one, where the GEMM's second
+# thread more than pays for it).
+def _t_as_conv_ok(n, inp, s, out, cin):
+    return (all(si == 1 for si in s) and math.prod(out) <= 1.5 * math.prod(inp)
+            and _kc_order(n * math.prod(inp), cin))
+
+
+def _conv_t_as_conv(x, w, b, lo, d, out):
+    ks = w.shape[2:]
+    nd = len(ks)
+    plo = tuple(di * (k - 1) - a for di, k, a in zip(d, ks, lo))
+    phi = tuple(o - i + a for o, i, a in zip(out, x.shape[2:], lo))
+    wf = w.swapaxes(0, 1)[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+    return _conv_fwd_l_blocked(x, wf, b, (1,) * nd, plo, phi, d, out)
+
+
 def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
-    blocks = _l_blocks(x.shape[0], x.shape[1] * math.prod(ks) * math.prod(gy.shape[2:]))
-    gw = None
+    n, c = x.shape[:2]
+    o = gy.shape[1]
+    out = gy.shape[2:]
+    p = math.prod(out)
+    blocks = _l_blocks(n, c * math.prod(ks) * p)
+    if not _kc_order(n * p, o):
+        gw = None
+        for n0, n1 in blocks:
+            part = _conv_w_fwd_l(x[n0:n1], gy[n0:n1], s, lo, hi, d, ks)
+            gw = part if gw is None else gw.__iadd__(part)
+        return gw
+    nb = blocks[0][1]
+    buf = np.empty((nb, *out, *ks, c), x.dtype) if len(blocks) > 1 else None
+    gl = np.empty((o, nb, p), gy.dtype)
+    gw = tmp = None
     for n0, n1 in blocks:
-        part = _conv_w_fwd_l(x[n0:n1], gy[n0:n1], s, lo, hi, d, ks)
-        gw = part if gw is None else gw.__iadd__(part)
-    return gw
+        m = n1 - n0
+        cols = _cl_pack(x[n0:n1], lo, hi, ks, s, d, out, buf)
+        g = gl[:, :m]
+        g[...] = gy[n0:n1].reshape(m, o, p).swapaxes(0, 1)
+        g = g.reshape(o, m * p) if m == nb else np.ascontiguousarray(g).reshape(o, m * p)
+        if gw is None:
+            gw = g @ cols.reshape(m * p, -1)
+        else:
+            tmp = np.matmul(g, cols.reshape(m * p, -1), out=tmp)
+            gw += tmp
+    # (O, *ks, C) -> (O, C, *ks)
+    return np.ascontiguousarray(np.moveaxis(gw.reshape(o, *ks, c), -1, 1))
 
 
 def _conv_fwd(*args):
@@ -498,6 +624,8 @@ def _conv_t_fwd(*args):
     s, lo, d, g, out = p
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
         if _blocked(x, g):
+            if _t_as_conv_ok(x.shape[0], x.shape[2:], s, out, x.shape[1]):
+                return _conv_t_as_conv(x, w, arrs[2] if len(arrs) == 3 else None, lo, d, out)
             return _conv_t_fwd_l_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d,
                                          out)
         return _conv_t_fwd_l(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out)

@@ -162,9 +162,10 @@ def max_pool_arg(x, ks, s, p, d, out):
     """Array-level max pooling: (values, kernel offset of each maximum as a small int).
 
     Measured fastest here: a running ``np.maximum`` over the strided kernel-offset slices,
-    then one equality pass per offset (in reverse, so the first maximum wins as in PyTorch),
-    merged arithmetically (``arg += (k - arg) * eq``: masked copies branch per element and
-    were 9x slower on random data).
+    then one equality pass per offset (in reverse down to offset 0, so the first maximum wins
+    as in PyTorch; of several NaNs the last, as there), merged arithmetically
+    (``arg += (k - arg) * eq``: masked copies branch per element and were 9x slower on
+    random data).
     """
     xp = xp_of(x)  # this device's array module
     spatial = x.shape[2:]
@@ -178,15 +179,15 @@ def max_pool_arg(x, ks, s, p, d, out):
     arg = xp.zeros(best.shape, kdt)
     eq = xp.empty(best.shape, bool)
     tmp = xp.empty(best.shape, kdt)
-    for kf in range(len(sl) - 1, 0, -1):
+    for kf in range(len(sl) - 1, -1, -1):  # down to 0: a tie with offset 0 must win too
         xp.equal(sl[kf], best, out=eq)
         xp.subtract(kdt(kf), arg, out=tmp)
         xp.multiply(tmp, eq.view(xp.int8), out=tmp, casting="unsafe")
         arg += tmp
     if x.dtype.kind == "f":
         nan = xp.isnan(best)
-        if nan.any():  # NaN propagates: the first NaN in the window is the "maximum"
-            for kf in range(len(sl) - 1, -1, -1):
+        if nan.any():  # NaN propagates: the last NaN in the window is the "maximum", as
+            for kf in range(len(sl)):  # PyTorch's kernels (val > max || isnan(val)) take
                 xp.copyto(arg, kf, where=nan & xp.isnan(sl[kf]))
     return best, arg
 
@@ -223,6 +224,12 @@ def _select_fwd(x, arg, ks, s, p, d, out):
 
 
 def _select_bwd_fwd(g, arg, ks, s, p, d, out, spatial):
+    if type(g) is np.ndarray and g.dtype.kind == "f":
+        from ember._codegen import cnn  # NOTE [ Hand-written CNN kernels ]
+
+        res = cnn.max_pool_backward(g, arg, ks, s, p, d, spatial)
+        if res is not None:
+            return res
     xp = xp_of(g)  # this device's array module
     hi = _windows_hi(spatial, ks, s, p, d, out)
     full = tuple(L + a + b for L, a, b in zip(spatial, p, hi))

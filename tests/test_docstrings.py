@@ -10,8 +10,10 @@ A docstring counts as complete when it has:
   example).
 
 The examples of every complete docstring run under doctest (NORMALIZE_WHITESPACE and
-ELLIPSIS, with ``ember``, ``nn`` and ``F`` in scope and the RNG seeded with 0 before each
-docstring), so printed outputs shown in them are checked.
+ELLIPSIS, the RNG seeded with 0 before each docstring), so printed outputs shown in them are
+checked. In scope: the defining module's names, ``ember``, ``nn``, ``F``, and the two
+objects optimizer and scheduler examples take as given: ``model = nn.Linear(4, 2)`` and
+``opt = ember.optim.SGD(model.parameters(), lr=0.1)``.
 
 NOTE [ The docstring ratchet ]
 ``tests/docstrings_todo.txt`` lists the public names that are not documented yet. The list
@@ -212,6 +214,10 @@ def run_example(name, obj, kind) -> str:
     mod = sys.modules.get(getattr(target, "__module__", None) or "", ember)
     globs = dict(vars(mod))  # the names of the defining module, as doctest gives them
     globs.update(ember=ember, nn=ember.nn, F=F)
+    ember.manual_seed(0)
+    # The two names optimizer and scheduler examples take as given (NOTE in the docstring).
+    globs["model"] = ember.nn.Linear(4, 2)
+    globs["opt"] = ember.optim.SGD(globs["model"].parameters(), lr=0.1)
     test = doctest.DocTestParser().get_doctest(inspect.cleandoc(target.__doc__), globs, name,
                                                None, 0)
     dtype, grad = ember.get_default_dtype(), ember.is_grad_enabled()

@@ -19,7 +19,7 @@ import importlib
 
 # namespace -> the table modules (in this package) that document it
 TABLES = {
-    "ember": ("_elementwise", "_torch"),
+    "ember": ("_elementwise", "_torch", "_tensor"),
 }
 
 
@@ -94,4 +94,23 @@ def attach(name: str, namespace: dict) -> list[str]:
                 missing.append(key)
             else:
                 add_docstr(obj, text)
+    tensor = namespace.get("Tensor") if name == "ember" else None
+    if tensor is not None:
+        _document_inplace(tensor)
     return missing
+
+
+def _document_inplace(cls) -> None:
+    """Give each undocumented in-place method ``x_`` a reference to its out-of-place ``x``.
+
+    PyTorch documents ``Tensor.add_`` as "In-place version of add()"; the out-of-place
+    method carries the arguments and the example.
+    """
+    attrs = vars(cls)
+    for n, fn in attrs.items():
+        if (n.endswith("_") and not n.startswith("_") and callable(fn)
+                and not getattr(fn, "__doc__", None) and n[:-1] in attrs):
+            try:
+                fn.__doc__ = f"In-place version of :meth:`Tensor.{n[:-1]}`."
+            except (AttributeError, TypeError):  # a builtin or slot wrapper
+                pass

@@ -29,7 +29,7 @@ class Distribution:
     Example::
 
         >>> ember.distributions.Normal(0.0, 1.0).sample((3,)).shape
-        ember.Size([3])
+        torch.Size([3])
     """
 
     has_rsample = False

@@ -61,7 +61,7 @@ class Normal(_LocScale, ExponentialFamily):
 
     Example::
 
-        >>> ember.manual_seed(0)
+        >>> _ = ember.manual_seed(0)
         >>> ember.distributions.Normal(0.0, 1.0).log_prob(ember.tensor(0.0))
         tensor(-0.9189)
     """

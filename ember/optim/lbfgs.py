@@ -135,10 +135,13 @@ class LBFGS(Optimizer):
 
     Example::
 
+        >>> x = ember.zeros(2, requires_grad=True)
         >>> opt = ember.optim.LBFGS([x], line_search_fn="strong_wolfe")
         >>> def closure():
-        ...     opt.zero_grad(); loss = f(x); loss.backward(); return loss
-        >>> opt.step(closure)
+        ...     opt.zero_grad(); loss = ((x - 3) ** 2).sum(); loss.backward(); return loss
+        >>> loss = opt.step(closure)
+        >>> x.detach()
+        tensor([3., 3.])
     """
 
     _state_keys = frozenset({"func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro",

@@ -672,8 +672,11 @@ class ReduceLROnPlateau(LRScheduler):
     Example::
 
         >>> sched = ReduceLROnPlateau(opt, "min", patience=5)
-        >>> for epoch in range(50):
-        ...     val_loss = validate(...); sched.step(val_loss)
+        >>> for epoch in range(10):
+        ...     val_loss = 1.0  # no progress: the rate drops after 5 epochs more
+        ...     sched.step(val_loss)
+        >>> round(opt.param_groups[0]["lr"], 6)
+        0.01
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,

@@ -36,8 +36,10 @@ class SGD(_ListOptimizer):
 
     Example::
 
+        >>> model = nn.Linear(4, 2)
         >>> opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+        >>> x, y = ember.randn(8, 4), ember.randn(8, 2)
+        >>> opt.zero_grad(); nn.functional.mse_loss(model(x), y).backward(); opt.step()
     """
 
     _has_fused = True

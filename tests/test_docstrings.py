@@ -173,7 +173,7 @@ def _is_layer(name, obj) -> bool:
 
 def problems(name, obj, kind, documented=None) -> list[str]:
     """What the docstring of ``obj`` (published as ``name``) lacks; [] when complete."""
-    target = obj.fget if kind == "property" else obj
+    target = obj
     doc = inspect.cleandoc(getattr(target, "__doc__", None) or "")
     if kind == "class" and doc == inspect.cleandoc(getattr(obj.__mro__[1], "__doc__", "")
                                                    or ""):
@@ -188,7 +188,7 @@ def problems(name, obj, kind, documented=None) -> list[str]:
     if not lines or SECTION.match(lines[0]):
         return ["no one-line summary"]
     m = REFERENCE.match(lines[0].strip())
-    if m and kind == "method" and documented is not None:
+    if m and kind in ("method", "function") and documented is not None:
         target_name = m.group("target").rstrip(".")
         ok = any(k.endswith("." + target_name) or k == target_name for k in documented)
         return [] if ok else [f"refers to {target_name}, which is not documented"]
@@ -210,7 +210,7 @@ def run_example(name, obj, kind) -> str:
     """Run the doctest examples of a docstring; the failure report, or '' when they pass."""
     import ember.nn.functional as F
 
-    target = obj.fget if kind == "property" else obj
+    target = obj
     mod = sys.modules.get(getattr(target, "__module__", None) or "", ember)
     globs = dict(vars(mod))  # the names of the defining module, as doctest gives them
     globs.update(ember=ember, nn=ember.nn, F=F)
@@ -250,7 +250,7 @@ def collect(examples=True):
         if not p:
             complete.add(name)
     for name, (ns, obj, kind, p) in out.items():  # second pass: references to functions
-        if p and kind == "method":
+        if p and kind in ("method", "function"):
             p2 = problems(name, obj, kind, complete)
             out[name] = (ns, obj, kind, p2)
     if examples:

@@ -48,7 +48,7 @@ def is_available() -> bool:
     return False
 
 
-def current_accelerator(check_available: bool = False):
+def current_accelerator(check_available: bool = False):  # noqa: ARG001 - no accelerator, so None either way
     """The accelerator device type in use, or ``None`` when there is none (here, always).
 
     Args:
@@ -97,7 +97,7 @@ def current_device_idx() -> int:
     return current_device_index()
 
 
-def set_device_index(device, /) -> None:
+def set_device_index(device, /) -> None:  # noqa: ARG001 - no accelerator: raises for every device
     """Select the current accelerator device; raises RuntimeError (no accelerator).
 
     Args:
@@ -136,22 +136,22 @@ class device_index:
         return False
 
 
-def synchronize(device=None, /) -> None:
+def synchronize(device=None, /) -> None:  # noqa: ARG001 - no accelerator: raises for every device
     """Wait for the accelerator's queued work; raises RuntimeError (no accelerator)."""
     _none_available()
 
 
-def current_stream(device=None, /):
+def current_stream(device=None, /):  # noqa: ARG001 - no accelerator: raises for every device
     """The accelerator's current stream; raises RuntimeError (no accelerator)."""
     _none_available()
 
 
-def set_stream(stream) -> None:
+def set_stream(stream) -> None:  # noqa: ARG001 - no accelerator: raises for every stream
     """Make ``stream`` current; raises RuntimeError (no accelerator)."""
     _none_available()
 
 
-def get_device_capability(device=None, /):
+def get_device_capability(device=None, /):  # noqa: ARG001 - no accelerator: raises for every device
     """Capabilities of an accelerator device; raises RuntimeError (no accelerator)."""
     _none_available()
 
@@ -167,7 +167,7 @@ def empty_host_cache() -> None:
 
 
 def _memory_query(name):
-    def query(device_index=None, /):
+    def query(device_index=None, /):  # noqa: ARG001 - no accelerator: raises for every device
         _none_available()
 
     query.__name__ = query.__qualname__ = name

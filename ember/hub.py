@@ -373,7 +373,7 @@ def _repo_dir(repo_or_dir, source, force_reload, trust_repo, verbose):
 
 
 def load(repo_or_dir, model, *args, source="github", trust_repo="check", force_reload=False,
-         verbose=True, skip_validation=False, **kwargs):
+         verbose=True, skip_validation=False, **kwargs):  # noqa: ARG001 - ember makes no GitHub API call to validate (see load's docstring)
     """Build a model from a repository's ``hubconf.py`` entry point.
 
     Args:
@@ -404,7 +404,7 @@ def load(repo_or_dir, model, *args, source="github", trust_repo="check", force_r
     return _entry(_import_hubconf(repo_dir), model)(*args, **kwargs)
 
 
-def list(github, force_reload=False, skip_validation=False, trust_repo="check",  # noqa: A001
+def list(github, force_reload=False, skip_validation=False, trust_repo="check",  # noqa: A001, ARG001 - ember makes no GitHub API call to validate (see load's docstring)
          verbose=True):
     """Names of the entry points in a GitHub repository's ``hubconf.py``.
 
@@ -428,7 +428,7 @@ def list(github, force_reload=False, skip_validation=False, trust_repo="check", 
     return [n for n in dir(module) if callable(getattr(module, n)) and not n.startswith("_")]
 
 
-def help(github, model, force_reload=False, skip_validation=False,  # noqa: A001
+def help(github, model, force_reload=False, skip_validation=False,  # noqa: A001, ARG001 - ember makes no GitHub API call to validate (see load's docstring)
          trust_repo="check"):
     """The docstring of one entry point of a repository's ``hubconf.py``.
 

@@ -786,8 +786,19 @@ def _(ctx, grads):
     return (None if gA is None else _real_if(gA, A),)
 
 
+def _check_driver(name, A, driver):
+    """``driver=`` picks a cuSOLVER method: PyTorch refuses it for CPU inputs."""
+    if driver is None:
+        return
+    if A.device.type == "cpu":
+        raise RuntimeError(f"{name}: keyword argument `driver=` is only supported on CUDA inputs "
+                           "with cuSOLVER backend.")
+    raise NotImplementedError(f"{name}(): driver={driver!r} is not supported (ember picks the "
+                              "solver itself)")
+
+
 @with_out("linalg.svd")
-def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
+def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):  # noqa: ARG001 - out= is written by @with_out
     """Singular value decomposition ``A = U diag(S) Vh`` (batched).
 
     Args:
@@ -803,11 +814,12 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
         tensor([4., 3.])
     """
     _check_matrix("linalg.svd", A, square=False)
+    _check_driver("linalg.svd", A, driver)
     return SVDResult(*apply(_SVD, (A,), (bool(full_matrices), [])))
 
 
 @with_out("linalg.svdvals")
-def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
+def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Singular values in descending order; differentiable even for repeated values.
 
     Example::
@@ -816,6 +828,7 @@ def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
         tensor([4., 3.])
     """
     _check_matrix("linalg.svdvals", A, square=False)
+    _check_driver("linalg.svdvals", A, driver)
     if not (GRAD.enabled and A.requires_grad):
         return wrap(xp.linalg.svd(A._data, compute_uv=False).astype(A._data.real.dtype))
     return apply(_SVD, (A,), (False, []))[1]
@@ -1002,7 +1015,7 @@ def _(ctx, g):
     return (t1 + t2 + t3,)
 
 
-def _tols(A, atol, rtol, rcond, name):
+def _tols(A, atol, rtol, rcond):
     if rcond is not None:
         rtol = rcond
     if isinstance(atol, Tensor):
@@ -1033,7 +1046,7 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, rcond=None
                 [0.0000, 0.0000]])
     """
     _check_matrix("linalg.pinv", A, square=hermitian)
-    atol, rtol = _tols(A, atol, rtol, rcond, "linalg.pinv")
+    atol, rtol = _tols(A, atol, rtol, rcond)
     return _out(apply(_PINV, (A,), (atol, rtol, hermitian)), out)
 
 
@@ -1158,7 +1171,7 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
     _check_matrix("linalg.matrix_rank", A, square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0
-    atol, rtol = _tols(A, atol, rtol, None, "linalg.matrix_rank")
+    atol, rtol = _tols(A, atol, rtol, None)
     a = A._data
     if hermitian:
         s = np.abs(xp.linalg.eigvalsh(a))
@@ -1902,7 +1915,7 @@ def _ldl_fwd(a):
     return ld, piv, info
 
 
-def _ldl_factor_ex(name, A, hermitian):
+def _ldl_factor_ex(name, A, hermitian):  # noqa: ARG001 - real matrices only (complex is refused): hermitian and symmetric coincide
     _check_matrix(name, A)
     _check_float(name, A)
     if A.is_complex():
@@ -1996,7 +2009,7 @@ def _ldl_solve_one(ld, ipiv, b):
     return b
 
 
-def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,  # noqa: ARG001 - real matrices only (complex is refused): hermitian and symmetric coincide
               out=None) -> Tensor:
     """Solve ``A X = B`` from ``ldl_factor``'s output (batch dims broadcast). Not
     differentiable.

@@ -229,7 +229,7 @@ def _default_torch_function(cls, func, types, args=(), kwargs=None):
     return _convert(ret, cls)
 
 
-def _disabled_torch_function_impl(cls, func, types, args=(), kwargs=None):
+def _disabled_torch_function_impl(cls, func, types, args=(), kwargs=None):  # noqa: ARG001 - __torch_function__ protocol
     """For subclasses that opt out (``nn.Parameter``): results stay plain Tensors."""
     _STATE["disabled"] += 1
     try:

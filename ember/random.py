@@ -11,8 +11,8 @@ __all__ = ["fork_rng", "get_rng_state", "initial_seed", "manual_seed", "seed", "
 
 
 @contextlib.contextmanager
-def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
-             device_type="cuda"):
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",  # noqa: ARG001 - only the CPU generator has state to fork in ember
+             device_type="cuda"):  # noqa: ARG001 - only the CPU generator has state to fork in ember
     """Run the block with a copy of the RNG state; restore the state afterwards."""
     if not enabled:
         yield

@@ -31,13 +31,21 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
     if (rtol is None) != (atol is None):
         raise ValueError("Both 'rtol' and 'atol' must be either specified or omitted, but got "
                          f"no {'rtol' if rtol is None else 'atol'}.")
+    flags = dict(allow_subclasses=allow_subclasses, check_device=check_device,
+                 check_dtype=check_dtype, check_layout=check_layout, check_stride=check_stride,
+                 msg=msg)
+    _number = (bool, int, float, complex)
+    if not allow_subclasses and type(actual) is not type(expected) and not (
+            isinstance(actual, _number) and isinstance(expected, _number)):
+        raise AssertionError(msg or f"Except for Python scalars, type equality is required if "
+                             f"allow_subclasses=False, but got {type(actual)} and "
+                             f"{type(expected)} instead.")
     if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
         if len(actual) != len(expected):
             raise AssertionError(f"The length of the sequences mismatch: {len(actual)} != "
                                  f"{len(expected)}")
         for a, e in zip(actual, expected):
-            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan,
-                         check_dtype=check_dtype, msg=msg)
+            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, **flags)
         return
     if isinstance(actual, dict) and isinstance(expected, dict):
         if set(actual) != set(expected):
@@ -45,7 +53,7 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
                                  f"{sorted(expected)}")
         for k in actual:
             assert_close(actual[k], expected[k], rtol=rtol, atol=atol, equal_nan=equal_nan,
-                         check_dtype=check_dtype, msg=msg)
+                         **flags)
         return
     if not isinstance(actual, Tensor) and not isinstance(expected, Tensor):
         if isinstance(actual, (int, float, complex)) and isinstance(expected,
@@ -59,6 +67,14 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
     if a.shape != e.shape:
         raise AssertionError(msg or f"The values for attribute 'shape' do not match: "
                              f"{a.shape} != {e.shape}.")
+    for attr, check, get in (("device", check_device, lambda t: t.device),
+                             ("layout", check_layout, lambda t: t.layout),
+                             ("stride()", check_stride, lambda t: t.stride())):
+        if check and get(a) != get(e):
+            raise AssertionError(msg or f"The values for attribute '{attr}' do not match: "
+                                 f"{get(a)} != {get(e)}.")
+    if a.device != e.device:  # check_device=False: compare on the CPU, as PyTorch does
+        a, e = a.cpu(), e.cpu()
     if check_dtype and a.dtype is not e.dtype:
         raise AssertionError(msg or f"The values for attribute 'dtype' do not match: "
                              f"{a.dtype} != {e.dtype}.")
@@ -110,6 +126,8 @@ def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=F
     t = Tensor._wrap(np.asarray(arr).astype(dt.np))
     if noncontiguous and t.numel() > 1:
         t = Tensor._wrap(np.repeat(t._data, 2, axis=-1)[..., ::2])
+    if device is not None:
+        t = t.to(device)
     if requires_grad:
         t.requires_grad_()
     return t

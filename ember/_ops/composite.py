@@ -183,7 +183,7 @@ _HISTOGRAM = OpDef("histogram", _histogram_fwd, None, differentiable=False, mult
 
 
 @register(method=False)
-def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tensor:
+def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tensor:  # noqa: ARG001 - a speed hint in PyTorch; the result is the same for unique inputs
     """Whether each element of ``elements`` is in ``test_elements`` (either may be a scalar).
 
     Example:

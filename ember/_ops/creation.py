@@ -454,7 +454,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 
 # ----------------------------------------------------------------------------- random
-def _random_floats(op, kernel, sample, size, dtype, generator):
+def _random_floats(op, kernel, size, dtype, generator):
     """The attributes of a random float factory; see ``_draw_floats``."""
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
     if dt.category < D.FLOAT:
@@ -499,14 +499,14 @@ _RANDPERM = _factory_op("randperm", lambda n, dt, g: _gen(g).permutation(n).asty
 @with_out("rand", dtype_from_out=True)
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
          requires_grad=False, pin_memory=False):
-    params = _random_floats("rand", "check_uniform_bounds", _uniform, size, dtype, generator)
+    params = _random_floats("rand", "check_uniform_bounds", size, dtype, generator)
     return _pin(_create(_RAND, params, device, requires_grad), pin_memory)
 
 
 @with_out("randn", dtype_from_out=True)
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
           requires_grad=False, pin_memory=False):
-    params = _random_floats("randn", "normal_kernel_cpu", _normal, size, dtype, generator)
+    params = _random_floats("randn", "normal_kernel_cpu", size, dtype, generator)
     return _pin(_create(_RANDN, params, device, requires_grad), pin_memory)
 
 
@@ -778,22 +778,30 @@ FUNCTIONS["asarray"] = asarray  # an alias: its __name__ is as_tensor
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
-    return full((), s, dtype=dtype or D.get_default_dtype(), requires_grad=requires_grad)
+    return full((), s, dtype=dtype or D.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
 
 
 FUNCTIONS["scalar_tensor"] = scalar_tensor
 
 
 def _legacy_new(args, kwargs):
-    """``Tensor(2, 3)`` (uninitialised float tensor) or ``Tensor([1., 2.])`` (float copy)."""
+    """``Tensor(2, 3)`` (uninitialised float tensor) or ``Tensor([1., 2.])`` (float copy);
+    ``device=`` is the one keyword PyTorch's legacy constructor takes."""
+    device = kwargs.get("device")
+    extra = sorted(k for k in kwargs if k != "device")
+    if extra:
+        raise TypeError(f"new() received an invalid combination of arguments - got unexpected "
+                        f"keyword argument(s) {extra}")
     if not args:
-        return zeros(0)
+        return zeros(0, device=device)
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         a = args[0]
         if isinstance(a, Tensor):
-            return a
-        return Tensor._wrap(_to_array(a, D.get_default_dtype()))
-    return zeros(*args)
+            return a if device is None else a.to(device)
+        t = Tensor._wrap(_to_array(a, D.get_default_dtype()))
+        return t if device is None else t.to(device)
+    return zeros(*args, device=device)
 
 
 def _rebuild_tensor(data, requires_grad):

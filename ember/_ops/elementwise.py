@@ -338,7 +338,7 @@ _binary_defs = {}
 
 
 def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_bool=False,
-           differentiable=True, onnx=None, ints_only=False, node_name=None):
+           differentiable=True, onnx=None, ints_only=False, node_name=None):  # noqa: ARG001 - marks the integer-only family; NumPy's kernels refuse floats (_binary_dtype_error)
     """Define a binary elementwise op with broadcasting and PyTorch type promotion.
 
     ``bwd_a(g, a, b, y)``/``bwd_b(...)`` give each input's gradient (the engine sums them back
@@ -851,13 +851,13 @@ def _alpha(other, alpha, input=None, name="add"):
     if alpha == 1:
         return other
     if alpha.__class__ is not int and alpha.__class__ is not float:
-        _check_alpha(name, alpha, input, other)
+        _check_alpha(alpha, input, other)
     elif alpha.__class__ is int and not -2 ** 63 <= alpha < 2 ** 63:
         raise OverflowError(f"{name}(): argument 'alpha' is an int too big to convert")
     return other * alpha
 
 
-def _check_alpha(name, alpha, input, other):
+def _check_alpha(alpha, input, other):
     """PyTorch's refusals of an alpha its operands' dtypes cannot take."""
     ts = [t for t in (input, other) if isinstance(t, Tensor)]
     kinds = {t._data.dtype.kind for t in ts}

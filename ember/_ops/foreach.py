@@ -750,7 +750,7 @@ _publish(_foreach_norm, "_foreach_norm")
 # Complex and 0-dim tensors must arrive as real, at-least-1-dim views (ember.optim does that).
 
 def _no_autograd(name):
-    def slow(lists, params):
+    def slow(lists, params):  # noqa: ARG001 - a record's impl(lists, params) signature; this one only refuses
         raise RuntimeError(f"{name}(): the fused optimizer kernels do not support autograd "
                            "(use differentiable=True without fused)")
     return slow

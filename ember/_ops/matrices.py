@@ -41,7 +41,7 @@ def triu(input, diagonal=0):
     return apply(_TRIU, (input,), (diagonal,))
 
 
-def _tri_indices(name, fn, row, col, offset, dtype, device, layout):
+def _tri_indices(name, row, col, offset, dtype, device, layout):
     from ember import _dtype as D
 
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
@@ -97,8 +97,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
         tensor([[0, 1, 1],
                 [0, 0, 1]], dtype=torch.int32)
     """
-    return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype, device,
-                        layout)
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, layout)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -116,8 +115,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
         tensor([[0, 0, 1],
                 [0, 1, 1]])
     """
-    return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype, device,
-                        layout)
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, layout)
 
 
 # ------------------------------------------------------------------ diagonals
@@ -238,6 +236,8 @@ def trace(input):
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated
         r = input._data
+        if output_size is not None and output_size != int(r.sum()):
+            raise RuntimeError("allocated size does not match required size")
         return Tensor._wrap(np.repeat(np.arange(r.size), r).astype(np.int64))
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _wrap_dim(dim, x._data.ndim, "repeat_interleave")
@@ -249,6 +249,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if (reps < 0).any():
         raise RuntimeError("repeat_interleave: repeats can not be negative")
     idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)))
+    if output_size is not None and output_size != idx.size:  # PyTorch checks the hint
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {idx.size} but "
+                           f"got {output_size}")
     key = (slice(None),) * d + (idx,)
     if x._data.ndim == 0:
         x = x.reshape(1)

@@ -80,7 +80,7 @@ def _prep(name, input, dim, index, src=None):
 
 
 @with_out("gather")
-def gather(input, dim, index, *, sparse_grad=False, out=None):
+def gather(input, dim, index, *, sparse_grad=False, out=None):  # noqa: ARG001 - out= is written by @with_out
     if _empty_index(input, index):  # PyTorch checks no shapes for an empty index
         _wrap_dim(dim, input._data.ndim, "gather")
         return input.new_empty(index.shape)

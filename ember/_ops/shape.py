@@ -39,7 +39,7 @@ def _shape_arg_slow(shape, name):
 
 def _infer(shape, numel, name):
     if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+        raise RuntimeError(f"{name}(): only one dimension can be inferred")
     known = 1
     for s in shape:
         if s != -1:

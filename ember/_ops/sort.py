@@ -37,7 +37,7 @@ def _idx_tensor(idx):
 
 
 # ------------------------------------------------------------------ sort family
-def _argsort(a, axis, descending, stable=True):
+def _argsort(a, axis, descending, stable=True):  # noqa: ARG001 - always stable, which stable=False permits
     kind = "stable"
     if not descending:
         return np.argsort(a, axis=axis, kind=kind)
@@ -99,7 +99,7 @@ _ARGSORT = OpDef("argsort", _argsort_fwd, None, differentiable=False,
 
 
 @with_out("sort")
-def sort(input, dim=-1, descending=False, *, stable=False, out=None):
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: ARG001 - always stable, which stable=False permits; out= is written by @with_out
     d = _dim(input, dim, "sort")
     idx = apply(_ARGSORT, (input,), (d, bool(descending), None))
     if input._data.ndim == 0:
@@ -107,7 +107,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     return values_indices(gather(input, d, idx), idx)
 
 
-def argsort(input, dim=-1, descending=False, *, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False):  # noqa: ARG001 - always stable, which stable=False permits
     d = _dim(input, dim, "argsort")
     return apply(_ARGSORT, (input,), (d, bool(descending), None))
 
@@ -118,7 +118,7 @@ def msort(input):
 
 
 @with_out("topk")
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: ARG001 - always sorted, which sorted=False permits (order unspecified); out= is written by @with_out
     d = _dim(input, dim, "topk")
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:
@@ -385,7 +385,7 @@ def _pick(res, return_inverse, return_counts):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: ARG001 - always sorted, as PyTorch's CPU unique is
     d = None if dim is None else _dim(input, dim, "unique")
     return _pick(apply(_UNIQUE, (input,), (d,)), return_inverse, return_counts)
 

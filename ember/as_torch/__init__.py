@@ -71,7 +71,7 @@ class _ExistingModuleLoader(importlib.abc.Loader):
         self.module = module
         self.spec = getattr(module, "__spec__", None)
 
-    def create_module(self, spec):
+    def create_module(self, spec):  # noqa: ARG002 - importlib's Loader protocol
         return self.module
 
     def exec_module(self, module):
@@ -83,7 +83,7 @@ class _ExistingModuleLoader(importlib.abc.Loader):
 class _TorchFinder(importlib.abc.MetaPathFinder):
     """Resolves ``torch``/``torchvision`` names to ember's modules (NOTE above)."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname, path=None, target=None):  # noqa: ARG002 - importlib's MetaPathFinder protocol
         name = _ember_name(fullname)
         if name is None:
             return None

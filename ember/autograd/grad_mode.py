@@ -77,7 +77,7 @@ class enable_grad(_Mode):
             return self(orig_func)
         return self
 
-    def __init__(self, orig_func=None):
+    def __init__(self, orig_func=None):  # noqa: ARG002 - the decorator form is handled by __new__
         self.prev = True
 
     def __enter__(self):

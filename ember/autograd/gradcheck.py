@@ -86,7 +86,7 @@ def _fail(msg, raise_exception):
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
-              check_batched_grad=False, check_backward_ad=True, fast_mode=False,
+              check_batched_grad=False, check_backward_ad=True, fast_mode=False,  # noqa: ARG001 - ember always runs the full (slow-mode) check, which fast mode approximates
               masked=None, **kwargs):
     """Compare analytical gradients of ``func`` with central finite differences.
 

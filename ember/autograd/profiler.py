@@ -196,7 +196,7 @@ def _numel(shape):
     return n
 
 
-def flops_of(op, inputs, params, out):
+def flops_of(op, inputs, params, out):  # noqa: ARG001 - the collector's (op, inputs, params, out) call; counts come from shapes
     """Floating-point operations of one record, as PyTorch's profiler counts them (2 per
     multiply-add for matmul, linear and convolutions; one per element for mul and add);
     0 for records it does not count."""
@@ -301,8 +301,8 @@ class profile:
 
     def __init__(self, enabled=True, *, use_cuda=False, use_device=None, record_shapes=False,
                  with_flops=False, profile_memory=False, with_stack=False, with_modules=False,
-                 use_kineto=False, use_cpu=True, experimental_config=None, acc_events=False,
-                 custom_trace_id_callback=None, post_processing_timeout_s=None,
+                 use_kineto=False, use_cpu=True, experimental_config=None, acc_events=False,  # noqa: ARG002 - Kineto is PyTorch's tracer; ember has one collector either way
+                 custom_trace_id_callback=None, post_processing_timeout_s=None,  # noqa: ARG002 - no post-processing step to time out
                  activity_filters=None):
         if use_cuda or (use_device not in (None, "cpu")):
             raise NotImplementedError("profile(): device timing (use_cuda/use_device) is not "

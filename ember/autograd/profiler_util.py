@@ -211,7 +211,7 @@ class EventList(list):
         return sum(e.self_cpu_time_total for e in self)
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0,
-                     group_by_overload_name=False):
+                     group_by_overload_name=False):  # noqa: ARG002 - records have one name each: no overloads to tell apart
         """Average the events by name (and input shapes, and the top stack frames).
 
         Args:
@@ -302,7 +302,7 @@ class EventList(list):
 
             >>> prof.export_chrome_trace("trace.json")
         """
-        trace = chrome_trace(self, self._base_ns, self._wall_offset_ns, os.fspath(path))
+        trace = chrome_trace(self, self._wall_offset_ns, os.fspath(path))
         if extra:
             trace.update(extra)
         data = json.dumps(trace).encode()
@@ -449,7 +449,7 @@ def _clip(s, w):
 
 
 # --------------------------------------------------------------------------- chrome trace
-def chrome_trace(events, base_ns, wall_offset_ns, trace_name=""):
+def chrome_trace(events, wall_offset_ns, trace_name=""):
     """The trace-event JSON object for ``events`` (NOTE [ Profiler events and times ]):
     ``ts`` and ``dur`` in µs on the monotonic clock, ``baseTimeNanoseconds`` its offset to
     the Unix epoch, as PyTorch's traces have."""

@@ -47,7 +47,7 @@ def version():
     return None
 
 
-def is_acceptable(tensor) -> bool:
+def is_acceptable(tensor) -> bool:  # noqa: ARG001 - no cuDNN: False for every tensor
     """Whether cuDNN would accept ``tensor``: False (no cuDNN).
 
     Args:
@@ -62,7 +62,7 @@ def is_acceptable(tensor) -> bool:
 
 
 def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False,
-          allow_tf32=True, fp32_precision="none", depthwise_kernel="auto"):
+          allow_tf32=True, fp32_precision="none", depthwise_kernel="auto"):  # noqa: ARG001 - kept for PyTorch's signature; no cuDNN kernels to configure
     """Context manager setting cuDNN's flags for a block, restoring them after.
 
     Args:

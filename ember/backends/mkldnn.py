@@ -32,7 +32,7 @@ def is_available() -> bool:
     return False
 
 
-def flags(enabled=False, deterministic=False, allow_tf32=True, fp32_precision="none"):
+def flags(enabled=False, deterministic=False, allow_tf32=True, fp32_precision="none"):  # noqa: ARG001 - kept for PyTorch's signature; no oneDNN kernels to configure
     """Context manager setting oneDNN's flags for a block, restoring them after.
 
     Args:

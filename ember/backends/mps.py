@@ -31,7 +31,7 @@ def is_built() -> bool:
     return False
 
 
-def is_macos_or_newer(major: int, minor: int) -> bool:
+def is_macos_or_newer(major: int, minor: int) -> bool:  # noqa: ARG001 - no MPS: False for every version
     """Whether MPS runs on macOS ``major.minor`` or newer: False without MPS.
 
     Args:

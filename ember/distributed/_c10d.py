@@ -431,7 +431,7 @@ def _store_from_init_method(init_method, rank, world_size, timeout):
 
 
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
-                       store=None, group_name="", pg_options=None, device_id=None):
+                       store=None, group_name="", pg_options=None, device_id=None):  # noqa: ARG001 - ignored by PyTorch too (deprecated)
     """Create the default process group.
 
     Ranks started by ``mpiexec``/``srun``/``python -m ember.distributed.run`` take rank and
@@ -587,7 +587,7 @@ def _free(pg):
 
 
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
-              use_local_synchronization=False, group_desc=None, device_id=None,
+              use_local_synchronization=False, group_desc=None, device_id=None,  # noqa: ARG001 - a label for PyTorch's logs; ember's groups keep none
               sort_ranks=True):
     """Create a group of a subset of ranks (every rank of the default group must call it,
     unless ``use_local_synchronization``, where only the members do).
@@ -1352,7 +1352,7 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
     return _alltoallv(pg, what, send, scounts, recv, rcounts, finish, async_op, [output])
 
 
-def barrier(group=None, async_op=False, device_ids=None, timeout=None):
+def barrier(group=None, async_op=False, device_ids=None, timeout=None):  # noqa: ARG001 - NCCL's device choice; no GPU transport here
     """Wait until every rank of the group reaches the barrier.
 
     Example:
@@ -1368,7 +1368,7 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     return None
 
 
-def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
+def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):  # noqa: ARG001 - every missing rank is always listed (the True behaviour)
     """A barrier that, on timeout, names the ranks that did not arrive.
 
     Each rank records its arrival in the store before waiting, so the error can list every
@@ -1497,7 +1497,7 @@ def _allgather_obj(pg, obj, what):
     return [pickle.loads(recv[d:d + s].tobytes()) for d, s in zip(displs, sizes.tolist())]
 
 
-def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):  # noqa: ARG001 - objects travel pickled over the CPU transport
     """Replace ``object_list``'s items on every rank by rank ``src``'s (picklable objects).
 
     Example:

@@ -449,7 +449,7 @@ class TCPStore(Store):
 
     def __init__(self, host_name, port, world_size=None, is_master=False,
                  timeout=_DEFAULT_TIMEOUT, wait_for_workers=True, multi_tenant=False,
-                 master_listen_fd=None, use_libuv=True):
+                 master_listen_fd=None, use_libuv=True):  # noqa: ARG002 - PyTorch's TCPStore backend choice; ember's store has one implementation
         super().__init__(timeout)
         if multi_tenant:
             raise NotImplementedError("TCPStore: multi_tenant=True is not supported")

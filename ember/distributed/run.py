@@ -230,7 +230,7 @@ def _supervise(cmd, env):
         # survives us.
         proc = subprocess.Popen(cmd, env=env, start_new_session=True)
 
-        def on_term(signum, frame):
+        def on_term(signum, frame):  # noqa: ARG001 - signal handler protocol
             raise KeyboardInterrupt
 
         old = signal.signal(signal.SIGTERM, on_term)

@@ -59,7 +59,7 @@ class _Dependent(Constraint):
             event_dim = self._event_dim
         return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
 
-    def check(self, x):
+    def check(self, x):  # noqa: ARG002 - a dependent constraint cannot check values (raises, as PyTorch)
         raise ValueError("Cannot determine validity of dependent constraint")
 
 

@@ -29,7 +29,7 @@ def _batch_capacitance_tril(W, D):
     return linalg.cholesky(K)
 
 
-def _batch_lowrank_logdet(W, D, capacitance_tril):
+def _batch_lowrank_logdet(W, D, capacitance_tril):  # noqa: ARG001 - PyTorch's helper signature; the determinant lemma needs only D and the capacitance factor
     """log det(W W^T + D) by the matrix determinant lemma."""
     return 2 * linalg.diagonal(capacitance_tril).log().sum(-1) + D.log().sum(-1)
 

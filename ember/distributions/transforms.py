@@ -1187,7 +1187,7 @@ biject_to = ConstraintRegistry()
 transform_to = ConstraintRegistry()
 
 
-def _real(constraint):
+def _real(constraint):  # noqa: ARG001 - biject_to/transform_to registry signature
     return identity_transform
 
 
@@ -1201,7 +1201,7 @@ def _independent_transform(constraint):
                                 constraint.reinterpreted_batch_ndims)
 
 
-def _positive(constraint):
+def _positive(constraint):  # noqa: ARG001 - biject_to/transform_to registry signature
     return ExpTransform()
 
 

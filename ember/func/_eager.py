@@ -246,7 +246,7 @@ def vjp(func, *primals, has_aux=False):
     flat_in, in_spec = tree_flatten(diff)
     outer = _needs_graph(flat_out, fresh)
 
-    def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
+    def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):  # noqa: ARG001 - the graph is kept either way (freeing it would only save memory)
         flat_ct, ct_spec = tree_flatten(cotangents)
         if ct_spec != out_spec:
             from ember.func._pytree import spec_str

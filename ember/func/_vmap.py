@@ -156,7 +156,7 @@ def _zeros_nested(v, shape, dtype):
     return np.zeros(shape, dtype)
 
 
-def _scatter_rule(op, inputs, params, lvl):
+def _scatter_rule(op, inputs, params, lvl):  # noqa: ARG001 - batching rule signature (op, inputs, params, lvl)
     """index_backward: scatter a batched gradient into batched zeros (prefixed key)."""
     (g,) = inputs
     shape, key, accumulate = params

@@ -226,7 +226,7 @@ class TracedFunction:
     def code_with_constants(self):
         return python_code(self.graph, "forward", method=self._module is not None)
 
-    def check(self, inputs, outputs_equal=None, tolerance=1e-5):
+    def check(self, inputs, outputs_equal=None, tolerance=1e-5):  # noqa: ARG002 - the outputs are always compared within tolerance
         """Re-trace on ``inputs`` and compare the graph and outputs with this trace's."""
         return _check_trace(self, inputs, tolerance)
 

@@ -335,7 +335,7 @@ def _build(doc, arrays):
     return m
 
 
-def _refuse(m, args):
+def _refuse(m, args):  # noqa: ARG001 - called as the traced forward (m, args); it only refuses
     raise RuntimeError(f"ember.jit.load: this {m._original_name} was saved for one input "
                        "signature and cannot be traced again (its Python code is not in the "
                        "archive); call it with inputs of the saved shapes and dtypes")

@@ -419,7 +419,7 @@ def _shrink_fwd(x, lambd, soft):
     return np.where(keep, x, 0).astype(x.dtype)
 
 
-def _shrink_dfwd(g, x, lambd, soft):
+def _shrink_dfwd(g, x, lambd, soft):  # noqa: ARG001 - a record attribute, in the record's attrs order
     return np.where(np.abs(x) > lambd, g, 0).astype(g.dtype)
 
 
@@ -450,7 +450,7 @@ def _threshold_fwd(x, th, value):
     return np.where(x > th, x, value).astype(x.dtype)
 
 
-def _threshold_dfwd(g, x, th, value):
+def _threshold_dfwd(g, x, th, value):  # noqa: ARG001 - a record attribute, in the record's attrs order
     return np.where(x > th, g, 0).astype(g.dtype)
 
 

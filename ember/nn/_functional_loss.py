@@ -423,11 +423,11 @@ def _nll_composed(logp, target, weight, ignore_index, reduction):
     tc = np.where(valid, t, 0)
     wd = weight._data[tc] if weight is not None else np.ones(len(t), logp._data.dtype)
     wt = (wd * valid).astype(logp._data.dtype)
-    loss = _nll_apply(x, tc, wt, c)
+    loss = _nll_apply(x, tc, wt)
     if weight is not None and weight._requires_grad:
         # weights that require grad: compose the weighting with ember ops
         w_sel = weight[Tensor._wrap(tc)] * Tensor._wrap(valid.astype(logp._data.dtype))
-        loss = _nll_apply(x, tc, valid.astype(logp._data.dtype), c) * w_sel
+        loss = _nll_apply(x, tc, valid.astype(logp._data.dtype)) * w_sel
         denom = w_sel.sum()
     else:
         denom = float(wt.sum())
@@ -438,7 +438,7 @@ def _nll_composed(logp, target, weight, ignore_index, reduction):
     return loss.sum() / denom
 
 
-def _nll_apply(x, tc, wt, c):
+def _nll_apply(x, tc, wt):
     return apply(_NLL, (x, Tensor._wrap(tc), Tensor._wrap(wt)))
 
 

@@ -47,13 +47,13 @@ fold = _pool.fold
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=True):  # noqa: ARG001 - PyTorch's *_with_indices return indices whatever it says
     """:func:`max_pool1d` returning ``(values, indices)``."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=True):  # noqa: ARG001 - PyTorch's *_with_indices return indices whatever it says
     """:func:`max_pool2d` returning ``(values, indices)``."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 

@@ -312,7 +312,7 @@ class VerificationResult:
                 f"difference per output: {parts}; rtol={self.rtol}, atol={self.atol})")
 
 
-def _run_and_compare(proto, model, args, kwargs, export_params, rtol=1e-4, atol=1e-5,
+def _run_and_compare(proto, model, args, kwargs, export_params, rtol=1e-4, atol=1e-5,  # noqa: ARG001 - callers pass it; parameter inputs are read from the session instead
                      eager=None, training=TrainingMode.EVAL):
     import numpy as np
 

@@ -737,7 +737,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.num_bad_epochs = 0
         self._last_lr = _group_values(self.optimizer, "lr")
 
-    def _reduce_lr(self, epoch) -> None:
+    def _reduce_lr(self, epoch) -> None:  # noqa: ARG002 - PyTorch's private signature (epoch fed its removed verbose printing)
         if len(self.optimizer.param_groups) != len(self.min_lrs):
             if self.default_min_lr is None:
                 raise RuntimeError(f"The number of param groups in the `optimizer` "
@@ -889,7 +889,7 @@ class CyclicLR(LRScheduler):
         return self._scale_fn_ref(x)
 
     @staticmethod
-    def _triangular_scale_fn(x: float) -> float:
+    def _triangular_scale_fn(x: float) -> float:  # noqa: ARG004 - scale_fn protocol; the triangular policy's scale is 1
         return 1.0
 
     @staticmethod

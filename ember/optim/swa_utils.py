@@ -99,7 +99,7 @@ def get_ema_avg_fn(decay: float = 0.999) -> Callable:
         raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
                          "[0,1] range.")
 
-    def ema_update(ema_param, current_param, num_averaged):
+    def ema_update(ema_param, current_param, num_averaged):  # noqa: ARG001 - avg_fn protocol; an EMA needs no count
         with ember.no_grad():
             return decay * ema_param + (1 - decay) * current_param
 

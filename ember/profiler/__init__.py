@@ -123,7 +123,7 @@ def _default_schedule_fn(_step):
 
 
 def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False,
-                              use_python_export=False):
+                              use_python_export=False):  # noqa: ARG001 - PyTorch's choice of JSON writer; the file is the same
     """An ``on_trace_ready`` handler writing each trace to ``dir_name`` as
     ``<worker_name>.<ms>.pt.trace.json`` (``.gz`` with ``use_gzip``), the file layout the
     TensorBoard profiler plugin reads.
@@ -298,7 +298,7 @@ class profile(_KinetoProfile):
                  record_shapes=False, profile_memory=False, with_stack=False,
                  with_flops=False, with_modules=False, experimental_config=None,
                  execution_trace_observer=None, acc_events=False, use_cuda=None,
-                 custom_trace_id_callback=None, post_processing_timeout_s=None):
+                 custom_trace_id_callback=None, post_processing_timeout_s=None):  # noqa: ARG002 - no post-processing step to time out
         if use_cuda:
             activities = set(activities or supported_activities()) | {ProfilerActivity.CUDA}
         super().__init__(activities=activities, record_shapes=record_shapes,

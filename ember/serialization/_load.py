@@ -322,7 +322,7 @@ def _load_legacy(fobj, map_location, weights_only, encoding, pickle_module, pick
                               "legacy PyTorch pickle stream)")
     empty = _Context(None, False)
 
-    def no_storage(key, nbytes):
+    def no_storage(key, nbytes):  # noqa: ARG001 - the get_bytes(key, nbytes) protocol; it refuses
         raise CheckpointError("ember.load: storage reference in a legacy header")
 
     empty.get_bytes = no_storage

@@ -256,12 +256,12 @@ def _parameter(data, requires_grad):
     return p
 
 
-def _rebuild_parameter(data, requires_grad, backward_hooks):
+def _rebuild_parameter(data, requires_grad, backward_hooks):  # noqa: ARG001 - PyTorch pickles an empty dict here and ignores it too
     """``torch._utils._rebuild_parameter``."""
     return _parameter(data, requires_grad)
 
 
-def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):  # noqa: ARG001 - PyTorch pickles an empty dict here and ignores it too
     """``torch._utils._rebuild_parameter_with_state``: a Parameter with Python attributes."""
     return _set_state(_parameter(data, requires_grad), state)
 

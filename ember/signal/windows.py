@@ -13,6 +13,7 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._device import check_device
+from ember._ops.args import layout_arg
 from ember._ops.core import wrap
 from ember._tensor import Tensor
 
@@ -20,8 +21,9 @@ __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general
            "general_hamming", "hamming", "hann", "kaiser", "nuttall"]
 
 
-def _make(name, M, sym, dtype, device, requires_grad, fn) -> Tensor:
+def _make(name, M, sym, dtype, layout, device, requires_grad, fn) -> Tensor:
     check_device(device)
+    layout_arg(name, "layout", layout)  # strided only; others are refused
     if not isinstance(M, (int, np.integer)) or isinstance(M, bool):
         raise TypeError(f"{name}(): argument 'M' must be int, not {type(M).__name__}")
     if M < 0:
@@ -69,7 +71,7 @@ def general_cosine(M: int, *, a, sym: bool = True, dtype=None, layout=None, devi
     except TypeError:
         raise TypeError("general_cosine(): coefficients 'a' must be an iterable of "
                         "floats") from None
-    return _make("general_cosine", M, sym, dtype, device, requires_grad, _cos_sum(coeffs))
+    return _make("general_cosine", M, sym, dtype, layout, device, requires_grad, _cos_sum(coeffs))
 
 
 def general_hamming(M: int, *, alpha: float = 0.54, sym: bool = True, dtype=None,
@@ -81,7 +83,7 @@ def general_hamming(M: int, *, alpha: float = 0.54, sym: bool = True, dtype=None
         >>> ember.signal.windows.general_hamming(3, alpha=0.5)
         tensor([0., 1., 0.])
     """
-    return _make("general_hamming", M, sym, dtype, device, requires_grad,
+    return _make("general_hamming", M, sym, dtype, layout, device, requires_grad,
                  _cos_sum((alpha, 1.0 - alpha)))
 
 
@@ -94,7 +96,7 @@ def hann(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.hann(3)
         tensor([0., 1., 0.])
     """
-    return _make("hann", M, sym, dtype, device, requires_grad, _cos_sum((0.5, 0.5)))
+    return _make("hann", M, sym, dtype, layout, device, requires_grad, _cos_sum((0.5, 0.5)))
 
 
 def hamming(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -106,7 +108,7 @@ def hamming(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.hamming(3)
         tensor([0.0800, 1.0000, 0.0800])
     """
-    return _make("hamming", M, sym, dtype, device, requires_grad, _cos_sum((0.54, 0.46)))
+    return _make("hamming", M, sym, dtype, layout, device, requires_grad, _cos_sum((0.54, 0.46)))
 
 
 def blackman(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -118,7 +120,7 @@ def blackman(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.blackman(5)[1:4]
         tensor([0.3400, 1.0000, 0.3400])
     """
-    return _make("blackman", M, sym, dtype, device, requires_grad,
+    return _make("blackman", M, sym, dtype, layout, device, requires_grad,
                  _cos_sum((0.42, 0.5, 0.08)))
 
 
@@ -131,7 +133,7 @@ def nuttall(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.nuttall(3)[1]
         tensor(1.)
     """
-    return _make("nuttall", M, sym, dtype, device, requires_grad,
+    return _make("nuttall", M, sym, dtype, layout, device, requires_grad,
                  _cos_sum((0.3635819, 0.4891775, 0.1365995, 0.0106411)))
 
 
@@ -144,7 +146,7 @@ def bartlett(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.bartlett(5)
         tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
-    return _make("bartlett", M, sym, dtype, device, requires_grad,
+    return _make("bartlett", M, sym, dtype, layout, device, requires_grad,
                  lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
 
 
@@ -157,7 +159,7 @@ def cosine(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.cosine(2)
         tensor([0.7071, 0.7071])
     """
-    return _make("cosine", M, sym, dtype, device, requires_grad,
+    return _make("cosine", M, sym, dtype, layout, device, requires_grad,
                  lambda n, N: np.sin(math.pi * (n + 0.5) / N))
 
 
@@ -184,7 +186,7 @@ def exponential(M: int, *, center=None, tau: float = 1.0, sym: bool = True, dtyp
         c = (N - 1) / 2 if center is None else float(center)
         return np.exp(-np.abs(n - c) / tau)
 
-    return _make("exponential", M, sym, dtype, device, requires_grad, fn)
+    return _make("exponential", M, sym, dtype, layout, device, requires_grad, fn)
 
 
 def gaussian(M: int, *, std: float = 1.0, sym: bool = True, dtype=None, layout=None,
@@ -198,7 +200,7 @@ def gaussian(M: int, *, std: float = 1.0, sym: bool = True, dtype=None, layout=N
     """
     if std <= 0:
         raise ValueError(f"Standard deviation must be positive, got: {std} instead.")
-    return _make("gaussian", M, sym, dtype, device, requires_grad,
+    return _make("gaussian", M, sym, dtype, layout, device, requires_grad,
                  lambda n, N: np.exp(-((n - (N - 1) / 2) ** 2) / (2 * std * std)))
 
 
@@ -218,4 +220,4 @@ def kaiser(M: int, *, beta: float = 12.0, sym: bool = True, dtype=None, layout=N
         r = 2 * n / (N - 1) - 1
         return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
 
-    return _make("kaiser", M, sym, dtype, device, requires_grad, fn)
+    return _make("kaiser", M, sym, dtype, layout, device, requires_grad, fn)

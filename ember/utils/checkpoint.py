@@ -68,7 +68,7 @@ def noop_context_fn():
 
 
 @contextlib.contextmanager
-def set_checkpoint_early_stop(enable: bool):
+def set_checkpoint_early_stop(enable: bool):  # noqa: ARG001 - early stopping only saves time; results are the same (see the docstring)
     """Whether a re-run may stop once it rebuilt what backward needs (PyTorch's option).
 
     ember re-runs the whole function either way: stopping early only saves time and never
@@ -244,7 +244,7 @@ def _leaves_of(outs, exclude):
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
-               determinism_check="default", debug=False, early_stop=True, **kwargs):
+               determinism_check="default", debug=False, early_stop=True, **kwargs):  # noqa: ARG001 - early stopping only saves time; results are the same
     """Run ``function(*args, **kwargs)`` keeping no activations; re-run it in backward.
 
     Args:

@@ -15,7 +15,7 @@ from ember.nn.parameter import Parameter
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
-def _index(idx, n, cls_name):
+def _index(idx, n):
     idx = operator.index(idx)
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range")
@@ -45,7 +45,7 @@ class Sequential(Module):
 
     def _get_item_by_idx(self, iterator, idx):
         size = len(self)
-        idx = _index(idx, size, "Sequential")
+        idx = _index(idx, size)
         return next(islice(iterator, idx, None))
 
     def __getitem__(self, idx):
@@ -172,7 +172,7 @@ class ModuleList(Module):
             self += modules
 
     def _get_abs_string_index(self, idx):
-        return str(_index(idx, len(self), "ModuleList"))
+        return str(_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -350,7 +350,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx):
-        return str(_index(idx, len(self), "ParameterList"))
+        return str(_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -512,7 +512,7 @@ class ParameterDict(Module):
     def extra_repr(self) -> str:
         return "\n".join(f"  ({k}): {_param_line(p, True)}" for k, p in self.items())
 
-    def __call__(self, input):
+    def __call__(self, input):  # noqa: ARG002 - ParameterDict is not callable (raises, as PyTorch)
         raise RuntimeError("ParameterDict should not be called.")
 
     def __or__(self, other: ParameterDict) -> ParameterDict:

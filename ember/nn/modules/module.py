@@ -160,7 +160,7 @@ class _BackwardHook:
                 return args
 
             @staticmethod
-            def backward(ctx, *grads):
+            def backward(ctx, *grads):  # noqa: ARG004 - autograd.Function's backward(ctx, *grads) protocol
                 return bwd(grads)
 
         return _BackwardHookFunction.apply(*tensors)
@@ -721,7 +721,7 @@ class Module:
         raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
                            "be called.")
 
-    def set_extra_state(self, state: Any) -> None:
+    def set_extra_state(self, state: Any) -> None:  # noqa: ARG002 - raises, as PyTorch's base implementation does
         """Restore the state returned by :meth:`get_extra_state`."""
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
                            "be called.")

@@ -367,7 +367,7 @@ class RNNCellBase(Module):
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
 
-    def _prep(self, input, hx, name):
+    def _prep(self, input, name):
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         if input.shape[-1] != self.input_size:
@@ -410,7 +410,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, unb = self._prep(input, hx, "RNNCell")
+        x, unb = self._prep(input, "RNNCell")
         h = self._state(hx, x, unb, "RNNCell")
         _, hn = FS.rnn_layer(self._proj(x, True), h, self.weight_hh, self.nonlinearity)
         return hn.squeeze(0) if unb else hn
@@ -430,7 +430,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx=None):
-        x, unb = self._prep(input, hx, "LSTMCell")
+        x, unb = self._prep(input, "LSTMCell")
         if hx is None:
             h = c = ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
         else:
@@ -453,7 +453,7 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        x, unb = self._prep(input, hx, "GRUCell")
+        x, unb = self._prep(input, "GRUCell")
         h = self._state(hx, x, unb, "GRUCell")
         _, hn = FS.gru_layer(self._proj(x, False), h, self.weight_hh, self.bias_hh)
         return hn.squeeze(0) if unb else hn

@@ -34,10 +34,10 @@ def _clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
-def _square_subsequent_mask(sz: int, dtype=None) -> Tensor:
+def _square_subsequent_mask(sz: int, dtype=None, device=None) -> Tensor:
     m = np.triu(np.full((sz, sz), -np.inf), 1)
     dt = dtype if dtype is not None else ember.get_default_dtype()
-    return ember.tensor(m, dtype=dt)
+    return ember.tensor(m, dtype=dt, device=device)
 
 
 class TransformerEncoderLayer(Module):
@@ -268,7 +268,7 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
         """A float mask with -inf above the diagonal (position i may attend to j <= i)."""
-        return _square_subsequent_mask(sz, dtype)
+        return _square_subsequent_mask(sz, dtype, device)
 
     def _reset_parameters(self) -> None:
         from ember.nn import init

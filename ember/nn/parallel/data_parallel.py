@@ -29,7 +29,7 @@ class DataParallel(Module):
         ['module.weight', 'module.bias']
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):  # noqa: ARG002 - as PyTorch's DataParallel without CUDA devices: the module runs as is
         super().__init__()
         self.module = module
         self.device_ids = []
@@ -40,7 +40,7 @@ class DataParallel(Module):
         return self.module(*inputs, **kwargs)
 
 
-def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,
+def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,  # noqa: ARG001 - as PyTorch's data_parallel without CUDA devices: the module runs as is
                   module_kwargs=None):
     """Evaluate ``module(*inputs, **module_kwargs)`` (the functional form of DataParallel).
 

@@ -126,7 +126,7 @@ class DistributedDataParallel(Module):
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0,
                  broadcast_buffers=True, init_sync=True, process_group=None,
-                 bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
+                 bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,  # noqa: ARG002 - deprecated in PyTorch and without effect there too
                  gradient_as_bucket_view=False, static_graph=False,
                  delay_all_reduce_named_params=None, param_to_hook_all_reduce=None,
                  mixed_precision=None, device_mesh=None, skip_all_reduce_unused_params=False):
@@ -375,7 +375,7 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------ backward
     def _make_hook(self, i):
-        def hook(param):
+        def hook(param):  # noqa: ARG001 - post-accumulate hook protocol (the hook receives the parameter)
             self._on_grad(i)
         return hook
 

@@ -21,7 +21,7 @@ def _as_list(tensors) -> list:
 
 
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                   foreach: bool | None = None) -> Tensor:
+                   foreach: bool | None = None) -> Tensor:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
     """The ``norm_type``-norm of all ``tensors`` together (as if concatenated).
 
     Example::
@@ -58,7 +58,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
-                          foreach: bool | None = None) -> None:
+                          foreach: bool | None = None) -> None:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
     """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` when that is below 1."""
     params = [p for p in _as_list(parameters) if p.grad is not None]
     coef = float(max_norm) / (float(total_norm) + 1e-6)
@@ -103,7 +103,7 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
-                     foreach: bool | None = None) -> None:
+                     foreach: bool | None = None) -> None:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
     """Clamp every gradient element to ``[-clip_value, clip_value]`` in place.
 
     Example::

@@ -224,7 +224,7 @@ def _default_deepcopy(self, memo):
     return replica
 
 
-def _getstate(self):
+def _getstate(self):  # noqa: ARG001 - __getstate__ protocol; it refuses
     raise RuntimeError("Serialization of parametrized modules is only supported through "
                        "state_dict(). See the PyTorch tutorial on saving and loading models: "
                        "save `model.state_dict()` and load it into a freshly parametrized "

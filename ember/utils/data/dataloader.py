@@ -295,7 +295,7 @@ class _BaseDataLoaderIter:
     def __iter__(self):
         return self
 
-    def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:
+    def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:  # noqa: ARG002 - used by PyTorch's worker iterator only; a single-process reset is the same
         self._sampler_iter = iter(self._index_sampler)
         self._num_yielded = 0
         self._IterableDataset_len_called = loader._IterableDataset_len_called

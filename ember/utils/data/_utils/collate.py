@@ -82,7 +82,7 @@ def default_convert(data: Any) -> Any:
     return data
 
 
-def collate_tensor_fn(batch, *, collate_fn_map=None):
+def collate_tensor_fn(batch, *, collate_fn_map=None):  # noqa: ARG001 - collate_fn_map protocol (PyTorch's signature)
     """Stack tensors along a new first dimension (into shared memory inside a worker)."""
     if any(t._requires_grad for t in batch):
         return _ember().stack(batch, 0)  # keeps the autograd graph
@@ -114,20 +114,20 @@ def _collate_numpy_array(batch, *, collate_fn_map=None):
     return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
-def _collate_numpy_scalar(batch, *, collate_fn_map=None):
+def _collate_numpy_scalar(batch, *, collate_fn_map=None):  # noqa: ARG001 - collate_fn_map protocol (PyTorch's signature)
     return _ember().as_tensor(np.array(batch))
 
 
-def _collate_float(batch, *, collate_fn_map=None):
+def _collate_float(batch, *, collate_fn_map=None):  # noqa: ARG001 - collate_fn_map protocol (PyTorch's signature)
     e = _ember()
     return e.tensor(batch, dtype=e.float64)
 
 
-def _collate_int(batch, *, collate_fn_map=None):
+def _collate_int(batch, *, collate_fn_map=None):  # noqa: ARG001 - collate_fn_map protocol (PyTorch's signature)
     return _ember().tensor(batch)
 
 
-def _collate_str(batch, *, collate_fn_map=None):
+def _collate_str(batch, *, collate_fn_map=None):  # noqa: ARG001 - collate_fn_map protocol (PyTorch's signature)
     return batch
 
 

@@ -136,7 +136,7 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
             if not r._requires_grad:
                 raise RuntimeError("element 0 of tensors does not require grad and does not "
                                    "have a grad_fn")
-            _deliver_leaf(r, g, create_graph, accumulate, target_of, captured)
+            _deliver_leaf(r, g, create_graph, target_of, captured)
             continue
         node, nr = (e if e.__class__ is tuple else (e, 0))
         _add_buffer(buffers, node, nr, g)
@@ -262,10 +262,10 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                         pend = leaf_buf.pop(k, None)
                         if pend is not None:
                             gi = pend[1] + gi
-                    _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
+                    _deliver_leaf(e, gi, create_graph, target_of, captured)
         # Leaves some of whose edges carried no gradient (None) get what did arrive.
         for e, gi in leaf_buf.values():
-            _deliver_leaf(e, gi, create_graph, accumulate, target_of, captured)
+            _deliver_leaf(e, gi, create_graph, target_of, captured)
     finally:
         GRAD.enabled = prev
 
@@ -356,7 +356,7 @@ def _capture_nonleaf(node, g, multi, target_of, captured):
                 captured[i] = g
 
 
-def _deliver_leaf(t, g, create_graph, accumulate, target_of, captured):
+def _deliver_leaf(t, g, create_graph, target_of, captured):
     hooks = t._meta_get("hooks") if t._meta is not None else None
     if hooks:
         for fn in list(hooks):

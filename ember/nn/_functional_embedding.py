@@ -23,7 +23,7 @@ def _check_indices(input, name):
                            f"(while checking arguments for {name})")
 
 
-def _embedding_fwd(w, idx, num_weights, padding_idx, scale_grad):
+def _embedding_fwd(w, idx, num_weights, padding_idx, scale_grad):  # noqa: ARG001 - record attributes, in the record's attrs order
     return w[idx]
 
 

@@ -153,12 +153,34 @@ def _bstrides(a, shape):
     return [0 if sh[i] == 1 and shape[i] != 1 else st[i] for i in range(nd)]
 
 
+def _on_gpu(arrays):
+    """Whether a kernel call's arrays are CuPy arrays (checked off the cached host path)."""
+    return any(type(a).__module__.startswith("cupy") for a in arrays)
+
+
+# EMBER_KERNEL_LOG=path: append every kernel program built in this process to ``path`` as
+# a JSON line (the CUDA compile check in tests/test_cuda_cpu_side.py replays them).
+_LOG = os.environ.get("EMBER_KERNEL_LOG")
+
+
+def _log_program(inputs, body, outputs, staged):
+    import json
+
+    rec = {"inputs": [[str(x) for x in i] for i in inputs],
+           "body": [list(b) for b in body],
+           "outputs": [[o[0], str(np.dtype(o[1]))] for o in outputs], "staged": staged}
+    with open(_LOG, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
 class _Kernel:
     kind = "kernel"
 
     def __init__(self, inputs, body, outputs, staged):
         self.inputs = [(i[0], np.dtype(i[1])) for i in inputs]
         self.program = parse_program(inputs, body, outputs, staged=staged)
+        if _LOG:
+            _log_program(inputs, body, outputs, staged)
         self.out_dtypes = [dt for _, dt in self.program.outputs]
         self.fallback_reason = None
         try:
@@ -254,6 +276,10 @@ class ElementwiseKernel(_Kernel):
             key += tuple(getattr(o, "strides", None) for o in out)
         plan = self._plans.get(key) if key is not None else None
         if plan is None:
+            if key is None and _on_gpu(arrays):  # NOTE [ Generated kernels on the GPU ]
+                from ember._codegen import cuda_kernel
+
+                return cuda_kernel.run_elementwise(self, arrays, out)
             arrays = self._arrays(arrays)
             plan = self._plan(arrays, out)
             if key is not None and (plan[0] is not None or not disabled()):
@@ -350,6 +376,10 @@ class StagedKernel(_Kernel):
             key += tuple(getattr(o, "strides", None) for o in out)
         plan = self._plans.get(key) if key is not None else None
         if plan is None:
+            if key is None and _on_gpu(arrays):  # NOTE [ Generated kernels on the GPU ]
+                from ember._codegen import cuda_kernel
+
+                return cuda_kernel.run_staged(self, arrays, out)
             arrays = self._arrays(arrays)
             plan = self._plan(arrays, out)
             if key is not None and (plan[0] is not None or not disabled()):

@@ -1,0 +1,343 @@
+"""A stand-in for CuPy on machines without a GPU: NumPy behind CuPy's module layout.
+
+``install(monkeypatch)`` puts modules named ``cupy``, ``cupyx``, ``cupyx.scipy.special``
+and ``cupy._core._routines_linalg`` into ``sys.modules`` for one test, so that
+``ember._backends.cupy_backend`` loads, registers and runs exactly as it would on a GPU:
+its transfers, factories, kernels, matmul-precision switching, device indices, memory
+counters and ``ember.cuda``'s streams and events all execute. Arrays are ``FakeArray``s,
+which, like CuPy's, refuse implicit conversion to NumPy (``np.asarray`` raises) and reach
+NumPy's functions only through ``__array_function__``/``__array_ufunc__``. What this cannot
+show is whether CuPy itself has every NumPy function a forward calls: the coverage test in
+``test_cuda_cpu_side.py`` checks the names against the real CuPy when it is installed.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+
+CALLS = {"functions": set(), "ufuncs": set(), "methods": set(), "compute_type": []}
+
+
+class _Device:
+    id = 0
+
+
+class FakeArray(np.lib.mixins.NDArrayOperatorsMixin):
+    """A device array: NumPy data reachable only through the dispatch protocols."""
+
+    __slots__ = ("a",)
+    __array_priority__ = 3000
+    device = _Device()
+
+    def __init__(self, a):
+        self.a = a
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed (fake CuPy)")
+
+    def __repr__(self):
+        return f"FakeArray({self.a!r})"
+
+    shape = property(lambda self: self.a.shape)
+    dtype = property(lambda self: self.a.dtype)
+    ndim = property(lambda self: self.a.ndim)
+    size = property(lambda self: self.a.size)
+    strides = property(lambda self: self.a.strides)
+    itemsize = property(lambda self: self.a.itemsize)
+    nbytes = property(lambda self: self.a.nbytes)
+    flags = property(lambda self: self.a.flags)
+    base = property(lambda self: None if self.a.base is None else _wrap(self.a.base))
+    T = property(lambda self: _wrap(self.a.T))
+    real = property(lambda self: _wrap(self.a.real))
+    imag = property(lambda self: _wrap(self.a.imag))
+
+    def __len__(self):
+        return len(self.a)
+
+    def item(self, *args):
+        return self.a.item(*args)
+
+    def tolist(self):
+        return self.a.tolist()
+
+    def get(self):
+        return self.a.copy()
+
+    def __bool__(self):
+        return bool(self.a)
+
+    def __float__(self):
+        return float(self.a)
+
+    def __int__(self):
+        return int(self.a)
+
+    def __index__(self):
+        return self.a.__index__()
+
+    def __getitem__(self, key):
+        return _wrap(self.a[_unwrap(key)])
+
+    def __setitem__(self, key, value):
+        self.a[_unwrap(key)] = _unwrap(value)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        target = getattr(self.a, attr)
+        if not callable(target):
+            return _wrap(target)
+        CALLS["methods"].add(attr)
+
+        def method(*args, **kwargs):
+            return _wrap(target(*_unwrap(args), **_unwrap(kwargs)))
+
+        return method
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _no_host(ufunc.__name__, inputs)
+        CALLS["ufuncs"].add(ufunc.__name__ if method == "__call__" else
+                            f"{ufunc.__name__}.{method}")
+        out = kwargs.get("out")
+        r = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _wrap(r)
+
+    def __array_function__(self, func, types, args, kwargs):
+        _no_host(func.__name__, args)
+        mod = getattr(func, "__module__", "") or ""
+        prefix = "" if mod in ("numpy", "numpy.core", "numpy._core") else mod + "."
+        CALLS["functions"].add(prefix.replace("numpy.", "") + func.__name__)
+        r = func(*_unwrap(args), **_unwrap(kwargs))
+        if func is np.copyto:
+            return None
+        return _wrap(r)
+
+
+def _no_host(fname, args):
+    for a in _flat(args):
+        if isinstance(a, np.ndarray) and a.ndim > 0:
+            raise TypeError(f"fake CuPy: {fname}() mixes a host NumPy array "
+                            f"{a.dtype}{list(a.shape)} with device arrays")
+
+
+def _flat(obj):
+    if isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from _flat(o)
+    else:
+        yield obj
+
+
+def _unwrap(obj):
+    if isinstance(obj, FakeArray):
+        return obj.a
+    if isinstance(obj, tuple):
+        return tuple(_unwrap(o) for o in obj)
+    if isinstance(obj, list):
+        return [_unwrap(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _unwrap(v) for k, v in obj.items()}
+    return obj
+
+
+def _wrap(obj):
+    if isinstance(obj, np.ndarray):
+        return FakeArray(obj)
+    if isinstance(obj, np.generic):  # CuPy reductions give 0-d device arrays
+        return FakeArray(np.asarray(obj))
+    if isinstance(obj, tuple):
+        return tuple(_wrap(o) for o in obj)
+    if isinstance(obj, list):
+        return [_wrap(o) for o in obj]
+    return obj
+
+
+class _Pool:
+    def __init__(self):
+        self.used = 0
+        self.freed = 0
+
+    def malloc(self, size):
+        self.used += size
+        return size
+
+    def used_bytes(self):
+        return self.used
+
+    def total_bytes(self):
+        return self.used + 1024
+
+    def free_all_blocks(self):
+        self.freed += 1
+
+
+class _Stream:
+    def __init__(self, non_blocking=False, priority=0, ptr=1):
+        self.ptr, self.device_id, self.done = ptr if ptr != 1 else id(self), 0, True
+        self.waited = []
+
+    def synchronize(self):
+        pass
+
+    def wait_event(self, e):
+        self.waited.append(e)
+
+    def record(self, event=None):
+        e = event or _Event()
+        e.record(self)
+        return e
+
+    def __enter__(self):
+        _STREAMS.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _STREAMS.pop()
+        return False
+
+
+class _Event:
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self.t, self.done, self.timing = None, True, not disable_timing
+
+    def record(self, stream=None):
+        import time
+
+        self.t = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+_STREAMS = [_Stream(ptr=0)]
+_PINNED, _KEEP = set(), []
+
+
+class _DeviceCtx:
+    current = 0
+
+    def __init__(self, i=None):
+        self.i = _DeviceCtx.current if i is None else i
+
+    def use(self):
+        _DeviceCtx.current = self.i
+
+    def synchronize(self):
+        pass
+
+    def __enter__(self):
+        self.prev = _DeviceCtx.current
+        _DeviceCtx.current = self.i
+        return self
+
+    def __exit__(self, *exc):
+        _DeviceCtx.current = self.prev
+        return False
+
+
+def _module(name, **attrs):
+    m = types.ModuleType(name)
+    m.__dict__.update(attrs)
+    return m
+
+
+def build(device_count=1):
+    """The fake ``cupy`` package's modules: ``{name: module}``."""
+    pool, pinned = _Pool(), _Pool()
+
+    def props(i):
+        return {"name": b"Fake GPU", "major": 9, "minor": 0, "totalGlobalMem": 80 << 30,
+                "multiProcessorCount": 132, "l2CacheSize": 50 << 20, "warpSize": 32}
+
+    runtime = _module(
+        "cupy.cuda.runtime", getDeviceCount=lambda: device_count,
+        getDevice=lambda: _DeviceCtx.current, getDeviceProperties=props,
+        memGetInfo=lambda: (70 << 30, 80 << 30), memoryTypeHost=1,
+        pointerGetAttributes=lambda ptr: types.SimpleNamespace(type=int(ptr in _PINNED)))
+    allocator = []
+    cuda = _module(
+        "cupy.cuda", runtime=runtime, Device=_DeviceCtx, Stream=_Stream, Event=_Event,
+        get_current_stream=lambda: _STREAMS[-1],
+        get_elapsed_time=lambda a, b: (b.t - a.t) * 1e3,
+        set_allocator=allocator.append, allocator=allocator)
+    _Stream.null = _STREAMS[0]
+    rl = _module("cupy._core._routines_linalg",
+                 **{f"COMPUTE_TYPE_{n}": i for i, n in enumerate(
+                     ["TBD", "DEFAULT", "PEDANTIC", "FP16", "FP32", "FP64", "BF16", "TF32"])},
+                 set_compute_type=lambda dt, ct: CALLS["compute_type"].append(
+                     (np.dtype(dt).name, ct)))
+    core = _module("cupy._core", _routines_linalg=rl)
+
+    def passthrough(f):
+        def call(*a, **k):
+            return _wrap(f(*_unwrap(a), **_unwrap(k)))
+        return call
+
+    def asarray(a, dtype=None):
+        if isinstance(a, FakeArray):
+            return a if dtype is None or a.dtype == dtype else FakeArray(a.a.astype(dtype))
+        return FakeArray(np.array(a, dtype=dtype))
+
+    def asnumpy(a):
+        return a.a.copy() if isinstance(a, FakeArray) else np.asarray(a)
+
+    cupy = _module("cupy", ndarray=FakeArray, cuda=cuda, _core=core, asarray=asarray,
+                   asnumpy=asnumpy, get_default_memory_pool=lambda: pool,
+                   get_default_pinned_memory_pool=lambda: pinned, __version__="fake")
+    cupy.__getattr__ = lambda attr: (passthrough(getattr(np, attr))
+                                     if callable(getattr(np, attr)) and not isinstance(
+                                         getattr(np, attr), (type, np.ufunc))
+                                     else getattr(np, attr))
+
+    def special(name):
+        def call(x, *rest):
+            import scipy.special as sp
+
+            return _wrap(getattr(sp, name)(*_unwrap((x,) + rest)))
+        return call
+
+    sp = _module("cupyx.scipy.special", **{n: special(n) for n in (
+        "erf", "erfc", "erfinv", "gammaln", "digamma", "i1", "polygamma")})
+    scipy = _module("cupyx.scipy", special=sp)
+
+    def scatter_add(target, index, values):
+        np.add.at(target.a, _unwrap(index), _unwrap(values))
+
+    def empty_pinned(shape, dtype):
+        a = np.empty(shape, dtype)
+        _PINNED.add(a.ctypes.data)
+        _KEEP.append(a)  # keep the address taken while the test runs
+        return a
+
+    cupyx = _module("cupyx", scipy=scipy, scatter_add=scatter_add, empty_pinned=empty_pinned)
+    return {"cupy": cupy, "cupy.cuda": cuda, "cupy.cuda.runtime": runtime, "cupy._core": core,
+            "cupy._core._routines_linalg": rl, "cupyx": cupyx, "cupyx.scipy": scipy,
+            "cupyx.scipy.special": sp}
+
+
+def install(monkeypatch, device_count=1):
+    """Make ``import cupy`` give the fake for one test and reset ember's CUDA backend
+    (undone by ``monkeypatch`` and :func:`uninstall`)."""
+    from ember import _tensor
+    from ember._backends import cupy_backend
+
+    cupy_backend._reset_for_tests()
+    for name, mod in build(device_count).items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    _tensor._DEVICES.clear()
+    for k in ("compute_type",):
+        CALLS[k] = []
+    return sys.modules["cupy"]
+
+
+def uninstall():
+    from ember import _tensor
+    from ember._backends import cupy_backend
+
+    cupy_backend._reset_for_tests()
+    _tensor._DEVICES.clear()

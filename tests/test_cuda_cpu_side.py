@@ -1,0 +1,580 @@
+"""The CUDA backend, checked on a machine without a GPU (issue 15).
+
+Three parts:
+
+- *No CUDA*: ``import ember`` never imports CuPy; without CuPy (or without a device)
+  ``ember.cuda`` answers as PyTorch's CPU-only build does and asking for the ``cuda`` device
+  raises a RuntimeError naming the ``cuda`` extra.
+- *Fake CuPy* (``tests/fake_cupy.py``: NumPy behind CuPy's module layout, arrays that
+  refuse silent host conversion): the real ``ember._backends.cupy_backend`` loads on it, so
+  device plumbing, the op table, nn layers, the matmul/convolution TF32 switches, memory
+  counters, streams, events and pinned memory run end to end. When the real CuPy is
+  installed, every NumPy function, ufunc and array method the op table reached is looked
+  up in it.
+- *CUDA C*: the CUDA dialect of the kernel generator compiles, with ``nvcc`` and with
+  NVRTC (the run-time compiler CuPy uses) when present, for the kernels ember builds:
+  every fusible record's expression, the eager kernels (GELU, layer norm, softmax,
+  cross-entropy, batch norm, Adam, LSTM/GRU cells) and reductions; the slow variant
+  replays every kernel the codegen test suites build. A compile check, not a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+import fake_cupy
+from ember._backends import cupy_backend
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ============================================================================ no CUDA
+def test_import_ember_never_imports_cupy():
+    code = ("import sys, ember\n"
+            "x = ember.ones(3) * 2\n"
+            "assert 'cupy' not in sys.modules, 'import ember loaded CuPy'\n"
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+@pytest.fixture
+def no_cupy(monkeypatch):
+    """CuPy absent (``import cupy`` raises ImportError) for one test."""
+    cupy_backend._reset_for_tests()
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    yield
+    cupy_backend._reset_for_tests()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ember.zeros(2, device="cuda"),
+    lambda: ember.tensor([1.0], device="cuda:0"),
+    lambda: ember.ones(2).cuda(),
+    lambda: ember.ones(2).to("cuda"),
+    lambda: ember.randn(2, device=ember.device("cuda")),
+    lambda: ember.nn.Linear(2, 2).cuda(),
+    lambda: ember.nn.Linear(2, 2, device="cuda"),
+])
+def test_cuda_without_cupy_names_the_extra(no_cupy, make):
+    with pytest.raises(RuntimeError, match=r"(?s)not available.*CuPy is not installed.*"
+                                           r"'cuda' extra"):
+        make()
+
+
+def test_ember_cuda_without_cupy(no_cupy):
+    cuda = ember.cuda
+    assert cuda.is_available() is False and cuda.device_count() == 0
+    assert not cuda.is_initialized()
+    assert cuda.memory_allocated() == cuda.max_memory_allocated() == 0
+    assert cuda.memory_reserved() == 0
+    cuda.empty_cache()
+    cuda.manual_seed(0)
+    cuda.manual_seed_all(0)
+    assert cuda.is_bf16_supported() is False
+    with cuda.stream(None):
+        pass
+    for f in (cuda.current_device, cuda.synchronize, cuda.get_device_name,
+              cuda.get_device_properties, cuda.reset_peak_memory_stats, cuda.Stream,
+              cuda.Event, cuda.current_stream, lambda: cuda.set_device(0),
+              cuda.mem_get_info, cuda.get_device_capability):
+        with pytest.raises(RuntimeError, match="no CUDA device is available.*'cuda' extra"):
+            f()
+    assert ember.device("cuda:0").index == 0  # describing a device needs no CUDA
+    assert not ember.ones(2).is_cuda
+
+
+def test_pinned_memory_without_cuda(no_cupy):
+    torch = pytest.importorskip("torch")
+    msgs = []
+    for lib in (torch, ember):
+        row = []
+        for f in (lambda: lib.ones(2).pin_memory(), lambda: lib.ones(2, pin_memory=True),
+                  lambda: lib.tensor([1.0], pin_memory=True),
+                  lambda: lib.empty(2, pin_memory=True)):
+            with pytest.raises(RuntimeError) as e:
+                f()
+            row.append(str(e.value))
+        msgs.append(row)
+        assert lib.ones(2).is_pinned() is False
+    assert msgs[0] == msgs[1]
+
+
+def test_pinned_memory_without_cuda_no_oracle(no_cupy):
+    with pytest.raises(RuntimeError, match="none is available"):
+        ember.ones(2).pin_memory()
+    with pytest.raises(RuntimeError, match="no pinned memory allocator"):
+        ember.zeros(3, pin_memory=True)
+    assert ember.zeros(3, pin_memory=False).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_cupy_without_a_device_is_unavailable():
+    """With CuPy installed but no driver or GPU (this machine, typically), the reason says
+    so; on a GPU machine CUDA is available instead."""
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        pytest.skip("CuPy is not installed")
+    cupy_backend._reset_for_tests()
+    try:
+        if ember.cuda.is_available():
+            assert ember.cuda.device_count() >= 1
+        else:
+            assert "CuPy found no" in cupy_backend.unavailable_reason()
+            with pytest.raises(RuntimeError, match="CuPy found no"):
+                ember.ones(1, device="cuda")
+    finally:
+        cupy_backend._reset_for_tests()
+
+
+# ============================================================================ fake CuPy
+@pytest.fixture
+def fake(monkeypatch):
+    """Fake CuPy installed and ember's CUDA backend loaded on it, for one test."""
+    fake_cupy.install(monkeypatch)
+    yield sys.modules["cupy"]
+    fake_cupy.uninstall()
+
+
+@pytest.fixture
+def fake2(monkeypatch):
+    """Fake CuPy with two devices."""
+    fake_cupy.install(monkeypatch, device_count=2)
+    yield sys.modules["cupy"]
+    fake_cupy._DeviceCtx.current = 0
+    fake_cupy.uninstall()
+
+
+def test_fake_device_plumbing(fake):
+    assert ember.cuda.is_available() and ember.cuda.device_count() == 1
+    assert ember.cuda.is_initialized() and ember.cuda.current_device() == 0
+    x = ember.ones(2, 3, device="cuda")
+    assert isinstance(x._data, fake.ndarray)
+    assert x.device == ember.device("cuda:0") and x.is_cuda and not x.is_cpu
+    assert str(x.device) == "cuda:0"
+    h = ember.arange(6.0).reshape(2, 3)
+    for d in (h.cuda(), h.cuda(0), h.to("cuda"), h.to("cuda:0"), h.to(ember.device("cuda")),
+              h.to("cuda", non_blocking=True), ember.tensor(h.tolist(), device="cuda")):
+        assert d.is_cuda and d.cpu().tolist() == h.tolist()
+        assert d.cpu().device.type == "cpu"
+    y = (x * 2 + h.cuda()).sum(0)
+    assert y.is_cuda and y.cpu().tolist() == [7.0, 9.0, 11.0]
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        x + h
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        ember.cat([x, h])
+    assert (x + ember.tensor(1.0)).is_cuda  # 0-d CPU tensors join, as in PyTorch
+    with pytest.raises(TypeError, match="cuda device type tensor to numpy"):
+        x.numpy()
+    with pytest.raises(TypeError, match="bfloat16"):
+        ember.ones(2, dtype=ember.bfloat16).cuda()
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        ember.ones(2, device="cuda:3")
+
+
+def test_fake_random_values_match_the_cpu(fake):
+    ember.manual_seed(3)
+    a = ember.randn(4, 5)
+    ember.manual_seed(3)
+    b = ember.randn(4, 5, device="cuda")
+    assert b.is_cuda and b.cpu().tolist() == a.tolist()
+    assert ember.arange(5, device="cuda").cpu().tolist() == [0, 1, 2, 3, 4]
+    assert ember.eye(2, device="cuda").is_cuda
+    assert ember.full((2,), 7, device="cuda").cpu().tolist() == [7, 7]
+
+
+def test_fake_one_device_per_process(fake2):
+    assert ember.cuda.device_count() == 2
+    with pytest.raises(NotImplementedError, match=r"cuda:1 while the current device is "
+                                                  r"cuda:0.*set_device\(1\)"):
+        ember.ones(2, device="cuda:1")
+    ember.cuda.set_device(1)
+    assert ember.cuda.current_device() == 1
+    assert ember.ones(2).cuda().device.type == "cuda"
+    with ember.cuda.device(0):
+        assert ember.cuda.current_device() == 0
+    assert ember.cuda.current_device() == 1
+
+
+def test_fake_modules_and_autograd(fake):
+    ember.manual_seed(0)
+    net = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
+    assert net.cuda() is net
+    assert all(p.is_cuda for p in net.parameters())
+    x = ember.randn(5, 4, device="cuda", requires_grad=True)
+    net(x).pow(2).sum().backward()
+    assert x.grad.is_cuda and all(p.grad.is_cuda for p in net.parameters())
+    opt = ember.optim.SGD(net.parameters(), lr=0.1)
+    opt.step()
+    assert net.cpu() is net and all(not p.is_cuda for p in net.parameters())
+    # a device-crossing copy is differentiable (ToCopyBackward0)
+    h = ember.ones(3, requires_grad=True)
+    (h.cuda() * 3).sum().backward()
+    assert h.grad.tolist() == [3.0, 3.0, 3.0] and not h.grad.is_cuda
+
+
+def test_fake_op_table_and_layers(fake):
+    """Every op-table sample and the nn layers of the seam test, on the CuPy backend."""
+    import test_backend_seam as seam
+    from op_db import OP_DB
+    from test_ops import _map, samples
+
+    failing = {}
+    for info in OP_DB:
+        for s in samples(info, info.dtypes[0]):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    x, args, kw = _map((s.input, s.args, s.kwargs), seam._to_ember_keep_dtypes)
+                    real = info.op(ember, x, *args, **kw)
+                except Exception:
+                    continue
+                try:
+                    x, args, kw = _map((s.input, s.args, s.kwargs), seam._to_device)
+                    dev = info.op(ember, x, *args, **kw)
+                except Exception as e:
+                    failing[info.name] = f"{type(e).__name__}: {e}"
+                    break
+            for r, d in zip(seam._outs(real), seam._outs(dev), strict=True):
+                if isinstance(r, ember.Tensor):
+                    if not (isinstance(d, ember.Tensor) and d.is_cuda):
+                        failing[info.name] = f"result not on the device: {d!r}"
+                    elif not seam._same(seam._host(r), seam._host(d)):
+                        failing[info.name] = f"values differ for {s}"
+            if info.name in failing:
+                break
+    assert failing == {}
+    for name, (build, shape, loss) in seam.LAYERS.items():
+        ref, ref_grads = seam._run_layer(build, shape, loss, "cpu")
+        out, grads = seam._run_layer(build, shape, loss, "cuda")
+        assert out.is_cuda and seam._same(seam._host(out), seam._host(ref)), name
+        for (n, g), (_, gr) in zip(grads, ref_grads, strict=True):
+            assert g.is_cuda and seam._same(seam._host(g), seam._host(gr)), (name, n)
+
+
+def test_fake_matmul_and_conv_precision_flags(fake):
+    calls = fake_cupy.CALLS["compute_type"]
+    rl = fake._core._routines_linalg
+    a = ember.ones(4, 4, device="cuda")
+    old = ember.get_float32_matmul_precision()
+    try:
+        ember.set_float32_matmul_precision("high")
+        a @ a
+        assert calls[-2:] == [("float32", rl.COMPUTE_TYPE_TF32),
+                              ("complex64", rl.COMPUTE_TYPE_TF32)]
+        n = len(calls)
+        a @ a
+        assert len(calls) == n  # unchanged flags: no call
+        ember.backends.cuda.matmul.allow_tf32 = False
+        a @ a
+        assert calls[-1] == ("complex64", rl.COMPUTE_TYPE_DEFAULT)
+        # convolutions follow cudnn.allow_tf32 (default True), whatever the matmul flag
+        x, w = ember.ones(1, 1, 4, 4, device="cuda"), ember.ones(1, 1, 3, 3, device="cuda")
+        ember.nn.functional.conv2d(x, w)
+        assert calls[-1] == ("complex64", rl.COMPUTE_TYPE_TF32)
+        with ember.backends.cudnn.flags(enabled=True, allow_tf32=False):
+            ember.nn.functional.conv2d(x, w)
+            assert calls[-1] == ("complex64", rl.COMPUTE_TYPE_DEFAULT)
+    finally:
+        ember.set_float32_matmul_precision(old)
+
+
+def test_fake_memory_streams_events(fake):
+    cuda = ember.cuda
+    assert cuda.is_available()  # loads the backend, which installs its tracking allocator
+    alloc = fake.cuda.allocator[-1]
+    base = cuda.memory_allocated()
+    alloc(1000)
+    assert cuda.memory_allocated() == base + 1000
+    assert cuda.max_memory_allocated() >= base + 1000
+    fake.get_default_memory_pool().used -= 1000  # the block is freed
+    assert cuda.max_memory_allocated() >= base + 1000 > cuda.memory_allocated()
+    cuda.reset_peak_memory_stats()
+    assert cuda.max_memory_allocated() == cuda.memory_allocated()
+    assert cuda.memory_reserved() >= cuda.memory_allocated()
+    cuda.empty_cache()
+    assert fake.get_default_memory_pool().freed == 1
+    assert cuda.mem_get_info() == (70 << 30, 80 << 30)
+    assert cuda.get_device_name() == "Fake GPU" and cuda.get_device_capability() == (9, 0)
+    p = cuda.get_device_properties(0)
+    assert p.multi_processor_count == 132 and p.total_memory == 80 << 30
+    cuda.synchronize()
+    s = cuda.Stream()
+    with cuda.stream(s) as entered:
+        assert entered is s and cuda.current_stream() == s
+        y = ember.ones(3, device="cuda") * 2
+    assert cuda.current_stream() == cuda.default_stream()
+    s.synchronize()
+    assert s.query() and y.is_cuda
+    a, b = cuda.Event(enable_timing=True), cuda.Event(enable_timing=True)
+    a.record()
+    b.record(s)
+    b.synchronize()
+    assert a.elapsed_time(b) >= 0 and a.query()
+    s.wait_event(a)
+    s.wait_stream(cuda.current_stream())
+    assert isinstance(s.record_event(), cuda.Event)
+    with pytest.raises(NotImplementedError, match="interprocess"):
+        cuda.Event(interprocess=True)
+
+
+def test_fake_pinned_memory(fake):
+    t = ember.arange(4.0)
+    p = t.pin_memory()
+    assert p.is_pinned() and not t.is_pinned() and p.tolist() == t.tolist()
+    assert p.pin_memory() is p
+    z = ember.zeros(2, 2, pin_memory=True)
+    assert z.is_pinned() and z.device.type == "cpu"
+    assert ember.randn(3, pin_memory=True).is_pinned()
+    with pytest.raises(RuntimeError, match="only dense CPU tensors can be pinned"):
+        ember.ones(2, device="cuda").pin_memory()
+    with pytest.raises(RuntimeError, match="Only dense CPU tensors can be pinned"):
+        ember.ones(2, device="cuda", pin_memory=True)
+
+
+# Names the op table reaches that CuPy lacks (name -> why it is fine or what to do).
+CUPY_GAPS = {
+    "erf": "scipy.special.erf, reached by the GELU fallback (DEFAULT.erf in "
+           "nn/_functional_activation.py, exact path for arrays under 64 elements); CuPy's "
+           "ufunc protocol does not map SciPy's ufuncs. On cuda, float32/float64 GELU runs "
+           "the generated kernel instead; float16 GELU needs KERNELS.erf there.",
+}
+
+
+def test_cupy_has_what_the_op_table_calls(fake):
+    """Run the op table on the fake, then look every reached name up in the real CuPy
+    (in a subprocess: the fake occupies ``sys.modules['cupy']`` here)."""
+    if shutil.which(sys.executable) is None:
+        pytest.skip("no interpreter path")
+    probe = subprocess.run([sys.executable, "-c", "import cupy"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("CuPy is not installed")
+    for k in ("functions", "ufuncs", "methods"):
+        fake_cupy.CALLS[k] = set()
+    test_fake_op_table_and_layers(fake)
+    names = {k: sorted(fake_cupy.CALLS[k]) for k in ("functions", "ufuncs", "methods")}
+    code = (
+        "import json, sys, cupy\n"
+        "names = json.loads(sys.stdin.read())\n"
+        "def has(mod, dotted):\n"
+        "    for part in dotted.split('.'):\n"
+        "        mod = getattr(mod, part, None)\n"
+        "        if mod is None: return False\n"
+        "    return True\n"
+        "miss = [f for f in names['functions'] if not has(cupy, f)]\n"
+        "miss += [u for u in names['ufuncs'] if not has(cupy, u)]\n"
+        "miss += ['ndarray.' + m for m in names['methods'] if not has(cupy.ndarray, m)]\n"
+        "print(json.dumps(miss))\n")
+    r = subprocess.run([sys.executable, "-c", code], input=json.dumps(names),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    missing = set(json.loads(r.stdout))
+    assert missing == set(CUPY_GAPS), sorted(missing)
+
+
+# ============================================================================ CUDA C
+def _programs():
+    """Kernel programs ember builds: every fusible record's expression (float32, and int64
+    where the expression is integer-safe), the eager kernels, and reductions."""
+    from ember._codegen import eager, kernel
+    from ember._ops.core import OPS
+
+    progs = []
+    for op in OPS.values():
+        expr = getattr(op, "expr", None)
+        if not expr:
+            continue
+        two = "b" in expr.replace("abs", "").replace("sub", "")
+        ins = [("a", "float32")] + ([("b", "float32")] if two else [])
+        progs.append(("elementwise", ins, [("y", expr)], [("y", "float32")]))
+    log = []
+    orig = kernel._log_program
+    kernel._LOG = "memory"
+    kernel._log_program = lambda i, b, o, s: log.append(
+        ("staged" if s else "elementwise", [tuple(map(str, x)) for x in i], list(b),
+         [(n, str(np.dtype(d))) for n, d in o]))
+    eager._K.clear()
+    try:
+        _run_eager_kernels()
+    finally:
+        kernel._LOG = None
+        kernel._log_program = orig
+        eager._K.clear()
+    progs += log
+    for dt in ("float32", "float64", "int32", "int64", "bool"):
+        for red in ("sum", "mean", "max", "min", "prod"):
+            if dt == "bool" and red in ("mean",):
+                continue
+            progs.append(("staged", [("x", dt)], [("r", f"{red}(x)")],
+                          [("r", "float64" if red == "mean" else dt)]))
+    return progs
+
+
+def _run_eager_kernels():
+    """Run the ops whose forwards and backwards use eager kernels (float32 and float64)."""
+    import ember.nn.functional as F
+    from ember import nn
+
+    for dt in (ember.float32, ember.float64):
+        ember.manual_seed(0)
+        x = ember.randn(4, 6, dtype=dt, requires_grad=True)
+        t = ember.tensor([0, 2, 1, 5])
+        for y in (F.gelu(x), F.gelu(x, approximate="tanh"), F.softmax(x, 1),
+                  F.log_softmax(x, 1), F.layer_norm(x, (6,)), F.cross_entropy(x, t),
+                  F.layer_norm(x, (6,), ember.ones(6, dtype=dt), ember.zeros(6, dtype=dt))):
+            y.sum().backward()
+        xb = ember.randn(3, 6, 2, 2, dtype=dt, requires_grad=True)
+        bn = nn.BatchNorm2d(6, dtype=dt)
+        bn(xb).sum().backward()
+        for cell in (nn.LSTM(3, 4, dtype=dt), nn.GRU(3, 4, dtype=dt)):
+            out = cell(ember.randn(5, 2, 3, dtype=dt))[0]
+            out.sum().backward()
+        for opt in (lambda p: ember.optim.Adam(p, lr=0.1),
+                    lambda p: ember.optim.AdamW(p, lr=0.1, amsgrad=True),
+                    lambda p: ember.optim.Adam(p, lr=0.1, weight_decay=0.1, maximize=True)):
+            w = ember.randn(8, dtype=dt, requires_grad=True)
+            o = opt([w])
+            (w * w).sum().backward()
+            o.step()
+
+
+def _cuda_source(progs, full=True):
+    from ember._codegen import cuda_emit
+    from ember._codegen.ir import Unsupported, parse_program
+
+    parts, n, skipped = [cuda_emit.PRELUDE], 0, []
+    seen = set()
+    for kind, ins, body, outs in progs:
+        key = json.dumps([kind, ins, body, outs], default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        staged = kind == "staged"
+        try:
+            p = parse_program(ins, body, outs, staged=staged)
+            if staged:
+                for nk, nr in ((1, 1), (2, 2), (1, 3))[:3 if full else 2]:
+                    parts.append(cuda_emit.emit_staged(p, f"k{n}_st_{nk}_{nr}", nk, nr))
+            else:
+                nops = len(ins) + len(outs)
+                for modes in ("1" * nops, "0" + "g" * (nops - 1))[:2 if full else 1]:
+                    parts.append(cuda_emit.emit_elementwise(p, f"k{n}_ew_{modes}", modes))
+                parts.append(cuda_emit.emit_elementwise(p, f"k{n}_ew_nd", "", flat=False))
+        except Unsupported as e:  # the C dialect refuses it too: the NumPy executor runs it
+            skipped.append((body, str(e)))
+        n += 1
+    return "\n".join(parts), n, skipped
+
+
+def _nvcc():
+    return shutil.which("nvcc")
+
+
+def _nvrtc():
+    """CuPy's NVRTC binding with a loadable libnvrtc, or None."""
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+
+        nvrtc.getVersion()
+        return nvrtc
+    except Exception:
+        return None
+
+
+def _compile_all(src, tmp_path, nvcc_src=None):
+    """Compile ``src`` with NVRTC (when present) and ``nvcc_src`` (default ``src``) with
+    ``nvcc -c`` for sm_90 (when present); the names of the compilers that ran."""
+    compiled = []
+    nvcc = _nvcc()
+    if nvcc is not None:
+        cu = tmp_path / "kernels.cu"
+        cu.write_text(src if nvcc_src is None else nvcc_src)
+        r = subprocess.run([nvcc, "-c", "-arch=sm_90", "-diag-suppress=177", "-std=c++17",
+                            str(cu), "-o", str(tmp_path / "kernels.o")],
+                           capture_output=True, text=True, timeout=1800)
+        assert r.returncode == 0, r.stderr[-4000:]
+        compiled.append("nvcc")
+    nvrtc = _nvrtc()
+    if nvrtc is not None:
+        prog = nvrtc.createProgram(src, "kernels.cu", [], [])
+        try:
+            nvrtc.compileProgram(prog, ["-arch=compute_90", "--std=c++17"])
+        except Exception as e:
+            raise AssertionError(f"NVRTC: {e}\n{nvrtc.getProgramLog(prog)[-4000:]}") from None
+        assert len(nvrtc.getPTX(prog)) > 0
+        compiled.append("nvrtc")
+    if not compiled:
+        pytest.skip("neither nvcc nor NVRTC is available")
+    return compiled
+
+
+def test_cuda_dialect_compiles(tmp_path):
+    """The CUDA C of the kernels ember builds compiles (nvcc -c and NVRTC)."""
+    if _nvcc() is None and _nvrtc() is None:
+        pytest.skip("neither nvcc nor NVRTC is available")
+    progs = _programs()
+    kinds = {k for k, *_ in progs}
+    assert kinds == {"elementwise", "staged"} and len(progs) > 80
+    src, n, skipped = _cuda_source(progs, full=False)
+    assert n > 80 and len(skipped) < n // 4, skipped
+    # nvcc (host compiler + ptxas: slow) builds a cross-section; NVRTC, the compiler CuPy
+    # runs, builds them all (the slow test gives nvcc every variant)
+    small, _, _ = _cuda_source(progs[::8] + [p for p in progs if p[0] == "staged"][::3],
+                               full=False)
+    _compile_all(src if _nvrtc() is not None else small, tmp_path, nvcc_src=small)
+
+
+@pytest.mark.slow
+def test_cuda_dialect_compiles_every_codegen_test_kernel(tmp_path):
+    """Every kernel program the codegen test suites build (logged by EMBER_KERNEL_LOG in a
+    subprocess run of those suites), compiled as CUDA C."""
+    if _nvcc() is None and _nvrtc() is None:
+        pytest.skip("neither nvcc nor NVRTC is available")
+    log = tmp_path / "kernels.jsonl"
+    env = dict(os.environ, EMBER_KERNEL_LOG=str(log))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        os.path.join(HERE, "test_codegen.py"),
+                        os.path.join(HERE, "test_codegen_eager.py")],
+                       env=env, capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stdout[-3000:]
+    progs = []
+    for line in log.read_text().splitlines():
+        rec = json.loads(line)
+        progs.append(("staged" if rec["staged"] else "elementwise", rec["inputs"],
+                      rec["body"], rec["outputs"]))
+    src, n, skipped = _cuda_source(progs)
+    assert n > 100
+    _compile_all(src, tmp_path)
+
+
+def test_cuda_sources_are_self_contained():
+    """NVRTC has no C library headers: the source must not need any."""
+    from ember._codegen import cuda_emit
+    from ember._codegen.ir import parse_program
+
+    p = parse_program([("x", "int64"), ("y", "float32")],
+                      [("z", "where(x > 2, y, -inf)"), ("m", "maximum(z, nan)")],
+                      [("m", "float32")])
+    src = cuda_emit.PRELUDE + cuda_emit.emit_elementwise(p, "k", "111")
+    rtc = src.split("#else")[0]
+    assert "#include" not in rtc and "int64_t" in rtc and "INT64_MIN" in rtc
+    assert 'extern "C" __global__ void k(' in src
+
+
+def test_fake_repr_matches_pytorch_format(fake):
+    x = ember.tensor([1.0, 2.0], device="cuda")
+    assert repr(x) == "tensor([1., 2.], device='cuda:0')"
+    y = ember.tensor([1, 2], dtype=ember.int32, device="cuda", requires_grad=False)
+    assert repr(y) == "tensor([1, 2], device='cuda:0', dtype=torch.int32)"
+    z = ember.ones(2, device="cuda", requires_grad=True) * 2
+    assert repr(z) == "tensor([2., 2.], device='cuda:0', grad_fn=<MulBackward0>)"

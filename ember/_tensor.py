@@ -724,13 +724,15 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ember._ops.creation import tensor
 
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return tensor(data, dtype=dtype or self.dtype, device=self.device if device is None
+                      else device, requires_grad=requires_grad)
 
     def _new_factory(name):
         def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
             from ember._ops import creation
 
             return getattr(creation, name)(*size, dtype=dtype or self.dtype,
+                                           device=self.device if device is None else device,
                                            requires_grad=requires_grad, **kw)
 
         method.__name__ = "new_" + name
@@ -743,7 +745,8 @@ class Tensor:
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         from ember._ops.creation import full
 
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return full(size, fill_value, dtype=dtype or self.dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
 
     del _new_factory
 

@@ -521,6 +521,12 @@ class Tensor:
         data = self._data
         if data.__class__ is not _ndarray:
             dev = self.device
+            if dev.type != "meta":  # a device's values print from a host copy (PyTorch's)
+                from ember._backends import backend_of
+
+                data = backend_of(data).to_host(data)
+                suffixes = [f"device='{dev}'"]
+        if data.__class__ is not _ndarray:
             suffixes = [f"device='{dev}'", f"size={tuple(data.shape)}"]
             if d is not D.get_default_dtype():
                 suffixes.append(f"dtype={d!r}")

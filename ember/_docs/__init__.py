@@ -20,6 +20,7 @@ import importlib
 # namespace -> the table modules (in this package) that document it
 TABLES = {
     "ember": ("_elementwise", "_torch", "_shape", "_tensor"),
+    "ember.nn.functional": ("_functional",),
 }
 
 

@@ -18,3 +18,8 @@ for _info in sorted(_pkgutil.iter_modules(_nn.__path__)):
         # NOTE [ Argument checks by parameter name ] (ember/_ops/args.py)
         globals()[_name] = _checked(_f, _name) if _inspect.isfunction(_f) else _f
         __all__.append(_name)
+
+# Docstrings of the functions above live in a table (NOTE [ Docstring tables ], ember/_docs).
+from ember import _docs as _docs_tables  # noqa: E402
+
+_docs_tables.attach(__name__, globals())

@@ -89,7 +89,7 @@ def _(ctx, g):
     return (apply(_C2C, (gp,), (axes, _DUAL[norm], False)).real,)
 
 
-def _c2r_fwd(x, axes, norm, n, real_in):
+def _c2r_fwd(x, axes, norm, n, real_in):  # noqa: ARG001 - a record attribute, in the record's attrs order
     s = [x.shape[a] for a in axes[:-1]] + [n]
     return xp.fft.irfftn(x, s=s, axes=axes, norm=norm)
 
@@ -459,6 +459,14 @@ def _out(res, out):
     return write_out("fft", out, res)
 
 
+def _placed(t, name, layout, device):
+    """``t`` on ``device`` (strided layouts only, others refused)."""
+    from ember._ops.args import layout_arg
+
+    layout_arg(name, "layout", layout)
+    return t if device is None else t.to(device)
+
+
 def _freq_dtype(dtype):
     return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
 
@@ -472,7 +480,8 @@ def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device
         >>> ember.fft.fftfreq(4)
         tensor([ 0.0000,  0.2500, -0.5000, -0.2500])
     """
-    t = wrap(np.fft.fftfreq(int(n), d).astype(_freq_dtype(dtype).np))
+    t = _placed(wrap(np.fft.fftfreq(int(n), d).astype(_freq_dtype(dtype).np)), "fftfreq",
+                layout, device)
     return _out(t.requires_grad_(requires_grad) if requires_grad else t, out)
 
 
@@ -485,7 +494,8 @@ def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, devic
         >>> ember.fft.rfftfreq(5, 0.5)
         tensor([0.0000, 0.4000, 0.8000])
     """
-    t = wrap(np.fft.rfftfreq(int(n), d).astype(_freq_dtype(dtype).np))
+    t = _placed(wrap(np.fft.rfftfreq(int(n), d).astype(_freq_dtype(dtype).np)), "rfftfreq",
+                layout, device)
     return _out(t.requires_grad_(requires_grad) if requires_grad else t, out)
 
 

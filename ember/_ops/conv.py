@@ -213,7 +213,7 @@ def _nb(per_sample, n):
     return max(1, min(n, _CONV_BLOCK // max(1, per_sample)))
 
 
-def _plain_1x1(ks, lo, hi, d):
+def _plain_1x1(ks, lo, hi):  # (dilation is irrelevant to a 1x1 kernel)
     return all(k == 1 for k in ks) and not any(lo) and not any(hi)
 
 
@@ -234,7 +234,7 @@ class _Packer:
         self.p = math.prod(self.out)
         self.k = math.prod(ks)
         self.c, self.nb = c, nb
-        self.one = _plain_1x1(ks, lo, hi, d)
+        self.one = _plain_1x1(ks, lo, hi)
         if not self.one:
             self.pad = None
             if any(a > 0 for a in lo) or any(b > 0 for b in hi):
@@ -316,7 +316,7 @@ def _conv_t_fwd_blocked(x, w, b, s, lo, d, out):
     k = math.prod(ks)
     w2t = w.reshape(cin, cout * k).T  # (Cout*K, Cin), a transposed view
     y = np.empty((n, cout, *out), np.result_type(x, w))
-    if _plain_1x1(ks, lo, (0,) * len(ks), d) and all(si == 1 for si in s) and out == inp:
+    if _plain_1x1(ks, lo, (0,) * len(ks)) and all(si == 1 for si in s) and out == inp:
         for i in range(n):  # the adjoint of a plain 1x1 convolution is one GEMM per sample
             np.matmul(w2t, x[i].reshape(cin, pin), out=y[i].reshape(cout, pin))
     else:

@@ -30,20 +30,20 @@ RESULT = COV.measure()
 # Measured against PyTorch 2.13 when the floor was last raised: raise a floor when coverage
 # grows; never lower one to make a change pass (add the missing names instead).
 FLOORS = {
-    "torch (functions)": 72.0,
-    "torch.Tensor": 91.0,
+    "torch (functions)": 98.9,
+    "torch.Tensor": 99.2,
     "torch.nn (classes)": 83.9,
     "torch.nn.functional": 82.4,
-    "torch.nn.init": 88.8,
+    "torch.nn.init": 100.0,
     "torch.linalg": 100.0,
-    "torch.fft": 81.8,
+    "torch.fft": 100.0,
     "torch.special": 53.5,
     "torch.distributions": 100.0,
     "torch.distributions.constraints": 100.0,
     "torch.distributions KL pairs": 100.0,
     "torch.optim": 81.2,
     "torch.optim.lr_scheduler": 100.0,
-    "torch.utils.data": 65.5,
+    "torch.utils.data": 100.0,
 }
 
 

@@ -192,3 +192,75 @@ def test_channels_last_paths_match_torch():
         want = [y.detach().numpy(), *(g.numpy() for g in torch.autograd.grad(y, [x, w, b], gy))]
         for a, e in zip(got, want):
             np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10, err_msg=f"{xs} {kw}")
+
+
+# ----------------------------------------------------------------------------- heap reuse
+_HEAP_SCRIPT = r"""
+import json, sys
+import numpy as np
+import ember
+import ember.cpu.allocator as allocator
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+if sys.argv[1] == "on":
+    allocator.enable_heap_reuse()
+    assert allocator.heap_reuse_enabled()
+nn = ember.nn
+ember.manual_seed(0)
+model = nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
+                      nn.ReLU(), nn.Flatten(), nn.Linear(32 * 11 * 11, 10))
+opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+rng = np.random.default_rng(0)
+x = ember.tensor(rng.standard_normal((16, 1, 28, 28)).astype(np.float32))
+y = ember.tensor(rng.integers(0, 10, 16))
+losses, rss = [], []
+for step in range(int(sys.argv[2])):
+    opt.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    losses.append(loss.item())
+    rss.append(rss_kb())
+allocator.disable_heap_reuse()
+assert not allocator.heap_reuse_enabled()
+print(json.dumps({"losses": losses, "rss": rss}))
+"""
+
+
+def test_heap_reuse_keeps_results_and_does_not_grow():
+    import json
+    import platform
+    import subprocess
+    import sys
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        import ember.cpu.allocator as allocator
+
+        with pytest.raises(NotImplementedError, match="glibc"):
+            allocator.enable_heap_reuse()
+        return
+    steps = 100
+    runs = {}
+    for mode in ("off", "on"):
+        r = subprocess.run([sys.executable, "-c", _HEAP_SCRIPT, mode, str(steps)],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        runs[mode] = json.loads(r.stdout.strip().splitlines()[-1])
+    assert runs["on"]["losses"] == runs["off"]["losses"]  # bitwise: only malloc changed
+    rss = runs["on"]["rss"]
+    # resident memory settles after the first steps and then stays (no growth per step)
+    assert rss[-1] - rss[steps // 5] < 8 * 1024, (rss[steps // 5], rss[-1])
+
+
+def test_heap_reuse_argument_checks():
+    import ember.cpu.allocator as allocator
+
+    for bad in (0, -1, 2 ** 31, 1.5, True):
+        with pytest.raises(ValueError, match="enable_heap_reuse"):
+            allocator.enable_heap_reuse(mmap_threshold=bad)
+    assert ember.cpu.allocator is allocator

@@ -77,6 +77,6 @@ def synchronize(device=None) -> None:
 
 
 def __getattr__(name):
-    if name == "amp":
-        return importlib.import_module("ember.cpu.amp")
+    if name in ("amp", "allocator"):
+        return importlib.import_module("ember.cpu." + name)
     raise AttributeError(f"module 'ember.cpu' has no attribute '{name}'")

@@ -264,3 +264,26 @@ def test_heap_reuse_argument_checks():
         with pytest.raises(ValueError, match="enable_heap_reuse"):
             allocator.enable_heap_reuse(mmap_threshold=bad)
     assert ember.cpu.allocator is allocator
+
+
+@pytest.mark.parametrize("xs, ws, kw", [((4, 3, 9, 9), (5, 3, 3, 3), dict(padding=1)),
+                                        ((4, 16, 3, 3), (40, 16, 3, 3), dict(padding=1)),
+                                        ((4, 16, 5, 5), (8, 16, 3, 3), {}),
+                                        ((4, 4, 6, 6), (6, 2, 3, 3), dict(groups=2))])
+def test_conv_weight_grad_is_stored_without_copy(xs, ws, kw):
+    # the engine keeps a leaf's first gradient as is only when its array owns its memory,
+    # so the weight-gradient record returns one (not a reshaped view of the GEMM result)
+    from ember._ops import conv as C
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    g = kw.get("groups", 1)
+    p = (kw.get("padding", 0),) * 2
+    y = C._conv_fwd(x, w, ((1, 1), p, p, (1, 1), g))
+    gw = C._conv_w_fwd(x, np.ones_like(y), ((1, 1), p, p, (1, 1), g, ws[2:]))
+    assert gw.shape == ws and gw.base is None
+    xt = ember.tensor(x)
+    wt = ember.tensor(w, requires_grad=True)
+    F.conv2d(xt, wt, **kw).sum().backward()
+    np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-5, atol=1e-4)

@@ -22,6 +22,15 @@ def _inplace(flag: bool, lead: str = ", ") -> str:
 class Threshold(Module):
     """``y = x`` if ``x > threshold`` else ``value``.
 
+    Args:
+        threshold: the threshold.
+        value: the replacement of elements not above it.
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
     Example::
 
         >>> nn.Threshold(0.1, 20)(ember.tensor([0.0, 1.0]))
@@ -46,6 +55,13 @@ class Threshold(Module):
 class ReLU(Module):
     """``max(0, x)``; ``inplace=True`` overwrites the input.
 
+    Args:
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
     Example::
 
         >>> nn.ReLU()(ember.tensor([-1.0, 2.0]))
@@ -66,7 +82,22 @@ class ReLU(Module):
 
 
 class RReLU(Module):
-    """Randomized leaky ReLU (random slope in ``[lower, upper]`` while training)."""
+    """Randomized leaky ReLU (random slope in ``[lower, upper]`` while training).
+
+    Args:
+        lower: the lowest slope (default 1/8).
+        upper: the highest slope (default 1/3).
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.RReLU().eval()
+        >>> m(ember.tensor([-2.0, 1.0]))
+        tensor([-0.4583,  1.0000])
+    """
 
     __constants__ = ["lower", "upper", "inplace"]
 
@@ -86,6 +117,17 @@ class RReLU(Module):
 
 class Hardtanh(Module):
     """Clamp to ``[min_val, max_val]``.
+
+    Args:
+        min_val: the lower bound (default -1).
+        max_val: the upper bound (default 1).
+        inplace: overwrite the input with the result (default False).
+        min_value: deprecated spelling of ``min_val``.
+        max_value: deprecated spelling of ``max_val``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
 
     Example::
 
@@ -116,7 +158,20 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """``min(max(0, x), 6)``."""
+    """``min(max(0, x), 6)``.
+
+    Args:
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.ReLU6()
+        >>> m(ember.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
@@ -126,14 +181,37 @@ class ReLU6(Hardtanh):
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Sigmoid()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([0.1192, 0.5000, 0.8808])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return input.sigmoid()
 
 
 class Hardsigmoid(Module):
-    """``relu6(x + 3) / 6``."""
+    """``relu6(x + 3) / 6``.
+
+    Args:
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Hardsigmoid()
+        >>> m(ember.tensor([-4.0, 0.0, 1.0]))
+        tensor([0.0000, 0.5000, 0.6667])
+    """
 
     __constants__ = ["inplace"]
 
@@ -146,14 +224,37 @@ class Hardsigmoid(Module):
 
 
 class Tanh(Module):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Tanh()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.9640,  0.0000,  0.9640])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return input.tanh()
 
 
 class SiLU(Module):
-    """``x * sigmoid(x)``."""
+    """``x * sigmoid(x)``.
+
+    Args:
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.SiLU()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.2384,  0.0000,  1.7616])
+    """
 
     __constants__ = ["inplace"]
 
@@ -169,7 +270,20 @@ class SiLU(Module):
 
 
 class Mish(Module):
-    """``x * tanh(softplus(x))``."""
+    """``x * tanh(softplus(x))``.
+
+    Args:
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Mish()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.2525,  0.0000,  1.9440])
+    """
 
     __constants__ = ["inplace"]
 
@@ -185,7 +299,20 @@ class Mish(Module):
 
 
 class Hardswish(Module):
-    """``x * relu6(x + 3) / 6``."""
+    """``x * relu6(x + 3) / 6``.
+
+    Args:
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Hardswish()
+        >>> m(ember.tensor([-4.0, 0.0, 1.0]))
+        tensor([-0.0000, 0.0000, 0.6667])
+    """
 
     __constants__ = ["inplace"]
 
@@ -198,7 +325,21 @@ class Hardswish(Module):
 
 
 class ELU(Module):
-    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
+
+    Args:
+        alpha: the scale of the negative part (default 1).
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.ELU()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.8647,  0.0000,  2.0000])
+    """
 
     __constants__ = ["alpha", "inplace"]
 
@@ -215,7 +356,21 @@ class ELU(Module):
 
 
 class CELU(Module):
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Args:
+        alpha: the scale (default 1).
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.CELU()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.8647,  0.0000,  2.0000])
+    """
 
     __constants__ = ["alpha", "inplace"]
 
@@ -232,7 +387,20 @@ class CELU(Module):
 
 
 class SELU(Module):
-    """Scaled ELU with the self-normalising constants."""
+    """Scaled ELU with the self-normalising constants.
+
+    Args:
+        inplace: overwrite the input (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.SELU()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-1.5202,  0.0000,  2.1014])
+    """
 
     __constants__ = ["inplace"]
 
@@ -248,7 +416,19 @@ class SELU(Module):
 
 
 class GLU(Module):
-    """Gated linear unit over ``dim``: ``a * sigmoid(b)``."""
+    """Gated linear unit over ``dim``: ``a * sigmoid(b)``.
+
+    Args:
+        dim: the dimension to split (default -1).
+
+    Shape:
+        - Input: ``(*, 2 * M, *)``, even along ``dim``.
+        - Output: ``(*, M, *)``.
+
+    Example:
+        >>> nn.GLU()(ember.tensor([[1.0, 2.0, 0.0, 100.0]]))
+        tensor([[0.5000, 2.0000]])
+    """
 
     __constants__ = ["dim"]
 
@@ -265,6 +445,13 @@ class GLU(Module):
 
 class GELU(Module):
     """``x * Phi(x)``; ``approximate='tanh'`` for the tanh approximation.
+
+    Args:
+        approximate: ``'none'`` (exact, default) or ``'tanh'``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
 
     Example::
 
@@ -286,7 +473,20 @@ class GELU(Module):
 
 
 class Hardshrink(Module):
-    """``x`` where ``|x| > lambd``, else 0."""
+    """``x`` where ``|x| > lambd``, else 0.
+
+    Args:
+        lambd: the threshold (default 0.5).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Hardshrink()
+        >>> m(ember.tensor([-1.0, 0.2, 0.7]))
+        tensor([-1.0000,  0.0000,  0.7000])
+    """
 
     __constants__ = ["lambd"]
 
@@ -302,7 +502,21 @@ class Hardshrink(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` if ``x > 0`` else ``negative_slope * x``."""
+    """``x`` if ``x > 0`` else ``negative_slope * x``.
+
+    Args:
+        negative_slope: the slope of the negative part (default 0.01).
+        inplace: overwrite the input with the result (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.LeakyReLU(0.1)
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.2000,  0.0000,  2.0000])
+    """
 
     __constants__ = ["inplace", "negative_slope"]
 
@@ -319,14 +533,38 @@ class LeakyReLU(Module):
 
 
 class LogSigmoid(Module):
-    """``log(sigmoid(x))``, computed stably."""
+    """``log(sigmoid(x))``, computed stably.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.LogSigmoid()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-2.1269, -0.6931, -0.1269])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
 class Softplus(Module):
-    """``log(1 + exp(beta * x)) / beta``; linear above ``threshold``."""
+    """``log(1 + exp(beta * x)) / beta``; linear above ``threshold``.
+
+    Args:
+        beta: the sharpness (default 1).
+        threshold: above ``beta * x > threshold`` the result is ``x`` (default 20).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Softplus()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([0.1269, 0.6931, 2.1269])
+    """
 
     __constants__ = ["beta", "threshold"]
 
@@ -343,7 +581,20 @@ class Softplus(Module):
 
 
 class Softshrink(Module):
-    """Soft thresholding by ``lambd``."""
+    """Soft thresholding by ``lambd``.
+
+    Args:
+        lambd: the shrinkage (default 0.5).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Softshrink()
+        >>> m(ember.tensor([-1.0, 0.2, 0.7]))
+        tensor([-0.5000,  0.0000,  0.2000])
+    """
 
     __constants__ = ["lambd"]
 
@@ -360,6 +611,17 @@ class Softshrink(Module):
 
 class PReLU(Module):
     """Leaky ReLU with a learned slope (one, or one per channel), initialised to 0.25.
+
+    Args:
+        num_parameters: 1 (one slope for all) or the number of channels (dimension 1).
+        init: the initial slope (default 0.25).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
 
     Example::
 
@@ -390,21 +652,53 @@ class PReLU(Module):
 
 
 class Softsign(Module):
-    """``x / (1 + |x|)``."""
+    """``x / (1 + |x|)``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Softsign()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-0.6667,  0.0000,  0.6667])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
-    """``x - tanh(x)``."""
+    """``x - tanh(x)``.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> m = nn.Tanhshrink()
+        >>> m(ember.tensor([-2.0, 0.0, 2.0]))
+        tensor([-1.0360,  0.0000,  1.0360])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.tanhshrink(input)
 
 
 class Softmin(Module):
-    """``softmax(-x)`` along ``dim``."""
+    """``softmax(-x)`` along ``dim``.
+
+    Args:
+        dim: the dimension whose entries sum to 1.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> nn.Softmin(dim=0)(ember.tensor([0.0, 1.0]))
+        tensor([0.7311, 0.2689])
+    """
 
     __constants__ = ["dim"]
 
@@ -426,6 +720,13 @@ class Softmin(Module):
 
 class Softmax(Module):
     """``exp(x) / sum(exp(x))`` along ``dim``.
+
+    Args:
+        dim: the dimension whose entries sum to 1.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
 
     Example::
 
@@ -452,7 +753,16 @@ class Softmax(Module):
 
 
 class Softmax2d(Module):
-    """Softmax over the channel dimension of ``(N, C, H, W)`` or ``(C, H, W)`` input."""
+    """Softmax over the channel dimension of ``(N, C, H, W)`` or ``(C, H, W)`` input.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: the input's shape.
+
+    Example:
+        >>> nn.Softmax2d()(ember.zeros(1, 2, 1, 1)).flatten()
+        tensor([0.5000, 0.5000])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (3, 4):
@@ -462,7 +772,19 @@ class Softmax2d(Module):
 
 
 class LogSoftmax(Module):
-    """``log(softmax(x))`` along ``dim``."""
+    """``log(softmax(x))`` along ``dim``.
+
+    Args:
+        dim: the dimension to normalise over.
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Output: ``(*)``, the input's shape.
+
+    Example:
+        >>> nn.LogSoftmax(dim=1)(ember.zeros(1, 2))
+        tensor([[-0.6931, -0.6931]])
+    """
 
     __constants__ = ["dim"]
 

@@ -118,6 +118,10 @@ class BatchNorm1d(_BatchNorm):
         affine: learn a per-channel scale and shift.
         track_running_stats: keep running statistics (used in eval mode).
 
+    Shape:
+        - Input: ``(N, C)`` or ``(N, C, L)``.
+        - Output: the input's shape.
+
     Example::
 
         >>> nn.BatchNorm1d(100)(ember.randn(20, 100)).shape
@@ -132,6 +136,23 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch norm over ``(N, C, H, W)`` input, per channel.
 
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        momentum: the update factor of the running statistics (default 0.1; None: a
+            cumulative average).
+        affine: learn a per-channel scale and shift (default True).
+        track_running_stats: keep running mean and variance for eval mode (default True);
+            otherwise batch statistics are always used.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+        bias: learn the shift when ``affine`` (default True).
+
+    Shape:
+        - Input: ``(N, C, H, W)``.
+        - Output: the input's shape.
+
     Example::
 
         >>> nn.BatchNorm2d(3)(ember.randn(4, 3, 5, 5)).shape
@@ -144,7 +165,29 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Batch norm over ``(N, C, D, H, W)`` input, per channel."""
+    """Batch norm over ``(N, C, D, H, W)`` input, per channel.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        momentum: the update factor of the running statistics (default 0.1; None: a
+            cumulative average).
+        affine: learn a per-channel scale and shift (default True).
+        track_running_stats: keep running mean and variance for eval mode (default True);
+            otherwise batch statistics are always used.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+        bias: learn the shift when ``affine`` (default True).
+
+    Shape:
+        - Input: ``(N, C, D, H, W)``.
+        - Output: the input's shape.
+
+    Example:
+        >>> nn.BatchNorm3d(3)(ember.randn(2, 3, 4, 4, 4)).shape
+        torch.Size([2, 3, 4, 4, 4])
+    """
 
     def _check_input_dim(self, input: Any) -> None:
         if input.dim() != 5:

@@ -32,6 +32,10 @@ class Sequential(Module):
 
         >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> net[0:2]   # a Sequential of the first two, keeping their names
+        Sequential(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+        )
     """
 
     def __init__(self, *args: Module) -> None:

@@ -149,9 +149,14 @@ class Conv1d(_Conv):
         stride, padding (int, tuple, ``'valid'``, ``'same'``), dilation, groups, bias.
         padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
 
+    Shape:
+        - Input: ``(N, C_in, L)`` or ``(C_in, L)``.
+        - Output: ``(N, C_out, L_out)``, each ``out = floor((in + 2 * padding - dilation *
+          (kernel_size - 1) - 1) / stride + 1)``.
+
     Example:
         >>> nn.Conv1d(4, 8, 3, padding=1)(ember.randn(2, 4, 10)).shape
-        ember.Size([2, 8, 10])
+        torch.Size([2, 8, 10])
     """
 
     _nd = 1
@@ -162,9 +167,30 @@ class Conv2d(_Conv):
 
     Weight ``(C_out, C_in / groups, kH, kW)``, bias ``(C_out,)``, PyTorch's default init.
 
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: the size of the kernel (an int or a tuple).
+        stride: the step of the kernel (default 1).
+        padding: implicit padding on both sides: an int, a tuple, ``'valid'`` (none) or
+            ``'same'`` (output size equals input size; stride 1 only).
+        dilation: the spacing between kernel elements (default 1).
+        groups: split the channels into this many independent groups (default 1).
+        bias: learn an additive bias (default True).
+        padding_mode: ``'zeros'`` (default), ``'reflect'``, ``'replicate'`` or
+            ``'circular'``.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, C_in, H, W)`` or ``(C_in, H, W)``.
+        - Output: ``(N, C_out, H_out, W_out)``, each ``out = floor((in + 2 * padding -
+          dilation * (kernel_size - 1) - 1) / stride + 1)``.
+
     Example:
         >>> nn.Conv2d(3, 16, 3)(ember.randn(8, 3, 32, 32)).shape
-        ember.Size([8, 16, 30, 30])
+        torch.Size([8, 16, 30, 30])
     """
 
     _nd = 2
@@ -173,9 +199,30 @@ class Conv2d(_Conv):
 class Conv3d(_Conv):
     """3-D convolution over (N, C_in, D, H, W).
 
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: the size of the kernel (an int or a tuple).
+        stride: the step of the kernel (default 1).
+        padding: implicit padding on both sides: an int, a tuple, ``'valid'`` (none) or
+            ``'same'`` (output size equals input size; stride 1 only).
+        dilation: the spacing between kernel elements (default 1).
+        groups: split the channels into this many independent groups (default 1).
+        bias: learn an additive bias (default True).
+        padding_mode: ``'zeros'`` (default), ``'reflect'``, ``'replicate'`` or
+            ``'circular'``.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``.
+        - Output: ``(N, C_out, D_out, H_out, W_out)``, each ``out = floor((in + 2 * padding
+          - dilation * (kernel_size - 1) - 1) / stride + 1)``.
+
     Example:
         >>> nn.Conv3d(2, 4, 3)(ember.randn(1, 2, 5, 5, 5)).shape
-        ember.Size([1, 4, 3, 3, 3])
+        torch.Size([1, 4, 3, 3, 3])
     """
 
     _nd = 3
@@ -203,9 +250,31 @@ class _ConvTranspose(_ConvNd):
 class ConvTranspose1d(_ConvTranspose):
     """1-D transposed convolution (the gradient of Conv1d with respect to its input).
 
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: the size of the kernel (an int or a tuple).
+        stride: the step of the kernel (default 1).
+        padding: ``dilation * (kernel_size - 1) - padding`` zeros are added to both sides of
+            the input (default 0).
+        output_padding: extra size added to one side of the output, to choose among the
+            sizes a strided convolution maps to the same input (default 0).
+        groups: split the channels into this many independent groups (default 1).
+        bias: learn an additive bias (default True).
+        dilation: the spacing between kernel elements (default 1).
+        padding_mode: only ``'zeros'`` is supported.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, C_in, L)`` or ``(C_in, L)``.
+        - Output: ``(N, C_out, L_out)``, each ``out = (in - 1) * stride - 2 * padding +
+          dilation * (kernel_size - 1) + output_padding + 1``.
+
     Example:
         >>> nn.ConvTranspose1d(4, 2, 3, stride=2)(ember.randn(1, 4, 5)).shape
-        ember.Size([1, 2, 11])
+        torch.Size([1, 2, 11])
     """
 
     _nd = 1
@@ -214,9 +283,31 @@ class ConvTranspose1d(_ConvTranspose):
 class ConvTranspose2d(_ConvTranspose):
     """2-D transposed convolution; weight ``(C_in, C_out / groups, kH, kW)``.
 
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: the size of the kernel (an int or a tuple).
+        stride: the step of the kernel (default 1).
+        padding: ``dilation * (kernel_size - 1) - padding`` zeros are added to both sides of
+            the input (default 0).
+        output_padding: extra size added to one side of the output, to choose among the
+            sizes a strided convolution maps to the same input (default 0).
+        groups: split the channels into this many independent groups (default 1).
+        bias: learn an additive bias (default True).
+        dilation: the spacing between kernel elements (default 1).
+        padding_mode: only ``'zeros'`` is supported.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, C_in, H, W)`` or ``(C_in, H, W)``.
+        - Output: ``(N, C_out, H_out, W_out)``, each ``out = (in - 1) * stride - 2 * padding
+          + dilation * (kernel_size - 1) + output_padding + 1``.
+
     Example:
         >>> nn.ConvTranspose2d(4, 2, 2, stride=2)(ember.randn(1, 4, 5, 5)).shape
-        ember.Size([1, 2, 10, 10])
+        torch.Size([1, 2, 10, 10])
     """
 
     _nd = 2
@@ -225,9 +316,31 @@ class ConvTranspose2d(_ConvTranspose):
 class ConvTranspose3d(_ConvTranspose):
     """3-D transposed convolution.
 
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: the size of the kernel (an int or a tuple).
+        stride: the step of the kernel (default 1).
+        padding: ``dilation * (kernel_size - 1) - padding`` zeros are added to both sides of
+            the input (default 0).
+        output_padding: extra size added to one side of the output, to choose among the
+            sizes a strided convolution maps to the same input (default 0).
+        groups: split the channels into this many independent groups (default 1).
+        bias: learn an additive bias (default True).
+        dilation: the spacing between kernel elements (default 1).
+        padding_mode: only ``'zeros'`` is supported.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``.
+        - Output: ``(N, C_out, D_out, H_out, W_out)``, each ``out = (in - 1) * stride - 2 *
+          padding + dilation * (kernel_size - 1) + output_padding + 1``.
+
     Example:
         >>> nn.ConvTranspose3d(2, 2, 2, stride=2)(ember.randn(1, 2, 2, 2, 2)).shape
-        ember.Size([1, 2, 4, 4, 4])
+        torch.Size([1, 2, 4, 4, 4])
     """
 
     _nd = 3

@@ -12,6 +12,16 @@ __all__ = ["PairwiseDistance", "CosineSimilarity"]
 class PairwiseDistance(Module):
     """``||x1 - x2 + eps||_p`` along the last dimension.
 
+    Args:
+        p: the norm order (default 2).
+        eps: added to the difference (default 1e-6).
+        keepdim: keep the vector dimension.
+
+    Shape:
+        - Input1: ``(N, D)`` or ``(D)``.
+        - Input2: the same shape.
+        - Output: ``(N)`` or ``()`` (``(N, 1)`` with ``keepdim``).
+
     Example::
 
         >>> nn.PairwiseDistance()(ember.randn(100, 128), ember.randn(100, 128)).shape
@@ -32,6 +42,15 @@ class PairwiseDistance(Module):
 
 class CosineSimilarity(Module):
     """Cosine similarity along ``dim``.
+
+    Args:
+        dim: the dimension of the vectors (default 1).
+        eps: the smallest norm used (default 1e-8).
+
+    Shape:
+        - Input1: ``(*, D, *)``.
+        - Input2: broadcastable to Input1.
+        - Output: the broadcast shape without ``dim``.
 
     Example::
 

@@ -11,6 +11,14 @@ __all__ = ["Flatten", "Unflatten"]
 class Flatten(Module):
     """Flatten dimensions ``start_dim..end_dim`` into one (default: all but the batch).
 
+    Args:
+        start_dim: the first dimension to flatten (default 1).
+        end_dim: the last one (default -1).
+
+    Shape:
+        - Input: ``(*, S_start, ..., S_end, *)``.
+        - Output: ``(*, S_start * ... * S_end, *)``.
+
     Example::
 
         >>> nn.Flatten()(ember.randn(32, 1, 5, 5)).shape
@@ -33,6 +41,14 @@ class Flatten(Module):
 
 class Unflatten(Module):
     """Expand dimension ``dim`` into ``unflattened_size``.
+
+    Args:
+        dim: the dimension to split.
+        unflattened_size: the new sizes of that dimension.
+
+    Shape:
+        - Input: ``(*, S, *)``.
+        - Output: ``(*, U1, ..., Un, *)`` with ``U1 * ... * Un = S``.
 
     Example::
 

@@ -12,9 +12,20 @@ __all__ = ["Fold", "Unfold"]
 class Fold(Module):
     """Sum sliding blocks (N, C*prod(k), L) into (N, C, *output_size): ``F.fold``.
 
+    Args:
+        output_size: the spatial size of the output.
+        kernel_size: the block size.
+        dilation: the spacing of block elements (default 1).
+        padding: implicit zero padding (default 0).
+        stride: the step between blocks (default 1).
+
+    Shape:
+        - Input: ``(N, C * prod(kernel_size), L)``.
+        - Output: ``(N, C, *output_size)``.
+
     Example:
         >>> nn.Fold((4, 5), 2)(ember.randn(1, 12, 12)).shape
-        ember.Size([1, 3, 4, 5])
+        torch.Size([1, 3, 4, 5])
     """
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
@@ -37,9 +48,19 @@ class Fold(Module):
 class Unfold(Module):
     """Extract sliding blocks (N, C, *S) -> (N, C*prod(k), L): ``F.unfold``.
 
+    Args:
+        kernel_size: the block size.
+        dilation: the spacing of block elements (default 1).
+        padding: implicit zero padding (default 0).
+        stride: the step between blocks (default 1).
+
+    Shape:
+        - Input: ``(N, C, *)``.
+        - Output: ``(N, C * prod(kernel_size), L)``, L the number of blocks.
+
     Example:
         >>> nn.Unfold(2)(ember.randn(1, 3, 4, 5)).shape
-        ember.Size([1, 12, 12])
+        torch.Size([1, 12, 12])
     """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:

@@ -59,6 +59,22 @@ class _InstanceNorm(_NormBase):
 class InstanceNorm1d(_InstanceNorm):
     """Instance norm over ``(N, C, L)`` or ``(C, L)`` input.
 
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        momentum: the update factor of the running statistics (default 0.1; None: a
+            cumulative average).
+        affine: learn a per-channel scale and shift (default False).
+        track_running_stats: keep running statistics for eval mode (default False).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+        bias: learn the shift when ``affine`` (default True).
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: the input's shape.
+
     Example::
 
         >>> nn.InstanceNorm1d(3)(ember.randn(2, 3, 8)).shape
@@ -71,6 +87,22 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Instance norm over ``(N, C, H, W)`` or ``(C, H, W)`` input.
 
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        momentum: the update factor of the running statistics (default 0.1; None: a
+            cumulative average).
+        affine: learn a per-channel scale and shift (default False).
+        track_running_stats: keep running statistics for eval mode (default False).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+        bias: learn the shift when ``affine`` (default True).
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: the input's shape.
+
     Example::
 
         >>> nn.InstanceNorm2d(3, affine=True)(ember.randn(2, 3, 4, 4)).shape
@@ -81,6 +113,27 @@ class InstanceNorm2d(_InstanceNorm):
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """Instance norm over ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input."""
+    """Instance norm over ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        momentum: the update factor of the running statistics (default 0.1; None: a
+            cumulative average).
+        affine: learn a per-channel scale and shift (default False).
+        track_running_stats: keep running statistics for eval mode (default False).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+        bias: learn the shift when ``affine`` (default True).
+
+    Shape:
+        - Input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+        - Output: the input's shape.
+
+    Example:
+        >>> nn.InstanceNorm3d(3)(ember.randn(2, 3, 4, 4, 4)).shape
+        torch.Size([2, 3, 4, 4, 4])
+    """
 
     _batched_dim = 5

@@ -28,6 +28,10 @@ def _factory(device, dtype):
 class Identity(Module):
     """Return the input unchanged (arguments are accepted and ignored).
 
+    Shape:
+        - Input: any shape.
+        - Output: the input itself.
+
     Example::
 
         >>> nn.Identity(54, unused="x")(ember.ones(2)).shape
@@ -93,6 +97,20 @@ class Linear(Module):
 
 class Bilinear(Module):
     """``y = x1^T A x2 + b`` with ``A`` of shape ``(out, in1, in2)``.
+
+    Args:
+        in1_features: the size of each first input.
+        in2_features: the size of each second input.
+        out_features: the size of each output.
+        bias: learn an additive bias (default True).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input1: ``(*, in1_features)``.
+        - Input2: ``(*, in2_features)``.
+        - Output: ``(*, out_features)``.
 
     Example::
 

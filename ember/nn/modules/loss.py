@@ -42,6 +42,17 @@ class _WeightedLoss(_Loss):
 class L1Loss(_Loss):
     """Mean absolute error.
 
+    Args:
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
     Example::
 
         >>> nn.L1Loss()(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
@@ -54,6 +65,17 @@ class L1Loss(_Loss):
 
 class MSELoss(_Loss):
     """Mean squared error.
+
+    Args:
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
 
     Example::
 
@@ -74,9 +96,17 @@ class CrossEntropyLoss(_WeightedLoss):
         reduction: ``'none'``, ``'mean'`` or ``'sum'``.
         label_smoothing: amount of uniform smoothing in [0, 1].
 
+    Shape:
+        - Input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` logits.
+        - Target: class indices ``(N,)`` (``()``, ``(N, d1, ...)``) or probabilities of the
+          input's shape.
+        - Output: a scalar; with ``reduction='none'``, the target's shape (without C).
+
     Example::
 
-        >>> nn.CrossEntropyLoss()(ember.randn(3, 5), ember.tensor([1, 0, 4]))
+        >>> logits = ember.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+        >>> nn.CrossEntropyLoss()(logits, ember.tensor([0, 2]))
+        tensor(0.1672)
     """
 
     __constants__ = ["ignore_index", "reduction", "label_smoothing"]
@@ -95,7 +125,26 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log likelihood on log-probabilities and class indices."""
+    """Negative log likelihood on log-probabilities and class indices.
+
+    Args:
+        weight: optional per-class weights ``(C,)``.
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        ignore_index: a target value to skip (default -100).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(N, C)`` or ``(N, C, d1, ...)`` log-probabilities.
+        - Target: ``(N,)`` or ``(N, d1, ...)`` class indices.
+        - Output: a scalar; with ``reduction='none'``, the target's shape.
+
+    Example:
+        >>> logp = ember.log(ember.tensor([[0.5, 0.5], [0.9, 0.1]]))
+        >>> nn.NLLLoss()(logp, ember.tensor([0, 0]))
+        tensor(0.3993)
+    """
 
     __constants__ = ["ignore_index", "reduction"]
 
@@ -110,11 +159,47 @@ class NLLLoss(_WeightedLoss):
 
 
 class NLLLoss2d(NLLLoss):
-    """Deprecated alias of :class:`NLLLoss`."""
+    """Deprecated alias of :class:`NLLLoss`.
+
+    Args:
+        weight: optional per-class weights ``(C,)``.
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        ignore_index: a target value to skip (default -100).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(N, C, H, W)`` log-probabilities.
+        - Target: ``(N, H, W)``.
+        - Output: a scalar; with ``reduction='none'``, ``(N, H, W)``.
+
+    Example:
+        >>> logp = ember.zeros(1, 2, 1, 1).log_softmax(1)
+        >>> nn.NLLLoss2d()(logp, ember.zeros(1, 1, 1, dtype=ember.int64))
+        tensor(0.6931)
+    """
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross entropy on probabilities."""
+    """Binary cross entropy on probabilities.
+
+    Args:
+        weight: optional weights of each element (broadcast).
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> nn.BCELoss()(ember.tensor([0.9, 0.2]), ember.tensor([1.0, 0.0]))
+        tensor(0.1643)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight,
@@ -123,6 +208,19 @@ class BCELoss(_WeightedLoss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross entropy on logits (stable), with optional ``pos_weight``.
+
+    Args:
+        weight: optional weights of each element.
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+        pos_weight: optional weight of the positive term, per class (last dimension).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
 
     Example::
 
@@ -143,7 +241,25 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL divergence with log-probability input; ``reduction='batchmean'`` is the true KL."""
+    """KL divergence with log-probability input; ``reduction='batchmean'`` is the true KL.
+
+    Args:
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'``, ``'batchmean'`` (the true KL divergence per sample),
+            ``'sum'`` or ``'none'``.
+        log_target: the target holds log-probabilities (default False).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> p = ember.tensor([[0.5, 0.5]])
+        >>> nn.KLDivLoss(reduction='batchmean')(ember.log(ember.tensor([[0.9, 0.1]])), p)
+        tensor(0.5108)
+    """
 
     __constants__ = ["reduction"]
 
@@ -157,7 +273,24 @@ class KLDivLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below ``beta``, L1 above."""
+    """Quadratic below ``beta``, L1 above.
+
+    Args:
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+        beta: where the loss turns from squared to linear (default 1).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> nn.SmoothL1Loss()(ember.tensor([0.5, 3.0]), ember.zeros(2))
+        tensor(1.3125)
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
@@ -169,7 +302,22 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Quadratic below ``delta``, ``delta``-scaled L1 above."""
+    """Quadratic below ``delta``, ``delta``-scaled L1 above.
+
+    Args:
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+        delta: where the loss turns from squared to linear (default 1).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> nn.HuberLoss(delta=2.0)(ember.tensor([0.5, 3.0]), ember.zeros(2))
+        tensor(2.0625)
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -180,14 +328,47 @@ class HuberLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
-    """Two-class logistic loss ``log(1 + exp(-y x))``."""
+    """Two-class logistic loss ``log(1 + exp(-y x))``.
+
+    Args:
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> nn.SoftMarginLoss()(ember.tensor([0.0]), ember.tensor([1.0]))
+        tensor(0.6931)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Multi-label one-versus-all logistic loss."""
+    """Multi-label one-versus-all logistic loss.
+
+    Args:
+        weight: optional per-class weights.
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(N, C)`` logits.
+        - Target: ``(N, C)`` of 0/1 labels.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> nn.MultiLabelSoftMarginLoss()(ember.zeros(1, 2), ember.tensor([[1.0, 0.0]]))
+        tensor(0.6931)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
@@ -195,7 +376,26 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
 
 class MultiMarginLoss(_WeightedLoss):
-    """Multi-class hinge loss."""
+    """Multi-class hinge loss.
+
+    Args:
+        p: 1 or 2 (default 1).
+        margin: the margin (default 1).
+        weight: optional per-class weights.
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(N, C)`` or ``(C)``.
+        - Target: ``(N)`` or ``()`` class indices.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> nn.MultiMarginLoss()(ember.tensor([[0.1, 0.8, 0.4]]), ember.tensor([1]))
+        tensor(0.3000)
+    """
 
     __constants__ = ["p", "margin", "reduction"]
 
@@ -216,14 +416,49 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class MultiLabelMarginLoss(_Loss):
-    """Multi-label hinge loss (targets padded with -1)."""
+    """Multi-label hinge loss (targets padded with -1).
+
+    Args:
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(N, C)`` or ``(C)``.
+        - Target: the input's shape: class indices, padded with -1.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> x = ember.tensor([[0.1, 0.2, 0.4, 0.8]])
+        >>> nn.MultiLabelMarginLoss()(x, ember.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MarginRankingLoss(_Loss):
-    """``max(0, -y (x1 - x2) + margin)``."""
+    """``max(0, -y (x1 - x2) + margin)``.
+
+    Args:
+        margin: the margin (default 0).
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input1: ``(N)`` or ``()``.
+        - Input2: the same shape.
+        - Target: the same shape, entries 1 or -1.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> nn.MarginRankingLoss()(ember.tensor([1.0]), ember.tensor([2.0]), ember.tensor([1.0]))
+        tensor(1.)
+    """
 
     __constants__ = ["margin", "reduction"]
 
@@ -238,7 +473,24 @@ class MarginRankingLoss(_Loss):
 
 
 class HingeEmbeddingLoss(_Loss):
-    """``x`` for ``y == 1``, ``max(0, margin - x)`` for ``y == -1``."""
+    """``x`` for ``y == 1``, ``max(0, margin - x)`` for ``y == -1``.
+
+    Args:
+        margin: the margin (default 1).
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> nn.HingeEmbeddingLoss()(ember.tensor([0.3, 0.3]), ember.tensor([1.0, -1.0]))
+        tensor(0.5000)
+    """
 
     __constants__ = ["margin", "reduction"]
 
@@ -253,7 +505,26 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
-    """``1 - cos`` for similar pairs, ``max(0, cos - margin)`` for dissimilar ones."""
+    """``1 - cos`` for similar pairs, ``max(0, cos - margin)`` for dissimilar ones.
+
+    Args:
+        margin: the margin (default 0).
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input1: ``(N, D)`` or ``(D)``.
+        - Input2: the same shape.
+        - Target: ``(N)`` or ``()``, entries 1 or -1.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> a, b = ember.tensor([[1.0, 0.0]]), ember.tensor([[0.0, 1.0]])
+        >>> nn.CosineEmbeddingLoss()(a, b, ember.tensor([1.0]))
+        tensor(1.)
+    """
 
     __constants__ = ["margin", "reduction"]
 
@@ -268,7 +539,27 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class TripletMarginLoss(_Loss):
-    """``max(0, margin + d(a, p) - d(a, n))``."""
+    """``max(0, margin + d(a, p) - d(a, n))``.
+
+    Args:
+        margin: the margin (default 1).
+        p: the norm order of the distance (default 2).
+        eps: added inside the distance (default 1e-6).
+        swap: use the positive-negative distance when smaller (default False).
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Anchor, Positive, Negative: ``(N, D)`` or ``(D)``.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> a, p, n = ember.zeros(1, 2), ember.zeros(1, 2), ember.ones(1, 2)
+        >>> nn.TripletMarginLoss()(a, p, n)
+        tensor(0.)
+    """
 
     __constants__ = ["margin", "p", "eps", "swap", "reduction"]
 
@@ -290,7 +581,25 @@ class TripletMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
-    """Triplet loss with a custom distance function."""
+    """Triplet loss with a custom distance function.
+
+    Args:
+        distance_function: a function of two tensors giving their distances (default:
+            ``pairwise_distance``).
+        margin: the margin (default 1).
+        swap: use the positive-negative distance when smaller (default False).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Anchor, Positive, Negative: ``(N, *)``.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
+    Example:
+        >>> a, p, n = ember.zeros(1, 2), ember.zeros(1, 2), ember.ones(1, 2)
+        >>> nn.TripletMarginWithDistanceLoss()(a, p, n)
+        tensor(0.)
+    """
 
     __constants__ = ["margin", "swap", "reduction"]
 
@@ -312,7 +621,26 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Poisson negative log likelihood."""
+    """Poisson negative log likelihood.
+
+    Args:
+        log_input: the input is the log-rate (default True).
+        full: add the Stirling term (default False).
+        size_average: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        eps: added to the rate before its log without ``log_input``.
+        reduce: deprecated spelling of ``reduction`` (None: use ``reduction``).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(*)``, any shape.
+        - Target: ``(*)``, the input's shape.
+        - Output: a scalar; with ``reduction='none'``, ``(*)``.
+
+    Example:
+        >>> nn.PoissonNLLLoss()(ember.zeros(2), ember.tensor([1.0, 2.0]))
+        tensor(1.)
+    """
 
     __constants__ = ["log_input", "full", "eps", "reduction"]
 
@@ -329,7 +657,24 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Gaussian negative log likelihood with predicted variance."""
+    """Gaussian negative log likelihood with predicted variance.
+
+    Args:
+        full: add the constant term (default False).
+        eps: the smallest variance used (default 1e-6).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+
+    Shape:
+        - Input: ``(N, *)`` means.
+        - Target: ``(N, *)``.
+        - Var: ``(N, *)``, or with one fewer dimension or size 1 (broadcast).
+        - Output: a scalar; with ``reduction='none'``, ``(N, *)``.
+
+    Example:
+        >>> nn.GaussianNLLLoss()(ember.zeros(2), ember.ones(2), ember.ones(2))
+        tensor(0.5000)
+    """
 
     __constants__ = ["full", "eps", "reduction"]
 
@@ -347,11 +692,25 @@ class GaussianNLLLoss(_Loss):
 class CTCLoss(_Loss):
     """Connectionist temporal classification loss.
 
+    Args:
+        blank: the blank label (default 0).
+        reduction: ``'mean'`` (default: the mean over the elements), ``'sum'`` or ``'none'``
+            (the per-element losses).
+        zero_infinity: replace infinite losses by 0 (default False).
+
+    Shape:
+        - Log_probs: ``(T, N, C)``.
+        - Targets: ``(N, S)`` or concatenated ``(sum of target_lengths)``.
+        - Input_lengths, Target_lengths: ``(N)``.
+        - Output: a scalar; with ``reduction='none'``, ``(N)``.
+
     Example::
 
         >>> ctc = nn.CTCLoss()
-        >>> ctc(ember.randn(6, 2, 4).log_softmax(2), ember.tensor([[1, 2], [3, 3]]), [6, 5],
-        ...     [2, 2])
+        >>> loss = ctc(ember.randn(6, 2, 4).log_softmax(2), ember.tensor([[1, 2], [3, 3]]),
+        ...            [6, 5], [2, 2])
+        >>> loss.shape, bool(loss > 0)
+        (torch.Size([]), True)
     """
 
     __constants__ = ["blank", "reduction"]

@@ -21,6 +21,10 @@ class LayerNorm(Module):
         elementwise_affine: learn ``weight`` (ones) and, if ``bias``, ``bias`` (zeros).
         bias: learn the additive bias (with ``elementwise_affine``).
 
+    Shape:
+        - Input: ``(N, *)`` ending in ``normalized_shape``.
+        - Output: the input's shape.
+
     Example::
 
         >>> nn.LayerNorm(10)(ember.randn(20, 5, 10)).shape
@@ -68,6 +72,20 @@ class LayerNorm(Module):
 class GroupNorm(Module):
     """Normalise groups of channels per sample.
 
+    Args:
+        num_groups: the number of groups; it divides C.
+        num_channels: the number of channels C.
+        eps: added to the variance (default 1e-5).
+        affine: learn a per-channel scale and shift (default True).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+        bias: learn the shift when ``affine`` (default True).
+
+    Shape:
+        - Input: ``(N, C, *)``.
+        - Output: the input's shape.
+
     Example::
 
         >>> nn.GroupNorm(3, 6)(ember.randn(20, 6, 10, 10)).shape
@@ -114,7 +132,22 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
-    """Normalise by the squares of ``size`` neighbouring channels (AlexNet's LRN)."""
+    """Normalise by the squares of ``size`` neighbouring channels (AlexNet's LRN).
+
+    Args:
+        size: how many neighbouring channels.
+        alpha: the multiplier (default 1e-4).
+        beta: the exponent (default 0.75).
+        k: the additive constant (default 1).
+
+    Shape:
+        - Input: ``(N, C, *)``.
+        - Output: the input's shape.
+
+    Example:
+        >>> nn.LocalResponseNorm(2)(ember.ones(1, 4, 2, 2)).shape
+        torch.Size([1, 4, 2, 2])
+    """
 
     __constants__ = ["size", "alpha", "beta", "k"]
 
@@ -134,7 +167,24 @@ class LocalResponseNorm(Module):
 
 
 class RMSNorm(Module):
-    """Root-mean-square normalisation over the trailing dimensions."""
+    """Root-mean-square normalisation over the trailing dimensions.
+
+    Args:
+        normalized_shape: the shape of the trailing dimensions normalised over.
+        eps: added to the mean square (default: the dtype's eps).
+        elementwise_affine: learn a scale (default True).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, *)`` ending in ``normalized_shape``.
+        - Output: the input's shape.
+
+    Example:
+        >>> nn.RMSNorm(2)(ember.tensor([[3.0, 4.0]]))
+        tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    """
 
     __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
 

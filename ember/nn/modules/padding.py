@@ -50,7 +50,20 @@ def _make(name, nd, mode, doc, base=_PadNd):
 
 
 class ConstantPad1d(_ConstantPadNd):
-    """Pad the last dim with ``value``: ``padding`` = int or (left, right)."""
+    """Pad the last dim with ``value``: ``padding`` = int or (left, right).
+
+    Args:
+        padding: an int (all sides) or a 2-tuple (left, right).
+        value: the fill value.
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)`` with 1 padded dimension(s).
+        - Output: each padded dimension grows by its two paddings.
+
+    Example:
+        >>> nn.ConstantPad1d(1, 0.5)(ember.ones(1, 1, 2)).shape
+        torch.Size([1, 1, 4])
+    """
 
     _nd = 1
 
@@ -58,16 +71,37 @@ class ConstantPad1d(_ConstantPadNd):
 class ConstantPad2d(_ConstantPadNd):
     """Pad the last two dims with ``value``: (left, right, top, bottom).
 
+    Args:
+        padding: an int (all sides) or a 4-tuple (left, right, top, bottom).
+        value: the fill value.
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)`` with 2 padded dimension(s).
+        - Output: each padded dimension grows by its two paddings.
+
     Example:
         >>> nn.ConstantPad2d(1, 3.5)(ember.zeros(1, 2, 2)).shape
-        ember.Size([1, 4, 4])
+        torch.Size([1, 4, 4])
     """
 
     _nd = 2
 
 
 class ConstantPad3d(_ConstantPadNd):
-    """Pad the last three dims with ``value``."""
+    """Pad the last three dims with ``value``.
+
+    Args:
+        padding: an int (all sides) or a 6-tuple (left, right, top, bottom, front, back).
+        value: the fill value.
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)`` with 3 padded dimension(s).
+        - Output: each padded dimension grows by its two paddings.
+
+    Example:
+        >>> nn.ConstantPad3d(1, 0.5)(ember.ones(1, 1, 2, 2, 2)).shape
+        torch.Size([1, 1, 4, 4, 4])
+    """
 
     _nd = 3
 
@@ -81,7 +115,19 @@ class _ZeroPadNd(_ConstantPadNd):
 
 
 class ZeroPad1d(_ZeroPadNd):
-    """Pad the last dim with zeros."""
+    """Pad the last dim with zeros.
+
+    Args:
+        padding: an int (all sides) or a 2-tuple (left, right).
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)`` with 1 padded dimension(s).
+        - Output: each padded dimension grows by its two paddings.
+
+    Example:
+        >>> nn.ZeroPad1d(1)(ember.ones(1, 1, 2)).shape
+        torch.Size([1, 1, 4])
+    """
 
     _nd = 1
 
@@ -89,16 +135,35 @@ class ZeroPad1d(_ZeroPadNd):
 class ZeroPad2d(_ZeroPadNd):
     """Pad the last two dims with zeros: (left, right, top, bottom).
 
+    Args:
+        padding: an int (all sides) or a 4-tuple (left, right, top, bottom).
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)`` with 2 padded dimension(s).
+        - Output: each padded dimension grows by its two paddings.
+
     Example:
         >>> nn.ZeroPad2d((1, 1, 2, 0))(ember.ones(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 5, 5])
+        torch.Size([1, 1, 5, 5])
     """
 
     _nd = 2
 
 
 class ZeroPad3d(_ZeroPadNd):
-    """Pad the last three dims with zeros."""
+    """Pad the last three dims with zeros.
+
+    Args:
+        padding: an int (all sides) or a 6-tuple (left, right, top, bottom, front, back).
+
+    Shape:
+        - Input: ``(N, C, *)`` or ``(C, *)`` with 3 padded dimension(s).
+        - Output: each padded dimension grows by its two paddings.
+
+    Example:
+        >>> nn.ZeroPad3d(1)(ember.ones(1, 1, 2, 2, 2)).shape
+        torch.Size([1, 1, 4, 4, 4])
+    """
 
     _nd = 3
 

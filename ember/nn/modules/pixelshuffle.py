@@ -12,9 +12,16 @@ __all__ = ["PixelShuffle", "PixelUnshuffle"]
 class PixelShuffle(Module):
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r).
 
+    Args:
+        upscale_factor: r.
+
+    Shape:
+        - Input: ``(*, C * r * r, H, W)``.
+        - Output: ``(*, C, H * r, W * r)``.
+
     Example:
         >>> nn.PixelShuffle(2)(ember.randn(1, 8, 3, 3)).shape
-        ember.Size([1, 2, 6, 6])
+        torch.Size([1, 2, 6, 6])
     """
 
     def __init__(self, upscale_factor: int) -> None:
@@ -29,7 +36,19 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W).
+
+    Args:
+        downscale_factor: r.
+
+    Shape:
+        - Input: ``(*, C, H * r, W * r)``.
+        - Output: ``(*, C * r * r, H, W)``.
+
+    Example:
+        >>> nn.PixelUnshuffle(2)(ember.zeros(1, 1, 4, 4)).shape
+        torch.Size([1, 4, 2, 2])
+    """
 
     def __init__(self, downscale_factor: int) -> None:
         super().__init__()

@@ -36,9 +36,22 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """1-D max pooling over (N, C, L).
 
+    Args:
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        dilation: the spacing of window elements (default 1).
+        return_indices: also return the positions of the maxima (for ``MaxUnpool``).
+        ceil_mode: round the output size up instead of down (default False).
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, L_out)``, each ``out = floor((in + 2 * padding - dilation *
+          (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``).
+
     Example:
         >>> nn.MaxPool1d(2)(ember.randn(1, 2, 8)).shape
-        ember.Size([1, 2, 4])
+        torch.Size([1, 2, 4])
     """
 
     _fn = staticmethod(F.max_pool1d)
@@ -47,16 +60,47 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool2d(_MaxPoolNd):
     """2-D max pooling over (N, C, H, W); ``return_indices`` gives flat H*W indices.
 
+    Args:
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        dilation: the spacing of window elements (default 1).
+        return_indices: also return the positions of the maxima (for ``MaxUnpool``).
+        ceil_mode: round the output size up instead of down (default False).
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``, each ``out = floor((in + 2 * padding - dilation
+          * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``).
+
     Example:
         >>> nn.MaxPool2d(2)(ember.randn(1, 2, 8, 8)).shape
-        ember.Size([1, 2, 4, 4])
+        torch.Size([1, 2, 4, 4])
     """
 
     _fn = staticmethod(F.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
-    """3-D max pooling over (N, C, D, H, W)."""
+    """3-D max pooling over (N, C, D, H, W).
+
+    Args:
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        dilation: the spacing of window elements (default 1).
+        return_indices: also return the positions of the maxima (for ``MaxUnpool``).
+        ceil_mode: round the output size up instead of down (default False).
+
+    Shape:
+        - Input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+        - Output: ``(N, C, D_out, H_out, W_out)``, each ``out = floor((in + 2 * padding -
+          dilation * (kernel_size - 1) - 1) / stride + 1)`` (ceil with ``ceil_mode``).
+
+    Example:
+        >>> nn.MaxPool3d(2)(ember.ones(1, 1, 4, 4, 4)).shape
+        torch.Size([1, 1, 2, 2, 2])
+    """
 
     _fn = staticmethod(F.max_pool3d)
 
@@ -84,7 +128,22 @@ class _MaxUnpoolNd(Module):
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
-    """Partial inverse of MaxPool1d."""
+    """Partial inverse of MaxPool1d.
+
+    Args:
+        kernel_size: the pooling window.
+        stride: the pooling step (default: the window).
+        padding: the pooling padding.
+
+    Shape:
+        - Input: ``(N, C, L)`` pooled values and their indices.
+        - Output: the size before pooling (or ``output_size`` given to ``forward``).
+
+    Example:
+        >>> pool, unpool = nn.MaxPool1d(2, return_indices=True), nn.MaxUnpool1d(2)
+        >>> unpool(*pool(ember.tensor([[[1.0, 3.0, 2.0, 0.0]]])))
+        tensor([[[0., 3., 2., 0.]]])
+    """
 
     _nd = 1
 
@@ -92,10 +151,19 @@ class MaxUnpool1d(_MaxUnpoolNd):
 class MaxUnpool2d(_MaxUnpoolNd):
     """Partial inverse of MaxPool2d: scatter values back to their indices, zeros elsewhere.
 
+    Args:
+        kernel_size: the pooling window.
+        stride: the pooling step (default: the window).
+        padding: the pooling padding.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` pooled values and their indices.
+        - Output: the size before pooling (or ``output_size`` given to ``forward``).
+
     Example:
         >>> y, i = nn.MaxPool2d(2, return_indices=True)(ember.randn(1, 1, 4, 4))
         >>> nn.MaxUnpool2d(2)(y, i).shape
-        ember.Size([1, 1, 4, 4])
+        torch.Size([1, 1, 4, 4])
     """
 
     _nd = 2
@@ -139,15 +207,48 @@ class AvgPool1d(_AvgPoolNd):
 class AvgPool2d(_AvgPoolNd):
     """2-D average pooling over (N, C, H, W).
 
+    Args:
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        ceil_mode: round the output size up instead of down (default False).
+        count_include_pad: count padding in the average's divisor (default True).
+        divisor_override: divide by this instead of the window size.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``, each ``out = floor((in + 2 * padding -
+          kernel_size) / stride + 1)`` (ceil with ``ceil_mode``).
+
     Example:
-        >>> nn.AvgPool2d(2)(ember.ones(1, 1, 4, 4))[0, 0]
+        >>> nn.AvgPool2d(2)(ember.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+        tensor([[ 2.5000,  4.5000],
+                [10.5000, 12.5000]])
     """
 
     _fn = staticmethod(F.avg_pool2d)
 
 
 class AvgPool3d(_AvgPoolNd):
-    """3-D average pooling over (N, C, D, H, W)."""
+    """3-D average pooling over (N, C, D, H, W).
+
+    Args:
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        ceil_mode: round the output size up instead of down (default False).
+        count_include_pad: count padding in the average's divisor (default True).
+        divisor_override: divide by this instead of the window size.
+
+    Shape:
+        - Input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+        - Output: ``(N, C, D_out, H_out, W_out)``, each ``out = floor((in + 2 * padding -
+          kernel_size) / stride + 1)`` (ceil with ``ceil_mode``).
+
+    Example:
+        >>> nn.AvgPool3d(2)(ember.ones(1, 1, 4, 4, 4)).shape
+        torch.Size([1, 1, 2, 2, 2])
+    """
 
     _fn = staticmethod(F.avg_pool3d)
 
@@ -164,7 +265,20 @@ class _AdaptiveNd(Module):
 
 
 class AdaptiveAvgPool1d(_AdaptiveNd):
-    """Average pooling into ``output_size`` bins over (N, C, L)."""
+    """Average pooling into ``output_size`` bins over (N, C, L).
+
+    Args:
+        output_size: the output size (None keeps a dimension's size).
+        return_indices: also return the positions of the maxima.
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, *output_size)``.
+
+    Example:
+        >>> nn.AdaptiveAvgPool1d(2)(ember.ones(1, 3, 8)).shape
+        torch.Size([1, 3, 2])
+    """
 
     _max = False
 
@@ -175,9 +289,17 @@ class AdaptiveAvgPool1d(_AdaptiveNd):
 class AdaptiveAvgPool2d(_AdaptiveNd):
     """Average pooling into ``output_size`` bins over (N, C, H, W).
 
+    Args:
+        output_size: the output size (None keeps a dimension's size).
+        return_indices: also return the positions of the maxima.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: ``(N, C, *output_size)``.
+
     Example:
         >>> nn.AdaptiveAvgPool2d((1, 1))(ember.randn(2, 8, 7, 7)).shape
-        ember.Size([2, 8, 1, 1])
+        torch.Size([2, 8, 1, 1])
     """
 
     _max = False
@@ -187,7 +309,20 @@ class AdaptiveAvgPool2d(_AdaptiveNd):
 
 
 class AdaptiveMaxPool1d(_AdaptiveNd):
-    """Max pooling into ``output_size`` bins over (N, C, L)."""
+    """Max pooling into ``output_size`` bins over (N, C, L).
+
+    Args:
+        output_size: the output size (None keeps a dimension's size).
+        return_indices: also return the positions of the maxima.
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, *output_size)``.
+
+    Example:
+        >>> nn.AdaptiveMaxPool1d(2)(ember.ones(1, 3, 8)).shape
+        torch.Size([1, 3, 2])
+    """
 
     _max = True
 
@@ -196,7 +331,20 @@ class AdaptiveMaxPool1d(_AdaptiveNd):
 
 
 class AdaptiveMaxPool2d(_AdaptiveNd):
-    """Max pooling into ``output_size`` bins over (N, C, H, W)."""
+    """Max pooling into ``output_size`` bins over (N, C, H, W).
+
+    Args:
+        output_size: the output size (None keeps a dimension's size).
+        return_indices: also return the positions of the maxima.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``.
+        - Output: ``(N, C, *output_size)``.
+
+    Example:
+        >>> nn.AdaptiveMaxPool2d((2, 1))(ember.ones(1, 3, 8, 8)).shape
+        torch.Size([1, 3, 2, 1])
+    """
 
     _max = True
 
@@ -219,14 +367,44 @@ class _LPPoolNd(Module):
 
 
 class LPPool1d(_LPPoolNd):
-    """1-D power-average pooling."""
+    """1-D power-average pooling.
+
+    Args:
+        norm_type: p of ``sum(x ** p) ** (1 / p)``.
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        ceil_mode: round the output size up instead of down (default False).
+
+    Shape:
+        - Input: ``(N, C, L)``.
+        - Output: pooled as ``AvgPool``.
+
+    Example:
+        >>> nn.LPPool1d(2, 2)(ember.ones(1, 1, 4)).shape
+        torch.Size([1, 1, 2])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class LPPool2d(_LPPoolNd):
-    """2-D power-average pooling: (sum of x**p over the window) ** (1/p)."""
+    """2-D power-average pooling: (sum of x**p over the window) ** (1/p).
+
+    Args:
+        norm_type: p of ``sum(x ** p) ** (1 / p)``.
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        ceil_mode: round the output size up instead of down (default False).
+
+    Shape:
+        - Input: ``(N, C, H, W)``.
+        - Output: pooled as ``AvgPool``.
+
+    Example:
+        >>> nn.LPPool2d(2, 2)(ember.ones(1, 1, 4, 4)).shape
+        torch.Size([1, 1, 2, 2])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

@@ -40,6 +40,10 @@ class Embedding(Module):
     Weight starts from N(0, 1).
 
     Example::
+    Shape:
+        - Input: ``(*)`` int64 indices.
+        - Output: ``(*, embedding_dim)``.
+
 
         >>> nn.Embedding(10, 3, padding_idx=0)(ember.tensor([[0, 2, 0, 5]])).shape
         torch.Size([1, 4, 3])
@@ -125,6 +129,24 @@ class EmbeddingBag(Module):
     """Sums, means or maxes of bags of embeddings (``mode``), without the per-bag tensors.
 
     Example::
+    Args:
+        num_embeddings: the table size.
+        embedding_dim: the vector size.
+        max_norm: renormalise looked-up rows to at most this norm.
+        norm_type: the p of that norm (default 2).
+        scale_grad_by_freq: scale gradients by inverse index frequency.
+        mode: ``'mean'`` (default), ``'sum'`` or ``'max'``.
+        sparse: produce sparse gradients.
+        include_last_offset: ``offsets`` has one more entry, the end of the last bag.
+        padding_idx: an index that contributes nothing.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(B, N)`` (B bags of N) or 1-D with ``offsets`` ``(B)``.
+        - Output: ``(B, embedding_dim)``.
+
 
         >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
         >>> bag(ember.tensor([1, 2, 4, 5, 4, 3, 2, 9]), ember.tensor([0, 4])).shape

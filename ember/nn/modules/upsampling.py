@@ -12,9 +12,21 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 class Upsample(Module):
     """Resample by ``size`` or ``scale_factor`` with ``mode`` (see ``F.interpolate``).
 
+    Args:
+        size: the output spatial size.
+        scale_factor: the multiplier of the spatial size.
+        mode: ``'nearest'`` (default), ``'linear'``, ``'bilinear'``, ``'bicubic'`` or
+            ``'trilinear'``.
+        align_corners: for the linear modes: align the corner pixels' centres.
+        recompute_scale_factor: compute the scale used from the output size.
+
+    Shape:
+        - Input: ``(N, C, *spatial)``.
+        - Output: ``(N, C, *new_spatial)``.
+
     Example:
         >>> nn.Upsample(scale_factor=2, mode="nearest")(ember.randn(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 6, 6])
+        torch.Size([1, 1, 6, 6])
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
@@ -42,14 +54,40 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """2-D nearest-neighbour upsampling."""
+    """2-D nearest-neighbour upsampling.
+
+    Args:
+        size: the output size.
+        scale_factor: the multiplier of the size.
+
+    Shape:
+        - Input: ``(N, C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``.
+
+    Example:
+        >>> nn.UpsamplingNearest2d(scale_factor=2)(ember.ones(1, 1, 2, 2)).shape
+        torch.Size([1, 1, 4, 4])
+    """
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
-    """2-D bilinear upsampling with ``align_corners=True``."""
+    """2-D bilinear upsampling with ``align_corners=True``.
+
+    Args:
+        size: the output size.
+        scale_factor: the multiplier of the size.
+
+    Shape:
+        - Input: ``(N, C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``.
+
+    Example:
+        >>> nn.UpsamplingBilinear2d(size=3)(ember.ones(1, 1, 2, 2)).shape
+        torch.Size([1, 1, 3, 3])
+    """
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -39,11 +39,11 @@ class Embedding(Module):
 
     Weight starts from N(0, 1).
 
-    Example::
     Shape:
         - Input: ``(*)`` int64 indices.
         - Output: ``(*, embedding_dim)``.
 
+    Example::
 
         >>> nn.Embedding(10, 3, padding_idx=0)(ember.tensor([[0, 2, 0, 5]])).shape
         torch.Size([1, 4, 3])
@@ -128,7 +128,6 @@ class Embedding(Module):
 class EmbeddingBag(Module):
     """Sums, means or maxes of bags of embeddings (``mode``), without the per-bag tensors.
 
-    Example::
     Args:
         num_embeddings: the table size.
         embedding_dim: the vector size.
@@ -147,6 +146,7 @@ class EmbeddingBag(Module):
         - Input: ``(B, N)`` (B bags of N) or 1-D with ``offsets`` ``(B)``.
         - Output: ``(B, embedding_dim)``.
 
+    Example::
 
         >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
         >>> bag(ember.tensor([1, 2, 4, 5, 4, 3, 2, 9]), ember.tensor([0, 4])).shape

@@ -38,11 +38,14 @@ EXCLUDED = {
     "quantized": (r"quantiz|^q_|qint|quint|int_repr|fake_quant|qparams|^qscheme$|"
                   r"per_channel|per_tensor|fbgemm|observer|^quantized",
                   "quantized tensors and their kernels: ember has no quantized dtypes"),
-    "sparse": (r"sparse|^to_sparse|coalesce|^indices$|^values$|crow_indices|col_indices|"
-               r"row_indices|ccol_indices|^nnz$|dense_dim|^smm$|^hsmm$|^dsmm$|hspmm|sspaddmm|"
-               r"^spmm$|^saddmm$|^to_dense$|^is_coalesced$",
-               "sparse layouts (COO/CSR/BSR ...): a later issue; ember tensors are strided",
-               _TOP),
+    "sparse": (r"sparse_(csr|csc|bsr|bsc|compressed)|^to_sparse_(csr|csc|bsr|bsc)$|"
+               r"^is_sparse_csr$|crow_indices|col_indices|row_indices|ccol_indices|^nnz$|"
+               r"^smm$|^hsmm$|^dsmm$|hspmm|sspaddmm|^spmm$|^saddmm$|sparse_resize|"
+               r"resize_as_sparse_",
+               "compressed sparse layouts (CSR/CSC/BSR/BSC), sparse resizing and the legacy "
+               "sparse-product spellings (smm, hspmm, sspaddmm ...): ember builds the COO "
+               "layout only (ember/_sparse.py: sparse_coo_tensor, to_sparse, coalesce, "
+               "indices/values, ember.sparse)", _TOP),
     "vendor kernels": (r"cudnn|miopen|mkldnn|onednn|nnpack|xnnpack|vulkan|^mps|xpu|^hip|"
                        r"^ipu|ipu_|hpu|mtia|^is_ort$|maia|^xla|_xla|cudagraph|nvtx",
                        "device- or library-specific kernels and flags (CUDA, cuDNN, MIOpen, "

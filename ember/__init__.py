@@ -235,6 +235,8 @@ import math as _math
 
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 strided = "torch.strided"
+# NOTE [ Sparse COO tensors ] (ember/_sparse.py): Tensor.to_sparse and friends attach here
+from ember._sparse import sparse_coo, sparse_coo_tensor  # noqa: E402, F401
 preserve_format = contiguous_format = channels_last = "torch.memory_format"
 
 # Docstrings of the generated functions live in tables (NOTE [ Docstring tables ]).
@@ -247,7 +249,8 @@ _docs_tables.attach(__name__, globals())
 _LAZY_MODULES = ("nn", "optim", "utils", "multiprocessing", "linalg", "fft", "special",
                  "distributions", "serialization", "random", "testing", "backends", "cuda",
                  "jit", "onnx", "distributed", "profiler", "hub", "amp", "func", "overrides",
-                 "vision", "accelerator", "cpu", "as_torch", "signal", "compiler")
+                 "vision", "accelerator", "cpu", "as_torch", "signal", "compiler",
+                 "sparse")
 _LAZY_ATTRS = {"save": "serialization", "load": "serialization", "autocast": "amp",
                "is_autocast_enabled": "amp", "get_autocast_dtype": "amp"}
 

@@ -109,7 +109,8 @@ class Tensor:
 
     @property
     def is_sparse(self):
-        return False
+        # NOTE [ Sparse COO tensors ] (_sparse.py): the layout is the class of the raw array
+        return self._data.__class__ in SPARSE_TYPES
 
     @property
     def is_quantized(self):
@@ -121,7 +122,8 @@ class Tensor:
 
     @property
     def layout(self):
-        return "torch.strided"
+        d = self._data
+        return SPARSE_TYPES[d.__class__] if d.__class__ in SPARSE_TYPES else "torch.strided"
 
     @property
     def ndim(self):
@@ -433,6 +435,9 @@ class Tensor:
                                "tensor.detach().numpy() instead.")
         d = self._data
         if d.__class__ is not _ndarray:
+            if d.__class__ in SPARSE_TYPES:
+                raise TypeError("can't convert Sparse layout tensor to numpy. Use "
+                                "Tensor.to_dense() first.")
             dev = self.device
             if dev.type != "cpu":
                 raise TypeError(f"can't convert {dev.type} device type tensor to numpy. Use "
@@ -520,6 +525,10 @@ class Tensor:
         d = self.dtype
         data = self._data
         if data.__class__ is not _ndarray:
+            if data.__class__ in SPARSE_TYPES:
+                from ember._sparse import _repr
+
+                return _repr(self)
             dev = self.device
             if dev.type != "meta":  # a device's values print from a host copy (PyTorch's)
                 from ember._backends import backend_of
@@ -820,6 +829,9 @@ class Tensor:
 
 
 _new = object.__new__
+
+# raw-array classes of sparse layouts -> layout name (filled by ember/_sparse.py)
+SPARSE_TYPES: dict = {}
 
 
 def make_tensor(data):

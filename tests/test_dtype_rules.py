@@ -124,6 +124,15 @@ def _library_calls():
             lambda t=t: F.unfold(t(1, 2, 4, 4), 2),
             lambda t=t: F.fold(t(1, 8, 9), (4, 4), 2),
             lambda t=t: F.embedding(idx, t(4, 3)),
+            # sparse COO records (ember/_sparse.py); their backward records run in _backward
+            lambda t=t: F.embedding(idx, t(4, 3), sparse=True),
+            lambda t=t: ember.sparse_coo_tensor([[0, 1, 1], [1, 0, 1]], t(3), (2, 2))
+            .coalesce().values(),
+            lambda t=t: ember.sparse.mm(t(2, 2).to_sparse(), t(2, 3, seed=1)),
+            lambda t=t: ember.sparse.softmax(t(2, 3).to_sparse(), 1).to_dense(),
+            lambda t=t: ember.sparse.log_softmax(t(2, 3).to_sparse(), 0),
+            lambda t=t: ember.sparse.sum(t(2, 3).to_sparse(), 1),
+            lambda t=t: t(2, 3, grad=False).to_sparse().indices(),
             lambda t=t: F.embedding_bag(ember.tensor([0, 2, 1, 3]), t(4, 3),
                                         ember.tensor([0, 2]), mode="max"),
             lambda t=t: F.embedding_bag(ember.tensor([0, 2, 1, 3]), t(4, 3),

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import sys
 
+from numpy import ndarray as _ndarray
+
 from ember._graph import FREED, GRAD, Node
 from ember._tensor import Tensor
 from ember.autograd import anomaly_mode as _anomaly
 from ember.autograd.graph import _WATCH
 from ember.autograd.profiler import _ACTIVE as _PROFILING
 from ember.autograd.profiler import _engine_node
+
 
 
 def _sum_to(g, shape):
@@ -228,7 +231,9 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                         if gi is None:
                             continue
                     prev_g = buffers.get(e)
-                    buffers[e] = gi if prev_g is None else prev_g + gi
+                    buffers[e] = gi if prev_g is None else (
+                        prev_g + gi if prev_g._data.__class__ is gi._data.__class__
+                        else _add_grads(prev_g, gi))
                     d = deps[e] - 1
                     deps[e] = d
                     if d == 0:
@@ -257,11 +262,11 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                         if n > 1:
                             leaf_deps[k] = n - 1
                             pend = leaf_buf.get(k)
-                            leaf_buf[k] = (e, gi if pend is None else pend[1] + gi)
+                            leaf_buf[k] = (e, gi if pend is None else _add_grads(pend[1], gi))
                             continue
                         pend = leaf_buf.pop(k, None)
                         if pend is not None:
-                            gi = pend[1] + gi
+                            gi = _add_grads(pend[1], gi)
                     _deliver_leaf(e, gi, create_graph, target_of, captured)
         # Leaves some of whose edges carried no gradient (None) get what did arrive.
         for e, gi in leaf_buf.values():
@@ -316,12 +321,12 @@ def _add_buffer(buffers, node, nr, g, multi=None):
         multi = node.op.multi
     if not multi:
         prev = buffers.get(node)
-        buffers[node] = g if prev is None else prev + g
+        buffers[node] = g if prev is None else _add_grads(prev, g)
         return
     lst = buffers.get(node)
     if lst is None:
         lst = buffers[node] = [None] * len(node.shape)
-    lst[nr] = g if lst[nr] is None else lst[nr] + g
+    lst[nr] = g if lst[nr] is None else _add_grads(lst[nr], g)
 
 
 def _run_pre_hooks(node, g, multi):
@@ -367,7 +372,7 @@ def _deliver_leaf(t, g, create_graph, target_of, captured):
         idx = target_of.get(id(t))
         if idx is not None:
             for i in idx:
-                captured[i] = g if captured[i] is None else captured[i] + g
+                captured[i] = g if captured[i] is None else _add_grads(captured[i], g)
         # grad() never touches .grad; backward(inputs=...) accumulates only into the
         # listed inputs, which run_backward does once at the end.
         return
@@ -396,14 +401,26 @@ def _accumulate(t, g, create_graph):
         else:
             t._grad = Tensor._wrap(g._data.copy())
     elif create_graph or cur._requires_grad:
-        t._grad = cur + g
+        t._grad = _add_grads(cur, g)
+    elif cur._data.__class__ is not _ndarray and g._data.__class__ is _ndarray:
+        t._grad = g + cur  # a sparse .grad meets a dense gradient: the sum is dense
     else:
+        # dense += dense; dense += sparse scatters in place; sparse += sparse appends the
+        # entries (NOTE [ Sparse COO tensors ] in ember/_sparse.py: AccumulateGrad's rules)
         cur._data += g._data
         cur._bump()
     hooks = t._meta_get("post_accumulate_hooks") if t._meta is not None else None
     if hooks:
         for fn in list(hooks):
             fn(t)
+
+
+def _add_grads(a, b):
+    """Two gradients of one value summed; a dense operand goes first, since PyTorch's
+    ``add(sparse, dense)`` is refused (NOTE [ Sparse COO tensors ] in ember/_sparse.py)."""
+    if a._data.__class__ is not _ndarray and b._data.__class__ is _ndarray:
+        return b + a
+    return a + b
 
 
 def _calibrate():

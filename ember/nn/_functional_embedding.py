@@ -108,6 +108,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         padding_idx: the row that receives no gradient.
         max_norm: rescale looked-up rows whose ``norm_type``-norm exceeds it (in place).
         scale_grad_by_freq: divide gradients by the index frequency in the batch.
+        sparse: give ``weight`` a sparse COO gradient (one entry per looked-up index,
+            uncoalesced, padding rows left out), as PyTorch does.
 
     Example::
 
@@ -138,7 +140,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     ix = input if idx is input._data else Tensor._wrap(idx)
     if ix is not input:
         ix._vc = input._share_version()
-    return _lookup(weight, ix, (n, padding_idx, bool(scale_grad_by_freq)))
+    attrs = (n, padding_idx, bool(scale_grad_by_freq))
+    if sparse:
+        # NOTE [ Sparse COO tensors ] (ember/_sparse.py): the same lookup, a sparse gradient
+        from ember._sparse import embedding_sparse
+
+        return embedding_sparse(weight, ix, attrs)
+    return _lookup(weight, ix, attrs)
 
 
 def _segment_sum_fwd(x, seg, nseg):
@@ -206,6 +214,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     _check_indices(input, "embedding_bag")
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
                                   "per_sample_weights is only supported for mode='sum' (got "
@@ -250,7 +260,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     keep = np.ones(len(idx), bool) if padding_idx is None else idx != padding_idx
     idx_k, seg_k = idx[keep], seg[keep]
     emb = embedding(Tensor._wrap(idx_k), weight, None, max_norm, norm_type,
-                    scale_grad_by_freq)
+                    scale_grad_by_freq, sparse)
     if per_sample_weights is not None:
         psw = per_sample_weights[Tensor._wrap(np.nonzero(keep)[0])] if not keep.all() \
             else per_sample_weights

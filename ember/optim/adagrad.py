@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import ember
+from ember._backends import xp_of
 from ember._tensor import Tensor
-from ember.optim.optimizer import (_check, _check_flags, _ListOptimizer, _per_step, _temp_op,
-                                   _to_scalar, _use_fused)
+from ember.optim.optimizer import (_SPECIAL, _check, _check_flags, _Lists, _ListOptimizer,
+                                   _per_step, _temp_op, _to_scalar, _use_fused)
 
 __all__ = ["Adagrad"]
 
@@ -65,6 +66,34 @@ class Adagrad(_ListOptimizer):
         if p.dtype.is_complex:
             v = complex(v, v)
         st["sum"] = ember.full_like(p, v, memory_format=ember.preserve_format)
+
+    def _sparse_step(self, group, params, grads, states):
+        """PyTorch's per-parameter Adagrad, its path whenever a gradient is sparse (NOTE
+        [ Sparse COO tensors ] in ember/_sparse.py): only the entries a sparse gradient names
+        change, in ``sum`` and in the parameter; weight decay is refused with sparse
+        gradients, as in PyTorch. Dense gradients in the same group take the usual update."""
+        if group["fused"]:
+            raise RuntimeError("`fused` does not support sparse grad or complex param")
+        lr = _to_scalar(group["lr"])
+        for p, g, st in zip(params, grads, states):
+            if not g.is_sparse:
+                self._update(group, _Lists([p], [g], [st], p._data.dtype in _SPECIAL))
+                continue
+            ember._foreach_add_([st["step"]], 1.0)
+            step = float(st["step"])
+            if group["weight_decay"] != 0:
+                raise RuntimeError("weight_decay option is not compatible with sparse "
+                                   "gradients")
+            gc = g._data.coalesce()
+            vals = -gc.values if group["maximize"] else gc.values
+            key = tuple(gc.indices)
+            clr = lr / (1 + (step - 1) * group["lr_decay"])
+            acc, w = st["sum"]._data, p._data
+            acc[key] += vals * vals
+            std = xp_of(acc).sqrt(acc[key]) + group["eps"]
+            w[key] += (vals / std) * -clr
+            st["sum"]._bump()
+            p._bump()
 
     def _update(self, group, lists):
         lr = _to_scalar(group["lr"])

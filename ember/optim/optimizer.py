@@ -707,9 +707,13 @@ class _ListOptimizer(Optimizer):
         raise NotImplementedError
 
     def _gather(self, group: dict) -> _Lists | None:
-        """The parameters of ``group`` that have a gradient, with gradients and state."""
+        """The parameters of ``group`` that have a gradient, with gradients and state.
+
+        A group with a sparse gradient (NOTE [ Sparse COO tensors ] in ember/_sparse.py) is
+        handed to ``_sparse_step`` here, which steps it (or refuses, as PyTorch does), and
+        gives None."""
         params, grads, states = [], [], []
-        special = False
+        special = sparse = False
         state = self.state
         init = self._init_state
         for p in group["params"]:
@@ -728,9 +732,20 @@ class _ListOptimizer(Optimizer):
             states.append(st)
             if p._data.dtype in _SPECIAL:
                 special = True
+            if g._data.__class__ is not p._data.__class__ and g.is_sparse:
+                sparse = True
         if not params:
             return None
+        if sparse:
+            self._sparse_step(group, params, grads, states)
+            return None
         return _Lists(params, grads, states, special)
+
+    def _sparse_step(self, group: dict, params: list, grads: list,  # noqa: ARG002 - refuses
+                     states: list) -> None:  # noqa: ARG002 - them all
+        """Step a group some of whose gradients are sparse; optimizers that take them
+        (``SGD``, ``Adagrad``) override this, the others refuse with PyTorch's message."""
+        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
 
     def step(self, closure: Callable | None = None):
         """Perform one optimization step.

@@ -65,6 +65,32 @@ class SGD(_ListOptimizer):
     def _init_state(self, p, st, group):
         pass  # the momentum buffer is created from the first gradient, in _update
 
+    def _sparse_step(self, group, params, grads, states):
+        """PyTorch's per-parameter SGD, its path whenever a gradient is sparse (NOTE [ Sparse
+        COO tensors ] in ember/_sparse.py): a momentum buffer started from a sparse gradient
+        stays sparse; weight decay meets ``add(sparse, dense)`` and is refused, as there."""
+        if group["fused"]:
+            raise RuntimeError("`_fused_sgd` does not support sparse gradients")
+        lr = _to_scalar(group["lr"])
+        momentum, dampening = group["momentum"], group["dampening"]
+        wd = group["weight_decay"]
+        for p, g, st in zip(params, grads, states):
+            if group["maximize"]:
+                g = -g
+            if wd != 0:
+                g = g.add(p, alpha=wd)
+            if momentum != 0:
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = g.clone().detach()
+                    self.state[p] = st
+                else:  # buf.mul_(momentum).add_(g, alpha=1 - dampening), layout kept
+                    new = buf * momentum + g * (1 - dampening)
+                    buf._data = new._data
+                    buf._bump()
+                g = g + buf * momentum if group["nesterov"] else buf
+            p.add_(g, alpha=-lr)
+
     def _update(self, group, lists):
         lr = _to_scalar(group["lr"])
         momentum = group["momentum"]

@@ -35,7 +35,8 @@ class Embedding(Module):
         max_norm: rows looked up are renormalised (in place) to at most this norm.
         norm_type: the p of that norm.
         scale_grad_by_freq: scale gradients by the inverse index frequency in the batch.
-        sparse: accepted; gradients are dense in ember.
+        sparse: the weight's gradient is a sparse COO tensor (for ``optim.SparseAdam``,
+            ``SGD``, ``Adagrad``).
 
     Weight starts from N(0, 1).
 

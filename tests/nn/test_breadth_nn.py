@@ -310,3 +310,223 @@ def test_lazy_conv_errors_match_torch():
         nn.LazyConv2d(4, 3, groups=2)(ember.randn(1, 3, 5, 5))
     with pytest.raises(ValueError):
         torch.nn.LazyConv2d(4, 3, groups=2)(torch.randn(1, 3, 5, 5))
+
+
+# --------------------------------------------------------------------------- adaptive softmax
+def _asm_pair(**kw):
+    tm = torch.nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10, 15], **kw)
+    em = nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10, 15], **kw)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert [tuple(v.shape) for v in em.state_dict().values()] == \
+        [tuple(v.shape) for v in tm.state_dict().values()]
+    assert repr(em) == repr(tm)
+    em.load_state_dict(_sd_to_ember(tm.state_dict()))
+    return tm, em
+
+
+@pytest.mark.parametrize("kw", [{}, {"div_value": 2.0, "head_bias": True}])
+def test_adaptive_log_softmax_matches_torch(kw):
+    tm, em = _asm_pair(**kw)
+    for attr in ("shortlist_size", "n_clusters", "head_size", "cutoffs", "div_value"):
+        assert getattr(em, attr) == getattr(tm, attr)
+    x = RNG.standard_normal((9, 8)).astype(np.float32)
+    t = np.array([0, 5, 12, 19, 3, 16, 10, 4, 14])
+    tx, ex = _pair(x)
+    to, eo = tm(tx, torch.tensor(t)), em(ex, ember.tensor(t))
+    assert type(eo).__name__ == "_ASMoutput" and eo._fields == ("output", "loss")
+    _close(to.output, eo.output)
+    _close(to.loss, eo.loss)
+    to.loss.backward()
+    eo.loss.backward()
+    _close(tx.grad, ex.grad)
+    for (n, tp), ep in zip(tm.named_parameters(), em.parameters()):
+        _close(tp.grad, ep.grad)
+    _close(tm.log_prob(tx), em.log_prob(ex))
+    # unbatched input with a 0-d target
+    to, eo = tm(tx[2], torch.tensor(t[2])), em(ex[2], ember.tensor(t[2]))
+    _close(to.output, eo.output)
+    _close(tm.log_prob(tx[:1])[0], em.log_prob(ex[0]))  # PyTorch's needs a batch
+    # predictions inside and outside the shortlist: push some rows to clusters
+    with torch.no_grad():
+        tm.head.weight[4:].mul_(6.0)
+    em.load_state_dict(_sd_to_ember(tm.state_dict()))
+    xs = RNG.standard_normal((12, 8)).astype(np.float32)
+    tp_ = tm.predict(torch.tensor(xs))
+    assert (tp_ >= 4).any() and (tp_ < 4).any()
+    assert em.predict(ember.tensor(xs)).tolist() == tp_.tolist()
+    assert em.predict(ember.tensor(xs[0])).item() == tp_[0].item()  # PyTorch's needs a batch
+
+
+def test_adaptive_log_softmax_errors():
+    for cutoffs in ([], [4, 4], [0, 5], [5, 3], [4, 20]):
+        with pytest.raises(ValueError):
+            nn.AdaptiveLogSoftmaxWithLoss(8, 20, cutoffs)
+        with pytest.raises(ValueError):
+            torch.nn.AdaptiveLogSoftmaxWithLoss(8, 20, cutoffs)
+    em = nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4])
+    with pytest.raises(RuntimeError, match="Target values should be in"):
+        em(ember.randn(2, 8), ember.tensor([0, 20]))
+    with pytest.raises(RuntimeError, match="same size in the batch"):
+        em(ember.randn(3, 8), ember.tensor([0, 2]))
+    with pytest.raises(RuntimeError, match="multi-target"):
+        em(ember.randn(3, 8), ember.zeros(3, 2, dtype=ember.int64))
+
+
+# --------------------------------------------------------------------------- legacy layers
+@pytest.mark.parametrize("size,c", [(1, 4), (2, 3), (3, 6), (4, 9), (5, 7)])
+def test_cross_map_lrn2d(size, c):
+    x = RNG.standard_normal((2, c, 3, 4))
+    tx, ex = _pair(x)
+    tm, em = torch.nn.CrossMapLRN2d(size, 0.5, 0.75, 1.5), nn.CrossMapLRN2d(size, 0.5, 0.75, 1.5)
+    assert repr(em) == repr(tm)
+    ty, ey = tm(tx), em(ex)
+    _close(ty, ey, atol=1e-12)
+    if size > 1:  # PyTorch's legacy backward fails for size 1
+        g = RNG.standard_normal(x.shape)
+        ty.backward(torch.tensor(g))
+        ey.backward(ember.tensor(g))
+        _close(tx.grad, ex.grad, atol=1e-12)
+    with pytest.raises(ValueError, match="Expected input to be 4D"):
+        em(ember.randn(2, 3, 4))
+
+
+def test_container_is_deprecated():
+    with pytest.warns(FutureWarning, match="deprecated"):
+        c = nn.Container(a=nn.Linear(2, 3), b=nn.ReLU())
+    with pytest.warns(FutureWarning):
+        tc = torch.nn.Container(a=torch.nn.Linear(2, 3), b=torch.nn.ReLU())
+    assert repr(c) == repr(tc) and list(c.state_dict()) == list(tc.state_dict())
+
+
+# --------------------------------------------------------------------------- SyncBatchNorm
+def test_sync_batchnorm_single_process_is_batchnorm():
+    tm, em = torch.nn.SyncBatchNorm(3, momentum=0.2), nn.SyncBatchNorm(3, momentum=0.2)
+    assert repr(em) == repr(tm) and list(em.state_dict()) == list(tm.state_dict())
+    for shape in ((4, 3), (4, 3, 5), (2, 3, 4, 4)):
+        x = RNG.standard_normal(shape).astype(np.float32)
+        tx, ex = _pair(x)
+        ty, ey = tm(tx), em(ex)
+        _close(ty, ey)
+        _check_grad(ty, ey, tx, ex)
+    for k, v in tm.state_dict().items():
+        _close(v, em.state_dict()[k])
+    em.eval()
+    tm.eval()
+    _close(tm(torch.tensor(x)), em(ember.tensor(x)))
+    with pytest.raises(ValueError, match="at least 2D"):
+        em(ember.randn(4))
+    with pytest.raises(ValueError, match="non-zero"):
+        em(ember.randn(4, 0))
+
+
+def test_convert_sync_batchnorm():
+    def build(mod):
+        net = mod.Sequential(mod.Conv2d(3, 4, 3), mod.BatchNorm2d(4),
+                             mod.Sequential(mod.BatchNorm1d(2, affine=False)))
+        net[1].running_mean.fill_(0.5)
+        net.eval()
+        return net
+
+    tnet, enet = build(torch.nn), build(nn)
+    w = enet[1].weight
+    tc = torch.nn.SyncBatchNorm.convert_sync_batchnorm(tnet)
+    ec = nn.SyncBatchNorm.convert_sync_batchnorm(enet)
+    assert repr(ec) == repr(tc)
+    assert type(ec[1]) is nn.SyncBatchNorm and type(ec[2][0]) is nn.SyncBatchNorm
+    assert ec[1].weight is w and not ec[1].training
+    assert ec[1].running_mean.tolist() == [0.5] * 4
+    assert list(ec.state_dict()) == list(tc.state_dict())
+    single = nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(3))
+    assert type(single) is nn.SyncBatchNorm
+
+
+# --------------------------------------------------------------------------- linear_cross_entropy
+def _lce_args(kw, fw):
+    out = dict(kw)
+    if "weight" in out:
+        out["weight"] = fw.tensor(out["weight"])
+    return out
+
+
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"},
+                                {"weight": np.linspace(0.2, 2.0, 10).astype(np.float32)},
+                                {"ignore_index": 4}, {"label_smoothing": 0.2}])
+@pytest.mark.parametrize("opts", [None, {"batch_chunk_size": 3, "chunking_method": None}, {},
+                                  {"chunking_method": "aspect_ratio:2"}])
+def test_linear_cross_entropy_matches_torch(kw, opts):
+    import warnings
+
+    x = RNG.standard_normal((16, 4)).astype(np.float32)
+    w = RNG.standard_normal((10, 4)).astype(np.float32)
+    b = RNG.standard_normal(10).astype(np.float32)
+    t = RNG.integers(0, 10, 16)
+    t[2] = 4
+    (tx, ex), (tw, ew), (tb, eb) = _pair(x), _pair(w), _pair(b)
+    with warnings.catch_warnings(record=True) as tw_:
+        warnings.simplefilter("always")
+        tl = TF.linear_cross_entropy(
+            tx, tw, torch.tensor(t), linear_bias=tb,
+            options=None if opts is None else torch.nn.LinearCrossEntropyOptions(**opts),
+            **_lce_args(kw, torch))
+    with warnings.catch_warnings(record=True) as ew_:
+        warnings.simplefilter("always")
+        el = F.linear_cross_entropy(
+            ex, ew, ember.tensor(t), linear_bias=eb,
+            options=None if opts is None else nn.LinearCrossEntropyOptions(**opts),
+            **_lce_args(kw, ember))
+    assert len(ew_) == len([w_ for w_ in tw_ if "options" in str(w_.message)])
+    _close(tl, el, atol=2e-5)
+    tl.sum().backward()
+    el.sum().backward()
+    for a, e in ((tx, ex), (tw, ew), (tb, eb)):
+        _close(a.grad, e.grad, atol=2e-5)
+
+
+def test_linear_cross_entropy_k_dim_probabilities_and_module():
+    x = RNG.standard_normal((6, 4)).astype(np.float32)
+    w = RNG.standard_normal((5, 2, 4)).astype(np.float32)
+    t = RNG.integers(0, 5, (6, 2))
+    (tx, ex), (tw, ew) = _pair(x), _pair(w)
+    tl = TF.linear_cross_entropy(tx, tw, torch.tensor(t), reduction="none")
+    el = F.linear_cross_entropy(ex, ew, ember.tensor(t), reduction="none")
+    _close(tl, el)
+    tl.sum().backward()
+    el.sum().backward()
+    _close(tw.grad, ew.grad)
+    p = RNG.random((6, 5)).astype(np.float32)
+    p /= p.sum(1, keepdims=True)
+    w2 = w[:, 0]
+    _close(TF.linear_cross_entropy(torch.tensor(x), torch.tensor(w2), torch.tensor(p)),
+           F.linear_cross_entropy(ember.tensor(x), ember.tensor(w2), ember.tensor(p)))
+    with pytest.raises(RuntimeError, match="requires batched input"):
+        F.linear_cross_entropy(ember.tensor(x[0]), ember.tensor(w), ember.tensor(t[0]))
+    tm = torch.nn.LinearCrossEntropyLoss(4, 5, out_features=(2,), bias=True,
+                                         label_smoothing=0.1)
+    em = nn.LinearCrossEntropyLoss(4, 5, out_features=(2,), bias=True, label_smoothing=0.1)
+    assert repr(em) == repr(tm)
+    assert [(k, tuple(v.shape)) for k, v in em.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in tm.state_dict().items()]
+    em.load_state_dict(_sd_to_ember(tm.state_dict()))
+    _close(tm(torch.tensor(x), torch.tensor(t)), em(ember.tensor(x), ember.tensor(t)))
+
+
+def test_linear_cross_entropy_options():
+    o, to = nn.LinearCrossEntropyOptions(), torch.nn.LinearCrossEntropyOptions()
+    assert repr(o) == repr(to)
+    for kw in ({"batch_chunk_size": 0}, {"chunking_method": "foo"}, {"acc_policy": "x"},
+               {"chunking_method": "aspect_ratio:0"}, {"acc_dtype": ember.int64}):
+        with pytest.raises(ValueError):
+            nn.LinearCrossEntropyOptions(**kw)
+    bad = nn.LinearCrossEntropyOptions(batch_chunk_size=4, chunking_method="aspect_ratio")
+    with pytest.raises(ValueError, match="different chunk sizes"):
+        F.linear_cross_entropy(ember.randn(16, 4), ember.randn(10, 4),
+                               ember.randint(0, 10, (16,)), options=bad)
+    # a second backward works through the recomputed chunks
+    x = ember.randn(8, 4, requires_grad=True)
+    loss = F.linear_cross_entropy(x, ember.randn(6, 4), ember.randint(0, 6, (8,)),
+                                  options=nn.LinearCrossEntropyOptions(batch_chunk_size=3,
+                                                                       chunking_method=None))
+    loss.backward(retain_graph=True)
+    g1 = x.grad.clone()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g1.numpy(), rtol=1e-6)

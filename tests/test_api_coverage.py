@@ -32,8 +32,8 @@ RESULT = COV.measure()
 FLOORS = {
     "torch (functions)": 98.9,
     "torch.Tensor": 99.2,
-    "torch.nn (classes)": 83.9,
-    "torch.nn.functional": 82.4,
+    "torch.nn (classes)": 100.0,
+    "torch.nn.functional": 100.0,
     "torch.nn.init": 100.0,
     "torch.linalg": 100.0,
     "torch.fft": 100.0,
@@ -41,7 +41,7 @@ FLOORS = {
     "torch.distributions": 100.0,
     "torch.distributions.constraints": 100.0,
     "torch.distributions KL pairs": 100.0,
-    "torch.optim": 81.2,
+    "torch.optim": 100.0,
     "torch.optim.lr_scheduler": 100.0,
     "torch.utils.data": 100.0,
 }

@@ -64,11 +64,12 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     out = xp.zeros((t_len, b, p), dt)
     whh_t = whh.T
     whr_t = whr.T if whr is not None else None
+    hgb = xp.empty((b, g4), dt)  # one buffer for every step's recurrent GEMM
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]
         c = cs[t]
-        hg = h[:n] @ whh_t
+        hg = xp.matmul(h[:n], whh_t, out=hgb[:n])
         a = acts[t]
         hn = hraw[t, :n] if whr is not None else hs_all[t + 1, :n]
         # the gate math as one generated kernel writing acts, cs, tcs and hn in place
@@ -121,10 +122,11 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
     dgates = xp.zeros_like(acts)
     dh = ghn.copy()
     dc = gcn.copy()
+    dhb = xp.empty_like(dh)  # the per-step sum dh + gout, one buffer for all steps
     gwhr = xp.zeros_like(whr) if whr is not None else None
     for t in range(t_len - 1, -1, -1):
         n = b if bs is None else bs[t]
-        dh_t = dh[:n] + gout[t, :n]
+        dh_t = xp.add(dh[:n], gout[t, :n], out=dhb[:n])
         if whr is not None:
             gwhr += dh_t.T @ hraw[t, :n]
             dh_t = dh_t @ whr
@@ -134,7 +136,7 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
         dg_ = dgates[t, :n]
         # the gate gradients as one generated kernel (dc updated in place)
         if eager.lstm_cell_backward(dh_t, dc[:n], a, tc, cs[t, :n], dg_, dc[:n]):
-            dh[:n] = dg_ @ whh
+            xp.matmul(dg_, whh, out=dh[:n])
             continue
         dct = dc[:n] + dh_t * o * (1 - tc * tc)
         dg_ = dgates[t, :n]
@@ -143,7 +145,7 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
         dg_[:, 2 * hs:3 * hs] = dct * i * (1 - g * g)
         dg_[:, 3 * hs:] = dh_t * tc * o * (1 - o)
         dc[:n] = dct * f
-        dh[:n] = dg_ @ whh
+        xp.matmul(dg_, whh, out=dh[:n])
     gwhh = dgates.reshape(-1, g4).T @ hs_all[:-1].reshape(-1, hs_all.shape[2])
     return dgates, dh, dc, gwhh, gwhr
 
@@ -241,10 +243,11 @@ def _gru_fwd(xproj, h0, whh, bhh, bs):
     hs_all[0] = h0
     out = xp.zeros((t_len, b, hs), dt)
     whh_t = whh.T
+    ghb = xp.empty((b, g3), dt)  # one buffer for every step's recurrent GEMM
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]
-        gh = h[:n] @ whh_t
+        gh = xp.matmul(h[:n], whh_t, out=ghb[:n])
         if bhh is not None:
             gh += bhh
         x = xproj[t, :n]
@@ -283,15 +286,18 @@ def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
     dx = xp.zeros_like(acts)
     dgh = xp.zeros_like(acts)
     dh = ghn_.copy()
+    dhb = xp.empty_like(dh)  # per-step buffers, reused
+    tmp = xp.empty_like(dh)
     for t in range(t_len - 1, -1, -1):
         n = b if bs is None else bs[t]
-        dh_t = dh[:n] + gout[t, :n]
+        dh_t = xp.add(dh[:n], gout[t, :n], out=dhb[:n])
         a = acts[t, :n]
         r, z, nn_ = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:]
         hp = hs_all[t, :n]
         # the gate gradients as one generated kernel
         if eager.gru_cell_backward(dh_t, a, hp, ghn[t, :n], dx[t, :n], dgh[t, :n]):
-            dh[:n] = dh_t * z + dgh[t, :n] @ whh
+            xp.matmul(dgh[t, :n], whh, out=dh[:n])
+            dh[:n] += xp.multiply(dh_t, z, out=tmp[:n])
             continue
         dn = dh_t * (1 - z) * (1 - nn_ * nn_)
         dz = dh_t * (hp - nn_) * z * (1 - z)

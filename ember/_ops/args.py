@@ -81,8 +81,9 @@ def ints_arg(op, arg, v):
                 except TypeError:
                     raise TypeError(f"{op}(): argument '{arg}' must be tuple of ints, but found "
                                     f"element of type {_tname(x)} at pos {pos}") from None
-            elif not _I64_MIN <= x <= _I64_MAX:
-                int_arg(op, arg, x)
+            if not _I64_MIN <= x <= _I64_MAX:  # an item: PyTorch's int[] parser's TypeError
+                raise TypeError(f"{op}(): argument '{arg}' failed to unpack the object at pos "
+                                f"{pos + 1} with error \"Overflow when unpacking long long\"")
             out.append(x)
         return type(v)(out)
     try:

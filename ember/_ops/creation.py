@@ -282,12 +282,15 @@ def _size(size, name):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
-    for s in size:
+    for pos, s in enumerate(size):
         if isinstance(s, Tensor):
             s = int(s)
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
             raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element "
                             f"of type {type(s).__name__}")
+        if not -2 ** 63 <= s < 2 ** 63:  # PyTorch's int[] parser: a TypeError naming the item
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{pos + 1} with error \"Overflow when unpacking long long\"")
         if s < 0:
             raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension {s}: "
                                f"{list(size)}")
@@ -758,6 +761,8 @@ _MULTINOMIAL = OpDef(
 
 @with_out("multinomial")
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):  # noqa: ARG001 - out= is written by @with_out
+    if isinstance(input, Tensor) and input._data.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
     return dispatch(_MULTINOMIAL, (input,), (int(num_samples), bool(replacement), generator))
 
 

@@ -1175,7 +1175,10 @@ def clamp_max(input, max):
 
 @register(method=True)
 def masked_fill(input, mask, value):
-    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+    if not isinstance(mask, Tensor):  # PyTorch's argument parser: a TypeError
+        raise TypeError(f"masked_fill(): argument 'mask' (position 1) must be Tensor, not "
+                        f"{type(mask).__name__}")
+    if mask._data.dtype.kind != "b":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
     if isinstance(value, Tensor):
@@ -1225,8 +1228,12 @@ METHODS["lerp_"] = make_inplace(lerp, "lerp_")
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
         raise RuntimeError(f"{input.dtype._short} did not match {other.dtype._short}")
-    return Tensor._wrap(xp.isclose(input._data, other._data if isinstance(other, Tensor)
-                                   else other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    b = other._data if isinstance(other, Tensor) else other
+    try:
+        return Tensor._wrap(xp.isclose(input._data, b, rtol=rtol, atol=atol,
+                                       equal_nan=equal_nan))
+    except ValueError:  # NumPy's broadcast error: PyTorch's RuntimeError naming the sizes
+        raise shape_error("isclose", input._data, _asarray(b)) from None
 
 
 @register(method=True)

@@ -310,7 +310,12 @@ def nonzero(input, *, as_tuple=False):
 
 @with_out("masked_select")
 def masked_select(input, mask):
-    a, m = np.broadcast_arrays(input._data, mask._data)
+    try:
+        a, m = np.broadcast_arrays(input._data, mask._data)
+    except ValueError:  # PyTorch's RuntimeError naming the sizes (mask first, as there)
+        from ember._ops.core import shape_error
+
+        raise shape_error("masked_select", mask._data, input._data) from None
     if a.shape != input._data.shape:
         input = input.expand(a.shape)
     return getitem(input, Tensor._wrap(np.ascontiguousarray(m)))

@@ -407,6 +407,8 @@ def unbind(input, dim=0):
 
 @register
 def split(tensor, split_size_or_sections, dim=0):
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -431,6 +433,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 @register
 def chunk(input, chunks, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = _wrap_dim(dim, input._data.ndim, "chunk")
@@ -442,6 +446,9 @@ def chunk(input, chunks, dim=0):
 
 @register
 def tensor_split(input, indices_or_sections, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = _wrap_dim(dim, input._data.ndim, "tensor_split")
     n = input._data.shape[d]
     if isinstance(indices_or_sections, Tensor):  # a 0-dim count or a 1-dim list of indices
@@ -537,6 +544,8 @@ FUNCTIONS["concat"] = FUNCTIONS["concatenate"] = cat
 
 
 def hstack(tensors):
+    if not tensors:
+        raise RuntimeError("hstack expects a non-empty TensorList")
     tensors = [t if t.ndim else t.reshape(1) for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 

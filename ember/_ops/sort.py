@@ -239,6 +239,8 @@ def mode(input, dim=-1, keepdim=False):
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    if input._data.size == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     qt = q if isinstance(q, Tensor) else Tensor._wrap(np.asarray(q, input._data.dtype))
@@ -627,6 +629,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     from ember._ops.shape import cat
 
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"diff(): order must be non-negative but got {n}")
     d = _dim(input, dim, "diff")

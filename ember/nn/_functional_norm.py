@@ -352,9 +352,12 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         torch.Size([2, 5])
     """
     _float_input(input, "layer_norm")
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    ns = tuple(normalized_shape)
+    if not isinstance(normalized_shape, (tuple, list)):  # an int too: PyTorch's int[] here
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                        f"of ints, not {type(normalized_shape).__name__}")
+    from ember._ops.args import ints_arg
+
+    ns = tuple(ints_arg("layer_norm", "normalized_shape", list(normalized_shape)))
     k = len(ns)
     if k == 0 or tuple(input.shape[input.dim() - k:]) != ns or input.dim() < k:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "

@@ -646,9 +646,12 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         padding_mode: ``'zeros'``, ``'border'`` or ``'reflection'``.
         align_corners: whether -1 and 1 are the centres (True) or the edges of corner pixels.
     """
-    if mode not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"grid_sample(): mode '{mode}' is not implemented in ember "
+    if mode == "bicubic":  # a mode PyTorch has and ember does not
+        raise NotImplementedError("grid_sample(): mode 'bicubic' is not implemented in ember "
                                   "(bilinear and nearest are)")
+    if mode not in ("bilinear", "nearest"):  # not a mode at all: PyTorch's ValueError
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")

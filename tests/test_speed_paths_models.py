@@ -90,7 +90,8 @@ def test_max_pool_backward_kernel_equals_numpy():
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=str((ks, s, p, d)))
     from ember._codegen import build
 
-    assert ran or build.compiler()[0] is None
+    # the kernel ran unless there is no compiler or EMBER_JIT_DISABLE is set
+    assert ran or build.compiler()[0] is None or kernel.disabled()
 
 
 def test_max_pool_ties_pick_the_first_maximum():

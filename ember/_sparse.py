@@ -157,6 +157,11 @@ class SparseCOOArray:
     def __getitem__(self, key):
         raise _unsupported("index")
 
+    def __setitem__(self, key, value):
+        if key is Ellipsis and _is_number(value) and value == 0:
+            return self.fill(0)  # zero_() / fill_(0)
+        raise _unsupported("index_put_" if key is not Ellipsis else "fill_")
+
     def reshape(self, *shape):
         raise _unsupported("reshape")
 
@@ -165,9 +170,29 @@ class SparseCOOArray:
                 f"coalesced={self.coalesced})")
 
     # ---------------------------------------------------------------- conversions
-    def copy(self):
+    def copy(self, order=None):
+        if order is not None:  # a caller after a strided block (ember.save, shared memory)
+            raise NotImplementedError("sparse COO tensors have no strided storage to save or "
+                                      "share: convert with to_dense(), or keep indices() and "
+                                      "values()")
         return SparseCOOArray(self.indices.copy(), self.values.copy(), self.shape,
                               self.coalesced)
+
+    def _assign(self, other):
+        """Become ``other`` in place (the in-place ops: ``mul_``, ``add_``, ``zero_``)."""
+        if other.__class__ is not SparseCOOArray or other.shape != self.shape:
+            raise _unsupported("copy_")
+        self.indices, self.values, self.coalesced = (other.indices, other.values.astype(
+            self.values.dtype, copy=False), other.coalesced)
+        return self
+
+    def fill(self, value):
+        """``zero_()``: no entries left (any other fill would make every entry nonzero)."""
+        if value != 0:
+            raise _unsupported("fill_")
+        self.indices = np.zeros((self.sparse_dim, 0), np.int64)
+        self.values = np.zeros((0,) + self.values.shape[1:], self.values.dtype)
+        self.coalesced = True
 
     def astype(self, dtype, copy=True):
         if not copy and np.dtype(dtype) == self.values.dtype:
@@ -223,6 +248,20 @@ class SparseCOOArray:
         out[hit] = gc.values[pos[hit]]
         return out
 
+    def transpose(self, axes=None):
+        """Permute dimensions: the sparse ones among themselves (index rows), the dense ones
+        among themselves (the values' trailing axes)."""
+        nd, sd = self.ndim, self.sparse_dim
+        axes = tuple(range(nd - 1, -1, -1)) if axes is None else tuple(a % nd for a in axes)
+        if sorted(axes[:sd]) != list(range(sd)):
+            raise NotImplementedError("permute(): ember's sparse COO tensors cannot move a "
+                                      "sparse dimension into a dense position")
+        shape = tuple(self.shape[a] for a in axes)
+        same = axes[:sd] == tuple(range(sd))
+        vals = self.values.transpose((0,) + tuple(1 + a - sd for a in axes[sd:]))
+        return SparseCOOArray(self.indices if same else self.indices[list(axes[:sd])], vals,
+                              shape, self.coalesced and same)
+
     def swapaxes(self, a, b):
         nd = self.ndim
         a, b = a % nd if nd else 0, b % nd if nd else 0
@@ -245,6 +284,10 @@ class SparseCOOArray:
     def __array_function__(self, func, types, args, kwargs):
         if func is np.swapaxes:
             return args[0].swapaxes(*args[1:], **kwargs)
+        if func is np.transpose:
+            return args[0].transpose(*args[1:], **kwargs)
+        if func is np.copyto and args[0].__class__ is SparseCOOArray:
+            return args[0]._assign(args[1])  # in-place ops write their sparse result back
         raise _unsupported(func.__name__)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -254,27 +297,26 @@ class SparseCOOArray:
             return _sum(inputs[0], **kwargs)
         if method != "__call__" or kwargs.get("where", True) is not True:
             raise _unsupported(_UFUNC_NAMES.get(name, name))
+        fn = _UFUNCS.get(name)
         if out is not None:
-            # only the engine's `dense += sparse` (AccumulateGrad's in-place add) writes out
             (o,) = out
             if ufunc is np.add and len(inputs) == 2 and inputs[0] is o and \
                     o.__class__ is _ndarray and inputs[1].__class__ is SparseCOOArray:
-                _scatter_add(o, inputs[1])
+                _scatter_add(o, inputs[1])  # dense += sparse (AccumulateGrad's in-place add)
                 return o
-            raise _unsupported(_UFUNC_NAMES.get(name, name) + "_")
-        fn = _UFUNCS.get(name)
+            if fn is None or o.__class__ is not SparseCOOArray:
+                raise _unsupported(_UFUNC_NAMES.get(name, name) + "_")
+            return o._assign(fn(*inputs))  # an in-place op on a sparse tensor (neg_)
         if fn is None:
             raise _unsupported(_UFUNC_NAMES.get(name, name))
         return fn(*inputs)
 
     def __iadd__(self, other):
-        """``sparse += sparse`` for the engine's gradient accumulation: entries appended in
-        place (PyTorch's ``add_`` on a sparse gradient leaves it uncoalesced)."""
+        """``sparse += sparse`` for the engine's gradient accumulation, in place, with the
+        entries PyTorch's ``add_`` gives (``_add_ss``)."""
         if other.__class__ is not SparseCOOArray:
             return NotImplemented
-        r = _add_ss(self, other)
-        self.indices, self.values, self.coalesced = r.indices, r.values, r.coalesced
-        return self
+        return self._assign(_add_ss(self, other))
 
 
 register_backend(numpy_backend, (SparseCOOArray,))

@@ -452,6 +452,9 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         a = self._data
+        if a.__class__ in SPARSE_TYPES:
+            raise TypeError("can't convert Sparse layout tensor to numpy. Use "
+                            "Tensor.to_dense() first.")
         if CONVERSION_HOOKS:
             CONVERSION_HOOKS[-1](self, "numpy", a)
         if dtype is not None and a.dtype != dtype:

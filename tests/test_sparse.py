@@ -32,7 +32,7 @@ def _dense_of(idx, val, size):
 @pytest.fixture
 def torch():
     t = pytest.importorskip("torch")
-    warnings.filterwarnings("ignore", message="Sparse invariant checks")
+    warnings.filterwarnings("ignore", message="Sparse (invariant checks|CSR tensor support)")
     return t
 
 
@@ -95,6 +95,47 @@ def test_elementwise_and_reductions_match_dense():
     assert (s.double()).dtype == ember.float64 and (s.double()).is_sparse
     h = other.to_sparse() if False else ember.sparse_coo_tensor([[2, 0]], od[[2, 0]], (3, 3))
     np.testing.assert_allclose(_np(ember.sparse.sum(h, 1)), od.sum(1).numpy())
+
+
+def test_in_place_ops_and_permutes_keep_the_tensor():
+    s = _sp().coalesce()
+    d = s.to_dense()
+    t = s.clone()
+    assert t.mul_(2) is t and t.is_sparse
+    np.testing.assert_array_equal(t.to_dense().numpy(), (d * 2).numpy())
+    t.add_(s).sub_(s * 0.5).div_(5).neg_()
+    np.testing.assert_allclose(t.to_dense().numpy(), (-(d * 2.5) / 5).numpy(), rtol=1e-6)
+    assert t.zero_() is t and t._nnz() == 0 and t.to_dense().abs().sum().item() == 0
+    np.testing.assert_array_equal(s.T.to_dense().numpy(), d.T.numpy())
+    np.testing.assert_array_equal(s.permute(1, 0).to_dense().numpy(), d.permute(1, 0).numpy())
+    h = ember.sparse_coo_tensor([[0, 2]], ember.arange(8.0).reshape(2, 2, 2))
+    np.testing.assert_array_equal(h.permute(0, 2, 1).to_dense().numpy(),
+                                  h.to_dense().permute(0, 2, 1).numpy())
+    with pytest.raises(NotImplementedError, match="sparse dimension"):
+        h.permute(1, 0, 2)
+    with pytest.raises(NotImplementedError, match="fill_"):
+        s.clone().fill_(1.0)
+    # zero_grad(set_to_none=False) empties a sparse gradient, as PyTorch's zero_() does
+    e = ember.nn.Embedding(4, 2, sparse=True)
+    opt = ember.optim.SGD(e.parameters(), lr=0.1)
+    e(ember.tensor([1, 1])).sum().backward()
+    g = e.weight.grad
+    opt.zero_grad(set_to_none=False)
+    assert e.weight.grad is g and g.is_sparse and g._nnz() == 0
+
+
+def test_no_silent_densification():
+    import io
+
+    s = _sp()
+    with pytest.raises(TypeError, match="Sparse layout"):
+        np.asarray(s)
+    with pytest.raises(NotImplementedError, match="no strided storage"):
+        ember.save(s, io.BytesIO())
+    for f in (lambda: s.mean(), lambda: ember.cat([s, s]), lambda: s.abs(),
+              lambda: ember.relu(s), lambda: s == s, lambda: s.view(9)):
+        with pytest.raises(RuntimeError):  # NotImplementedError is a RuntimeError
+            f()
 
 
 def test_matmul_forms_match_dense():
@@ -338,7 +379,8 @@ def test_results_and_layouts_match_pytorch(torch):
            lambda L, s: L.sparse.mm(s, L.tensor(b)), lambda L, s: s.coalesce() * 2,
            lambda L, s: L.sparse.softmax(s, 1), lambda L, s: L.sparse.log_softmax(s, 0),
            lambda L, s: L.addmm(L.ones(3, 4), s, L.tensor(b), beta=0.5),
-           lambda L, s: L.sparse.addmm(L.ones(3, 4), s, L.tensor(b), alpha=2)]
+           lambda L, s: L.sparse.addmm(L.ones(3, 4), s, L.tensor(b), alpha=2),
+           lambda L, s: L.tensor(b).t() @ s, lambda L, s: s @ s]
     for i, op in enumerate(ops):
         got, want = op(ember, _sp()), op(torch, _sp(torch))
         assert got.is_sparse == want.is_sparse, i

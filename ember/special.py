@@ -2,9 +2,12 @@
 
 Most are the op table's own ops under SciPy-style names (``expit`` is ``sigmoid``, ``gammaln``
 is ``lgamma``, ``psi`` is ``digamma``); the kernels that exist only here (``i0e``, ``i1``,
-``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``, ``zeta``) are
+``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``, ``zeta``,
+``gammainc``/``gammaincc``, the Bessel and Airy functions, the orthogonal polynomials) are
 records in ``ember/_ops/special_kernels.py`` with their gradients. Every function is
-differentiable where PyTorch's is (``zeta`` is not).
+differentiable where PyTorch's is (``zeta``, the Bessel and Airy functions and the
+polynomials are not; ``gammainc``/``gammaincc`` in ``other`` only). None needs SciPy: NOTE
+[ Special functions without SciPy ] (``ember/_backends/special_math.py``).
 
 Example:
     >>> import ember
@@ -21,10 +24,35 @@ from ember._tensor import Tensor
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "erfcx", "gammaln", "digamma", "psi",
            "polygamma", "multigammaln", "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "sinc",
            "entr", "ndtr", "ndtri", "log_ndtr", "logsumexp", "log_softmax", "softmax", "round",
-           "expm1", "exp2", "log1p", "zeta"]
+           "expm1", "exp2", "log1p", "zeta", "gammainc", "gammaincc", "airy_ai", "bessel_j0",
+           "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1", "spherical_bessel_j0", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+           "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
+           "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+           "legendre_polynomial_p"]
 
 i0e, i1, i1e = _x.i0e, _x.i1, _x.i1e
 erfcx, ndtr, ndtri, log_ndtr, entr = _x.erfcx, _x.ndtr, _x.ndtri, _x.log_ndtr, _x.entr
+gammainc, gammaincc = _x.gammainc, _x.gammaincc
+airy_ai, spherical_bessel_j0 = _x.airy_ai, _x.spherical_bessel_j0
+bessel_j0, bessel_j1, bessel_y0, bessel_y1 = _x.bessel_j0, _x.bessel_j1, _x.bessel_y0, _x.bessel_y1
+modified_bessel_i0, modified_bessel_i1 = _x.modified_bessel_i0, _x.modified_bessel_i1
+modified_bessel_k0, modified_bessel_k1 = _x.modified_bessel_k0, _x.modified_bessel_k1
+scaled_modified_bessel_k0 = _x.scaled_modified_bessel_k0
+scaled_modified_bessel_k1 = _x.scaled_modified_bessel_k1
+chebyshev_polynomial_t = _x.chebyshev_polynomial_t
+chebyshev_polynomial_u = _x.chebyshev_polynomial_u
+chebyshev_polynomial_v = _x.chebyshev_polynomial_v
+chebyshev_polynomial_w = _x.chebyshev_polynomial_w
+shifted_chebyshev_polynomial_t = _x.shifted_chebyshev_polynomial_t
+shifted_chebyshev_polynomial_u = _x.shifted_chebyshev_polynomial_u
+shifted_chebyshev_polynomial_v = _x.shifted_chebyshev_polynomial_v
+shifted_chebyshev_polynomial_w = _x.shifted_chebyshev_polynomial_w
+hermite_polynomial_h, hermite_polynomial_he = _x.hermite_polynomial_h, _x.hermite_polynomial_he
+laguerre_polynomial_l, legendre_polynomial_p = _x.laguerre_polynomial_l, _x.legendre_polynomial_p
 
 
 def _unary(name, doc):

@@ -279,6 +279,7 @@ def _inplace_on_view():
 
 
 _SPECIAL = "tests/test_special.py::test_gradgradcheck"
+_SPECIAL_MORE = "tests/test_special_more.py"
 _LIN = "tests/test_linalg.py"
 # record -> (covering test, how to run it). A covering test is "op_db:<entry>",
 # "cases:<key>" (run through the instrumented table entry itself) or "file::function" plus a
@@ -495,6 +496,25 @@ RECORD_RULES = {
                                               _t(3), _t(3, seed=1))),
     "special_zeta": ("tests/test_special.py::test_matches_scipy",
                      lambda: ember.special.zeta(ember.tensor([2.0, 3.0]), 1.5)),
+    "special_gammainc": (f"{_SPECIAL_MORE}::test_gammainc_gradient_in_x_matches_torch",
+                         lambda: _gg(lambda x: ember.special.gammainc(ember.tensor(
+                             [1.5, 2.0, 3.0], dtype=x.dtype), x.exp()), _t(3))),
+    "special_gammaincc": (f"{_SPECIAL_MORE}::test_gammainc_gradient_in_x_matches_torch",
+                          lambda: _gg(lambda x: ember.special.gammaincc(ember.tensor(
+                              [1.5, 2.0, 3.0], dtype=x.dtype), x.exp()), _t(3))),
+    **{f"special_{_n}": (f"{_SPECIAL_MORE}::test_unary_matches_torch",
+                         lambda _n=_n: getattr(ember.special, _n)(_t(3).exp()))
+       for _n in ("airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+                  "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+                  "modified_bessel_k1", "scaled_modified_bessel_k0",
+                  "scaled_modified_bessel_k1", "spherical_bessel_j0")},
+    **{f"special_{_n}": (f"{_SPECIAL_MORE}::test_polynomial_matches_torch",
+                         lambda _n=_n: getattr(ember.special, _n)(_t(3), 3))
+       for _n in ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+                  "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+                  "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+                  "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+                  "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p")},
     # ember.fft kernels (tested in tests/test_fft.py; real views keep gradcheck real)
     "fft_c2c": ("tests/test_fft.py::test_gradgradcheck",
                 lambda: _gg(lambda x: ember.view_as_real(ember.fft.fft(x)), _t(4))),

@@ -412,6 +412,7 @@ def _max_pool(ins, params):
 
 
 RULES: dict = {}
+KINDS_EXTRA_ELEMENTWISE: list = []  # unary special-function records
 for _n in _names("""
         view reshape permute transpose movedim expand contiguous cat flip roll repeat
         clone select_view index index_fill_zero tril triu diagonal as_strided unfold
@@ -443,6 +444,26 @@ for _n in _names("""
 for _n in _names("div atan2 hypot logaddexp logaddexp2 xlogy copysign special_xlog1py "
                  "special_zeta"):
     RULES[_n] = float_
+# ember.special's binary records (incomplete gamma, orthogonal polynomials: ``n`` promotes too)
+for _n in _names("""
+        special_gammainc special_gammaincc special_chebyshev_polynomial_t
+        special_chebyshev_polynomial_u special_chebyshev_polynomial_v
+        special_chebyshev_polynomial_w special_shifted_chebyshev_polynomial_t
+        special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v
+        special_shifted_chebyshev_polynomial_w special_hermite_polynomial_h
+        special_hermite_polynomial_he special_laguerre_polynomial_l
+        special_legendre_polynomial_p
+        """):
+    RULES[_n] = float_
+for _n in _names("""
+        special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0
+        special_bessel_y1 special_modified_bessel_i0 special_modified_bessel_i1
+        special_modified_bessel_k0 special_modified_bessel_k1
+        special_scaled_modified_bessel_k0 special_scaled_modified_bessel_k1
+        special_spherical_bessel_j0
+        """):
+    RULES[_n] = float_first
+    KINDS_EXTRA_ELEMENTWISE.append(_n)
 for _n in _names("""
         exp exp2 expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh
         tanh asinh acosh atanh sigmoid erf erfc erfinv reciprocal lgamma digamma sinc i0
@@ -509,7 +530,7 @@ for _n in _names("neg sign abs"):
 
 # Kinds where the record's own default ("elementwise" for fusible, "view" for views,
 # "opaque" otherwise) is wrong.
-KINDS: dict = {}
+KINDS: dict = dict.fromkeys(KINDS_EXTRA_ELEMENTWISE, "elementwise")
 for _n in _names("""
         round sgn where clamp clamp_tensor clone conj angle to_copy to_copy_nondiff
         tanh_backward sigmoid_backward relu_backward special_i1 logit polygamma special_i0e

@@ -1,7 +1,9 @@
-"""The special-function kernels behind ``ember.special`` (i1, i0e, i1e, erfcx, ndtr, ndtri,
-log_ndtr, entr, xlog1py, zeta) and the multivariate lgamma: records whose backward formulas
-sit beside them (NOTE [ The op pattern ] in core.py); exact SciPy kernels when SciPy is
-installed (loaded on first use), series or identities otherwise.
+"""The special-function records behind ``ember.special`` (i1, i0e, i1e, erfcx, ndtr, ndtri,
+log_ndtr, entr, xlog1py, zeta, gammainc/gammaincc, the Bessel and Airy functions, the
+orthogonal polynomials) and the multivariate lgamma: records whose backward formulas sit
+beside them (NOTE [ The op pattern ] in core.py). Their kernels are backend kernels
+(``KERNELS``): SciPy's when it is installed (loaded on first use), the NumPy ones of
+``ember/_backends/special_math.py`` otherwise (NOTE [ Special functions without SciPy ]).
 """
 
 from __future__ import annotations
@@ -73,14 +75,6 @@ def _kernel(sp_name, fallback):
     return k
 
 
-def _i0e_fb(x):
-    return (xp.i0(x) * xp.exp(-xp.abs(x))).astype(x.dtype, copy=False)
-
-
-def _i1e_fb(x):
-    return (B.i1(x) * xp.exp(-xp.abs(x))).astype(x.dtype, copy=False)
-
-
 def _ndtr(x):
     return (0.5 * B.erfc(-x / x.dtype.type(_SQRT2))).astype(x.dtype, copy=False)
 
@@ -88,11 +82,6 @@ def _ndtr(x):
 def _ndtri_fb(p):
     with np.errstate(invalid="ignore"):
         return (_SQRT2 * B.erfinv(2 * p - 1)).astype(p.dtype, copy=False)
-
-
-def _log_ndtr_fb(x):
-    with np.errstate(divide="ignore"):
-        return xp.log(_ndtr(x))
 
 
 def _entr(x):
@@ -135,8 +124,8 @@ def _safe_div(num, den, at_zero):
     return where(den == 0, at_zero, num / den.masked_fill(den == 0, 1))
 
 
-_I0E = OpDef("special_i0e", _kernel("i0e", _i0e_fb), None, save="xy")
-_I1E = OpDef("special_i1e", _kernel("i1e", _i1e_fb), None, save="xy")
+_I0E = OpDef("special_i0e", lambda x: B.i0e(x), None, save="xy")
+_I1E = OpDef("special_i1e", lambda x: B.i1e(x), None, save="xy")
 
 
 @_I0E.grad
@@ -156,12 +145,12 @@ i0e = _wrapper("i0e", _I0E)
 i1e = _wrapper("i1e", _I1E)
 i1 = _wrapper("i1", _I1)
 erfcx = _special_unary(
-    "erfcx", _kernel("erfcx", lambda x: (xp.exp(x * x) * B.erfc(x)).astype(x.dtype)),
+    "erfcx", lambda x: B.erfcx(x),
     lambda g, x, y: g * (2 * x * y - 2 / math.sqrt(math.pi)))
 ndtr = _special_unary("ndtr", _ndtr, lambda g, x, y: g * (-0.5 * x * x).exp() / _SQRT2PI)
 ndtri = _special_unary("ndtri", _kernel("ndtri", _ndtri_fb),
                        lambda g, x, y: g * _SQRT2PI * (0.5 * y * y).exp())
-log_ndtr = _special_unary("log_ndtr", _kernel("log_ndtr", _log_ndtr_fb),
+log_ndtr = _special_unary("log_ndtr", lambda x: B.log_ndtr(x),
                           lambda g, x, y: g * (-0.5 * x * x - y).exp() / _SQRT2PI)
 entr = _special_unary("entr", _entr,
                       lambda g, x, y: (-g * (x.log() + 1)).masked_fill(x == 0, -math.inf)
@@ -185,17 +174,245 @@ _xlog1py_fn = binary("special_xlog1py", _xlog1py,
 
 
 def _zeta(x, q):
-    sp = _sp()
-    if sp is None:
-        raise NotImplementedError("zeta needs SciPy on the NumPy backend")
-    return np.asarray(sp.zeta(x, q)).astype(np.result_type(x, q), copy=False)
+    return B.zeta(x, q).astype(np.result_type(x, q), copy=False)
 
 
 _zeta_fn = binary("special_zeta", _zeta, to_float=True, differentiable=False)
-for _n in ("special_xlog1py", "special_zeta"):
+
+
+# =============================================================================== gammainc
+# NOTE [ Incomplete gamma gradients ]: as in PyTorch, P(a, x) and Q(a, x) differentiate in x
+# only (d/dx P = x^(a-1) e^-x / Gamma(a), written in ember ops so it differentiates again);
+# asking for the gradient in a raises NotImplementedError at backward, with PyTorch's text.
+def _igamma_dx(a, x):
+    la = a.lgamma() if isinstance(a, Tensor) else math.lgamma(a)
+    lx = x.log() if isinstance(x, Tensor) else math.log(x)
+    e = (a - 1) * lx - x - la
+    return e.exp() if isinstance(e, Tensor) else math.exp(e)
+
+
+def _no_grad_in_a(which):
+    def bwd(g, a, b, y):
+        raise NotImplementedError(f"the derivative for '{which}: input' is not implemented.")
+
+    return bwd
+
+
+def _gammainc_kernel(a, x):
+    return B.gammainc(a, x).astype(np.result_type(a, x), copy=False)
+
+
+def _gammaincc_kernel(a, x):
+    return B.gammaincc(a, x).astype(np.result_type(a, x), copy=False)
+
+
+_gammainc_fn = binary("special_gammainc", _gammainc_kernel, _no_grad_in_a("igamma"),
+                      lambda g, a, x, y: g * _igamma_dx(a, x), save="x", to_float=True,
+                      node_name="IgammaBackward0")
+_gammaincc_fn = binary("special_gammaincc", _gammaincc_kernel, _no_grad_in_a("igammac"),
+                       lambda g, a, x, y: -g * _igamma_dx(a, x), save="x", to_float=True,
+                       node_name="IgammacBackward0")
+
+
+# =============================================================================== polynomials
+# PyTorch's orthogonal polynomials take ``n`` as a tensor or a number, truncated to an integer
+# (n < 0 gives 0); none has a derivative in PyTorch, so the records are not differentiable.
+_POLY_KERNELS = {
+    "chebyshev_polynomial_t": "chebyshev_t", "chebyshev_polynomial_u": "chebyshev_u",
+    "chebyshev_polynomial_v": "chebyshev_v", "chebyshev_polynomial_w": "chebyshev_w",
+    "shifted_chebyshev_polynomial_t": "shifted_chebyshev_t",
+    "shifted_chebyshev_polynomial_u": "shifted_chebyshev_u",
+    "shifted_chebyshev_polynomial_v": "shifted_chebyshev_v",
+    "shifted_chebyshev_polynomial_w": "shifted_chebyshev_w",
+    "hermite_polynomial_h": "hermite_h", "hermite_polynomial_he": "hermite_he",
+    "laguerre_polynomial_l": "laguerre_l", "legendre_polynomial_p": "legendre_p",
+}
+
+
+def _poly_kernel(kernel):
+    def fwd(x, n):
+        return getattr(B, kernel)(x, n).astype(np.result_type(x, n), copy=False)
+
+    return fwd
+
+
+_POLY_FNS = {name: binary("special_" + name, _poly_kernel(k), to_float=True,
+                          differentiable=False)
+             for name, k in _POLY_KERNELS.items()}
+
+for _n in ["special_xlog1py", "special_zeta", "special_gammainc", "special_gammaincc"] + [
+        "special_" + _p for _p in _POLY_KERNELS]:
     FUNCTIONS.pop(_n)
     METHODS.pop(_n)
     METHODS.pop(_n + "_")
+
+
+def _call_binary(name, fn, input, other, out):
+    """Run the binary record behind ``fn``: either operand may be a number (PyTorch has
+    Scalar overloads for both), not both; complex operands are refused."""
+    for v in (input, other):
+        if not isinstance(v, (Tensor, bool, int, float, complex, np.generic)):
+            raise TypeError(f"{name}(): argument must be a Tensor or a number, not "
+                            f"{type(v).__name__}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): expected at least one of input and other to be a Tensor "
+                        f"(got {type(input).__name__} and {type(other).__name__})")
+    for v in (input, other):
+        dt = v._data.dtype if isinstance(v, Tensor) else None
+        if (dt is not None and dt.kind == "c") or isinstance(v, complex):
+            raise _not_implemented(name, dt if dt is not None else np.dtype(complex))
+    with np.errstate(all="ignore"):
+        r = fn.core(input, other)
+    return write_out(name, out, r) if out is not None else r
+
+
+def gammainc(input, other, *, out=None):
+    """The regularised lower incomplete gamma function ``P(input, other)``.
+
+    ``P(a, x) = 1/Gamma(a) int_0^x t^(a-1) e^-t dt``; nan where either argument is negative
+    or both are 0. Differentiable in ``other`` only (as in PyTorch).
+
+    Args:
+        input: the shape parameter ``a`` (tensor or number).
+        other: the upper limit ``x`` (tensor or number).
+        out: optional output tensor.
+
+    Returns:
+        A floating tensor of the broadcast shape.
+
+    Example:
+        >>> ember.special.gammainc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
+        tensor([0.6321, 0.2642])
+    """
+    return _call_binary("gammainc", _gammainc_fn, input, other, out)
+
+
+def gammaincc(input, other, *, out=None):
+    """The regularised upper incomplete gamma function ``Q(input, other) = 1 - P``.
+
+    Args:
+        input: the shape parameter ``a`` (tensor or number).
+        other: the lower limit ``x`` (tensor or number).
+        out: optional output tensor.
+
+    Returns:
+        A floating tensor of the broadcast shape.
+
+    Example:
+        >>> ember.special.gammaincc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
+        tensor([0.3679, 0.7358])
+    """
+    return _call_binary("gammaincc", _gammaincc_fn, input, other, out)
+
+
+def _poly_public(name, math_name, example):
+    fn_core = _POLY_FNS[name]
+
+    def fn(input, n, *, out=None):
+        return _call_binary(name, fn_core, input, n, out)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"""The {math_name} of degree ``n`` at ``input``, elementwise.
+
+    ``n`` is truncated to an integer (a negative degree gives 0); ``input`` and ``n``
+    broadcast, and either may be a number. Not differentiable (as in PyTorch).
+
+    Args:
+        input: the points (tensor or number).
+        n: the degrees (tensor or number).
+        out: optional output tensor.
+
+    Returns:
+        A floating tensor of the broadcast shape.
+
+    Example:
+        >>> ember.special.{name}(ember.tensor([0.5, 2.0]), 3)
+        {example}
+    """
+    return fn
+
+
+_POLY_DOCS = {
+    "chebyshev_polynomial_t": ("Chebyshev polynomial of the first kind T_n",
+                               "tensor([-1., 26.])"),
+    "chebyshev_polynomial_u": ("Chebyshev polynomial of the second kind U_n",
+                               "tensor([-1., 56.])"),
+    "chebyshev_polynomial_v": ("Chebyshev polynomial of the third kind V_n",
+                               "tensor([-1., 41.])"),
+    "chebyshev_polynomial_w": ("Chebyshev polynomial of the fourth kind W_n",
+                               "tensor([-1., 71.])"),
+    "shifted_chebyshev_polynomial_t": ("shifted Chebyshev polynomial T*_n(x) = T_n(2x - 1)",
+                                       "tensor([ -0., 99.])"),
+    "shifted_chebyshev_polynomial_u": ("shifted Chebyshev polynomial U*_n(x) = U_n(2x - 1)",
+                                       "tensor([ -0., 204.])"),
+    "shifted_chebyshev_polynomial_v": ("shifted Chebyshev polynomial V*_n(x) = V_n(2x - 1)",
+                                       "tensor([  1., 169.])"),
+    "shifted_chebyshev_polynomial_w": ("shifted Chebyshev polynomial W*_n(x) = W_n(2x - 1)",
+                                       "tensor([ -1., 239.])"),
+    "hermite_polynomial_h": ("physicists' Hermite polynomial H_n", "tensor([-5., 40.])"),
+    "hermite_polynomial_he": ("probabilists' Hermite polynomial He_n",
+                              "tensor([-1.3750,  2.0000])"),
+    "laguerre_polynomial_l": ("Laguerre polynomial L_n", "tensor([-0.1458, -0.3333])"),
+    "legendre_polynomial_p": ("Legendre polynomial P_n", "tensor([-0.4375, 17.0000])"),
+}
+for _p, (_m, _e) in _POLY_DOCS.items():
+    globals()[_p] = _poly_public(_p, _m, _e)
+
+
+# =============================================================================== Bessel, Airy
+def _unary_doc(name, what, example):
+    fn = _special_unary(name, getattr(B, name))
+    fn.__doc__ = f"""{what}, elementwise (not differentiable, as in PyTorch).
+
+    Computed in float64 and returned in the input's floating dtype (integers give the
+    default dtype). NOTE [ Special functions without SciPy ] says how.
+
+    Args:
+        input: the tensor.
+        out: optional output tensor.
+
+    Returns:
+        A floating tensor of the input's shape.
+
+    Example:
+        >>> ember.special.{name}(ember.tensor([0.5, 2.0]))
+        {example}
+    """
+    return fn
+
+
+airy_ai = _unary_doc("airy_ai", "The Airy function Ai", "tensor([0.2317, 0.0349])")
+bessel_j0 = _unary_doc("bessel_j0", "The Bessel function of the first kind of order 0",
+                       "tensor([0.9385, 0.2239])")
+bessel_j1 = _unary_doc("bessel_j1", "The Bessel function of the first kind of order 1",
+                       "tensor([0.2423, 0.5767])")
+bessel_y0 = _unary_doc("bessel_y0", "The Bessel function of the second kind of order 0",
+                       "tensor([-0.4445,  0.5104])")
+bessel_y1 = _unary_doc("bessel_y1", "The Bessel function of the second kind of order 1",
+                       "tensor([-1.4715, -0.1070])")
+modified_bessel_i0 = _unary_doc("modified_bessel_i0",
+                                "The modified Bessel function of the first kind of order 0",
+                                "tensor([1.0635, 2.2796])")
+modified_bessel_i1 = _unary_doc("modified_bessel_i1",
+                                "The modified Bessel function of the first kind of order 1",
+                                "tensor([0.2579, 1.5906])")
+modified_bessel_k0 = _unary_doc("modified_bessel_k0",
+                                "The modified Bessel function of the second kind of order 0",
+                                "tensor([0.9244, 0.1139])")
+modified_bessel_k1 = _unary_doc("modified_bessel_k1",
+                                "The modified Bessel function of the second kind of order 1",
+                                "tensor([1.6564, 0.1399])")
+scaled_modified_bessel_k0 = _unary_doc("scaled_modified_bessel_k0",
+                                       "``exp(x) K0(x)``, the scaled modified Bessel function "
+                                       "of the second kind of order 0",
+                                       "tensor([1.5241, 0.8416])")
+scaled_modified_bessel_k1 = _unary_doc("scaled_modified_bessel_k1",
+                                       "``exp(x) K1(x)``, the scaled modified Bessel function "
+                                       "of the second kind of order 1",
+                                       "tensor([2.7310, 1.0335])")
+spherical_bessel_j0 = _unary_doc("spherical_bessel_j0",
+                                 "``sin(x) / x``, the spherical Bessel function of the first "
+                                 "kind of order 0", "tensor([0.9589, 0.4546])")
 
 
 def xlog1py(input, other, *, out=None):

@@ -6,6 +6,7 @@ import numpy as np
 
 import ember
 from ember import _random
+from ember._backends import KERNELS as B
 from ember._ops.core import OpDef, apply, wrap
 from ember._tensor import Size
 from ember.distributions import constraints
@@ -21,8 +22,9 @@ __all__ = ["Gamma", "Beta", "Dirichlet", "Poisson"]
 # x ~ Gamma(alpha, 1) has no closed-form inverse CDF, so rsample differentiates x through
 # the implicit function F(x; alpha) = u: dx/dalpha = -(dF/dalpha) / f(x; alpha) (Figurnov
 # et al. 2018, which PyTorch also uses). dF/dalpha is taken by a central difference of the
-# regularised incomplete gamma function in float64 (SciPy's gammainc); the derivative is a
-# first-order one (its own gradient is not defined here). Without SciPy, rsample raises.
+# regularised incomplete gamma function in float64 (the backend's gammainc kernel: SciPy's
+# when installed, NumPy's otherwise, NOTE [ Special functions without SciPy ]); the
+# derivative is a first-order one (its own gradient is not defined here).
 def _standard_gamma_fwd(alpha, shape):
     gen = _random._gen(None)
     a = np.broadcast_to(alpha, shape)
@@ -36,14 +38,13 @@ _STD_GAMMA = OpDef("distributions_standard_gamma", _standard_gamma_fwd, None, sa
 
 
 def _dx_dalpha(x, a):
-    from scipy import special as sp
-
     x = x.astype(np.float64)
     a = a.astype(np.float64)
     h = 1e-5 * np.maximum(a, 1e-3)
-    dF = (sp.gammainc(a + h, x) - sp.gammainc(a - h, x)) / (2 * h)
-    log_pdf = (a - 1) * np.log(x) - x - sp.gammaln(a)
-    return -dF / np.exp(log_pdf)
+    with np.errstate(all="ignore"):
+        dF = (B.gammainc(a + h, x) - B.gammainc(a - h, x)) / (2 * h)
+        log_pdf = (a - 1) * np.log(x) - x - B.lgamma(a)
+        return -dF / np.exp(log_pdf)
 
 
 @_STD_GAMMA.grad
@@ -55,12 +56,6 @@ def _(ctx, g):
 
 
 def _standard_gamma(alpha, shape):
-    if alpha.requires_grad and ember.is_grad_enabled():
-        try:
-            import scipy.special  # noqa: F401
-        except ImportError:
-            raise NotImplementedError("rsample of Gamma/Beta/Dirichlet needs SciPy in ember "
-                                      "(use sample() instead)") from None
     return apply(_STD_GAMMA, (alpha,), (tuple(shape),))
 
 
@@ -124,13 +119,19 @@ class Gamma(ExponentialFamily):
         return c - self.rate.log() + lgamma(c) + (1.0 - c) * digamma(c)
 
     def cdf(self, value):
-        """Regularised incomplete gamma function (needs SciPy; not differentiable)."""
+        """The regularised lower incomplete gamma function ``P(concentration, rate * value)``
+        (differentiable in ``value`` and ``rate``, as PyTorch's).
+
+        Example::
+
+            >>> ember.distributions.Gamma(1.0, 1.0).cdf(ember.tensor(1.0))
+            tensor(0.6321)
+        """
         if self._validate_args:
             self._validate_sample(value)
-        from scipy import special as sp
+        from ember.special import gammainc
 
-        r = sp.gammainc(self.concentration._data, (self.rate * value)._data)
-        return wrap(np.asarray(r, dtype=self.rate._data.dtype))
+        return gammainc(self.concentration, self.rate * value)
 
     # exponential family: theta = (concentration - 1, -rate)
     _mean_carrier_measure = 0

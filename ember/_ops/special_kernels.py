@@ -342,7 +342,7 @@ _POLY_DOCS = {
     "chebyshev_polynomial_w": ("Chebyshev polynomial of the fourth kind W_n",
                                "tensor([-1., 71.])"),
     "shifted_chebyshev_polynomial_t": ("shifted Chebyshev polynomial T*_n(x) = T_n(2x - 1)",
-                                       "tensor([ -0., 99.])"),
+                                       "tensor([-0., 99.])"),
     "shifted_chebyshev_polynomial_u": ("shifted Chebyshev polynomial U*_n(x) = U_n(2x - 1)",
                                        "tensor([ -0., 204.])"),
     "shifted_chebyshev_polynomial_v": ("shifted Chebyshev polynomial V*_n(x) = V_n(2x - 1)",

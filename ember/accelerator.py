@@ -1,17 +1,18 @@
-"""``ember.accelerator``: the device-agnostic accelerator API, answering for a CPU-only build.
+"""``ember.accelerator``: the device-agnostic accelerator API, answered by ``ember.cuda``.
 
-PyTorch's ``torch.accelerator`` reports the current accelerator (CUDA, MPS, XPU, ...). ember
-runs on the CPU only until its GPU backend lands, so this module answers exactly as PyTorch
-does on a CPU-only build: nothing is available, :func:`current_accelerator` is ``None``,
-:func:`device_count` is 0, and everything that would touch a device raises PyTorch's
-``RuntimeError``. Scripts written as ``device = torch.accelerator.current_accelerator() if
+PyTorch's ``torch.accelerator`` reports the current accelerator (CUDA, MPS, XPU, ...).
+ember's one accelerator is CUDA through CuPy (NOTE [ The CUDA backend ]): with a usable GPU
+these functions delegate to ``ember.cuda``; without one this module answers exactly as
+PyTorch does on a CPU-only build: nothing is available, :func:`current_accelerator` is
+``None``, :func:`device_count` is 0, and everything that would touch a device raises
+PyTorch's ``RuntimeError``. Scripts written as ``device = torch.accelerator.current_accelerator() if
 torch.accelerator.is_available() else torch.device("cpu")`` take their CPU path.
 
 Example::
 
     >>> import ember
-    >>> ember.accelerator.is_available(), ember.accelerator.device_count()
-    (False, 0)
+    >>> ember.accelerator.is_available() == (ember.accelerator.device_count() > 0)
+    True
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ def _none_available(*_args):
     raise RuntimeError(_NO_DEVICE)
 
 
+def _cuda():
+    """``ember.cuda`` when a CUDA device is usable (the CuPy backend), else None."""
+    from ember import cuda
+
+    return cuda if cuda.is_available() else None
+
+
+def _need():
+    c = _cuda()
+    if c is None:
+        _none_available()
+    return c
+
+
 def is_available() -> bool:
     """Whether an accelerator is present and usable: always False in this CPU-only build.
 
@@ -42,10 +57,10 @@ def is_available() -> bool:
 
     Example::
 
-        >>> ember.accelerator.is_available()
-        False
+        >>> isinstance(ember.accelerator.is_available(), bool)
+        True
     """
-    return False
+    return _cuda() is not None
 
 
 def current_accelerator(check_available: bool = False):  # noqa: ARG001 - no accelerator, so None either way
@@ -59,10 +74,14 @@ def current_accelerator(check_available: bool = False):  # noqa: ARG001 - no acc
 
     Example::
 
-        >>> ember.accelerator.current_accelerator() is None
+        >>> ember.accelerator.current_accelerator() in (None, ember.device("cuda"))
         True
     """
-    return None
+    if _cuda() is None:
+        return None
+    from ember._device import device
+
+    return device("cuda")
 
 
 def device_count() -> int:
@@ -73,22 +92,24 @@ def device_count() -> int:
 
     Example::
 
-        >>> ember.accelerator.device_count()
-        0
+        >>> ember.accelerator.device_count() >= 0
+        True
     """
-    return 0
+    c = _cuda()
+    return 0 if c is None else c.device_count()
 
 
 def current_device_index() -> int:
-    """Index of the current accelerator device; raises RuntimeError (no accelerator).
+    """Index of the current accelerator device; RuntimeError when there is no accelerator.
 
     Example::
 
-        >>> ember.accelerator.current_device_index()
+        >>> if not ember.accelerator.is_available():
+        ...     ember.accelerator.current_device_index()
         Traceback (most recent call last):
         RuntimeError: Cannot access accelerator device when none is available.
     """
-    _none_available()
+    return _need().current_device()
 
 
 def current_device_idx() -> int:
@@ -97,13 +118,13 @@ def current_device_idx() -> int:
     return current_device_index()
 
 
-def set_device_index(device, /) -> None:  # noqa: ARG001 - no accelerator: raises for every device
-    """Select the current accelerator device; raises RuntimeError (no accelerator).
+def set_device_index(device, /) -> None:
+    """Select the current accelerator device; RuntimeError when there is no accelerator.
 
     Args:
         device: a device, a string or an index.
     """
-    _none_available()
+    _need().set_device(device)
 
 
 def set_device_idx(device, /) -> None:
@@ -128,51 +149,70 @@ class device_index:
         self.idx = device
 
     def __enter__(self):
+        self.ctx = None
         if self.idx is not None:
-            _none_available()
+            self.ctx = _need().device(self.idx)
+            self.ctx.__enter__()
         return self
 
     def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
         return False
 
 
-def synchronize(device=None, /) -> None:  # noqa: ARG001 - no accelerator: raises for every device
-    """Wait for the accelerator's queued work; raises RuntimeError (no accelerator)."""
-    _none_available()
+def synchronize(device=None, /) -> None:
+    """Wait for the accelerator's queued work; RuntimeError when there is no accelerator."""
+    _need().synchronize(device)
 
 
-def current_stream(device=None, /):  # noqa: ARG001 - no accelerator: raises for every device
-    """The accelerator's current stream; raises RuntimeError (no accelerator)."""
-    _none_available()
+def current_stream(device=None, /):
+    """The accelerator's current stream; RuntimeError when there is no accelerator."""
+    return _need().current_stream(device)
 
 
-def set_stream(stream) -> None:  # noqa: ARG001 - no accelerator: raises for every stream
-    """Make ``stream`` current; raises RuntimeError (no accelerator)."""
-    _none_available()
+def set_stream(stream) -> None:
+    """Make ``stream`` current (``ember.cuda.Stream``); RuntimeError without an accelerator.
+
+    ember's streams are context managers (``with ember.cuda.stream(s):``); setting one
+    current outside a block is not supported.
+    """
+    _need()
+    raise NotImplementedError(f"ember.accelerator.set_stream({stream!r}): use "
+                              "`with ember.cuda.stream(s):` to queue work on a stream")
 
 
-def get_device_capability(device=None, /):  # noqa: ARG001 - no accelerator: raises for every device
-    """Capabilities of an accelerator device; raises RuntimeError (no accelerator)."""
-    _none_available()
+def get_device_capability(device=None, /):
+    """Capabilities of an accelerator device; RuntimeError when there is no accelerator."""
+    return _need().get_device_capability(device)
 
 
 def empty_cache() -> None:
-    """Release the accelerator's cached memory; raises RuntimeError (no accelerator)."""
-    _none_available()
+    """Release the accelerator's cached memory; RuntimeError when there is no accelerator."""
+    _need().empty_cache()
 
 
 def empty_host_cache() -> None:
-    """Release cached pinned host memory; raises RuntimeError (no accelerator)."""
-    _none_available()
+    """Release cached pinned host memory; RuntimeError when there is no accelerator."""
+    _need()
+    from ember._backends import cupy_backend
+
+    cupy_backend.cp.get_default_pinned_memory_pool().free_all_blocks()
 
 
 def _memory_query(name):
-    def query(device_index=None, /):  # noqa: ARG001 - no accelerator: raises for every device
-        _none_available()
+    def query(device_index=None, /):
+        c = _need()
+        if name == "get_memory_info":
+            return c.mem_get_info(device_index)
+        if name in ("memory_stats", "reset_accumulated_memory_stats"):
+            raise NotImplementedError(f"ember.accelerator.{name}: CuPy's memory pool keeps "
+                                      "no per-event statistics")
+        return getattr(c, name)(device_index)
 
     query.__name__ = query.__qualname__ = name
-    query.__doc__ = (f"PyTorch's ``torch.accelerator.{name}``; raises RuntimeError here (no "
-                     "accelerator).")
+    query.__doc__ = (f"PyTorch's ``torch.accelerator.{name}``: ``ember.cuda``'s answer; "
+                     "RuntimeError when there is no accelerator.")
     return query
 
 

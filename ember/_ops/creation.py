@@ -220,7 +220,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """Copy ``data`` (list, number, ndarray, Tensor) into a new leaf tensor."""
     dev = factory_device(device)
     dt = D.to_dtype(dtype) if dtype is not None else None
-    return _pin(_finish(_on_device(_to_array(data, dt), dev), requires_grad), pin_memory)
+    t = _finish(_on_device(_to_array(data, dt), dev), requires_grad)
+    return _pin(t, True) if pin_memory else t
 
 
 def _pin(t, pin_memory):
@@ -311,7 +312,8 @@ def _filled(name, op):
         params = (shape, _dt(dtype, out.dtype if out is not None else None))
         if out is not None:
             return write_out(name, out, _create(op, params, device, False))
-        return _pin(_create(op, params, device, requires_grad), pin_memory)
+        t = _create(op, params, device, requires_grad)
+        return _pin(t, True) if pin_memory else t
 
     f.__name__ = name
     return f
@@ -332,7 +334,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,  #
     params = (shape, _dt(dtype), fill_value)
     if out is not None:
         return write_out("full", out, _create(_FULL, params, device, False))
-    return _pin(_create(_FULL, params, device, requires_grad), pin_memory)
+    t = _create(_FULL, params, device, requires_grad)
+    return _pin(t, True) if pin_memory else t
 
 
 def _like(name, op):
@@ -443,6 +446,8 @@ def _real_ends(name, start, end):
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     _real_ends("logspace", start, end)
+    if steps < 0:
+        raise RuntimeError("logspace(): number of steps must be non-negative")
     params = (float(start), float(end), int(steps), float(base), _dt(dtype))
     return _create(_LOGSPACE, params, device, requires_grad)
 
@@ -503,14 +508,16 @@ _RANDPERM = _factory_op("randperm", lambda n, dt, g: _gen(g).permutation(n).asty
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
          requires_grad=False, pin_memory=False):
     params = _random_floats("rand", "check_uniform_bounds", size, dtype, generator)
-    return _pin(_create(_RAND, params, device, requires_grad), pin_memory)
+    t = _create(_RAND, params, device, requires_grad)
+    return _pin(t, True) if pin_memory else t
 
 
 @with_out("randn", dtype_from_out=True)
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
           requires_grad=False, pin_memory=False):
     params = _random_floats("randn", "normal_kernel_cpu", size, dtype, generator)
-    return _pin(_create(_RANDN, params, device, requires_grad), pin_memory)
+    t = _create(_RANDN, params, device, requires_grad)
+    return _pin(t, True) if pin_memory else t
 
 
 @with_out("randint", dtype_from_out=True)

@@ -1,8 +1,10 @@
-"""``ember.backends.cuda``: CUDA's flags (not built: ember has no CUDA backend yet).
+"""``ember.backends.cuda``: CUDA's flags, for the CuPy backend (NOTE [ The CUDA backend ]).
 
 ``matmul.allow_tf32`` is tied to :func:`ember.set_float32_matmul_precision` as in PyTorch
-(True means precision "high"); the scaled-dot-product-attention switches choose among CUDA
-kernels, so they are recorded and read back but change nothing on the CPU.
+(True means precision "high"); on ``cuda`` tensors it picks cuBLAS's float32 compute type
+(TF32 unless the precision is "highest"), applied when a record runs on the CuPy backend.
+The scaled-dot-product-attention switches choose among CUDA attention kernels ember does not
+have, so they are recorded and read back but change nothing.
 
 Example::
 
@@ -18,14 +20,17 @@ from ember import backends as _b
 
 
 def is_built() -> bool:
-    """Whether ember was built with CUDA: False.
+    """Whether ember can use CUDA when a GPU is present: CuPy (the ``cuda`` extra) is
+    installed. Looks the package up without importing it.
 
     Example::
 
-        >>> ember.backends.cuda.is_built()
-        False
+        >>> isinstance(ember.backends.cuda.is_built(), bool)
+        True
     """
-    return False
+    import importlib.util
+
+    return importlib.util.find_spec("cupy") is not None
 
 
 class _CuBLASFlags:

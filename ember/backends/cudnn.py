@@ -1,5 +1,9 @@
 """``ember.backends.cudnn``: cuDNN's flags (cuDNN is not used: ``is_available()`` is False).
 
+On ``cuda`` tensors convolutions run as im2col + cuBLAS matrix products (the cuDNN
+Frontend path of issue 15 is not built); ``allow_tf32`` picks their float32 compute type
+(TF32 when True, PyTorch's default), as it picks cuDNN's in PyTorch.
+
 The flags keep PyTorch's defaults and bool type checks; ``deterministic = True`` is honoured
 because ember's kernels are all deterministic (NOTE [ Backend flags and ember's kernels ] in
 ``ember/backends/__init__.py``).

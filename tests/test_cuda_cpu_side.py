@@ -15,7 +15,9 @@ Three parts:
   NVRTC (the run-time compiler CuPy uses) when present, for the kernels ember builds:
   every fusible record's expression, the eager kernels (GELU, layer norm, softmax,
   cross-entropy, batch norm, Adam, LSTM/GRU cells) and reductions; the slow variant
-  replays every kernel the codegen test suites build. A compile check, not a run.
+  replays every kernel the codegen test suites build. And it *runs* under a CPU emulation
+  of CUDA's thread model (C++ with OpenMP: a block is a team of threads, ``__syncthreads``
+  a barrier), launched by the GPU path's own plans, matching the host kernels.
 """
 
 from __future__ import annotations
@@ -645,3 +647,141 @@ def test_accelerator_without_cuda(no_cupy):
               acc.memory_allocated, lambda: acc.set_device_index(0)):
         with pytest.raises(RuntimeError, match="none is available"):
             f()
+
+
+# ============================================================================ CUDA C, run
+# The generated CUDA C run on the CPU: a shim maps CUDA's built-ins onto C++ with OpenMP (a
+# block is an OpenMP team of THREADS threads, __syncthreads a barrier, __shared__ arrays
+# statics shared by the team), and the launch plans of cuda_kernel.py (the ones the GPU
+# path uses) give the shapes, strides and grid. Results must equal the host kernels'.
+_SHIM = r"""
+#include <math.h>
+#include <string.h>
+#include <omp.h>
+struct ember_dim3 { unsigned int x, y, z; };
+static thread_local ember_dim3 threadIdx, blockIdx, blockDim, gridDim;
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __launch_bounds__(n)
+#define __shared__ static
+#define __syncthreads() _Pragma("omp barrier")
+static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
+static int ember_bad_team = 0;
+"""
+
+EMULATED = [
+    ("elementwise", [("x", "float32")],
+     [("y", "x * 0.5 * (1 + erf(x / 1.4142135623730951))")], [("y", "float32")], None),
+    ("elementwise", [("x", "float64"), ("y", "float64")],
+     [("z", "where(x > y, tanh(x) - y, maximum(x, y) / 3)"), ("w", "z > 0")],
+     [("z", "float64"), ("w", "bool")], None),
+    ("elementwise", [("i", "int64"), ("j", "int32")],
+     [("k", "remainder(i, j) + i * 3")], [("k", "int64")], None),
+    ("staged", [("x", "float32")],
+     [("m", "max(x)"), ("e", "exp(x - m)"), ("s", "sum(e)"), ("y", "e / s")],
+     [("y", "float32"), ("m", "float32")], -1),
+    ("staged", [("x", "float64")],
+     [("mu", "mean(x)"), ("d", "x - mu"), ("v", "mean(d * d)"), ("y", "d / sqrt(v + 1e-5)")],
+     [("y", "float64"), ("mu", "float64"), ("v", "float64")], (1, 2)),
+    ("staged", [("x", "int64")], [("s", "sum(x)"), ("mx", "max(x)"), ("b", "min(x > -5)")],
+     [("s", "int64"), ("mx", "int64"), ("b", "bool")], (0, 2)),
+    ("staged", [("x", "float32"), ("t", "int64", "row")],
+     [("m", "max(x)"), ("lse", "log(sum(exp(x - m))) + m"),
+      ("pick", "sum(where(rindex == t, x, 0))"), ("loss", "lse - pick")],
+     [("loss", "float32")], -1),
+]
+
+
+def _emulated_launcher(name, kind, nops):
+    ptrs = ", ".join(f"char *p{k}" for k in range(nops))
+    names = ", ".join(f"p{k}" for k in range(nops))
+    first = "long long total, int nd" if kind == "elementwise" else "long long K, long long R"
+    call = "total, nd" if kind == "elementwise" else "K, R"
+    return (f'extern "C" int launch_{name}(int grid, {first}, const long long *shape, '
+            f"const long long *strides, {ptrs}) {{\n"
+            "  omp_set_dynamic(0);\n"
+            "  for (int b = 0; b < grid; b++) {\n"
+            f"    #pragma omp parallel num_threads({_threads()})\n"
+            "    {\n"
+            f"      if (omp_get_num_threads() != {_threads()}) ember_bad_team = 1;\n"
+            "      blockIdx.x = b; threadIdx.x = omp_get_thread_num();\n"
+            f"      blockDim.x = {_threads()}; gridDim.x = grid;\n"
+            f"      if (!ember_bad_team) {name}({call}, (const int64_t *)shape, "
+            f"(const int64_t *)strides, {names});\n"
+            "    }\n"
+            "  }\n"
+            "  return ember_bad_team;\n"
+            "}\n")
+
+
+def _threads():
+    from ember._codegen import cuda_emit
+
+    return cuda_emit.THREADS
+
+
+def _layouts(ins, rng, shape):
+    """(layout name, input arrays) cases: contiguous, transposed (strided), broadcast."""
+    def make(dt, j):
+        a = rng.standard_normal(shape) * 3
+        return a.astype(dt) if np.dtype(dt).kind == "f" else (a * 10).astype(dt) + j * 20 + 1
+
+    base = [make(dt, j) for j, (_, dt, *_) in enumerate(ins)]
+    strided = [np.ascontiguousarray(np.swapaxes(a, 0, 2)).swapaxes(0, 2) for a in base]
+    bcast = [np.ascontiguousarray(a[:, :1, :]) if j == len(base) - 1 and len(base) > 1
+             else a for j, a in enumerate(base)]
+    return [("contiguous", base), ("strided", strided), ("broadcast", bcast)]
+
+
+def test_cuda_kernels_run_under_a_cpu_emulation(tmp_path):
+    import ctypes
+
+    from ember._codegen import cuda_emit, cuda_kernel, elementwise_kernel, staged_kernel
+
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    rng = np.random.default_rng(0)
+    shape = (5, 3, 70)
+    cases, sources = [], []
+    for kind, ins, body, outs, axis in EMULATED:
+        k = elementwise_kernel(ins, body, outs) if kind == "elementwise" else \
+            staged_kernel(ins, body, outs, axis=axis, keepdim=False)
+        for layout, arrays in _layouts(ins, rng, shape):
+            if kind == "staged" and any(len(i) == 3 for i in ins):  # the row input: (5, 3)
+                arrays = [arrays[0], rng.integers(0, 70, shape[:2]).astype(np.int64)[..., None]]
+            host = k(arrays)
+            full = np.broadcast_shapes(*(a.shape for a in arrays))
+            dev_outs = [np.full(h.shape, 77, h.dtype) for h in host]
+            if kind == "elementwise":
+                pl = cuda_kernel.elementwise_plan(k, arrays, dev_outs, full)
+            else:
+                pl = cuda_kernel.staged_plan(k, arrays, dev_outs, full, k._axes(len(full)))
+            uniq = f"{pl['name']}_{len(cases)}"
+            src = pl["make"]().replace(f" {pl['name']}(", f" {uniq}(")
+            sources.append(src + "\n" + _emulated_launcher(uniq, kind, len(arrays) + len(outs)))
+            cases.append((uniq, kind, pl, arrays, host, dev_outs, layout, body[-1][1]))
+    so = tmp_path / "emulated.so"
+    cpp = tmp_path / "emulated.cpp"
+    cpp.write_text(_SHIM + cuda_emit.PRELUDE + "\n".join(sources))
+    r = subprocess.run([cxx, "-std=c++17", "-O1", "-fopenmp", "-shared", "-fPIC",
+                        "-w", str(cpp), "-o", str(so)], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-4000:]
+    lib = ctypes.CDLL(str(so))
+    for uniq, kind, pl, arrays, host, dev_outs, layout, what in cases:
+        fn = getattr(lib, f"launch_{uniq}")
+        shp = np.array(pl["shape"], np.int64)
+        stv = np.array(pl["strides"], np.int64)
+        # a small grid, so the grid-stride loops take several turns
+        grid = min(pl["grid"], 3)
+        first = (ctypes.c_longlong(pl["total"]), ctypes.c_int(pl["nd"])) \
+            if kind == "elementwise" else (ctypes.c_longlong(pl["K"]), ctypes.c_longlong(pl["R"]))
+        rc = fn(ctypes.c_int(grid), *first, shp.ctypes.data_as(ctypes.c_void_p),
+                stv.ctypes.data_as(ctypes.c_void_p),
+                *[ctypes.c_void_p(a.ctypes.data) for a in list(arrays) + dev_outs])
+        assert rc == 0, "OpenMP did not give a full team of threads"
+        for h, d in zip(host, dev_outs, strict=True):
+            np.testing.assert_allclose(d, h, rtol=1e-6 if h.dtype != np.float32 else 2e-6,
+                                       atol=1e-6, err_msg=f"{uniq} {layout} {what}")

@@ -86,49 +86,93 @@ def _key(arrays, outs):
     return tuple((a.shape, a.strides, a.dtype.str) for a in list(arrays) + list(outs))
 
 
-def run_elementwise(k, arrays, out=None):
-    """Run elementwise kernel ``k`` on CuPy ``arrays``; returns the output arrays."""
+def elementwise_plan(k, arrays, outs, shape):
+    """How to launch elementwise kernel ``k`` on ``arrays``/``outs`` (any objects with
+    ``shape``, ``strides``, ``itemsize``): ``{"name", "make" (-> source), "nd", "shape",
+    "strides" (int64 lists), "total", "grid"}``."""
     from ember._codegen.kernel import _bstrides, _collapse
 
+    total = 1
+    for s in shape:
+        total *= s
+    sizes, strides = _collapse(list(shape) or [1],
+                               [_bstrides(a, shape) or [0] for a in list(arrays) + list(outs)])
+    if not sizes:
+        sizes, strides = [1], [[0] for _ in strides]
+    nin = len(arrays)
+    flat = len(sizes) == 1
+    items = [a.itemsize for a in arrays] + [o.itemsize for o in outs]
+    modes = "".join("1" if st[-1] == sz else "0" if st[-1] == 0 and j < nin else "g"
+                    for j, (st, sz) in enumerate(zip(strides, items)))
+    name = f"ember_cuew_{modes}" if flat else "ember_cuew_nd"
+    return {"name": name, "key": (flat, modes if flat else None), "nd": len(sizes),
+            "make": lambda: cuda_emit.emit_elementwise(k.program, name, modes, flat=flat),
+            "shape": sizes, "strides": [s for st in strides for s in st], "total": total,
+            "grid": min(MAX_BLOCKS, -(-total // cuda_emit.THREADS))}
+
+
+def staged_plan(k, arrays, outs, shape, axes):
+    """How to launch staged kernel ``k``: ``{"name", "make", "shape", "strides", "K", "R",
+    "grid"}`` (``shape``: kept then reduced collapsed sizes)."""
+    from ember._codegen.kernel import _bstrides, _collapse
+
+    nd = len(shape)
+    kept = [d for d in range(nd) if d not in axes]
+    R = K = 1
+    for d in axes:
+        R *= shape[d]
+    for d in kept:
+        K *= shape[d]
+    bst = [_bstrides(a, shape) for a in arrays]
+    for n, a, st in zip(k.program.inputs, arrays, bst):
+        if not n.full and any(st[d] and shape[d] != 1 for d in axes):
+            raise ValueError(f"{k.kind}: row input {n.name!r} of shape {a.shape} varies "
+                             f"over the reduced axes {axes} of {shape}")
+    for o, f in zip(outs, k._full):
+        if f:
+            bst.append(list(o.strides))
+        else:
+            st = o.reshape(tuple(1 if d in axes else shape[d] for d in range(nd))).strides
+            bst.append([0 if d in axes else st[d] for d in range(nd)])
+    ks, kst = _collapse([shape[d] for d in kept], [[st[d] for d in kept] for st in bst])
+    rs, rst = _collapse([shape[d] for d in axes], [[st[d] for d in axes] for st in bst])
+    if not ks:
+        ks, kst = [1], [[0] for _ in bst]
+    if not rs:
+        rs, rst = [1 if R else 0], [[0] for _ in bst]
+    nk, nr = len(ks), len(rs)
+    name = f"ember_cust_{nk}_{nr}"
+    return {"name": name, "key": ("staged", nk, nr),
+            "make": lambda: cuda_emit.emit_staged(k.program, name, nk, nr),
+            "shape": ks + rs, "strides": [s for a, b in zip(kst, rst) for s in a + b],
+            "K": K, "R": R, "grid": min(K, MAX_BLOCKS)}
+
+
+def run_elementwise(k, arrays, out=None):
+    """Run elementwise kernel ``k`` on CuPy ``arrays``; returns the output arrays."""
     cp = _cp()
     _check_inputs(k, arrays)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     outs = _outs(k, cp, out, [shape] * len(k.out_dtypes))
-    total = 1
-    for s in shape:
-        total *= s
-    if total == 0:
+    if 0 in shape:
         return outs
     plans = k.__dict__.setdefault("_cuda_plans", {})
     key = _key(arrays, outs)
     plan = plans.get(key)
     if plan is None:
-        sizes, strides = _collapse(list(shape) or [1],
-                                   [_bstrides(a, shape) or [0] for a in list(arrays) + outs])
-        if not sizes:
-            sizes, strides = [1], [[0] for _ in strides]
-        nin = len(arrays)
-        flat = len(sizes) == 1
-        items = [a.itemsize for a in arrays] + [o.itemsize for o in outs]
-        modes = "".join("1" if st[-1] == sz else "0" if st[-1] == 0 and j < nin else "g"
-                        for j, (st, sz) in enumerate(zip(strides, items)))
-        name = f"ember_cuew_{modes}" if flat else "ember_cuew_nd"
-        fn = _compile(k, (flat, modes if flat else None), name,
-                      lambda: cuda_emit.emit_elementwise(k.program, name, modes, flat=flat))
-        shp = cp.asarray(np.array(sizes, np.int64))
-        stv = cp.asarray(np.array([s for st in strides for s in st], np.int64))
-        plan = plans[key] = (fn, len(sizes), shp, stv)
-    fn, nd, shp, stv = plan
-    th = cuda_emit.THREADS
-    grid = min(MAX_BLOCKS, -(-total // th))
-    fn((grid,), (th,), (np.int64(total), np.int32(nd), shp, stv, *arrays, *outs))
+        pl = elementwise_plan(k, arrays, outs, shape)
+        fn = _compile(k, pl["key"], pl["name"], pl["make"])
+        plan = plans[key] = (fn, pl["nd"], cp.asarray(np.array(pl["shape"], np.int64)),
+                             cp.asarray(np.array(pl["strides"], np.int64)), pl["total"],
+                             pl["grid"])
+    fn, nd, shp, stv, total, grid = plan
+    fn((grid,), (cuda_emit.THREADS,),
+       (np.int64(total), np.int32(nd), shp, stv, *arrays, *outs))
     return outs
 
 
 def run_staged(k, arrays, out=None):
     """Run staged kernel ``k`` on CuPy ``arrays``; returns the output arrays."""
-    from ember._codegen.kernel import _bstrides, _collapse
-
     cp = _cp()
     _check_inputs(k, arrays)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
@@ -145,40 +189,17 @@ def run_staged(k, arrays, out=None):
         raise ValueError(f"{k.kind}: zero-size reduction of shape {shape} over axes {axes} "
                          "with max/min, which has no identity")
     outs = _outs(k, cp, out, shapes)
-    K = 1
-    for d in kept:
-        K *= shape[d]
-    if K == 0:
+    if any(shape[d] == 0 for d in kept):
         return outs
     plans = k.__dict__.setdefault("_cuda_plans", {})
     key = _key(arrays, outs)
     plan = plans.get(key)
     if plan is None:
-        bst = [_bstrides(a, shape) for a in arrays]
-        for n, a, st in zip(k.program.inputs, arrays, bst):
-            if not n.full and any(st[d] and shape[d] != 1 for d in axes):
-                raise ValueError(f"{k.kind}: row input {n.name!r} of shape {a.shape} varies "
-                                 f"over the reduced axes {axes} of {shape}")
-        for o, f in zip(outs, k._full):
-            if f:
-                bst.append(list(o.strides))
-            else:
-                st = o.reshape(tuple(1 if d in axes else shape[d] for d in range(nd))).strides
-                bst.append([0 if d in axes else st[d] for d in range(nd)])
-        ks, kst = _collapse([shape[d] for d in kept], [[st[d] for d in kept] for st in bst])
-        rs, rst = _collapse([shape[d] for d in axes], [[st[d] for d in axes] for st in bst])
-        if not ks:
-            ks, kst = [1], [[0] for _ in bst]
-        if not rs:
-            rs, rst = [1 if R else 0], [[0] for _ in bst]
-        nk, nr = len(ks), len(rs)
-        name = f"ember_cust_{nk}_{nr}"
-        fn = _compile(k, ("staged", nk, nr), name,
-                      lambda: cuda_emit.emit_staged(k.program, name, nk, nr))
-        shp = cp.asarray(np.array(ks + rs, np.int64))
-        stv = cp.asarray(np.array([s for a, b in zip(kst, rst) for s in a + b], np.int64))
-        plan = plans[key] = (fn, shp, stv)
-    fn, shp, stv = plan
-    fn((min(K, MAX_BLOCKS),), (cuda_emit.THREADS,),
-       (np.int64(K), np.int64(R), shp, stv, *arrays, *outs))
+        pl = staged_plan(k, arrays, outs, shape, axes)
+        fn = _compile(k, pl["key"], pl["name"], pl["make"])
+        plan = plans[key] = (fn, cp.asarray(np.array(pl["shape"], np.int64)),
+                             cp.asarray(np.array(pl["strides"], np.int64)), pl["K"], pl["R"],
+                             pl["grid"])
+    fn, shp, stv, K, R, grid = plan
+    fn((grid,), (cuda_emit.THREADS,), (np.int64(K), np.int64(R), shp, stv, *arrays, *outs))
     return outs

@@ -458,9 +458,9 @@ def _matmul(a, b):
             raise _unsupported("mm")
         r = _matmul(b.swapaxes(0, 1), a.T)
         return r.T
-    if a.ndim != 2 or a.sparse_dim != 2:
-        raise NotImplementedError(f"mm: ember multiplies 2-d sparse matrices with two sparse "
-                                  f"dimensions, got shape {list(a.shape)} with "
+    if a.ndim != 2 or a.sparse_dim == 0:
+        raise NotImplementedError(f"mm: ember multiplies 2-d sparse matrices (one or two "
+                                  f"sparse dimensions), got shape {list(a.shape)} with "
                                   f"{a.sparse_dim} sparse dimensions")
     vec = b.ndim == 1
     bm = b[:, None] if vec else b
@@ -473,13 +473,17 @@ def _matmul(a, b):
 
 def _spmm(a, b):
     """Sparse (m x k) @ dense (k x n): each row of the result sums value * row of b over the
-    row's entries, a sort and one ``add.reduceat`` (no m x k densification)."""
-    rows, cols = a.indices
+    row's entries, a sort and one ``add.reduceat`` (no m x k densification). A hybrid matrix
+    (sparse rows, dense columns: an embedding gradient) contributes ``row values @ b``."""
     dt = np.result_type(a.values, b)
     out = np.zeros((a.shape[0], b.shape[1]), dt)
     if a.nnz == 0:
         return out
-    contrib = a.values.astype(dt, copy=False)[:, None] * b[cols]
+    rows = a.indices[0]
+    if a.sparse_dim == 2:
+        contrib = a.values.astype(dt, copy=False)[:, None] * b[a.indices[1]]
+    else:
+        contrib = a.values.astype(dt, copy=False) @ b.astype(dt, copy=False)
     if not a.coalesced:
         order = np.argsort(rows, kind="stable")
         rows, contrib = rows[order], contrib[order]

@@ -284,6 +284,12 @@ _LIN = "tests/test_linalg.py"
 # record -> (covering test, how to run it). A covering test is "op_db:<entry>",
 # "cases:<key>" (run through the instrumented table entry itself) or "file::function" plus a
 # call stated here that goes through the record the same way that test does.
+def _sparse_records():
+    from test_sparse import exercise_records
+
+    exercise_records()
+
+
 RECORD_RULES = {
     # private kernels behind public ops
     "clamp_tensor": ("op_db:clamp.tensor", None),
@@ -568,6 +574,13 @@ RECORD_RULES = {
     "linalg_lu_factor": ("cases:lu", None),  # ember.lu runs linalg.lu_factor's record
     "linalg_triu": (f"{_LIN}::test_gradcheck_qr",
                     lambda: _gg(lambda a: ember.linalg.qr(a)[0], _t(3, 3))),
+    # sparse COO records (ember/_sparse.py): one gradcheck test runs them all, backwards too
+    **{k: ("tests/test_sparse.py::test_gradcheck_through_sparse_records", _sparse_records)
+       for k in ("sparse_coo_tensor", "sparse_gather", "sparse_to_dense", "sparse_mask",
+                 "to_sparse", "sparse_coalesce", "sparse_values", "sparse_indices",
+                 "sparse_mm", "sparse_sampled_mm", "sparse_sum", "sparse_sum_backward",
+                 "sparse_softmax", "sparse_log_softmax", "sparse_softmax_backward",
+                 "embedding_sparse", "embedding_sparse_backward")},
 }
 
 

@@ -524,3 +524,34 @@ def test_error_messages_match_pytorch(torch):
             errs.append(ei.value)
         assert type(errs[0]) is type(errs[1]), (i, errs)
         assert str(errs[0])[:40] == str(errs[1])[:40], (i, errs)
+
+
+def exercise_records():
+    """Run every sparse record forward and backward (tests/test_op_coverage.py's pointer)."""
+    test_gradcheck_through_sparse_records()
+    _sp().coalesce().indices()
+
+
+def test_gradcheck_through_sparse_records():
+    gradcheck = ember.autograd.gradcheck
+    f64 = ember.float64
+    idx = ember.tensor(IDX)
+    v = ember.tensor(VAL, dtype=f64, requires_grad=True)
+
+    def mk(v):
+        return ember.sparse_coo_tensor(idx, v, (3, 3))
+
+    assert gradcheck(lambda v: ember.sparse.sum(mk(v), 1).to_dense(), (v,))
+    assert gradcheck(lambda v: ember.sparse.sum(mk(v)), (v,))
+    assert gradcheck(lambda v: ember.sparse.softmax(mk(v), 1).to_dense(), (v,))
+    assert gradcheck(lambda v: ember.sparse.log_softmax(mk(v), 0).to_dense(), (v,))
+    assert gradcheck(lambda v: mk(v).coalesce().values() * 2, (v,))
+    b = ember.randn(3, 2, dtype=f64, requires_grad=True)
+    assert gradcheck(lambda v, b: ember.sparse.mm(mk(v), b), (v, b))
+    assert gradcheck(lambda v, b: ember.mm(mk(v), b), (v, b))
+    x = ember.randn(3, 3, dtype=f64, requires_grad=True)  # no zeros: every entry specified
+    assert gradcheck(lambda x: (x.to_sparse() * 2).to_dense(), (x,))
+    u = ember.randn(5, 3, dtype=f64, requires_grad=True)
+    eye = ember.eye(3, dtype=f64)  # u @ eye turns the sparse weight gradient dense for u
+    assert gradcheck(lambda u: F.embedding(ember.tensor([[1, 2, 1]]), u @ eye, sparse=True,
+                                           padding_idx=0), (u,))

@@ -8,8 +8,8 @@ shapes and ranks, out-of-range dims, NaN inputs, ...). Each call runs in ember a
 * both accept (not counted: the op sweep and the op table check the values);
 * PyTorch rejects, ember accepts ("silently accepted", goal 0);
 * both reject, with a different exception type ("differing types", goal <= 5% of the calls
-  both reject; the type compared is the first built-in class of the exception's MRO, so
-  ``torch.linalg.LinAlgError`` counts as RuntimeError);
+  both reject, asserted at the measured 3.2%; the type compared is the first built-in class
+  of the exception's MRO, so ``torch.linalg.LinAlgError`` counts as RuntimeError);
 * ember rejects, PyTorch accepts ("wrongly refused", goal 0: ember must not refuse valid
   input).
 
@@ -163,8 +163,12 @@ def test_nothing_pytorch_accepts_is_refused(result):
 
 
 def test_exception_types_agree(result):
+    # the goal is <= 5%; the ceiling is the measured 3.18% (142 of 4459), so a change
+    # that makes ember's exception types depart further from PyTorch's fails here. Of the 142,
+    # 67 are ember's TypeError "argument 'input' must be Tensor" where PyTorch's Python code
+    # fails with an AttributeError on the non-tensor (kept: the clearer refusal)
     f = _figures(result)
-    assert f["differing_pct"] <= 5.0, (
+    assert f["differing_pct"] <= 3.2, (
         f"{f['differing_types']} of {f['both_reject']} differ:\n{_show(result['differing_types'])}")
 
 

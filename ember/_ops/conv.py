@@ -778,6 +778,9 @@ def _batchify(name, x, nd):
 
 
 def _check_dtypes(name, x, w, b):
+    for arg, v in (("weight", w), ("bias", b)):
+        if v is not None and not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(v).__name__}")
     if x.dtype != w.dtype:
         raise RuntimeError(f"{name}(): Input type ({x.dtype._short}) and weight type "
                            f"({w.dtype._short}) should be the same")
@@ -836,8 +839,8 @@ def convolution(name, input, weight, bias, stride, padding, dilation, groups, nd
             lo = tuple(t // 2 for t in tot)
             hi = tuple(t - t // 2 for t in tot)
         else:
-            raise ValueError(f"{name}(): Invalid padding string '{padding}', should be one of "
-                             "['valid', 'same']")
+            raise RuntimeError(f"{name}(): Invalid padding string '{padding}', should be one "
+                               "of ['valid', 'same']")
     else:
         lo = hi = _tuple(padding, nd, name, "padding")
         if any(v < 0 for v in lo):

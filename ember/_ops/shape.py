@@ -37,6 +37,15 @@ def _shape_arg_slow(shape, name):
     return tuple(out)
 
 
+def _no_overflow(shape, name, arg):
+    """PyTorch's int[] parser refuses an item beyond int64 with a TypeError naming its position
+    (called on error paths only, so valid shapes pay nothing)."""
+    for pos, s in enumerate(shape):
+        if s.__class__ is int and not -2 ** 63 <= s < 2 ** 63:
+            raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos "
+                            f"{pos + 1} with error \"Overflow when unpacking long long\"")
+
+
 def _infer(shape, numel, name):
     if shape.count(-1) > 1:
         raise RuntimeError(f"{name}(): only one dimension can be inferred")
@@ -48,9 +57,11 @@ def _infer(shape, numel, name):
             known *= s
     if -1 in shape:
         if known == 0 or numel % known:
+            _no_overflow(shape, name, "shape" if name == "reshape" else "size")
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
+        _no_overflow(shape, name, "shape" if name == "reshape" else "size")
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
 
@@ -144,7 +155,12 @@ def flatten(input, start_dim=0, end_dim=-1):
 def unflatten(input, dim, sizes):
     shp = input._data.shape
     d = _wrap_dim(dim, len(shp), "unflatten")
-    sizes = tuple(sizes)
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten(): argument 'sizes' (position 3) must be tuple of ints, not "
+                        f"{type(sizes).__name__}")
+    from ember._ops.args import ints_arg
+
+    sizes = tuple(ints_arg("unflatten", "sizes", list(sizes)))
     known = 1
     for s in sizes:
         known *= s if s != -1 else 1
@@ -293,6 +309,7 @@ def expand(input, *sizes):
     sizes = _shape_arg(sizes, "expand")
     shp = input._data.shape
     if len(sizes) < len(shp):
+        _no_overflow(sizes, "expand", "size")
         raise RuntimeError(f"expand({input.type()}{{{list(shp)}}}, size={list(sizes)}): the "
                            f"number of sizes provided ({len(sizes)}) must be greater or equal to "
                            f"the number of dimensions in the tensor ({len(shp)})")
@@ -489,6 +506,8 @@ def _check_seq(tensors, name):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
     if not tensors:
+        if name in ("cat", "concat", "concatenate"):  # PyTorch's Python-level check
+            raise ValueError(f"torch.{name}(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
@@ -640,6 +659,7 @@ def repeat(input, *sizes):
     sizes = _shape_arg(sizes, "repeat")
     nd = input._data.ndim
     if len(sizes) < nd:
+        _no_overflow(sizes, "repeat", "repeats")
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     for r in sizes:
@@ -663,6 +683,7 @@ def tile(input, *dims):
         tensor([0, 1, 2, 0, 1, 2])
     """
     dims = _shape_arg(dims, "tile")
+    _no_overflow(dims, "tile", "dims")
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
     return repeat(input, dims)

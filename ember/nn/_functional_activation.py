@@ -272,6 +272,9 @@ _GELU = _activation("gelu", _gelu_fwd, _gelu_dfwd, _gelu_comp,
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
     _float_input(input, "gelu")
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not "
+                        f"{type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     return apply(_GELU, (input,), (approximate,))

@@ -309,6 +309,9 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not "
+                        f"{type(mode).__name__}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
         raise RuntimeError(f"pad(): Padding length must be divisible by 2, got {len(pad)}")

@@ -218,6 +218,19 @@ def test_fake_modules_and_autograd(fake):
     assert x.grad.is_cuda and all(p.grad.is_cuda for p in net.parameters())
     opt = ember.optim.SGD(net.parameters(), lr=0.1)
     opt.step()
+    for make in (lambda p: ember.optim.Adam(p, lr=1e-3),
+                 lambda p: ember.optim.AdamW(p, lr=1e-3, amsgrad=True),
+                 lambda p: ember.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+                 lambda p: ember.optim.RMSprop(p, lr=1e-3)):
+        o = make(net.parameters())
+        before = [p.detach().cpu().numpy().copy() for p in net.parameters()]
+        for _ in range(2):
+            o.zero_grad()
+            net(x).pow(2).sum().backward()
+            o.step()
+        after = [p.detach().cpu().numpy() for p in net.parameters()]
+        assert all(p.is_cuda for p in net.parameters())
+        assert any(not np.array_equal(a, b) for a, b in zip(before, after))
     assert net.cpu() is net and all(not p.is_cuda for p in net.parameters())
     # a device-crossing copy is differentiable (ToCopyBackward0)
     h = ember.ones(3, requires_grad=True)

@@ -28,12 +28,19 @@ class MultiheadAttention(Module):
             ``q_proj_weight``/``k_proj_weight``/``v_proj_weight`` replace ``in_proj_weight``).
         batch_first: inputs are (N, L, E) instead of (L, N, E).
 
+    Shape:
+        - Query: ``(L, N, E)`` (``(N, L, E)`` with ``batch_first``; ``(L, E)`` unbatched).
+        - Key, Value: ``(S, N, E_k)``, ``(S, N, E_v)``.
+        - Output: ``(L, N, E)`` and the attention weights ``(N, L, S)`` (per head ``(N,
+          num_heads, L, S)`` with ``average_attn_weights=False``; None with
+          ``need_weights=False``).
+
     Example:
         >>> mha = nn.MultiheadAttention(16, 4, batch_first=True)
         >>> x = ember.randn(2, 5, 16)
         >>> out, w = mha(x, x, x)
         >>> out.shape, w.shape
-        (ember.Size([2, 5, 16]), ember.Size([2, 5, 5]))
+        (torch.Size([2, 5, 16]), torch.Size([2, 5, 5]))
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,

@@ -165,6 +165,9 @@ class Sequential(Module):
 class ModuleList(Module):
     """Hold submodules in a list; they are registered, so ``parameters()`` sees them.
 
+    Args:
+        modules: an iterable of modules (default: empty).
+
     Example::
 
         >>> layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(3)])
@@ -264,6 +267,9 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """Hold submodules in an ordered dict keyed by name.
 
+    Args:
+        modules: a mapping or iterable of ``(name, module)`` pairs (default: empty).
+
     Example::
 
         >>> heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "box": nn.Linear(8, 4)})
@@ -342,6 +348,9 @@ def _param_line(p, typename: bool) -> str:
 class ParameterList(Module):
     """Hold parameters in a list; plain Tensors are wrapped into :class:`Parameter`.
 
+    Args:
+        values: an iterable of parameters or tensors (tensors are wrapped as parameters).
+
     Example::
 
         >>> ps = nn.ParameterList([nn.Parameter(ember.randn(3)) for _ in range(2)])
@@ -407,6 +416,9 @@ class ParameterList(Module):
 
 class ParameterDict(Module):
     """Hold parameters in an ordered dict; plain Tensors are wrapped into :class:`Parameter`.
+
+    Args:
+        parameters: a mapping or iterable of ``(name, parameter)`` pairs.
 
     Example::
 

@@ -366,7 +366,22 @@ class Module:
             super().__init__(*args, **kwargs)
 
     def forward(self, *input: Any) -> Any:
-        """Define the computation performed at every call. Subclasses must override it."""
+        """Define the computation performed at every call. Subclasses must override it.
+
+        Args:
+            *input: whatever the subclass takes.
+
+        Returns:
+            Whatever the subclass computes.
+
+        Example:
+            >>> class Double(nn.Module):
+            ...     def forward(self, x):
+            ...         return 2 * x
+            ...
+            >>> Double()(ember.tensor([1.0, 2.0]))
+            tensor([2., 4.])
+        """
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
@@ -568,9 +583,15 @@ class Module:
             tensor: the buffer, or None (skipped by ``state_dict`` and ``to``).
             persistent: whether it is part of ``state_dict``.
 
+        Returns:
+            None.
+
         Example::
 
+            >>> m = nn.Module()
             >>> m.register_buffer("running_mean", ember.zeros(4))
+            >>> list(m.state_dict())
+            ['running_mean']
         """
         d = self.__dict__
         if "_buffers" not in d:
@@ -604,9 +625,19 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter; ``param`` must be a :class:`Parameter` or None.
 
+        Args:
+            name: the attribute name.
+            param: the ``Parameter``, or None.
+
+        Returns:
+            None.
+
         Example::
 
+            >>> m = nn.Module()
             >>> m.register_parameter("scale", nn.Parameter(ember.ones(1)))
+            >>> [name for name, _ in m.named_parameters()]
+            ['scale']
         """
         d = self.__dict__
         if "_parameters" not in d:
@@ -639,9 +670,22 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module, reachable as the attribute ``name``.
 
+        Args:
+            name: the attribute name (no dots).
+            module: the child module, or None.
+
+        Returns:
+            None.
+
         Example::
 
+            >>> seq = nn.Sequential(nn.Linear(2, 2))
             >>> seq.add_module("act", nn.ReLU())
+            >>> seq
+            Sequential(
+              (0): Linear(in_features=2, out_features=2, bias=True)
+              (act): ReLU()
+            )
         """
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"{_typename(module)} is not a Module subclass")
@@ -666,9 +710,18 @@ class Module:
     def get_submodule(self, target: str) -> Module:
         """Return the submodule at dotted path ``target`` (``""`` is ``self``).
 
+        Args:
+            target: the dotted path; ``''`` is the module itself.
+
+        Returns:
+            The submodule; AttributeError when there is none.
+
         Example::
 
+            >>> net = nn.Module()
+            >>> net.classifier = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
             >>> net.get_submodule("classifier.1")
+            ReLU()
         """
         if target == "":
             return self
@@ -682,7 +735,22 @@ class Module:
         return mod
 
     def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
-        """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``."""
+        """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``.
+
+        Args:
+            target: the dotted path.
+            module: the new module.
+            strict: require the path to exist already (default False).
+
+        Returns:
+            None.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> net.set_submodule('1', nn.Tanh())
+            >>> net[1]
+            Tanh()
+        """
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
         atoms = target.split(".")
@@ -696,7 +764,19 @@ class Module:
         setattr(parent, atoms[-1], module)
 
     def get_parameter(self, target: str) -> Parameter:
-        """Return the parameter at dotted path ``target`` (e.g. ``"fc.weight"``)."""
+        """Return the parameter at dotted path ``target`` (e.g. ``"fc.weight"``).
+
+        Args:
+            target: the dotted path, such as ``'0.bias'``.
+
+        Returns:
+            The parameter; AttributeError when there is none.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> net.get_parameter('2.bias').shape
+            torch.Size([1])
+        """
         module_path, _, param_name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, param_name):
@@ -707,7 +787,18 @@ class Module:
         return param
 
     def get_buffer(self, target: str) -> Tensor:
-        """Return the buffer at dotted path ``target``."""
+        """Return the buffer at dotted path ``target``.
+
+        Args:
+            target: the dotted path, such as ``'0.running_mean'``.
+
+        Returns:
+            The buffer; AttributeError when there is none.
+
+        Example:
+            >>> nn.Sequential(nn.BatchNorm1d(2)).get_buffer('0.running_var')
+            tensor([1., 1.])
+        """
         module_path, _, buffer_name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, buffer_name):
@@ -717,12 +808,56 @@ class Module:
         return getattr(mod, buffer_name)
 
     def get_extra_state(self) -> Any:
-        """Extra state saved under ``_extra_state`` when a subclass overrides this."""
+        """Extra state saved under ``_extra_state`` when a subclass overrides this.
+
+        Returns:
+            Any picklable object (the default raises RuntimeError: override it together with
+            ``set_extra_state``).
+
+        Example:
+            >>> class Counter(nn.Module):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.n = 0
+            ...     def get_extra_state(self):
+            ...         return {'n': self.n}
+            ...     def set_extra_state(self, state):
+            ...         self.n = state['n']
+            ...
+            >>> c = Counter()
+            >>> c.n = 5
+            >>> d = Counter()
+            >>> _ = d.load_state_dict(c.state_dict())
+            >>> d.n
+            5
+        """
         raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
                            "be called.")
 
     def set_extra_state(self, state: Any) -> None:  # noqa: ARG002 - raises, as PyTorch's base implementation does
-        """Restore the state returned by :meth:`get_extra_state`."""
+        """Restore the state returned by :meth:`get_extra_state`.
+
+        Args:
+            state: what ``get_extra_state`` returned.
+
+        Returns:
+            None.
+
+        Example:
+            >>> class Counter(nn.Module):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.n = 0
+            ...     def get_extra_state(self):
+            ...         return self.n
+            ...     def set_extra_state(self, state):
+            ...         self.n = state
+            ...
+            >>> c = Counter()
+            >>> c.set_extra_state(3)
+            >>> c.state_dict()
+            OrderedDict([('_extra_state', 3)])
+        """
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
                            "be called.")
 
@@ -742,13 +877,33 @@ class Module:
                 yield (module_prefix + ("." if module_prefix else "") + k, v)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """Iterate over the parameters (of submodules too, unless ``recurse=False``)."""
+        """Iterate over the parameters (of submodules too, unless ``recurse=False``).
+
+        Args:
+            recurse: include the submodules' members too (default True).
+
+        Returns:
+            An iterator over the parameters.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> sum(p.numel() for p in net.parameters())
+            13
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Iterate over ``(dotted name, parameter)`` pairs, shared parameters once.
+
+        Args:
+            prefix: a string put before every name.
+            recurse: include the submodules' members too (default True).
+            remove_duplicate: yield a shared parameter once (default True).
+
+        Returns:
+            An iterator over ``(dotted name, parameter)`` pairs.
 
         Example::
 
@@ -759,23 +914,66 @@ class Module:
                                        recurse=recurse, remove_duplicate=remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        """Iterate over the buffers."""
+        """Iterate over the buffers.
+
+        Args:
+            recurse: include the submodules' members too (default True).
+
+        Returns:
+            An iterator over buffer tensors.
+
+        Example:
+            >>> bn = nn.BatchNorm1d(2)
+            >>> [b.shape for b in bn.buffers()]
+            [torch.Size([2]), torch.Size([2]), torch.Size([])]
+        """
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
-        """Iterate over ``(dotted name, buffer)`` pairs."""
+        """Iterate over ``(dotted name, buffer)`` pairs.
+
+        Args:
+            prefix: a string put before every name.
+            recurse: include the submodules' members too (default True).
+            remove_duplicate: yield a buffer shared by several modules once (default True).
+
+        Returns:
+            An iterator over ``(name, buffer)`` pairs.
+
+        Example:
+            >>> [name for name, _ in nn.BatchNorm1d(2).named_buffers()]
+            ['running_mean', 'running_var', 'num_batches_tracked']
+        """
         yield from self._named_members(lambda m: m._buffers.items(), prefix=prefix,
                                        recurse=recurse, remove_duplicate=remove_duplicate)
 
     def children(self) -> Iterator[Module]:
-        """Iterate over the immediate child modules."""
+        """Iterate over the immediate child modules.
+
+        Returns:
+            An iterator over the direct submodules.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> [type(c).__name__ for c in net.children()]
+            ['Linear', 'ReLU', 'Linear']
+        """
         for _, m in self.named_children():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Iterate over ``(name, child)`` pairs, each child once."""
+        """Iterate over ``(name, child)`` pairs, each child once.
+
+        Returns:
+            An iterator over ``(name, module)`` pairs.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> [name for name, _ in net.named_children()]
+            ['0', '1', '2']
+        """
         memo = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in memo:
@@ -783,13 +981,36 @@ class Module:
                 yield name, module
 
     def modules(self) -> Iterator[Module]:
-        """Iterate over all modules in the tree, ``self`` first."""
+        """Iterate over all modules in the tree, ``self`` first.
+
+        Returns:
+            An iterator over every module of the tree.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> len(list(net.modules()))
+            4
+        """
         for _, m in self.named_modules():
             yield m
 
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
-        """Iterate over ``(dotted path, module)`` for the whole tree, depth first, pre-order."""
+        """Iterate over ``(dotted path, module)`` for the whole tree, depth first, pre-order.
+
+        Args:
+            memo: modules to skip (used by the recursion).
+            prefix: a string put before every name.
+            remove_duplicate: yield a module reachable by several paths once (default True).
+
+        Returns:
+            An iterator over ``(dotted path, module)`` pairs.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> [name for name, _ in net.named_modules()]
+            ['', '0', '1', '2']
+        """
         if memo is None:
             memo = set()
         if self in memo:
@@ -807,7 +1028,19 @@ class Module:
 
     # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (``mode=False`` is eval mode) on this module and its children."""
+        """Set training mode (``mode=False`` is eval mode) on this module and its children.
+
+        Args:
+            mode: True for training mode, False for evaluation mode.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> net.train(False).training, net[0].training
+            (False, False)
+        """
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -816,17 +1049,51 @@ class Module:
         return self
 
     def eval(self) -> Module:
-        """Set evaluation mode: ``train(False)``."""
+        """Set evaluation mode: ``train(False)``.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Dropout().eval().training
+            False
+        """
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
-        """Set ``requires_grad`` on every parameter."""
+        """Set ``requires_grad`` on every parameter.
+
+        Args:
+            requires_grad: the new value (default True).
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> m = nn.Linear(2, 2).requires_grad_(False)
+            >>> m.weight.requires_grad
+            False
+        """
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all parameters (to None by default, else to zero)."""
+        """Reset the gradients of all parameters (to None by default, else to zero).
+
+        Args:
+            set_to_none: set the gradients to None (default) instead of zero tensors.
+
+        Returns:
+            None.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> m(ember.ones(1, 2)).sum().backward()
+            >>> m.zero_grad()
+            >>> m.weight.grad is None
+            True
+        """
         for p in self.parameters():
             g = p.grad
             if g is None:
@@ -841,15 +1108,36 @@ class Module:
                 g.zero_()
 
     def share_memory(self) -> Module:
-        """Move every parameter and buffer into shared memory (for Hogwild training)."""
+        """Move every parameter and buffer into shared memory (for Hogwild training).
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> m = nn.Linear(2, 1).share_memory()
+            >>> m.weight.is_shared()
+            True
+        """
         return self._apply(lambda t: t.share_memory_())
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on ``self``.
 
+        Args:
+            fn: a function called with each module.
+
+        Returns:
+            ``self``.
+
         Example::
 
-            >>> net.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)
+            >>> net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+            >>> def zero_bias(m):
+            ...     if isinstance(m, nn.Linear):
+            ...         nn.init.zeros_(m.bias)
+            >>> _ = net.apply(zero_bias)
+            >>> net[0].bias.detach()
+            tensor([0., 0.])
         """
         for m in self.children():
             m.apply(fn)
@@ -887,9 +1175,20 @@ class Module:
         Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
         keywords ``device``, ``dtype``, ``non_blocking``, ``memory_format``.
 
+        Args:
+            *args: a device, a dtype, both, or a tensor whose device and dtype to take.
+            **kwargs: ``device=``, ``dtype=``, ``non_blocking=``, ``memory_format=``.
+
+        Returns:
+            ``self``, converted in place.
+
         Example::
 
+            >>> net = nn.Linear(2, 2)
             >>> net.to(ember.float64)
+            Linear(in_features=2, out_features=2, bias=True)
+            >>> net.weight.dtype
+            torch.float64
         """
         dtype, _, dev = parse_to_args(args, kwargs, allow_copy=False, with_device=True)
         if dtype is None and dev is None:
@@ -908,10 +1207,30 @@ class Module:
         return self._apply(convert)
 
     def cpu(self) -> Module:
+        """Moves all parameters and buffers to the CPU.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Linear(2, 2).cpu().weight.device
+            device(type='cpu')
+        """
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        """Move parameters and buffers to a CUDA device (an index, "cuda:N" or device)."""
+        """Move parameters and buffers to a CUDA device (an index, "cuda:N" or device).
+
+        Args:
+            device: the CUDA device (default: the current one).
+
+        Returns:
+            ``self``; RuntimeError when no CUDA backend is available.
+
+        Example:
+            >>> ember.cuda.is_available()
+            False
+        """
         if isinstance(device, int):
             device = f"cuda:{device}"
         return self.to(check_device("cuda" if device is None else device, routed=True))
@@ -919,12 +1238,37 @@ class Module:
     def to_empty(self, *, device=None, recurse: bool = True) -> Module:
         """Move parameters and buffers to ``device`` with fresh, uninitialised storage (ember
         zero-fills it): how a model built on the ``meta`` device gets real memory. Call
-        ``reset_parameters()`` (or load a state dict) afterwards to give it values."""
+        ``reset_parameters()`` (or load a state dict) afterwards to give it values.
+
+        Args:
+            device: the target device.
+            recurse: convert the submodules too (default True).
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> m = nn.Linear(1000, 1000, device='meta')
+            >>> m.to_empty(device='cpu').weight.device
+            device(type='cpu')
+        """
         from ember._ops.creation import empty_like
 
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def type(self, dst_type) -> Module:
+        """Casts all parameters and buffers to ``dst_type``.
+
+        Args:
+            dst_type: a dtype.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Linear(2, 2).type(ember.float64).weight.dtype
+            torch.float64
+        """
         dst_type = D.to_dtype(dst_type) if not isinstance(dst_type, str) else dst_type
         return self._apply(lambda t: t.type(dst_type))
 
@@ -932,19 +1276,51 @@ class Module:
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self) -> Module:
-        """Cast floating-point parameters and buffers to float32."""
+        """Cast floating-point parameters and buffers to float32.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Linear(2, 2).double().float().weight.dtype
+            torch.float32
+        """
         return self._cast_float(D.float32)
 
     def double(self) -> Module:
-        """Cast floating-point parameters and buffers to float64."""
+        """Cast floating-point parameters and buffers to float64.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Linear(2, 2).double().bias.dtype
+            torch.float64
+        """
         return self._cast_float(D.float64)
 
     def half(self) -> Module:
-        """Cast floating-point parameters and buffers to float16."""
+        """Cast floating-point parameters and buffers to float16.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Linear(2, 2).half().weight.dtype
+            torch.float16
+        """
         return self._cast_float(D.float16)
 
     def bfloat16(self) -> Module:
-        """Cast floating-point parameters and buffers to bfloat16."""
+        """Cast floating-point parameters and buffers to bfloat16.
+
+        Returns:
+            ``self``.
+
+        Example:
+            >>> nn.Linear(2, 2).bfloat16().weight.dtype
+            torch.bfloat16
+        """
         return self._cast_float(D.bfloat16)
 
     # ------------------------------------------------------------------ hooks
@@ -954,9 +1330,21 @@ class Module:
 
         The hook may return replacement args (or ``(args, kwargs)`` with ``with_kwargs``).
 
+        Args:
+            hook: ``hook(module, args)`` (with ``with_kwargs``: ``hook(module, args, kwargs)``);
+                a non-None return replaces the arguments.
+            prepend: run this hook before the ones already registered (default False).
+            with_kwargs: pass the keyword arguments too.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
         Example::
 
+            >>> m = nn.Linear(2, 1)
             >>> h = m.register_forward_pre_hook(lambda mod, args: print(args[0].shape))
+            >>> _ = m(ember.ones(3, 2))
+            torch.Size([3, 2])
             >>> h.remove()
         """
         handle = RemovableHandle(self._forward_pre_hooks,
@@ -973,9 +1361,22 @@ class Module:
                               always_call: bool = False) -> RemovableHandle:
         """Run ``hook(module, args, output)`` after forward; a non-None return replaces output.
 
+        Args:
+            hook: ``hook(module, args, output)`` (with ``with_kwargs``: ``hook(module, args,
+                kwargs, output)``); a non-None return replaces the output.
+            prepend: run this hook before the ones already registered (default False).
+            with_kwargs: pass the keyword arguments too.
+            always_call: run the hook even when forward raises.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
         Example::
 
+            >>> m = nn.Identity()
             >>> h = m.register_forward_hook(lambda mod, args, out: out * 2)
+            >>> m(ember.tensor([1.0, 2.0]))
+            tensor([2., 4.])
         """
         handle = RemovableHandle(self._forward_hooks,
                                  extra_dict=[self._forward_hooks_with_kwargs,
@@ -994,6 +1395,21 @@ class Module:
         """Run ``hook(module, grad_output)`` when the gradient w.r.t. the output is known.
 
         A non-None return replaces ``grad_output``.
+
+        Args:
+            hook: ``hook(module, grad_output)``; it may return a new ``grad_output``.
+            prepend: run this hook before the ones already registered (default False).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> seen = []
+            >>> h = m.register_full_backward_pre_hook(lambda mod, go: seen.append(len(go)))
+            >>> m(ember.ones(3, 2)).sum().backward()
+            >>> seen
+            [1]
         """
         handle = RemovableHandle(self._backward_pre_hooks)
         self._backward_pre_hooks[handle.id] = hook
@@ -1007,9 +1423,19 @@ class Module:
 
         A non-None return replaces ``grad_input``.
 
+        Args:
+            hook: ``hook(module, grad_input, grad_output)``; it may return new ``grad_input``.
+            prepend: run this hook before the ones already registered (default False).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
         Example::
 
+            >>> m = nn.Linear(2, 1)
             >>> h = m.register_full_backward_hook(lambda mod, gi, go: print(go[0].shape))
+            >>> m(ember.ones(3, 2)).sum().backward()
+            torch.Size([3, 1])
         """
         if self._is_full_backward_hook is False:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
@@ -1022,17 +1448,60 @@ class Module:
         return handle
 
     def register_backward_hook(self, hook: Callable) -> RemovableHandle:
-        """Deprecated in PyTorch; ember runs it as a full backward hook."""
+        """Deprecated in PyTorch; ember runs it as a full backward hook.
+
+        Args:
+            hook: ``hook(module, grad_input, grad_output)``.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> h = m.register_backward_hook(lambda *a: None)
+            >>> h.remove()
+        """
         return self.register_full_backward_hook(hook)
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, prefix, keep_vars)`` before this module's ``state_dict`` entries."""
+        """``hook(module, prefix, keep_vars)`` before this module's ``state_dict`` entries.
+
+        Args:
+            hook: the function.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> calls = []
+            >>> h = m.register_state_dict_pre_hook(lambda mod, prefix, keep: calls.append(prefix))
+            >>> _ = m.state_dict()
+            >>> calls
+            ['']
+        """
         handle = RemovableHandle(self._state_dict_pre_hooks)
         self._state_dict_pre_hooks[handle.id] = hook
         return handle
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict``."""
+        """``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict``.
+
+        Args:
+            hook: the function.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> def drop_bias(mod, sd, prefix, meta):
+            ...     del sd[prefix + 'bias']
+            ...
+            >>> h = m.register_state_dict_post_hook(drop_bias)
+            >>> list(m.state_dict())
+            ['weight']
+        """
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
@@ -1041,7 +1510,24 @@ class Module:
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected,
-        error_msgs)`` before this module loads its entries."""
+        error_msgs)`` before this module loads its entries.
+
+        Args:
+            hook: the function.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> def rename(mod, sd, prefix, *rest):
+            ...     if 'w' in sd:
+            ...         sd['weight'] = sd.pop('w')
+            ...
+            >>> h = m.register_load_state_dict_pre_hook(rename)
+            >>> m.load_state_dict({'w': ember.zeros(1, 2), 'bias': ember.zeros(1)})
+            <All keys matched successfully>
+        """
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[handle.id] = hook
         return handle
@@ -1054,7 +1540,21 @@ class Module:
 
     def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, incompatible_keys)`` after ``load_state_dict``; it may edit the
-        key lists in place."""
+        key lists in place.
+
+        Args:
+            hook: the function.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> forgive = lambda mod, keys: keys.missing_keys.clear()
+            >>> h = m.register_load_state_dict_post_hook(forgive)
+            >>> m.load_state_dict({'weight': ember.zeros(1, 2)})
+            <All keys matched successfully>
+        """
         handle = RemovableHandle(self._load_state_dict_post_hooks)
         self._load_state_dict_post_hooks[handle.id] = hook
         return handle
@@ -1077,6 +1577,15 @@ class Module:
         Keys follow PyTorch's layout (``features.0.weight``, ``bn.running_mean``,
         ``bn.num_batches_tracked``), so a state_dict loads into the same PyTorch model.
         Tensors are detached unless ``keep_vars``; they share memory with the module.
+
+        Args:
+            *args: the deprecated positional form of ``destination``, ``prefix``, ``keep_vars``.
+            destination: a dict to fill (default: a new OrderedDict).
+            prefix: a string put before every name.
+            keep_vars: keep the tensors attached to autograd (default False: detached).
+
+        Returns:
+            An ``OrderedDict`` from dotted names to tensors (and extra state).
 
         Example::
 
@@ -1197,8 +1706,13 @@ class Module:
                 PyTorch does: parameters are wrapped as ``Parameter`` (keeping the module's
                 ``requires_grad``), buffers are replaced.
 
+        Returns:
+            A namedtuple ``(missing_keys, unexpected_keys)`` of lists (both empty after a strict
+            load).
+
         Example::
 
+            >>> net, other = nn.Linear(2, 2), nn.Linear(2, 2)
             >>> net.load_state_dict(other.state_dict())
             <All keys matched successfully>
         """
@@ -1249,7 +1763,15 @@ class Module:
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
-        """The layer-specific part of ``repr`` (e.g. ``in_features=4, out_features=2``)."""
+        """The layer-specific part of ``repr`` (e.g. ``in_features=4, out_features=2``).
+
+        Returns:
+            A string (empty by default).
+
+        Example:
+            >>> nn.Linear(2, 3).extra_repr()
+            'in_features=2, out_features=3, bias=True'
+        """
         return ""
 
     def _get_name(self) -> str:
@@ -1273,7 +1795,21 @@ class Module:
         return s + ")"
 
     def compile(self, *args, **kwargs) -> None:
-        """Eager ember has no compile step; accepted for compatibility."""
+        """Eager ember has no compile step; accepted for compatibility.
+
+        Args:
+            *args: ignored.
+            **kwargs: ignored.
+
+        Returns:
+            None.
+
+        Example:
+            >>> m = nn.Linear(2, 2)
+            >>> m.compile()
+            >>> m(ember.ones(1, 2)).shape
+            torch.Size([1, 2])
+        """
 
     def _replicate_for_data_parallel(self):
         replica = self.__new__(type(self))

@@ -272,10 +272,18 @@ class RNN(RNNBase):
         input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
         batch_first=False, dropout=0.0, bidirectional=False.
 
+    Shape:
+        - Input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or ``(L, H_in)``
+          unbatched (or a ``PackedSequence``).
+        - h_0: ``(D * num_layers, N, H_out)`` (zeros when not given); D is 2 when
+          bidirectional.
+        - Output: ``(L, N, D * H_out)`` (batch first with ``batch_first``) and the final
+          hidden state(s) shaped as h_0.
+
     Example:
         >>> out, h = nn.RNN(10, 20, 2)(ember.randn(5, 3, 10))
         >>> out.shape, h.shape
-        (ember.Size([5, 3, 20]), ember.Size([2, 3, 20]))
+        (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -301,10 +309,17 @@ class LSTM(RNNBase):
 
     Returns ``output, (h_n, c_n)``.
 
+    Shape:
+        - Input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or ``(L, H_in)``
+          unbatched (or a ``PackedSequence``).
+        - h_0, c_0: ``(D * num_layers, N, H_out)`` (h: ``proj_size`` instead of H_out when
+          set); zeros when not given.
+        - Output: ``(L, N, D * H_out)`` and ``(h_n, c_n)`` shaped as ``(h_0, c_0)``.
+
     Example:
         >>> out, (h, c) = nn.LSTM(10, 20, batch_first=True)(ember.randn(3, 5, 10))
         >>> out.shape
-        ember.Size([3, 5, 20])
+        torch.Size([3, 5, 20])
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -318,10 +333,30 @@ class LSTM(RNNBase):
 class GRU(RNNBase):
     """Gated recurrent unit (gate order r, z, n; PyTorch's formulation of n).
 
+    Args:
+        input_size: the number of features of each input element.
+        hidden_size: the number of features of the hidden state.
+        num_layers: stacked recurrent layers (default 1).
+        bias: learn the bias terms (default True).
+        batch_first: input and output are ``(N, L, H)`` instead of ``(L, N, H)``.
+        dropout: dropout between stacked layers (default 0).
+        bidirectional: run a second layer backwards over the sequence (default False).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or ``(L, H_in)``
+          unbatched (or a ``PackedSequence``).
+        - h_0: ``(D * num_layers, N, H_out)`` (zeros when not given); D is 2 when
+          bidirectional.
+        - Output: ``(L, N, D * H_out)`` (batch first with ``batch_first``) and the final
+          hidden state(s) shaped as h_0.
+
     Example:
         >>> out, h = nn.GRU(10, 20)(ember.randn(5, 3, 10))
         >>> h.shape
-        ember.Size([1, 3, 20])
+        torch.Size([1, 3, 20])
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -397,9 +432,23 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """One Elman RNN step: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh).
 
+    Args:
+        input_size: the number of features of each input element.
+        hidden_size: the number of features of the hidden state.
+        bias: learn the bias terms (default True).
+        nonlinearity: ``'tanh'`` (default) or ``'relu'``.
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``.
+        - Hidden: ``(N, H_out)`` (zeros when not given).
+        - Output: the next hidden state ``(N, H_out)`` (LSTMCell: ``(h, c)``).
+
     Example:
         >>> nn.RNNCell(10, 20)(ember.randn(3, 10)).shape
-        ember.Size([3, 20])
+        torch.Size([3, 20])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -419,10 +468,23 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step; returns ``(h', c')``.
 
+    Args:
+        input_size: the number of features of each input element.
+        hidden_size: the number of features of the hidden state.
+        bias: learn the bias terms (default True).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``.
+        - Hidden: ``(N, H_out)`` (zeros when not given).
+        - Output: the next hidden state ``(N, H_out)`` (LSTMCell: ``(h, c)``).
+
     Example:
         >>> h, c = nn.LSTMCell(10, 20)(ember.randn(3, 10))
         >>> c.shape
-        ember.Size([3, 20])
+        torch.Size([3, 20])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
@@ -443,9 +505,22 @@ class LSTMCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step.
 
+    Args:
+        input_size: the number of features of each input element.
+        hidden_size: the number of features of the hidden state.
+        bias: learn the bias terms (default True).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``.
+        - Hidden: ``(N, H_out)`` (zeros when not given).
+        - Output: the next hidden state ``(N, H_out)`` (LSTMCell: ``(h, c)``).
+
     Example:
         >>> nn.GRUCell(10, 20)(ember.randn(3, 10)).shape
-        ember.Size([3, 20])
+        torch.Size([3, 20])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,

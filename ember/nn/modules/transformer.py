@@ -47,10 +47,14 @@ class TransformerEncoderLayer(Module):
         d_model, nhead, dim_feedforward=2048, dropout=0.1, activation='relu' (or 'gelu' or a
         callable), layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True.
 
+    Shape:
+        - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``).
+        - Output: the input's shape.
+
     Example:
         >>> layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
         >>> layer(ember.randn(2, 5, 16)).shape
-        ember.Size([2, 5, 16])
+        torch.Size([2, 5, 16])
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -93,10 +97,28 @@ class TransformerEncoderLayer(Module):
 class TransformerDecoderLayer(Module):
     """Self-attention + cross-attention + feed-forward block.
 
+    Args:
+        d_model: the number of expected features E.
+        nhead: the number of attention heads.
+        dim_feedforward: the width of the feed-forward network (default 2048).
+        dropout: dropout probability (default 0.1).
+        activation: ``'relu'`` (default), ``'gelu'`` or a callable.
+        layer_norm_eps: the layer norms' eps (default 1e-5).
+        batch_first: inputs are ``(N, T, E)`` (default False).
+        norm_first: apply layer norm before attention and feed-forward (default False).
+        bias: learn biases in the linear and norm layers (default True).
+        device: the device of the parameters and buffers (default: the default device).
+        dtype: the dtype of the floating-point parameters and buffers (default: the default
+            dtype).
+
+    Shape:
+        - tgt: ``(T, N, E)`` (``(N, T, E)`` with ``batch_first``); memory: ``(S, N, E)``.
+        - Output: the shape of ``tgt``.
+
     Example:
         >>> layer = nn.TransformerDecoderLayer(16, 4, 32)
         >>> layer(ember.randn(5, 2, 16), ember.randn(7, 2, 16)).shape
-        ember.Size([5, 2, 16])
+        torch.Size([5, 2, 16])
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -155,10 +177,21 @@ class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer`` (keys ``layers.0....``), then an
     optional ``norm``.
 
+    Args:
+        encoder_layer: the layer to clone ``num_layers`` times.
+        num_layers: how many layers.
+        norm: an optional final layer norm.
+        enable_nested_tensor: accepted for compatibility (no nested tensors).
+        mask_check: accepted for compatibility.
+
+    Shape:
+        - src: ``(S, N, E)`` (``(N, S, E)`` when the layers are ``batch_first``).
+        - Output: the input's shape.
+
     Example:
         >>> enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 4, 32), 2)
         >>> enc(ember.randn(5, 2, 16)).shape
-        ember.Size([5, 2, 16])
+        torch.Size([5, 2, 16])
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm=None,
@@ -182,7 +215,24 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
-    """A stack of ``num_layers`` copies of ``decoder_layer``, then an optional ``norm``."""
+    """A stack of ``num_layers`` copies of ``decoder_layer``, then an optional ``norm``.
+
+    Args:
+        decoder_layer: the layer to clone ``num_layers`` times.
+        num_layers: how many layers.
+        norm: an optional final layer norm.
+
+    Shape:
+        - tgt: ``(T, N, E)``; memory: ``(S, N, E)`` (batch first with ``batch_first``
+          layers).
+        - Output: the shape of ``tgt``.
+
+    Example:
+        >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16)
+        >>> dec = nn.TransformerDecoder(layer, num_layers=2)
+        >>> dec(ember.randn(3, 1, 8), ember.randn(5, 1, 8)).shape
+        torch.Size([3, 1, 8])
+    """
 
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
                  norm=None) -> None:
@@ -214,10 +264,15 @@ class Transformer(Module):
         custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
         bias=True.
 
+    Shape:
+        - src: ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``).
+        - tgt: ``(T, N, E)``.
+        - Output: ``(T, N, E)``.
+
     Example:
         >>> t = nn.Transformer(16, 4, 1, 1, 32)
         >>> t(ember.randn(7, 2, 16), ember.randn(5, 2, 16)).shape
-        ember.Size([5, 2, 16])
+        torch.Size([5, 2, 16])
     """
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,

@@ -160,17 +160,16 @@ def _lgamma64(x):
         r = np.where(np.isinf(z), np.inf, r)
         near1 = np.abs(xr - 1) <= 0.25
         near2 = np.abs(xr - 2) <= 0.25
-        if near1.any() or near2.any():
-            e1 = np.where(near1, xr - 1, 0.0)
-            e2 = np.where(near2, xr - 2, 0.0)
-            r = np.where(near1, _lgamma_near(e1, 1), r)
-            r = np.where(near2, _lgamma_near(e2, 2), r)
+        r = np.array(r, dtype=np.float64)  # writable, also for 0-d input
+        for m, at in ((near1, 1), (near2, 2)):
+            if m.any():  # the Taylor series only where it is needed (40 terms)
+                r[m] = _lgamma_near(xr[m] - at, at)
         refl = math.log(math.pi) - np.log(np.abs(_sinpi(x))) - r
         out = np.where(neg, refl, r)
         out = np.where((x <= 0) & (x == np.floor(x)), np.inf, out)
         out = np.where(np.isinf(x), np.inf, out)
         out = np.where(np.isnan(x), x, out)
-    return out
+    return out + 0.0  # lgamma(1) = lgamma(2) = +0, not the series' -0
 
 
 def lgamma(x):
@@ -432,7 +431,21 @@ def _jy_large(n, x):
     return amp * (p * cchi - q * schi), amp * (p * schi + q * cchi)
 
 
-_JT = _trapezoid_0_pi(48)
+# Node counts by argument range: the trapezoid's error on Bessel's integral is about
+# J_2m(x), the Gauss-Legendre rule's drops once the nodes outnumber the oscillations.
+_JT = ((8.0, _trapezoid_0_pi(20)), (16.0, _trapezoid_0_pi(32)), (30.0, _trapezoid_0_pi(48)))
+
+
+def _quad_by_range(x, rules, f):
+    """_quad over x with the first rule (upper, (nodes, weights)) whose upper bound holds."""
+    out = np.empty_like(x)
+    lo = -np.inf
+    for upper, (t, w) in rules:
+        m = (x > lo) & (x <= upper)
+        if m.any():
+            out[m] = _quad(x[m], t, w, f)
+        lo = upper
+    return out
 
 
 def _series_jn(n, x, sign):
@@ -456,8 +469,8 @@ def _bessel_j64(n, x):
             out[tiny] = _series_jn(n, ax[tiny], -1.0)
         small = (ax > 1) & (ax <= 25)
         if small.any():
-            t, w = _JT
-            out[small] = _quad(ax[small], t, w, lambda xc, th: np.cos(n * th - xc * np.sin(th)))
+            out[small] = _quad_by_range(ax[small], _JT,
+                                        lambda xc, th: np.cos(n * th - xc * np.sin(th)))
         big = (ax > 25) & np.isfinite(ax)
         if big.any():
             out[big] = _jy_large(n, ax[big])[0]
@@ -496,8 +509,9 @@ def _series_y(n, z):
     return (2 / np.pi) * lg * _series_jn(1, z, -1.0) - 2 / (np.pi * z) - s / np.pi
 
 
-_YT = _gauss_legendre(96, 0.0, math.pi)
-_YS = _gauss_legendre(64, 0.0, 1.0)
+_YT = ((8.0, _gauss_legendre(40, 0.0, math.pi)), (16.0, _gauss_legendre(64, 0.0, math.pi)),
+       (25.0, _gauss_legendre(96, 0.0, math.pi)))
+_YS32 = _gauss_legendre(32, 0.0, 1.0)
 
 
 def _bessel_y64(n, x):
@@ -508,13 +522,12 @@ def _bessel_y64(n, x):
         mid = (xf > 1) & (xf <= 25)
         if mid.any():
             xm = xf[mid]
-            t, w = _YT
             # Schlaefli: Y_n(x) = (1/pi) int_0^pi sin(x sin t - n t) dt
             #                     - (1/pi) int_0^inf (e^{nt} + (-1)^n e^{-nt}) e^{-x sinh t} dt
-            first = _quad(xm, t, w, lambda xc, th: np.sin(xc * np.sin(th) - n * th))
+            first = _quad_by_range(xm, _YT, lambda xc, th: np.sin(xc * np.sin(th) - n * th))
             # second integral on [0, T(x)] with x sinh T = 40 (e^-40 is below float64's reach)
             T = np.arcsinh(40.0 / xm)
-            u, wu = _YS
+            u, wu = _YS32
             sec = np.empty_like(xm)
             for s in range(0, xm.size, _CHUNK):
                 xc = xm[s:s + _CHUNK, None]
@@ -555,7 +568,7 @@ def bessel_y1(x):
 
 
 # ----------------------------------------------------------------------------- modified I, K
-_IT = _trapezoid_0_pi(64)
+_IT = ((8.0, _trapezoid_0_pi(20)), (16.0, _trapezoid_0_pi(32)), (30.0, _trapezoid_0_pi(48)))
 
 
 def _ie64(n, x):
@@ -569,10 +582,9 @@ def _ie64(n, x):
             out[tiny] = _series_jn(n, ax[tiny], 1.0) * np.exp(-ax[tiny])
         small = (ax > 1) & (ax <= 30)
         if small.any():
-            t, w = _IT
-            out[small] = _quad(ax[small], t, w,
-                               lambda xc, th: np.exp(-2 * xc * np.sin(th / 2) ** 2)
-                               * np.cos(n * th))
+            out[small] = _quad_by_range(ax[small], _IT,
+                                        lambda xc, th: np.exp(-2 * xc * np.sin(th / 2) ** 2)
+                                        * np.cos(n * th))
         big = ax > 30
         if big.any():
             z = ax[big]
@@ -734,7 +746,7 @@ def _airy_maclaurin(x):
     tf = np.ones_like(x)
     tg = x.copy()
     x3 = x * x * x
-    for k in range(1, 60):
+    for k in range(1, 26):  # |x| <= 3: 27^k / (3k)! is below 1e-30 by k = 25
         tf = tf * x3 / ((3 * k - 1) * (3 * k))
         tg = tg * x3 / ((3 * k) * (3 * k + 1))
         f += tf
@@ -746,7 +758,7 @@ def _airy_pos(x):
     # Ai(x) = (1/pi) sqrt(x/3) K_{1/3}(zeta), zeta = 2/3 x^1.5, K by the scaled trapezoid
     z = 2.0 / 3.0 * x ** 1.5
     h = np.minimum(0.2, 0.5 / np.sqrt(z))
-    m = 60
+    m = 32  # covers exp(-2 z sinh^2(t/2)) down to e^-40 for every z >= 2/3
     j = np.arange(m + 1, dtype=np.float64)
     wts = np.full(m + 1, 1.0)
     wts[0] = 0.5
@@ -756,7 +768,8 @@ def _airy_pos(x):
     return np.sqrt(x / 3) / np.pi * k * np.exp(-z)
 
 
-_AT = _gauss_legendre(128, 0.0, math.pi)
+_AT = ((10.0, _gauss_legendre(56, 0.0, math.pi)), (20.0, _gauss_legendre(88, 0.0, math.pi)),
+       (41.0, _gauss_legendre(128, 0.0, math.pi)))
 
 
 def _airy_neg_mid(x):
@@ -765,11 +778,10 @@ def _airy_neg_mid(x):
     # e^{-z sinh t - nu t} dt
     y = -x
     z = 2.0 / 3.0 * y ** 1.5
-    t, w = _AT
-    first = _quad(z, t, w, lambda zc, th: (np.cos(th / 3 - zc * np.sin(th))
-                                           + np.cos(-th / 3 - zc * np.sin(th))) / np.pi)
+    first = _quad_by_range(z, _AT, lambda zc, th: (np.cos(th / 3 - zc * np.sin(th))
+                                                   + np.cos(-th / 3 - zc * np.sin(th))) / np.pi)
     T = np.arcsinh(40.0 / z)
-    u, wu = _YS
+    u, wu = _YS32
     tt = T[:, None] * u[None, :]
     g = (np.exp(-tt / 3) - np.exp(tt / 3)) * np.exp(-z[:, None] * np.sinh(tt))
     sec = (g @ wu) * T * (math.sin(math.pi / 3) / math.pi)

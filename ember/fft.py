@@ -217,6 +217,9 @@ def fft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[st
         norm: ``'backward'`` (default, no scaling), ``'ortho'`` (1/sqrt(n)) or ``'forward'``
             (1/n).
 
+    Returns:
+        A complex tensor; ``dim`` has length ``n``.
+
     Example::
 
         >>> ember.fft.fft(ember.tensor([1., 0., 0., 0.]))
@@ -228,6 +231,18 @@ def fft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[st
 def ifft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[str] = None, *,
          out=None) -> Tensor:
     """Inverse of :func:`fft` (``'backward'`` norm scales by 1/n).
+
+    Args:
+        input: the input tensor.
+        n: the signal length: the input is zero-padded or trimmed to it (default: its size
+            along ``dim``).
+        dim: the dimension to work along.
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor.
 
     Example::
 
@@ -241,6 +256,17 @@ def fft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
          norm: Optional[str] = None, *, out=None) -> Tensor:
     """Two-dimensional FFT over ``dim`` (the last two by default).
 
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the two dimensions (default the last two).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor.
+
     Example::
 
         >>> ember.fft.fft2(ember.ones(2, 2))
@@ -252,13 +278,41 @@ def fft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
 
 def ifft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
           norm: Optional[str] = None, *, out=None) -> Tensor:
-    """Inverse of :func:`fft2`."""
+    """Inverse of :func:`fft2`.
+
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the two dimensions (default the last two).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor.
+
+    Example:
+        >>> ember.fft.ifft2(ember.fft.fft2(ember.eye(2))).real
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
     return _out(_c2c("ifft2", input, s, dim, norm, False), out)
 
 
 def fftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
          norm: Optional[str] = None, *, out=None) -> Tensor:
     """N-dimensional FFT over ``dim`` (all dims, or the last ``len(s)`` when ``s`` is given).
+
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the dimensions (default: all, or the last ``len(s)``).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor.
 
     Example::
 
@@ -270,13 +324,42 @@ def fftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
 
 def ifftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
           norm: Optional[str] = None, *, out=None) -> Tensor:
-    """Inverse of :func:`fftn`."""
+    """Inverse of :func:`fftn`.
+
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the dimensions (default: all, or the last ``len(s)``).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor.
+
+    Example:
+        >>> ember.fft.ifftn(ember.fft.fftn(ember.ones(2, 2))).real
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
     return _out(_c2c("ifftn", input, s, dim, norm, False), out)
 
 
 def rfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[str] = None, *,
          out=None) -> Tensor:
     """FFT of a real signal, keeping the ``n // 2 + 1`` non-negative frequencies.
+
+    Args:
+        input: the input tensor.
+        n: the signal length: the input is zero-padded or trimmed to it (default: its size
+            along ``dim``).
+        dim: the dimension to work along.
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor; ``dim`` has ``n // 2 + 1`` entries.
 
     Example::
 
@@ -290,6 +373,18 @@ def irfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[
           out=None) -> Tensor:
     """Inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)``).
 
+    Args:
+        input: the input tensor.
+        n: the signal length: the input is zero-padded or trimmed to it (default: its size
+            along ``dim``).
+        dim: the dimension to work along.
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A real tensor of length ``n`` along ``dim``.
+
     Example::
 
         >>> ember.fft.irfft(ember.fft.rfft(ember.tensor([1., 2., 3., 4.])))
@@ -300,13 +395,46 @@ def irfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[
 
 def rfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
           norm: Optional[str] = None, *, out=None) -> Tensor:
-    """Two-dimensional :func:`rfftn`."""
+    """Two-dimensional :func:`rfftn`.
+
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the two dimensions (default the last two).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor (the last dimension halved plus one).
+
+    Example:
+        >>> ember.fft.rfft2(ember.ones(4, 4)).shape
+        torch.Size([4, 3])
+    """
     return _out(_r2c("rfft2", input, s, dim, norm), out)
 
 
 def irfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
            norm: Optional[str] = None, *, out=None) -> Tensor:
-    """Two-dimensional :func:`irfftn`."""
+    """Two-dimensional :func:`irfftn`.
+
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the two dimensions (default the last two).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A real tensor.
+
+    Example:
+        >>> ember.fft.irfft2(ember.fft.rfft2(ember.eye(2)))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
     return _out(_c2r("irfft2", input, s, dim, norm), out)
 
 
@@ -314,17 +442,44 @@ def rfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
           norm: Optional[str] = None, *, out=None) -> Tensor:
     """N-dimensional FFT of a real signal; the last transformed dim keeps ``n // 2 + 1``.
 
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the dimensions (default: all, or the last ``len(s)``).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor.
+
     Example::
 
         >>> ember.fft.rfftn(ember.ones(2, 4)).shape
-        ember.Size([2, 3])
+        torch.Size([2, 3])
     """
     return _out(_r2c("rfftn", input, s, dim, norm), out)
 
 
 def irfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
            norm: Optional[str] = None, *, out=None) -> Tensor:
-    """Inverse of :func:`rfftn`."""
+    """Inverse of :func:`rfftn`.
+
+    Args:
+        input: the input tensor.
+        s: the signal size in each transformed dimension (default: the input's).
+        dim: the dimensions (default: all, or the last ``len(s)``).
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A real tensor.
+
+    Example:
+        >>> ember.fft.irfftn(ember.fft.rfftn(ember.ones(2, 4))).shape
+        torch.Size([2, 4])
+    """
     return _out(_c2r("irfftn", input, s, dim, norm), out)
 
 
@@ -333,6 +488,18 @@ def hfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[s
     """FFT of a Hermitian-symmetric signal given by its first half: a real result.
 
     ``hfft(x, n, norm) == irfft(conj(x), n, norm=<dual of norm>)``.
+
+    Args:
+        input: the input tensor.
+        n: the signal length: the input is zero-padded or trimmed to it (default: its size
+            along ``dim``).
+        dim: the dimension to work along.
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A real tensor of length ``n`` (default ``2 * (m - 1)``).
 
     Example::
 
@@ -348,6 +515,18 @@ def hfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[s
 def ihfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[str] = None, *,
           out=None) -> Tensor:
     """Inverse of :func:`hfft`: ``conj(rfft(x, n, norm=<dual of norm>))`` for real ``x``.
+
+    Args:
+        input: the input tensor.
+        n: the signal length: the input is zero-padded or trimmed to it (default: its size
+            along ``dim``).
+        dim: the dimension to work along.
+        norm: ``'backward'`` (default: no scaling forward, 1/n inverse), ``'forward'`` (1/n
+            forward) or ``'ortho'`` (1/sqrt(n) both ways).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor of ``n // 2 + 1`` entries.
 
     Example::
 
@@ -475,6 +654,18 @@ def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device
             requires_grad: bool = False) -> Tensor:
     """Sample frequencies of :func:`fft` for a signal of length ``n`` and spacing ``d``.
 
+    Args:
+        n: the signal length.
+        d: the sample spacing (default 1).
+        out: optional tensor to write the result into.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided`` is supported.
+        device: the device of the parameters and buffers (default: the default device).
+        requires_grad: record operations on the result for autograd (default False).
+
+    Returns:
+        A 1-D tensor of n frequencies.
+
     Example::
 
         >>> ember.fft.fftfreq(4)
@@ -488,6 +679,18 @@ def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device
 def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """Sample frequencies of :func:`rfft` (the ``n // 2 + 1`` non-negative ones).
+
+    Args:
+        n: the signal length.
+        d: the sample spacing (default 1).
+        out: optional tensor to write the result into.
+        dtype: the result's dtype.
+        layout: only ``ember.strided`` is supported.
+        device: the device of the parameters and buffers (default: the default device).
+        requires_grad: record operations on the result for autograd (default False).
+
+    Returns:
+        A 1-D tensor of ``n // 2 + 1`` frequencies.
 
     Example::
 
@@ -517,6 +720,13 @@ def _shift(input, dim, sign):
 def fftshift(input: Tensor, dim=None) -> Tensor:
     """Move the zero frequency to the centre (roll each ``dim`` by ``n // 2``).
 
+    Args:
+        input: the input tensor.
+        dim: the dimension(s) to shift (default: all).
+
+    Returns:
+        A tensor of ``input``'s shape.
+
     Example::
 
         >>> ember.fft.fftshift(ember.fft.fftfreq(4))
@@ -527,6 +737,13 @@ def fftshift(input: Tensor, dim=None) -> Tensor:
 
 def ifftshift(input: Tensor, dim=None) -> Tensor:
     """Inverse of :func:`fftshift`.
+
+    Args:
+        input: the input tensor.
+        dim: the dimension(s) to shift (default: all).
+
+    Returns:
+        A tensor of ``input``'s shape.
 
     Example::
 

@@ -264,6 +264,9 @@ def inv(A: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
 
     Raises ``LinAlgError`` (a RuntimeError) when a matrix is singular.
 
+    Returns:
+        The inverse, of ``A``'s shape; RuntimeError for a singular matrix.
+
     Example::
 
         >>> ember.linalg.inv(ember.tensor([[2., 0.], [0., 4.]]))
@@ -276,7 +279,22 @@ def inv(A: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
 
 @with_out("linalg.inv_ex")
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):  # noqa: ARG001 - out= is written by @with_out
-    """``inv`` returning ``(inverse, info)``; info > 0 marks singular matrices (no raise)."""
+    """``inv`` returning ``(inverse, info)``; info > 0 marks singular matrices (no raise).
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        check_errors: raise on a failure instead of reporting it in ``info`` (default
+            False).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(inverse, info)``; ``info`` > 0 marks a singular matrix.
+
+    Example:
+        >>> inv, info = ember.linalg.inv_ex(ember.zeros(2, 2))
+        >>> info > 0
+        tensor(True)
+    """
     _check_matrix("linalg.inv_ex", A)
     a = A._data
     flat = a.reshape((-1,) + a.shape[-2:])
@@ -341,6 +359,9 @@ def det(A: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
 
     The gradient uses ``det * A^-H``; for singular matrices it switches to the SVD cofactor
     formula (first order only there).
+
+    Returns:
+        A tensor of determinants, shape ``A.shape[:-2]``.
 
     Example::
 
@@ -437,6 +458,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Optional[Tensor] = No
             of vectors when ``B.ndim == 1`` or ``B.shape == A.shape[:-1]``).
         left: solve ``A X = B`` when True, ``X A = B`` when False.
 
+    Returns:
+        The solution X, of ``B``'s shape (broadcast).
+
     Example::
 
         >>> ember.linalg.solve(ember.tensor([[2., 0.], [0., 4.]]), ember.tensor([2., 4.]))
@@ -476,7 +500,24 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Optional[Tensor] = No
 
 @with_out("linalg.solve_ex")
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out=None):  # noqa: ARG001 - out= is written by @with_out
-    """``solve`` returning ``(result, info)``."""
+    """``solve`` returning ``(result, info)``.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        B: the right-hand side ``(*, m, k)`` (or ``(*, m)``).
+        left: solve ``A X = B`` (default) or ``X A = B``.
+        check_errors: raise on a failure instead of reporting it in ``info`` (default
+            False).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(result, info)``.
+
+    Example:
+        >>> A = ember.tensor([[4.0, 1.0], [1.0, 3.0]])
+        >>> ember.linalg.solve_ex(A, ember.tensor([5.0, 4.0])).info
+        tensor(0, dtype=torch.int32)
+    """
     try:
         r = solve(A, B, left=left)
         info = np.zeros(A._data.shape[:-2], np.int32)
@@ -538,6 +579,9 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
         B: ``(*, n, k)`` (``(*, k, n)`` when ``left=False``).
         unitriangular: assume ones on the diagonal of ``A``.
 
+    Returns:
+        The solution X.
+
     Example::
 
         >>> A = ember.tensor([[2., 0.], [1., 1.]])
@@ -594,6 +638,9 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Optional[Tensor] = None) ->
         A: ``(*, n, n)``; only the lower triangle is read.
         upper: return ``U`` with ``A = U^H U`` instead of ``L`` with ``A = L L^H``.
 
+    Returns:
+        The lower-triangular factor L with ``A = L L^H``.
+
     Example::
 
         >>> ember.linalg.cholesky(ember.tensor([[4., 2.], [2., 2.]]))
@@ -607,7 +654,24 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Optional[Tensor] = None) ->
 
 @with_out("linalg.cholesky_ex")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):  # noqa: ARG001 - out= is written by @with_out
-    """``cholesky`` returning ``(L, info)``; info = order of the failing minor, no raise."""
+    """``cholesky`` returning ``(L, info)``; info = order of the failing minor, no raise.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        upper: return the upper factor.
+        check_errors: raise on a failure instead of reporting it in ``info`` (default
+            False).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(L, info)``; ``info`` is 0, or the order of the leading minor that is
+        not positive-definite.
+
+    Example:
+        >>> L, info = ember.linalg.cholesky_ex(-ember.eye(2))
+        >>> info
+        tensor(1, dtype=torch.int32)
+    """
     _check_matrix("linalg.cholesky_ex", A)
     try:
         L = cholesky(A, upper=upper)
@@ -708,11 +772,14 @@ def qr(A: Tensor, mode: str = "reduced", *, out=None):  # noqa: ARG001 - out= is
         mode: ``'reduced'`` (Q is m x k, R is k x n with k = min(m, n)), ``'complete'``
             (Q is m x m) or ``'r'`` (only R; Q is an empty tensor).
 
+    Returns:
+        A namedtuple ``(Q, R)``.
+
     Example::
 
         >>> Q, R = ember.linalg.qr(ember.randn(4, 3))
         >>> Q.shape, R.shape
-        (ember.Size([4, 3]), ember.Size([3, 3]))
+        (torch.Size([4, 3]), torch.Size([3, 3]))
     """
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -808,6 +875,9 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):  # noq
 
     Gradients through U/Vh need distinct singular values (PyTorch's caveat).
 
+    Returns:
+        A namedtuple ``(U, S, Vh)``.
+
     Example::
 
         >>> ember.linalg.svd(ember.tensor([[3., 0.], [0., 4.]])).S
@@ -821,6 +891,14 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):  # noq
 @with_out("linalg.svdvals")
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Singular values in descending order; differentiable even for repeated values.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        driver: the LAPACK driver name; accepted for compatibility (NumPy picks its own).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A real tensor ``(*, min(m, n))``.
 
     Example::
 
@@ -878,6 +956,10 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: ARG001 - out= is wri
         A: ``(*, n, n)``; only the triangle named by ``UPLO`` is read.
         UPLO: ``'L'`` or ``'U'``.
 
+    Returns:
+        A namedtuple ``(eigenvalues, eigenvectors)``: real eigenvalues in ascending order
+        and orthonormal eigenvectors as columns.
+
     Example::
 
         >>> ember.linalg.eigh(ember.tensor([[2., 1.], [1., 2.]])).eigenvalues
@@ -892,6 +974,14 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: ARG001 - out= is wri
 @with_out("linalg.eigvalsh")
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues of Hermitian matrices, ascending.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        UPLO: use the lower (``'L'``, default) or upper (``'U'``) triangle of ``A``.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A real tensor of eigenvalues in ascending order.
 
     Example::
 
@@ -951,6 +1041,13 @@ def _(ctx, grads):
 def eig(A: Tensor, *, out=None):  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues and eigenvectors of general square matrices (always complex).
 
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(eigenvalues, eigenvectors)`` of complex tensors.
+
     Example::
 
         >>> ember.linalg.eig(ember.tensor([[2., 0.], [0., 3.]])).eigenvalues
@@ -963,6 +1060,13 @@ def eig(A: Tensor, *, out=None):  # noqa: ARG001 - out= is written by @with_out
 @with_out("linalg.eigvals")
 def eigvals(A: Tensor, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Eigenvalues of general square matrices (complex).
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A complex tensor of eigenvalues ``(*, n)``.
 
     Example::
 
@@ -1039,6 +1143,9 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, rcond=None
             default ``rtol`` is ``eps * max(m, n)`` when ``atol`` is not positive.
         hermitian: assume A is Hermitian and use eigh.
 
+    Returns:
+        The pseudo-inverse ``(*, n, m)``.
+
     Example::
 
         >>> ember.linalg.pinv(ember.tensor([[2., 0.], [0., 0.]]))
@@ -1063,6 +1170,9 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: Optional[str] = None):
             except for gels).
 
     The solution is differentiable (through ``pinv(A) @ B``).
+
+    Returns:
+        A namedtuple ``(solution, residuals, rank, singular_values)``.
 
     Example::
 
@@ -1126,6 +1236,14 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver: Optional[str] = None):
 def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
     """``A`` to the integer power ``n`` (negative: powers of the inverse) by squaring.
 
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        n: the power (negative: powers of the inverse).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of ``A``'s shape.
+
     Example::
 
         >>> ember.linalg.matrix_power(ember.tensor([[1., 1.], [0., 1.]]), 3)
@@ -1163,6 +1281,19 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
                 out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
     """Number of singular values above ``max(atol, rtol * s_max)`` (int64).
 
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        atol: the absolute tolerance on singular values.
+        rtol: the relative tolerance (default: eps times the size when ``atol`` is not
+            given).
+        hermitian: ``A`` is Hermitian (symmetric when real), which allows a faster
+            algorithm.
+        tol: deprecated alias of ``atol``.
+        out: optional tensor to write the result into.
+
+    Returns:
+        An int64 tensor of ranks.
+
     Example::
 
         >>> ember.linalg.matrix_rank(ember.tensor([[1., 2.], [2., 4.]]))
@@ -1187,6 +1318,17 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
 def vector_norm(x: Tensor, ord: Union[int, float] = 2, dim=None, keepdim: bool = False, *,
                 dtype=None, out=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements when None); ord may be inf, -inf, 0.
+
+    Args:
+        x: the input.
+        ord: the order: a number, ``inf`` or ``-inf`` (default 2; 0 counts nonzeros).
+        dim: the dimension(s); None flattens.
+        keepdim: keep each reduced dimension as size 1 (default False).
+        dtype: compute in this dtype.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of norms.
 
     Example::
 
@@ -1216,6 +1358,9 @@ def matrix_norm(A: Tensor, ord: Union[str, float] = "fro", dim=(-2, -1), keepdim
     Args:
         A: tensor with at least 2 dims.
         ord: ``'fro'``, ``'nuc'``, ``inf``, ``-inf``, ``1``, ``-1``, ``2``, ``-2``.
+
+    Returns:
+        A tensor of norms.
 
     Example::
 
@@ -1260,6 +1405,9 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None,
         dim: an int (vector norm) or a 2-tuple (matrix norm); None with ``ord`` given needs
             a 1-D or 2-D input.
 
+    Returns:
+        A tensor of norms.
+
     Example::
 
         >>> ember.linalg.norm(ember.tensor([[3., 0.], [0., 4.]]))
@@ -1293,6 +1441,15 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None,
 # --------------------------------------------------------------------------- products
 def cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast).
+
+    Args:
+        input: the first vectors (size 3 along ``dim``).
+        other: the second vectors (broadcast).
+        dim: the dimension of the vectors (default -1).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of the broadcast shape.
 
     Example::
 
@@ -1341,6 +1498,13 @@ def multi_dot(tensors: Sequence[Tensor], *, out=None) -> Tensor:
     """Product of a chain of matrices, multiplied in the cheapest order.
 
     The first/last argument may be 1-D (treated as a row/column vector and squeezed).
+
+    Args:
+        tensors: two or more matrices (the first and last may be 1-D).
+        out: optional tensor to write the result into.
+
+    Returns:
+        The product.
 
     Example::
 
@@ -1398,6 +1562,15 @@ def _chain(ts, split, i, j):
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """Dot product ``sum(conj(x) * y)`` along ``dim`` (broadcast).
 
+    Args:
+        x: the first vectors.
+        y: the second (broadcast).
+        dim: the dimension of the vectors (default -1).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor with ``dim`` removed.
+
     Example::
 
         >>> ember.linalg.vecdot(ember.tensor([1., 2.]), ember.tensor([3., 4.]))
@@ -1415,6 +1588,15 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Diagonals of the matrices in ``A`` (a copy, moved to the last dim).
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        offset: which diagonal (default 0).
+        dim1: the first matrix dimension (default -2).
+        dim2: the second (default -1).
+
+    Returns:
+        A tensor with the diagonals along the last dimension.
 
     Example::
 
@@ -1434,6 +1616,12 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 def matrix_exp(A: Tensor) -> Tensor:
     """Matrix exponential by scaling and squaring of a Taylor series (differentiable).
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+
+    Returns:
+        The exponential of each matrix.
 
     Example::
 
@@ -1459,7 +1647,20 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 @with_out("linalg.tensorinv")
 def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
-    """Inverse of a tensor viewed as a matrix: the first ``ind`` dims are the rows."""
+    """Inverse of a tensor viewed as a matrix: the first ``ind`` dims are the rows.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        ind: how many leading dimensions form the rows (default 2).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of shape ``A.shape[ind:] + A.shape[:ind]``.
+
+    Example:
+        >>> ember.linalg.tensorinv(ember.eye(4).reshape(4, 2, 2), ind=1).shape
+        torch.Size([2, 2, 4])
+    """
     shape = A.shape
     rows = int(np.prod(shape[:ind]))
     return inv(A.reshape(rows, -1)).reshape(*shape[ind:], *shape[:ind])
@@ -1467,7 +1668,21 @@ def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:  # noqa: ARG001 -
 
 @with_out("linalg.tensorsolve")
 def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
-    """Solve ``tensordot(A, X, X.ndim) = B`` for X."""
+    """Solve ``tensordot(A, X, X.ndim) = B`` for X.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        B: the right-hand side ``(*, m, k)`` (or ``(*, m)``).
+        dims: dimensions of ``A`` moved to the end first.
+        out: optional tensor to write the result into.
+
+    Returns:
+        X of shape ``A.shape[B.ndim:]``.
+
+    Example:
+        >>> ember.linalg.tensorsolve(ember.eye(4).reshape(2, 2, 4), ember.ones(2, 2))
+        tensor([1., 1., 1., 1.])
+    """
     if dims is not None:
         nd = A.ndim
         A = A.movedim(tuple(dims), tuple(range(nd - len(dims), nd)))
@@ -1476,7 +1691,21 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:  # noqa
 
 
 def vander(x: Tensor, *, N: Optional[int] = None) -> Tensor:
-    """Vandermonde matrix with increasing powers ``x**0, x**1, ..., x**(N-1)``."""
+    """Vandermonde matrix with increasing powers ``x**0, x**1, ..., x**(N-1)``.
+
+    Args:
+        x: a tensor ``(*, n)``.
+        N: the number of columns (default n).
+
+    Returns:
+        A tensor ``(*, n, N)``.
+
+    Example:
+        >>> ember.linalg.vander(ember.tensor([1, 2, 3]))
+        tensor([[1, 1, 1],
+                [1, 2, 4],
+                [1, 3, 9]])
+    """
     from ember._ops.shape import stack
 
     n = x.shape[-1] if N is None else N
@@ -1488,7 +1717,22 @@ def vander(x: Tensor, *, N: Optional[int] = None) -> Tensor:
 
 @with_out("linalg.householder_product")
 def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:  # noqa: ARG001 - out= is written by @with_out
-    """Product of Householder reflectors ``H_1 ... H_k`` (first n columns), differentiable."""
+    """Product of Householder reflectors ``H_1 ... H_k`` (first n columns), differentiable.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        tau: the reflectors' scales ``(*, k)``.
+        out: optional tensor to write the result into.
+
+    Returns:
+        The matrix ``(*, m, n)`` of the first n columns of the product.
+
+    Example:
+        >>> A = ember.tensor([[1.0, 0.0], [0.5, 1.0], [0.25, 0.5]])
+        >>> Q = ember.linalg.householder_product(A, ember.tensor([1.2, 1.5]))
+        >>> ember.allclose(Q.T @ Q, ember.eye(2), atol=1e-5)
+        False
+    """
     m, n = A.shape[-2:]
     Q = wrap(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), A._data.shape).copy())
     eye = wrap(np.eye(m, dtype=A._data.dtype))
@@ -1625,6 +1869,9 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
         pivot: partial pivoting (False: no row interchanges).
         check_errors: raise on a zero pivot.
 
+    Returns:
+        A namedtuple ``(LU, pivots, info)``.
+
     Example::
 
         >>> ember.linalg.lu_factor_ex(ember.tensor([[1., 2.], [3., 4.]])).pivots
@@ -1644,6 +1891,15 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
 def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
     """LU factorisation with partial pivoting: ``(LU, pivots)`` (see :func:`lu_factor_ex`);
     raises for a matrix whose U has a zero on the diagonal. Differentiable for square A.
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        pivot: use partial pivoting (default True; False is not supported on the CPU, as in
+            PyTorch).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(LU, pivots)`` (pivots are 1-based, as LAPACK's).
 
     Example::
 
@@ -1706,6 +1962,15 @@ def lu(A: Tensor, *, pivot: bool = True, out=None):
     Returns ``(P, L, U)``: a permutation matrix, unit lower-trapezoidal L (m x k) and upper
     trapezoidal U (k x n), k = min(m, n).
 
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        pivot: use partial pivoting (default True; False is not supported on the CPU, as in
+            PyTorch).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(P, L, U)`` with ``A = P @ L @ U``.
+
     Example::
 
         >>> P, L, U = ember.linalg.lu(ember.tensor([[1., 2.], [3., 4.]]))
@@ -1722,6 +1987,17 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
              adjoint: bool = False, out=None) -> Tensor:
     """Solve ``A X = B`` from ``A``'s LU factorisation (``X A = B`` with ``left=False``;
     ``A^H`` in place of ``A`` with ``adjoint=True``). Differentiable in LU and B.
+
+    Args:
+        LU: the factorisation from ``lu_factor``.
+        pivots: the pivots from ``lu_factor``.
+        B: the right-hand side ``(*, m, k)`` (or ``(*, m)``).
+        left: solve ``A X = B`` (default) or ``X A = B``.
+        adjoint: solve with the conjugate transpose of A (default False).
+        out: optional tensor to write the result into.
+
+    Returns:
+        The solution X.
 
     Example::
 
@@ -1806,6 +2082,15 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
 
     ``p`` None/2/-2 use the singular values (any shape); 'fro', 'nuc', inf, -inf, 1, -1 use
     ``matrix_norm(A, p) * matrix_norm(A^-1, p)`` (square A; inf where A is singular).
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        p: the norm: None (2-norm via singular values), ``'fro'``, ``'nuc'``, ``inf``,
+            ``-inf``, 1, -1, 2, -2.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of condition numbers (one per matrix).
 
     Example::
 
@@ -1935,6 +2220,9 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
         hermitian: the same for real matrices (complex ones are not supported).
         check_errors: raise when D is singular (``info > 0``).
 
+    Returns:
+        A namedtuple ``(LD, pivots, info)``.
+
     Example::
 
         >>> LD, piv, info = ember.linalg.ldl_factor_ex(ember.tensor([[4., 2.], [2., 3.]]))
@@ -1953,6 +2241,15 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
 def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):
     """LDL^T factorisation with Bunch-Kaufman pivoting: ``(LD, pivots)``; raises when D is
     singular (see :func:`ldl_factor_ex`).
+
+    Args:
+        A: the input matrix, or a batch of them ``(*, m, n)``.
+        hermitian: ``A`` is Hermitian (symmetric when real), which allows a faster
+            algorithm.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A namedtuple ``(LD, pivots)`` for ``ldl_solve``.
 
     Example::
 
@@ -2013,6 +2310,17 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
               out=None) -> Tensor:
     """Solve ``A X = B`` from ``ldl_factor``'s output (batch dims broadcast). Not
     differentiable.
+
+    Args:
+        LD: the compact factorisation from ``ldl_factor``.
+        pivots: the pivots from ``ldl_factor``.
+        B: the right-hand side ``(*, m, k)`` (or ``(*, m)``).
+        hermitian: ``A`` is Hermitian (symmetric when real), which allows a faster
+            algorithm.
+        out: optional tensor to write the result into.
+
+    Returns:
+        The solution X ``(*, n, k)``.
 
     Example::
 

@@ -189,9 +189,13 @@ class detect_anomaly:
 
     Example:
         >>> x = ember.zeros(1, requires_grad=True)
-        >>> with ember.autograd.detect_anomaly():
-        ...     y = x.sqrt() * 0                      # the user's line, shown on error
-        ...     y.sum().backward()                    # raises: SqrtBackward0 returned nan
+        >>> try:
+        ...     with ember.autograd.detect_anomaly():
+        ...         y = x.sqrt() * 0                  # the user's line, shown on error
+        ...         y.sum().backward()
+        ... except RuntimeError as e:
+        ...     print(e)
+        Function 'SqrtBackward0' returned nan values in its 0th output.
     """
 
     def __init__(self, check_nan=True):
@@ -235,8 +239,10 @@ class set_detect_anomaly:
         check_nan: bool, whether to check backward gradients for NaN (default True).
 
     Example:
-        >>> ember.autograd.set_detect_anomaly(True)
-        >>> ember.autograd.set_detect_anomaly(False)
+        >>> _ = ember.autograd.set_detect_anomaly(True)
+        >>> ember.is_anomaly_enabled()
+        True
+        >>> _ = ember.autograd.set_detect_anomaly(False)
         >>> with ember.autograd.set_detect_anomaly(True, check_nan=False):
         ...     pass
     """

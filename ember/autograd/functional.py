@@ -165,6 +165,9 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         strict: raise instead of returning zeros for outputs or inputs autograd finds
             independent (see NOTE [ strict mode ]).
 
+    Returns:
+        A tuple ``(func(inputs), vjp)``.
+
     Example:
         >>> vjp(lambda x: x ** 2, ember.tensor([1.0, 2.0]), ember.ones(2))[1]
         tensor([2., 4.])
@@ -203,6 +206,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         v: the vector(s), shaped like the inputs; may be None for a one-element input.
         create_graph: make the result differentiable.
         strict: raise instead of returning zeros where autograd finds no dependence.
+
+    Returns:
+        A tuple ``(func(inputs), jvp)``.
 
     Example:
         >>> jvp(lambda x: x ** 2, ember.tensor([1.0, 2.0]), ember.ones(2))[1]
@@ -252,6 +258,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         vectorize: accepted (PyTorch batches with vmap; the values are the same).
         strategy: ``"reverse-mode"``, or ``"forward-mode"`` with ``vectorize=True`` (computed
             in reverse mode here: the same values).
+
+    Returns:
+        The Jacobian: a tensor (or nested tuples for several inputs and outputs) of shape
+        ``output.shape + input.shape``.
 
     Example:
         >>> jacobian(lambda x: x ** 2, ember.tensor([1.0, 2.0]))
@@ -334,6 +344,10 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         vectorize: accepted (same values as without it).
         outer_jacobian_strategy: ``"reverse-mode"`` or ``"forward-mode"`` (which needs
             ``vectorize=True``), as for :func:`jacobian`.
+
+    Returns:
+        The Hessian: a tensor ``input.shape + input.shape`` (nested tuples for several
+        inputs).
 
     Example:
         >>> hessian(lambda x: (x ** 3).sum(), ember.tensor([1.0, 2.0]))
@@ -419,6 +433,9 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         create_graph: make the result differentiable.
         strict: raise instead of returning zeros where autograd finds no dependence.
 
+    Returns:
+        A tuple ``(func(inputs), vhp)``.
+
     Example:
         >>> vhp(lambda x: (x ** 3).sum(), ember.tensor([1.0, 2.0]), ember.ones(2))[1]
         tensor([ 6., 12.])
@@ -435,6 +452,9 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         v: the vector(s), shaped like the inputs.
         create_graph: make the result differentiable.
         strict: raise instead of returning zeros where autograd finds no dependence.
+
+    Returns:
+        A tuple ``(func(inputs), hvp)``.
 
     Example:
         >>> hvp(lambda x: (x ** 3).sum(), ember.tensor([1.0, 2.0]), ember.ones(2))[1]

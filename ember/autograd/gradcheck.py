@@ -109,6 +109,10 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             ``check_batched_forward_grad``, ``check_sparse_nnz``): False is accepted, True
             raises ``NotImplementedError``.
 
+    Returns:
+        True when the gradients agree (otherwise raises GradcheckError, or returns False
+        with ``raise_exception=False``).
+
     Example:
         >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
         >>> gradcheck(lambda t: (t * t).sum(), (x,))

@@ -330,11 +330,22 @@ def set_graph_growth_warning(enabled, patience=5):
         enabled: bool, turn the check on or off.
         patience: int >= 2, how many consecutive backward passes must grow the kept graph.
 
+    Returns:
+        None.
+
     Example:
-        >>> ember.autograd.set_graph_growth_warning(True)
-        >>> for x, y in loader:
-        ...     loss = crit(model(x), y); loss.backward()
-        ...     total_loss += loss        # warns after a few iterations
+        >>> import warnings
+        >>> ember.autograd.set_graph_growth_warning(True, patience=2)
+        >>> model, total_loss = nn.Linear(2, 1), 0
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     for step in range(6):
+        ...         loss = model(ember.ones(1, 2)).sum()
+        ...         loss.backward()
+        ...         total_loss = total_loss + loss    # keeps every step's graph alive
+        >>> len(caught) > 0
+        True
+        >>> ember.autograd.set_graph_growth_warning(False)
     """
     if not isinstance(enabled, bool):
         raise TypeError(f"set_graph_growth_warning(): argument 'enabled' must be bool, not "

@@ -45,6 +45,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
             or ``selu``.
         param: the negative slope for ``leaky_relu`` (default 0.01).
 
+    Returns:
+        A float.
+
     Example::
 
         >>> nn.init.calculate_gain("leaky_relu", 0.2)
@@ -93,9 +96,20 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with values from U(a, b).
 
+    Args:
+        tensor: the tensor to fill, in place.
+        a: the lower bound (default 0).
+        b: the upper bound (default 1).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
     Example::
 
-        >>> nn.init.uniform_(ember.empty(3, 5), -0.1, 0.1)
+        >>> w = nn.init.uniform_(ember.empty(3, 5), -0.1, 0.1)
+        >>> bool(w.abs().max() <= 0.1)
+        True
     """
     _check(tensor, "uniform_")
     return _fill(tensor, _gen(generator).uniform(a, b, tensor.shape))
@@ -104,9 +118,19 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with values from N(mean, std^2).
 
+    Args:
+        tensor: the tensor to fill, in place.
+        mean: the mean (default 0).
+        std: the standard deviation (default 1).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
     Example::
 
-        >>> nn.init.normal_(ember.empty(3, 5), std=0.02)
+        >>> nn.init.normal_(ember.empty(3, 5), std=0.02).shape
+        torch.Size([3, 5])
     """
     _check(tensor, "normal_")
     return _fill(tensor, _gen(generator).normal(mean, std, tensor.shape))
@@ -116,9 +140,22 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   b: float = 2.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2) truncated to [a, b] (inverse-CDF sampling).
 
+    Args:
+        tensor: the tensor to fill, in place.
+        mean: the mean (default 0).
+        std: the standard deviation (default 1).
+        a: the lower cut-off (default -2).
+        b: the upper cut-off (default 2).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
     Example::
 
-        >>> nn.init.trunc_normal_(ember.empty(3, 5), std=0.02, a=-0.04, b=0.04)
+        >>> w = nn.init.trunc_normal_(ember.empty(3, 5), std=0.02, a=-0.04, b=0.04)
+        >>> bool(w.abs().max() <= 0.04)
+        True
     """
     _check(tensor, "trunc_normal_")
     from ember._backends import DEFAULT
@@ -136,30 +173,90 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with the constant ``val``."""
+    """Fill with the constant ``val``.
+
+    Args:
+        tensor: the tensor to fill, in place.
+        val: the value.
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> nn.init.constant_(ember.empty(3), 0.5)
+        tensor([0.5000, 0.5000, 0.5000])
+    """
     _check(tensor, "constant_")
     return _fill(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill with ones."""
+    """Fill with ones.
+
+    Args:
+        tensor: the tensor to fill, in place.
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> nn.init.ones_(ember.empty(2))
+        tensor([1., 1.])
+    """
     return constant_(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill with zeros."""
+    """Fill with zeros.
+
+    Args:
+        tensor: the tensor to fill, in place.
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> nn.init.zeros_(ember.empty(2))
+        tensor([0., 0.])
+    """
     return constant_(tensor, 0)
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    """Fill a 2-D tensor with the identity matrix."""
+    """Fill a 2-D tensor with the identity matrix.
+
+    Args:
+        tensor: the tensor to fill, in place.
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> nn.init.eye_(ember.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _fill(tensor, np.eye(*tensor.shape))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
-    """Fill a 3/4/5-D conv weight with the Dirac delta (identity convolution per group)."""
+    """Fill a 3/4/5-D conv weight with the Dirac delta (identity convolution per group).
+
+    Args:
+        tensor: the tensor to fill, in place.
+        groups: the number of groups of output channels (default 1).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> w = nn.init.dirac_(ember.empty(2, 2, 3))
+        >>> w[:, :, 1]
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
     dims = tensor.dim()
     if dims not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
@@ -177,7 +274,21 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
+    """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    Args:
+        tensor: the tensor to fill, in place.
+        gain: the scaling factor (default 1).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> w = nn.init.xavier_uniform_(ember.empty(30, 20))
+        >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
@@ -185,7 +296,20 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot normal: N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Glorot normal: N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Args:
+        tensor: the tensor to fill, in place.
+        gain: the scaling factor (default 1).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> nn.init.xavier_normal_(ember.empty(30, 20)).shape
+        torch.Size([30, 20])
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -201,9 +325,14 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
         mode: ``fan_in`` (preserves forward variance) or ``fan_out`` (backward).
         nonlinearity: the name given to :func:`calculate_gain`.
 
+    Returns:
+        ``tensor``.
+
     Example::
 
-        >>> nn.init.kaiming_uniform_(ember.empty(3, 5), mode="fan_in", nonlinearity="relu")
+        >>> w = nn.init.kaiming_uniform_(ember.empty(3, 5), mode="fan_in", nonlinearity="relu")
+        >>> bool(w.abs().max() <= (6 / 5) ** 0.5)
+        True
     """
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
@@ -216,7 +345,24 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    """He normal: N(0, std^2) with ``std = gain / sqrt(fan)``."""
+    """He normal: N(0, std^2) with ``std = gain / sqrt(fan)``.
+
+    Args:
+        tensor: the tensor to fill, in place.
+        a: the negative slope of the leaky ReLU that follows (default 0).
+        mode: ``'fan_in'`` (default; keeps the forward variance) or ``'fan_out'`` (keeps the
+            backward variance).
+        nonlinearity: the nonlinearity after the layer, for the gain: ``'relu'``,
+            ``'leaky_relu'`` (default), ``'linear'``, ``'tanh'``, ...
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> nn.init.kaiming_normal_(ember.empty(8, 50), mode='fan_out').shape
+        torch.Size([8, 50])
+    """
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
@@ -226,7 +372,21 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
-    """Fill with a (semi-)orthogonal matrix from the QR decomposition of a Gaussian one."""
+    """Fill with a (semi-)orthogonal matrix from the QR decomposition of a Gaussian one.
+
+    Args:
+        tensor: the tensor to fill, in place.
+        gain: the scaling factor (default 1).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> w = nn.init.orthogonal_(ember.empty(3, 3))
+        >>> ember.allclose(w @ w.T, ember.eye(3), atol=1e-5)
+        True
+    """
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -244,7 +404,22 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
-    """Fill a 2-D tensor with N(0, std^2) and zero a ``sparsity`` fraction of each column."""
+    """Fill a 2-D tensor with N(0, std^2) and zero a ``sparsity`` fraction of each column.
+
+    Args:
+        tensor: the tensor to fill, in place.
+        sparsity: the fraction of each column set to zero.
+        std: the standard deviation of the rest (default 0.01).
+        generator: the generator to draw from (default: the global one).
+
+    Returns:
+        ``tensor``.
+
+    Example:
+        >>> w = nn.init.sparse_(ember.empty(10, 3), sparsity=0.5)
+        >>> (w == 0).sum(dim=0)
+        tensor([5, 5, 5])
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape

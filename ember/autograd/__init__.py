@@ -115,7 +115,25 @@ def _make_grads(outputs, grad_outputs, create_graph):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
-    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves."""
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves.
+
+    Args:
+        tensors: the tensors to differentiate (scalars, or given ``grad_tensors``).
+        grad_tensors: the gradients with respect to ``tensors`` (None for scalars).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: make the result differentiable (default False).
+        grad_variables: deprecated alias of ``grad_tensors``.
+        inputs: accumulate only into these leaves (default: all).
+
+    Returns:
+        None; gradients accumulate into ``.grad``.
+
+    Example:
+        >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> ember.autograd.backward([(x * x).sum()])
+        >>> x.grad
+        tensor([2., 4.])
+    """
     if tensors.__class__ is Tensor and inputs is None and not create_graph:
         # fast path for the common `loss.backward()` / `y.backward(g)`; checks in PyTorch's
         # order (the gradient's shape first, then whether there is a graph)
@@ -162,6 +180,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             vector-Jacobian product per batch entry, stacked along a new first dim (ember
             runs them one after the other; PyTorch uses vmap).
         materialize_grads: zeros instead of None for unused inputs (implies allow_unused).
+
+    Returns:
+        A tuple of gradients, one per input.
 
     Example:
         >>> x = ember.tensor([1.0, 2.0], requires_grad=True)

@@ -839,3 +839,28 @@ def test_datapipe_framework():
     batches = [b.tolist() for b in ember.utils.data.DataLoader(SequenceWrapper(range(5)),
                                                                batch_size=2)]
     assert batches == [[0, 1], [2, 3], [4]]
+
+
+@oracle
+def test_inplace_metadata_rules_in_grad_modes():
+    for lib in (ember, torch):
+        x = lib.ones(2, 3, requires_grad=True)
+        with lib.no_grad():
+            x.t_()  # a leaf changed under no_grad stays a leaf that requires grad
+            assert x.shape == (3, 2) and x.requires_grad and x.is_leaf
+            with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+                x.resize_(4)
+            x.set_(lib.zeros(3))
+            assert x.requires_grad and x.tolist() == [0.0, 0.0, 0.0]
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            lib.ones(3, requires_grad=True).set_(lib.zeros(3))
+        for call in (lambda t: t.apply_(abs), lambda t: t.map_(lib.ones(3), max),
+                     lambda t: t.map2_(lib.ones(3), lib.ones(3), max)):
+            with pytest.raises(RuntimeError, match="requires grad. Use var.detach"):
+                call(lib.ones(3, requires_grad=True))
+        y = lib.ones(3)
+        assert y.map_(lib.ones(1), lambda a, b: a + b).tolist() == [2.0, 2.0, 2.0]
+        with pytest.raises(RuntimeError):
+            y.map_(lib.ones(2), max)
+        with pytest.raises(TypeError, match="map_"):
+            y.map_(lib.ones(3, dtype=lib.int64), max)

@@ -867,8 +867,10 @@ def _meta_inplace(self, fn):
     shadow._grad = None
     out = fn(shadow)
     self._data = out._data
-    self._grad_fn = out._grad_fn
-    self._requires_grad = out._requires_grad
+    if self._grad_fn is not None or GRAD.enabled:
+        self._grad_fn = out._grad_fn
+        self._requires_grad = out._requires_grad
+    # else: a leaf changed under no_grad stays a leaf that requires grad, as in PyTorch
     if shadow._base is not None:  # a view stays a view of the same base
         self._base = out._base
         self._meta = out._meta
@@ -991,7 +993,7 @@ def _as_strided_(self, size, stride, storage_offset=None):
 
 
 def _no_grad_resize(self):
-    if self._requires_grad and GRAD.enabled:
+    if self._requires_grad:  # in any grad mode, as PyTorch
         raise RuntimeError("cannot resize variables that require grad")
 
 
@@ -1119,9 +1121,9 @@ def _set_(self, source=None, storage_offset=None, size=None, stride=None):
     """
     import ember
 
-    if self._requires_grad and GRAD.enabled:
-        raise RuntimeError("set_ is not allowed on a Tensor created from .data or .detach(), "
-                           "or on a tensor that requires grad")
+    if self._requires_grad and self._grad_fn is None and GRAD.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
     if source is None:
         if size is not None or stride is not None or storage_offset is not None:
             raise NotImplementedError("Tensor.set_(): storage_offset/size/stride need a "
@@ -1182,9 +1184,9 @@ def _apply_(self, callable):  # noqa: A002 - PyTorch's name
     """
     import numpy as np
 
-    if self._requires_grad and GRAD.enabled:
-        raise TypeError("apply_ is only implemented on CPU tensors and tensors that don't "
-                        "require grad")
+    if self._requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
     d = self._data
     d[...] = np.frompyfunc(lambda v: callable(v.item() if hasattr(v, "item") else v), 1, 1)(
         d).astype(d.dtype) if d.size else d
@@ -1230,8 +1232,9 @@ def _map2_(self, x, y, callable):  # noqa: A002 - PyTorch's name
 def _map_n(self, name, others, fn):
     import numpy as np
 
-    if self._requires_grad and GRAD.enabled:
-        raise RuntimeError(f"{name}: can't call map_() on a tensor that requires grad")
+    if self._requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f"var.detach().{name}() instead.")
     d = self._data
     args = []
     for o in others:
@@ -1239,9 +1242,12 @@ def _map_n(self, name, others, fn):
             raise TypeError(f"{name}(): argument 'tensor' must be Tensor, not "
                             f"{type(o).__name__}")
         if o.dtype != self.dtype:
-            raise TypeError(f"{name}_: expected {self.type()} for argument, but got "
-                            f"{o.type()}")
-        args.append(np.broadcast_to(o._data, d.shape))
+            raise TypeError(f"{name}: expected {self.type()} for 'other' (got {o.type()})")
+        try:
+            args.append(np.broadcast_to(o._data, d.shape))
+        except ValueError:
+            raise RuntimeError(f"{name}: the expanded size of the tensor ({list(d.shape)}) "
+                               f"must match the existing size ({list(o.shape)})") from None
     if d.size:
         ufn = np.frompyfunc(lambda *v: fn(*(a.item() if hasattr(a, "item") else a
                                              for a in v)), 1 + len(args), 1)

@@ -73,7 +73,7 @@ else
 fi
 if [ "$DRY" = 0 ]; then nvidia-smi -L || true; fi
 step environment 30 "$PY" -c "$ENV_PY"
-step gpu_tests 240 "$PY" -m pytest -q -p no:cacheprovider -rfE tests/gpu
+step gpu_tests 240 "$PY" -m pytest -q -s -p no:cacheprovider -rfE --durations=8 tests/gpu
 step cuda_cpu_side 90 "$PY" -m pytest -q -p no:cacheprovider -rfE tests/test_cuda_cpu_side.py
 step benchmarks 120 "$PY" scripts/gpu_bench.py $BENCH_ARGS
 

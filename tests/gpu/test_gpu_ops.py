@@ -1,7 +1,8 @@
 """Every op-table entry on the device under test against the CPU: values, then gradients.
 
 Failures are collected over the whole table and reported together (a GPU session is short:
-one run should list everything that is wrong).
+one run should list everything that is wrong), and printed as they happen (run with ``-s``,
+as ``scripts/gpu_check.sh`` does, so a run cut short by its time limit still shows them).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def _run_table(dev, grads):
                         got = [xd.grad] if real else []
                 except Exception as e:
                     failing[info.name] = f"{type(e).__name__}: {str(e)[:200]}"
+                    print(f"FAIL {info.name}: {failing[info.name]}", flush=True)
                     break
             ran += 1
             for r, d in zip(_outs(real), _outs(got), strict=True):
@@ -95,6 +97,7 @@ def _run_table(dev, grads):
                 elif r != d and not (isinstance(r, float) and np.isnan(r) and np.isnan(d)):
                     failing[info.name] = f"{r!r} != {d!r}"
             if info.name in failing:
+                print(f"FAIL {info.name}: {failing[info.name]}", flush=True)
                 break
     return failing, ran
 

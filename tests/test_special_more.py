@@ -466,3 +466,57 @@ def test_everything_works_without_scipy():
                                                            ember.tensor([0.5, 1.0, 3.0])).numpy(),
                                rtol=1e-6)
     assert np.isfinite(g["gamma_entropy"]).all()
+
+
+# ============================================================================ C kernels
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["erf", "lgamma", "digamma"])
+def test_c_kernels_match_the_backend_kernels(name, dtype):
+    from ember._backends import numpy_backend
+    from ember._codegen import special_c
+
+    x = np.concatenate([RNG.uniform(-30, 30, 6000), 10.0 ** RNG.uniform(-6, 4, 3000),
+                        [0.0, -0.0, 1.0, 2.0, -1.0, -2.5, math.inf, -math.inf, math.nan]])
+    x = x.astype(dtype)
+    got = special_c.run(name, x)
+    if got is None:
+        pytest.skip("no C compiler (or kernels disabled): the backend kernel runs instead")
+    with np.errstate(all="ignore"):
+        want = getattr(numpy_backend, name)(x)
+    if name == "lgamma":  # the record maps lgamma(-inf) to +inf whichever kernel ran
+        want = np.where(np.isneginf(x), np.inf, want)
+    assert got.dtype == x.dtype
+    if name == "erf" and dtype == "float32":
+        np.testing.assert_array_equal(got, want)  # the same approximation, op for op
+    else:
+        # near the zeros of lgamma/digamma compare absolutely (both are 1e-16-accurate
+        # there); near digamma's poles the reflection's pi cot(pi x) is ill-conditioned
+        tol = dict(rtol=2e-6, atol=1e-6) if dtype == "float32" else dict(rtol=1e-11,
+                                                                         atol=1e-14)
+        np.testing.assert_allclose(got, want, equal_nan=True, **tol)
+    np.testing.assert_array_equal(np.signbit(got[np.isinf(got)]), np.signbit(want[np.isinf(got)]))
+    # the eager op takes the C kernel for large arrays and agrees with the oracle
+    torch = pytest.importorskip("torch")
+    e = getattr(ember, name)(ember.from_numpy(x)).numpy()
+    t = getattr(torch, name)(torch.from_numpy(x)).numpy()
+    with np.errstate(all="ignore"):
+        exact = getattr(numpy_backend, name)(x.astype(np.float64))
+    if name == "lgamma":
+        exact = np.where(np.isneginf(x), np.inf, exact)
+    tol = dict(rtol=3e-6, atol=1e-6) if dtype == "float32" else dict(rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(e, exact, equal_nan=True, **tol)
+    np.testing.assert_allclose(e, t, equal_nan=True, rtol=tol["rtol"], atol=1e-4
+                               if name == "digamma" and dtype == "float32" else tol["atol"])
+
+
+def test_c_kernels_off_when_disabled():
+    from ember._codegen import kernel, special_c
+
+    prev = kernel.set_disabled(True)
+    try:
+        assert special_c.run("digamma", np.ones(10000)) is None
+        np.testing.assert_allclose(ember.digamma(ember.ones(10000, dtype=ember.float64))
+                                   .numpy(), -0.5772156649015329, rtol=1e-15)
+    finally:
+        kernel.set_disabled(prev)
+    assert special_c.run("digamma", np.ones(10)) is None  # small arrays: the backend kernel

@@ -14,6 +14,7 @@ from ember import _dtype as D
 from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._graph import GRAD, save_inputs
+from ember._ops.special_fast import accelerated
 from ember._ops.core import _type_error, as_array
 from ember._ops.core import (COPY_INTO, FUNCTIONS, METHODS, MODES, OPS, OpDef,
                              _check_inplace_autograd, _intercept, apply, refresh_view,
@@ -246,7 +247,8 @@ acosh = unary("acosh", xp.arccosh, lambda g, x, y: g * (x * x - 1).rsqrt())
 atanh = unary("atanh", xp.arctanh, lambda g, x, y: g / (1 - x * x))
 sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: apply(_SIGMOID_BWD, (g, y)), save="y",
                 onnx="Sigmoid")
-erf = unary("erf", B.erf, lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
+erf = unary("erf", accelerated("erf", B.erf),
+            lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
 erfc = unary("erfc", B.erfc, lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
 # keeps its input and recomputes erfinv(x) in backward, as PyTorch's ErfinvBackward0 does (so
 # the result may be edited in place before backward)
@@ -271,15 +273,17 @@ def _square(x):
 
 square = unary("square", _square, lambda g, x, y: 2 * g * x, to_float=False)
 def _lgamma(x):
-    r = B.lgamma(x)
+    r = _lgamma_kernel(x)
     if x.dtype.kind == "f":  # lgamma(-inf) is +inf (|Gamma| grows without bound), as PyTorch
         r = xp.where(xp.isneginf(x), x.dtype.type(xp.inf), r)
     return r
 
 
+_lgamma_kernel = accelerated("lgamma", B.lgamma)  # NOTE [ Special-function kernels in C ]
 lgamma = unary("lgamma", _lgamma, lambda g, x, y: g * x.digamma())
 # d/dx digamma = polygamma(1, x); polygamma lives in elementwise_math (which imports this file)
-digamma = unary("digamma", B.digamma, lambda g, x, y: g * FUNCTIONS["polygamma"](1, x))
+digamma = unary("digamma", accelerated("digamma", B.digamma),
+                lambda g, x, y: g * FUNCTIONS["polygamma"](1, x))
 FUNCTIONS["negative"] = METHODS["negative"] = neg
 FUNCTIONS["absolute"] = METHODS["absolute"] = abs
 FUNCTIONS["arcsin"], FUNCTIONS["arccos"], FUNCTIONS["arctan"] = asin, acos, atan

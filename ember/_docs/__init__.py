@@ -16,12 +16,17 @@ millisecond of ``import ember`` (their strings come from the cached bytecode).
 from __future__ import annotations
 
 import importlib
+import inspect
+import textwrap
 
 # namespace -> the table modules (in this package) that document it
 TABLES = {
-    "ember": ("_elementwise", "_torch", "_shape", "_tensor"),
+    "ember": ("_elementwise", "_torch", "_shape", "_tensor", "_extra"),
     "ember.nn.functional": ("_functional",),
 }
+
+
+_SECTIONS = ("Args:", "Returns:", "Example:", "Shape:")
 
 
 def _complete(doc) -> bool:
@@ -30,6 +35,9 @@ def _complete(doc) -> bool:
 
 def add_docstr(obj, text: str) -> bool:
     """Set ``obj.__doc__`` (a function, class or property) to ``text`` unless it is complete.
+
+    A ``text`` that starts with a section (``Args:``, ``Returns:``, ...) is appended to the
+    object's own docstring instead: the sections its author left out.
 
     Args:
         obj: the object to document.
@@ -47,8 +55,12 @@ def add_docstr(obj, text: str) -> bool:
         >>> f.__doc__
         'Do nothing.'
     """
-    if _complete(getattr(obj, "__doc__", None)):
+    old = getattr(obj, "__doc__", None)
+    if _complete(old):
         return False
+    if old and text.lstrip().startswith(_SECTIONS):
+        # sections for a docstring written in place: append them to it
+        text = inspect.cleandoc(old) + "\n\n" + textwrap.dedent(text).strip() + "\n"
     obj.__doc__ = text
     wrapped = getattr(obj, "__wrapped__", None)  # a checked front: document its target too
     if wrapped is not None and not _complete(getattr(wrapped, "__doc__", None)):

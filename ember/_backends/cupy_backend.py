@@ -125,11 +125,18 @@ def check_index(index: int) -> None:
             f"uses one CUDA device per process; call ember.cuda.set_device({index}) first")
 
 
-def device_of(array):
-    """The ``ember.device`` of a CuPy array (its own device id)."""
-    from ember._device import device
+_DEVICES = {}
 
-    return device("cuda", array.device.id)
+
+def device_of(array):
+    """The ``ember.device`` of a CuPy array (its own device id; one object per id)."""
+    i = array.device.id
+    d = _DEVICES.get(i)
+    if d is None:
+        from ember._device import device
+
+        d = _DEVICES[i] = device("cuda", i)
+    return d
 
 
 # ------------------------------------------------------------------------ transfers

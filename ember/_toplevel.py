@@ -550,19 +550,38 @@ def _linear(x, w, b):
     return y + b if b is not None else y
 
 
+def _check_cell(input, hxs, w_ih, w_hh):
+    # ATen's checks: the cell functions take batched (2-D) input only; nn.*Cell unsqueeze.
+    if input.size(1) != w_ih.size(1):
+        raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
+                           f"{w_ih.size(1)}")
+    for i, h in enumerate(hxs):
+        if input.size(0) != h.size(0):
+            raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{i} batch "
+                               f"size {h.size(0)}")
+        if h.size(1) != w_hh.size(1):
+            raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.size(1)}, "
+                               f"expected {w_hh.size(1)}")
+
+
 @_top
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    _check_cell(input, (hx,), w_ih, w_hh)
     return (_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh)).tanh()
 
 
 @_top
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    _check_cell(input, (hx,), w_ih, w_hh)
     return (_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh)).relu()
 
 
 @_top
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    if len(hx) != 2:
+        raise RuntimeError("lstm_cell expects two hidden states")
     h, c = hx
+    _check_cell(input, (h, c), w_ih, w_hh)
     gates = _linear(input, w_ih, b_ih) + _linear(h, w_hh, b_hh)
     i, f, g, o = gates.chunk(4, -1)
     c1 = f.sigmoid() * c + i.sigmoid() * g.tanh()
@@ -571,6 +590,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 @_top
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    _check_cell(input, (hx,), w_ih, w_hh)
     gi = _linear(input, w_ih, b_ih).chunk(3, -1)
     gh = _linear(hx, w_hh, b_hh).chunk(3, -1)
     r = (gi[0] + gh[0]).sigmoid()

@@ -864,3 +864,35 @@ def test_inplace_metadata_rules_in_grad_modes():
             y.map_(lib.ones(2), max)
         with pytest.raises(TypeError, match="map_"):
             y.map_(lib.ones(3, dtype=lib.int64), max)
+
+
+@oracle
+def test_cell_and_gradient_argument_errors_match_pytorch():
+    cases = [
+        ("gru_cell", lambda T: (T.ones(2, 4), T.zeros(2, 2), T.ones(6, 3), T.ones(6, 2))),
+        ("gru_cell", lambda T: (T.ones(2, 3), T.zeros(3, 2), T.ones(6, 3), T.ones(6, 2))),
+        ("rnn_tanh_cell", lambda T: (T.ones(2, 3), T.zeros(2, 5), T.ones(2, 3), T.ones(2, 2))),
+        ("lstm_cell", lambda T: (T.ones(2, 3), (T.zeros(2, 2),), T.ones(8, 3), T.ones(8, 2))),
+        ("gru_cell", lambda T: (T.ones(3), T.zeros(2), T.ones(6, 3), T.ones(6, 2))),
+    ]
+    for name, make in cases:
+        with pytest.raises((RuntimeError, IndexError)) as te:
+            getattr(torch, name)(*make(torch))
+        with pytest.raises(te.type) as ee:
+            getattr(ember, name)(*make(ember))
+        if te.type is RuntimeError:
+            assert str(ee.value) == str(te.value)
+    for T in (ember, torch):
+        with pytest.raises(RuntimeError, match="one dimension"):
+            T.gradient(T.ones(3, 4), spacing=(T.tensor(2.0),), dim=1)
+
+
+def test_internal_path_helpers():
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__)))
+    assert ember.get_file_path("a", "b") == os.path.join(root, "a", "b")
+    assert os.path.isfile(ember.get_file_path("ember", "__init__.py"))
+    assert ember.prepare_multiprocessing_environment("/tmp") is None
+    with pytest.raises(TypeError):
+        ember.prepare_multiprocessing_environment(3)

@@ -625,6 +625,47 @@ def get_device_module(device=None):
                            "as 'torch.{kind}'.") from None
 
 
+@_top
+def get_file_path(*path_components):
+    """A path relative to the directory that holds the ``ember`` package (PyTorch's
+    ``torch_parent``-relative helper).
+
+    Args:
+        *path_components: path parts to join.
+
+    Returns:
+        str.
+
+    Example:
+        >>> import os
+        >>> os.path.isdir(ember.get_file_path("ember"))
+        True
+    """
+    import os
+
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(os.path.dirname(parent), *path_components)
+
+
+@_top
+def prepare_multiprocessing_environment(path):
+    """Set up the environment of worker processes: a hook that does nothing outside
+    PyTorch's internal builds, and nothing in ember either.
+
+    Args:
+        path: a directory for the processes' files (unused).
+
+    Returns:
+        None.
+
+    Example:
+        >>> ember.prepare_multiprocessing_environment("/tmp")
+    """
+    if not isinstance(path, str):
+        raise TypeError(f"prepare_multiprocessing_environment(): path must be str, not "
+                        f"{type(path).__name__}")
+
+
 # --------------------------------------------------------------------------- numeric
 @_top
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
@@ -665,6 +706,10 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         spacing = [spacing] * len(dims)
     else:
         spacing = list(spacing)
+        for h in spacing:
+            if isinstance(h, Tensor) and h.dim() != 1:
+                raise RuntimeError("torch.gradient expected each element of spacing to have one "
+                                   f"dimension, but got an element with {h.dim()} dimensions!")
         if len(spacing) == 1 and len(dims) > 1 and not isinstance(spacing[0], Tensor):
             spacing = spacing * len(dims)
     if len(spacing) != len(dims):

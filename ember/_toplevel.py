@@ -298,6 +298,55 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
 
 
 @_top
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
+                  per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    import ember
+
+    if mode not in (0, 1, 2):
+        raise RuntimeError(f"embedding_bag: mode must be 0 (sum), 1 (mean) or 2 (max), got "
+                           f"{mode}")
+    if indices.dim() != 1 or offsets is None or offsets.dim() != 1:
+        raise RuntimeError(f"embedding_bag: expected 1-D indices and 1-D offsets, got indices "
+                           f"of shape {list(indices.shape)} and offsets of shape "
+                           f"{None if offsets is None else list(offsets.shape)}")
+    pad = None if padding_idx is None or padding_idx < 0 else padding_idx
+    out = _F().embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
+                             mode=("sum", "mean", "max")[mode], sparse=sparse,
+                             per_sample_weights=per_sample_weights,
+                             include_last_offset=include_last_offset, padding_idx=pad)
+    with ember.no_grad():
+        idx = indices.long()
+        n = idx.numel()
+        starts = (offsets[:-1] if include_last_offset else offsets).long()
+        nb = starts.numel()
+        pos = ember.arange(n, device=idx.device)
+        o2b = ember.searchsorted(starts, pos, right=True) - 1
+        keep = (idx != pad) if pad is not None else ember.ones(n, dtype=ember.bool,
+                                                                device=idx.device)
+        counts = ember.zeros(nb, dtype=ember.int64, device=idx.device).index_add_(
+            0, o2b, keep.long())
+        if mode == 0:
+            # PyTorch's sum kernel skips the bag bookkeeping unless a padding index needs it
+            o2b_out = o2b if pad is not None else ember.zeros(0, dtype=ember.int64,
+                                                              device=idx.device)
+            zeros = ember.zeros(nb, dtype=ember.int64, device=idx.device)
+            return out, o2b_out, zeros, zeros.clone()
+        if mode == 1:
+            return out, o2b, counts, counts.clone()
+        # max: the first position holding each bag's maximum, per column
+        rows = weight.detach()[idx]
+        at_max = keep.unsqueeze(1) & (rows == out.detach()[o2b])
+        cand = ember.where(at_max, pos.unsqueeze(1).expand_as(rows), ember.full_like(
+            rows, n, dtype=ember.int64))
+        first = ember.full((nb, rows.shape[1]), n, dtype=ember.int64, device=idx.device)
+        first = first.scatter_reduce(0, o2b.unsqueeze(1).expand_as(rows), cand, "amin")
+        found = first < n
+        max_idx = ember.where(found, idx[first.clamp(max=max(n - 1, 0))],
+                              ember.zeros_like(first)) if n else first.zero_()
+    return out, o2b, counts, max_idx
+
+
+@_top
 def embedding_renorm_(input, indices, max_norm, norm_type):
     import ember
 
@@ -396,6 +445,17 @@ _doc(embedding, "``F.embedding(indices, weight, padding_idx)`` with the weight f
      "    sparse: produce a sparse gradient.",
      "    >>> ember.embedding(ember.eye(3), ember.tensor([2, 0])).tolist()\n"
      "    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]")
+_doc(embedding_bag, "``F.embedding_bag`` in ATen's form, returning ``(output, offset2bag, "
+                   "bag_size, max_indices)`` with PyTorch's CPU bookkeeping (for sum without a "
+                   "padding index: an empty offset2bag and zero sizes)",
+     "    weight: the table.\n    indices: 1-D indices.\n    offsets: 1-D starts of the bags.\n"
+     "    scale_grad_by_freq: scale gradients by index frequency.\n    mode: 0 sum, 1 mean, "
+     "2 max.\n    sparse: sparse gradient for the table.\n    per_sample_weights: weights "
+     "(sum only).\n    include_last_offset: offsets has one more entry, the end.\n"
+     "    padding_idx: an index left out of every bag (None or negative: none).",
+     "    >>> out, o2b, size, imax = ember.embedding_bag(ember.eye(3), ember.tensor([0, 2, 1]), "
+     "ember.tensor([0, 2]), mode=1)\n    >>> o2b.tolist(), size.tolist()\n"
+     "    ([0, 0, 1], [2, 1])")
 _doc(embedding_renorm_, "rescale the rows of ``input`` named in ``indices`` whose "
                         "``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm``, in "
                         "place, without autograd",

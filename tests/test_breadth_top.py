@@ -896,3 +896,31 @@ def test_internal_path_helpers():
     assert ember.prepare_multiprocessing_environment("/tmp") is None
     with pytest.raises(TypeError):
         ember.prepare_multiprocessing_environment(3)
+
+
+@oracle
+@pytest.mark.parametrize("args", [(False, 0), (False, 1), (False, 2),
+                                  (False, 0, False, None, False, 2),
+                                  (False, 1, False, None, False, 2),
+                                  (False, 2, False, None, False, 2),
+                                  (False, 0, False, "psw"), (False, 2, False, None, True),
+                                  (False, 1, False, None, True, 1)])
+def test_embedding_bag_aten_form(args):
+    w = np.arange(12.0).reshape(6, 2)
+    w[3] = [30.0, -1.0]
+    last = args[4] if len(args) > 4 else False
+    offsets = [0, 2, 2, 6] if last else [0, 2, 2]
+
+    def run(T):
+        a = list(args)
+        if len(a) > 3 and a[3] == "psw":
+            a[3] = T.tensor([1.0, 2, 3, 4, 5, 6], requires_grad=True)
+        weight = T.tensor(w, dtype=T.float32, requires_grad=True)
+        r = T.embedding_bag(weight, T.tensor([0, 2, 4, 5, 1, 3]), T.tensor(offsets), *a)
+        (r[0] * T.arange(2.0)).sum().backward()
+        return [x.detach().numpy() for x in r] + [weight.grad.numpy()]
+
+    e, t = run(ember), run(torch)
+    for u, v in zip(e, t):
+        assert u.shape == v.shape and u.dtype == v.dtype
+        np.testing.assert_allclose(u, v, rtol=1e-6)

@@ -11,7 +11,8 @@ A docstring counts as complete when it has:
 
 The examples of every complete docstring run under doctest (NORMALIZE_WHITESPACE and
 ELLIPSIS, the RNG seeded with 0 before each docstring), so printed outputs shown in them are
-checked. In scope: the defining module's names, ``ember``, ``nn``, ``F``, and the two
+checked. They run in a temporary directory (files they save land there). In scope: the
+defining module's names, ``ember``, ``nn``, ``F``, and the two
 objects optimizer and scheduler examples take as given: ``model = nn.Linear(4, 2)`` and
 ``opt = ember.optim.SGD(model.parameters(), lr=0.1)``.
 
@@ -35,8 +36,10 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import os
 import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -225,11 +228,14 @@ def run_example(name, obj, kind) -> str:
     ember.manual_seed(0)
     out: list[str] = []
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    cwd = os.getcwd()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
             warnings.simplefilter("ignore")  # a deprecated API's own example warns
+            os.chdir(tmp)  # examples that save files write them here
             runner.run(test, out=out.append, clear_globs=True)
     finally:
+        os.chdir(cwd)
         ember.set_default_dtype(dtype)
         ember.set_grad_enabled(grad)
         ember.set_rng_state(rng)

@@ -131,7 +131,16 @@ class LRScheduler:
             self._is_initial = False
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer."""
+        """Everything but the optimizer.
+
+        Returns:
+            A dict.
+
+        Example:
+            >>> sched = ember.optim.lr_scheduler.StepLR(opt, step_size=3)
+            >>> sched.state_dict()['step_size']
+            3
+        """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -139,15 +148,45 @@ class LRScheduler:
 
         Args:
             state_dict: the scheduler state.
+
+        Returns:
+            None.
+
+        Example:
+            >>> s1 = ember.optim.lr_scheduler.StepLR(opt, step_size=3)
+            >>> s2 = ember.optim.lr_scheduler.StepLR(opt, step_size=7)
+            >>> s2.load_state_dict(s1.state_dict())
+            >>> s2.step_size
+            3
         """
         self.__dict__.update(state_dict)
 
     def get_last_lr(self) -> list:
-        """The learning rates of the last ``step`` (one per param group)."""
+        """The learning rates of the last ``step`` (one per param group).
+
+        Returns:
+            A list of floats.
+
+        Example:
+            >>> sched = ember.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+            >>> opt.step()
+            >>> sched.step()
+            >>> sched.get_last_lr()
+            [0.05]
+        """
         return self._last_lr
 
     def get_lr(self) -> list:
-        """Compute the learning rates of the current epoch (used inside ``step``)."""
+        """Compute the learning rates of the current epoch (used inside ``step``).
+
+        Returns:
+            A list of floats (one per param group).
+
+        Example:
+            >>> sched = ember.optim.lr_scheduler.ConstantLR(opt, factor=0.5)
+            >>> sched.get_last_lr()
+            [0.05]
+        """
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
@@ -155,6 +194,16 @@ class LRScheduler:
 
         Args:
             epoch: optional explicit epoch (uses the closed form where available).
+
+        Returns:
+            None.
+
+        Example:
+            >>> sched = ember.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+            >>> opt.step()
+            >>> sched.step()
+            >>> opt.param_groups[0]['lr']
+            0.05
         """
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. "

@@ -305,9 +305,15 @@ class Optimizer:
             param_group: ``{"params": tensors, **options}``; missing options take the
                 optimizer's defaults.
 
+        Returns:
+            None.
+
         Example::
 
+            >>> extra_weight = nn.Parameter(ember.zeros(3))
             >>> opt.add_param_group({"params": [extra_weight], "lr": 1e-4})
+            >>> [g["lr"] for g in opt.param_groups]
+            [0.1, 0.0001]
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
@@ -370,6 +376,15 @@ class Optimizer:
 
         Args:
             set_to_none: set ``.grad`` to None (default) instead of filling it with zeros.
+
+        Returns:
+            None.
+
+        Example:
+            >>> model(ember.ones(1, 4)).sum().backward()
+            >>> opt.zero_grad()
+            >>> model.weight.grad is None
+            True
         """
         if _PROFILING:  # a profiler runs: PyTorch's named range
             with _record_function(f"Optimizer.zero_grad#{type(self).__name__}.zero_grad"):
@@ -399,6 +414,13 @@ class Optimizer:
 
         Args:
             closure: re-evaluates the model and returns the loss (needed by LBFGS).
+
+        Returns:
+            The closure's loss, or None without a closure.
+
+        Example:
+            >>> model(ember.ones(1, 4)).sum().backward()
+            >>> opt.step()
         """
         raise NotImplementedError
 
@@ -424,27 +446,103 @@ class Optimizer:
         """Register ``hook(optimizer, args, kwargs)`` run before ``step``.
 
         It may return ``(new_args, new_kwargs)`` to replace step's arguments.
+
+        Args:
+            hook: the hook function.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> calls = []
+            >>> h = opt.register_step_pre_hook(lambda o, a, k: calls.append('pre'))
+            >>> opt.step()
+            >>> calls
+            ['pre']
+            >>> h.remove()
         """
         return self._register(self._optimizer_step_pre_hooks, hook, False)
 
     def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
-        """Register ``hook(optimizer, args, kwargs)`` run after ``step``."""
+        """Register ``hook(optimizer, args, kwargs)`` run after ``step``.
+
+        Args:
+            hook: the hook function.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> calls = []
+            >>> h = opt.register_step_post_hook(lambda o, a, k: calls.append('post'))
+            >>> opt.step()
+            >>> calls
+            ['post']
+        """
         return self._register(self._optimizer_step_post_hooks, hook, False)
 
     def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
-        """Register ``hook(optimizer)`` run before ``state_dict`` builds the dict."""
+        """Register ``hook(optimizer)`` run before ``state_dict`` builds the dict.
+
+        Args:
+            hook: the hook function.
+            prepend: run this hook before the ones already registered (default False).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> h = opt.register_state_dict_pre_hook(lambda o: None)
+            >>> h.remove()
+        """
         return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
-        """Register ``hook(optimizer, state_dict)`` run after; it may return a new dict."""
+        """Register ``hook(optimizer, state_dict)`` run after; it may return a new dict.
+
+        Args:
+            hook: the hook function.
+            prepend: run this hook before the ones already registered (default False).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> h = opt.register_state_dict_post_hook(lambda o, sd: None)
+            >>> h.remove()
+        """
         return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
-        """Register ``hook(optimizer, state_dict)`` run before loading; may return a new dict."""
+        """Register ``hook(optimizer, state_dict)`` run before loading; may return a new dict.
+
+        Args:
+            hook: the hook function.
+            prepend: run this hook before the ones already registered (default False).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> h = opt.register_load_state_dict_pre_hook(lambda o, sd: None)
+            >>> h.remove()
+        """
         return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
-        """Register ``hook(optimizer)`` run after ``load_state_dict``."""
+        """Register ``hook(optimizer)`` run after ``load_state_dict``.
+
+        Args:
+            hook: the hook function.
+            prepend: run this hook before the ones already registered (default False).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> h = opt.register_load_state_dict_post_hook(lambda o: None)
+            >>> h.remove()
+        """
         return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ state dict
@@ -454,6 +552,9 @@ class Optimizer:
         Parameters are replaced by their index in group order (PyTorch's layout); the state
         tensors are the live buffers (not copies), as in PyTorch: deep-copy or save the dict
         to keep a snapshot.
+
+        Returns:
+            A dict ``{'state': ..., 'param_groups': ...}``.
 
         Example::
 
@@ -490,6 +591,15 @@ class Optimizer:
 
         Args:
             state_dict: the dict to load.
+
+        Returns:
+            None.
+
+        Example:
+            >>> opt2 = ember.optim.SGD(model.parameters(), lr=0.5)
+            >>> opt2.load_state_dict(opt.state_dict())
+            >>> opt2.param_groups[0]['lr']
+            0.1
         """
         state_dict = dict(state_dict)
         for hook in self._optimizer_load_state_dict_pre_hooks.values():

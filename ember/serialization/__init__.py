@@ -53,6 +53,9 @@ def save(obj: Any, f: FileLike, pickle_module=pickle, pickle_protocol: int = DEF
         pickle_module: must be :mod:`pickle`.
         pickle_protocol: pickle protocol of ``data.pkl`` (2, PyTorch's default, to 5).
 
+    Returns:
+        None.
+
     Example:
         >>> ember.save({"w": ember.ones(2, 3)}, "ckpt.pt")
         >>> ember.load("ckpt.pt")["w"].shape
@@ -98,9 +101,15 @@ def load(f: FileLike, map_location=None, pickle_module=None, *,
         pickle_load_args: ``encoding`` for Python 2 strings (default ``"utf-8"``); other
             keyword arguments of :class:`pickle.Unpickler` with ``weights_only=False``.
 
+    Returns:
+        The object saved.
+
     Example:
+        >>> ember.save({"w": ember.ones(2)}, "ckpt.pt")
         >>> sd = ember.load("ckpt.pt", map_location="cpu")
-        >>> big = ember.load("large.pt", mmap=True)   # tensors view the file's pages
+        >>> big = ember.load("ckpt.pt", mmap=True)   # tensors view the file's pages
+        >>> sd["w"], big["w"]
+        (tensor([1., 1.]), tensor([1., 1.]))
     """
     return _load.load(f, map_location, pickle_module, weights_only=weights_only, mmap=mmap,
                       **pickle_load_args)
@@ -129,9 +138,16 @@ def add_safe_globals(safe_globals: Iterable[Union[Callable, tuple]]) -> None:
         safe_globals: objects, or ``(object, "module.name")`` pairs to admit the object
             under the name the file uses.
 
+    Returns:
+        None.
+
     Example:
-        >>> ember.serialization.add_safe_globals([MyConfig])
-        >>> cfg = ember.load("run.pt")["config"]
+        >>> import datetime
+        >>> ember.save({"config": datetime.date(2024, 1, 2)}, "run.pt")
+        >>> ember.serialization.add_safe_globals([datetime.date])
+        >>> ember.load("run.pt")["config"]
+        datetime.date(2024, 1, 2)
+        >>> ember.serialization.clear_safe_globals()
     """
     for entry in safe_globals:
         if isinstance(entry, tuple):
@@ -144,6 +160,9 @@ def add_safe_globals(safe_globals: Iterable[Union[Callable, tuple]]) -> None:
 def get_safe_globals() -> list:
     """The globals admitted with :func:`add_safe_globals` (a copy of the list).
 
+    Returns:
+        A list.
+
     Example:
         >>> ember.serialization.get_safe_globals()
         []
@@ -153,6 +172,9 @@ def get_safe_globals() -> list:
 
 def clear_safe_globals() -> None:
     """Forget every global admitted with :func:`add_safe_globals`.
+
+    Returns:
+        None.
 
     Example:
         >>> ember.serialization.clear_safe_globals()
@@ -168,9 +190,16 @@ def safe_globals(safe_globals: Iterable[Union[Callable, tuple]]):
     Args:
         safe_globals: objects or ``(object, "module.name")`` pairs.
 
+    Returns:
+        A context manager.
+
     Example:
-        >>> with ember.serialization.safe_globals([MyConfig]):
+        >>> import datetime
+        >>> ember.save({"config": datetime.date(2024, 1, 2)}, "run.pt")
+        >>> with ember.serialization.safe_globals([datetime.date]):
         ...     ckpt = ember.load("run.pt")
+        >>> ckpt["config"].year
+        2024
     """
     saved = list(_USER_GLOBALS)
     add_safe_globals(safe_globals)

@@ -28,8 +28,14 @@ class TypedStorage:
     its own storage type). ``storage.cpu()``, ``storage.to("cpu")`` and returning the
     storage unchanged keep it; moving it to another device raises, as ember runs on the CPU.
 
+    Args:
+        array: the storage's 1-D array.
+        dtype: its ember dtype.
+
     Example:
-        >>> ember.load(path, map_location=lambda storage, loc: storage.cpu())
+        >>> ember.save(ember.ones(2), "t.pt")
+        >>> ember.load("t.pt", map_location=lambda storage, loc: storage.cpu())
+        tensor([1., 1.])
     """
 
     __slots__ = ("_array", "dtype", "_versions", "_fixups")

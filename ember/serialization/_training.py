@@ -42,6 +42,9 @@ def get_rng_states() -> dict:
     The result holds only tensors, ints, floats, strings and None, so it can be saved in a
     weights-only checkpoint.
 
+    Returns:
+        A dict of the three states.
+
     Example:
         >>> s = get_rng_states(); a = ember.rand(2)
         >>> set_rng_states(s); bool((ember.rand(2) == a).all())
@@ -70,6 +73,9 @@ def set_rng_states(states: dict) -> None:
 
     Args:
         states: the dict :func:`get_rng_states` returned (possibly after a save/load).
+
+    Returns:
+        None.
 
     Example:
         >>> set_rng_states(get_rng_states())
@@ -108,8 +114,12 @@ class ResumableSampler:
             drawn from its ``generator`` or, at the start of an epoch, the global generator.
 
     Example:
+        >>> from ember.utils.data import DataLoader, RandomSampler
+        >>> ds = list(range(20))
         >>> sampler = ResumableSampler(RandomSampler(ds, generator=ember.Generator()))
         >>> loader = DataLoader(ds, batch_size=8, sampler=sampler)
+        >>> len(list(loader))
+        3
     """
 
     def __init__(self, sampler):
@@ -210,9 +220,15 @@ def save_training_state(f, *, model=None, optimizer=None, scheduler=None, sample
         epoch, step: where training is (e.g. the epoch and the number of batches done in it).
         extra: more plain data to keep (tensors, numbers, strings, containers).
 
+    Returns:
+        None.
+
     Example:
-        >>> save_training_state("ckpt.pt", model=net, optimizer=opt, sampler=sampler,
-        ...                     epoch=epoch, step=i + 1)
+        >>> net = nn.Linear(2, 1)
+        >>> opt = ember.optim.SGD(net.parameters(), lr=0.1)
+        >>> save_training_state("ckpt.pt", model=net, optimizer=opt, epoch=3, step=10)
+        >>> load_training_state("ckpt.pt", model=net, optimizer=opt)["step"]
+        10
     """
     from ember.serialization import save
 
@@ -241,9 +257,17 @@ def load_training_state(f, *, model=None, optimizer=None, scheduler=None, sample
         restore_rng: also restore ember's, NumPy's and Python's random states.
         map_location: as in :func:`ember.load`.
 
+    Returns:
+        The dict saved, with its ``epoch``, ``step`` and extra entries.
+
     Example:
-        >>> ck = load_training_state("ckpt.pt", model=net, optimizer=opt, sampler=sampler)
+        >>> net = nn.Linear(2, 1)
+        >>> opt = ember.optim.SGD(net.parameters(), lr=0.1)
+        >>> save_training_state("ckpt.pt", model=net, optimizer=opt, epoch=2, step=5)
+        >>> ck = load_training_state("ckpt.pt", model=net, optimizer=opt)
         >>> start_epoch, start_step = ck["epoch"], ck["step"]
+        >>> start_epoch, start_step
+        (2, 5)
     """
     from ember.serialization import load
 

@@ -119,6 +119,10 @@ class CheckpointError(RuntimeError):
     """A malformed checkpoint: archive, record or tensor metadata (a ``RuntimeError``).
 
     PyTorch raises ``RuntimeError`` for the same problems; catching ``RuntimeError`` works.
+
+    Example:
+        >>> issubclass(ember.serialization.CheckpointError, RuntimeError)
+        True
     """
 
 

@@ -24,6 +24,15 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
                    foreach: bool | None = None) -> Tensor:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
     """The ``norm_type``-norm of all ``tensors`` together (as if concatenated).
 
+    Args:
+        tensors: the tensors (usually gradients).
+        norm_type: the p of the norm (default 2; ``inf`` for the max norm).
+        error_if_nonfinite: raise when the total norm is nan or inf (default False).
+        foreach: use the foreach kernels (None: ember picks; results are identical).
+
+    Returns:
+        A 0-dim tensor.
+
     Example::
 
         >>> nn.utils.get_total_norm([ember.tensor([3.0]), ember.tensor([4.0])])
@@ -59,7 +68,24 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
                           foreach: bool | None = None) -> None:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
-    """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` when that is below 1."""
+    """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` when that is below 1.
+
+    Args:
+        parameters: an iterable of tensors (or one tensor) whose gradients to use.
+        max_norm: the largest total norm allowed.
+        total_norm: the total norm, from ``get_total_norm``.
+        foreach: use the foreach kernels (None: ember picks; results are identical).
+
+    Returns:
+        None.
+
+    Example:
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> (w * 3).sum().backward()
+        >>> nn.utils.clip_grads_with_norm_([w], 1.0, nn.utils.get_total_norm([w.grad]))
+        >>> w.grad
+        tensor([0.7071, 0.7071])
+    """
     params = [p for p in _as_list(parameters) if p.grad is not None]
     coef = float(max_norm) / (float(total_norm) + 1e-6)
     if coef < 1:
@@ -96,7 +122,24 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
-    """Deprecated alias of :func:`clip_grad_norm_`."""
+    """Deprecated alias of :func:`clip_grad_norm_`.
+
+    Args:
+        parameters: an iterable of tensors (or one tensor) whose gradients to use.
+        max_norm: the largest total norm allowed.
+        norm_type: the p of the norm (default 2; ``inf`` for the max norm).
+        error_if_nonfinite: raise when the total norm is nan or inf (default False).
+        foreach: use the foreach kernels (None: ember picks; results are identical).
+
+    Returns:
+        The total norm before clipping.
+
+    Example:
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> (w * 3).sum().backward()
+        >>> nn.utils.clip_grad_norm(w, 1.0)
+        tensor(4.2426)
+    """
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
                   "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
@@ -105,6 +148,14 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
                      foreach: bool | None = None) -> None:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
     """Clamp every gradient element to ``[-clip_value, clip_value]`` in place.
+
+    Args:
+        parameters: an iterable of tensors (or one tensor) whose gradients to use.
+        clip_value: the largest absolute value allowed.
+        foreach: use the foreach kernels (None: ember picks; results are identical).
+
+    Returns:
+        None.
 
     Example::
 

@@ -12,6 +12,12 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """Flatten and concatenate parameters into one 1-D tensor (differentiable).
 
+    Args:
+        parameters: an iterable of tensors.
+
+    Returns:
+        A 1-D tensor.
+
     Example::
 
         >>> nn.utils.parameters_to_vector(nn.Linear(3, 2).parameters()).shape
@@ -27,6 +33,13 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy slices of the 1-D ``vec`` into ``parameters`` (their ``.data`` is replaced).
+
+    Args:
+        vec: a 1-D tensor with as many elements as the parameters together.
+        parameters: an iterable of tensors to write.
+
+    Returns:
+        None.
 
     Example::
 

@@ -27,6 +27,11 @@ class PackedSequence(_PackedBase):
     ``data`` holds, for each time step, the rows of the sequences still running at that step
     (sorted by decreasing length); ``batch_sizes[t]`` is how many. Build it with
     :func:`pack_padded_sequence` or :func:`pack_sequence`, not directly.
+
+    Example:
+        >>> packed = nn.utils.rnn.pack_sequence([ember.ones(3), ember.ones(1)])
+        >>> packed.batch_sizes
+        tensor([2, 1, 1])
     """
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
@@ -49,7 +54,18 @@ class PackedSequence(_PackedBase):
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
-    """The inverse of an index permutation (None stays None)."""
+    """The inverse of an index permutation (None stays None).
+
+    Args:
+        permutation: a 1-D int64 permutation, or None.
+
+    Returns:
+        The inverse permutation (or None).
+
+    Example:
+        >>> nn.utils.rnn.invert_permutation(ember.tensor([2, 0, 1]))
+        tensor([1, 2, 0])
+    """
     if permutation is None:
         return None
     p = permutation._data
@@ -77,6 +93,16 @@ def _packed_index(lengths_sorted, batch):
 def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch (T, B, *) (or (B, T, *)) of sequences with the given lengths.
+
+    Args:
+        input: the padded batch.
+        lengths: the length of each sequence (a list or a 1-D CPU tensor).
+        batch_first: sequences are ``(B, T, *)`` instead of ``(T, B, *)``.
+        enforce_sorted: require lengths in decreasing order (default True); False sorts and
+            records the permutation.
+
+    Returns:
+        A ``PackedSequence``.
 
     Example:
         >>> x = ember.randn(5, 3, 2)
@@ -117,7 +143,26 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                         padding_value: float = 0.0, total_length: int | None = None):
-    """Inverse of :func:`pack_padded_sequence`: returns ``(padded, lengths)``."""
+    """Inverse of :func:`pack_padded_sequence`: returns ``(padded, lengths)``.
+
+    Args:
+        sequence: the ``PackedSequence``.
+        batch_first: sequences are ``(B, T, *)`` instead of ``(T, B, *)``.
+        padding_value: the value of the padding (default 0).
+        total_length: pad to this length (default: the longest sequence).
+
+    Returns:
+        A tuple ``(padded, lengths)``.
+
+    Example:
+        >>> p = nn.utils.rnn.pack_sequence([ember.tensor([1, 2, 3]), ember.tensor([4])])
+        >>> padded, lengths = nn.utils.rnn.pad_packed_sequence(p, batch_first=True)
+        >>> padded
+        tensor([[1, 2, 3],
+                [4, 0, 0]])
+        >>> lengths
+        tensor([3, 1])
+    """
     data, bsz = sequence.data, sequence.batch_sizes._data.astype(np.int64)
     batch = int(bsz[0]) if bsz.size else 0
     t_len = bsz.size
@@ -152,9 +197,18 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                  padding_side: str = "right") -> Tensor:
     """Stack tensors of shape (L_i, *) into (max L, B, *) (or (B, max L, *)), padding.
 
+    Args:
+        sequences: a list of tensors ``(L_i, *)``.
+        batch_first: sequences are ``(B, T, *)`` instead of ``(T, B, *)``.
+        padding_value: the value of the padding (default 0).
+        padding_side: ``'right'`` (default) or ``'left'``.
+
+    Returns:
+        A tensor ``(max L, B, *)`` (``(B, max L, *)`` with ``batch_first``).
+
     Example:
         >>> pad_sequence([ember.ones(3), ember.ones(1)]).shape
-        ember.Size([3, 2])
+        torch.Size([3, 2])
     """
     if padding_side not in ("left", "right"):
         raise ValueError(f"Expected padding_side to be one of left or right, but got "
@@ -174,20 +228,60 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
-    """Pack a list of variable-length tensors (L_i, *) into a PackedSequence."""
+    """Pack a list of variable-length tensors (L_i, *) into a PackedSequence.
+
+    Args:
+        sequences: a list of tensors ``(L_i, *)``.
+        enforce_sorted: require lengths in decreasing order (default True); False sorts and
+            records the permutation.
+
+    Returns:
+        A ``PackedSequence``.
+
+    Example:
+        >>> p = nn.utils.rnn.pack_sequence([ember.tensor([1, 2, 3]), ember.tensor([4])])
+        >>> p.data, p.batch_sizes
+        (tensor([1, 4, 2, 3]), tensor([2, 1, 1]))
+    """
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths,
                                 enforce_sorted=enforce_sorted)
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool = False):
-    """Split a padded batch back into a list of tensors of the given lengths."""
+    """Split a padded batch back into a list of tensors of the given lengths.
+
+    Args:
+        padded_sequences: the padded batch.
+        lengths: the length of each sequence.
+        batch_first: sequences are ``(B, T, *)`` instead of ``(T, B, *)``.
+
+    Returns:
+        A list of tensors.
+
+    Example:
+        >>> x = ember.tensor([[1, 2], [3, 0]])
+        >>> nn.utils.rnn.unpad_sequence(x, ember.tensor([2, 1]), batch_first=True)
+        [tensor([1, 2]), tensor([3])]
+    """
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     return [padded_sequences[i, :int(n)] for i, n in enumerate(_lengths_array(lengths))]
 
 
 def unpack_sequence(packed_sequences: PackedSequence):
-    """Split a PackedSequence into a list of tensors."""
+    """Split a PackedSequence into a list of tensors.
+
+    Args:
+        packed_sequences: the ``PackedSequence``.
+
+    Returns:
+        A list of tensors.
+
+    Example:
+        >>> p = nn.utils.rnn.pack_sequence([ember.tensor([1, 2]), ember.tensor([3])])
+        >>> nn.utils.rnn.unpack_sequence(p)
+        [tensor([1, 2]), tensor([3])]
+    """
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)

@@ -215,6 +215,13 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`spectral_norm`: ``<name>`` becomes a parameter holding ``W_orig / sigma``.
 
+    Args:
+        module: the module holding the parameter.
+        name: the parameter's name (default ``'weight'``).
+
+    Returns:
+        ``module``.
+
     Example::
 
         >>> m = nn.utils.remove_spectral_norm(nn.utils.spectral_norm(nn.Linear(2, 2)))

@@ -120,6 +120,13 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`weight_norm`: ``<name>`` becomes a plain parameter holding the current
     normalised value.
 
+    Args:
+        module: the module holding the parameter.
+        name: the parameter's name (default ``'weight'``).
+
+    Returns:
+        ``module``.
+
     Example::
 
         >>> m = nn.utils.remove_weight_norm(nn.utils.weight_norm(nn.Linear(2, 2)))

@@ -102,9 +102,12 @@ class DataLoader(Generic[T_co]):
 
     Example::
 
+        >>> from ember.utils.data import TensorDataset
         >>> ds = TensorDataset(ember.randn(100, 3), ember.arange(100))
-        >>> for x, y in DataLoader(ds, batch_size=16, shuffle=True, num_workers=2):
+        >>> for x, y in DataLoader(ds, batch_size=16, shuffle=True):
         ...     pass
+        >>> x.shape, y.shape   # the last, smaller batch
+        (torch.Size([4, 3]), torch.Size([4]))
     """
 
     _IterableDataset_len_called: int | None = None

@@ -92,8 +92,10 @@ class StackDataset(Dataset):
 
     Example::
 
+        >>> imgs, labels = TensorDataset(ember.zeros(4, 2)), [7, 8, 9, 10]
         >>> ds = StackDataset(images=imgs, labels=labels)
         >>> ds[0]["labels"]
+        7
     """
 
     def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
@@ -143,7 +145,10 @@ class ConcatDataset(Dataset[T_co]):
 
     Example::
 
+        >>> train_a, train_b = TensorDataset(ember.zeros(3)), TensorDataset(ember.ones(2))
         >>> both = ConcatDataset([train_a, train_b])  # or train_a + train_b
+        >>> len(both), both[3]
+        (5, (tensor(1.),))
     """
 
     @staticmethod
@@ -180,7 +185,13 @@ class ChainDataset(IterableDataset):
 
     Example::
 
-        >>> for x in ChainDataset([stream_a, stream_b]): ...
+        >>> class Stream(IterableDataset):
+        ...     def __init__(self, items):
+        ...         self.items = items
+        ...     def __iter__(self):
+        ...         return iter(self.items)
+        >>> list(ChainDataset([Stream([1, 2]), Stream([3])]))
+        [1, 2, 3]
     """
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
@@ -211,7 +222,10 @@ class Subset(Dataset[T_co]):
 
     Example::
 
+        >>> ds = TensorDataset(ember.arange(100))
         >>> first_ten = Subset(ds, range(10))
+        >>> len(first_ten), first_ten[9]
+        (10, (tensor(9),))
     """
 
     def __init__(self, dataset: Dataset[T_co], indices: Sequence[int]) -> None:
@@ -242,9 +256,15 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
             remainder handed out one by one from the first subset on).
         generator: an ``ember.Generator`` for the permutation (default: the global one).
 
+    Returns:
+        A list of ``Subset``s.
+
     Example::
 
+        >>> ds = TensorDataset(ember.arange(10))
         >>> train, val = random_split(ds, [0.8, 0.2], generator=ember.Generator().manual_seed(0))
+        >>> len(train), len(val)
+        (8, 2)
     """
     import ember
 

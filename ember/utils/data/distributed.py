@@ -40,8 +40,12 @@ class DistributedSampler(Sampler):
 
     Example::
 
+        >>> from ember.utils.data import DataLoader
+        >>> ds = list(range(10))
         >>> s = DistributedSampler(ds, num_replicas=2, rank=0, shuffle=False)
         >>> loader = DataLoader(ds, batch_size=8, sampler=s)
+        >>> list(s)
+        [0, 2, 4, 6, 8]
     """
 
     def __init__(self, dataset: Dataset, num_replicas: int | None = None,

@@ -27,6 +27,9 @@ def _fresh_generator():
 class Sampler(Generic[T_co]):
     """Base class of samplers: subclasses define ``__iter__`` (and ``__len__`` if sized).
 
+    Args:
+        data_source: accepted for compatibility (PyTorch deprecates it).
+
     Example::
 
         >>> class EvenFirst(Sampler):

@@ -44,6 +44,9 @@ def default_convert(data: Any) -> Any:
     Args:
         data: a sample: tensors pass through, containers are walked, tuples become lists.
 
+    Returns:
+        ``data`` with arrays turned into tensors.
+
     Example::
 
         >>> default_convert({"x": np.zeros(2)})["x"]
@@ -204,6 +207,9 @@ def default_collate(batch: list) -> Any:
 
     Args:
         batch: a non-empty list of samples of the same structure.
+
+    Returns:
+        The batch: stacked tensors, or containers of them.
 
     Example::
 

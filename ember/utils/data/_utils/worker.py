@@ -27,7 +27,12 @@ _worker_info: WorkerInfo | None = None
 
 class WorkerInfo:
     """Facts about the current DataLoader worker (``id``, ``num_workers``, ``seed``,
-    ``dataset``); read-only."""
+    ``dataset``); read-only.
+
+    Example:
+        >>> ember.utils.data.WorkerInfo(id=0, num_workers=2).num_workers
+        2
+    """
 
     __initialized = False
 
@@ -52,6 +57,9 @@ def get_worker_info() -> WorkerInfo | None:
 
     ``info.dataset`` is the worker's own copy of the dataset, ``info.id`` in
     ``range(info.num_workers)``, ``info.seed`` the seed its RNGs were given.
+
+    Returns:
+        A ``WorkerInfo``, or None in the main process.
 
     Example::
 

@@ -128,7 +128,8 @@ def test_max_pool_matches_torch_with_ties(dtype):
 
 # ----------------------------------------------------------------------------- convolution
 # shapes that reach the channels-last kernels (C >= output width), both packing orders (GEMM
-# rows >= filters, and fewer: small maps), and the stride-1 input gradient as a convolution
+# rows >= filters, and fewer: small maps), the stride-1 input gradient as a convolution, and
+# the first-layer paths of the (C, N, S) kernels
 CL_CASES = [
     ((6, 8, 7, 7), (5, 8, 3, 3), dict()),                       # valid, (*ks, C) order
     ((4, 8, 6, 6), (6, 8, 3, 3), dict(padding=1)),              # same padding
@@ -137,6 +138,9 @@ CL_CASES = [
     ((3, 9, 8, 7), (5, 9, 2, 3), dict(dilation=(2, 1), padding=(1, 2))),
     ((3, 8, 6, 6), (7, 8, 1, 1), dict(stride=2)),
     ((2, 10, 9), (4, 10, 3), dict(padding=2, dilation=2)),      # conv1d
+    # first layers, (C, N, S) layout: per-sample GEMMs into NCHW, summed weight partials
+    ((8, 1, 12, 12), (4, 1, 3, 3), dict()),
+    ((6, 3, 10, 10), (5, 3, 7, 7), dict(stride=2, padding=3)),
 ]
 
 

@@ -41,7 +41,7 @@ class _SyncBatchNormFn(Function):
                                                         dtype=ember.float64)])
         dist.all_reduce(local, group=group)
         count = float(local[-1])
-        if count <= 1 and running_mean is not None:
+        if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {list(x.shape)}")
         shape = [1, c] + [1] * (x.dim() - 2)

@@ -54,6 +54,13 @@ class Binomial(Distribution):
     """Number of successes in ``total_count`` Bernoulli trials with success ``probs``
     (or ``logits``); ``total_count`` broadcasts with the parameter.
 
+    Args:
+        total_count: the number of trials.
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> Binomial(4, probs=ember.tensor(0.5)).log_prob(ember.tensor(2.0)).exp()
@@ -149,6 +156,12 @@ class Binomial(Distribution):
 class Geometric(Distribution):
     """Number of failures before the first success in Bernoulli(``probs``) trials.
 
+    Args:
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> Geometric(probs=ember.tensor(0.5)).log_prob(ember.tensor(1.0)).exp()
@@ -222,6 +235,13 @@ class Geometric(Distribution):
 class NegativeBinomial(Distribution):
     """Number of successes before ``total_count`` failures, each trial succeeding with
     ``probs``.
+
+    Args:
+        total_count: the number of trials.
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 
@@ -298,6 +318,13 @@ class NegativeBinomial(Distribution):
 
 class Multinomial(Distribution):
     """Counts of ``total_count`` draws from a categorical distribution over the last dim.
+
+    Args:
+        total_count: the number of trials.
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

@@ -30,6 +30,12 @@ def _bce_with_logits(logits, target):
 class Bernoulli(ExponentialFamily):
     """Bernoulli distribution parameterised by ``probs`` or ``logits`` (not both).
 
+    Args:
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> ember.distributions.Bernoulli(probs=ember.tensor(0.3)).log_prob(ember.tensor(1.0))
@@ -129,6 +135,12 @@ class Categorical(Distribution):
 
     ``probs`` need not sum to one (they are normalised); ``logits`` are unnormalised
     log-probabilities. The last dim indexes categories; the rest is the batch shape.
+
+    Args:
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 
@@ -235,6 +247,12 @@ class Categorical(Distribution):
 class OneHotCategorical(Distribution):
     """Categorical distribution whose samples are one-hot vectors (event shape ``(K,)``).
 
+    Args:
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> d = ember.distributions.OneHotCategorical(probs=ember.tensor([0.5, 0.5]))
@@ -320,6 +338,12 @@ class OneHotCategorical(Distribution):
 class OneHotCategoricalStraightThrough(OneHotCategorical):
     """``OneHotCategorical`` whose ``rsample`` passes gradients straight through: the value is
     a one-hot sample, the gradient that of ``probs`` (Bengio et al. 2013).
+
+    Args:
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

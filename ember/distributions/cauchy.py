@@ -23,6 +23,12 @@ class Cauchy(_LocScale):
     """Cauchy (Lorentz) distribution with median ``loc`` and half-width ``scale``;
     reparameterised. Its mean and variance are undefined (nan / inf, as in PyTorch).
 
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        scale: the scale, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> Cauchy(0.0, 1.0).cdf(ember.tensor(1.0))
@@ -62,6 +68,11 @@ class Cauchy(_LocScale):
 
 class Chi2(Gamma):
     """Chi-squared distribution with ``df`` degrees of freedom: ``Gamma(df / 2, 1 / 2)``.
+
+    Args:
+        df: the degrees of freedom, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 
@@ -160,6 +171,12 @@ class StudentT(Distribution):
 class FisherSnedecor(Distribution):
     """Fisher-Snedecor F distribution with ``df1`` and ``df2`` degrees of freedom: the ratio
     ``(X1 / df1) / (X2 / df2)`` of chi-squared variables; reparameterised.
+
+    Args:
+        df1: the first degrees of freedom, > 0.
+        df2: the second degrees of freedom, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

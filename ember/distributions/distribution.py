@@ -78,34 +78,90 @@ class Distribution:
 
     @property
     def batch_shape(self) -> Size:
+        """The shape over which the parameters are batched.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.batch_shape
+            torch.Size([2])
+        """
         return self._batch_shape
 
     @property
     def event_shape(self) -> Size:
+        """The shape of a single sample.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.event_shape
+            torch.Size([])
+        """
         return self._event_shape
 
     @property
     def arg_constraints(self) -> dict:
+        """The constraints each parameter must satisfy, by name.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> sorted(d.arg_constraints)
+            ['loc', 'scale']
+        """
         raise NotImplementedError
 
     @property
     def support(self):
+        """The constraint describing the values the distribution takes.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.support
+            Real()
+        """
         raise NotImplementedError
 
     @property
     def mean(self) -> Tensor:
+        """The mean of each distribution.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.mean
+            tensor([0., 1.])
+        """
         raise NotImplementedError(f"{self.__class__} does not implement mean")
 
     @property
     def mode(self) -> Tensor:
+        """The mode of each distribution.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.mode
+            tensor([0., 1.])
+        """
         raise NotImplementedError(f"{self.__class__} does not implement mode")
 
     @property
     def variance(self) -> Tensor:
+        """The variance of each distribution.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.variance
+            tensor([1., 4.])
+        """
         raise NotImplementedError(f"{self.__class__} does not implement variance")
 
     @property
     def stddev(self) -> Tensor:
+        """The standard deviation of each distribution.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.stddev
+            tensor([1., 2.])
+        """
         return self.variance.sqrt()
 
     def sample(self, sample_shape=Size()) -> Tensor:
@@ -118,26 +174,107 @@ class Distribution:
         raise NotImplementedError
 
     def sample_n(self, n: int) -> Tensor:
+        """Draws ``n`` samples (prefer ``sample((n,))``).
+
+        Args:
+            n: the number of samples.
+
+        Returns:
+            A tensor ``(n,) + batch_shape + event_shape``.
+
+        Example:
+            >>> ember.distributions.Normal(0.0, 1.0).sample_n(3).shape
+            torch.Size([3])
+        """
         warnings.warn("sample_n will be deprecated. Use .sample((n,)) instead", UserWarning,
                       stacklevel=2)
         return self.sample(Size((n,)))
 
     def log_prob(self, value: Tensor) -> Tensor:
+        """The log of the probability density (or mass) at ``value``.
+
+        Args:
+            value: a tensor of values in the support.
+
+        Returns:
+            A tensor of the broadcast batch shape.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.log_prob(ember.tensor([0.0, 1.0]))
+            tensor([-0.9189, -1.6121])
+        """
         raise NotImplementedError
 
     def cdf(self, value: Tensor) -> Tensor:
+        """The cumulative distribution function at ``value``.
+
+        Args:
+            value: a tensor of values in the support.
+
+        Returns:
+            A tensor.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.cdf(ember.tensor([0.0, 1.0]))
+            tensor([0.5000, 0.5000])
+        """
         raise NotImplementedError
 
     def icdf(self, value: Tensor) -> Tensor:
+        """The inverse cumulative distribution function (quantile function).
+
+        Args:
+            value: probabilities in [0, 1].
+
+        Returns:
+            A tensor.
+
+        Example:
+            >>> d = ember.distributions.Normal(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 2.0]))
+            >>> d.icdf(ember.tensor([0.5, 0.5]))
+            tensor([0., 1.])
+        """
         raise NotImplementedError
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
+        """All the values of a discrete distribution's support.
+
+        Args:
+            expand: expand the result over the batch shape (default True).
+
+        Returns:
+            A tensor ``(n,) + batch_shape + event_shape``.
+
+        Example:
+            >>> ember.distributions.Bernoulli(ember.tensor(0.3)).enumerate_support()
+            tensor([0., 1.])
+        """
         raise NotImplementedError
 
     def entropy(self) -> Tensor:
+        """The entropy of each distribution of the batch.
+
+        Returns:
+            A tensor of the batch shape.
+
+        Example:
+            >>> ember.distributions.Bernoulli(ember.tensor([0.5])).entropy()
+            tensor([0.6931])
+        """
         raise NotImplementedError
 
     def perplexity(self) -> Tensor:
+        """``exp(entropy)``: the perplexity of each distribution.
+
+        Returns:
+            A tensor of the batch shape.
+
+        Example:
+            >>> ember.distributions.Categorical(ember.ones(4)).perplexity()
+            tensor(4.)
+        """
         return self.entropy().exp()
 
     def _extended_shape(self, sample_shape=Size()) -> Size:

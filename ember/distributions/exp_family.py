@@ -17,6 +17,12 @@ class ExponentialFamily(Distribution):
     and ``_mean_carrier_measure`` (``E[log h(X)]``); ``entropy`` is then
     ``F(theta) - <theta, grad F(theta)> - E[log h(X)]``.
 
+    Args:
+        batch_shape: the shape of the batch of distributions.
+        event_shape: the shape of one sample.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> from ember.distributions import ContinuousBernoulli

@@ -68,6 +68,12 @@ def _finish(new, self, batch_shape, event_shape=Size()):
 class Gamma(ExponentialFamily):
     """Gamma distribution with ``concentration`` (shape) and ``rate`` (1 / scale).
 
+    Args:
+        concentration: the concentration (shape) parameter, > 0.
+        rate: the rate, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> ember.distributions.Gamma(2.0, 1.0).mean
@@ -147,6 +153,11 @@ class Gamma(ExponentialFamily):
 class Dirichlet(ExponentialFamily):
     """Dirichlet distribution over the simplex (event shape ``(K,)``).
 
+    Args:
+        concentration: the concentration (shape) parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> ember.distributions.Dirichlet(ember.tensor([1., 1.])).mean
@@ -221,6 +232,12 @@ class Dirichlet(ExponentialFamily):
 class Beta(ExponentialFamily):
     """Beta distribution with ``concentration1`` (alpha) and ``concentration0`` (beta).
 
+    Args:
+        concentration1: the first concentration parameter, > 0.
+        concentration0: the second concentration parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> ember.distributions.Beta(2.0, 2.0).mean
@@ -288,6 +305,11 @@ class Beta(ExponentialFamily):
 
 class Poisson(ExponentialFamily):
     """Poisson distribution with ``rate`` (> = 0); samples are float counts, as in PyTorch.
+
+    Args:
+        rate: the rate, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

@@ -20,6 +20,13 @@ class GeneralizedPareto(Distribution):
     (exponential for 0, bounded above for negative values); reparameterised through its
     inverse cdf.
 
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        scale: the scale, > 0.
+        concentration: the concentration (shape) parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> GeneralizedPareto(0.0, 1.0, 0.0).cdf(ember.tensor(1.0))

@@ -26,6 +26,13 @@ def register_kl(type_p, type_q):
 
     Lookup picks the most specific registered pair by the types' MROs (as PyTorch does).
 
+    Args:
+        type_p: the first distribution class.
+        type_q: the second distribution class.
+
+    Returns:
+        A decorator that registers ``kl(p, q)`` for the pair.
+
     Example::
 
         >>> @register_kl(Normal, Normal)
@@ -85,6 +92,14 @@ def kl_divergence(p: Distribution, q: Distribution):
     """KL(p || q) for distributions with a registered closed form (batched).
 
     Raises NotImplementedError for unregistered pairs.
+
+    Args:
+        p: the first distribution.
+        q: the second.
+
+    Returns:
+        A tensor of divergences, of the batch shape; NotImplementedError when no rule is
+        registered for the pair.
 
     Example::
 

@@ -39,6 +39,15 @@ class MultivariateNormal(Distribution):
     """Multivariate normal with mean ``loc`` and exactly one of ``covariance_matrix``,
     ``precision_matrix`` or ``scale_tril`` (lower-triangular, positive diagonal).
 
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        covariance_matrix: the positive-definite covariance (give exactly one of the three
+            matrix parameters).
+        precision_matrix: the positive-definite precision (inverse covariance).
+        scale_tril: the lower-triangular Cholesky factor of the covariance.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> d = ember.distributions.MultivariateNormal(ember.zeros(2), ember.eye(2))
@@ -153,11 +162,18 @@ class MultivariateNormal(Distribution):
 class Independent(Distribution):
     """Reinterpret the rightmost ``reinterpreted_batch_ndims`` batch dims as event dims.
 
+    Args:
+        base_distribution: the distribution to reinterpret.
+        reinterpreted_batch_ndims: how many rightmost batch dimensions become event
+            dimensions.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> base = ember.distributions.Normal(ember.zeros(3), ember.ones(3))
         >>> ember.distributions.Independent(base, 1).log_prob(ember.zeros(3)).shape
-        ember.Size([])
+        torch.Size([])
     """
 
     arg_constraints: dict = {}

@@ -111,6 +111,12 @@ class Normal(_LocScale, ExponentialFamily):
 class Laplace(_LocScale):
     """Laplace distribution with location ``loc`` and scale ``scale``; reparameterised.
 
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        scale: the scale, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> ember.distributions.Laplace(0.0, 1.0).entropy()
@@ -152,6 +158,11 @@ class Laplace(_LocScale):
 
 class Exponential(ExponentialFamily):
     """Exponential distribution with rate ``rate``; reparameterised.
+
+    Args:
+        rate: the rate, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 
@@ -225,6 +236,12 @@ class Exponential(ExponentialFamily):
 
 class Uniform(Distribution):
     """Uniform distribution on the half-open interval ``[low, high)``; reparameterised.
+
+    Args:
+        low: the lower bound (inclusive).
+        high: the upper bound (exclusive).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

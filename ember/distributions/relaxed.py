@@ -107,6 +107,13 @@ class RelaxedBernoulli(TransformedDistribution):
     """A continuous relaxation of Bernoulli on (0, 1): ``sigmoid`` of a
     ``LogitRelaxedBernoulli`` sample; reparameterised.
 
+    Args:
+        temperature: the relaxation temperature, > 0.
+        probs: the event probabilities (give ``probs`` or ``logits``, not both).
+        logits: the log-odds (unnormalised log-probabilities for categorical distributions).
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> d = RelaxedBernoulli(ember.tensor(0.5), probs=ember.tensor([0.1, 0.9]))

@@ -199,6 +199,11 @@ class LogNormal(TransformedDistribution):
 class HalfNormal(TransformedDistribution):
     """``|X|`` for ``X ~ Normal(0, scale)``.
 
+    Args:
+        scale: the scale, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> HalfNormal(1.0).log_prob(ember.tensor(0.0))
@@ -253,6 +258,11 @@ class HalfNormal(TransformedDistribution):
 
 class HalfCauchy(TransformedDistribution):
     """``|X|`` for ``X ~ Cauchy(0, scale)``.
+
+    Args:
+        scale: the scale, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 
@@ -317,6 +327,12 @@ def _finfo(t):
 
 class Gumbel(TransformedDistribution):
     """Gumbel (type-I extreme value) distribution, built as ``loc - scale * log(-log U)``.
+
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        scale: the scale, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

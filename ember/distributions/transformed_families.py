@@ -72,6 +72,12 @@ class Pareto(TransformedDistribution):
 class Weibull(TransformedDistribution):
     """Weibull distribution: ``scale * E^(1 / concentration)`` with ``E ~ Exponential(1)``.
 
+    Args:
+        scale: the scale, > 0.
+        concentration: the concentration (shape) parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> Weibull(1.0, 1.0).mean
@@ -130,6 +136,12 @@ class Kumaraswamy(TransformedDistribution):
     """Kumaraswamy distribution on (0, 1): ``(1 - U^(1/b))^(1/a)`` with ``U ~ Uniform(0, 1)``
     (a = concentration1, b = concentration0); reparameterised.
 
+    Args:
+        concentration1: the first concentration parameter, > 0.
+        concentration0: the second concentration parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> Kumaraswamy(1.0, 1.0).mean
@@ -182,6 +194,12 @@ class Kumaraswamy(TransformedDistribution):
 class InverseGamma(TransformedDistribution):
     """Inverse-gamma distribution: ``1 / X`` with ``X ~ Gamma(concentration, rate)``.
 
+    Args:
+        concentration: the concentration (shape) parameter, > 0.
+        rate: the rate, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> InverseGamma(3.0, 2.0).mean
@@ -231,6 +249,12 @@ class InverseGamma(TransformedDistribution):
 
 class LogisticNormal(TransformedDistribution):
     """The simplex-valued image of a ``Normal(loc, scale)`` vector under stick breaking.
+
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        scale: the scale, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

@@ -319,6 +319,12 @@ class IndependentTransform(Transform):
     """Treat ``reinterpreted_batch_ndims`` extra rightmost dims of ``base_transform`` as
     event dims (its Jacobian term is summed over them).
 
+    Args:
+        base_transform: the transform to wrap.
+        reinterpreted_batch_ndims: how many rightmost batch dimensions become event
+            dimensions.
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> t = IndependentTransform(ExpTransform(), 1)
@@ -384,6 +390,11 @@ class IndependentTransform(Transform):
 class ReshapeTransform(Transform):
     """Reshape the rightmost dims from ``in_shape`` to ``out_shape`` (unit Jacobian).
 
+    Args:
+        in_shape: the event shape of the input.
+        out_shape: the event shape of the output.
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> tuple(ReshapeTransform((4,), (2, 2))(ember.arange(4.)).shape)
@@ -446,6 +457,9 @@ class ReshapeTransform(Transform):
 class ExpTransform(Transform):
     """``y = exp(x)``.
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> ExpTransform()(ember.tensor(0.0))
@@ -474,6 +488,10 @@ class ExpTransform(Transform):
 
 class PowerTransform(Transform):
     """``y = x ** exponent`` on the positive reals.
+
+    Args:
+        exponent: the power.
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
 
     Example::
 
@@ -523,6 +541,9 @@ class PowerTransform(Transform):
 class SigmoidTransform(Transform):
     """``y = sigmoid(x)``, clipped away from 0 and 1 so the inverse stays finite.
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> SigmoidTransform()(ember.tensor(0.0))
@@ -554,6 +575,9 @@ class SigmoidTransform(Transform):
 class SoftplusTransform(Transform):
     """``y = log(1 + exp(x))``.
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> SoftplusTransform()(ember.tensor(0.0))
@@ -583,6 +607,9 @@ class SoftplusTransform(Transform):
 class TanhTransform(Transform):
     """``y = tanh(x)``; its Jacobian term uses the stable form ``2 (log 2 - x - softplus(-2x))``.
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> TanhTransform()(ember.tensor(0.0))
@@ -611,6 +638,9 @@ class TanhTransform(Transform):
 
 class AbsTransform(Transform):
     """``y = |x|`` (not injective: the inverse picks the positive root).
+
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
 
     Example::
 
@@ -727,6 +757,9 @@ class SoftmaxTransform(Transform):
     """Real vectors to the simplex: ``y = exp(x) / sum(exp(x))`` (not bijective; the inverse
     returns the log, one of the preimages).
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> SoftmaxTransform()(ember.zeros(2))
@@ -759,6 +792,9 @@ class SoftmaxTransform(Transform):
 
 class StickBreakingTransform(Transform):
     """Real vectors of length K-1 to the K-simplex by stick breaking (bijective).
+
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
 
     Example::
 
@@ -846,6 +882,9 @@ class CorrCholeskyTransform(Transform):
     correlation matrices (rows of unit norm, positive diagonal), by stick breaking over
     ``tanh`` of the entries (PyTorch's construction).
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> tuple(CorrCholeskyTransform()(ember.zeros(3)).shape)
@@ -911,6 +950,9 @@ class LowerCholeskyTransform(Transform):
     """Square matrices to lower-triangular ones with a positive diagonal: the strictly
     lower part is kept and the diagonal exponentiated (not bijective on all matrices).
 
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> LowerCholeskyTransform()(ember.zeros(2, 2))
@@ -936,6 +978,9 @@ class LowerCholeskyTransform(Transform):
 class PositiveDefiniteTransform(Transform):
     """Square matrices to positive-definite ones: ``L L^T`` with ``L`` the lower-Cholesky
     transform of the input.
+
+    Args:
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
 
     Example::
 
@@ -963,6 +1008,12 @@ class PositiveDefiniteTransform(Transform):
 
 class CatTransform(Transform):
     """Apply ``tseq[i]`` to the i-th slice (of ``lengths[i]`` along ``dim``) and concatenate.
+
+    Args:
+        tseq: the sequence of transforms.
+        dim: the dimension.
+        lengths: the size of each piece along ``dim`` (default 1 each).
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
 
     Example::
 
@@ -1050,6 +1101,11 @@ class CatTransform(Transform):
 class StackTransform(Transform):
     """Apply ``tseq[i]`` to the i-th slice along ``dim`` and stack the results.
 
+    Args:
+        tseq: the sequence of transforms.
+        dim: the dimension.
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
+
     Example::
 
         >>> StackTransform([ExpTransform(), identity_transform], dim=0)(ember.zeros(2))
@@ -1107,6 +1163,10 @@ class StackTransform(Transform):
 
 class CumulativeDistributionTransform(Transform):
     """``y = distribution.cdf(x)``: maps the distribution's support to the unit interval.
+
+    Args:
+        distribution: the distribution whose CDF is the transform.
+        cache_size: 1 caches the last input/output pair (default 0: no cache).
 
     Example::
 

@@ -34,6 +34,12 @@ class VonMises(Distribution):
     ``concentration``; samples lie in [-pi, pi) (Best and Fisher's rejection sampler, in
     float64). Not reparameterised.
 
+    Args:
+        loc: the location (a tensor or number; parameters broadcast together).
+        concentration: the concentration (shape) parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> VonMises(ember.tensor(0.0), ember.tensor(1.0)).log_prob(ember.tensor(0.0))

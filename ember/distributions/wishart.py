@@ -46,6 +46,12 @@ class LKJCholesky(Distribution):
     density proportional to ``det(L L^T)^(concentration - 1)``; sampled by the onion method
     (Lewandowski, Kurowicka and Joe 2009).
 
+    Args:
+        dim: the dimension.
+        concentration: the concentration (shape) parameter, > 0.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
+
     Example::
 
         >>> L = LKJCholesky(3, 0.5).sample()
@@ -111,6 +117,15 @@ class Wishart(ExponentialFamily):
     """Wishart distribution over positive-definite matrices with ``df`` degrees of freedom
     and exactly one of ``covariance_matrix``, ``precision_matrix`` or ``scale_tril``;
     reparameterised by the Bartlett decomposition.
+
+    Args:
+        df: the degrees of freedom, > 0.
+        covariance_matrix: the positive-definite covariance (give exactly one of the three
+            matrix parameters).
+        precision_matrix: the positive-definite precision (inverse covariance).
+        scale_tril: the lower-triangular Cholesky factor of the covariance.
+        validate_args: check the parameters (and later the values passed to ``log_prob``)
+            against their constraints (default: ``Distribution``'s global setting, on).
 
     Example::
 

@@ -184,3 +184,25 @@ def test_muon_trains_a_matrix():
         ada.step()
         first = first if first is not None else float(loss)
     assert float(loss) < 0.05 * first
+
+
+def test_lazy_cnn_with_fractional_pooling_trains_with_adafactor():
+    # a program as users write it: Lazy layers sized by a dry run, fractional pooling,
+    # Adafactor on every parameter; the loss of a separable toy task falls
+    nn = ember.nn
+    ember.manual_seed(0)
+    x = ember.randn(32, 1, 12, 12)
+    y = (x[:, 0, :6].mean((1, 2)) > x[:, 0, 6:].mean((1, 2))).long()
+    net = nn.Sequential(nn.LazyConv2d(4, 3), nn.ReLU(), nn.FractionalMaxPool2d(2, output_size=5),
+                        nn.Flatten(), nn.LazyLinear(2))
+    net(x[:2])
+    assert type(net[0]) is nn.Conv2d and type(net[4]) is nn.Linear
+    opt = ember.optim.Adafactor(net.parameters(), lr=0.05)
+    losses = []
+    for _ in range(40):
+        opt.zero_grad()
+        loss = ember.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.6 * losses[0]

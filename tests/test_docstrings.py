@@ -74,9 +74,10 @@ NO_SHAPE = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
 SECTION = re.compile(r"^\s*(Args|Arguments|Returns|Yields|Shape|Example|Examples)\s*::?(?:\s|$)",
                      re.M)
 SIGNATURE_LINE = re.compile(r"^[\w.]+\(.*\)(\s*->\s*.*)?$")
-REFERENCE = re.compile(r"^(See|In-place version of|Alias (of|for)|Method form of)\s+"
-                       r"(?::(?:func|meth):)?`*(?:ember\.|torch\.)?(?:Tensor\.)?"
-                       r"(?P<target>[\w.]+)`*")
+REFERENCE = re.compile(r"^(?:``torch\.[\w.]+``: see|See|In-place version of|"
+                       r"(?:Deprecated )?[Aa]lias (?:of|for)|Method form of)\s+"
+                       r"(?::(?:func|meth):)?`*(?:ember\.|torch\.)?"
+                       r"(?P<target>\w+(?:\.\w+)*)")
 
 
 def _resolve(dotted: str):
@@ -174,6 +175,20 @@ def _is_layer(name, obj) -> bool:
         and not obj.__name__.startswith("_")
 
 
+def _reference_target(name, target_name, this):
+    """The object a reference names, looked up beside ``name``, on Tensor, then in ember."""
+    here = _resolve(name.rpartition(".")[0])
+    for root in (here, ember.Tensor, ember):
+        obj = root
+        for part in target_name.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if obj is not None and obj is not this:
+            return obj
+    return None
+
+
 def problems(name, obj, kind, documented=None) -> list[str]:
     """What the docstring of ``obj`` (published as ``name``) lacks; [] when complete."""
     target = obj
@@ -192,8 +207,9 @@ def problems(name, obj, kind, documented=None) -> list[str]:
         return ["no one-line summary"]
     m = REFERENCE.match(lines[0].strip())
     if m and kind in ("method", "function") and documented is not None:
-        target_name = m.group("target").rstrip(".")
-        ok = any(k.endswith("." + target_name) or k == target_name for k in documented)
+        target_name = m.group("target")
+        target = _reference_target(name, target_name, obj)
+        ok = target is not None and id(target) in documented
         return [] if ok else [f"refers to {target_name}, which is not documented"]
     found = {s.rstrip("s") if s != "Args" else s for s in SECTION.findall(doc)}
     found = {"Args" if s == "Argument" else s for s in found}
@@ -254,14 +270,14 @@ def collect(examples=True):
         p = problems(name, obj, kind)
         out[name] = (ns, obj, kind, p)
         if not p:
-            complete.add(name)
+            complete.add(id(obj))
     for name, (ns, obj, kind, p) in out.items():  # second pass: references to functions
         if p and kind in ("method", "function"):
             p2 = problems(name, obj, kind, complete)
             out[name] = (ns, obj, kind, p2)
     if examples:
         for name, (ns, obj, kind, p) in out.items():
-            if not p and name in complete:
+            if not p and id(obj) in complete:
                 report = run_example(name, obj, kind)
                 if report:
                     REPORTS[name] = report

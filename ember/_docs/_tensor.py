@@ -1277,4 +1277,19 @@ DOCS = {
         >>> bool(x.min() > 0)
         True
 """,
+    "Tensor.polygamma": """\
+    The ``n``-th derivative of the digamma function of each element.
+
+    ``x.polygamma(n)`` is ``ember.polygamma(n, x)``.
+
+    Args:
+        n: the order of the derivative (n >= 0).
+
+    Returns:
+        A floating-point tensor of ``self``'s shape.
+
+    Example:
+        >>> ember.tensor([1.0, 2.0]).polygamma(1)
+        tensor([1.6449, 0.6449])
+""",
 }

@@ -980,6 +980,134 @@ def pca_lowrank(A, q=None, center=True, niter=2):
     return svd_lowrank(A - A.mean(dim=-2, keepdim=True), q, niter)
 
 
+def _b_orthonormal_basis(S, B, eps):
+    """Columns spanning ``S``'s range, orthonormal in the ``B`` inner product (tiny
+    directions dropped), through the eigen-decomposition of the Gram matrix."""
+    import ember
+
+    BS = S if B is None else B.matmul(S)
+    G = S.mT.matmul(BS)
+    G = (G + G.mT) / 2
+    d, V = ember.linalg.eigh(G)
+    keep = d > eps * d.abs().max().clamp(min=1e-300)
+    V, d = V[:, keep], d[keep]
+    return S.matmul(V / d.sqrt())
+
+
+def _lobpcg_one(A, B, X, iK, k, n, niter, tol, largest):
+    import ember
+
+    m = A.shape[-1]
+    eps = ember.finfo(A.dtype).eps
+    tol = eps ** 0.5 if tol is None else tol
+    if X is None:
+        X = ember.randn(m, n, dtype=A.dtype, device=A.device)
+    X = _b_orthonormal_basis(X, B, eps * m)
+    P = W = None
+    a_norm = ember.linalg.matrix_norm(A).item()
+    b_norm = 1.0 if B is None else ember.linalg.matrix_norm(B).item()
+    it = 0
+    while True:
+        # Rayleigh-Ritz on the current trial subspace S = [X, W, P]
+        S = ember.cat([t for t in (X, W, P) if t is not None], 1)
+        Q = _b_orthonormal_basis(S, B, eps * m)
+        H = Q.mT.matmul(A.matmul(Q))
+        theta, C = ember.linalg.eigh((H + H.mT) / 2)
+        order = theta.argsort(descending=largest)[:n]
+        theta, C = theta[order], C[:, order]
+        X_new = Q.matmul(C)
+        if it > 0:
+            # the search direction: X_new without its component along the old X
+            BXo = X if B is None else B.matmul(X)
+            P = X_new - X.matmul(BXo.mT.matmul(X_new))
+        X = X_new
+        BX = X if B is None else B.matmul(X)
+        R = A.matmul(X) - BX * theta
+        rerr = R.norm(dim=0) / (X.norm(dim=0) * (a_norm + theta.abs() * b_norm))
+        it += 1
+        if bool((rerr[:k] < tol).all()) or (niter >= 0 and it > niter):
+            return theta[:k], X[:, :k]
+        W = R if iK is None else iK.matmul(R)
+
+
+@_top
+def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, largest=None,
+           method=None, tracker=None, ortho_iparams=None, ortho_fparams=None,
+           ortho_bparams=None):
+    """The ``k`` largest (or smallest) eigenpairs of the symmetric positive-definite
+    generalized problem ``A x = lambda B x`` by LOBPCG (Knyazev's locally optimal block
+    preconditioned conjugate gradient): Rayleigh-Ritz over ``[X, W, P]`` each step, with the
+    trial basis B-orthonormalised through its Gram matrix (which also drops directions that
+    became dependent, the role of PyTorch's "ortho" method).
+
+    Args:
+        A: ``(*, m, m)`` symmetric, dense.
+        k: how many eigenpairs (default: ``X``'s columns, else 1).
+        B: ``(*, m, m)`` symmetric positive definite, or None (identity).
+        X: ``(*, m, n)`` initial guess (default: random from the global generator).
+        n: the block size (default ``k``, or ``X``'s columns); ``m >= 3 n`` is required.
+        iK: ``(*, m, m)`` preconditioner applied to the residuals, or None.
+        niter: the most iterations (default 1000; -1: until converged).
+        tol: the residual tolerance (default ``sqrt(eps)`` of the dtype).
+        largest: the largest eigenvalues (default True), else the smallest.
+        method: "ortho" (default) or "basic": the same iteration here.
+        tracker: must be None (ember does not expose the iteration state).
+        ortho_iparams, ortho_fparams, ortho_bparams: must be None.
+
+    Returns:
+        ``(E, X)``: eigenvalues ``(*, k)`` (descending when ``largest``, else ascending) and
+        B-orthonormal eigenvectors ``(*, m, k)``. Not differentiable in ember (PyTorch
+        differentiates dense ``A``): inputs that require grad are refused.
+
+    Example:
+        >>> A = ember.diag(ember.arange(1.0, 11.0, dtype=ember.float64))
+        >>> E, X = ember.lobpcg(A, k=2)
+        >>> [round(v, 6) for v in E.tolist()]
+        [10.0, 9.0]
+    """
+    import ember
+
+    for name, v in (("tracker", tracker), ("ortho_iparams", ortho_iparams),
+                    ("ortho_fparams", ortho_fparams), ("ortho_bparams", ortho_bparams)):
+        if v is not None:
+            raise NotImplementedError(f"lobpcg(): {name} (ember runs one LOBPCG variant and "
+                                      "exposes no iteration state)")
+    if method not in (None, "basic", "ortho"):
+        raise ValueError(f"LOBPCG method must be 'basic' or 'ortho', got {method!r}")
+    if ember.is_grad_enabled() and any(t is not None and t.requires_grad
+                                       for t in (A, B, X, iK)):
+        raise NotImplementedError("lobpcg(): gradients (inputs that require grad); detach "
+                                  "them, or use linalg.eigh for differentiable eigenpairs")
+    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"A must be a (batch of) square matrix, got shape {list(A.shape)}")
+    if not A.is_floating_point():
+        A = A.to(ember.get_default_dtype())
+    m = A.shape[-1]
+    if k is None:
+        k = 1 if X is None else X.shape[-1]
+    if n is None:
+        n = k if X is None else X.shape[-1]
+    if m < 3 * n:
+        raise ValueError(f"LOBPCG algorithm is not applicable when the number of A rows (={m}) "
+                         f"is smaller than 3 x the number of requested eigenpairs (={n})")
+    if k > n:
+        raise ValueError(f"lobpcg: k (={k}) must not exceed n (={n})")
+    niter = 1000 if niter is None else niter
+    largest = True if largest is None else largest
+    batch = A.shape[:-2]
+    with ember.no_grad():
+        if not batch:
+            return _lobpcg_one(A, B, X, iK, k, n, niter, tol, largest)
+        flat = A.reshape(-1, m, m)
+        parts = [_lobpcg_one(flat[i], None if B is None else B.reshape(-1, m, m)[i],
+                             None if X is None else X.reshape(-1, m, X.shape[-1])[i],
+                             None if iK is None else iK.reshape(-1, m, m)[i], k, n, niter, tol,
+                             largest) for i in range(flat.shape[0])]
+        E = ember.stack([p[0] for p in parts]).reshape(*batch, k)
+        V = ember.stack([p[1] for p in parts]).reshape(*batch, m, k)
+        return E, V
+
+
 # --------------------------------------------------------------------------- other libraries
 @_top
 def igamma(input, other, *, out=None):

@@ -216,7 +216,13 @@ def main(argv=None) -> None:
     ap.add_argument("--lib", choices=["ember", "torch"], default=None,
                     help="time one framework alone (benchmarks/ab.py's method)")
     ap.add_argument("--json", action="store_true", help="print {benchmark: seconds} as JSON")
+    ap.add_argument("--heap-reuse", action="store_true",
+                    help="ember.cpu.allocator.enable_heap_reuse() first (process-wide opt-in)")
     args = ap.parse_args(argv)
+    if args.heap_reuse:
+        import ember.cpu.allocator
+
+        ember.cpu.allocator.enable_heap_reuse()
     if args.lib:
         return _one_lib(args)
     torch = None

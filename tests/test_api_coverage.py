@@ -30,7 +30,7 @@ RESULT = COV.measure()
 # Measured against PyTorch 2.13 when the floor was last raised: raise a floor when coverage
 # grows; never lower one to make a change pass (add the missing names instead).
 FLOORS = {
-    "torch (functions)": 98.9,
+    "torch (functions)": 99.4,
     "torch.Tensor": 99.2,
     "torch.nn (classes)": 100.0,
     "torch.nn.functional": 100.0,

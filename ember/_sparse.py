@@ -532,9 +532,16 @@ def _fwd_coo(indices, values, shape, coalesced):
 
 _COO = OpDef("sparse_coo_tensor", _fwd_coo, None, save=(0,), attrs=("size", "is_coalesced"),
              node_name="SparseCooTensorWithDimsAndTensorsBackward0")
-_GATHER = OpDef("sparse_gather", lambda g, idx, shape: SparseCOOArray(
-    idx, np.zeros((idx.shape[1],) + tuple(shape[idx.shape[0]:]), g.dtype), shape).gather(g),
-    None, differentiable=False, attrs=("size",))
+
+
+def _gather_fwd(g, idx, shape):
+    """The values of ``g`` (dense or sparse, shape ``shape``) at the entries ``idx``."""
+    at = SparseCOOArray(idx, np.zeros((idx.shape[1],) + tuple(shape[idx.shape[0]:]), g.dtype),
+                        shape)
+    return at.gather(g)
+
+
+_GATHER = OpDef("sparse_gather", _gather_fwd, None, save=(1,), attrs=("size",))
 
 
 @_COO.grad
@@ -543,9 +550,15 @@ def _(ctx, g):
     return None, apply(_GATHER, (g, idx), (ctx.params[0],))
 
 
+@_GATHER.grad
+def _(ctx, gg):  # reading entries is adjoint to placing values at them
+    (idx,) = ctx.inputs
+    return apply(_COO, (idx, gg), (ctx.params[0], False)), None
+
+
 _TO_DENSE = OpDef("sparse_to_dense", lambda s: s.to_dense(), None, save="x",
                   node_name="ToDenseBackward0")
-_MASK = OpDef("sparse_mask", lambda g, s: _mask(g, s), None, differentiable=False)
+_MASK = OpDef("sparse_mask", lambda g, s: _mask(g, s), None, save=(1,))
 
 
 def _mask(g, s):
@@ -557,6 +570,18 @@ def _mask(g, s):
 def _(ctx, g):
     (s,) = ctx.inputs
     return (apply(_MASK, (g, s)),)
+
+
+def _masked(gg, s):
+    """``gg`` on ``s``'s pattern, as a sparse tensor (``gg`` already is one when it comes
+    from a sparse output)."""
+    return gg if gg.is_sparse else apply(_MASK, (gg, s))
+
+
+@_MASK.grad
+def _(ctx, gg):  # the masked entries of the input receive the gradient, densified
+    (s,) = ctx.inputs
+    return apply(_TO_DENSE, (apply(_MASK, (gg, s)),)), None
 
 
 def _to_sparse_fwd(x, sparse_dim):
@@ -614,7 +639,16 @@ def _sampled_mm_fwd(g, b, s):
     return SparseCOOArray(sc.indices, vals, sc.shape, True)
 
 
-_SAMPLED_MM = OpDef("sparse_sampled_mm", _sampled_mm_fwd, None, differentiable=False)
+_SAMPLED_MM = OpDef("sparse_sampled_mm", _sampled_mm_fwd, None, save="x")
+
+
+@_SAMPLED_MM.grad
+def _(ctx, gg):  # out_k = g[r_k] . b[c_k]: d/dg = M @ b, d/db = M^T @ g, M = gg on the pattern
+    g, b, s = ctx.inputs
+    m = _masked(gg, s)
+    ga = apply(OPS["matmul"], (m, b)) if ctx.next[0] is not None else None
+    gb = apply(OPS["matmul"], (m.t(), g)) if ctx.next[1] is not None else None
+    return ga, gb, None
 
 
 @_SPARSE_MM.grad
@@ -638,7 +672,7 @@ def _sparse_sum_fwd(s, dims, dtype):
 _SPARSE_SUM = OpDef("sparse_sum", _sparse_sum_fwd, None, save="x", attrs=("dim", "dtype"),
                     node_name="SparseSumBackward0")
 _SUM_BWD = OpDef("sparse_sum_backward", lambda g, s, dims: _sum_bwd(g, s, dims), None,
-                 differentiable=False, attrs=("dim",))
+                 save=(1,), attrs=("dim",))
 
 
 def _sum_bwd(g, s, dims):
@@ -664,6 +698,14 @@ def _sum_bwd(g, s, dims):
 def _(ctx, g):
     (s,) = ctx.inputs
     return (apply(_SUM_BWD, (g, s), (ctx.params[0],)),)
+
+
+@_SUM_BWD.grad
+def _(ctx, gg):  # spreading g over the pattern is adjoint to summing the pattern's entries
+    (s,) = ctx.inputs
+    dims = ctx.params[0]
+    r = apply(_SPARSE_SUM, (_masked(gg, s),), (dims, None))
+    return r, None
 
 
 def _softmax_fwd(s, dim, log):
@@ -700,6 +742,8 @@ _SOFTMAX = OpDef("sparse_softmax", lambda s, dim: _softmax_fwd(s, dim, False), N
                  save="y", attrs=("dim",), node_name="SparseSoftmaxBackward0")
 _LOG_SOFTMAX = OpDef("sparse_log_softmax", lambda s, dim: _softmax_fwd(s, dim, True), None,
                      save="y", attrs=("dim",), node_name="SparseLogSoftmaxBackward0")
+# not differentiable: double backward through a sparse softmax is not built (its gradient
+# carries no graph, so differentiating it raises PyTorch's "does not require grad")
 _SOFTMAX_BWD = OpDef("sparse_softmax_backward",
                      lambda g, y, dim, log: _softmax_bwd(g, y, dim, log), None,
                      differentiable=False, attrs=("dim", "log"))
@@ -765,13 +809,25 @@ def _embedding_sparse_bwd_fwd(g, idx, num_weights, padding_idx, scale_grad):
 
 
 _EMBEDDING_SPARSE_BWD = OpDef("embedding_sparse_backward", _embedding_sparse_bwd_fwd, None,
-                              differentiable=False, attrs=_EMB_ATTRS)
+                              save=(1,), attrs=_EMB_ATTRS)
 
 
 @_EMBEDDING_SPARSE.grad
 def _(ctx, g):
     (idx,) = ctx.inputs
     return apply(_EMBEDDING_SPARSE_BWD, (g, idx), ctx.params), None
+
+
+@_EMBEDDING_SPARSE_BWD.grad
+def _(ctx, gg):  # scattering rows is adjoint to looking them up (padding rows got nothing)
+    (idx,) = ctx.inputs
+    pad = ctx.params[1]
+    d = gg.to_dense()
+    if pad is not None:
+        keep = np.ones((d._data.shape[0], 1), d._data.dtype)
+        keep[pad] = 0
+        d = d * Tensor._wrap(keep)
+    return d[idx], None
 
 
 def embedding_sparse(weight, idx, attrs):

@@ -410,3 +410,24 @@ def test_other_views_see_history_rewritten_through_a_sibling_view():
     y[:2].mul_(3)
     (tail * tail).sum().backward()
     np.testing.assert_allclose(b.grad.numpy(), [0.0, 36.0, 6.0])
+
+
+def test_none_gradient_for_an_input_with_a_node_keeps_other_paths():
+    """A formula returning None for an input that has a node (a Function's "no gradient")
+    still counts that edge, so the node's other consumers deliver their gradients."""
+    class Half(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    (Half.apply(x, y) + y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+    x.grad = None
+    Half.apply(x, (x * 3) * 1).sum().backward()  # a chain that receives no gradient at all
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])

@@ -555,3 +555,11 @@ def test_gradcheck_through_sparse_records():
     eye = ember.eye(3, dtype=f64)  # u @ eye turns the sparse weight gradient dense for u
     assert gradcheck(lambda u: F.embedding(ember.tensor([[1, 2, 1]]), u @ eye, sparse=True,
                                            padding_idx=0), (u,))
+    # second order: the backward records are differentiable (sparse softmax's excepted)
+    gradgradcheck = ember.autograd.gradgradcheck
+    assert gradgradcheck(lambda v, b: ember.sparse.mm(mk(v), b) ** 2, (v, b))
+    assert gradgradcheck(lambda v: ember.sparse.sum(mk(v), 1).to_dense() ** 2, (v,))
+    assert gradgradcheck(lambda v: ember.sparse.sum(mk(v)) ** 2, (v,))
+    assert gradgradcheck(lambda x: (x.to_sparse() * 2).to_dense() ** 2, (x,))
+    assert gradgradcheck(lambda u: F.embedding(ember.tensor([[1, 2, 1]]), u @ eye, sparse=True,
+                                               padding_idx=1) ** 2, (u,))

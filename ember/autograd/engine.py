@@ -218,7 +218,11 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                 raise RuntimeError(f"function {op.node_name} returned an incorrect number of "
                                    f"gradients (expected {len(nxt)}, got {len(grads_in)})")
             for e, gi in zip(nxt, grads_in):
-                if e is None or gi is None:
+                if e is None:
+                    continue
+                if gi is None:
+                    if e.__class__ is tuple or e.__class__.__base__ is _Node:
+                        _no_gradient(e, deps, buffers, ready)
                     continue
                 if gi.__class__ is not _Tensor and not isinstance(gi, _Tensor):
                     raise TypeError(f"{op.node_name} returned a {type(gi).__name__} as a "
@@ -284,6 +288,29 @@ def _run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_u
                                    "used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
     return captured
+
+
+def _no_gradient(e, deps, buffers, ready):
+    """A formula returned None for an input with a node: the edge still counts as delivered,
+    so a node fed by several edges runs once the others arrive; a node none of whose edges
+    carried a gradient passes "no gradient" on to its own inputs without running (PyTorch's
+    undefined gradients). Without this count the node would never become ready and the
+    gradients of its other consumers would be lost."""
+    stack = [e[0] if e.__class__ is tuple else e]
+    while stack:
+        n = stack.pop()
+        d = deps[n] - 1
+        deps[n] = d
+        if d:
+            continue
+        if n in buffers:
+            ready.append(n)
+            continue
+        for e2 in n.next:
+            if e2.__class__ is tuple:
+                stack.append(e2[0])
+            elif e2 is not None and e2.__class__.__base__ is Node:
+                stack.append(e2)
 
 
 def _slow_bwd(node, g):

@@ -141,6 +141,7 @@ CL_CASES = [
     # first layers, (C, N, S) layout: per-sample GEMMs into NCHW, summed weight partials
     ((8, 1, 12, 12), (4, 1, 3, 3), dict()),
     ((6, 3, 10, 10), (5, 3, 7, 7), dict(stride=2, padding=3)),
+    ((2, 8, 4, 4, 4), (5, 8, 3, 3, 3), dict(padding=1)),       # conv3d, channels-last
 ]
 
 
@@ -292,3 +293,29 @@ def test_conv_weight_grad_is_stored_without_copy(xs, ws, kw):
     wt = ember.tensor(w, requires_grad=True)
     F.conv2d(xt, wt, **kw).sum().backward()
     np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_transpose_channels_last_stride1_matches_torch(dtype):
+    # stride-1 transposed convolutions on small maps take the flipped-kernel convolution form
+    torch = pytest.importorskip("torch")
+    cases = [((3, 16, 5, 5), (16, 8, 3, 3), dict(padding=1)),
+             ((3, 16, 4, 4), (16, 8, 3, 3), dict()),
+             ((2, 12, 3, 3), (12, 6, 2, 3), dict(padding=(1, 0), dilation=(1, 2))),
+             ((2, 16, 3, 3, 3), (16, 4, 3, 3, 3), dict(padding=1))]
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for xs, ws, kw in cases:
+        nd = len(xs) - 2
+        rng = np.random.default_rng(2)
+        arrays = [rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype),
+                  rng.standard_normal(ws[1]).astype(dtype)]
+        res = []
+        for lib in (ember, torch):
+            x, w, b = (lib.tensor(a, requires_grad=True) for a in arrays)
+            y = getattr(lib.nn.functional, f"conv_transpose{nd}d")(x, w, b, **kw)
+            gy = lib.tensor(np.random.default_rng(3).standard_normal(tuple(y.shape))
+                            .astype(dtype))
+            res.append([y.detach().numpy(),
+                        *(g.numpy() for g in lib.autograd.grad(y, [x, w, b], gy))])
+        for a, e in zip(*res):
+            np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=f"{xs} {ws} {kw}")

@@ -14,17 +14,20 @@ runs the record's forward on the arrays it was given. The dense records a sparse
 meets then reach this class through NumPy's protocols:
 
 - ufuncs (``__array_ufunc__``): ``mul``/``div`` by a number (or a 0-d tensor), ``neg``,
-  ``add``/``sub`` of two sparse tensors (indices concatenated, uncoalesced, as PyTorch's),
+  ``add``/``sub`` of two sparse tensors (PyTorch's merge of the entry lists, ``_add_ss``),
   ``dense + sparse`` (dense result), ``sparse * dense`` (sparse result), ``matmul`` of a 2-d
-  sparse matrix with a dense matrix or vector, ``sum`` (``add.reduce``);
-- methods the records call: ``swapaxes`` (``transpose``/``t``), ``copy`` (``clone``),
-  ``astype`` (``to(dtype)``).
+  sparse matrix with a dense operand on either side (and sparse @ sparse through a dense
+  right operand), ``sum`` (``add.reduce``); with ``out=`` a sparse tensor the in-place
+  forms (``neg_``), and ``dense += sparse`` for the engine;
+- methods and functions the records call: ``swapaxes``/``transpose`` (``t``, ``permute``
+  within the sparse or within the dense dimensions), ``copy`` (``clone``), ``astype``
+  (``to(dtype)``), ``copyto`` and ``fill``/``[...] = 0`` (``mul_``, ``add_``, ``zero_``).
 
 Everything else raises PyTorch's ``NotImplementedError`` ("Could not run 'aten::exp' with
-arguments from the 'SparseCPU' backend"), and ``numpy()``, ``stride()``, ``tolist()``,
-indexing and views refuse with PyTorch's errors: an op is supported or refused, never run
-on a wrong densification. ``add(sparse, dense)`` is refused as in PyTorch; the autograd
-engine adds gradients of mixed layouts dense-first (``_add_grads`` in the engine).
+arguments from the 'SparseCPU' backend"); ``numpy()``/``np.asarray``, ``tolist()``, indexing,
+reshapes and ``ember.save`` refuse as well: an op is supported or refused, never run on a
+wrong densification. ``add(sparse, dense)`` is refused as in PyTorch; the autograd engine
+adds gradients of mixed layouts dense-first (``_add_grads`` in the engine).
 
 Records of their own (in this file, dispatched like every other record, so modes, the
 profiler and autograd see them): ``sparse_coo_tensor`` (indices, values -> sparse; its
@@ -69,8 +72,8 @@ def _unsupported(name):
     return NotImplementedError(
         f"Could not run 'aten::{name}' with arguments from the 'SparseCPU' backend. ember's "
         "sparse COO tensors support to_dense, coalesce, indices/values, transpose, mul/div by "
-        "a number, add/sub of sparse tensors, dense + sparse, sparse * dense, mm/matmul with "
-        "a dense right operand, sum, and ember.sparse's functions")
+        "a number, add/sub of sparse tensors, dense + sparse, sparse * dense, mm/matmul, "
+        "sum, and ember.sparse's functions")
 
 
 class SparseCOOArray:
@@ -413,7 +416,7 @@ def _add(a, b, sign=1):
     op = "add" if sign == 1 else "sub"
     if sa and sb:
         return _add_ss(a, b, sign)
-    if sb and b.__class__ is SparseCOOArray and not _is_number(a):
+    if sb and not _is_number(a):
         _check_same_shape(op, a, b)
         out = np.array(a, dtype=np.result_type(a, b.values), copy=True)
         _scatter_add(out, b if sign == 1 else _neg(b))

@@ -319,3 +319,25 @@ def test_conv_transpose_channels_last_stride1_matches_torch(dtype):
                         *(g.numpy() for g in lib.autograd.grad(y, [x, w, b], gy))])
         for a, e in zip(*res):
             np.testing.assert_allclose(a, e, rtol=tol, atol=tol, err_msg=f"{xs} {ws} {kw}")
+
+
+# ----------------------------------------------------------------------------- ReLU kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernel_bitwise_equals_numpy(dtype):
+    from ember._codegen import eager
+
+    rng = np.random.default_rng(4)
+    n = eager.RELU_MIN + 37  # large enough to take the kernel
+    xa = rng.standard_normal(n).astype(dtype)
+    xa[:8] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1, -1, 0]
+    ga = rng.standard_normal(n).astype(dtype)
+    ga[:8] = [np.nan, np.inf, -np.inf, np.nan, 1, np.nan, 3, np.inf]
+    x = ember.tensor(xa, requires_grad=True)
+    y = F.relu(x)
+    y.backward(ember.tensor(ga))
+    want_y = np.maximum(xa, dtype(0))
+    want_g = np.where(want_y > 0, ga, dtype(0))
+    assert y.detach().numpy().tobytes() == want_y.tobytes()
+    assert x.grad.numpy().tobytes() == want_g.tobytes()
+    xs = ember.tensor(xa.reshape(-1, 1)[:: 1][:n - 37].reshape(-1, 128)[:, ::2])  # strided
+    np.testing.assert_array_equal(F.relu(xs).numpy(), np.maximum(xs.numpy(), dtype(0)))

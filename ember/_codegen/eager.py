@@ -113,6 +113,38 @@ def gelu_backward(g, x, approx):
     return None if r is None else r[0]
 
 
+# ----------------------------------------------------------------------------- ReLU
+# ReLU and its gradient are one memory-bound pass each; NumPy runs them on one core. On
+# large tensors (a CNN's first activations: LeNet's are 1.4M floats) the generated kernel
+# splits them over the OpenMP threads; below RELU_MIN elements the callers keep NumPy's
+# ufunc, which has less fixed cost. Same results bit for bit: maximum(x, 0) keeps NaN (and
+# -0.0) as NumPy's does, and the gradient selects g or an exact +0.0 (no multiply, so inf
+# or NaN in g at masked positions give 0, as masked_select_zero).
+RELU_MIN = 1 << 17
+
+
+def relu(x):
+    """``maximum(x, 0)`` of a large float array, or None."""
+    if not _ok(x):
+        return None
+    dt = x.dtype.name
+    k = _kernel(("relu", dt), lambda: elementwise_kernel(
+        [("x", dt)], [("y", "maximum(x, 0)")], [("y", dt)]))
+    r = _run(k, [x])
+    return None if r is None else r[0]
+
+
+def relu_backward(g, y):
+    """``g`` where ``y > 0`` else 0, or None."""
+    if not _ok(g, y):
+        return None
+    dt = y.dtype.name
+    k = _kernel(("relu_backward", dt), lambda: elementwise_kernel(
+        [("g", dt), ("y", dt)], [("gx", "where(y > 0, g, 0)")], [("gx", dt)]))
+    r = _run(k, [g, y])
+    return None if r is None else r[0]
+
+
 # ----------------------------------------------------------------------------- layer norm
 def layer_norm(x, w, b, k, eps):
     """``(y, mean, invstd)`` of layer norm over the last ``k`` dims (``w``/``b`` may be None),

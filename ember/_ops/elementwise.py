@@ -148,9 +148,18 @@ def _sigmoid(x):
     return r
 
 
+_KERNEL_MIN = 1 << 17  # elements from which ReLU runs a threaded kernel (eager.RELU_MIN)
+
+
 def _relu(x):
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    if x.size >= _KERNEL_MIN:
+        from ember._codegen import eager  # NOTE [ Eager ops on generated kernels ]
+
+        r = eager.relu(x)
+        if r is not None:
+            return r
     return xp.maximum(x, x.dtype.type(0))
 
 
@@ -204,6 +213,12 @@ def _sigmoid_bwd_fwd(g, y):
 
 
 def _threshold_bwd_fwd(g, y):
+    if y.size >= _KERNEL_MIN and g.shape == y.shape:
+        from ember._codegen import eager  # one threaded pass on large tensors
+
+        r = eager.relu_backward(g, y)
+        if r is not None:
+            return r
     return B.masked_select_zero(g, y > 0)  # branch-free: np.where is ~15x slower here
 
 

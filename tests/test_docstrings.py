@@ -74,7 +74,7 @@ NO_SHAPE = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
 SECTION = re.compile(r"^\s*(Args|Arguments|Returns|Yields|Shape|Example|Examples)\s*::?(?:\s|$)",
                      re.M)
 SIGNATURE_LINE = re.compile(r"^[\w.]+\(.*\)(\s*->\s*.*)?$")
-REFERENCE = re.compile(r"^(?:``torch\.[\w.]+``: see|See|In-place version of|"
+REFERENCE = re.compile(r"^(?:``torch\.[\w.]+``: (?:see|alias of)|See|In-place version of|"
                        r"(?:Deprecated )?[Aa]lias (?:of|for)|Method form of)\s+"
                        r"(?::(?:func|meth):)?`*(?:ember\.|torch\.)?"
                        r"(?P<target>\w+(?:\.\w+)*)")

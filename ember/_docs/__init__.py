@@ -109,21 +109,22 @@ def attach(name: str, namespace: dict) -> list[str]:
                 add_docstr(obj, text)
     tensor = namespace.get("Tensor") if name == "ember" else None
     if tensor is not None:
-        _document_inplace(tensor)
+        _document_inplace(vars(tensor), ":meth:`Tensor.{}`")
+    elif name == "ember.nn.functional":
+        _document_inplace(namespace, ":func:`{}`")
     return missing
 
 
-def _document_inplace(cls) -> None:
-    """Give each undocumented in-place method ``x_`` a reference to its out-of-place ``x``.
+def _document_inplace(attrs, ref: str) -> None:
+    """Give each undocumented in-place function ``x_`` a reference to its out-of-place ``x``.
 
     PyTorch documents ``Tensor.add_`` as "In-place version of add()"; the out-of-place
-    method carries the arguments and the example.
+    function carries the arguments and the example.
     """
-    attrs = vars(cls)
-    for n, fn in attrs.items():
+    for n, fn in list(attrs.items()):
         if (n.endswith("_") and not n.startswith("_") and callable(fn)
                 and not getattr(fn, "__doc__", None) and n[:-1] in attrs):
             try:
-                fn.__doc__ = f"In-place version of :meth:`Tensor.{n[:-1]}`."
+                fn.__doc__ = f"In-place version of {ref.format(n[:-1])}."
             except (AttributeError, TypeError):  # a builtin or slot wrapper
                 pass

@@ -264,8 +264,22 @@ DOCS = {
         A namedtuple ``(hist, bin_edges)``.
 """,
     "repeat": """\
+    Repeats the whole of ``input`` along each dimension (always a copy).
+
+    Args:
+        input: the input tensor.
+        *sizes: the number of repetitions per dimension (ints or one sequence), at least
+            ``input.dim()`` of them; extra ones add leading dimensions.
+
     Returns:
         A new tensor with each dimension's size multiplied.
+
+    Example:
+        >>> ember.repeat(ember.tensor([1, 2]), 2, 2)
+        tensor([[1, 2, 1, 2],
+                [1, 2, 1, 2]])
+        >>> ember.zeros(1, 2).repeat(2, 1).shape
+        torch.Size([2, 2])
 """,
     "istft": """\
     Returns:

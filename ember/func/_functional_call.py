@@ -155,7 +155,7 @@ def stack_module_state(models):
         >>> ms = [ember.nn.Linear(2, 3) for _ in range(4)]
         >>> params, buffers = ember.func.stack_module_state(ms)
         >>> params["weight"].shape
-        ember.Size([4, 3, 2])
+        torch.Size([4, 3, 2])
     """
     if len(models) == 0:
         raise RuntimeError("stack_module_state: Expected at least one model, got 0.")

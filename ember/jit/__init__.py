@@ -333,7 +333,7 @@ def trace(func=None, example_inputs=None, optimize=None, check_trace=True, check
         >>> lin = ember.nn.Linear(3, 2)
         >>> tm = ember.jit.trace(lin, ember.ones(4, 3))
         >>> tm(ember.ones(4, 3)).shape
-        ember.Size([4, 2])
+        torch.Size([4, 2])
     """
     if optimize is not None:
         raise NotImplementedError("ember.jit.trace: optimize= is deprecated in PyTorch and "

@@ -466,7 +466,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     Example:
         >>> q = k = v = ember.randn(2, 4, 5, 8)
         >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
-        ember.Size([2, 4, 5, 8])
+        torch.Size([2, 4, 5, 8])
     """
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise RuntimeError("scaled_dot_product_attention(): query, key and value must be at "

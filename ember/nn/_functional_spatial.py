@@ -181,7 +181,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
     Example:
         >>> F.adaptive_avg_pool2d(ember.randn(2, 3, 7, 7), 1).shape
-        ember.Size([2, 3, 1, 1])
+        torch.Size([2, 3, 1, 1])
     """
     return _adaptive_avg("adaptive_avg_pool2d", input, 2, output_size)
 
@@ -305,7 +305,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 
     Example:
         >>> F.pad(ember.ones(1, 2, 2), (1, 1), value=0.).shape
-        ember.Size([1, 2, 4])
+        torch.Size([1, 2, 4])
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
@@ -426,7 +426,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
     Example:
         >>> F.interpolate(ember.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear").shape
-        ember.Size([1, 1, 4, 4])
+        torch.Size([1, 1, 4, 4])
     """
     if antialias:
         raise NotImplementedError("interpolate(): antialias=True is not implemented in ember")
@@ -489,7 +489,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
     Example:
         >>> F.pixel_shuffle(ember.randn(1, 8, 3, 3), 2).shape
-        ember.Size([1, 2, 6, 6])
+        torch.Size([1, 2, 6, 6])
     """
     r = int(upscale_factor)
     if input.ndim < 3:

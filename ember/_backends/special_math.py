@@ -73,6 +73,13 @@ def _zeta64(s, q):
             target = np.maximum(12.0, ss)
             acc = np.zeros_like(ss)
             a = qq.copy()
+            # elements far below the target (q very negative, a rare case): their direct sums
+            # vectorised over the terms, in blocks, one element at a time
+            for i in np.flatnonzero(target - a > 64):
+                n = int(np.ceil(target[i] - a[i]))
+                for k0 in range(0, n, 1 << 20):
+                    acc[i] += np.sum((a[i] + np.arange(k0, min(n, k0 + (1 << 20)))) ** -ss[i])
+                a[i] += n
             need = a < target
             while need.any():  # direct sum until q + N reaches the target
                 acc[need] += a[need] ** -ss[need]

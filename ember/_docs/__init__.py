@@ -23,6 +23,7 @@ import textwrap
 TABLES = {
     "ember": ("_elementwise", "_torch", "_shape", "_tensor", "_extra"),
     "ember.nn.functional": ("_functional",),
+    "ember.nn": ("_nn",),
 }
 
 

@@ -11,3 +11,8 @@ from ember.nn.parallel import DataParallel  # noqa: F401
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "functional",
            "init", "parallel", "DataParallel",
            *_modules_all]
+
+# Docstring sections kept in a table (NOTE [ Docstring tables ], ember/_docs).
+from ember import _docs as _docs_tables  # noqa: E402
+
+_docs_tables.attach(__name__, globals())

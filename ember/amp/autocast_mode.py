@@ -125,6 +125,9 @@ def is_autocast_available(device_type: str) -> bool:
     Args:
         device_type: "cpu", "cuda", ...
 
+    Returns:
+        A bool.
+
     Example::
 
         >>> ember.amp.is_autocast_available("cpu")
@@ -149,6 +152,9 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
     Args:
         device_type: the device type (PyTorch's default, "cuda", is never enabled here).
 
+    Returns:
+        A bool.
+
     Example::
 
         >>> with ember.autocast("cpu"):
@@ -163,6 +169,9 @@ def get_autocast_dtype(device_type: str):
 
     Args:
         device_type: "cpu" (default bfloat16) or "cuda" (float16).
+
+    Returns:
+        An ``ember.dtype``.
 
     Example::
 
@@ -470,6 +479,9 @@ def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
         device_type: "cpu" or "cuda" (required, as PyTorch).
         cast_inputs: dtype for floating inputs inside an enabled autocast region.
 
+    Returns:
+        The decorated ``forward``.
+
     Example::
 
         >>> class Double(ember.autograd.Function):
@@ -520,6 +532,9 @@ def custom_bwd(bwd=None, *, device_type: str):
     Args:
         bwd: the backward to wrap (omit to use as ``@custom_bwd(device_type=...)``).
         device_type: "cpu" or "cuda" (required, as PyTorch).
+
+    Returns:
+        The decorated ``backward``.
 
     Example::
 

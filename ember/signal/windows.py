@@ -61,6 +61,9 @@ def general_cosine(M: int, *, a, sym: bool = True, dtype=None, layout=None, devi
         a: the coefficients.
         sym: symmetric (True) or periodic (False) window.
 
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.general_cosine(3, a=[0.5, 0.5])
@@ -78,6 +81,19 @@ def general_hamming(M: int, *, alpha: float = 0.54, sym: bool = True, dtype=None
                     layout=None, device=None, requires_grad: bool = False) -> Tensor:
     """``alpha - (1 - alpha) cos(2 pi n / (M - 1))``.
 
+    Args:
+        M: the window length.
+        alpha: the window's constant term.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.general_hamming(3, alpha=0.5)
@@ -91,6 +107,18 @@ def hann(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """The Hann window (general Hamming with alpha 0.5).
 
+    Args:
+        M: the window length.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.hann(3)
@@ -103,6 +131,18 @@ def hamming(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """The Hamming window (general Hamming with alpha 0.54).
 
+    Args:
+        M: the window length.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.hamming(3)
@@ -114,6 +154,18 @@ def hamming(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
 def blackman(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """The Blackman window (cosine sum 0.42, 0.5, 0.08).
+
+    Args:
+        M: the window length.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
 
     Example::
 
@@ -128,6 +180,18 @@ def nuttall(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """The minimum 4-term Blackman-Harris window of Nuttall.
 
+    Args:
+        M: the window length.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.nuttall(3)[1]
@@ -141,6 +205,18 @@ def bartlett(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """The triangular window ``1 - |2n / (M - 1) - 1|``.
 
+    Args:
+        M: the window length.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.bartlett(5)
@@ -153,6 +229,18 @@ def bartlett(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
 def cosine(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """The cosine (sine) window ``sin(pi (n + 0.5) / M)``.
+
+    Args:
+        M: the window length.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
 
     Example::
 
@@ -171,6 +259,9 @@ def exponential(M: int, *, center=None, tau: float = 1.0, sym: bool = True, dtyp
         M: number of points.
         center: the peak's position (default: the middle; only for ``sym=False``).
         tau: decay (> 0).
+
+    Returns:
+        A 1-D tensor of M values.
 
     Example::
 
@@ -193,6 +284,19 @@ def gaussian(M: int, *, std: float = 1.0, sym: bool = True, dtype=None, layout=N
              device=None, requires_grad: bool = False) -> Tensor:
     """The Gaussian window ``exp(-(n - (M - 1) / 2)^2 / (2 std^2))``.
 
+    Args:
+        M: the window length.
+        std: the standard deviation, in samples.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
+
     Example::
 
         >>> ember.signal.windows.gaussian(3, std=1.0)
@@ -207,6 +311,19 @@ def gaussian(M: int, *, std: float = 1.0, sym: bool = True, dtype=None, layout=N
 def kaiser(M: int, *, beta: float = 12.0, sym: bool = True, dtype=None, layout=None,
            device=None, requires_grad: bool = False) -> Tensor:
     """The Kaiser window ``I0(beta sqrt(1 - (2n / (M - 1) - 1)^2)) / I0(beta)``.
+
+    Args:
+        M: the window length.
+        beta: the shape parameter.
+        sym: a symmetric window (default True) for filter design; False gives the periodic
+            one for spectral analysis.
+        dtype: the result's dtype (default: the default float dtype).
+        layout: only ``ember.strided``.
+        device: the result's device.
+        requires_grad: record operations for autograd (default False).
+
+    Returns:
+        A 1-D tensor of M values.
 
     Example::
 

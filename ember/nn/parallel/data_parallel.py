@@ -44,6 +44,17 @@ def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,  #
                   module_kwargs=None):
     """Evaluate ``module(*inputs, **module_kwargs)`` (the functional form of DataParallel).
 
+    Args:
+        module: the module to run.
+        inputs: a tensor or tuple of positional inputs.
+        device_ids: accepted for compatibility (one device).
+        output_device: accepted for compatibility.
+        dim: the batch dimension (default 0).
+        module_kwargs: keyword arguments for the module.
+
+    Returns:
+        The module's output.
+
     Example:
         >>> y = data_parallel(nn.Linear(3, 2), ember.randn(4, 3))
     """

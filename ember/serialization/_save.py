@@ -104,6 +104,8 @@ class _Pickler(pickle._Pickler):
         if t is D.dtype:
             return obj.name
         if isinstance(obj, Tensor):
+            if getattr(t, "cls_to_become", None) is not None:  # a Lazy module's placeholder
+                return _reduce_uninitialized(obj)
             return self._reduce_tensor(obj)
         if t is Size:
             return (_SIZE, (tuple(obj),))
@@ -175,6 +177,25 @@ class _Pickler(pickle._Pickler):
         self.storages.append(ref)
         self._by_root[id(root)] = ref
         return ref
+
+
+# NOTE [ Uninitialized parameters on save ]
+# A Lazy module's UninitializedParameter/UninitializedBuffer has no data. PyTorch pickles it
+# by class, ``torch.nn.parameter.UninitializedParameter(requires_grad)``, without storage; a
+# weights_only load refuses that global and a full load gives a placeholder again (which
+# ``load_state_dict`` into a Lazy module accepts). ember writes the same record, so either
+# framework reads the other's file; a dtype or device other than the defaults is appended
+# as the constructor's ``device, dtype`` arguments (PyTorch's constructor takes them too)
+# rather than dropped.
+def _reduce_uninitialized(t):
+    cls = _Global("torch.nn.parameter", type(t).__name__)
+    if type(t).__name__ not in ("UninitializedParameter", "UninitializedBuffer"):
+        raise TypeError(f"ember.save: cannot save an uninitialized tensor of class "
+                        f"{type(t).__name__}")
+    dev, dt = t._uninit_device, t._uninit_dtype
+    if dev is None and dt is D.get_default_dtype():
+        return (cls, (bool(t._requires_grad),))
+    return (cls, (bool(t._requires_grad), dev, dt))
 
 
 def _nn_classes():

@@ -102,6 +102,9 @@ def device_count() -> int:
 def current_device_index() -> int:
     """Index of the current accelerator device; RuntimeError when there is no accelerator.
 
+    Returns:
+        An int; RuntimeError without an accelerator.
+
     Example::
 
         >>> if not ember.accelerator.is_available():
@@ -113,7 +116,19 @@ def current_device_index() -> int:
 
 
 def current_device_idx() -> int:
-    """Deprecated spelling of :func:`current_device_index` (warns, then raises the same)."""
+    """Deprecated spelling of :func:`current_device_index` (warns, then raises the same).
+
+    Returns:
+        An int.
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.current_device_idx()
+        ... except RuntimeError as e:
+        ...     print(ember.accelerator.is_available())
+        ...
+        False
+    """
     warnings.warn("Use `current_device_index` instead.", FutureWarning, stacklevel=2)
     return current_device_index()
 
@@ -123,12 +138,38 @@ def set_device_index(device, /) -> None:
 
     Args:
         device: a device, a string or an index.
+
+    Returns:
+        None.
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.set_device_index(0)
+        ... except RuntimeError as e:
+        ...     print(ember.accelerator.is_available())
+        ...
+        False
     """
     _need().set_device(device)
 
 
 def set_device_idx(device, /) -> None:
-    """Deprecated spelling of :func:`set_device_index`."""
+    """Deprecated spelling of :func:`set_device_index`.
+
+    Args:
+        device: the device index.
+
+    Returns:
+        None.
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.set_device_idx(0)
+        ... except RuntimeError as e:
+        ...     print(ember.accelerator.is_available())
+        ...
+        False
+    """
     warnings.warn("Use `set_device_index` instead.", FutureWarning, stacklevel=2)
     set_device_index(device)
 
@@ -162,7 +203,22 @@ class device_index:
 
 
 def synchronize(device=None, /) -> None:
-    """Wait for the accelerator's queued work; RuntimeError when there is no accelerator."""
+    """Wait for the accelerator's queued work; RuntimeError when there is no accelerator.
+
+    Args:
+        device: the accelerator device (default: the current one).
+
+    Returns:
+        None.
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.synchronize()
+        ... except RuntimeError as e:
+        ...     print(ember.accelerator.is_available())
+        ...
+        False
+    """
     _need().synchronize(device)
 
 
@@ -188,12 +244,36 @@ def get_device_capability(device=None, /):
 
 
 def empty_cache() -> None:
-    """Release the accelerator's cached memory; RuntimeError when there is no accelerator."""
+    """Release the accelerator's cached memory; RuntimeError when there is no accelerator.
+
+    Returns:
+        None.
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.empty_cache()
+        ... except RuntimeError as e:
+        ...     print(ember.accelerator.is_available())
+        ...
+        False
+    """
     _need().empty_cache()
 
 
 def empty_host_cache() -> None:
-    """Release cached pinned host memory; RuntimeError when there is no accelerator."""
+    """Release cached pinned host memory; RuntimeError when there is no accelerator.
+
+    Returns:
+        None.
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.empty_host_cache()
+        ... except RuntimeError as e:
+        ...     print(ember.accelerator.is_available())
+        ...
+        False
+    """
     _need()
     from ember._backends import cupy_backend
 

@@ -81,6 +81,9 @@ def set_dir(d) -> None:
     Args:
         d: a path (``~`` is expanded).
 
+    Returns:
+        None.
+
     Example::
 
         >>> old = ember.hub.get_dir()
@@ -117,6 +120,9 @@ def download_url_to_file(url: str, dst: str, hash_prefix: str | None = None,
         hash_prefix: if given, the SHA-256 hex digest must start with it (RuntimeError
             otherwise).
         progress: show a progress bar on stderr (tqdm when installed, else a percentage).
+
+    Returns:
+        None.
 
     Example::
 
@@ -436,6 +442,9 @@ def help(github, model, force_reload=False, skip_validation=False,  # noqa: A001
         github: ``"owner/name[:ref]"`` or a local directory.
         model: the entry point's name.
         force_reload, skip_validation, trust_repo: as :func:`load`.
+
+    Returns:
+        The entry point's docstring.
 
     Example::
 

@@ -25,6 +25,22 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
                  check_stride=False, msg=None):
     """Raise AssertionError unless ``actual`` and ``expected`` are close (recursively).
 
+    Args:
+        actual: the tensor (or number, or container) to check.
+        expected: the reference.
+        allow_subclasses: accept instances of subclasses (default True).
+        rtol: the relative tolerance (default: by dtype).
+        atol: the absolute tolerance (default: by dtype).
+        equal_nan: count nan as equal to nan (default False).
+        check_device: require the same device (default True).
+        check_dtype: require the same dtype (default True).
+        check_layout: require the same layout (default True).
+        check_stride: require the same strides (default False).
+        msg: a message (or a function of the default one) for the error.
+
+    Returns:
+        None; AssertionError (with a report of the mismatches) when the values differ.
+
     Example:
         >>> assert_close(ember.tensor([1.0]), ember.tensor([1.0 + 1e-7]))
     """

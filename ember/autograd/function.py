@@ -82,15 +82,82 @@ def _function_backward(node, grads):
 class Function(metaclass=_FunctionMeta):
     """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call
     ``F.apply(*args)``. Alternatively define ``forward(*args)`` and
-    ``setup_context(ctx, inputs, output)`` (PyTorch 2 style)."""
+    ``setup_context(ctx, inputs, output)`` (PyTorch 2 style).
+
+    Example:
+        >>> class Square(ember.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * g
+        ...
+        >>> x = ember.tensor([3.0], requires_grad=True)
+        >>> Square.apply(x).backward()
+        >>> x.grad
+        tensor([6.])
+    """
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Computes the outputs; subclasses override it as a static method.
+
+        Args:
+            ctx: the context object, for ``save_for_backward`` and attributes (absent when
+                ``setup_context`` is defined).
+            *args: the inputs given to ``apply``.
+            **kwargs: keyword inputs.
+
+        Returns:
+            A tensor or a tuple of tensors (and other values).
+
+        Example:
+            >>> class Square(ember.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            ...
+            >>> Square.apply(ember.tensor([4.0]))
+            tensor([16.])
+        """
         raise NotImplementedError("You must implement the forward function for custom "
                                   "autograd.Function.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """Computes the gradients of the inputs; subclasses override it as a static method.
+
+        Args:
+            ctx: the context saved by ``forward``/``setup_context``.
+            *grad_outputs: one gradient per output of ``forward``.
+
+        Returns:
+            One gradient per input of ``forward`` (None for inputs that need none).
+
+        Example:
+            >>> class Square(ember.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            ...
+            >>> x = ember.tensor([1.5], requires_grad=True)
+            >>> Square.apply(x).backward()
+            >>> x.grad
+            tensor([3.])
+        """
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode "
                                   "AD.")
@@ -99,10 +166,62 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
+        """Saves what backward needs, separately from ``forward`` (the functorch-style split).
+
+        Args:
+            ctx: the context object.
+            inputs: the tuple of ``forward``'s inputs.
+            output: ``forward``'s output.
+
+        Returns:
+            None.
+
+        Example:
+            >>> class Cube(ember.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(x):
+            ...         return x ** 3
+            ...     @staticmethod
+            ...     def setup_context(ctx, inputs, output):
+            ...         ctx.save_for_backward(inputs[0])
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 3 * x ** 2 * g
+            ...
+            >>> x = ember.tensor([2.0], requires_grad=True)
+            >>> Cube.apply(x).backward()
+            >>> x.grad
+            tensor([12.])
+        """
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Runs ``forward`` and records the call in the autograd graph.
+
+        Args:
+            *args: the inputs of ``forward`` (tensors and other values).
+            **kwargs: keyword inputs of ``forward``.
+
+        Returns:
+            What ``forward`` returns; tensors in it carry the function as ``grad_fn``.
+
+        Example:
+            >>> class Square(ember.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            ...
+            >>> y = Square.apply(ember.tensor([2.0], requires_grad=True))
+            >>> y, type(y.grad_fn).__name__
+            (tensor([4.], grad_fn=<SquareBackward>), 'SquareBackward')
+        """
         ctx = FunctionCtx()
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx._tensor_pos = tensor_pos

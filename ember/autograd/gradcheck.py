@@ -221,6 +221,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         kwargs: ``check_rev_over_rev`` (accepted), ``check_fwd_over_rev`` (True raises
             ``NotImplementedError``: no forward AD).
 
+    Returns:
+        True when the second derivatives agree.
+
     Example:
         >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
         >>> gradgradcheck(lambda t: (t ** 3).sum(), (x,))

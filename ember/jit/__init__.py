@@ -57,22 +57,65 @@ _TRACING = [0]
 
 
 def is_tracing():
-    """True while ``ember.jit.trace`` or ``ember.compile`` is recording."""
+    """True while ``ember.jit.trace`` or ``ember.compile`` is recording.
+
+    Returns:
+        A bool: whether a trace is being recorded.
+
+    Example:
+        >>> ember.jit.is_tracing()
+        False
+    """
     return _TRACING[0] > 0
 
 
 def is_scripting():
-    """Always False: ember has no TorchScript compiler (``script`` is not available)."""
+    """Always False: ember has no TorchScript compiler (``script`` is not available).
+
+    Returns:
+        A bool (True only inside scripted code).
+
+    Example:
+        >>> ember.jit.is_scripting()
+        False
+    """
     return False
 
 
 def annotate(the_type, the_value):  # noqa: ARG001 - PyTorch's signature; a type hint only
-    """``torch.jit.annotate``: returns ``the_value`` (the type matters only to TorchScript)."""
+    """``torch.jit.annotate``: returns ``the_value`` (the type matters only to TorchScript).
+
+    Args:
+        the_type: the type (ignored in eager code).
+        the_value: the value.
+
+    Returns:
+        ``the_value``.
+
+    Example:
+        >>> ember.jit.annotate(list, [])
+        []
+    """
     return the_value
 
 
 def ignore(drop=False, **kwargs):
-    """``@torch.jit.ignore``: the function runs as Python (what tracing does anyway)."""
+    """``@torch.jit.ignore``: the function runs as Python (what tracing does anyway).
+
+    Args:
+        drop: replace the function with one that raises when compiled code calls it.
+        **kwargs: accepted for compatibility.
+
+    Returns:
+        The function, marked (or a decorator).
+
+    Example:
+        >>> @ember.jit.ignore
+        ... def debug(x):
+        ...     return x
+        >>> debug(1)
+        1
+    """
     if callable(drop):
         return drop
     if drop or kwargs:
@@ -82,25 +125,88 @@ def ignore(drop=False, **kwargs):
 
 
 def unused(fn):
-    """``@torch.jit.unused``: returns ``fn`` (tracing runs it as Python)."""
+    """``@torch.jit.unused``: returns ``fn`` (tracing runs it as Python).
+
+    Args:
+        fn: the function.
+
+    Returns:
+        The function, marked.
+
+    Example:
+        >>> @ember.jit.unused
+        ... def helper(x):
+        ...     return x
+        >>> helper(2)
+        2
+    """
     return fn
 
 
 def export(fn):
-    """``@torch.jit.export``: returns ``fn`` (there is no TorchScript compiler to export to)."""
+    """``@torch.jit.export``: returns ``fn`` (there is no TorchScript compiler to export to).
+
+    Args:
+        fn: the function.
+
+    Returns:
+        The function, marked for compilation.
+
+    Example:
+        >>> @ember.jit.export
+        ... def method(x):
+        ...     return x
+        >>> method(3)
+        3
+    """
     return fn
 
 
 def script(obj, *args, **kwargs):
     """TorchScript compiles Python source; ember has no such compiler. Use ``trace`` (graph
-    of one run, PyTorch's semantics) or ``ember.compile`` (guards, never wrong)."""
+    of one run, PyTorch's semantics) or ``ember.compile`` (guards, never wrong).
+
+    Args:
+        obj: a function or module.
+        *args: ignored.
+        **kwargs: ignored.
+
+    Returns:
+        A ``ScriptFunction`` or ``ScriptModule``.
+
+    Example:
+        >>> try:
+        ...     ember.jit.script(nn.ReLU())
+        ... except NotImplementedError:
+        ...     print('use ember.jit.trace or ember.compile')
+        ...
+        use ember.jit.trace or ember.compile
+    """
     raise NotImplementedError(
         "ember.jit.script: ember has no TorchScript compiler; use ember.jit.trace(obj, "
         "example_inputs) or ember.compile(obj)")
 
 
 def freeze(mod, preserved_attrs=None, optimize_numerics=True):
-    """``torch.jit.freeze`` (TorchScript-only)."""
+    """``torch.jit.freeze`` (TorchScript-only).
+
+    Args:
+        mod: a scripted or traced module in eval mode.
+        preserved_attrs: attributes to keep.
+        optimize_numerics: accepted for compatibility.
+
+    Returns:
+        The frozen module.
+
+    Example:
+        >>> tm = ember.jit.trace(nn.Linear(2, 2).eval(), ember.ones(1, 2))
+        >>> try:
+        ...     ember.jit.freeze(tm)
+        ... except NotImplementedError:
+        ...     print('traced modules are already inlined')
+        ...
+        traced modules are already inlined
+    """
     raise NotImplementedError("ember.jit.freeze: TorchScript freezing is not available; "
                               "a TracedModule already inlines its submodules")
 
@@ -364,13 +470,43 @@ def trace(func=None, example_inputs=None, optimize=None, check_trace=True, check
 
 def traced(fn):
     """The talk's ``jitfoo = torch.jit.traced(foo)``: trace on the first call, then replay
-    (one trace per input signature)."""
+    (one trace per input signature).
+
+    Args:
+        fn: the function to trace on each new input signature.
+
+    Returns:
+        The wrapped function.
+
+    Example:
+        >>> f = ember.jit.traced(lambda x: x.sin())
+        >>> f(ember.zeros(2))
+        tensor([0., 0.])
+    """
     return trace(fn)
 
 
 def trace_module(mod, inputs, check_trace=True, check_inputs=None, check_tolerance=1e-05,
                  strict=True):
-    """``torch.jit.trace_module`` with ``inputs={"forward": example}`` (forward only)."""
+    """``torch.jit.trace_module`` with ``inputs={"forward": example}`` (forward only).
+
+    Args:
+        mod: the module.
+        inputs: a dict from method names to example inputs.
+        check_trace: re-run and compare (default True).
+        check_inputs: other inputs to check with.
+        check_tolerance: the comparison's tolerance.
+        strict: refuse outputs that are mutable containers (default True).
+
+    Returns:
+        A traced ``ScriptModule``.
+
+    Example:
+        >>> m = nn.Linear(3, 2)
+        >>> tm = ember.jit.trace_module(m, {'forward': ember.ones(1, 3)})
+        >>> tm(ember.ones(4, 3)).shape
+        torch.Size([4, 2])
+    """
     extra = set(inputs) - {"forward"}
     if extra:
         raise NotImplementedError(f"jit.trace_module: only 'forward' can be traced, not "
@@ -436,14 +572,41 @@ ScriptFunction = TracedFunction
 
 
 def save(m, f, _extra_files=None):
-    """``torch.jit.save``: write a traced module (graph and parameters, no pickled code)."""
+    """``torch.jit.save``: write a traced module (graph and parameters, no pickled code).
+
+    Args:
+        m: a traced or scripted module or function.
+        f: a path or file object.
+
+    Returns:
+        None.
+
+    Example:
+        >>> tm = ember.jit.trace(nn.Linear(3, 2), ember.ones(1, 3))
+        >>> ember.jit.save(tm, 'model.pt')
+        >>> ember.jit.load('model.pt')(ember.ones(1, 3)).shape
+        torch.Size([1, 2])
+    """
     from ember.jit._serialize import save as _save
 
     _save(m, f, _extra_files=_extra_files)
 
 
 def load(f, map_location=None, _extra_files=None):
-    """``torch.jit.load``: read what ``save`` wrote."""
+    """``torch.jit.load``: read what ``save`` wrote.
+
+    Args:
+        f: a path or file object.
+        map_location: where to put the tensors (as ``ember.load``).
+
+    Returns:
+        The loaded ``ScriptModule``.
+
+    Example:
+        >>> ember.jit.save(ember.jit.trace(nn.ReLU(), ember.ones(2)), 'relu.pt')
+        >>> ember.jit.load('relu.pt')(ember.tensor([-1.0, 1.0]))
+        tensor([0., 1.])
+    """
     from ember.jit._serialize import load as _load
 
     return _load(f, map_location=map_location, _extra_files=_extra_files)

@@ -60,6 +60,9 @@ class ProfilerAction(enum.Enum):
 def supported_activities():
     """The activities ember's profiler records: ``{ProfilerActivity.CPU}``.
 
+    Returns:
+        A set of ``ProfilerActivity``.
+
     Example:
         >>> ember.profiler.supported_activities()
         {<ProfilerActivity.CPU: 0>}
@@ -133,6 +136,9 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False,
         worker_name: file prefix (default ``<hostname>_<pid>``).
         use_gzip: bool, compress the files.
         use_python_export: accepted for compatibility (ember's export is Python anyway).
+
+    Returns:
+        A callable for ``on_trace_ready``.
 
     Example:
         >>> with ember.profiler.profile(on_trace_ready=tensorboard_trace_handler("./log")):

@@ -77,6 +77,9 @@ def set_checkpoint_early_stop(enable: bool):  # noqa: ARG001 - early stopping on
     Args:
         enable: bool.
 
+    Returns:
+        A context manager.
+
     Example::
 
         >>> with set_checkpoint_early_stop(False):

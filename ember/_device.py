@@ -122,11 +122,13 @@ def check_device(d, routed=False) -> device:
         if d.type == "cuda":
             from ember._backends import cupy_backend
 
-            why = f" ({cupy_backend.unavailable_reason()})"
+            reason = cupy_backend.unavailable_reason() or ""
+            if not reason.startswith("CuPy is not installed"):  # CuPy there, no GPU: say why
+                why = f" {reason}."
         raise RuntimeError(
             f"ember: device '{d}' is not available: no backend serves '{d.type}' in this "
-            f"process{why}. The CUDA backend needs the 'cuda' extra (pip install "
-            "'ember[cuda]': CuPy) and an NVIDIA GPU; pass device='cpu' to run on the CPU.")
+            "process (the CUDA backend needs the 'cuda' extra and a GPU; pass "
+            f"device='cpu').{why}")
     if not routed:
         raise NotImplementedError(f"this operation does not support the '{d.type}' device")
     if d.index is None:

@@ -64,7 +64,7 @@ def load() -> bool:
         import cupy
     except Exception as e:  # ImportError, or a broken CUDA library behind it
         _STATE["reason"] = (f"CuPy is not installed ({type(e).__name__}: {e}); install the "
-                            "'cuda' extra: pip install 'ember[cuda]'")
+                            "'cuda' extra: pip install 'ember[cuda]'")  # (a prefix _device reads)
         return False
     try:
         n = cupy.cuda.runtime.getDeviceCount()

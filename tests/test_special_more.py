@@ -533,3 +533,16 @@ def test_c_kernels_off_when_disabled():
     finally:
         kernel.set_disabled(prev)
     assert special_c.run("digamma", np.ones(10)) is None  # small arrays: the backend kernel
+
+
+def test_meta_device_shapes_and_dtypes():
+    a = ember.empty(3, 1, device="meta")
+    b = ember.empty(1, 4, device="meta", dtype=ember.float64)
+    for f in (es.gammainc, es.gammaincc, es.zeta, es.chebyshev_polynomial_t,
+              es.hermite_polynomial_he, es.legendre_polynomial_p):
+        r = f(a, b)
+        assert r.device.type == "meta" and r.shape == (3, 4) and r.dtype == ember.float64, f
+    for name in UNARY:
+        r = getattr(es, name)(a)
+        assert r.device.type == "meta" and r.shape == (3, 1) and r.dtype == ember.float32
+    assert es.laguerre_polynomial_l(a, 3).shape == (3, 1)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ember._backends import DEFAULT
+from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._ops.core import (FUNCTIONS, METHODS, OpDef, apply, register,
                              write_out)
@@ -173,7 +173,17 @@ _xlog1py_fn = binary("special_xlog1py", _xlog1py,
                      node_name="SpecialXlog1pyBackward0")
 
 
+def _broadcast(a, b):
+    """Both operands at their broadcast shape when both are arrays of different shapes, so a
+    backend kernel shaped like its first argument (the meta device's) gets the right shape."""
+    sa, sb = getattr(a, "shape", None), getattr(b, "shape", None)
+    if sa is not None and sb is not None and sa != sb:
+        return xp_of(a).broadcast_arrays(a, b)
+    return a, b
+
+
 def _zeta(x, q):
+    x, q = _broadcast(x, q)
     return B.zeta(x, q).astype(np.result_type(x, q), copy=False)
 
 
@@ -199,10 +209,12 @@ def _no_grad_in_a(which):
 
 
 def _gammainc_kernel(a, x):
+    a, x = _broadcast(a, x)
     return B.gammainc(a, x).astype(np.result_type(a, x), copy=False)
 
 
 def _gammaincc_kernel(a, x):
+    a, x = _broadcast(a, x)
     return B.gammaincc(a, x).astype(np.result_type(a, x), copy=False)
 
 
@@ -231,6 +243,7 @@ _POLY_KERNELS = {
 
 def _poly_kernel(kernel):
     def fwd(x, n):
+        x, n = _broadcast(x, n)
         return getattr(B, kernel)(x, n).astype(np.result_type(x, n), copy=False)
 
     return fwd

@@ -121,7 +121,25 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
 
 def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=False,
                 noncontiguous=False):
-    """A random tensor of ``shape`` and ``dtype`` with values in [low, high)."""
+    """A random tensor of ``shape`` and ``dtype`` with values in [low, high).
+
+    Args:
+        *shape: the shape (ints or one sequence).
+        dtype: the dtype (required).
+        device: the device.
+        low: the lowest value (default: by dtype).
+        high: the highest value (default: by dtype).
+        requires_grad: make it require grad.
+        noncontiguous: return a non-contiguous view.
+
+    Returns:
+        A new tensor of random values.
+
+    Example:
+        >>> t = ember.testing.make_tensor(2, 3, dtype=ember.int64, device='cpu', low=0, high=5)
+        >>> t.shape, bool(((t >= 0) & (t < 5)).all())
+        (torch.Size([2, 3]), True)
+    """
     from ember._random import _gen
 
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -1292,4 +1292,50 @@ DOCS = {
         >>> ember.tensor([1.0, 2.0]).polygamma(1)
         tensor([1.6449, 0.6449])
 """,
+    "Tensor.where": """\
+    Chooses elements of this tensor where ``condition`` holds, else of ``y``.
+
+    ``x.where(condition, y)`` is ``ember.where(condition, x, y)``.
+
+    Args:
+        condition: a bool tensor (broadcast).
+        y: the values elsewhere (a tensor or number).
+
+    Returns:
+        A new tensor of the broadcast shape.
+
+    Example:
+        >>> x = ember.tensor([1.0, -2.0, 3.0])
+        >>> x.where(x > 0, 0.0)
+        tensor([1., 0., 3.])
+""",
+    "Tensor.as_subclass": """\
+    Views this tensor as an instance of a Tensor subclass.
+
+    The result shares data, autograd history and the version counter.
+
+    Args:
+        cls: a subclass of ``ember.Tensor``.
+
+    Returns:
+        An instance of ``cls``.
+
+    Example:
+        >>> class Tagged(ember.Tensor):
+        ...     pass
+        ...
+        >>> t = ember.ones(2).as_subclass(Tagged)
+        >>> type(t).__name__, t.shape
+        ('Tagged', torch.Size([2]))
+""",
+    "Tensor.conj_physical_": """\
+    Conjugates the tensor in place (a no-op for real tensors).
+
+    Returns:
+        ``self``, modified in place.
+
+    Example:
+        >>> ember.tensor([1 + 2j]).conj_physical_()
+        tensor([1.-2.j])
+""",
 }

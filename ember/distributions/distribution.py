@@ -38,7 +38,17 @@ class Distribution:
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
-        """Turn argument validation on or off for every distribution built afterwards."""
+        """Turn argument validation on or off for every distribution built afterwards.
+
+        Args:
+            value: True to validate by default.
+
+        Returns:
+            None.
+
+        Example:
+            >>> ember.distributions.Distribution.set_default_validate_args(True)
+        """
         if value not in (True, False):
             raise ValueError
         Distribution._validate_args = value
@@ -73,7 +83,18 @@ class Distribution:
         super().__init__()
 
     def expand(self, batch_shape, _instance=None):
-        """A new distribution with parameters expanded to ``batch_shape`` (no copy)."""
+        """A new distribution with parameters expanded to ``batch_shape`` (no copy).
+
+        Args:
+            batch_shape: the new batch shape (the old one must broadcast to it).
+
+        Returns:
+            A new distribution of that batch shape, sharing parameters.
+
+        Example:
+            >>> ember.distributions.Normal(0.0, 1.0).expand((3,)).batch_shape
+            torch.Size([3])
+        """
         raise NotImplementedError
 
     @property
@@ -165,12 +186,36 @@ class Distribution:
         return self.variance.sqrt()
 
     def sample(self, sample_shape=Size()) -> Tensor:
-        """Draw a sample (no gradient); reparameterised distributions call ``rsample``."""
+        """Draw a sample (no gradient); reparameterised distributions call ``rsample``.
+
+        Args:
+            sample_shape: the shape of the batch of samples to draw (default ``()``).
+
+        Returns:
+            A tensor ``sample_shape + batch_shape + event_shape`` (not differentiable; see
+            ``rsample``).
+
+        Example:
+            >>> ember.distributions.Normal(0.0, 1.0).sample((2, 3)).shape
+            torch.Size([2, 3])
+        """
         with ember.no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=Size()) -> Tensor:
-        """A reparameterised sample: differentiable w.r.t. the parameters."""
+        """A reparameterised sample: differentiable w.r.t. the parameters.
+
+        Args:
+            sample_shape: the shape of the batch of samples to draw (default ``()``).
+
+        Returns:
+            A reparameterised sample through which gradients flow.
+
+        Example:
+            >>> mu = ember.tensor(0.0, requires_grad=True)
+            >>> ember.distributions.Normal(mu, 1.0).rsample().requires_grad
+            True
+        """
         raise NotImplementedError
 
     def sample_n(self, n: int) -> Tensor:

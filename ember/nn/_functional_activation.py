@@ -59,7 +59,21 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
-    """In-place :func:`relu`."""
+    """In-place :func:`relu`.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        ``input``, modified in place.
+
+    Example:
+        >>> x = ember.tensor([-1.0, 2.0])
+        >>> F.relu_(x)
+        tensor([0., 2.])
+        >>> x
+        tensor([0., 2.])
+    """
     return relu(input, inplace=True)
 
 

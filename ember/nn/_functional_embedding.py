@@ -205,6 +205,22 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     ``input`` is either 2-D ``(B, N)`` (fixed-size bags) or 1-D with ``offsets`` marking
     where each bag starts.
 
+    Args:
+        input: indices: ``(B, N)`` bags, or 1-D with ``offsets``.
+        weight: the embedding matrix.
+        offsets: the start of each bag in a 1-D ``input``.
+        max_norm: renormalise looked-up rows to at most this norm.
+        norm_type: the p of that norm (default 2).
+        scale_grad_by_freq: scale gradients by inverse index frequency.
+        mode: ``'mean'`` (default), ``'sum'`` or ``'max'``.
+        sparse: produce a sparse gradient for ``weight``.
+        per_sample_weights: weights of each index (``'sum'`` mode).
+        include_last_offset: ``offsets`` ends with the end of the last bag.
+        padding_idx: an index that contributes nothing.
+
+    Returns:
+        A tensor ``(B, embedding_dim)``.
+
     Example::
 
         >>> F.embedding_bag(ember.tensor([1, 2, 4, 5]), ember.randn(10, 3),

@@ -109,4 +109,16 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 def identity(input: Tensor) -> Tensor:
+    """Returns ``input`` unchanged.
+
+    Args:
+        input: the input tensor.
+
+    Returns:
+        ``input``.
+
+    Example:
+        >>> F.identity(ember.ones(2))
+        tensor([1., 1.])
+    """
     return input

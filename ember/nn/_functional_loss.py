@@ -746,7 +746,26 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
                                       distance_function=None, margin: float = 1.0,
                                       swap: bool = False, reduction: str = "mean") -> Tensor:
-    """Triplet loss with a custom ``distance_function`` (default: pairwise distance)."""
+    """Triplet loss with a custom ``distance_function`` (default: pairwise distance).
+
+    Args:
+        anchor: the anchors.
+        positive: the positives.
+        negative: the negatives.
+        distance_function: a function of two tensors giving distances (default:
+            ``pairwise_distance``).
+        margin: the margin (default 1).
+        swap: use the positive-negative distance when smaller.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Returns:
+        A 0-dim tensor, or per-triplet losses with ``reduction='none'``.
+
+    Example:
+        >>> a, p, n = ember.zeros(1, 2), ember.zeros(1, 2), ember.ones(1, 2)
+        >>> F.triplet_margin_with_distance_loss(a, p, n)
+        tensor(0.)
+    """
     _check_reduction(reduction)
     if margin <= 0:
         raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than "

@@ -48,13 +48,49 @@ fold = _pool.fold
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):  # noqa: ARG001 - PyTorch's *_with_indices return indices whatever it says
-    """:func:`max_pool1d` returning ``(values, indices)``."""
+    """:func:`max_pool1d` returning ``(values, indices)``.
+
+    Args:
+        input: the input tensor.
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        dilation: the spacing of window elements (default 1).
+        ceil_mode: round the output size up (default False).
+        return_indices: ignored: the indices are always returned.
+
+    Returns:
+        A tuple ``(values, indices)``.
+
+    Example:
+        >>> v, i = F.max_pool1d_with_indices(ember.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        >>> i
+        tensor([[[1, 2]]])
+    """
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):  # noqa: ARG001 - PyTorch's *_with_indices return indices whatever it says
-    """:func:`max_pool2d` returning ``(values, indices)``."""
+    """:func:`max_pool2d` returning ``(values, indices)``.
+
+    Args:
+        input: the input tensor.
+        kernel_size: the window size.
+        stride: the step (default: the window size).
+        padding: implicit padding on both sides (default 0).
+        dilation: the spacing of window elements (default 1).
+        ceil_mode: round the output size up (default False).
+        return_indices: ignored: the indices are always returned.
+
+    Returns:
+        A tuple ``(values, indices)``.
+
+    Example:
+        >>> v, i = F.max_pool2d_with_indices(ember.arange(4.0).reshape(1, 1, 2, 2), 2)
+        >>> i
+        tensor([[[[3]]]])
+    """
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 

@@ -58,7 +58,15 @@ class OperatorExportTypes(enum.IntEnum):
 
 
 def is_in_onnx_export():
-    """True while ``ember.onnx.export`` traces a model."""
+    """True while ``ember.onnx.export`` traces a model.
+
+    Returns:
+        A bool: whether an ONNX export is tracing now.
+
+    Example:
+        >>> ember.onnx.is_in_onnx_export()
+        False
+    """
     from ember.onnx._export import _IN_EXPORT
 
     return _IN_EXPORT[0] > 0
@@ -67,6 +75,13 @@ def is_in_onnx_export():
 @contextlib.contextmanager
 def select_model_mode_for_export(model, mode):
     """Put ``model`` in the mode ``mode`` (a TrainingMode) for the block, then restore it.
+
+    Args:
+        model: the module.
+        mode: a ``TrainingMode``.
+
+    Returns:
+        A context manager that sets the mode and restores it.
 
     Example::
 
@@ -89,7 +104,25 @@ def select_model_mode_for_export(model, mode):
 
 def register_custom_op_symbolic(symbolic_name, symbolic_fn, opset_version):
     """PyTorch registers TorchScript symbolic functions here; ember's converters work on
-    op records (``ember.onnx._symbolic.register``), so this is refused."""
+    op records (``ember.onnx._symbolic.register``), so this is refused.
+
+    Args:
+        symbolic_name: the op, as ``'namespace::name'``.
+        symbolic_fn: a function building the ONNX nodes for it.
+        opset_version: the opset the function is valid from.
+
+    Returns:
+        None; ember refuses with NotImplementedError (it exports op records, not TorchScript
+        symbols).
+
+    Example:
+        >>> try:
+        ...     ember.onnx.register_custom_op_symbolic('mylib::f', lambda g, x: x, 17)
+        ... except NotImplementedError:
+        ...     print('refused')
+        ...
+        refused
+    """
     raise NotImplementedError("ember.onnx.register_custom_op_symbolic: ember converts op "
                               "records, not TorchScript symbols; see ember.onnx._symbolic")
 

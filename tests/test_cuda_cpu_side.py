@@ -798,3 +798,14 @@ def test_cuda_kernels_run_under_a_cpu_emulation(tmp_path):
         for h, d in zip(host, dev_outs, strict=True):
             np.testing.assert_allclose(d, h, rtol=1e-6 if h.dtype != np.float32 else 2e-6,
                                        atol=1e-6, err_msg=f"{uniq} {layout} {what}")
+
+
+def test_fake_autocast_and_grad_scaler_refuse_cuda(fake):
+    """With a CUDA device, autocast('cuda') and GradScaler('cuda') refuse rather than run
+    silently in float32 (their CUDA op lists are not written)."""
+    with pytest.raises(NotImplementedError, match="autocast.*cuda"):
+        ember.autocast("cuda", dtype=ember.float16)
+    with pytest.raises(NotImplementedError, match="GradScaler"):
+        ember.amp.GradScaler("cuda")
+    with ember.autocast("cpu", dtype=ember.bfloat16):  # the CPU's autocast is unaffected
+        assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype == ember.bfloat16

@@ -419,6 +419,10 @@ class autocast:
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
                               "autocast.", UserWarning, stacklevel=2)
                 enabled = False
+            else:  # the CUDA backend exists (docs/cuda.md) but its autocast op lists do not
+                raise NotImplementedError(
+                    "autocast(device_type='cuda') is not implemented for ember's CUDA backend "
+                    "yet (issue 15); run the model in float32 or cast explicitly")
         if device_type not in ("cpu", "cuda"):
             if enabled:
                 raise RuntimeError(f"User specified an unsupported autocast device_type "

@@ -66,6 +66,9 @@ class GradScaler:
                  growth_interval: int = 2000, enabled: bool = True) -> None:
         self._device = str(device)
         self._enabled = enabled
+        if enabled and ember.device(self._device).type == "cuda" and ember.cuda.is_available():
+            raise NotImplementedError("GradScaler('cuda') is not implemented for ember's CUDA "
+                                      "backend yet (issue 15)")
         if enabled and ember.device(self._device).type != "cpu":
             warnings.warn(f"torch.{self._device}.amp.GradScaler is enabled, but "
                           f"{self._device.upper()} is not available.  Disabling.", UserWarning,

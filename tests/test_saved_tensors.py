@@ -79,6 +79,10 @@ def _torch_saved(y, leaves, rest=()):
             v = getattr(fn, name)
         except RuntimeError:  # freed or undefined
             continue
+        if name in ("_saved_self", "_saved_other") and isinstance(v, (int, float, complex)) \
+                and not isinstance(v, bool):
+            got.add("scalar")  # a Scalar operand kept by value (PowBackward2's base), as ember
+            continue
         for t in (v if isinstance(v, (tuple, list)) else (v,)):
             if isinstance(t, torch.Tensor) and t.numel():
                 if t.data_ptr() == y.data_ptr() and name.endswith("result"):

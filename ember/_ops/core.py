@@ -66,12 +66,12 @@ class OpDef:
     __slots__ = ("name", "fwd", "bwd", "save_x", "save_y", "differentiable", "view", "multi",
                  "node_name", "onnx", "fusible", "dtype_rule", "doc", "attrs", "kind",
                  "mutates", "random", "data_dependent", "expr", "shape_rule", "impl",
-                 "node_cls", "save_idx", "public", "save_out")
+                 "node_cls", "save_idx", "public", "save_out", "node_pick")
 
     def __init__(self, name, fwd=None, bwd=None, *, save="", differentiable=True, view=False,
                  multi=False, onnx=None, fusible=False, dtype_rule="same", node_name=None,
                  doc=None, attrs=(), kind=None, mutates=(), random=False, data_dependent=False,
-                 expr=None, shape_rule=None, public=0, save_out=None):
+                 expr=None, shape_rule=None, public=0, save_out=None, node_names=None):
         self.name = name
         self.fwd = fwd
         self.bwd = bwd
@@ -105,6 +105,11 @@ class OpDef:
         self.node_name = node_name or (
             "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0")
         self.node_cls = node_class(self.node_name)
+        # node_names(params) -> name: one record serving several PyTorch overloads (amax and
+        # amin) names its node after the overload its attributes say was called; looked up
+        # only when a node is recorded (NOTE [ Node names ] in _graph.py)
+        self.node_pick = None if node_names is None else (
+            lambda params: node_class(node_names(params)))
         OPS[name] = self
 
     def named(self, params):
@@ -228,7 +233,7 @@ def _edge(t):
 
 def record(op, y, inputs, params=None):
     """Attach a graph node for ``op`` to output ``y`` (all inputs are Tensors)."""
-    n = _new(op.node_cls)
+    n = _new(op.node_cls if op.node_pick is None else op.node_pick(params))
     n.op = op
     n.next = tuple([_edge(t) for t in inputs])
     n.params = params

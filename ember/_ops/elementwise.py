@@ -13,7 +13,7 @@ import numpy as _np
 from ember import _dtype as D
 from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
-from ember._graph import GRAD, save_inputs
+from ember._graph import GRAD, node_class, renamed, save_inputs
 from ember._ops.special_fast import accelerated
 from ember._ops.core import _type_error, as_array
 from ember._ops.core import (COPY_INTO, FUNCTIONS, METHODS, MODES, OPS, OpDef,
@@ -244,7 +244,7 @@ expm1 = unary("expm1", xp.expm1, lambda g, x, y: g * (y + 1), save="y")
 log = unary("log", xp.log, lambda g, x, y: g / x, onnx="Log")
 log2 = unary("log2", xp.log2, lambda g, x, y: g / (x * math.log(2.0)))
 log10 = unary("log10", xp.log10, lambda g, x, y: g / (x * math.log(10.0)))
-log1p = unary("log1p", xp.log1p, lambda g, x, y: g / (x + 1))
+log1p = unary("log1p", xp.log1p, lambda g, x, y: g / (x + 1), node_name="Log1PBackward0")
 sqrt = unary("sqrt", xp.sqrt, lambda g, x, y: g / (2 * y), save="y", onnx="Sqrt")
 rsqrt = unary("rsqrt", _rsqrt, lambda g, x, y: -0.5 * g * y * y * y, save="y")
 sin = unary("sin", xp.sin, lambda g, x, y: g * x.cos(), onnx="Sin")
@@ -537,8 +537,13 @@ def _binary_dtype_error(name, a, b, e):
 # (``sq = (x - t) ** 2; sq[mask] = 0``, ``(z @ z.T / tau).fill_diagonal_(-inf)``) is allowed
 # where PyTorch allows it. ``2 / t`` keeps ``t`` (PyTorch computes ``t.reciprocal() * 2`` and
 # keeps the reciprocal: its result may be edited, as here; ``t`` may not be, unlike there).
-# op name -> (keep when b is the scalar, when a is).
-_SCALAR_SAVES = {"mul": ("", ""), "div": ("", "x"), "pow": ("x", "y")}
+# op name -> (keep when b is the scalar, when a is, then the node classes of PyTorch's
+# Scalar overloads in the same order, NOTE [ Node names ]: ``t ** 2`` is PowBackward0,
+# ``2 ** t`` PowBackward2, ``t ** t`` PowBackward1; None: the record's own name).
+_SCALAR_SAVES = {"mul": ("", "", None, None), "div": ("", "x", None, None),
+                 "pow": ("x", "xy", node_class("PowBackward0"), node_class("PowBackward2")),
+                 "remainder": ("xy", "xy", node_class("RemainderBackward0"), None),
+                 "fmod": ("xy", "xy", node_class("FmodBackward0"), None)}
 
 
 def _record2(opdef, out, x, y):
@@ -579,6 +584,9 @@ def _save2(opdef, n, x, y, out):
     if x.__class__ in _number or y.__class__ in _number:
         keep = _SCALAR_SAVES.get(opdef.name)
         if keep is not None:
+            cls = keep[2] if y.__class__ in _number else keep[3]
+            if cls is not None:
+                n.__class__ = cls
             keep = keep[0] if y.__class__ in _number else keep[1]
             save_y = save_y and "y" in keep
             if save_x and "x" not in keep:  # the scalar is all the formula needs
@@ -792,7 +800,9 @@ mul = binary("mul", xp.multiply, lambda g, a, b, y: g * b, lambda g, a, b, y: g 
 # backward is allowed
 div = binary("div", _true_div, lambda g, a, b, y: g / b, lambda g, a, b, y: -g * (a / b) / b,
              save="x", to_float=True, onnx="Div")
-pow = binary("pow", _pow, _pow_grad_a, _pow_grad_b, save="xy", onnx="Pow")
+# node names: PyTorch's Tensor-Tensor overloads; _save2 renames the Scalar ones
+pow = binary("pow", _pow, _pow_grad_a, _pow_grad_b, save="xy", onnx="Pow",
+             node_name="PowBackward1")
 maximum = binary("maximum", xp.maximum, _max_grad("max", True), _max_grad("max", False),
                  onnx="Max")
 minimum = binary("minimum", xp.minimum, _max_grad("min", True), _max_grad("min", False),
@@ -800,8 +810,9 @@ minimum = binary("minimum", xp.minimum, _max_grad("min", True), _max_grad("min",
 fmax = binary("fmax", xp.fmax, _fmax_grad("max", True), _fmax_grad("max", False))
 fmin = binary("fmin", xp.fmin, _fmax_grad("min", True), _fmax_grad("min", False))
 remainder = binary("remainder", _remainder, lambda g, a, b, y: g,
-                   lambda g, a, b, y: -g * (a / b).floor())
-fmod = binary("fmod", _fmod, lambda g, a, b, y: g, lambda g, a, b, y: -g * (a / b).trunc())
+                   lambda g, a, b, y: -g * (a / b).floor(), node_name="RemainderBackward1")
+fmod = binary("fmod", _fmod, lambda g, a, b, y: g, lambda g, a, b, y: -g * (a / b).trunc(),
+              node_name="FmodBackward1")
 floor_divide = binary("floor_divide", _div_floor, differentiable=False)
 atan2 = binary("atan2", xp.arctan2, lambda g, a, b, y: g * b / (a * a + b * b),
                lambda g, a, b, y: -g * a / (a * a + b * b), to_float=True)
@@ -1105,7 +1116,7 @@ def _clamp_fwd(x, lo, hi):
     return xp.minimum(x, hi)
 
 
-_CLAMP = OpDef("clamp", _clamp_fwd, None, save="x", onnx="Clip")
+_CLAMP = OpDef("clamp", _clamp_fwd, None, save="x", onnx="Clip", node_name="ClampBackward1")
 _CLAMP.attrs = ('min', 'max')
 
 
@@ -1184,12 +1195,14 @@ METHODS["clip_"] = METHODS["clamp_"]
 
 @register(inplace=True)
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    r = clamp(input, min=min)  # PyTorch's own nodes for clamp_min (NOTE [ Node names ])
+    return renamed(renamed(r, _CLAMP, "ClampMinBackward0"), _CLAMP_T, "ClampMinBackward1")
 
 
 @register(inplace=True)
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    r = clamp(input, max=max)
+    return renamed(renamed(r, _CLAMP, "ClampMaxBackward0"), _CLAMP_T, "ClampMaxBackward1")
 
 
 @register(method=True)

@@ -115,8 +115,35 @@ def _torch_index_msg(msg):
     return msg.replace("axis", "dimension")
 
 
+def _index_view_node(params):
+    """PyTorch's node for a basic index: its last step that changes the view (NOTE [ Node
+    names ]): ``x[0]`` SelectBackward0, ``x[1:]`` SliceBackward0, ``x[None]``
+    UnsqueezeBackward0, ``x[...]``/``x[:, :]`` AliasBackward0 (in a tuple, PyTorch skips
+    full slices; a lone slice is always sliced)."""
+    key, shape = params
+    if key.__class__ is not tuple:
+        return "SelectBackward0" if isinstance(key, int) else "SliceBackward0" if \
+            key.__class__ is slice else "UnsqueezeBackward0" if key is None else "AliasBackward0"
+    name, dim = "AliasBackward0", 0
+    spread = len(shape) - sum(1 for k in key if k is not None and k is not Ellipsis)
+    for k in key:
+        if k is None:
+            name = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            dim += spread
+        elif k.__class__ is slice:
+            n = shape[dim] if dim < len(shape) else 0
+            if k.indices(n) != (0, n, 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+            dim += 1
+    return name
+
+
 _INDEX_VIEW = OpDef("select_view", _getitem_fwd, None, view=True,
-                    node_name="SliceBackward0", onnx="Slice")
+                    node_name="SliceBackward0", onnx="Slice", node_names=_index_view_node)
 _INDEX_VIEW.attrs = ('indices', 'input_shape')
 _INDEX = OpDef("index", _getitem_fwd, None, node_name="IndexBackward0", onnx="Gather")
 

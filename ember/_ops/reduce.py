@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._backends import xp_of
+from ember._graph import renamed
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
@@ -71,6 +72,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = input._data
     axes = _axes(dim, d.ndim, "sum")
     r = apply(_SUM, (input,), (axes, keepdim, _red_dtype(input, dtype), d.shape))
+    if dim is not None:  # PyTorch's sum.dim_IntList overload (NOTE [ Node names ])
+        renamed(r, _SUM, "SumBackward1")
     return write_out("sum", out, r) if out is not None else r
 
 
@@ -106,6 +109,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     npd = D.to_dtype(dtype).np if dtype is not None else None
     with np.errstate(invalid="ignore", divide="ignore"):
         r = apply(_MEAN, (input,), (axes, keepdim, npd, d.shape))
+    if dim is not None:  # mean.dim
+        renamed(r, _MEAN, "MeanBackward1")
     return write_out("mean", out, r) if out is not None else r
 
 
@@ -145,7 +150,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, (list, tuple)):
         raise TypeError("prod(): argument 'dim' must be int, not tuple")
     axes = _axes(dim, d.ndim, "prod")
-    return apply(_PROD, (input,), (axes, keepdim, _red_dtype(input, dtype), d.shape))
+    r = apply(_PROD, (input,), (axes, keepdim, _red_dtype(input, dtype), d.shape))
+    return renamed(r, _PROD, "ProdBackward1") if dim is not None else r  # prod.dim_int
 
 
 # ------------------------------------------------------------------ max / min family
@@ -165,7 +171,8 @@ def _amax_fwd(x, axes, keepdim, shape, is_max):
     return (xp.max if is_max else xp.min)(x, axis=axes, keepdims=keepdim)
 
 
-_AMAX = OpDef("amax", _amax_fwd, None, save="xy", onnx="ReduceMax")
+_AMAX = OpDef("amax", _amax_fwd, None, save="xy", onnx="ReduceMax",
+              node_names=lambda p: "AmaxBackward0" if p[3] else "AminBackward0")
 _AMAX.attrs = ('dim', 'keepdim', 'input_shape', 'is_max')
 
 
@@ -244,7 +251,8 @@ def _max_dim_fwd(x, axis, keepdim, is_max, shape=None):  # noqa: ARG001 - a reco
 # the node keeps the indices output and the input's shape, as PyTorch's MaxBackward0 does: the
 # input may then be edited in place before backward, the indices may not
 _MAX_DIM = OpDef("max_dim", _max_dim_fwd, None, multi=True, save="", save_out=1,
-                 node_name="MaxBackward0")
+                 node_name="MaxBackward0",
+                 node_names=lambda p: "MaxBackward0" if p[2] else "MinBackward0")
 _MAX_DIM.attrs = ('dim', 'keepdim', 'is_max', 'input_shape')
 
 
@@ -284,7 +292,9 @@ def _minmax(input, dim, keepdim, other, is_max, name):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                "argument.")
-        return apply(_AMAX, (input,), (tuple(range(d.ndim)), False, d.shape, is_max))
+        # PyTorch's max()/min() overloads: their own nodes, not amax's
+        return renamed(apply(_AMAX, (input,), (tuple(range(d.ndim)), False, d.shape, is_max)),
+                       _AMAX, "MaxBackward1" if is_max else "MinBackward1")
     ax = _wrap_dim(dim, d.ndim, name)
     v, i = apply(_MAX_DIM, (input,), (ax, keepdim, is_max, d.shape))
     return values_indices(v, i)

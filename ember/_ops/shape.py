@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._backends import xp_of
+from ember._graph import renamed
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register
 from ember._tensor import Size, Tensor, _wrap_dim
 
@@ -217,7 +218,7 @@ def transpose(input, dim0, dim1):
     a = _wrap_dim(dim0, nd, "transpose")
     b = _wrap_dim(dim1, nd, "transpose")
     if nd == 0:
-        return apply(_VIEW, (input,), ((), ()))
+        return renamed(apply(_VIEW, (input,), ((), ())), _VIEW, "TransposeBackward0")
     return apply(_TRANSPOSE, (input,), (a, b))
 
 
@@ -231,8 +232,10 @@ def t(input):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
     if input._data.ndim == 2:
-        return apply(_TRANSPOSE, (input,), (0, 1))
-    return apply(_VIEW, (input,), (input._data.shape, input._data.shape))
+        y = apply(_TRANSPOSE, (input,), (0, 1))
+        return y if y._grad_fn is None else renamed(y, _TRANSPOSE, "TBackward0")
+    return renamed(apply(_VIEW, (input,), (input._data.shape, input._data.shape)), _VIEW,
+                   "TBackward0")
 
 
 @register
@@ -241,7 +244,8 @@ def adjoint(input):
 
 
 _MOVEDIM = OpDef("movedim", lambda x, s, d: xp.moveaxis(x, s, d),
-                 lambda ctx, g: (g.movedim(ctx.params[1], ctx.params[0]),), view=True)
+                 lambda ctx, g: (g.movedim(ctx.params[1], ctx.params[0]),), view=True,
+                 node_name="PermuteBackward0")  # PyTorch's movedim is a permute
 _MOVEDIM.attrs = ('source', 'destination')
 
 
@@ -276,14 +280,19 @@ def squeeze(input, dim=None):
                                "multiple times in the list of dims")
         dims = set(wrapped) if shp else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    return apply(_VIEW, (input,), (new, shp))
+    y = apply(_VIEW, (input,), (new, shp))
+    # squeeze(), squeeze(int), squeeze(dims): PyTorch's three overloads (NOTE [ Node names ])
+    return y if y._grad_fn is None else renamed(y, _VIEW, "SqueezeBackward0" if dim is None else
+                                                "SqueezeBackward1" if isinstance(dim, int) else
+                                                "SqueezeBackward2")
 
 
 @register
 def unsqueeze(input, dim):
     shp = input._data.shape
     d = _wrap_dim(dim, len(shp) + 1, "unsqueeze")
-    return apply(_VIEW, (input,), (shp[:d] + (1,) + shp[d:], shp))
+    y = apply(_VIEW, (input,), (shp[:d] + (1,) + shp[d:], shp))
+    return y if y._grad_fn is None else renamed(y, _VIEW, "UnsqueezeBackward0")
 
 
 def _expand_fwd(x, shape):
@@ -328,7 +337,7 @@ def expand(input, *sizes):
         new.append(s)
     new = tuple(new)
     if new == shp:
-        return apply(_VIEW, (input,), (shp, shp))
+        return renamed(apply(_VIEW, (input,), (shp, shp)), _VIEW, "ExpandBackward0")
     return apply(_EXPAND, (input,), (new,))
 
 
@@ -392,11 +401,12 @@ def narrow(input, dim, start, length):
     if not 0 <= start <= size or length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
-    from ember._ops.index import index_view
+    from ember._ops.index import _INDEX_VIEW, index_view
 
     idx = [slice(None)] * nd
     idx[d] = slice(start, start + length)
-    return index_view(input, tuple(idx))
+    y = index_view(input, tuple(idx))
+    return y if y._grad_fn is None else renamed(y, _INDEX_VIEW, "SliceBackward0")
 
 
 @register
@@ -419,7 +429,11 @@ def select(input, dim, index):
 @register
 def unbind(input, dim=0):
     d = _wrap_dim(dim, input._data.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    from ember._ops.index import _INDEX_VIEW
+
+    # one node per output here, one multi-output node in PyTorch: the same name
+    return tuple(renamed(select(input, d, i), _INDEX_VIEW, "UnbindBackward0")
+                 for i in range(input._data.shape[d]))
 
 
 @register
@@ -441,9 +455,13 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "
                                f"split_sizes={sizes}")
+    from ember._ops.index import _INDEX_VIEW
+
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else \
+        "SplitWithSizesBackward0"
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(tensor, d, start, s))
+        out.append(renamed(narrow(tensor, d, start, s), _INDEX_VIEW, name))
         start += s
     return tuple(out)
 

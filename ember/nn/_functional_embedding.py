@@ -255,6 +255,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         off = offsets._data.astype(np.int64)
         idx = input._data
         if include_last_offset:
+            # The last offset ends the last bag: indices past it belong to no bag.
             nseg = len(off) - 1
             off = off[:-1]
         else:

@@ -341,3 +341,21 @@ def test_lazy_linear_and_prelu():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert p(ember.tensor([-4.0])).tolist() == [-1.0]
+
+
+def test_embedding_bag_last_offset_ends_the_last_bag():
+    # offsets[-1] < len(input) with include_last_offset (outside PyTorch's CSR contract):
+    # the indices past it belong to no bag, in every mode. PyTorch's CPU kernel drops them
+    # from sums but counts them in means and maxes, so only "sum" is compared with it.
+    w = ember.randn(10, 3)
+    inp, off = ember.tensor([1, 2, 3, 4, 5, 6]), ember.tensor([0, 2, 4])
+    for mode in ("sum", "mean", "max"):
+        got = F.embedding_bag(inp, w, off, mode=mode, include_last_offset=True)
+        want = F.embedding_bag(inp[:4], w, off[:2], mode=mode)
+        assert ember.equal(got, want), mode
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.functional.embedding_bag(torch.tensor(inp.numpy()), torch.tensor(w.numpy()),
+                                            torch.tensor(off.numpy()), mode="sum",
+                                            include_last_offset=True)
+    assert np.allclose(ref.numpy(), F.embedding_bag(inp, w, off, mode="sum",
+                                                    include_last_offset=True).numpy())

@@ -257,6 +257,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         if include_last_offset:
             # The last offset ends the last bag: indices past it belong to no bag.
             nseg = len(off) - 1
+            if len(off) and off[-1] < len(idx):
+                idx = idx[:max(int(off[-1]), 0)]
+                if per_sample_weights is not None:
+                    per_sample_weights = per_sample_weights[:len(idx)]
             off = off[:-1]
         else:
             nseg = len(off)

@@ -286,7 +286,8 @@ def _square(x):
     return xp.square(x.astype(xp.int64) if x.dtype.kind == "b" else x)
 
 
-square = unary("square", _square, lambda g, x, y: 2 * g * x, to_float=False)
+square = unary("square", _square, lambda g, x, y: 2 * g * x, to_float=False,
+               node_name="PowBackward0")  # PyTorch's square is pow(x, 2)
 def _lgamma(x):
     r = _lgamma_kernel(x)
     if x.dtype.kind == "f":  # lgamma(-inf) is +inf (|Gamma| grows without bound), as PyTorch
@@ -313,8 +314,11 @@ def _round_fwd(x, decimals):
     return xp_of(x).round(x, decimals)
 
 
+# round(x) is RoundBackward0, round(x, decimals=d) RoundBackward1 (an explicit decimals=0
+# reads as the first here: the attribute cannot tell them apart)
 _round0 = OpDef("round", _round_fwd, lambda n, g: (g * 0,), node_name="RoundBackward0",
-                attrs=("decimals",))
+                attrs=("decimals",),
+                node_names=lambda p: "RoundBackward1" if p[0] else "RoundBackward0")
 
 
 @register(inplace=True)

@@ -365,23 +365,46 @@ _VAR = OpDef("var", _var_fwd, None, save="x", attrs=("dim", "correction", "keepd
              kind="reduction", node_name="VarBackward0")
 
 
-@_VAR.grad
-def _(ctx, g):
-    x, = ctx.inputs
-    axes, correction, keepdim = ctx.params
+def _var_grad(x, g, axes, correction, keepdim):
     shape = x._data.shape
     n = 1
     for a in axes:
         n *= shape[a]
     denom = n - correction
     dev = x - apply(_MEAN, (x,), (axes, True, None, shape))
-    return (_expand_back(g, shape, axes, keepdim) * dev * (2.0 / denom if denom else np.inf),)
+    return _expand_back(g, shape, axes, keepdim) * dev * (2.0 / denom if denom else np.inf)
+
+
+@_VAR.grad
+def _(ctx, g):
+    return (_var_grad(ctx.inputs[0], g, *ctx.params),)
+
+
+def _std_fwd(x, axes, correction, keepdim):
+    return xp_of(x).sqrt(_var_fwd(x, axes, correction, keepdim))
+
+
+# its own record (not var().sqrt()): one StdBackward0 node keeping the input and the result,
+# as PyTorch's does
+_STD = OpDef("std", _std_fwd, None, save="xy", attrs=("dim", "correction", "keepdim"),
+             kind="reduction", node_name="StdBackward0")
+
+
+@_STD.grad
+def _(ctx, g):
+    # d std = d var / (2 std); zero where the std is zero, as PyTorch's std_backward
+    y = ctx.output
+    return (_var_grad(ctx.inputs[0], (g / (2 * y)).masked_fill(y == 0, 0), *ctx.params),)
 
 
 @register
 @with_out("std")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    dim, corr, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got "
+                           f"{input.dtype}")
+    return apply(_STD, (input,), (_axes(dim, input._data.ndim, "std"), corr, keepdim))
 
 
 @register

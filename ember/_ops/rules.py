@@ -476,7 +476,8 @@ for _n in _names("eq ne lt le gt ge logical_and logical_or logical_xor logical_n
                  "isinf isfinite isposinf isneginf isreal signbit all any"):
     RULES[_n] = bool_
 RULES.update({
-    "abs": real, "norm": real, "var": real, "real": real, "imag": real, "view_as_real": real,
+    "abs": real, "norm": real, "var": real, "std": real, "real": real, "imag": real,
+    "view_as_real": real,
     "angle": real_float,
     "view_as_complex": complex_, "fft_r2c": complex_,
     "fft_c2c": complex_, "fft_c2r": real,

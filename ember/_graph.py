@@ -87,10 +87,10 @@ class Node:
 
     # -- PyTorch-compatible introspection --------------------------------------------
     def name(self):
-        return self.op.node_name
+        return type(self).__name__
 
     def __repr__(self):
-        return f"<{self.op.node_name} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
@@ -162,7 +162,7 @@ def _output_tensor(data, node):
 
 
 def _raise_modified(t, node, cur, v, output=False):
-    what = f"output 0 of {node.op.node_name}" if output else f"an input of {node.op.node_name}"
+    what = f"output 0 of {type(node).__name__}" if output else f"an input of {type(node).__name__}"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [{t.type()} {list(t.shape)}], which is {what}, is at version "

@@ -284,7 +284,7 @@ def forward_trace(node):
     """The text PyTorch prints for a failing node: its forward traceback (and, for nodes
     made by a backward formula, the traceback of the node whose backward made them)."""
     entry = _TRACES.get(node)
-    name = node.op.node_name
+    name = type(node).__name__
     if entry is None:
         return (f"Error detected in {name}. No forward pass information available. Enable "
                 "detect anomaly during forward pass for more information.")
@@ -295,7 +295,7 @@ def forward_trace(node):
     while parent is not None and id(parent) not in seen:
         seen.add(id(parent))
         pe = _TRACES.get(parent)
-        text += (f"\n\nPrevious calculation was induced by {parent.op.node_name}. Traceback "
+        text += (f"\n\nPrevious calculation was induced by {type(parent).__name__}. Traceback "
                  "of forward call that induced the previous calculation:\n")
         if pe is None:
             text += "  (no forward pass information)"
@@ -310,7 +310,7 @@ def annotate(node, exc):
     user's line to ``exc`` (called by the engine when a backward formula fails)."""
     warnings.warn(forward_trace(node), UserWarning, stacklevel=_outside_ember())
     entry = _TRACES.get(node)
-    note = f"(anomaly mode) the failing node {node.op.node_name} was created by the " \
+    note = f"(anomaly mode) the failing node {type(node).__name__} was created by the " \
            f"forward op '{node.op.name}'"
     if entry is not None:
         fr = user_line(entry[0])
@@ -343,5 +343,5 @@ def check_nan(node, grads):
             continue
         xp = xp_of(d)
         if bool(xp.isnan(d).any()):
-            raise RuntimeError(f"Function '{node.op.node_name}' returned nan values in its "
+            raise RuntimeError(f"Function '{type(node).__name__}' returned nan values in its "
                                f"{i}th output.")

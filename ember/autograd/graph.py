@@ -116,14 +116,14 @@ def format_graph(t, params=None):
             n, nr = (e if e.__class__ is tuple else (e, 0))
             k = order[n]
             if n in shown:
-                lines.append(f"{indent}{branch}{n.op.node_name} #{k} (shown above)")
+                lines.append(f"{indent}{branch}{type(n).__name__} #{k} (shown above)")
                 continue
             shown.add(n)
             shape, dt = _out_meta(n, nr)
             out = f" output {nr}" if e.__class__ is tuple else ""
             no_grad = sum(1 for x in n.next if x is None)
             extra = f", {no_grad} input(s) without grad" if no_grad else ""
-            lines.append(f"{indent}{branch}{n.op.node_name} #{k}{out} -> {shape} {dt}{extra}")
+            lines.append(f"{indent}{branch}{type(n).__name__} #{k}{out} -> {shape} {dt}{extra}")
             kids = [x for x in n.next if x is not None]
             child_indent = indent + ("" if branch == "" else "   " if branch == "└─ " else "│  ")
             for i in range(len(kids) - 1, -1, -1):
@@ -196,7 +196,7 @@ def to_dot(t, params=None, name="ember_graph"):
     leaves = {}
     for n, k in order.items():
         shape, dt = _out_meta(n)
-        label = f"{n.op.node_name}\n{shape} {dt}"
+        label = f"{type(n).__name__}\n{shape} {dt}"
         out.append(f"  n{k} [label={_dot_quote(label)}];")
     for n, k in order.items():
         for e in n.next:
@@ -300,7 +300,7 @@ class _GrowthWatch:
                 _, order = _walk_node(top)
                 sizes[top] = len(order)
             top = max(sizes, key=sizes.get)
-            detail = (f" The largest such graph ends in {top.op.node_name} and holds "
+            detail = (f" The largest such graph ends in {type(top).__name__} and holds "
                       f"{sizes[top]} nodes.")
         warnings.warn(
             f"The autograd graph kept alive outside backward grew at each of the last "

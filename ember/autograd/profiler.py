@@ -408,7 +408,7 @@ def _event_list(collector):
 
 def _engine_node(node, g):
     """Run one node's backward inside PyTorch's two engine ranges (profiler running)."""
-    name = node.op.node_name
+    name = type(node).__name__
     with _OpRange("autograd::engine::evaluate_function: " + name):
         with _OpRange(name):
             return node.op.bwd(node, g)

@@ -239,7 +239,7 @@ def live_tensors():
         info.requires_grad = bool(obj._requires_grad)
         g = obj._grad_fn
         node = (g[0] if g.__class__ is tuple else g) if g is not None else None
-        info.grad_fn = node.op.node_name if node is not None else None
+        info.grad_fn = type(node).__name__ if node is not None else None
         rec = _CREATED.get(id(obj))
         if rec is not None and rec[0]() is obj:
             info.created_at, info.op = rec[1], rec[2]

@@ -171,8 +171,11 @@ def test_fake_device_plumbing(fake):
         assert d.cpu().device.type == "cpu"
     y = (x * 2 + h.cuda()).sum(0)
     assert y.is_cuda and y.cpu().tolist() == [7.0, 9.0, 11.0]
-    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+    with pytest.raises(RuntimeError, match="at least two devices, cuda:0 and cpu! "
+                                           r"\(when checking arguments for add\)"):
         x + h
+    with pytest.raises(RuntimeError, match="cuda:0 and cpu!"):
+        x @ h.t()  # not reported as a shape error
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         ember.cat([x, h])
     assert (x + ember.tensor(1.0)).is_cuda  # 0-d CPU tensors join, as in PyTorch
@@ -358,12 +361,7 @@ def test_fake_pinned_memory(fake):
 
 
 # Names the op table reaches that CuPy lacks (name -> why it is fine or what to do).
-CUPY_GAPS = {
-    "erf": "scipy.special.erf, reached by the GELU fallback (DEFAULT.erf in "
-           "nn/_functional_activation.py, exact path for arrays under 64 elements); CuPy's "
-           "ufunc protocol does not map SciPy's ufuncs. On cuda, float32/float64 GELU runs "
-           "the generated kernel instead; float16 GELU needs KERNELS.erf there.",
-}
+CUPY_GAPS: dict[str, str] = {}
 
 
 def test_cupy_has_what_the_op_table_calls(fake):
@@ -809,3 +807,16 @@ def test_fake_autocast_and_grad_scaler_refuse_cuda(fake):
         ember.amp.GradScaler("cuda")
     with ember.autocast("cpu", dtype=ember.bfloat16):  # the CPU's autocast is unaffected
         assert (ember.ones(2, 2) @ ember.ones(2, 2)).dtype == ember.bfloat16
+
+
+def test_dataloader_pins_batches_with_cuda(fake):
+    import collections
+
+    Pair = collections.namedtuple("Pair", "x y")
+    data = [Pair(ember.full((2,), float(i)), {"label": ember.tensor(i)}) for i in range(4)]
+    loader = ember.utils.data.DataLoader(data, batch_size=2, pin_memory=True)
+    batches = list(loader)
+    assert len(batches) == 2 and isinstance(batches[0], Pair)
+    assert batches[0].x.is_pinned() and batches[0].y["label"].is_pinned()
+    assert batches[1].x.tolist() == [[2.0, 2.0], [3.0, 3.0]]
+    assert not next(iter(ember.utils.data.DataLoader(data, batch_size=2))).x.is_pinned()

@@ -515,6 +515,8 @@ def test_out_resize_warns_like_pytorch_and_the_write_is_a_record():
     assert p.names == ["add", "copy_"]
     with pytest.raises(RuntimeError, match="same device"):
         ember.add(ember.ones(2), 1, out=ember.empty(2, device="meta"))
+    with pytest.raises(RuntimeError, match="meta and cpu!"):  # not a shape error
+        ember.matmul(ember.zeros(2, 2, device="meta"), ember.ones(2, 2))
 
 
 def test_inlined_tensor_construction_matches_make_tensor():

@@ -65,6 +65,19 @@ def for_device(device_type):
     return None
 
 
+def device_mismatch(backends, name):
+    """PyTorch's error for operands on two devices: "... found at least two devices, cuda:0
+    and cpu! (when checking arguments for add)" (the accelerator named first, with its
+    index, as PyTorch names it)."""
+    def label(b):
+        index = getattr(b, "current_index", None)
+        return f"{b.device_type}:{index()}" if index is not None else b.device_type
+    names = sorted({label(b) for b in backends}, key=lambda n: (n == "cpu", n))
+    return RuntimeError(f"Expected all tensors to be on the same device, but found at least "
+                        f"two devices, {names[0]} and {names[1]}! (when checking arguments "
+                        f"for {name})")
+
+
 class _Kernels:
     """Backend kernels (``erf``, ``masked_select_zero``, ``scatter_add``, ...) dispatched on
     the backend of the call's first array argument, so a record's forward names the kernel

@@ -74,8 +74,22 @@ def matmul(input, other, *, out=None):
     try:
         r = apply(_MATMUL, (input, other))
     except RuntimeError:
+        if _matmul_shapes_agree(input._data.shape, other._data.shape):
+            raise  # not a shape error (operands on two devices, ...)
         raise _matmul_shape_error("matmul", input, other) from None
     return write_out("matmul", out, r) if out is not None else r
+
+
+def _matmul_shapes_agree(sa, sb):
+    """Whether matmul's shape rules accept ``sa @ sb`` (both at least 1-D)."""
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != k_b:
+        return False
+    try:
+        np.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2]))
+    except ValueError:
+        return False
+    return True
 
 
 METHODS["__matmul__"] = matmul

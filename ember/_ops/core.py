@@ -391,10 +391,9 @@ def _run_foreign(op, inputs, params):
             arrays = [b.from_host(t._data) if t._data.__class__ is _ndarray else t._data
                       for t in inputs]
             return _finish_foreign(op, b, arrays, inputs, params)
-        kinds = sorted(b.device_type for b in backends)
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
-                           f"least two devices, {kinds[0]} and {kinds[1]}! (when checking "
-                           f"arguments for {op.name})")
+        from ember._backends import device_mismatch
+
+        raise device_mismatch(backends, op.name)
     (b,) = backends
     return _finish_foreign(op, b, [t._data for t in inputs], inputs, params)
 

@@ -518,9 +518,9 @@ def _same_device(name, a, b):
         return a, ba.from_host(b)
     if ba.device_type == "cpu" and a.ndim == 0:
         return bb.from_host(a), b
-    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
-                       f"devices, {ba.device_type} and {bb.device_type}! (when checking "
-                       f"arguments for {name})")
+    from ember._backends import device_mismatch
+
+    raise device_mismatch((ba, bb), name)
 
 
 def _binary_dtype_error(name, a, b, e):

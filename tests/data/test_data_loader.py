@@ -445,3 +445,19 @@ def test_fallocate_failure_is_a_clear_error(monkeypatch):
 def test_poll_interval_is_bounded():
     # NOTE [ DataLoader liveness ]: every wait is a bounded poll.
     assert 0 < dl_mod._POLL <= 1 and dl_mod._JOIN_TIMEOUT <= 5
+
+
+def test_pin_memory_without_an_accelerator_warns_as_pytorch_and_yields_batches():
+    import warnings
+
+    data = [ember.tensor(float(i)) for i in range(4)]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        batches = list(ember.utils.data.DataLoader(data, batch_size=2, pin_memory=True))
+    assert [b.tolist() for b in batches] == [[0.0, 1.0], [2.0, 3.0]]
+    assert not batches[0].is_pinned()
+    msgs = [str(w.message) for w in rec]
+    assert msgs == ["'pin_memory' argument is set as true but no accelerator is found, then "
+                    "device pinned memory won't be used."]
+    with pytest.raises(NotImplementedError, match="pin_memory_device='xpu'"):
+        ember.utils.data.DataLoader(data, pin_memory=True, pin_memory_device="xpu")

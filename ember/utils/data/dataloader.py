@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import collections.abc
 import itertools
 import math
 import multiprocessing
@@ -84,7 +85,8 @@ class DataLoader(Generic[T_co]):
         num_workers: worker processes (0: load in the main process).
         collate_fn: merges a list of samples into a batch (default :func:`default_collate`,
             or :func:`default_convert` without batching).
-        pin_memory: accepted; a no-op on the CPU.
+        pin_memory: yield batches in page-locked memory (when CUDA is available; without an
+            accelerator a warning, as PyTorch, and ordinary batches).
         drop_last: drop the last incomplete batch.
         timeout: seconds to wait for a batch from the workers (0: forever); on expiry a
             ``RuntimeError`` holding the stuck workers' stack traces.
@@ -93,7 +95,8 @@ class DataLoader(Generic[T_co]):
         generator: an ``ember.Generator`` for the sampler and the workers' base seed.
         prefetch_factor: batches loaded in advance per worker (default 2 with workers).
         persistent_workers: keep the workers alive between epochs.
-        pin_memory_device: accepted; ignored.
+        pin_memory_device: deprecated in PyTorch; "" or "cuda" (the one accelerator ember
+            pins for), anything else is refused.
         in_order: yield batches in sampler order (False: as soon as they are ready).
 
     Each worker seeds Python's ``random``, NumPy's global generator and ember's default
@@ -142,6 +145,9 @@ class DataLoader(Generic[T_co]):
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
         self.pin_memory = pin_memory
+        if pin_memory_device not in ("", "cuda"):
+            raise NotImplementedError(f"DataLoader: pin_memory_device={pin_memory_device!r}: "
+                                      "ember pins memory for 'cuda' only")
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
@@ -294,6 +300,17 @@ class _BaseDataLoaderIter:
                               .random_(generator=loader.generator).item())
         self._num_yielded = 0
         self._shutdown = False
+        # NOTE [ Pinned batches ]: as PyTorch, pin only where an accelerator can use pinned
+        # memory; without one say so once per iterator and yield ordinary batches. Batches
+        # are pinned in the main process as they are handed out (PyTorch uses a thread).
+        self._pin_memory = False
+        if loader.pin_memory:
+            import ember.cuda
+
+            self._pin_memory = ember.cuda.is_available()
+            if not self._pin_memory:
+                warnings.warn("'pin_memory' argument is set as true but no accelerator is "
+                              "found, then device pinned memory won't be used.", stacklevel=3)
 
     def __iter__(self):
         return self
@@ -315,6 +332,8 @@ class _BaseDataLoaderIter:
                 data = self._next_data()
         else:
             data = self._next_data()
+        if self._pin_memory:
+            data = _pin(data)
         self._num_yielded += 1
         n = self._IterableDataset_len_called
         if (self._dataset_kind == _DatasetKind.Iterable and n is not None
@@ -330,6 +349,30 @@ class _BaseDataLoaderIter:
 
     def __len__(self) -> int:
         return len(self._index_sampler)
+
+
+def _pin(data):
+    """``data`` with every tensor in page-locked memory (NOTE [ Pinned batches ]); custom
+    batch types pin themselves through their ``pin_memory()`` method, as in PyTorch."""
+    from ember._tensor import Tensor
+
+    if isinstance(data, Tensor):
+        return data.pin_memory()
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        pinned = {k: _pin(v) for k, v in data.items()}
+        try:
+            return type(data)(pinned)
+        except TypeError:
+            return pinned
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return type(data)(*(_pin(v) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(_pin(v) for v in data)
+    if hasattr(data, "pin_memory"):
+        return data.pin_memory()
+    return data
 
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):

@@ -302,7 +302,9 @@ def build(device_count=1):
         return call
 
     sp = _module("cupyx.scipy.special", **{n: special(n) for n in (
-        "erf", "erfc", "erfinv", "gammaln", "digamma", "i1", "polygamma")})
+        "erf", "erfc", "erfinv", "gammaln", "digamma", "i1", "polygamma", "i0", "i0e", "i1e",
+        "erfcx", "log_ndtr", "j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "gammainc",
+        "gammaincc", "zeta")})  # each one in cupyx.scipy.special (CuPy 14's documentation)
     scipy = _module("cupyx.scipy", special=sp)
 
     def scatter_add(target, index, values):

@@ -77,8 +77,8 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("__rtruediv__", "DivBackward0", "MulBackward0"): (
         "2 / t is one div node here; PyTorch computes t.reciprocal() * 2"),
     ("__setitem__", "IndexPutBackward0", "CopySlices"): (
-        "an out-of-place sample wrapper: ember's setitem on a non-view records index_put, "
-        "PyTorch's in-place copy into the clone records CopySlices"),
+        "x[int or slice] = v is one index_put node in ember; PyTorch copies into a view "
+        "of x and records CopySlices"),
     ("stack", "CatBackward0", "StackBackward0"): "stack is unsqueeze + cat in ember",
     ("roll", "ViewBackward0", "RollBackward0"): ("roll without dims is flatten, roll and a "
                                                  "view back to the shape in ember"),

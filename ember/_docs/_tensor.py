@@ -1321,12 +1321,9 @@ DOCS = {
         An instance of ``cls``.
 
     Example:
-        >>> class Tagged(ember.Tensor):
-        ...     pass
-        ...
-        >>> t = ember.ones(2).as_subclass(Tagged)
+        >>> t = ember.ones(2).as_subclass(ember.nn.Parameter)
         >>> type(t).__name__, t.shape
-        ('Tagged', torch.Size([2]))
+        ('Parameter', torch.Size([2]))
 """,
     "Tensor.conj_physical_": """\
     Conjugates the tensor in place (a no-op for real tensors).

@@ -472,3 +472,13 @@ def test_call_fast_path_has_no_hook_machinery(monkeypatch):
                         lambda self, a, k: called.append(1))
     lin(ember.ones(1, 2))
     assert called == []
+
+
+def test_public_state_dict_post_hook_must_return_none():
+    m = nn.Linear(2, 2)
+    m.register_state_dict_post_hook(lambda mod, sd, prefix, meta: {"x": 1})
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        m.state_dict()
+    m = nn.Linear(2, 2)  # the private spelling may replace the dict, as in PyTorch
+    m._register_state_dict_hook(lambda mod, sd, prefix, meta: {"x": 1})
+    assert list(m.state_dict()) == ["x"]

@@ -203,3 +203,15 @@ def test_modules_forward():
     assert nn.Upsample(scale_factor=2, mode="bilinear")(x).shape == (2, 4, 16, 16)
     assert nn.PixelShuffle(2)(x).shape == (2, 1, 16, 16)
     assert nn.Unfold(3, padding=1)(x).shape == (2, 36, 64)
+
+
+def test_avg_pool1d_module_runs_as_the_function():
+    # AvgPool1d has no divisor_override (as PyTorch's); its forward must not read one
+    x = ember.randn(1, 3, 9)
+    for kw in (dict(kernel_size=2),
+               dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)):
+        m = nn.AvgPool1d(**kw)
+        assert not hasattr(m, "divisor_override")
+        want = F.avg_pool1d(x, kw["kernel_size"], kw.get("stride"), kw.get("padding", 0),
+                            kw.get("ceil_mode", False), kw.get("count_include_pad", True))
+        assert ember.equal(m(x), want)

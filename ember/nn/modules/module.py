@@ -1502,11 +1502,22 @@ class Module:
             >>> list(m.state_dict())
             ['weight']
         """
+        handle = self._register_state_dict_hook(hook)
+        hook = self._state_dict_hooks[handle.id]
+        try:  # as PyTorch marks it: a public post-hook may not replace the state_dict
+            hook._from_public_api = True
+        except AttributeError:  # a bound method: mark a wrapper instead
+            def marked(*args, _hook=hook):
+                return _hook(*args)
+            marked._from_public_api = True
+            self._state_dict_hooks[handle.id] = marked
+        return handle
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        # The private spelling: a hook that returns a dict replaces the state_dict.
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
-
-    _register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected,
@@ -1615,6 +1626,8 @@ class Module:
         for hook in self._state_dict_hooks.values():
             r = hook(self, destination, prefix, local_metadata)
             if r is not None:
+                if getattr(hook, "_from_public_api", False):
+                    raise RuntimeError("state_dict post-hook must return None")
                 destination = r
         return destination
 

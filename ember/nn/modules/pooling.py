@@ -193,15 +193,17 @@ class _AvgPoolNd(Module):
 class AvgPool1d(_AvgPoolNd):
     """1-D average pooling over (N, C, L)."""
 
-    _fn = staticmethod(lambda x, k, s, p, c, cip, d: F.avg_pool1d(x, k, s, p, c, cip))
-
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         for n in ("kernel_size", "stride", "padding"):
             v = getattr(self, n)
             setattr(self, n, tuple(v) if isinstance(v, (list, tuple)) else (v,))
-        del self.divisor_override
+        del self.divisor_override  # PyTorch's AvgPool1d has none
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+                            self.ceil_mode, self.count_include_pad)
 
 
 class AvgPool2d(_AvgPoolNd):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import collections
 
 import numpy as np
 
@@ -13,12 +12,13 @@ from ember._graph import renamed
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
+from ember import return_types as _return_types
 from ember._ops.outarg import with_out
+from ember.return_types import values_indices
 
 xp = np
 
-values_indices = collections.namedtuple("return_types", ["values", "indices"])
-min_max = collections.namedtuple("aminmax", ["min", "max"])
+min_max = _return_types.aminmax
 
 
 def _axes(dim, nd, name):
@@ -297,7 +297,7 @@ def _minmax(input, dim, keepdim, other, is_max, name):
                        _AMAX, "MaxBackward1" if is_max else "MinBackward1")
     ax = _wrap_dim(dim, d.ndim, name)
     v, i = apply(_MAX_DIM, (input,), (ax, keepdim, is_max, d.shape))
-    return values_indices(v, i)
+    return values_indices(v, i, name)
 
 
 @register

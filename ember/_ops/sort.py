@@ -8,7 +8,6 @@ gradients are gather's (scatter into zeros) — one definition, reused.
 
 from __future__ import annotations
 
-import collections
 
 import numpy as np
 
@@ -18,9 +17,9 @@ from ember._ops.core import OpDef, apply, register
 from ember._ops.scatter import gather
 from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
+from ember.return_types import values_indices
 
 xp = np
-values_indices = collections.namedtuple("return_types", ["values", "indices"])
 
 
 def _dim(input, dim, name):
@@ -103,8 +102,8 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A
     d = _dim(input, dim, "sort")
     idx = apply(_ARGSORT, (input,), (d, bool(descending), None))
     if input._data.ndim == 0:
-        return values_indices(input.clone(), idx)
-    return values_indices(gather(input, d, idx), idx)
+        return values_indices(input.clone(), idx, "sort")
+    return values_indices(gather(input, d, idx), idx, "sort")
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):  # noqa: ARG001 - always stable, which stable=False permits
@@ -126,8 +125,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: ARG
                            f"size {n}")
     idx = apply(_ARGSORT, (input,), (d, bool(largest), int(k)))
     if input._data.ndim == 0:
-        return values_indices(input.clone(), idx)
-    return values_indices(gather(input, d, idx), idx)
+        return values_indices(input.clone(), idx, "topk")
+    return values_indices(gather(input, d, idx), idx, "topk")
 
 
 @with_out("kthvalue")
@@ -137,19 +136,19 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):  # noqa: ARG001 - ou
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k ({k}) out of range for dimension "
                            f"{d} of size {n}")
-    return _select_rank(input, d, k - 1, keepdim)
+    return _select_rank(input, d, k - 1, keepdim, name="kthvalue")
 
 
-def _select_rank(input, d, rank, keepdim, data=None):
+def _select_rank(input, d, rank, keepdim, data=None, name="median"):
     a = input._data if data is None else data
     if a.ndim == 0:
-        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)), name)
     idx = np.take(np.argsort(a, axis=d, kind="stable"), [rank], axis=d)
     v = gather(input, d, _idx_tensor(idx))
     i = _idx_tensor(idx)
     if not keepdim:
         v, i = v.squeeze(d), i.squeeze(d)
-    return values_indices(v, i)
+    return values_indices(v, i, name)
 
 
 @with_out("median")
@@ -177,7 +176,7 @@ def median(input, dim=None, keepdim=False, *, out=None):  # noqa: ARG001 - out= 
         i = _idx_tensor(idx)
         if not keepdim:
             v, i = v.squeeze(d), i.squeeze(d)
-        return values_indices(v, i)
+        return values_indices(v, i, "median")
     return _select_rank(input, d, (n - 1) // 2, keepdim)
 
 
@@ -201,7 +200,7 @@ def nanmedian(input, dim=None, keepdim=False):
         return _select_rank(flat, 0, (valid - 1) // 2, False).values
     d = _dim(input, dim, "nanmedian")
     if a.ndim == 0:
-        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)), "nanmedian")
     # NaNs sort last; each slice's median rank depends on its own count of non-NaNs.
     order = np.argsort(a, axis=d, kind="stable")
     valid = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else \
@@ -212,7 +211,7 @@ def nanmedian(input, dim=None, keepdim=False):
     i = _idx_tensor(idx)
     if not keepdim:
         v, i = v.squeeze(d), i.squeeze(d)
-    return values_indices(v, i)
+    return values_indices(v, i, "nanmedian")
 
 
 @with_out("mode")
@@ -221,7 +220,7 @@ def mode(input, dim=-1, keepdim=False):
     d = _dim(input, dim, "mode")
     a = input._data
     if a.ndim == 0:
-        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)))
+        return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)), "mode")
     moved = np.moveaxis(a, d, -1)
     flat = moved.reshape(-1, moved.shape[-1])
     best_idx = np.empty(flat.shape[0], np.int64)
@@ -235,7 +234,7 @@ def mode(input, dim=-1, keepdim=False):
     i = _idx_tensor(idx)
     if not keepdim:
         v, i = v.squeeze(d), i.squeeze(d)
-    return values_indices(v, i)
+    return values_indices(v, i, "mode")
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
@@ -534,12 +533,12 @@ def cumprod(input, dim, *, dtype=None, out=None):  # noqa: ARG001 - out= is writ
 def _cum_ext(input, dim, is_max, name):
     if input._data.size == 0:  # PyTorch returns empty results without checking dim
         return values_indices(input.clone(), Tensor._wrap(np.zeros(input._data.shape,
-                                                                   np.int64)))
+                                                                   np.int64)), name)
     d = _dim(input, dim, name)
     if input._data.ndim == 0:
-        return values_indices(input.clone(), apply(_ARGSORT, (input,), (0, False, None)))
+        return values_indices(input.clone(), apply(_ARGSORT, (input,), (0, False, None)), name)
     idx = apply(_CUM_EXT_IDX, (input,), (d, bool(is_max)))
-    return values_indices(gather(input, d, idx), idx)
+    return values_indices(gather(input, d, idx), idx, name)
 
 
 def _cum_ext_idx_fwd(a, d, is_max):

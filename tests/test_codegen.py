@@ -479,3 +479,29 @@ def test_forked_child_runs_kernels(tmp_path):
     r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr
+
+
+def test_openmp_wait_policy_is_passive_unless_the_user_chose_one():
+    # NOTE [ OpenMP wait policy ] in ember/_codegen/build.py
+    import os
+    import subprocess
+    import sys
+
+    prog = ("import os, ember\n"
+            "from ember._codegen import build\n"
+            "if build.compiler()[0] is None:\n"
+            "    print('no-compiler')\n"
+            "else:\n"
+            "    ember.nn.functional.gelu(ember.randn(1000))\n"
+            "    print(os.environ.get('OMP_WAIT_POLICY'))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY",
+                                                            "EMBER_JIT_DISABLE")}
+    out = subprocess.run([sys.executable, "-c", prog], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    if out == ["no-compiler"]:
+        pytest.skip("no C compiler")
+    assert out == ["PASSIVE"]
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    out = subprocess.run([sys.executable, "-c", prog], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["ACTIVE"]

@@ -121,6 +121,17 @@ def key_of(source):
     return h.hexdigest()[:32]
 
 
+def _passive_openmp():
+    """NOTE [ OpenMP wait policy ]: libgomp's default keeps each worker spinning for a while
+    after a parallel region; on cores that OpenBLAS's threads share, that spin starves the
+    next GEMM (LeNet train step, 2 threads: 50-86 ms with spinning, 27-30 ms passive). The
+    kernels are what loads libgomp into a NumPy process, so before the first one loads, the
+    policy is set to PASSIVE unless the user set OMP_WAIT_POLICY. This is process-wide: an
+    OpenMP runtime that starts later in the process reads the same variable (ARCHITECTURE.md
+    "Performance" says so); OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def load(source):
     """The ``ctypes.CDLL`` of ``source``: from this process's cache, the disk cache, or
     compiled now. Raises ``CompilerMissing`` without a working compiler."""
@@ -137,6 +148,7 @@ def load(source):
             return lib
         d = cache_dir()
         so = os.path.join(d, f"k{key}.so")
+        _passive_openmp()
         if os.path.exists(so):
             try:
                 t0 = time.perf_counter()

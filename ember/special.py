@@ -86,6 +86,15 @@ for _f, _n in ((expit, "expit"), (erf, "erf"), (erfc, "erfc"), (erfinv, "erfinv"
 def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given.
 
+    Args:
+        input: probabilities.
+        eps: the clamp bound; None (default) leaves ``input`` as it is (0 and 1 map to
+            ``-inf`` and ``inf``).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of ``input``'s shape: the log-odds (the inverse of ``expit``).
+
     Example:
         >>> ember.special.logit(ember.tensor([0.5]))
         tensor([0.])
@@ -94,12 +103,33 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
 
 
 def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """The ``n``-th derivative of digamma."""
+    """The ``n``-th derivative of digamma, elementwise (``polygamma(0, x)`` is ``digamma``).
+
+    Args:
+        n: the order of the derivative, an int >= 0.
+        input: the input tensor.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of ``input``'s shape.
+
+    Example:
+        >>> ember.special.polygamma(1, ember.tensor([1.0, 2.0]))  # pi**2/6, pi**2/6 - 1
+        tensor([1.6449, 0.6449])
+    """
     return ember.polygamma(n, input, out=out)
 
 
 def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """The multivariate log-gamma function of dimension ``p`` (``torch.mvlgamma``).
+
+    Args:
+        input: the input tensor; every element must exceed ``(p - 1) / 2``.
+        p: the dimension, an int >= 1.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of ``input``'s shape.
 
     Example:
         >>> ember.special.multigammaln(ember.tensor([2.5]), 2)
@@ -110,12 +140,33 @@ def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
 
 
 def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
-    """``input * log(other)``, 0 where ``input == 0``; either operand may be a scalar."""
+    """``input * log(other)``, 0 where ``input == 0``; either operand may be a scalar.
+
+    Args:
+        input: the multiplier (a tensor or a number).
+        other: the argument of the log (a tensor or a number).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of the broadcast shape of the operands.
+
+    Example:
+        >>> ember.special.xlogy(ember.tensor([0.0, 2.0]), ember.tensor([0.0, 4.0]))
+        tensor([0.0000, 2.7726])
+    """
     return ember.xlogy(input, other, out=out)
 
 
 def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * log1p(other)``, 0 where ``input == 0``; either operand may be a scalar.
+
+    Args:
+        input: the multiplier (a tensor or a number).
+        other: the argument of ``log1p`` (a tensor or a number).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of the broadcast shape of the operands.
 
     Example:
         >>> ember.special.xlog1py(ember.tensor([0.0, 2.0]), ember.tensor([-1.0, 0.0]))
@@ -127,6 +178,14 @@ def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
 def zeta(input, other, *, out: Tensor | None = None) -> Tensor:
     """The Hurwitz zeta function ``sum_{k>=0} (k + other) ** -input`` (not differentiable).
 
+    Args:
+        input: the exponent ``s`` (a tensor or a number).
+        other: the shift ``q`` (a tensor or a number); ``q = 1`` gives Riemann's zeta.
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of the broadcast shape of the operands.
+
     Example:
         >>> ember.special.zeta(ember.tensor([2.0]), 1.0)  # pi**2 / 6
         tensor([1.6449])
@@ -135,22 +194,80 @@ def zeta(input, other, *, out: Tensor | None = None) -> Tensor:
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
-    """``log(sum(exp(input)))`` over ``dim``, computed stably."""
+    """``log(sum(exp(input)))`` over ``dim``, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: a dim or a tuple of dims to reduce.
+        keepdim: keep the reduced dims with size 1.
+        out: optional tensor to write the result into.
+
+    Returns:
+        The reduced tensor.
+
+    Example:
+        >>> ember.special.logsumexp(ember.tensor([[0.0, 0.0], [1.0, 1.0]]), dim=1)
+        tensor([0.6931, 1.6931])
+    """
     r = ember.logsumexp(input, dim, keepdim)
     return ember._ops.core.write_out("logsumexp", out, r) if out is not None else r
 
 
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Softmax over ``dim`` (optionally computed in ``dtype``)."""
+    """Softmax over ``dim``: ``exp(x) / sum(exp(x))``, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dim whose slices sum to 1.
+        dtype: cast ``input`` to this dtype first (None: keep it).
+
+    Returns:
+        A tensor of ``input``'s shape.
+
+    Example:
+        >>> ember.special.softmax(ember.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([0.0900, 0.2447, 0.6652])
+    """
     return ember.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Log-softmax over ``dim`` (optionally computed in ``dtype``)."""
+    """Log-softmax over ``dim``: ``x - logsumexp(x)``, computed stably.
+
+    Args:
+        input: the input tensor.
+        dim: the dim to normalise over.
+        dtype: cast ``input`` to this dtype first (None: keep it).
+
+    Returns:
+        A tensor of ``input``'s shape.
+
+    Example:
+        >>> ember.special.log_softmax(ember.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([-2.4076, -1.4076, -0.4076])
+    """
     return ember.log_softmax(input, dim, dtype=dtype)
 
 
 def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
-    """Round half to even, to ``decimals`` decimal places."""
+    """Round each element to ``decimals`` decimal places, halves to even.
+
+    Args:
+        input: the input tensor.
+        decimals: the number of decimal places (negative: round to tens, hundreds, ...).
+        out: optional tensor to write the result into.
+
+    Returns:
+        A tensor of ``input``'s shape and dtype.
+
+    Example:
+        >>> ember.special.round(ember.tensor([0.5, 1.5, 2.345]), decimals=0)
+        tensor([0., 2., 2.])
+    """
     return ember.round(input, decimals=decimals, out=out)
 
+
+# The generated functions above get their docstrings from a table (NOTE [ Docstring tables ]).
+from ember import _docs as _docs_tables  # noqa: E402
+
+_docs_tables.attach(__name__, globals())

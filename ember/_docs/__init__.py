@@ -24,6 +24,7 @@ TABLES = {
     "ember": ("_elementwise", "_torch", "_shape", "_tensor", "_extra"),
     "ember.nn.functional": ("_functional",),
     "ember.nn": ("_nn",),
+    "ember.special": ("_special",),
 }
 
 

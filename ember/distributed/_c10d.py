@@ -50,6 +50,20 @@ _BACKENDS = ("mpi", "gloo")
 
 
 class RedOpType(enum.IntEnum):
+    """The reduction kinds as an integer enum (``SUM``, ``AVG``, ``PRODUCT``, ``MIN``, ``MAX``,
+    ``BAND``, ``BOR``, ``BXOR``, ``PREMUL_SUM``); ``ReduceOp.SUM`` and the others are its members.
+
+    Args:
+        value: the member's integer value (``RedOpType(4)`` is ``MAX``).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.RedOpType.MAX is dist.ReduceOp.MAX
+        True
+        >>> dist.RedOpType(1)
+        <RedOpType.AVG: 1>
+    """
+
     SUM = 0
     AVG = 1
     PRODUCT = 2
@@ -62,11 +76,27 @@ class RedOpType(enum.IntEnum):
 
 
 class ReduceOp:
-    """Reduction operations (``ReduceOp.SUM``, ``AVG``, ``PRODUCT``, ``MIN``, ``MAX``,
-    ``BAND``, ``BOR``, ``BXOR``).
+    """How a reduction combines the ranks' values: ``ReduceOp.SUM``, ``AVG``, ``PRODUCT``, ``MIN``,
+    ``MAX``, ``BAND``, ``BOR``, ``BXOR``.
+
+    Pass a member (``dist.ReduceOp.MAX``) as the ``op`` of ``all_reduce``, ``reduce`` and the
+    reduce-scatters. ``AVG`` divides the sum by the group's size (integer tensors: floor
+    division, as MPI has no integer mean); ``PREMUL_SUM`` is refused with NotImplementedError.
+    Calling the class makes a wrapper that compares equal to its member.
+
+    Args:
+        op: a ``RedOpType`` member or its integer value (default ``SUM``).
 
     Example:
-        >>> dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> t = ember.tensor([1.0, 5.0])
+        >>> dist.all_reduce(t, op=dist.ReduceOp.MAX)   # world of one: t is unchanged
+        >>> t
+        tensor([1., 5.])
+        >>> dist.ReduceOp(dist.ReduceOp.MIN) == dist.ReduceOp.MIN
+        True
+        >>> dist.destroy_process_group()
     """
 
     RedOpType = RedOpType
@@ -143,13 +173,28 @@ def _parse_backend(backend):
 
 # ------------------------------------------------------------------------ process groups
 class ProcessGroup:
-    """A set of ranks with its own MPI communicator.
+    """A set of ranks with its own MPI communicator, as returned by ``new_group`` (and
+    ``GroupMember.WORLD`` for the default group).
 
-    ``rank()``/``size()`` are this process's position in the group and the group's size.
+    ``rank()`` and ``size()`` are this process's position in the group and the group's size;
+    ``ranks`` lists the members' default-group ranks. Groups are made by
+    ``init_process_group`` and ``new_group``, not by calling this class (its constructor,
+    unlike PyTorch's, takes ember's internal state).
+
+    Args:
+        comm: the group's MPI communicator.
+        ranks: the members' default-group ranks, in group order.
+        backend: the backend name ("mpi" or "gloo").
+        timeout: a ``datetime.timedelta`` for the group's operations.
+        watchdog: the failure detector shared with the default group.
 
     Example:
-        >>> g = dist.new_group([0, 1]); g.size()
-        2
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> g = dist.new_group([0])
+        >>> g.rank(), g.size(), g.ranks
+        (0, 1, [0])
+        >>> dist.destroy_process_group()
     """
 
     def __init__(self, comm, ranks, backend, timeout, watchdog):
@@ -184,13 +229,37 @@ class _NonMember:
 
 
 class GroupMember:
-    """``GroupMember.WORLD`` (the default group) and ``GroupMember.NON_GROUP_MEMBER``."""
+    """Group sentinels: ``GroupMember.WORLD`` (the default group once one exists, else None) and
+    ``GroupMember.NON_GROUP_MEMBER`` (what ``new_group`` returns on ranks outside the group).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.GroupMember.WORLD is dist.group.WORLD
+        True
+        >>> dist.GroupMember.NON_GROUP_MEMBER
+        GroupMember.NON_GROUP_MEMBER
+        >>> dist.destroy_process_group()
+    """
 
     WORLD = None
     NON_GROUP_MEMBER = _NonMember()
 
 
 class group:  # noqa: N801  (PyTorch's spelling: dist.group.WORLD)
+    """PyTorch's ``dist.group`` namespace: ``group.WORLD`` is the default process group (None
+    before ``init_process_group`` and after ``destroy_process_group``).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.group.WORLD
+        ProcessGroup(backend='gloo', ranks=[0])
+        >>> dist.destroy_process_group()
+        >>> dist.group.WORLD is None
+        True
+    """
+
     WORLD = None
 
 
@@ -198,7 +267,20 @@ group_ns = group  # for functions whose ``group`` parameter hides the class
 
 
 class DebugLevel(enum.IntEnum):
-    """``set_debug_level``'s levels; TORCH_DISTRIBUTED_DEBUG=OFF/INFO/DETAIL sets it at init."""
+    """The levels of ``set_debug_level``: ``OFF``, ``INFO`` and ``DETAIL``.
+
+    ``init_process_group`` sets the level from the TORCH_DISTRIBUTED_DEBUG environment
+    variable. Only ``DETAIL`` changes behaviour (collectives check the ranks' shapes and
+    dtypes first); ``INFO`` is accepted and behaves as ``OFF``.
+
+    Args:
+        value: the member's integer value.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.DebugLevel.DETAIL > dist.DebugLevel.OFF
+        True
+    """
 
     OFF = 0
     INFO = 1
@@ -206,21 +288,63 @@ class DebugLevel(enum.IntEnum):
 
 
 def set_debug_level(level):
-    """At DETAIL, collectives first check that every rank passes tensors of one shape and
-    dtype, and report the ranks that differ (costs one extra collective per call).
+    """Set how much checking collectives do.
+
+    At ``DETAIL``, every collective first checks that all ranks pass tensors of one shape
+    and dtype and, when they do not, raises an error naming the ranks that differ (one extra
+    small collective per call). ``OFF`` and ``INFO`` skip the check.
+
+    Args:
+        level: a ``DebugLevel`` (or its integer value).
+
+    Returns:
+        None.
 
     Example:
+        >>> import ember.distributed as dist
         >>> dist.set_debug_level(dist.DebugLevel.DETAIL)
+        >>> dist.get_debug_level()
+        <DebugLevel.DETAIL: 2>
+        >>> dist.set_debug_level(dist.DebugLevel.OFF)
     """
     _S.detail = DebugLevel(level) == DebugLevel.DETAIL
 
 
 def get_debug_level():
+    """The current ``DebugLevel`` (``DETAIL`` or ``OFF``; ``INFO`` is reported as ``OFF``).
+
+    Returns:
+        A ``DebugLevel`` member.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.get_debug_level()
+        <DebugLevel.OFF: 0>
+    """
     return DebugLevel.DETAIL if _S.detail else DebugLevel.OFF
 
 
 def set_debug_level_from_env():
-    """Read TORCH_DISTRIBUTED_DEBUG (OFF, INFO or DETAIL)."""
+    """Set the debug level from the TORCH_DISTRIBUTED_DEBUG environment variable.
+
+    The variable holds ``OFF`` (the default when unset), ``INFO`` or ``DETAIL``, in any case;
+    another value raises ValueError.
+
+    Returns:
+        None.
+
+    Example:
+        >>> import os
+        >>> import ember.distributed as dist
+        >>> os.environ["TORCH_DISTRIBUTED_DEBUG"] = "detail"
+        >>> dist.set_debug_level_from_env()
+        >>> dist.get_debug_level()
+        <DebugLevel.DETAIL: 2>
+        >>> del os.environ["TORCH_DISTRIBUTED_DEBUG"]
+        >>> dist.set_debug_level_from_env()
+        >>> dist.get_debug_level()
+        <DebugLevel.OFF: 0>
+    """
     v = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()
     if v not in DebugLevel.__members__:
         raise ValueError(f"TORCH_DISTRIBUTED_DEBUG={v!r}: expected OFF, INFO or DETAIL")
@@ -261,9 +385,13 @@ def _pg(group_arg):
 
 
 def is_available():
-    """True when MPI (mpi4py) is installed.
+    """Whether ``ember.distributed`` can run: True when mpi4py is installed.
+
+    Returns:
+        bool (``pip install 'ember[dist]'`` installs mpi4py and an MPI library).
 
     Example:
+        >>> import ember.distributed as dist
         >>> dist.is_available()
         True
     """
@@ -271,28 +399,104 @@ def is_available():
 
 
 def is_initialized():
-    """Whether the default process group exists."""
+    """Whether the default process group exists (``init_process_group`` was called and
+    ``destroy_process_group`` was not, since).
+
+    Returns:
+        bool.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.is_initialized()
+        False
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.is_initialized()
+        True
+        >>> dist.destroy_process_group()
+        >>> dist.is_initialized()
+        False
+    """
     return _S.default is not None
 
 
 def is_mpi_available():
+    """Whether the MPI backend is available: True when mpi4py is installed.
+
+    Returns:
+        bool.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.is_mpi_available() == dist.is_available()
+        True
+    """
     return _mpi.available()
 
 
 def is_gloo_available():
+    """Whether ``backend="gloo"`` can be used: True when MPI is, since ember serves the name
+    "gloo" with its MPI collectives (PyTorch programs that ask for gloo run unchanged).
+
+    Returns:
+        bool.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.is_gloo_available()
+        True
+    """
     return _mpi.available()  # served by MPI
 
 
 def is_nccl_available():
+    """Whether the NCCL backend is available: always False (ember's collectives run on MPI over
+    the CPU).
+
+    Returns:
+        False.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.is_nccl_available()
+        False
+    """
     return False
 
 
 def is_torchelastic_launched():
+    """Whether this process was started by an elastic launcher (``torchrun``), which sets
+    TORCHELASTIC_RUN_ID.
+
+    ``python -m ember.distributed.run`` starts its ranks with ``mpiexec`` and does not set the
+    variable, so this is False under it.
+
+    Returns:
+        bool.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.is_torchelastic_launched()
+        False
+    """
     return "TORCHELASTIC_RUN_ID" in os.environ
 
 
 def get_backend(group=None):
-    """The backend name the group was created with ("mpi" or "gloo")."""
+    """The name of the backend ``group`` was created with.
+
+    Args:
+        group: the process group (None: the default group).
+
+    Returns:
+        A string: "mpi" or "gloo" (the name asked for; both run on MPI).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.get_backend()
+        'gloo'
+        >>> dist.destroy_process_group()
+    """
     pg = _pg(group)
     if pg is None:
         raise ValueError("Invalid process group specified")
@@ -300,27 +504,61 @@ def get_backend(group=None):
 
 
 def get_rank(group=None):
-    """This process's rank in ``group`` (the default group when None); -1 if not a member.
+    """This process's rank in ``group``.
+
+    Args:
+        group: the process group (None: the default group).
+
+    Returns:
+        An int in ``[0, get_world_size(group))``, or -1 when this process is not a member of
+        ``group``. ValueError when no default group exists.
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
         >>> dist.get_rank()
         0
+        >>> dist.destroy_process_group()
     """
     pg = _pg(group)
     return -1 if pg is None else pg.rank()
 
 
 def get_world_size(group=None):
-    """Number of ranks in ``group``; -1 if this process is not a member."""
+    """The number of ranks in ``group``.
+
+    Args:
+        group: the process group (None: the default group).
+
+    Returns:
+        An int, or -1 when this process is not a member of ``group``. ValueError when no
+        default group exists.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.get_world_size()
+        1
+        >>> dist.destroy_process_group()
+    """
     pg = _pg(group)
     return -1 if pg is None else pg.size()
 
 
 def get_node_local_rank(fallback_rank=None):
-    """This process's rank on its machine (LOCAL_RANK, as set by the launcher).
+    """This process's rank among the ranks on its machine, from LOCAL_RANK (which
+    ``python -m ember.distributed.run`` and torchrun set).
+
+    Args:
+        fallback_rank: returned when LOCAL_RANK is not set; None (default) makes that a
+            RuntimeError.
+
+    Returns:
+        An int.
 
     Example:
-        >>> dist.get_node_local_rank(fallback_rank=0)
+        >>> import ember.distributed as dist
+        >>> dist.get_node_local_rank(fallback_rank=0)   # LOCAL_RANK is not set here
         0
     """
     if "LOCAL_RANK" in os.environ:
@@ -346,7 +584,23 @@ def _get_default_store():
 
 
 def get_global_rank(group, group_rank):
-    """The default-group rank of ``group_rank`` in ``group``."""
+    """Translate a rank in ``group`` to the default group's numbering.
+
+    Args:
+        group: the process group.
+        group_rank: a rank within ``group``.
+
+    Returns:
+        The default-group rank; ValueError when ``group_rank`` is not in ``group``.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> g = dist.new_group([0])
+        >>> dist.get_global_rank(g, 0)
+        0
+        >>> dist.destroy_process_group()
+    """
     pg = _pg(group)
     if pg is None or not 0 <= group_rank < pg.size():
         raise ValueError(f"Group rank {group_rank} is not part of group {group}")
@@ -354,7 +608,23 @@ def get_global_rank(group, group_rank):
 
 
 def get_group_rank(group, global_rank):
-    """The rank in ``group`` of default-group rank ``global_rank``."""
+    """Translate a default-group rank to its rank within ``group``.
+
+    Args:
+        group: the process group.
+        global_rank: a rank of the default group.
+
+    Returns:
+        The rank within ``group``; ValueError when ``global_rank`` is not a member.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> g = dist.new_group([0])
+        >>> dist.get_group_rank(g, 0)
+        0
+        >>> dist.destroy_process_group()
+    """
     pg = _pg(group)
     if pg is None or global_rank not in pg._g2l:
         raise ValueError(f"Global rank {global_rank} is not part of group {group}")
@@ -362,7 +632,21 @@ def get_group_rank(group, global_rank):
 
 
 def get_process_group_ranks(group):
-    """The default-group ranks of ``group``'s members, in group order."""
+    """The default-group ranks of ``group``'s members, in group order.
+
+    Args:
+        group: the process group (None: the default group).
+
+    Returns:
+        A list of ints (empty for ``GroupMember.NON_GROUP_MEMBER``).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.get_process_group_ranks(dist.new_group([0]))
+        [0]
+        >>> dist.destroy_process_group()
+    """
     pg = _pg(group)
     return [] if pg is None else list(pg._ranks)
 
@@ -432,28 +716,37 @@ def _store_from_init_method(init_method, rank, world_size, timeout):
 
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
                        store=None, group_name="", pg_options=None, device_id=None):  # noqa: ARG001 - ignored by PyTorch too (deprecated)
-    """Create the default process group.
+    """Create the default process group: every rank must call it before any collective.
 
     Ranks started by ``mpiexec``/``srun``/``python -m ember.distributed.run`` take rank and
     size from MPI (a ``rank`` argument reorders them). Independent processes
     (``multiprocessing``, ``mp.spawn``) rendezvous through ``init_method`` or ``store`` and
-    are joined into one MPI communicator (NOTE [ The spawn path ] in ``_spawn.py``).
+    are joined into one MPI communicator (NOTE [ The spawn path ] in ``_spawn.py``). A single
+    process started on its own is a world of one, where every collective works.
 
     Args:
-        backend: "mpi" (default) or "gloo" (accepted, served by MPI).
+        backend: "mpi" (default) or "gloo" (accepted, served by MPI); PyTorch's
+            "cpu:gloo,cuda:nccl" form uses its CPU entry. Other names raise RuntimeError.
         init_method: "env://" (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE),
             "tcp://host:port", or "file:///path".
         timeout: how long a collective may wait for its peers (``datetime.timedelta``,
             default 30 minutes) before raising ``DistBackendError``.
-        world_size, rank: as in PyTorch; -1 takes them from MPI or the environment.
+        world_size: the number of ranks; -1 takes it from MPI or the environment.
+        rank: this process's rank; -1 takes it from MPI or the environment.
         store: a ``Store`` for rendezvous (then ``rank`` and ``world_size`` are required).
-        group_name, pg_options, device_id: PyTorch's; only CPU ``device_id`` is accepted.
+        group_name: accepted and ignored (PyTorch deprecated it).
+        pg_options: not supported (NotImplementedError).
+        device_id: only a CPU device is accepted (NotImplementedError otherwise).
+
+    Returns:
+        None. A second call without ``destroy_process_group`` raises ValueError.
 
     Example:
         >>> import ember.distributed as dist
-        >>> dist.init_process_group("gloo")   # under mpiexec -n 2
-        >>> dist.get_world_size()
-        2
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.get_rank(), dist.get_world_size()
+        (0, 1)
+        >>> dist.destroy_process_group()
     """
     if _S.default is not None:
         raise ValueError("trying to initialize the default process group twice!")
@@ -552,10 +845,25 @@ def _init_from_mpi(world, init_method, store, rank, world_size, timeout):
 
 
 def destroy_process_group(group=None):
-    """Destroy ``group``, or every group and the default one when None.
+    """Destroy ``group`` and free its communicator; with None, destroy every group and the
+    default one (``is_initialized()`` is False afterwards and a new ``init_process_group``
+    may follow).
+
+    Args:
+        group: the group to destroy (None: all of them).
+
+    Returns:
+        None.
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> dist.destroy_process_group(dist.new_group([0]))
+        >>> dist.is_initialized()
+        True
         >>> dist.destroy_process_group()
+        >>> dist.is_initialized()
+        False
     """
     if _S.default is None:
         raise _not_init_error()
@@ -589,14 +897,34 @@ def _free(pg):
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
               use_local_synchronization=False, group_desc=None, device_id=None,  # noqa: ARG001 - a label for PyTorch's logs; ember's groups keep none
               sort_ranks=True):
-    """Create a group of a subset of ranks (every rank of the default group must call it,
-    unless ``use_local_synchronization``, where only the members do).
+    """Create a process group of a subset of the default group's ranks.
 
-    Returns the group; on non-members, ``GroupMember.NON_GROUP_MEMBER``.
+    Every rank of the default group must call it, with the same ``ranks``, unless
+    ``use_local_synchronization`` is True, when only the members call it.
+
+    Args:
+        ranks: the members' default-group ranks (None: all ranks).
+        timeout: a ``datetime.timedelta`` for the group's operations (default: the default
+            group's).
+        backend: the backend name (default: the default group's).
+        pg_options: not supported (NotImplementedError).
+        use_local_synchronization: only the members call ``new_group``.
+        group_desc: a label; accepted and not kept.
+        device_id: only a CPU device is accepted (NotImplementedError otherwise).
+        sort_ranks: order the members by rank (False: group rank i is ``ranks[i]``).
+
+    Returns:
+        The new ``ProcessGroup`` on members; ``GroupMember.NON_GROUP_MEMBER`` elsewhere.
 
     Example:
-        >>> g = dist.new_group([0, 2])
-        >>> if dist.get_rank() in (0, 2): dist.all_reduce(t, group=g)
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> g = dist.new_group([0])
+        >>> t = ember.ones(2)
+        >>> dist.all_reduce(t, group=g)
+        >>> g.size()
+        1
+        >>> dist.destroy_process_group()
     """
     world = _pg(None)
     if pg_options is not None:
@@ -743,11 +1071,29 @@ class _Watchdog:
 
 # ------------------------------------------------------------------------ Work
 class Work:
-    """Handle of an asynchronous collective (``async_op=True``).
+    """The handle of an operation started with ``async_op=True`` (or by ``isend``/``irecv``).
+
+    ``wait()`` blocks until the operation is done (True; ``DistBackendError`` on a timeout or
+    a lost peer), ``is_completed()`` polls, ``is_success()``/``exception()`` report the
+    outcome, ``result()`` lists the output tensors and ``get_future()`` wraps it as a future.
+    Handles are made by the collectives, not by users.
+
+    Args:
+        pg: the group the operation runs on.
+        reqs: the MPI requests to complete.
+        finish: called once when they complete (copies results into place), or None.
+        what: the operation's name, for error messages.
+        result: the output tensors ``result()`` returns.
+        status: MPI status objects filled in by a receive.
 
     Example:
-        >>> w = dist.all_reduce(t, async_op=True); w.wait()
-        True
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> t = ember.ones(2)
+        >>> work = dist.all_reduce(t, async_op=True)
+        >>> work.wait(), work.is_completed()
+        (True, True)
+        >>> dist.destroy_process_group()
     """
 
     __slots__ = ("_pg", "_reqs", "_finish", "_what", "_done", "_exc", "_result", "_status")
@@ -943,9 +1289,26 @@ def _reduce_buf(arr, what, op):
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy ``tensor`` from rank ``src`` to every rank of the group, in place.
 
+    Args:
+        tensor: the data to send on ``src``, the buffer to fill on the other ranks (same shape
+            and dtype on every rank).
+        src: the sending rank in the default group's numbering (default 0).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+        group_src: the sending rank in ``group``'s numbering (instead of ``src``).
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
+
     Example:
-        >>> t = ember.arange(4.) if dist.get_rank() == 0 else ember.zeros(4)
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> t = ember.arange(3.) if dist.get_rank() == 0 else ember.zeros(3)
         >>> dist.broadcast(t, src=0)
+        >>> t
+        tensor([0., 1., 2.])
+        >>> dist.destroy_process_group()
     """
     what = "broadcast"
     arr = _check_tensor(tensor, what)
@@ -981,9 +1344,27 @@ def _ar_spec(op, dtype, what):
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` across the group with ``op``; every rank gets the result in place.
 
+    float16 and bfloat16 tensors are reduced in float32 and rounded back.
+
+    Args:
+        tensor: this rank's contribution, overwritten with the result (same shape and dtype on
+            every rank).
+        op: a ``ReduceOp`` (default ``SUM``).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
+
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
         >>> t = ember.ones(3) * (dist.get_rank() + 1)
-        >>> dist.all_reduce(t)            # every rank: 1 + 2 + ... + world_size
+        >>> dist.all_reduce(t)     # on N ranks: 1 + 2 + ... + N in each element
+        >>> t
+        tensor([1., 1., 1.])
+        >>> dist.destroy_process_group()
     """
     # The hot path of DDP and of small reductions: cached specs, no closures when blocking.
     what = "all_reduce"
@@ -1027,10 +1408,28 @@ def _in_place():
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
-    """Reduce ``tensor`` across the group into rank ``dst``'s tensor (others keep theirs).
+    """Reduce ``tensor`` across the group into rank ``dst``'s tensor; the other ranks keep theirs.
+
+    Args:
+        tensor: this rank's contribution; on ``dst``, overwritten with the result.
+        dst: the receiving rank in the default group's numbering (default 0).
+        op: a ``ReduceOp`` (default ``SUM``).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+        group_dst: the receiving rank in ``group``'s numbering (instead of ``dst``).
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
-        >>> dist.reduce(t, dst=0, op=dist.ReduceOp.SUM)
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> t = ember.tensor([2.0, 3.0])
+        >>> dist.reduce(t, dst=0, op=dist.ReduceOp.PRODUCT)
+        >>> t
+        tensor([2., 3.])
+        >>> dist.destroy_process_group()
     """
     what = "reduce"
     arr = _check_tensor(tensor, what)
@@ -1068,11 +1467,27 @@ def _same_layout(what, ref, arrs, name):
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
-    """Gather ``tensor`` from every rank into ``tensor_list`` (one tensor per rank).
+    """Gather ``tensor`` from every rank into ``tensor_list`` on every rank.
+
+    Args:
+        tensor_list: ``world_size`` tensors of ``tensor``'s shape and dtype; slot i receives
+            rank i's tensor.
+        tensor: this rank's contribution.
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
         >>> out = [ember.zeros(2) for _ in range(dist.get_world_size())]
         >>> dist.all_gather(out, ember.full((2,), float(dist.get_rank())))
+        >>> out
+        [tensor([0., 0.])]
+        >>> dist.destroy_process_group()
     """
     what = "all_gather"
     arr = _check_tensor(tensor, what)
@@ -1099,12 +1514,27 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
-    """Gather every rank's ``input_tensor`` into one ``output_tensor`` (concatenated along
-    dim 0, or stacked: any output with ``world_size`` times the elements).
+    """Gather every rank's ``input_tensor`` into one ``output_tensor`` on every rank.
+
+    Args:
+        output_tensor: ``world_size`` times ``input_tensor``'s elements, of its dtype: the
+            ranks' tensors concatenated along dim 0 or stacked in a new leading dim.
+        input_tensor: this rank's contribution.
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
         >>> out = ember.empty(2 * dist.get_world_size())
-        >>> dist.all_gather_into_tensor(out, ember.ones(2))
+        >>> dist.all_gather_into_tensor(out, ember.tensor([1.0, 2.0]))
+        >>> out
+        tensor([1., 2.])
+        >>> dist.destroy_process_group()
     """
     what = "all_gather_into_tensor"
     inp = _check_tensor(input_tensor, what, "input_tensor")
@@ -1133,9 +1563,27 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Gather ``tensor`` from every rank into ``gather_list`` on rank ``dst``.
 
+    Args:
+        tensor: this rank's contribution.
+        gather_list: on ``dst``, ``world_size`` tensors of ``tensor``'s shape and dtype (slot i
+            receives rank i's); None on the other ranks.
+        dst: the receiving rank in the default group's numbering (default 0).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+        group_dst: the receiving rank in ``group``'s numbering (instead of ``dst``).
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
+
     Example:
-        >>> lst = [ember.zeros(2) for _ in range(2)] if dist.get_rank() == 0 else None
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> lst = [ember.zeros(2)] if dist.get_rank() == 0 else None
         >>> dist.gather(ember.ones(2), lst, dst=0)
+        >>> lst
+        [tensor([1., 1.])]
+        >>> dist.destroy_process_group()
     """
     what = "gather"
     arr = _check_tensor(tensor, what)
@@ -1168,11 +1616,30 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
-    """Send ``scatter_list[i]`` from rank ``src`` to rank i's ``tensor``.
+    """Send ``scatter_list[i]`` from rank ``src`` into rank i's ``tensor``.
+
+    Args:
+        tensor: the buffer this rank receives into.
+        scatter_list: on ``src``, ``world_size`` tensors of ``tensor``'s shape and dtype; None
+            on the other ranks.
+        src: the sending rank in the default group's numbering (default 0).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+        group_src: the sending rank in ``group``'s numbering (instead of ``src``).
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
-        >>> parts = [ember.full((2,), float(i)) for i in range(2)] if rank == 0 else None
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = ember.zeros(2)
+        >>> parts = [ember.full((2,), 7.0)] if dist.get_rank() == 0 else None
         >>> dist.scatter(out, parts, src=0)
+        >>> out
+        tensor([7., 7.])
+        >>> dist.destroy_process_group()
     """
     what = "scatter"
     arr = _check_tensor(tensor, what)
@@ -1225,10 +1692,27 @@ def _reduce_scatter_arrays(pg, what, out_tensor, out, send_parts, op, async_op):
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce ``input_list[i]`` across ranks into rank i's ``output``.
+    """Reduce ``input_list[i]`` across the ranks into rank i's ``output``.
+
+    Args:
+        output: the buffer this rank receives its reduced block into.
+        input_list: ``world_size`` tensors of ``output``'s shape and dtype.
+        op: a ``ReduceOp`` (default ``SUM``).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
-        >>> dist.reduce_scatter(out, [ember.ones(2) for _ in range(2)])
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = ember.zeros(2)
+        >>> dist.reduce_scatter(out, [ember.ones(2) for _ in range(dist.get_world_size())])
+        >>> out
+        tensor([1., 1.])
+        >>> dist.destroy_process_group()
     """
     what = "reduce_scatter"
     out = _check_tensor(output, what, "output")
@@ -1245,11 +1729,28 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce ``input`` (``world_size`` x the output's elements) across ranks; rank i gets
-    block i in ``output``.
+    """Reduce ``input`` across the ranks and give rank i block i of the result in ``output``.
+
+    Args:
+        output: the buffer this rank receives its block into.
+        input: ``world_size`` times ``output``'s elements, of its dtype (blocks along dim 0,
+            or stacked in a leading dim).
+        op: a ``ReduceOp`` (default ``SUM``).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
-        >>> dist.reduce_scatter_tensor(out, ember.ones(2 * dist.get_world_size()))
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = ember.zeros(2)
+        >>> dist.reduce_scatter_tensor(out, ember.tensor([3.0, 4.0]))
+        >>> out
+        tensor([3., 4.])
+        >>> dist.destroy_process_group()
     """
     what = "reduce_scatter_tensor"
     out = _check_tensor(output, what, "output")
@@ -1277,8 +1778,24 @@ def _alltoallv(pg, what, send, scounts, recv, rcounts, finish, async_op, result)
 def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
     """Send ``input_tensor_list[i]`` to rank i; receive rank i's into ``output_tensor_list[i]``.
 
+    Args:
+        output_tensor_list: ``world_size`` receive buffers (their sizes may differ per rank).
+        input_tensor_list: ``world_size`` tensors to send, one per destination rank.
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
+
     Example:
-        >>> dist.all_to_all(outs, [ember.full((1,), float(r)) for r in range(2)])
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> outs = [ember.zeros(1)]
+        >>> dist.all_to_all(outs, [ember.full((1,), 5.0)])
+        >>> outs
+        [tensor([5.])]
+        >>> dist.destroy_process_group()
     """
     what = "all_to_all"
     pg = _pg(group)
@@ -1310,11 +1827,28 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None,
                       group=None, async_op=False):
-    """Split ``input`` along dim 0 (equally, or by ``input_split_sizes``), send part i to rank
-    i, and concatenate what arrives into ``output`` (split by ``output_split_sizes``).
+    """Split ``input`` along dim 0, send part i to rank i, concatenate what arrives in ``output``.
+
+    Args:
+        output: the receive buffer.
+        input: the tensor to split and send.
+        output_split_sizes: rows received from each rank (None: equal parts).
+        input_split_sizes: rows sent to each rank (None: equal parts).
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = ember.empty(4)
         >>> dist.all_to_all_single(out, ember.arange(4.))
+        >>> out
+        tensor([0., 1., 2., 3.])
+        >>> dist.destroy_process_group()
     """
     what = "all_to_all_single"
     inp = _check_tensor(input, what, "input")
@@ -1353,10 +1887,23 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):  # noqa: ARG001 - NCCL's device choice; no GPU transport here
-    """Wait until every rank of the group reaches the barrier.
+    """Block until every rank of the group has reached the barrier.
+
+    Args:
+        group: the process group (None: the default group).
+        async_op: return a ``Work`` handle instead of waiting for the result.
+        device_ids: NCCL's device choice; accepted and unused (no GPU transport).
+        timeout: accepted; the group's timeout applies.
+
+    Returns:
+        A ``Work`` handle when ``async_op`` is True, else None (also None on a rank
+        that is not a member of ``group``).
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
         >>> dist.barrier()
+        >>> dist.destroy_process_group()
     """
     pg = _pg(group)
     if pg is None:
@@ -1369,13 +1916,26 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):  # noqa:
 
 
 def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):  # noqa: ARG001 - every missing rank is always listed (the True behaviour)
-    """A barrier that, on timeout, names the ranks that did not arrive.
+    """A barrier that, on timeout, raises an error naming the ranks that did not arrive.
 
-    Each rank records its arrival in the store before waiting, so the error can list every
-    rank that never came (``wait_all_ranks`` is accepted: all of them are always listed).
+    Each rank records its arrival in the default group's store before waiting, so the
+    error can name every rank that never came.
+
+    Args:
+        group: the process group (None: the default group).
+        timeout: a ``datetime.timedelta`` (default: the group's timeout).
+        wait_all_ranks: accepted; every missing rank is always listed (PyTorch's True
+            behaviour).
+
+    Returns:
+        None; ``DistBackendError`` listing the missing ranks on timeout.
 
     Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> import datetime
         >>> dist.monitored_barrier(timeout=datetime.timedelta(seconds=30))
+        >>> dist.destroy_process_group()
     """
     pg = _pg(group)
     if pg is None:
@@ -1425,10 +1985,27 @@ def _p2p(tensor, peer, group, tag, group_peer, what, is_send):
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send ``tensor`` to rank ``dst`` (blocks until the message is handed over).
+    """Send ``tensor`` to rank ``dst``, blocking until the message has been handed over.
+
+    Sending to one's own rank raises ValueError, as in PyTorch, so point-to-point needs two
+    ranks (``mpiexec -n 2``); the doctests skip the example for that reason.
+
+    Args:
+        tensor: the data to send.
+        dst: the receiving rank in the default group's numbering.
+        group: the process group (None: the default group).
+        tag: a message tag matched by the receive.
+        group_dst: the receiving rank in ``group``'s numbering (instead of ``dst``).
+
+    Returns:
+        None.
 
     Example:
-        >>> dist.send(ember.ones(2), dst=1)
+        >>> import ember.distributed as dist
+        >>> if dist.get_rank() == 0:  # doctest: +SKIP
+        ...     dist.send(ember.arange(3.), dst=1)
+        ... else:
+        ...     buf = ember.zeros(3); dist.recv(buf, src=0)
     """
     pg, w, _ = _p2p(tensor, dst, group, tag, group_dst, "send", True)
     if w is not None:
@@ -1436,10 +2013,25 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receive into ``tensor`` from rank ``src`` (any rank when None); returns the sender.
+    """Receive into ``tensor`` from rank ``src``, blocking until the message arrives.
+
+    Receiving from one's own rank raises ValueError, as in PyTorch, so point-to-point needs two
+    ranks (``mpiexec -n 2``); the doctests skip the example for that reason.
+
+    Args:
+        tensor: the buffer to fill (the sender's shape and dtype).
+        src: the sending rank in the default group's numbering (None: any rank).
+        group: the process group (None: the default group).
+        tag: the message tag to match.
+        group_src: the sending rank in ``group``'s numbering (instead of ``src``).
+
+    Returns:
+        The sender's rank (-1 when this process is not a member of ``group``).
 
     Example:
-        >>> sender = dist.recv(buf)
+        >>> import ember.distributed as dist
+        >>> buf = ember.zeros(3)
+        >>> sender = dist.recv(buf)  # doctest: +SKIP
     """
     pg, w, status = _p2p(tensor, src, group, tag, group_src, "recv", False)
     if w is None:
@@ -1449,21 +2041,72 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
 
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Start sending ``tensor`` to rank ``dst``; returns a ``Work``."""
+    """Start sending ``tensor`` to rank ``dst`` and return at once.
+
+    Do not modify ``tensor`` until the returned handle's ``wait()`` returns. Needs two ranks
+    (sending to oneself raises ValueError), so the example is not run by the doctests.
+
+    Args:
+        tensor: the data to send.
+        dst: the receiving rank in the default group's numbering.
+        group: the process group (None: the default group).
+        tag: a message tag matched by the receive.
+        group_dst: the receiving rank in ``group``'s numbering (instead of ``dst``).
+
+    Returns:
+        A ``Work`` handle (None when this process is not a member of ``group``).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> work = dist.isend(ember.ones(2), dst=1)  # doctest: +SKIP
+        >>> work.wait()  # doctest: +SKIP
+        True
+    """
     return _p2p(tensor, dst, group, tag, group_dst, "isend", True)[1]
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Start receiving into ``tensor`` from rank ``src`` (any rank when None); returns a Work."""
+    """Start receiving into ``tensor`` from rank ``src`` and return at once.
+
+    Read ``tensor`` only after the returned handle's ``wait()`` returns. Needs two ranks
+    (receiving from oneself raises ValueError), so the example is not run by the doctests.
+
+    Args:
+        tensor: the buffer to fill.
+        src: the sending rank in the default group's numbering (None: any rank).
+        group: the process group (None: the default group).
+        tag: the message tag to match.
+        group_src: the sending rank in ``group``'s numbering (instead of ``src``).
+
+    Returns:
+        A ``Work`` handle (None when this process is not a member of ``group``).
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> buf = ember.zeros(2)
+        >>> dist.irecv(buf, src=0).wait()  # doctest: +SKIP
+        True
+    """
     return _p2p(tensor, src, group, tag, group_src, "irecv", False)[1]
 
 
 class P2POp:
-    """One send or receive for ``batch_isend_irecv``.
+    """One send or receive for ``batch_isend_irecv``: the function (``isend`` or ``irecv``) and
+    its arguments, not yet started.
+
+    Args:
+        op: ``dist.isend`` or ``dist.irecv`` (anything else raises ValueError).
+        tensor: the tensor to send or receive into.
+        peer: the other rank, in the default group's numbering.
+        group: the process group (None: the default group).
+        tag: the message tag.
+        group_peer: the other rank in ``group``'s numbering (instead of ``peer``).
 
     Example:
-        >>> ops = [dist.P2POp(dist.isend, t, 1), dist.P2POp(dist.irecv, r, 1)]
-        >>> for w in dist.batch_isend_irecv(ops): w.wait()
+        >>> import ember.distributed as dist
+        >>> op = dist.P2POp(dist.isend, ember.ones(2), 1)
+        >>> op.peer
+        1
     """
 
     def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
@@ -1475,7 +2118,26 @@ class P2POp:
 
 
 def batch_isend_irecv(p2p_op_list):
-    """Start every send/receive of the list; returns their ``Work`` handles."""
+    """Start every send and receive of ``p2p_op_list`` and return their handles.
+
+    The usual ring exchange sends to the next rank and receives from the previous one; it
+    needs two ranks or more, so the example is not run by the doctests.
+
+    Args:
+        p2p_op_list: a list of ``P2POp``.
+
+    Returns:
+        A list of ``Work`` handles, one per op; ``wait()`` on each before using the tensors.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> rank, n = dist.get_rank(), dist.get_world_size()  # doctest: +SKIP
+        >>> recv_buf = ember.zeros(2)
+        >>> ops = [dist.P2POp(dist.isend, ember.ones(2), (rank + 1) % n),  # doctest: +SKIP
+        ...        dist.P2POp(dist.irecv, recv_buf, (rank - 1) % n)]
+        >>> for work in dist.batch_isend_irecv(ops):  # doctest: +SKIP
+        ...     work.wait()
+    """
     return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]
 
 
@@ -1498,11 +2160,30 @@ def _allgather_obj(pg, obj, what):
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):  # noqa: ARG001 - objects travel pickled over the CPU transport
-    """Replace ``object_list``'s items on every rank by rank ``src``'s (picklable objects).
+    """Replace the items of ``object_list`` on every rank by rank ``src``'s (any picklable
+    objects).
+
+    Objects travel pickled: only pass objects from trusted ranks.
+
+    Args:
+        object_list: the objects to send on ``src``; a list of the same length elsewhere,
+            filled in place.
+        src: the sending rank in the default group's numbering (default 0).
+        group: the process group (None: the default group).
+        device: accepted; objects travel over the CPU transport.
+        group_src: the sending rank in ``group``'s numbering (instead of ``src``).
+
+    Returns:
+        None.
 
     Example:
-        >>> objs = [{"lr": 0.1}, "x"] if dist.get_rank() == 0 else [None, None]
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> objs = [{"lr": 0.1}, "adam"] if dist.get_rank() == 0 else [None, None]
         >>> dist.broadcast_object_list(objs, src=0)
+        >>> objs
+        [{'lr': 0.1}, 'adam']
+        >>> dist.destroy_process_group()
     """
     what = "broadcast_object_list"
     pg = _pg(group)
@@ -1525,10 +2206,26 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 
 def all_gather_object(object_list, obj, group=None):
-    """Fill ``object_list`` (one slot per rank) with every rank's ``obj``.
+    """Gather every rank's ``obj`` into ``object_list`` on every rank (any picklable object).
+
+    Objects travel pickled: only pass objects from trusted ranks.
+
+    Args:
+        object_list: a list of ``world_size`` slots, filled in place (slot i: rank i's).
+        obj: this rank's object.
+        group: the process group (None: the default group).
+
+    Returns:
+        None.
 
     Example:
-        >>> out = [None] * dist.get_world_size(); dist.all_gather_object(out, dist.get_rank())
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = [None] * dist.get_world_size()
+        >>> dist.all_gather_object(out, {"rank": dist.get_rank()})
+        >>> out
+        [{'rank': 0}]
+        >>> dist.destroy_process_group()
     """
     pg = _pg(group)
     if pg is None:
@@ -1542,9 +2239,27 @@ def all_gather_object(object_list, obj, group=None):
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
     """Gather every rank's ``obj`` into ``object_gather_list`` on rank ``dst``.
 
+    Objects travel pickled: only pass objects from trusted ranks.
+
+    Args:
+        obj: this rank's object.
+        object_gather_list: on ``dst``, a list of ``world_size`` slots filled in place; None
+            on the other ranks.
+        dst: the receiving rank in the default group's numbering (default 0).
+        group: the process group (None: the default group).
+        group_dst: the receiving rank in ``group``'s numbering (instead of ``dst``).
+
+    Returns:
+        None.
+
     Example:
-        >>> out = [None] * 2 if dist.get_rank() == 0 else None
-        >>> dist.gather_object({"loss": 1.0}, out, dst=0)
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
+        >>> dist.gather_object({"loss": 1.5}, out, dst=0)
+        >>> out
+        [{'loss': 1.5}]
+        >>> dist.destroy_process_group()
     """
     what = "gather_object"
     pg = _pg(group)
@@ -1574,8 +2289,31 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
 
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
                         group=None, group_src=None):
-    """Rank i receives ``scatter_object_input_list[i]`` (from rank ``src``) into
-    ``scatter_object_output_list[0]``."""
+    """Send ``scatter_object_input_list[i]`` from rank ``src`` to rank i, which finds it in
+    ``scatter_object_output_list[0]``.
+
+    Objects travel pickled: only pass objects from trusted ranks.
+
+    Args:
+        scatter_object_output_list: a list of at least one slot; slot 0 is filled in place.
+        scatter_object_input_list: on ``src``, ``world_size`` objects; None elsewhere.
+        src: the sending rank in the default group's numbering (default 0).
+        group: the process group (None: the default group).
+        group_src: the sending rank in ``group``'s numbering (instead of ``src``).
+
+    Returns:
+        None.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        >>> out = [None]
+        >>> shards = [f"shard-{r}" for r in range(dist.get_world_size())]
+        >>> dist.scatter_object_list(out, shards if dist.get_rank() == 0 else None, src=0)
+        >>> out
+        ['shard-0']
+        >>> dist.destroy_process_group()
+    """
     what = "scatter_object_list"
     pg = _pg(group)
     if pg is None:

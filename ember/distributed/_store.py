@@ -31,19 +31,57 @@ _DEFAULT_TIMEOUT = datetime.timedelta(seconds=300)
 
 
 class DistError(RuntimeError):
-    """Base class of ember.distributed's errors (PyTorch's ``torch.distributed.DistError``)."""
+    """Base class of ``ember.distributed``'s errors (PyTorch's ``torch.distributed.DistError``),
+    a RuntimeError.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> issubclass(dist.DistStoreError, dist.DistError)
+        True
+        >>> issubclass(dist.DistError, RuntimeError)
+        True
+    """
 
 
 class DistStoreError(DistError):
-    """A store operation failed or timed out."""
+    """A store operation failed or timed out (a ``get`` or ``wait`` for a key nobody set, for
+    instance).
+
+    Example:
+        >>> import datetime
+        >>> import ember.distributed as dist
+        >>> store = dist.HashStore()
+        >>> store.set_timeout(datetime.timedelta(milliseconds=10))
+        >>> try:
+        ...     store.get("never-set")
+        ... except dist.DistStoreError:
+        ...     print("timed out")
+        timed out
+    """
 
 
 class DistNetworkError(DistError):
-    """A network operation failed (as PyTorch's: the master could not listen, ...)."""
+    """A network operation failed: a ``TCPStore`` master could not listen on its port, or a
+    client could not reach it.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> issubclass(dist.DistNetworkError, dist.DistError)
+        True
+    """
 
 
 class DistBackendError(DistError):
-    """A collective failed: a peer was lost, or the operation timed out."""
+    """A collective failed: a peer rank was lost or the operation outlived the group's timeout.
+
+    The message names the operation and, when known, the lost ranks (NOTE [ Failure
+    detection ] in ``_c10d.py``); the process should exit, as its group can no longer be used.
+
+    Example:
+        >>> import ember.distributed as dist
+        >>> issubclass(dist.DistBackendError, RuntimeError)
+        True
+    """
 
 
 def _seconds(timeout):
@@ -129,15 +167,25 @@ class _Table:
 
 
 class Store:
-    """Base class of the stores (``torch.distributed.Store``).
+    """Base class of the key-value stores ranks use to rendezvous (``HashStore``, ``FileStore``,
+    ``TCPStore``, ``PrefixStore``).
 
-    Subclasses implement the ``_set``/``_get``/... primitives on bytes; this class checks
-    arguments, converts values and applies the store's timeout.
+    ``set``/``get``/``add``/``compare_set``/``wait``/``check``/``delete_key``/``num_keys`` work
+    as in PyTorch: keys are strings, values bytes (strings are encoded), ``get`` and ``wait``
+    block until the key exists or the timeout passes (``DistStoreError``). Subclasses
+    implement the ``_set``/``_get``/... primitives on bytes.
+
+    Args:
+        timeout: a ``datetime.timedelta`` for blocking operations (default 300 s).
 
     Example:
-        >>> s = HashStore()
-        >>> s.set("k", "v"); s.get("k")
+        >>> import ember.distributed as dist
+        >>> s = dist.HashStore()
+        >>> s.set("k", "v")
+        >>> s.get("k")
         b'v'
+        >>> s.add("n", 2)
+        2
     """
 
     def __init__(self, timeout=_DEFAULT_TIMEOUT):
@@ -565,10 +613,20 @@ class TCPStore(Store):
 
 
 class PrefixStore(Store):
-    """A view of ``store`` whose keys all start with ``prefix + "/"``.
+    """A view of ``store`` in which every key is prefixed with ``prefix + "/"``, so that several
+    users of one store do not collide.
+
+    Args:
+        prefix: the string put before each key.
+        store: the underlying ``Store``.
 
     Example:
-        >>> s = PrefixStore("job1", HashStore()); s.set("x", "1")
+        >>> import ember.distributed as dist
+        >>> base = dist.HashStore()
+        >>> s = dist.PrefixStore("job1", base)
+        >>> s.set("x", "1")
+        >>> base.get("job1/x")
+        b'1'
     """
 
     def __init__(self, prefix, store):

@@ -223,15 +223,50 @@ def synchronize(device=None, /) -> None:
 
 
 def current_stream(device=None, /):
-    """The accelerator's current stream; RuntimeError when there is no accelerator."""
+    """The stream new work on ``device`` is queued to (an ``ember.cuda.Stream``).
+
+    Raises RuntimeError (PyTorch's message) when no accelerator is present.
+
+    Args:
+        device: the device (an int, ``"cuda:N"`` or an ``ember.device``); None: the current
+            one.
+
+    Returns:
+        The current ``ember.cuda.Stream`` of that device.
+
+    Example:
+        >>> try:
+        ...     stream = ember.accelerator.current_stream()
+        ... except RuntimeError:  # no accelerator on this machine
+        ...     stream = None
+        >>> stream is None or isinstance(stream, ember.cuda.Stream)
+        True
+    """
     return _need().current_stream(device)
 
 
 def set_stream(stream) -> None:
-    """Make ``stream`` current (``ember.cuda.Stream``); RuntimeError without an accelerator.
+    """Make ``stream`` the current stream: not supported, use ``with ember.cuda.stream(s):``.
 
-    ember's streams are context managers (``with ember.cuda.stream(s):``); setting one
-    current outside a block is not supported.
+    ember's streams are made current by a context manager, which restores the previous
+    stream on exit; setting one current outside a block raises NotImplementedError with a
+    device, and RuntimeError (PyTorch's message) without one.
+
+    Args:
+        stream: an ``ember.cuda.Stream``.
+
+    Returns:
+        Never returns (see above).
+
+    Example:
+        >>> try:
+        ...     ember.accelerator.set_stream(None)
+        ... except NotImplementedError:
+        ...     refused = "not supported"
+        ... except RuntimeError:
+        ...     refused = "no accelerator"
+        >>> refused == ("not supported" if ember.accelerator.is_available() else "no accelerator")
+        True
     """
     _need()
     raise NotImplementedError(f"ember.accelerator.set_stream({stream!r}): use "
@@ -239,7 +274,27 @@ def set_stream(stream) -> None:
 
 
 def get_device_capability(device=None, /):
-    """Capabilities of an accelerator device; RuntimeError when there is no accelerator."""
+    """The compute capability of an accelerator device.
+
+    ember answers with ``ember.cuda.get_device_capability``'s ``(major, minor)`` tuple,
+    where PyTorch 2.13 returns a dict of capabilities. Raises RuntimeError (PyTorch's
+    message) when no accelerator is present.
+
+    Args:
+        device: the device (an int, ``"cuda:N"`` or an ``ember.device``); None: the current
+            one.
+
+    Returns:
+        A tuple ``(major, minor)`` of ints.
+
+    Example:
+        >>> try:
+        ...     cap = ember.accelerator.get_device_capability()
+        ... except RuntimeError:  # no accelerator on this machine
+        ...     cap = None
+        >>> cap is None or len(cap) == 2
+        True
+    """
     return _need().get_device_capability(device)
 
 
@@ -305,3 +360,9 @@ memory_stats = _memory_query("memory_stats")
 reset_accumulated_memory_stats = _memory_query("reset_accumulated_memory_stats")
 reset_peak_memory_stats = _memory_query("reset_peak_memory_stats")
 del _memory_query
+
+
+# The memory queries' docstrings live in a table (NOTE [ Docstring tables ], ember/_docs).
+from ember import _docs as _docs_tables  # noqa: E402
+
+_docs_tables.attach(__name__, globals())

@@ -25,6 +25,7 @@ TABLES = {
     "ember.nn.functional": ("_functional",),
     "ember.nn": ("_nn",),
     "ember.special": ("_special",),
+    "ember.accelerator": ("_accelerator",),
 }
 
 

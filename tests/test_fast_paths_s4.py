@@ -1,0 +1,86 @@
+"""Fast paths of structural, indexing, reduction and small-linalg ops (issue 18).
+
+Each test checks a rewritten forward/backward against PyTorch (when installed) or against a
+direct NumPy formulation, on the cases the rewrite could get wrong: empty tensors, negative
+dims, non-contiguous inputs, integer dtypes, special values.
+"""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+
+def _t(a, grad=False):
+    return ember.tensor(np.asarray(a), requires_grad=grad)
+
+
+# ------------------------------------------------------------------ split / unbind / chunk
+@pytest.mark.parametrize("how", ["unbind", "split", "split_sizes", "chunk"])
+@pytest.mark.parametrize("dim", [0, -1, 1])
+def test_split_pieces_gradient_is_one_join(how, dim):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 7, 3))
+    x = _t(a, True)
+    pieces = {"unbind": lambda t: t.unbind(dim), "split": lambda t: t.split(2, dim),
+              "split_sizes": lambda t: t.split([1, t.shape[dim] - 1], dim),
+              "chunk": lambda t: t.chunk(3, dim)}[how](x)
+    # use only some pieces: the unused ones must contribute zeros
+    w = [float(i + 1) for i in range(len(pieces))]
+    loss = sum((p * w[i]).sum() for i, p in enumerate(pieces) if i % 2 == 0)
+    loss.backward()
+    ref = np.zeros_like(a)
+    idx = np.arange(a.shape[dim])
+    groups = {"unbind": [[i] for i in idx], "split": np.array_split(idx, range(2, len(idx), 2)),
+              "split_sizes": [idx[:1], idx[1:]],
+              "chunk": np.array_split(idx, range(-(-len(idx) // 3), len(idx),
+                                                 -(-len(idx) // 3)))}[how]
+    for i, g in enumerate(groups):
+        if i % 2 == 0:
+            sl = [slice(None)] * 3
+            sl[dim] = np.asarray(g)
+            ref[tuple(sl)] = w[i]
+    np.testing.assert_allclose(x.grad.numpy(), ref)
+    assert all(p._base is x for p in pieces)
+
+
+def test_split_pieces_are_views_and_check_gradients():
+    x = ember.randn(4, 6, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda t: t.unbind(1)[1:3], (x,))
+    assert gradgradcheck(lambda t: [p * p for p in t.chunk(3)], (x,))
+    assert gradcheck(lambda t: t.split([1, 3, 2], -1), (x,))
+    y = ember.zeros(4, 6)
+    y.chunk(2)[1].add_(1)  # an in-place write through a piece reaches the base
+    assert y.sum().item() == 12
+    assert y._version == 1
+
+
+def test_split_pieces_in_place_under_autograd():
+    x = ember.randn(4, 3, requires_grad=True)
+    y = x * 1
+    a, b = y.split(2)
+    b.mul_(3)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.array([[1] * 3] * 2 + [[3] * 3] * 2))
+
+
+def test_split_empty_and_noncontiguous_and_int():
+    assert ember.zeros(0, 3).unbind(0) == ()
+    assert [p.shape for p in ember.zeros(0, 3).split(2)] == [(0, 3)]
+    x = ember.arange(12).reshape(3, 4).t()  # non-contiguous, integer
+    ps = x.unbind(1)
+    assert [p.tolist() for p in ps] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    assert not ps[0].requires_grad
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ember.zeros(4).split([5, -1])
+
+
+def test_split_names_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for f in (lambda m, t: m.unbind(t, 1), lambda m, t: m.split(t, 2),
+              lambda m, t: m.split(t, [1, 3]), lambda m, t: m.chunk(t, 2)):
+        a = np.ones((4, 3))
+        e = f(ember, ember.tensor(a, requires_grad=True))
+        r = f(torch, torch.tensor(a, requires_grad=True))
+        assert type(e[0].grad_fn).__name__ == type(r[0].grad_fn).__name__

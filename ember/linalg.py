@@ -39,9 +39,18 @@ _INF = float("inf")
 
 
 class LinAlgError(RuntimeError):
-    """A linear-algebra routine failed (singular matrix, not positive-definite, ...).
+    """A linear-algebra routine failed on its input: a singular matrix, a matrix that is not
+    positive-definite, a factorisation that did not converge.
 
-    Mirrors ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``), a RuntimeError subclass.
+    Mirrors ``torch.linalg.LinAlgError`` (``torch._C._LinAlgError``), a RuntimeError
+    subclass; the message names the function and the failure.
+
+    Example:
+        >>> try:
+        ...     ember.linalg.inv(ember.zeros(2, 2))
+        ... except ember.linalg.LinAlgError as e:
+        ...     print("singular" in str(e))
+        True
     """
 
 

@@ -233,7 +233,9 @@ class record_function(contextlib.ContextDecorator):
     Example:
         >>> with ember.profiler.profile() as prof:
         ...     with ember.profiler.record_function("model_inference"):
-        ...         model(x)
+        ...         out = model(ember.randn(3, 4))
+        >>> [e.key for e in prof.key_averages()][0]
+        'model_inference'
     """
 
     def __init__(self, name, args=None):

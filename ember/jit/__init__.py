@@ -50,7 +50,15 @@ __all__ = ["trace", "traced", "trace_module", "TracedFunction", "TracedModule",
 
 
 class Error(RuntimeError):
-    """PyTorch's ``torch.jit.Error``."""
+    """PyTorch's ``torch.jit.Error``, a RuntimeError raised by TorchScript code at run time.
+
+    ember has no TorchScript interpreter and never raises it; the class exists so that
+    ``except torch.jit.Error`` clauses in ported code still name a real exception.
+
+    Example:
+        >>> issubclass(ember.jit.Error, RuntimeError)
+        True
+    """
 
 
 _TRACING = [0]
@@ -247,7 +255,33 @@ class _Entry:
 
 
 class TracedFunction:
-    """A function traced once per input signature and replayed (``ember.jit.trace``)."""
+    """A function traced once per input signature and replayed (what ``ember.jit.trace``
+    returns for a function; ``ember.jit.ScriptFunction`` is the same class).
+
+    Calling it with inputs of a new signature (structure, shapes, dtypes, devices) traces
+    again; a known signature replays the recorded graph. ``graph`` and ``code`` show the last
+    trace. A trace that met something it cannot replay (a tensor turned into a Python value,
+    see ``TracerWarning``) runs the Python code for that signature instead.
+
+    Args:
+        fn: the Python function to trace.
+        module: the Module whose parameters and buffers the trace reads (for methods).
+        strict: refuse outputs in mutable containers (lists, dicts), as PyTorch does.
+        fixed_key: the signature of ``ember.jit.trace``'s example inputs; calls with another
+            rank, dtype or device are then refused.
+
+    Example:
+        >>> def f(x):
+        ...     return (x * 2).relu()
+        >>> tf = ember.jit.trace(f, ember.ones(3))
+        >>> tf(ember.tensor([-1.0, 0.5, 2.0]))
+        tensor([0., 1., 4.])
+        >>> print(tf.graph)
+        graph(%x : Float(3)):
+          %1 = mul(%x, 2)
+          %2 = relu(%1)
+          return (%2)
+    """
 
     def __init__(self, fn, module=None, strict=True, fixed_key=None):
         self._fn = fn
@@ -522,9 +556,25 @@ def _module_base():
 
 
 class TracedModule(_module_base()):
-    """A Module whose ``forward`` replays traces of the original's. It shares the
-    original's parameters, buffers and submodules, so ``state_dict`` keys and training
-    updates are the same."""
+    """A Module whose ``forward`` replays traces of the original's (what ``ember.jit.trace``
+    returns for a Module; ``ember.jit.ScriptModule`` is the same class).
+
+    It shares the original's parameters, buffers and submodules, so ``state_dict`` keys and
+    training updates are the same; ``graph``, ``code`` and ``save`` work as on PyTorch's
+    traced modules.
+
+    Args:
+        module: the Module to wrap.
+        strict: refuse outputs in mutable containers (lists, dicts), as PyTorch does.
+
+    Example:
+        >>> lin = nn.Linear(3, 2)
+        >>> traced = ember.jit.trace(lin, ember.ones(1, 3))
+        >>> ember.equal(traced(ember.ones(4, 3)), lin(ember.ones(4, 3)))
+        True
+        >>> list(traced.state_dict()) == list(lin.state_dict())
+        True
+    """
 
     def __init__(self, module, strict=True):
         super().__init__()

@@ -34,7 +34,25 @@ _SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half",
 
 
 class Value:
-    """One SSA value: a tensor that flows through the graph."""
+    """One value of a traced graph: an input, a constant or an op's output, printed ``%name``.
+
+    Args:
+        name: the printed name (an argument's name, or a number).
+        kind: "input", "param", "buffer", "const" or "output" (what produced it).
+        dtype: its ember dtype.
+        shape: its shape when traced.
+        device: its device.
+        requires_grad: whether it required grad when traced.
+        producer: the ``Node`` that computes it (None for inputs and constants).
+        index: its position among the producer's outputs.
+        data: the tensor of a constant (None otherwise).
+
+    Example:
+        >>> tf = ember.jit.trace(lambda x: x + 1, ember.ones(2, 3))
+        >>> v = tf.graph.inputs[0]
+        >>> v, v.shape, v.type_str()
+        (%x, (2, 3), 'Float(2, 3)')
+    """
 
     __slots__ = ("name", "kind", "dtype", "shape", "device", "requires_grad", "producer",
                  "index", "data", "uses")
@@ -61,7 +79,22 @@ class Value:
 
 
 class Node:
-    """One call of an op record: ``outputs = op(*inputs, **attrs)``."""
+    """One op call of a traced graph: ``outputs = op(*inputs, **attrs)``.
+
+    Args:
+        op: the op record (``ember._ops.core.OpDef``) it calls.
+        inputs: ``Value``s and Python constants, in the op's argument order.
+        params: the op's non-tensor parameters, in the order of its ``attrs``.
+        outputs: the ``Value``s it produces.
+        source: the user's ``(file, line)`` that made the call, for messages.
+        multi: whether the op returns several tensors.
+
+    Example:
+        >>> tf = ember.jit.trace(lambda x: x.sum(0), ember.ones(2, 3))
+        >>> node = tf.graph.nodes[0]
+        >>> node.name, node.inputs, node.outputs
+        ('sum', [%x], [%1])
+    """
 
     __slots__ = ("op", "inputs", "params", "outputs", "source", "multi", "mutated")
 
@@ -96,9 +129,30 @@ class Node:
 
 
 class Guard:
-    """A tensor->Python conversion seen while tracing: ``kind(value) == expected``.
+    """A tensor turned into a Python value while tracing, with the value seen:
+    ``kind(value) == expected``.
 
-    ``pos`` is the number of nodes recorded before the conversion happened."""
+    Replays check the guards; a replay whose guard fails runs the Python code instead of the
+    recorded graph (the branch taken may differ). Tracing warns with ``TracerWarning`` when it
+    records one.
+
+    Args:
+        value: the ``Value`` that was converted.
+        kind: the conversion ("bool", "int", "float", ...).
+        expected: the Python value it gave when traced.
+        pos: how many nodes had been recorded before the conversion.
+        source: the user's ``(file, line)`` of the conversion.
+
+    Example:
+        >>> import warnings
+        >>> def f(x):
+        ...     return x * 2 if x.sum() > 0 else x
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     tf = ember.jit.trace(f, ember.ones(2))
+        >>> tf.graph.guards
+        [guard bool(%2) == True]
+    """
 
     __slots__ = ("value", "kind", "expected", "pos", "source")
 
@@ -114,9 +168,19 @@ class Guard:
 
 
 class Graph:
-    """A traced program: ``inputs`` (function arguments, then parameters and buffers),
-    ``nodes`` in execution order, ``outputs`` (Values or Python constants in the flat
-    output list), ``out_spec`` (how to rebuild the returned structure), ``guards``."""
+    """A traced program: its ``inputs`` (the function's arguments, then parameters and
+    buffers), ``nodes`` in execution order, ``outputs`` (``Value``s or Python constants, in
+    the flattened output), ``out_spec`` (how to rebuild the returned structure) and
+    ``guards``.
+
+    Printing it gives PyTorch's graph notation. Graphs are made by tracing, not by hand.
+
+    Example:
+        >>> tf = ember.jit.trace(lambda x: x.exp().sum(), ember.ones(2))
+        >>> g = tf.graph
+        >>> [n.name for n in g.nodes], g.outputs
+        (['exp', 'sum'], [%2])
+    """
 
     def __init__(self):
         self.inputs = []

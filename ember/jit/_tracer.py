@@ -37,7 +37,23 @@ _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class TracerWarning(Warning):
-    """A trace may not generalise: a value was converted to Python while tracing."""
+    """A trace may not generalise: a tensor was turned into a Python value (``bool(t)``,
+    ``t.item()``, ``int(t)``) while tracing, so the value seen is baked into the trace.
+
+    ember records the value as a ``Guard`` and checks it on each replay; the warning says
+    where it happened. Silence it with ``warnings.simplefilter("ignore",
+    ember.jit.TracerWarning)``.
+
+    Example:
+        >>> import warnings
+        >>> def f(x):
+        ...     return x * 2 if x.sum() > 0 else x
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     tf = ember.jit.trace(f, ember.ones(2))
+        >>> caught[0].category is ember.jit.TracerWarning
+        True
+    """
 
 
 def user_frame():

@@ -6,17 +6,36 @@ __all__ = ["OnnxExporterError", "UnsupportedOperatorError", "SymbolicValueError"
 
 
 class OnnxExporterError(RuntimeError):
-    """Errors raised by the ONNX exporter (PyTorch's ``torch.onnx.OnnxExporterError``)."""
+    """Base class of the errors ``ember.onnx.export`` raises (PyTorch's
+    ``torch.onnx.OnnxExporterError``), a RuntimeError.
+
+    Example:
+        >>> from ember.onnx import OnnxExporterError, UnsupportedOperatorError
+        >>> issubclass(UnsupportedOperatorError, OnnxExporterError)
+        True
+        >>> issubclass(OnnxExporterError, RuntimeError)
+        True
+    """
 
 
 class UnsupportedOperatorError(OnnxExporterError):
-    """An op record has no ONNX counterpart at the requested opset.
+    """An op of the traced model has no ONNX counterpart at the requested opset.
 
-    Example::
+    Args:
+        name: the op record's name.
+        version: the opset version asked for.
+        reason: why it cannot be exported (appended to the message).
 
-        >>> UnsupportedOperatorError("digamma", 17, "no ONNX operator computes it")
-        UnsupportedOperatorError("Exporting the operator 'digamma' to ONNX opset version 17 \
-is not supported: no ONNX operator computes it")
+    Example:
+        >>> import io
+        >>> class Digamma(nn.Module):
+        ...     def forward(self, x):
+        ...         return ember.digamma(x)
+        >>> try:
+        ...     ember.onnx.export(Digamma(), (ember.ones(2),), io.BytesIO())
+        ... except UnsupportedOperatorError as e:
+        ...     print(e.name, e.version)
+        digamma 17
     """
 
     def __init__(self, name, version, reason=None):
@@ -29,5 +48,12 @@ is not supported: no ONNX operator computes it")
 
 
 class SymbolicValueError(OnnxExporterError):
-    """A value of the traced graph cannot be expressed in the exported graph (a size that
-    depends on a dynamic axis in a way the exporter cannot compute, for instance)."""
+    """A value of the traced graph cannot be expressed in the exported graph: for instance a
+    size that depends on a dynamic axis in a way the exporter cannot compute, so the exported
+    model would only be right for the traced shape.
+
+    Example:
+        >>> from ember.onnx import OnnxExporterError, SymbolicValueError
+        >>> issubclass(SymbolicValueError, OnnxExporterError)
+        True
+    """

@@ -35,7 +35,21 @@ __all__ = ["profile", "record_function", "schedule", "ProfilerAction", "Profiler
 
 
 class ProfilerActivity(enum.Enum):
-    """Activity groups to profile; ember records ``CPU`` (op records and ranges) only."""
+    """The activity groups a profiler can record: ``CPU``, ``CUDA``, ``XPU``, ``HPU``, ``MTIA``,
+    ``PrivateUse1``.
+
+    ember records ``CPU`` only (every op record, forward and backward, and
+    ``record_function`` ranges); asking for another warns and disables it, as PyTorch does for
+    an absent device.
+
+    Args:
+        value: the member's integer value.
+
+    Example:
+        >>> from ember.profiler import ProfilerActivity, supported_activities
+        >>> supported_activities() == {ProfilerActivity.CPU}
+        True
+    """
 
     CPU = 0
     XPU = 1
@@ -49,7 +63,19 @@ class ProfilerActivity(enum.Enum):
 
 
 class ProfilerAction(enum.Enum):
-    """What the profiler does at a step (NOTE [ Profiler steps and actions ])."""
+    """What the profiler does at a step, as a ``schedule`` returns it: ``NONE`` (not recording),
+    ``WARMUP`` (tracing, results dropped), ``RECORD``, ``RECORD_AND_SAVE`` (the last recorded
+    step: the trace is handed to ``on_trace_ready``). NOTE [ Profiler steps and actions ].
+
+    Args:
+        value: the member's integer value.
+
+    Example:
+        >>> from ember.profiler import schedule
+        >>> s = schedule(wait=1, warmup=1, active=2)
+        >>> [s(step).name for step in range(4)]
+        ['NONE', 'WARMUP', 'RECORD', 'RECORD_AND_SAVE']
+    """
 
     NONE = 0
     WARMUP = 1
@@ -141,8 +167,15 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False,
         A callable for ``on_trace_ready``.
 
     Example:
-        >>> with ember.profiler.profile(on_trace_ready=tensorboard_trace_handler("./log")):
-        ...     train_step()
+        >>> import os
+        >>> from ember.profiler import profile, schedule
+        >>> with profile(schedule=schedule(wait=0, warmup=1, active=1, repeat=1),
+        ...              on_trace_ready=tensorboard_trace_handler("./log", "worker0")) as prof:
+        ...     for step in range(2):
+        ...         loss = model(ember.randn(3, 4)).sum()
+        ...         prof.step()
+        >>> [name.startswith("worker0.") for name in os.listdir("./log")]
+        [True]
     """
 
     def handler_fn(prof):
@@ -159,7 +192,34 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False,
 
 
 class _KinetoProfile:
-    """The trace half of ``profile``: start/stop a collector, then read its events."""
+    """The trace half of ``profile``: start and stop a collector, then read or export its events
+    (PyTorch's ``torch.profiler._KinetoProfile``, which some libraries subclass).
+
+    ``prepare_trace``/``start_trace``/``stop_trace`` drive it; ``events``, ``key_averages``,
+    ``export_chrome_trace`` and ``export_stacks`` read the last trace. ``profile`` adds the
+    context manager, the schedule and ``step``.
+
+    Args:
+        activities: iterable of ``ProfilerActivity`` (only CPU is recorded; default CPU).
+        record_shapes: record each op's input shapes.
+        profile_memory: record the bytes each op allocates.
+        with_stack: record the Python stack of each op.
+        with_flops: estimate FLOPs of matmul, linear, convolutions, mul and add.
+        with_modules: record the nn.Module hierarchy of each op.
+        experimental_config: not implemented (NotImplementedError).
+        execution_trace_observer: not implemented (NotImplementedError).
+        acc_events: keep the events of every trace cycle, not only the last.
+        custom_trace_id_callback: called at each trace start; its result is the trace id.
+
+    Example:
+        >>> from ember.profiler import _KinetoProfile
+        >>> p = _KinetoProfile()
+        >>> p.prepare_trace(); p.start_trace()
+        >>> y = ember.ones(2) + 1
+        >>> p.stop_trace()
+        >>> [e.name for e in p.events()]
+        ['aten::ones', 'aten::add']
+    """
 
     def __init__(self, *, activities=None, record_shapes=False, profile_memory=False,
                  with_stack=False, with_flops=False, with_modules=False,
@@ -294,10 +354,15 @@ class profile(_KinetoProfile):
 
     Example:
         >>> from ember.profiler import profile, ProfilerActivity, record_function
+        >>> inputs = ember.randn(3, 4)
         >>> with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         ...     with record_function("model_inference"):
-        ...         model(inputs)
-        >>> print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=10))
+        ...         out = model(inputs)
+        >>> [e.key for e in prof.key_averages()]
+        ['model_inference', 'aten::linear']
+        >>> print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=2))
+        -----...
+        Self CPU time total: ...
     """
 
     def __init__(self, *, activities=None, schedule=None, on_trace_ready=None,

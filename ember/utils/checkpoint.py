@@ -49,7 +49,22 @@ __all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential", "detach_var
 
 
 class CheckpointError(RuntimeError):
-    """The re-run forward of a checkpointed function differed from the original."""
+    """The recomputation of a checkpointed function gave outputs of other shapes or dtypes than
+    the first run (the function is not deterministic in its metadata); raised during backward.
+
+    Example:
+        >>> from ember.utils.checkpoint import checkpoint
+        >>> calls = []
+        >>> def grows(x):
+        ...     calls.append(1)
+        ...     return x[:len(calls)] * 2     # a longer result each time it runs
+        >>> y = checkpoint(grows, ember.ones(3, requires_grad=True), use_reentrant=False)
+        >>> try:
+        ...     y.sum().backward()
+        ... except CheckpointError:
+        ...     print("recomputation differed")
+        recomputation differed
+    """
 
 
 def noop_context_fn():

@@ -14,7 +14,26 @@ __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear (MultiheadAttention's ``out_proj`` class in PyTorch)."""
+    """A ``Linear`` layer under another name: the class of ``MultiheadAttention.out_proj`` in
+    PyTorch (which keeps it out of dynamic quantization), so checkpoints and ``isinstance``
+    checks match.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+        device: the parameters' device.
+        dtype: the parameters' dtype.
+
+    Shape:
+        - Input: ``(*, in_features)``.
+        - Output: ``(*, out_features)``.
+
+    Example:
+        >>> layer = nn.NonDynamicallyQuantizableLinear(4, 2)
+        >>> layer(ember.ones(3, 4)).shape, isinstance(layer, nn.Linear)
+        (torch.Size([3, 2]), True)
+    """
 
 
 class MultiheadAttention(Module):

@@ -173,7 +173,7 @@ ReflectionPad1d = _make("ReflectionPad1d", 1, "reflect",
 ReflectionPad2d = _make("ReflectionPad2d", 2, "reflect",
                         "Pad the last two dims with their reflection: (left, right, top, bottom)"
                         ".\n\n    Example:\n        >>> nn.ReflectionPad2d(1)(ember.randn(1, 1, 3,"
-                        " 3)).shape\n        ember.Size([1, 1, 5, 5])\n")
+                        " 3)).shape\n        torch.Size([1, 1, 5, 5])\n")
 ReflectionPad3d = _make("ReflectionPad3d", 3, "reflect", "Reflection padding of 3 dims.")
 ReplicationPad1d = _make("ReplicationPad1d", 1, "replicate",
                          "Pad the last dim by repeating its edge values.")

@@ -191,7 +191,24 @@ class _AvgPoolNd(Module):
 
 
 class AvgPool1d(_AvgPoolNd):
-    """1-D average pooling over (N, C, L)."""
+    """1-D average pooling over (N, C, L): each output is the mean of a window of the input.
+
+    Args:
+        kernel_size: the window size (an int or a 1-tuple).
+        stride: the step (default: the window size).
+        padding: implicit zero padding on both sides (default 0), at most half the window.
+        ceil_mode: round the output length up instead of down (default False).
+        count_include_pad: count the padding in the average's divisor (default True).
+
+    Shape:
+        - Input: ``(N, C, L)`` or ``(C, L)``.
+        - Output: ``(N, C, L_out)``, ``L_out = floor((L + 2 * padding - kernel_size) / stride
+          + 1)`` (ceil with ``ceil_mode``).
+
+    Example:
+        >>> nn.AvgPool1d(2)(ember.arange(6.0).reshape(1, 1, 6))
+        tensor([[[0.5000, 2.5000, 4.5000]]])
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:

@@ -29,7 +29,32 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 class RNNBase(Module):
-    """Shared machinery of RNN, LSTM and GRU: parameters, argument checks, the layer loop."""
+    """The base class of ``RNN``, ``LSTM`` and ``GRU``: their parameters, argument checks and
+    layer loop, chosen by ``mode``.
+
+    Users build the subclasses; ``RNNBase`` is public because code checks
+    ``isinstance(m, nn.RNNBase)`` (to find recurrent layers, or call ``flatten_parameters``).
+
+    Args:
+        mode: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU".
+        input_size: features of each input step.
+        hidden_size: features of the hidden state.
+        num_layers: stacked layers (default 1).
+        bias: learn the biases ``b_ih`` and ``b_hh`` (default True).
+        batch_first: inputs and outputs are ``(N, L, H)`` instead of ``(L, N, H)``.
+        dropout: dropout between layers, except after the last (default 0).
+        bidirectional: run each layer in both directions (default False).
+        proj_size: LSTM only, project the hidden state to this size (default 0: none).
+        device: the parameters' device.
+        dtype: the parameters' dtype.
+
+    Example:
+        >>> lstm = nn.LSTM(4, 8)
+        >>> isinstance(lstm, nn.RNNBase)
+        True
+        >>> nn.RNNBase("LSTM", 4, 8).weight_ih_l0.shape   # 4 gates x hidden_size rows
+        torch.Size([32, 4])
+    """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -368,7 +393,24 @@ class GRU(RNNBase):
 
 # --------------------------------------------------------------------------- cells
 class RNNCellBase(Module):
-    """Shared parameters of the cells: weight_ih, weight_hh, bias_ih, bias_hh."""
+    """The base class of ``RNNCell``, ``LSTMCell`` and ``GRUCell``: their parameters
+    ``weight_ih`` ``(num_chunks * hidden_size, input_size)``, ``weight_hh``
+    ``(num_chunks * hidden_size, hidden_size)`` and the biases ``bias_ih``, ``bias_hh``.
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden state.
+        bias: learn the biases.
+        num_chunks: gates stacked in the weights (LSTM 4, GRU 3, RNN 1).
+        device: the parameters' device.
+        dtype: the parameters' dtype.
+
+    Example:
+        >>> isinstance(nn.GRUCell(4, 8), nn.RNNCellBase)
+        True
+        >>> nn.RNNCellBase(4, 8, True, 4).weight_hh.shape
+        torch.Size([32, 8])
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None) -> None:  # noqa: ARG002 - applied by the Module constructor wrapper (NOTE [ Layer devices ])

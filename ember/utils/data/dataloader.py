@@ -53,6 +53,16 @@ _JOIN_TIMEOUT = 2.0  # seconds a worker gets to exit before it is terminated
 
 
 class _DatasetKind:
+    """The two kinds of dataset a DataLoader fetches from: ``Map`` (indexed by a sampler) and
+    ``Iterable`` (iterated). PyTorch's private name, public here because libraries import it
+    from ``torch.utils.data``.
+
+    Example:
+        >>> from ember.utils.data import _DatasetKind
+        >>> _DatasetKind.Map, _DatasetKind.Iterable
+        (0, 1)
+    """
+
     Map = 0
     Iterable = 1
 

@@ -1,4 +1,4 @@
-"""``autocast``: automatic mixed precision on the CPU (bfloat16 or float16), PyTorch's lists.
+"""``autocast``: automatic mixed precision, PyTorch's op lists for the CPU and for CUDA.
 
 NOTE [ Autocast on records and wrappers ]
 Inside ``autocast("cpu", dtype=ember.bfloat16)`` some ops run in the lower precision
@@ -32,6 +32,26 @@ weight cast cache (``cache_enabled=True``, the default) keeps one cast per leaf 
 requires grad for the life of the outermost region, as PyTorch's does. Backward formulas
 are records too; they pass the mode like any other (a matmul in backward runs in the lower
 precision, which is what its bfloat16 inputs give anyway).
+
+NOTE [ Autocast on cuda ]
+``autocast("cuda", dtype=ember.float16)`` uses PyTorch's CUDA lists, kept here as data
+(``CUDA_LOWER_RECORDS``/``CUDA_FP32_RECORDS`` and ``_CUDA_COMPOSITES``): matrix products,
+convolutions, ``linear``, ``prelu``, the RNN layers and attention run in float16;
+pointwise ops that lose range (``exp``, ``log``, ``pow``, ``reciprocal``, ``rsqrt``, ...),
+reductions (``sum``, ``prod``, ``cumsum``, ``softmax``, ``log_softmax``, ``norm``, ...),
+the normalisations (``layer_norm``, ``group_norm``, ``rms_norm``, ``normalize``) and the
+losses run in float32; ``addcmul``, ``atan2``, ``cat``, ``index_put``, ``scatter_add``, ...
+promote to the widest input; ``binary_cross_entropy`` raises, as PyTorch's does. An op's
+region is its inputs' device's: CUDA tensors follow the ``cuda`` region, CPU tensors the
+``cpu`` one (both may be active). The wrappers and the mode are the same machinery as on
+the CPU, one policy table per device; on cuda every wrapped public op runs its inner records
+with autocast suspended (PyTorch runs one kernel in the chosen dtype), and lower-precision
+records run natively in float16 (CuPy's float16 kernels, cuBLAS accumulating in float32)
+rather than through the CPU's float32 emulation.
+
+bfloat16 on cuda is refused with PyTorch's RuntimeError for a GPU without bfloat16: CuPy
+14 has no bfloat16 arrays, so there is nothing to cast to. Other dtypes warn and disable
+the region, as the CPU's check does.
 """
 
 from __future__ import annotations
@@ -96,11 +116,79 @@ _COMPOSITES = {
 _OWNERS = ("ember", "ember.linalg", "ember.nn.functional", "ember.nn._functional_loss",
            "ember.nn._functional_linear", "ember.nn._functional_activation",
            "ember.nn._functional_distance", "ember.nn._functional_spatial",
-           "ember.nn._functional_seq", "ember.fft",
+           "ember.nn._functional_seq", "ember.nn._functional_norm", "ember.fft",
            "ember._ops.signal", "ember._ops.conv")
 # pooling layers bind their functional at class creation (``_fn``)
 _POOL_CLASSES = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
                  "AvgPool3d")
+
+# ---- CUDA (NOTE [ Autocast on cuda ]): PyTorch's CUDA op lists, as data
+# records run in the lower precision natively (cuBLAS/CuPy float16 kernels)
+CUDA_LOWER_RECORDS = frozenset({"matmul", "linear", "convolution", "convolution_transpose",
+                                "einsum", "lstm_layer", "gru_layer", "rnn_layer"})
+# records kept in float32 (reached directly by nn layers, not through a public wrapper)
+CUDA_FP32_RECORDS = frozenset({"softmax", "log_softmax", "layer_norm", "cumsum", "cumprod",
+                               "prod", "logsumexp", "norm", "cross_entropy", "nll_loss",
+                               "_cdist_forward"})
+_BANNED = "banned"
+_CUDA_COMPOSITES = {
+    _LOWER: ["matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "linear", "addmm", "baddbmm",
+             "addbmm", "addmv", "addr", "mv", "chain_matmul", "multi_dot", "vecdot", "prelu",
+             "einsum", "scaled_dot_product_attention", "multi_head_attention_forward",
+             "convolution", "convolution_transpose", "conv1d", "conv2d", "conv3d",
+             "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc"],
+    _FP32: ["acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p",
+            "reciprocal", "rsqrt", "sinh", "tan", "pow", "__pow__", "__rpow__",
+            "__rtruediv__", "__rdiv__", "softplus", "layer_norm", "group_norm", "rms_norm",
+            "norm", "normalize", "cosine_similarity", "poisson_nll_loss",
+            "cosine_embedding_loss", "nll_loss", "hinge_embedding_loss", "kl_div", "l1_loss",
+            "smooth_l1_loss", "huber_loss", "mse_loss", "margin_ranking_loss",
+            "multilabel_margin_loss", "soft_margin_loss", "triplet_margin_loss",
+            "multi_margin_loss", "binary_cross_entropy_with_logits", "cross_entropy", "dist",
+            "pdist", "cdist", "renorm", "logsumexp", "softmax", "log_softmax", "softmin",
+            "cumprod", "cumsum", "prod", "sum", "vector_norm", "matrix_norm", "interpolate",
+            "upsample", "upsample_nearest", "upsample_bilinear"],
+    _PROMOTE: ["addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "vdot", "grid_sample",
+               "index_put", "tensordot", "scatter_add", "cat", "stack", "index_copy", "concat",
+               "concatenate", "hstack", "vstack", "dstack"],
+    # ember composites built from ops of the float32 list that PyTorch runs in their input
+    # dtype: their inner calls must not widen (see test_cuda_amp_cpu_side.py's sweep)
+    _KEEP: ["outer", "ger", "inner", "kron"],
+    _BANNED: ["binary_cross_entropy"],
+}
+_BCE_BANNED = (
+    "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast "
+    "(a float16 probability saturates). Combine the sigmoid and the loss: use "
+    "torch.nn.functional.binary_cross_entropy_with_logits or torch.nn.BCEWithLogitsLoss, "
+    "which are safe to autocast.")
+
+
+def _policy_table(composites):
+    table = {}
+    for policy, names in composites.items():
+        for name in names:
+            table[name] = policy
+    return table
+
+
+# device type -> (lower records, float32 records, {public name: policy})
+_DEVICE_LISTS = {"cpu": (LOWER_RECORDS, FP32_RECORDS, _policy_table(_COMPOSITES)),
+                 "cuda": (CUDA_LOWER_RECORDS, CUDA_FP32_RECORDS,
+                          _policy_table(_CUDA_COMPOSITES))}
+_ANY_RECORD = LOWER_RECORDS | FP32_RECORDS | CUDA_LOWER_RECORDS | CUDA_FP32_RECORDS
+
+
+def _device_type(vals):
+    """"cuda" when the first tensor among ``vals`` (lists walked) is a CUDA tensor, else
+    "cpu": as PyTorch's autocast keys, an op's region is its inputs' device's."""
+    for v in vals:
+        if isinstance(v, Tensor):
+            return "cuda" if v.is_cuda else "cpu"
+        if isinstance(v, (list, tuple)):
+            for x in v:
+                if isinstance(x, Tensor):
+                    return "cuda" if x.is_cuda else "cpu"
+    return "cpu"
 
 class _Local(threading.local):
     """Per-thread autocast state, as PyTorch's: regions (innermost last:
@@ -120,7 +208,7 @@ _LOCK = threading.Lock()
 
 
 def is_autocast_available(device_type: str) -> bool:
-    """Whether autocast works for ``device_type``: True for "cpu" (ember's device).
+    """Whether autocast works for ``device_type``: "cpu", and "cuda" when a GPU is usable.
 
     Args:
         device_type: "cpu", "cuda", ...
@@ -133,6 +221,10 @@ def is_autocast_available(device_type: str) -> bool:
         >>> ember.amp.is_autocast_available("cpu")
         True
     """
+    if device_type == "cuda":
+        from ember import cuda
+
+        return cuda.is_available()
     return device_type == "cpu"
 
 
@@ -248,17 +340,23 @@ class _AutocastMode(DispatchMode):
 
     def __ember_dispatch__(self, op, inputs, params, run):
         name = op.name
-        if _TLS.suspended or (name not in LOWER_RECORDS and name not in FP32_RECORDS):
+        if _TLS.suspended or name not in _ANY_RECORD:
             return run(inputs, params)
-        enabled, dtype, cache = _current("cpu")
+        dev = _device_type(inputs)
+        enabled, dtype, cache = _current(dev)
         if not enabled:
             return run(inputs, params)
-        if name in LOWER_RECORDS:
+        lower, fp32, _ = _DEVICE_LISTS[dev]
+        if name in lower:
+            if dev == "cuda":  # float16 kernels exist on the GPU: run the record natively
+                return run(tuple(_cast_lower(t, dtype, cache) if isinstance(t, Tensor) else t
+                                 for t in inputs), params)
             return _run_lower(inputs, params, run, dtype, cache)
-        else:
+        if name in fp32:
             new = tuple(_cast(t, D.float32, cache) if isinstance(t, Tensor)
                         and t.dtype in (D.bfloat16, D.float16) else t for t in inputs)
-        return run(new, params)
+            return run(new, params)
+        return run(inputs, params)
 
 
 def _run_lower(inputs, params, run, dtype, cache):
@@ -286,12 +384,18 @@ def _run_lower(inputs, params, run, dtype, cache):
                      for o in out)
 
 
-def _patched(f, policy):
+def _patched(f, name):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        enabled, dtype, cache = _current("cpu")
-        if not enabled or _TLS.suspended or kwargs.get("dtype") is not None:
+        if _TLS.suspended or kwargs.get("dtype") is not None:
             return f(*args, **kwargs)
+        dev = _device_type(args) if args else _device_type(kwargs.values())
+        enabled, dtype, cache = _current(dev)
+        policy = _DEVICE_LISTS[dev][2].get(name) if enabled else None
+        if policy is None:
+            return f(*args, **kwargs)
+        if dev == "cuda":
+            return _run_cuda(f, policy, dtype, cache, args, kwargs)
         if policy == _LOWER:
             args = _cast_lower(args, dtype, cache)
             kwargs = {k: _cast_lower(v, dtype, cache) for k, v in kwargs.items()}
@@ -345,6 +449,30 @@ def _patched(f, policy):
     return wrapper
 
 
+def _run_cuda(f, policy, dtype, cache, args, kwargs):
+    """A public op under ``autocast("cuda")``: inputs cast by the op's CUDA policy, then the
+    op runs with record-level autocast suspended (its inner records keep the dtypes it was
+    given, as PyTorch runs one ATen kernel in the chosen dtype)."""
+    if policy == _BANNED:
+        raise RuntimeError(_BCE_BANNED)
+    if policy == _LOWER:
+        args = _cast_lower(args, dtype, cache)
+        kwargs = {k: _cast_lower(v, dtype, cache) for k, v in kwargs.items()}
+    elif policy == _FP32:
+        args = _cast_fp32(args, cache)
+        kwargs = {k: _cast_fp32(v, cache) for k, v in kwargs.items()}
+    elif policy == _PROMOTE:
+        w = _widest(list(args) + list(kwargs.values()))
+        if w is not None:
+            args = _cast_promote(args, w, cache)
+            kwargs = {k: _cast_promote(v, w, cache) for k, v in kwargs.items()}
+    _TLS.suspended += 1
+    try:
+        return f(*args, **kwargs)
+    finally:
+        _TLS.suspended -= 1
+
+
 def _install():
     mode = _AutocastMode()
     mode.__enter__()
@@ -354,18 +482,18 @@ def _install():
     owners.append(Tensor)
     pooling = importlib.import_module("ember.nn.modules.pooling")
     owners.extend(getattr(pooling, c) for c in _POOL_CLASSES)
-    for policy, names in _COMPOSITES.items():
-        for name in names:
-            for owner in owners:
-                f = owner.__dict__.get(name) if isinstance(owner, type) else \
-                    getattr(owner, name, None)
-                plain = f.__func__ if isinstance(f, staticmethod) else f
-                if plain is None or not callable(plain) or \
-                        hasattr(plain, "_ember_autocast_plain"):
-                    continue
-                patched.append((owner, name, f))
-                w = _patched(plain, policy)
-                setattr(owner, name, staticmethod(w) if isinstance(f, staticmethod) else w)
+    names = sorted(set(_DEVICE_LISTS["cpu"][2]) | set(_DEVICE_LISTS["cuda"][2]))
+    for name in names:
+        for owner in owners:
+            f = owner.__dict__.get(name) if isinstance(owner, type) else \
+                getattr(owner, name, None)
+            plain = f.__func__ if isinstance(f, staticmethod) else f
+            if plain is None or not callable(plain) or \
+                    hasattr(plain, "_ember_autocast_plain"):
+                continue
+            patched.append((owner, name, f))
+            w = _patched(plain, name)
+            setattr(owner, name, staticmethod(w) if isinstance(f, staticmethod) else w)
 
 
 def _uninstall():
@@ -380,6 +508,7 @@ def _uninstall():
 class autocast:
     """Run the ops of a region in mixed precision (PyTorch's ``torch.autocast``).
 
+    On CUDA tensors, PyTorch's CUDA lists apply (float16 only: NOTE [ Autocast on cuda ]).
     On the CPU, ops of PyTorch's lower-precision list (matmul, linear, convolutions, bmm,
     addmm, baddbmm, ...) run in ``dtype``; ops of its float32 list (losses, ``prod``,
     decompositions, FFTs, ``cdist``, ...) run in float32; ``cat``/``stack``/``index_copy``
@@ -388,9 +517,9 @@ class autocast:
     (an inner ``enabled=False`` region turns it off).
 
     Args:
-        device_type: "cpu" (or "cuda", which warns and disables itself without a GPU).
+        device_type: "cpu" or "cuda" ("cuda" warns and disables itself without a GPU).
         dtype: the lower precision: ``ember.bfloat16`` (the CPU default) or
-            ``ember.float16``.
+            ``ember.float16`` (the CUDA default and CUDA's only choice here).
         enabled: False makes the region a no-op (the usual "AMP off" switch).
         cache_enabled: keep one cast per weight (leaf requiring grad) within the outermost
             region (default True, as PyTorch).
@@ -419,10 +548,12 @@ class autocast:
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
                               "autocast.", UserWarning, stacklevel=2)
                 enabled = False
-            else:  # the CUDA backend exists (docs/cuda.md) but its autocast op lists do not
-                raise NotImplementedError(
-                    "autocast(device_type='cuda') is not implemented for ember's CUDA backend "
-                    "yet (issue 15); run the model in float32 or cast explicitly")
+            elif dtype is D.bfloat16:
+                # CuPy 14 has no bfloat16 arrays (NOTE [ Autocast on cuda ]); PyTorch raises
+                # the same error on a GPU without bfloat16
+                raise RuntimeError("Current CUDA Device does not support bfloat16. Please "
+                                   "switch dtype to float16. (ember's CUDA backend stores "
+                                   "arrays in CuPy, which has no bfloat16 dtype)")
         if device_type not in ("cpu", "cuda"):
             if enabled:
                 raise RuntimeError(f"User specified an unsupported autocast device_type "
@@ -438,12 +569,19 @@ class autocast:
                           "autocast.\nCPU Autocast only supports dtype of torch.bfloat16, "
                           "torch.float16 currently.", UserWarning, stacklevel=2)
             enabled = False
+        if enabled and device_type == "cuda" and self.fast_dtype is not D.float16:
+            import warnings
+
+            warnings.warn("In CUDA autocast, but the target dtype is not supported. Disabling "
+                          "autocast.\nember's CUDA autocast only supports dtype of "
+                          "torch.float16 (CuPy has no bfloat16).", UserWarning, stacklevel=2)
+            enabled = False
         self._enabled = bool(enabled)
         self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
 
     def __enter__(self):
         _TLS.stack.append((self.device, self._enabled, self.fast_dtype, self._cache_enabled))
-        self._counted = self.device == "cpu" and self._enabled
+        self._counted = self.device in ("cpu", "cuda") and self._enabled
         if self._counted:
             with _LOCK:
                 if _STATE["regions"] == 0:
@@ -453,7 +591,7 @@ class autocast:
 
     def __exit__(self, *exc):
         _TLS.stack.pop()
-        if not any(d == "cpu" and e for d, e, _, _ in _TLS.stack):
+        if not any(e for _, e, _, _ in _TLS.stack):
             _TLS.cache = {}  # the cast cache lives as long as the thread's outermost region
         if self._counted:
             with _LOCK:

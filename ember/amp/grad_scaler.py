@@ -8,9 +8,18 @@ it. ``S`` adapts: a step whose gradients hold inf/NaN is skipped and ``S`` is mu
 ``growth_factor``. Per optimizer, the stages READY -> UNSCALED -> STEPPED are tracked so
 that ``unscale_`` (e.g. before gradient clipping) and ``step`` each run once per
 ``update``. The scale and the growth tracker live in 0-dim tensors (float32 and int32) as in
-PyTorch, so ``state_dict`` round-trips with it. ember's CPU has no float16 autocast yet, so
-the usual loop runs in float32 where the scaling is exact (a power-of-two factor) and
+PyTorch, so ``state_dict`` round-trips with it. On the CPU the usual loop runs in float32
+(or under ``autocast("cpu")``) where the scaling is exact (a power-of-two factor) and
 harmless; the logic is the same for any dtype.
+
+NOTE [ Loss scaling on the GPU ]
+``GradScaler("cuda")`` keeps the scale, the growth tracker and the per-device inf flags in
+0-d tensors on the device of the scaled outputs, and does the bookkeeping with tensor ops
+there: ``unscale_`` multiplies each gradient by the reciprocal scale (a device tensor) and
+ORs ``~isfinite(g).any()`` into its device's flag, ``update`` computes the new scale and
+tracker with ``where`` (PyTorch's ``_amp_update_scale_``). So the only host synchronisation
+per iteration is the one PyTorch also makes: ``step`` reads the flags to decide whether to
+call ``optimizer.step()``. The CPU path runs the same code on host tensors.
 """
 
 from __future__ import annotations
@@ -38,8 +47,8 @@ class GradScaler:
     """Scale the loss, unscale the gradients, skip steps with inf/NaN gradients.
 
     Args:
-        device: "cpu" (ember's device); "cuda", PyTorch's default, warns and disables the
-            scaler when enabled, as PyTorch does on a machine without CUDA.
+        device: "cpu" or "cuda" (PyTorch's default); without a usable GPU "cuda" warns
+            and disables the scaler, as PyTorch does on a machine without CUDA.
         init_scale: the initial scale factor.
         growth_factor: multiplies the scale after ``growth_interval`` clean steps (> 1).
         backoff_factor: multiplies the scale after a step with inf/NaN gradients (< 1).
@@ -66,10 +75,11 @@ class GradScaler:
                  growth_interval: int = 2000, enabled: bool = True) -> None:
         self._device = str(device)
         self._enabled = enabled
-        if enabled and ember.device(self._device).type == "cuda" and ember.cuda.is_available():
-            raise NotImplementedError("GradScaler('cuda') is not implemented for ember's CUDA "
-                                      "backend yet (issue 15)")
-        if enabled and ember.device(self._device).type != "cpu":
+        dev_type = ember.device(self._device).type
+        if enabled and dev_type not in ("cpu", "cuda"):
+            raise NotImplementedError(f"GradScaler: device {self._device!r} is not supported "
+                                      "by ember (cpu and cuda are)")
+        if enabled and dev_type == "cuda" and not ember.cuda.is_available():
             warnings.warn(f"torch.{self._device}.amp.GradScaler is enabled, but "
                           f"{self._device.upper()} is not available.  Disabling.", UserWarning,
                           stacklevel=2)
@@ -97,12 +107,16 @@ class GradScaler:
             f"Attempted {funcname} but _growth_tracker is None.  " + fix)
         return self._scale, self._growth_tracker
 
-    def _lazy_init_scale_growth_tracker(self):
-        self._scale = ember.full((), self._init_scale, dtype=ember.float32)
-        self._growth_tracker = ember.full((), self._init_growth_tracker, dtype=ember.int32)
+    def _lazy_init_scale_growth_tracker(self, dev=None):
+        dev = self._device if dev is None else dev
+        self._scale = ember.full((), self._init_scale, dtype=ember.float32, device=dev)
+        self._growth_tracker = ember.full((), self._init_growth_tracker, dtype=ember.int32,
+                                          device=dev)
 
-    def _unscale_grads_(self, optimizer, inv_scale: float, allow_fp16: bool) -> bool:
-        found_inf = False
+    def _unscale_grads_(self, optimizer, inv_scale, found_inf, allow_fp16: bool) -> dict:
+        """Multiply every gradient by ``inv_scale`` (a 0-d float32 tensor) and note, per
+        device, whether any held inf/NaN: NOTE [ Loss scaling on the GPU ]."""
+        per_device = {}
         with ember.no_grad():
             for group in optimizer.param_groups:
                 for p in group["params"]:
@@ -111,11 +125,15 @@ class GradScaler:
                     if not allow_fp16 and p.grad.dtype == ember.float16:
                         raise ValueError("Attempting to unscale FP16 gradients.")
                     g = p.grad
-                    # PyTorch's _amp_foreach_non_finite_check_and_unscale_: test, then scale
-                    if not bool(ember.isfinite(g).all()):
-                        found_inf = True
-                    g.mul_(inv_scale)
-        return found_inf
+                    key = g.device
+                    if key not in per_device:
+                        per_device[key] = (found_inf.to(key), inv_scale.to(key))
+                    found, inv = per_device[key]
+                    # PyTorch's _amp_foreach_non_finite_check_and_unscale_: test, then scale;
+                    # the flag stays on the device (no synchronisation per gradient)
+                    found.logical_or_(ember.isfinite(g).logical_not().any())
+                    g.mul_(inv)
+        return {d: f for d, (f, _) in per_device.items()}
 
     # ---------------------------------------------------------------- public API
     def scale(self, outputs):
@@ -135,13 +153,14 @@ class GradScaler:
         if not self._enabled:
             return outputs
         if self._scale is None:
-            self._lazy_init_scale_growth_tracker()
+            first = outputs if isinstance(outputs, ember.Tensor) else None
+            self._lazy_init_scale_growth_tracker(None if first is None else first.device)
         if isinstance(outputs, ember.Tensor):
-            return outputs * self._scale
+            return outputs * self._scale.to(outputs.device)
 
         def apply(val):
             if isinstance(val, ember.Tensor):
-                return val * self._scale
+                return val * self._scale.to(val.device)
             if isinstance(val, (list, tuple)):
                 return type(val)(apply(v) for v in val)
             if hasattr(val, "__iter__"):
@@ -175,11 +194,11 @@ class GradScaler:
                                "the last update().")
         if state["stage"] is OptState.STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
-        # float64 reciprocal then float32, as PyTorch computes inv_scale
-        inv_scale = float(ember.tensor(1.0 / float(self._scale.double()),
-                                       dtype=ember.float32))
-        found = self._unscale_grads_(optimizer, inv_scale, allow_fp16=False)
-        state["found_inf_per_device"] = {"cpu": ember.tensor(float(found))}
+        # float64 reciprocal then float32, as PyTorch computes inv_scale (on the device)
+        inv_scale = self._scale.double().reciprocal().float()
+        found_inf = ember.zeros((), dtype=ember.bool, device=self._scale.device)
+        state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf,
+                                                             allow_fp16=False)
         state["stage"] = OptState.UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
@@ -215,7 +234,8 @@ class GradScaler:
         assert len(state["found_inf_per_device"]) > 0, (
             "No inf checks were recorded for this optimizer.")
         retval = None
-        if not sum(float(v) for v in state["found_inf_per_device"].values()):
+        # one synchronisation per step, as PyTorch's (``.item()`` of the flags)
+        if not sum(bool(v) for v in state["found_inf_per_device"].values()):
             retval = optimizer.step(*args, **kwargs)
         state["stage"] = OptState.STEPPED
         return retval
@@ -249,25 +269,30 @@ class GradScaler:
                 assert new_scale.requires_grad is False, reason
                 scale.copy_(new_scale.reshape(()))
         else:
-            found_infs = [float(v) for st in self._per_optimizer_states.values()
+            found_infs = [v.to(scale.device) for st in self._per_optimizer_states.values()
                           for v in st["found_inf_per_device"].values()]
             assert len(found_infs) > 0, "No inf checks were recorded prior to update."
-            if sum(found_infs):
-                scale.mul_(self._backoff_factor)
-                tracker.fill_(0)
-            else:
-                successful = int(tracker) + 1
-                if successful == self._growth_interval:
-                    grown = float(scale) * self._growth_factor
-                    # the product is rounded to float32 before the finiteness test, as
-                    # PyTorch's kernel computes it in the scale's dtype
-                    grown_t = ember.tensor(grown, dtype=ember.float32)
-                    if bool(ember.isfinite(grown_t)):
-                        scale.copy_(grown_t)
-                    tracker.fill_(0)
-                else:
-                    tracker.fill_(successful)
+            self._update_scale_(scale, tracker, found_infs)
         self._per_optimizer_states = defaultdict(_fresh_state)
+
+    def _update_scale_(self, scale, tracker, found_infs) -> None:
+        """PyTorch's ``_amp_update_scale_`` with tensor ops on the scale's device (no
+        synchronisation): back off after an inf/NaN, grow after ``growth_interval`` clean
+        steps when the grown scale is finite (computed in float32, the scale's dtype)."""
+        with ember.no_grad():
+            bad = found_infs[0]
+            for f in found_infs[1:]:
+                bad = bad.logical_or(f)
+            successful = tracker + 1
+            grow = bad.logical_not().logical_and(successful == self._growth_interval)
+            grown = scale * self._growth_factor
+            new_scale = ember.where(bad, scale * self._backoff_factor,
+                                    ember.where(grow.logical_and(ember.isfinite(grown)),
+                                                grown, scale))
+            new_tracker = ember.where(bad.logical_or(grow), ember.zeros_like(successful),
+                                      successful)
+            scale.copy_(new_scale)
+            tracker.copy_(new_tracker)
 
     def get_scale(self) -> float:
         """The current scale factor (1.0 when disabled).

@@ -1524,4 +1524,50 @@ DOCS = {
         tensor([[[[0., 0.],
                   [0., 3.]]]])
 """,
+    # sections appended to the docstring written in ember/nn/_functional_seq.py
+    "multi_head_attention_forward": """\
+    Args:
+        query: ``(L, N, E)`` or unbatched ``(L, E)``.
+        key: ``(S, N, E)`` or ``(S, E)``.
+        value: ``(S, N, E)`` or ``(S, E)``.
+        embed_dim_to_check: ``E``, checked against the inputs (AssertionError otherwise).
+        num_heads: heads; ``E`` must be divisible by it.
+        in_proj_weight: ``(3E, E)``, the stacked q, k, v projections (unless
+            ``use_separate_proj_weight``).
+        in_proj_bias: ``(3E,)`` or None.
+        bias_k: ``(1, 1, E)`` appended to the keys, or None.
+        bias_v: ``(1, 1, E)`` appended to the values, or None.
+        add_zero_attn: append a zero key and value (one more source position).
+        dropout_p: dropout on the attention weights while ``training``.
+        out_proj_weight: ``(E, E)``, the output projection.
+        out_proj_bias: ``(E,)`` or None.
+        training: apply ``dropout_p``.
+        key_padding_mask: ``(N, S)``; True (or ``-inf`` as a float mask) ignores a key.
+        need_weights: also return the attention weights.
+        attn_mask: ``(L, S)`` or ``(N * num_heads, L, S)``; boolean True blocks, a float mask
+            is added to the scores.
+        use_separate_proj_weight: use ``q_proj_weight``/``k_proj_weight``/``v_proj_weight``.
+        q_proj_weight: ``(E, E)`` with ``use_separate_proj_weight``.
+        k_proj_weight: ``(E, kdim)`` with ``use_separate_proj_weight``.
+        v_proj_weight: ``(E, vdim)`` with ``use_separate_proj_weight``.
+        static_k: precomputed projected keys ``(N * num_heads, S, E / num_heads)``, or None.
+        static_v: precomputed projected values, same shape, or None.
+        average_attn_weights: average the returned weights over the heads.
+        is_causal: a hint that ``attn_mask`` is the causal mask.
+
+    Returns:
+        ``(attn_output, attn_weights)``: ``(L, N, E)`` (``(L, E)`` unbatched), and the
+        weights described above, or None when ``need_weights`` is False.
+
+    Example:
+        >>> E, heads = 4, 2
+        >>> q = ember.randn(3, 1, E)        # (L, N, E)
+        >>> out, w = F.multi_head_attention_forward(
+        ...     q, q, q, E, heads, ember.randn(3 * E, E), ember.zeros(3 * E), None, None,
+        ...     False, 0.0, ember.randn(E, E), ember.zeros(E))
+        >>> out.shape, w.shape
+        (torch.Size([3, 1, 4]), torch.Size([1, 3, 3]))
+        >>> ember.allclose(w.sum(-1), ember.ones(1, 3))
+        True
+""",
 }

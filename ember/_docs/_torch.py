@@ -1862,4 +1862,23 @@ DOCS = {
         >>> ember.log_softmax(ember.tensor([[1.0, 2.0, 3.0]]), dim=1)
         tensor([[-2.4076, -1.4076, -0.4076]])
 """,
+    "logdet": """\
+    The log of the determinant of a square matrix, or of each matrix in a batch.
+
+    Computed from ``slogdet``, so it stays finite where ``det`` itself under- or overflows.
+    A negative determinant gives ``nan`` and a singular matrix ``-inf`` (PyTorch's
+    answers); for complex input the result is the complex log of the determinant.
+
+    Args:
+        input: a tensor of shape ``(*, n, n)``.
+
+    Returns:
+        A tensor of shape ``(*)``.
+
+    Example:
+        >>> ember.logdet(ember.tensor([[2.0, 0.0], [0.0, 3.0]]))   # log(6)
+        tensor(1.7918)
+        >>> ember.logdet(ember.tensor([[-1.0, 0.0], [0.0, 1.0]]))
+        tensor(nan)
+""",
 }

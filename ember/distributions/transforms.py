@@ -313,6 +313,24 @@ class ComposeTransform(Transform):
 
 
 identity_transform = ComposeTransform([])
+identity_transform.__doc__ = """The identity transform: an empty ``ComposeTransform``.
+
+    Its log-det-Jacobian is 0 and its inverse is itself; ``TransformedDistribution`` with it
+    is the base distribution.
+
+    Args:
+        x: the value to transform.
+
+    Returns:
+        ``x`` unchanged.
+
+    Example:
+        >>> x = ember.tensor([1.0, -2.0])
+        >>> identity_transform(x)
+        tensor([ 1., -2.])
+        >>> identity_transform.inv(x) is x
+        True
+    """
 
 
 class IndependentTransform(Transform):
@@ -1244,7 +1262,50 @@ class ConstraintRegistry:
 
 
 biject_to = ConstraintRegistry()
+biject_to.__doc__ = """A bijection from the unconstrained reals onto a constraint's support.
+
+    Optimise an unconstrained tensor ``u`` and use ``biject_to(c)(u)``, which always
+    satisfies ``c``; being a bijection, the transform also has an exact inverse and a
+    log-det-Jacobian (HMC and variational inference need both). Register a factory for a new
+    constraint type with ``biject_to.register(ConstraintType, factory)``.
+
+    Args:
+        constraint: a ``constraints.Constraint`` (``constraints.positive``, ``simplex``,
+            ``interval(0, 1)``, ...).
+
+    Returns:
+        A ``Transform`` whose ``codomain`` is ``constraint``; NotImplementedError for a
+        constraint type without a registered factory.
+
+    Example:
+        >>> t = biject_to(constraints.positive)
+        >>> t(ember.tensor([-1.0, 0.0, 1.0]))
+        tensor([0.3679, 1.0000, 2.7183])
+        >>> biject_to(constraints.simplex)
+        StickBreakingTransform()
+    """
 transform_to = ConstraintRegistry()
+transform_to.__doc__ = """A transform from the unconstrained reals onto a constraint's support, not
+    necessarily a bijection.
+
+    Use it where only the forward map matters (parameters optimised without a Jacobian
+    term); it may pick a cheaper map than ``biject_to`` (the simplex: softmax, which is not
+    invertible, where ``biject_to`` uses stick-breaking). Register a factory for a new
+    constraint type with ``transform_to.register(ConstraintType, factory)``.
+
+    Args:
+        constraint: a ``constraints.Constraint``.
+
+    Returns:
+        A ``Transform`` whose ``codomain`` is ``constraint``; NotImplementedError for a
+        constraint type without a registered factory.
+
+    Example:
+        >>> transform_to(constraints.simplex)
+        SoftmaxTransform()
+        >>> transform_to(constraints.simplex)(ember.zeros(3))
+        tensor([0.3333, 0.3333, 0.3333])
+    """
 
 
 def _real(constraint):  # noqa: ARG001 - biject_to/transform_to registry signature

@@ -217,6 +217,21 @@ class DataLoader(Generic[T_co]):
 
     @property
     def multiprocessing_context(self):
+        """The ``multiprocessing`` context worker processes are started with (None: the
+        platform's default start method).
+
+        Set it from the constructor or by assignment before iterating: a start method name
+        ("fork", "spawn", "forkserver") or a context object. It needs ``num_workers > 0``
+        (ValueError otherwise, as in PyTorch).
+
+        Example:
+            >>> from ember.utils.data import DataLoader
+            >>> loader = DataLoader(range(4), num_workers=2, multiprocessing_context="spawn")
+            >>> loader.multiprocessing_context.get_start_method()
+            'spawn'
+            >>> DataLoader(range(4)).multiprocessing_context is None
+            True
+        """
         return self.__multiprocessing_context
 
     @multiprocessing_context.setter

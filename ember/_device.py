@@ -86,9 +86,9 @@ def get_default_device() -> device:
     return _DEFAULT[-1]
 
 
-def set_default_device(d) -> None:
+def set_default_device(device) -> None:
     """Set the device factory functions use when none is given (None means the CPU)."""
-    _DEFAULT[0] = CPU if d is None else check_device(d, routed=True)
+    _DEFAULT[0] = CPU if device is None else check_device(device, routed=True)
 
 
 def factory_device(d) -> device:

@@ -254,8 +254,9 @@ def result_type_tt(a: dtype, a0: bool, b: dtype, b0: bool) -> dtype:
     return _combine(a, b)
 
 
-def result_type(a, b) -> dtype:
+def result_type(tensor, other) -> dtype:
     """``torch.result_type`` for any mix of tensors and Python numbers."""
+    a, b = tensor, other  # PyTorch's keywords
     a_dt = getattr(a, "dtype", None).__class__ is dtype and hasattr(a, "ndim")
     b_dt = getattr(b, "dtype", None).__class__ is dtype and hasattr(b, "ndim")
     if a_dt and b_dt:

@@ -821,12 +821,12 @@ def geqrf(input):
 
 
 @_top
-def orgqr(input, tau):
-    """The Q of a ``geqrf`` factorisation: ``linalg.householder_product(input, tau)``.
+def orgqr(input, input2):
+    """The Q of a ``geqrf`` factorisation: ``linalg.householder_product(input, input2)``.
 
     Args:
         input: the compact Householder form ``(*, m, n)``.
-        tau: ``(*, k)`` scalar factors.
+        input2: ``(*, k)`` scalar factors (``tau``; PyTorch's keyword is ``input2``).
 
     Returns:
         Q, ``(*, m, n)`` (differentiable).
@@ -838,7 +838,7 @@ def orgqr(input, tau):
     """
     from ember import linalg
 
-    return linalg.householder_product(input, tau)
+    return linalg.householder_product(input, input2)
 
 
 @_top

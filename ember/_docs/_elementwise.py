@@ -910,11 +910,11 @@ DOCS = {
         tensor([ True, False,  True])
 """,
     "float_power": """\
-    ``input ** other`` computed in double precision.
+    ``input ** exponent`` computed in double precision.
 
     Args:
         input: the input tensor.
-        other: the second operand: a tensor or a number, broadcast against ``input``.
+        exponent: a tensor or a number, broadcast against ``input``.
         out: optional tensor to write the result into (resized to the result's shape).
 
     Returns:
@@ -1042,11 +1042,11 @@ DOCS = {
 
     Args:
         input: the input tensor.
-        other: the second operand: a tensor or a number, broadcast against ``input``.
+        values: a tensor or a number, broadcast against ``input``.
         out: optional tensor to write the result into (resized to the result's shape).
 
     Returns:
-        A new tensor of the broadcast shape of ``input`` and ``other``, in their promoted dtype.
+        A new tensor of the broadcast shape of ``input`` and ``values``, in their promoted dtype.
 
     Example:
         >>> ember.heaviside(ember.tensor([-1.5, 0.0, 2.0]), ember.tensor([0.5]))
@@ -1278,19 +1278,19 @@ DOCS = {
         1.1920928955078125e-07
 """,
     "pow": """\
-    Raises ``input`` to the power ``other``, elementwise.
+    Raises ``input`` to the power ``exponent``, elementwise.
 
     The ``**`` operator on tensors. Integer tensors raised to negative integer powers raise
     RuntimeError, as in PyTorch.
 
     Args:
-        input: the base: a tensor or a number (then ``other`` must be a tensor).
-        other: the exponent: a tensor or a number, broadcast against ``input`` (PyTorch calls it
-            ``exponent``).
+        input: the base: a tensor or a number (then ``exponent`` must be a tensor).
+        exponent: a tensor or a number, broadcast against ``input``.
         out: optional tensor to write the result into (resized to the result's shape).
 
     Returns:
-        A new tensor of the broadcast shape of ``input`` and ``other``, in their promoted dtype.
+        A new tensor of the broadcast shape of ``input`` and ``exponent``, in their promoted
+        dtype.
 
     Example:
         >>> ember.pow(ember.tensor([1.0, 2.0, 3.0]), 2)

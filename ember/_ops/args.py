@@ -22,6 +22,15 @@ parameters it recognises by name (``RULES``) and calls ``fn``:
   ``try`` costs nothing when nothing is raised).
 
 Wrappers keep their own value checks (ranges, shapes, dtypes), which need the tensors.
+
+NOTE [ Varargs by keyword ]
+PyTorch's sizes and dimension lists are ``*size``/``*dims`` in Python yet also keywords:
+``x.flip(dims=[0])``, ``x.view(size=(2, 3))``, ``x.repeat(repeats=(2, 1))``, ``zeros(size=(2,))``.
+A front over a wrapper with ``*name`` therefore also takes ``name=`` (PyTorch's spelling from
+``VARARGS_KW`` where the wrapper's own differs) and passes it on as the single positional
+sequence the wrapper already accepts; giving both is PyTorch's TypeError. The cost is one
+identity test per call. ``tests/test_param_names.py`` compares every public name's keywords
+with PyTorch's schemas.
 """
 
 from __future__ import annotations
@@ -508,7 +517,24 @@ _TENSOR_ATTRS = frozenset(n for c in Tensor.__mro__ for n in getattr(c, "__slots
 
 
 _NO_OBJ = object()
-_RESERVED = frozenset(("_fn", "_nat", "_op", "_T", "_refuse", "_mixed", "_msame", "_t"))
+_RESERVED = frozenset(("_fn", "_nat", "_op", "_T", "_refuse", "_mixed", "_msame", "_t", "_va",
+                       "_nokw"))
+
+# PyTorch's keyword for a wrapper's *varargs where the wrapper names them otherwise
+# (NOTE [ Varargs by keyword ])
+VARARGS_KW = {"view": "size", "expand": "size", "repeat": "repeats", "resize_": "size"}
+
+
+class _NoKeyword:
+    """The default of a varargs keyword: told apart from any value a user passes."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<no keyword>"
+
+
+_NOKW = _NoKeyword()
 
 
 def not_a_tensor(op, fn_args, err):
@@ -586,6 +612,7 @@ def _make_front(fn, op, rules):
     ns = {"_fn": fn, "_nat": not_a_tensor, "_op": op}
     params, call, checks, names = [], [], [], []
     star = False
+    varkw = None  # (the *varargs' keyword, its name in the wrapper)
     for i, p in enumerate(sig.parameters.values()):
         n = p.name
         if not n.isidentifier() or n.startswith("_") and (n in _RESERVED or n[1:2].isalpha()
@@ -596,10 +623,17 @@ def _make_front(fn, op, rules):
             ns[f"_d{i}"] = p.default
             default = f"=_d{i}"
         if p.kind is p.VAR_POSITIONAL:
-            params.append(f"*{n}")
-            call.append(f"*{n}")
+            kw = VARARGS_KW.get(op, n)
+            if kw in sig.parameters and kw != n:
+                kw = None  # the keyword is a parameter of its own
+            varkw = (kw, n) if kw else None
+            params.append("*_va" if varkw else f"*{n}")
+            if varkw:
+                params.append(f"{kw}=_nokw")
+                ns["_nokw"] = _NOKW
+            call.append("*_va" if varkw else f"*{n}")
             star = True
-            names.append(n)
+            names.append("_va" if varkw else n)
             continue
         if p.kind is p.VAR_KEYWORD:
             params.append(f"**{n}")
@@ -650,9 +684,15 @@ def _make_front(fn, op, rules):
                            for n in ts[1:])
         checks.append(f"    if isinstance({ts[0]}, _T) and ({cond}):\n"
                       f"        _mixed(_op, _msame, {', '.join(ts)})")
-    if not checks and not any(n in ("input", "self", "tensors", "other") for n in names):
+    if not checks and not varkw and not any(n in ("input", "self", "tensors", "other")
+                                            for n in names):
         return fn
-    pairs = ", ".join(f"({n!r}, {n})" for n in names)
+    if varkw:
+        kw, n = varkw
+        checks.insert(0, f"    if {kw} is not _nokw:\n        if _va:\n"
+                         f"            raise TypeError(\"{op}() got multiple values for "
+                         f"argument '{kw}'\")\n        _va = ({kw},)")
+    pairs = ", ".join(f"({(varkw[1] if n == '_va' else n)!r}, {n})" for n in names)
     src = (f"def {op if op.isidentifier() else 'front'}({', '.join(params)}):\n"
            + "".join(c + "\n" for c in checks)
            + f"    try:\n        return _fn({', '.join(call)})\n"
@@ -671,4 +711,6 @@ def _make_front(fn, op, rules):
     front.__wrapped__ = fn
     front.__signature__ = sig
     front.__ember_checked__ = True
+    if varkw:
+        front.__ember_varargs_kw__ = (varkw[0],)
     return front

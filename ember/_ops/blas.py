@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
 
+from ember._backends import xp_of
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
 from ember._ops.shape import _TRANSPOSE
 from ember._tensor import Tensor
@@ -23,7 +25,15 @@ def _check_dtypes(name, a, b):
                            f"{a.dtype._short.lower()} != {b.dtype._short.lower()}")
 
 
-_matmul_fwd = xp.matmul
+def _matmul_fwd(a, b):
+    if a.ndim > 2 and b.ndim == 2:
+        # One GEMM over all leading dims: NumPy's stacked matmul runs one small GEMM per
+        # leading index (an LSTM's (64, 32, 64) @ (64, 1024) input projection: 6.1 ms
+        # stacked, 4.3 ms as one GEMM, the copy of a transposed input included).
+        lead = a.shape[:-1]
+        y = xp_of(a).matmul(a.reshape(math.prod(lead), a.shape[-1]), b)
+        return y.reshape(*lead, b.shape[1])
+    return xp_of(a).matmul(a, b)
 
 
 _MATMUL = OpDef("matmul", _matmul_fwd, None, save="x", onnx="MatMul",
@@ -40,6 +50,8 @@ def _mT(x):
 def _(ctx, g):
     a, b = ctx.inputs
     a1, b1 = a._data.ndim == 1, b._data.ndim == 1
+    if (a1 or b1) and a._data.ndim <= 2 and b._data.ndim <= 2:
+        return _vector_grads(ctx, g, a, b, a1, b1)
     if a1 or b1:  # treat vectors as matrices, then drop the added dims
         a = a.unsqueeze(0) if a1 else a
         b = b.unsqueeze(-1) if b1 else b
@@ -51,9 +63,42 @@ def _(ctx, g):
         if a1:
             ga = ga.squeeze(-2)
     if ctx.next[1] is not None:
-        gb = apply(_MATMUL, (_mT(a), g))
+        if a._data.ndim > 2 and b._data.ndim == 2:
+            # a matrix applied to a batch: one GEMM over the flattened batch, not a stack of
+            # products summed afterwards (the engine's broadcast reduction)
+            rows = math.prod(a._data.shape[:-1])
+            gb = apply(_MATMUL, (_mT(a.reshape(rows, a._data.shape[-1])),
+                                 g.reshape(rows, g._data.shape[-1])))
+        else:
+            gb = apply(_MATMUL, (_mT(a), g))
         if b1:
             gb = gb.squeeze(-1)
+    return ga, gb
+
+
+def _vector_grads(ctx, g, a, b, a1, b1):
+    """matmul's gradients when an operand is a vector and neither has batch dims.
+
+    The general formula turns vectors into 1-row matrices; a product with an inner
+    dimension of 1 (dot's g (1,1) @ b (1,n), mv's g (n,1) @ v (1,k)) falls outside NumPy's
+    BLAS path into its generic loop (dot's backward on 1e6 elements: 6.5 ms against
+    PyTorch's 0.2 ms). The same values as broadcast products and a matrix-vector product:
+    dot: g*b, g*a; mv: outer(g, v), M^T g; vector @ matrix: M g, outer(a, g).
+    """
+    def c(t):  # conj for complex (a product's gradient takes the other factor's conjugate)
+        return t.conj() if t._data.dtype.kind == "c" else t
+
+    ga = gb = None
+    na, nb = ctx.next[0] is not None, ctx.next[1] is not None
+    if a1 and b1:
+        ga = g * c(b) if na else None
+        gb = c(a) * g if nb else None
+    elif b1:  # (n, k) @ (k,)
+        ga = g.unsqueeze(-1) * c(b) if na else None
+        gb = apply(_MATMUL, (_mT(a), g)) if nb else None
+    else:  # (k,) @ (k, m)
+        ga = apply(_MATMUL, (c(b), g)) if na else None
+        gb = c(a).unsqueeze(-1) * g if nb else None
     return ga, gb
 
 
@@ -143,14 +188,14 @@ def mv(input, vec, *, out=None):
 
 
 @register
-def dot(input, other, *, out=None):
-    _fixed_rank("dot", input, other, 1, 1)
-    if input._data.shape != other._data.shape:
+def dot(input, tensor, *, out=None):  # PyTorch's name for the second vector: `tensor`
+    _fixed_rank("dot", input, tensor, 1, 1)
+    if input._data.shape != tensor._data.shape:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] "
-                           f"and src [{other._data.shape[0]}] to have the same number of "
+                           f"and src [{tensor._data.shape[0]}] to have the same number of "
                            "elements, but got {} and {} elements respectively".format(
-                               input._data.shape[0], other._data.shape[0]))
-    r = apply(_MATMUL, (input, other))
+                               input._data.shape[0], tensor._data.shape[0]))
+    r = apply(_MATMUL, (input, tensor))
     return write_out("dot", out, r) if out is not None else r
 
 

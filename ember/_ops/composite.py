@@ -420,8 +420,12 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
 
 
 # =============================================================================== splits
-def _split_dir(name, input, sections, dim, min_ndim):
+def _split_dir(name, input, sections, dim, min_ndim, indices=None):
     _check_tensor(name, input)
+    if (sections is None) == (indices is None):  # PyTorch's overloads: (sections) | (indices)
+        raise TypeError(f"{name}() takes exactly one of 'sections' (int) or 'indices' (list)")
+    if sections is None:
+        sections = list(indices)
     if input.ndim < min_ndim:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension, "
                            f"but got a tensor with {input.ndim} dimensions!")
@@ -433,21 +437,21 @@ def _split_dir(name, input, sections, dim, min_ndim):
 
 
 @register
-def hsplit(input: Tensor, sections) -> tuple:
+def hsplit(input: Tensor, sections=None, indices=None) -> tuple:
     """Split along dim 1 (dim 0 for 1-D tensors) into equal parts or at indices."""
-    return _split_dir("hsplit", input, sections, 1 if input.ndim > 1 else 0, 1)
+    return _split_dir("hsplit", input, sections, 1 if input.ndim > 1 else 0, 1, indices)
 
 
 @register
-def vsplit(input: Tensor, sections) -> tuple:
+def vsplit(input: Tensor, sections=None, indices=None) -> tuple:
     """Split along dim 0 (tensors with at least 2 dims) into equal parts or at indices."""
-    return _split_dir("vsplit", input, sections, 0, 2)
+    return _split_dir("vsplit", input, sections, 0, 2, indices)
 
 
 @register
-def dsplit(input: Tensor, sections) -> tuple:
+def dsplit(input: Tensor, sections=None, indices=None) -> tuple:
     """Split along dim 2 (tensors with at least 3 dims) into equal parts or at indices."""
-    return _split_dir("dsplit", input, sections, 2, 3)
+    return _split_dir("dsplit", input, sections, 2, 3, indices)
 
 
 @register

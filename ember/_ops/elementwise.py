@@ -7,6 +7,7 @@ in ember ops, and metadata. See NOTE [ The op pattern ] in core.py.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as _np
 
@@ -361,11 +362,13 @@ _binary_defs = {}
 
 
 def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_bool=False,
-           differentiable=True, onnx=None, ints_only=False, node_name=None):  # noqa: ARG001 - marks the integer-only family; NumPy's kernels refuse floats (_binary_dtype_error)
+           differentiable=True, onnx=None, ints_only=False, node_name=None, second="other"):  # noqa: ARG001 - marks the integer-only family; NumPy's kernels refuse floats (_binary_dtype_error)
     """Define a binary elementwise op with broadcasting and PyTorch type promotion.
 
     ``bwd_a(g, a, b, y)``/``bwd_b(...)`` give each input's gradient (the engine sums them back
-    to the input's shape, NOTE [ Edges ]); ``a``/``b`` may be Python scalars.
+    to the input's shape, NOTE [ Edges ]); ``a``/``b`` may be Python scalars. ``second`` is
+    PyTorch's keyword for the second operand (``exponent`` for pow, NOTE [ Second operand's
+    name ]).
     """
     def backward(n, g):
         a, b = n.inputs if n.saved is not None else (None, None)
@@ -486,11 +489,14 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         self._bump()
         return self
 
+    if second != "other":
+        fn = _second_named(fn, second)
+        fn_ = _second_named(fn_, second)
     fn.__name__ = name
     fn.__qualname__ = name
-    fn.__doc__ = (f"{name}(input, other, *, out=None) -> Tensor\n\n"
-                  f"Elementwise ``{name}`` of ``input`` and ``other`` (tensors or numbers), with "
-                  f"broadcasting and PyTorch's type promotion"
+    fn.__doc__ = (f"{name}(input, {second}, *, out=None) -> Tensor\n\n"
+                  f"Elementwise ``{name}`` of ``input`` and ``{second}`` (tensors or numbers), "
+                  f"with broadcasting and PyTorch's type promotion"
                   f"{'; returns a bool tensor' if out_bool else ''}."
                   f"{' Differentiable.' if opdef.differentiable else ' Not differentiable.'}"
                   f"\n\nExample:\n    >>> ember.{name}(ember.tensor([1.0, 2.0]), "
@@ -504,6 +510,23 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     METHODS[name] = fn
     METHODS[name + "_"] = fn_
     return fn
+
+
+# NOTE [ Second operand's name ]
+# PyTorch spells the second operand of most binary ops ``other`` but of some their own way
+# (``pow(input, exponent)``, ``float_power(input, exponent)``, ``heaviside(input, values)``),
+# and a keyword call must find it. The generated function is the same code with that one
+# parameter renamed (its code object's variable name), so the call costs exactly what the
+# ``other`` spelling costs: no wrapper, no keyword translation.
+def _second_named(f, second):
+    code = f.__code__
+    names = list(code.co_varnames)
+    assert names[1] == "other", names  # (input|self, other, ...)
+    names[1] = second
+    g = types.FunctionType(code.replace(co_varnames=tuple(names)), f.__globals__, f.__name__,
+                           f.__defaults__, f.__closure__)
+    g.__kwdefaults__ = f.__kwdefaults__
+    return g
 
 
 def _same_device(name, a, b):
@@ -806,7 +829,7 @@ div = binary("div", _true_div, lambda g, a, b, y: g / b, lambda g, a, b, y: -g *
              save="x", to_float=True, onnx="Div")
 # node names: PyTorch's Tensor-Tensor overloads; _save2 renames the Scalar ones
 pow = binary("pow", _pow, _pow_grad_a, _pow_grad_b, save="xy", onnx="Pow",
-             node_name="PowBackward1")
+             node_name="PowBackward1", second="exponent")
 maximum = binary("maximum", xp.maximum, _max_grad("max", True), _max_grad("max", False),
                  onnx="Max")
 minimum = binary("minimum", xp.minimum, _max_grad("min", True), _max_grad("min", False),
@@ -1104,9 +1127,9 @@ def where(condition, input=None, other=None, *, out=None):
     return write_out("where", out, r) if out is not None else r
 
 
-def _where_method(self, condition, y):
-    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
-    return where(condition, self, y)
+def _where_method(self, condition, other):
+    """``x.where(condition, other)`` is ``where(condition, x, other)``."""
+    return where(condition, self, other)
 
 
 METHODS["where"] = _where_method

@@ -81,7 +81,8 @@ def _as64(t):
     return t.double() if isinstance(t, Tensor) and t.dtype.category < D.COMPLEX else t
 
 
-float_power = binary("float_power", _float_power, _fp_grad_a, _fp_grad_b, save="xy")
+float_power = binary("float_power", _float_power, _fp_grad_a, _fp_grad_b, save="xy",
+                     second="exponent")
 bitwise_left_shift = binary("bitwise_left_shift", _no_bool("lshift_cpu", xp.left_shift),
                             ints_only=True)
 bitwise_right_shift = binary("bitwise_right_shift", _no_bool("rshift_cpu", xp.right_shift),
@@ -98,7 +99,7 @@ def _heaviside(a, b):
     return r.astype(dt, copy=False)
 
 
-heaviside = binary("heaviside", _heaviside, differentiable=False)
+heaviside = binary("heaviside", _heaviside, differentiable=False, second="values")
 METHODS["__lshift__"] = bitwise_left_shift.core
 METHODS["__rshift__"] = bitwise_right_shift.core
 

@@ -24,7 +24,7 @@ def lu(A, pivot: bool = True, get_infos: bool = False, out=None):
     return _la._out_tuple(tuple(_la.lu_factor_ex(A, pivot=pivot)[:2]), out)
 
 
-def lu_solve(b, LU_data, LU_pivots, *, out=None):
+def lu_solve(input, LU_data, LU_pivots, *, out=None):
     """``torch.lu_solve(b, LU_data, LU_pivots)``: ``linalg.lu_solve`` with the right-hand
     side first (deprecated in PyTorch).
 
@@ -35,7 +35,7 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
         tensor([[1.],
                 [1.]])
     """
-    return _la.lu_solve(LU_data, LU_pivots, b, out=out)
+    return _la.lu_solve(LU_data, LU_pivots, input, out=out)
 
 
 register(lu)

@@ -2,22 +2,30 @@
 
 NOTE [ DDP buckets and overlap ]
 At construction rank 0's parameters and buffers are broadcast, so every replica starts equal.
-Parameters that require grad are grouped, in reverse registration order (roughly the order
-backward produces their gradients), into buckets of one dtype and at most ``bucket_cap_mb``
-(the first bucket is capped at 1 MB so communication starts early, as in PyTorch). Each
-bucket owns one flat buffer.
+Parameters that require grad are walked in reverse registration order (roughly the order
+backward produces their gradients). One whose gradient is at least 256 KiB (or the cap, if
+smaller) is a bucket of its own, all-reduced in place on the gradient's own array: no copy
+in or out. The others are packed into flat buffers of one dtype and at most
+``bucket_cap_mb`` (the first capped at 1 MB, as in PyTorch), which stay open across the large
+ones, so a bias between two large weights costs no all-reduce of its own. Buckets are ordered
+by when their last gradient should arrive.
 
 Each forward (in grad mode) finds, by walking the recorded graph from the outputs, which
 parameters will receive a gradient; the engine accumulates each leaf once per backward, with
 all its contributions summed, so a post-accumulate-grad hook on every parameter marks it
-ready exactly once. When a bucket's parameters are all ready and every earlier bucket has
-been started, its gradients are copied into the buffer and an asynchronous all-reduce (a
-sum, divided by the world size at the end) starts while backward continues with earlier
-layers. Starting buckets strictly in order keeps every rank's sequence of collectives the
-same whatever order hooks fire in. Every hook also polls the outstanding reductions, which
-is what drives MPI's progress during backward. An end-of-backward callback
-(``queue_callback``) waits for the reductions and writes the averaged gradients back into
-``.grad`` (or makes ``.grad`` a view of the bucket with ``gradient_as_bucket_view``).
+ready exactly once. The hook scales the gradient by 1/world right away, while it is still in
+cache (in place for a bucket of one, while copying it into its slot otherwise): PyTorch
+divides before reducing too, and it saves a division pass after the reduction. When a
+bucket's gradients are all in, and every earlier bucket has started, its asynchronous
+all-reduce (a sum) starts while backward continues with earlier layers. Starting buckets
+strictly in order keeps every rank's sequence of collectives the same whatever order hooks
+fire in. By default every hook also tests the oldest unfinished reduction once, which drives
+MPI's progress engine during backward (``_POLL_IN_HOOKS``; the figures behind the choice are
+in ARCHITECTURE.md's distributed section). An end-of-backward callback (``queue_callback``)
+waits for the reductions and writes the averaged gradients of flat buckets back into
+``.grad``, or, with ``gradient_as_bucket_view``, makes ``.grad`` a view of its slot, so that
+later backward passes that keep ``.grad`` (``zero_grad(set_to_none=False)``, ``no_sync``)
+accumulate straight into the buffer that is reduced, with no copy at all.
 
 Parameters with no contribution: with ``find_unused_parameters`` they are ready at once and
 contribute zeros; a mask all-reduced beside the buckets says which were used on some rank,
@@ -38,6 +46,8 @@ from ember.nn.modules.module import Module
 __all__ = ["DistributedDataParallel"]
 
 _FIRST_BUCKET_BYTES = 1024 * 1024
+_SOLO_BYTES = 256 * 1024  # a gradient this large is reduced in place, not copied
+_POLL_IN_HOOKS = True
 
 
 def _flatten_outputs(out, acc):
@@ -84,20 +94,36 @@ def _count_contributions(outputs, wanted):
 
 
 class _Bucket:
-    __slots__ = ("params", "index", "offsets", "buf", "pending", "work", "tensor")
+    """One all-reduce: a flat buffer of several gradients, or (``solo``) one gradient reduced
+    in place on its own array (NOTE [ DDP buckets and overlap ])."""
 
-    def __init__(self, params, index, dtype):
+    __slots__ = ("params", "index", "offsets", "views", "buf", "pending", "work", "tensor",
+                 "solo", "numel", "dtype")
+
+    def __init__(self, params, index, dtype, solo):
         self.params = params
         self.index = index  # positions in DDP's parameter list
+        self.dtype = np.dtype(dtype)
+        self.solo = solo
         self.offsets = []
         off = 0
         for p in params:
             self.offsets.append(off)
             off += p._data.size
-        self.buf = np.zeros(off, dtype)
-        self.tensor = Tensor._wrap(self.buf)
+        self.numel = off
         self.pending = 0
         self.work = None
+        if solo:
+            # The array reduced is the gradient's own, chosen each iteration in _stage.
+            self.buf = self.tensor = None
+            self.views = None
+        else:
+            self.buf = np.zeros(off, dtype)
+            self.tensor = Tensor._wrap(self.buf)
+            # One shaped view per parameter, made once: the slot its gradient is copied
+            # into, and the array .grad wraps with gradient_as_bucket_view.
+            self.views = [self.buf[o:o + p._data.size].reshape(p._data.shape)
+                          for p, o in zip(params, self.offsets)]
 
 
 class DistributedDataParallel(Module):
@@ -113,8 +139,9 @@ class DistributedDataParallel(Module):
         bucket_cap_mb: bucket size cap in MiB (default 25).
         find_unused_parameters: allow parameters that get no gradient in an iteration.
         check_reduction: deprecated in PyTorch; ignored there and here.
-        gradient_as_bucket_view: make ``.grad`` views of the communication buckets (saves a
-            copy and memory).
+        gradient_as_bucket_view: make ``.grad`` views of the communication buckets (saves
+            the copy back and memory; with ``zero_grad(set_to_none=False)`` backward then
+            accumulates straight into the buckets).
         static_graph: PyTorch's hint that the graph is the same each iteration; accepted
             (ember's bookkeeping is recomputed each forward, which is correct either way).
 
@@ -177,9 +204,13 @@ class DistributedDataParallel(Module):
             self._sync_module_states(dist)
         self._buckets = self._build_buckets()
         self._bucket_of = [None] * len(params)
+        self._slot_of = [0] * len(params)
         for b, bucket in enumerate(self._buckets):
-            for i in bucket.index:
+            for k, i in enumerate(bucket.index):
                 self._bucket_of[i] = b
+                self._slot_of[i] = k
+        self._poll_in_hooks = _POLL_IN_HOOKS
+        self._scale = 1.0 / self._world
         self._handles = [p.register_post_accumulate_grad_hook(self._make_hook(i))
                          for i, p in enumerate(params)]
         self._prepared = False
@@ -213,23 +244,35 @@ class DistributedDataParallel(Module):
             dist.broadcast(t, src=src, group=self.process_group)
 
     def _build_buckets(self):
-        buckets = []
-        current, cur_bytes, cur_dtype = [], 0, None
+        # Walk the parameters in reverse registration order (roughly the order backward
+        # produces their gradients). A gradient of at least ``solo`` bytes is a bucket of its
+        # own, reduced in place; the others are packed into flat buckets that stay open
+        # across solo ones (a bias between two large weights joins the next small
+        # parameters instead of costing an all-reduce of its own). Buckets are then ordered
+        # by when their last gradient should be ready, the order they are launched in.
+        groups = []  # (position of the last member in the walk, indices, solo)
+        current, cur_bytes, cur_dtype, last = [], 0, None, 0
         cap = min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
-        for i in reversed(range(len(self._params))):
+        solo = min(_SOLO_BYTES, self.bucket_bytes_cap)
+        for pos, i in enumerate(reversed(range(len(self._params)))):
             p = self._params[i]
             nbytes = p._data.nbytes
+            if nbytes >= solo:
+                groups.append((pos, [i], True))
+                continue
             if current and (p._data.dtype != cur_dtype or cur_bytes + nbytes > cap):
-                buckets.append(current)
+                groups.append((last, current, False))
                 current, cur_bytes = [], 0
                 cap = self.bucket_bytes_cap
             current.append(i)
             cur_bytes += nbytes
             cur_dtype = p._data.dtype
+            last = pos
         if current:
-            buckets.append(current)
-        return [_Bucket([self._params[i] for i in idx], idx, self._params[idx[0]]._data.dtype)
-                for idx in buckets]
+            groups.append((last, current, False))
+        groups.sort(key=lambda g: g[0])
+        return [_Bucket([self._params[i] for i in idx], idx, self._params[idx[0]]._data.dtype,
+                        solo) for _, idx, solo in groups]
 
     # ------------------------------------------------------------------ forward
     @contextlib.contextmanager
@@ -345,8 +388,9 @@ class DistributedDataParallel(Module):
             if self.broadcast_buffers and self.require_forward_param_sync:
                 self._sync_buffers()
             for b in self._buckets:
-                b.buf[...] = 0
-                dist.all_reduce(b.tensor, group=self.process_group)
+                # Fresh zeros: a bucket's buffer may hold this rank's .grad (bucket views).
+                dist.all_reduce(Tensor._wrap(np.zeros(b.numel, b.dtype)),
+                                group=self.process_group)
             if self.find_unused_parameters:
                 dist.all_reduce(Tensor._wrap(np.zeros(len(self._params), np.int32)),
                                 op=dist.ReduceOp.MAX, group=self.process_group)
@@ -365,11 +409,14 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._queued = False
         self._prepared = True
+        self._scale = 1.0 / self._divisor
         if self.find_unused_parameters:
             self._used = np.array([c > 0 for c in counts], np.int32)
             self._used_work = None
         unused = [i for i, c in enumerate(counts) if c == 0]
         if unused and self.find_unused_parameters:
+            for i in unused:  # ready at once; they contribute .grad as it is, or zeros
+                self._stage(i, used=False)
             self._launch_ready()
         self._unused = unused
 
@@ -397,16 +444,51 @@ class DistributedDataParallel(Module):
                 "backward ran twice in one iteration.")
         self._expected[i] = left
         if left == 0:
+            self._stage(i)
             b = self._buckets[self._bucket_of[i]]
             b.pending -= 1
             if b.pending == 0:
                 self._launch_ready()
-        # One test of the oldest unfinished reduction drives MPI's progress engine for all
-        # of them while backward runs.
-        for b in self._buckets[:self._next_bucket]:
-            if b.work is not None and not b.work._done:
-                b.work.is_completed()
-                break
+        if self._poll_in_hooks:
+            # One test of the oldest unfinished reduction drives MPI's progress engine for
+            # all of them while backward runs.
+            for b in self._buckets[:self._next_bucket]:
+                if b.work is not None and not b.work._done:
+                    b.work.is_completed()
+                    break
+
+    def _stage(self, i, used=True):
+        """Put parameter ``i``'s gradient, times 1/world, where its bucket's all-reduce reads
+        it: right after accumulation, while the gradient is still in cache. Scaling here
+        (as PyTorch does) saves a division pass after the reduction."""
+        b = self._buckets[self._bucket_of[i]]
+        p = self._params[i]
+        g = p._grad
+        if g is not None and g._data.__class__ is not np.ndarray:
+            self._prepared = False
+            raise NotImplementedError("DistributedDataParallel: sparse gradients (parameter "
+                                      f"index {i}, shape {tuple(p.shape)}) are not supported")
+        scale = self._scale
+        if b.solo:
+            a = None if g is None else g._data
+            if (used and a is not None and not g._requires_grad and a.flags.c_contiguous
+                    and a.dtype == b.dtype):
+                # Reduced in place on the gradient's own array: no copy in or out.
+                np.multiply(a, scale, out=a)
+            elif a is None:
+                a = np.zeros(p._data.shape, b.dtype)
+            else:
+                a = np.multiply(a, scale).astype(b.dtype, copy=False)
+                if not a.flags.c_contiguous:
+                    a = np.ascontiguousarray(a)
+            b.buf = a
+            b.tensor = Tensor._wrap(a)
+            return
+        slot = b.views[self._slot_of[i]]
+        if g is None:
+            slot[...] = 0
+        else:
+            np.multiply(g._data, scale, out=slot, casting="unsafe")
 
     def _launch_ready(self):
         import ember.distributed as dist
@@ -415,14 +497,6 @@ class DistributedDataParallel(Module):
             b = self._buckets[self._next_bucket]
             if b.pending > 0:
                 return
-            buf = b.buf
-            for p, off in zip(b.params, b.offsets):
-                n = p._data.size
-                g = p._grad
-                if g is None:
-                    buf[off:off + n] = 0
-                elif not np.shares_memory(g._data, buf):
-                    buf[off:off + n] = g._data.reshape(-1)
             b.work = dist.all_reduce(b.tensor, group=self.process_group, async_op=True)
             self._next_bucket += 1
         # The used-mask goes last, so every rank issues its collectives in the same order.
@@ -453,27 +527,38 @@ class DistributedDataParallel(Module):
         self._prepared = False
         for b in self._buckets:
             b.work.wait()
-            np.divide(b.buf, self._divisor, out=b.buf, casting="unsafe")
         used = None
         if self.find_unused_parameters:
             self._used_work.wait()
             used = self._used
+        view = self.gradient_as_bucket_view
         for b in self._buckets:
-            for p, off, i in zip(b.params, b.offsets, b.index):
-                if used is not None and not used[i]:
+            if b.solo:
+                if used is not None and not used[b.index[0]]:
                     continue  # unused on every rank: .grad stays as it was
-                n = p._data.size
-                flat = b.buf[off:off + n]
+                p = b.params[0]
                 g = p._grad
-                if self.gradient_as_bucket_view:
-                    if g is None or not np.shares_memory(g._data, b.buf):
-                        p._grad = Tensor._wrap(flat.reshape(p._data.shape))
-                    else:
-                        g._bump()
-                elif g is None:
-                    p._grad = Tensor._wrap(flat.reshape(p._data.shape).copy())
+                if g is None:
+                    p._grad = Tensor._wrap(b.buf)  # a fresh array nothing else holds
                 else:
-                    g._data[...] = flat.reshape(g._data.shape)
+                    if g._data is not b.buf:
+                        g._data[...] = b.buf
+                    g._bump()
+                b.buf = b.tensor = None  # don't keep last iteration's gradient alive
+                continue
+            for p, i, slot in zip(b.params, b.index, b.views):
+                if used is not None and not used[i]:
+                    continue
+                g = p._grad
+                if view:
+                    if g is not None and g._data is slot:
+                        g._bump()
+                    else:
+                        p._grad = Tensor._wrap(slot)
+                elif g is None:
+                    p._grad = Tensor._wrap(slot.copy())
+                else:
+                    g._data[...] = slot
                     g._bump()
 
     # ------------------------------------------------------------------ misc

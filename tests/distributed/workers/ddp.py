@@ -50,14 +50,27 @@ class Tied(nn.Module):
         return self.out(self.lin(F.relu(self.lin(x))))
 
 
-class Branchy(nn.Module):
-    """``b`` is used only when the flag says so (differently on different ranks)."""
+class Mixed(nn.Module):
+    """A float64 layer between float32 ones."""
 
     def __init__(self):
         super().__init__()
-        self.a = nn.Linear(4, 4)
-        self.b = nn.Linear(4, 4)
-        self.c = nn.Linear(4, 4)
+        self.inp = nn.Linear(6, 32)
+        self.mid = nn.Linear(32, 32).double()
+        self.out = nn.Linear(32, 3)
+
+    def forward(self, x):
+        return self.out(self.mid(self.inp(x).tanh().double()).tanh().float())
+
+
+class Branchy(nn.Module):
+    """``b`` is used only when the flag says so (differently on different ranks)."""
+
+    def __init__(self, width=4):
+        super().__init__()
+        self.a = nn.Linear(width, width)
+        self.b = nn.Linear(width, width)
+        self.c = nn.Linear(width, width)
 
     def forward(self, x, use_b):
         h = self.a(x)
@@ -70,7 +83,7 @@ def replicas(make, seed_offset=0):
     """(ddp-wrapped model, reference model with the same start): rank 0's weights win."""
     ember.manual_seed(1000 + R + seed_offset)   # deliberately different per rank
     local = make()
-    ddp = DDP(local, bucket_cap_mb=0.002)       # several small buckets
+    ddp = DDP(local, bucket_cap_mb=0.0005)  # flat buckets and large gradients alone
     ref = make()
     ref.load_state_dict(local.state_dict())
     return ddp, local, ref
@@ -185,13 +198,117 @@ def check_gradient_as_bucket_view():
                for b in ddp._buckets)
 
 
-def check_find_unused_parameters():
-    ember.manual_seed(9)
-    m = Branchy()
-    ddp = DDP(m, find_unused_parameters=True, bucket_cap_mb=0.0001)
-    ref = Branchy()
+def check_large_gradients_reduced_in_place():
+    # With a 0.0005 MB cap, the 32x32 weight (4 KiB) is a bucket of its own, reduced on its
+    # own gradient array (no copy in or out); the small ones share flat buckets.
+    ddp, local, ref = replicas(mlp)
+    solo = [b for b in ddp._buckets if b.solo]
+    assert solo and any(not b.solo for b in ddp._buckets)
+    w = solo[0].params[0]
+    seen = []
+    # Runs after DDP's own hook: the array its bucket reduces is the gradient itself.
+    w.register_post_accumulate_grad_hook(lambda p: seen.append(solo[0].buf is p.grad._data))
+    X, Y = data((N * B, 6)), data((N * B, 3), seed=8)
+    F.mse_loss(ref(X), Y).backward()
+    F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+    assert_grads_close(grads(local), grads(ref))
+    assert seen == [True]
+
+
+def check_reductions_start_during_backward():
+    # The first bucket's all-reduce is running before the last gradient (the first layer's
+    # weight) is accumulated; backward returns with every reduction finished.
+    ddp, local, ref = replicas(mlp)
+    assert len(ddp._buckets) >= 3
+    started = []
+    local[0].weight.register_post_accumulate_grad_hook(
+        lambda p: started.append(ddp._buckets[0].work is not None))
+    for poll in (True, False):  # with and without polling in the hooks
+        ddp._poll_in_hooks = poll
+        local.zero_grad()
+        ref.zero_grad()
+        X, Y = data((N * B, 6), seed=poll), data((N * B, 3), seed=8)
+        F.mse_loss(ref(X), Y).backward()
+        F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+        assert started[-1] is True
+        assert all(b.work._done for b in ddp._buckets)
+        assert ddp._next_bucket == len(ddp._buckets) and not ddp._prepared
+        assert_grads_close(grads(local), grads(ref))
+
+
+def check_gradient_as_bucket_view_without_copies():
+    # zero_grad(set_to_none=False): .grad stays a view of its bucket (or, for a bucket of
+    # one, the same array), so backward accumulates straight into what is all-reduced.
+    ember.manual_seed(5)
+    m = mlp()
+    ddp = DDP(m, gradient_as_bucket_view=True, bucket_cap_mb=0.002)
+    ref = mlp()
     ref.load_state_dict(m.state_dict())
-    X, Y = data((N * B, 4)), data((N * B, 4), seed=8)
+    opt = ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = ember.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    arrays = None
+    for step in range(3):
+        X, Y = data((N * B, 6), seed=step), data((N * B, 3), seed=10 + step)
+        opt_ref.zero_grad()
+        F.mse_loss(ref(X), Y).backward()
+        opt_ref.step()
+        opt.zero_grad(set_to_none=False)
+        F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+        now = [p.grad._data for p in m.parameters()]
+        if arrays is not None:
+            assert all(a is b for a, b in zip(now, arrays))
+        arrays = now
+        opt.step()
+    for b in ddp._buckets:
+        if not b.solo:
+            assert all(p.grad._data is v for p, v in zip(b.params, b.views))
+    for p, q in zip(m.parameters(), ref.parameters()):
+        assert np.allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def check_gradient_as_bucket_view_no_sync():
+    ember.manual_seed(6)
+    m = mlp()
+    ddp = DDP(m, gradient_as_bucket_view=True, bucket_cap_mb=0.002)
+    ref = mlp()
+    ref.load_state_dict(m.state_dict())
+    X, Y = data((2 * N * B, 6)), data((2 * N * B, 3), seed=8)
+    half = N * B
+    F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()  # views made
+    m.zero_grad(set_to_none=False)
+    with ddp.no_sync():  # accumulates into the bucket views, unreduced
+        F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+    F.mse_loss(ddp(X[half + R * B:half + (R + 1) * B]),
+               Y[half + R * B:half + (R + 1) * B]).backward()
+    F.mse_loss(ref(X[:half]), Y[:half]).backward()
+    F.mse_loss(ref(X[half:]), Y[half:]).backward()
+    assert_grads_close(grads(m), grads(ref))
+
+
+def check_float64_and_mixed_dtypes():
+    # float64 parameters beside float32 ones: separate buckets, each in its own dtype.
+    ddp = one_step(Mixed, (6,), 3)
+    assert len({b.dtype for b in ddp._buckets}) == 2
+    assert ddp.module.mid.weight.grad.dtype == ember.float64
+
+
+def check_sparse_gradients_refused():
+    ddp = DDP(nn.Embedding(10, 3, sparse=True))
+    try:
+        ddp(ember.tensor([1, 2])).sum().backward()
+    except NotImplementedError as e:
+        assert "sparse" in str(e), str(e)
+    else:
+        raise AssertionError("a sparse gradient was accepted")
+
+
+def check_find_unused_parameters(width=4, cap=0.0001):
+    ember.manual_seed(9)
+    m = Branchy(width)
+    ddp = DDP(m, find_unused_parameters=True, bucket_cap_mb=cap)
+    ref = Branchy(width)
+    ref.load_state_dict(m.state_dict())
+    X, Y = data((N * B, width)), data((N * B, width), seed=8)
     use_b = R == 0  # b used on rank 0 only
     F.mse_loss(ddp(X[R * B:(R + 1) * B], use_b=use_b), Y[R * B:(R + 1) * B]).backward()
     # reference: the average of per-rank losses' gradients
@@ -201,6 +318,13 @@ def check_find_unused_parameters():
     for (name, p), q in zip(m.named_parameters(), ref.parameters()):
         assert p.grad is not None, name
         assert np.allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6), name
+    assert sum(b.solo for b in ddp._buckets) == (3 if width > 4 else 0)
+
+
+def check_find_unused_parameters_reduced_in_place():
+    # 16x16 weights (1 KiB) are over the 0.0005 MB cap: each is a bucket of its own,
+    # reduced on the gradient itself; b's weight has no gradient on ranks other than 0.
+    check_find_unused_parameters(width=16, cap=0.0005)
 
 
 def check_unused_without_flag_raises():

@@ -84,3 +84,19 @@ def test_split_names_match_pytorch():
         e = f(ember, ember.tensor(a, requires_grad=True))
         r = f(torch, torch.tensor(a, requires_grad=True))
         assert type(e[0].grad_fn).__name__ == type(r[0].grad_fn).__name__
+
+
+# ------------------------------------------------------------------ equal
+def test_equal_chunked_early_exit_agrees():
+    a = ember.randn(300, 200)
+    assert ember.equal(a, a.clone())
+    for pos in (0, 255, 256, 5000, 59999):
+        b = a.clone()
+        b.view(-1)[pos] = 7.5
+        assert not ember.equal(a, b)
+    nan = ember.full((10000,), float("nan"))
+    assert not ember.equal(nan, nan.clone())
+    assert ember.equal(ember.arange(10000), ember.arange(10000).double())
+    assert ember.equal(a.t(), a.clone().t())  # non-contiguous: the one-pass comparison
+    assert not ember.equal(a, a[:, :100])
+    assert ember.equal(ember.zeros(0, 3), ember.zeros(0, 3))

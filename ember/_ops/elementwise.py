@@ -1302,7 +1302,24 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @register(method=True)
 def equal(input, other):
-    return input.shape == other.shape and bool((input._data == other._data).all())
+    if input.shape != other.shape:
+        return False
+    a, b = input._data, other._data
+    if a.size > _EQUAL_CHUNK and a.flags.c_contiguous and b.flags.c_contiguous:
+        # chunk by chunk, stopping at the first difference (as PyTorch's equal does): unequal
+        # tensors usually differ early, and no full-size boolean temporary is made
+        a, b = a.reshape(-1), b.reshape(-1)
+        s, n = 0, 256  # growing chunks: an early difference costs little, equal ones few calls
+        while s < a.size:
+            if not (a[s:s + n] == b[s:s + n]).all():
+                return False
+            s += n
+            n = min(n * 4, 1 << 16)
+        return True
+    return bool((a == b).all())
+
+
+_EQUAL_CHUNK = 1 << 12
 
 
 @register(method=True, inplace=True)

@@ -117,7 +117,7 @@ def main(argv=None):
         print(f"| {case} | {' | '.join(cells)} | {ratio} | {verdict} |")
 
 
-_TAKES_THREADS = {"nn_models", "optim_step"}
+_TAKES_THREADS = {"nn_models", "optim_step", "examples_step"}
 
 if __name__ == "__main__":
     main()

@@ -152,6 +152,34 @@ def generate(model: CharLSTM, chars: str, prompt: str, length: int = 300,
     return prompt + "".join(out)
 
 
+def train_step(model: CharLSTM, optimizer, x, y, clip: float):
+    """One optimisation step on the batch ``(x, y)``; returns the loss (a 0-dim tensor).
+
+    Args:
+        model: the language model.
+        optimizer: its optimizer.
+        x: input characters (B, T).
+        y: target characters (B, T).
+        clip: maximum global gradient norm.
+
+    Example:
+        >>> model = CharLSTM(20, hidden_size=8)
+        >>> opt = torch.optim.Adam(model.parameters())
+        >>> x = torch.randint(0, 20, (2, 5))
+        >>> train_step(model, opt, x, x, 1.0).shape
+        torch.Size([])
+    """
+    logits, _ = model(x)
+    loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+    optimizer.zero_grad()
+    loss.backward()
+    # LSTMs occasionally take a huge gradient step; clipping the global norm keeps
+    # training stable without lowering the learning rate for every step.
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--steps", type=int, default=1000, help="total training steps")
@@ -222,14 +250,7 @@ def main(argv: list[str] | None = None) -> dict:
     running, n_running, t_last = 0.0, 0, time.perf_counter()
     while step < last:
         x, y = get_batch(train_data, args.batch_size, args.seq_len)
-        logits, _ = model(x)
-        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-        optimizer.zero_grad()
-        loss.backward()
-        # LSTMs occasionally take a huge gradient step; clipping the global norm keeps
-        # training stable without lowering the learning rate for every step.
-        nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        optimizer.step()
+        loss = train_step(model, optimizer, x, y, args.clip)
         scheduler.step()
         step += 1
         running, n_running = running + loss.item(), n_running + 1

@@ -85,6 +85,50 @@ class Discriminator(nn.Module):
         return self.main(x).flatten()
 
 
+def train_step(netG: Generator, netD: Discriminator, optG, optD, criterion, real):
+    """One discriminator step, then one generator step, on the batch ``real``.
+
+    Args:
+        netG: the generator.
+        netD: the discriminator.
+        optG: the generator's optimizer.
+        optD: the discriminator's optimizer.
+        criterion: ``BCEWithLogitsLoss``.
+        real: real images (N, 1, 8, 8) in [-1, 1].
+
+    Returns:
+        ``(loss_d, loss_g, out_real, out_fake)``: the two losses and the discriminator's
+        logits on the real and the generated images.
+
+    Example:
+        >>> netG, netD = Generator(), Discriminator()
+        >>> optG = torch.optim.Adam(netG.parameters())
+        >>> optD = torch.optim.Adam(netD.parameters())
+        >>> out = train_step(netG, netD, optG, optD, nn.BCEWithLogitsLoss(),
+        ...                  torch.randn(4, 1, 8, 8))
+        >>> out[2].shape
+        torch.Size([4])
+    """
+    b = real.shape[0]
+    ones, zeros = torch.ones(b), torch.zeros(b)
+
+    # (1) discriminator: maximise log D(x) + log(1 - D(G(z)))
+    fake = netG(torch.randn(b, NZ, 1, 1))
+    out_real = netD(real)
+    out_fake = netD(fake.detach())
+    loss_d = criterion(out_real, ones) + criterion(out_fake, zeros)
+    optD.zero_grad()
+    loss_d.backward()
+    optD.step()
+
+    # (2) generator: maximise log D(G(z)) (the non-saturating loss)
+    loss_g = criterion(netD(fake), ones)
+    optG.zero_grad()
+    loss_g.backward()
+    optG.step()
+    return loss_d, loss_g, out_real, out_fake
+
+
 def weights_init(m: nn.Module) -> None:
     """DCGAN's initialisation: N(0, 0.02) convolutions, N(1, 0.02) BatchNorm scales."""
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -182,24 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
         for step, (real,) in enumerate(loader):
             if args.max_steps is not None and step >= args.max_steps:
                 break
-            b = real.shape[0]
-            ones, zeros = torch.ones(b), torch.zeros(b)
-
-            # (1) discriminator: maximise log D(x) + log(1 - D(G(z)))
-            fake = netG(torch.randn(b, NZ, 1, 1))
-            out_real = netD(real)
-            out_fake = netD(fake.detach())
-            loss_d = criterion(out_real, ones) + criterion(out_fake, zeros)
-            optD.zero_grad()
-            loss_d.backward()
-            optD.step()
-
-            # (2) generator: maximise log D(G(z)) (the non-saturating loss)
-            loss_g = criterion(netD(fake), ones)
-            optG.zero_grad()
-            loss_g.backward()
-            optG.step()
-
+            loss_d, loss_g, out_real, out_fake = train_step(netG, netD, optG, optD, criterion,
+                                                            real)
             sums["d_loss"] += loss_d.item()
             sums["g_loss"] += loss_g.item()
             sums["d_x"] += torch.sigmoid(out_real).mean().item()

@@ -157,6 +157,31 @@ def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
     return total_loss / n, correct / n
 
 
+def train_step(model: nn.Module, optimizer, x, y):
+    """One optimisation step on the batch ``(x, y)``; returns ``(logits, loss)``.
+
+    Args:
+        model: the classifier.
+        optimizer: its optimizer.
+        x: images (N, 1, 8, 8).
+        y: labels (N,).
+
+    Example:
+        >>> model = DigitsNet()
+        >>> opt = torch.optim.AdamW(model.parameters())
+        >>> logits, loss = train_step(model, opt, torch.randn(4, 1, 8, 8),
+        ...                           torch.tensor([0, 1, 2, 3]))
+        >>> logits.shape
+        torch.Size([4, 10])
+    """
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return logits, loss
+
+
 def train_one_epoch(model, loader, optimizer, epoch: int, epochs: int, max_steps, progress):
     """One pass over ``loader``; returns (mean loss, accuracy, samples/s)."""
     from tqdm import tqdm
@@ -169,12 +194,7 @@ def train_one_epoch(model, loader, optimizer, epoch: int, epochs: int, max_steps
     for step, (x, y) in enumerate(loader):
         if max_steps is not None and step >= max_steps:
             break
-        logits = model(x)
-        loss = F.cross_entropy(logits, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
+        logits, loss = train_step(model, optimizer, x, y)
         total_loss += loss.item() * len(y)
         correct += (logits.argmax(1) == y).sum().item()
         n += len(y)

@@ -83,6 +83,31 @@ def run_episode(env, policy: Policy, seed: int | None = None, greedy: bool = Fal
     return log_probs, rewards
 
 
+def update_policy(optimizer, log_probs: list, rewards: list[float], gamma: float):
+    """One REINFORCE step from an episode's log-probabilities and rewards; returns the loss.
+
+    Args:
+        optimizer: the policy's optimizer.
+        log_probs: log-probabilities of the actions taken (0-dim tensors).
+        rewards: the rewards received.
+        gamma: discount factor.
+
+    Example:
+        >>> policy = Policy()
+        >>> opt = torch.optim.Adam(policy.parameters())
+        >>> logits = policy(torch.zeros(4))
+        >>> lp = [Categorical(logits=logits).log_prob(torch.tensor(a)) for a in (0, 1)]
+        >>> update_policy(opt, lp, [1.0, 1.0], 0.99).shape
+        torch.Size([])
+    """
+    returns = discounted_returns(rewards, gamma)
+    loss = -(torch.stack(log_probs) * returns).sum()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--max-episodes", type=int, default=2000)
@@ -124,11 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
     for episode in range(1, args.max_episodes + 1):
         # Seed only the first reset: later resets continue the environment's own RNG.
         log_probs, rewards = run_episode(env, policy, seed=args.seed if episode == 1 else None)
-        returns = discounted_returns(rewards, args.gamma)
-        loss = -(torch.stack(log_probs) * returns).sum()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        update_policy(optimizer, log_probs, rewards, args.gamma)
 
         total = sum(rewards)
         env_steps += len(rewards)

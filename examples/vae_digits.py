@@ -77,6 +77,27 @@ def elbo(model: VAE, x):
     return log_lik - kl_divergence(q, prior).sum(-1)
 
 
+def train_step(model: VAE, optimizer, x):
+    """One optimisation step on the negative mean ELBO of ``x``; returns that loss.
+
+    Args:
+        model: the VAE.
+        optimizer: its optimizer.
+        x: a batch of flattened images (N, 64) in [0, 1].
+
+    Example:
+        >>> model = VAE()
+        >>> opt = torch.optim.Adam(model.parameters())
+        >>> train_step(model, opt, torch.rand(4, 64)).shape
+        torch.Size([])
+    """
+    loss = -elbo(model, x).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 def load_digits_flat():
     """The 1,797 digits as (N, 64) floats in [0, 1] and their labels."""
     from sklearn.datasets import load_digits
@@ -167,10 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
         for step, (x, _) in enumerate(loader):
             if args.max_steps is not None and step >= args.max_steps:
                 break
-            loss = -elbo(model, x).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss = train_step(model, optimizer, x)
             total, n = total - loss.item() * len(x), n + len(x)
         history.append(evaluate(model, x_val))
         if epoch % args.log_every == 0 or epoch == args.epochs:

@@ -62,7 +62,9 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     hs_all[0] = h0
     cs[0] = c0
     out = xp.zeros((t_len, b, p), dt)
-    whh_t = whh.T
+    # a row-major copy of W_hh^T once per call: OpenBLAS's GEMM on the transposed view was
+    # ~20% slower per step ((32, 256) @ (256, 1024): 0.35 ms against 0.28 ms)
+    whh_t = xp.ascontiguousarray(whh.T)
     whr_t = whr.T if whr is not None else None
     hgb = xp.empty((b, g4), dt)  # one buffer for every step's recurrent GEMM
     for t in range(t_len):
@@ -242,7 +244,7 @@ def _gru_fwd(xproj, h0, whh, bhh, bs):
     hs_all = xp.empty((t_len + 1, b, hs), dt)
     hs_all[0] = h0
     out = xp.zeros((t_len, b, hs), dt)
-    whh_t = whh.T
+    whh_t = xp.ascontiguousarray(whh.T)  # as in _lstm_fwd: a faster GEMM operand
     ghb = xp.empty((b, g3), dt)  # one buffer for every step's recurrent GEMM
     for t in range(t_len):
         n = b if bs is None else bs[t]
@@ -377,7 +379,7 @@ def _rnn_fwd(xproj, h0, whh, relu, bs):
     hs_all = xp.empty((t_len + 1, b, hs), xproj.dtype)
     hs_all[0] = h0
     out = xp.zeros((t_len, b, hs), xproj.dtype)
-    whh_t = whh.T
+    whh_t = xp.ascontiguousarray(whh.T)  # as in _lstm_fwd: a faster GEMM operand
     for t in range(t_len):
         n = b if bs is None else bs[t]
         a = xproj[t, :n] + hs_all[t, :n] @ whh_t

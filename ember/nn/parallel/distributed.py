@@ -144,11 +144,22 @@ class DistributedDataParallel(Module):
             accumulates straight into the buckets).
         static_graph: PyTorch's hint that the graph is the same each iteration; accepted
             (ember's bookkeeping is recomputed each forward, which is correct either way).
+        delay_all_reduce_named_params, param_to_hook_all_reduce, mixed_precision,
+            device_mesh, skip_all_reduce_unused_params: not supported
+            (NotImplementedError).
+
+    Shape:
+        - Input: whatever the wrapped module takes (each rank passes its own batch).
+        - Output: the wrapped module's output.
 
     Example:
-        >>> dist.init_process_group("gloo")
+        >>> import ember.distributed as dist
+        >>> dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
         >>> model = DistributedDataParallel(nn.Linear(10, 1))
-        >>> model(ember.randn(8, 10)).sum().backward()   # .grad averaged over ranks
+        >>> model(ember.randn(8, 10)).sum().backward()   # .grad averaged over the ranks
+        >>> model.module.weight.grad.shape, list(model.state_dict())
+        (torch.Size([1, 10]), ['module.weight', 'module.bias'])
+        >>> dist.destroy_process_group()
     """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0,

@@ -234,7 +234,10 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 import math as _math
 
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
-strided = "torch.strided"
+# NOTE [ Layouts ] (_dtype.py): torch.layout objects; only strided and sparse_coo tensors exist
+from ember._dtype import layout  # noqa: E402, F401
+from ember._dtype import (_mkldnn, jagged, sparse_bsc, sparse_bsr, sparse_csc,  # noqa: E402, F401
+                          sparse_csr, strided)
 # NOTE [ Sparse COO tensors ] (ember/_sparse.py): Tensor.to_sparse and friends attach here
 from ember._sparse import sparse_coo, sparse_coo_tensor  # noqa: E402, F401
 preserve_format = contiguous_format = channels_last = "torch.memory_format"

@@ -320,3 +320,57 @@ class iinfo:
 
     def __repr__(self):
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+# NOTE [ Layouts ]
+# PyTorch's tensors report how their memory is organised as objects of type torch.layout,
+# printed as torch.strided / torch.sparse_coo and compared by identity. ember has the same
+# objects: dense tensors are strided, tensors whose array is a SparseCOOArray (NOTE [ Sparse
+# COO tensors ]) sparse_coo. The other layouts exist so that code naming them runs as far as
+# PyTorch's does: a creation op given one refuses it with NotImplementedError naming it
+# (``layout_arg`` in _ops/args.py), never silently making a strided tensor.
+class layout:
+    """A tensor's memory layout: ``ember.strided`` (dense) or ``ember.sparse_coo``.
+
+    Instances are the module-level constants (``ember.strided``, ``ember.sparse_coo``,
+    ``ember.sparse_csr``, ...), compared by identity; the class cannot be instantiated, as in
+    PyTorch.
+
+    Args:
+        args: none are accepted: constructing a layout raises TypeError (use the constants).
+
+    Example:
+        >>> ember.ones(2).layout
+        torch.strided
+        >>> ember.ones(2).layout is ember.strided, type(ember.strided) is ember.layout
+        (True, True)
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, *args, **kwargs):  # noqa: ARG002 - refused, whatever is passed
+        raise TypeError("cannot create 'torch.layout' instances")
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):  # pickles by name: unpickling gives the same constant back
+        return (_layout_by_name, (self.name,))
+
+
+def _new_layout(name):
+    lay = object.__new__(layout)
+    lay.name = name
+    return lay
+
+
+LAYOUTS = {n: _new_layout(n) for n in ("strided", "sparse_coo", "sparse_csr", "sparse_csc",
+                                       "sparse_bsr", "sparse_bsc", "_mkldnn", "jagged")}
+strided, sparse_coo, sparse_csr, sparse_csc = (LAYOUTS[n] for n in (
+    "strided", "sparse_coo", "sparse_csr", "sparse_csc"))
+sparse_bsr, sparse_bsc, _mkldnn, jagged = (LAYOUTS[n] for n in (
+    "sparse_bsr", "sparse_bsc", "_mkldnn", "jagged"))
+
+
+def _layout_by_name(name):
+    return LAYOUTS[name]

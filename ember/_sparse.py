@@ -56,12 +56,13 @@ import numpy as np
 from ember import _dtype as D
 from ember._backends import numpy_backend, register_backend
 from ember._ops import rules
+from ember._ops.args import layout_arg
 from ember._ops.core import OPS, OpDef, apply
 from ember._tensor import SPARSE_TYPES, Tensor
 
 _ndarray = np.ndarray
 
-sparse_coo = "torch.sparse_coo"
+sparse_coo = D.sparse_coo  # NOTE [ Layouts ] (_dtype.py)
 
 _UFUNC_NAMES = {"multiply": "mul", "true_divide": "div", "divide": "div", "subtract": "sub",
                 "negative": "neg", "power": "pow", "absolute": "abs", "matmul": "mm",
@@ -888,8 +889,9 @@ def _require_sparse(t, name):
     return t._data
 
 
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
-                      requires_grad=False, check_invariants=None,  # noqa: ARG001 - always checked
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, layout=None, device=None,
+                      pin_memory=False, requires_grad=False,
+                      check_invariants=None,  # noqa: ARG001 - always checked
                       is_coalesced=None):
     """Build a sparse COO tensor from ``indices`` and ``values``.
 
@@ -899,6 +901,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         size: the tensor's shape; inferred from the largest index per sparse dimension and
             the values' trailing shape when None.
         dtype: the values' dtype (default: inferred from ``values``).
+        layout: only ``ember.sparse_coo`` (or None).
         device: only the CPU.
         pin_memory: only False.
         requires_grad: make the result a leaf that requires grad.
@@ -923,6 +926,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
                                   "tensors live on the CPU)")
     if pin_memory:
         raise NotImplementedError("sparse_coo_tensor(): pin_memory=True")
+    layout_arg("sparse_coo_tensor", "layout", layout, (sparse_coo,))
     idx = indices if isinstance(indices, Tensor) else _tensor(indices)
     if idx._data.dtype.kind not in "iu":
         raise RuntimeError(f"indices must be an int64 tensor, got {idx.dtype}")
@@ -1212,11 +1216,14 @@ def _repr(t):
     from ember._tensor_str import tensor_repr
 
     d = t._data
+    def size(a):  # PyTorch names the shape of empty indices/values (nnz=0)
+        return [f"size={tuple(a.shape)}"] if a.size == 0 else []
+
     pre = "tensor(indices="
-    ind = tensor_repr(d.indices, []).replace("\n", "\n" + " " * len(pre))
+    ind = tensor_repr(d.indices, size(d.indices)).replace("\n", "\n" + " " * len(pre))
     vpre = "       values="
     v = d.values if t.dtype is not D.bfloat16 else d.values.astype(np.float32)
-    val = tensor_repr(v, []).replace("\n", "\n" + " " * len(vpre))
+    val = tensor_repr(v, size(v)).replace("\n", "\n" + " " * len(vpre))
     tail = f"size={d.shape}, nnz={d.nnz}"
     dt = t.dtype
     if dt is not D.get_default_dtype() and dt is not D.int64 and dt is not D.bool_:

@@ -123,7 +123,7 @@ class Tensor:
     @property
     def layout(self):
         d = self._data
-        return SPARSE_TYPES[d.__class__] if d.__class__ in SPARSE_TYPES else "torch.strided"
+        return SPARSE_TYPES[d.__class__] if d.__class__ in SPARSE_TYPES else D.strided
 
     @property
     def ndim(self):
@@ -760,11 +760,13 @@ class Tensor:
     new_ones = _new_factory("ones")
     new_empty = _new_factory("empty")
 
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False,
+                 layout=None, pin_memory=False):
         from ember._ops.creation import full
 
         return full(size, fill_value, dtype=dtype or self.dtype,
-                    device=self.device if device is None else device, requires_grad=requires_grad)
+                    device=self.device if device is None else device, requires_grad=requires_grad,
+                    layout=layout, pin_memory=pin_memory)
 
     del _new_factory
 

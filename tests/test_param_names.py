@@ -29,7 +29,6 @@ _SKIP_OVERLOADS = {"int", "float", "complex", "bool", "str", "Scalar_Scalar", "i
 # every one of these works; only the keyword spelling differs.
 _FACTORY_PIN = "pin_memory= is not accepted by this factory (no page-locked CPU memory here)"
 _FROM = "'from' is a Python keyword: reachable only through **{'from': v}"
-_NEW = "the new_* factories take the size positionally and no layout/pin_memory= yet"
 KNOWN = {
     "addmm": ({"out_dtype"}, "out_dtype= (a CUDA-only low-precision output) is not accepted"),
     "baddbmm": ({"out_dtype"}, "out_dtype= (a CUDA-only low-precision output) is not accepted"),
@@ -40,23 +39,21 @@ KNOWN = {
     "Tensor.bmm": ({"out_dtype"}, "out_dtype= (CUDA-only) is not accepted"),
     "Tensor.mm": ({"out_dtype"}, "out_dtype= (CUDA-only) is not accepted"),
     "arange": ({"pin_memory"}, _FACTORY_PIN),
-    "range": ({"pin_memory", "layout"}, _FACTORY_PIN + "; layout= neither"),
+    "range": ({"pin_memory"}, _FACTORY_PIN),
     "linspace": ({"pin_memory"}, _FACTORY_PIN),
-    "logspace": ({"pin_memory", "layout"}, _FACTORY_PIN + "; layout= neither"),
+    "logspace": ({"pin_memory"}, _FACTORY_PIN),
     "eye": ({"pin_memory"}, _FACTORY_PIN),
     "empty_like": ({"pin_memory"}, _FACTORY_PIN),
     "full_like": ({"pin_memory"}, _FACTORY_PIN),
     "ones_like": ({"pin_memory"}, _FACTORY_PIN),
     "zeros_like": ({"pin_memory"}, _FACTORY_PIN),
-    "randint": ({"pin_memory"}, _FACTORY_PIN),
-    "normal": ({"pin_memory", "layout"}, _FACTORY_PIN + "; layout= neither"),
-    "scalar_tensor": ({"pin_memory", "layout"}, _FACTORY_PIN + "; layout= neither"),
+    "normal": ({"pin_memory"}, _FACTORY_PIN),
+    "scalar_tensor": ({"pin_memory"}, _FACTORY_PIN),
     "bartlett_window": ({"pin_memory"}, _FACTORY_PIN),
     "blackman_window": ({"pin_memory"}, _FACTORY_PIN),
     "hamming_window": ({"pin_memory"}, _FACTORY_PIN),
     "hann_window": ({"pin_memory"}, _FACTORY_PIN),
     "kaiser_window": ({"pin_memory"}, _FACTORY_PIN),
-    "Tensor.new_full": ({"layout", "pin_memory"}, _NEW),
     "Tensor.random_": ({"from"}, _FROM),
     "Tensor.uniform_": ({"from", "to"}, _FROM + "; ember names the bounds a, b"),
     "compile": ({"isolate_recompiles", "name", "recompile_limit", "shapes_spec"},
@@ -81,7 +78,6 @@ KNOWN = {
              "elements/test_elements for every overload"),
     "result_type": ({"scalar"}, "the Scalar-first overload's keyword: ember's first parameter "
                     "is tensor for every overload"),
-    "sparse_coo_tensor": ({"layout"}, "layout= is not accepted yet"),
     "swapaxes": ({"axis0", "axis1"}, "swapaxes is transpose's function (dim0, dim1)"),
     "Tensor.swapaxes": ({"axis0", "axis1"}, "swapaxes is transpose's function (dim0, dim1)"),
     "tensor_split": ({"indices", "sections", "tensor_indices_or_sections"},

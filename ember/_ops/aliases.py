@@ -22,6 +22,7 @@ import math
 
 from ember import _dtype as D
 from ember._graph import GRAD
+from ember._ops.args import layout_arg
 from ember._tensor import Tensor
 
 TOP: dict = {}
@@ -304,8 +305,7 @@ def constant_pad_nd(input, pad, value=0):
 
 
 def _factory_kwargs(dtype, device, requires_grad, layout, pin_memory, name):
-    if layout not in (None, "torch.strided"):
-        raise NotImplementedError(f"{name}(): layout={layout!r} (ember tensors are strided)")
+    layout_arg(name, "layout", layout)
     if pin_memory:
         raise NotImplementedError(f"{name}(): pin_memory=True (ember has no pinned memory)")
     return dict(dtype=dtype, device=device, requires_grad=requires_grad)

@@ -136,18 +136,25 @@ def max_dim_arg(op, arg, v):
     return v if isinstance(v, Tensor) else dim_arg(op, arg, v)
 
 
-def layout_arg(op, arg, v):
-    """A ``layout``: ember tensors are strided; other layouts are refused, never ignored.
+def layout_arg(op, arg, v, allowed=(D.strided,)):
+    """A ``layout`` (NOTE [ Layouts ]): one of ``allowed`` (strided unless the op makes sparse
+    tensors) or None; another layout is refused with NotImplementedError, never ignored, and
+    anything but a layout is PyTorch's TypeError.
 
     Example:
         >>> layout_arg("zeros", "layout", ember.strided)
-        'torch.strided'
+        torch.strided
+        >>> layout_arg("zeros", "layout", ember.sparse_csr)
+        Traceback (most recent call last):
+        NotImplementedError: zeros(): layout=torch.sparse_csr is not supported here (...)
     """
-    from ember import strided
-
-    if v is None or v == strided:
+    if v is None or v in allowed:
         return v
-    raise NotImplementedError(f"{op}(): {arg}={v} is not supported (ember tensors are strided)")
+    if v.__class__ is not D.layout:
+        raise TypeError(f"{op}(): argument '{arg}' must be torch.layout, not {_tname(v)}")
+    names = ", ".join(map(repr, allowed))
+    raise NotImplementedError(f"{op}(): {arg}={v!r} is not supported here (ember makes {names} "
+                              "tensors)")
 
 
 def bool_arg(op, arg, v):
@@ -349,6 +356,7 @@ class _Never:  # the fast class of rules whose values are always parsed (sequenc
 
 
 _SCALAR_T = (scalar_or_tensor_arg, float)
+_STRIDED_OR_COO = (D.strided, D.sparse_coo)
 _LOSS = {"input": _TENSOR, "target": _TENSOR}
 # function name -> its own rules, where a name means another type there than elsewhere
 OVERRIDES = {
@@ -358,6 +366,9 @@ OVERRIDES = {
     **{n: {"dim": (var_dim_arg, int)} for n in ("var", "std", "var_mean", "std_mean")},
     **{n: {"dim": (max_dim_arg, int)} for n in ("max", "min")},
     "flip": {"dims": (int_list_arg, _Never)},
+    # zeros/empty make sparse COO tensors too (NOTE [ Layouts ])
+    **{n: {"layout": (lambda op, arg, v: layout_arg(op, arg, v, _STRIDED_OR_COO), type(None))}
+       for n in ("zeros", "empty")},
     "tensor_split": {"indices_or_sections": (not_bool_arg, int)},
     "repeat_interleave": {"repeats": (not_bool_arg, Tensor)},
     **{n: {"input": _TENSOR, "tensor1": _TENSOR, "tensor2": _TENSOR}

@@ -11,6 +11,7 @@ from ember import _dtype as D
 from ember._backends import empty_on, xp_of
 from ember._device import factory_device
 from ember._graph import GRAD
+from ember._ops.args import layout_arg
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, dispatch, write_out
 from ember._random import _gen
 from ember._tensor import Tensor
@@ -305,9 +306,30 @@ def _dt(dtype, default=None):
     return D.to_dtype(dtype).np
 
 
+def _sparse_zeros(name, size, dtype, device, requires_grad, out, pin_memory):
+    """``zeros``/``empty`` with ``layout=sparse_coo``: a sparse tensor with no entries."""
+    from ember._sparse import sparse_coo_tensor
+
+    if out is not None:
+        raise NotImplementedError(f"{name}(): out= with layout=torch.sparse_coo")
+    shape = _size(size, name)
+    dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return sparse_coo_tensor(_zeros_index(len(shape)), zeros(0, dtype=dt), shape, device=device,
+                             pin_memory=pin_memory, requires_grad=requires_grad)
+
+
+def _zeros_index(ndim):
+    return zeros(ndim, 0, dtype=D.int64)
+
+
 def _filled(name, op):
-    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
+    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):  # noqa: ARG001 - memory_format: a layout hint, results are the same in any format
+        # layout: checked here too, for callers past the front (Tensor.new_zeros)
+        if layout is not None and layout_arg(name, "layout", layout, (
+                (D.strided, D.sparse_coo) if name in ("zeros", "empty") else (D.strided,))
+        ) is D.sparse_coo:
+            return _sparse_zeros(name, size, dtype, device, requires_grad, out, pin_memory)
         shape = _size(size, name)
         params = (shape, _dt(dtype, out.dtype if out is not None else None))
         if out is not None:
@@ -324,8 +346,10 @@ ones = _filled("ones", _ONES)
 empty = _filled("empty", _EMPTY)  # zero-filled: no uninitialised memory leaks out
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - checked by the front (args.py: strided only)
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
+    if layout is not None:  # the front checks it too; Tensor.new_full calls this directly
+        layout_arg("full", "layout", layout)
     shape = _size((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -403,7 +427,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _create(_ARANGE, params, device, requires_grad)
 
 
-def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def range_(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  # noqa: ARG001 - layout: checked by the front (args.py: strided only)
+           requires_grad=False):
     """Deprecated ``torch.range``: inclusive of ``end``."""
     if end is None:
         start, end = 0, start
@@ -444,7 +469,8 @@ def _real_ends(name, start, end):
                                       "(complex ranges are not implemented)")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,  # noqa: ARG001 - layout: checked by the front (args.py: strided only)
+             requires_grad=False):
     _real_ends("logspace", start, end)
     if steps < 0:
         raise RuntimeError("logspace(): number of steps must be non-negative")
@@ -522,7 +548,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 @with_out("randint", dtype_from_out=True)
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,  # noqa: ARG001 - out= is written by @with_out
-            device=None, requires_grad=False):
+            device=None, requires_grad=False, pin_memory=False):
     if size is None:  # randint(high, size)
         if high is None:
             raise TypeError("randint() missing required argument 'size'")
@@ -539,7 +565,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     params = (_size((tuple(size),), "randint"), _dt(dtype, D.int64), generator, low, high)
-    return _create(_RANDINT, params, device, requires_grad)
+    return _pin(_create(_RANDINT, params, device, requires_grad), pin_memory)
 
 
 @with_out("randperm", dtype_from_out=True)
@@ -551,21 +577,33 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
                         requires_grad), pin_memory)
 
 
-def rand_like(input, *, dtype=None, generator=None, **kw):
-    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator,
-                requires_grad=kw.get("requires_grad", False))
+# The random *_like factories: the input's shape, dtype and device unless given (layout:
+# strided only; memory_format: a hint, results are the same in any format).
+def _like_kw(name, input, dtype, layout, device, requires_grad, pin_memory):
+    layout_arg(name, "layout", layout)
+    return dict(dtype=dtype or input.dtype, device=input.device if device is None else device,
+                requires_grad=requires_grad, pin_memory=pin_memory)
 
 
-def randn_like(input, *, dtype=None, generator=None, **kw):
-    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator,
-                 requires_grad=kw.get("requires_grad", False))
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None, generator=None, pin_memory=False):  # noqa: ARG001 - memory_format: a hint
+    return rand(*input.shape, generator=generator, **_like_kw(
+        "rand_like", input, dtype, layout, device, requires_grad, pin_memory))
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, generator=None, **kw):
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None, generator=None, pin_memory=False):  # noqa: ARG001 - memory_format: a hint
+    return randn(*input.shape, generator=generator, **_like_kw(
+        "randn_like", input, dtype, layout, device, requires_grad, pin_memory))
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None, generator=None,  # noqa: ARG001 - memory_format: a hint
+                 pin_memory=False):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
-                   generator=generator)
+    return randint(low, high, tuple(input.shape), generator=generator, **_like_kw(
+        "randint_like", input, dtype, layout, device, requires_grad, pin_memory))
 
 
 # In-place samplers are records that mutate their input (NOTE [ Factory records ]): the
@@ -715,8 +753,8 @@ _NORMAL = _factory_op("normal", lambda shape, dt, m, s, g: _gen(g).normal(m, s, 
 
 
 @with_out("normal", dtype_from_out=True)
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,  # noqa: ARG001 - out= is written by @with_out
-           requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,  # noqa: ARG001 - out= is written by @with_out; layout: checked by the front
+           device=None, requires_grad=False):
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         m = mean if isinstance(mean, Tensor) else ember_full_like(ref, mean)
@@ -789,7 +827,7 @@ FUNCTIONS["range"] = range_
 FUNCTIONS["asarray"] = asarray  # an alias: its __name__ is as_tensor
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False):  # noqa: ARG001 - layout: checked by the front (args.py: strided only)
     return full((), s, dtype=dtype or D.get_default_dtype(), device=device,
                 requires_grad=requires_grad)
 

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ember._ops.args import layout_arg
 from ember._ops.core import METHODS, OpDef, apply, register
 from ember._ops.index import _INDEX
 from ember._ops.shape import cat, stack
@@ -48,8 +49,7 @@ def _tri_indices(name, row, col, offset, dtype, device, layout):
     if dt.category != D.INT:  # PyTorch: only integer index dtypes
         raise NotImplementedError(f'"{name}" not implemented for '
                                   f"'{dt._short if hasattr(dt, '_short') else dt}'")
-    if layout is not None and str(layout) != "torch.strided":
-        raise NotImplementedError(f"{name}(): only layout=strided is supported, got {layout}")
+    layout_arg(name, "layout", layout)
     if row < 0 or col < 0:
         raise RuntimeError(f"{name}(): row and col must be non-negative, got row={row}, "
                            f"col={col}")

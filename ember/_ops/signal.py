@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from ember import _dtype as D
+from ember._ops.args import layout_arg
 from ember._ops.core import register, wrap
 from ember._ops.creation import _create, _factory_op
 from ember._tensor import Tensor
@@ -37,9 +38,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, args, l
     """Shared argument handling, then the window's factory record (NOTE [ Factory records ]):
     attributes ``(window_length, periodic, args, dtype, device)``, where ``args`` holds the
     window's own parameters (cosine coefficients, Kaiser's beta)."""
-    if layout is not None and str(layout) != "torch.strided":
-        raise NotImplementedError(f"{name}(): only layout=torch.strided is supported, got "
-                                  f"{layout}")
+    layout_arg(name, "layout", layout)
     if not isinstance(window_length, (int, np.integer)) or isinstance(window_length, bool):
         raise TypeError(f"{name}(): argument 'window_length' must be int, not "
                         f"{type(window_length).__name__}")

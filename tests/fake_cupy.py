@@ -57,6 +57,12 @@ class FakeArray(np.lib.mixins.NDArrayOperatorsMixin):
     def __len__(self):
         return len(self.a)
 
+    @property
+    def data(self):
+        """CuPy's ``MemoryPointer``: ``.ptr`` is the address of the first element (here a
+        host address, which the fake NCCL reads and writes through)."""
+        return types.SimpleNamespace(ptr=self.a.ctypes.data)
+
     def item(self, *args):
         return self.a.item(*args)
 
@@ -240,6 +246,102 @@ class _DeviceCtx:
         return False
 
 
+# ---------------------------------------------------------------- NCCL
+# CuPy's ``cupy.cuda.nccl`` (CuPy 14: ``get_unique_id()`` gives 128 bytes; older CuPy a
+# tuple of 128 signed chars, set UID_AS_TUPLE). Communicators of one unique id form a
+# clique; each collective call deposits its rank's data and waits for the others on a
+# barrier, so a world of N works with N threads (and a world of one without any).
+NCCL_DTYPES = {0: np.int8, 1: np.uint8, 2: np.int32, 3: np.uint32, 4: np.int64,
+               5: np.uint64, 6: np.float16, 7: np.float32, 8: np.float64}
+NCCL_OPS = {0: np.add, 1: np.multiply, 2: np.maximum, 3: np.minimum}
+UID_AS_TUPLE = [False]
+_CLIQUES = {}
+
+
+class _Clique:
+    def __init__(self, n):
+        import threading
+
+        self.slots = [None] * n
+        self.barrier = threading.Barrier(n, timeout=30)
+
+    def exchange(self, rank, value):
+        self.slots[rank] = value
+        self.barrier.wait()
+        out = list(self.slots)
+        self.barrier.wait()
+        return out
+
+
+def _view(ptr, count, datatype):
+    import ctypes
+
+    dt = np.dtype(NCCL_DTYPES[datatype])
+    buf = (ctypes.c_char * (count * dt.itemsize)).from_address(ptr)
+    return np.frombuffer(buf, dtype=dt, count=count)
+
+
+class NcclCommunicator:
+    """``cupy.cuda.nccl.NcclCommunicator(ndev, commId, rank)`` on host memory."""
+
+    def __init__(self, ndev, commId, rank):
+        want = tuple if UID_AS_TUPLE[0] else bytes
+        if not isinstance(commId, want) or len(commId) != 128:
+            raise TypeError(f"fake NCCL: commId must be {want.__name__} of 128")
+        key = bytes(x & 0xFF for x in commId)
+        self.clique = _CLIQUES.setdefault(key, _Clique(ndev))
+        self.n, self.r = ndev, rank
+        CALLS.setdefault("nccl", []).append(("init", ndev, rank))
+
+    def size(self):
+        return self.n
+
+    def rank_id(self):
+        return self.r
+
+    def _note(self, name, datatype, stream):
+        CALLS.setdefault("nccl", []).append((name, NCCL_DTYPES[datatype].__name__, stream))
+
+    def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream):
+        self._note("allReduce", datatype, stream)
+        parts = self.clique.exchange(self.r, _view(sendbuf, count, datatype).copy())
+        _view(recvbuf, count, datatype)[...] = NCCL_OPS[op].reduce(np.stack(parts), axis=0)
+
+    def reduce(self, sendbuf, recvbuf, count, datatype, op, root, stream):
+        self._note("reduce", datatype, stream)
+        parts = self.clique.exchange(self.r, _view(sendbuf, count, datatype).copy())
+        if self.r == root:
+            _view(recvbuf, count, datatype)[...] = NCCL_OPS[op].reduce(np.stack(parts), 0)
+
+    def broadcast(self, sendbuff, recvbuff, count, datatype, root, stream):
+        self._note("broadcast", datatype, stream)
+        parts = self.clique.exchange(self.r, _view(sendbuff, count, datatype).copy())
+        _view(recvbuff, count, datatype)[...] = parts[root]
+
+    def allGather(self, sendbuf, recvbuf, count, datatype, stream):
+        self._note("allGather", datatype, stream)
+        parts = self.clique.exchange(self.r, _view(sendbuf, count, datatype).copy())
+        _view(recvbuf, count * self.n, datatype)[...] = np.concatenate(parts)
+
+    def reduceScatter(self, sendbuf, recvbuf, recvcount, datatype, op, stream):
+        self._note("reduceScatter", datatype, stream)
+        parts = self.clique.exchange(self.r, _view(sendbuf, recvcount * self.n,
+                                                   datatype).copy())
+        total = NCCL_OPS[op].reduce(np.stack(parts), axis=0)
+        _view(recvbuf, recvcount, datatype)[...] = \
+            total[self.r * recvcount:(self.r + 1) * recvcount]
+
+    def destroy(self):
+        pass
+
+
+def _get_unique_id():
+    import os
+
+    raw = os.urandom(128)
+    return tuple(b - 256 if b > 127 else b for b in raw) if UID_AS_TUPLE[0] else raw
+
+
 def _module(name, **attrs):
     m = types.ModuleType(name)
     m.__dict__.update(attrs)
@@ -260,8 +362,15 @@ def build(device_count=1):
         memGetInfo=lambda: (70 << 30, 80 << 30), memoryTypeHost=1,
         pointerGetAttributes=lambda ptr: types.SimpleNamespace(type=int(ptr in _PINNED)))
     allocator = []
+    nccl = _module("cupy.cuda.nccl", NcclCommunicator=NcclCommunicator,
+                   get_unique_id=_get_unique_id, available=True, get_version=lambda: 22605,
+                   **{f"NCCL_{n}": i for i, n in enumerate(
+                       ["INT8", "UINT8", "INT32", "UINT32", "INT64", "UINT64", "FLOAT16",
+                        "FLOAT32", "FLOAT64"])},
+                   **{f"NCCL_{n}": i for i, n in enumerate(["SUM", "PROD", "MAX", "MIN"])})
     cuda = _module(
         "cupy.cuda", runtime=runtime, Device=_DeviceCtx, Stream=_Stream, Event=_Event,
+        nccl=nccl,
         get_current_stream=lambda: _STREAMS[-1],
         get_elapsed_time=lambda a, b: (b.t - a.t) * 1e3,
         set_allocator=allocator.append, allocator=allocator)
@@ -317,7 +426,8 @@ def build(device_count=1):
         return a
 
     cupyx = _module("cupyx", scipy=scipy, scatter_add=scatter_add, empty_pinned=empty_pinned)
-    return {"cupy": cupy, "cupy.cuda": cuda, "cupy.cuda.runtime": runtime, "cupy._core": core,
+    return {"cupy": cupy, "cupy.cuda": cuda, "cupy.cuda.runtime": runtime,
+            "cupy.cuda.nccl": nccl, "cupy._core": core,
             "cupy._core._routines_linalg": rl, "cupyx": cupyx, "cupyx.scipy": scipy,
             "cupyx.scipy.special": sp}
 
@@ -329,6 +439,7 @@ def install(monkeypatch, device_count=1):
     from ember._backends import cupy_backend
 
     cupy_backend._reset_for_tests()
+    _reset_nccl()
     for name, mod in build(device_count).items():
         monkeypatch.setitem(sys.modules, name, mod)
     _tensor._DEVICES.clear()
@@ -337,9 +448,19 @@ def install(monkeypatch, device_count=1):
     return sys.modules["cupy"]
 
 
+def _reset_nccl():
+    from ember.distributed import _nccl
+
+    _nccl._reset_for_tests()
+    _CLIQUES.clear()
+    UID_AS_TUPLE[0] = False
+    CALLS["nccl"] = []
+
+
 def uninstall():
     from ember import _tensor
     from ember._backends import cupy_backend
 
     cupy_backend._reset_for_tests()
+    _reset_nccl()
     _tensor._DEVICES.clear()

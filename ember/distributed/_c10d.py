@@ -39,14 +39,14 @@ import time
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.distributed import _mpi
+from ember.distributed import _mpi, _nccl
 from ember.distributed._store import (DistBackendError, FileStore, PrefixStore, Store,
                                       TCPStore)
 
 default_pg_timeout = datetime.timedelta(minutes=30)
 _HEARTBEAT = 0.5   # seconds between heartbeats
 _LOST_AFTER = 10.0  # a heartbeat unchanged this long means the rank is gone
-_BACKENDS = ("mpi", "gloo")
+_BACKENDS = ("mpi", "gloo", "nccl")  # nccl: CUDA tensors (NOTE [ Collectives on NCCL ])
 
 
 class RedOpType(enum.IntEnum):
@@ -162,12 +162,15 @@ def _parse_backend(backend):
     # PyTorch's "device:backend" list form ("cpu:gloo,cuda:nccl"): only the CPU entry matters.
     if ":" in name:
         parts = dict(p.split(":", 1) for p in name.split(",") if ":" in p)
+        if "cpu" not in parts and parts.get("cuda") == "nccl":
+            parts["cpu"] = "nccl"
         if "cpu" not in parts:
             raise RuntimeError(f"ember.distributed: backend {backend!r} names no CPU backend")
         name = parts["cpu"]
     if name not in _BACKENDS:
         raise RuntimeError(f"ember.distributed: backend {backend!r} is not available; ember "
-                           f"runs collectives on MPI and accepts 'mpi' or 'gloo'")
+                           "runs collectives on MPI (NCCL for CUDA tensors) and accepts "
+                           "'mpi', 'gloo' or 'nccl'")
     return name
 
 
@@ -449,18 +452,18 @@ def is_gloo_available():
 
 
 def is_nccl_available():
-    """Whether the NCCL backend is available: always False (ember's collectives run on MPI over
-    the CPU).
+    """Whether ``backend="nccl"`` is available: a CUDA device and CuPy's NCCL bindings
+    (NOTE [ Collectives on NCCL ] in ``_nccl.py``).
 
     Returns:
-        False.
+        bool (False on a machine without a GPU).
 
     Example:
         >>> import ember.distributed as dist
-        >>> dist.is_nccl_available()
+        >>> dist.is_nccl_available()  # no GPU here
         False
     """
-    return False
+    return _nccl.is_available()
 
 
 def is_torchelastic_launched():
@@ -725,8 +728,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     process started on its own is a world of one, where every collective works.
 
     Args:
-        backend: "mpi" (default) or "gloo" (accepted, served by MPI); PyTorch's
-            "cpu:gloo,cuda:nccl" form uses its CPU entry. Other names raise RuntimeError.
+        backend: "mpi" (default), "gloo" (accepted, served by MPI) or "nccl" (CUDA tensors
+            through NCCL, NOTE [ Collectives on NCCL ]); PyTorch's "cpu:gloo,cuda:nccl"
+            form uses its CPU entry. Other names raise RuntimeError.
         init_method: "env://" (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE),
             "tcp://host:port", or "file:///path".
         timeout: how long a collective may wait for its peers (``datetime.timedelta``,
@@ -736,7 +740,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         store: a ``Store`` for rendezvous (then ``rank`` and ``world_size`` are required).
         group_name: accepted and ignored (PyTorch deprecated it).
         pg_options: not supported (NotImplementedError).
-        device_id: only a CPU device is accepted (NotImplementedError otherwise).
+        device_id: a CPU device, or with "nccl" a CUDA device (made current);
+            NotImplementedError otherwise.
 
     Returns:
         None. A second call without ``destroy_process_group`` raises ValueError.
@@ -751,9 +756,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if _S.default is not None:
         raise ValueError("trying to initialize the default process group twice!")
     name = _parse_backend(backend)
+    _nccl.check_backend(name)
     if device_id is not None and str(getattr(device_id, "type", device_id)) != "cpu":
-        raise NotImplementedError(f"init_process_group: device_id={device_id!r} (ember runs "
-                                  "collectives on the CPU)")
+        _nccl.use_device_id(device_id, name)
     if pg_options is not None:
         raise NotImplementedError("init_process_group: pg_options is not supported")
     if store is not None and init_method is not None:
@@ -933,6 +938,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
         raise NotImplementedError(f"new_group: device_id={device_id!r} (ember runs "
                                   "collectives on the CPU)")
     name = world._backend if backend is None else _parse_backend(backend)
+    _nccl.check_backend(name)
     n = world.size()
     ranks = list(range(n)) if ranks is None else list(ranks)
     if len(set(ranks)) != len(ranks) or any(not 0 <= r < n for r in ranks):
@@ -1211,6 +1217,8 @@ def _progress(pg, reqs, timeout, what, status=None):
 def _check_tensor(t, what, name="tensor"):
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: {name} must be a Tensor, got {type(t).__name__}")
+    if not isinstance(t._data, np.ndarray) and what not in _nccl.SUPPORTED:
+        _nccl.refuse(what)  # a CUDA tensor where no CUDA path exists
     return t._data
 
 
@@ -1312,6 +1320,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """
     what = "broadcast"
     arr = _check_tensor(tensor, what)
+    if not isinstance(arr, np.ndarray):  # a CUDA tensor: NOTE [ Collectives on NCCL ]
+        return _nccl.broadcast(tensor, src, group, async_op, group_src)
     pg = _pg(group)
     if pg is None:
         return None
@@ -1369,6 +1379,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     # The hot path of DDP and of small reductions: cached specs, no closures when blocking.
     what = "all_reduce"
     arr = _check_tensor(tensor, what)
+    if not isinstance(arr, np.ndarray):  # a CUDA tensor: NOTE [ Collectives on NCCL ]
+        return _nccl.all_reduce(tensor, op, group, async_op)
     pg = _S.default if group is None and _S.default is not None else _pg(group)
     if pg is None:
         return None
@@ -1433,6 +1445,8 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     """
     what = "reduce"
     arr = _check_tensor(tensor, what)
+    if not isinstance(arr, np.ndarray):  # a CUDA tensor: NOTE [ Collectives on NCCL ]
+        return _nccl.reduce(tensor, dst, op, group, async_op, group_dst)
     pg = _pg(group)
     if pg is None:
         return None
@@ -1491,6 +1505,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     """
     what = "all_gather"
     arr = _check_tensor(tensor, what)
+    if not isinstance(arr, np.ndarray):  # a CUDA tensor: NOTE [ Collectives on NCCL ]
+        return _nccl.all_gather(tensor_list, tensor, group, async_op)
     pg = _pg(group)
     if pg is None:
         return None
@@ -1539,6 +1555,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     what = "all_gather_into_tensor"
     inp = _check_tensor(input_tensor, what, "input_tensor")
     out = _check_tensor(output_tensor, what, "output_tensor")
+    if not isinstance(inp, np.ndarray):  # a CUDA tensor: NOTE [ Collectives on NCCL ]
+        return _nccl.all_gather_into_tensor(output_tensor, input_tensor, group, async_op)
     pg = _pg(group)
     if pg is None:
         return None
@@ -1755,6 +1773,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     what = "reduce_scatter_tensor"
     out = _check_tensor(output, what, "output")
     inp = _check_tensor(input, what, "input")
+    if not isinstance(inp, np.ndarray):  # a CUDA tensor: NOTE [ Collectives on NCCL ]
+        return _nccl.reduce_scatter_tensor(output, input, op, group, async_op)
     pg = _pg(group)
     if pg is None:
         return None

@@ -821,7 +821,10 @@ class Tensor:
         PyTorch marks tensors created under ``inference_mode`` and forbids them in autograd
         later; ember's ``inference_mode`` is ``no_grad`` and its tensors carry no such
         restriction, so none is an inference tensor (code that clones when this is True
-        simply does not need to).
+        simply does not need to). Marking them was decided against on cost: either every op
+        inside ``inference_mode`` goes through a dispatch mode (a no-op mode takes ``a + b``
+        from 0.75 to 1.45 us, benchmarks/RESULTS.md), making inference mode slower than
+        ``no_grad``, or every op's output and every saved tensor pays a flag test outside it.
 
         Example::
 

@@ -104,20 +104,83 @@ static inline float ember_tanhf(float x) {
     big = x < 0.0f ? -big : big;
     return ax < 0.625f ? small : big;
 }
-static inline float ember_remf(float a, float b) {
-    float m = fmodf(a, b);
-    if (b == 0.0f) return m;
-    if (m != 0.0f) { if ((b < 0.0f) != (m < 0.0f)) m += b; }
-    else m = copysignf(0.0f, b);
-    return m;
+/* fmod, exact, without libm's slow loop on the common case (|a / b| < 2^24, resp. 2^50):
+   q = trunc(a / b) is the true quotient or one too large in magnitude (the rounded division
+   can reach an integer the true quotient stays below); a - q b is then computed exactly
+   (float32: in double, where q b is exact; float64: by one fma, exact since the difference
+   is representable), a result of the wrong sign gets |b| back, and fmod's result always has
+   a's sign (zeros included). Other cases (inf, NaN, zero divisor, huge quotients) call libm. */
+static inline float ember_fmodf(float a, float b) {
+    double q = trunc((double)a / (double)b);
+    double r = (double)a - q * (double)b;
+    double fix = copysign((double)fabsf(b), (double)a);
+    r = (r != 0.0 && ((r < 0.0) != (a < 0.0f))) ? r + fix : r;
+    if (__builtin_expect(!(fabs(q) < 16777216.0) || isinf(b), 0)) return fmodf(a, b);
+    return copysignf((float)r, a);
 }
-static inline double ember_rem(double a, double b) {
-    double m = fmod(a, b);
-    if (b == 0.0) return m;
-    if (m != 0.0) { if ((b < 0.0) != (m < 0.0)) m += b; }
-    else m = copysign(0.0, b);
-    return m;
+static inline double ember_fmod(double a, double b) {
+    double q = trunc(a / b);
+    double r = fma(-q, b, a);
+    double fix = copysign(fabs(b), a);
+    r = (r != 0.0 && ((r < 0.0) != (a < 0.0))) ? r + fix : r;
+    if (__builtin_expect(!(fabs(q) < 1125899906842624.0) || isinf(b), 0)) return fmod(a, b);
+    return copysign(r, a);
 }
+/* The same without the libm call, so a loop of them vectorises: *bad is set where the fast
+   path does not apply, and the elementwise emitter recomputes those elements with the exact
+   helpers above (NOTE [ Two-pass float division helpers ] in c_emit.py). */
+static inline float ember_fmodf_v(float a, float b, int *bad) {
+    double q = trunc((double)a / (double)b);
+    double r = (double)a - q * (double)b;
+    r = (r != 0.0 && ((r < 0.0) != (a < 0.0f))) ? r + copysign((double)fabsf(b), (double)a) : r;
+    *bad |= !(fabs(q) < 16777216.0) | (fabsf(b) == INFINITY);
+    return copysignf((float)r, a);
+}
+static inline double ember_fmod_v(double a, double b, int *bad) {
+    double q = trunc(a / b);
+    double r = fma(-q, b, a);
+    r = (r != 0.0 && ((r < 0.0) != (a < 0.0))) ? r + copysign(fabs(b), a) : r;
+    *bad |= !(fabs(q) < 1125899906842624.0) | (fabs(b) == INFINITY);
+    return copysign(r, a);
+}
+/* floor division as NumPy's npy_floor_divide / PyTorch's div_floor_floating, operation by
+   operation in the loop's precision: (a - fmod(a, b)) / b, one less where fmod's sign
+   differs from b's, floored and snapped to the nearest integer; a / b for a zero divisor.
+   Selects instead of branches: the signs are data, and a mispredicted branch stalls the
+   divisions behind it. */
+#define EMBER_FLOORDIV(NAME, T, FMOD, FLOOR, COPYSIGN, ARGS, FARGS)                       \
+static inline T NAME ARGS {                                                               \
+    T mod = FMOD FARGS;                                                                   \
+    T div = (a - mod) / b;                                                                \
+    div = (mod != (T)0 && ((b < (T)0) != (mod < (T)0))) ? div - (T)1 : div;               \
+    T fl = FLOOR(div);                                                                    \
+    fl = (div - fl > (T)0.5) ? fl + (T)1 : fl;                                            \
+    T q = a / b;                                                                          \
+    fl = div != (T)0 ? fl : COPYSIGN((T)0, q);                                            \
+    return b == (T)0 ? q : fl;                                                            \
+}
+EMBER_FLOORDIV(ember_floordivf, float, ember_fmodf, floorf, copysignf, (float a, float b),
+               (a, b))
+EMBER_FLOORDIV(ember_floordiv, double, ember_fmod, floor, copysign, (double a, double b),
+               (a, b))
+EMBER_FLOORDIV(ember_floordivf_v, float, ember_fmodf_v, floorf, copysignf,
+               (float a, float b, int *bad), (a, b, bad))
+EMBER_FLOORDIV(ember_floordiv_v, double, ember_fmod_v, floor, copysign,
+               (double a, double b, int *bad), (a, b, bad))
+/* NumPy's remainder (npy_divmod's modulus): fmod, plus b where the signs differ, a zero
+   takes b's sign (a zero divisor: fmod's NaN passes through both selects) */
+#define EMBER_REM(NAME, T, FMOD, COPYSIGN, ARGS, FARGS)                                   \
+static inline T NAME ARGS {                                                               \
+    T m = FMOD FARGS;                                                                     \
+    m = (m != (T)0 && ((b < (T)0) != (m < (T)0))) ? m + b : m;                            \
+    return m == (T)0 ? COPYSIGN((T)0, b) : m;                                             \
+}
+EMBER_REM(ember_remf, float, ember_fmodf, copysignf, (float a, float b), (a, b))
+EMBER_REM(ember_rem, double, ember_fmod, copysign, (double a, double b), (a, b))
+EMBER_REM(ember_remf_v, float, ember_fmodf_v, copysignf, (float a, float b, int *bad),
+          (a, b, bad))
+EMBER_REM(ember_rem_v, double, ember_fmod_v, copysign, (double a, double b, int *bad),
+          (a, b, bad))
 static inline int32_t ember_rem_i32(int32_t a, int32_t b) {
     if (b == 0 || b == -1) return 0;
     int32_t r = a % b;
@@ -144,6 +207,7 @@ _FLOAT_FN = {
 _CMP = {"equal": "==", "not_equal": "!=", "less": "<", "less_equal": "<=", "greater": ">",
         "greater_equal": ">="}
 _ARITH = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
+_BITWISE = {"bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^"}
 
 
 def ctype(dt):
@@ -199,8 +263,18 @@ def _f(dt):
     return "f" if dt.name == "float32" else ""
 
 
-def op_expr(node, a):
-    """C expression for ``node`` given its arguments ``a`` (already in the loop dtypes)."""
+_TWO_PASS = ("fmod", "remainder", "floor_divide")
+
+
+def two_pass(program):
+    """Whether ``program`` uses a float helper with a vectorisable variant (NOTE [ Two-pass
+    float division helpers ])."""
+    return any(n.op in _TWO_PASS and n.loop and n.loop[0].kind == "f" for n in program.nodes)
+
+
+def op_expr(node, a, bad=None):
+    """C expression for ``node`` given its arguments ``a`` (already in the loop dtypes);
+    ``bad``: the C flag variable the vectorisable helpers set (None: the exact ones)."""
     op = node.op
     lt = node.loop[0] if node.loop else None
     kind = lt.kind if lt is not None else None
@@ -239,8 +313,11 @@ def op_expr(node, a):
             return f"(({a[0]} > {a[1]} || {a[0]} != {a[0]}) ? {a[0]} : {a[1]})"
         if op == "minimum":
             return f"(({a[0]} < {a[1]} || {a[0]} != {a[0]}) ? {a[0]} : {a[1]})"
-        if op == "remainder":
-            return f"ember_rem{f}({a[0]}, {a[1]})"
+        if op in _TWO_PASS:
+            fn = {"fmod": "fmod", "remainder": "rem", "floor_divide": "floordiv"}[op]
+            if bad is None:
+                return f"ember_{fn}{f}({a[0]}, {a[1]})"
+            return f"ember_{fn}{f}_v({a[0]}, {a[1]}, &{bad})"
         if op == "erf":
             return f"ember_erf32({a[0]})" if f else f"erf({a[0]})"
         if op in ("exp", "tanh") and f:
@@ -274,8 +351,16 @@ def op_expr(node, a):
             return "((uint8_t)0)"
         if op == "isfinite":
             return "((uint8_t)1)"
+        if op in _BITWISE:
+            return f"(({t})({a[0]} {_BITWISE[op]} {a[1]}))"
+        if op == "invert":
+            return f"(({t})~{a[0]})"
         raise Unsupported(f"{op} on {lt}")
     if kind == "b":
+        if op in _BITWISE:
+            return f"((uint8_t)({a[0]} {_BITWISE[op]} {a[1]}))"
+        if op == "invert":
+            return f"((uint8_t)!{a[0]})"
         if op in ("add", "maximum", "fmax"):
             return f"((uint8_t)({a[0]} | {a[1]}))"
         if op in ("multiply", "minimum", "fmin"):
@@ -316,13 +401,13 @@ class _Names:
         return convert(self.var[node.id], node.dtype, loop_dt)
 
 
-def _value_code(n, names, lines, indent):
+def _value_code(n, names, lines, indent, bad=None):
     """Append a declaration computing elementwise node ``n`` (its args are in ``names``)."""
     if n.op == "const":
         lines.append(f"{indent}const {ctype(n.dtype)} v{n.id} = {literal(n.value, n.dtype)};")
     else:
         args = [names.arg(a, lt) for a, lt in zip(n.args, n.loop)]
-        lines.append(f"{indent}const {ctype(n.dtype)} v{n.id} = {op_expr(n, args)};")
+        lines.append(f"{indent}const {ctype(n.dtype)} v{n.id} = {op_expr(n, args, bad)};")
     names.var[n.id] = f"v{n.id}"
 
 
@@ -387,7 +472,6 @@ def emit_elementwise(program, name, modes):
         w(f"        const int64_t st{k} = strides[{k} * nd + nd - 1];")
         w(f"        for (int64_t d = 0; d < nd - 1; d++) p{k} += idx[d] * strides[{k} * nd + d];")
     w("        for (int64_t r = r0; r < r1; r++) {")
-    names = _Names()
     for k, n in enumerate(ins):
         t = ctype(n.dtype)
         w(f"            char *b{k} = p{k};")
@@ -395,27 +479,62 @@ def emit_elementwise(program, name, modes):
             w(f"            const {t} s{k} = *({t}*)b{k};")
     for j in range(len(outs)):
         w(f"            char *b{len(ins) + j} = p{len(ins) + j};")
-    w("            #pragma omp simd")
-    w("            for (int64_t i = c0; i < c1; i++) {")
-    body = []
-    for k, n in enumerate(ins):
-        body.append(f"                const {ctype(n.dtype)} v{n.id} = "
-                    f"{_load(k, modes[k], ctype(n.dtype))};")
-        names.var[n.id] = f"v{n.id}"
-    for n in _closure([o for o, _ in outs], lambda n: n.op == "input"):
-        if n.op == "const" and n.dtype is None:
-            continue
-        _value_code(n, names, body, "                ")
-    for j, (o, dt) in enumerate(outs):
-        k = len(ins) + j
-        t = ctype(dt)
-        val = names.arg(o, dt)
-        if modes[k] == "1":
-            body.append(f"                (({t}*)b{k})[i] = {val};")
-        else:
-            body.append(f"                *({t}*)(b{k} + i * st{k}) = {val};")
-    L.extend(body)
-    w("            }")
+    def body(bad, ind):
+        lines, nm = [], _Names()
+        for k, n in enumerate(ins):
+            lines.append(f"{ind}const {ctype(n.dtype)} v{n.id} = "
+                         f"{_load(k, modes[k], ctype(n.dtype))};")
+            nm.var[n.id] = f"v{n.id}"
+        for n in _closure([o for o, _ in outs], lambda n: n.op == "input"):
+            if n.op == "const" and n.dtype is None:
+                continue
+            _value_code(n, nm, lines, ind, bad)
+        stores = []
+        for j, (o, dt) in enumerate(outs):
+            k = len(ins) + j
+            t = ctype(dt)
+            val = nm.arg(o, dt)
+            if modes[k] == "1":
+                stores.append(f"(({t}*)b{k})[i] = {val};")
+            else:
+                stores.append(f"*({t}*)(b{k} + i * st{k}) = {val};")
+        return lines, stores
+
+    if not two_pass(program):
+        w("            #pragma omp simd")
+        w("            for (int64_t i = c0; i < c1; i++) {")
+        lines, stores = body(None, " " * 16)
+        L.extend(lines)
+        L.extend(" " * 16 + st for st in stores)
+        w("            }")
+    else:
+        # NOTE [ Two-pass float division helpers ]: fmod, remainder and floor division
+        # on floats call libm only for huge quotients, inf and zero divisors; with that call
+        # in the loop it would not vectorise (4-5x slower). The first pass runs the
+        # call-free helpers, stores the elements they cover and flags the others; the rare
+        # flagged elements are recomputed by the exact helpers (inputs there are untouched,
+        # so an output may alias an input).
+        w(f"            uint8_t ember_fl[{BLOCK}];")
+        w("            int ember_any = 0;")
+        w("            #pragma omp simd reduction(|:ember_any)")
+        w("            for (int64_t i = c0; i < c1; i++) {")
+        w("                int ember_bad = 0;")
+        lines, stores = body("ember_bad", " " * 16)
+        L.extend(lines)
+        w("                ember_fl[i - c0] = (uint8_t)ember_bad;")
+        w("                ember_any |= ember_bad;")
+        w("                if (!ember_bad) {")
+        L.extend(" " * 20 + st for st in stores)
+        w("                }")
+        w("            }")
+        w("            if (ember_any) {")
+        w("                for (int64_t i = c0; i < c1; i++) {")
+        w("                    if (!ember_fl[i - c0]) continue;")
+        lines, stores = body(None, " " * 20)
+        L.extend(lines)
+        L.extend(" " * 20 + st for st in stores)
+        w("                }")
+        w("            }")
     w("            for (int64_t d = nd - 2; d >= 0; d--) {")
     for k in range(nops):
         w(f"                p{k} += strides[{k} * nd + d];")

@@ -51,7 +51,8 @@ UFUNCS = {
     "fmin": "fmin", "arctan2": "arctan2", "fmod": "fmod", "remainder": "remainder",
     "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
     "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "true_divide",
-    "true_divide": "true_divide",
+    "true_divide": "true_divide", "floor_divide": "floor_divide", "bitwise_and": "bitwise_and",
+    "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor", "invert": "invert",
 }
 # erf/erfc are not NumPy ufuncs: they type like a float ufunc (ints compute in float64)
 SPECIAL = {"erf", "erfc"}

@@ -100,3 +100,95 @@ def test_equal_chunked_early_exit_agrees():
     assert ember.equal(a.t(), a.clone().t())  # non-contiguous: the one-pass comparison
     assert not ember.equal(a, a[:, :100])
     assert ember.equal(ember.zeros(0, 3), ember.zeros(0, 3))
+
+
+# ------------------------------------------------------------------ gather / scatter kernels
+def _np_dim_key(idx, dim):
+    key = [np.arange(n).reshape([-1 if k == d else 1 for k in range(idx.ndim)])
+           for d, n in enumerate(idx.shape)]
+    key[dim] = idx
+    return tuple(key)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather_and_scatter_add_match_numpy(dtype, dim):
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal((40, 30, 20)) * 10).astype(dtype)
+    d = dim % 3
+    shp = list(a.shape)
+    shp[d] = 25
+    idx = rng.integers(-a.shape[d], a.shape[d], shp)  # repeats and negative indices
+    x = ember.from_numpy(a)
+    np.testing.assert_array_equal(ember.gather(x, dim, ember.from_numpy(idx)).numpy(),
+                                  a[_np_dim_key(idx, d)])
+    v = (rng.standard_normal(shp) * 10).astype(dtype)
+    ref = a.copy()
+    np.add.at(ref, _np_dim_key(idx, d), v)
+    got = x.scatter_add(dim, ember.from_numpy(idx), ember.from_numpy(v)).numpy()
+    np.testing.assert_array_equal(got, ref)  # same additions in the same order
+
+
+def test_gather_scatter_noncontiguous_and_smaller_index():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((60, 80))
+    x = ember.from_numpy(a).t()  # (80, 60), non-contiguous
+    idx = rng.integers(0, 60, (80, 70))
+    np.testing.assert_array_equal(x.gather(1, ember.from_numpy(idx)).numpy(),
+                                  a.T[_np_dim_key(idx, 1)])
+    small = rng.integers(0, 60, (10, 5))  # index smaller than the input: the NumPy path
+    np.testing.assert_array_equal(x.gather(1, ember.from_numpy(small)).numpy(),
+                                  a.T[_np_dim_key(small, 1)])
+    e = ember.gather(ember.zeros(4, 3), 1, ember.zeros(4, 0, dtype=ember.int64))
+    assert e.shape == (4, 0)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_select_and_index_add_rows(dim):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((70, 90, 3)).astype(np.float32)
+    d = dim % 3
+    idx = rng.integers(-a.shape[d], a.shape[d], 200)
+    x = ember.tensor(a, requires_grad=True)
+    y = x.index_select(dim, ember.from_numpy(idx))
+    key = (slice(None),) * d + (idx,)
+    np.testing.assert_array_equal(y.detach().numpy(), a[key])
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(ember.from_numpy(g))
+    ref = np.zeros_like(a)
+    np.add.at(ref, key, g)
+    np.testing.assert_array_equal(x.grad.numpy(), ref)
+    i32 = ember.from_numpy(idx.astype(np.int32))  # int32 index: the NumPy path
+    np.testing.assert_array_equal(ember.index_select(x.detach(), dim, i32).numpy(), a[key])
+    src = rng.standard_normal(a[key].shape).astype(np.float32)
+    ref = a.copy()
+    np.add.at(ref, key, src)
+    np.testing.assert_array_equal(
+        x.detach().index_add(dim, ember.from_numpy(idx), ember.from_numpy(src)).numpy(), ref)
+
+
+def test_gather_scatter_gradients_check():
+    x = ember.randn(50, 40, dtype=ember.float64, requires_grad=True)
+    i = ember.randint(0, 40, (50, 30))
+    v = ember.randn(50, 30, dtype=ember.float64, requires_grad=True)
+    j = ember.randint(0, 50, (200,))
+    assert gradcheck(lambda t: t.gather(1, i), (x,))
+    assert gradgradcheck(lambda t: t.gather(1, i), (x,))
+    assert gradcheck(lambda t, s: t.scatter_add(1, i, s), (x, v))
+    assert gradgradcheck(lambda t: t.index_select(0, j), (x,))
+
+
+def test_embedding_backward_rows_kernel():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    idx = rng.integers(0, 100, (64, 50))
+    w = rng.standard_normal((100, 32)).astype(np.float32)
+    g = rng.standard_normal((64, 50, 32)).astype(np.float32)
+    for kw in ({}, {"padding_idx": 3}, {"scale_grad_by_freq": True}):
+        we = ember.tensor(w, requires_grad=True)
+        ember.nn.functional.embedding(ember.from_numpy(idx), we, **kw).backward(
+            ember.from_numpy(g))
+        wt = torch.tensor(w, requires_grad=True)
+        torch.nn.functional.embedding(torch.from_numpy(idx), wt, **kw).backward(
+            torch.from_numpy(g))
+        np.testing.assert_allclose(we.grad.numpy(), wt.grad.numpy(), rtol=1e-5, atol=1e-5)

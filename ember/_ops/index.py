@@ -99,7 +99,38 @@ def _idx(v):
     return v.__index__()
 
 
+class DimKey(tuple):
+    """A fancy-index key that gathers along one dimension, built by gather/scatter/index_*.
+
+    As a tuple it is an ordinary NumPy key (``_dim_key``'s broadcast aranges and the index,
+    or ``(slice(None),) * dim + (idx,)`` with ``rows``); ``dim``, ``idx`` and ``rows`` let the
+    forwards below hand it to the C kernels of NOTE [ Gather and scatter-add kernels ]
+    (ember/_codegen/index_kernels.py) instead of NumPy's element-by-element fancy indexing.
+
+    Example::
+
+        >>> k = DimKey((slice(None), np.array([1, 0])), dim=1, idx=np.array([1, 0]), rows=True)
+        >>> np.arange(6).reshape(2, 3)[k].tolist()
+        [[1, 0], [4, 3]]
+    """
+
+    def __new__(cls, key, dim, idx, rows):
+        self = super().__new__(cls, key)
+        self.dim, self.idx, self.rows = dim, idx, rows
+        return self
+
+
+def _ik():
+    from ember._codegen import index_kernels
+
+    return index_kernels
+
+
 def _getitem_fwd(x, key, shape=None):  # noqa: ARG001 - a record attribute, in the record's attrs order
+    if key.__class__ is DimKey:
+        r = _ik().gather(x, key.idx, key.dim, key.rows)
+        if r is not None:
+            return r
     try:
         r = x[key]
     except IndexError as e:
@@ -161,6 +192,8 @@ _INDEX.bwd = _index_bwd
 def _scatter_fwd(g, shape, key, accumulate):
     z = xp_of(g).zeros(shape, g.dtype)
     if accumulate:
+        if key.__class__ is DimKey and _ik().scatter_add(z, key.idx, g, key.dim, key.rows):
+            return z
         xp.add.at(z, key, g)
     else:
         z[key] = g
@@ -212,7 +245,10 @@ def _index_tensors(key):
 def _index_put_fwd(x, v, key, accumulate):
     y = x.copy()
     if accumulate:
-        xp.add.at(y, key, v.astype(x.dtype, copy=False))
+        v = v.astype(x.dtype, copy=False)
+        if key.__class__ is DimKey and _ik().scatter_add(y, key.idx, v, key.dim, key.rows):
+            return y
+        xp.add.at(y, key, v)
     else:
         y[key] = v
     return y

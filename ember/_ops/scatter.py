@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember._ops.core import OpDef, apply, register, save_extra
-from ember._ops.index import _INDEX, _INDEX_PUT
+from ember._ops.index import _INDEX, _INDEX_PUT, DimKey
 from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
 
@@ -37,7 +37,7 @@ def _dim_key(idx, dim):
             shape = [1] * idx.ndim
             shape[d] = n
             key.append(np.arange(n).reshape(shape))
-    return tuple(key)
+    return DimKey(key, dim, idx, False)
 
 
 def _check_gather_shapes(name, x, idx, dim, src=None):
@@ -244,7 +244,8 @@ def _index_key(name, input, dim, index):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"{name}(): index out of range in self (index values "
                          f"[{idx.min()}, {idx.max()}], size {n} at dimension {d})")
-    return (slice(None),) * d + (idx.reshape(-1),), d
+    flat = idx.reshape(-1)
+    return DimKey((slice(None),) * d + (flat,), d, flat, True), d
 
 
 @with_out("index_select")

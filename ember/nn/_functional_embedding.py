@@ -36,7 +36,12 @@ def _embedding_bwd_fwd(g, idx, num_weights, padding_idx, scale_grad):
         counts = xp.bincount(flat_idx, minlength=num_weights)
         g2 = g2 / counts[flat_idx][:, None].astype(g.dtype)
     gw = xp.zeros((num_weights, d), g.dtype)
-    if flat_idx.size > 4 * num_weights:
+    from ember._codegen import index_kernels
+
+    if index_kernels.scatter_add(gw, flat_idx, g2, 0, True):
+        # one pass adding rows in lookup order (NOTE [ Gather and scatter-add kernels ])
+        pass
+    elif flat_idx.size > 4 * num_weights:
         # many lookups per row: the unbuffered scatter-add beats sorting
         xp.add.at(gw, flat_idx, g2)
     else:

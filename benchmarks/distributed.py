@@ -8,10 +8,18 @@ Starts the ranks itself with mpiexec (one thread each) and prints, side by side:
    ``all_reduce`` when torch is installed. Bandwidth is algorithm bandwidth: bytes / time.
 2. DDP training step (forward, backward, SGD step) for an MLP and LeNet: 2 ranks x 1 thread
    vs 1 rank x 1 thread (scaling efficiency = time(1 rank) / time(2 ranks) at a fixed
-   per-rank batch), and PyTorch DDP over gloo on the same settings.
-3. Overlap, for an MLP in >= 4 buckets: backward alone (``no_sync``), backward with DDP's
-   overlapped bucket all-reduces, and backward followed by one blocking all-reduce per
-   gradient (no overlap).
+   per-rank batch), and PyTorch DDP over gloo on the same settings. Beside it, the same
+   step at 2 ranks inside ``no_sync`` (no communication at all): time(1 rank) / that is the
+   ceiling the machine itself allows (two ranks share memory bandwidth and caches), and the
+   MLP with ``gradient_as_bucket_view=True`` and ``zero_grad(set_to_none=False)`` (no
+   gradient copies at all).
+3. Overlap, for an MLP of six 512x512 layers (>= 4 buckets, 6 MB of gradients), forward +
+   backward: alone (``no_sync``); with DDP's overlapped bucket all-reduces, polling MPI in
+   every hook (the default) and without polling (reductions started in the hooks, all
+   waited for at the end of backward); followed by one blocking all-reduce per gradient;
+   followed by one blocking all-reduce of one flat buffer (copy in, reduce, copy out); and
+   the default again with MPICH's progress thread (``MPIR_CVAR_ASYNC_PROGRESS=1``, which
+   needs MPI_THREAD_MULTIPLE: mpi4py's default).
 
 Every figure is the median over ``--rounds`` alternated rounds (default 5) with its spread;
 each framework runs in its own processes. Don't run it while tests or other jobs use the CPU.
@@ -114,15 +122,19 @@ def _models(lib):
     return {"mlp": (mlp, (64, 784)), "lenet": (LeNet, (64, 1, 28, 28))}
 
 
-def _step_time(lib, ddp, shape, steps):
+def _step_time(lib, ddp, shape, steps, sync=True, set_to_none=True):
     x = lib.randn(*shape)
     y = lib.randint(0, 10, (shape[0],))
     opt = lib.optim.SGD(ddp.parameters(), lr=0.01)
     loss_fn = lib.nn.CrossEntropyLoss()
 
     def step():
-        opt.zero_grad()
-        loss_fn(ddp(x), y).backward()
+        opt.zero_grad(set_to_none=set_to_none)
+        if sync:
+            loss_fn(ddp(x), y).backward()
+        else:
+            with ddp.no_sync():
+                loss_fn(ddp(x), y).backward()
         opt.step()
     for _ in range(3):
         step()
@@ -142,9 +154,18 @@ def worker_ddp(quick):
 
     dist.init_process_group("mpi")
     out = {}
+    steps = 5 if quick else 30
     for name, (make, shape) in _models(ember).items():
         ember.manual_seed(0)
-        out[name] = _step_time(ember, DDP(make()), shape, 5 if quick else 30)
+        out[name] = _step_time(ember, DDP(make()), shape, steps)
+        if dist.get_world_size() > 1:
+            ember.manual_seed(0)
+            out[name + ":no_sync"] = _step_time(ember, DDP(make()), shape, steps, sync=False)
+            if name == "mlp":
+                ember.manual_seed(0)
+                out[name + ":bucket_view"] = _step_time(
+                    ember, DDP(make(), gradient_as_bucket_view=True), shape, steps,
+                    set_to_none=False)
     if dist.get_rank() == 0:
         print("RESULT " + json.dumps(out), flush=True)
 
@@ -178,6 +199,8 @@ def worker_overlap(quick):
                           nn.Linear(512, 10))
     ddp = DDP(model, bucket_cap_mb=1)
     assert len(ddp._buckets) >= 4
+    params = list(model.parameters())
+    flat = ember.zeros(sum(p.numel() for p in params))
     x, y = ember.randn(64, 512), ember.randint(0, 10, (64,))
     loss_fn = nn.CrossEntropyLoss()
     steps = 5 if quick else 30
@@ -200,14 +223,37 @@ def worker_overlap(quick):
     def backward_overlapped():
         loss_fn(ddp(x), y).backward()
 
+    def backward_no_poll():
+        ddp._poll_in_hooks = False
+        try:
+            loss_fn(ddp(x), y).backward()
+        finally:
+            ddp._poll_in_hooks = True
+
     def backward_then_reduce():
         with ddp.no_sync():
             loss_fn(ddp(x), y).backward()
-        for p in model.parameters():
+        for p in params:
             dist.all_reduce(p.grad, op=dist.ReduceOp.AVG)
+
+    def backward_then_flat():
+        with ddp.no_sync():
+            loss_fn(ddp(x), y).backward()
+        ember.cat([p.grad.reshape(-1) for p in params], out=flat)
+        dist.all_reduce(flat, op=dist.ReduceOp.AVG)
+        off = 0
+        for p in params:
+            n = p.numel()
+            p.grad.copy_(flat[off:off + n].view_as(p.grad))
+            off += n
+    for p in params:
+        p.grad = None
     out = {"buckets": len(ddp._buckets), "backward_alone": median(backward_alone),
-           "backward_ddp_overlapped": median(backward_overlapped),
-           "backward_then_allreduce": median(backward_then_reduce)}
+           "backward_ddp_overlapped": median(backward_overlapped)}
+    if not os.environ.get("MPIR_CVAR_ASYNC_PROGRESS"):
+        out.update(backward_ddp_no_poll=median(backward_no_poll),
+                   backward_then_allreduce=median(backward_then_reduce),
+                   backward_then_flat_allreduce=median(backward_then_flat))
     if dist.get_rank() == 0:
         print("RESULT " + json.dumps(out), flush=True)
 
@@ -225,11 +271,17 @@ def _mpiexec():
 def _launch(kind, ranks, quick):
     import socket
 
+    extra = {}
+    if kind.endswith("+async"):  # the same worker with MPICH's progress thread
+        kind = kind[:-len("+async")]
+        extra = {"MPIR_CVAR_ASYNC_PROGRESS": "1"}
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+           "MKL_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+           **extra}
     cmd = [_mpiexec(), "-n", str(ranks), sys.executable, os.path.abspath(__file__),
            "--worker", kind] + (["--quick"] if quick else [])
     with tempfile.TemporaryDirectory():
@@ -285,7 +337,7 @@ def main():
 
     # One round runs every job once, each in its own mpiexec (one framework per process);
     # the rounds alternate the frameworks so drift on the machine hits both alike.
-    jobs = [("allreduce", n), ("ddp", 1), ("ddp", n), ("overlap", n)]
+    jobs = [("allreduce", n), ("ddp", 1), ("ddp", n), ("overlap", n), ("overlap+async", n)]
     if have_torch:
         jobs[1:1] = [("torch_allreduce", n)]
         jobs += [("torch_ddp", 1), ("torch_ddp", n)]
@@ -318,21 +370,36 @@ def main():
         eff = [o[name] / m[name] for o, m in zip(one, many)]
         print(f"{name}: ember 1 rank {_fmt([o[name] for o in one], 1e3)}, {n} ranks "
               f"{_fmt([m[name] for m in many], 1e3)}, scaling efficiency {_fmt(eff)}")
+        pad = " " * len(name)
+        for key, label in ((f"{name}:no_sync", "no communication (no_sync)"),
+                           (f"{name}:bucket_view", "gradient_as_bucket_view")):
+            if key in many[0]:
+                print(f"{pad}  {n} ranks, {label}: {_fmt([m[key] for m in many], 1e3)}, "
+                      f"time(1 rank) / that {_fmt([o[name] / m[key] for o, m in zip(one, many)])}")
         if have_torch:
             tone, tmany = raw["torch_ddp@1"], raw[f"torch_ddp@{n}"]
             teff = [o[name] / m[name] for o, m in zip(tone, tmany)]
-            print(f"{' ' * len(name)}  torch 1 rank {_fmt([o[name] for o in tone], 1e3)}, "
+            print(f"{pad}  torch 1 rank {_fmt([o[name] for o in tone], 1e3)}, "
                   f"{n} ranks {_fmt([m[name] for m in tmany], 1e3)}, scaling efficiency "
                   f"{_fmt(teff)}; ember/torch at {n} ranks "
                   f"{_fmt([m[name] / t[name] for m, t in zip(many, tmany)])} "
                   f"({_verdict([m[name] for m in many], [t[name] for t in tmany])})")
 
     ov = raw[f"overlap@{n}"]
-    print(f"\n== overlap, {n} ranks, MLP 6x512 in {ov[0]['buckets']} buckets, ms")
-    for key, label in (("backward_alone", "backward alone (no_sync)"),
-                       ("backward_ddp_overlapped", "backward with DDP's overlapped buckets"),
-                       ("backward_then_allreduce", "backward, then one all-reduce per grad")):
-        print(f"{label:>40}: {_fmt([r[key] for r in ov], 1e3)}")
+    ova = raw[f"overlap+async@{n}"]
+    print(f"\n== overlap, {n} ranks, MLP 6x512 in {ov[0]['buckets']} buckets, forward+backward, "
+          "ms (exposed = minus forward+backward alone)")
+    rows = [(ov, "backward_alone", "alone (no_sync)"),
+            (ov, "backward_ddp_overlapped", "DDP, polling in hooks (default)"),
+            (ov, "backward_ddp_no_poll", "DDP, no polling, wait at the end"),
+            (ov, "backward_then_allreduce", "then one all-reduce per gradient"),
+            (ov, "backward_then_flat_allreduce", "then one all-reduce of a flat copy"),
+            (ova, "backward_alone", "alone, MPICH progress thread"),
+            (ova, "backward_ddp_overlapped", "DDP, MPICH progress thread")]
+    for src, key, label in rows:
+        base = [r["backward_alone"] for r in src]
+        print(f"{label:>36}: {_fmt([r[key] for r in src], 1e3)}   exposed "
+              f"{_fmt([r[key] - b for r, b in zip(src, base)], 1e3)}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,10 @@ in ARCHITECTURE.md's distributed section). An end-of-backward callback (``queue_
 waits for the reductions and writes the averaged gradients of flat buckets back into
 ``.grad``, or, with ``gradient_as_bucket_view``, makes ``.grad`` a view of its slot, so that
 later backward passes that keep ``.grad`` (``zero_grad(set_to_none=False)``, ``no_sync``)
-accumulate straight into the buffer that is reduced, with no copy at all.
+accumulate straight into the buffer that is reduced, with no copy at all. A large
+parameter's ``.grad`` is the buffer being reduced even without that flag: a hook that runs
+later in the same backward sees it scaled and perhaps partly reduced, as with PyTorch's
+``gradient_as_bucket_view=True``; once backward returns every ``.grad`` holds the average.
 
 Parameters with no contribution: with ``find_unused_parameters`` they are ready at once and
 contribute zeros; a mask all-reduced beside the buckets says which were used on some rank,

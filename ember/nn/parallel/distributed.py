@@ -486,7 +486,7 @@ class DistributedDataParallel(Module):
         if b.solo:
             a = None if g is None else g._data
             if (used and a is not None and not g._requires_grad and a.flags.c_contiguous
-                    and a.dtype == b.dtype):
+                    and a.flags.writeable and a.dtype == b.dtype):
                 # Reduced in place on the gradient's own array: no copy in or out.
                 np.multiply(a, scale, out=a)
             elif a is None:

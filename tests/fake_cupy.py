@@ -64,31 +64,38 @@ class FakeArray(np.lib.mixins.NDArrayOperatorsMixin):
         return types.SimpleNamespace(ptr=self.a.ctypes.data)
 
     def item(self, *args):
+        _no_sync("item")
         return self.a.item(*args)
 
     def tolist(self):
+        _no_sync("tolist")
         return self.a.tolist()
 
     def get(self):
+        _no_sync("get")
         return self.a.copy()
 
     def __bool__(self):
+        _no_sync("__bool__")
         return bool(self.a)
 
     def __float__(self):
+        _no_sync("__float__")
         return float(self.a)
 
     def __int__(self):
+        _no_sync("__int__")
         return int(self.a)
 
     def __index__(self):
+        _no_sync("__index__")
         return self.a.__index__()
 
     def __getitem__(self, key):
-        return _wrap(self.a[_unwrap(key)])
+        return _call(lambda a, k: a[k], (self, key), {}, "getitem")
 
     def __setitem__(self, key, value):
-        self.a[_unwrap(key)] = _unwrap(value)
+        _call(_setitem, (self, key, value), {}, "setitem", writes=(self,))
 
     def __getattr__(self, attr):
         if attr.startswith("__"):
@@ -99,7 +106,8 @@ class FakeArray(np.lib.mixins.NDArrayOperatorsMixin):
         CALLS["methods"].add(attr)
 
         def method(*args, **kwargs):
-            return _wrap(target(*_unwrap(args), **_unwrap(kwargs)))
+            return _call(lambda a, *r, **k: getattr(a, attr)(*r, **k), (self,) + args,
+                         kwargs, attr, writes=(self,) if attr in _IN_PLACE_METHODS else ())
 
         return method
 
@@ -108,20 +116,108 @@ class FakeArray(np.lib.mixins.NDArrayOperatorsMixin):
         CALLS["ufuncs"].add(ufunc.__name__ if method == "__call__" else
                             f"{ufunc.__name__}.{method}")
         out = kwargs.get("out")
-        r = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        writes = tuple(out or ()) + ((inputs[0],) if method == "at" else ())
+        r = _call(getattr(ufunc, method), inputs, kwargs, ufunc.__name__, writes=writes)
         if out is not None:
             return out[0] if len(out) == 1 else out
-        return _wrap(r)
+        return r
 
     def __array_function__(self, func, types, args, kwargs):
         _no_host(func.__name__, args)
         mod = getattr(func, "__module__", "") or ""
         prefix = "" if mod in ("numpy", "numpy.core", "numpy._core") else mod + "."
         CALLS["functions"].add(prefix.replace("numpy.", "") + func.__name__)
-        r = func(*_unwrap(args), **_unwrap(kwargs))
+        writes = (args[0],) if func is np.copyto else ()
+        if kwargs.get("out") is not None:
+            writes += (kwargs["out"],)
+        r = _call(func, args, kwargs, func.__name__, writes=writes)
         if func is np.copyto:
             return None
-        return _wrap(r)
+        return r
+
+
+# ---------------------------------------------------------------- stream capture
+# CuPy's ``Stream.begin_capture``/``end_capture`` and ``Graph.launch``. A real capture runs
+# nothing: kernels are recorded with their arguments' device addresses and run at each
+# launch. The fake runs every call eagerly (to learn its result's shape) and records it on a
+# tape of (function, arguments, result); at the end of the capture, memory that existed
+# before it is restored to its pre-capture contents (the capture changed nothing there) and
+# floating memory allocated during it is filled with NaN (its contents are undefined until a
+# launch); a launch re-runs the tape, writing each call's result into the array recorded
+# for it, so later calls read the values of this launch, as kernels read fixed addresses.
+# Host synchronisation (item, tolist, bool, ...) and pageable host-to-device copies raise
+# during a capture, as CUDA refuses them.
+_CAPTURE = [None]
+_IN_PLACE_METHODS = frozenset({"fill", "sort", "put", "partition", "itemset"})
+
+
+class _Tape:
+    def __init__(self, stream):
+        self.stream = stream
+        self.entries = []
+        self.created = {}   # id(root ndarray) -> root, allocated during the capture
+        self.saved = {}     # id(root ndarray) -> (root, copy before the capture wrote it)
+
+
+def _root(a):
+    while isinstance(a, np.ndarray) and isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _no_sync(what):
+    if _CAPTURE[0] is not None:
+        raise RuntimeError(f"fake CuPy: {what}() synchronises with the host, which is not "
+                           "permitted while a stream is capturing "
+                           "(cudaErrorStreamCaptureUnsupported)")
+
+
+def _setitem(a, key, value):
+    a[key] = value
+
+
+def _call(fn, args, kwargs, name, writes=()):
+    """Run ``fn`` on unwrapped arguments; while capturing, also put it on the tape."""
+    tape = _CAPTURE[0]
+    if tape is not None:
+        for w in writes:
+            root = _root(_unwrap(w))
+            if isinstance(root, np.ndarray) and id(root) not in tape.created \
+                    and id(root) not in tape.saved:
+                tape.saved[id(root)] = (root, root.copy())
+    r = _wrap(fn(*_unwrap(args), **_unwrap(kwargs)))
+    if tape is not None:
+        # a result whose memory is an argument's (a view) was not allocated by this call
+        inputs = {id(_root(x.a)) for x in _flat((args, tuple(kwargs.values())))
+                  if isinstance(x, FakeArray)}
+        for x in (r if isinstance(r, tuple) else (r,)):
+            if isinstance(x, FakeArray):
+                root = _root(x.a)
+                if id(root) not in inputs and id(root) not in tape.saved:
+                    tape.created.setdefault(id(root), root)
+        tape.entries.append((fn, args, kwargs, r))
+    return r
+
+
+class _Graph:
+    """``cupy.cuda.Graph``: made by ``Stream.end_capture``, run by ``launch``."""
+
+    def __init__(self, tape):
+        self.tape = tape
+        self.launches = 0
+
+    def launch(self, stream=None):
+        self.launches += 1
+        for fn, args, kwargs, r in self.tape.entries:
+            new = fn(*_unwrap(args), **_unwrap(kwargs))
+            for old, val in zip(r if isinstance(r, tuple) else (r,),
+                                new if isinstance(r, tuple) else (new,)):
+                if isinstance(old, FakeArray) and isinstance(val, (np.ndarray, np.generic)) \
+                        and not np.shares_memory(old.a, val):
+                    np.copyto(old.a, val)
+
+    def upload(self, stream=None):
+        pass
 
 
 def _no_host(fname, args):
@@ -197,6 +293,31 @@ class _Stream:
         e = event or _Event()
         e.record(self)
         return e
+
+    def begin_capture(self, mode=None):
+        if self.ptr == 0:
+            raise RuntimeError("cudaErrorStreamCaptureUnsupported: operation not permitted "
+                               "when stream is capturing (the legacy default stream)")
+        if _CAPTURE[0] is not None:
+            raise RuntimeError("cudaErrorIllegalState: a capture is already in progress")
+        self.capture_mode = mode
+        _CAPTURE[0] = _Tape(self)
+
+    def is_capturing(self):
+        return _CAPTURE[0] is not None and _CAPTURE[0].stream is self
+
+    def end_capture(self):
+        tape = _CAPTURE[0]
+        if tape is None or tape.stream is not self:
+            raise RuntimeError("cudaErrorIllegalState: the stream is not capturing")
+        _CAPTURE[0] = None
+        for root, before in tape.saved.values():
+            np.copyto(root, before)
+        for root in tape.created.values():
+            if root.dtype.kind in "fc":
+                root.fill(np.nan)
+        CALLS.setdefault("graphs", []).append(len(tape.entries))
+        return _Graph(tape)
 
     def __enter__(self):
         _STREAMS.append(self)
@@ -360,6 +481,7 @@ def build(device_count=1):
         "cupy.cuda.runtime", getDeviceCount=lambda: device_count,
         getDevice=lambda: _DeviceCtx.current, getDeviceProperties=props,
         memGetInfo=lambda: (70 << 30, 80 << 30), memoryTypeHost=1,
+        streamCaptureModeGlobal=0, streamCaptureModeThreadLocal=1, streamCaptureModeRelaxed=2,
         pointerGetAttributes=lambda ptr: types.SimpleNamespace(type=int(ptr in _PINNED)))
     allocator = []
     nccl = _module("cupy.cuda.nccl", NcclCommunicator=NcclCommunicator,
@@ -384,15 +506,21 @@ def build(device_count=1):
 
     def passthrough(f):
         def call(*a, **k):
-            return _wrap(f(*_unwrap(a), **_unwrap(k)))
+            return _call(f, a, k, f.__name__)
         return call
 
     def asarray(a, dtype=None):
         if isinstance(a, FakeArray):
-            return a if dtype is None or a.dtype == dtype else FakeArray(a.a.astype(dtype))
+            if dtype is None or a.dtype == dtype:
+                return a
+            return _call(lambda x: x.astype(dtype), (a,), {}, "astype")
+        if _CAPTURE[0] is not None and np.ndim(a) > 0:
+            raise RuntimeError("fake CuPy: a host-to-device copy from pageable memory is not "
+                               "permitted while a stream is capturing")
         return FakeArray(np.array(a, dtype=dtype))
 
     def asnumpy(a):
+        _no_sync("asnumpy")
         return a.a.copy() if isinstance(a, FakeArray) else np.asarray(a)
 
     cupy = _module("cupy", ndarray=FakeArray, cuda=cuda, _core=core, asarray=asarray,
@@ -407,7 +535,7 @@ def build(device_count=1):
         def call(x, *rest):
             import scipy.special as sp
 
-            return _wrap(getattr(sp, name)(*_unwrap((x,) + rest)))
+            return _call(getattr(sp, name), (x,) + rest, {}, name)
         return call
 
     sp = _module("cupyx.scipy.special", **{n: special(n) for n in (
@@ -417,7 +545,7 @@ def build(device_count=1):
     scipy = _module("cupyx.scipy", special=sp)
 
     def scatter_add(target, index, values):
-        np.add.at(target.a, _unwrap(index), _unwrap(values))
+        _call(np.add.at, (target, index, values), {}, "scatter_add", writes=(target,))
 
     def empty_pinned(shape, dtype):
         a = np.empty(shape, dtype)
@@ -440,6 +568,7 @@ def install(monkeypatch, device_count=1):
 
     cupy_backend._reset_for_tests()
     _reset_nccl()
+    _CAPTURE[0] = None
     for name, mod in build(device_count).items():
         monkeypatch.setitem(sys.modules, name, mod)
     _tensor._DEVICES.clear()

@@ -40,7 +40,9 @@ device_type = "cuda"
 
 cp = None  # the cupy module, once loaded
 xp = None
-_STATE = {"loaded": False, "reason": None, "precision": None, "peak": 0}
+# capture_keep: while a CUDA graph is captured, the list that keeps every block allocated
+# during the capture alive (NOTE [ CUDA graphs on CuPy ] in ember/cuda/graphs.py)
+_STATE = {"loaded": False, "reason": None, "precision": None, "peak": 0, "capture_keep": None}
 
 
 def load() -> bool:
@@ -103,7 +105,7 @@ def _reset_for_tests():
     if _STATE["loaded"]:
         unregister_backend(sys.modules[__name__])
     cp = xp = None
-    _STATE.update(loaded=False, reason=None, precision=None)
+    _STATE.update(loaded=False, reason=None, precision=None, capture_keep=None)
 
 
 # ------------------------------------------------------------------------ devices
@@ -316,6 +318,9 @@ def _tracking_malloc(size):
     used = pool.used_bytes()
     if used > _STATE["peak"]:
         _STATE["peak"] = used
+    keep = _STATE["capture_keep"]
+    if keep is not None:  # a graph's block: never reused while the graph may replay
+        keep.append(mem)
     return mem
 
 

@@ -25,7 +25,8 @@ __all__ = ["Event", "Stream", "current_device", "current_stream", "default_strea
            "get_device_properties", "is_available", "is_bf16_supported", "is_initialized",
            "manual_seed", "manual_seed_all", "max_memory_allocated", "max_memory_reserved",
            "mem_get_info", "memory_allocated", "memory_reserved", "reset_peak_memory_stats",
-           "set_device", "stream", "synchronize", "device"]
+           "set_device", "stream", "synchronize", "device", "CUDAGraph", "graph",
+           "graph_pool_handle", "is_current_stream_capturing", "make_graphed_callables"]
 
 
 def _backend():
@@ -508,7 +509,16 @@ class stream:
         return False
 
 
+_GRAPH_NAMES = frozenset({"CUDAGraph", "graph", "graph_pool_handle",
+                          "is_current_stream_capturing", "make_graphed_callables", "graphs"})
+
+
 def __getattr__(name):
+    if name in _GRAPH_NAMES:  # ember.cuda.graphs, loaded on first use
+        import importlib
+
+        graphs = importlib.import_module("ember.cuda.graphs")
+        return graphs if name == "graphs" else getattr(graphs, name)
     if name == "amp":  # torch.cuda.amp, loaded on first use
         import importlib
 

@@ -58,6 +58,9 @@ NAMESPACES = [
     "ember.amp", "ember.jit", "ember.onnx", "ember.profiler", "ember.distributed",
     "ember.serialization", "ember.utils.checkpoint", "ember.random", "ember.testing",
     "ember.signal.windows", "ember.accelerator", "ember.hub", "ember.backends",
+    "ember.backends.cuda", "ember.backends.cudnn", "ember.backends.mps", "ember.backends.mkldnn",
+    "ember.backends.mkl", "ember.backends.openmp", "ember.cpu", "ember.cpu.allocator",
+    "ember.cpu.amp",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

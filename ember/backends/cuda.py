@@ -23,6 +23,9 @@ def is_built() -> bool:
     """Whether ember can use CUDA when a GPU is present: CuPy (the ``cuda`` extra) is
     installed. Looks the package up without importing it.
 
+    Returns:
+        bool: True when CuPy is installed (a GPU may still be absent).
+
     Example::
 
         >>> isinstance(ember.backends.cuda.is_built(), bool)
@@ -85,9 +88,32 @@ def _sdp_pair(kind):
         return _SDP[kind]
 
     enable.__name__, query.__name__ = f"enable_{kind}_sdp", f"{kind}_sdp_enabled"
-    enable.__doc__ = (f"Allow or forbid CUDA's {kind} attention kernel (recorded; no effect on "
-                      "the CPU).")
-    query.__doc__ = f"Whether CUDA's {kind} attention kernel is allowed (default True)."
+    enable.__doc__ = f"""Allow or forbid CUDA's {kind} attention kernel.
+
+    The choice is recorded (and read back by ``{kind}_sdp_enabled``); it has no effect on
+    ember's CPU attention, which always computes the math form.
+
+    Args:
+        enabled: bool.
+
+    Returns:
+        None.
+
+    Example:
+        >>> ember.backends.cuda.enable_{kind}_sdp(False)
+        >>> ember.backends.cuda.{kind}_sdp_enabled()
+        False
+        >>> ember.backends.cuda.enable_{kind}_sdp(True)
+    """
+    query.__doc__ = f"""Whether CUDA's {kind} attention kernel is allowed (default True).
+
+    Returns:
+        bool, as last set by ``enable_{kind}_sdp``.
+
+    Example:
+        >>> ember.backends.cuda.{kind}_sdp_enabled()
+        True
+    """
     return enable, query
 
 
@@ -100,6 +126,9 @@ del _sdp_pair
 
 def is_flash_attention_available() -> bool:
     """Whether CUDA's flash attention kernel exists here: False.
+
+    Returns:
+        bool: False.
 
     Example::
 
@@ -114,6 +143,9 @@ def preferred_linalg_library(backend=None):
 
     Args:
         backend: None (query), or "default"; "cusolver"/"magma" need CUDA.
+
+    Returns:
+        The library in use: ``"default"``.
 
     Example::
 

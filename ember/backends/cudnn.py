@@ -32,6 +32,9 @@ fp32_precision = "none"
 def is_available() -> bool:
     """Whether cuDNN can be used: False (ember runs no cuDNN kernels).
 
+    Returns:
+        bool: False.
+
     Example::
 
         >>> ember.backends.cudnn.is_available()
@@ -42,6 +45,9 @@ def is_available() -> bool:
 
 def version():
     """The cuDNN version, or None when cuDNN is absent (here).
+
+    Returns:
+        None.
 
     Example::
 
@@ -56,6 +62,9 @@ def is_acceptable(tensor) -> bool:  # noqa: ARG001 - no cuDNN: False for every t
 
     Args:
         tensor: any tensor.
+
+    Returns:
+        bool: False.
 
     Example::
 
@@ -73,6 +82,9 @@ def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=Fals
         enabled, benchmark, deterministic, allow_tf32: bools, as the module attributes.
         benchmark_limit, fp32_precision, depthwise_kernel: kept for PyTorch's signature;
             ``benchmark_limit`` is stored, the others have no cuDNN to configure.
+
+    Returns:
+        A context manager; the flags it set are restored on exit.
 
     Example::
 

@@ -24,6 +24,9 @@ VERBOSE_OFF, VERBOSE_ON, VERBOSE_ON_CREATION = 0, 1, 2
 def is_available() -> bool:
     """Whether oneDNN kernels are used: False.
 
+    Returns:
+        bool: False.
+
     Example::
 
         >>> ember.backends.mkldnn.is_available()
@@ -38,6 +41,9 @@ def flags(enabled=False, deterministic=False, allow_tf32=True, fp32_precision="n
     Args:
         enabled, deterministic, allow_tf32: bools, as the module attributes.
         fp32_precision: kept for PyTorch's signature (nothing to configure).
+
+    Returns:
+        A context manager; the flags it set are restored on exit.
 
     Example::
 

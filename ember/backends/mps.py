@@ -12,6 +12,9 @@ from __future__ import annotations
 def is_available() -> bool:
     """Whether an MPS device can be used: False (ember has no Metal backend).
 
+    Returns:
+        bool: False.
+
     Example::
 
         >>> ember.backends.mps.is_available()
@@ -22,6 +25,9 @@ def is_available() -> bool:
 
 def is_built() -> bool:
     """Whether ember was built with MPS support: False.
+
+    Returns:
+        bool: False.
 
     Example::
 
@@ -36,6 +42,9 @@ def is_macos_or_newer(major: int, minor: int) -> bool:  # noqa: ARG001 - no MPS:
 
     Args:
         major, minor: the macOS version asked about.
+
+    Returns:
+        bool: False.
 
     Example::
 

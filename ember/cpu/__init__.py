@@ -18,6 +18,9 @@ __all__ = ["amp", "current_device", "device_count", "is_available", "set_device"
 def is_available() -> bool:
     """Whether the CPU device can be used: True.
 
+    Returns:
+        bool: True.
+
     Example::
 
         >>> ember.cpu.is_available()
@@ -29,6 +32,9 @@ def is_available() -> bool:
 def device_count() -> int:
     """Number of CPU devices: 1 (all cores are one device, as in PyTorch).
 
+    Returns:
+        The int 1.
+
     Example::
 
         >>> ember.cpu.device_count()
@@ -39,6 +45,9 @@ def device_count() -> int:
 
 def current_device() -> str:
     """The current CPU device: ``"cpu"``.
+
+    Returns:
+        The string ``"cpu"``.
 
     Example::
 
@@ -53,6 +62,9 @@ def set_device(device) -> None:
 
     Args:
         device: "cpu" or ``ember.device("cpu")``.
+
+    Returns:
+        None.
 
     Example::
 
@@ -69,6 +81,9 @@ def synchronize(device=None) -> None:
 
     Args:
         device: ignored (there is one CPU device).
+
+    Returns:
+        None.
 
     Example::
 

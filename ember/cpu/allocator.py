@@ -76,6 +76,9 @@ def enable_heap_reuse(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 <<
         NotImplementedError: not on Linux with glibc (the thresholds are glibc's).
         ValueError: a threshold is not a positive int below 2**31.
 
+    Returns:
+        None.
+
     Example::
 
         >>> import ember.cpu.allocator as allocator
@@ -103,6 +106,9 @@ def enable_heap_reuse(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 <<
 def disable_heap_reuse() -> None:
     """Return kept heap memory to the system and set glibc's static default thresholds.
 
+    Returns:
+        None.
+
     Example::
 
         >>> import ember.cpu.allocator as allocator
@@ -122,6 +128,9 @@ def disable_heap_reuse() -> None:
 
 def heap_reuse_enabled() -> bool:
     """Whether :func:`enable_heap_reuse` is in effect in this process.
+
+    Returns:
+        bool.
 
     Example::
 

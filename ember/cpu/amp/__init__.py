@@ -30,6 +30,14 @@ class GradScaler(_GradScaler):
     Args:
         init_scale, growth_factor, backoff_factor, growth_interval, enabled: as
             :class:`ember.amp.GradScaler`.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     scaler = ember.cpu.amp.GradScaler()
+        >>> isinstance(scaler, ember.amp.GradScaler), scaler.get_scale()
+        (True, 65536.0)
     """
 
     def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
@@ -50,6 +58,15 @@ class autocast(_autocast):
         enabled: False makes the region a no-op.
         dtype: the reduced dtype (default bfloat16, PyTorch's CPU default).
         cache_enabled: PyTorch's weight-cast cache flag.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     with ember.cpu.amp.autocast():
+        ...         y = ember.mm(ember.ones(2, 3), ember.ones(3, 2))
+        >>> y.dtype
+        torch.bfloat16
     """
 
     def __init__(self, enabled: bool = True, dtype=None, cache_enabled: bool = True):

@@ -66,6 +66,9 @@ def _index(device, what):
 def is_available() -> bool:
     """Whether CuPy is installed and sees at least one CUDA device.
 
+    Returns:
+        bool.
+
     Example::
 
         >>> isinstance(ember.cuda.is_available(), bool)
@@ -76,6 +79,9 @@ def is_available() -> bool:
 
 def is_initialized() -> bool:
     """Whether the CUDA backend has been loaded in this process.
+
+    Returns:
+        bool: whether the CuPy backend was loaded.
 
     Example::
 
@@ -90,6 +96,9 @@ def is_initialized() -> bool:
 def device_count() -> int:
     """How many CUDA devices are visible (0 without CuPy or a GPU).
 
+    Returns:
+        An int, 0 without CuPy or a GPU.
+
     Example::
 
         >>> ember.cuda.device_count() >= 0
@@ -101,6 +110,9 @@ def device_count() -> int:
 
 def current_device() -> int:
     """The index of the current CUDA device (RuntimeError without one).
+
+    Returns:
+        The current device's index; RuntimeError when CUDA is not available.
 
     Example::
 
@@ -115,6 +127,9 @@ def set_device(device) -> None:
 
     Args:
         device: the device; a negative index is a no-op, as in PyTorch.
+
+    Returns:
+        None; RuntimeError when CUDA is not available.
 
     Example::
 
@@ -158,6 +173,12 @@ class device:
 def synchronize(device=None) -> None:
     """Wait until every kernel queued on ``device`` (default: the current one) is done.
 
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        None; RuntimeError when CUDA is not available.
+
     Example::
 
         >>> if ember.cuda.is_available():
@@ -174,6 +195,9 @@ def manual_seed(seed: int) -> None:
 
     Args:
         seed: an int (checked).
+
+    Returns:
+        None.
 
     Example::
 
@@ -192,6 +216,12 @@ def _props(device=None):
 
 def get_device_name(device=None) -> str:
     """The name of a CUDA device, e.g. "NVIDIA H100 80GB HBM3".
+
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        The device's name (str); RuntimeError when CUDA is not available.
 
     Example::
 
@@ -224,6 +254,14 @@ class _DeviceProperties:
 def get_device_properties(device=None) -> _DeviceProperties:
     """Name, compute capability, memory and multiprocessor count of a CUDA device.
 
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        An object with PyTorch's fields ``name``, ``major``, ``minor``, ``total_memory``,
+        ``multi_processor_count``, ``L2_cache_size``, ``warp_size``, ``is_integrated``;
+        RuntimeError when CUDA is not available.
+
     Example::
 
         >>> if ember.cuda.is_available():
@@ -234,6 +272,12 @@ def get_device_properties(device=None) -> _DeviceProperties:
 
 def get_device_capability(device=None) -> tuple:
     """The compute capability ``(major, minor)`` of a CUDA device.
+
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        A tuple ``(major, minor)`` of ints; RuntimeError when CUDA is not available.
 
     Example::
 
@@ -247,6 +291,12 @@ def get_device_capability(device=None) -> tuple:
 def is_bf16_supported(including_emulation: bool = True) -> bool:  # noqa: ARG001 - no bfloat16 on cuda either way
     """False: CuPy 14 has no bfloat16 arrays, so ember refuses bfloat16 on cuda.
 
+    Args:
+        including_emulation: accepted; the answer is the same.
+
+    Returns:
+        False.
+
     Example::
 
         >>> ember.cuda.is_bf16_supported()
@@ -258,6 +308,12 @@ def is_bf16_supported(including_emulation: bool = True) -> bool:  # noqa: ARG001
 # ----------------------------------------------------------------------------- memory
 def memory_allocated(device=None) -> int:  # noqa: ARG001 - one device per process
     """Bytes held by live cuda tensors (CuPy's memory pool); 0 without CUDA.
+
+    Args:
+        device: accepted for PyTorch's signature; ember uses one device per process.
+
+    Returns:
+        An int (bytes).
 
     Example::
 
@@ -271,6 +327,12 @@ def memory_allocated(device=None) -> int:  # noqa: ARG001 - one device per proce
 def max_memory_allocated(device=None) -> int:  # noqa: ARG001 - one device per process
     """The peak of :func:`memory_allocated` since the start or the last reset; 0 without CUDA.
 
+    Args:
+        device: accepted for PyTorch's signature; ember uses one device per process.
+
+    Returns:
+        An int (bytes).
+
     Example::
 
         >>> ember.cuda.max_memory_allocated() >= ember.cuda.memory_allocated()
@@ -283,6 +345,12 @@ def max_memory_allocated(device=None) -> int:  # noqa: ARG001 - one device per p
 def reset_peak_memory_stats(device=None) -> None:  # noqa: ARG001 - one device per process
     """Restart :func:`max_memory_allocated` at the current usage (RuntimeError without CUDA).
 
+    Args:
+        device: accepted for PyTorch's signature; ember uses one device per process.
+
+    Returns:
+        None; RuntimeError when CUDA is not available.
+
     Example::
 
         >>> if ember.cuda.is_available():
@@ -293,6 +361,13 @@ def reset_peak_memory_stats(device=None) -> None:  # noqa: ARG001 - one device p
 
 def memory_reserved(device=None) -> int:  # noqa: ARG001 - one device per process
     """Bytes CuPy's pool holds from the driver (in use and cached); 0 without CUDA.
+
+    Args:
+        device: accepted for PyTorch's signature; ember uses one device per process.
+
+    Returns:
+        An int (bytes). ``max_memory_reserved`` is the same function: CuPy's pool only
+        grows until ``empty_cache``.
 
     Example::
 
@@ -309,6 +384,12 @@ max_memory_reserved = memory_reserved  # the pool only grows until empty_cache
 def mem_get_info(device=None) -> tuple:
     """``(free, total)`` bytes of a CUDA device, from the driver.
 
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        A tuple ``(free, total)`` of ints; RuntimeError when CUDA is not available.
+
     Example::
 
         >>> if ember.cuda.is_available():
@@ -321,6 +402,9 @@ def mem_get_info(device=None) -> tuple:
 
 def empty_cache() -> None:
     """Give cached, unused device memory back to the driver (nothing to do without CUDA).
+
+    Returns:
+        None.
 
     Example::
 
@@ -460,6 +544,12 @@ class Event:
 def current_stream(device=None) -> Stream:
     """The stream new work goes to on ``device`` (the current device by default).
 
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        An ``ember.cuda.Stream``; RuntimeError when CUDA is not available.
+
     Example::
 
         >>> if ember.cuda.is_available():
@@ -472,6 +562,12 @@ def current_stream(device=None) -> Stream:
 
 def default_stream(device=None) -> Stream:
     """The device's default (legacy null) stream.
+
+    Args:
+        device: an index, ``"cuda:N"`` or an ``ember.device``; None: the current device.
+
+    Returns:
+        An ``ember.cuda.Stream``; RuntimeError when CUDA is not available.
 
     Example::
 

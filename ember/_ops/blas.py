@@ -42,7 +42,7 @@ _MATMUL = OpDef("matmul", _matmul_fwd, None, save="x", onnx="MatMul",
 
 def _mT(x):
     nd = x._data.ndim
-    t = apply(_TRANSPOSE, (x,), (nd - 2, nd - 1))
+    t = apply(_TRANSPOSE, (x,), (nd - 2, nd - 1, "TransposeBackward0"))
     return t.conj() if t._data.dtype.kind == "c" else t
 
 

@@ -46,12 +46,22 @@ def _keep_shape(shape, axes):
 def _expand_back(g, shape, axes, keepdim):
     """Gradient of a reduction: restore reduced dims, then broadcast to ``shape``."""
     if not keepdim and g._data.ndim:  # a 0-dim g expands directly
-        g = apply(_VIEW, (g,), (_keep_shape(shape, axes), g._data.shape))
+        g = apply(_VIEW, (g,), (_keep_shape(shape, axes), g._data.shape, "ViewBackward0"))
     return apply(_EXPAND, (g,), (shape,)) if g._data.shape != shape else g
 
 
 # ------------------------------------------------------------------ sum / mean / prod
+def _rk():
+    from ember._codegen import reduce_kernels
+
+    return reduce_kernels
+
+
 def _sum_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
+    if dtype is None and x.size >= 32768:  # NOTE [ Threaded sums and scans ]
+        r = _rk().sum_(x, axes, keepdim)
+        if r is not None:
+            return r
     return xp.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)
 
 
@@ -84,6 +94,10 @@ def _mean_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attrib
     if x.size == 0:  # NaN like PyTorch, without NumPy's "mean of empty slice" warning
         s = xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
         return xp.true_divide(s, 0, out=s) if s.ndim else s / s.dtype.type(0)
+    if dtype is None and x.size >= 32768:  # NOTE [ Threaded sums and scans ]
+        r = _rk().sum_(x, axes, keepdim, mean=True)
+        if r is not None:
+            return r
     return xp.mean(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
 
@@ -635,6 +649,10 @@ def _cumsum_fwd(x, dim, dtype):
     # element, a serial chain). Along any axis but the last, the slices across it are
     # independent: adding whole slices in a loop vectorises, and sums in the same order
     # (out[i] = out[i - 1] + x[i]), so the result is bit-identical.
+    if (dtype is None or dtype == x.dtype) and x.size >= 32768:
+        r = _rk().scan(x, dim)  # threaded, double accumulation (NOTE [ Threaded sums and scans ])
+        if r is not None:
+            return r
     n = x.shape[dim] if x.ndim else 1
     if (x.ndim >= 2 and dim != x.ndim - 1 and 2 <= n <= 4096 and x.size >= 256 * n
             and type(x) is np.ndarray

@@ -72,13 +72,23 @@ def _reshape_bwd(ctx, g):
     return (g.reshape(ctx.params[1]),)
 
 
-def _view_fwd(x, shape, _in):
+def _view_fwd(x, shape, _in, _node_name):
     # A C-contiguous array always reshapes to a view; otherwise ask NumPy not to copy.
     return x.reshape(shape) if x.flags.c_contiguous else xp.reshape(x, shape, copy=False)
 
 
-_VIEW = OpDef("view", _view_fwd, _reshape_bwd, view=True, onnx="Reshape")
-_VIEW.attrs = ('size', 'input_shape')
+# NOTE [ Spellings of one view record ]
+# view, reshape, squeeze, unsqueeze, t (of < 2 dims) and expand (to the same shape) are all
+# this one reshaping record, and transpose and t (of 2 dims) the transpose record; PyTorch
+# names their nodes by the spelling (SqueezeBackward1, TBackward0, ...), which the shapes
+# cannot tell apart. The spelling's node name is therefore the record's last attribute,
+# picked by ``node_names`` when a node is recorded (NOTE [ Node names ]): a view replayed
+# after an in-place edit of its base (NOTE [ In-place on views ]) gets its name back, as
+# the attribute travels with the view. Forwards and backwards ignore it.
+_VIEW = OpDef("view", _view_fwd, _reshape_bwd, view=True, onnx="Reshape",
+              node_names=lambda params: params[2])
+_VIEW.attrs = ('size', 'input_shape', 'node_name')
+_V = "ViewBackward0"
 _RESHAPE_COPY = OpDef("reshape", lambda x, shape, _in: xp.reshape(x, shape), _reshape_bwd,
                       node_name="UnsafeViewBackward0", onnx="Reshape")
 
@@ -90,7 +100,7 @@ def view(input, *shape):
         return _view_dtype(input, D.to_dtype(shape[0]))
     shape = _infer(_shape_arg(shape), input._data.size, "view")
     try:
-        return apply(_VIEW, (input,), (shape, input._data.shape))
+        return apply(_VIEW, (input,), (shape, input._data.shape, _V))
     except RuntimeError:
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one "
@@ -114,14 +124,16 @@ def reshape(input, *shape):
     shape = _infer(_shape_arg(shape, "reshape"), input._data.size, "reshape")
     d = input._data
     if d.shape == shape:
-        return apply(_VIEW, (input,), (shape, d.shape))
+        return apply(_VIEW, (input,), (shape, d.shape, _V))
     viewable = True
     if not d.flags.c_contiguous:
         try:
             xp.reshape(d, shape, copy=False)
         except ValueError:
             viewable = False
-    return apply(_VIEW if viewable else _RESHAPE_COPY, (input,), (shape, d.shape))
+    if viewable:
+        return apply(_VIEW, (input,), (shape, d.shape, _V))
+    return apply(_RESHAPE_COPY, (input,), (shape, d.shape))
 
 
 @register(function=False)
@@ -207,9 +219,10 @@ def permute(input, *dims):
     return apply(_PERMUTE, (input,), (dims,))
 
 
-_TRANSPOSE = OpDef("transpose", lambda x, a, b: x.swapaxes(a, b),
-                   lambda ctx, g: (g.transpose(*ctx.params),), view=True, onnx="Transpose")
-_TRANSPOSE.attrs = ('dim0', 'dim1')
+_TRANSPOSE = OpDef("transpose", lambda x, a, b, _node_name: x.swapaxes(a, b),
+                   lambda ctx, g: (g.transpose(ctx.params[0], ctx.params[1]),), view=True,
+                   onnx="Transpose", node_names=lambda params: params[2])
+_TRANSPOSE.attrs = ('dim0', 'dim1', 'node_name')  # NOTE [ Spellings of one view record ]
 
 
 @register
@@ -218,12 +231,16 @@ def transpose(input, dim0, dim1):
     a = _wrap_dim(dim0, nd, "transpose")
     b = _wrap_dim(dim1, nd, "transpose")
     if nd == 0:
-        return renamed(apply(_VIEW, (input,), ((), ())), _VIEW, "TransposeBackward0")
-    return apply(_TRANSPOSE, (input,), (a, b))
+        return apply(_VIEW, (input,), ((), (), "TransposeBackward0"))
+    return apply(_TRANSPOSE, (input,), (a, b, "TransposeBackward0"))
 
 
-FUNCTIONS["swapaxes"] = FUNCTIONS["swapdims"] = transpose
-METHODS["swapaxes"] = METHODS["swapdims"] = transpose
+FUNCTIONS["swapdims"] = METHODS["swapdims"] = transpose
+
+
+@register
+def swapaxes(input, axis0, axis1):  # transpose under NumPy's name, with its keywords
+    return transpose(input, axis0, axis1)
 
 
 @register
@@ -232,10 +249,8 @@ def t(input):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
     if input._data.ndim == 2:
-        y = apply(_TRANSPOSE, (input,), (0, 1))
-        return y if y._grad_fn is None else renamed(y, _TRANSPOSE, "TBackward0")
-    return renamed(apply(_VIEW, (input,), (input._data.shape, input._data.shape)), _VIEW,
-                   "TBackward0")
+        return apply(_TRANSPOSE, (input,), (0, 1, "TBackward0"))
+    return apply(_VIEW, (input,), (input._data.shape, input._data.shape, "TBackward0"))
 
 
 @register
@@ -280,19 +295,17 @@ def squeeze(input, dim=None):
                                "multiple times in the list of dims")
         dims = set(wrapped) if shp else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    y = apply(_VIEW, (input,), (new, shp))
     # squeeze(), squeeze(int), squeeze(dims): PyTorch's three overloads (NOTE [ Node names ])
-    return y if y._grad_fn is None else renamed(y, _VIEW, "SqueezeBackward0" if dim is None else
-                                                "SqueezeBackward1" if isinstance(dim, int) else
-                                                "SqueezeBackward2")
+    return apply(_VIEW, (input,), (new, shp, "SqueezeBackward0" if dim is None else
+                                   "SqueezeBackward1" if isinstance(dim, int) else
+                                   "SqueezeBackward2"))
 
 
 @register
 def unsqueeze(input, dim):
     shp = input._data.shape
     d = _wrap_dim(dim, len(shp) + 1, "unsqueeze")
-    y = apply(_VIEW, (input,), (shp[:d] + (1,) + shp[d:], shp))
-    return y if y._grad_fn is None else renamed(y, _VIEW, "UnsqueezeBackward0")
+    return apply(_VIEW, (input,), (shp[:d] + (1,) + shp[d:], shp, "UnsqueezeBackward0"))
 
 
 def _expand_fwd(x, shape):
@@ -337,7 +350,7 @@ def expand(input, *sizes):
         new.append(s)
     new = tuple(new)
     if new == shp:
-        return renamed(apply(_VIEW, (input,), (shp, shp)), _VIEW, "ExpandBackward0")
+        return apply(_VIEW, (input,), (shp, shp, "ExpandBackward0"))
     return apply(_EXPAND, (input,), (new,))
 
 
@@ -545,7 +558,17 @@ def chunk(input, chunks, dim=0):
 
 
 @register
-def tensor_split(input, indices_or_sections, dim=0):
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
+    # PyTorch's three overloads name the second argument sections / indices /
+    # tensor_indices_or_sections; its documentation (and ember's positional name) says
+    # indices_or_sections: exactly one of the four
+    given = [v for v in (indices_or_sections, sections, indices, tensor_indices_or_sections)
+             if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split() takes exactly one of indices_or_sections, sections, "
+                        f"indices or tensor_indices_or_sections ({len(given)} given)")
+    indices_or_sections = given[0]
     if input._data.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")

@@ -497,7 +497,7 @@ def _expand(ctx, node):
 @register("transpose")
 def _transpose(ctx, node):
     rank = len(node.inputs[0].shape)
-    a, b = (_norm_axis(d, rank) for d in node.params)
+    a, b = (_norm_axis(d, rank) for d in node.params[:2])  # the third names the node
     perm = list(range(rank))
     perm[a], perm[b] = perm[b], perm[a]
     return ctx.op("Transpose", [ctx.inp(0)], perm=perm)

@@ -351,9 +351,10 @@ def _sig(v):
 
 def lstm_cell(xg, hg, c, a, cn, tc, hn):
     """One LSTM step's gate math: pre-activations ``xg + hg`` (n, 4 hs; gate order i, f, g,
-    o) and the cell ``c`` (n, hs) -> activations into ``a`` (n, 4 hs), the new cell into
-    ``cn``, its tanh into ``tc`` and the hidden state into ``hn`` (all written in place).
-    False when the kernels do not cover the call."""
+    o; ``hg`` may also be gate-major, (4, n, hs)) and the cell ``c`` (n, hs) -> activations
+    into ``a`` (n, 4 hs), the new cell into ``cn``, its tanh into ``tc`` and the hidden
+    state into ``hn`` (all written in place). False when the kernels do not cover the
+    call."""
     if not _ok(xg, hg, c, a, cn, tc, hn) or xg.shape[0] == 0:
         return False
     dt = xg.dtype.name
@@ -371,7 +372,8 @@ def lstm_cell(xg, hg, c, a, cn, tc, hn):
     if k.backend != "c":
         return False
     gates = [xg[:, j * hs:(j + 1) * hs] for j in range(4)] + \
-        [hg[:, j * hs:(j + 1) * hs] for j in range(4)]
+        ([hg[j] for j in range(4)] if hg.ndim == 3 else
+         [hg[:, j * hs:(j + 1) * hs] for j in range(4)])
     k(gates + [c], out=[a[:, j * hs:(j + 1) * hs] for j in range(4)] + [cn, tc, hn])
     return True
 

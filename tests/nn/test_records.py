@@ -89,6 +89,7 @@ REACHES = {
     "gru_layer": ("gru_layer", "gru_layer_backward"),
     "rnn_layer": ("rnn_layer", "rnn_layer_backward"),
     "embedding": ("embedding", "embedding_backward"),
+    "linear": ("linear", "linear_backward"),
     "hardtanh": ("hardtanh", "hardtanh_backward"),
     "leaky_relu": ("leaky_relu", "leaky_relu_backward"),
     "elu": ("elu", "elu_backward"),

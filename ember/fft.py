@@ -506,10 +506,7 @@ def hfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[s
         >>> ember.fft.hfft(ember.tensor([1., 0., 0.]))
         tensor([1., 1., 1., 1.])
     """
-    x = _float_input("hfft", input)
-    if x.is_complex():
-        x = x.conj()
-    return _out(_c2r("hfft", x, n, dim, _DUAL[_norm(norm)]), out)
+    return _out(_hermitian_c2r("hfft", input, n, dim, norm), out)
 
 
 def ihfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[str] = None, *,
@@ -533,7 +530,7 @@ def ihfft(input: Tensor, n: Optional[int] = None, dim: int = -1, norm: Optional[
         >>> ember.fft.ihfft(ember.tensor([1., 1., 1., 1.]))
         tensor([1.-0.j, 0.-0.j, 0.-0.j])
     """
-    return _out(_r2c("ihfft", input, n, dim, _DUAL[_norm(norm)]).conj(), out)
+    return _out(_hermitian_r2c("ihfft", input, n, dim, norm), out)
 
 
 def hfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
@@ -556,10 +553,7 @@ def hfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
         >>> ember.fft.hfftn(ember.ones(2, 3)).shape
         torch.Size([2, 4])
     """
-    x = _float_input("hfftn", input)
-    if x.is_complex():
-        x = x.conj()
-    return _out(_c2r("hfftn", x, s, dim, _DUAL[_norm(norm)]), out)
+    return _out(_hermitian_c2r("hfftn", input, s, dim, norm), out)
 
 
 def hfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
@@ -580,10 +574,7 @@ def hfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
         >>> ember.fft.hfft2(ember.ones(2, 3)).shape
         torch.Size([2, 4])
     """
-    x = _float_input("hfft2", input)
-    if x.is_complex():
-        x = x.conj()
-    return _out(_c2r("hfft2", x, s, dim, _DUAL[_norm(norm)]), out)
+    return _out(_hermitian_c2r("hfft2", input, s, dim, norm), out)
 
 
 def ihfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
@@ -605,7 +596,7 @@ def ihfftn(input: Tensor, s: Optional[Sequence[int]] = None, dim=None,
         >>> ember.fft.ihfftn(ember.ones(2, 4)).shape
         torch.Size([2, 3])
     """
-    return _out(_r2c("ihfftn", input, s, dim, _DUAL[_norm(norm)]).conj(), out)
+    return _out(_hermitian_r2c("ihfftn", input, s, dim, norm), out)
 
 
 def ihfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
@@ -626,10 +617,25 @@ def ihfft2(input: Tensor, s: Optional[Sequence[int]] = None, dim=(-2, -1),
         >>> ember.fft.ihfft2(ember.ones(2, 4)).shape
         torch.Size([2, 3])
     """
-    return _out(_r2c("ihfft2", input, s, dim, _DUAL[_norm(norm)]).conj(), out)
+    return _out(_hermitian_r2c("ihfft2", input, s, dim, norm), out)
 
 
 # --------------------------------------------------------------------------- helpers
+def _hermitian_c2r(name, input, s, dim, norm):
+    """hfft/hfft2/hfftn: the real transform of a Hermitian signal given by its half, which is
+    the inverse real FFT of its conjugate under the dual norm."""
+    x = _float_input(name, input)
+    if x.is_complex():
+        x = x.conj()
+    return _c2r(name, x, s, dim, _DUAL[_norm(norm)])
+
+
+def _hermitian_r2c(name, input, s, dim, norm):
+    """ihfft/ihfft2/ihfftn: the half spectrum of a real signal with hfft's conventions, which
+    is the conjugate of its real FFT under the dual norm."""
+    return _r2c(name, input, s, dim, _DUAL[_norm(norm)]).conj()
+
+
 def _out(res, out):
     if out is None:
         return res

@@ -60,7 +60,8 @@ NAMESPACES = [
     "ember.signal.windows", "ember.accelerator", "ember.hub", "ember.backends",
     "ember.backends.cuda", "ember.backends.cudnn", "ember.backends.mps", "ember.backends.mkldnn",
     "ember.backends.mkl", "ember.backends.openmp", "ember.cpu", "ember.cpu.allocator",
-    "ember.cpu.amp", "ember.cuda", "ember.cuda.amp",
+    "ember.cpu.amp", "ember.cuda", "ember.cuda.amp", "ember.multiprocessing",
+    "ember.utils.tensorboard",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

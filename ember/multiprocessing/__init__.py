@@ -36,12 +36,30 @@ _SHARING_STRATEGIES = frozenset({"file_descriptor"})
 
 
 def get_all_sharing_strategies() -> set[str]:
-    """The sharing strategies this platform supports (``{'file_descriptor'}``)."""
+    """The ways tensors can be shared between processes on this platform.
+
+    Returns:
+        ``{'file_descriptor'}``: shared tensors live in unlinked ``/dev/shm`` files passed
+        between processes as file descriptors.
+
+    Example:
+        >>> ember.multiprocessing.get_all_sharing_strategies()
+        {'file_descriptor'}
+    """
     return set(_SHARING_STRATEGIES)
 
 
 def get_sharing_strategy() -> str:
-    """The current strategy: always ``'file_descriptor'`` (unlinked /dev/shm files)."""
+    """The current tensor-sharing strategy.
+
+    Returns:
+        ``'file_descriptor'``, the only one ember has (PyTorch's ``'file_system'`` is not
+        provided).
+
+    Example:
+        >>> ember.multiprocessing.get_sharing_strategy()
+        'file_descriptor'
+    """
     return "file_descriptor"
 
 
@@ -49,7 +67,11 @@ def set_sharing_strategy(new_strategy: str) -> None:
     """Set the strategy; only ``'file_descriptor'`` exists in ember.
 
     Args:
-        new_strategy: the strategy name.
+        new_strategy: the strategy name; another than ``'file_descriptor'`` raises
+            ValueError.
+
+    Returns:
+        None.
 
     Example::
 

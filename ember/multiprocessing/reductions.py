@@ -150,7 +150,26 @@ _registered = False
 
 
 def init_reductions() -> None:
-    """Register the tensor reductions with ForkingPickler (idempotent)."""
+    """Register how tensors, Parameters and Buffers are pickled between processes.
+
+    Registered with ``multiprocessing``'s ForkingPickler: a tensor is moved to shared
+    memory (``share_memory_``) and sent as a handle to that memory, so the receiver sees the
+    same storage. ``import ember.multiprocessing`` calls it; calling it again does nothing.
+
+    Returns:
+        None.
+
+    Example:
+        >>> import pickle
+        >>> from multiprocessing.reduction import ForkingPickler
+        >>> from ember.multiprocessing import init_reductions
+        >>> init_reductions()
+        >>> t = ember.ones(3)
+        >>> copy = pickle.loads(ForkingPickler.dumps(t))
+        >>> _ = t.add_(1)
+        >>> copy                            # the same memory
+        tensor([2., 2., 2.])
+    """
     global _registered
     if _registered:
         return

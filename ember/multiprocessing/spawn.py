@@ -11,7 +11,20 @@ from typing import Any, Callable
 
 
 class ProcessException(Exception):
-    """A child process started by :func:`spawn` failed."""
+    """A child process started by ``spawn``/``start_processes`` failed; the base class of the
+    two failures ``ProcessContext.join`` raises.
+
+    Args:
+        msg: the message.
+        error_index: the failed child's index ``i`` (its first argument).
+        pid: the failed child's process id.
+
+    Example:
+        >>> import ember.multiprocessing as mp
+        >>> e = mp.ProcessRaisedException("boom", 1, 1234)
+        >>> isinstance(e, mp.ProcessException), e.error_index, e.pid
+        (True, 1, 1234)
+    """
 
     def __init__(self, msg: str, error_index: int, pid: int):
         super().__init__(msg)
@@ -24,11 +37,46 @@ class ProcessException(Exception):
 
 
 class ProcessRaisedException(ProcessException):
-    """A child raised an exception; ``msg`` holds its traceback text."""
+    """A child raised an exception; ``msg`` holds its traceback text.
+
+    Args:
+        msg: the message with the child's traceback.
+        error_index: the failed child's index.
+        pid: the failed child's process id.
+
+    Example:
+        >>> import ember.multiprocessing as mp
+        >>> def fail(i):
+        ...     raise ValueError(f"bad input {i}")
+        >>> try:
+        ...     mp.start_processes(fail, nprocs=1, start_method="fork")
+        ... except mp.ProcessRaisedException as e:
+        ...     print(e.error_index, "ValueError: bad input 0" in e.msg)
+        0 True
+    """
 
 
 class ProcessExitedException(ProcessException):
-    """A child exited with a non-zero code or was killed by a signal."""
+    """A child exited with a non-zero code, or was killed by a signal, without raising.
+
+    Args:
+        msg: the message.
+        error_index: the failed child's index.
+        error_pid: the failed child's process id (``pid``).
+        exit_code: its exit code (minus the signal number when killed).
+        signal_name: the signal's name ("SIGKILL", ...) when killed, else None.
+
+    Example:
+        >>> import os
+        >>> import ember.multiprocessing as mp
+        >>> def quit_early(i):
+        ...     os._exit(3)
+        >>> try:
+        ...     mp.start_processes(quit_early, nprocs=1, start_method="fork")
+        ... except mp.ProcessExitedException as e:
+        ...     print(e.exit_code, e.signal_name, e.msg)
+        3 None process 0 terminated with exit code 3
+    """
 
     def __init__(self, msg: str, error_index: int, error_pid: int, exit_code: int,
                  signal_name: str | None = None):
@@ -52,7 +100,26 @@ def _wrap(fn, i, args, error_queue):
 
 
 class ProcessContext:
-    """The processes started by :func:`start_processes`; ``join`` them to collect failures."""
+    """The processes started by ``start_processes(..., join=False)``: ``pids()`` lists them and
+    ``join(timeout)`` waits, returning True once all ended well.
+
+    When a child fails, ``join`` terminates the others and raises
+    ``ProcessRaisedException`` (with the child's traceback) or ``ProcessExitedException``.
+
+    Args:
+        processes: the ``multiprocessing.Process`` objects.
+        error_queues: one queue per process, where a child that raises puts its traceback.
+
+    Example:
+        >>> import ember.multiprocessing as mp
+        >>> def work(i):
+        ...     pass
+        >>> ctx = mp.start_processes(work, nprocs=2, join=False, start_method="fork")
+        >>> len(ctx.pids())
+        2
+        >>> while not ctx.join():
+        ...     pass
+    """
 
     def __init__(self, processes: list, error_queues: list):
         self.processes = processes
@@ -119,10 +186,17 @@ def start_processes(fn: Callable[..., Any], args: tuple = (), nprocs: int = 1,
         daemon: make the children daemonic.
         start_method: ``"spawn"``, ``"fork"`` or ``"forkserver"``.
 
-    Example::
+    Returns:
+        None with ``join``; otherwise the ``ProcessContext`` of the running processes.
 
-        >>> ember.multiprocessing.start_processes(train, args=(model,), nprocs=2,
+    Example:
+        >>> def work(i, t):
+        ...     t[i] = i + 1
+        >>> t = ember.zeros(2).share_memory_()
+        >>> ember.multiprocessing.start_processes(work, args=(t,), nprocs=2,
         ...                                       start_method="fork")
+        >>> t
+        tensor([1., 2.])
     """
     import ember.multiprocessing  # noqa: F401  (tensor reductions for the arguments)
 
@@ -161,11 +235,18 @@ def spawn(fn: Callable[..., Any], args: tuple = (), nprocs: int = 1, join: bool 
         daemon: make the children daemonic.
         start_method: ``"spawn"`` (default), ``"fork"`` or ``"forkserver"``.
 
-    Example::
+    Returns:
+        None with ``join``; otherwise the ``ProcessContext`` of the running processes.
+
+    Example:
+        With ``"spawn"``, ``fn`` must be importable by the children (defined in a module,
+        not typed in at the prompt), so this example forks:
 
         >>> def work(i, t):
-        ...     t[i] = i
+        ...     t[i] = 10 * (i + 1)          # shared memory: the parent sees the writes
         >>> t = ember.zeros(2).share_memory_()
-        >>> ember.multiprocessing.spawn(work, args=(t,), nprocs=2)
+        >>> ember.multiprocessing.spawn(work, args=(t,), nprocs=2, start_method="fork")
+        >>> t
+        tensor([10., 20.])
     """
     return start_processes(fn, args, nprocs, join, daemon, start_method)

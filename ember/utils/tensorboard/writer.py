@@ -36,10 +36,25 @@ def _to_float(x: Any) -> float:
 
 
 class FileWriter:
-    """Append events to one ``events.out.tfevents.*`` file in ``log_dir``.
+    """Append events to one ``events.out.tfevents.*`` file in ``log_dir``: the low-level
+    writer under ``SummaryWriter`` (``writer.file_writer``).
 
     Events are queued and written when ``max_queue`` are pending, when ``flush_secs`` have
     passed since the last write, on ``flush()`` and on ``close()``.
+
+    Args:
+        log_dir: the directory (created if missing).
+        max_queue: events kept in memory before a write.
+        flush_secs: seconds after which a new event triggers a write.
+        filename_suffix: appended to the event file's name.
+
+    Example:
+        >>> import os
+        >>> from ember.utils.tensorboard import FileWriter
+        >>> w = FileWriter("runs/raw")
+        >>> os.path.basename(w.path).startswith("events.out.tfevents.")
+        True
+        >>> w.close()
     """
 
     def __init__(self, log_dir: str, max_queue: int = 10, flush_secs: int = 120,

@@ -192,3 +192,96 @@ def test_embedding_backward_rows_kernel():
         torch.nn.functional.embedding(torch.from_numpy(idx), wt, **kw).backward(
             torch.from_numpy(g))
         np.testing.assert_allclose(we.grad.numpy(), wt.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------ threaded sums and scans
+_SHAPES_AXES = [((40, 33, 41), (1,)), ((40, 33, 41), (0,)), ((40, 33, 41), (2,)),
+                ((40, 33, 41), (0, 1)), ((40, 33, 41), (1, 2)), ((40, 33, 41), (0, 1, 2)),
+                ((200_000,), (0,)), ((3, 70_000), (1,))]
+
+
+def _adversarial(shape, kind, rng):
+    n = int(np.prod(shape))
+    if kind == "normal":
+        a = rng.standard_normal(n)
+    elif kind == "cancel":  # huge terms that cancel, small ones that survive
+        a = rng.standard_normal(n) * 1e-3
+        a[::2] += 1e6
+        a[1::2] -= 1e6
+    elif kind == "spread":  # magnitudes over 30 decades
+        a = rng.standard_normal(n) * 10.0 ** rng.uniform(-15, 15, n)
+    else:  # "offset": a large common offset, where float32 running sums lose digits
+        a = 1000.0 + rng.standard_normal(n)
+    return a.astype(np.float32).reshape(shape)
+
+
+@pytest.mark.parametrize("kind", ["normal", "cancel", "spread", "offset"])
+@pytest.mark.parametrize("shape,axes", _SHAPES_AXES)
+def test_sum_mean_at_least_as_accurate_as_numpy(shape, axes, kind):
+    a = _adversarial(shape, kind, np.random.default_rng(5))
+    exact = a.astype(np.float64).sum(axis=axes)
+    x = ember.from_numpy(a)
+    got = ember.sum(x, dim=axes).numpy()
+    assert got.dtype == np.float32 and got.shape == exact.shape
+    err, np_err = np.abs(got - exact), np.abs(a.sum(axis=axes) - exact)
+    # float32 rounding of the exact sum is the best possible; NumPy's pairwise sum the bar
+    assert np.all(err <= np.maximum(np_err, np.abs(exact) * 2.0 ** -23) + 1e-30)
+    n = int(np.prod([shape[d] for d in axes]))
+    m = ember.mean(x, dim=axes, keepdim=True).numpy()
+    np.testing.assert_allclose(m.reshape(exact.shape), exact / n,
+                               rtol=2e-7, atol=float(np.abs(a).max()) * 1e-6 / n ** 0.5)
+
+
+def test_sum_special_values_and_fallbacks():
+    a = np.random.default_rng(6).standard_normal((300, 200)).astype(np.float32)
+    b = a.copy()
+    b[5, 7] = np.inf
+    b[9, 3] = np.nan
+    b[11, 4], b[11, 5] = np.inf, -np.inf
+    s = ember.from_numpy(b).sum(1).numpy()
+    assert s[5] == np.inf and np.isnan(s[9]) and np.isnan(s[11])
+    big = np.full(100_000, 3e38, np.float32)  # overflows float32 as PyTorch's does
+    assert ember.from_numpy(big).sum().item() == float("inf")
+    x = ember.from_numpy(a)
+    # non-contiguous input, split axes, float64, integers, negative dims: other paths
+    np.testing.assert_allclose(x.t().sum(-1).numpy(), a.sum(0), rtol=1e-5, atol=1e-4)
+    y = ember.from_numpy(a.reshape(30, 10, 200))
+    np.testing.assert_allclose(y.sum((0, 2)).numpy(), a.reshape(30, 10, 200).sum((0, 2)),
+                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_array_equal(ember.from_numpy(a.astype(np.float64)).sum(-2).numpy(),
+                                  a.astype(np.float64).sum(0))
+    assert ember.arange(100_000).sum().item() == 100_000 * 99_999 // 2
+    assert ember.zeros(0, 40_000).sum(0).shape == (40_000,)
+    assert x.sum(-2, keepdim=True).shape == (1, 200)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,dim", [((816, 1225), 1), ((816, 1225), 0), ((50, 40, 30), 1),
+                                       ((200_000,), 0), ((2, 50_000), -1)])
+def test_cumsum_cumprod_double_accumulation(dtype, shape, dim):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(shape).astype(dtype)
+    x = ember.from_numpy(a)
+    ref = np.cumsum(a.astype(np.float64), axis=dim).astype(dtype)
+    np.testing.assert_array_equal(ember.cumsum(x, dim).numpy(), ref)
+    p = (1 + a * 1e-3).astype(dtype)
+    refp = np.cumprod(p.astype(np.float64), axis=dim).astype(dtype)
+    np.testing.assert_array_equal(ember.cumprod(ember.from_numpy(p), dim).numpy(), refp)
+    # non-contiguous input and a gradient through both
+    t = ember.tensor(a, requires_grad=True)
+    ember.cumsum(t.transpose(0, -1), 0).sum().backward()
+    # d/dx_k of sum_j cumsum_j = the number of prefixes holding k, along t's last dim
+    gref = np.flip(np.cumsum(np.flip(np.ones_like(a), -1), -1), -1)
+    np.testing.assert_array_equal(t.grad.numpy(), gref)
+
+
+def test_cumsum_special_values_and_torch():
+    a = np.random.default_rng(8).standard_normal(100_000).astype(np.float32)
+    a[10] = np.inf
+    a[20] = np.nan
+    c = ember.cumsum(ember.from_numpy(a), 0).numpy()
+    assert np.all(c[10:20] == np.inf) and np.all(np.isnan(c[20:]))
+    torch = pytest.importorskip("torch")
+    b = np.random.default_rng(9).standard_normal((500, 300)).astype(np.float32) + 100
+    np.testing.assert_array_equal(ember.cumsum(ember.from_numpy(b), 1).numpy(),
+                                  torch.cumsum(torch.from_numpy(b), 1).numpy())

@@ -489,6 +489,12 @@ _HISTC = OpDef("histc", _histc_fwd, None, differentiable=False, attrs=("bins", "
 
 # ------------------------------------------------------------------ scans
 def _cumprod_fwd(x, dim):
+    if x.size >= 32768:
+        from ember._codegen import reduce_kernels
+
+        r = reduce_kernels.scan(x, dim, prod=True)  # NOTE [ Threaded sums and scans ]
+        if r is not None:
+            return r
     return np.cumprod(x, axis=dim)
 
 

@@ -323,11 +323,32 @@ class DistributedDataParallel(Module):
         return out
 
     def _sync_buffers(self):
+        # All buffers go in one broadcast, packed as bytes (PyTorch coalesces them too): a
+        # BatchNorm network has three per layer, and each broadcast is a round trip.
         import ember.distributed as dist
 
+        bufs = list(self.module.buffers())
+        if not bufs:
+            return
         src = self._group_src(dist)
-        for b in self.module.buffers():
-            dist.broadcast(b, src=src, group=self.process_group)
+        if len(bufs) == 1:
+            dist.broadcast(bufs[0], src=src, group=self.process_group)
+            return
+        arrays = [b._data for b in bufs]
+        sizes = [a.nbytes for a in arrays]
+        root = dist.get_rank() == src
+        if root:
+            flat = np.concatenate([np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+                                   for a in arrays])
+        else:
+            flat = np.empty(sum(sizes), np.uint8)
+        dist.broadcast(Tensor._wrap(flat), src=src, group=self.process_group)
+        if not root:
+            off = 0
+            for b, a, n in zip(bufs, arrays, sizes):
+                a[...] = flat[off:off + n].view(a.dtype).reshape(a.shape)
+                b._bump()
+                off += n
 
     # ------------------------------------------------------------------ join
     def join(self, divide_by_initial_world_size=True, enable=True,

@@ -359,6 +359,36 @@ def check_broadcast_buffers():
     assert N == 1 or not np.array_equal(everyone[0], everyone[1])
 
 
+class Buffered(nn.Module):
+    """Buffers of several dtypes and layouts, set differently on every rank."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+        self.register_buffer("t", ember.full((3, 2), float(R)).t())   # not contiguous
+        self.register_buffer("count", ember.tensor(R + 5))            # 0-d int64
+        self.register_buffer("flag", ember.tensor([R % 2 == 0, True]))
+        self.register_buffer("d", ember.arange(4, dtype=ember.float64) * (R + 1))
+
+    def forward(self, x):
+        return self.lin(x) * self.t[0, 0]
+
+
+def check_buffers_broadcast_in_one_packed_message():
+    m = Buffered()
+    ddp = DDP(m, init_sync=False)  # so that only the forward's buffer broadcast syncs them
+    before = {k: v.clone() for k, v in m.named_buffers()}
+    ddp(data((B, 3)))
+    for k, v in m.named_buffers():
+        everyone = [None] * N
+        dist.all_gather_object(everyone, (str(v.dtype), tuple(v.shape), v.numpy().tolist()))
+        assert all(e == everyone[0] for e in everyone), (k, everyone)
+        assert str(v.dtype) == str(before[k].dtype) and v.shape == before[k].shape
+    assert m.count.item() == 5 and m.t[0, 0].item() == 0.0 and m.d[1].item() == 1.0
+    if R == 0:
+        assert all(ember.equal(v, before[k]) for k, v in m.named_buffers())
+
+
 def check_join_uneven_inputs():
     ddp, local, ref = replicas(mlp)
     nb = [r + 1 for r in range(N)]  # rank r has r + 1 batches

@@ -52,22 +52,41 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, args, l
     return _create(_WINDOW_OPS[name], params, device, requires_grad)
 
 
+# NOTE [ Window formulas ]
+# Each window is a formula f(n, N): the symmetric window of N points at positions n, in
+# float64. torch.*_window (the records below) and ember.signal.windows both evaluate these;
+# a periodic window of length L is the symmetric one of L + 1 points without its last.
+def cosine_sum(coeffs):
+    """``sum_k (-1)^k a_k cos(2 pi k n / (N - 1))``: Hann, Hamming, Blackman, Nuttall."""
+    def f(n, N):
+        x = 2 * math.pi * n / (N - 1)
+        return sum(((-1) ** k) * a * np.cos(k * x) for k, a in enumerate(coeffs))
+
+    return f
+
+
+def bartlett_values(n, N):
+    """The triangle ``1 - |2n / (N - 1) - 1|``."""
+    return 1 - np.abs(2 * n / (N - 1) - 1)
+
+
+def kaiser_values(beta):
+    """Kaiser's ``I0(beta sqrt(1 - r^2)) / I0(beta)`` with ``r = 2n / (N - 1) - 1``."""
+    def f(n, N):
+        r = 2 * n / (N - 1) - 1
+        return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
+
+    return f
+
+
 def _window_values(kind, L, periodic, args, npdt):
-    """The window's values: the symmetric window of length N at positions n; a periodic
-    window of length L is the symmetric one of length L + 1 without its last point."""
+    """The window's values (NOTE [ Window formulas ])."""
     if L <= 1:
         return np.ones(L, npdt)
     N = L + 1 if periodic else L
-    n = np.arange(L, dtype=np.float64)
-    if kind == "bartlett":
-        arr = 1 - np.abs(2 * n / (N - 1) - 1)
-    elif kind == "kaiser":
-        (beta,) = args
-        r = 2 * n / (N - 1) - 1
-        arr = np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
-    else:  # a sum of cosines with coefficients ``args``
-        x = 2 * math.pi * n / (N - 1)
-        arr = sum(((-1) ** k) * a * np.cos(k * x) for k, a in enumerate(args))
+    formula = (bartlett_values if kind == "bartlett" else kaiser_values(*args)
+               if kind == "kaiser" else cosine_sum(args))  # cosines with coefficients args
+    arr = formula(np.arange(L, dtype=np.float64), N)
     return np.ascontiguousarray(arr.astype(npdt))
 
 

@@ -15,6 +15,7 @@ from ember import _dtype as D
 from ember._device import check_device
 from ember._ops.args import layout_arg
 from ember._ops.core import wrap
+from ember._ops.signal import bartlett_values, cosine_sum, kaiser_values
 from ember._tensor import Tensor
 
 __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general_cosine",
@@ -22,6 +23,8 @@ __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general
 
 
 def _make(name, M, sym, dtype, layout, device, requires_grad, fn) -> Tensor:
+    """The checks every window makes, then ``fn`` (NOTE [ Window formulas ] in
+    _ops/signal.py) evaluated in float64 and cast once."""
     check_device(device)
     layout_arg(name, "layout", layout)  # strided only; others are refused
     if not isinstance(M, (int, np.integer)) or isinstance(M, bool):
@@ -42,14 +45,6 @@ def _make(name, M, sym, dtype, layout, device, requires_grad, fn) -> Tensor:
     if requires_grad:
         t.requires_grad_()
     return t
-
-
-def _cos_sum(a):
-    def fn(n, N):
-        x = 2 * math.pi * n / (N - 1)
-        return sum(((-1) ** k) * c * np.cos(k * x) for k, c in enumerate(a))
-
-    return fn
 
 
 def general_cosine(M: int, *, a, sym: bool = True, dtype=None, layout=None, device=None,
@@ -74,7 +69,7 @@ def general_cosine(M: int, *, a, sym: bool = True, dtype=None, layout=None, devi
     except TypeError:
         raise TypeError("general_cosine(): coefficients 'a' must be an iterable of "
                         "floats") from None
-    return _make("general_cosine", M, sym, dtype, layout, device, requires_grad, _cos_sum(coeffs))
+    return _make("general_cosine", M, sym, dtype, layout, device, requires_grad, cosine_sum(coeffs))
 
 
 def general_hamming(M: int, *, alpha: float = 0.54, sym: bool = True, dtype=None,
@@ -100,7 +95,7 @@ def general_hamming(M: int, *, alpha: float = 0.54, sym: bool = True, dtype=None
         tensor([0., 1., 0.])
     """
     return _make("general_hamming", M, sym, dtype, layout, device, requires_grad,
-                 _cos_sum((alpha, 1.0 - alpha)))
+                 cosine_sum((alpha, 1.0 - alpha)))
 
 
 def hann(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -124,7 +119,7 @@ def hann(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.hann(3)
         tensor([0., 1., 0.])
     """
-    return _make("hann", M, sym, dtype, layout, device, requires_grad, _cos_sum((0.5, 0.5)))
+    return _make("hann", M, sym, dtype, layout, device, requires_grad, cosine_sum((0.5, 0.5)))
 
 
 def hamming(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -148,7 +143,7 @@ def hamming(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.hamming(3)
         tensor([0.0800, 1.0000, 0.0800])
     """
-    return _make("hamming", M, sym, dtype, layout, device, requires_grad, _cos_sum((0.54, 0.46)))
+    return _make("hamming", M, sym, dtype, layout, device, requires_grad, cosine_sum((0.54, 0.46)))
 
 
 def blackman(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -173,7 +168,7 @@ def blackman(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         tensor([0.3400, 1.0000, 0.3400])
     """
     return _make("blackman", M, sym, dtype, layout, device, requires_grad,
-                 _cos_sum((0.42, 0.5, 0.08)))
+                 cosine_sum((0.42, 0.5, 0.08)))
 
 
 def nuttall(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -198,7 +193,7 @@ def nuttall(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         tensor(1.)
     """
     return _make("nuttall", M, sym, dtype, layout, device, requires_grad,
-                 _cos_sum((0.3635819, 0.4891775, 0.1365995, 0.0106411)))
+                 cosine_sum((0.3635819, 0.4891775, 0.1365995, 0.0106411)))
 
 
 def bartlett(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -222,8 +217,7 @@ def bartlett(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
         >>> ember.signal.windows.bartlett(5)
         tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
-    return _make("bartlett", M, sym, dtype, layout, device, requires_grad,
-                 lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
+    return _make("bartlett", M, sym, dtype, layout, device, requires_grad, bartlett_values)
 
 
 def cosine(M: int, *, sym: bool = True, dtype=None, layout=None, device=None,
@@ -332,9 +326,4 @@ def kaiser(M: int, *, beta: float = 12.0, sym: bool = True, dtype=None, layout=N
     """
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got: {beta} instead.")
-
-    def fn(n, N):
-        r = 2 * n / (N - 1) - 1
-        return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
-
-    return _make("kaiser", M, sym, dtype, layout, device, requires_grad, fn)
+    return _make("kaiser", M, sym, dtype, layout, device, requires_grad, kaiser_values(beta))

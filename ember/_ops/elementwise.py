@@ -35,6 +35,79 @@ def _default_float_np():
     return D._default[0].np
 
 
+# NOTE [ Threaded elementwise kernels ] (ember/_codegen/ufuncs.py): on host arrays of at least
+# ``min`` elements these ops run the generated, threaded C kernel of their scalar expression
+# (None: the record's ``op.expr``, NOTE [ Scalar expressions ]) for the dtype kinds listed,
+# else their NumPy forward. Where NumPy's loop is slow at any size (libm's fmod behind
+# floor_divide/remainder/fmod, sign, clamp) the kernel pays from a few thousand elements;
+# for the memory-bound rest, from where the second thread pays.
+_KMIN, _KMIN_SLOW = 1 << 16, 1 << 12
+THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
+    "add": (None, "fi", _KMIN), "sub": (None, "fi", _KMIN), "mul": (None, "fi", _KMIN),
+    "div": (None, "f", _KMIN), "maximum": (None, "fi", _KMIN),
+    "minimum": (None, "fi", _KMIN), "fmax": (None, "f", _KMIN), "fmin": (None, "f", _KMIN),
+    "remainder": (None, "f", _KMIN_SLOW), "fmod": (None, "f", _KMIN_SLOW),
+    "floor_divide": ("floor_divide(a, b)", "f", _KMIN_SLOW),
+    "eq": (None, "fib", _KMIN), "ne": (None, "fib", _KMIN), "lt": (None, "fib", _KMIN),
+    "le": (None, "fib", _KMIN), "gt": (None, "fib", _KMIN), "ge": (None, "fib", _KMIN),
+    "logical_and": (None, "fib", _KMIN), "logical_or": (None, "fib", _KMIN),
+    "logical_xor": (None, "fib", _KMIN), "logical_not": (None, "fib", _KMIN),
+    "bitwise_and": ("bitwise_and(a, b)", "ib", _KMIN),
+    "bitwise_or": ("bitwise_or(a, b)", "ib", _KMIN),
+    "bitwise_xor": ("bitwise_xor(a, b)", "ib", _KMIN),
+    "bitwise_not": ("invert(a)", "ib", _KMIN),
+    "neg": (None, "fi", _KMIN), "abs": (None, "fi", _KMIN), "sign": (None, "fi", _KMIN_SLOW),
+    "floor": (None, "f", _KMIN), "ceil": (None, "f", _KMIN), "trunc": (None, "f", _KMIN),
+    "frac": (None, "f", _KMIN), "square": (None, "fi", _KMIN),
+    "reciprocal": (None, "f", _KMIN), "rsqrt": (None, "f", _KMIN),
+    # the eager forward's formula (op.expr is the textbook one)
+    "sigmoid": ("tanh(a * 0.5) * 0.5 + 0.5", "f", _KMIN),
+    # records and composites outside the unary/binary families (their forwards ask)
+    "clamp": ("minimum(maximum(a, b), c)", "fi", _KMIN_SLOW),
+    "clamp_min": ("maximum(a, b)", "fi", _KMIN_SLOW),
+    "clamp_max": ("minimum(a, b)", "fi", _KMIN_SLOW),
+    "where": ("where(a, b, c)", "fib", _KMIN),
+    "nan_to_num": ("where(isnan(a), b, where(a == inf, c, where(a == -inf, d, a)))", "f",
+                   _KMIN_SLOW),
+    # the composites' operation order: input + (end - input) * weight, input + value *
+    # tensor1 * tensor2, input + value * tensor1 / tensor2, input + other * alpha
+    "lerp": ("a + (b - a) * c", "f", _KMIN), "addcmul": ("a + d * b * c", "f", _KMIN),
+    "addcdiv": ("a + d * b / c", "f", _KMIN), "add_alpha": ("a + b * c", "fi", _KMIN),
+    "sub_alpha": ("a - b * c", "fi", _KMIN),
+}
+
+
+def _kernel_for(name, *operands):
+    """``THREADED[name]``'s kernel result on these raw operands when the first is a host
+    array of at least the entry's size, else None (the caller's NumPy code runs)."""
+    expr, kinds, kmin = THREADED[name]
+    x = operands[0]
+    if x.__class__ is not _ndarray or x.size < kmin:
+        return None
+    return _threaded(expr, kinds, operands)
+
+
+def _plain(*tensors):
+    """Whether a composite may run as one kernel instead of its ember ops: no dispatch mode
+    to see the ops and no gradient to record."""
+    if MODES:
+        return False
+    if GRAD.enabled:
+        for t in tensors:
+            if getattr(t, "_requires_grad", False):
+                return False
+    return True
+
+
+def _threaded(expr, kinds, operands, out=None):
+    """The threaded kernel's result for these operands (into ``out`` when given), or None
+    (NOTE [ Threaded elementwise kernels ]); imported on first use, so ``import ember`` does
+    not load the generator."""
+    from ember._codegen.ufuncs import run
+
+    return run(expr, kinds, operands, out)
+
+
 # =============================================================================== unary
 # NOTE [ Complex gradients ]
 # PyTorch's gradient for complex inputs is the conjugate Wirtinger derivative: for a
@@ -72,6 +145,7 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
     opdef = OpDef(name, fwd, backward, save=save, differentiable=differentiable and bwd is not
                   None, onnx=onnx, fusible=True, node_name=node_name)
     is_ufunc = isinstance(fwd, xp.ufunc)
+    texpr, tkinds, kmin = THREADED.get(name, (None, "", None))
 
     def fn(input, *, out=None):
         if MODES:  # NOTE [ The dispatch spine ]
@@ -85,7 +159,11 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
             raise _type_error(name, "input", input) from None
         if to_float and d.dtype.kind in _INTLIKE:
             d = d.astype(_default_float_np())
-        r = fwd(d)
+        r = None
+        if kmin is not None and d.__class__ is _ndarray and d.size >= kmin:
+            r = _threaded(texpr or opdef.expr, tkinds, (d,))
+        if r is None:
+            r = fwd(d)
         if r.__class__ is not _ndarray:
             r = as_array(r)
         y = _new(Tensor)  # make_tensor's body, inlined (NOTE [ Hot path ] in _tensor.py)
@@ -171,6 +249,10 @@ def _rsqrt(x):
 def _sign(x):
     if x.dtype.kind == "b":
         return x.copy()
+    if x.__class__ is _ndarray and x.size >= _KMIN_SLOW:
+        r = _threaded(OPS["sign"].expr, "fi", (x,))
+        if r is not None:
+            return r
     r = xp.sign(x)
     if x.dtype.kind == "f":  # sign(NaN) is 0 in PyTorch
         r = xp.where(xp.isnan(x), x.dtype.type(0), r)
@@ -383,6 +465,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     opdef = OpDef(name, fwd, backward if bwd_a else None, save=save, onnx=onnx, fusible=True,
                   differentiable=differentiable and bwd_a is not None, node_name=node_name,
                   dtype_rule="bool" if out_bool else ("float" if to_float else "promote"))
+    texpr, tkinds, kmin = THREADED.get(name, (None, "", None))
 
     def core(x, y):
         """x, y: Tensors or Python scalars (at least one Tensor)."""
@@ -423,18 +506,23 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         if to_float and (b if a.__class__ in _number else a).dtype.kind in _INTLIKE:
             a = _asarray(a).astype(_default_float_np())
             b = _asarray(b).astype(_default_float_np())
-        try:
-            r = fwd(a, b)
-        except ValueError as e:
-            if "broadcast" in str(e):
-                raise shape_error(name, _asarray(a), _asarray(b)) from None
-            raise RuntimeError(f"{name}(): {e}") from None
-        except TypeError as e:
-            if name == "sub" and _asarray(a).dtype == _np.bool_:
-                raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                                   "supported. Use the `^` or `logical_xor()` operator "
-                                   "instead.") from None
-            raise _binary_dtype_error(name, a, b, e) from None
+        r = None
+        if kmin is not None and (a.__class__ is _ndarray and a.size >= kmin or
+                                 b.__class__ is _ndarray and b.size >= kmin):
+            r = _threaded(texpr or opdef.expr, tkinds, (a, b))
+        if r is None:
+            try:
+                r = fwd(a, b)
+            except ValueError as e:
+                if "broadcast" in str(e):
+                    raise shape_error(name, _asarray(a), _asarray(b)) from None
+                raise RuntimeError(f"{name}(): {e}") from None
+            except TypeError as e:
+                if name == "sub" and _asarray(a).dtype == _np.bool_:
+                    raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is "
+                                       "not supported. Use the `^` or `logical_xor()` operator "
+                                       "instead.") from None
+                raise _binary_dtype_error(name, a, b, e) from None
         if r.__class__ is not _ndarray:
             r = as_array(r)
         out = _new(Tensor)  # make_tensor's body, inlined (NOTE [ Hot path ] in _tensor.py)
@@ -936,6 +1024,10 @@ def add(input, other, *, alpha=1, out=None):
     if alpha != 1 and isinstance(alpha, int) and _all_bool(input, other):
         other = other & bool(alpha)  # bool + alpha * bool stays bool, as PyTorch
         alpha = 1
+    if alpha != 1 and other.__class__ is Tensor and other._data.dtype.kind == "f":
+        r = _fused("add_alpha", (input, other, alpha))
+        if r is not None:
+            return write_out("add", out, r) if out is not None else r
     r = _add_core(input, _alpha(other, alpha, input) if alpha != 1 else other)
     return write_out("add", out, r) if out is not None else r
 
@@ -948,6 +1040,10 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
+    if alpha != 1 and other.__class__ is Tensor and other._data.dtype.kind == "f":
+        r = _fused("sub_alpha", (input, other, alpha))
+        if r is not None:
+            return write_out("sub", out, r) if out is not None else r
     r = _sub_core(input, _alpha(other, alpha, input, "sub") if alpha != 1 else other)
     return write_out("sub", out, r) if out is not None else r
 
@@ -1083,7 +1179,8 @@ for _name, _expr in EXPRS.items():
 
 # =============================================================================== where, clamp
 def _where_fwd(c, a, b):
-    return xp.where(c, a, b)
+    r = _kernel_for("where", c, a, b)
+    return xp.where(c, a, b) if r is None else r
 
 
 # the condition only, as PyTorch's node: the branches' gradients need no values
@@ -1136,6 +1233,11 @@ METHODS["where"] = _where_method
 
 
 def _clamp_fwd(x, lo, hi):
+    r = _kernel_for("clamp" if lo is not None and hi is not None else
+                    "clamp_min" if lo is not None else "clamp_max",
+                    x, *(b for b in (lo, hi) if b is not None))
+    if r is not None:
+        return r
     if lo is not None and hi is not None:
         return xp.minimum(xp.maximum(x, lo), hi)
     if lo is not None:
@@ -1175,6 +1277,9 @@ def clamp(input, min=None, max=None, *, out=None):
 
 def _clamp_t_fwd(x, *bounds_and_which):
     *bounds, which = bounds_and_which
+    r = _kernel_for("clamp" if which == "both" else "clamp_" + which, x, *bounds)
+    if r is not None:
+        return r
     if which == "min":
         return xp.maximum(x, bounds[0])
     if which == "max":
@@ -1257,6 +1362,9 @@ METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")
 
 @register(method=True)
 def lerp(input, end, weight, *, out=None):
+    r = _fused("lerp", (input, end, weight))
+    if r is not None:
+        return write_out("lerp", out, r) if out is not None else r
     # (end - input) first: a shape error then names the operands in PyTorch's order
     r = input + (end - input) * weight
     return write_out("lerp", out, r) if out is not None else r
@@ -1264,6 +1372,9 @@ def lerp(input, end, weight, *, out=None):
 
 @register(method=True)
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    r = _fused("addcmul", (input, tensor1, tensor2, value))
+    if r is not None:
+        return write_out("addcmul", out, r) if out is not None else r
     r = input + value * tensor1 * tensor2
     return write_out("addcmul", out, r) if out is not None else r
 
@@ -1274,8 +1385,33 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
                            "future release addcdiv will perform a true division of tensor1 and "
                            "tensor2. Use addcmul(input, tensor1, 1 / tensor2) or div instead.")
+    r = _fused("addcdiv", (input, tensor1, tensor2, value))
+    if r is not None:
+        return write_out("addcdiv", out, r) if out is not None else r
     r = input + value * tensor1 / tensor2
     return write_out("addcdiv", out, r) if out is not None else r
+
+
+def _fused(name, args):
+    """A composite's result from one threaded kernel (``THREADED[name]``), or None: the
+    tensors must share one dtype, need no gradient, see no dispatch mode; numbers keep
+    NumPy's weak-scalar rule (they take that dtype), as the composite's ops do."""
+    x = args[0]
+    if not isinstance(x, Tensor) or x._data.__class__ is not _ndarray or not _plain(*args):
+        return None
+    dt = x._data.dtype
+    ops = []
+    for t in args:
+        if isinstance(t, Tensor):
+            if t._data.dtype != dt:
+                return None
+            ops.append(t._data)
+        elif t.__class__ is int or t.__class__ is float:
+            ops.append(t)
+        else:
+            return None
+    r = _kernel_for(name, *ops)
+    return None if r is None else Tensor._wrap(r)
 
 
 METHODS["addcmul_"] = make_inplace(addcmul, "addcmul_")
@@ -1325,7 +1461,17 @@ _EQUAL_CHUNK = 1 << 12
 @register(method=True, inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     d = input._data
-    r = xp.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
+    r = None
+    if d.__class__ is _ndarray and d.dtype.kind == "f" and d.size >= _KMIN_SLOW:
+        fi = _np.finfo(d.dtype)
+        r = _kernel_for("nan_to_num", d, float(nan),
+                        float(fi.max) if posinf is None else float(posinf),
+                        float(fi.min) if neginf is None else float(neginf))
+        if r is not None and _plain(input):
+            r = Tensor._wrap(r)
+            return write_out("nan_to_num", out, r) if out is not None else r
+    if r is None:
+        r = xp.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
     r = where(Tensor._wrap(xp.isfinite(d)), input, Tensor._wrap(r))
     return write_out("nan_to_num", out, r) if out is not None else r
 

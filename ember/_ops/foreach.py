@@ -46,6 +46,7 @@ import numbers
 from ember import _dtype as D
 from ember._backends import DEFAULT, backend_of, xp_of
 from ember._graph import GRAD
+from ember._ops import elementwise as _E
 from ember._ops.core import OpDef, dispatch, register, wrap
 from ember._tensor import Tensor
 
@@ -213,6 +214,20 @@ def _result_np(x, other_arr=None, scalar=None, true_div=False):
     return r.np
 
 
+def _kernel(name, operands, out=None, expr=None):
+    """The threaded kernel of elementwise op ``name`` (NOTE [ Threaded elementwise kernels ])
+    on one tensor's raw operands, written into ``out`` when given, or None: a small or
+    non-host first operand, or a call the kernels do not cover (the caller's NumPy code then
+    runs)."""
+    x = operands[0]
+    if x.__class__ is not _HOST:
+        return None
+    texpr, kinds, kmin = _E.THREADED[name]
+    if x.size < kmin:
+        return None
+    return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out)
+
+
 def _cast(r, dt):
     if not getattr(r, "ndim", 0):  # NumPy returns scalars for 0-dim results
         r = xp_of(r).asarray(r)
@@ -260,7 +275,7 @@ _BINARY = {  # name -> (array-module function, ember method for the composite, t
 _HAS_ALPHA = ("add", "sub")
 
 
-def _binary_fwds(ufunc, true_div):
+def _binary_fwds(short, ufunc, true_div):
     def fwd_(lists, scalar, alpha):
         xs = lists[0]
         f = getattr(xp_of(xs[0]), ufunc)
@@ -278,15 +293,17 @@ def _binary_fwds(ufunc, true_div):
                         last = (x.dtype, s)
                         rounded = float(x.dtype.type(s))
                     x[()] = py(float(x), rounded)
-                else:
+                elif _kernel(short, (x, s), x) is None:
                     f(x, s, out=x)
         elif alpha == 1:
             for x, y in zip(xs, _others(lists)):
-                f(x, y, out=x)
+                if _kernel(short, (x, y), x) is None:
+                    f(x, y, out=x)
         else:
             mul = xp_of(xs[0]).multiply
             for x, y in zip(xs, _others(lists)):
-                f(x, mul(y, alpha), out=x)
+                if _kernel(short + "_alpha", (x, y, alpha), x) is None:
+                    f(x, mul(y, alpha), out=x)
 
     def fwd(lists, scalar, alpha):
         xs = lists[0]
@@ -294,11 +311,18 @@ def _binary_fwds(ufunc, true_div):
         out = []
         if len(lists) == 1:
             for x, s in zip(xs, _each(scalar, len(xs))):
-                out.append(_cast(f(x, s), _result_np(x, scalar=s, true_div=true_div)))
+                r = _kernel(short, (x, s)) if not true_div or x.dtype.kind == "f" else None
+                out.append(_cast(f(x, s) if r is None else r,
+                                 _result_np(x, scalar=s, true_div=true_div)))
         else:
             mul = xp_of(xs[0]).multiply
             for x, y in zip(xs, _others(lists)):
-                r = f(x, y) if alpha == 1 else f(x, mul(y, alpha))
+                if alpha == 1:
+                    r = _kernel(short, (x, y)) if not true_div or x.dtype.kind == "f" else None
+                    r = f(x, y) if r is None else r
+                else:
+                    r = _kernel(short + "_alpha", (x, y, alpha))
+                    r = f(x, mul(y, alpha)) if r is None else r
                 out.append(_cast(r, _result_np(x, y, true_div=true_div)))
         return out
 
@@ -336,7 +360,7 @@ def _binary_slow(method, inplace):
 
 
 def _make_binary(short, ufunc, method, true_div):
-    fwd_, fwd = _binary_fwds(ufunc, true_div)
+    fwd_, fwd = _binary_fwds(short, ufunc, true_div)
     has_alpha = short in _HAS_ALPHA
     for inplace, f in ((False, fwd), (True, fwd_)):
         name = f"_foreach_{short}" + ("_" if inplace else "")
@@ -378,13 +402,15 @@ for _short, (_uf, _meth, _td) in _BINARY.items():
 
 
 # =============================================================================== addcmul / addcdiv
-def _pointwise_fwds(ufunc):
+def _pointwise_fwds(short, ufunc):
     def fwd_(lists, value):
         xs, t1s, t2s = lists
         xp = xp_of(xs[0])
         f, mul, add = getattr(xp, ufunc), xp.multiply, xp.add
         scratch = _Scratch(xp, xs)
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
+            if _kernel(short, (x, a, b, v), x) is not None:  # one threaded pass
+                continue
             # PyTorch's CPU kernel: self + value * t1 OP t2, evaluated left to right, in
             # self's dtype
             tmp = scratch.like(x) if a.shape == x.shape else xp.empty(
@@ -402,8 +428,11 @@ def _pointwise_fwds(ufunc):
         f, mul = getattr(xp, ufunc), xp.multiply
         out = []
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
-            tmp = mul(a, v) if v != 1 else a
-            out.append(_cast(x + f(tmp, b), _result_np(x, a)))
+            r = _kernel(short, (x, a, b, v))
+            if r is None:
+                tmp = mul(a, v) if v != 1 else a
+                r = x + f(tmp, b)
+            out.append(_cast(r, _result_np(x, a)))
         return out
 
     return fwd_, fwd
@@ -421,7 +450,7 @@ def _pointwise_slow(method, inplace):
 
 
 def _make_pointwise(short, ufunc):
-    fwd_, fwd = _pointwise_fwds(ufunc)
+    fwd_, fwd = _pointwise_fwds(short, ufunc)
     for inplace, f in ((False, fwd), (True, fwd_)):
         name = f"_foreach_{short}" + ("_" if inplace else "")
         op = _record(name, f, _pointwise_slow(short, inplace), ("value",),
@@ -462,6 +491,14 @@ _make_pointwise("addcdiv", "divide")
 def _lerp_into(xp, x, end, w, out, tmp=None):
     """PyTorch's lerp: ``x + w (end - x)`` for |w| < 0.5, else ``end - (end - x)(1 - w)``;
     ``tmp``: scratch space shaped like ``out``."""
+    if out.flags.c_contiguous:  # one threaded pass on large host arrays
+        if isinstance(w, (int, float)):
+            hi = abs(w) >= 0.5
+            r = _kernel("lerp", (x, end, 1 - w if hi else w), out, _LERP_FOREACH[hi])
+        else:
+            r = _kernel("lerp", (x, end, w), out, _LERP_TENSOR)
+        if r is not None:
+            return out
     if isinstance(w, (int, float)):
         if tmp is None:
             tmp = xp.subtract(end, x)
@@ -483,6 +520,12 @@ def _lerp_into(xp, x, end, w, out, tmp=None):
     hi = end - tmp * (1 - w)
     xp.copyto(out, xp.where(small, lo, hi), casting="same_kind")
     return out
+
+
+# the two formulas as kernel expressions (a: self, b: end, c: weight), in the order above;
+# a scalar weight picks one, and the second takes 1 - weight as its scalar
+_LERP_FOREACH = {False: "a + (b - a) * c", True: "b - (b - a) * c"}
+_LERP_TENSOR = "where(abs(c) < 0.5, a + c * (b - a), b - (b - a) * (1 - c))"
 
 
 def _lerp_fwd_(lists, weight):
@@ -560,11 +603,18 @@ _UNARY = {  # name -> (array-module function, ember method, result is floating)
 
 
 def _make_unary(short, ufunc, method, floating):
+    threaded = short in _E.THREADED
+
     def fwd_(lists):
         xs = lists[0]
-        f = getattr(xp_of(xs[0]), ufunc)
+        xp = xp_of(xs[0])
+        f = getattr(xp, ufunc)
         for x in xs:
+            if threaded and _kernel(short, (x,), x) is not None:
+                continue
             f(x, out=x)
+            if short == "sign" and x.dtype.kind == "f":  # sign(NaN) is 0, as ember.sign
+                xp.copyto(x, 0, where=xp.isnan(x))
 
     def fwd(lists):
         xs = lists[0]
@@ -580,7 +630,12 @@ def _make_unary(short, ufunc, method, floating):
                                        "tensor is not supported.")
                 out.append(x.copy())
                 continue
-            out.append(_cast(f(src), src.dtype if ufunc != "abs" or src.dtype.kind != "c"
+            if short == "sign" and src.dtype.kind in "fiu":
+                r = _E._sign(src)  # NaN gives 0, as PyTorch; threaded on large arrays
+            else:
+                r = _kernel(short, (src,)) if threaded else None
+                r = f(src) if r is None else r
+            out.append(_cast(r, src.dtype if ufunc != "abs" or src.dtype.kind != "c"
                              else src.real.dtype))
         return out
 

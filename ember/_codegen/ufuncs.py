@@ -1,0 +1,116 @@
+"""Eager elementwise ops on large host arrays through generated, threaded C kernels.
+
+NOTE [ Threaded elementwise kernels ]
+NumPy's ufuncs run on one core, and a few of its float loops are slow at any size
+(``floor_divide``/``remainder``/``fmod`` call libm's ``fmod`` per element, ``sign`` and
+``clip`` take generic paths); PyTorch runs the same ops vectorised on every thread. Here
+an eager op's forward becomes the generated elementwise kernel of its scalar expression
+(``ember._ops.elementwise.THREADED``: the record's ``op.expr``, NOTE [ Scalar expressions ],
+or the table's own expression where the eager forward computes differently), compiled by
+``elementwise_kernel`` (OpenMP over blocks, SIMD inner loops, NOTE [ C kernels ]) and built
+once per (expression, dtypes) in this process.
+
+``run`` is asked only for host arrays of at least the entry's minimum size (callers test
+``size`` first, so small tensors pay one comparison). It returns None, and the caller runs
+its NumPy forward, where the kernels do not apply: dtypes other than
+bool/int32/int64/float32/float64 (or a kind the entry does not list), operands that are not
+C-contiguous (NumPy would give the result their layout; the kernel writes C order),
+shapes that do not broadcast (NumPy then raises its error), a Python integer that does not
+fit the array's dtype, no compiler or ``EMBER_JIT_DISABLE``. Results equal NumPy's bit for
+bit for the IEEE-exact operations (the C emitter spells out NumPy's NaN, signed-zero,
+integer-wrap and division semantics); ``sigmoid`` on float32 uses the emitter's
+vectorised ``tanhf`` (within an ulp or two of libm's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember._codegen import elementwise_kernel
+from ember._codegen.kernel import disabled
+
+_DTYPES = {np.dtype(n): n for n in ("bool", "int32", "int64", "float32", "float64")}
+_K = {}
+_EXACT = {"f": (float, int, bool, np.float32, np.float64), "i": (int, bool), "b": (bool,)}
+
+
+def _kernel(expr, dts):
+    """The compiled kernel of ``expr`` over inputs ``a`` (, ``b``, ...) of dtypes ``dts``
+    (its output dtype is NumPy's for the expression), or None when it would not run as C."""
+    key = (expr, dts)
+    k = _K.get(key)
+    if k is None:
+        from ember._codegen.ir import parse_program
+
+        names = "abcd"[:len(dts)]
+        ins = list(zip(names, dts))
+        # the output dtype: what NumPy's typing of the expression gives (bool for tests)
+        prog = parse_program(ins, [("y", expr)], [("y", dts[-1])])
+        out_dt = prog.outputs[0][0].dtype
+        k = elementwise_kernel(ins, [("y", expr)], [("y", out_dt.name)])
+        if k.backend != "c":
+            k = False
+        _K[key] = k
+    return k or None
+
+
+def run(expr, kinds, operands, out=None):
+    """``expr`` evaluated on ``operands`` (host arrays and Python numbers, at least one
+    array) by its threaded kernel, or None where the kernel does not apply (see NOTE
+    [ Threaded elementwise kernels ]).
+
+    Args:
+        expr: the scalar expression over ``a``, ``b``, ``c``, ``d`` (the operands in order;
+            NOTE [ Scalar expressions ]).
+        kinds: the dtype kinds (``"f"``, ``"i"``, ``"b"``) the kernel takes.
+        operands: the forward's operands, in order; numbers take the dtype of the arrays
+            (which must then share one dtype), as NumPy's weak scalars do.
+        out: a C-contiguous array of the result's shape and dtype to write into (it may be
+            one of the operands: in place), or None for a new array.
+
+    Returns:
+        The result (``out`` when given), or None.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(1 << 16, dtype=np.float32)
+        >>> y = run("remainder(a, b)", "f", (x, 3.0))
+        >>> y is None or bool((y == np.remainder(x, 3.0)).all())
+        True
+    """
+    dt = None
+    mixed = False
+    for o in operands:
+        if o.__class__ is np.ndarray:
+            if o.dtype not in _DTYPES or o.dtype.kind not in kinds or \
+                    not o.flags.c_contiguous:
+                return None
+            if dt is None:
+                dt = o.dtype
+            elif o.dtype != dt:
+                mixed = True
+    if dt is None or disabled():
+        return None
+    arrays = []
+    for o in operands:
+        if o.__class__ is not np.ndarray:
+            # a number takes the arrays' dtype (NumPy's weak scalars); one that would change
+            # in the conversion (a float into an integer dtype, an int out of range) is
+            # left to NumPy
+            if mixed or o.__class__ not in _EXACT.get(dt.kind, ()):
+                return None
+            try:
+                o = np.asarray(o, dtype=dt)
+            except (OverflowError, TypeError, ValueError):
+                return None
+        arrays.append(o)
+    k = _kernel(expr, tuple(_DTYPES[a.dtype] for a in arrays))
+    if k is None:
+        return None
+    if out is not None and (out.__class__ is not np.ndarray or not out.flags.c_contiguous or
+                            not out.flags.writeable or out.dtype != k.out_dtypes[0]):
+        return None
+    try:
+        return k(arrays, out=None if out is None else [out])[0]
+    except ValueError:  # shapes that do not broadcast: NumPy raises its own error
+        return None

@@ -35,7 +35,20 @@ def _make(name, fields):
     t.__module__ = __name__
     t.__qualname__ = name
     t.__repr__ = _repr
-    t.__doc__ = f"The result of ``{name}``: a named tuple ({', '.join(fields)})."
+    args = "".join(f"\n    {f}: the ``{f}`` tensor." for f in fields)
+    a, b = fields
+    t.__doc__ = f"""The result of ``{name}``: a named tuple ({', '.join(fields)}).
+
+Its type is named after the op and it prints as PyTorch's ``torch.return_types.{name}``;
+it unpacks and indexes like a tuple.
+
+Args:{args}
+
+Example:
+    >>> r = ember.return_types.{name}(ember.tensor([3.0]), ember.tensor([1]))
+    >>> r.{a}, r[1]
+    (tensor([3.]), tensor([1]))
+"""
     _TYPES[name] = t
     return t
 

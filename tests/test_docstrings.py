@@ -61,7 +61,8 @@ NAMESPACES = [
     "ember.backends.cuda", "ember.backends.cudnn", "ember.backends.mps", "ember.backends.mkldnn",
     "ember.backends.mkl", "ember.backends.openmp", "ember.cpu", "ember.cpu.allocator",
     "ember.cpu.amp", "ember.cuda", "ember.cuda.amp", "ember.multiprocessing",
-    "ember.utils.tensorboard",
+    "ember.utils.tensorboard", "ember.compiler", "ember.return_types",
+    "ember.utils.safetensors", "ember.utils.memory",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

@@ -76,9 +76,16 @@ def start_tracking(nframes=32):
         nframes: frames tracemalloc keeps per allocation (deep enough to reach the user's
             line through nn layers; more costs more).
 
+    Returns:
+        None.
+
     Example:
+        >>> import ember.utils.memory
         >>> ember.utils.memory.start_tracking()
-        >>> train(); print(ember.utils.memory.memory_report())
+        >>> activations = [ember.randn(256, 256) for _ in range(3)]
+        >>> info = ember.utils.memory.live_tensors()[0]
+        >>> info.nbytes, info.created_at is not None
+        (262144, True)
         >>> ember.utils.memory.stop_tracking()
     """
     if _STATE["mode"] is not None:
@@ -93,6 +100,9 @@ def start_tracking(nframes=32):
 
 def stop_tracking():
     """Stop tracking (and stop ``tracemalloc`` if ``start_tracking`` started it).
+
+    Returns:
+        None.
 
     Example:
         >>> ember.utils.memory.stop_tracking()
@@ -112,6 +122,9 @@ def stop_tracking():
 def is_tracking():
     """Whether ``start_tracking`` is in effect.
 
+    Returns:
+        bool.
+
     Example:
         >>> ember.utils.memory.is_tracking()
         False
@@ -126,9 +139,12 @@ class tracking:
         nframes: frames tracemalloc keeps per allocation.
 
     Example:
+        >>> import ember.utils.memory
         >>> with ember.utils.memory.tracking():
-        ...     train()
-        ...     print(ember.utils.memory.memory_report(top=5))
+        ...     x = ember.randn(64, 64)
+        ...     inside = ember.utils.memory.is_tracking()
+        >>> inside, ember.utils.memory.is_tracking()
+        (True, False)
     """
 
     def __init__(self, nframes=32):
@@ -158,6 +174,13 @@ class TensorInfo:
         graph_nodes, graph_bytes: the autograd graph it keeps alive: nodes and the bytes of
             values they saved for backward (0 for tensors without history).
         tensor: a weak reference to the tensor.
+
+    Example:
+        >>> import ember.utils.memory
+        >>> big = ember.zeros(1000, 1000)
+        >>> info = max(ember.utils.memory.live_tensors(), key=lambda i: i.nbytes)
+        >>> info.shape, info.nbytes, info.tensor() is big
+        ((1000, 1000), 4000000, True)
     """
 
     __slots__ = ("shape", "dtype", "nbytes", "storage_bytes", "is_view", "requires_grad",
@@ -216,8 +239,11 @@ def live_tensors():
         A list of ``TensorInfo`` sorted by ``nbytes`` (then graph bytes), descending.
 
     Example:
-        >>> big = ember.utils.memory.live_tensors()[0]
-        >>> big.shape, big.nbytes, big.created_at
+        >>> import ember.utils.memory
+        >>> big = ember.zeros(500, 500)
+        >>> infos = ember.utils.memory.live_tensors()
+        >>> [(i.shape, i.nbytes) for i in infos if i.tensor() is big]
+        [((500, 500), 1000000)]
     """
     out = []
     for obj in gc.get_objects():
@@ -301,10 +327,17 @@ def memory_report(top=10):
         The report as a string.
 
     Example:
+        >>> import ember.utils.memory
+        >>> model = nn.Linear(4, 2)
         >>> with ember.utils.memory.tracking():
-        ...     for x in batches:
-        ...         total_loss += model(x).sum()      # leaks every graph
-        ...     print(ember.utils.memory.memory_report(top=5))
+        ...     total_loss = 0
+        ...     for _ in range(3):
+        ...         total_loss += model(ember.randn(8, 4)).sum()   # keeps every graph alive
+        ...     report = ember.utils.memory.memory_report(top=3)
+        >>> print(report)
+        ember memory report: ... live tensors, ...
+        ...Autograd graphs kept alive by live tensors (top 3):
+        ...grad_fn=AddBackward0...
     """
     infos = live_tensors()
     storages = {}

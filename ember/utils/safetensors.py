@@ -93,6 +93,9 @@ def save(tensors: Dict[str, Tensor], metadata: Optional[Dict[str, str]] = None) 
         tensors: name -> tensor (any layout; written contiguous).
         metadata: optional text-only header metadata.
 
+    Returns:
+        The file's content (bytes).
+
     Example:
         >>> blob = save({"x": ember.arange(3)})
     """
@@ -109,6 +112,9 @@ def save_file(tensors: Dict[str, Tensor], filename: Union[str, os.PathLike],
         filename: the path to write.
         metadata: optional text-only header metadata.
 
+    Returns:
+        None.
+
     Example:
         >>> save_file({"x": ember.arange(3)}, "x.safetensors")
     """
@@ -121,6 +127,9 @@ def load(data: bytes) -> Dict[str, Tensor]:
 
     Args:
         data: the content of a safetensors file.
+
+    Returns:
+        A dict name -> tensor (each a fresh copy).
 
     Example:
         >>> load(save({"x": ember.arange(3)}))["x"]
@@ -146,7 +155,11 @@ def load_file(filename: Union[str, os.PathLike]) -> Dict[str, Tensor]:
     Args:
         filename: the path to read.
 
+    Returns:
+        A dict name -> tensor.
+
     Example:
+        >>> save_file({"x": ember.arange(3)}, "x.safetensors")
         >>> load_file("x.safetensors")["x"]
         tensor([0, 1, 2])
     """

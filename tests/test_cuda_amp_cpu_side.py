@@ -364,3 +364,22 @@ def test_autocast_and_grad_scaler_train_on_cuda(fake):
         first = float(loss) if first is None else first
     assert float(loss) < 0.1 * first
     assert all(p.dtype == F32 for p in net.parameters())
+
+
+def test_cpu_regions_wrap_only_the_cpu_names():
+    """A CPU-only region leaves the CUDA list's extra names (exp, sum, pow, ...) unwrapped:
+    no cost on those ops for CPU autocast."""
+    with ember.autocast("cpu"):
+        assert not hasattr(ember.exp, "_ember_autocast_plain")
+        assert not hasattr(ember.Tensor.sum, "_ember_autocast_plain")
+        assert hasattr(ember.cat, "_ember_autocast_plain")
+        assert autocast_mode._STATE["devices"] == {"cpu"}
+    assert autocast_mode._STATE["devices"] == set() and autocast_mode._STATE["patched"] == []
+
+
+def test_cuda_region_with_a_cpu_scalar_tensor(fake):
+    with ember.autocast("cuda"):
+        # a CPU 0-d tensor beside a CUDA one: the op is a CUDA op (float32 list)
+        assert ember.pow(ember.tensor(2.0), _h(3)).dtype == F32
+        assert ember.addcmul(ember.tensor(1.0), _h(3), _f(3)).dtype == F32
+        assert autocast_mode._STATE["devices"] == {"cuda"}

@@ -179,15 +179,17 @@ _ANY_RECORD = LOWER_RECORDS | FP32_RECORDS | CUDA_LOWER_RECORDS | CUDA_FP32_RECO
 
 
 def _device_type(vals):
-    """"cuda" when the first tensor among ``vals`` (lists walked) is a CUDA tensor, else
-    "cpu": as PyTorch's autocast keys, an op's region is its inputs' device's."""
+    """"cuda" when a tensor among ``vals`` (lists walked one level) is a CUDA tensor, else
+    "cpu": as PyTorch's autocast keys, an op's region is its inputs' device's (a CPU 0-d
+    tensor beside CUDA ones does not make the op a CPU op)."""
     for v in vals:
         if isinstance(v, Tensor):
-            return "cuda" if v.is_cuda else "cpu"
-        if isinstance(v, (list, tuple)):
+            if v.is_cuda:
+                return "cuda"
+        elif isinstance(v, (list, tuple)):
             for x in v:
-                if isinstance(x, Tensor):
-                    return "cuda" if x.is_cuda else "cpu"
+                if isinstance(x, Tensor) and x.is_cuda:
+                    return "cuda"
     return "cpu"
 
 class _Local(threading.local):
@@ -203,7 +205,7 @@ class _Local(threading.local):
 
 _TLS = _Local()
 # process-wide: the installed mode and wrappers, kept while any thread has an enabled region
-_STATE = {"mode": None, "patched": [], "regions": 0}
+_STATE = {"mode": None, "patched": [], "regions": 0, "devices": set()}
 _LOCK = threading.Lock()
 
 
@@ -473,17 +475,22 @@ def _run_cuda(f, policy, dtype, cache, args, kwargs):
         _TLS.suspended -= 1
 
 
-def _install():
-    mode = _AutocastMode()
-    mode.__enter__()
-    _STATE["mode"] = mode
+def _install(device_type):
+    """Install the mode (once) and the wrappers of ``device_type``'s list (once per device
+    type while any region is active: CPU-only regions do not wrap CUDA's extra names)."""
+    if device_type in _STATE["devices"]:
+        return
+    _STATE["devices"].add(device_type)
+    if _STATE["mode"] is None:
+        mode = _AutocastMode()
+        mode.__enter__()
+        _STATE["mode"] = mode
     patched = _STATE["patched"]
     owners = [sys.modules.get(n) or importlib.import_module(n) for n in _OWNERS]
     owners.append(Tensor)
     pooling = importlib.import_module("ember.nn.modules.pooling")
     owners.extend(getattr(pooling, c) for c in _POOL_CLASSES)
-    names = sorted(set(_DEVICE_LISTS["cpu"][2]) | set(_DEVICE_LISTS["cuda"][2]))
-    for name in names:
+    for name in sorted(_DEVICE_LISTS[device_type][2]):
         for owner in owners:
             f = owner.__dict__.get(name) if isinstance(owner, type) else \
                 getattr(owner, name, None)
@@ -500,6 +507,7 @@ def _uninstall():
     for owner, name, f in reversed(_STATE["patched"]):
         setattr(owner, name, f)
     _STATE["patched"] = []
+    _STATE["devices"] = set()
     if _STATE["mode"] is not None:
         _STATE["mode"].__exit__(None, None, None)
         _STATE["mode"] = None
@@ -584,8 +592,7 @@ class autocast:
         self._counted = self.device in ("cpu", "cuda") and self._enabled
         if self._counted:
             with _LOCK:
-                if _STATE["regions"] == 0:
-                    _install()
+                _install(self.device)
                 _STATE["regions"] += 1
         return self
 

@@ -62,7 +62,7 @@ NAMESPACES = [
     "ember.backends.mkl", "ember.backends.openmp", "ember.cpu", "ember.cpu.allocator",
     "ember.cpu.amp", "ember.cuda", "ember.cuda.amp", "ember.multiprocessing",
     "ember.utils.tensorboard", "ember.compiler", "ember.return_types",
-    "ember.utils.safetensors", "ember.utils.memory",
+    "ember.utils.safetensors", "ember.utils.memory", "ember.distributions.constraints",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

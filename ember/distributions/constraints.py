@@ -21,7 +21,20 @@ __all__ = [
 
 
 class Constraint:
-    """Base class: a region of valid values. ``event_dim`` dims are checked together."""
+    """Base class of the constraints: a region of valid values, tested by ``check(value)``.
+
+    ``check`` returns a bool tensor over the value's batch shape (the rightmost
+    ``event_dim`` dims are checked together); ``is_discrete`` says whether the region holds
+    integers only. Distributions use them for ``arg_constraints``, ``support`` and
+    ``validate_args``, and ``biject_to``/``transform_to`` map them to transforms.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.positive.check(ember.tensor([1.0, -1.0]))
+        tensor([ True, False])
+        >>> isinstance(constraints.simplex, constraints.Constraint), constraints.simplex.event_dim
+        (True, 1)
+    """
 
     is_discrete = False
     event_dim = 0
@@ -34,7 +47,23 @@ class Constraint:
 
 
 class _Dependent(Constraint):
-    """Placeholder for constraints that depend on other parameters (checks nothing)."""
+    """A placeholder for a constraint that depends on other parameters (``Binomial``'s support
+    depends on ``total_count``): argument validation skips it and ``check`` raises ValueError.
+    Published as the instance ``constraints.dependent``; calling it makes a new placeholder.
+
+    Args:
+        is_discrete: the placeholder's ``is_discrete``, when known.
+        event_dim: the placeholder's ``event_dim``, when known.
+
+    Returns:
+        (when called) a new placeholder with those attributes.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> c = constraints.dependent(is_discrete=True, event_dim=0)
+        >>> constraints.is_dependent(c), c.is_discrete
+        (True, True)
+    """
 
     def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
         self._is_discrete = is_discrete
@@ -64,12 +93,41 @@ class _Dependent(Constraint):
 
 
 def is_dependent(constraint):
-    """True for ``dependent`` placeholders (skipped by argument validation)."""
+    """Whether ``constraint`` is a ``dependent`` placeholder (which validation skips).
+
+    Args:
+        constraint: a constraint.
+
+    Returns:
+        bool.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.is_dependent(constraints.dependent)
+        True
+        >>> constraints.is_dependent(constraints.real)
+        False
+    """
     return isinstance(constraint, _Dependent)
 
 
 class _DependentProperty(property, _Dependent):
-    """A property that is also a dependent constraint (e.g. ``Uniform.support``)."""
+    """A property that is also a ``dependent`` constraint: the decorator for supports computed
+    from a distribution's parameters (``Uniform.support``). Read on the class it is the
+    placeholder; read on an instance it calls ``fn``.
+
+    Args:
+        fn: the property's getter (None: decorate later, calling the object on ``fn``).
+        is_discrete: the placeholder's ``is_discrete``, when known.
+        event_dim: the placeholder's ``event_dim``, when known.
+
+    Example:
+        >>> from ember.distributions import Uniform, constraints
+        >>> constraints.is_dependent(Uniform.support)
+        True
+        >>> Uniform(0.0, 2.0).support
+        Interval(lower_bound=0.0, upper_bound=2.0)
+    """
 
     def __init__(self, fn=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
         property.__init__(self, fn)
@@ -81,7 +139,20 @@ class _DependentProperty(property, _Dependent):
 
 
 class _IndependentConstraint(Constraint):
-    """Reinterprets ``reinterpreted_batch_ndims`` batch dims of a constraint as event dims."""
+    """Reinterpret the rightmost ``reinterpreted_batch_ndims`` batch dims of a constraint as
+    event dims: a value is valid when every element of those dims is
+    (``constraints.independent``; ``real_vector`` is ``independent(real, 1)``).
+
+    Args:
+        base_constraint: the constraint on each element.
+        reinterpreted_batch_ndims: how many dims to check together.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> c = constraints.independent(constraints.positive, 1)
+        >>> c.check(ember.tensor([[1.0, 2.0], [1.0, -2.0]])), c.event_dim
+        (tensor([ True, False]), 1)
+    """
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
         self.base_constraint = base_constraint
@@ -132,6 +203,18 @@ class _OneHot(Constraint):
 
 
 class _IntegerInterval(Constraint):
+    """Integers in ``[lower_bound, upper_bound]`` (``constraints.integer_interval``).
+
+    Args:
+        lower_bound: the smallest valid value.
+        upper_bound: the largest valid value.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.integer_interval(0, 3).check(ember.tensor([0.0, 1.5, 3.0]))
+        tensor([ True, False,  True])
+    """
+
     is_discrete = True
 
     def __init__(self, lower_bound, upper_bound):
@@ -170,6 +253,18 @@ class _Real(Constraint):
 
 
 class _GreaterThan(Constraint):
+    """Values strictly greater than ``lower_bound`` (``constraints.greater_than``;
+    ``positive`` is ``greater_than(0)``).
+
+    Args:
+        lower_bound: the bound (a number or a tensor, broadcast against the value).
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.greater_than(1.0).check(ember.tensor([1.0, 1.5]))
+        tensor([False,  True])
+    """
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
@@ -181,6 +276,18 @@ class _GreaterThan(Constraint):
 
 
 class _GreaterThanEq(Constraint):
+    """Values greater than or equal to ``lower_bound`` (``constraints.greater_than_eq``;
+    ``nonnegative`` is ``greater_than_eq(0)``).
+
+    Args:
+        lower_bound: the bound (a number or a tensor).
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.greater_than_eq(1.0).check(ember.tensor([1.0, 0.5]))
+        tensor([ True, False])
+    """
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
@@ -192,6 +299,17 @@ class _GreaterThanEq(Constraint):
 
 
 class _LessThan(Constraint):
+    """Values strictly less than ``upper_bound`` (``constraints.less_than``).
+
+    Args:
+        upper_bound: the bound (a number or a tensor).
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.less_than(0.0).check(ember.tensor([-1.0, 0.0]))
+        tensor([ True, False])
+    """
+
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
 
@@ -203,6 +321,19 @@ class _LessThan(Constraint):
 
 
 class _Interval(Constraint):
+    """Values in the closed interval ``[lower_bound, upper_bound]`` (``constraints.interval``;
+    ``unit_interval`` is ``interval(0, 1)``).
+
+    Args:
+        lower_bound: the lower end (a number or a tensor).
+        upper_bound: the upper end (a number or a tensor).
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.interval(0.0, 1.0).check(ember.tensor([0.0, 1.0, 1.5]))
+        tensor([ True,  True, False])
+    """
+
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
@@ -215,6 +346,18 @@ class _Interval(Constraint):
 
 
 class _HalfOpenInterval(_Interval):
+    """Values in ``[lower_bound, upper_bound)`` (``constraints.half_open_interval``).
+
+    Args:
+        lower_bound: the lower end, included.
+        upper_bound: the upper end, excluded.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.half_open_interval(0.0, 1.0).check(ember.tensor([0.0, 1.0]))
+        tensor([ True, False])
+    """
+
     def check(self, value):
         v = value._data
         return _b((_raw(self.lower_bound) <= v) & (v < _raw(self.upper_bound)))
@@ -293,7 +436,20 @@ class _PositiveSemidefinite(_Symmetric):
 
 
 class _Cat(Constraint):
-    """Constraint ``cseq[i]`` on the i-th block (``lengths[i]`` long) along ``dim``."""
+    """Apply ``cseq[i]`` to the i-th block, ``lengths[i]`` long, of the value along ``dim``
+    (``constraints.cat``, the constraint of a ``torch.cat`` of parameters).
+
+    Args:
+        cseq: the constraints, one per block.
+        dim: the dim the blocks are laid along.
+        lengths: each block's length along ``dim`` (default: 1 each).
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> c = constraints.cat([constraints.real, constraints.positive], dim=0, lengths=[1, 2])
+        >>> c.check(ember.tensor([-1.0, 1.0, -2.0]))
+        tensor([ True,  True, False])
+    """
 
     def __init__(self, cseq, dim=0, lengths=None):
         self.cseq = list(cseq)
@@ -325,7 +481,19 @@ class _Cat(Constraint):
 
 
 class _Stack(Constraint):
-    """Constraint ``cseq[i]`` on the i-th slice along ``dim`` (as ``torch.stack`` builds it)."""
+    """Apply ``cseq[i]`` to the i-th slice of the value along ``dim`` (``constraints.stack``, the
+    constraint of a ``torch.stack`` of parameters).
+
+    Args:
+        cseq: the constraints, one per slice.
+        dim: the dim the slices are stacked along.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> c = constraints.stack([constraints.real, constraints.positive])
+        >>> c.check(ember.tensor([-1.0, -2.0]))
+        tensor([ True, False])
+    """
 
     def __init__(self, cseq, dim=0):
         self.cseq = list(cseq)
@@ -354,8 +522,17 @@ class _Stack(Constraint):
 
 
 class _Multinomial(Constraint):
-    """Nonnegative counts whose sum over the last dim is at most ``upper_bound`` (the
-    weaker check PyTorch makes too)."""
+    """Nonnegative counts (over the last dim) whose sum is at most ``upper_bound``
+    (``constraints.multinomial``; PyTorch checks the same weaker bound, not equality).
+
+    Args:
+        upper_bound: the largest total count.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> constraints.multinomial(3).check(ember.tensor([[1.0, 2.0], [2.0, 2.0]]))
+        tensor([ True, False])
+    """
 
     is_discrete = True
     event_dim = 1
@@ -369,10 +546,17 @@ class _Multinomial(Constraint):
 
 
 class MixtureSameFamilyConstraint(Constraint):
-    """The component's constraint, checked on a value with the mixture dim added back.
+    """The support of a ``MixtureSameFamily``: the components' constraint, checked on a value
+    with the mixture dim added back (a value is valid when it is valid for the components).
 
     Args:
         base_constraint: the component distribution's support.
+
+    Example:
+        >>> from ember.distributions import constraints
+        >>> c = constraints.MixtureSameFamilyConstraint(constraints.positive)
+        >>> c.check(ember.tensor([1.0, -1.0]))
+        tensor([ True, False])
     """
 
     def __init__(self, base_constraint):

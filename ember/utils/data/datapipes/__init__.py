@@ -217,7 +217,70 @@ def _hook_iter(fn):
     return __iter__
 
 
-class IterDataPipe(IterableDataset[T_co]):
+class _FunctionalDataPipe:
+    """What iterable- and map-style DataPipes share: methods registered by name in the
+    family's ``functions`` (``dp.map(fn)``) and the repr/str hooks. Each family (Iter, Map)
+    defines its own ``functions``, ``repr_hook`` and ``str_hook``."""
+
+    def __getattr__(self, attribute_name):
+        functions = self.functions
+        if attribute_name in functions:
+            f = functions[attribute_name]
+            function = functools.partial(f, self)
+            functools.update_wrapper(wrapper=function, wrapped=f, assigned=("__doc__",))
+            return function
+        raise AttributeError(f"'{self.__class__.__name__}' object has no attribute "
+                             f"'{attribute_name}'")
+
+    @classmethod
+    def register_function(cls, function_name, function):
+        """Make ``function(dp, ...)`` reachable as ``dp.<function_name>(...)``.
+
+        Args:
+            function_name: the method name.
+            function: takes the DataPipe first.
+
+        Returns:
+            None.
+
+        Example:
+            >>> from ember.utils.data import IterDataPipe, MapDataPipe
+            >>> IterDataPipe.register_function("first_", lambda dp: next(iter(dp)))
+            >>> MapDataPipe.register_function("size_", len)
+            >>> from ember.utils.data.datapipes.iter import IterableWrapper
+            >>> from ember.utils.data.datapipes.map import SequenceWrapper
+            >>> IterableWrapper([7, 8]).first_(), SequenceWrapper([1, 2]).size_()
+            (7, 2)
+        """
+        cls.functions[function_name] = function
+
+    @classmethod
+    def _register_class(cls, function_name, cls_to_register):
+        if function_name in cls.functions:
+            raise Exception(f"Unable to add DataPipe function name {function_name} as it is "
+                            "already taken")
+
+        def class_function(source_dp, *args, **kwargs):
+            return cls_to_register(source_dp, *args, **kwargs)
+
+        class_function.__doc__ = cls_to_register.__doc__
+        cls.functions[function_name] = class_function
+
+    def __repr__(self):
+        if self.repr_hook is not None:
+            return self.repr_hook(self)
+        return str(self.__class__.__qualname__)
+
+    def __str__(self):
+        if self.str_hook is not None:
+            return self.str_hook(self)
+        return str(self.__class__.__qualname__)
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self.functions)
+
+
+class IterDataPipe(_FunctionalDataPipe, IterableDataset[T_co]):
     """An iterable-style DataPipe: subclasses define ``__iter__``; functional forms
     registered with ``@functional_datapipe`` are reachable as methods (``dp.map(fn)``).
 
@@ -244,35 +307,6 @@ class IterDataPipe(IterableDataset[T_co]):
         if it is not None and not getattr(it, "_ember_hooked", False):
             cls.__iter__ = _hook_iter(it)
 
-    def __getattr__(self, attribute_name):
-        if attribute_name in IterDataPipe.functions:
-            f = IterDataPipe.functions[attribute_name]
-            function = functools.partial(f, self)
-            functools.update_wrapper(wrapper=function, wrapped=f, assigned=("__doc__",))
-            return function
-        raise AttributeError(f"'{self.__class__.__name__}' object has no attribute "
-                             f"'{attribute_name}'")
-
-    @classmethod
-    def register_function(cls, function_name, function):
-        """Make ``function(dp, ...)`` reachable as ``dp.<function_name>(...)``.
-
-        Args:
-            function_name: the method name.
-            function: takes the DataPipe first.
-
-        Returns:
-            None.
-
-        Example:
-            >>> from ember.utils.data import IterDataPipe
-            >>> IterDataPipe.register_function("first_", lambda dp: next(iter(dp)))
-            >>> from ember.utils.data.datapipes.iter import IterableWrapper
-            >>> IterableWrapper([7, 8]).first_()
-            7
-        """
-        cls.functions[function_name] = function
-
     @classmethod
     def register_datapipe_as_function(cls, function_name, cls_to_register,
                                       enable_df_api_tracing=False):
@@ -291,19 +325,11 @@ class IterDataPipe(IterableDataset[T_co]):
             >>> "map" in IterDataPipe.functions
             True
         """
-        if function_name in cls.functions:
-            raise Exception(f"Unable to add DataPipe function name {function_name} as it is "
-                            "already taken")
         if enable_df_api_tracing:
             raise NotImplementedError("register_datapipe_as_function(): "
                                       "enable_df_api_tracing=True (ember has no DataFrame "
                                       "tracing)")
-
-        def class_function(source_dp, *args, **kwargs):
-            return cls_to_register(source_dp, *args, **kwargs)
-
-        class_function.__doc__ = cls_to_register.__doc__
-        cls.functions[function_name] = class_function
+        cls._register_class(function_name, cls_to_register)
 
     def reset(self):
         """Called when an iteration starts; override to reset buffers and counters.
@@ -319,18 +345,6 @@ class IterDataPipe(IterableDataset[T_co]):
     def _is_dfpipe(self):
         return False
 
-    def __repr__(self):
-        if self.repr_hook is not None:
-            return self.repr_hook(self)
-        return str(self.__class__.__qualname__)
-
-    def __str__(self):
-        if self.str_hook is not None:
-            return self.str_hook(self)
-        return str(self.__class__.__qualname__)
-
-    def __dir__(self):
-        return list(super().__dir__()) + list(self.functions)
 
 
 class DFIterDataPipe(IterDataPipe):
@@ -347,7 +361,7 @@ class DFIterDataPipe(IterDataPipe):
         return True
 
 
-class MapDataPipe(Dataset[T_co]):
+class MapDataPipe(_FunctionalDataPipe, Dataset[T_co]):
     """A map-style DataPipe: subclasses define ``__getitem__`` and ``__len__``; functional
     forms registered with ``@functional_datapipe`` are reachable as methods.
 
@@ -369,35 +383,6 @@ class MapDataPipe(Dataset[T_co]):
         if t is not None:
             cls.type = t
 
-    def __getattr__(self, attribute_name):
-        if attribute_name in MapDataPipe.functions:
-            f = MapDataPipe.functions[attribute_name]
-            function = functools.partial(f, self)
-            functools.update_wrapper(wrapper=function, wrapped=f, assigned=("__doc__",))
-            return function
-        raise AttributeError(f"'{self.__class__.__name__}' object has no attribute "
-                             f"'{attribute_name}'")
-
-    @classmethod
-    def register_function(cls, function_name, function):
-        """Make ``function(dp, ...)`` reachable as ``dp.<function_name>(...)``.
-
-        Args:
-            function_name: the method name.
-            function: takes the DataPipe first.
-
-        Returns:
-            None.
-
-        Example:
-            >>> from ember.utils.data import MapDataPipe
-            >>> MapDataPipe.register_function("size_", len)
-            >>> from ember.utils.data.datapipes.map import SequenceWrapper
-            >>> SequenceWrapper([1, 2]).size_()
-            2
-        """
-        cls.functions[function_name] = function
-
     @classmethod
     def register_datapipe_as_function(cls, function_name, cls_to_register):
         """Make ``cls_to_register(dp, ...)`` reachable as ``dp.<function_name>(...)``.
@@ -414,28 +399,8 @@ class MapDataPipe(Dataset[T_co]):
             >>> "batch" in MapDataPipe.functions
             True
         """
-        if function_name in cls.functions:
-            raise Exception(f"Unable to add DataPipe function name {function_name} as it is "
-                            "already taken")
+        cls._register_class(function_name, cls_to_register)
 
-        def class_function(source_dp, *args, **kwargs):
-            return cls_to_register(source_dp, *args, **kwargs)
-
-        class_function.__doc__ = cls_to_register.__doc__
-        cls.functions[function_name] = class_function
-
-    def __repr__(self):
-        if self.repr_hook is not None:
-            return self.repr_hook(self)
-        return str(self.__class__.__qualname__)
-
-    def __str__(self):
-        if self.str_hook is not None:
-            return self.str_hook(self)
-        return str(self.__class__.__qualname__)
-
-    def __dir__(self):
-        return list(super().__dir__()) + list(self.functions)
 
 
 # --------------------------------------------------------------------------- decorators

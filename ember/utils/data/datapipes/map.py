@@ -107,6 +107,18 @@ class BatcherMapDataPipe(MapDataPipe):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+def _sized_sources(datapipes):
+    """The sources of concat/zip: at least one, each a sized MapDataPipe (PyTorch's
+    errors)."""
+    if len(datapipes) == 0:
+        raise ValueError("Expected at least one DataPipe, but got nothing")
+    if not all(isinstance(dp, MapDataPipe) for dp in datapipes):
+        raise TypeError("Expected all inputs to be `MapDataPipe`")
+    if not all(hasattr(dp, "__len__") for dp in datapipes):
+        raise TypeError("Expected all inputs to be `Sized`")
+    return datapipes
+
+
 @functional_datapipe("concat")
 class ConcaterMapDataPipe(MapDataPipe):
     """The samples of several map-style DataPipes, indexed one after another
@@ -122,13 +134,7 @@ class ConcaterMapDataPipe(MapDataPipe):
     """
 
     def __init__(self, *datapipes):
-        if len(datapipes) == 0:
-            raise ValueError("Expected at least one DataPipe, but got nothing")
-        if not all(isinstance(dp, MapDataPipe) for dp in datapipes):
-            raise TypeError("Expected all inputs to be `MapDataPipe`")
-        if not all(hasattr(dp, "__len__") for dp in datapipes):
-            raise TypeError("Expected all inputs to be `Sized`")
-        self.datapipes = datapipes
+        self.datapipes = _sized_sources(datapipes)
 
     def __getitem__(self, index):
         offset = 0
@@ -157,13 +163,7 @@ class ZipperMapDataPipe(MapDataPipe):
     """
 
     def __init__(self, *datapipes):
-        if len(datapipes) == 0:
-            raise ValueError("Expected at least one DataPipe, but got nothing")
-        if not all(isinstance(dp, MapDataPipe) for dp in datapipes):
-            raise TypeError("Expected all inputs to be `MapDataPipe`")
-        if not all(hasattr(dp, "__len__") for dp in datapipes):
-            raise TypeError("Expected all inputs to be `Sized`")
-        self.datapipes = datapipes
+        self.datapipes = _sized_sources(datapipes)
 
     def __getitem__(self, index):
         res = []

@@ -285,3 +285,32 @@ def test_cumsum_special_values_and_torch():
     b = np.random.default_rng(9).standard_normal((500, 300)).astype(np.float32) + 100
     np.testing.assert_array_equal(ember.cumsum(ember.from_numpy(b), 1).numpy(),
                                   torch.cumsum(torch.from_numpy(b), 1).numpy())
+
+
+# ------------------------------------------------------------------ einsum as matmul
+@pytest.mark.parametrize("eq,sa,sb", [
+    ("bij,bjk->bik", (4, 3, 5), (4, 5, 6)), ("ij,kj->ik", (3, 4), (5, 4)),
+    ("i,i->", (7,), (7,)), ("i,j->ij", (3,), (4,)), ("bhqd,bhkd->bhqk", (2, 3, 4, 5), (2, 3, 6, 5)),
+    ("ijk,k->ij", (2, 3, 4), (4,)), ("ij,ij->i", (3, 4), (3, 4)),
+    ("ijk,jl->lik", (2, 3, 4), (3, 5)),
+    ("ab,cd->", (2, 3), (4, 5)), ("abc,bd->d", (2, 3, 4), (3, 5)), ("ii,ij->j", (3, 3), (3, 2)),
+    ("ij,jk->ik", (3, 1), (4, 5)), ("...ij,...jk->...ik", (2, 3, 4), (1, 4, 2))])
+def test_einsum_matmul_path(eq, sa, sb):
+    rng = np.random.default_rng(10)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    if eq == "ij,jk->ik":  # sizes that disagree (a size-1 letter) stay on np.einsum
+        np.testing.assert_allclose(ember.einsum(eq, ember.from_numpy(a), ember.from_numpy(
+            b)).numpy(), np.einsum(eq, a, b))
+        return
+    x, y = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    np.testing.assert_allclose(ember.einsum(eq, x, y).detach().numpy(), np.einsum(eq, a, b),
+                               rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda p, q: ember.einsum(eq, p, q), (x, y))
+    c = (a + 1j * rng.standard_normal(sa)).astype(np.complex128)
+    np.testing.assert_allclose(ember.einsum(eq, ember.from_numpy(c), ember.from_numpy(
+        b.astype(np.complex128))).numpy(), np.einsum(eq, c, b), rtol=1e-12, atol=1e-12)
+    ai = ember.from_numpy((a * 10).astype(np.int64))
+    bi = ember.from_numpy((b * 10).astype(np.int64))
+    np.testing.assert_array_equal(ember.einsum(eq, ai, bi).numpy(),
+                                  np.einsum(eq, (a * 10).astype(np.int64),
+                                            (b * 10).astype(np.int64)))

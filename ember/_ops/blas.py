@@ -326,7 +326,65 @@ def _parse_einsum(eq, shapes):
 
 def _einsum_fwd(*arrays_and_eq):
     *arrays, eq = arrays_and_eq
+    if len(arrays) == 2:
+        r = _einsum_as_matmul(eq, *arrays)
+        if r is not None:
+            return r
     return xp.einsum(eq, *arrays, optimize=len(arrays) > 2)
+
+
+def _einsum_as_matmul(eq, a, b):
+    """A two-operand einsum as one (batched) matmul, or None when it is not one.
+
+    NumPy's einsum contracts two operands in its own loop, not the BLAS ('bij,bjk->bik'
+    on 1e6 elements: 20 ms against PyTorch's 1.7 ms), and ``optimize=True`` only reaches
+    the BLAS for contractions without batch letters. Each letter is a batch letter (both
+    operands and the output), contracted (both operands only), or kept from one operand;
+    letters in one operand only and not in the output are summed first. Operands are
+    permuted to (batch, kept, contracted) and (batch, contracted, kept), multiplied, and
+    the product permuted to the output's order. Repeated letters in a term (diagonals),
+    sizes that differ (broadcast 1s) and non-float dtypes stay on np.einsum.
+    """
+    if a.dtype != b.dtype or a.dtype.kind not in "fc" or type(a) is not np.ndarray \
+            or type(b) is not np.ndarray:
+        return None
+    lhs, out = eq.split("->")
+    ta, tb = lhs.split(",")
+    if len(set(ta)) != len(ta) or len(set(tb)) != len(tb) or len(set(out)) != len(out):
+        return None
+    size = {}
+    for t, arr in ((ta, a), (tb, b)):
+        for c, n in zip(t, arr.shape):
+            if size.setdefault(c, n) != n:
+                return None
+    # letters only one operand has and the output lacks: summed away first
+    sa = tuple(i for i, c in enumerate(ta) if c not in tb and c not in out)
+    sb = tuple(i for i, c in enumerate(tb) if c not in ta and c not in out)
+    if sa:
+        a = a.sum(axis=sa)
+        ta = "".join(c for i, c in enumerate(ta) if i not in sa)
+    if sb:
+        b = b.sum(axis=sb)
+        tb = "".join(c for i, c in enumerate(tb) if i not in sb)
+    batch = [c for c in out if c in ta and c in tb]
+    con = [c for c in ta if c in tb and c not in out]
+    ka = [c for c in out if c in ta and c not in tb]
+    kb = [c for c in out if c in tb and c not in ta]
+    if len(batch) + len(ka) + len(kb) != len(out):
+        return None
+
+    def prod(cs):
+        n = 1
+        for c in cs:
+            n *= size[c]
+        return n
+
+    nb, nk, nm, nn = prod(batch), prod(con), prod(ka), prod(kb)
+    am = a.transpose([ta.index(c) for c in batch + ka + con]).reshape(nb, nm, nk)
+    bm = b.transpose([tb.index(c) for c in batch + con + kb]).reshape(nb, nk, nn)
+    r = np.matmul(am, bm).reshape([size[c] for c in batch + ka + kb])
+    order = batch + ka + kb
+    return r.transpose([order.index(c) for c in out])
 
 
 _EINSUM = OpDef("einsum", _einsum_fwd, None, save="x", onnx="Einsum")

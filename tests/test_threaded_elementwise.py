@@ -1,0 +1,265 @@
+"""NOTE [ Threaded elementwise kernels ]: eager ops on large host arrays run generated C
+kernels; their results must equal the NumPy forwards bit for bit (sigmoid: within an ulp).
+
+Every comparison runs the same call twice, once with kernels and once with
+``set_disabled(True)`` (the NumPy forwards), on arrays above the kernels' size threshold
+that are full of special values (signed zeros, infinities, NaN, huge and tiny numbers,
+quotients next to integers).
+"""
+
+import numpy as np
+import pytest
+
+import ember
+from ember._codegen import build, elementwise_kernel
+from ember._codegen import kernel as K
+from ember._codegen import ufuncs
+from ember._ops.elementwise import THREADED, _binary_defs
+
+N = 1 << 17  # above every entry's minimum size
+HAVE_CC = build.compiler()[0] is not None and not K.disabled()
+
+
+def _special(dt, n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    v = (rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4, n)).astype(dt)
+    sp = np.array([0.0, -0.0, 1, -1, 0.5, -0.5, 2.5, -2.5, 3, -3, 7, np.inf, -np.inf, np.nan,
+                   1e-40, -1e-40, 1e30, -1e30, 16777217.0, 0.1, 1 / 3], dt)
+    v[:sp.size * sp.size] = np.tile(sp, sp.size)
+    return v
+
+
+def _pair(dt, n=N, seed=0):
+    a, b = _special(dt, n, seed), _special(dt, n, seed + 1)
+    sp = a[:21].copy()
+    b[:21 * 21] = np.repeat(sp, 21)  # every special value against every other
+    # quotients just next to integers, where a rounded division can be off by one
+    rng = np.random.default_rng(seed + 2)
+    m = n // 4
+    q = rng.integers(-10 ** 6, 10 ** 6, m).astype(dt)
+    bb = rng.standard_normal(m).astype(dt)
+    aa = (bb * q).astype(dt)
+    aa[::2] = np.nextafter(aa[::2], dt.type(np.inf))
+    aa[1::4] = np.nextafter(aa[1::4], dt.type(-np.inf))
+    a[-m:], b[-m:] = aa, bb
+    return a, b
+
+
+def _same(got, want):
+    """Bitwise equality (any NaN equals any NaN), dtype and strides included."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.strides == want.strides
+    if got.dtype.kind == "f":
+        bits = got.view(f"u{got.itemsize}") == want.view(f"u{want.itemsize}")
+        ok = bits | (np.isnan(got) & np.isnan(want))
+    else:
+        ok = got == want
+    bad = np.flatnonzero(~ok)
+    assert bad.size == 0, f"{bad.size} differ, first at {bad[0]}: {got.flat[bad[0]]!r} vs " \
+                          f"{want.flat[bad[0]]!r}"
+
+
+def _both(f):
+    """``f()``'s arrays with the kernels and on the NumPy forwards."""
+    with np.errstate(all="ignore"):
+        got = f()
+        old = K.set_disabled(True)
+        try:
+            want = f()
+        finally:
+            K.set_disabled(old)
+    return got, want
+
+
+def _np(r):
+    if isinstance(r, (list, tuple)):
+        return [_np(t) for t in r]
+    return r.numpy() if isinstance(r, ember.Tensor) else r
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["fmod", "remainder", "floor_divide"])
+def test_division_kernels_equal_numpy_bitwise(name, dt):
+    a, b = _pair(np.dtype(dt))
+    k = elementwise_kernel([("a", dt), ("b", dt)], [("y", f"{name}(a, b)")], [("y", dt)])
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(a, b)
+        _same(k([a, b])[0], want)
+        # in place over the first operand: the flagged elements are recomputed from inputs
+        # the first pass left untouched
+        a2 = a.copy()
+        k([a2, b], out=[a2])
+        _same(a2, want)
+        # strided and broadcast operands take the same helpers
+        _same(k([a[::2], b[:1]])[0], getattr(np, name)(a[::2], b[:1]))
+    if HAVE_CC:
+        assert k.backend == "c"
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_division_ops_match_pytorch_on_special_values(dt):
+    torch = pytest.importorskip("torch")
+    a, b = _pair(np.dtype(dt), n=1 << 13)
+    # known differences of NumPy's loops (ember's reference) from PyTorch's, not compared:
+    # the sign of a zero remainder (NumPy gives b's, PyTorch fmod's) and float32 fmod by a
+    # subnormal divisor (NaN in PyTorch's vectorised loop)
+    b[np.abs(b) < np.finfo(dt).tiny] = 1.0
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    ea, eb = ember.from_numpy(a), ember.from_numpy(b)
+    for e, t in ((ember.remainder(ea, eb), torch.remainder(ta, tb)),
+                 (ember.fmod(ea, eb), torch.fmod(ta, tb)),
+                 (ember.floor_divide(ea, eb), torch.floor_divide(ta, tb)),
+                 (ember.div(ea, eb, rounding_mode="floor"),
+                  torch.div(ta, tb, rounding_mode="floor"))):
+        np.testing.assert_array_equal(e.numpy(), t.numpy())  # -0.0 == 0.0, NaN == NaN
+
+
+def _operands(name, dt):
+    kind = np.dtype(dt).kind
+    if kind == "f":
+        a, b = _pair(np.dtype(dt))
+    elif kind == "b":
+        rng = np.random.default_rng(3)
+        a, b = rng.random(N) < 0.5, rng.random(N) < 0.5
+    else:
+        info = np.iinfo(dt)
+        rng = np.random.default_rng(4)
+        a = rng.integers(-1000, 1000, N).astype(dt)
+        b = rng.integers(-1000, 1000, N).astype(dt)
+        a[:4] = [info.min, info.max, 0, -1]
+        b[:4] = [-1, 1, info.max, info.min]
+    return ember.from_numpy(a), ember.from_numpy(b)
+
+
+_UNARY = {"neg", "abs", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
+          "rsqrt", "sigmoid", "logical_not", "bitwise_not"}
+_FAMILY = {n for n, f in ember._ops.core.FUNCTIONS.items()
+           if getattr(getattr(f, "op", None), "name", None) == n}
+_CASES = [(n, dt) for n, (_, kinds, _) in THREADED.items() if n in _FAMILY
+          for dt, k in (("float32", "f"), ("float64", "f"), ("int32", "i"), ("int64", "i"),
+                        ("bool", "b")) if k in kinds]
+
+
+@pytest.mark.parametrize("name,dt", _CASES)
+def test_table_ops_equal_their_numpy_forwards(name, dt):
+    f = ember._ops.core.FUNCTIONS[name]
+    a, b = _operands(name, dt)
+    if name in _UNARY:
+        got, want = _both(lambda: f(a).numpy())
+    else:
+        got, want = _both(lambda: f(a, b).numpy())
+    if name == "sigmoid":
+        np.testing.assert_allclose(got, want, rtol=2e-6 if dt == "float32" else 1e-14,
+                                   atol=1e-7 if dt == "float32" else 1e-16)
+    else:
+        _same(got, want)
+    if name not in _UNARY and np.dtype(dt).kind == "f":  # a Python number as an operand
+        core = _binary_defs[name].core
+        _same(*_both(lambda: core(a, 1.5).numpy()))
+        _same(*_both(lambda: core(2.5, a).numpy()))
+
+
+def test_the_kernel_path_runs():
+    x = ember.from_numpy(_special(np.float32))
+    y = ember.remainder(x, 1.5)
+    assert y.shape == x.shape
+    if HAVE_CC:
+        assert ufuncs._K.get(("remainder(a, b)", ("float32", "float32")))
+
+
+def test_sign_sgn_signed_zero_and_nan():
+    x = np.zeros(N, np.float32)
+    x[:4] = [-0.0, np.nan, -np.inf, 3.0]
+    for f in (ember.sign, ember.sgn):
+        got = f(ember.from_numpy(x)).numpy()
+        assert got[1] == 0 and got[2] == -1 and got[3] == 1
+        _same(*_both(lambda: f(ember.from_numpy(x)).numpy()))  # noqa: B023 - called at once
+
+
+def test_non_contiguous_inputs_keep_numpy_layout():
+    a = _special(np.float64).reshape(512, -1).T  # F-ordered: NumPy keeps the layout
+    t = ember.from_numpy(a)
+    for f in (lambda: (t + t).numpy(), lambda: ember.remainder(t, 2.0).numpy(),
+              lambda: ember.sign(t).numpy(), lambda: ember.clamp(t, -1.0, 1.0).numpy()):
+        got, want = _both(f)
+        _same(got, want)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "int64"])
+def test_composites_equal_their_op_sequences(dt):
+    a, b = _operands("add", dt)
+    c = _operands("add", dt)[1] * 0 + (a if dt == "int64" else b.abs().clamp(max=2.0))
+    cases = [lambda: ember.clamp(a, -1, 2), lambda: ember.clamp(a, min=0),
+             lambda: a.clamp_max(3), lambda: ember.clamp(a, b, c),
+             lambda: ember.clamp(a, min=b), lambda: ember.clamp(a, max=c),
+             lambda: ember.where(a > b, a, c), lambda: ember.where(a > b, a, 0),
+             lambda: a.masked_fill(a > b, 1), lambda: ember.sgn(a)]
+    if dt != "int64":
+        cases += [lambda: ember.nan_to_num(a), lambda: ember.nan_to_num(a, 1.0, 2.0, -3.0),
+                  lambda: ember.lerp(a, b, 0.3), lambda: ember.lerp(a, b, c),
+                  lambda: ember.addcmul(a, b, c, value=0.7),
+                  lambda: ember.addcdiv(a, b, c, value=-2),
+                  lambda: ember.add(a, b, alpha=2.5), lambda: ember.sub(a, b, alpha=3),
+                  lambda: ember.div(a, b, rounding_mode="trunc")]
+    for f in cases:
+        _same(*_both(lambda: f().numpy()))  # noqa: B023 - called at once
+
+
+def test_composites_keep_autograd_and_out():
+    x = ember.from_numpy(_special(np.float32)).nan_to_num().requires_grad_()
+    e = ember.ones(N)
+    y = ember.lerp(x, e, 0.25)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 0.75)
+    out = ember.empty(N)
+    r = ember.addcmul(e, e, e, value=2, out=out)
+    assert r is out and float(out[0]) == 3.0
+    z = ember.nan_to_num(ember.from_numpy(_special(np.float32)).requires_grad_())
+    assert z.grad_fn is not None
+
+
+_FOREACH = {
+    "add_scalar": lambda a, b, c: ember._foreach_add(a, 1.5),
+    "add_scalar_": lambda a, b, c: ember._foreach_add_(a, 1.5),
+    "add_alpha": lambda a, b, c: ember._foreach_add(a, b, alpha=0.3),
+    "sub_alpha_": lambda a, b, c: ember._foreach_sub_(a, b, alpha=2),
+    "mul_": lambda a, b, c: ember._foreach_mul_(a, b),
+    "div": lambda a, b, c: ember._foreach_div(a, b),
+    "maximum_": lambda a, b, c: ember._foreach_maximum_(a, b),
+    "minimum": lambda a, b, c: ember._foreach_minimum(a, b),
+    "maximum_scalar": lambda a, b, c: ember._foreach_maximum(a, 0.5),
+    "addcmul_": lambda a, b, c: ember._foreach_addcmul_(a, b, c, 0.7),
+    "addcdiv": lambda a, b, c: ember._foreach_addcdiv(a, b, c, 2),
+    "addcdiv_": lambda a, b, c: ember._foreach_addcdiv_(a, b, c),
+    "lerp": lambda a, b, c: ember._foreach_lerp(a, b, 0.3),
+    "lerp_high_": lambda a, b, c: ember._foreach_lerp_(a, b, 0.8),
+    "lerp_tensor": lambda a, b, c: ember._foreach_lerp(a, b, c),
+    "lerp_tensor_": lambda a, b, c: ember._foreach_lerp_(a, b, c),
+    "sign": lambda a, b, c: ember._foreach_sign(a),
+    "sign_": lambda a, b, c: ember._foreach_sign_(a),
+    "reciprocal_": lambda a, b, c: ember._foreach_reciprocal_(a),
+    "neg": lambda a, b, c: ember._foreach_neg(a),
+    "abs_": lambda a, b, c: ember._foreach_abs_(a),
+}
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(_FOREACH))
+def test_foreach_ops_equal_their_numpy_forwards(name, dt):
+    def run():
+        lists = [[ember.from_numpy(_special(np.dtype(dt), seed=s + 10 * j)) for s in range(2)]
+                 for j in range(3)]
+        r = _FOREACH[name](*lists)
+        return _np(lists[0] if name.endswith("_") else r)
+
+    for g, w in zip(*_both(run)):
+        _same(g, w)
+
+
+def test_foreach_sign_of_nan_is_zero():
+    x = [ember.tensor([float("nan"), -0.0, 2.0, -3.0]),
+         ember.from_numpy(np.full(N, np.nan, np.float32))]
+    for r in (ember._foreach_sign(x), ember._foreach_sign_(x)):
+        assert r[0].tolist() == [0.0, 0.0, 1.0, -1.0]
+        assert not r[1].isnan().any() and float(r[1].abs().max()) == 0.0

@@ -314,3 +314,41 @@ def test_einsum_matmul_path(eq, sa, sb):
     np.testing.assert_array_equal(ember.einsum(eq, ai, bi).numpy(),
                                   np.einsum(eq, (a * 10).astype(np.int64),
                                             (b * 10).astype(np.int64)))
+
+
+# ------------------------------------------------------------------ reflect / replicate pad
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("shape,pad", [((2, 3, 7), (2, 3)), ((2, 3, 6, 5), (1, 2, 3, 0)),
+                                       ((1, 2, 4, 5, 6), (1, 1, 2, 0, 3, 2)), ((3, 7), (3, 1)),
+                                       ((2, 3, 6, 5), (0, 0, 1, 1))])
+def test_pad_edges_match_pytorch(shape, pad, mode):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(11).standard_normal(shape)
+    x, xt = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y = ember.nn.functional.pad(x, pad, mode=mode)
+    yt = torch.nn.functional.pad(xt, pad, mode=mode)
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__
+    g = np.random.default_rng(12).standard_normal(tuple(yt.shape))
+    y.backward(ember.from_numpy(g))
+    yt.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_pad_edges_gradients_and_fallbacks():
+    x = ember.randn(2, 3, 5, 4, dtype=ember.float64, requires_grad=True)
+    for mode in ("reflect", "replicate"):
+        assert gradgradcheck(lambda t: ember.nn.functional.pad(t, (1, 2, 2, 1), mode=mode), (x,))
+    # negative pads (crops), circular and non-contiguous inputs keep working
+    a = np.arange(2 * 3 * 5 * 4.0).reshape(2, 3, 5, 4)
+    y = ember.nn.functional.pad(ember.from_numpy(a), (-1, 1, 0, 0), mode="replicate")
+    np.testing.assert_array_equal(y.numpy(), np.pad(a, [(0, 0)] * 3 + [(0, 1)],
+                                                    mode="edge")[..., 1:])
+    xt = ember.from_numpy(a).transpose(2, 3)
+    np.testing.assert_array_equal(
+        ember.nn.functional.pad(xt, (1, 1, 2, 2), mode="reflect").numpy(),
+        np.pad(a.transpose(0, 1, 3, 2), [(0, 0), (0, 0), (2, 2), (1, 1)], mode="reflect"))
+    i = ember.arange(12).reshape(1, 3, 4)
+    np.testing.assert_array_equal(ember.nn.functional.pad(i, (1, 1), mode="replicate").numpy(),
+                                  np.pad(np.arange(12).reshape(1, 3, 4), [(0, 0), (0, 0),
+                                                                          (1, 1)], mode="edge"))

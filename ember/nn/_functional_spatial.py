@@ -330,6 +330,84 @@ def _pad_index(mode, length, lo, hi):
     return i % length  # circular
 
 
+# NOTE [ Reflection and replication padding by slices ]
+# Reflect/replicate padding as a gather along each padded axis (take_axis with an index
+# array) copied the whole tensor once per axis through NumPy's fancy indexing, and its
+# backward scatter-added it back (pad.reflect of (8, 32, 64, 64): 7x PyTorch's time). As
+# PyTorch's ReflectionPad/ReplicationPad records instead: the forward writes the input into
+# the middle of the output once and fills each padded edge by a slice copy from the output
+# itself (axis by axis, so corners come from already-filled edges, as np.pad does); the
+# backward folds each axis's edges back onto the middle with slice additions, last axis
+# first. Both are linear, so each one's backward is the other.
+def _pad_edges_fwd(x, pairs, mode):
+    nd = len(pairs)
+    lead = x.ndim - nd
+    shape = x.shape[:lead] + tuple(n + a + b for n, (a, b) in zip(x.shape[lead:], pairs))
+    y = xp_of(x).empty(shape, x.dtype)
+    y[(Ellipsis,) + tuple(slice(a, a + n) for n, (a, b) in zip(x.shape[lead:], pairs))] = x
+    for i, (a, b) in enumerate(pairs):
+        ax = lead + i
+        n = x.shape[ax]
+        v = np.moveaxis(y, ax, 0)
+        # the axes after this one are filled only in their middle so far
+        rest = tuple(slice(pa, pa + x.shape[lead + j]) if j > i else slice(None)
+                     for j, (pa, _) in enumerate(pairs) if j != i)
+        v = v[(slice(None),) + (slice(None),) * (lead) + rest] if rest else v
+        if mode == "reflect":
+            if a:
+                v[0:a] = v[a + 1:2 * a + 1][::-1]
+            if b:
+                v[a + n:a + n + b] = v[a + n - 1 - b:a + n - 1][::-1]
+        else:
+            if a:
+                v[0:a] = v[a:a + 1]
+            if b:
+                v[a + n:a + n + b] = v[a + n - 1:a + n]
+    return y
+
+
+def _pad_edges_fold(g, pairs, mode):
+    nd = len(pairs)
+    lead = g.ndim - nd
+    t = g
+    for i in range(nd - 1, -1, -1):
+        a, b = pairs[i]
+        ax = lead + i
+        n = t.shape[ax] - a - b
+
+        def at(s, ax=ax):
+            return (slice(None),) * ax + (s,)
+
+        c = t[at(slice(a, a + n))].copy()  # a C-ordered copy of the middle
+        if mode == "reflect":
+            if a:
+                c[at(slice(1, a + 1))] += t[at(slice(a - 1, None, -1))]
+            if b:
+                c[at(slice(n - 1 - b, n - 1))] += t[at(slice(a + n + b - 1, a + n - 1, -1))]
+        else:
+            if a:
+                c[at(slice(0, 1))] += t[at(slice(0, a))].sum(axis=ax, keepdims=True)
+            if b:
+                c[at(slice(n - 1, n))] += t[at(slice(a + n, a + n + b))].sum(axis=ax,
+                                                                             keepdims=True)
+        t = c
+    return t
+
+
+def _pad_name(params, suffix=""):
+    pairs, mode = params
+    kind = "Reflection" if mode == "reflect" else "Replication"
+    return f"{kind}Pad{len(pairs)}DBackward{suffix}0"
+
+
+_PAD_EDGES = OpDef("pad_edges", _pad_edges_fwd, None, attrs=("padding", "mode"),
+                   node_names=_pad_name)
+_PAD_EDGES_BWD = OpDef("pad_edges_backward", _pad_edges_fold, None, attrs=("padding", "mode"),
+                       node_names=lambda params: _pad_name(params, "Backward"))
+_PAD_EDGES.bwd = lambda ctx, g: (apply(_PAD_EDGES_BWD, (g,), ctx.params),)
+_PAD_EDGES_BWD.bwd = lambda ctx, g: (apply(_PAD_EDGES, (g,), ctx.params),)
+
+
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the trailing dimensions: ``pad = (left, right, top, bottom, ...)`` from the last dim.
 
@@ -368,6 +446,11 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         raise NotImplementedError(f"pad(): Only 2D, 3D, 4D, 5D padding with non-constant "
                                   f"padding are supported for now (got a {input.ndim}-D input "
                                   f"and {len(pad)} pads in mode '{mode}')")
+    if mode != "circular" and all(a >= 0 and b >= 0 for a, b in pairs) and all(
+            max(a, b) < input.shape[input.ndim - nd + i] or mode != "reflect"
+            for i, (a, b) in enumerate(pairs)) and input.numel() and any(
+            a or b for a, b in pairs):
+        return apply(_PAD_EDGES, (input,), (pairs, mode))
     y = input
     for i, (a, b) in enumerate(pairs):
         ax = input.ndim - nd + i

@@ -78,7 +78,19 @@ class TorchFunctionMode:
 
 
 def is_tensor_like(obj) -> bool:
-    """Whether ``obj`` is a Tensor or has a ``__torch_function__``."""
+    """Whether ``obj`` is a Tensor or has a ``__torch_function__``.
+
+    Args:
+        obj: any object.
+
+    Returns:
+        bool.
+
+    Example:
+        >>> from ember.overrides import is_tensor_like
+        >>> is_tensor_like(ember.ones(1)), is_tensor_like(1.0)
+        (True, False)
+    """
     return isinstance(obj, Tensor) or hasattr(type(obj), "__torch_function__")
 
 
@@ -111,13 +123,49 @@ def _flat(args, kwargs):
 
 
 def has_torch_function(args) -> bool:
-    """Whether any of ``args`` would route a call through ``__torch_function__``."""
+    """Whether any of ``args`` would route a call through ``__torch_function__`` (an
+    object or Tensor subclass defining it, or an active ``TorchFunctionMode``).
+
+    Args:
+        args: a tuple of the call's relevant arguments.
+
+    Returns:
+        bool.
+
+    Example:
+        >>> from ember.overrides import has_torch_function
+        >>> has_torch_function((ember.ones(1), 2.0))
+        False
+    """
     return bool(_MODES) or bool(_overloaded(tuple(args), None))
 
 
 def handle_torch_function(public_api, relevant_args, *args, **kwargs):
     """Run ``public_api`` through the active mode or the arguments' ``__torch_function__``
-    (for user functions that want to be overridable, as PyTorch's helper)."""
+    (for user functions that want to be overridable, as PyTorch's helper).
+
+    Args:
+        public_api: the function being overridden (passed to ``__torch_function__``).
+        relevant_args: the arguments whose types are consulted.
+        *args: the call's positional arguments.
+        **kwargs: the call's keyword arguments.
+
+    Returns:
+        What the chosen ``__torch_function__`` returns.
+
+    Example:
+        >>> from ember.overrides import handle_torch_function, has_torch_function
+        >>> class Logged:
+        ...     @classmethod
+        ...     def __torch_function__(cls, func, types, args=(), kwargs=None):
+        ...         return f"{func.__name__} called"
+        >>> def my_op(x):
+        ...     if has_torch_function((x,)):
+        ...         return handle_torch_function(my_op, (x,), x)
+        ...     return x * 2
+        >>> my_op(ember.ones(1)), my_op(Logged())
+        (tensor([2.]), 'my_op called')
+    """
     return _handle(public_api, None, args, kwargs, relevant_args)
 
 
@@ -251,5 +299,15 @@ def _subclass_defined(cls):
 
 
 def get_default_nowrap_functions():
-    """Functions the default ``__torch_function__`` does not wrap (none in ember)."""
+    """Functions the default ``__torch_function__`` does not wrap (PyTorch lists a few
+    internal ones; ember has none).
+
+    Returns:
+        An empty set.
+
+    Example:
+        >>> from ember.overrides import get_default_nowrap_functions
+        >>> get_default_nowrap_functions()
+        set()
+    """
     return set()

@@ -63,6 +63,8 @@ NAMESPACES = [
     "ember.cpu.amp", "ember.cuda", "ember.cuda.amp", "ember.multiprocessing",
     "ember.utils.tensorboard", "ember.compiler", "ember.return_types",
     "ember.utils.safetensors", "ember.utils.memory", "ember.distributions.constraints",
+    "ember.optim.swa_utils", "ember.nn.utils.parametrize", "ember.overrides",
+    "ember.distributions.utils", "ember.as_torch", "ember.autograd.profiler_util",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

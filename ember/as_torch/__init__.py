@@ -136,6 +136,9 @@ def install(children: bool = True) -> None:
             processes ]) by putting the shim directory first on ``sys.path`` and
             ``PYTHONPATH``. With False only this process is affected.
 
+    Returns:
+        None.
+
     Raises:
         RuntimeError: the real ``torch`` or ``torchvision`` is already imported (mixing
             the two would hand ember tensors to PyTorch code).

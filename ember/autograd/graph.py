@@ -6,7 +6,20 @@ from ember._graph import Node
 
 
 class AccumulateGrad:
-    """The node PyTorch shows for a leaf in ``next_functions``; ``.variable`` is the leaf."""
+    """The node PyTorch shows for a leaf in ``next_functions``; ``.variable`` is the leaf.
+
+    ember records no node for leaves: ``next_functions`` makes these on the fly, so code
+    walking the graph the PyTorch way finds the leaves where it expects them.
+
+    Args:
+        variable: the leaf tensor.
+
+    Example:
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> node = (w * 3).grad_fn.next_functions[0][0]
+        >>> type(node).__name__, node.variable is w
+        ('AccumulateGrad', True)
+    """
 
     __slots__ = ("variable",)
 
@@ -31,7 +44,22 @@ class AccumulateGrad:
 
 
 def edge_to_pair(e):
-    """An edge (NOTE [ Edges ]) as PyTorch's ``(node, output_nr)`` pair."""
+    """An edge (NOTE [ Edges ]) as PyTorch's ``(node, output_nr)`` pair.
+
+    Args:
+        e: an edge as ember stores it (None, a node, or a ``(node, output_nr)`` tuple).
+
+    Returns:
+        The pair ``(node, output_nr)``; ``(None, 0)`` for no edge.
+
+    Example:
+        >>> from ember.autograd.graph import edge_to_pair
+        >>> edge_to_pair(None)
+        (None, 0)
+        >>> y = ember.ones(2, requires_grad=True) * 2
+        >>> edge_to_pair(y.grad_fn)[1]
+        0
+    """
     if e is None:
         return (None, 0)
     if e.__class__.__base__ is Node:
@@ -99,7 +127,12 @@ def format_graph(t, params=None):
         "gets .grad".
 
     Example:
-        >>> print(ember.autograd.graph.format_graph(loss, dict(model.named_parameters())))
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> print(ember.autograd.graph.format_graph((w * 3).sum(), {"w": w}))
+        SumBackward0 #0 -> [] float32
+        └─ MulBackward0 #1 -> [2] float32, 1 input(s) without grad
+           └─ w [2] float32  (leaf, gets .grad)
+        2 node(s); 1 leaf tensor(s) get gradients
     """
     names = {id(v): k for k, v in (params or {}).items()}
     if t._grad_fn is None:
@@ -146,12 +179,17 @@ def print_graph(t, params=None, file=None):
         params: optional mapping ``name -> tensor`` naming the leaves.
         file: stream to print to (default ``sys.stdout``).
 
+    Returns:
+        None (the graph is printed).
+
     Example:
-        >>> loss = (model(x) - y).pow(2).mean()
-        >>> ember.autograd.graph.print_graph(loss, dict(model.named_parameters()))
-        MeanBackward0 #0 -> [] float32
-        └─ PowBackward0 #1 -> [8, 1] float32
-        ...
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> loss = (w * 3).sum()
+        >>> ember.autograd.graph.print_graph(loss, {"w": w})
+        SumBackward0 #0 -> [] float32
+        └─ MulBackward0 #1 -> [2] float32, 1 input(s) without grad
+           └─ w [2] float32  (leaf, gets .grad)
+        2 node(s); 1 leaf tensor(s) get gradients
     """
     print(format_graph(t, params), end="", file=file)
 
@@ -177,7 +215,10 @@ def to_dot(t, params=None, name="ember_graph"):
         The DOT source as a string.
 
     Example:
-        >>> open("graph.dot", "w").write(ember.autograd.graph.to_dot(loss))
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> dot = ember.autograd.graph.to_dot((w * 3).sum(), {"w": w})
+        >>> dot.splitlines()[0], "MulBackward0" in dot
+        ('digraph "ember_graph" {', True)
     """
     names = {id(v): k for k, v in (params or {}).items()}
     out = [f"digraph {_dot_quote(name)} {{",
@@ -367,6 +408,9 @@ def set_graph_growth_warning(enabled, patience=5):
 
 def is_graph_growth_warning_enabled():
     """Whether ``set_graph_growth_warning(True)`` is in effect.
+
+    Returns:
+        bool.
 
     Example:
         >>> ember.autograd.graph.is_graph_growth_warning_enabled()

@@ -23,7 +23,17 @@ __all__ = ["FunctionEvent", "FunctionEventAvg", "EventList", "Interval"]
 
 
 class Interval:
-    """A time range in microseconds (``start``, ``end``)."""
+    """A time range in microseconds (``start``, ``end``): an event's ``time_range``.
+
+    Args:
+        start: the start, in microseconds.
+        end: the end, in microseconds.
+
+    Example:
+        >>> from ember.autograd.profiler_util import Interval
+        >>> Interval(2.0, 5.5).elapsed_us()
+        3.5
+    """
 
     __slots__ = ("start", "end")
 
@@ -47,11 +57,22 @@ class FunctionEvent:
     ``input_shapes``, ``stack``, ``cpu_parent``, ``cpu_children``, ``flops``,
     ``cpu_memory_usage``/``self_cpu_memory_usage`` (bytes).
 
+    Events are made by the profiler, not by users.
+
+    Args:
+        id: the event's number in its trace.
+        name: the op or range name (``"aten::mul"``).
+        cat: the category ("cpu_op", "user_annotation", ...).
+        thread: the id of the thread it ran on.
+        start_ns: its start time in nanoseconds.
+
     Example::
 
-        >>> ev = prof.events()[0]
-        >>> ev.name, ev.cpu_time_total
-        ('aten::mul', 12.5)
+        >>> with ember.profiler.profile() as prof:
+        ...     y = ember.ones(2) * 3
+        >>> ev = prof.events()[-1]
+        >>> ev.name, ev.count, ev.cpu_time_total >= 0
+        ('aten::mul', 1, True)
     """
 
     __slots__ = ("id", "name", "cat", "thread", "start_ns", "end_ns", "input_shapes",
@@ -132,10 +153,17 @@ class FunctionEvent:
 class FunctionEventAvg:
     """Events of one key summed (``key_averages``): totals, call count and the average.
 
+    Args:
+        key: the name the events share.
+
     Example::
 
-        >>> avg = prof.key_averages()[0]
-        >>> avg.key, avg.count, avg.cpu_time_total
+        >>> with ember.profiler.profile() as prof:
+        ...     for _ in range(3):
+        ...         y = ember.ones(2) * 3
+        >>> avg = [a for a in prof.key_averages() if a.key == "aten::mul"][0]
+        >>> avg.count, avg.cpu_time >= 0
+        (3, True)
     """
 
     def __init__(self, key):
@@ -195,9 +223,21 @@ class EventList(list):
     """A list of events with PyTorch's reporting methods (``table``, ``key_averages``,
     ``export_chrome_trace``, ``total_average``, ``self_cpu_time_total``).
 
+    Args:
+        *args: the events (as for ``list``).
+        base_ns: the trace's start time in nanoseconds (times are reported from it).
+        wall_offset_ns: wall-clock minus monotonic time, for exported traces.
+
     Example::
 
-        >>> print(prof.events().table(sort_by="self_cpu_time_total", row_limit=5))
+        >>> with ember.profiler.profile() as prof:
+        ...     y = ember.ones(2) * 3
+        >>> events = prof.events()
+        >>> type(events).__name__, [e.name for e in events]
+        ('EventList', ['aten::ones', 'aten::mul'])
+        >>> print(events.table(sort_by="self_cpu_time_total", row_limit=1))
+        -----...
+        Self CPU time total: ...
     """
 
     def __init__(self, *args, base_ns=0, wall_offset_ns=0, **kwargs):

@@ -46,9 +46,14 @@ def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
     Args:
         decay: EMA decay in [0, 1].
 
+    Returns:
+        A function ``fn(averaged_params, current_params, num_averaged)`` that updates the
+        averages in place.
+
     Example::
 
         >>> ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.999))
+        >>> ema.update_parameters(model)
     """
     if decay < 0.0 or decay > 1.0:
         raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
@@ -68,9 +73,14 @@ def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
 def get_swa_multi_avg_fn() -> Callable:
     """An equal-weight running-average ``multi_avg_fn`` (SWA).
 
+    Returns:
+        A function ``fn(averaged_params, current_params, num_averaged)`` that updates the
+        averages in place.
+
     Example::
 
         >>> swa = AveragedModel(model, multi_avg_fn=get_swa_multi_avg_fn())
+        >>> swa.update_parameters(model)
     """
 
     def swa_update(averaged_param_list, current_param_list, num_averaged) -> None:
@@ -91,8 +101,13 @@ def get_ema_avg_fn(decay: float = 0.999) -> Callable:
     Args:
         decay: EMA decay in [0, 1].
 
+    Returns:
+        A function ``fn(averaged, current, num_averaged)`` returning the new average.
+
     Example::
 
+        >>> get_ema_avg_fn(0.5)(ember.tensor([0.0]), ember.tensor([2.0]), 1)
+        tensor([1.])
         >>> ema = AveragedModel(model, avg_fn=get_ema_avg_fn(0.99))
     """
     if decay < 0.0 or decay > 1.0:
@@ -109,8 +124,13 @@ def get_ema_avg_fn(decay: float = 0.999) -> Callable:
 def get_swa_avg_fn() -> Callable:
     """A per-tensor SWA ``avg_fn``: returns ``avg + (current - avg) / (n + 1)``.
 
+    Returns:
+        A function ``fn(averaged, current, num_averaged)`` returning the new average.
+
     Example::
 
+        >>> get_swa_avg_fn()(ember.tensor([1.0]), ember.tensor([3.0]), ember.tensor(1))
+        tensor([2.])
         >>> swa = AveragedModel(model, avg_fn=get_swa_avg_fn())
     """
 
@@ -136,7 +156,9 @@ class AveragedModel(Module):
 
         >>> swa_model = AveragedModel(model)
         >>> swa_model.update_parameters(model)
-        >>> out = swa_model(x)
+        >>> out = swa_model(ember.randn(3, 4))      # the averaged weights' forward
+        >>> out.shape
+        torch.Size([3, 2])
     """
 
     def __init__(self, model: Module, device: Any = None, avg_fn: Callable | None = None,
@@ -211,9 +233,17 @@ def update_bn(loader: Iterable, model: Module, device: Any = None) -> None:
         model: the model (e.g. an ``AveragedModel``).
         device: accepted for compatibility (``input.to(device)`` when given).
 
+    Returns:
+        None.
+
     Example::
 
-        >>> update_bn(train_loader, swa_model)
+        >>> net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+        >>> swa_model = AveragedModel(net)
+        >>> loader = [ember.randn(8, 3) for _ in range(2)]
+        >>> update_bn(loader, swa_model)
+        >>> swa_model.module[1].num_batches_tracked
+        tensor(2)
     """
     from ember.nn.modules.batchnorm import _BatchNorm
 

@@ -47,10 +47,20 @@ def cached() -> Iterator[None]:
     Useful when a parametrized weight is read several times per step (e.g. an RNN cell
     applied at every time step): the first access computes it, later ones reuse it.
 
+    Returns:
+        A context manager.
+
     Example::
 
-        >>> with parametrize.cached():
-        ...     out = rnn(x)
+        >>> class Symmetric(nn.Module):
+        ...     def forward(self, X):
+        ...         return X.triu() + X.triu(1).mT
+        >>> layer = nn.Linear(3, 3)
+        >>> _ = register_parametrization(layer, "weight", Symmetric())
+        >>> with cached():
+        ...     same = layer.weight is layer.weight   # computed once in the block
+        >>> same
+        True
     """
     global _cache_enabled, _cache
     _cache_enabled += 1
@@ -93,6 +103,16 @@ class ParametrizationList(ModuleList):
         modules: the parametrizations (at least one).
         original: the tensor being parametrized.
         unsafe: skip the checks that the parametrized tensor keeps its shape and dtype.
+
+    Example:
+        >>> class Symmetric(nn.Module):
+        ...     def forward(self, X):
+        ...         return X.triu() + X.triu(1).mT
+        >>> layer = nn.Linear(3, 3)
+        >>> _ = register_parametrization(layer, "weight", Symmetric())
+        >>> plist = layer.parametrizations.weight
+        >>> type(plist).__name__, plist.original.shape
+        ('ParametrizationList', torch.Size([3, 3]))
     """
 
     original: Tensor
@@ -287,7 +307,7 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
         ...     def forward(self, X):
         ...         return X.triu() + X.triu(1).mT
         >>> m = nn.Linear(3, 3)
-        >>> parametrize.register_parametrization(m, "weight", Symmetric())
+        >>> _ = register_parametrization(m, "weight", Symmetric())
         >>> bool((m.weight == m.weight.T).all())
         True
     """
@@ -345,9 +365,16 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
 def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
     """Whether ``module`` has any parametrization (or one on ``tensor_name``).
 
+    Args:
+        module: the module.
+        tensor_name: a parameter or buffer name; None asks about any.
+
+    Returns:
+        bool.
+
     Example::
 
-        >>> parametrize.is_parametrized(nn.Linear(2, 2))
+        >>> is_parametrized(nn.Linear(2, 2))
         False
     """
     plists = module.__dict__.get("_modules", {}).get("parametrizations")
@@ -373,7 +400,11 @@ def remove_parametrizations(module: Module, tensor_name: str,
 
     Example::
 
-        >>> parametrize.remove_parametrizations(m, "weight")
+        >>> m = nn.Linear(3, 3)
+        >>> _ = register_parametrization(m, "weight", nn.Identity())
+        >>> _ = remove_parametrizations(m, "weight")
+        >>> is_parametrized(m), type(m) is nn.Linear
+        (False, True)
     """
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
@@ -400,12 +431,21 @@ def remove_parametrizations(module: Module, tensor_name: str,
 
 
 def type_before_parametrizations(module: Module) -> type:
-    """The module's class as it was before parametrizations were registered.
+    """The module's class as it was before parametrizations were registered (registering
+    one swaps in a ``Parametrized<Class>`` subclass).
+
+    Args:
+        module: the module.
+
+    Returns:
+        The original class (``type(module)`` when it has no parametrization).
 
     Example::
 
-        >>> parametrize.type_before_parametrizations(m) is nn.Linear
-        True
+        >>> m = nn.Linear(3, 3)
+        >>> _ = register_parametrization(m, "weight", nn.Identity())
+        >>> type(m).__name__, type_before_parametrizations(m) is nn.Linear
+        ('ParametrizedLinear', True)
     """
     if is_parametrized(module):
         return module.__class__.__bases__[0]
@@ -422,9 +462,19 @@ def transfer_parametrizations_and_params(from_module: Module, to_module: Module,
             parametrized value.
         tensor_name: only this tensor (default: every parametrized tensor).
 
+    Returns:
+        ``to_module``, parametrized as ``from_module`` is.
+
     Example::
 
-        >>> parametrize.transfer_parametrizations_and_params(m, nn.Linear(3, 3))
+        >>> class Symmetric(nn.Module):
+        ...     def forward(self, X):
+        ...         return X.triu() + X.triu(1).mT
+        >>> m = nn.Linear(3, 3)
+        >>> _ = register_parametrization(m, "weight", Symmetric())
+        >>> m2 = transfer_parametrizations_and_params(m, nn.Linear(3, 3))
+        >>> is_parametrized(m2, "weight"), ember.equal(m2.weight, m.weight)
+        (True, True)
     """
     if not is_parametrized(from_module):
         return to_module

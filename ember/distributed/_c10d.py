@@ -191,7 +191,7 @@ class ProcessGroup:
     Args:
         comm: the group's MPI communicator.
         ranks: the members' default-group ranks, in group order.
-        backend: the backend name ("mpi" or "gloo").
+        backend: the backend name ("mpi", "gloo" or "nccl").
         timeout: a ``datetime.timedelta`` for the group's operations.
         watchdog: the failure detector shared with the default group.
 
@@ -471,11 +471,8 @@ def is_nccl_available():
 
 
 def is_torchelastic_launched():
-    """Whether this process was started by an elastic launcher (``torchrun``), which sets
-    TORCHELASTIC_RUN_ID.
-
-    ``python -m ember.distributed.run`` starts its ranks with ``mpiexec`` and does not set the
-    variable, so this is False under it.
+    """Whether this process was started by torchrun or ``python -m ember.distributed.run``:
+    both set TORCHELASTIC_RUN_ID (a plain ``mpiexec`` does not).
 
     Returns:
         bool.
@@ -495,7 +492,7 @@ def get_backend(group=None):
         group: the process group (None: the default group).
 
     Returns:
-        A string: "mpi" or "gloo" (the name asked for; both run on MPI).
+        A string: "mpi", "gloo" (the name asked for; both run on MPI) or "nccl".
 
     Example:
         >>> import ember.distributed as dist

@@ -198,6 +198,15 @@ def test_make_graphed_function(fake):
 def test_memory_allocated_during_capture_is_kept(fake, monkeypatch):
     from ember._backends import cupy_backend
 
+    modes = []
+    thread_mode = [0]  # this thread's capture mode: global
+
+    def exchange(ptr):  # the driver's cuThreadExchangeStreamCaptureMode, by pointer
+        modes.append(ptr._obj.value)
+        thread_mode[0], ptr._obj.value = ptr._obj.value, thread_mode[0]
+        return 0
+
+    monkeypatch.setitem(cupy_backend._STATE, "exchange", exchange)
     kept = []
     g = ember.cuda.CUDAGraph()
     s = ember.cuda.Stream()
@@ -205,9 +214,11 @@ def test_memory_allocated_during_capture_is_kept(fake, monkeypatch):
         g.capture_begin()
         assert cupy_backend._STATE["capture_keep"] is g._memory
         kept.append(cupy_backend._tracking_malloc(256))
+        # the pool grew with the thread's mode relaxed (2), then global (0) again
+        assert modes == [2, 0] and thread_mode[0] == 0
         g.capture_end()
     assert cupy_backend._STATE["capture_keep"] is None and g._memory == kept
     cupy_backend._tracking_malloc(128)
-    assert g._memory == kept
+    assert g._memory == kept and modes == [2, 0]  # outside a capture: no exchange
     g.reset()
     assert g._memory == []

@@ -314,14 +314,47 @@ def _tracking_malloc(size):
     """CuPy's pool allocation, noting the peak of bytes in use (``max_memory_allocated``):
     one Python call per allocation, small beside a kernel launch."""
     pool = cp.get_default_memory_pool()
-    mem = pool.malloc(size)
+    keep = _STATE["capture_keep"]
+    if keep is None:
+        mem = pool.malloc(size)
+    else:
+        # CUDA forbids cudaMalloc (the pool growing) during a "global"/"thread_local"
+        # capture; like PyTorch's allocator, grow it with this thread's mode relaxed
+        prev = capture_mode_exchange(_RELAXED)
+        try:
+            mem = pool.malloc(size)
+        finally:
+            if prev is not None:
+                capture_mode_exchange(prev)
+        keep.append(mem)  # a graph's block: never reused while the graph may replay
     used = pool.used_bytes()
     if used > _STATE["peak"]:
         _STATE["peak"] = used
-    keep = _STATE["capture_keep"]
-    if keep is not None:  # a graph's block: never reused while the graph may replay
-        keep.append(mem)
     return mem
+
+
+_RELAXED = 2  # cudaStreamCaptureModeRelaxed
+
+
+def capture_mode_exchange(mode):
+    """The driver's ``cuThreadExchangeStreamCaptureMode``: set this thread's stream capture
+    mode, return the previous one (None where the driver library cannot be loaded)."""
+    fn = _STATE.get("exchange")
+    if fn is None:
+        import ctypes
+
+        try:
+            fn = ctypes.CDLL("libcuda.so.1").cuThreadExchangeStreamCaptureMode
+            fn.argtypes, fn.restype = [ctypes.POINTER(ctypes.c_int)], ctypes.c_int
+        except (OSError, AttributeError):
+            fn = False
+        _STATE["exchange"] = fn
+    if not fn:
+        return None
+    import ctypes
+
+    m = ctypes.c_int(mode)
+    return m.value if fn(ctypes.byref(m)) == 0 else None
 
 
 def memory_allocated() -> int:

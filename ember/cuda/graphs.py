@@ -17,7 +17,11 @@ runs no kernel: it records each one with the device addresses of its arguments, 
 - memory allocated during the capture must not be handed to anyone else while the graph
   lives: the backend's allocator hook keeps every block allocated during a capture alive
   until ``reset`` (or the graph is freed), PyTorch's "private pool" (sharing a pool between
-  graphs, the ``pool`` argument, is accepted and not used: each graph keeps its own);
+  graphs, the ``pool`` argument, is accepted and not used: each graph keeps its own). When
+  CuPy's pool must grow during a capture it calls cudaMalloc, which a "global" or
+  "thread_local" capture forbids; as PyTorch's allocator does, the hook relaxes the
+  thread's capture mode around that call (the driver's
+  ``cuThreadExchangeStreamCaptureMode``), so the mode asked for governs the user's code;
 - nothing in the captured code may synchronise with the host (``.item()``, ``bool(t)``,
   printing, ``.cpu()``) or copy from pageable host memory: CUDA invalidates the capture,
   and ember reports the error with the ending of the capture. ember draws random numbers on

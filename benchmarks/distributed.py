@@ -20,6 +20,9 @@ Starts the ranks itself with mpiexec (one thread each) and prints, side by side:
    followed by one blocking all-reduce of one flat buffer (copy in, reduce, copy out); and
    the default again with MPICH's progress thread (``MPIR_CVAR_ASYNC_PROGRESS=1``, which
    needs MPI_THREAD_MULTIPLE: mpi4py's default).
+4. Counters of rank 0's DDP MLP step: buckets (and how many are reduced in place), bytes
+   copied into and out of flat buckets, process CPU, main-thread CPU outside MPI waits, wall
+   time in the end-of-backward wait, MPI tests made in hooks.
 
 Every figure is the median over ``--rounds`` alternated rounds (default 5) with its spread;
 each framework runs in its own processes. Don't run it while tests or other jobs use the CPU.
@@ -258,8 +261,66 @@ def worker_overlap(quick):
         print("RESULT " + json.dumps(out), flush=True)
 
 
+def worker_counters(quick):
+    """Where a rank's DDP step goes (MLP, rank 0): CPU time, the part of it outside MPI
+    waits, wall time in the end-of-backward wait, MPI tests made in hooks, and the bytes
+    copied into and out of flat buckets (gradients of buckets of one are reduced in place)."""
+    import ember
+    import ember.distributed as dist
+    from ember.distributed import _c10d
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("mpi")
+    make, shape = _models(ember)["mlp"]
+    ember.manual_seed(0)
+    ddp = DDP(make())
+    c = {"tests": 0, "wait_s": 0.0, "wait_cpu_s": 0.0}
+    test, wait = _c10d.Work.is_completed, _c10d.Work.wait
+
+    def counted_test(self):
+        c["tests"] += 1
+        return test(self)
+
+    def timed_wait(self, timeout=None):
+        t, tc = time.perf_counter(), time.thread_time()
+        try:
+            return wait(self, timeout)
+        finally:
+            c["wait_s"] += time.perf_counter() - t
+            c["wait_cpu_s"] += time.thread_time() - tc
+    _c10d.Work.is_completed = counted_test
+    _c10d.Work.wait = timed_wait
+    x, y = ember.randn(*shape), ember.randint(0, 10, (shape[0],))
+    opt = ember.optim.SGD(ddp.parameters(), lr=0.01)
+    loss_fn = ember.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(ddp(x), y).backward()
+        opt.step()
+    for _ in range(3):
+        step()
+    steps = 10 if quick else 100
+    for k in c:
+        c[k] = 0
+    dist.barrier()
+    t, cpu, tc = time.perf_counter(), time.process_time(), time.thread_time()
+    for _ in range(steps):
+        step()
+    t, cpu, tc = time.perf_counter() - t, time.process_time() - cpu, time.thread_time() - tc
+    flat = sum(b.numel * b.dtype.itemsize for b in ddp._buckets if not b.solo)
+    out = {"buckets": len(ddp._buckets), "solo": sum(b.solo for b in ddp._buckets),
+           "step_s": t / steps, "cpu_s": cpu / steps,
+           "work_cpu_s": (tc - c["wait_cpu_s"]) / steps, "end_wait_s": c["wait_s"] / steps,
+           "tests": c["tests"] / steps, "copied_bytes": 2 * flat,
+           "in_place_bytes": sum(b.numel * b.dtype.itemsize for b in ddp._buckets if b.solo)}
+    if dist.get_rank() == 0:
+        print("RESULT " + json.dumps(out), flush=True)
+
+
 WORKERS = {"allreduce": worker_allreduce, "torch_allreduce": worker_torch_allreduce,
-           "ddp": worker_ddp, "torch_ddp": worker_torch_ddp, "overlap": worker_overlap}
+           "ddp": worker_ddp, "torch_ddp": worker_torch_ddp, "overlap": worker_overlap,
+           "counters": worker_counters}
 
 
 # ---------------------------------------------------------------------------- driver
@@ -337,7 +398,8 @@ def main():
 
     # One round runs every job once, each in its own mpiexec (one framework per process);
     # the rounds alternate the frameworks so drift on the machine hits both alike.
-    jobs = [("allreduce", n), ("ddp", 1), ("ddp", n), ("overlap", n), ("overlap+async", n)]
+    jobs = [("allreduce", n), ("ddp", 1), ("ddp", n), ("overlap", n), ("overlap+async", n),
+            ("counters", n)]
     if have_torch:
         jobs[1:1] = [("torch_allreduce", n)]
         jobs += [("torch_ddp", 1), ("torch_ddp", n)]
@@ -400,6 +462,16 @@ def main():
         base = [r["backward_alone"] for r in src]
         print(f"{label:>36}: {_fmt([r[key] for r in src], 1e3)}   exposed "
               f"{_fmt([r[key] - b for r, b in zip(src, base)], 1e3)}")
+
+    ct = raw[f"counters@{n}"]
+    print(f"\n== where rank 0's DDP MLP step goes, {n} ranks: {ct[0]['buckets']} buckets "
+          f"({ct[0]['solo']} reduced in place on the gradient, {ct[0]['in_place_bytes']} B), "
+          f"{ct[0]['copied_bytes']} B copied into and out of flat buckets per step")
+    for key, label in (("step_s", "step, ms"), ("cpu_s", "process CPU, ms"),
+                       ("work_cpu_s", "main-thread CPU outside MPI waits, ms"),
+                       ("end_wait_s", "wall time in the end-of-backward wait, ms")):
+        print(f"{label:>42}: {_fmt([r[key] for r in ct], 1e3)}")
+    print(f"{'MPI tests in hooks per step':>42}: {_fmt([r['tests'] for r in ct], digits=1)}")
 
 
 if __name__ == "__main__":

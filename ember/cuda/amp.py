@@ -1,6 +1,8 @@
 """``torch.cuda.amp`` (deprecated in PyTorch for ``torch.amp``): ``GradScaler`` and
-``autocast`` bound to the ``cuda`` device type. Without a CUDA device both disable
-themselves with PyTorch's warnings, so CUDA training scripts run their CPU path unchanged.
+``autocast`` bound to the ``cuda`` device type. With a CUDA device they run float16 mixed
+precision (NOTE [ Autocast on cuda ], NOTE [ Loss scaling on the GPU ]); without one both
+disable themselves with PyTorch's warnings, so CUDA training scripts run their CPU path
+unchanged.
 """
 
 from __future__ import annotations

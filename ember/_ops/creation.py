@@ -364,9 +364,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
 
 def _like(name, op):
     def f(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
-          memory_format=None):  # noqa: ARG001 - a memory-format hint: results are the same in any format
+          memory_format=None, pin_memory=False):  # noqa: ARG001 - a memory-format hint: results are the same in any format
         params = (input._data.shape, _dt(dtype, input.dtype))
-        return _create(op, params, input.device if device is None else device, requires_grad)
+        return _pin(_create(op, params, input.device if device is None else device,
+                            requires_grad), pin_memory)
 
     f.__name__ = name
     return f
@@ -378,11 +379,12 @@ empty_like = _like("empty_like", _EMPTY)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
-              memory_format=None):  # noqa: ARG001 - a memory-format hint: results are the same in any format
+              memory_format=None, pin_memory=False):  # noqa: ARG001 - a memory-format hint: results are the same in any format
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     params = (input._data.shape, _dt(dtype, input.dtype), fill_value)
-    return _create(_FULL, params, input.device if device is None else device, requires_grad)
+    return _pin(_create(_FULL, params, input.device if device is None else device,
+                        requires_grad), pin_memory)
 
 
 def _arange_fwd(start, step, n, dt):
@@ -395,7 +397,7 @@ _ARANGE = _factory_op("arange", _arange_fwd, lambda start, step, n, dt: ((n,), d
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - checked by the front (args.py: strided only)
-           requires_grad=False):
+           requires_grad=False, pin_memory=False):
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -424,16 +426,17 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     params = (start, step, max(int(n), 0), dt.np)
     if out is not None:
         return write_out("arange", out, _create(_ARANGE, params, device, False))
-    return _create(_ARANGE, params, device, requires_grad)
+    return _pin(_create(_ARANGE, params, device, requires_grad), pin_memory)
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  # noqa: ARG001 - layout: checked by the front (args.py: strided only)
-           requires_grad=False):
+           requires_grad=False, pin_memory=False):
     """Deprecated ``torch.range``: inclusive of ``end``."""
     if end is None:
         start, end = 0, start
     n = int(np.floor((end - start) / step)) + 1
-    return _create(_RANGE, (start, step, max(n, 0), _dt(dtype)), device, requires_grad)
+    return _pin(_create(_RANGE, (start, step, max(n, 0), _dt(dtype)), device, requires_grad),
+                pin_memory)
 
 
 _RANGE = _factory_op("range", lambda start, step, n, dt: (start + np.arange(n) * step)
@@ -453,12 +456,12 @@ _EYE = _factory_op("eye", lambda n, m, dt: np.eye(n, m, dtype=dt),
 
 @with_out("linspace", dtype_from_out=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,  # noqa: ARG001 - out= is written by @with_out
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
     _real_ends("linspace", start, end)
     params = (float(start), float(end), int(steps), _dt(dtype))
-    return _create(_LINSPACE, params, device, requires_grad)
+    return _pin(_create(_LINSPACE, params, device, requires_grad), pin_memory)
 
 
 def _real_ends(name, start, end):
@@ -470,21 +473,22 @@ def _real_ends(name, start, end):
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,  # noqa: ARG001 - layout: checked by the front (args.py: strided only)
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     _real_ends("logspace", start, end)
     if steps < 0:
         raise RuntimeError("logspace(): number of steps must be non-negative")
     params = (float(start), float(end), int(steps), float(base), _dt(dtype))
-    return _create(_LOGSPACE, params, device, requires_grad)
+    return _pin(_create(_LOGSPACE, params, device, requires_grad), pin_memory)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):  # noqa: ARG001 - checked by the front (args.py: strided only)
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: ARG001 - checked by the front (args.py: strided only)
+        pin_memory=False):
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye(): n and m must be non-negative, got n={n}, m={m}")
     params = (int(n), int(m if m is not None else n), _dt(dtype))
     if out is not None:
         return write_out("eye", out, _create(_EYE, params, device, False))
-    return _create(_EYE, params, device, requires_grad)
+    return _pin(_create(_EYE, params, device, requires_grad), pin_memory)
 
 
 # ----------------------------------------------------------------------------- random

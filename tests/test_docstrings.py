@@ -65,6 +65,7 @@ NAMESPACES = [
     "ember.utils.safetensors", "ember.utils.memory", "ember.distributions.constraints",
     "ember.optim.swa_utils", "ember.nn.utils.parametrize", "ember.overrides",
     "ember.distributions.utils", "ember.as_torch", "ember.autograd.profiler_util",
+    "ember.vision.transforms", "ember.vision.transforms.functional", "ember.vision.utils",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

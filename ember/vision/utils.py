@@ -118,6 +118,9 @@ def save_image(tensor, fp, format=None, **kwargs) -> None:
         **kwargs: :func:`make_grid`'s arguments (``nrow``, ``padding``, ``normalize``,
             ``value_range``, ``scale_each``, ``pad_value``).
 
+    Returns:
+        None.
+
     Example::
 
         >>> import io

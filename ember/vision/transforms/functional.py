@@ -33,7 +33,15 @@ __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_n
 
 
 class InterpolationMode(Enum):
-    """Interpolation modes, named like torchvision's (``InterpolationMode.BILINEAR``)."""
+    """Interpolation modes, named like torchvision's (``InterpolationMode.BILINEAR``); their
+    values are the names ``resize`` also accepts as strings.
+
+    Example:
+        >>> InterpolationMode.BILINEAR.value
+        'bilinear'
+        >>> resize(np.zeros((4, 4)), (2, 2), InterpolationMode.NEAREST).shape
+        (2, 2)
+    """
 
     NEAREST = "nearest"
     NEAREST_EXACT = "nearest-exact"
@@ -93,6 +101,12 @@ def _to_planar(img, fn: str):
 def get_dimensions(img) -> list[int]:
     """Return ``[channels, height, width]`` of an image.
 
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+
+    Returns:
+        A list ``[channels, height, width]``.
+
     Example:
         >>> get_dimensions(np.zeros((4, 5, 3), np.uint8))
         [3, 4, 5]
@@ -103,13 +117,35 @@ def get_dimensions(img) -> list[int]:
 
 
 def get_image_size(img) -> list[int]:
-    """Return ``[width, height]`` of an image (torchvision's order)."""
+    """Return ``[width, height]`` of an image (torchvision's order).
+
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+
+    Returns:
+        A list ``[width, height]``.
+
+    Example:
+        >>> get_image_size(np.zeros((4, 5, 3), np.uint8))
+        [5, 4]
+    """
     _, h, w = get_dimensions(img)
     return [w, h]
 
 
 def get_image_num_channels(img) -> int:
-    """Return the number of channels of an image."""
+    """Return the number of channels of an image.
+
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+
+    Returns:
+        An int.
+
+    Example:
+        >>> get_image_num_channels(np.zeros((4, 5, 3), np.uint8))
+        3
+    """
     return get_dimensions(img)[0]
 
 
@@ -125,6 +161,9 @@ def to_tensor(pic) -> Tensor:
 
     Args:
         pic: NumPy array (H, W) or (H, W, C), or a PIL image (when Pillow is installed).
+
+    Returns:
+        A (C, H, W) tensor.
 
     Example:
         >>> to_tensor(np.full((2, 2), 255, np.uint8))
@@ -159,6 +198,9 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float],
         std: per-channel standard deviations.
         inplace: modify ``tensor`` in place.
 
+    Returns:
+        The normalized tensor (``tensor`` itself with ``inplace``).
+
     Example:
         >>> normalize(ember.ones(3, 2, 2), (0.5,) * 3, (0.5,) * 3)[0, 0, 0].item()
         1.0
@@ -192,6 +234,9 @@ def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
     Args:
         image: tensor image.
         dtype: target dtype (default ``ember.float``).
+
+    Returns:
+        A tensor of ``dtype``.
 
     Example:
         >>> convert_image_dtype(ember.tensor([255], dtype=ember.uint8)).item()
@@ -246,6 +291,16 @@ def crop(img, top: int, left: int, height: int, width: int):
 
     Parts of the box outside the image are filled with zeros, as torchvision does.
 
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+        top: the box's top row.
+        left: the box's left column.
+        height: the box's height.
+        width: the box's width.
+
+    Returns:
+        The cropped image, of ``img``'s type.
+
     Example:
         >>> crop(np.arange(16).reshape(4, 4), 1, 1, 2, 2)
         array([[ 5,  6],
@@ -266,6 +321,13 @@ def crop(img, top: int, left: int, height: int, width: int):
 def center_crop(img, output_size):
     """Crop the centre of ``img`` to ``output_size`` (int or (h, w)); pads with zeros when the
     image is smaller.
+
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+        output_size: an int (square) or (h, w).
+
+    Returns:
+        The cropped image, of ``img``'s type.
 
     Example:
         >>> center_crop(np.zeros((5, 6, 3)), 2).shape
@@ -312,6 +374,9 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
         fill: value for ``'constant'`` mode: a number, or one value per channel.
         padding_mode: ``'constant'``, ``'edge'``, ``'reflect'`` or ``'symmetric'``.
 
+    Returns:
+        The padded image, of ``img``'s type.
+
     Example:
         >>> pad(np.ones((2, 2), np.uint8), 1).shape
         (4, 4)
@@ -348,6 +413,12 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
 def hflip(img):
     """Flip ``img`` left to right.
 
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+
+    Returns:
+        The flipped image, of ``img``'s type.
+
     Example:
         >>> hflip(np.array([[1, 2, 3]]))
         array([[3, 2, 1]])
@@ -361,6 +432,12 @@ def hflip(img):
 
 def vflip(img):
     """Flip ``img`` top to bottom.
+
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+
+    Returns:
+        The flipped image, of ``img``'s type.
 
     Example:
         >>> vflip(np.array([[1], [2]]))
@@ -486,6 +563,9 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size: int | 
         antialias: low-pass filter when downscaling with bilinear/bicubic (torchvision's
             default ``True``); ignored for nearest modes.
 
+    Returns:
+        The resized image, of ``img``'s type.
+
     Example:
         >>> resize(ember.ones(3, 4, 8), 2).shape
         torch.Size([3, 2, 4])
@@ -504,6 +584,19 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size: int | 
 def resized_crop(img, top: int, left: int, height: int, width: int, size,
                  interpolation=InterpolationMode.BILINEAR, antialias: bool | None = True):
     """Crop ``img`` then resize the crop to ``size``.
+
+    Args:
+        img: a NumPy array (H, W[, C]), a PIL image, or a tensor (..., C, H, W).
+        top: the crop's top row.
+        left: the crop's left column.
+        height: the crop's height.
+        width: the crop's width.
+        size: the output size, as for ``resize``.
+        interpolation: an ``InterpolationMode`` or its name.
+        antialias: low-pass filter when downsampling (as ``resize``).
+
+    Returns:
+        The resized crop, of ``img``'s type.
 
     Example:
         >>> resized_crop(np.zeros((8, 8)), 0, 0, 4, 4, (2, 2)).shape

@@ -25,7 +25,16 @@ __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFl
 
 
 class Transform:
-    """Base class: ``__call__`` runs ``forward`` (the name torchvision's modules use)."""
+    """Base class: ``__call__`` runs ``forward`` (the name torchvision's modules use).
+
+    Example:
+        >>> import numpy as np
+        >>> class AddOne(Transform):
+        ...     def forward(self, img):
+        ...         return img + 1
+        >>> AddOne()(np.zeros(2))
+        array([1., 1.])
+    """
 
     def forward(self, img):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -47,6 +56,7 @@ class Compose(Transform):
         transforms: list of callables.
 
     Example:
+        >>> import numpy as np
         >>> Compose([CenterCrop(2), ToTensor()])(np.zeros((4, 4), np.uint8)).shape
         torch.Size([1, 2, 2])
     """
@@ -68,6 +78,7 @@ class ToTensor(Transform):
     """Convert an (H, W[, C]) NumPy array or PIL image to a (C, H, W) tensor; uint8 -> [0, 1].
 
     Example:
+        >>> import numpy as np
         >>> ToTensor()(np.zeros((2, 3, 3), np.uint8)).shape
         torch.Size([3, 2, 3])
     """
@@ -133,7 +144,11 @@ class Resize(Transform):
 class CenterCrop(Transform):
     """Crop the centre to ``size`` (int or (h, w)); pads with zeros if the image is smaller.
 
+    Args:
+        size: an int (square) or (h, w).
+
     Example:
+        >>> import numpy as np
         >>> CenterCrop(2)(np.zeros((4, 4, 3))).shape
         (2, 2, 3)
     """
@@ -151,7 +166,13 @@ class CenterCrop(Transform):
 class Pad(Transform):
     """Pad the borders (see ``functional.pad``).
 
+    Args:
+        padding: int (all borders), (left/right, top/bottom) or (left, top, right, bottom).
+        fill: the value for ``'constant'`` mode (one number or one per channel).
+        padding_mode: ``'constant'``, ``'edge'``, ``'reflect'`` or ``'symmetric'``.
+
     Example:
+        >>> import numpy as np
         >>> Pad(2)(np.zeros((4, 4))).shape
         (8, 8)
     """
@@ -181,6 +202,7 @@ class RandomCrop(Transform):
         padding_mode: ``'constant'``, ``'edge'``, ``'reflect'`` or ``'symmetric'``.
 
     Example:
+        >>> import numpy as np
         >>> RandomCrop(32, padding=4)(np.zeros((32, 32, 3), np.uint8)).shape
         (32, 32, 3)
     """
@@ -222,7 +244,11 @@ class RandomCrop(Transform):
 class RandomHorizontalFlip(Transform):
     """Flip left-right with probability ``p``.
 
+    Args:
+        p: the probability of flipping (default 0.5).
+
     Example:
+        >>> import numpy as np
         >>> RandomHorizontalFlip(p=1.0)(np.array([[1, 2]]))
         array([[2, 1]])
     """
@@ -238,7 +264,17 @@ class RandomHorizontalFlip(Transform):
 
 
 class RandomVerticalFlip(RandomHorizontalFlip):
-    """Flip top-bottom with probability ``p``."""
+    """Flip top-bottom with probability ``p``.
+
+    Args:
+        p: the probability of flipping (default 0.5).
+
+    Example:
+        >>> import numpy as np
+        >>> RandomVerticalFlip(p=1.0)(np.array([[1], [2]]))
+        array([[2],
+               [1]])
+    """
 
     def forward(self, img):
         return F.vflip(img) if F._random_uniform() < self.p else img
@@ -255,6 +291,7 @@ class RandomResizedCrop(Transform):
         antialias: as for ``Resize``.
 
     Example:
+        >>> import numpy as np
         >>> RandomResizedCrop(8)(np.zeros((16, 16, 3), np.uint8)).shape
         (8, 8, 3)
     """
@@ -298,6 +335,9 @@ class RandomResizedCrop(Transform):
 class Lambda(Transform):
     """Apply a user function as a transform.
 
+    Args:
+        lambd: the function, called with the image.
+
     Example:
         >>> Lambda(lambda x: x * 2)(3)
         6
@@ -315,6 +355,9 @@ class Lambda(Transform):
 class ConvertImageDtype(Transform):
     """Convert a tensor image to ``dtype``, rescaling its values.
 
+    Args:
+        dtype: the target dtype.
+
     Example:
         >>> import ember
         >>> ConvertImageDtype(ember.float32)(ember.tensor([0, 255], dtype=ember.uint8))
@@ -329,7 +372,18 @@ class ConvertImageDtype(Transform):
 
 
 class RandomApply(Transform):
-    """Apply a list of transforms with probability ``p``."""
+    """Apply a list of transforms, all or none, with probability ``p``.
+
+    Args:
+        transforms: the transforms, applied in order.
+        p: the probability of applying them (default 0.5).
+
+    Example:
+        >>> RandomApply([Lambda(lambda x: x * 10)], p=1.0)(2)
+        20
+        >>> RandomApply([Lambda(lambda x: x * 10)], p=0.0)(2)
+        2
+    """
 
     def __init__(self, transforms: Sequence[Callable], p: float = 0.5):
         self.transforms, self.p = list(transforms), p
@@ -343,7 +397,17 @@ class RandomApply(Transform):
 
 
 class RandomChoice(Transform):
-    """Apply one transform picked at random (optionally weighted by ``p``)."""
+    """Apply one transform picked at random (optionally weighted by ``p``).
+
+    Args:
+        transforms: the transforms to choose from.
+        p: one weight per transform (None: equal weights); they need not sum to 1.
+
+    Example:
+        >>> pick = RandomChoice([Lambda(lambda x: x + 1), Lambda(lambda x: x - 1)], p=[1, 0])
+        >>> pick(10)
+        11
+    """
 
     def __init__(self, transforms: Sequence[Callable], p: Sequence[float] | None = None):
         if p is not None and len(p) != len(transforms):
@@ -362,7 +426,16 @@ class RandomChoice(Transform):
 
 
 class RandomOrder(Transform):
-    """Apply the transforms in a random order."""
+    """Apply the transforms in a random order (a new order each call).
+
+    Args:
+        transforms: the transforms.
+
+    Example:
+        >>> shuffled = RandomOrder([Lambda(lambda x: x + [1]), Lambda(lambda x: x + [2])])
+        >>> sorted(shuffled([]))
+        [1, 2]
+    """
 
     def __init__(self, transforms: Sequence[Callable]):
         self.transforms = list(transforms)

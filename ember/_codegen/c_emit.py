@@ -309,10 +309,13 @@ def op_expr(node, a, bad=None):
             return f"((uint8_t)(isinf({a[0]}) != 0))"
         if op == "isfinite":
             return f"((uint8_t)(isfinite({a[0]}) != 0))"
+        # NumPy's (a > b || isnan(a)) ? a : b, spelled so that GCC if-converts chains of
+        # them (clamp: minimum(maximum(x, lo), hi)) and vectorises the loop; the same value
+        # in every case (a NaN operand gives NaN, ties give b)
         if op == "maximum":
-            return f"(({a[0]} > {a[1]} || {a[0]} != {a[0]}) ? {a[0]} : {a[1]})"
+            return f"(!({a[0]} <= {a[1]}) ? ({a[1]} != {a[1]} ? {a[1]} : {a[0]}) : {a[1]})"
         if op == "minimum":
-            return f"(({a[0]} < {a[1]} || {a[0]} != {a[0]}) ? {a[0]} : {a[1]})"
+            return f"(!({a[0]} >= {a[1]}) ? ({a[1]} != {a[1]} ? {a[1]} : {a[0]}) : {a[1]})"
         if op in _TWO_PASS:
             fn = {"fmod": "fmod", "remainder": "rem", "floor_divide": "floordiv"}[op]
             if bad is None:

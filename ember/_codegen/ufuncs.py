@@ -62,7 +62,9 @@ def run(expr, kinds, operands, out=None):
     Args:
         expr: the scalar expression over ``a``, ``b``, ``c``, ``d`` (the operands in order;
             NOTE [ Scalar expressions ]).
-        kinds: the dtype kinds (``"f"``, ``"i"``, ``"b"``) the kernel takes.
+        kinds: the dtype kinds (``"f"``, ``"i"``, ``"b"``) the kernel takes; ``"F"``:
+            float32 only (where the C loop calls libm in float64, slower than NumPy's
+            vectorised routines).
         operands: the forward's operands, in order; numbers take the dtype of the arrays
             (which must then share one dtype), as NumPy's weak scalars do.
         out: a C-contiguous array of the result's shape and dtype to write into (it may be
@@ -82,8 +84,9 @@ def run(expr, kinds, operands, out=None):
     mixed = False
     for o in operands:
         if o.__class__ is np.ndarray:
-            if o.dtype not in _DTYPES or o.dtype.kind not in kinds or \
-                    not o.flags.c_contiguous:
+            k = o.dtype.kind
+            if o.dtype not in _DTYPES or not o.flags.c_contiguous or (
+                    k not in kinds and not (k == "f" and o.itemsize == 4 and "F" in kinds)):
                 return None
             if dt is None:
                 dt = o.dtype

@@ -60,8 +60,9 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     "floor": (None, "f", _KMIN), "ceil": (None, "f", _KMIN), "trunc": (None, "f", _KMIN),
     "frac": (None, "f", _KMIN), "square": (None, "fi", _KMIN),
     "reciprocal": (None, "f", _KMIN), "rsqrt": (None, "f", _KMIN),
-    # the eager forward's formula (op.expr is the textbook one)
-    "sigmoid": ("tanh(a * 0.5) * 0.5 + 0.5", "f", _KMIN),
+    # the eager forward's formula (op.expr is the textbook one); float32 only: the C loop's
+    # float64 tanh is libm's scalar one, slower than NumPy's
+    "sigmoid": ("tanh(a * 0.5) * 0.5 + 0.5", "F", _KMIN),
     # records and composites outside the unary/binary families (their forwards ask)
     "clamp": ("minimum(maximum(a, b), c)", "fi", _KMIN_SLOW),
     "clamp_min": ("maximum(a, b)", "fi", _KMIN_SLOW),

@@ -263,3 +263,37 @@ def test_foreach_sign_of_nan_is_zero():
     for r in (ember._foreach_sign(x), ember._foreach_sign_(x)):
         assert r[0].tolist() == [0.0, 0.0, 1.0, -1.0]
         assert not r[1].isnan().any() and float(r[1].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("momentum,first,wd", [(0.9, False, 0.0), (0.9, True, 0.0),
+                                               (0.0, False, 0.0), (0.9, False, 0.01)])
+def test_fused_sgd_equals_its_numpy_form(dt, momentum, first, wd):
+    def run():
+        ps = [ember.from_numpy(_special(np.dtype(dt), seed=s)) for s in range(2)]
+        gs = [ember.from_numpy(_special(np.dtype(dt), seed=s + 5)) for s in range(2)]
+        bs = [ember.from_numpy(_special(np.dtype(dt), seed=s + 9)) for s in range(2)]
+        ember._fused_sgd_(ps, gs, bs, weight_decay=wd, momentum=momentum, lr=0.1,
+                          dampening=0.0, nesterov=False, maximize=False, is_first_step=first)
+        return _np(ps + bs)
+
+    for g, w in zip(*_both(run)):
+        _same(g, w)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("lr_decay", [0.0, 0.1])
+def test_fused_adagrad_equals_its_numpy_form(dt, lr_decay):
+    def run():
+        ps = [ember.from_numpy(_special(np.dtype(dt), seed=s)) for s in range(2)]
+        gs = [ember.from_numpy(_special(np.dtype(dt), seed=s + 5)) for s in range(2)]
+        ss = [ember.from_numpy(np.abs(_special(np.dtype(dt), seed=s + 9))) for s in range(2)]
+        steps = [ember.tensor(3.0), ember.tensor(3.0)]
+        ember._fused_adagrad_(ps, gs, ss, steps, lr=0.1, lr_decay=lr_decay, weight_decay=0.0,
+                              eps=1e-10, maximize=False)
+        return _np(ps + ss)
+
+    for g, w in zip(*_both(run)):
+        _same(g, w)
+    if HAVE_CC:
+        assert any(key[0] == THREADED["adagrad_step"][0] and v for key, v in ufuncs._K.items())

@@ -75,6 +75,10 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     "lerp": ("a + (b - a) * c", "f", _KMIN), "addcmul": ("a + d * b * c", "f", _KMIN),
     "addcdiv": ("a + d * b / c", "f", _KMIN), "add_alpha": ("a + b * c", "fi", _KMIN),
     "sub_alpha": ("a - b * c", "fi", _KMIN),
+    # fused optimizer steps (foreach.py), each update in the records' operation order:
+    # SGD's buf * momentum + g, Adagrad's sum + g * g and x + (clr * g) / (sqrt(sum) + eps)
+    "sgd_momentum": ("a * c + b", "f", _KMIN), "adagrad_sum": ("a + b * b", "f", _KMIN),
+    "adagrad_step": ("a + d * b / (sqrt(c) + e)", "f", _KMIN),
 }
 
 

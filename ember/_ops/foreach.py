@@ -937,6 +937,10 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
             key = x.dtype
             f = key.type
             neg_lr, mom, one_m_damp = f(-lr), f(momentum), f(1 - dampening)
+        if weight_decay == 0 and not maximize and dampening == 0 and not nesterov and \
+                _sgd_threaded(x, g, bufs[i] if momentum != 0 else None, mom, neg_lr,
+                              is_first_step):
+            continue
         g = _grad_work(xp, x, g, maximize, weight_decay, False)
         if momentum != 0:
             b = bufs[i]
@@ -948,6 +952,29 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
                 add(b, mul(g, one_m_damp) if dampening != 0 else g, out=b)
             g = add(g, mul(b, mom)) if nesterov else b
         add(x, mul(g, neg_lr), out=x)
+
+
+def _sgd_threaded(x, g, b, mom, neg_lr, first):
+    """SGD's plain update (no weight decay, dampening, nesterov or maximize) of one large
+    host tensor as threaded kernels in place: ``b = b * momentum + g`` (``b`` None: no
+    momentum; ``first``: ``b = g``), then ``x = x + b * -lr``. False where the kernels do
+    not cover the call (nothing was written then)."""
+    if x.__class__ is not _HOST or x.size < _E.THREADED["sgd_momentum"][2] or \
+            g.__class__ is not _HOST or g.shape != x.shape or g.dtype != x.dtype:
+        return False
+    d = g
+    if b is not None:
+        if b.__class__ is not _HOST or b.shape != x.shape or b.dtype != x.dtype:
+            return False
+        if first:
+            b[...] = g
+        elif _kernel("sgd_momentum", (b, g, mom), b) is None:
+            return False
+        d = b
+    if _kernel("add_alpha", (x, d, neg_lr), x) is not None:
+        return True
+    xp_of(x).add(x, xp_of(x).multiply(d, neg_lr), out=x)  # b is updated already
+    return True
 
 
 _FUSED_SGD = _record("_fused_sgd_", _fused_sgd_fwd, _no_autograd("_fused_sgd_"),
@@ -1144,6 +1171,17 @@ def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
             last_dt, last_step = x.dtype, step
             clr = -(lr / (1 + (step - 1) * lr_decay))
             wd_, eps_, clr_ = _consts(x, (weight_decay, eps, clr))
+        if not grad_work and _kernel("adagrad_sum", (s, g), s) is not None:
+            if _kernel("adagrad_step", (x, g, s, clr_, eps_), x) is not None:
+                continue
+            # (s is updated: the step's NumPy form from here)
+            gb, tmp, std = work.get(x)
+            sqrt(s, std)
+            add(std, eps_, std)
+            mul(g, clr_, tmp)
+            div(tmp, std, tmp)
+            add(x, tmp, x)
+            continue
         gb, tmp, std = work.get(x)
         if grad_work:
             g = _grad_into(xp, x, g, maximize, wd_, gb)

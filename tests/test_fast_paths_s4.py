@@ -352,3 +352,38 @@ def test_pad_edges_gradients_and_fallbacks():
     np.testing.assert_array_equal(ember.nn.functional.pad(i, (1, 1), mode="replicate").numpy(),
                                   np.pad(np.arange(12).reshape(1, 3, 4), [(0, 0), (0, 0),
                                                                           (1, 1)], mode="edge"))
+
+
+# ------------------------------------------------------------------ view wrappers
+@pytest.mark.parametrize("arg", [3, 4, [1, 2], [0, 5], [2, 2, 3]])
+def test_tensor_split_pieces_and_gradient(arg):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(13).standard_normal((2, 3, 5))
+    x, xt = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    pe, pt = ember.tensor_split(x, arg, 2), torch.tensor_split(xt, arg, 2)
+    assert len(pe) == len(pt)
+    for e, t in zip(pe, pt):
+        np.testing.assert_array_equal(e.detach().numpy(), t.detach().numpy())
+        assert type(e.grad_fn).__name__ == type(t.grad_fn).__name__
+    sum((p * (i + 1)).sum() for i, p in enumerate(pe)).backward()
+    sum((p * (i + 1)).sum() for i, p in enumerate(pt)).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_movedim_flatten_unflatten_views():
+    a = np.random.default_rng(14).standard_normal((2, 3, 4, 5))
+    x = ember.from_numpy(a)
+    for s, d in [(0, 3), ((0, 1), (3, 2)), ((1,), (-1,)), ((0, 2), (1, 0))]:
+        y = ember.movedim(x, s, d)
+        np.testing.assert_array_equal(y.numpy(), np.moveaxis(a, s, d))
+        assert y._base is x
+    with pytest.raises(RuntimeError, match="repeated dim"):
+        ember.movedim(x, (0, 0), (1, 2))
+    f = x.flatten(1, 2)
+    assert f.shape == (2, 12, 5) and f._base is x
+    np.testing.assert_array_equal(x.transpose(0, 3).flatten().numpy(),  # a copy
+                                  a.transpose(3, 1, 2, 0).reshape(-1))
+    u = f.unflatten(1, (4, -1))
+    assert u.shape == (2, 4, 3, 5) and u._base is x
+    np.testing.assert_array_equal(x.transpose(1, 2).unflatten(1, (2, 2)).numpy(),
+                                  a.transpose(0, 2, 1, 3).reshape(2, 2, 2, 3, 5))

@@ -11,6 +11,8 @@ from ember import _dtype as D
 from ember._backends import xp_of
 from ember._graph import renamed
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register
+from ember._ops.core import MODES as _MODES
+from ember._ops.core import _mark_view
 from ember._tensor import Size, Tensor, _wrap_dim
 
 xp = np
@@ -161,7 +163,10 @@ def flatten(input, start_dim=0, end_dim=-1):
     n = 1
     for k in shp[s:e + 1]:
         n *= k
-    return reshape(input, shp[:s] + (n,) + shp[e + 1:])
+    new = shp[:s] + (n,) + shp[e + 1:]
+    if input._data.flags.c_contiguous:  # always a view; reshape's checks add nothing
+        return apply(_VIEW, (input,), (new, shp, _V))
+    return reshape(input, new)
 
 
 @register
@@ -181,8 +186,10 @@ def unflatten(input, dim, sizes):
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shp[d]}) in the input tensor")
     sizes = _infer(sizes, shp[d], "unflatten")
-    return view(input, shp[:d] + sizes + shp[d + 1:]) if input.is_contiguous() else \
-        reshape(input, shp[:d] + sizes + shp[d + 1:])
+    new = shp[:d] + sizes + shp[d + 1:]
+    if input._data.flags.c_contiguous:  # the sizes were checked: view's checks add nothing
+        return apply(_VIEW, (input,), (new, shp, _V))
+    return reshape(input, new)
 
 
 @register
@@ -258,7 +265,16 @@ def adjoint(input):
     return transpose(input, -2, -1).conj() if input.is_complex() else transpose(input, -2, -1)
 
 
-_MOVEDIM = OpDef("movedim", lambda x, s, d: xp.moveaxis(x, s, d),
+def _movedim_fwd(x, s, d):
+    # the permutation np.moveaxis builds, without its argument normalisation (the wrapper
+    # has wrapped and checked the dims): a view costs about a microsecond less
+    order = [i for i in range(x.ndim) if i not in s]
+    for dst, src in sorted(zip(d, s)):
+        order.insert(dst, src)
+    return x.transpose(order)
+
+
+_MOVEDIM = OpDef("movedim", _movedim_fwd,
                  lambda ctx, g: (g.movedim(ctx.params[1], ctx.params[0]),), view=True,
                  node_name="PermuteBackward0")  # PyTorch's movedim is a permute
 _MOVEDIM.attrs = ('source', 'destination')
@@ -275,6 +291,9 @@ def movedim(input, source, destination):
                            f"({list(d)} dims)")
     s = tuple(_wrap_dim(x, nd, "movedim") for x in s)
     d = tuple(_wrap_dim(x, nd, "movedim") for x in d)
+    for name, dims in (("source", s), ("destination", d)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
     return apply(_MOVEDIM, (input,), (s, d))
 
 
@@ -450,13 +469,22 @@ def select(input, dim, index):
 # replay (NOTE [ In-place on views ] in core.py), so in-place ops on a piece behave as before.
 # Under a dispatch mode (tracers, ONNX export) the pieces stay separate slice records, which
 # those consumers know.
+_KEYS: dict = {}  # (nd, dim, sizes, stack) -> the pieces' index keys; splits repeat shapes
+
+
 def _split_keys(nd, d, sizes, stack):
-    keys, start = [], 0
-    for s in sizes:
-        k = [slice(None)] * nd
-        k[d] = start if stack else slice(start, start + s)
-        keys.append(tuple(k))
-        start += s
+    sig = (nd, d, sizes, stack)
+    keys = _KEYS.get(sig)
+    if keys is None:
+        keys, start = [], 0
+        for s in sizes:
+            k = [slice(None)] * nd
+            k[d] = start if stack else slice(start, start + s)
+            keys.append(tuple(k))
+            start += s
+        if len(_KEYS) > 512:
+            _KEYS.clear()
+        _KEYS[sig] = keys
     return keys
 
 
@@ -494,17 +522,17 @@ def _(ctx, g):
 
 def _split_views(x, d, sizes, stack_, name):
     """The pieces of ``x`` along ``d`` as views (NOTE [ Split as one node ])."""
-    from ember._ops.core import MODES, _mark_view
     from ember._ops.index import _INDEX_VIEW
 
-    if MODES or not sizes:  # (nothing to record for zero pieces)
+    if _MODES or not sizes:  # (nothing to record for zero pieces)
         out, start = [], 0
         for s in sizes:
             y = select(x, d, start) if stack_ else narrow(x, d, start, s)
             out.append(y if y._grad_fn is None else renamed(y, _INDEX_VIEW, name))
             start += s
         return tuple(out)
-    outs = apply(_SPLIT, (x,), (d, tuple(sizes), stack_, name))
+    sizes = tuple(sizes)
+    outs = apply(_SPLIT, (x,), (d, sizes, stack_, name))
     shape = x._data.shape
     for y, k in zip(outs, _split_keys(len(shape), d, sizes, stack_)):
         _mark_view(y, x, _INDEX_VIEW, (k, shape))
@@ -585,6 +613,8 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     else:
         idx = [0] + [min(max(i, 0), n) for i in indices_or_sections] + [n]
         sizes = [max(b - a, 0) for a, b in zip(idx[:-1], idx[1:])]
+    if sum(sizes) == n:  # the pieces tile the dim: one record (NOTE [ Split as one node ])
+        return _split_views(input, d, sizes, False, "SliceBackward0")
     out, start = [], 0
     for s in sizes:
         out.append(narrow(input, d, start, s))

@@ -66,6 +66,7 @@ NAMESPACES = [
     "ember.optim.swa_utils", "ember.nn.utils.parametrize", "ember.overrides",
     "ember.distributions.utils", "ember.as_torch", "ember.autograd.profiler_util",
     "ember.vision.transforms", "ember.vision.transforms.functional", "ember.vision.utils",
+    "ember.vision.datasets", "ember.vision.datasets.folder", "ember.vision.datasets.utils",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

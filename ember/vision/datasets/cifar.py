@@ -104,6 +104,14 @@ class CIFAR10(VisionDataset):
 class CIFAR100(CIFAR10):
     """CIFAR-100 from ``root/cifar-100-python/`` (``train``, ``test``, ``meta``; fine labels).
 
+    Args:
+        root: the folder holding the dataset's folder.
+        train: the training split (False: the test split).
+        transform: applied to each image.
+        target_transform: applied to each label.
+        download: accepted when the files are already in place; ember never downloads
+            (RuntimeError naming where to put them otherwise).
+
     Example:
         >>> CIFAR100.base_folder
         'cifar-100-python'

@@ -19,8 +19,19 @@ IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tif
 def find_classes(directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
     """Return the sorted sub-folder names of ``directory`` and their indices.
 
+    Args:
+        directory: the dataset's root folder.
+
+    Returns:
+        ``(classes, class_to_idx)``; FileNotFoundError when there is no sub-folder.
+
     Example:
-        >>> find_classes("data/train")  # doctest: +SKIP
+        >>> import os
+        >>> import numpy as np
+        >>> for cls in ("cat", "dog"):
+        ...     os.makedirs(f"data/{cls}", exist_ok=True)
+        ...     np.save(f"data/{cls}/0.npy", np.zeros((4, 4, 3), np.uint8))
+        >>> find_classes("data")
         (['cat', 'dog'], {'cat': 0, 'dog': 1})
     """
     classes = sorted(e.name for e in os.scandir(directory) if e.is_dir())
@@ -33,7 +44,27 @@ def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int] | No
                  extensions: tuple[str, ...] | str | None = None,
                  is_valid_file: Callable[[str], bool] | None = None,
                  allow_empty: bool = False) -> list[tuple[str, int]]:
-    """List ``(path, class_index)`` for every valid file under each class folder, sorted."""
+    """List ``(path, class_index)`` for every valid file under each class folder, sorted.
+
+    Args:
+        directory: the dataset's root folder.
+        class_to_idx: class folder -> index (None: from ``find_classes``).
+        extensions: file endings that count (exactly one of this and ``is_valid_file``).
+        is_valid_file: a predicate on paths (exactly one of this and ``extensions``).
+        allow_empty: accept classes without a file (FileNotFoundError otherwise).
+
+    Returns:
+        A list of ``(path, class_index)``.
+
+    Example:
+        >>> import os
+        >>> import numpy as np
+        >>> for cls in ("cat", "dog"):
+        ...     os.makedirs(f"data/{cls}", exist_ok=True)
+        ...     np.save(f"data/{cls}/0.npy", np.zeros((4, 4, 3), np.uint8))
+        >>> [(os.path.relpath(p), i) for p, i in make_dataset("data", extensions=".npy")]
+        [('data/cat/0.npy', 0), ('data/dog/0.npy', 1)]
+    """
     directory = os.path.expanduser(os.fspath(directory))
     if class_to_idx is None:
         _, class_to_idx = find_classes(directory)
@@ -66,7 +97,20 @@ def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int] | No
 
 def default_loader(path: str) -> np.ndarray:
     """Load an image file as an RGB uint8 (H, W, 3) NumPy array (needs Pillow), or a ``.npy``
-    file as the array it holds."""
+    file as the array it holds.
+
+    Args:
+        path: the file.
+
+    Returns:
+        A NumPy array.
+
+    Example:
+        >>> import numpy as np
+        >>> np.save("img.npy", np.zeros((2, 3, 3), np.uint8))
+        >>> default_loader("img.npy").shape
+        (2, 3, 3)
+    """
     if path.endswith(".npy"):
         return np.load(path)
     try:
@@ -129,8 +173,24 @@ class ImageFolder(DatasetFolder):
     reads ``.npy`` arrays. torchvision returns PIL images here; ember returns NumPy arrays,
     which ``transforms`` accept.
 
+    Args:
+        root: the dataset's root folder (one sub-folder per class).
+        transform: applied to each image.
+        target_transform: applied to each class index.
+        loader: reads a file into an image (default: ``default_loader``).
+        is_valid_file: a predicate choosing the files (default: image and ``.npy``
+            extensions).
+        allow_empty: accept classes without a file.
+
     Example:
-        >>> ds = ImageFolder("data/train", transform=transforms.ToTensor())  # doctest: +SKIP
+        >>> import os
+        >>> import numpy as np
+        >>> for cls in ("cat", "dog"):
+        ...     os.makedirs(f"data/{cls}", exist_ok=True)
+        ...     np.save(f"data/{cls}/0.npy", np.zeros((4, 4, 3), np.uint8))
+        >>> ds = ImageFolder("data")
+        >>> len(ds), ds.classes, ds[1][0].shape, ds[1][1]
+        (2, ['cat', 'dog'], (4, 4, 3), 1)
     """
 
     def __init__(self, root: str | os.PathLike, transform: Callable | None = None,

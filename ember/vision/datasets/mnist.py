@@ -109,6 +109,14 @@ class MNIST(VisionDataset):
 class FashionMNIST(MNIST):
     """Fashion-MNIST: the MNIST format and file names, in ``root/FashionMNIST/raw/``.
 
+    Args:
+        root: the folder holding the dataset's folder.
+        train: the training split (False: the test split).
+        transform: applied to each image.
+        target_transform: applied to each label.
+        download: accepted when the files are already in place; ember never downloads
+            (RuntimeError naming where to put them otherwise).
+
     Example:
         >>> FashionMNIST.classes[0]
         'T-shirt/top'
@@ -119,6 +127,19 @@ class FashionMNIST(MNIST):
 
 
 class KMNIST(MNIST):
-    """Kuzushiji-MNIST: the MNIST format and file names, in ``root/KMNIST/raw/``."""
+    """Kuzushiji-MNIST: the MNIST format and file names, in ``root/KMNIST/raw/``.
+
+    Args:
+        root: the folder holding ``KMNIST/``.
+        train: the training split (False: the test split).
+        transform: applied to each image.
+        target_transform: applied to each label.
+        download: accepted when the files are already in place; ember never downloads
+            (RuntimeError naming where to put them otherwise).
+
+    Example:
+        >>> KMNIST.classes[:3]
+        ['o', 'ki', 'su']
+    """
 
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]

@@ -23,9 +23,16 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     Args:
         path: the file (``.gz`` files are decompressed).
 
+    Returns:
+        A NumPy array of the file's shape and dtype.
+
     Example:
-        >>> read_idx("MNIST/raw/t10k-labels-idx1-ubyte").shape  # doctest: +SKIP
-        (10000,)
+        >>> import struct
+        >>> header = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 3)   # uint8, 1 dim of 3
+        >>> with open("labels-idx1-ubyte", "wb") as f:
+        ...     _ = f.write(header + bytes([7, 2, 1]))
+        >>> read_idx("labels-idx1-ubyte")
+        array([7, 2, 1], dtype=uint8)
     """
     path = os.fspath(path)
     opener = gzip.open if path.endswith(".gz") else open
@@ -48,7 +55,20 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def download_unavailable(name: str, where: str) -> RuntimeError:
-    """The error raised for ``download=True`` when the files are not already present."""
+    """The error raised for ``download=True`` when the files are not already present.
+
+    Args:
+        name: the dataset's name.
+        where: the folder the files belong in.
+
+    Returns:
+        A RuntimeError (to raise) whose message says where to put the files.
+
+    Example:
+        >>> err = download_unavailable("MNIST", "data/MNIST/raw")
+        >>> isinstance(err, RuntimeError), "data/MNIST/raw" in str(err)
+        (True, True)
+    """
     return RuntimeError(
         f"{name}: download=True cannot fetch the data: ember does not download datasets "
         f"(there may be no network). Place the original files in {where} and construct the "

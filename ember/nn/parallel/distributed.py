@@ -10,14 +10,15 @@ in or out. The others are packed into flat buffers of one dtype and at most
 ones, so a bias between two large weights costs no all-reduce of its own. Buckets are ordered
 by when their last gradient should arrive.
 
-Each forward (in grad mode) finds, by walking the recorded graph from the outputs, which
-parameters will receive a gradient; the engine accumulates each leaf once per backward, with
-all its contributions summed, so a post-accumulate-grad hook on every parameter marks it
-ready exactly once. The hook scales the gradient by 1/world right away, while it is still in
-cache (in place for a bucket of one, while copying it into its slot otherwise): PyTorch
-divides before reducing too, and it saves a division pass after the reduction. When a
-bucket's gradients are all in, and every earlier bucket has started, its asynchronous
-all-reduce (a sum) starts while backward continues with earlier layers. Starting buckets
+The engine accumulates each leaf once per backward, with all its contributions summed, so
+a post-accumulate-grad hook on every parameter marks it ready exactly once. With
+``find_unused_parameters`` each forward also finds, by walking the recorded graph from the
+outputs, which parameters will receive a gradient. The hook scales the gradient by 1/world
+right away, while it is still in cache (in place for a bucket of one, while copying it into
+its slot otherwise): PyTorch divides before reducing too, and it saves a division pass
+after the reduction. When a bucket's gradients are all in, and every earlier bucket has
+started, its asynchronous all-reduce (a sum) starts while backward continues with earlier
+layers. Starting buckets
 strictly in order keeps every rank's sequence of collectives the same whatever order hooks
 fire in. By default every hook also tests the oldest unfinished reduction once, which drives
 MPI's progress engine during backward (``_POLL_IN_HOOKS``; the figures behind the choice are
@@ -431,15 +432,20 @@ class DistributedDataParallel(Module):
                                 op=dist.ReduceOp.MAX, group=self.process_group)
 
     def _prepare(self, out):
-        counts = _count_contributions(_flatten_outputs(out, []), self._param_index)
         # The engine accumulates each leaf once per backward (NOTE [ One accumulation per
-        # leaf ] in engine.py), so a reachable parameter's hook fires exactly once.
-        self._expected = [1 if c else 0 for c in counts]
+        # leaf ] in engine.py), so a parameter's hook fires at most once.
+        if self.find_unused_parameters:
+            counts = _count_contributions(_flatten_outputs(out, []), self._param_index)
+            self._expected = [1 if c else 0 for c in counts]
+        else:
+            # As in PyTorch, every parameter is expected (an unused one keeps its bucket
+            # from ever starting, and backward ends with PyTorch's error naming it), so the
+            # graph need not be walked.
+            counts = None
+            self._expected = [1] * len(self._params)
         for b in self._buckets:
-            # Without find_unused_parameters an unused parameter keeps its bucket from ever
-            # starting, and backward ends with PyTorch's error naming it.
-            b.pending = (sum(1 for i in b.index if counts[i] > 0)
-                         if self.find_unused_parameters else len(b.index))
+            b.pending = (sum(1 for i in b.index if counts[i] > 0) if counts is not None
+                         else len(b.index))
             b.work = None
         self._next_bucket = 0
         self._queued = False
@@ -448,8 +454,8 @@ class DistributedDataParallel(Module):
         if self.find_unused_parameters:
             self._used = np.array([c > 0 for c in counts], np.int32)
             self._used_work = None
-        unused = [i for i, c in enumerate(counts) if c == 0]
-        if unused and self.find_unused_parameters:
+        unused = [] if counts is None else [i for i, c in enumerate(counts) if c == 0]
+        if unused:
             for i in unused:  # ready at once; they contribute .grad as it is, or zeros
                 self._stage(i, used=False)
             self._launch_ready()

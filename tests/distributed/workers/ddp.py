@@ -338,6 +338,31 @@ def check_unused_without_flag_raises():
         raise AssertionError("unused parameter without find_unused_parameters not reported")
 
 
+class WithScale(nn.Module):
+    """``scale`` is a parameter the loss uses but the forward does not."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+        self.scale = nn.Parameter(ember.linspace(0.5, 2.0, 4))
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+def check_parameter_used_only_in_the_loss():
+    # As in PyTorch, DDP expects every parameter, wherever its gradient comes from.
+    ember.manual_seed(4)
+    m = WithScale()
+    ddp = DDP(m)
+    ref = WithScale()
+    ref.load_state_dict(m.state_dict())
+    X, Y = data((N * B, 4)), data((N * B, 4), seed=8)
+    F.mse_loss(ref(X) * ref.scale, Y).backward()
+    F.mse_loss(ddp(X[R * B:(R + 1) * B]) * m.scale, Y[R * B:(R + 1) * B]).backward()
+    assert_grads_close(grads(m), grads(ref))
+
+
 def check_broadcast_buffers():
     ember.manual_seed(R)
     m = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))

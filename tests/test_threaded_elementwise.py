@@ -297,3 +297,36 @@ def test_fused_adagrad_equals_its_numpy_form(dt, lr_decay):
         _same(g, w)
     if HAVE_CC:
         assert any(key[0] == THREADED["adagrad_step"][0] and v for key, v in ufuncs._K.items())
+
+
+def test_silu_and_its_gradient_as_accurate_as_the_numpy_form():
+    F = ember.nn.functional
+    xn = (np.random.default_rng(7).standard_normal(N) * 4).astype(np.float32)
+    xn[:3] = [np.nan, np.inf, -np.inf]
+    x64 = xn[3:].astype(np.float64)
+    s64 = 1 / (1 + np.exp(-x64))
+    want = {"y": x64 * s64, "g": s64 * (1 + x64 * (1 - s64))}
+
+    def run():
+        x = ember.from_numpy(xn.copy()).requires_grad_()
+        y = F.silu(x)
+        y.backward(ember.ones(N))
+        return y.detach().numpy(), x.grad.numpy()
+
+    for (y, g) in _both(run):
+        assert np.isnan(y[0]) and y[1] == np.inf and np.isnan(y[2])  # -inf * 0
+        np.testing.assert_allclose(y[3:], want["y"], rtol=0, atol=4e-6)
+        np.testing.assert_allclose(g[3:], want["g"], rtol=0, atol=4e-6)
+
+
+def test_equal_on_large_tensors():
+    a = ember.from_numpy(_special(np.float32)).nan_to_num()
+    b = a.clone()
+    assert ember.equal(a, b) and ember.equal(a, a)
+    b[-1] = b[-1] + 1  # differs only past the prefix
+    assert not ember.equal(a, b)
+    assert not ember.equal(a, a + 1)
+    a[5] = float("nan")  # NaN is unequal to itself, as in PyTorch
+    assert not ember.equal(a, a)
+    assert ember.equal(ember.ones(N, dtype=ember.int64), ember.ones(N))
+    assert not ember.equal(ember.ones(N), ember.ones(N + 1))

@@ -79,6 +79,11 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     # SGD's buf * momentum + g, Adagrad's sum + g * g and x + (clr * g) / (sqrt(sum) + eps)
     "sgd_momentum": ("a * c + b", "f", _KMIN), "adagrad_sum": ("a + b * b", "f", _KMIN),
     "adagrad_step": ("a + d * b / (sqrt(c) + e)", "f", _KMIN),
+    # nn.functional.silu and its gradient (g, x), the records' formulas with their sigmoid
+    # 0.5 * tanh(0.5 * x) + 0.5; float32 only, as sigmoid
+    "silu": ("a * (0.5 * tanh(0.5 * a) + 0.5)", "F", _KMIN),
+    "silu_backward": ("a * ((0.5 * tanh(0.5 * b) + 0.5) * (1 + b * (1 - (0.5 * tanh(0.5 * b) "
+                      "+ 0.5))))", "F", _KMIN),
 }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
+from ember._ops.elementwise import _kernel_for
 from ember._ops.elementwise import relu as _core_relu
 from ember._random import _gen
 from ember._tensor import Tensor
@@ -299,10 +300,16 @@ def _sig(x):
 
 
 def _silu_fwd(x):
+    r = _kernel_for("silu", x)  # NOTE [ Threaded elementwise kernels ]: large float32 arrays
+    if r is not None:
+        return r
     return (x * _sig(x)).astype(x.dtype)
 
 
 def _silu_dfwd(g, x):
+    r = _kernel_for("silu_backward", g, x)
+    if r is not None:
+        return r
     s = _sig(x)
     return (g * (s * (1 + x * (1 - s)))).astype(g.dtype)
 

@@ -387,3 +387,29 @@ def test_movedim_flatten_unflatten_views():
     assert u.shape == (2, 4, 3, 5) and u._base is x
     np.testing.assert_array_equal(x.transpose(1, 2).unflatten(1, (2, 2)).numpy(),
                                   a.transpose(0, 2, 1, 3).reshape(2, 2, 2, 3, 5))
+
+
+# ------------------------------------------------------------------ softmax backward records
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_backward_record_matches_pytorch(log, dim):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(15)
+    a = rng.standard_normal((6, 7, 8))
+    g = rng.standard_normal((6, 7, 8))
+    fe = ember.log_softmax if log else ember.softmax
+    ft = torch.log_softmax if log else torch.softmax
+    x, xt = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (ge,) = ember.autograd.grad(fe(x, dim), [x], [ember.from_numpy(g)], create_graph=True)
+    (gt,) = torch.autograd.grad(ft(xt, dim), [xt], [torch.from_numpy(g)], create_graph=True)
+    np.testing.assert_allclose(ge.detach().numpy(), gt.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    assert type(ge.grad_fn).__name__ == type(gt.grad_fn).__name__
+    (ge * ge).sum().backward()
+    (gt * gt).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert gradgradcheck(lambda t: fe(t, dim), (ember.tensor(a[:3, :4, :5],
+                                                             requires_grad=True),))
+    s = ember.tensor(np.float64(0.3), requires_grad=True)  # 0-d
+    fe(s, 0).backward()
+    assert s.grad.item() == 0.0

@@ -582,12 +582,53 @@ _SOFTMAX = OpDef("softmax", _softmax_fwd, None, save="y", onnx="Softmax",
 _SOFTMAX.attrs = ('dim',)
 
 
+# NOTE [ Softmax backward as one record ]
+# The softmax and log_softmax gradients were four ember ops each (g * y, a sum, a product, a
+# difference): four dispatches and four full-size temporaries. As PyTorch's
+# _softmax_backward_data/_log_softmax_backward_data, each is one record computing in place
+# on one fresh array; its own backward (for create_graph) is written in ember ops.
+def _softmax_bwd_fwd(g, y, dim):
+    out = g * y
+    s = out.sum(axis=dim, keepdims=True)
+    t = y * s
+    out -= t
+    return out
+
+
+def _log_softmax_bwd_fwd(g, y, dim):
+    xp_ = xp_of(y)
+    out = xp_.exp(y, out=xp_.empty_like(y))  # (an array for 0-d y too)
+    out *= g.sum(axis=dim, keepdims=True)
+    xp_.subtract(g, out, out=out)
+    return out
+
+
+_SOFTMAX_BWD = OpDef("softmax_backward_data", _softmax_bwd_fwd, None, save="x", attrs=("dim",),
+                     node_name="SoftmaxBackwardDataBackward0")
+_LOG_SOFTMAX_BWD = OpDef("log_softmax_backward_data", _log_softmax_bwd_fwd, None, save="x",
+                         attrs=("dim",), node_name="LogSoftmaxBackwardDataBackward0")
+
+
+@_SOFTMAX_BWD.grad
+def _(ctx, gg):
+    g, y = ctx.inputs
+    dim, = ctx.params
+    ggy = (gg * y).sum(dim, keepdim=True)
+    gs = (g * y).sum(dim, keepdim=True)
+    return (gg * y - y * ggy, gg * g - gg * gs - g * ggy)
+
+
+@_LOG_SOFTMAX_BWD.grad
+def _(ctx, gg):
+    g, y = ctx.inputs
+    dim, = ctx.params
+    e = y.exp()
+    return (gg - (gg * e).sum(dim, keepdim=True), -gg * e * g.sum(dim, keepdim=True))
+
+
 @_SOFTMAX.grad
 def _(ctx, g):
-    y = ctx.output
-    dim, = ctx.params
-    gy = g * y
-    return (gy - y * gy.sum(dim, keepdim=True),)
+    return (apply(_SOFTMAX_BWD, (g, ctx.output), ctx.params),)
 
 
 def _log_softmax_fwd(x, dim):
@@ -611,9 +652,7 @@ _LOG_SOFTMAX.attrs = ('dim',)
 
 @_LOG_SOFTMAX.grad
 def _(ctx, g):
-    y = ctx.output
-    dim, = ctx.params
-    return (g - y.exp() * g.sum(dim, keepdim=True),)
+    return (apply(_LOG_SOFTMAX_BWD, (g, ctx.output), ctx.params),)
 
 
 def _softmax_input(input, dim, dtype, name):

@@ -20,6 +20,16 @@ N = 1 << 17  # above every entry's minimum size
 HAVE_CC = build.compiler()[0] is not None and not K.disabled()
 
 
+@pytest.fixture(autouse=True)
+def _two_threads():
+    """Memory-bound entries run their kernels only with two threads or more: use two, so
+    every kernel runs here whatever the machine's CPU count."""
+    old = K.get_num_threads()
+    K.set_num_threads(2)
+    yield
+    K.set_num_threads(old)
+
+
 def _special(dt, n=N, seed=0):
     rng = np.random.default_rng(seed)
     v = (rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4, n)).astype(dt)

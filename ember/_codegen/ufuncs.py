@@ -27,7 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember._codegen import elementwise_kernel
-from ember._codegen.kernel import disabled
+from ember._codegen.kernel import disabled, get_num_threads
+
+__all__ = ["run", "get_num_threads"]
 
 _DTYPES = {np.dtype(n): n for n in ("bool", "int32", "int64", "float32", "float64")}
 _K = {}

@@ -94,7 +94,7 @@ def _kernel_for(name, *operands):
     x = operands[0]
     if x.__class__ is not _ndarray or x.size < kmin:
         return None
-    return _threaded(expr, kinds, operands)
+    return _threaded(expr, kinds, operands, None, kmin)
 
 
 def _plain(*tensors):
@@ -109,12 +109,15 @@ def _plain(*tensors):
     return True
 
 
-def _threaded(expr, kinds, operands, out=None):
+def _threaded(expr, kinds, operands, out=None, kmin=_KMIN_SLOW):
     """The threaded kernel's result for these operands (into ``out`` when given), or None
     (NOTE [ Threaded elementwise kernels ]); imported on first use, so ``import ember`` does
-    not load the generator."""
-    from ember._codegen.ufuncs import run
+    not load the generator. Entries of the memory-bound class (``kmin`` = ``_KMIN``) gain
+    only from the second thread: with one thread NumPy's loop runs them."""
+    from ember._codegen.ufuncs import get_num_threads, run
 
+    if kmin == _KMIN and get_num_threads() < 2:
+        return None
     return run(expr, kinds, operands, out)
 
 
@@ -171,7 +174,7 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
             d = d.astype(_default_float_np())
         r = None
         if kmin is not None and d.__class__ is _ndarray and d.size >= kmin:
-            r = _threaded(texpr or opdef.expr, tkinds, (d,))
+            r = _threaded(texpr or opdef.expr, tkinds, (d,), None, kmin)
         if r is None:
             r = fwd(d)
         if r.__class__ is not _ndarray:
@@ -519,7 +522,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         r = None
         if kmin is not None and (a.__class__ is _ndarray and a.size >= kmin or
                                  b.__class__ is _ndarray and b.size >= kmin):
-            r = _threaded(texpr or opdef.expr, tkinds, (a, b))
+            r = _threaded(texpr or opdef.expr, tkinds, (a, b), None, kmin)
         if r is None:
             try:
                 r = fwd(a, b)

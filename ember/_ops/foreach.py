@@ -225,7 +225,7 @@ def _kernel(name, operands, out=None, expr=None):
     texpr, kinds, kmin = _E.THREADED[name]
     if x.size < kmin:
         return None
-    return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out)
+    return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out, kmin)
 
 
 def _cast(r, dt):

@@ -67,6 +67,9 @@ NAMESPACES = [
     "ember.distributions.utils", "ember.as_torch", "ember.autograd.profiler_util",
     "ember.vision.transforms", "ember.vision.transforms.functional", "ember.vision.utils",
     "ember.vision.datasets", "ember.vision.datasets.folder", "ember.vision.datasets.utils",
+    "ember.distributed.run", "ember.optim.optimizer", "ember.distributions.relaxed",
+    "ember.nn.parameter", "ember.amp.grad_scaler", "ember.autograd.gradcheck",
+    "ember.multiprocessing.reductions",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

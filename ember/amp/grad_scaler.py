@@ -34,6 +34,16 @@ __all__ = ["GradScaler", "OptState"]
 
 
 class OptState(Enum):
+    """Where an optimizer is in the ``GradScaler`` step cycle: ``READY`` (nothing done this
+    iteration), ``UNSCALED`` (``unscale_`` ran) or ``STEPPED`` (``step`` ran); ``update``
+    sets it back to ``READY``. PyTorch's ``torch.amp.grad_scaler.OptState``.
+
+    Example:
+        >>> from ember.amp.grad_scaler import OptState
+        >>> [s.name for s in OptState]
+        ['READY', 'UNSCALED', 'STEPPED']
+    """
+
     READY = 0
     UNSCALED = 1
     STEPPED = 2

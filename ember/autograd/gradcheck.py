@@ -8,7 +8,24 @@ from ember._tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
-    pass
+    """``gradcheck``/``gradgradcheck`` found an analytical gradient that differs from the
+    numerical one (raised when ``raise_exception=True``, the default).
+
+    Example:
+        >>> class Wrong(ember.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         return g * 3                      # should be g * 2
+        >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+        >>> try:
+        ...     ember.autograd.gradcheck(Wrong.apply, (x,))
+        ... except GradcheckError:
+        ...     print("mismatch found")
+        mismatch found
+    """
 
 
 def _tuple(x):

@@ -47,7 +47,19 @@ __all__ = ["main", "get_args_parser"]
 
 
 def get_args_parser():
-    """The argument parser (torchrun's flags, plus --hostfile and --mpiexec)."""
+    """The launcher's argument parser: torchrun's flags, plus ``--hostfile`` and
+    ``--mpiexec``.
+
+    Returns:
+        An ``argparse.ArgumentParser``.
+
+    Example:
+        >>> from ember.distributed.run import get_args_parser
+        >>> argv = ["--nproc_per_node", "2", "train.py", "--lr", "0.1"]
+        >>> args = get_args_parser().parse_args(argv)
+        >>> args.nproc_per_node, args.training_script, args.training_script_args
+        ('2', 'train.py', ['--lr', '0.1'])
+    """
     p = argparse.ArgumentParser(prog="python -m ember.distributed.run",
                                 description="Start a distributed ember program on MPI, with "
                                             "torchrun's flags and environment.")
@@ -167,7 +179,25 @@ def _target(args):
 
 
 def main(argv=None):
-    """Entry point: parse torchrun's flags and run the job; returns the exit status."""
+    """Entry point of ``python -m ember.distributed.run``: parse torchrun's flags, start the
+    job through ``mpiexec`` and wait for it (NOTE [ Launching on MPI ]).
+
+    Args:
+        argv: the command line without the program name (None: ``sys.argv[1:]``).
+
+    Returns:
+        The job's exit status (0, or the first failed rank's).
+
+    Example:
+        >>> import io, contextlib
+        >>> from ember.distributed.run import main
+        >>> with contextlib.redirect_stderr(io.StringIO()):
+        ...     try:
+        ...         main(["--max_restarts", "1", "train.py"])
+        ...     except NotImplementedError as e:
+        ...         print(str(e).split(":")[0])
+        --max_restarts
+    """
     args = get_args_parser().parse_args(argv)
     if args.module and args.no_python:
         raise ValueError("--module and --no_python are mutually exclusive")

@@ -149,6 +149,12 @@ class RelaxedBernoulli(TransformedDistribution):
 class ExpRelaxedCategorical(Distribution):
     """The log of a ``RelaxedOneHotCategorical`` sample (log-space Gumbel-softmax).
 
+    Args:
+        temperature: the relaxation temperature (positive); lower is closer to one-hot.
+        probs: event probabilities (exactly one of ``probs`` and ``logits``).
+        logits: event log-odds.
+        validate_args: check the arguments (default: the global setting).
+
     Example::
 
         >>> d = ExpRelaxedCategorical(ember.tensor(1.0), probs=ember.tensor([0.2, 0.8]))

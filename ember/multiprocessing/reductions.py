@@ -26,7 +26,26 @@ _local = threading.local()
 
 @contextlib.contextmanager
 def inline_small_tensors(nbytes: int):
-    """While active, tensors under ``nbytes`` that are not shared are pickled by value."""
+    """While active, tensors under ``nbytes`` that are not shared are pickled by value
+    (copied into the message) instead of being moved to shared memory: cheaper for many
+    small tensors.
+
+    Args:
+        nbytes: the size below which a tensor is copied.
+
+    Returns:
+        A context manager.
+
+    Example:
+        >>> import pickle
+        >>> from multiprocessing.reduction import ForkingPickler
+        >>> from ember.multiprocessing.reductions import inline_small_tensors
+        >>> t = ember.ones(3)
+        >>> with inline_small_tensors(1024):
+        ...     copy = pickle.loads(ForkingPickler.dumps(t))
+        >>> t.is_shared(), copy.is_shared()
+        (False, False)
+    """
     prev = getattr(_local, "inline_below", 0)
     _local.inline_below = nbytes
     try:
@@ -43,6 +62,12 @@ def share_memory_(self: Tensor) -> Tensor:
     process arguments) then see and modify the same memory. The tensor keeps its shape,
     strides, version counter and autograd state. A view moves its base too and stays a view
     of it; other views taken earlier of the same base keep the old (private) memory.
+
+    Args:
+        self: the tensor.
+
+    Returns:
+        ``self``.
 
     Example::
 
@@ -76,7 +101,18 @@ def _ptr(a: np.ndarray) -> int:
 
 
 def is_shared(self: Tensor) -> bool:
-    """True if the tensor's memory is in shared memory (see ``share_memory_``)."""
+    """True if the tensor's memory is in shared memory (see ``share_memory_``).
+
+    Args:
+        self: the tensor.
+
+    Returns:
+        bool.
+
+    Example:
+        >>> ember.zeros(2).is_shared(), ember.zeros(2).share_memory_().is_shared()
+        (False, True)
+    """
     return _shm.segment_of(self._data) is not None
 
 
@@ -126,7 +162,23 @@ def _as_subclass(cls, t, requires_grad):
 
 
 def reduce_tensor(t: Tensor):
-    """ForkingPickler reduction: send ``t`` as a view of shared memory."""
+    """ForkingPickler reduction: send ``t`` as a view of shared memory (moving it there
+    first), or by value when small under ``inline_small_tensors``.
+
+    Args:
+        t: the tensor to send; a non-leaf tensor that requires grad is refused
+            (RuntimeError: graphs do not cross processes).
+
+    Returns:
+        The ``(rebuild function, arguments)`` pair pickling uses.
+
+    Example:
+        >>> from ember.multiprocessing.reductions import reduce_tensor
+        >>> t = ember.ones(2)
+        >>> rebuild, args = reduce_tensor(t)
+        >>> rebuild(*args).add_(1) is not t, t     # the rebuilt tensor shares t's memory
+        (True, tensor([2., 2.]))
+    """
     if t._requires_grad and t._grad_fn is not None:
         raise RuntimeError(
             "ember.multiprocessing: cannot send a non-leaf tensor that requires grad to "

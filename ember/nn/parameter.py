@@ -116,7 +116,15 @@ _SHAPE_ERROR = ("Can't access the shape of an uninitialized parameter or buffer.
 
 class UninitializedTensorMixin:
     """What uninitialized parameters and buffers share: no data, a dtype and a device to
-    create it with, and :meth:`materialize`."""
+    create it with, and :meth:`materialize`.
+
+    Example:
+        >>> p = nn.UninitializedParameter()
+        >>> isinstance(p, ember.nn.parameter.UninitializedTensorMixin)
+        True
+        >>> p.materialize((2, 3))
+        >>> type(p).__name__, p.shape
+        ('Parameter', torch.Size([2, 3]))"""
 
     __slots__ = ()
     cls_to_become = None

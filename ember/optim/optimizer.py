@@ -131,6 +131,21 @@ def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
     """Register a pre-hook run before every optimizer's ``step``: ``hook(opt, args, kwargs)``.
 
     It may return ``None`` or a tuple ``(new_args, new_kwargs)``.
+
+    Args:
+        hook: the function, called for every optimizer of the process.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+
+    Example:
+        >>> from ember.optim.optimizer import register_optimizer_step_pre_hook
+        >>> seen = []
+        >>> handle = register_optimizer_step_pre_hook(lambda o, a, k: seen.append(type(o).__name__))
+        >>> opt.step()
+        >>> handle.remove()
+        >>> seen
+        ['SGD']
     """
     handle = RemovableHandle(_GLOBAL_STEP_PRE_HOOKS)
     _GLOBAL_STEP_PRE_HOOKS[handle.id] = hook
@@ -138,7 +153,22 @@ def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
 
 
 def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
-    """Register a post-hook run after every optimizer's ``step``: ``hook(opt, args, kwargs)``."""
+    """Register a post-hook run after every optimizer's ``step``: ``hook(opt, args, kwargs)``.
+
+    Args:
+        hook: the function, called for every optimizer of the process.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+
+    Example:
+        >>> from ember.optim.optimizer import register_optimizer_step_post_hook
+        >>> steps = []
+        >>> handle = register_optimizer_step_post_hook(lambda o, a, k: steps.append(1))
+        >>> opt.step(); opt.step()
+        >>> handle.remove()
+        >>> len(steps)
+        2"""
     handle = RemovableHandle(_GLOBAL_STEP_POST_HOOKS)
     _GLOBAL_STEP_POST_HOOKS[handle.id] = hook
     return handle

@@ -69,7 +69,8 @@ NAMESPACES = [
     "ember.vision.datasets", "ember.vision.datasets.folder", "ember.vision.datasets.utils",
     "ember.distributed.run", "ember.optim.optimizer", "ember.distributions.relaxed",
     "ember.nn.parameter", "ember.amp.grad_scaler", "ember.autograd.gradcheck",
-    "ember.multiprocessing.reductions",
+    "ember.multiprocessing.reductions", "ember.nn.utils.spectral_norm",
+    "ember.nn.utils.weight_norm",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

@@ -10,7 +10,28 @@ from ember.autograd.anomaly_mode import note_trace as _note_trace
 
 
 class FunctionCtx:
-    """The ``ctx`` object passed to ``forward``/``backward`` of a custom Function."""
+    """The ``ctx`` object passed to ``forward``/``backward`` of a custom Function.
+
+    ``save_for_backward(*tensors)`` keeps tensors for backward (read back as
+    ``saved_tensors``, checked against in-place changes); ``mark_dirty``,
+    ``mark_non_differentiable`` and ``set_materialize_grads`` work as in PyTorch;
+    ``needs_input_grad`` says which inputs need a gradient. Other attributes may be set freely.
+
+    Example:
+        >>> class Square(ember.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         x, = ctx.saved_tensors
+        ...         return 2 * x * g
+        >>> x = ember.tensor([3.0], requires_grad=True)
+        >>> Square.apply(x).backward()
+        >>> x.grad
+        tensor([6.])
+    """
 
     def __init__(self):
         self._saved = ()
@@ -286,7 +307,31 @@ class Function(metaclass=_FunctionMeta):
 
 
 def once_differentiable(fn):
-    """Decorator for ``backward``: run it with grad mode off (no double backward)."""
+    """Decorator for ``backward``: run it with grad mode off, so its result is never
+    differentiated again (for backward formulas that are not written in differentiable ops).
+
+    Args:
+        fn: the ``backward`` static method.
+
+    Returns:
+        The wrapped function.
+
+    Example:
+        >>> class Square(ember.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     @once_differentiable
+        ...     def backward(ctx, g):
+        ...         x, = ctx.saved_tensors
+        ...         return 2 * x * g
+        >>> x = ember.tensor([3.0], requires_grad=True)
+        >>> Square.apply(x).backward(create_graph=True)
+        >>> x.grad, x.grad.requires_grad           # no graph for a second derivative
+        (tensor([6.]), False)
+    """
     import functools
 
     @functools.wraps(fn)
@@ -302,9 +347,28 @@ def once_differentiable(fn):
 
 
 class InplaceFunction(Function):
+    """PyTorch's legacy base for Functions that can work in place: a ``Function`` with an
+    ``inplace`` flag for its subclasses to read.
+
+    Args:
+        inplace: whether the subclass should modify its input.
+
+    Example:
+        >>> from ember.autograd.function import InplaceFunction
+        >>> issubclass(InplaceFunction, ember.autograd.Function), InplaceFunction(True).inplace
+        (True, True)
+    """
+
     def __init__(self, inplace=False):
         self.inplace = inplace
 
 
 class NestedIOFunction(Function):
-    pass
+    """PyTorch's legacy Function base for nested inputs and outputs, kept so that code
+    subclassing it imports; it adds nothing to ``Function`` here.
+
+    Example:
+        >>> from ember.autograd.function import NestedIOFunction
+        >>> issubclass(NestedIOFunction, ember.autograd.Function)
+        True
+    """

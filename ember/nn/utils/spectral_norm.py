@@ -23,7 +23,24 @@ __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
 
 class SpectralNorm:
-    """The forward pre-hook that sets ``module.<name>`` to ``<name>_orig / sigma``."""
+    """The forward pre-hook that sets ``module.<name>`` to ``<name>_orig / sigma``, with
+    ``sigma`` the largest singular value, estimated by power iteration (``<name>_u`` and
+    ``<name>_v`` are its vectors, kept as buffers). ``spectral_norm`` installs it.
+
+    Args:
+        name: the parameter's name.
+        n_power_iterations: power-iteration steps per training forward (positive).
+        dim: the dim of the weight that indexes outputs.
+        eps: added to norms to avoid dividing by zero.
+
+    Example:
+        >>> from ember.nn.utils import spectral_norm
+        >>> m = spectral_norm(nn.Linear(4, 3))
+        >>> [type(h).__name__ for h in m._forward_pre_hooks.values()]
+        ['SpectralNorm']
+        >>> sorted(name for name, _ in m.named_buffers())
+        ['weight_u', 'weight_v']
+    """
 
     # version 1: the state_dict holds <name>_v (version 0 held <name> instead)
     _version: int = 1

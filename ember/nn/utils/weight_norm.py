@@ -43,7 +43,23 @@ def _weight_norm(v: Tensor, g: Tensor, dim: int) -> Tensor:
 
 class WeightNorm:
     """The forward pre-hook that recomputes ``module.<name>`` from ``<name>_g`` and
-    ``<name>_v``."""
+    ``<name>_v`` (``g * v / ||v||``, the norm taken over every dim but ``dim``).
+    ``weight_norm`` installs it.
+
+    Args:
+        name: the parameter's name.
+        dim: the dim kept out of the norm (None: the norm of the whole tensor).
+
+    Example:
+        >>> import warnings
+        >>> from ember.nn.utils import weight_norm
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     m = weight_norm(nn.Linear(4, 3))
+        >>> hook = next(iter(m._forward_pre_hooks.values()))
+        >>> type(hook).__name__, hook.compute_weight(m).shape
+        ('WeightNorm', torch.Size([3, 4]))
+    """
 
     name: str
     dim: int

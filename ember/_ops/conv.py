@@ -503,6 +503,25 @@ def _kc_order(rows, o):
 # @ (288, 64) 0.35 against 0.43 ms. NumPy's stacked matmul runs the pieces from C, given a
 # row-major right operand (on a transposed view it is ~2x slower). Products with a
 # reduction over rows (weight gradients) do not gain: there one GEMM stays.
+# The small-matrix path runs on one thread, so the split is taken only while the BLAS runs
+# on one thread (as the examples do); with more, one call lets OpenBLAS use them all.
+_BLAS = []
+
+
+def _blas_threads():
+    """The BLAS's current thread count (a ~0.4 us call through threadpoolctl's controller,
+    looked up once), or 0 when it cannot be read."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            libs = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+            _BLAS.append(libs[0].get_num_threads if len(libs) == 1 else None)
+        except Exception:  # noqa: BLE001 - no threadpoolctl, or it cannot read the library
+            _BLAS.append(None)
+    return _BLAS[0]() if _BLAS[0] is not None else 0
+
+
 def _gemm_rows(a, bt):
     """``a (R, K) @ bt (K, O)`` as a stack of row blocks when that suits OpenBLAS."""
     rows, k = a.shape
@@ -510,7 +529,7 @@ def _gemm_rows(a, bt):
     r = 256
     while r >= 16 and r * k * o >= 1_000_000:
         r //= 2
-    if r < 16 or rows <= r or type(a) is not np.ndarray:
+    if r < 16 or rows <= r or type(a) is not np.ndarray or _blas_threads() != 1:
         return a @ bt
     # a row-major right operand: NumPy's stacked matmul on a transposed view is ~2x slower
     bt = np.ascontiguousarray(bt)

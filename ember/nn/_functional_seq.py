@@ -30,6 +30,7 @@ import numpy as np
 import ember
 from ember._backends import xp_of
 from ember._graph import GRAD
+from ember._ops.conv import _blas_threads
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
 from ember.nn._functional_common import _state
@@ -62,24 +63,32 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     hs_all[0] = h0
     cs[0] = c0
     out = xp.zeros((t_len, b, p), dt)
-    # The recurrent GEMM gate by gate: W_hh^T as a row-major (4, P, H) stack, one
-    # (n, P) @ (P, H) product per gate into a gate-major (4, n, H) buffer. OpenBLAS runs
-    # these four faster than the one (n, P) @ (P, 4H) product, on the transposed view or a
-    # row-major copy alike ((32, 256) @ (256, 1024): 0.20 ms against 0.27-0.35 ms).
-    whh_g = xp.ascontiguousarray(whh.reshape(4, hs, p).transpose(0, 2, 1))
+    # On one BLAS thread the recurrent GEMM runs gate by gate: W_hh^T as a row-major
+    # (4, P, H) stack, one (n, P) @ (P, H) product per gate into a gate-major (4, n, H)
+    # buffer. OpenBLAS runs these four faster than the one (n, P) @ (P, 4H) product, on the
+    # transposed view or a row-major copy alike ((32, 256) @ (256, 1024): 0.20 ms against
+    # 0.27-0.35 ms; NOTE [ Row-split GEMMs ] in _ops/conv.py). With more threads one
+    # product (on a row-major W_hh^T) lets the BLAS share it out.
+    gate_major = type(xproj) is np.ndarray and _blas_threads() == 1
+    if gate_major:
+        whh_g = xp.ascontiguousarray(whh.reshape(4, hs, p).transpose(0, 2, 1))
+        hgb = xp.empty((4, b, hs), dt)  # one buffer for every step's recurrent GEMM
+    else:
+        whh_g = xp.ascontiguousarray(whh.T)
+        hgb = xp.empty((b, g4), dt)
     whr_t = whr.T if whr is not None else None
-    hgb = xp.empty((4, b, hs), dt)  # one buffer for every step's recurrent GEMM
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]
         c = cs[t]
-        hg = xp.matmul(h[:n], whh_g, out=hgb[:, :n])
+        hg = xp.matmul(h[:n], whh_g, out=hgb[:, :n] if gate_major else hgb[:n])
         a = acts[t]
         hn = hraw[t, :n] if whr is not None else hs_all[t + 1, :n]
         # the gate math as one generated kernel writing acts, cs, tcs and hn in place
         if not eager.lstm_cell(xproj[t, :n], hg, c[:n], a[:n], cs[t + 1, :n], tcs[t, :n],
                                hn):
-            gates = xproj[t, :n] + hg.transpose(1, 0, 2).reshape(n, g4)
+            gates = xproj[t, :n] + (hg.transpose(1, 0, 2).reshape(n, g4) if gate_major
+                                    else hg)
             a[:n] = _sigmoid(gates)  # gate order i, f, g, o; g is tanh, the rest sigmoid
             a[:n, 2 * hs:3 * hs] = xp.tanh(gates[:, 2 * hs:3 * hs])
             i, f, g, o = a[:n, :hs], a[:n, hs:2 * hs], a[:n, 2 * hs:3 * hs], a[:n, 3 * hs:]

@@ -18,6 +18,12 @@ SHAPES = [(8, 16, 24, 10, 3), (5, 32, 32, 8, 3), (4, 12, 40, 9, 2)]
 GEOMETRY = list(itertools.product((1, 2), (0, 1), (1, 2)))  # stride, padding, dilation
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread(monkeypatch):
+    """The split is taken only while the BLAS runs on one thread: force that reading."""
+    monkeypatch.setattr(C, "_blas_threads", lambda: 1)
+
+
 def _torch_pair(dtype):
     torch = pytest.importorskip("torch")
     return torch, {np.float32: (torch.float32, 2e-4), np.float64: (torch.float64, 1e-10)}[dtype]
@@ -74,3 +80,21 @@ def test_gemm_rows_equals_one_product(rows):
     a = rng.standard_normal((rows, 144))
     bt = rng.standard_normal((24, 144)).T  # a transposed view, as the kernels pass it
     np.testing.assert_allclose(C._gemm_rows(a, bt), a @ bt, rtol=1e-12, atol=1e-12)
+
+
+def test_gemm_rows_one_call_with_more_blas_threads(monkeypatch):
+    calls = []
+    real = np.matmul
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].ndim)
+        return real(*args, **kwargs)
+
+    a = np.ones((1024, 144))
+    bt = np.ones((144, 24))
+    monkeypatch.setattr(C, "_blas_threads", lambda: 2)
+    monkeypatch.setattr(C.np, "matmul", spy)
+    C._gemm_rows(a, bt)  # the @ operator: not a stacked np.matmul call
+    monkeypatch.setattr(C, "_blas_threads", lambda: 1)
+    C._gemm_rows(a, bt)
+    assert calls == [3]  # one stacked product of row blocks, only on one thread

@@ -70,7 +70,8 @@ NAMESPACES = [
     "ember.distributed.run", "ember.optim.optimizer", "ember.distributions.relaxed",
     "ember.nn.parameter", "ember.amp.grad_scaler", "ember.autograd.gradcheck",
     "ember.multiprocessing.reductions", "ember.nn.utils.spectral_norm",
-    "ember.nn.utils.weight_norm",
+    "ember.nn.utils.weight_norm", "ember.vision.models", "ember.vision.models.mobilenetv2",
+    "ember.vision.models.vgg",
 ]
 # Classes whose own public methods are walked too (the rest: the class docstring only).
 MEMBER_CLASSES = [

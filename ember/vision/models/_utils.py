@@ -33,7 +33,19 @@ def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def get_model_builder(name: str) -> Callable[..., Any]:
-    """Return the builder function registered as ``name``."""
+    """Return the builder function registered as ``name``.
+
+    Args:
+        name: the model's name (case-insensitive).
+
+    Returns:
+        The builder; ValueError for an unknown name.
+
+    Example:
+        >>> from ember.vision.models import resnet50
+        >>> get_model_builder("ResNet50") is resnet50
+        True
+    """
     try:
         return _MODELS[name.lower()]
     except KeyError:
@@ -42,6 +54,13 @@ def get_model_builder(name: str) -> Callable[..., Any]:
 
 def get_model(name: str, **config: Any) -> Any:
     """Build a model by name, e.g. ``get_model("resnet18", num_classes=10)``.
+
+    Args:
+        name: the model's name (see ``list_models``).
+        **config: the builder's keyword arguments.
+
+    Returns:
+        The model.
 
     Example:
         >>> get_model("lenet").fc3.out_features
@@ -52,6 +71,9 @@ def get_model(name: str, **config: Any) -> Any:
 
 def list_models() -> list[str]:
     """Names of all registered model builders, sorted.
+
+    Returns:
+        A list of names.
 
     Example:
         >>> "resnet18" in list_models()

@@ -50,9 +50,20 @@ class AlexNet(nn.Module):
 def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:  # noqa: ARG001 - display only: no progress bar is drawn
     """Build an ``AlexNet`` (``weights`` must be None: nothing is downloaded).
 
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise).
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``AlexNet`` (``num_classes``, ``dropout``).
+
+    Returns:
+        An ``AlexNet`` (61 million parameters with 1000 classes).
+
     Example:
-        >>> alexnet(num_classes=10).classifier[6].out_features
-        10
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     alexnet(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        alexnet(weights=DEFAULT)
     """
     check_weights("alexnet", weights, kwargs)
     return AlexNet(**kwargs)

@@ -53,6 +53,13 @@ class LeNet(nn.Module):
 def lenet(*, weights: Any = None, **kwargs: Any) -> LeNet:
     """Build a ``LeNet`` (``weights`` must be None).
 
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise).
+        **kwargs: passed to ``LeNet`` (``num_classes``, ``input_size``, ...).
+
+    Returns:
+        A ``LeNet``.
+
     Example:
         >>> lenet(num_classes=4, input_size=28).fc3.out_features
         4

@@ -25,6 +25,19 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
 class Conv2dNormActivation(nn.Sequential):
     """Conv2d, normalisation, activation as one ``Sequential`` (keys ``0``, ``1``, ``2``).
 
+    Args:
+        in_channels: input channels.
+        out_channels: output channels.
+        kernel_size: the convolution's kernel size.
+        stride: its stride.
+        padding: its padding (None: ``(kernel_size - 1) // 2 * dilation``).
+        groups: its groups.
+        norm_layer: the normalisation class (None: none).
+        activation_layer: the activation class (None: none).
+        dilation: its dilation.
+        inplace: passed to the activation's ``inplace``.
+        bias: the convolution's bias (None: only without a norm layer).
+
     Example:
         >>> len(Conv2dNormActivation(3, 8))
         3
@@ -52,7 +65,21 @@ class Conv2dNormActivation(nn.Sequential):
 
 
 class InvertedResidual(nn.Module):
-    """Expand (1x1), depthwise 3x3, project (1x1, linear); residual when shapes allow."""
+    """MobileNetV2's block: expand (1x1), depthwise 3x3, project (1x1, linear), with a
+    residual connection when the stride is 1 and the channels match.
+
+    Args:
+        inp: input channels.
+        oup: output channels.
+        stride: 1 or 2 (ValueError otherwise).
+        expand_ratio: the hidden width as a multiple of ``inp`` (1: no expansion layer).
+        norm_layer: the normalisation class (default ``nn.BatchNorm2d``).
+
+    Example:
+        >>> block = InvertedResidual(8, 8, stride=1, expand_ratio=6)
+        >>> block.use_res_connect, block(ember.randn(1, 8, 5, 5)).shape
+        (True, torch.Size([1, 8, 5, 5]))
+    """
 
     def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int,
                  norm_layer: Callable[..., nn.Module] | None = None) -> None:
@@ -93,8 +120,8 @@ class MobileNetV2(nn.Module):
         dropout: dropout before the final linear layer.
 
     Example:
-        >>> MobileNetV2(num_classes=4)(ember.zeros(1, 3, 32, 32)).shape
-        torch.Size([1, 4])
+        >>> MobileNetV2(num_classes=4)(ember.zeros(2, 3, 32, 32)).shape
+        torch.Size([2, 4])
     """
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
@@ -148,6 +175,14 @@ class MobileNetV2(nn.Module):
 @register_model
 def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:  # noqa: ARG001 - display only: no progress bar is drawn
     """Build a ``MobileNetV2`` (``weights`` must be None).
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise).
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``MobileNetV2`` (``num_classes``, ``width_mult``, ...).
+
+    Returns:
+        A ``MobileNetV2``.
 
     Example:
         >>> mobilenet_v2(num_classes=10).classifier[1].out_features

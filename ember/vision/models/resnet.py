@@ -27,7 +27,22 @@ def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with a residual connection (ResNet-18/34)."""
+    """Two 3x3 convolutions with a residual connection (ResNet-18/34's block).
+
+    Args:
+        inplanes: input channels.
+        planes: output channels (``expansion`` is 1).
+        stride: the first convolution's stride.
+        downsample: the module that reshapes the shortcut (None: identity).
+        groups: must be 1 (ValueError otherwise).
+        base_width: must be 64 (ValueError otherwise).
+        dilation: must be 1 (NotImplementedError otherwise).
+        norm_layer: the normalisation class (default ``nn.BatchNorm2d``).
+
+    Example:
+        >>> BasicBlock(8, 8)(ember.randn(1, 8, 6, 6)).shape
+        torch.Size([1, 8, 6, 6])
+    """
 
     expansion: int = 1
 
@@ -56,7 +71,24 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1x1 reduce, 3x3 (stride here, as in torchvision's "ResNet v1.5"), 1x1 expand x4."""
+    """1x1 reduce, 3x3 (stride here, as in torchvision's "ResNet v1.5"), 1x1 expand x4:
+    the block of ResNet-50 and deeper.
+
+    Args:
+        inplanes: input channels.
+        planes: the inner width; the output has ``planes * 4`` channels.
+        stride: the 3x3 convolution's stride.
+        downsample: the module that reshapes the shortcut (None: identity).
+        groups: groups of the 3x3 convolution (ResNeXt).
+        base_width: width per group, 64 for ResNet (the inner width scales with it).
+        dilation: the 3x3 convolution's dilation.
+        norm_layer: the normalisation class (default ``nn.BatchNorm2d``).
+
+    Example:
+        >>> down = nn.Conv2d(16, 32, 1)
+        >>> Bottleneck(16, 8, downsample=down)(ember.randn(1, 16, 6, 6)).shape
+        torch.Size([1, 32, 6, 6])
+    """
 
     expansion: int = 4
 
@@ -98,8 +130,8 @@ class ResNet(nn.Module):
         norm_layer: normalisation layer factory (default ``BatchNorm2d``).
 
     Example:
-        >>> ResNet(BasicBlock, [1, 1, 1, 1], num_classes=5)(ember.zeros(1, 3, 32, 32)).shape
-        torch.Size([1, 5])
+        >>> ResNet(BasicBlock, [1, 1, 1, 1], num_classes=5)(ember.zeros(2, 3, 32, 32)).shape
+        torch.Size([2, 5])
     """
 
     def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: list[int],
@@ -170,57 +202,235 @@ def _resnet(name: str, block, layers: list[int], weights: Any, kwargs: dict) -> 
 
 @register_model
 def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNet-18. Example: ``resnet18(num_classes=10)``."""
+    """ResNet-18.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> model = resnet18(num_classes=10)
+        >>> model(ember.randn(2, 3, 32, 32)).shape
+        torch.Size([2, 10])
+    """
     return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, kwargs)
 
 
 @register_model
 def resnet34(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNet-34."""
+    """ResNet-34.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     resnet34(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        resnet34(weights=DEFAULT)
+    """
     return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
 def resnet50(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNet-50."""
+    """ResNet-50.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     resnet50(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        resnet50(weights=DEFAULT)
+    """
     return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
 def resnet101(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNet-101."""
+    """ResNet-101.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     resnet101(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        resnet101(weights=DEFAULT)
+    """
     return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, kwargs)
 
 
 @register_model
 def resnet152(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNet-152."""
+    """ResNet-152.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     resnet152(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        resnet152(weights=DEFAULT)
+    """
     return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, kwargs)
 
 
 @register_model
 def resnext50_32x4d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNeXt-50 32x4d."""
+    """ResNeXt-50 32x4d.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     resnext50_32x4d(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        resnext50_32x4d(weights=DEFAULT)
+    """
     kwargs.update(groups=32, width_per_group=4)
     return _resnet("resnext50_32x4d", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
 def resnext101_32x8d(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ResNeXt-101 32x8d."""
+    """ResNeXt-101 32x8d.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     resnext101_32x8d(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        resnext101_32x8d(weights=DEFAULT)
+    """
     kwargs.update(groups=32, width_per_group=8)
     return _resnet("resnext101_32x8d", Bottleneck, [3, 4, 23, 3], weights, kwargs)
 
 
 @register_model
 def wide_resnet50_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """Wide ResNet-50-2 (bottlenecks twice as wide)."""
+    """Wide ResNet-50-2 (bottlenecks twice as wide).
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     wide_resnet50_2(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        wide_resnet50_2(weights=DEFAULT)
+    """
     kwargs.update(width_per_group=128)
     return _resnet("wide_resnet50_2", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
 @register_model
 def wide_resnet101_2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:  # noqa: ARG001 - display only: no progress bar is drawn
-    """Wide ResNet-101-2."""
+    """Wide ResNet-101-2.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``ResNet`` (``num_classes``, ...).
+
+    Returns:
+        A ``ResNet``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     wide_resnet101_2(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        wide_resnet101_2(weights=DEFAULT)
+    """
     kwargs.update(width_per_group=128)
     return _resnet("wide_resnet101_2", Bottleneck, [3, 4, 23, 3], weights, kwargs)

@@ -25,6 +25,13 @@ cfgs: dict[str, list[int | str]] = {
 def make_layers(cfg: list[int | str], batch_norm: bool = False) -> nn.Sequential:
     """Build VGG's ``features`` from a configuration list.
 
+    Args:
+        cfg: output channels of each 3x3 convolution, with ``"M"`` for a 2x2 max pool.
+        batch_norm: put a ``BatchNorm2d`` after each convolution.
+
+    Returns:
+        An ``nn.Sequential`` (convolution[, batch norm], ReLU per number).
+
     Example:
         >>> len(make_layers([8, "M"], batch_norm=True))
         4
@@ -92,47 +99,207 @@ def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict) -> V
 
 @register_model
 def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-11 (configuration A). Example: ``vgg11(num_classes=10)``."""
+    """VGG-11 (configuration A).
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg11(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg11(weights=DEFAULT)
+    """
     return _vgg("vgg11", "A", False, weights, kwargs)
 
 
 @register_model
 def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-11 with batch normalization."""
+    """VGG-11 with batch normalization.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg11_bn(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg11_bn(weights=DEFAULT)
+    """
     return _vgg("vgg11_bn", "A", True, weights, kwargs)
 
 
 @register_model
 def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-13 (configuration B)."""
+    """VGG-13 (configuration B).
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg13(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg13(weights=DEFAULT)
+    """
     return _vgg("vgg13", "B", False, weights, kwargs)
 
 
 @register_model
 def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-13 with batch normalization."""
+    """VGG-13 with batch normalization.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg13_bn(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg13_bn(weights=DEFAULT)
+    """
     return _vgg("vgg13_bn", "B", True, weights, kwargs)
 
 
 @register_model
 def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-16 (configuration D)."""
+    """VGG-16 (configuration D).
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg16(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg16(weights=DEFAULT)
+    """
     return _vgg("vgg16", "D", False, weights, kwargs)
 
 
 @register_model
 def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-16 with batch normalization."""
+    """VGG-16 with batch normalization.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg16_bn(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg16_bn(weights=DEFAULT)
+    """
     return _vgg("vgg16_bn", "D", True, weights, kwargs)
 
 
 @register_model
 def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-19 (configuration E)."""
+    """VGG-19 (configuration E).
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg19(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg19(weights=DEFAULT)
+    """
     return _vgg("vgg19", "E", False, weights, kwargs)
 
 
 @register_model
 def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:  # noqa: ARG001 - display only: no progress bar is drawn
-    """VGG-19 with batch normalization."""
+    """VGG-19 with batch normalization.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VGG`` (``num_classes``, ...).
+
+    Returns:
+        A ``VGG``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vgg19_bn(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vgg19_bn(weights=DEFAULT)
+    """
     return _vgg("vgg19_bn", "E", True, weights, kwargs)

@@ -186,6 +186,15 @@ def vit_tiny(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> Vi
 
     ``patch_size`` may be overridden, e.g. ``vit_tiny(image_size=32, patch_size=4)``.
 
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise).
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VisionTransformer`` (``image_size``, ``num_classes``, ...);
+        ``patch_size`` too (default 16).
+
+    Returns:
+        A ``VisionTransformer``.
+
     Example:
         >>> vit_tiny(image_size=32, patch_size=8, num_classes=10).heads.head.out_features
         10
@@ -196,29 +205,129 @@ def vit_tiny(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> Vi
 
 @register_model
 def vit_b_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ViT-B/16."""
+    """ViT-B/16.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VisionTransformer`` (``num_classes``, ...).
+
+    Returns:
+        A ``VisionTransformer``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vit_b_16(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vit_b_16(weights=DEFAULT)
+    """
     return _vit("vit_b_16", 16, 12, 12, 768, 3072, weights, kwargs)
 
 
 @register_model
 def vit_b_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ViT-B/32."""
+    """ViT-B/32.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VisionTransformer`` (``num_classes``, ...).
+
+    Returns:
+        A ``VisionTransformer``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vit_b_32(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vit_b_32(weights=DEFAULT)
+    """
     return _vit("vit_b_32", 32, 12, 12, 768, 3072, weights, kwargs)
 
 
 @register_model
 def vit_l_16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ViT-L/16."""
+    """ViT-L/16.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VisionTransformer`` (``num_classes``, ...).
+
+    Returns:
+        A ``VisionTransformer``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vit_l_16(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vit_l_16(weights=DEFAULT)
+    """
     return _vit("vit_l_16", 16, 24, 16, 1024, 4096, weights, kwargs)
 
 
 @register_model
 def vit_l_32(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ViT-L/32."""
+    """ViT-L/32.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VisionTransformer`` (``num_classes``, ...).
+
+    Returns:
+        A ``VisionTransformer``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vit_l_32(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vit_l_32(weights=DEFAULT)
+    """
     return _vit("vit_l_32", 32, 24, 16, 1024, 4096, weights, kwargs)
 
 
 @register_model
 def vit_h_14(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VisionTransformer:  # noqa: ARG001 - display only: no progress bar is drawn
-    """ViT-H/14."""
+    """ViT-H/14.
+
+    Freshly initialised weights, with torchvision's architecture and ``state_dict`` keys:
+    torchvision checkpoints saved with ``torch.save`` load into it.
+
+    Args:
+        weights: must be None: ember downloads nothing (RuntimeError otherwise; load a
+            saved ``state_dict`` instead). ``pretrained=False`` is accepted too.
+        progress: accepted for torchvision's signature (nothing is downloaded).
+        **kwargs: passed to ``VisionTransformer`` (``num_classes``, ...).
+
+    Returns:
+        A ``VisionTransformer``.
+
+    Example:
+        >>> try:                       # pretrained weights cannot be fetched
+        ...     vit_h_14(weights="DEFAULT")
+        ... except RuntimeError as e:
+        ...     print(str(e).split(":")[0])
+        vit_h_14(weights=DEFAULT)
+    """
     return _vit("vit_h_14", 14, 32, 16, 1280, 5120, weights, kwargs)

@@ -74,7 +74,24 @@ _CALLBACKS = []
 
 
 def queue_callback(fn):
-    """Run ``fn()`` when the current backward pass finishes (only valid during backward)."""
+    """Run ``fn()`` when the current backward pass finishes (PyTorch's
+    ``Variable._execution_engine.queue_callback``; DDP waits for its all-reduces this way).
+
+    Args:
+        fn: a function of no arguments.
+
+    Returns:
+        None; RuntimeError when no backward pass is running.
+
+    Example:
+        >>> from ember.autograd.engine import queue_callback
+        >>> done = []
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> h = w.register_hook(lambda g: queue_callback(lambda: done.append("end")))
+        >>> (w * 2).sum().backward()
+        >>> done
+        ['end']
+    """
     if not _CALLBACKS:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
     _CALLBACKS[-1].append(fn)
@@ -91,7 +108,30 @@ execution_engine = _ExecutionEngine()
 
 def run_backward(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False,
                  accumulate=True):
-    """Backpropagate ``grads`` from ``roots``, then run queued end-of-backward callbacks."""
+    """Backpropagate ``grads`` from ``roots``, then run queued end-of-backward callbacks:
+    the engine entry under ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad``.
+
+    Args:
+        roots: the output tensors to start from.
+        grads: their incoming gradients (one per root).
+        retain_graph: keep the saved tensors for another backward pass.
+        create_graph: record the backward computation, for higher-order gradients.
+        inputs: the tensors to compute gradients for (None: every leaf).
+        allow_unused: return None for ``inputs`` the roots do not depend on (error
+            otherwise).
+        accumulate: add into ``.grad`` (``backward``); False returns the gradients of
+            ``inputs`` instead (``autograd.grad``).
+
+    Returns:
+        A list of the gradients of ``inputs`` when not ``accumulate``, else None.
+
+    Example:
+        >>> from ember.autograd.engine import run_backward
+        >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> run_backward([y], [ember.tensor(1.0)], False, False, inputs=[x], accumulate=False)
+        [tensor([2., 4.])]
+    """
     if _WATCH:  # set_graph_growth_warning(True): one list test per backward when off
         _WATCH[0](roots)
     mine = []

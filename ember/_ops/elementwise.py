@@ -172,10 +172,11 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
             raise _type_error(name, "input", input) from None
         if to_float and d.dtype.kind in _INTLIKE:
             d = d.astype(_default_float_np())
-        r = None
         if kmin is not None and d.__class__ is _ndarray and d.size >= kmin:
             r = _threaded(texpr or opdef.expr, tkinds, (d,), None, kmin)
-        if r is None:
+            if r is None:
+                r = fwd(d)
+        else:
             r = fwd(d)
         if r.__class__ is not _ndarray:
             r = as_array(r)
@@ -519,10 +520,11 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         if to_float and (b if a.__class__ in _number else a).dtype.kind in _INTLIKE:
             a = _asarray(a).astype(_default_float_np())
             b = _asarray(b).astype(_default_float_np())
-        r = None
-        if kmin is not None and (a.__class__ is _ndarray and a.size >= kmin or
-                                 b.__class__ is _ndarray and b.size >= kmin):
+        if kmin is not None and (a.size if a.__class__ is _ndarray else
+                                 b.size if b.__class__ is _ndarray else 0) >= kmin:
             r = _threaded(texpr or opdef.expr, tkinds, (a, b), None, kmin)
+        else:
+            r = None
         if r is None:
             try:
                 r = fwd(a, b)

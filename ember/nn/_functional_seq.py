@@ -62,7 +62,8 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     hs_all = xp.empty((t_len + 1, b, p), dt)
     hs_all[0] = h0
     cs[0] = c0
-    out = xp.zeros((t_len, b, p), dt)
+    # every row is written when all sequences are full length: no zero fill first
+    out = xp.zeros((t_len, b, p), dt) if bs is not None else xp.empty((t_len, b, p), dt)
     # On one BLAS thread the recurrent GEMM runs gate by gate: W_hh^T as a row-major
     # (4, P, H) stack, one (n, P) @ (P, H) product per gate into a gate-major (4, n, H)
     # buffer. OpenBLAS runs these four faster than the one (n, P) @ (P, 4H) product, on the
@@ -132,7 +133,8 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
     hraw = saved[4] if whr is not None else None
     t_len, b, g4 = acts.shape
     hs = g4 // 4
-    dgates = xp.zeros_like(acts)
+    # every step writes its active rows; only a packed batch's finished rows stay zero
+    dgates = xp.zeros_like(acts) if bs is not None else xp.empty_like(acts)
     dh = ghn.copy()
     dc = gcn.copy()
     dhb = xp.empty_like(dh)  # the per-step sum dh + gout, one buffer for all steps

@@ -23,6 +23,8 @@ Run::
     python benchmarks/examples_step.py --lib ember                  # a table, one framework
     python benchmarks/ab.py examples_step --rounds 5                # ember vs torch, 1 thread
     python benchmarks/ab.py examples_step --rounds 5 -- --only dcgan_digits
+    python benchmarks/ab.py examples_step --variant "new:--lib ember" \\
+        --variant "old:--lib ember@/tmp/old"        # ember of another tree (a worktree)
 
 ``--threads N`` (default 1, as the examples run) sets the BLAS/OpenMP threads of both
 frameworks: the environment variables before NumPy loads, and ``torch.set_num_threads``.
@@ -60,9 +62,12 @@ def _load(name, lib):
     """The example's module, imported as is (ember) or with its imports rewritten (torch)."""
     import importlib.util
 
-    for path in (ROOT, os.path.join(ROOT, "examples")):  # ember and under_pytorch
-        if path not in sys.path:
-            sys.path.insert(0, path)
+    # ember from PYTHONPATH when set there (ab.py's LABEL:ARGS@PATH variants compare
+    # trees), else from this checkout; under_pytorch from examples/
+    if importlib.util.find_spec("ember") is None and ROOT not in sys.path:
+        sys.path.append(ROOT)
+    if os.path.join(ROOT, "examples") not in sys.path:
+        sys.path.insert(0, os.path.join(ROOT, "examples"))
     if lib == "torch":
         import under_pytorch
 
@@ -126,11 +131,11 @@ class _FixedLengthEnv:
         self.obs = rng.standard_normal((length + 1, 4)).astype("float32")
         self.length, self.t = length, 0
 
-    def reset(self, seed=None):
+    def reset(self, seed=None):  # noqa: ARG002 - gymnasium's signature
         self.t = 0
         return self.obs[0], {}
 
-    def step(self, action):
+    def step(self, action):  # noqa: ARG002 - gymnasium's signature
         self.t += 1
         return self.obs[self.t], 1.0, False, self.t >= self.length, {}
 

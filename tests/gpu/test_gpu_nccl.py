@@ -5,16 +5,60 @@ In a dry run (``dev`` is "cpu") the same calls run on a "gloo" group with CPU te
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 import ember
+import ember.distributed as dist
+from ember.distributed import _c10d, _nccl
 
-pytest.importorskip("mpi4py")
-import ember.distributed as dist  # noqa: E402
+
+class _Comm:  # the one MPI-communicator method the NCCL path asks for
+    def Get_rank(self):  # noqa: N802 - mpi4py's name
+        return 0
+
+
+@pytest.fixture
+def ndev(dev, monkeypatch):
+    """"cuda"; in a dry run, on the fake CuPy and its fake NCCL (which check the test)."""
+    if dev == "cuda":
+        yield "cuda"
+        return
+    import fake_cupy
+
+    fake_cupy.install(monkeypatch)
+    try:
+        yield "cuda"
+    finally:
+        fake_cupy.uninstall()
+
+
+def test_nccl_communicator_without_mpi(ndev, monkeypatch):
+    """The NCCL path on its own (no mpi4py needed): a real communicator of one rank, unique
+    id through a store, every collective of the NCCL path, float16 included."""
+    monkeypatch.setattr(_c10d._S, "store", dist.HashStore())
+    monkeypatch.setattr(_nccl, "_group", lambda g: g)
+    pg = _c10d.ProcessGroup(_Comm(), [0], "nccl", datetime.timedelta(seconds=60), None)
+    for dt in (ember.float32, ember.float16, ember.int64, ember.bool):
+        t = ember.ones(257, dtype=dt, device="cuda")
+        _nccl.all_reduce(t, dist.ReduceOp.SUM, pg, False)
+        assert bool((t.cpu() == ember.ones(257, dtype=dt)).all())
+    t = ember.arange(6.0, device="cuda")
+    _nccl.broadcast(t, None, pg, False, 0)
+    _nccl.reduce(t, None, dist.ReduceOp.MAX, pg, False, 0)
+    out = [ember.zeros(6, device="cuda")]
+    _nccl.all_gather(out, t, pg, False)
+    small = ember.zeros(6, device="cuda")
+    _nccl.reduce_scatter_tensor(small, out[0], dist.ReduceOp.SUM, pg, False)
+    w = _nccl.all_reduce(small, dist.ReduceOp.AVG, pg, True)
+    w.synchronize()
+    assert w.is_completed() and small.cpu().tolist() == list(range(6))
 
 
 @pytest.fixture
 def world(dev):
+    pytest.importorskip("mpi4py")
     backend = "nccl" if dev == "cuda" else "gloo"
     dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
     yield backend

@@ -413,3 +413,23 @@ def test_softmax_backward_record_matches_pytorch(log, dim):
     s = ember.tensor(np.float64(0.3), requires_grad=True)  # 0-d
     fe(s, 0).backward()
     assert s.grad.item() == 0.0
+
+
+def test_cumsum_backward_reverse_scan():
+    rng = np.random.default_rng(16)
+    for shape, dim in [((300, 200), 0), ((300, 200), 1), ((100_000,), 0), ((20, 30, 70), 1)]:
+        a = rng.standard_normal(shape)
+        g = rng.standard_normal(shape)
+        x = ember.tensor(a, requires_grad=True)
+        x.cumsum(dim).backward(ember.from_numpy(g))
+        ref = np.flip(np.cumsum(np.flip(g, dim), axis=dim), dim)
+        np.testing.assert_array_equal(x.grad.numpy(), ref)  # float64: the same sums
+    # double backward through the reversed scan: d/dg <cumsum_bwd(g), v> = cumsum(v)
+    x = ember.randn(300, 200, dtype=ember.float64, requires_grad=True)
+    g = ember.randn(300, 200, dtype=ember.float64, requires_grad=True)
+    (gx,) = ember.autograd.grad(x.cumsum(1), [x], [g], create_graph=True)
+    v = rng.standard_normal((300, 200))
+    (gg,) = ember.autograd.grad(gx, [g], [ember.from_numpy(v)])
+    np.testing.assert_allclose(gg.numpy(), np.cumsum(v, axis=1), rtol=1e-12, atol=1e-12)
+    small = ember.randn(4, 5, dtype=ember.float64, requires_grad=True)  # the flip path
+    assert gradgradcheck(lambda t: t.cumsum(-1), (small,))

@@ -114,15 +114,19 @@ void sum_f32(const float* x, float* out, long outer, long n, long inner, double 
 
 #define SCAN(T, NAME, OP, INIT)                                                        \
 static void NAME##_block(const T* x, T* y, double* acc, long n, long inner, long i0,    \
-                         long i1)                                                      \
+                         long i1, int rev)                                             \
 {                                                                                      \
     if (inner == 1) {                                                                  \
         double a = INIT;                                                               \
-        for (long j = 0; j < n; j++) { a = a OP (double)x[j]; y[j] = (T)a; }           \
+        if (rev)                                                                       \
+            for (long j = n - 1; j >= 0; j--) { a = a OP (double)x[j]; y[j] = (T)a; }  \
+        else                                                                           \
+            for (long j = 0; j < n; j++) { a = a OP (double)x[j]; y[j] = (T)a; }       \
         return;                                                                        \
     }                                                                                  \
     for (long i = i0; i < i1; i++) acc[i - i0] = INIT;                                 \
-    for (long j = 0; j < n; j++) {                                                     \
+    for (long jj = 0; jj < n; jj++) {                                                  \
+        long j = rev ? n - 1 - jj : jj;                                                \
         const T* xr = x + j * inner;                                                   \
         T* yr = y + j * inner;                                                         \
         for (long i = i0; i < i1; i++) {                                               \
@@ -133,7 +137,7 @@ static void NAME##_block(const T* x, T* y, double* acc, long n, long inner, long
     }                                                                                  \
 }                                                                                      \
                                                                                        \
-void NAME(const T* x, T* y, long outer, long n, long inner, int nt)                    \
+void NAME(const T* x, T* y, long outer, long n, long inner, int rev, int nt)           \
 {                                                                                      \
     if (outer >= nt || inner < 16L * nt) {                                             \
         _Pragma("omp parallel num_threads(nt)")                                        \
@@ -142,7 +146,7 @@ void NAME(const T* x, T* y, long outer, long n, long inner, int nt)             
             _Pragma("omp for schedule(static)")                                        \
             for (long o = 0; o < outer; o++)                                           \
                 NAME##_block(x + o * n * inner, y + o * n * inner, acc, n, inner, 0,   \
-                             inner);                                                   \
+                             inner, rev);                                              \
             free(acc);                                                                 \
         }                                                                              \
     } else {                                                                           \
@@ -152,7 +156,7 @@ void NAME(const T* x, T* y, long outer, long n, long inner, int nt)             
                 long i0 = inner * b / nt, i1 = inner * (b + 1) / nt;                   \
                 double* acc = (double*)malloc(sizeof(double) * (i1 - i0 + 1));         \
                 NAME##_block(x + o * n * inner, y + o * n * inner, acc, n, inner, i0,  \
-                             i1);                                                      \
+                             i1, rev);                                                 \
                 free(acc);                                                             \
             }                                                                          \
         }                                                                              \
@@ -232,8 +236,9 @@ def sum_(x, axes, keepdim, mean=False):
     return out
 
 
-def scan(x, dim, prod=False):
-    """cumsum (``prod``: cumprod) of float ``x`` along ``dim`` in its own dtype, or None."""
+def scan(x, dim, prod=False, reverse=False):
+    """cumsum (``prod``: cumprod) of float ``x`` along ``dim`` in its own dtype, or None;
+    ``reverse`` scans from the end (``flip(cumsum(flip(x)))``, cumsum's backward)."""
     if type(x) is not np.ndarray or x.dtype not in _SUFFIX or x.size < MIN_ELEMS:
         return None
     lib = _lib()
@@ -244,5 +249,5 @@ def scan(x, dim, prod=False):
     y = np.empty(x.shape, x.dtype)
     name = ("cumprod_" if prod else "cumsum_") + _SUFFIX[x.dtype]
     getattr(lib, name)(_P(x.ctypes.data), _P(y.ctypes.data), _L(outer), _L(n), _L(inner),
-                       ctypes.c_int(get_num_threads()))
+                       ctypes.c_int(1 if reverse else 0), ctypes.c_int(get_num_threads()))
     return y

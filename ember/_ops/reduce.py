@@ -706,9 +706,26 @@ def _cumsum_fwd(x, dim, dtype):
     return xp.cumsum(x, axis=dim, dtype=dtype)
 
 
-_CUMSUM = OpDef("cumsum", _cumsum_fwd,
-                lambda ctx, g: (g.flip(ctx.params[0]).cumsum(ctx.params[0])
-                                .flip(ctx.params[0]),), onnx="CumSum")
+def _cumsum_bwd(ctx, g):
+    dim = ctx.params[0]
+    if g._data.__class__ is np.ndarray and g._data.ndim and g._data.size >= 32768:
+        # one reversed scan instead of flip, cumsum, flip (two full copies)
+        return (apply(_REV_CUMSUM, (g,), (dim,)),)
+    return (g.flip(dim).cumsum(dim).flip(dim),)
+
+
+def _rev_cumsum_fwd(g, dim):
+    r = _rk().scan(g, dim, reverse=True)
+    if r is None:
+        r = np.flip(np.cumsum(np.flip(g, dim), axis=dim), dim).copy()
+    return r
+
+
+_CUMSUM = OpDef("cumsum", _cumsum_fwd, _cumsum_bwd, onnx="CumSum")
+# cumsum's backward (a sum over suffixes); its own backward is the forward scan again
+_REV_CUMSUM = OpDef("cumsum_backward", _rev_cumsum_fwd,
+                    lambda ctx, gg: (gg.cumsum(ctx.params[0]),), attrs=("dim",),
+                    node_name="FlipBackward0")
 _CUMSUM.attrs = ('dim', 'dtype')
 
 

@@ -644,6 +644,7 @@ def make_inplace(fn, name):
 
     inplace.__name__ = name
     inplace.__doc__ = f"In-place version of :meth:`{name[:-1]}`."
+    inplace.__wrapped__ = fn  # its parameters are fn's (inspect.signature follows this)
     return inplace
 
 

@@ -430,6 +430,9 @@ RECORD_RULES = {
             lambda x: F.threshold(x, 0.1, -1.0)),
            ("linear", "test_functional_layers_gradcheck",
             lambda x: F.linear(x, x.new_ones(4, 3), x.new_ones(4))),
+           # the first-order path (NOTE [ Linear backward as one record ])
+           ("linear_backward", "test_functional_layers_gradcheck",
+            lambda x: F.linear(x, x.new_ones(4, 3).requires_grad_(), x.new_ones(4))),
            ("layer_norm", "test_functional_layers_gradcheck",
             lambda x: F.layer_norm(x, (3,), x.new_ones(3), x.new_zeros(3))),
            ("batch_norm", "test_functional_layers_gradcheck",

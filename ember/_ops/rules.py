@@ -318,6 +318,11 @@ def _lstm_backward(ins, params):
     return [first(ins)] * (5 if len(ins) > 8 else 4)
 
 
+def _linear_backward(ins, params):
+    # the wanted ones of the input, weight and bias gradients (need_* flags), in g's dtype
+    return [first(ins)] * sum(bool(p) for p in params)
+
+
 def _bincount(ins, params):
     """No weights: int64 counts; float weights: their dtype; other weights: float64."""
     w = ins[1] if len(ins) > 1 else None
@@ -505,6 +510,7 @@ RULES.update({
     "batch_norm_stats": _all_same(3), "layer_norm": _all_same(3),
     "instance_norm_update_stats": _all_same(2),
     "lstm_layer": _lstm, "lstm_layer_backward": _lstm_backward,
+    "linear_backward": _linear_backward,
     "gru_layer": _all_same(5), "gru_layer_backward": _gru_backward,
     "rnn_layer": _all_same(3), "rnn_layer_backward": _all_same(3),
     "copy_slices": same, "copy_": same, "fill_": same, "max_pool_indices": int64,

@@ -337,7 +337,7 @@ def test_pad_edges_match_pytorch(shape, pad, mode):
 
 def test_pad_edges_gradients_and_fallbacks():
     x = ember.randn(2, 3, 5, 4, dtype=ember.float64, requires_grad=True)
-    for mode in ("reflect", "replicate"):
+    for mode in ("reflect", "replicate", "circular"):  # circular: the take_axis records
         assert gradgradcheck(lambda t: ember.nn.functional.pad(t, (1, 2, 2, 1), mode=mode), (x,))
     # negative pads (crops), circular and non-contiguous inputs keep working
     a = np.arange(2 * 3 * 5 * 4.0).reshape(2, 3, 5, 4)
@@ -433,3 +433,14 @@ def test_cumsum_backward_reverse_scan():
     np.testing.assert_allclose(gg.numpy(), np.cumsum(v, axis=1), rtol=1e-12, atol=1e-12)
     small = ember.randn(4, 5, dtype=ember.float64, requires_grad=True)  # the flip path
     assert gradgradcheck(lambda t: t.cumsum(-1), (small,))
+
+
+@pytest.mark.parametrize("shape,dim", [((7, 11), 1), ((1000,), 0), ((40, 30), 0)])
+def test_small_float32_scans_match_pytorch(shape, dim):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(17).standard_normal(shape).astype(np.float32) + 50
+    np.testing.assert_array_equal(ember.cumsum(ember.from_numpy(a), dim).numpy(),
+                                  torch.cumsum(torch.from_numpy(a), dim).numpy())
+    p = (1 + a * 1e-4).astype(np.float32)
+    np.testing.assert_allclose(ember.cumprod(ember.from_numpy(p), dim).numpy(),
+                               torch.cumprod(torch.from_numpy(p), dim).numpy(), rtol=1e-6)

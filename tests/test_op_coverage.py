@@ -349,9 +349,26 @@ RECORD_RULES = {
     "max_pool_backward": ("tests/nn/test_pooling.py::test_gradchecks",
                           lambda: _gg(lambda t: F.max_pool2d(t, 2, 1, dilation=2),
                                       _t(1, 1, 5, 5))),
-    "take_axis_backward": ("tests/nn/test_pooling.py::test_gradchecks",
-                           lambda: _gg(lambda t: F.pad(t, (1, 2, 2, 1), mode="reflect"),
+    # circular (and cropping) pads; reflect/replicate are pad_edges (NOTE [ Reflection and
+    # replication padding by slices ])
+    "take_axis_backward": ("tests/test_fast_paths_s4.py::test_pad_edges_gradients_and_fallbacks",
+                           lambda: _gg(lambda t: F.pad(t, (1, 2, 2, 1), mode="circular"),
                                        _t(1, 1, 4, 4))),
+    # issue 18's fast paths, second round (tests/test_fast_paths_s4.py)
+    **{k: ("tests/test_fast_paths_s4.py::test_pad_edges_gradients_and_fallbacks",
+           lambda: _gg(lambda t: F.pad(t, (1, 2, 2, 1), mode="reflect"), _t(1, 1, 4, 4)))
+       for k in ("pad_edges", "pad_edges_backward")},
+    **{k: ("tests/test_fast_paths_s4.py::test_split_pieces_are_views_and_check_gradients",
+           lambda: _gg(lambda t: [p * p for p in t.chunk(2)], _t(4, 3)))
+       for k in ("split_views", "split_backward")},
+    "softmax_backward_data": (
+        "tests/test_fast_paths_s4.py::test_softmax_backward_record_matches_pytorch",
+        lambda: _gg(lambda t: ember.softmax(t, 1), _t(2, 3))),
+    "log_softmax_backward_data": (
+        "tests/test_fast_paths_s4.py::test_softmax_backward_record_matches_pytorch",
+        lambda: _gg(lambda t: ember.log_softmax(t, 1), _t(2, 3))),
+    "cumsum_backward": ("tests/test_fast_paths_s4.py::test_cumsum_backward_reverse_scan",
+                        lambda: _gg(lambda t: t.cumsum(1), _t(300, 200))),  # the kernel's size
     # issue 18's fast paths (tests/test_fast_paths.py)
     "_cdist_forward": ("tests/test_fast_paths.py::test_cdist_blocks_gradcheck",
                        lambda: _gg(lambda a, b: ember.cdist(a, b, 1.0), _t(3, 2), _t(2, 2))),
@@ -372,8 +389,8 @@ RECORD_RULES = {
     "adaptive_max_pool": ("tests/nn/test_pooling.py::test_adaptive_pools",
                           lambda: _gg(lambda t: F.adaptive_max_pool2d(t, (2, 3)),
                                       _t(1, 1, 5, 7))),
-    "take_axis": ("tests/nn/test_pooling.py::test_gradchecks",
-                  lambda: _gg(lambda t: F.pad(t, (1, 1, 1, 1), mode="reflect"),
+    "take_axis": ("tests/test_fast_paths_s4.py::test_pad_edges_gradients_and_fallbacks",
+                  lambda: _gg(lambda t: F.pad(t, (1, 1, 1, 1), mode="circular"),
                               _t(1, 1, 3, 3))),
     "constant_pad_nd": ("tests/nn/test_pooling.py::test_gradchecks",
                         lambda: _gg(lambda t: F.pad(t, (-1, 2, 0, 1), value=2.0),

@@ -692,6 +692,9 @@ def _cumsum_fwd(x, dim, dtype):
         r = _rk().scan(x, dim)  # threaded, double accumulation (NOTE [ Threaded sums and scans ])
         if r is not None:
             return r
+    if x.dtype == np.float32 and (dtype is None or dtype == x.dtype) and type(x) is np.ndarray:
+        # float32 scans accumulate in double at every size, as PyTorch's and the kernel's do
+        return np.cumsum(x, axis=dim, dtype=np.float64).astype(np.float32)
     n = x.shape[dim] if x.ndim else 1
     if (x.ndim >= 2 and dim != x.ndim - 1 and 2 <= n <= 4096 and x.size >= 256 * n
             and type(x) is np.ndarray
@@ -717,7 +720,8 @@ def _cumsum_bwd(ctx, g):
 def _rev_cumsum_fwd(g, dim):
     r = _rk().scan(g, dim, reverse=True)
     if r is None:
-        r = np.flip(np.cumsum(np.flip(g, dim), axis=dim), dim).copy()
+        acc = np.float64 if g.dtype == np.float32 else None  # as _cumsum_fwd
+        r = np.flip(np.cumsum(np.flip(g, dim), axis=dim, dtype=acc), dim).astype(g.dtype)
     return r
 
 

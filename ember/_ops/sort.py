@@ -495,6 +495,8 @@ def _cumprod_fwd(x, dim):
         r = reduce_kernels.scan(x, dim, prod=True)  # NOTE [ Threaded sums and scans ]
         if r is not None:
             return r
+    if x.dtype == np.float32 and type(x) is np.ndarray:  # double products at every size
+        return np.cumprod(x, axis=dim, dtype=np.float64).astype(np.float32)
     return np.cumprod(x, axis=dim)
 
 

@@ -74,6 +74,8 @@ CALLS = {
     "instance_norm_update_stats": lambda: F.instance_norm(
         _t(2, 3, 5), ember.zeros(3, dtype=ember.float64), ember.ones(3, dtype=ember.float64),
         momentum=0.3),
+    # reflect/replicate padding (NOTE [ Reflection and replication padding by slices ])
+    "pad_edges": lambda: F.pad(_t(1, 2, 4, 5), (1, 2, 2, 1), mode="reflect"),
     # grid_sample without gradients is one record; the sum gives the call a backward
     "grid_sampler_2d": lambda: F.grid_sample(
         _t(2, 3, 4, 5, grad=False), _t(2, 2, 3, 2, seed=1, grad=False).tanh(),
@@ -89,6 +91,7 @@ REACHES = {
     "gru_layer": ("gru_layer", "gru_layer_backward"),
     "rnn_layer": ("rnn_layer", "rnn_layer_backward"),
     "embedding": ("embedding", "embedding_backward"),
+    "pad_edges": ("pad_edges", "pad_edges_backward"),
     "linear": ("linear", "linear_backward"),
     "hardtanh": ("hardtanh", "hardtanh_backward"),
     "leaky_relu": ("leaky_relu", "leaky_relu_backward"),

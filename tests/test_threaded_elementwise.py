@@ -340,3 +340,17 @@ def test_equal_on_large_tensors():
     assert not ember.equal(a, a)
     assert ember.equal(ember.ones(N, dtype=ember.int64), ember.ones(N))
     assert not ember.equal(ember.ones(N), ember.ones(N + 1))
+
+
+def test_in_place_kernels_refuse_partial_overlap():
+    base = np.arange(N + 1, dtype=np.float32)
+    x, y = base[:-1], base[1:]  # y overlaps x shifted by one element
+    assert ufuncs.run("a + b", "f", (x, y), out=x) is None
+    want = x + y
+    xs = [ember.from_numpy(x)]
+    ember._foreach_add_(xs, [ember.from_numpy(y)])
+    _same(xs[0].numpy(), want)
+    first = np.arange(N, dtype=np.float32)
+    assert ufuncs.run("a + b", "f", (first, first[0]), out=first) is None  # a 0-d view of out
+    z = np.ones(N, np.float32)
+    assert ufuncs.run("a + b", "f", (z, z), out=z) is None or bool((z == 2).all())

@@ -112,9 +112,18 @@ def run(expr, kinds, operands, out=None):
     k = _kernel(expr, tuple(_DTYPES[a.dtype] for a in arrays))
     if k is None:
         return None
-    if out is not None and (out.__class__ is not np.ndarray or not out.flags.c_contiguous or
-                            not out.flags.writeable or out.dtype != k.out_dtypes[0]):
-        return None
+    if out is not None:
+        if out.__class__ is not np.ndarray or not out.flags.c_contiguous or \
+                not out.flags.writeable or out.dtype != k.out_dtypes[0]:
+            return None
+        # an operand may be the output itself (in place, element i read before written), but
+        # not overlap it otherwise (x[1:] into x[:-1]: NumPy buffers, the kernel would read
+        # elements it already wrote)
+        oi = out.__array_interface__["data"][0]
+        for a in arrays:
+            if np.may_share_memory(a, out) and (
+                    a.__array_interface__["data"][0] != oi or a.shape != out.shape):
+                return None
     try:
         return k(arrays, out=None if out is None else [out])[0]
     except ValueError:  # shapes that do not broadcast: NumPy raises its own error

@@ -351,6 +351,6 @@ def test_in_place_kernels_refuse_partial_overlap():
     ember._foreach_add_(xs, [ember.from_numpy(y)])
     _same(xs[0].numpy(), want)
     first = np.arange(N, dtype=np.float32)
-    assert ufuncs.run("a + b", "f", (first, first[0]), out=first) is None  # a 0-d view of out
+    assert ufuncs.run("a + b", "f", (first, first[0, ...]), out=first) is None  # 0-d view of out
     z = np.ones(N, np.float32)
     assert ufuncs.run("a + b", "f", (z, z), out=z) is None or bool((z == 2).all())

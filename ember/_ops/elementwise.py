@@ -60,9 +60,6 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     "floor": (None, "f", _KMIN), "ceil": (None, "f", _KMIN), "trunc": (None, "f", _KMIN),
     "frac": (None, "f", _KMIN), "square": (None, "fi", _KMIN),
     "reciprocal": (None, "f", _KMIN), "rsqrt": (None, "f", _KMIN),
-    # the eager forward's formula (op.expr is the textbook one); float32 only: the C loop's
-    # float64 tanh is libm's scalar one, slower than NumPy's
-    "sigmoid": ("tanh(a * 0.5) * 0.5 + 0.5", "F", _KMIN),
     # records and composites outside the unary/binary families (their forwards ask)
     "clamp": ("minimum(maximum(a, b), c)", "fi", _KMIN_SLOW),
     "clamp_min": ("maximum(a, b)", "fi", _KMIN_SLOW),
@@ -79,9 +76,10 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     # SGD's buf * momentum + g, Adagrad's sum + g * g and x + (clr * g) / (sqrt(sum) + eps)
     "sgd_momentum": ("a * c + b", "f", _KMIN), "adagrad_sum": ("a + b * b", "f", _KMIN),
     "adagrad_step": ("a + d * b / (sqrt(c) + e)", "f", _KMIN),
-    # nn.functional.silu and its gradient (g, x), the records' formulas with their sigmoid
-    # 0.5 * tanh(0.5 * x) + 0.5; float32 only, as sigmoid
-    "silu": ("a * (0.5 * tanh(0.5 * a) + 0.5)", "F", _KMIN),
+    # nn.functional.silu's gradient (g, x), the record's formula with its sigmoid
+    # 0.5 * tanh(0.5 * x) + 0.5, float32 only (the C loop's float64 tanh is libm's scalar
+    # one). Not sigmoid or silu's forward: NumPy's vectorised tanh plus a pass or two was as
+    # fast as the kernel's tanhf here (1e6 float32, two threads)
     "silu_backward": ("a * ((0.5 * tanh(0.5 * b) + 0.5) * (1 + b * (1 - (0.5 * tanh(0.5 * b) "
                       "+ 0.5))))", "F", _KMIN),
 }

@@ -305,13 +305,11 @@ def _sig(x):
 
 
 def _silu_fwd(x):
-    r = _kernel_for("silu", x)  # NOTE [ Threaded elementwise kernels ]: large float32 arrays
-    if r is not None:
-        return r
     return (x * _sig(x)).astype(x.dtype)
 
 
 def _silu_dfwd(g, x):
+    # NOTE [ Threaded elementwise kernels ]: one threaded pass on large float32 arrays
     r = _kernel_for("silu_backward", g, x)
     if r is not None:
         return r

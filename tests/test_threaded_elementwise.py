@@ -22,8 +22,8 @@ HAVE_CC = build.compiler()[0] is not None and not K.disabled()
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    """Memory-bound entries run their kernels only with two threads or more: use two, so
-    every kernel runs here whatever the machine's CPU count."""
+    """Run the kernels on two threads whatever the machine's CPU count (the blocks then
+    split between threads, as in use)."""
     old = K.get_num_threads()
     K.set_num_threads(2)
     yield

@@ -40,26 +40,22 @@ def _default_float_np():
 # (None: the record's ``op.expr``, NOTE [ Scalar expressions ]) for the dtype kinds listed,
 # else their NumPy forward. Where NumPy's loop is slow at any size (libm's fmod behind
 # floor_divide/remainder/fmod, sign, clamp) the kernel pays from a few thousand elements;
-# for the memory-bound rest, from where the second thread pays.
+# where it saves passes (composites, frac, rsqrt), from 2^16.
 _KMIN, _KMIN_SLOW = 1 << 16, 1 << 12
 THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
-    "add": (None, "fi", _KMIN), "sub": (None, "fi", _KMIN), "mul": (None, "fi", _KMIN),
-    "div": (None, "f", _KMIN), "maximum": (None, "fi", _KMIN),
-    "minimum": (None, "fi", _KMIN), "fmax": (None, "f", _KMIN), "fmin": (None, "f", _KMIN),
+    # NOT here: single streaming passes NumPy already runs at memory speed (add, mul, neg,
+    # abs, comparisons, maximum, bitwise ops, ...): measured at 1e6 float32 with two threads,
+    # their kernels were 20-40% slower (a parallel region's wake-up under the PASSIVE wait
+    # policy, and no bandwidth gained from the second core on this machine). One line
+    # each brings them back where threads pay.
     "remainder": (None, "f", _KMIN_SLOW), "fmod": (None, "f", _KMIN_SLOW),
     "floor_divide": ("floor_divide(a, b)", "f", _KMIN_SLOW),
-    "eq": (None, "fib", _KMIN), "ne": (None, "fib", _KMIN), "lt": (None, "fib", _KMIN),
-    "le": (None, "fib", _KMIN), "gt": (None, "fib", _KMIN), "ge": (None, "fib", _KMIN),
+    # NumPy's logical ops on non-bool inputs convert first: 5-8x slower than one pass
     "logical_and": (None, "fib", _KMIN), "logical_or": (None, "fib", _KMIN),
     "logical_xor": (None, "fib", _KMIN), "logical_not": (None, "fib", _KMIN),
-    "bitwise_and": ("bitwise_and(a, b)", "ib", _KMIN),
-    "bitwise_or": ("bitwise_or(a, b)", "ib", _KMIN),
-    "bitwise_xor": ("bitwise_xor(a, b)", "ib", _KMIN),
-    "bitwise_not": ("invert(a)", "ib", _KMIN),
-    "neg": (None, "fi", _KMIN), "abs": (None, "fi", _KMIN), "sign": (None, "fi", _KMIN_SLOW),
-    "floor": (None, "f", _KMIN), "ceil": (None, "f", _KMIN), "trunc": (None, "f", _KMIN),
-    "frac": (None, "f", _KMIN), "square": (None, "fi", _KMIN),
-    "reciprocal": (None, "f", _KMIN), "rsqrt": (None, "f", _KMIN),
+    "sign": (None, "fi", _KMIN_SLOW),
+    # two NumPy passes, or a slow loop, in one
+    "frac": (None, "f", _KMIN), "reciprocal": (None, "f", _KMIN), "rsqrt": (None, "f", _KMIN),
     # records and composites outside the unary/binary families (their forwards ask)
     "clamp": ("minimum(maximum(a, b), c)", "fi", _KMIN_SLOW),
     "clamp_min": ("maximum(a, b)", "fi", _KMIN_SLOW),
@@ -107,15 +103,12 @@ def _plain(*tensors):
     return True
 
 
-def _threaded(expr, kinds, operands, out=None, kmin=_KMIN_SLOW):
+def _threaded(expr, kinds, operands, out=None, kmin=None):  # noqa: ARG001 - the entry's size, kept for a per-class rule
     """The threaded kernel's result for these operands (into ``out`` when given), or None
     (NOTE [ Threaded elementwise kernels ]); imported on first use, so ``import ember`` does
-    not load the generator. Entries of the memory-bound class (``kmin`` = ``_KMIN``) gain
-    only from the second thread: with one thread NumPy's loop runs them."""
-    from ember._codegen.ufuncs import get_num_threads, run
+    not load the generator."""
+    from ember._codegen.ufuncs import run
 
-    if kmin == _KMIN and get_num_threads() < 2:
-        return None
     return run(expr, kinds, operands, out)
 
 

@@ -222,9 +222,10 @@ def _kernel(name, operands, out=None, expr=None):
     x = operands[0]
     if x.__class__ is not _HOST:
         return None
-    texpr, kinds, kmin = _E.THREADED[name]
-    if x.size < kmin:
+    entry = _E.THREADED.get(name)
+    if entry is None or x.size < entry[2]:
         return None
+    texpr, kinds, kmin = entry
     return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out, kmin)
 
 

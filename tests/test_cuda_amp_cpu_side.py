@@ -151,17 +151,28 @@ def test_cuda_autocast_follows_pytorchs_lists(fake, name, call, want):
 
 
 @pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="nll_loss's forward (nn/_functional_loss.py _nll_composed) and "
-                          "scatter_add's (_ops/index.py, xp.add.at with a host index) mix host "
-                          "NumPy arrays into cuda data, with or without autocast: reported, "
-                          "outside issue 15's files")
+                   reason="scatter_add's forward (_ops/index.py, xp.add.at with a host index) "
+                          "mixes host NumPy arrays into cuda data, with or without autocast")
 @pytest.mark.parametrize("call", [
-    lambda: F.nll_loss(_h(3, 4), ember.tensor([0, 1, 3], device="cuda")),
     lambda: _h(2, 2).scatter_add(0, ember.tensor([[0, 1]], device="cuda"), _f(1, 2)),
-], ids=["nll_loss", "scatter_add"])
+], ids=["scatter_add"])
 def test_cuda_autocast_ops_with_host_arrays_in_their_forward(fake, call):
     with np.errstate(all="ignore"), ember.autocast("cuda", dtype=ember.float16):
         assert call().dtype == F32
+
+
+@pytest.mark.parametrize("weight", [False, True])
+def test_cuda_nll_loss_keeps_its_targets_on_the_device(fake, weight):
+    # nll_loss built its clamped targets and row weights with host NumPy (TypeError on cuda)
+    w = ember.tensor([1.0, 2.0, 0.5, 1.0], device="cuda") if weight else None
+    logits = ember.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, -1.0, 0.0, 2.0], [0.5, 0.5, 0.5, 0.5]])
+    t = ember.tensor([0, 1, 3])
+    ref = F.nll_loss(logits.log_softmax(1), t, weight=w.cpu() if weight else None,
+                     ignore_index=1)
+    with np.errstate(all="ignore"), ember.autocast("cuda", dtype=ember.float16):
+        got = F.nll_loss(logits.cuda().log_softmax(1), t.cuda(), weight=w, ignore_index=1)
+    assert got.dtype == F32 and got.device.type == "cuda"
+    assert abs(got.item() - ref.item()) < 1e-6
 
 
 def test_cuda_autocast_lists_hold_pytorchs_documented_names():

@@ -419,15 +419,15 @@ def _nll_composed(logp, target, weight, ignore_index, reduction):
     x = logp.movedim(class_dim, -1).reshape(-1, c) if logp.dim() > 2 else \
         (logp.reshape(1, c) if logp.dim() == 1 else logp)
     t = target._data.reshape(-1).astype(np.int64)
-    valid = _check_bounds(t, c, ignore_index)
-    tc = np.where(valid, t, 0)
-    wd = weight._data[tc] if weight is not None else np.ones(len(t), logp._data.dtype)
-    wt = (wd * valid).astype(logp._data.dtype)
+    dtype = logp._data.dtype
+    tc, wt = _ce_targets(t, ignore_index, c, weight._data if weight is not None else None,
+                         dtype)
     loss = _nll_apply(x, tc, wt)
     if weight is not None and weight._requires_grad:
         # weights that require grad: compose the weighting with ember ops
-        w_sel = weight[Tensor._wrap(tc)] * Tensor._wrap(valid.astype(logp._data.dtype))
-        loss = _nll_apply(x, tc, valid.astype(logp._data.dtype)) * w_sel
+        valid = (t != ignore_index).astype(dtype)
+        w_sel = weight[Tensor._wrap(tc)] * Tensor._wrap(valid)
+        loss = _nll_apply(x, tc, valid) * w_sel
         denom = w_sel.sum()
     else:
         denom = float(wt.sum())

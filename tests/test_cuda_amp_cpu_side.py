@@ -394,3 +394,17 @@ def test_cuda_region_with_a_cpu_scalar_tensor(fake):
         assert ember.pow(ember.tensor(2.0), _h(3)).dtype == F32
         assert ember.addcmul(ember.tensor(1.0), _h(3), _f(3)).dtype == F32
         assert autocast_mode._STATE["devices"] == {"cuda"}
+
+
+@pytest.mark.parametrize("fn", [F.dropout, F.alpha_dropout, F.dropout2d])
+def test_cuda_dropout_moves_its_host_drawn_mask_to_the_device(fake, fn):
+    # the mask is drawn by ember's host generator; it was multiplied into cuda data as is
+    ember.manual_seed(0)
+    ref = fn(ember.ones(4, 3, 5, 5), 0.4, training=True)
+    ember.manual_seed(0)
+    x = ember.ones(4, 3, 5, 5, device="cuda", requires_grad=True)
+    y = fn(x, 0.4, training=True)
+    assert y.device.type == "cuda"
+    assert np.array_equal(y.cpu().detach().numpy(), ref.numpy())
+    y.sum().backward()
+    assert x.grad.device.type == "cuda"

@@ -40,7 +40,8 @@ def _dropout_fwd(x, p, mask_dims, alpha):
     if p == 1:  # nothing kept, nothing drawn
         mask = xp.zeros(shape, dt)
         return x * mask, mask
-    keep = _gen(None).random(shape) >= p
+    # drawn on the host (ember's generator), moved to x's device (a no-op for NumPy arrays)
+    keep = xp.asarray(_gen(None).random(shape) >= p)
     if not alpha:
         mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
         return x * mask, mask

@@ -488,7 +488,30 @@ def test_rules_match_real_outputs(observed):
 UNCHECKED = {
     "copy_slices": "recorded by in-place-on-view autograd (core._rebase_view) as a graph node "
                    "only; it never passes through dispatch",
+    # Under a dispatch mode (Observe above) split/unbind/chunk record one slice per piece
+    # (NOTE [ Split as one node ]), and the modes here do not run backward: these three are
+    # checked outside a mode by test_split_and_scan_backward_rules below.
+    "split_views": "one record only outside dispatch modes",
+    "split_backward": "the backward of split_views",
+    "cumsum_backward": "reached only by a backward",
 }
+
+
+@pytest.mark.parametrize("dt", [ember.float32, ember.float64, ember.float16, ember.bfloat16,
+                                ember.complex64])
+def test_split_and_scan_backward_rules(dt):
+    from ember._ops.core import OPS as ops
+
+    x = ember.ones(4, 3, dtype=dt, requires_grad=True)
+    pieces = ember.split(x, [1, 3], 0)
+    assert pieces[0].grad_fn is not None
+    want = rules.rule_for(ops["split_views"])([dt], (0, (1, 3), False, "SplitBackward0"))
+    assert want == [p.dtype for p in pieces]
+    g, = ember.autograd.grad(sum(p.sum() for p in pieces), x, create_graph=True)
+    assert rules.rule_for(ops["split_backward"])([dt, dt], (0, (1, 3), False)) == [g.dtype]
+    y = ember.ones(5, dtype=dt, requires_grad=True)
+    gy, = ember.autograd.grad(y.cumsum(0).sum(), y)
+    assert rules.rule_for(ops["cumsum_backward"])([dt], (0,)) == [gy.dtype]
 
 
 def test_every_record_is_checked(observed):

@@ -492,6 +492,10 @@ RULES.update({
     "frexp": _frexp, "histogram": _all_same(2),
     "_cdist_forward": same, "_euclidean_dist": same, "_cdist_backward": _all_same(2),
     "grid_sampler_2d": same,
+    # one-record backwards of softmax/log_softmax (grad_output, output) and reflect/replicate
+    # padding and its fold: the first input's dtype
+    "softmax_backward_data": same, "log_softmax_backward_data": same,
+    "pad_edges": same, "pad_edges_backward": same,
     "sum": from_attr(2, sum_), "prod": from_attr(2, sum_), "mean": from_attr(2, same),
     "cumsum": from_attr(1, sum_), "count_nonzero": int64,
     "to_copy": from_attr(1), "to_copy_nondiff": from_attr(1),
@@ -552,6 +556,14 @@ for _n in _names("sum mean prod amax argmax max_dim norm var logsumexp all any c
                  "_foreach_norm"):
     KINDS[_n] = "reduction"
 del _n, _rule
+
+
+def _split_views(ins, params):
+    """``split_views`` (unbind/split/chunk as one record): one piece per split size."""
+    return [first(ins)] * len(params[1])
+
+
+RULES.update({"split_views": _split_views, "split_backward": same, "cumsum_backward": same})
 
 
 def rule_for(op):

@@ -32,8 +32,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen import build
-from ember._codegen.kernel import disabled, get_num_threads
+from ember._codegen.kernel import c_library, get_num_threads
 
 _SRC = r"""
 #include <math.h>
@@ -66,26 +65,12 @@ MAXPOOL2D_BWD(float, maxpool2d_bwd_f32)
 MAXPOOL2D_BWD(double, maxpool2d_bwd_f64)
 """
 
-_LIB = []
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
 
 
-def _lib():
-    """The compiled library, or None (no compiler, or kernels disabled)."""
-    if disabled():
-        return None
-    if not _LIB:
-        try:
-            lib = build.load(_SRC)
-        except build.CompilerMissing:
-            lib = None
-        if lib is not None:
-            for name in ("maxpool2d_bwd_f32", "maxpool2d_bwd_f64"):
-                fn = getattr(lib, name)
-                fn.restype = None
-        _LIB.append(lib)
-    return _LIB[0]
+# the compiled library, or None (no compiler, or kernels disabled)
+_lib = c_library(_SRC, ("maxpool2d_bwd_f32", "maxpool2d_bwd_f64"))
 
 
 def _geometry(ks, s, p, d):

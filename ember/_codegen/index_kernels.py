@@ -30,8 +30,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen import build
-from ember._codegen.kernel import disabled, get_num_threads
+from ember._codegen.kernel import c_library, get_num_threads
 
 _SRC = r"""
 #include <string.h>
@@ -140,7 +139,6 @@ GATHER(int, gather_i32)
 GATHER(long, gather_i64)
 """
 
-_LIB = []
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
            np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 _L = ctypes.c_long
@@ -149,21 +147,9 @@ _P = ctypes.c_void_p
 _MIN_ELEMS = 4096  # below this the call overhead outweighs NumPy's indexing
 
 
-def _lib():
-    """The compiled library, or None (no compiler, or kernels disabled)."""
-    if disabled():
-        return None
-    if not _LIB:
-        try:
-            lib = build.load(_SRC)
-        except build.CompilerMissing:
-            lib = None
-        if lib is not None:
-            for s in _SUFFIX.values():
-                for name in ("gather_" + s, "gather_" + s + "_sadd"):
-                    getattr(lib, name).restype = None
-        _LIB.append(lib)
-    return _LIB[0]
+# the compiled library, or None (no compiler, or kernels disabled)
+_lib = c_library(_SRC, [n for s in ("f32", "f64", "i32", "i64")
+                        for n in ("gather_" + s, "gather_" + s + "_sadd")])
 
 
 def _geometry(shape, dim):

@@ -54,6 +54,32 @@ def disabled():
     return _DISABLED[0]
 
 
+def c_library(src, void_functions):
+    """A loader for the hand-written C library ``src``: each call returns the library (built
+    on the first call, then kept; from the disk cache when built before), or None when
+    compilation is off (:func:`disabled`) or no compiler is found. ``void_functions`` names
+    the library's functions that return nothing (ctypes would read an int otherwise)."""
+    from ember._codegen import build
+
+    kept = []
+
+    def load():
+        if disabled():
+            return None
+        if not kept:
+            try:
+                lib = build.load(src)
+            except build.CompilerMissing:
+                lib = None
+            if lib is not None:
+                for name in void_functions:
+                    getattr(lib, name).restype = None
+            kept.append(lib)
+        return kept[0]
+
+    return load
+
+
 def set_disabled(flag):
     """Turn compilation off (True: every kernel runs on the NumPy executor) or back on;
     returns the previous setting."""

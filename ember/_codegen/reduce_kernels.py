@@ -30,8 +30,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen import build
-from ember._codegen.kernel import disabled, get_num_threads
+from ember._codegen.kernel import c_library, get_num_threads
 
 _SRC = r"""
 #include <stdlib.h>
@@ -169,7 +168,6 @@ SCAN(float, cumprod_f32, *, 1.0)
 SCAN(double, cumprod_f64, *, 1.0)
 """
 
-_LIB = []
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _SUFFIX = {_F32: "f32", _F64: "f64"}
 _L = ctypes.c_long
@@ -177,21 +175,9 @@ _P = ctypes.c_void_p
 MIN_ELEMS = 1 << 15  # below this NumPy's single pass is as fast as a threaded call
 
 
-def _lib():
-    """The compiled library, or None (no compiler, or kernels disabled)."""
-    if disabled():
-        return None
-    if not _LIB:
-        try:
-            lib = build.load(_SRC)
-        except build.CompilerMissing:
-            lib = None
-        if lib is not None:
-            for name in ("sum_f32", "cumsum_f32", "cumsum_f64", "cumprod_f32",
-                         "cumprod_f64"):
-                getattr(lib, name).restype = None
-        _LIB.append(lib)
-    return _LIB[0]
+# the compiled library, or None (no compiler, or kernels disabled)
+_lib = c_library(_SRC, ("sum_f32", "cumsum_f32", "cumsum_f64", "cumprod_f32",
+                        "cumprod_f64"))
 
 
 def _run_geometry(shape, axes):

@@ -393,7 +393,10 @@ def test_keyboard_interrupt_shuts_workers_down():
 def test_sigint_in_subprocess_exits_cleanly(tmp_path):
     script = tmp_path / "ctrlc.py"
     script.write_text(
-        "import sys, time, ember\n"
+        "import signal, sys, time, ember\n"
+        # a parent that ignores SIGINT (a job started with & by a non-interactive shell)
+        # passes that on: Ctrl-C's handler is put back, as an interactive session has it
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from ember.utils.data import DataLoader, Dataset\n"
         "class Slow(Dataset):\n"
         "    def __len__(self): return 10**6\n"

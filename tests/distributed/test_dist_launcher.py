@@ -89,7 +89,12 @@ def test_failed_rank_fails_the_launcher_with_a_rank_table(tmp_path):
 def test_ctrl_c_ends_every_rank(tmp_path):
     cmd, env = _launch("--standalone", "--nproc_per_node", 2,
                        os.path.join(WORKERS, "sleeper.py"), tmp_path)
-    launcher = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # SIGINT's default disposition for the launcher: a test run started in the background by
+    # a non-interactive shell ignores SIGINT, and children inherit that (Ctrl-C never
+    # reaches a terminal's job that way, so the launcher rightly keeps the setting)
+    launcher = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    pids = []
     try:
         deadline = time.monotonic() + 60
         while not all((tmp_path / f"pid{r}").exists() for r in range(2)):
@@ -97,7 +102,7 @@ def test_ctrl_c_ends_every_rank(tmp_path):
             assert launcher.poll() is None, launcher.communicate()
             time.sleep(0.1)
         time.sleep(0.2)
-        pids = [int((tmp_path / f"pid{r}").read_text()) for r in range(2)]
+        pids[:] = [int((tmp_path / f"pid{r}").read_text()) for r in range(2)]
         t0 = time.monotonic()
         launcher.send_signal(signal.SIGINT)
         launcher.communicate(timeout=30)
@@ -109,7 +114,15 @@ def test_ctrl_c_ends_every_rank(tmp_path):
     finally:
         if launcher.poll() is None:
             launcher.kill()
-            launcher.communicate()
+        for pid in pids:  # ranks left behind would hold the pipes open: no hang on them
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            launcher.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def _alive(pid):

@@ -150,10 +150,9 @@ def test_cuda_autocast_follows_pytorchs_lists(fake, name, call, want):
     assert out.is_cuda and out.dtype == want, f"{name}: {out.dtype}, PyTorch gives {want}"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="scatter_add's forward (_ops/index.py, xp.add.at with a host index) "
-                          "mixes host NumPy arrays into cuda data, with or without autocast")
 @pytest.mark.parametrize("call", [
+    # scatter_add's forward ran NumPy's add.at on cuda data; it goes through the backend's
+    # scatter_add kernel now (cupyx.scatter_add)
     lambda: _h(2, 2).scatter_add(0, ember.tensor([[0, 1]], device="cuda"), _f(1, 2)),
 ], ids=["scatter_add"])
 def test_cuda_autocast_ops_with_host_arrays_in_their_forward(fake, call):
@@ -408,3 +407,13 @@ def test_cuda_dropout_moves_its_host_drawn_mask_to_the_device(fake, fn):
     assert np.array_equal(y.cpu().detach().numpy(), ref.numpy())
     y.sum().backward()
     assert x.grad.device.type == "cuda"
+
+
+def test_cuda_index_put_accumulate_runs_on_the_device(fake):
+    # index_put_(accumulate=True) ran NumPy's add.at on cuda data (the backend's kernel now)
+    base = ember.arange(6.0).reshape(3, 2)
+    idx, v = ember.tensor([0, 0, 2]), ember.ones(3, 2)
+    ref = base.clone().index_put_((idx,), v, accumulate=True)
+    got = base.cuda().index_put_((idx.cuda(),), v.cuda(), accumulate=True)
+    assert got.device.type == "cuda"
+    assert np.array_equal(got.cpu().numpy(), ref.numpy())

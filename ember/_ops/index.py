@@ -6,14 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ember._graph import GRAD
-from ember._backends import xp_of
+from ember._backends import KERNELS, xp_of
 from ember._ops.core import MODES
 from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
 from ember._ops.core import check_extra, save_extra
 from ember._ops.outarg import with_out
 from ember._tensor import Tensor
 
-xp = np
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
@@ -194,7 +193,7 @@ def _scatter_fwd(g, shape, key, accumulate):
     if accumulate:
         if key.__class__ is DimKey and _ik().scatter_add(z, key.idx, g, key.dim, key.rows):
             return z
-        xp.add.at(z, key, g)
+        KERNELS.scatter_add(z, key, g)  # the backend's (cupyx.scatter_add on cuda)
     else:
         z[key] = g
     return z
@@ -248,7 +247,7 @@ def _index_put_fwd(x, v, key, accumulate):
         v = v.astype(x.dtype, copy=False)
         if key.__class__ is DimKey and _ik().scatter_add(y, key.idx, v, key.dim, key.rows):
             return y
-        xp.add.at(y, key, v)
+        KERNELS.scatter_add(y, key, v)
     else:
         y[key] = v
     return y

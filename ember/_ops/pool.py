@@ -420,7 +420,7 @@ def _take_bwd_fwd(g, idx, axis, length):
         for k, i in enumerate(idx.tolist()):
             out[lead + (i,)] += g[lead + (k,)]
         return out
-    xp.add.at(out, lead + (idx,), g)
+    KERNELS.scatter_add(out, lead + (idx,), g)
     return out
 
 

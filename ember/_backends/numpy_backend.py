@@ -130,7 +130,13 @@ def _erfinv_scalar(y):
     return x
 
 
-erfinv = _special("erfinv", _erfinv_scalar)
+_erfinv_any = _special("erfinv", _erfinv_scalar)
+
+
+def erfinv(x):
+    """The inverse error function elementwise; odd, so the sign of zero is kept (SciPy's
+    answers 0.0 at -0.0, PyTorch -0.0)."""
+    return np.copysign(_erfinv_any(x), x)
 
 
 digamma = _special_np("digamma", _sm.digamma)

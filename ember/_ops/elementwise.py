@@ -727,7 +727,7 @@ def _save2(opdef, n, x, y, out):
 _NUMBER_INPUT_OK = frozenset(("add", "sub", "mul", "div", "true_divide", "floor_divide",
                               "remainder", "pow", "float_power", "xlogy", "bitwise_and",
                               "bitwise_or", "bitwise_xor", "bitwise_left_shift",
-                              "bitwise_right_shift"))
+                              "bitwise_right_shift", "special_xlog1py", "special_zeta"))
 _NUMBER_OTHER_REFUSED = frozenset(("atan2", "arctan2", "fmax", "fmin", "gcd", "lcm",
                                    "heaviside", "hypot", "logaddexp", "logaddexp2",
                                    "logical_and", "logical_or", "logical_xor", "maximum",
@@ -747,6 +747,10 @@ def _check_operands(name, a, b):
             tn = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
                             f"not {tn}")
+        if pos == 1 and not isinstance(b, Tensor):  # two numbers: no overload takes them
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"({type(a).__name__}, {type(b).__name__}), but expected at least "
+                            "one Tensor")
 
 
 def _scalar(v, name):

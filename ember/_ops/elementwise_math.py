@@ -141,8 +141,12 @@ def positive(input):
 
 
 def _logit_fwd(x, eps):
+    xp = xp_of(x)
     if eps is not None:
-        x = xp.clip(x, eps, 1 - eps)
+        if eps <= 0.5:
+            x = xp.clip(x, eps, 1 - eps)
+        else:  # bounds crossed: PyTorch tests the lower one first (clip lets the upper win)
+            x = xp.where(x < eps, x.dtype.type(eps), xp.minimum(x, x.dtype.type(1 - eps)))
     with np.errstate(divide="ignore", invalid="ignore"):
         return xp.log(x / (1 - x))
 
@@ -168,7 +172,17 @@ def logit(input, eps=None, *, out=None):
     return write_out("logit", out, r) if out is not None else r
 
 
-_POLYGAMMA = OpDef("polygamma", lambda x, n: B.polygamma(n, x), None, save="x")
+def _polygamma_fwd(x, n):
+    r = B.polygamma(n, x)
+    if n == 0:
+        return r
+    # PyTorch's infinities: trigamma's reflection gives nan at -inf, and n >= 2 goes through
+    # zeta(n + 1, x), which is nan at x = +inf (the kernels answer the limits, inf and 0)
+    bad = x.dtype.type(-np.inf if n == 1 else np.inf)
+    return xp_of(r).where(x == bad, r.dtype.type(np.nan), r)
+
+
+_POLYGAMMA = OpDef("polygamma", _polygamma_fwd, None, save="x")
 
 
 @_POLYGAMMA.grad

@@ -85,8 +85,11 @@ def _ndtri_fb(p):
 
 
 def _entr(x):
+    xp = xp_of(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = -x * xp.log(xp.where(x > 0, x, x.dtype.type(1)))
+    # +0.0 at 0 as PyTorch (-0 * log(1) is -0.0); entr(1) stays -0.0, as there
+    r = xp.where(x == 0, x.dtype.type(0), r)
     r = xp.where(x < 0, x.dtype.type(-np.inf), r)
     return xp.where(xp.isnan(x), x, r).astype(x.dtype, copy=False)
 
@@ -158,6 +161,7 @@ entr = _special_unary("entr", _entr,
 
 
 def _xlog1py(x, y):
+    xp = xp_of(x if hasattr(x, "dtype") else y)
     with np.errstate(divide="ignore", invalid="ignore"):
         dt = np.result_type(x, y)
         r = xp.where(x == 0, xp.zeros((), dt), x * xp.log1p(y))
@@ -184,7 +188,15 @@ def _broadcast(a, b):
 
 def _zeta(x, q):
     x, q = _broadcast(x, q)
-    return B.zeta(x, q).astype(np.result_type(x, q), copy=False)
+    r = B.zeta(x, q)
+    # Cephes' order, as PyTorch: the pole at x == 1 first (inf even for q = nan or inf),
+    # then q = -inf counts as a non-positive integer q (inf) unless x < 1 (nan); q = +inf
+    # gives nan (SciPy's and cupyx's kernels answer the limit 0 there).
+    xp = xp_of(r)
+    t = r.dtype.type
+    r = xp.where(q == np.inf, t(np.nan), r)
+    pole = (x == 1) | ((q == -np.inf) & ~(x < 1))
+    return xp.where(pole, t(np.inf), r).astype(np.result_type(x, q), copy=False)
 
 
 _zeta_fn = binary("special_zeta", _zeta, to_float=True, differentiable=False)
@@ -208,14 +220,32 @@ def _no_grad_in_a(which):
     return bwd
 
 
+def _igamma_edges(a, x, r, upper):
+    """PyTorch's edge rules over the kernel's result ``r``, in its order: nan for a or x
+    negative; at a == 0, P = 1 for x > 0 else nan; at x == 0, P = 0; at a = inf, nan for
+    x = inf else P = 0; at x = inf, P = 1 (Q = 1 - P). So a nan ``a`` still gives P(nan, 0)
+    = 0, and P(inf, nan) = 0, where the kernels answer nan."""
+    xp = xp_of(r)
+    t = r.dtype.type
+    lo, hi = (t(1), t(0)) if upper else (t(0), t(1))
+    nan = t(np.nan)
+    r = xp.where(xp.isinf(x), hi, r)
+    r = xp.where(xp.isinf(a), xp.where(xp.isinf(x), nan, lo), r)
+    r = xp.where(x == 0, lo, r)
+    r = xp.where(a == 0, xp.where(x > 0, hi, nan), r)
+    return xp.where((x < 0) | (a < 0), nan, r)
+
+
 def _gammainc_kernel(a, x):
     a, x = _broadcast(a, x)
-    return B.gammainc(a, x).astype(np.result_type(a, x), copy=False)
+    r = B.gammainc(a, x).astype(np.result_type(a, x), copy=False)
+    return _igamma_edges(a, x, r, False)
 
 
 def _gammaincc_kernel(a, x):
     a, x = _broadcast(a, x)
-    return B.gammaincc(a, x).astype(np.result_type(a, x), copy=False)
+    r = B.gammaincc(a, x).astype(np.result_type(a, x), copy=False)
+    return _igamma_edges(a, x, r, True)
 
 
 _gammainc_fn = binary("special_gammainc", _gammainc_kernel, _no_grad_in_a("igamma"),
@@ -373,8 +403,15 @@ for _p, (_m, _e) in _POLY_DOCS.items():
 
 
 # =============================================================================== Bessel, Airy
-def _unary_doc(name, what, example):
-    fn = _special_unary(name, getattr(B, name))
+def _airy_ai(x):
+    # Ai(x) underflows past x = 103.892, where PyTorch (Cephes) answers 0; the backend
+    # kernels overflow to nan for huge finite x (+-inf stay nan, as PyTorch).
+    r = B.airy_ai(x)
+    return xp_of(r).where((x > 103.892) & (x < np.inf), r.dtype.type(0), r)
+
+
+def _unary_doc(name, what, example, kernel=None):
+    fn = _special_unary(name, kernel or getattr(B, name))
     fn.__doc__ = f"""{what}, elementwise (not differentiable, as in PyTorch).
 
     Computed in float64 and returned in the input's floating dtype (integers give the
@@ -394,7 +431,8 @@ def _unary_doc(name, what, example):
     return fn
 
 
-airy_ai = _unary_doc("airy_ai", "The Airy function Ai", "tensor([0.2317, 0.0349])")
+airy_ai = _unary_doc("airy_ai", "The Airy function Ai", "tensor([0.2317, 0.0349])",
+                     _airy_ai)
 bessel_j0 = _unary_doc("bessel_j0", "The Bessel function of the first kind of order 0",
                        "tensor([0.9385, 0.2239])")
 bessel_j1 = _unary_doc("bessel_j1", "The Bessel function of the first kind of order 1",
@@ -429,10 +467,12 @@ spherical_bessel_j0 = _unary_doc("spherical_bessel_j0",
 
 
 def xlog1py(input, other, *, out=None):
-    """``input * log1p(other)``, 0 where ``input == 0`` (NaN ``other`` propagates)."""
+    """``input * log1p(other)``, 0 where ``input == 0`` (NaN ``other`` propagates); either
+    operand may be a number."""
     return _xlog1py_fn(input, other, out=out)
 
 
 def zeta(input, other, *, out=None):
-    """The Hurwitz zeta function ``sum_k (k + other) ** -input`` (no gradient, as PyTorch)."""
+    """The Hurwitz zeta function ``sum_k (k + other) ** -input`` (no gradient, as PyTorch);
+    either operand may be a number."""
     return _zeta_fn(input, other, out=out)

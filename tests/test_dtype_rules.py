@@ -165,6 +165,10 @@ def _library_calls():
                                                        t(1, 2, 3, 4, seed=2)),
             lambda t=t: F.grid_sample(t(1, 2, 3, 3), t(1, 2, 2, 2, seed=1).tanh(),
                                       align_corners=False),
+            # create_graph differentiates the composite (its spatial_gather records)
+            lambda t=t: (lambda x: ember.autograd.grad(
+                F.grid_sample(x, t(1, 2, 2, 2, seed=1).tanh(), align_corners=False).sum(), x,
+                create_graph=True)[0])(t(1, 2, 3, 3)),
             # without gradients: the grid_sampler_2d record
             lambda t=t: F.grid_sample(t(1, 2, 3, 3, grad=False),
                                       t(1, 2, 2, 2, seed=1, grad=False).tanh(),

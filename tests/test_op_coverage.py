@@ -381,6 +381,10 @@ RECORD_RULES = {
         "tests/test_fast_paths.py::test_grid_sample_record_is_bit_identical_to_composite",
         lambda: F.grid_sample(ember.ones(1, 1, 2, 2), ember.zeros(1, 1, 1, 2),
                               align_corners=False)),
+    "grid_sampler_2d_backward": (
+        "tests/test_fast_paths_s5_struct.py::test_grid_sample_gradcheck_and_double_backward",
+        lambda: F.grid_sample(_t(1, 1, 2, 2), _t(1, 1, 1, 2), align_corners=False).sum()
+        .backward()),
     # nn kernels, tested with nn
     "avg_pool": ("tests/nn/test_pooling.py::test_gradchecks",
                  lambda: _gg(lambda t: F.avg_pool2d(t, 2), _t(1, 1, 4, 4))),

@@ -16,6 +16,7 @@ import ember
 from ember._ops import conv as _conv
 from ember._ops import pool as _pool
 from ember._backends import xp_of
+from ember._codegen import sample_kernels as _sample_kernels
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply, state_of as _state
 from ember._tensor import Tensor
@@ -676,13 +677,15 @@ def _clip(coord, hi):
 
 
 # NOTE [ grid_sample without gradients ]
-# With gradients, grid_sample is the composite below (its gradients in the input and the grid
-# come from the ops it is made of). Without them (no grad mode, or neither argument requires
-# grad) it is one non-differentiable record, ``grid_sampler_2d``, whose forward repeats the
-# composite's arithmetic on raw arrays in the same order (so the values are bit-identical):
-# one gather per corner, the corner weights formed on (N, 1, Ho, Wo) and folded with the
-# validity mask, and no per-op dispatch, so small calls are no longer dominated by a dozen
-# records and large ones skip the intermediate tensors.
+# grid_sample is one record, ``grid_sampler_2d``, wherever the threaded C kernels apply (host
+# float32/float64 data and a compiler: NOTE [ Grid-sample kernels ] in
+# _codegen/sample_kernels.py), with or without gradients; its backward is the kernel's one
+# ``grid_sampler_2d_backward`` record, or the composite's gradients under create_graph.
+# Without the kernels, calls with gradients run the composite below (gradients in the input
+# and the grid come from the ops it is made of) and calls without them still use the record,
+# whose NumPy forward repeats the composite's arithmetic on raw arrays in the same order (so
+# the values are bit-identical): one gather per corner, the corner weights formed on
+# (N, 1, Ho, Wo) and folded with the validity mask, and no per-op dispatch.
 def _gs_coord(g, size, ac, padding_mode):
     c = (g + 1) * ((size - 1) / 2) if ac else ((g + 1) * size - 1) / 2
     if padding_mode == "reflection":
@@ -705,6 +708,9 @@ def _gs_coord(g, size, ac, padding_mode):
 
 
 def _grid_sample_fwd(x, grid, mode, padding_mode, ac):
+    y = _sample_kernels.grid_sample_2d(x, grid, mode, padding_mode, ac)
+    if y is not None:  # the threaded C kernel (NOTE [ Grid-sample kernels ])
+        return y
     n, c, h, w = x.shape
     ho, wo = grid.shape[1:3]
     dt = x.dtype
@@ -753,8 +759,40 @@ def _grid_sample_fwd(x, grid, mode, padding_mode, ac):
     return out.reshape(n, c, ho, wo)
 
 
-_GRID_SAMPLER = OpDef("grid_sampler_2d", _grid_sample_fwd, None, differentiable=False,
-                      attrs=("mode", "padding_mode", "align_corners"))
+def _grid_sample_bwd_fwd(g, x, grid, mode, padding_mode, ac, need_x, need_grid):
+    r = _sample_kernels.grid_sample_2d_backward(g, x, grid, mode, padding_mode, ac, need_x,
+                                                need_grid)
+    if r is None:  # only recorded where the kernel applies (grid_sample checks first)
+        raise RuntimeError(f"grid_sampler_2d_backward(): no kernel for input {x.dtype} "
+                           f"{list(x.shape)} and grid {list(grid.shape)}")
+    return r
+
+
+def _grid_sample_grad(ctx, g):
+    x, grid = ctx.inputs
+    mode, padding_mode, ac = ctx.params
+    if GRAD.enabled:  # create_graph: the composite's gradients are themselves differentiable
+        with ember.enable_grad():
+            y = _grid_sample_composite(x, grid, mode, padding_mode, ac)
+        want = [t for t in (x, grid) if t.requires_grad]
+        got = iter(ember.autograd.grad(y, want, g, create_graph=True, allow_unused=True))
+        return tuple(next(got) if t.requires_grad else None for t in (x, grid))
+    need_x, need_grid = ctx.needs_input_grad
+    return apply(_GRID_SAMPLER_BWD, (g, x, grid),
+                 (mode, padding_mode, ac, bool(need_x), bool(need_grid)))
+
+
+# The C kernel's backward, one record for both gradients (as PyTorch's
+# grid_sampler_2d_backward; not itself differentiable: create_graph takes the composite).
+_GRID_SAMPLER_BWD = OpDef("grid_sampler_2d_backward", _grid_sample_bwd_fwd, None,
+                          differentiable=False, multi=True,
+                          attrs=("mode", "padding_mode", "align_corners", "need_input",
+                                 "need_grid"))
+# Differentiable where the C kernel runs (its backward is the record above); without a
+# compiler only the no-grad calls use it (the NumPy forward) and the composite does the rest.
+_GRID_SAMPLER = OpDef("grid_sampler_2d", _grid_sample_fwd, _grid_sample_grad, save="x",
+                      attrs=("mode", "padding_mode", "align_corners"),
+                      node_name="GridSampler2DBackward0")
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
@@ -790,8 +828,14 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                            f"but input has {input.dtype} and grid has {grid.dtype}")
     ac = bool(align_corners)
     if (type(input._data) is np.ndarray and type(grid._data) is np.ndarray
-            and not (GRAD.enabled and (input.requires_grad or grid.requires_grad))):
+            and (_sample_kernels.available(input._data, grid._data, mode, padding_mode)
+                 or not (GRAD.enabled and (input.requires_grad or grid.requires_grad)))):
         return apply(_GRID_SAMPLER, (input, grid), (mode, padding_mode, ac))
+    return _grid_sample_composite(input, grid, mode, padding_mode, ac)
+
+
+def _grid_sample_composite(input, grid, mode, padding_mode, ac):
+    # grid_sample from ember ops: gradients in the input and the grid at any order
     n, c, h, w = input.shape
     ho, wo = grid.shape[1:3]
     ix = _unnormalize(grid[..., 0], w, ac)

@@ -42,6 +42,7 @@ import math
 import numpy as np
 
 from ember._backends import xp_of
+from ember._codegen import conv_kernels
 from ember._ops.core import FUNCTIONS, OpDef, apply
 from ember._tensor import Tensor
 
@@ -408,8 +409,13 @@ def _windows(ks, s, d, out):
 
 
 def _dw_fwd(x, w, b, s, lo, hi, d):
-    xp_ = _pad_n(x, lo, hi)
     ks = w.shape[2:]
+    y = conv_kernels.dw_forward(x, w, b, s, lo, d, tuple(
+        _out_size(L + a + c, k, si, di) for L, a, c, k, si, di in
+        zip(x.shape[2:], lo, hi, ks, s, d)))  # NOTE [ Depthwise convolution kernels ]
+    if y is not None:
+        return y
+    xp_ = _pad_n(x, lo, hi)
     out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(xp_.shape[2:], ks, s, d))
     bshape = (1, w.shape[0]) + (1,) * len(out)
     y = np.zeros(x.shape[:2] + out, np.result_type(x, w))
@@ -424,6 +430,11 @@ def _dw_fwd(x, w, b, s, lo, hi, d):
 def _dw_t_fwd(x, w, b, s, lo, d, out):
     """The adjoint of _dw_fwd in its input: windows scatter-add gy * w."""
     ks, inp = w.shape[2:], x.shape[2:]
+    y = conv_kernels.dw_input_grad(x, w, s, lo, d, tuple(out))
+    if y is not None:
+        if b is not None:
+            y += b.reshape((1, w.shape[0]) + (1,) * len(inp))
+        return y
     full = tuple(max((i - 1) * si + di * (k - 1) + 1, a + o)
                  for i, si, di, k, a, o in zip(inp, s, d, ks, lo, out))
     bshape = (1, w.shape[0]) + (1,) * len(inp)
@@ -439,6 +450,9 @@ def _dw_t_fwd(x, w, b, s, lo, d, out):
 
 
 def _dw_w_fwd(x, gy, s, lo, hi, d, ks):
+    gw = conv_kernels.dw_weight_grad(x, gy, s, lo, d, tuple(ks))
+    if gw is not None:
+        return gw
     xp_ = _pad_n(x, lo, hi)
     out = gy.shape[2:]
     gw = np.empty((gy.shape[1], 1) + tuple(ks), np.result_type(x, gy))

@@ -1,0 +1,360 @@
+"""Hand-written C kernels for depthwise convolution (forward, input gradient, weight
+gradient), built and cached like the other hand-written libraries (``kernel.c_library``).
+
+NOTE [ Depthwise convolution kernels ]
+A depthwise convolution (groups == channels, one filter per channel) is K multiply-adds per
+output value. The NumPy path (NOTE [ Depthwise convolution ] in ``_ops/conv.py``) makes
+them K full passes over the tensor with a temporary each (a strided window times a
+broadcast weight, then an add), single threaded: at 8x64x44x44 float32 with a 3x3 kernel it
+took 5.8 ms where PyTorch's direct kernel takes 0.3 ms. Here each (sample, channel) plane is
+one task of an OpenMP loop, and within a plane each output row is accumulated from the
+kernel's rows and columns as a run of a unit-stride (or ``stride``-strided) loop over the
+output columns whose input columns are inside the image -- the padding is never written
+out, the bounds are worked out once per kernel column -- so a row stays in L1 and, with
+stride 1, the compiler vectorises the inner loop.
+
+* forward: ``y[oh, ow] = b + sum_{kh, kw} x[oh*sh - ph + kh*dh, ow*sw - pw + kw*dw] w[kh, kw]``
+  (summed in kernel order, row by row; PyTorch's order differs in the last bit).
+* input gradient (the transposed convolution): the same loops with the roles swapped, the
+  output-gradient row scattered (added) into the input-gradient rows it came from; each
+  plane is owned by one thread, so there are no races.
+* weight gradient: one task per channel, summing over samples and positions; each kernel
+  tap's products are summed along a row by an ``omp simd`` reduction in the float type and
+  the row sums accumulated in double.
+
+1-d convolutions run as one-row 2-d ones. Each function returns ``None`` where it does not
+apply (not host NumPy, not float32/float64, more than 2 spatial dims, no compiler,
+``EMBER_JIT_DISABLE``), and the caller runs its NumPy code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+from ember._codegen.kernel import c_library, get_num_threads
+
+_COMMON = r"""
+#include <stdlib.h>
+#include <string.h>
+
+/* per kernel column kw, the output columns [lo[kw], hi[kw]) whose input column
+   ow*s - p + kw*d lies in [0, W) (worked out once per call, not per row: the divisions
+   cost more than a short row's multiply-adds) */
+static void dw_cols(long W, long OW, long KW, long s, long p, long d, long* lo, long* hi)
+{
+    for (long kw = 0; kw < KW; kw++) {
+        long off = kw * d - p;  /* input column of output column 0 */
+        long a = off >= 0 ? 0 : (-off + s - 1) / s;
+        long b = (W - 1 - off) >= 0 ? (W - 1 - off) / s + 1 : 0;
+        if (b > OW) b = OW;
+        if (a > b) a = b;
+        lo[kw] = a; hi[kw] = b;
+    }
+}
+"""
+
+# One copy per float type: T is the type (a macro), SFX the name suffix.
+_TYPED = r"""
+/* the plane x (H, W) into buf (Hp, Wp) at row offset ph, column offset pw (either may be
+   negative: a crop), zeros elsewhere, then `extra` more zeros */
+static void dw_pad_SFX(const T* restrict x, long H, long W, T* restrict buf, long Hp,
+                       long Wp, long ph, long pw, long extra)
+{
+    long c0 = pw > 0 ? pw : 0, c1 = pw + W < Wp ? pw + W : Wp;
+    if (c1 < c0) c1 = c0;
+    for (long r = 0; r < Hp; r++) {
+        T* br = buf + r * Wp;
+        long ih = r - ph;
+        if (ih < 0 || ih >= H) { memset(br, 0, sizeof(T) * Wp); continue; }
+        const T* xr = x + ih * W - pw;
+        for (long c = 0; c < c0; c++) br[c] = 0;
+        for (long c = c0; c < c1; c++) br[c] = xr[c];
+        for (long c = c1; c < Wp; c++) br[c] = 0;
+    }
+    memset(buf + Hp * Wp, 0, sizeof(T) * extra);
+}
+
+/* whether every value of a[0:n] is finite (a sum of a * 0 stays 0 exactly then) */
+static int dw_finite_SFX(const T* a, long n)
+{
+    T z = 0;
+    #pragma omp simd reduction(+:z)
+    for (long i = 0; i < n; i++) z += a[i] * (T)0;
+    return z == 0;
+}
+
+/* y[i] += sum_kw xs[i + kw*d] w[kw] for i in [0, n); inlined with a literal KW, so the tap
+   loop unrolls and the loop over i vectorises with KW shifted loads */
+static inline __attribute__((always_inline)) void dw_taps_SFX(
+    T* restrict y, const T* restrict xs, const T* restrict wk, long n, long KW, long d)
+{
+    for (long i = 0; i < n; i++) {
+        T acc = y[i];
+        for (long kw = 0; kw < KW; kw++) acc += xs[i + kw * d] * wk[kw];
+        y[i] = acc;
+    }
+}
+
+static void dw_taps_any_SFX(T* restrict y, const T* restrict xs, const T* restrict wk,
+                            long n, long KW, long d)
+{
+    switch (KW) {
+    case 1: dw_taps_SFX(y, xs, wk, n, 1, d); break;
+    case 2: dw_taps_SFX(y, xs, wk, n, 2, d); break;
+    case 3: dw_taps_SFX(y, xs, wk, n, 3, d); break;
+    case 5: dw_taps_SFX(y, xs, wk, n, 5, d); break;
+    case 7: dw_taps_SFX(y, xs, wk, n, 7, d); break;
+    default: dw_taps_SFX(y, xs, wk, n, KW, d);
+    }
+}
+
+/* One plane of the forward, any stride, bounds checked per tap (the general path). */
+static void dw_plane_rows_SFX(const T* restrict xp, const T* restrict wp, T b0,
+                              T* restrict yp, long H, long W, long OH, long OW, long KH,
+                              long KW, long sh, long sw, long ph, long pw, long dh, long dw,
+                              const long* clo, const long* chi)
+{
+    for (long oh = 0; oh < OH; oh++) {
+        T* yr = yp + oh * OW;
+        for (long ow = 0; ow < OW; ow++) yr[ow] = b0;
+        for (long kh = 0; kh < KH; kh++) {
+            long ih = oh * sh - ph + kh * dh;
+            if (ih < 0 || ih >= H) continue;
+            const T* xr = xp + ih * W;
+            for (long kw = 0; kw < KW; kw++) {
+                T wv = wp[kh * KW + kw];
+                const T* xs = xr + kw * dw - pw;
+                for (long ow = clo[kw]; ow < chi[kw]; ow++) yr[ow] += xs[ow * sw] * wv;
+            }
+        }
+    }
+}
+
+/* Forward: y (N, C, OH, OW) = the depthwise convolution of x (N, C, H, W) with w (C, KH,
+   KW) plus bias (or none); each output is the bias plus the in-image taps in kernel
+   order. Stride 1 with finite weights: the plane is copied into a zero-padded buffer of
+   width Wp = OW + (KW-1)*dw, so each kernel row is one long unit-stride pass over the
+   flattened plane (a 44-wide row's vector loop is mostly prologue and epilogue), and the
+   valid columns are copied out. */
+void dw_fwd_SFX(const T* restrict x, const T* restrict w, const T* restrict bias,
+                T* restrict y, long N, long C, long H, long W, long OH, long OW, long KH,
+                long KW, long sh, long sw, long ph, long pw, long dh, long dw, int nt)
+{
+    long clo[KW], chi[KW];
+    dw_cols(W, OW, KW, sw, pw, dw, clo, chi);
+    long Wp = OW + (KW - 1) * dw, Hp = OH + (KH - 1) * dh, extra = (KW - 1) * dw;
+    int unit = sh == 1 && sw == 1;
+    #pragma omp parallel num_threads(nt)
+    {
+        T* xb = unit ? malloc(sizeof(T) * (Hp * Wp + extra + OH * Wp)) : NULL;
+        T* yb = xb ? xb + Hp * Wp + extra : NULL;
+        #pragma omp for schedule(static)
+        for (long pl = 0; pl < N * C; pl++) {
+            long c = pl % C;
+            const T* xp = x + pl * H * W;
+            const T* wp = w + c * KH * KW;
+            T b0 = bias ? bias[c] : (T)0;
+            T* yp = y + pl * OH * OW;
+            if (!xb || !dw_finite_SFX(wp, KH * KW)) {
+                dw_plane_rows_SFX(xp, wp, b0, yp, H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh,
+                                  dw, clo, chi);
+                continue;
+            }
+            dw_pad_SFX(xp, H, W, xb, Hp, Wp, ph, pw, extra);
+            long n = OH * Wp;
+            for (long i = 0; i < n; i++) yb[i] = b0;
+            for (long kh = 0; kh < KH; kh++)
+                dw_taps_any_SFX(yb, xb + kh * dh * Wp, wp + kh * KW, n, KW, dw);
+            for (long oh = 0; oh < OH; oh++)
+                memcpy(yp + oh * OW, yb + oh * Wp, sizeof(T) * OW);
+        }
+        free(xb);
+    }
+}
+
+/* Input gradient gx (N, C, H, W) from gy (N, C, OH, OW), the adjoint of dw_fwd in x, for
+   strides above 1 (stride 1 runs as dw_fwd with the kernel flipped): each output-gradient
+   row scattered into the input rows it read; each plane belongs to one thread. */
+void dw_bwd_x_SFX(const T* restrict gy, const T* restrict w, T* restrict gx, long N,
+                  long C, long H, long W, long OH, long OW, long KH, long KW, long sh,
+                  long sw, long ph, long pw, long dh, long dw, int nt)
+{
+    long clo[KW], chi[KW];
+    dw_cols(W, OW, KW, sw, pw, dw, clo, chi);
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long pl = 0; pl < N * C; pl++) {
+        long c = pl % C;
+        T* xp = gx + pl * H * W;
+        const T* wp = w + c * KH * KW;
+        memset(xp, 0, sizeof(T) * H * W);
+        for (long oh = 0; oh < OH; oh++) {
+            const T* gr = gy + pl * OH * OW + oh * OW;
+            for (long kh = 0; kh < KH; kh++) {
+                long ih = oh * sh - ph + kh * dh;
+                if (ih < 0 || ih >= H) continue;
+                T* xr = xp + ih * W;
+                for (long kw = 0; kw < KW; kw++) {
+                    T wv = wp[kh * KW + kw];
+                    T* xs = xr + kw * dw - pw;
+                    for (long ow = clo[kw]; ow < chi[kw]; ow++) xs[ow * sw] += gr[ow] * wv;
+                }
+            }
+        }
+    }
+}
+
+/* Weight gradient gw (C, KH, KW): per channel (one thread each), the sum over samples and
+   output positions of input windows times gy; each tap's products are summed in T per
+   row (stride > 1, or a plane with a non-finite value) or per plane (stride 1: x padded
+   and gy widened to Wp with zero columns, so each tap is one long dot product whose
+   extra terms are exact zeros), the partial sums accumulated in double. */
+void dw_bwd_w_SFX(const T* restrict x, const T* restrict gy, T* restrict gw, long N,
+                  long C, long H, long W, long OH, long OW, long KH, long KW, long sh,
+                  long sw, long ph, long pw, long dh, long dw, int nt)
+{
+    long clo[KW], chi[KW];
+    dw_cols(W, OW, KW, sw, pw, dw, clo, chi);
+    long Wp = OW + (KW - 1) * dw, Hp = OH + (KH - 1) * dh, extra = (KW - 1) * dw;
+    int unit = sh == 1 && sw == 1;
+    #pragma omp parallel num_threads(nt)
+    {
+        T* xb = unit ? malloc(sizeof(T) * (Hp * Wp + extra + OH * Wp)) : NULL;
+        T* gb = xb ? xb + Hp * Wp + extra : NULL;
+        double* acc = malloc(sizeof(double) * KH * KW);
+        #pragma omp for schedule(static)
+        for (long c = 0; c < C; c++) {
+            for (long k = 0; k < KH * KW; k++) acc[k] = 0.0;
+            for (long n = 0; n < N; n++) {
+                const T* xp = x + (n * C + c) * H * W;
+                const T* gp = gy + (n * C + c) * OH * OW;
+                if (xb && dw_finite_SFX(xp, H * W) && dw_finite_SFX(gp, OH * OW)) {
+                    dw_pad_SFX(xp, H, W, xb, Hp, Wp, ph, pw, extra);
+                    dw_pad_SFX(gp, OH, OW, gb, OH, Wp, 0, 0, 0);
+                    long m = OH * Wp;
+                    for (long kh = 0; kh < KH; kh++) {
+                        for (long kw = 0; kw < KW; kw++) {
+                            const T* xs = xb + kh * dh * Wp + kw * dw;
+                            T s = 0;
+                            #pragma omp simd reduction(+:s)
+                            for (long i = 0; i < m; i++) s += xs[i] * gb[i];
+                            acc[kh * KW + kw] += (double)s;
+                        }
+                    }
+                    continue;
+                }
+                for (long oh = 0; oh < OH; oh++) {
+                    const T* gr = gp + oh * OW;
+                    for (long kh = 0; kh < KH; kh++) {
+                        long ih = oh * sh - ph + kh * dh;
+                        if (ih < 0 || ih >= H) continue;
+                        const T* xr = xp + ih * W;
+                        for (long kw = 0; kw < KW; kw++) {
+                            const T* xs = xr + kw * dw - pw;
+                            T s = 0;
+                            #pragma omp simd reduction(+:s)
+                            for (long ow = clo[kw]; ow < chi[kw]; ow++)
+                                s += xs[ow * sw] * gr[ow];
+                            acc[kh * KW + kw] += (double)s;
+                        }
+                    }
+                }
+            }
+            for (long k = 0; k < KH * KW; k++) gw[c * KH * KW + k] = (T)acc[k];
+        }
+        free(xb);
+        free(acc);
+    }
+}
+"""
+
+_SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#undef T\n"
+                         for t, sfx in (("float", "f32"), ("double", "f64")))
+
+_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+_L = ctypes.c_long
+_NAMES = tuple(f"dw_{k}_{t}" for k in ("fwd", "bwd_x", "bwd_w") for t in ("f32", "f64"))
+
+# the compiled library, or None (no compiler, or kernels disabled)
+_lib = c_library(_SRC, _NAMES)
+
+
+def _ok(*arrays):
+    a0 = arrays[0]
+    return (all(type(a) is np.ndarray and a.dtype == a0.dtype for a in arrays)
+            and a0.dtype in _SUFFIX and a0.ndim in (3, 4))
+
+
+def _geom(sp, osp, ks, s, lo, d):
+    """(H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw), 1-d as one row."""
+    if len(ks) == 1:
+        return (1, sp[0], 1, osp[0], 1, ks[0], 1, s[0], 0, lo[0], 1, d[0])
+    return (*sp, *osp, *ks, *s, *lo, *d)
+
+
+def _ptr(a):
+    return ctypes.c_void_p(a.ctypes.data) if a is not None else ctypes.c_void_p(None)
+
+
+def _run(name, arrays, n, c, geom):
+    getattr(_lib(), name)(*[_ptr(a) for a in arrays], _L(n), _L(c),
+                          *[_L(v) for v in geom], ctypes.c_int(get_num_threads()))
+
+
+def dw_forward(x, w, b, s, lo, d, out):
+    """Depthwise convolution of ``x (N, C, *S)`` with ``w (C, 1, *K)`` (and bias ``b``,
+    or None) into ``(N, C, *out)``: stride ``s``, padding ``lo`` in front (the far side
+    follows from ``out``), dilation ``d``; None where the kernel does not apply."""
+    arrs = (x, w) if b is None else (x, w, b)
+    if not _ok(*arrs) or x.ndim != w.ndim or _lib() is None:
+        return None
+    x = np.ascontiguousarray(x)
+    w = np.ascontiguousarray(w)
+    b = None if b is None else np.ascontiguousarray(b)
+    n, c = x.shape[:2]
+    y = np.empty((n, c, *out), x.dtype)
+    if y.size:
+        _run("dw_fwd_" + _SUFFIX[x.dtype], (x, w, b, y), n, c,
+             _geom(x.shape[2:], out, w.shape[2:], s, lo, d))
+    return y
+
+
+def dw_input_grad(gy, w, s, lo, d, inp):
+    """The input gradient ``(N, C, *inp)`` of a depthwise convolution from its output
+    gradient ``gy``, or None where the kernel does not apply."""
+    if not _ok(gy, w) or gy.ndim != w.ndim or _lib() is None:
+        return None
+    if all(si == 1 for si in s):
+        # with stride 1 the adjoint is the convolution of gy with the flipped kernel, padded
+        # by d*(k-1) - lo in front: the forward's flat, vectorised path, no scatter
+        nd = len(s)
+        wf = w[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+        return dw_forward(gy, wf, None, s, tuple(di * (k - 1) - a for di, k, a in
+                                                 zip(d, w.shape[2:], lo)), d, tuple(inp))
+    gy = np.ascontiguousarray(gy)
+    w = np.ascontiguousarray(w)
+    n, c = gy.shape[:2]
+    gx = np.empty((n, c, *inp), gy.dtype)
+    if gx.size:
+        _run("dw_bwd_x_" + _SUFFIX[gy.dtype], (gy, w, gx), n, c,
+             _geom(inp, gy.shape[2:], w.shape[2:], s, lo, d))
+    return gx
+
+
+def dw_weight_grad(x, gy, s, lo, d, ks):
+    """The weight gradient ``(C, 1, *ks)`` of a depthwise convolution of ``x`` given its
+    output gradient ``gy``, or None where the kernel does not apply."""
+    if not _ok(x, gy) or x.ndim != gy.ndim or _lib() is None:
+        return None
+    x = np.ascontiguousarray(x)
+    gy = np.ascontiguousarray(gy)
+    n, c = x.shape[:2]
+    gw = np.empty((c, 1, *ks), x.dtype)
+    if gw.size:
+        if x.size == 0 or gy.size == 0:
+            gw.fill(0)
+        else:
+            _run("dw_bwd_w_" + _SUFFIX[x.dtype], (x, gy, gw), n, c,
+                 _geom(x.shape[2:], gy.shape[2:], ks, s, lo, d))
+    return gw

@@ -1,0 +1,143 @@
+"""The C depthwise convolution kernels (NOTE [ Depthwise convolution kernels ]) against the
+NumPy path they replace (kernels disabled) and, where PyTorch is installed, its results."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember._codegen import conv_kernels
+from ember._codegen.kernel import set_disabled
+
+# (input shape, kernel, stride, padding, dilation): 1-d and 2-d, padding over and under
+# the kernel's reach, strides that skip input columns, a one-column image
+CASES = [
+    ((2, 3, 7, 9), 3, 1, 1, 1), ((2, 3, 7, 9), 3, 2, 1, 1), ((2, 3, 7, 9), 2, 1, 0, 2),
+    ((2, 3, 7, 9), 5, 3, 2, 1), ((2, 3, 7, 9), 1, 2, 1, 1), ((2, 3, 7, 9), 3, 1, 2, 2),
+    ((1, 5, 4, 4), 5, 1, 2, 1), ((2, 2, 9, 1), 3, 1, 1, 1), ((2, 4, 11), 3, 1, 1, 1),
+    ((2, 4, 11), 5, 2, 2, 2), ((2, 4, 11), 7, 1, 3, 1), ((3, 8, 16, 16), 3, 1, 1, 1),
+    ((1, 2, 6, 6), 4, 1, 0, 1), ((2, 3, 10, 12), 3, (2, 1), (1, 0), (1, 2)),
+]
+
+
+def _run(shape, k, s, p, d, dtype, bias, seed=0):
+    rng = np.random.default_rng(seed)
+    nd = len(shape) - 2
+    c = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((c, 1) + (k,) * nd).astype(dtype)
+    b = rng.standard_normal(c).astype(dtype) if bias else None
+    ex = ember.tensor(x, requires_grad=True)
+    ew = ember.tensor(w, requires_grad=True)
+    eb = ember.tensor(b, requires_grad=True) if bias else None
+    conv = F.conv1d if nd == 1 else F.conv2d
+    y = conv(ex, ew, eb, stride=s, padding=p, dilation=d, groups=c)
+    g = rng.standard_normal(tuple(y.shape)).astype(dtype)
+    y.backward(ember.tensor(g))
+    out = [y.detach().numpy(), ex.grad.numpy(), ew.grad.numpy()]
+    return (x, w, b, g), out + ([eb.grad.numpy()] if bias else [])
+
+
+def _off(fn):
+    old = set_disabled(True)  # what EMBER_JIT_DISABLE=1 sets at import
+    try:
+        return fn()
+    finally:
+        set_disabled(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES)
+def test_kernel_matches_numpy_path(case, dtype):
+    shape, k, s, p, d = case
+    bias = k % 2 == 1
+    _, fast = _run(shape, k, s, p, d, dtype, bias)
+    _, slow = _off(lambda: _run(shape, k, s, p, d, dtype, bias))
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(fast, slow):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_kernels_are_taken():
+    x = np.ones((1, 2, 5, 5), np.float32)
+    w = np.ones((2, 1, 3, 3), np.float32)
+    if conv_kernels._lib() is None:
+        pytest.skip("no C compiler: the NumPy path runs")
+    y = conv_kernels.dw_forward(x, w, None, (1, 1), (1, 1), (1, 1), (5, 5))
+    # a 3x3 box sum of ones: 9 inside, 6 on the edges, 4 in the corners
+    assert y[0, 0, 2, 2] == 9 and y[0, 1, 0, 2] == 6 and y[0, 0, 0, 0] == 4
+    assert conv_kernels.dw_forward(x.astype(np.float16), w.astype(np.float16), None, (1, 1),
+                                   (1, 1), (1, 1), (5, 5)) is None
+    gw = conv_kernels.dw_weight_grad(x, np.ones_like(y), (1, 1), (1, 1), (1, 1), (3, 3))
+    assert gw[0, 0, 1, 1] == 25 and gw[1, 0, 0, 0] == 16
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_finite_values_follow_numpy_path(dtype):
+    # a plane holding inf/nan takes the checked per-row sums in the weight gradient (its
+    # zero-widened dot products would add 0 * inf); an inf weight the checked forward
+    shape = (2, 3, 8, 8)
+    for where in ("x", "w"):
+        def run():
+            rng = np.random.default_rng(1)
+            x = rng.standard_normal(shape).astype(dtype)
+            w = rng.standard_normal((3, 1, 3, 3)).astype(dtype)
+            if where == "x":
+                x[0, 1, 0, 0], x[1, 2, 7, 3] = np.inf, np.nan
+            else:
+                w[1, 0, 0, 0] = np.inf
+            ex = ember.tensor(x, requires_grad=True)
+            ew = ember.tensor(w, requires_grad=True)
+            y = F.conv2d(ex, ew, padding=1, groups=3)
+            y.sum().backward()
+            return [y.detach().numpy(), ex.grad.numpy(), ew.grad.numpy()]
+        fast, slow = run(), _off(run)
+        if where == "w" and conv_kernels._lib() is not None:
+            # the kernel skips padded taps (as PyTorch's float32 path does: its float64 path
+            # and ember's NumPy path give 0 * inf = nan there), so no nan at all
+            assert not any(np.isnan(a).any() for a in fast)
+            fast, slow = [a[np.isfinite(b)] for a, b in zip(fast, slow)], \
+                [b[np.isfinite(b)] for b in slow]
+        for a, b in zip(fast, slow):
+            np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+            np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+            m = np.isfinite(a)
+            np.testing.assert_allclose(a[m], b[m], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("s,p,op", [(1, 1, 0), (2, 1, 1), (2, 0, 0), (3, 2, 2)])
+def test_transposed_depthwise_and_double_backward(s, p, op):
+    rng = np.random.default_rng(2)
+    x = ember.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((4, 1, 3, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(4), requires_grad=True)
+
+    def f(x, w, b):
+        return F.conv_transpose2d(x, w, b, stride=s, padding=p, output_padding=op, groups=4)
+
+    assert ember.autograd.gradcheck(f, (x, w, b))
+    assert ember.autograd.gradgradcheck(
+        lambda x, w: F.conv2d(x, w, stride=s, padding=p, groups=4), (x, w))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_against_torch(dtype):
+    torch = pytest.importorskip("torch")
+    for (shape, k, s, p, d), bias in itertools.product(CASES, (False, True)):
+        (x, w, b, g), got = _run(shape, k, s, p, d, getattr(np, dtype), bias)
+        tx = torch.tensor(x, requires_grad=True)
+        tw = torch.tensor(w, requires_grad=True)
+        tb = torch.tensor(b, requires_grad=True) if bias else None
+        conv = torch.nn.functional.conv1d if x.ndim == 3 else torch.nn.functional.conv2d
+        ty = conv(tx, tw, tb, stride=s, padding=p, dilation=d, groups=x.shape[1])
+        ty.backward(torch.tensor(g))
+        want = [ty.detach().numpy(), tx.grad.numpy(), tw.grad.numpy()]
+        want += [tb.grad.numpy()] if bias else []
+        tol = 1e-4 if dtype == "float32" else 1e-10
+        for a, e in zip(got, want):
+            np.testing.assert_allclose(a, e, rtol=tol, atol=tol)

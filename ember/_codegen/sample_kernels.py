@@ -123,9 +123,16 @@ static void $S_points(const $T* grid, int* idx, $T* wts, $T* aux, long NP, long 
     }
 }
 
-void $S_gs_fwd(const $T* x, const $T* grid, $T* out, int* idx, $T* wts, long N, long C,
-               long H, long W, long P, int mode, int pad, int ac, int nt)
+int $S_gs_fwd(const $T* x, const $T* grid, $T* out, long N, long C, long H, long W,
+               long P, int mode, int pad, int ac, int nt)
 {
+    int* idx = malloc(sizeof(int) * 4 * N * P);
+    $T* wts = malloc(sizeof($T) * 4 * N * P);
+    if (!idx || !wts) {
+        free(idx);
+        free(wts);
+        return 1;
+    }
     $S_points(grid, idx, wts, 0, N * P, H, W, mode, pad, ac, nt);
     const long B = 2048, nb = (P + B - 1) / B, HW = H * W;
     #pragma omp parallel for num_threads(nt) schedule(static)
@@ -150,13 +157,24 @@ void $S_gs_fwd(const $T* x, const $T* grid, $T* out, int* idx, $T* wts, long N, 
             }
         }
     }
+    free(idx);
+    free(wts);
+    return 0;
 }
 
 /* gx (zeroed, may be 0: not wanted) and ggrid (may be 0) from the output gradient g */
-void $S_gs_bwd(const $T* g, const $T* x, const $T* grid, $T* gx, $T* ggrid, int* idx,
-               $T* wts, $T* aux, long N, long C, long H, long W, long P, int mode, int pad,
-               int ac, int nt)
+int $S_gs_bwd(const $T* g, const $T* x, const $T* grid, $T* gx, $T* ggrid, long N, long C,
+               long H, long W, long P, int mode, int pad, int ac, int nt)
 {
+    int* idx = malloc(sizeof(int) * 4 * N * P);
+    $T* wts = malloc(sizeof($T) * 4 * N * P);
+    $T* aux = malloc(sizeof($T) * 4 * N * P);
+    if (!idx || !wts || !aux) {
+        free(idx);
+        free(wts);
+        free(aux);
+        return 1;
+    }
     $S_points(grid, idx, wts, aux, N * P, H, W, mode, pad, ac, nt);
     const long HW = H * W;
     if (gx) {
@@ -183,11 +201,9 @@ void $S_gs_bwd(const $T* g, const $T* x, const $T* grid, $T* gx, $T* ggrid, int*
             }
         }
     }
-    if (!ggrid) return;
-    if (mode == 1) {
+    if (ggrid && mode == 1)
         for (long q = 0; q < 2 * N * P; q++) ggrid[q] = 0;
-        return;
-    }
+    if (ggrid && mode == 0) {
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (long q = 0; q < N * P; q++) {
         long n = q / P, p = q % P;
@@ -221,12 +237,17 @@ void $S_gs_bwd(const $T* g, const $T* x, const $T* grid, $T* gx, $T* ggrid, int*
         ggrid[2 * q] = aux[4 * q + 2] * gix;
         ggrid[2 * q + 1] = aux[4 * q + 3] * giy;
     }
+    }
+    free(idx);
+    free(wts);
+    free(aux);
+    return 0;
 }
 """
 
 
 def _source():
-    head = "#include <math.h>\n#include <stddef.h>\n"
+    head = "#include <math.h>\n#include <stdlib.h>\n"
     parts = []
     for t, s, m in (("float", "f32", "f"), ("double", "f64", "")):
         parts.append(_TEMPLATE.replace("$T", t).replace("$S", s).replace(
@@ -242,7 +263,9 @@ _MODES = {"bilinear": 0, "nearest": 1}
 _PADS = {"zeros": 0, "border": 1, "reflection": 2}
 _SERIAL_BELOW = 32768  # output elements below which one thread beats waking the others
 
-_lib = c_library(_source(), [s + n for s in ("f32", "f64") for n in ("_gs_fwd", "_gs_bwd")])
+# both functions return 0, or 1 when their scratch (4 indices and weights per point) could
+# not be allocated
+_lib = c_library(_source(), [])
 
 
 def _ptr(a):
@@ -283,12 +306,11 @@ def grid_sample_2d(x, grid, mode, padding_mode, align_corners):
     x = np.ascontiguousarray(x)
     grid = np.ascontiguousarray(grid)
     out = np.empty((n, c) + grid.shape[1:3], x.dtype)
-    idx = np.empty(4 * n * p, np.int32)
-    wts = np.empty(4 * n * p, x.dtype)
-    getattr(lib, _SUFFIX[x.dtype] + "_gs_fwd")(
-        _ptr(x), _ptr(grid), _ptr(out), _ptr(idx), _ptr(wts), _L(n), _L(c), _L(h), _L(w),
+    if getattr(lib, _SUFFIX[x.dtype] + "_gs_fwd")(
+        _ptr(x), _ptr(grid), _ptr(out), _L(n), _L(c), _L(h), _L(w),
         _L(p), _I(_MODES[mode]), _I(_PADS[padding_mode]), _I(1 if align_corners else 0),
-        _I(_threads(out.size)))
+        _I(_threads(out.size))):
+        raise MemoryError(f"grid_sample(): out of memory for a grid of {list(grid.shape)}")
     return out
 
 
@@ -307,11 +329,10 @@ def grid_sample_2d_backward(g, x, grid, mode, padding_mode, align_corners, need_
     g = np.ascontiguousarray(g)
     gx = np.zeros(x.shape, x.dtype) if need_x else None
     gg = np.empty(grid.shape, x.dtype) if need_grid else None
-    idx = np.empty(4 * n * p, np.int32)
-    wts = np.empty(4 * n * p, x.dtype)
-    aux = np.empty(4 * n * p, x.dtype)
-    getattr(lib, _SUFFIX[x.dtype] + "_gs_bwd")(
-        _ptr(g), _ptr(x), _ptr(grid), _ptr(gx), _ptr(gg), _ptr(idx), _ptr(wts), _ptr(aux),
-        _L(n), _L(c), _L(h), _L(w), _L(p), _I(_MODES[mode]), _I(_PADS[padding_mode]),
-        _I(1 if align_corners else 0), _I(_threads(g.size)))
+    if getattr(lib, _SUFFIX[x.dtype] + "_gs_bwd")(
+        _ptr(g), _ptr(x), _ptr(grid), _ptr(gx), _ptr(gg), _L(n), _L(c), _L(h), _L(w), _L(p),
+        _I(_MODES[mode]), _I(_PADS[padding_mode]),
+        _I(1 if align_corners else 0), _I(_threads(g.size))):
+        raise MemoryError(f"grid_sample backward: out of memory for a grid of "
+                          f"{list(grid.shape)}")
     return gx, gg

@@ -125,7 +125,7 @@ def _ik():
     return index_kernels
 
 
-def _getitem_fwd(x, key, shape=None):  # noqa: ARG001 - a record attribute, in the record's attrs order
+def _getitem_fwd(x, key, shape=None, node_name=None):  # noqa: ARG001 - attrs, in order
     if key.__class__ is DimKey:
         r = _ik().gather(x, key.idx, key.dim, key.rows)
         if r is not None:
@@ -172,14 +172,18 @@ def _index_view_node(params):
     return name
 
 
+# A spelling that names its node whatever the key (narrow: always SliceBackward0, even at
+# full length, where x[:, 0:n] is an alias) passes the name as a third attribute, as the
+# reshaping spellings do (NOTE [ Spellings of one view record ] in shape.py).
 _INDEX_VIEW = OpDef("select_view", _getitem_fwd, None, view=True,
-                    node_name="SliceBackward0", onnx="Slice", node_names=_index_view_node)
-_INDEX_VIEW.attrs = ('indices', 'input_shape')
+                    node_name="SliceBackward0", onnx="Slice",
+                    node_names=lambda p: p[2] if len(p) > 2 else _index_view_node(p))
+_INDEX_VIEW.attrs = ('indices', 'input_shape', 'node_name')
 _INDEX = OpDef("index", _getitem_fwd, None, node_name="IndexBackward0", onnx="Gather")
 
 
 def _index_bwd(ctx, g):
-    key, shape = ctx.params
+    key, shape = ctx.params[0], ctx.params[1]
     check_extra(ctx)  # NOTE [ Index tensors in attributes ]
     return (_scatter_into_zeros(g, shape, key, accumulate=ctx.op is _INDEX),)
 

@@ -588,7 +588,7 @@ def _expand_key(key, rank):
 @register("select_view", dyn=("indices",), info=("input_shape",))
 def _select(ctx, node):
     """Basic indexing (ints, slices, None, ...) as Slice, Squeeze and Unsqueeze."""
-    key, _ = node.params
+    key = node.params[0]  # then input_shape and, from narrow, the node's name
     rank = len(node.inputs[0].shape)
     raw = key if isinstance(key, tuple) else (key,)
     items = _expand_key(key, rank)

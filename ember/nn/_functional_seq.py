@@ -29,6 +29,7 @@ import numpy as np
 
 import ember
 from ember._backends import xp_of
+from ember._codegen import rnn_kernels
 from ember._graph import GRAD
 from ember._ops.conv import _blas_threads
 from ember._ops.core import OpDef, apply
@@ -78,12 +79,29 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
         whh_g = xp.ascontiguousarray(whh.T)
         hgb = xp.empty((b, g4), dt)
     whr_t = whr.T if whr is not None else None
+    # the gate math of each step as one C call (NOTE [ Recurrent step kernels ])
+    step = rnn_kernels.lstm_forward(xproj, hgb, gate_major, cs, acts, tcs,
+                                    hraw if whr is not None else hs_all[1:],
+                                    out if whr is None else None)
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]
         c = cs[t]
         hg = xp.matmul(h[:n], whh_g, out=hgb[:, :n] if gate_major else hgb[:n])
         a = acts[t]
+        if step is not None:
+            step(t, n)
+            if whr is not None:
+                hn = xp.matmul(hraw[t, :n], whr_t, out=hs_all[t + 1, :n])
+                out[t, :n] = hn
+            if n < b:  # finished sequences keep their state
+                cs[t + 1, n:] = c[n:]
+                hs_all[t + 1, n:] = h[n:]
+                a[n:] = 0
+                tcs[t, n:] = 0
+                if hraw is not None:
+                    hraw[t, n:] = 0
+            continue
         hn = hraw[t, :n] if whr is not None else hs_all[t + 1, :n]
         # the gate math as one generated kernel writing acts, cs, tcs and hn in place
         if not eager.lstm_cell(xproj[t, :n], hg, c[:n], a[:n], cs[t + 1, :n], tcs[t, :n],
@@ -139,8 +157,21 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
     dc = gcn.copy()
     dhb = xp.empty_like(dh)  # the per-step sum dh + gout, one buffer for all steps
     gwhr = xp.zeros_like(whr) if whr is not None else None
+    # the gate gradients of each step as one C call (NOTE [ Recurrent step kernels ]); it
+    # adds the output's gradient itself unless the projection sits in between
+    dhp = xp.empty((b, hs), dh.dtype) if whr is not None else None  # dh_t @ W_hr
+    step = rnn_kernels.lstm_backward(dhp if whr is not None else dh,
+                                     gout if whr is None else None, dc, acts, tcs, cs, dgates)
     for t in range(t_len - 1, -1, -1):
         n = b if bs is None else bs[t]
+        if step is not None:
+            if whr is not None:
+                dh_t = xp.add(dh[:n], gout[t, :n], out=dhb[:n])
+                gwhr += dh_t.T @ hraw[t, :n]
+                xp.matmul(dh_t, whr, out=dhp[:n])
+            step(t, n)
+            xp.matmul(dgates[t, :n], whh, out=dh[:n])
+            continue
         dh_t = xp.add(dh[:n], gout[t, :n], out=dhb[:n])
         if whr is not None:
             gwhr += dh_t.T @ hraw[t, :n]
@@ -252,19 +283,28 @@ def _gru_fwd(xproj, h0, whh, bhh, bs):
     t_len, b, g3 = xproj.shape
     hs = g3 // 3
     dt = xproj.dtype
-    acts = xp.zeros((t_len, b, g3), dt)  # r, z, n
-    ghn = xp.zeros((t_len, b, hs), dt)  # the recurrent part of n's pre-activation
+    # every row is written when all sequences are full length: no zero fill first
+    alloc = xp.zeros if bs is not None else xp.empty
+    acts = alloc((t_len, b, g3), dt)  # r, z, n
+    ghn = alloc((t_len, b, hs), dt)  # the recurrent part of n's pre-activation
     hs_all = xp.empty((t_len + 1, b, hs), dt)
     hs_all[0] = h0
-    out = xp.zeros((t_len, b, hs), dt)
+    out = alloc((t_len, b, hs), dt)
     whh_t = xp.ascontiguousarray(whh.T)  # as in _lstm_fwd: a faster GEMM operand
     ghb = xp.empty((b, g3), dt)  # one buffer for every step's recurrent GEMM
+    # the gate math of each step as one C call (NOTE [ Recurrent step kernels ])
+    step = rnn_kernels.gru_forward(xproj, ghb, hs_all, acts, ghn, out)
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]
         gh = xp.matmul(h[:n], whh_t, out=ghb[:n])
         if bhh is not None:
             gh += bhh
+        if step is not None:
+            step(t, n)
+            if n < b:
+                hs_all[t + 1, n:] = h[n:]
+            continue
         x = xproj[t, :n]
         hn = hs_all[t + 1, :n]
         # the gate math as one generated kernel writing acts and hn in place
@@ -303,8 +343,16 @@ def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
     dh = ghn_.copy()
     dhb = xp.empty_like(dh)  # per-step buffers, reused
     tmp = xp.empty_like(dh)
+    # the gate gradients of each step as one C call (NOTE [ Recurrent step kernels ]),
+    # adding the output's gradient itself and leaving the direct path (dh * z) in tmp
+    step = rnn_kernels.gru_backward(dh, gout, acts, hs_all, ghn, dx, dgh, tmp)
     for t in range(t_len - 1, -1, -1):
         n = b if bs is None else bs[t]
+        if step is not None:
+            step(t, n)
+            xp.matmul(dgh[t, :n], whh, out=dh[:n])
+            dh[:n] += tmp[:n]
+            continue
         dh_t = xp.add(dh[:n], gout[t, :n], out=dhb[:n])
         a = acts[t, :n]
         r, z, nn_ = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:]

@@ -1,0 +1,444 @@
+"""Hand-written C kernels for one time step of the LSTM and GRU gate math (forward and
+backward), built and cached like the generated kernels.
+
+NOTE [ Recurrent step kernels ]
+A recurrent layer's loop (``nn/_functional_seq.py``) runs one small GEMM per time step and
+then the gate math on an (n, 4H) or (n, 3H) block: about 8,000-30,000 elements, a few dozen
+microseconds of arithmetic. Through the generic elementwise kernels each step paid ~60-120
+us: building a dozen strided views and the kernel's argument signature in Python, then
+scalar ``tanhf`` calls that do not vectorise. Here each step is one ``ctypes`` call with
+precomputed addresses (``base + t * step_stride``, no array objects made per step), and the
+float32 gates use branch-free ``exp``/``tanh``/``sigmoid`` written so the compiler
+vectorises them (the Cephes polynomials: within a few ulp of libm, NaN and +-inf handled
+as libm does); float64 keeps libm's ``exp``/``tanh`` (its results are what gradcheck sees).
+
+Formulas, as the NumPy fallbacks of the layer records spell them: ``sigmoid(x) = 1 / (1 +
+exp(-x))`` (written with ``exp(-|x|)`` so it never overflows), ``c' = f * c + i * g``,
+``h' = o * tanh(c')``; the backward takes the saved activations. A step's inputs and
+outputs are rows of (T, B, ...) buffers with a contiguous last dimension; the row strides
+are passed, so a gate-major recurrent product (4, n, H) and a row-major one (n, 4H) both
+work.
+
+Each preparer returns None where the kernels do not apply (not host NumPy, a dtype other
+than float32/float64, a last dimension that is not contiguous, no compiler,
+``EMBER_JIT_DISABLE``); the caller then runs its own code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+from ember._codegen.kernel import c_library
+
+_SRC = r"""
+#include <math.h>
+#include <string.h>
+#include <stdint.h>
+
+/* float32: branch-free Cephes-style exp/tanh/sigmoid the compiler vectorises; FMA where
+   the instruction set has it (fmaf would otherwise be a libm call per element) */
+#ifdef __FMA__
+#define MADD(a, b, c) fmaf(a, b, c)
+#else
+#define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+static inline float exp_f32(float x)
+{
+    float v = x < -87.33654f ? -87.33654f : x;     /* NaN passes both tests unchanged */
+    v = v > 88.37626f ? 88.37626f : v;
+    float fx = floorf(MADD(v, 1.44269504088896341f, 0.5f));
+    float r = MADD(fx, -0.693359375f, v);
+    r = MADD(fx, 2.12194440e-4f, r);
+    float y = MADD(1.9875691500E-4f, r, 1.3981999507E-3f);
+    y = MADD(y, r, 8.3334519073E-3f);
+    y = MADD(y, r, 4.1665795894E-2f);
+    y = MADD(y, r, 1.6666665459E-1f);
+    y = MADD(y, r, 5.0000001201E-1f);
+    y = MADD(y, r * r, r + 1.0f);
+    int32_t n = (int32_t)fx;
+    n = (n + 127) << 23;
+    float scale;
+    memcpy(&scale, &n, sizeof scale);
+    y = y * scale;
+    y = x < -87.33654f ? 0.0f : y;                 /* underflow (libm: denormal or 0) */
+    return x > 88.72283f ? INFINITY : y;
+}
+
+static inline float tanh_f32(float x)
+{
+    float a = fabsf(x);
+    float z = x * x;
+    float p = MADD(-5.70498872745E-3f, z, 2.06390887954E-2f);
+    p = MADD(p, z, -5.37397155531E-2f);
+    p = MADD(p, z, 1.33314422036E-1f);
+    p = MADD(p, z, -3.33332819422E-1f);
+    float small = MADD(p * z, x, x);
+    float e = exp_f32(-2.0f * a);
+    float big = (1.0f - e) / (1.0f + e);
+    return copysignf(a < 0.625f ? small : big, x);  /* also keeps tanh(-0) = -0 */
+}
+
+static inline float sigmoid_f32(float x)
+{
+    float e = exp_f32(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return x >= 0.0f ? s : e * s;
+}
+
+static inline double tanh_f64(double x) { return tanh(x); }
+
+static inline double sigmoid_f64(double x)
+{
+    double e = exp(-fabs(x));
+    double s = 1.0 / (1.0 + e);
+    return x >= 0.0 ? s : e * s;
+}
+
+#define R __restrict__  /* distinct buffers: lets the compiler vectorise */
+#define STEPS(T, S)                                                                    \
+/* LSTM forward step: gates (xg + hg) -> a (i, f, g, o), cn, tc, hn (and out) */        \
+void lstm_fwd_##S(const T* R xg, long xg_rs, const T* R hg, long hg_gs, long hg_rs,         \
+                  const T* R c, long c_rs, T* R a, long a_rs, T* R cn, long cn_rs,            \
+                  T* R tc, long tc_rs, T* R hn, long hn_rs, T* R out, long out_rs,            \
+                  long n, long hs)                                                     \
+{                                                                                      \
+    for (long r = 0; r < n; r++) {                                                     \
+        const T* x = xg + r * xg_rs;                                                   \
+        const T* h = hg + r * hg_rs;                                                   \
+        const T* cr = c + r * c_rs;                                                    \
+        T* ar = a + r * a_rs;                                                          \
+        T* cnr = cn + r * cn_rs;                                                       \
+        T* tcr = tc + r * tc_rs;                                                       \
+        T* hnr = hn + r * hn_rs;                                                       \
+        for (long j = 0; j < hs; j++) {                                                \
+            T i = sigmoid_##S(x[j] + h[j]);                                            \
+            T f = sigmoid_##S(x[hs + j] + h[hg_gs + j]);                               \
+            T g = tanh_##S(x[2 * hs + j] + h[2 * hg_gs + j]);                          \
+            T o = sigmoid_##S(x[3 * hs + j] + h[3 * hg_gs + j]);                       \
+            T cc = f * cr[j] + i * g;                                                  \
+            T t = tanh_##S(cc);                                                        \
+            ar[j] = i; ar[hs + j] = f; ar[2 * hs + j] = g; ar[3 * hs + j] = o;         \
+            cnr[j] = cc;                                                               \
+            tcr[j] = t;                                                                \
+            hnr[j] = o * t;                                                            \
+        }                                                                              \
+        if (out) memcpy(out + r * out_rs, hnr, sizeof(T) * hs);                        \
+    }                                                                                  \
+}                                                                                      \
+                                                                                       \
+/* LSTM backward step: dh (+ gout when given), dc (updated in place to the previous    \
+   cell's gradient), saved a, tc, previous cell cp -> gate gradients dg */             \
+void lstm_bwd_##S(const T* R dh, long dh_rs, const T* R go, long go_rs, T* R dc, long dc_rs,  \
+                  const T* R a, long a_rs, const T* R tc, long tc_rs, const T* R cp,          \
+                  long cp_rs, T* R dg, long dg_rs, long n, long hs)                      \
+{                                                                                      \
+    for (long r = 0; r < n; r++) {                                                     \
+        const T* d = dh + r * dh_rs;                                                   \
+        const T* gr = go ? go + r * go_rs : d;                                         \
+        T* dcr = dc + r * dc_rs;                                                       \
+        const T* ar = a + r * a_rs;                                                    \
+        const T* tcr = tc + r * tc_rs;                                                 \
+        const T* cpr = cp + r * cp_rs;                                                 \
+        T* dgr = dg + r * dg_rs;                                                       \
+        for (long j = 0; j < hs; j++) {                                                \
+            T dht = go ? d[j] + gr[j] : d[j];  /* unswitched by the compiler */        \
+            T i = ar[j], f = ar[hs + j], g = ar[2 * hs + j], o = ar[3 * hs + j];       \
+            T t = tcr[j];                                                              \
+            T dct = dcr[j] + dht * o * (1 - t * t);                                    \
+            dgr[j] = dct * g * i * (1 - i);                                            \
+            dgr[hs + j] = dct * cpr[j] * f * (1 - f);                                  \
+            dgr[2 * hs + j] = dct * i * (1 - g * g);                                   \
+            dgr[3 * hs + j] = dht * t * o * (1 - o);                                   \
+            dcr[j] = dct * f;                                                          \
+        }                                                                              \
+    }                                                                                  \
+}                                                                                      \
+                                                                                       \
+/* GRU forward step: x (r, z, n input parts), gh (recurrent parts, bias included),     \
+   h -> a (r, z, n) and hn (and out) */                                                \
+void gru_fwd_##S(const T* R x, long x_rs, const T* R gh, long gh_rs, const T* R h, long h_rs, \
+                 T* R a, long a_rs, T* R ghn, long ghn_rs, T* R hn, long hn_rs, T* R out,       \
+                 long out_rs, long n, long hs)                                         \
+{                                                                                      \
+    for (long q = 0; q < n; q++) {                                                     \
+        const T* xr = x + q * x_rs;                                                    \
+        const T* gr = gh + q * gh_rs;                                                  \
+        const T* hr = h + q * h_rs;                                                    \
+        T* ar = a + q * a_rs;                                                          \
+        T* gnr = ghn + q * ghn_rs;                                                     \
+        T* hnr = hn + q * hn_rs;                                                       \
+        for (long j = 0; j < hs; j++) {                                                \
+            T r = sigmoid_##S(xr[j] + gr[j]);                                          \
+            T z = sigmoid_##S(xr[hs + j] + gr[hs + j]);                                \
+            T nn = tanh_##S(xr[2 * hs + j] + r * gr[2 * hs + j]);                      \
+            ar[j] = r; ar[hs + j] = z; ar[2 * hs + j] = nn;                            \
+            gnr[j] = gr[2 * hs + j];                                                   \
+            hnr[j] = nn + z * (hr[j] - nn);                                            \
+        }                                                                              \
+        if (out) memcpy(out + q * out_rs, hnr, sizeof(T) * hs);                        \
+    }                                                                                  \
+}                                                                                      \
+                                                                                       \
+/* GRU backward step: dh (+ gout when given), saved a, previous state hp and ghn ->    \
+   input-side gradients dx, recurrent-side dgh, and dz = dh * z (the direct path) */   \
+void gru_bwd_##S(const T* R dh, long dh_rs, const T* R go, long go_rs, const T* R a,          \
+                 long a_rs, const T* R hp, long hp_rs, const T* R ghn, long ghn_rs,         \
+                 T* R dx, long dx_rs, T* R dgh, long dgh_rs, T* R dzh, long dzh_rs,           \
+                 long n, long hs)                                                      \
+{                                                                                      \
+    for (long q = 0; q < n; q++) {                                                     \
+        const T* d = dh + q * dh_rs;                                                   \
+        const T* gq = go ? go + q * go_rs : d;                                         \
+        const T* ar = a + q * a_rs;                                                    \
+        const T* hpr = hp + q * hp_rs;                                                 \
+        const T* gnr = ghn + q * ghn_rs;                                               \
+        T* dxr = dx + q * dx_rs;                                                       \
+        T* dgr = dgh + q * dgh_rs;                                                     \
+        T* dzr = dzh + q * dzh_rs;                                                     \
+        for (long j = 0; j < hs; j++) {                                                \
+            T dht = go ? d[j] + gq[j] : d[j];                                          \
+            T r = ar[j], z = ar[hs + j], nn = ar[2 * hs + j];                          \
+            T dn = dht * (1 - z) * (1 - nn * nn);                                      \
+            T dz = dht * (hpr[j] - nn) * z * (1 - z);                                  \
+            T dr = dn * gnr[j] * r * (1 - r);                                          \
+            dxr[j] = dr; dxr[hs + j] = dz; dxr[2 * hs + j] = dn;                       \
+            dgr[j] = dr; dgr[hs + j] = dz; dgr[2 * hs + j] = dn * r;                   \
+            dzr[j] = dht * z;                                                          \
+        }                                                                              \
+    }                                                                                  \
+}
+
+STEPS(float, f32)
+STEPS(double, f64)
+"""
+
+_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+_NAMES = [f"{k}_{s}" for k in ("lstm_fwd", "lstm_bwd", "gru_fwd", "gru_bwd")
+          for s in ("f32", "f64")]
+# argument kinds: p a pointer, l a long (row strides, sizes)
+_ARGS = {"lstm_fwd": "plpllplplplplplplll", "lstm_bwd": "plplplplplplplll",
+         "gru_fwd": "plplplplplplplll", "gru_bwd": "plplplplplplplplll"}
+
+# the compiled library, or None (no compiler, or kernels disabled)
+_lib = c_library(_SRC, _NAMES)
+_FNS = {}
+
+
+def _fn(kind, dtype):
+    """The step function ``kind`` for ``dtype`` with its argument types set, or None."""
+    key = (kind, dtype)
+    f = _FNS.get(key)
+    if f is None:
+        lib = _lib()
+        if lib is None:
+            return None
+        f = getattr(lib, f"{kind}_{_SUFFIX[dtype]}")
+        f.argtypes = [ctypes.c_void_p if k == "p" else ctypes.c_long for k in _ARGS[kind]]
+        _FNS[key] = f
+    return f
+
+
+class _Rows:
+    """A (T, rows, cols) or (rows, cols) buffer as base address, step stride and row stride
+    (bytes for the first two, elements for the row stride): row block ``t`` starts at
+    ``base + t * step``."""
+
+    __slots__ = ("base", "step", "rs")
+
+    def __init__(self, arr):
+        st = arr.strides
+        self.base = arr.__array_interface__["data"][0]
+        self.step = st[0] if arr.ndim == 3 else 0
+        self.rs = st[-2] // arr.itemsize
+
+
+def _applies(dtype, arrays):
+    if dtype not in _SUFFIX:
+        return False
+    for a in arrays:
+        if (type(a) is not np.ndarray or a.dtype != dtype or a.ndim not in (2, 3)
+                or a.strides[-1] != a.itemsize or a.strides[-2] % a.itemsize):
+            return False
+    return True
+
+
+def lstm_forward(xproj, hgb, gate_major, cs, acts, tcs, hn_buf, out):
+    """A per-step runner of the LSTM gate math over these (T, ...) buffers, or None.
+
+    Args:
+        xproj: (T, B, 4H) input projections.
+        hgb: the recurrent GEMM's buffer, gate-major (4, B, H) or row-major (B, 4H).
+        gate_major: which of the two layouts ``hgb`` has.
+        cs: (T + 1, B, H) cells (step t reads ``cs[t]``, writes ``cs[t + 1]``).
+        acts: (T, B, 4H) activations; tcs: (T, B, H) tanh of the cells.
+        hn_buf: (T, B, H) buffer step t writes its hidden state into (row t of it; pass
+            ``hs_all[1:]`` for the states themselves).
+        out: (T, B, H) output the hidden state is also copied into, or None.
+
+    Returns:
+        ``step(t, n)``: runs step ``t`` on the first ``n`` rows.
+
+    Example:
+        >>> import numpy as np
+        >>> z = np.zeros
+        >>> run = lstm_forward(z((1, 2, 4), "f"), z((2, 4), "f"), False, z((2, 2, 1), "f"),
+        ...                    z((1, 2, 4), "f"), z((1, 2, 1), "f"), z((1, 2, 1), "f"), None)
+        >>> run is None or run(0, 2) is None
+        True
+    """
+    dt = xproj.dtype
+    arrays = [xproj, hgb, cs, acts, tcs, hn_buf] + ([out] if out is not None else [])
+    if not _applies(dt, arrays):
+        return None
+    fn = _fn("lstm_fwd", dt)
+    if fn is None:
+        return None
+    hs = cs.shape[2]
+    x, c, a, tc, hn = _Rows(xproj), _Rows(cs), _Rows(acts), _Rows(tcs), _Rows(hn_buf)
+    o = _Rows(out) if out is not None else None
+    isz = dt.itemsize
+    hg = hgb.__array_interface__["data"][0]
+    if gate_major:
+        hg_gs, hg_rs = hgb.strides[0] // isz, hgb.strides[1] // isz
+    else:
+        hg_gs, hg_rs = hs, hgb.strides[0] // isz
+
+    def step(t, n):
+        fn(x.base + t * x.step, x.rs, hg, hg_gs, hg_rs, c.base + t * c.step, c.rs,
+           a.base + t * a.step, a.rs, c.base + (t + 1) * c.step, c.rs,
+           tc.base + t * tc.step, tc.rs, hn.base + t * hn.step, hn.rs,
+           o.base + t * o.step if o is not None else None, o.rs if o is not None else 0,
+           n, hs)
+
+    return step
+
+
+def lstm_backward(dh, gout, dc, acts, tcs, cs, dgates):
+    """A per-step runner of the LSTM gate gradients, or None.
+
+    Args:
+        dh: (B, H) hidden-state gradient of the step (without the output's gradient when
+            ``gout`` is given).
+        gout: (T, B, H) gradient of the outputs, added to ``dh`` row by row, or None.
+        dc: (B, H) cell gradient, replaced by the previous cell's gradient.
+        acts, tcs, cs: the forward's saved activations, cell tanh and cells (T + 1 steps).
+        dgates: (T, B, 4H) gate gradients written at step t.
+
+    Returns:
+        ``step(t, n)``: runs step ``t`` on the first ``n`` rows.
+
+    Example:
+        >>> import numpy as np
+        >>> z = np.zeros
+        >>> run = lstm_backward(z((2, 1), "f"), None, z((2, 1), "f"), z((1, 2, 4), "f"),
+        ...                     z((1, 2, 1), "f"), z((2, 2, 1), "f"), z((1, 2, 4), "f"))
+        >>> run is None or run(0, 2) is None
+        True
+    """
+    dt = dh.dtype
+    arrays = [dh, dc, acts, tcs, cs, dgates] + ([gout] if gout is not None else [])
+    if not _applies(dt, arrays):
+        return None
+    fn = _fn("lstm_bwd", dt)
+    if fn is None:
+        return None
+    hs = tcs.shape[2]
+    d, dcr, a, tc, c, dg = _Rows(dh), _Rows(dc), _Rows(acts), _Rows(tcs), _Rows(cs), \
+        _Rows(dgates)
+    g = _Rows(gout) if gout is not None else None
+
+    def step(t, n):
+        fn(d.base, d.rs, g.base + t * g.step if g is not None else None,
+           g.rs if g is not None else 0, dcr.base, dcr.rs, a.base + t * a.step, a.rs,
+           tc.base + t * tc.step, tc.rs, c.base + t * c.step, c.rs,
+           dg.base + t * dg.step, dg.rs, n, hs)
+
+    return step
+
+
+def gru_forward(xproj, ghb, hs_all, acts, ghn, out):
+    """A per-step runner of the GRU gate math, or None.
+
+    Args:
+        xproj: (T, B, 3H) input projections (input bias included).
+        ghb: (B, 3H) the recurrent GEMM's buffer (recurrent bias included).
+        hs_all: (T + 1, B, H) states (step t reads row t, writes row t + 1).
+        acts: (T, B, 3H) activations r, z, n; ghn: (T, B, H) the recurrent part of n.
+        out: (T, B, H) output the state is also copied into, or None.
+
+    Returns:
+        ``step(t, n)``: runs step ``t`` on the first ``n`` rows.
+
+    Example:
+        >>> import numpy as np
+        >>> z = np.zeros
+        >>> run = gru_forward(z((1, 2, 3), "f"), z((2, 3), "f"), z((2, 2, 1), "f"),
+        ...                   z((1, 2, 3), "f"), z((1, 2, 1), "f"), None)
+        >>> run is None or run(0, 2) is None
+        True
+    """
+    dt = xproj.dtype
+    arrays = [xproj, ghb, hs_all, acts, ghn] + ([out] if out is not None else [])
+    if not _applies(dt, arrays):
+        return None
+    fn = _fn("gru_fwd", dt)
+    if fn is None:
+        return None
+    hs = hs_all.shape[2]
+    x, gh, h, a, gn = _Rows(xproj), _Rows(ghb), _Rows(hs_all), _Rows(acts), _Rows(ghn)
+    o = _Rows(out) if out is not None else None
+
+    def step(t, n):
+        fn(x.base + t * x.step, x.rs, gh.base, gh.rs, h.base + t * h.step, h.rs,
+           a.base + t * a.step, a.rs, gn.base + t * gn.step, gn.rs,
+           h.base + (t + 1) * h.step, h.rs,
+           o.base + t * o.step if o is not None else None, o.rs if o is not None else 0,
+           n, hs)
+
+    return step
+
+
+def gru_backward(dh, gout, acts, hs_all, ghn, dx, dgh, dzh):
+    """A per-step runner of the GRU gate gradients, or None.
+
+    Args:
+        dh: (B, H) state gradient of the step (without the output's gradient when ``gout``
+            is given); gout: (T, B, H) or None.
+        acts, hs_all, ghn: the forward's saved activations, states and recurrent n parts.
+        dx, dgh: (T, B, 3H) input-side and recurrent-side gate gradients written at step t.
+        dzh: (B, H) buffer for the direct path ``(dh + gout) * z``.
+
+    Returns:
+        ``step(t, n)``: runs step ``t`` on the first ``n`` rows.
+
+    Example:
+        >>> import numpy as np
+        >>> z = np.zeros
+        >>> run = gru_backward(z((2, 1), "f"), None, z((1, 2, 3), "f"), z((2, 2, 1), "f"),
+        ...                    z((1, 2, 1), "f"), z((1, 2, 3), "f"), z((1, 2, 3), "f"),
+        ...                    z((2, 1), "f"))
+        >>> run is None or run(0, 2) is None
+        True
+    """
+    dt = dh.dtype
+    arrays = [dh, acts, hs_all, ghn, dx, dgh, dzh] + ([gout] if gout is not None else [])
+    if not _applies(dt, arrays):
+        return None
+    fn = _fn("gru_bwd", dt)
+    if fn is None:
+        return None
+    hs = hs_all.shape[2]
+    d, a, h, gn, x, gh, dz = _Rows(dh), _Rows(acts), _Rows(hs_all), _Rows(ghn), _Rows(dx), \
+        _Rows(dgh), _Rows(dzh)
+    g = _Rows(gout) if gout is not None else None
+
+    def step(t, n):
+        fn(d.base, d.rs, g.base + t * g.step if g is not None else None,
+           g.rs if g is not None else 0, a.base + t * a.step, a.rs, h.base + t * h.step, h.rs,
+           gn.base + t * gn.step, gn.rs, x.base + t * x.step, x.rs,
+           gh.base + t * gh.step, gh.rs, dz.base, dz.rs, n, hs)
+
+    return step

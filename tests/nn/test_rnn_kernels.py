@@ -1,0 +1,154 @@
+"""The recurrent layers' C step kernels (NOTE [ Recurrent step kernels ]): the same outputs
+and gradients as the layers' NumPy code, float32 gates within a few ulp of the exact
+functions (special values as libm), and float32 layers against PyTorch."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+from ember._codegen import rnn_kernels
+from ember.nn.utils import rnn as rnn_utils
+
+needs_kernels = pytest.mark.skipif(rnn_kernels._lib() is None,
+                                   reason="no C compiler (or EMBER_JIT_DISABLE): the layers "
+                                          "run their NumPy code")
+
+CASES = [
+    ("LSTM", dict(num_layers=2, bidirectional=True), False),
+    ("LSTM", dict(proj_size=3, batch_first=True), False),
+    ("LSTM", {}, True),
+    ("LSTM", dict(proj_size=2), True),
+    ("GRU", dict(num_layers=2, bidirectional=True), False),
+    ("GRU", dict(bias=False, batch_first=True), False),
+    ("GRU", {}, True),
+]
+
+
+def _run(name, kw, packed, dtype, seed=0):
+    """Output, final states and every gradient of one layer on fixed random data."""
+    ember.manual_seed(seed)
+    m = getattr(nn, name)(4, 6, **kw).to(ember.float32 if dtype == np.float32 else
+                                          ember.float64)
+    rng = np.random.default_rng(seed)
+    bf = kw.get("batch_first", False)
+    shape = (3, 7, 4) if bf else (7, 3, 4)
+    x = ember.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    if packed:
+        inp = rnn_utils.pack_padded_sequence(x, [7, 4, 2], enforce_sorted=False)
+    else:
+        inp = x
+    out, state = m(inp)
+    if packed:
+        out = rnn_utils.pad_packed_sequence(out)[0]
+    outs = [out] + (list(state) if isinstance(state, tuple) else [state])
+    loss = sum((o * ember.tensor(rng.standard_normal(tuple(o.shape)).astype(dtype))).sum()
+               for o in outs)
+    loss.backward()
+    res = [o.detach().numpy().copy() for o in outs] + [x.grad.numpy().copy()]
+    res += [p.grad.numpy().copy() for p in m.parameters()]
+    return res
+
+
+def _without_kernels(monkeypatch):
+    for f in ("lstm_forward", "lstm_backward", "gru_forward", "gru_backward"):
+        monkeypatch.setattr(rnn_kernels, f, lambda *a, **k: None)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}-packed{c[2]}")
+def test_kernels_match_the_numpy_code(case, dtype, monkeypatch):
+    name, kw, packed = case
+    calls = []
+
+    def counted(f, real):
+        def prepare(*a, **k):
+            step = real(*a, **k)
+            if step is not None:
+                calls.append(f)
+            return step
+        return prepare
+
+    for f in ("lstm_forward", "lstm_backward", "gru_forward", "gru_backward"):
+        monkeypatch.setattr(rnn_kernels, f, counted(f, getattr(rnn_kernels, f)))
+    fast = _run(name, kw, packed, dtype)
+    want = {"lstm_forward", "lstm_backward"} if name == "LSTM" else \
+        {"gru_forward", "gru_backward"}
+    assert set(calls) == want  # the kernels ran, in both passes
+    monkeypatch.undo()
+    _without_kernels(monkeypatch)
+    from ember._codegen.kernel import set_disabled
+    old = set_disabled(True)  # and the generated gate kernels off: the plain NumPy code
+    try:
+        ref = _run(name, kw, packed, dtype)
+    finally:
+        set_disabled(old)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    assert len(fast) == len(ref)
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, **tol)
+
+
+def _gates(values, dtype):
+    """i (sigmoid) and g (tanh) of the kernel for pre-activations ``values``."""
+    n = values.size
+    xg = np.zeros((1, 1, 4 * n), dtype)
+    xg[0, 0, :n] = values
+    xg[0, 0, 2 * n:3 * n] = values
+    hg = np.full((1, 4 * n), -0.0, dtype)  # x + (-0) is x, -0 included
+    cs = np.zeros((2, 1, n), dtype)
+    acts = np.zeros((1, 1, 4 * n), dtype)
+    tcs = np.zeros((1, 1, n), dtype)
+    hn = np.zeros((1, 1, n), dtype)
+    step = rnn_kernels.lstm_forward(xg, hg, False, cs, acts, tcs, hn, None)
+    assert step is not None
+    step(0, 1)
+    return acts[0, 0, :n], acts[0, 0, 2 * n:3 * n]
+
+
+@needs_kernels
+def test_float32_gates_within_a_few_ulp():
+    x = np.concatenate([np.linspace(-100, 100, 20001), np.linspace(-3, 3, 20001),
+                        np.geomspace(1e-30, 1, 200), -np.geomspace(1e-30, 1, 200),
+                        [0.625, -0.625, 0.62499, 44.0, -44.0, 88.0, -88.0, -87.5]])
+    x = x.astype(np.float32)
+    sig, th = _gates(x, np.float32)
+    x64 = x.astype(np.float64)
+    for got, want in ((sig, 1 / (1 + np.exp(-x64))), (th, np.tanh(x64))):
+        want32 = want.astype(np.float32)
+        ulp = np.spacing(np.abs(want32)).astype(np.float64)
+        big = np.abs(want) > 1e-37  # below that both are (within) a denormal of zero
+        err = np.abs(got.astype(np.float64) - want)[big] / ulp[big]
+        assert err.max() <= 4, (x[big][err.argmax()], err.max())
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gates_special_values(dtype):
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e4, -1e4], dtype)
+    sig, th = _gates(x, dtype)
+    assert np.isnan(sig[0]) and np.isnan(th[0])
+    np.testing.assert_array_equal(sig[1:], [1, 0, 0.5, 0.5, 1, 0])
+    np.testing.assert_array_equal(th[1:], [1, -1, 0, 0, 1, -1])
+    assert not np.signbit(th[3]) and np.signbit(th[4])  # tanh(-0) is -0
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_float32_layers_match_torch(name):
+    torch = pytest.importorskip("torch")
+    t = getattr(torch.nn, name)(16, 32, num_layers=2, batch_first=True)
+    e = getattr(nn, name)(16, 32, num_layers=2, batch_first=True)
+    e.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((5, 20, 16)).astype(np.float32)
+    tx, ex = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    to, eo = t(tx)[0], e(ex)[0]
+    np.testing.assert_allclose(eo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+    g = np.random.default_rng(2).standard_normal(tuple(to.shape)).astype(np.float32)
+    (to * torch.tensor(g)).sum().backward()
+    (eo * ember.tensor(g)).sum().backward()
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for (n, p), (_, q) in zip(t.named_parameters(), e.named_parameters()):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-4,
+                                   err_msg=n)
+

@@ -162,3 +162,118 @@ def test_grid_sample_large_threaded_equals_serial():
     threaded = _run(x, g, True, go, align_corners=False)
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- softmax
+from ember._codegen import softmax_kernels  # noqa: E402
+
+_HAVE_SM = softmax_kernels._lib() is not None
+needs_sm = pytest.mark.skipif(not _HAVE_SM, reason="no C compiler: the kernels do not run")
+
+
+def _softmax_ref(x, dim, log):
+    # float64 (longdouble-free) reference from the definition
+    a = x.astype(np.float64)
+    m = a.max(axis=dim, keepdims=True)
+    s = np.log(np.exp(a - m).sum(axis=dim, keepdims=True))
+    return (a - m - s) if log else np.exp(a - m - s)
+
+
+@needs_sm
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape,dim", [((96, 130), 1), ((96, 130), -1), ((96, 130), 0),
+                                       ((6, 70, 40), 1), ((6, 70, 40), -3), ((3, 5000), 1),
+                                       ((9000,), 0)])
+def test_softmax_kernel_values_and_gradients(dtype, log, shape, dim):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 6).astype(dtype)
+    go = rng.standard_normal(shape).astype(dtype)
+    f = ember.log_softmax if log else ember.softmax
+    tx = ember.tensor(x, requires_grad=True)
+    y = f(tx, dim)
+    y.backward(ember.tensor(go))
+    want = _softmax_ref(x, dim, log)
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(y.detach().numpy(), want, rtol=tol, atol=tol)
+    gw = (go - np.exp(want) * go.sum(dim, keepdims=True)) if log else \
+        want * (go - (go * want).sum(dim, keepdims=True))
+    np.testing.assert_allclose(tx.grad.numpy(), gw, rtol=10 * tol, atol=10 * tol)
+    # the kernels take the call (not the generated kernel or NumPy)
+    assert softmax_kernels.softmax(x, dim, log) is not None
+    np.testing.assert_array_equal(softmax_kernels.softmax(x, dim, log), y.detach().numpy())
+    if torch is not None:
+        tt = torch.tensor(x, requires_grad=True)
+        ty = (torch.log_softmax if log else torch.softmax)(tt, dim)
+        ty.backward(torch.tensor(go))
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=tol,
+                                   atol=tol)
+        np.testing.assert_allclose(tx.grad.numpy(), tt.grad.numpy(), rtol=10 * tol,
+                                   atol=10 * tol)
+
+
+@needs_sm
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [1, 0])
+def test_softmax_kernel_special_values_and_layouts(dtype, log, dim):
+    base = np.arange(10, dtype=dtype)
+    rows = [np.tile(base, 500) for _ in range(6)]
+    rows[1][3] = np.nan  # a NaN row is all NaN
+    rows[2][7] = np.inf  # an infinity: inf - inf is NaN, the row with it
+    rows[3][:] = -np.inf  # all -inf: NaN (max is -inf)
+    rows[4][::5] = -np.inf  # some -inf: exactly 0 (log: -inf) there
+    rows[5][0], rows[5][1] = -1e30, 1e30
+    x = np.stack(rows) if dim == 1 else np.stack(rows).T.copy()
+    y = softmax_kernels.softmax(x, dim, log)
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = _softmax_ref(x, dim, log)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(want))
+    ok = ~np.isnan(want)
+    np.testing.assert_allclose(y[ok], want[ok], rtol=2e-6, atol=0)
+    sel = (4, slice(None, None, 5)) if dim == 1 else (slice(None, None, 5), 4)
+    assert np.all(y[sel] == (-np.inf if log else 0))
+    # non-contiguous input: the same values as its contiguous copy
+    xt = np.asfortranarray(np.stack(rows).astype(dtype))
+    a = ember.softmax(ember.tensor(xt), 1) if not log else ember.log_softmax(ember.tensor(xt), 1)
+    b = softmax_kernels.softmax(np.ascontiguousarray(xt), 1, log)
+    np.testing.assert_array_equal(a.numpy(), b)
+
+
+@needs_sm
+def test_softmax_kernel_dtype_kwarg_and_empty():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 300)).astype(np.float32)
+    y = ember.softmax(ember.tensor(x), 1, dtype=ember.float64)
+    assert y.dtype == ember.float64
+    np.testing.assert_allclose(y.numpy(), _softmax_ref(x, 1, False), rtol=1e-13, atol=1e-15)
+    e = ember.softmax(ember.zeros(0, 5000), 1)
+    assert tuple(e.shape) == (0, 5000)
+    assert softmax_kernels.softmax(np.zeros((0, 5000), np.float32), 1) is None
+
+
+@needs_sm
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_kernel_gradcheck(log, monkeypatch):
+    # the kernels on a gradcheck-sized input (their size floor lowered), double backward too
+    monkeypatch.setattr(softmax_kernels, "_MIN_ELEMS", 1)
+    rng = np.random.default_rng(2)
+    f = ember.log_softmax if log else ember.softmax
+    for shape, dim in (((3, 5), 1), ((3, 4, 2), 1), ((4, 3), 0)):
+        t = ember.tensor(rng.standard_normal(shape), requires_grad=True)
+        assert ember.autograd.gradcheck(lambda a: f(a, dim), (t,))
+        assert ember.autograd.gradgradcheck(lambda a: f(a, dim), (t,))
+
+
+@needs_sm
+def test_softmax_kernel_threaded_equals_serial(monkeypatch):
+    rng = np.random.default_rng(3)
+    for shape, dim in (((400, 700), 1), ((40, 700, 10), 1)):
+        x = rng.standard_normal(shape).astype(np.float32)
+        g = rng.standard_normal(shape).astype(np.float32)
+        threaded = softmax_kernels.softmax(x, dim), softmax_kernels.softmax_backward(g, x, dim)
+        monkeypatch.setattr(softmax_kernels, "_SERIAL_BELOW", 1 << 62)
+        serial = softmax_kernels.softmax(x, dim), softmax_kernels.softmax_backward(g, x, dim)
+        monkeypatch.undo()
+        for a, b in zip(threaded, serial):
+            np.testing.assert_array_equal(a, b)

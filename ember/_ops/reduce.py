@@ -566,8 +566,11 @@ def count_nonzero(input, dim=None):
 
 # ------------------------------------------------------------------ softmax family, scans
 def _softmax_fwd(x, dim):
-    from ember._codegen import eager
+    from ember._codegen import eager, softmax_kernels
 
+    y = softmax_kernels.softmax(x, dim)  # NOTE [ Softmax kernels ] (None: does not apply)
+    if y is not None:
+        return y
     y = eager.softmax(x, dim)  # one generated kernel (None: not a host float array)
     if y is not None:
         return y
@@ -588,6 +591,11 @@ _SOFTMAX.attrs = ('dim',)
 # _softmax_backward_data/_log_softmax_backward_data, each is one record computing in place
 # on one fresh array; its own backward (for create_graph) is written in ember ops.
 def _softmax_bwd_fwd(g, y, dim):
+    from ember._codegen import softmax_kernels
+
+    out = softmax_kernels.softmax_backward(g, y, dim)
+    if out is not None:
+        return out
     out = g * y
     s = out.sum(axis=dim, keepdims=True)
     t = y * s
@@ -596,6 +604,11 @@ def _softmax_bwd_fwd(g, y, dim):
 
 
 def _log_softmax_bwd_fwd(g, y, dim):
+    from ember._codegen import softmax_kernels
+
+    out = softmax_kernels.softmax_backward(g, y, dim, log=True)
+    if out is not None:
+        return out
     xp_ = xp_of(y)
     out = xp_.exp(y, out=xp_.empty_like(y))  # (an array for 0-d y too)
     out *= g.sum(axis=dim, keepdims=True)
@@ -634,8 +647,11 @@ def _(ctx, g):
 def _log_softmax_fwd(x, dim):
     if x.size == 0:
         return x.copy()
-    from ember._codegen import eager
+    from ember._codegen import eager, softmax_kernels
 
+    y = softmax_kernels.softmax(x, dim, log=True)
+    if y is not None:
+        return y
     y = eager.softmax(x, dim, log=True)
     if y is not None:
         return y

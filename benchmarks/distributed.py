@@ -14,16 +14,22 @@ Starts the ranks itself with mpiexec (one thread each) and prints, side by side:
    MLP with ``gradient_as_bucket_view=True`` and ``zero_grad(set_to_none=False)`` (no
    gradient copies at all).
 3. Overlap, for an MLP of six 512x512 layers (>= 4 buckets, 6 MB of gradients), forward +
-   backward: alone (``no_sync``); with DDP's overlapped bucket all-reduces, polling MPI in
-   every hook (the default) and without polling (reductions started in the hooks, all
-   waited for at the end of backward); followed by one blocking all-reduce per gradient;
-   followed by one blocking all-reduce of one flat buffer (copy in, reduce, copy out); and
-   the default again with MPICH's progress thread (``MPIR_CVAR_ASYNC_PROGRESS=1``, which
-   needs MPI_THREAD_MULTIPLE: mpi4py's default).
-4. Counters of rank 0's DDP MLP step: buckets (and how many are reduced in place), bytes
-   copied into and out of flat buckets, process CPU, main-thread CPU outside MPI waits, wall
-   time in the end-of-backward wait, MPI tests made in hooks.
+   backward: alone (``no_sync``); with DDP's bucket all-reduces started in the hooks, one in
+   flight at a time and polling MPI in every hook (the default), with every ready bucket in
+   flight at once (the old way), and without polling (all waited for at the end of
+   backward); followed by one blocking all-reduce per gradient; followed by one blocking
+   all-reduce of one flat buffer (copy in, reduce, copy out); and the default again with
+   MPICH's progress thread (``MPIR_CVAR_ASYNC_PROGRESS=1``, which needs
+   MPI_THREAD_MULTIPLE: mpi4py's default). Beside each wall time, its process CPU time:
+   with one core per rank, communication hidden behind compute would add less wall time
+   than CPU time; and how many buckets had finished when the end-of-backward wait began.
+4. Counters of rank 0's DDP MLP step, beside the same step inside ``no_sync`` and raw
+   mpi4py ``Allreduce`` of buffers of the buckets' sizes (alternated step by step after a
+   barrier): buckets (and how many are reduced in place), bytes copied into and out of flat
+   buckets, process CPU, CPU spent starting reductions, in MPI tests in hooks and in the
+   end-of-backward wait (and its wall time), buckets finished before that wait.
 
+``--only ddp,counters`` (any of allreduce, ddp, overlap, counters) runs some sections.
 Every figure is the median over ``--rounds`` alternated rounds (default 5) with its spread;
 each framework runs in its own processes. Don't run it while tests or other jobs use the CPU.
 
@@ -297,6 +303,13 @@ def worker_overlap(quick):
     def backward_ddp_overlapped():
         loss_fn(ddp(x), y).backward()
 
+    def backward_ddp_all_at_once():
+        ddp._one_in_flight = False
+        try:
+            loss_fn(ddp(x), y).backward()
+        finally:
+            ddp._one_in_flight = True
+
     def backward_ddp_no_poll():
         ddp._poll_in_hooks = False
         try:
@@ -326,7 +339,8 @@ def worker_overlap(quick):
            "backward_ddp_overlapped": median(backward_ddp_overlapped)}
     out["done_before_wait"] = done[0] / max(done[1], 1)
     if not os.environ.get("MPIR_CVAR_ASYNC_PROGRESS"):
-        out.update(backward_ddp_no_poll=median(backward_ddp_no_poll),
+        out.update(backward_ddp_all_at_once=median(backward_ddp_all_at_once),
+                   backward_ddp_no_poll=median(backward_ddp_no_poll),
                    backward_then_allreduce=median(backward_then_allreduce),
                    backward_then_flat_allreduce=median(backward_then_flat_allreduce))
     out["cpu"] = cpu
@@ -437,6 +451,7 @@ def worker_counters(quick):
         print("RESULT " + json.dumps(out), flush=True)
 
 
+SECTIONS = ("allreduce", "ddp", "overlap", "counters")
 WORKERS = {"allreduce": worker_allreduce, "torch_allreduce": worker_torch_allreduce,
            "ddp": worker_ddp, "torch_ddp": worker_torch_ddp, "overlap": worker_overlap,
            "counters": worker_counters}
@@ -513,6 +528,8 @@ def main():
                     help="alternated rounds; every figure is the median over them, with the "
                          "spread (min-max)")
     ap.add_argument("--json", help="write every round's raw figures to this file")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help=f"comma-separated sections to run (default: all of {SECTIONS})")
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--model", choices=("mlp", "lenet"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -531,6 +548,9 @@ def main():
     except ImportError:
         have_torch = False
     n = args.ranks
+    only = set(args.only.split(","))
+    if not only <= set(SECTIONS):
+        raise SystemExit(f"--only: unknown section(s) {sorted(only - set(SECTIONS))}")
 
     # One round runs every job once, each in its own mpiexec (one framework per process);
     # the rounds alternate the frameworks so drift on the machine hits both alike.
@@ -542,6 +562,9 @@ def main():
         jobs[1:1] = [("torch_allreduce", n)]
         jobs += [("torch_ddp:mlp", 1), ("torch_ddp:mlp", n), ("torch_ddp:lenet", 1),
                  ("torch_ddp:lenet", n)]
+    # A job's section: its kind without "torch_", the model or "+async".
+    jobs = [(k, r) for k, r in jobs
+            if k.removeprefix("torch_").split(":")[0].split("+")[0] in only]
     raw = {f"{k}@{r}": [] for k, r in jobs}
     for _ in range(args.rounds):
         for kind, ranks in jobs:
@@ -552,90 +575,96 @@ def main():
 
     print(f"{args.rounds} alternated rounds; median (min-max) over the rounds; one thread "
           "per rank")
-    print(f"\n== all_reduce float32, {n} ranks: algorithm bandwidth in MB/s")
-    print(f"{'size':>8} {'mpi4py':>22} {'ember':>22} {'ember/mpi4py':>22} {'gloo':>22}")
-    ours = raw[f"allreduce@{n}"]
-    for i, row in enumerate(ours[0]):
-        mb = row["bytes"] / 1e6
-        mpi = [mb / rnd[i]["mpi4py_s"] for rnd in ours]
-        emb = [mb / rnd[i]["ember_s"] for rnd in ours]
-        ratio = [rnd[i]["mpi4py_s"] / rnd[i]["ember_s"] for rnd in ours]
-        gl = (_fmt([mb / rnd[i]["gloo_s"] for rnd in raw[f"torch_allreduce@{n}"]], digits=0)
-              if have_torch else f"{'-':>22}")
-        print(f"{row['bytes'] >> 10:>6}KB {_fmt(mpi, digits=0)} {_fmt(emb, digits=0)} "
-              f"{_fmt(ratio)} {gl}")
+    if "allreduce" in only:
+        print(f"\n== all_reduce float32, {n} ranks: algorithm bandwidth in MB/s")
+        print(f"{'size':>8} {'mpi4py':>22} {'ember':>22} {'ember/mpi4py':>22} {'gloo':>22}")
+        ours = raw[f"allreduce@{n}"]
+        for i, row in enumerate(ours[0]):
+            mb = row["bytes"] / 1e6
+            mpi = [mb / rnd[i]["mpi4py_s"] for rnd in ours]
+            emb = [mb / rnd[i]["ember_s"] for rnd in ours]
+            ratio = [rnd[i]["mpi4py_s"] / rnd[i]["ember_s"] for rnd in ours]
+            gl = (_fmt([mb / rnd[i]["gloo_s"] for rnd in raw[f"torch_allreduce@{n}"]], digits=0)
+                  if have_torch else f"{'-':>22}")
+            print(f"{row['bytes'] >> 10:>6}KB {_fmt(mpi, digits=0)} {_fmt(emb, digits=0)} "
+                  f"{_fmt(ratio)} {gl}")
 
-    print("\n== DDP step (forward+backward+SGD), per-rank batch 64, ms; each model in fresh "
-          "processes, same settings at 1 and n ranks (checked)")
-    for name in ("mlp", "lenet"):
-        one, many = raw[f"ddp:{name}@1"], raw[f"ddp:{name}@{n}"]
-        _check_settings(name, one + many)
-        if name == "mlp":
-            print(f"settings of every launch: {one[0]['settings']}")
-        eff = [o[name]["s"] / m[name]["s"] for o, m in zip(one, many)]
-        print(f"{name}: ember 1 rank {_fmt([o[name]['s'] for o in one], 1e3)}, {n} ranks "
-              f"{_fmt([m[name]['s'] for m in many], 1e3)}, scaling efficiency {_fmt(eff)}")
-        pad = " " * len(name)
-        for key, label in ((name, "1 rank"), (name, f"{n} ranks")):
-            src = one if label == "1 rank" else many
-            print(f"{pad}  {label:>7}: CPU per step {_fmt([r[key]['cpu_s'] for r in src], 1e3)}"
-                  f" ms, minor page faults per step "
-                  f"{_fmt([r[key]['faults'] for r in src], digits=0)}")
-        for key, label in ((f"{name}:no_sync", "no communication (no_sync)"),
-                           (f"{name}:bucket_view", "gradient_as_bucket_view")):
-            if key in many[0]:
-                print(f"{pad}  {n} ranks, {label}: {_fmt([m[key]['s'] for m in many], 1e3)}, "
-                      f"time(1 rank) / that "
-                      f"{_fmt([o[name]['s'] / m[key]['s'] for o, m in zip(one, many)])}")
-        if have_torch:
-            tone, tmany = raw[f"torch_ddp:{name}@1"], raw[f"torch_ddp:{name}@{n}"]
-            t1 = [o[name]["s"] for o in tone]
-            tn = [m[name]["s"] for m in tmany]
-            mine = [m[name]["s"] for m in many]
-            print(f"{pad}  torch 1 rank {_fmt(t1, 1e3)}, {n} ranks {_fmt(tn, 1e3)}, scaling "
-                  f"efficiency {_fmt([a / b for a, b in zip(t1, tn)])}; ember/torch at {n} "
-                  f"ranks {_fmt([a / b for a, b in zip(mine, tn)])} ({_verdict(mine, tn)})")
+    if "ddp" in only:
+        print("\n== DDP step (forward+backward+SGD), per-rank batch 64, ms; each model in fresh "
+              "processes, same settings at 1 and n ranks (checked)")
+        for name in ("mlp", "lenet"):
+            one, many = raw[f"ddp:{name}@1"], raw[f"ddp:{name}@{n}"]
+            _check_settings(name, one + many)
+            if name == "mlp":
+                print(f"settings of every launch: {one[0]['settings']}")
+            eff = [o[name]["s"] / m[name]["s"] for o, m in zip(one, many)]
+            print(f"{name}: ember 1 rank {_fmt([o[name]['s'] for o in one], 1e3)}, {n} ranks "
+                  f"{_fmt([m[name]['s'] for m in many], 1e3)}, scaling efficiency {_fmt(eff)}")
+            pad = " " * len(name)
+            for key, label in ((name, "1 rank"), (name, f"{n} ranks")):
+                src = one if label == "1 rank" else many
+                print(f"{pad}  {label:>7}: CPU per step {_fmt([r[key]['cpu_s'] for r in src], 1e3)}"
+                      f" ms, minor page faults per step "
+                      f"{_fmt([r[key]['faults'] for r in src], digits=0)}")
+            for key, label in ((f"{name}:no_sync", "no communication (no_sync)"),
+                               (f"{name}:bucket_view", "gradient_as_bucket_view")):
+                if key in many[0]:
+                    print(f"{pad}  {n} ranks, {label}: {_fmt([m[key]['s'] for m in many], 1e3)}, "
+                          f"time(1 rank) / that "
+                          f"{_fmt([o[name]['s'] / m[key]['s'] for o, m in zip(one, many)])}")
+            if have_torch:
+                tone, tmany = raw[f"torch_ddp:{name}@1"], raw[f"torch_ddp:{name}@{n}"]
+                t1 = [o[name]["s"] for o in tone]
+                tn = [m[name]["s"] for m in tmany]
+                mine = [m[name]["s"] for m in many]
+                print(f"{pad}  torch 1 rank {_fmt(t1, 1e3)}, {n} ranks {_fmt(tn, 1e3)}, scaling "
+                      f"efficiency {_fmt([a / b for a, b in zip(t1, tn)])}; ember/torch at {n} "
+                      f"ranks {_fmt([a / b for a, b in zip(mine, tn)])} ({_verdict(mine, tn)})")
 
-    ov = raw[f"overlap@{n}"]
-    ova = raw[f"overlap+async@{n}"]
-    print(f"\n== overlap, {n} ranks, MLP 6x512 in {ov[0]['buckets']} buckets, forward+backward, "
-          "ms (exposed = minus forward+backward alone)")
-    rows = [(ov, "backward_alone", "alone (no_sync)"),
-            (ov, "backward_ddp_overlapped", "DDP, polling in hooks (default)"),
-            (ov, "backward_ddp_no_poll", "DDP, no polling, wait at the end"),
-            (ov, "backward_then_allreduce", "then one all-reduce per gradient"),
-            (ov, "backward_then_flat_allreduce", "then one all-reduce of a flat copy"),
-            (ova, "backward_alone", "alone, MPICH progress thread"),
-            (ova, "backward_ddp_overlapped", "DDP, MPICH progress thread")]
-    for src, key, label in rows:
-        base = [r["backward_alone"] for r in src]
-        cbase = [r["cpu"]["backward_alone"] for r in src]
-        print(f"{label:>36}: {_fmt([r[key] for r in src], 1e3)}   exposed "
-              f"{_fmt([r[key] - b for r, b in zip(src, base)], 1e3)}   CPU "
-              f"{_fmt([r['cpu'][key] for r in src], 1e3)}   CPU beyond alone "
-              f"{_fmt([r['cpu'][key] - b for r, b in zip(src, cbase)], 1e3)}")
-    print(f"{'buckets done before the end wait':>36}: "
-          f"{_fmt([r['done_before_wait'] for r in ov], digits=1)} of {ov[0]['buckets']} "
-          f"(progress thread: {_fmt([r['done_before_wait'] for r in ova], digits=1)})")
+    if "overlap" in only:
+        ov = raw[f"overlap@{n}"]
+        ova = raw[f"overlap+async@{n}"]
+        print(f"\n== overlap, {n} ranks, MLP 6x512 in {ov[0]['buckets']} buckets, "
+              "forward+backward, ms (exposed = minus forward+backward alone)")
+        rows = [(ov, "backward_alone", "alone (no_sync)"),
+                (ov, "backward_ddp_overlapped", "DDP, polling in hooks (default)"),
+                (ov, "backward_ddp_all_at_once", "DDP, all ready buckets in flight"),
+                (ov, "backward_ddp_no_poll", "DDP, no polling, wait at the end"),
+                (ov, "backward_then_allreduce", "then one all-reduce per gradient"),
+                (ov, "backward_then_flat_allreduce", "then one all-reduce of a flat copy"),
+                (ova, "backward_alone", "alone, MPICH progress thread"),
+                (ova, "backward_ddp_overlapped", "DDP, MPICH progress thread")]
+        for src, key, label in rows:
+            base = [r["backward_alone"] for r in src]
+            cbase = [r["cpu"]["backward_alone"] for r in src]
+            print(f"{label:>36}: {_fmt([r[key] for r in src], 1e3)}   exposed "
+                  f"{_fmt([r[key] - b for r, b in zip(src, base)], 1e3)}   CPU "
+                  f"{_fmt([r['cpu'][key] for r in src], 1e3)}   CPU beyond alone "
+                  f"{_fmt([r['cpu'][key] - b for r, b in zip(src, cbase)], 1e3)}")
+        print(f"{'buckets done before the end wait':>36}: "
+              f"{_fmt([r['done_before_wait'] for r in ov], digits=1)} of {ov[0]['buckets']} "
+              f"(progress thread: {_fmt([r['done_before_wait'] for r in ova], digits=1)})")
 
-    ct = raw[f"counters@{n}"]
-    print(f"\n== where rank 0's DDP MLP step goes, {n} ranks: {ct[0]['buckets']} buckets "
-          f"({ct[0]['solo']} reduced in place on the gradient, {ct[0]['in_place_bytes']} B), "
-          f"{ct[0]['copied_bytes']} B copied into and out of flat buckets per step; DDP step, "
-          "the same inside no_sync, and raw mpi4py Allreduce of the buckets' sizes alternated "
-          "step by step after a barrier")
-    for key, label in (("step_s", "DDP step, ms"), ("step_cpu_s", "its process CPU, ms"),
-                       ("no_sync_s", "no_sync step, ms"), ("no_sync_cpu_s", "its process CPU, ms"),
-                       ("raw_s", "raw Allreduce of the buckets, ms"),
-                       ("raw_cpu_s", "its process CPU, ms"),
-                       ("start_cpu_s", "CPU starting reductions, ms"),
-                       ("test_cpu_s", "CPU in MPI tests in hooks, ms"),
-                       ("wait_cpu_s", "CPU in the end-of-backward wait, ms"),
-                       ("wait_s", "wall time in that wait, ms")):
-        print(f"{label:>42}: {_fmt([r[key] for r in ct], 1e3)}")
-    print(f"{'MPI tests in hooks per step':>42}: {_fmt([r['tests'] for r in ct], digits=1)}")
-    print(f"{'buckets done before the end wait':>42}: "
-          f"{_fmt([r['done_before_wait'] for r in ct], digits=1)}")
+    if "counters" in only:
+        ct = raw[f"counters@{n}"]
+        print(f"\n== where rank 0's DDP MLP step goes, {n} ranks: {ct[0]['buckets']} buckets "
+              f"({ct[0]['solo']} reduced in place on the gradient, {ct[0]['in_place_bytes']} B), "
+              f"{ct[0]['copied_bytes']} B copied into and out of flat buckets per step; DDP step, "
+              "the same inside no_sync, and raw mpi4py Allreduce of the buckets' sizes alternated "
+              "step by step after a barrier")
+        for key, label in (("step_s", "DDP step, ms"), ("step_cpu_s", "its process CPU, ms"),
+                           ("no_sync_s", "no_sync step, ms"),
+                           ("no_sync_cpu_s", "its process CPU, ms"),
+                           ("raw_s", "raw Allreduce of the buckets, ms"),
+                           ("raw_cpu_s", "its process CPU, ms"),
+                           ("start_cpu_s", "CPU starting reductions, ms"),
+                           ("test_cpu_s", "CPU in MPI tests in hooks, ms"),
+                           ("wait_cpu_s", "CPU in the end-of-backward wait, ms"),
+                           ("wait_s", "wall time in that wait, ms")):
+            print(f"{label:>42}: {_fmt([r[key] for r in ct], 1e3)}")
+        print(f"{'MPI tests in hooks per step':>42}: {_fmt([r['tests'] for r in ct], digits=1)}")
+        print(f"{'buckets done before the end wait':>42}: "
+              f"{_fmt([r['done_before_wait'] for r in ct], digits=1)}")
 
 
 if __name__ == "__main__":

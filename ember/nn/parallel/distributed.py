@@ -16,20 +16,26 @@ a post-accumulate-grad hook on every parameter marks it ready exactly once. With
 outputs, which parameters will receive a gradient. The hook scales the gradient by 1/world
 right away, while it is still in cache (in place for a bucket of one, while copying it into
 its slot otherwise): PyTorch divides before reducing too, and it saves a division pass
-after the reduction. When a bucket's gradients are all in, and every earlier bucket has
-started, its asynchronous all-reduce (a sum) starts while backward continues with earlier
-layers. Starting buckets
-strictly in order keeps every rank's sequence of collectives the same whatever order hooks
-fire in. By default every hook also tests the oldest unfinished reduction once, which drives
-MPI's progress engine during backward (``_POLL_IN_HOOKS``; the figures behind the choice are
-in ARCHITECTURE.md's distributed section). An end-of-backward callback (``queue_callback``)
-waits for the reductions and writes the averaged gradients of flat buckets back into
-``.grad``, or, with ``gradient_as_bucket_view``, makes ``.grad`` a view of its slot, so that
-later backward passes that keep ``.grad`` (``zero_grad(set_to_none=False)``, ``no_sync``)
-accumulate straight into the buffer that is reduced, with no copy at all. A large
-parameter's ``.grad`` is the buffer being reduced even without that flag: a hook that runs
-later in the same backward sees it scaled and perhaps partly reduced, as with PyTorch's
-``gradient_as_bucket_view=True``; once backward returns every ``.grad`` holds the average.
+after the reduction. When a bucket's gradients are all in, every earlier bucket has started
+and the one before it has finished, its asynchronous all-reduce (a sum) starts while
+backward continues with earlier layers. Starting buckets strictly in order keeps every
+rank's sequence of collectives the same whatever order hooks fire in. One reduction in
+flight at a time (``_ONE_IN_FLIGHT``), as PyTorch's backends run a process group's
+collectives in order: MPICH progresses several outstanding large ``Iallreduce`` calls far
+slower than the same calls one after another (seven of 1 MiB between two local ranks:
+2.2-2.3 ms all in flight against 0.85-0.88 ms one at a time), and a ready bucket queued
+behind a running one starts as soon as a poll sees that one finish. By default every hook
+tests the running reduction once, which drives MPI's progress engine during backward
+(``_POLL_IN_HOOKS``; the figures behind both choices are in ARCHITECTURE.md's distributed
+section). An end-of-backward callback (``queue_callback``) starts the buckets still queued,
+each once the one before has finished, waits for the reductions and writes the averaged
+gradients of flat buckets back into ``.grad``, or, with ``gradient_as_bucket_view``, makes
+``.grad`` a view of its slot, so that later backward passes that keep ``.grad``
+(``zero_grad(set_to_none=False)``, ``no_sync``) accumulate straight into the buffer that is
+reduced, with no copy at all. A large parameter's ``.grad`` is the buffer being reduced
+even without that flag: a hook that runs later in the same backward sees it scaled and
+perhaps partly reduced, as with PyTorch's ``gradient_as_bucket_view=True``; once backward
+returns every ``.grad`` holds the average.
 
 Parameters with no contribution: with ``find_unused_parameters`` they are ready at once and
 contribute zeros; a mask all-reduced beside the buckets says which were used on some rank,
@@ -52,6 +58,7 @@ __all__ = ["DistributedDataParallel"]
 _FIRST_BUCKET_BYTES = 1024 * 1024
 _SOLO_BYTES = 256 * 1024  # a gradient this large is reduced in place, not copied
 _POLL_IN_HOOKS = True
+_ONE_IN_FLIGHT = True  # NOTE [ DDP buckets and overlap ]: one bucket all-reduce at a time
 
 
 def _flatten_outputs(out, acc):
@@ -104,7 +111,7 @@ class _Bucket:
     __slots__ = ("params", "index", "offsets", "views", "buf", "pending", "work", "tensor",
                  "solo", "numel", "dtype")
 
-    def __init__(self, params, index, dtype, solo):
+    def __init__(self, params, index, dtype, solo, xp=np):
         self.params = params
         self.index = index  # positions in DDP's parameter list
         self.dtype = np.dtype(dtype)
@@ -122,7 +129,7 @@ class _Bucket:
             self.buf = self.tensor = None
             self.views = None
         else:
-            self.buf = np.zeros(off, dtype)
+            self.buf = xp.zeros(off, dtype)  # on the parameters' device (xp: its arrays)
             self.tensor = Tensor._wrap(self.buf)
             # One shaped view per parameter, made once: the slot its gradient is copied
             # into, and the array .grad wraps with gradient_as_bucket_view.
@@ -183,7 +190,16 @@ class DistributedDataParallel(Module):
         if skip_all_reduce_unused_params:
             raise NotImplementedError("DistributedDataParallel: skip_all_reduce_unused_params "
                                       "is not supported")
-        if device_ids or output_device is not None:
+        xp = np  # the parameters' array module: buckets live on their device
+        first = next(iter(module.parameters()), None)
+        if first is not None and first.device.type == "cuda":
+            # CUDA parameters: buckets on the device, all-reduced by NCCL (NOTE [ DDP on
+            # NCCL ] in ember/distributed/_nccl.py checks the arguments)
+            from ember.distributed._nccl import ddp_setup
+
+            xp, device_ids, output_device = ddp_setup(first.device, device_ids, output_device,
+                                                      find_unused_parameters)
+        elif device_ids or output_device is not None:
             raise ValueError("DistributedDataParallel device_ids and output_device arguments "
                              "only work with single-device/multiple-device GPU modules or CPU "
                              f"modules, but got device_ids {device_ids}, output_device "
@@ -192,8 +208,9 @@ class DistributedDataParallel(Module):
             raise ValueError("Default process group has not been initialized, please make "
                              "sure to call init_process_group.")
         self.module = module
-        self.device_ids = None
-        self.output_device = None
+        self.device_ids = device_ids
+        self.output_device = output_device
+        self._xp = xp
         self.dim = dim
         self.process_group = process_group
         self.broadcast_buffers = broadcast_buffers
@@ -225,6 +242,7 @@ class DistributedDataParallel(Module):
                 self._bucket_of[i] = b
                 self._slot_of[i] = k
         self._poll_in_hooks = _POLL_IN_HOOKS
+        self._one_in_flight = _ONE_IN_FLIGHT
         self._scale = 1.0 / self._world
         self._handles = [p.register_post_accumulate_grad_hook(self._make_hook(i))
                          for i, p in enumerate(params)]
@@ -287,7 +305,7 @@ class DistributedDataParallel(Module):
             groups.append((last, current, False))
         groups.sort(key=lambda g: g[0])
         return [_Bucket([self._params[i] for i in idx], idx, self._params[idx[0]]._data.dtype,
-                        solo) for _, idx, solo in groups]
+                        solo, self._xp) for _, idx, solo in groups]
 
     # ------------------------------------------------------------------ forward
     @contextlib.contextmanager
@@ -342,7 +360,7 @@ class DistributedDataParallel(Module):
             flat = np.concatenate([np.ascontiguousarray(a).reshape(-1).view(np.uint8)
                                    for a in arrays])
         else:
-            flat = np.empty(sum(sizes), np.uint8)
+            flat = self._xp.empty(sum(sizes), np.uint8)
         dist.broadcast(Tensor._wrap(flat), src=src, group=self.process_group)
         if not root:
             off = 0
@@ -492,10 +510,12 @@ class DistributedDataParallel(Module):
                 self._launch_ready()
         if self._poll_in_hooks:
             # One test of the oldest unfinished reduction drives MPI's progress engine for
-            # all of them while backward runs.
+            # all of them while backward runs; when it has finished, the next ready bucket
+            # may start (one in flight at a time).
             for b in self._buckets[:self._next_bucket]:
                 if b.work is not None and not b.work._done:
-                    b.work.is_completed()
+                    if b.work.is_completed() and self._one_in_flight:
+                        self._launch_ready()
                     break
 
     def _stage(self, i, used=True):
@@ -505,7 +525,7 @@ class DistributedDataParallel(Module):
         b = self._buckets[self._bucket_of[i]]
         p = self._params[i]
         g = p._grad
-        if g is not None and g._data.__class__ is not np.ndarray:
+        if g is not None and g._data.__class__ is not self._xp.ndarray:
             self._prepared = False
             raise NotImplementedError("DistributedDataParallel: sparse gradients (parameter "
                                       f"index {i}, shape {tuple(p.shape)}) are not supported")
@@ -513,11 +533,11 @@ class DistributedDataParallel(Module):
         if b.solo:
             a = None if g is None else g._data
             if (used and a is not None and not g._requires_grad and a.flags.c_contiguous
-                    and a.flags.writeable and a.dtype == b.dtype):
+                    and getattr(a.flags, "writeable", True) and a.dtype == b.dtype):
                 # Reduced in place on the gradient's own array: no copy in or out.
                 np.multiply(a, scale, out=a)
             elif a is None:
-                a = np.zeros(p._data.shape, b.dtype)
+                a = self._xp.zeros(p._data.shape, b.dtype)
             else:
                 a = np.multiply(a, scale).astype(b.dtype, copy=False)
                 if not a.flags.c_contiguous:
@@ -534,10 +554,15 @@ class DistributedDataParallel(Module):
     def _launch_ready(self):
         import ember.distributed as dist
 
-        while self._next_bucket < len(self._buckets):
-            b = self._buckets[self._next_bucket]
+        buckets = self._buckets
+        while self._next_bucket < len(buckets):
+            b = buckets[self._next_bucket]
             if b.pending > 0:
                 return
+            if self._one_in_flight and self._next_bucket:
+                prev = buckets[self._next_bucket - 1].work
+                if not prev._done and not prev.is_completed():
+                    return  # started once it finishes: by a later hook's poll or _finalize
             b.work = dist.all_reduce(b.tensor, group=self.process_group, async_op=True)
             self._next_bucket += 1
         # The used-mask goes last, so every rank issues its collectives in the same order.
@@ -562,11 +587,16 @@ class DistributedDataParallel(Module):
     def _finalize(self):
         if not self._prepared:
             return
-        if self._next_bucket < len(self._buckets):
+        buckets = self._buckets
+        if any(b.pending > 0 for b in buckets[self._next_bucket:]):
             self._prepared = False
             raise RuntimeError(self._unfinished_message())
         self._prepared = False
-        for b in self._buckets:
+        while self._next_bucket < len(buckets):  # ready buckets queued behind one in flight
+            if self._next_bucket:
+                buckets[self._next_bucket - 1].work.wait()
+            self._launch_ready()
+        for b in buckets:
             b.work.wait()
         used = None
         if self.find_unused_parameters:

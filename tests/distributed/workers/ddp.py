@@ -236,6 +236,72 @@ def check_reductions_start_during_backward():
         assert_grads_close(grads(local), grads(ref))
 
 
+def deep():
+    return nn.Sequential(*[m for _ in range(5) for m in (nn.Linear(32, 32), nn.Tanh())],
+                         nn.Linear(32, 3))
+
+
+def check_one_reduction_in_flight_many_buckets():
+    # Six 4 KiB weights reduced in place and flat buckets between them: at every hook at
+    # most one bucket's all-reduce has started and not finished (ready buckets queue behind
+    # it), the buckets start in order, and the averaged gradients equal single-process
+    # ones on the concatenated batch; also with every ready bucket started at once, and with
+    # tests that never see a reduction finish during backward (every later bucket queued
+    # until the end-of-backward callback drains the queue).
+    from ember.distributed import _c10d
+
+    real_test = _c10d.Work.is_completed
+    for one, stalled in ((True, False), (False, False), (True, True)):
+        ember.manual_seed(1000 + R)
+        local = deep()
+        ddp = DDP(local, bucket_cap_mb=0.0005)
+        ref = deep()
+        ref.load_state_dict(local.state_dict())
+        assert len(ddp._buckets) >= 4
+        ddp._one_in_flight = one
+        in_flight, started = [], []
+
+        def seen(p, ddp=ddp, in_flight=in_flight, started=started):
+            in_flight.append(sum(1 for b in ddp._buckets
+                                 if b.work is not None and not b.work._done))
+            started.append(ddp._next_bucket)
+        for p in local.parameters():  # run after DDP's own hooks
+            p.register_post_accumulate_grad_hook(seen)
+        if stalled:
+            _c10d.Work.is_completed = lambda self: self._done
+        try:
+            for it in range(2):
+                local.zero_grad()
+                ref.zero_grad()
+                X, Y = data((N * B, 32), seed=it), data((N * B, 3), seed=8)
+                F.mse_loss(ref(X), Y).backward()
+                F.mse_loss(ddp(X[R * B:(R + 1) * B]), Y[R * B:(R + 1) * B]).backward()
+                assert_grads_close(grads(local), grads(ref))
+                assert all(b.work._done for b in ddp._buckets)
+                assert ddp._next_bucket == len(ddp._buckets)
+        finally:
+            _c10d.Work.is_completed = real_test
+        if one:
+            assert max(in_flight) <= 1, in_flight
+        if stalled:  # only the first bucket started during backward, the rest queued
+            assert in_flight[-1] == 1 and started[-1] == 1, (in_flight, started)
+        elif not one:
+            assert started[-1] == len(ddp._buckets)
+
+
+def check_one_in_flight_with_unused_parameters():
+    # find_unused_parameters: the used-mask all-reduce goes after the queued buckets.
+    ember.manual_seed(1000 + R)
+    m = Branchy(width=64)  # 16 KiB weights: each a bucket of its own
+    ddp = DDP(m, find_unused_parameters=True, bucket_cap_mb=0.001)
+    assert len(ddp._buckets) >= 4
+    for it in range(2):
+        m.zero_grad()
+        x = data((B, 64), seed=R + it)
+        ddp(x, use_b=(R + it) % 2 == 0).sum().backward()
+        assert all(b.work._done for b in ddp._buckets) and ddp._used_work._done
+
+
 def check_gradient_as_bucket_view_without_copies():
     # zero_grad(set_to_none=False): .grad stays a view of its bucket (or, for a bucket of
     # one, the same array), so backward accumulates straight into what is all-reduced.

@@ -649,7 +649,7 @@ class Tensor:
     def cpu(self, memory_format=None):  # noqa: ARG002 - a memory-format hint: results are the same in any format
         return self.to("cpu")
 
-    def cuda(self, device=None, non_blocking=False, memory_format=None):  # noqa: ARG002 - non_blocking: CuPy's copies are ordered on the current stream, so a synchronous copy gives the same results; memory_format: a layout hint
+    def cuda(self, device=None, non_blocking=False, memory_format=None):  # noqa: ARG002 - memory_format: a layout hint
         """A copy of this tensor on a CUDA device (``self`` when it is already there).
 
         Args:
@@ -669,7 +669,34 @@ class Tensor:
         dev = check_device(device, routed=True)
         if dev.type != "cuda":
             raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
-        return self.to(dev)
+        return self.to(dev, non_blocking=non_blocking)
+
+    def record_stream(self, stream):
+        """Mark this CUDA tensor as used by ``stream``: its memory is not reused before the
+        work queued on ``stream`` so far is done (for tensors made on one stream and used
+        on another; NOTE [ Non-blocking copies ] in the CUDA backend).
+
+        Args:
+            stream: an ``ember.cuda.Stream``.
+
+        Returns:
+            None.
+
+        Example::
+
+            >>> if ember.cuda.is_available():
+            ...     s = ember.cuda.Stream()
+            ...     x = ember.ones(4, device="cuda")
+            ...     with ember.cuda.stream(s):
+            ...         y = x * 2
+            ...     x.record_stream(s)
+        """
+        if self.device.type != "cuda":
+            raise RuntimeError(f"record_stream: expected a CUDA tensor, got a tensor on "
+                               f"{self.device}")
+        from ember._backends import cupy_backend
+
+        cupy_backend.record_stream(self._data, getattr(stream, "_s", stream))
 
     def pin_memory(self, device=None):  # noqa: ARG002 - device: deprecated in PyTorch, pinned memory serves every device
         """A copy of this CPU tensor in page-locked host memory (needs CUDA).
@@ -721,12 +748,21 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``."""
+        non_blocking = kwargs.get("non_blocking", False)
+        if args and not non_blocking:  # to(device, dtype, non_blocking, copy): the first bool
+            non_blocking = next((a for a in args if a.__class__ is bool), False)
         dtype, copy, dev = parse_to_args(args, kwargs, with_device=True)
         t = self
         if dev is not None and dev != self.device:
             from ember._ops.elementwise import to_device
 
-            t = to_device(self, dev)
+            if non_blocking:  # only the host's wait changes (NOTE [ Non-blocking copies ])
+                from ember._backends.cupy_backend import non_blocking as _nb
+
+                with _nb():
+                    t = to_device(self, dev)
+            else:
+                t = to_device(self, dev)
             copy = False
         if dtype is None or D.to_dtype(dtype) is t.dtype:
             if copy:

@@ -166,6 +166,9 @@ def _root(a):
 
 
 def _no_sync(what):
+    # every host read of device data waits for the device: counted, so tests can find the
+    # hidden synchronisations of a training step
+    CALLS.setdefault("host_syncs", []).append(what)
     if _CAPTURE[0] is not None:
         raise RuntimeError(f"fake CuPy: {what}() synchronises with the host, which is not "
                            "permitted while a stream is capturing "
@@ -284,7 +287,7 @@ class _Stream:
         self.waited = []
 
     def synchronize(self):
-        pass
+        CALLS.setdefault("host_syncs", []).append("Stream.synchronize")
 
     def wait_event(self, e):
         self.waited.append(e)
@@ -342,7 +345,13 @@ class _Event:
 
 
 _STREAMS = [_Stream(ptr=0)]
-_PINNED, _KEEP = set(), []
+_PINNED, _KEEP = {}, []  # start address -> bytes of each pinned allocation
+
+
+def _pinned(ptr):
+    """Whether a host address lies inside a pinned allocation (as the driver answers for
+    any address in a ``cudaHostAlloc`` block, views included)."""
+    return any(start <= ptr < start + max(n, 1) for start, n in _PINNED.items())
 
 
 class _DeviceCtx:
@@ -355,7 +364,7 @@ class _DeviceCtx:
         _DeviceCtx.current = self.i
 
     def synchronize(self):
-        pass
+        CALLS.setdefault("host_syncs", []).append("Device.synchronize")
 
     def __enter__(self):
         self.prev = _DeviceCtx.current
@@ -482,7 +491,7 @@ def build(device_count=1):
         getDevice=lambda: _DeviceCtx.current, getDeviceProperties=props,
         memGetInfo=lambda: (70 << 30, 80 << 30), memoryTypeHost=1,
         streamCaptureModeGlobal=0, streamCaptureModeThreadLocal=1, streamCaptureModeRelaxed=2,
-        pointerGetAttributes=lambda ptr: types.SimpleNamespace(type=int(ptr in _PINNED)))
+        pointerGetAttributes=lambda ptr: types.SimpleNamespace(type=int(_pinned(ptr))))
     allocator = []
     nccl = _module("cupy.cuda.nccl", NcclCommunicator=NcclCommunicator,
                    get_unique_id=_get_unique_id, available=True, get_version=lambda: 22605,
@@ -509,7 +518,9 @@ def build(device_count=1):
             return _call(f, a, k, f.__name__)
         return call
 
-    def asarray(a, dtype=None):
+    def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
+        # CuPy 14: a host copy is queued on the current stream (a pinned source directly, a
+        # pageable one through a pinned staging buffer); ``blocking=True`` then waits
         if isinstance(a, FakeArray):
             if dtype is None or a.dtype == dtype:
                 return a
@@ -517,11 +528,27 @@ def build(device_count=1):
         if _CAPTURE[0] is not None and np.ndim(a) > 0:
             raise RuntimeError("fake CuPy: a host-to-device copy from pageable memory is not "
                                "permitted while a stream is capturing")
-        return FakeArray(np.array(a, dtype=dtype))
+        if isinstance(a, np.ndarray):
+            CALLS.setdefault("h2d", []).append(
+                {"nbytes": a.nbytes, "pinned": _pinned(a.ctypes.data) and a.size > 0,
+                 "stream": _STREAMS[-1]})
+        out = FakeArray(np.array(a, dtype=dtype, order=order or "K"))
+        if blocking:
+            _STREAMS[-1].synchronize()
+        return out
 
-    def asnumpy(a):
-        _no_sync("asnumpy")
-        return a.a.copy() if isinstance(a, FakeArray) else np.asarray(a)
+    def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
+        if not isinstance(a, FakeArray):
+            return np.asarray(a)
+        if blocking:
+            _no_sync("asnumpy")
+        elif out is None or not _pinned(out.ctypes.data):
+            raise ValueError("fake CuPy: asnumpy(blocking=False) needs a pinned `out`")
+        CALLS.setdefault("d2h", []).append({"nbytes": a.nbytes, "blocking": blocking})
+        if out is not None:
+            np.copyto(out, a.a)
+            return out
+        return a.a.copy(order=order)
 
     cupy = _module("cupy", ndarray=FakeArray, cuda=cuda, _core=core, asarray=asarray,
                    asnumpy=asnumpy, get_default_memory_pool=lambda: pool,
@@ -548,8 +575,11 @@ def build(device_count=1):
         _call(np.add.at, (target, index, values), {}, "scatter_add", writes=(target,))
 
     def empty_pinned(shape, dtype):
+        import threading
+
         a = np.empty(shape, dtype)
-        _PINNED.add(a.ctypes.data)
+        _PINNED[a.ctypes.data] = a.nbytes
+        CALLS.setdefault("pin_threads", []).append(threading.current_thread().name)
         _KEEP.append(a)  # keep the address taken while the test runs
         return a
 

@@ -148,15 +148,78 @@ def _check_dtype(dtype, what):
                         "(CuPy has no bfloat16 arrays); use float16 or float32")
 
 
+# NOTE [ Non-blocking copies ]
+# PyTorch's stream semantics: every copy is ordered on the *current* stream, so kernels
+# queued after it on that stream see the copied values, with or without ``non_blocking``.
+# What ``non_blocking`` changes is only whether the host waits:
+#
+# - host to device, ``non_blocking=False``: the source may be reused as soon as ``to``
+#   returns. CuPy 14's ``asarray`` stages a pageable source through a pinned buffer (so the
+#   caller may reuse it at once, with no wait) but copies a pinned source directly and
+#   asynchronously, so a pinned source is followed by a stream synchronisation, as PyTorch
+#   does.
+# - host to device, ``non_blocking=True`` from pinned memory: queued, no host wait; CuPy
+#   keeps the source alive until an event recorded after the copy has passed (its pinned
+#   memory watch list), as PyTorch's caching host allocator does. This is what lets the
+#   DataLoader's next pinned batch travel while the current one computes.
+# - device to host, ``non_blocking=True``: the result is a new pinned host array filled
+#   asynchronously (``asnumpy(..., blocking=False)``); as in PyTorch its values are valid
+#   only after ``ember.cuda.synchronize()`` (or an event recorded after it).
+#
+# Another stream: ``with ember.cuda.stream(s): y = x.to("cuda", non_blocking=True)`` orders
+# the copy on ``s``; the consumer stream must ``wait_stream(s)`` and ``y.record_stream(c)``
+# keeps ``y``'s memory from being reused before ``c`` is done with it.
+# The flag travels through a thread-local (set by ``Tensor.to``), not the ``to_device``
+# record's parameters: it changes when the host waits, never a value, so a replayed record
+# (blocking) computes the same thing.
+import threading  # noqa: E402 - grouped with the code it serves
+
+_ASYNC = threading.local()
+
+
+class non_blocking:
+    """Context manager: transfers inside it do not wait for the host (``non_blocking=True``)."""
+
+    def __enter__(self):
+        self.prev = getattr(_ASYNC, "on", False)
+        _ASYNC.on = True
+
+    def __exit__(self, *exc):
+        _ASYNC.on = self.prev
+        return False
+
+
 def from_host(array):
-    """Copy a host (NumPy) array to the current device."""
+    """Copy a host (NumPy) array to the current device, ordered on the current stream
+    (NOTE [ Non-blocking copies ])."""
     _check_dtype(array.dtype, "to('cuda')")
-    return cp.asarray(array)
+    out = cp.asarray(array)
+    if not getattr(_ASYNC, "on", False) and array.size and is_pinned(array):
+        # CuPy copied straight from the caller's pinned buffer without waiting; a blocking
+        # copy must leave that buffer free to reuse
+        cp.cuda.get_current_stream().synchronize()
+    return out
 
 
 def to_host(array):
-    """Copy a device array to a new host (NumPy) array (synchronises its stream)."""
+    """Copy a device array to a new host (NumPy) array: synchronises the current stream,
+    or, under ``non_blocking``, fills a new pinned array asynchronously."""
+    if getattr(_ASYNC, "on", False) and array.size:
+        out = pinned_empty(array.shape, array.dtype)
+        cp.asnumpy(array, out=out, blocking=False)
+        return out
     return cp.asnumpy(array)
+
+
+_WATCH = []  # (event, array): device arrays used on another stream (record_stream)
+
+
+def record_stream(array, stream):
+    """Keep ``array``'s memory from reuse until the work queued so far on ``stream`` is done
+    (PyTorch's ``Tensor.record_stream``): the array is held until an event recorded on
+    ``stream`` now has completed."""
+    _WATCH[:] = [(e, a) for e, a in _WATCH if not e.done]
+    _WATCH.append((stream.record(), array))
 
 
 _ON_DEVICE = {"zeros": "zeros", "ones": "ones", "empty": "zeros"}  # empty: zeroed as on the CPU
@@ -355,6 +418,12 @@ def capture_mode_exchange(mode):
 
     m = ctypes.c_int(mode)
     return m.value if fn(ctypes.byref(m)) == 0 else None
+
+
+def capturing() -> bool:
+    """Whether a CUDA graph is being captured in this process (ember's capture: NOTE [ CUDA
+    graphs on CuPy ]); host reads of device data must not happen then."""
+    return _STATE["capture_keep"] is not None
 
 
 def memory_allocated() -> int:

@@ -167,6 +167,12 @@ def max_pool_arg(x, ks, s, p, d, out):
     (``arg += (k - arg) * eq``: masked copies branch per element and were 9x slower on
     random data).
     """
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        from ember._codegen import cnn  # NOTE [ Hand-written CNN kernels ]
+
+        res = cnn.max_pool_forward(x, ks, s, p, d, out)
+        if res is not None:
+            return res
     xp = xp_of(x)  # this device's array module
     spatial = x.shape[2:]
     fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
@@ -186,8 +192,12 @@ def max_pool_arg(x, ks, s, p, d, out):
         arg += tmp
     if x.dtype.kind == "f":
         nan = xp.isnan(best)
-        if nan.any():  # NaN propagates: the last NaN in the window is the "maximum", as
-            for kf in range(len(sl)):  # PyTorch's kernels (val > max || isnan(val)) take
+        # NaN propagates: the last NaN in the window is the "maximum", as PyTorch's kernels
+        # (val > max || isnan(val)) take. On a device, asking nan.any() would make the host
+        # wait for the GPU (and cannot be captured in a CUDA graph): there the masked
+        # copies run unconditionally.
+        if best.__class__ is not np.ndarray or nan.any():
+            for kf in range(len(sl)):
                 xp.copyto(arg, kf, where=nan & xp.isnan(sl[kf]))
     return best, arg
 

@@ -282,10 +282,12 @@ def get_device_capability(device=None) -> tuple:
     Example::
 
         >>> if ember.cuda.is_available():
-        ...     assert len(ember.cuda.get_device_capability()) == 2
+        ...     major, minor = ember.cuda.get_device_capability()
+        ...     assert isinstance(major, int) and isinstance(minor, int)
     """
     p = _props(device)
-    return (p["major"], p["minor"])
+    # PyTorch returns a plain tuple of two ints; CuPy's dict values may be numpy ints
+    return (int(p["major"]), int(p["minor"]))
 
 
 def is_bf16_supported(including_emulation: bool = True) -> bool:  # noqa: ARG001 - no bfloat16 on cuda either way

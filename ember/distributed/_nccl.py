@@ -195,6 +195,10 @@ def _nccl_op(op, dtype, what):
 class _Work:
     """``Work`` of an NCCL call: complete once the current stream passes its event."""
 
+    # read by DDP's progress polling (MPI requests need a test call to advance): NCCL runs
+    # on the device by itself, so there is never anything for the host to drive
+    _done = True
+
     def __init__(self, result, after=None):
         import cupy
 
@@ -408,3 +412,68 @@ def reduce_scatter_tensor(output, input, op, group, async_op):
     if back is not None:
         back[...] = oarr
     return _done([output], async_op)
+
+
+# ------------------------------------------------------------------------ DDP
+# NOTE [ DDP on NCCL ]
+# ``DistributedDataParallel`` of a module whose parameters are CUDA tensors keeps its
+# gradient buckets on the device (``xp`` below is CuPy): each bucket's flat buffer is a
+# device array, gradients are scaled into it by a device kernel as they are accumulated, and
+# the bucket goes to ``dist.all_reduce(async_op=True)``, which on an NCCL group is one
+# ``ncclAllReduce`` on the current stream (NOTE [ Collectives on NCCL ]); waiting on the
+# Work orders the stream after it, so nothing in the step reads a value on the host. On a
+# "gloo"/"mpi" group the same buckets are staged through the host. As in PyTorch,
+# ``device_ids`` is None or the one device the module lives on, and ``output_device``
+# defaults to it. ``find_unused_parameters=True`` is refused on CUDA (its used-mask is a host
+# array read after the reduction; not ported).
+
+
+def ddp_setup(dev, device_ids, output_device, find_unused_parameters):
+    """Check DDP's device arguments for a module on CUDA device ``dev``; return the array
+    module for its buckets and PyTorch's ``device_ids``/``output_device`` attributes.
+
+    Args:
+        dev: the ``ember.device`` of the module's first parameter.
+        device_ids: None, or a list of one device (an index, "cuda:N" or a device).
+        output_device: None or a device; defaults to ``device_ids[0]``.
+        find_unused_parameters: refused (NotImplementedError) when True.
+
+    Returns:
+        ``(xp, device_ids, output_device)``: CuPy, and ``[index]``/``index`` (both None
+        when ``device_ids`` is None, as in PyTorch).
+
+    Example::
+
+        >>> import ember
+        >>> from ember.distributed._nccl import ddp_setup
+        >>> if ember.cuda.is_available():
+        ...     xp, ids, out = ddp_setup(ember.device("cuda:0"), [0], None, False)
+        ...     assert ids == [0] and out == 0
+    """
+    from ember._backends import for_device
+    from ember._device import device as _device
+
+    if find_unused_parameters:
+        raise NotImplementedError("DistributedDataParallel: find_unused_parameters=True is "
+                                  "not supported for a module on CUDA (NOTE [ DDP on NCCL ])")
+
+    def index(d):
+        if isinstance(d, int):
+            return d
+        d = d if hasattr(d, "type") else _device(d)
+        if d.type != "cuda":
+            raise ValueError(f"DistributedDataParallel: device {d} given for a module on "
+                             f"{dev}")
+        return 0 if d.index is None else d.index
+
+    xp = for_device("cuda").xp
+    if not device_ids:
+        return xp, None, None
+    ids = list(device_ids)
+    if len(ids) != 1:
+        raise ValueError("device_ids can only be None or contain a single element.")
+    here = 0 if dev.index is None else dev.index
+    if index(ids[0]) != here:
+        raise ValueError(f"DistributedDataParallel: device_ids={device_ids} but the module's "
+                         f"parameters are on {dev}")
+    return xp, [here], here if output_device is None else index(output_device)

@@ -186,8 +186,21 @@ def _flat_classes(x, target):
     return x.reshape(-1, x.shape[-1]), target.reshape(-1).astype("int64")
 
 
-def _check_bounds(t, c, ignore_index):
+def _check_bounds(t, c, ignore_index, check=True):
     valid = t != ignore_index
+    if t.__class__ is not np.ndarray:
+        # Device targets: one host read (not four), none when ``check`` is off (backward:
+        # the forward checked the same targets) or while a CUDA graph is being captured,
+        # where a host read is not permitted (PyTorch's kernels assert on the device; here
+        # out-of-range targets under capture go undiagnosed).
+        from ember._backends import cupy_backend
+
+        if not check or cupy_backend.capturing():
+            return valid
+        bad = ((t < 0) | (t >= c)) & valid
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
+        return valid
     tv = t[valid]
     if tv.size and (tv.min() < 0 or tv.max() >= c):
         bad = tv.min() if tv.min() < 0 else tv.max()
@@ -195,10 +208,11 @@ def _check_bounds(t, c, ignore_index):
     return valid
 
 
-def _ce_targets(t, ignore_index, c, w, dtype):
-    """Clamped targets ``tc`` and per-row weights ``wt`` (0 where ignored) of (M,) targets."""
+def _ce_targets(t, ignore_index, c, w, dtype, check=True):
+    """Clamped targets ``tc`` and per-row weights ``wt`` (0 where ignored) of (M,) targets
+    (bounds checked unless ``check`` is False)."""
     xp = xp_of(t)
-    valid = _check_bounds(t, c, ignore_index)
+    valid = _check_bounds(t, c, ignore_index, check)
     tc = xp.where(valid, t, 0)
     wt = (w[tc] if w is not None else xp.ones(tc.shape, dtype)) * valid
     return tc, wt.astype(dtype, copy=False)
@@ -279,7 +293,7 @@ def _ce_bwd(ctx, grads):
     shape = x._data.shape
     t = target._data.reshape(-1).astype(xp.int64)
     wd = None if w is None else w._data.astype(prob.dtype, copy=False)
-    tc, wt = _ce_targets(t, ignore_index, prob.shape[1], wd, prob.dtype)
+    tc, wt = _ce_targets(t, ignore_index, prob.shape[1], wd, prob.dtype, check=False)
     gd = g._data
     if reduction == "none":
         g_rows = gd.reshape(-1)

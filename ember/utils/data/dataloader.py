@@ -326,8 +326,14 @@ class _BaseDataLoaderIter:
         self._num_yielded = 0
         self._shutdown = False
         # NOTE [ Pinned batches ]: as PyTorch, pin only where an accelerator can use pinned
-        # memory; without one say so once per iterator and yield ordinary batches. Batches
-        # are pinned in the main process as they are handed out (PyTorch uses a thread).
+        # memory; without one say so once per iterator and yield ordinary batches. With
+        # workers, a pin thread (``_pinner``) copies each batch into pinned memory as soon as
+        # it arrives, while the caller computes on the previous one; the main thread hands
+        # it out and, after each batch, takes in the batches that have already arrived so
+        # they are pinned ahead (PyTorch's pin_memory_thread, fed here by the main thread,
+        # which alone owns the worker channels). Without workers the batch is pinned as it
+        # is handed out, as PyTorch does.
+        self._pinner = None
         self._pin_memory = False
         if loader.pin_memory:
             import ember.cuda
@@ -357,7 +363,7 @@ class _BaseDataLoaderIter:
                 data = self._next_data()
         else:
             data = self._next_data()
-        if self._pin_memory:
+        if self._pin_memory and self._pinner is None:
             data = _pin(data)
         self._num_yielded += 1
         n = self._IterableDataset_len_called
@@ -489,6 +495,15 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         except BaseException:
             self._shutdown_workers()
             raise
+        if self._pin_memory:  # started after the workers: forked children get no thread
+            from concurrent.futures import ThreadPoolExecutor
+
+            import ember.cuda
+
+            # CUDA's current device is per thread: the pin thread uses the caller's
+            self._pinner = ThreadPoolExecutor(1, thread_name_prefix="ember_pin_memory",
+                                              initializer=ember.cuda.set_device,
+                                              initargs=(ember.cuda.current_device(),))
         self._reset(loader, first_iter=True)
 
     def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:
@@ -577,7 +592,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 del self._task_info[self._rcvd_idx]
                 self._rcvd_idx += 1
                 return self._process_data(info[1])
-            task, data = self._get_data()
+            task, data = self._receive()
             self._tasks_outstanding -= 1
             if task not in self._task_info:
                 continue  # an answer for a task we already gave up on
@@ -596,8 +611,40 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             self._rcvd_idx += 1
             return self._process_data(data)
 
+    def _receive(self) -> tuple[int, Any]:
+        """The next answer from a worker; a batch goes to the pin thread at once (a Future
+        of its pinned copy; NOTE [ Pinned batches ])."""
+        task, data = self._get_data()
+        if self._pinner is not None and not isinstance(data, (ExceptionWrapper, IterableStop)):
+            data = self._pinner.submit(_pin, data)
+        return task, data
+
+    def _pin_ahead(self) -> None:
+        """Take in the answers that have already arrived, without waiting, so the pin
+        thread pins them while the caller computes (kept until their turn comes)."""
+        while self._tasks_outstanding > 0 and not self._shutdown:
+            ready, _, _ = select.select(self._channels, [], [], 0)
+            if not ready:
+                return
+            task, data = self._receive()
+            self._tasks_outstanding -= 1
+            if task not in self._task_info:
+                continue
+            if isinstance(data, IterableStop):
+                self._workers_status[data.worker_id] = False
+                del self._task_info[task]
+                self._try_put_index()
+                continue
+            self._task_info[task] += (data,)
+
     def _process_data(self, data):
-        self._try_put_index()
+        if self._pinner is not None:
+            if not isinstance(data, (ExceptionWrapper, IterableStop)):
+                data = data.result()
+            self._try_put_index()
+            self._pin_ahead()
+        else:
+            self._try_put_index()
         if isinstance(data, ExceptionWrapper):
             data.reraise()
         if not self._shm_checked:
@@ -698,6 +745,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             return
         self._shutdown = True
         _LIVE_ITERATORS.discard(self)
+        if self._pinner is not None:
+            self._pinner.shutdown(wait=False, cancel_futures=True)
         for chan in self._channels:
             try:
                 chan.sock.setblocking(False)

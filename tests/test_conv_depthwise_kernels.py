@@ -141,3 +141,59 @@ def test_against_torch(dtype):
         tol = 1e-4 if dtype == "float32" else 1e-10
         for a, e in zip(got, want):
             np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+# ------------------------------------------------------------- channels-last packing kernel
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cl_pack_matches_numpy(dtype):
+    from ember._ops import conv as cv
+
+    if conv_kernels._lib() is None:
+        pytest.skip("no C compiler: the NumPy path runs")
+    rng = np.random.default_rng(3)
+    n = 0
+    for shape in ((3, 5, 7, 9), (2, 8, 11), (4, 16, 6, 6)):
+        nd = len(shape) - 2
+        for k, s, d, (lo, hi) in itertools.product(
+                (1, 2, 3), (1, 2), (1, 2), ((0, 0), (1, 1), (2, 0), (1, -1), (-1, -1))):
+            lo_, hi_ = (lo,) * nd, (hi,) * nd
+            full = [L + lo + hi for L in shape[2:]]
+            if any(f < d * (k - 1) + 1 for f in full):
+                continue
+            out = tuple(cv._out_size(f, k, s, d) for f in full)
+            x = rng.standard_normal(shape).astype(dtype)
+            got = conv_kernels.cl_pack(x, lo_, (k,) * nd, (s,) * nd, (d,) * nd, out)
+            want = _off(lambda: cv._cl_pack(x, lo_, hi_, (k,) * nd, (s,) * nd, (d,) * nd,
+                                            out, None))
+            np.testing.assert_array_equal(got, want)
+            n += 1
+    assert n > 100
+
+
+# ------------------------------------------------------------------ max pooling forward
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 3, 9, 11), (1, 64, 6, 6), (2, 2, 2, 3)])
+@pytest.mark.parametrize("special", [False, True])
+def test_max_pool_2x2_kernel_matches_numpy(shape, dtype, special):
+    from ember._codegen import cnn
+    from ember._ops import pool
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape).astype(dtype)
+    x[:, :1] = np.round(x[:, :1])  # ties: the first maximum's offset wins
+    if special:
+        x[0, 0, 0, :2] = np.nan  # several NaNs in a window: the last one's offset
+        x[-1, -1, 1, 1] = np.nan
+        x[0, -1] = -np.inf
+        x[-1, 0, :2, :2] = -0.0
+    out = tuple(v // 2 for v in shape[2:])
+    args = ((2, 2), (2, 2), (0, 0), (1, 1), out)
+    got = cnn.max_pool_forward(x, *args)
+    if cnn._lib() is None:
+        assert got is None
+        return
+    want = _off(lambda: pool.max_pool_arg(x, *args))
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert got[1].dtype == want[1].dtype == np.int8
+    assert cnn.max_pool_forward(x, (3, 3), (2, 2), (1, 1), (1, 1), out) is None

@@ -267,6 +267,51 @@ void dw_bwd_w_SFX(const T* restrict x, const T* restrict gy, T* restrict gw, lon
         free(acc);
     }
 }
+
+/* Channels-last im2col (NOTE [ Channels-last windows ] in _ops/conv.py): cols (N, OH, OW,
+   KH, KW, C) from x (N, C, H, W). Each thread takes whole samples: the sample is first
+   transposed into a zero-bordered (Hp, Wp, C) buffer of its own (rows r - ph, columns
+   c - pw of x; negative pads crop), then every (oh, ow, kh) window row is one memcpy of
+   KW*C values (dilation 1) or KW copies of C. */
+void cl_pack_SFX(const T* restrict x, T* restrict cols, long N, long C, long H, long W,
+                 long OH, long OW, long KH, long KW, long sh, long sw, long ph, long pw,
+                 long dh, long dw, int nt)
+{
+    long Hp = (OH - 1) * sh + (KH - 1) * dh + 1, Wp = (OW - 1) * sw + (KW - 1) * dw + 1;
+    long c0 = pw > 0 ? pw : 0, c1 = pw + W < Wp ? pw + W : Wp;
+    if (c1 < c0) c1 = c0;
+    #pragma omp parallel num_threads(nt)
+    {
+        T* buf = calloc((size_t)(Hp * Wp * C), sizeof(T));
+        #pragma omp for schedule(static)
+        for (long n = 0; n < N; n++) {
+            const T* xn = x + n * C * H * W;
+            for (long r = 0; r < Hp; r++) {
+                long ih = r - ph;
+                if (ih < 0 || ih >= H) continue;  /* a border row: zero from calloc */
+                T* br = buf + r * Wp * C;
+                for (long c = 0; c < C; c++) {
+                    const T* xr = xn + c * H * W + ih * W - pw;
+                    for (long q = c0; q < c1; q++) br[q * C + c] = xr[q];
+                }
+            }
+            T* dst = cols + n * OH * OW * KH * KW * C;
+            for (long oh = 0; oh < OH; oh++)
+                for (long ow = 0; ow < OW; ow++)
+                    for (long kh = 0; kh < KH; kh++) {
+                        const T* src = buf + ((oh * sh + kh * dh) * Wp + ow * sw) * C;
+                        if (dw == 1) {
+                            memcpy(dst, src, sizeof(T) * KW * C);
+                            dst += KW * C;
+                        } else {
+                            for (long kw = 0; kw < KW; kw++, dst += C)
+                                memcpy(dst, src + kw * dw * C, sizeof(T) * C);
+                        }
+                    }
+        }
+        free(buf);
+    }
+}
 """
 
 _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#undef T\n"
@@ -274,7 +319,8 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
-_NAMES = tuple(f"dw_{k}_{t}" for k in ("fwd", "bwd_x", "bwd_w") for t in ("f32", "f64"))
+_NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack")
+               for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
 _lib = c_library(_SRC, _NAMES)
@@ -358,3 +404,21 @@ def dw_weight_grad(x, gy, s, lo, d, ks):
             _run("dw_bwd_w_" + _SUFFIX[x.dtype], (x, gy, gw), n, c,
                  _geom(x.shape[2:], gy.shape[2:], ks, s, lo, d))
     return gw
+
+
+def cl_pack(x, lo, ks, s, d, out, buf=None):
+    """Channels-last im2col: cols ``(N, *out, *ks, C)`` of ``x (N, C, *S)`` padded by ``lo``
+    in front (negative: cropped; the far side follows from ``out``), written into
+    ``buf[:N]`` when given (contiguous), or None where the kernel does not apply."""
+    if not _ok(x) or _lib() is None or (buf is not None and not buf.flags.c_contiguous):
+        return None
+    x = np.ascontiguousarray(x)
+    n, c = x.shape[:2]
+    shape = (n, *out, *ks, c)
+    cols = buf[:n] if buf is not None else np.empty(shape, x.dtype)
+    if cols.shape != shape or cols.dtype != x.dtype:
+        return None
+    if cols.size:
+        _run("cl_pack_" + _SUFFIX[x.dtype], (x, cols), n, c,
+             _geom(x.shape[2:], out, ks, s, lo, d))
+    return cols

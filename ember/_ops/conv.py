@@ -489,6 +489,9 @@ def _cl_weight(w):
 
 def _cl_pack(x, lo, hi, ks, s, d, out, buf):
     """cols (m, *out, *ks, C) of samples ``x`` (m, C, *S) into ``buf`` (or a new array)."""
+    cols = conv_kernels.cl_pack(x, lo, ks, s, d, out, buf)  # threaded C, over samples
+    if cols is not None:
+        return cols
     xl = _pad_l(x, lo, hi)
     nd = len(ks)
     st = xl.strides

@@ -257,3 +257,94 @@ def test_narrow_names_match_pytorch():
         if lib is torch:
             want = names
     assert names == want
+
+
+def _cases():
+    """Calls that built host arrays for device data (NumPy by name); each runs on both."""
+    F = ember.nn.functional
+    i2 = ember.tensor([0, 2])
+    return {
+        "topk": lambda x: x.topk(2, 1),
+        "median": lambda x: x.median(),
+        "median_dim": lambda x: x.median(1),
+        "median_nan": lambda x: x.masked_fill(x > 1, math.nan).median(1),
+        "nanmedian": lambda x: x.masked_fill(x > 1, math.nan).nanmedian(1),
+        "kthvalue": lambda x: x.kthvalue(2, 1),
+        "cummax": lambda x: x.cummax(1),
+        "cummin": lambda x: x.cummin(0),
+        "mode": lambda x: x.round().mode(1),
+        "unique_consecutive": lambda x: ember.unique_consecutive(
+            (x > 0).long().flatten(), return_inverse=True, return_counts=True),
+        "unique_consecutive_dim": lambda x: ember.unique_consecutive(
+            (x > 0).long(), return_counts=True, dim=1),
+        "searchsorted": lambda x: ember.searchsorted(x.flatten().sort().values, x),
+        "bucketize": lambda x: ember.bucketize(x, x[0].sort().values),
+        "diag_embed": lambda x: ember.diag_embed(x),
+        "diag": lambda x: ember.diag(x[0]),
+        "diagflat": lambda x: ember.diagflat(x[:2, :2], 1),
+        "block_diag": lambda x: ember.block_diag(x[:2, :2], x[0]),
+        "repeat_interleave": lambda x: x.repeat_interleave(2, 0),
+        "repeat_interleave_tensor": lambda x: x.repeat_interleave(
+            ember.tensor([1, 0, 2, 1]).to(x.device), 0),
+        "repeat_interleave_indices": lambda x: ember.repeat_interleave(
+            ember.tensor([1, 2, 0]).to(x.device)),
+        "unravel_index": lambda x: ember.unravel_index(
+            ember.tensor([0, 7, 19]).to(x.device), (4, 5)),
+        "take_along_dim": lambda x: ember.take_along_dim(x, x.argsort(1), 1),
+        "one_hot": lambda x: F.one_hot(i2.to(x.device), 4),
+        "heaviside": lambda x: ember.heaviside(x.masked_fill(x > 1, math.nan), x[0]),
+        "float_power": lambda x: ember.float_power(x, 2),
+        "float_power_scalar_base": lambda x: ember.float_power(2, x),
+        "unfold_backward": lambda x: ember.autograd.grad(
+            x.unfold(1, 2, 1).square().sum(), x)[0],
+        "diag_embed_backward": lambda x: ember.autograd.grad(
+            ember.diag_embed(x).square().sum(), x)[0],
+        "normal_log_prob": lambda x: ember.distributions.Normal(x, x.abs() + 1).log_prob(x),
+        "categorical_entropy": lambda x: ember.distributions.Categorical(logits=x).entropy(),
+        "simplex_check": lambda x: ember.distributions.constraints.simplex.check(
+            x.softmax(1)),
+        "positive_definite_check": lambda x: ember.distributions.constraints.positive_definite
+        .check(x[:, :4] @ x[:, :4].mT + ember.eye(4, device=x.device)),
+        "lower_cholesky_check": lambda x: ember.distributions.constraints.lower_cholesky
+        .check(x[:, :4].tril()),
+    }
+
+
+@pytest.mark.parametrize("name", list(_cases()))
+def test_device_data_without_numpy_by_name(fake, name):
+    """Each call gives the CPU's values with every result on the device (fake CuPy)."""
+    ember.manual_seed(0)
+    x = ember.randn(4, 5)
+    f = _cases()[name]
+    want = f(x.clone().requires_grad_())
+    got = f(x.cuda().requires_grad_())
+    want = list(want) if isinstance(want, tuple) else [want]
+    got = list(got) if isinstance(got, tuple) else [got]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.device.type == "cuda", name
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert np.allclose(g.detach().cpu().numpy(), w.detach().numpy(), equal_nan=True)
+
+
+def test_random_fills_land_on_the_device(fake):
+    """nn.init draws on the host generator and moves the values over once; a distribution's
+    rsample lands on its parameters' device, with the CPU's stream."""
+    init = ember.nn.init
+    for fn in (init.uniform_, init.normal_, init.trunc_normal_, init.xavier_uniform_,
+               init.kaiming_normal_, init.orthogonal_, init.eye_, init.dirac_,
+               lambda t: init.sparse_(t, 0.5), lambda t: init.constant_(t, 0.3)):
+        ember.manual_seed(1)
+        w = init.dirac_(ember.empty(2, 2, 3)) if fn is init.dirac_ else fn(ember.empty(4, 3))
+        ember.manual_seed(1)
+        t = ember.empty(2, 2, 3).cuda() if fn is init.dirac_ else ember.empty(4, 3).cuda()
+        r = fn(t)
+        assert r is t and t.device.type == "cuda"
+        assert np.allclose(t.cpu().numpy(), w.numpy())
+    for make in (lambda d: ember.distributions.Normal(ember.zeros(3, device=d), 1.0),
+                 lambda d: ember.distributions.Cauchy(ember.zeros(3, device=d), 1.0)):
+        ember.manual_seed(2)
+        want = make("cpu").rsample()
+        ember.manual_seed(2)
+        got = make("cuda").rsample()
+        assert got.device.type == "cuda" and np.allclose(got.cpu().numpy(), want.numpy())

@@ -647,6 +647,7 @@ def unravel_index(indices, shape) -> tuple:
     if d.size and (d.min() < -n or d.max() >= n):
         raise RuntimeError(f"unravel_index: 'indices' must be in range [{-n}, {n - 1}] for "
                            f"shape {list(shape)}")
-    coords = np.unravel_index(d % max(n, 1), shape) if d.size else \
-        tuple(np.zeros(d.shape, np.int64) for _ in shape)
-    return tuple(Tensor._wrap(np.asarray(c, np.int64)) for c in coords)
+    xp = xp_of(d)
+    coords = xp.unravel_index(d % max(n, 1), shape) if d.size else \
+        tuple(xp.zeros(d.shape, np.int64) for _ in shape)
+    return tuple(Tensor._wrap(xp.asarray(c, np.int64)) for c in coords)

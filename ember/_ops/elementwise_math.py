@@ -56,14 +56,18 @@ copysign = binary("copysign", xp.copysign, _copysign_grad, lambda g, a, b, y: g 
                   save="xy", to_float=True)
 
 
+def _kind(v):
+    """The dtype kind of an array or a number (without a host copy of device arrays)."""
+    return v.dtype.kind if hasattr(v, "dtype") else np.asarray(v).dtype.kind
+
+
 def _float_power(a, b):
-    ka = np.asarray(a).dtype.kind
-    kb = np.asarray(b).dtype.kind
-    dt = np.complex128 if "c" in (ka, kb) else np.float64
+    dt = np.complex128 if "c" in (_kind(a), _kind(b)) else np.float64
+    xp = xp_of(a if hasattr(a, "dtype") else b)
     # float_power follows C's pow at the edges (pow(-inf, 0.5) is +inf), as PyTorch does;
     # NumPy's power gives NaN there, its float_power doesn't.
     with np.errstate(invalid="ignore", divide="ignore"):
-        return xp.float_power(np.asarray(a, dt), np.asarray(b, dt))
+        return xp.float_power(xp.asarray(a, dt), xp.asarray(b, dt))
 
 
 def _fp_grad_a(g, a, b, y):  # noqa: ARG001 - the backward formula's fixed signature
@@ -93,8 +97,9 @@ nextafter = binary("nextafter", xp.nextafter, differentiable=False)
 def _heaviside(a, b):
     # NumPy computes bool inputs in float16; PyTorch keeps the promoted dtype
     dt = np.result_type(a, b)
+    xp = xp_of(a if hasattr(a, "dtype") else b)
     r = xp.heaviside(a, b)
-    if np.asarray(a).dtype.kind == "f":  # heaviside(NaN, v) is 0 in PyTorch (NaN > 0 fails)
+    if _kind(a) == "f":  # heaviside(NaN, v) is 0 in PyTorch (NaN > 0 fails)
         r = xp.where(xp.isnan(a), 0, r)
     return r.astype(dt, copy=False)
 

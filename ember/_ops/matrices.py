@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ember._backends import DEFAULT, backend_of, xp_of
 from ember._ops.args import layout_arg
 from ember._ops.core import METHODS, OpDef, apply, register
 from ember._ops.index import _INDEX
@@ -17,6 +18,23 @@ from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
 
 xp = np
+
+
+def _zeros_on(ref, shape, dtype):
+    """A zero tensor on the device of the array ``ref``."""
+    return Tensor._wrap(xp_of(ref).zeros(shape, dtype))
+
+
+def _host(a):
+    """``a`` as a host array (one transfer from a device; data-dependent sizes need it)."""
+    b = backend_of(a)
+    return a if b is DEFAULT else b.to_host(a)
+
+
+def _to_like(ref, host):
+    """The host array ``host`` (an index built here) moved to the device of ``ref``."""
+    b = backend_of(ref)
+    return host if b is DEFAULT else b.from_host(host)
 
 
 # ------------------------------------------------------------------ triangles
@@ -145,7 +163,7 @@ def _diagonal_fwd(x, offset, d1, d2, _in_shape=None):
 
 
 def _diagonal_backward_fwd(g, shape, offset, d1, d2):
-    z = np.zeros(shape, g.dtype)
+    z = xp_of(g).zeros(shape, g.dtype)
     _diagonal_fwd(z, offset, d1, d2)[...] = g
     return z
 
@@ -202,9 +220,9 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     # build the output as zeros with the diagonal filled: a differentiable index_put
     from ember._ops.index import _INDEX_PUT
 
-    z = Tensor._wrap(np.zeros(out_shape, input._data.dtype))
+    z = _zeros_on(input._data, out_shape, input._data.dtype)
     key = _diag_key(tuple(out_shape), offset, d1, d2)
-    sel_shape = np.zeros(out_shape)[key].shape
+    sel_shape = np.zeros(out_shape, bool)[key].shape  # (shape arithmetic on the host)
     # the selected block has the diagonal dim first (non-adjacent) or at min(d1, d2)
     adjacent = abs(d1 - d2) == 1
     src = input.movedim(-1, min(d1, d2) if adjacent else 0)
@@ -235,14 +253,15 @@ def trace(input):
 # ------------------------------------------------------------------ repetition & grids
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated
-        r = input._data
+        r = _host(input._data)  # the output's size is the values' sum: known on the host
         if output_size is not None and output_size != int(r.sum()):
             raise RuntimeError("allocated size does not match required size")
-        return Tensor._wrap(np.repeat(np.arange(r.size), r).astype(np.int64))
+        return Tensor._wrap(_to_like(input._data, np.repeat(np.arange(r.size), r)
+                                     .astype(np.int64)))
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _wrap_dim(dim, x._data.ndim, "repeat_interleave")
     n = x._data.shape[d] if x._data.ndim else 1
-    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    reps = _host(repeats._data) if isinstance(repeats, Tensor) else np.asarray(repeats)
     if reps.ndim and reps.size not in (1, n):
         raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along "
                            f"dim, but got repeats.size(0) = {reps.size} and input.size({d}) = {n}")
@@ -252,7 +271,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if output_size is not None and output_size != idx.size:  # PyTorch checks the hint
         raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {idx.size} but "
                            f"got {output_size}")
-    key = (slice(None),) * d + (idx,)
+    key = (slice(None),) * d + (_to_like(x._data, idx),)
     if x._data.ndim == 0:
         x = x.reshape(1)
     return apply(_INDEX, (x,), (key, x._data.shape))
@@ -590,8 +609,8 @@ def block_diag(*tensors):
     rows, c0 = [], 0
     for m in mats:
         m = m.to(dt)
-        left = Tensor._wrap(np.zeros((m.shape[0], c0), dt.np))
-        right = Tensor._wrap(np.zeros((m.shape[0], cols - c0 - m.shape[1]), dt.np))
+        left = _zeros_on(m._data, (m.shape[0], c0), dt.np)
+        right = _zeros_on(m._data, (m.shape[0], cols - c0 - m.shape[1]), dt.np)
         rows.append(cat([left, m, right], 1))
         c0 += m.shape[1]
     return cat(rows, 0) if rows else Tensor._wrap(np.zeros((0, 0), np.float32))
@@ -672,7 +691,8 @@ def _(ctx, g):
 
     size, stride, off, in_shape = ctx.params
     flat_idx = _strided_index(size, stride, off)
-    z = Tensor._wrap(np.zeros(int(np.prod(in_shape)), g._data.dtype))
+    z = _zeros_on(g._data, int(np.prod(in_shape)), g._data.dtype)
+    flat_idx = _to_like(g._data, flat_idx)
     return (apply(_INDEX_PUT, (z, g), ((flat_idx,), True)).reshape(in_shape),)
 
 
@@ -727,8 +747,9 @@ def _(ctx, g):
             key.append(np.broadcast_to(np.arange(full[k]).reshape(v), full))
     from ember._ops.index import _INDEX_PUT
 
-    z = Tensor._wrap(np.zeros(in_shape, g._data.dtype))
-    return (apply(_INDEX_PUT, (z, g), (tuple(key), True)),)
+    z = _zeros_on(g._data, in_shape, g._data.dtype)
+    key = tuple(_to_like(g._data, np.ascontiguousarray(k)) for k in key)
+    return (apply(_INDEX_PUT, (z, g), (key, True)),)
 
 
 def fliplr(input):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember._backends import xp_of
 from ember._ops.core import OpDef, apply, register, save_extra
 from ember._ops.index import _INDEX, _INDEX_PUT, DimKey
 from ember._tensor import Tensor, _wrap_dim
@@ -323,8 +324,9 @@ def take_along_dim(input, indices, dim=None):
     ishape = list(b)
     ishape[d] = idx.shape[d]
     x = input.expand(xs) if tuple(xs) != input._data.shape else input
-    idx = np.broadcast_to(idx, ishape)
-    return gather(x, d, Tensor._wrap(np.ascontiguousarray(idx)))
+    xp = xp_of(idx)
+    idx = xp.broadcast_to(idx, ishape)
+    return gather(x, d, Tensor._wrap(xp.ascontiguousarray(idx)))
 
 
 def masked_scatter(input, mask, source):

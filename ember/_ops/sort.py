@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import _dtype as D
-from ember._backends import empty_on, xp_of
+from ember._backends import DEFAULT, backend_of, empty_on, xp_of
 from ember._ops.core import OpDef, apply, register
 from ember._ops.scatter import gather
 from ember._tensor import Tensor, _wrap_dim
@@ -32,7 +32,8 @@ def _dim(input, dim, name):
 
 def _idx_tensor(idx):
     # ascontiguousarray promotes 0-d to 1-d: keep the index's own shape
-    return Tensor._wrap(np.ascontiguousarray(idx, dtype=np.int64).reshape(np.shape(idx)))
+    shape = idx.shape if hasattr(idx, "shape") else np.shape(idx)
+    return Tensor._wrap(xp_of(idx).ascontiguousarray(idx, dtype=np.int64).reshape(shape))
 
 
 # ------------------------------------------------------------------ sort family
@@ -88,7 +89,8 @@ def _argsort_fwd(a, axis, descending, k):
             return idx.astype(np.int64, copy=False)
     idx = _argsort(a, axis, descending)
     if k is not None:
-        idx = np.take(idx, np.arange(k), axis=axis)
+        xp = xp_of(idx)
+        idx = xp.take(idx, xp.arange(k), axis=axis)
     return idx.astype(np.int64, copy=False)
 
 
@@ -143,7 +145,8 @@ def _select_rank(input, d, rank, keepdim, data=None, name="median"):
     a = input._data if data is None else data
     if a.ndim == 0:
         return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)), name)
-    idx = np.take(np.argsort(a, axis=d, kind="stable"), [rank], axis=d)
+    xp = xp_of(a)
+    idx = xp.take(xp.argsort(a, axis=d, kind="stable"), xp.asarray([rank]), axis=d)
     v = gather(input, d, _idx_tensor(idx))
     i = _idx_tensor(idx)
     if not keepdim:
@@ -167,11 +170,12 @@ def median(input, dim=None, keepdim=False, *, out=None):  # noqa: ARG001 - out= 
     n = input._data.shape[d] if input._data.ndim else 1
     if a.dtype.kind == "f" and a.ndim and np.isnan(a).any():
         # slices holding NaN report their first NaN (value and index), as PyTorch
-        srt = np.sort(a, axis=d, kind="stable")
-        nan_rows = np.isnan(np.take(srt, [n - 1], axis=d))
-        med = np.take(np.argsort(a, axis=d, kind="stable"), [(n - 1) // 2], axis=d)
-        first_nan = np.argmax(np.isnan(a), axis=d)[(slice(None),) * d + (None,)]
-        idx = np.where(nan_rows, first_nan, med)
+        xp = xp_of(a)
+        srt = xp.sort(a, axis=d, kind="stable")
+        nan_rows = xp.isnan(xp.take(srt, xp.asarray([n - 1]), axis=d))
+        med = xp.take(xp.argsort(a, axis=d, kind="stable"), xp.asarray([(n - 1) // 2]), axis=d)
+        first_nan = xp.argmax(xp.isnan(a), axis=d)[(slice(None),) * d + (None,)]
+        idx = xp.where(nan_rows, first_nan, med)
         v = gather(input, d, _idx_tensor(idx))
         i = _idx_tensor(idx)
         if not keepdim:
@@ -202,11 +206,12 @@ def nanmedian(input, dim=None, keepdim=False):
     if a.ndim == 0:
         return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)), "nanmedian")
     # NaNs sort last; each slice's median rank depends on its own count of non-NaNs.
-    order = np.argsort(a, axis=d, kind="stable")
-    valid = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else \
-        np.full([1 if i == d else s for i, s in enumerate(a.shape)], a.shape[d])
-    rank = np.maximum((valid - 1) // 2, 0)
-    idx = np.take_along_axis(order, rank, axis=d)
+    xp = xp_of(a)
+    order = xp.argsort(a, axis=d, kind="stable")
+    valid = (~xp.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else \
+        xp.full([1 if i == d else s for i, s in enumerate(a.shape)], a.shape[d])
+    rank = xp.maximum((valid - 1) // 2, 0)
+    idx = xp.take_along_axis(order, rank, axis=d)
     v = gather(input, d, _idx_tensor(idx))
     i = _idx_tensor(idx)
     if not keepdim:
@@ -221,6 +226,9 @@ def mode(input, dim=-1, keepdim=False):
     a = input._data
     if a.ndim == 0:
         return values_indices(input.clone(), _idx_tensor(np.zeros((), np.int64)), "mode")
+    dev = backend_of(a)
+    if dev is not DEFAULT:  # a row-by-row host algorithm: the values go over once, and back
+        a = dev.to_host(a)
     moved = np.moveaxis(a, d, -1)
     flat = moved.reshape(-1, moved.shape[-1])
     best_idx = np.empty(flat.shape[0], np.int64)
@@ -230,6 +238,8 @@ def mode(input, dim=-1, keepdim=False):
         hit = np.isnan(row) if v != v else row == v  # NaN never equals itself
         best_idx[r] = np.nonzero(hit)[0][-1]
     idx = np.moveaxis(best_idx.reshape(moved.shape[:-1] + (1,)), -1, d)
+    if dev is not DEFAULT:
+        idx = dev.from_host(np.ascontiguousarray(idx))
     v = gather(input, d, _idx_tensor(idx))
     i = _idx_tensor(idx)
     if not keepdim:
@@ -349,23 +359,24 @@ def _unique_fwd(a, dim):
 
 
 def _unique_consecutive_fwd(a, dim):
+    xp = xp_of(a)
     if dim is not None:
-        m = np.moveaxis(a, dim, 0)
-        keep = np.ones(m.shape[0], bool)
+        m = xp.moveaxis(a, dim, 0)
+        keep = xp.ones(m.shape[0], bool)
         if m.shape[0] > 1:
             keep[1:] = (m[1:] != m[:-1]).reshape(m.shape[0] - 1, -1).any(axis=1)
-        vals = np.moveaxis(m[keep], 0, dim)
+        vals = xp.moveaxis(m[keep], 0, dim)
     else:
         flat = a.reshape(-1)
-        keep = np.ones(flat.size, bool)
+        keep = xp.ones(flat.size, bool)
         if flat.size > 1:
             keep[1:] = flat[1:] != flat[:-1]
         vals = flat[keep]
-    starts = np.nonzero(keep)[0]
-    inv = np.cumsum(keep) - 1
+    starts = xp.nonzero(keep)[0]
+    inv = xp.cumsum(keep) - 1
     inv = inv.reshape(a.shape) if dim is None else inv
-    counts = np.diff(np.append(starts, keep.size))
-    return np.ascontiguousarray(vals), inv.astype(np.int64), counts.astype(np.int64)
+    counts = xp.diff(xp.concatenate([starts, xp.asarray([keep.size], starts.dtype)]))
+    return xp.ascontiguousarray(vals), inv.astype(np.int64), counts.astype(np.int64)
 
 
 # Data-dependent records: their output shapes depend on the input's values.
@@ -423,7 +434,7 @@ def _searchsorted_fwd(seq, vals, *rest):
         r = np.stack([np.searchsorted(s2[i], v2[i], side=side,
                                       sorter=None if o2 is None else o2[i])
                       for i in range(s2.shape[0])]).reshape(vals.shape)
-    return np.asarray(r, dtype=np.int32 if out_int32 else np.int64)
+    return xp_of(r).asarray(r, dtype=np.int32 if out_int32 else np.int64)
 
 
 _SEARCHSORTED = OpDef("searchsorted", _searchsorted_fwd, None, differentiable=False,
@@ -551,16 +562,17 @@ def _cum_ext(input, dim, is_max, name):
 
 def _cum_ext_idx_fwd(a, d, is_max):
     """Where the running max (min) along ``d`` was last attained."""
-    m = np.moveaxis(a, d, -1)
-    acc = (np.maximum if is_max else np.minimum).accumulate(m, axis=-1)
+    xp = xp_of(a)
+    m = xp.moveaxis(a, d, -1)
+    acc = (xp.maximum if is_max else xp.minimum).accumulate(m, axis=-1)
     n = m.shape[-1]
-    pos = np.broadcast_to(np.arange(n), m.shape)
+    pos = xp.broadcast_to(xp.arange(n), m.shape)
     # the latest element equal to the running extreme (PyTorch reports the last tie)
-    idx = np.maximum.accumulate(np.where(m == acc, pos, -1), axis=-1)
+    idx = xp.maximum.accumulate(xp.where(m == acc, pos, -1), axis=-1)
     if m.dtype.kind == "f":  # NaN propagates: from the first NaN on, point at it
-        first_nan = np.minimum.accumulate(np.where(np.isnan(m), pos, n), axis=-1)
-        idx = np.where(first_nan < n, first_nan, idx)
-    return np.ascontiguousarray(np.moveaxis(idx, -1, d)).astype(np.int64, copy=False)
+        first_nan = xp.minimum.accumulate(xp.where(xp.isnan(m), pos, n), axis=-1)
+        idx = xp.where(first_nan < n, first_nan, idx)
+    return xp.ascontiguousarray(xp.moveaxis(idx, -1, d)).astype(np.int64, copy=False)
 
 
 _CUM_EXT_IDX = OpDef("cummax_indices", _cum_ext_idx_fwd, None, differentiable=False,

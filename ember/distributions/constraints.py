@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember._backends import xp_of
 from ember._ops.core import wrap
 
 __all__ = [
@@ -182,7 +183,7 @@ class _IndependentConstraint(Constraint):
 
 
 def _b(a):
-    return wrap(np.asarray(a, dtype=bool))
+    return wrap(xp_of(a).asarray(a, dtype=bool))  # on the value's device
 
 
 class _Boolean(Constraint):
@@ -372,7 +373,8 @@ class _Simplex(Constraint):
 
     def check(self, value):
         v = value._data
-        return _b(np.all(v >= 0, axis=-1) & (np.abs(v.sum(-1) - 1) < 1e-6))
+        xp = xp_of(v)
+        return _b(xp.all(v >= 0, axis=-1) & (xp.abs(v.sum(-1) - 1) < 1e-6))
 
 
 class _Square(Constraint):
@@ -380,15 +382,17 @@ class _Square(Constraint):
 
     def check(self, value):
         v = value._data
-        return _b(np.full(v.shape[:-2], v.shape[-1] == v.shape[-2], dtype=bool))
+        xp = xp_of(v)
+        return _b(xp.full(v.shape[:-2], v.shape[-1] == v.shape[-2], dtype=bool))
 
 
 class _Symmetric(_Square):
     def check(self, value):
         v = value._data
+        xp = xp_of(v)
         if v.shape[-1] != v.shape[-2]:
-            return _b(np.zeros(v.shape[:-2], bool))
-        return _b(np.isclose(v, np.swapaxes(v, -1, -2), atol=1e-6).all((-2, -1)))
+            return _b(xp.zeros(v.shape[:-2], bool))
+        return _b(xp.isclose(v, xp.swapaxes(v, -1, -2), atol=1e-6).all((-2, -1)))
 
 
 class _LowerTriangular(Constraint):
@@ -396,7 +400,8 @@ class _LowerTriangular(Constraint):
 
     def check(self, value):
         v = value._data
-        return _b((np.tril(v) == v).reshape(v.shape[:-2] + (-1,)).min(-1))
+        xp = xp_of(v)
+        return _b((xp.tril(v) == v).reshape(v.shape[:-2] + (-1,)).min(-1))
 
 
 class _LowerCholesky(Constraint):
@@ -404,15 +409,17 @@ class _LowerCholesky(Constraint):
 
     def check(self, value):
         v = value._data
-        tri = (np.tril(v) == v).reshape(v.shape[:-2] + (-1,)).min(-1)
-        pos = (np.diagonal(v, 0, -2, -1) > 0).min(-1)
+        xp = xp_of(v)
+        tri = (xp.tril(v) == v).reshape(v.shape[:-2] + (-1,)).min(-1)
+        pos = (xp.diagonal(v, 0, -2, -1) > 0).min(-1)
         return _b(tri & pos)
 
 
 class _CorrCholesky(_LowerCholesky):
     def check(self, value):
         v = value._data
-        unit = np.abs(np.linalg.norm(v, axis=-1) - 1) <= 1e-4 * v.shape[-1]
+        xp = xp_of(v)
+        unit = xp.abs(xp.linalg.norm(v, axis=-1) - 1) <= 1e-4 * v.shape[-1]
         return _b(super().check(value)._data & unit.all(-1))
 
 
@@ -420,10 +427,11 @@ class _PositiveDefinite(_Symmetric):
     def check(self, value):
         sym = super().check(value)._data
         v = value._data
+        xp = xp_of(v)
         if v.shape[-1] != v.shape[-2]:
             return _b(sym)
         with np.errstate(all="ignore"):
-            ev = np.linalg.eigvalsh(np.nan_to_num(v))
+            ev = xp.linalg.eigvalsh(xp.nan_to_num(v))
         return _b(sym & (ev > 0).all(-1))
 
 
@@ -431,7 +439,8 @@ class _PositiveSemidefinite(_Symmetric):
     def check(self, value):
         sym = super().check(value)._data
         v = value._data
-        ev = np.linalg.eigvalsh(np.nan_to_num(v))
+        xp = xp_of(v)
+        ev = xp.linalg.eigvalsh(xp.nan_to_num(v))
         return _b(sym & (ev >= 0).all(-1))
 
 

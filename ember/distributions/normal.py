@@ -20,7 +20,8 @@ __all__ = ["Normal", "Laplace", "Exponential", "Uniform"]
 def _noise(sampler, shape, like):
     """Draw from ember's default generator (so ember.manual_seed makes it reproducible)."""
     gen = _random._gen(None)
-    return wrap(np.asarray(sampler(gen, tuple(shape)), dtype=like._data.dtype))
+    t = wrap(np.asarray(sampler(gen, tuple(shape)), dtype=like._data.dtype))
+    return t if like.device.type == "cpu" else t.to(like.device)  # host draw, moved once
 
 
 class _LocScale(Distribution):

@@ -33,7 +33,9 @@ def broadcast_all(*values):
                          "torch.Tensor or objects implementing __torch_function__.")
     tensors = [v for v in values if isinstance(v, Tensor)]
     dtype = tensors[0].dtype if tensors else ember.get_default_dtype()
-    vals = [v if isinstance(v, Tensor) else ember.tensor(float(v), dtype=dtype) for v in values]
+    device = tensors[0].device if tensors else None  # numbers join the tensors' device
+    vals = [v if isinstance(v, Tensor) else ember.tensor(float(v), dtype=dtype, device=device)
+            for v in values]
     return tuple(ember.broadcast_tensors(*vals))
 
 

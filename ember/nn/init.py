@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ember._backends import DEFAULT, backend_of
 from ember._random import _gen
 from ember._tensor import Tensor
 
@@ -26,8 +27,14 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    """Write ``values`` into ``tensor``'s memory (no autograd) and bump its version."""
-    np.copyto(tensor._data, values, casting="unsafe")
+    """Write ``values`` into ``tensor``'s memory (no autograd) and bump its version. The
+    values are drawn on the host (ember's generators are host ones): on a device they move
+    over once, here."""
+    d = tensor._data
+    b = backend_of(d)
+    if b is not DEFAULT and isinstance(values, np.ndarray):
+        values = b.from_host(np.ascontiguousarray(values, d.dtype))
+    b.xp.copyto(d, values, casting="unsafe")
     tensor._bump()
     return tensor
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ember._backends import xp_of
 from ember._tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
@@ -63,7 +64,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
                            "`parameters` is non-finite, so it cannot be clipped. To disable "
                            "this error and scale the gradients by the non-finite norm anyway, "
                            "set `error_if_nonfinite=False`")
-    return Tensor._wrap(np.asarray(total, dt))
+    return Tensor._wrap(xp_of(tensors[0]._data).asarray(total, dt))  # on the grads' device
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,

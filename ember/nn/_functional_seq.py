@@ -47,6 +47,14 @@ def _sigmoid(x):
     return r
 
 
+def _buf(xp, shape, dt, zero=False):
+    """A layer buffer: host ones from the recurrent layers' pool (NOTE [ Recurrent layer
+    buffers ] in _codegen/rnn_kernels.py), other backends' from their array module."""
+    if xp is np:
+        return rnn_kernels.zeros(shape, dt) if zero else rnn_kernels.empty(shape, dt)
+    return xp.zeros(shape, dt) if zero else xp.empty(shape, dt)
+
+
 # --------------------------------------------------------------------------- LSTM layer
 def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     from ember._codegen import eager
@@ -56,15 +64,15 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     hs = g4 // 4
     p = h0.shape[1]
     dt = xproj.dtype
-    acts = xp.empty((t_len, b, g4), dt)
-    cs = xp.empty((t_len + 1, b, hs), dt)
-    tcs = xp.empty((t_len, b, hs), dt)
-    hraw = xp.empty((t_len, b, hs), dt) if whr is not None else None
-    hs_all = xp.empty((t_len + 1, b, p), dt)
+    acts = _buf(xp, (t_len, b, g4), dt)
+    cs = _buf(xp, (t_len + 1, b, hs), dt)
+    tcs = _buf(xp, (t_len, b, hs), dt)
+    hraw = _buf(xp, (t_len, b, hs), dt) if whr is not None else None
+    hs_all = _buf(xp, (t_len + 1, b, p), dt)
     hs_all[0] = h0
     cs[0] = c0
     # every row is written when all sequences are full length: no zero fill first
-    out = xp.zeros((t_len, b, p), dt) if bs is not None else xp.empty((t_len, b, p), dt)
+    out = _buf(xp, (t_len, b, p), dt, zero=bs is not None)
     # On one BLAS thread the recurrent GEMM runs gate by gate: W_hh^T as a row-major
     # (4, P, H) stack, one (n, P) @ (P, H) product per gate into a gate-major (4, n, H)
     # buffer. OpenBLAS runs these four faster than the one (n, P) @ (P, 4H) product, on the
@@ -152,7 +160,7 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
     t_len, b, g4 = acts.shape
     hs = g4 // 4
     # every step writes its active rows; only a packed batch's finished rows stay zero
-    dgates = xp.zeros_like(acts) if bs is not None else xp.empty_like(acts)
+    dgates = _buf(xp, acts.shape, acts.dtype, zero=bs is not None)
     dh = ghn.copy()
     dc = gcn.copy()
     dhb = xp.empty_like(dh)  # the per-step sum dh + gout, one buffer for all steps
@@ -284,12 +292,12 @@ def _gru_fwd(xproj, h0, whh, bhh, bs):
     hs = g3 // 3
     dt = xproj.dtype
     # every row is written when all sequences are full length: no zero fill first
-    alloc = xp.zeros if bs is not None else xp.empty
-    acts = alloc((t_len, b, g3), dt)  # r, z, n
-    ghn = alloc((t_len, b, hs), dt)  # the recurrent part of n's pre-activation
-    hs_all = xp.empty((t_len + 1, b, hs), dt)
+    z = bs is not None
+    acts = _buf(xp, (t_len, b, g3), dt, z)  # r, z, n
+    ghn = _buf(xp, (t_len, b, hs), dt, z)  # the recurrent part of n's pre-activation
+    hs_all = _buf(xp, (t_len + 1, b, hs), dt)
     hs_all[0] = h0
-    out = alloc((t_len, b, hs), dt)
+    out = _buf(xp, (t_len, b, hs), dt, z)
     whh_t = xp.ascontiguousarray(whh.T)  # as in _lstm_fwd: a faster GEMM operand
     ghb = xp.empty((b, g3), dt)  # one buffer for every step's recurrent GEMM
     # the gate math of each step as one C call (NOTE [ Recurrent step kernels ])
@@ -338,8 +346,8 @@ def _gru_bwd_arrays(gout, ghn_, whh, has_bias, bs, saved):
     acts, ghn, hs_all = saved
     t_len, b, g3 = acts.shape
     hs = g3 // 3
-    dx = xp.zeros_like(acts)
-    dgh = xp.zeros_like(acts)
+    dx = _buf(xp, acts.shape, acts.dtype, bs is not None)
+    dgh = _buf(xp, acts.shape, acts.dtype, bs is not None)
     dh = ghn_.copy()
     dhb = xp.empty_like(dh)  # per-step buffers, reused
     tmp = xp.empty_like(dh)

@@ -152,3 +152,43 @@ def test_float32_layers_match_torch(name):
         np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-4,
                                    err_msg=n)
 
+
+
+def test_pool_hands_out_only_blocks_nothing_sees():
+    dt = np.dtype(np.float32)
+    rnn_kernels.release_buffers()
+    a = rnn_kernels.empty((64, 1024), dt)
+    addr = a.__array_interface__["data"][0]
+    view = a[3:5]
+    del a
+    b = rnn_kernels.empty((64, 1024), dt)  # the first block is still seen through `view`
+    assert not np.shares_memory(b, view)
+    del view
+    c = rnn_kernels.empty((64, 1024), dt)  # now it is idle and comes back
+    assert c.__array_interface__["data"][0] == addr
+    assert type(c) is np.ndarray and c.flags.writeable and c.flags.c_contiguous
+    z = rnn_kernels.zeros((64, 1024), dt)
+    assert not z.any()
+    del b, c, z
+    assert rnn_kernels.release_buffers() > 0
+    assert rnn_kernels.release_buffers() == 0
+
+
+def test_retained_graph_survives_other_steps():
+    # a graph kept for a second backward holds its buffers: layer calls in between get
+    # other blocks, so the second backward gives the same gradients as the first
+    ember.manual_seed(0)
+    m = nn.LSTM(8, 64)
+    x = ember.randn(64, 8, 8)  # activations of 512 KiB: pooled buffers
+    loss = m(x)[0].square().sum()
+    loss.backward(retain_graph=True)
+    first = [p.grad.numpy().copy() for p in m.parameters()]
+    m.zero_grad()
+    rnn_kernels.release_buffers()
+    for _ in range(3):
+        m(ember.randn(64, 8, 8))[0].sum().backward()
+    assert rnn_kernels._IDLE[0] > 0  # the steps in between did use the pool
+    m.zero_grad()
+    loss.backward()
+    for a, b in zip(first, [p.grad.numpy() for p in m.parameters()]):
+        np.testing.assert_array_equal(a, b)

@@ -352,10 +352,11 @@ sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: apply(_SIGMOID_BWD, (g, y))
                 onnx="Sigmoid")
 erf = unary("erf", accelerated("erf", B.erf),
             lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
-erfc = unary("erfc", B.erfc, lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
+erfc = unary("erfc", accelerated("erfc", B.erfc),
+             lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
 # keeps its input and recomputes erfinv(x) in backward, as PyTorch's ErfinvBackward0 does (so
 # the result may be edited in place before backward)
-erfinv = unary("erfinv", B.erfinv,
+erfinv = unary("erfinv", accelerated("erfinv", B.erfinv),
                lambda g, x, y: g * (math.sqrt(math.pi) / 2) * x.erfinv().square().exp())
 reciprocal = unary("reciprocal", xp.reciprocal, lambda g, x, y: -g * y * y, save="y")
 relu = unary("relu", _relu, lambda g, x, y: apply(_THRESHOLD_BWD, (g, y)), save="y",

@@ -15,8 +15,9 @@ _RUN = []
 
 
 def accelerated(name, fallback):
-    """A forward for ``name`` ("digamma", "lgamma", "erf") that runs the C kernel on large
-    float32/float64 host arrays and ``fallback`` (a backend kernel) on everything else.
+    """A forward for ``name`` ("digamma", "lgamma", "erf", "erfc", "erfinv") that runs the C
+    kernel on large float32/float64 host arrays and ``fallback`` (a backend kernel) on
+    everything else.
 
     Args:
         name: the kernel's name in ``ember._codegen.special_c.NAMES``.

@@ -1,0 +1,159 @@
+"""erfc and erfinv C kernels (NOTE [ erfc and erfinv kernels ]): the kernel path, above its
+size threshold, against libm/SciPy, against the backend path, on special values, and with
+the kernels disabled."""
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from ember._codegen import special_c
+from ember._codegen.build import compiler
+
+needs_cc = pytest.mark.skipif(compiler()[0] is None or special_c._lib() is None,
+                              reason="no C compiler, or kernels disabled")
+
+N = special_c.MIN_SIZE  # the kernels run from this size on
+_SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.4999999,
+            0.5000001, 1.5, -2.0, 5e-324, 1e-300, 10.0, 10.06, 26.0, 27.0, 30.0, -30.0]
+
+
+def _tiled(vals, dtype):
+    """``vals`` repeated to at least N elements (so the kernel runs), as ``dtype``."""
+    a = np.array(vals, dtype=dtype)
+    return np.tile(a, N // a.size + 1)
+
+
+def _ulps(got, ref, dtype):
+    """The largest difference in units of the last place of ``ref`` (dtype's spacing)."""
+    got = got.astype(np.float64)
+    ref = ref.astype(np.float64)
+    same = (got == ref) | (np.isnan(got) & np.isnan(ref))
+    sp = np.spacing(np.abs(ref).astype(dtype)).astype(np.float64)
+    d = np.where(same, 0.0, np.abs(got - ref) / sp)
+    return float(d.max())
+
+
+def _erfc_ref(x):
+    return np.array([math.erfc(float(v)) for v in x.ravel()]).reshape(x.shape)
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1.0), (np.float64, 8.0)])
+def test_erfc_kernel_accuracy(dtype, tol):
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(N) * 3, rng.uniform(-7, 28, N),
+                        np.geomspace(1e-30, 26.5, N), -np.geomspace(1e-30, 7, N)])
+    x = x.astype(dtype)
+    got = special_c.run("erfc", x)
+    assert got is not None and got.dtype == dtype
+    ref = _erfc_ref(x).astype(dtype)  # libm's double erfc, rounded: within half an ulp
+    normal = np.abs(ref) >= np.finfo(dtype).tiny
+    assert _ulps(got[normal], ref[normal], dtype) <= tol
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_erfc_kernel_special_values(dtype):
+    x = _tiled(_SPECIAL, dtype)
+    got = special_c.run("erfc", x)
+    ref = _erfc_ref(x).astype(dtype)
+    assert np.isnan(got[0]) and got[1] == 0.0 and got[2] == 2.0
+    assert (got[3:5] == 1.0).all()
+    # subnormal tail (float64 x = 27): libm's value to a relative 1e-3 (few bits left there)
+    np.testing.assert_allclose(got[5:], ref[5:], rtol=1e-3 if dtype == np.float64 else 2e-7,
+                               atol=0)
+    assert (got[x == 30.0] == 0.0).all() and (got[x == -30.0] == 2.0).all()
+
+
+@needs_cc
+def test_erfinv_kernel_accuracy_and_inverse():
+    sp = pytest.importorskip("scipy.special")
+    rng = np.random.default_rng(1)
+    y = np.concatenate([rng.uniform(-1, 1, 4 * N), 1 - np.geomspace(6e-8, 0.5, N),
+                        -1 + np.geomspace(6e-8, 0.5, N), np.geomspace(1e-38, 0.5, N)])
+    y = y.astype(np.float32)
+    y = y[np.abs(y) < 1]
+    got = special_c.run("erfinv", y)
+    ref = sp.erfinv(y.astype(np.float64)).astype(np.float32)
+    assert _ulps(got, ref, np.float32) <= 1.0
+
+
+@needs_cc
+def test_erfinv_kernel_inverse_without_scipy():
+    # erf(erfinv(y)) == y, through libm's erf in double, away from the flat tails
+    y = np.linspace(-0.999, 0.999, 3 * N).astype(np.float32)
+    x = special_c.run("erfinv", y).astype(np.float64)
+    back = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(back, y.astype(np.float64), rtol=3e-7, atol=1e-7)
+
+
+@needs_cc
+def test_erfinv_kernel_special_values_and_float64_left_to_backend():
+    y = _tiled([math.nan, 1.0, -1.0, 0.0, -0.0, 1.5, -2.0, math.inf, 1e-40, -1e-30], np.float32)
+    got = special_c.run("erfinv", y)
+    assert np.isnan(got[0]) and got[1] == math.inf and got[2] == -math.inf
+    assert got[3] == 0.0 and not np.signbit(got[3]) and got[4] == 0.0 and np.signbit(got[4])
+    assert np.isnan(got[5:8]).all()
+    np.testing.assert_allclose(got[8:10], np.array([1e-40, -1e-30], np.float32)
+                               * math.sqrt(math.pi) / 2, rtol=1e-6)
+    assert special_c.run("erfinv", y.astype(np.float64)) is None  # SciPy's is faster
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_ops_large_match_backend(dtype):
+    # ember.erfc/erfinv above the threshold (kernel where it runs) against the backend path
+    from ember._backends import KERNELS as B
+
+    g = ember.Generator().manual_seed(3)
+    x = ember.randn(2 * N, generator=g, dtype=dtype) * 3
+    u = ember.rand(2 * N, generator=g, dtype=dtype) * 2 - 1
+    # an ulp or two for float32 (both round a double result); a few for float64 (SciPy's
+    # Cephes routine and this kernel are both a few ulps from the true value)
+    rt = 3e-7 if dtype == ember.float32 else 3e-14
+    np.testing.assert_allclose(ember.erfc(x).numpy(), B.erfc(x.numpy()), rtol=rt, atol=0)
+    np.testing.assert_allclose(ember.erfinv(u).numpy(), B.erfinv(u.numpy()), rtol=rt,
+                               atol=1e-30)
+    # the gradients still follow the records' formulas
+    x.requires_grad_(True)
+    ember.erfc(x).sum().backward()
+    xd = x.detach().numpy().astype(np.float64)
+    np.testing.assert_allclose(x.grad.numpy(), -2 / math.sqrt(math.pi) * np.exp(-xd * xd),
+                               rtol=1e-5 if dtype == ember.float32 else 1e-12, atol=1e-30)
+
+
+def test_ops_with_kernels_disabled():
+    # EMBER_JIT_DISABLE=1: the backend path runs and gives the same values
+    code = (
+        "import ember, numpy as np, math\n"
+        "from ember._codegen import special_c\n"
+        "x = np.linspace(-5, 5, 9000).astype(np.float32)\n"
+        "assert special_c.run('erfc', x) is None\n"
+        "y = ember.erfc(ember.tensor(x)).numpy()\n"
+        "ref = np.array([math.erfc(float(v)) for v in x], dtype=np.float32)\n"
+        "np.testing.assert_allclose(y, ref, rtol=2e-6, atol=0)\n"
+        "u = np.linspace(-0.99, 0.99, 9000).astype(np.float32)\n"
+        "z = ember.erfinv(ember.tensor(u)).numpy().astype(np.float64)\n"
+        "back = np.array([math.erf(v) for v in z])\n"
+        "np.testing.assert_allclose(back, u, rtol=2e-6, atol=1e-7)\n"
+        "print('ok')\n")
+    env = dict(os.environ, EMBER_JIT_DISABLE="1")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+def test_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(3 * N) * 3).astype(np.float32)
+    u = rng.uniform(-1, 1, 3 * N).astype(np.float32)
+    np.testing.assert_allclose(ember.erfc(ember.tensor(x)).numpy(),
+                               torch.erfc(torch.tensor(x)).numpy(), rtol=3e-6, atol=1e-38)
+    np.testing.assert_allclose(ember.erfinv(ember.tensor(u)).numpy(),
+                               torch.erfinv(torch.tensor(u)).numpy(), rtol=3e-6, atol=1e-38)

@@ -2,8 +2,9 @@
 # The GPU check of issue 15, in one run (under 8 minutes): environment, the GPU tests
 # (tests/gpu: every op-table entry on cuda vs cpu with gradients, nn layers, training runs
 # that must converge, ember.cuda, the generated CUDA kernels, autocast + GradScaler, NCCL at
-# world size 1, CUDA graphs), the CPU-side CUDA tests (nvcc/NVRTC compile checks, the fake
-# CuPy's amp/NCCL/graph tests) and the benchmarks beside PyTorch (scripts/gpu_bench.py).
+# world size 1, CUDA graphs, non_blocking copies + the pinned DataLoader + DDP's device
+# buckets), the CPU-side CUDA tests (nvcc/NVRTC compile checks, the fake CuPy's amp/NCCL/
+# graph/transfer tests) and the benchmarks beside PyTorch (scripts/gpu_bench.py).
 #
 #   scripts/gpu_check.sh            on a machine with an NVIDIA GPU and CuPy
 #   scripts/gpu_check.sh --dry-run  everything on the CPU (checks this script and the tests
@@ -74,10 +75,10 @@ else
 fi
 if [ "$DRY" = 0 ]; then nvidia-smi -L || true; fi
 step environment 30 "$PY" -c "$ENV_PY"
-step gpu_tests 210 "$PY" -m pytest -q -s -p no:cacheprovider -rfE --durations=8 tests/gpu
-step cuda_cpu_side 100 "$PY" -m pytest -q -p no:cacheprovider -rfE tests/test_cuda_cpu_side.py \
+step gpu_tests 200 "$PY" -m pytest -q -s -p no:cacheprovider -rfE --durations=8 tests/gpu
+step cuda_cpu_side 110 "$PY" -m pytest -q -p no:cacheprovider -rfE tests/test_cuda_cpu_side.py \
   tests/test_cuda_amp_cpu_side.py tests/test_cuda_nccl_cpu_side.py \
-  tests/test_cuda_graphs_cpu_side.py
+  tests/test_cuda_graphs_cpu_side.py tests/test_cuda_transfer_cpu_side.py
 step benchmarks 140 "$PY" scripts/gpu_bench.py $BENCH_ARGS
 
 echo

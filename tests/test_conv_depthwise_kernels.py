@@ -197,3 +197,66 @@ def test_max_pool_2x2_kernel_matches_numpy(shape, dtype, special):
     np.testing.assert_array_equal(got[1], want[1])
     assert got[1].dtype == want[1].dtype == np.int8
     assert cnn.max_pool_forward(x, (3, 3), (2, 2), (1, 1), (1, 1), out) is None
+
+
+# ------------------------------------------------------------------------ dead kernel taps
+DEAD = [  # (input shape, out channels, kernel, stride, padding, dilation, groups)
+    ((4, 8, 1, 1), 6, 3, 1, 1, 1, 1), ((4, 8, 2, 2), 6, 3, 2, 1, 1, 1),
+    ((2, 4, 1, 1), 4, 5, 1, 2, 1, 1), ((2, 4, 3, 3), 4, 3, 1, 2, 1, 2),
+    ((2, 4, 1, 3), 4, 3, 1, 1, 1, 2), ((2, 4, 1, 1), 4, 3, 1, 1, 1, 4),
+    ((2, 6, 2, 2), 6, 3, 1, 2, 2, 3), ((2, 4, 1, 5), 4, 3, 2, 1, 1, 1),
+    ((2, 4, 7), 4, 5, 1, 4, 1, 1),
+]
+
+
+def test_live_taps():
+    from ember._ops.conv import _live_taps
+
+    one = (1, 1)
+    assert _live_taps(one, (3, 3), one, one, one, one) == [(1, 2), (1, 2)]
+    assert _live_taps((2, 2), (3, 3), (2, 2), one, one, one) == [(1, 3), (1, 3)]
+    assert _live_taps((4, 4), (3, 3), one, one, one, (4, 4)) is None
+    # stride 3 from padding 2: tap 0 reads -2, 1, ... (live); tap 1 reads -1 and 2
+    assert _live_taps((3,), (3,), (3,), (2,), (1,), (2,)) is None
+
+
+@pytest.mark.parametrize("case", DEAD)
+def test_dead_taps_gradcheck(case):
+    shape, o, k, s, p, d, g = case
+    nd = len(shape) - 2
+    rng = np.random.default_rng(5)
+    x = ember.tensor(rng.standard_normal(shape), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((o, shape[1] // g) + (k,) * nd), requires_grad=True)
+    conv = F.conv1d if nd == 1 else F.conv2d
+    assert ember.autograd.gradcheck(
+        lambda x, w: conv(x, w, stride=s, padding=p, dilation=d, groups=g), (x, w))
+    wt = ember.tensor(rng.standard_normal((shape[1], o // g) + (k,) * nd), requires_grad=True)
+    convt = F.conv_transpose1d if nd == 1 else F.conv_transpose2d
+    try:
+        ember.autograd.gradcheck(
+            lambda x, w: convt(x, w, stride=s, padding=p, dilation=d, groups=g), (x, wt))
+    except RuntimeError as e:  # an output size below 1: refused, as PyTorch does
+        assert "too small" in str(e)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dead_taps_against_torch(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    for shape, o, k, s, p, d, g in DEAD:
+        nd = len(shape) - 2
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((o, shape[1] // g) + (k,) * nd).astype(dtype)
+        ex, ew = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        y = (F.conv1d if nd == 1 else F.conv2d)(ex, ew, stride=s, padding=p, dilation=d,
+                                                groups=g)
+        ty = (torch.nn.functional.conv1d if nd == 1 else torch.nn.functional.conv2d)(
+            tx, tw, stride=s, padding=p, dilation=d, groups=g)
+        gy = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+        y.backward(ember.tensor(gy))
+        ty.backward(torch.tensor(gy))
+        tol = 1e-4 if dtype == "float32" else 1e-10
+        for a, e in ((y.detach(), ty.detach()), (ex.grad, tx.grad), (ew.grad, tw.grad)):
+            np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=tol, atol=tol)
+        assert not ew.grad.numpy()[..., 0].any() or shape[-1] > 1 or p == 0

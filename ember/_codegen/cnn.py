@@ -1,5 +1,5 @@
-"""Hand-written C kernels for the memory-bound parts of CNN layers (max pooling's
-backward), built and cached like the generated kernels.
+"""Hand-written C kernels for the memory-bound parts of CNN layers (max pooling's forward
+for 2x2/2 windows and its backward), built and cached like the generated kernels.
 
 NOTE [ Hand-written CNN kernels ]
 Max pooling's backward in NumPy is one masked scatter per kernel offset into a padded,
@@ -15,11 +15,14 @@ padding 5.6 -> 0.9 ms CPU. Sums follow output order (the NumPy code adds in kern
 order, so with overlapping windows a sum may differ in the last bit; PyTorch also adds in
 output order).
 
-The forward stays NumPy: a scalar C loop (one window at a time, or one kernel offset at a
-time over rows with strided loads) ran 2-2.5x slower than NumPy's vectorised maximum and
-equality passes here, and so did a generated kernel updating the running maximum and offset
-in place once per kernel offset (3.4 vs 1.8 ms CPU, LeNet's pool); a faster one needs
-stride-specialised vector loads.
+The forward: for 2x2 windows of stride 2 without padding (LeNet-style nets) each output row
+is a branch-free loop over its columns (the "take if greater" choice as selects, the
+offset by masks; the NaN test of PyTorch's rule, `v > b || isnan(v)`, compiled to a branch
+that mispredicted on random data, so it runs only in planes that hold a NaN, found by one
+vectorised pass): 64x32x26x26 float32 1.9 -> 0.75 ms CPU on one thread, planes split over
+the threads. Other windows stay NumPy: a scalar C loop over windows (or over kernel
+offsets with strided loads) ran 2-2.5x slower than NumPy's vectorised maximum and equality
+passes (3x3/2 with padding: 12.6 vs 4.8 ms).
 
 Each function returns ``None`` where it does not apply (not host NumPy, not
 float32/float64, offsets not int8, more than 2 spatial dims, no compiler,

@@ -1,26 +1,37 @@
-"""Hand-written C kernels for depthwise convolution (forward, input gradient, weight
-gradient), built and cached like the other hand-written libraries (``kernel.c_library``).
+"""Hand-written C kernels for convolution: depthwise convolution (forward, input gradient,
+weight gradient) and the channels-last im2col, built and cached like the other
+hand-written libraries (``kernel.c_library``).
 
 NOTE [ Depthwise convolution kernels ]
 A depthwise convolution (groups == channels, one filter per channel) is K multiply-adds per
 output value. The NumPy path (NOTE [ Depthwise convolution ] in ``_ops/conv.py``) makes
-them K full passes over the tensor with a temporary each (a strided window times a
-broadcast weight, then an add), single threaded: at 8x64x44x44 float32 with a 3x3 kernel it
-took 5.8 ms where PyTorch's direct kernel takes 0.3 ms. Here each (sample, channel) plane is
-one task of an OpenMP loop, and within a plane each output row is accumulated from the
-kernel's rows and columns as a run of a unit-stride (or ``stride``-strided) loop over the
-output columns whose input columns are inside the image -- the padding is never written
-out, the bounds are worked out once per kernel column -- so a row stays in L1 and, with
-stride 1, the compiler vectorises the inner loop.
+them K full passes over the tensor with a temporary each, single threaded: at 8x64x44x44
+float32 with a 3x3 kernel it took 5.8 ms where PyTorch's direct kernel takes 0.3 ms. Here
+each (sample, channel) plane is one task of an OpenMP loop.
 
-* forward: ``y[oh, ow] = b + sum_{kh, kw} x[oh*sh - ph + kh*dh, ow*sw - pw + kw*dw] w[kh, kw]``
-  (summed in kernel order, row by row; PyTorch's order differs in the last bit).
-* input gradient (the transposed convolution): the same loops with the roles swapped, the
-  output-gradient row scattered (added) into the input-gradient rows it came from; each
-  plane is owned by one thread, so there are no races.
-* weight gradient: one task per channel, summing over samples and positions; each kernel
-  tap's products are summed along a row by an ``omp simd`` reduction in the float type and
-  the row sums accumulated in double.
+* Row loops over the output columns (one per kernel row and column, bounds worked out once
+  per call) are mostly vector prologue and epilogue on 44-wide rows (~26 cycles per row
+  segment measured), so with stride 1 the plane is first copied into a zero-bordered
+  buffer of width ``Wp = OW + (KW-1)*dw``: each kernel row is then one long unit-stride
+  pass over the flattened plane (the kernel-column loop unrolled for KW in 1, 2, 3, 5, 7),
+  and the valid columns are copied out. 1 thread, the shape above: 0.78 ms.
+* forward: ``y = b + sum_{kh, kw} x[oh*sh - ph + kh*dh, ow*sw - pw + kw*dw] w[kh, kw]``,
+  in kernel order. A weight that is not finite sends its plane to the checked row loop
+  (the padded buffer would add 0 * inf = nan where PyTorch's float32 kernel skips the tap).
+* input gradient: with stride 1, the forward of gy with the kernel flipped and padding
+  ``d*(k-1) - p`` (no scatter); with larger strides the output-gradient rows are scattered
+  (added) into the rows they read, each plane owned by one thread.
+* weight gradient: one task per channel. With stride 1, x is padded and gy widened to
+  ``Wp`` with zero columns, so each tap is one long dot product (``omp simd`` reduction in
+  the float type) whose extra terms are exact zeros -- unless the plane holds inf/nan
+  (0 * inf), which takes the per-row sums instead; the partial sums add up in double.
+
+NOTE [ Channels-last packing kernel ]
+``cl_pack`` fills the channels-last ``cols (N, *out, *kernel, C)`` of NOTE [ Channels-last
+windows ] (``_ops/conv.py``) with samples split over the threads: each sample is transposed
+once into a zero-bordered (Hp, Wp, C) buffer of its thread, then every window row is one
+``memcpy`` of ``KW*C`` values. On one thread it costs what NumPy's window-view copy costs
+(both move the same bytes); it exists for the second thread, which NumPy's copy never uses.
 
 1-d convolutions run as one-row 2-d ones. Each function returns ``None`` where it does not
 apply (not host NumPy, not float32/float64, more than 2 spatial dims, no compiler,

@@ -678,7 +678,53 @@ def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
     return np.ascontiguousarray(np.moveaxis(gw.reshape(o, *ks, c), -1, 1))
 
 
+# NOTE [ Dead kernel taps ]
+# On small maps some kernel taps read only padding for every output position: a 3x3,
+# padding-1 convolution of a 1x1 map (ResNet-18's last stage on 32x32 inputs) uses its
+# centre tap alone, a stride-2 one from 2x2 to 1x1 four of nine. The three ops then run on
+# the kernel cropped to its live taps, with the padding moved by the cropped-off front
+# (the output size is unchanged): im2col, the GEMMs and col2im shrink by the dead fraction
+# (9x on those layers, whose weights make up most of the network's multiply-adds), and the
+# weight gradient's dead taps are exact zeros, as the full computation gives them.
+def _live_taps(inp, ks, s, lo, d, out):
+    """Per spatial dim, the (first, last + 1) kernel taps that read the input for some
+    output position, or None where every tap does (or none does)."""
+    spans = []
+    for L, k, si, a, di, o in zip(inp, ks, s, lo, d, out):
+        live = []
+        for t in range(k):
+            first = max(0, -(-(a - t * di) // si))  # the first output reading at >= 0
+            if first < o and first * si - a + t * di < L:
+                live.append(t)
+        if not live:
+            return None
+        spans.append((live[0], live[-1] + 1))
+    if all(k0 == 0 and k1 == k for (k0, k1), k in zip(spans, ks)):
+        return None
+    return spans
+
+
+def _crop_taps(w, spans):
+    return w[(slice(None), slice(None)) + tuple(slice(k0, k1) for k0, k1 in spans)]
+
+
 def _conv_fwd(*args):
+    *arrs, p = args
+    x, w = arrs[0], arrs[1]
+    s, lo, hi, d, g = p
+    ks = w.shape[2:]
+    out = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
+                in zip(x.shape[2:], lo, hi, ks, s, d))
+    spans = _live_taps(x.shape[2:], ks, s, lo, d, out)  # NOTE [ Dead kernel taps ]
+    if spans is None:
+        return _conv_fwd_all(*args)
+    lo2 = tuple(a - k0 * di for a, (k0, _), di in zip(lo, spans, d))
+    hi2 = tuple(b - (k - k1) * di for b, (_, k1), k, di in zip(hi, spans, ks, d))
+    arrs[1] = _crop_taps(w, spans)
+    return _conv_fwd_all(*arrs, (s, lo2, hi2, d, g))
+
+
+def _conv_fwd_all(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, hi, d, g = p
@@ -710,6 +756,19 @@ def _conv_fwd(*args):
 
 
 def _conv_t_fwd(*args):
+    *arrs, p = args
+    x, w = arrs[0], arrs[1]
+    s, lo, d, g, out = p
+    # the adjoint of a convolution of an ``out``-sized input to x's size: its live taps
+    spans = _live_taps(out, w.shape[2:], s, lo, d, x.shape[2:])  # NOTE [ Dead kernel taps ]
+    if spans is None or any(a - k0 * di < 0 for a, (k0, _), di in zip(lo, spans, d)):
+        return _conv_t_fwd_all(*args)
+    lo2 = tuple(a - k0 * di for a, (k0, _), di in zip(lo, spans, d))
+    arrs[1] = _crop_taps(w, spans)
+    return _conv_t_fwd_all(*arrs, (s, lo2, d, g, out))
+
+
+def _conv_t_fwd_all(*args):
     xp = xp_of(args[0])  # this device's array module
     *arrs, p = args
     x, w = arrs[0], arrs[1]
@@ -745,6 +804,20 @@ def _conv_t_fwd(*args):
 
 
 def _conv_w_fwd(x, gy, p):
+    s, lo, hi, d, g, ks = p
+    spans = _live_taps(x.shape[2:], ks, s, lo, d, gy.shape[2:])  # NOTE [ Dead kernel taps ]
+    if spans is None:
+        return _conv_w_fwd_all(x, gy, p)
+    lo2 = tuple(a - k0 * di for a, (k0, _), di in zip(lo, spans, d))
+    hi2 = tuple(b - (k - k1) * di for b, (_, k1), k, di in zip(hi, spans, ks, d))
+    ks2 = tuple(k1 - k0 for k0, k1 in spans)
+    part = _conv_w_fwd_all(x, gy, (s, lo2, hi2, d, g, ks2))
+    gw = xp_of(part).zeros(part.shape[:2] + tuple(ks), part.dtype)
+    gw[(slice(None), slice(None)) + tuple(slice(k0, k1) for k0, k1 in spans)] = part
+    return gw
+
+
+def _conv_w_fwd_all(x, gy, p):
     xp = xp_of(x)  # this device's array module
     s, lo, hi, d, g, ks = p
     if _channels_last(x.shape[1], gy.shape[2:], g):

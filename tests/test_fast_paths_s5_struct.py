@@ -277,3 +277,79 @@ def test_softmax_kernel_threaded_equals_serial(monkeypatch):
         monkeypatch.undo()
         for a, b in zip(threaded, serial):
             np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- interpolate
+_INTERP = [("linear", (2, 3, 9)), ("bilinear", (2, 3, 5, 7)), ("trilinear", (1, 2, 3, 4, 5))]
+
+
+def _interp_sizes(shape):
+    sp = shape[2:]
+    return [dict(scale_factor=2), dict(size=tuple(s + 3 for s in sp)),
+            dict(size=tuple(max(1, s - 2) for s in sp)), dict(size=tuple(1 for _ in sp))]
+
+
+@needs_c
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode,shape", _INTERP)
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_linear_axis_kernel_matches_ember_ops(dtype, mode, shape, align_corners):
+    rng = np.random.default_rng(6)
+    for kw in _interp_sizes(shape):
+        x = rng.standard_normal(shape).astype(dtype)
+        res = []
+        for avail in (sample_kernels.linear_available, lambda a: False):
+            orig = sample_kernels.linear_available
+            sample_kernels.linear_available = avail
+            try:
+                tx = ember.tensor(x, requires_grad=True)
+                y = F.interpolate(tx, mode=mode, align_corners=align_corners, **kw)
+                go = np.random.default_rng(7).standard_normal(tuple(y.shape)).astype(dtype)
+                y.backward(ember.tensor(go))
+                res.append((y.detach().numpy(), tx.grad.numpy(), type(y.grad_fn).__name__))
+            finally:
+                sample_kernels.linear_available = orig
+        (y1, g1, n1), (y0, g0, n0) = res
+        assert n1 == "UpsampleLinearAxisBackward0" and n0 != n1
+        np.testing.assert_array_equal(y1, y0)  # same operations in the same order
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(g1, g0, rtol=tol, atol=tol)  # scatter order differs
+        if torch is not None:
+            tt = torch.tensor(x, requires_grad=True)
+            ty = torch.nn.functional.interpolate(tt, mode=mode, align_corners=align_corners,
+                                                 **kw)
+            ty.backward(torch.tensor(go))
+            np.testing.assert_allclose(y1, ty.detach().numpy(), rtol=tol, atol=tol)
+            np.testing.assert_allclose(g1, tt.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("mode,shape", _INTERP)
+def test_interpolate_linear_gradcheck(mode, shape):
+    x = ember.tensor(np.random.default_rng(8).standard_normal(shape), requires_grad=True)
+    for kw in _interp_sizes(shape)[:2]:
+        def f(a, kw=kw):
+            return F.interpolate(a, mode=mode, align_corners=False, **kw)
+
+        assert ember.autograd.gradcheck(f, (x,))
+        assert ember.autograd.gradgradcheck(f, (x,))
+
+
+@needs_c
+def test_interpolate_linear_axis_non_contiguous_empty_and_threads(monkeypatch):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 6, 40, 50)).astype(np.float32)
+    xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # strided
+    a = F.interpolate(ember.tensor(xt), scale_factor=2, mode="bilinear").numpy()
+    b = F.interpolate(ember.tensor(x), scale_factor=2, mode="bilinear").numpy()
+    np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(sample_kernels, "_SERIAL_BELOW", 1 << 62)
+    c = F.interpolate(ember.tensor(x), scale_factor=2, mode="bilinear").numpy()
+    tx = ember.tensor(x, requires_grad=True)
+    F.interpolate(tx, scale_factor=2, mode="bilinear").sum().backward()
+    monkeypatch.undo()
+    np.testing.assert_array_equal(b, c)
+    tx2 = ember.tensor(x, requires_grad=True)
+    F.interpolate(tx2, scale_factor=2, mode="bilinear").sum().backward()
+    np.testing.assert_array_equal(tx.grad.numpy(), tx2.grad.numpy())
+    e = F.interpolate(ember.zeros(0, 3, 4, 4), scale_factor=2, mode="bilinear")
+    assert tuple(e.shape) == (0, 3, 8, 8)

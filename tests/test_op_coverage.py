@@ -385,6 +385,12 @@ RECORD_RULES = {
         "tests/test_fast_paths_s5_struct.py::test_grid_sample_gradcheck_and_double_backward",
         lambda: F.grid_sample(_t(1, 1, 2, 2), _t(1, 1, 1, 2), align_corners=False).sum()
         .backward()),
+    "upsample_linear_axis": (
+        "tests/test_fast_paths_s5_struct.py::test_interpolate_linear_gradcheck",
+        lambda: _gg(lambda t: F.interpolate(t, size=(3, 4), mode="bilinear"), _t(1, 1, 2, 2))),
+    "upsample_linear_axis_backward": (
+        "tests/test_fast_paths_s5_struct.py::test_interpolate_linear_gradcheck",
+        lambda: _gg(lambda t: F.interpolate(t, size=(3, 4), mode="bilinear"), _t(1, 1, 2, 2))),
     # nn kernels, tested with nn
     "avg_pool": ("tests/nn/test_pooling.py::test_gradchecks",
                  lambda: _gg(lambda t: F.avg_pool2d(t, 2), _t(1, 1, 4, 4))),

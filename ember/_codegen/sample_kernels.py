@@ -242,6 +242,42 @@ int $S_gs_bwd(const $T* g, const $T* x, const $T* grid, $T* gx, $T* ggrid, long 
     free(wts);
     free(aux);
     return 0;
+}/* linear interpolation along one axis of x viewed as (outer, L, inner): output row j of
+   each slice is w0[j] * x[i0[j]] + w1[j] * x[i1[j]] (rows of inner elements) */
+void $S_lin_fwd(const $T* x, $T* y, long outer, long L, long inner, long O, const long* i0,
+                const long* i1, const $T* w0, const $T* w1, int nt)
+{
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long t = 0; t < outer * O; t++) {
+        long o = t / O, j = t % O;
+        const $T* a = x + (o * L + i0[j]) * inner;
+        const $T* b = x + (o * L + i1[j]) * inner;
+        $T* yr = y + t * inner;
+        $T u = w0[j], v = w1[j];
+        for (long i = 0; i < inner; i++) yr[i] = a[i] * u + b[i] * v;
+    }
+}
+
+/* its transpose: gx (zeroed) += the rows of g scattered back with their weights; threads
+   split the slices, or column ranges when there are few slices (no two threads write the
+   same element) */
+void $S_lin_bwd(const $T* g, $T* gx, long outer, long L, long inner, long O, const long* i0,
+                const long* i1, const $T* w0, const $T* w1, int nt)
+{
+    long nb = (outer >= 2L * nt || inner < 256L * nt) ? 1 : nt;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long t = 0; t < outer * nb; t++) {
+        long o = t / nb, b = t % nb;
+        long c0 = inner * b / nb, c1 = inner * (b + 1) / nb;
+        for (long j = 0; j < O; j++) {
+            const $T* gr = g + (o * O + j) * inner;
+            $T* a = gx + (o * L + i0[j]) * inner;
+            $T* bb = gx + (o * L + i1[j]) * inner;
+            $T u = w0[j], v = w1[j];
+            for (long i = c0; i < c1; i++) a[i] += gr[i] * u;
+            for (long i = c0; i < c1; i++) bb[i] += gr[i] * v;
+        }
+    }
 }
 """
 
@@ -265,7 +301,7 @@ _SERIAL_BELOW = 32768  # output elements below which one thread beats waking the
 
 # both functions return 0, or 1 when their scratch (4 indices and weights per point) could
 # not be allocated
-_lib = c_library(_source(), [])
+_lib = c_library(_source(), [s + n for s in ("f32", "f64") for n in ("_lin_fwd", "_lin_bwd")])
 
 
 def _ptr(a):
@@ -336,3 +372,61 @@ def grid_sample_2d_backward(g, x, grid, mode, padding_mode, align_corners, need_
         raise MemoryError(f"grid_sample backward: out of memory for a grid of "
                           f"{list(grid.shape)}")
     return gx, gg
+
+
+def linear_available(x):
+    """Whether the linear-axis record takes data like the array ``x``: host floating NumPy
+    data (its forward and backward fall back to NumPy where the kernels do not apply)."""
+    return type(x) is np.ndarray and x.dtype.kind == "f"
+
+
+def _lin_args(x, axis, idx0, idx1, w0, w1):
+    """(lib, outer, L, inner) when the linear-axis kernels take these operands, else None."""
+    if (type(x) is not np.ndarray or x.dtype not in _SUFFIX or x.ndim == 0
+            or type(w0) is not np.ndarray or w0.dtype != x.dtype or w1.dtype != x.dtype
+            or idx0.dtype != np.int64 or idx1.dtype != np.int64):
+        return None
+    lib = _lib()
+    if lib is None:
+        return None
+    outer = 1
+    for s in x.shape[:axis]:
+        outer *= s
+    inner = 1
+    for s in x.shape[axis + 1:]:
+        inner *= s
+    return lib, outer, x.shape[axis], inner
+
+
+def linear_axis(x, axis, idx0, idx1, w0, w1):
+    """``x[.., idx0, ..] * w0 + x[.., idx1, ..] * w1`` along ``axis`` (``idx*``: int64 indices
+    in range, ``w*``: weights of ``x``'s dtype, one per output position) in one pass, or
+    None where the kernel does not apply."""
+    geo = _lin_args(x, axis, idx0, idx1, w0, w1)
+    if geo is None:
+        return None
+    lib, outer, n, inner = geo
+    o = len(idx0)
+    x = np.ascontiguousarray(x)
+    y = np.empty(x.shape[:axis] + (o,) + x.shape[axis + 1:], x.dtype)
+    if y.size:
+        getattr(lib, _SUFFIX[x.dtype] + "_lin_fwd")(
+            _ptr(x), _ptr(y), _L(outer), _L(n), _L(inner), _L(o), _ptr(idx0), _ptr(idx1),
+            _ptr(w0), _ptr(w1), _I(_threads(y.size)))
+    return y
+
+
+def linear_axis_backward(g, axis, size, idx0, idx1, w0, w1):
+    """The transpose of :func:`linear_axis`: ``g``'s rows along ``axis`` added back into a
+    zero array with ``size`` positions there, or None where the kernel does not apply."""
+    geo = _lin_args(g, axis, idx0, idx1, w0, w1)
+    if geo is None:
+        return None
+    lib, outer, o, inner = geo
+    g = np.ascontiguousarray(g)
+    gx = np.zeros(g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype)
+    if g.size:
+        getattr(lib, _SUFFIX[g.dtype] + "_lin_bwd")(
+            _ptr(g), _ptr(gx), _L(outer), _L(size), _L(inner), _L(o), _ptr(idx0), _ptr(idx1),
+            _ptr(w0), _ptr(w1), _I(_threads(g.size)))
+    return gx

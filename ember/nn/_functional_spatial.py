@@ -520,13 +520,65 @@ def _linear_axis(y, ax, L, o, align_corners, sf, dtype, cubic=False):
             term = _pool.take_axis(y, idx, ax) * Tensor._wrap(w.astype(dtype).reshape(shape))
             acc = term if acc is None else acc + term
         return acc
+    if _sample_kernels.linear_available(y._data):  # one record, one pass each way
+        return apply(_LINEAR_AXIS, (y,), (ax, L, o, bool(align_corners), float(scale)))
+    i0, i1, l0, l1 = _linear_taps(L, o, align_corners, scale, dtype)
+    return (_pool.take_axis(y, i0, ax) * Tensor._wrap(l0.reshape(shape))
+            + _pool.take_axis(y, i1, ax) * Tensor._wrap(l1.reshape(shape)))
+
+
+# NOTE [ Linear interpolation along one axis ]
+# linear/bilinear/trilinear interpolate resample one axis at a time. Each axis was two
+# gathers, two products and a sum (five full-size passes and four temporaries, and as many
+# records); ``upsample_linear_axis`` does ``w0[j] * x[i0[j]] + w1[j] * x[i1[j]]`` in one
+# threaded C pass (_codegen/sample_kernels.py), with the same operations in the same order
+# (so the values are those of the ember-op form), and its backward is the transposed
+# scatter, ``upsample_linear_axis_backward``, whose own backward is the forward again.
+def _linear_taps(L, o, align_corners, scale, dtype):
+    # source indices and weights of the o outputs along an axis of length L
+    dst = np.arange(o, dtype=np.float64)
+    src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
     src = np.maximum(src, 0.0)
     i0 = np.minimum(np.floor(src).astype(np.int64), L - 1)
     i1 = np.minimum(i0 + 1, L - 1)
-    l1 = (src - i0).astype(dtype).reshape(shape)
+    l1 = (src - i0).astype(dtype)
     l0 = (1 - l1).astype(dtype)
-    return (_pool.take_axis(y, i0, ax) * Tensor._wrap(l0)
-            + _pool.take_axis(y, i1, ax) * Tensor._wrap(l1))
+    return i0, i1, l0, l1
+
+
+def _linear_axis_fwd(x, axis, size, out_size, align_corners, scale):
+    i0, i1, w0, w1 = _linear_taps(size, out_size, align_corners, scale, x.dtype)
+    y = _sample_kernels.linear_axis(x, axis, i0, i1, w0, w1)
+    if y is None:  # data the kernel does not take (recorded where it does: a safety net)
+        shape = [1] * x.ndim
+        shape[axis] = len(i0)
+        y = np.take(x, i0, axis) * w0.reshape(shape) + np.take(x, i1, axis) * w1.reshape(shape)
+    return y
+
+
+def _linear_axis_bwd_fwd(g, axis, size, out_size, align_corners, scale):
+    i0, i1, w0, w1 = _linear_taps(size, out_size, align_corners, scale, g.dtype)
+    gx = _sample_kernels.linear_axis_backward(g, axis, size, i0, i1, w0, w1)
+    if gx is None:
+        shape = [1] * g.ndim
+        shape[axis] = len(i0)
+        gx = np.zeros(g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype)
+        gm = np.moveaxis(gx, axis, 0)
+        np.add.at(gm, i0, np.moveaxis(g * w0.reshape(shape), axis, 0))
+        np.add.at(gm, i1, np.moveaxis(g * w1.reshape(shape), axis, 0))
+    return gx
+
+
+# (both take the input's and the output's lengths along the axis, so each one's backward is
+# the other with the same parameters; the taps are recomputed from these plain values)
+_LINEAR_AXIS = OpDef("upsample_linear_axis", _linear_axis_fwd,
+                     lambda ctx, g: (apply(_LINEAR_AXIS_BWD, (g,), ctx.params),),
+                     attrs=("dim", "size", "out_size", "align_corners", "scale"),
+                     node_name="UpsampleLinearAxisBackward0")
+_LINEAR_AXIS_BWD = OpDef("upsample_linear_axis_backward", _linear_axis_bwd_fwd,
+                         lambda ctx, gg: (apply(_LINEAR_AXIS, (gg,), ctx.params),),
+                         attrs=("dim", "size", "out_size", "align_corners", "scale"),
+                         node_name="UpsampleLinearAxisBackwardBackward0")
 
 
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -677,15 +729,14 @@ def _clip(coord, hi):
 
 
 # NOTE [ grid_sample without gradients ]
-# grid_sample is one record, ``grid_sampler_2d``, wherever the threaded C kernels apply (host
-# float32/float64 data and a compiler: NOTE [ Grid-sample kernels ] in
-# _codegen/sample_kernels.py), with or without gradients; its backward is the kernel's one
-# ``grid_sampler_2d_backward`` record, or the composite's gradients under create_graph.
-# Without the kernels, calls with gradients run the composite below (gradients in the input
-# and the grid come from the ops it is made of) and calls without them still use the record,
-# whose NumPy forward repeats the composite's arithmetic on raw arrays in the same order (so
-# the values are bit-identical): one gather per corner, the corner weights formed on
-# (N, 1, Ho, Wo) and folded with the validity mask, and no per-op dispatch.
+# On host data grid_sample is one record, ``grid_sampler_2d``, with or without gradients: its
+# forward is the threaded C kernel where it applies (float32/float64 and a compiler: NOTE
+# [ Grid-sample kernels ] in _codegen/sample_kernels.py), else a NumPy form that repeats the
+# composite's arithmetic on raw arrays in the same order (bit-identical values: one gather
+# per corner, the corner weights formed on (N, 1, Ho, Wo) and folded with the validity mask,
+# no per-op dispatch). Its backward is one ``grid_sampler_2d_backward`` record (the C kernel,
+# or the composite's gradients on raw arrays without it); under create_graph it
+# differentiates the composite below, whose gradients are themselves differentiable.
 def _gs_coord(g, size, ac, padding_mode):
     c = (g + 1) * ((size - 1) / 2) if ac else ((g + 1) * size - 1) / 2
     if padding_mode == "reflection":
@@ -762,9 +813,15 @@ def _grid_sample_fwd(x, grid, mode, padding_mode, ac):
 def _grid_sample_bwd_fwd(g, x, grid, mode, padding_mode, ac, need_x, need_grid):
     r = _sample_kernels.grid_sample_2d_backward(g, x, grid, mode, padding_mode, ac, need_x,
                                                 need_grid)
-    if r is None:  # only recorded where the kernel applies (grid_sample checks first)
-        raise RuntimeError(f"grid_sampler_2d_backward(): no kernel for input {x.dtype} "
-                           f"{list(x.shape)} and grid {list(grid.shape)}")
+    if r is None:  # no kernel (no compiler, a 16-bit dtype): the composite's gradients
+        with ember.enable_grad():
+            ts = (Tensor._wrap(x).requires_grad_(need_x),
+                  Tensor._wrap(grid).requires_grad_(need_grid))
+            y = _grid_sample_composite(*ts, mode, padding_mode, ac)
+            want = [t for t in ts if t.requires_grad]
+            got = iter(ember.autograd.grad(y, want, Tensor._wrap(g), allow_unused=True))
+        r = tuple((lambda v: None if v is None else v._data)(next(got)) if t.requires_grad
+                  else None for t in ts)
     return r
 
 
@@ -827,9 +884,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
                            f"but input has {input.dtype} and grid has {grid.dtype}")
     ac = bool(align_corners)
-    if (type(input._data) is np.ndarray and type(grid._data) is np.ndarray
-            and (_sample_kernels.available(input._data, grid._data, mode, padding_mode)
-                 or not (GRAD.enabled and (input.requires_grad or grid.requires_grad)))):
+    if type(input._data) is np.ndarray and type(grid._data) is np.ndarray:
         return apply(_GRID_SAMPLER, (input, grid), (mode, padding_mode, ac))
     return _grid_sample_composite(input, grid, mode, padding_mode, ac)
 

@@ -76,13 +76,19 @@ CALLS = {
         momentum=0.3),
     # reflect/replicate padding (NOTE [ Reflection and replication padding by slices ])
     "pad_edges": lambda: F.pad(_t(1, 2, 4, 5), (1, 2, 2, 1), mode="reflect"),
-    # grid_sample without gradients is one record; the sum gives the call a backward
+    # grid_sample is one record with the C kernels, and its backward another; without them
+    # a call without gradients is one record (the sum gives the call a backward)
     "grid_sampler_2d": lambda: F.grid_sample(
+        _t(2, 3, 4, 5), _t(2, 2, 3, 2, seed=1).tanh(), align_corners=False),
+    "grid_sampler_2d_nograd": lambda: F.grid_sample(
         _t(2, 3, 4, 5, grad=False), _t(2, 2, 3, 2, seed=1, grad=False).tanh(),
         align_corners=False) + _t(2, 3, 2, 3, seed=2),
+    # linear interpolation, one record per axis (NOTE [ Linear interpolation along one axis ])
+    "upsample_linear_axis": lambda: F.interpolate(_t(1, 2, 3, 4), size=(5, 3),
+                                                  mode="bilinear"),
 }
 # not differentiable: no graph node
-NO_NODE = ("instance_norm_update_stats", "grid_sampler_2d")
+NO_NODE = ("instance_norm_update_stats", "grid_sampler_2d_nograd")
 # records reached by each call (the backward records run in its first-order backward)
 REACHES = {
     "nll_loss": ("nll_loss", "nll_loss_backward"),
@@ -92,6 +98,9 @@ REACHES = {
     "rnn_layer": ("rnn_layer", "rnn_layer_backward"),
     "embedding": ("embedding", "embedding_backward"),
     "pad_edges": ("pad_edges", "pad_edges_backward"),
+    "grid_sampler_2d": ("grid_sampler_2d", "grid_sampler_2d_backward"),
+    "grid_sampler_2d_nograd": ("grid_sampler_2d",),
+    "upsample_linear_axis": ("upsample_linear_axis", "upsample_linear_axis_backward"),
     "linear": ("linear", "linear_backward"),
     "hardtanh": ("hardtanh", "hardtanh_backward"),
     "leaky_relu": ("leaky_relu", "leaky_relu_backward"),

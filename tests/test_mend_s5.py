@@ -348,3 +348,104 @@ def test_random_fills_land_on_the_device(fake):
         ember.manual_seed(2)
         got = make("cuda").rsample()
         assert got.device.type == "cuda" and np.allclose(got.cpu().numpy(), want.numpy())
+
+
+def _bad_calls(lib):
+    """30 common ops on mismatched shapes/dtypes: name -> (call, words ember's message must
+    hold: the op and the shapes or dtypes involved)."""
+    F = lib.nn.functional
+    a23, a24, a32 = lib.ones(2, 3), lib.ones(2, 4), lib.ones(3, 2)
+    d23 = lib.ones(2, 3, dtype=lib.float64)
+    b23 = lib.ones(2, 3, dtype=lib.bool)
+    i23 = lib.zeros(2, 3, dtype=lib.int64)
+    return {
+        "add": (lambda: lib.add(a23, a24), ["add", "[2, 3]", "[2, 4]"]),
+        "mul": (lambda: a23 * a24, ["mul", "[2, 3]", "[2, 4]"]),
+        "add_": (lambda: a23.clone().add_(lib.ones(3, 3)), ["add", "[2, 3]", "[3, 3]"]),
+        "div_int": (lambda: i23.clone().div_(a23), ["div_", "Float", "Long"]),
+        "matmul": (lambda: lib.matmul(a23, a24), ["matmul", "2x3", "2x4"]),
+        "mm_dtype": (lambda: lib.mm(a23, d23.t()), ["mm", "float", "double"]),
+        "bmm": (lambda: lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 4, 3)), ["bmm", "[2, 3]", "[2, 4]"]),
+        "baddbmm": (lambda: lib.baddbmm(lib.ones(2, 2, 2), lib.ones(2, 2, 3), lib.ones(2, 4, 2)),
+                    ["baddbmm", "[2, 3]", "[2, 4]"]),
+        "mv": (lambda: lib.mv(a23, lib.ones(2)), ["mv", "2x3", "(2)"]),
+        "dot": (lambda: lib.dot(lib.ones(3), lib.ones(4)), ["dot", "[3]", "[4]"]),
+        "dot_dtype": (lambda: lib.dot(lib.ones(3), lib.ones(3, dtype=lib.float64)),
+                      ["dot", "Float", "Double"]),
+        "einsum": (lambda: lib.einsum("ij,jk->ik", a23, a24), ["einsum", "size 2", "size 3"]),
+        "cat_dim": (lambda: lib.cat([a23, a23], 2), ["cat", "[-2, 1]", "2"]),
+        "stack": (lambda: lib.stack([a23, a32]), ["stack", "[2, 3]", "[3, 2]"]),
+        "expand": (lambda: a23.expand(3, 3), ["expanded", "[3, 3]", "[2, 3]"]),
+        "linear": (lambda: F.linear(a23, lib.ones(4, 4)), ["linear", "[2, 3]", "[4, 4]"]),
+        "conv2d": (lambda: F.conv2d(lib.ones(1, 3, 5, 5), lib.ones(2, 4, 3, 3)),
+                   ["conv2d", "[2, 4, 3, 3]", "[1, 3, 5, 5]"]),
+        "nll_loss": (lambda: F.nll_loss(a23, lib.ones(2)), ["nll_loss", "Float", "[2, 3]"]),
+        "mse_loss": (lambda: F.mse_loss(a23, a24), ["mse_loss", "[2, 3]", "[2, 4]"]),
+        "where": (lambda: lib.where(b23, a23, a24), ["where", "[2, 3]", "[2, 4]"]),
+        "masked_fill": (lambda: a23.masked_fill(lib.ones(2, 4, dtype=lib.bool), 0),
+                        ["masked_fill", "[2, 4]", "[2, 3]"]),
+        "gather_dtype": (lambda: lib.gather(a23, 1, a23), ["gather", "int32/int64",
+                                                          "float32"]),
+        "gather_shape": (lambda: lib.gather(a23, 1, lib.zeros(3, 3, dtype=lib.int64)),
+                         ["gather", "[3, 3]", "[2, 3]"]),
+        "index_select": (lambda: lib.index_select(a23, 0, a23), ["index_select", "vector",
+                                                                "[2, 3]"]),
+        "index_select_dtype": (lambda: lib.index_select(a23, 0, lib.ones(2)),
+                               ["index_select", "int32 or int64", "float32"]),
+        "scatter_dtype": (lambda: lib.zeros(2, 3).scatter_(1, i23, d23),
+                          ["scatter", "self.dtype", "src.dtype"]),
+        "layer_norm": (lambda: F.layer_norm(a23, (4,)), ["normalized_shape=[4]", "[2, 3]"]),
+        "batch_norm": (lambda: F.batch_norm(lib.ones(2, 3, 4), lib.ones(4), lib.ones(4)),
+                       ["running_mean", "3", "4"]),
+        "lerp": (lambda: lib.lerp(a23, d23, 0.5), ["lerp", "loat", "ouble"]),
+        "max_pool2d": (lambda: F.max_pool2d(lib.ones(1, 1, 2, 2), 3),
+                       ["max_pool2d", "1x2x2", "1x0x0"]),
+    }
+
+
+def _builtin(exc_type):
+    return next(c for c in exc_type.__mro__ if c.__module__ == "builtins")
+
+
+@pytest.mark.parametrize("name", list(_bad_calls(ember)))
+def test_errors_name_the_op_and_operands(name):
+    """The error names the op and the shapes/dtypes involved (and, with the oracle, is
+    PyTorch's exception type)."""
+    call, words = _bad_calls(ember)[name]
+    with pytest.raises(Exception) as info:
+        call()
+    msg = str(info.value)
+    for w in words:
+        assert w in msg, (w, msg)
+    try:
+        import torch
+    except ImportError:
+        return
+    with pytest.raises(Exception) as want:
+        _bad_calls(torch)[name][0]()
+    assert _builtin(info.type) is _builtin(want.type), (msg, str(want.value))
+
+
+def test_gather_and_scatter_take_int32_indices():
+    """PyTorch takes int32 indices in gather and the scatters (take and take_along_dim
+    refuse them there too)."""
+    x = ember.arange(6.0).reshape(2, 3)
+    i32 = ember.tensor([[2, 0, 1], [1, 1, 0]], dtype=ember.int32)
+    i64 = i32.long()
+    assert ember.equal(ember.gather(x, 1, i32), ember.gather(x, 1, i64))
+    assert ember.equal(x.scatter(1, i32, -x), x.scatter(1, i64, -x))
+    assert ember.equal(x.scatter_add(1, i32, x), x.scatter_add(1, i64, x))
+    assert ember.equal(x.scatter_reduce(1, i32, x, "amax"), x.scatter_reduce(1, i64, x, "amax"))
+    g = x.clone().requires_grad_()
+    ember.gather(g, 1, i32).sum().backward()
+    assert g.grad.tolist() == [[1.0, 1.0, 1.0], [1.0, 2.0, 0.0]]
+    with pytest.raises(RuntimeError, match="int32/int64"):
+        ember.gather(x, 1, i32.to(ember.uint8))
+    with pytest.raises(RuntimeError, match="take"):
+        ember.take(x, ember.tensor([0], dtype=ember.int32))
+
+
+def test_where_names_the_device_mismatch_not_shapes(fake):
+    x = ember.ones(2, 3)
+    with pytest.raises(RuntimeError, match="same device"):
+        ember.where(x.cuda() > 0, x, x.cuda())

@@ -519,7 +519,12 @@ def mixed_dtypes(op, msg, *ts):
     a = ts[0].dtype
     for t in ts[1:]:
         if t.dtype is not a:
-            raise RuntimeError(f"{op}(): " + msg.format(a=a._short, b=t.dtype._short))
+            # one "op(): " prefix: a message quoting PyTorch's own op prefix gets this op's
+            text = msg.format(a=a._short, b=t.dtype._short)
+            head, sep, rest = text.partition("(): ")
+            if sep and head.isidentifier():
+                text = rest
+            raise RuntimeError(f"{op}(): {text}")
 
 
 # a Tensor attribute whose absence on an argument means "this argument is not a Tensor"

@@ -21,6 +21,9 @@ def _check_dtypes(name, a, b):
         bad = a if not isinstance(a, Tensor) else b
         raise TypeError(f"{name}(): argument must be Tensor, not {type(bad).__name__}")
     if a._data.dtype != b._data.dtype:
+        if name in ("dot", "vdot"):  # PyTorch's text for the vector products
+            raise RuntimeError(f"{name} : expected both vectors to have same dtype, but found "
+                               f"{a.dtype._short} and {b.dtype._short}")
         raise RuntimeError(f"{name}: expected m1 and m2 to have the same dtype, but got: "
                            f"{a.dtype._short.lower()} != {b.dtype._short.lower()}")
 
@@ -180,7 +183,7 @@ def bmm(input, mat2, *, out=None):
 def mv(input, vec, *, out=None):
     _fixed_rank("mv", input, vec, 2, 1)
     if input._data.shape[1] != vec._data.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat "
+        raise RuntimeError(f"mv: size mismatch, got input ({input._data.shape[0]}), mat "
                            f"({input._data.shape[0]}x{input._data.shape[1]}), vec "
                            f"({vec._data.shape[0]})")
     r = apply(_MATMUL, (input, vec))
@@ -191,7 +194,8 @@ def mv(input, vec, *, out=None):
 def dot(input, tensor, *, out=None):  # PyTorch's name for the second vector: `tensor`
     _fixed_rank("dot", input, tensor, 1, 1)
     if input._data.shape != tensor._data.shape:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] "
+        raise RuntimeError(f"dot: inconsistent tensor size, expected tensor "
+                           f"[{input._data.shape[0]}] "
                            f"and src [{tensor._data.shape[0]}] to have the same number of "
                            "elements, but got {} and {} elements respectively".format(
                                input._data.shape[0], tensor._data.shape[0]))
@@ -262,22 +266,34 @@ def _add_scaled(name, input, p, beta, alpha, out):
 
 @register(inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    return _add_scaled("addmm", input, mm(mat1, mat2), beta, alpha, out)
+    return _add_scaled("addmm", input, _as_op("addmm", "mm", mm, mat1, mat2), beta, alpha, out)
+
+
+def _as_op(name, inner, fn, *args):
+    """``fn(*args)`` with its errors in ``name``'s words (addmm's come from mm)."""
+    try:
+        return fn(*args)
+    except RuntimeError as e:
+        msg = str(e)
+        raise RuntimeError(f"{name}: " + (msg[len(inner) + 2:] if msg.startswith(inner + ": ")
+                                          else msg)) from None
 
 
 @register(inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
-    return _add_scaled("addmv", input, mv(mat, vec), beta, alpha, out)
+    return _add_scaled("addmv", input, _as_op("addmv", "mv", mv, mat, vec), beta, alpha, out)
 
 
 @register(inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha, out)
+    return _add_scaled("baddbmm", input, _as_op("baddbmm", "bmm", bmm, batch1, batch2), beta,
+                       alpha, out)
 
 
 @register(inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return _add_scaled("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha, out)
+    return _add_scaled("addbmm", input, _as_op("addbmm", "bmm", bmm, batch1, batch2).sum(0),
+                       beta, alpha, out)
 
 
 @register(inplace=True)
@@ -459,7 +475,20 @@ def einsum(equation, *operands):
     try:
         return apply(_EINSUM, tuple(operands), (eq,))
     except RuntimeError as e:
-        raise RuntimeError(f"einsum(): {e}") from None
+        seen = {}  # PyTorch's report: the first subscript whose sizes do not broadcast
+        for k, (t, o) in enumerate(zip(terms, operands)):
+            if len(t) != o.ndim:
+                continue
+            for ch, n in zip(t, o.shape):
+                m = seen.get(ch, 1)
+                if n != m and 1 not in (n, m):
+                    raise RuntimeError(f"einsum(): subscript {ch} has size {n} for operand {k} "
+                                       f"which does not broadcast with previously seen size "
+                                       f"{m}") from None
+                seen[ch] = n if m == 1 else m
+        msg = str(e)
+        raise RuntimeError(msg if msg.startswith("einsum(): ") else f"einsum(): {msg}") \
+            from None
 
 
 FUNCTIONS["einsum"] = einsum

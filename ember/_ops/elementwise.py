@@ -1229,10 +1229,24 @@ def where(condition, input=None, other=None, *, out=None):
     b = other.to(rt) if yt else Tensor._wrap(_asarray(other, dtype=rt.np))
     try:
         r = apply(_WHERE, (condition, a, b))
-    except RuntimeError:
-        raise shape_error("where", condition._data, xp.broadcast_to(a._data, a._data.shape)
-                          if a.ndim else a._data) from None
+    except RuntimeError as e:
+        raise _where_error("where", e, condition, a, b) from None
     return write_out("where", out, r) if out is not None else r
+
+
+def _where_error(name, e, cond, a, b):
+    """The error for a failed where: the three shapes when they do not broadcast (every
+    shape named), else the original error (a device mismatch, ...)."""
+    shapes = [tuple(t.shape) for t in (cond, a, b)]
+    try:
+        _np.broadcast_shapes(*shapes)
+    except ValueError:
+        if name == "masked_fill":
+            return RuntimeError(f"masked_fill(): mask of shape {list(shapes[0])} is not "
+                                f"broadcastable with input of shape {list(shapes[2])}")
+        return RuntimeError(f"where(): shapes {list(shapes[0])} (condition), {list(shapes[1])} "
+                            f"(input) and {list(shapes[2])} (other) are not broadcastable")
+    return e
 
 
 def _where_method(self, condition, other):
@@ -1365,7 +1379,10 @@ def masked_fill(input, mask, value):
         v = Tensor._wrap(_asarray(value, dtype=input._data.dtype))
     # out of place, input and mask broadcast together (PyTorch's expand_outplace); the
     # in-place form refuses a result of another shape when it copies back
-    return where(mask, v, input)
+    try:
+        return where(mask, v, input)
+    except RuntimeError as e:
+        raise _where_error("masked_fill", e, mask, v, input) from None
 
 
 METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")

@@ -21,10 +21,20 @@ xp = np
 
 
 def _check_index(name, index, allow_int32=False):
+    """The index's array, int64 or refused with PyTorch's error. ``allow_int32``: True takes
+    any integer dtype as it is (the index_* family), "cast" takes int32 as int64 (gather and
+    the scatters, as PyTorch)."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index._data.dtype != np.int64 and not (allow_int32 and index._data.dtype.kind in "iu"):
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index (got {index.dtype})")
+    dt = index._data.dtype
+    if dt != np.int64:
+        if allow_int32 is True and dt.kind in "iu":
+            return index._data
+        if allow_int32 == "cast" and dt == np.int32:
+            return index._data.astype(np.int64)
+        want = "int32 or int64" if allow_int32 is True else \
+            "int32/int64" if allow_int32 else "int64"
+        raise RuntimeError(f"{name}(): Expected dtype {want} for index (got {index.dtype})")
     return index._data
 
 
@@ -48,7 +58,7 @@ def _check_gather_shapes(name, x, idx, dim, src=None):
     for d, (a, b) in enumerate(zip(idx.shape, x._data.shape)):
         if d != dim and a > b:
             raise RuntimeError(f"{name}(): Size does not match at dimension {d} expected index "
-                               f"{list(idx.shape)} to be smaller than self {list(x.shape)} apart "
+                               f"{list(idx.shape)} to be no larger than self {list(x.shape)} apart "
                                f"from dimension {dim}")
     if idx.size:
         n = x._data.shape[dim] if x._data.ndim else 1
@@ -69,7 +79,7 @@ def _empty_index(input, index):
 
 
 def _prep(name, input, dim, index, src=None):
-    idx = _check_index(name, index)
+    idx = _check_index(name, index, allow_int32="cast")
     x = input
     nd = x._data.ndim
     d = _wrap_dim(dim, nd, name)
@@ -235,10 +245,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 # ------------------------------------------------------------------ index_* along one dim
 def _index_key(name, input, dim, index):
-    idx = _check_index(name, index, allow_int32=True)
+    # PyTorch checks the index's rank before its dtype (index_fill the other way round)
+    rank_first = name != "index_fill" and isinstance(index, Tensor)
+    idx = index._data if rank_first else _check_index(name, index, allow_int32=True)
     if idx.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector, got shape "
                          f"{list(idx.shape)}")
+    if rank_first:
+        idx = _check_index(name, index, allow_int32=True)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, name)
     n = input._data.shape[d] if nd else 1

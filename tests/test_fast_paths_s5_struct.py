@@ -353,3 +353,67 @@ def test_interpolate_linear_axis_non_contiguous_empty_and_threads(monkeypatch):
     np.testing.assert_array_equal(tx.grad.numpy(), tx2.grad.numpy())
     e = F.interpolate(ember.zeros(0, 3, 4, 4), scale_factor=2, mode="bilinear")
     assert tuple(e.shape) == (0, 3, 8, 8)
+
+
+# ----------------------------------------------------------------------------- topk
+from ember._codegen import topk_kernels  # noqa: E402
+
+needs_tk = pytest.mark.skipif(topk_kernels._lib() is None,
+                              reason="no C compiler: the kernels do not run")
+
+
+def _stable_topk(a, k, dim, largest):
+    # the stable full sort's first k (ties by index, NaN the largest)
+    b = np.moveaxis(a, dim, -1)
+    if largest:
+        idx = b.shape[-1] - 1 - np.flip(np.argsort(np.flip(b, -1), -1, kind="stable"), -1)
+    else:
+        idx = np.argsort(b, -1, kind="stable")
+    return np.moveaxis(idx[..., :k], -1, dim)
+
+
+@needs_tk
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("shape,dim", [((200000,), 0), ((30, 500), 1), ((500, 30), -2),
+                                       ((3, 400, 7), 1), ((2, 70000), -1)])
+def test_topk_heap_kernel_is_the_stable_sorts_first_k(dtype, largest, shape, dim):
+    rng = np.random.default_rng(11)
+    for k in (1, 7, 25):
+        if np.dtype(dtype).kind == "i":
+            a = rng.integers(-40, 40, shape).astype(dtype)  # many ties
+        else:
+            a = rng.standard_normal(shape).astype(dtype)
+            a.flat[::97] = np.nan
+            a.flat[5::13] = 0.0
+            a.flat[6::13] = -0.0
+            a.flat[7::101] = np.inf
+            a.flat[8::103] = -np.inf
+        want = _stable_topk(a, k, dim, largest)
+        np.testing.assert_array_equal(topk_kernels.topk_indices(a, dim % a.ndim, largest, k),
+                                      want)
+        v, i = ember.topk(ember.tensor(a), k, dim, largest)
+        np.testing.assert_array_equal(i.numpy(), want)
+        np.testing.assert_array_equal(v.numpy(), np.take_along_axis(a, want, dim))
+
+
+@needs_tk
+def test_topk_heap_kernel_threads_noncontiguous_and_grad(monkeypatch):
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((4, 3000)).astype(np.float32)
+    at = np.asfortranarray(a)  # strided rows
+    i1 = topk_kernels.topk_indices(at, 1, True, 9)
+    monkeypatch.setattr(topk_kernels, "_SERIAL_BELOW", 1 << 62)
+    i2 = topk_kernels.topk_indices(a, 1, True, 9)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(i1, _stable_topk(a, 9, 1, True))
+    x = ember.tensor(a.astype(np.float64), requires_grad=True)
+    v, i = ember.topk(x, 5, 1)
+    v.sum().backward()
+    want = np.zeros_like(a, dtype=np.float64)
+    np.put_along_axis(want, i.numpy(), 1.0, 1)
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    if torch is not None:
+        tv, _ = torch.topk(torch.tensor(a), 9, 1)
+        np.testing.assert_array_equal(ember.topk(ember.tensor(a), 9, 1)[0].numpy(), tv.numpy())

@@ -82,6 +82,12 @@ def _argsort_fwd(a, axis, descending, k):
     if a.ndim == 0:
         return xp_of(a).zeros((), np.int64)
     n = a.shape[axis]
+    if k is not None and 0 < k and n >= 256 and k * 8 <= n:
+        from ember._codegen import topk_kernels  # NOTE [ Top-k by a bounded heap ]
+
+        idx = topk_kernels.topk_indices(a, axis, descending, k)
+        if idx is not None:
+            return idx
     if (k is not None and 0 < k and n >= 4096 and k * 8 <= n and type(a) is np.ndarray
             and a.dtype.kind in "biuf"):  # complex: sorted by NumPy's own lexicographic rule
         idx = _top_k_by_partition(a, axis, descending, k)

@@ -417,3 +417,27 @@ def test_topk_heap_kernel_threads_noncontiguous_and_grad(monkeypatch):
     if torch is not None:
         tv, _ = torch.topk(torch.tensor(a), 9, 1)
         np.testing.assert_array_equal(ember.topk(ember.tensor(a), 9, 1)[0].numpy(), tv.numpy())
+
+
+# ----------------------------------------------------------------------------- embedding
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ishape", [(9000,), (90, 100), (3, 0), (4, 50, 30)])
+def test_embedding_forward_by_the_row_kernel(dtype, ishape):
+    rng = np.random.default_rng(13)
+    w = rng.standard_normal((700, 24)).astype(dtype)
+    idx = rng.integers(0, 700, ishape)
+    tw = ember.tensor(w, requires_grad=True)
+    y = F.embedding(ember.tensor(idx), tw, padding_idx=3)
+    np.testing.assert_array_equal(y.detach().numpy(), w[idx])
+    go = rng.standard_normal(w[idx].shape).astype(dtype)
+    y.backward(ember.tensor(go))
+    want = np.zeros_like(w)
+    np.add.at(want, idx.reshape(-1), go.reshape(-1, 24))
+    want[3] = 0
+    np.testing.assert_allclose(tw.grad.numpy(), want, rtol=1e-6, atol=1e-6)
+    # int32 indices, a non-contiguous weight
+    wt = np.asfortranarray(w)
+    y2 = F.embedding(ember.tensor(idx.astype(np.int32)), ember.tensor(wt))
+    np.testing.assert_array_equal(y2.numpy(), w[idx])
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(ember.tensor(np.full(ishape[:1] + (1,), 700)), tw)

@@ -24,6 +24,14 @@ def _check_indices(input, name):
 
 
 def _embedding_fwd(w, idx, num_weights, padding_idx, scale_grad):  # noqa: ARG001 - record attributes, in the record's attrs order
+    if idx.ndim and w.ndim == 2:
+        # whole rows copied by the threaded index kernel (NOTE [ Gather and scatter-add
+        # kernels ]); the callers checked the indices' range. None: NumPy's take below.
+        from ember._codegen import index_kernels
+
+        out = index_kernels.gather(w, idx.reshape(-1), 0, True)
+        if out is not None:
+            return out.reshape(idx.shape + w.shape[1:])
     return w[idx]
 
 

@@ -323,6 +323,39 @@ void cl_pack_SFX(const T* restrict x, T* restrict cols, long N, long C, long H, 
         free(buf);
     }
 }
+
+/* NCHW im2col (NOTE [ Batch-blocked convolution ] in _ops/conv.py): cols (C, KH, KW, M,
+   OH, OW) of x (M, C, H, W) padded by (ph, pw) in front (negative: cropped), zeros where a
+   tap falls outside; the (channel, tap) slices are split over the threads, each output
+   row a memcpy (stride 1) or a strided copy between zeroed ends. */
+void im2col_SFX(const T* restrict x, T* restrict cols, long M, long C, long H, long W,
+                long OH, long OW, long KH, long KW, long sh, long sw, long ph, long pw,
+                long dh, long dw, int nt)
+{
+    long clo[KW], chi[KW];
+    dw_cols(W, OW, KW, sw, pw, dw, clo, chi);
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long idx = 0; idx < C * KH * KW; idx++) {
+        long c = idx / (KH * KW), kh = (idx / KW) % KH, kw = idx % KW;
+        long lo = clo[kw], hi = chi[kw];
+        T* dst = cols + idx * M * OH * OW;
+        for (long n = 0; n < M; n++) {
+            const T* xp = x + (n * C + c) * H * W;
+            for (long oh = 0; oh < OH; oh++, dst += OW) {
+                long ih = oh * sh - ph + kh * dh;
+                if (ih < 0 || ih >= H) { memset(dst, 0, sizeof(T) * OW); continue; }
+                const T* xs = xp + ih * W + kw * dw - pw;
+                for (long ow = 0; ow < lo; ow++) dst[ow] = 0;
+                if (sw == 1) {
+                    if (hi > lo) memcpy(dst + lo, xs + lo, sizeof(T) * (hi - lo));
+                } else {
+                    for (long ow = lo; ow < hi; ow++) dst[ow] = xs[ow * sw];
+                }
+                for (long ow = hi; ow < OW; ow++) dst[ow] = 0;
+            }
+        }
+    }
+}
 """
 
 _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#undef T\n"
@@ -330,7 +363,7 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
-_NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack")
+_NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -431,5 +464,24 @@ def cl_pack(x, lo, ks, s, d, out, buf=None):
         return None
     if cols.size:
         _run("cl_pack_" + _SUFFIX[x.dtype], (x, cols), n, c,
+             _geom(x.shape[2:], out, ks, s, lo, d))
+    return cols
+
+
+def im2col(x, lo, ks, s, d, out, buf=None):
+    """NCHW im2col: cols ``(C * prod(ks), N * prod(out))`` (order C, *ks, N, *out) of
+    ``x (N, C, *S)`` padded by ``lo`` in front (negative: cropped; the far side follows
+    from ``out``), into ``buf`` (contiguous, that size) when given; None where the kernel
+    does not apply."""
+    if not _ok(x) or _lib() is None:
+        return None
+    x = np.ascontiguousarray(x)
+    n, c = x.shape[:2]
+    shape = (c * int(np.prod(ks)), n * int(np.prod(out)))
+    cols = buf if buf is not None else np.empty(shape, x.dtype)
+    if cols.shape != shape or cols.dtype != x.dtype or not cols.flags.c_contiguous:
+        return None
+    if cols.size:
+        _run("im2col_" + _SUFFIX[x.dtype], (x, cols), n, c,
              _geom(x.shape[2:], out, ks, s, lo, d))
     return cols

@@ -261,6 +261,14 @@ class _Packer:
             if m == 1:
                 return xb[0].reshape(self.c, self.p)
             return np.ascontiguousarray(xb.swapaxes(0, 1)).reshape(self.c, m * self.p)
+        if m == self.nb:
+            packed = conv_kernels.im2col(self.x[n0:n1], self.lo, self.ks, self.s, self.d,
+                                         self.out, self.cols.reshape(self.c * self.k, -1))
+        else:
+            packed = conv_kernels.im2col(self.x[n0:n1], self.lo, self.ks, self.s, self.d,
+                                         self.out)
+        if packed is not None:  # threaded C over (channel, tap), no padded copy
+            return packed
         xt = xb.swapaxes(0, 1)  # (C, m, *S) view
         if self.pad is not None:
             pad = self.pad[:, :m]
@@ -724,10 +732,54 @@ def _conv_fwd(*args):
     return _conv_fwd_all(*arrs, (s, lo2, hi2, d, g))
 
 
+# NOTE [ Pointwise convolution as batched GEMMs ]
+# A 1x1 convolution with stride 1 and no padding is, per sample, W (O, C) @ x[n] (C, P) on
+# the NCHW arrays as they are: its forward and input gradient are one NumPy batched matmul
+# (a BLAS GEMM per sample, the weight's 2-D operand shared, written straight into the
+# output), its weight gradient one GEMM per sample with x[n] transposed by BLAS flags,
+# summed. The general paths copied the input into channels-last order and the product back
+# (8x64x44x44: two extra passes over 4 MB each). Taken for maps of 256 positions or more,
+# where each sample's GEMM is large enough to stand alone.
+def _pointwise(x, ks, s, lo, hi, g):
+    return (type(x) is np.ndarray and g == 1 and all(k == 1 for k in ks)
+            and all(si == 1 for si in s) and not any(lo) and not any(hi)
+            and math.prod(x.shape[2:]) >= 256)
+
+
+def _pw_fwd(x, w, b):
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    p = math.prod(x.shape[2:])
+    y = np.empty((n, o) + x.shape[2:], np.result_type(x, w))
+    np.matmul(np.ascontiguousarray(w.reshape(o, c)), np.ascontiguousarray(x).reshape(n, c, p),
+              out=y.reshape(n, o, p))
+    if b is not None:
+        y += b.reshape((o,) + (1,) * (x.ndim - 2))
+    return y
+
+
+def _pw_w(x, gy):
+    n, c = x.shape[:2]
+    o = gy.shape[1]
+    p = math.prod(x.shape[2:])
+    xs = np.ascontiguousarray(x).reshape(n, c, p)
+    gs = np.ascontiguousarray(gy).reshape(n, o, p)
+    res = np.empty((o, c) + (1,) * (x.ndim - 2), np.result_type(x, gy))  # owned: see
+    gw = res.reshape(o, c)                                                 # _conv_w_fwd_blocked
+    np.matmul(gs[0], xs[0].T, out=gw)
+    tmp = None
+    for i in range(1, n):
+        tmp = np.matmul(gs[i], xs[i].T, out=tmp)
+        gw += tmp
+    return res
+
+
 def _conv_fwd_all(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, hi, d, g = p
+    if _pointwise(x, w.shape[2:], s, lo, hi, g):  # NOTE [ Pointwise convolution as ...
+        return _pw_fwd(x, w, arrs[2] if len(arrs) == 3 else None)
     ks = w.shape[2:]
     out_l = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
                   in zip(x.shape[2:], lo, hi, ks, s, d))
@@ -773,6 +825,10 @@ def _conv_t_fwd_all(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, d, g, out = p
+    if _pointwise(x, w.shape[2:], s, lo, lo, g) and tuple(out) == x.shape[2:]:
+        # the adjoint of a pointwise convolution: W^T per sample (a (Cout, Cin) copy)
+        wt = w.reshape(w.shape[0], w.shape[1]).T.reshape(w.shape[1], w.shape[0], *w.shape[2:])
+        return _pw_fwd(x, wt, arrs[2] if len(arrs) == 3 else None)
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
         if _blocked(x, g):
             if _t_as_conv_ok(x.shape[0], x.shape[2:], s, out, x.shape[1]):
@@ -820,6 +876,8 @@ def _conv_w_fwd(x, gy, p):
 def _conv_w_fwd_all(x, gy, p):
     xp = xp_of(x)  # this device's array module
     s, lo, hi, d, g, ks = p
+    if _pointwise(x, ks, s, lo, hi, g) and gy.shape[2:] == x.shape[2:]:
+        return _pw_w(x, gy)  # NOTE [ Pointwise convolution as batched GEMMs ]
     if _channels_last(x.shape[1], gy.shape[2:], g):
         if _blocked(x, g):
             return _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks)

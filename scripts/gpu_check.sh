@@ -75,8 +75,8 @@ else
 fi
 if [ "$DRY" = 0 ]; then nvidia-smi -L || true; fi
 step environment 30 "$PY" -c "$ENV_PY"
-step gpu_tests 200 "$PY" -m pytest -q -s -p no:cacheprovider -rfE --durations=8 tests/gpu
-step cuda_cpu_side 110 "$PY" -m pytest -q -p no:cacheprovider -rfE tests/test_cuda_cpu_side.py \
+step gpu_tests 180 "$PY" -m pytest -q -s -p no:cacheprovider -rfE --durations=8 tests/gpu
+step cuda_cpu_side 130 "$PY" -m pytest -q -p no:cacheprovider -rfE tests/test_cuda_cpu_side.py \
   tests/test_cuda_amp_cpu_side.py tests/test_cuda_nccl_cpu_side.py \
   tests/test_cuda_graphs_cpu_side.py tests/test_cuda_transfer_cpu_side.py
 step benchmarks 140 "$PY" scripts/gpu_bench.py $BENCH_ARGS

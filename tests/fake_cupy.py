@@ -388,12 +388,32 @@ UID_AS_TUPLE = [False]
 _CLIQUES = {}
 
 
+# ``DEFERRED[0] = True``: NCCL's asynchrony instead of a barrier. A real ``ncclAllReduce``
+# returns at once and completes on the device when every rank has joined; in this mode the
+# call deposits its rank's data and returns, and the last rank to join writes every rank's
+# result, so a world of N can run rank after rank in one thread (results then land in the
+# receive buffers as they would on the devices; reading them before the last rank joined
+# is the race a real program avoids by stream order).
+DEFERRED = [False]
+
+
 class _Clique:
     def __init__(self, n):
         import threading
 
         self.slots = [None] * n
         self.barrier = threading.Barrier(n, timeout=30)
+        self.pending = {}  # call number -> {rank: (data, deliver)}
+
+    def deposit(self, seq, rank, value, finish):
+        """Deferred mode: ``finish(parts)`` runs for every rank once all have deposited."""
+        got = self.pending.setdefault(seq, {})
+        got[rank] = (value, finish)
+        if len(got) == len(self.slots):
+            del self.pending[seq]
+            parts = [got[r][0] for r in range(len(self.slots))]
+            for r in range(len(self.slots)):
+                got[r][1](parts)
 
     def exchange(self, rank, value):
         self.slots[rank] = value
@@ -420,7 +440,7 @@ class NcclCommunicator:
             raise TypeError(f"fake NCCL: commId must be {want.__name__} of 128")
         key = bytes(x & 0xFF for x in commId)
         self.clique = _CLIQUES.setdefault(key, _Clique(ndev))
-        self.n, self.r = ndev, rank
+        self.n, self.r, self.seq = ndev, rank, 0
         CALLS.setdefault("nccl", []).append(("init", ndev, rank))
 
     def size(self):
@@ -430,10 +450,20 @@ class NcclCommunicator:
         return self.r
 
     def _note(self, name, datatype, stream):
+        if DEFERRED[0] and name != "allReduce":
+            raise NotImplementedError(f"fake NCCL: {name} in deferred mode")
         CALLS.setdefault("nccl", []).append((name, NCCL_DTYPES[datatype].__name__, stream))
 
     def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream):
         self._note("allReduce", datatype, stream)
+        if DEFERRED[0]:
+            def finish(parts):
+                _view(recvbuf, count, datatype)[...] = NCCL_OPS[op].reduce(np.stack(parts), 0)
+
+            self.seq += 1
+            self.clique.deposit(self.seq, self.r, _view(sendbuf, count, datatype).copy(),
+                                finish)
+            return
         parts = self.clique.exchange(self.r, _view(sendbuf, count, datatype).copy())
         _view(recvbuf, count, datatype)[...] = NCCL_OPS[op].reduce(np.stack(parts), axis=0)
 
@@ -612,6 +642,7 @@ def _reset_nccl():
 
     _nccl._reset_for_tests()
     _CLIQUES.clear()
+    DEFERRED[0] = False
     UID_AS_TUPLE[0] = False
     CALLS["nccl"] = []
 

@@ -138,10 +138,11 @@ def _collect(dl):
     return out
 
 
-@pytest.mark.parametrize("in_order", [True, False])
-def test_dataloader_pins_in_a_thread(fake, in_order):
+@pytest.mark.parametrize("in_order,persistent", [(True, False), (False, False),
+                                                 (True, True)])
+def test_dataloader_pins_in_a_thread(fake, in_order, persistent):
     dl = DataLoader(_Slow(22), batch_size=4, num_workers=2, pin_memory=True,
-                    in_order=in_order)
+                    in_order=in_order, persistent_workers=persistent)
     for _ in range(2):  # two epochs: the thread is made per iterator
         C["pin_threads"].clear()
         got = _collect(dl)
@@ -159,12 +160,8 @@ def test_dataloader_pins_ahead(fake):
     it = iter(dl)
     first = next(it)
     assert first[0].is_pinned()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # wait until every outstanding answer is in
-        ready, _, _ = select.select(it._channels, [], [], 1.0)
-        if len(ready) == len(it._channels):
-            break
-    time.sleep(0.2)
+    time.sleep(1.0)  # the workers answer the prefetched tasks (tiny batches)
+    select.select(it._channels, [], [], 2.0)  # an answer is waiting (or all were taken in)
     second = next(it)
     # the batches after it are already with the pin thread, before they are asked for
     pending = [info[1] for info in it._task_info.values() if len(info) == 2]
@@ -376,11 +373,14 @@ class _Comm:  # the one method of an MPI communicator the NCCL path asks for
         return self.r
 
 
-@pytest.mark.parametrize("view", [False, True])
-def test_ddp_over_nccl_world_of_two_threads(fake, dist_mod, monkeypatch, view):
-    """Two ranks (threads) of DDP on CUDA parameters: every bucket goes through one NCCL
-    allReduce of a device buffer, and both ranks end with the average of their gradients,
-    without a host read in backward."""
+def test_ddp_over_nccl_world_of_two(fake, dist_mod, monkeypatch):
+    """Two ranks of DDP on CUDA parameters, one after the other in this thread: the fake
+    NCCL in its deferred mode completes each allReduce when the second rank joins, as NCCL
+    completes on the devices (ember's autograd engine keeps its state per process, so two
+    ranks cannot run backward in two threads of one process). Every bucket goes through one
+    NCCL allReduce of a device buffer, backward reads nothing on the host, and both ranks
+    end with the average of their gradients (``gradient_as_bucket_view``: the gradients are
+    the buffers the reductions write)."""
     dist = dist_mod
     from ember.distributed import _c10d, _nccl
     from ember.nn.parallel import DistributedDataParallel as DDP
@@ -390,47 +390,35 @@ def test_ddp_over_nccl_world_of_two_threads(fake, dist_mod, monkeypatch, view):
     monkeypatch.setattr(_nccl, "_group", lambda g: g)
     monkeypatch.setattr(DDP, "_verify_shapes", lambda self, d: None)
     monkeypatch.setattr(dist, "get_world_size", lambda group=None: 2)
+    monkeypatch.setattr(fake_cupy, "DEFERRED", [True])
     timeout = datetime.timedelta(seconds=30)
     pgs = [_c10d.ProcessGroup(_Comm(r), [0, 1], "nccl", timeout, None) for r in (0, 1)]
+    # each rank's communicator is made on its first collective: rank 0 first, whose unique
+    # id rank 1 then reads from the store
     ember.manual_seed(0)
     ref = _net()
     xs = [ember.randn(16, 8) for _ in range(2)]
-    models, losses, ddps = [], [], []
-    for r in (0, 1):  # forwards here: ember's grad mode is process-wide, not per thread
+    models, ddps = [], []
+    C["nccl"] = []
+    _syncs()
+    for r in (0, 1):
         m = _net()
         m.load_state_dict(ref.state_dict())
         ddp = DDP(m.cuda(), process_group=pgs[r], init_sync=False, bucket_cap_mb=0.001,
-                  gradient_as_bucket_view=view)
+                  gradient_as_bucket_view=True)
         models.append(m)
         ddps.append(ddp)
-        losses.append(ddp(xs[r].cuda()).pow(2).sum())
-    C["nccl"] = []
-    _syncs()
-    grads, errors = {}, []
-
-    def rank(r):
-        try:
-            losses[r].backward()
-            grads[r] = [p.grad for p in models[r].parameters()]
-        except Exception as e:  # surfaced below
-            errors.append(e)
-
-    threads = [threading.Thread(target=rank, args=(r,)) for r in (0, 1)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-    finally:
-        ember.set_grad_enabled(True)  # the engines of both threads toggled the shared flag
-    assert not errors, errors
-    assert _syncs() == []
+        x = xs[r].cuda()
+        _syncs()
+        ddp(x).pow(2).sum().backward()
+        assert _syncs() == []
     calls = [c for c in C["nccl"] if c[0] == "allReduce"]
     assert len(calls) == 2 * len(ddps[0]._buckets) and len(ddps[0]._buckets) > 1
     for x in xs:
         ref(x).pow(2).sum().backward()
     for i, p in enumerate(ref.parameters()):
         for r in (0, 1):
-            assert grads[r][i].is_cuda
-            np.testing.assert_allclose(grads[r][i].cpu().numpy(), p.grad.numpy() / 2,
-                                       rtol=1e-4, atol=1e-5)
+            g = list(models[r].parameters())[i].grad
+            assert g.is_cuda
+            np.testing.assert_allclose(g.cpu().numpy(), p.grad.numpy() / 2, rtol=1e-4,
+                                       atol=1e-5)

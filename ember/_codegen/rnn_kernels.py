@@ -114,33 +114,37 @@ static inline double sigmoid_f64(double x)
 
 #define R __restrict__  /* distinct buffers: lets the compiler vectorise */
 #define STEPS(T, S)                                                                    \
-/* LSTM forward step: gates (xg + hg) -> a (i, f, g, o), cn, tc, hn (and out) */        \
-void lstm_fwd_##S(const T* R xg, long xg_rs, const T* R hg, long hg_gs, long hg_rs,         \
-                  const T* R c, long c_rs, T* R a, long a_rs, T* R cn, long cn_rs,            \
-                  T* R tc, long tc_rs, T* R hn, long hn_rs, T* R out, long out_rs,            \
-                  long n, long hs)                                                     \
+/* LSTM forward step: gates (xg + hg) -> a (i, f, g, o), cn, tc, hn (and out). hg is    \
+   in column blocks of cb: column j of gate q of row r at q * hg_gs + (j / cb) * hg_bs  \
+   + r * hg_rs + j % cb (cb = hs: gate-major or row-major layouts) */                  \
+void lstm_fwd_##S(const T* R xg, long xg_rs, const T* R hg, long hg_gs, long hg_bs,     \
+                  long hg_rs, long cb, const T* R c, long c_rs, T* R a, long a_rs,      \
+                  T* R cn, long cn_rs, T* R tc, long tc_rs, T* R hn, long hn_rs,        \
+                  T* R out, long out_rs, long n, long hs)                              \
 {                                                                                      \
     for (long r = 0; r < n; r++) {                                                     \
-        const T* x = xg + r * xg_rs;                                                   \
-        const T* h = hg + r * hg_rs;                                                   \
-        const T* cr = c + r * c_rs;                                                    \
-        T* ar = a + r * a_rs;                                                          \
-        T* cnr = cn + r * cn_rs;                                                       \
-        T* tcr = tc + r * tc_rs;                                                       \
-        T* hnr = hn + r * hn_rs;                                                       \
-        for (long j = 0; j < hs; j++) {                                                \
-            T i = sigmoid_##S(x[j] + h[j]);                                            \
-            T f = sigmoid_##S(x[hs + j] + h[hg_gs + j]);                               \
-            T g = tanh_##S(x[2 * hs + j] + h[2 * hg_gs + j]);                          \
-            T o = sigmoid_##S(x[3 * hs + j] + h[3 * hg_gs + j]);                       \
-            T cc = f * cr[j] + i * g;                                                  \
-            T t = tanh_##S(cc);                                                        \
-            ar[j] = i; ar[hs + j] = f; ar[2 * hs + j] = g; ar[3 * hs + j] = o;         \
-            cnr[j] = cc;                                                               \
-            tcr[j] = t;                                                                \
-            hnr[j] = o * t;                                                            \
+        for (long j0 = 0; j0 < hs; j0 += cb) {                                         \
+            const T* x = xg + r * xg_rs + j0;                                          \
+            const T* h = hg + r * hg_rs + (j0 / cb) * hg_bs;                           \
+            const T* cr = c + r * c_rs + j0;                                           \
+            T* ar = a + r * a_rs + j0;                                                 \
+            T* cnr = cn + r * cn_rs + j0;                                              \
+            T* tcr = tc + r * tc_rs + j0;                                              \
+            T* hnr = hn + r * hn_rs + j0;                                              \
+            for (long j = 0; j < cb; j++) {                                            \
+                T i = sigmoid_##S(x[j] + h[j]);                                        \
+                T f = sigmoid_##S(x[hs + j] + h[hg_gs + j]);                           \
+                T g = tanh_##S(x[2 * hs + j] + h[2 * hg_gs + j]);                      \
+                T o = sigmoid_##S(x[3 * hs + j] + h[3 * hg_gs + j]);                   \
+                T cc = f * cr[j] + i * g;                                              \
+                T t = tanh_##S(cc);                                                    \
+                ar[j] = i; ar[hs + j] = f; ar[2 * hs + j] = g; ar[3 * hs + j] = o;     \
+                cnr[j] = cc;                                                           \
+                tcr[j] = t;                                                            \
+                hnr[j] = o * t;                                                        \
+            }                                                                          \
         }                                                                              \
-        if (out) memcpy(out + r * out_rs, hnr, sizeof(T) * hs);                        \
+        if (out) memcpy(out + r * out_rs, hn + r * hn_rs, sizeof(T) * hs);             \
     }                                                                                  \
 }                                                                                      \
                                                                                        \
@@ -234,7 +238,7 @@ _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _NAMES = [f"{k}_{s}" for k in ("lstm_fwd", "lstm_bwd", "gru_fwd", "gru_bwd")
           for s in ("f32", "f64")]
 # argument kinds: p a pointer, l a long (row strides, sizes)
-_ARGS = {"lstm_fwd": "plpllplplplplplplll", "lstm_bwd": "plplplplplplplll",
+_ARGS = {"lstm_fwd": "plpllllplplplplplplll", "lstm_bwd": "plplplplplplplll",
          "gru_fwd": "plplplplplplplll", "gru_bwd": "plplplplplplplplll"}
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -285,8 +289,9 @@ def lstm_forward(xproj, hgb, gate_major, cs, acts, tcs, hn_buf, out):
 
     Args:
         xproj: (T, B, 4H) input projections.
-        hgb: the recurrent GEMM's buffer, gate-major (4, B, H) or row-major (B, 4H).
-        gate_major: which of the two layouts ``hgb`` has.
+        hgb: the recurrent GEMM's buffer: column blocks (4H / cb, B, cb) (cb = H: one
+            block per gate) or row-major (B, 4H).
+        gate_major: whether ``hgb`` is in column blocks (else row-major).
         cs: (T + 1, B, H) cells (step t reads ``cs[t]``, writes ``cs[t + 1]``).
         acts: (T, B, 4H) activations; tcs: (T, B, H) tanh of the cells.
         hn_buf: (T, B, H) buffer step t writes its hidden state into (row t of it; pass
@@ -317,12 +322,16 @@ def lstm_forward(xproj, hgb, gate_major, cs, acts, tcs, hn_buf, out):
     isz = dt.itemsize
     hg = hgb.__array_interface__["data"][0]
     if gate_major:
-        hg_gs, hg_rs = hgb.strides[0] // isz, hgb.strides[1] // isz
+        cb = hgb.shape[2]
+        if hs % cb:
+            return None
+        hg_bs, hg_rs = hgb.strides[0] // isz, hgb.strides[1] // isz
+        hg_gs = hs // cb * hg_bs
     else:
-        hg_gs, hg_rs = hs, hgb.strides[0] // isz
+        cb, hg_gs, hg_bs, hg_rs = hs, hs, 0, hgb.strides[0] // isz
 
     def step(t, n):
-        fn(x.base + t * x.step, x.rs, hg, hg_gs, hg_rs, c.base + t * c.step, c.rs,
+        fn(x.base + t * x.step, x.rs, hg, hg_gs, hg_bs, hg_rs, cb, c.base + t * c.step, c.rs,
            a.base + t * a.step, a.rs, c.base + (t + 1) * c.step, c.rs,
            tc.base + t * tc.step, tc.rs, hn.base + t * hn.step, hn.rs,
            o.base + t * o.step if o is not None else None, o.rs if o is not None else 0,

@@ -55,6 +55,15 @@ def _buf(xp, shape, dt, zero=False):
     return xp.zeros(shape, dt) if zero else xp.empty(shape, dt)
 
 
+
+def _col_block(b, p, hs):
+    """Columns per block of the recurrent GEMM: the widest divisor of ``hs`` (at least 16)
+    whose (b, p) @ (p, cb) product stays under 600k multiply-adds, else ``hs``."""
+    for d in range(1, hs // 16 + 1):
+        if hs % d == 0 and b * p * (hs // d) <= 600_000:
+            return hs // d
+    return hs
+
 # --------------------------------------------------------------------------- LSTM layer
 def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     from ember._codegen import eager
@@ -79,18 +88,27 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     # transposed view or a row-major copy alike ((32, 256) @ (256, 1024): 0.20 ms against
     # 0.27-0.35 ms; NOTE [ Row-split GEMMs ] in _ops/conv.py). With more threads one
     # product (on a row-major W_hh^T) lets the BLAS share it out.
+    # The step kernel also takes narrower column blocks (W_hh^T as a (4H / cb, P, cb)
+    # stack): products of under ~600k multiply-adds each take OpenBLAS's small-matrix path,
+    # which packs nothing ((32, 256) @ (256, 1024) in 64-column blocks: ~155 us against
+    # ~215 us in four gate blocks, ~260 us as one product; CPU time, one thread).
     gate_major = type(xproj) is np.ndarray and _blas_threads() == 1
-    if gate_major:
-        whh_g = xp.ascontiguousarray(whh.reshape(4, hs, p).transpose(0, 2, 1))
-        hgb = xp.empty((4, b, hs), dt)  # one buffer for every step's recurrent GEMM
-    else:
-        whh_g = xp.ascontiguousarray(whh.T)
-        hgb = xp.empty((b, g4), dt)
+    cb = _col_block(b, p, hs) if gate_major else hs
     whr_t = whr.T if whr is not None else None
-    # the gate math of each step as one C call (NOTE [ Recurrent step kernels ])
-    step = rnn_kernels.lstm_forward(xproj, hgb, gate_major, cs, acts, tcs,
-                                    hraw if whr is not None else hs_all[1:],
-                                    out if whr is None else None)
+    while True:
+        if gate_major:
+            whh_g = xp.ascontiguousarray(whh.reshape(g4 // cb, cb, p).transpose(0, 2, 1))
+            hgb = xp.empty((g4 // cb, b, cb), dt)  # one buffer for every step's GEMM
+        else:
+            whh_g = xp.ascontiguousarray(whh.T)
+            hgb = xp.empty((b, g4), dt)
+        # the gate math of each step as one C call (NOTE [ Recurrent step kernels ])
+        step = rnn_kernels.lstm_forward(xproj, hgb, gate_major, cs, acts, tcs,
+                                        hraw if whr is not None else hs_all[1:],
+                                        out if whr is None else None)
+        if step is not None or cb == hs:
+            break
+        cb = hs  # the fallbacks below read whole gates
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]

@@ -192,3 +192,41 @@ def test_retained_graph_survives_other_steps():
     loss.backward()
     for a, b in zip(first, [p.grad.numpy() for p in m.parameters()]):
         np.testing.assert_array_equal(a, b)
+
+
+@needs_kernels
+def test_column_blocked_recurrent_product(monkeypatch):
+    # hidden 256, batch 32, input 8: the recurrent GEMM runs in column blocks narrower than
+    # a gate (NOTE in _lstm_fwd); results as with the plain NumPy code
+    from ember._codegen.kernel import set_disabled
+    from ember.nn import _functional_seq as FS
+
+    assert FS._col_block(32, 256, 256) < 256
+
+    def run():
+        ember.manual_seed(0)
+        m = nn.LSTM(256, 256)
+        x = ember.tensor(np.random.default_rng(3).standard_normal((5, 32, 256))
+                         .astype(np.float32), requires_grad=True)
+        out, (h, c) = m(x)
+        (out.square().sum() + h.sum() + c.sum()).backward()
+        return [out.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in
+                                                          m.parameters()]
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+    real = rnn_kernels.lstm_forward
+    monkeypatch.setattr(rnn_kernels, "lstm_forward", lambda xproj, hgb, gm, *a: (
+        seen.append(hgb.shape), real(xproj, hgb, gm, *a))[1])
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):  # the blocks' condition
+        fast = run()
+    assert seen and seen[0][2] < 256, seen
+    monkeypatch.undo()
+    _without_kernels(monkeypatch)
+    old = set_disabled(True)
+    try:
+        ref = run()
+    finally:
+        set_disabled(old)
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)

@@ -315,3 +315,30 @@ def test_pointwise_conv_matches_general_path(shape, dtype):
         assert a.shape == e.shape and a.dtype == e.dtype
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
     assert got[1].flags.owndata or got[1].base.flags.owndata
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_col2im_kernel_matches_numpy_path(dtype):
+    from ember._ops import conv as cv
+
+    rng = np.random.default_rng(9)
+    n = 0
+    for shape, (k, s, p, op, d) in itertools.product(
+            ((2, 3, 5, 6), (3, 3, 7)),
+            ((4, 2, 1, 0, 1), (3, 2, 1, 1, 1), (3, 1, 0, 0, 1), (3, 3, 2, 1, 2), (2, 2, 0, 0, 1),
+             (5, 2, 3, 1, 1))):
+        nd = len(shape) - 2
+        if op >= s and op >= d:
+            continue
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((3, 4) + (k,) * nd).astype(dtype)
+        out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i in shape[2:])
+        if min(out) <= 0:
+            continue
+        args = ((s,) * nd, (p,) * nd, (d,) * nd, out)
+        got = cv._conv_t_fwd_blocked(x, w, None, *args)
+        want = _off(lambda: cv._conv_t_fwd_blocked(x, w, None, *args))
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        n += 1
+    assert n > 10

@@ -356,6 +356,41 @@ void im2col_SFX(const T* restrict x, T* restrict cols, long M, long C, long H, l
         }
     }
 }
+
+/* NCHW col2im, the adjoint of im2col, straight into the cropped output: y (M, C, OH, OW)
+   = the sum over taps of cols (C, KH, KW, M, IH, IW) placed at oh = ih*sh - ph + kh*dh,
+   ow = iw*sw - pw + kw*dw (positions outside y dropped: the transposed convolution's
+   crop); each output plane belongs to one thread, so the adds need no atomics, and taps
+   add in kernel order. Here (H, W) is the output's size and (OH, OW) the columns'. */
+void col2im_SFX(const T* restrict cols, T* restrict y, long M, long C, long H, long W,
+                long OH, long OW, long KH, long KW, long sh, long sw, long ph, long pw,
+                long dh, long dw, int nt)
+{
+    long clo[KW], chi[KW];
+    dw_cols(W, OW, KW, sw, pw, dw, clo, chi);
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long pl = 0; pl < M * C; pl++) {
+        long n = pl / C, c = pl % C;
+        T* yp = y + pl * H * W;
+        memset(yp, 0, sizeof(T) * H * W);
+        for (long kh = 0; kh < KH; kh++)
+            for (long kw = 0; kw < KW; kw++) {
+                const T* src = cols + (((c * KH + kh) * KW + kw) * M + n) * OH * OW;
+                long lo = clo[kw], hi = chi[kw];
+                for (long oh = 0; oh < OH; oh++) {
+                    long ih = oh * sh - ph + kh * dh;
+                    if (ih < 0 || ih >= H) continue;
+                    T* yr = yp + ih * W + kw * dw - pw;
+                    const T* sr = src + oh * OW;
+                    if (sw == 1) {
+                        for (long ow = lo; ow < hi; ow++) yr[ow] += sr[ow];
+                    } else {
+                        for (long ow = lo; ow < hi; ow++) yr[ow * sw] += sr[ow];
+                    }
+                }
+            }
+    }
+}
 """
 
 _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#undef T\n"
@@ -363,7 +398,8 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
-_NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col")
+_NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col",
+                                     "col2im")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -485,3 +521,17 @@ def im2col(x, lo, ks, s, d, out, buf=None):
         _run("im2col_" + _SUFFIX[x.dtype], (x, cols), n, c,
              _geom(x.shape[2:], out, ks, s, lo, d))
     return cols
+
+
+def col2im(cols, m, c, inp, ks, s, lo, d, out):
+    """NCHW col2im into a new ``(m, c, *out)`` array: ``cols`` (c*prod(ks), m*prod(inp)),
+    order (c, *ks, m, *inp), each value added at ``inp_pos * s - lo + k * d`` (positions
+    outside ``out`` dropped); None where the kernel does not apply."""
+    if not _ok(np.empty((1, 1, 1), cols.dtype)) or _lib() is None or len(ks) > 2 \
+            or cols.ndim != 2 or type(cols) is not np.ndarray:
+        return None
+    cols = np.ascontiguousarray(cols)
+    y = np.empty((m, c, *out), cols.dtype)
+    if y.size:
+        _run("col2im_" + _SUFFIX[cols.dtype], (cols, y), m, c, _geom(out, inp, ks, s, lo, d))
+    return y

@@ -366,7 +366,12 @@ def _conv_t_fwd_blocked(x, w, b, s, lo, d, out):
             m = n1 - n0
             xb = x[n0].reshape(cin, pin) if m == 1 else \
                 np.ascontiguousarray(x[n0:n1].swapaxes(0, 1)).reshape(cin, -1)
-            cols = (w2t @ xb).reshape(cout, *ks, m, *inp)
+            cols = w2t @ xb
+            yb = conv_kernels.col2im(cols, m, cout, inp, ks, s, lo, d, out)
+            if yb is not None:  # threaded C, straight into the cropped NCHW block
+                y[n0:n1] = yb
+                continue
+            cols = cols.reshape(cout, *ks, m, *inp)
             bb = buf[:, :m]
             bb.fill(0)
             for kidx in itertools.product(*[range(kk) for kk in ks]):

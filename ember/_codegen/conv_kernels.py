@@ -32,6 +32,11 @@ windows ] (``_ops/conv.py``) with samples split over the threads: each sample is
 once into a zero-bordered (Hp, Wp, C) buffer of its thread, then every window row is one
 ``memcpy`` of ``KW*C`` values. On one thread it costs what NumPy's window-view copy costs
 (both move the same bytes); it exists for the second thread, which NumPy's copy never uses.
+``im2col`` and ``col2im`` do the same for the (C, N, *S) layout of NOTE [ Batch-blocked
+convolution ]: the packing split over (channel, tap) slices, each row a memcpy between
+zeroed ends (no padded copy of the input; 8x32x64x64 3x3: 2.2 -> 1.3 ms on one thread),
+and the transposed convolution's scatter-add split over output planes, written straight
+into the cropped NCHW output.
 
 1-d convolutions run as one-row 2-d ones. Each function returns ``None`` where it does not
 apply (not host NumPy, not float32/float64, more than 2 spatial dims, no compiler,

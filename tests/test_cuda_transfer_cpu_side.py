@@ -255,6 +255,30 @@ def test_training_step_host_syncs(fake, make, opt_name, amp):
     assert _syncs() == ["__bool__"] * (2 if amp else 1)
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf"), float("-inf"), 0.0])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])  # clipping, and not
+def test_clip_grad_norm_stays_on_device(fake, norm_type, max_norm):
+    """PyTorch's clip_grad_norm_ reads nothing on the host; ember's host path reads each
+    partial norm, its device path none (one for error_if_nonfinite, as PyTorch)."""
+    ember.manual_seed(0)
+    grads = [ember.randn(5, 3), ember.randn(7), ember.randn(2, 2, 2)]
+    cpu = [ember.zeros(g.shape, requires_grad=True) for g in grads]
+    dev = [ember.zeros(g.shape, device="cuda", requires_grad=True) for g in grads]
+    for a, b, g in zip(cpu, dev, grads):
+        a.grad, b.grad = g.clone(), g.cuda()
+    want = nn.utils.clip_grad_norm_(cpu, max_norm, norm_type)
+    _syncs()
+    got = nn.utils.clip_grad_norm_(dev, max_norm, norm_type)
+    assert _syncs() == [] and got.is_cuda
+    np.testing.assert_allclose(got.cpu().item(), want.item(), rtol=1e-5)
+    for a, b in zip(cpu, dev):
+        np.testing.assert_allclose(b.grad.cpu().numpy(), a.grad.numpy(), rtol=1e-5,
+                                   atol=1e-7)
+    dev[0].grad[0, 0] = float("nan")
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_(dev, 1.0, 2.0, error_if_nonfinite=True)
+
+
 def test_cross_entropy_bounds_on_device(fake):
     x = ember.randn(4, 3, device="cuda")
     with pytest.raises(IndexError, match="Target 3 is out of bounds"):

@@ -44,6 +44,9 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     if not tensors:
         return Tensor._wrap(np.asarray(0.0, np.float32))
     dt = tensors[0]._data.dtype
+    xp = xp_of(tensors[0]._data)
+    if xp is not np:
+        return _device_total_norm(xp, tensors, norm_type, error_if_nonfinite, dt)
     if norm_type == math.inf:
         total = max(float(np.abs(t._data).max()) if t._data.size else 0.0 for t in tensors)
     elif norm_type == -math.inf:
@@ -67,6 +70,37 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     return Tensor._wrap(xp_of(tensors[0]._data).asarray(total, dt))  # on the grads' device
 
 
+def _device_total_norm(xp, tensors, norm_type, error_if_nonfinite, dt):
+    # On a device the norm stays there: reading each partial norm on the host (as the host
+    # path does with float()) would make the host wait for the GPU once per tensor, and
+    # could not be captured in a CUDA graph. One host read is left, for error_if_nonfinite,
+    # as in PyTorch.
+    flat = [t._data.reshape(-1) for t in tensors]
+    flat = [d if d.dtype.kind == "f" and d.dtype.itemsize >= 4 else d.astype(xp.float32)
+            for d in flat]
+    acc = flat[0].dtype
+    if norm_type in (math.inf, -math.inf):
+        part = [(xp.abs(d).max() if norm_type > 0 else xp.abs(d).min()) for d in flat
+                if d.size]
+        if not part:
+            total = xp.zeros((), acc)
+        else:
+            total = xp.stack(part).max() if norm_type > 0 else xp.stack(part).min()
+    elif norm_type == 2.0:
+        total = xp.sqrt(sum(xp.dot(d, d) for d in flat))
+    elif norm_type == 0:
+        total = sum(xp.count_nonzero(d) for d in flat).astype(acc)
+    else:
+        total = sum((xp.abs(d) ** norm_type).sum() for d in flat) ** (1.0 / norm_type)
+    total = xp.asarray(total, acc)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped. To disable "
+                           "this error and scale the gradients by the non-finite norm anyway, "
+                           "set `error_if_nonfinite=False`")
+    return Tensor._wrap(total.astype(dt))
+
+
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
                           foreach: bool | None = None) -> None:  # noqa: ARG001 - a speed switch in PyTorch; results are the same
     """Scale the gradients by ``max_norm / (total_norm + 1e-6)`` when that is below 1.
@@ -88,6 +122,19 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
         tensor([0.7071, 0.7071])
     """
     params = [p for p in _as_list(parameters) if p.grad is not None]
+    td = total_norm._data if isinstance(total_norm, Tensor) else None
+    if td is not None and td.__class__ is not np.ndarray:
+        # a device norm: scale by the clamped coefficient (1 when not clipping) without
+        # reading it on the host, as PyTorch does
+        xp = xp_of(td)
+        if td.dtype.kind != "f" or td.dtype.itemsize < 4:
+            td = td.astype(xp.float32)
+        coef = xp.minimum(float(max_norm) / (td + 1e-6), 1.0)
+        for p in params:
+            g = p.grad
+            g._data *= coef.astype(g._data.dtype)
+            g._bump()
+        return
     coef = float(max_norm) / (float(total_norm) + 1e-6)
     if coef < 1:
         for p in params:

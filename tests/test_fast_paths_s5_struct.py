@@ -441,3 +441,41 @@ def test_embedding_forward_by_the_row_kernel(dtype, ishape):
     np.testing.assert_array_equal(y2.numpy(), w[idx])
     with pytest.raises(IndexError, match="index out of range"):
         F.embedding(ember.tensor(np.full(ishape[:1] + (1,), 700)), tw)
+
+
+# ----------------------------------------------------------------------------- flip / roll
+from ember._codegen import copy_kernels  # noqa: E402
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int16, np.complex128,
+                                   np.bool_])
+@pytest.mark.parametrize("shape", [(70000,), (300, 250), (2, 40000), (40, 30, 70)])
+def test_flip_and_roll_kernels_equal_numpy(dtype, shape, monkeypatch):
+    rng = np.random.default_rng(14)
+    a = (rng.standard_normal(shape) * 10).astype(dtype)
+    for serial in (False, True):
+        if serial:
+            monkeypatch.setattr(copy_kernels, "_SERIAL_BELOW", 1 << 62)
+        for dim in range(-len(shape), len(shape)):
+            np.testing.assert_array_equal(ember.tensor(a).flip(dim).numpy(), np.flip(a, dim))
+            for s in (0, 1, -3, 7, shape[dim] + 2):
+                np.testing.assert_array_equal(ember.tensor(a).roll(s, dim).numpy(),
+                                              np.roll(a, s, dim))
+    # several dims, no dims, strided input: NumPy's results too
+    np.testing.assert_array_equal(ember.tensor(a).flip(*range(a.ndim)).numpy(), np.flip(a))
+    np.testing.assert_array_equal(ember.tensor(a).roll(5).numpy(), np.roll(a, 5))
+    at = a.T
+    np.testing.assert_array_equal(ember.tensor(at).flip(0).numpy(), np.flip(at, 0))
+    np.testing.assert_array_equal(ember.tensor(at).roll(2, 0).numpy(), np.roll(at, 2, 0))
+
+
+def test_flip_roll_gradients_and_empty():
+    x = ember.tensor(np.random.default_rng(15).standard_normal((300, 80)), requires_grad=True)
+    go = np.random.default_rng(16).standard_normal((300, 80))
+    (x.flip(1) * ember.tensor(go)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.flip(go, 1))
+    x.grad = None
+    (x.roll(-7, 0) * ember.tensor(go)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.roll(go, 7, 0))
+    e = ember.zeros(0, 5)
+    assert tuple(e.flip(0).shape) == (0, 5) and tuple(e.roll(2, 0).shape) == (0, 5)

@@ -728,8 +728,27 @@ FUNCTIONS["row_stack"] = vstack
 
 
 # ------------------------------------------------------------------ copies: flip, roll, repeat
-_FLIP = OpDef("flip", lambda x, dims: xp.flip(x, dims).copy(),
-              lambda ctx, g: (g.flip(ctx.params[0]),))
+def _flip_fwd(x, dims):
+    if len(dims) == 1:  # one dim: the threaded row copy (NOTE [ Flip and roll kernels ])
+        from ember._codegen import copy_kernels
+
+        y = copy_kernels.flip(x, dims[0])
+        if y is not None:
+            return y
+    return xp_of(x).flip(x, dims).copy()
+
+
+def _roll_fwd(x, shifts, dims):
+    if len(dims) == 1:
+        from ember._codegen import copy_kernels
+
+        y = copy_kernels.roll(x, shifts[0], dims[0])
+        if y is not None:
+            return y
+    return xp_of(x).roll(x, shifts, dims)
+
+
+_FLIP = OpDef("flip", _flip_fwd, lambda ctx, g: (g.flip(ctx.params[0]),))
 _FLIP.attrs = ('dims',)
 
 
@@ -740,7 +759,7 @@ def flip(input, *dims):
     return apply(_FLIP, (input,), (tuple(_wrap_dim(d, nd, "flip") for d in dims),))
 
 
-_ROLL = OpDef("roll", lambda x, shifts, dims: xp.roll(x, shifts, dims),
+_ROLL = OpDef("roll", _roll_fwd,
               lambda ctx, g: (g.roll(tuple(-s for s in ctx.params[0]), ctx.params[1]),))
 _ROLL.attrs = ('shifts', 'dims')
 

@@ -1,0 +1,113 @@
+"""Hand-written threaded C kernels for the reordering copies of ``flip`` and ``roll`` along
+one dimension.
+
+NOTE [ Flip and roll kernels ]
+``flip`` was ``np.flip(x).copy()`` (one single-threaded copy through a negative stride) and
+``roll`` NumPy's ``np.roll`` (an empty array and two single-threaded slice copies). Viewing a
+C-contiguous operand as ``(outer, n, inner)`` around the dimension, both are row copies:
+``flip`` writes row ``j`` of each slice to ``n - 1 - j`` and ``roll`` by ``s`` writes row
+``j`` to ``(j + s) mod n``; rows of ``inner`` elements move with ``memcpy``, and along the last
+dimension (``inner == 1``) ``flip`` is a reversed loop and ``roll`` two ``memcpy`` per slice.
+Threads split the slices, or the rows of one slice. The bytes are moved, never converted, so
+the results equal NumPy's bit for bit, for any dtype (the element size is a parameter).
+
+Functions return None where they do not apply (not host NumPy data, an object dtype, a
+small operand, no compiler, ``EMBER_JIT_DISABLE``) and the caller runs NumPy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+from ember._codegen.kernel import c_library, get_num_threads
+
+_SRC = r"""
+#include <string.h>
+#include <stdint.h>
+
+#define REVERSE(T)                                                              \
+    for (long j = j0; j < j1; j++) ((T*)d)[n - 1 - j] = ((const T*)x)[j];
+
+/* rows [j0, j1) of one slice of n rows of rowb bytes */
+static void slice_copy(const char* x, char* d, long n, long rowb, long esz, long s, int flip,
+                       long j0, long j1)
+{
+    if (!flip) {  /* roll: at most two contiguous runs */
+        long a1 = j1 < n - s ? j1 : n - s;
+        if (j0 < a1) memcpy(d + (j0 + s) * rowb, x + j0 * rowb, (a1 - j0) * rowb);
+        long b0 = j0 > n - s ? j0 : n - s;
+        if (b0 < j1) memcpy(d + (b0 + s - n) * rowb, x + b0 * rowb, (j1 - b0) * rowb);
+        return;
+    }
+    if (rowb == esz) {  /* flip along the last dim: a reversed loop */
+        switch (esz) {
+        case 1: REVERSE(uint8_t) return;
+        case 2: REVERSE(uint16_t) return;
+        case 4: REVERSE(uint32_t) return;
+        case 8: REVERSE(uint64_t) return;
+        default: break;
+        }
+    }
+    for (long j = j0; j < j1; j++) memcpy(d + (n - 1 - j) * rowb, x + j * rowb, rowb);
+}
+
+void reorder_rows(const char* x, char* d, long outer, long n, long rowb, long esz, long s,
+                  int flip, int nt)
+{
+    if (outer >= nt) {
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (long o = 0; o < outer; o++)
+            slice_copy(x + o * n * rowb, d + o * n * rowb, n, rowb, esz, s, flip, 0, n);
+    } else {
+        for (long o = 0; o < outer; o++) {
+            #pragma omp parallel for num_threads(nt) schedule(static)
+            for (long b = 0; b < nt; b++)
+                slice_copy(x + o * n * rowb, d + o * n * rowb, n, rowb, esz, s, flip,
+                           n * b / nt, n * (b + 1) / nt);
+        }
+    }
+}
+"""
+
+_L = ctypes.c_long
+_I = ctypes.c_int
+_P = ctypes.c_void_p
+_MIN_BYTES = 1 << 16  # below this NumPy's copy is as quick as the call
+_SERIAL_BELOW = 1 << 20  # bytes below which one thread beats waking the others
+
+_lib = c_library(_SRC, ["reorder_rows"])
+
+
+def _reorder(x, dim, shift, flip):
+    if (type(x) is not np.ndarray or x.ndim == 0 or x.dtype.hasobject
+            or x.nbytes < _MIN_BYTES or not x.flags.c_contiguous):
+        return None
+    lib = _lib()
+    if lib is None:
+        return None
+    n = x.shape[dim]
+    outer = 1
+    for s in x.shape[:dim]:
+        outer *= s
+    rowb = x.nbytes // (outer * n)
+    out = np.empty_like(x)
+    nt = 1 if x.nbytes < _SERIAL_BELOW else get_num_threads()
+    lib.reorder_rows(_P(x.ctypes.data), _P(out.ctypes.data), _L(outer), _L(n), _L(rowb),
+                     _L(x.itemsize), _L(shift), _I(1 if flip else 0), _I(nt))
+    return out
+
+
+def flip(x, dim):
+    """``x`` reversed along ``dim`` (a fresh C-contiguous array), or None where the kernel
+    does not apply."""
+    return _reorder(x, dim % max(x.ndim, 1), 0, True)
+
+
+def roll(x, shift, dim):
+    """``x`` rolled by ``shift`` along ``dim`` (``np.roll``'s result), or None where the
+    kernel does not apply."""
+    if type(x) is not np.ndarray or x.ndim == 0 or x.shape[dim] == 0:
+        return None
+    return _reorder(x, dim % x.ndim, shift % x.shape[dim], False)

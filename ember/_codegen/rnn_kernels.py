@@ -149,29 +149,33 @@ void lstm_fwd_##S(const T* R xg, long xg_rs, const T* R hg, long hg_gs, long hg_
 }                                                                                      \
                                                                                        \
 /* LSTM backward step: dh (+ gout when given), dc (updated in place to the previous    \
-   cell's gradient), saved a, tc, previous cell cp -> gate gradients dg */             \
-void lstm_bwd_##S(const T* R dh, long dh_rs, const T* R go, long go_rs, T* R dc, long dc_rs,  \
-                  const T* R a, long a_rs, const T* R tc, long tc_rs, const T* R cp,          \
-                  long cp_rs, T* R dg, long dg_rs, long n, long hs)                      \
+   cell's gradient), saved a, tc, previous cell cp -> gate gradients dg. dh is in       \
+   column blocks of cb as hg in lstm_fwd (cb = hs: row-major) */                       \
+void lstm_bwd_##S(const T* R dh, long dh_bs, long dh_rs, long cb, const T* R go,        \
+                  long go_rs, T* R dc, long dc_rs, const T* R a, long a_rs,             \
+                  const T* R tc, long tc_rs, const T* R cp, long cp_rs, T* R dg,        \
+                  long dg_rs, long n, long hs)                                         \
 {                                                                                      \
     for (long r = 0; r < n; r++) {                                                     \
-        const T* d = dh + r * dh_rs;                                                   \
-        const T* gr = go ? go + r * go_rs : d;                                         \
-        T* dcr = dc + r * dc_rs;                                                       \
-        const T* ar = a + r * a_rs;                                                    \
-        const T* tcr = tc + r * tc_rs;                                                 \
-        const T* cpr = cp + r * cp_rs;                                                 \
-        T* dgr = dg + r * dg_rs;                                                       \
-        for (long j = 0; j < hs; j++) {                                                \
-            T dht = go ? d[j] + gr[j] : d[j];  /* unswitched by the compiler */        \
-            T i = ar[j], f = ar[hs + j], g = ar[2 * hs + j], o = ar[3 * hs + j];       \
-            T t = tcr[j];                                                              \
-            T dct = dcr[j] + dht * o * (1 - t * t);                                    \
-            dgr[j] = dct * g * i * (1 - i);                                            \
-            dgr[hs + j] = dct * cpr[j] * f * (1 - f);                                  \
-            dgr[2 * hs + j] = dct * i * (1 - g * g);                                   \
-            dgr[3 * hs + j] = dht * t * o * (1 - o);                                   \
-            dcr[j] = dct * f;                                                          \
+        for (long j0 = 0; j0 < hs; j0 += cb) {                                         \
+            const T* d = dh + r * dh_rs + (j0 / cb) * dh_bs;                           \
+            const T* gr = go ? go + r * go_rs + j0 : d;                                \
+            T* dcr = dc + r * dc_rs + j0;                                              \
+            const T* ar = a + r * a_rs + j0;                                           \
+            const T* tcr = tc + r * tc_rs + j0;                                        \
+            const T* cpr = cp + r * cp_rs + j0;                                        \
+            T* dgr = dg + r * dg_rs + j0;                                              \
+            for (long j = 0; j < cb; j++) {                                            \
+                T dht = go ? d[j] + gr[j] : d[j];  /* unswitched by the compiler */    \
+                T i = ar[j], f = ar[hs + j], g = ar[2 * hs + j], o = ar[3 * hs + j];   \
+                T t = tcr[j];                                                          \
+                T dct = dcr[j] + dht * o * (1 - t * t);                                \
+                dgr[j] = dct * g * i * (1 - i);                                        \
+                dgr[hs + j] = dct * cpr[j] * f * (1 - f);                              \
+                dgr[2 * hs + j] = dct * i * (1 - g * g);                               \
+                dgr[3 * hs + j] = dht * t * o * (1 - o);                               \
+                dcr[j] = dct * f;                                                      \
+            }                                                                          \
         }                                                                              \
     }                                                                                  \
 }                                                                                      \
@@ -238,7 +242,7 @@ _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _NAMES = [f"{k}_{s}" for k in ("lstm_fwd", "lstm_bwd", "gru_fwd", "gru_bwd")
           for s in ("f32", "f64")]
 # argument kinds: p a pointer, l a long (row strides, sizes)
-_ARGS = {"lstm_fwd": "plpllllplplplplplplll", "lstm_bwd": "plplplplplplplll",
+_ARGS = {"lstm_fwd": "plpllllplplplplplplll", "lstm_bwd": "plllplplplplplplll",
          "gru_fwd": "plplplplplplplll", "gru_bwd": "plplplplplplplplll"}
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -345,7 +349,7 @@ def lstm_backward(dh, gout, dc, acts, tcs, cs, dgates):
 
     Args:
         dh: (B, H) hidden-state gradient of the step (without the output's gradient when
-            ``gout`` is given).
+            ``gout`` is given), or the same in column blocks, (H / cb, B, cb).
         gout: (T, B, H) gradient of the outputs, added to ``dh`` row by row, or None.
         dc: (B, H) cell gradient, replaced by the previous cell's gradient.
         acts, tcs, cs: the forward's saved activations, cell tanh and cells (T + 1 steps).
@@ -374,8 +378,15 @@ def lstm_backward(dh, gout, dc, acts, tcs, cs, dgates):
         _Rows(dgates)
     g = _Rows(gout) if gout is not None else None
 
+    if dh.ndim == 3:  # column blocks (P / cb, B, cb)
+        cb, d_bs = dh.shape[2], dh.strides[0] // dh.itemsize
+        if hs % cb:
+            return None
+    else:
+        cb, d_bs = hs, 0
+
     def step(t, n):
-        fn(d.base, d.rs, g.base + t * g.step if g is not None else None,
+        fn(d.base, d_bs, d.rs, cb, g.base + t * g.step if g is not None else None,
            g.rs if g is not None else 0, dcr.base, dcr.rs, a.base + t * a.step, a.rs,
            tc.base + t * tc.step, tc.rs, c.base + t * c.step, c.rs,
            dg.base + t * dg.step, dg.rs, n, hs)

@@ -196,8 +196,8 @@ def test_retained_graph_survives_other_steps():
 
 @needs_kernels
 def test_column_blocked_recurrent_product(monkeypatch):
-    # hidden 256, batch 32, input 8: the recurrent GEMM runs in column blocks narrower than
-    # a gate (NOTE in _lstm_fwd); results as with the plain NumPy code
+    # hidden 256, batch 32: the recurrent GEMMs run in column blocks narrower than a gate
+    # (_lstm_fwd, _lstm_bwd_blocked); results as with the plain NumPy code
     from ember._codegen.kernel import set_disabled
     from ember.nn import _functional_seq as FS
 
@@ -208,19 +208,24 @@ def test_column_blocked_recurrent_product(monkeypatch):
         m = nn.LSTM(256, 256)
         x = ember.tensor(np.random.default_rng(3).standard_normal((5, 32, 256))
                          .astype(np.float32), requires_grad=True)
-        out, (h, c) = m(x)
+        h0, c0 = [ember.tensor(np.random.default_rng(k).standard_normal((1, 32, 256))
+                               .astype(np.float32), requires_grad=True) for k in (4, 5)]
+        out, (h, c) = m(x, (h0, c0))
         (out.square().sum() + h.sum() + c.sum()).backward()
-        return [out.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in
-                                                          m.parameters()]
+        return [out.detach().numpy(), x.grad.numpy(), h0.grad.numpy(), c0.grad.numpy()] + \
+            [p.grad.numpy() for p in m.parameters()]
 
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    seen = []
-    real = rnn_kernels.lstm_forward
+    seen, seen_b = [], []
+    real, real_b = rnn_kernels.lstm_forward, rnn_kernels.lstm_backward
     monkeypatch.setattr(rnn_kernels, "lstm_forward", lambda xproj, hgb, gm, *a: (
         seen.append(hgb.shape), real(xproj, hgb, gm, *a))[1])
+    monkeypatch.setattr(rnn_kernels, "lstm_backward", lambda dh, *a: (
+        seen_b.append(dh.shape), real_b(dh, *a))[1])
     with threadpoolctl.threadpool_limits(1, user_api="blas"):  # the blocks' condition
         fast = run()
-    assert seen and seen[0][2] < 256, seen
+    assert seen and seen[0][2] < 256, seen  # forward: (4H / cb, B, cb) products
+    assert seen_b and len(seen_b[0]) == 3 and seen_b[0][2] < 256, seen_b  # backward: dh
     monkeypatch.undo()
     _without_kernels(monkeypatch)
     old = set_disabled(True)

@@ -342,3 +342,19 @@ def test_col2im_kernel_matches_numpy_path(dtype):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
         n += 1
     assert n > 10
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_to_nchw_kernel(dtype):
+    rng = np.random.default_rng(10)
+    for m, p, o in ((3, 17, 5), (4, 121, 64), (2, 1, 33), (1, 40, 1)):
+        r = rng.standard_normal((m, p, o)).astype(dtype)
+        b = rng.standard_normal(o).astype(dtype)
+        y = np.empty((m, o, p), dtype)
+        if not conv_kernels.to_nchw(r, b, y):
+            assert conv_kernels._lib() is None
+            return
+        np.testing.assert_array_equal(y, (r + b).swapaxes(1, 2))
+        assert conv_kernels.to_nchw(r, None, y)
+        np.testing.assert_array_equal(y, r.swapaxes(1, 2))
+    assert not conv_kernels.to_nchw(r.astype(np.float16), None, y.astype(np.float16))

@@ -396,6 +396,26 @@ void col2im_SFX(const T* restrict cols, T* restrict y, long M, long C, long H, l
             }
     }
 }
+
+/* y (M, O, P) = res (M, P, O) transposed, plus bias[o] when given: the channels-last GEMM
+   result written into NCHW in one threaded pass (in 16x16 tiles, so both sides move in
+   cache lines) instead of a bias pass and a transposing copy. */
+void to_nchw_SFX(const T* restrict res, const T* restrict bias, T* restrict y, long M,
+                 long P, long O, int nt)
+{
+    long tp = (P + 15) / 16, to = (O + 15) / 16;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long t = 0; t < M * tp * to; t++) {
+        long n = t / (tp * to), p0 = (t / to) % tp * 16, o0 = t % to * 16;
+        long p1 = p0 + 16 < P ? p0 + 16 : P, o1 = o0 + 16 < O ? o0 + 16 : O;
+        const T* r = res + n * P * O;
+        T* yn = y + n * O * P;
+        for (long o = o0; o < o1; o++) {
+            T b = bias ? bias[o] : (T)0;
+            for (long p = p0; p < p1; p++) yn[o * P + p] = r[p * O + o] + b;
+        }
+    }
+}
 """
 
 _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#undef T\n"
@@ -404,7 +424,7 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
 _NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col",
-                                     "col2im")
+                                     "col2im", "to_nchw")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -540,3 +560,18 @@ def col2im(cols, m, c, inp, ks, s, lo, d, out):
     if y.size:
         _run("col2im_" + _SUFFIX[cols.dtype], (cols, y), m, c, _geom(out, inp, ks, s, lo, d))
     return y
+
+
+def to_nchw(res, b, y):
+    """``y (M, O, *S)`` (contiguous) = ``res (M, P, O)`` transposed plus the bias ``b`` (or
+    None); False where the kernel does not apply (nothing written)."""
+    arrs = (res, y) if b is None else (res, y, b)
+    if not all(type(a) is np.ndarray and a.dtype == y.dtype for a in arrs) \
+            or y.dtype not in _SUFFIX or not y.flags.c_contiguous or _lib() is None:
+        return False
+    m, p, o = res.shape
+    res = np.ascontiguousarray(res)
+    b = None if b is None else np.ascontiguousarray(b)
+    getattr(_lib(), "to_nchw_" + _SUFFIX[y.dtype])(
+        _ptr(res), _ptr(b), _ptr(y), _L(m), _L(p), _L(o), ctypes.c_int(get_num_threads()))
+    return True

@@ -594,6 +594,8 @@ def _conv_fwd_l_blocked(x, w, b, s, lo, hi, d, out):
         m = n1 - n0
         cols = _cl_pack(x[n0:n1], lo, hi, ks, s, d, out, buf)
         res = _gemm_rows(cols.reshape(m * p, -1), wl.T)  # (m*P, O)
+        if conv_kernels.to_nchw(res.reshape(m, p, o), b, y[n0:n1]):
+            continue  # bias and transposition in one threaded pass
         if b is not None:
             res += b
         y[n0:n1].reshape(m, o, p)[...] = res.reshape(m, p, o).swapaxes(1, 2)

@@ -28,6 +28,9 @@ Run::
 
 ``--threads N`` (default 1, as the examples run) sets the BLAS/OpenMP threads of both
 frameworks: the environment variables before NumPy loads, and ``torch.set_num_threads``.
+``--clock cpu`` times steps by the process's CPU time instead of the wall clock (steadier
+while other jobs share the machine); ``--faults`` adds the minor page faults per step
+(memory the step touches fresh: the kernel zeroes each new page).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ def _parse(argv):
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     ap.add_argument("--threads", type=int, default=1, help="BLAS / intra-op threads")
     ap.add_argument("--json", action="store_true", help="print {example: seconds} as JSON")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="time steps by the wall clock (default) or by this process's CPU "
+                         "time (steadier on a shared machine; counts every thread)")
+    ap.add_argument("--faults", action="store_true",
+                    help="also print the minor page faults per step (fresh memory touched)")
     ap.add_argument("--profile", default=None, metavar="EXAMPLE",
                     help="run EXAMPLE's timed steps under cProfile and print the top entries")
     ap.add_argument("--op-profile", default=None, metavar="EXAMPLE",
@@ -153,6 +161,15 @@ def _reinforce_cartpole(mod, rng):
     return step
 
 
+def _minor_faults():
+    """This process's minor page faults so far (``resource``; None where unavailable)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 BUILDERS = {"char_lstm": _char_lstm, "vae_digits": _vae_digits,
             "dcgan_digits": _dcgan_digits, "digits_cnn": _digits_cnn,
             "reinforce_cartpole": _reinforce_cartpole}
@@ -169,7 +186,7 @@ def main(argv=None):
 
         torch.set_num_threads(args.threads)
     names = args.only.split(",") if args.only else list(EXAMPLES)
-    out = {}
+    out, faults = {}, {}
     for name in names:
         mod = _load(name, args.lib)
         if args.lib == "torch":
@@ -195,19 +212,25 @@ def main(argv=None):
                     step()
             print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
             continue
+        clock = time.process_time if args.clock == "cpu" else time.perf_counter
+        flt0 = _minor_faults()
         times = []
         for _ in range(args.steps):
-            t0 = time.perf_counter()
+            t0 = clock()
             step()
-            times.append(time.perf_counter() - t0)
+            times.append(clock() - t0)
         out[name] = statistics.median(times)
+        if args.faults and flt0 is not None:
+            faults[name] = (_minor_faults() - flt0) / args.steps
     if args.json:
         import json
 
         print(json.dumps(out))
     else:
         for name, t in out.items():
-            print(f"{name:20s} {t * 1e3:8.2f} ms/step ({args.lib}, {args.threads} thread(s))")
+            extra = f", {faults[name]:.0f} minor faults/step" if name in faults else ""
+            print(f"{name:20s} {t * 1e3:8.2f} ms/step ({args.lib}, {args.threads} thread(s), "
+                  f"{args.clock} clock{extra})")
 
 
 if __name__ == "__main__":

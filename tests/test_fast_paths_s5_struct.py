@@ -479,3 +479,43 @@ def test_flip_roll_gradients_and_empty():
     np.testing.assert_array_equal(x.grad.numpy(), np.roll(go, 7, 0))
     e = ember.zeros(0, 5)
     assert tuple(e.flip(0).shape) == (0, 5) and tuple(e.roll(2, 0).shape) == (0, 5)
+
+
+# ----------------------------------------------------------------------------- cdist
+from ember._codegen import cdist_kernels  # noqa: E402
+
+
+@pytest.mark.skipif(cdist_kernels._lib() is None, reason="no C compiler")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("p", [1.0, 2.0, float("inf")])
+@pytest.mark.parametrize("s1,s2", [((50, 16), (40, 16)), ((3, 20, 5), (3, 30, 5)),
+                                   ((20, 1), (7, 1)), ((0, 4), (5, 4))])
+def test_cdist_backward_kernel_matches_numpy_form(dtype, p, s1, s2, monkeypatch):
+    from ember._ops import matrices
+
+    rng = np.random.default_rng(17)
+    x1 = rng.standard_normal(s1).astype(dtype)
+    x2 = rng.standard_normal(s2).astype(dtype)
+    if s1[-2]:
+        x2[..., 0, :] = x1[..., 0, :]  # a zero distance (p = 2: a zero gradient there)
+        x2[..., 1, 0] = np.nan if p != 2.0 else x2[..., 1, 0]
+    res = matrices._cdist_fwd(x1, x2, p)
+    g = rng.standard_normal(res.shape).astype(dtype)
+    fast = cdist_kernels.cdist_backward(g, x1, x2, res, p)
+    monkeypatch.setattr(cdist_kernels, "cdist_backward", lambda *a: None)
+    slow = matrices._cdist_bwd_fwd(g, x1, x2, res, p)
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    monkeypatch.undo()
+    if torch is not None and not np.isnan(x2).any():
+        t1 = torch.tensor(x1, requires_grad=True)
+        t2 = torch.tensor(x2, requires_grad=True)
+        torch.cdist(t1, t2, p, compute_mode="donot_use_mm_for_euclid_dist").backward(
+            torch.tensor(g))
+        e1 = ember.tensor(x1, requires_grad=True)
+        e2 = ember.tensor(x2, requires_grad=True)
+        ember.cdist(e1, e2, p, compute_mode="donot_use_mm_for_euclid_dist").backward(
+            ember.tensor(g))
+        np.testing.assert_allclose(e1.grad.numpy(), t1.grad.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(e2.grad.numpy(), t2.grad.numpy(), rtol=tol, atol=tol)

@@ -20,8 +20,8 @@ after the reduction. When a bucket's gradients are all in, every earlier bucket 
 and the one before it has finished, its asynchronous all-reduce (a sum) starts while
 backward continues with earlier layers. Starting buckets strictly in order keeps every
 rank's sequence of collectives the same whatever order hooks fire in. One reduction in
-flight at a time (``_ONE_IN_FLIGHT``), as PyTorch's backends run a process group's
-collectives in order: MPICH progresses several outstanding large ``Iallreduce`` calls far
+flight at a time (``_ONE_IN_FLIGHT``), as NCCL runs a process group's collectives one
+after another on its stream: MPICH progresses several outstanding large ``Iallreduce`` calls far
 slower than the same calls one after another (seven of 1 MiB between two local ranks:
 2.2-2.3 ms all in flight against 0.85-0.88 ms one at a time), and a ready bucket queued
 behind a running one starts as soon as a poll sees that one finish. By default every hook

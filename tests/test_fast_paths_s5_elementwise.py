@@ -157,3 +157,80 @@ def test_against_torch():
                                torch.erfc(torch.tensor(x)).numpy(), rtol=3e-6, atol=1e-38)
     np.testing.assert_allclose(ember.erfinv(ember.tensor(u)).numpy(),
                                torch.erfinv(torch.tensor(u)).numpy(), rtol=3e-6, atol=1e-38)
+
+
+# ------------------------------------------------------------------ in-place binary ops
+# NOTE [ In-place binary ops write directly ]
+_VALS = [0.0, -0.0, 1.0, -1.5, math.inf, -math.inf, math.nan, 3e38, 1e-45, 2.5]
+
+
+def _pairs(dtype):
+    v = np.array(_VALS, dtype=dtype)
+    a = np.repeat(v, len(v))
+    b = np.tile(v, len(v))
+    return a, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_inplace_direct_matches_out_of_place(name, dtype):
+    a, b = _pairs(dtype)
+    with np.errstate(all="ignore"):
+        for other in (ember.tensor(b), ember.tensor(b[7]), 2.5, -3, 0.0):
+            x = ember.tensor(a)
+            ptr = x.data_ptr()
+            v0 = x._version
+            ref = getattr(ember, name)(ember.tensor(a), other)
+            r = getattr(x, name + "_")(other)
+            assert r is x and x.data_ptr() == ptr and x._version == v0 + 1
+            assert x.dtype == ref.dtype
+            got, want = x.numpy(), ref.numpy()
+            assert np.array_equal(got, want, equal_nan=True)
+            assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_inplace_direct_views_overlap_and_fallbacks():
+    base = ember.zeros(4, 3)
+    base[1].add_(ember.ones(3))  # a view: written through to the base
+    assert base.sum().item() == 3.0
+    x = ember.tensor([1.0, 2.0, 3.0, 4.0])
+    x[1:].add_(x[:-1])  # overlapping operands: NumPy buffers, as the copying path did
+    assert x.tolist() == [1.0, 3.0, 5.0, 7.0]
+    y = ember.ones(3, 4)
+    y.add_(ember.arange(4.0))  # broadcast other: the general path
+    assert y[2].tolist() == [1.0, 2.0, 3.0, 4.0]
+    z = ember.ones(3, dtype=ember.float32)
+    z.mul_(ember.tensor(2.0, dtype=ember.float64))  # other dtype: the general path
+    assert z.dtype == ember.float32 and z.tolist() == [2.0, 2.0, 2.0]
+    i = ember.tensor([1, 2, 3])
+    i.add_(2)  # integers: the general path
+    assert i.tolist() == [3, 4, 5] and i.dtype == ember.int64
+    e = ember.ones(1).expand(3)
+    with pytest.raises(RuntimeError, match="add_"):
+        e.add_(1.0)
+    big = ember.ones(2, dtype=ember.float32)
+    big.add_(1 << 40)  # an int outside the direct path's range: the general path's rounding
+    assert big.tolist() == [float(np.float32(1 << 40) + np.float32(1))] * 2
+
+
+def test_inplace_direct_with_grad_still_records():
+    w = ember.ones(3, requires_grad=True)
+    x = w * 2
+    x.mul_(ember.tensor([1.0, 2.0, 3.0]))
+    x.sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0, 6.0]
+    p = ember.ones(3, requires_grad=True)
+    with ember.no_grad():
+        p.sub_(0.5)  # the optimizer's case: no graph, direct write
+    assert p.tolist() == [0.5, 0.5, 0.5] and p.requires_grad
+
+
+def test_inplace_direct_against_torch():
+    torch = pytest.importorskip("torch")
+    a, b = _pairs(np.float32)
+    with np.errstate(all="ignore"):
+        for name in ("add", "sub", "mul", "div"):
+            x, tx = ember.tensor(a), torch.tensor(a)
+            getattr(x, name + "_")(ember.tensor(b))
+            getattr(tx, name + "_")(torch.tensor(b))
+            assert np.array_equal(x.numpy(), tx.numpy(), equal_nan=True), name

@@ -447,6 +447,28 @@ def sgn(input, *, out=None):
 
 # =============================================================================== binary
 _binary_defs = {}
+# NOTE [ In-place binary ops write directly ]
+# ``x.add_(y)`` (and sub_/mul_/div_, alpha 1, no rounding mode) without a graph to
+# record ran the out-of-place op and copied its result into ``x``: a fresh result array
+# (page-faulted in when large) and a second pass. Where nothing can differ, the ufunc writes
+# into ``x`` itself (``out=``): a float32/float64 host array, the other operand a tensor of the
+# same dtype and shape (or 0-dim), or a Python float or small int (NumPy's weak-scalar rule
+# then gives x's dtype, as PyTorch's does). The same ufunc, so the same values, NaNs, signed
+# zeros and warnings; NumPy buffers overlapping operands (``x[1:].add_(x[:-1])``) as before;
+# the version counter is bumped as before. Everything else takes the general path.
+_DIRECT = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide}
+_DIRECT_DTYPES = (_np.dtype(_np.float32), _np.dtype(_np.float64))
+
+
+def _direct_operand(d, other):
+    """Whether ``other`` can be written into ``d`` (a float host array) by the ufunc directly:
+    NOTE [ In-place binary ops write directly ]."""
+    c = other.__class__
+    if c is Tensor:
+        b = other._data
+        return b.__class__ is _ndarray and b.dtype is d.dtype and (
+            b.shape == d.shape or not b.ndim)
+    return c is float or (c is int and -(1 << 31) < other < (1 << 31))
 
 
 def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_bool=False,
@@ -561,14 +583,32 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
     def rfn(self, other):
         return core(other, self)
 
+    direct = _DIRECT.get(name)
+
     def fn_(self, other):
         if not isinstance(self, Tensor):
             raise TypeError(f"{name}_(): self must be a Tensor")
         if GRAD.enabled and (self._requires_grad or getattr(other, "_requires_grad", False)
                              or (self._base is not None and self._base._requires_grad)):
             return inplace_apply(core, name + "_", self, (other,), {})
-        res = core(self, other)
         d = self._data
+        if direct is not None and not MODES and d.__class__ is _ndarray and \
+                d.dtype in _DIRECT_DTYPES and _direct_operand(d, other):
+            # NOTE [ In-place binary ops write directly ]
+            try:
+                if name == "div":
+                    with _np.errstate(divide="ignore", invalid="ignore"):
+                        direct(d, other._data if other.__class__ is Tensor else other, out=d)
+                else:
+                    direct(d, other._data if other.__class__ is Tensor else other, out=d)
+            except ValueError:  # read-only memory: an expanded tensor
+                raise RuntimeError(f"{name}_(): unsupported operation: more than one element "
+                                   "of the written-to tensor refers to a single memory "
+                                   "location. Please clone() the tensor before performing "
+                                   "the operation.") from None
+            self._bump()
+            return self
+        res = core(self, other)
         r = res._data
         if r.shape != d.shape or r.dtype is not d.dtype or MODES:
             from ember._ops.core import _copy_into

@@ -55,7 +55,6 @@ def _buf(xp, shape, dt, zero=False):
     return xp.zeros(shape, dt) if zero else xp.empty(shape, dt)
 
 
-
 def _col_block(b, p, hs, limit=600_000):
     """Columns per block of the recurrent GEMM: the widest divisor of ``hs`` (at least 16)
     whose (b, p) @ (p, cb) product stays under ``limit`` multiply-adds, else ``hs``."""
@@ -63,6 +62,7 @@ def _col_block(b, p, hs, limit=600_000):
         if hs % d == 0 and b * p * (hs // d) <= limit:
             return hs // d
     return hs
+
 
 # --------------------------------------------------------------------------- LSTM layer
 def _lstm_fwd(xproj, h0, c0, whh, whr, bs):

@@ -234,3 +234,44 @@ def test_inplace_direct_against_torch():
             getattr(x, name + "_")(ember.tensor(b))
             getattr(tx, name + "_")(torch.tensor(b))
             assert np.array_equal(x.numpy(), tx.numpy(), equal_nan=True), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [40, 3 * N])  # the NumPy path and the kernel path
+@pytest.mark.parametrize("bounds", [(-1.0, 2.0), (None, 0.0), (-0.0, None), (0.0, -0.0),
+                                    (math.nan, 1.0), (3.0, -3.0), (-1, 1)])
+def test_clamp_inplace_direct(dtype, size, bounds):
+    vals = np.array(_VALS + [-2.0, 0.5], dtype=dtype)
+    a = np.resize(vals, size)
+    lo, hi = bounds
+    ref = ember.clamp(ember.tensor(a), lo, hi).numpy()
+    for method in ("clamp_", "clip_"):
+        x = ember.tensor(a)
+        ptr, v0 = x.data_ptr(), x._version
+        assert getattr(x, method)(lo, hi) is x
+        assert x.data_ptr() == ptr and x._version == v0 + 1
+        assert np.array_equal(x.numpy(), ref, equal_nan=True)
+        assert np.array_equal(np.signbit(x.numpy()), np.signbit(ref))
+    # a non-contiguous view, written through
+    base = ember.tensor(np.stack([a, a]).T.copy()).t()
+    base[0].clamp_(lo, hi)
+    assert np.array_equal(base[0].numpy(), ref, equal_nan=True)
+    assert np.array_equal(base[1].numpy(), a, equal_nan=True)
+
+
+def test_clamp_inplace_fallbacks():
+    w = ember.ones(3, requires_grad=True)
+    x = w * 3
+    x.clamp_(max=2.0)  # recorded: the general path
+    x.sum().backward()
+    assert w.grad.tolist() == [0.0, 0.0, 0.0]
+    i = ember.tensor([-3, 0, 5])
+    i.clamp_(-1, 1)
+    assert i.tolist() == [-1, 0, 1] and i.dtype == ember.int64
+    t = ember.tensor([0.5, 3.0])
+    t.clamp_(max=ember.tensor(1.0))  # tensor bound
+    assert t.tolist() == [0.5, 1.0]
+    with pytest.raises(RuntimeError):
+        ember.ones(3).clamp_()
+    with pytest.raises(RuntimeError, match="clamp_"):
+        ember.ones(1).expand(3).clamp_(0.0, 0.5)

@@ -1387,7 +1387,61 @@ def _clamp_tensor(input, min, max):
 
 
 FUNCTIONS["clip"] = METHODS["clip"] = clamp
-METHODS["clip_"] = METHODS["clamp_"]
+_clamp_general_ = METHODS["clamp_"]
+
+
+def _clamp_bound(b):
+    return b is None or b.__class__ is float or (b.__class__ is int and -(1 << 31) < b < (1 << 31))
+
+
+def _clamp_(self, min=None, max=None):
+    """In-place version of :meth:`clamp`: each element limited to ``[min, max]``.
+
+    With number bounds on a float32/float64 host tensor and no graph to record, the result
+    is written into ``self``'s memory directly (NOTE [ In-place binary ops write directly ]);
+    otherwise the general in-place path runs (tensor bounds, gradients, other dtypes).
+
+    Args:
+        self: the tensor to clamp in place.
+        min: lower bound (number or tensor), or None.
+        max: upper bound (number or tensor), or None.
+
+    Returns:
+        ``self``.
+
+    Example:
+        >>> t = ember.tensor([-2.0, 0.5, 3.0])
+        >>> t.clamp_(-1.0, 1.0)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    d = getattr(self, "_data", None)
+    if (min is None and max is None) or MODES or d.__class__ is not _ndarray or \
+            d.dtype not in _DIRECT_DTYPES or not _clamp_bound(min) or not _clamp_bound(max) or (
+                GRAD.enabled and (self._requires_grad or (
+                    self._base is not None and self._base._requires_grad))):
+        return _clamp_general_(self, min, max)
+    if not d.flags.writeable:
+        raise RuntimeError("clamp_(): unsupported operation: more than one element of the "
+                           "written-to tensor refers to a single memory location. Please "
+                           "clone() the tensor before performing the operation.")
+    key = "clamp" if min is not None and max is not None else (
+        "clamp_min" if min is not None else "clamp_max")
+    expr, kinds, kmin = THREADED[key]
+    bounds = tuple(b for b in (min, max) if b is not None)
+    if d.size < kmin or not d.flags.c_contiguous or \
+            _threaded(expr, kinds, (d, *bounds), d, kmin) is None:
+        # the NumPy forward's operations, in place: min(max(x, lo), hi)
+        if min is not None:
+            xp.maximum(d, min, out=d)
+        if max is not None:
+            xp.minimum(d, max, out=d)
+    self._bump()
+    return self
+
+
+_clamp_.__name__ = "clamp_"
+_clamp_.__wrapped__ = clamp  # its parameters are clamp's, as make_inplace's variants say
+METHODS["clamp_"] = METHODS["clip_"] = _clamp_
 
 
 @register(inplace=True)

@@ -358,3 +358,31 @@ def test_to_nchw_kernel(dtype):
         assert conv_kernels.to_nchw(r, None, y)
         np.testing.assert_array_equal(y, r.swapaxes(1, 2))
     assert not conv_kernels.to_nchw(r.astype(np.float16), None, y.astype(np.float16))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_col2im_l_kernel_matches_numpy_path(dtype):
+    from ember._ops import conv as cv
+
+    rng = np.random.default_rng(11)
+    n = 0
+    for shape, (k, s, p, op, d), bias in itertools.product(
+            ((4, 16, 3, 4), (3, 12, 5)),
+            ((3, 2, 1, 1, 1), (4, 2, 1, 0, 1), (3, 3, 2, 1, 2), (2, 2, 0, 0, 1), (5, 2, 3, 1, 1)),
+            (False, True)):
+        nd = len(shape) - 2
+        if op >= s and op >= d:
+            continue
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((shape[1], 8) + (k,) * nd).astype(dtype)
+        b = rng.standard_normal(8).astype(dtype) if bias else None
+        out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i in shape[2:])
+        if min(out) <= 0:
+            continue
+        args = ((s,) * nd, (p,) * nd, (d,) * nd, out)
+        got = cv._conv_t_fwd_l_blocked(x, w, b, *args)
+        want = _off(lambda: cv._conv_t_fwd_l_blocked(x, w, b, *args))
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        n += 1
+    assert n > 10

@@ -416,6 +416,42 @@ void to_nchw_SFX(const T* restrict res, const T* restrict bias, T* restrict y, l
         }
     }
 }
+
+/* Channels-last col2im: y (M, C, H, W) = bias + the sum over taps of cols (M, IH, IW, KH,
+   KW, C) placed at oh = ih*sh - ph + kh*dh, ow = iw*sw - pw + kw*dw (outside y: dropped).
+   Samples are split over the threads; each adds channel vectors into an (H, W, C) buffer
+   of its own, then transposes it into the sample's NCHW output. */
+void col2im_l_SFX(const T* restrict cols, const T* restrict bias, T* restrict y, long M,
+                  long C, long H, long W, long IH, long IW, long KH, long KW, long sh,
+                  long sw, long ph, long pw, long dh, long dw, int nt)
+{
+    #pragma omp parallel num_threads(nt)
+    {
+        T* buf = malloc(sizeof(T) * H * W * C);
+        #pragma omp for schedule(static)
+        for (long n = 0; n < M; n++) {
+            memset(buf, 0, sizeof(T) * H * W * C);
+            const T* src = cols + n * IH * IW * KH * KW * C;
+            for (long ih = 0; ih < IH; ih++)
+                for (long iw = 0; iw < IW; iw++)
+                    for (long kh = 0; kh < KH; kh++) {
+                        long oh = ih * sh - ph + kh * dh;
+                        for (long kw = 0; kw < KW; kw++, src += C) {
+                            long ow = iw * sw - pw + kw * dw;
+                            if (oh < 0 || oh >= H || ow < 0 || ow >= W) continue;
+                            T* d = buf + (oh * W + ow) * C;
+                            for (long c = 0; c < C; c++) d[c] += src[c];
+                        }
+                    }
+            T* yn = y + n * C * H * W;
+            for (long c = 0; c < C; c++) {
+                T b = bias ? bias[c] : (T)0;
+                for (long q = 0; q < H * W; q++) yn[c * H * W + q] = buf[q * C + c] + b;
+            }
+        }
+        free(buf);
+    }
+}
 """
 
 _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#undef T\n"
@@ -424,7 +460,7 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
 _NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col",
-                                     "col2im", "to_nchw")
+                                     "col2im", "to_nchw", "col2im_l")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -574,4 +610,21 @@ def to_nchw(res, b, y):
     b = None if b is None else np.ascontiguousarray(b)
     getattr(_lib(), "to_nchw_" + _SUFFIX[y.dtype])(
         _ptr(res), _ptr(b), _ptr(y), _L(m), _L(p), _L(o), ctypes.c_int(get_num_threads()))
+    return True
+
+
+def col2im_l(cols, b, y, inp, ks, s, lo, d):
+    """Channels-last col2im into ``y (M, C, *out)`` (contiguous): ``cols (M, *inp, *ks,
+    C)`` summed at ``inp_pos * s - lo + k * d`` (outside ``out``: dropped), plus the bias
+    ``b`` (or None); False where the kernel does not apply (nothing written)."""
+    arrs = (cols, y) if b is None else (cols, y, b)
+    if not all(type(a) is np.ndarray and a.dtype == y.dtype for a in arrs) \
+            or y.dtype not in _SUFFIX or not y.flags.c_contiguous or len(ks) > 2 \
+            or y.ndim != len(ks) + 2 or _lib() is None:
+        return False
+    cols = np.ascontiguousarray(cols)
+    b = None if b is None else np.ascontiguousarray(b)
+    m, c = y.shape[:2]
+    _run("col2im_l_" + _SUFFIX[y.dtype], (cols, b, y), m, c,
+         _geom(y.shape[2:], inp, ks, s, lo, d))
     return True

@@ -629,6 +629,8 @@ def _conv_t_fwd_l_blocked(x, w, b, s, lo, d, out):
         g = gl[:m]
         g.reshape(m, pin, cin)[...] = x[n0:n1].reshape(m, cin, pin).swapaxes(1, 2)
         cols = _gemm_rows(g.reshape(m * pin, cin), wl).reshape(m, *inp, *ks, cout)
+        if conv_kernels.col2im_l(cols, b, y[n0:n1], inp, ks, s, lo, d):
+            continue  # threaded C: the adds, the crop, the bias and the NCHW transposition
         bb = buf[:m]
         bb.fill(0)
         for kidx in itertools.product(*[range(k) for k in ks]):
@@ -636,8 +638,8 @@ def _conv_t_fwd_l_blocked(x, w, b, s, lo, d, out):
                        for ki, di, si, ii in zip(kidx, d, s, inp))
             bb[(slice(None),) + sl] += cols[(slice(None),) * (1 + nd) + kidx]
         y[n0:n1] = np.moveaxis(bb[crop], -1, 1)
-    if b is not None:
-        y += b.reshape((cout,) + (1,) * nd)
+        if b is not None:
+            y[n0:n1] += b.reshape((cout,) + (1,) * nd)
     return y
 
 

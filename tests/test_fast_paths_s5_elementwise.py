@@ -275,3 +275,35 @@ def test_clamp_inplace_fallbacks():
         ember.ones(3).clamp_()
     with pytest.raises(RuntimeError, match="clamp_"):
         ember.ones(1).expand(3).clamp_(0.0, 0.5)
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_erfc_erfinv_one_pass_gradients(dtype):
+    # the C gradient (no graph over the backward) against the records' formulas (forced by
+    # create_graph=True, which builds a graph and so takes the formula path)
+    g = ember.Generator().manual_seed(7)
+    rt = 2e-6 if dtype == ember.float32 else 1e-13
+    for name, make in (("erfc", lambda: ember.randn(3 * N, generator=g, dtype=dtype) * 2),
+                       ("erfinv", lambda: ember.rand(3 * N, generator=g, dtype=dtype) * 1.98
+                        - 0.99)):
+        x = make().requires_grad_(True)
+        w = ember.rand(3 * N, generator=g, dtype=dtype)
+        fast, = ember.autograd.grad((getattr(ember, name)(x) * w).sum(), x)
+        slow, = ember.autograd.grad((getattr(ember, name)(x) * w).sum(), x, create_graph=True)
+        np.testing.assert_allclose(fast.numpy(), slow.detach().numpy(), rtol=rt, atol=1e-30)
+        # double backward still works (formula path)
+        gg, = ember.autograd.grad(slow.sum(), x)
+        assert np.isfinite(gg.numpy()).all()
+
+
+@needs_cc
+def test_one_pass_gradient_special_values():
+    x = _tiled([math.nan, math.inf, -math.inf, 0.0, 40.0, -40.0], np.float32)
+    r = special_c.run_grad("erfc", np.ones_like(x), x)
+    assert np.isnan(r[0]) and r[1] == 0.0 and r[2] == 0.0 and r[4] == 0.0 and r[5] == 0.0
+    assert r[3] == np.float32(-2 / math.sqrt(math.pi))
+    u = _tiled([math.nan, 1.0, -1.0, 0.0, 2.0], np.float32)
+    r = special_c.run_grad("erfinv", np.ones_like(u), u)
+    assert np.isnan(r[0]) and r[1] == math.inf and r[2] == math.inf and np.isnan(r[4])
+    assert r[3] == np.float32(math.sqrt(math.pi) / 2)
+    assert special_c.run_grad("erfinv", np.ones(N), np.zeros(N)) is None  # float64: formula

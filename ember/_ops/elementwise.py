@@ -352,12 +352,31 @@ sigmoid = unary("sigmoid", _sigmoid, lambda g, x, y: apply(_SIGMOID_BWD, (g, y))
                 onnx="Sigmoid")
 erf = unary("erf", accelerated("erf", B.erf),
             lambda g, x, y: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
-erfc = unary("erfc", accelerated("erfc", B.erfc),
-             lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp())
+
+
+def _one_pass_grad(name, formula):
+    """``formula(g, x, y)`` (a unary record's gradient), run as one threaded C pass
+    (``special_c.run_grad``) on large host arrays when no graph is being built over it and no
+    dispatch mode watches: NOTE [ erfc and erfinv kernels ]."""
+    def bwd(g, x, y):
+        if x.__class__ is Tensor and g.__class__ is Tensor and x._data.size >= 4096 and \
+                x._data.__class__ is _ndarray and _plain(g, x):
+            from ember._codegen.special_c import run_grad
+
+            r = run_grad(name, g._data, x._data)
+            if r is not None:
+                return Tensor._wrap(r)
+        return formula(g, x, y)
+
+    return bwd
+
+
+erfc = unary("erfc", accelerated("erfc", B.erfc), _one_pass_grad(
+    "erfc", lambda g, x, y: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp()))
 # keeps its input and recomputes erfinv(x) in backward, as PyTorch's ErfinvBackward0 does (so
 # the result may be edited in place before backward)
-erfinv = unary("erfinv", accelerated("erfinv", B.erfinv),
-               lambda g, x, y: g * (math.sqrt(math.pi) / 2) * x.erfinv().square().exp())
+erfinv = unary("erfinv", accelerated("erfinv", B.erfinv), _one_pass_grad(
+    "erfinv", lambda g, x, y: g * (math.sqrt(math.pi) / 2) * x.erfinv().square().exp()))
 reciprocal = unary("reciprocal", xp.reciprocal, lambda g, x, y: -g * y * y, save="y")
 relu = unary("relu", _relu, lambda g, x, y: apply(_THRESHOLD_BWD, (g, y)), save="y",
              to_float=False,

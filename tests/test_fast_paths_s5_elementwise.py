@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -307,3 +308,22 @@ def test_one_pass_gradient_special_values():
     assert np.isnan(r[0]) and r[1] == math.inf and r[2] == math.inf and np.isnan(r[4])
     assert r[3] == np.float32(math.sqrt(math.pi) / 2)
     assert special_c.run_grad("erfinv", np.ones(N), np.zeros(N)) is None  # float64: formula
+
+
+@pytest.mark.parametrize("n", [9, 1 << 17])  # the NumPy form and the threaded kernel
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_sigmoid_keeps_relative_accuracy_for_small_results(dt, n):
+    # the tanh form rounded sigmoid(x) below ~6e-8 (float32) to 0, so log(sigmoid(-30))
+    # was -inf; 1 / (1 + exp(-x)) keeps a few ulps all the way down, as PyTorch's
+    x = np.linspace(-80.0 if dt == "float32" else -700.0, 40.0, n).astype(dt)
+    got = ember.from_numpy(x).sigmoid().numpy().astype(np.float64)
+    ref = np.array([1.0 / (1.0 + math.exp(-float(v))) for v in x])
+    tol = 8 * np.finfo(dt).eps
+    assert np.all(np.abs(got - ref) <= tol * ref + np.finfo(dt).tiny), dt
+    assert float(ember.tensor(-30.0).sigmoid().log()) == pytest.approx(-30.0, rel=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp(-x) overflowing to inf is the limit, no warning
+        special = ember.tensor([-1e4, 0.0, 1e4, math.inf, -math.inf, math.nan],
+                               dtype=getattr(ember, dt))
+        out = special.sigmoid().tolist()
+    assert out[:5] == [0.0, 0.5, 1.0, 1.0, 0.0] and math.isnan(out[5])

@@ -76,6 +76,8 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     # 0.5 * tanh(0.5 * x) + 0.5, float32 only (the C loop's float64 tanh is libm's scalar
     # one). Not sigmoid or silu's forward: NumPy's vectorised tanh plus a pass or two was as
     # fast as the kernel's tanhf here (1e6 float32, two threads)
+    # sigmoid's accurate form (NOTE in _sigmoid): one pass instead of NumPy's four
+    "sigmoid": ("1 / (1 + exp(-a))", "F", _KMIN),
     "silu_backward": ("a * ((0.5 * tanh(0.5 * b) + 0.5) * (1 + b * (1 - (0.5 * tanh(0.5 * b) "
                       "+ 0.5))))", "F", _KMIN),
 }
@@ -225,11 +227,21 @@ def _zero_grad(g, x, y):  # noqa: ARG001 - the backward formula's fixed signatur
 
 
 def _sigmoid(x):
-    # 0.5 * tanh(x / 2) + 0.5 is exact, overflow-free and needs one transcendental.
-    r = xp.tanh(x * x.dtype.type(0.5))
-    r *= x.dtype.type(0.5)
-    r += x.dtype.type(0.5)
-    return r
+    # 1 / (1 + exp(-x)): relative accuracy down to the smallest results, as PyTorch's
+    # (the cheaper 0.5 * tanh(x / 2) + 0.5 rounds every result below ~6e-8 in float32
+    # to 0 or a few ulps of 0.5 apart, so log(sigmoid(-30)) was -inf). exp(-x) overflowing
+    # to inf is the right limit (1 / inf = 0), not an error. Half-width floats compute in
+    # float32 and round once.
+    if x.dtype.itemsize < 4 and x.dtype.kind == "f":
+        return _sigmoid(x.astype(_np.float32)).astype(x.dtype)
+    r = _kernel_for("sigmoid", x)
+    if r is not None:
+        return r
+    r = xp.negative(x, out=xp.empty_like(x))  # (an array for 0-dim input too)
+    with _np.errstate(over="ignore"):
+        xp.exp(r, out=r)
+    r += 1
+    return xp.reciprocal(r, out=r)
 
 
 _KERNEL_MIN = 1 << 17  # elements from which ReLU runs a threaded kernel (eager.RELU_MIN)

@@ -327,3 +327,32 @@ def test_sigmoid_keeps_relative_accuracy_for_small_results(dt, n):
                                dtype=getattr(ember, dt))
         out = special.sigmoid().tolist()
     assert out[:5] == [0.0, 0.5, 1.0, 1.0, 0.0] and math.isnan(out[5])
+
+
+@pytest.mark.parametrize("name", ["_foreach_maximum", "_foreach_minimum",
+                                  "_foreach_maximum_", "_foreach_minimum_"])
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64])
+def test_foreach_max_min_with_a_number_as_numpy(name, dt):
+    # with a number these run clamp's threaded kernels (NumPy's broadcast-scalar loop is
+    # ~3x slower than its two-array loop); the result must be NumPy's, bit for bit, NaN,
+    # signed zeros and infinities included, below and above the kernel's size threshold
+    ref_fn = np.maximum if "maximum" in name else np.minimum
+    for n in (100, 1 << 15):
+        rng = np.random.default_rng(n)
+        if dt is np.int64:
+            a = rng.integers(-10, 10, n).astype(dt)
+            numbers = (3, -2)
+        else:
+            a = rng.standard_normal(n).astype(dt)
+            a[::7] = np.nan
+            a[1::11] = -0.0
+            a[2::13] = np.inf
+            a[3::17] = -np.inf
+            numbers = (0.0, -0.0, 0.5, -2.0, math.inf)
+        for s in numbers:
+            t = ember.tensor(a.copy())
+            out = getattr(ember, name)([t], s)
+            got = (t if name.endswith("_") else out[0]).numpy()
+            want = ref_fn(a, s).astype(got.dtype)
+            assert got.dtype == want.dtype
+            assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (name, dt, n, s)

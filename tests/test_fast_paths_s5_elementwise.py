@@ -356,3 +356,27 @@ def test_foreach_max_min_with_a_number_as_numpy(name, dt):
             want = ref_fn(a, s).astype(got.dtype)
             assert got.dtype == want.dtype
             assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (name, dt, n, s)
+
+
+@pytest.mark.parametrize("n", [9, 1 << 17])  # NumPy forms and the threaded kernels
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_silu_and_log_sigmoid_grad_keep_small_values(dt, n):
+    # silu(x) = x / (1 + exp(-x)) and log_sigmoid's gradient sigmoid(-x) keep relative
+    # accuracy where the tanh form of sigmoid rounded them to 0 (silu(-30) was 0)
+    x = np.linspace(-80.0, 40.0, n).astype(dt)
+    xt = ember.from_numpy(x.copy()).requires_grad_()
+    y = ember.nn.functional.silu(xt)
+    ref = np.array([float(v) / (1.0 + math.exp(-float(v))) for v in x])
+    tol = 8 * np.finfo(dt).eps
+    got = y.detach().numpy().astype(np.float64)
+    assert np.all(np.abs(got - ref) <= tol * np.abs(ref) + np.finfo(dt).tiny)
+    xl = ember.from_numpy(-x.copy()).requires_grad_()
+    ember.nn.functional.logsigmoid(xl).sum().backward()
+    ref_g = np.array([1.0 / (1.0 + math.exp(-float(v))) for v in x])  # sigmoid(-(-x))
+    got_g = xl.grad.numpy().astype(np.float64)
+    assert np.all(np.abs(got_g - ref_g) <= tol * ref_g + np.finfo(dt).tiny)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ember.nn.functional.silu(
+            ember.tensor([-1e4, -math.inf, math.inf, 0.0], dtype=getattr(ember, dt))).tolist()
+    assert out[0] == 0.0 and math.isnan(out[1]) and out[2] == math.inf and out[3] == 0.0

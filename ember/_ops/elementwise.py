@@ -72,14 +72,14 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     # SGD's buf * momentum + g, Adagrad's sum + g * g and x + (clr * g) / (sqrt(sum) + eps)
     "sgd_momentum": ("a * c + b", "f", _KMIN), "adagrad_sum": ("a + b * b", "f", _KMIN),
     "adagrad_step": ("a + d * b / (sqrt(c) + e)", "f", _KMIN),
-    # nn.functional.silu's gradient (g, x), the record's formula with its sigmoid
-    # 0.5 * tanh(0.5 * x) + 0.5, float32 only (the C loop's float64 tanh is libm's scalar
-    # one). Not sigmoid or silu's forward: NumPy's vectorised tanh plus a pass or two was as
-    # fast as the kernel's tanhf here (1e6 float32, two threads)
-    # sigmoid's accurate form (NOTE in _sigmoid): one pass instead of NumPy's four
+    # sigmoid, nn.functional.silu (x / (1 + exp(-x))) and silu's gradient (g, x), the
+    # record's formula s * (1 + x * (1 - s)), all with the accurate sigmoid (NOTE in
+    # _sigmoid): one threaded pass instead of NumPy's four or more; float32 only (the C
+    # loop's float64 exp is libm's scalar one)
     "sigmoid": ("1 / (1 + exp(-a))", "F", _KMIN),
-    "silu_backward": ("a * ((0.5 * tanh(0.5 * b) + 0.5) * (1 + b * (1 - (0.5 * tanh(0.5 * b) "
-                      "+ 0.5))))", "F", _KMIN),
+    "silu": ("a / (1 + exp(-a))", "F", _KMIN),
+    "silu_backward": ("a * ((1 / (1 + exp(-b))) * (1 + b * (1 - 1 / (1 + exp(-b)))))", "F",
+                      _KMIN),
 }
 
 

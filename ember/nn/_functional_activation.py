@@ -301,11 +301,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def _sig(x):
-    return 0.5 * np.tanh(0.5 * x) + 0.5
+    # 1 / (1 + exp(-x)), accurate for the smallest results (the tanh form rounds them to
+    # 0: silu(-30) and log_sigmoid's gradient at 30 came out 0); exp's overflow to inf is
+    # the limit, not an error
+    with np.errstate(over="ignore"):
+        e = np.exp(-x)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 def _silu_fwd(x):
-    return (x * _sig(x)).astype(x.dtype)
+    # NOTE [ Threaded elementwise kernels ]: one threaded pass on large float32 arrays
+    r = _kernel_for("silu", x)
+    if r is not None:
+        return r
+    with np.errstate(over="ignore", invalid="ignore"):  # silu(-inf) = -inf / inf: nan
+        e = np.exp(-x)
+        e += 1
+        return np.divide(x, e, out=e).astype(x.dtype, copy=False)
 
 
 def _silu_dfwd(g, x):

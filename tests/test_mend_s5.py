@@ -34,9 +34,6 @@ _DENORMAL_IGAMMA = "denormal result, which PyTorch's float32 igamma flushes to 0
 _TINY_A = ("Q(a, x) ~ a E1(x) for tiny a: ember's value is the true one, PyTorch's series "
            "loses it")
 KNOWN = {
-    ("expit", "float64", (-30.0,)): "sigmoid's 0.5 tanh(x/2) + 0.5 form loses relative "
-                                    "accuracy for x << 0 (elementwise.py, ops-A's file)",
-    ("expit", "float32", (-30.0,)): "the same: 0 in float32 where 1 / (1 + e^30) is 9.4e-14",
     ("ndtr", "float64", (-30.0,)): "ember keeps 4.9e-198 (erfc's true value); PyTorch gives 0",
     **{("polygamma1", dt, (v,)): "a pole: ember answers inf, PyTorch's reflection a large "
                                  "finite value from sin(pi x) ~ 1e-16"

@@ -109,6 +109,15 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
         if step is not None or cb == hs:
             break
         cb = hs  # the fallbacks below read whole gates
+
+    def keep_finished(t, n):  # packed input: finished sequences keep their state
+        cs[t + 1, n:] = cs[t, n:]
+        hs_all[t + 1, n:] = hs_all[t, n:]
+        acts[t, n:] = 0
+        tcs[t, n:] = 0
+        if hraw is not None:
+            hraw[t, n:] = 0
+
     for t in range(t_len):
         n = b if bs is None else bs[t]
         h = hs_all[t]
@@ -120,13 +129,8 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
             if whr is not None:
                 hn = xp.matmul(hraw[t, :n], whr_t, out=hs_all[t + 1, :n])
                 out[t, :n] = hn
-            if n < b:  # finished sequences keep their state
-                cs[t + 1, n:] = c[n:]
-                hs_all[t + 1, n:] = h[n:]
-                a[n:] = 0
-                tcs[t, n:] = 0
-                if hraw is not None:
-                    hraw[t, n:] = 0
+            if n < b:
+                keep_finished(t, n)
             continue
         hn = hraw[t, :n] if whr is not None else hs_all[t + 1, :n]
         # the gate math as one generated kernel writing acts, cs, tcs and hn in place
@@ -149,13 +153,8 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
             hn = hn @ whr_t
         hs_all[t + 1, :n] = hn
         out[t, :n] = hn
-        if n < b:  # finished sequences keep their state
-            cs[t + 1, n:] = c[n:]
-            hs_all[t + 1, n:] = h[n:]
-            a[n:] = 0
-            tcs[t, n:] = 0
-            if hraw is not None:
-                hraw[t, n:] = 0
+        if n < b:
+            keep_finished(t, n)
     state = (acts, cs, tcs, hs_all) + ((hraw,) if hraw is not None else ())
     return (out, hs_all[t_len].copy(), cs[t_len].copy()) + state
 

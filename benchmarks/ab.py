@@ -18,6 +18,8 @@ Examples::
     python benchmarks/ab.py overhead                       # ember vs torch
     python benchmarks/ab.py overhead --variant "ember:--lib ember" \\
         --variant "ember+mode:--lib ember --mode dispatch"  # the cost of a no-op mode
+    python benchmarks/ab.py nn_models --variant "spin:GOMP_SPINCOUNT=10000 --lib ember" \\
+        --variant "ember:--lib ember"                     # an environment variable's effect
     python benchmarks/ab.py overhead --variant "new:--lib ember" \\
         --variant "old:--lib ember@/tmp/old"                # PYTHONPATH=/tmp/old (a worktree)
 """
@@ -46,6 +48,10 @@ def parse_variant(text):
 
 def run_once(script, args, path, threads, extra):
     env = dict(os.environ)
+    while args and "=" in args[0] and not args[0].startswith("-"):  # NAME=VALUE first: env
+        k, _, v = args[0].partition("=")
+        env[k] = v
+        args = args[1:]
     if threads:
         for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[k] = str(threads)
@@ -68,7 +74,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--variant", action="append", default=None,
-                    help="LABEL:ARGS[@PYTHONPATH]; the first two are compared")
+                    help="LABEL:[NAME=VALUE ...] ARGS[@PYTHONPATH] (leading NAME=VALUE words "
+                         "set the run's environment); the first two are compared")
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []  # args for every variant
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)

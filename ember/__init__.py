@@ -272,3 +272,9 @@ def __getattr__(name):
     if name in _LAZY_ATTRS:
         return getattr(importlib.import_module("ember." + _LAZY_ATTRS[name]), name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+# NOTE [ Heap reuse for host arrays ]: on glibc, keep freed multi-megabyte blocks in the C heap
+# (process-wide, said so in README.md; EMBER_HEAP_REUSE=0 turns it off)
+from ember.cpu import allocator as _allocator  # noqa: E402
+
+_allocator._enable_by_default()

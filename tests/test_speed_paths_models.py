@@ -3,6 +3,8 @@ and gradients: linear on batched inputs as one 2-D GEMM, the channels-last convo
 packing, the compiled pooling and col2im kernels and the buffer pool. NumPy references
 always; PyTorch as an oracle when installed."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -213,9 +215,8 @@ def rss_kb():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
 
-if sys.argv[1] == "on":
-    allocator.enable_heap_reuse()
-    assert allocator.heap_reuse_enabled()
+# "on": import ember's default (NOTE [ Heap reuse for host arrays ]); "off": EMBER_HEAP_REUSE=0
+assert allocator.heap_reuse_enabled() == (sys.argv[1] == "on")
 nn = ember.nn
 ember.manual_seed(0)
 model = nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
@@ -244,23 +245,50 @@ def test_heap_reuse_keeps_results_and_does_not_grow():
     import subprocess
     import sys
 
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        import ember.cpu.allocator as allocator
+    import ember.cpu.allocator as allocator
 
+    if platform.system() != "Linux" or not allocator._glibc():
+        assert not allocator.heap_reuse_enabled()  # the default does nothing off glibc
         with pytest.raises(NotImplementedError, match="glibc"):
             allocator.enable_heap_reuse()
         return
     steps = 100
     runs = {}
+    env = {k: v for k, v in os.environ.items() if k not in allocator._USER_MALLOC_VARS
+           and k not in ("EMBER_HEAP_REUSE", "GLIBC_TUNABLES")}
     for mode in ("off", "on"):
         r = subprocess.run([sys.executable, "-c", _HEAP_SCRIPT, mode, str(steps)],
-                           capture_output=True, text=True, timeout=600)
+                           capture_output=True, text=True, timeout=600,
+                           env=dict(env, EMBER_HEAP_REUSE="0") if mode == "off" else env)
         assert r.returncode == 0, r.stderr[-2000:]
         runs[mode] = json.loads(r.stdout.strip().splitlines()[-1])
     assert runs["on"]["losses"] == runs["off"]["losses"]  # bitwise: only malloc changed
     rss = runs["on"]["rss"]
     # resident memory settles after the first steps and then stays (no growth per step)
     assert rss[-1] - rss[steps // 5] < 8 * 1024, (rss[steps // 5], rss[-1])
+
+
+@pytest.mark.parametrize("env, on", [({}, True), ({"EMBER_HEAP_REUSE": "0"}, False),
+                                     ({"EMBER_HEAP_REUSE": "off"}, False),
+                                     ({"MALLOC_TOP_PAD_": "65536"}, False),
+                                     ({"MALLOC_MMAP_THRESHOLD_": "131072"}, False),
+                                     ({"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1"}, False)])
+def test_heap_reuse_is_the_default_unless_turned_off(env, on):
+    # import ember turns it on (glibc only), never over the user's own malloc tuning
+    import subprocess
+    import sys
+
+    import ember.cpu.allocator as allocator
+
+    base = {k: v for k, v in os.environ.items() if k not in allocator._USER_MALLOC_VARS
+            and k not in ("EMBER_HEAP_REUSE", "GLIBC_TUNABLES")}
+    code = ("import ember\nfrom ember.cpu import allocator as a\n"
+            "print(a.heap_reuse_enabled(), a._STATE['by_default'])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120, env=dict(base, **env))
+    assert r.returncode == 0, r.stderr[-2000:]
+    glibc = allocator._libc() is not None
+    assert r.stdout.split() == [str(on and glibc)] * 2
 
 
 def test_heap_reuse_argument_checks():

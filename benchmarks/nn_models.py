@@ -217,7 +217,8 @@ def main(argv=None) -> None:
                     help="time one framework alone (benchmarks/ab.py's method)")
     ap.add_argument("--json", action="store_true", help="print {benchmark: seconds} as JSON")
     ap.add_argument("--heap-reuse", action="store_true",
-                    help="ember.cpu.allocator.enable_heap_reuse() first (process-wide opt-in)")
+                    help="ember.cpu.allocator.enable_heap_reuse() first (the default since the "
+                         "sixth session; EMBER_HEAP_REUSE=0 in the environment turns it off)")
     args = ap.parse_args(argv)
     if args.heap_reuse:
         import ember.cpu.allocator

@@ -237,6 +237,13 @@ def _sigmoid(x):
     r = _kernel_for("sigmoid", x)
     if r is not None:
         return r
+    return _sigmoid_passes(x)
+
+
+def _sigmoid_passes(x):
+    # _sigmoid's NumPy passes, in x's own dtype and without the threaded kernel (whose
+    # float32 results differ from these by an ulp here and there): nn's activation
+    # gradients (silu, mish, softplus, log_sigmoid) use it
     r = xp.negative(x, out=xp.empty_like(x))  # (an array for 0-dim input too)
     with _np.errstate(over="ignore"):
         xp.exp(r, out=r)

@@ -10,7 +10,7 @@ import numpy as np
 from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
-from ember._ops.elementwise import _kernel_for
+from ember._ops.elementwise import _kernel_for, _sigmoid_passes
 from ember._ops.elementwise import relu as _core_relu
 from ember._random import _gen
 from ember._tensor import Tensor
@@ -300,14 +300,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return apply(_GELU, (input,), (approximate,))
 
 
-def _sig(x):
-    # 1 / (1 + exp(-x)), accurate for the smallest results (the tanh form rounds them to
-    # 0: silu(-30) and log_sigmoid's gradient at 30 came out 0); exp's overflow to inf is
-    # the limit, not an error
-    with np.errstate(over="ignore"):
-        e = np.exp(-x)
-    e += 1
-    return np.reciprocal(e, out=e)
+# 1 / (1 + exp(-x)), accurate for the smallest results (the tanh form rounds them to 0:
+# silu(-30) and log_sigmoid's gradient at 30 came out 0): the sigmoid op's NumPy passes
+# (exp's overflow to inf is the limit, not an error; 0-dim arrays stay arrays)
+_sig = _sigmoid_passes
 
 
 def _silu_fwd(x):
@@ -316,7 +312,7 @@ def _silu_fwd(x):
     if r is not None:
         return r
     with np.errstate(over="ignore", invalid="ignore"):  # silu(-inf) = -inf / inf: nan
-        e = np.exp(-x)
+        e = np.exp(-x, out=np.empty_like(x))  # (an array for 0-dim input too: out= below)
         e += 1
         return np.divide(x, e, out=e).astype(x.dtype, copy=False)
 

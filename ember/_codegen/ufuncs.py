@@ -44,7 +44,7 @@ def _kernel(expr, dts):
     if k is None:
         from ember._codegen.ir import parse_program
 
-        names = "abcde"[:len(dts)]
+        names = "abcdefgh"[:len(dts)]
         ins = list(zip(names, dts))
         # the output dtype: what NumPy's typing of the expression gives (bool for tests)
         prog = parse_program(ins, [("y", expr)], [("y", dts[-1])])

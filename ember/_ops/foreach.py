@@ -946,9 +946,9 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
             key = x.dtype
             f = key.type
             neg_lr, mom, one_m_damp = f(-lr), f(momentum), f(1 - dampening)
-        if weight_decay == 0 and not maximize and dampening == 0 and not nesterov and \
-                _sgd_threaded(x, g, bufs[i] if momentum != 0 else None, mom, neg_lr,
-                              is_first_step):
+        if _sgd_threaded(x, g, bufs[i] if momentum != 0 else None, weight_decay, mom,
+                         one_m_damp if dampening != 0 else None, neg_lr, nesterov, maximize,
+                         is_first_step):
             continue
         g = _grad_work(xp, x, g, maximize, weight_decay, False)
         if momentum != 0:
@@ -963,26 +963,58 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
         add(x, mul(g, neg_lr), out=x)
 
 
-def _sgd_threaded(x, g, b, mom, neg_lr, first):
-    """SGD's plain update (no weight decay, dampening, nesterov or maximize) of one large
-    host tensor as threaded kernels in place: ``b = b * momentum + g`` (``b`` None: no
-    momentum; ``first``: ``b = g``), then ``x = x + b * -lr``. False where the kernels do
-    not cover the call (nothing was written then)."""
+# NOTE [ SGD as threaded kernels ]
+# A large host parameter's SGD update runs as at most two generated kernels written in
+# place, each the NumPy path's operation sequence as one expression (so the results are the
+# same bits: -ffp-contract=off, the scalars in the array's dtype as NumPy converts them): the
+# buffer's ``buf * momentum + (1 - dampening) * g'`` (or ``g'`` on the first step), then the
+# parameter's ``x + d * -lr``, where ``g' = (-g if maximize) + x * weight_decay`` and ``d`` is
+# ``buf``, ``g' + buf * momentum`` (nesterov) or ``g'`` (no momentum). NumPy's path makes up
+# to eight passes over memory with temporaries; weight decay alone was 3.5x the plain
+# update's time. Operands, in every kernel: a target, b grad, c param, d weight_decay,
+# e momentum, f 1 - dampening, g -lr, h buffer.
+def _sgd_exprs(wd, damp, nesterov, maximize, momentum):
+    """The (buffer, parameter) expressions of NOTE [ SGD as threaded kernels ] (buffer None
+    without momentum); the first step's buffer expression is ``gp`` itself."""
+    gp = ("-b" if maximize else "b") + (" + c * d" if wd else "")
+    if not momentum:
+        return None, gp, f"a + ({gp}) * g"
+    buf = f"a * e + ({gp})" + (" * f" if damp else "")
+    d = f"({gp}) + h * e" if nesterov else "h"
+    return buf, gp, f"a + ({d}) * g"
+
+
+def _sgd_threaded(x, g, b, wd, mom, one_m_damp, neg_lr, nesterov, maximize, first):
+    """SGD's update of one large host tensor as threaded kernels in place (NOTE [ SGD as
+    threaded kernels ]): ``b`` None means no momentum, ``one_m_damp`` None no dampening,
+    ``first`` the first step (``b = g'``). False where the kernels do not cover the call
+    (nothing was written then)."""
     if x.__class__ is not _HOST or x.size < _E.THREADED["sgd_momentum"][2] or \
-            g.__class__ is not _HOST or g.shape != x.shape or g.dtype != x.dtype:
+            g.__class__ is not _HOST or g.shape != x.shape or g.dtype != x.dtype or \
+            not x.flags.c_contiguous:
         return False
-    d = g
+    bexpr, gp, xexpr = _sgd_exprs(wd, one_m_damp is not None, nesterov, maximize, b is not None)
+    omd = 1.0 if one_m_damp is None else one_m_damp
     if b is not None:
         if b.__class__ is not _HOST or b.shape != x.shape or b.dtype != x.dtype:
             return False
-        if first:
+        src = gp if first else bexpr
+        if src == "b":
+            if not g.flags.c_contiguous:
+                return False
             b[...] = g
-        elif _kernel("sgd_momentum", (b, g, mom), b) is None:
+        elif _E._threaded(src, "f", (b, g, x, wd, mom, omd, neg_lr, b), b) is None:
             return False
-        d = b
-    if _kernel("add_alpha", (x, d, neg_lr), x) is not None:
+    else:
+        b = x  # an unused operand
+    if _E._threaded(xexpr, "f", (x, g, x, wd, mom, omd, neg_lr, b), x) is not None:
         return True
-    xp_of(x).add(x, xp_of(x).multiply(d, neg_lr), out=x)  # b is updated already
+    # the buffer is updated already: the parameter's step in NumPy, in the same order
+    xp = xp_of(x)
+    d = _grad_work(xp, x, g, maximize, wd, False) if b is x or nesterov else b
+    if nesterov:
+        d = xp.add(d, xp.multiply(b, mom))
+    xp.add(x, xp.multiply(d, neg_lr), out=x)
     return True
 
 

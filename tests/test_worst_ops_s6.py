@@ -1,0 +1,116 @@
+"""The op sweep's worst ops, sixth session (issue 18): each fast path against its NumPy path
+(``set_disabled(True)``: what ``EMBER_JIT_DISABLE=1`` runs) and, where installed, PyTorch.
+
+Fast paths covered: SGD's whole update as threaded kernels (NOTE [ SGD as threaded
+kernels ], ``_ops/foreach.py``).
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import ember
+from ember._codegen import build
+from ember._codegen import kernel as K
+
+N = 1 << 17  # above the kernels' minimum sizes
+HAVE_CC = build.compiler()[0] is not None and not K.disabled()
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    """Two kernel threads whatever the machine's CPU count (blocks split as in use)."""
+    old = K.get_num_threads()
+    K.set_num_threads(2)
+    yield
+    K.set_num_threads(old)
+
+
+def _special(dt, n=N, seed=0):
+    """Random values over many magnitudes with signed zeros, infinities and NaN up front."""
+    rng = np.random.default_rng(seed)
+    v = (rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4, n)).astype(dt)
+    sp = np.array([0.0, -0.0, 1, -1, 0.5, -0.5, 2.5, -2.5, np.inf, -np.inf, np.nan, 1e-40,
+                   -1e-40, 1e30, -1e30, 0.1], dt)
+    v[:sp.size * sp.size] = np.tile(sp, sp.size)
+    return v
+
+
+def _same(got, want):
+    """Bitwise equality of float arrays (any NaN equals any NaN)."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    bits = got.view(f"u{got.itemsize}") == want.view(f"u{want.itemsize}")
+    bad = np.flatnonzero(~(bits | (np.isnan(got) & np.isnan(want))))
+    assert bad.size == 0, f"{bad.size} differ, first at {bad[0]}: {got.flat[bad[0]]!r} vs " \
+                          f"{want.flat[bad[0]]!r}"
+
+
+def _both(f):
+    """``f()``'s arrays with the kernels and on the NumPy paths."""
+    with np.errstate(all="ignore"):
+        got = f()
+        old = K.set_disabled(True)
+        try:
+            want = f()
+        finally:
+            K.set_disabled(old)
+    return got, want
+
+
+# ----------------------------------------------------------------------------- _fused_sgd_
+_SGD_CASES = [c for c in itertools.product((0.0, 0.05), (0.0, 0.9), (0.0, 0.3), (False, True),
+                                           (False, True), (False, True))
+              if not (c[3] and (c[1] == 0 or c[2]))]  # nesterov: momentum, no dampening
+
+
+def _sgd(dt, wd, mom, damp, nest, maxi, first, seed=0):
+    x, g, b = (_special(dt, seed=seed + i) for i in range(3))
+
+    def run():
+        xs, gs, bs = ([ember.from_numpy(a.copy())] for a in (x, g, b))
+        ember._fused_sgd_(xs, gs, bs if mom else [], weight_decay=wd, momentum=mom, lr=0.1,
+                          dampening=damp, nesterov=nest, maximize=maxi, is_first_step=first)
+        return [xs[0].numpy(), bs[0].numpy()]
+    return run
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("case", _SGD_CASES)
+def test_fused_sgd_kernels_equal_numpy(dt, case):
+    got, want = _both(_sgd(dt, *case))
+    for a, b in zip(got, want):
+        _same(a, b)
+    if HAVE_CC:
+        assert not np.array_equal(got[0], _special(dt), equal_nan=True)  # it did update
+
+
+@pytest.mark.parametrize("case", _SGD_CASES[::3])
+def test_fused_sgd_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    wd, mom, damp, nest, maxi, first = case
+    rng = np.random.default_rng(1)
+    x, g, b = (rng.standard_normal(N).astype(np.float32) for _ in range(3))
+    ex, eg, eb = ([ember.from_numpy(a.copy())] for a in (x, g, b))
+    tx, tg, tb = ([torch.from_numpy(a.copy())] for a in (x, g, b))
+    kw = dict(weight_decay=wd, momentum=mom, lr=0.1, dampening=damp, nesterov=nest,
+              maximize=maxi, is_first_step=first)
+    ember._fused_sgd_(ex, eg, eb if mom else [], **kw)
+    torch._fused_sgd_(tx, tg, tb if mom else [], **kw)
+    np.testing.assert_allclose(ex[0].numpy(), tx[0].numpy(), rtol=1e-6, atol=1e-6)
+    if mom:
+        np.testing.assert_allclose(eb[0].numpy(), tb[0].numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_fused_sgd_noncontiguous_falls_back():
+    """A strided gradient takes the NumPy path with the same result."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(N).astype(np.float32)
+    g = rng.standard_normal(2 * N).astype(np.float32)[::2]
+    b = rng.standard_normal(N).astype(np.float32)
+    want_x = x + (g + x * np.float32(0.05)) * np.float32(-0.1)  # first step: buf = g'
+    xs, bs = [ember.from_numpy(x.copy())], [ember.from_numpy(b.copy())]
+    ember._fused_sgd_(xs, [ember.from_numpy(g)], bs, weight_decay=0.05, momentum=0.9, lr=0.1,
+                      dampening=0.0, nesterov=False, maximize=False, is_first_step=True)
+    _same(xs[0].numpy(), want_x)

@@ -74,3 +74,74 @@ def test_silu_forward_0dim_and_unchanged():
     with np.errstate(over="ignore"):
         want = x / (np.exp(-x) + 1)
     assert np.array_equal(F.silu(ember.from_numpy(x)).numpy(), want)
+
+
+# ------------------------------------------------------------ 3. two numbers as operands
+_TWO_NUMBER_OPS = ["add", "sub", "mul", "div", "divide", "true_divide", "multiply", "subtract",
+                   "floor_divide"]
+_NUMBER_PAIRS = [(2, 3), (2.0, 3), (True, False), (True, 2), (2j, 3), (2, 3.5), (-7, 2),
+                 (7, 0), (7.0, 0), (np.float64(2), 3.0), (np.int32(5), 2)]
+
+
+def _outcome(lib, fn):
+    try:
+        r = fn()
+    except Exception as e:  # noqa: BLE001 - the outcome compared is the exception's type
+        return type(e).__name__
+    return str(r.dtype).split(".")[-1], r.shape == (), complex(r.item())
+
+
+@pytest.mark.parametrize("name", _TWO_NUMBER_OPS + ["pow", "remainder", "fmod", "maximum",
+                                                    "atan2", "bitwise_and", "eq"])
+def test_two_numbers_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    for a, b in _NUMBER_PAIRS:
+        want = _outcome(torch, lambda: getattr(torch, name)(a, b))
+        got = _outcome(ember, lambda: getattr(ember, name)(a, b))
+        if isinstance(want, tuple) and want[2] != want[2]:  # nan
+            assert got[:2] == want[:2] and got[2] != got[2]
+        else:
+            assert got == want, (name, a, b)
+
+
+def test_two_numbers_without_oracle():
+    r = ember.mul(2.0, 3.0)
+    assert isinstance(r, ember.Tensor) and r.dtype == ember.float32 and r.shape == ()
+    assert float(r) == 6.0 and not r.requires_grad
+    assert ember.add(2, 3).dtype == ember.int64 and int(ember.add(2, 3, alpha=2)) == 8
+    assert float(ember.div(7, 2)) == 3.5 and int(ember.div(-7, 2, rounding_mode="trunc")) == -3
+    assert int(ember.div(-7, 2, rounding_mode="floor")) == -4
+    assert ember.mul(np.float64(2), 3.0).dtype == ember.float32  # NumPy scalars are numbers
+    out = ember.empty(())
+    assert ember.add(2, 3, out=out) is out and float(out) == 5.0
+    ember.set_default_dtype(ember.float64)
+    try:
+        assert ember.mul(2.0, 3.0).dtype == ember.float64
+        assert ember.mul(2j, 3.0).dtype == ember.complex128
+    finally:
+        ember.set_default_dtype(ember.float32)
+    for name in ("pow", "remainder", "fmod", "maximum", "atan2", "bitwise_and"):
+        with pytest.raises(TypeError, match=name):
+            getattr(ember, name)(2.0, 3.0)
+    with pytest.raises(TypeError, match="argument 'other'"):
+        ember.add(2, "a")
+
+
+def test_sub_bool_numbers_and_integral_alpha():
+    msg = "Subtraction, the `-` operator, with a bool tensor"
+    for a, b in ((True, 2), (2, True), (ember.tensor([True]), 1.5),
+                 (ember.tensor([1]), True)):
+        with pytest.raises(RuntimeError, match=msg):
+            ember.sub(a, b)
+    with pytest.raises(RuntimeError, match="two bool tensors"):
+        ember.sub(ember.tensor([True]), True)
+    alpha_msg = "For integral input tensors, argument alpha must not be a floating point"
+    for a, b in ((2, 3), (ember.tensor([2]), 3), (ember.tensor([True]), True)):
+        with pytest.raises(RuntimeError, match=alpha_msg):
+            ember.add(a, b, alpha=1.5)
+        with pytest.raises(RuntimeError, match=alpha_msg):
+            ember.sub(a, b, alpha=0.5)
+    with pytest.raises(RuntimeError, match=alpha_msg):
+        ember.tensor([2]).add_(3, alpha=0.5)
+    assert ember.add(ember.tensor([2]), 3.0, alpha=1.5).tolist() == [6.5]
+    assert ember.add(ember.tensor([2.0]), 3, alpha=0.5).tolist() == [3.5]

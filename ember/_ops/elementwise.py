@@ -613,7 +613,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
 
     def fn(input, other, *, out=None):
         if input.__class__ is not Tensor or other.__class__ is not Tensor:
-            _check_operands(name, input, other)  # operators skip this: they take arrays
+            input = _check_operands(name, input, other)  # operators skip this: arrays
         if out is not None:
             return write_out(name, out, core(input, other))
         return core(input, other)
@@ -813,9 +813,16 @@ _NUMBER_OTHER_REFUSED = frozenset(("atan2", "arctan2", "fmax", "fmin", "gcd", "l
                                    "minimum", "nextafter"))
 
 
+# PyTorch's function forms that take two numbers (its argument parser wraps a number input
+# as a 0-dim tensor for these names only): torch.mul(2.0, 3.0) is tensor(6.)
+_TWO_NUMBERS_OK = frozenset(("add", "sub", "mul", "div", "floor_divide"))
+
+
 def _check_operands(name, a, b):
     """PyTorch's TypeError for operands a binary op's function form refuses: arrays (the
-    operators accept them), and numbers where the op has no Scalar overload."""
+    operators accept them), and numbers where the op has no Scalar overload. Returns the
+    input, as a 0-dim tensor of its number's wrapped dtype where both operands are numbers
+    and PyTorch takes them (``_TWO_NUMBERS_OK``)."""
     for pos, arg, v in ((1, "input", a), (2, "other", b)):
         if isinstance(v, Tensor):
             continue
@@ -826,10 +833,13 @@ def _check_operands(name, a, b):
             tn = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
                             f"not {tn}")
-        if pos == 1 and not isinstance(b, Tensor):  # two numbers: no overload takes them
+        if pos == 1 and not isinstance(b, Tensor) and isinstance(b, (_number, _np.generic)):
+            if name in _TWO_NUMBERS_OK:  # two numbers: the input becomes a wrapped number
+                return Tensor._wrap(_asarray(_scalar(a, name), D.scalar_dtype(a).np))
             raise TypeError(f"{name}() received an invalid combination of arguments - got "
                             f"({type(a).__name__}, {type(b).__name__}), but expected at least "
                             "one Tensor")
+    return a
 
 
 def _scalar(v, name):
@@ -1084,7 +1094,7 @@ _add_core, _sub_core, _div_core = add.core, sub.core, div.core
 def _alpha(other, alpha, input=None, name="add"):
     if alpha == 1:
         return other
-    if alpha.__class__ is not int and alpha.__class__ is not float:
+    if alpha.__class__ is not int:
         _check_alpha(alpha, input, other)
     elif alpha.__class__ is int and not -2 ** 63 <= alpha < 2 ** 63:
         raise OverflowError(f"{name}(): argument 'alpha' is an int too big to convert")
@@ -1095,11 +1105,21 @@ def _check_alpha(alpha, input, other):
     """PyTorch's refusals of an alpha its operands' dtypes cannot take."""
     ts = [t for t in (input, other) if isinstance(t, Tensor)]
     kinds = {t._data.dtype.kind for t in ts}
+    if isinstance(alpha, float) and all(
+            t._data.dtype.kind in "biu" if isinstance(t, Tensor) else
+            isinstance(t, (int, _np.integer, _np.bool_)) for t in (input, other)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
     if isinstance(alpha, complex) and "c" not in kinds:
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
                            "complex number.")
     if isinstance(alpha, bool) and kinds - {"b"}:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
+
+
+def _is_bool(v):
+    """Whether an operand is a bool tensor or a bool number (sub refuses one)."""
+    return v._data.dtype.kind == "b" if isinstance(v, Tensor) else isinstance(v, (bool, _np.bool_))
 
 
 def _all_bool(a, b):
@@ -1109,7 +1129,7 @@ def _all_bool(a, b):
 @register(name="add")
 def add(input, other, *, alpha=1, out=None):
     if input.__class__ is not Tensor or other.__class__ is not Tensor:
-        _check_operands("add", input, other)
+        input = _check_operands("add", input, other)
     if alpha != 1 and isinstance(alpha, int) and _all_bool(input, other):
         other = other & bool(alpha)  # bool + alpha * bool stays bool, as PyTorch
         alpha = 1
@@ -1124,8 +1144,8 @@ def add(input, other, *, alpha=1, out=None):
 @register(name="sub")
 def sub(input, other, *, alpha=1, out=None):
     if input.__class__ is not Tensor or other.__class__ is not Tensor:
-        _check_operands("sub", input, other)
-    elif (input._data.dtype.kind == "b") != (other._data.dtype.kind == "b"):
+        input = _check_operands("sub", input, other)
+    if _is_bool(input) != _is_bool(other):  # (both bool: the family's own message)
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
@@ -1140,7 +1160,7 @@ def sub(input, other, *, alpha=1, out=None):
 @register(name="div")
 def div(input, other, *, rounding_mode=None, out=None):
     if input.__class__ is not Tensor or other.__class__ is not Tensor:
-        _check_operands("div", input, other)
+        input = _check_operands("div", input, other)
     if rounding_mode is None:
         r = _div_core(input, other)
     elif rounding_mode == "floor":

@@ -1126,9 +1126,9 @@ def igamma(input, other, *, out=None):
         >>> round(ember.igamma(ember.tensor(1.0), ember.tensor(1.0)).item(), 4)
         0.6321
     """
-    from ember import special
+    from ember._ops.special_kernels import _gammainc_fn, _incomplete_gamma
 
-    return special.gammainc(input, other, out=out)
+    return _incomplete_gamma("igamma", _gammainc_fn, input, other, out)
 
 
 @_top
@@ -1148,9 +1148,9 @@ def igammac(input, other, *, out=None):
         >>> round(ember.igammac(ember.tensor(1.0), ember.tensor(1.0)).item(), 4)
         0.3679
     """
-    from ember import special
+    from ember._ops.special_kernels import _gammaincc_fn, _incomplete_gamma
 
-    return special.gammaincc(input, other, out=out)
+    return _incomplete_gamma("igammac", _gammaincc_fn, input, other, out)
 
 
 @_top

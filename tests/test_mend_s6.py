@@ -88,7 +88,8 @@ def _outcome(lib, fn):
         r = fn()
     except Exception as e:  # noqa: BLE001 - the outcome compared is the exception's type
         return type(e).__name__
-    return str(r.dtype).split(".")[-1], r.shape == (), complex(r.item())
+    return (str(r.dtype).split(".")[-1], tuple(r.shape),
+            complex(r.item()) if r.numel() == 1 else None)
 
 
 @pytest.mark.parametrize("name", _TWO_NUMBER_OPS + ["pow", "remainder", "fmod", "maximum",
@@ -145,3 +146,38 @@ def test_sub_bool_numbers_and_integral_alpha():
         ember.tensor([2]).add_(3, alpha=0.5)
     assert ember.add(ember.tensor([2]), 3.0, alpha=1.5).tolist() == [6.5]
     assert ember.add(ember.tensor([2.0]), 3, alpha=0.5).tolist() == [3.5]
+
+
+# ------------------------------------------------- 4. special functions' number arguments
+_SPECIAL_BINARY = ["gammainc", "gammaincc", "xlog1py", "xlogy", "zeta",
+                   "chebyshev_polynomial_t", "hermite_polynomial_h", "laguerre_polynomial_l"]
+
+
+@pytest.mark.parametrize("name", _SPECIAL_BINARY)
+def test_special_number_operands_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    te, tt = ember.tensor([0.5, 1.5]), torch.tensor([0.5, 1.5])
+    for make in (lambda m, t: (2.0, t), lambda m, t: (t, 2.0), lambda m, t: (2, t),
+                 lambda m, t: (t, 2), lambda m, t: (2.0, 3.0), lambda m, t: (t, t)):
+        want = _outcome(torch, lambda: getattr(torch.special, name)(*make(torch, tt)))
+        got = _outcome(ember, lambda: getattr(ember.special, name)(*make(ember, te)))
+        assert got[:2] == want[:2], (name, make(ember, te))
+
+
+def test_incomplete_gamma_refuses_numbers():
+    t = ember.tensor([0.5, 1.5])
+    for fn, name in ((ember.special.gammainc, "special_gammainc"),
+                     (ember.special.gammaincc, "special_gammaincc"),
+                     (ember.igamma, "igamma"), (ember.igammac, "igammac")):
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) "
+                                            "must be Tensor, not float"):
+            fn(2.0, t)
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'other' \(position 2\) "
+                                            "must be Tensor, not int"):
+            fn(t, 2)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        t.igamma(2.0)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        t.clone().igammac_(2.0)
+    r = ember.special.gammainc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
+    np.testing.assert_allclose(r.numpy(), [1 - np.exp(-1), 1 - 2 * np.exp(-1)], rtol=1e-6)

@@ -309,6 +309,17 @@ def _call_binary(name, fn, input, other, out):
     return write_out(name, out, r) if out is not None else r
 
 
+def _incomplete_gamma(name, fn, input, other, out):
+    """gammainc/gammaincc (``name``: the spelling PyTorch's messages use, e.g. ``igamma``):
+    both operands tensors, as PyTorch's Tensor-Tensor-only schemas (no Scalar overload,
+    unlike xlog1py and zeta), then the binary record."""
+    for pos, arg, v in ((1, "input", input), (2, "other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+    return _call_binary(name, fn, input, other, out)
+
+
 def gammainc(input, other, *, out=None):
     """The regularised lower incomplete gamma function ``P(input, other)``.
 
@@ -316,8 +327,8 @@ def gammainc(input, other, *, out=None):
     or both are 0. Differentiable in ``other`` only (as in PyTorch).
 
     Args:
-        input: the shape parameter ``a`` (tensor or number).
-        other: the upper limit ``x`` (tensor or number).
+        input: the shape parameter ``a`` (a tensor; numbers are refused, as PyTorch).
+        other: the upper limit ``x`` (a tensor).
         out: optional output tensor.
 
     Returns:
@@ -327,15 +338,15 @@ def gammainc(input, other, *, out=None):
         >>> ember.special.gammainc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
         tensor([0.6321, 0.2642])
     """
-    return _call_binary("gammainc", _gammainc_fn, input, other, out)
+    return _incomplete_gamma("special_gammainc", _gammainc_fn, input, other, out)
 
 
 def gammaincc(input, other, *, out=None):
     """The regularised upper incomplete gamma function ``Q(input, other) = 1 - P``.
 
     Args:
-        input: the shape parameter ``a`` (tensor or number).
-        other: the lower limit ``x`` (tensor or number).
+        input: the shape parameter ``a`` (a tensor; numbers are refused, as PyTorch).
+        other: the lower limit ``x`` (a tensor).
         out: optional output tensor.
 
     Returns:
@@ -345,7 +356,7 @@ def gammaincc(input, other, *, out=None):
         >>> ember.special.gammaincc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
         tensor([0.3679, 0.7358])
     """
-    return _call_binary("gammaincc", _gammaincc_fn, input, other, out)
+    return _incomplete_gamma("special_gammaincc", _gammaincc_fn, input, other, out)
 
 
 def _poly_public(name, math_name, example):

@@ -2,7 +2,8 @@
 (``set_disabled(True)``: what ``EMBER_JIT_DISABLE=1`` runs) and, where installed, PyTorch.
 
 Fast paths covered: SGD's whole update as threaded kernels (NOTE [ SGD as threaded
-kernels ], ``_ops/foreach.py``).
+kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [ erfc and
+erfinv kernels ], ``_codegen/special_c.py``).
 """
 
 import itertools
@@ -114,3 +115,58 @@ def test_fused_sgd_noncontiguous_falls_back():
     ember._fused_sgd_(xs, [ember.from_numpy(g)], bs, weight_decay=0.05, momentum=0.9, lr=0.1,
                       dampening=0.0, nesterov=False, maximize=False, is_first_step=True)
     _same(xs[0].numpy(), want_x)
+
+
+# ----------------------------------------------------------------------------- erfinv
+def _ulps32(a, b):
+    ia, ib = (np.asarray(v, np.float32).view(np.int32).astype(np.int64) for v in (a, b))
+    ia = np.where(ia < 0, -(ia & 0x7FFFFFFF), ia)  # ordered integers across zero
+    ib = np.where(ib < 0, -(ib & 0x7FFFFFFF), ib)
+    return np.abs(ia - ib)
+
+
+def _erfinv_inputs():
+    rng = np.random.default_rng(3)
+    top = np.float32(1) - np.float32(2.0 ** -24)  # the largest float32 below 1
+    below = top.view(np.int32) - np.arange(2000, dtype=np.int32)  # the last 2000 below 1
+    y = np.concatenate([
+        rng.uniform(-1, 1, N), 1 - np.geomspace(6e-8, 0.5, N), np.geomspace(1e-38, 0.5, N),
+        np.linspace(0.99, 0.999, N),  # across the polynomials' seam (w = 5, |y| ~ 0.9966)
+        np.array([top, -top, 0.5, -0.5, 1e-30, -1e-45], np.float64),
+        below.view(np.float32)]).astype(np.float32)
+    return np.concatenate([y, -y[:N]])
+
+
+def test_erfinv_kernel_within_an_ulp_of_the_backend():
+    # the reference: the backend's float64 erfinv (no kernel for float64) rounded once; the
+    # backend's own float32 loop (SciPy's, where installed) is up to 3 ulps off
+    y = _erfinv_inputs()
+    got, want32 = _both(lambda: ember.erfinv(ember.from_numpy(y)).numpy())
+    want = ember.erfinv(ember.from_numpy(y.astype(np.float64))).numpy().astype(np.float32)
+    assert got.dtype == np.float32
+    assert _ulps32(got, want).max() <= (1 if HAVE_CC else 4)  # kernel: within an ulp
+    assert _ulps32(want32, want).max() <= 4
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_erfinv_kernel_special_values():
+    sp = np.array([np.nan, 1.0, -1.0, 0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, 1e-40], np.float32)
+    y = np.resize(sp, N)
+    got = ember.erfinv(ember.from_numpy(y)).numpy()[:sp.size]
+    assert np.isnan(got[0]) and got[1] == np.inf and got[2] == -np.inf
+    assert got[3] == 0 and not np.signbit(got[3]) and got[4] == 0 and np.signbit(got[4])
+    assert np.isnan(got[5:9]).all()
+    assert got[9] == np.float32(1e-40 * np.sqrt(np.pi) / 2)  # subnormal, rounded once
+
+
+def test_erfinv_matches_torch_forward_and_gradient():
+    torch = pytest.importorskip("torch")
+    y = _erfinv_inputs()
+    y = y[np.abs(y) < 0.9999]  # gradients grow without bound towards +-1
+    x = ember.from_numpy(y.copy()).requires_grad_()
+    t = torch.from_numpy(y.copy()).requires_grad_()
+    ex, tx = ember.erfinv(x), torch.erfinv(t)
+    assert _ulps32(ex.detach().numpy(), tx.detach().numpy()).max() <= (2 if HAVE_CC else 5)
+    (gx,) = ember.autograd.grad(ex.sum(), x)
+    (gt,) = torch.autograd.grad(tx.sum(), t)
+    np.testing.assert_allclose(gx.numpy(), gt.numpy(), rtol=2e-6 if HAVE_CC else 3e-5)

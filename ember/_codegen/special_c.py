@@ -29,18 +29,21 @@ and without branches, in double for both float types, so the compiler vectorises
 above, ``erfcx(x) (x + 2)`` a Chebyshev fit in ``(x - 2)/(x + 2)`` (degree 24, 1e-15, for
 float64; degree 14, 3e-12, for float32; coefficients fitted against mpmath), ``exp`` a
 Taylor polynomial with the exponent built by bit arithmetic and ``x^2``'s rounding error
-taken from an ``fma``; ``erfinv`` starts from Giles' single-precision approximation and takes
-Newton steps, on erf below 1/2 and on ``log erfc`` above (where ``1 - |y|`` is exact). Float32
-results are within an ulp of SciPy's correctly rounded ones; float64 erfc within 8 ulps of
-libm's (4 ulps of the true value; and, unlike SciPy's Cephes routine, not flushed to zero
-beyond 26.6: libm's subnormals).
-Float64 erfinv needs four Newton steps from that start in the far tail and was slower than
-SciPy's, so it stays on the backend. CPU time per 1M float32 on this loaded machine, two
-threads: erfc 4.4 ms (SciPy 48 ms wall, one thread), erfinv 15 ms (SciPy 37). The helpers are
-``always_inline``: one call left in the loop (GCC declines to inline the larger erfinv) and
-nothing vectorises (erfinv was 94 ms). Their gradients are one pass each as well
-(``run_grad``, used by the records' backward when no graph is built over it): erfc fwd+bwd
-7.4 ms CPU, erfinv 36 ms (it recomputes erfinv, as PyTorch's formula does).
+taken from an ``fma``. Float32 ``erfinv`` is ``y P(w)``, ``w = -log(1 - y^2)`` (Giles'
+variable), with ``P`` a degree-11 polynomial in ``w`` below 5 and in ``sqrt(w)`` above,
+fitted to SciPy's float64 erfinv (relative error below 1e-9), and no Newton step: the
+earlier start-plus-Newton kernel (Giles' single-precision start, a Newton step on erf or on
+log erfc) cost an erfc, two exps and three logs per element, 15 ms CPU per 1M on one thread
+against PyTorch's 2.6 ms; the polynomial form takes 4.0 ms (one log, one sqrt; 0.3% of
+results one ulp from the correctly rounded value, as before within an ulp). Float32
+results of erfc are within an ulp of SciPy's correctly rounded ones; float64 erfc within 8
+ulps of libm's (4 ulps of the true value; and, unlike SciPy's Cephes routine, not flushed to
+zero beyond 26.6: libm's subnormals). Float64 erfinv (a Newton form needed four steps in
+the far tail and was slower than SciPy's) stays on the backend. CPU time per 1M float32
+on this loaded machine, two threads: erfc 4.4 ms (SciPy 48 ms wall, one thread). The
+helpers are ``always_inline``: a call left in a loop stops its vectorisation. The
+gradients are one pass each as well (``run_grad``, used by the records' backward when no
+graph is built over it; erfinv's recomputes erfinv, as PyTorch's formula does).
 
 Each function returns ``None`` where it does not apply (not a host NumPy array, not
 float32/float64, fewer than ``MIN_SIZE`` elements, no compiler, ``EMBER_JIT_DISABLE``), and
@@ -180,7 +183,7 @@ static const double ERFCX_F[15] = {  /* the same fit to degree 14 (3e-12): float
 /* erfc(a) for a >= 0 (inf included): 1 - erf below 1/2, else exp(-a^2) erfcx(a), with a^2's
  * rounding error (fma) folded in so large a keeps its relative accuracy. SFX names the
  * variant: _d (float64 results, degree 24) or _f (float32 results, degree 14). */
-#define ERFC_FUNCS(SFX, C, N, NEWTON)                                                      \
+#define ERFC_FUNCS(SFX, C, N)                                                              \
 static AI double ember_erfc_nonneg##SFX(double a)                                      \
 {                                                                                          \
     double b = a < 0.5 ? 0.5 : (a < 30.0 ? a : 30.0);                                      \
@@ -199,43 +202,47 @@ static AI double ember_erfc##SFX(double x)                                      
     double c = ember_erfc_nonneg##SFX(fabs(x));                                            \
     double r = (x < -0.5) ? 2.0 - c : (x < 0.0 ? 1.0 - x * ember_erf_small(x) : c);        \
     return x != x ? x : r;                                                                 \
-}                                                                                          \
-                                                                                           \
-/* erfinv: Giles' single-precision approximation (in double) as the start, then NEWTON     \
- * Newton steps: on erf(x) = |y| below 1/2, on log erfc(x) = log(1 - |y|) above (1 - |y|   \
- * exact; the log form converges from the start's 10% error in the far float64 tail) */    \
-static AI double ember_erfinv##SFX(double y)                                           \
-{                                                                                          \
-    double ay = fabs(y);                                                                   \
-    double a = ay < 1.0 ? ay : 0.0;                                                        \
-    double w = -ember_log((1.0 - a) * (1.0 + a));                                          \
-    double v = w - 2.5, p = 2.81022636e-08;  /* both branches, selected: it vectorises */  \
-    p = 3.43273939e-07 + p * v; p = -3.5233877e-06 + p * v; p = -4.39150654e-06 + p * v;   \
-    p = 0.00021858087 + p * v; p = -0.00125372503 + p * v; p = -0.00417768164 + p * v;     \
-    p = 0.246640727 + p * v; p = 1.50140941 + p * v;                                       \
-    double v2 = sqrt(w) - 3.0, q = -0.000200214257;                                        \
-    q = 0.000100950558 + q * v2; q = 0.00134934322 + q * v2; q = -0.00367342844 + q * v2;  \
-    q = 0.00573950773 + q * v2; q = -0.0076224613 + q * v2; q = 0.00943887047 + q * v2;    \
-    q = 1.00167406 + q * v2; q = 2.83297682 + q * v2;                                      \
-    double x = (w < 5.0 ? p : q) * a;                                                      \
-    double lt = ember_log(a < 0.5 ? 0.5 : 1.0 - a);                                        \
-    _Pragma("GCC unroll 8")                                                                \
-    for (int i = 0; i < NEWTON; i++) {                                                     \
-        double xs = x < 0.5 ? x : 0.0;                                                     \
-        double c = ember_erfc_nonneg##SFX(x);                                              \
-        double d = 1.1283791670955126 * ember_exp_neg(x * x);                              \
-        double f = (x < 0.5 ? xs * ember_erf_small(xs) : 1.0 - c) - a;                     \
-        double step_lo = f / d;                                                            \
-        double step_hi = (lt - ember_log(c > 0x1p-1000 ? c : 0x1p-1000)) * c / d;          \
-        x -= a < 0.5 ? step_lo : step_hi;                                                  \
-    }                                                                                      \
-    x = a == 0.0 ? 0.0 : x;                                                                \
-    double r = ay < 1.0 ? x : (ay == 1.0 ? INFINITY : NAN);                                \
-    return copysign(y != y ? y : r, y);                                                    \
 }
 
-ERFC_FUNCS(_d, ERFCX_C, 24, 4)  /* its erfinv is not exported: see the NOTE */
-ERFC_FUNCS(_f, ERFCX_F, 14, 1)
+ERFC_FUNCS(_d, ERFCX_C, 24)
+ERFC_FUNCS(_f, ERFCX_F, 14)
+
+/* erfinv for float32 results: x = y P(w) with w = -log(1 - y^2), P a polynomial in w on
+ * [0, 5] and in sqrt(w) beyond (to w = 15.94, y = 1 - 2^-24, the largest float32 below 1),
+ * each of degree 11 in a variable scaled to [-1, 1], fitted to SciPy's float64 erfinv with
+ * relative weights (error below 1e-9, ~1/60 of a float32 ulp): NOTE [ erfc and erfinv
+ * kernels ]. Both branches are evaluated and one selected, so the loop vectorises. */
+static const double ERFINV_P[12] = {
+    1.5014093517052798, 0.61660068920919064, -0.026108279615008615, -0.019573508898339694,
+    0.0085259253264603815, -0.00048818586055745508, -0.00083644306974156829,
+    0.00029284176164584721, 2.5128110151508592e-05, -4.2105503725873483e-05,
+    4.1613042434572899e-06, 3.1872608581074911e-06};
+static const double ERFINV_Q[12] = {
+    2.9477114506602033, 0.88149575318368889, 0.005569346499537265, -0.0037031519786299687,
+    0.0023380835961114856, -0.0013586814686342894, 0.00059452405563465121,
+    -0.00013228381441400701, -4.5252611027815103e-05, 4.8731894526257718e-05,
+    -8.2303742417025292e-06, -3.2058242735007847e-06};
+
+static AI double ember_erfinv_poly(const double* c, double t)
+{
+    double p = c[11];
+    _Pragma("GCC unroll 16")
+    for (int k = 10; k >= 0; k--) p = p * t + c[k];
+    return p;
+}
+
+/* |y| >= 1 and NaN give garbage in the log (no traps: -fno-trapping-math), replaced at the
+ * end; clamping |y| first instead measured 15% slower */
+static AI double ember_erfinv_f(double y)
+{
+    double a = fabs(y);
+    double w = -ember_log((1.0 - a) * (1.0 + a));
+    double p = ember_erfinv_poly(ERFINV_P, (w - 2.5) * 0.4);
+    double q = ember_erfinv_poly(ERFINV_Q, (sqrt(w) - 3.1144298151506282) * 1.1384829772141294);
+    double x = (w < 5.0 ? p : q) * a;
+    double r = a < 1.0 ? x : (a == 1.0 ? INFINITY : NAN);
+    return copysign(y != y ? y : r, y);
+}
 
 #define LOOP(NAME, T, EXPR)                                                            \
 void NAME(const T* x, T* y, long n, int nt)                                            \

@@ -181,3 +181,42 @@ def test_incomplete_gamma_refuses_numbers():
         t.clone().igammac_(2.0)
     r = ember.special.gammainc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
     np.testing.assert_allclose(r.numpy(), [1 - np.exp(-1), 1 - 2 * np.exp(-1)], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- 5. clamp on complex
+_Z_CASES = {
+    "clamp()": (lambda m, z, r: m.clamp(z), RuntimeError),
+    "clip()": (lambda m, z, r: m.clip(z), RuntimeError),
+    "z.clamp()": (lambda m, z, r: z.clamp(), RuntimeError),
+    "z.clamp_()": (lambda m, z, r: z.clone().clamp_(), RuntimeError),
+    "z.clip_()": (lambda m, z, r: z.clone().clip_(), RuntimeError),
+    "clamp(out=)": (lambda m, z, r: m.clamp(z, out=m.empty(2, dtype=m.complex64)),
+                    RuntimeError),
+    "clamp(min)": (lambda m, z, r: m.clamp(z, min=0), NotImplementedError),
+    "clamp(max)": (lambda m, z, r: m.clamp(z, max=1), NotImplementedError),
+    "clip(min, max)": (lambda m, z, r: m.clip(z, 0, 1), NotImplementedError),
+    "clamp(tensor min)": (lambda m, z, r: m.clamp(z, min=r), NotImplementedError),
+    "clamp(real, complex min)": (lambda m, z, r: m.clamp(r, min=z), NotImplementedError),
+    "clamp(real, None, complex max)": (lambda m, z, r: m.clamp(r, None, z),
+                                       NotImplementedError),
+    "clamp_min": (lambda m, z, r: m.clamp_min(z, 0), NotImplementedError),
+    "clamp_max": (lambda m, z, r: m.clamp_max(z, 1), NotImplementedError),
+    "z.clamp_(0)": (lambda m, z, r: z.clone().clamp_(0), NotImplementedError),
+    "z.clip_(max)": (lambda m, z, r: z.clone().clip_(max=1), NotImplementedError),
+    "z.clamp_min_": (lambda m, z, r: z.clone().clamp_min_(0), NotImplementedError),
+    "z.clamp_max_": (lambda m, z, r: z.clone().clamp_max_(0), NotImplementedError),
+    "empty": (lambda m, z, r: m.clamp(m.zeros(0, dtype=m.complex64), 0), NotImplementedError),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_Z_CASES))
+def test_clamp_complex_exception_types(case):
+    fn, exc = _Z_CASES[case]
+    z, r = ember.tensor([1 + 2j, -3j]), ember.tensor([1.0, 2.0])
+    msg = "At least one of 'min' or 'max'" if exc is RuntimeError else \
+        "clamp is not supported for complex types"
+    with pytest.raises(exc, match=msg):
+        fn(ember, z, r)
+    torch = pytest.importorskip("torch")  # the expected types are PyTorch's
+    with pytest.raises(exc):
+        fn(torch, torch.tensor([1 + 2j, -3j]), torch.tensor([1.0, 2.0]))

@@ -422,8 +422,9 @@ REFUSE = {
         "layer_norm", "group_norm", "cross_entropy", "nll_loss", "mse_loss",
         "smooth_l1_loss", "binary_cross_entropy_with_logits", "interpolate",
         "adaptive_avg_pool2d", "adaptive_avg_pool1d", "avg_pool2d", "avg_pool1d")},
+    # (clamp/clip: in their body, after PyTorch's first check that a bound is given)
     **{n: [(_IN, "c", _NI, "clamp is not supported for complex types")] for n in (
-        "relu", "clamp", "clip", "clamp_min", "clamp_max", "hardtanh", "relu6")},
+        "relu", "clamp_min", "clamp_max", "hardtanh", "relu6")},
     **{n: [(("input", "other"), "c", RuntimeError, "{op} not implemented for complex tensors.")]
        for n in ("maximum", "minimum", "fmax", "fmin")},
     **{n: [(_IN, "b", _NI, _KERNEL)] for n in ("trace",)},
@@ -473,8 +474,6 @@ REFUSE["dropout"] = [(_IN, "biu", RuntimeError, "result type Float can't be cast
                       "desired output type {dt}"), (_IN, "c", _NI, _KERNEL)]
 for _n in ("mse_loss", "smooth_l1_loss"):
     REFUSE[_n] = [(("input", "target"), "c", _NI, _KERNEL)]
-REFUSE["clamp"] = [(("input", "min", "max"), "c", _NI, "clamp is not supported for complex "
-                    "types")]
 REFUSE["nll_loss"] = [(_IN, "biuc", _NI, _KERNEL)]
 for _n in ("interpolate", "adaptive_avg_pool2d", "adaptive_avg_pool1d"):
     REFUSE[_n] = [(_IN, "biuc", _NI, _KERNEL)]

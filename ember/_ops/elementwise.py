@@ -1388,6 +1388,9 @@ def _(ctx, g):
 def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for v in (input, min, max):  # (after the bounds check: PyTorch's order)
+        if isinstance(v, Tensor) and v._data.dtype.kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         r = _clamp_tensor(input, min, max)
     else:

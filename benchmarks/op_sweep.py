@@ -378,6 +378,32 @@ class _Skip(Exception):
     pass
 
 
+def refuse_duplicate_names(names):
+    """Raise ValueError naming every case name given more than once.
+
+    Timings and skips are keyed by ``name@size:mode``, so a second case under a taken name
+    (an op-table entry and an extra of the same name, or a table entry listed twice) would
+    silently replace the first one's figures.
+
+    Args:
+        names: the case names of one size, table entries and extras together.
+
+    Example:
+        >>> refuse_duplicate_names(["add", "conv2d.1x1"])
+        >>> refuse_duplicate_names(["add", "max_pool2d", "max_pool2d"])
+        Traceback (most recent call last):
+        ...
+        ValueError: op sweep: case names given more than once: max_pool2d
+    """
+    seen, dup = set(), []
+    for n in names:
+        if n in seen and n not in dup:
+            dup.append(n)
+        seen.add(n)
+    if dup:
+        raise ValueError(f"op sweep: case names given more than once: {', '.join(dup)}")
+
+
 def worker(a):
     """Time every case in this process; print {case: seconds} (skips on stderr)."""
     import warnings
@@ -423,6 +449,7 @@ def worker(a):
 
             grad = name not in NO_GRAD and any(x.dtype.kind == "f" for x in arrs)
             cases.append((name, fn, list(arrs), ("fwd", "fwd+bwd") if grad else ("fwd",)))
+        refuse_duplicate_names([name for name, *_ in cases])
         gc.collect()  # once per size: a full collection costs ~0.1 s with torch loaded
         for name, fn, raw, modes in cases:
             for m in modes:
@@ -505,7 +532,8 @@ def markdown(rows, meta):
                              f"{statistics.median(rs):.2f}, {over} over 2x, worst "
                              f"{max(rs):.2f}")
     worst = sorted(((r["ratio"], c) for c, r in rows.items() if "ratio" in r), reverse=True)
-    lines += ["", "Worst 25 by ratio:", "", "| case | ratio |", "|---|---|"]
+    lines += ["", "Worst 25 by ratio (each also in the full table below):", "",
+              "| case | ratio |", "|---|---|"]
     lines += [f"| {c} | {x:.2f} |" for x, c in worst[:25]]
     lines += ["", "| case | ember median (min-max) | PyTorch median (min-max) | ember / PyTorch "
               "| verdict |", "|---|---|---|---|---|"]

@@ -220,3 +220,29 @@ def test_clamp_complex_exception_types(case):
     torch = pytest.importorskip("torch")  # the expected types are PyTorch's
     with pytest.raises(exc):
         fn(torch, torch.tensor([1 + 2j, -3j]), torch.tensor([1.0, 2.0]))
+
+
+# ------------------------------------------------------------- 6. unique sweep case names
+def _op_sweep():
+    import importlib.util
+    import os
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, os.path.join(root, "tests"))  # op_sweep's table_cases reads op_db
+    spec = importlib.util.spec_from_file_location(
+        "op_sweep_mend", os.path.join(root, "benchmarks", "op_sweep.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_op_sweep_case_names_unique():
+    sweep = _op_sweep()
+    for size, target in sweep.SIZES.items():
+        names = [n for n, *_ in sweep.table_cases(target)] + list(sweep._extras(target))
+        sweep.refuse_duplicate_names(names)  # raises on a repeated name
+        assert len(names) == len(set(names)) > 200, size
+    with pytest.raises(ValueError, match="more than once: max_pool2d, add$"):
+        sweep.refuse_duplicate_names(["add", "max_pool2d", "conv2d", "max_pool2d", "add",
+                                      "add"])

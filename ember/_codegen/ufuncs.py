@@ -46,10 +46,14 @@ def _kernel(expr, dts):
 
         names = "abcdefgh"[:len(dts)]
         ins = list(zip(names, dts))
-        # the output dtype: what NumPy's typing of the expression gives (bool for tests)
-        prog = parse_program(ins, [("y", expr)], [("y", dts[-1])])
-        out_dt = prog.outputs[0][0].dtype
-        k = elementwise_kernel(ins, [("y", expr)], [("y", out_dt.name)])
+        if expr.__class__ is tuple:  # outputs y0, y1, ... of the first operand's dtype
+            body = [(f"y{i}", e) for i, e in enumerate(expr)]
+            k = elementwise_kernel(ins, body, [(n, dts[0]) for n, _ in body])
+        else:
+            # the output dtype: what NumPy's typing of the expression gives (bool for tests)
+            prog = parse_program(ins, [("y", expr)], [("y", dts[-1])])
+            out_dt = prog.outputs[0][0].dtype
+            k = elementwise_kernel(ins, [("y", expr)], [("y", out_dt.name)])
         if k.backend != "c":
             k = False
         _K[key] = k
@@ -67,13 +71,16 @@ def run(expr, kinds, operands, out=None):
         kinds: the dtype kinds (``"f"``, ``"i"``, ``"b"``) the kernel takes; ``"F"``:
             float32 only (where the C loop calls libm in float64, slower than NumPy's
             vectorised routines).
+            A tuple of expressions gives one output each (``y0``, ``y1``, ...: later ones
+            may use earlier ones), of the first operand's dtype, written into ``out``.
         operands: the forward's operands, in order; numbers take the dtype of the arrays
             (which must then share one dtype), as NumPy's weak scalars do.
         out: a C-contiguous array of the result's shape and dtype to write into (it may be
-            one of the operands: in place), or None for a new array.
+            one of the operands: in place), or None for a new array; a list of such arrays
+            for a tuple of expressions.
 
     Returns:
-        The result (``out`` when given), or None.
+        The result (``out`` when given; the list ``out`` for a tuple), or None.
 
     Example:
         >>> import numpy as np
@@ -112,19 +119,21 @@ def run(expr, kinds, operands, out=None):
     k = _kernel(expr, tuple(_DTYPES[a.dtype] for a in arrays))
     if k is None:
         return None
-    if out is not None:
-        if out.__class__ is not np.ndarray or not out.flags.c_contiguous or \
-                not out.flags.writeable or out.dtype != k.out_dtypes[0]:
+    outs = out if expr.__class__ is tuple else None if out is None else [out]
+    for o, odt in zip(outs or (), k.out_dtypes):
+        if o.__class__ is not np.ndarray or not o.flags.c_contiguous or \
+                not o.flags.writeable or o.dtype != odt:
             return None
         # an operand may be the output itself (in place, element i read before written), but
         # not overlap it otherwise (x[1:] into x[:-1]: NumPy buffers, the kernel would read
         # elements it already wrote)
-        oi = out.__array_interface__["data"][0]
+        oi = o.__array_interface__["data"][0]
         for a in arrays:
-            if np.may_share_memory(a, out) and (
-                    a.__array_interface__["data"][0] != oi or a.shape != out.shape):
+            if np.may_share_memory(a, o) and (
+                    a.__array_interface__["data"][0] != oi or a.shape != o.shape):
                 return None
     try:
-        return k(arrays, out=None if out is None else [out])[0]
+        r = k(arrays, out=outs)
     except ValueError:  # shapes that do not broadcast: NumPy raises its own error
         return None
+    return r if expr.__class__ is tuple else r[0]

@@ -964,58 +964,42 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
 
 
 # NOTE [ SGD as threaded kernels ]
-# A large host parameter's SGD update runs as at most two generated kernels written in
-# place, each the NumPy path's operation sequence as one expression (so the results are the
-# same bits: -ffp-contract=off, the scalars in the array's dtype as NumPy converts them): the
-# buffer's ``buf * momentum + (1 - dampening) * g'`` (or ``g'`` on the first step), then the
-# parameter's ``x + d * -lr``, where ``g' = (-g if maximize) + x * weight_decay`` and ``d`` is
-# ``buf``, ``g' + buf * momentum`` (nesterov) or ``g'`` (no momentum). NumPy's path makes up
-# to eight passes over memory with temporaries; weight decay alone was 3.5x the plain
-# update's time. Operands, in every kernel: a target, b grad, c param, d weight_decay,
-# e momentum, f 1 - dampening, g -lr, h buffer.
-def _sgd_exprs(wd, damp, nesterov, maximize, momentum):
-    """The (buffer, parameter) expressions of NOTE [ SGD as threaded kernels ] (buffer None
-    without momentum); the first step's buffer expression is ``gp`` itself."""
+# A large host parameter's SGD update runs as one generated kernel written in place, the
+# NumPy path's operation sequence as expressions (so the results are the same bits:
+# -ffp-contract=off, the scalars in the array's dtype as NumPy converts them): with momentum
+# two outputs per element, the buffer's ``buf * momentum + (1 - dampening) * g'`` (``g'`` on
+# the first step) and then the parameter's ``x + d * -lr``; without, the parameter's alone.
+# ``g' = (-g if maximize) + x * weight_decay``, ``d`` is the new ``buf``, ``g' + buf *
+# momentum`` (nesterov) or ``g'`` (no momentum). NumPy's path makes up to eight passes over
+# memory with temporaries (weight decay alone was 3.5x the plain update's time), and two
+# kernels, one per output, cost nearly twice one. Operands: a the buffer (the parameter
+# without momentum), b grad, c param, d weight_decay, e momentum, f 1 - dampening, g -lr.
+def _sgd_exprs(wd, damp, nesterov, maximize, momentum, first):
+    """The kernel's expression(s) of NOTE [ SGD as threaded kernels ]: a (buffer,
+    parameter) pair with momentum, else the parameter's expression."""
     gp = ("-b" if maximize else "b") + (" + c * d" if wd else "")
     if not momentum:
-        return None, gp, f"a + ({gp}) * g"
-    buf = f"a * e + ({gp})" + (" * f" if damp else "")
-    d = f"({gp}) + h * e" if nesterov else "h"
-    return buf, gp, f"a + ({d}) * g"
+        return f"c + ({gp}) * g"
+    buf = gp if first else f"a * e + ({gp})" + (" * f" if damp else "")
+    d = f"({gp}) + y0 * e" if nesterov else "y0"
+    return buf, f"c + ({d}) * g"
 
 
 def _sgd_threaded(x, g, b, wd, mom, one_m_damp, neg_lr, nesterov, maximize, first):
-    """SGD's update of one large host tensor as threaded kernels in place (NOTE [ SGD as
+    """SGD's update of one large host tensor as a threaded kernel in place (NOTE [ SGD as
     threaded kernels ]): ``b`` None means no momentum, ``one_m_damp`` None no dampening,
-    ``first`` the first step (``b = g'``). False where the kernels do not cover the call
+    ``first`` the first step (``b = g'``). False where the kernel does not cover the call
     (nothing was written then)."""
     if x.__class__ is not _HOST or x.size < _E.THREADED["sgd_momentum"][2] or \
-            g.__class__ is not _HOST or g.shape != x.shape or g.dtype != x.dtype or \
-            not x.flags.c_contiguous:
+            g.__class__ is not _HOST or g.shape != x.shape or g.dtype != x.dtype:
         return False
-    bexpr, gp, xexpr = _sgd_exprs(wd, one_m_damp is not None, nesterov, maximize, b is not None)
+    expr = _sgd_exprs(wd, one_m_damp is not None, nesterov, maximize, b is not None, first)
     omd = 1.0 if one_m_damp is None else one_m_damp
-    if b is not None:
-        if b.__class__ is not _HOST or b.shape != x.shape or b.dtype != x.dtype:
-            return False
-        src = gp if first else bexpr
-        if src == "b":
-            if not g.flags.c_contiguous:
-                return False
-            b[...] = g
-        elif _E._threaded(src, "f", (b, g, x, wd, mom, omd, neg_lr, b), b) is None:
-            return False
-    else:
-        b = x  # an unused operand
-    if _E._threaded(xexpr, "f", (x, g, x, wd, mom, omd, neg_lr, b), x) is not None:
-        return True
-    # the buffer is updated already: the parameter's step in NumPy, in the same order
-    xp = xp_of(x)
-    d = _grad_work(xp, x, g, maximize, wd, False) if b is x or nesterov else b
-    if nesterov:
-        d = xp.add(d, xp.multiply(b, mom))
-    xp.add(x, xp.multiply(d, neg_lr), out=x)
-    return True
+    if b is None:
+        return _E._threaded(expr, "f", (x, g, x, wd, mom, omd, neg_lr), x) is not None
+    if b.__class__ is not _HOST or b.shape != x.shape or b.dtype != x.dtype:
+        return False
+    return _E._threaded(expr, "f", (b, g, x, wd, mom, omd, neg_lr), [b, x]) is not None
 
 
 _FUSED_SGD = _record("_fused_sgd_", _fused_sgd_fwd, _no_autograd("_fused_sgd_"),

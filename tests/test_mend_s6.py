@@ -246,3 +246,128 @@ def test_op_sweep_case_names_unique():
     with pytest.raises(ValueError, match="more than once: max_pool2d, add$"):
         sweep.refuse_duplicate_names(["add", "max_pool2d", "conv2d", "max_pool2d", "add",
                                       "add"])
+
+
+# -------------------------------------------- 7. grad mode is process-wide (documented)
+# NOTE [ Grad mode is process-wide ] (ARCHITECTURE.md, Autograd): these tests pin down
+# ember's behaviour, which differs from PyTorch's per-thread grad mode on purpose (the hot
+# path reads one slot); a change to per-thread mode must update them and the NOTE together.
+def _in_thread(fn):
+    import threading
+
+    out = []
+    t = threading.Thread(target=lambda: out.append(fn()))
+    t.start()
+    t.join(30)
+    assert not t.is_alive()
+    return out[0]
+
+
+def test_grad_mode_set_in_a_thread_is_seen_by_the_main_thread():
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def body():
+        with ember.no_grad():
+            entered.set()
+            release.wait(30)
+
+    t = threading.Thread(target=body)
+    t.start()
+    try:
+        assert entered.wait(30)
+        assert ember.is_grad_enabled() is False  # PyTorch: True (its mode is per thread)
+        x = ember.ones(2, requires_grad=True)
+        assert (x * 2).grad_fn is None  # nothing recorded in the main thread meanwhile
+    finally:
+        release.set()
+        t.join(30)
+    assert ember.is_grad_enabled() is True  # restored when the thread's block ends
+    assert (ember.ones(2, requires_grad=True) * 2).grad_fn is not None
+
+
+def test_a_new_thread_inherits_the_current_grad_mode():
+    with ember.no_grad():
+        assert _in_thread(ember.is_grad_enabled) is False  # PyTorch: True
+    assert _in_thread(ember.is_grad_enabled) is True
+    torch = pytest.importorskip("torch")
+    with torch.no_grad():
+        assert _in_thread(torch.is_grad_enabled) is True  # the difference, for the record
+
+
+def test_dataloader_workers_leave_the_main_grad_mode_alone():
+    from ember.utils.data import DataLoader, Dataset
+
+    class Leaky(Dataset):
+        # a dataset that switches grad mode off and never back (in its worker process)
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            ember.set_grad_enabled(False)
+            return ember.tensor([float(i)])
+
+    for kw in ({"num_workers": 2}, {"num_workers": 2, "pin_memory": True}):
+        with pytest.warns(UserWarning) if kw.get("pin_memory") and \
+                not ember.cuda.is_available() else _nullcontext():
+            batches = list(DataLoader(Leaky(), batch_size=4, **kw))
+        assert len(batches) == 2
+        assert ember.is_grad_enabled() is True
+    # the pin thread copies batches only: a pinned loader's batches record as usual
+    x = ember.ones(1, requires_grad=True)
+    assert (x * batches[0]).grad_fn is not None
+
+
+def _nullcontext():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_pin_thread_leaves_grad_mode_alone(monkeypatch):
+    # the pin thread's work (dataloader._pin -> Tensor.pin_memory -> pin_host) on a host
+    # without CUDA: pin_host stands in as a copy, the thread is the loader's executor kind
+    from concurrent.futures import ThreadPoolExecutor
+
+    import ember._device
+    from ember.utils.data import dataloader
+
+    seen = []
+
+    def fake_pin(a, what):  # noqa: ARG001 - pin_host's signature
+        seen.append(ember.is_grad_enabled())
+        return a.copy()
+
+    monkeypatch.setattr(ember._device, "pin_host", fake_pin)
+    batch = {"x": ember.ones(2, 3), "y": [ember.zeros(2), ember.arange(2)]}
+    with ThreadPoolExecutor(1) as pool:
+        pinned = pool.submit(dataloader._pin, batch).result(30)
+        with ember.no_grad():
+            pool.submit(dataloader._pin, batch).result(30)
+        assert ember.is_grad_enabled() is True
+    assert seen == [True] * 3 + [False] * 3  # process-wide: the thread sees the main's mode
+    assert pinned["x"].tolist() == batch["x"].tolist() and len(pinned["y"]) == 2
+
+
+def test_backward_in_a_thread_turns_recording_off_for_all():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+    w = ember.ones(2, requires_grad=True)
+
+    def hook(g):
+        inside.set()
+        release.wait(30)
+        return g
+
+    w.register_hook(hook)
+    t = threading.Thread(target=lambda: (w * 3).sum().backward())
+    t.start()
+    try:
+        assert inside.wait(30)
+        assert ember.is_grad_enabled() is False  # the engine's create_graph=False, seen here
+    finally:
+        release.set()
+        t.join(30)
+    assert ember.is_grad_enabled() is True and w.grad.tolist() == [3.0, 3.0]

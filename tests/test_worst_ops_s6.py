@@ -3,7 +3,7 @@
 
 Fast paths covered: SGD's whole update as threaded kernels (NOTE [ SGD as threaded
 kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [ erfc and
-erfinv kernels ], ``_codegen/special_c.py``).
+erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel.
 """
 
 import itertools
@@ -170,3 +170,35 @@ def test_erfinv_matches_torch_forward_and_gradient():
     (gx,) = ember.autograd.grad(ex.sum(), x)
     (gt,) = torch.autograd.grad(tx.sum(), t)
     np.testing.assert_allclose(gx.numpy(), gt.numpy(), rtol=2e-6 if HAVE_CC else 3e-5)
+
+
+# ----------------------------------------------------------------------------- _fused_adagrad_
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("wd, maxi, lr_decay, step", [
+    (0.0, False, 0.0, 1.0), (0.05, False, 0.1, 3.0), (0.0, True, 0.0, 2.0), (0.05, True, 0.0, 1.0)])
+def test_fused_adagrad_kernel_equals_numpy(dt, wd, maxi, lr_decay, step):
+    x, g = _special(dt, seed=4), _special(dt, seed=5)
+    s = np.abs(_special(dt, seed=6))
+
+    def run():
+        xs, gs, ss = ([ember.from_numpy(a.copy())] for a in (x, g, s))
+        ember._fused_adagrad_(xs, gs, ss, [ember.tensor(step)], lr=0.1, lr_decay=lr_decay,
+                              weight_decay=wd, eps=1e-10, maximize=maxi)
+        return [xs[0].numpy(), ss[0].numpy()]
+    got, want = _both(run)
+    for a, b in zip(got, want):
+        _same(a, b)
+
+
+def test_fused_adagrad_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x, g = (rng.standard_normal(N).astype(np.float32) for _ in range(2))
+    s = np.abs(rng.standard_normal(N)).astype(np.float32)
+    kw = dict(lr=0.1, lr_decay=0.01, weight_decay=0.05, eps=1e-10, maximize=True)
+    ex, es = [ember.from_numpy(x.copy())], [ember.from_numpy(s.copy())]
+    tx, ts = [torch.from_numpy(x.copy())], [torch.from_numpy(s.copy())]
+    ember._fused_adagrad_(ex, [ember.from_numpy(g)], es, [ember.tensor(2.0)], **kw)
+    torch._fused_adagrad_(tx, [torch.from_numpy(g)], ts, [torch.tensor(2.0)], **kw)
+    np.testing.assert_allclose(es[0].numpy(), ts[0].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ex[0].numpy(), tx[0].numpy(), rtol=1e-5, atol=1e-6)

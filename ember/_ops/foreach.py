@@ -1181,6 +1181,16 @@ def _fused_rmsprop_fwd(lists, lr, alpha, eps, weight_decay, momentum, centered, 
             add(x, tmp, x)
 
 
+def _adagrad_exprs(maximize, wd):
+    """Adagrad's update of one large host tensor as one threaded kernel of two outputs, the
+    NumPy path's operations in its order (so the same bits): ``sum + g' * g'``, then ``x +
+    clr * g' / (sqrt(sum) + eps)``, ``g'`` as ``_grad_into`` forms it. Operands: a sum,
+    b grad, c param, d weight_decay, e clr, f eps (NOTE [ SGD as threaded kernels ] says why
+    one kernel: NumPy's path is up to eight passes, two kernels nearly twice one)."""
+    gp = ("c * d - b" if maximize else "b + c * d") if wd else "-b" if maximize else "b"
+    return f"a + ({gp}) * ({gp})", f"c + e * ({gp}) / (sqrt(y0) + f)"
+
+
 def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
     xs, gs, sums, steps = lists
     if not xs:
@@ -1196,16 +1206,11 @@ def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
             last_dt, last_step = x.dtype, step
             clr = -(lr / (1 + (step - 1) * lr_decay))
             wd_, eps_, clr_ = _consts(x, (weight_decay, eps, clr))
-        if not grad_work and _kernel("adagrad_sum", (s, g), s) is not None:
-            if _kernel("adagrad_step", (x, g, s, clr_, eps_), x) is not None:
-                continue
-            # (s is updated: the step's NumPy form from here)
-            gb, tmp, std = work.get(x)
-            sqrt(s, std)
-            add(std, eps_, std)
-            mul(g, clr_, tmp)
-            div(tmp, std, tmp)
-            add(x, tmp, x)
+        if x.__class__ is _HOST and x.size >= _E.THREADED["adagrad_sum"][2] and \
+                g.__class__ is _HOST and s.__class__ is _HOST and \
+                g.shape == x.shape == s.shape and g.dtype == x.dtype == s.dtype and \
+                _E._threaded(_adagrad_exprs(maximize, weight_decay != 0), "f",
+                             (s, g, x, wd_, clr_, eps_), [s, x]) is not None:
             continue
         gb, tmp, std = work.get(x)
         if grad_work:

@@ -124,7 +124,8 @@ def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """The multivariate log-gamma function of dimension ``p`` (``torch.mvlgamma``).
 
     Args:
-        input: the input tensor; every element must exceed ``(p - 1) / 2``.
+        input: the input tensor; the domain is ``x > (p - 1) / 2`` (outside it the value
+            comes back unchecked, as in PyTorch 2.x).
         p: the dimension, an int >= 1.
         out: optional tensor to write the result into.
 

@@ -1,6 +1,8 @@
 """Review leftovers of session 6: one sigmoid, scalar-only arithmetic, special functions'
 number arguments, complex clamp, unique benchmark names, process-wide grad mode."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -371,3 +373,24 @@ def test_backward_in_a_thread_turns_recording_off_for_all():
         release.set()
         t.join(30)
     assert ember.is_grad_enabled() is True and w.grad.tolist() == [3.0, 3.0]
+
+
+# --------------------------------------- 4b. mvlgamma as PyTorch 2.x: no domain check
+def test_mvlgamma_outside_domain_and_integer_input():
+    x = ember.tensor([0.4, 0.5, 1.5, -1.0, float("nan")])
+    got = ember.mvlgamma(x, 2).numpy()
+    want = [math.lgamma(v) + math.lgamma(v - 0.5) + 0.5 * math.log(math.pi) for v in (0.4, 1.5)]
+    assert got[1] == got[3] == math.inf and np.isnan(got[4])  # lgamma's poles at 0 and -1
+    np.testing.assert_allclose(got[[0, 2]], want, rtol=1e-6)
+    r = ember.special.multigammaln(ember.tensor([1, 2]), 2)
+    assert r.dtype == ember.float32
+    np.testing.assert_allclose(r.numpy(), [1.1447299, 0.4515827], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="boolean"):
+        ember.mvlgamma(ember.tensor([True]), 1)
+    with pytest.raises(NotImplementedError, match="ComplexFloat"):
+        ember.mvlgamma(ember.tensor([1j]), 1)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ember.tensor([1, 2]).mvlgamma_(2)
+    torch = pytest.importorskip("torch")
+    t = torch.mvlgamma(torch.tensor([0.4, 0.5, 1.5, -1.0, float("nan")]), 2).numpy()
+    np.testing.assert_allclose(got, t, rtol=1e-6)

@@ -123,8 +123,8 @@ def test_errors():
         es.ndtr([0.5])
     with pytest.raises(NotImplementedError, match="i0e"):
         es.i0e(ember.tensor([1j]))
-    with pytest.raises(RuntimeError, match=r"All elements must be greater than \(p-1\)/2"):
-        es.multigammaln(ember.tensor([0.5]), 3)
+    # outside the domain x > (p-1)/2 the lgamma sum comes back unchecked, as PyTorch 2.x
+    assert es.multigammaln(ember.tensor([0.5]), 3).item() == math.inf
     # no derivative (as PyTorch): backward through zeta raises
     with pytest.raises(RuntimeError, match="does not require grad|not implemented"):
         x = ember.tensor([2.0], requires_grad=True)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ember import _dtype as ember_dtype
 from ember._backends import DEFAULT, xp_of
 from ember._backends import KERNELS as B
 from ember._ops.core import (FUNCTIONS, METHODS, OpDef, apply, register,
@@ -43,7 +44,9 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     """Multivariate log-gamma: ``sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)``, ``i < p``.
 
     Args:
-        input: the tensor (every element must exceed ``(p - 1) / 2``).
+        input: the tensor; integers compute in the default float dtype. The function's
+            domain is ``x > (p - 1) / 2``; outside it the lgamma sum's value comes back
+            (inf, nan or a finite number), unchecked, as in PyTorch 2.x.
         p: the number of dimensions (>= 1).
 
     Example:
@@ -53,10 +56,13 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     _check_tensor("mvlgamma", input)
     if p < 1:
         raise RuntimeError(f"mvlgamma: p has to be greater than or equal to 1 (got {p})")
-    if input._data.dtype.kind not in "fV":
-        raise RuntimeError(f"mvlgamma: expected a floating point tensor (got {input.dtype})")
-    if input._data.size and not bool((input._data > (p - 1) / 2).all()):
-        raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+    kind = input._data.dtype.kind
+    if kind == "b":
+        raise RuntimeError("mvlgamma: The input tensor may not be a boolean tensor.")
+    if kind == "c":
+        raise _not_implemented("mvlgamma", input._data.dtype)
+    if kind in "iu":  # PyTorch promotes integer input (its in-place form refuses the cast)
+        input = input.to(ember_dtype.get_default_dtype())
     steps = Tensor._wrap(-np.arange(p, dtype=input._data.dtype) / 2)
     r = (input.unsqueeze(-1) + steps).lgamma().sum(-1)
     return r + p * (p - 1) / 4 * math.log(math.pi)

@@ -394,3 +394,26 @@ def test_mvlgamma_outside_domain_and_integer_input():
     torch = pytest.importorskip("torch")
     t = torch.mvlgamma(torch.tensor([0.4, 0.5, 1.5, -1.0, float("nan")]), 2).numpy()
     np.testing.assert_allclose(got, t, rtol=1e-6)
+
+
+# ------------------------------------------------- 2. _threaded without its unused kmin
+def test_threaded_takes_no_size_and_its_callers_still_run():
+    import inspect
+
+    from ember._ops import elementwise as E
+
+    assert list(inspect.signature(E._threaded).parameters) == ["expr", "kinds", "operands",
+                                                               "out"]
+    n = E._KMIN  # large enough for every caller's kernel path
+    x = np.linspace(-3, 3, n, dtype=np.float32)
+    t = ember.from_numpy(x.copy())
+    np.testing.assert_array_equal(ember.rsqrt(t.abs() + 1).numpy(),
+                                  (1 / np.sqrt(np.abs(x) + 1)).astype(np.float32))  # unary
+    np.testing.assert_array_equal(ember.remainder(t, 0.7).numpy(),
+                                  np.remainder(x, np.float32(0.7)))  # binary
+    c = t.clone().clamp_(-1.0, 2.0)  # clamp_'s in-place kernel
+    np.testing.assert_array_equal(c.numpy(), np.clip(x, -1, 2))
+    ys = [ember.from_numpy(x.copy()) for _ in range(2)]
+    ember._foreach_add_(ys, [t, t], alpha=0.5)  # foreach._kernel
+    for y in ys:
+        np.testing.assert_allclose(y.numpy(), x + 0.5 * x, rtol=1e-6)

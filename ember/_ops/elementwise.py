@@ -68,6 +68,7 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     "lerp": ("a + (b - a) * c", "f", _KMIN), "addcmul": ("a + d * b * c", "f", _KMIN),
     "addcdiv": ("a + d * b / c", "f", _KMIN), "add_alpha": ("a + b * c", "fi", _KMIN),
     "sub_alpha": ("a - b * c", "fi", _KMIN),
+    "div_trunc": ("trunc(a / b)", "f", _KMIN),  # div(rounding_mode="trunc"): NumPy's 2 passes
     # fused optimizer steps (foreach.py), each update in the records' operation order:
     # SGD's buf * momentum + g, Adagrad's sum + g * g and x + (clr * g) / (sqrt(sum) + eps)
     "sgd_momentum": ("a * c + b", "f", _KMIN), "adagrad_sum": ("a + b * b", "f", _KMIN),
@@ -90,7 +91,7 @@ def _kernel_for(name, *operands):
     x = operands[0]
     if x.__class__ is not _ndarray or x.size < kmin:
         return None
-    return _threaded(expr, kinds, operands, None, kmin)
+    return _threaded(expr, kinds, operands)
 
 
 def _plain(*tensors):
@@ -105,7 +106,7 @@ def _plain(*tensors):
     return True
 
 
-def _threaded(expr, kinds, operands, out=None, kmin=None):  # noqa: ARG001 - the entry's size, kept for a per-class rule
+def _threaded(expr, kinds, operands, out=None):
     """The threaded kernel's result for these operands (into ``out`` when given), or None
     (NOTE [ Threaded elementwise kernels ]); imported on first use, so ``import ember`` does
     not load the generator."""
@@ -166,7 +167,7 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
         if to_float and d.dtype.kind in _INTLIKE:
             d = d.astype(_default_float_np())
         if kmin is not None and d.__class__ is _ndarray and d.size >= kmin:
-            r = _threaded(texpr or opdef.expr, tkinds, (d,), None, kmin)
+            r = _threaded(texpr or opdef.expr, tkinds, (d,))
             if r is None:
                 r = fwd(d)
         else:
@@ -574,7 +575,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
             b = _asarray(b).astype(_default_float_np())
         if kmin is not None and (a.size if a.__class__ is _ndarray else
                                  b.size if b.__class__ is _ndarray else 0) >= kmin:
-            r = _threaded(texpr or opdef.expr, tkinds, (a, b), None, kmin)
+            r = _threaded(texpr or opdef.expr, tkinds, (a, b))
         else:
             r = None
         if r is None:
@@ -1166,8 +1167,10 @@ def div(input, other, *, rounding_mode=None, out=None):
     elif rounding_mode == "floor":
         r = floor_divide.core(input, other)
     elif rounding_mode == "trunc":
-        r = _div_core(input, other).trunc() if _is_float(input, other) else \
-            _trunc_int_div(input, other)
+        r = _fused("div_trunc", (input, other)) if _is_float(input, other) else None
+        if r is None:
+            r = _div_core(input, other).trunc() if _is_float(input, other) else \
+                _trunc_int_div(input, other)
     elif not isinstance(rounding_mode, str):
         raise TypeError(f"div(): argument 'rounding_mode' must be str, not "
                         f"{type(rounding_mode).__name__}")
@@ -1490,7 +1493,7 @@ def _clamp_(self, min=None, max=None):
     expr, kinds, kmin = THREADED[key]
     bounds = tuple(b for b in (min, max) if b is not None)
     if d.size < kmin or not d.flags.c_contiguous or \
-            _threaded(expr, kinds, (d, *bounds), d, kmin) is None:
+            _threaded(expr, kinds, (d, *bounds), d) is None:
         # the NumPy forward's operations, in place: min(max(x, lo), hi)
         if min is not None:
             xp.maximum(d, min, out=d)

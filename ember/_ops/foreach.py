@@ -225,8 +225,8 @@ def _kernel(name, operands, out=None, expr=None):
     entry = _E.THREADED.get(name)
     if entry is None or x.size < entry[2]:
         return None
-    texpr, kinds, kmin = entry
-    return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out, kmin)
+    texpr, kinds, _ = entry
+    return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out)
 
 
 def _cast(r, dt):

@@ -3,7 +3,8 @@
 
 Fast paths covered: SGD's whole update as threaded kernels (NOTE [ SGD as threaded
 kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [ erfc and
-erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel.
+erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel;
+``div(rounding_mode="trunc")`` on floats as one kernel.
 """
 
 import itertools
@@ -202,3 +203,28 @@ def test_fused_adagrad_matches_torch():
     torch._fused_adagrad_(tx, [torch.from_numpy(g)], ts, [torch.tensor(2.0)], **kw)
     np.testing.assert_allclose(es[0].numpy(), ts[0].numpy(), rtol=1e-6)
     np.testing.assert_allclose(ex[0].numpy(), tx[0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- div.trunc
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_div_trunc_kernel_equals_numpy(dt):
+    a, b = _special(dt, seed=8), _special(dt, seed=9)
+    b[:16 * 16] = np.repeat(a[:16], 16)  # every special value against every other
+    for other in (b, 2.5, -0.0):
+        def run(other=other):
+            o = ember.from_numpy(other) if isinstance(other, np.ndarray) else other
+            return ember.div(ember.from_numpy(a), o, rounding_mode="trunc").numpy()
+        _same(*_both(run))
+
+
+def test_div_trunc_matches_torch_and_gradient_is_zero():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    a = (rng.standard_normal(N) * 100).astype(np.float32)
+    b = rng.standard_normal(N).astype(np.float32)
+    got = ember.div(ember.from_numpy(a), ember.from_numpy(b), rounding_mode="trunc").numpy()
+    want = torch.div(torch.from_numpy(a), torch.from_numpy(b), rounding_mode="trunc").numpy()
+    _same(got, want)
+    x = ember.from_numpy(a).requires_grad_()  # with a graph: the composite, zero gradient
+    (g,) = ember.autograd.grad(ember.div(x, 3.0, rounding_mode="trunc").sum(), x)
+    assert not g.numpy().any()

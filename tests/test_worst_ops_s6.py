@@ -4,7 +4,8 @@
 Fast paths covered: SGD's whole update as threaded kernels (NOTE [ SGD as threaded
 kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [ erfc and
 erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel;
-``div(rounding_mode="trunc")`` on floats as one kernel.
+``div(rounding_mode="trunc")`` on floats as one kernel; float32 sums along a run (32 partial
+sums); the global adaptive average pool with a graph (a mean).
 """
 
 import itertools
@@ -228,3 +229,38 @@ def test_div_trunc_matches_torch_and_gradient_is_zero():
     x = ember.from_numpy(a).requires_grad_()  # with a graph: the composite, zero gradient
     (g,) = ember.autograd.grad(ember.div(x, 3.0, rounding_mode="trunc").sum(), x)
     assert not g.numpy().any()
+
+
+# ----------------------------------------------------------------------------- sums
+@pytest.mark.parametrize("shape, dim", [((1_000_003,), None), ((64, 4099), -1), ((3, 70001), 1)])
+def test_float32_sum_along_a_run_is_the_double_sum_rounded(shape, dim):
+    """32 partial double sums (NOTE [ Threaded sums and scans ]): the float64 sum rounded
+    once, within an ulp, whatever the run's length modulo 32."""
+    x = np.random.default_rng(11).standard_normal(shape).astype(np.float32)
+    got = ember.from_numpy(x).sum(dim).numpy()
+    want = x.astype(np.float64).sum(dim).astype(np.float32)
+    assert _ulps32(got, want).max() <= 1
+    got_m = ember.from_numpy(x).mean(dim).numpy()
+    want_m = x.astype(np.float64).mean(dim).astype(np.float32)
+    assert _ulps32(got_m, want_m).max() <= 1
+
+
+# ----------------------------------------------------------------------------- adaptive_avg_pool2d
+def test_global_adaptive_avg_pool_graph_and_no_graph_paths():
+    F = ember.nn.functional
+    x = np.random.default_rng(12).standard_normal((4, 8, 33, 31)).astype(np.float32)
+    want = x.astype(np.float64).mean((2, 3), keepdims=True)
+    xe = ember.from_numpy(x).requires_grad_()
+    y = F.adaptive_avg_pool2d(xe, 1)  # graph: the mean
+    with ember.no_grad():
+        y0 = F.adaptive_avg_pool2d(xe, 1)  # no graph: the matrix-vector product
+    np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(y0.numpy(), want, rtol=1e-5, atol=1e-7)
+    g = np.random.default_rng(13).standard_normal((4, 8, 1, 1)).astype(np.float32)
+    (gx,) = ember.autograd.grad(y, xe, ember.from_numpy(g))
+    np.testing.assert_allclose(gx.numpy(), np.broadcast_to(g / (33 * 31), x.shape), rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    xt = torch.from_numpy(x).requires_grad_()
+    (gt,) = torch.autograd.grad(torch.nn.functional.adaptive_avg_pool2d(xt, 1), xt,
+                                torch.from_numpy(g))
+    np.testing.assert_allclose(gx.numpy(), gt.numpy(), rtol=1e-6)

@@ -185,8 +185,14 @@ def _adaptive_avg(name, input, nd, output_size):
     lead = tuple(input.shape[:input.ndim - nd])
     sizes = tuple(input.shape[input.ndim - nd:])
     if sizes != out and all(o == 1 for o in out):
+        if GRAD.enabled and input.requires_grad:
+            # With a graph: a mean, whose gradient is one broadcast pass; the product's
+            # gradient is an outer product through BLAS (k = 1), which took 1.8-4 ms for
+            # 1M float32 inputs against 0.3 ms (PyTorch 0.33 ms fwd+bwd). Both forwards
+            # are accurate sums (double accumulation, BLAS's dot), equal within rounding.
+            return input.mean(tuple(range(len(lead), input.ndim)), keepdim=True)
         # The global pool of every classifier head: one matrix-vector product over the
-        # flattened spatial dims (BLAS beats NumPy's sum here), its gradient an outer product.
+        # flattened spatial dims (BLAS beats NumPy's sum here: 63 us against 140 for 1M).
         L = math.prod(sizes)
         v = Tensor._wrap(np.full((L, 1), 1 / L, dt)).to(input.device)
         return ember.matmul(input.reshape(lead + (L,)), v).reshape(lead + out)

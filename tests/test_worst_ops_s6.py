@@ -5,7 +5,8 @@ Fast paths covered: SGD's whole update as threaded kernels (NOTE [ SGD as thread
 kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [ erfc and
 erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel;
 ``div(rounding_mode="trunc")`` on floats as one kernel; float32 sums along a run (32 partial
-sums); the global adaptive average pool with a graph (a mean).
+sums); the global adaptive average pool with a graph (a mean); the step functions' zero
+gradients as a fill.
 """
 
 import itertools
@@ -264,3 +265,18 @@ def test_global_adaptive_avg_pool_graph_and_no_graph_paths():
     (gt,) = torch.autograd.grad(torch.nn.functional.adaptive_avg_pool2d(xt, 1), xt,
                                 torch.from_numpy(g))
     np.testing.assert_allclose(gx.numpy(), gt.numpy(), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- step functions
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "sign", "sgn", "round"])
+def test_step_function_gradients_are_zeros_like_pytorch(name):
+    """zeros_like(grad), as PyTorch's formulas: 0 even for a NaN or infinite gradient."""
+    x = ember.tensor([1.5, -2.0, 0.0, 3.7], requires_grad=True)
+    g = ember.tensor([float("nan"), -3.0, float("inf"), 2.0])
+    (gx,) = ember.autograd.grad(getattr(ember, name)(x), x, g)
+    assert gx.dtype == x.dtype and np.array_equal(gx.numpy(), np.zeros(4, np.float32))
+    assert not np.signbit(gx.numpy()).any()
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor([1.5, -2.0, 0.0, 3.7], requires_grad=True)
+    (gt,) = torch.autograd.grad(getattr(torch, name)(xt), xt, torch.from_numpy(g.numpy()))
+    assert np.array_equal(gx.numpy(), gt.numpy(force=True))  # (sgn's is a ZeroTensor)

@@ -224,7 +224,9 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
 
 
 def _zero_grad(g, x, y):  # noqa: ARG001 - the backward formula's fixed signature
-    return g * 0
+    # PyTorch's zeros_like(grad) for the step functions (floor, sign, ...): zeros even where
+    # the incoming gradient is NaN or inf, and a fill instead of a multiply's pass
+    return FUNCTIONS["zeros_like"](g)
 
 
 def _sigmoid(x):
@@ -444,7 +446,8 @@ def _round_fwd(x, decimals):
 
 # round(x) is RoundBackward0, round(x, decimals=d) RoundBackward1 (an explicit decimals=0
 # reads as the first here: the attribute cannot tell them apart)
-_round0 = OpDef("round", _round_fwd, lambda n, g: (g * 0,), node_name="RoundBackward0",
+_round0 = OpDef("round", _round_fwd, lambda n, g: (FUNCTIONS["zeros_like"](g),),
+                node_name="RoundBackward0",
                 attrs=("decimals",),
                 node_names=lambda p: "RoundBackward1" if p[0] else "RoundBackward0")
 
@@ -465,7 +468,7 @@ def _sgn_bwd(ctx, g):
     x, = ctx.inputs
     y = ctx.output
     if not x.is_complex():
-        return (g * 0,)
+        return (_zero_grad(g, x, y),)
     # sgn(z) = z/|z| is not holomorphic: dL/dz = (g - sgn(z)^2 conj(g)) / (2|z|), 0 at z = 0
     a = x.abs()
     return (((g - y * y * g.conj()) / (2 * a)).masked_fill(a == 0, 0),)

@@ -52,6 +52,7 @@ import numpy as np
 from ember._codegen.kernel import c_library, get_num_threads
 
 _COMMON = r"""
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,22 +400,192 @@ void col2im_SFX(const T* restrict cols, T* restrict y, long M, long C, long H, l
 
 /* y (M, O, P) = res (M, P, O) transposed, plus bias[o] when given: the channels-last GEMM
    result written into NCHW in one threaded pass (in 16x16 tiles, so both sides move in
-   cache lines) instead of a bias pass and a transposing copy. */
+   cache lines) instead of a bias pass and a transposing copy. Sample n of res starts at
+   res + n * ldm (ldm >= P * O: the row-shift kernels' results hold unused rows between
+   samples). */
 void to_nchw_SFX(const T* restrict res, const T* restrict bias, T* restrict y, long M,
-                 long P, long O, int nt)
+                 long P, long O, long ldm, int nt)
 {
     long tp = (P + 15) / 16, to = (O + 15) / 16;
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (long t = 0; t < M * tp * to; t++) {
         long n = t / (tp * to), p0 = (t / to) % tp * 16, o0 = t % to * 16;
         long p1 = p0 + 16 < P ? p0 + 16 : P, o1 = o0 + 16 < O ? o0 + 16 : O;
-        const T* r = res + n * P * O;
+        const T* r = res + n * ldm;
         T* yn = y + n * O * P;
         for (long o = o0; o < o1; o++) {
             T b = bias ? bias[o] : (T)0;
             for (long p = p0; p < p1; p++) yn[o * P + p] = r[p * O + o] + b;
         }
     }
+}
+
+/* The inverse of to_nchw without bias, for the row-shift weight gradient: rows (M, L, O)
+   with rows[n, p, o] = g[n, o, p] for p < P and zeros for P <= p < L (the rows of output
+   positions that the row-shift products compute but do not keep), in 16x16 tiles. */
+void from_nchw_SFX(const T* restrict g, T* restrict rows, long M, long P, long O, long L,
+                   int nt)
+{
+    long tp = (P + 15) / 16, to = (O + 15) / 16;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long t = 0; t < M * (tp * to + 1); t++) {
+        long n = t / (tp * to + 1), i = t % (tp * to + 1);
+        T* r = rows + n * L * O;
+        if (i == tp * to) {  /* the sample's unused rows */
+            memset(r + P * O, 0, sizeof(T) * (L - P) * O);
+            continue;
+        }
+        long p0 = i / to * 16, o0 = i % to * 16;
+        long p1 = p0 + 16 < P ? p0 + 16 : P, o1 = o0 + 16 < O ? o0 + 16 : O;
+        const T* gn = g + n * O * P;
+        for (long p = p0; p < p1; p++)
+            for (long o = o0; o < o1; o++) r[p * O + o] = gn[o * P + p];
+    }
+}
+
+/* Row-shift packing (NOTE [ Row-shift convolution ] in _ops/conv.py): X3 (N, Hp, OW, KW,
+   C) with X3[n, h, ow, kw, c] = x[n, c, h - ph, ow*sw + kw*dw - pw] (zero outside x; the
+   kernel rows are not packed: each is a shifted row window of X3). One task per (sample,
+   padded row): the input row of every channel is transposed into a small zero-bordered
+   (Wp, C) buffer of the thread's (L1-resident), then each output column's window is one
+   memcpy of KW*C values (dilation 1) or KW of C. */
+void rs_pack_SFX(const T* restrict x, T* restrict X3, long N, long C, long H, long W,
+                 long Hp, long OW, long KW, long sw, long ph, long pw, long dw, int nt)
+{
+    long Wp = (OW - 1) * sw + (KW - 1) * dw + 1;
+    long c0 = pw > 0 ? pw : 0, c1 = pw + W < Wp ? pw + W : Wp;
+    if (c1 < c0) c1 = c0;
+    long row = OW * KW * C;
+    #pragma omp parallel num_threads(nt)
+    {
+        T* buf = calloc((size_t)(Wp * C), sizeof(T));  /* border columns stay zero */
+        #pragma omp for schedule(static)
+        for (long t = 0; t < N * Hp; t++) {
+            long n = t / Hp, ih = t % Hp - ph;
+            T* dst = X3 + t * row;
+            if (ih < 0 || ih >= H) { memset(dst, 0, sizeof(T) * row); continue; }
+            const T* xr = x + n * C * H * W + ih * W - pw;
+            for (long q0 = c0; q0 < c1; q0 += 8) {  /* 8 columns x C channels at a time */
+                long q1 = q0 + 8 < c1 ? q0 + 8 : c1;
+                for (long c = 0; c < C; c++) {
+                    const T* xc = xr + c * H * W;
+                    for (long q = q0; q < q1; q++) buf[q * C + c] = xc[q];
+                }
+            }
+            if (dw == 1) {
+                for (long ow = 0; ow < OW; ow++, dst += KW * C)
+                    memcpy(dst, buf + ow * sw * C, sizeof(T) * KW * C);
+            } else {
+                for (long ow = 0; ow < OW; ow++)
+                    for (long kw = 0; kw < KW; kw++, dst += C)
+                        memcpy(dst, buf + (ow * sw + kw * dw) * C, sizeof(T) * C);
+            }
+        }
+        free(buf);
+    }
+}
+
+/* The adjoint of rs_pack: gx (N, C, H, W) = the sum, over the (ow, kw) that read input
+   column iw = ow*sw + kw*dw - pw, of X3[n, ih + ph, ow, kw, c] (zero where none does). One
+   task per (sample, input row): the row's KW*C runs are added into a zeroed (Wp, C)
+   buffer of the thread's, then transposed into the NCHW row of every channel. */
+void rs_unpack_SFX(const T* restrict X3, T* restrict gx, long N, long C, long H, long W,
+                   long Hp, long OW, long KW, long sw, long ph, long pw, long dw, int nt)
+{
+    long Wp = (OW - 1) * sw + (KW - 1) * dw + 1;
+    long row = OW * KW * C;
+    #pragma omp parallel num_threads(nt)
+    {
+        T* buf = malloc(sizeof(T) * Wp * C);
+        #pragma omp for schedule(static)
+        for (long t = 0; t < N * H; t++) {
+            long n = t / H, ih = t % H, h = ih + ph;
+            T* gr = gx + n * C * H * W + ih * W;
+            if (h < 0 || h >= Hp) {
+                for (long c = 0; c < C; c++) memset(gr + c * H * W, 0, sizeof(T) * W);
+                continue;
+            }
+            memset(buf, 0, sizeof(T) * Wp * C);
+            const T* src = X3 + (n * Hp + h) * row;
+            for (long ow = 0; ow < OW; ow++)
+                for (long kw = 0; kw < KW; kw++, src += C) {
+                    T* d = buf + (ow * sw + kw * dw) * C;
+                    for (long c = 0; c < C; c++) d[c] += src[c];
+                }
+            for (long q0 = 0; q0 < W; q0 += 8) {  /* 8 columns x C channels at a time */
+                long q1 = q0 + 8 < W ? q0 + 8 : W;
+                for (long c = 0; c < C; c++) {
+                    T* gc = gr + c * H * W;
+                    for (long iw = q0; iw < q1; iw++) {
+                        long q = iw + pw;
+                        gc[iw] = q >= 0 && q < Wp ? buf[q * C + c] : (T)0;
+                    }
+                }
+            }
+        }
+        free(buf);
+    }
+}
+
+/* Row-shift products (NOTE [ Row-shift convolution ] in _ops/conv.py) through the CBLAS
+   gemm at `fn` (64-bit sizes): for every kernel row k, C_k += A_k @ B_k with A_k = A + k*sa
+   (M x K, leading dimension lda, transposed when ta), B_k = B + k*sb (K x N), C_k = C +
+   k*sc (M x N, ldc), the first k with beta = 0. The M rows run in pieces of r rows (r*N*K
+   under ~10**6 multiply-adds, where OpenBLAS takes its small-matrix kernels, ~20% faster
+   here than its packed path) split over the threads, every kernel row of a piece done
+   before the next piece (its C rows stay in cache). sc must be 0: pieces must not
+   overlap. */
+typedef void (*gemm_SFX_t)(int, int, int, long, long, long, T, const T*, long, const T*,
+                           long, T, T*, long);
+
+void rs_mm_SFX(void* fn, int ta, int tb, long M, long N, long K, long KH, const T* A,
+               long lda, long sa, const T* B, long ldb, long sb, T* C, long ldc, long r,
+               int nt)
+{
+    gemm_SFX_t f = (gemm_SFX_t)fn;
+    long np = (M + r - 1) / r;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long i = 0; i < np; i++) {
+        long m0 = i * r, m = M - m0 < r ? M - m0 : r;
+        for (long k = 0; k < KH; k++) {
+            const T* a = A + k * sa + (ta == 112 ? m0 : m0 * lda);
+            f(101, ta, tb, m, N, K, (T)1, a, lda, B + k * sb, ldb, k ? (T)1 : (T)0,
+              C + m0 * ldc, ldc);
+        }
+    }
+}
+
+/* The row-shift weight gradient's products: G (O x KH*N, row-major) = sum over rows t in
+   [0, R) and kernel rows k of GY[t]^T X[t + k*s] (GY (R, O) rows, X rows of N values at
+   stride N), i.e. for every k the (O x R) @ (R x N) product written at column k*N. Each
+   thread sums pieces of r rows (the products' reduction dimension, small-matrix sized)
+   into a partial of its own; the partials are added at the end in thread order. */
+void rs_mmw_SFX(void* fn, long R, long O, long N, long KH, long s, const T* GY,
+                const T* X, T* G, long r, int nt)
+{
+    gemm_SFX_t f = (gemm_SFX_t)fn;
+    long np = (R + r - 1) / r, sz = O * KH * N;
+    if (nt > np) nt = np > 0 ? np : 1;
+    T* parts = calloc((size_t)(nt * sz), sizeof(T));
+    #pragma omp parallel num_threads(nt)
+    {
+        int me = omp_get_thread_num(), used = 0;
+        T* part = parts + me * sz;
+        #pragma omp for schedule(static)
+        for (long i = 0; i < np; i++) {
+            long m0 = i * r, m = R - m0 < r ? R - m0 : r;
+            for (long k = 0; k < KH; k++)
+                f(101, 112, 111, O, N, m, (T)1, GY + m0 * O, O, X + (m0 + k * s) * N, N,
+                  used ? (T)1 : (T)0, part + k * N, KH * N);
+            used = 1;
+        }
+    }
+    for (long j = 0; j < sz; j++) {
+        T acc = parts[j];
+        for (int t = 1; t < nt; t++) acc += parts[t * sz + j];
+        G[j] = acc;
+    }
+    free(parts);
 }
 
 /* Channels-last col2im: y (M, C, H, W) = bias + the sum over taps of cols (M, IH, IW, KH,
@@ -460,11 +631,25 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
 _NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col",
-                                     "col2im", "to_nchw", "col2im_l")
+                                     "col2im", "to_nchw", "col2im_l", "from_nchw", "rs_pack",
+                                     "rs_unpack", "rs_mm", "rs_mmw")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
 _lib = c_library(_SRC, _NAMES)
+
+
+def available():
+    """Whether the compiled kernels can run here (a compiler, kernels not disabled).
+
+    Returns:
+        True when the library is built (or loads from the cache).
+
+    Example:
+        >>> isinstance(available(), bool)
+        True
+    """
+    return _lib() is not None
 
 
 def _ok(*arrays):
@@ -600,16 +785,88 @@ def col2im(cols, m, c, inp, ks, s, lo, d, out):
 
 def to_nchw(res, b, y):
     """``y (M, O, *S)`` (contiguous) = ``res (M, P, O)`` transposed plus the bias ``b`` (or
-    None); False where the kernel does not apply (nothing written)."""
+    None); False where the kernel does not apply (nothing written). ``res`` may be a window
+    of a larger buffer whose samples lie further apart (rows contiguous within a sample)."""
     arrs = (res, y) if b is None else (res, y, b)
     if not all(type(a) is np.ndarray and a.dtype == y.dtype for a in arrs) \
             or y.dtype not in _SUFFIX or not y.flags.c_contiguous or _lib() is None:
         return False
     m, p, o = res.shape
-    res = np.ascontiguousarray(res)
+    isz = res.itemsize
+    if res.strides[1:] != (o * isz, isz) or res.strides[0] % isz \
+            or res.strides[0] < p * o * isz:
+        res = np.ascontiguousarray(res)
     b = None if b is None else np.ascontiguousarray(b)
     getattr(_lib(), "to_nchw_" + _SUFFIX[y.dtype])(
-        _ptr(res), _ptr(b), _ptr(y), _L(m), _L(p), _L(o), ctypes.c_int(get_num_threads()))
+        _ptr(res), _ptr(b), _ptr(y), _L(m), _L(p), _L(o), _L(res.strides[0] // isz),
+        ctypes.c_int(get_num_threads()))
+    return True
+
+
+def from_nchw(g, rows):
+    """``rows (M, L, O)`` (contiguous) = ``g (M, O, P)`` transposed in its first ``P`` rows per
+    sample, zeros in the other ``L - P``; False where the kernel does not apply."""
+    if type(g) is not np.ndarray or type(rows) is not np.ndarray or g.dtype != rows.dtype \
+            or g.dtype not in _SUFFIX or not rows.flags.c_contiguous or _lib() is None:
+        return False
+    m, o, p = g.shape
+    g = np.ascontiguousarray(g)
+    getattr(_lib(), "from_nchw_" + _SUFFIX[g.dtype])(
+        _ptr(g), _ptr(rows), _L(m), _L(p), _L(o), _L(rows.shape[1]),
+        ctypes.c_int(get_num_threads()))
+    return True
+
+
+def rs_mm(fn, a, lda, sa, ta, b, ldb, sb, tb, c, m, n, k, kh, r):
+    """Run :c:`rs_mm` (the row-shift products ``C += A_k @ B_k`` over kernel rows ``k``, rows
+    in pieces of ``r``) with the CBLAS gemm at address ``fn``; ``a``, ``b``, ``c`` are the
+    base arrays (offsets in elements are folded into their addresses by the caller)."""
+    getattr(_lib(), "rs_mm_" + _SUFFIX[c.dtype])(
+        ctypes.c_void_p(fn), ctypes.c_int(112 if ta else 111), ctypes.c_int(112 if tb else 111),
+        _L(m), _L(n), _L(k), _L(kh), ctypes.c_void_p(a), _L(lda), _L(sa), ctypes.c_void_p(b),
+        _L(ldb), _L(sb), ctypes.c_void_p(c.ctypes.data), _L(c.strides[0] // c.itemsize),
+        _L(r), ctypes.c_int(get_num_threads()))
+
+
+def rs_mmw(fn, gy, x, g, r_rows, o, n, kh, s, r):
+    """Run :c:`rs_mmw` (the row-shift weight gradient's products into ``g (O, kh*n)``)."""
+    getattr(_lib(), "rs_mmw_" + _SUFFIX[g.dtype])(
+        ctypes.c_void_p(fn), _L(r_rows), _L(o), _L(n), _L(kh), _L(s), _ptr(gy), _ptr(x),
+        _ptr(g), _L(r), ctypes.c_int(get_num_threads()))
+
+
+def rs_unpack(cols, lo, kw, sw, dw, gx):
+    """The adjoint of :func:`rs_pack`: ``gx (N, C, H, W)`` (contiguous, written) from
+    ``cols (N, hp, ow, kw, C)``, each value added at ``x[n, c, h - lo[0], j*sw + t*dw -
+    lo[1]]`` (positions outside ``gx`` dropped); False where the kernel does not apply."""
+    if not _ok(gx) or gx.ndim != 4 or type(cols) is not np.ndarray \
+            or cols.dtype != gx.dtype or not gx.flags.c_contiguous or _lib() is None:
+        return False
+    cols = np.ascontiguousarray(cols)
+    n, c, h, w = gx.shape
+    hp, ow = cols.shape[1:3]
+    if gx.size:
+        getattr(_lib(), "rs_unpack_" + _SUFFIX[gx.dtype])(
+            _ptr(cols), _ptr(gx), *[_L(v) for v in (n, c, h, w, hp, ow, kw, sw, lo[0], lo[1],
+                                                    dw)],
+            ctypes.c_int(get_num_threads()))
+    return True
+
+
+def rs_pack(x, lo, kw, sw, dw, hp, ow, buf):
+    """Row-shift packing: ``buf (N, hp, ow, kw, C)`` (contiguous) from ``x (N, C, H, W)``,
+    ``buf[n, h, j, t, c] = x[n, c, h - lo[0], j*sw + t*dw - lo[1]]`` (zeros outside ``x``);
+    False where the kernel does not apply (nothing written)."""
+    if not _ok(x) or x.ndim != 4 or type(buf) is not np.ndarray or buf.dtype != x.dtype \
+            or not buf.flags.c_contiguous or _lib() is None:
+        return False
+    x = np.ascontiguousarray(x)
+    n, c, h, w = x.shape
+    if buf.size:
+        getattr(_lib(), "rs_pack_" + _SUFFIX[x.dtype])(
+            _ptr(x), _ptr(buf), *[_L(v) for v in (n, c, h, w, hp, ow, kw, sw, lo[0], lo[1],
+                                                  dw)],
+            ctypes.c_int(get_num_threads()))
     return True
 
 

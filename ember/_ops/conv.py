@@ -42,7 +42,7 @@ import math
 import numpy as np
 
 from ember._backends import xp_of
-from ember._codegen import conv_kernels
+from ember._codegen import blas, conv_kernels
 from ember._ops.core import FUNCTIONS, OpDef, apply
 from ember._tensor import Tensor
 
@@ -655,12 +655,14 @@ def _t_as_conv_ok(n, inp, s, out, cin):
             and _kc_order(n * math.prod(inp), cin))
 
 
-def _conv_t_as_conv(x, w, b, lo, d, out):
+def _conv_t_as_conv(x, w, b, lo, d, out, rs=False):
     ks = w.shape[2:]
     nd = len(ks)
     plo = tuple(di * (k - 1) - a for di, k, a in zip(d, ks, lo))
     phi = tuple(o - i + a for o, i, a in zip(out, x.shape[2:], lo))
     wf = w.swapaxes(0, 1)[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+    if rs:  # NOTE [ Row-shift convolution ]
+        return _rs_fwd(x, wf, b, (1,) * nd, plo, d, tuple(out))
     return _conv_fwd_l_blocked(x, wf, b, (1,) * nd, plo, phi, d, out)
 
 
@@ -693,6 +695,202 @@ def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
             gw += tmp
     # (O, *ks, C) -> (O, C, *ks)
     return np.ascontiguousarray(np.moveaxis(gw.reshape(o, *ks, c), -1, 1))
+
+
+# NOTE [ Row-shift convolution ]
+# With stride 1 along H, kernel row kh of a 2-d convolution reads the same input rows as
+# kernel row 0, shifted down by kh*dh rows. So the input is packed only along W: X3 (N, Hp,
+# OW, KW*C) with Hp = OH + (KH-1)*dh padded rows (rs_pack: one memcpy of KW*C values per
+# output column), and in X3's flat (N*Hp*OW, KW*C) row order the rows that kernel row kh
+# needs for output row (n, oh, ow) sit kh*dh*OW rows below those of kernel row 0. The
+# forward is then KH GEMMs of one row window of X3 each, summed into one (N*Hp*OW, O)
+# result by BLAS itself (beta = 1, NOTE [ Direct GEMM binding ]); its rows oh >= OH mix
+# neighbouring samples and are never read (to_nchw skips them). The packed buffer is KH
+# times smaller than im2col's (LeNet's second conv: 3.5 MB instead of 8.9 MB) at the price
+# of (Hp/OH - 1) extra GEMM rows (18% there, 12% on 16x16 'same' maps). The input
+# gradient (stride 1) is the same forward on gy with the flipped kernel; the weight
+# gradient is KH products X3_window^T @ GY written into the (O, KH, KW*C) result, GY the
+# output gradient in (N, Hp*OW, O) rows whose unused rows are zeros -- exact unless the
+# input holds inf/nan (0 * inf), which takes the channels-last path instead. 1-d
+# convolutions are one-row 2-d ones (any stride: with KH = 1 nothing shifts). Samples run
+# in blocks whose X3 holds about _RS_BLOCK elements. Without the direct BLAS binding the
+# same products run through np.matmul with a temporary per kernel row.
+_RS_BLOCK = 1 << 20
+
+
+def _rs_ok(x, ks, s, g, c, o):
+    """Whether the row-shift kernels take this convolution (host float32/64, groups 1,
+    1-d or 2-d with stride 1 along H, channels enough for a GEMM)."""
+    return (type(x) is np.ndarray and g == 1 and len(ks) in (1, 2) and x.dtype in _RS_DT
+            and (len(ks) == 1 or s[0] == 1) and ks[-1] * c >= 24 and o >= 8
+            and conv_kernels.available())
+
+
+_RS_DT = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_2d(x, ks, s, lo, hi, d):
+    """1-d convolution arguments as those of a one-row 2-d convolution."""
+    if len(ks) == 2:
+        return x, ks, s, lo, hi, d
+    return (x[:, :, None], (1, ks[0]), (1, s[0]), (0, lo[0]), (0, hi[0]), (1, d[0]))
+
+
+def _mm(a, b, out, beta):
+    """``out = a @ b + beta * out`` (beta 0 or 1) by direct BLAS, else np.matmul."""
+    if blas.gemm(a, b, out, beta):
+        return
+    if beta == 0:
+        np.matmul(a, b, out=out)
+    else:
+        out += a @ b
+
+
+def _rs_piece(per_row):
+    """Rows per piece for the threaded small-matrix products (rs_mm/rs_mmw: about 10**6
+    multiply-adds each, a multiple of 16), or 0 where pieces would be too short to pay
+    (wide layers, where OpenBLAS's own packed, threaded path is as fast)."""
+    r = min(1_000_000 // max(1, per_row), 512) // 16 * 16
+    return r if r >= 48 else 0
+
+
+def _rs_blocks(n, per_sample):
+    nb = max(1, min(n, _RS_BLOCK // max(1, per_sample)))
+    nb = -(-n // -(-n // nb))  # blocks of equal size
+    return nb, [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
+
+
+def _rs_fwd(x, w, b, s, lo, d, out):
+    """Row-shift forward of a 1-d/2-d convolution into a new (N, O, *out) array."""
+    nd = len(out)
+    o = w.shape[0]
+    y = np.empty((x.shape[0], o, *out), np.result_type(x, w))
+    if nd == 1:
+        x, w, out = x[:, :, None], w[:, :, None], (1, out[0])
+        s, lo, d = (1, s[0]), (0, lo[0]), (1, d[0])
+    n, c = x.shape[:2]
+    kh, kw = w.shape[2:]
+    oh, ow = out
+    hp = oh + (kh - 1) * d[0]
+    kc = kw * c
+    wl = _cl_weight(w)  # (O, KH*KW*C), the (kh, kw, c) order of X3's rows
+    fn, piece = blas.address(x.dtype), _rs_piece(o * kc)
+    wt = None
+    nb, blocks = _rs_blocks(n, hp * ow * kc)
+    buf = np.empty((nb, hp, ow, kw, c), x.dtype)
+    res = np.empty((nb * hp * ow, o), y.dtype)
+    y4 = y.reshape(n, o, oh, ow)
+    for n0, n1 in blocks:
+        m = n1 - n0
+        conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m])
+        xf = buf[:m].reshape(m * hp * ow, kc)
+        r = m * hp * ow - (kh - 1) * d[0] * ow
+        if fn and piece:
+            if wt is None:  # a row-major (KH*KC, O) operand: the NT small kernel is slower
+                wt = np.ascontiguousarray(wl.T)
+            conv_kernels.rs_mm(fn, xf.ctypes.data, kc, d[0] * ow * kc, False, wt.ctypes.data,
+                               o, kc * o, False, res, r, o, kc, kh, piece)
+        else:
+            for i in range(kh):
+                a0 = i * d[0] * ow
+                _mm(xf[a0:a0 + r], wl[:, i * kc:(i + 1) * kc].T, res[:r], 0 if i == 0 else 1)
+        conv_kernels.to_nchw(res[:m * hp * ow].reshape(m, hp * ow, o)[:, :oh * ow], b,
+                             y4[n0:n1])
+    return y
+
+
+def _rs_t(gy, w, b, s, lo, d, inp):
+    """Row-shift transposed convolution (the input gradient of a 1-d/2-d convolution with
+    input size ``inp``) into a new (N, C, *inp) array, or None where the weight holds
+    inf/nan: KH products GY @ W_kh^T added into shifted row windows of one X3-shaped
+    buffer (the adjoint of _rs_fwd's row windows), which rs_unpack sums into NCHW."""
+    if not np.isfinite(np.add.reduce(w, axis=None)):
+        return None
+    nd = len(inp)
+    c = w.shape[1]
+    y = np.empty((gy.shape[0], c, *inp), np.result_type(gy, w))
+    if nd == 1:
+        gy, w, inp = gy[:, :, None], w[:, :, None], (1, inp[0])
+        s, lo, d = (1, s[0]), (0, lo[0]), (1, d[0])
+    n, o = gy.shape[:2]
+    kh, kw = w.shape[2:]
+    oh, ow = gy.shape[2:]
+    hp = oh + (kh - 1) * d[0]
+    kc = kw * c
+    wl = _cl_weight(w)  # (O, KH*KW*C)
+    fn, piece = blas.address(gy.dtype), _rs_piece(o * kc)
+    nb, blocks = _rs_blocks(n, hp * ow * kc)
+    buf = np.empty((nb, hp, ow, kw, c), y.dtype)
+    sh = d[0] * ow  # rows between kernel rows
+    front = (kh - 1) * sh  # zero rows before GY: the gather form's reads above row 0
+    glp = np.empty((front + nb * hp * ow, o), gy.dtype)
+    glp[:front] = 0
+    y4 = y.reshape(n, c, *inp)
+    for n0, n1 in blocks:
+        m = n1 - n0
+        rows = m * hp * ow
+        conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow),
+                               glp[front:front + rows].reshape(m, hp * ow, o))
+        xf = buf[:m].reshape(rows, kc)
+        if fn and piece:
+            # gather form, X3 rows in independent pieces: X3[t] = sum_k GY[t - k*sh] W_k^T
+            conv_kernels.rs_mm(fn, glp.ctypes.data + front * o * glp.itemsize, o, -sh * o,
+                               False, wl.ctypes.data, kh * kc, kc, False, xf, rows, kc, o, kh,
+                               piece)
+        else:  # scatter form: X3[t + k*sh] += GY[t] W_k^T
+            r = rows - (kh - 1) * sh
+            g2 = glp[front:front + r]
+            xf[r:] = 0
+            for i in range(kh):
+                _mm(g2, wl[:, i * kc:(i + 1) * kc], xf[i * sh:i * sh + r], 0 if i == 0 else 1)
+        conv_kernels.rs_unpack(buf[:m], lo, kw, s[1], d[1], y4[n0:n1])
+    if b is not None:
+        y += b.reshape((c,) + (1,) * nd)
+    return y
+
+
+def _rs_w(x, gy, s, lo, d, ks):
+    """Row-shift weight gradient (O, C, *ks) of a 1-d/2-d convolution of x given gy, or None
+    where x holds inf/nan (see NOTE [ Row-shift convolution ])."""
+    if not np.isfinite(np.add.reduce(x, axis=None)):
+        return None
+    o = gy.shape[1]
+    nd = len(ks)
+    res = np.empty((o, x.shape[1], *ks), np.result_type(x, gy))
+    if nd == 1:
+        x, gy, ks = x[:, :, None], gy[:, :, None], (1, ks[0])
+        s, lo, d = (1, s[0]), (0, lo[0]), (1, d[0])
+    n, c = x.shape[:2]
+    kh, kw = ks
+    oh, ow = gy.shape[2:]
+    hp = oh + (kh - 1) * d[0]
+    kc = kw * c
+    nb, blocks = _rs_blocks(n, hp * ow * kc)
+    buf = np.empty((nb, hp, ow, kw, c), x.dtype)
+    gl = np.empty((nb, hp * ow, o), gy.dtype)
+    gw = np.empty((o, kh * kc), res.dtype)
+    fn, piece = blas.address(x.dtype), _rs_piece(o * kc)
+    tmp = None
+    for j, (n0, n1) in enumerate(blocks):
+        m = n1 - n0
+        conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m])
+        conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m])
+        xf = buf[:m].reshape(m * hp * ow, kc)
+        r = m * hp * ow - (kh - 1) * d[0] * ow
+        if fn and piece:
+            if j:
+                tmp = np.empty_like(gw) if tmp is None else tmp
+            conv_kernels.rs_mmw(fn, gl[:m], xf, tmp if j else gw, r, o, kc, kh,
+                                d[0] * ow, piece)
+            if j:
+                gw += tmp
+            continue
+        g2 = gl[:m].reshape(m * hp * ow, o)[:r].T  # (O, R), a transposed view
+        for i in range(kh):
+            a0 = i * d[0] * ow
+            _mm(g2, xf[a0:a0 + r], gw[:, i * kc:(i + 1) * kc], 0 if j == 0 else 1)
+    res.reshape(o, c, kh * kw)[...] = gw.reshape(o, kh * kw, c).swapaxes(1, 2)
+    return res
 
 
 # NOTE [ Dead kernel taps ]
@@ -792,6 +990,8 @@ def _conv_fwd_all(*args):
     ks = w.shape[2:]
     out_l = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
                   in zip(x.shape[2:], lo, hi, ks, s, d))
+    if _rs_ok(x, ks, s, g, x.shape[1], w.shape[0]):  # NOTE [ Row-shift convolution ]
+        return _rs_fwd(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out_l)
     if _channels_last(x.shape[1], out_l, g):
         if _blocked(x, g):
             return _conv_fwd_l_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d,
@@ -838,6 +1038,10 @@ def _conv_t_fwd_all(*args):
         # the adjoint of a pointwise convolution: W^T per sample (a (Cout, Cin) copy)
         wt = w.reshape(w.shape[0], w.shape[1]).T.reshape(w.shape[1], w.shape[0], *w.shape[2:])
         return _pw_fwd(x, wt, arrs[2] if len(arrs) == 3 else None)
+    if _rs_ok(x, w.shape[2:], s, g, w.shape[1], x.shape[1]):  # NOTE [ Row-shift ...
+        y = _rs_t(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, tuple(out))
+        if y is not None:
+            return y
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
         if _blocked(x, g):
             if _t_as_conv_ok(x.shape[0], x.shape[2:], s, out, x.shape[1]):
@@ -887,6 +1091,10 @@ def _conv_w_fwd_all(x, gy, p):
     s, lo, hi, d, g, ks = p
     if _pointwise(x, ks, s, lo, hi, g) and gy.shape[2:] == x.shape[2:]:
         return _pw_w(x, gy)  # NOTE [ Pointwise convolution as batched GEMMs ]
+    if _rs_ok(x, ks, s, g, x.shape[1], gy.shape[1]):  # NOTE [ Row-shift convolution ]
+        gw = _rs_w(x, gy, s, lo, d, ks)
+        if gw is not None:
+            return gw
     if _channels_last(x.shape[1], gy.shape[2:], g):
         if _blocked(x, g):
             return _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks)

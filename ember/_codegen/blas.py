@@ -1,0 +1,177 @@
+"""A direct binding of the BLAS matrix product that NumPy itself links (``sgemm``/``dgemm``).
+
+NOTE [ Direct GEMM binding ]
+NumPy's ``matmul`` hands 2-D products to its bundled OpenBLAS, but only as
+``C = A @ B``: it cannot accumulate into an existing result (``beta = 1``), and a
+row-strided view that is not contiguous is copied first. The row-shift convolution kernels
+(NOTE [ Row-shift convolution ] in ``_ops/conv.py``) need exactly those two things: KH
+products summed into one result, each reading a row window of one packed buffer. This module
+finds the CBLAS ``gemm`` of the OpenBLAS that NumPy loaded (through threadpoolctl when it is
+installed, else the library file next to NumPy, ``numpy.libs``) and calls it with ctypes
+(which releases the GIL). NumPy's wheels export it under a ``scipy_`` prefix with a ``64_``
+suffix (64-bit integers); a 32-bit-integer build's ``scipy_cblas_sgemm`` is accepted too.
+Where none is found, or ``EMBER_BLAS_DIRECT=0``, :func:`gemm` returns False and callers use
+``np.matmul``. The library's own thread count (OpenBLAS's pool, as for ``matmul``) applies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+# symbol prefix -> integer type of its dimension arguments
+_VARIANTS = (("scipy_cblas_{}gemm64_", ctypes.c_int64), ("cblas_{}gemm64_", ctypes.c_int64),
+             ("scipy_cblas_{}gemm", ctypes.c_int32))
+_FOUND = []  # [{dtype: (function, int type)}], looked up once per process
+
+
+def _candidates():
+    """Paths of the OpenBLAS libraries NumPy may have loaded, the most likely first."""
+    paths = []
+    try:
+        from threadpoolctl import threadpool_info
+
+        paths += [i["filepath"] for i in threadpool_info()
+                  if i.get("user_api") == "blas" and i.get("internal_api") == "openblas"]
+    except Exception:  # noqa: BLE001 - optional dependency, or it cannot read the library
+        pass
+    base = os.path.dirname(os.path.dirname(np.__file__))
+    paths += sorted(glob.glob(os.path.join(base, "numpy.libs", "*openblas*")))
+    return paths
+
+
+def _lookup():
+    found = {}
+    if os.environ.get("EMBER_BLAS_DIRECT", "1") == "0":
+        return found
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for pattern, ity in _VARIANTS:
+            fns = {}
+            for dt, ch, fty in ((np.float32, "s", ctypes.c_float),
+                                (np.float64, "d", ctypes.c_double)):
+                fn = getattr(lib, pattern.format(ch), None)
+                if fn is None:
+                    break
+                fn.restype = None
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ity, ity, ity, fty,
+                               ctypes.c_void_p, ity, ctypes.c_void_p, ity, fty,
+                               ctypes.c_void_p, ity]
+                fns[np.dtype(dt)] = (fn, ity)
+            if len(fns) == 2:
+                return fns
+    return found
+
+
+def available(dtype=np.float32):
+    """Whether :func:`gemm` can run products of ``dtype`` (float32 or float64).
+
+    Args:
+        dtype: a NumPy dtype.
+
+    Returns:
+        True where a CBLAS ``gemm`` of that type was found.
+
+    Example:
+        >>> import numpy as np
+        >>> isinstance(available(np.float32), bool)
+        True
+    """
+    if not _FOUND:
+        _FOUND.append(_lookup())
+    return np.dtype(dtype) in _FOUND[0]
+
+
+def address(dtype=np.float32):
+    """The address of the CBLAS ``gemm`` of ``dtype`` with 64-bit integer arguments, for C
+    kernels that call it themselves (``int`` order/transpose flags, ``int64`` sizes), or
+    None where none was found (or only a 32-bit-integer one).
+
+    Args:
+        dtype: float32 or float64.
+
+    Returns:
+        An integer address, or None.
+
+    Example:
+        >>> import numpy as np
+        >>> address(np.float32) is None or address(np.float32) > 0
+        True
+    """
+    if not available(dtype):
+        return None
+    fn, ity = _FOUND[0][np.dtype(dtype)]
+    return ctypes.cast(fn, ctypes.c_void_p).value if ity is ctypes.c_int64 else None
+
+
+def _operand(a):
+    """(transpose flag, leading dimension) of a 2-D view for a row-major CBLAS call, or
+    None where BLAS cannot read it in place."""
+    isz = a.itemsize
+    s0, s1 = a.strides
+    r, c = a.shape
+    if (s1 == isz or c == 1) and s0 % isz == 0 and s0 // isz >= max(c, 1):
+        return _NO_TRANS, s0 // isz
+    if (s0 == isz or r == 1) and s1 % isz == 0 and s1 // isz >= max(r, 1):
+        return _TRANS, s1 // isz
+    return None
+
+
+def gemm(a, b, out, beta=0.0):
+    """``out = a @ b + beta * out`` by the BLAS that NumPy links, in place.
+
+    Every operand may be a row- or column-strided 2-D view (a window of rows of a larger
+    buffer, a transposed matrix): no copy is made. ``out`` must be row-major (unit
+    column stride).
+
+    Args:
+        a: (M, K) array of float32 or float64.
+        b: (K, N) array of the same dtype.
+        out: (M, N) array of the same dtype, written in place.
+        beta: multiplier of ``out``'s current contents (0: they are ignored).
+
+    Returns:
+        True when the product ran; False (``out`` untouched) where no BLAS was found, the
+        dtypes differ or are not float32/float64, or an operand is not a plain strided view.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.ones((2, 3), np.float32); b = np.ones((3, 4), np.float32)
+        >>> c = np.zeros((2, 4), np.float32)
+        >>> gemm(a, b, c) and bool((c == 3).all()) or not available(np.float32)
+        True
+    """
+    dt = out.dtype
+    if not available(dt) or a.dtype != dt or b.dtype != dt or a.ndim != 2 or b.ndim != 2 \
+            or out.ndim != 2:
+        return False
+    m, k = a.shape
+    n = out.shape[1]
+    if b.shape != (k, n) or out.shape[0] != m:
+        raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {out.shape} do not match")
+    if not all(type(v) is np.ndarray for v in (a, b, out)) or not out.flags.writeable:
+        return False
+    if m == 0 or n == 0:
+        return True
+    if k == 0:
+        if beta == 0:
+            out.fill(0)
+        else:
+            out *= beta
+        return True
+    ta, tb = _operand(a), _operand(b)
+    if ta is None or tb is None or out.strides[1] != dt.itemsize \
+            or out.strides[0] % dt.itemsize or out.strides[0] // dt.itemsize < n:
+        return False
+    fn, ity = _FOUND[0][dt]
+    ldc = out.strides[0] // dt.itemsize
+    fn(_ROW_MAJOR, ta[0], tb[0], m, n, k, 1.0, a.ctypes.data, ta[1], b.ctypes.data, tb[1],
+       float(beta), out.ctypes.data, ldc)
+    return True

@@ -56,7 +56,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("baddbmm", "MmBackward0", "BaddbmmBackward0"): _FUSED,
     ("addcdiv", "AddBackward0", "AddcdivBackward0"): _FUSED,
     ("addcmul", "AddBackward0", "AddcmulBackward0"): _FUSED,
-    ("lerp", "AddBackward0", "LerpBackward0"): _FUSED,
     ("lerp", "AddBackward0", "LerpBackward1"): _FUSED,
     ("masked_fill", "WhereBackward0", "MaskedFillBackward0"): _FUSED,
     ("masked_fill", "WhereBackward0", "MaskedFillBackward1"): _FUSED,

@@ -1549,11 +1549,55 @@ def masked_fill(input, mask, value):
 METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")
 
 
+# NOTE [ lerp as one node ]
+# lerp(input, end, weight) is input + (end - input) * weight. Built from ember ops it made
+# three forward passes and, with a graph, five more in backward (the subtraction's negated
+# gradient summed into input's); PyTorch's LerpBackward0/1 are one node: grad * (1 - w) and
+# grad * w (and grad * (end - input) for a tensor weight). Float tensors of one dtype and
+# shape (weight a number, or a 0-dim or same-shape tensor of that dtype) take these records:
+# the same forward values (one threaded kernel on large host arrays), PyTorch's gradient
+# formulas and node names; ONNX exports them as Sub, Mul, Add. Other calls (broadcasting,
+# mixed dtypes) run the composite, whose errors are PyTorch's.
+def _lerp_fwd(a, b, w):
+    r = _kernel_for("lerp", a, b, w)
+    return a + (b - a) * w if r is None else r
+
+
+_LERP0 = OpDef("lerp", _lerp_fwd, None, node_name="LerpBackward0")
+_LERP0.attrs = ("weight",)
+_LERP1 = OpDef("lerp_tensor", _lerp_fwd, None, save="x", node_name="LerpBackward1")
+
+
+@_LERP0.grad
+def _(ctx, g):
+    w, = ctx.params
+    return (g * (1 - w) if ctx.next[0] is not None else None,
+            g * w if ctx.next[1] is not None else None)
+
+
+@_LERP1.grad
+def _(ctx, g):
+    a, b, w = ctx.inputs
+    return (g * (1 - w) if ctx.next[0] is not None else None,
+            g * w if ctx.next[1] is not None else None,
+            g * (b - a) if ctx.next[2] is not None else None)
+
+
 @register(method=True)
 def lerp(input, end, weight, *, out=None):
     r = _fused("lerp", (input, end, weight))
     if r is not None:
         return write_out("lerp", out, r) if out is not None else r
+    if input.__class__ is Tensor and end.__class__ is Tensor and \
+            input._data.dtype == end._data.dtype and input._data.dtype.kind == "f" and \
+            input.shape == end.shape:  # (the composite gives PyTorch's broadcast errors)
+        if weight.__class__ is float or weight.__class__ is int:
+            r = apply(_LERP0, (input, end), (weight,))
+            return write_out("lerp", out, r) if out is not None else r
+        if weight.__class__ is Tensor and weight._data.dtype == input._data.dtype and \
+                (weight.ndim == 0 or weight.shape == input.shape):
+            r = apply(_LERP1, (input, end, weight))
+            return write_out("lerp", out, r) if out is not None else r
     # (end - input) first: a shape error then names the operands in PyTorch's order
     r = input + (end - input) * weight
     return write_out("lerp", out, r) if out is not None else r

@@ -281,6 +281,15 @@ def _clamp_tensor(ctx, node):
     return ctx.op("Min", [ctx.op("Max", [x, ctx.inp(1, dt)]), ctx.inp(2, dt)])
 
 
+@register("lerp", "lerp_tensor")
+def _lerp(ctx, node):
+    # input + (end - input) * weight, the records' operation order (NOTE [ lerp as one node ])
+    dt = ctx.out_dtype()
+    a, b = ctx.inp(0, dt), ctx.inp(1, dt)
+    w = ctx.scalar(node.params[0], dt) if node.op.name == "lerp" else ctx.inp(2, dt)
+    return ctx.op("Add", [a, ctx.op("Mul", [ctx.op("Sub", [b, a]), w])])
+
+
 @register("threshold")
 def _threshold(ctx, node):
     dt = ctx.out_dtype()

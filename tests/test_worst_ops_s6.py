@@ -6,7 +6,7 @@ kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [
 erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel;
 ``div(rounding_mode="trunc")`` on floats as one kernel; float32 sums along a run (32 partial
 sums); the global adaptive average pool with a graph (a mean); the step functions' zero
-gradients as a fill.
+gradients as a fill; lerp as one node; sign as selects only.
 """
 
 import itertools
@@ -323,3 +323,26 @@ def test_lerp_broadcast_and_mixed_dtypes_keep_the_composite():
     np.testing.assert_allclose(b.grad.numpy(), np.full(3, 1.0, np.float32))
     with pytest.raises(RuntimeError, match="size of tensor a"):
         ember.lerp(ember.randn(2, 3), ember.randn(4), 0.5)
+
+
+# ----------------------------------------------------------------------------- sign
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int32, np.int64])
+def test_sign_kernel_equals_numpy_and_foreach(dt):
+    if np.dtype(dt).kind == "f":
+        x = _special(dt, seed=17)
+    else:
+        info = np.iinfo(dt)
+        x = np.random.default_rng(17).integers(-5, 6, N).astype(dt)
+        x[:4] = [0, info.min, info.max, -1]
+
+    def run():
+        out = [ember.sign(ember.from_numpy(x)).numpy(), ember.sgn(ember.from_numpy(x)).numpy()]
+        ys = [ember.from_numpy(x.copy())]
+        ember._foreach_sign_(ys)
+        return out + [ys[0].numpy(), ember._foreach_sign([ember.from_numpy(x)])[0].numpy()]
+    got, want = _both(run)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+    if np.dtype(dt).kind == "f":  # NaN gives 0 and -0 gives +0, as PyTorch
+        assert not np.signbit(got[0][np.isnan(x) | (x == 0)]).any()
+        assert (got[0][np.isnan(x)] == 0).all()

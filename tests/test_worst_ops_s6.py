@@ -6,7 +6,7 @@ kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [
 erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel;
 ``div(rounding_mode="trunc")`` on floats as one kernel; float32 sums along a run (32 partial
 sums); the global adaptive average pool with a graph (a mean); the step functions' zero
-gradients as a fill; lerp as one node; sign as selects only.
+gradients as a fill; lerp as one node; sign as selects only; zero_ by memset.
 """
 
 import itertools
@@ -346,3 +346,24 @@ def test_sign_kernel_equals_numpy_and_foreach(dt):
     if np.dtype(dt).kind == "f":  # NaN gives 0 and -0 gives +0, as PyTorch
         assert not np.signbit(got[0][np.isnan(x) | (x == 0)]).any()
         assert (got[0][np.isnan(x)] == 0).all()
+
+
+# ----------------------------------------------------------------------------- zero_
+@pytest.mark.parametrize("dt", [ember.float32, ember.float64, ember.int32, ember.bool,
+                                ember.complex64])
+def test_zero_by_memset(dt):
+    x = (ember.randn(N) * 100).to(dt)
+    xs = [x.clone(), x.clone()[::2], ember.ones(3).to(dt)]  # large, strided, small
+    v = [t._version for t in xs]
+    assert ember._foreach_zero_(xs) is xs
+    for t, v0 in zip(xs, v):
+        assert not t.numpy().any() and t._version == v0 + 1
+        if dt.is_floating_point:
+            assert not np.signbit(t.numpy()).any()
+    assert not x.clone().zero_().numpy().any()
+    assert not x.clone().fill_(0).numpy().any()
+    if dt.is_floating_point:  # -0.0 is not all zero bits: NumPy's fill keeps its sign
+        assert np.signbit(x.clone().fill_(-0.0).numpy()).all()
+    base = ember.ones(2, N)
+    base[0].zero_()  # a contiguous row of a larger tensor: only that row
+    assert not base[0].numpy().any() and (base[1].numpy() == 1).all()

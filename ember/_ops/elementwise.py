@@ -1731,7 +1731,23 @@ def fill_(self, value):
     return self
 
 
+def _fill0(x):
+    """``x[...] = 0`` by memset where it applies (a writeable C-contiguous host array of a
+    numeric dtype and at least 2^16 elements, whose zero is all zero bits): True when done.
+    NumPy's fill loop took 69 us for 1M float32, memset 43 (PyTorch's zero_ on one thread)."""
+    if x.__class__ is _ndarray and x.size >= _KMIN and x.dtype.kind in "biufc" and \
+            x.flags.c_contiguous and x.flags.writeable:
+        import ctypes  # (the first call only: a cached module after)
+
+        ctypes.memset(x.__array_interface__["data"][0], 0, x.nbytes)
+        return True
+    return False
+
+
 def _fill_fwd(x, value):
+    if value.__class__ in (int, float, bool) and value == 0 and \
+            not (value.__class__ is float and math.copysign(1.0, value) < 0) and _fill0(x):
+        return x
     try:
         x[...] = value
     except ValueError as e:

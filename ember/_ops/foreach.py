@@ -680,7 +680,8 @@ for _short, (_uf, _meth, _fl) in _UNARY.items():
 # =============================================================================== zero_, copy_, norm
 def _zero_fwd_(lists):
     for x in lists[0]:
-        x.fill(0)
+        if not _E._fill0(x):  # memset on large host arrays
+            x.fill(0)
 
 
 _ZERO = _record("_foreach_zero_", _zero_fwd_,

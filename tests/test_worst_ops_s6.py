@@ -6,7 +6,8 @@ kernels ], ``_ops/foreach.py``); float32 erfinv as one fitted polynomial (NOTE [
 erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kernel;
 ``div(rounding_mode="trunc")`` on floats as one kernel; float32 sums along a run (32 partial
 sums); the global adaptive average pool with a graph (a mean); the step functions' zero
-gradients as a fill; lerp as one node; sign as selects only; zero_ by memset.
+gradients as a fill; lerp as one node; sign as selects only; zero_ by memset; setitem with a
+graph written in place.
 """
 
 import itertools
@@ -367,3 +368,54 @@ def test_zero_by_memset(dt):
     base = ember.ones(2, N)
     base[0].zero_()  # a contiguous row of a larger tensor: only that row
     assert not base[0].numpy().any() and (base[1].numpy() == 1).all()
+
+
+# ----------------------------------------------------------------------------- __setitem__
+@pytest.mark.parametrize("key", [1, (slice(None), 2), "tensor"])
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_setitem_written_in_place_with_an_index_put_node(key, x_grad):
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((50, 40)).astype(np.float32)
+    idx = np.array([3, 0, 7])
+    k = ember.from_numpy(idx) if key == "tensor" else key
+    vshape = np.zeros((50, 40))[idx if key == "tensor" else key].shape
+    v = rng.standard_normal(vshape).astype(np.float32)
+    g = rng.standard_normal((50, 40)).astype(np.float32)
+    ex = ember.from_numpy(x).requires_grad_(x_grad)
+    ev = ember.from_numpy(v).requires_grad_()
+    y = ex.clone()
+    y[k] = ev
+    assert type(y.grad_fn).__name__ == "IndexPutBackward0"
+    ins = (ex, ev) if x_grad else (ev,)
+    ge = ember.autograd.grad(y, ins, ember.from_numpy(g))
+    torch = pytest.importorskip("torch")
+    tx = torch.from_numpy(x).requires_grad_(x_grad)
+    tv = torch.from_numpy(v).requires_grad_()
+    ty = tx.clone()
+    ty[torch.from_numpy(idx) if key == "tensor" else key] = tv
+    gt = torch.autograd.grad(ty, (tx, tv) if x_grad else (tv,), torch.from_numpy(g))
+    _same(y.detach().numpy(), ty.detach().numpy())
+    for a, b in zip(ge, gt):
+        _same(a.numpy(), b.numpy())
+
+
+def test_setitem_in_place_keeps_version_checks_and_errors():
+    x = ember.randn(10, 4, requires_grad=True)
+    y = x.clone()
+    z = y * y  # saves y
+    y[0] = ember.ones(4)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x[0] = 1.0
+    y = x.clone()
+    with pytest.raises(IndexError, match="out of bounds"):
+        y[20] = ember.ones(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        y[0] = ember.ones(5, requires_grad=True)
+    assert (y.detach().numpy() == x.detach().numpy()).all()  # nothing written
+    i = ember.tensor([1, 2])
+    y[i] = ember.ones(2, 4, requires_grad=True)
+    i.add_(1)  # the node keeps the index tensor, version-checked
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -8,7 +8,8 @@ import numpy as np
 from ember._graph import GRAD
 from ember._backends import KERNELS, xp_of
 from ember._ops.core import MODES
-from ember._ops.core import METHODS, OpDef, apply, inplace_apply, register
+from ember._ops.core import METHODS, OpDef, apply, inplace_apply, record, register
+from ember._ops.core import _check_inplace_autograd
 from ember._ops.core import check_extra, save_extra
 from ember._ops.outarg import with_out
 from ember._tensor import Tensor
@@ -313,6 +314,29 @@ def _index_put(x, key, v, accumulate, tensors=()):
                            f"{list(x._data[key].shape)} ({e})") from None
 
 
+def _write_recorded(self, k, v, ts):
+    """``self[k] = v`` written in place with an ``index_put`` node on ``self`` (PyTorch's
+    history rewrite), for a host tensor that is not a view: the general in-place path copies
+    self's old values for the record, computes the result out of place and copies it back
+    (three passes over self; 1M float32 clone-setitem-backward 730 us against PyTorch's
+    214). index_put's backward reads no old values, so nothing needs keeping. False (nothing
+    written) where it does not apply or the write fails (the general path then raises
+    PyTorch's error)."""
+    d = self._data
+    if self._base is not None or d.__class__ is not np.ndarray or \
+            v._data.__class__ is not np.ndarray or not d.flags.writeable:
+        return False
+    _check_inplace_autograd("setitem", self)
+    try:
+        d[k] = v._data
+    except (IndexError, ValueError):
+        return False
+    self._bump()
+    record(_INDEX_PUT, self, (self, v), (k, False))
+    save_extra(self, ts)
+    return True
+
+
 def setitem(self, key, value):
     k, _ = _norm_key(key, self)
     if MODES or GRAD.enabled and (self._requires_grad or getattr(value, "_requires_grad", False)
@@ -320,6 +344,8 @@ def setitem(self, key, value):
         # (with modes installed, the write is seen as index_put + copy_ records)
         v = _value_tensor(value, self)
         ts = _index_tensors(key)
+        if not MODES and _write_recorded(self, k, v, ts):
+            return
         inplace_apply(lambda s, vv: _index_put(s, k, vv, False, ts), "setitem", self, (v,), {})
         return
     d = self._data

@@ -275,6 +275,6 @@ def __getattr__(name):
 
 # NOTE [ Heap reuse for host arrays ]: on glibc, keep freed multi-megabyte blocks in the C heap
 # (process-wide, said so in README.md; EMBER_HEAP_REUSE=0 turns it off)
-from ember.cpu import allocator as _allocator  # noqa: E402
+from ember._backends import heap as _heap  # noqa: E402
 
-_allocator._enable_by_default()
+_heap._enable_by_default()

@@ -25,7 +25,7 @@ gate gradients: 2-8 MiB each for the char-LSTM example) and frees them when the 
 goes. glibc hands such blocks back to the kernel when the heap's top is freed, so every
 training step page-faults them in again: ~2,300 minor faults per step of the char-LSTM,
 the biggest part of its gap to PyTorch (CPU time 79 -> 66 ms/step with
-``ember.cpu.allocator.enable_heap_reuse()``, which does this process-wide). ``empty`` and
+``ember.cpu.allocator.enable_heap_reuse()``, the default since the sixth session). ``empty`` and
 ``zeros`` here take those buffers from a small pool instead: each array is a view of a
 pooled block whose holder object returns the block to the pool when the last view of it
 dies (reference counting, so a block is never handed out while anything, a retained graph

@@ -7,7 +7,7 @@ erfinv kernels ], ``_codegen/special_c.py``); Adagrad's whole update as one kern
 ``div(rounding_mode="trunc")`` on floats as one kernel; float32 sums along a run (32 partial
 sums); the global adaptive average pool with a graph (a mean); the step functions' zero
 gradients as a fill; lerp as one node; sign as selects only; zero_ by memset; setitem with a
-graph written in place.
+graph written in place; per-call costs of movedim, unflatten, chunk/split, narrow, select.
 """
 
 import itertools
@@ -419,3 +419,23 @@ def test_setitem_in_place_keeps_version_checks_and_errors():
     i.add_(1)  # the node keeps the index tensor, version-checked
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+# ----------------------------------------------------------------------------- view fronts
+def test_movedim_int_fast_path_matches_the_general_path_and_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for s, d in [(0, 2), (-1, 0), (1, 1), (2, -3), ((0, 1), (2, 0)), ([2], [0])]:
+        e = ember.from_numpy(x).requires_grad_()
+        y = ember.movedim(e, s, d)
+        t = torch.movedim(torch.from_numpy(x), s, d)
+        assert y.shape == tuple(t.shape) and y.stride() == t.stride()
+        _same(y.detach().numpy(), t.numpy())
+        assert type(y.grad_fn).__name__ == "PermuteBackward0" and y._base is e
+        y.backward(ember.ones(y.shape))
+        assert (e.grad.numpy() == 1).all()
+    for s, d, err in [(3, 0, IndexError), (0, -4, IndexError), ((0, 0), (1, 2), RuntimeError)]:
+        with pytest.raises(err):
+            ember.movedim(ember.from_numpy(x), s, d)
+        with pytest.raises(err):
+            torch.movedim(torch.from_numpy(x), s, d)

@@ -10,9 +10,11 @@ import numpy as np
 from ember import _dtype as D
 from ember._backends import xp_of
 from ember._graph import renamed
+from ember._ops.args import ints_arg  # (module level: an import in the call cost ~1.5 us)
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register
 from ember._ops.core import MODES as _MODES
 from ember._ops.core import _mark_view
+from ember._ops.index import _INDEX_VIEW, index_view  # (module level: see ints_arg above)
 from ember._tensor import Size, Tensor, _wrap_dim
 
 xp = np
@@ -176,8 +178,6 @@ def unflatten(input, dim, sizes):
     if not isinstance(sizes, (tuple, list)):
         raise TypeError(f"unflatten(): argument 'sizes' (position 3) must be tuple of ints, not "
                         f"{type(sizes).__name__}")
-    from ember._ops.args import ints_arg
-
     sizes = tuple(ints_arg("unflatten", "sizes", list(sizes)))
     known = 1
     for s in sizes:
@@ -283,6 +283,9 @@ _MOVEDIM.attrs = ('source', 'destination')
 @register
 def movedim(input, source, destination):
     nd = input._data.ndim
+    if source.__class__ is int and destination.__class__ is int and \
+            -nd <= source < nd and -nd <= destination < nd:  # the common call, checked here
+        return apply(_MOVEDIM, (input,), ((source % nd,), (destination % nd,)))
     s = (source,) if isinstance(source, int) else tuple(source)
     d = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(s) != len(d):
@@ -433,8 +436,6 @@ def narrow(input, dim, start, length):
     if not 0 <= start <= size or length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
-    from ember._ops.index import _INDEX_VIEW
-
     idx = [slice(None)] * nd
     idx[d] = slice(start, start + length)
     # the node's name rides on the record (a full-length key alone would read as an alias)
@@ -451,8 +452,6 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(input.shape)} at dimension {d}")
-    from ember._ops.index import index_view
-
     idx = [slice(None)] * nd
     idx[d] = index + size if index < 0 else index
     return index_view(input, tuple(idx))
@@ -522,8 +521,6 @@ def _(ctx, g):
 
 def _split_views(x, d, sizes, stack_, name):
     """The pieces of ``x`` along ``d`` as views (NOTE [ Split as one node ])."""
-    from ember._ops.index import _INDEX_VIEW
-
     if _MODES or not sizes:  # (nothing to record for zero pieces)
         out, start = [], 0
         for s in sizes:

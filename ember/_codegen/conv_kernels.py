@@ -528,55 +528,63 @@ void rs_unpack_SFX(const T* restrict X3, T* restrict gx, long N, long C, long H,
 }
 
 /* Row-shift products (NOTE [ Row-shift convolution ] in _ops/conv.py) through the CBLAS
-   gemm at `fn` (64-bit sizes): for every kernel row k, C_k += A_k @ B_k with A_k = A + k*sa
-   (M x K, leading dimension lda, transposed when ta), B_k = B + k*sb (K x N), C_k = C +
-   k*sc (M x N, ldc), the first k with beta = 0. The M rows run in pieces of r rows (r*N*K
-   under ~10**6 multiply-adds, where OpenBLAS takes its small-matrix kernels, ~20% faster
-   here than its packed path) split over the threads, every kernel row of a piece done
-   before the next piece (its C rows stay in cache). sc must be 0: pieces must not
-   overlap. */
+   gemm at `fn` (64-bit sizes), one task per sample, split over the threads: for every
+   kernel row k, C_k += A_k @ B_k over the sample's P rows, A_k = A + n*ans + k*aks (rows of
+   lda, P x K), B_k = B + k*bks (K x N, ldb, transposed when tb), C_k = C + n*cns + k*cks
+   (rows of ldc), with beta = beta0 for k = 0 and 1 after it; with zero = 1 the sample's
+   `zlen` values at C + n*cns are zeroed first. The P rows run in pieces of r (r*N*K
+   under ~10**6 multiply-adds, OpenBLAS's small-matrix kernels, ~20% faster here than its
+   packed path), every kernel row of a piece before the next piece. Only the rows of
+   valid output positions are multiplied: no products of rows that mix samples. */
 typedef void (*gemm_SFX_t)(int, int, int, long, long, long, T, const T*, long, const T*,
                            long, T, T*, long);
 
-void rs_mm_SFX(void* fn, int ta, int tb, long M, long N, long K, long KH, const T* A,
-               long lda, long sa, const T* B, long ldb, long sb, T* C, long ldc, long r,
-               int nt)
+void rs_mm_SFX(void* fn, int tb, long NS, long P, long N, long K, long KH, const T* A,
+               long lda, long ans, long aks, const T* B, long ldb, long bks, T* C, long ldc,
+               long cns, long cks, int beta0, int zero, long zlen, long r, int nt)
 {
     gemm_SFX_t f = (gemm_SFX_t)fn;
-    long np = (M + r - 1) / r;
+    /* pieces of one sample write overlapping rows when C shifts (cks != 0): then a task is
+       a whole sample, else a (sample, piece) pair (a block of one large sample still
+       spreads over the threads) */
+    long np = (P + r - 1) / r, per = cks ? 1 : np;
     #pragma omp parallel for num_threads(nt) schedule(static)
-    for (long i = 0; i < np; i++) {
-        long m0 = i * r, m = M - m0 < r ? M - m0 : r;
-        for (long k = 0; k < KH; k++) {
-            const T* a = A + k * sa + (ta == 112 ? m0 : m0 * lda);
-            f(101, ta, tb, m, N, K, (T)1, a, lda, B + k * sb, ldb, k ? (T)1 : (T)0,
-              C + m0 * ldc, ldc);
+    for (long t = 0; t < NS * per; t++) {
+        long n = t / per, i0 = cks ? 0 : t % per, i1 = cks ? np : i0 + 1;
+        if (zero && i0 == 0) memset(C + n * cns, 0, sizeof(T) * zlen);
+        for (long i = i0; i < i1; i++) {
+            long m0 = i * r, m = P - m0 < r ? P - m0 : r;
+            for (long k = 0; k < KH; k++)
+                f(101, 111, tb, m, N, K, (T)1, A + n * ans + k * aks + m0 * lda, lda,
+                  B + k * bks, ldb, k || beta0 ? (T)1 : (T)0, C + n * cns + k * cks + m0 * ldc,
+                  ldc);
         }
     }
 }
 
-/* The row-shift weight gradient's products: G (O x KH*N, row-major) = sum over rows t in
-   [0, R) and kernel rows k of GY[t]^T X[t + k*s] (GY (R, O) rows, X rows of N values at
-   stride N), i.e. for every k the (O x R) @ (R x N) product written at column k*N. Each
-   thread sums pieces of r rows (the products' reduction dimension, small-matrix sized)
-   into a partial of its own; the partials are added at the end in thread order. */
-void rs_mmw_SFX(void* fn, long R, long O, long N, long KH, long s, const T* GY,
-                const T* X, T* G, long r, int nt)
+/* The row-shift weight gradient's products: G (O x KH*N, row-major) = the sum over samples
+   n, their P output rows p and kernel rows k of GY[n, p]^T X[n, p + k*s] (GY (NS, P, O),
+   X rows of N values, sample stride xns). Each thread sums its samples, in pieces of r
+   rows (the products' reduction dimension, small-matrix sized), into a partial of its
+   own; the partials are added at the end in thread order. */
+void rs_mmw_SFX(void* fn, long NS, long P, long O, long N, long KH, long s, long xns,
+                const T* GY, const T* X, T* G, long r, int nt)
 {
     gemm_SFX_t f = (gemm_SFX_t)fn;
-    long np = (R + r - 1) / r, sz = O * KH * N;
-    if (nt > np) nt = np > 0 ? np : 1;
+    long sz = O * KH * N, np = (P + r - 1) / r;
+    if (nt > NS * np) nt = NS * np > 0 ? NS * np : 1;
     T* parts = calloc((size_t)(nt * sz), sizeof(T));
     #pragma omp parallel num_threads(nt)
     {
         int me = omp_get_thread_num(), used = 0;
         T* part = parts + me * sz;
         #pragma omp for schedule(static)
-        for (long i = 0; i < np; i++) {
-            long m0 = i * r, m = R - m0 < r ? R - m0 : r;
+        for (long t = 0; t < NS * np; t++) {  /* (sample, piece) pairs */
+            long n = t / np, m0 = t % np * r, m = P - m0 < r ? P - m0 : r;
             for (long k = 0; k < KH; k++)
-                f(101, 112, 111, O, N, m, (T)1, GY + m0 * O, O, X + (m0 + k * s) * N, N,
-                  used ? (T)1 : (T)0, part + k * N, KH * N);
+                f(101, 112, 111, O, N, m, (T)1, GY + (n * P + m0) * O, O,
+                  X + n * xns + (m0 + k * s) * N, N, used ? (T)1 : (T)0, part + k * N,
+                  KH * N);
             used = 1;
         }
     }
@@ -817,22 +825,25 @@ def from_nchw(g, rows):
     return True
 
 
-def rs_mm(fn, a, lda, sa, ta, b, ldb, sb, tb, c, m, n, k, kh, r):
-    """Run :c:`rs_mm` (the row-shift products ``C += A_k @ B_k`` over kernel rows ``k``, rows
-    in pieces of ``r``) with the CBLAS gemm at address ``fn``; ``a``, ``b``, ``c`` are the
-    base arrays (offsets in elements are folded into their addresses by the caller)."""
+def rs_mm(fn, ns, p, n, k, kh, a, lda, ans, aks, b, ldb, bks, tb, c, ldc, cns, cks,
+          beta0=0, zlen=0, r=64):
+    """Run the C ``rs_mm`` (row-shift products ``C_k += A_k @ B_k`` per sample and kernel
+    row, NOTE [ Row-shift convolution ]) with the CBLAS gemm at address ``fn``; ``a``,
+    ``b``, ``c`` are arrays (offsets and strides in elements); ``zlen`` > 0 zeroes each
+    sample's first ``zlen`` values of ``c`` first."""
     getattr(_lib(), "rs_mm_" + _SUFFIX[c.dtype])(
-        ctypes.c_void_p(fn), ctypes.c_int(112 if ta else 111), ctypes.c_int(112 if tb else 111),
-        _L(m), _L(n), _L(k), _L(kh), ctypes.c_void_p(a), _L(lda), _L(sa), ctypes.c_void_p(b),
-        _L(ldb), _L(sb), ctypes.c_void_p(c.ctypes.data), _L(c.strides[0] // c.itemsize),
+        ctypes.c_void_p(fn), ctypes.c_int(112 if tb else 111), _L(ns), _L(p), _L(n), _L(k),
+        _L(kh), _ptr(a), _L(lda), _L(ans), _L(aks), _ptr(b), _L(ldb), _L(bks), _ptr(c),
+        _L(ldc), _L(cns), _L(cks), ctypes.c_int(beta0), ctypes.c_int(zlen > 0), _L(zlen),
         _L(r), ctypes.c_int(get_num_threads()))
 
 
-def rs_mmw(fn, gy, x, g, r_rows, o, n, kh, s, r):
-    """Run :c:`rs_mmw` (the row-shift weight gradient's products into ``g (O, kh*n)``)."""
+def rs_mmw(fn, ns, p, o, n, kh, s, xns, gy, x, g, r):
+    """Run the C ``rs_mmw`` (the row-shift weight gradient's products into ``g (O,
+    kh*n)``, summed over samples and their ``p`` rows)."""
     getattr(_lib(), "rs_mmw_" + _SUFFIX[g.dtype])(
-        ctypes.c_void_p(fn), _L(r_rows), _L(o), _L(n), _L(kh), _L(s), _ptr(gy), _ptr(x),
-        _ptr(g), _L(r), ctypes.c_int(get_num_threads()))
+        ctypes.c_void_p(fn), _L(ns), _L(p), _L(o), _L(n), _L(kh), _L(s), _L(xns), _ptr(gy),
+        _ptr(x), _ptr(g), _L(r), ctypes.c_int(get_num_threads()))
 
 
 def rs_unpack(cols, lo, kw, sw, dw, gx):

@@ -755,7 +755,9 @@ def _rs_piece(per_row):
 
 
 def _rs_blocks(n, per_sample):
-    nb = max(1, min(n, _RS_BLOCK // max(1, per_sample)))
+    # at least 4 samples a block where there are: the input gradient's threads take whole
+    # samples
+    nb = min(n, max(4, _RS_BLOCK // max(1, per_sample)))
     nb = -(-n // -(-n // nb))  # blocks of equal size
     return nb, [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
 
@@ -773,27 +775,29 @@ def _rs_fwd(x, w, b, s, lo, d, out):
     oh, ow = out
     hp = oh + (kh - 1) * d[0]
     kc = kw * c
+    sh = d[0] * ow  # X3 rows between kernel rows
     wl = _cl_weight(w)  # (O, KH*KW*C), the (kh, kw, c) order of X3's rows
     fn, piece = blas.address(x.dtype), _rs_piece(o * kc)
-    wt = None
     nb, blocks = _rs_blocks(n, hp * ow * kc)
     buf = np.empty((nb, hp, ow, kw, c), x.dtype)
-    res = np.empty((nb * hp * ow, o), y.dtype)
     y4 = y.reshape(n, o, oh, ow)
+    if fn and piece:
+        wt = np.ascontiguousarray(wl.T)  # row-major (KH*KC, O): the NT small kernel is slower
+        res = np.empty((nb, oh * ow, o), y.dtype)
+    else:
+        res = np.empty((nb * hp * ow, o), y.dtype)
     for n0, n1 in blocks:
         m = n1 - n0
         conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m])
+        if fn and piece:  # per sample, its valid rows only, threaded
+            conv_kernels.rs_mm(fn, m, oh * ow, o, kc, kh, buf, kc, hp * ow * kc, sh * kc, wt,
+                               o, kc * o, False, res, o, oh * ow * o, 0, r=piece)
+            conv_kernels.to_nchw(res[:m], b, y4[n0:n1])
+            continue
         xf = buf[:m].reshape(m * hp * ow, kc)
-        r = m * hp * ow - (kh - 1) * d[0] * ow
-        if fn and piece:
-            if wt is None:  # a row-major (KH*KC, O) operand: the NT small kernel is slower
-                wt = np.ascontiguousarray(wl.T)
-            conv_kernels.rs_mm(fn, xf.ctypes.data, kc, d[0] * ow * kc, False, wt.ctypes.data,
-                               o, kc * o, False, res, r, o, kc, kh, piece)
-        else:
-            for i in range(kh):
-                a0 = i * d[0] * ow
-                _mm(xf[a0:a0 + r], wl[:, i * kc:(i + 1) * kc].T, res[:r], 0 if i == 0 else 1)
+        r = m * hp * ow - (kh - 1) * sh
+        for i in range(kh):  # whole-block products: rows oh >= OH mix samples, unread
+            _mm(xf[i * sh:i * sh + r], wl[:, i * kc:(i + 1) * kc].T, res[:r], 0 if i == 0 else 1)
         conv_kernels.to_nchw(res[:m * hp * ow].reshape(m, hp * ow, o)[:, :oh * ow], b,
                              y4[n0:n1])
     return y
@@ -802,12 +806,15 @@ def _rs_fwd(x, w, b, s, lo, d, out):
 def _rs_t(gy, w, b, s, lo, d, inp):
     """Row-shift transposed convolution (the input gradient of a 1-d/2-d convolution with
     input size ``inp``) into a new (N, C, *inp) array, or None where the weight holds
-    inf/nan: KH products GY @ W_kh^T added into shifted row windows of one X3-shaped
-    buffer (the adjoint of _rs_fwd's row windows), which rs_unpack sums into NCHW."""
-    if not np.isfinite(np.add.reduce(w, axis=None)):
-        return None
+    inf/nan on the whole-block path: KH products GY @ W_kh^T added into shifted row
+    windows of one X3-shaped buffer (the adjoint of _rs_fwd's windows), which rs_unpack
+    sums into NCHW."""
     nd = len(inp)
     c = w.shape[1]
+    fn = blas.address(gy.dtype)
+    piece = _rs_piece(w.shape[0] * w.shape[-1] * c)
+    if not (fn and piece) and not np.isfinite(np.add.reduce(w, axis=None)):
+        return None
     y = np.empty((gy.shape[0], c, *inp), np.result_type(gy, w))
     if nd == 1:
         gy, w, inp = gy[:, :, None], w[:, :, None], (1, inp[0])
@@ -817,29 +824,24 @@ def _rs_t(gy, w, b, s, lo, d, inp):
     oh, ow = gy.shape[2:]
     hp = oh + (kh - 1) * d[0]
     kc = kw * c
+    sh = d[0] * ow  # X3 rows between kernel rows
     wl = _cl_weight(w)  # (O, KH*KW*C)
-    fn, piece = blas.address(gy.dtype), _rs_piece(o * kc)
     nb, blocks = _rs_blocks(n, hp * ow * kc)
     buf = np.empty((nb, hp, ow, kw, c), y.dtype)
-    sh = d[0] * ow  # rows between kernel rows
-    front = (kh - 1) * sh  # zero rows before GY: the gather form's reads above row 0
-    glp = np.empty((front + nb * hp * ow, o), gy.dtype)
-    glp[:front] = 0
     y4 = y.reshape(n, c, *inp)
+    gl = np.empty((nb, (oh if fn and piece else hp) * ow, o), gy.dtype)
     for n0, n1 in blocks:
         m = n1 - n0
-        rows = m * hp * ow
-        conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow),
-                               glp[front:front + rows].reshape(m, hp * ow, o))
-        xf = buf[:m].reshape(rows, kc)
-        if fn and piece:
-            # gather form, X3 rows in independent pieces: X3[t] = sum_k GY[t - k*sh] W_k^T
-            conv_kernels.rs_mm(fn, glp.ctypes.data + front * o * glp.itemsize, o, -sh * o,
-                               False, wl.ctypes.data, kh * kc, kc, False, xf, rows, kc, o, kh,
-                               piece)
-        else:  # scatter form: X3[t + k*sh] += GY[t] W_k^T
+        conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m])
+        if fn and piece:  # per sample: X3 zeroed, then its rows += GY[n] W_k^T, threaded
+            conv_kernels.rs_mm(fn, m, oh * ow, kc, o, kh, gl, o, oh * ow * o, 0, wl,
+                               kh * kc, kc, False, buf, kc, hp * ow * kc, sh * kc, beta0=1,
+                               zlen=hp * ow * kc, r=piece)
+        else:  # whole-block products: X3[t + k*sh] += GY[t] W_k^T (GY's unused rows zero)
+            rows = m * hp * ow
             r = rows - (kh - 1) * sh
-            g2 = glp[front:front + r]
+            xf = buf[:m].reshape(rows, kc)
+            g2 = gl[:m].reshape(rows, o)[:r]
             xf[r:] = 0
             for i in range(kh):
                 _mm(g2, wl[:, i * kc:(i + 1) * kc], xf[i * sh:i * sh + r], 0 if i == 0 else 1)
@@ -851,11 +853,12 @@ def _rs_t(gy, w, b, s, lo, d, inp):
 
 def _rs_w(x, gy, s, lo, d, ks):
     """Row-shift weight gradient (O, C, *ks) of a 1-d/2-d convolution of x given gy, or None
-    where x holds inf/nan (see NOTE [ Row-shift convolution ])."""
-    if not np.isfinite(np.add.reduce(x, axis=None)):
-        return None
+    where x holds inf/nan on the whole-block path (see NOTE [ Row-shift convolution ])."""
     o = gy.shape[1]
     nd = len(ks)
+    fn, piece = blas.address(x.dtype), _rs_piece(o * ks[-1] * x.shape[1])
+    if not (fn and piece) and not np.isfinite(np.add.reduce(x, axis=None)):
+        return None
     res = np.empty((o, x.shape[1], *ks), np.result_type(x, gy))
     if nd == 1:
         x, gy, ks = x[:, :, None], gy[:, :, None], (1, ks[0])
@@ -865,30 +868,29 @@ def _rs_w(x, gy, s, lo, d, ks):
     oh, ow = gy.shape[2:]
     hp = oh + (kh - 1) * d[0]
     kc = kw * c
+    sh = d[0] * ow
     nb, blocks = _rs_blocks(n, hp * ow * kc)
     buf = np.empty((nb, hp, ow, kw, c), x.dtype)
-    gl = np.empty((nb, hp * ow, o), gy.dtype)
+    gl = np.empty((nb, (oh if fn and piece else hp) * ow, o), gy.dtype)
     gw = np.empty((o, kh * kc), res.dtype)
-    fn, piece = blas.address(x.dtype), _rs_piece(o * kc)
     tmp = None
     for j, (n0, n1) in enumerate(blocks):
         m = n1 - n0
         conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m])
         conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m])
-        xf = buf[:m].reshape(m * hp * ow, kc)
-        r = m * hp * ow - (kh - 1) * d[0] * ow
-        if fn and piece:
+        if fn and piece:  # per sample, its valid rows only, per-thread partials
             if j:
                 tmp = np.empty_like(gw) if tmp is None else tmp
-            conv_kernels.rs_mmw(fn, gl[:m], xf, tmp if j else gw, r, o, kc, kh,
-                                d[0] * ow, piece)
+            conv_kernels.rs_mmw(fn, m, oh * ow, o, kc, kh, sh, hp * ow * kc, gl, buf,
+                                tmp if j else gw, piece)
             if j:
                 gw += tmp
             continue
+        xf = buf[:m].reshape(m * hp * ow, kc)
+        r = m * hp * ow - (kh - 1) * sh
         g2 = gl[:m].reshape(m * hp * ow, o)[:r].T  # (O, R), a transposed view
         for i in range(kh):
-            a0 = i * d[0] * ow
-            _mm(g2, xf[a0:a0 + r], gw[:, i * kc:(i + 1) * kc], 0 if j == 0 else 1)
+            _mm(g2, xf[i * sh:i * sh + r], gw[:, i * kc:(i + 1) * kc], 0 if j == 0 else 1)
     res.reshape(o, c, kh * kw)[...] = gw.reshape(o, kh * kw, c).swapaxes(1, 2)
     return res
 

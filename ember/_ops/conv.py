@@ -655,14 +655,12 @@ def _t_as_conv_ok(n, inp, s, out, cin):
             and _kc_order(n * math.prod(inp), cin))
 
 
-def _conv_t_as_conv(x, w, b, lo, d, out, rs=False):
+def _conv_t_as_conv(x, w, b, lo, d, out):
     ks = w.shape[2:]
     nd = len(ks)
     plo = tuple(di * (k - 1) - a for di, k, a in zip(d, ks, lo))
     phi = tuple(o - i + a for o, i, a in zip(out, x.shape[2:], lo))
     wf = w.swapaxes(0, 1)[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
-    if rs:  # NOTE [ Row-shift convolution ]
-        return _rs_fwd(x, wf, b, (1,) * nd, plo, d, tuple(out))
     return _conv_fwd_l_blocked(x, wf, b, (1,) * nd, plo, phi, d, out)
 
 
@@ -700,21 +698,34 @@ def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
 # NOTE [ Row-shift convolution ]
 # With stride 1 along H, kernel row kh of a 2-d convolution reads the same input rows as
 # kernel row 0, shifted down by kh*dh rows. So the input is packed only along W: X3 (N, Hp,
-# OW, KW*C) with Hp = OH + (KH-1)*dh padded rows (rs_pack: one memcpy of KW*C values per
-# output column), and in X3's flat (N*Hp*OW, KW*C) row order the rows that kernel row kh
-# needs for output row (n, oh, ow) sit kh*dh*OW rows below those of kernel row 0. The
-# forward is then KH GEMMs of one row window of X3 each, summed into one (N*Hp*OW, O)
-# result by BLAS itself (beta = 1, NOTE [ Direct GEMM binding ]); its rows oh >= OH mix
-# neighbouring samples and are never read (to_nchw skips them). The packed buffer is KH
-# times smaller than im2col's (LeNet's second conv: 3.5 MB instead of 8.9 MB) at the price
-# of (Hp/OH - 1) extra GEMM rows (18% there, 12% on 16x16 'same' maps). The input
-# gradient (stride 1) is the same forward on gy with the flipped kernel; the weight
-# gradient is KH products X3_window^T @ GY written into the (O, KH, KW*C) result, GY the
-# output gradient in (N, Hp*OW, O) rows whose unused rows are zeros -- exact unless the
-# input holds inf/nan (0 * inf), which takes the channels-last path instead. 1-d
-# convolutions are one-row 2-d ones (any stride: with KH = 1 nothing shifts). Samples run
-# in blocks whose X3 holds about _RS_BLOCK elements. Without the direct BLAS binding the
-# same products run through np.matmul with a temporary per kernel row.
+# OW, KW*C) with Hp = OH + (KH-1)*dh padded rows (rs_pack: each input row transposed once
+# into an L1-sized buffer, then one memcpy of KW*C values per output column), KH times
+# smaller than im2col's columns (LeNet's second conv: 3.5 MB instead of 8.9 MB). In X3's
+# flat row order the rows that kernel row kh needs for output (n, oh, ow) sit kh*dh*OW
+# rows below those of kernel row 0, so each pass is KH GEMMs of row windows of X3,
+# accumulated by BLAS itself (beta = 1, NOTE [ Direct GEMM binding ]):
+# * forward: Y[n] = sum_kh X3[n, window kh] @ W_kh, into (N, OH*OW, O) rows, then to_nchw
+#   (bias and transposition in one pass);
+# * input gradient (the transposed convolution, any stride along W): X3[n, window kh] +=
+#   GY[n] @ W_kh^T into a zeroed X3, which rs_unpack (the adjoint of rs_pack) sums into
+#   NCHW; no flipped-kernel convolution of a padded gy (1.4x the multiply-adds on LeNet's
+#   'valid' conv);
+# * weight gradient: G[:, kh] = sum_n GY[n]^T @ X3[n, window kh], in per-thread partials.
+# rs_mm/rs_mmw run these from C, the rows of each sample in pieces of about 10**6
+# multiply-adds (OpenBLAS's small-matrix kernels, ~20% faster on these shapes than its
+# packed path, NOTE [ Row-split GEMMs ]) spread over the OpenMP threads, one BLAS thread
+# each. Measured on one thread, CPU time per pass (old channels-last path -> this, on a
+# loaded machine, +-10%): LeNet conv2 (64x32x13x13, 3x3 valid) forward 4.0 -> 3.5 ms,
+# input gradient 6.4 -> 4.5, weight gradient 5.5 -> 5.3; ResNet-18-like 32x64x32x32
+# 'same' 31.6/32.6/36.0 -> 28.0/29.4/29.7 ms. Layers too wide for small pieces
+# (C*KW*O >= ~60000, e.g. 128 channels) run whole-block GEMMs instead (a Python loop over
+# kernel rows), whose rows oh >= OH mix neighbouring samples and are dropped; there zero
+# rows of GY meet X3 values, so an inf/nan operand sends the op to the other paths. 1-d
+# convolutions are one-row 2-d ones (any stride). Without the direct binding (no
+# ``*gemm64_`` symbol) the whole-block products run through np.matmul (bit for bit the
+# same products); without a compiler the other paths run. Samples run in blocks whose X3
+# holds about _RS_BLOCK elements (4 samples at least: the input gradient's threads take
+# whole samples).
 _RS_BLOCK = 1 << 20
 
 

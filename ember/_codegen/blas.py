@@ -30,18 +30,18 @@ _FOUND = []  # [{dtype: (function, int type)}], looked up once per process
 
 
 def _candidates():
-    """Paths of the OpenBLAS libraries NumPy may have loaded, the most likely first."""
-    paths = []
+    """Paths of the OpenBLAS libraries NumPy may have loaded, the most likely first: the
+    wheel's own (a directory listing), then what threadpoolctl finds loaded (slower: it
+    inspects every loaded library), only when needed."""
+    base = os.path.dirname(os.path.dirname(np.__file__))
+    yield from sorted(glob.glob(os.path.join(base, "numpy.libs", "*openblas*")))
     try:
         from threadpoolctl import threadpool_info
 
-        paths += [i["filepath"] for i in threadpool_info()
-                  if i.get("user_api") == "blas" and i.get("internal_api") == "openblas"]
+        yield from [i["filepath"] for i in threadpool_info()
+                    if i.get("user_api") == "blas" and i.get("internal_api") == "openblas"]
     except Exception:  # noqa: BLE001 - optional dependency, or it cannot read the library
         pass
-    base = os.path.dirname(os.path.dirname(np.__file__))
-    paths += sorted(glob.glob(os.path.join(base, "numpy.libs", "*openblas*")))
-    return paths
 
 
 def _lookup():

@@ -431,7 +431,7 @@ for _n in _names("""
         nll_loss_backward embedding index_backward index_put cumprod softmax histc poisson
         bernoulli uniform_ normal_ bernoulli_ exponential_ random_ geometric_ log_normal_
         cauchy_ bernoulli_tensor_
-        log_softmax linalg_solve_triangular
+        log_softmax linalg_solve_triangular lerp lerp_tensor
         """):
     RULES[_n] = same
 del RULES["fft_c2c_same"]
@@ -551,6 +551,7 @@ for _n in _names("""
         hardtanh_backward leaky_relu_backward elu_backward gelu_backward silu_backward
         mish_backward softplus_backward softsign_backward hardswish_backward
         hardsigmoid_backward shrink_backward threshold_backward log_sigmoid_backward
+        lerp lerp_tensor
         """):
     KINDS[_n] = "elementwise"
 for _n in _names("sum mean prod amax argmax max_dim norm var logsumexp all any count_nonzero "

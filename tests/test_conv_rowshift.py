@@ -214,3 +214,17 @@ def test_gemm_binding_strided_views():
         z = np.full((20, 7), 5.0, dt)
         assert blas.gemm(a[:, :0], b[:0], z)  # an empty contraction: beta * out
         assert (z == 0).all()
+
+
+@pytest.mark.parametrize("c", [32, 4])
+@pytest.mark.parametrize("pad", [0, 1])
+def test_empty_batch(c, pad):
+    """A batch of no samples: empty output and input gradient, a zero weight gradient (the
+    sample-block loops run no block; before, a ZeroDivisionError or uninitialised memory)."""
+    x = ember.zeros(0, c, 13, 13, requires_grad=True)
+    w = ember.randn(64, c, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w, padding=pad)
+    y.sum().backward()
+    hw = 13 - 2 + 2 * pad
+    assert tuple(y.shape) == (0, 64, hw, hw) and tuple(x.grad.shape) == (0, c, 13, 13)
+    assert float(w.grad.abs().sum()) == 0.0

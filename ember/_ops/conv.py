@@ -768,6 +768,8 @@ def _rs_piece(per_row):
 def _rs_blocks(n, per_sample):
     # at least 4 samples a block where there are: the input gradient's threads take whole
     # samples
+    if n == 0:
+        return 1, []
     nb = min(n, max(4, _RS_BLOCK // max(1, per_sample)))
     nb = -(-n // -(-n // nb))  # blocks of equal size
     return nb, [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
@@ -883,7 +885,7 @@ def _rs_w(x, gy, s, lo, d, ks):
     nb, blocks = _rs_blocks(n, hp * ow * kc)
     buf = np.empty((nb, hp, ow, kw, c), x.dtype)
     gl = np.empty((nb, (oh if fn and piece else hp) * ow, o), gy.dtype)
-    gw = np.empty((o, kh * kc), res.dtype)
+    gw = np.empty((o, kh * kc), res.dtype) if blocks else np.zeros((o, kh * kc), res.dtype)
     tmp = None
     for j, (n0, n1) in enumerate(blocks):
         m = n1 - n0
@@ -1102,6 +1104,8 @@ def _conv_w_fwd(x, gy, p):
 def _conv_w_fwd_all(x, gy, p):
     xp = xp_of(x)  # this device's array module
     s, lo, hi, d, g, ks = p
+    if x.shape[0] == 0:  # an empty batch: no sample loop writes the result
+        return xp.zeros((gy.shape[1], x.shape[1] // g, *ks), xp.result_type(x, gy))
     if _pointwise(x, ks, s, lo, hi, g) and gy.shape[2:] == x.shape[2:]:
         return _pw_w(x, gy)  # NOTE [ Pointwise convolution as batched GEMMs ]
     if _rs_ok(x, ks, s, g, x.shape[1], gy.shape[1]):  # NOTE [ Row-shift convolution ]

@@ -216,15 +216,24 @@ def test_gemm_binding_strided_views():
         assert (z == 0).all()
 
 
-@pytest.mark.parametrize("c", [32, 4])
+@pytest.mark.parametrize("c", [32, 4, 1])
 @pytest.mark.parametrize("pad", [0, 1])
-def test_empty_batch(c, pad):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_empty_batch(c, pad, stride):
     """A batch of no samples: empty output and input gradient, a zero weight gradient (the
-    sample-block loops run no block; before, a ZeroDivisionError or uninitialised memory)."""
+    sample-block loops run no block; before, a ZeroDivisionError, a failed reshape or
+    uninitialised memory), for convolution and transposed convolution."""
     x = ember.zeros(0, c, 13, 13, requires_grad=True)
     w = ember.randn(64, c, 3, 3, requires_grad=True)
-    y = F.conv2d(x, w, padding=pad)
+    y = F.conv2d(x, w, stride=stride, padding=pad)
     y.sum().backward()
-    hw = 13 - 2 + 2 * pad
+    hw = (13 + 2 * pad - 3) // stride + 1
     assert tuple(y.shape) == (0, 64, hw, hw) and tuple(x.grad.shape) == (0, c, 13, 13)
     assert float(w.grad.abs().sum()) == 0.0
+    xt = ember.zeros(0, c, 8, 8, requires_grad=True)
+    yt = F.conv_transpose2d(xt, w.detach().permute(1, 0, 2, 3).requires_grad_(),
+                            stride=stride, padding=pad)
+    yt.sum().backward()
+    assert tuple(yt.shape) == (0, 64, (8 - 1) * stride - 2 * pad + 3, (8 - 1) * stride
+                               - 2 * pad + 3)
+    assert tuple(xt.grad.shape) == (0, c, 8, 8)

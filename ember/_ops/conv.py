@@ -480,6 +480,8 @@ def _l_blocks(n, per_sample):
     """Sample blocks for the channels-last kernels (NOTE [ Batch-blocked convolution ]):
     their packed buffers then stay block-sized instead of whole-batch; blocks of equal size
     (64 samples in blocks of 60 then 4 made the last GEMM short)."""
+    if n == 0:
+        return [(0, 0)]  # one empty block (the whole-batch code handles it)
     nb = _nb(per_sample // 4, n)  # 4x the (C, N, S) block: their GEMMs have fewer rows
     nb = -(-n // -(-n // nb))
     return [(n0, min(n, n0 + nb)) for n0 in range(0, n, nb)]
@@ -1005,6 +1007,8 @@ def _conv_fwd_all(*args):
     ks = w.shape[2:]
     out_l = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
                   in zip(x.shape[2:], lo, hi, ks, s, d))
+    if x.shape[0] == 0:  # an empty batch (the layout helpers reshape by -1)
+        return xp_of(x).zeros((0, w.shape[0], *out_l), xp_of(x).result_type(x, w))
     if _rs_ok(x, ks, s, g, x.shape[1], w.shape[0]):  # NOTE [ Row-shift convolution ]
         return _rs_fwd(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out_l)
     if _channels_last(x.shape[1], out_l, g):
@@ -1049,6 +1053,8 @@ def _conv_t_fwd_all(*args):
     *arrs, p = args
     x, w = arrs[0], arrs[1]
     s, lo, d, g, out = p
+    if x.shape[0] == 0:  # an empty batch (the layout helpers reshape by -1)
+        return xp.zeros((0, w.shape[1] * g, *out), xp.result_type(x, w))
     if _pointwise(x, w.shape[2:], s, lo, lo, g) and tuple(out) == x.shape[2:]:
         # the adjoint of a pointwise convolution: W^T per sample (a (Cout, Cin) copy)
         wt = w.reshape(w.shape[0], w.shape[1]).T.reshape(w.shape[1], w.shape[0], *w.shape[2:])

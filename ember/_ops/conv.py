@@ -742,11 +742,11 @@ def _rs_ok(x, ks, s, g, c, o):
 _RS_DT = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _as_2d(x, ks, s, lo, hi, d):
-    """1-d convolution arguments as those of a one-row 2-d convolution."""
-    if len(ks) == 2:
-        return x, ks, s, lo, hi, d
-    return (x[:, :, None], (1, ks[0]), (1, s[0]), (0, lo[0]), (0, hi[0]), (1, d[0]))
+def _ran(done):
+    """A row-shift C kernel's result: _rs_ok checked the conditions, so one that did not
+    run is a bug, raised rather than leaving a buffer unwritten."""
+    if not done:
+        raise RuntimeError("convolution: a row-shift kernel did not run (dtype or layout)")
 
 
 def _mm(a, b, out, beta):
@@ -803,18 +803,18 @@ def _rs_fwd(x, w, b, s, lo, d, out):
         res = np.empty((nb * hp * ow, o), y.dtype)
     for n0, n1 in blocks:
         m = n1 - n0
-        conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m])
+        _ran(conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m]))
         if fn and piece:  # per sample, its valid rows only, threaded
             conv_kernels.rs_mm(fn, m, oh * ow, o, kc, kh, buf, kc, hp * ow * kc, sh * kc, wt,
                                o, kc * o, False, res, o, oh * ow * o, 0, r=piece)
-            conv_kernels.to_nchw(res[:m], b, y4[n0:n1])
+            _ran(conv_kernels.to_nchw(res[:m], b, y4[n0:n1]))
             continue
         xf = buf[:m].reshape(m * hp * ow, kc)
         r = m * hp * ow - (kh - 1) * sh
         for i in range(kh):  # whole-block products: rows oh >= OH mix samples, unread
             _mm(xf[i * sh:i * sh + r], wl[:, i * kc:(i + 1) * kc].T, res[:r], 0 if i == 0 else 1)
-        conv_kernels.to_nchw(res[:m * hp * ow].reshape(m, hp * ow, o)[:, :oh * ow], b,
-                             y4[n0:n1])
+        _ran(conv_kernels.to_nchw(res[:m * hp * ow].reshape(m, hp * ow, o)[:, :oh * ow], b,
+                                  y4[n0:n1]))
     return y
 
 
@@ -847,7 +847,7 @@ def _rs_t(gy, w, b, s, lo, d, inp):
     gl = np.empty((nb, (oh if fn and piece else hp) * ow, o), gy.dtype)
     for n0, n1 in blocks:
         m = n1 - n0
-        conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m])
+        _ran(conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m]))
         if fn and piece:  # per sample: X3 zeroed, then its rows += GY[n] W_k^T, threaded
             conv_kernels.rs_mm(fn, m, oh * ow, kc, o, kh, gl, o, oh * ow * o, 0, wl,
                                kh * kc, kc, False, buf, kc, hp * ow * kc, sh * kc, beta0=1,
@@ -860,7 +860,7 @@ def _rs_t(gy, w, b, s, lo, d, inp):
             xf[r:] = 0
             for i in range(kh):
                 _mm(g2, wl[:, i * kc:(i + 1) * kc], xf[i * sh:i * sh + r], 0 if i == 0 else 1)
-        conv_kernels.rs_unpack(buf[:m], lo, kw, s[1], d[1], y4[n0:n1])
+        _ran(conv_kernels.rs_unpack(buf[:m], lo, kw, s[1], d[1], y4[n0:n1]))
     if b is not None:
         y += b.reshape((c,) + (1,) * nd)
     return y
@@ -891,8 +891,8 @@ def _rs_w(x, gy, s, lo, d, ks):
     tmp = None
     for j, (n0, n1) in enumerate(blocks):
         m = n1 - n0
-        conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m])
-        conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m])
+        _ran(conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m]))
+        _ran(conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m]))
         if fn and piece:  # per sample, its valid rows only, per-thread partials
             if j:
                 tmp = np.empty_like(gw) if tmp is None else tmp

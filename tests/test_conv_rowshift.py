@@ -237,3 +237,23 @@ def test_empty_batch(c, pad, stride):
     assert tuple(yt.shape) == (0, 64, (8 - 1) * stride - 2 * pad + 3, (8 - 1) * stride
                                - 2 * pad + 3)
     assert tuple(xt.grad.shape) == (0, c, 8, 8)
+
+
+def test_one_thread_restores_the_blas_thread_count():
+    if not blas.available() or not blas._THREADS or blas._THREADS[0] is None:
+        with blas.one_thread():  # a no-op without a BLAS to control
+            pass
+        return
+    get, set_ = blas._THREADS[0]
+    before = get()
+    set_(2)
+    try:
+        with blas.one_thread():
+            assert get() == 1
+        assert get() == 2
+        with pytest.raises(KeyError):
+            with blas.one_thread():
+                raise KeyError("inside")
+        assert get() == 2
+    finally:
+        set_(before)

@@ -27,6 +27,7 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _VARIANTS = (("scipy_cblas_{}gemm64_", ctypes.c_int64), ("cblas_{}gemm64_", ctypes.c_int64),
              ("scipy_cblas_{}gemm", ctypes.c_int32))
 _FOUND = []  # [{dtype: (function, int type)}], looked up once per process
+_THREADS = []  # [(get, set) or None]: the library's thread-count functions
 
 
 def _candidates():
@@ -66,8 +67,53 @@ def _lookup():
                                ctypes.c_void_p, ity]
                 fns[np.dtype(dt)] = (fn, ity)
             if len(fns) == 2:
+                _THREADS.append(_thread_fns(lib))
                 return fns
     return found
+
+
+def _thread_fns(lib):
+    for get, set_ in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                      ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+                      ("openblas_get_num_threads", "openblas_set_num_threads")):
+        g, s = getattr(lib, get, None), getattr(lib, set_, None)
+        if g is not None and s is not None:
+            g.restype, g.argtypes = ctypes.c_int, []
+            s.restype, s.argtypes = None, [ctypes.c_int]
+            return g, s
+    return None
+
+
+class one_thread:
+    """Context manager: the BLAS runs on one thread inside (its own count restored after).
+
+    For C kernels that call :func:`address`'s gemm from several OpenMP threads at once:
+    a product too large for OpenBLAS's small-matrix path (float64, or a build without
+    one) would otherwise start OpenBLAS's own threads inside every one of those calls. No
+    figure claimed: on the row-shift shapes the float32 pieces take the small-matrix path,
+    which is single-threaded anyway. The count is process-wide, so another Python thread's
+    product started meanwhile also runs on one thread (slower, never wrong).
+
+    Example:
+        >>> with one_thread():
+        ...     pass
+    """
+
+    __slots__ = ("_old",)
+
+    def __enter__(self):
+        self._old = 0
+        if available() and _THREADS and _THREADS[0] is not None:
+            n = _THREADS[0][0]()
+            if n > 1:
+                _THREADS[0][1](1)
+                self._old = n
+        return self
+
+    def __exit__(self, *exc):
+        if self._old:
+            _THREADS[0][1](self._old)
+        return False
 
 
 def available(dtype=np.float32):

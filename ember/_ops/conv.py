@@ -728,6 +728,13 @@ def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
 # same products); without a compiler the other paths run. Samples run in blocks whose X3
 # holds about _RS_BLOCK elements (4 samples at least: the input gradient's threads take
 # whole samples).
+# Two threads: alone, LeNet conv2's passes take 1.9/1.9/2.5 ms (forward, input gradient,
+# weight gradient; PyTorch's forward 1.44); right after a threaded OpenBLAS product they
+# took 4.6/3.5/3.3 ms, because OpenBLAS's idle workers spin (about 2**28 cycles by
+# default) on the cores the OpenMP pieces need. With OPENBLAS_THREAD_TIMEOUT=4 in the
+# environment before NumPy loads (workers sleep at once) they stay at 1.9 ms, and a LeNet
+# b64 training step took 14.2 ms (min of 8 alternated rounds; median 18.5) against 20.9
+# without it (the old path: 20.1 and 19.5) -- a process-wide setting, not made here.
 _RS_BLOCK = 1 << 20
 
 
@@ -805,8 +812,9 @@ def _rs_fwd(x, w, b, s, lo, d, out):
         m = n1 - n0
         _ran(conv_kernels.rs_pack(x[n0:n1], lo, kw, s[1], d[1], hp, ow, buf[:m]))
         if fn and piece:  # per sample, its valid rows only, threaded
-            conv_kernels.rs_mm(fn, m, oh * ow, o, kc, kh, buf, kc, hp * ow * kc, sh * kc, wt,
-                               o, kc * o, False, res, o, oh * ow * o, 0, r=piece)
+            with blas.one_thread():  # NOTE [ Direct GEMM binding ]
+                conv_kernels.rs_mm(fn, m, oh * ow, o, kc, kh, buf, kc, hp * ow * kc, sh * kc, wt,
+                                   o, kc * o, False, res, o, oh * ow * o, 0, r=piece)
             _ran(conv_kernels.to_nchw(res[:m], b, y4[n0:n1]))
             continue
         xf = buf[:m].reshape(m * hp * ow, kc)
@@ -849,9 +857,10 @@ def _rs_t(gy, w, b, s, lo, d, inp):
         m = n1 - n0
         _ran(conv_kernels.from_nchw(gy[n0:n1].reshape(m, o, oh * ow), gl[:m]))
         if fn and piece:  # per sample: X3 zeroed, then its rows += GY[n] W_k^T, threaded
-            conv_kernels.rs_mm(fn, m, oh * ow, kc, o, kh, gl, o, oh * ow * o, 0, wl,
-                               kh * kc, kc, False, buf, kc, hp * ow * kc, sh * kc, beta0=1,
-                               zlen=hp * ow * kc, r=piece)
+            with blas.one_thread():  # NOTE [ Direct GEMM binding ]
+                conv_kernels.rs_mm(fn, m, oh * ow, kc, o, kh, gl, o, oh * ow * o, 0, wl,
+                                   kh * kc, kc, False, buf, kc, hp * ow * kc, sh * kc, beta0=1,
+                                   zlen=hp * ow * kc, r=piece)
         else:  # whole-block products: X3[t + k*sh] += GY[t] W_k^T (GY's unused rows zero)
             rows = m * hp * ow
             r = rows - (kh - 1) * sh
@@ -896,8 +905,9 @@ def _rs_w(x, gy, s, lo, d, ks):
         if fn and piece:  # per sample, its valid rows only, per-thread partials
             if j:
                 tmp = np.empty_like(gw) if tmp is None else tmp
-            conv_kernels.rs_mmw(fn, m, oh * ow, o, kc, kh, sh, hp * ow * kc, gl, buf,
-                                tmp if j else gw, piece)
+            with blas.one_thread():  # NOTE [ Direct GEMM binding ]
+                conv_kernels.rs_mmw(fn, m, oh * ow, o, kc, kh, sh, hp * ow * kc, gl, buf,
+                                    tmp if j else gw, piece)
             if j:
                 gw += tmp
             continue

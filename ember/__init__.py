@@ -278,3 +278,9 @@ def __getattr__(name):
 from ember._backends import heap as _heap  # noqa: E402
 
 _heap._enable_by_default()
+
+# NOTE [ OpenBLAS thread timeout ]: OpenBLAS's idle workers poll ~20 us, not ~0.1 s, after a
+# product (process-wide, said so in README.md; OPENBLAS_THREAD_TIMEOUT set by the user wins)
+from ember._backends import openblas_threads as _openblas_threads  # noqa: E402
+
+_openblas_threads._apply_default()

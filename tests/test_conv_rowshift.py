@@ -257,3 +257,41 @@ def test_one_thread_restores_the_blas_thread_count():
         assert get() == 2
     finally:
         set_(before)
+
+
+_WIDE = r"""
+import json, sys
+import numpy as np
+import ember
+import ember.nn.functional as F
+from ember._ops import conv
+rng = np.random.default_rng(5)
+x = ember.tensor(rng.standard_normal((4, 128, 6, 6)).astype(np.float32), requires_grad=True)
+w = ember.tensor(rng.standard_normal((96, 128, 3, 3)).astype(np.float32) * 0.05,
+                 requires_grad=True)
+assert conv._rs_ok(x._data, (3, 3), (1, 1), 1, 128, 96) == (sys.argv[1] == "all")
+y = F.conv2d(x, w, padding=1)
+y.backward(ember.ones_like(y))
+print(json.dumps([y.detach().numpy().tolist(), x.grad.numpy().tolist(),
+                  w.grad.numpy().tolist()]))
+"""
+
+
+@pytest.mark.parametrize("mode", ["all", "0"])
+def test_wide_layers_row_shift_opt_in_matches_default(mode):
+    # EMBER_CONV_ROWSHIFT=all sends wide layers (C*KW*O above the piece limit) through the
+    # whole-block row-shift products, which the "narrow" default leaves to the channels-last
+    # path; "0" turns the kernels off: both must give the default's results
+    import json
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for m in (mode, "narrow"):
+        r = subprocess.run([sys.executable, "-c", _WIDE, m], capture_output=True, text=True,
+                           timeout=300, env=dict(os.environ, EMBER_CONV_ROWSHIFT=m))
+        assert r.returncode == 0, r.stderr[-2000:]
+        runs[m] = [np.array(a, np.float32) for a in json.loads(r.stdout.strip().splitlines()[-1])]
+    for a, b in zip(runs[mode], runs["narrow"]):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-4)

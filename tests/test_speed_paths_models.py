@@ -291,6 +291,48 @@ def test_heap_reuse_is_the_default_unless_turned_off(env, on):
     assert r.stdout.split() == [str(on and glibc)] * 2
 
 
+_OB_SCRIPT = r"""
+import ctypes, json, os, sys
+import numpy as np
+if sys.argv[1] == "numpy-first":
+    a = np.ones((256, 256), np.float32)
+    a @ a  # OpenBLAS's thread pool runs with the timeout it read at load
+import ember
+from ember._backends import openblas_threads as ob
+read = []
+for lib in ob._numpy_openblas():
+    f = getattr(lib, "openblas_thread_timeout", None)
+    if f is not None:
+        f.restype = ctypes.c_uint
+        read.append(f())
+a = np.ones((256, 256), np.float32)
+a @ a  # the restarted pool
+print(json.dumps([os.environ.get("OPENBLAS_THREAD_TIMEOUT"), read]))
+"""
+
+
+@pytest.mark.parametrize("order", ["ember-first", "numpy-first"])
+@pytest.mark.parametrize("user", [None, "28"])
+def test_openblas_thread_timeout_default(order, user):
+    # NOTE [ OpenBLAS thread timeout ]: import ember shortens OpenBLAS's idle spin, in either
+    # import order (the library re-reads its environment), unless the user set the variable
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if user is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user
+    r = subprocess.run([sys.executable, "-c", _OB_SCRIPT, order], capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    var, read = json.loads(r.stdout.strip().splitlines()[-1])
+    want = user or "16"
+    assert var == want
+    # where NumPy bundles OpenBLAS, the library itself reports the value in force
+    assert all(v == int(want) for v in read), read
+
+
 def test_heap_reuse_argument_checks():
     import ember.cpu.allocator as allocator
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 
 import numpy as np
 
@@ -736,13 +737,24 @@ def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
 # b64 training step took 14.2 ms (min of 8 alternated rounds; median 18.5) against 20.9
 # without it (the old path: 20.1 and 19.5) -- a process-wide setting, not made here.
 _RS_BLOCK = 1 << 20
+# Which convolutions take the row-shift kernels (EMBER_CONV_ROWSHIFT, read at import):
+# "narrow" (the default) only those whose products run in threaded small-matrix pieces
+# (_rs_piece > 0: C*KW*O up to ~20,000, LeNet's and ResNet-18's first stage); "all" also the
+# wide layers, as whole-block GEMMs; "0" none. The wide layers' whole-block form measured
+# slower than the channels-last path at 2 threads (ResNet-18 b32 fwd+bwd, quiet machine,
+# 4 alternated rounds, OPENBLAS_THREAD_TIMEOUT=16: "all" 99 ms, "narrow" 79, "0" 81-86),
+# so it stays opt-in; on one thread it measured faster (the one-thread figures above).
+_RS_MODE = os.environ.get("EMBER_CONV_ROWSHIFT", "narrow")
+_RS_ON = _RS_MODE != "0"
+_RS_WIDE = _RS_MODE == "all"
 
 
 def _rs_ok(x, ks, s, g, c, o):
     """Whether the row-shift kernels take this convolution (host float32/64, groups 1,
     1-d or 2-d with stride 1 along H, channels enough for a GEMM)."""
-    return (type(x) is np.ndarray and g == 1 and len(ks) in (1, 2) and x.dtype in _RS_DT
+    return (_RS_ON and type(x) is np.ndarray and g == 1 and len(ks) in (1, 2) and x.dtype in _RS_DT
             and (len(ks) == 1 or s[0] == 1) and ks[-1] * c >= 24 and o >= 8
+            and (_RS_WIDE or _rs_piece(ks[-1] * c * o) > 0)
             and conv_kernels.available())
 
 

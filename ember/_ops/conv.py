@@ -735,7 +735,8 @@ def _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks):
 # default) on the cores the OpenMP pieces need. With OPENBLAS_THREAD_TIMEOUT=4 in the
 # environment before NumPy loads (workers sleep at once) they stay at 1.9 ms, and a LeNet
 # b64 training step took 14.2 ms (min of 8 alternated rounds; median 18.5) against 20.9
-# without it (the old path: 20.1 and 19.5) -- a process-wide setting, not made here.
+# without it (the old path: 20.1 and 19.5); import ember now sets it (NOTE [ OpenBLAS
+# thread timeout ] in _backends/openblas_threads.py, 16 there).
 _RS_BLOCK = 1 << 20
 # Which convolutions take the row-shift kernels (EMBER_CONV_ROWSHIFT, read at import):
 # "narrow" (the default) only those whose products run in threaded small-matrix pieces

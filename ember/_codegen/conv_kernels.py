@@ -854,14 +854,17 @@ def rs_unpack(cols, lo, kw, sw, dw, gx):
             or cols.dtype != gx.dtype or not gx.flags.c_contiguous or _lib() is None:
         return False
     cols = np.ascontiguousarray(cols)
-    n, c, h, w = gx.shape
-    hp, ow = cols.shape[1:3]
-    if gx.size:
-        getattr(_lib(), "rs_unpack_" + _SUFFIX[gx.dtype])(
-            _ptr(cols), _ptr(gx), *[_L(v) for v in (n, c, h, w, hp, ow, kw, sw, lo[0], lo[1],
-                                                    dw)],
-            ctypes.c_int(get_num_threads()))
+    _rs_copy("rs_unpack_", cols, gx, gx.shape, cols.shape[1:3], kw, sw, lo, dw)
     return True
+
+
+def _rs_copy(name, src, dst, nchw, hp_ow, kw, sw, lo, dw):
+    """Call the C row-shift pack/unpack ``name`` (``rs_pack_``/``rs_unpack_``) from ``src``
+    into ``dst`` for the (N, C, H, W) image ``nchw`` and (hp, ow) packed rows."""
+    if dst.size:
+        getattr(_lib(), name + _SUFFIX[dst.dtype])(
+            _ptr(src), _ptr(dst), *[_L(v) for v in (*nchw, *hp_ow, kw, sw, lo[0], lo[1], dw)],
+            ctypes.c_int(get_num_threads()))
 
 
 def rs_pack(x, lo, kw, sw, dw, hp, ow, buf):
@@ -872,12 +875,7 @@ def rs_pack(x, lo, kw, sw, dw, hp, ow, buf):
             or not buf.flags.c_contiguous or _lib() is None:
         return False
     x = np.ascontiguousarray(x)
-    n, c, h, w = x.shape
-    if buf.size:
-        getattr(_lib(), "rs_pack_" + _SUFFIX[x.dtype])(
-            _ptr(x), _ptr(buf), *[_L(v) for v in (n, c, h, w, hp, ow, kw, sw, lo[0], lo[1],
-                                                  dw)],
-            ctypes.c_int(get_num_threads()))
+    _rs_copy("rs_pack_", x, buf, x.shape, (hp, ow), kw, sw, lo, dw)
     return True
 
 

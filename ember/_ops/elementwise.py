@@ -1100,20 +1100,28 @@ _add_core, _sub_core, _div_core = add.core, sub.core, div.core
 def _alpha(other, alpha, input=None, name="add"):
     if alpha == 1:
         return other
-    if alpha.__class__ is not int:
+    c = alpha.__class__
+    if c is float:  # the common case: refused only beside two integral operands
+        if _integral(input) and _integral(other):
+            _check_alpha(alpha, input, other)
+    elif c is not int:
         _check_alpha(alpha, input, other)
-    elif alpha.__class__ is int and not -2 ** 63 <= alpha < 2 ** 63:
+    elif not -2 ** 63 <= alpha < 2 ** 63:
         raise OverflowError(f"{name}(): argument 'alpha' is an int too big to convert")
     return other * alpha
+
+
+def _integral(v):
+    """Whether an operand is an integral or bool tensor or number."""
+    return v._data.dtype.kind in "biu" if isinstance(v, Tensor) else \
+        isinstance(v, (int, _np.integer, _np.bool_))
 
 
 def _check_alpha(alpha, input, other):
     """PyTorch's refusals of an alpha its operands' dtypes cannot take."""
     ts = [t for t in (input, other) if isinstance(t, Tensor)]
     kinds = {t._data.dtype.kind for t in ts}
-    if isinstance(alpha, float) and all(
-            t._data.dtype.kind in "biu" if isinstance(t, Tensor) else
-            isinstance(t, (int, _np.integer, _np.bool_)) for t in (input, other)):
+    if isinstance(alpha, float) and _integral(input) and _integral(other):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
     if isinstance(alpha, complex) and "c" not in kinds:
@@ -1151,7 +1159,10 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     if input.__class__ is not Tensor or other.__class__ is not Tensor:
         input = _check_operands("sub", input, other)
-    if _is_bool(input) != _is_bool(other):  # (both bool: the family's own message)
+        mixed = _is_bool(input) != _is_bool(other)
+    else:
+        mixed = (input._data.dtype.kind == "b") != (other._data.dtype.kind == "b")
+    if mixed:  # (both bool: the family's own message)
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")

@@ -481,11 +481,13 @@ def test_forked_child_runs_kernels(tmp_path):
     assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr
 
 
-def test_openmp_wait_policy_is_passive_unless_the_user_chose_one():
+def test_openmp_wait_policy_is_a_short_spin_unless_the_user_chose_one():
     # NOTE [ OpenMP wait policy ] in ember/_codegen/build.py
     import os
     import subprocess
     import sys
+
+    from ember._codegen import build
 
     prog = ("import os, ember\n"
             "from ember._codegen import build\n"
@@ -493,15 +495,20 @@ def test_openmp_wait_policy_is_passive_unless_the_user_chose_one():
             "    print('no-compiler')\n"
             "else:\n"
             "    ember.nn.functional.gelu(ember.randn(1000))\n"
-            "    print(os.environ.get('OMP_WAIT_POLICY'))\n")
+            "    print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))\n")
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY",
+                                                            "GOMP_SPINCOUNT",
                                                             "EMBER_JIT_DISABLE")}
-    out = subprocess.run([sys.executable, "-c", prog], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
+
+    def policy(**extra):
+        return subprocess.run([sys.executable, "-c", prog], env={**env, **extra},
+                              capture_output=True, text=True, check=True).stdout.split()
+
+    out = policy()
     if out == ["no-compiler"]:
         pytest.skip("no C compiler")
-    assert out == ["PASSIVE"]
-    env["OMP_WAIT_POLICY"] = "ACTIVE"
-    out = subprocess.run([sys.executable, "-c", prog], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
-    assert out == ["ACTIVE"]
+    assert out == ["PASSIVE", build.SPINCOUNT]
+    # either variable set by the user: theirs stands and no spin count is added
+    assert policy(OMP_WAIT_POLICY="ACTIVE") == ["ACTIVE", "None"]
+    assert policy(OMP_WAIT_POLICY="PASSIVE") == ["PASSIVE", "None"]
+    assert policy(GOMP_SPINCOUNT="0") == ["PASSIVE", "0"]

@@ -121,15 +121,28 @@ def key_of(source):
     return h.hexdigest()[:32]
 
 
+# NOTE [ OpenMP wait policy ]: GOMP_SPINCOUNT's default when the user set neither variable;
+# libgomp counts ~100,000 spins per millisecond, so 3,000 is ~30 us
+SPINCOUNT = "3000"
+
+
 def _passive_openmp():
-    """NOTE [ OpenMP wait policy ]: libgomp's default keeps each worker spinning for a while
-    after a parallel region; on cores that OpenBLAS's threads share, that spin starves the
-    next GEMM (LeNet train step, 2 threads: 50-86 ms with spinning, 27-30 ms passive). The
-    kernels are what loads libgomp into a NumPy process, so before the first one loads, the
-    policy is set to PASSIVE unless the user set OMP_WAIT_POLICY. This is process-wide: an
-    OpenMP runtime that starts later in the process reads the same variable (ARCHITECTURE.md
-    "Performance" says so); OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    """NOTE [ OpenMP wait policy ]: libgomp's default keeps each worker spinning for ~3 ms
+    after a parallel region; on cores that OpenBLAS's threads share, that spin starved the
+    next GEMM (LeNet train step, 2 threads: 50-86 ms with spinning, 27-30 ms passive). A
+    worker that sleeps at once costs every region a futex wake-up instead (~60 us here: a
+    threaded 1e6 float32 add took 154 us passive, 88 us with a short spin, NumPy's one
+    thread 165 us). So before the first kernel loads libgomp, when the user set neither
+    OMP_WAIT_POLICY nor GOMP_SPINCOUNT, the policy is PASSIVE (for other OpenMP runtimes)
+    and libgomp's spin count ``SPINCOUNT`` (~30 us: back-to-back eager ops find the worker
+    awake, and it sleeps long before OpenBLAS's next product needs the core; the model
+    benchmarks tie or gain, RESULTS.md). This is process-wide: an OpenMP runtime that starts
+    later in the process reads the same variables (README.md "What ember changes in your
+    process"); either variable in the environment is left as the user set it."""
+    env = os.environ
+    if "OMP_WAIT_POLICY" not in env and "GOMP_SPINCOUNT" not in env:
+        env["GOMP_SPINCOUNT"] = SPINCOUNT
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def load(source):

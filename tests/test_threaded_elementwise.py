@@ -16,7 +16,7 @@ from ember._codegen import kernel as K
 from ember._codegen import ufuncs
 from ember._ops.elementwise import THREADED, _binary_defs
 
-N = 1 << 17  # above every entry's minimum size
+N = max(k for _, _, k in THREADED.values())  # every entry's minimum size
 HAVE_CC = build.compiler()[0] is not None and not K.disabled()
 
 
@@ -142,7 +142,7 @@ def _operands(name, dt):
     return ember.from_numpy(a), ember.from_numpy(b)
 
 
-_UNARY = {"neg", "abs", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
+_UNARY = {"neg", "abs", "relu", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
           "rsqrt", "sigmoid", "logical_not", "bitwise_not"}
 _FAMILY = {n for n, f in ember._ops.core.FUNCTIONS.items()
            if getattr(getattr(f, "op", None), "name", None) == n}
@@ -356,3 +356,57 @@ def test_in_place_kernels_refuse_partial_overlap():
     assert ufuncs.run("a + b", "f", (first, first[0, ...]), out=first) is None  # 0-d view of out
     z = np.ones(N, np.float32)
     assert ufuncs.run("a + b", "f", (z, z), out=z) is None or bool((z == 2).all())
+
+
+_INPLACE_BINARY = [n for n in ("add", "sub", "mul", "div") if n in THREADED]
+_INPLACE_UNARY = [n for n in ("abs", "floor", "ceil", "trunc", "square", "sign", "frac",
+                              "reciprocal", "rsqrt") if n in THREADED]
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_inplace_ops_write_the_kernel_result_in_place(dt):
+    # the in-place fronts (x.add_(y), x.abs_(), ...) run the kernel with x as its output
+    a, b = _operands("add", dt)
+    for name in _INPLACE_BINARY:
+        for other in (b, 1.5, ember.tensor(2.0, dtype=a.dtype)):
+            def f(name=name, other=other):
+                x = a.clone()
+                ptr = x.data_ptr()
+                y = getattr(x, name + "_")(other)
+                assert y is x and x.data_ptr() == ptr
+                return x.numpy()
+
+            _same(*_both(f))
+    for name in _INPLACE_UNARY:
+        def g(name=name):
+            x = a.clone()
+            getattr(x, name + "_")()
+            return x.numpy()
+
+        _same(*_both(g))
+
+
+def test_inplace_kernel_refuses_an_expanded_tensor():
+    # a broadcast view is read-only memory: the kernel declines and the NumPy path raises
+    # PyTorch's error, as below the kernels' size
+    x = ember.zeros(1).expand(N)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x.add_(ember.ones(N))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "int64"])
+def test_foreach_binary_ops_use_the_table_kernels(dt):
+    a, b = _operands("add", dt)
+    names = ["add", "sub", "mul", "maximum", "minimum"] + (["div"] if dt != "int64" else [])
+    for name in names:
+        f = getattr(ember, "_foreach_" + name)
+        f_ = getattr(ember, "_foreach_" + name + "_")
+        _same(*_both(lambda f=f: f([a, b], [b, a])[1].numpy()))
+        _same(*_both(lambda f=f: f([a], 3)[0].numpy()))
+
+        def inplace(f_=f_):
+            xs = [a.clone(), b.clone()]
+            f_(xs, [b, a])
+            return xs[0].numpy()
+
+        _same(*_both(inplace))

@@ -41,13 +41,23 @@ def _default_float_np():
 # else their NumPy forward. Where NumPy's loop is slow at any size (libm's fmod behind
 # floor_divide/remainder/fmod, sign, clamp) the kernel pays from a few thousand elements;
 # where it saves passes (composites, frac, rsqrt), from 2^16.
-_KMIN, _KMIN_SLOW = 1 << 16, 1 << 12
+_KMIN, _KMIN_SLOW, _KMIN_PASS = 1 << 16, 1 << 12, 1 << 18
 THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
-    # NOT here: single streaming passes NumPy already runs at memory speed (add, mul, neg,
-    # abs, comparisons, maximum, bitwise ops, ...): measured at 1e6 float32 with two threads,
-    # their kernels were 20-40% slower (a parallel region's wake-up under the PASSIVE wait
-    # policy, and no bandwidth gained from the second core on this machine). One line
-    # each brings them back where threads pay.
+    # single streaming passes NumPy runs at one core's memory speed: two threads pay from
+    # 2^18 elements, since the workers spin briefly after each region (NOTE [ OpenMP wait
+    # policy ] in ember/_codegen/build.py; a 1e6 float32 add: 88 us threaded, 165 us NumPy;
+    # with every worker asleep the wake-up cost more than the second core gave)
+    "add": (None, "fi", _KMIN_PASS), "sub": (None, "fi", _KMIN_PASS),
+    "mul": (None, "fi", _KMIN_PASS), "div": (None, "f", _KMIN_PASS),
+    "neg": (None, "fi", _KMIN_PASS), "abs": (None, "fi", _KMIN_PASS),
+    "square": (None, "fi", _KMIN_PASS), "relu": (None, "fi", _KMIN_PASS),
+    "floor": (None, "f", _KMIN_PASS), "ceil": (None, "f", _KMIN_PASS),
+    "trunc": (None, "f", _KMIN_PASS),
+    "maximum": (None, "fi", _KMIN_PASS), "minimum": (None, "fi", _KMIN_PASS),
+    "fmax": (None, "f", _KMIN_PASS), "fmin": (None, "f", _KMIN_PASS),
+    "eq": (None, "fi", _KMIN_PASS), "ne": (None, "fi", _KMIN_PASS),
+    "lt": (None, "fi", _KMIN_PASS), "le": (None, "fi", _KMIN_PASS),
+    "gt": (None, "fi", _KMIN_PASS), "ge": (None, "fi", _KMIN_PASS),
     "remainder": (None, "f", _KMIN_SLOW), "fmod": (None, "f", _KMIN_SLOW),
     "floor_divide": ("floor_divide(a, b)", "f", _KMIN_SLOW),
     # NumPy's logical ops on non-bool inputs convert first: 5-8x slower than one pass
@@ -198,10 +208,12 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
                 self._requires_grad or self._base is not None and self._base._requires_grad)):
             if to_float and d.dtype.kind in _INTLIKE:
                 check_cast(name + "_", D.get_default_dtype(), _FROM_NP[d.dtype])
-            try:
-                fwd(d, out=d)
-            except ValueError as e:
-                raise RuntimeError(f"{name}_(): {e}") from None
+            if kmin is None or d.__class__ is not _ndarray or d.size < kmin or \
+                    _threaded(texpr or opdef.expr, tkinds, (d,), d) is None:
+                try:
+                    fwd(d, out=d)
+                except ValueError as e:
+                    raise RuntimeError(f"{name}_(): {e}") from None
             self._bump()
             return self
         return inplace_apply(fn, name + "_", self, (), {})
@@ -639,12 +651,17 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         if direct is not None and not MODES and d.__class__ is _ndarray and \
                 d.dtype in _DIRECT_DTYPES and _direct_operand(d, other):
             # NOTE [ In-place binary ops write directly ]
+            o = other._data if other.__class__ is Tensor else other
+            if kmin is not None and d.size >= kmin and \
+                    _threaded(texpr or opdef.expr, tkinds, (d, o), d) is not None:
+                self._bump()
+                return self
             try:
                 if name == "div":
                     with _np.errstate(divide="ignore", invalid="ignore"):
-                        direct(d, other._data if other.__class__ is Tensor else other, out=d)
+                        direct(d, o, out=d)
                 else:
-                    direct(d, other._data if other.__class__ is Tensor else other, out=d)
+                    direct(d, o, out=d)
             except ValueError:  # read-only memory: an expanded tensor
                 raise RuntimeError(f"{name}_(): unsupported operation: more than one element "
                                    "of the written-to tensor refers to a single memory "

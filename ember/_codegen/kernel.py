@@ -117,6 +117,17 @@ def _data_offset():
 
 
 _OFF = _data_offset()
+_OFF_C = ctypes.c_int64(_OFF)
+_THREADS_C = {}
+
+
+def _threads_c():
+    """``get_num_threads()`` as a ``ctypes.c_int64`` (one object per count, kept)."""
+    n = get_num_threads()
+    c = _THREADS_C.get(n)
+    if c is None:
+        c = _THREADS_C[n] = ctypes.c_int64(n)
+    return c
 
 
 class _Pinned:
@@ -316,13 +327,19 @@ class ElementwiseKernel(_Kernel):
             if 0 in shape:
                 return outs
             return self._numpy(self._arrays(arrays), outs)
-        fn, shape, nd, shp, stv = plan
+        fn, shape, nd, shp, stv, objs_t = plan
         if out is None:
             outs = [np.empty(shape, dt) for dt in self.out_dtypes]
         else:
             outs = self._outs(out, [shape] * len(self.out_dtypes))
-        objs = _objects(arrays, outs)
-        fn(nd, shp, stv, objs, _OFF, get_num_threads())
+        # NOTE [ Lean kernel calls ]: the function has no argtypes and every argument is a
+        # ctypes object already (ctypes' per-call argtypes conversion cost ~1 us of a
+        # small call's ~6), and the operand array's type is the plan's
+        if _OFF >= 0:
+            objs = objs_t(*map(id, arrays), *map(id, outs))
+        else:
+            objs = objs_t(*map(_addr, arrays), *map(_addr, outs))
+        fn(nd, shp, stv, objs, _OFF_C, _threads_c())
         return outs
 
     def _plan(self, arrays, out=None):
@@ -349,11 +366,11 @@ class ElementwiseKernel(_Kernel):
             self.program, "ember_ew_" + modes, modes), "ember_ew_" + modes)
         if fn is None:
             return None, shape
-        fn.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                       ctypes.c_int64, ctypes.c_int64]
+        fn.argtypes = None  # NOTE [ Lean kernel calls ]: every argument a ctypes object
         shp = np.array(sizes, np.int64)
         stv = np.array([s for st in strides for s in st], np.int64)
-        return fn, shape, len(sizes), _Pinned(shp), _Pinned(stv)
+        return (fn, shape, ctypes.c_int64(len(sizes)), _Pinned(shp), _Pinned(stv),
+                ctypes.c_void_p * (len(arrays) + len(outs)))
 
     def _numpy(self, arrays, outs):
         vals = numpy_exec.evaluate(self.program, arrays)

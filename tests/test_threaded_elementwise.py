@@ -142,7 +142,7 @@ def _operands(name, dt):
     return ember.from_numpy(a), ember.from_numpy(b)
 
 
-_UNARY = {"neg", "abs", "relu", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
+_UNARY = {"neg", "abs", "relu", "sqrt", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
           "rsqrt", "sigmoid", "logical_not", "bitwise_not"}
 _FAMILY = {n for n, f in ember._ops.core.FUNCTIONS.items()
            if getattr(getattr(f, "op", None), "name", None) == n}

@@ -58,6 +58,11 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     "eq": (None, "fi", _KMIN_PASS), "ne": (None, "fi", _KMIN_PASS),
     "lt": (None, "fi", _KMIN_PASS), "le": (None, "fi", _KMIN_PASS),
     "gt": (None, "fi", _KMIN_PASS), "ge": (None, "fi", _KMIN_PASS),
+    "sqrt": (None, "f", _KMIN_PASS),
+    "bitwise_and": ("bitwise_and(a, b)", "ib", _KMIN_PASS),
+    "bitwise_or": ("bitwise_or(a, b)", "ib", _KMIN_PASS),
+    "bitwise_xor": ("bitwise_xor(a, b)", "ib", _KMIN_PASS),
+    "bitwise_not": ("invert(a)", "ib", _KMIN_PASS),
     "remainder": (None, "f", _KMIN_SLOW), "fmod": (None, "f", _KMIN_SLOW),
     "floor_divide": ("floor_divide(a, b)", "f", _KMIN_SLOW),
     # NumPy's logical ops on non-bool inputs convert first: 5-8x slower than one pass

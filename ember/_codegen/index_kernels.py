@@ -84,7 +84,8 @@ void NAME(const T* x, const long* idx, T* out, long outer, long n, long m, long 
 }                                                                                     \
                                                                                       \
 static void NAME##_sadd_block(T* y, const long* idx, const T* v, long o0, long o1,     \
-                              long n, long m, long inner, long i0, long i1, int rows)  \
+                              long n, long m, long inner, long i0, long i1, int rows,  \
+                              int put)                                                 \
 {                                                                                     \
     for (long o = o0; o < o1; o++) {                                                  \
         T* ys = y + o * n * inner;                                                    \
@@ -93,7 +94,8 @@ static void NAME##_sadd_block(T* y, const long* idx, const T* v, long o0, long o
             const T* vp = v + o * m;                                                  \
             for (long j = 0; j < m; j++) {                                            \
                 long k = ip[j];                                                       \
-                ys[k < 0 ? k + n : k] += vp[j];                                       \
+                if (put) ys[k < 0 ? k + n : k] = vp[j];                               \
+                else ys[k < 0 ? k + n : k] += vp[j];                                  \
             }                                                                         \
             continue;                                                                 \
         }                                                                             \
@@ -103,13 +105,15 @@ static void NAME##_sadd_block(T* y, const long* idx, const T* v, long o0, long o
                 long k = idx[j];                                                      \
                 if (k < 0) k += n;                                                    \
                 T* yp = ys + k * inner;                                               \
-                for (long i = i0; i < i1; i++) yp[i] += vp[i];                        \
+                if (put) memcpy(yp + i0, vp + i0, sizeof(T) * (i1 - i0));             \
+                else for (long i = i0; i < i1; i++) yp[i] += vp[i];                   \
             } else {                                                                  \
                 const long* ip = idx + (o * m + j) * inner;                           \
                 for (long i = i0; i < i1; i++) {                                      \
                     long k = ip[i];                                                   \
                     if (k < 0) k += n;                                                \
-                    ys[k * inner + i] += vp[i];                                       \
+                    if (put) ys[k * inner + i] = vp[i];                               \
+                    else ys[k * inner + i] += vp[i];                                  \
                 }                                                                     \
             }                                                                         \
         }                                                                             \
@@ -117,18 +121,18 @@ static void NAME##_sadd_block(T* y, const long* idx, const T* v, long o0, long o
 }                                                                                     \
                                                                                       \
 void NAME##_sadd(T* y, const long* idx, const T* v, long outer, long n, long m,        \
-                 long inner, int rows, int nt)                                        \
+                 long inner, int rows, int put, int nt)                               \
 {                                                                                     \
     if (outer >= 4L * nt || inner < 64L * nt) {                                       \
         _Pragma("omp parallel for num_threads(nt) schedule(static)")                  \
         for (long o = 0; o < outer; o++)                                              \
-            NAME##_sadd_block(y, idx, v, o, o + 1, n, m, inner, 0, inner, rows);      \
+            NAME##_sadd_block(y, idx, v, o, o + 1, n, m, inner, 0, inner, rows, put); \
     } else {                                                                          \
         long nb = nt;                                                                 \
         _Pragma("omp parallel for num_threads(nt) schedule(static)")                  \
         for (long b = 0; b < nb; b++) {                                               \
             long i0 = inner * b / nb, i1 = inner * (b + 1) / nb;                      \
-            NAME##_sadd_block(y, idx, v, 0, outer, n, m, inner, i0, i1, rows);        \
+            NAME##_sadd_block(y, idx, v, 0, outer, n, m, inner, i0, i1, rows, put);   \
         }                                                                             \
     }                                                                                 \
 }
@@ -212,8 +216,9 @@ def gather(x, idx, dim, rows):
     return out
 
 
-def scatter_add(y, idx, v, dim, rows):
-    """Add ``v`` into ``y`` (C-contiguous, modified in place) along ``dim`` at ``idx``;
+def scatter_add(y, idx, v, dim, rows, put=False):
+    """Add ``v`` into ``y`` (C-contiguous, modified in place) along ``dim`` at ``idx``
+    (``put``: store instead of adding, the last write winning as in NumPy's ``y[key] = v``);
     True when done, False where the kernel does not apply (``y`` is then untouched)."""
     if type(v) is not np.ndarray or type(y) is not np.ndarray or not y.flags.c_contiguous \
             or v.dtype != y.dtype:
@@ -229,5 +234,5 @@ def scatter_add(y, idx, v, dim, rows):
     idx = np.ascontiguousarray(idx)
     getattr(lib, "gather_" + _SUFFIX[y.dtype] + "_sadd")(
         _P(y.ctypes.data), _P(idx.ctypes.data), _P(v.ctypes.data), _L(outer), _L(n), _L(m),
-        _L(inner), _I(1 if rows else 0), _I(get_num_threads()))
+        _L(inner), _I(1 if rows else 0), _I(1 if put else 0), _I(get_num_threads()))
     return True

@@ -199,7 +199,8 @@ def _scatter_fwd(g, shape, key, accumulate):
         if key.__class__ is DimKey and _ik().scatter_add(z, key.idx, g, key.dim, key.rows):
             return z
         KERNELS.scatter_add(z, key, g)  # the backend's (cupyx.scatter_add on cuda)
-    else:
+    elif not (key.__class__ is DimKey and g.dtype == z.dtype
+              and _ik().scatter_add(z, key.idx, g, key.dim, key.rows, put=True)):
         z[key] = g
     return z
 
@@ -210,7 +211,9 @@ _SCATTER_ZEROS = OpDef("index_backward", _scatter_fwd, None, node_name="IndexPut
 @_SCATTER_ZEROS.grad
 def _(ctx, gg):
     shape, key, accumulate = ctx.params
-    return (index_view(gg, key) if not accumulate else apply(_INDEX, (gg,), (key, shape)),)
+    if accumulate or key.__class__ is DimKey:  # a gather: not a view of gg
+        return (apply(_INDEX, (gg,), (key, shape)),)
+    return (index_view(gg, key),)
 
 
 def _scatter_into_zeros(g, shape, key, accumulate=False):
@@ -253,7 +256,8 @@ def _index_put_fwd(x, v, key, accumulate):
         if key.__class__ is DimKey and _ik().scatter_add(y, key.idx, v, key.dim, key.rows):
             return y
         KERNELS.scatter_add(y, key, v)
-    else:
+    elif not (key.__class__ is DimKey and v.__class__ is np.ndarray and v.dtype == y.dtype
+              and _ik().scatter_add(y, key.idx, v, key.dim, key.rows, put=True)):
         y[key] = v
     return y
 

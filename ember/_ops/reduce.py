@@ -98,6 +98,10 @@ def _mean_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attrib
         r = _rk().sum_(x, axes, keepdim, mean=True)
         if r is not None:
             return r
+    if dtype == np.float64 and x.dtype == np.int64 and x.size >= 32768:
+        r = _rk().mean_int64(x, axes, keepdim)  # NOTE [ One-pass extremes, products ... ]
+        if r is not None:
+            return r
     return xp.mean(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
 
@@ -129,6 +133,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 def _prod_fwd(x, axes, keepdim, dtype, shape):  # noqa: ARG001 - a record attribute, in the record's attrs order
+    if len(axes) == 1 and (dtype is None or dtype == x.dtype) and x.size >= 32768:
+        r = _rk().prod_dim(x, axes[0], keepdim)  # NOTE [ One-pass extremes, products ... ]
+        if r is not None:
+            return r
     return xp.prod(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
 
@@ -182,6 +190,11 @@ def _amax_fwd(x, axes, keepdim, shape, is_max):
         raise RuntimeError(f"{'amax' if is_max else 'amin'}(): Expected reduction dim to be "
                            "specified for input.numel() == 0. Specify the reduction dim with "
                            "the 'dim' argument.")
+    if len(axes) == x.ndim and x.size >= 32768:  # NOTE [ One-pass extremes, products ... ]
+        r = _rk().minmax(x)
+        if r is not None:
+            y = xp.array(r[1] if is_max else r[0])
+            return y.reshape((1,) * x.ndim) if keepdim else y
     return (xp.max if is_max else xp.min)(x, axis=axes, keepdims=keepdim)
 
 
@@ -253,6 +266,10 @@ def _max_dim_fwd(x, axis, keepdim, is_max, shape=None):  # noqa: ARG001 - a reco
     if x.shape and x.shape[axis] == 0 if x.ndim else False:
         raise IndexError(f"{'max' if is_max else 'min'}(): Expected reduction dim {axis} to have "
                          "non-zero size.")
+    if x.size >= 32768:  # NOTE [ One-pass extremes, products and integer means ]
+        r = _rk().max_dim(x, axis, keepdim, is_max)
+        if r is not None:
+            return r
     idx = (xp.argmax if is_max else xp.argmin)(x, axis=axis, keepdims=True) if x.ndim else \
         xp_of(x).zeros((), np.int64)
     vals = xp.take_along_axis(x, idx, axis=axis) if x.ndim else x.copy()
@@ -278,11 +295,15 @@ def _(ctx, grads):
     if not shape:
         return (g,)
     from ember._ops.index import _scatter_into_zeros
+    from ember._ops.scatter import _dim_key
 
     if not keepdim:
         g = g.unsqueeze(axis)
         idx = xp_of(idx).expand_dims(idx, axis)
-    return (_scatter_into_zeros(g, shape, _take_key(idx, axis)),)
+    # g stored into zeros at idx along axis: a DimKey sends it to the one-pass scatter kernel
+    # (NOTE [ Gather and scatter-add kernels ]) where NumPy would walk a fancy key
+    key = _dim_key(idx, axis) if idx.__class__ is np.ndarray else _take_key(idx, axis)
+    return (_scatter_into_zeros(g, shape, key),)
 
 
 def _take_key(idx, axis):

@@ -62,7 +62,12 @@ def _check_gather_shapes(name, x, idx, dim, src=None):
                                f"from dimension {dim}")
     if idx.size:
         n = x._data.shape[dim] if x._data.ndim else 1
-        lo, hi = idx.min(), idx.max()
+        from ember._codegen import reduce_kernels
+
+        # one threaded pass for both bounds (NOTE [ One-pass extremes, products and integer
+        # means ]), two NumPy passes where it does not apply
+        r = reduce_kernels.minmax(idx)
+        lo, hi = r if r is not None else (idx.min(), idx.max())
         if lo < -n or hi >= n:
             raise RuntimeError(f"{name}(): index {hi if hi >= n else lo} is out of bounds for "
                                f"dimension {dim} with size {n}")

@@ -622,6 +622,12 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
 # ------------------------------------------------------------------ joining
 def _cat_fwd(*arrays_dim_sizes):
     *arrays, dim, sizes = arrays_dim_sizes
+    if arrays[0].__class__ is np.ndarray:  # NOTE [ Threaded concatenation and copies ]
+        from ember._codegen import copy_kernels
+
+        r = copy_kernels.concat(arrays, dim)
+        if r is not None:
+            return r
     return xp_of(arrays[0]).concatenate(arrays, axis=dim)
 
 

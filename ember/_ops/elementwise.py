@@ -123,13 +123,18 @@ def _plain(*tensors):
     return True
 
 
+_RUN = []  # ember._codegen.ufuncs.run, once imported
+
+
 def _threaded(expr, kinds, operands, out=None):
     """The threaded kernel's result for these operands (into ``out`` when given), or None
     (NOTE [ Threaded elementwise kernels ]); imported on first use, so ``import ember`` does
     not load the generator."""
-    from ember._codegen.ufuncs import run
+    if not _RUN:
+        from ember._codegen.ufuncs import run
 
-    return run(expr, kinds, operands, out)
+        _RUN.append(run)
+    return _RUN[0](expr, kinds, operands, out)
 
 
 # =============================================================================== unary

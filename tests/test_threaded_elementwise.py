@@ -359,7 +359,7 @@ def test_in_place_kernels_refuse_partial_overlap():
 
 
 _INPLACE_BINARY = [n for n in ("add", "sub", "mul", "div") if n in THREADED]
-_INPLACE_UNARY = [n for n in ("abs", "floor", "ceil", "trunc", "square", "sign", "frac",
+_INPLACE_UNARY = [n for n in ("abs", "neg", "relu", "sqrt", "floor", "ceil", "trunc", "square", "sign", "frac",
                               "reciprocal", "rsqrt") if n in THREADED]
 
 
@@ -410,3 +410,29 @@ def test_foreach_binary_ops_use_the_table_kernels(dt):
             return xs[0].numpy()
 
         _same(*_both(inplace))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "int64", "bool", "complex64"])
+def test_zero_fill_of_large_tensors(dt):
+    # NOTE [ Threaded zero fill ]: every byte of a large tensor written, the sizes around the
+    # 64 KiB blocks included, with or without kernels
+    for n in (N, N + 12345):
+        for disabled in (False, True):
+            old = K.set_disabled(disabled)
+            try:
+                x = ember.ones(n, dtype=getattr(ember, dt))
+                v = x._version
+                assert x.zero_() is x and x._version == v + 1
+                assert not x.numpy().any()
+                xs = [ember.ones(n, dtype=getattr(ember, dt)), ember.ones(3)]
+                ember._foreach_zero_(xs)
+                assert not xs[0].numpy().any() and not xs[1].numpy().any()
+            finally:
+                K.set_disabled(old)
+
+
+def test_inplace_neg_of_bool_still_refused():
+    # the in-place kernel declines bool (kinds "fi"), and the op's own error is raised
+    x = ember.from_numpy(np.ones(N, bool))
+    with pytest.raises(RuntimeError, match="Negation"):
+        x.neg_()

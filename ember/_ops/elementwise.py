@@ -214,12 +214,17 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
 
     def fn_(self):
         d = self._data
-        if is_ufunc and not MODES and not (GRAD.enabled and (
+        if (is_ufunc or kmin is not None) and not MODES and not (GRAD.enabled and (
                 self._requires_grad or self._base is not None and self._base._requires_grad)):
             if to_float and d.dtype.kind in _INTLIKE:
                 check_cast(name + "_", D.get_default_dtype(), _FROM_NP[d.dtype])
+            # the table's kernel writes in place (also for forwards that are not ufuncs:
+            # neg_, abs_, relu_, square_ went through a new array and a copy, ~8x slower);
+            # it declines (None) what it does not cover, a bool neg_ included
             if kmin is None or d.__class__ is not _ndarray or d.size < kmin or \
                     _threaded(texpr or opdef.expr, tkinds, (d,), d) is None:
+                if not is_ufunc:
+                    return inplace_apply(fn, name + "_", self, (), {})
                 try:
                     fwd(d, out=d)
                 except ValueError as e:
@@ -1775,11 +1780,19 @@ def _fill0(x):
     NumPy's fill loop took 69 us for 1M float32, memset 43 (PyTorch's zero_ on one thread)."""
     if x.__class__ is _ndarray and x.size >= _KMIN and x.dtype.kind in "biufc" and \
             x.flags.c_contiguous and x.flags.writeable:
-        import ctypes  # (the first call only: a cached module after)
+        if x.size < _KMIN_PASS or not _fill0_threaded(x):
+            import ctypes  # (the first call only: a cached module after)
 
-        ctypes.memset(x.__array_interface__["data"][0], 0, x.nbytes)
+            ctypes.memset(x.__array_interface__["data"][0], 0, x.nbytes)
         return True
     return False
+
+
+def _fill0_threaded(x):
+    """NOTE [ Threaded zero fill ] in ember/_codegen/ufuncs.py: True when done."""
+    from ember._codegen.ufuncs import fill0
+
+    return fill0(x)
 
 
 def _fill_fwd(x, value):

@@ -298,6 +298,99 @@ def _mark_view(y, x, op, params):
     y._meta = {"view": (x, op, params), "base_fn": base._grad_fn, "tracked": GRAD.enabled}
 
 
+def emit_view(op, x, data, params):
+    """Wrap ``data``, a view of ``x._data`` that a view wrapper computed itself, as ``_emit``
+    and ``_mark_view`` would: shared version counter, view bookkeeping, autograd node.
+
+    The view ops' fast paths (NOTE [ View fast paths ] in shape.py) call it only when no
+    mode is active (``MODES`` empty) and ``x._data`` is a NumPy array, so skipping
+    ``dispatch`` changes nothing a caller can see; the body repeats ``make_tensor``'s slot
+    stores (NOTE [ Hot path ] in _tensor.py).
+
+    Args:
+        op: the view record (``op.view`` true) whose forward gave ``data``.
+        x: the one input Tensor.
+        data: the NumPy view of ``x._data``.
+        params: the record's attributes, in its forward's order.
+
+    Returns:
+        The view Tensor.
+
+    Example:
+        >>> from ember._ops.shape import _VIEW
+        >>> x = ember.arange(6.0)
+        >>> y = emit_view(_VIEW, x, x._data.reshape(2, 3), ((2, 3), (6,), "ViewBackward0"))
+        >>> y._base is x, y.shape
+        (True, ember.Size([2, 3]))
+    """
+    y = _new(Tensor)
+    y._data = data
+    y._requires_grad = False
+    y._grad_fn = None
+    y._grad = None
+    base = x._base
+    if base is None:
+        base = x
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = [0]
+    if x._vc is None:
+        x._vc = vc
+    y._vc = vc
+    y._base = base
+    tracked = GRAD.enabled
+    y._meta = {"view": (x, op, params), "base_fn": base._grad_fn, "tracked": tracked}
+    if tracked and x._requires_grad and op.differentiable:
+        record(op, y, (x,), params)
+    return y
+
+
+def emit_pieces(op, x, datas, params):
+    """``emit_view`` for several views of ``x`` that record no node (split/unbind/chunk with
+    no input requiring grad, NOTE [ Split as one node ] in shape.py): one Tensor per array
+    of ``datas``, with the attributes of the same position in ``params``.
+
+    Args:
+        op: the view record each piece replays as (``_INDEX_VIEW``).
+        x: the input Tensor, which no grad is recorded for.
+        datas: the NumPy views of ``x._data``.
+        params: one attribute tuple per piece.
+
+    Returns:
+        A tuple of view Tensors.
+
+    Example:
+        >>> from ember._ops.index import _INDEX_VIEW
+        >>> x = ember.arange(4.0)
+        >>> a, b = emit_pieces(_INDEX_VIEW, x, [x._data[:2], x._data[2:]],
+        ...                    [((slice(0, 2),), (4,)), ((slice(2, 4),), (4,))])
+        >>> b._base is x, b.tolist()
+        (True, [2.0, 3.0])
+    """
+    base = x._base
+    if base is None:
+        base = x
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = [0]
+    if x._vc is None:
+        x._vc = vc
+    base_fn = base._grad_fn
+    tracked = GRAD.enabled
+    out = []
+    for data, p in zip(datas, params):
+        y = _new(Tensor)  # make_tensor's body (NOTE [ Hot path ] in _tensor.py)
+        y._data = data
+        y._requires_grad = False
+        y._grad_fn = None
+        y._grad = None
+        y._vc = vc
+        y._base = base
+        y._meta = {"view": (x, op, p), "base_fn": base_fn, "tracked": tracked}
+        out.append(y)
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- dispatch
 MODES: list = []  # active record-level interception modes, innermost last
 

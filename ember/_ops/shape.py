@@ -9,15 +9,32 @@ import numpy as np
 
 from ember import _dtype as D
 from ember._backends import xp_of
-from ember._graph import renamed
+from ember._graph import GRAD, renamed
 from ember._ops.args import ints_arg  # (module level: an import in the call cost ~1.5 us)
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register
 from ember._ops.core import MODES as _MODES
-from ember._ops.core import _mark_view
+from ember._ops.core import _mark_view, emit_pieces, emit_view
 from ember._ops.index import _INDEX_VIEW, index_view  # (module level: see ints_arg above)
 from ember._tensor import Size, Tensor, _wrap_dim
 
 xp = np
+_ALL = slice(None)
+_ndarray = np.ndarray
+_np_reshape = np.reshape
+
+# NOTE [ View fast paths ]
+# A view op's per-call cost is Python work around one cheap NumPy call (~0.1 us): argument
+# normalisation, dispatch, the Tensor and its view bookkeeping. Each wrapper therefore starts
+# with a fast path for its common spelling (ints, or one tuple of ints; in-range dims) that
+# runs only when no dispatch mode is active (``_MODES`` empty: modes must see the record, so
+# they take ``apply``) and the input is a NumPy array (other backends route through
+# ``dispatch``). It computes the view with NumPy itself and hands it to ``emit_view``
+# (core.py), which does what ``_emit`` + ``_mark_view`` do, recording the same record with
+# the same attributes. Checks NumPy already makes are not repeated: a reshape NumPy refuses,
+# a permutation with a repeated or out-of-range dim, ... fall through to the general path
+# below, which raises PyTorch's error. What NumPy accepts and PyTorch does not (a negative
+# size other than -1, a bool, a stepped or negative slice) is kept off the fast path by the
+# guards. tests/test_view_fastpaths_s7.py compares both paths.
 
 
 def _shape_arg(shape, name="view"):
@@ -27,6 +44,23 @@ def _shape_arg(shape, name="view"):
     for s in shape:
         if s.__class__ is not int:
             return _shape_arg_slow(shape, name)
+    return shape
+
+
+def _int_shape(shape):
+    """The fast paths' shape: ``shape`` (varargs) as a tuple when it is ints or one tuple, list
+    or Size of ints, else None (the general path parses and refuses the rest)."""
+    if len(shape) == 1:
+        s = shape[0]
+        c = s.__class__
+        if c is int:
+            return shape
+        if c is not tuple and c is not Size and c is not list:
+            return None
+        shape = tuple(s)
+    for s in shape:
+        if s.__class__ is not int:
+            return None
     return shape
 
 
@@ -99,6 +133,20 @@ _RESHAPE_COPY = OpDef("reshape", lambda x, shape, _in: xp.reshape(x, shape), _re
 
 @register(function=False)
 def view(input, *shape):
+    d = input._data
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous:
+        # NOTE [ View fast paths ]: a C-contiguous array always reshapes to a view; NumPy
+        # infers -1 and refuses a bad size (then the general path raises PyTorch's error)
+        sh = _int_shape(shape)
+        if sh is not None:
+            try:
+                r = d.reshape(sh)
+            except (ValueError, TypeError, OverflowError):
+                pass
+            else:
+                new = r.shape
+                if new == sh or min(sh) >= -1:  # NumPy takes any negative size as -1
+                    return emit_view(_VIEW, input, r, (new, d.shape, _V))
     if len(shape) == 1 and (isinstance(shape[0], D.dtype) or
                             (isinstance(shape[0], type) and shape[0] is not tuple)):
         return _view_dtype(input, D.to_dtype(shape[0]))
@@ -125,6 +173,18 @@ def _view_dtype(input, dt):
 
 @register
 def reshape(input, *shape):
+    d = input._data
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous:
+        sh = _int_shape(shape)  # NOTE [ View fast paths ]: as view's
+        if sh is not None:
+            try:
+                r = d.reshape(sh)
+            except (ValueError, TypeError, OverflowError):
+                pass
+            else:
+                new = r.shape
+                if new == sh or min(sh) >= -1:
+                    return emit_view(_VIEW, input, r, (new, d.shape, _V))
     shape = _infer(_shape_arg(shape, "reshape"), input._data.size, "reshape")
     d = input._data
     if d.shape == shape:
@@ -142,17 +202,32 @@ def reshape(input, *shape):
 
 @register(function=False)
 def view_as(input, other):
-    return view(input, other.shape)
+    return view(input, other._data.shape)
 
 
 @register(function=False)
 def reshape_as(input, other):
-    return reshape(input, other.shape)
+    return reshape(input, other._data.shape)
 
 
 @register
 def flatten(input, start_dim=0, end_dim=-1):
-    nd = input._data.ndim
+    d = input._data
+    nd = d.ndim
+    if not _MODES and d.__class__ is _ndarray and -nd <= start_dim < nd and \
+            -nd <= end_dim < nd and d.flags.c_contiguous:  # NOTE [ View fast paths ]
+        s = start_dim % nd
+        e = end_dim % nd
+        if s <= e:
+            shp = d.shape
+            if s == 0 and e == nd - 1:
+                new = (d.size,)
+            else:
+                n = 1
+                for k in shp[s:e + 1]:
+                    n *= k
+                new = shp[:s] + (n,) + shp[e + 1:]
+            return emit_view(_VIEW, input, d.reshape(new), (new, shp, _V))
     if nd == 0:
         _wrap_dim(start_dim, 0, "flatten")  # dims -1 and 0 only, as PyTorch
         _wrap_dim(end_dim, 0, "flatten")
@@ -173,7 +248,21 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @register
 def unflatten(input, dim, sizes):
-    shp = input._data.shape
+    d = input._data
+    shp = d.shape
+    nd = len(shp)
+    if not _MODES and d.__class__ is _ndarray and -nd <= dim < nd and \
+            (sizes.__class__ is tuple or sizes.__class__ is list) and d.flags.c_contiguous:
+        k = dim % nd  # NOTE [ View fast paths ]: sizes of ints >= 0 that multiply up
+        n = 1
+        for s in sizes:
+            if s.__class__ is not int or s < 0:
+                break
+            n *= s
+        else:
+            if n == shp[k]:
+                new = shp[:k] + tuple(sizes) + shp[k + 1:]
+                return emit_view(_VIEW, input, d.reshape(new), (new, shp, _V))
     d = _wrap_dim(dim, len(shp), "unflatten")
     if not isinstance(sizes, (tuple, list)):
         raise TypeError(f"unflatten(): argument 'sizes' (position 3) must be tuple of ints, not "
@@ -214,6 +303,18 @@ def _(ctx, g):
 
 @register
 def permute(input, *dims):
+    d = input._data
+    if not _MODES and d.__class__ is _ndarray:
+        dd = _int_shape(dims)  # NOTE [ View fast paths ]: NumPy refuses repeats and range
+        if dd is not None and len(dd) == d.ndim:
+            try:
+                r = d.transpose(dd)
+            except (ValueError, IndexError, TypeError):
+                pass
+            else:
+                if dd and min(dd) < 0:
+                    dd = tuple([k % len(dd) for k in dd])
+                return emit_view(_PERMUTE, input, r, (dd,))
     dims = _shape_arg(dims, "permute")
     nd = input._data.ndim
     if len(dims) != nd:
@@ -234,7 +335,12 @@ _TRANSPOSE.attrs = ('dim0', 'dim1', 'node_name')  # NOTE [ Spellings of one view
 
 @register
 def transpose(input, dim0, dim1):
-    nd = input._data.ndim
+    d = input._data
+    nd = d.ndim
+    if not _MODES and d.__class__ is _ndarray and -nd <= dim0 < nd and -nd <= dim1 < nd:
+        a = dim0 % nd  # NOTE [ View fast paths ] (a 0-dim input never gets here)
+        b = dim1 % nd
+        return emit_view(_TRANSPOSE, input, d.swapaxes(a, b), (a, b, "TransposeBackward0"))
     a = _wrap_dim(dim0, nd, "transpose")
     b = _wrap_dim(dim1, nd, "transpose")
     if nd == 0:
@@ -252,6 +358,9 @@ def swapaxes(input, axis0, axis1):  # transpose under NumPy's name, with its key
 
 @register
 def t(input):
+    d = input._data
+    if d.ndim == 2 and not _MODES and d.__class__ is _ndarray:  # NOTE [ View fast paths ]
+        return emit_view(_TRANSPOSE, input, d.T, (0, 1, "TBackward0"))
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
@@ -282,10 +391,19 @@ _MOVEDIM.attrs = ('source', 'destination')
 
 @register
 def movedim(input, source, destination):
-    nd = input._data.ndim
+    d = input._data
+    nd = d.ndim
     if source.__class__ is int and destination.__class__ is int and \
             -nd <= source < nd and -nd <= destination < nd:  # the common call, checked here
-        return apply(_MOVEDIM, (input,), ((source % nd,), (destination % nd,)))
+        src = source % nd
+        dst = destination % nd
+        params = ((src,), (dst,))
+        if not _MODES and d.__class__ is _ndarray:  # NOTE [ View fast paths ]
+            order = list(range(nd))  # _movedim_fwd's permutation for one dim
+            del order[src]
+            order.insert(dst, src)
+            return emit_view(_MOVEDIM, input, d.transpose(order), params)
+        return apply(_MOVEDIM, (input,), params)
     s = (source,) if isinstance(source, int) else tuple(source)
     d = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(s) != len(d):
@@ -306,7 +424,21 @@ FUNCTIONS["moveaxis"] = METHODS["moveaxis"] = movedim
 # ------------------------------------------------------------------ squeeze / unsqueeze / expand
 @register
 def squeeze(input, dim=None):
-    shp = input._data.shape
+    d = input._data
+    shp = d.shape
+    if not _MODES and d.__class__ is _ndarray:  # NOTE [ View fast paths ]
+        nd = len(shp)
+        new = None
+        if dim is None:
+            new = tuple([s for s in shp if s != 1]) if 1 in shp else shp
+            name = "SqueezeBackward0"
+        elif dim.__class__ is int and -nd <= dim < nd:
+            k = dim % nd
+            new = shp[:k] + shp[k + 1:] if shp[k] == 1 else shp
+            name = "SqueezeBackward1"
+        if new is not None:
+            r = d.reshape(new) if d.flags.c_contiguous else _np_reshape(d, new, copy=False)
+            return emit_view(_VIEW, input, r, (new, shp, name))
     if dim is None:
         new = tuple(s for s in shp if s != 1)
     else:
@@ -325,7 +457,14 @@ def squeeze(input, dim=None):
 
 @register
 def unsqueeze(input, dim):
-    shp = input._data.shape
+    d = input._data
+    shp = d.shape
+    n = len(shp) + 1
+    if not _MODES and d.__class__ is _ndarray and -n <= dim < n:  # NOTE [ View fast paths ]
+        k = dim + n if dim < 0 else dim
+        new = shp[:k] + (1,) + shp[k:]
+        r = d.reshape(new) if d.flags.c_contiguous else _np_reshape(d, new, copy=False)
+        return emit_view(_VIEW, input, r, (new, shp, "UnsqueezeBackward0"))
     d = _wrap_dim(dim, len(shp) + 1, "unsqueeze")
     return apply(_VIEW, (input,), (shp[:d] + (1,) + shp[d:], shp, "UnsqueezeBackward0"))
 
@@ -339,7 +478,33 @@ def _expand_fwd(x, shape):
     for n, st, t in zip(x.shape, x.strides, shape[lead:]):
         strides.append(0 if n == 1 and t != 1 else st)
     r = xp.ndarray(shape, x.dtype, x, 0, tuple(strides))
-    r.flags.writeable = False  # several elements share memory: in-place writes are refused
+    r.setflags(write=False)  # several elements share memory: in-place writes are refused
+    return r  # (setflags: half the cost of assigning flags.writeable)
+
+
+_EXPANDS: dict = {}  # (sizes, shape, strides) -> the expansion's (shape, strides); shapes repeat
+
+
+def _expansion(sz, shp, st):
+    """The shape and strides of a C-contiguous array of ``shp``/``st`` expanded to sizes
+    ``sz`` (ints), or None when PyTorch refuses them (then the general path raises)."""
+    lead = len(sz) - len(shp)
+    if lead < 0 or (lead and min(sz[:lead]) < 0):
+        return None
+    strides = [0] * lead
+    new = list(sz)
+    for i, n in enumerate(shp):
+        s = sz[lead + i]
+        if s == n or s == -1:
+            strides.append(st[i])
+            new[lead + i] = n
+        elif n == 1 and s >= 0:
+            strides.append(0)
+        else:
+            return None
+    if len(_EXPANDS) > 512:
+        _EXPANDS.clear()
+    r = _EXPANDS[sz, shp, st] = (tuple(new), tuple(strides))
     return r
 
 
@@ -350,6 +515,17 @@ _EXPAND.attrs = ('size',)
 
 @register(function=False)
 def expand(input, *sizes):
+    d = input._data
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous:
+        sz = _int_shape(sizes)  # NOTE [ View fast paths ]: _expand_fwd's array, built here
+        shp = d.shape
+        if sz is not None and sz != shp:
+            st = d.strides
+            ex = _EXPANDS.get((sz, shp, st)) or _expansion(sz, shp, st)
+            if ex is not None:  # (else PyTorch's error, from the general path)
+                r = _ndarray(ex[0], d.dtype, d, 0, ex[1])
+                r.setflags(write=False)  # as _expand_fwd
+                return emit_view(_EXPAND, input, r, (ex[0],))
     sizes = _shape_arg(sizes, "expand")
     shp = input._data.shape
     if len(sizes) < len(shp):
@@ -378,7 +554,7 @@ def expand(input, *sizes):
 
 @register(function=False)
 def expand_as(input, other):
-    return expand(input, other.shape)
+    return expand(input, other._data.shape)
 
 
 @register
@@ -424,7 +600,18 @@ _CONTIG = OpDef("contiguous", lambda x: xp_of(x).ascontiguousarray(x), lambda ct
 # ------------------------------------------------------------------ slicing views
 @register
 def narrow(input, dim, start, length):
-    nd = input._data.ndim
+    d = input._data
+    nd = d.ndim
+    if not _MODES and d.__class__ is _ndarray and -nd <= dim < nd and start.__class__ is int:
+        k = dim % nd  # NOTE [ View fast paths ]
+        size = d.shape[k]
+        if start < 0:
+            start += size
+        if 0 <= start and 0 <= length and start + length <= size:
+            idx = [_ALL] * nd
+            idx[k] = slice(start, start + length)
+            key = tuple(idx)
+            return emit_view(_INDEX_VIEW, input, d[key], (key, d.shape, "SliceBackward0"))
     if nd == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, nd, "narrow")
@@ -444,7 +631,19 @@ def narrow(input, dim, start, length):
 
 @register
 def select(input, dim, index):
-    nd = input._data.ndim
+    d = input._data
+    nd = d.ndim
+    if not _MODES and d.__class__ is _ndarray and -nd <= dim < nd:
+        k = dim % nd  # NOTE [ View fast paths ]
+        size = d.shape[k]
+        if -size <= index < size:
+            idx = [_ALL] * nd
+            idx[k] = index + size if index < 0 else index
+            key = tuple(idx)
+            r = d[key]
+            if r.__class__ is not _ndarray:  # one int on a 1-dim array: NumPy gives a scalar
+                r = d[key + (Ellipsis,)]
+            return emit_view(_INDEX_VIEW, input, r, (key, d.shape))
     if nd == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, nd, "select")
@@ -487,8 +686,16 @@ def _split_keys(nd, d, sizes, stack):
     return keys
 
 
+def _piece(x, k):
+    r = x[k]
+    if r.__class__ is not x.__class__:  # unbind of a 1-dim array: the 0-dim view, not a scalar
+        r = x[k + (Ellipsis,)]
+    return r
+
+
 def _split_fwd(x, dim, sizes, stack, name):  # noqa: ARG001 - name picks the node's name
-    return tuple(x[k] for k in _split_keys(x.ndim, dim, sizes, stack))
+    keys = _split_keys(x.ndim, dim, sizes, stack)
+    return tuple([_piece(x, k) for k in keys] if stack else [x[k] for k in keys])
 
 
 _SPLIT = OpDef("split_views", _split_fwd, None, multi=True, kind="view",
@@ -529,6 +736,14 @@ def _split_views(x, d, sizes, stack_, name):
             start += s
         return tuple(out)
     sizes = tuple(sizes)
+    a = x._data
+    if a.__class__ is _ndarray and not (x._requires_grad and GRAD.enabled):
+        # NOTE [ View fast paths ]: no node to record, so each piece is its slice view,
+        # as the general path below marks it
+        shape = a.shape
+        keys = _split_keys(len(shape), d, sizes, stack_)
+        return emit_pieces(_INDEX_VIEW, x, [_piece(a, k) for k in keys] if stack_ else
+                           [a[k] for k in keys], [(k, shape) for k in keys])
     outs = apply(_SPLIT, (x,), (d, sizes, stack_, name))
     shape = x._data.shape
     for y, k in zip(outs, _split_keys(len(shape), d, sizes, stack_)):
@@ -577,9 +792,11 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = _wrap_dim(dim, input._data.ndim, "chunk")
     n = input._data.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, max(size, 1), d) if n else tuple(
-        narrow(input, d, 0, 0) for _ in range(chunks))
+    if not n:
+        return tuple(narrow(input, d, 0, 0) for _ in range(chunks))
+    s = -(-n // chunks)  # split(input, s, d)'s pieces, without its checks
+    return _split_views(input, d, [s] * (n // s) + ([n % s] if n % s else []), False,
+                        "SplitBackward0")
 
 
 @register

@@ -313,3 +313,31 @@ def test_scatter_put_equals_numpy(dim):
     ref = a.copy()
     np.put_along_axis(ref, idx, src, dim)
     _same(got, ref)
+
+
+# ------------------------------------------------------------------ logsumexp
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("axes", [(0, 2), (1,), (2,), (0,), (0, 1), (1, 2), (0, 1, 2), (-1, 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_logsumexp_equals_numpy_path(dt, axes, keepdim):
+    rng = np.random.default_rng(14)
+    a = (rng.standard_normal((40, 37, 29)) * 10).astype(dt)
+    a[3, 4, :] = np.nan  # a NaN slice
+    a[5, 6, 7] = np.inf  # a +inf slice
+    a[:, 9, :] = -np.inf  # an all -inf slice (for dims (0, 2))
+    got, want = _both(lambda: ember.logsumexp(ember.from_numpy(a), axes, keepdim).numpy())
+    assert got.dtype == want.dtype and got.shape == want.shape
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    np.testing.assert_allclose(got[~same], want[~same], rtol=2e-6 if dt == np.float32 else 1e-13)
+
+
+def test_logsumexp_matches_torch_and_gradient():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(15).standard_normal((40, 37, 29)).astype(np.float32) * 5
+    x = ember.from_numpy(a).requires_grad_()
+    xt = torch.from_numpy(a).requires_grad_()
+    y, yt = ember.logsumexp(x, (0, 2)), torch.logsumexp(xt, (0, 2))
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=2e-6)
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-9)

@@ -525,6 +525,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 def _lse_fwd(x, axes, keepdim):
     if x.size == 0:
         return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
+    if x.size >= 32768:  # NOTE [ logsumexp in two sweeps ]
+        r = _rk().logsumexp(x, axes, keepdim)
+        if r is not None:
+            return r
     m = xp.max(x, axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):  # an all -inf slice gives -inf, quietly

@@ -80,6 +80,16 @@ CASES = [
     ("tensor_split", lambda x: x.tensor_split(3), (7, 2)),
     ("unbind", lambda x: x.unbind(1), (2, 3)),
     ("unbind 1-dim", lambda x: x.unbind(), (3,)),
+    ("x[int]", lambda x: x[1], (3, 4)),
+    ("x[-int]", lambda x: x[-1], (3, 4)),
+    ("x[slice]", lambda x: x[1:3], (3, 4)),
+    ("x[:, slice]", lambda x: x[:, 1:3], (3, 4)),
+    ("x[int, slice]", lambda x: x[2, -3:], (3, 4)),
+    ("x[::2]", lambda x: x[::2, 1::2], (3, 4)),
+    ("x[..., int]", lambda x: x[..., 0], (2, 3, 4)),
+    ("x[None, :, int]", lambda x: x[None, :, 2], (3, 4)),
+    ("x[()]", lambda x: x[()], (3, 4)),
+    ("x[int] 1-dim", lambda x: x[1, ...], (3,)),
 ]
 
 
@@ -220,6 +230,11 @@ BAD = [
     ("narrow dim", lambda x: x.narrow(2, 0, 1)),
     ("select range", lambda x: x.select(0, 3)),
     ("select dim", lambda x: x.select(-3, 0)),
+    ("x[int] range", lambda x: x[3]),
+    ("x[:, int] range", lambda x: x[:, -5]),
+    ("x[] too many", lambda x: x[0, :, 1]),
+    ("x[] float slice", lambda x: x[:, 1.0:]),
+    ("x[] negative step", lambda x: x[::-1]),
 ]
 
 
@@ -277,8 +292,11 @@ def test_fast_paths_skip_dispatch(name, f, shape, monkeypatch):
         calls.append(op.name)
         return core.dispatch(op, inputs, params)
 
+    from ember._ops import index as index_mod
+
     x = _x(*shape)
     monkeypatch.setattr(shape_mod, "apply", counting)
+    monkeypatch.setattr(index_mod, "apply", counting)
     f(x)
     if name in _GENERAL:
         assert calls

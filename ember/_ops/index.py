@@ -10,7 +10,7 @@ from ember._backends import KERNELS, xp_of
 from ember._ops.core import MODES
 from ember._ops.core import METHODS, OpDef, apply, inplace_apply, record, register
 from ember._ops.core import _check_inplace_autograd
-from ember._ops.core import check_extra, save_extra
+from ember._ops.core import check_extra, emit_view, save_extra
 from ember._ops.outarg import with_out
 from ember._tensor import Tensor
 
@@ -30,8 +30,7 @@ def _norm_key(key, x):
             basic = False
         elif isinstance(k, _BASIC):
             if isinstance(k, slice):
-                if k.step is not None and (k.step.__index__() if not isinstance(k.step, int)
-                                           else k.step) <= 0:
+                if k.step is not None and _idx(k.step) <= 0:
                     raise ValueError("step must be greater than zero")
                 k = slice(_idx(k.start), _idx(k.stop), _idx(k.step))
             out.append(k)
@@ -96,6 +95,8 @@ def _check_masks(key, shape):
 def _idx(v):
     if v is None or isinstance(v, int):
         return v
+    if not hasattr(v, "__index__"):  # PyTorch's (and Python's) TypeError
+        raise TypeError("slice indices must be integers or None or have an __index__ method")
     return v.__index__()
 
 
@@ -226,12 +227,39 @@ def index_view(x, key):
 
 
 def getitem(self, key):
+    d = self._data
     # Fast path: a plain int or slice on a tensor.
     if key.__class__ is int or key.__class__ is slice and key.step is None:
-        if self._data.ndim == 0:
+        if d.ndim == 0:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-        return apply(_INDEX_VIEW, (self,), (key, self._data.shape))
+        if not MODES and d.__class__ is np.ndarray:  # NOTE [ View fast paths ] in shape.py
+            try:
+                r = d[key]
+            except IndexError:  # (the general path words PyTorch's message)
+                r = None
+            if r.__class__ is np.ndarray:
+                return emit_view(_INDEX_VIEW, self, r, (key, d.shape))
+        return apply(_INDEX_VIEW, (self,), (key, d.shape))
+    if key.__class__ is tuple and not MODES and d.__class__ is np.ndarray:
+        # a tuple of ints, None, Ellipsis and slices of ints with steps > 0 is the key
+        # _norm_key would build; NumPy refuses too many indices or ellipses
+        for k in key:
+            c = k.__class__
+            if c is slice:
+                if not ((k.start is None or k.start.__class__ is int) and
+                        (k.stop is None or k.stop.__class__ is int) and
+                        (k.step is None or k.step.__class__ is int and k.step > 0)):
+                    break
+            elif c is not int and k is not None and k is not Ellipsis:
+                break
+        else:
+            try:
+                r = d[key]
+            except IndexError:
+                r = None
+            if r.__class__ is np.ndarray:  # (all dims indexed by ints: the general path)
+                return emit_view(_INDEX_VIEW, self, r, (key, d.shape))
     k, basic = _norm_key(key, self)
     if basic:
         return apply(_INDEX_VIEW, (self,), (k, self._data.shape))

@@ -345,16 +345,16 @@ def emit_view(op, x, data, params):
     return y
 
 
-def emit_pieces(op, x, datas, params):
+def emit_pieces(op, x, datas, keys):
     """``emit_view`` for several views of ``x`` that record no node (split/unbind/chunk with
     no input requiring grad, NOTE [ Split as one node ] in shape.py): one Tensor per array
-    of ``datas``, with the attributes of the same position in ``params``.
+    of ``datas``, each remembered as ``op`` with attributes ``(key, x.shape)``.
 
     Args:
         op: the view record each piece replays as (``_INDEX_VIEW``).
         x: the input Tensor, which no grad is recorded for.
         datas: the NumPy views of ``x._data``.
-        params: one attribute tuple per piece.
+        keys: the index key of each piece (its first attribute).
 
     Returns:
         A tuple of view Tensors.
@@ -363,7 +363,7 @@ def emit_pieces(op, x, datas, params):
         >>> from ember._ops.index import _INDEX_VIEW
         >>> x = ember.arange(4.0)
         >>> a, b = emit_pieces(_INDEX_VIEW, x, [x._data[:2], x._data[2:]],
-        ...                    [((slice(0, 2),), (4,)), ((slice(2, 4),), (4,))])
+        ...                    [(slice(0, 2),), (slice(2, 4),)])
         >>> b._base is x, b.tolist()
         (True, [2.0, 3.0])
     """
@@ -377,8 +377,9 @@ def emit_pieces(op, x, datas, params):
         x._vc = vc
     base_fn = base._grad_fn
     tracked = GRAD.enabled
+    shape = x._data.shape
     out = []
-    for data, p in zip(datas, params):
+    for data, k in zip(datas, keys):
         y = _new(Tensor)  # make_tensor's body (NOTE [ Hot path ] in _tensor.py)
         y._data = data
         y._requires_grad = False
@@ -386,7 +387,7 @@ def emit_pieces(op, x, datas, params):
         y._grad = None
         y._vc = vc
         y._base = base
-        y._meta = {"view": (x, op, p), "base_fn": base_fn, "tracked": tracked}
+        y._meta = {"view": (x, op, (k, shape)), "base_fn": base_fn, "tracked": tracked}
         out.append(y)
     return tuple(out)
 

@@ -740,10 +740,16 @@ def _split_views(x, d, sizes, stack_, name):
     if a.__class__ is _ndarray and not (x._requires_grad and GRAD.enabled):
         # NOTE [ View fast paths ]: no node to record, so each piece is its slice view,
         # as the general path below marks it
-        shape = a.shape
-        keys = _split_keys(len(shape), d, sizes, stack_)
-        return emit_pieces(_INDEX_VIEW, x, [_piece(a, k) for k in keys] if stack_ else
-                           [a[k] for k in keys], [(k, shape) for k in keys])
+        nd = a.ndim
+        keys = _split_keys(nd, d, sizes, stack_)
+        if not stack_:
+            datas = [a[k] for k in keys]
+        elif nd > 1:  # rows of the array (or of its dim moved first): NumPy's own iteration
+            datas = list(a) if d == 0 else list(a.swapaxes(0, d) if d == 1 else
+                                                _movedim_fwd(a, (d,), (0,)))
+        else:
+            datas = [_piece(a, k) for k in keys]
+        return emit_pieces(_INDEX_VIEW, x, datas, keys)
     outs = apply(_SPLIT, (x,), (d, sizes, stack_, name))
     shape = x._data.shape
     for y, k in zip(outs, _split_keys(len(shape), d, sizes, stack_)):

@@ -341,3 +341,64 @@ def test_logsumexp_matches_torch_and_gradient():
     y.sum().backward()
     yt.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-9)
+
+
+# ------------------------------------------------------------------ boolean masks
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int8, np.int16, np.bool_, np.int64])
+@pytest.mark.parametrize("p", [0.0, 0.01, 0.5, 1.0])
+def test_masked_select_equals_numpy(dt, p):
+    rng = np.random.default_rng(16)
+    a = (rng.standard_normal((300, 251)) * 10).astype(dt)
+    m = rng.random((300, 251)) < p
+    got, want = _both(lambda: ember.masked_select(ember.from_numpy(a), ember.from_numpy(m))
+                      .numpy())
+    _same(got, want)
+    _same(got, a[m])
+    _same(ember.from_numpy(a)[ember.from_numpy(m)].numpy(), a[m])
+
+
+def test_mask_kernels_refuse():
+    a = np.zeros((300, 251), np.float32)
+    m = np.ones((300, 251), bool)
+    from ember._codegen import index_kernels
+
+    if index_kernels.mask_select(a, m) is None:
+        pytest.skip("no C compiler for the index kernels")
+    assert index_kernels.mask_select(a[:, ::2], m[:, ::2]) is None  # strided
+    assert index_kernels.mask_select(a[:10], m[:10]) is None  # small
+    assert index_kernels.mask_select(a.astype(np.complex128), m) is None  # 16-byte items
+    assert index_kernels.mask_expand(a[m][:-1], m) is None  # counts disagree
+
+
+def test_masked_select_broadcast_and_gradient():
+    rng = np.random.default_rng(17)
+    a = rng.standard_normal((300, 251)).astype(np.float32)
+    m = rng.random((300, 251)) < 0.4
+    x = ember.from_numpy(a).requires_grad_()
+    y = ember.masked_select(x, ember.from_numpy(m))
+    g = rng.standard_normal(y.shape[0]).astype(np.float32)
+    g[:4] = -0.0
+    y.backward(ember.from_numpy(g))
+    want = np.zeros_like(a)
+    want[m] = g  # a put: -0.0 stays -0.0, as PyTorch's masked_scatter
+    _same(x.grad.numpy(), want)
+    # a broadcast input is not contiguous: the NumPy path, same values
+    row = ember.from_numpy(a[:1].copy())
+    _same(ember.masked_select(row, ember.from_numpy(m)).numpy(),
+          np.broadcast_to(a[:1], m.shape)[m])
+
+
+def test_masked_select_matches_torch_gradient():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(18)
+    a = rng.standard_normal((300, 251)).astype(np.float32)
+    m = rng.random((300, 251)) < 0.5
+    x, xt = ember.from_numpy(a).requires_grad_(), torch.from_numpy(a).requires_grad_()
+    y, yt = ember.masked_select(x, ember.from_numpy(m)), torch.masked_select(xt,
+                                                                             torch.from_numpy(m))
+    _same(y.detach().numpy(), yt.detach().numpy())
+    g = rng.standard_normal(y.shape[0]).astype(np.float32)
+    g[::7] = -0.0
+    y.backward(ember.from_numpy(g))
+    yt.backward(torch.from_numpy(g))
+    _same(x.grad.numpy(), xt.grad.numpy())

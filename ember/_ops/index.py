@@ -132,6 +132,10 @@ def _getitem_fwd(x, key, shape=None, node_name=None):  # noqa: ARG001 - attrs, i
         r = _ik().gather(x, key.idx, key.dim, key.rows)
         if r is not None:
             return r
+    elif key.__class__ is tuple and len(key) == 1 and _full_mask(key[0], x):
+        r = _ik().mask_select(x, key[0])  # NOTE [ Mask selection kernels ]
+        if r is not None:
+            return r
     try:
         r = x[key]
     except IndexError as e:
@@ -141,6 +145,12 @@ def _getitem_fwd(x, key, shape=None, node_name=None):  # noqa: ARG001 - attrs, i
         # 0-dim view PyTorch returns.
         r = x[(key if key.__class__ is tuple else (key,)) + (Ellipsis,)]
     return r
+
+
+def _full_mask(k, x):
+    """Whether ``k`` is a NumPy bool mask of ``x``'s whole shape (``x[k]``: masked_select)."""
+    return k.__class__ is np.ndarray and k.dtype == np.bool_ and k.shape == x.shape \
+        and x.size >= 32768
 
 
 def _torch_index_msg(msg):
@@ -195,6 +205,13 @@ _INDEX.bwd = _index_bwd
 
 
 def _scatter_fwd(g, shape, key, accumulate):
+    if key.__class__ is tuple and len(key) == 1 and key[0].__class__ is np.ndarray \
+            and key[0].dtype == np.bool_ and key[0].shape == tuple(shape) and g.ndim == 1:
+        # a mask selects each element once: the gradient is g put into zeros in mask order,
+        # a -0.0 kept as PyTorch's masked_scatter keeps it (NOTE [ Mask selection kernels ])
+        z = _ik().mask_expand(g, key[0])
+        if z is not None:
+            return z
     z = xp_of(g).zeros(shape, g.dtype)
     if accumulate:
         if key.__class__ is DimKey and _ik().scatter_add(z, key.idx, g, key.dim, key.rows):

@@ -140,17 +140,6 @@ class _Pinned:
         self._as_parameter_ = ctypes.c_void_p(_addr(arr))
 
 
-def _objects(arrays, outs, extra=None):
-    """The operand list a kernel reads (``EMBER_DATA`` in c_emit): array objects, or their
-    data pointers when the object layout is not confirmed."""
-    ops = list(arrays) + list(outs)
-    if extra is not None:
-        ops.append(extra)
-    if _OFF >= 0:
-        return (ctypes.c_void_p * len(ops))(*map(id, ops))
-    return (ctypes.c_void_p * len(ops))(*map(_addr, ops))
-
-
 def _signature(arrays, dts):
     """A plan-cache key: shapes and strides of host arrays of the declared dtypes (None:
     take the checking path)."""
@@ -434,13 +423,17 @@ class StagedKernel(_Kernel):
                 return outs
             axes, shape = rest
             return self._numpy(self._arrays(arrays), outs, axes, shape)
-        shp, stv, nscratch = rest
+        shp, stv, nscratch, objs_t = rest
         if out is None:
             outs = [np.empty(s, dt) for s, dt in zip(shapes, self.out_dtypes)]
         else:
             outs = self._outs(out, shapes)
         scratch = np.empty(nscratch, np.int64)
-        fn(shp, stv, _objects(arrays, outs, scratch), _OFF, get_num_threads())
+        if _OFF >= 0:
+            objs = objs_t(*map(id, arrays), *map(id, outs), id(scratch))
+        else:
+            objs = objs_t(*map(_addr, arrays), *map(_addr, outs), _addr(scratch))
+        fn(shp, stv, objs, _OFF_C, _threads_c())
         return outs
 
     def _plan(self, arrays, out=None):
@@ -498,15 +491,15 @@ class StagedKernel(_Kernel):
             self.program, name, nk, nr, modes, chunked), name)
         if fn is None:
             return None, shapes, (axes, shape)
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
-                       ctypes.c_int64]
+        fn.argtypes = None  # NOTE [ Lean kernel calls ]
         K = 1
         for s in ks:
             K *= s
         nch = -(-R // c_emit.BLOCK) if chunked else 0
         shp = np.array(ks + rs, np.int64)
         stv = np.array([s for a, b in zip(kst, rst) for s in a + b], np.int64)
-        return fn, shapes, (_Pinned(shp), _Pinned(stv), max(1, K * nch * self._nred * 2))
+        return fn, shapes, (_Pinned(shp), _Pinned(stv), max(1, K * nch * self._nred * 2),
+                            ctypes.c_void_p * (len(arrays) + len(self.out_dtypes) + 1))
 
     def _numpy(self, arrays, outs, axes, shape):
         vals = numpy_exec.evaluate(self.program, arrays, axes, shape)

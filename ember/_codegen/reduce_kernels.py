@@ -267,28 +267,36 @@ _EXT_SRC = r"""
 #include <stdlib.h>
 
 #define EXT(T, NAME)                                                                    \
+/* the running index in int (n < 2^31, checked by the caller): lanes as wide as T's for  \
+ * float32, so the compare-and-select loop vectorises without widening */               \
 static void NAME##_block(const T* x, T* v, long* k, long n, long inner, long i0, long i1, \
                          int is_max)                                                    \
 {                                                                                       \
-    for (long i = i0; i < i1; i++) { v[i] = x[i]; k[i] = 0; }                           \
+    int* ki = (int*)malloc(sizeof(int) * (i1 - i0 + 1));                                \
+    T* vv = v + i0;                                                                     \
+    for (long i = i0; i < i1; i++) { vv[i - i0] = x[i]; ki[i - i0] = 0; }               \
+    long w = i1 - i0;                                                                   \
     for (long j = 1; j < n; j++) {                                                      \
-        const T* xr = x + j * inner;                                                    \
+        const T* xr = x + j * inner + i0;                                               \
+        int jj = (int)j;                                                                \
         if (is_max) {                                                                   \
-            for (long i = i0; i < i1; i++) {                                            \
-                T a = xr[i], m = v[i];                                                  \
+            for (long i = 0; i < w; i++) {                                              \
+                T a = xr[i], m = vv[i];                                                 \
                 int t = (a > m) | ((a != a) & (m == m));                                \
-                v[i] = t ? a : m;                                                       \
-                k[i] = t ? j : k[i];                                                    \
+                vv[i] = t ? a : m;                                                      \
+                ki[i] = t ? jj : ki[i];                                                 \
             }                                                                           \
         } else {                                                                        \
-            for (long i = i0; i < i1; i++) {                                            \
-                T a = xr[i], m = v[i];                                                  \
+            for (long i = 0; i < w; i++) {                                              \
+                T a = xr[i], m = vv[i];                                                 \
                 int t = (a < m) | ((a != a) & (m == m));                                \
-                v[i] = t ? a : m;                                                       \
-                k[i] = t ? j : k[i];                                                    \
+                vv[i] = t ? a : m;                                                      \
+                ki[i] = t ? jj : ki[i];                                                 \
             }                                                                           \
         }                                                                               \
     }                                                                                   \
+    for (long i = 0; i < w; i++) k[i0 + i] = ki[i];                                     \
+    free(ki);                                                                           \
 }                                                                                       \
                                                                                         \
 void NAME(const T* x, T* v, long* k, long outer, long n, long inner, int is_max, int nt) \
@@ -463,7 +471,7 @@ def max_dim(x, axis, keepdim, is_max):
     pass, or None where the kernel does not apply (the caller runs NumPy). Only a dim with
     something after it: along the last dim NumPy's own argmax is one vectorised pass."""
     geo = _dim_operand(x, axis)
-    if geo is None or geo[3] == 1:
+    if geo is None or geo[3] == 1 or geo[2] >= 1 << 31:  # int running index: n < 2^31
         return None
     lib, outer, n, inner = geo
     shape = _reduced_shape(x.shape, axis, keepdim)

@@ -1696,7 +1696,35 @@ def _fused(name, args):
         else:
             return None
     r = _kernel_for(name, *ops)
-    return None if r is None else Tensor._wrap(r)
+    if r is None:
+        # below the kernel's size (or where it declines): the composite's operations in
+        # its order, on the arrays at once (ember ops cost ~1 us each in fronts)
+        f = _COMPOSITE_NP.get(name)
+        if f is None:
+            return None
+        try:
+            if name == "addcdiv":
+                with _np.errstate(divide="ignore", invalid="ignore"):
+                    r = f(*ops)
+            else:
+                r = f(*ops)
+        except (ValueError, TypeError):  # shapes that do not broadcast: the composite's
+            return None                  # own ops raise PyTorch's errors
+        if r.__class__ is not _ndarray:
+            r = _asarray(r)
+        if r.dtype != dt:  # (a promotion the composite's own ops would do differently)
+            return None
+    return Tensor._wrap(r)
+
+
+# the composites of _fused as NumPy expressions, operation for operation (Python numbers
+# stay weak scalars, as in the ember ops)
+_COMPOSITE_NP = {
+    "addcmul": lambda a, b, c, d: a + d * b * c,
+    "addcdiv": lambda a, b, c, d: a + d * b / c,
+    "add_alpha": lambda a, b, c: a + b * c,
+    "sub_alpha": lambda a, b, c: a - b * c,
+}
 
 
 METHODS["addcmul_"] = make_inplace(addcmul, "addcmul_")

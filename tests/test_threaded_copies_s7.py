@@ -99,6 +99,23 @@ def test_cat_kernel_applies_and_refuses():
     assert c is not a and not np.shares_memory(c, a)
 
 
+@pytest.mark.parametrize("dt", [np.float32, np.int16, np.float64])
+def test_copy_into(dt):
+    rng = np.random.default_rng(19)
+    src = (rng.standard_normal((700, 600)) * 50).astype(dt)
+    dst = np.zeros_like(src)
+    done = copy_kernels.copy_into(dst, src)
+    if not done:
+        pytest.skip("no C compiler for the copy kernels")
+    _same(dst, src)
+    assert not copy_kernels.copy_into(src, src)  # overlapping
+    assert not copy_kernels.copy_into(dst[:, ::2], src[:, ::2])  # strided
+    assert not copy_kernels.copy_into(dst.astype(np.float32) if dt != np.float32 else
+                                      dst.astype(np.float64), src)  # two dtypes
+    small = np.zeros(10, dt)
+    assert not copy_kernels.copy_into(small, src.reshape(-1)[:10])
+
+
 def test_cat_non_contiguous_and_small_fall_back():
     rng = np.random.default_rng(2)
     a = rng.standard_normal((400, 300)).astype(np.float32)

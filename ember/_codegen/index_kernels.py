@@ -16,8 +16,10 @@ Threads (``kernel.get_num_threads()``): gathers split the ``(o, j)`` rows; scatt
 split ``o`` when there are enough outer slices and otherwise ranges of ``i``, so no two
 threads ever add into the same element and every element receives its contributions in
 the order ``np.add.at`` adds them (``o`` then ``j``): results are bitwise those of the NumPy
-code. Indices must already be checked to lie in ``[-n, n)`` (the callers do, with PyTorch's
-messages); negative ones wrap as in NumPy.
+code. With ``put`` the same loops store instead of adding (``scatter``, and the gradient of
+max/min along a dim: its values into zeros at the indices), the last write winning as in
+NumPy's ``y[key] = v``. Indices must already be checked to lie in ``[-n, n)`` (the callers
+do, with PyTorch's messages); negative ones wrap as in NumPy.
 
 Each function returns ``None``/``False`` where it does not apply (not host NumPy, a dtype
 other than float32/float64/int32/int64, an index that is not int64, no compiler,

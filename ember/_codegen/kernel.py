@@ -118,6 +118,30 @@ def _data_offset():
 
 _OFF = _data_offset()
 _OFF_C = ctypes.c_int64(_OFF)
+_VP = ctypes.c_void_p
+
+
+def data_ptr(a):
+    """The data pointer of host array ``a`` as a ``ctypes.c_void_p``, for hand-written C
+    functions: read straight from the array object (~0.15 us; ``a.ctypes.data`` costs ~1 us)
+    where its layout was confirmed (NOTE [ Lean kernel calls ]). Use it at once, while ``a``
+    is alive.
+
+    Args:
+        a: a NumPy array.
+
+    Returns:
+        A ``ctypes.c_void_p`` holding ``a``'s data address.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros(4)
+        >>> data_ptr(x).value == x.ctypes.data
+        True
+    """
+    if _OFF >= 0:
+        return _VP.from_address(id(a) + _OFF)
+    return _VP(a.ctypes.data)
 _THREADS_C = {}
 
 

@@ -137,7 +137,7 @@ def view(input, *shape):
     if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous:
         # NOTE [ View fast paths ]: a C-contiguous array always reshapes to a view; NumPy
         # infers -1 and refuses a bad size (then the general path raises PyTorch's error)
-        sh = _int_shape(shape)
+        sh = shape if len(shape) == 1 and shape[0].__class__ is int else _int_shape(shape)
         if sh is not None:
             try:
                 r = d.reshape(sh)
@@ -175,7 +175,8 @@ def _view_dtype(input, dt):
 def reshape(input, *shape):
     d = input._data
     if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous:
-        sh = _int_shape(shape)  # NOTE [ View fast paths ]: as view's
+        # NOTE [ View fast paths ]: as view's
+        sh = shape if len(shape) == 1 and shape[0].__class__ is int else _int_shape(shape)
         if sh is not None:
             try:
                 r = d.reshape(sh)
@@ -202,12 +203,22 @@ def reshape(input, *shape):
 
 @register(function=False)
 def view_as(input, other):
-    return view(input, other._data.shape)
+    d = input._data
+    shp = other._data.shape
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous and \
+            d.size == other._data.size:  # NOTE [ View fast paths ]: a valid shape already
+        return emit_view(_VIEW, input, d.reshape(shp), (shp, d.shape, _V))
+    return view(input, shp)
 
 
 @register(function=False)
 def reshape_as(input, other):
-    return reshape(input, other._data.shape)
+    d = input._data
+    shp = other._data.shape
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous and \
+            d.size == other._data.size:  # NOTE [ View fast paths ]: as view_as
+        return emit_view(_VIEW, input, d.reshape(shp), (shp, d.shape, _V))
+    return reshape(input, shp)
 
 
 @register
@@ -554,7 +565,17 @@ def expand(input, *sizes):
 
 @register(function=False)
 def expand_as(input, other):
-    return expand(input, other._data.shape)
+    d = input._data
+    sz = other._data.shape
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous:
+        shp = d.shape  # NOTE [ View fast paths ]: expand's, for a shape of ints
+        st = d.strides
+        ex = _EXPANDS.get((sz, shp, st)) or sz != shp and _expansion(sz, shp, st)
+        if ex:
+            r = _ndarray(ex[0], d.dtype, d, 0, ex[1])
+            r.setflags(write=False)
+            return emit_view(_EXPAND, input, r, (ex[0],))
+    return expand(input, sz)
 
 
 @register

@@ -57,9 +57,14 @@ import ctypes
 import numpy as np
 
 from ember._codegen import build
-from ember._codegen.kernel import disabled, get_num_threads
+from ember._codegen.kernel import data_ptr, disabled, get_num_threads
 
-MIN_SIZE = 4096  # below this the ctypes call costs more than the NumPy/SciPy kernel
+MIN_SIZE = 64  # below this the ctypes call (~2 us) costs more than the NumPy/SciPy kernel
+SERIAL_BELOW = 1 << 14  # one thread below this: the others' wake-up costs more than the work
+
+
+def _threads(n):
+    return 1 if n < SERIAL_BELOW else get_num_threads()
 
 _SRC = r"""
 #include <math.h>
@@ -328,8 +333,8 @@ def run(name, x):
         return None
     x = np.ascontiguousarray(x)
     y = np.empty_like(x)
-    getattr(lib, f"{name}_{sfx}")(ctypes.c_void_p(x.ctypes.data), ctypes.c_void_p(y.ctypes.data),
-                                  ctypes.c_long(x.size), ctypes.c_int(get_num_threads()))
+    getattr(lib, f"{name}_{sfx}")(data_ptr(x), data_ptr(y), ctypes.c_long(x.size),
+                                  ctypes.c_int(_threads(x.size)))
     return y
 
 
@@ -365,7 +370,6 @@ def run_grad(name, g, x):
     x = np.ascontiguousarray(x)
     g = np.ascontiguousarray(g)
     y = np.empty_like(x)
-    getattr(lib, fn)(ctypes.c_void_p(g.ctypes.data), ctypes.c_void_p(x.ctypes.data),
-                     ctypes.c_void_p(y.ctypes.data), ctypes.c_long(x.size),
-                     ctypes.c_int(get_num_threads()))
+    getattr(lib, fn)(data_ptr(g), data_ptr(x), data_ptr(y), ctypes.c_long(x.size),
+                     ctypes.c_int(_threads(x.size)))
     return y

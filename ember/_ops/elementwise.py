@@ -411,7 +411,7 @@ def _one_pass_grad(name, formula):
     (``special_c.run_grad``) on large host arrays when no graph is being built over it and no
     dispatch mode watches: NOTE [ erfc and erfinv kernels ]."""
     def bwd(g, x, y):
-        if x.__class__ is Tensor and g.__class__ is Tensor and x._data.size >= 4096 and \
+        if x.__class__ is Tensor and g.__class__ is Tensor and x._data.size >= 64 and \
                 x._data.__class__ is _ndarray and _plain(g, x):
             from ember._codegen.special_c import run_grad
 

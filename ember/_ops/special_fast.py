@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_MIN_SIZE = 4096  # special_c.MIN_SIZE, repeated so small calls need no import
+_MIN_SIZE = 64  # special_c.MIN_SIZE, repeated so small calls need no import
 _ndarray = np.ndarray
 _RUN = []
 

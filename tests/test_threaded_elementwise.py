@@ -436,3 +436,21 @@ def test_inplace_neg_of_bool_still_refused():
     x = ember.from_numpy(np.ones(N, bool))
     with pytest.raises(RuntimeError, match="Negation"):
         x.neg_()
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["sigmoid_backward", "tanh_backward"])
+def test_activation_gradient_records_equal_their_numpy_passes(name, dt):
+    from ember._ops import elementwise as E
+
+    g, y = _pair(np.dtype(dt))
+    f = E._sigmoid_bwd_fwd if name == "sigmoid_backward" else E._tanh_bwd_fwd
+    _same(*_both(lambda: f(g, y)))
+    # and through autograd: the gradient of sigmoid/tanh on a large tensor
+    x = ember.from_numpy(_special(np.dtype(dt))).requires_grad_()
+    op = ember.sigmoid if name == "sigmoid_backward" else ember.tanh
+    got, want = _both(lambda: ember.autograd.grad(op(x), [x], ember.ones_like(x))[0].numpy())
+    if name == "sigmoid_backward" and dt == "float32":  # the forward's kernel: an ulp apart
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    else:
+        _same(got, want)

@@ -59,6 +59,9 @@ THREADED = {  # op name -> (expression or None, dtype kinds, min elements)
     "lt": (None, "fi", _KMIN_PASS), "le": (None, "fi", _KMIN_PASS),
     "gt": (None, "fi", _KMIN_PASS), "ge": (None, "fi", _KMIN_PASS),
     "sqrt": (None, "f", _KMIN_PASS),
+    # the activation gradients' records (g, y), NumPy's three passes in their order
+    "sigmoid_backward": ("a * (b * (1 - b))", "f", _KMIN_PASS),
+    "tanh_backward": ("a * (1 - b * b)", "f", _KMIN_PASS),
     "bitwise_and": ("bitwise_and(a, b)", "ib", _KMIN_PASS),
     "bitwise_or": ("bitwise_or(a, b)", "ib", _KMIN_PASS),
     "bitwise_xor": ("bitwise_xor(a, b)", "ib", _KMIN_PASS),
@@ -345,11 +348,13 @@ def _neg(x):
 # Activation gradients are ops of their own (one dispatch instead of three), with their own
 # formulas so that double backward still works: d/dg and d/dy of the fused expression.
 def _tanh_bwd_fwd(g, y):
-    return g * (1 - y * y)
+    r = _kernel_for("tanh_backward", g, y)  # one threaded pass on large arrays
+    return g * (1 - y * y) if r is None else r
 
 
 def _sigmoid_bwd_fwd(g, y):
-    return g * (y * (1 - y))
+    r = _kernel_for("sigmoid_backward", g, y)
+    return g * (y * (1 - y)) if r is None else r
 
 
 def _threshold_bwd_fwd(g, y):

@@ -450,7 +450,9 @@ def test_activation_gradient_records_equal_their_numpy_passes(name, dt):
     x = ember.from_numpy(_special(np.dtype(dt))).requires_grad_()
     op = ember.sigmoid if name == "sigmoid_backward" else ember.tanh
     got, want = _both(lambda: ember.autograd.grad(op(x), [x], ember.ones_like(x))[0].numpy())
-    if name == "sigmoid_backward" and dt == "float32":  # the forward's kernel: an ulp apart
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    if name == "sigmoid_backward" and dt == "float32":
+        # the forward's kernel is an ulp or two from NumPy's passes; near y = 1 the gradient
+        # y (1 - y) carries that ulp of y (6e-8) as an absolute difference
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2.5e-7)
     else:
         _same(got, want)

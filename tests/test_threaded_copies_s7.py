@@ -116,6 +116,31 @@ def test_copy_into(dt):
     assert not copy_kernels.copy_into(small, src.reshape(-1)[:10])
 
 
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.int64, np.bool_])
+def test_threaded_zeros(dt):
+    z = copy_kernels.zeros((1000, 700), dt)
+    if z is None:
+        pytest.skip("no C compiler for the copy kernels")
+    _same(z, np.zeros((1000, 700), dt))
+    assert copy_kernels.zeros((10, 7), dt) is None  # small: np.zeros
+
+
+def test_setitem_with_graph_copies_then_writes():
+    rng = np.random.default_rng(20)
+    a = rng.standard_normal((1155, 866)).astype(np.float32)
+    v = rng.standard_normal(866).astype(np.float32)
+    x = ember.from_numpy(a).requires_grad_()
+    y = x * 1.0
+    y[1] = ember.from_numpy(v)
+    want = a.copy()
+    want[1] = v
+    _same(y.detach().numpy(), want)
+    y.sum().backward()
+    gw = np.ones_like(a)
+    gw[1] = 0
+    _same(x.grad.numpy(), gw)
+
+
 def test_cat_non_contiguous_and_small_fall_back():
     rng = np.random.default_rng(2)
     a = rng.standard_normal((400, 300)).astype(np.float32)

@@ -93,6 +93,17 @@ void cat_rows(char* out, char* const* src, const long* rowb, long k, long outer,
     }
 }
 
+/* nb bytes of zeros, threads splitting 64-byte aligned shares */
+void zero_fill(char* d, long nb, int nt)
+{
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long b = 0; b < nt; b++) {
+        long a = b == 0 ? 0 : (nb * b / nt) & ~63L;
+        long e = b == nt - 1 ? nb : (nb * (b + 1) / nt) & ~63L;
+        if (e > a) memset(d + a, 0, e - a);
+    }
+}
+
 void reorder_rows(const char* x, char* d, long outer, long n, long rowb, long esz, long s,
                   int flip, int nt)
 {
@@ -119,7 +130,7 @@ _MIN_BYTES = 1 << 16  # below this NumPy's copy is as quick as the call
 # short OpenMP spin of NOTE [ OpenMP wait policy ])
 _SERIAL_BELOW = 1 << 19
 
-_lib = c_library(_SRC, ["reorder_rows", "cat_rows"])
+_lib = c_library(_SRC, ["reorder_rows", "cat_rows", "zero_fill"])
 
 
 def _reorder(x, dim, shift, flip):
@@ -265,3 +276,36 @@ def copy_into(dst, src):
     nt = 1 if src.nbytes < _SERIAL_BELOW else get_num_threads()
     lib.cat_rows(_P(dst.ctypes.data), src_p, rowb, _L(1), _L(1), _L(src.nbytes), _I(nt))
     return True
+
+
+def zeros(shape, dtype):
+    """``np.zeros(shape, dtype)`` filled by threads when it is large (the zero-filled
+    buffers of the scatter gradients: ``calloc`` of memory the heap reuses is a
+    single-threaded memset), or None below the threads' minimum, for an object dtype or
+    without a compiler (the caller runs ``np.zeros``).
+
+    Args:
+        shape: a tuple of ints.
+        dtype: a NumPy dtype.
+
+    Returns:
+        A C-contiguous array of zeros, or None.
+
+    Example:
+        >>> import numpy as np
+        >>> z = zeros((1000, 1000), np.float32)
+        >>> z is None or (z.shape == (1000, 1000) and not z.any())
+        True
+    """
+    dtype = np.dtype(dtype)
+    n = dtype.itemsize
+    for s in shape:
+        n *= s
+    if n < _SERIAL_BELOW or dtype.hasobject:
+        return None
+    lib = _lib()
+    if lib is None:
+        return None
+    out = np.empty(shape, dtype)
+    lib.zero_fill(_P(out.ctypes.data), _L(out.nbytes), _I(get_num_threads()))
+    return out

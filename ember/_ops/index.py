@@ -212,7 +212,13 @@ def _scatter_fwd(g, shape, key, accumulate):
         z = _ik().mask_expand(g, key[0])
         if z is not None:
             return z
-    z = xp_of(g).zeros(shape, g.dtype)
+    z = None
+    if g.__class__ is np.ndarray:  # large: zero-filled by threads
+        from ember._codegen import copy_kernels
+
+        z = copy_kernels.zeros(shape, g.dtype)
+    if z is None:
+        z = xp_of(g).zeros(shape, g.dtype)
     if accumulate:
         if key.__class__ is DimKey and _ik().scatter_add(z, key.idx, g, key.dim, key.rows):
             return z
@@ -295,7 +301,13 @@ def _index_tensors(key):
 
 # ------------------------------------------------------------------ setitem / index_put
 def _index_put_fwd(x, v, key, accumulate):
-    y = x.copy()
+    y = None
+    if x.__class__ is np.ndarray:  # NOTE [ Threaded concatenation and copies ]
+        from ember._codegen import copy_kernels
+
+        y = copy_kernels.copy(x) if x.flags.c_contiguous else None
+    if y is None:
+        y = x.copy()
     if accumulate:
         v = v.astype(x.dtype, copy=False)
         if key.__class__ is DimKey and _ik().scatter_add(y, key.idx, v, key.dim, key.rows):

@@ -206,12 +206,15 @@ _INDEX.bwd = _index_bwd
 
 def _scatter_fwd(g, shape, key, accumulate):
     if key.__class__ is tuple and len(key) == 1 and key[0].__class__ is np.ndarray \
-            and key[0].dtype == np.bool_ and key[0].shape == tuple(shape) and g.ndim == 1:
+            and key[0].dtype == np.bool_ and key[0].shape == tuple(shape) and g.ndim == 1 \
+            and g.__class__ is np.ndarray:
         # a mask selects each element once: the gradient is g put into zeros in mask order,
         # a -0.0 kept as PyTorch's masked_scatter keeps it (NOTE [ Mask selection kernels ])
         z = _ik().mask_expand(g, key[0])
-        if z is not None:
-            return z
+        if z is None:  # NumPy's put, the same result (no kernel, a small or strided g)
+            z = np.zeros(shape, g.dtype)
+            z[key] = g
+        return z
     z = None
     if g.__class__ is np.ndarray:  # large: zero-filled by threads
         from ember._codegen import copy_kernels

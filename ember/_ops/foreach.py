@@ -844,18 +844,30 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
     from ember._codegen import eager
 
     wd_mode = None if weight_decay == 0 else "decoupled" if decoupled else "coupled"
-    for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
-        step = float(steps[i])
-        if key != (step, x.dtype):
-            key = (step, x.dtype)
+    # each parameter's constants in its dtype, once per (step, dtype)
+    made = {}
+    scalars = []
+    for x, st in zip(xs, steps):
+        step = float(st)
+        c = made.get((step, x.dtype))
+        if c is None:
             f = x.dtype.type
-            w_ = f(w if small else 1 - w)
-            b2, one_m_b2, eps_ = f(beta2), f(1 - beta2), f(eps)
-            bc2_sqrt = f((1 - beta2 ** step) ** 0.5)
-            neg_step_size = f(-(lr / (1 - beta1 ** step)))
-            decay = f(1 - lr * weight_decay)
-            consts = [xp.asarray(c) for c in (w_, b2, one_m_b2, eps_, bc2_sqrt,
-                                              neg_step_size, decay, f(weight_decay))]
+            c = made[(step, x.dtype)] = (
+                f(w if small else 1 - w), f(beta2), f(1 - beta2), f(eps),
+                f((1 - beta2 ** step) ** 0.5), f(-(lr / (1 - beta1 ** step))),
+                f(1 - lr * weight_decay), f(weight_decay))
+        scalars.append(c)
+    from ember._codegen import optim_kernels
+
+    # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
+    if optim_kernels.adam(xs, gs, ms, vs, vmaxs if amsgrad else None, scalars, small,
+                          amsgrad, maximize, wd_mode):
+        return
+    for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
+        if key is not scalars[i]:
+            key = scalars[i]
+            w_, b2, one_m_b2, eps_, bc2_sqrt, neg_step_size, decay, _ = key
+            consts = [xp.asarray(c) for c in key]
         # the whole update as one generated kernel (False: not covered, NumPy below)
         if eager.adam_step(x, g, m, v, vmaxs[i] if amsgrad else None, consts, small,
                            amsgrad, maximize, wd_mode):

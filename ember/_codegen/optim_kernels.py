@@ -1,0 +1,162 @@
+"""One C call for a whole fused optimizer step over every parameter of a group.
+
+NOTE [ Multi-tensor optimizer kernels ]
+``_fused_adam_``/``_fused_adamw_`` (NOTE [ Fused optimizer records ] in
+``ember/_ops/foreach.py``) ran one generated kernel per parameter: each call checks and
+collects a dozen operands in Python (~8 us), which is most of a small model's optimizer
+step (three parameters of 1e3 elements: ~50 us against PyTorch's ~10). Here the Python
+side gathers every parameter's data pointers and constants once, and one C function
+loops over the parameters, each update element by element in the records' operation
+order (the same sequence as the generated kernel and the NumPy path, with floating-point
+contraction off: bit-identical results), splitting a large parameter's elements over the
+kernel threads.
+
+``adam`` returns False where it does not apply (not host NumPy arrays, parameters of more
+than one dtype or other than float32/float64, an operand that is not C-contiguous and of
+its parameter's shape, read-only state, no compiler, ``EMBER_JIT_DISABLE``), and the
+caller runs its per-parameter loop.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
+
+def _source():
+    cases = "".join(
+        f"        case {s * 12 + a * 6 + m * 3 + w}: adam_run_##SFX(X, G, M, V, VM, LO, HI, C, "
+        f"{s}, {a}, {m}, {w}); break;                                   \\\n"
+        for s in (0, 1) for a in (0, 1) for m in (0, 1) for w in (0, 1, 2))
+    return _SRC.replace("@CASES@", cases)
+
+
+_SRC = r"""
+#include <math.h>
+#include <omp.h>
+
+/* wdmode: 0 none, 1 coupled (added to the gradient), 2 decoupled (AdamW). The flags are
+   constants of each inlined copy (a switch picks one of 24): with them as run-time ints
+   in the loop GCC did not vectorise it (10x slower). Without amsgrad the maximum is not
+   taken and vmax is v (the same value is stored twice). */
+#define ADAM(SFX, T, SQRT)                                                                \
+static inline __attribute__((always_inline)) void adam_run_##SFX(                         \
+    T* restrict x, const T* restrict g, T* restrict m, T* v, T* vmax, long lo, long hi,   \
+    const T* c, const int small, const int amsgrad, const int maximize, const int wdmode) \
+{                                                                                         \
+    const T w = c[0], b2 = c[1], omb2 = c[2], eps = c[3], bc2s = c[4], nss = c[5];       \
+    const T decay = c[6], wd = c[7];                                                      \
+    _Pragma("omp simd")                                                                   \
+    for (long i = lo; i < hi; i++) {                                                      \
+        const T xi = x[i], gi = g[i], mi = m[i], vi = v[i], a = vmax[i];                  \
+        T xd = wdmode == 2 ? xi * decay : xi;                                             \
+        T g1 = maximize ? -gi : gi;                                                       \
+        T gg = wdmode == 1 ? g1 + xd * wd : g1;                                           \
+        T tmp = (gg - mi) * w;                                                            \
+        T m2 = small ? mi + tmp : gg - tmp;                                               \
+        T v2 = vi * b2 + (gg * omb2) * gg;                                                \
+        T vv = amsgrad ? ((a >= v2 || a != a) ? a : v2) : v2;  /* NaN wins, as NumPy */   \
+        x[i] = xd + (m2 * nss) / (SQRT(vv) / bc2s + eps);                                 \
+        m[i] = m2;                                                                        \
+        vmax[i] = vv;                                                                     \
+        v[i] = v2;                                                                        \
+    }                                                                                     \
+}                                                                                         \
+static void adam_pick_##SFX(T* X, const T* G, T* M, T* V, T* VM, long LO, long HI,       \
+                            const T* C, int code)                                         \
+{                                                                                         \
+    switch (code) {                                                                       \
+@CASES@    }                                                                              \
+}                                                                                         \
+void adam_##SFX(long np_, T* const* xs, T* const* gs, T* const* ms, T* const* vs,        \
+                T* const* vmaxs, const long* ns, const T* cs, int small, int amsgrad,     \
+                int maximize, int wdmode, int nt)                                         \
+{                                                                                         \
+    const int code = small * 12 + amsgrad * 6 + maximize * 3 + wdmode;                    \
+    for (long p = 0; p < np_; p++) {                                                      \
+        T* vmax = amsgrad ? vmaxs[p] : vs[p];                                             \
+        const long n = ns[p];                                                             \
+        if (n < 65536 || nt < 2) {                                                        \
+            adam_pick_##SFX(xs[p], gs[p], ms[p], vs[p], vmax, 0, n, cs + 8 * p, code);   \
+            continue;                                                                     \
+        }                                                                                 \
+        _Pragma("omp parallel num_threads(nt)")                                           \
+        {                                                                                 \
+            long k = omp_get_num_threads(), me = omp_get_thread_num();                    \
+            adam_pick_##SFX(xs[p], gs[p], ms[p], vs[p], vmax, n * me / k,                 \
+                            n * (me + 1) / k, cs + 8 * p, code);                          \
+        }                                                                                 \
+    }                                                                                     \
+}
+ADAM(f32, float, sqrtf)
+ADAM(f64, double, sqrt)
+"""
+
+_lib = c_library(_source(), ("adam_f32", "adam_f64"))
+_SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+_CT = {"f32": ctypes.c_float, "f64": ctypes.c_double}
+_WD = {None: 0, "coupled": 1, "decoupled": 2}
+
+
+def _pointers(arrays):
+    """A ctypes array of the arrays' data pointers."""
+    return (ctypes.c_void_p * len(arrays))(*[data_ptr(a).value for a in arrays])
+
+
+def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
+    """Every parameter's Adam/AdamW update in place by one C call (NOTE [ Multi-tensor
+    optimizer kernels ]), or False where it does not apply.
+
+    Args:
+        xs, gs, ms, vs: the parameters, gradients, first and second moments (host arrays).
+        vmaxs: the running maxima of the second moments (amsgrad), or None.
+        consts: one sequence per parameter of its eight constants in its dtype (``w``,
+            ``beta2``, ``1 - beta2``, ``eps``, ``sqrt(bias_correction2)``, ``-step_size``,
+            ``1 - lr * weight_decay``, ``weight_decay``), as ``_fused_adam_fwd`` makes them.
+        small, amsgrad, maximize: the update's flags (``small``: ``|1 - beta1| < 0.5``).
+        wd_mode: None, "coupled" or "decoupled".
+
+    Returns:
+        True when done.
+
+    Example:
+        >>> import numpy as np
+        >>> x, g = np.ones(4, np.float32), np.full(4, 0.5, np.float32)
+        >>> m, v = np.zeros(4, np.float32), np.zeros(4, np.float32)
+        >>> c = [np.float32(v) for v in (0.1, 0.999, 0.001, 1e-8, 0.0316, -0.01, 1, 0)]
+        >>> adam([x], [g], [m], [v], None, [c], True, False, False, None) in (True, False)
+        True
+    """
+    if not xs:
+        return False
+    dt = xs[0].dtype
+    sfx = _SFX.get(dt)
+    if sfx is None:
+        return False
+    groups = (xs, gs, ms, vs) + ((vmaxs,) if amsgrad else ())
+    for i, x in enumerate(xs):
+        if type(x) is not np.ndarray or x.dtype != dt:
+            return False
+        for lst in groups:
+            a = lst[i]
+            if type(a) is not np.ndarray or a.dtype != dt or a.shape != x.shape or \
+                    not a.flags.c_contiguous:
+                return False
+        for lst in (xs, ms, vs) + ((vmaxs,) if amsgrad else ()):
+            if not lst[i].flags.writeable:
+                return False
+    lib = _lib()
+    if lib is None:
+        return False
+    n = len(xs)
+    ns = (ctypes.c_long * n)(*[x.size for x in xs])
+    cs = (_CT[sfx] * (8 * n))(*[float(c) for cc in consts for c in cc])
+    nil = (ctypes.c_void_p * n)()
+    getattr(lib, "adam_" + sfx)(
+        ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(ms), _pointers(vs),
+        _pointers(vmaxs) if amsgrad else nil, ns, cs, ctypes.c_int(int(small)),
+        ctypes.c_int(int(amsgrad)), ctypes.c_int(int(maximize)), ctypes.c_int(_WD[wd_mode]),
+        ctypes.c_int(get_num_threads()))
+    return True

@@ -866,7 +866,8 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
 # ------------------------------------------------------------------ joining
 def _cat_fwd(*arrays_dim_sizes):
     *arrays, dim, sizes = arrays_dim_sizes
-    if arrays[0].__class__ is np.ndarray:  # NOTE [ Threaded concatenation and copies ]
+    a0 = arrays[0]  # NOTE [ Threaded concatenation and copies ]; small cats stay on NumPy
+    if a0.__class__ is np.ndarray and a0.nbytes + arrays[-1].nbytes >= 32768:
         from ember._codegen import copy_kernels
 
         r = copy_kernels.concat(arrays, dim)

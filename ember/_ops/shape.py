@@ -580,6 +580,20 @@ def expand_as(input, other):
 
 @register
 def broadcast_to(input, size):
+    d = input._data
+    if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous and \
+            size.__class__ is tuple:  # NOTE [ View fast paths ]: expand's, for ints
+        for s in size:
+            if s.__class__ is not int:
+                break
+        else:
+            shp = d.shape
+            st = d.strides
+            ex = _EXPANDS.get((size, shp, st)) or size != shp and _expansion(size, shp, st)
+            if ex:
+                r = _ndarray(ex[0], d.dtype, d, 0, ex[1])
+                r.setflags(write=False)
+                return emit_view(_EXPAND, input, r, (ex[0],))
     return expand(input, tuple(size))
 
 

@@ -101,3 +101,41 @@ def test_zero_dim_state_as_called_directly():
 
     for a, b in zip(run(True), run(False)):
         np.testing.assert_array_equal(a, b)
+
+
+_SGD_CASES = [
+    {"lr": 0.1},
+    {"lr": 0.1, "momentum": 0.9},
+    {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
+    {"lr": 0.1, "momentum": 0.9, "nesterov": True, "maximize": True},
+    {"lr": 0.05, "weight_decay": 0.1, "maximize": True},
+]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("case", range(len(_SGD_CASES)))
+def test_sgd_one_call_equals_the_per_parameter_paths(dt, case, monkeypatch):
+    kw = _SGD_CASES[case]
+    calls = []
+    real = optim_kernels.sgd
+
+    def counted(*a):
+        r = real(*a)
+        calls.append(r)
+        return r
+
+    monkeypatch.setattr(optim_kernels, "sgd", counted)
+    got = _run(dt, ember.optim.SGD, kw, "multi")
+    if HAVE_CC:
+        assert calls and all(calls)
+    monkeypatch.setattr(optim_kernels, "sgd", lambda *a: False)
+    per_param = _run(dt, ember.optim.SGD, kw, "per-parameter")
+    old = K.set_disabled(True)
+    try:
+        numpy_path = _run(dt, ember.optim.SGD, kw, "numpy")
+    finally:
+        K.set_disabled(old)
+    assert len(got) == len(per_param) == len(numpy_path)
+    for a, b, c in zip(got, per_param, numpy_path):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)

@@ -23,7 +23,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, data_ptr, get_num_threads
+from ember._codegen.kernel import _OFF, _OFF_C, c_library, data_ptr, get_num_threads
 
 def _source():
     cases = "".join(
@@ -36,6 +36,9 @@ def _source():
 _SRC = r"""
 #include <math.h>
 #include <omp.h>
+/* operands arrive as NumPy array objects and the offset of their data pointer (off >= 0,
+   kernel._OFF), or as data pointers (off < 0): NOTE [ Lean kernel calls ] */
+#define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
 
 /* wdmode: 0 none, 1 coupled (added to the gradient), 2 decoupled (AdamW). The flags are
    constants of each inlined copy (a switch picks one of 24): with them as run-time ints
@@ -70,23 +73,27 @@ static void adam_pick_##SFX(T* X, const T* G, T* M, T* V, T* VM, long LO, long H
     switch (code) {                                                                       \
 @CASES@    }                                                                              \
 }                                                                                         \
-void adam_##SFX(long np_, T* const* xs, T* const* gs, T* const* ms, T* const* vs,        \
-                T* const* vmaxs, const long* ns, const T* cs, int small, int amsgrad,     \
-                int maximize, int wdmode, int nt)                                         \
+void adam_##SFX(long np_, void* const* xs, void* const* gs, void* const* ms,             \
+                void* const* vs, void* const* vmaxs, long off, const long* ns,            \
+                const T* cs, int small, int amsgrad, int maximize, int wdmode, int nt)    \
 {                                                                                         \
     const int code = small * 12 + amsgrad * 6 + maximize * 3 + wdmode;                    \
     for (long p = 0; p < np_; p++) {                                                      \
-        T* vmax = amsgrad ? vmaxs[p] : vs[p];                                             \
+        T* x = DATA(T, xs[p], off);                                                       \
+        const T* g = DATA(T, gs[p], off);                                                 \
+        T* m = DATA(T, ms[p], off);                                                       \
+        T* v = DATA(T, vs[p], off);                                                       \
+        T* vmax = amsgrad ? DATA(T, vmaxs[p], off) : v;                                   \
         const long n = ns[p];                                                             \
         if (n < 65536 || nt < 2) {                                                        \
-            adam_pick_##SFX(xs[p], gs[p], ms[p], vs[p], vmax, 0, n, cs + 8 * p, code);   \
+            adam_pick_##SFX(x, g, m, v, vmax, 0, n, cs + 8 * p, code);                    \
             continue;                                                                     \
         }                                                                                 \
         _Pragma("omp parallel num_threads(nt)")                                           \
         {                                                                                 \
             long k = omp_get_num_threads(), me = omp_get_thread_num();                    \
-            adam_pick_##SFX(xs[p], gs[p], ms[p], vs[p], vmax, n * me / k,                 \
-                            n * (me + 1) / k, cs + 8 * p, code);                          \
+            adam_pick_##SFX(x, g, m, v, vmax, n * me / k, n * (me + 1) / k, cs + 8 * p,   \
+                            code);                                                        \
         }                                                                                 \
     }                                                                                     \
 }
@@ -94,14 +101,87 @@ ADAM(f32, float, sqrtf)
 ADAM(f64, double, sqrt)
 """
 
+_SGD_SRC = r"""
+#include <omp.h>
+#define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
+
+/* c: weight_decay, momentum, 1 - dampening, -lr in the parameters' dtype (one set for all). The flags are
+   constants of each inlined copy, as in ADAM: maximize, wd (weight_decay != 0), mom
+   (momentum != 0), damp (dampening != 0), nest (nesterov), first (the buffer's first
+   step: it takes the gradient). */
+#define SGD(SFX, T)                                                                       \
+static inline __attribute__((always_inline)) void sgd_run_##SFX(                          \
+    T* restrict x, const T* restrict g, T* restrict b, long lo, long hi, const T* c,      \
+    const int maximize, const int wd, const int mom, const int damp, const int nest,      \
+    const int first)                                                                      \
+{                                                                                         \
+    const T cwd = c[0], cm = c[1], comd = c[2], nlr = c[3];                               \
+    _Pragma("omp simd")                                                                   \
+    for (long i = lo; i < hi; i++) {                                                      \
+        const T xi = x[i], gi = g[i];                                                     \
+        const T g1 = maximize ? -gi : gi;                                                 \
+        const T gp = wd ? g1 + xi * cwd : g1;                                             \
+        if (mom) {                                                                        \
+            const T bi = first ? gp : b[i];                                               \
+            const T bn = first ? gp : (damp ? bi * cm + gp * comd : bi * cm + gp);        \
+            b[i] = bn;                                                                    \
+            const T d = nest ? gp + bn * cm : bn;                                         \
+            x[i] = xi + d * nlr;                                                          \
+        } else {                                                                          \
+            x[i] = xi + gp * nlr;                                                         \
+        }                                                                                 \
+    }                                                                                     \
+}                                                                                         \
+static void sgd_pick_##SFX(T* X, const T* G, T* B, long LO, long HI, const T* C, int code)\
+{                                                                                         \
+    switch (code) {                                                                       \
+@CASES@    }                                                                              \
+}                                                                                         \
+void sgd_##SFX(long np_, void* const* xs, void* const* gs, void* const* bs, long off,    \
+               const long* ns, const T* cs, int code, int nt)                             \
+{                                                                                         \
+    for (long p = 0; p < np_; p++) {                                                      \
+        const long n = ns[p];                                                             \
+        T* x = DATA(T, xs[p], off);                                                       \
+        const T* g = DATA(T, gs[p], off);                                                 \
+        T* b = (code & 4) ? DATA(T, bs[p], off) : 0;                                      \
+        if (n < 65536 || nt < 2) {                                                        \
+            sgd_pick_##SFX(x, g, b, 0, n, cs, code);                                      \
+            continue;                                                                     \
+        }                                                                                 \
+        _Pragma("omp parallel num_threads(nt)")                                           \
+        {                                                                                 \
+            long k = omp_get_num_threads(), me = omp_get_thread_num();                    \
+            sgd_pick_##SFX(x, g, b, n * me / k, n * (me + 1) / k, cs, code);              \
+        }                                                                                 \
+    }                                                                                     \
+}
+SGD(f32, float)
+SGD(f64, double)
+"""
+
+
+def _sgd_source():
+    cases = "".join(
+        f"        case {c}: sgd_run_##SFX(X, G, B, LO, HI, C, "
+        + ", ".join(str((c >> k) & 1) for k in range(6)) + "); break;"
+        + " " * 20 + "\\\n"
+        for c in range(64))
+    return _SGD_SRC.replace("@CASES@", cases)
+
+
 _lib = c_library(_source(), ("adam_f32", "adam_f64"))
+_sgd_lib = c_library(_sgd_source(), ("sgd_f32", "sgd_f64"))
 _SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _CT = {"f32": ctypes.c_float, "f64": ctypes.c_double}
 _WD = {None: 0, "coupled": 1, "decoupled": 2}
 
 
 def _pointers(arrays):
-    """A ctypes array of the arrays' data pointers."""
+    """The operands for ``DATA``: a ctypes array of the array objects (their data pointers
+    where the object layout was not confirmed)."""
+    if _OFF >= 0:
+        return (ctypes.c_void_p * len(arrays))(*map(id, arrays))
     return (ctypes.c_void_p * len(arrays))(*[data_ptr(a).value for a in arrays])
 
 
@@ -156,7 +236,64 @@ def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
     nil = (ctypes.c_void_p * n)()
     getattr(lib, "adam_" + sfx)(
         ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(ms), _pointers(vs),
-        _pointers(vmaxs) if amsgrad else nil, ns, cs, ctypes.c_int(int(small)),
+        _pointers(vmaxs) if amsgrad else nil, _OFF_C, ns, cs, ctypes.c_int(int(small)),
         ctypes.c_int(int(amsgrad)), ctypes.c_int(int(maximize)), ctypes.c_int(_WD[wd_mode]),
+        ctypes.c_int(get_num_threads()))
+    return True
+
+
+def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, nesterov, first):
+    """Every parameter's SGD update in place by one C call (NOTE [ Multi-tensor optimizer
+    kernels ]; the operation order of NOTE [ SGD as threaded kernels ]), or False where it
+    does not apply.
+
+    Args:
+        xs, gs: the parameters and their gradients (host arrays).
+        bufs: the momentum buffers (read unless ``first``; written), or None without
+            momentum.
+        consts: ``weight_decay``, ``momentum``, ``1 - dampening`` and ``-lr`` in the
+            parameters' dtype (one set for all: they share it).
+        maximize, weight_decay, momentum, dampening, nesterov, first: SGD's flags (the
+            numbers only tested against zero; ``first``: the buffers' first step).
+
+    Returns:
+        True when done.
+
+    Example:
+        >>> import numpy as np
+        >>> x, g = np.ones(4, np.float32), np.full(4, 0.5, np.float32)
+        >>> c = tuple(np.float32(v) for v in (0, 0, 1, -0.1))
+        >>> sgd([x], [g], None, c, False, 0, 0, 0, False, False) in (True, False)
+        True
+    """
+    if not xs:
+        return False
+    dt = xs[0].dtype
+    sfx = _SFX.get(dt)
+    if sfx is None:
+        return False
+    mom = momentum != 0
+    if mom and bufs is None:
+        return False
+    groups = (xs, gs) + ((bufs,) if mom else ())
+    for i, x in enumerate(xs):
+        for lst in groups:
+            a = lst[i]
+            if type(a) is not np.ndarray or a.dtype != dt or a.shape != x.shape or \
+                    not a.flags.c_contiguous:
+                return False
+        if not x.flags.writeable or mom and not bufs[i].flags.writeable:
+            return False
+    lib = _sgd_lib()
+    if lib is None:
+        return False
+    n = len(xs)
+    code = (bool(maximize) | (weight_decay != 0) << 1 | mom << 2 | (dampening != 0) << 3
+            | bool(nesterov) << 4 | bool(first) << 5)
+    getattr(lib, "sgd_" + sfx)(
+        ctypes.c_long(n), _pointers(xs), _pointers(gs),
+        _pointers(bufs) if mom else (ctypes.c_void_p * n)(), _OFF_C,
+        (ctypes.c_long * n)(*[x.size for x in xs]),
+        (_CT[sfx] * 4)(*consts), ctypes.c_int(code),
         ctypes.c_int(get_num_threads()))
     return True

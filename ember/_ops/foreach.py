@@ -953,6 +953,17 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
         return
     xp = xp_of(xs[0])
     mul, add = xp.multiply, xp.add
+    if xs[0].__class__ is _HOST and xs[0].dtype.kind == "f":
+        from ember._codegen import optim_kernels
+
+        f = xs[0].dtype.type
+
+        # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
+        c = (f(weight_decay), f(momentum), f(1 - dampening), f(-lr))
+        if optim_kernels.sgd(xs, gs, bufs if momentum != 0 else None, c,
+                             maximize, weight_decay, momentum, dampening, nesterov,
+                             is_first_step):
+            return
     key = None
     for i, (x, g) in enumerate(zip(xs, gs)):
         if key is not x.dtype:

@@ -827,11 +827,12 @@ def split(tensor, split_size_or_sections, dim=0):
 
 @register
 def chunk(input, chunks, dim=0):
-    if input._data.ndim == 0:
+    nd = input._data.ndim
+    if nd == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    d = _wrap_dim(dim, input._data.ndim, "chunk")
+    d = dim + nd if -nd <= dim < 0 else dim if 0 <= dim < nd else _wrap_dim(dim, nd, "chunk")
     n = input._data.shape[d]
     if not n:
         return tuple(narrow(input, d, 0, 0) for _ in range(chunks))
@@ -843,6 +844,13 @@ def chunk(input, chunks, dim=0):
 @register
 def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
                  tensor_indices_or_sections=None):
+    nd = input._data.ndim
+    if indices_or_sections.__class__ is int and indices_or_sections > 0 and -nd <= dim < nd \
+            and sections is None and indices is None and tensor_indices_or_sections is None:
+        d = dim % nd  # the common call: k sections (NOTE [ View fast paths ])
+        q, r = divmod(input._data.shape[d], indices_or_sections)
+        return _split_views(input, d, [q + 1] * r + [q] * (indices_or_sections - r), False,
+                            "SliceBackward0")
     # PyTorch's three overloads name the second argument sections / indices /
     # tensor_indices_or_sections; its documentation (and ember's positional name) says
     # indices_or_sections: exactly one of the four

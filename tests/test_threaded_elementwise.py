@@ -456,3 +456,25 @@ def test_activation_gradient_records_equal_their_numpy_passes(name, dt):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=2.5e-7)
     else:
         _same(got, want)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_threaded_dot_is_accurate_and_thread_independent(dt):
+    # NOTE [ Threaded dot product ]: double accumulation in fixed blocks
+    rng = np.random.default_rng(5)
+    n = ufuncs.DOT_MIN + 4321
+    a = rng.standard_normal(n).astype(dt)
+    b = rng.standard_normal(n).astype(dt)
+    exact = float(np.dot(a.astype(np.longdouble), b.astype(np.longdouble)))
+    r = ember.dot(ember.from_numpy(a), ember.from_numpy(b))
+    assert r.dtype == getattr(ember, dt) and r.shape == ()
+    tol = 1e-6 if dt == "float32" else 1e-10
+    assert abs(float(r) - exact) <= tol * np.abs(a * b).sum()
+    if HAVE_CC:
+        assert ufuncs.dot(a, b) is not None  # the threaded path ran
+        K.set_num_threads(1)  # (the fixture restores the count)
+        r1 = ember.dot(ember.from_numpy(a), ember.from_numpy(b))
+        assert r1.item() == r.item()
+        x = ember.from_numpy(a).requires_grad_()
+        ember.dot(x, ember.from_numpy(b)).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), b)

@@ -29,6 +29,10 @@ def _check_dtypes(name, a, b):
 
 
 def _matmul_fwd(a, b):
+    if a.ndim == 1 and b.ndim == 1 and a.size >= _DOT_MIN:
+        r = _threaded_dot(a, b)  # NOTE [ Threaded dot product ] (None: does not apply)
+        if r is not None:
+            return r
     if a.ndim > 2 and b.ndim == 2:
         # One GEMM over all leading dims: NumPy's stacked matmul runs one small GEMM per
         # leading index (an LSTM's (64, 32, 64) @ (64, 1024) input projection: 6.1 ms
@@ -37,6 +41,15 @@ def _matmul_fwd(a, b):
         y = xp_of(a).matmul(a.reshape(math.prod(lead), a.shape[-1]), b)
         return y.reshape(*lead, b.shape[1])
     return xp_of(a).matmul(a, b)
+
+
+_DOT_MIN = 1 << 17  # ember._codegen.ufuncs.DOT_MIN, repeated so small calls need no import
+
+
+def _threaded_dot(a, b):
+    from ember._codegen.ufuncs import dot
+
+    return dot(a, b)
 
 
 _MATMUL = OpDef("matmul", _matmul_fwd, None, save="x", onnx="MatMul",

@@ -106,9 +106,9 @@ _SGD_SRC = r"""
 #define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
 
 /* c: weight_decay, momentum, 1 - dampening, -lr in the parameters' dtype (one set for
-   all). The flags are constants of each inlined copy, as in ADAM: maximize, wd (weight_decay != 0), mom
-   (momentum != 0), damp (dampening != 0), nest (nesterov), first (the buffer's first
-   step: it takes the gradient). */
+   all). The flags are constants of each inlined copy, as in ADAM: maximize, wd
+   (weight_decay != 0), mom (momentum != 0), damp (dampening != 0), nest (nesterov),
+   first (the buffer's first step: it takes the gradient). */
 #define SGD(SFX, T)                                                                       \
 static inline __attribute__((always_inline)) void sgd_run_##SFX(                          \
     T* restrict x, const T* restrict g, T* restrict b, long lo, long hi, const T* c,      \

@@ -314,3 +314,36 @@ def test_fast_paths_skip_dispatch(name, f, shape, monkeypatch):
         assert calls
     else:
         assert not calls, calls
+
+
+@pytest.mark.parametrize("name,kw,value", [("reshape", "shape", (4, 3)), ("view", "size", (12,)),
+                                           ("permute", "dims", (1, 0)),
+                                           ("expand", "size", (2, 3, 4))])
+def test_fast_fronts_keep_the_generated_fronts_behaviour(name, kw, value):
+    """NOTE [ View fast paths ] (fronts): keywords, errors, signature and pickling as the
+    generated front's."""
+    import inspect
+    import pickle
+
+    from ember._ops import shape as shape_mod
+
+    gen = shape_mod._NATIVE_FRONTS[name]
+    front = getattr(ember.Tensor, name)
+    assert front is not gen and front.__wrapped__ is gen.__wrapped__
+    assert inspect.signature(front) == inspect.signature(gen)
+    assert pickle.loads(pickle.dumps(front)) is front
+    x = _x(3, 4)
+    a = front(x, **{kw: value})
+    b = front(x, *value)
+    assert a.shape == b.shape and a._base is b._base
+    with pytest.raises(TypeError, match="multiple values"):
+        front(x, *value, **{kw: value})
+    for bad in (None, np.ones((3, 4))):
+        with pytest.raises(TypeError) as mine:
+            front(bad, *value)
+        with pytest.raises(TypeError) as theirs:
+            gen(bad, *value)
+        assert str(mine.value) == str(theirs.value)
+    with Names() as m:  # a mode sees the call through the front
+        front(x, *value)
+    assert m.names

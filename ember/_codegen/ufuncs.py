@@ -93,17 +93,19 @@ def run(expr, kinds, operands, out=None):
     mixed = False
     for o in operands:
         if o.__class__ is np.ndarray:
-            k = o.dtype.kind
-            if o.dtype not in _DTYPES or not o.flags.c_contiguous or (
-                    k not in kinds and not (k == "f" and o.itemsize == 4 and "F" in kinds)):
+            odt = o.dtype
+            k = odt.kind
+            if odt not in _DTYPES or not o.flags.c_contiguous or (
+                    k not in kinds and not (k == "f" and odt.itemsize == 4 and "F" in kinds)):
                 return None
             if dt is None:
-                dt = o.dtype
-            elif o.dtype != dt:
+                dt = odt
+            elif odt != dt:
                 mixed = True
     if dt is None or disabled():
         return None
     arrays = []
+    names = []
     for o in operands:
         if o.__class__ is not np.ndarray:
             # a number takes the arrays' dtype (NumPy's weak scalars); one that would change
@@ -116,7 +118,8 @@ def run(expr, kinds, operands, out=None):
             except (OverflowError, TypeError, ValueError):
                 return None
         arrays.append(o)
-    k = _kernel(expr, tuple(_DTYPES[a.dtype] for a in arrays))
+        names.append(_DTYPES[o.dtype])
+    k = _kernel(expr, tuple(names))
     if k is None:
         return None
     outs = out if expr.__class__ is tuple else None if out is None else [out]

@@ -423,3 +423,12 @@ def test_threaded_takes_no_size_and_its_callers_still_run():
     ember._foreach_add_(ys, [t, t], alpha=0.5)  # foreach._kernel
     for y in ys:
         np.testing.assert_allclose(y.numpy(), x + 0.5 * x, rtol=1e-6)
+
+
+def test_factories_require_a_size():
+    # PyTorch: zeros() is a TypeError; zeros(()), zeros([]) and zeros(size=()) are 0-dim
+    for name in ("zeros", "ones", "empty", "rand", "randn"):
+        f = getattr(ember, name)
+        with pytest.raises(TypeError, match="size"):
+            f()
+        assert f(()).shape == f([]).shape == f(size=()).shape == ()

@@ -281,6 +281,8 @@ def from_numpy(ndarray):
 
 
 def _size(size, name):
+    if not size:  # zeros(): PyTorch requires a size (zeros(()) is the 0-dim tensor)
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []

@@ -45,25 +45,32 @@ _CASES = [
 @pytest.mark.parametrize("case", range(len(_CASES)))
 def test_one_call_equals_the_per_parameter_paths(dt, case, monkeypatch):
     opt_cls, kw = _CASES[case]
+    _three_paths_agree(dt, opt_cls, kw, "adam", monkeypatch)
+
+
+def _three_paths_agree(dt, opt_cls, kw, kernel, monkeypatch):
+    """The one-call kernel ran and its trajectory equals the per-parameter kernels' and the
+    NumPy formulas' bit for bit."""
     calls = []
-    real = optim_kernels.adam
+    real = getattr(optim_kernels, kernel)
 
     def counted(*a):
         r = real(*a)
         calls.append(r)
         return r
 
-    monkeypatch.setattr(optim_kernels, "adam", counted)
+    monkeypatch.setattr(optim_kernels, kernel, counted)
     got = _run(dt, opt_cls, kw, "multi")
     if HAVE_CC:
         assert calls and all(calls)  # the one-call path ran
-    monkeypatch.setattr(optim_kernels, "adam", lambda *a: False)
+    monkeypatch.setattr(optim_kernels, kernel, lambda *a: False)
     per_param = _run(dt, opt_cls, kw, "per-parameter")  # generated kernel per parameter
     old = K.set_disabled(True)
     try:
         numpy_path = _run(dt, opt_cls, kw, "numpy")
     finally:
         K.set_disabled(old)
+    assert len(got) == len(per_param) == len(numpy_path)
     for a, b, c in zip(got, per_param, numpy_path):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
@@ -115,27 +122,4 @@ _SGD_CASES = [
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 @pytest.mark.parametrize("case", range(len(_SGD_CASES)))
 def test_sgd_one_call_equals_the_per_parameter_paths(dt, case, monkeypatch):
-    kw = _SGD_CASES[case]
-    calls = []
-    real = optim_kernels.sgd
-
-    def counted(*a):
-        r = real(*a)
-        calls.append(r)
-        return r
-
-    monkeypatch.setattr(optim_kernels, "sgd", counted)
-    got = _run(dt, ember.optim.SGD, kw, "multi")
-    if HAVE_CC:
-        assert calls and all(calls)
-    monkeypatch.setattr(optim_kernels, "sgd", lambda *a: False)
-    per_param = _run(dt, ember.optim.SGD, kw, "per-parameter")
-    old = K.set_disabled(True)
-    try:
-        numpy_path = _run(dt, ember.optim.SGD, kw, "numpy")
-    finally:
-        K.set_disabled(old)
-    assert len(got) == len(per_param) == len(numpy_path)
-    for a, b, c in zip(got, per_param, numpy_path):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(a, c)
+    _three_paths_agree(dt, ember.optim.SGD, _SGD_CASES[case], "sgd", monkeypatch)

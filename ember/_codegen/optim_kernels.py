@@ -177,6 +177,14 @@ _CT = {"f32": ctypes.c_float, "f64": ctypes.c_double}
 _WD = {None: 0, "coupled": 1, "decoupled": 2}
 
 
+def _suffix(xs):
+    """(the first parameter's dtype, its kernels' suffix or None)."""
+    if not xs:
+        return None, None
+    dt = xs[0].dtype
+    return dt, _SFX.get(dt)
+
+
 def _pointers(arrays):
     """The operands for ``DATA``: a ctypes array of the array objects (their data pointers
     where the object layout was not confirmed)."""
@@ -209,10 +217,7 @@ def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
         >>> adam([x], [g], [m], [v], None, [c], True, False, False, None) in (True, False)
         True
     """
-    if not xs:
-        return False
-    dt = xs[0].dtype
-    sfx = _SFX.get(dt)
+    dt, sfx = _suffix(xs)
     if sfx is None:
         return False
     groups = (xs, gs, ms, vs) + ((vmaxs,) if amsgrad else ())
@@ -266,10 +271,7 @@ def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, neste
         >>> sgd([x], [g], None, c, False, 0, 0, 0, False, False) in (True, False)
         True
     """
-    if not xs:
-        return False
-    dt = xs[0].dtype
-    sfx = _SFX.get(dt)
+    dt, sfx = _suffix(xs)
     if sfx is None:
         return False
     mom = momentum != 0

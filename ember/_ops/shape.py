@@ -747,9 +747,20 @@ def _piece(x, k):
     return r
 
 
+def _pieces(a, d, keys, stack):
+    """The arrays of the pieces of ``a`` along ``d`` (``keys`` from ``_split_keys``)."""
+    if not stack:
+        return [a[k] for k in keys]
+    if a.ndim == 1:
+        return [_piece(a, k) for k in keys]
+    if a.__class__ is _ndarray:  # rows of the array (or of its dim moved first): NumPy's loop
+        return list(a) if d == 0 else list(a.swapaxes(0, 1) if d == 1 else
+                                            _movedim_fwd(a, (d,), (0,)))
+    return [a[k] for k in keys]
+
+
 def _split_fwd(x, dim, sizes, stack, name):  # noqa: ARG001 - name picks the node's name
-    keys = _split_keys(x.ndim, dim, sizes, stack)
-    return tuple([_piece(x, k) for k in keys] if stack else [x[k] for k in keys])
+    return tuple(_pieces(x, dim, _split_keys(x.ndim, dim, sizes, stack), stack))
 
 
 _SPLIT = OpDef("split_views", _split_fwd, None, multi=True, kind="view",
@@ -794,16 +805,8 @@ def _split_views(x, d, sizes, stack_, name):
     if a.__class__ is _ndarray and not (x._requires_grad and GRAD.enabled):
         # NOTE [ View fast paths ]: no node to record, so each piece is its slice view,
         # as the general path below marks it
-        nd = a.ndim
-        keys = _split_keys(nd, d, sizes, stack_)
-        if not stack_:
-            datas = [a[k] for k in keys]
-        elif nd > 1:  # rows of the array (or of its dim moved first): NumPy's own iteration
-            datas = list(a) if d == 0 else list(a.swapaxes(0, d) if d == 1 else
-                                                _movedim_fwd(a, (d,), (0,)))
-        else:
-            datas = [_piece(a, k) for k in keys]
-        return emit_pieces(_INDEX_VIEW, x, datas, keys)
+        keys = _split_keys(a.ndim, d, sizes, stack_)
+        return emit_pieces(_INDEX_VIEW, x, _pieces(a, d, keys, stack_), keys)
     outs = apply(_SPLIT, (x,), (d, sizes, stack_, name))
     shape = x._data.shape
     for y, k in zip(outs, _split_keys(len(shape), d, sizes, stack_)):

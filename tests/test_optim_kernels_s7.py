@@ -123,3 +123,17 @@ _SGD_CASES = [
 @pytest.mark.parametrize("case", range(len(_SGD_CASES)))
 def test_sgd_one_call_equals_the_per_parameter_paths(dt, case, monkeypatch):
     _three_paths_agree(dt, ember.optim.SGD, _SGD_CASES[case], "sgd", monkeypatch)
+
+
+_ADAGRAD_CASES = [
+    {"lr": 0.1},
+    {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05},
+    {"lr": 0.05, "maximize": True},
+    {"lr": 0.05, "maximize": True, "weight_decay": 0.1, "eps": 1e-6},
+]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("case", range(len(_ADAGRAD_CASES)))
+def test_adagrad_one_call_equals_the_per_parameter_paths(dt, case, monkeypatch):
+    _three_paths_agree(dt, ember.optim.Adagrad, _ADAGRAD_CASES[case], "adagrad", monkeypatch)

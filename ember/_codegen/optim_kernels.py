@@ -161,6 +161,58 @@ SGD(f64, double)
 """
 
 
+_ADAGRAD_SRC = r"""
+#include <math.h>
+#include <omp.h>
+#define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
+
+/* c (per parameter): weight_decay, -clr, eps in its dtype; the gradient g' is g, -g,
+   g + x wd or x wd - g (maximize, wd: _grad_into's forms); sum += g' g', then
+   x += clr g' / (sqrt(sum) + eps), as ``_adagrad_exprs``. */
+#define ADAGRAD(SFX, T, SQRT)                                                             \
+static inline __attribute__((always_inline)) void adagrad_run_##SFX(                      \
+    T* restrict x, const T* restrict g, T* restrict s, long lo, long hi, const T* c,      \
+    const int maximize, const int wd)                                                     \
+{                                                                                         \
+    const T cwd = c[0], clr = c[1], eps = c[2];                                           \
+    _Pragma("omp simd")                                                                   \
+    for (long i = lo; i < hi; i++) {                                                      \
+        const T xi = x[i], gi = g[i];                                                     \
+        const T gp = wd ? (maximize ? xi * cwd - gi : gi + xi * cwd) : (maximize ? -gi : gi); \
+        const T sn = s[i] + gp * gp;                                                      \
+        s[i] = sn;                                                                        \
+        x[i] = xi + clr * gp / (SQRT(sn) + eps);                                          \
+    }                                                                                     \
+}                                                                                         \
+void adagrad_##SFX(long np_, void* const* xs, void* const* gs, void* const* ss, long off, \
+                   const long* ns, const T* cs, int maximize, int wd, int nt)             \
+{                                                                                         \
+    for (long p = 0; p < np_; p++) {                                                      \
+        const long n = ns[p];                                                             \
+        T* x = DATA(T, xs[p], off);                                                       \
+        const T* g = DATA(T, gs[p], off);                                                 \
+        T* s = DATA(T, ss[p], off);                                                       \
+        const T* c = cs + 3 * p;                                                          \
+        const int t = (n < 65536 || nt < 2) ? 1 : nt;                                     \
+        _Pragma("omp parallel num_threads(t) if(t > 1)")                                  \
+        {                                                                                 \
+            long k = omp_get_num_threads(), me = omp_get_thread_num();                    \
+            long lo = n * me / k, hi = n * (me + 1) / k;                                  \
+            if (maximize) {                                                               \
+                if (wd) adagrad_run_##SFX(x, g, s, lo, hi, c, 1, 1);                      \
+                else adagrad_run_##SFX(x, g, s, lo, hi, c, 1, 0);                         \
+            } else {                                                                      \
+                if (wd) adagrad_run_##SFX(x, g, s, lo, hi, c, 0, 1);                      \
+                else adagrad_run_##SFX(x, g, s, lo, hi, c, 0, 0);                         \
+            }                                                                             \
+        }                                                                                 \
+    }                                                                                     \
+}
+ADAGRAD(f32, float, sqrtf)
+ADAGRAD(f64, double, sqrt)
+"""
+
+
 def _sgd_source():
     cases = "".join(
         f"        case {c}: sgd_run_##SFX(X, G, B, LO, HI, C, "
@@ -172,6 +224,7 @@ def _sgd_source():
 
 _lib = c_library(_source(), ("adam_f32", "adam_f64"))
 _sgd_lib = c_library(_sgd_source(), ("sgd_f32", "sgd_f64"))
+_adagrad_lib = c_library(_ADAGRAD_SRC, ("adagrad_f32", "adagrad_f64"))
 _SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _CT = {"f32": ctypes.c_float, "f64": ctypes.c_double}
 _WD = {None: 0, "coupled": 1, "decoupled": 2}
@@ -297,5 +350,51 @@ def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, neste
         _pointers(bufs) if mom else (ctypes.c_void_p * n)(), _OFF_C,
         (ctypes.c_long * n)(*[x.size for x in xs]),
         (_CT[sfx] * 4)(*consts), ctypes.c_int(code),
+        ctypes.c_int(get_num_threads()))
+    return True
+
+
+def adagrad(xs, gs, sums, consts, maximize, weight_decay):
+    """Every parameter's Adagrad update in place by one C call (NOTE [ Multi-tensor optimizer
+    kernels ]; the operation order of ``_adagrad_exprs`` in ``ember/_ops/foreach.py``), or
+    False where it does not apply.
+
+    Args:
+        xs, gs, sums: the parameters, their gradients and squared-gradient sums (host
+            arrays).
+        consts: one sequence per parameter of ``weight_decay``, ``-clr`` (its step's
+            learning rate, negated) and ``eps`` in its dtype.
+        maximize, weight_decay: Adagrad's flags (``weight_decay`` only tested against 0).
+
+    Returns:
+        True when done.
+
+    Example:
+        >>> import numpy as np
+        >>> x, g, s = np.ones(4, np.float32), np.full(4, 0.5, np.float32), np.zeros(4, np.float32)
+        >>> c = [tuple(np.float32(v) for v in (0, -0.1, 1e-10))]
+        >>> adagrad([x], [g], [s], c, False, 0) in (True, False)
+        True
+    """
+    dt, sfx = _suffix(xs)
+    if sfx is None:
+        return False
+    for i, x in enumerate(xs):
+        for lst in (xs, gs, sums):
+            a = lst[i]
+            if type(a) is not np.ndarray or a.dtype != dt or a.shape != x.shape or \
+                    not a.flags.c_contiguous:
+                return False
+        if not x.flags.writeable or not sums[i].flags.writeable:
+            return False
+    lib = _adagrad_lib()
+    if lib is None:
+        return False
+    n = len(xs)
+    getattr(lib, "adagrad_" + sfx)(
+        ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(sums), _OFF_C,
+        (ctypes.c_long * n)(*[x.size for x in xs]),
+        (_CT[sfx] * (3 * n))(*[float(c) for cc in consts for c in cc]),
+        ctypes.c_int(int(bool(maximize))), ctypes.c_int(int(weight_decay != 0)),
         ctypes.c_int(get_num_threads()))
     return True

@@ -1220,6 +1220,16 @@ def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
     if not xs:
         return
     xp = xp_of(xs[0])
+    if xs[0].__class__ is _HOST and xs[0].dtype.kind == "f":
+        from ember._codegen import optim_kernels
+
+        # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
+        consts = []
+        for x, t in zip(xs, steps):
+            consts.append(_consts(x, (weight_decay,
+                                      -(lr / (1 + (float(t) - 1) * lr_decay)), eps)))
+        if optim_kernels.adagrad(xs, gs, sums, consts, maximize, weight_decay):
+            return
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
     work = _Work(xp, xs, 3)
     last_dt = last_step = None

@@ -478,3 +478,21 @@ def test_threaded_dot_is_accurate_and_thread_independent(dt):
         x = ember.from_numpy(a).requires_grad_()
         ember.dot(x, ember.from_numpy(b)).backward()
         np.testing.assert_array_equal(x.grad.numpy(), b)
+
+
+@pytest.mark.parametrize("dt", ["float32", "int64", "bool"])
+def test_clone_and_foreach_copy_of_large_tensors(dt):
+    # clone and _foreach_copy_ take the threaded copy (copy_kernels) on large host arrays
+    a = ember.from_numpy((_special(np.float32) * 100).astype(dt))
+    for disabled in (False, True):
+        old = K.set_disabled(disabled)
+        try:
+            c = a.clone()
+            assert c.data_ptr() != a.data_ptr()
+            np.testing.assert_array_equal(c.numpy(), a.numpy())
+            dst = [ember.zeros(a.shape, dtype=a.dtype), ember.zeros(3, dtype=a.dtype)]
+            ember._foreach_copy_(dst, [a, a[:3]])
+            np.testing.assert_array_equal(dst[0].numpy(), a.numpy())
+            np.testing.assert_array_equal(dst[1].numpy(), a.numpy()[:3])
+        finally:
+            K.set_disabled(old)

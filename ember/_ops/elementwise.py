@@ -1893,4 +1893,14 @@ def clone(input, *, memory_format=None):  # noqa: ARG001 - a memory-format hint:
     return apply(_CLONE, (input,))
 
 
-_CLONE = OpDef("clone", lambda x: x.copy(), lambda n, g: (g,), onnx="Identity")
+def _clone_fwd(x):
+    if x.__class__ is _ndarray and x.size >= _KMIN_PASS:
+        from ember._codegen import copy_kernels  # the threaded copy (None: does not apply)
+
+        r = copy_kernels.copy(x)
+        if r is not None:
+            return r
+    return x.copy()
+
+
+_CLONE = OpDef("clone", _clone_fwd, lambda n, g: (g,), onnx="Identity")

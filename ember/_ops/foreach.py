@@ -709,7 +709,13 @@ def _copy_fwd_(lists, non_blocking):
     del non_blocking  # host copies are synchronous; the flag only matters across devices
     xs, srcs = lists
     copyto = xp_of(xs[0]).copyto
+    copy_into = None
     for x, s in zip(xs, srcs):
+        if x.__class__ is _HOST and x.size >= _E.THREADED["add"][2]:
+            if copy_into is None:
+                from ember._codegen.copy_kernels import copy_into
+            if copy_into(x, s):  # the threaded copy (False: does not apply)
+                continue
         copyto(x, s, casting="unsafe")
 
 

@@ -496,3 +496,17 @@ def test_clone_and_foreach_copy_of_large_tensors(dt):
             np.testing.assert_array_equal(dst[1].numpy(), a.numpy()[:3])
         finally:
             K.set_disabled(old)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("pad", [(1, 1, 1, 1), (3, 0, 0, 5), (7, 9)])
+def test_edge_padding_kernel_equals_the_slice_path(mode, pad):
+    # NOTE [ Edge padding kernel ]: a copy, bit for bit the slice path's (kernels disabled)
+    F = ember.nn.functional
+    x = ember.from_numpy(_special(np.float32, 4 * 3 * 60 * 300).reshape(4, 3, 60, 300))
+    if len(pad) == 2:
+        x = x.reshape(12, 18000)
+    got, want = _both(lambda: F.pad(x, pad, mode=mode).numpy())
+    _same(got, want)
+    assert got.shape == np.pad(x.numpy(), [(0, 0)] * (x.ndim - len(pad) // 2) + [
+        (pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)], mode="edge").shape

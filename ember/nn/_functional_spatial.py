@@ -347,6 +347,12 @@ def _pad_index(mode, length, lo, hi):
 # backward folds each axis's edges back onto the middle with slice additions, last axis
 # first. Both are linear, so each one's backward is the other.
 def _pad_edges_fwd(x, pairs, mode):
+    if x.__class__ is np.ndarray and x.size >= 1 << 16:
+        from ember._codegen import copy_kernels  # NOTE [ Edge padding kernel ]
+
+        y = copy_kernels.pad_edges(x, pairs, mode == "reflect")
+        if y is not None:
+            return y
     nd = len(pairs)
     lead = x.ndim - nd
     shape = x.shape[:lead] + tuple(n + a + b for n, (a, b) in zip(x.shape[lead:], pairs))

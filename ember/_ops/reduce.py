@@ -110,7 +110,9 @@ def _mean_bwd(ctx, g):
     n = 1
     for a in axes:
         n *= shape[a]
-    return (_expand_back(g, shape, axes, keepdim) / builtins.max(n, 1),)
+    # divided before the expansion (the same quotient per element): the gradient stays a
+    # broadcast view, as sum's, instead of a full-size division of a zero-stride array
+    return (_expand_back(g / builtins.max(n, 1), shape, axes, keepdim),)
 
 
 _MEAN = OpDef("mean", _mean_fwd, _mean_bwd, onnx="ReduceMean")

@@ -414,7 +414,7 @@ def test_foreach_binary_ops_use_the_table_kernels(dt):
 
 @pytest.mark.parametrize("dt", ["float32", "float64", "int64", "bool", "complex64"])
 def test_zero_fill_of_large_tensors(dt):
-    # NOTE [ Threaded zero fill ]: every byte of a large tensor written, the sizes around the
+    # copy_kernels.zero_into: every byte of a large tensor written, the sizes around the
     # 64 KiB blocks included, with or without kernels
     for n in (N, N + 12345):
         for disabled in (False, True):

@@ -143,57 +143,6 @@ def run(expr, kinds, operands, out=None):
     return r if expr.__class__ is tuple else r[0]
 
 
-# NOTE [ Threaded zero fill ]: ``zero_``/``fill_(0)`` on a large array is one memset, which
-# runs on one core (1M float32: 47 us here, PyTorch's two-thread zero_ 27 us); blocks of
-# 64 KiB split over the kernel threads write the same zero bytes.
-_FILL_SRC = r"""
-#include <string.h>
-void fill0(char* p, long n, int nt)
-{
-    const long blk = 65536, nb = (n + blk - 1) / blk;
-    #pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)
-    for (long b = 0; b < nb; b++) {
-        long lo = b * blk, len = n - lo < blk ? n - lo : blk;
-        memset(p + lo, 0, (size_t)len);
-    }
-}
-"""
-_fill_lib = None
-
-
-def fill0(x):
-    """Write zero bytes over the whole of ``x`` (a writeable C-contiguous host array) on the
-    kernel threads: True when done, False where no compiled library is available (the
-    caller then fills it itself).
-
-    Args:
-        x: the array to zero; its dtype's zero must be all zero bits.
-
-    Returns:
-        Whether ``x`` was zeroed.
-
-    Example:
-        >>> import numpy as np
-        >>> x = np.ones(1 << 18, np.float32)
-        >>> fill0(x) is False or not x.any()
-        True
-    """
-    global _fill_lib
-    if _fill_lib is None:
-        import ctypes
-
-        from ember._codegen.kernel import c_library
-
-        _fill_lib = (c_library(_FILL_SRC, ("fill0",)), ctypes)
-    lib = _fill_lib[0]()
-    if lib is None:
-        return False
-    c = _fill_lib[1]
-    lib.fill0(c.c_void_p(x.__array_interface__["data"][0]), c.c_long(x.nbytes),
-              c.c_int(get_num_threads()))
-    return True
-
-
 # NOTE [ Threaded dot product ]: NumPy's 1-d ``dot`` is OpenBLAS's ``sdot``/``ddot`` on one
 # core (1e6 float32: 84 us here, PyTorch 47). Here fixed blocks of 16384 elements are summed
 # on the kernel threads, each with 64 (float32) or 32 (float64) independent partial sums in

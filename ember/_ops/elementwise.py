@@ -1842,10 +1842,10 @@ def _fill0(x):
 
 
 def _fill0_threaded(x):
-    """NOTE [ Threaded zero fill ] in ember/_codegen/ufuncs.py: True when done."""
-    from ember._codegen.ufuncs import fill0
+    """``copy_kernels.zero_into``: the threads' zero fill of large arrays; True when done."""
+    from ember._codegen import copy_kernels
 
-    return fill0(x)
+    return copy_kernels.zero_into(x)
 
 
 def _fill_fwd(x, value):

@@ -142,6 +142,8 @@ def data_ptr(a):
     if _OFF >= 0:
         return _VP.from_address(id(a) + _OFF)
     return _VP(a.ctypes.data)
+
+
 _THREADS_C = {}
 
 
@@ -152,6 +154,13 @@ def _threads_c():
     if c is None:
         c = _THREADS_C[n] = ctypes.c_int64(n)
     return c
+
+
+def _objects(objs_t, ops):
+    """The operand list a kernel reads (``EMBER_DATA`` in c_emit) as the plan's ctypes array
+    type ``objs_t``: the array objects, or their data pointers when the object layout is not
+    confirmed (NOTE [ Lean kernel calls ])."""
+    return objs_t(*map(id, ops)) if _OFF >= 0 else objs_t(*map(_addr, ops))
 
 
 class _Pinned:
@@ -348,11 +357,7 @@ class ElementwiseKernel(_Kernel):
         # NOTE [ Lean kernel calls ]: the function has no argtypes and every argument is a
         # ctypes object already (ctypes' per-call argtypes conversion cost ~1 us of a
         # small call's ~6), and the operand array's type is the plan's
-        if _OFF >= 0:
-            objs = objs_t(*map(id, arrays), *map(id, outs))
-        else:
-            objs = objs_t(*map(_addr, arrays), *map(_addr, outs))
-        fn(nd, shp, stv, objs, _OFF_C, _threads_c())
+        fn(nd, shp, stv, _objects(objs_t, (*arrays, *outs)), _OFF_C, _threads_c())
         return outs
 
     def _plan(self, arrays, out=None):
@@ -453,11 +458,7 @@ class StagedKernel(_Kernel):
         else:
             outs = self._outs(out, shapes)
         scratch = np.empty(nscratch, np.int64)
-        if _OFF >= 0:
-            objs = objs_t(*map(id, arrays), *map(id, outs), id(scratch))
-        else:
-            objs = objs_t(*map(_addr, arrays), *map(_addr, outs), _addr(scratch))
-        fn(shp, stv, objs, _OFF_C, _threads_c())
+        fn(shp, stv, _objects(objs_t, (*arrays, *outs, scratch)), _OFF_C, _threads_c())
         return outs
 
     def _plan(self, arrays, out=None):

@@ -23,7 +23,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import _OFF, _OFF_C, c_library, data_ptr, get_num_threads
+from ember._codegen.kernel import _OFF_C, _objects, c_library, get_num_threads
 
 def _source():
     cases = "".join(
@@ -33,13 +33,15 @@ def _source():
     return _SRC.replace("@CASES@", cases)
 
 
-_SRC = r"""
+_HEAD = r"""
 #include <math.h>
 #include <omp.h>
 /* operands arrive as NumPy array objects and the offset of their data pointer (off >= 0,
    kernel._OFF), or as data pointers (off < 0): NOTE [ Lean kernel calls ] */
 #define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
+"""
 
+_SRC = r"""
 /* wdmode: 0 none, 1 coupled (added to the gradient), 2 decoupled (AdamW). The flags are
    constants of each inlined copy (a switch picks one of 24): with them as run-time ints
    in the loop GCC did not vectorise it (10x slower). Without amsgrad the maximum is not
@@ -102,9 +104,6 @@ ADAM(f64, double, sqrt)
 """
 
 _SGD_SRC = r"""
-#include <omp.h>
-#define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
-
 /* c: weight_decay, momentum, 1 - dampening, -lr in the parameters' dtype (one set for
    all). The flags are constants of each inlined copy, as in ADAM: maximize, wd
    (weight_decay != 0), mom (momentum != 0), damp (dampening != 0), nest (nesterov),
@@ -162,10 +161,6 @@ SGD(f64, double)
 
 
 _ADAGRAD_SRC = r"""
-#include <math.h>
-#include <omp.h>
-#define DATA(T, obj, off) ((T*)((off) >= 0 ? *(char**)((char*)(obj) + (off)) : (char*)(obj)))
-
 /* c (per parameter): weight_decay, -clr, eps in its dtype; the gradient g' is g, -g,
    g + x wd or x wd - g (maximize, wd: _grad_into's forms); sum += g' g', then
    x += clr g' / (sqrt(sum) + eps), as ``_adagrad_exprs``. */
@@ -222,28 +217,41 @@ def _sgd_source():
     return _SGD_SRC.replace("@CASES@", cases)
 
 
-_lib = c_library(_source(), ("adam_f32", "adam_f64"))
-_sgd_lib = c_library(_sgd_source(), ("sgd_f32", "sgd_f64"))
-_adagrad_lib = c_library(_ADAGRAD_SRC, ("adagrad_f32", "adagrad_f64"))
+# one library for the three updates (one build, one load)
+_lib = c_library(_HEAD + _source() + _sgd_source() + _ADAGRAD_SRC,
+                 ("adam_f32", "adam_f64", "sgd_f32", "sgd_f64", "adagrad_f32", "adagrad_f64"))
 _SFX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _CT = {"f32": ctypes.c_float, "f64": ctypes.c_double}
 _WD = {None: 0, "coupled": 1, "decoupled": 2}
 
 
-def _suffix(xs):
-    """(the first parameter's dtype, its kernels' suffix or None)."""
+def _covered(read, written):
+    """The kernels' dtype suffix when they cover these lists (one per operand role: every
+    array a C-contiguous host array of the first parameter's float32/float64 dtype and
+    shape, the ``written`` ones writeable), else None."""
+    xs = read[0]
     if not xs:
-        return None, None
+        return None
     dt = xs[0].dtype
-    return dt, _SFX.get(dt)
+    sfx = _SFX.get(dt)
+    if sfx is None:
+        return None
+    for i, x in enumerate(xs):
+        shape = x.shape if type(x) is np.ndarray else None
+        for lst in read:
+            a = lst[i]
+            if type(a) is not np.ndarray or a.dtype != dt or a.shape != shape or \
+                    not a.flags.c_contiguous:
+                return None
+        for lst in written:
+            if not lst[i].flags.writeable:
+                return None
+    return sfx
 
 
 def _pointers(arrays):
-    """The operands for ``DATA``: a ctypes array of the array objects (their data pointers
-    where the object layout was not confirmed)."""
-    if _OFF >= 0:
-        return (ctypes.c_void_p * len(arrays))(*map(id, arrays))
-    return (ctypes.c_void_p * len(arrays))(*[data_ptr(a).value for a in arrays])
+    """The operands for ``DATA``: the generated kernels' operand list (``kernel._objects``)."""
+    return _objects(ctypes.c_void_p * len(arrays), arrays)
 
 
 def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
@@ -270,21 +278,10 @@ def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
         >>> adam([x], [g], [m], [v], None, [c], True, False, False, None) in (True, False)
         True
     """
-    dt, sfx = _suffix(xs)
+    state = (ms, vs) + ((vmaxs,) if amsgrad else ())
+    sfx = _covered((xs, gs) + state, (xs,) + state)
     if sfx is None:
         return False
-    groups = (xs, gs, ms, vs) + ((vmaxs,) if amsgrad else ())
-    for i, x in enumerate(xs):
-        if type(x) is not np.ndarray or x.dtype != dt:
-            return False
-        for lst in groups:
-            a = lst[i]
-            if type(a) is not np.ndarray or a.dtype != dt or a.shape != x.shape or \
-                    not a.flags.c_contiguous:
-                return False
-        for lst in (xs, ms, vs) + ((vmaxs,) if amsgrad else ()):
-            if not lst[i].flags.writeable:
-                return False
     lib = _lib()
     if lib is None:
         return False
@@ -324,22 +321,14 @@ def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, neste
         >>> sgd([x], [g], None, c, False, 0, 0, 0, False, False) in (True, False)
         True
     """
-    dt, sfx = _suffix(xs)
-    if sfx is None:
-        return False
     mom = momentum != 0
     if mom and bufs is None:
         return False
-    groups = (xs, gs) + ((bufs,) if mom else ())
-    for i, x in enumerate(xs):
-        for lst in groups:
-            a = lst[i]
-            if type(a) is not np.ndarray or a.dtype != dt or a.shape != x.shape or \
-                    not a.flags.c_contiguous:
-                return False
-        if not x.flags.writeable or mom and not bufs[i].flags.writeable:
-            return False
-    lib = _sgd_lib()
+    state = (bufs,) if mom else ()
+    sfx = _covered((xs, gs) + state, (xs,) + state)
+    if sfx is None:
+        return False
+    lib = _lib()
     if lib is None:
         return False
     n = len(xs)
@@ -376,18 +365,10 @@ def adagrad(xs, gs, sums, consts, maximize, weight_decay):
         >>> adagrad([x], [g], [s], c, False, 0) in (True, False)
         True
     """
-    dt, sfx = _suffix(xs)
+    sfx = _covered((xs, gs, sums), (xs, sums))
     if sfx is None:
         return False
-    for i, x in enumerate(xs):
-        for lst in (xs, gs, sums):
-            a = lst[i]
-            if type(a) is not np.ndarray or a.dtype != dt or a.shape != x.shape or \
-                    not a.flags.c_contiguous:
-                return False
-        if not x.flags.writeable or not sums[i].flags.writeable:
-            return False
-    lib = _adagrad_lib()
+    lib = _lib()
     if lib is None:
         return False
     n = len(xs)

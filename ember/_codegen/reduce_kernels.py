@@ -30,7 +30,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _SRC = r"""
 #include <stdlib.h>
@@ -707,3 +707,74 @@ def logsumexp(x, axes, keepdim):
         getattr(lib, "lse_" + sfx + "_mid")(_P(x.ctypes.data), _P(y.ctypes.data), _L(a), _L(k),
                                             _L(c), nt)
     return y
+
+
+# NOTE [ Threaded dot product ]: NumPy's 1-d ``dot`` is OpenBLAS's ``sdot``/``ddot`` on one
+# core (1e6 float32: 84 us here, PyTorch 47). Here fixed blocks of 16384 elements are summed
+# on the kernel threads, each with 64 (float32) or 32 (float64) independent partial sums in
+# the operands' dtype (four vector chains: one is bound by the adds' latency; products and
+# sums in double were bound by the conversions, 165 us on one thread), the partial sums of a
+# block and then the blocks added in double, in order: the result does not depend on the
+# thread count, and its error is that of a 16384-term sum, not of a 1e6-term one.
+_DOT_SRC = r"""
+#define DOT(SFX, T, NACC)                                                                 \
+double dot_##SFX(const T* restrict a, const T* restrict b, long n, double* part, int nt) \
+{                                                                                         \
+    const long blk = 16384, nb = (n + blk - 1) / blk;                                     \
+    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")              \
+    for (long k = 0; k < nb; k++) {                                                       \
+        long lo = k * blk, hi = lo + blk < n ? lo + blk : n;                              \
+        T s[NACC] = {0};                                                                  \
+        long i = lo;                                                                      \
+        for (; i + NACC <= hi; i += NACC)                                                 \
+            for (int j = 0; j < NACC; j++) s[j] += a[i + j] * b[i + j];                   \
+        for (; i < hi; i++) s[0] += a[i] * b[i];                                          \
+        double t = 0;                                                                     \
+        for (int j = 0; j < NACC; j++) t += (double)s[j];                                 \
+        part[k] = t;                                                                      \
+    }                                                                                     \
+    double t = 0;                                                                         \
+    for (long k = 0; k < nb; k++) t += part[k];                                           \
+    return t;                                                                             \
+}
+DOT(f32, float, 64)
+DOT(f64, double, 32)
+"""
+_dot_lib = c_library(_DOT_SRC, ())
+DOT_MIN = 1 << 17
+
+
+def dot(a, b):
+    """The dot product of two 1-d host arrays of one float dtype on the kernel threads (NOTE
+    [ Threaded dot product ]), as a 0-d array of that dtype, or None where it does not apply
+    (another dtype or layout, fewer than ``DOT_MIN`` elements, no compiler).
+
+    Args:
+        a, b: 1-d float32/float64 arrays of one length.
+
+    Returns:
+        A 0-d array, or None.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.ones(DOT_MIN, np.float32)
+        >>> r = dot(x, x)
+        >>> r is None or float(r) == DOT_MIN
+        True
+    """
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 1 or \
+            a.shape != b.shape or a.size < DOT_MIN or a.dtype != b.dtype or \
+            a.dtype.name not in ("float32", "float64") or not a.flags.c_contiguous or \
+            not b.flags.c_contiguous:
+        return None
+    lib = _dot_lib()
+    if lib is None:
+        return None
+    c = ctypes
+    sfx = "f32" if a.dtype.itemsize == 4 else "f64"
+    f = getattr(lib, "dot_" + sfx)
+    f.restype = c.c_double
+    part = np.empty(-(-a.size // 16384), np.float64)
+    r = f(data_ptr(a), data_ptr(b), c.c_long(a.size), data_ptr(part),
+          c.c_int(get_num_threads()))
+    return np.asarray(r, a.dtype)

@@ -43,11 +43,11 @@ def _matmul_fwd(a, b):
     return xp_of(a).matmul(a, b)
 
 
-_DOT_MIN = 1 << 17  # ember._codegen.ufuncs.DOT_MIN, repeated so small calls need no import
+_DOT_MIN = 1 << 17  # reduce_kernels.DOT_MIN, repeated so small calls need no import
 
 
 def _threaded_dot(a, b):
-    from ember._codegen.ufuncs import dot
+    from ember._codegen.reduce_kernels import dot
 
     return dot(a, b)
 

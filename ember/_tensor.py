@@ -748,6 +748,8 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``."""
+        if not kwargs and len(args) == 1 and args[0] is self.dtype:
+            return self  # the dtype it has: no argument parsing (~3 us of a small op's front)
         non_blocking = kwargs.get("non_blocking", False)
         if args and not non_blocking:  # to(device, dtype, non_blocking, copy): the first bool
             non_blocking = next((a for a in args if a.__class__ is bool), False)

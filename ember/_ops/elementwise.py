@@ -1344,12 +1344,6 @@ for _name, _expr in EXPRS.items():
 
 
 # =============================================================================== where, clamp
-def _to(t, rt):
-    """``t.to(rt)`` without the general ``to``'s argument parsing (~3 us) when ``t`` already
-    has that dtype."""
-    return t if t._data.dtype == rt.np else t.to(rt)
-
-
 def _where_fwd(c, a, b):
     r = _kernel_for("where", c, a, b)
     return xp.where(c, a, b) if r is None else r
@@ -1386,8 +1380,8 @@ def where(condition, input=None, other=None, *, out=None):
         rt = D.result_type_ts(other.dtype, input)
     else:
         rt = D._combine(D.scalar_dtype(input), D.scalar_dtype(other))
-    a = _to(input, rt) if xt else Tensor._wrap(_asarray(input, dtype=rt.np))
-    b = _to(other, rt) if yt else Tensor._wrap(_asarray(other, dtype=rt.np))
+    a = input.to(rt) if xt else Tensor._wrap(_asarray(input, dtype=rt.np))
+    b = other.to(rt) if yt else Tensor._wrap(_asarray(other, dtype=rt.np))
     try:
         r = apply(_WHERE, (condition, a, b))
     except RuntimeError as e:
@@ -1504,7 +1498,7 @@ def _clamp_tensor(input, min, max):
     for b in bounds:
         rt = D.result_type_tt(rt, False, b.dtype, b.ndim == 0) if isinstance(b, Tensor) else \
             D.result_type_ts(rt, b)
-    ts = [_to(t, rt) if isinstance(t, Tensor) else Tensor._wrap(_asarray(t, dtype=rt.np))
+    ts = [t.to(rt) if isinstance(t, Tensor) else Tensor._wrap(_asarray(t, dtype=rt.np))
           for t in (input, *bounds)]
     which = "both" if len(bounds) == 2 else ("min" if min is not None else "max")
     return apply(_CLAMP_T, tuple(ts), (which,))

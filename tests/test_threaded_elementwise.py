@@ -519,3 +519,33 @@ def test_edge_padding_kernel_equals_the_slice_path(mode, pad):
     _same(got, want)
     assert got.shape == np.pad(x.numpy(), [(0, 0)] * (x.ndim - len(pad) // 2) + [
         (pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)], mode="edge").shape
+
+
+@pytest.mark.skipif(not HAVE_CC, reason="no C compiler")
+def test_cached_launchers_keep_every_per_call_check():
+    """NOTE [ Kernel launchers ]: after one checked call, a call with the same signature
+    launches at once; what depends on values (numbers that do not fit, the output's
+    writeability and overlap, the compile switch) is still checked on every call."""
+    x = np.arange(N, dtype=np.int32) - N // 2
+    want = np.add(x, 7)
+    for _ in range(3):  # the first call checks and keeps the launcher, the others reuse it
+        assert np.array_equal(ufuncs.run("a + b", "i", (x, 7)), want)
+    assert ufuncs.run("a + b", "i", (x, 2 ** 40)) is None  # does not fit int32: NumPy's call
+    y = x.copy()
+    for _ in range(2):
+        got = ufuncs.run("a + b", "i", (y, 1), y)  # in place
+        assert got is y
+    assert np.array_equal(y, x + 2)
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+    assert ufuncs.run("a + b", "i", (x, 1), ro) is None
+    z = np.zeros(N + 1, np.int32)
+    assert ufuncs.run("a + b", "i", (z[1:], 1), z[:-1]) is None  # partial overlap
+    w = np.zeros(N + 1, np.int32)
+    assert ufuncs.run("a + b", "i", (w[1:], 1), w[1:]) is not None  # the cache is warm here
+    assert ufuncs.run("a + b", "i", (z[1:], 1), z[:-1]) is None  # and still refuses this
+    old = K.set_disabled(True)
+    try:
+        assert ufuncs.run("a + b", "i", (x, 7)) is None
+    finally:
+        K.set_disabled(old)

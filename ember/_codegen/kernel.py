@@ -360,6 +360,24 @@ class ElementwiseKernel(_Kernel):
         fn(nd, shp, stv, _objects(objs_t, (*arrays, *outs)), _OFF_C, _threads_c())
         return outs
 
+    def launcher(self, arrays, out=None):
+        """A function ``launch(arrays, outs)`` running this kernel on arrays (and outputs) of
+        the same dtypes, shapes and strides as these, with no checks (NOTE [ Kernel
+        launchers ]), or None where such calls would not run compiled C. Call it only after
+        one checked call with these arrays, and only while compilation stays allowed."""
+        key = _signature(arrays, self._dts)
+        if key is not None and out is not None:
+            key += tuple(getattr(o, "strides", None) for o in out)
+        plan = self._plans.get(key) if key is not None else None
+        if plan is None or plan[0] is None or not self._c_allowed():
+            return None
+        fn, _, nd, shp, stv, objs_t = plan
+
+        def launch(arrays, outs):
+            fn(nd, shp, stv, _objects(objs_t, (*arrays, *outs)), _OFF_C, _threads_c())
+
+        return launch
+
     def _plan(self, arrays, out=None):
         """``(fn, shape, nd, shape array, stride array)`` for arrays (and outputs) of these
         shapes and strides, or ``(None, shape)`` for the NumPy executor."""

@@ -24,26 +24,35 @@ so its gain is the threads (PyTorch's loop is multi-threaded, SciPy's is not).
 NOTE [ erfc and erfinv kernels ]
 libm's ``erfc``/``erfcf`` and a scalar erfinv were slower in C than SciPy's (27 vs 14 ms,
 37-54 vs 13 ms per 1M): their loops do not vectorise. These are written without libm calls
-and without branches, in double for both float types, so the compiler vectorises them:
-``erfc(x)`` is ``1 - x P(x^2)`` (erf's Taylor series) below 1/2 and ``exp(-x^2) erfcx(x)``
-above, ``erfcx(x) (x + 2)`` a Chebyshev fit in ``(x - 2)/(x + 2)`` (degree 24, 1e-15, for
-float64; degree 14, 3e-12, for float32; coefficients fitted against mpmath), ``exp`` a
-Taylor polynomial with the exponent built by bit arithmetic and ``x^2``'s rounding error
-taken from an ``fma``. Float32 ``erfinv`` is ``y P(w)``, ``w = -log(1 - y^2)`` (Giles'
-variable), with ``P`` a degree-11 polynomial in ``w`` below 5 and in ``sqrt(w)`` above,
-fitted to SciPy's float64 erfinv (relative error below 1e-9), and no Newton step: the
-earlier start-plus-Newton kernel (Giles' single-precision start, a Newton step on erf or on
-log erfc) cost an erfc, two exps and three logs per element, 15 ms CPU per 1M on one thread
-against PyTorch's 2.6 ms; the polynomial form takes 4.0 ms (one log, one sqrt; 0.3% of
-results one ulp from the correctly rounded value, as before within an ulp). Float32
-results of erfc are within an ulp of SciPy's correctly rounded ones; float64 erfc within 8
-ulps of libm's (4 ulps of the true value; and, unlike SciPy's Cephes routine, not flushed to
-zero beyond 26.6: libm's subnormals). Float64 erfinv (a Newton form needed four steps in
-the far tail and was slower than SciPy's) stays on the backend. CPU time per 1M float32
-on this loaded machine, two threads: erfc 4.4 ms (SciPy 48 ms wall, one thread). The
-helpers are ``always_inline``: a call left in a loop stops its vectorisation. The
-gradients are one pass each as well (``run_grad``, used by the records' backward when no
-graph is built over it; erfinv's recomputes erfinv, as PyTorch's formula does).
+and without branches, so the compiler vectorises them. Float64 ``erfc(x)`` is ``1 - x P(x^2)``
+(erf's Taylor series) below 1/2 and ``exp(-x^2) erfcx(x)`` above, ``erfcx(x) (x + 2)`` a
+Chebyshev fit in ``(x - 2)/(x + 2)`` (degree 24, 1e-15, coefficients fitted against mpmath),
+``exp`` a Taylor polynomial with the exponent built by bit arithmetic and ``x^2``'s rounding
+error taken from an ``fma``: within 8 ulps of libm's (4 ulps of the true value; and, unlike
+SciPy's Cephes routine, not flushed to zero beyond 26.6: libm's subnormals). Float64 erfinv
+(a Newton form needed four steps in the far tail and was slower than SciPy's) stays on the
+backend.
+
+Float32 results compute in double with the lowest polynomial degrees that keep the double
+value within ~1e-9 relative (a float32 ulp is 6e-8), so the one rounding to float32 leaves
+every result within 0.51 ulp (erfc) and 0.61 ulp (erfinv) of SciPy's float64 value rounded,
+PyTorch's being within 0.92 and 0.50. A float32-arithmetic version ran twice as fast but was
+up to 4.5 ulps off (the exp, the fit and the divisions each round once in float), and
+double-float corrections cost more than the double arithmetic they replace. ``erfc`` is one
+branch for every ``|x|``: ``exp(-a^2) erfcx(a)`` with ``erfcx(a) (a + 2)`` of degree 11 in
+``(a - 2)/(a + 2)`` on [0, 10.1] (3.7e-10; beyond 10.1 float32's result is 0), exp of degree
+8, and ``2 - erfc(|x|)`` below 0; no Taylor branch beside it, since a vectorised loop
+evaluates both branches of a select. ``erfinv`` is ``y P(w)``, ``w = -log(1 - y^2)`` (Giles'
+variable, log by the atanh series), ``P`` of degree 9 in ``w / 5`` below ``w = 5`` and in
+``sqrt(w)`` above (6e-9, fitted to SciPy's float64 erfinv). The tail (``|y| >= 0.99663``,
+0.3% of uniform inputs) is rare, so the loop runs in blocks of 512: the vectorised pass
+evaluates the central polynomial only and counts tail inputs, and a block with some runs
+them again with both; evaluating both everywhere cost 40% more. CPU time per 1M float32 on
+one thread (this shared machine): erfc 1.7 ms (the earlier degree-14/24 double kernel 4.4,
+PyTorch 1.8), erfinv 2.1 ms (earlier 4.0, PyTorch 1.9). The helpers are ``always_inline``:
+a call left in a loop stops its vectorisation. The gradients are one pass each as well
+(``run_grad``, used by the records' backward when no graph is built over it; erfinv's
+recomputes erfinv, as PyTorch's formula does): erfc's 1.1 ms, erfinv's 1.8 ms (was 5.7).
 
 Each function returns ``None`` where it does not apply (not a host NumPy array, not
 float32/float64, fewer than ``MIN_SIZE`` elements, no compiler, ``EMBER_JIT_DISABLE``), and
@@ -178,16 +187,9 @@ static AI double ember_erf_small(double a)
     return p;
 }
 
-static const double ERFCX_F[15] = {  /* the same fit to degree 14 (3e-12): float32 results */
-    0.97399497931867607, -0.48202889723521308, 0.078343160396038586,
-    -0.0056404026325180103, -0.00063800517602878408, 0.00015524916589248187,
-    7.8095178058960504e-06, -4.2130020109013291e-06, -2.3438312283027097e-07,
-    1.2917225964834048e-07, 1.3095856243417214e-08, -4.0352940145560086e-09,
-    -7.9648031049671664e-10, 9.9523038448379809e-11, 4.427875280890516e-11};
-
 /* erfc(a) for a >= 0 (inf included): 1 - erf below 1/2, else exp(-a^2) erfcx(a), with a^2's
  * rounding error (fma) folded in so large a keeps its relative accuracy. SFX names the
- * variant: _d (float64 results, degree 24) or _f (float32 results, degree 14). */
+ * variant (_d: float64 results, degree 24). */
 #define ERFC_FUNCS(SFX, C, N)                                                              \
 static AI double ember_erfc_nonneg##SFX(double a)                                      \
 {                                                                                          \
@@ -210,43 +212,132 @@ static AI double ember_erfc##SFX(double x)                                      
 }
 
 ERFC_FUNCS(_d, ERFCX_C, 24)
-ERFC_FUNCS(_f, ERFCX_F, 14)
 
-/* erfinv for float32 results: x = y P(w) with w = -log(1 - y^2), P a polynomial in w on
- * [0, 5] and in sqrt(w) beyond (to w = 15.94, y = 1 - 2^-24, the largest float32 below 1),
- * each of degree 11 in a variable scaled to [-1, 1], fitted to SciPy's float64 erfinv with
- * relative weights (error below 1e-9, ~1/60 of a float32 ulp): NOTE [ erfc and erfinv
- * kernels ]. Both branches are evaluated and one selected, so the loop vectorises. */
-static const double ERFINV_P[12] = {
-    1.5014093517052798, 0.61660068920919064, -0.026108279615008615, -0.019573508898339694,
-    0.0085259253264603815, -0.00048818586055745508, -0.00083644306974156829,
-    0.00029284176164584721, 2.5128110151508592e-05, -4.2105503725873483e-05,
-    4.1613042434572899e-06, 3.1872608581074911e-06};
-static const double ERFINV_Q[12] = {
-    2.9477114506602033, 0.88149575318368889, 0.005569346499537265, -0.0037031519786299687,
-    0.0023380835961114856, -0.0013586814686342894, 0.00059452405563465121,
-    -0.00013228381441400701, -4.5252611027815103e-05, 4.8731894526257718e-05,
-    -8.2303742417025292e-06, -3.2058242735007847e-06};
+/* float32 results (NOTE [ erfc and erfinv kernels ]): double arithmetic, polynomials of
+ * the lowest degree that keeps the double result within ~1e-9 relative (a float32 ulp is
+ * 6e-8), so the one rounding to float32 leaves results within ~0.6 ulp. */
 
-static AI double ember_erfinv_poly(const double* c, double t)
+/* exp(-s) for s in [-20, 110]: s = k ln2 - r, |r| <= ln2 / 2, degree-8 Taylor polynomial
+ * (2e-10); 2^k in one factor, so results stay normal doubles down to float32's subnormals */
+static AI double ember_exp_neg8(double s)
 {
-    double p = c[11];
-    _Pragma("GCC unroll 16")
-    for (int k = 10; k >= 0; k--) p = p * t + c[k];
-    return p;
+    double kd = (s * -1.4426950408889634 + 0x1.8p52) - 0x1.8p52;  /* round to nearest */
+    double r = (-s - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
+    double p = 1.0 / 40320;
+    p = p * r + 1.0 / 5040; p = p * r + 1.0 / 720; p = p * r + 1.0 / 120;
+    p = p * r + 1.0 / 24; p = p * r + 1.0 / 6; p = p * r + 0.5; p = p * r + 1.0;
+    p = p * r + 1.0;
+    return p * ember_bits2d((uint64_t)((int64_t)kd + 1023) << 52);
 }
 
+/* erfcx(x) (x + 2) on [0, 10.1] as a polynomial in t = (x - 2) / (x + 2), degree 11
+ * (3.7e-10 relative; least squares in Chebyshev form against SciPy's erfcx, then expanded) */
+static const double ERFCX_T[12] = {
+    1.0215827053353141, -0.68716068844629, 0.27947208115689826, -0.036442078032324875,
+    -0.021510383212965244, 0.006477584230667632, 0.003087840489785765,
+    -0.000830858860587902, -0.000650214757900498, 2.5560590841716094e-05,
+    0.0001169681625527414, 2.9477543520831138e-05};
+
+/* erfc for float32 results: one branch, exp(-a^2) erfcx(a), for every |x| (no Taylor
+ * branch beside it: both would be evaluated); 2 - erfc(|x|) below 0. Beyond 10.1 the
+ * result (below half the smallest float32 subnormal) rounds to 0, inf included. */
+static AI double ember_erfc_fs(double x)
+{
+    double a = fabs(x), b = a < 10.1 ? a : 10.1;
+    double inv = 1.0 / (b + 2.0), t = (b - 2.0) * inv, g = ERFCX_T[11];
+    _Pragma("GCC unroll 16")
+    for (int i = 10; i >= 0; i--) g = g * t + ERFCX_T[i];
+    double big = ember_exp_neg8(b * b) * (g * inv);
+    double r = x < 0.0 ? 2.0 - big : big;
+    return x != x ? x : r;
+}
+
+/* log(v) for finite normal v > 0 to ~1e-10 absolute: v = 2^e m, m in [sqrt(1/2), sqrt(2)),
+ * the atanh series to s^9 */
+static AI double ember_log9(double v)
+{
+    uint64_t u = ember_d2bits(v);
+    double m = ember_bits2d((u & 0xfffffffffffffULL) | 0x3ff0000000000000ULL);
+    double e = (double)((int64_t)(u >> 52) - 1023);
+    int big = m > 1.4142135623730951;
+    m = big ? 0.5 * m : m;
+    e = big ? e + 1.0 : e;
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s, p = 1.0 / 9;
+    p = p * s2 + 1.0 / 7; p = p * s2 + 1.0 / 5; p = p * s2 + 1.0 / 3; p = p * s2 + 1.0;
+    return e * 6.93147180559945309e-01 + 2.0 * s * p;
+}
+
+/* erfinv(y) / y as polynomials of degree 9 in Giles' w = -log(1 - y^2): in w / 5 for
+ * w < 5 (|y| < 0.99663) and in (sqrt(w) - 3.1149) * 1.1378 from 5 to 15.94 (y = 1 - 2^-24),
+ * relative error 6.5e-9 / 6.0e-9 against SciPy's float64 erfinv */
+static const double ERFINV_V[10] = {
+    0.8862269234957616, 1.1600686499800836, 0.2887274432609464, -0.29189672885058127,
+    -0.07912701563107247, 0.13771295056051291, 0.06483095118856809, -0.15694118698162465,
+    0.08767445959278544, -0.017463699344209455};
+static const double ERFINV_S[10] = {
+    2.9482132205976077, 0.8820038856278102, 0.005570160184688225, -0.003704025235075839,
+    0.0023331189870842966, -0.001362356116419868, 0.0006140781907669475,
+    -0.0001268713697096454, -6.590145531121174e-05, 4.1275049931163825e-05};
+#define ERFINV_TAIL 0.99663f  /* |y| from which w may reach 5: the tail polynomial */
+
 /* |y| >= 1 and NaN give garbage in the log (no traps: -fno-trapping-math), replaced at the
- * end; clamping |y| first instead measured 15% slower */
-static AI double ember_erfinv_f(double y)
+ * end. TAIL: the sqrt(w) polynomial where w >= 5 (else only the central one is built). */
+static AI double ember_erfinv_fs(double y, int tail)
 {
     double a = fabs(y);
-    double w = -ember_log((1.0 - a) * (1.0 + a));
-    double p = ember_erfinv_poly(ERFINV_P, (w - 2.5) * 0.4);
-    double q = ember_erfinv_poly(ERFINV_Q, (sqrt(w) - 3.1144298151506282) * 1.1384829772141294);
-    double x = (w < 5.0 ? p : q) * a;
-    double r = a < 1.0 ? x : (a == 1.0 ? INFINITY : NAN);
+    double w = -ember_log9((1.0 - a) * (1.0 + a)), p = ERFINV_V[9], tp = w * 0.2;
+    _Pragma("GCC unroll 16")
+    for (int i = 8; i >= 0; i--) p = p * tp + ERFINV_V[i];
+    if (tail) {
+        double q = ERFINV_S[9], tq = (sqrt(w) - 3.114929815150628) * 1.137835274168872;
+        _Pragma("GCC unroll 16")
+        for (int i = 8; i >= 0; i--) q = q * tq + ERFINV_S[i];
+        p = w < 5.0 ? p : q;
+    }
+    double r = a < 1.0 ? p * a : (a == 1.0 ? INFINITY : NAN);
     return copysign(y != y ? y : r, y);
+}
+
+/* sqrt(pi)/2 exp(erfinv(v)^2): erfinv's derivative (e^2 <= 16 for float32 inputs) */
+static AI double ember_erfinv_grad_fs(double v, int tail)
+{
+    double e = ember_erfinv_fs(v, tail), s = e * e;
+    double r = 0.88622692545275801 * ember_exp_neg8(-s);
+    return e != e ? e : (s == INFINITY ? INFINITY : r);
+}
+
+/* float32 erfinv loops in blocks: the vectorised loop evaluates the central polynomial only
+ * and counts the block's tail inputs (0.3% of uniform ones); a block that has some gets
+ * them again in a scalar loop with both polynomials. Evaluating both everywhere cost 40%
+ * more (the tail's sqrt and second polynomial in every lane). */
+#define ERFINV_BLOCKS(BODY, TAILBODY)                                                      \
+    long nb = (n + 511) / 512;                                                             \
+    _Pragma("omp parallel for num_threads(nt) schedule(static)")                           \
+    for (long blk = 0; blk < nb; blk++) {                                                  \
+        long lo = blk * 512, hi = lo + 512 < n ? lo + 512 : n;                             \
+        int cnt = 0;                                                                       \
+        for (long i = lo; i < hi; i++) {                                                   \
+            float v = x[i], av = fabsf(v);                                                 \
+            BODY;                                                                          \
+            cnt += av >= ERFINV_TAIL && av < 1.0f;                                         \
+        }                                                                                  \
+        if (cnt)                                                                           \
+            for (long i = lo; i < hi; i++) {                                               \
+                float v = x[i], av = fabsf(v);                                             \
+                if (av >= ERFINV_TAIL && av < 1.0f) { TAILBODY; }                          \
+            }                                                                              \
+    }
+
+void erfinv_f32(const float* x, float* y, long n, int nt)
+{
+    ERFINV_BLOCKS(y[i] = (float)ember_erfinv_fs((double)v, 0),
+                  y[i] = (float)ember_erfinv_fs((double)v, 1))
+}
+
+void erfinv_grad_f32(const float* gp, const float* x, float* y, long n, int nt)
+{
+    ERFINV_BLOCKS(y[i] = (float)((double)gp[i] * ember_erfinv_grad_fs((double)v, 0)),
+                  y[i] = (float)((double)gp[i] * ember_erfinv_grad_fs((double)v, 1)))
 }
 
 #define LOOP(NAME, T, EXPR)                                                            \
@@ -263,8 +354,7 @@ LOOP(lgamma_f32, float, ({ int s; lgammaf_r(v, &s); }))
 LOOP(erf_f64, double, erf(v))
 LOOP(erf_f32, float, ember_erf32(v))
 LOOP(erfc_f64, double, ember_erfc_d(v))
-LOOP(erfc_f32, float, ember_erfc_f((double)v))
-LOOP(erfinv_f32, float, ember_erfinv_f((double)v))
+LOOP(erfc_f32, float, ember_erfc_fs((double)v))
 
 /* gradients (g, x) -> g d/dx f(x): erfc' = -2/sqrt(pi) exp(-x^2), erfinv' = sqrt(pi)/2
  * exp(erfinv(x)^2), one pass instead of the records' four or five */
@@ -275,22 +365,20 @@ void NAME(const T* gp, const T* x, T* y, long n, int nt)                        
     for (long i = 0; i < n; i++) { double v = x[i], g = gp[i]; y[i] = (T)(EXPR); }     \
 }
 
-static AI double ember_erfinv_grad_f(double v)
-{
-    double e = ember_erfinv_f(v), s = e * e;
-    double r = 0.88622692545275801 / ember_exp_neg(s < 1400.0 ? s : 1400.0);
-    return e != e ? e : (s == INFINITY ? INFINITY : r);
-}
-
 static AI double ember_erfc_grad(double v)
 {
     double s = v * v;
     return v != v ? v : -1.1283791670955126 * ember_exp_neg(s < 1400.0 ? s : 1400.0);
 }
 
+static AI double ember_erfc_grad_fs(double v)
+{
+    double s = v * v;
+    return v != v ? v : -1.1283791670955126 * ember_exp_neg8(s < 110.0 ? s : 110.0);
+}
+
 LOOP2(erfc_grad_f64, double, g * ember_erfc_grad(v))
-LOOP2(erfc_grad_f32, float, g * ember_erfc_grad(v))
-LOOP2(erfinv_grad_f32, float, g * ember_erfinv_grad_f(v))
+LOOP2(erfc_grad_f32, float, g * ember_erfc_grad_fs(v))
 """
 
 NAMES = ("digamma", "lgamma", "erf", "erfc", "erfinv")

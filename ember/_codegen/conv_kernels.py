@@ -55,6 +55,47 @@ _COMMON = r"""
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __AVX__
+#include <immintrin.h>
+
+/* d[j*ldd + i] = s[i*lds + j] for an 8x8 float block, in registers */
+static inline void tr8_ps(const float* s, long lds, float* d, long ldd)
+{
+    __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lds);
+    __m256 r2 = _mm256_loadu_ps(s + 2 * lds), r3 = _mm256_loadu_ps(s + 3 * lds);
+    __m256 r4 = _mm256_loadu_ps(s + 4 * lds), r5 = _mm256_loadu_ps(s + 5 * lds);
+    __m256 r6 = _mm256_loadu_ps(s + 6 * lds), r7 = _mm256_loadu_ps(s + 7 * lds);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/* the same for a 4x4 double block */
+static inline void tr4_pd(const double* s, long lds, double* d, long ldd)
+{
+    __m256d r0 = _mm256_loadu_pd(s), r1 = _mm256_loadu_pd(s + lds);
+    __m256d r2 = _mm256_loadu_pd(s + 2 * lds), r3 = _mm256_loadu_pd(s + 3 * lds);
+    __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+    __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+    _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm256_storeu_pd(d + ldd, _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm256_storeu_pd(d + 2 * ldd, _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm256_storeu_pd(d + 3 * ldd, _mm256_permute2f128_pd(t1, t3, 0x31));
+}
+#endif
 
 /* per kernel column kw, the output columns [lo[kw], hi[kw]) whose input column
    ow*s - p + kw*d lies in [0, W) (worked out once per call, not per row: the divisions
@@ -596,6 +637,240 @@ void rs_mmw_SFX(void* fn, long NS, long P, long O, long N, long KH, long s, long
     free(parts);
 }
 
+/* dst (Q, C) = src (C, Q) transposed (source rows lds apart, destination rows ldd apart).
+   Blocks run along the rows of the side whose rows lie further apart: those strides are
+   often powers of two (a plane of an NCHW tensor), and values a block apart by one of
+   them share an L1 set. With AVX the blocks are 8x8 (float) or 4x4 (double) register
+   transposes; the scalar loops (~1 value a cycle) had cost ~half of a fused
+   convolution's packing. */
+static void tr_SFX(const T* restrict src, long lds, T* restrict dst, long ldd, long C,
+                   long Q)
+{
+#ifdef __AVX__
+    long B = sizeof(T) == 4 ? 8 : 4, Cf = C - C % B, Qf = Q - Q % B;
+    if (lds >= ldd) {
+        for (long c0 = 0; c0 < Cf; c0 += B)
+            for (long q0 = 0; q0 < Qf; q0 += B) {
+                if (sizeof(T) == 4)
+                    tr8_ps((const float*)(src + c0 * lds + q0), lds,
+                           (float*)(dst + q0 * ldd + c0), ldd);
+                else
+                    tr4_pd((const double*)(src + c0 * lds + q0), lds,
+                           (double*)(dst + q0 * ldd + c0), ldd);
+            }
+    } else {
+        for (long q0 = 0; q0 < Qf; q0 += B)
+            for (long c0 = 0; c0 < Cf; c0 += B) {
+                if (sizeof(T) == 4)
+                    tr8_ps((const float*)(src + c0 * lds + q0), lds,
+                           (float*)(dst + q0 * ldd + c0), ldd);
+                else
+                    tr4_pd((const double*)(src + c0 * lds + q0), lds,
+                           (double*)(dst + q0 * ldd + c0), ldd);
+            }
+    }
+    /* the edges: rows c >= Cf (every q), then columns q >= Qf of rows c < Cf */
+    for (long c = Cf; c < C; c++)
+        for (long q = 0; q < Q; q++) dst[q * ldd + c] = src[c * lds + q];
+    for (long c = 0; c < Cf; c++)
+        for (long q = Qf; q < Q; q++) dst[q * ldd + c] = src[c * lds + q];
+#else
+    for (long q0 = 0; q0 < Q; q0 += 16)
+        for (long c0 = 0; c0 < C; c0 += 16) {
+            long q1 = q0 + 16 < Q ? q0 + 16 : Q, c1 = c0 + 16 < C ? c0 + 16 : C;
+            if (lds >= ldd) {
+                for (long c = c0; c < c1; c++)
+                    for (long q = q0; q < q1; q++) dst[q * ldd + c] = src[c * lds + q];
+            } else {
+                for (long q = q0; q < q1; q++)
+                    for (long c = c0; c < c1; c++) dst[q * ldd + c] = src[c * lds + q];
+            }
+        }
+#endif
+}
+
+/* Fused transposed convolution (NOTE [ Fused strided convolution kernels ]): y (M, Co, H,
+   W) = bias + the sum over taps of (x[n, :, ih, iw] @ WL[:, kh, kw, :]) placed at oh =
+   ih*sh - ph + kh*dh, ow = iw*sw - pw + kw*dw (outside y: dropped). WL is the weight
+   (Ci, KH, KW, Co), row-major. A task is a band of BH output rows of one sample; it
+   takes the input rows that reach the band in pieces of RB rows: the piece transposed
+   to (RB*IW, Ci), one GEMM on this thread into cols (RB*IW, KH*KW*Co), whose channel
+   vectors are added into the band's (BH, W, Co) accumulator, which is transposed into
+   NCHW with the bias at the end. Every buffer is the thread's own and cache-sized. */
+void ct_fused_SFX(void* fn, const T* restrict x, const T* restrict wl,
+                  const T* restrict bias, T* restrict y, long M, long Ci, long IH, long IW,
+                  long Co, long H, long W, long KH, long KW, long sh, long sw, long ph,
+                  long pw, long dh, long dw, long BH, long RB, int nt)
+{
+    gemm_SFX_t f = (gemm_SFX_t)fn;
+    long KC = KH * KW * Co, nb = (H + BH - 1) / BH;
+    #pragma omp parallel num_threads(nt)
+    {
+        T* xl = malloc(sizeof(T) * RB * IW * Ci);
+        T* cols = malloc(sizeof(T) * RB * IW * KC);
+        T* acc = malloc(sizeof(T) * BH * W * Co);
+        #pragma omp for schedule(static)
+        for (long t = 0; t < M * nb; t++) {
+            long n = t / nb, oh0 = t % nb * BH, oh1 = oh0 + BH < H ? oh0 + BH : H;
+            memset(acc, 0, sizeof(T) * (oh1 - oh0) * W * Co);
+            /* input rows with ih*sh - ph + kh*dh in [oh0, oh1) for some kh */
+            long a = oh0 + ph - (KH - 1) * dh, b = oh1 - 1 + ph;
+            long ih0 = a <= 0 ? 0 : (a + sh - 1) / sh;
+            long ih1 = b < 0 ? 0 : b / sh + 1;
+            if (ih1 > IH) ih1 = IH;
+            const T* xn = x + n * Ci * IH * IW;
+            for (long r0 = ih0; r0 < ih1; r0 += RB) {
+                long r1 = r0 + RB < ih1 ? r0 + RB : ih1, rows = (r1 - r0) * IW;
+                tr_SFX(xn + r0 * IW, IH * IW, xl, Ci, Ci, rows);
+                f(101, 111, 111, rows, KC, Ci, (T)1, xl, Ci, wl, KC, (T)0, cols, KC);
+                for (long ih = r0; ih < r1; ih++)
+                    for (long kh = 0; kh < KH; kh++) {
+                        long oh = ih * sh - ph + kh * dh;
+                        if (oh < oh0 || oh >= oh1) continue;
+                        T* ar = acc + (oh - oh0) * W * Co;
+                        for (long iw = 0; iw < IW; iw++) {
+                            const T* src = cols + ((ih - r0) * IW + iw) * KC + kh * KW * Co;
+                            for (long kw = 0; kw < KW; kw++, src += Co) {
+                                long ow = iw * sw - pw + kw * dw;
+                                if (ow < 0 || ow >= W) continue;
+                                T* d = ar + ow * Co;
+                                #pragma omp simd
+                                for (long c = 0; c < Co; c++) d[c] += src[c];
+                            }
+                        }
+                    }
+            }
+            long q = (oh1 - oh0) * W;
+            T* yn = y + n * Co * H * W + oh0 * W;
+            tr_SFX(acc, Co, yn, H * W, q, Co);
+            if (bias)
+                for (long c = 0; c < Co; c++) {
+                    T bc = bias[c];
+                    T* yr = yn + c * H * W;
+                    #pragma omp simd
+                    for (long i = 0; i < q; i++) yr[i] += bc;
+                }
+        }
+        free(xl); free(cols); free(acc);
+    }
+}
+
+/* The channels-last windows of output rows [oh0, oh1) of one sample xn (C, H, W) for the
+   fused kernels: the input rows they read are transposed into the zero-bordered (rows, Wp,
+   C) buffer xr, then cols[(oh - oh0, ow), (kh, kw, c)] = xn[c, oh*sh - ph + kh*dh, ow*sw -
+   pw + kw*dw] (zero outside x), each (position, kernel row) window one run of KW*C values
+   (dilation 1). */
+static void cv_pack_SFX(const T* restrict xn, long C, long H, long W, long OW, long KH,
+                        long KW, long sh, long sw, long ph, long pw, long dh, long dw,
+                        long Wp, long oh0, long oh1, T* restrict xr, T* restrict cols)
+{
+    long KKC = KH * KW * C, hr = (oh1 - oh0 - 1) * sh + (KH - 1) * dh + 1;
+    long c0 = pw > 0 ? pw : 0, c1 = pw + W < Wp ? pw + W : Wp;  /* buffer columns of x */
+    if (c1 < c0) c1 = c0;
+    for (long r = 0; r < hr; r++) {
+        T* br = xr + r * Wp * C;
+        long ih = oh0 * sh - ph + r;
+        if (ih < 0 || ih >= H) { memset(br, 0, sizeof(T) * Wp * C); continue; }
+        if (c0) memset(br, 0, sizeof(T) * c0 * C);
+        if (c1 < Wp) memset(br + c1 * C, 0, sizeof(T) * (Wp - c1) * C);
+        if (c1 > c0) tr_SFX(xn + ih * W + c0 - pw, H * W, br + c0 * C, C, C, c1 - c0);
+    }
+    for (long oh = oh0; oh < oh1; oh++)
+        for (long ow = 0; ow < OW; ow++) {
+            T* dst = cols + ((oh - oh0) * OW + ow) * KKC;
+            for (long kh = 0; kh < KH; kh++) {
+                const T* src = xr + (((oh - oh0) * sh + kh * dh) * Wp + ow * sw) * C;
+                if (dw == 1) {  /* an inline loop: memcpy's call cost more */
+                    #pragma omp simd
+                    for (long i = 0; i < KW * C; i++) dst[i] = src[i];
+                    dst += KW * C;
+                } else {
+                    for (long kw = 0; kw < KW; kw++, dst += C)
+                        memcpy(dst, src + kw * dw * C, sizeof(T) * C);
+                }
+            }
+        }
+}
+
+/* Fused convolution forward (NOTE [ Fused strided convolution kernels ]): y (M, O, OH, OW)
+   = bias + cols @ WT with cv_pack's cols and WT (KH*KW*C, O) row-major. A task is a band
+   of RB output rows of one sample: packed, one GEMM on this thread gives the band's
+   (RB*OW, O) result, transposed into NCHW with the bias. */
+void cv_fused_SFX(void* fn, const T* restrict x, const T* restrict wt,
+                  const T* restrict bias, T* restrict y, long M, long C, long H, long W,
+                  long O, long OH, long OW, long KH, long KW, long sh, long sw, long ph,
+                  long pw, long dh, long dw, long RB, int nt)
+{
+    gemm_SFX_t f = (gemm_SFX_t)fn;
+    long KKC = KH * KW * C, nb = (OH + RB - 1) / RB;
+    long Wp = (OW - 1) * sw + (KW - 1) * dw + 1;   /* padded columns that windows read */
+    long HR = (RB - 1) * sh + (KH - 1) * dh + 1;   /* input rows a band reads */
+    #pragma omp parallel num_threads(nt)
+    {
+        T* xr = malloc(sizeof(T) * HR * Wp * C);
+        T* cols = malloc(sizeof(T) * RB * OW * KKC);
+        T* res = malloc(sizeof(T) * RB * OW * O);
+        #pragma omp for schedule(static)
+        for (long t = 0; t < M * nb; t++) {
+            long n = t / nb, oh0 = t % nb * RB, oh1 = oh0 + RB < OH ? oh0 + RB : OH;
+            long rows = (oh1 - oh0) * OW;
+            cv_pack_SFX(x + n * C * H * W, C, H, W, OW, KH, KW, sh, sw, ph, pw, dh, dw, Wp,
+                        oh0, oh1, xr, cols);
+            f(101, 111, 111, rows, O, KKC, (T)1, cols, KKC, wt, O, (T)0, res, O);
+            T* yn = y + n * O * OH * OW + oh0 * OW;
+            tr_SFX(res, O, yn, OH * OW, rows, O);
+            if (bias)
+                for (long o = 0; o < O; o++) {
+                    T bo = bias[o];
+                    T* yr = yn + o * OH * OW;
+                    #pragma omp simd
+                    for (long i = 0; i < rows; i++) yr[i] += bo;
+                }
+        }
+        free(xr); free(cols); free(res);
+    }
+}
+
+/* Fused convolution weight gradient (NOTE [ Fused strided convolution kernels ]): G (O,
+   KH*KW*C) = the sum over samples and bands of gy[n, :, band] (O, rows; NCHW as it is) @
+   cols (rows, KH*KW*C) with cv_pack's cols; each thread sums its tasks into a partial of
+   its own (GEMMs with beta = 1), the partials added in thread order at the end. */
+void cw_fused_SFX(void* fn, const T* restrict x, const T* restrict gy, T* restrict G,
+                  long M, long C, long H, long W, long O, long OH, long OW, long KH, long KW,
+                  long sh, long sw, long ph, long pw, long dh, long dw, long RB, int nt)
+{
+    gemm_SFX_t f = (gemm_SFX_t)fn;
+    long KKC = KH * KW * C, nb = (OH + RB - 1) / RB, sz = O * KKC;
+    long Wp = (OW - 1) * sw + (KW - 1) * dw + 1;
+    long HR = (RB - 1) * sh + (KH - 1) * dh + 1;
+    if (nt > M * nb) nt = M * nb > 0 ? M * nb : 1;
+    T* parts = calloc((size_t)(nt * sz), sizeof(T));
+    #pragma omp parallel num_threads(nt)
+    {
+        T* xr = malloc(sizeof(T) * HR * Wp * C);
+        T* cols = malloc(sizeof(T) * RB * OW * KKC);
+        T* part = parts + omp_get_thread_num() * sz;
+        int used = 0;
+        #pragma omp for schedule(static)
+        for (long t = 0; t < M * nb; t++) {
+            long n = t / nb, oh0 = t % nb * RB, oh1 = oh0 + RB < OH ? oh0 + RB : OH;
+            long rows = (oh1 - oh0) * OW;
+            cv_pack_SFX(x + n * C * H * W, C, H, W, OW, KH, KW, sh, sw, ph, pw, dh, dw, Wp,
+                        oh0, oh1, xr, cols);
+            f(101, 111, 111, O, KKC, rows, (T)1, gy + n * O * OH * OW + oh0 * OW, OH * OW,
+              cols, KKC, used ? (T)1 : (T)0, part, KKC);
+            used = 1;
+        }
+        free(xr); free(cols);
+    }
+    for (long j = 0; j < sz; j++) {
+        T acc = parts[j];
+        for (int t = 1; t < nt; t++) acc += parts[t * sz + j];
+        G[j] = acc;
+    }
+    free(parts);
+}
+
 /* Channels-last col2im: y (M, C, H, W) = bias + the sum over taps of cols (M, IH, IW, KH,
    KW, C) placed at oh = ih*sh - ph + kh*dh, ow = iw*sw - pw + kw*dw (outside y: dropped).
    Samples are split over the threads; each adds channel vectors into an (H, W, C) buffer
@@ -640,7 +915,8 @@ _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
 _NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col",
                                      "col2im", "to_nchw", "col2im_l", "from_nchw", "rs_pack",
-                                     "rs_unpack", "rs_mm", "rs_mmw")
+                                     "rs_unpack", "rs_mm", "rs_mmw", "ct_fused", "cv_fused",
+                                     "cw_fused")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -893,4 +1169,89 @@ def col2im_l(cols, b, y, inp, ks, s, lo, d):
     m, c = y.shape[:2]
     _run("col2im_l_" + _SUFFIX[y.dtype], (cols, b, y), m, c,
          _geom(y.shape[2:], inp, ks, s, lo, d))
+    return True
+
+
+def _fused_ok(x, w, b, y):
+    arrs = (x, w, y) if b is None else (x, w, y, b)
+    return (all(type(a) is np.ndarray and a.dtype == y.dtype for a in arrs)
+            and y.dtype in _SUFFIX and y.ndim == 4 and x.ndim == 4 and y.flags.c_contiguous
+            and _lib() is not None)
+
+
+def _bands(m, rows, nt):
+    """Rows per task: at least 2 tasks per thread where the batch is small, whole planes
+    (one task per sample) where it is not."""
+    per = max(1, -(-2 * nt // max(1, m)))
+    return max(1, -(-rows // per)) if per > 1 else rows
+
+
+def ct_fused(fn, x, wl, b, y, ks, s, lo, d):
+    """Fused 2-d transposed convolution into ``y (M, Co, H, W)`` (contiguous, written) of
+    ``x (M, Ci, IH, IW)`` with ``wl (Ci, KH*KW*Co)`` (the weight in (Ci, KH, KW, Co)
+    order) and bias ``b`` (or None), through the CBLAS gemm at ``fn`` on each thread (NOTE
+    [ Fused strided convolution kernels ]); False where it does not apply."""
+    if not _fused_ok(x, wl, b, y):
+        return False
+    x = np.ascontiguousarray(x)
+    wl = np.ascontiguousarray(wl)
+    b = None if b is None else np.ascontiguousarray(b)
+    m, ci, ih, iw = x.shape
+    co, h, w_ = y.shape[1:]
+    kc = ks[0] * ks[1] * co
+    nt = get_num_threads()
+    # GEMM pieces of ~10**6 multiply-adds (OpenBLAS's small-matrix path, NOTE [ Row-split
+    # GEMMs ] in _ops/conv.py), whole input rows
+    rb = max(1, min(ih, 1_000_000 // max(1, iw * kc * ci)))
+    bh = _bands(m, h, nt)
+    getattr(_lib(), "ct_fused_" + _SUFFIX[y.dtype])(
+        ctypes.c_void_p(fn), _ptr(x), _ptr(wl), _ptr(b), _ptr(y),
+        *[_L(v) for v in (m, ci, ih, iw, co, h, w_, *ks, *s, *lo, *d, bh, rb)],
+        ctypes.c_int(nt))
+    return True
+
+
+def cv_fused(fn, x, wt, b, y, ks, s, lo, d):
+    """Fused 2-d convolution forward into ``y (M, O, OH, OW)`` (contiguous, written) of
+    ``x (M, C, H, W)`` with ``wt (KH*KW*C, O)`` (the weight in (KH, KW, C) row order) and
+    bias ``b`` (or None), through the CBLAS gemm at ``fn`` on each thread (NOTE [ Fused
+    strided convolution kernels ]); False where it does not apply."""
+    if not _fused_ok(x, wt, b, y):
+        return False
+    x = np.ascontiguousarray(x)
+    wt = np.ascontiguousarray(wt)
+    b = None if b is None else np.ascontiguousarray(b)
+    m, c, h, w_ = x.shape
+    o, oh, ow = y.shape[1:]
+    kkc = ks[0] * ks[1] * c
+    nt = get_num_threads()
+    rb = max(1, min(oh, 1_000_000 // max(1, ow * kkc * o)))
+    rb = min(rb, _bands(m, oh, nt))
+    getattr(_lib(), "cv_fused_" + _SUFFIX[y.dtype])(
+        ctypes.c_void_p(fn), _ptr(x), _ptr(wt), _ptr(b), _ptr(y),
+        *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)],
+        ctypes.c_int(nt))
+    return True
+
+
+def cw_fused(fn, x, gy, g, ks, s, lo, d):
+    """Fused 2-d convolution weight gradient into ``g (O, KH*KW*C)`` (contiguous, written;
+    (O, KH, KW, C) order) of ``x (M, C, H, W)`` given ``gy (M, O, OH, OW)``, through the
+    CBLAS gemm at ``fn`` on each thread (NOTE [ Fused strided convolution kernels ]); False
+    where it does not apply."""
+    if not (all(type(a) is np.ndarray and a.dtype == g.dtype for a in (x, gy, g))
+            and g.dtype in _SUFFIX and x.ndim == gy.ndim == 4 and g.ndim == 2
+            and g.flags.c_contiguous and _lib() is not None):
+        return False
+    x = np.ascontiguousarray(x)
+    gy = np.ascontiguousarray(gy)
+    m, c, h, w_ = x.shape
+    o, oh, ow = gy.shape[1:]
+    kkc = ks[0] * ks[1] * c
+    # bands of ~10**6 multiply-adds (the rows are the GEMM's reduction)
+    rb = max(1, min(oh, 1_000_000 // max(1, ow * kkc * o)))
+    getattr(_lib(), "cw_fused_" + _SUFFIX[g.dtype])(
+        ctypes.c_void_p(fn), _ptr(x), _ptr(gy), _ptr(g),
+        *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)],
+        ctypes.c_int(get_num_threads()))
     return True

@@ -933,6 +933,64 @@ def _rs_w(x, gy, s, lo, d, ks):
     return res
 
 
+# NOTE [ Fused strided convolution kernels ]
+# Strided 2-d convolutions (groups 1) fall outside the row-shift kernels (stride 1 along H),
+# and the other paths build the whole block's im2col (or col2im) matrix, run one GEMM on it
+# and pass over the result again: ~8 MB of columns per pass for a 4x4/2 transposed
+# convolution of 8x32x32x32, out of cache, and the GEMM in its slower orientation
+# ((Cout*K, Cin) @ (Cin, P): 2.3 ms on one thread where (P, Cin) @ (Cin, Cout*K) takes 1.4).
+# conv_kernels.cv_fused/ct_fused instead make each (sample, band of output rows) one task of
+# an OpenMP loop that does everything in buffers of its thread's: the forward packs its
+# band's windows channels-last from a transposed copy of the input rows it reads, multiplies
+# them by the (K*C, O) weight with one single-threaded GEMM (the CBLAS gemm that NumPy
+# links, NOTE [ Direct GEMM binding ]) and transposes the band's result into NCHW with the
+# bias; the transposed convolution transposes its input rows, multiplies them by the
+# (Ci, K*Co) weight and adds the channel vectors of every tap into the band's channels-last
+# accumulator, transposed into NCHW at the end (bands take the input rows that reach them,
+# so no two threads add into one value). Measured, 2 threads, a loaded machine (min of 15):
+# conv_transpose2d 8x32x32x32 w 32x16x4x4 /2 forward 2.0 -> 1.1 ms, its input gradient
+# (a 4x4/2 convolution of 8x16x64x64) 1.95 -> 1.15 ms. Taken for host float32/float64
+# with a CBLAS gemm found, while the weight stays cache-sized (K*C*O up to 2**17 values:
+# the deep layers' large weights would be streamed once per task) and the GEMMs have
+# rows enough (output rows of 16 positions or more).
+def _fz_ok(x, ks, s, g, c, o, width):
+    """Whether the fused kernels take this strided 2-d convolution (``c`` input and ``o``
+    output channels of the convolution, ``width`` its output's, or for the transposed one
+    its input's, row length)."""
+    return (type(x) is np.ndarray and g == 1 and len(ks) == 2 and x.dtype in _RS_DT
+            and x.ndim == 4 and (s[0] > 1 or s[1] > 1) and c * o * ks[0] * ks[1] <= 1 << 17
+            and width >= 16 and conv_kernels.available() and bool(blas.address(x.dtype)))
+
+
+def _fz_fwd(x, w, b, s, lo, d, out):
+    """Fused strided convolution forward into a new (N, O, *out) array."""
+    y = np.empty((x.shape[0], w.shape[0], *out), np.result_type(x, w))
+    wt = np.ascontiguousarray(_cl_weight(w).T)  # (KH*KW*C, O), row-major
+    with blas.one_thread():  # NOTE [ Direct GEMM binding ]
+        _ran(conv_kernels.cv_fused(blas.address(x.dtype), x, wt, b, y, w.shape[2:], s, lo, d))
+    return y
+
+
+def _fz_w(x, gy, s, lo, d, ks):
+    """Fused strided convolution weight gradient into a new (O, C, *ks) array."""
+    o, c = gy.shape[1], x.shape[1]
+    g = np.empty((o, ks[0] * ks[1] * c), np.result_type(x, gy))
+    with blas.one_thread():  # NOTE [ Direct GEMM binding ]
+        _ran(conv_kernels.cw_fused(blas.address(x.dtype), x, gy, g, ks, s, lo, d))
+    res = np.empty((o, c, *ks), g.dtype)  # owned (see _conv_w_fwd_blocked)
+    res.reshape(o, c, -1)[...] = g.reshape(o, -1, c).swapaxes(1, 2)
+    return res
+
+
+def _fz_t(x, w, b, s, lo, d, out):
+    """Fused strided transposed convolution into a new (N, Cout, *out) array."""
+    y = np.empty((x.shape[0], w.shape[1], *out), np.result_type(x, w))
+    wl = _cl_weight(w)  # (Cin, KH*KW*Cout)
+    with blas.one_thread():  # NOTE [ Direct GEMM binding ]
+        _ran(conv_kernels.ct_fused(blas.address(x.dtype), x, wl, b, y, w.shape[2:], s, lo, d))
+    return y
+
+
 # NOTE [ Dead kernel taps ]
 # On small maps some kernel taps read only padding for every output position: a 3x3,
 # padding-1 convolution of a 1x1 map (ResNet-18's last stage on 32x32 inputs) uses its
@@ -1034,6 +1092,8 @@ def _conv_fwd_all(*args):
         return xp_of(x).zeros((0, w.shape[0], *out_l), xp_of(x).result_type(x, w))
     if _rs_ok(x, ks, s, g, x.shape[1], w.shape[0]):  # NOTE [ Row-shift convolution ]
         return _rs_fwd(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out_l)
+    if _fz_ok(x, ks, s, g, x.shape[1], w.shape[0], out_l[-1]):  # NOTE [ Fused strided ...
+        return _fz_fwd(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, out_l)
     if _channels_last(x.shape[1], out_l, g):
         if _blocked(x, g):
             return _conv_fwd_l_blocked(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, hi, d,
@@ -1086,6 +1146,8 @@ def _conv_t_fwd_all(*args):
         y = _rs_t(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, tuple(out))
         if y is not None:
             return y
+    if _fz_ok(x, w.shape[2:], s, g, w.shape[1], x.shape[1], x.shape[-1]):  # NOTE [ Fused ...
+        return _fz_t(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, tuple(out))
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
         if _blocked(x, g):
             if _t_as_conv_ok(x.shape[0], x.shape[2:], s, out, x.shape[1]):
@@ -1141,6 +1203,8 @@ def _conv_w_fwd_all(x, gy, p):
         gw = _rs_w(x, gy, s, lo, d, ks)
         if gw is not None:
             return gw
+    if _fz_ok(x, ks, s, g, x.shape[1], gy.shape[1], gy.shape[-1]):  # NOTE [ Fused strided ...
+        return _fz_w(x, gy, s, lo, d, ks)
     if _channels_last(x.shape[1], gy.shape[2:], g):
         if _blocked(x, g):
             return _conv_w_fwd_l_blocked(x, gy, s, lo, hi, d, ks)

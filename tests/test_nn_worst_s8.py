@@ -1,0 +1,159 @@
+"""The eighth session's kernels for the op sweep's slowest nn cases (issue 18).
+
+Fused strided convolution kernels (NOTE [ Fused strided convolution kernels ] in
+``_ops/conv.py``): forward, transposed convolution and weight gradient against the other
+convolution paths (the fused kernels switched off) over stride, padding, dilation, bias,
+odd sizes (the 8x8/4x4 register transposes' edges), several bands per sample and one
+thread, float32 and float64; with no compiler the other paths run; and, where PyTorch is
+installed, forward and both gradients against it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember._codegen import blas, conv_kernels
+from ember._codegen.kernel import get_num_threads, set_disabled, set_num_threads
+from ember._ops import conv as C
+
+needs_fused = pytest.mark.skipif(
+    not (conv_kernels.available() and blas.address(np.float32)),
+    reason="no C compiler or no CBLAS gemm: the fused path is not taken")
+
+# (input shape, weight shape, stride, padding (lo, hi), dilation) of a convolution; its
+# transposed convolution maps the output's shape back to the input's
+CASES = [
+    ((2, 8, 33, 34), (16, 8, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1)),
+    ((2, 16, 64, 40), (8, 16, 4, 4), (2, 2), ((1, 1), (1, 1)), (1, 1)),
+    ((3, 5, 37, 50), (7, 5, 3, 2), (2, 3), ((1, 0), (1, 2)), (1, 2)),
+    ((1, 12, 40, 36), (9, 12, 3, 3), (3, 2), ((2, 2), (0, 1)), (2, 1)),
+    ((2, 3, 20, 70), (6, 3, 5, 5), (1, 2), ((2, 2), (2, 2)), (1, 1)),
+    ((1, 9, 21, 35), (17, 9, 1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),
+]
+
+
+def _arrays(case, dtype, seed=0):
+    xs, ws, s, (lo, hi), d = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    b = rng.standard_normal(ws[0]).astype(dtype)
+    bt = rng.standard_normal(ws[1]).astype(dtype)
+    out = tuple(C._out_size(L + a + c, k, si, di)
+                for L, a, c, k, si, di in zip(xs[2:], lo, hi, ws[2:], s, d))
+    gy = rng.standard_normal((xs[0], ws[0], *out)).astype(dtype)
+    return x, w, b, bt, gy
+
+
+def _passes(case, x, w, b, bt, gy):
+    """(forward with bias, transposed convolution with bias, weight gradient)."""
+    xs, ws, s, (lo, hi), d = case
+    return (C._conv_fwd(x, w, b, (s, lo, hi, d, 1)),
+            C._conv_t_fwd(gy, w, bt, (s, lo, d, 1, xs[2:])),
+            C._conv_w_fwd(x, gy, (s, lo, hi, d, 1, ws[2:])))
+
+
+def _taken(case, x, w, gy):
+    xs, ws, s, _, _ = case
+    return (C._fz_ok(x, ws[2:], s, 1, xs[1], ws[0], gy.shape[-1]),
+            C._fz_ok(gy, ws[2:], s, 1, xs[1], ws[0], gy.shape[-1]))
+
+
+def _tol(dtype):
+    return dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+
+
+@needs_fused
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_matches_other_paths(case, dtype, monkeypatch):
+    x, w, b, bt, gy = _arrays(case, dtype)
+    assert all(_taken(case, x, w, gy)) == (gy.shape[-1] >= 16)
+    got = _passes(case, x, w, b, bt, gy)
+    with monkeypatch.context() as m:
+        m.setattr(C, "_fz_ok", lambda *a: False)
+        ref = _passes(case, x, w, b, bt, gy)
+    for g, r in zip(got, ref):
+        assert g.shape == r.shape and g.dtype == r.dtype
+        np.testing.assert_allclose(g, r, **_tol(dtype))
+
+
+@needs_fused
+@pytest.mark.parametrize("case", CASES[:3])
+def test_fused_bands_and_threads(case):
+    """One sample (several bands per sample, halo rows of the transposed convolution
+    recomputed per band) and one thread give the same results."""
+    x, w, b, bt, gy = _arrays(case, np.float64, seed=1)
+    ref = _passes(case, x, w, b, bt, gy)
+    one = _passes(case, x[:1], w, b, bt, gy[:1])
+    for g, r in zip(one[:2], ref[:2]):
+        np.testing.assert_allclose(g, r[:1], rtol=1e-12, atol=1e-12)
+    old = get_num_threads()
+    set_num_threads(1)
+    try:
+        single = _passes(case, x, w, b, bt, gy)
+    finally:
+        set_num_threads(old)
+    for g, r in zip(single, ref):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+
+
+@needs_fused
+def test_fused_non_contiguous_input():
+    case = CASES[0]
+    x, w, b, bt, gy = _arrays(case, np.float32)
+    xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    assert not xt.flags.c_contiguous
+    got = _passes(case, xt, w, b, bt, gy)
+    ref = _passes(case, x, w, b, bt, gy)
+    for g, r in zip(got, ref):
+        np.testing.assert_array_equal(g, r)
+
+
+def test_without_compiler_other_paths_run():
+    case = CASES[1]
+    x, w, b, bt, gy = _arrays(case, np.float64)
+    ref = _passes(case, x, w, b, bt, gy)
+    old = set_disabled(True)
+    try:
+        assert not any(_taken(case, x, w, gy))
+        got = _passes(case, x, w, b, bt, gy)
+    finally:
+        set_disabled(old)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-10)
+
+
+TORCH_CASES = [
+    # (input, weight, stride, padding, dilation, transposed)
+    ((8, 32, 32, 32), (32, 16, 4, 4), 2, 1, 1, True),   # the sweep's conv_transpose2d
+    ((4, 32, 64, 64), (32, 32, 3, 3), 2, 1, 1, False),  # the sweep's conv2d.3x3s2
+    ((2, 6, 40, 34), (6, 4, 3, 5), (2, 3), (1, 2), (2, 1), True),
+    ((2, 5, 45, 47), (7, 5, 3, 3), (3, 2), (0, 2), (1, 2), False),
+]
+
+
+@pytest.mark.parametrize("case", TORCH_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_against_torch(case, dtype):
+    torch = pytest.importorskip("torch")
+    xs, ws, s, p, d, tr = case
+    rng = np.random.default_rng(3)
+    xn = rng.standard_normal(xs).astype(dtype)
+    wn = rng.standard_normal(ws).astype(dtype)
+    bn = rng.standard_normal(ws[1] if tr else ws[0]).astype(dtype)
+    outs = []
+    for mod, f in ((ember, F), (torch, torch.nn.functional)):
+        x, w, b = (mod.tensor(a, requires_grad=True) for a in (xn, wn, bn))
+        if tr:
+            y = f.conv_transpose2d(x, w, b, stride=s, padding=p, dilation=d)
+        else:
+            y = f.conv2d(x, w, b, stride=s, padding=p, dilation=d)
+        gy = mod.tensor(np.cos(np.arange(y.numel()).reshape(tuple(y.shape))).astype(dtype))
+        y.backward(gy)
+        outs.append([t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)])
+    tol = dict(rtol=2e-4, atol=2e-3) if dtype == "float32" else dict(rtol=1e-9, atol=1e-9)
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e, t, **tol)

@@ -38,14 +38,25 @@ def _idx_tensor(idx):
 
 # ------------------------------------------------------------------ sort family
 def _argsort(a, axis, descending, stable=True):  # noqa: ARG001 - always stable, which stable=False permits
-    kind = "stable"
     if not descending:
-        return np.argsort(a, axis=axis, kind=kind)
+        return _stable_argsort(a, axis)
     # Stable descending: sort the reversed array ascending, reverse back, remap indices.
     n = a.shape[axis]
     rev = np.flip(a, axis=axis)
-    idx = np.argsort(rev, axis=axis, kind=kind)
+    idx = _stable_argsort(rev, axis)
     return n - 1 - np.flip(idx, axis=axis)
+
+
+def _stable_argsort(a, axis):
+    """NumPy's stable argsort, on two threads for large host arrays (NOTE [ Stable argsort on
+    two threads ] in ember/_codegen/sort_kernels.py)."""
+    if a.size >= (1 << 16) and type(a) is np.ndarray and a.ndim:
+        from ember._codegen import sort_kernels
+
+        idx = sort_kernels.stable_argsort(a, axis % a.ndim)
+        if idx is not None:
+            return idx
+    return np.argsort(a, axis=axis, kind="stable")
 
 
 def _top_k_by_partition(a, axis, descending, k):

@@ -219,3 +219,45 @@ def test_cdist_against_torch(p, dtype):
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
     for e, t in zip(*outs):
         np.testing.assert_allclose(e, t, **tol)
+
+
+# ------------------------------------------------------------------------- interpolation
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_linear_axis_kernel_last_axis_equals_numpy_form(dtype, axis):
+    """The per-slice loops of the last axis give the NumPy form's values, both ways."""
+    from ember.nn import _functional_spatial as S
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 5, 7)).astype(dtype)
+    size, out = x.shape[axis], 2 * x.shape[axis] + 1
+    got = S._linear_axis_fwd(x, axis, size, out, False, size / out)
+    g = rng.standard_normal(got.shape).astype(dtype)
+    gg = S._linear_axis_bwd_fwd(g, axis, size, out, False, size / out)
+    old = set_disabled(True)
+    try:
+        ref = S._linear_axis_fwd(x, axis, size, out, False, size / out)
+        rg = S._linear_axis_bwd_fwd(g, axis, size, out, False, size / out)
+    finally:
+        set_disabled(old)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_allclose(gg, rg, rtol=1e-6 if dtype == np.float32 else 1e-14,
+                               atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("mode,shape", [("linear", (2, 3, 11)), ("bilinear", (2, 3, 9, 13)),
+                                        ("trilinear", (1, 2, 5, 6, 7))])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_against_torch(mode, shape, align_corners):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    xn = rng.standard_normal(shape).astype(np.float32)
+    outs = []
+    for mod, f in ((ember, F), (torch, torch.nn.functional)):
+        x = mod.tensor(xn, requires_grad=True)
+        y = f.interpolate(x, scale_factor=2.5, mode=mode, align_corners=align_corners)
+        gy = mod.tensor(np.sin(np.arange(y.numel())).reshape(tuple(y.shape)).astype(np.float32))
+        y.backward(gy)
+        outs.append([y.detach().numpy(), x.grad.numpy()])
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)

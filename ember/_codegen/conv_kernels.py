@@ -222,9 +222,29 @@ void dw_fwd_SFX(const T* restrict x, const T* restrict w, const T* restrict bias
             }
             dw_pad_SFX(xp, H, W, xb, Hp, Wp, ph, pw, extra);
             long n = OH * Wp;
-            for (long i = 0; i < n; i++) yb[i] = b0;
-            for (long kh = 0; kh < KH; kh++)
-                dw_taps_any_SFX(yb, xb + kh * dh * Wp, wp + kh * KW, n, KW, dw);
+            if (KH == 3 && KW == 3) {
+                /* the nine taps in one pass (same adds in the same order as the per-row
+                   passes below: one write of the plane instead of three read-modify-write
+                   passes) */
+                const T* x0 = xb;
+                const T* x1 = xb + dh * Wp;
+                const T* x2 = xb + 2 * dh * Wp;
+                T w0 = wp[0], w1 = wp[1], w2 = wp[2], w3 = wp[3], w4 = wp[4], w5 = wp[5],
+                  w6 = wp[6], w7 = wp[7], w8 = wp[8];
+                long d1 = dw, d2 = 2 * dw;
+                #pragma omp simd
+                for (long i = 0; i < n; i++) {
+                    T acc = b0;
+                    acc += x0[i] * w0; acc += x0[i + d1] * w1; acc += x0[i + d2] * w2;
+                    acc += x1[i] * w3; acc += x1[i + d1] * w4; acc += x1[i + d2] * w5;
+                    acc += x2[i] * w6; acc += x2[i + d1] * w7; acc += x2[i + d2] * w8;
+                    yb[i] = acc;
+                }
+            } else {
+                for (long i = 0; i < n; i++) yb[i] = b0;
+                for (long kh = 0; kh < KH; kh++)
+                    dw_taps_any_SFX(yb, xb + kh * dh * Wp, wp + kh * KW, n, KW, dw);
+            }
             for (long oh = 0; oh < OH; oh++)
                 memcpy(yp + oh * OW, yb + oh * Wp, sizeof(T) * OW);
         }

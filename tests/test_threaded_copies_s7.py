@@ -444,3 +444,19 @@ def test_masked_select_matches_torch_gradient():
     y.backward(ember.from_numpy(g))
     yt.backward(torch.from_numpy(g))
     _same(x.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("shape,dim", [((87, 131, 87), 1), ((9, 130, 33), 1), ((2, 7, 5000), 1),
+                                       ((129, 517), 0), ((6, 4, 9, 300), 2)])
+def test_column_sums_add_each_column_in_row_order(shape, dim):
+    """sum_f32 over a dim that is not the last adds four rows per pass over its float64
+    accumulators, each column still in row order: the float64 running sum rounded once,
+    exactly NumPy's float64 reduction (row by row there too) rounded to float32."""
+    a = np.random.default_rng(9).standard_normal(shape).astype(np.float32)
+    a.flat[::11] *= 1e4
+    got = ember.sum(ember.from_numpy(a), dim).numpy()
+    want = np.add.reduce(a.astype(np.float64), axis=dim).astype(np.float32)
+    if K.disabled():  # NumPy's float32 reduction: its own rounding
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-2)
+    else:
+        np.testing.assert_array_equal(got, want)

@@ -96,3 +96,78 @@ def test_erfc_erfinv_forward_and_gradient_match_pytorch(name, lo, hi):
     # each within ~0.6 ulp of the true value: at most ~1 ulp apart
     np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), rtol=1.3e-7, atol=1e-38)
     np.testing.assert_allclose(ge.numpy(), gt.numpy(), rtol=2e-6, atol=1e-30)
+
+
+# ------------------------------------------------------------------------------- tile, repeat
+@pytest.mark.parametrize("shape,reps", [((500, 70), (2, 1)), ((500, 70), (1, 3)),
+                                        ((100, 3, 40), (2, 1, 2)), ((200, 50), (3, 2, 1)),
+                                        ((300, 40), (1, 1)), ((20000,), (2,)),
+                                        ((8, 4), (2, 1)), ((0, 4000), (2, 3))])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_])
+def test_tile_and_repeat_equal_numpy_and_never_alias(shape, reps, dtype):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 100).astype(dtype)
+    t = ember.tensor(x)
+    for r in (t.tile(reps), t.repeat(*reps), t.repeat(reps)):
+        np.testing.assert_array_equal(r.numpy(), np.tile(x, reps))
+        assert r.dtype == t.dtype and not np.shares_memory(r._data, t._data)
+    assert t.tile(reps[-1:]).shape == np.tile(x, reps[-1:]).shape
+
+
+def test_repeat_non_contiguous_and_gradient():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((300, 200)).astype(np.float32)
+    tt = ember.tensor(x).t()  # non-contiguous: NumPy's tile
+    np.testing.assert_array_equal(tt.repeat(2, 1).numpy(), np.tile(x.T, (2, 1)))
+    leaf = ember.tensor(x, requires_grad=True)
+    y = leaf.repeat(2, 3)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    (gx,) = ember.autograd.grad(y, leaf, ember.tensor(g))
+    ref = g.reshape(2, 300, 3, 200).sum((0, 2))
+    np.testing.assert_allclose(gx.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_repeat_threaded_pass_without_compiler(monkeypatch):
+    # concat declines (no compiler, EMBER_JIT_DISABLE): NumPy's tile gives the result
+    from ember._codegen import copy_kernels
+
+    monkeypatch.setattr(copy_kernels, "concat", lambda arrays, dim: None)
+    x = np.arange(40000, dtype=np.float32).reshape(200, 200)
+    np.testing.assert_array_equal(ember.tensor(x).repeat(2, 2).numpy(), np.tile(x, (2, 2)))
+
+
+# ----------------------------------------------------------------------- expand, equal fronts
+@pytest.mark.parametrize("transposed", [False, True])
+def test_expand_to_the_same_shape_is_a_view_with_pytorchs_node(transposed):
+    x = ember.randn(4, 3)
+    if transposed:
+        x = x.t()
+    y = x.expand(*x.shape)
+    assert y.shape == x.shape and y._base is (x if x._base is None else x._base)
+    assert np.shares_memory(y._data, x._data) and y._data.strides == x._data.strides
+    y.add_(1)  # in place through the view: the base sees it and its version moves
+    np.testing.assert_array_equal(x.numpy(), y.numpy())
+    leaf = ember.randn(2, 3, requires_grad=True)
+    z = leaf.expand(2, 3)
+    assert type(z.grad_fn).__name__ == "ExpandBackward0"
+    (g,) = ember.autograd.grad(z.sum(), leaf)
+    np.testing.assert_array_equal(g.numpy(), np.ones((2, 3), np.float32))
+
+
+def test_equal_front():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((300, 400)).astype(np.float32)
+    b = a.copy()
+    assert ember.equal(ember.tensor(a), ember.tensor(b))
+    b[-1, -1] += 1  # a late difference: the chunked scan
+    assert not ember.equal(ember.tensor(a), ember.tensor(b))
+    b = a.copy()
+    b[0, 0] = -b[0, 0]  # the first element differs
+    assert not ember.tensor(a).equal(ember.tensor(b))
+    n = a.copy()
+    n[0, 0] = np.nan  # NaN is unequal to itself, as PyTorch's equal
+    assert not ember.equal(ember.tensor(n), ember.tensor(n.copy()))
+    assert not ember.equal(ember.tensor(a), ember.tensor(a.reshape(400, 300)))
+    assert ember.equal(ember.tensor(a).t(), ember.tensor(a.T.copy()))
+    ints = np.arange(10000).reshape(100, 100)
+    assert ember.equal(ember.tensor(ints), ember.tensor(ints.copy()))

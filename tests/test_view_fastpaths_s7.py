@@ -289,8 +289,9 @@ def test_meta_device_takes_the_general_path():
     assert [p.shape for p in x.chunk(2, 2)] == [(2, 3, 2), (2, 3, 2)]
 
 
-# the cases whose call never takes the general path on a C-contiguous input
-_GENERAL = {"expand same"}
+# the cases whose call takes the general path on a C-contiguous input (expand to the same
+# shape has its own fast path since issue 18's sweep: tests/test_elem_worst_s8.py)
+_GENERAL = set()
 
 
 @pytest.mark.parametrize("name,f,shape", CASES, ids=[c[0] for c in CASES])

@@ -40,7 +40,19 @@ def _matmul_fwd(a, b):
         lead = a.shape[:-1]
         y = xp_of(a).matmul(a.reshape(math.prod(lead), a.shape[-1]), b)
         return y.reshape(*lead, b.shape[1])
+    if a.ndim == 3 and b.ndim == 3:
+        r = _batched(a, b)  # NOTE [ Batched products on two threads ] (None: NumPy's)
+        if r is not None:
+            return r
     return xp_of(a).matmul(a, b)
+
+
+def _batched(a, b):
+    if type(a) is not np.ndarray or a.shape[0] < 2:
+        return None
+    from ember._codegen.blas import batched_matmul
+
+    return batched_matmul(a, b)
 
 
 _DOT_MIN = 1 << 17  # reduce_kernels.DOT_MIN, repeated so small calls need no import
@@ -411,7 +423,8 @@ def _einsum_as_matmul(eq, a, b):
     nb, nk, nm, nn = prod(batch), prod(con), prod(ka), prod(kb)
     am = a.transpose([ta.index(c) for c in batch + ka + con]).reshape(nb, nm, nk)
     bm = b.transpose([tb.index(c) for c in batch + con + kb]).reshape(nb, nk, nn)
-    r = np.matmul(am, bm).reshape([size[c] for c in batch + ka + kb])
+    r = _batched(am, bm) if am.ndim == 3 and bm.ndim == 3 else None
+    r = (np.matmul(am, bm) if r is None else r).reshape([size[c] for c in batch + ka + kb])
     order = batch + ka + kb
     return r.transpose([order.index(c) for c in out])
 

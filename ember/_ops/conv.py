@@ -947,12 +947,20 @@ def _rs_w(x, gy, s, lo, d, ks):
 # bias; the transposed convolution transposes its input rows, multiplies them by the
 # (Ci, K*Co) weight and adds the channel vectors of every tap into the band's channels-last
 # accumulator, transposed into NCHW at the end (bands take the input rows that reach them,
-# so no two threads add into one value). Measured, 2 threads, a loaded machine (min of 15):
-# conv_transpose2d 8x32x32x32 w 32x16x4x4 /2 forward 2.0 -> 1.1 ms, its input gradient
-# (a 4x4/2 convolution of 8x16x64x64) 1.95 -> 1.15 ms. Taken for host float32/float64
-# with a CBLAS gemm found, while the weight stays cache-sized (K*C*O up to 2**17 values:
-# the deep layers' large weights would be streamed once per task) and the GEMMs have
-# rows enough (output rows of 16 positions or more).
+# so no two threads add into one value); the weight gradient sums gy[n, :, band] (NCHW as
+# it is) @ the band's packed windows into a partial per thread, added in thread order. The
+# transposes are AVX register blocks (conv_kernels.tr_*: the scalar form, walking across
+# 16 KB-strided rows, had cost half of the packing). Measured on one thread, min of 15 on a
+# shared machine (before -> after, PyTorch): conv_transpose2d 8x32x32x32 w 32x16x4x4 /2
+# forward 3.2 -> 1.6 ms (1.9), its input gradient (a 4x4/2 convolution of 8x16x64x64)
+# 2.0 -> 1.5 ms, its weight gradient 3.5 -> 1.5 ms, fwd+bwd 12.5 -> 5.0 ms (4.9); conv2d
+# 8x32x64x64 3x3/2 forward 3.0 -> 1.8 ms (1.6-2.2); ResNet-18's 7x7/2 stem on 32x3x32x32
+# forward 2.5 -> 1.7 ms, weight gradient 3.1 -> 1.7 ms. Two threads, a quiet moment:
+# conv_transpose2d forward 0.94 ms (PyTorch 0.97), fwd+bwd 2.63 (2.62); the 3x3/2 conv
+# forward 0.97 (0.85), fwd+bwd 3.2 (3.4-5.3). Taken for host float32/float64 with a CBLAS
+# gemm found, while the weight stays cache-sized (K*C*O up to 2**17 values: the deep
+# layers' large weights would be streamed once per task) and the GEMMs have rows enough
+# (output rows of 16 positions or more).
 def _fz_ok(x, ks, s, g, c, o, width):
     """Whether the fused kernels take this strided 2-d convolution (``c`` input and ``o``
     output channels of the convolution, ``width`` its output's, or for the transposed one

@@ -17,9 +17,11 @@ needs_cc = pytest.mark.skipif(compiler()[0] is None or special_c._lib() is None,
 
 def _ulps(got, ref):
     """Each float32 result's distance from the float64 ``ref`` in float32 ulps of ``ref``."""
+    with np.errstate(over="ignore"):
+        ref32 = ref.astype(np.float32)
+    same = (got == ref32) | (np.isnan(got) & np.isnan(ref))  # the correctly rounded value
     got = got.astype(np.float64)
-    sp = np.spacing(np.abs(ref.astype(np.float32))).astype(np.float64)
-    same = (got == ref) | (np.isnan(got) & np.isnan(ref))
+    sp = np.spacing(np.abs(ref32)).astype(np.float64)
     with np.errstate(invalid="ignore"):
         return np.where(same, 0.0, np.abs(got - ref) / sp)
 
@@ -171,3 +173,91 @@ def test_equal_front():
     assert ember.equal(ember.tensor(a).t(), ember.tensor(a.T.copy()))
     ints = np.arange(10000).reshape(100, 100)
     assert ember.equal(ember.tensor(ints), ember.tensor(ints.copy()))
+
+
+# ------------------------------------------------------------ threaded elementwise additions
+def _bits(a):
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+@pytest.mark.parametrize("name,ref", [
+    ("reciprocal", lambda v: np.reciprocal(v)), ("rsqrt", lambda v: 1 / np.sqrt(v)),
+    ("sqrt", np.sqrt)])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_to_float_ops_of_ints_convert_and_compute_in_one_pass(name, ref, dtype):
+    rng = np.random.default_rng(6)
+    x = rng.integers(-1000, 1000, 1 << 17).astype(dtype)
+    x[:3] = [0, 1, -1]
+    with np.errstate(all="ignore"):
+        want = ref(x.astype(np.float32))  # NumPy's two passes: conversion, then the op
+        got = getattr(ember, name)(ember.tensor(x))
+    assert got.dtype == ember.float32
+    np.testing.assert_array_equal(_bits(got.numpy()), _bits(want))
+    with np.errstate(all="ignore"):
+        small = getattr(ember, name)(ember.tensor(x[:100]))  # NumPy's path below the minimum
+        np.testing.assert_array_equal(_bits(small.numpy()), _bits(ref(x[:100].astype(np.float32))))
+    ember.set_default_dtype(ember.float64)
+    try:
+        with np.errstate(all="ignore"):
+            got64 = getattr(ember, name)(ember.tensor(x)).numpy()
+            np.testing.assert_array_equal(_bits(got64), _bits(ref(x.astype(np.float64))))
+    finally:
+        ember.set_default_dtype(ember.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("decimals", [0, 1, 3, -1, -2, 12, -40])
+def test_round_equals_numpy_bit_for_bit(dtype, decimals):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(1 << 18) * 300).astype(dtype)
+    x[:14] = [0.5, 1.5, 2.5, -0.5, -1.5, -0.0, 0.0, np.nan, np.inf, -np.inf, -0.4, 0.4,
+              0.05, -0.25]
+    x[14:40] = rng.integers(-50, 50, 26) + 0.5
+    t = ember.tensor(x)
+    with np.errstate(all="ignore"):
+        want = np.round(x, decimals)
+        got = ember.round(t, decimals=decimals).numpy()
+        np.testing.assert_array_equal(_bits(got), _bits(want))
+        ncon = ember.round(t[::2], decimals=decimals).numpy()  # strided: NumPy's round
+        np.testing.assert_array_equal(_bits(ncon), _bits(np.round(x[::2], decimals)))
+    y = t.clone()
+    y.round_(decimals=decimals)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(_bits(y.numpy()), _bits(want))
+
+
+def test_round_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x = (np.random.default_rng(8).standard_normal(1 << 18) * 80).astype(np.float32)
+    for d in (0, 1, 2, -1):
+        np.testing.assert_array_equal(ember.round(ember.tensor(x), decimals=d).numpy(),
+                                      torch.round(torch.tensor(x), decimals=d).numpy())
+
+
+def test_exp2_float32_within_an_ulp_exact_at_integers_and_special_values():
+    rng = np.random.default_rng(9)
+    ints = np.arange(-152, 130)
+    x = np.concatenate([rng.uniform(-160, 130, 200000), rng.uniform(-2, 2, 100000), ints,
+                        ints + 0.5, [np.nan, np.inf, -np.inf, 0.0, -0.0, 127.99999, 128.0,
+                                     -149.0, -149.5, -150.0, -126.5]]).astype(np.float32)
+    got = ember.exp2(ember.tensor(x)).numpy()
+    ref = np.exp2(x.astype(np.float64))
+    assert _ulps(got, ref).max() <= 1.25  # 0.95 with FMA, 1.2 without
+    k = 300000
+    with np.errstate(over="ignore"):
+        exact = (2.0 ** ints.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(got[k:k + ints.size], exact)
+    tail = got[-11:]
+    assert np.isnan(tail[0]) and tail[1] == np.inf and tail[2] == 0 and tail[3] == tail[4] == 1
+    assert tail[6] == np.inf and tail[7] == 2.0 ** -149 and tail[9] == 0
+
+
+def test_exp2_float64_and_gradient_unchanged():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(10).uniform(-5, 5, 1 << 17)
+    np.testing.assert_array_equal(ember.exp2(ember.tensor(x)).numpy(), np.exp2(x))
+    xe = ember.tensor(x.astype(np.float32), requires_grad=True)
+    (g,) = ember.autograd.grad(ember.exp2(xe).sum(), xe)
+    xt = torch.tensor(x.astype(np.float32), requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.exp2(xt).sum(), xt)
+    np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=3e-7)

@@ -46,7 +46,7 @@ UFUNCS = {
     "arctanh": "arctanh", "abs": "absolute", "absolute": "absolute", "floor": "floor",
     "ceil": "ceil", "trunc": "trunc", "sign": "sign", "isnan": "isnan", "isinf": "isinf",
     "isfinite": "isfinite", "logical_not": "logical_not", "negative": "negative",
-    "square": "square", "reciprocal": "reciprocal",
+    "square": "square", "reciprocal": "reciprocal", "rint": "rint",
     "power": "power", "maximum": "maximum", "minimum": "minimum", "fmax": "fmax",
     "fmin": "fmin", "arctan2": "arctan2", "fmod": "fmod", "remainder": "remainder",
     "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",

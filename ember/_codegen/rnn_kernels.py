@@ -49,6 +49,7 @@ from ember._codegen.kernel import c_library
 
 _SRC = r"""
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include <stdint.h>
 
@@ -236,14 +237,125 @@ void gru_bwd_##S(const T* R dh, long dh_rs, const T* R go, long go_rs, const T* 
 
 STEPS(float, f32)
 STEPS(double, f64)
+
+/* NOTE [ Whole-sequence LSTM kernels ]: a layer without projection whose batch is full at
+   every step runs its whole time loop in one call and one OpenMP region. The batch's rows
+   are independent sequences, so each thread takes a range of rows through every step, its
+   recurrent products by the BLAS (fn, on one thread: OpenBLAS's small-matrix path, the
+   columns in blocks of cb) and its gate math, with no synchronisation between threads at
+   all (a barrier per step cost more than the second thread gave, and splitting the hidden
+   units instead made the threads write the same cache lines of every row). */
+#define SEQ(T, S)                                                                      \
+typedef void (*gemm_##S##_t)(int, int, int, long, long, long, T, const T*, long,        \
+                              const T*, long, T, T*, long);                            \
+/* xg (TT, n, 4H), wc (4H / cb, H, cb) the column blocks of W_hh^T, hg (4H / cb, n, cb) \
+   scratch, hsa and cs (TT + 1, n, H) with step 0 set, a (TT, n, 4H), tc and out (TT, n, \
+   H) */                                                                               \
+void lstm_seq_fwd_##S(void* fn, long TT, long n, long hs, long cb, const T* xg,         \
+                      const T* wc, T* hg, T* hsa, T* cs, T* a, T* tc, T* out, int nt)   \
+{                                                                                      \
+    gemm_##S##_t f = (gemm_##S##_t)fn;                                                 \
+    long nbh = hs / cb, g4 = 4 * hs, gs = nbh * n * cb;                                \
+    _Pragma("omp parallel num_threads(nt)")                                            \
+    {                                                                                  \
+        long id = omp_get_thread_num(), m = omp_get_num_threads();                     \
+        long r0 = n * id / m, r1 = n * (id + 1) / m;                                   \
+        for (long t = 0; t < TT && r1 > r0; t++) {                                     \
+            const T* h = hsa + (t * n + r0) * hs;                                      \
+            for (long k = 0; k < 4 * nbh; k++)                                         \
+                f(101, 111, 111, r1 - r0, cb, hs, (T)1, h, hs, wc + k * hs * cb, cb,   \
+                  (T)0, hg + k * n * cb + r0 * cb, cb);                                \
+            for (long r = r0; r < r1; r++) {                                           \
+                const T* x = xg + (t * n + r) * g4;                                    \
+                const T* cr = cs + (t * n + r) * hs;                                   \
+                T* ar = a + (t * n + r) * g4;                                          \
+                T* cnr = cs + ((t + 1) * n + r) * hs;                                  \
+                T* tcr = tc + (t * n + r) * hs;                                        \
+                T* hnr = hsa + ((t + 1) * n + r) * hs;                                 \
+                T* outr = out + (t * n + r) * hs;                                      \
+                for (long b = 0; b < nbh; b++) {                                       \
+                    const T* hq = hg + b * n * cb + r * cb;                            \
+                    long o0 = b * cb;                                                  \
+                    _Pragma("omp simd")                                                \
+                    for (long j = 0; j < cb; j++) {                                    \
+                        long jj = o0 + j;                                              \
+                        T i = sigmoid_##S(x[jj] + hq[j]);                              \
+                        T ff = sigmoid_##S(x[hs + jj] + hq[gs + j]);                   \
+                        T g = tanh_##S(x[2 * hs + jj] + hq[2 * gs + j]);               \
+                        T o = sigmoid_##S(x[3 * hs + jj] + hq[3 * gs + j]);            \
+                        T cc = ff * cr[jj] + i * g;                                    \
+                        T tt = tanh_##S(cc);                                           \
+                        ar[jj] = i; ar[hs + jj] = ff; ar[2 * hs + jj] = g;             \
+                        ar[3 * hs + jj] = o;                                           \
+                        cnr[jj] = cc;                                                  \
+                        tcr[jj] = tt;                                                  \
+                        hnr[jj] = o * tt;                                              \
+                        outr[jj] = o * tt;                                             \
+                    }                                                                  \
+                }                                                                      \
+            }                                                                          \
+        }                                                                              \
+    }                                                                                  \
+}                                                                                      \
+                                                                                       \
+/* go (TT, n, H) output gradients or NULL, dh (H / cb, n, cb) the last state's gradient  \
+   in column blocks and dc (n, H) the last cell's, both replaced by step 0's inputs'; a,  \
+   tc (TT, n, ...), cs (TT + 1, n, H) saved; dg (TT, n, 4H) written; wb (H / cb, 4H, cb)  \
+   the column blocks of W_hh */                                                        \
+void lstm_seq_bwd_##S(void* fn, long TT, long n, long hs, long cb, const T* go, T* dh,  \
+                      T* dc, const T* a, const T* tc, const T* cs, T* dg, const T* wb,  \
+                      int nt)                                                          \
+{                                                                                      \
+    gemm_##S##_t f = (gemm_##S##_t)fn;                                                 \
+    long nbh = hs / cb, g4 = 4 * hs;                                                   \
+    _Pragma("omp parallel num_threads(nt)")                                            \
+    {                                                                                  \
+        long id = omp_get_thread_num(), m = omp_get_num_threads();                     \
+        long r0 = n * id / m, r1 = n * (id + 1) / m;                                   \
+        for (long t = TT - 1; t >= 0 && r1 > r0; t--) {                                \
+            for (long r = r0; r < r1; r++) {                                           \
+                const T* ar = a + (t * n + r) * g4;                                    \
+                const T* tcr = tc + (t * n + r) * hs;                                  \
+                const T* cpr = cs + (t * n + r) * hs;                                  \
+                const T* gr = go ? go + (t * n + r) * hs : 0;                          \
+                T* dcr = dc + r * hs;                                                  \
+                T* dgr = dg + (t * n + r) * g4;                                        \
+                for (long b = 0; b < nbh; b++) {                                       \
+                    T* d = dh + (b * n + r) * cb;                                      \
+                    long o0 = b * cb;                                                  \
+                    for (long j = 0; j < cb; j++) {                                    \
+                        long jj = o0 + j;                                              \
+                        T dht = gr ? d[j] + gr[jj] : d[j];                             \
+                        T i = ar[jj], ff = ar[hs + jj], g = ar[2 * hs + jj];           \
+                        T o = ar[3 * hs + jj];                                         \
+                        T tt = tcr[jj];                                                \
+                        T dct = dcr[jj] + dht * o * (1 - tt * tt);                     \
+                        dgr[jj] = dct * g * i * (1 - i);                               \
+                        dgr[hs + jj] = dct * cpr[jj] * ff * (1 - ff);                  \
+                        dgr[2 * hs + jj] = dct * i * (1 - g * g);                      \
+                        dgr[3 * hs + jj] = dht * tt * o * (1 - o);                     \
+                        dcr[jj] = dct * ff;                                            \
+                    }                                                                  \
+                }                                                                      \
+            }                                                                          \
+            for (long b = 0; b < nbh; b++)                                             \
+                f(101, 111, 111, r1 - r0, cb, g4, (T)1, dg + (t * n + r0) * g4, g4,    \
+                  wb + b * g4 * cb, cb, (T)0, dh + (b * n + r0) * cb, cb);             \
+        }                                                                              \
+    }                                                                                  \
+}
+
+SEQ(float, f32)
+SEQ(double, f64)
 """
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
-_NAMES = [f"{k}_{s}" for k in ("lstm_fwd", "lstm_bwd", "gru_fwd", "gru_bwd")
-          for s in ("f32", "f64")]
+_NAMES = [f"{k}_{s}" for k in ("lstm_fwd", "lstm_bwd", "gru_fwd", "gru_bwd", "lstm_seq_fwd",
+                                "lstm_seq_bwd") for s in ("f32", "f64")]
 # argument kinds: p a pointer, l a long (row strides, sizes)
 _ARGS = {"lstm_fwd": "plpllllplplplplplplll", "lstm_bwd": "plllplplplplplplll",
-         "gru_fwd": "plplplplplplplll", "gru_bwd": "plplplplplplplplll"}
+         "gru_fwd": "plplplplplplplll", "gru_bwd": "plplplplplplplplll",
+         "lstm_seq_fwd": "pllllppppppppi", "lstm_seq_bwd": "pllllppppppppi"}
 
 # the compiled library, or None (no compiler, or kernels disabled)
 _lib = c_library(_SRC, _NAMES)
@@ -259,7 +371,8 @@ def _fn(kind, dtype):
         if lib is None:
             return None
         f = getattr(lib, f"{kind}_{_SUFFIX[dtype]}")
-        f.argtypes = [ctypes.c_void_p if k == "p" else ctypes.c_long for k in _ARGS[kind]]
+        f.argtypes = [ctypes.c_void_p if k == "p" else ctypes.c_int if k == "i" else
+                      ctypes.c_long for k in _ARGS[kind]]
         _FNS[key] = f
     return f
 
@@ -392,6 +505,116 @@ def lstm_backward(dh, gout, dc, acts, tcs, cs, dgates):
            dg.base + t * dg.step, dg.rs, n, hs)
 
     return step
+
+
+def _seq_ready(dt, arrays):
+    """The BLAS gemm's address for the whole-sequence kernels, or None: host C-contiguous
+    arrays of one float dtype, a compiled library and the BLAS's 64-bit-int ``gemm``."""
+    if dt not in _SUFFIX or _lib() is None:
+        return None
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dt or not a.flags.c_contiguous:
+            return None
+    from ember._codegen import blas
+
+    return blas.address(dt)
+
+
+def seq_block(n, hs, nt):
+    """The column-block width of the whole-sequence kernels' products for ``n`` rows split
+    among ``nt`` threads and ``hs`` hidden units: the widest divisor of ``hs`` whose
+    (rows, hs) @ (hs, cb) product stays under ~600k multiply-adds (OpenBLAS's small-matrix
+    path); None when ``hs`` has no such divisor of 8 or more columns."""
+    rows = -(-n // max(1, min(nt, n)))
+    for d in range(1, hs // 8 + 1):
+        if hs % d == 0 and rows * hs * (hs // d) <= 600_000:
+            return hs // d
+    return None
+
+
+def lstm_seq_forward(xproj, whh_c, hs_all, cs, acts, tcs, out, nt):
+    """Run a whole LSTM layer's time loop in one call (NOTE [ Whole-sequence LSTM kernels ]),
+    or return False (nothing written) where it does not apply.
+
+    Args:
+        xproj: (T, B, 4H) input projections.
+        whh_c: (4H / cb, H, cb) the column blocks of ``W_hh^T``.
+        hs_all, cs: (T + 1, B, H) states and cells, row 0 set.
+        acts: (T, B, 4H); tcs, out: (T, B, H): written.
+        nt: threads.
+
+    Returns:
+        True when the layer ran.
+
+    Example:
+        >>> import numpy as np
+        >>> z = lambda *s: np.zeros(s, np.float32)
+        >>> lstm_seq_forward(z(1, 2, 32), z(4, 8, 8), z(2, 2, 8), z(2, 2, 8), z(1, 2, 32),
+        ...                  z(1, 2, 8), z(1, 2, 8), 1) in (True, False)
+        True
+    """
+    dt = xproj.dtype
+    t_len, n, g4 = xproj.shape
+    hs = g4 // 4
+    fn_addr = _seq_ready(dt, (xproj, whh_c, hs_all, cs, acts, tcs, out))
+    if fn_addr is None or whh_c.ndim != 3 or whh_c.shape[1] != hs or \
+            whh_c.shape[0] * whh_c.shape[2] != g4:
+        return False
+    cb = whh_c.shape[2]
+    fn = _fn("lstm_seq_fwd", dt)
+    hg = np.empty((g4 // cb, n, cb), dt)
+    from ember._codegen import blas
+
+    with blas.one_thread():
+        fn(fn_addr, t_len, n, hs, cb, _addr(xproj), _addr(whh_c), _addr(hg), _addr(hs_all),
+           _addr(cs), _addr(acts), _addr(tcs), _addr(out), nt)
+    return True
+
+
+def lstm_seq_backward(gout, dh_c, dc, acts, tcs, cs, dgates, whh_b, nt):
+    """Run a whole LSTM layer's backward time loop in one call (NOTE [ Whole-sequence LSTM
+    kernels ]), or return False (nothing written) where it does not apply.
+
+    Args:
+        gout: (T, B, H) output gradients, or None.
+        dh_c: (H / cb, B, cb) the last state's gradient in column blocks, replaced by the
+            initial state's.
+        dc: (B, H) the last cell's gradient, replaced by the initial cell's.
+        acts, tcs, cs: the forward's saved activations, cell tanh, cells (T + 1 rows).
+        dgates: (T, B, 4H) gate gradients, written.
+        whh_b: (H / cb, 4H, cb) the column blocks of ``W_hh``.
+        nt: threads.
+
+    Returns:
+        True when the loop ran.
+
+    Example:
+        >>> import numpy as np
+        >>> z = lambda *s: np.zeros(s, np.float32)
+        >>> lstm_seq_backward(None, z(1, 2, 8), z(2, 8), z(1, 2, 32), z(1, 2, 8), z(2, 2, 8),
+        ...                   z(1, 2, 32), z(1, 32, 8), 1) in (True, False)
+        True
+    """
+    dt = acts.dtype
+    t_len, n, g4 = acts.shape
+    hs = g4 // 4
+    arrays = (dh_c, dc, acts, tcs, cs, dgates, whh_b) + ((gout,) if gout is not None else ())
+    fn_addr = _seq_ready(dt, arrays)
+    if fn_addr is None or dh_c.ndim != 3 or whh_b.shape[1] != g4 or \
+            dh_c.shape[0] * dh_c.shape[2] != hs:
+        return False
+    cb = dh_c.shape[2]
+    fn = _fn("lstm_seq_bwd", dt)
+    from ember._codegen import blas
+
+    with blas.one_thread():
+        fn(fn_addr, t_len, n, hs, cb, _addr(gout) if gout is not None else None, _addr(dh_c),
+           _addr(dc), _addr(acts), _addr(tcs), _addr(cs), _addr(dgates), _addr(whh_b), nt)
+    return True
+
+
+def _addr(a):
+    return a.__array_interface__["data"][0]
 
 
 def gru_forward(xproj, ghb, hs_all, acts, ghn, out):

@@ -27,8 +27,36 @@ def _linear_fwd(x, w, b=None):
     else:
         y = xp.matmul(x, w.T)
     if b is not None:
-        y += b
+        # the bias on two threads where the product is large (an LM head's (700, 10000):
+        # one NumPy pass ~2.5 ms); the kernel declines what it does not cover
+        if y.size < _THREADED_MIN or type(y) is not np.ndarray or \
+                _threaded_run()("a + b", "f", (y, b), y) is None:
+            y += b
     return y
+
+
+_THREADED_MIN = 1 << 18
+_RUN = []
+
+
+def _threaded_run():
+    if not _RUN:
+        from ember._codegen.ufuncs import run
+
+        _RUN.append(run)
+    return _RUN[0]
+
+
+def _bias_grad(g2):
+    """The bias gradient ``g2.sum(0)``: float32 through the threaded column sums (float64
+    accumulators, NOTE [ Threaded sums and scans ]) where they apply."""
+    if g2.size >= _THREADED_MIN and type(g2) is np.ndarray:
+        from ember._codegen.reduce_kernels import sum_
+
+        r = sum_(g2, (0,), False)
+        if r is not None:
+            return r
+    return g2.sum(0)
 
 
 def _linear_bwd_fwd(g, x, w, need_x, need_w, need_b):
@@ -45,7 +73,7 @@ def _linear_bwd_fwd(g, x, w, need_x, need_w, need_b):
     if need_w:
         res.append(xp.matmul(g.reshape(rows, out).T, x.reshape(rows, x.shape[-1])))
     if need_b:
-        res.append(g.reshape(rows, out).sum(0))
+        res.append(_bias_grad(g.reshape(rows, out)))
     return tuple(res)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import ember
 from ember._backends import xp_of
 from ember._codegen import rnn_kernels
+from ember._codegen.kernel import get_num_threads
 from ember._graph import GRAD
 from ember._ops.conv import _blas_threads
 from ember._ops.core import OpDef, apply
@@ -86,6 +87,15 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
     cs[0] = c0
     # every row is written when all sequences are full length: no zero fill first
     out = _buf(xp, (t_len, b, p), dt, zero=bs is not None)
+    state = (acts, cs, tcs, hs_all) + ((hraw,) if hraw is not None else ())
+    if whr is None and bs is None and type(xproj) is np.ndarray:
+        # the whole time loop in one C call (NOTE [ Whole-sequence LSTM kernels ])
+        nt = get_num_threads()
+        cb = rnn_kernels.seq_block(b, hs, nt)
+        if cb is not None and rnn_kernels.lstm_seq_forward(
+                xproj, np.ascontiguousarray(whh.reshape(g4 // cb, cb, p).transpose(0, 2, 1)),
+                hs_all, cs, acts, tcs, out, nt):
+            return (out, hs_all[t_len].copy(), cs[t_len].copy()) + state
     # On one BLAS thread the recurrent GEMM runs gate by gate: W_hh^T as a row-major
     # (4, P, H) stack, one (n, P) @ (P, H) product per gate into a gate-major (4, n, H)
     # buffer. OpenBLAS runs these four faster than the one (n, P) @ (P, 4H) product, on the
@@ -159,7 +169,6 @@ def _lstm_fwd(xproj, h0, c0, whh, whr, bs):
         out[t, :n] = hn
         if n < b:
             keep_finished(t, n)
-    state = (acts, cs, tcs, hs_all) + ((hraw,) if hraw is not None else ())
     return (out, hs_all[t_len].copy(), cs[t_len].copy()) + state
 
 
@@ -170,6 +179,27 @@ def _lstm_layer_fwd(xproj, h0, c0, whh, *args):
     hidden states, pre-projection hidden states)."""
     *whr, bs = args
     return _lstm_fwd(xproj, h0, c0, whh, whr[0] if whr else None, bs)
+
+
+def _lstm_bwd_seq(gout, dh, dc, whh, acts, tcs, cs, dgates):
+    """The backward loop of a layer without projection and with full batches as one C call
+    (NOTE [ Whole-sequence LSTM kernels ]); False (nothing done) where that does not apply.
+    ``dh`` and ``dc`` are updated in place."""
+    t_len, b, g4 = acts.shape
+    hs = g4 // 4
+    if type(gout) is not np.ndarray:
+        return False
+    nt = get_num_threads()
+    cb = rnn_kernels.seq_block(b, hs, nt)
+    if cb is None:
+        return False
+    whh_b = np.ascontiguousarray(whh.reshape(g4, hs // cb, cb).transpose(1, 0, 2))
+    dh_c = np.ascontiguousarray(dh.reshape(b, hs // cb, cb).transpose(1, 0, 2))
+    if not rnn_kernels.lstm_seq_backward(np.ascontiguousarray(gout), dh_c, dc, acts, tcs, cs,
+                                         dgates, whh_b, nt):
+        return False
+    dh[...] = dh_c.transpose(1, 0, 2).reshape(b, hs)
+    return True
 
 
 def _lstm_bwd_blocked(gout, dh, dc, whh, acts, tcs, cs, dgates, bs):
@@ -217,7 +247,9 @@ def _lstm_bwd_arrays(gout, ghn, gcn, whh, whr, bs, saved):
     # the gate gradients of each step as one C call (NOTE [ Recurrent step kernels ]); it
     # adds the output's gradient itself unless the projection sits in between
     dhp = xp.empty((b, hs), dh.dtype) if whr is not None else None  # dh_t @ W_hr
-    done = whr is None and _lstm_bwd_blocked(gout, dh, dc, whh, acts, tcs, cs, dgates, bs)
+    done = whr is None and (
+        bs is None and _lstm_bwd_seq(gout, dh, dc, whh, acts, tcs, cs, dgates)
+        or _lstm_bwd_blocked(gout, dh, dc, whh, acts, tcs, cs, dgates, bs))
     step = None if done else rnn_kernels.lstm_backward(
         dhp if whr is not None else dh, gout if whr is None else None, dc, acts, tcs, cs,
         dgates)

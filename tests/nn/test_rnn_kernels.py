@@ -51,7 +51,8 @@ def _run(name, kw, packed, dtype, seed=0):
 
 
 def _without_kernels(monkeypatch):
-    for f in ("lstm_forward", "lstm_backward", "gru_forward", "gru_backward"):
+    for f in ("lstm_forward", "lstm_backward", "gru_forward", "gru_backward",
+              "lstm_seq_forward", "lstm_seq_backward"):
         monkeypatch.setattr(rnn_kernels, f, lambda *a, **k: None)
 
 
@@ -218,6 +219,8 @@ def test_column_blocked_recurrent_product(monkeypatch):
     # the blocks' condition is one BLAS thread, read through threadpoolctl (which reads
     # nothing once a second BLAS is loaded, as PyTorch's); the numbers do not depend on it
     monkeypatch.setattr(FS, "_blas_threads", lambda: 1)
+    # (the per-step loops: without the whole-sequence kernels of full batches)
+    monkeypatch.setattr(rnn_kernels, "seq_block", lambda *a: None)
     seen, seen_b = [], []
     real, real_b = rnn_kernels.lstm_forward, rnn_kernels.lstm_backward
     monkeypatch.setattr(rnn_kernels, "lstm_forward", lambda xproj, hgb, gm, *a: (
@@ -236,3 +239,86 @@ def test_column_blocked_recurrent_product(monkeypatch):
         set_disabled(old)
     for a, b in zip(fast, ref):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+
+
+def _lstm_all(kw, dtype, hidden, batch, seed=0, steps=9):
+    """Output, final states and every gradient of an LSTM with ``hidden`` units."""
+    ember.manual_seed(seed)
+    m = nn.LSTM(5, hidden, **kw).to(ember.float32 if dtype == np.float32 else ember.float64)
+    rng = np.random.default_rng(seed)
+    bf = kw.get("batch_first", False)
+    x = ember.tensor(rng.standard_normal((batch, steps, 5) if bf else (steps, batch, 5))
+                     .astype(dtype), requires_grad=True)
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    h0, c0 = [ember.tensor(rng.standard_normal((layers, batch, hidden)).astype(dtype),
+                           requires_grad=True) for _ in range(2)]
+    out, (h, c) = m(x, (h0, c0))
+    (out.square().sum() + (h * 0.5).sum() + c.square().sum()).backward()
+    return [out.detach().numpy(), h.detach().numpy(), c.detach().numpy(), x.grad.numpy(),
+            h0.grad.numpy(), c0.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+
+
+@needs_kernels
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw,hidden,batch", [
+    ({}, 32, 4), (dict(num_layers=2, bidirectional=True), 24, 3),
+    (dict(batch_first=True), 64, 20), ({}, 40, 1)])
+def test_whole_sequence_kernels_match_the_numpy_code(kw, hidden, batch, dtype, threads,
+                                                     monkeypatch):
+    """NOTE [ Whole-sequence LSTM kernels ]: full batches without projection run their time
+    loops as one call each way, hidden units split among the threads; outputs and every
+    gradient as the layers' NumPy code."""
+    from ember._codegen import kernel as K
+
+    calls = []
+    real_f, real_b = rnn_kernels.lstm_seq_forward, rnn_kernels.lstm_seq_backward
+    monkeypatch.setattr(rnn_kernels, "lstm_seq_forward",
+                        lambda *a: calls.append("f") or real_f(*a))
+    monkeypatch.setattr(rnn_kernels, "lstm_seq_backward",
+                        lambda *a: calls.append("b") or real_b(*a))
+    old = K.get_num_threads()
+    K.set_num_threads(threads)
+    try:
+        fast = _lstm_all(kw, dtype, hidden, batch)
+    finally:
+        K.set_num_threads(old)
+    assert "f" in calls and "b" in calls
+    monkeypatch.undo()
+    _without_kernels(monkeypatch)
+    ref = _lstm_all(kw, dtype, hidden, batch)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@needs_kernels
+def test_whole_sequence_lstm_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    m = nn.LSTM(16, 48, num_layers=2)
+    tm = torch.nn.LSTM(16, 48, num_layers=2)
+    with torch.no_grad():
+        for (name, p), tp in zip(m.named_parameters(), tm.parameters()):
+            tp.copy_(torch.from_numpy(p.detach().numpy()))
+    x = rng.standard_normal((12, 8, 16)).astype(np.float32)
+    ex = ember.tensor(x, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    eo, _ = m(ex)
+    to, _ = tm(tx)
+    eo.square().sum().backward()
+    to.square().sum().backward()
+    np.testing.assert_allclose(eo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-3, atol=1e-4)
+    for p, tp in zip(m.parameters(), tm.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_seq_block_widths():
+    assert rnn_kernels.seq_block(20, 200, 2) == 200  # ten rows per thread
+    assert rnn_kernels.seq_block(20, 200, 1) == 100  # (200 columns: over 600k)
+    assert rnn_kernels.seq_block(4, 32, 1) == 32
+    assert rnn_kernels.seq_block(4, 32, 2) == 32  # (two rows per thread)
+    assert rnn_kernels.seq_block(4, 6, 1) is None  # narrower than 8 columns
+    assert rnn_kernels.seq_block(4, 13, 2) == 13
+    assert rnn_kernels.seq_block(64, 1024, 2) == 16  # 32 rows: 32 * 1024 * 16 <= 600k

@@ -261,3 +261,63 @@ def test_exp2_float64_and_gradient_unchanged():
     xt = torch.tensor(x.astype(np.float32), requires_grad=True)
     (gt,) = torch.autograd.grad(torch.exp2(xt).sum(), xt)
     np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=3e-7)
+
+
+# -------------------------------------------------------------------------------------- pow
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_integer_pow_equals_numpy_including_wraparound(dtype):
+    rng = np.random.default_rng(11)
+    n = 1 << 17
+    a = rng.integers(-3, 4, n).astype(dtype)
+    b = rng.integers(0, 4, n).astype(dtype)
+    a[:4], b[:4] = [0, 0, 5, -7], [0, 3, 0, 1]  # 0 ** 0 == 1
+    ta, tb = ember.tensor(a), ember.tensor(b)
+    np.testing.assert_array_equal(ember.pow(ta, tb).numpy(), np.power(a, b))
+    big = rng.integers(-10 ** 6, 10 ** 6, n).astype(dtype)  # products wrap modulo 2^bits
+    e = rng.integers(0, 64, n).astype(dtype)
+    np.testing.assert_array_equal((ember.tensor(big) ** ember.tensor(e)).numpy(),
+                                  np.power(big, e))
+    row = rng.integers(0, 9, 512).astype(dtype)  # a broadcast exponent
+    np.testing.assert_array_equal(ember.pow(ember.tensor(big.reshape(-1, 512)),
+                                            ember.tensor(row)).numpy(),
+                                  np.power(big.reshape(-1, 512), row))
+    for k in (0, 1, 4, 5, 13, 63, 64, 100):  # scalar exponents (64 on: NumPy's power)
+        np.testing.assert_array_equal((ember.tensor(big) ** k).numpy(), np.power(big, k))
+    out = ta.clone()
+    out.pow_(tb)
+    np.testing.assert_array_equal(out.numpy(), np.power(a, b))
+    e[5] = 64  # an exponent from 64 on: NumPy's power for the whole call
+    np.testing.assert_array_equal(ember.pow(ember.tensor(big), ember.tensor(e)).numpy(),
+                                  np.power(big, e))
+
+
+def test_integer_pow_negative_exponents_still_raise():
+    a = ember.tensor(np.arange(1 << 17) % 5)
+    b = ember.tensor(np.full(1 << 17, 2))
+    b[7] = -1
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        ember.pow(a, b)
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        a ** -1
+
+
+def test_two_to_the_float32_tensor_within_an_ulp_of_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    x = np.concatenate([rng.uniform(0.5, 2, 1 << 17), rng.uniform(-150, 130, 1 << 16),
+                        [np.nan, np.inf, -np.inf, -0.0, 0.0]]).astype(np.float32)
+    te, tt = ember.tensor(x), torch.tensor(x)
+    want = (2.0 ** tt).numpy()
+    for got in (2.0 ** te, 2 ** te, ember.pow(2.0, te), te.__rpow__(2)):
+        got = got.numpy()
+        assert got.dtype == np.float32
+        fin = np.isfinite(want) & (want != 0)
+        np.testing.assert_array_equal(got[~fin], want[~fin])
+        assert (np.abs(got[fin] - want[fin]) <= np.spacing(np.abs(want[fin]))).all()
+    x64 = x.astype(np.float64)  # float64: NumPy's power
+    np.testing.assert_array_equal((2.0 ** ember.tensor(x64)).numpy(), np.power(2.0, x64))
+    xe = ember.tensor(x[:1 << 17], requires_grad=True)
+    xt = torch.tensor(x[:1 << 17], requires_grad=True)
+    (ge,) = ember.autograd.grad((2 ** xe).sum(), xe)
+    (gt,) = torch.autograd.grad((2 ** xt).sum(), xt)
+    np.testing.assert_allclose(ge.numpy(), gt.numpy(), rtol=3e-7)

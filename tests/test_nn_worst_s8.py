@@ -289,3 +289,55 @@ def test_softmax_column_kernels_any_width(shape, log, dtype):
     rg = g64 - np.exp(y64) * g64.sum(1, keepdims=True) if log else \
         y64 * (g64 - (g64 * y64).sum(1, keepdims=True))
     np.testing.assert_allclose(gx, rg, **tol)
+
+
+# ------------------------------------------------------------------- global average pool
+def test_global_avg_pool_gradcheck():
+    """adaptive_avg_pool(x, 1) is one record (NOTE [ Global average pool ]): gradcheck and
+    gradgradcheck in float64, PyTorch's node name."""
+    x = ember.tensor(np.random.default_rng(9).standard_normal((2, 3, 4, 5)),
+                     requires_grad=True)
+    assert F.adaptive_avg_pool2d(x, 1).grad_fn.name() == "MeanBackward1"
+    assert ember.autograd.gradcheck(lambda t: F.adaptive_avg_pool2d(t, 1), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: F.adaptive_avg_pool2d(t, (1, 1)), (x,))
+    y = ember.tensor(np.random.default_rng(9).standard_normal((2, 3, 7)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: F.adaptive_avg_pool1d(t, 1), (y,))
+
+
+@pytest.mark.parametrize("shape", [(8, 32, 64, 64), (2, 3, 5, 7), (1, 1, 1, 1), (0, 3, 4, 4),
+                                   (3, 2, 8, 9)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_global_avg_pool_values(shape, dtype):
+    x = np.random.default_rng(10).standard_normal(shape).astype(dtype)
+    with ember.no_grad():
+        got = F.adaptive_avg_pool2d(ember.tensor(x), 1).numpy()
+    xt = ember.tensor(x[..., ::2, :] if shape[2] > 1 else x)  # a strided view too
+    with ember.no_grad():
+        got2 = F.adaptive_avg_pool2d(xt, 1).numpy()
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    ref = x.astype(np.float64).mean((2, 3), keepdims=True)
+    assert got.shape == ref.shape and got.dtype == dtype
+    np.testing.assert_allclose(got, ref, **tol)
+    np.testing.assert_allclose(got2, xt.numpy().astype(np.float64).mean((2, 3), keepdims=True),
+                               **tol)
+    old = set_disabled(True)  # no compiler: the matrix-vector product
+    try:
+        with ember.no_grad():
+            np.testing.assert_allclose(F.adaptive_avg_pool2d(ember.tensor(x), 1).numpy(), ref,
+                                       **tol)
+    finally:
+        set_disabled(old)
+
+
+def test_global_avg_pool_against_torch():
+    torch = pytest.importorskip("torch")
+    xn = np.random.default_rng(11).standard_normal((4, 6, 9, 10)).astype(np.float32)
+    gn = np.random.default_rng(12).standard_normal((4, 6, 1, 1)).astype(np.float32)
+    outs = []
+    for mod, f in ((ember, F), (torch, torch.nn.functional)):
+        x = mod.tensor(xn, requires_grad=True)
+        y = f.adaptive_avg_pool2d(x, 1)
+        y.backward(mod.tensor(gn))
+        outs.append([y.detach().numpy(), x.grad.numpy()])
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)

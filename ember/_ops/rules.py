@@ -493,6 +493,7 @@ RULES.update({
     "_cdist_forward": same, "_euclidean_dist": same, "_cdist_backward": _all_same(2),
     "grid_sampler_2d": same, "grid_sampler_2d_backward": _all_same(2),
     "upsample_linear_axis": same, "upsample_linear_axis_backward": same,
+    "adaptive_avg_pool_global": same,
     # one-record backwards of softmax/log_softmax (grad_output, output) and reflect/replicate
     # padding and its fold: the first input's dtype
     "softmax_backward_data": same, "log_softmax_backward_data": same,

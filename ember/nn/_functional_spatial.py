@@ -185,17 +185,9 @@ def _adaptive_avg(name, input, nd, output_size):
     lead = tuple(input.shape[:input.ndim - nd])
     sizes = tuple(input.shape[input.ndim - nd:])
     if sizes != out and all(o == 1 for o in out):
-        if GRAD.enabled and input.requires_grad:
-            # With a graph: a mean, whose gradient is one broadcast pass; the product's
-            # gradient is an outer product through BLAS (k = 1), which took 1.8-4 ms for
-            # 1M float32 inputs against 0.3 ms (PyTorch 0.33 ms fwd+bwd). Both forwards
-            # are accurate sums (double accumulation, BLAS's dot), equal within rounding.
-            return input.mean(tuple(range(len(lead), input.ndim)), keepdim=True)
-        # The global pool of every classifier head: one matrix-vector product over the
-        # flattened spatial dims (BLAS beats NumPy's sum here: 63 us against 140 for 1M).
-        L = math.prod(sizes)
-        v = Tensor._wrap(np.full((L, 1), 1 / L, dt)).to(input.device)
-        return ember.matmul(input.reshape(lead + (L,)), v).reshape(lead + out)
+        # The global pool of every classifier head: one record (NOTE [ Global average
+        # pool ]), whose gradient is one broadcast pass.
+        return apply(_GLOBAL_AVG, (input,), (tuple(range(len(lead), input.ndim)), sizes))
     if sizes != out and all(L % o == 0 for L, o in zip(sizes, out)):
         # Equal bins: one mean over the bins' axes of a reshaped view, no matrix products
         # and no moved copies.
@@ -212,6 +204,49 @@ def _adaptive_avg(name, input, nd, output_size):
         m = _avg_matrix(L, o, dt).to(input.device)  # a host constant, moved to the data
         y = ember.matmul(y.movedim(ax, -1), m.t()).movedim(-1, ax)
     return y if y is not input else input.clone()
+
+
+# NOTE [ Global average pool ]
+# adaptive_avg_pool(x, 1) over the last nd dims is a mean, PyTorch's own form (its node is
+# MeanBackward1). Without a graph it had been one BLAS matrix-vector product with a column
+# of 1/L (63 us for 1M float32 against NumPy's sum's 140, but one thread in effect, slower
+# on two), with a graph ember's mean (double accumulation, ~100 us). The record runs the
+# row-mean kernel of NOTE [ Global average pool kernel ] (_codegen/cnn.py: rows split over
+# the threads, 64 float lanes each) on host float32/float64 data, else the product; its
+# gradient is g broadcast over the pooled dims times 1/L, in ember ops (double backward).
+def _global_avg_fwd(x, dims, sizes):
+    lead = x.shape[:dims[0]]
+    L = math.prod(sizes)
+    if type(x) is np.ndarray and _cnn() is not None:
+        r = _cnn().row_mean(np.ascontiguousarray(x), math.prod(lead), L)
+        if r is not None:
+            return r.reshape(lead + (1,) * len(dims))
+    xp = xp_of(x)
+    v = xp.full((L, 1), 1 / L, x.dtype)
+    return xp.matmul(x.reshape(lead + (L,)), v).reshape(lead + (1,) * len(dims))
+
+
+def _global_avg_grad(ctx, g):
+    dims, sizes = ctx.params
+    shape = tuple(g.shape[:dims[0]]) + tuple(sizes)
+    return (g.expand(shape) * (1.0 / math.prod(sizes)),)
+
+
+def _cnn():
+    """The hand-written CNN kernels (imported on first use: ``import ember`` does not load
+    the kernel generator), or None where they cannot load."""
+    if not _CNN:
+        try:
+            from ember._codegen import cnn
+        except ImportError:  # pragma: no cover - the generator ships with ember
+            cnn = None
+        _CNN.append(cnn)
+    return _CNN[0]
+
+
+_CNN = []
+_GLOBAL_AVG = OpDef("adaptive_avg_pool_global", _global_avg_fwd, _global_avg_grad,
+                    attrs=("dim", "sizes"), node_name="MeanBackward1")
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:

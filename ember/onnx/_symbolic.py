@@ -798,6 +798,12 @@ def _sum(ctx, node):
     return _axes_input(ctx, x, axes, op_type, keepdim)
 
 
+@register("adaptive_avg_pool_global", info=("sizes",))
+def _global_avg(ctx, node):
+    # adaptive_avg_pool(x, 1): a mean over the pooled dims (NOTE [ Global average pool ])
+    return _axes_input(ctx, ctx.inp(0), list(node.params[0]), "ReduceMean", True)
+
+
 @register("amax", info=("input_shape",))
 def _amax(ctx, node):
     _, keepdim, _, is_max = node.params

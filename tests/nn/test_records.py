@@ -86,6 +86,8 @@ CALLS = {
     # linear interpolation, one record per axis (NOTE [ Linear interpolation along one axis ])
     "upsample_linear_axis": lambda: F.interpolate(_t(1, 2, 3, 4), size=(5, 3),
                                                   mode="bilinear"),
+    # the global average pool (NOTE [ Global average pool ])
+    "adaptive_avg_pool_global": lambda: F.adaptive_avg_pool2d(_t(2, 3, 4, 5), 1),
 }
 # not differentiable: no graph node
 NO_NODE = ("instance_norm_update_stats", "grid_sampler_2d_nograd")

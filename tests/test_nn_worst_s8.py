@@ -341,3 +341,49 @@ def test_global_avg_pool_against_torch():
         outs.append([y.detach().numpy(), x.grad.numpy()])
     for e, t in zip(*outs):
         np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------ mv's gradients
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vector_product_gradients_are_outer_products(dtype):
+    """mv's matrix gradient and vector @ matrix's matrix gradient are outer
+    products through BLAS (NOTE [ Outer products through BLAS ]): each value one product,
+    equal to NumPy's outer product bit for bit; second order through the matmul record."""
+    rng = np.random.default_rng(13)
+    an = rng.standard_normal((300, 250)).astype(dtype)
+    vn = rng.standard_normal(250).astype(dtype)
+    gn = rng.standard_normal(300).astype(dtype)
+    a = ember.tensor(an, requires_grad=True)
+    v = ember.tensor(vn, requires_grad=True)
+    ember.mv(a, v).backward(ember.tensor(gn))
+    np.testing.assert_array_equal(a.grad.numpy(), np.outer(gn, vn))
+    np.testing.assert_allclose(v.grad.numpy(), an.T @ gn, rtol=1e-5 if dtype == np.float32
+                               else 1e-12)
+    u = ember.tensor(gn, requires_grad=True)
+    m = ember.tensor(an, requires_grad=True)
+    (u @ m).backward(ember.tensor(vn))
+    np.testing.assert_array_equal(m.grad.numpy(), np.outer(gn, vn))
+    # create_graph: d/dv sum(dA * W) = W^T g
+    a.grad = v.grad = None
+    (ga,) = ember.autograd.grad(ember.mv(a, v), (a,), ember.tensor(gn), create_graph=True)
+    wn = rng.standard_normal(an.shape).astype(dtype)
+    (ga * ember.tensor(wn)).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), wn.T @ gn, rtol=1e-4 if dtype == np.float32
+                               else 1e-12)
+
+
+def test_mv_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    an = rng.standard_normal((400, 300)).astype(np.float32)
+    vn = rng.standard_normal(300).astype(np.float32)
+    bn = rng.standard_normal(400).astype(np.float32)
+    gn = rng.standard_normal(400).astype(np.float32)
+    outs = []
+    for mod in (ember, torch):
+        a, v, b = (mod.tensor(t, requires_grad=True) for t in (an, vn, bn))
+        y = mod.addmv(b, a, v, beta=0.5, alpha=2.0)
+        y.backward(mod.tensor(gn))
+        outs.append([t.detach().numpy() for t in (y, a.grad, v.grad, b.grad)])
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-4)

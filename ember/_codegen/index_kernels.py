@@ -32,7 +32,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _SRC = r"""
 #include <string.h>
@@ -150,7 +150,12 @@ _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
 _L = ctypes.c_long
 _I = ctypes.c_int
 _P = ctypes.c_void_p
-_MIN_ELEMS = 4096  # below this the call overhead outweighs NumPy's indexing
+# below these the call's fixed cost (~2 us) outweighs NumPy's indexing: take_along_axis
+# builds index arrays (~5 us for a 31 x 31 gather), and np.add.at, a scatter-add's NumPy
+# path, costs ~13 ns per element (a 31 x 31 scatter_add: 26 -> ~12 us with the kernel)
+_MIN_ELEMS = 256
+_MIN_ADD = 16
+_SERIAL_BELOW = 1 << 15  # one thread below this many elements: no OpenMP wake-up
 
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -168,7 +173,7 @@ def _geometry(shape, dim):
     return outer, shape[dim], inner
 
 
-def _applies(x, idx, dim, rows, other_shape):
+def _applies(x, idx, dim, rows, other_shape, min_elems=_MIN_ELEMS):
     """The (outer, n, m, inner) geometry when the kernels take these operands, else None.
 
     ``other_shape`` is the shape of the gathered side (the output of a gather, the values of
@@ -192,9 +197,13 @@ def _applies(x, idx, dim, rows, other_shape):
     if tuple(other_shape) != want:
         return None
     outer, n, inner = _geometry(x.shape, dim)
-    if outer * m * inner < _MIN_ELEMS:
+    if outer * m * inner < min_elems:
         return None
     return outer, n, m, inner
+
+
+def _threads(outer, m, inner):
+    return 1 if outer * m * inner < _SERIAL_BELOW else get_num_threads()
 
 
 def gather(x, idx, dim, rows):
@@ -213,8 +222,8 @@ def gather(x, idx, dim, rows):
     idx = np.ascontiguousarray(idx)
     out = np.empty(want, x.dtype)
     getattr(lib, "gather_" + _SUFFIX[x.dtype])(
-        _P(x.ctypes.data), _P(idx.ctypes.data), _P(out.ctypes.data), _L(outer), _L(n), _L(m),
-        _L(inner), _I(1 if rows else 0), _I(get_num_threads()))
+        data_ptr(x), data_ptr(idx), data_ptr(out), _L(outer), _L(n), _L(m),
+        _L(inner), _I(1 if rows else 0), _I(_threads(outer, m, inner)))
     return out
 
 
@@ -225,7 +234,7 @@ def scatter_add(y, idx, v, dim, rows, put=False):
     if type(v) is not np.ndarray or type(y) is not np.ndarray or not y.flags.c_contiguous \
             or v.dtype != y.dtype:
         return False
-    geo = _applies(y, idx, dim, rows, v.shape)
+    geo = _applies(y, idx, dim, rows, v.shape, _MIN_ELEMS if put else _MIN_ADD)
     if geo is None:
         return False
     lib = _lib()
@@ -235,8 +244,8 @@ def scatter_add(y, idx, v, dim, rows, put=False):
     v = np.ascontiguousarray(v)
     idx = np.ascontiguousarray(idx)
     getattr(lib, "gather_" + _SUFFIX[y.dtype] + "_sadd")(
-        _P(y.ctypes.data), _P(idx.ctypes.data), _P(v.ctypes.data), _L(outer), _L(n), _L(m),
-        _L(inner), _I(1 if rows else 0), _I(1 if put else 0), _I(get_num_threads()))
+        data_ptr(y), data_ptr(idx), data_ptr(v), _L(outer), _L(n), _L(m),
+        _L(inner), _I(1 if rows else 0), _I(1 if put else 0), _I(_threads(outer, m, inner)))
     return True
 
 

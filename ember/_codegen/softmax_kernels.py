@@ -15,6 +15,11 @@ positive, and NaN propagates (a NaN anywhere in a slice makes the slice NaN, as 
 vectorised max does). Along rows, sums are taken in blocks of 1024 in the operand's dtype
 (SIMD lanes) and the block sums in double; along columns, in double.
 
+Cross-entropy over class indices (``cross_entropy``) is the row softmax with the row's
+maximum and sum kept: ``nll = log(sum) - (x[target] - max)`` (the generated kernel's
+formula), the softmax saved for the backward; 1000 x 1000 float32 on one thread 768 ->
+643 us, two threads ~340 us (PyTorch ~310).
+
 Along the last dimension the slices are rows; along another, ``inner`` independent columns
 are swept together (the operand viewed as (outer, n, inner)), so every access is
 contiguous. Threads split the rows, or the (outer, column block) pairs.
@@ -90,8 +95,8 @@ static inline float sm_exp_f32(float x)
 
 # $I: the input type, $O: the output (and compute) type, $E: the exp for $O, $S: the name
 _TEMPLATE = r"""
-/* one row of n contiguous elements */
-static void $S_row(const $I* x, $O* y, long n, int lg)
+/* one row of n contiguous elements; its maximum and sum of exponentials into *mo, *so */
+static void $S_row_ms(const $I* x, $O* y, long n, int lg, $O* mo, double* so)
 {
     $O m = -INFINITY;
     int nan = 0;
@@ -129,6 +134,29 @@ static void $S_row(const $I* x, $O* y, long n, int lg)
         #pragma omp simd
         for (long j = 0; j < n; j++) y[j] *= r;
     }
+    *mo = m;
+    *so = s;
+}
+
+static void $S_row(const $I* x, $O* y, long n, int lg)
+{
+    $O m;
+    double s;
+    $S_row_ms(x, y, n, lg, &m, &s);
+}
+
+/* cross-entropy over class indices (NOTE [ Softmax kernels ]): prob (M, n) = the rows'
+   softmax, nll[o] = log(sum) - (x[o, t[o]] - max), the generated kernel's formula */
+int $S_ce(const $I* x, const long* t, $O* prob, $O* nll, long M, long n, int nt)
+{
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long o = 0; o < M; o++) {
+        $O m;
+        double s;
+        $S_row_ms(x + o * n, prob + o * n, n, 0, &m, &s);
+        nll[o] = ($O)log(s) - (($O)x[o * n + t[o]] - m);
+    }
+    return 0;
 }
 
 /* columns [i0, i1) of one (n, inner) slice; mx, acc and tb: scratch of i1 - i0 (tb: rounded
@@ -385,3 +413,27 @@ def softmax(x, dim, log=False):
                                          _L(n), _L(inner), _I(1 if log else 0), _I(nt)):
         raise MemoryError("softmax(): out of memory for the kernel's column scratch")
     return y
+
+
+def cross_entropy(x, tc):
+    """``(nll, softmax)`` of (M, C) logits ``x`` and (M,) int64 class indices ``tc``
+    (checked and clamped by the caller): per row ``log(sum(exp(x - max))) - (x[tc] -
+    max)`` and the row softmax, or None where the kernel does not apply."""
+    if (type(x) is not np.ndarray or x.ndim != 2 or x.size == 0 or type(tc) is not np.ndarray
+            or tc.shape != x.shape[:1]):
+        return None
+    pair = _PAIRS.get((x.dtype, x.dtype))
+    if pair is None:
+        return None
+    lib = _lib()
+    if lib is None:
+        return None
+    x = np.ascontiguousarray(x)
+    tc = np.ascontiguousarray(tc, dtype=np.int64)
+    prob = np.empty(x.shape, x.dtype)
+    nll = np.empty(x.shape[0], x.dtype)
+    nt = 1 if x.size < _SERIAL_BELOW else get_num_threads()
+    getattr(lib, "softmax_" + pair[2] + "_ce")(data_ptr(x), data_ptr(tc), data_ptr(prob),
+                                               data_ptr(nll), _L(x.shape[0]), _L(x.shape[1]),
+                                               _I(nt))
+    return nll, prob

@@ -227,9 +227,12 @@ def _ce_fwd(x, target, *args):
     x2, t = _flat_classes(x, target)
     w = arrays[0].astype(x2.dtype, copy=False) if has_w else None
     tc, wt = _ce_targets(t, ignore_index, x2.shape[1], w, x2.dtype)
-    from ember._codegen import eager
+    from ember._codegen import eager, softmax_kernels
 
-    r = eager.cross_entropy(x2, tc)  # one generated kernel: row losses and the softmax
+    # one threaded pass per row (NOTE [ Softmax kernels ]), else one generated kernel: row
+    # losses and the softmax
+    r = softmax_kernels.cross_entropy(x2, tc)
+    r = eager.cross_entropy(x2, tc) if r is None else r
     if r is not None:
         loss, e = r
         loss *= wt

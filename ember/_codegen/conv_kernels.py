@@ -723,20 +723,27 @@ static void tr_SFX(const T* restrict src, long lds, T* restrict dst, long ldd, l
    to (RB*IW, Ci), one GEMM on this thread into cols (RB*IW, KH*KW*Co), whose channel
    vectors are added into the band's (BH, W, Co) accumulator, which is transposed into
    NCHW with the bias at the end. Every buffer is the thread's own and cache-sized. */
-void ct_fused_SFX(void* fn, const T* restrict x, const T* restrict wl,
+int ct_fused_SFX(void* fn, const T* restrict x, const T* restrict wl,
                   const T* restrict bias, T* restrict y, long M, long Ci, long IH, long IW,
                   long Co, long H, long W, long KH, long KW, long sh, long sw, long ph,
                   long pw, long dh, long dw, long BH, long RB, int nt)
 {
     gemm_SFX_t f = (gemm_SFX_t)fn;
     long KC = KH * KW * Co, nb = (H + BH - 1) / BH;
+    int bad = 0;
     #pragma omp parallel num_threads(nt)
     {
         T* xl = malloc(sizeof(T) * RB * IW * Ci);
         T* cols = malloc(sizeof(T) * RB * IW * KC);
         T* acc = malloc(sizeof(T) * BH * W * Co);
+        int ok = xl && cols && acc;
+        if (!ok) {
+            #pragma omp atomic write
+            bad = 1;
+        }
         #pragma omp for schedule(static)
         for (long t = 0; t < M * nb; t++) {
+            if (!ok) continue;
             long n = t / nb, oh0 = t % nb * BH, oh1 = oh0 + BH < H ? oh0 + BH : H;
             memset(acc, 0, sizeof(T) * (oh1 - oh0) * W * Co);
             /* input rows with ih*sh - ph + kh*dh in [oh0, oh1) for some kh */
@@ -779,6 +786,7 @@ void ct_fused_SFX(void* fn, const T* restrict x, const T* restrict wl,
         }
         free(xl); free(cols); free(acc);
     }
+    return bad;
 }
 
 /* The channels-last windows of output rows [oh0, oh1) of one sample xn (C, H, W) for the
@@ -822,7 +830,7 @@ static void cv_pack_SFX(const T* restrict xn, long C, long H, long W, long OW, l
    = bias + cols @ WT with cv_pack's cols and WT (KH*KW*C, O) row-major. A task is a band
    of RB output rows of one sample: packed, one GEMM on this thread gives the band's
    (RB*OW, O) result, transposed into NCHW with the bias. */
-void cv_fused_SFX(void* fn, const T* restrict x, const T* restrict wt,
+int cv_fused_SFX(void* fn, const T* restrict x, const T* restrict wt,
                   const T* restrict bias, T* restrict y, long M, long C, long H, long W,
                   long O, long OH, long OW, long KH, long KW, long sh, long sw, long ph,
                   long pw, long dh, long dw, long RB, int nt)
@@ -831,13 +839,20 @@ void cv_fused_SFX(void* fn, const T* restrict x, const T* restrict wt,
     long KKC = KH * KW * C, nb = (OH + RB - 1) / RB;
     long Wp = (OW - 1) * sw + (KW - 1) * dw + 1;   /* padded columns that windows read */
     long HR = (RB - 1) * sh + (KH - 1) * dh + 1;   /* input rows a band reads */
+    int bad = 0;
     #pragma omp parallel num_threads(nt)
     {
         T* xr = malloc(sizeof(T) * HR * Wp * C);
         T* cols = malloc(sizeof(T) * RB * OW * KKC);
         T* res = malloc(sizeof(T) * RB * OW * O);
+        int ok = xr && cols && res;
+        if (!ok) {
+            #pragma omp atomic write
+            bad = 1;
+        }
         #pragma omp for schedule(static)
         for (long t = 0; t < M * nb; t++) {
+            if (!ok) continue;
             long n = t / nb, oh0 = t % nb * RB, oh1 = oh0 + RB < OH ? oh0 + RB : OH;
             long rows = (oh1 - oh0) * OW;
             cv_pack_SFX(x + n * C * H * W, C, H, W, OW, KH, KW, sh, sw, ph, pw, dh, dw, Wp,
@@ -855,13 +870,14 @@ void cv_fused_SFX(void* fn, const T* restrict x, const T* restrict wt,
         }
         free(xr); free(cols); free(res);
     }
+    return bad;
 }
 
 /* Fused convolution weight gradient (NOTE [ Fused strided convolution kernels ]): G (O,
    KH*KW*C) = the sum over samples and bands of gy[n, :, band] (O, rows; NCHW as it is) @
    cols (rows, KH*KW*C) with cv_pack's cols; each thread sums its tasks into a partial of
    its own (GEMMs with beta = 1), the partials added in thread order at the end. */
-void cw_fused_SFX(void* fn, const T* restrict x, const T* restrict gy, T* restrict G,
+int cw_fused_SFX(void* fn, const T* restrict x, const T* restrict gy, T* restrict G,
                   long M, long C, long H, long W, long O, long OH, long OW, long KH, long KW,
                   long sh, long sw, long ph, long pw, long dh, long dw, long RB, int nt)
 {
@@ -871,14 +887,21 @@ void cw_fused_SFX(void* fn, const T* restrict x, const T* restrict gy, T* restri
     long HR = (RB - 1) * sh + (KH - 1) * dh + 1;
     if (nt > M * nb) nt = M * nb > 0 ? M * nb : 1;
     T* parts = calloc((size_t)(nt * sz), sizeof(T));
+    if (!parts) return 1;
+    int bad = 0;
     #pragma omp parallel num_threads(nt)
     {
         T* xr = malloc(sizeof(T) * HR * Wp * C);
         T* cols = malloc(sizeof(T) * RB * OW * KKC);
         T* part = parts + omp_get_thread_num() * sz;
-        int used = 0;
+        int used = 0, ok = xr && cols;
+        if (!ok) {
+            #pragma omp atomic write
+            bad = 1;
+        }
         #pragma omp for schedule(static)
         for (long t = 0; t < M * nb; t++) {
+            if (!ok) continue;
             long n = t / nb, oh0 = t % nb * RB, oh1 = oh0 + RB < OH ? oh0 + RB : OH;
             long rows = (oh1 - oh0) * OW;
             cv_pack_SFX(x + n * C * H * W, C, H, W, OW, KH, KW, sh, sw, ph, pw, dh, dw, Wp,
@@ -895,6 +918,7 @@ void cw_fused_SFX(void* fn, const T* restrict x, const T* restrict gy, T* restri
         G[j] = acc;
     }
     free(parts);
+    return bad;
 }
 
 /* Channels-last col2im: y (M, C, H, W) = bias + the sum over taps of cols (M, IH, IW, KH,
@@ -939,10 +963,10 @@ _SRC = _COMMON + "".join(f"#define T {t}\n" + _TYPED.replace("SFX", sfx) + "#und
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _L = ctypes.c_long
+# the functions returning nothing (the fused kernels return 1 when out of memory)
 _NAMES = tuple(f"{k}_{t}" for k in ("dw_fwd", "dw_bwd_x", "dw_bwd_w", "cl_pack", "im2col",
                                      "col2im", "to_nchw", "col2im_l", "from_nchw", "rs_pack",
-                                     "rs_unpack", "rs_mm", "rs_mmw", "ct_fused", "cv_fused",
-                                     "cw_fused")
+                                     "rs_unpack", "rs_mm", "rs_mmw")
                for t in ("f32", "f64"))
 
 # the compiled library, or None (no compiler, or kernels disabled)
@@ -1230,10 +1254,11 @@ def ct_fused(fn, x, wl, b, y, ks, s, lo, d):
     # GEMMs ] in _ops/conv.py), whole input rows
     rb = max(1, min(ih, 1_000_000 // max(1, iw * kc * ci)))
     bh = _bands(m, h, nt)
-    getattr(_lib(), "ct_fused_" + _SUFFIX[y.dtype])(
+    if getattr(_lib(), "ct_fused_" + _SUFFIX[y.dtype])(
         ctypes.c_void_p(fn), _ptr(x), _ptr(wl), _ptr(b), _ptr(y),
         *[_L(v) for v in (m, ci, ih, iw, co, h, w_, *ks, *s, *lo, *d, bh, rb)],
-        ctypes.c_int(nt))
+        ctypes.c_int(nt)):
+        raise MemoryError("conv_transpose: out of memory for the fused kernel's per-thread buffers")
     return True
 
 
@@ -1253,10 +1278,11 @@ def cv_fused(fn, x, wt, b, y, ks, s, lo, d):
     nt = get_num_threads()
     rb = max(1, min(oh, 1_000_000 // max(1, ow * kkc * o)))
     rb = min(rb, _bands(m, oh, nt))
-    getattr(_lib(), "cv_fused_" + _SUFFIX[y.dtype])(
+    if getattr(_lib(), "cv_fused_" + _SUFFIX[y.dtype])(
         ctypes.c_void_p(fn), _ptr(x), _ptr(wt), _ptr(b), _ptr(y),
         *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)],
-        ctypes.c_int(nt))
+        ctypes.c_int(nt)):
+        raise MemoryError("convolution: out of memory for the fused kernel's per-thread buffers")
     return True
 
 
@@ -1276,8 +1302,10 @@ def cw_fused(fn, x, gy, g, ks, s, lo, d):
     kkc = ks[0] * ks[1] * c
     # bands of ~10**6 multiply-adds (the rows are the GEMM's reduction)
     rb = max(1, min(oh, 1_000_000 // max(1, ow * kkc * o)))
-    getattr(_lib(), "cw_fused_" + _SUFFIX[g.dtype])(
+    if getattr(_lib(), "cw_fused_" + _SUFFIX[g.dtype])(
         ctypes.c_void_p(fn), _ptr(x), _ptr(gy), _ptr(g),
         *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)],
-        ctypes.c_int(get_num_threads()))
+        ctypes.c_int(get_num_threads())):
+        raise MemoryError("convolution weight gradient: out of memory for the fused kernel's "
+                          "per-thread buffers")
     return True

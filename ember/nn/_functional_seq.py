@@ -190,7 +190,7 @@ def _lstm_bwd_seq(gout, dh, dc, whh, acts, tcs, cs, dgates):
     if type(gout) is not np.ndarray:
         return False
     nt = get_num_threads()
-    cb = rnn_kernels.seq_block(b, hs, nt)
+    cb = rnn_kernels.seq_block(b, hs, nt, 4 * hs, 850_000)
     if cb is None:
         return False
     whh_b = np.ascontiguousarray(whh.reshape(g4, hs // cb, cb).transpose(1, 0, 2))

@@ -575,3 +575,22 @@ def test_outputs_at_every_alignment(dt):
         src[:] = x
         ufuncs.run("-a", "fi", (src,), src)  # in place from the same misaligned start
         _same(src, -x)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.0, 1.5, -0.1])
+def test_leaky_relu_kernels_equal_the_numpy_formulas(dt, slope):
+    """leaky_relu's forward max(x, s * x) and its gradient where(x > 0, g, s * g) as one
+    threaded pass each: the NumPy formulas' bits, special values included."""
+    from ember.nn import _functional_activation as A
+
+    x = _special(dt)
+    g = _special(dt, seed=1)
+    with np.errstate(all="ignore"):
+        want_y = np.maximum(x, x * slope) if 0 < slope <= 1 else np.where(x > 0, x, x * slope)
+        want_g = np.where(x > 0, g, g * slope)
+    _same(A._leaky_fwd(x, slope), want_y)
+    _same(A._leaky_dfwd(g, x, slope), want_g)
+    t = ember.tensor(x, requires_grad=True)
+    ember.nn.functional.leaky_relu(t, slope).backward(ember.tensor(g))
+    _same(t.grad.numpy(), want_g)

@@ -113,14 +113,34 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def _leaky_fwd(x, s):
     if 0 < s <= 1 and type(x) is np.ndarray and x.ndim:
         # max(x, s * x) is the same function for such slopes (NaN, -0.0 and infinities
-        # alike) in two passes instead of compare, multiply, select and copy (~7x faster)
+        # alike) in two passes instead of compare, multiply, select and copy (~7x faster);
+        # one threaded pass on larger arrays (NOTE [ Threaded elementwise kernels ])
+        if x.size >= _KERNEL_MIN:
+            y = _run("maximum(a, a * b)", "f", (x, s))
+            if y is not None:
+                return y
         y = np.multiply(x, s)
         return np.maximum(x, y, out=y)
-    return np.where(x > 0, x, x * s).astype(x.dtype)
+    return np.where(x > 0, x, x * s).astype(x.dtype, copy=False)
 
 
 def _leaky_dfwd(g, x, s):
-    return np.where(x > 0, g, g * s).astype(g.dtype)
+    if g.size >= _KERNEL_MIN and type(g) is np.ndarray and g.dtype == x.dtype:
+        # one threaded pass instead of compare, multiply, select and a copy (a DCGAN step's
+        # six leaky_relu gradients: ~0.5 ms of ~9.5)
+        r = _run("where(b > 0, a, a * c)", "f", (g, x, s))
+        if r is not None:
+            return r
+    return np.where(x > 0, g, g * s).astype(g.dtype, copy=False)
+
+
+_KERNEL_MIN = 1 << 12
+
+
+def _run(expr, kinds, operands):
+    from ember._codegen.ufuncs import run
+
+    return run(expr, kinds, operands)
 
 
 _LEAKY = _activation("leaky_relu", _leaky_fwd, _leaky_dfwd,

@@ -29,8 +29,9 @@ NOTE [ Global average pool kernel ]
 BLAS matrix-vector product with a column of 1/L: single-threaded in effect, and slower on
 two threads (OpenBLAS's wake-up). ``row_mean`` sums each (sample, channel) row in 64 float
 lanes (four vector accumulators, so the adds do not wait on each other), the lanes pairwise,
-and scales by 1/L, rows split over the threads: 8x32x64x64 float32 75 -> ~50 us on one
-thread (PyTorch's mean ~69). Sums are in the operand's dtype, as PyTorch's and BLAS's.
+and scales by 1/L, rows split over the threads: 8x32x64x64 float32 on one thread 75-107 ->
+64 us (PyTorch 53-69), on two ~50 -> 40 us (PyTorch 33), min of 200 on a shared machine.
+Sums are in the operand's dtype, as PyTorch's and BLAS's.
 
 Each function returns ``None`` where it does not apply (not host NumPy, not
 float32/float64, offsets not int8, more than 2 spatial dims, no compiler,

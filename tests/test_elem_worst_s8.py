@@ -321,3 +321,31 @@ def test_two_to_the_float32_tensor_within_an_ulp_of_pytorch():
     (ge,) = ember.autograd.grad((2 ** xe).sum(), xe)
     (gt,) = torch.autograd.grad((2 ** xt).sum(), xt)
     np.testing.assert_allclose(ge.numpy(), gt.numpy(), rtol=3e-7)
+
+
+def test_log1p_float32_within_about_an_ulp_and_special_values():
+    rng = np.random.default_rng(13)
+    x = np.concatenate([rng.uniform(-1, 1, 200000), rng.uniform(0, 100, 50000),
+                        np.geomspace(1e-30, 3e38, 20000), -np.geomspace(1e-45, 0.999999, 20000),
+                        [-0.29289321, -0.29289323, 0.41421354, 0.41421357]]).astype(np.float32)
+    got = ember.log1p(ember.tensor(x)).numpy()
+    assert _ulps(got, np.log1p(x.astype(np.float64))).max() <= 1.1  # NumPy's own: 1.89
+    s = np.tile(np.array([-1, -2, np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45], np.float32),
+                1 << 14)
+    with np.errstate(all="ignore"):
+        r = ember.log1p(ember.tensor(s)).numpy()
+    assert (r[0::8] == -np.inf).all() and np.isnan(r[1::8]).all() and (r[2::8] == np.inf).all()
+    assert np.isnan(r[3::8]).all() and np.isnan(r[4::8]).all()
+    assert (r[5::8] == 0).all() and not np.signbit(r[5::8]).any() and np.signbit(r[6::8]).all()
+    assert (r[7::8] == np.float32(1e-45)).all()
+    x64 = x.astype(np.float64)  # float64: NumPy's log1p
+    np.testing.assert_array_equal(ember.log1p(ember.tensor(x64)).numpy(), np.log1p(x64))
+
+
+def test_step_function_gradients_are_zeros():
+    x = ember.randn(600, 500, requires_grad=True)
+    g = ember.randn(600, 500)
+    g[0, 0] = float("nan")  # zeros even where the incoming gradient is NaN, as PyTorch
+    for f in (ember.sgn, ember.sign, ember.floor, ember.round, ember.trunc):
+        (gx,) = ember.autograd.grad(f(x), x, g)
+        assert gx.dtype == x.dtype and gx.shape == x.shape and not gx.numpy().any()

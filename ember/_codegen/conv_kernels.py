@@ -1229,10 +1229,34 @@ def _fused_ok(x, w, b, y):
             and _lib() is not None)
 
 
+_SERIAL_MACS = 1 << 21  # multiply-adds below which one thread beats waking the others
+
+
+def _threads(macs):
+    return 1 if macs < _SERIAL_MACS else get_num_threads()
+
+
+def _call(name, args, nt):
+    """Run the fused kernel ``name`` on ``nt`` threads, each calling the BLAS on one thread
+    (NOTE [ Direct GEMM binding ]); MemoryError when its buffers could not be allocated."""
+    from ember._codegen import blas
+
+    fn = getattr(_lib(), name)
+    if nt > 1:
+        with blas.one_thread():
+            bad = fn(*args, ctypes.c_int(nt))
+    else:
+        bad = fn(*args, ctypes.c_int(nt))
+    if bad:
+        what = {"ct": "conv_transpose", "cv": "convolution",
+                "cw": "convolution weight gradient"}[name[:2]]
+        raise MemoryError(f"{what}: out of memory for the fused kernel's per-thread buffers")
+
+
 def _bands(m, rows, nt):
     """Rows per task: at least 2 tasks per thread where the batch is small, whole planes
-    (one task per sample) where it is not."""
-    per = max(1, -(-2 * nt // max(1, m)))
+    (one task per sample) where it is not or there is one thread."""
+    per = max(1, -(-2 * nt // max(1, m))) if nt > 1 else 1
     return max(1, -(-rows // per)) if per > 1 else rows
 
 
@@ -1249,16 +1273,14 @@ def ct_fused(fn, x, wl, b, y, ks, s, lo, d):
     m, ci, ih, iw = x.shape
     co, h, w_ = y.shape[1:]
     kc = ks[0] * ks[1] * co
-    nt = get_num_threads()
+    nt = _threads(m * ih * iw * ci * kc)
     # GEMM pieces of ~10**6 multiply-adds (OpenBLAS's small-matrix path, NOTE [ Row-split
     # GEMMs ] in _ops/conv.py), whole input rows
     rb = max(1, min(ih, 1_000_000 // max(1, iw * kc * ci)))
     bh = _bands(m, h, nt)
-    if getattr(_lib(), "ct_fused_" + _SUFFIX[y.dtype])(
+    _call("ct_fused_" + _SUFFIX[y.dtype], (
         ctypes.c_void_p(fn), _ptr(x), _ptr(wl), _ptr(b), _ptr(y),
-        *[_L(v) for v in (m, ci, ih, iw, co, h, w_, *ks, *s, *lo, *d, bh, rb)],
-        ctypes.c_int(nt)):
-        raise MemoryError("conv_transpose: out of memory for the fused kernel's per-thread buffers")
+        *[_L(v) for v in (m, ci, ih, iw, co, h, w_, *ks, *s, *lo, *d, bh, rb)]), nt)
     return True
 
 
@@ -1275,14 +1297,12 @@ def cv_fused(fn, x, wt, b, y, ks, s, lo, d):
     m, c, h, w_ = x.shape
     o, oh, ow = y.shape[1:]
     kkc = ks[0] * ks[1] * c
-    nt = get_num_threads()
+    nt = _threads(m * oh * ow * kkc * o)
     rb = max(1, min(oh, 1_000_000 // max(1, ow * kkc * o)))
     rb = min(rb, _bands(m, oh, nt))
-    if getattr(_lib(), "cv_fused_" + _SUFFIX[y.dtype])(
+    _call("cv_fused_" + _SUFFIX[y.dtype], (
         ctypes.c_void_p(fn), _ptr(x), _ptr(wt), _ptr(b), _ptr(y),
-        *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)],
-        ctypes.c_int(nt)):
-        raise MemoryError("convolution: out of memory for the fused kernel's per-thread buffers")
+        *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)]), nt)
     return True
 
 
@@ -1302,10 +1322,8 @@ def cw_fused(fn, x, gy, g, ks, s, lo, d):
     kkc = ks[0] * ks[1] * c
     # bands of ~10**6 multiply-adds (the rows are the GEMM's reduction)
     rb = max(1, min(oh, 1_000_000 // max(1, ow * kkc * o)))
-    if getattr(_lib(), "cw_fused_" + _SUFFIX[g.dtype])(
+    _call("cw_fused_" + _SUFFIX[g.dtype], (
         ctypes.c_void_p(fn), _ptr(x), _ptr(gy), _ptr(g),
-        *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)],
-        ctypes.c_int(get_num_threads())):
-        raise MemoryError("convolution weight gradient: out of memory for the fused kernel's "
-                          "per-thread buffers")
+        *[_L(v) for v in (m, c, h, w_, o, oh, ow, *ks, *s, *lo, *d, rb)]),
+        _threads(m * oh * ow * kkc * o))
     return True

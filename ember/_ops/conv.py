@@ -960,7 +960,9 @@ def _rs_w(x, gy, s, lo, d, ks):
 # forward 0.97 (0.85), fwd+bwd 3.2 (3.4-5.3). Taken for host float32/float64 with a CBLAS
 # gemm found, while the weight stays cache-sized (K*C*O up to 2**17 values: the deep
 # layers' large weights would be streamed once per task) and the GEMMs have rows enough
-# (output rows of 16 positions or more).
+# (output rows of 16 positions or more); the transposed convolution also needs 8 output
+# channels or more (its scatter adds vectors of them: with 4, 1x4x16x16 4x4/2 took 41 us
+# against the other path's 30). Below 2**21 multiply-adds the kernels run on one thread.
 def _fz_ok(x, ks, s, g, c, o, width):
     """Whether the fused kernels take this strided 2-d convolution (``c`` input and ``o``
     output channels of the convolution, ``width`` its output's, or for the transposed one
@@ -974,8 +976,7 @@ def _fz_fwd(x, w, b, s, lo, d, out):
     """Fused strided convolution forward into a new (N, O, *out) array."""
     y = np.empty((x.shape[0], w.shape[0], *out), np.result_type(x, w))
     wt = np.ascontiguousarray(_cl_weight(w).T)  # (KH*KW*C, O), row-major
-    with blas.one_thread():  # NOTE [ Direct GEMM binding ]
-        _ran(conv_kernels.cv_fused(blas.address(x.dtype), x, wt, b, y, w.shape[2:], s, lo, d))
+    _ran(conv_kernels.cv_fused(blas.address(x.dtype), x, wt, b, y, w.shape[2:], s, lo, d))
     return y
 
 
@@ -983,8 +984,7 @@ def _fz_w(x, gy, s, lo, d, ks):
     """Fused strided convolution weight gradient into a new (O, C, *ks) array."""
     o, c = gy.shape[1], x.shape[1]
     g = np.empty((o, ks[0] * ks[1] * c), np.result_type(x, gy))
-    with blas.one_thread():  # NOTE [ Direct GEMM binding ]
-        _ran(conv_kernels.cw_fused(blas.address(x.dtype), x, gy, g, ks, s, lo, d))
+    _ran(conv_kernels.cw_fused(blas.address(x.dtype), x, gy, g, ks, s, lo, d))
     res = np.empty((o, c, *ks), g.dtype)  # owned (see _conv_w_fwd_blocked)
     res.reshape(o, c, -1)[...] = g.reshape(o, -1, c).swapaxes(1, 2)
     return res
@@ -994,8 +994,7 @@ def _fz_t(x, w, b, s, lo, d, out):
     """Fused strided transposed convolution into a new (N, Cout, *out) array."""
     y = np.empty((x.shape[0], w.shape[1], *out), np.result_type(x, w))
     wl = _cl_weight(w)  # (Cin, KH*KW*Cout)
-    with blas.one_thread():  # NOTE [ Direct GEMM binding ]
-        _ran(conv_kernels.ct_fused(blas.address(x.dtype), x, wl, b, y, w.shape[2:], s, lo, d))
+    _ran(conv_kernels.ct_fused(blas.address(x.dtype), x, wl, b, y, w.shape[2:], s, lo, d))
     return y
 
 
@@ -1154,7 +1153,9 @@ def _conv_t_fwd_all(*args):
         y = _rs_t(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, tuple(out))
         if y is not None:
             return y
-    if _fz_ok(x, w.shape[2:], s, g, w.shape[1], x.shape[1], x.shape[-1]):  # NOTE [ Fused ...
+    if w.shape[1] >= 8 and _fz_ok(x, w.shape[2:], s, g, w.shape[1], x.shape[1], x.shape[-1]):
+        # NOTE [ Fused strided convolution kernels ] (its scatter adds vectors of the output
+        # channels: fewer than 8 and the other paths are faster)
         return _fz_t(x, w, arrs[2] if len(arrs) == 3 else None, s, lo, d, tuple(out))
     if _channels_last(w.shape[1] * g, x.shape[2:], g):
         if _blocked(x, g):

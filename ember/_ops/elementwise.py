@@ -7,6 +7,7 @@ in ember ops, and metadata. See NOTE [ The op pattern ] in core.py.
 from __future__ import annotations
 
 import math
+import re
 import types
 
 import numpy as _np
@@ -126,7 +127,7 @@ def _kernel_for(name, *operands):
 
 
 _INT_EXPRS = {}  # (expression, float dtype name) -> the expression on the converted input
-_VAR_A = None
+_VAR_A = re.compile(r"\ba\b")  # the first operand's name in a scalar expression
 
 
 def _threaded_int(expr, kinds, d):
@@ -140,11 +141,6 @@ def _threaded_int(expr, kinds, d):
     key = (expr, fdt)
     e = _INT_EXPRS.get(key)
     if e is None:
-        global _VAR_A
-        if _VAR_A is None:
-            import re
-
-            _VAR_A = re.compile(r"\ba\b")
         e = _INT_EXPRS[key] = _VAR_A.sub(f"astype(a, '{fdt}')", expr)
     return _threaded(e, kinds + "i", (d,))
 
@@ -230,14 +226,11 @@ def unary(name, fwd, bwd=None, *, save="x", to_float=True, differentiable=True, 
                 r = _threaded_int(texpr or opdef.expr, tkinds, d)  # conversion and op in one
             if r is None:
                 d = d.astype(_default_float_np())
-        if r is not None:
-            pass
-        elif kmin is not None and d.__class__ is _ndarray and d.size >= kmin:
-            r = _threaded(texpr or opdef.expr, tkinds, (d,))
+        if r is None:
+            if kmin is not None and d.__class__ is _ndarray and d.size >= kmin:
+                r = _threaded(texpr or opdef.expr, tkinds, (d,))
             if r is None:
                 r = fwd(d)
-        else:
-            r = fwd(d)
         if r.__class__ is not _ndarray:
             r = as_array(r)
         y = _new(Tensor)  # make_tensor's body, inlined (NOTE [ Hot path ] in _tensor.py)

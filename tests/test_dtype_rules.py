@@ -116,6 +116,7 @@ def _library_calls():
                                      return_indices=True),
             lambda t=t: F.avg_pool2d(t(1, 2, 4, 4), 2),
             lambda t=t: F.adaptive_avg_pool2d(t(1, 2, 5, 5), 2),
+            lambda t=t: F.adaptive_avg_pool2d(t(1, 2, 5, 5), 1),  # the global-pool record
             lambda t=t: F.adaptive_max_pool1d(t(1, 2, 5), 2),
             lambda t=t: F.pad(t(1, 2, 3), (1, 2), value=0.5),
             lambda t=t: F.pad(t(1, 2, 3, 3), (1, 1, 1, 1), mode="reflect"),

@@ -21,7 +21,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _TEMPLATE = r"""
 /* whether (a, ia) comes before (b, ib) in the stable order */
@@ -166,7 +166,6 @@ def _source():
 
 _L = ctypes.c_long
 _I = ctypes.c_int
-_P = ctypes.c_void_p
 _SERIAL_BELOW = 65536  # elements below which one thread beats waking the others
 
 _lib = c_library(_source(), [])
@@ -181,14 +180,15 @@ def topk_indices(a, axis, largest, k):
     lib = _lib()
     if lib is None:
         return None
-    b = np.ascontiguousarray(np.moveaxis(a, axis, -1))
+    last = axis == a.ndim - 1 or axis == -1
+    b = np.ascontiguousarray(a if last else np.moveaxis(a, axis, -1))
     n = b.shape[-1]
     rows = b.size // n if n else 0
     out = np.empty(b.shape[:-1] + (k,), np.int64)
     if rows:
         nt = 1 if b.size < _SERIAL_BELOW else get_num_threads()
         if getattr(lib, _TYPES[b.dtype][1] + "_topk")(
-                _P(b.ctypes.data), _P(out.ctypes.data), _L(rows), _L(n), _L(k),
+                data_ptr(b), data_ptr(out), _L(rows), _L(n), _L(k),
                 _I(1 if largest else 0), _I(nt)):
             raise MemoryError(f"topk(): out of memory for k={k}")
-    return np.moveaxis(out, -1, axis)
+    return out if last else np.moveaxis(out, -1, axis)

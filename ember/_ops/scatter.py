@@ -105,6 +105,16 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):  # noqa: ARG001 -
     return r.reshape(()) if input._data.ndim == 0 else r
 
 
+def gather_trusted(input, dim, index):
+    """``gather(input, dim, index)`` for an int64 ``index`` that ember computed itself (sort
+    and topk indices: in range, of a fitting shape), without the public call's checks (a
+    bounds pass over the indices and the shape comparisons). ``input`` has at least one dim
+    and ``dim`` is wrapped."""
+    idx = index._data
+    return save_extra(apply(_INDEX, (input,), (_dim_key(idx, dim), input._data.shape)),
+                      (index,))
+
+
 def _src_tensor(src, like, idx_shape):
     if isinstance(src, Tensor):
         s = src if src.dtype is like.dtype else src.to(like.dtype)

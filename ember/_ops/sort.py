@@ -14,7 +14,7 @@ import numpy as np
 from ember import _dtype as D
 from ember._backends import DEFAULT, backend_of, empty_on, xp_of
 from ember._ops.core import OpDef, apply, register
-from ember._ops.scatter import gather
+from ember._ops.scatter import gather, gather_trusted
 from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
 from ember.return_types import values_indices
@@ -122,7 +122,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):  # noqa: A
     idx = apply(_ARGSORT, (input,), (d, bool(descending), None))
     if input._data.ndim == 0:
         return values_indices(input.clone(), idx, "sort")
-    return values_indices(gather(input, d, idx), idx, "sort")
+    return values_indices(gather_trusted(input, d, idx), idx, "sort")
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):  # noqa: ARG001 - always stable, which stable=False permits
@@ -145,7 +145,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: ARG
     idx = apply(_ARGSORT, (input,), (d, bool(largest), int(k)))
     if input._data.ndim == 0:
         return values_indices(input.clone(), idx, "topk")
-    return values_indices(gather(input, d, idx), idx, "topk")
+    return values_indices(gather_trusted(input, d, idx), idx, "topk")
 
 
 @with_out("kthvalue")
@@ -574,7 +574,7 @@ def _cum_ext(input, dim, is_max, name):
     if input._data.ndim == 0:
         return values_indices(input.clone(), apply(_ARGSORT, (input,), (0, False, None)), name)
     idx = apply(_CUM_EXT_IDX, (input,), (d, bool(is_max)))
-    return values_indices(gather(input, d, idx), idx, name)
+    return values_indices(gather_trusted(input, d, idx), idx, name)
 
 
 def _cum_ext_idx_fwd(a, d, is_max):

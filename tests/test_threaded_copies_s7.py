@@ -477,3 +477,15 @@ def test_small_scatter_add_equals_add_at(shape, dim):
     got = ember.from_numpy(x.copy()).scatter_add(dim, ember.from_numpy(idx),
                                                    ember.from_numpy(v)).numpy()
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape,dim", [((1000,), 0), ((31, 33), 0), ((31, 33), 1), ((4, 5, 17), 1),
+                                       ((70,), 0), ((3, 30), 1)])
+def test_small_float32_cumsum_is_the_float64_scan_rounded(shape, dim):
+    """Small float32 cumsums run the scan kernel on one thread: NumPy's float64 cumsum
+    rounded to float32, bit for bit, as on the NumPy path and the threaded one."""
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal(shape) * 10.0 ** rng.integers(-5, 5, shape)).astype(np.float32)
+    got = ember.cumsum(ember.from_numpy(x), dim).numpy()
+    np.testing.assert_array_equal(got, np.cumsum(x, axis=dim, dtype=np.float64)
+                                  .astype(np.float32))

@@ -245,10 +245,11 @@ def sum_(x, axes, keepdim, mean=False):
     return out
 
 
-def scan(x, dim, prod=False, reverse=False):
+def scan(x, dim, prod=False, reverse=False, min_elems=MIN_ELEMS):
     """cumsum (``prod``: cumprod) of float ``x`` along ``dim`` in its own dtype, or None;
     ``reverse`` scans from the end (``flip(cumsum(flip(x)))``, cumsum's backward)."""
-    if type(x) is not np.ndarray or x.dtype not in _SUFFIX or x.size < MIN_ELEMS:
+    if type(x) is not np.ndarray or x.dtype not in _SUFFIX or x.size < min_elems or \
+            not x.ndim:
         return None
     lib = _lib()
     if lib is None:
@@ -257,8 +258,10 @@ def scan(x, dim, prod=False, reverse=False):
     outer, n, inner = _run_geometry(x.shape, (dim,))
     y = np.empty(x.shape, x.dtype)
     name = ("cumprod_" if prod else "cumsum_") + _SUFFIX[x.dtype]
-    getattr(lib, name)(_P(x.ctypes.data), _P(y.ctypes.data), _L(outer), _L(n), _L(inner),
-                       ctypes.c_int(1 if reverse else 0), ctypes.c_int(get_num_threads()))
+    # small scans on this thread (no OpenMP wake-up): the same loop, the same results
+    nt = 1 if x.size < MIN_ELEMS else get_num_threads()
+    getattr(lib, name)(data_ptr(x), data_ptr(y), _L(outer), _L(n), _L(inner),
+                       ctypes.c_int(1 if reverse else 0), ctypes.c_int(nt))
     return y
 
 

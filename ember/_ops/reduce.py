@@ -738,7 +738,12 @@ def _cumsum_fwd(x, dim, dtype):
         if r is not None:
             return r
     if x.dtype == np.float32 and (dtype is None or dtype == x.dtype) and type(x) is np.ndarray:
-        # float32 scans accumulate in double at every size, as PyTorch's and the kernel's do
+        # float32 scans accumulate in double at every size, as PyTorch's and the kernel's do;
+        # the kernel on one thread from 64 elements (NumPy's cumsum plus the cast ~5.5 us
+        # for 1000 floats), with the same results
+        r = _rk().scan(x, dim, min_elems=64) if x.size >= 64 else None
+        if r is not None:
+            return r
         return np.cumsum(x, axis=dim, dtype=np.float64).astype(np.float32)
     n = x.shape[dim] if x.ndim else 1
     if (x.ndim >= 2 and dim != x.ndim - 1 and 2 <= n <= 4096 and x.size >= 256 * n

@@ -143,7 +143,10 @@ def _operands(name, dt):
 
 
 _UNARY = {"neg", "abs", "relu", "sqrt", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
-          "rsqrt", "sigmoid", "logical_not", "bitwise_not"}
+          "rsqrt", "sigmoid", "logical_not", "bitwise_not", "exp2", "log1p"}
+# float32 kernels whose vectorised C function is not NumPy's SIMD routine: within an ulp or
+# two of it (each within ~1 ulp of the true value; tests/test_elem_worst_s8.py bounds them)
+_NOT_BITWISE = {"sigmoid", "exp2", "log1p"}
 _FAMILY = {n for n, f in ember._ops.core.FUNCTIONS.items()
            if getattr(getattr(f, "op", None), "name", None) == n}
 _CASES = [(n, dt) for n, (_, kinds, _) in THREADED.items() if n in _FAMILY
@@ -159,7 +162,7 @@ def test_table_ops_equal_their_numpy_forwards(name, dt):
         got, want = _both(lambda: f(a).numpy())
     else:
         got, want = _both(lambda: f(a, b).numpy())
-    if name == "sigmoid":
+    if name in _NOT_BITWISE:
         np.testing.assert_allclose(got, want, rtol=2e-6 if dt == "float32" else 1e-14,
                                    atol=1e-7 if dt == "float32" else 1e-16)
     else:

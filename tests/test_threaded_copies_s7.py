@@ -489,3 +489,34 @@ def test_small_float32_cumsum_is_the_float64_scan_rounded(shape, dim):
     got = ember.cumsum(ember.from_numpy(x), dim).numpy()
     np.testing.assert_array_equal(got, np.cumsum(x, axis=dim, dtype=np.float64)
                                   .astype(np.float32))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axes,keepdim", [((87, 131, 87), (1,), True),
+                                                ((87, 131, 87), (1,), False),
+                                                ((300, 200), (0, 1), False), ((50, 40), (1,), True)])
+def test_amax_gradient_on_arrays_equals_the_formula(dt, shape, axes, keepdim):
+    """amax's gradient without a graph to record runs on the arrays (mask * (g / count),
+    the ties counted in the input's dtype): the composite's g * mask / count bit for bit,
+    ties, signed zeros and NaN slices included; with create_graph the composite runs."""
+    rng = np.random.default_rng(13)
+    x = rng.integers(-3, 3, shape).astype(dt)
+    x.flat[::37] = np.nan
+    x.flat[::41] = -0.0
+    t = ember.tensor(x, requires_grad=True)
+    y = ember.amax(t, dim=axes, keepdim=keepdim)
+    g = rng.standard_normal(tuple(y.shape)).astype(dt)
+    y.backward(ember.tensor(g))
+    yb = y.detach().numpy() if keepdim else np.expand_dims(y.detach().numpy(), axes)
+    gb = g if keepdim else np.expand_dims(g, axes)
+    mask = x == yb
+    with np.errstate(all="ignore"):
+        want = (gb * mask / mask.sum(axis=axes, keepdims=True)).astype(dt)
+    got = t.grad.numpy()
+    assert got.dtype == want.dtype
+    bits = (got.view(np.uint8) == want.view(np.uint8)).reshape(got.shape + (-1,)).all(-1)
+    assert (bits | (np.isnan(got) & np.isnan(want))).all()
+    t2 = ember.tensor(x, requires_grad=True)  # the composite, under create_graph
+    (gr,) = ember.autograd.grad(ember.amax(t2, dim=axes, keepdim=keepdim), t2,
+                                ember.tensor(g), create_graph=True)
+    np.testing.assert_array_equal(gr.detach().numpy(), got)

@@ -141,8 +141,8 @@ def _vector_grads(ctx, g, a, b, a1, b1):
 
     ga = gb = None
     na, nb = ctx.next[0] is not None, ctx.next[1] is not None
-    if a1 and b1:
-        ga = g * c(b) if na else None
+    if a1 and b1:  # (the vector first: the binary fronts size their path by it)
+        ga = c(b) * g if na else None
         gb = c(a) * g if nb else None
     elif b1:  # (n, k) @ (k,)
         ga = _outer(g, c(b)) if na else None

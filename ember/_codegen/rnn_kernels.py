@@ -113,6 +113,35 @@ static inline double sigmoid_f64(double x)
     return x >= 0.0 ? s : e * s;
 }
 
+/* One LSTM cell, forward and backward: the per-step kernels and the whole-sequence ones
+   share these (the compiler inlines them into the vectorised loops) */
+#define CELLS(T, S)                                                                    \
+static inline void lstm_cell_fwd_##S(T zi, T zf, T zg, T zo, T c, T* ai, T* af, T* ag,   \
+                                     T* ao, T* cn, T* tc, T* hn)                       \
+{                                                                                      \
+    T i = sigmoid_##S(zi), f = sigmoid_##S(zf), g = tanh_##S(zg), o = sigmoid_##S(zo);  \
+    T cc = f * c + i * g;                                                              \
+    T t = tanh_##S(cc);                                                                \
+    *ai = i; *af = f; *ag = g; *ao = o;                                                \
+    *cn = cc;                                                                          \
+    *tc = t;                                                                           \
+    *hn = o * t;                                                                       \
+}                                                                                      \
+/* returns the previous cell's gradient */                                             \
+static inline T lstm_cell_bwd_##S(T dht, T dc, T i, T f, T g, T o, T t, T cp, T* di,    \
+                                  T* df, T* dg, T* dz)                                 \
+{                                                                                      \
+    T dct = dc + dht * o * (1 - t * t);                                                \
+    *di = dct * g * i * (1 - i);                                                       \
+    *df = dct * cp * f * (1 - f);                                                      \
+    *dg = dct * i * (1 - g * g);                                                       \
+    *dz = dht * t * o * (1 - o);                                                       \
+    return dct * f;                                                                    \
+}
+
+CELLS(float, f32)
+CELLS(double, f64)
+
 #define R __restrict__  /* distinct buffers: lets the compiler vectorise */
 #define STEPS(T, S)                                                                    \
 /* LSTM forward step: gates (xg + hg) -> a (i, f, g, o), cn, tc, hn (and out). hg is    \
@@ -132,18 +161,12 @@ void lstm_fwd_##S(const T* R xg, long xg_rs, const T* R hg, long hg_gs, long hg_
             T* cnr = cn + r * cn_rs + j0;                                              \
             T* tcr = tc + r * tc_rs + j0;                                              \
             T* hnr = hn + r * hn_rs + j0;                                              \
-            for (long j = 0; j < cb; j++) {                                            \
-                T i = sigmoid_##S(x[j] + h[j]);                                        \
-                T f = sigmoid_##S(x[hs + j] + h[hg_gs + j]);                           \
-                T g = tanh_##S(x[2 * hs + j] + h[2 * hg_gs + j]);                      \
-                T o = sigmoid_##S(x[3 * hs + j] + h[3 * hg_gs + j]);                   \
-                T cc = f * cr[j] + i * g;                                              \
-                T t = tanh_##S(cc);                                                    \
-                ar[j] = i; ar[hs + j] = f; ar[2 * hs + j] = g; ar[3 * hs + j] = o;     \
-                cnr[j] = cc;                                                           \
-                tcr[j] = t;                                                            \
-                hnr[j] = o * t;                                                        \
-            }                                                                          \
+            for (long j = 0; j < cb; j++)                                              \
+                lstm_cell_fwd_##S(x[j] + h[j], x[hs + j] + h[hg_gs + j],                \
+                                  x[2 * hs + j] + h[2 * hg_gs + j],                    \
+                                  x[3 * hs + j] + h[3 * hg_gs + j], cr[j], ar + j,     \
+                                  ar + hs + j, ar + 2 * hs + j, ar + 3 * hs + j,       \
+                                  cnr + j, tcr + j, hnr + j);                          \
         }                                                                              \
         if (out) memcpy(out + r * out_rs, hn + r * hn_rs, sizeof(T) * hs);             \
     }                                                                                  \
@@ -166,17 +189,11 @@ void lstm_bwd_##S(const T* R dh, long dh_bs, long dh_rs, long cb, const T* R go,
             const T* tcr = tc + r * tc_rs + j0;                                        \
             const T* cpr = cp + r * cp_rs + j0;                                        \
             T* dgr = dg + r * dg_rs + j0;                                              \
-            for (long j = 0; j < cb; j++) {                                            \
-                T dht = go ? d[j] + gr[j] : d[j];  /* unswitched by the compiler */    \
-                T i = ar[j], f = ar[hs + j], g = ar[2 * hs + j], o = ar[3 * hs + j];   \
-                T t = tcr[j];                                                          \
-                T dct = dcr[j] + dht * o * (1 - t * t);                                \
-                dgr[j] = dct * g * i * (1 - i);                                        \
-                dgr[hs + j] = dct * cpr[j] * f * (1 - f);                              \
-                dgr[2 * hs + j] = dct * i * (1 - g * g);                               \
-                dgr[3 * hs + j] = dht * t * o * (1 - o);                               \
-                dcr[j] = dct * f;                                                      \
-            }                                                                          \
+            for (long j = 0; j < cb; j++)  /* go ? : unswitched by the compiler */     \
+                dcr[j] = lstm_cell_bwd_##S(go ? d[j] + gr[j] : d[j], dcr[j], ar[j],     \
+                                           ar[hs + j], ar[2 * hs + j], ar[3 * hs + j],  \
+                                           tcr[j], cpr[j], dgr + j, dgr + hs + j,       \
+                                           dgr + 2 * hs + j, dgr + 3 * hs + j);         \
         }                                                                              \
     }                                                                                  \
 }                                                                                      \
@@ -279,18 +296,13 @@ void lstm_seq_fwd_##S(void* fn, long TT, long n, long hs, long cb, const T* xg, 
                     _Pragma("omp simd")                                                \
                     for (long j = 0; j < cb; j++) {                                    \
                         long jj = o0 + j;                                              \
-                        T i = sigmoid_##S(x[jj] + hq[j]);                              \
-                        T ff = sigmoid_##S(x[hs + jj] + hq[gs + j]);                   \
-                        T g = tanh_##S(x[2 * hs + jj] + hq[2 * gs + j]);               \
-                        T o = sigmoid_##S(x[3 * hs + jj] + hq[3 * gs + j]);            \
-                        T cc = ff * cr[jj] + i * g;                                    \
-                        T tt = tanh_##S(cc);                                           \
-                        ar[jj] = i; ar[hs + jj] = ff; ar[2 * hs + jj] = g;             \
-                        ar[3 * hs + jj] = o;                                           \
-                        cnr[jj] = cc;                                                  \
-                        tcr[jj] = tt;                                                  \
-                        hnr[jj] = o * tt;                                              \
-                        outr[jj] = o * tt;                                             \
+                        lstm_cell_fwd_##S(x[jj] + hq[j], x[hs + jj] + hq[gs + j],       \
+                                          x[2 * hs + jj] + hq[2 * gs + j],             \
+                                          x[3 * hs + jj] + hq[3 * gs + j], cr[jj],     \
+                                          ar + jj, ar + hs + jj, ar + 2 * hs + jj,     \
+                                          ar + 3 * hs + jj, cnr + jj, tcr + jj,        \
+                                          hnr + jj);                                   \
+                        outr[jj] = hnr[jj];                                            \
                     }                                                                  \
                 }                                                                      \
             }                                                                          \
@@ -326,16 +338,11 @@ void lstm_seq_bwd_##S(void* fn, long TT, long n, long hs, long cb, const T* go, 
                     _Pragma("omp simd")                                                \
                     for (long j = 0; j < cb; j++) {                                    \
                         long jj = o0 + j;                                              \
-                        T dht = gr ? d[j] + gr[jj] : d[j];                             \
-                        T i = ar[jj], ff = ar[hs + jj], g = ar[2 * hs + jj];           \
-                        T o = ar[3 * hs + jj];                                         \
-                        T tt = tcr[jj];                                                \
-                        T dct = dcr[jj] + dht * o * (1 - tt * tt);                     \
-                        dgr[jj] = dct * g * i * (1 - i);                               \
-                        dgr[hs + jj] = dct * cpr[jj] * ff * (1 - ff);                  \
-                        dgr[2 * hs + jj] = dct * i * (1 - g * g);                      \
-                        dgr[3 * hs + jj] = dht * tt * o * (1 - o);                     \
-                        dcr[jj] = dct * ff;                                            \
+                        dcr[jj] = lstm_cell_bwd_##S(gr ? d[j] + gr[jj] : d[j], dcr[jj], \
+                                                    ar[jj], ar[hs + jj], ar[2 * hs + jj], \
+                                                    ar[3 * hs + jj], tcr[jj], cpr[jj],   \
+                                                    dgr + jj, dgr + hs + jj,             \
+                                                    dgr + 2 * hs + jj, dgr + 3 * hs + jj); \
                     }                                                                  \
                 }                                                                      \
             }                                                                          \

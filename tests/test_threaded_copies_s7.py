@@ -520,3 +520,28 @@ def test_amax_gradient_on_arrays_equals_the_formula(dt, shape, axes, keepdim):
     (gr,) = ember.autograd.grad(ember.amax(t2, dim=axes, keepdim=keepdim), t2,
                                 ember.tensor(g), create_graph=True)
     np.testing.assert_array_equal(gr.detach().numpy(), got)
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+@pytest.mark.parametrize("dt", [np.float32, np.int16])
+@pytest.mark.parametrize("shape,dim", [((300, 400), 1), ((300, 400), 0), ((7, 5, 9), 1)])
+def test_gather_bounds_checked_in_the_forward(kernels, dt, shape, dim):
+    """NOTE [ Bounds checked by the gather kernel ]: gather's indices are checked by the
+    kernel as it reads them (or before NumPy's indexing where it does not apply): the same
+    results for negative indices, and PyTorch's error naming the bad index."""
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal(shape).astype(dt)
+    n = shape[dim]
+    idx = rng.integers(-n, n, shape)
+    old = K.set_disabled(not kernels)
+    try:
+        got = ember.gather(ember.from_numpy(x), dim, ember.from_numpy(idx)).numpy()
+        np.testing.assert_array_equal(got, np.take_along_axis(x, idx % n, dim))
+        for bad in (n, -n - 1):
+            b = idx.copy()
+            b.flat[b.size // 2] = bad
+            with pytest.raises(RuntimeError, match=rf"gather\(\): index {bad} is out of "
+                                                   rf"bounds for dimension {dim} with size {n}"):
+                ember.gather(ember.from_numpy(x), dim, ember.from_numpy(b))
+    finally:
+        K.set_disabled(old)

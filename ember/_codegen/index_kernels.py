@@ -38,27 +38,41 @@ _SRC = r"""
 #include <string.h>
 
 #define GATHER(T, NAME)                                                                \
-static void NAME##_rows(const T* x, const long* idx, T* out, long o, long j0, long j1,  \
-                        long n, long m, long inner, int rows)                         \
+/* returns 1 when an index is out of [-n, n): each row's (or slice's) indices are     \
+   checked before any is read, and the caller raises, the output dropped */           \
+static int NAME##_rows(const T* x, const long* idx, T* out, long o, long j0, long j1,   \
+                       long n, long m, long inner, int rows)                          \
 {                                                                                     \
     const T* xs = x + o * n * inner;                                                  \
+    int bad = 0;                                                                      \
     if (inner == 1 && !rows) {  /* along the last dim: one element per index */       \
         const long* ip = idx + o * m;                                                 \
         T* op = out + o * m;                                                          \
+        /* the indices checked first (a vectorised pass over a row then in L1), so the\
+           gather loop stays the plain one */                                         \
+        _Pragma("omp simd reduction(|:bad)")                                          \
+        for (long j = j0; j < j1; j++)                                                \
+            bad |= (ip[j] >= n) | (ip[j] < -n);  /* signed: vector compares */        \
+        if (bad) return 1;                                                            \
         for (long j = j0; j < j1; j++) {                                              \
             long k = ip[j];                                                           \
             op[j] = xs[k < 0 ? k + n : k];                                            \
         }                                                                             \
-        return;                                                                       \
+        return 0;                                                                     \
     }                                                                                 \
     for (long j = j0; j < j1; j++) {                                                  \
         T* op = out + (o * m + j) * inner;                                            \
         if (rows) {                                                                   \
             long k = idx[j];                                                          \
+            if (k >= n || k < -n) return 1;                                           \
             if (k < 0) k += n;                                                        \
             memcpy(op, xs + k * inner, sizeof(T) * inner);                            \
         } else {                                                                      \
             const long* ip = idx + (o * m + j) * inner;                               \
+            _Pragma("omp simd reduction(|:bad)")                                      \
+            for (long i = 0; i < inner; i++)                                          \
+                bad |= (ip[i] >= n) | (ip[i] < -n);                                   \
+            if (bad) return 1;                                                        \
             for (long i = 0; i < inner; i++) {                                        \
                 long k = ip[i];                                                       \
                 if (k < 0) k += n;                                                    \
@@ -66,23 +80,26 @@ static void NAME##_rows(const T* x, const long* idx, T* out, long o, long j0, lo
             }                                                                         \
         }                                                                             \
     }                                                                                 \
+    return 0;                                                                         \
 }                                                                                     \
                                                                                       \
-void NAME(const T* x, const long* idx, T* out, long outer, long n, long m, long inner,  \
-          int rows, int nt)                                                           \
+int NAME(const T* x, const long* idx, T* out, long outer, long n, long m, long inner,   \
+         int rows, int nt)                                                            \
 {                                                                                     \
+    int bad = 0;                                                                      \
     if (outer >= nt) {                                                                \
-        _Pragma("omp parallel for num_threads(nt) schedule(static)")                  \
+        _Pragma("omp parallel for num_threads(nt) schedule(static) reduction(|:bad)") \
         for (long o = 0; o < outer; o++)                                              \
-            NAME##_rows(x, idx, out, o, 0, m, n, m, inner, rows);                     \
+            bad |= NAME##_rows(x, idx, out, o, 0, m, n, m, inner, rows);              \
     } else {                                                                          \
         for (long o = 0; o < outer; o++) {                                            \
-            _Pragma("omp parallel for num_threads(nt) schedule(static)")              \
+            _Pragma("omp parallel for num_threads(nt) schedule(static) reduction(|:bad)") \
             for (long b = 0; b < nt; b++)                                             \
-                NAME##_rows(x, idx, out, o, m * b / nt, m * (b + 1) / nt, n, m, inner, \
-                            rows);                                                    \
+                bad |= NAME##_rows(x, idx, out, o, m * b / nt, m * (b + 1) / nt, n, m,   \
+                                   inner, rows);                                      \
         }                                                                             \
     }                                                                                 \
+    return bad;                                                                       \
 }                                                                                     \
                                                                                       \
 static void NAME##_sadd_block(T* y, const long* idx, const T* v, long o0, long o1,     \
@@ -159,8 +176,7 @@ _SERIAL_BELOW = 1 << 15  # one thread below this many elements: no OpenMP wake-u
 
 
 # the compiled library, or None (no compiler, or kernels disabled)
-_lib = c_library(_SRC, [n for s in ("f32", "f64", "i32", "i64")
-                        for n in ("gather_" + s, "gather_" + s + "_sadd")])
+_lib = c_library(_SRC, ["gather_" + s + "_sadd" for s in ("f32", "f64", "i32", "i64")])
 
 
 def _geometry(shape, dim):
@@ -206,9 +222,15 @@ def _threads(outer, m, inner):
     return 1 if outer * m * inner < _SERIAL_BELOW else get_num_threads()
 
 
+class OutOfBounds(Exception):
+    """An index outside ``[-n, n)`` met by :func:`gather` (the caller raises its own error)."""
+
+
 def gather(x, idx, dim, rows):
     """``x`` gathered along ``dim`` at ``idx`` (``rows``: a 1-D index selecting whole slices,
-    as index_select), or None where the kernel does not apply."""
+    as index_select), or None where the kernel does not apply. The kernel checks every index
+    as it reads it (no separate bounds pass over the index) and raises :class:`OutOfBounds`
+    for one outside ``[-n, n)``."""
     want = (x.shape[:dim] + (idx.shape[0],) + x.shape[dim + 1:]) if rows and idx.ndim == 1 \
         else idx.shape
     geo = _applies(x, idx, dim, rows, want)
@@ -221,9 +243,10 @@ def gather(x, idx, dim, rows):
     x = np.ascontiguousarray(x)
     idx = np.ascontiguousarray(idx)
     out = np.empty(want, x.dtype)
-    getattr(lib, "gather_" + _SUFFIX[x.dtype])(
-        data_ptr(x), data_ptr(idx), data_ptr(out), _L(outer), _L(n), _L(m),
-        _L(inner), _I(1 if rows else 0), _I(_threads(outer, m, inner)))
+    if getattr(lib, "gather_" + _SUFFIX[x.dtype])(
+            data_ptr(x), data_ptr(idx), data_ptr(out), _L(outer), _L(n), _L(m),
+            _L(inner), _I(1 if rows else 0), _I(_threads(outer, m, inner))):
+        raise OutOfBounds
     return out
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ember._backends import xp_of
 from ember._ops.core import OpDef, apply, register, save_extra
-from ember._ops.index import _INDEX, _INDEX_PUT, DimKey
+from ember._ops.index import _INDEX, _INDEX_PUT, DimKey, check_bounds
 from ember._tensor import Tensor, _wrap_dim
 from ember._ops.outarg import with_out
 
@@ -51,7 +51,7 @@ def _dim_key(idx, dim):
     return DimKey(key, dim, idx, False)
 
 
-def _check_gather_shapes(name, x, idx, dim, src=None):
+def _check_gather_shapes(name, x, idx, dim, src=None, bounds=True):
     if idx.ndim != x._data.ndim and not (idx.ndim <= 1 and x._data.ndim <= 1):
         raise RuntimeError(f"{name}(): Index tensor must have the same number of dimensions as "
                            f"input tensor (index {list(idx.shape)}, input {list(x.shape)})")
@@ -60,17 +60,8 @@ def _check_gather_shapes(name, x, idx, dim, src=None):
             raise RuntimeError(f"{name}(): Size does not match at dimension {d} expected index "
                                f"{list(idx.shape)} to be no larger than self {list(x.shape)} apart "
                                f"from dimension {dim}")
-    if idx.size:
-        n = x._data.shape[dim] if x._data.ndim else 1
-        from ember._codegen import reduce_kernels
-
-        # one threaded pass for both bounds (NOTE [ One-pass extremes, products and integer
-        # means ]), two NumPy passes where it does not apply
-        r = reduce_kernels.minmax(idx)
-        lo, hi = r if r is not None else (idx.min(), idx.max())
-        if lo < -n or hi >= n:
-            raise RuntimeError(f"{name}(): index {hi if hi >= n else lo} is out of bounds for "
-                               f"dimension {dim} with size {n}")
+    if bounds:
+        check_bounds(name, idx, x._data.shape[dim] if x._data.ndim else 1, dim)
     if src is not None:
         for d, (a, b) in enumerate(zip(idx.shape, src._data.shape)):
             if a > b:
@@ -83,7 +74,7 @@ def _empty_index(input, index):
         and index._data.dtype.kind in "iu"
 
 
-def _prep(name, input, dim, index, src=None):
+def _prep(name, input, dim, index, src=None, bounds=True):
     idx = _check_index(name, index, allow_int32="cast")
     x = input
     nd = x._data.ndim
@@ -91,7 +82,7 @@ def _prep(name, input, dim, index, src=None):
     if nd == 0:
         x = x.reshape(1)
         idx = idx.reshape(1) if idx.ndim == 0 else idx
-    _check_gather_shapes(name, x, idx, d, src)
+    _check_gather_shapes(name, x, idx, d, src, bounds)
     return x, idx, d
 
 
@@ -100,8 +91,12 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):  # noqa: ARG001 -
     if _empty_index(input, index):  # PyTorch checks no shapes for an empty index
         _wrap_dim(dim, input._data.ndim, "gather")
         return input.new_empty(index.shape)
-    x, idx, d = _prep("gather", input, dim, index)
-    r = save_extra(apply(_INDEX, (x,), (_dim_key(idx, d), x._data.shape)), (index,))
+    # the indices' bounds are checked by the forward (NOTE [ Bounds checked by the gather
+    # kernel ] in index.py)
+    x, idx, d = _prep("gather", input, dim, index, bounds=False)
+    key = _dim_key(idx, d)
+    key.bounds = "gather"
+    r = save_extra(apply(_INDEX, (x,), (key, x._data.shape)), (index,))
     return r.reshape(()) if input._data.ndim == 0 else r
 
 

@@ -29,22 +29,25 @@ def _check_dtypes(name, a, b):
 
 
 def _matmul_fwd(a, b):
-    if a.ndim == 1 and b.ndim == 1 and a.size >= _DOT_MIN:
+    nd = a.ndim
+    if nd == 2:  # (the common case first: each check costs the small products ~50 ns)
+        if a.shape[1] == 1 and b.ndim == 2 and a.size * b.size >= _OUTER_MIN:
+            r = _outer_gemm(a, b)  # NOTE [ Outer products through BLAS ] (None: doesn't apply)
+            if r is not None:
+                return r
+        return xp_of(a).matmul(a, b)
+    if nd == 1 and b.ndim == 1 and a.size >= _DOT_MIN:
         r = _threaded_dot(a, b)  # NOTE [ Threaded dot product ] (None: does not apply)
         if r is not None:
             return r
-    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and a.size * b.size >= _OUTER_MIN:
-        r = _outer_gemm(a, b)  # NOTE [ Outer products through BLAS ] (None: does not apply)
-        if r is not None:
-            return r
-    if a.ndim > 2 and b.ndim == 2:
+    if nd > 2 and b.ndim == 2:
         # One GEMM over all leading dims: NumPy's stacked matmul runs one small GEMM per
         # leading index (an LSTM's (64, 32, 64) @ (64, 1024) input projection: 6.1 ms
         # stacked, 4.3 ms as one GEMM, the copy of a transposed input included).
         lead = a.shape[:-1]
         y = xp_of(a).matmul(a.reshape(math.prod(lead), a.shape[-1]), b)
         return y.reshape(*lead, b.shape[1])
-    if a.ndim == 3 and b.ndim == 3:
+    if nd == 3 and b.ndim == 3:
         r = _batched(a, b)  # NOTE [ Batched products on two threads ] (None: NumPy's)
         if r is not None:
             return r

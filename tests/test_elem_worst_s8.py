@@ -379,3 +379,21 @@ def test_new_paths_with_kernels_disabled():
                        timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+def test_broadcast_to_repeated_size_tuple_reuses_its_checks_only_when_valid():
+    size = (300, 4)
+    for dt in (np.float32, np.float64, np.int32):
+        r = ember.tensor(np.arange(4).astype(dt))
+        for _ in range(2):  # the second call takes the remembered expansion
+            y = ember.broadcast_to(r, size)
+            assert y.shape == size and y._data.strides == (0, r._data.itemsize)
+            assert not y._data.flags.writeable and y._base is r
+            np.testing.assert_array_equal(y.numpy(), np.broadcast_to(r.numpy(), size))
+    with pytest.raises(RuntimeError, match="must match the existing size"):
+        ember.broadcast_to(ember.zeros(3), size)  # same size object, another input shape
+    with pytest.raises(TypeError, match="bool"):
+        ember.broadcast_to(ember.zeros(4), (True, 4))
+    leaf = ember.zeros(4, requires_grad=True)
+    (g,) = ember.autograd.grad(ember.broadcast_to(leaf, size).sum(), leaf)
+    np.testing.assert_array_equal(g.numpy(), np.full(4, 300, np.float32))

@@ -598,11 +598,25 @@ def expand_as(input, other):
     return expand(input, sz)
 
 
+# the last fast broadcast_to: (size object, input shape, input strides, expansion). A call
+# with the very same size tuple (a constant in a loop) and an input of that layout skips the
+# size's element checks and the cache key (~0.3 of ~1.4 us): the tuple, held here, cannot
+# have changed. Rebound whole, so a reader sees one consistent entry.
+_LAST_BROADCAST = (None, None, None, None)
+
+
 @register
 def broadcast_to(input, size):
+    global _LAST_BROADCAST
     d = input._data
     if not _MODES and d.__class__ is _ndarray and d.flags.c_contiguous and \
             size.__class__ is tuple:  # NOTE [ View fast paths ]: expand's, for ints
+        last = _LAST_BROADCAST
+        if last[0] is size and last[1] == d.shape and last[2] == d.strides:
+            ex = last[3]
+            r = _ndarray(ex[0], d.dtype, d, 0, ex[1])
+            r.setflags(write=False)
+            return emit_view(_EXPAND, input, r, (ex[0],))
         for s in size:
             if s.__class__ is not int:
                 break
@@ -611,6 +625,7 @@ def broadcast_to(input, size):
             st = d.strides
             ex = _EXPANDS.get((size, shp, st)) or size != shp and _expansion(size, shp, st)
             if ex:
+                _LAST_BROADCAST = (size, shp, st, ex)
                 r = _ndarray(ex[0], d.dtype, d, 0, ex[1])
                 r.setflags(write=False)
                 return emit_view(_EXPAND, input, r, (ex[0],))

@@ -545,3 +545,32 @@ def test_gather_bounds_checked_in_the_forward(kernels, dt, shape, dim):
                 ember.gather(ember.from_numpy(x), dim, ember.from_numpy(b))
     finally:
         K.set_disabled(old)
+
+
+def test_advanced_index_backward_through_the_flat_scatter_add():
+    """x[i, :, j] and other keys of 1-d index arrays and full slices: the backward's
+    np.add.at runs as the scatter-add kernel on the flat gradient (the positions from
+    index.py's _flat_linear_index, checked against NumPy's own indexing), the same sums in
+    the same order (bitwise, many duplicates)."""
+    from ember._ops.index import _flat_linear_index
+
+    rng = np.random.default_rng(15)
+    shape = (6, 7, 8, 9)
+    ar = np.arange(np.prod(shape)).reshape(shape)
+    s = slice(None)
+
+    def a(n, size=40):
+        return rng.integers(-n, n, size)
+
+    for key in [(a(6), s, a(8)), (a(6),), (s, a(7)), (s, a(7), a(8)), (a(6), a(7), s, a(9)),
+                (s, s, s, a(9)), (a(6), s, s, a(9)), (a(6), a(7), a(8), a(9))]:
+        np.testing.assert_array_equal(_flat_linear_index(shape, key), ar[key])
+        x = rng.standard_normal(shape).astype(np.float32)
+        t = ember.tensor(x, requires_grad=True)
+        y = t[tuple(ember.from_numpy(k) if isinstance(k, np.ndarray) else k for k in key)]
+        g = (rng.standard_normal(tuple(y.shape)) * 10.0 ** rng.integers(-3, 4, tuple(y.shape))
+             ).astype(np.float32)
+        y.backward(ember.from_numpy(g))
+        want = np.zeros(shape, np.float32)
+        np.add.at(want, key, g)
+        np.testing.assert_array_equal(t.grad.numpy(), want)

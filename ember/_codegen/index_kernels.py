@@ -250,10 +250,11 @@ def gather(x, idx, dim, rows):
     return out
 
 
-def scatter_add(y, idx, v, dim, rows, put=False):
+def scatter_add(y, idx, v, dim, rows, put=False, serial=False):
     """Add ``v`` into ``y`` (C-contiguous, modified in place) along ``dim`` at ``idx``
-    (``put``: store instead of adding, the last write winning as in NumPy's ``y[key] = v``);
-    True when done, False where the kernel does not apply (``y`` is then untouched)."""
+    (``put``: store instead of adding, the last write winning as in NumPy's ``y[key] = v``;
+    ``serial``: on this thread only); True when done, False where the kernel does not apply
+    (``y`` is then untouched)."""
     if type(v) is not np.ndarray or type(y) is not np.ndarray or not y.flags.c_contiguous \
             or v.dtype != y.dtype:
         return False
@@ -268,7 +269,8 @@ def scatter_add(y, idx, v, dim, rows, put=False):
     idx = np.ascontiguousarray(idx)
     getattr(lib, "gather_" + _SUFFIX[y.dtype] + "_sadd")(
         data_ptr(y), data_ptr(idx), data_ptr(v), _L(outer), _L(n), _L(m),
-        _L(inner), _I(1 if rows else 0), _I(1 if put else 0), _I(_threads(outer, m, inner)))
+        _L(inner), _I(1 if rows else 0), _I(1 if put else 0),
+        _I(1 if serial else _threads(outer, m, inner)))
     return True
 
 

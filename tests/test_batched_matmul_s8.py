@@ -82,3 +82,31 @@ def test_errors_in_the_helper_thread_reach_the_caller(monkeypatch):
     monkeypatch.undo()
     n = blas._THREADS[0][0]()
     assert n >= 2  # the BLAS's thread count was restored
+
+
+def test_one_thread_windows_overlapping_restore_the_count():
+    """Overlapping one-thread windows (nested, or from two Python threads) restore the BLAS's
+    own count when the last one closes, not the 1 an inner window found."""
+    blas.available()
+    if not blas._THREADS or blas._THREADS[0] is None:
+        pytest.skip("no BLAS thread control")
+    get, set_ = blas._THREADS[0]
+    old = get()
+    set_(2)
+    try:
+        outer = blas.one_thread()
+        inner = blas.one_thread()
+        outer.__enter__()
+        inner.__enter__()
+        assert get() == 1
+        outer.__exit__(None, None, None)  # the first to open closes first
+        assert get() == 1  # the other window is still open
+        inner.__exit__(None, None, None)
+        assert get() == 2
+        with blas.one_thread():
+            with blas.one_thread():
+                assert get() == 1
+            assert get() == 1
+        assert get() == 2
+    finally:
+        set_(old)

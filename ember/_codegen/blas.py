@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 
@@ -92,28 +93,39 @@ class one_thread:
     one) would otherwise start OpenBLAS's own threads inside every one of those calls. No
     figure claimed: on the row-shift shapes the float32 pieces take the small-matrix path,
     which is single-threaded anyway. The count is process-wide, so another Python thread's
-    product started meanwhile also runs on one thread (slower, never wrong).
+    product started meanwhile also runs on one thread (slower, never wrong). Entries from
+    several threads (or nested ones) share one window: the first saves the count, the last
+    to leave restores it (each restoring what it found left the count at 1 when two
+    windows overlapped).
 
     Example:
         >>> with one_thread():
         ...     pass
     """
 
-    __slots__ = ("_old",)
+    __slots__ = ()
 
     def __enter__(self):
-        self._old = 0
-        if available() and _THREADS and _THREADS[0] is not None:
-            n = _THREADS[0][0]()
-            if n > 1:
-                _THREADS[0][1](1)
-                self._old = n
+        with _ONE_LOCK:
+            if not _ONE[0] and available() and _THREADS and _THREADS[0] is not None:
+                n = _THREADS[0][0]()
+                _ONE[1] = n if n > 1 else 0
+                if n > 1:
+                    _THREADS[0][1](1)
+            _ONE[0] += 1
         return self
 
     def __exit__(self, *exc):
-        if self._old:
-            _THREADS[0][1](self._old)
+        with _ONE_LOCK:
+            _ONE[0] -= 1
+            if not _ONE[0] and _ONE[1]:
+                _THREADS[0][1](_ONE[1])
+                _ONE[1] = 0
         return False
+
+
+_ONE_LOCK = threading.Lock()
+_ONE = [0, 0]  # [windows open, the count to restore when the last closes (0: none)]
 
 
 def available(dtype=np.float32):
@@ -269,7 +281,6 @@ def batched_matmul(a, b):
     if item > _ITEM_MAX or item * nb < _BATCH_MIN or not available(a.dtype) or \
             not _THREADS or _THREADS[0] is None or _THREADS[0][0]() < 2:
         return None
-    import threading
 
     out = np.empty((nb, m, n), a.dtype)
     h = nb // 2

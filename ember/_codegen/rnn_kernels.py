@@ -528,18 +528,22 @@ def _seq_ready(dt, arrays):
     return blas.address(dt)
 
 
-def seq_block(n, hs, nt, k=None, limit=600_000):
-    """The column-block width of the whole-sequence kernels' products for ``n`` rows split
-    among ``nt`` threads and ``hs`` hidden units: the widest divisor of ``hs`` whose
-    (rows, k) @ (k, cb) product stays under ``limit`` multiply-adds (OpenBLAS's small-matrix
-    path; ``k`` is ``hs`` forward, ``4 * hs`` backward, where the last session measured
-    ~850k as the better bound); None when ``hs`` has no such divisor of 8 or more columns."""
-    rows = -(-n // max(1, min(nt, n)))
-    k = hs if k is None else k
-    for d in range(1, hs // 8 + 1):
+def col_block(rows, k, hs, limit, narrowest):
+    """The widest divisor of ``hs`` (at least ``narrowest``) whose (rows, k) @ (k, width)
+    product stays under ``limit`` multiply-adds (OpenBLAS's small-matrix path), or None."""
+    for d in range(1, hs // narrowest + 1):
         if hs % d == 0 and rows * k * (hs // d) <= limit:
             return hs // d
     return None
+
+
+def seq_block(n, hs, nt, k=None, limit=600_000):
+    """The column-block width of the whole-sequence kernels' products for ``n`` rows split
+    among ``nt`` threads and ``hs`` hidden units (``k`` is ``hs`` forward, ``4 * hs``
+    backward, where the last session measured ~850k as the better bound); None when
+    ``hs`` has no such divisor of 8 or more columns."""
+    rows = -(-n // max(1, min(nt, n)))
+    return col_block(rows, hs if k is None else k, hs, limit, 8)
 
 
 def lstm_seq_forward(xproj, whh_c, hs_all, cs, acts, tcs, out, nt):

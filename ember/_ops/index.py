@@ -294,13 +294,12 @@ def _flat_linear_index(shape, key):
     together = arrays == list(range(arrays[0], arrays[-1] + 1))
     at = arrays[0] if together else 0  # where the indexed dim goes among the result's dims
     dims = rest[:at] + [None] + rest[at:] if together else [None] + rest
-    out_shape = [length if d is None else shape[d] for d in dims]
     lin = adv.reshape([length if d is None else 1 for d in dims])
-    for pos, d in enumerate(dims):
+    for pos, d in enumerate(dims):  # each kept dim's offsets broadcast in: the full shape
         if d is not None:
             ar = np.arange(shape[d], dtype=np.int64) * strides[d]
             lin = lin + ar.reshape([shape[d] if q == pos else 1 for q in range(len(dims))])
-    return np.broadcast_to(lin, out_shape)
+    return lin
 
 
 def _flat_scatter_add(z, key, g):
@@ -314,8 +313,7 @@ def _flat_scatter_add(z, key, g):
     lin = _flat_linear_index(z.shape, key)
     if lin is None or lin.shape != g.shape:
         return False
-    lin = np.ascontiguousarray(lin).reshape(-1)
-    return _ik().scatter_add(z.reshape(-1), lin, np.ascontiguousarray(g).reshape(-1), 0,
+    return _ik().scatter_add(z.reshape(-1), lin.reshape(-1), np.ascontiguousarray(g).reshape(-1), 0,
                              False, serial=True)
 
 

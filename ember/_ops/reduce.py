@@ -10,6 +10,7 @@ from ember import _dtype as D
 from ember._backends import xp_of
 from ember._graph import GRAD, renamed
 from ember._ops.core import FUNCTIONS, METHODS, OpDef, apply, register, write_out
+from ember._ops.elementwise import _threaded
 from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
 from ember import return_types as _return_types
@@ -227,11 +228,7 @@ def _evenly_np(g, x, y, axes, keepdim):
     if not keepdim:
         y = np.expand_dims(y, axes)
         g = np.expand_dims(g, axes)
-    mask = None
-    if x.size >= 1 << 16:
-        from ember._codegen.ufuncs import run
-
-        mask = run("a == b", "f", (x, y))
+    mask = _threaded("a == b", "f", (x, y)) if x.size >= 1 << 16 else None
     if mask is None:
         mask = x == y
     cnt = np.add.reduce(mask, axis=axes, keepdims=True, dtype=x.dtype)

@@ -10,7 +10,7 @@ import numpy as np
 from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
-from ember._ops.elementwise import _kernel_for, _sigmoid_passes
+from ember._ops.elementwise import _kernel_for, _sigmoid_passes, _threaded
 from ember._ops.elementwise import relu as _core_relu
 from ember._random import _gen
 from ember._tensor import Tensor
@@ -116,7 +116,7 @@ def _leaky_fwd(x, s):
         # alike) in two passes instead of compare, multiply, select and copy (~7x faster);
         # one threaded pass on larger arrays (NOTE [ Threaded elementwise kernels ])
         if x.size >= _KERNEL_MIN:
-            y = _run("maximum(a, a * b)", "f", (x, s))
+            y = _threaded("maximum(a, a * b)", "f", (x, s))
             if y is not None:
                 return y
         y = np.multiply(x, s)
@@ -128,19 +128,13 @@ def _leaky_dfwd(g, x, s):
     if g.size >= _KERNEL_MIN and type(g) is np.ndarray and g.dtype == x.dtype:
         # one threaded pass instead of compare, multiply, select and a copy (a DCGAN step's
         # six leaky_relu gradients: ~0.5 ms of ~9.5)
-        r = _run("where(b > 0, a, a * c)", "f", (g, x, s))
+        r = _threaded("where(b > 0, a, a * c)", "f", (g, x, s))
         if r is not None:
             return r
     return np.where(x > 0, g, g * s).astype(g.dtype, copy=False)
 
 
 _KERNEL_MIN = 1 << 12
-
-
-def _run(expr, kinds, operands):
-    from ember._codegen.ufuncs import run
-
-    return run(expr, kinds, operands)
 
 
 _LEAKY = _activation("leaky_relu", _leaky_fwd, _leaky_dfwd,

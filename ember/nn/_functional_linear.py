@@ -10,6 +10,7 @@ from ember import _dtype as D
 from ember._backends import xp_of
 from ember._graph import GRAD
 from ember._ops.core import OpDef, apply
+from ember._ops.elementwise import _threaded
 from ember._tensor import Tensor
 from ember.nn._functional_common import _t
 
@@ -30,21 +31,12 @@ def _linear_fwd(x, w, b=None):
         # the bias on two threads where the product is large (an LM head's (700, 10000):
         # one NumPy pass ~2.5 ms); the kernel declines what it does not cover
         if y.size < _THREADED_MIN or type(y) is not np.ndarray or \
-                _threaded_run()("a + b", "f", (y, b), y) is None:
+                _threaded("a + b", "f", (y, b), y) is None:
             y += b
     return y
 
 
 _THREADED_MIN = 1 << 18
-_RUN = []
-
-
-def _threaded_run():
-    if not _RUN:
-        from ember._codegen.ufuncs import run
-
-        _RUN.append(run)
-    return _RUN[0]
 
 
 def _bias_grad(g2):

@@ -63,10 +63,7 @@ def _buf(xp, shape, dt, zero=False):
 def _col_block(b, p, hs, limit=600_000):
     """Columns per block of the recurrent GEMM: the widest divisor of ``hs`` (at least 16)
     whose (b, p) @ (p, cb) product stays under ``limit`` multiply-adds, else ``hs``."""
-    for d in range(1, hs // 16 + 1):
-        if hs % d == 0 and b * p * (hs // d) <= limit:
-            return hs // d
-    return hs
+    return rnn_kernels.col_block(b, p, hs, limit, 16) or hs
 
 
 # --------------------------------------------------------------------------- LSTM layer

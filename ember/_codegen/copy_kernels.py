@@ -104,6 +104,28 @@ void zero_fill(char* d, long nb, int nt)
     }
 }
 
+/* nb bytes (a multiple of es) filled with the es-byte pattern v; the threads' shares are
+   64-byte aligned and whole elements (64 is a multiple of 1, 2, 4 and 8) */
+#define FILL(T) { T w; memcpy(&w, v, sizeof w); T* p = (T*)(d + a);                  \
+                  for (long i = 0, m = (e - a) / (long)sizeof w; i < m; i++) p[i] = w; }
+void fill_pattern(char* d, long nb, const char* v, long es, int nt)
+{
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (long b = 0; b < nt; b++) {
+        long a = b == 0 ? 0 : (nb * b / nt) & ~63L;
+        long e = b == nt - 1 ? nb : (nb * (b + 1) / nt) & ~63L;
+        if (e <= a) continue;
+        switch (es) {
+        case 1: memset(d + a, v[0], e - a); break;
+        case 2: FILL(uint16_t) break;
+        case 4: FILL(uint32_t) break;
+        case 8: FILL(uint64_t) break;
+        default:
+            for (long i = a; i < e; i += es) memcpy(d + i, v, es);
+        }
+    }
+}
+
 void reorder_rows(const char* x, char* d, long outer, long n, long rowb, long esz, long s,
                   int flip, int nt)
 {
@@ -130,7 +152,7 @@ _MIN_BYTES = 1 << 16  # below this NumPy's copy is as quick as the call
 # short OpenMP spin of NOTE [ OpenMP wait policy ])
 _SERIAL_BELOW = 1 << 19
 
-_lib = c_library(_SRC, ["reorder_rows", "cat_rows", "zero_fill"])
+_lib = c_library(_SRC, ["reorder_rows", "cat_rows", "zero_fill", "fill_pattern"])
 
 
 def _reorder(x, dim, shift, flip):
@@ -334,6 +356,40 @@ def zero_into(x):
     if lib is None:
         return False
     lib.zero_fill(_P(x.ctypes.data), _L(x.nbytes), _I(get_num_threads()))
+    return True
+
+
+def fill_into(x, value):
+    """Fill the whole of ``x`` with ``value`` by threads (``x[...] = value`` runs on one core:
+    1e6 float32 ``fill_(1.0)`` 71 us, PyTorch's 25): ``value`` is converted to ``x``'s dtype
+    by NumPy's own assignment (the same conversion, overflow errors included), then its bytes
+    are repeated. True when done, False where it does not apply (not a writeable C-contiguous
+    host array of at least 2^19 bytes, an object dtype, no compiler; ``x`` is then untouched
+    and the caller fills it).
+
+    Args:
+        x: the array to fill.
+        value: a Python number (or anything ``x[...] = value`` takes).
+
+    Returns:
+        bool.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros(1 << 18, np.float32)
+        >>> fill_into(x, 2.5) is False or bool((x == 2.5).all())
+        True
+    """
+    if type(x) is not np.ndarray or x.nbytes < _SERIAL_BELOW or x.dtype.hasobject or \
+            not x.flags.c_contiguous or not x.flags.writeable:
+        return False
+    lib = _lib()
+    if lib is None:
+        return False
+    v = np.empty((), x.dtype)
+    v[()] = value
+    lib.fill_pattern(_P(x.ctypes.data), _L(x.nbytes), _P(v.ctypes.data), _L(x.itemsize),
+                     _I(get_num_threads()))
     return True
 
 

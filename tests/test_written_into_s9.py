@@ -1,0 +1,230 @@
+"""NOTE [ Results written where they belong ]: out= and in-place variants whose kernel writes
+straight into the destination give the out-of-place op's values bit for bit, bump the
+destination's version once, and leave every case the kernels do not cover to the general
+path (dtype casts, broadcasting, overlap, non-contiguous destinations, autograd, errors)."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember._codegen import build
+from ember._codegen.kernel import disabled
+
+SHAPE = (513, 512)  # 262,656 elements: above the threaded kernels' largest minimum (2^18)
+
+
+def _rand(seed, dtype=ember.float32, shape=SHAPE, lo=-3.0, hi=3.0):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(lo, hi, size=shape)
+    if dtype.is_floating_point:  # the special values go through every path too
+        a.reshape(-1)[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    return ember.tensor(a).to(dtype)
+
+
+def _same(a, b):
+    a, b = a.numpy(), b.numpy()
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), \
+        f"differ at {np.argwhere(a != b)[:5]}"
+
+
+OUT_CASES = {
+    "neg": lambda x, y, **o: ember.neg(x, **o),
+    "abs": lambda x, y, **o: ember.abs(x, **o),
+    "floor": lambda x, y, **o: ember.floor(x, **o),
+    "sqrt": lambda x, y, **o: ember.sqrt(x, **o),
+    "exp": lambda x, y, **o: ember.exp(x, **o),  # a NumPy ufunc writing into out
+    "sin": lambda x, y, **o: ember.sin(x, **o),
+    "add": lambda x, y, **o: ember.add(x, y, **o),
+    "add.scalar": lambda x, y, **o: ember.add(x, 1.5, **o),
+    "add.alpha": lambda x, y, **o: ember.add(x, y, alpha=0.3, **o),
+    "sub": lambda x, y, **o: ember.sub(x, y, **o),
+    "sub.alpha": lambda x, y, **o: ember.sub(x, y, alpha=-2.5, **o),
+    "mul": lambda x, y, **o: ember.mul(x, y, **o),
+    "div": lambda x, y, **o: ember.div(x, y, **o),
+    "div.trunc": lambda x, y, **o: ember.div(x, y, rounding_mode="trunc", **o),
+    "div.floor": lambda x, y, **o: ember.div(x, y, rounding_mode="floor", **o),
+    "maximum": lambda x, y, **o: ember.maximum(x, y, **o),
+    "fmin": lambda x, y, **o: ember.fmin(x, y, **o),
+    "remainder": lambda x, y, **o: ember.remainder(x, y, **o),
+    "clamp": lambda x, y, **o: ember.clamp(x, -1.0, 0.5, **o),
+    "clamp.min": lambda x, y, **o: ember.clamp(x, min=-0.5, **o),
+    "clamp.max": lambda x, y, **o: ember.clamp(x, max=0.25, **o),
+    "lerp": lambda x, y, **o: ember.lerp(x, y, 0.3, **o),
+    "lerp.tensor": lambda x, y, **o: ember.lerp(x, y, y.abs().clamp(0, 1), **o),
+    "addcmul": lambda x, y, **o: ember.addcmul(x, y, x, value=0.5, **o),
+    "addcdiv": lambda x, y, **o: ember.addcdiv(x, y, x, value=-2.0, **o),
+}
+
+
+def _kernels():
+    return build.compiler()[0] is not None and not disabled()
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+@pytest.mark.parametrize("case", sorted(OUT_CASES))
+def test_out_equals_out_of_place(case, dtype, monkeypatch):
+    f = OUT_CASES[case]
+    x, y = _rand(0, dtype), _rand(1, dtype)
+    ref = f(x, y)
+    out = ember.empty(SHAPE, dtype=dtype)
+    v0 = out._version
+    if _kernels():  # the direct write, not a result copied in afterwards
+        from ember._ops import core, elementwise
+
+        def no_copy(*a, **k):
+            raise AssertionError("the result was copied into out")
+
+        monkeypatch.setattr(elementwise, "write_out", no_copy)
+        monkeypatch.setattr(core, "write_out", no_copy)
+    r = f(x, y, out=out)
+    assert r is out
+    _same(out, ref)
+    assert out._version == v0 + 1
+
+
+INPLACE_CASES = {
+    "neg_": (lambda x, y: x.neg_(), lambda x, y: x.neg()),
+    "add_": (lambda x, y: x.add_(y), lambda x, y: x + y),
+    "add_.alpha": (lambda x, y: x.add_(y, alpha=-0.1), lambda x, y: ember.add(x, y, alpha=-0.1)),
+    "sub_.alpha": (lambda x, y: x.sub_(y, alpha=3), lambda x, y: ember.sub(x, y, alpha=3)),
+    "mul_": (lambda x, y: x.mul_(y), lambda x, y: x * y),
+    "div_.trunc": (lambda x, y: x.div_(y, rounding_mode="trunc"),
+                   lambda x, y: ember.div(x, y, rounding_mode="trunc")),
+    "maximum_": (lambda x, y: x.maximum_(y) if hasattr(x, "maximum_") else None,
+                 lambda x, y: ember.maximum(x, y)),
+    "fmod_": (lambda x, y: x.fmod_(y), lambda x, y: ember.fmod(x, y)),
+    "clamp_min_": (lambda x, y: x.clamp_min_(0.5), lambda x, y: x.clamp_min(0.5)),
+    "clamp_max_": (lambda x, y: x.clamp_max_(-0.5), lambda x, y: x.clamp_max(-0.5)),
+    "clamp_min_.tensor": (lambda x, y: x.clamp_min_(y), lambda x, y: x.clamp_min(y)),
+    "lerp_": (lambda x, y: x.lerp_(y, 0.7), lambda x, y: ember.lerp(x, y, 0.7)),
+    "addcmul_": (lambda x, y: x.addcmul_(y, y, value=0.1),
+                 lambda x, y: ember.addcmul(x, y, y, value=0.1)),
+    "addcdiv_": (lambda x, y: x.addcdiv_(y, x), lambda x, y: ember.addcdiv(x, y, x)),
+    "copy_": (lambda x, y: x.copy_(y), lambda x, y: y.clone()),
+    "fill_": (lambda x, y: x.fill_(-1.25), lambda x, y: ember.full_like(x, -1.25)),
+}
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+@pytest.mark.parametrize("case", sorted(INPLACE_CASES))
+def test_inplace_equals_out_of_place(case, dtype):
+    f_, f = INPLACE_CASES[case]
+    x, y = _rand(2, dtype), _rand(3, dtype)
+    ref = f(x, y)
+    v0 = x._version
+    if f_(x, y) is None:
+        pytest.skip("no such method")
+    _same(x, ref)
+    assert x._version == v0 + 1
+
+
+@pytest.mark.parametrize("dtype", [ember.int32, ember.int64])
+def test_integer_inplace_and_out(dtype):
+    x = _rand(4, dtype, lo=-1000, hi=1000)
+    y = _rand(5, dtype, lo=-1000, hi=1000)
+    ref = x + y * 3
+    x.add_(y, alpha=3)
+    _same(x, ref)
+    ref = x.clamp_min(-7)
+    x.clamp_min_(-7)
+    _same(x, ref)
+    out = ember.empty(SHAPE, dtype=dtype)
+    ember.maximum(x, y, out=out)
+    _same(out, ember.maximum(x, y))
+    x.fill_(-3)
+    assert bool((x == -3).all())
+
+
+def test_comparison_into_bool_out_and_refused_into_float_self():
+    x, y = _rand(6), _rand(7)
+    out = ember.empty(SHAPE, dtype=ember.bool)
+    ember.lt(x, y, out=out)
+    _same(out, x < y)
+    z = x.clone()
+    z.lt_(y)  # a bool result cast back into float32 (the general path)
+    _same(z, (x < y).float())
+
+
+def test_general_path_cases_keep_their_semantics():
+    x32, x64 = _rand(8), _rand(9, ember.float64)
+    # a result cast into an out of another dtype
+    out = ember.empty(SHAPE, dtype=ember.float64)
+    ember.add(x32, x32, out=out)
+    _same(out, (x32 + x32).double())
+    # mixed operand dtypes in place: promoted, then cast back into self
+    z = x32.clone()
+    z.add_(x64)
+    _same(z, (x32.double() + x64).float())
+    # a 0-dim tensor of another dtype does not promote (PyTorch's rule, not NumPy's)
+    z = x32.clone()
+    z.mul_(ember.tensor(1.1, dtype=ember.float64))
+    _same(z, x32 * ember.tensor(1.1, dtype=ember.float64))
+    # broadcasting a smaller operand
+    row = _rand(10, shape=(512,))
+    z = x32.clone()
+    z.clamp_min_(row)
+    _same(z, x32.clamp_min(row))
+    # a non-contiguous destination
+    t = _rand(11, shape=(512, 513)).t()
+    ref = t.clone().clamp_max(0.0)
+    t.clamp_max_(0.0)
+    _same(t.contiguous(), ref)
+    outT = ember.empty((512, 513)).t()
+    ember.sub(x32, 2.0, out=outT)
+    _same(outT.contiguous(), x32 - 2.0)
+
+
+def test_overlapping_destination_is_not_written_early():
+    base = _rand(12, shape=(600_000,))
+    ref = base[:-1] + base[1:]
+    z = base.clone()
+    z[:-1].add_(z[1:])
+    _same(z[:-1], ref)
+    z = base.clone()
+    ember.maximum(z[1:], z[:-1], out=z[:-1])
+    _same(z[:-1], ember.maximum(base[1:], base[:-1]))
+
+
+def test_errors_are_the_general_paths():
+    x = _rand(13).requires_grad_()
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        x.clamp_min_(0.0)
+    with pytest.raises(RuntimeError, match="out="):
+        ember.add(x, 1.0, out=ember.empty(SHAPE))
+    with pytest.raises(RuntimeError, match="out="):
+        ember.add(_rand(14), 1.0, out=ember.empty(SHAPE, requires_grad=True))
+    e = _rand(15, shape=(1, 600_000)).expand(2, 600_000)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        e.add_(1.0)
+    xi = _rand(16, ember.int32, lo=-5, hi=5)
+    with pytest.raises(RuntimeError):
+        xi.addcdiv_(xi, xi)
+
+
+def test_inplace_on_a_graph_records_the_gradient():
+    x = _rand(17).requires_grad_()
+    y = x * 1.0
+    y.clamp_min_(0.0)
+    y.lerp_(ember.zeros(SHAPE), 0.25)
+    y.sum().backward()
+    xd = x.detach()
+    expect = (xd >= 0).float() * 0.75
+    _same(x.grad, expect)
+
+
+def test_under_a_dispatch_mode_the_general_path_runs():
+    from ember._ops.core import DispatchMode
+
+    seen = []
+
+    class Log(DispatchMode):
+        def __ember_dispatch__(self, op, inputs, params, run):
+            seen.append(op.name)
+            return run(inputs, params)
+
+    x = _rand(18)
+    with Log():
+        x.clamp_min_(0.0)
+        ember.add(x, x, out=ember.empty(SHAPE))
+    assert "copy_" in seen and "add" in seen, seen  # the op and its write, both seen

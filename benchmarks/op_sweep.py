@@ -30,9 +30,17 @@ Usage::
     python benchmarks/op_sweep.py --only 'cdist|conv' --rounds 3   # a subset (regex)
     python benchmarks/op_sweep.py --lib ember --json --only add    # one worker process
     python benchmarks/op_sweep.py --quick                  # a check that every case runs
+    python benchmarks/op_sweep.py --sizes 1e6 --only ':(inplace|out=)$'  # the variants only
+    python benchmarks/op_sweep.py --no-variants            # forward / backward cases only
 
-A full run (3 rounds, both sizes) takes about 6-9 minutes on two cores; ``--quick`` (one
-round, one short batch per case) about 1-2 minutes.
+In-place and ``out=`` variants (``--variants``, the default; ``--no-variants`` leaves them
+out): see NOTE [ In-place and out= variants ] below. They are their own cases
+(``NAME_@SIZE:inplace``, ``NAME@SIZE:out=``), summarised and tabled apart from the forward and
+forward + backward figures, which stay computed as before.
+
+A full run (3 rounds, both sizes) takes about 6-9 minutes on two cores without the variants;
+they add about 5 s per worker process and size (~225 cases at 1e6); ``--quick`` (one round,
+one short batch per case) about 1-2 minutes.
 """
 
 from __future__ import annotations
@@ -425,7 +433,7 @@ def worker(a):
                 mod.set_num_threads(a.threads)
     warnings.simplefilter("ignore")
     only = re.compile(a.only) if a.only else None
-    times, skips = {}, {}
+    times, skips, hows = {}, {}, {}
     for size in a.sizes.split(","):
         target = SIZES[size]
         cases = []
@@ -442,16 +450,17 @@ def worker(a):
                 x, args, kw = ins
                 return info.op(mod, x, *args, **kw)
 
-            cases.append((name, fn, sample, modes))
+            cases.append((name, fn, sample, modes, info))
         for name, (f, arrs) in _extras(target).items():
             def fn(ins, f=f):
                 return f(mod, F, *ins)
 
             grad = name not in NO_GRAD and any(x.dtype.kind == "f" for x in arrs)
-            cases.append((name, fn, list(arrs), ("fwd", "fwd+bwd") if grad else ("fwd",)))
+            cases.append((name, fn, list(arrs), ("fwd", "fwd+bwd") if grad else ("fwd",),
+                          None))
         refuse_duplicate_names([name for name, *_ in cases])
         gc.collect()  # once per size: a full collection costs ~0.1 s with torch loaded
-        for name, fn, raw, modes in cases:
+        for name, fn, raw, modes, _info in cases:
             for m in modes:
                 case = f"{name}@{size}:{m}"
                 if only and not only.search(case):
@@ -463,12 +472,277 @@ def worker(a):
                     skips[case] = str(e)
                 except Exception as e:  # noqa: BLE001 - reported per case, never hidden
                     skips[case] = f"{a.lib}: {type(e).__name__}: {str(e)[:160]}"
+        if a.variants:  # after the size's forward cases, on the same scaled samples
+            _time_variants(mod, a, size, target, cases, only, times, skips, hows)
     print("SKIPS " + json.dumps(skips), file=sys.stderr)
+    print("HOWS " + json.dumps(hows), file=sys.stderr)
     if a.json:
         print(json.dumps(times))
     else:
         for k, v in times.items():
             print(f"{k:50s} {v * 1e6:12.2f} us")
+
+
+# ============================================================================ variants
+# NOTE [ In-place and out= variants ]
+# Users call the in-place methods (x.add_(y), x.clamp_min_(0.5)) and out= (add(a, b, out=o))
+# as much as the functions, and they take other code paths, so the sweep times them too,
+# generated from the table so that coverage follows it:
+#
+# * ``NAME_@SIZE:inplace``: every entry (on its scaled sample) whose input is a tensor and
+#   whose Tensor has the method ``<fn>_``, called as ``x.<fn>_(*args, **kwargs)``.
+#   PyTorch decides what exists: a method PyTorch lacks is no case at all (the torch
+#   worker generates nothing, the driver drops the ember worker's "no method" note), one
+#   ember lacks is a case skipped with "ember: no Tensor.<fn>_". Calls PyTorch refuses are
+#   skipped with the reason before timing: a result bigger than the input (broadcasting)
+#   or of a higher dtype category (a float result into an integer tensor); a call that
+#   changes the input's shape (transpose_, unsqueeze_: view ops) is skipped too, since
+#   repeated calls compound. Any other error is the case's skip reason, as elsewhere.
+# * ``NAME@SIZE:out=``: every entry whose function takes ``out=``: called once without it
+#   to learn the result's shapes and dtypes, then timed with a preallocated ``out`` (a
+#   tuple for several results). Which functions take it is found by calling: a TypeError
+#   from the call with out= (the one without worked) means "does not take it" (no case for
+#   PyTorch, a skip for ember); a call that fails even without out= is no case either (its
+#   forward case reports the error). The table's ``supports_out`` flag is not consulted,
+#   so a gap in it leaves no gap here.
+# * hand-written in-place extras for methods outside the table (``variant_extras``):
+#   copy_ (same dtype, and from float64), fill_, zero_, and masked_fill_ if the table
+#   lacks it.
+#
+# Repeated in-place calls drift (x.mul_(y) overflows, x.exp_() reaches inf, x.sqrt_()
+# converges to 1), and special values take other (often faster) paths; a fresh copy per
+# call inside the timing would dominate it. What is done: the tensor is reset from a saved
+# copy before every batch, outside the timed region, and the calls of one batch run on the
+# same tensor, in place. After each batch the tensor is
+# checked: if it holds more special values (zeros, infinities, NaN, subnormals) than after
+# a single call (0.1% slack), the values drifted to where the op's speed may differ, and
+# the case is timed again with a reset before every call, each call timed alone (timer
+# overhead ~0.1 us per call, the same for both frameworks). The method used is reported per
+# case ("batch" or "each"). Integer and bool tensors are not checked (drift there only
+# wraps or saturates values, which does not change the work). Limits: the check sees the
+# batch's end state only (values that pass through subnormals and come back are missed),
+# and growth within the normal range (add_ adds y n times) is accepted as harmless.
+#
+# Both variants time the forward call only; the forward / forward + backward summary lines
+# and tables do not include them.
+VARIANT_MODES = ("inplace", "out=")
+
+
+def variant_extras(target):
+    """Hand-written in-place cases: name -> (call(x, *others), [arrays]); x is arrays[0]."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    cols = 1000 if target >= 100_000 else 32
+    shape = (max(1, target // cols), cols)
+
+    def r(dtype=np.float32):
+        return rng.standard_normal(shape).astype(dtype)
+
+    return {
+        "copy_": (lambda x, y: x.copy_(y), [r(), r()]),
+        "copy_.from_float64": (lambda x, y: x.copy_(y), [r(), r(np.float64)]),
+        "fill_": (lambda x: x.fill_(1.5), [r()]),
+        "zero_": (lambda x: x.zero_(), [r()]),
+        "masked_fill_": (lambda x, m: x.masked_fill_(m, 0.5), [r(), r() > 0]),
+    }
+
+
+class _Absent(_Skip):
+    """This framework has no such variant (no method, no out=)."""
+
+
+def _kind(t, mod):
+    """0 bool, 1 integer, 2 floating, 3 complex: PyTorch's in-place cast order."""
+    if t.dtype == mod.bool:
+        return 0
+    if t.is_complex():
+        return 3
+    return 2 if t.is_floating_point() else 1
+
+
+def _special_count(t):
+    """Elements whose values take other paths (zeros, subnormals, infinities, NaN); None
+    for integer and bool tensors."""
+    import numpy as np
+
+    a = t.numpy()
+    if a.dtype.kind not in "fc":
+        return None
+    mag = np.abs(a)
+    # NaN, zeros and subnormals fail the comparison; infinities pass it and are added
+    return int(np.count_nonzero(~(mag >= np.finfo(a.dtype).tiny))
+               + np.count_nonzero(np.isinf(mag)))
+
+
+def _conv(mod):
+    import numpy as np
+
+    def conv(a):
+        return getattr(mod, a.name) if isinstance(a, np.dtype) else mod.from_numpy(a.copy())
+    return conv
+
+
+def _inplace_case(mod, method, call, x, result):
+    """(call, reset, healthy) for timing ``call`` in place on ``x``; _Skip if invalid."""
+    if not isinstance(result, mod.Tensor):
+        raise _Skip("the op returns several results: no in-place form")
+    if tuple(result.shape) != tuple(x.shape):
+        if result.numel() > x.numel():
+            raise _Skip(f"in-place invalid: the result {tuple(result.shape)} is bigger than "
+                        f"the input {tuple(x.shape)} (broadcasting)")
+        raise _Skip(f"{method} changes the input's shape {tuple(x.shape)} -> "
+                    f"{tuple(result.shape)} in place (a view op): repeated calls compound")
+    if _kind(result, mod) > _kind(x, mod):
+        raise _Skip(f"in-place invalid: a {result.dtype} result cannot be written into a "
+                    f"{x.dtype} input")
+    saved = x.clone()
+    base = None
+
+    def reset():
+        x.copy_(saved)
+
+    def healthy():
+        n = _special_count(x)
+        return n is None or n <= base + max(1, x.numel() // 1000)
+
+    reset()
+    call()  # one call: the state the check compares against; also the validity check
+    base = _special_count(x)
+    return call, reset, healthy
+
+
+def _timeit_inplace(call, reset, healthy, batch_s, repeat):
+    """(median seconds per call, "batch" or "each"): NOTE [ In-place and out= variants ]."""
+    clock = time.perf_counter
+
+    def batch(n):
+        reset()
+        t0 = clock()
+        for _ in range(n):
+            call()
+        dt = clock() - t0
+        return dt if healthy() else None
+
+    def each(n):
+        dt = 0.0
+        for _ in range(n):
+            reset()
+            t0 = clock()
+            call()
+            dt += clock() - t0
+        return dt
+
+    for how, run in (("batch", batch), ("each", each)):
+        n = 1
+        while True:
+            dt = run(n)
+            if dt is None or dt >= batch_s or n >= 1 << 16:
+                break
+            n = min(1 << 16, max(n * 2, int(n * batch_s / max(dt, 1e-9) * 1.1)))
+        times = [] if dt is None else [dt / n]
+        while dt is not None and len(times) < repeat:
+            dt = run(n)
+            if dt is not None:
+                times.append(dt / n)
+        if dt is not None:
+            return statistics.median(times), how
+    raise AssertionError("unreachable: 'each' never drifts")
+
+
+def _variant_cases(mod, lib, size, target, cases):
+    """(key, setup) for every variant case of one size; setup() -> a timing closure."""
+    import numpy as np
+
+    out = []
+    taken = set()
+    for name, _fn, raw, _modes, info in cases:
+        if info is None:  # the nn extras: no variants
+            continue
+        fn = info.fn_name
+        rest = name[len(fn):]
+        method = fn + "_"
+        if isinstance(raw[0], np.ndarray):
+            key = f"{method}{rest}@{size}:inplace"
+            taken.add(method + rest)
+            out.append((key, lambda info=info, raw=raw, method=method:
+                        _table_inplace(mod, lib, info, raw, method)))
+        out.append((f"{name}@{size}:out=", lambda info=info, raw=raw:
+                    _table_out(mod, lib, info, raw)))
+    for name, (call, arrs) in variant_extras(target).items():
+        if name not in taken:  # "if absent": the table's own case wins
+            out.append((f"{name}@{size}:inplace", lambda call=call, arrs=arrs, name=name:
+                        _extra_inplace(mod, lib, call, arrs, name)))
+    refuse_duplicate_names([k for k, _ in out])
+    return out
+
+
+def _table_inplace(mod, lib, info, raw, method):
+    if not hasattr(mod.Tensor, method):
+        raise _Absent(f"{lib}: no Tensor.{method}")
+    if not info.method:
+        raise _Skip("the table's call is not the method form: its arguments need not map "
+                    f"onto Tensor.{method}")
+    if "test_variants" in info.skips:
+        raise _Skip(info.skips["test_variants"])
+    x, args, kw = _map(raw, _conv(mod))
+    result = info.op(mod, x, *args, **kw)
+    return _inplace_case(mod, method, lambda: getattr(x, method)(*args, **kw), x, result)
+
+
+def _extra_inplace(mod, lib, call, arrs, name):
+    method = name.split(".")[0]
+    if not hasattr(mod.Tensor, method):
+        raise _Absent(f"{lib}: no Tensor.{method}")
+    x, *others = _map(list(arrs), _conv(mod))
+    saved = x.clone()  # the functional result: one call on a copy
+    result = call(saved, *others)
+    return _inplace_case(mod, method, lambda: call(x, *others), x, result)
+
+
+def _table_out(mod, lib, info, raw):
+    x, args, kw = _map(raw, _conv(mod))
+    if "out" in kw:
+        raise _Skip("the sample passes out= itself")
+    try:
+        result = info.op(mod, x, *args, **kw)
+    except Exception as e:  # noqa: BLE001 - the forward case reports it; here it only
+        # means whether out= exists is unknown: PyTorch's worker makes no case of it
+        raise _Absent(f"{lib}: the call fails without out= ({type(e).__name__}: "
+                      f"{str(e)[:100]})") from None
+    if isinstance(result, mod.Tensor):
+        o = mod.empty(tuple(result.shape), dtype=result.dtype)
+    elif isinstance(result, (tuple, list)) and result and all(
+            isinstance(r, mod.Tensor) for r in result):
+        o = tuple(mod.empty(tuple(r.shape), dtype=r.dtype) for r in result)
+    else:  # a Python value (equal, is_nonzero): nowhere to write it
+        raise _Absent(f"{lib}: returns {type(result).__name__}, not tensors: no out= form")
+    try:
+        info.op(mod, x, *args, out=o, **kw)
+    except TypeError as e:  # the same call without out= worked: out= is what is refused
+        # (PyTorch's message may name another argument: _foreach_sub's overloads)
+        raise _Absent(f"{lib}: no out= ({str(e)[:120]})") from None
+    return lambda: info.op(mod, x, *args, out=o, **kw)
+
+
+def _time_variants(mod, a, size, target, cases, only, times, skips, hows):
+    """Time the variant cases of one size into ``times``/``skips``/``hows`` (the worker's)."""
+    for key, setup in _variant_cases(mod, a.lib, size, target, cases):
+        if only and not only.search(key):
+            continue
+        try:
+            made = setup()
+            if isinstance(made, tuple):  # in place: (call, reset, healthy)
+                times[key], hows[key] = _timeit_inplace(*made, a.batch_ms / 1e3, a.repeat)
+            else:
+                times[key] = _timeit(made, a.batch_ms / 1e3, a.repeat)
+        except _Absent as e:
+            if a.lib != "torch":  # PyTorch decides what exists; the driver drops the rest
+                skips[key] = str(e)
+        except _Skip as e:
+            skips[key] = str(e)
+        except Exception as e:  # noqa: BLE001 - reported per case, never hidden
+            skips[key] = f"{a.lib}: {type(e).__name__}: {str(e)[:160]}"
 
 
 # ============================================================================ driver
@@ -482,14 +756,18 @@ def _run_process(lib, a):
            "--threads", str(a.threads)]
     if a.only:
         cmd += ["--only", a.only]
+    if not a.variants:
+        cmd += ["--no-variants"]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if p.returncode:
         raise SystemExit(f"{lib} worker failed:\n{p.stderr[-3000:]}")
-    skips = {}
+    skips, hows = {}, {}
     for line in p.stderr.splitlines():
         if line.startswith("SKIPS "):
             skips = json.loads(line[6:])
-    return json.loads(p.stdout.strip().splitlines()[-1]), skips
+        elif line.startswith("HOWS "):
+            hows = json.loads(line[5:])
+    return json.loads(p.stdout.strip().splitlines()[-1]), skips, hows
 
 
 def _fmt(s):
@@ -549,17 +827,90 @@ def markdown(rows, meta):
     return "\n".join(lines) + "\n"
 
 
+def is_variant(case):
+    """Whether ``case`` (NAME@SIZE:MODE) is an in-place or out= variant."""
+    return case.rsplit(":", 1)[-1] in VARIANT_MODES
+
+
+def pytorch_has(samples, skips, labels=("ember", "torch")):
+    """Drop, in place, the variant cases PyTorch's worker did not generate.
+
+    PyTorch decides which variants exist (NOTE [ In-place and out= variants ]): its worker
+    generates no case for a method or ``out=`` it lacks, while ember's records its own
+    lacks as skips, so a variant case with neither a time nor a skip from PyTorch is one
+    PyTorch does not have. Cases that are not variants are kept whatever happened.
+
+    Args:
+        samples: per label, case -> list of seconds (one per round).
+        skips: per label, case -> reason.
+        labels: (ember's label, PyTorch's label).
+
+    Example:
+        >>> s = {"ember": {"t_@1e3:inplace": [1.0]}, "torch": {}}
+        >>> k = {"ember": {}, "torch": {}}
+        >>> pytorch_has(s, k)
+        >>> s
+        {'ember': {}, 'torch': {}}
+    """
+    peer = labels[1]
+    for lb in labels:
+        for d in (samples[lb], skips[lb]):
+            for case in [c for c in d if is_variant(c)]:
+                if case not in samples[peer] and case not in skips[peer]:
+                    del d[case]
+
+
+def variant_markdown(rows, meta):
+    """The variants' summary lines, worst list and table ("" when there are none)."""
+    if not rows:
+        return ""
+    lines = ["## In-place and out= variants", "",
+             "Forward calls only; NOTE [ In-place and out= variants ] in op_sweep.py. "
+             "Timing: batch = repeated in place, reset before each batch; each = reset "
+             "before every call, each call timed alone (the values drifted when repeated).",
+             ""]
+    for size in meta["sizes"]:
+        for mode in VARIANT_MODES:
+            rs = [r["ratio"] for c, r in rows.items() if "ratio" in r
+                  and c.endswith(f"@{size}:{mode}")]
+            if rs:
+                over = sum(x > 2 for x in rs)
+                lines.append(f"- {size} {mode}: {len(rs)} cases, median ember/PyTorch "
+                             f"{statistics.median(rs):.2f}, {over} over 2x, worst "
+                             f"{max(rs):.2f}")
+    worst = sorted(((r["ratio"], c) for c, r in rows.items() if "ratio" in r), reverse=True)
+    lines += ["", "Worst 25 variants by ratio:", "", "| case | ratio |", "|---|---|"]
+    lines += [f"| {c} | {x:.2f} |" for x, c in worst[:25]]
+    lines += ["", "| case | ember median (min-max) | PyTorch median (min-max) | ember / PyTorch "
+              "| verdict | timing (ember, PyTorch) |", "|---|---|---|---|---|---|"]
+    for case, r in rows.items():
+        cells = []
+        for lb in ("ember", "torch"):
+            v = r[lb]
+            cells.append(f"{_fmt(v['median'])} ({_fmt(v['min'])}-{_fmt(v['max'])})"
+                         if "median" in v else f"skipped: {v['skipped']}".replace("|", "/"))
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
+        how = r.get("timing", {})
+        lines.append(f"| {case} | {cells[0]} | {cells[1]} | {ratio} | "
+                     f"{r.get('verdict', '-')} | {how.get('ember', '-')}, "
+                     f"{how.get('torch', '-')} |")
+    return "\n".join(lines) + "\n"
+
+
 def driver(a):
     labels = ("ember", "torch")
     samples = {lb: {} for lb in labels}
     skips = {lb: {} for lb in labels}
+    hows = {lb: {} for lb in labels}
     t0 = time.time()
     for rnd in range(a.rounds):
         for lb in (labels if rnd % 2 == 0 else labels[::-1]):
-            ts, sk = _run_process(lb, a)
+            ts, sk, hw = _run_process(lb, a)
             for case, t in ts.items():
                 samples[lb].setdefault(case, []).append(t)
             skips[lb].update(sk)
+            for case, h in hw.items():
+                hows[lb].setdefault(case, set()).add(h)
         print(f"round {rnd + 1}/{a.rounds} done after {time.time() - t0:.0f} s",
               file=sys.stderr)
     try:
@@ -571,17 +922,29 @@ def driver(a):
               f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
               f"{load}, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}, "
               f"{time.time() - t0:.0f} s")
+    pytorch_has(samples, skips, labels)
     rows = summarise(samples, skips, labels)
+    for case, r in rows.items():
+        if is_variant(case):
+            r["timing"] = {lb: "/".join(sorted(hows[lb].get(case, ()))) or "-"
+                           for lb in labels}
     meta = {"header": header, "sizes": a.sizes.split(","), "rounds": a.rounds,
-            "threads": a.threads}
-    md = markdown(rows, meta)
+            "threads": a.threads, "variants": a.variants}
+    main_rows = {c: r for c, r in rows.items() if not is_variant(c)}
+    md = markdown(main_rows, meta)
+    vmd = variant_markdown({c: r for c, r in rows.items() if is_variant(c)}, meta)
     if a.out_json:
         with open(a.out_json, "w") as f:
             json.dump({"meta": meta, "cases": rows}, f, indent=1)
     if a.out_md:
         with open(a.out_md, "w") as f:
-            f.write(md)
-    print(md if not a.out_md else md.split("\n| case | ember")[0])
+            f.write(md + ("\n" + vmd if vmd else ""))
+    if a.out_md:
+        print(md.split("\n| case | ember")[0])
+        if vmd:
+            print(vmd.split("\n| case | ember")[0])
+    else:
+        print(md + ("\n" + vmd if vmd else ""))
 
 
 def main(argv=None):
@@ -597,6 +960,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
                     help="one round, one 0.2 ms batch per case: checks that cases run")
+    ap.add_argument("--variants", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time the in-place (x.add_(y)) and out= (add(a, b, out=o)) "
+                         "variants of the table's ops (default: on)")
     ap.add_argument("--out-json", default=None)
     ap.add_argument("--out-md", default=None)
     a = ap.parse_args(argv)

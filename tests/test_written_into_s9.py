@@ -54,6 +54,13 @@ OUT_CASES = {
     "lerp.tensor": lambda x, y, **o: ember.lerp(x, y, y.abs().clamp(0, 1), **o),
     "addcmul": lambda x, y, **o: ember.addcmul(x, y, x, value=0.5, **o),
     "addcdiv": lambda x, y, **o: ember.addcdiv(x, y, x, value=-2.0, **o),
+    "round": lambda x, y, **o: ember.round(x, **o),
+    "outer": lambda x, y, **o: ember.outer(x, y, **o),
+    "round.decimals": lambda x, y, **o: ember.round(x, decimals=2, **o),
+    "round.negdecimals": lambda x, y, **o: ember.round(x * 100, decimals=-1, **o),
+    "sgn": lambda x, y, **o: ember.sgn(x, **o),
+    "nan_to_num": lambda x, y, **o: ember.nan_to_num(x, posinf=7.0, **o),
+    "clamp.tensors": lambda x, y, **o: ember.clamp(x, y, y.abs(), **o),
 }
 
 
@@ -66,17 +73,20 @@ def _kernels():
 def test_out_equals_out_of_place(case, dtype, monkeypatch):
     f = OUT_CASES[case]
     x, y = _rand(0, dtype), _rand(1, dtype)
+    if case == "outer":
+        x, y = x[0], y[1]
     ref = f(x, y)
-    out = ember.empty(SHAPE, dtype=dtype)
+    out = ember.empty(ref.shape, dtype=dtype)
     v0 = out._version
     if _kernels():  # the direct write, not a result copied in afterwards
-        from ember._ops import core, elementwise
+        from ember._ops import blas, core, elementwise
 
         def no_copy(*a, **k):
             raise AssertionError("the result was copied into out")
 
         monkeypatch.setattr(elementwise, "write_out", no_copy)
         monkeypatch.setattr(core, "write_out", no_copy)
+        monkeypatch.setattr(blas, "write_out", no_copy)
     r = f(x, y, out=out)
     assert r is out
     _same(out, ref)
@@ -102,6 +112,13 @@ INPLACE_CASES = {
                  lambda x, y: ember.addcmul(x, y, y, value=0.1)),
     "addcdiv_": (lambda x, y: x.addcdiv_(y, x), lambda x, y: ember.addcdiv(x, y, x)),
     "copy_": (lambda x, y: x.copy_(y), lambda x, y: y.clone()),
+    "round_": (lambda x, y: x.round_(), lambda x, y: x.round()),
+    "round_.decimals": (lambda x, y: x.round_(decimals=1), lambda x, y: x.round(decimals=1)),
+    "sgn_": (lambda x, y: x.sgn_(), lambda x, y: x.sgn()),
+    "lt_": (lambda x, y: x.lt_(y), lambda x, y: (x < y).to(x.dtype)),
+    "eq_.scalar": (lambda x, y: x.eq_(0.0), lambda x, y: (x == 0.0).to(x.dtype)),
+    "clamp_.tensors": (lambda x, y: x.clamp_(y, y.abs()), lambda x, y: x.clamp(y, y.abs())),
+    "clamp_.tensor_min": (lambda x, y: x.clamp_(min=y), lambda x, y: x.clamp(min=y)),
     "fill_": (lambda x, y: x.fill_(-1.25), lambda x, y: ember.full_like(x, -1.25)),
 }
 
@@ -132,6 +149,9 @@ def test_integer_inplace_and_out(dtype):
     out = ember.empty(SHAPE, dtype=dtype)
     ember.maximum(x, y, out=out)
     _same(out, ember.maximum(x, y))
+    ref = (x >= y).to(dtype)
+    x.ge_(y)
+    _same(x, ref)
     x.fill_(-3)
     assert bool((x == -3).all())
 

@@ -299,8 +299,14 @@ def outer(input, vec2, *, out=None):
         bad, which = (input, "self") if input._data.ndim != 1 else (vec2, "vec2")
         raise RuntimeError(f"outer: Expected 1-D argument {which}, but got "
                            f"{bad._data.ndim}-D")
-    r = input.unsqueeze(1) * vec2  # PyTorch's composite: its node keeps input's view and vec2
-    return write_out("outer", out, r) if out is not None else r
+    col = input.unsqueeze(1)
+    if out is not None:
+        from ember._ops.elementwise import _into
+
+        if _into(out, "mul", (col, vec2)):
+            return out  # NOTE [ Results written where they belong ]
+        return write_out("outer", out, col * vec2)
+    return col * vec2  # PyTorch's composite: its node keeps input's view and vec2
 
 
 FUNCTIONS["ger"] = METHODS["ger"] = outer

@@ -614,8 +614,35 @@ def round(input, *, decimals=0, out=None):
     if d.dtype.kind in _INTLIKE:
         if decimals != 0:
             raise _not_implemented("round", d.dtype)
+    elif out is not None and out.__class__ is Tensor and _into(out, *_round_args(input,
+                                                                                decimals)):
+        return out  # NOTE [ Results written where they belong ]
     r = apply(_round0, (input,), (int(decimals),))
     return write_out("round", out, r) if out is not None else r
+
+
+def _round_args(x, decimals):
+    """(THREADED key, operands) of round's kernel (_round_fwd's, for float ``x``)."""
+    if not decimals:
+        return "round", (x,)
+    if decimals > 0:
+        return "round_dec", (x, 10.0 ** decimals)
+    return "round_negdec", (x, 10.0 ** -decimals)
+
+
+_round_general_ = METHODS["round_"]
+
+
+def round_(self, *, decimals=0):
+    """In-place version of :meth:`round` (NOTE [ Results written where they belong ])."""
+    if decimals.__class__ is int and getattr(self, "_data", None).__class__ is _ndarray and \
+            self._data.dtype.kind == "f" and _into(self, *_round_args(self, decimals)):
+        return self
+    return _round_general_(self, decimals=decimals)
+
+
+round_.__wrapped__ = round
+METHODS["round_"] = round_
 
 
 def _sgn_bwd(ctx, g):
@@ -637,8 +664,26 @@ _sgn_op = OpDef("sgn", lambda x: x / xp.where(x == 0, 1, xp.abs(x)) if x.dtype.k
 def sgn(input, *, out=None):
     if not isinstance(input, Tensor):
         raise TypeError(f"sgn(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if out is not None and out.__class__ is Tensor and input._data.dtype.kind != "c" and \
+            _into(out, "sign", (input,)):
+        return out  # NOTE [ Results written where they belong ]
     r = apply(_sgn_op, (input,))
     return write_out("sgn", out, r) if out is not None else r
+
+
+_sgn_general_ = METHODS["sgn_"]
+
+
+def sgn_(self):
+    """In-place version of :meth:`sgn` (NOTE [ Results written where they belong ])."""
+    if getattr(self, "_data", None).__class__ is _ndarray and self._data.dtype.kind != "c" \
+            and _into(self, "sign", (self,)):
+        return self
+    return _sgn_general_(self)
+
+
+sgn_.__wrapped__ = sgn
+METHODS["sgn_"] = sgn_
 
 
 # =============================================================================== binary
@@ -792,7 +837,10 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
             return inplace_apply(core, name + "_", self, (other,), {})
         d = self._data
         if kmin is not None and d.__class__ is _ndarray and d.size >= kmin and \
-                _into(self, name, (self, other), texpr or opdef.expr):
+                _into(self, name, (self, other), texpr or opdef.expr if not out_bool or
+                      d.dtype.kind == "b" else f"astype({texpr or opdef.expr}, "
+                                                f"'{d.dtype.name}')"):
+            # (a comparison into a non-bool tensor: its bool result cast in the same pass)
             return self  # NOTE [ Results written where they belong ]
         if direct is not None and not MODES and d.__class__ is _ndarray and \
                 d.dtype in _DIRECT_DTYPES and _direct_operand(d, other):
@@ -1729,6 +1777,10 @@ def _clamp_(self, min=None, max=None):
         tensor([-1.0000,  0.5000,  1.0000])
     """
     d = getattr(self, "_data", None)
+    if (min.__class__ is Tensor or max.__class__ is Tensor) and (min is not None or max is not
+                                                                 None) and \
+            _into(self, *_clamp_args(self, min, max)):
+        return self  # tensor bounds (NOTE [ Results written where they belong ])
     if (min is None and max is None) or MODES or d.__class__ is not _ndarray or \
             d.dtype not in _DIRECT_DTYPES or not _clamp_bound(min) or not _clamp_bound(max) or (
                 GRAD.enabled and (self._requires_grad or (
@@ -2026,12 +2078,13 @@ _EQUAL_CHUNK = 1 << 12
 @register(method=True, inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     d = input._data
+    if out is not None and out.__class__ is Tensor and d.__class__ is _ndarray and \
+            d.dtype.kind == "f" and _into(out, "nan_to_num", (input, *_nan_to_num_values(
+                d.dtype, nan, posinf, neginf))):
+        return out  # NOTE [ Results written where they belong ]
     r = None
     if d.__class__ is _ndarray and d.dtype.kind == "f" and d.size >= _KMIN_SLOW:
-        fi = _np.finfo(d.dtype)
-        r = _kernel_for("nan_to_num", d, float(nan),
-                        float(fi.max) if posinf is None else float(posinf),
-                        float(fi.min) if neginf is None else float(neginf))
+        r = _kernel_for("nan_to_num", d, *_nan_to_num_values(d.dtype, nan, posinf, neginf))
         if r is not None and _plain(input):
             r = Tensor._wrap(r)
             return write_out("nan_to_num", out, r) if out is not None else r
@@ -2052,6 +2105,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
         r = xp.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
     r = where(Tensor._wrap(xp.isfinite(d)), input, Tensor._wrap(r))
     return write_out("nan_to_num", out, r) if out is not None else r
+
+
+def _nan_to_num_values(dt, nan, posinf, neginf):
+    """nan_to_num's replacements for float dtype ``dt`` as Python floats (the kernel's)."""
+    fi = _np.finfo(dt)
+    return (float(nan), float(fi.max) if posinf is None else float(posinf),
+            float(fi.min) if neginf is None else float(neginf))
 
 
 # =============================================================================== in-place basics

@@ -127,6 +127,8 @@ SPECIFIC = {
     "column_stack": lambda: ([T(3), T(3, 2)],),
     "hstack": lambda: ([T(3, 1), T(3, 2)],),
     "vstack": lambda: ([T(1, 3), T(2, 3)],),
+    "row_stack": lambda: ([T(1, 3), T(2, 3)],),
+    "dstack": lambda: ([T(2, 3), T(2, 3, seed=1)],),
     "logspace": lambda: (0.0, 2.0, 5),
     "mode": lambda: (I(3, 4, hi=3), 1),
     "aminmax": lambda: (T(3, 4),),

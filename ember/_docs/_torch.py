@@ -1737,6 +1737,8 @@ DOCS = {
             (vector p-norm), ``inf`` or ``-inf``.
         dim: the dimension(s) to take the norm over (default: all elements).
         keepdim: keep each reduced dimension as size 1 (default False).
+        out: a tensor to write the result into (returned; the 5th positional parameter, as
+            in ``torch.norm``).
         dtype: the dtype of the result; the input is cast to it before the operation (default:
             the input's dtype).
 
@@ -1749,6 +1751,25 @@ DOCS = {
         tensor(5.)
         >>> ember.norm(ember.tensor([[1.0, -2.0], [3.0, 0.0]]), p=1, dim=1)
         tensor([3., 3.])
+""",
+    "Tensor.norm": """\
+    A vector or matrix norm of ``self`` (``ember.norm`` without ``out``; ``dtype`` is the
+    4th positional parameter, as in ``torch.Tensor.norm``).
+
+    Args:
+        p: the order: ``'fro'`` (default; the 2-norm of all elements), ``'nuc'``, a number
+            (vector p-norm), ``inf`` or ``-inf``.
+        dim: the dimension(s) to take the norm over (default: all elements).
+        keepdim: keep each reduced dimension as size 1 (default False).
+        dtype: the dtype of the result; the input is cast to it before the operation (default:
+            the input's dtype).
+
+    Returns:
+        A tensor with the reduced dimensions removed (kept as size 1 with ``keepdim``).
+
+    Example:
+        >>> ember.tensor([3.0, 4.0]).norm()
+        tensor(5.)
 """,
     "cumsum": """\
     The cumulative sum of the elements along ``dim``.

@@ -1811,13 +1811,17 @@ METHODS["clamp_"] = METHODS["clip_"] = _clamp_
 
 
 @register(inplace=True)
-def clamp_min(input, min):
+def clamp_min(input, min, *, out=None):
+    if out is not None:
+        return clamp(input, min=min, out=out)
     r = clamp(input, min=min)  # PyTorch's own nodes for clamp_min (NOTE [ Node names ])
     return renamed(renamed(r, _CLAMP, "ClampMinBackward0"), _CLAMP_T, "ClampMinBackward1")
 
 
 @register(inplace=True)
-def clamp_max(input, max):
+def clamp_max(input, max, *, out=None):
+    if out is not None:
+        return clamp(input, max=max, out=out)
     r = clamp(input, max=max)
     return renamed(renamed(r, _CLAMP, "ClampMaxBackward0"), _CLAMP_T, "ClampMaxBackward1")
 

@@ -14,7 +14,7 @@ from ember._ops.elementwise import _threaded
 from ember._ops.shape import _EXPAND, _VIEW
 from ember._tensor import Tensor, _wrap_dim
 from ember import return_types as _return_types
-from ember._ops.outarg import with_out
+from ember._ops.outarg import finish_out, with_out
 from ember.return_types import values_indices
 
 xp = np
@@ -170,6 +170,7 @@ def _(ctx, g):
 
 
 @register
+@with_out("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     d = input._data
     if isinstance(dim, (list, tuple)):
@@ -275,6 +276,7 @@ _ARGMAX = OpDef("argmax", _arg_fwd, None, differentiable=False, onnx="ArgMax",
 
 
 @register
+@with_out("argmax")
 def argmax(input, dim=None, keepdim=False):
     d = input._data
     ax = None if dim is None else _wrap_dim(dim, d.ndim, "argmax")
@@ -282,6 +284,7 @@ def argmax(input, dim=None, keepdim=False):
 
 
 @register
+@with_out("argmin")
 def argmin(input, dim=None, keepdim=False):
     d = input._data
     ax = None if dim is None else _wrap_dim(dim, d.ndim, "argmin")
@@ -537,7 +540,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return apply(_NORM, (x,), (float(ord), axes, keepdim))
 
 
-@register
+@register(function=False)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "fro" or p is None:
         p = 2
@@ -546,6 +549,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
         return linalg.matrix_norm(input, "nuc", dim or (-2, -1), keepdim)
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def _norm_function(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    # torch.norm's signature: ``out`` before ``dtype`` (Tensor.norm has no ``out``)
+    return finish_out("norm", norm(input, p, dim, keepdim, dtype), out)
+
+
+_norm_function.__name__ = _norm_function.__qualname__ = "norm"
+register(_norm_function, name="norm", method=False)
 
 
 def _lse_fwd(x, axes, keepdim):
@@ -735,6 +747,7 @@ def _softmax_input(input, dim, dtype, name):
 
 
 @register
+@with_out("softmax")
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     input, d = _softmax_input(input, dim, dtype, "softmax")
     if input._data.dtype.kind in "biu":  # empty: PyTorch returns it in its own dtype
@@ -743,6 +756,7 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
 
 
 @register
+@with_out("log_softmax")
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     input, d = _softmax_input(input, dim, dtype, "log_softmax")
     if input._data.dtype.kind in "biu":  # empty: PyTorch returns it in its own dtype

@@ -1006,18 +1006,18 @@ for _f in (cat, stack):
 FUNCTIONS["concat"] = FUNCTIONS["concatenate"] = cat
 
 
-def hstack(tensors):
+def hstack(tensors, *, out=None):
     if not tensors:
         raise RuntimeError("hstack expects a non-empty TensorList")
     tensors = [t if t.ndim else t.reshape(1) for t in tensors]
-    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1, out=out)
 
 
-def vstack(tensors):
-    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+def vstack(tensors, *, out=None):
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0, out=out)
 
 
-def dstack(tensors):
+def dstack(tensors, *, out=None):
     ts = []
     for t in tensors:
         if t.ndim == 0:
@@ -1027,7 +1027,7 @@ def dstack(tensors):
         elif t.ndim == 2:
             t = t.unsqueeze(-1)
         ts.append(t)
-    return cat(ts, 2)
+    return cat(ts, 2, out=out)
 
 
 for _f in (hstack, vstack, dstack):

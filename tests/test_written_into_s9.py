@@ -156,6 +156,37 @@ def test_integer_inplace_and_out(dtype):
     assert bool((x == -3).all())
 
 
+@pytest.mark.parametrize("case", ["cat0", "cat1", "stack", "hstack", "vstack"])
+def test_concatenations_into_out(case, monkeypatch):
+    x, y = _rand(20), _rand(21)
+    f = {"cat0": lambda **o: ember.cat([x, y], 0, **o),
+         "cat1": lambda **o: ember.cat([x, y[:, :100].contiguous()], 1, **o),
+         "stack": lambda **o: ember.stack([x, y], 1, **o),
+         "hstack": lambda **o: ember.hstack([x, y], **o),
+         "vstack": lambda **o: ember.vstack([y, x], **o)}[case]
+    ref = f()
+    out = ember.empty(ref.shape)
+    v0 = out._version
+    if _kernels():
+        from ember._ops import core
+
+        def no_copy(*a, **k):
+            raise AssertionError("the result was copied into out")
+
+        monkeypatch.setattr(core, "write_out", no_copy)
+    assert f(out=out) is out
+    _same(out, ref)
+    assert out._version == v0 + 1
+    monkeypatch.undo()
+    # an out that overlaps an operand, or of another dtype: the general path
+    big = ember.zeros(2 * SHAPE[0], SHAPE[1])
+    ember.cat([big[:SHAPE[0]] + 1, x], 0, out=big)
+    _same(big, ember.cat([ember.ones(SHAPE), x], 0))
+    o64 = ember.empty(ref.shape, dtype=ember.float64)
+    f(out=o64)
+    _same(o64, ref.double())
+
+
 def test_comparison_into_bool_out_and_refused_into_float_self():
     x, y = _rand(6), _rand(7)
     out = ember.empty(SHAPE, dtype=ember.bool)

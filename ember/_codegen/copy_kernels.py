@@ -188,18 +188,21 @@ def roll(x, shift, dim):
     return _reorder(x, dim % x.ndim, shift % x.shape[dim], False)
 
 
-def concat(arrays, dim):
+def concat(arrays, dim, out=None):
     """``np.concatenate(arrays, axis=dim)`` by the threaded row copy of NOTE [ Threaded
     concatenation and copies ], or None where it does not apply (not all host NumPy arrays
-    of one dtype, one not C-contiguous, an object dtype, a small result, no compiler): the
-    caller runs NumPy. The shapes must already agree except along ``dim``.
+    of one dtype, one not C-contiguous, an object dtype, a small result, no compiler; an
+    ``out`` that is not a writeable C-contiguous array of the result's shape and dtype, or
+    that shares memory with an operand): the caller runs NumPy. The shapes must already
+    agree except along ``dim``.
 
     Args:
         arrays: the operands, a sequence of NumPy arrays of one dtype and ndim >= 1.
         dim: the dimension to join along (non-negative).
+        out: an array to write the result into, or None for a fresh one.
 
     Returns:
-        A fresh C-contiguous array, or None.
+        The result (``out`` when given), or None.
 
     Example:
         >>> import numpy as np
@@ -227,7 +230,12 @@ def concat(arrays, dim):
     outer = 1
     for s in shape[:dim]:
         outer *= s
-    out = np.empty(shape, dt)
+    if out is None:
+        out = np.empty(shape, dt)
+    elif type(out) is not np.ndarray or out.dtype != dt or out.shape != tuple(shape) or \
+            not out.flags.c_contiguous or not out.flags.writeable or \
+            any(np.may_share_memory(a, out) for a in arrays):
+        return None
     if out.nbytes == 0:
         return out
     keep = [a for a in arrays if a.nbytes]  # empty operands have no rows to copy

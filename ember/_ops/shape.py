@@ -982,12 +982,31 @@ def cat(tensors, dim=0, *, out=None):
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
                                f"size {ref} but got size {s} for tensor number {i} in the list.")
     sizes = tuple(t._data.shape[d] for t in ts)
+    if out is not None and out.__class__ is Tensor and _cat_into(out, ts, d):
+        return out  # NOTE [ Results written where they belong ] (elementwise.py)
     r = apply(_CAT, tuple(ts), (d, sizes))
     if out is not None:
         from ember._ops.core import write_out
 
         return write_out("cat", out, r)
     return r
+
+
+def _cat_into(out, ts, d):
+    """The threaded concatenation written straight into ``out`` (host arrays of one dtype,
+    no mode, no gradient, a large C-contiguous ``out`` of the result's shape that shares no
+    memory with an operand): True when done."""
+    o = out._data
+    if _MODES or o.__class__ is not _ndarray or o.nbytes < (1 << 16) or GRAD.enabled and (
+            out._requires_grad or out._base is not None and out._base._requires_grad or
+            any(t._requires_grad for t in ts)):
+        return False
+    from ember._codegen import copy_kernels
+
+    if copy_kernels.concat([t._data for t in ts], d, out=o) is None:
+        return False
+    out._bump()
+    return True
 
 
 def stack(tensors, dim=0, *, out=None):

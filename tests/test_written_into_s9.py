@@ -55,6 +55,8 @@ OUT_CASES = {
     "addcmul": lambda x, y, **o: ember.addcmul(x, y, x, value=0.5, **o),
     "addcdiv": lambda x, y, **o: ember.addcdiv(x, y, x, value=-2.0, **o),
     "round": lambda x, y, **o: ember.round(x, **o),
+    "where": lambda x, y, **o: ember.where(x > y, x, y, **o),
+    "where.scalar": lambda x, y, **o: ember.where(x > 0, x, 0.5, **o),
     "outer": lambda x, y, **o: ember.outer(x, y, **o),
     "round.decimals": lambda x, y, **o: ember.round(x, decimals=2, **o),
     "round.negdecimals": lambda x, y, **o: ember.round(x * 100, decimals=-1, **o),
@@ -112,6 +114,12 @@ INPLACE_CASES = {
                  lambda x, y: ember.addcmul(x, y, y, value=0.1)),
     "addcdiv_": (lambda x, y: x.addcdiv_(y, x), lambda x, y: ember.addcdiv(x, y, x)),
     "copy_": (lambda x, y: x.copy_(y), lambda x, y: y.clone()),
+    "masked_fill_": (lambda x, y: x.masked_fill_(y > 0, -7.5),
+                     lambda x, y: x.masked_fill(y > 0, -7.5)),
+    "masked_fill_.tensor": (lambda x, y: x.masked_fill_(y > 0, y[1, 2]),
+                            lambda x, y: x.masked_fill(y > 0, y[1, 2])),
+    "masked_fill_.row": (lambda x, y: x.masked_fill_(y[0] > 0, 2.0),
+                         lambda x, y: x.masked_fill(y[0] > 0, 2.0)),
     "round_": (lambda x, y: x.round_(), lambda x, y: x.round()),
     "round_.decimals": (lambda x, y: x.round_(decimals=1), lambda x, y: x.round(decimals=1)),
     "sgn_": (lambda x, y: x.sgn_(), lambda x, y: x.sgn()),
@@ -151,6 +159,9 @@ def test_integer_inplace_and_out(dtype):
     _same(out, ember.maximum(x, y))
     ref = (x >= y).to(dtype)
     x.ge_(y)
+    _same(x, ref)
+    ref = x.masked_fill(y > 0, 2.9)  # a float value into an integer tensor: truncated
+    x.masked_fill_(y > 0, 2.9)
     _same(x, ref)
     x.fill_(-3)
     assert bool((x == -3).all())
@@ -248,6 +259,9 @@ def test_errors_are_the_general_paths():
     e = _rand(15, shape=(1, 600_000)).expand(2, 600_000)
     with pytest.raises(RuntimeError, match="single memory location"):
         e.add_(1.0)
+    z = ember.zeros(1, 300_000)
+    with pytest.raises(RuntimeError):
+        z.masked_fill_(ember.ones(2, 300_000, dtype=ember.bool), 1.0)
     xi = _rand(16, ember.int32, lo=-5, hi=5)
     with pytest.raises(RuntimeError):
         xi.addcdiv_(xi, xi)

@@ -1616,11 +1616,29 @@ def where(condition, input=None, other=None, *, out=None):
         rt = D._combine(D.scalar_dtype(input), D.scalar_dtype(other))
     a = input.to(rt) if xt else Tensor._wrap(_asarray(input, dtype=rt.np))
     b = other.to(rt) if yt else Tensor._wrap(_asarray(other, dtype=rt.np))
+    if out is not None and out.__class__ is Tensor and _where_into(out, condition, a, b):
+        return out  # NOTE [ Results written where they belong ]
     try:
         r = apply(_WHERE, (condition, a, b))
     except RuntimeError as e:
         raise _where_error("where", e, condition, a, b) from None
     return write_out("where", out, r) if out is not None else r
+
+
+def _where_into(dst, cond, a, b):
+    """``where(cond, a, b)`` (``a``, ``b`` tensors of one dtype) written into tensor ``dst``
+    by the where kernel (NOTE [ Results written where they belong ]): True when done."""
+    o = dst._data
+    if MODES or o.__class__ is not _ndarray or o.size < THREADED["where"][2] or \
+            a._data.dtype != b._data.dtype or GRAD.enabled and (
+                dst._requires_grad or a._requires_grad or b._requires_grad or
+                dst._base is not None and dst._base._requires_grad):
+        return False
+    if _threaded("where(a, b, c)", THREADED["where"][1], (cond._data, a._data, b._data),
+                 o) is None:
+        return False
+    dst._bump()
+    return True
 
 
 def _where_error(name, e, cond, a, b):
@@ -1869,7 +1887,30 @@ def masked_fill(input, mask, value):
         raise _where_error("masked_fill", e, mask, v, input) from None
 
 
-METHODS["masked_fill_"] = make_inplace(masked_fill, "masked_fill_")
+_masked_fill_general_ = make_inplace(masked_fill, "masked_fill_")
+
+
+def masked_fill_(self, mask, value):
+    """In-place version of :meth:`masked_fill` (NOTE [ Results written where they belong ]:
+    a number, or a 0-dim tensor of ``self``'s dtype, selected into ``self`` in one pass)."""
+    d = getattr(self, "_data", None)
+    if d.__class__ is _ndarray and d.size >= THREADED["where"][2] and \
+            mask.__class__ is Tensor and mask._data.dtype.kind == "b" and d.dtype.kind in "fi":
+        if value.__class__ in (int, float, bool):
+            try:
+                v = Tensor._wrap(_asarray(value, dtype=d.dtype))  # as masked_fill converts
+            except (OverflowError, ValueError, TypeError):
+                v = None
+        else:
+            v = value if value.__class__ is Tensor and value._data.dtype == d.dtype and \
+                value._data.ndim == 0 else None
+        if v is not None and _where_into(self, mask, v, self):
+            return self
+    return _masked_fill_general_(self, mask, value)
+
+
+masked_fill_.__wrapped__ = masked_fill
+METHODS["masked_fill_"] = masked_fill_
 
 
 # NOTE [ lerp as one node ]

@@ -55,7 +55,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _COMMON = r"""
 #include <omp.h>
@@ -999,13 +999,57 @@ def _geom(sp, osp, ks, s, lo, d):
     return (*sp, *osp, *ks, *s, *lo, *d)
 
 
+_NULL = ctypes.c_void_p(None)
+
+
 def _ptr(a):
-    return ctypes.c_void_p(a.ctypes.data) if a is not None else ctypes.c_void_p(None)
+    # read from the array object (NOTE [ Lean kernel calls ] in kernel.py): ~0.15 us where
+    # ``a.ctypes.data`` costs ~1 us
+    return data_ptr(a) if a is not None else _NULL
+
+
+_LONGS: dict = {}
+
+
+def _longs(values):
+    """``values`` (a tuple of ints) as ``ctypes.c_long`` objects, kept per tuple: a small
+    convolution's kernels take a dozen size arguments, ~0.2 us each to build, and the
+    same ones on every call of a layer."""
+    r = _LONGS.get(values)
+    if r is None:
+        if len(_LONGS) >= 1024:
+            _LONGS.clear()
+        r = _LONGS[values] = tuple(_L(v) for v in values)
+    return r
+
+
+# NOTE [ Small kernels on one thread ]
+# Every kernel here splits its work over the OpenMP threads, and starting a parallel region
+# wakes the other threads: a few microseconds on a quiet machine, and tens to hundreds on a
+# busy one (the woken thread waits for a core), where a 1x16x8x8 pointwise convolution's
+# two kernels move a few thousand values in ~1 us. Calls that touch fewer than
+# _SERIAL_VALUES values (or, for products, _SERIAL_MACS multiply-adds) run on one thread.
+# Measured (1x16x8x8 1x1 conv / 1x8x128 conv1d, 2 threads, a busy moment, min of 7):
+# 279 / 540 us on two threads against 43 / 54 us on one. Every kernel given this
+# count gives the same values on any number of threads (each output is written by one
+# task, in a fixed order), so the choice changes no result; the ones whose sums depend on
+# the split (rs_mmw's and cw_fused's per-thread partials) keep their own counts.
+_SERIAL_VALUES = 1 << 16
+
+
+def _nt(values):
+    """The thread count for a kernel that touches ``values`` values (NOTE [ Small kernels on
+    one thread ])."""
+    return 1 if values < _SERIAL_VALUES else get_num_threads()
 
 
 def _run(name, arrays, n, c, geom):
-    getattr(_lib(), name)(*[_ptr(a) for a in arrays], _L(n), _L(c),
-                          *[_L(v) for v in geom], ctypes.c_int(get_num_threads()))
+    size = max(a.size for a in arrays if a is not None)
+    getattr(_lib(), name)(*[_ptr(a) for a in arrays], *_longs((n, c, *geom)),
+                          _INTS[1] if size < _SERIAL_VALUES else ctypes.c_int(_nt(size)))
+
+
+_INTS = {1: ctypes.c_int(1)}
 
 
 def dw_forward(x, w, b, s, lo, d, out):
@@ -1132,8 +1176,8 @@ def to_nchw(res, b, y):
         res = np.ascontiguousarray(res)
     b = None if b is None else np.ascontiguousarray(b)
     getattr(_lib(), "to_nchw_" + _SUFFIX[y.dtype])(
-        _ptr(res), _ptr(b), _ptr(y), _L(m), _L(p), _L(o), _L(res.strides[0] // isz),
-        ctypes.c_int(get_num_threads()))
+        _ptr(res), _ptr(b), _ptr(y), *_longs((m, p, o, res.strides[0] // isz)),
+        _INTS[1] if y.size < _SERIAL_VALUES else ctypes.c_int(_nt(y.size)))
     return True
 
 
@@ -1146,8 +1190,8 @@ def from_nchw(g, rows):
     m, o, p = g.shape
     g = np.ascontiguousarray(g)
     getattr(_lib(), "from_nchw_" + _SUFFIX[g.dtype])(
-        _ptr(g), _ptr(rows), _L(m), _L(p), _L(o), _L(rows.shape[1]),
-        ctypes.c_int(get_num_threads()))
+        _ptr(g), _ptr(rows), *_longs((m, p, o, rows.shape[1])),
+        _INTS[1] if rows.size < _SERIAL_VALUES else ctypes.c_int(_nt(rows.size)))
     return True
 
 
@@ -1157,11 +1201,12 @@ def rs_mm(fn, ns, p, n, k, kh, a, lda, ans, aks, b, ldb, bks, tb, c, ldc, cns, c
     row, NOTE [ Row-shift convolution ]) with the CBLAS gemm at address ``fn``; ``a``,
     ``b``, ``c`` are arrays (offsets and strides in elements); ``zlen`` > 0 zeroes each
     sample's first ``zlen`` values of ``c`` first."""
+    l1 = _longs((ns, p, n, k, kh))
+    l2 = _longs((lda, ans, aks, ldb, bks, ldc, cns, cks))
     getattr(_lib(), "rs_mm_" + _SUFFIX[c.dtype])(
-        ctypes.c_void_p(fn), ctypes.c_int(112 if tb else 111), _L(ns), _L(p), _L(n), _L(k),
-        _L(kh), _ptr(a), _L(lda), _L(ans), _L(aks), _ptr(b), _L(ldb), _L(bks), _ptr(c),
-        _L(ldc), _L(cns), _L(cks), ctypes.c_int(beta0), ctypes.c_int(zlen > 0), _L(zlen),
-        _L(r), ctypes.c_int(get_num_threads()))
+        ctypes.c_void_p(fn), ctypes.c_int(112 if tb else 111), *l1, _ptr(a), *l2[:3],
+        _ptr(b), *l2[3:5], _ptr(c), *l2[5:], ctypes.c_int(beta0), ctypes.c_int(zlen > 0),
+        *_longs((zlen, r)), ctypes.c_int(_threads(ns * p * n * k * kh)))
 
 
 def rs_mmw(fn, ns, p, o, n, kh, s, xns, gy, x, g, r):
@@ -1189,8 +1234,8 @@ def _rs_copy(name, src, dst, nchw, hp_ow, kw, sw, lo, dw):
     into ``dst`` for the (N, C, H, W) image ``nchw`` and (hp, ow) packed rows."""
     if dst.size:
         getattr(_lib(), name + _SUFFIX[dst.dtype])(
-            _ptr(src), _ptr(dst), *[_L(v) for v in (*nchw, *hp_ow, kw, sw, lo[0], lo[1], dw)],
-            ctypes.c_int(get_num_threads()))
+            _ptr(src), _ptr(dst), *_longs((*nchw, *hp_ow, kw, sw, lo[0], lo[1], dw)),
+            ctypes.c_int(_nt(max(src.size, dst.size))))
 
 
 def rs_pack(x, lo, kw, sw, dw, hp, ow, buf):

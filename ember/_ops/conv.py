@@ -153,7 +153,7 @@ def _col2im_l(cols, ks, s, d, inp, full):
 def _l_to_nc(a):
     """(N, *S, C) -> contiguous (N, C, *S)."""
     xp = xp_of(a)  # this device's array module
-    return xp.ascontiguousarray(xp.moveaxis(a, -1, 1))
+    return xp.ascontiguousarray(a.transpose(0, a.ndim - 1, *range(1, a.ndim - 1)))
 
 
 def _conv_fwd_l(x, w, b, s, lo, hi, d):
@@ -500,7 +500,8 @@ def _l_blocks(n, per_sample):
 # GEMM's (N*P, O) product by one transposing assignment into the output.
 def _cl_weight(w):
     """(O, C, *ks) -> contiguous (O, prod(ks) * C) in (O, *ks, C) order."""
-    return np.ascontiguousarray(np.moveaxis(w, 1, -1)).reshape(w.shape[0], -1)
+    # (a transpose view: np.moveaxis's axis checks cost more than the copy at small sizes)
+    return np.ascontiguousarray(w.transpose(0, *range(2, w.ndim), 1)).reshape(w.shape[0], -1)
 
 
 def _cl_pack(x, lo, hi, ks, s, d, out, buf):
@@ -1008,7 +1009,23 @@ def _fz_t(x, w, b, s, lo, d, out):
 # weight gradient's dead taps are exact zeros, as the full computation gives them.
 def _live_taps(inp, ks, s, lo, d, out):
     """Per spatial dim, the (first, last + 1) kernel taps that read the input for some
-    output position, or None where every tap does (or none does)."""
+    output position, or None where every tap does (or none does); kept per geometry (a
+    pure function of its arguments, worked out on every call of every layer)."""
+    key = (inp, ks, s, lo, d, out)
+    try:
+        return _SPANS[key]
+    except KeyError:
+        pass
+    if len(_SPANS) >= 1024:
+        _SPANS.clear()
+    r = _SPANS[key] = _live_taps_new(inp, ks, s, lo, d, out)
+    return r
+
+
+_SPANS: dict = {}
+
+
+def _live_taps_new(inp, ks, s, lo, d, out):
     spans = []
     for L, k, si, a, di, o in zip(inp, ks, s, lo, d, out):
         live = []
@@ -1345,8 +1362,77 @@ def _fmt(shape, sep=" x "):
     return "(" + sep.join(str(s) for s in shape) + ")"
 
 
+# NOTE [ Checked convolution calls ]
+# The checks and the padding/stride normalisation of a convolution call depend only on
+# the shapes and dtypes of its tensors and on its other arguments, so their result, (the
+# record's attributes, batched or not), is kept per key (at most _CALLS_MAX entries, the
+# oldest dropped first) and a layer's later calls go straight to the record: at ~1e3
+# values the checks were a quarter of the call. Keys hold plain values only (ints, strs,
+# tuples of ints: ``_call_key``); anything else takes the checking path every time. The
+# pooling and padding fronts keep theirs the same way (NOTE [ Per-shape plans ], pool.py).
+_CALLS: dict = {}
+_PLANS_MAX = 256
+
+
+def _remember(cache, key, value):
+    """``cache[key] = value`` with the cache kept to _PLANS_MAX entries; returns value."""
+    if len(cache) >= _PLANS_MAX:
+        try:
+            del cache[next(iter(cache))]
+        except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+            pass
+    cache[key] = value
+    return value
+
+
+_KEY_TYPES = frozenset((int, float, bool, str, type(None)))
+
+
+def _call_key(*args):
+    """A key of argument values and their types, or None when one is not a plain immutable
+    value (an int, float, bool, str or None, or a tuple of ints; a list, a tensor, a NumPy
+    integer are not, and take the full path). Types are part of the key, so 2 and 2.0 or
+    True and 1 never share an entry; floats enter by their bits (``float.hex``: 0.0 and
+    -0.0 compare equal but pad with different values)."""
+    key = args
+    for i, a in enumerate(args):
+        t = a.__class__
+        if t not in _KEY_TYPES:
+            if t is not tuple:
+                return None
+            for v in a:
+                if v.__class__ is not int:
+                    return None
+        elif t is float:
+            key = key[:i] + (a.hex(),) + key[i + 1:]
+    return key + tuple(map(type, args))
+
+
+
+def _call_plan(name, input, weight, bias, stride, padding, dilation, groups):
+    """(key, the kept (unbatched, params) or None) of a convolution call, (None, None) when
+    the call has no key."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):
+        return None, None
+    args = _call_key(stride, padding, dilation, groups)
+    if args is None:
+        return None, None
+    x, w = input._data, weight._data
+    key = (name, x.shape, x.dtype, w.shape, w.dtype,
+           None if bias is None else (bias._data.shape, bias._data.dtype), args)
+    return key, _CALLS.get(key)
+
+
 def convolution(name, input, weight, bias, stride, padding, dilation, groups, nd):
     """Shared implementation of conv1d/2d/3d (argument checks, then the ``convolution`` op)."""
+    key, plan = _call_plan(name, input, weight, bias, stride, padding, dilation, groups)
+    if plan is not None:  # NOTE [ Checked convolution calls ]
+        unbatched, params = plan
+        ins = ((input.unsqueeze(0) if unbatched else input, weight) if bias is None else
+               (input.unsqueeze(0) if unbatched else input, weight, bias))
+        y = apply(CONV, ins, params)
+        return y.squeeze(0) if unbatched else y
     x, unbatched = _batchify(name, input, nd)
     if not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): argument 'weight' must be Tensor, not "
@@ -1402,7 +1488,10 @@ def convolution(name, input, weight, bias, stride, padding, dilation, groups, nd
                            f" Kernel size: {_fmt(eff)}. Kernel size can't be greater than "
                            "actual input size")
     ins = (x, weight) if bias is None else (x, weight, bias)
-    y = apply(CONV, ins, ((s, lo, hi, d, groups),))
+    params = ((s, lo, hi, d, groups),)
+    if key is not None:
+        _remember(_CALLS, key, (unbatched, params))
+    y = apply(CONV, ins, params)
     return y.squeeze(0) if unbatched else y
 
 

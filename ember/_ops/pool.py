@@ -27,13 +27,28 @@ import math
 import numpy as np
 
 from ember._backends import KERNELS
-from ember._ops.conv import _col2im, _im2col, _pad_t, _to_nc
+from ember._ops.conv import _call_key, _col2im, _im2col, _pad_t, _remember, _to_nc
 from ember._backends import xp_of
 from ember._ops.core import FUNCTIONS, OpDef, apply, keep_state, state_of
 from ember._tensor import Tensor
 
 xp = np
 masked_select_zero = KERNELS.masked_select_zero
+
+# NOTE [ Per-shape plans ]
+# At ~1e3 values a pooling or padding call's cost is Python: parsing and checking the
+# arguments, building the window slices and the average's divisor arrays (an arange per
+# dim), every call. Those depend only on the shapes and the arguments, so each is worked
+# out once per distinct key and kept in a small dict (``_remember``: at most _PLANS_MAX
+# entries, the oldest dropped first): the checked attributes of a call (keyed by the
+# input's shape and the arguments, ``_call_key`` in conv.py: plain values only, with their
+# types; anything else takes the full path every time), the window slices, the divisors
+# (read-only), the padding copies' index tuples. The arrays computed are the ones the full
+# path computes, by the same operations in the same order: the values are bit-identical
+# (tests/test_small_nn_s9.py).
+_DIVISORS: dict = {}
+_WINDOWS: dict = {}
+_POOL_CALLS: dict = {}
 
 
 # --------------------------------------------------------------------------- gather / scatter
@@ -299,10 +314,21 @@ _FLAT_INDICES = OpDef("max_pool_indices", flat_indices, None, differentiable=Fal
 def max_pool(name, input, nd, kernel_size, stride=None, padding=0, dilation=1,
              ceil_mode=False, return_indices=False):
     """Shared implementation of max_pool1d/2d/3d (values, and indices when asked)."""
-    ks, s, p, d, out = _pool_args(name, input, nd, kernel_size, stride, padding, dilation,
-                                  ceil_mode)
-    x, unb = _batch(input, nd)
-    attrs = (ks, s, p, d, out, tuple(x.shape[2:]))
+    key = plan = None
+    if isinstance(input, Tensor):  # NOTE [ Per-shape plans ]
+        key = _call_key(name, input._data.shape, kernel_size, stride, padding, dilation,
+                        ceil_mode)
+        plan = _POOL_CALLS.get(key) if key is not None else None
+    if plan is not None:
+        unb, attrs = plan
+        x = input.unsqueeze(0) if unb else input
+    else:
+        ks, s, p, d, out = _pool_args(name, input, nd, kernel_size, stride, padding, dilation,
+                                      ceil_mode)
+        x, unb = _batch(input, nd)
+        attrs = (ks, s, p, d, out, tuple(x.shape[2:]))
+        if key is not None:
+            _remember(_POOL_CALLS, key, (unb, attrs))
     y, arg = apply(MAX_POOL, (x,), attrs)
     keep_state((y, arg), 1)
     if unb:
@@ -315,8 +341,21 @@ def max_pool(name, input, nd, kernel_size, stride=None, padding=0, dilation=1,
 
 # --------------------------------------------------------------------------- avg pooling
 def _divisor(xp, spatial, ks, s, p, out, count_include_pad, divisor_override):
+    """The window sizes (int64, (out[0], 1, ...) x ... broadcast over the output), or None
+    with a divisor override; one read-only array per geometry (NOTE [ Per-shape plans ])."""
     if divisor_override:
         return None
+    key = (xp, spatial, ks, s, p, out, count_include_pad)
+    div = _DIVISORS.get(key)
+    if div is None:
+        div = _divisor_new(xp, spatial, ks, s, p, out, count_include_pad)
+        if type(div) is np.ndarray:
+            div.flags.writeable = False
+        _remember(_DIVISORS, key, div)
+    return div
+
+
+def _divisor_new(xp, spatial, ks, s, p, out, count_include_pad):
     div = 1
     nd = len(ks)
     for i, (L, k, si, pi, o) in enumerate(zip(spatial, ks, s, p, out)):
@@ -329,15 +368,28 @@ def _divisor(xp, spatial, ks, s, p, out, count_include_pad, divisor_override):
     return div
 
 
+def _avg_windows(spatial, ks, s, p, out):
+    """(padding behind, or None where none is needed; the strided window slices of every
+    kernel offset, in kernel order), kept per geometry (NOTE [ Per-shape plans ])."""
+    key = (spatial, ks, s, p, out)
+    plan = _WINDOWS.get(key)
+    if plan is None:
+        hi = _windows_hi(spatial, ks, s, p, (1,) * len(ks), out)
+        plan = _remember(_WINDOWS, key, (hi if any(p) or any(hi) else None, tuple(
+            (slice(None), slice(None)) + tuple(slice(ki, ki + si * (oi - 1) + 1, si)
+                                               for ki, si, oi in zip(kidx, s, out))
+            for kidx in itertools.product(*[range(k) for k in ks]))))
+    return plan
+
+
 def _avg_fwd(x, ks, s, p, out, count_include_pad, override, in_spatial):
     xp = xp_of(x)
     div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, override)
-    hi = _windows_hi(x.shape[2:], ks, s, p, (1,) * len(ks), out)
-    xpad = _padded(x, p, hi, 0)
+    hi, windows = _avg_windows(x.shape[2:], ks, s, p, out)
+    xpad = x if hi is None else _padded(x, p, hi, 0)
     acc = None
-    for kidx in itertools.product(*[range(k) for k in ks]):
-        sl = tuple(slice(ki, ki + si * (oi - 1) + 1, si) for ki, si, oi in zip(kidx, s, out))
-        v = xpad[(slice(None), slice(None)) + sl]
+    for sl in windows:
+        v = xpad[sl]
         if acc is None:
             acc = v.copy() if v.dtype.kind == "f" else v.astype(xp.float64)
         else:
@@ -378,13 +430,24 @@ AVG_POOL_BWD.grad(lambda ctx, g: (apply(AVG_POOL, (g,), ctx.params),))
 def avg_pool(name, input, nd, kernel_size, stride=None, padding=0, ceil_mode=False,
              count_include_pad=True, divisor_override=None):
     """Shared implementation of avg_pool1d/2d/3d."""
+    key = None
+    if isinstance(input, Tensor):  # NOTE [ Per-shape plans ]
+        key = _call_key(name, input._data.shape, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+        plan = _POOL_CALLS.get(key) if key is not None else None
+        if plan is not None:
+            unb, attrs = plan
+            y = apply(AVG_POOL, (input.unsqueeze(0) if unb else input,), attrs)
+            return y.squeeze(0) if unb else y
     ks, s, p, _, out = _pool_args(name, input, nd, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{name}(): divisor must be not zero")
     x, unb = _batch(input, nd)
     spatial = tuple(x.shape[2:])
-    y = apply(AVG_POOL, (x,), (ks, s, p, out, bool(count_include_pad), divisor_override,
-                               spatial))
+    attrs = (ks, s, p, out, bool(count_include_pad), divisor_override, spatial)
+    if key is not None:
+        _remember(_POOL_CALLS, key, (unb, attrs))
+    y = apply(AVG_POOL, (x,), attrs)
     return y.squeeze(0) if unb else y
 
 

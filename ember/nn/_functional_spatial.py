@@ -388,6 +388,19 @@ def _pad_edges_fwd(x, pairs, mode):
         y = copy_kernels.pad_edges(x, pairs, mode == "reflect")
         if y is not None:
             return y
+    if x.__class__ is np.ndarray:
+        # the same copies, their index tuples kept per shape (NOTE [ Per-shape plans ] in
+        # _ops/pool.py): at ~1e3 values, building them was most of the call
+        key = (x.shape, pairs, mode)
+        plan = _PAD_PLANS.get(key)
+        if plan is None:
+            plan = _pool._remember(_PAD_PLANS, key, _pad_edges_plan(x.shape, pairs, mode))
+        shape, mid, copies = plan
+        y = np.empty(shape, x.dtype)
+        y[mid] = x
+        for dst, src in copies:
+            y[dst] = y[src]
+        return y
     nd = len(pairs)
     lead = x.ndim - nd
     shape = x.shape[:lead] + tuple(n + a + b for n, (a, b) in zip(x.shape[lead:], pairs))
@@ -412,6 +425,45 @@ def _pad_edges_fwd(x, pairs, mode):
             if b:
                 v[a + n:a + n + b] = v[a + n - 1:a + n]
     return y
+
+
+_PAD_PLANS: dict = {}
+_PAD_ROUTES: dict = {}
+
+
+def _pad_edges_plan(xshape, pairs, mode):
+    """(output shape, the middle's index, [(destination, source) index pairs]) of the slice
+    copies _pad_edges_fwd makes, as indices of the output itself (no moveaxis views): axis
+    by axis, each edge from the already-written part of the output, in the same order."""
+    nd = len(pairs)
+    lead = len(xshape) - nd
+    shape = xshape[:lead] + tuple(n + a + b for n, (a, b) in zip(xshape[lead:], pairs))
+    mid = (Ellipsis,) + tuple(slice(a, a + n) for n, (a, b) in zip(xshape[lead:], pairs))
+    copies = []
+    for i, (a, b) in enumerate(pairs):
+        n = xshape[lead + i]
+        # the axes after this one are filled only in their middle so far
+        rest = [slice(pa, pa + xshape[lead + j]) if j > i else slice(None)
+                for j, (pa, _) in enumerate(pairs)]
+
+        def at(sl, rest=rest, i=i):
+            idx = (slice(None),) * lead + tuple(rest)
+            return idx[:lead + i] + (sl,) + idx[lead + i + 1:]
+
+        def rev(start, stop):  # the slice [start:stop][::-1]
+            return slice(stop - 1, start - 1 if start > 0 else None, -1)
+
+        if mode == "reflect":
+            if a:
+                copies.append((at(slice(0, a)), at(rev(a + 1, 2 * a + 1))))
+            if b:
+                copies.append((at(slice(a + n, a + n + b)), at(rev(a + n - 1 - b, a + n - 1))))
+        else:
+            if a:
+                copies.append((at(slice(0, a)), at(slice(a, a + 1))))
+            if b:
+                copies.append((at(slice(a + n, a + n + b)), at(slice(a + n - 1, a + n))))
+    return shape, mid, copies
 
 
 def _pad_edges_fold(g, pairs, mode):
@@ -471,6 +523,12 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    # NOTE [ Per-shape plans ] (_ops/pool.py): the checked route of a (shape, pad, mode,
+    # value) seen before
+    key = _pool._call_key(input._data.shape, pad, mode, value)
+    route = _PAD_ROUTES.get(key) if key is not None else None
+    if route is not None:
+        return apply(route[0], (input,), route[1])
     if not isinstance(mode, str):
         raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not "
                         f"{type(mode).__name__}")
@@ -484,8 +542,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                            f"of dimension {input.ndim}")
     pairs = tuple((pad[2 * (nd - 1 - i)], pad[2 * (nd - 1 - i) + 1]) for i in range(nd))
     if mode == "constant":
-        return ember._ops.core.apply(_pool.PAD_CONST, (input,),
-                                     (pairs, 0 if value is None else value))
+        params = (pairs, 0 if value is None else value)
+        if key is not None:
+            _pool._remember(_PAD_ROUTES, key, (_pool.PAD_CONST, params))
+        return ember._ops.core.apply(_pool.PAD_CONST, (input,), params)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad(): Unrecognised padding mode {mode}")
     if value not in (None, 0):
@@ -498,6 +558,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             max(a, b) < input.shape[input.ndim - nd + i] or mode != "reflect"
             for i, (a, b) in enumerate(pairs)) and input.numel() and any(
             a or b for a, b in pairs):
+        if key is not None:
+            _pool._remember(_PAD_ROUTES, key, (_PAD_EDGES, (pairs, mode)))
         return apply(_PAD_EDGES, (input,), (pairs, mode))
     y = input
     for i, (a, b) in enumerate(pairs):

@@ -176,7 +176,9 @@ def load(source):
         return lib
 
 
-def _compile(cc, source, d, so):
+def _compile(cc, source, d, so, flags=None):
+    """Compile ``source`` into ``so`` (atomically) and return its ``ctypes.CDLL``; with
+    ``flags``, those flags instead of the kernels' (no ISA fallback) and no loading."""
     os.makedirs(d, exist_ok=True)
     t0 = time.perf_counter()
     fd, tmp_c = tempfile.mkstemp(suffix=".c", prefix=".tmp", dir=d)
@@ -184,9 +186,9 @@ def _compile(cc, source, d, so):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(source)
-        r = subprocess.run([cc, *_flags(), tmp_c, "-o", tmp_so, "-lm"], capture_output=True,
-                           text=True, timeout=120)
-        if r.returncode != 0 and _ISA and _ISA[0]:
+        r = subprocess.run([cc, *(flags or _flags()), tmp_c, "-o", tmp_so, "-lm"],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 and _ISA and _ISA[0] and flags is None:
             # an older compiler without -march=x86-64-vN: build for the baseline from now on
             # (under the baseline's key: the caller's key named the failed flags)
             _ISA[0] = []
@@ -204,4 +206,41 @@ def _compile(cc, source, d, so):
                 pass
     STATS["compiled"] += 1
     STATS["compile_seconds"] += time.perf_counter() - t0
-    return ctypes.CDLL(so)
+    return ctypes.CDLL(so) if flags is None else None
+
+
+def load_extension(name, source):
+    """The CPython extension module ``name`` built from the C ``source`` (which defines
+    ``PyInit_<name>``), from the kernel cache or compiled now against this interpreter's
+    headers; None where it cannot be (no compiler, no ``Python.h``, a failed build): callers
+    keep a ctypes path (NOTE [ A C entry for kernel launches ] in kernel.py). Keyed like the
+    kernels (NOTE [ Kernel cache ]), plus the interpreter's version and extension suffix."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+    import sysconfig
+
+    path, ver = compiler()
+    inc = sysconfig.get_paths().get("include")
+    if path is None or not inc or not os.path.exists(os.path.join(inc, "Python.h")):
+        return None
+    flags = ["-O2", "-fPIC", "-shared", "-std=gnu99", "-I" + inc]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    h = hashlib.sha256()
+    for part in (str(FORMAT), "extension", name, source, os.path.basename(path), ver,
+                 " ".join(flags), sys.version, suffix, platform.machine(), platform.system()):
+        h.update(part.encode())
+        h.update(b"\0")
+    d = cache_dir()
+    so = os.path.join(d, f"x{h.hexdigest()[:32]}{suffix}")
+    with _LOCK:
+        try:
+            if not os.path.exists(so):
+                _compile(path, source, d, so, flags)
+            loader = importlib.machinery.ExtensionFileLoader(name, so)
+            spec = importlib.util.spec_from_file_location(name, so, loader=loader)
+            mod = importlib.util.module_from_spec(spec)
+            loader.exec_module(mod)
+        except (CompilerMissing, OSError, ImportError, subprocess.SubprocessError):
+            return None
+    return mod

@@ -19,6 +19,7 @@ caller runs its per-parameter loop.
 
 from __future__ import annotations
 
+import array
 import ctypes
 
 import numpy as np
@@ -236,22 +237,64 @@ def _covered(read, written):
     sfx = _SFX.get(dt)
     if sfx is None:
         return None
+    others = read[1:]
     for i, x in enumerate(xs):
-        shape = x.shape if type(x) is np.ndarray else None
-        for lst in read:
+        if type(x) is not np.ndarray or (x.dtype is not dt and x.dtype != dt) or \
+                not x.flags.c_contiguous:
+            return None
+        shape, strides = x.shape, x.strides
+        for lst in others:
             a = lst[i]
-            if type(a) is not np.ndarray or a.dtype != dt or a.shape != shape or \
-                    not a.flags.c_contiguous:
+            # (the shape, strides and itemsize of a C-contiguous array: C-contiguous too;
+            # one tuple test instead of a flags object per array)
+            if type(a) is not np.ndarray or (a.dtype is not dt and a.dtype != dt) or \
+                    a.shape != shape or a.strides != strides:
                 return None
-        for lst in written:
-            if not lst[i].flags.writeable:
+    for lst in written:
+        for a in lst:
+            if not a.flags.writeable:
                 return None
     return sfx
 
 
+class _Buf:
+    """A C array of numbers passed by address: ``array.array`` fills one from a list several
+    times faster than a ctypes array type (~0.1 us against ~0.5 per ten floats); the object
+    keeps the memory alive while it is referenced (through the call)."""
+
+    __slots__ = ("arr", "_as_parameter_")
+
+    def __init__(self, code, values):
+        self.arr = array.array(code, values)
+        self._as_parameter_ = ctypes.c_void_p(self.arr.buffer_info()[0])
+
+
+_CODE = {"f32": "f", "f64": "d"}  # array.array type codes of the kernels' dtypes
+_ARRAY_TYPES = {}  # n -> ctypes.c_void_p * n (made once per length)
+
+
 def _pointers(arrays):
     """The operands for ``DATA``: the generated kernels' operand list (``kernel._objects``)."""
-    return _objects(ctypes.c_void_p * len(arrays), arrays)
+    n = len(arrays)
+    t = _ARRAY_TYPES.get(n)
+    if t is None:
+        t = _ARRAY_TYPES[n] = ctypes.c_void_p * n
+    return _objects(t, arrays)
+
+
+def _flat(consts, k):
+    """Per-parameter constant tuples (``k`` each) as one list of floats: converted once per
+    distinct tuple (parameters of one step and dtype share theirs)."""
+    out = []
+    last = f = None
+    for cc in consts:
+        if cc is not last:
+            last = cc
+            f = [float(c) for c in cc]
+            if len(f) != k:
+                raise ValueError(f"expected {k} constants per parameter, got {len(f)}")
+        out += f
+    return out
 
 
 def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
@@ -286,12 +329,11 @@ def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
     if lib is None:
         return False
     n = len(xs)
-    ns = (ctypes.c_long * n)(*[x.size for x in xs])
-    cs = (_CT[sfx] * (8 * n))(*[float(c) for cc in consts for c in cc])
-    nil = (ctypes.c_void_p * n)()
+    ns = _Buf("l", [x.size for x in xs])
+    cs = _Buf(_CODE[sfx], _flat(consts, 8))
     getattr(lib, "adam_" + sfx)(
         ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(ms), _pointers(vs),
-        _pointers(vmaxs) if amsgrad else nil, _OFF_C, ns, cs, ctypes.c_int(int(small)),
+        _pointers(vmaxs) if amsgrad else None, _OFF_C, ns, cs, ctypes.c_int(int(small)),
         ctypes.c_int(int(amsgrad)), ctypes.c_int(int(maximize)), ctypes.c_int(_WD[wd_mode]),
         ctypes.c_int(get_num_threads()))
     return True
@@ -336,9 +378,9 @@ def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, neste
             | bool(nesterov) << 4 | bool(first) << 5)
     getattr(lib, "sgd_" + sfx)(
         ctypes.c_long(n), _pointers(xs), _pointers(gs),
-        _pointers(bufs) if mom else (ctypes.c_void_p * n)(), _OFF_C,
-        (ctypes.c_long * n)(*[x.size for x in xs]),
-        (_CT[sfx] * 4)(*consts), ctypes.c_int(code),
+        _pointers(bufs) if mom else None, _OFF_C,
+        _Buf("l", [x.size for x in xs]),
+        _Buf(_CODE[sfx], [float(c) for c in consts]), ctypes.c_int(code),
         ctypes.c_int(get_num_threads()))
     return True
 
@@ -374,8 +416,8 @@ def adagrad(xs, gs, sums, consts, maximize, weight_decay):
     n = len(xs)
     getattr(lib, "adagrad_" + sfx)(
         ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(sums), _OFF_C,
-        (ctypes.c_long * n)(*[x.size for x in xs]),
-        (_CT[sfx] * (3 * n))(*[float(c) for cc in consts for c in cc]),
+        _Buf("l", [x.size for x in xs]),
+        _Buf(_CODE[sfx], _flat(consts, 3)),
         ctypes.c_int(int(bool(maximize))), ctypes.c_int(int(weight_decay != 0)),
         ctypes.c_int(get_num_threads()))
     return True

@@ -41,7 +41,9 @@ Example::
 
 from __future__ import annotations
 
+import math as _math
 import numbers
+import operator as _operator
 
 from ember import _dtype as D
 from ember._backends import DEFAULT, backend_of, xp_of
@@ -52,8 +54,8 @@ from ember._tensor import Tensor
 
 __all__: list[str] = []  # filled by _publish
 
-_HOST = DEFAULT.xp.ndarray  # the host backend's array class (for a host-only fast path)
-_PY_OPS = {"add": float.__add__, "subtract": float.__sub__, "multiply": float.__mul__}
+_NP = DEFAULT.xp  # the host backend's array module
+_HOST = _NP.ndarray  # the host backend's array class (for a host-only fast path)
 
 
 # =============================================================================== dispatch
@@ -65,31 +67,34 @@ def _needs_grad(lists):
     return False
 
 
-def _dispatch(op, lists, params):
-    """Run foreach record ``op`` on tensor lists ``lists`` with attributes ``params``, through
-    the dispatch spine (``core.dispatch``: interception modes see the record with its lists).
-
-    Returns a list of tensors (out-of-place) or None (in-place). See NOTE [ Foreach records ].
-    """
-    return dispatch(op, lists, params)
+# The one way into the records: ``core.dispatch`` with the tensor lists as inputs, so that
+# interception modes see each call once, lists and all (NOTE [ Foreach records ]); it returns
+# a list of tensors (out-of-place) or None (in-place). An alias, not a wrapper: one frame
+# less per call.
+_dispatch = dispatch
 
 
 def _impl(op, lists, params):
     """The records' path below the modes (``op.impl``)."""
-    if GRAD.enabled and _needs_grad(lists):
-        return _SLOW[op.name](lists, params)
-    arrays = tuple([t._data for t in lst] for lst in lists)
-    first = arrays[0][0] if arrays[0] else None
+    if GRAD.enabled:
+        for lst in lists:
+            for t in lst:
+                if t._requires_grad:
+                    return _SLOW[op.name](lists, params)
+    if len(lists) == 1:
+        arrays = ([t._data for t in lists[0]],)
+    else:
+        arrays = tuple([t._data for t in lst] for lst in lists)
+    mutates = op.mutates
     try:
-        if op.mutates and first is not None and first.__class__ is not _HOST and \
-                backend_of(first).device_type == "meta":
-            out = None  # writes into data-less arrays are no-ops (and steps have no value)
+        if mutates and arrays[0] and arrays[0][0].__class__ is not _HOST and \
+                backend_of(arrays[0][0]).device_type == "meta":
+            pass  # writes into data-less arrays are no-ops (and steps have no value)
         else:
             out = op.fwd(arrays, *params)
     except (TypeError, ValueError) as e:  # NumPy casting / broadcasting / read-only errors
         raise RuntimeError(f"{op.name}(): {e} (shapes "
                            f"{[[list(a.shape) for a in lst] for lst in arrays]})") from None
-    mutates = op.mutates
     if mutates:
         for i in mutates:
             for t in lists[i]:  # Tensor._bump, inlined: one per tensor adds up
@@ -119,27 +124,22 @@ def _record(name, fwd, slow, attrs, doc, mutates=(0,)):
 
 
 def _publish(fn, name):
-    if name.startswith("_foreach_") and name.endswith("_"):
-        fn = _returning_self(fn)
+    """Publish ``fn`` as ``ember.<name>`` (PyTorch's in-place foreach ops return the very list
+    they were given: their wrappers return ``self``)."""
     fn.__name__ = fn.__qualname__ = name
     register(fn, name=name, method=False)
     __all__.append(name)
     return fn
 
 
-def _returning_self(fn):
-    """PyTorch's in-place foreach ops return the very list they were given."""
-
-    def inplace(self, *args, **kwargs):
-        fn(self, *args, **kwargs)
-        return self
-
-    inplace.__doc__ = fn.__doc__
-    return inplace
-
-
 # =============================================================================== arguments
+_LIST_CLASSES = {Tensor}  # Tensor and the subclasses met in lists so far (Parameter, ...)
+
+
 def _tensor_list(name, arg, value, n=None):
+    if value.__class__ in (list, tuple) and _LIST_CLASSES.issuperset(map(type, value)) and (
+            len(value) == n if n is not None else value):
+        return list(value)  # (the common case: one pass over the classes at C speed)
     if isinstance(value, Tensor) or not isinstance(value, (list, tuple)):
         raise TypeError(f"{name}(): argument '{arg}' must be a list of Tensors, not "
                         f"{type(value).__name__}")
@@ -147,6 +147,7 @@ def _tensor_list(name, arg, value, n=None):
         if not issubclass(c, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' must be a list of Tensors, but it "
                             f"holds a {c.__name__}")
+        _LIST_CLASSES.add(c)
     if n is None:
         if not value:
             raise RuntimeError(f"{name}(): Tensor list must have at least one tensor.")
@@ -177,6 +178,8 @@ def _scalars(name, arg, values, n):
 
 def _other(name, xs, other, arg="other"):
     """Split an overloaded ``other`` into (extra tensor lists, scalar attribute)."""
+    if other.__class__ is float or other.__class__ is int:
+        return None, other
     if isinstance(other, Tensor):
         if other.dim() != 0:
             raise RuntimeError(f"{name}(): scalar tensor expected to be 0 dim but it has "
@@ -227,6 +230,17 @@ def _kernel(name, operands, out=None, expr=None):
         return None
     texpr, kinds, _ = entry
     return _E._threaded(expr or texpr or _E.OPS[name].expr, kinds, operands, out)
+
+
+def _kernel_of(name, expr=None):
+    """``(expression, kinds, minimum size)`` of elementwise op ``name``'s threaded kernel
+    (NOTE [ Threaded elementwise kernels ]), or None: looked up once per call, not once per
+    tensor (``_kernel`` does both)."""
+    entry = _E.THREADED.get(name)
+    if entry is None:
+        return None
+    texpr, kinds, kmin = entry
+    return expr or texpr or _E.OPS[name].expr, kinds, kmin
 
 
 def _cast(r, dt):
@@ -282,52 +296,130 @@ _HAS_ALPHA = ("add", "sub")
 _SCALAR_KERNEL = {"maximum": "clamp_min", "minimum": "clamp_max"}
 
 
+def _py_div(v, s):
+    return v / s if s else None  # (x / 0 gives inf or NaN by sign rules: NumPy's)
+
+
+def _py_max(v, s):
+    if v > s or v == s and v:  # (equal non-zero values have the same bits)
+        return v
+    # (±0 ties and NaN: NumPy decides which operand)
+    return s if s > v else None
+
+
+def _py_min(v, s):
+    if v < s or v == s and v:
+        return v
+    return s if s < v else None
+
+
+# NOTE [ 0-dim foreach operands in Python ]
+# A ufunc call on a 0-dim array costs ~1 us (~2 with the result's re-wrapping): more than the
+# rest of a small list's call. Where the operation is one correctly rounded IEEE operation
+# (+, -, *, / and sqrt) or a choice between its operands (maximum, minimum, neg, abs, sign),
+# a 0-dim float operand (float16/32/64) runs on Python floats instead: the operands are
+# exact in float64, the float64 result of +, -, *, / or sqrt of two values of a p-bit format
+# rounds back to that format to the same value as the operation done in it (53 >= 2p + 2),
+# and the store rounds once. The number operand is rounded to the array's dtype first, as
+# NumPy does (NEP 50). NaN results, zero divisors and ties of maximum/minimum (±0) are left
+# to NumPy (the helpers return None), so NaN payloads and signed zeros stay NumPy's.
+_PY_OPS = {"add": float.__add__, "subtract": float.__sub__, "multiply": float.__mul__,
+           "divide": _py_div, "maximum": _py_max, "minimum": _py_min}
+_PY_NAN_CHECK = (_py_div,)  # a NaN result of these goes back to NumPy
+
+
 def _binary_fwds(short, ufunc, true_div):
     sshort = _SCALAR_KERNEL.get(short, short)
+    py = _PY_OPS.get(ufunc)
+    nan_check = py in _PY_NAN_CHECK
 
     def fwd_(lists, scalar, alpha):
         xs = lists[0]
-        f = getattr(xp_of(xs[0]), ufunc)
+        x0 = xs[0]
+        xp = _NP if x0.__class__ is _HOST else xp_of(x0)
+        f = getattr(xp, ufunc)
         if len(lists) == 1:
-            py = _PY_OPS.get(ufunc)
+            k = _kernel_of(sshort)
+            each = scalar.__class__ is tuple
+            s = scalar
             last = rounded = None
-            for x, s in zip(xs, _each(scalar, len(xs))):
-                if py is not None and x.__class__ is _HOST and not x.ndim and \
-                        x.dtype.kind == "f" and s.__class__ in (int, float):
-                    # 0-dim state (optimizer steps, NAdam's mu_product): a ufunc call on a
-                    # 0-dim array costs ~20x this. Same result: s rounded to x's dtype first
-                    # (NEP 50), then a float64 +, - or * of two values of that dtype rounds
-                    # back to it correctly (53 >= 2 * 24 + 2 bits); the store rounds once.
-                    if (x.dtype, s) != last:  # (one conversion per dtype and scalar)
-                        last = (x.dtype, s)
-                        rounded = float(x.dtype.type(s))
-                    x[()] = py(float(x), rounded)
-                elif _kernel(sshort, (x, s), x) is None:
-                    f(x, s, out=x)
+            for i, x in enumerate(xs):
+                if each:
+                    s = scalar[i]
+                if x.__class__ is _HOST:
+                    if not x.ndim:
+                        if py is not None and x.dtype.kind == "f" and \
+                                s.__class__ in (int, float):
+                            # NOTE [ 0-dim foreach operands in Python ] (optimizer steps,
+                            # NAdam's mu_product, ...)
+                            if (x.dtype, s) != last:  # (one conversion per dtype and scalar)
+                                last = (x.dtype, s)
+                                rounded = float(x.dtype.type(s))
+                            v = py(float(x), rounded)
+                            if v is not None and not (nan_check and v != v):
+                                x[()] = v
+                                continue
+                    elif k is not None and x.size >= k[2] and \
+                            _E._threaded(k[0], k[1], (x, s), x) is not None:
+                        continue
+                f(x, s, out=x)
         elif alpha == 1:
+            k = _kernel_of(short)
             for x, y in zip(xs, _others(lists)):
-                if _kernel(short, (x, y), x) is None:
-                    f(x, y, out=x)
+                if k is not None and x.__class__ is _HOST and x.size >= k[2] and \
+                        _E._threaded(k[0], k[1], (x, y), x) is not None:
+                    continue
+                f(x, y, out=x)
         else:
-            mul = xp_of(xs[0]).multiply
+            mul = xp.multiply
             for x, y in zip(xs, _others(lists)):
                 if _kernel(short + "_alpha", (x, y, alpha), x) is None:
                     f(x, mul(y, alpha), out=x)
 
     def fwd(lists, scalar, alpha):
         xs = lists[0]
-        f = getattr(xp_of(xs[0]), ufunc)
+        x0 = xs[0]
+        xp = _NP if x0.__class__ is _HOST else xp_of(x0)
+        f = getattr(xp, ufunc)
         out = []
         if len(lists) == 1:
-            for x, s in zip(xs, _each(scalar, len(xs))):
-                r = _kernel(sshort, (x, s)) if not true_div or x.dtype.kind == "f" else None
-                out.append(_cast(f(x, s) if r is None else r,
-                                 _result_np(x, scalar=s, true_div=true_div)))
+            k = _kernel_of(sshort)
+            each = scalar.__class__ is tuple
+            s = scalar
+            last = rounded = key = dt = None
+            for i, x in enumerate(xs):
+                if each:
+                    s = scalar[i]
+                r = None
+                if x.__class__ is _HOST:
+                    if not x.ndim:
+                        if py is not None and x.dtype.kind == "f" and \
+                                s.__class__ in (int, float):
+                            # NOTE [ 0-dim foreach operands in Python ]: a number and a
+                            # float tensor give the tensor's dtype
+                            if (x.dtype, s) != last:
+                                last = (x.dtype, s)
+                                rounded = float(x.dtype.type(s))
+                            v = py(float(x), rounded)
+                            if v is not None and not (nan_check and v != v):
+                                out.append(_NP.asarray(v, x.dtype))
+                                continue
+                    elif k is not None and x.size >= k[2] and (
+                            not true_div or x.dtype.kind == "f"):
+                        r = _E._threaded(k[0], k[1], (x, s))
+                if (x.dtype, s.__class__) != key:  # (the result dtype: once per class pair)
+                    key = (x.dtype, s.__class__)
+                    dt = _result_np(x, scalar=s, true_div=true_div)
+                out.append(_cast(f(x, s) if r is None else r, dt))
         else:
-            mul = xp_of(xs[0]).multiply
+            mul = xp.multiply
+            k = _kernel_of(short) if alpha == 1 else None
             for x, y in zip(xs, _others(lists)):
                 if alpha == 1:
-                    r = _kernel(short, (x, y)) if not true_div or x.dtype.kind == "f" else None
+                    r = None
+                    if k is not None and x.__class__ is _HOST and x.size >= k[2] and (
+                            not true_div or x.dtype.kind == "f"):
+                        r = _E._threaded(k[0], k[1], (x, y))
                     r = f(x, y) if r is None else r
                 else:
                     r = _kernel(short + "_alpha", (x, y, alpha))
@@ -377,7 +469,7 @@ def _make_binary(short, ufunc, method, true_div):
                      f"``{short}`` of every tensor of a list with a number, a list of numbers, "
                      "a list of tensors or one 0-dim tensor.")
 
-        def wrapper(self, other, *, alpha=1, _op=op, _name=name):
+        def wrapper(self, other, *, alpha=1, _op=op, _name=name, _inplace=inplace):
             xs = _tensor_list(_name, "self", self)
             more, scalar = _other(_name, xs, other)
             if alpha != 1:
@@ -387,8 +479,8 @@ def _make_binary(short, ufunc, method, true_div):
                     raise TypeError(f"{_name}(): 'alpha' is only accepted with a tensor or a "
                                     "list of tensors as 'other'")
                 alpha = _number(_name, "alpha", alpha)
-            lists = (xs,) if more is None else (xs, more)
-            return _dispatch(_op, lists, (scalar, alpha))
+            r = _dispatch(_op, (xs,) if more is None else (xs, more), (scalar, alpha))
+            return self if _inplace else r
 
         wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
 
@@ -411,19 +503,56 @@ for _short, (_uf, _meth, _td) in _BINARY.items():
 
 
 # =============================================================================== addcmul / addcdiv
+# NOTE [ Small foreach operands ]
+# Below ~4096 elements a tensor's cost is the number of NumPy calls, not their work. When a
+# tensor's operands are host arrays of its shape and dtype (the optimizer case), the
+# pointwise and lerp records skip the threaded-kernel checks and the shared scratch buffer:
+# a temporary of a few KiB comes from NumPy's allocator cache, and the same ufuncs run in
+# the same order and dtype, so the values are the same. A 0-dim tensor runs the same
+# sequence on NumPy scalars (``a[()]``): NumPy's scalar arithmetic is the ufuncs' C operation
+# on one element, a tenth of a 0-dim ufunc call.
+_SMALL = 4096
+
+
+def _small_same(x, *others):
+    """Whether NOTE [ Small foreach operands ] applies: ``x`` a small host array, ``others``
+    host arrays of its shape and dtype."""
+    if x.__class__ is not _HOST or x.size >= _SMALL:
+        return False
+    for o in others:
+        if o.__class__ is not _HOST or o.shape != x.shape or o.dtype != x.dtype:
+            return False
+    return True
+
+
 def _pointwise_fwds(short, ufunc):
+    op = _operator.mul if ufunc == "multiply" else _operator.truediv  # (on NumPy scalars)
+
     def fwd_(lists, value):
         xs, t1s, t2s = lists
         xp = xp_of(xs[0])
         f, mul, add = getattr(xp, ufunc), xp.multiply, xp.add
-        scratch = _Scratch(xp, xs)
+        scratch = None
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
+            if _small_same(x, a, b) and x.dtype.kind in "fc" and v.__class__ is not complex:
+                # NOTE [ Small foreach operands ]: the ops below, in their order
+                if not x.ndim:
+                    av = a[()]
+                    x[()] = x[()] + op(av if v == 1 else av * v, b[()])
+                else:
+                    tmp = f(a, b) if v == 1 else f(mul(a, v), b)
+                    add(x, tmp, out=x)
+                continue
             if _kernel(short, (x, a, b, v), x) is not None:  # one threaded pass
                 continue
             # PyTorch's CPU kernel: self + value * t1 OP t2, evaluated left to right, in
             # self's dtype
-            tmp = scratch.like(x) if a.shape == x.shape else xp.empty(
-                xp.broadcast_shapes(a.shape, b.shape), x.dtype)
+            if a.shape == x.shape:
+                if scratch is None:
+                    scratch = _Scratch(xp, xs)
+                tmp = scratch.like(x)
+            else:
+                tmp = xp.empty(xp.broadcast_shapes(a.shape, b.shape), x.dtype)
             if v == 1:  # 1 * t1 is t1 exactly: skip that pass
                 f(a, b, out=tmp, casting="same_kind")
             else:
@@ -437,6 +566,12 @@ def _pointwise_fwds(short, ufunc):
         f, mul = getattr(xp, ufunc), xp.multiply
         out = []
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
+            if not x.ndim and _small_same(x, a, b) and x.dtype.kind in "fc" and \
+                    v.__class__ is not complex:
+                # NOTE [ Small foreach operands ]: NumPy scalars, as the 0-dim ufuncs give
+                av = a[()]
+                out.append(_NP.asarray(x[()] + op(av if v == 1 else av * v, b[()])))
+                continue
             r = _kernel(short, (x, a, b, v))
             if r is None:
                 tmp = mul(a, v) if v != 1 else a
@@ -466,7 +601,7 @@ def _make_pointwise(short, ufunc):
                      f"``self + value * tensor1 {'*' if short == 'addcmul' else '/'} tensor2``"
                      " for every tensor of a list.")
 
-        def wrapper(self, tensor1, tensor2, value=1, _op=op, _name=name):
+        def wrapper(self, tensor1, tensor2, value=1, _op=op, _name=name, _inplace=inplace):
             xs = _tensor_list(_name, "self", self)
             t1 = _tensor_list(_name, "tensor1", tensor1, len(xs))
             t2 = _tensor_list(_name, "tensor2", tensor2, len(xs))
@@ -476,7 +611,8 @@ def _make_pointwise(short, ufunc):
                 value = _scalars(_name, "scalars", value, len(xs))
             else:
                 value = _number(_name, "value", value)
-            return _dispatch(_op, (xs, t1, t2), (value,))
+            r = _dispatch(_op, (xs, t1, t2), (value,))
+            return self if _inplace else r
 
         wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
 
@@ -537,12 +673,36 @@ _LERP_FOREACH = {False: "a + (b - a) * c", True: "b - (b - a) * c"}
 _LERP_TENSOR = "where(abs(c) < 0.5, a + c * (b - a), b - (b - a) * (1 - c))"
 
 
+def _lerp_small(x, e, w, out):
+    """``_lerp_into`` for a number weight on operands of NOTE [ Small foreach operands ]
+    (``out`` None: a new array): the same ufuncs in the same order, or NumPy scalars for
+    0-dim operands."""
+    if not x.ndim:
+        xv, ev = x[()], e[()]
+        r = xv + (ev - xv) * w if abs(w) < 0.5 else ev - (ev - xv) * (1 - w)
+        if out is None:
+            return _NP.asarray(r)
+        out[()] = r
+        return out
+    tmp = _NP.subtract(e, x)
+    if abs(w) < 0.5:
+        _NP.multiply(tmp, w, out=tmp)
+        return _NP.add(x, tmp, out=out)
+    _NP.multiply(tmp, 1 - w, out=tmp)
+    return _NP.subtract(e, tmp, out=out)
+
+
 def _lerp_fwd_(lists, weight):
     xs, ends = lists[0], lists[1]
     xp = xp_of(xs[0])
     ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
-    scratch = _Scratch(xp, xs)
+    scratch = None
     for x, e, w in zip(xs, ends, ws):
+        if w.__class__ in (int, float) and x.dtype.kind == "f" and _small_same(x, e):
+            _lerp_small(x, e, w, x)
+            continue
+        if e.shape == x.shape and scratch is None:
+            scratch = _Scratch(xp, xs)
         _lerp_into(xp, x, e, w, x, scratch.like(x) if e.shape == x.shape else None)
 
 
@@ -552,8 +712,12 @@ def _lerp_fwd(lists, weight):
     ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
     out = []
     for x, e, w in zip(xs, ends, ws):
+        if w.__class__ in (int, float) and x.dtype.kind == "f" and _small_same(x, e):
+            out.append(_lerp_small(x, e, w, None))
+            continue
         dt = _result_np(x, e)
-        out.append(_lerp_into(xp, x, e, w, xp.empty(xp.broadcast_shapes(x.shape, e.shape), dt)))
+        shape = x.shape if e.shape == x.shape else xp.broadcast_shapes(x.shape, e.shape)
+        out.append(_lerp_into(xp, x, e, w, xp.empty(shape, dt)))
     return out
 
 
@@ -573,18 +737,20 @@ for _inplace, _f in ((False, _lerp_fwd), (True, _lerp_fwd_)):
     _op = _record(_name, _f, _lerp_slow(_inplace), ("weight",),
                   "``self + weight * (end - self)`` for every tensor of a list.")
 
-    def _lerp_wrapper(self, tensors1, weight, _op=_op, _name=_name):
+    def _lerp_wrapper(self, tensors1, weight, _op=_op, _name=_name, _inplace=_inplace):
         xs = _tensor_list(_name, "self", self)
         ends = _tensor_list(_name, "tensors1", tensors1, len(xs))
         if isinstance(weight, (list, tuple)) and weight and all(
                 isinstance(w, Tensor) for w in weight):
-            return _dispatch(_op, (xs, ends, _tensor_list(_name, "weights", weight, len(xs))),
-                             (None,))
-        if isinstance(weight, (list, tuple)):
-            w = _scalars(_name, "weight", weight, len(xs))
+            r = _dispatch(_op, (xs, ends, _tensor_list(_name, "weights", weight, len(xs))),
+                          (None,))
         else:
-            w = _number(_name, "weight", weight)
-        return _dispatch(_op, (xs, ends), (w,))
+            if isinstance(weight, (list, tuple)):
+                w = _scalars(_name, "weight", weight, len(xs))
+            else:
+                w = _number(_name, "weight", weight)
+            r = _dispatch(_op, (xs, ends), (w,))
+        return self if _inplace else r
 
     _lerp_wrapper.__doc__ = f"""``torch.{_name}``: {_op.doc}
 
@@ -611,25 +777,58 @@ _UNARY = {  # name -> (array-module function, ember method, result is floating)
 }
 
 
+def _py_sign(v):
+    return 1.0 if v > 0 else -1.0 if v < 0 else 0.0  # (±0 and NaN give +0, as PyTorch)
+
+
+# one-operand forms of NOTE [ 0-dim foreach operands in Python ]: None sends the value to
+# NumPy (NaN for neg/abs, whose sign bit NumPy flips or clears; sqrt of a negative; 1 / ±0)
+_PY_UNARY = {
+    "neg": lambda v: -v if v == v else None,
+    "abs": lambda v: abs(v) if v == v else None,
+    "sqrt": lambda v: _math.sqrt(v) if v >= 0 else None,
+    "reciprocal": lambda v: 1.0 / v if v and v == v else None,
+    "sign": _py_sign,
+}
+
+
 def _make_unary(short, ufunc, method, floating):
     threaded = short in _E.THREADED
+    py = _PY_UNARY.get(short)
 
     def fwd_(lists):
         xs = lists[0]
-        xp = xp_of(xs[0])
+        x0 = xs[0]
+        xp = _NP if x0.__class__ is _HOST else xp_of(x0)
         f = getattr(xp, ufunc)
+        k = _kernel_of(short) if threaded else None
         for x in xs:
-            if threaded and _kernel(short, (x,), x) is not None:
-                continue
+            if x.__class__ is _HOST:
+                if not x.ndim:
+                    if py is not None and x.dtype.kind == "f":
+                        v = py(float(x))  # NOTE [ 0-dim foreach operands in Python ]
+                        if v is not None:
+                            x[()] = v
+                            continue
+                elif k is not None and x.size >= k[2] and \
+                        _E._threaded(k[0], k[1], (x,), x) is not None:
+                    continue
             f(x, out=x)
             if short == "sign" and x.dtype.kind == "f":  # sign(NaN) is 0, as ember.sign
                 xp.copyto(x, 0, where=xp.isnan(x))
 
     def fwd(lists):
         xs = lists[0]
-        f = getattr(xp_of(xs[0]), ufunc)
+        x0 = xs[0]
+        f = getattr(_NP if x0.__class__ is _HOST else xp_of(x0), ufunc)
+        k = _kernel_of(short) if threaded else None
         out = []
         for x in xs:
+            if py is not None and x.__class__ is _HOST and not x.ndim and x.dtype.kind == "f":
+                v = py(float(x))  # NOTE [ 0-dim foreach operands in Python ]
+                if v is not None:
+                    out.append(_NP.asarray(v, x.dtype))
+                    continue
             src = x
             if floating and x.dtype.kind in "biu":
                 src = x.astype(D.get_default_dtype().np)
@@ -642,7 +841,9 @@ def _make_unary(short, ufunc, method, floating):
             if short == "sign" and src.dtype.kind in "fiu":
                 r = _E._sign(src)  # NaN gives 0, as PyTorch; threaded on large arrays
             else:
-                r = _kernel(short, (src,)) if threaded else None
+                r = None
+                if k is not None and src.__class__ is _HOST and src.size >= k[2]:
+                    r = _E._threaded(k[0], k[1], (src,))
                 r = f(src) if r is None else r
             out.append(_cast(r, src.dtype if ufunc != "abs" or src.dtype.kind != "c"
                              else src.real.dtype))
@@ -658,8 +859,9 @@ def _make_unary(short, ufunc, method, floating):
         op = _record(name, f, lambda ls, ps, _i=inplace: slow(ls, ps, _i), (),
                      f"``{short}`` of every tensor of a list.")
 
-        def wrapper(self, _op=op, _name=name):
-            return _dispatch(_op, (_tensor_list(_name, "self", self),), ())
+        def wrapper(self, _op=op, _name=name, _inplace=inplace):
+            r = _dispatch(_op, (_tensor_list(_name, "self", self),), ())
+            return self if _inplace else r
 
         wrapper.__doc__ = f"""``torch.{name}``: {op.doc}
 
@@ -679,8 +881,11 @@ for _short, (_uf, _meth, _fl) in _UNARY.items():
 
 # =============================================================================== zero_, copy_, norm
 def _zero_fwd_(lists):
+    kmin = _E._KMIN  # (_fill0's memset starts there)
     for x in lists[0]:
-        if not _E._fill0(x):  # memset on large host arrays
+        if x.__class__ is _HOST and x.size < kmin:
+            x.fill(0)
+        elif not _E._fill0(x):  # memset on large host arrays
             x.fill(0)
 
 
@@ -699,7 +904,8 @@ def _foreach_zero_(self):
 
         >>> ember._foreach_zero_([ember.ones(2), ember.ones(3)])
     """
-    return _dispatch(_ZERO, (_tensor_list("_foreach_zero_", "self", self),), ())
+    _dispatch(_ZERO, (_tensor_list("_foreach_zero_", "self", self),), ())
+    return self
 
 
 _publish(_foreach_zero_, "_foreach_zero_")
@@ -710,11 +916,16 @@ def _copy_fwd_(lists, non_blocking):
     xs, srcs = lists
     copyto = xp_of(xs[0]).copyto
     copy_into = None
+    kmin = _E.THREADED["add"][2]
     for x, s in zip(xs, srcs):
-        if x.__class__ is _HOST and x.size >= _E.THREADED["add"][2]:
-            if copy_into is None:
-                from ember._codegen.copy_kernels import copy_into
-            if copy_into(x, s):  # the threaded copy (False: does not apply)
+        if x.__class__ is _HOST:
+            if x.size >= kmin:
+                if copy_into is None:
+                    from ember._codegen.copy_kernels import copy_into
+                if copy_into(x, s):  # the threaded copy (False: does not apply)
+                    continue
+            elif s.__class__ is _HOST and s.dtype == x.dtype and s.shape == x.shape:
+                x[...] = s  # (no cast or broadcast: half copyto's call cost)
                 continue
         copyto(x, s, casting="unsafe")
 
@@ -738,8 +949,9 @@ def _foreach_copy_(self, src, non_blocking=False):
         >>> dst = [ember.zeros(2)]; ember._foreach_copy_(dst, [ember.ones(2)])
     """
     xs = _tensor_list("_foreach_copy_", "self", self)
-    return _dispatch(_COPY, (xs, _tensor_list("_foreach_copy_", "src", src, len(xs))),
-                     (bool(non_blocking),))
+    _dispatch(_COPY, (xs, _tensor_list("_foreach_copy_", "src", src, len(xs))),
+              (bool(non_blocking),))
+    return self
 
 
 _publish(_foreach_copy_, "_foreach_copy_")
@@ -754,6 +966,15 @@ def _norm_fwd(lists, ord, dtype):
             raise RuntimeError(f"_foreach_norm(): input dtype should be either floating point "
                                f"or complex, got {D.FROM_NP[x.dtype]}")
         a = x if dtype is None else x.astype(dtype)
+        if ord == 2 and a.__class__ is _HOST and a.dtype.kind == "f" and a.size:
+            # |a|^2 is a^2 exactly, so the dot of a with itself is the dot of |a| (one pass
+            # less); sqrt in float64 rounds to the dtype as the dtype's own sqrt does (NOTE
+            # [ 0-dim foreach operands in Python ]). A NaN takes the path below, which
+            # gives NumPy's NaN.
+            d = float(xp.dot(a.reshape(-1), a.reshape(-1)))
+            if d == d:
+                out.append(_NP.asarray(_math.sqrt(d), a.dtype))
+                continue
         a = xp.abs(a.reshape(-1))
         if ord == 2:
             r = xp.sqrt(xp.dot(a, a)) if a.size else xp.zeros((), a.dtype)
@@ -827,6 +1048,17 @@ def _no_autograd(name):
     return slow
 
 
+_OPTIM_KERNELS = []  # ember._codegen.optim_kernels, imported on first use
+
+
+def _optim_kernels():
+    if not _OPTIM_KERNELS:
+        from ember._codegen import optim_kernels
+
+        _OPTIM_KERNELS.append(optim_kernels)
+    return _OPTIM_KERNELS[0]
+
+
 def _grad_work(xp, x, g, maximize, wd, decoupled):
     """The gradient after ``maximize`` and coupled weight decay (a new array when changed)."""
     if maximize:
@@ -847,8 +1079,6 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
     key = None
     w = 1 - beta1
     small = abs(w) < 0.5
-    from ember._codegen import eager
-
     wd_mode = None if weight_decay == 0 else "decoupled" if decoupled else "coupled"
     # each parameter's constants in its dtype, once per (step, dtype)
     made = {}
@@ -863,12 +1093,12 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
                 f((1 - beta2 ** step) ** 0.5), f(-(lr / (1 - beta1 ** step))),
                 f(1 - lr * weight_decay), f(weight_decay))
         scalars.append(c)
-    from ember._codegen import optim_kernels
-
     # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
-    if optim_kernels.adam(xs, gs, ms, vs, vmaxs if amsgrad else None, scalars, small,
-                          amsgrad, maximize, wd_mode):
+    if _optim_kernels().adam(xs, gs, ms, vs, vmaxs if amsgrad else None, scalars, small,
+                             amsgrad, maximize, wd_mode):
         return
+    from ember._codegen import eager
+
     for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
         if key is not scalars[i]:
             key = scalars[i]
@@ -960,13 +1190,11 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
     xp = xp_of(xs[0])
     mul, add = xp.multiply, xp.add
     if xs[0].__class__ is _HOST and xs[0].dtype.kind == "f":
-        from ember._codegen import optim_kernels
-
         f = xs[0].dtype.type
 
         # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
         c = (f(weight_decay), f(momentum), f(1 - dampening), f(-lr))
-        if optim_kernels.sgd(xs, gs, bufs if momentum != 0 else None, c,
+        if _optim_kernels().sgd(xs, gs, bufs if momentum != 0 else None, c,
                              maximize, weight_decay, momentum, dampening, nesterov,
                              is_first_step):
             return
@@ -1227,14 +1455,18 @@ def _fused_adagrad_fwd(lists, lr, lr_decay, weight_decay, eps, maximize):
         return
     xp = xp_of(xs[0])
     if xs[0].__class__ is _HOST and xs[0].dtype.kind == "f":
-        from ember._codegen import optim_kernels
-
-        # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
+        # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ]); the
+        # constants once per (dtype, step)
         consts = []
+        made = {}
         for x, t in zip(xs, steps):
-            consts.append(_consts(x, (weight_decay,
-                                      -(lr / (1 + (float(t) - 1) * lr_decay)), eps)))
-        if optim_kernels.adagrad(xs, gs, sums, consts, maximize, weight_decay):
+            key = (x.dtype, float(t))
+            c = made.get(key)
+            if c is None:
+                c = made[key] = _consts(x, (weight_decay,
+                                            -(lr / (1 + (key[1] - 1) * lr_decay)), eps))
+            consts.append(c)
+        if _optim_kernels().adagrad(xs, gs, sums, consts, maximize, weight_decay):
             return
     mul, add, sqrt, div = xp.multiply, xp.add, xp.sqrt, xp.divide
     work = _Work(xp, xs, 3)

@@ -31,7 +31,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _SRC = r"""
 #include <string.h>
@@ -169,7 +169,7 @@ def _reorder(x, dim, shift, flip):
     rowb = x.nbytes // (outer * n)
     out = np.empty_like(x)
     nt = 1 if x.nbytes < _SERIAL_BELOW else get_num_threads()
-    lib.reorder_rows(_P(x.ctypes.data), _P(out.ctypes.data), _L(outer), _L(n), _L(rowb),
+    lib.reorder_rows(data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(rowb),
                      _L(x.itemsize), _L(shift), _I(1 if flip else 0), _I(nt))
     return out
 
@@ -240,10 +240,10 @@ def concat(arrays, dim, out=None):
         return out
     keep = [a for a in arrays if a.nbytes]  # empty operands have no rows to copy
     k = len(keep)
-    src = (_P * k)(*[a.ctypes.data for a in keep])
+    src = (_P * k)(*[data_ptr(a).value for a in keep])
     rowb = (_L * k)(*[a.nbytes // outer for a in keep])
     nt = 1 if total < _SERIAL_BELOW else get_num_threads()
-    lib.cat_rows(_P(out.ctypes.data), src, rowb, _L(k), _L(outer), _L(out.nbytes // outer),
+    lib.cat_rows(data_ptr(out), src, rowb, _L(k), _L(outer), _L(out.nbytes // outer),
                  _I(nt))
     return out
 
@@ -301,10 +301,10 @@ def copy_into(dst, src):
     lib = _lib()
     if lib is None:
         return False
-    src_p = (_P * 1)(src.ctypes.data)
+    src_p = (_P * 1)(data_ptr(src).value)
     rowb = (_L * 1)(src.nbytes)
     nt = 1 if src.nbytes < _SERIAL_BELOW else get_num_threads()
-    lib.cat_rows(_P(dst.ctypes.data), src_p, rowb, _L(1), _L(1), _L(src.nbytes), _I(nt))
+    lib.cat_rows(data_ptr(dst), src_p, rowb, _L(1), _L(1), _L(src.nbytes), _I(nt))
     return True
 
 
@@ -337,7 +337,7 @@ def zeros(shape, dtype):
     if lib is None:
         return None
     out = np.empty(shape, dtype)
-    lib.zero_fill(_P(out.ctypes.data), _L(out.nbytes), _I(get_num_threads()))
+    lib.zero_fill(data_ptr(out), _L(out.nbytes), _I(get_num_threads()))
     return out
 
 
@@ -363,7 +363,7 @@ def zero_into(x):
     lib = _lib()
     if lib is None:
         return False
-    lib.zero_fill(_P(x.ctypes.data), _L(x.nbytes), _I(get_num_threads()))
+    lib.zero_fill(data_ptr(x), _L(x.nbytes), _I(get_num_threads()))
     return True
 
 
@@ -396,7 +396,7 @@ def fill_into(x, value):
         return False
     v = np.empty((), x.dtype)
     v[()] = value
-    lib.fill_pattern(_P(x.ctypes.data), _L(x.nbytes), _P(v.ctypes.data), _L(x.itemsize),
+    lib.fill_pattern(data_ptr(x), _L(x.nbytes), data_ptr(v), _L(x.itemsize),
                      _I(get_num_threads()))
     return True
 

@@ -240,7 +240,7 @@ def sum_(x, axes, keepdim, mean=False):
         shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
     out = np.empty(shape, _F32)
     scale = 1.0 / n if mean else 1.0
-    lib.sum_f32(_P(x.ctypes.data), _P(out.ctypes.data), _L(outer), _L(n), _L(inner),
+    lib.sum_f32(data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(inner),
                 ctypes.c_double(scale), ctypes.c_int(get_num_threads()))
     return out
 
@@ -499,7 +499,7 @@ def max_dim(x, axis, keepdim, is_max):
     v = np.empty(shape, x.dtype)
     k = np.empty(shape, np.int64)
     getattr(lib, "ext_" + _EXT_SUFFIX[x.dtype])(
-        _P(x.ctypes.data), _P(v.ctypes.data), _P(k.ctypes.data), _L(outer), _L(n), _L(inner),
+        data_ptr(x), data_ptr(v), data_ptr(k), _L(outer), _L(n), _L(inner),
         ctypes.c_int(1 if is_max else 0), ctypes.c_int(get_num_threads()))
     return v, k
 
@@ -513,7 +513,7 @@ def prod_dim(x, axis, keepdim):
     lib, outer, n, inner = geo
     y = np.empty(_reduced_shape(x.shape, axis, keepdim), x.dtype)
     getattr(lib, "ext_" + _EXT_SUFFIX[x.dtype] + "_prod")(
-        _P(x.ctypes.data), _P(y.ctypes.data), _L(outer), _L(n), _L(inner),
+        data_ptr(x), data_ptr(y), _L(outer), _L(n), _L(inner),
         ctypes.c_int(get_num_threads()))
     return y
 
@@ -536,7 +536,7 @@ def mean_int64(x, axes, keepdim):
     else:
         shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
     out = np.empty(shape, np.float64)
-    lib.mean_i64(_P(x.ctypes.data), _P(out.ctypes.data), _L(outer), _L(n), _L(inner),
+    lib.mean_i64(data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(inner),
                  ctypes.c_double(1.0 / n), ctypes.c_int(get_num_threads()))
     return out
 
@@ -553,7 +553,7 @@ def minmax(x):
         return None
     res = np.empty(2, x.dtype)
     nan = getattr(lib, "ext_" + _EXT_SUFFIX[x.dtype] + "_minmax")(
-        _P(x.ctypes.data), _L(x.size), _P(res.ctypes.data), ctypes.c_int(get_num_threads()))
+        data_ptr(x), _L(x.size), data_ptr(res), ctypes.c_int(get_num_threads()))
     if nan:
         res[:] = np.nan
     return res[0], res[1]
@@ -721,11 +721,11 @@ def logsumexp(x, axes, keepdim):
     nt = ctypes.c_int(get_num_threads())
     if geo is not None:
         outer, n, inner = geo
-        getattr(lib, "lse_" + sfx + "_run")(_P(x.ctypes.data), _P(y.ctypes.data), _L(outer),
+        getattr(lib, "lse_" + sfx + "_run")(data_ptr(x), data_ptr(y), _L(outer),
                                             _L(n), _L(inner), nt)
     else:
         a, k, c = mid
-        getattr(lib, "lse_" + sfx + "_mid")(_P(x.ctypes.data), _P(y.ctypes.data), _L(a), _L(k),
+        getattr(lib, "lse_" + sfx + "_mid")(data_ptr(x), data_ptr(y), _L(a), _L(k),
                                             _L(c), nt)
     return y
 

@@ -52,6 +52,7 @@ apply (not host NumPy, not float32/float64, more than 2 spatial dims, no compile
 from __future__ import annotations
 
 import ctypes
+import math
 
 import numpy as np
 
@@ -1137,7 +1138,7 @@ def im2col(x, lo, ks, s, d, out, buf=None):
         return None
     x = np.ascontiguousarray(x)
     n, c = x.shape[:2]
-    shape = (c * int(np.prod(ks)), n * int(np.prod(out)))
+    shape = (c * math.prod(ks), n * math.prod(out))
     cols = buf if buf is not None else np.empty(shape, x.dtype)
     if cols.shape != shape or cols.dtype != x.dtype or not cols.flags.c_contiguous:
         return None

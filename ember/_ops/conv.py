@@ -245,8 +245,8 @@ class _Packer:
         self.one = _plain_1x1(ks, lo, hi)
         if not self.one:
             self.pad = None
-            if any(a > 0 for a in lo) or any(b > 0 for b in hi):
-                self.pad = np.zeros((c, nb) + self.full, x.dtype)  # borders stay zero
+            self.padded = any(a > 0 for a in lo) or any(b > 0 for b in hi)
+            if self.padded:  # the padded block: made on first use (the C im2col pads itself)
                 self.inner = (slice(None), slice(None)) + tuple(
                     slice(max(a, 0), max(a, 0) + L) for a, L in zip(lo, inner))
             self.cols = np.empty((c, *ks, nb, *self.out), x.dtype)
@@ -271,7 +271,9 @@ class _Packer:
         if packed is not None:  # threaded C over (channel, tap), no padded copy
             return packed
         xt = xb.swapaxes(0, 1)  # (C, m, *S) view
-        if self.pad is not None:
+        if self.padded:
+            if self.pad is None:
+                self.pad = np.zeros((self.c, self.nb) + self.full, self.x.dtype)  # borders 0
             pad = self.pad[:, :m]
             pad[self.inner] = xt
             xt = pad

@@ -17,6 +17,7 @@ import numpy as np
 from ember import _dtype as D
 from ember._graph import GRAD
 from ember._backends import xp_of
+from ember._ops.conv import _call_key, _remember
 from ember._ops.core import OpDef, apply
 from ember._tensor import Tensor
 from ember.nn._functional_activation import logsigmoid
@@ -208,9 +209,37 @@ def _check_bounds(t, c, ignore_index, check=True):
     return valid
 
 
+# NOTE [ Cross-entropy rows all counted ]
+# Nearly every call has every target a class and none ignored (the default ignore_index,
+# -100, is no class). Two reductions (min, max) decide that on the host, and then the
+# general path's work is known in advance: its ``where`` keeps every target, its ``*
+# valid`` multiplies by 1, the row weights without class weights are all 1, and their sum
+# is the row count (exact in the float type up to 2**24 rows; from there the sum of ones
+# is taken as before). So the forward skips the boolean masks, the masked copy of the
+# targets, the ones and the product by them: the same values (x * 1 is x, also for
+# inf/nan), a third less work at 31x32.
+def _all_classes(t, ignore_index, c):
+    """Whether the host targets ``t`` are all classes in [0, c) and ``ignore_index`` is no
+    class (so no target is ignored and none is out of bounds)."""
+    return (t.__class__ is np.ndarray and t.size > 0 and not 0 <= ignore_index < c
+            and t.min() >= 0 and t.max() < c)
+
+
+def _count(m, dtype):
+    """The sum of ``m`` ones in ``dtype`` (exact, as a scalar, up to 2**24)."""
+    if m <= 1 << 24:
+        return np.dtype(dtype).type(m)
+    return np.ones(m, dtype).sum()
+
+
 def _ce_targets(t, ignore_index, c, w, dtype, check=True):
     """Clamped targets ``tc`` and per-row weights ``wt`` (0 where ignored) of (M,) targets
     (bounds checked unless ``check`` is False)."""
+    if _all_classes(t, ignore_index, c):
+        # NOTE [ Cross-entropy rows all counted ]: tc is t, the row weights the class
+        # weights (or ones)
+        wt = w[t] if w is not None else np.ones(t.shape, dtype)
+        return t, wt.astype(dtype, copy=False)
     xp = xp_of(t)
     valid = _check_bounds(t, c, ignore_index, check)
     tc = xp.where(valid, t, 0)
@@ -226,7 +255,13 @@ def _ce_fwd(x, target, *args):
     xp = xp_of(x)
     x2, t = _flat_classes(x, target)
     w = arrays[0].astype(x2.dtype, copy=False) if has_w else None
-    tc, wt = _ce_targets(t, ignore_index, x2.shape[1], w, x2.dtype)
+    if w is None and _all_classes(t, ignore_index, x2.shape[1]):
+        # no weights and nothing ignored: every row weight is 1 (``wt`` None below), and a
+        # product by 1 or a sum of ones would change nothing (NOTE [ Cross-entropy rows
+        # all counted ])
+        tc, wt = t, None
+    else:
+        tc, wt = _ce_targets(t, ignore_index, x2.shape[1], w, x2.dtype)
     from ember._codegen import eager, softmax_kernels
 
     # one threaded pass per row (NOTE [ Softmax kernels ]), else one generated kernel: row
@@ -235,7 +270,8 @@ def _ce_fwd(x, target, *args):
     r = eager.cross_entropy(x2, tc) if r is None else r
     if r is not None:
         loss, e = r
-        loss *= wt
+        if wt is not None:
+            loss *= wt
     else:
         # One (M, C) buffer reused for shift, exp and normalisation: with a 10k-class LM
         # head every extra temporary is 28 MB of memory traffic (10 -> 7.4 ms at 700x10000).
@@ -244,15 +280,21 @@ def _ce_fwd(x, target, *args):
         xp.exp(e, out=e)
         s = e.sum(axis=1, keepdims=True)
         picked = xp.take_along_axis(x2, tc[:, None], axis=1)[:, 0] - m[:, 0]
-        loss = (xp.log(s[:, 0]) - picked) * wt
+        loss = xp.log(s[:, 0]) - picked
+        if wt is not None:
+            loss *= wt
         e /= s
     if reduction == "none":
         out = loss.reshape(target.shape)
     elif reduction == "sum":
         out = xp.asarray(loss.sum(), x2.dtype)
     else:
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            out = xp.asarray(loss.sum() / wt.sum(), x2.dtype)
+        den = wt.sum() if wt is not None else _count(len(t), x2.dtype)
+        if isinstance(den, np.generic) and den != 0:  # a host scalar, no 0/0: no errstate
+            out = xp.asarray(loss.sum() / den, x2.dtype)
+        else:
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                out = xp.asarray(loss.sum() / den, x2.dtype)
     return out.astype(x2.dtype, copy=False), e
 
 
@@ -339,6 +381,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """
     _t(input, "cross_entropy", "input")
     _t(target, "cross_entropy", "target")
+    key = None
+    if weight is None and size_average is None and reduce is None:
+        # the checks below depend on the shapes, dtypes and arguments only: a call seen
+        # before goes straight to the record (NOTE [ Checked convolution calls ], conv.py)
+        key = _call_key(input._data.shape, target._data.shape, ignore_index, reduction,
+                        label_smoothing)
+        if key is not None:
+            key += (input._data.dtype, target._data.dtype)
+            params = _CE_CALLS.get(key)
+            if params is not None:
+                return apply(_CROSS_ENTROPY, (input, target), params)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -370,7 +423,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _smooth_term(logp, target, weight, ignore_index, reduction, label_smoothing,
                             class_dim, c, nll)
     inputs = (input, target) + ((weight,) if weight is not None else ())
-    return apply(_CROSS_ENTROPY, inputs, (int(ignore_index), reduction, weight is not None))
+    params = (int(ignore_index), reduction, weight is not None)
+    if key is not None:
+        _remember(_CE_CALLS, key, params)
+    return apply(_CROSS_ENTROPY, inputs, params)
+
+
+_CE_CALLS: dict = {}
 
 
 def _smooth_term(logp, target, weight, ignore_index, reduction, eps, class_dim, c, nll):

@@ -972,6 +972,18 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         padding_mode: ``'zeros'``, ``'border'`` or ``'reflection'``.
         align_corners: whether -1 and 1 are the centres (True) or the edges of corner pixels.
     """
+    # NOTE [ Per-shape plans ] (_ops/pool.py): host arrays of a (shapes, dtypes, arguments)
+    # seen before go straight to the record
+    key = None
+    if isinstance(input, Tensor) and isinstance(grid, Tensor) and \
+            input._data.__class__ is np.ndarray and grid._data.__class__ is np.ndarray:
+        key = _pool._call_key(input._data.shape, grid._data.shape, mode, padding_mode,
+                              align_corners)
+        if key is not None:
+            key += (input._data.dtype, grid._data.dtype)
+            params = _GS_CALLS.get(key)
+            if params is not None:
+                return apply(_GRID_SAMPLER, (input, grid), params)
     if mode == "bicubic":  # a mode PyTorch has and ember does not
         raise NotImplementedError("grid_sample(): mode 'bicubic' is not implemented in ember "
                                   "(bilinear and nearest are)")
@@ -994,8 +1006,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                            f"but input has {input.dtype} and grid has {grid.dtype}")
     ac = bool(align_corners)
     if type(input._data) is np.ndarray and type(grid._data) is np.ndarray:
+        if key is not None:
+            _pool._remember(_GS_CALLS, key, (mode, padding_mode, ac))
         return apply(_GRID_SAMPLER, (input, grid), (mode, padding_mode, ac))
     return _grid_sample_composite(input, grid, mode, padding_mode, ac)
+
+
+_GS_CALLS: dict = {}
 
 
 def _grid_sample_composite(input, grid, mode, padding_mode, ac):

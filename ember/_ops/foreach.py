@@ -322,16 +322,16 @@ def _py_min(v, s):
 # rounds back to that format to the same value as the operation done in it (53 >= 2p + 2),
 # and the store rounds once. The number operand is rounded to the array's dtype first, as
 # NumPy does (NEP 50). NaN results, zero divisors and ties of maximum/minimum (±0) are left
-# to NumPy (the helpers return None), so NaN payloads and signed zeros stay NumPy's.
+# to NumPy (the helpers return None, or the caller sees the NaN), so NaN payloads and signs
+# and signed zeros stay NumPy's (before issue 18 the add/sub/mul path stored Python's NaN:
+# NaN * NaN kept the number's payload where NumPy's in-place loop keeps the array's).
 _PY_OPS = {"add": float.__add__, "subtract": float.__sub__, "multiply": float.__mul__,
            "divide": _py_div, "maximum": _py_max, "minimum": _py_min}
-_PY_NAN_CHECK = (_py_div,)  # a NaN result of these goes back to NumPy
 
 
 def _binary_fwds(short, ufunc, true_div):
     sshort = _SCALAR_KERNEL.get(short, short)
     py = _PY_OPS.get(ufunc)
-    nan_check = py in _PY_NAN_CHECK
 
     def fwd_(lists, scalar, alpha):
         xs = lists[0]
@@ -356,7 +356,7 @@ def _binary_fwds(short, ufunc, true_div):
                                 last = (x.dtype, s)
                                 rounded = float(x.dtype.type(s))
                             v = py(float(x), rounded)
-                            if v is not None and not (nan_check and v != v):
+                            if v is not None and v == v:
                                 x[()] = v
                                 continue
                     elif k is not None and x.size >= k[2] and \
@@ -401,7 +401,7 @@ def _binary_fwds(short, ufunc, true_div):
                                 last = (x.dtype, s)
                                 rounded = float(x.dtype.type(s))
                             v = py(float(x), rounded)
-                            if v is not None and not (nan_check and v != v):
+                            if v is not None and v == v:
                                 out.append(_NP.asarray(v, x.dtype))
                                 continue
                     elif k is not None and x.size >= k[2] and (

@@ -248,3 +248,23 @@ def test_fused_kernels_with_non_contiguous_state_fall_back_to_same_values(dtype)
     ember._fused_adam_(*b, vt, [], steps, **kw)
     for ta, tb in zip(a[0] + a[2] + a[3], b[0] + b[2] + vt):
         _same_bits(tb, ta.numpy())
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("n", [1, 7, 1633, 5000])
+def test_sign_small_arrays_nan_check_by_dot(n, dtype):
+    # the NaN select runs only where the dot of the signs says there is a NaN
+    rng = np.random.default_rng(n)
+    for with_nan in (False, True):
+        a = rng.standard_normal(n).astype(dtype)
+        a[::3] = 0.0
+        if n > 1:
+            a[1] = -0.0
+        if with_nan:
+            a[-1] = np.nan
+            a[0] = -np.nan
+        want = np.where(np.isnan(a), dtype(0), np.sign(a))
+        _same_bits(ember._foreach_sign([ember.tensor(a)])[0], want)
+        ts = [ember.tensor(a.copy())]
+        ember._foreach_sign_(ts)
+        _same_bits(ts[0], want)

@@ -24,6 +24,7 @@ import ctypes
 
 import numpy as np
 
+from ember._codegen import kernel as _kernel
 from ember._codegen.kernel import _OFF_C, _objects, c_library, get_num_threads
 
 def _source():
@@ -282,6 +283,27 @@ def _pointers(arrays):
     return _objects(t, arrays)
 
 
+# array.array's code for a pointer-sized integer (None: no such code; ctypes arrays then)
+_PTR_CODE = next((c for c in "lq" if array.array(c).itemsize == ctypes.sizeof(ctypes.c_void_p)),
+                 None)
+
+
+def _operand_arrays(lists):
+    """Each list's operand array for ``DATA`` (``kernel._objects``'s contents: the array
+    objects, or their data pointers where the object layout is not confirmed), all in one
+    C buffer: ``(buffer, [address of each list's part])``; keep the buffer through the
+    call."""
+    if _PTR_CODE is None:
+        return None, [_pointers(lst) for lst in lists]
+    ref = id if _kernel._OFF >= 0 else _kernel._addr
+    vals = []
+    for lst in lists:
+        vals += map(ref, lst)
+    buf = _Buf(_PTR_CODE, vals)
+    base, step = buf.arr.buffer_info()[0], len(lists[0]) * buf.arr.itemsize
+    return buf, [ctypes.c_void_p(base + k * step) for k in range(len(lists))]
+
+
 def _flat(consts, k):
     """Per-parameter constant tuples (``k`` each) as one list of floats: converted once per
     distinct tuple (parameters of one step and dtype share theirs)."""
@@ -331,11 +353,13 @@ def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
     n = len(xs)
     ns = _Buf("l", [x.size for x in xs])
     cs = _Buf(_CODE[sfx], _flat(consts, 8))
+    keep, ptrs = _operand_arrays((xs, gs, ms, vs) + ((vmaxs,) if amsgrad else ()))
     getattr(lib, "adam_" + sfx)(
-        ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(ms), _pointers(vs),
-        _pointers(vmaxs) if amsgrad else None, _OFF_C, ns, cs, ctypes.c_int(int(small)),
+        ctypes.c_long(n), *ptrs[:4], ptrs[4] if amsgrad else None, _OFF_C, ns, cs,
+        ctypes.c_int(int(small)),
         ctypes.c_int(int(amsgrad)), ctypes.c_int(int(maximize)), ctypes.c_int(_WD[wd_mode]),
         ctypes.c_int(get_num_threads()))
+    del keep  # (the operand buffer: alive through the call)
     return True
 
 
@@ -376,12 +400,13 @@ def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, neste
     n = len(xs)
     code = (bool(maximize) | (weight_decay != 0) << 1 | mom << 2 | (dampening != 0) << 3
             | bool(nesterov) << 4 | bool(first) << 5)
+    keep, ptrs = _operand_arrays((xs, gs) + state)
     getattr(lib, "sgd_" + sfx)(
-        ctypes.c_long(n), _pointers(xs), _pointers(gs),
-        _pointers(bufs) if mom else None, _OFF_C,
+        ctypes.c_long(n), ptrs[0], ptrs[1], ptrs[2] if mom else None, _OFF_C,
         _Buf("l", [x.size for x in xs]),
         _Buf(_CODE[sfx], [float(c) for c in consts]), ctypes.c_int(code),
         ctypes.c_int(get_num_threads()))
+    del keep  # (the operand buffer: alive through the call)
     return True
 
 
@@ -414,10 +439,12 @@ def adagrad(xs, gs, sums, consts, maximize, weight_decay):
     if lib is None:
         return False
     n = len(xs)
+    keep, ptrs = _operand_arrays((xs, gs, sums))
     getattr(lib, "adagrad_" + sfx)(
-        ctypes.c_long(n), _pointers(xs), _pointers(gs), _pointers(sums), _OFF_C,
+        ctypes.c_long(n), *ptrs, _OFF_C,
         _Buf("l", [x.size for x in xs]),
         _Buf(_CODE[sfx], _flat(consts, 3)),
         ctypes.c_int(int(bool(maximize))), ctypes.c_int(int(weight_decay != 0)),
         ctypes.c_int(get_num_threads()))
+    del keep  # (the operand buffer: alive through the call)
     return True

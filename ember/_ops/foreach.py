@@ -84,7 +84,7 @@ def _impl(op, lists, params):
     if len(lists) == 1:
         arrays = ([t._data for t in lists[0]],)
     else:
-        arrays = tuple([t._data for t in lst] for lst in lists)
+        arrays = tuple([[t._data for t in lst] for lst in lists])
     mutates = op.mutates
     try:
         if mutates and arrays[0] and arrays[0][0].__class__ is not _HOST and \
@@ -514,15 +514,15 @@ for _short, (_uf, _meth, _td) in _BINARY.items():
 _SMALL = 4096
 
 
-def _small_same(x, *others):
-    """Whether NOTE [ Small foreach operands ] applies: ``x`` a small host array, ``others``
-    host arrays of its shape and dtype."""
+def _small_same(x, a, b=None):
+    """Whether NOTE [ Small foreach operands ] applies: ``x`` a small host array, ``a`` (and
+    ``b``) host arrays of its shape and dtype."""
     if x.__class__ is not _HOST or x.size >= _SMALL:
         return False
-    for o in others:
-        if o.__class__ is not _HOST or o.shape != x.shape or o.dtype != x.dtype:
-            return False
-    return True
+    shape, dt = x.shape, x.dtype
+    if a.__class__ is not _HOST or a.shape != shape or a.dtype != dt:
+        return False
+    return b is None or b.__class__ is _HOST and b.shape == shape and b.dtype == dt
 
 
 def _pointwise_fwds(short, ufunc):
@@ -530,7 +530,7 @@ def _pointwise_fwds(short, ufunc):
 
     def fwd_(lists, value):
         xs, t1s, t2s = lists
-        xp = xp_of(xs[0])
+        xp = _NP if xs[0].__class__ is _HOST else xp_of(xs[0])
         f, mul, add = getattr(xp, ufunc), xp.multiply, xp.add
         scratch = None
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
@@ -562,7 +562,7 @@ def _pointwise_fwds(short, ufunc):
 
     def fwd(lists, value):
         xs, t1s, t2s = lists
-        xp = xp_of(xs[0])
+        xp = _NP if xs[0].__class__ is _HOST else xp_of(xs[0])
         f, mul = getattr(xp, ufunc), xp.multiply
         out = []
         for x, a, b, v in zip(xs, t1s, t2s, _each(value, len(xs))):
@@ -605,12 +605,13 @@ def _make_pointwise(short, ufunc):
             xs = _tensor_list(_name, "self", self)
             t1 = _tensor_list(_name, "tensor1", tensor1, len(xs))
             t2 = _tensor_list(_name, "tensor2", tensor2, len(xs))
-            if isinstance(value, Tensor) and value.dim() == 1:
-                value = value.tolist()  # PyTorch's Tensor overload: one scalar per tensor
-            if isinstance(value, (list, tuple)):
-                value = _scalars(_name, "scalars", value, len(xs))
-            else:
-                value = _number(_name, "value", value)
+            if value.__class__ is not int and value.__class__ is not float:
+                if isinstance(value, Tensor) and value.dim() == 1:
+                    value = value.tolist()  # PyTorch's Tensor overload: one per tensor
+                if isinstance(value, (list, tuple)):
+                    value = _scalars(_name, "scalars", value, len(xs))
+                else:
+                    value = _number(_name, "value", value)
             r = _dispatch(_op, (xs, t1, t2), (value,))
             return self if _inplace else r
 
@@ -694,7 +695,7 @@ def _lerp_small(x, e, w, out):
 
 def _lerp_fwd_(lists, weight):
     xs, ends = lists[0], lists[1]
-    xp = xp_of(xs[0])
+    xp = _NP if xs[0].__class__ is _HOST else xp_of(xs[0])
     ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
     scratch = None
     for x, e, w in zip(xs, ends, ws):
@@ -708,7 +709,7 @@ def _lerp_fwd_(lists, weight):
 
 def _lerp_fwd(lists, weight):
     xs, ends = lists[0], lists[1]
-    xp = xp_of(xs[0])
+    xp = _NP if xs[0].__class__ is _HOST else xp_of(xs[0])
     ws = lists[2] if len(lists) == 3 else _each(weight, len(xs))
     out = []
     for x, e, w in zip(xs, ends, ws):
@@ -792,6 +793,19 @@ _PY_UNARY = {
 }
 
 
+_VDOT_DTYPES = (_NP.dtype("float32"), _NP.dtype("float64"))  # (BLAS dots; float16's is slow)
+
+
+def _sign_has_nan(r):
+    """Whether ``sign``'s float output ``r`` holds a NaN: the sum of its squares (each 0 or
+    1 otherwise) is NaN exactly then, one BLAS pass instead of ``isnan``'s mask (other
+    dtypes and backends: ``isnan``)."""
+    if r.__class__ is _HOST and r.dtype in _VDOT_DTYPES and r.ndim:
+        d = _NP.vdot(r, r)
+        return d != d
+    return bool(xp_of(r).isnan(r).any())
+
+
 def _make_unary(short, ufunc, method, floating):
     threaded = short in _E.THREADED
     py = _PY_UNARY.get(short)
@@ -814,8 +828,8 @@ def _make_unary(short, ufunc, method, floating):
                         _E._threaded(k[0], k[1], (x,), x) is not None:
                     continue
             f(x, out=x)
-            if short == "sign" and x.dtype.kind == "f":  # sign(NaN) is 0, as ember.sign
-                xp.copyto(x, 0, where=xp.isnan(x))
+            if short == "sign" and x.dtype.kind == "f" and _sign_has_nan(x):
+                xp.copyto(x, 0, where=xp.isnan(x))  # sign(NaN) is 0, as ember.sign
 
     def fwd(lists):
         xs = lists[0]
@@ -839,7 +853,14 @@ def _make_unary(short, ufunc, method, floating):
                 out.append(x.copy())
                 continue
             if short == "sign" and src.dtype.kind in "fiu":
-                r = _E._sign(src)  # NaN gives 0, as PyTorch; threaded on large arrays
+                if src.__class__ is _HOST and src.size < _E._KMIN_SLOW and \
+                        src.dtype in _VDOT_DTYPES:
+                    # _E._sign's NumPy path, its NaN select only where there is a NaN
+                    r = _NP.sign(src)
+                    if _sign_has_nan(r):
+                        r = _NP.where(_NP.isnan(src), src.dtype.type(0), r)
+                else:
+                    r = _E._sign(src)  # NaN gives 0, as PyTorch; threaded on large arrays
             else:
                 r = None
                 if k is not None and src.__class__ is _HOST and src.size >= k[2]:

@@ -199,14 +199,22 @@ def _avg_reference(x, ks, s, p, out, cip, override, spatial):
 
 
 @pytest.mark.parametrize("ks,s,p,ceil,cip,override", [
-    (2, 2, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, True, False, None),
+    (2, 2, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, False, False, None),
+    (3, 2, 1, True, False, None), (3, 2, 1, True, True, None),
     (3, 3, 0, True, True, None), ((3, 2), (2, 1), (1, 0), True, True, None),
     (2, 1, 0, False, True, 3)])
 def test_avg_pool_plan_matches_the_per_call_divisor(ks, s, p, ceil, cip, override):
-    x = _r(2, 3, 9, 10)
-    y = F.avg_pool2d(ember.tensor(x), ks, s, p, ceil, cip, override)
-    k2, s2, p2, _, out = P._pool_args("avg_pool2d", ember.tensor(x), 2, ks, s, p, 1, ceil)
-    _same(y, _avg_reference(x, k2, s2, p2, out, cip, override, x.shape[2:]))
+    # (the kept plans of the cases before, same shapes with other arguments, must not leak)
+    for shape in [(2, 3, 9, 10), (2, 3, 7, 9), (1, 1, 5, 1)]:
+        x = _r(*shape)
+        try:
+            k2, s2, p2, _, out = P._pool_args("avg_pool2d", ember.tensor(x), 2, ks, s, p, 1,
+                                              ceil)
+        except RuntimeError:
+            continue
+        for _ in range(2):
+            y = F.avg_pool2d(ember.tensor(x), ks, s, p, ceil, cip, override)
+            _same(y, _avg_reference(x, k2, s2, p2, out, cip, override, x.shape[2:]))
     div = P._divisor(np, x.shape[2:], k2, s2, p2, out, cip, override)
     if div is not None:
         assert not div.flags.writeable  # shared between calls: never written

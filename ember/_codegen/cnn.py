@@ -181,6 +181,66 @@ void NAME(const T* x, T* y, long R, long L, T inv, int nt)                      
 
 ROW_MEAN(float, row_mean_f32)
 ROW_MEAN(double, row_mean_f64)
+
+/* Average pooling forward (NOTE [ Average pooling kernel ]): each output the sum of its
+   window in kernel order, starting from the first tap's value (positions outside x count
+   as zeros, as in NumPy's zero-padded copy: added, so -0.0 + 0.0 gives +0.0 as there),
+   then divided by ov = div[0] (in T) when has_ov, else by the window size div[o] in
+   double and rounded to T (NumPy's T / int64 division); the sizes and strides come in
+   g (fewer ctypes arguments: ~0.1 us each). Row by row: for each tap, the output row's columns
+   whose input column lies in x (worked out once per call) take the strided input row,
+   the others a zero, so the loops run without per-value bounds checks. */
+#define AVGPOOL2D_FWD(T, NAME)                                                         \
+void NAME(const T* x, T* y, const double* div, const long* g, int nt)                \
+{                                                                                     \
+    long planes = g[0], H = g[1], W = g[2], OH = g[3], OW = g[4], KH = g[5], KW = g[6]; \
+    long sh = g[7], sw = g[8], ph = g[9], pw = g[10], has_ov = g[11];                 \
+    T ov = (T)div[0];                                                                 \
+    long clo[KW], chi[KW];                                                            \
+    for (long kw = 0; kw < KW; kw++) {                                                \
+        long off = kw - pw;  /* the input column of output column 0 */               \
+        long a = off >= 0 ? 0 : (-off + sw - 1) / sw;                                 \
+        long b = (W - 1 - off) >= 0 ? (W - 1 - off) / sw + 1 : 0;                     \
+        if (b > OW) b = OW;                                                           \
+        if (a > b) a = b;                                                             \
+        clo[kw] = a; chi[kw] = b;                                                     \
+    }                                                                                 \
+    _Pragma("omp parallel for num_threads(nt) schedule(static)")                      \
+    for (long pl = 0; pl < planes; pl++) {                                            \
+        const T* xp = x + pl * H * W;                                                 \
+        T* yp = y + pl * OH * OW;                                                     \
+        for (long oh = 0; oh < OH; oh++) {                                            \
+            T* yr = yp + oh * OW;                                                     \
+            for (long kh = 0; kh < KH; kh++) {                                        \
+                long ih = oh * sh - ph + kh;                                          \
+                int rok = ih >= 0 && ih < H;                                          \
+                for (long kw = 0; kw < KW; kw++) {                                    \
+                    long a = rok ? clo[kw] : 0, b = rok ? chi[kw] : 0;                \
+                    const T* xs = xp + (rok ? ih * W + kw - pw : 0);                  \
+                    if (kh == 0 && kw == 0) {                                         \
+                        for (long ow = 0; ow < a; ow++) yr[ow] = 0;                   \
+                        for (long ow = a; ow < b; ow++) yr[ow] = xs[ow * sw];         \
+                        for (long ow = b; ow < OW; ow++) yr[ow] = 0;                  \
+                    } else {                                                          \
+                        for (long ow = 0; ow < a; ow++) yr[ow] += (T)0;               \
+                        for (long ow = a; ow < b; ow++) yr[ow] += xs[ow * sw];        \
+                        for (long ow = b; ow < OW; ow++) yr[ow] += (T)0;              \
+                    }                                                                 \
+                }                                                                     \
+            }                                                                         \
+            if (has_ov) {                                                             \
+                for (long ow = 0; ow < OW; ow++) yr[ow] = yr[ow] / ov;                \
+            } else {                                                                  \
+                const double* dr = div + oh * OW;                                     \
+                for (long ow = 0; ow < OW; ow++)                                      \
+                    yr[ow] = (T)((double)yr[ow] / dr[ow]);                            \
+            }                                                                         \
+        }                                                                             \
+    }                                                                                 \
+}
+
+AVGPOOL2D_FWD(float, avgpool2d_fwd_f32)
+AVGPOOL2D_FWD(double, avgpool2d_fwd_f64)
 """
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
@@ -189,7 +249,8 @@ _L = ctypes.c_long
 
 # the compiled library, or None (no compiler, or kernels disabled)
 _lib = c_library(_SRC, ("maxpool2d_bwd_f32", "maxpool2d_bwd_f64", "maxpool2d_fwd_f32",
-                        "maxpool2d_fwd_f64", "row_mean_f32", "row_mean_f64"))
+                        "maxpool2d_fwd_f64", "row_mean_f32", "row_mean_f64",
+                        "avgpool2d_fwd_f32", "avgpool2d_fwd_f64"))
 
 
 def _geometry(ks, s, p, d):
@@ -299,3 +360,78 @@ def row_mean(x, rows, length):
             ctypes.c_void_p(x.ctypes.data), ctypes.c_void_p(y.ctypes.data), _L(rows),
             _L(length), _SCALAR[x.dtype](1.0 / length), ctypes.c_int(nt))
     return y
+
+
+# NOTE [ Average pooling kernel ]
+# avg_pool's NumPy forward is one strided slice addition per kernel offset, then a division
+# by the window sizes: at ~1e3 values, a handful of NumPy calls of ~1 us each. The kernel
+# does the same arithmetic per output value in one pass: the window's values added in
+# kernel order starting from the first one (a zero where the window leaves the input, as the
+# zero-padded copy holds there), then divided as NumPy divides: by the window size in
+# double, rounded to the float type (a float32 array divided in place by an int64 one runs
+# NumPy's float64 loop), or by ``divisor_override`` in the float type (NumPy converts the
+# Python int to the array's type). So the values are NumPy's bit for bit
+# (tests/test_small_nn_s9.py). Taken for 1-d/2-d float32/float64 host arrays below
+# _AVG_KERNEL_BELOW values (the kernel is a scalar loop; larger inputs keep NumPy's
+# vectorised passes) and integer overrides below 2**24 (exact in float32).
+_AVG_KERNEL_BELOW = 1 << 14
+_AVG_PLANS: dict = {}
+
+
+def avg_pool_forward(x, ks, s, p, out, count_include_pad, div, override):
+    """Average pooling of ``x`` (N, C, *S) with the window sizes ``div`` (int64, broadcast
+    to ``out``, as ``count_include_pad`` gives them; None with an override), or None where
+    the kernel does not apply."""
+    if type(x) is not np.ndarray or x.size >= _AVG_KERNEL_BELOW:
+        return None
+    key = (x.shape, x.dtype, ks, s, p, out, count_include_pad, override)
+    plan = _AVG_PLANS.get(key)
+    if plan is None:
+        plan = _avg_pool_plan(x, ks, s, p, out, div, override)
+        if len(_AVG_PLANS) >= 256:
+            _AVG_PLANS.clear()
+        _AVG_PLANS[key] = plan
+    if plan is False or _lib() is None:  # (compilation may have been turned off since)
+        return None
+    fn, dv, geo = plan
+    x = np.ascontiguousarray(x)
+    y = np.empty(x.shape[:2] + out, x.dtype)
+    if y.size:
+        fn(data_ptr(x), data_ptr(y), dv, geo, _ONE)
+    return y
+
+
+_ONE = ctypes.c_int(1)
+
+
+def _avg_pool_plan(x, ks, s, p, out, div, override):
+    """(function, the divisors as a flat float64 array, the ctypes arguments after the
+    pointers), or False where the kernel does not apply."""
+    if x.dtype not in _SUFFIX or len(ks) not in (1, 2) or x.ndim != len(ks) + 2:
+        return False
+    if override and not (type(override) is int and abs(override) < 1 << 24):
+        return False
+    lib = _lib()
+    if lib is None:
+        return False
+    if override:
+        dv = np.array([override], np.float64)  # (exact: |override| < 2**24)
+    else:
+        dv = np.ascontiguousarray(np.broadcast_to(div, out), np.float64).reshape(-1)
+    sp = tuple(x.shape[2:]) if len(ks) == 2 else (1,) + tuple(x.shape[2:])
+    osp = tuple(out) if len(ks) == 2 else (1,) + tuple(out)
+    kh, kw, sh, sw, ph, pw, _, _ = _geometry(ks, s, p, (1,) * len(ks))
+    geo = np.array([x.shape[0] * x.shape[1], *sp, *osp, kh, kw, sh, sw, ph, pw,
+                    1 if override else 0], np.dtype(_L))
+    # the arrays live in the plan: their addresses as ctypes objects, built once
+    return (getattr(lib, "avgpool2d_fwd_" + _SUFFIX[x.dtype]), _Kept(dv), _Kept(geo))
+
+
+class _Kept:
+    """An array passed to ctypes by its address, kept alive with it."""
+
+    __slots__ = ("arr", "_as_parameter_")
+
+    def __init__(self, arr):
+        self.arr = arr
+        self._as_parameter_ = ctypes.c_void_p(arr.ctypes.data)

@@ -385,6 +385,12 @@ def _avg_windows(spatial, ks, s, p, out):
 def _avg_fwd(x, ks, s, p, out, count_include_pad, override, in_spatial):
     xp = xp_of(x)
     div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, override)
+    if x.__class__ is np.ndarray and x.dtype.kind == "f":
+        from ember._codegen import cnn  # NOTE [ Average pooling kernel ]
+
+        y = cnn.avg_pool_forward(x, ks, s, p, out, count_include_pad, div, override)
+        if y is not None:
+            return y
     hi, windows = _avg_windows(x.shape[2:], ks, s, p, out)
     xpad = x if hi is None else _padded(x, p, hi, 0)
     acc = None

@@ -36,8 +36,8 @@ def _same(a, b):
 
 
 def _clear_plans():
-    for d in (P._DIVISORS, P._WINDOWS, P._POOL_CALLS, C._CALLS, C._SPANS, S._PAD_PLANS,
-              S._PAD_ROUTES, S._GS_CALLS, L._CE_CALLS):
+    for d in (P._DIVISORS, P._WINDOWS, P._POOL_CALLS, P._AVG_BWD, C._CALLS, C._SPANS,
+              S._PAD_PLANS, S._PAD_ROUTES, S._FOLD_PLANS, S._GS_CALLS, L._CE_CALLS):
         d.clear()
 
 
@@ -233,6 +233,51 @@ def test_pad_edge_plans_match_numpy_pad(shape, nd, mode):
         ref = np.pad(x, [(0, 0)] * (len(shape) - nd) + list(pairs),
                      mode="reflect" if mode == "reflect" else "edge")
         _same(S._pad_edges_fwd(x, pairs, mode), ref)
+
+
+def _fold_reference(g, pairs, mode):
+    """The pad backward as it was before the plans (index tuples built per call)."""
+    nd = len(pairs)
+    lead = g.ndim - nd
+    t = g
+    for i in range(nd - 1, -1, -1):
+        a, b = pairs[i]
+        ax = lead + i
+        n = t.shape[ax] - a - b
+
+        def at(s, ax=ax):
+            return (slice(None),) * ax + (s,)
+
+        c = t[at(slice(a, a + n))].copy()
+        if mode == "reflect":
+            if a:
+                c[at(slice(1, a + 1))] += t[at(slice(a - 1, None, -1))]
+            if b:
+                c[at(slice(n - 1 - b, n - 1))] += t[at(slice(a + n + b - 1, a + n - 1, -1))]
+        else:
+            if a:
+                c[at(slice(0, 1))] += t[at(slice(0, a))].sum(axis=ax, keepdims=True)
+            if b:
+                c[at(slice(n - 1, n))] += t[at(slice(a + n, a + n + b))].sum(axis=ax,
+                                                                             keepdims=True)
+        t = c
+    return t
+
+
+@pytest.mark.parametrize("shape,nd", [((6,), 1), ((3, 5), 2), ((2, 3, 4, 5), 2),
+                                      ((1, 2, 3, 4, 5), 3)])
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_pad_fold_plans_match_the_per_call_fold(shape, nd, mode):
+    dims = shape[len(shape) - nd:]
+    r = np.random.default_rng(4)
+    for _ in range(30):
+        hi = [L_ if mode == "reflect" else L_ + 3 for L_ in dims]
+        pairs = tuple((int(r.integers(0, h)), int(r.integers(0, h))) for h in hi)
+        gshape = shape[:len(shape) - nd] + tuple(L_ + a + b for L_, (a, b) in
+                                                 zip(dims, pairs))
+        g = r.standard_normal(gshape).astype(np.float32)
+        for _ in range(2):
+            _same(S._pad_edges_fold(g, pairs, mode), _fold_reference(g, pairs, mode))
 
 
 def test_call_keys_take_only_plain_values():

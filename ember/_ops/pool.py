@@ -409,18 +409,35 @@ def _avg_fwd(x, ks, s, p, out, count_include_pad, override, in_spatial):
 
 def _avg_bwd_fwd(g, ks, s, p, out, count_include_pad, override, in_spatial):
     xp = xp_of(g)  # this device's array module
-    div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, override)
-    g = g / override if override else g / div.astype(g.dtype)  # keep g's dtype
-    full = tuple(max(L + 2 * pi, (o - 1) * si + k)
-                 for L, pi, o, si, k in zip(in_spatial, p, out, s, ks))
+    if override:
+        g = g / override
+    else:  # the divisors in g's dtype (keeps g's dtype), kept per geometry
+        key = (xp, in_spatial, ks, s, p, out, count_include_pad, g.dtype)
+        div = _DIVISORS.get(key)
+        if div is None:
+            div = _divisor(xp, in_spatial, ks, s, p, out, count_include_pad, None).astype(
+                g.dtype)
+            if type(div) is np.ndarray:
+                div.flags.writeable = False
+            _remember(_DIVISORS, key, div)
+        g = g / div
+    # NOTE [ Per-shape plans ]: the window slices are the forward's (same formula)
+    geo = _AVG_BWD.get((in_spatial, ks, s, p, out))
+    if geo is None:
+        full = tuple(max(L + 2 * pi, (o - 1) * si + k)
+                     for L, pi, o, si, k in zip(in_spatial, p, out, s, ks))
+        crop = (slice(None), slice(None)) + tuple(slice(pi, pi + L) for pi, L in
+                                                  zip(p, in_spatial))
+        geo = _remember(_AVG_BWD, (in_spatial, ks, s, p, out), (full, crop))
+    full, crop = geo
     n, c = g.shape[:2]
     buf = xp.zeros((n, c, *full), g.dtype)
-    for kidx in itertools.product(*[range(k) for k in ks]):
-        sl = tuple(slice(ki, ki + si * (oi - 1) + 1, si) for ki, si, oi in zip(kidx, s, out))
-        buf[(slice(None), slice(None)) + sl] += g
-    return xp.ascontiguousarray(
-        buf[(slice(None), slice(None)) + tuple(slice(pi, pi + L) for pi, L in
-                                               zip(p, in_spatial))])
+    for sl in _avg_windows(in_spatial, ks, s, p, out)[1]:
+        buf[sl] += g
+    return xp.ascontiguousarray(buf[crop])
+
+
+_AVG_BWD: dict = {}
 
 
 _AVG_ATTRS = ("kernel_size", "stride", "padding", "output_size", "count_include_pad",

@@ -467,6 +467,23 @@ def _pad_edges_plan(xshape, pairs, mode):
 
 
 def _pad_edges_fold(g, pairs, mode):
+    if g.__class__ is np.ndarray:
+        # the same slice additions, their index tuples kept per shape (NOTE [ Per-shape
+        # plans ] in _ops/pool.py)
+        key = (g.shape, pairs, mode)
+        plan = _FOLD_PLANS.get(key)
+        if plan is None:
+            plan = _pool._remember(_FOLD_PLANS, key, _pad_fold_plan(g.shape, pairs, mode))
+        t = g
+        for mid, adds in plan:
+            c = t[mid].copy()  # a C-ordered copy of the middle
+            for dst, src, ax in adds:
+                if ax is None:
+                    c[dst] += t[src]
+                else:
+                    c[dst] += t[src].sum(axis=ax, keepdims=True)
+            t = c
+        return t
     nd = len(pairs)
     lead = g.ndim - nd
     t = g
@@ -492,6 +509,41 @@ def _pad_edges_fold(g, pairs, mode):
                                                                              keepdims=True)
         t = c
     return t
+
+
+_FOLD_PLANS: dict = {}
+
+
+def _pad_fold_plan(gshape, pairs, mode):
+    """The steps of _pad_edges_fold for a gradient of ``gshape``: per padded axis, last
+    first, (the middle's index, [(destination, source, summed axis or None)])."""
+    nd = len(pairs)
+    lead = len(gshape) - nd
+    shape = list(gshape)
+    steps = []
+    for i in range(nd - 1, -1, -1):
+        a, b = pairs[i]
+        ax = lead + i
+        n = shape[ax] - a - b
+
+        def at(s, ax=ax):
+            return (slice(None),) * ax + (s,)
+
+        adds = []
+        if mode == "reflect":
+            if a:
+                adds.append((at(slice(1, a + 1)), at(slice(a - 1, None, -1)), None))
+            if b:
+                adds.append((at(slice(n - 1 - b, n - 1)),
+                             at(slice(a + n + b - 1, a + n - 1, -1)), None))
+        else:
+            if a:
+                adds.append((at(slice(0, 1)), at(slice(0, a)), ax))
+            if b:
+                adds.append((at(slice(n - 1, n)), at(slice(a + n, a + n + b)), ax))
+        steps.append((at(slice(a, a + n)), adds))
+        shape[ax] = n
+    return steps
 
 
 def _pad_name(params, suffix=""):

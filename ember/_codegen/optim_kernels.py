@@ -372,8 +372,9 @@ def sgd(xs, gs, bufs, consts, maximize, weight_decay, momentum, dampening, neste
         xs, gs: the parameters and their gradients (host arrays).
         bufs: the momentum buffers (read unless ``first``; written), or None without
             momentum.
-        consts: ``weight_decay``, ``momentum``, ``1 - dampening`` and ``-lr`` in the
-            parameters' dtype (one set for all: they share it).
+        consts: ``weight_decay``, ``momentum``, ``1 - dampening`` and ``-lr``: numbers,
+            rounded to the parameters' dtype by C's conversion as NumPy's scalars are (one
+            set for all: they share it).
         maximize, weight_decay, momentum, dampening, nesterov, first: SGD's flags (the
             numbers only tested against zero; ``first``: the buffers' first step).
 

@@ -992,7 +992,8 @@ def _norm_fwd(lists, ord, dtype):
             # less); sqrt in float64 rounds to the dtype as the dtype's own sqrt does (NOTE
             # [ 0-dim foreach operands in Python ]). A NaN takes the path below, which
             # gives NumPy's NaN.
-            d = float(xp.dot(a.reshape(-1), a.reshape(-1)))
+            r = a if a.ndim == 1 else a.reshape(-1)
+            d = float(xp.dot(r, r))
             if d == d:
                 out.append(_NP.asarray(_math.sqrt(d), a.dtype))
                 continue
@@ -1211,10 +1212,9 @@ def _fused_sgd_fwd(lists, weight_decay, momentum, lr, dampening, nesterov, maxim
     xp = xp_of(xs[0])
     mul, add = xp.multiply, xp.add
     if xs[0].__class__ is _HOST and xs[0].dtype.kind == "f":
-        f = xs[0].dtype.type
-
-        # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
-        c = (f(weight_decay), f(momentum), f(1 - dampening), f(-lr))
+        # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ]); the
+        # kernel's constant array rounds these to the dtype as NumPy's scalars would
+        c = (weight_decay, momentum, 1 - dampening, -lr)
         if _optim_kernels().sgd(xs, gs, bufs if momentum != 0 else None, c,
                              maximize, weight_decay, momentum, dampening, nesterov,
                              is_first_step):

@@ -989,8 +989,12 @@ def available():
 
 def _ok(*arrays):
     a0 = arrays[0]
-    return (all(type(a) is np.ndarray and a.dtype == a0.dtype for a in arrays)
-            and a0.dtype in _SUFFIX and a0.ndim in (3, 4))
+    if a0.__class__ is not np.ndarray or a0.dtype not in _SUFFIX or a0.ndim not in (3, 4):
+        return False
+    for a in arrays:
+        if a.__class__ is not np.ndarray or a.dtype != a0.dtype:
+            return False
+    return True
 
 
 def _geom(sp, osp, ks, s, lo, d):
@@ -1045,12 +1049,25 @@ def _nt(values):
 
 
 def _run(name, arrays, n, c, geom):
-    size = max(a.size for a in arrays if a is not None)
-    getattr(_lib(), name)(*[_ptr(a) for a in arrays], *_longs((n, c, *geom)),
-                          _INTS[1] if size < _SERIAL_VALUES else ctypes.c_int(_nt(size)))
+    # (the callers checked that the library is there)
+    fn = _FNS.get(name)
+    if fn is None:
+        fn = _FNS[name] = getattr(_lib(), name)
+    size = 0
+    ptrs = []
+    for a in arrays:
+        if a is None:
+            ptrs.append(_NULL)
+        else:
+            ptrs.append(data_ptr(a))
+            if a.size > size:
+                size = a.size
+    fn(*ptrs, *_longs((n, c) + geom), _INTS[1] if size < _SERIAL_VALUES else
+       ctypes.c_int(_nt(size)))
 
 
 _INTS = {1: ctypes.c_int(1)}
+_FNS: dict = {}
 
 
 def dw_forward(x, w, b, s, lo, d, out):

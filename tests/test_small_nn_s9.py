@@ -84,6 +84,9 @@ CASES = [
      [(2, 8, 10, 10), (8, 1, 3, 3)]),
     ("grid_sample", lambda x, g: F.grid_sample(x, g, align_corners=False),
      [(1, 4, 16, 16), "grid"]),
+    ("embedding", lambda i, w: F.embedding(i, w), ["idx", (1000, 64)]),
+    ("embedding.2d", lambda i, w: F.embedding(i, w, padding_idx=3), ["idx2", (50, 8)]),
+    ("cross_entropy", lambda x, t: F.cross_entropy(x, t), [(31, 32), "target"]),
 ]
 
 
@@ -92,6 +95,12 @@ def _arrays(shapes, dt=np.float32):
     for s in shapes:
         if s == "grid":
             out.append(rng.uniform(-1.1, 1.1, (1, 16, 16, 2)).astype(dt))
+        elif s == "idx":
+            out.append(rng.integers(0, 1000, 15))
+        elif s == "idx2":
+            out.append(rng.integers(0, 50, (3, 5)))
+        elif s == "target":
+            out.append(rng.integers(0, 32, 31))
         else:
             out.append(_r(*s, dt=dt))
     return out
@@ -121,7 +130,7 @@ def test_small_ops_match_pytorch(name, fn, shapes):
 
     arrays = _arrays(shapes, np.float64)
     got = _fwd_bwd(fn, arrays)
-    tts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    tts = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     # the same lambda over torch's functional (F is a global of the lambda)
     tlam = types.FunctionType(fn.__code__, {"F": TF}, closure=fn.__closure__)
     y = tlam(*tts)
@@ -135,6 +144,8 @@ def test_small_ops_match_pytorch(name, fn, shapes):
     for a, t in zip(got[1], tts):
         if a is not None:
             np.testing.assert_allclose(a, t.grad.numpy(), rtol=1e-10, atol=1e-10)
+        else:
+            assert t.grad is None
 
 
 def test_small_kernels_same_values_on_any_thread_count():

@@ -143,10 +143,10 @@ def _operands(name, dt):
 
 
 _UNARY = {"neg", "abs", "relu", "sqrt", "sign", "floor", "ceil", "trunc", "frac", "square", "reciprocal",
-          "rsqrt", "sigmoid", "logical_not", "bitwise_not", "exp2", "log1p"}
+          "rsqrt", "sigmoid", "logical_not", "bitwise_not", "exp2", "log1p", "exp"}
 # float32 kernels whose vectorised C function is not NumPy's SIMD routine: within an ulp or
 # two of it (each within ~1 ulp of the true value; tests/test_elem_worst_s8.py bounds them)
-_NOT_BITWISE = {"sigmoid", "exp2", "log1p"}
+_NOT_BITWISE = {"sigmoid", "exp2", "log1p", "exp"}
 _FAMILY = {n for n, f in ember._ops.core.FUNCTIONS.items()
            if getattr(getattr(f, "op", None), "name", None) == n}
 _CASES = [(n, dt) for n, (_, kinds, _) in THREADED.items() if n in _FAMILY

@@ -70,23 +70,29 @@ static inline float ember_erf32(float x) {
     q = q * x2 + -7.37332916720468e-03f; q = q * x2 + -1.42647390514189e-02f;
     return x * p / q;
 }
+#ifdef __FMA__  /* one rounding per step where the CPU has it (x86-64-v3 and up) */
+#define EMBER_FMAF(a, b, c) fmaf(a, b, c)
+#else
+#define EMBER_FMAF(a, b, c) ((a) * (b) + (c))
+#endif
 /* exp for float32, branch-free so loops vectorise (glibc's expf is a call per element):
    n = round(x / ln 2) by the 1.5 * 2^23 trick, r = x - n ln 2 in two parts (Cody-Waite),
    e^r by a degree-7 polynomial (Cephes' coefficients), 2^n applied in two halves so that
-   subnormal results and overflow to inf come out right; NaN stays NaN. Max error ~1 ulp. */
+   subnormal results and overflow to inf come out right; NaN stays NaN. Max error ~1 ulp.
+   Steps are fused where the CPU has FMA (a ~20% shorter loop; results within the same
+   bound, bit for bit the unfused ones without FMA). */
 static inline float ember_expf(float x) {
     x = x > 89.0f ? 89.0f : (x < -104.0f ? -104.0f : x);
-    float t = x * 1.44269504088896341f + 12582912.0f;
-    float n = t - 12582912.0f;
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
+    float n = EMBER_FMAF(x, 1.44269504088896341f, 12582912.0f) - 12582912.0f;
+    float r = EMBER_FMAF(n, -0.693359375f, x);
+    r = EMBER_FMAF(n, 2.12194440e-4f, r);
     float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f; p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f; p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
+    p = EMBER_FMAF(p, r, 1.3981999507e-3f); p = EMBER_FMAF(p, r, 8.3334519073e-3f);
+    p = EMBER_FMAF(p, r, 4.1665795894e-2f); p = EMBER_FMAF(p, r, 1.6666665459e-1f);
+    p = EMBER_FMAF(p, r, 5.0000001201e-1f);
+    p = EMBER_FMAF(p, r * r, r) + 1.0f;
     int32_t ni = (int32_t)n;
-    int32_t n1 = ni / 2, n2 = ni - ni / 2;
+    int32_t n1 = ni >> 1, n2 = ni - n1;
     union { int32_t i; float f; } s1, s2;
     s1.i = (n1 + 127) << 23; s2.i = (n2 + 127) << 23;
     return p * s1.f * s2.f;
@@ -97,11 +103,6 @@ static inline float ember_expf(float x) {
    the CPU has FMA), 2^n applied in two halves so that subnormal results and overflow to
    inf come out right; NaN stays NaN. Within 0.95 ulp of the true value with FMA (PyTorch's
    Sleef exp2f: 0.86), 1.2 without; exact at integers. */
-#ifdef __FMA__  /* one rounding per step where the CPU has it (x86-64-v3 and up) */
-#define EMBER_FMAF(a, b, c) fmaf(a, b, c)
-#else
-#define EMBER_FMAF(a, b, c) ((a) * (b) + (c))
-#endif
 static inline float ember_exp2f(float x) {
     x = x > 128.0f ? 128.0f : (x < -150.0f ? -150.0f : x);
     float n = (x + 12582912.0f) - 12582912.0f;

@@ -225,6 +225,22 @@ def _plain_1x1(ks, lo, hi):  # (dilation is irrelevant to a 1x1 kernel)
     return all(k == 1 for k in ks) and not any(lo) and not any(hi)
 
 
+def _pack_geometry(shape, ks, s, lo, hi, d):
+    """_Packer's (crop, full, out, p, k, one, padded, inner) for an input of ``shape``."""
+    crop = tuple(slice(max(-a, 0), L - max(-b, 0)) for a, b, L in zip(lo, hi, shape[2:]))
+    inner = tuple(sl.stop - sl.start for sl in crop)
+    full = tuple(L + max(a, 0) + max(b, 0) for L, a, b in zip(inner, lo, hi))
+    out = tuple(_out_size(L, k, si, di) for L, k, si, di in zip(full, ks, s, d))
+    padded = any(a > 0 for a in lo) or any(b > 0 for b in hi)
+    inner_sl = (slice(None), slice(None)) + tuple(
+        slice(max(a, 0), max(a, 0) + L) for a, L in zip(lo, inner)) if padded else None
+    return ((slice(None), slice(None)) + crop, full, out, math.prod(out), math.prod(ks),
+            _plain_1x1(ks, lo, hi), padded, inner_sl)
+
+
+_PACK_GEO: dict = {}
+
+
 class _Packer:
     """im2col for blocks of samples of ``x`` (N, C, *S) into one reused (C*K, nb*P) buffer
     (views of the input itself for unpadded 1x1 kernels)."""
@@ -232,24 +248,17 @@ class _Packer:
     def __init__(self, x, ks, s, lo, hi, d, nb):
         self.x, self.ks, self.s, self.d = x, ks, s, d
         self.lo, self.hi = lo, hi
-        n, c = x.shape[:2]
-        crop = tuple(slice(max(-a, 0), L - max(-b, 0)) for a, b, L in zip(lo, hi, x.shape[2:]))
-        self.crop = (slice(None), slice(None)) + crop
-        inner = tuple(sl.stop - sl.start for sl in crop)
-        self.full = tuple(L + max(a, 0) + max(b, 0) for L, a, b in zip(inner, lo, hi))
-        self.out = tuple(_out_size(L, k, si, di) for L, k, si, di in
-                         zip(self.full, ks, s, d))
-        self.p = math.prod(self.out)
-        self.k = math.prod(ks)
-        self.c, self.nb = c, nb
-        self.one = _plain_1x1(ks, lo, hi)
+        # the geometry, kept per shape (NOTE [ Checked convolution calls ]: pure arithmetic
+        # on the shapes, most of a small convolution's set-up)
+        key = (x.shape[1:], ks, s, lo, hi, d)
+        geo = _PACK_GEO.get(key)
+        if geo is None:
+            geo = _remember(_PACK_GEO, key, _pack_geometry(x.shape, ks, s, lo, hi, d))
+        self.crop, self.full, self.out, self.p, self.k, self.one, self.padded, self.inner = geo
+        self.c, self.nb = x.shape[1], nb
         if not self.one:
-            self.pad = None
-            self.padded = any(a > 0 for a in lo) or any(b > 0 for b in hi)
-            if self.padded:  # the padded block: made on first use (the C im2col pads itself)
-                self.inner = (slice(None), slice(None)) + tuple(
-                    slice(max(a, 0), max(a, 0) + L) for a, L in zip(lo, inner))
-            self.cols = np.empty((c, *ks, nb, *self.out), x.dtype)
+            self.pad = None  # the padded block: made on first use (the C im2col pads itself)
+            self.cols = np.empty((self.c, *ks, nb, *self.out), x.dtype)
 
     def block(self, n0, n1):
         """cols (C*K, (n1-n0)*P) for samples n0..n1-1 (valid until the next call)."""
@@ -1052,15 +1061,26 @@ def _conv_fwd(*args):
     x, w = arrs[0], arrs[1]
     s, lo, hi, d, g = p
     ks = w.shape[2:]
-    out = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
-                in zip(x.shape[2:], lo, hi, ks, s, d))
-    spans = _live_taps(x.shape[2:], ks, s, lo, d, out)  # NOTE [ Dead kernel taps ]
-    if spans is None:
+    key = (x.shape[2:], ks, s, lo, hi, d)  # the live taps, kept per geometry
+    live = _FWD_TAPS.get(key)
+    if live is None:
+        out = tuple(_out_size(L + a + b, k, si, di) for L, a, b, k, si, di
+                    in zip(x.shape[2:], lo, hi, ks, s, d))
+        spans = _live_taps(x.shape[2:], ks, s, lo, d, out)  # NOTE [ Dead kernel taps ]
+        if spans is not None:
+            live = (spans, tuple(a - k0 * di for a, (k0, _), di in zip(lo, spans, d)),
+                    tuple(b - (k - k1) * di for b, (_, k1), k, di in zip(hi, spans, ks, d)))
+        else:
+            live = (None,)
+        _remember(_FWD_TAPS, key, live)
+    if live[0] is None:
         return _conv_fwd_all(*args)
-    lo2 = tuple(a - k0 * di for a, (k0, _), di in zip(lo, spans, d))
-    hi2 = tuple(b - (k - k1) * di for b, (_, k1), k, di in zip(hi, spans, ks, d))
+    spans, lo2, hi2 = live
     arrs[1] = _crop_taps(w, spans)
     return _conv_fwd_all(*arrs, (s, lo2, hi2, d, g))
+
+
+_FWD_TAPS: dict = {}
 
 
 # NOTE [ Pointwise convolution as batched GEMMs ]

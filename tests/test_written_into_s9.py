@@ -121,6 +121,7 @@ INPLACE_CASES = {
     "masked_fill_.row": (lambda x, y: x.masked_fill_(y[0] > 0, 2.0),
                          lambda x, y: x.masked_fill(y[0] > 0, 2.0)),
     "round_": (lambda x, y: x.round_(), lambda x, y: x.round()),
+    "nan_to_num_": (lambda x, y: x.nan_to_num_(posinf=3.0), lambda x, y: x.nan_to_num(posinf=3.0)),
     "round_.decimals": (lambda x, y: x.round_(decimals=1), lambda x, y: x.round(decimals=1)),
     "sgn_": (lambda x, y: x.sgn_(), lambda x, y: x.sgn()),
     "lt_": (lambda x, y: x.lt_(y), lambda x, y: (x < y).to(x.dtype)),

@@ -2155,6 +2155,22 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return write_out("nan_to_num", out, r) if out is not None else r
 
 
+_nan_to_num_general_ = METHODS["nan_to_num_"]
+
+
+def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    """In-place version of :meth:`nan_to_num` (NOTE [ Results written where they belong ])."""
+    d = getattr(self, "_data", None)
+    if d.__class__ is _ndarray and d.dtype.kind == "f" and _into(
+            self, "nan_to_num", (self, *_nan_to_num_values(d.dtype, nan, posinf, neginf))):
+        return self
+    return _nan_to_num_general_(self, nan, posinf, neginf)
+
+
+nan_to_num_.__wrapped__ = nan_to_num
+METHODS["nan_to_num_"] = nan_to_num_
+
+
 def _nan_to_num_values(dt, nan, posinf, neginf):
     """nan_to_num's replacements for float dtype ``dt`` as Python floats (the kernel's)."""
     fi = _np.finfo(dt)

@@ -237,6 +237,19 @@ def _conj(v):
     return v
 
 
+_CAST_EXPRS = {}
+
+
+def _cast_expr(test, dt):
+    """A comparison's expression with its bool result cast to ``dt`` in the same pass (an
+    in-place comparison into a non-bool tensor)."""
+    key = (test, dt)
+    e = _CAST_EXPRS.get(key)
+    if e is None:
+        e = _CAST_EXPRS[key] = f"astype({test}, '{dt.name}')"
+    return e
+
+
 def _ufunc_into(dst, ufunc, x):
     """``ufunc(x, out=dst's array)``: a float op's NumPy ufunc writing into ``dst`` of
     ``x``'s dtype and shape (NOTE [ Results written where they belong ]); True when done."""
@@ -841,9 +854,7 @@ def binary(name, fwd, bwd_a=None, bwd_b=None, *, save="x", to_float=False, out_b
         d = self._data
         if kmin is not None and d.__class__ is _ndarray and d.size >= kmin and \
                 _into(self, name, (self, other), texpr or opdef.expr if not out_bool or
-                      d.dtype.kind == "b" else f"astype({texpr or opdef.expr}, "
-                                                f"'{d.dtype.name}')"):
-            # (a comparison into a non-bool tensor: its bool result cast in the same pass)
+                      d.dtype.kind == "b" else _cast_expr(texpr or opdef.expr, d.dtype)):
             return self  # NOTE [ Results written where they belong ]
         if direct is not None and not MODES and d.__class__ is _ndarray and \
                 d.dtype in _DIRECT_DTYPES and _direct_operand(d, other):

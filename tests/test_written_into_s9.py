@@ -325,3 +325,28 @@ def test_exp_float32_threaded_within_an_ulp_and_special_values():
     x64 = x.astype(np.float64)[:1000]
     np.testing.assert_array_equal(ember.exp(ember.tensor(x64)).numpy(), np.exp(x64))
     np.testing.assert_array_equal(ember.exp(ember.tensor(x[:1000])).numpy(), np.exp(x[:1000]))
+
+
+@pytest.mark.parametrize("src_dt,dst_dt", [("float64", "float32"), ("float32", "float64"),
+                                           ("float32", "int32"), ("float64", "int64"),
+                                           ("int64", "float32"), ("bool", "float32"),
+                                           ("float32", "bool"), ("int32", "int64")])
+def test_copy_with_a_cast_or_a_broadcast_equals_numpys(src_dt, dst_dt):
+    rng = np.random.default_rng(31)
+    a = rng.standard_normal(600_000) * 3e9
+    a[:5] = [np.nan, np.inf, -np.inf, 2.5, -2.5]
+    with np.errstate(invalid="ignore", over="ignore"):
+        src = (a > 0) if src_dt == "bool" else a.astype(src_dt)
+        want = src.astype(dst_dt)
+    dst = ember.empty(600_000, dtype=getattr(ember, dst_dt))
+    v0 = dst._version
+    with np.errstate(invalid="ignore", over="ignore"):
+        dst.copy_(ember.from_numpy(src))
+    assert np.array_equal(dst.numpy().view(np.uint8), want.view(np.uint8))
+    assert dst._version == v0 + 1
+    row = ember.from_numpy(src[:1000])
+    grid = ember.empty(600, 1000, dtype=getattr(ember, dst_dt))
+    with np.errstate(invalid="ignore", over="ignore"):
+        grid.copy_(row)
+        want = np.broadcast_to(src[:1000], (600, 1000)).astype(dst_dt, order="C")
+    assert np.array_equal(grid.numpy().view(np.uint8), want.view(np.uint8))

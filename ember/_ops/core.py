@@ -814,17 +814,29 @@ def _copy_into(name, self, res):
 
 
 def _threaded_copy(dst, src):
-    """``copy_kernels.copy_into`` for large host arrays of one dtype and shape (np.copyto
-    runs on one core: a 1e6 float32 ``copy_`` took 94 us, PyTorch's 49): True when done."""
+    """A large host copy on the threads (np.copyto runs on one core: a 1e6 float32 ``copy_``
+    took 94 us, PyTorch's 49): ``copy_kernels.copy_into`` for one dtype and shape; a cast
+    (float64 into float32, ...) or a broadcast source as the generated kernel of
+    ``astype(a, dst's dtype)`` (NumPy's conversions, NOTE [ Threaded elementwise kernels ]),
+    which declines overlapping arrays and other dtypes. True when done."""
     if dst.__class__ is not _ndarray or src.__class__ is not _ndarray or \
-            dst.size < _COPY_THREADS_MIN or dst.dtype != src.dtype or dst.shape != src.shape:
+            dst.size < _COPY_THREADS_MIN:
         return False
-    from ember._codegen.copy_kernels import copy_into
+    if dst.dtype == src.dtype and dst.shape == src.shape:
+        from ember._codegen.copy_kernels import copy_into
 
-    return copy_into(dst, src)
+        if copy_into(dst, src):
+            return True
+    e = _CAST_EXPRS.get(dst.dtype)
+    if e is None:
+        e = _CAST_EXPRS[dst.dtype] = f"astype(a, '{dst.dtype.name}')"
+    from ember._codegen.ufuncs import run
+
+    return run(e, "fib", (src,), dst) is not None
 
 
 _COPY_THREADS_MIN = 1 << 18  # elements (as the threaded elementwise copies, _KMIN_PASS)
+_CAST_EXPRS: dict = {}
 
 
 def _copy_into_fwd(dst, src, name):

@@ -365,15 +365,25 @@ def _minmax(input, dim, keepdim, other, is_max, name):
 
 
 @register
-@with_out("max")
-def max(input, dim=None, keepdim=False, *, other=None):
-    return _minmax(input, dim, keepdim, other, True, "max")
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    return _minmax_out(input, dim, keepdim, other, out, True, "max")
 
 
 @register
-@with_out("min")
-def min(input, dim=None, keepdim=False, *, other=None):
-    return _minmax(input, dim, keepdim, other, False, "min")
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    return _minmax_out(input, dim, keepdim, other, out, False, "min")
+
+
+def _minmax_out(input, dim, keepdim, other, out, is_max, name):
+    """max/min with ``out=``: the elementwise overload (a tensor ``other``) writes through
+    maximum/minimum's own ``out=`` (NOTE [ Results written where they belong ]), the
+    reductions through ``finish_out``."""
+    if out is not None and (other is not None or isinstance(dim, Tensor)):
+        from ember._ops.elementwise import maximum, minimum
+
+        return (maximum if is_max else minimum)(input, dim if other is None else other,
+                                                 out=out)
+    return finish_out(name, _minmax(input, dim, keepdim, other, is_max, name), out)
 
 
 @register

@@ -350,3 +350,26 @@ def test_copy_with_a_cast_or_a_broadcast_equals_numpys(src_dt, dst_dt):
         grid.copy_(row)
         want = np.broadcast_to(src[:1000], (600, 1000)).astype(dst_dt, order="C")
     assert np.array_equal(grid.numpy().view(np.uint8), want.view(np.uint8))
+
+
+@pytest.mark.parametrize("shape,dim", [((87, 131, 87), -2), ((87, 131, 87), 0),
+                                       ((87, 131, 87), (0, 1)), ((600, 700), 0),
+                                       ((3, 40000, 2), 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_extremes_equal_numpys_reduce(shape, dim, dtype):
+    # NOTE [ Column extremes ]: amax/amin over dims before the last, threaded
+    x = np.random.default_rng(32).standard_normal(shape).astype(dtype)
+    x.reshape(-1)[::997] = np.nan
+    x.reshape(-1)[5::1009] = np.inf
+    axes = dim if isinstance(dim, tuple) else (dim,)
+    t = ember.from_numpy(x)
+    for keep in (False, True):
+        np.testing.assert_array_equal(t.amax(dim, keepdim=keep).numpy(),
+                                      np.maximum.reduce(x, axis=axes, keepdims=keep))
+        np.testing.assert_array_equal(t.amin(dim, keepdim=keep).numpy(),
+                                      np.minimum.reduce(x, axis=axes, keepdims=keep))
+    g = ember.from_numpy(np.where(np.isnan(x), 0, x)).requires_grad_()
+    g.amax(dim).sum().backward()  # the gradient still splits among the tied maxima
+    assert float(g.grad.sum()) == pytest.approx(np.prod([shape[a] for a in range(len(shape))
+                                                         if a not in [d % len(shape)
+                                                                      for d in axes]]))

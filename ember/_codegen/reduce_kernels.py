@@ -559,6 +559,76 @@ def minmax(x):
     return res[0], res[1]
 
 
+# ------------------------------------------------------------------ column extremes
+# NOTE [ Column extremes ]
+# amax/amin over a run of dims that is not the last (an (87, 131, 87) float32 operand over
+# dim -2: ``out[o, i] = max_j x[o, j, i]``) ran NumPy's reduce on one core: 417 us against
+# PyTorch's 350. ``col_ext_*`` gives each thread blocks of ``inner`` columns of one ``o``
+# and folds the rows into them in order, with the generated kernels' maximum/minimum
+# (NumPy's: NaN propagates; otherwise ``acc <= v`` takes ``v``), so the values are NumPy's
+# reduce's (a tie between -0.0 and +0.0 may keep the other zero: NumPy's SIMD and scalar
+# loops already disagree there). Contiguous column blocks vectorise; nothing is allocated.
+_COL_EXT_SRC = r"""
+#define COL_EXT(NAME, T)                                                                  \
+void NAME(const T* x, T* out, long outer, long n, long inner, int is_max, int nt)        \
+{                                                                                         \
+    long nb = (inner + 511) / 512, tasks = outer * nb;                                    \
+    _Pragma("omp parallel for num_threads(nt) schedule(static)")                          \
+    for (long t = 0; t < tasks; t++) {                                                    \
+        long o = t / nb, i0 = (t % nb) * 512, i1 = i0 + 512 < inner ? i0 + 512 : inner;   \
+        const T* xo = x + o * n * inner;                                                  \
+        T* acc = out + o * inner;                                                         \
+        for (long i = i0; i < i1; i++) acc[i] = xo[i];                                    \
+        for (long j = 1; j < n; j++) {                                                    \
+            const T* r = xo + j * inner;                                                  \
+            if (is_max) {                                                                 \
+                for (long i = i0; i < i1; i++) {                                          \
+                    T a = acc[i], b = r[i];                                               \
+                    acc[i] = !(a <= b) ? (b != b ? b : a) : b;                            \
+                }                                                                         \
+            } else {                                                                      \
+                for (long i = i0; i < i1; i++) {                                          \
+                    T a = acc[i], b = r[i];                                               \
+                    acc[i] = !(a >= b) ? (b != b ? b : a) : b;                            \
+                }                                                                         \
+            }                                                                             \
+        }                                                                                 \
+    }                                                                                     \
+}
+COL_EXT(col_ext_f32, float)
+COL_EXT(col_ext_f64, double)
+"""
+_col_ext_lib = c_library(_COL_EXT_SRC, ["col_ext_f32", "col_ext_f64"])
+_COL_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+
+
+def column_extreme(x, axes, keepdim, is_max):
+    """amax (``is_max``) or amin of float ``x`` over ``axes`` by NOTE [ Column extremes ],
+    or None where it does not apply (not a large C-contiguous float32/float64 host array,
+    axes that are not one run of dims ending before the last, an empty slice, no compiler).
+    """
+    if type(x) is not np.ndarray or x.dtype not in _COL_SUFFIX or x.size < MIN_ELEMS or \
+            not x.flags.c_contiguous:
+        return None
+    axes = tuple(sorted(axes))
+    geo = _run_geometry(x.shape, axes)
+    if geo is None or geo[1] == 0 or geo[2] == 1:
+        return None
+    lib = _col_ext_lib()
+    if lib is None:
+        return None
+    outer, n, inner = geo
+    if keepdim:
+        shape = tuple(1 if d in axes else s for d, s in enumerate(x.shape))
+    else:
+        shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
+    out = np.empty(shape, x.dtype)
+    getattr(lib, "col_ext_" + _COL_SUFFIX[x.dtype])(
+        data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(inner), ctypes.c_int(int(is_max)),
+        ctypes.c_int(get_num_threads()))
+    return out
+
+
 # ------------------------------------------------------------------ logsumexp
 # NOTE [ logsumexp in two sweeps ]
 # NumPy's logsumexp was five passes on one core (max, ``x - m`` into a new array, exp into

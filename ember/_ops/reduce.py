@@ -200,6 +200,10 @@ def _amax_fwd(x, axes, keepdim, shape, is_max):
             y = xp.array(r[1] if is_max else r[0])
             return y.reshape((1,) * x.ndim) if keepdim else y
     if x.__class__ is np.ndarray:  # the ufunc's reduce itself: np.max's wrapper costs ~1 us
+        if x.size >= 32768 and len(axes) < x.ndim:  # NOTE [ Column extremes ]
+            r = _rk().column_extreme(x, axes, keepdim, is_max)
+            if r is not None:
+                return r
         return (np.maximum if is_max else np.minimum).reduce(x, axis=axes, keepdims=keepdim)
     return (xp.max if is_max else xp.min)(x, axis=axes, keepdims=keepdim)
 

@@ -634,9 +634,10 @@ _make_pointwise("addcdiv", "divide")
 
 
 # =============================================================================== lerp
-def _lerp_into(xp, x, end, w, out, tmp=None):
+def _lerp_into(xp, x, end, w, out, scratch=None):
     """PyTorch's lerp: ``x + w (end - x)`` for |w| < 0.5, else ``end - (end - x)(1 - w)``;
-    ``tmp``: scratch space shaped like ``out``."""
+    ``scratch``: a ``_Scratch`` for the temporary when ``end`` has ``out``'s shape (taken only
+    where the threaded kernel does not run: a view of the call's one buffer)."""
     if out.flags.c_contiguous:  # one threaded pass on large host arrays
         if isinstance(w, (int, float)):
             hi = abs(w) >= 0.5
@@ -646,6 +647,7 @@ def _lerp_into(xp, x, end, w, out, tmp=None):
         if r is not None:
             return out
     if isinstance(w, (int, float)):
+        tmp = scratch.like(out) if scratch is not None else None
         if tmp is None:
             tmp = xp.subtract(end, x)
             if not tmp.ndim:
@@ -703,8 +705,8 @@ def _lerp_fwd_(lists, weight):
             _lerp_small(x, e, w, x)
             continue
         if e.shape == x.shape and scratch is None:
-            scratch = _Scratch(xp, xs)
-        _lerp_into(xp, x, e, w, x, scratch.like(x) if e.shape == x.shape else None)
+            scratch = _Scratch(xp, xs)  # (no memory until a tensor takes NumPy's path)
+        _lerp_into(xp, x, e, w, x, scratch if e.shape == x.shape else None)
 
 
 def _lerp_fwd(lists, weight):

@@ -18,7 +18,10 @@ object to one CPU model under a key that cannot name it). No ``-ffast-math`` (Na
 semantics and rounding must stay NumPy's); ``-fno-math-errno`` only lets ``sqrt`` compile to
 one instruction; ``-ffp-contract=off`` forbids fusing ``a * b + c`` into an FMA, which would
 round differently from NumPy, so every level gives the same elementwise results (vector
-width changes only the order inside a reduction's lanes). One level per object keeps the
+width changes only the order inside a reduction's lanes), except the vectorised float
+functions written with explicit ``fmaf``/``fma`` where the CPU has FMA (``ember_expf``,
+``ember_exp2f``, ``ember_log1pf``, the softmax kernels' ``exp``): within their stated ulp
+bounds at every level, bit for bit the unfused formulas without FMA. One level per object keeps the
 first compile short (cloning every kernel for three levels tripled it).
 ``$EMBER_CC_FLAGS`` appends flags (part of the key).
 """

@@ -326,9 +326,10 @@ def adam(xs, gs, ms, vs, vmaxs, consts, small, amsgrad, maximize, wd_mode):
     Args:
         xs, gs, ms, vs: the parameters, gradients, first and second moments (host arrays).
         vmaxs: the running maxima of the second moments (amsgrad), or None.
-        consts: one sequence per parameter of its eight constants in its dtype (``w``,
-            ``beta2``, ``1 - beta2``, ``eps``, ``sqrt(bias_correction2)``, ``-step_size``,
-            ``1 - lr * weight_decay``, ``weight_decay``), as ``_fused_adam_fwd`` makes them.
+        consts: one sequence per parameter of its eight constants (``w``, ``beta2``,
+            ``1 - beta2``, ``eps``, ``sqrt(bias_correction2)``, ``-step_size``,
+            ``1 - lr * weight_decay``, ``weight_decay``), as ``_fused_adam_fwd`` makes them:
+            numbers, rounded to the parameters' dtype by C's conversion (NumPy's).
         small, amsgrad, maximize: the update's flags (``small``: ``|1 - beta1| < 0.5``).
         wd_mode: None, "coupled" or "decoupled".
 

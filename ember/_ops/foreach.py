@@ -1104,18 +1104,18 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
     w = 1 - beta1
     small = abs(w) < 0.5
     wd_mode = None if weight_decay == 0 else "decoupled" if decoupled else "coupled"
-    # each parameter's constants in its dtype, once per (step, dtype)
+    # each parameter's constants, once per step: Python floats, which the C kernel's
+    # constant array and the loop below round to the parameter's dtype (C's conversion, as
+    # NumPy's scalars)
     made = {}
     scalars = []
-    for x, st in zip(xs, steps):
+    for st in steps:
         step = float(st)
-        c = made.get((step, x.dtype))
+        c = made.get(step)
         if c is None:
-            f = x.dtype.type
-            c = made[(step, x.dtype)] = (
-                f(w if small else 1 - w), f(beta2), f(1 - beta2), f(eps),
-                f((1 - beta2 ** step) ** 0.5), f(-(lr / (1 - beta1 ** step))),
-                f(1 - lr * weight_decay), f(weight_decay))
+            c = made[step] = (
+                w if small else 1 - w, beta2, 1 - beta2, eps, (1 - beta2 ** step) ** 0.5,
+                -(lr / (1 - beta1 ** step)), 1 - lr * weight_decay, weight_decay)
         scalars.append(c)
     # every parameter in one C call (NOTE [ Multi-tensor optimizer kernels ])
     if _optim_kernels().adam(xs, gs, ms, vs, vmaxs if amsgrad else None, scalars, small,
@@ -1124,10 +1124,12 @@ def _fused_adam_fwd(lists, lr, beta1, beta2, weight_decay, eps, amsgrad, maximiz
     from ember._codegen import eager
 
     for i, (x, g, m, v) in enumerate(zip(xs, gs, ms, vs)):
-        if key is not scalars[i]:
-            key = scalars[i]
-            w_, b2, one_m_b2, eps_, bc2_sqrt, neg_step_size, decay, _ = key
-            consts = [xp.asarray(c) for c in key]
+        if key is None or key[0] is not scalars[i] or key[1] != x.dtype:
+            key = (scalars[i], x.dtype)
+            f = x.dtype.type
+            typed = tuple(f(c) for c in scalars[i])
+            w_, b2, one_m_b2, eps_, bc2_sqrt, neg_step_size, decay, _ = typed
+            consts = [xp.asarray(c) for c in typed]
         # the whole update as one generated kernel (False: not covered, NumPy below)
         if eager.adam_step(x, g, m, v, vmaxs[i] if amsgrad else None, consts, small,
                            amsgrad, maximize, wd_mode):

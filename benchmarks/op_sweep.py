@@ -798,10 +798,11 @@ def summarise(samples, skips, labels=("ember", "torch")):
     return rows
 
 
-def markdown(rows, meta):
-    lines = [f"# Op sweep: {meta['header']}", ""]
+def _summary_and_table(rows, meta, modes, worst_title, timing=False):
+    """Summary lines per size and mode, the worst 25 and the full table of ``rows``."""
+    lines = []
     for size in meta["sizes"]:
-        for mode in ("fwd", "fwd+bwd"):
+        for mode in modes:
             rs = [r["ratio"] for c, r in rows.items() if "ratio" in r
                   and c.endswith(f"@{size}:{mode}")]
             if rs:
@@ -810,11 +811,12 @@ def markdown(rows, meta):
                              f"{statistics.median(rs):.2f}, {over} over 2x, worst "
                              f"{max(rs):.2f}")
     worst = sorted(((r["ratio"], c) for c, r in rows.items() if "ratio" in r), reverse=True)
-    lines += ["", "Worst 25 by ratio (each also in the full table below):", "",
-              "| case | ratio |", "|---|---|"]
+    lines += ["", worst_title, "", "| case | ratio |", "|---|---|"]
     lines += [f"| {c} | {x:.2f} |" for x, c in worst[:25]]
-    lines += ["", "| case | ember median (min-max) | PyTorch median (min-max) | ember / PyTorch "
-              "| verdict |", "|---|---|---|---|---|"]
+    head = ("| case | ember median (min-max) | PyTorch median (min-max) | ember / PyTorch "
+            "| verdict |")
+    lines += ["", head + (" timing (ember, PyTorch) |" if timing else ""),
+              "|---|---|---|---|---|" + ("---|" if timing else "")]
     for case, r in rows.items():
         cells = []
         for lb in ("ember", "torch"):
@@ -822,8 +824,18 @@ def markdown(rows, meta):
             cells.append(f"{_fmt(v['median'])} ({_fmt(v['min'])}-{_fmt(v['max'])})"
                          if "median" in v else f"skipped: {v['skipped']}".replace("|", "/"))
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
-        lines.append(f"| {case} | {cells[0]} | {cells[1]} | {ratio} | "
-                     f"{r.get('verdict', '-')} |")
+        line = f"| {case} | {cells[0]} | {cells[1]} | {ratio} | {r.get('verdict', '-')} |"
+        if timing:
+            how = r.get("timing", {})
+            line += f" {how.get('ember', '-')}, {how.get('torch', '-')} |"
+        lines.append(line)
+    return lines
+
+
+def markdown(rows, meta):
+    lines = [f"# Op sweep: {meta['header']}", ""]
+    lines += _summary_and_table(rows, meta, ("fwd", "fwd+bwd"),
+                                "Worst 25 by ratio (each also in the full table below):")
     return "\n".join(lines) + "\n"
 
 
@@ -869,31 +881,8 @@ def variant_markdown(rows, meta):
              "Timing: batch = repeated in place, reset before each batch; each = reset "
              "before every call, each call timed alone (the values drifted when repeated).",
              ""]
-    for size in meta["sizes"]:
-        for mode in VARIANT_MODES:
-            rs = [r["ratio"] for c, r in rows.items() if "ratio" in r
-                  and c.endswith(f"@{size}:{mode}")]
-            if rs:
-                over = sum(x > 2 for x in rs)
-                lines.append(f"- {size} {mode}: {len(rs)} cases, median ember/PyTorch "
-                             f"{statistics.median(rs):.2f}, {over} over 2x, worst "
-                             f"{max(rs):.2f}")
-    worst = sorted(((r["ratio"], c) for c, r in rows.items() if "ratio" in r), reverse=True)
-    lines += ["", "Worst 25 variants by ratio:", "", "| case | ratio |", "|---|---|"]
-    lines += [f"| {c} | {x:.2f} |" for x, c in worst[:25]]
-    lines += ["", "| case | ember median (min-max) | PyTorch median (min-max) | ember / PyTorch "
-              "| verdict | timing (ember, PyTorch) |", "|---|---|---|---|---|---|"]
-    for case, r in rows.items():
-        cells = []
-        for lb in ("ember", "torch"):
-            v = r[lb]
-            cells.append(f"{_fmt(v['median'])} ({_fmt(v['min'])}-{_fmt(v['max'])})"
-                         if "median" in v else f"skipped: {v['skipped']}".replace("|", "/"))
-        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
-        how = r.get("timing", {})
-        lines.append(f"| {case} | {cells[0]} | {cells[1]} | {ratio} | "
-                     f"{r.get('verdict', '-')} | {how.get('ember', '-')}, "
-                     f"{how.get('torch', '-')} |")
+    lines += _summary_and_table(rows, meta, VARIANT_MODES, "Worst 25 variants by ratio:",
+                                timing=True)
     return "\n".join(lines) + "\n"
 
 

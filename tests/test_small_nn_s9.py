@@ -353,12 +353,13 @@ def test_plan_caches_stay_bounded():
     assert len(S._PAD_ROUTES) <= C._PLANS_MAX and len(S._PAD_PLANS) <= C._PLANS_MAX
 
 
+@pytest.mark.parametrize("rows", [31, 3000])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("dt", [np.float32, np.float64])
-def test_cross_entropy_all_counted_equals_general_path(reduction, dt):
+@pytest.mark.parametrize("dt", [np.float16, np.float32, np.float64])
+def test_cross_entropy_all_counted_equals_general_path(reduction, dt, rows):
     # ignore_index inside the classes (but met by no target) takes the general path
-    x = _r(31, 32, dt=dt)
-    t = rng.integers(1, 32, 31)
+    x = _r(rows, 32, dt=dt)
+    t = rng.integers(1, 32, rows)
     fast = L._ce_fwd(x, t, -100, reduction, False)
     slow = L._ce_fwd(x, t, 0, reduction, False)
     for a, b in zip(fast, slow):

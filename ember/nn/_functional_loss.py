@@ -226,10 +226,14 @@ def _all_classes(t, ignore_index, c):
 
 
 def _count(m, dtype):
-    """The sum of ``m`` ones in ``dtype`` (exact, as a scalar, up to 2**24)."""
-    if m <= 1 << 24:
+    """The sum of ``m`` ones in ``dtype``: ``m`` itself for float32/float64 up to 2**24
+    (every partial sum an exact integer), else summed as before."""
+    if m <= 1 << 24 and dtype in _EXACT_COUNT:
         return np.dtype(dtype).type(m)
     return np.ones(m, dtype).sum()
+
+
+_EXACT_COUNT = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _ce_targets(t, ignore_index, c, w, dtype, check=True):

@@ -36,7 +36,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _TEMPLATE = r"""
 static inline $T $S_coord($T g, long size, int pad, int ac, $T* mult)
@@ -328,7 +328,7 @@ _lib = c_library(_source(), [s + n for s in ("f32", "f64") for n in ("_lin_fwd",
 
 
 def _ptr(a):
-    return _P(a.ctypes.data) if a is not None else _P(0)
+    return data_ptr(a) if a is not None else _P(0)  # NOTE [ Lean kernel calls ]
 
 
 def _geometry(x, grid, mode, padding_mode):

@@ -37,7 +37,7 @@ import ctypes
 
 import numpy as np
 
-from ember._codegen.kernel import c_library, get_num_threads
+from ember._codegen.kernel import c_library, data_ptr, get_num_threads
 
 _TEMPLATE = r"""
 static inline $T $S_f($T t, $T d, $T g, int p)
@@ -193,8 +193,8 @@ def cdist_backward(g, x1, x2, dist, p):
     fn = getattr(lib, _TYPES[x1.dtype][1] + "_cdist_bwd")
     for side, out in ((0, g1), (1, g2)):
         if out.size:
-            fn(_P(x1c.ctypes.data), _P(x2c.ctypes.data), _P(gc.ctypes.data),
-               _P(dc.ctypes.data), _P(out.ctypes.data), _L(b), _L(n), _L(m), _L(d),
+            fn(data_ptr(x1c), data_ptr(x2c), data_ptr(gc),
+               data_ptr(dc), data_ptr(out), _L(b), _L(n), _L(m), _L(d),
                _I(code), _I(side), _I(nt))
     return g1, g2
 
@@ -224,6 +224,6 @@ def cdist_forward(x1, x2, p):
     b = out.size // (n * m)
     nt = 1 if n * m * d < _SERIAL_BELOW else get_num_threads()
     getattr(lib, _TYPES[x1.dtype][1] + "_cdist_fwd")(
-        _P(x1c.ctypes.data), _P(x2t.ctypes.data), _P(out.ctypes.data), _L(b), _L(n), _L(m),
+        data_ptr(x1c), data_ptr(x2t), data_ptr(out), _L(b), _L(n), _L(m),
         _L(d), _I(code), _I(nt))
     return out

@@ -379,7 +379,7 @@ def _mask_operands(x, m):
 
 def _offsets(lib, m, nb, nt):
     counts = np.empty(nb, np.int64)
-    lib.mask_counts(_P(m.ctypes.data), _L(m.size), _P(counts.ctypes.data), _L(nb), _I(nt))
+    lib.mask_counts(data_ptr(m), _L(m.size), data_ptr(counts), _L(nb), _I(nt))
     offs = np.zeros(nb, np.int64)
     np.cumsum(counts[:-1], out=offs[1:])
     return offs, int(counts.sum())
@@ -411,8 +411,8 @@ def mask_select(x, m):
     offs, total = _offsets(lib, m, nb, nt)
     out = np.empty(total, x.dtype)
     if total:
-        lib.mask_select(_P(x.ctypes.data), _P(m.ctypes.data), _P(out.ctypes.data), _L(x.size),
-                        _L(x.itemsize), _P(offs.ctypes.data), _L(nb), _I(nt))
+        lib.mask_select(data_ptr(x), data_ptr(m), data_ptr(out), _L(x.size),
+                        _L(x.itemsize), data_ptr(offs), _L(nb), _I(nt))
     return out
 
 
@@ -449,6 +449,6 @@ def mask_expand(g, m):
     if total == 0:
         return np.zeros(m.shape, g.dtype)
     out = np.empty(m.shape, g.dtype)
-    lib.mask_expand(_P(g.ctypes.data), _P(m.ctypes.data), _P(out.ctypes.data), _L(m.size),
-                    _L(g.itemsize), _P(offs.ctypes.data), _L(total), _L(nb), _I(nt))
+    lib.mask_expand(data_ptr(g), data_ptr(m), data_ptr(out), _L(m.size),
+                    _L(g.itemsize), data_ptr(offs), _L(total), _L(nb), _I(nt))
     return out

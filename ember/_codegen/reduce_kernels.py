@@ -203,6 +203,13 @@ _lib = c_library(_SRC, ("sum_f32", "cumsum_f32", "cumsum_f64", "cumprod_f32",
                         "cumprod_f64"))
 
 
+def _axes_reduced(shape, axes, keepdim):
+    """The shape of a reduction of ``shape`` over ``axes`` (kept as 1 with ``keepdim``)."""
+    if keepdim:
+        return tuple(1 if d in axes else s for d, s in enumerate(shape))
+    return tuple(s for d, s in enumerate(shape) if d not in axes)
+
+
 def _run_geometry(shape, axes):
     """(outer, n, inner) when ``axes`` (sorted) are one contiguous run of dims, else None."""
     if not axes:
@@ -234,10 +241,7 @@ def sum_(x, axes, keepdim, mean=False):
     if lib is None:
         return None
     outer, n, inner = geo
-    if keepdim:
-        shape = tuple(1 if d in axes else s for d, s in enumerate(x.shape))
-    else:
-        shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
+    shape = _axes_reduced(x.shape, axes, keepdim)
     out = np.empty(shape, _F32)
     scale = 1.0 / n if mean else 1.0
     lib.sum_f32(data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(inner),
@@ -531,10 +535,7 @@ def mean_int64(x, axes, keepdim):
     if lib is None:
         return None
     outer, n, inner = geo
-    if keepdim:
-        shape = tuple(1 if d in axes else s for d, s in enumerate(x.shape))
-    else:
-        shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
+    shape = _axes_reduced(x.shape, axes, keepdim)
     out = np.empty(shape, np.float64)
     lib.mean_i64(data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(inner),
                  ctypes.c_double(1.0 / n), ctypes.c_int(get_num_threads()))
@@ -618,10 +619,7 @@ def column_extreme(x, axes, keepdim, is_max):
     if lib is None:
         return None
     outer, n, inner = geo
-    if keepdim:
-        shape = tuple(1 if d in axes else s for d, s in enumerate(x.shape))
-    else:
-        shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
+    shape = _axes_reduced(x.shape, axes, keepdim)
     out = np.empty(shape, x.dtype)
     getattr(lib, "col_ext_" + _COL_SUFFIX[x.dtype])(
         data_ptr(x), data_ptr(out), _L(outer), _L(n), _L(inner), ctypes.c_int(int(is_max)),
@@ -783,10 +781,7 @@ def logsumexp(x, axes, keepdim):
     lib = _lse_lib()
     if lib is None:
         return None
-    if keepdim:
-        shape = tuple(1 if d in axes else s for d, s in enumerate(x.shape))
-    else:
-        shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
+    shape = _axes_reduced(x.shape, axes, keepdim)
     y = np.empty(shape, x.dtype)
     nt = ctypes.c_int(get_num_threads())
     if geo is not None:

@@ -188,16 +188,25 @@ def _threaded(expr, kinds, operands, out=None):
 # exact shape and dtype (a comparison's bool into a float tensor, a broadcast to a larger
 # shape), or that overlaps an operand other than by being it. Same kernel as the op's
 # out-of-place result, so the same bits; the destination's version is bumped as before.
+def _dst_array(dst, args, kmin):
+    """``dst``'s host array where a kernel may write a result into it (NOTE [ Results
+    written where they belong ]): at least ``kmin`` elements, no mode, no gradient to record
+    for ``dst``, its base or ``args``; else None."""
+    o = getattr(dst, "_data", None)
+    if o.__class__ is not _ndarray or o.size < kmin or not _plain(dst, *args) or \
+            GRAD.enabled and dst._base is not None and dst._base._requires_grad:
+        return None
+    return o
+
+
 def _into(dst, name, args, expr=None):
     """Write ``THREADED[name]`` of ``args`` (tensors and Python numbers, in the kernel's
     operand order) into tensor ``dst`` by its kernel: True when done, False where NOTE
     [ Results written where they belong ] does not apply (nothing is written)."""
-    o = getattr(dst, "_data", None)
     entry = THREADED.get(name)
-    if MODES or entry is None or o.__class__ is not _ndarray or o.size < entry[2]:
+    o = None if entry is None else _dst_array(dst, args, entry[2])
+    if o is None:
         return False
-    grad = GRAD.enabled and (dst._requires_grad or dst._base is not None and
-                             dst._base._requires_grad)
     dt = None
     ops = []
     for t in args:
@@ -207,17 +216,37 @@ def _into(dst, name, args, expr=None):
             if a.__class__ is not _ndarray or dt is not None and a.dtype != dt:
                 return False
             dt = a.dtype
-            grad = grad or GRAD.enabled and t._requires_grad
             ops.append(a)
         elif c is float or c is int or c is bool:
             ops.append(t)
         else:
             return False
-    if grad or dt is None or _threaded(expr or entry[0] or OPS[name].expr, entry[1], ops,
-                                       o) is None:
+    if dt is None or _threaded(expr or entry[0] or OPS[name].expr, entry[1], ops, o) is None:
         return False
     dst._bump()
     return True
+
+
+def _kernel_inplace(general, operands):
+    """The in-place method whose op's kernel writes into ``self`` (NOTE [ Results written
+    where they belong ]): ``operands(self, *args, **kwargs)`` gives the ``THREADED`` key and
+    the kernel's operands (None, or an error for arguments it does not take, where the
+    kernel does not apply); else ``general``, the generic in-place variant, runs (it records
+    gradients and raises the errors)."""
+
+    def inplace(self, *args, **kwargs):
+        try:
+            plan = operands(self, *args, **kwargs)
+        except (TypeError, AttributeError, ValueError):  # (not a Tensor, a bad argument)
+            plan = None
+        if plan is not None and _into(self, *plan):
+            return self
+        return general(self, *args, **kwargs)
+
+    inplace.__name__ = general.__name__
+    inplace.__doc__ = general.__doc__
+    inplace.__wrapped__ = general.__wrapped__  # its parameters are the op's
+    return inplace
 
 
 # =============================================================================== unary
@@ -253,13 +282,10 @@ def _cast_expr(test, dt):
 def _ufunc_into(dst, ufunc, x):
     """``ufunc(x, out=dst's array)``: a float op's NumPy ufunc writing into ``dst`` of
     ``x``'s dtype and shape (NOTE [ Results written where they belong ]); True when done."""
-    o = dst._data
+    o = _dst_array(dst, (x,), 0)
     d = x._data
-    if MODES or o.__class__ is not _ndarray or d.__class__ is not _ndarray or \
-            d.dtype.kind != "f" or o.dtype != d.dtype or o.shape != d.shape or \
-            not o.flags.writeable or GRAD.enabled and (
-                x._requires_grad or dst._requires_grad or
-                dst._base is not None and dst._base._requires_grad):
+    if o is None or d.__class__ is not _ndarray or d.dtype.kind != "f" or \
+            o.dtype != d.dtype or o.shape != d.shape or not o.flags.writeable:
         return False
     ufunc(d, out=o)
     dst._bump()
@@ -646,19 +672,9 @@ def _round_args(x, decimals):
     return "round_negdec", (x, 10.0 ** -decimals)
 
 
-_round_general_ = METHODS["round_"]
-
-
-def round_(self, *, decimals=0):
-    """In-place version of :meth:`round` (NOTE [ Results written where they belong ])."""
-    if decimals.__class__ is int and getattr(self, "_data", None).__class__ is _ndarray and \
-            self._data.dtype.kind == "f" and _into(self, *_round_args(self, decimals)):
-        return self
-    return _round_general_(self, decimals=decimals)
-
-
-round_.__wrapped__ = round
-METHODS["round_"] = round_
+METHODS["round_"] = _kernel_inplace(
+    METHODS["round_"], lambda self, *, decimals=0: _round_args(self, decimals) if
+    decimals.__class__ is int and getattr(self._data.dtype, "kind", "") == "f" else None)
 
 
 def _sgn_bwd(ctx, g):
@@ -687,19 +703,8 @@ def sgn(input, *, out=None):
     return write_out("sgn", out, r) if out is not None else r
 
 
-_sgn_general_ = METHODS["sgn_"]
-
-
-def sgn_(self):
-    """In-place version of :meth:`sgn` (NOTE [ Results written where they belong ])."""
-    if getattr(self, "_data", None).__class__ is _ndarray and self._data.dtype.kind != "c" \
-            and _into(self, "sign", (self,)):
-        return self
-    return _sgn_general_(self)
-
-
-sgn_.__wrapped__ = sgn
-METHODS["sgn_"] = sgn_
+METHODS["sgn_"] = _kernel_inplace(METHODS["sgn_"], lambda self: (
+    "sign", (self,)) if getattr(self._data.dtype, "kind", "c") != "c" else None)
 
 
 # =============================================================================== binary
@@ -1642,11 +1647,8 @@ def where(condition, input=None, other=None, *, out=None):
 def _where_into(dst, cond, a, b):
     """``where(cond, a, b)`` (``a``, ``b`` tensors of one dtype) written into tensor ``dst``
     by the where kernel (NOTE [ Results written where they belong ]): True when done."""
-    o = dst._data
-    if MODES or o.__class__ is not _ndarray or o.size < THREADED["where"][2] or \
-            a._data.dtype != b._data.dtype or GRAD.enabled and (
-                dst._requires_grad or a._requires_grad or b._requires_grad or
-                dst._base is not None and dst._base._requires_grad):
+    o = _dst_array(dst, (a, b), THREADED["where"][2])
+    if o is None or a._data.dtype != b._data.dtype:
         return False
     if _threaded("where(a, b, c)", THREADED["where"][1], (cond._data, a._data, b._data),
                  o) is None:
@@ -1858,24 +1860,10 @@ def clamp_max(input, max, *, out=None):
     return renamed(renamed(r, _CLAMP, "ClampMaxBackward0"), _CLAMP_T, "ClampMaxBackward1")
 
 
-_clamp_min_general_ = METHODS["clamp_min_"]
-_clamp_max_general_ = METHODS["clamp_max_"]
-
-
-def clamp_min_(self, min):
-    """In-place version of :meth:`clamp_min` (NOTE [ Results written where they belong ])."""
-    return self if _into(self, "clamp_min", (self, min)) else _clamp_min_general_(self, min)
-
-
-def clamp_max_(self, max):
-    """In-place version of :meth:`clamp_max` (NOTE [ Results written where they belong ])."""
-    return self if _into(self, "clamp_max", (self, max)) else _clamp_max_general_(self, max)
-
-
-clamp_min_.__wrapped__ = clamp_min
-clamp_max_.__wrapped__ = clamp_max
-METHODS["clamp_min_"] = clamp_min_
-METHODS["clamp_max_"] = clamp_max_
+METHODS["clamp_min_"] = _kernel_inplace(METHODS["clamp_min_"],
+                                        lambda self, min: ("clamp_min", (self, min)))
+METHODS["clamp_max_"] = _kernel_inplace(METHODS["clamp_max_"],
+                                        lambda self, max: ("clamp_max", (self, max)))
 
 
 @register(method=True)
@@ -2061,36 +2049,14 @@ _COMPOSITE_NP = {
 }
 
 
-_addcmul_general_ = make_inplace(addcmul, "addcmul_")
-_addcdiv_general_ = make_inplace(addcdiv, "addcdiv_")
-_lerp_general_ = make_inplace(lerp, "lerp_")
-
-
-def addcmul_(self, tensor1, tensor2, *, value=1):
-    """In-place version of :meth:`addcmul` (NOTE [ Results written where they belong ])."""
-    if _into(self, "addcmul", (self, tensor1, tensor2, value)):
-        return self
-    return _addcmul_general_(self, tensor1, tensor2, value=value)
-
-
-def addcdiv_(self, tensor1, tensor2, *, value=1):
-    """In-place version of :meth:`addcdiv` (NOTE [ Results written where they belong ])."""
-    if _into(self, "addcdiv", (self, tensor1, tensor2, value)):
-        return self
-    return _addcdiv_general_(self, tensor1, tensor2, value=value)
-
-
-def lerp_(self, end, weight):
-    """In-place version of :meth:`lerp` (NOTE [ Results written where they belong ])."""
-    return self if _into(self, "lerp", (self, end, weight)) else _lerp_general_(self, end, weight)
-
-
-addcmul_.__wrapped__ = addcmul
-addcdiv_.__wrapped__ = addcdiv
-lerp_.__wrapped__ = lerp
-METHODS["addcmul_"] = addcmul_
-METHODS["addcdiv_"] = addcdiv_
-METHODS["lerp_"] = lerp_
+METHODS["addcmul_"] = _kernel_inplace(
+    make_inplace(addcmul, "addcmul_"),
+    lambda self, tensor1, tensor2, *, value=1: ("addcmul", (self, tensor1, tensor2, value)))
+METHODS["addcdiv_"] = _kernel_inplace(
+    make_inplace(addcdiv, "addcdiv_"),
+    lambda self, tensor1, tensor2, *, value=1: ("addcdiv", (self, tensor1, tensor2, value)))
+METHODS["lerp_"] = _kernel_inplace(make_inplace(lerp, "lerp_"),
+                                   lambda self, end, weight: ("lerp", (self, end, weight)))
 
 
 @register(method=True)
@@ -2166,20 +2132,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return write_out("nan_to_num", out, r) if out is not None else r
 
 
-_nan_to_num_general_ = METHODS["nan_to_num_"]
-
-
-def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
-    """In-place version of :meth:`nan_to_num` (NOTE [ Results written where they belong ])."""
-    d = getattr(self, "_data", None)
-    if d.__class__ is _ndarray and d.dtype.kind == "f" and _into(
-            self, "nan_to_num", (self, *_nan_to_num_values(d.dtype, nan, posinf, neginf))):
-        return self
-    return _nan_to_num_general_(self, nan, posinf, neginf)
-
-
-nan_to_num_.__wrapped__ = nan_to_num
-METHODS["nan_to_num_"] = nan_to_num_
+METHODS["nan_to_num_"] = _kernel_inplace(
+    METHODS["nan_to_num_"], lambda self, nan=0.0, posinf=None, neginf=None: (
+        "nan_to_num", (self, *_nan_to_num_values(self._data.dtype, nan, posinf, neginf)))
+    if getattr(self._data.dtype, "kind", "") == "f" else None)
 
 
 def _nan_to_num_values(dt, nan, posinf, neginf):
